@@ -1,0 +1,146 @@
+#include "cliio.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cstdio>
+#include <termios.h>
+#include <unistd.h>
+
+namespace Onboarder::Cli {
+
+namespace {
+
+
+void writeTo(FILE *stream, const QByteArray &bytes)
+{
+    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
+    std::fflush(stream);
+}
+
+QByteArray chomp(QByteArray data)
+{
+    while (data.endsWith('\n') || data.endsWith('\r'))
+        data.chop(1);
+    return data;
+}
+
+} // namespace
+
+int exitCodeFor(ErrorKind kind)
+{
+    switch (kind) {
+    case ErrorKind::InvalidInput: return ExitInvalidInput;
+    case ErrorKind::NotFound: return ExitNotFound;
+    case ErrorKind::Conflict: return ExitConflict;
+    case ErrorKind::AuthRefused: return ExitAuthRefused;
+    case ErrorKind::Network: return ExitNetwork;
+    case ErrorKind::Device: return ExitDevice;
+    case ErrorKind::Keychain: return ExitKeychain;
+    case ErrorKind::Cancelled: return ExitCancelled;
+    case ErrorKind::Internal: return ExitInternal;
+    }
+    return ExitInternal;
+}
+
+void Output::text(const QString &line) const
+{
+    if (!m_json)
+        writeTo(stdout, line.toUtf8() + '\n');
+}
+
+void Output::document(const QJsonValue &value) const
+{
+    if (!m_json)
+        return;
+    const QJsonDocument doc = value.isArray() ? QJsonDocument(value.toArray()) : QJsonDocument(value.toObject());
+    writeTo(stdout, doc.toJson(QJsonDocument::Indented));
+}
+
+int Output::error(const Error &error) const
+{
+    const int code = exitCodeFor(error.kind);
+    if (m_json) {
+        const QJsonObject object{{QStringLiteral("error"),
+                                  QJsonObject{{QStringLiteral("code"), error.code},
+                                              {QStringLiteral("exitCode"), code},
+                                              {QStringLiteral("message"), error.message}}}};
+        writeTo(stdout, QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n');
+    }
+    writeTo(stderr, QByteArrayLiteral("error: ") + error.message.toUtf8() + '\n');
+    return code;
+}
+
+int Output::usage(const QString &message) const
+{
+    error(Error{ErrorKind::InvalidInput, QStringLiteral("Usage"), message});
+    return ExitUsage;
+}
+
+Result<QByteArray> readInput(const QString &path)
+{
+    QFile file;
+    const bool ok = path.isEmpty() || path == QStringLiteral("-") ? file.open(stdin, QIODevice::ReadOnly)
+                                                                  : (file.setFileName(path), file.open(QIODevice::ReadOnly));
+    if (!ok)
+        return fail(ErrorKind::InvalidInput, QStringLiteral("InputUnreadable"),
+                    CliText::tr("Cannot read %1: %2").arg(path.isEmpty() ? CliText::tr("standard input") : path, file.errorString()));
+    return file.readAll();
+}
+
+Result<QByteArray> readSecret(const QString &prompt, const QString &path)
+{
+    if (path.isEmpty() && ::isatty(STDIN_FILENO)) {
+        writeTo(stderr, prompt.toUtf8() + ": ");
+        termios saved{};
+        const bool haveTerminal = ::tcgetattr(STDIN_FILENO, &saved) == 0;
+        if (haveTerminal) {
+            termios silent = saved;
+            silent.c_lflag &= ~tcflag_t(ECHO);
+            ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent);
+        }
+        QByteArray line;
+        for (int c = std::getchar(); c != EOF && c != '\n'; c = std::getchar())
+            line.append(char(c));
+        if (haveTerminal)
+            ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        writeTo(stderr, "\n");
+        return chomp(line);
+    }
+    auto data = readInput(path);
+    if (!data)
+        return data;
+    const QByteArray secret = chomp(*data);
+    data->fill('\0');
+    if (secret.isEmpty())
+        return fail(ErrorKind::InvalidInput, QStringLiteral("EmptySecret"),
+                    CliText::tr("%1 is empty: give it on standard input or with --secret-file.").arg(prompt));
+    return secret;
+}
+
+QString formatTable(const QStringList &header, const QList<QStringList> &rows)
+{
+    QList<qsizetype> widths;
+    for (const QString &title : header)
+        widths.append(title.size());
+    for (const QStringList &row : rows) {
+        for (qsizetype i = 0; i < row.size() && i < widths.size(); ++i)
+            widths[i] = std::max(widths[i], row[i].size());
+    }
+    auto line = [&](const QStringList &cells) {
+        QString out;
+        for (qsizetype i = 0; i < cells.size(); ++i) {
+            out += i + 1 < cells.size() ? cells[i].leftJustified(widths[i] + 2) : cells[i];
+        }
+        return out;
+    };
+    QStringList lines{line(header)};
+    for (const QStringList &row : rows)
+        lines.append(line(row));
+    return lines.join(u'\n');
+}
+
+} // namespace Onboarder::Cli

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <QCoreApplication>
+#include <QJsonValue>
+#include <QString>
+
+namespace Onboarder::Cli {
+
+// Translation context of every CLI sentence.
+class CliText
+{
+    Q_DECLARE_TR_FUNCTIONS(Cli)
+};
+
+// The documented exit codes (../shared/docs/CLI.md).
+enum ExitCode : int {
+    ExitOk = 0,
+    ExitUsage = 1,
+    ExitInvalidInput = 2,
+    ExitNotFound = 3,
+    ExitConflict = 4,
+    ExitAuthRefused = 5,
+    ExitNetwork = 6,
+    ExitDevice = 7,
+    ExitKeychain = 8,
+    ExitInternal = 10,
+    ExitCancelled = 130,
+};
+
+int exitCodeFor(ErrorKind kind);
+
+// Standard output and error, in human or JSON form.
+class Output final
+{
+public:
+    explicit Output(bool json)
+        : m_json(json)
+    {
+    }
+
+    bool json() const { return m_json; }
+
+    void text(const QString &line) const;     // human mode only
+    void document(const QJsonValue &value) const; // json mode only: one JSON document on stdout
+
+    // Reports an error on stderr ("error: <message>", or the JSON error object with --json) and
+    // returns the exit code that goes with it.
+    int error(const Error &error) const;
+    int usage(const QString &message) const; // exit code 1
+
+private:
+    bool m_json = false;
+};
+
+// Reads a secret from a file (when path is not empty) or standard input. From a terminal it prompts
+// on stderr with echo off and reads one line; otherwise it reads everything. Trailing line ends are
+// dropped. The secret never passes through argv.
+Result<QByteArray> readSecret(const QString &prompt, const QString &path);
+
+// Reads a whole non-secret document (JSON etc.) from a file or standard input.
+Result<QByteArray> readInput(const QString &path);
+
+// A table for human output: columns padded to their widest cell.
+QString formatTable(const QStringList &header, const QList<QStringList> &rows);
+
+} // namespace Onboarder::Cli

@@ -1,0 +1,59 @@
+#include "command.h"
+
+#include <QCoreApplication>
+#include <QFuture>
+
+#include <cstdio>
+
+namespace Onboarder::Cli {
+
+VerbParser::VerbParser(const QString &description, const QString &positionalSyntax)
+{
+    Q_UNUSED(positionalSyntax);
+    m_parser.setApplicationDescription(description);
+    m_parser.addHelpOption();
+    m_parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+}
+
+void VerbParser::addPositional(const QString &name, const QString &description, const QString &syntax)
+{
+    m_parser.addPositionalArgument(name, description, syntax);
+}
+
+std::optional<int> VerbParser::parse(const Output &out, const QStringList &args, int minPositional, int maxPositional)
+{
+    if (!m_parser.parse(args))
+        return out.usage(m_parser.errorText());
+    if (m_parser.isSet(QStringLiteral("help"))) {
+        std::fputs(m_parser.helpText().toUtf8().constData(), stdout);
+        return ExitOk;
+    }
+    const auto count = m_parser.positionalArguments().size();
+    if (count < minPositional)
+        return out.usage(CliText::tr("Missing argument. See --help."));
+    if (count > maxPositional)
+        return out.usage(CliText::tr("Unexpected argument \"%1\". See --help.").arg(m_parser.positionalArguments().at(maxPositional)));
+    return std::nullopt;
+}
+
+std::optional<qint64> VerbParser::intValue(const Output &out, const QString &name, qint64 min, qint64 max, int *exitCode) const
+{
+    bool ok = false;
+    const qint64 value = m_parser.value(name).toLongLong(&ok);
+    if (!ok || value < min || value > max) {
+        *exitCode = out.usage(CliText::tr("--%1 takes a whole number from %2 to %3; \"%4\" is not one.")
+                                  .arg(name)
+                                  .arg(min)
+                                  .arg(max)
+                                  .arg(m_parser.value(name)));
+        return std::nullopt;
+    }
+    return value;
+}
+
+QFuture<int> finished(int exitCode)
+{
+    return QtFuture::makeReadyFuture(exitCode);
+}
+
+} // namespace Onboarder::Cli

@@ -1,0 +1,77 @@
+#pragma once
+
+#include "cliio.h"
+
+#include <QCommandLineParser>
+#include <QFuture>
+#include <QStringList>
+
+#include <functional>
+#include <optional>
+
+namespace Onboarder {
+class HubStore;
+class SecretStore;
+class Settings;
+} // namespace Onboarder
+
+namespace Onboarder::Cli {
+
+// What every command gets: the services main() created, and the global options.
+struct Context
+{
+    Output out;
+    Settings &settings;
+    SecretStore &secrets;
+    HubStore &hubs;
+    QString hub; // --hub NAME, empty when not given
+};
+
+// A verb's entry point: args[0] is "onboarder-cli noun verb", the rest its own arguments.
+using Handler = std::function<QFuture<int>(Context &, const QStringList &args)>;
+
+struct Verb
+{
+    QString name;
+    QString summary;
+    Handler run;
+};
+
+struct Noun
+{
+    QString name;
+    QString summary;
+    QList<Verb> verbs;
+};
+
+QList<Noun> hubNouns();  // hub
+QList<Noun> connNouns(); // conn, sas
+
+// A verb's own option parser with --help. parse() returns an exit code when the command is
+// finished already (help printed, or a usage error reported), nothing when it should run.
+class VerbParser final
+{
+public:
+    VerbParser(const QString &description, const QString &positionalSyntax = {});
+
+    QCommandLineParser &parser() { return m_parser; }
+    void addPositional(const QString &name, const QString &description, const QString &syntax = {});
+    void addOption(const QCommandLineOption &option) { m_parser.addOption(option); }
+
+    // Checks the number of positional arguments too.
+    std::optional<int> parse(const Output &out, const QStringList &args, int minPositional, int maxPositional);
+
+    QString value(const QString &name) const { return m_parser.value(name); }
+    bool isSet(const QString &name) const { return m_parser.isSet(name); }
+    QStringList positional() const { return m_parser.positionalArguments(); }
+
+    // Parses an integer option in [min, max]; reports a usage error otherwise.
+    std::optional<qint64> intValue(const Output &out, const QString &name, qint64 min, qint64 max, int *exitCode) const;
+
+private:
+    QCommandLineParser m_parser;
+};
+
+QFuture<int> finished(int exitCode);
+
+} // namespace Onboarder::Cli

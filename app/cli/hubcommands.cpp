@@ -1,0 +1,132 @@
+// onboarder-cli hub add|list|remove
+#include "command.h"
+
+#include "hub/hubstore.h"
+
+#include <QCoreApplication>
+#include <QJsonArray>
+#include <QJsonObject>
+
+namespace Onboarder::Cli {
+
+namespace {
+
+
+QJsonObject toJson(const HubProfile &hub)
+{
+    QJsonObject object{{QStringLiteral("name"), hub.name},
+                       {QStringLiteral("hostName"), hub.hostName},
+                       {QStringLiteral("policyName"), hub.policyName},
+                       {QStringLiteral("restPort"), hub.effectiveRestPort()},
+                       {QStringLiteral("mqttPort"), hub.effectiveMqttPort()}};
+    if (!hub.caFile.isEmpty())
+        object.insert(QStringLiteral("caFile"), hub.caFile);
+    return object;
+}
+
+QString endpointText(const HubProfile &hub)
+{
+    if (hub.isDefaultEndpoint())
+        return CliText::tr("Azure defaults");
+    QString text = CliText::tr("REST %1, MQTT %2").arg(hub.effectiveRestPort()).arg(hub.effectiveMqttPort());
+    if (!hub.caFile.isEmpty())
+        text += CliText::tr(", own CA");
+    return text;
+}
+
+QFuture<int> add(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Adds a hub. The hub's connection string (a shared access policy's, e.g. iothubowner) is "
+                    "read from standard input or --secret-file and stored in the system keychain only."));
+    p.addPositional(QStringLiteral("NAME"), CliText::tr("A local name for the hub."));
+    p.addOption({QStringLiteral("ca"), CliText::tr("Trust this CA certificate (PEM) for this hub only."), CliText::tr("FILE")});
+    p.addOption({QStringLiteral("rest-port"), CliText::tr("HTTPS port of the registry API (default 443)."), CliText::tr("N")});
+    p.addOption({QStringLiteral("mqtt-port"), CliText::tr("MQTT port of the device endpoint (default 8883)."), CliText::tr("N")});
+    p.addOption({QStringLiteral("secret-file"), CliText::tr("Read the connection string from FILE instead of standard input."), CliText::tr("FILE")});
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+
+    HubEndpoint endpoint;
+    endpoint.caFile = p.value(QStringLiteral("ca"));
+    int exitCode = ExitOk;
+    if (p.isSet(QStringLiteral("rest-port"))) {
+        const auto port = p.intValue(ctx.out, QStringLiteral("rest-port"), 1, 65535, &exitCode);
+        if (!port)
+            return finished(exitCode);
+        endpoint.restPort = int(*port);
+    }
+    if (p.isSet(QStringLiteral("mqtt-port"))) {
+        const auto port = p.intValue(ctx.out, QStringLiteral("mqtt-port"), 1, 65535, &exitCode);
+        if (!port)
+            return finished(exitCode);
+        endpoint.mqttPort = int(*port);
+    }
+
+    const QString name = p.positional().at(0);
+    const auto secret = readSecret(CliText::tr("Hub connection string"), p.value(QStringLiteral("secret-file")));
+    if (!secret)
+        return finished(ctx.out.error(secret.error()));
+
+    return ctx.hubs.add(name, QString::fromUtf8(*secret), endpoint).then([&ctx](Result<HubProfile> added) {
+        if (!added)
+            return ctx.out.error(added.error());
+        ctx.out.text(CliText::tr("Added hub \"%1\" (%2, policy %3). Its key is in the system keychain.")
+                         .arg(added->name, added->hostName, added->policyName));
+        ctx.out.document(toJson(*added));
+        return int(ExitOk);
+    });
+}
+
+QFuture<int> list(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Lists the hubs that were added."));
+    if (auto done = p.parse(ctx.out, args, 0, 0))
+        return finished(*done);
+
+    const QList<HubProfile> hubs = ctx.hubs.hubs();
+    QJsonArray array;
+    QList<QStringList> rows;
+    for (const HubProfile &hub : hubs) {
+        array.append(toJson(hub));
+        rows.append({hub.name, hub.hostName, hub.policyName, endpointText(hub)});
+    }
+    ctx.out.document(QJsonObject{{QStringLiteral("hubs"), array}});
+    if (hubs.isEmpty())
+        ctx.out.text(CliText::tr("No hubs yet. Add one with: onboarder-cli hub add NAME < connection-string-file"));
+    else
+        ctx.out.text(formatTable({CliText::tr("NAME"), CliText::tr("HOST"), CliText::tr("POLICY"), CliText::tr("ENDPOINT")}, rows));
+    return finished(ExitOk);
+}
+
+QFuture<int> remove(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Removes a hub from this computer: its profile and its key in the keychain. "
+                    "Nothing changes in the hub itself."));
+    p.addPositional(QStringLiteral("NAME"), CliText::tr("The hub's local name."));
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+
+    const QString name = p.positional().at(0);
+    return ctx.hubs.remove(name).then([&ctx, name](Result<void> removed) {
+        if (!removed)
+            return ctx.out.error(removed.error());
+        ctx.out.text(CliText::tr("Removed hub \"%1\".").arg(name));
+        ctx.out.document(QJsonObject{{QStringLiteral("removed"), name}});
+        return int(ExitOk);
+    });
+}
+
+} // namespace
+
+QList<Noun> hubNouns()
+{
+    return {Noun{QStringLiteral("hub"),
+                 CliText::tr("Hubs this computer knows (connection strings in the keychain)."),
+                 {
+                     {QStringLiteral("add"), CliText::tr("Add a hub; connection string on standard input."), add},
+                     {QStringLiteral("list"), CliText::tr("List hubs."), list},
+                     {QStringLiteral("remove"), CliText::tr("Remove a hub and its key."), remove},
+                 }}};
+}
+
+} // namespace Onboarder::Cli

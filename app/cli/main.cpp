@@ -1,0 +1,121 @@
+// onboarder-cli: the command-line companion. Every command is a core call (../shared/docs/CLI.md).
+#include "command.h"
+
+#include "common/appinfo.h"
+#include "common/logging.h"
+#include "common/settings.h"
+#include "credentials/secretstore.h"
+#include "hub/hubstore.h"
+
+#include <QCoreApplication>
+#include <QTranslator>
+
+#include <cstdio>
+
+using namespace Onboarder;
+using namespace Onboarder::Cli;
+
+namespace {
+
+
+QString overview(const QList<Noun> &nouns)
+{
+    QString text = CliText::tr("Usage: onboarder-cli [--hub NAME] [--json] <noun> <verb> [arguments]\n\n"
+                      "Onboard and monitor Azure IoT Hub devices. Secrets are read from standard input or a file, "
+                      "never from arguments.\n\nCommands:\n");
+    for (const Noun &noun : nouns) {
+        for (const Verb &verb : noun.verbs)
+            text += QStringLiteral("  %1 %2").arg(noun.name, verb.name).leftJustified(26) + verb.summary + u'\n';
+    }
+    text += CliText::tr("\nGlobal options:\n"
+               "  --hub NAME   the hub to work on (default: the current one)\n"
+               "  --json       print JSON on standard output\n"
+               "  --version    print the version\n"
+               "  --help       this text; also after a noun or a verb\n\n"
+               "Exit codes: 0 ok, 1 usage, 2 invalid input, 3 not found, 4 conflict, 5 auth refused, "
+               "6 network, 7 device, 8 keychain unavailable, 10 internal.\n");
+    return text;
+}
+
+QString nounHelp(const Noun &noun)
+{
+    QString text = CliText::tr("Usage: onboarder-cli %1 <verb> [arguments]\n\n%2\n\nVerbs:\n").arg(noun.name, noun.summary);
+    for (const Verb &verb : noun.verbs)
+        text += QStringLiteral("  ") + verb.name.leftJustified(18) + verb.summary + u'\n';
+    return text;
+}
+
+void print(const QString &text)
+{
+    std::fputs(text.toUtf8().constData(), stdout);
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    AppInfo::setUp(QStringLiteral("onboarder-cli"));
+    installRedactingMessageHandler();
+
+    QTranslator translator;
+    if (translator.load(QLocale(), QStringLiteral("onboarder"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+        QCoreApplication::installTranslator(&translator);
+
+    const QList<Noun> nouns = hubNouns() + connNouns();
+
+    // Global options stand before the noun.
+    QStringList args = app.arguments();
+    const QString program = args.takeFirst();
+    bool json = false;
+    QString hub;
+    while (!args.isEmpty() && args.first().startsWith(QStringLiteral("--"))) {
+        const QString option = args.takeFirst();
+        if (option == QStringLiteral("--json")) {
+            json = true;
+        } else if (option == QStringLiteral("--hub") && !args.isEmpty()) {
+            hub = args.takeFirst();
+        } else if (option.startsWith(QStringLiteral("--hub="))) {
+            hub = option.mid(6);
+        } else if (option == QStringLiteral("--version")) {
+            print(QStringLiteral("onboarder-cli %1\n").arg(AppInfo::version()));
+            return ExitOk;
+        } else if (option == QStringLiteral("--help")) {
+            print(overview(nouns));
+            return ExitOk;
+        } else {
+            return Output(json).usage(CliText::tr("Unknown option %1. See --help.").arg(option));
+        }
+    }
+    const Output out(json);
+    if (args.isEmpty()) {
+        std::fputs(overview(nouns).toUtf8().constData(), stderr);
+        return ExitUsage;
+    }
+
+    const QString nounName = args.takeFirst();
+    const auto noun = std::find_if(nouns.cbegin(), nouns.cend(), [&](const Noun &n) { return n.name == nounName; });
+    if (noun == nouns.cend())
+        return out.usage(CliText::tr("Unknown command \"%1\". See --help.").arg(nounName));
+    if (args.isEmpty() || args.first() == QStringLiteral("--help") || args.first() == QStringLiteral("-h")) {
+        print(nounHelp(*noun));
+        return args.isEmpty() ? ExitUsage : ExitOk;
+    }
+    const QString verbName = args.takeFirst();
+    const auto verb = std::find_if(noun->verbs.cbegin(), noun->verbs.cend(), [&](const Verb &v) { return v.name == verbName; });
+    if (verb == noun->verbs.cend())
+        return out.usage(CliText::tr("\"%1\" has no verb \"%2\". See onboarder-cli %1 --help.").arg(nounName, verbName));
+
+    // Services, in dependency order; they live until main returns.
+    Settings settings;
+    SecretStore secrets(AppInfo::keychainService());
+    HubStore hubStore(settings, secrets);
+    Context context{out, settings, secrets, hubStore, hub.isEmpty() ? settings.currentHub() : hub};
+
+    args.prepend(QStringLiteral("%1 %2 %3").arg(program, nounName, verbName));
+    QFuture<int> result = verb->run(context, args);
+    if (result.isFinished())
+        return result.result();
+    result.then(&app, [](int code) { QCoreApplication::exit(code); });
+    return app.exec();
+}

@@ -1,0 +1,48 @@
+// onboarder: the desktop application. Creates the services in dependency order and the main window.
+#include "common/appinfo.h"
+#include "common/logging.h"
+#include "common/settings.h"
+#include "credentials/secretstore.h"
+#include "hub/hubstore.h"
+#include "mainwindow.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QLibraryInfo>
+#include <QTranslator>
+
+using namespace Onboarder;
+
+int main(int argc, char *argv[])
+{
+    QApplication app(argc, argv);
+    AppInfo::setUp(QStringLiteral("Onboarder"));
+    QApplication::setApplicationDisplayName(QStringLiteral("Onboarder"));
+    QApplication::setDesktopFileName(QStringLiteral("onboarder"));
+    installRedactingMessageHandler();
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QApplication::translate("main", "Onboard and monitor Azure IoT Hub devices."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.process(app);
+
+    Settings settings;
+
+    // The user's choice of language, else the system's.
+    const QLocale locale = settings.language().isEmpty() ? QLocale() : QLocale(settings.language());
+    QTranslator qtTranslator;
+    if (qtTranslator.load(locale, QStringLiteral("qtbase"), QStringLiteral("_"),
+                          QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        QApplication::installTranslator(&qtTranslator);
+    QTranslator appTranslator;
+    if (appTranslator.load(locale, QStringLiteral("onboarder"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+        QApplication::installTranslator(&appTranslator);
+
+    SecretStore secrets(AppInfo::keychainService());
+    HubStore hubs(settings, secrets);
+
+    MainWindow window(settings, hubs);
+    window.show();
+    return app.exec();
+}

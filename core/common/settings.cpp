@@ -1,0 +1,143 @@
+#include "settings.h"
+
+#include "appinfo.h"
+#include "hub/hubprofile.h"
+
+namespace Onboarder {
+
+namespace Key {
+const QString hubs = QStringLiteral("hubs");
+const QString currentHub = QStringLiteral("hubs/current");
+const QString mainWindowGeometry = QStringLiteral("ui/mainWindowGeometry");
+const QString clipboardClearSeconds = QStringLiteral("security/clipboardClearSeconds");
+const QString language = QStringLiteral("ui/language");
+} // namespace Key
+
+namespace Default {
+constexpr int clipboardClearSeconds = 30;
+}
+
+Settings::Settings(QObject *parent)
+    : Settings(AppInfo::configDir() + QStringLiteral("/onboarder.conf"), parent)
+{
+}
+
+Settings::Settings(const QString &filePath, QObject *parent)
+    : QObject(parent)
+    , m_settings(std::make_unique<QSettings>(filePath, QSettings::IniFormat))
+{
+}
+
+Settings::~Settings() = default;
+
+QString Settings::filePath() const
+{
+    return m_settings->fileName();
+}
+
+QList<HubProfile> Settings::hubs() const
+{
+    QList<HubProfile> list;
+    const int count = m_settings->beginReadArray(Key::hubs);
+    for (int i = 0; i < count; ++i) {
+        m_settings->setArrayIndex(i);
+        HubProfile hub;
+        hub.name = m_settings->value(QStringLiteral("name")).toString();
+        hub.hostName = m_settings->value(QStringLiteral("hostName")).toString();
+        hub.policyName = m_settings->value(QStringLiteral("policyName")).toString();
+        hub.restPort = m_settings->value(QStringLiteral("restPort"), 0).toInt();
+        hub.mqttPort = m_settings->value(QStringLiteral("mqttPort"), 0).toInt();
+        hub.caFile = m_settings->value(QStringLiteral("caFile")).toString();
+        if (!hub.name.isEmpty())
+            list.append(hub);
+    }
+    m_settings->endArray();
+    return list;
+}
+
+bool Settings::setHubs(const QList<HubProfile> &hubs)
+{
+    m_settings->remove(Key::hubs + QStringLiteral("/size"));
+    m_settings->beginWriteArray(Key::hubs, int(hubs.size()));
+    for (int i = 0; i < hubs.size(); ++i) {
+        const HubProfile &hub = hubs.at(i);
+        m_settings->setArrayIndex(i);
+        m_settings->setValue(QStringLiteral("name"), hub.name);
+        m_settings->setValue(QStringLiteral("hostName"), hub.hostName);
+        m_settings->setValue(QStringLiteral("policyName"), hub.policyName);
+        m_settings->setValue(QStringLiteral("restPort"), hub.restPort);
+        m_settings->setValue(QStringLiteral("mqttPort"), hub.mqttPort);
+        if (hub.caFile.isEmpty())
+            m_settings->remove(QStringLiteral("caFile"));
+        else
+            m_settings->setValue(QStringLiteral("caFile"), hub.caFile);
+    }
+    m_settings->endArray();
+    // Drop entries left over from a longer list.
+    for (int i = int(hubs.size()) + 1; m_settings->contains(Key::hubs + u'/' + QString::number(i) + QStringLiteral("/name")); ++i)
+        m_settings->remove(Key::hubs + u'/' + QString::number(i));
+    m_settings->sync();
+    if (m_settings->status() != QSettings::NoError)
+        return false;
+    Q_EMIT changed(Key::hubs);
+    return true;
+}
+
+QString Settings::currentHub() const
+{
+    return m_settings->value(Key::currentHub).toString();
+}
+
+void Settings::setCurrentHub(const QString &name)
+{
+    setValue(Key::currentHub, name, QString());
+}
+
+QByteArray Settings::mainWindowGeometry() const
+{
+    return m_settings->value(Key::mainWindowGeometry).toByteArray();
+}
+
+void Settings::setMainWindowGeometry(const QByteArray &geometry)
+{
+    setValue(Key::mainWindowGeometry, geometry, QByteArray());
+}
+
+int Settings::clipboardClearSeconds() const
+{
+    return m_settings->value(Key::clipboardClearSeconds, Default::clipboardClearSeconds).toInt();
+}
+
+void Settings::setClipboardClearSeconds(int seconds)
+{
+    setValue(Key::clipboardClearSeconds, seconds, Default::clipboardClearSeconds);
+}
+
+QString Settings::language() const
+{
+    return m_settings->value(Key::language).toString();
+}
+
+void Settings::setLanguage(const QString &language)
+{
+    setValue(Key::language, language, QString());
+}
+
+void Settings::sync()
+{
+    m_settings->sync();
+}
+
+void Settings::setValue(const QString &key, const QVariant &value, const QVariant &defaultValue)
+{
+    if (m_settings->value(key, defaultValue) == value)
+        return;
+    if (value == defaultValue)
+        m_settings->remove(key);
+    else
+        m_settings->setValue(key, value);
+    m_settings->sync();
+    Q_EMIT changed(key);
+}
+
+} // namespace Onboarder

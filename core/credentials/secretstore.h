@@ -1,0 +1,54 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <QByteArray>
+#include <QFuture>
+#include <QObject>
+#include <QQueue>
+#include <QStringList>
+
+#include <functional>
+
+namespace Onboarder {
+
+// Secrets in the OS keychain (Secret Service on Linux, through QtKeychain), filed under one service
+// name. Every call is asynchronous and the calls run one after another in the order they were made.
+// The keychain has no "list" operation, so the store keeps an index of its entry names in an entry of
+// its own. There is no plaintext fallback: without a keychain every call fails with ErrorKind::Keychain.
+class SecretStore final : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit SecretStore(const QString &service, QObject *parent = nullptr);
+    ~SecretStore() override;
+
+    QString service() const { return m_service; }
+
+    QFuture<Result<void>> save(const QString &name, const QByteArray &secret);
+    QFuture<Result<QByteArray>> load(const QString &name);
+    QFuture<Result<void>> remove(const QString &name); // NotFound when there is no such entry
+    QFuture<Result<QStringList>> list();
+
+    static QString indexEntryName();
+
+private:
+    using Done = std::function<void()>;
+    using Task = std::function<void(Done)>;
+
+    void enqueue(Task task);
+    void runNext();
+
+    void readEntry(const QString &name, std::function<void(Result<QByteArray>)> callback);
+    void writeEntry(const QString &name, const QByteArray &data, std::function<void(Result<void>)> callback);
+    void deleteEntry(const QString &name, std::function<void(Result<void>)> callback);
+    void readIndex(std::function<void(Result<QStringList>)> callback);
+    void editIndex(const std::function<void(QStringList &)> &edit, std::function<void(Result<void>)> callback);
+
+    QString m_service;
+    QQueue<Task> m_queue;
+    bool m_busy = false;
+};
+
+} // namespace Onboarder

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <QString>
+
+namespace Onboarder {
+
+// An IoT Hub connection string: `Key=Value` pairs separated by ';', value from the first '=' of its
+// segment (so base64 padding survives), keys matched exactly (case-sensitive), order free.
+// parse() is strict: duplicate, unknown or empty keys, a key that is not base64, or a mix of
+// credentials are each rejected with their own code and sentence.
+class ConnectionString final
+{
+public:
+    enum class Kind {
+        Service, // HostName + SharedAccessKeyName + SharedAccessKey (a hub's shared access policy)
+        Device,  // HostName + DeviceId + exactly one of SharedAccessKey | x509=true | SharedAccessSignature
+        Module,  // as Device, plus ModuleId
+    };
+
+    enum class Credential { SharedAccessKey, X509, SharedAccessSignature };
+
+    static Result<ConnectionString> parse(const QString &text);
+
+    // Builders for strings the app hands out; they produce what parse() accepts.
+    static ConnectionString service(const QString &hostName, const QString &policyName, const QString &key);
+    static ConnectionString deviceWithKey(const QString &hostName, const QString &deviceId, const QString &key);
+    static ConnectionString deviceWithX509(const QString &hostName, const QString &deviceId);
+
+    Kind kind() const { return m_kind; }
+    Credential credential() const { return m_credential; }
+
+    QString hostName() const { return m_hostName; }
+    QString hubName() const; // the first DNS label of HostName
+    QString deviceId() const { return m_deviceId; }
+    QString moduleId() const { return m_moduleId; }
+    QString sharedAccessKeyName() const { return m_sharedAccessKeyName; }
+    QString sharedAccessKey() const { return m_sharedAccessKey; }
+    QString sharedAccessSignature() const { return m_sharedAccessSignature; }
+    QString gatewayHostName() const { return m_gatewayHostName; }
+    bool isX509() const { return m_credential == Credential::X509; }
+
+    // Canonical text: HostName, DeviceId, ModuleId, SharedAccessKeyName, SharedAccessKey,
+    // SharedAccessSignature, x509, GatewayHostName — only the keys that are set.
+    QString toString() const;
+    // The same with SharedAccessKey and the token's signature replaced by a mask; safe to show and log.
+    QString toMaskedString() const;
+
+    static QString kindName(Kind kind); // translated: "hub (shared access policy)", "device", "module"
+
+    friend bool operator==(const ConnectionString &, const ConnectionString &) = default;
+
+private:
+    QString build(bool masked) const;
+
+    Kind m_kind = Kind::Service;
+    Credential m_credential = Credential::SharedAccessKey;
+    QString m_hostName;
+    QString m_deviceId;
+    QString m_moduleId;
+    QString m_sharedAccessKeyName;
+    QString m_sharedAccessKey;
+    QString m_sharedAccessSignature;
+    QString m_gatewayHostName;
+};
+
+} // namespace Onboarder

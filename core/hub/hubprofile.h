@@ -1,0 +1,31 @@
+#pragma once
+
+#include <QString>
+#include <QUrl>
+
+namespace Onboarder {
+
+// What the app remembers about a hub, outside the keychain. The connection string itself (with its
+// key) lives in the keychain under secretName(); nothing here is secret.
+struct HubProfile
+{
+    QString name;       // the user's local name for it
+    QString hostName;   // e.g. contoso.azure-devices.net
+    QString policyName; // e.g. iothubowner
+    int restPort = 0;   // 0: Azure's 443
+    int mqttPort = 0;   // 0: Azure's 8883
+    QString caFile;     // an extra CA to trust for this hub only (the sandbox's); empty: system CAs
+
+    static constexpr int defaultRestPort = 443;
+    static constexpr int defaultMqttPort = 8883;
+
+    QString secretName() const;
+    int effectiveRestPort() const { return restPort > 0 ? restPort : defaultRestPort; }
+    int effectiveMqttPort() const { return mqttPort > 0 ? mqttPort : defaultMqttPort; }
+    QUrl restBaseUrl() const; // https://host[:port]/
+    bool isDefaultEndpoint() const { return restPort == 0 && mqttPort == 0 && caFile.isEmpty(); }
+
+    friend bool operator==(const HubProfile &, const HubProfile &) = default;
+};
+
+} // namespace Onboarder

@@ -1,0 +1,171 @@
+#include "hubstore.h"
+
+#include "common/logging.h"
+#include "common/settings.h"
+#include "credentials/secretstore.h"
+#include "hub/identifiers.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+#include <QSslCertificate>
+
+namespace Onboarder {
+
+namespace {
+
+
+template<typename T>
+QFuture<Result<T>> ready(Result<T> value)
+{
+    return QtFuture::makeReadyFuture(std::move(value));
+}
+
+Result<void> validatePort(int port, const QString &what)
+{
+    if (port < 0 || port > 65535)
+        return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidPort"),
+                    HubStore::tr("The %1 port must be between 1 and 65535 (0 for the default); %2 is not.").arg(what).arg(port));
+    return {};
+}
+
+} // namespace
+
+HubStore::HubStore(Settings &settings, SecretStore &secrets, QObject *parent)
+    : QObject(parent)
+    , m_settings(settings)
+    , m_secrets(secrets)
+{
+}
+
+QList<HubProfile> HubStore::hubs() const
+{
+    return m_settings.hubs();
+}
+
+std::optional<HubProfile> HubStore::find(const QString &name) const
+{
+    for (const HubProfile &hub : m_settings.hubs()) {
+        if (hub.name == name)
+            return hub;
+    }
+    return std::nullopt;
+}
+
+Result<HubProfile> HubStore::validate(const QString &name, const QString &connectionString, const HubEndpoint &endpoint) const
+{
+    if (auto ok = Identifiers::validateHubProfileName(name); !ok)
+        return std::unexpected(ok.error());
+    if (find(name) || m_pending.contains(name))
+        return fail(ErrorKind::Conflict, QStringLiteral("HubExists"),
+                    HubStore::tr("A hub named \"%1\" exists already. Choose another name or remove that hub first.").arg(name));
+
+    const auto parsed = ConnectionString::parse(connectionString);
+    if (!parsed)
+        return std::unexpected(parsed.error());
+    if (parsed->kind() != ConnectionString::Kind::Service || parsed->sharedAccessKey().isEmpty())
+        return fail(ErrorKind::InvalidInput, QStringLiteral("NotAHubConnectionString"),
+                    HubStore::tr("This is a %1 connection string. A hub needs the connection string of a shared access policy "
+                       "(HostName, SharedAccessKeyName and SharedAccessKey), e.g. iothubowner's from the Azure portal: "
+                       "IoT Hub → Shared access policies.")
+                        .arg(ConnectionString::kindName(parsed->kind())));
+
+    if (auto ok = validatePort(endpoint.restPort, HubStore::tr("REST")); !ok)
+        return std::unexpected(ok.error());
+    if (auto ok = validatePort(endpoint.mqttPort, HubStore::tr("MQTT")); !ok)
+        return std::unexpected(ok.error());
+
+    HubProfile profile;
+    profile.name = name;
+    profile.hostName = parsed->hostName();
+    profile.policyName = parsed->sharedAccessKeyName();
+    profile.restPort = endpoint.restPort;
+    profile.mqttPort = endpoint.mqttPort;
+
+    if (!endpoint.caFile.isEmpty()) {
+        const QFileInfo info(endpoint.caFile);
+        if (!info.isFile() || !info.isReadable())
+            return fail(ErrorKind::InvalidInput, QStringLiteral("CaFileUnreadable"),
+                        HubStore::tr("The CA file %1 does not exist or cannot be read.").arg(endpoint.caFile));
+        const auto certificates = QSslCertificate::fromPath(info.absoluteFilePath(), QSsl::Pem);
+        if (certificates.isEmpty())
+            return fail(ErrorKind::InvalidInput, QStringLiteral("CaFileNotPem"),
+                        HubStore::tr("The CA file %1 holds no PEM certificate.").arg(endpoint.caFile));
+        profile.caFile = info.absoluteFilePath();
+    }
+    return profile;
+}
+
+QFuture<Result<HubProfile>> HubStore::add(const QString &name, const QString &connectionString, const HubEndpoint &endpoint)
+{
+    const auto profile = validate(name, connectionString, endpoint);
+    if (!profile)
+        return ready(profile);
+
+    // Store the canonical form: the same text the user gave, minus anything parse() normalised.
+    const QByteArray secret = ConnectionString::parse(connectionString)->toString().toUtf8();
+    m_pending.insert(name);
+    return m_secrets.save(profile->secretName(), secret).then(this, [this, profile = *profile](Result<void> saved) -> QFuture<Result<HubProfile>> {
+        m_pending.remove(profile.name);
+        if (!saved)
+            return ready<HubProfile>(std::unexpected(saved.error()));
+        QList<HubProfile> list = m_settings.hubs();
+        list.append(profile);
+        if (!m_settings.setHubs(list)) {
+            const auto error = fail(ErrorKind::Internal, QStringLiteral("SettingsNotWritable"),
+                                    HubStore::tr("The settings file %1 could not be written, so the hub was not added.")
+                                        .arg(m_settings.filePath()));
+            return m_secrets.remove(profile.secretName()).then(this, [error](Result<void>) -> Result<HubProfile> {
+                return error;
+            });
+        }
+        qCInfo(lcHub) << "added hub" << profile.name << profile.hostName;
+        Q_EMIT hubsChanged();
+        return ready<HubProfile>(profile);
+    }).unwrap();
+}
+
+QFuture<Result<void>> HubStore::remove(const QString &name)
+{
+    const auto profile = find(name);
+    if (!profile)
+        return ready<void>(fail(ErrorKind::NotFound, QStringLiteral("HubNotFound"), HubStore::tr("There is no hub named \"%1\".").arg(name)));
+
+    return m_secrets.remove(profile->secretName()).then(this, [this, name](Result<void> removed) -> Result<void> {
+        if (!removed && removed.error().kind != ErrorKind::NotFound)
+            return fail(removed.error().kind, removed.error().code,
+                        HubStore::tr("The hub \"%1\" was kept because its key could not be removed from the keychain: %2")
+                            .arg(name, removed.error().message));
+        QList<HubProfile> list = m_settings.hubs();
+        list.removeIf([&](const HubProfile &hub) { return hub.name == name; });
+        if (!m_settings.setHubs(list))
+            return fail(ErrorKind::Internal, QStringLiteral("SettingsNotWritable"),
+                        HubStore::tr("The hub's key was removed from the keychain, but the settings file %1 could not be "
+                           "written, so the hub is still listed.")
+                            .arg(m_settings.filePath()));
+        if (m_settings.currentHub() == name)
+            m_settings.setCurrentHub(QString());
+        Q_EMIT hubsChanged();
+        return {};
+    });
+}
+
+QFuture<Result<ConnectionString>> HubStore::connectionString(const QString &name)
+{
+    const auto profile = find(name);
+    if (!profile)
+        return ready<ConnectionString>(
+            fail(ErrorKind::NotFound, QStringLiteral("HubNotFound"), HubStore::tr("There is no hub named \"%1\".").arg(name)));
+
+    return m_secrets.load(profile->secretName()).then(this, [name](Result<QByteArray> secret) -> Result<ConnectionString> {
+        if (!secret) {
+            if (secret.error().kind == ErrorKind::NotFound)
+                return fail(ErrorKind::NotFound, QStringLiteral("HubSecretMissing"),
+                            HubStore::tr("The keychain has no connection string for hub \"%1\". Remove the hub and add it again.")
+                                .arg(name));
+            return std::unexpected(secret.error());
+        }
+        return ConnectionString::parse(QString::fromUtf8(*secret));
+    });
+}
+
+} // namespace Onboarder

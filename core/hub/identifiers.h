@@ -1,0 +1,22 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <QString>
+
+namespace Onboarder::Identifiers {
+
+// Device and module ids: 1–128 characters, ASCII letters, digits and - : . + % _ # * ? ! ( ) , = @ ; $ '
+Result<void> validateDeviceId(const QString &id);
+Result<void> validateModuleId(const QString &id);
+
+// Shared access policy names: letters, digits, _ - @ . ; at most 256 characters.
+Result<void> validatePolicyName(const QString &name);
+
+// A hub's HostName: letters, digits, _ - . and at least one dot (name + suffix).
+Result<void> validateHostName(const QString &hostName);
+
+// The local name a user gives a hub profile: 1–64 characters, letters, digits, . _ - ; starts with a letter or digit.
+Result<void> validateHubProfileName(const QString &name);
+
+} // namespace Onboarder::Identifiers

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFuture>
+#include <QProcessEnvironment>
+#include <QRandomGenerator>
+#include <QString>
+#include <QTest>
+
+namespace TestSupport {
+
+// Waits for a future while the event loop runs (keychain and network calls finish there).
+template<typename T>
+T await(QFuture<T> future, int timeoutMs = 20000)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    while (!future.isFinished() && !deadline.hasExpired())
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    if (!future.isFinished())
+        qFatal("future did not finish within %d ms", timeoutMs);
+    return future.result();
+}
+
+// True inside scripts/test-session (private D-Bus with an unlocked gnome-keyring). Tests that need the
+// real keychain fail, rather than skip, outside it: a skipped keychain test would prove nothing.
+inline bool inTestSession()
+{
+    return qEnvironmentVariableIsSet("ONBOARDER_TEST_SESSION") && qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS");
+}
+
+#define REQUIRE_TEST_SESSION()                                                                                         \
+    QVERIFY2(TestSupport::inTestSession(),                                                                             \
+             "needs the real Secret Service: run through scripts/test or scripts/test-session ctest")
+
+inline QString buildPath(const QString &relative)
+{
+    return qEnvironmentVariable("ONBOARDER_BUILD_DIR") + u'/' + relative;
+}
+
+inline QString sourcePath(const QString &relative)
+{
+    return qEnvironmentVariable("ONBOARDER_SOURCE_DIR") + u'/' + relative;
+}
+
+// Every regular file below dir whose bytes contain needle (the secret-leak scans).
+inline QStringList filesContaining(const QString &dir, const QByteArray &needle)
+{
+    QStringList hits;
+    QDirIterator it(dir, QDir::Files | QDir::Hidden | QDir::NoSymLinks, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        QFile file(it.next());
+        if (file.open(QIODevice::ReadOnly) && file.readAll().contains(needle))
+            hits.append(file.fileName());
+    }
+    return hits;
+}
+
+// A random base64 key of the size IoT Hub generates (32 bytes).
+inline QString randomKey()
+{
+    QByteArray bytes(32, Qt::Uninitialized);
+    for (char &c : bytes)
+        c = char(QRandomGenerator::global()->bounded(256));
+    return QString::fromLatin1(bytes.toBase64());
+}
+
+} // namespace TestSupport

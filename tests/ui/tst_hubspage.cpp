@@ -1,0 +1,184 @@
+// The Hubs page and the Add Hub dialog, driven through their widgets (offscreen), with the real keychain.
+#include "addhubdialog.h"
+#include "common/settings.h"
+#include "credentials/secretstore.h"
+#include "hub/hubstore.h"
+#include "hublistmodel.h"
+#include "hubspage.h"
+#include "mainwindow.h"
+#include "testsupport.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QDialogButtonBox>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QStackedWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QUuid>
+
+using namespace Onboarder;
+using TestSupport::await;
+
+namespace {
+
+QString hubString(const QString &host)
+{
+    return QStringLiteral("HostName=%1;SharedAccessKeyName=iothubowner;SharedAccessKey=%2").arg(host, TestSupport::randomKey());
+}
+
+// Answers the next message box that opens with the given button.
+void answerNextMessageBox(QMessageBox::StandardButton button)
+{
+    QTimer::singleShot(0, [button] {
+        for (QWidget *widget : QApplication::topLevelWidgets()) {
+            if (auto *box = qobject_cast<QMessageBox *>(widget); box && box->isVisible()) {
+                box->button(button)->click();
+                return;
+            }
+        }
+        answerNextMessageBox(button); // not open yet
+    });
+}
+
+void saveScreenshot(QWidget *widget, const QString &name)
+{
+    const QString dir = qEnvironmentVariable("ONBOARDER_SCREENSHOT_DIR");
+    if (!dir.isEmpty())
+        widget->grab().save(dir + u'/' + name + QStringLiteral(".png"));
+}
+
+} // namespace
+
+class tst_HubsPage : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<Settings> m_settings;
+    std::unique_ptr<SecretStore> m_secrets;
+    std::unique_ptr<HubStore> m_hubs;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        REQUIRE_TEST_SESSION();
+    }
+
+    void init()
+    {
+        m_settings = std::make_unique<Settings>(m_dir.filePath(QUuid::createUuid().toString(QUuid::Id128) + QStringLiteral(".conf")));
+        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
+        m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
+    }
+
+    void cleanup()
+    {
+        for (const HubProfile &hub : m_hubs->hubs())
+            await(m_hubs->remove(hub.name));
+    }
+
+    void modelIsConsistent()
+    {
+        HubListModel model(*m_hubs, *m_settings);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(model.rowCount(), 0);
+        QVERIFY(await(m_hubs->add(QStringLiteral("b"), hubString(QStringLiteral("b.azure-devices.net")))).has_value());
+        QVERIFY(await(m_hubs->add(QStringLiteral("a"), hubString(QStringLiteral("a.azure-devices.net")), {8443, 8883, {}})).has_value());
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.index(1, HubListModel::HostColumn).data().toString(), QStringLiteral("a.azure-devices.net"));
+        QCOMPARE(model.index(1, HubListModel::EndpointColumn).data().toString(), QStringLiteral("REST 8443 · MQTT 8883"));
+        QCOMPARE(model.index(0, HubListModel::EndpointColumn).data().toString(), QStringLiteral("Azure"));
+        m_settings->setCurrentHub(QStringLiteral("a"));
+        QVERIFY(model.index(1, 0).data(Qt::FontRole).value<QFont>().bold());
+        QVERIFY(await(m_hubs->remove(QStringLiteral("b"))).has_value());
+        QCOMPARE(model.rowCount(), 1);
+    }
+
+    void dialogExplainsEachProblemNextToItsField()
+    {
+        AddHubDialog dialog(*m_hubs);
+        QVERIFY(!dialog.canAdd());
+        QVERIFY(dialog.nameError().isEmpty());
+        QVERIFY(dialog.connectionStringError().isEmpty());
+
+        dialog.setName(QStringLiteral("bad name"));
+        QVERIFY(!dialog.nameError().isEmpty());
+        dialog.setName(QStringLiteral("good"));
+        QVERIFY(dialog.nameError().isEmpty());
+
+        dialog.setConnectionString(QStringLiteral("SharedAccessKeyName=iothubowner;SharedAccessKey=YWJj"));
+        QVERIFY2(dialog.connectionStringError().contains(QStringLiteral("HostName")), qPrintable(dialog.connectionStringError()));
+        QVERIFY(!dialog.canAdd());
+
+        dialog.setConnectionString(QStringLiteral("HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=YWJj"));
+        QVERIFY2(dialog.connectionStringError().contains(QStringLiteral("device")), qPrintable(dialog.connectionStringError()));
+        QVERIFY(!dialog.canAdd());
+        dialog.show();
+        QTest::qWait(20);
+        saveScreenshot(&dialog, QStringLiteral("add-hub-error"));
+
+        dialog.setConnectionString(hubString(QStringLiteral("h.azure-devices.net")));
+        QVERIFY(dialog.connectionStringError().isEmpty());
+        QVERIFY(dialog.canAdd());
+
+        dialog.setEndpoint(0, 0, m_dir.filePath(QStringLiteral("no-such-ca.pem")));
+        QVERIFY(!dialog.canAdd());
+        dialog.setEndpoint(8443, 0, QString());
+        QVERIFY(dialog.canAdd());
+    }
+
+    void addAndRemoveThroughThePage()
+    {
+        MainWindow window(*m_settings, *m_hubs);
+        window.resize(1000, 600);
+        window.show();
+        HubsPage *page = window.hubsPage();
+        auto *stack = page->findChild<QStackedWidget *>();
+        QCOMPARE(stack->currentWidget() == page->view(), false); // empty state first
+        saveScreenshot(&window, QStringLiteral("hubs-empty"));
+
+        // Fill in the dialog the page opens, and press Add.
+        const QString key = TestSupport::randomKey();
+        QTimer::singleShot(0, [key] {
+            auto *dialog = qobject_cast<AddHubDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            dialog->setName(QStringLiteral("contoso"));
+            dialog->setConnectionString(
+                QStringLiteral("HostName=contoso.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=%1").arg(key));
+            QVERIFY(dialog->canAdd());
+            dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+        });
+        page->addHub();
+
+        QCOMPARE(m_hubs->hubs().size(), 1);
+        QCOMPARE(stack->currentWidget(), page->view());
+        QCOMPARE(page->view()->model()->rowCount(), 1);
+        QCOMPARE(page->view()->model()->index(0, HubListModel::HostColumn).data().toString(),
+                 QStringLiteral("contoso.azure-devices.net"));
+        QCOMPARE(m_settings->currentHub(), QStringLiteral("contoso")); // the first hub becomes current
+        QCOMPARE(window.windowTitle(), QStringLiteral("contoso — Onboarder"));
+        QCOMPARE(await(m_hubs->connectionString(QStringLiteral("contoso")))->sharedAccessKey(), key);
+
+        QVERIFY(await(m_hubs->add(QStringLiteral("sandbox"), hubString(QStringLiteral("sandbox.azure-devices.net")), {8443, 18883, {}})).has_value());
+        page->view()->selectRow(0);
+        QTest::qWait(50);
+        saveScreenshot(&window, QStringLiteral("hubs-page"));
+
+        // Remove the selected hub; cancelling first changes nothing.
+        const QString selected = page->view()->currentIndex().siblingAtColumn(0).data().toString();
+        answerNextMessageBox(QMessageBox::Cancel);
+        page->removeSelectedHub();
+        QCOMPARE(m_hubs->hubs().size(), 2);
+        answerNextMessageBox(QMessageBox::Yes);
+        page->removeSelectedHub();
+        QTRY_COMPARE(m_hubs->hubs().size(), 1);
+        QVERIFY(!m_hubs->find(selected));
+    }
+};
+
+QTEST_MAIN(tst_HubsPage)
+#include "tst_hubspage.moc"

@@ -1,0 +1,841 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="de_DE">
+<context>
+    <name>Cli</name>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>standard input</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is empty: give it on standard input or with --secret-file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Missing argument. See --help.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unexpected argument &quot;%1&quot;. See --help.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--%1 takes a whole number from %2 to %3; &quot;%4&quot; is not one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Checks a connection string read from standard input (or --secret-file) and prints its fields, the key masked.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Print the key instead of a mask.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Read the connection string from FILE.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>FILE</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Connection string</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>FIELD</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>VALUE</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Prints a Shared Access Signature token for a resource URI. The base64 key is read from standard input or --secret-file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Resource URI, e.g. myhub.azure-devices.net/devices/dev1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>URI</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shared access policy name (skn); leave out for a device key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>NAME</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Seconds from now until the token expires.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SECONDS</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Absolute expiry in seconds since 1970 (instead of --ttl).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>EPOCH</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Read the key from FILE.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--uri is required.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Give exactly one of --ttl and --expiry.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shared access key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Connection strings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Check a connection string and show its fields.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shared Access Signature tokens.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Create a token; key on standard input.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Azure defaults</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>REST %1, MQTT %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>, own CA</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Adds a hub. The hub&apos;s connection string (a shared access policy&apos;s, e.g. iothubowner) is read from standard input or --secret-file and stored in the system keychain only.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A local name for the hub.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Trust this CA certificate (PEM) for this hub only.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>HTTPS port of the registry API (default 443).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>N</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MQTT port of the device endpoint (default 8883).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Read the connection string from FILE instead of standard input.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hub connection string</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Added hub &quot;%1&quot; (%2, policy %3). Its key is in the system keychain.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Lists the hubs that were added.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No hubs yet. Add one with: onboarder-cli hub add NAME &lt; connection-string-file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>HOST</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>POLICY</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ENDPOINT</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Removes a hub from this computer: its profile and its key in the keychain. Nothing changes in the hub itself.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The hub&apos;s local name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Removed hub &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hubs this computer knows (connection strings in the keychain).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add a hub; connection string on standard input.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>List hubs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove a hub and its key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Usage: onboarder-cli [--hub NAME] [--json] &lt;noun&gt; &lt;verb&gt; [arguments]
+
+Onboard and monitor Azure IoT Hub devices. Secrets are read from standard input or a file, never from arguments.
+
+Commands:
+</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>
+Global options:
+  --hub NAME   the hub to work on (default: the current one)
+  --json       print JSON on standard output
+  --version    print the version
+  --help       this text; also after a noun or a verb
+
+Exit codes: 0 ok, 1 usage, 2 invalid input, 3 not found, 4 conflict, 5 auth refused, 6 network, 7 device, 8 keychain unavailable, 10 internal.
+</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Usage: onboarder-cli %1 &lt;verb&gt; [arguments]
+
+%2
+
+Verbs:
+</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unknown option %1. See --help.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unknown command &quot;%1&quot;. See --help.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; has no verb &quot;%2&quot;. See onboarder-cli %1 --help.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionString</name>
+    <message>
+        <source>%1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string starts or ends with white space; copy it again without it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has an empty part (two &apos;;&apos; in a row, or a leading &apos;;&apos;).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Part %1 of the connection string has no &apos;=&apos;: each part is Key=Value.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Part %1 of the connection string has a value but no key before &apos;=&apos;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The key &quot;%1&quot; has white space around it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unknown key &quot;%1&quot;: keys are case-sensitive, did you mean &quot;%2&quot;?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unknown key &quot;%1&quot;. Known keys: %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The key &quot;%1&quot; appears twice.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The key &quot;%1&quot; has an empty value.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has no HostName (e.g. HostName=myhub.azure-devices.net).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>x509 can only be &quot;true&quot; (exactly, in lower case).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A ModuleId needs the DeviceId of its device.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has both %1 and %2; it can carry only one credential.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The SharedAccessKey is not valid base64; it may be cut off or contain extra characters.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has no credential: a hub&apos;s needs SharedAccessKeyName and SharedAccessKey; a device&apos;s needs DeviceId and SharedAccessKey or x509=true.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has no DeviceId and no SharedAccessKeyName: it is neither a device&apos;s nor a hub&apos;s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>x509=true belongs to a device connection string; a hub&apos;s has no DeviceId.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The policy &quot;%1&quot; has no SharedAccessKey.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device connection string has no credential: add SharedAccessKey, SharedAccessSignature or x509=true.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SharedAccessKeyName in a device connection string needs the policy&apos;s SharedAccessKey.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>hub (shared access policy)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>device</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>module</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::AddHubDialog</name>
+    <message>
+        <source>Custom endpoint (sandbox or gateway)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add Hub</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paste the connection string of one of the hub&apos;s shared access policies. In the Azure portal: IoT Hub → Security settings → Shared access policies → iothubowner → Primary connection string.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>e.g. production</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hub name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Connection string</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show or hide the connection string</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paste</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paste the connection string from the clipboard</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>443 (Azure)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>8883 (Azure)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>System certificates</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Trusted &amp;CA:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;REST port:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;MQTT port:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Connection string:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A hub named &quot;%1&quot; exists already.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This is a %1 connection string. A hub needs a shared access policy&apos;s connection string, with SharedAccessKeyName.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hub %1 on %2, policy %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saving the key in the system keychain…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Trusted CA certificate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PEM certificates (*.pem *.crt);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::HubListModel</name>
+    <message>
+        <source>Azure</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>REST %1 · MQTT %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>REST %1 · MQTT %2 · own CA</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Trusts the CA in %1 for this hub</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The current hub: commands without --hub work on it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Host</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Access policy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Endpoint</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::HubStore</name>
+    <message>
+        <source>The %1 port must be between 1 and 65535 (0 for the default); %2 is not.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A hub named &quot;%1&quot; exists already. Choose another name or remove that hub first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This is a %1 connection string. A hub needs the connection string of a shared access policy (HostName, SharedAccessKeyName and SharedAccessKey), e.g. iothubowner&apos;s from the Azure portal: IoT Hub → Shared access policies.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>REST</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MQTT</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The CA file %1 does not exist or cannot be read.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The CA file %1 holds no PEM certificate.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The settings file %1 could not be written, so the hub was not added.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is no hub named &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The hub &quot;%1&quot; was kept because its key could not be removed from the keychain: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The hub&apos;s key was removed from the keychain, but the settings file %1 could not be written, so the hub is still listed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The keychain has no connection string for hub &quot;%1&quot;. Remove the hub and add it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::HubsPage</name>
+    <message>
+        <source>Add Hub…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Make Current</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hubs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The IoT hubs this computer works with. Their connection strings are kept in the system keychain, never in files.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Pages and command-line calls without --hub work on the current hub</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No hubs yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add a hub by pasting the connection string of one of its shared access policies (for example iothubowner), from the Azure portal or from the sandbox hub.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a hub to see where its key is kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 · %2 · REST port %3 · MQTT port %4 · key in the keychain as &quot;%5&quot;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> · trusts %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Added hub &quot;%1&quot;; its key is in the system keychain.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove Hub</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove the hub &quot;%1&quot; from this computer?
+
+Its connection string is deleted from the keychain. The hub and its devices in Azure are not touched.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Removed hub &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is now the current hub.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::Identifiers</name>
+    <message>
+        <source>The device ID is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device ID is %1 characters long; at most %2 are allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device ID contains %1 at position %2. Only ASCII letters, digits and - : . + % _ # * ? ! ( ) , = @ ; $ &apos; are allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The module ID is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The module ID is %1 characters long; at most %2 are allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The module ID contains %1 at position %2. Only ASCII letters, digits and - : . + % _ # * ? ! ( ) , = @ ; $ &apos; are allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The shared access policy name is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The shared access policy name is %1 characters long; at most %2 are allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The shared access policy name contains %1 at position %2. Only ASCII letters, digits and _ - @ . are allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The host name is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The host name is %1 characters long; at most %2 are allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The host name contains %1 at position %2. Only ASCII letters, digits and _ - . are allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The host name &quot;%1&quot; has no dot. It must be the hub&apos;s full name, for example myhub.azure-devices.net.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The host name &quot;%1&quot; has an empty part: it must not start or end with a dot, nor contain two dots in a row.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The hub name is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The hub name is %1 characters long; at most %2 are allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The hub name contains %1 at position %2. Only ASCII letters, digits and . _ - are allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The hub name starts with %1; it must start with an ASCII letter or digit.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::MainWindow</name>
+    <message>
+        <source>Pages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hubs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Add Hub…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;About Onboarder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Onboarder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 — Onboarder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>About Onboarder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Onboarder %1&lt;/h3&gt;&lt;p&gt;Onboards and monitors Azure IoT Hub devices: registers them, gives them credentials, writes those into nRF91 modems and relays their telemetry.&lt;/p&gt;&lt;p&gt;Keys and connection strings are kept in the system keychain only.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::SecretStore</name>
+    <message>
+        <source>The keychain has no entry named &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The system keychain refused access (%1). Unlock it and try again; nothing was stored elsewhere.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No system keychain is available (%1). Onboarder keeps keys only in the keychain (GNOME Keyring, KWallet or another Secret Service), so nothing was stored.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The system keychain failed: %1. Onboarder keeps keys only in the keychain, so nothing was stored elsewhere.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; cannot be used as a keychain entry name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SasToken</name>
+    <message>
+        <source>The resource URI is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The expiry must be seconds since 1970, not a negative number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The shared access key is not valid base64 (as the Azure portal shows keys, e.g. 44 characters ending in &apos;=&apos;).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A SAS token starts with &quot;SharedAccessSignature &quot; followed by sr=, sig= and se= fields.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The SAS token has no fields; it needs sr, sig and se.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A SAS token has exactly one space, after &quot;SharedAccessSignature&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The SAS token has an unknown field &quot;%1&quot;; only sr, sig, se and skn are allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The SAS token has the field &quot;%1&quot; twice.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The SAS token&apos;s field &quot;%1&quot; is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The SAS token&apos;s expiry (se) must be whole seconds since 1970; &quot;%1&quot; is not.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The SAS token has no &quot;%1&quot; field; sr, sig and se are required.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>Onboard and monitor Azure IoT Hub devices.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,1 @@
+// Holds the compiled translations (.qm) as resources under :/i18n.

@@ -1,0 +1,107 @@
+#include "mainwindow.h"
+
+#include "common/appinfo.h"
+#include "common/settings.h"
+#include "hub/hubstore.h"
+#include "hubspage.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QHBoxLayout>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QStyle>
+
+namespace Onboarder {
+
+MainWindow::MainWindow(Settings &settings, HubStore &hubs, QWidget *parent)
+    : QMainWindow(parent)
+    , m_settings(settings)
+    , m_hubs(hubs)
+    , m_navigation(new QListWidget(this))
+    , m_pages(new QStackedWidget(this))
+    , m_hubsPage(new HubsPage(hubs, settings, this))
+{
+    m_navigation->setIconSize(QSize(24, 24));
+    m_navigation->setFixedWidth(180);
+    m_navigation->setFrameShape(QFrame::NoFrame);
+    m_navigation->setAccessibleName(tr("Pages"));
+    QPalette navPalette = m_navigation->palette();
+    navPalette.setColor(QPalette::Base, navPalette.color(QPalette::Window).darker(104));
+    m_navigation->setPalette(navPalette);
+
+    addPage(m_hubsPage, tr("Hubs"), style()->standardIcon(QStyle::SP_DriveNetIcon));
+
+    auto *central = new QWidget(this);
+    auto *layout = new QHBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(m_navigation);
+    auto *pageFrame = new QWidget(central);
+    auto *pageLayout = new QHBoxLayout(pageFrame);
+    pageLayout->setContentsMargins(18, 14, 18, 10);
+    pageLayout->addWidget(m_pages);
+    layout->addWidget(pageFrame, 1);
+    setCentralWidget(central);
+
+    connect(m_navigation, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
+    connect(m_hubsPage, &HubsPage::statusMessage, this, [this](const QString &message) {
+        statusBar()->showMessage(message, 8000);
+    });
+    connect(&m_settings, &Settings::changed, this, &MainWindow::updateTitle);
+    connect(&m_hubs, &HubStore::hubsChanged, this, &MainWindow::updateTitle);
+    m_navigation->setCurrentRow(0);
+
+    createMenus();
+    updateTitle();
+    statusBar()->showMessage(tr("Ready"), 3000);
+
+    if (!restoreGeometry(m_settings.mainWindowGeometry()))
+        resize(980, 620);
+}
+
+void MainWindow::addPage(QWidget *page, const QString &title, const QIcon &icon)
+{
+    m_pages->addWidget(page);
+    auto *item = new QListWidgetItem(icon, title, m_navigation);
+    item->setSizeHint(QSize(0, 40));
+}
+
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    QAction *addHub = file->addAction(tr("&Add Hub…"), m_hubsPage, &HubsPage::addHub);
+    addHub->setShortcut(QKeySequence::New);
+    file->addSeparator();
+    QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Onboarder"), this, &MainWindow::showAbout);
+}
+
+void MainWindow::updateTitle()
+{
+    const QString current = m_settings.currentHub();
+    setWindowTitle(current.isEmpty() ? tr("Onboarder") : tr("%1 — Onboarder").arg(current));
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(this, tr("About Onboarder"),
+                       tr("<h3>Onboarder %1</h3><p>Onboards and monitors Azure IoT Hub devices: registers them, "
+                          "gives them credentials, writes those into nRF91 modems and relays their telemetry.</p>"
+                          "<p>Keys and connection strings are kept in the system keychain only.</p>")
+                           .arg(AppInfo::version()));
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    m_settings.setMainWindowGeometry(saveGeometry());
+    event->accept();
+}
+
+} // namespace Onboarder

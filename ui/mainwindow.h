@@ -1,0 +1,40 @@
+#pragma once
+
+#include <QMainWindow>
+
+class QListWidget;
+class QStackedWidget;
+
+namespace Onboarder {
+
+class HubStore;
+class HubsPage;
+class Settings;
+
+// The main window: a list of pages on the left, the chosen page on the right.
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+
+public:
+    MainWindow(Settings &settings, HubStore &hubs, QWidget *parent = nullptr);
+
+    HubsPage *hubsPage() const { return m_hubsPage; }
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void addPage(QWidget *page, const QString &title, const QIcon &icon);
+    void createMenus();
+    void updateTitle();
+    void showAbout();
+
+    Settings &m_settings;
+    HubStore &m_hubs;
+    QListWidget *m_navigation;
+    QStackedWidget *m_pages;
+    HubsPage *m_hubsPage;
+};
+
+} // namespace Onboarder
