@@ -2,6 +2,41 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE">
 <context>
+    <name>Certificate</name>
+    <message>
+        <source>A certificate&apos;s common name must have 1 to 64 characters.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A certificate must be valid for 1 to 36500 days.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not create the certificate for &quot;%1&quot;: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This is not a PEM certificate: there is no &quot;-----BEGIN CERTIFICATE-----&quot; line.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The PEM certificate is damaged: its base64 body or its structure cannot be read.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The DER certificate cannot be read: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a CA certificate, so it cannot sign others.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The CA&apos;s private key does not belong to the CA certificate &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Cli</name>
     <message>
         <source>Cannot read %1: %2</source>
@@ -263,105 +298,25 @@ Verbs:
     </message>
 </context>
 <context>
-    <name>ConnectionString</name>
+    <name>KeyPair</name>
     <message>
-        <source>%1: %2</source>
+        <source>Could not generate a %1 key: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The connection string is empty.</source>
+        <source>The private key is encrypted; give its password.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The connection string starts or ends with white space; copy it again without it.</source>
+        <source>The private key could not be decrypted: the password is wrong.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The connection string has an empty part (two &apos;;&apos; in a row, or a leading &apos;;&apos;).</source>
+        <source>This is not a PEM private key (&quot;-----BEGIN PRIVATE KEY-----&quot;): %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Part %1 of the connection string has no &apos;=&apos;: each part is Key=Value.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Part %1 of the connection string has a value but no key before &apos;=&apos;.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The key &quot;%1&quot; has white space around it.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Unknown key &quot;%1&quot;: keys are case-sensitive, did you mean &quot;%2&quot;?</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Unknown key &quot;%1&quot;. Known keys: %2.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The key &quot;%1&quot; appears twice.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The key &quot;%1&quot; has an empty value.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The connection string has no HostName (e.g. HostName=myhub.azure-devices.net).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>x509 can only be &quot;true&quot; (exactly, in lower case).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>A ModuleId needs the DeviceId of its device.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The connection string has both %1 and %2; it can carry only one credential.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The SharedAccessKey is not valid base64; it may be cut off or contain extra characters.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The connection string has no credential: a hub&apos;s needs SharedAccessKeyName and SharedAccessKey; a device&apos;s needs DeviceId and SharedAccessKey or x509=true.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The connection string has no DeviceId and no SharedAccessKeyName: it is neither a device&apos;s nor a hub&apos;s.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>x509=true belongs to a device connection string; a hub&apos;s has no DeviceId.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The policy &quot;%1&quot; has no SharedAccessKey.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The device connection string has no credential: add SharedAccessKey, SharedAccessSignature or x509=true.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SharedAccessKeyName in a device connection string needs the policy&apos;s SharedAccessKey.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>hub (shared access policy)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>device</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>module</source>
+        <source>other</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -473,6 +428,137 @@ Verbs:
     </message>
     <message>
         <source>PEM certificates (*.pem *.crt);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::ConnectionString</name>
+    <message>
+        <source>The GatewayHostName contains a character that is not allowed at position %1. Only ASCII letters, digits and _ - . are allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The GatewayHostName has an empty part: it must not start or end with a dot, nor contain two dots in a row.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string holds only white space.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string starts or ends with white space. Copy it again without the spaces or line breaks around it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Part %1 of the connection string is empty. Parts are Key=Value, separated by a single &quot;;&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Part %1 of the connection string has no &quot;=&quot;. Every part must be Key=Value.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Part %1 of the connection string has no key before its &quot;=&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Part %1 of the connection string has white space around its key. Remove the spaces.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The key &quot;%1&quot; in part %2 of the connection string has white space around it. Remove the spaces.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has an unknown key &quot;%1&quot;. Did you mean %2? Keys are case-sensitive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Part %1 of the connection string is not a known Key=Value pair. Known keys are HostName, DeviceId, ModuleId, SharedAccessKeyName, SharedAccessKey, SharedAccessSignature, x509 and GatewayHostName.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has an unknown key &quot;%1&quot;. Known keys are HostName, DeviceId, ModuleId, SharedAccessKeyName, SharedAccessKey, SharedAccessSignature, x509 and GatewayHostName.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The key %1 appears more than once in the connection string.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The key %1 has no value after its &quot;=&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The value of %1 starts or ends with white space. Remove the spaces.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has no HostName, for example HostName=myhub.azure-devices.net.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has a ModuleId but no DeviceId. A module connection string needs the DeviceId of the module&apos;s device as well.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The only value x509 accepts is &quot;true&quot;, exactly and in lower case.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has SharedAccessKey, SharedAccessSignature and x509=true. It can carry only one of them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has both %1 and %2. It can carry only one of them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has x509=true but no DeviceId. X.509 authentication belongs to a device or module connection string.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has no credential. A hub connection string needs SharedAccessKeyName and SharedAccessKey; a device connection string needs DeviceId and one of SharedAccessKey, SharedAccessSignature or x509=true.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string has %1 but neither SharedAccessKeyName (for a hub&apos;s shared access policy) nor DeviceId (for a device).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection string names a shared access policy (SharedAccessKeyName) but has no SharedAccessKey for it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>GatewayHostName belongs to a device or module connection string; a hub connection string (one without DeviceId) cannot have it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device connection string has no credential. Add one of SharedAccessKey, SharedAccessSignature or x509=true.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The SharedAccessKey is not valid base64. It may be cut off or have extra characters; copy it again from the portal.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The SharedAccessSignature is not a valid token. %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>hub (shared access policy)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>device</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>module</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -686,14 +772,6 @@ Its connection string is deleted from the keychain. The hub and its devices in A
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The host name &quot;%1&quot; has no dot. It must be the hub&apos;s full name, for example myhub.azure-devices.net.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The host name &quot;%1&quot; has an empty part: it must not start or end with a dot, nor contain two dots in a row.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>The hub name is empty.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -707,6 +785,14 @@ Its connection string is deleted from the keychain. The hub and its devices in A
     </message>
     <message>
         <source>The hub name starts with %1; it must start with an ASCII letter or digit.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The host name has no dot. It must be the hub&apos;s full name, for example myhub.azure-devices.net.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The host name has an empty part: it must not start or end with a dot, nor contain two dots in a row.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -762,6 +848,65 @@ Its connection string is deleted from the keychain. The hub and its devices in A
     </message>
 </context>
 <context>
+    <name>Onboarder::SasToken</name>
+    <message>
+        <source>The resource URI of the token is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The expiry of the token must be seconds since 1970, not a negative number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The shared access key is not valid base64. A key is base64 text such as the Azure portal shows, usually 44 characters ending in &quot;=&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This is not a Shared Access Signature token. A token starts with &quot;SharedAccessSignature &quot; followed by the fields sr, sig and se, separated by &quot;&amp;&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The token contains white space after &quot;SharedAccessSignature &quot;; a token has exactly one space, after that word.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Field %1 of the token is empty; fields are separated by a single &quot;&amp;&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Field %1 of the token is not of the form name=value.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Field %1 of the token is unknown; only sr, sig, se and skn are allowed (in lower case).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The token has an unknown field &quot;%1&quot;; only sr, sig, se and skn are allowed (in lower case).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The token has the field &quot;%1&quot; more than once.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The field &quot;%1&quot; of the token is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The field &quot;%1&quot; of the token has a &quot;%&quot; that is not followed by two hex digits.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The token has no field &quot;%1&quot;; sr, sig and se are required.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The expiry (se) of the token must be whole seconds since 1970, written as decimal digits without sign or leading zeros.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::SecretStore</name>
     <message>
         <source>The keychain has no entry named &quot;%1&quot;.</source>
@@ -781,53 +926,6 @@ Its connection string is deleted from the keychain. The hub and its devices in A
     </message>
     <message>
         <source>&quot;%1&quot; cannot be used as a keychain entry name.</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
-    <name>SasToken</name>
-    <message>
-        <source>The resource URI is empty.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The expiry must be seconds since 1970, not a negative number.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The shared access key is not valid base64 (as the Azure portal shows keys, e.g. 44 characters ending in &apos;=&apos;).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>A SAS token starts with &quot;SharedAccessSignature &quot; followed by sr=, sig= and se= fields.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The SAS token has no fields; it needs sr, sig and se.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>A SAS token has exactly one space, after &quot;SharedAccessSignature&quot;.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The SAS token has an unknown field &quot;%1&quot;; only sr, sig, se and skn are allowed.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The SAS token has the field &quot;%1&quot; twice.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The SAS token&apos;s field &quot;%1&quot; is empty.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The SAS token&apos;s expiry (se) must be whole seconds since 1970; &quot;%1&quot; is not.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The SAS token has no &quot;%1&quot; field; sr, sig and se are required.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

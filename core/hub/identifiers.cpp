@@ -54,8 +54,7 @@ struct CodePoints
 {
     explicit CodePoints(const QString &text)
         : points(text.toUcs4())
-    {
-    }
+    { }
 
     qsizetype length() const { return points.size(); }
 
@@ -69,7 +68,7 @@ struct CodePoints
     {
         for (qsizetype i = 0; i < points.size(); ++i) {
             if (!allowed(char32_t(points.at(i))))
-                return Offending{char32_t(points.at(i)), i + 1};
+                return Offending { char32_t(points.at(i)), i + 1 };
         }
         return std::nullopt;
     }
@@ -77,11 +76,11 @@ struct CodePoints
     QList<uint> points;
 };
 
-// `"é" (U+00E9)` for a printable character, `U+000A` for one that would not show.
+// `"é" (U+00E9)` for a visible character, `U+000A` for white space and anything else that would not show.
 QString describe(char32_t c)
 {
     const QString code = QStringLiteral("U+") + QString::number(uint(c), 16).toUpper().rightJustified(4, u'0');
-    if (c != U' ' && QChar::isPrint(c))
+    if (!QChar::isSpace(c) && QChar::isPrint(c))
         return u'"' + QString::fromUcs4(&c, 1) + QStringLiteral("\" (") + code + u')';
     return code;
 }
@@ -101,13 +100,13 @@ Result<void> validateDeviceId(const QString &id)
         return fail(ErrorKind::InvalidInput, code, Text::tr("The device ID is empty."));
     if (points.length() > maxIdLength)
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The device ID is %1 characters long; at most %2 are allowed.")
-                        .arg(number(points.length()), number(maxIdLength)));
+            Text::tr("The device ID is %1 characters long; at most %2 are allowed.")
+                .arg(number(points.length()), number(maxIdLength)));
     if (const auto bad = points.firstNotMatching(isIdCharacter))
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The device ID contains %1 at position %2. Only ASCII letters, digits and "
-                             "- : . + % _ # * ? ! ( ) , = @ ; $ ' are allowed.")
-                        .arg(describe(bad->character), number(bad->position)));
+            Text::tr("The device ID contains %1 at position %2. Only ASCII letters, digits and "
+                     "- : . + % _ # * ? ! ( ) , = @ ; $ ' are allowed.")
+                .arg(describe(bad->character), number(bad->position)));
     return {};
 }
 
@@ -119,13 +118,13 @@ Result<void> validateModuleId(const QString &id)
         return fail(ErrorKind::InvalidInput, code, Text::tr("The module ID is empty."));
     if (points.length() > maxIdLength)
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The module ID is %1 characters long; at most %2 are allowed.")
-                        .arg(number(points.length()), number(maxIdLength)));
+            Text::tr("The module ID is %1 characters long; at most %2 are allowed.")
+                .arg(number(points.length()), number(maxIdLength)));
     if (const auto bad = points.firstNotMatching(isIdCharacter))
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The module ID contains %1 at position %2. Only ASCII letters, digits and "
-                             "- : . + % _ # * ? ! ( ) , = @ ; $ ' are allowed.")
-                        .arg(describe(bad->character), number(bad->position)));
+            Text::tr("The module ID contains %1 at position %2. Only ASCII letters, digits and "
+                     "- : . + % _ # * ? ! ( ) , = @ ; $ ' are allowed.")
+                .arg(describe(bad->character), number(bad->position)));
     return {};
 }
 
@@ -137,13 +136,13 @@ Result<void> validatePolicyName(const QString &name)
         return fail(ErrorKind::InvalidInput, code, Text::tr("The shared access policy name is empty."));
     if (points.length() > maxPolicyNameLength)
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The shared access policy name is %1 characters long; at most %2 are allowed.")
-                        .arg(number(points.length()), number(maxPolicyNameLength)));
+            Text::tr("The shared access policy name is %1 characters long; at most %2 are allowed.")
+                .arg(number(points.length()), number(maxPolicyNameLength)));
     if (const auto bad = points.firstNotMatching(isPolicyNameCharacter))
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The shared access policy name contains %1 at position %2. Only ASCII letters, "
-                             "digits and _ - @ . are allowed.")
-                        .arg(describe(bad->character), number(bad->position)));
+            Text::tr("The shared access policy name contains %1 at position %2. Only ASCII letters, "
+                     "digits and _ - @ . are allowed.")
+                .arg(describe(bad->character), number(bad->position)));
     return {};
 }
 
@@ -155,24 +154,23 @@ Result<void> validateHostName(const QString &hostName)
         return fail(ErrorKind::InvalidInput, code, Text::tr("The host name is empty."));
     if (points.length() > maxHostNameLength)
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The host name is %1 characters long; at most %2 are allowed.")
-                        .arg(number(points.length()), number(maxHostNameLength)));
+            Text::tr("The host name is %1 characters long; at most %2 are allowed.")
+                .arg(number(points.length()), number(maxHostNameLength)));
     if (const auto bad = points.firstNotMatching(isHostNameCharacter))
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The host name contains %1 at position %2. Only ASCII letters, digits and _ - . "
-                             "are allowed.")
-                        .arg(describe(bad->character), number(bad->position)));
+            Text::tr("The host name contains %1 at position %2. Only ASCII letters, digits and _ - . "
+                     "are allowed.")
+                .arg(describe(bad->character), number(bad->position)));
     // Only ASCII from here on, so the QString itself can be inspected.
+    // The value is not echoed: whatever was pasted here may be a secret put in the wrong place.
     if (!hostName.contains(u'.'))
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The host name \"%1\" has no dot. It must be the hub's full name, for example "
-                             "myhub.azure-devices.net.")
-                        .arg(hostName));
+            Text::tr("The host name has no dot. It must be the hub's full name, for example "
+                     "myhub.azure-devices.net."));
     if (hostName.startsWith(u'.') || hostName.endsWith(u'.') || hostName.contains(QStringLiteral("..")))
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The host name \"%1\" has an empty part: it must not start or end with a dot, nor "
-                             "contain two dots in a row.")
-                        .arg(hostName));
+            Text::tr("The host name has an empty part: it must not start or end with a dot, nor contain "
+                     "two dots in a row."));
     return {};
 }
 
@@ -184,17 +182,17 @@ Result<void> validateHubProfileName(const QString &name)
         return fail(ErrorKind::InvalidInput, code, Text::tr("The hub name is empty."));
     if (points.length() > maxHubProfileNameLength)
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The hub name is %1 characters long; at most %2 are allowed.")
-                        .arg(number(points.length()), number(maxHubProfileNameLength)));
+            Text::tr("The hub name is %1 characters long; at most %2 are allowed.")
+                .arg(number(points.length()), number(maxHubProfileNameLength)));
     if (const auto bad = points.firstNotMatching(isHubProfileNameCharacter))
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The hub name contains %1 at position %2. Only ASCII letters, digits and . _ - are "
-                             "allowed.")
-                        .arg(describe(bad->character), number(bad->position)));
+            Text::tr("The hub name contains %1 at position %2. Only ASCII letters, digits and . _ - are "
+                     "allowed.")
+                .arg(describe(bad->character), number(bad->position)));
     if (!isAsciiLetterOrDigit(char32_t(points.points.constFirst())))
         return fail(ErrorKind::InvalidInput, code,
-                    Text::tr("The hub name starts with %1; it must start with an ASCII letter or digit.")
-                        .arg(describe(char32_t(points.points.constFirst()))));
+            Text::tr("The hub name starts with %1; it must start with an ASCII letter or digit.")
+                .arg(describe(char32_t(points.points.constFirst()))));
     return {};
 }
 

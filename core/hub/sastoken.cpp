@@ -2,8 +2,8 @@
 
 #include <QCoreApplication>
 #include <QMessageAuthenticationCode>
-#include <QTimeZone>
 
+#include <algorithm>
 #include <optional>
 
 namespace Onboarder {
@@ -101,13 +101,12 @@ std::optional<qint64> parseExpiry(QStringView text)
     return value;
 }
 
-// Shows at most a few dozen characters of something a person typed (a field name, never a value).
-QString shown(QStringView text)
+// Whether an unknown field name may appear in a message: only what looks like a name, never a fragment
+// of a signature or key.
+bool isSafeToShow(QStringView name)
 {
-    constexpr qsizetype limit = 32;
-    if (text.size() <= limit)
-        return text.toString();
-    return text.left(limit).toString() + QChar(0x2026);
+    const auto isLetter = [](QChar c) { return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z'); };
+    return !name.isEmpty() && name.size() <= 16 && std::all_of(name.begin(), name.end(), isLetter);
 }
 
 bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
@@ -122,19 +121,19 @@ bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
 
 } // namespace
 
-Result<SasToken> SasToken::create(const QString &resourceUri, const QString &base64Key, qint64 expiry,
-                                  const QString &keyName)
+Result<SasToken> SasToken::create(
+    const QString &resourceUri, const QString &base64Key, qint64 expiry, const QString &keyName)
 {
     if (resourceUri.isEmpty())
         return invalid(QStringLiteral("EmptyResource"), Text::tr("The resource URI of the token is empty."));
     if (expiry < 0)
         return invalid(QStringLiteral("InvalidExpiry"),
-                       Text::tr("The expiry of the token must be seconds since 1970, not a negative number."));
+            Text::tr("The expiry of the token must be seconds since 1970, not a negative number."));
     auto key = decodeStrictBase64(base64Key);
     if (!key)
         return invalid(QStringLiteral("KeyNotBase64"),
-                       Text::tr("The shared access key is not valid base64. A key is base64 text such as the Azure "
-                                "portal shows, usually 44 characters ending in \"=\"."));
+            Text::tr("The shared access key is not valid base64. A key is base64 text such as the Azure "
+                     "portal shows, usually 44 characters ending in \"=\"."));
 
     SasToken token;
     token.m_encodedResource = encodeResource(resourceUri);
@@ -149,14 +148,14 @@ Result<SasToken> SasToken::parse(const QString &token)
 {
     if (!token.startsWith(prefix) || token.size() == prefix.size())
         return invalid(QStringLiteral("NotASasToken"),
-                       Text::tr("This is not a Shared Access Signature token. A token starts with "
-                                "\"SharedAccessSignature \" followed by the fields sr, sig and se, separated by \"&\"."));
+            Text::tr("This is not a Shared Access Signature token. A token starts with "
+                     "\"SharedAccessSignature \" followed by the fields sr, sig and se, separated by \"&\"."));
     const QStringView fields = QStringView(token).mid(prefix.size());
     for (const QChar c : fields) {
         if (c.isSpace())
             return invalid(QStringLiteral("UnexpectedWhitespace"),
-                           Text::tr("The token contains white space after \"SharedAccessSignature \"; a token has "
-                                    "exactly one space, after that word."));
+                Text::tr("The token contains white space after \"SharedAccessSignature \"; a token has "
+                         "exactly one space, after that word."));
     }
 
     SasToken result;
@@ -166,12 +165,12 @@ Result<SasToken> SasToken::parse(const QString &token)
         ++position;
         if (field.isEmpty())
             return invalid(QStringLiteral("MalformedField"),
-                           Text::tr("Field %1 of the token is empty; fields are separated by a single \"&\".")
-                               .arg(QString::number(position)));
+                Text::tr("Field %1 of the token is empty; fields are separated by a single \"&\".")
+                    .arg(QString::number(position)));
         const qsizetype equals = field.indexOf(u'=');
         if (equals <= 0)
             return invalid(QStringLiteral("MalformedField"),
-                           Text::tr("Field %1 of the token is not of the form name=value.").arg(QString::number(position)));
+                Text::tr("Field %1 of the token is not of the form name=value.").arg(QString::number(position)));
         const QStringView name = field.left(equals);
         const QStringView value = field.mid(equals + 1);
         std::optional<QStringView> *slot = name == u"sr" ? &sr
@@ -179,39 +178,45 @@ Result<SasToken> SasToken::parse(const QString &token)
             : name == u"se"                              ? &se
             : name == u"skn"                             ? &skn
                                                          : nullptr;
-        if (!slot)
+        if (!slot) {
+            if (!isSafeToShow(name))
+                return invalid(QStringLiteral("UnknownField"),
+                    Text::tr("Field %1 of the token is unknown; only sr, sig, se and skn are allowed (in lower "
+                             "case).")
+                        .arg(QString::number(position)));
             return invalid(QStringLiteral("UnknownField"),
-                           Text::tr("The token has an unknown field \"%1\"; only sr, sig, se and skn are allowed "
-                                    "(in lower case).")
-                               .arg(shown(name)));
+                Text::tr("The token has an unknown field \"%1\"; only sr, sig, se and skn are allowed "
+                         "(in lower case).")
+                    .arg(name.toString()));
+        }
         if (slot->has_value())
             return invalid(QStringLiteral("DuplicateField"),
-                           Text::tr("The token has the field \"%1\" more than once.").arg(name.toString()));
+                Text::tr("The token has the field \"%1\" more than once.").arg(name.toString()));
         if (value.isEmpty())
-            return invalid(QStringLiteral("EmptyField"),
-                           Text::tr("The field \"%1\" of the token is empty.").arg(name.toString()));
+            return invalid(
+                QStringLiteral("EmptyField"), Text::tr("The field \"%1\" of the token is empty.").arg(name.toString()));
         if (slot != &se && !isWellFormedPercentEncoding(value))
             return invalid(QStringLiteral("InvalidEncoding"),
-                           Text::tr("The field \"%1\" of the token has a \"%\" that is not followed by two hex digits.")
-                               .arg(name.toString()));
+                Text::tr("The field \"%1\" of the token has a \"%\" that is not followed by two hex digits.")
+                    .arg(name.toString()));
         *slot = value;
     }
 
     if (!sr)
         return invalid(QStringLiteral("MissingField"),
-                       Text::tr("The token has no field \"%1\"; sr, sig and se are required.").arg(QStringLiteral("sr")));
+            Text::tr("The token has no field \"%1\"; sr, sig and se are required.").arg(QStringLiteral("sr")));
     if (!sig)
         return invalid(QStringLiteral("MissingField"),
-                       Text::tr("The token has no field \"%1\"; sr, sig and se are required.").arg(QStringLiteral("sig")));
+            Text::tr("The token has no field \"%1\"; sr, sig and se are required.").arg(QStringLiteral("sig")));
     if (!se)
         return invalid(QStringLiteral("MissingField"),
-                       Text::tr("The token has no field \"%1\"; sr, sig and se are required.").arg(QStringLiteral("se")));
+            Text::tr("The token has no field \"%1\"; sr, sig and se are required.").arg(QStringLiteral("se")));
 
     const auto expiry = parseExpiry(*se);
     if (!expiry)
         return invalid(QStringLiteral("InvalidExpiry"),
-                       Text::tr("The expiry (se) of the token must be whole seconds since 1970, written as decimal "
-                                "digits without sign or leading zeros."));
+            Text::tr("The expiry (se) of the token must be whole seconds since 1970, written as decimal "
+                     "digits without sign or leading zeros."));
 
     result.m_encodedResource = sr->toString();
     result.m_signature = percentDecode(sig->toString());
@@ -243,7 +248,7 @@ QString SasToken::resource() const
 
 QDateTime SasToken::expiryTime() const
 {
-    return QDateTime::fromSecsSinceEpoch(m_expiry, QTimeZone::utc());
+    return QDateTime::fromSecsSinceEpoch(m_expiry, Qt::UTC);
 }
 
 bool SasToken::isExpired(const QDateTime &now, int skewSeconds) const

@@ -1,0 +1,120 @@
+#include "keypair.h"
+
+#include "opensslutil.h"
+
+#include <QCoreApplication>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+namespace Onboarder {
+
+namespace {
+class Text
+{
+    Q_DECLARE_TR_FUNCTIONS(KeyPair)
+};
+} // namespace
+
+void KeyPair::Free::operator()(EVP_PKEY *key) const
+{
+    EVP_PKEY_free(key);
+}
+
+KeyPair::KeyPair() = default;
+KeyPair::~KeyPair() = default;
+KeyPair::KeyPair(KeyPair &&) noexcept = default;
+KeyPair &KeyPair::operator=(KeyPair &&) noexcept = default;
+
+KeyPair::KeyPair(EVP_PKEY *key)
+    : m_key(key)
+{
+}
+
+Result<KeyPair> KeyPair::generate(Type type)
+{
+    EVP_PKEY *key = nullptr;
+    switch (type) {
+    case Type::EcP256: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
+    case Type::Rsa2048: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(2048)); break;
+    case Type::Rsa3072: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(3072)); break;
+    case Type::Other: break;
+    }
+    if (!key)
+        return fail(ErrorKind::Internal, QStringLiteral("KeyGenerationFailed"),
+                    Text::tr("Could not generate a %1 key: %2").arg(typeName(type), OpenSsl::lastError()));
+    return KeyPair(key);
+}
+
+Result<KeyPair> KeyPair::fromPem(const QByteArray &pem, const QByteArray &password)
+{
+    OpenSsl::clearErrors();
+    OpenSsl::Bio bio(BIO_new_mem_buf(pem.constData(), int(pem.size())));
+    const bool encrypted = pem.contains("ENCRYPTED");
+    if (encrypted && password.isEmpty())
+        return fail(ErrorKind::InvalidInput, QStringLiteral("KeyEncrypted"),
+                    Text::tr("The private key is encrypted; give its password."));
+    QByteArray pass = password;
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, pass.isEmpty() ? nullptr : pass.data());
+    pass.fill('\0');
+    if (!key) {
+        if (encrypted)
+            return fail(ErrorKind::InvalidInput, QStringLiteral("KeyWrongPassword"),
+                        Text::tr("The private key could not be decrypted: the password is wrong."));
+        return fail(ErrorKind::InvalidInput, QStringLiteral("KeyNotPem"),
+                    Text::tr("This is not a PEM private key (\"-----BEGIN PRIVATE KEY-----\"): %1").arg(OpenSsl::lastError()));
+    }
+    return KeyPair(key);
+}
+
+KeyPair::Type KeyPair::type() const
+{
+    if (!m_key)
+        return Type::Other;
+    if (EVP_PKEY_is_a(m_key.get(), "EC")) {
+        char group[64] = {};
+        size_t length = 0;
+        if (EVP_PKEY_get_utf8_string_param(m_key.get(), "group", group, sizeof group, &length)
+            && (qstrcmp(group, "prime256v1") == 0 || qstrcmp(group, "P-256") == 0))
+            return Type::EcP256;
+        return Type::Other;
+    }
+    if (EVP_PKEY_is_a(m_key.get(), "RSA")) {
+        const int bits = EVP_PKEY_get_bits(m_key.get());
+        return bits == 2048 ? Type::Rsa2048 : bits == 3072 ? Type::Rsa3072 : Type::Other;
+    }
+    return Type::Other;
+}
+
+QString KeyPair::typeName(Type type)
+{
+    switch (type) {
+    case Type::EcP256: return QStringLiteral("EC P-256");
+    case Type::Rsa2048: return QStringLiteral("RSA 2048");
+    case Type::Rsa3072: return QStringLiteral("RSA 3072");
+    case Type::Other: return Text::tr("other");
+    }
+    return {};
+}
+
+QByteArray KeyPair::privateKeyPem() const
+{
+    if (!m_key)
+        return {};
+    OpenSsl::Bio bio(BIO_new(BIO_s_mem()));
+    if (!PEM_write_bio_PrivateKey(bio.get(), m_key.get(), nullptr, nullptr, 0, nullptr, nullptr))
+        return {};
+    return OpenSsl::readAll(bio.get());
+}
+
+QByteArray KeyPair::publicKeyPem() const
+{
+    if (!m_key)
+        return {};
+    OpenSsl::Bio bio(BIO_new(BIO_s_mem()));
+    if (!PEM_write_bio_PUBKEY(bio.get(), m_key.get()))
+        return {};
+    return OpenSsl::readAll(bio.get());
+}
+
+} // namespace Onboarder

@@ -1,0 +1,53 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <QByteArray>
+
+#include <memory>
+
+using EVP_PKEY = struct evp_pkey_st;
+
+namespace Onboarder {
+
+// A private/public key pair (OpenSSL 3 EVP). Move-only; the key material is freed by OpenSSL, which
+// clears it. Export as PEM only to hand it to the keychain or a device, never to a file or a log.
+class KeyPair final
+{
+public:
+    enum class Type {
+        EcP256,  // the nRF9160's and IoT Hub's usual choice
+        Rsa2048,
+        Rsa3072,
+        Other,   // read from PEM, not one we generate
+    };
+
+    KeyPair();
+    ~KeyPair();
+    KeyPair(KeyPair &&) noexcept;
+    KeyPair &operator=(KeyPair &&) noexcept;
+
+    static Result<KeyPair> generate(Type type = Type::EcP256);
+    // A PEM private key (PKCS#8 or traditional); an encrypted one needs its password.
+    static Result<KeyPair> fromPem(const QByteArray &pem, const QByteArray &password = {});
+
+    bool isNull() const { return !m_key; }
+    Type type() const;
+    static QString typeName(Type type);
+
+    QByteArray privateKeyPem() const; // PKCS#8, unencrypted: keychain or device only
+    QByteArray publicKeyPem() const;
+
+    EVP_PKEY *handle() const { return m_key.get(); }
+
+private:
+    struct Free
+    {
+        void operator()(EVP_PKEY *key) const;
+    };
+    explicit KeyPair(EVP_PKEY *key);
+
+    std::unique_ptr<EVP_PKEY, Free> m_key;
+};
+
+} // namespace Onboarder

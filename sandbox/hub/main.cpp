@@ -1,0 +1,120 @@
+// onboarder-sandbox: a local IoT Hub for tests, the demo and training (see ../shared/docs/CLI.md).
+#include "common/appinfo.h"
+#include "common/logging.h"
+#include "sandboxhub.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QJsonDocument>
+#include <QSocketNotifier>
+#include <QStandardPaths>
+
+#include <csignal>
+#include <cstdio>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace Onboarder;
+using namespace Onboarder::Sandbox;
+
+namespace {
+
+int signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(signalPipe[1], &byte, 1);
+}
+
+// SIGINT and SIGTERM end the event loop, so that everything shuts down in order.
+void quitOnSignals(QCoreApplication &app)
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0)
+        return;
+    auto *notifier = new QSocketNotifier(signalPipe[0], QSocketNotifier::Read, &app);
+    QObject::connect(notifier, &QSocketNotifier::activated, &app, [] { QCoreApplication::quit(); });
+    struct sigaction action = {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+quint16 portOption(const QCommandLineParser &parser, const QString &name, bool *ok)
+{
+    const uint value = parser.value(name).toUInt(ok);
+    *ok = *ok && value <= 65535;
+    return quint16(value);
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    AppInfo::setUp(QStringLiteral("onboarder-sandbox"));
+    QCoreApplication::setApplicationName(QStringLiteral("onboarder-sandbox"));
+    installRedactingMessageHandler();
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QCoreApplication::translate(
+        "Sandbox", "A local Azure IoT Hub: the registry's HTTPS REST API with its own CA, for tests, the demo and training."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QString defaultData = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)
+        + QStringLiteral("/onboarder/sandbox");
+    parser.addOptions({
+        {QStringLiteral("data"), QCoreApplication::translate("Sandbox", "Data directory (default %1).").arg(defaultData),
+         QStringLiteral("DIR"), defaultData},
+        {QStringLiteral("host-name"), QCoreApplication::translate("Sandbox", "Host name in connection strings and the server certificate."),
+         QStringLiteral("NAME"), QStringLiteral("127.0.0.1")},
+        {QStringLiteral("rest-port"), QCoreApplication::translate("Sandbox", "HTTPS port of the registry API (0: a free one)."),
+         QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("mqtt-port"), QCoreApplication::translate("Sandbox", "MQTT device port (0: a free one)."),
+         QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("seed-devices"), QCoreApplication::translate("Sandbox", "Register N devices with SAS keys at start."),
+         QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("throttle"), QCoreApplication::translate("Sandbox", "Answer 429 ThrottlingException above N requests a minute."),
+         QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("ready-json"), QCoreApplication::translate("Sandbox", "Print one JSON line once ready (connection string, CA file, ports).")},
+    });
+    parser.process(app);
+
+    SandboxHub::Options options;
+    options.dataDir = QDir(parser.value(QStringLiteral("data"))).absolutePath();
+    options.hostName = parser.value(QStringLiteral("host-name"));
+    bool ok = true;
+    options.restPort = portOption(parser, QStringLiteral("rest-port"), &ok);
+    bool mqttOk = true;
+    options.mqttPort = portOption(parser, QStringLiteral("mqtt-port"), &mqttOk);
+    bool seedOk = true;
+    options.seedDevices = parser.value(QStringLiteral("seed-devices")).toInt(&seedOk);
+    bool throttleOk = true;
+    options.throttlePerMinute = parser.value(QStringLiteral("throttle")).toInt(&throttleOk);
+    if (!ok || !mqttOk || !seedOk || !throttleOk || options.seedDevices < 0 || options.throttlePerMinute < 0) {
+        std::fprintf(stderr, "error: ports are 0–65535; --seed-devices and --throttle take whole numbers ≥ 0\n");
+        return 1;
+    }
+
+    quitOnSignals(app);
+    SandboxHub hub(options);
+    if (auto started = hub.start(); !started) {
+        std::fprintf(stderr, "error: %s\n", qPrintable(started.error().message));
+        return 10;
+    }
+
+    if (parser.isSet(QStringLiteral("ready-json"))) {
+        std::printf("%s\n", QJsonDocument(hub.readyInfo()).toJson(QJsonDocument::Compact).constData());
+    } else {
+        const QJsonObject info = hub.readyInfo();
+        std::printf("Sandbox IoT Hub ready.\n  REST API:  https://%s:%d/\n  CA file:   %s\n  Owner connection string (keep it to yourself):\n    %s\n",
+                    qPrintable(info.value(QStringLiteral("hostName")).toString()), info.value(QStringLiteral("restPort")).toInt(),
+                    qPrintable(info.value(QStringLiteral("caFile")).toString()),
+                    qPrintable(info.value(QStringLiteral("connectionString")).toString()));
+    }
+    std::fflush(stdout);
+    return app.exec();
+}

@@ -1,0 +1,117 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QSqlDatabase>
+#include <QString>
+
+namespace Onboarder::Sandbox {
+
+struct DeviceQuery;
+
+// One device: its identity and its twin, as the registry keeps them.
+struct Device
+{
+    QString id;
+    QString generationId;
+    qint64 etagCounter = 0;
+    QString status = QStringLiteral("enabled");
+    QString statusReason;
+    QDateTime statusUpdated;
+    QString authType = QStringLiteral("sas"); // sas | selfSigned | certificateAuthority | none
+    QString primaryKey;
+    QString secondaryKey;
+    QString primaryThumbprint;
+    QString secondaryThumbprint;
+    QString connectionState = QStringLiteral("Disconnected");
+    QDateTime connectionStateUpdated;
+    QDateTime lastActivity;
+    int cloudToDeviceMessageCount = 0;
+    bool iotEdge = false;
+
+    qint64 twinEtagCounter = 1;
+    qint64 twinVersion = 1;
+    QJsonObject tags;
+    QJsonObject desired;
+    qint64 desiredVersion = 1;
+    QJsonObject desiredMetadata;
+    QJsonObject reported;
+    qint64 reportedVersion = 1;
+    QJsonObject reportedMetadata;
+
+    QString etag() const;     // base64 of the decimal counter, as the hub shows it ("MA==" for 0)
+    QString twinEtag() const; // base64 of the 8-byte big-endian counter ("AAAAAAAAAAE=" for 1)
+    QJsonObject identityJson() const;
+    QJsonObject twinJson() const;
+};
+
+struct RegistryStatistics
+{
+    qint64 total = 0;
+    qint64 enabled = 0;
+    qint64 disabled = 0;
+    qint64 connected = 0;
+};
+
+struct QueryPage
+{
+    QJsonArray items;
+    QString continuation; // empty: last page
+    bool raw = false;     // projection or aggregate rather than whole twins
+};
+
+struct SharedAccessPolicy
+{
+    QString name;
+    QString primaryKey;
+    QString secondaryKey;
+    QStringList rights; // RegistryRead, RegistryWrite, ServiceConnect, DeviceConnect
+};
+
+// The sandbox hub's identity registry and twins in SQLite (WAL), kept across restarts.
+// Failures carry Azure's error names as codes (DeviceNotFound, DeviceAlreadyExists, PreconditionFailed, …).
+class Registry final
+{
+public:
+    Registry();
+    ~Registry();
+    Registry(const Registry &) = delete;
+    Registry &operator=(const Registry &) = delete;
+
+    Result<void> open(const QString &path);
+
+    // Shared access policies; created with random keys on first open.
+    QList<SharedAccessPolicy> policies() const;
+    std::optional<SharedAccessPolicy> policy(const QString &name) const;
+
+    // PUT /devices/{id}: create when ifMatch is empty, else replace the writable fields.
+    Result<Device> putDevice(const QString &id, const QJsonObject &body, const QString &ifMatch);
+    Result<Device> device(const QString &id) const;
+    Result<void> deleteDevice(const QString &id, const QString &ifMatch);
+
+    Result<Device> updateTwin(const QString &id, const QJsonObject &body, const QString &ifMatch, bool replace);
+    Result<Device> updateReported(const QString &id, const QJsonObject &patch);
+    Result<void> setConnectionState(const QString &id, bool connected);
+    Result<void> touch(const QString &id); // lastActivityTime = now
+
+    Result<QueryPage> query(const DeviceQuery &query, int pageSize, const QString &continuation) const;
+    RegistryStatistics statistics() const;
+
+    // Adds count devices named sandbox-device-000001… with SAS keys, in one transaction.
+    Result<int> seed(int count);
+
+private:
+    Result<Device> load(const QString &id) const;
+    Result<void> store(const Device &device, bool insert);
+    Result<void> checkEtag(const QString &ifMatch, const QString &etag) const;
+
+    QString m_connectionName;
+    QSqlDatabase m_db;
+};
+
+Error azureError(const QString &code, const QString &message);
+
+} // namespace Onboarder::Sandbox

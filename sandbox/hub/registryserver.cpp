@@ -1,0 +1,418 @@
+#include "registryserver.h"
+
+#include "devicequery.h"
+#include "hub/sastoken.h"
+
+#include <QHttpServerRequest>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QTcpSocket>
+#include <QUrl>
+#include <QUrlQuery>
+
+namespace Onboarder::Sandbox {
+
+namespace {
+
+using Status = QHttpServerResponder::StatusCode;
+
+const QByteArray jsonType = QByteArrayLiteral("application/json; charset=utf-8");
+
+struct AzureCode
+{
+    Status status;
+    int number;
+};
+
+AzureCode codeInfo(const QString &code)
+{
+    static const QHash<QString, AzureCode> table{
+        {QStringLiteral("InvalidProtocolVersion"), {Status::BadRequest, 400001}},
+        {QStringLiteral("ArgumentInvalid"), {Status::BadRequest, 400004}},
+        {QStringLiteral("ArgumentNull"), {Status::BadRequest, 400005}},
+        {QStringLiteral("IotHubFormatError"), {Status::BadRequest, 400006}},
+        {QStringLiteral("DeviceDefinedMultipleTimes"), {Status::BadRequest, 400011}},
+        {QStringLiteral("BulkRegistryOperationFailure"), {Status::BadRequest, 400013}},
+        {QStringLiteral("IotHubUnauthorizedAccess"), {Status::Unauthorized, 401002}},
+        {QStringLiteral("DeviceNotFound"), {Status::NotFound, 404001}},
+        {QStringLiteral("DeviceNotOnline"), {Status::NotFound, 404103}},
+        {QStringLiteral("DeviceAlreadyExists"), {Status::Conflict, 409001}},
+        {QStringLiteral("PreconditionFailed"), {Status::PreconditionFailed, 412001}},
+        {QStringLiteral("MessageTooLarge"), {Status::PayloadTooLarge, 413001}},
+        {QStringLiteral("ThrottlingException"), {Status::TooManyRequests, 429001}},
+        {QStringLiteral("ServerError"), {Status::InternalServerError, 500001}},
+        {QStringLiteral("GatewayTimeout"), {Status::GatewayTimeout, 504101}},
+    };
+    return table.value(code, {Status::InternalServerError, 500001});
+}
+
+QString trackingId()
+{
+    QByteArray bytes(16, Qt::Uninitialized);
+    QRandomGenerator::global()->fillRange(reinterpret_cast<quint32 *>(bytes.data()), 4);
+    return QString::fromLatin1(bytes.toHex()) + QStringLiteral("-G:0-TimeStamp:")
+        + QDateTime::currentDateTimeUtc().toString(QStringLiteral("MM/dd/yyyy HH:mm:ss"));
+}
+
+using Headers = QList<std::pair<QByteArray, QByteArray>>;
+
+void writeJson(QHttpServerResponder &responder, const QJsonValue &value, Status status = Status::Ok,
+               const Headers &extra = {})
+{
+    const QByteArray body = value.isArray() ? QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact)
+                                            : QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact);
+    responder.writeStatusLine(status);
+    responder.writeHeader("Content-Type", jsonType);
+    responder.writeHeader("Content-Length", QByteArray::number(body.size()));
+    for (const auto &[name, headerValue] : extra)
+        responder.writeHeader(name, headerValue);
+    responder.writeBody(body);
+}
+
+QByteArray quotedEtag(const QString &etag)
+{
+    return '"' + etag.toLatin1() + '"';
+}
+
+// JSON member names and enum values are matched case-insensitively by the hub (SDKs differ in casing).
+QJsonValue member(const QJsonObject &object, const QString &name)
+{
+    for (auto it = object.begin(); it != object.end(); ++it) {
+        if (it.key().compare(name, Qt::CaseInsensitive) == 0)
+            return *it;
+    }
+    return {};
+}
+
+const QStringList knownApiVersions{QStringLiteral("2018-06-30"), QStringLiteral("2019-03-30"), QStringLiteral("2020-03-13"),
+                                   QStringLiteral("2020-05-31-preview"), QStringLiteral("2020-06-30"),
+                                   QStringLiteral("2020-09-30"), QStringLiteral("2021-04-12"), QStringLiteral("2021-06-30"),
+                                   QStringLiteral("2021-07-02"), QStringLiteral("2023-06-30"), QStringLiteral("2024-03-31")};
+
+} // namespace
+
+RegistryServer::RegistryServer(Registry &registry, const QString &hostName, QObject *parent)
+    : QAbstractHttpServer(parent)
+    , m_registry(registry)
+    , m_hostName(hostName)
+{
+}
+
+void RegistryServer::setThrottle(int requestsPerMinute)
+{
+    m_throttlePerMinute = requestsPerMinute;
+    m_throttleWindow.start();
+    m_throttleCount = 0;
+}
+
+bool RegistryServer::throttled()
+{
+    if (m_throttlePerMinute <= 0)
+        return false;
+    if (m_throttleWindow.elapsed() >= 60000) {
+        m_throttleWindow.restart();
+        m_throttleCount = 0;
+    }
+    return ++m_throttleCount > m_throttlePerMinute;
+}
+
+void RegistryServer::writeError(QHttpServerResponder &responder, const QString &code, const QString &message)
+{
+    const AzureCode info = codeInfo(code);
+    const QJsonObject body{{QStringLiteral("Message"), QStringLiteral("ErrorCode:%1;%2").arg(code, message)},
+                           {QStringLiteral("ExceptionMessage"), QString(QStringLiteral("Tracking ID:") + trackingId())}};
+    Headers headers{{"iothub-errorcode", code.toLatin1()}};
+    if (code == QStringLiteral("ThrottlingException"))
+        headers.append(std::pair(QByteArrayLiteral("Retry-After"), QByteArrayLiteral("1")));
+    writeJson(responder, body, info.status, headers);
+}
+
+void RegistryServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    QHttpServerResponder responder = makeResponder(request, socket);
+    writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("No such resource: %1").arg(request.url().path()));
+}
+
+std::optional<RegistryServer::Caller> RegistryServer::authorize(const QHttpServerRequest &request,
+                                                                QHttpServerResponder &responder) const
+{
+    const auto refuse = [&responder](const QString &why) {
+        writeError(responder, QStringLiteral("IotHubUnauthorizedAccess"), QStringLiteral("Unauthorized: ") + why);
+        return std::nullopt;
+    };
+    const QString header = QString::fromUtf8(request.value("Authorization"));
+    if (header.isEmpty())
+        return refuse(QStringLiteral("no Authorization header"));
+    const auto token = SasToken::parse(header);
+    if (!token)
+        return refuse(token.error().message);
+    if (token->keyName().isEmpty())
+        return refuse(QStringLiteral("the token names no shared access policy (skn)"));
+    const auto policy = m_registry.policy(token->keyName());
+    if (!policy)
+        return refuse(QStringLiteral("no shared access policy named '%1'").arg(token->keyName()));
+    if (!token->verify(policy->primaryKey) && !token->verify(policy->secondaryKey))
+        return refuse(QStringLiteral("the signature does not match the policy's keys"));
+    if (token->isExpired())
+        return refuse(QStringLiteral("the token expired at %1").arg(token->expiryTime().toString(Qt::ISODate)));
+    // The resource must be this hub (host case-insensitive; a trailing '/' is tolerated).
+    QString resource = token->resource();
+    while (resource.endsWith(u'/'))
+        resource.chop(1);
+    if (resource.compare(m_hostName, Qt::CaseInsensitive) != 0)
+        return refuse(QStringLiteral("the token is for '%1', not this hub").arg(resource));
+    return Caller{policy->rights};
+}
+
+bool RegistryServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    QHttpServerResponder responder = makeResponder(request, socket);
+
+    // Percent-decode each path segment on its own, so that ids with '/', '%', '#', '?' survive.
+    const QString rawPath = request.url().path(QUrl::FullyEncoded);
+    QStringList path;
+    for (const QString &segment : rawPath.split(u'/', Qt::SkipEmptyParts))
+        path.append(QUrl::fromPercentEncoding(segment.toUtf8()));
+
+    const QString apiVersion = request.query().queryItemValue(QStringLiteral("api-version"));
+    if (apiVersion.isEmpty() || !knownApiVersions.contains(apiVersion)) {
+        writeError(responder, QStringLiteral("InvalidProtocolVersion"), QStringLiteral("BadRequest"));
+        return true;
+    }
+    if (throttled()) {
+        writeError(responder, QStringLiteral("ThrottlingException"),
+                   QStringLiteral("The hub's throttle of %1 requests per minute was exceeded.").arg(m_throttlePerMinute));
+        return true;
+    }
+    const auto caller = authorize(request, responder);
+    if (!caller)
+        return true;
+    route(request, path, responder, *caller);
+    return true;
+}
+
+void RegistryServer::route(const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder,
+                           const Caller &caller)
+{
+    using Method = QHttpServerRequest::Method;
+    const Method method = request.method();
+    const auto allowed = [&](std::initializer_list<const char *> rights) {
+        for (const char *right : rights) {
+            if (caller.rights.contains(QLatin1String(right)))
+                return true;
+        }
+        writeError(responder, QStringLiteral("IotHubUnauthorizedAccess"),
+                   QStringLiteral("Unauthorized: the policy lacks the right this call needs."));
+        return false;
+    };
+    const QString first = path.value(0);
+
+    if (first == QStringLiteral("devices") && path.size() == 2 && path[1] == QStringLiteral("query") && method == Method::Post) {
+        if (allowed({"RegistryRead"}))
+            queryDevices(request, responder);
+        return;
+    }
+    if (first == QStringLiteral("devices") && path.size() == 2) {
+        const QString id = path[1];
+        if (method == Method::Put) {
+            if (allowed({"RegistryWrite"}))
+                putDevice(request, id, responder);
+        } else if (method == Method::Get) {
+            if (!allowed({"RegistryRead"}))
+                return;
+            const auto device = m_registry.device(id);
+            if (!device)
+                return writeError(responder, device.error().code, device.error().message);
+            writeJson(responder, device->identityJson(), Status::Ok, {{"ETag", quotedEtag(device->etag())}});
+        } else if (method == Method::Delete) {
+            if (!allowed({"RegistryWrite"}))
+                return;
+            const auto deleted = m_registry.deleteDevice(id, QString::fromUtf8(request.value("If-Match")));
+            if (!deleted)
+                return writeError(responder, deleted.error().code, deleted.error().message);
+            responder.write(Status::NoContent);
+        } else {
+            writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("Method not allowed on a device."));
+        }
+        return;
+    }
+    if (first == QStringLiteral("devices") && path.size() == 1) {
+        if (method == Method::Post) {
+            if (allowed({"RegistryWrite"}))
+                bulk(request, responder);
+        } else if (method == Method::Get) {
+            if (!allowed({"RegistryRead"}))
+                return;
+            const int top = std::clamp(request.query().queryItemValue(QStringLiteral("top")).toInt(), 0, 1000);
+            auto all = DeviceQuery::parse(QStringLiteral("SELECT * FROM devices"));
+            const auto page = m_registry.query(*all, top > 0 ? top : 1000, QString());
+            QJsonArray identities;
+            if (page) {
+                for (const QJsonValue &twin : page->items) {
+                    if (auto device = m_registry.device(twin[QStringLiteral("deviceId")].toString()))
+                        identities.append(device->identityJson());
+                }
+            }
+            writeJson(responder, identities);
+        }
+        return;
+    }
+    if (first == QStringLiteral("twins") && path.size() == 2) {
+        const QString id = path[1];
+        if (method == Method::Get) {
+            if (!allowed({"RegistryRead", "ServiceConnect"}))
+                return;
+            const auto device = m_registry.device(id);
+            if (!device)
+                return writeError(responder, device.error().code, device.error().message);
+            writeJson(responder, device->twinJson(), Status::Ok, {{"ETag", quotedEtag(device->twinEtag())}});
+        } else if (method == Method::Patch || method == Method::Put) {
+            if (allowed({"ServiceConnect", "RegistryWrite"}))
+                updateTwin(request, id, method == Method::Put, responder);
+        }
+        return;
+    }
+    if (first == QStringLiteral("twins") && path.size() == 3 && path[2] == QStringLiteral("methods") && method == Method::Post) {
+        if (allowed({"ServiceConnect"}))
+            invokeMethod(request, path[1], responder);
+        return;
+    }
+    if (first == QStringLiteral("statistics") && path.size() == 2 && method == Method::Get) {
+        if (!allowed({"RegistryRead", "ServiceConnect"}))
+            return;
+        const RegistryStatistics stats = m_registry.statistics();
+        if (path[1] == QStringLiteral("devices"))
+            return writeJson(responder, QJsonObject{{QStringLiteral("totalDeviceCount"), stats.total},
+                                                    {QStringLiteral("enabledDeviceCount"), stats.enabled},
+                                                    {QStringLiteral("disabledDeviceCount"), stats.disabled}});
+        if (path[1] == QStringLiteral("service"))
+            return writeJson(responder, QJsonObject{{QStringLiteral("connectedDeviceCount"), stats.connected}});
+    }
+    writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("No such resource: %1").arg(path.join(u'/')));
+}
+
+void RegistryServer::putDevice(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder)
+{
+    QJsonParseError parseError;
+    const QJsonDocument body = QJsonDocument::fromJson(request.body(), &parseError);
+    if (!body.isObject())
+        return writeError(responder, QStringLiteral("IotHubFormatError"),
+                          QStringLiteral("The body is not a JSON object: %1").arg(parseError.errorString()));
+    const auto device = m_registry.putDevice(id, body.object(), QString::fromUtf8(request.value("If-Match")));
+    if (!device)
+        return writeError(responder, device.error().code, device.error().message);
+    writeJson(responder, device->identityJson(), Status::Ok, {{"ETag", quotedEtag(device->etag())}});
+}
+
+void RegistryServer::bulk(const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    const QJsonDocument body = QJsonDocument::fromJson(request.body());
+    if (!body.isArray())
+        return writeError(responder, QStringLiteral("IotHubFormatError"), QStringLiteral("The body must be a JSON array."));
+    const QJsonArray items = body.array();
+    if (items.size() > 100)
+        return writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("A bulk operation takes at most 100 devices."));
+    QSet<QString> seen;
+    for (const QJsonValue &item : items) {
+        const QString id = member(item.toObject(), QStringLiteral("id")).toString();
+        if (seen.contains(id))
+            return writeError(responder, QStringLiteral("DeviceDefinedMultipleTimes"),
+                              QStringLiteral("The device '%1' appears more than once.").arg(id));
+        seen.insert(id);
+    }
+    QJsonArray errors;
+    for (const QJsonValue &item : items) {
+        const QJsonObject object = item.toObject();
+        const QString id = member(object, QStringLiteral("id")).toString();
+        const QString mode = member(object, QStringLiteral("importMode")).toString().toLower();
+        const QString etag = member(object, QStringLiteral("eTag")).toString();
+        Result<void> outcome;
+        if (mode == QStringLiteral("create") || mode == QStringLiteral("update") || mode == QStringLiteral("updateifmatchetag")) {
+            QJsonObject identity;
+            identity.insert(QStringLiteral("status"), member(object, QStringLiteral("status")).toString(QStringLiteral("enabled")));
+            identity.insert(QStringLiteral("authentication"), member(object, QStringLiteral("authentication")));
+            const bool exists = m_registry.device(id).has_value();
+            const QString ifMatch = mode == QStringLiteral("create") ? QString()
+                : mode == QStringLiteral("update")                   ? (exists ? QStringLiteral("*") : QString())
+                                                                     : etag;
+            const auto put = m_registry.putDevice(id, identity, ifMatch);
+            outcome = put ? Result<void>() : std::unexpected(put.error());
+        } else if (mode == QStringLiteral("delete") || mode == QStringLiteral("deleteifmatchetag")) {
+            outcome = m_registry.deleteDevice(id, mode == QStringLiteral("delete") ? QString() : etag);
+        } else {
+            outcome = std::unexpected(azureError(QStringLiteral("ArgumentInvalid"), QStringLiteral("Unknown importMode '%1'.").arg(mode)));
+        }
+        if (!outcome)
+            errors.append(QJsonObject{{QStringLiteral("deviceId"), id},
+                                      {QStringLiteral("errorCode"), outcome.error().code},
+                                      {QStringLiteral("errorStatus"), outcome.error().message},
+                                      {QStringLiteral("operation"), mode}});
+    }
+    const QJsonObject result{{QStringLiteral("isSuccessful"), errors.isEmpty()},
+                             {QStringLiteral("errors"), errors},
+                             {QStringLiteral("warnings"), QJsonArray()}};
+    writeJson(responder, result, errors.isEmpty() ? Status::Ok : Status::BadRequest);
+}
+
+void RegistryServer::queryDevices(const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    const QJsonObject body = QJsonDocument::fromJson(request.body()).object();
+    const QString text = body.value(QStringLiteral("query")).toString();
+    if (text.isEmpty())
+        return writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("The body needs a \"query\"."));
+    const auto query = DeviceQuery::parse(text);
+    if (!query)
+        return writeError(responder, QStringLiteral("ArgumentInvalid"), query.error().message);
+    bool ok = false;
+    int pageSize = request.value("x-ms-max-item-count").toInt(&ok);
+    if (!ok || pageSize <= 0)
+        pageSize = 100;
+    pageSize = std::min(pageSize, 1000);
+    const auto page = m_registry.query(*query, pageSize, QString::fromUtf8(request.value("x-ms-continuation")));
+    if (!page)
+        return writeError(responder, page.error().code, page.error().message);
+    Headers headers{{"x-ms-item-type", page->raw ? "Raw" : "Twin"}};
+    if (!page->continuation.isEmpty())
+        headers.append(std::pair(QByteArrayLiteral("x-ms-continuation"), page->continuation.toLatin1()));
+    writeJson(responder, page->items, Status::Ok, headers);
+}
+
+void RegistryServer::updateTwin(const QHttpServerRequest &request, const QString &id, bool replace, QHttpServerResponder &responder)
+{
+    const QJsonDocument body = QJsonDocument::fromJson(request.body());
+    if (!body.isObject())
+        return writeError(responder, QStringLiteral("IotHubFormatError"), QStringLiteral("The body is not a JSON object."));
+    const auto previous = m_registry.device(id);
+    const qint64 before = previous ? previous->desiredVersion : 0;
+    const auto device = m_registry.updateTwin(id, body.object(), QString::fromUtf8(request.value("If-Match")), replace);
+    if (!device)
+        return writeError(responder, device.error().code, device.error().message);
+    writeJson(responder, device->twinJson(), Status::Ok, {{"ETag", quotedEtag(device->twinEtag())}});
+    if (device->desiredVersion != before) {
+        QJsonObject patch = replace ? device->desired
+                                    : body.object().value(QStringLiteral("properties")).toObject().value(QStringLiteral("desired")).toObject();
+        patch.remove(QStringLiteral("$metadata"));
+        patch.remove(QStringLiteral("$version"));
+        Q_EMIT desiredPropertiesChanged(id, patch, device->desiredVersion);
+    }
+}
+
+void RegistryServer::invokeMethod(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder)
+{
+    const QJsonObject body = QJsonDocument::fromJson(request.body()).object();
+    if (body.value(QStringLiteral("methodName")).toString().isEmpty())
+        return writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("The body needs a methodName."));
+    const int responseTimeout = body.value(QStringLiteral("responseTimeoutInSeconds")).toInt(30);
+    if (responseTimeout < 5 || responseTimeout > 300)
+        return writeError(responder, QStringLiteral("ArgumentInvalid"),
+                          QStringLiteral("responseTimeoutInSeconds must be between 5 and 300."));
+    const auto device = m_registry.device(id);
+    if (!device)
+        return writeError(responder, device.error().code, device.error().message);
+    if (!m_invokeMethod || device->connectionState != QStringLiteral("Connected"))
+        return writeError(responder, QStringLiteral("DeviceNotOnline"), QStringLiteral("Timed out waiting for device to connect."));
+    m_invokeMethod(id, body, std::move(responder));
+}
+
+} // namespace Onboarder::Sandbox

@@ -1,0 +1,66 @@
+#pragma once
+
+#include "registry.h"
+
+#include <QAbstractHttpServer>
+#include <QDeadlineTimer>
+#include <QElapsedTimer>
+#include <QHttpServerResponder>
+
+#include <functional>
+#include <utility>
+
+namespace Onboarder::Sandbox {
+
+// The IoT Hub service REST API of the sandbox (HTTPS): registry, twins, direct methods, statistics.
+// Every call needs api-version and a SAS token of one of the hub's shared access policies with the
+// right the call requires; errors have Azure's statuses, bodies and iothub-errorcode headers.
+class RegistryServer final : public QAbstractHttpServer
+{
+    Q_OBJECT
+
+public:
+    // Delivers a direct method to a connected device; answers through the responder when the device
+    // replies or the timeout passes. Not set: every device is offline for methods.
+    using MethodInvoker = std::function<void(const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder)>;
+
+    RegistryServer(Registry &registry, const QString &hostName, QObject *parent = nullptr);
+
+    void setThrottle(int requestsPerMinute); // 0: none
+    void setMethodInvoker(MethodInvoker invoker) { m_invokeMethod = std::move(invoker); }
+
+    // Writes an Azure-style error response (legacy "ErrorCode:<Name>;<text>" body plus iothub-errorcode).
+    static void writeError(QHttpServerResponder &responder, const QString &code, const QString &message);
+
+Q_SIGNALS:
+    void desiredPropertiesChanged(const QString &deviceId, const QJsonObject &patch, qint64 version);
+
+protected:
+    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
+    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
+
+private:
+    struct Caller
+    {
+        QStringList rights;
+    };
+
+    std::optional<Caller> authorize(const QHttpServerRequest &request, QHttpServerResponder &responder) const;
+    bool throttled();
+    void route(const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder, const Caller &caller);
+
+    void putDevice(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder);
+    void bulk(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    void queryDevices(const QHttpServerRequest &request, QHttpServerResponder &responder);
+    void updateTwin(const QHttpServerRequest &request, const QString &id, bool replace, QHttpServerResponder &responder);
+    void invokeMethod(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder);
+
+    Registry &m_registry;
+    QString m_hostName;
+    int m_throttlePerMinute = 0;
+    QElapsedTimer m_throttleWindow;
+    int m_throttleCount = 0;
+    MethodInvoker m_invokeMethod;
+};
+
+} // namespace Onboarder::Sandbox

@@ -1,0 +1,155 @@
+#include "sandboxhub.h"
+
+#include "credentials/certificate.h"
+#include "credentials/keypair.h"
+#include "hub/connectionstring.h"
+#include "registryserver.h"
+
+#include <QDir>
+#include <QFile>
+#include <QHostAddress>
+#include <QSaveFile>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+
+namespace Onboarder::Sandbox {
+
+namespace {
+
+Result<void> writeFile(const QString &path, const QByteArray &data, bool secret)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(ErrorKind::Internal, QStringLiteral("DataDirNotWritable"), QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()));
+    if (secret)
+        file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    file.write(data);
+    if (!file.commit())
+        return fail(ErrorKind::Internal, QStringLiteral("DataDirNotWritable"), QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()));
+    return {};
+}
+
+QByteArray readFile(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+} // namespace
+
+SandboxHub::SandboxHub(Options options, QObject *parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+{
+}
+
+SandboxHub::~SandboxHub() = default;
+
+Result<void> SandboxHub::ensureCertificates()
+{
+    const QDir dir(m_options.dataDir);
+    const QString caFile = dir.filePath(QStringLiteral("ca.pem"));
+    const QString caKeyFile = dir.filePath(QStringLiteral("ca-key.pem"));
+    const QString serverFile = dir.filePath(QStringLiteral("server.pem"));
+    const QString serverKeyFile = dir.filePath(QStringLiteral("server-key.pem"));
+
+    // The CA is made once and kept: whoever trusts it (hub profiles, NODE_EXTRA_CA_CERTS) keeps working.
+    if (!QFile::exists(caFile) || !QFile::exists(caKeyFile)) {
+        auto key = KeyPair::generate(KeyPair::Type::EcP256);
+        if (!key)
+            return std::unexpected(key.error());
+        auto ca = Certificate::selfSigned(*key, {QStringLiteral("Onboarder Sandbox CA"), {}, {}, 3650,
+                                                 Certificate::Usage::CertificateAuthority});
+        if (!ca)
+            return std::unexpected(ca.error());
+        if (auto ok = writeFile(caKeyFile, key->privateKeyPem(), true); !ok)
+            return ok;
+        if (auto ok = writeFile(caFile, ca->toPem(), false); !ok)
+            return ok;
+        QFile::remove(serverFile);
+    }
+
+    // The server certificate names localhost, the loopback addresses and the hub's host name; it is
+    // issued again whenever the host name changes.
+    QStringList dnsNames{QStringLiteral("localhost")};
+    QStringList ips{QStringLiteral("127.0.0.1"), QStringLiteral("::1")};
+    if (QHostAddress(m_options.hostName).isNull())
+        dnsNames.append(m_options.hostName);
+    else if (!ips.contains(m_options.hostName))
+        ips.append(m_options.hostName);
+    const auto existing = Certificate::fromPem(readFile(serverFile));
+    const bool current = existing && existing->subjectCommonName() == m_options.hostName
+        && existing->notAfter() > QDateTime::currentDateTimeUtc().addDays(7) && QFile::exists(serverKeyFile);
+    if (!current) {
+        auto caKey = KeyPair::fromPem(readFile(caKeyFile));
+        auto ca = Certificate::fromPem(readFile(caFile));
+        if (!caKey || !ca)
+            return fail(ErrorKind::Internal, QStringLiteral("SandboxCaDamaged"),
+                        QStringLiteral("The sandbox CA in %1 cannot be read; delete ca.pem and ca-key.pem to make a new one.")
+                            .arg(m_options.dataDir));
+        auto key = KeyPair::generate(KeyPair::Type::EcP256);
+        if (!key)
+            return std::unexpected(key.error());
+        auto server = Certificate::issue(*ca, *caKey, *key, {m_options.hostName, dnsNames, ips, 825, Certificate::Usage::Server});
+        if (!server)
+            return std::unexpected(server.error());
+        if (auto ok = writeFile(serverKeyFile, key->privateKeyPem(), true); !ok)
+            return ok;
+        if (auto ok = writeFile(serverFile, server->toPem() + ca->toPem(), false); !ok)
+            return ok;
+    }
+    return {};
+}
+
+Result<void> SandboxHub::start()
+{
+    if (!QDir().mkpath(m_options.dataDir))
+        return fail(ErrorKind::Internal, QStringLiteral("DataDirNotWritable"), QStringLiteral("Cannot create %1").arg(m_options.dataDir));
+    QFile::setPermissions(m_options.dataDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    if (auto ok = ensureCertificates(); !ok)
+        return ok;
+    if (auto ok = m_registry.open(QDir(m_options.dataDir).filePath(QStringLiteral("registry.db"))); !ok)
+        return ok;
+    if (m_options.seedDevices > 0) {
+        if (auto seeded = m_registry.seed(m_options.seedDevices); !seeded)
+            return std::unexpected(seeded.error());
+    }
+
+    const QDir dir(m_options.dataDir);
+    const QList<QSslCertificate> chain = QSslCertificate::fromPath(dir.filePath(QStringLiteral("server.pem")), QSsl::Pem);
+    const QSslKey key(readFile(dir.filePath(QStringLiteral("server-key.pem"))), QSsl::Ec, QSsl::Pem);
+    if (chain.isEmpty() || key.isNull())
+        return fail(ErrorKind::Internal, QStringLiteral("ServerCertificateDamaged"),
+                    QStringLiteral("The sandbox's server certificate in %1 cannot be loaded.").arg(m_options.dataDir));
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificateChain(chain);
+    tls.setPrivateKey(key);
+
+    m_server = std::make_unique<RegistryServer>(m_registry, m_options.hostName);
+    m_server->sslSetup(tls);
+    m_server->setThrottle(m_options.throttlePerMinute);
+    m_restPort = m_server->listen(QHostAddress::LocalHost, m_options.restPort);
+    if (m_restPort == 0)
+        return fail(ErrorKind::Network, QStringLiteral("PortInUse"),
+                    QStringLiteral("Cannot listen on 127.0.0.1:%1 (in use, or a privileged port without the right to bind it).")
+                        .arg(m_options.restPort));
+    return {};
+}
+
+QString SandboxHub::ownerConnectionString() const
+{
+    const auto owner = m_registry.policy(QStringLiteral("iothubowner"));
+    return owner ? ConnectionString::service(m_options.hostName, owner->name, owner->primaryKey).toString() : QString();
+}
+
+QJsonObject SandboxHub::readyInfo() const
+{
+    return {{QStringLiteral("connectionString"), ownerConnectionString()},
+            {QStringLiteral("caFile"), QDir(m_options.dataDir).filePath(QStringLiteral("ca.pem"))},
+            {QStringLiteral("restPort"), m_restPort},
+            {QStringLiteral("hostName"), m_options.hostName},
+            {QStringLiteral("dataDir"), m_options.dataDir}};
+}
+
+} // namespace Onboarder::Sandbox
