@@ -242,7 +242,10 @@ bool Certificate::isCertificateAuthority() const
 
 bool Certificate::isSelfIssued() const
 {
-    return m_cert && X509_check_issued(m_cert.get(), m_cert.get()) == X509_V_OK;
+    // Same subject and issuer, and the signature verifies with the certificate's own key. (Not
+    // X509_check_issued: that also asks for keyCertSign, which a device certificate rightly lacks.)
+    return m_cert && X509_NAME_cmp(X509_get_subject_name(m_cert.get()), X509_get_issuer_name(m_cert.get())) == 0
+        && isSignedBy(*this);
 }
 
 QString Certificate::thumbprintSha1() const

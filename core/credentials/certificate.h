@@ -55,7 +55,7 @@ public:
     QDateTime notBefore() const;
     QDateTime notAfter() const;
     bool isCertificateAuthority() const;
-    bool isSelfIssued() const;
+    bool isSelfIssued() const; // self-signed: its own key verifies its signature
 
     // Azure's thumbprint format: upper-case hex of the digest of the DER, no separators.
     QString thumbprintSha1() const;
