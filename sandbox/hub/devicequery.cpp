@@ -62,8 +62,25 @@ bool isNameCharacter(char16_t c)
 bool isReservedWord(const QString &word)
 {
     static constexpr QLatin1StringView reserved[] = {
-        "SELECT"_L1, "FROM"_L1, "WHERE"_L1, "AND"_L1, "OR"_L1, "NOT"_L1, "AS"_L1, "ORDER"_L1, "BY"_L1, "ASC"_L1,
-        "DESC"_L1, "GROUP"_L1, "TOP"_L1, "JOIN"_L1, "IN"_L1, "NIN"_L1, "TRUE"_L1, "FALSE"_L1, "NULL"_L1,
+        "SELECT"_L1,
+        "FROM"_L1,
+        "WHERE"_L1,
+        "AND"_L1,
+        "OR"_L1,
+        "NOT"_L1,
+        "AS"_L1,
+        "ORDER"_L1,
+        "BY"_L1,
+        "ASC"_L1,
+        "DESC"_L1,
+        "GROUP"_L1,
+        "TOP"_L1,
+        "JOIN"_L1,
+        "IN"_L1,
+        "NIN"_L1,
+        "TRUE"_L1,
+        "FALSE"_L1,
+        "NULL"_L1,
     };
     for (QLatin1StringView r : reserved) {
         if (word.compare(r, Qt::CaseInsensitive) == 0)
@@ -97,15 +114,15 @@ struct IdentityColumn
 };
 
 constexpr IdentityColumn identityColumns[] = {
-    {"deviceId"_L1, "id"_L1, ValueType::Text},
-    {"status"_L1, "status"_L1, ValueType::Text},
-    {"connectionState"_L1, "connection_state"_L1, ValueType::Text},
-    {"authenticationType"_L1, "auth_type"_L1, ValueType::Text},
-    {"lastActivityTime"_L1, "last_activity"_L1, ValueType::Text},
-    {"statusUpdateTime"_L1, "status_updated"_L1, ValueType::Text},
-    {"cloudToDeviceMessageCount"_L1, "c2d_count"_L1, ValueType::Number},
-    {"etag"_L1, "etag"_L1, ValueType::Text},
-    {"version"_L1, "twin_version"_L1, ValueType::Number},
+    { "deviceId"_L1, "id"_L1, ValueType::Text },
+    { "status"_L1, "status"_L1, ValueType::Text },
+    { "connectionState"_L1, "connection_state"_L1, ValueType::Text },
+    { "authenticationType"_L1, "auth_type"_L1, ValueType::Text },
+    { "lastActivityTime"_L1, "last_activity"_L1, ValueType::Text },
+    { "statusUpdateTime"_L1, "status_updated"_L1, ValueType::Text },
+    { "cloudToDeviceMessageCount"_L1, "c2d_count"_L1, ValueType::Number },
+    { "etag"_L1, "etag"_L1, ValueType::Text },
+    { "version"_L1, "twin_version"_L1, ValueType::Number },
 };
 
 bool isPlainJsonLabel(const QString &name)
@@ -129,12 +146,12 @@ Target jsonTarget(const QString &column, const QStringList &names)
         else
             path += u".\"" + name + u'"';
     }
-    return Target{u"json_extract(%1, '%2')"_s.arg(column, path), column, path, ValueType::Json};
+    return Target { u"json_extract(%1, '%2')"_s.arg(column, path), column, path, ValueType::Json };
 }
 
 Target objectTarget(const QString &sql)
 {
-    return Target{sql, {}, {}, ValueType::Object};
+    return Target { sql, {}, {}, ValueType::Object };
 }
 
 // Resolves a path (without "devices.") to its SQL; nullopt for an unknown property.
@@ -144,7 +161,7 @@ std::optional<Target> targetFor(const QStringList &names)
     if (names.size() == 1) {
         for (const IdentityColumn &identity : identityColumns) {
             if (first == identity.name)
-                return Target{QString(identity.column), {}, {}, identity.type};
+                return Target { QString(identity.column), {}, {}, identity.type };
         }
         if (first == u"tags")
             return objectTarget(u"tags"_s);
@@ -209,7 +226,7 @@ struct Fragment
 // An undefined comparison (values of different types): matches neither plain nor under NOT.
 Fragment undefinedFragment()
 {
-    return Fragment{u"NULL"_s, {}, Precedence::Atom};
+    return Fragment { u"NULL"_s, {}, Precedence::Atom };
 }
 
 // The SQL for the value of `target` when it holds a value of `type`, else NULL; nullopt when it
@@ -217,10 +234,8 @@ Fragment undefinedFragment()
 std::optional<QString> valueOfType(const Target &target, LiteralType type)
 {
     switch (target.type) {
-    case ValueType::Text:
-        return type == LiteralType::Text ? std::optional(target.sql) : std::nullopt;
-    case ValueType::Number:
-        return type == LiteralType::Number ? std::optional(target.sql) : std::nullopt;
+    case ValueType::Text: return type == LiteralType::Text ? std::optional(target.sql) : std::nullopt;
+    case ValueType::Number: return type == LiteralType::Number ? std::optional(target.sql) : std::nullopt;
     case ValueType::Json: {
         // json_extract alone would let '25' > 20 hold (SQLite orders text above numbers) and
         // true = 1 hold (JSON true comes back as 1); the json_type test keeps the types apart.
@@ -234,8 +249,7 @@ std::optional<QString> valueOfType(const Target &target, LiteralType type)
         return u"CASE WHEN json_type(%1, '%2') %3 THEN json_extract(%1, '%2') END"_s.arg(
             target.column, target.jsonPath, typeTest);
     }
-    case ValueType::Object:
-        break;
+    case ValueType::Object: break;
     }
     return std::nullopt;
 }
@@ -244,15 +258,15 @@ Fragment comparison(const Target &target, const QString &op, const Literal &lite
 {
     if (literal.type == LiteralType::Null) {
         if (op == u"=")
-            return Fragment{target.sql + u" IS NULL"_s, {}, Precedence::Atom};
+            return Fragment { target.sql + u" IS NULL"_s, {}, Precedence::Atom };
         if (op == u"!=")
-            return Fragment{target.sql + u" IS NOT NULL"_s, {}, Precedence::Atom};
+            return Fragment { target.sql + u" IS NOT NULL"_s, {}, Precedence::Atom };
         return undefinedFragment(); // null has no order
     }
     const std::optional<QString> value = valueOfType(target, literal.type);
     if (!value)
         return undefinedFragment();
-    return Fragment{*value + u' ' + op + u" ?"_s, {literal.value}, Precedence::Atom};
+    return Fragment { *value + u' ' + op + u" ?"_s, { literal.value }, Precedence::Atom };
 }
 
 // Exact and case-sensitive, unlike LIKE; the text is bound twice.
@@ -261,7 +275,7 @@ Fragment startsWith(const Target &target, const QString &prefix)
     const std::optional<QString> value = valueOfType(target, LiteralType::Text);
     if (!value)
         return undefinedFragment();
-    return Fragment{u"substr(%1, 1, length(?)) = ?"_s.arg(*value), {prefix, prefix}, Precedence::Atom};
+    return Fragment { u"substr(%1, 1, length(?)) = ?"_s.arg(*value), { prefix, prefix }, Precedence::Atom };
 }
 
 // A suffix longer than the value yields a shorter substring, which cannot equal it.
@@ -270,14 +284,16 @@ Fragment endsWith(const Target &target, const QString &suffix)
     const std::optional<QString> value = valueOfType(target, LiteralType::Text);
     if (!value)
         return undefinedFragment();
-    return Fragment{u"substr(%1, length(%1) - length(?) + 1) = ?"_s.arg(*value), {suffix, suffix}, Precedence::Atom};
+    return Fragment { u"substr(%1, length(%1) - length(?) + 1) = ?"_s.arg(*value), { suffix, suffix },
+        Precedence::Atom };
 }
 
 Fragment isDefined(const Target &target)
 {
     if (target.type == ValueType::Json)
-        return Fragment{u"json_type(%1, '%2') IS NOT NULL"_s.arg(target.column, target.jsonPath), {}, Precedence::Atom};
-    return Fragment{target.sql + u" IS NOT NULL"_s, {}, Precedence::Atom};
+        return Fragment { u"json_type(%1, '%2') IS NOT NULL"_s.arg(target.column, target.jsonPath), {},
+            Precedence::Atom };
+    return Fragment { target.sql + u" IS NOT NULL"_s, {}, Precedence::Atom };
 }
 
 QString wrapped(const Fragment &fragment, Precedence context)
@@ -288,8 +304,8 @@ QString wrapped(const Fragment &fragment, Precedence context)
 Fragment combined(const Fragment &left, const Fragment &right, Precedence precedence)
 {
     const QString keyword = precedence == Precedence::And ? u" AND "_s : u" OR "_s;
-    return Fragment{wrapped(left, precedence) + keyword + wrapped(right, precedence),
-                    left.parameters + right.parameters, precedence};
+    return Fragment { wrapped(left, precedence) + keyword + wrapped(right, precedence),
+        left.parameters + right.parameters, precedence };
 }
 
 // ---- Parser ----
@@ -316,8 +332,7 @@ class Parser
 public:
     explicit Parser(const QString &text)
         : m_text(text)
-    {
-    }
+    { }
 
     Result<DeviceQuery> parseQuery();
     Result<QString> parseColumn();
@@ -410,7 +425,7 @@ Result<void> Parser::tokenize()
             }
         } else if (c == u'\'' || c == u'"') {
             token.kind = TokenKind::Text;
-            QString value;
+            QString value = u""_s; // empty, not null: a null QString would bind as SQL NULL
             bool closed = false;
             ++i;
             while (i < n) {
@@ -434,7 +449,7 @@ Result<void> Parser::tokenize()
             token.value = value;
         } else {
             token.kind = TokenKind::Symbol;
-            static constexpr QStringView pairs[] = {u"!=", u"<>", u"<=", u">="};
+            static constexpr QStringView pairs[] = { u"!=", u"<>", u"<=", u">=" };
             const QStringView rest = QStringView(m_text).mid(i);
             qsizetype length = QChar::isHighSurrogate(c) && QChar::isLowSurrogate(at(i + 1)) ? 2 : 1;
             for (QStringView pair : pairs) {
@@ -494,8 +509,8 @@ QString Parser::describe(const Token &token) const
 
 std::unexpected<Error> Parser::expected(const Token &found, const QString &what) const
 {
-    return syntaxFailure(Text::tr("Syntax error at position %1: expected %2 but found %3.")
-                             .arg(position(found), what, describe(found)));
+    return syntaxFailure(
+        Text::tr("Syntax error at position %1: expected %2 but found %3.").arg(position(found), what, describe(found)));
 }
 
 Result<DeviceQuery> Parser::parseQuery()
@@ -620,8 +635,8 @@ Result<void> Parser::parseSelectList(DeviceQuery &query)
                                                "supported in the SELECT list by the sandbox hub.")
                                           .arg(position(start), start.text));
         }
-        const Result<PathRef> path = parsePath(query.projection.isEmpty()
-                                                   ? Text::tr("'*', 'COUNT()' or a property name")
+        const Result<PathRef> path
+            = parsePath(query.projection.isEmpty() ? Text::tr("'*', 'COUNT()' or a property name")
                                                    : Text::tr("a property name after ','"));
         if (!path)
             return std::unexpected(path.error());
@@ -642,7 +657,7 @@ Result<void> Parser::parseSelectList(DeviceQuery &query)
                                          .arg(position(start), name));
             }
         }
-        query.projection.append({path->text(), name});
+        query.projection.append({ path->text(), name });
         if (!atSymbol(u","))
             return {};
         advance();
@@ -686,16 +701,16 @@ Result<Target> Parser::resolve(const PathRef &path) const
     const QStringList suggestion = withKnownCase(path.names);
     if (suggestion != path.names && targetFor(suggestion)) {
         return fail(ErrorKind::InvalidInput, u"UnknownProperty"_s,
-                    Text::tr("Unknown property '%1' at position %2: property names are case-sensitive; did you "
-                             "mean '%3'?")
-                        .arg(path.text(), position(path.start), suggestion.join(u'.')));
+            Text::tr("Unknown property '%1' at position %2: property names are case-sensitive; did you "
+                     "mean '%3'?")
+                .arg(path.text(), position(path.start), suggestion.join(u'.')));
     }
     return fail(ErrorKind::InvalidInput, u"UnknownProperty"_s,
-                Text::tr("Unknown property '%1' at position %2: the sandbox hub knows deviceId, status, "
-                         "connectionState, authenticationType, lastActivityTime, statusUpdateTime, "
-                         "cloudToDeviceMessageCount, etag, version, tags.<name>, properties.desired.<name> and "
-                         "properties.reported.<name>.")
-                    .arg(path.text(), position(path.start)));
+        Text::tr("Unknown property '%1' at position %2: the sandbox hub knows deviceId, status, "
+                 "connectionState, authenticationType, lastActivityTime, statusUpdateTime, "
+                 "cloudToDeviceMessageCount, etag, version, tags.<name>, properties.desired.<name> and "
+                 "properties.reported.<name>.")
+            .arg(path.text(), position(path.start)));
 }
 
 Result<Target> Parser::resolveCondition(const PathRef &path) const
@@ -747,7 +762,7 @@ Result<Fragment> Parser::parseUnary(int depth)
         const Result<Fragment> operand = parseUnary(depth + 1);
         if (!operand)
             return operand;
-        return Fragment{u"NOT ("_s + operand->sql + u')', operand->parameters, Precedence::Atom};
+        return Fragment { u"NOT ("_s + operand->sql + u')', operand->parameters, Precedence::Atom };
     }
     if (atSymbol(u"(")) {
         advance();
@@ -809,21 +824,21 @@ Result<Operand> Parser::parseOperand(const QString &what)
     const Token &token = current();
     switch (token.kind) {
     case TokenKind::Text:
-        operand.literal = Literal{LiteralType::Text, token.value};
+        operand.literal = Literal { LiteralType::Text, token.value };
         advance();
         return operand;
     case TokenKind::Number:
-        operand.literal = Literal{LiteralType::Number, token.value};
+        operand.literal = Literal { LiteralType::Number, token.value };
         advance();
         return operand;
     case TokenKind::Word:
         if (atKeyword("TRUE"_L1) || atKeyword("FALSE"_L1)) {
-            operand.literal = Literal{LiteralType::Boolean, QVariant(qlonglong(atKeyword("TRUE"_L1) ? 1 : 0))};
+            operand.literal = Literal { LiteralType::Boolean, QVariant(qlonglong(atKeyword("TRUE"_L1) ? 1 : 0)) };
             advance();
             return operand;
         }
         if (atKeyword("NULL"_L1)) {
-            operand.literal = Literal{LiteralType::Null, {}};
+            operand.literal = Literal { LiteralType::Null, {} };
             advance();
             return operand;
         }
@@ -833,8 +848,7 @@ Result<Operand> Parser::parseOperand(const QString &what)
             operand.path = *path;
         return operand;
     case TokenKind::Symbol:
-    case TokenKind::End:
-        break;
+    case TokenKind::End: break;
     }
     return expected(token, what);
 }
@@ -846,16 +860,18 @@ Result<Fragment> Parser::parseComparison()
         return std::unexpected(left.error());
 
     const Token op = current();
-    static constexpr QStringView operators[] = {u"=", u"!=", u"<>", u"<", u">", u"<=", u">="};
-    const bool isOperator = op.kind == TokenKind::Symbol && std::ranges::find(operators, QStringView(op.text)) != std::end(operators);
+    static constexpr QStringView operators[] = { u"=", u"!=", u"<>", u"<", u">", u"<=", u">=" };
+    const bool isOperator
+        = op.kind == TokenKind::Symbol && std::ranges::find(operators, QStringView(op.text)) != std::end(operators);
     if (!isOperator) {
         if (atKeyword("IN"_L1) || atKeyword("NIN"_L1)) {
             return unsupportedFailure(Text::tr("Unsupported query at position %1: the %2 operator is not supported by "
                                                "the sandbox hub; combine comparisons with OR instead.")
                                           .arg(position(op), op.text.toUpper()));
         }
-        static constexpr QStringView arithmetic[] = {u"+", u"-", u"*", u"/", u"%"};
-        if (op.kind == TokenKind::Symbol && std::ranges::find(arithmetic, QStringView(op.text)) != std::end(arithmetic)) {
+        static constexpr QStringView arithmetic[] = { u"+", u"-", u"*", u"/", u"%" };
+        if (op.kind == TokenKind::Symbol
+            && std::ranges::find(arithmetic, QStringView(op.text)) != std::end(arithmetic)) {
             return unsupportedFailure(Text::tr("Unsupported query at position %1: arithmetic ('%2') is not supported "
                                                "by the sandbox hub.")
                                           .arg(position(op), op.text));
