@@ -296,6 +296,22 @@ Verbs:
         <source>&quot;%1&quot; has no verb &quot;%2&quot;. See onboarder-cli %1 --help.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Makes a hub the current one: commands without --hub, and the app, work on it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is no hub named &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is now the current hub.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Make a hub the current one.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>KeyPair</name>

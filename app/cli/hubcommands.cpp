@@ -1,6 +1,7 @@
 // onboarder-cli hub add|list|remove
 #include "command.h"
 
+#include "common/settings.h"
 #include "hub/hubstore.h"
 
 #include <QCoreApplication>
@@ -84,17 +85,21 @@ QFuture<int> list(Context &ctx, const QStringList &args)
         return finished(*done);
 
     const QList<HubProfile> hubs = ctx.hubs.hubs();
+    const QString current = ctx.settings.currentHub();
     QJsonArray array;
     QList<QStringList> rows;
     for (const HubProfile &hub : hubs) {
-        array.append(toJson(hub));
-        rows.append({hub.name, hub.hostName, hub.policyName, endpointText(hub)});
+        QJsonObject object = toJson(hub);
+        object.insert(QStringLiteral("current"), hub.name == current);
+        array.append(object);
+        rows.append({hub.name == current ? QStringLiteral("*") : QString(), hub.name, hub.hostName, hub.policyName,
+                     endpointText(hub)});
     }
     ctx.out.document(QJsonObject{{QStringLiteral("hubs"), array}});
     if (hubs.isEmpty())
         ctx.out.text(CliText::tr("No hubs yet. Add one with: onboarder-cli hub add NAME < connection-string-file"));
     else
-        ctx.out.text(formatTable({CliText::tr("NAME"), CliText::tr("HOST"), CliText::tr("POLICY"), CliText::tr("ENDPOINT")}, rows));
+        ctx.out.text(formatTable({QString(), CliText::tr("NAME"), CliText::tr("HOST"), CliText::tr("POLICY"), CliText::tr("ENDPOINT")}, rows));
     return finished(ExitOk);
 }
 
@@ -116,6 +121,22 @@ QFuture<int> remove(Context &ctx, const QStringList &args)
     });
 }
 
+QFuture<int> use(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Makes a hub the current one: commands without --hub, and the app, work on it."));
+    p.addPositional(QStringLiteral("NAME"), CliText::tr("The hub's local name."));
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    const QString name = p.positional().at(0);
+    if (!ctx.hubs.find(name))
+        return finished(ctx.out.error(Error{ErrorKind::NotFound, QStringLiteral("HubNotFound"),
+                                            CliText::tr("There is no hub named \"%1\".").arg(name)}));
+    ctx.settings.setCurrentHub(name);
+    ctx.out.text(CliText::tr("\"%1\" is now the current hub.").arg(name));
+    ctx.out.document(QJsonObject{{QStringLiteral("current"), name}});
+    return finished(ExitOk);
+}
+
 } // namespace
 
 QList<Noun> hubNouns()
@@ -126,6 +147,7 @@ QList<Noun> hubNouns()
                      {QStringLiteral("add"), CliText::tr("Add a hub; connection string on standard input."), add},
                      {QStringLiteral("list"), CliText::tr("List hubs."), list},
                      {QStringLiteral("remove"), CliText::tr("Remove a hub and its key."), remove},
+                     {QStringLiteral("use"), CliText::tr("Make a hub the current one."), use},
                  }}};
 }
 

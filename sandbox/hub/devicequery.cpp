@@ -58,30 +58,19 @@ bool isNameCharacter(char16_t c)
     return isNameStart(c) || isDigit(c) || c == u'-';
 }
 
+// Query text quoted in a message, cut when long.
+QString shortened(const QString &text)
+{
+    constexpr qsizetype maxShown = 30;
+    return text.size() > maxShown ? text.left(maxShown - 3) + u"..."_s : text;
+}
+
 // Names that cannot start a property path.
 bool isReservedWord(const QString &word)
 {
-    static constexpr QLatin1StringView reserved[] = {
-        "SELECT"_L1,
-        "FROM"_L1,
-        "WHERE"_L1,
-        "AND"_L1,
-        "OR"_L1,
-        "NOT"_L1,
-        "AS"_L1,
-        "ORDER"_L1,
-        "BY"_L1,
-        "ASC"_L1,
-        "DESC"_L1,
-        "GROUP"_L1,
-        "TOP"_L1,
-        "JOIN"_L1,
-        "IN"_L1,
-        "NIN"_L1,
-        "TRUE"_L1,
-        "FALSE"_L1,
-        "NULL"_L1,
-    };
+    static constexpr QLatin1StringView reserved[]
+        = { "SELECT"_L1, "FROM"_L1, "WHERE"_L1, "AND"_L1, "OR"_L1, "NOT"_L1, "AS"_L1, "ORDER"_L1, "BY"_L1, "ASC"_L1,
+              "DESC"_L1, "GROUP"_L1, "TOP"_L1, "JOIN"_L1, "IN"_L1, "NIN"_L1, "TRUE"_L1, "FALSE"_L1, "NULL"_L1 };
     for (QLatin1StringView r : reserved) {
         if (word.compare(r, Qt::CaseInsensitive) == 0)
             return true;
@@ -144,7 +133,7 @@ Target jsonTarget(const QString &column, const QStringList &names)
         if (isPlainJsonLabel(name))
             path += u'.' + name;
         else
-            path += u".\"" + name + u'"';
+            path += u".\""_s + name + u'"';
     }
     return Target { u"json_extract(%1, '%2')"_s.arg(column, path), column, path, ValueType::Json };
 }
@@ -290,9 +279,10 @@ Fragment endsWith(const Target &target, const QString &suffix)
 
 Fragment isDefined(const Target &target)
 {
-    if (target.type == ValueType::Json)
-        return Fragment { u"json_type(%1, '%2') IS NOT NULL"_s.arg(target.column, target.jsonPath), {},
-            Precedence::Atom };
+    if (target.type == ValueType::Json) {
+        const QString sql = u"json_type(%1, '%2') IS NOT NULL"_s.arg(target.column, target.jsonPath);
+        return Fragment { sql, {}, Precedence::Atom };
+    }
     return Fragment { target.sql + u" IS NOT NULL"_s, {}, Precedence::Atom };
 }
 
@@ -324,7 +314,8 @@ struct Operand
     std::optional<Literal> literal; // else a path
     PathRef path;
 
-    QString text() const { return literal ? start.text : path.text(); }
+    // For messages: a path in quotes, a value as written (a text keeps its own quotes), cut when long.
+    QString shown() const { return literal ? shortened(start.text) : u'\'' + path.text() + u'\''; }
 };
 
 class Parser
@@ -443,7 +434,8 @@ Result<void> Parser::tokenize()
             }
             if (!closed) {
                 return syntaxFailure(
-                    Text::tr("Syntax error at position %1: the text starting here is not closed with %2.")
+                    Text::tr("Syntax error at position %1: the text that starts with %2 here is not closed; end it "
+                             "with another %2.")
                         .arg(position(token), QString(QChar(c))));
             }
             token.value = value;
@@ -500,11 +492,9 @@ QString Parser::describe(const Token &token) const
 {
     if (token.kind == TokenKind::End)
         return Text::tr("end of query");
-    constexpr qsizetype maxShown = 30;
-    const QString shown = token.text.size() > maxShown ? token.text.left(maxShown - 3) + u"..."_s : token.text;
     if (token.kind == TokenKind::Text)
-        return Text::tr("the text %1").arg(shown);
-    return Text::tr("'%1'").arg(shown);
+        return Text::tr("the text %1").arg(shortened(token.text));
+    return Text::tr("'%1'").arg(shortened(token.text));
 }
 
 std::unexpected<Error> Parser::expected(const Token &found, const QString &what) const
@@ -842,11 +832,12 @@ Result<Operand> Parser::parseOperand(const QString &what)
             advance();
             return operand;
         }
-        if (const Result<PathRef> path = parsePath(what); !path)
+        if (Result<PathRef> path = parsePath(what); path) {
+            operand.path = std::move(*path);
+            return operand;
+        } else {
             return std::unexpected(path.error());
-        else
-            operand.path = *path;
-        return operand;
+        }
     case TokenKind::Symbol:
     case TokenKind::End: break;
     }
@@ -876,7 +867,7 @@ Result<Fragment> Parser::parseComparison()
                                                "by the sandbox hub.")
                                           .arg(position(op), op.text));
         }
-        return expected(op, Text::tr("a comparison operator such as '=' after '%1'").arg(left->text()));
+        return expected(op, Text::tr("a comparison operator such as '=' after %1").arg(left->shown()));
     }
     advance();
     const Result<Operand> right = parseOperand(Text::tr("a value after '%1'").arg(op.text));
@@ -886,13 +877,12 @@ Result<Fragment> Parser::parseComparison()
     if (left->literal && right->literal) {
         return syntaxFailure(Text::tr("Syntax error at position %1: a comparison needs a property on one side, but "
                                       "%2 and %3 are both values.")
-                                 .arg(position(left->start), left->text(), right->text()));
+                                 .arg(position(left->start), left->shown(), right->shown()));
     }
     if (!left->literal && !right->literal) {
-        return unsupportedFailure(Text::tr("Unsupported query at position %1: comparing two properties ('%2' and "
-                                           "'%3') is not supported by the sandbox hub; compare a property with a "
-                                           "value.")
-                                      .arg(position(left->start), left->text(), right->text()));
+        return unsupportedFailure(Text::tr("Unsupported query at position %1: comparing two properties (%2 and %3) is "
+                                           "not supported by the sandbox hub; compare a property with a value.")
+                                      .arg(position(left->start), left->shown(), right->shown()));
     }
 
     QString sqlOperator = op.text == u"<>" ? u"!="_s : op.text;

@@ -132,6 +132,13 @@ private Q_SLOTS:
         QVERIFY(table.out.contains("NAME"));
         QVERIFY(table.out.contains("contoso-test.azure-devices.net"));
 
+        // hub use makes it current; list shows which one is.
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("use"), QStringLiteral("nosuch")}).exitCode, 3);
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("use"), QStringLiteral("contoso")}).exitCode, 0);
+        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("list")})
+                     .json()[QStringLiteral("hubs")].toArray().at(0)[QStringLiteral("current")].toBool(),
+                 true);
+
         // The key is nowhere on disk in the clear: not in settings, data, cache, nor anywhere in HOME.
         QCOMPARE(leaks(key.toUtf8()), QStringList());
 
