@@ -314,6 +314,69 @@ Verbs:
     </message>
 </context>
 <context>
+    <name>HubClient</name>
+    <message>
+        <source>The hub refused the request as invalid (%1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The hub refused the credentials: check that the hub&apos;s connection string is current and its policy has the rights this needs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device %1 is not connected, so it cannot answer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The hub has no device %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device %1 exists already.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 was changed by someone else since it was read. Reload it and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The hub is throttling requests and still was after several tries; wait a minute.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device %1 did not answer in time.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The hub answered HTTP %1 (%2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The host %1 is unknown (DNS).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 refused the connection.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The TLS connection to %1 failed: %2. Onboarder always verifies the hub&apos;s certificate; for a sandbox or private hub, add its CA to the hub profile.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 did not answer in time.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not reach %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>KeyPair</name>
     <message>
         <source>Could not generate a %1 key: %2</source>

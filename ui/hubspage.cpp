@@ -60,7 +60,6 @@ HubsPage::HubsPage(HubStore &hubs, Settings &settings, QWidget *parent)
     m_view->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_view->setAlternatingRowColors(true);
     m_view->verticalHeader()->hide();
-    m_view->horizontalHeader()->setStretchLastSection(true);
     m_view->horizontalHeader()->setSectionResizeMode(HubListModel::HostColumn, QHeaderView::Stretch);
     m_view->horizontalHeader()->setSectionResizeMode(HubListModel::EndpointColumn, QHeaderView::ResizeToContents);
     m_view->setColumnWidth(HubListModel::NameColumn, 160);

@@ -11,6 +11,8 @@
 #include <QUrl>
 #include <QUrlQuery>
 
+#include <cmath>
+
 namespace Onboarder::Sandbox {
 
 namespace {
@@ -102,19 +104,24 @@ RegistryServer::RegistryServer(Registry &registry, const QString &hostName, QObj
 void RegistryServer::setThrottle(int requestsPerMinute)
 {
     m_throttlePerMinute = requestsPerMinute;
-    m_throttleWindow.start();
-    m_throttleCount = 0;
+    m_throttleTokens = requestsPerMinute;
+    m_throttleClock.start();
+    m_throttleLastMs = 0;
 }
 
-bool RegistryServer::throttled()
+int RegistryServer::throttleDelay()
 {
     if (m_throttlePerMinute <= 0)
-        return false;
-    if (m_throttleWindow.elapsed() >= 60000) {
-        m_throttleWindow.restart();
-        m_throttleCount = 0;
+        return 0;
+    const qint64 now = m_throttleClock.elapsed();
+    const double perMs = m_throttlePerMinute / 60000.0;
+    m_throttleTokens = std::min<double>(m_throttlePerMinute, m_throttleTokens + double(now - m_throttleLastMs) * perMs);
+    m_throttleLastMs = now;
+    if (m_throttleTokens >= 1.0) {
+        m_throttleTokens -= 1.0;
+        return 0;
     }
-    return ++m_throttleCount > m_throttlePerMinute;
+    return std::max(1, int(std::ceil((1.0 - m_throttleTokens) / perMs / 1000.0)));
 }
 
 void RegistryServer::writeError(QHttpServerResponder &responder, const QString &code, const QString &message)
@@ -122,10 +129,7 @@ void RegistryServer::writeError(QHttpServerResponder &responder, const QString &
     const AzureCode info = codeInfo(code);
     const QJsonObject body{{QStringLiteral("Message"), QStringLiteral("ErrorCode:%1;%2").arg(code, message)},
                            {QStringLiteral("ExceptionMessage"), QString(QStringLiteral("Tracking ID:") + trackingId())}};
-    Headers headers{{"iothub-errorcode", code.toLatin1()}};
-    if (code == QStringLiteral("ThrottlingException"))
-        headers.append(std::pair(QByteArrayLiteral("Retry-After"), QByteArrayLiteral("1")));
-    writeJson(responder, body, info.status, headers);
+    writeJson(responder, body, info.status, {{"iothub-errorcode", code.toLatin1()}});
 }
 
 void RegistryServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
@@ -180,9 +184,14 @@ bool RegistryServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
         writeError(responder, QStringLiteral("InvalidProtocolVersion"), QStringLiteral("BadRequest"));
         return true;
     }
-    if (throttled()) {
-        writeError(responder, QStringLiteral("ThrottlingException"),
-                   QStringLiteral("The hub's throttle of %1 requests per minute was exceeded.").arg(m_throttlePerMinute));
+    if (const int wait = throttleDelay(); wait > 0) {
+        const AzureCode info = codeInfo(QStringLiteral("ThrottlingException"));
+        const QJsonObject body{{QStringLiteral("Message"),
+                                QStringLiteral("ErrorCode:ThrottlingException;The hub's throttle of %1 requests per minute was exceeded.")
+                                    .arg(m_throttlePerMinute)},
+                               {QStringLiteral("ExceptionMessage"), QString(QStringLiteral("Tracking ID:") + trackingId())}};
+        writeJson(responder, body, info.status,
+                  {{"iothub-errorcode", "ThrottlingException"}, {"Retry-After", QByteArray::number(wait)}});
         return true;
     }
     const auto caller = authorize(request, responder);

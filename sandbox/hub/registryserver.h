@@ -46,7 +46,9 @@ private:
     };
 
     std::optional<Caller> authorize(const QHttpServerRequest &request, QHttpServerResponder &responder) const;
-    bool throttled();
+    // Token bucket: up to N requests at once, refilled at N per minute. Returns 0 when the request may
+    // pass, else the whole seconds until it would.
+    int throttleDelay();
     void route(const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder, const Caller &caller);
 
     void putDevice(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder);
@@ -58,8 +60,9 @@ private:
     Registry &m_registry;
     QString m_hostName;
     int m_throttlePerMinute = 0;
-    QElapsedTimer m_throttleWindow;
-    int m_throttleCount = 0;
+    QElapsedTimer m_throttleClock;
+    double m_throttleTokens = 0;
+    qint64 m_throttleLastMs = 0;
     MethodInvoker m_invokeMethod;
 };
 

@@ -1,0 +1,136 @@
+#pragma once
+
+#include "common/result.h"
+#include "hub/connectionstring.h"
+#include "hub/hubprofile.h"
+
+#include <QDateTime>
+#include <QFuture>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QObject>
+#include <QSslConfiguration>
+
+#include <functional>
+#include <memory>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+class QNetworkRequest;
+
+namespace Onboarder {
+
+// A device identity as the registry returns it.
+struct DeviceIdentity
+{
+    QString id;
+    QString generationId;
+    QString etag;
+    QString status = QStringLiteral("enabled"); // enabled | disabled
+    QString statusReason;
+    QString authType = QStringLiteral("sas"); // sas | selfSigned | certificateAuthority | none
+    QString primaryKey;                       // sas: empty asks the hub to generate them
+    QString secondaryKey;
+    QString primaryThumbprint; // selfSigned: SHA-1 or SHA-256, hex
+    QString secondaryThumbprint;
+    QString connectionState; // Connected | Disconnected
+    QDateTime connectionStateUpdated;
+    QDateTime statusUpdated;
+    QDateTime lastActivity; // invalid: never
+    int cloudToDeviceMessageCount = 0;
+    bool iotEdge = false;
+
+    static DeviceIdentity fromJson(const QJsonObject &json);
+    QJsonObject toJson() const; // the writable fields, for PUT
+};
+
+struct QueryPage
+{
+    QJsonArray items;
+    QString continuation; // empty: no more pages
+};
+
+struct MethodResult
+{
+    int status = 0; // chosen by the device
+    QJsonValue payload;
+};
+
+struct DeviceStatistics
+{
+    qint64 total = 0;
+    qint64 enabled = 0;
+    qint64 disabled = 0;
+};
+
+// The IoT Hub service REST API for one hub (registry, query, twins, direct methods, statistics),
+// asynchronous on the owner's thread. It signs every request with a SAS token of the hub's policy,
+// renewed before it expires; retries 429 and 503 with exponential backoff, honouring Retry-After;
+// verifies TLS against the system CAs plus the hub profile's own CA, if it has one. Every failure is
+// an Error whose code is Azure's error name (DeviceNotFound, PreconditionFailed, …) or a network
+// code, with a sentence a person understands.
+class HubClient final : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct RetryPolicy
+    {
+        int maxAttempts = 4;         // first try included
+        int initialDelayMs = 500;    // doubled after each try
+        int maxDelayMs = 8000;
+    };
+
+    HubClient(const HubProfile &profile, const ConnectionString &serviceConnection, QObject *parent = nullptr);
+    ~HubClient() override;
+
+    void setRetryPolicy(const RetryPolicy &policy) { m_retry = policy; }
+    void setTokenLifetime(int seconds) { m_tokenLifetime = seconds; }
+    void setRequestTimeout(int milliseconds) { m_timeoutMs = milliseconds; }
+
+    QFuture<Result<DeviceIdentity>> createDevice(const DeviceIdentity &device);
+    // With an ETag in device.etag the update only applies to that version (PreconditionFailed
+    // otherwise); force ignores it.
+    QFuture<Result<DeviceIdentity>> updateDevice(const DeviceIdentity &device, bool force = false);
+    QFuture<Result<DeviceIdentity>> device(const QString &id);
+    QFuture<Result<void>> deleteDevice(const QString &id, const QString &etag = QStringLiteral("*"));
+
+    QFuture<Result<QueryPage>> query(const QString &query, int pageSize = 100, const QString &continuation = {});
+
+    QFuture<Result<QJsonObject>> twin(const QString &id);
+    // PATCH (merge; null removes) or PUT (replace tags and desired); etag empty: unconditional.
+    QFuture<Result<QJsonObject>> updateTwin(const QString &id, const QJsonObject &patch, const QString &etag = {},
+                                            bool replace = false);
+
+    QFuture<Result<MethodResult>> invokeMethod(const QString &id, const QString &method, const QJsonValue &payload,
+                                               int responseTimeoutSeconds = 30, int connectTimeoutSeconds = 0);
+
+    QFuture<Result<DeviceStatistics>> statistics();
+
+    // Aborts every request in flight; their futures end with ErrorKind::Cancelled.
+    void cancelAll();
+
+    static constexpr const char *apiVersion = "2021-04-12";
+
+private:
+    struct Call;
+    using Completion = std::function<void(Result<std::pair<QByteArray, QNetworkReply *>>)>;
+
+    void send(const QByteArray &verb, const QString &path, const QByteArray &body, QList<std::pair<QByteArray, QByteArray>> headers,
+              int timeoutMs, Completion completion);
+    void attempt(const std::shared_ptr<Call> &call);
+    QString authorization();
+    QString encodedDevicePath(const QString &prefix, const QString &id, const QString &suffix = {}) const;
+
+    HubProfile m_profile;
+    ConnectionString m_service;
+    QSslConfiguration m_tls;
+    std::unique_ptr<QNetworkAccessManager> m_network;
+    RetryPolicy m_retry;
+    int m_tokenLifetime = 3600;
+    int m_timeoutMs = 30000;
+    QString m_token;
+    qint64 m_tokenExpiry = 0;
+};
+
+} // namespace Onboarder
