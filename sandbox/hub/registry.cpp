@@ -293,17 +293,13 @@ std::optional<SharedAccessPolicy> Registry::policy(const QString &name) const
     return std::nullopt;
 }
 
-Result<Device> Registry::load(const QString &id) const
+namespace {
+
+// A device from the columns of deviceColumns, starting at column first of the current row.
+Device deviceFromRow(const QSqlQuery &q, int first)
 {
-    QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("SELECT %1 FROM devices WHERE id = ?").arg(QLatin1String(deviceColumns)));
-    q.addBindValue(id);
-    if (!q.exec())
-        return std::unexpected(sqlError(q.lastError()));
-    if (!q.next())
-        return std::unexpected(azureError(QStringLiteral("DeviceNotFound"), id));
     Device d;
-    int i = 0;
+    int i = first;
     d.id = q.value(i++).toString();
     d.generationId = q.value(i++).toString();
     d.etagCounter = q.value(i++).toLongLong();
@@ -330,6 +326,20 @@ Result<Device> Registry::load(const QString &id) const
     d.reportedVersion = q.value(i++).toLongLong();
     d.reportedMetadata = jsonFrom(q.value(i++).toString());
     return d;
+}
+
+} // namespace
+
+Result<Device> Registry::load(const QString &id) const
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT %1 FROM devices WHERE id = ?").arg(QLatin1String(deviceColumns)));
+    q.addBindValue(id);
+    if (!q.exec())
+        return std::unexpected(sqlError(q.lastError()));
+    if (!q.next())
+        return std::unexpected(azureError(QStringLiteral("DeviceNotFound"), id));
+    return deviceFromRow(q, 0);
 }
 
 Result<void> Registry::store(const Device &d, bool insert)
@@ -576,7 +586,9 @@ Result<QueryPage> Registry::query(const DeviceQuery &query, int pageSize, const 
         conditions.append(QStringLiteral("id > ?"));
 
     QStringList columns{QStringLiteral("id")};
-    if (!query.selectAll) {
+    if (query.selectAll) {
+        columns.append(QLatin1String(deviceColumns)); // whole twins, read in this one query
+    } else {
         for (const auto &[path, alias] : query.projection) {
             auto column = DeviceQuery::columnFor(path);
             if (!column)
@@ -610,9 +622,7 @@ Result<QueryPage> Registry::query(const DeviceQuery &query, int pageSize, const 
         ++count;
         lastId = q.value(0).toString();
         if (query.selectAll) {
-            auto device = load(lastId);
-            if (device)
-                page.items.append(device->twinJson());
+            page.items.append(deviceFromRow(q, 1).twinJson());
             continue;
         }
         QJsonObject row;
