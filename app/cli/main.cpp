@@ -62,7 +62,7 @@ int main(int argc, char *argv[])
     if (translator.load(QLocale(), QStringLiteral("onboarder"), QStringLiteral("_"), QStringLiteral(":/i18n")))
         QCoreApplication::installTranslator(&translator);
 
-    const QList<Noun> nouns = hubNouns() + connNouns();
+    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns();
 
     // Global options stand before the noun.
     QStringList args = app.arguments();

@@ -1,0 +1,438 @@
+// onboarder-cli device … · twin … · method invoke — the registry through HubClient.
+#include "command.h"
+
+#include "common/logging.h"
+#include "credentials/certificate.h"
+#include "hub/hubclient.h"
+#include "hub/hubstore.h"
+#include "hub/identifiers.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace Onboarder::Cli {
+
+namespace {
+
+const QString masked = QStringLiteral("********");
+
+// Runs body with a HubClient for the chosen hub (--hub, else the current one). The client lives until
+// body's future has finished.
+QFuture<int> withHub(Context &ctx, std::function<QFuture<int>(HubClient &, const HubProfile &)> body)
+{
+    if (ctx.hub.isEmpty())
+        return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("NoHubChosen"),
+                                       CliText::tr("No hub chosen: give --hub NAME, or make one current with "
+                                                   "onboarder-cli hub use NAME.")}));
+    const auto profile = ctx.hubs.find(ctx.hub);
+    if (!profile)
+        return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("HubNotFound"),
+                                       CliText::tr("There is no hub named \"%1\".").arg(ctx.hub)}));
+    return ctx.hubs.connectionString(ctx.hub)
+        .then([&ctx, profile = *profile, body](Result<ConnectionString> service) -> QFuture<int> {
+            if (!service)
+                return finished(ctx.out.error(service.error()));
+            auto client = std::make_shared<HubClient>(profile, *service);
+            return body(*client, profile).then([client](int code) { return code; });
+        })
+        .unwrap();
+}
+
+QString timeText(const QDateTime &time)
+{
+    return time.isValid() ? time.toLocalTime().toString(Qt::ISODate) : CliText::tr("never");
+}
+
+QJsonObject identityJson(const DeviceIdentity &d, bool reveal)
+{
+    QJsonObject json = d.toJson();
+    json.insert(QStringLiteral("generationId"), d.generationId);
+    json.insert(QStringLiteral("etag"), d.etag);
+    json.insert(QStringLiteral("connectionState"), d.connectionState);
+    json.insert(QStringLiteral("lastActivityTime"), d.lastActivity.isValid() ? d.lastActivity.toString(Qt::ISODateWithMs) : QString());
+    json.insert(QStringLiteral("cloudToDeviceMessageCount"), d.cloudToDeviceMessageCount);
+    if (!reveal && d.authType == QStringLiteral("sas")) {
+        QJsonObject auth = json.value(QStringLiteral("authentication")).toObject();
+        auth.insert(QStringLiteral("symmetricKey"), QJsonObject{{QStringLiteral("primaryKey"), masked},
+                                                                {QStringLiteral("secondaryKey"), masked}});
+        json.insert(QStringLiteral("authentication"), auth);
+    }
+    return json;
+}
+
+QString csvField(QString text)
+{
+    if (text.contains(u',') || text.contains(u'"') || text.contains(u'\n'))
+        return u'"' + text.replace(QStringLiteral("\""), QStringLiteral("\"\"")) + u'"';
+    return text;
+}
+
+QFuture<int> list(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Lists devices of the hub, page by page, as the hub's query returns them."));
+    p.addOption({QStringLiteral("query"), CliText::tr("An IoT Hub query (default: SELECT * FROM devices)."), CliText::tr("SQL")});
+    p.addOption({QStringLiteral("top"), CliText::tr("At most N devices (default 1000)."), CliText::tr("N"), QStringLiteral("1000")});
+    p.addOption({QStringLiteral("csv"), CliText::tr("Comma-separated values instead of a table.")});
+    if (auto done = p.parse(ctx.out, args, 0, 0))
+        return finished(*done);
+    int exitCode = ExitOk;
+    const auto top = p.intValue(ctx.out, QStringLiteral("top"), 1, 1000000, &exitCode);
+    if (!top)
+        return finished(exitCode);
+    const QString query = p.isSet(QStringLiteral("query")) ? p.value(QStringLiteral("query")) : QStringLiteral("SELECT * FROM devices");
+    const bool csv = p.isSet(QStringLiteral("csv"));
+
+    return withHub(ctx, [&ctx, query, top = int(*top), csv](HubClient &client, const HubProfile &) {
+        struct State
+        {
+            QJsonArray twins;
+            QPromise<int> done;
+        };
+        auto state = std::make_shared<State>();
+        state->done.start();
+        auto next = std::make_shared<std::function<void(const QString &)>>();
+        *next = [&ctx, &client, query, top, csv, state, next](const QString &continuation) {
+            client.query(query, std::min(1000, top - int(state->twins.size())), continuation)
+                .then(&client, [&ctx, top, csv, state, next](Result<QueryPage> page) {
+                    if (!page) {
+                        state->done.addResult(ctx.out.error(page.error()));
+                        state->done.finish();
+                        *next = nullptr; // breaks the cycle
+                        return;
+                    }
+                    for (const QJsonValue &twin : page->items)
+                        state->twins.append(twin);
+                    if (!page->continuation.isEmpty() && state->twins.size() < top)
+                        return (*next)(page->continuation);
+                    // Done: print.
+                    QList<QStringList> rows;
+                    for (const QJsonValue &twin : state->twins) {
+                        const QString last = twin[QStringLiteral("lastActivityTime")].toString();
+                        rows.append({twin[QStringLiteral("deviceId")].toString(), twin[QStringLiteral("status")].toString(),
+                                     twin[QStringLiteral("connectionState")].toString(),
+                                     last.startsWith(QStringLiteral("0001")) ? CliText::tr("never") : last,
+                                     twin[QStringLiteral("authenticationType")].toString(),
+                                     QString::number(twin[QStringLiteral("cloudToDeviceMessageCount")].toInt())});
+                    }
+                    const QStringList header{CliText::tr("DEVICE"), CliText::tr("STATUS"), CliText::tr("CONNECTION"),
+                                             CliText::tr("LAST ACTIVITY"), CliText::tr("AUTH"), CliText::tr("C2D QUEUED")};
+                    if (ctx.out.json()) {
+                        ctx.out.document(state->twins);
+                    } else if (csv) {
+                        QStringList lines{QStringLiteral("deviceId,status,connectionState,lastActivityTime,authenticationType,cloudToDeviceMessageCount")};
+                        for (const QStringList &row : rows) {
+                            QStringList fields;
+                            for (const QString &field : row)
+                                fields.append(csvField(field));
+                            lines.append(fields.join(u','));
+                        }
+                        ctx.out.text(lines.join(u'\n'));
+                    } else {
+                        ctx.out.text(formatTable(header, rows));
+                    }
+                    state->done.addResult(int(ExitOk));
+                    state->done.finish();
+                    *next = nullptr;
+                });
+        };
+        (*next)(QString());
+        return state->done.future();
+    });
+}
+
+QFuture<int> create(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Registers a device in the hub. SAS keys are generated by the hub; a self-signed X.509 "
+                             "device needs its certificate (--cert) or thumbprint (--thumbprint)."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption({QStringLiteral("auth"), CliText::tr("sas (default), x509-self-signed or x509-ca."), CliText::tr("TYPE"), QStringLiteral("sas")});
+    p.addOption({QStringLiteral("disabled"), CliText::tr("Register it disabled.")});
+    p.addOption({QStringLiteral("cert"), CliText::tr("The device's certificate (PEM), for x509-self-signed."), CliText::tr("FILE")});
+    p.addOption({QStringLiteral("thumbprint"), CliText::tr("The certificate's SHA-1 or SHA-256 thumbprint, for x509-self-signed."), CliText::tr("HEX")});
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+
+    DeviceIdentity device;
+    device.id = p.positional().at(0);
+    if (auto ok = Identifiers::validateDeviceId(device.id); !ok)
+        return finished(ctx.out.error(ok.error()));
+    device.status = p.isSet(QStringLiteral("disabled")) ? QStringLiteral("disabled") : QStringLiteral("enabled");
+    const QString auth = p.value(QStringLiteral("auth"));
+    if (auth == QStringLiteral("sas")) {
+        device.authType = QStringLiteral("sas");
+    } else if (auth == QStringLiteral("x509-ca")) {
+        device.authType = QStringLiteral("certificateAuthority");
+    } else if (auth == QStringLiteral("x509-self-signed")) {
+        device.authType = QStringLiteral("selfSigned");
+        if (p.isSet(QStringLiteral("cert"))) {
+            QFile file(p.value(QStringLiteral("cert")));
+            if (!file.open(QIODevice::ReadOnly))
+                return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("CertificateUnreadable"),
+                                               CliText::tr("Cannot read %1: %2").arg(file.fileName(), file.errorString())}));
+            const auto cert = Certificate::fromPem(file.readAll());
+            if (!cert)
+                return finished(ctx.out.error(cert.error()));
+            device.primaryThumbprint = cert->thumbprintSha1();
+        } else {
+            device.primaryThumbprint = p.value(QStringLiteral("thumbprint")).toUpper();
+        }
+        const auto isHex = [](const QString &text) {
+            return std::all_of(text.cbegin(), text.cend(), [](QChar c) { return c.isDigit() || (c >= u'A' && c <= u'F'); });
+        };
+        const QString &thumb = device.primaryThumbprint;
+        if ((thumb.size() != 40 && thumb.size() != 64) || !isHex(thumb))
+            return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidThumbprint"),
+                                           CliText::tr("A self-signed device needs --cert FILE or --thumbprint with 40 (SHA-1) or 64 "
+                                                       "(SHA-256) hex digits.")}));
+    } else {
+        return finished(ctx.out.usage(CliText::tr("--auth is sas, x509-self-signed or x509-ca, not \"%1\".").arg(auth)));
+    }
+
+    return withHub(ctx, [&ctx, device](HubClient &client, const HubProfile &) {
+        return client.createDevice(device).then(&client, [&ctx](Result<DeviceIdentity> created) {
+            if (!created)
+                return ctx.out.error(created.error());
+            ctx.out.text(CliText::tr("Registered device \"%1\" (%2, %3).").arg(created->id, created->authType, created->status));
+            ctx.out.document(identityJson(*created, false));
+            return int(ExitOk);
+        });
+    });
+}
+
+QFuture<int> show(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Shows a device's identity: status, connection, last activity, authentication (keys masked)."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption({QStringLiteral("reveal"), CliText::tr("Show the symmetric keys.")});
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    const QString id = p.positional().at(0);
+    const bool reveal = p.isSet(QStringLiteral("reveal"));
+    return withHub(ctx, [&ctx, id, reveal](HubClient &client, const HubProfile &) {
+        return client.device(id).then(&client, [&ctx, reveal](Result<DeviceIdentity> d) {
+            if (!d)
+                return ctx.out.error(d.error());
+            ctx.out.document(identityJson(*d, reveal));
+            QList<QStringList> rows{{CliText::tr("Device"), d->id},
+                                    {CliText::tr("Status"), d->status + (d->statusReason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(d->statusReason))},
+                                    {CliText::tr("Connection"), d->connectionState},
+                                    {CliText::tr("Last activity"), timeText(d->lastActivity)},
+                                    {CliText::tr("Authentication"), d->authType},
+                                    {CliText::tr("Queued C2D messages"), QString::number(d->cloudToDeviceMessageCount)},
+                                    {CliText::tr("ETag"), d->etag}};
+            if (d->authType == QStringLiteral("sas")) {
+                rows.append({CliText::tr("Primary key"), reveal ? d->primaryKey : masked});
+                rows.append({CliText::tr("Secondary key"), reveal ? d->secondaryKey : masked});
+            } else if (!d->primaryThumbprint.isEmpty()) {
+                rows.append({CliText::tr("Primary thumbprint"), d->primaryThumbprint});
+                if (!d->secondaryThumbprint.isEmpty())
+                    rows.append({CliText::tr("Secondary thumbprint"), d->secondaryThumbprint});
+            }
+            ctx.out.text(formatTable({CliText::tr("FIELD"), CliText::tr("VALUE")}, rows));
+            return int(ExitOk);
+        });
+    });
+}
+
+QFuture<int> remove(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Deletes a device from the hub, with its keys and twin. Asks first unless --yes."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption({QStringLiteral("yes"), CliText::tr("Do not ask.")});
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    const QString id = p.positional().at(0);
+    if (!p.isSet(QStringLiteral("yes"))) {
+        if (!::isatty(STDIN_FILENO))
+            return finished(ctx.out.usage(CliText::tr("Deleting \"%1\" needs --yes when there is no terminal to ask on.").arg(id)));
+        std::fprintf(stderr, "%s", qPrintable(CliText::tr("Delete device \"%1\" from hub \"%2\"? [y/N] ").arg(id, ctx.hub)));
+        char answer[8] = {};
+        if (!std::fgets(answer, sizeof answer, stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+            return finished(ctx.out.error({ErrorKind::Cancelled, QStringLiteral("Cancelled"), CliText::tr("Nothing was deleted.")}));
+    }
+    return withHub(ctx, [&ctx, id](HubClient &client, const HubProfile &) {
+        return client.deleteDevice(id).then(&client, [&ctx, id](Result<void> deleted) {
+            if (!deleted)
+                return ctx.out.error(deleted.error());
+            ctx.out.text(CliText::tr("Deleted device \"%1\".").arg(id));
+            ctx.out.document(QJsonObject{{QStringLiteral("deleted"), id}});
+            return int(ExitOk);
+        });
+    });
+}
+
+QFuture<int> setStatus(Context &ctx, const QStringList &args, const QString &status)
+{
+    VerbParser p(status == QStringLiteral("enabled") ? CliText::tr("Enables a device: it may connect again.")
+                                                     : CliText::tr("Disables a device: the hub refuses its connections."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    const QString id = p.positional().at(0);
+    return withHub(ctx, [&ctx, id, status](HubClient &client, const HubProfile &) {
+        return client.device(id)
+            .then(&client, [&client, status](Result<DeviceIdentity> d) -> QFuture<Result<DeviceIdentity>> {
+                if (!d)
+                    return QtFuture::makeReadyFuture(d);
+                d->status = status;
+                return client.updateDevice(*d); // with its ETag: a change in between is not overwritten
+            })
+            .unwrap()
+            .then(&client, [&ctx](Result<DeviceIdentity> updated) {
+                if (!updated)
+                    return ctx.out.error(updated.error());
+                ctx.out.text(CliText::tr("Device \"%1\" is %2.").arg(updated->id, updated->status));
+                ctx.out.document(identityJson(*updated, false));
+                return int(ExitOk);
+            });
+    });
+}
+
+QFuture<int> connectionString(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Prints a device's connection string, its key masked unless --reveal."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption({QStringLiteral("secondary"), CliText::tr("With the secondary key.")});
+    p.addOption({QStringLiteral("reveal"), CliText::tr("Print the key itself (mind who sees your terminal).")});
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    const QString id = p.positional().at(0);
+    const bool secondary = p.isSet(QStringLiteral("secondary"));
+    const bool reveal = p.isSet(QStringLiteral("reveal"));
+    return withHub(ctx, [&ctx, id, secondary, reveal](HubClient &client, const HubProfile &hub) {
+        return client.device(id).then(&client, [&ctx, secondary, reveal, host = hub.hostName](Result<DeviceIdentity> d) {
+            if (!d)
+                return ctx.out.error(d.error());
+            ConnectionString cs;
+            if (d->authType == QStringLiteral("sas"))
+                cs = ConnectionString::deviceWithKey(host, d->id, secondary ? d->secondaryKey : d->primaryKey);
+            else if (d->authType == QStringLiteral("selfSigned") || d->authType == QStringLiteral("certificateAuthority"))
+                cs = ConnectionString::deviceWithX509(host, d->id);
+            else
+                return ctx.out.error({ErrorKind::Conflict, QStringLiteral("NoCredential"),
+                                      CliText::tr("The device \"%1\" has no authentication, so it has no connection string.").arg(d->id)});
+            const QString text = reveal ? cs.toString() : cs.toMaskedString();
+            ctx.out.text(text);
+            ctx.out.document(QJsonObject{{QStringLiteral("deviceId"), d->id}, {QStringLiteral("connectionString"), text}});
+            return int(ExitOk);
+        });
+    });
+}
+
+QFuture<int> twinShow(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Prints a device's twin as JSON (tags, desired and reported properties)."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    const QString id = p.positional().at(0);
+    return withHub(ctx, [&ctx, id](HubClient &client, const HubProfile &) {
+        return client.twin(id).then(&client, [&ctx](Result<QJsonObject> twin) {
+            if (!twin)
+                return ctx.out.error(twin.error());
+            ctx.out.document(*twin);
+            ctx.out.text(QString::fromUtf8(QJsonDocument(*twin).toJson(QJsonDocument::Indented)).trimmed());
+            return int(ExitOk);
+        });
+    });
+}
+
+QFuture<int> twinPatch(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Patches a device's twin with the JSON read from standard input, e.g. "
+                             "{\"tags\":{\"site\":\"bench-1\"},\"properties\":{\"desired\":{\"interval\":30}}}; null removes a key."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption({QStringLiteral("etag"), CliText::tr("Apply only if the twin still has this ETag."), CliText::tr("ETAG")});
+    p.addOption({QStringLiteral("input"), CliText::tr("Read the JSON from FILE."), CliText::tr("FILE")});
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    const auto input = readInput(p.value(QStringLiteral("input")));
+    if (!input)
+        return finished(ctx.out.error(input.error()));
+    QJsonParseError parseError;
+    const QJsonDocument patch = QJsonDocument::fromJson(*input, &parseError);
+    if (!patch.isObject())
+        return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidJson"),
+                                       parseError.error != QJsonParseError::NoError
+                                           ? CliText::tr("The patch is not valid JSON: %1 at character %2.").arg(parseError.errorString()).arg(parseError.offset)
+                                           : CliText::tr("The patch must be a JSON object.")}));
+    const QString id = p.positional().at(0);
+    const QString etag = p.value(QStringLiteral("etag"));
+    return withHub(ctx, [&ctx, id, etag, patch = patch.object()](HubClient &client, const HubProfile &) {
+        return client.updateTwin(id, patch, etag).then(&client, [&ctx](Result<QJsonObject> twin) {
+            if (!twin)
+                return ctx.out.error(twin.error());
+            ctx.out.document(*twin);
+            ctx.out.text(CliText::tr("Twin updated; its ETag is now %1.").arg(twin->value(QStringLiteral("etag")).toString()));
+            return int(ExitOk);
+        });
+    });
+}
+
+QFuture<int> methodInvoke(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Invokes a direct method on a connected device and prints its status and payload."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addPositional(QStringLiteral("NAME"), CliText::tr("The method's name."));
+    p.addOption({QStringLiteral("payload"), CliText::tr("JSON payload (default null)."), CliText::tr("JSON"), QStringLiteral("null")});
+    p.addOption({QStringLiteral("timeout"), CliText::tr("Seconds to wait for the device's answer (5–300, default 30)."), CliText::tr("S"), QStringLiteral("30")});
+    if (auto done = p.parse(ctx.out, args, 2, 2))
+        return finished(*done);
+    int exitCode = ExitOk;
+    const auto timeout = p.intValue(ctx.out, QStringLiteral("timeout"), 5, 300, &exitCode);
+    if (!timeout)
+        return finished(exitCode);
+    QJsonParseError parseError;
+    const QJsonDocument wrapped = QJsonDocument::fromJson("[" + p.value(QStringLiteral("payload")).toUtf8() + "]", &parseError);
+    if (parseError.error != QJsonParseError::NoError)
+        return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidJson"),
+                                       CliText::tr("--payload is not valid JSON: %1.").arg(parseError.errorString())}));
+    const QString id = p.positional().at(0);
+    const QString name = p.positional().at(1);
+    return withHub(ctx, [&ctx, id, name, payload = wrapped.array().at(0), timeout = int(*timeout)](HubClient &client, const HubProfile &) {
+        return client.invokeMethod(id, name, payload, timeout).then(&client, [&ctx](Result<MethodResult> answer) {
+            if (!answer)
+                return ctx.out.error(answer.error());
+            const QJsonObject json{{QStringLiteral("status"), answer->status}, {QStringLiteral("payload"), answer->payload}};
+            ctx.out.document(json);
+            ctx.out.text(CliText::tr("status %1").arg(answer->status));
+            ctx.out.text(QString::fromUtf8(QJsonDocument(QJsonArray{answer->payload}).toJson(QJsonDocument::Compact)).mid(1).chopped(1));
+            return int(ExitOk);
+        });
+    });
+}
+
+} // namespace
+
+QList<Noun> deviceNouns()
+{
+    return {
+        Noun{QStringLiteral("device"),
+             CliText::tr("Devices of the hub (--hub NAME, or the current hub)."),
+             {
+                 {QStringLiteral("list"), CliText::tr("List devices; --query, --top, --csv."), list},
+                 {QStringLiteral("create"), CliText::tr("Register a device."), create},
+                 {QStringLiteral("show"), CliText::tr("Show a device's identity."), show},
+                 {QStringLiteral("delete"), CliText::tr("Delete a device."), remove},
+                 {QStringLiteral("enable"), CliText::tr("Enable a device."),
+                  [](Context &ctx, const QStringList &args) { return setStatus(ctx, args, QStringLiteral("enabled")); }},
+                 {QStringLiteral("disable"), CliText::tr("Disable a device."),
+                  [](Context &ctx, const QStringList &args) { return setStatus(ctx, args, QStringLiteral("disabled")); }},
+                 {QStringLiteral("connection-string"), CliText::tr("Print a device's connection string."), connectionString},
+             }},
+        Noun{QStringLiteral("twin"),
+             CliText::tr("Device twins."),
+             {{QStringLiteral("show"), CliText::tr("Print a twin."), twinShow},
+              {QStringLiteral("patch"), CliText::tr("Patch a twin; JSON on standard input."), twinPatch}}},
+        Noun{QStringLiteral("method"),
+             CliText::tr("Direct methods."),
+             {{QStringLiteral("invoke"), CliText::tr("Invoke a direct method."), methodInvoke}}},
+    };
+}
+
+} // namespace Onboarder::Cli

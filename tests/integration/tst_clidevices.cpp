@@ -1,0 +1,195 @@
+// onboarder-cli device/twin/method commands against a real sandbox hub process, with the real keychain.
+#include "testsupport.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+
+namespace {
+
+struct Run
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+    QJsonDocument json() const { return QJsonDocument::fromJson(out); }
+};
+
+} // namespace
+
+class tst_CliDevices : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QProcessEnvironment m_env;
+    QProcess m_sandbox;
+    QJsonObject m_ready;
+
+    Run cli(const QStringList &args, const QByteArray &input = {})
+    {
+        QProcess process;
+        process.setProcessEnvironment(m_env);
+        process.start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")), args);
+        process.waitForStarted(10000);
+        process.write(input);
+        process.closeWriteChannel();
+        if (!process.waitForFinished(60000))
+            qFatal("onboarder-cli did not finish");
+        return {process.exitCode(), process.readAllStandardOutput(), process.readAllStandardError()};
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        REQUIRE_TEST_SESSION();
+        m_env = QProcessEnvironment::systemEnvironment();
+        m_env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
+        m_env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("data")));
+        m_env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
+        m_sandbox.start(TestSupport::buildPath(QStringLiteral("sandbox/hub/onboarder-sandbox")),
+                        {QStringLiteral("--data"), m_dir.filePath(QStringLiteral("hub")), QStringLiteral("--ready-json"),
+                         QStringLiteral("--seed-devices"), QStringLiteral("3")});
+        QVERIFY(m_sandbox.waitForReadyRead(20000));
+        m_ready = QJsonDocument::fromJson(m_sandbox.readLine()).object();
+        const QString port = QString::number(m_ready.value(QStringLiteral("restPort")).toInt());
+        const QString ca = m_ready.value(QStringLiteral("caFile")).toString();
+        const QByteArray cs = m_ready.value(QStringLiteral("connectionString")).toString().toUtf8();
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("sb"), QStringLiteral("--ca"), ca,
+                      QStringLiteral("--rest-port"), port},
+                     cs)
+                     .exitCode,
+                 0);
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("use"), QStringLiteral("sb")}).exitCode, 0);
+        // A hub profile with a wrong key, and one whose port nobody listens on.
+        QByteArray wrong = cs;
+        wrong = wrong.left(wrong.indexOf("SharedAccessKey=") + 16) + TestSupport::randomKey().toUtf8();
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("wrongkey"), QStringLiteral("--ca"), ca,
+                      QStringLiteral("--rest-port"), port},
+                     wrong)
+                     .exitCode,
+                 0);
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("closed"), QStringLiteral("--ca"), ca,
+                      QStringLiteral("--rest-port"), QStringLiteral("1")},
+                     cs)
+                     .exitCode,
+                 0);
+    }
+
+    void createShowListDelete()
+    {
+        const Run created = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("cli-1")});
+        QVERIFY2(created.exitCode == 0, created.err.constData());
+        QCOMPARE(created.json().object().value(QStringLiteral("deviceId")).toString(), QStringLiteral("cli-1"));
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("cli-1")}).exitCode, 4);
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("has space")}).exitCode, 2);
+
+        // Keys are masked unless revealed; the connection string carries the revealed key.
+        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("cli-1")});
+        const QString maskedKey = shown.json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")][QStringLiteral("primaryKey")].toString();
+        QCOMPARE(maskedKey, QStringLiteral("********"));
+        const Run revealed = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("cli-1"), QStringLiteral("--reveal")});
+        const QString key = revealed.json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")][QStringLiteral("primaryKey")].toString();
+        QVERIFY(QByteArray::fromBase64(key.toLatin1()).size() >= 16);
+        QVERIFY(!cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("cli-1")}).out.contains(key.toUtf8()));
+        const Run cs = cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("cli-1"), QStringLiteral("--reveal")});
+        QCOMPARE(cs.out.trimmed(), QStringLiteral("HostName=127.0.0.1;DeviceId=cli-1;SharedAccessKey=%1").arg(key).toUtf8());
+
+        const Run list = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("list")});
+        QCOMPARE(list.exitCode, 0);
+        QCOMPARE(list.json().array().size(), 4);
+        const Run csv = cli({QStringLiteral("device"), QStringLiteral("list"), QStringLiteral("--csv"), QStringLiteral("--query"),
+                             QStringLiteral("SELECT * FROM devices WHERE deviceId = 'cli-1'")});
+        QCOMPARE(csv.out.trimmed().split('\n').size(), 2);
+        QVERIFY(csv.out.startsWith("deviceId,status,"));
+        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("list"), QStringLiteral("--top"), QStringLiteral("2")})
+                     .json().array().size(),
+                 2);
+
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("cli-1")}).exitCode, 1); // no terminal, no --yes
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("cli-1"), QStringLiteral("--yes")}).exitCode, 0);
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("cli-1")}).exitCode, 3);
+    }
+
+    void enableDisableAndTwin()
+    {
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("disable"), QStringLiteral("sandbox-device-000001")}).exitCode, 0);
+        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("sandbox-device-000001")})
+                     .json()[QStringLiteral("status")].toString(),
+                 QStringLiteral("disabled"));
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("enable"), QStringLiteral("sandbox-device-000001")}).exitCode, 0);
+
+        const Run patched = cli({QStringLiteral("--json"), QStringLiteral("twin"), QStringLiteral("patch"), QStringLiteral("sandbox-device-000002")},
+                                R"({"tags":{"site":"bench-1"},"properties":{"desired":{"interval":30}}})");
+        QVERIFY2(patched.exitCode == 0, patched.err.constData());
+        const Run twin = cli({QStringLiteral("--json"), QStringLiteral("twin"), QStringLiteral("show"), QStringLiteral("sandbox-device-000002")});
+        QCOMPARE(twin.json()[QStringLiteral("tags")][QStringLiteral("site")].toString(), QStringLiteral("bench-1"));
+        QCOMPARE(twin.json()[QStringLiteral("properties")][QStringLiteral("desired")][QStringLiteral("interval")].toInt(), 30);
+        // A stale ETag is a conflict; broken JSON is invalid input.
+        QCOMPARE(cli({QStringLiteral("twin"), QStringLiteral("patch"), QStringLiteral("sandbox-device-000002"), QStringLiteral("--etag"),
+                      QStringLiteral("AAAAAAAAAAE=")},
+                     R"({"tags":{"site":"x"}})")
+                     .exitCode,
+                 4);
+        QCOMPARE(cli({QStringLiteral("twin"), QStringLiteral("patch"), QStringLiteral("sandbox-device-000002")}, "{not json").exitCode, 2);
+    }
+
+    void selfSignedFromCertificate()
+    {
+        const QString key = m_dir.filePath(QStringLiteral("dev.key"));
+        const QString cert = m_dir.filePath(QStringLiteral("dev.pem"));
+        QCOMPARE(QProcess::execute(QStringLiteral("openssl"),
+                                   {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
+                                    QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256"), QStringLiteral("-nodes"),
+                                    QStringLiteral("-keyout"), key, QStringLiteral("-out"), cert, QStringLiteral("-subj"),
+                                    QStringLiteral("/CN=x509-1"), QStringLiteral("-days"), QStringLiteral("2")}),
+                 0);
+        QProcess fingerprint;
+        fingerprint.start(QStringLiteral("openssl"), {QStringLiteral("x509"), QStringLiteral("-in"), cert, QStringLiteral("-noout"),
+                                                       QStringLiteral("-fingerprint"), QStringLiteral("-sha1")});
+        fingerprint.waitForFinished();
+        const QString expected = QString::fromLatin1(fingerprint.readAll().trimmed()).section(u'=', 1).remove(u':');
+        const Run created = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("x509-1"),
+                                 QStringLiteral("--auth"), QStringLiteral("x509-self-signed"), QStringLiteral("--cert"), cert});
+        QVERIFY2(created.exitCode == 0, created.err.constData());
+        QCOMPARE(created.json()[QStringLiteral("authentication")][QStringLiteral("x509Thumbprint")][QStringLiteral("primaryThumbprint")].toString(),
+                 expected);
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("x509-1")}).out.trimmed(),
+                 QByteArray("HostName=127.0.0.1;DeviceId=x509-1;x509=true"));
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("x509-2"), QStringLiteral("--auth"),
+                      QStringLiteral("x509-self-signed")})
+                     .exitCode,
+                 2);
+    }
+
+    void exitCodesForAuthNetworkAndDevice()
+    {
+        QCOMPARE(cli({QStringLiteral("--hub"), QStringLiteral("wrongkey"), QStringLiteral("device"), QStringLiteral("show"),
+                      QStringLiteral("sandbox-device-000001")})
+                     .exitCode,
+                 5);
+        QCOMPARE(cli({QStringLiteral("--hub"), QStringLiteral("closed"), QStringLiteral("device"), QStringLiteral("list")}).exitCode, 6);
+        QCOMPARE(cli({QStringLiteral("--hub"), QStringLiteral("nosuch"), QStringLiteral("device"), QStringLiteral("list")}).exitCode, 3);
+        const Run offline = cli({QStringLiteral("--json"), QStringLiteral("method"), QStringLiteral("invoke"), QStringLiteral("sandbox-device-000003"),
+                                 QStringLiteral("ping"), QStringLiteral("--timeout"), QStringLiteral("5")});
+        QCOMPARE(offline.exitCode, 6);
+        QCOMPARE(offline.json()[QStringLiteral("error")][QStringLiteral("code")].toString(), QStringLiteral("DeviceNotOnline"));
+        QCOMPARE(cli({QStringLiteral("method"), QStringLiteral("invoke"), QStringLiteral("x"), QStringLiteral("m"), QStringLiteral("--payload"),
+                      QStringLiteral("{bad")})
+                     .exitCode,
+                 2);
+    }
+
+    void cleanupTestCase()
+    {
+        for (const char *hub : {"sb", "wrongkey", "closed"})
+            cli({QStringLiteral("hub"), QStringLiteral("remove"), QString::fromLatin1(hub)});
+        m_sandbox.terminate();
+        m_sandbox.waitForFinished(5000);
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_CliDevices)
+#include "tst_clidevices.moc"
