@@ -101,6 +101,10 @@ int main(int argc, char *argv[])
 
     quitOnSignals(app);
     SandboxHub hub(options);
+    QObject::connect(&hub, &SandboxHub::failed, &app, [](const QString &message) {
+        std::fprintf(stderr, "error: %s\n", qPrintable(message));
+        QCoreApplication::exit(10);
+    });
     if (auto started = hub.start(); !started) {
         std::fprintf(stderr, "error: %s\n", qPrintable(started.error().message));
         return 10;
@@ -110,8 +114,9 @@ int main(int argc, char *argv[])
         std::printf("%s\n", QJsonDocument(hub.readyInfo()).toJson(QJsonDocument::Compact).constData());
     } else {
         const QJsonObject info = hub.readyInfo();
-        std::printf("Sandbox IoT Hub ready.\n  REST API:  https://%s:%d/\n  CA file:   %s\n  Owner connection string (keep it to yourself):\n    %s\n",
+        std::printf("Sandbox IoT Hub ready.\n  REST API:  https://%s:%d/\n  MQTT:      mqtts://%s:%d\n  CA file:   %s\n  Owner connection string (keep it to yourself):\n    %s\n",
                     qPrintable(info.value(QStringLiteral("hostName")).toString()), info.value(QStringLiteral("restPort")).toInt(),
+                    qPrintable(info.value(QStringLiteral("hostName")).toString()), info.value(QStringLiteral("mqttPort")).toInt(),
                     qPrintable(info.value(QStringLiteral("caFile")).toString()),
                     qPrintable(info.value(QStringLiteral("connectionString")).toString()));
     }

@@ -3,6 +3,7 @@
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
 #include "hub/connectionstring.h"
+#include "broker.h"
 #include "registryserver.h"
 
 #include <QDir>
@@ -44,7 +45,12 @@ SandboxHub::SandboxHub(Options options, QObject *parent)
 {
 }
 
-SandboxHub::~SandboxHub() = default;
+SandboxHub::~SandboxHub()
+{
+    // The broker first: its plugin marks every device disconnected in the registry as it unloads.
+    m_broker.reset();
+    m_server.reset();
+}
 
 Result<void> SandboxHub::ensureCertificates()
 {
@@ -134,6 +140,11 @@ Result<void> SandboxHub::start()
         return fail(ErrorKind::Network, QStringLiteral("PortInUse"),
                     QStringLiteral("Cannot listen on 127.0.0.1:%1 (in use, or a privileged port without the right to bind it).")
                         .arg(m_options.restPort));
+
+    m_broker = std::make_unique<Broker>(m_options.dataDir, m_options.hostName);
+    connect(m_broker.get(), &Broker::failed, this, &SandboxHub::failed);
+    if (auto ok = m_broker->start(m_options.mqttPort); !ok)
+        return ok;
     return {};
 }
 
@@ -148,6 +159,7 @@ QJsonObject SandboxHub::readyInfo() const
     return {{QStringLiteral("connectionString"), ownerConnectionString()},
             {QStringLiteral("caFile"), QDir(m_options.dataDir).filePath(QStringLiteral("ca.pem"))},
             {QStringLiteral("restPort"), m_restPort},
+            {QStringLiteral("mqttPort"), m_broker ? m_broker->port() : 0},
             {QStringLiteral("hostName"), m_options.hostName},
             {QStringLiteral("dataDir"), m_options.dataDir}};
 }

@@ -9,6 +9,7 @@
 
 namespace Onboarder::Sandbox {
 
+class Broker;
 class RegistryServer;
 
 // The local IoT Hub: owns the data dir (CA, server certificate, registry) and the service endpoints.
@@ -32,12 +33,14 @@ public:
 
     Result<void> start();
 
-    // What --ready-json prints: connectionString, caFile, restPort, hostName, dataDir (mqttPort once the
-    // device endpoint runs).
+    // What --ready-json prints: connectionString, caFile, restPort, mqttPort, hostName, dataDir.
     QJsonObject readyInfo() const;
     QString ownerConnectionString() const;
 
     Registry &registry() { return m_registry; }
+
+Q_SIGNALS:
+    void failed(const QString &message); // a part of the hub stopped working (the broker ended)
 
 private:
     Result<void> ensureCertificates();
@@ -45,6 +48,7 @@ private:
     Options m_options;
     Registry m_registry;
     std::unique_ptr<RegistryServer> m_server;
+    std::unique_ptr<Broker> m_broker;
     quint16 m_restPort = 0;
 };
 

@@ -1,0 +1,144 @@
+#include "broker.h"
+
+#include "common/logging.h"
+
+#include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QFile>
+#include <QRandomGenerator>
+#include <QSaveFile>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QThread>
+
+#include <pwd.h>
+#include <unistd.h>
+
+namespace Onboarder::Sandbox {
+
+namespace {
+
+quint16 freePort()
+{
+    QTcpServer probe;
+    probe.listen(QHostAddress::LocalHost, 0);
+    return probe.serverPort();
+}
+
+bool accepting(quint16 port)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    return socket.waitForConnected(200);
+}
+
+} // namespace
+
+Broker::Broker(const QString &dataDir, const QString &hostName, QObject *parent)
+    : QObject(parent)
+    , m_dataDir(dataDir)
+    , m_hostName(hostName)
+{
+    m_process.setProcessChannelMode(QProcess::MergedChannels);
+    connect(&m_process, &QProcess::finished, this, [this](int code) {
+        if (m_stopping)
+            return;
+        const QString log = QString::fromLocal8Bit(m_process.readAll()).right(2000);
+        Q_EMIT failed(QStringLiteral("mosquitto ended (exit code %1): %2").arg(code).arg(log));
+    });
+}
+
+Broker::~Broker()
+{
+    stop();
+}
+
+QString Broker::pluginPath()
+{
+    if (const QString overridden = qEnvironmentVariable("ONBOARDER_SANDBOX_PLUGIN"); !overridden.isEmpty())
+        return overridden;
+    const QString installed = QStringLiteral(ONBOARDER_PLUGIN_INSTALL_PATH);
+    if (QFile::exists(installed) && !QCoreApplication::applicationDirPath().startsWith(QStringLiteral(ONBOARDER_BUILD_DIR)))
+        return installed;
+    return QStringLiteral(ONBOARDER_PLUGIN_BUILD_PATH);
+}
+
+Result<void> Broker::start(quint16 port)
+{
+    const QDir dir(m_dataDir);
+    const QString plugin = pluginPath();
+    if (!QFile::exists(plugin))
+        return fail(ErrorKind::Internal, QStringLiteral("PluginMissing"), QStringLiteral("The sandbox's mosquitto plugin is missing: %1").arg(plugin));
+
+    // A secret for the sandbox's own links to the broker (the TLS front's X.509 assertions).
+    const QString secretFile = dir.filePath(QStringLiteral("broker-secret"));
+    if (!QFile::exists(secretFile)) {
+        QByteArray secret(32, Qt::Uninitialized);
+        QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(secret.data()), 8);
+        QSaveFile file(secretFile);
+        file.open(QIODevice::WriteOnly);
+        file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        file.write(secret.toBase64() + '\n');
+        file.commit();
+    }
+
+    m_port = port ? port : freePort();
+    // Run as the user the sandbox runs as (mosquitto drops root to "mosquitto" otherwise and could
+    // not read the private files of the data dir).
+    const passwd *user = getpwuid(getuid());
+    const QString config = QStringLiteral("user %1\n"
+                                          "allow_anonymous false\n"
+                                          "persistence false\n"
+                                          "log_dest stderr\n"
+                                          "log_type error\nlog_type warning\nlog_type notice\n"
+                                          "max_packet_size 270000\n"
+                                          "listener %2 127.0.0.1\n"
+                                          "certfile %3\nkeyfile %4\n"
+                                          "tls_version tlsv1.2\n"
+                                          "plugin %5\n"
+                                          "plugin_opt_registry %6\n"
+                                          "plugin_opt_host_name %7\n"
+                                          "plugin_opt_secret_file %8\n")
+                               .arg(QString::fromLocal8Bit(user ? user->pw_name : "root"))
+                               .arg(m_port)
+                               .arg(dir.filePath(QStringLiteral("server.pem")), dir.filePath(QStringLiteral("server-key.pem")), plugin,
+                                    dir.filePath(QStringLiteral("registry.db")), m_hostName, secretFile);
+    const QString configFile = dir.filePath(QStringLiteral("mosquitto.conf"));
+    QSaveFile file(configFile);
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(ErrorKind::Internal, QStringLiteral("DataDirNotWritable"), QStringLiteral("Cannot write %1").arg(configFile));
+    file.write(config.toUtf8());
+    file.commit();
+
+    m_stopping = false;
+    m_process.start(QStringLiteral("mosquitto"), {QStringLiteral("-c"), configFile});
+    if (!m_process.waitForStarted(5000))
+        return fail(ErrorKind::Internal, QStringLiteral("BrokerNotStarted"),
+                    QStringLiteral("mosquitto could not be started: %1 (is the mosquitto package installed?)").arg(m_process.errorString()));
+    const QDeadlineTimer deadline(10000);
+    while (!accepting(m_port)) {
+        if (m_process.state() != QProcess::Running || deadline.hasExpired()) {
+            const QString log = QString::fromLocal8Bit(m_process.readAll()).right(2000);
+            stop();
+            return fail(ErrorKind::Network, QStringLiteral("BrokerNotReady"),
+                        QStringLiteral("mosquitto did not accept connections on 127.0.0.1:%1: %2").arg(m_port).arg(log));
+        }
+        QThread::msleep(50);
+    }
+    return {};
+}
+
+void Broker::stop()
+{
+    if (m_process.state() == QProcess::NotRunning)
+        return;
+    m_stopping = true;
+    m_process.terminate();
+    if (!m_process.waitForFinished(5000)) {
+        m_process.kill();
+        m_process.waitForFinished(2000);
+    }
+}
+
+} // namespace Onboarder::Sandbox

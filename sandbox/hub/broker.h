@@ -1,0 +1,38 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <QObject>
+#include <QProcess>
+
+namespace Onboarder::Sandbox {
+
+// The sandbox hub's MQTT device endpoint: a real mosquitto, started and supervised by the sandbox,
+// with TLS from the sandbox CA and the project's plugin for IoT Hub's authentication, topic rules,
+// connection state and telemetry.
+class Broker final : public QObject
+{
+    Q_OBJECT
+
+public:
+    Broker(const QString &dataDir, const QString &hostName, QObject *parent = nullptr);
+    ~Broker() override;
+
+    Result<void> start(quint16 port); // 0: a free port
+    void stop();
+    quint16 port() const { return m_port; }
+
+    static QString pluginPath();
+
+Q_SIGNALS:
+    void failed(const QString &message); // mosquitto ended without being asked to
+
+private:
+    QString m_dataDir;
+    QString m_hostName;
+    quint16 m_port = 0;
+    QProcess m_process;
+    bool m_stopping = false;
+};
+
+} // namespace Onboarder::Sandbox

@@ -1,0 +1,559 @@
+// The sandbox hub's mosquitto plugin: IoT Hub's device endpoint rules on a real mosquitto.
+//   - authentication: devices by SAS token (device key, or a policy with DeviceConnect) with the
+//     username/client id rules of IoT Hub; the telemetry consumer by a service policy's token; the
+//     sandbox's own link by a shared secret; disabled or unknown devices are refused
+//   - authorisation: each device may use only its own IoT Hub topics (a device touching another
+//     device's topic is refused)
+//   - connection state and last activity written to the registry
+//   - telemetry out: devices/{id}/messages/events/{bag} is re-published as $sandbox/telemetry/{id}
+//     with the property bag and the hub's system properties as MQTT 5 user properties
+// Options (plugin_opt_…): registry (SQLite file of the sandbox), host_name, secret_file.
+// Written without Qt on purpose: it runs inside mosquitto's process.
+
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <mqtt_protocol.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+enum class Role { Device, Consumer, Internal };
+
+struct ClientInfo
+{
+    Role role = Role::Device;
+    std::string deviceId;
+};
+
+struct Plugin
+{
+    mosquitto_plugin_id_t *id = nullptr;
+    sqlite3 *db = nullptr;
+    std::string hostName;
+    std::string secret;
+    std::unordered_map<std::string, ClientInfo> clients; // by client id, once authenticated
+    std::unordered_map<std::string, time_t> lastTouched;   // last_activity writes, at most one a second
+};
+
+Plugin *plugin = nullptr;
+
+const char *consumerSuffix = "/$sandbox/consumer";
+const char *internalUser = "$sandbox/internal";
+constexpr long clockSkewSeconds = 300;
+
+std::string lower(std::string text)
+{
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return text;
+}
+
+bool startsWith(const std::string &text, const std::string &prefix)
+{
+    return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::string percentDecode(const std::string &text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size() && std::isxdigit((unsigned char)text[i + 1]) && std::isxdigit((unsigned char)text[i + 2])) {
+            out.push_back(char(std::stoi(text.substr(i + 1, 2), nullptr, 16)));
+            i += 2;
+        } else {
+            out.push_back(text[i]);
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> base64Decode(const std::string &text)
+{
+    if (text.empty() || text.size() % 4 != 0)
+        return std::nullopt;
+    std::string out(text.size() / 4 * 3, '\0');
+    const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char *>(out.data()), reinterpret_cast<const unsigned char *>(text.data()), int(text.size()));
+    if (length < 0)
+        return std::nullopt;
+    size_t padding = 0;
+    if (text.back() == '=')
+        padding = text[text.size() - 2] == '=' ? 2 : 1;
+    out.resize(size_t(length) - padding);
+    return out;
+}
+
+std::string base64Encode(const unsigned char *data, size_t size)
+{
+    std::string out(4 * ((size + 2) / 3) + 1, '\0');
+    const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()), data, int(size));
+    out.resize(size_t(length));
+    return out;
+}
+
+std::string hmacBase64(const std::string &key, const std::string &message)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char *>(message.data()), message.size(), digest, &length);
+    return base64Encode(digest, length);
+}
+
+bool equalConstantTime(const std::string &a, const std::string &b)
+{
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+struct SasToken
+{
+    std::string encodedResource; // as transmitted
+    std::string signature;       // decoded
+    long long expiry = 0;
+    std::string keyName;
+};
+
+std::optional<SasToken> parseToken(const std::string &text)
+{
+    const std::string prefix = "SharedAccessSignature ";
+    if (!startsWith(text, prefix))
+        return std::nullopt;
+    SasToken token;
+    bool haveSr = false, haveSig = false, haveSe = false;
+    size_t start = prefix.size();
+    while (start <= text.size()) {
+        size_t end = text.find('&', start);
+        if (end == std::string::npos)
+            end = text.size();
+        const std::string field = text.substr(start, end - start);
+        const size_t eq = field.find('=');
+        if (eq == std::string::npos)
+            return std::nullopt;
+        const std::string name = field.substr(0, eq), value = field.substr(eq + 1);
+        if (name == "sr") {
+            token.encodedResource = value;
+            haveSr = true;
+        } else if (name == "sig") {
+            token.signature = percentDecode(value);
+            haveSig = true;
+        } else if (name == "se") {
+            try {
+                token.expiry = std::stoll(value);
+            } catch (...) {
+                return std::nullopt;
+            }
+            haveSe = true;
+        } else if (name == "skn") {
+            token.keyName = percentDecode(value);
+        } else {
+            return std::nullopt;
+        }
+        start = end + 1;
+    }
+    if (!haveSr || !haveSig || !haveSe)
+        return std::nullopt;
+    return token;
+}
+
+// True when the token is signed with one of the base64 keys and has not expired beyond the skew.
+bool tokenValid(const SasToken &token, const std::vector<std::string> &keys)
+{
+    if (token.expiry + clockSkewSeconds < (long long)std::time(nullptr))
+        return false;
+    const std::string toSign = token.encodedResource + "\n" + std::to_string(token.expiry);
+    for (const std::string &key : keys) {
+        const auto raw = base64Decode(key);
+        if (raw && equalConstantTime(hmacBase64(*raw, toSign), token.signature))
+            return true;
+    }
+    return false;
+}
+
+// The decoded sr: host case-insensitive, the path as it is.
+bool resourceIs(const SasToken &token, const std::string &path)
+{
+    std::string resource = percentDecode(token.encodedResource);
+    while (!resource.empty() && resource.back() == '/')
+        resource.pop_back();
+    const size_t slash = resource.find('/');
+    const std::string host = lower(resource.substr(0, slash));
+    const std::string rest = slash == std::string::npos ? std::string() : resource.substr(slash);
+    return host == lower(plugin->hostName) && rest == path;
+}
+
+struct Policy
+{
+    std::vector<std::string> keys;
+    std::string rights;
+};
+
+std::optional<Policy> loadPolicy(const std::string &name)
+{
+    sqlite3_stmt *stmt = nullptr;
+    std::optional<Policy> policy;
+    if (sqlite3_prepare_v2(plugin->db, "SELECT primary_key, secondary_key, rights FROM policies WHERE name = ?", -1, &stmt, nullptr) != SQLITE_OK)
+        return policy;
+    sqlite3_bind_text(stmt, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        Policy p;
+        p.keys = {reinterpret_cast<const char *>(sqlite3_column_text(stmt, 0)), reinterpret_cast<const char *>(sqlite3_column_text(stmt, 1))};
+        p.rights = reinterpret_cast<const char *>(sqlite3_column_text(stmt, 2));
+        policy = p;
+    }
+    sqlite3_finalize(stmt);
+    return policy;
+}
+
+struct DeviceRow
+{
+    std::string status;
+    std::string authType;
+    std::vector<std::string> keys;
+};
+
+std::optional<DeviceRow> loadDevice(const std::string &id)
+{
+    sqlite3_stmt *stmt = nullptr;
+    std::optional<DeviceRow> device;
+    if (sqlite3_prepare_v2(plugin->db, "SELECT status, auth_type, primary_key, secondary_key FROM devices WHERE id = ?", -1, &stmt, nullptr) != SQLITE_OK)
+        return device;
+    sqlite3_bind_text(stmt, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        DeviceRow d;
+        d.status = reinterpret_cast<const char *>(sqlite3_column_text(stmt, 0));
+        d.authType = reinterpret_cast<const char *>(sqlite3_column_text(stmt, 1));
+        for (int column : {2, 3}) {
+            if (const auto *key = sqlite3_column_text(stmt, column))
+                d.keys.emplace_back(reinterpret_cast<const char *>(key));
+        }
+        device = d;
+    }
+    sqlite3_finalize(stmt);
+    return device;
+}
+
+std::string isoNow()
+{
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    tm utc{};
+    gmtime_r(&now.tv_sec, &utc);
+    char text[96];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+                  utc.tm_hour, utc.tm_min, utc.tm_sec, now.tv_nsec / 1000000);
+    return text;
+}
+
+void execute(const char *sql, const std::vector<std::string> &values)
+{
+    sqlite3_stmt *stmt = nullptr;
+    if (sqlite3_prepare_v2(plugin->db, sql, -1, &stmt, nullptr) != SQLITE_OK)
+        return;
+    for (size_t i = 0; i < values.size(); ++i)
+        sqlite3_bind_text(stmt, int(i + 1), values[i].c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "onboarder-sandbox: registry update failed: %s", sqlite3_errmsg(plugin->db));
+    sqlite3_finalize(stmt);
+}
+
+void setConnectionState(const std::string &deviceId, bool connected)
+{
+    const std::string now = isoNow();
+    execute("UPDATE devices SET connection_state = ?, connection_state_updated = ?, last_activity = ? WHERE id = ?",
+            {connected ? "Connected" : "Disconnected", now, now, deviceId});
+}
+
+void touch(const std::string &deviceId)
+{
+    const time_t now = std::time(nullptr);
+    time_t &last = plugin->lastTouched[deviceId];
+    if (last == now)
+        return;
+    last = now;
+    execute("UPDATE devices SET last_activity = ? WHERE id = ?", {isoNow(), deviceId});
+}
+
+// username: {host}/{deviceId}[/{moduleId}][/][?query] or the older …/api-version=… form without '?'.
+std::vector<std::string> usernamePath(const std::string &username)
+{
+    std::string path = username.substr(0, username.find('?'));
+    const size_t legacy = path.find("/api-version=");
+    if (legacy != std::string::npos)
+        path = path.substr(0, legacy);
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (start < path.size()) {
+        size_t end = path.find('/', start);
+        if (end == std::string::npos)
+            end = path.size();
+        if (end > start)
+            parts.push_back(path.substr(start, end - start));
+        start = end + 1;
+    }
+    return parts;
+}
+
+int onBasicAuth(int, void *eventData, void *)
+{
+    auto *event = static_cast<mosquitto_evt_basic_auth *>(eventData);
+    const char *idText = mosquitto_client_id(event->client);
+    const std::string clientId = idText ? idText : "";
+    const std::string username = event->username ? event->username : "";
+    const std::string password = event->password ? event->password : "";
+    const auto refuse = [&](const char *why) {
+        mosquitto_log_printf(MOSQ_LOG_NOTICE, "onboarder-sandbox: refused client '%s': %s", clientId.c_str(), why);
+        return MOSQ_ERR_AUTH;
+    };
+
+    if (username == internalUser) {
+        if (plugin->secret.empty() || !equalConstantTime(password, plugin->secret))
+            return refuse("wrong internal secret");
+        plugin->clients[clientId] = {Role::Internal, {}};
+        return MOSQ_ERR_SUCCESS;
+    }
+
+    const auto token = parseToken(password);
+    if (lower(username) == lower(plugin->hostName) + consumerSuffix) {
+        if (!token || token->keyName.empty())
+            return refuse("the consumer needs a policy's SAS token");
+        const auto policy = loadPolicy(token->keyName);
+        if (!policy || policy->rights.find("ServiceConnect") == std::string::npos)
+            return refuse("the consumer's policy lacks ServiceConnect");
+        if (!resourceIs(*token, "") || !tokenValid(*token, policy->keys))
+            return refuse("invalid or expired consumer token");
+        plugin->clients[clientId] = {Role::Consumer, {}};
+        return MOSQ_ERR_SUCCESS;
+    }
+
+    const std::vector<std::string> parts = usernamePath(username);
+    if (parts.size() < 2 || lower(parts[0]) != lower(plugin->hostName))
+        return refuse("the username is not {host}/{deviceId}/?api-version=…");
+    if (parts.size() > 2)
+        return refuse("modules are not supported by the sandbox");
+    const std::string deviceId = parts[1];
+    if (clientId != deviceId)
+        return refuse("the client id must be the device id");
+    const auto device = loadDevice(deviceId);
+    if (!device)
+        return refuse("no such device");
+    if (device->status != "enabled")
+        return refuse("the device is disabled");
+
+    bool authenticated = false;
+    if (startsWith(password, "x509:")) {
+        // Asserted by the sandbox's TLS front after it checked the client certificate.
+        authenticated = equalConstantTime(password.substr(5), hmacBase64(plugin->secret, "x509:" + deviceId));
+    } else if (token) {
+        const std::string path = "/devices/" + deviceId;
+        if (token->keyName.empty()) {
+            authenticated = device->authType == "sas" && resourceIs(*token, path) && tokenValid(*token, device->keys);
+        } else {
+            const auto policy = loadPolicy(token->keyName);
+            authenticated = policy && policy->rights.find("DeviceConnect") != std::string::npos
+                && (resourceIs(*token, path) || resourceIs(*token, "/devices") || resourceIs(*token, ""))
+                && tokenValid(*token, policy->keys);
+        }
+    }
+    if (!authenticated)
+        return refuse("bad credentials");
+    plugin->clients[clientId] = {Role::Device, deviceId};
+    setConnectionState(deviceId, true);
+    return MOSQ_ERR_SUCCESS;
+}
+
+bool matchesPrefix(const std::string &topic, const std::string &prefix)
+{
+    return startsWith(topic, prefix);
+}
+
+int onAclCheck(int, void *eventData, void *)
+{
+    auto *event = static_cast<mosquitto_evt_acl_check *>(eventData);
+    const char *idText = mosquitto_client_id(event->client);
+    const auto found = plugin->clients.find(idText ? idText : "");
+    if (found == plugin->clients.end())
+        return MOSQ_ERR_ACL_DENIED;
+    const ClientInfo &info = found->second;
+    const std::string topic = event->topic ? event->topic : "";
+    switch (info.role) {
+    case Role::Internal:
+        return MOSQ_ERR_SUCCESS;
+    case Role::Consumer:
+        if ((event->access == MOSQ_ACL_SUBSCRIBE || event->access == MOSQ_ACL_READ || event->access == MOSQ_ACL_UNSUBSCRIBE)
+            && matchesPrefix(topic, "$sandbox/telemetry/"))
+            return MOSQ_ERR_SUCCESS;
+        return MOSQ_ERR_ACL_DENIED;
+    case Role::Device:
+        break;
+    }
+    const std::string own = "devices/" + info.deviceId + "/";
+    switch (event->access) {
+    case MOSQ_ACL_WRITE:
+        if (matchesPrefix(topic, own + "messages/events/") || matchesPrefix(topic, "$iothub/twin/GET/")
+            || matchesPrefix(topic, "$iothub/twin/PATCH/properties/reported/") || matchesPrefix(topic, "$iothub/methods/res/"))
+            return MOSQ_ERR_SUCCESS;
+        break;
+    case MOSQ_ACL_SUBSCRIBE:
+    case MOSQ_ACL_UNSUBSCRIBE:
+        if (topic == own + "messages/devicebound/#" || topic == "$iothub/twin/res/#" || topic == "$iothub/twin/PATCH/properties/desired/#"
+            || topic == "$iothub/methods/POST/#")
+            return MOSQ_ERR_SUCCESS;
+        break;
+    case MOSQ_ACL_READ:
+        if (matchesPrefix(topic, own + "messages/devicebound/") || matchesPrefix(topic, "$iothub/"))
+            return MOSQ_ERR_SUCCESS;
+        break;
+    }
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "onboarder-sandbox: device '%s' may not use topic '%s'", info.deviceId.c_str(), topic.c_str());
+    return MOSQ_ERR_ACL_DENIED;
+}
+
+int onMessage(int, void *eventData, void *)
+{
+    auto *event = static_cast<mosquitto_evt_message *>(eventData);
+    const char *idText = mosquitto_client_id(event->client);
+    const auto found = plugin->clients.find(idText ? idText : "");
+    if (found == plugin->clients.end() || found->second.role != Role::Device)
+        return MOSQ_ERR_SUCCESS;
+    const std::string deviceId = found->second.deviceId;
+    touch(deviceId);
+
+    const std::string topic = event->topic ? event->topic : "";
+    const std::string events = "devices/" + deviceId + "/messages/events/";
+    if (!startsWith(topic, events))
+        return MOSQ_ERR_SUCCESS;
+
+    // The property bag becomes user properties; the hub adds its system properties.
+    const std::string bag = topic.substr(events.size());
+    size_t start = 0;
+    while (start < bag.size()) {
+        size_t end = bag.find('&', start);
+        if (end == std::string::npos)
+            end = bag.size();
+        const std::string pair = bag.substr(start, end - start);
+        if (!pair.empty()) {
+            const size_t eq = pair.find('=');
+            const std::string key = percentDecode(pair.substr(0, eq));
+            const std::string value = eq == std::string::npos ? std::string() : percentDecode(pair.substr(eq + 1));
+            mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, key.c_str(), value.c_str());
+        }
+        start = end + 1;
+    }
+    mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, "iothub-connection-device-id", deviceId.c_str());
+    mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, "iothub-enqueuedtime", isoNow().c_str());
+    mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, "iothub-message-source", "Telemetry");
+    if (event->retain) {
+        mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, "mqtt-retain", "true");
+        event->retain = false; // the hub does not store messages
+    }
+    const std::string outTopic = "$sandbox/telemetry/" + deviceId;
+    char *replacement = mosquitto_strdup(outTopic.c_str());
+    if (!replacement)
+        return MOSQ_ERR_NOMEM;
+    mosquitto_free(event->topic);
+    event->topic = replacement;
+    return MOSQ_ERR_SUCCESS;
+}
+
+int onDisconnect(int, void *eventData, void *)
+{
+    auto *event = static_cast<mosquitto_evt_disconnect *>(eventData);
+    const char *idText = mosquitto_client_id(event->client);
+    const auto found = plugin->clients.find(idText ? idText : "");
+    if (found == plugin->clients.end())
+        return MOSQ_ERR_SUCCESS;
+    if (found->second.role == Role::Device)
+        setConnectionState(found->second.deviceId, false);
+    plugin->lastTouched.erase(found->second.deviceId);
+    plugin->clients.erase(found);
+    return MOSQ_ERR_SUCCESS;
+}
+
+std::string option(struct mosquitto_opt *options, int count, const char *key)
+{
+    for (int i = 0; i < count; ++i) {
+        if (std::strcmp(options[i].key, key) == 0)
+            return options[i].value ? options[i].value : "";
+    }
+    return {};
+}
+
+} // namespace
+
+#define ONBOARDER_EXPORT __attribute__((visibility("default")))
+
+extern "C" {
+
+ONBOARDER_EXPORT int mosquitto_plugin_version(int count, const int *versions)
+{
+    for (int i = 0; i < count; ++i) {
+        if (versions[i] == 5)
+            return 5;
+    }
+    return -1;
+}
+
+ONBOARDER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, struct mosquitto_opt *options, int count)
+{
+    auto state = std::make_unique<Plugin>();
+    state->id = identifier;
+    state->hostName = option(options, count, "host_name");
+    const std::string registry = option(options, count, "registry");
+    const std::string secretFile = option(options, count, "secret_file");
+    if (state->hostName.empty() || registry.empty()) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "onboarder-sandbox: plugin_opt_host_name and plugin_opt_registry are required");
+        return MOSQ_ERR_INVAL;
+    }
+    if (!secretFile.empty()) {
+        std::ifstream in(secretFile);
+        std::getline(in, state->secret);
+    }
+    if (sqlite3_open_v2(registry.c_str(), &state->db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "onboarder-sandbox: cannot open the registry %s", registry.c_str());
+        sqlite3_close(state->db);
+        return MOSQ_ERR_UNKNOWN;
+    }
+    sqlite3_busy_timeout(state->db, 2000);
+    plugin = state.release();
+    *userdata = plugin;
+    mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, onBasicAuth, nullptr, nullptr);
+    mosquitto_callback_register(identifier, MOSQ_EVT_ACL_CHECK, onAclCheck, nullptr, nullptr);
+    mosquitto_callback_register(identifier, MOSQ_EVT_MESSAGE, onMessage, nullptr, nullptr);
+    mosquitto_callback_register(identifier, MOSQ_EVT_DISCONNECT, onDisconnect, nullptr, nullptr);
+    return MOSQ_ERR_SUCCESS;
+}
+
+ONBOARDER_EXPORT int mosquitto_plugin_cleanup(void *, struct mosquitto_opt *, int)
+{
+    if (!plugin)
+        return MOSQ_ERR_SUCCESS;
+    mosquitto_callback_unregister(plugin->id, MOSQ_EVT_BASIC_AUTH, onBasicAuth, nullptr);
+    mosquitto_callback_unregister(plugin->id, MOSQ_EVT_ACL_CHECK, onAclCheck, nullptr);
+    mosquitto_callback_unregister(plugin->id, MOSQ_EVT_MESSAGE, onMessage, nullptr);
+    mosquitto_callback_unregister(plugin->id, MOSQ_EVT_DISCONNECT, onDisconnect, nullptr);
+    // Every device the broker held is offline now.
+    for (const auto &[clientId, info] : plugin->clients) {
+        if (info.role == Role::Device)
+            setConnectionState(info.deviceId, false);
+    }
+    sqlite3_close(plugin->db);
+    delete plugin;
+    plugin = nullptr;
+    return MOSQ_ERR_SUCCESS;
+}
+
+} // extern "C"

@@ -1,0 +1,132 @@
+// The azure-iot-device-mqtt SDK (unchanged) against the sandbox hub's MQTT endpoint: SAS devices,
+// telemetry to the service-side consumer, refusals and per-device topic isolation.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const mqtt = require('mqtt');
+const { Registry } = require('azure-iothub');
+const { Client, Message } = require('azure-iot-device');
+const { Mqtt } = require('azure-iot-device-mqtt');
+const { SharedAccessSignature } = require('azure-iot-common');
+
+const ready = JSON.parse(fs.readFileSync(process.env.ONBOARDER_SANDBOX_READY, 'utf8'));
+const registry = Registry.fromConnectionString(ready.connectionString);
+const hubHost = /HostName=([^;]+)/.exec(ready.connectionString)[1];
+const ownerKey = /SharedAccessKey=([^;]+)/.exec(ready.connectionString)[1];
+const ca = fs.readFileSync(ready.caFile);
+const unique = (prefix) => `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+async function newDevice(prefix) {
+  const deviceId = unique(prefix);
+  const created = (await registry.create({ deviceId })).responseBody;
+  return { deviceId, key: created.authentication.symmetricKey.primaryKey };
+}
+
+// The service side's view of telemetry: a consumer authorised by the owner policy (MQTT 5).
+function consumer() {
+  const expiry = Math.floor(Date.now() / 1000) + 600;
+  const token = SharedAccessSignature.create(hubHost, 'iothubowner', ownerKey, expiry).toString();
+  return mqtt.connect(`mqtts://${hubHost}:8883`, {
+    protocolVersion: 5, clientId: unique('consumer'), username: `${hubHost}/$sandbox/consumer`, password: token, ca,
+  });
+}
+
+// Resolves with all the event's arguments.
+const once = (emitter, event) => new Promise((resolve, reject) => {
+  emitter.once(event, (...args) => resolve(args));
+  emitter.once('error', reject);
+});
+
+// Every connection a test opens is closed when it ends, passed or failed, so node can exit.
+const opened = [];
+const track = (closable) => { opened.push(closable); return closable; };
+test.afterEach(async () => {
+  for (const c of opened.splice(0)) {
+    try { if (typeof c.end === 'function') c.end(true); else await c.close(); } catch { /* already closed */ }
+  }
+});
+
+test('a SAS device sends telemetry; the consumer receives body and properties', { timeout: 30000 }, async () => {
+  const { deviceId, key } = await newDevice('sdk-telemetry');
+  const service = track(consumer());
+  await once(service, 'connect');
+  await new Promise((resolve, reject) => service.subscribe(`$sandbox/telemetry/${deviceId}`, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+  const received = once(service, 'message');
+
+  const client = track(Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${key}`, Mqtt));
+  await client.open();
+  const message = new Message(JSON.stringify({ temperature: 21.5 }));
+  message.properties.add('alert', 'none');
+  message.contentType = 'application/json';
+  message.contentEncoding = 'utf-8';
+  await client.sendEvent(message);
+
+  const [topic, payload, packet] = await received;
+  assert.equal(topic, `$sandbox/telemetry/${deviceId}`);
+  assert.deepEqual(JSON.parse(payload.toString()), { temperature: 21.5 });
+  const props = packet.properties.userProperties;
+  assert.equal(props.alert, 'none');
+  assert.equal(props['$.ct'], 'application/json');
+  assert.equal(props['iothub-connection-device-id'], deviceId);
+  assert.ok(props['iothub-enqueuedtime']);
+
+  const identity = (await registry.get(deviceId)).responseBody;
+  assert.equal(identity.connectionState, 'Connected');
+  assert.notEqual(identity.lastActivityTime, '0001-01-01T00:00:00');
+  await client.close();
+  service.end(true);
+  const after = (await registry.get(deviceId)).responseBody;
+  assert.equal(after.connectionState, 'Disconnected');
+  await registry.delete(deviceId);
+});
+
+test('a wrong key is refused', { timeout: 30000 }, async () => {
+  const { deviceId } = await newDevice('sdk-wrongkey');
+  const wrong = Buffer.alloc(32, 9).toString('base64');
+  const client = Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${wrong}`, Mqtt);
+  await assert.rejects(client.open());
+  await registry.delete(deviceId);
+});
+
+test('a disabled device is refused', { timeout: 30000 }, async () => {
+  const { deviceId, key } = await newDevice('sdk-disabled');
+  const identity = (await registry.get(deviceId)).responseBody;
+  identity.status = 'disabled';
+  await registry.update(identity);
+  const client = Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${key}`, Mqtt);
+  await assert.rejects(client.open());
+  await registry.delete(deviceId);
+});
+
+test("device A cannot read device B's messages nor publish as B", { timeout: 30000 }, async () => {
+  const a = await newDevice('sdk-a');
+  const b = await newDevice('sdk-b');
+  const expiry = Math.floor(Date.now() / 1000) + 600;
+  const token = SharedAccessSignature.create(`${hubHost}/devices/${a.deviceId}`, null, a.key, expiry).toString();
+  const raw = track(mqtt.connect(`mqtts://${hubHost}:8883`, {
+    protocolVersion: 4, clientId: a.deviceId, username: `${hubHost}/${a.deviceId}/?api-version=2021-04-12`, password: token, ca,
+  }));
+  await once(raw, 'connect');
+  const granted = await new Promise((resolve, reject) => raw.subscribe(`devices/${b.deviceId}/messages/devicebound/#`, { qos: 1 },
+    (err, grants) => (err ? reject(err) : resolve(grants))));
+  assert.equal(granted[0].qos, 128, 'the subscription to another device must be refused');
+  const own = await new Promise((resolve, reject) => raw.subscribe(`devices/${a.deviceId}/messages/devicebound/#`, { qos: 1 },
+    (err, grants) => (err ? reject(err) : resolve(grants))));
+  assert.equal(own[0].qos, 1);
+
+  // A's publish to B's telemetry topic never reaches the consumer.
+  const service = track(consumer());
+  await once(service, 'connect');
+  await new Promise((resolve) => service.subscribe('$sandbox/telemetry/#', { qos: 1 }, resolve));
+  let leaked = false;
+  service.on('message', (topic) => { if (topic.endsWith(b.deviceId)) leaked = true; });
+  raw.publish(`devices/${b.deviceId}/messages/events/`, 'spoofed', { qos: 0 });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(leaked, false);
+  raw.end(true);
+  service.end(true);
+  await registry.delete(a.deviceId);
+  await registry.delete(b.deviceId);
+});
