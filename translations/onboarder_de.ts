@@ -5,254 +5,254 @@
     <name>Certificate</name>
     <message>
         <source>A certificate&apos;s common name must have 1 to 64 characters.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der allgemeine Name (CN) eines Zertifikats muss 1 bis 64 Zeichen lang sein.</translation>
     </message>
     <message>
         <source>A certificate must be valid for 1 to 36500 days.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Zertifikat muss 1 bis 36500 Tage gültig sein.</translation>
     </message>
     <message>
         <source>Could not create the certificate for &quot;%1&quot;: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Zertifikat für „%1“ konnte nicht erstellt werden: %2</translation>
     </message>
     <message>
         <source>This is not a PEM certificate: there is no &quot;-----BEGIN CERTIFICATE-----&quot; line.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das ist kein PEM-Zertifikat: Die Zeile „-----BEGIN CERTIFICATE-----“ fehlt.</translation>
     </message>
     <message>
         <source>The PEM certificate is damaged: its base64 body or its structure cannot be read.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das PEM-Zertifikat ist beschädigt: Sein Base64-Inhalt oder seine Struktur ist nicht lesbar.</translation>
     </message>
     <message>
         <source>The DER certificate cannot be read: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Das DER-Zertifikat kann nicht gelesen werden: %1</translation>
     </message>
     <message>
         <source>&quot;%1&quot; is not a CA certificate, so it cannot sign others.</source>
-        <translation type="unfinished"></translation>
+        <translation>„%1“ ist kein CA-Zertifikat und kann daher keine anderen Zertifikate signieren.</translation>
     </message>
     <message>
         <source>The CA&apos;s private key does not belong to the CA certificate &quot;%1&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der private Schlüssel der CA gehört nicht zum CA-Zertifikat „%1“.</translation>
     </message>
 </context>
 <context>
     <name>Cli</name>
     <message>
         <source>Cannot read %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 ist nicht lesbar: %2</translation>
     </message>
     <message>
         <source>standard input</source>
-        <translation type="unfinished"></translation>
+        <translation>Standardeingabe</translation>
     </message>
     <message>
         <source>%1 is empty: give it on standard input or with --secret-file.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 ist leer: über die Standardeingabe oder mit --secret-file angeben.</translation>
     </message>
     <message>
         <source>Missing argument. See --help.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Argument fehlt. Siehe --help.</translation>
     </message>
     <message>
         <source>Unexpected argument &quot;%1&quot;. See --help.</source>
-        <translation type="unfinished"></translation>
+        <translation>Unerwartetes Argument „%1“. Siehe --help.</translation>
     </message>
     <message>
         <source>--%1 takes a whole number from %2 to %3; &quot;%4&quot; is not one.</source>
-        <translation type="unfinished"></translation>
+        <translation>--%1 erwartet eine ganze Zahl von %2 bis %3; „%4“ ist keine.</translation>
     </message>
     <message>
         <source>Checks a connection string read from standard input (or --secret-file) and prints its fields, the key masked.</source>
-        <translation type="unfinished"></translation>
+        <translation>Prüft eine Verbindungszeichenfolge von der Standardeingabe (oder aus --secret-file) und gibt ihre Felder aus, den Schlüssel maskiert.</translation>
     </message>
     <message>
         <source>Print the key instead of a mask.</source>
-        <translation type="unfinished"></translation>
+        <translation>Den Schlüssel statt einer Maske ausgeben.</translation>
     </message>
     <message>
         <source>Read the connection string from FILE.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge aus DATEI lesen.</translation>
     </message>
     <message>
         <source>FILE</source>
-        <translation type="unfinished"></translation>
+        <translation>DATEI</translation>
     </message>
     <message>
         <source>Connection string</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindungszeichenfolge</translation>
     </message>
     <message>
         <source>FIELD</source>
-        <translation type="unfinished"></translation>
+        <translation>FELD</translation>
     </message>
     <message>
         <source>VALUE</source>
-        <translation type="unfinished"></translation>
+        <translation>WERT</translation>
     </message>
     <message>
         <source>Prints a Shared Access Signature token for a resource URI. The base64 key is read from standard input or --secret-file.</source>
-        <translation type="unfinished"></translation>
+        <translation>Gibt ein SAS-Token (Shared Access Signature) für einen Ressourcen-URI aus. Der Base64-Schlüssel wird von der Standardeingabe oder aus --secret-file gelesen.</translation>
     </message>
     <message>
         <source>Resource URI, e.g. myhub.azure-devices.net/devices/dev1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ressourcen-URI, z. B. myhub.azure-devices.net/devices/dev1.</translation>
     </message>
     <message>
         <source>URI</source>
-        <translation type="unfinished"></translation>
+        <translation>URI</translation>
     </message>
     <message>
         <source>Shared access policy name (skn); leave out for a device key.</source>
-        <translation type="unfinished"></translation>
+        <translation>Name der freigegebenen Zugriffsrichtlinie (skn); für einen Geräteschlüssel weglassen.</translation>
     </message>
     <message>
         <source>NAME</source>
-        <translation type="unfinished"></translation>
+        <translation>NAME</translation>
     </message>
     <message>
         <source>Seconds from now until the token expires.</source>
-        <translation type="unfinished"></translation>
+        <translation>Sekunden ab jetzt, bis das Token abläuft.</translation>
     </message>
     <message>
         <source>SECONDS</source>
-        <translation type="unfinished"></translation>
+        <translation>SEKUNDEN</translation>
     </message>
     <message>
         <source>Absolute expiry in seconds since 1970 (instead of --ttl).</source>
-        <translation type="unfinished"></translation>
+        <translation>Absoluter Ablaufzeitpunkt in Sekunden seit 1970 (statt --ttl).</translation>
     </message>
     <message>
         <source>EPOCH</source>
-        <translation type="unfinished"></translation>
+        <translation>UNIXZEIT</translation>
     </message>
     <message>
         <source>Read the key from FILE.</source>
-        <translation type="unfinished"></translation>
+        <translation>Den Schlüssel aus DATEI lesen.</translation>
     </message>
     <message>
         <source>--uri is required.</source>
-        <translation type="unfinished"></translation>
+        <translation>--uri ist erforderlich.</translation>
     </message>
     <message>
         <source>Give exactly one of --ttl and --expiry.</source>
-        <translation type="unfinished"></translation>
+        <translation>Genau eine der Optionen --ttl und --expiry angeben.</translation>
     </message>
     <message>
         <source>Shared access key</source>
-        <translation type="unfinished"></translation>
+        <translation>Zugriffsschlüssel</translation>
     </message>
     <message>
         <source>Connection strings.</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindungszeichenfolgen.</translation>
     </message>
     <message>
         <source>Check a connection string and show its fields.</source>
-        <translation type="unfinished"></translation>
+        <translation>Eine Verbindungszeichenfolge prüfen und ihre Felder zeigen.</translation>
     </message>
     <message>
         <source>Shared Access Signature tokens.</source>
-        <translation type="unfinished"></translation>
+        <translation>SAS-Token (Shared Access Signature).</translation>
     </message>
     <message>
         <source>Create a token; key on standard input.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Token erzeugen; Schlüssel über die Standardeingabe.</translation>
     </message>
     <message>
         <source>Azure defaults</source>
-        <translation type="unfinished"></translation>
+        <translation>Azure-Standardwerte</translation>
     </message>
     <message>
         <source>REST %1, MQTT %2</source>
-        <translation type="unfinished"></translation>
+        <translation>REST %1, MQTT %2</translation>
     </message>
     <message>
         <source>, own CA</source>
-        <translation type="unfinished"></translation>
+        <translation>, eigene CA</translation>
     </message>
     <message>
         <source>Adds a hub. The hub&apos;s connection string (a shared access policy&apos;s, e.g. iothubowner) is read from standard input or --secret-file and stored in the system keychain only.</source>
-        <translation type="unfinished"></translation>
+        <translation>Fügt einen Hub hinzu. Die Verbindungszeichenfolge des Hubs (die einer freigegebenen Zugriffsrichtlinie, z. B. iothubowner) wird von der Standardeingabe oder aus --secret-file gelesen und nur im Schlüsselbund des Systems gespeichert.</translation>
     </message>
     <message>
         <source>A local name for the hub.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein lokaler Name für den Hub.</translation>
     </message>
     <message>
         <source>Trust this CA certificate (PEM) for this hub only.</source>
-        <translation type="unfinished"></translation>
+        <translation>Diesem CA-Zertifikat (PEM) nur für diesen Hub vertrauen.</translation>
     </message>
     <message>
         <source>HTTPS port of the registry API (default 443).</source>
-        <translation type="unfinished"></translation>
+        <translation>HTTPS-Port der Registrierungs-API (Standard 443).</translation>
     </message>
     <message>
         <source>N</source>
-        <translation type="unfinished"></translation>
+        <translation>N</translation>
     </message>
     <message>
         <source>MQTT port of the device endpoint (default 8883).</source>
-        <translation type="unfinished"></translation>
+        <translation>MQTT-Port des Geräteendpunkts (Standard 8883).</translation>
     </message>
     <message>
         <source>Read the connection string from FILE instead of standard input.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge aus DATEI statt von der Standardeingabe lesen.</translation>
     </message>
     <message>
         <source>Hub connection string</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindungszeichenfolge des Hubs</translation>
     </message>
     <message>
         <source>Added hub &quot;%1&quot; (%2, policy %3). Its key is in the system keychain.</source>
-        <translation type="unfinished"></translation>
+        <translation>Hub „%1“ hinzugefügt (%2, Richtlinie %3). Sein Schlüssel liegt im Schlüsselbund des Systems.</translation>
     </message>
     <message>
         <source>Lists the hubs that were added.</source>
-        <translation type="unfinished"></translation>
+        <translation>Listet die hinzugefügten Hubs auf.</translation>
     </message>
     <message>
         <source>No hubs yet. Add one with: onboarder-cli hub add NAME &lt; connection-string-file</source>
-        <translation type="unfinished"></translation>
+        <translation>Noch keine Hubs. Einen hinzufügen mit: onboarder-cli hub add NAME &lt; datei-mit-verbindungszeichenfolge</translation>
     </message>
     <message>
         <source>HOST</source>
-        <translation type="unfinished"></translation>
+        <translation>HOST</translation>
     </message>
     <message>
         <source>POLICY</source>
-        <translation type="unfinished"></translation>
+        <translation>RICHTLINIE</translation>
     </message>
     <message>
         <source>ENDPOINT</source>
-        <translation type="unfinished"></translation>
+        <translation>ENDPUNKT</translation>
     </message>
     <message>
         <source>Removes a hub from this computer: its profile and its key in the keychain. Nothing changes in the hub itself.</source>
-        <translation type="unfinished"></translation>
+        <translation>Entfernt einen Hub von diesem Computer: sein Profil und seinen Schlüssel im Schlüsselbund. Am Hub selbst ändert sich nichts.</translation>
     </message>
     <message>
         <source>The hub&apos;s local name.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der lokale Name des Hubs.</translation>
     </message>
     <message>
         <source>Removed hub &quot;%1&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Hub „%1“ entfernt.</translation>
     </message>
     <message>
         <source>Hubs this computer knows (connection strings in the keychain).</source>
-        <translation type="unfinished"></translation>
+        <translation>Hubs, die dieser Computer kennt (Verbindungszeichenfolgen im Schlüsselbund).</translation>
     </message>
     <message>
         <source>Add a hub; connection string on standard input.</source>
-        <translation type="unfinished"></translation>
+        <translation>Einen Hub hinzufügen; Verbindungszeichenfolge über die Standardeingabe.</translation>
     </message>
     <message>
         <source>List hubs.</source>
-        <translation type="unfinished"></translation>
+        <translation>Hubs auflisten.</translation>
     </message>
     <message>
         <source>Remove a hub and its key.</source>
-        <translation type="unfinished"></translation>
+        <translation>Einen Hub und seinen Schlüssel entfernen.</translation>
     </message>
     <message>
         <source>Usage: onboarder-cli [--hub NAME] [--json] &lt;noun&gt; &lt;verb&gt; [arguments]
@@ -261,7 +261,12 @@ Onboard and monitor Azure IoT Hub devices. Secrets are read from standard input 
 
 Commands:
 </source>
-        <translation type="unfinished"></translation>
+        <translation>Aufruf: onboarder-cli [--hub NAME] [--json] &lt;Bereich&gt; &lt;Aktion&gt; [Argumente]
+
+Geräte für Azure IoT Hub einrichten und überwachen. Geheimnisse werden von der Standardeingabe oder aus einer Datei gelesen, nie aus Argumenten.
+
+Befehle:
+</translation>
     </message>
     <message>
         <source>
@@ -273,7 +278,15 @@ Global options:
 
 Exit codes: 0 ok, 1 usage, 2 invalid input, 3 not found, 4 conflict, 5 auth refused, 6 network, 7 device, 8 keychain unavailable, 10 internal.
 </source>
-        <translation type="unfinished"></translation>
+        <translation>
+Globale Optionen:
+  --hub NAME   der Hub, mit dem gearbeitet wird (Standard: der aktuelle)
+  --json       JSON auf der Standardausgabe ausgeben
+  --version    die Version ausgeben
+  --help       dieser Text; auch nach einem Bereich oder einer Aktion
+
+Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 5 Authentifizierung abgelehnt, 6 Netzwerk, 7 Gerät, 8 Schlüsselbund nicht verfügbar, 10 intern.
+</translation>
     </message>
     <message>
         <source>Usage: onboarder-cli %1 &lt;verb&gt; [arguments]
@@ -282,1053 +295,1311 @@ Exit codes: 0 ok, 1 usage, 2 invalid input, 3 not found, 4 conflict, 5 auth refu
 
 Verbs:
 </source>
-        <translation type="unfinished"></translation>
+        <translation>Aufruf: onboarder-cli %1 &lt;Aktion&gt; [Argumente]
+
+%2
+
+Aktionen:
+</translation>
     </message>
     <message>
         <source>Unknown option %1. See --help.</source>
-        <translation type="unfinished"></translation>
+        <translation>Unbekannte Option %1. Siehe --help.</translation>
     </message>
     <message>
         <source>Unknown command &quot;%1&quot;. See --help.</source>
-        <translation type="unfinished"></translation>
+        <translation>Unbekannter Befehl „%1“. Siehe --help.</translation>
     </message>
     <message>
         <source>&quot;%1&quot; has no verb &quot;%2&quot;. See onboarder-cli %1 --help.</source>
-        <translation type="unfinished"></translation>
+        <translation>„%1“ kennt keine Aktion „%2“. Siehe onboarder-cli %1 --help.</translation>
     </message>
     <message>
         <source>Makes a hub the current one: commands without --hub, and the app, work on it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Macht einen Hub zum aktuellen: Befehle ohne --hub und die App arbeiten mit ihm.</translation>
     </message>
     <message>
         <source>There is no hub named &quot;%1&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Es gibt keinen Hub namens „%1“.</translation>
     </message>
     <message>
         <source>&quot;%1&quot; is now the current hub.</source>
-        <translation type="unfinished"></translation>
+        <translation>„%1“ ist jetzt der aktuelle Hub.</translation>
     </message>
     <message>
         <source>Make a hub the current one.</source>
-        <translation type="unfinished"></translation>
+        <translation>Einen Hub zum aktuellen machen.</translation>
     </message>
     <message>
         <source>No hub chosen: give --hub NAME, or make one current with onboarder-cli hub use NAME.</source>
-        <translation type="unfinished"></translation>
+        <translation>Kein Hub gewählt: --hub NAME angeben oder mit onboarder-cli hub use NAME einen Hub zum aktuellen machen.</translation>
     </message>
     <message>
         <source>never</source>
-        <translation type="unfinished"></translation>
+        <translation>nie</translation>
     </message>
     <message>
         <source>Lists devices of the hub, page by page, as the hub&apos;s query returns them.</source>
-        <translation type="unfinished"></translation>
+        <translation>Listet die Geräte des Hubs auf, Seite für Seite, so wie die Abfrage des Hubs sie liefert.</translation>
     </message>
     <message>
         <source>An IoT Hub query (default: SELECT * FROM devices).</source>
-        <translation type="unfinished"></translation>
+        <translation>Eine Abfrage in der IoT Hub-Abfragesprache (Standard: SELECT * FROM devices).</translation>
     </message>
     <message>
         <source>SQL</source>
-        <translation type="unfinished"></translation>
+        <translation>SQL</translation>
     </message>
     <message>
         <source>At most N devices (default 1000).</source>
-        <translation type="unfinished"></translation>
+        <translation>Höchstens N Geräte (Standard 1000).</translation>
     </message>
     <message>
         <source>Comma-separated values instead of a table.</source>
-        <translation type="unfinished"></translation>
+        <translation>Kommagetrennte Werte (CSV) statt einer Tabelle.</translation>
     </message>
     <message>
         <source>DEVICE</source>
-        <translation type="unfinished"></translation>
+        <translation>GERÄT</translation>
     </message>
     <message>
         <source>STATUS</source>
-        <translation type="unfinished"></translation>
+        <translation>STATUS</translation>
     </message>
     <message>
         <source>CONNECTION</source>
-        <translation type="unfinished"></translation>
+        <translation>VERBINDUNG</translation>
     </message>
     <message>
         <source>LAST ACTIVITY</source>
-        <translation type="unfinished"></translation>
+        <translation>LETZTE AKTIVITÄT</translation>
     </message>
     <message>
         <source>AUTH</source>
-        <translation type="unfinished"></translation>
+        <translation>AUTH</translation>
     </message>
     <message>
         <source>C2D QUEUED</source>
-        <translation type="unfinished"></translation>
+        <translation>C2D WARTEND</translation>
     </message>
     <message>
         <source>Registers a device in the hub. SAS keys are generated by the hub; a self-signed X.509 device needs its certificate (--cert) or thumbprint (--thumbprint).</source>
-        <translation type="unfinished"></translation>
+        <translation>Registriert ein Gerät im Hub. SAS-Schlüssel erzeugt der Hub; ein Gerät mit selbstsigniertem X.509-Zertifikat braucht sein Zertifikat (--cert) oder dessen Fingerabdruck (--thumbprint).</translation>
     </message>
     <message>
         <source>The device id.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Geräte-ID.</translation>
     </message>
     <message>
         <source>sas (default), x509-self-signed or x509-ca.</source>
-        <translation type="unfinished"></translation>
+        <translation>sas (Standard), x509-self-signed oder x509-ca.</translation>
     </message>
     <message>
         <source>TYPE</source>
-        <translation type="unfinished"></translation>
+        <translation>TYP</translation>
     </message>
     <message>
         <source>Register it disabled.</source>
-        <translation type="unfinished"></translation>
+        <translation>Deaktiviert registrieren.</translation>
     </message>
     <message>
         <source>The device&apos;s certificate (PEM), for x509-self-signed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Zertifikat des Geräts (PEM), für x509-self-signed.</translation>
     </message>
     <message>
         <source>The certificate&apos;s SHA-1 or SHA-256 thumbprint, for x509-self-signed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der SHA-1- oder SHA-256-Fingerabdruck des Zertifikats, für x509-self-signed.</translation>
     </message>
     <message>
         <source>HEX</source>
-        <translation type="unfinished"></translation>
+        <translation>HEX</translation>
     </message>
     <message>
         <source>A self-signed device needs --cert FILE or --thumbprint with 40 (SHA-1) or 64 (SHA-256) hex digits.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein selbstsigniertes Gerät braucht --cert DATEI oder --thumbprint mit 40 (SHA-1) oder 64 (SHA-256) Hexadezimalziffern.</translation>
     </message>
     <message>
         <source>--auth is sas, x509-self-signed or x509-ca, not &quot;%1&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>--auth ist sas, x509-self-signed oder x509-ca, nicht „%1“.</translation>
     </message>
     <message>
         <source>Registered device &quot;%1&quot; (%2, %3).</source>
-        <translation type="unfinished"></translation>
+        <translation>Gerät „%1“ registriert (%2, %3).</translation>
     </message>
     <message>
         <source>Shows a device&apos;s identity: status, connection, last activity, authentication (keys masked).</source>
-        <translation type="unfinished"></translation>
+        <translation>Zeigt die Identität eines Geräts: Status, Verbindung, letzte Aktivität, Authentifizierung (Schlüssel maskiert).</translation>
     </message>
     <message>
         <source>Show the symmetric keys.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die symmetrischen Schlüssel zeigen.</translation>
     </message>
     <message>
         <source>Device</source>
-        <translation type="unfinished"></translation>
+        <translation>Gerät</translation>
     </message>
     <message>
         <source>Status</source>
-        <translation type="unfinished"></translation>
+        <translation>Status</translation>
     </message>
     <message>
         <source>Connection</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindung</translation>
     </message>
     <message>
         <source>Last activity</source>
-        <translation type="unfinished"></translation>
+        <translation>Letzte Aktivität</translation>
     </message>
     <message>
         <source>Authentication</source>
-        <translation type="unfinished"></translation>
+        <translation>Authentifizierung</translation>
     </message>
     <message>
         <source>Queued C2D messages</source>
-        <translation type="unfinished"></translation>
+        <translation>Wartende C2D-Nachrichten</translation>
     </message>
     <message>
         <source>ETag</source>
-        <translation type="unfinished"></translation>
+        <translation>ETag</translation>
     </message>
     <message>
         <source>Primary key</source>
-        <translation type="unfinished"></translation>
+        <translation>Primärer Schlüssel</translation>
     </message>
     <message>
         <source>Secondary key</source>
-        <translation type="unfinished"></translation>
+        <translation>Sekundärer Schlüssel</translation>
     </message>
     <message>
         <source>Primary thumbprint</source>
-        <translation type="unfinished"></translation>
+        <translation>Primärer Fingerabdruck</translation>
     </message>
     <message>
         <source>Secondary thumbprint</source>
-        <translation type="unfinished"></translation>
+        <translation>Sekundärer Fingerabdruck</translation>
     </message>
     <message>
         <source>Deletes a device from the hub, with its keys and twin. Asks first unless --yes.</source>
-        <translation type="unfinished"></translation>
+        <translation>Löscht ein Gerät samt Schlüsseln und Zwilling aus dem Hub. Fragt vorher nach, außer mit --yes.</translation>
     </message>
     <message>
         <source>Do not ask.</source>
-        <translation type="unfinished"></translation>
+        <translation>Nicht nachfragen.</translation>
     </message>
     <message>
         <source>Deleting &quot;%1&quot; needs --yes when there is no terminal to ask on.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ohne Terminal für die Rückfrage braucht das Löschen von „%1“ die Option --yes.</translation>
     </message>
     <message>
         <source>Delete device &quot;%1&quot; from hub &quot;%2&quot;? [y/N] </source>
-        <translation type="unfinished"></translation>
+        <translation>Gerät „%1“ aus dem Hub „%2“ löschen? (y = ja) [y/N] </translation>
     </message>
     <message>
         <source>Nothing was deleted.</source>
-        <translation type="unfinished"></translation>
+        <translation>Es wurde nichts gelöscht.</translation>
     </message>
     <message>
         <source>Deleted device &quot;%1&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Gerät „%1“ gelöscht.</translation>
     </message>
     <message>
         <source>Enables a device: it may connect again.</source>
-        <translation type="unfinished"></translation>
+        <translation>Aktiviert ein Gerät: Es darf sich wieder verbinden.</translation>
     </message>
     <message>
         <source>Disables a device: the hub refuses its connections.</source>
-        <translation type="unfinished"></translation>
+        <translation>Deaktiviert ein Gerät: Der Hub lehnt seine Verbindungen ab.</translation>
     </message>
     <message>
         <source>Device &quot;%1&quot; is %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>Gerät „%1“: Status %2.</translation>
     </message>
     <message>
         <source>Prints a device&apos;s connection string, its key masked unless --reveal.</source>
-        <translation type="unfinished"></translation>
+        <translation>Gibt die Verbindungszeichenfolge eines Geräts aus, den Schlüssel maskiert, außer mit --reveal.</translation>
     </message>
     <message>
         <source>With the secondary key.</source>
-        <translation type="unfinished"></translation>
+        <translation>Mit dem sekundären Schlüssel.</translation>
     </message>
     <message>
         <source>Print the key itself (mind who sees your terminal).</source>
-        <translation type="unfinished"></translation>
+        <translation>Den Schlüssel selbst ausgeben (achten Sie darauf, wer Ihr Terminal sieht).</translation>
     </message>
     <message>
         <source>The device &quot;%1&quot; has no authentication, so it has no connection string.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Gerät „%1“ hat keine Authentifizierung und daher keine Verbindungszeichenfolge.</translation>
     </message>
     <message>
         <source>Prints a device&apos;s twin as JSON (tags, desired and reported properties).</source>
-        <translation type="unfinished"></translation>
+        <translation>Gibt den Zwilling eines Geräts als JSON aus (Tags, gewünschte und gemeldete Eigenschaften).</translation>
     </message>
     <message>
         <source>Patches a device&apos;s twin with the JSON read from standard input, e.g. {&quot;tags&quot;:{&quot;site&quot;:&quot;bench-1&quot;},&quot;properties&quot;:{&quot;desired&quot;:{&quot;interval&quot;:30}}}; null removes a key.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ändert den Zwilling eines Geräts mit dem JSON von der Standardeingabe, z. B. {&quot;tags&quot;:{&quot;site&quot;:&quot;bench-1&quot;},&quot;properties&quot;:{&quot;desired&quot;:{&quot;interval&quot;:30}}}; null entfernt einen Schlüssel.</translation>
     </message>
     <message>
         <source>Apply only if the twin still has this ETag.</source>
-        <translation type="unfinished"></translation>
+        <translation>Nur anwenden, wenn der Zwilling noch dieses ETag hat.</translation>
     </message>
     <message>
         <source>ETAG</source>
-        <translation type="unfinished"></translation>
+        <translation>ETAG</translation>
     </message>
     <message>
         <source>Read the JSON from FILE.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das JSON aus DATEI lesen.</translation>
     </message>
     <message>
         <source>The patch is not valid JSON: %1 at character %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Änderung ist kein gültiges JSON: %1 bei Zeichen %2.</translation>
     </message>
     <message>
         <source>The patch must be a JSON object.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Änderung muss ein JSON-Objekt sein.</translation>
     </message>
     <message>
         <source>Twin updated; its ETag is now %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Zwilling aktualisiert; sein ETag ist jetzt %1.</translation>
     </message>
     <message>
         <source>Invokes a direct method on a connected device and prints its status and payload.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ruft eine direkte Methode auf einem verbundenen Gerät auf und gibt ihren Status und ihre Nutzdaten aus.</translation>
     </message>
     <message>
         <source>The method&apos;s name.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Name der Methode.</translation>
     </message>
     <message>
         <source>JSON payload (default null).</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON-Nutzdaten (Standard null).</translation>
     </message>
     <message>
         <source>JSON</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON</translation>
     </message>
     <message>
         <source>Seconds to wait for the device&apos;s answer (5–300, default 30).</source>
-        <translation type="unfinished"></translation>
+        <translation>Sekunden, die auf die Antwort des Geräts gewartet wird (5–300, Standard 30).</translation>
     </message>
     <message>
         <source>S</source>
-        <translation type="unfinished"></translation>
+        <translation>S</translation>
     </message>
     <message>
         <source>--payload is not valid JSON: %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>--payload ist kein gültiges JSON: %1.</translation>
     </message>
     <message>
         <source>status %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Status %1</translation>
     </message>
     <message>
         <source>Devices of the hub (--hub NAME, or the current hub).</source>
-        <translation type="unfinished"></translation>
+        <translation>Geräte des Hubs (--hub NAME oder der aktuelle Hub).</translation>
     </message>
     <message>
         <source>List devices; --query, --top, --csv.</source>
-        <translation type="unfinished"></translation>
+        <translation>Geräte auflisten; --query, --top, --csv.</translation>
     </message>
     <message>
         <source>Register a device.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Gerät registrieren.</translation>
     </message>
     <message>
         <source>Show a device&apos;s identity.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Identität eines Geräts zeigen.</translation>
     </message>
     <message>
         <source>Delete a device.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Gerät löschen.</translation>
     </message>
     <message>
         <source>Enable a device.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Gerät aktivieren.</translation>
     </message>
     <message>
         <source>Disable a device.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Gerät deaktivieren.</translation>
     </message>
     <message>
         <source>Print a device&apos;s connection string.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge eines Geräts ausgeben.</translation>
     </message>
     <message>
         <source>Device twins.</source>
-        <translation type="unfinished"></translation>
+        <translation>Gerätezwillinge.</translation>
     </message>
     <message>
         <source>Print a twin.</source>
-        <translation type="unfinished"></translation>
+        <translation>Einen Zwilling ausgeben.</translation>
     </message>
     <message>
         <source>Patch a twin; JSON on standard input.</source>
-        <translation type="unfinished"></translation>
+        <translation>Einen Zwilling ändern; JSON über die Standardeingabe.</translation>
     </message>
     <message>
         <source>Direct methods.</source>
-        <translation type="unfinished"></translation>
+        <translation>Direkte Methoden.</translation>
     </message>
     <message>
         <source>Invoke a direct method.</source>
-        <translation type="unfinished"></translation>
+        <translation>Eine direkte Methode aufrufen.</translation>
     </message>
 </context>
 <context>
     <name>HubClient</name>
     <message>
         <source>The hub refused the request as invalid (%1).</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hub hat die Anfrage als ungültig abgelehnt (%1).</translation>
     </message>
     <message>
         <source>The hub refused the credentials: check that the hub&apos;s connection string is current and its policy has the rights this needs.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hub hat die Anmeldedaten abgelehnt: Prüfen Sie, ob die Verbindungszeichenfolge des Hubs aktuell ist und ihre Richtlinie die nötigen Rechte hat.</translation>
     </message>
     <message>
         <source>The device %1 is not connected, so it cannot answer.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Gerät %1 ist nicht verbunden und kann daher nicht antworten.</translation>
     </message>
     <message>
         <source>The hub has no device %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hub hat kein Gerät %1.</translation>
     </message>
     <message>
         <source>The device %1 exists already.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Gerät %1 existiert bereits.</translation>
     </message>
     <message>
         <source>%1 was changed by someone else since it was read. Reload it and try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 wurde seit dem Lesen von jemand anderem geändert. Laden Sie es neu und versuchen Sie es noch einmal.</translation>
     </message>
     <message>
         <source>The hub is throttling requests and still was after several tries; wait a minute.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hub drosselt Anfragen und tat es auch nach mehreren Versuchen noch; warten Sie eine Minute.</translation>
     </message>
     <message>
         <source>The device %1 did not answer in time.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Gerät %1 hat nicht rechtzeitig geantwortet.</translation>
     </message>
     <message>
         <source>The hub answered HTTP %1 (%2).</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hub hat mit HTTP %1 geantwortet (%2).</translation>
     </message>
     <message>
         <source>The host %1 is unknown (DNS).</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Host %1 ist unbekannt (DNS).</translation>
     </message>
     <message>
         <source>%1 refused the connection.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 hat die Verbindung abgelehnt.</translation>
     </message>
     <message>
         <source>The TLS connection to %1 failed: %2. Onboarder always verifies the hub&apos;s certificate; for a sandbox or private hub, add its CA to the hub profile.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die TLS-Verbindung zu %1 ist fehlgeschlagen: %2. Onboarder prüft das Zertifikat des Hubs immer; für eine Sandbox oder einen privaten Hub fügen Sie dessen CA zum Hub-Profil hinzu.</translation>
     </message>
     <message>
         <source>Cancelled.</source>
-        <translation type="unfinished"></translation>
+        <translation>Abgebrochen.</translation>
     </message>
     <message>
         <source>%1 did not answer in time.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 hat nicht rechtzeitig geantwortet.</translation>
     </message>
     <message>
         <source>Could not reach %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 ist nicht erreichbar: %2</translation>
     </message>
 </context>
 <context>
     <name>KeyPair</name>
     <message>
         <source>Could not generate a %1 key: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Schlüssel (%1) konnte nicht erzeugt werden: %2</translation>
     </message>
     <message>
         <source>The private key is encrypted; give its password.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der private Schlüssel ist verschlüsselt; geben Sie sein Passwort an.</translation>
     </message>
     <message>
         <source>The private key could not be decrypted: the password is wrong.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der private Schlüssel konnte nicht entschlüsselt werden: Das Passwort ist falsch.</translation>
     </message>
     <message>
         <source>This is not a PEM private key (&quot;-----BEGIN PRIVATE KEY-----&quot;): %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Das ist kein privater Schlüssel im PEM-Format („-----BEGIN PRIVATE KEY-----“): %1</translation>
     </message>
     <message>
         <source>other</source>
-        <translation type="unfinished"></translation>
+        <translation>sonstiger</translation>
     </message>
 </context>
 <context>
     <name>Onboarder::AddHubDialog</name>
     <message>
         <source>Custom endpoint (sandbox or gateway)</source>
-        <translation type="unfinished"></translation>
+        <translation>Eigener Endpunkt (Sandbox oder Gateway)</translation>
     </message>
     <message>
         <source>Add Hub</source>
-        <translation type="unfinished"></translation>
+        <translation>Hub hinzufügen</translation>
     </message>
     <message>
         <source>Paste the connection string of one of the hub&apos;s shared access policies. In the Azure portal: IoT Hub → Security settings → Shared access policies → iothubowner → Primary connection string.</source>
-        <translation type="unfinished"></translation>
+        <translation>Fügen Sie die Verbindungszeichenfolge einer der freigegebenen Zugriffsrichtlinien des Hubs ein. Im Azure-Portal: IoT Hub → Sicherheitseinstellungen → Freigegebene Zugriffsrichtlinien → iothubowner → Primäre Verbindungszeichenfolge.</translation>
     </message>
     <message>
         <source>e.g. production</source>
-        <translation type="unfinished"></translation>
+        <translation>z. B. produktion</translation>
     </message>
     <message>
         <source>Hub name</source>
-        <translation type="unfinished"></translation>
+        <translation>Hub-Name</translation>
     </message>
     <message>
         <source>Connection string</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindungszeichenfolge</translation>
     </message>
     <message>
         <source>Show</source>
-        <translation type="unfinished"></translation>
+        <translation>Anzeigen</translation>
     </message>
     <message>
         <source>Show or hide the connection string</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindungszeichenfolge anzeigen oder verbergen</translation>
     </message>
     <message>
         <source>Paste</source>
-        <translation type="unfinished"></translation>
+        <translation>Einfügen</translation>
     </message>
     <message>
         <source>Paste the connection string from the clipboard</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindungszeichenfolge aus der Zwischenablage einfügen</translation>
     </message>
     <message>
         <source>443 (Azure)</source>
-        <translation type="unfinished"></translation>
+        <translation>443 (Azure)</translation>
     </message>
     <message>
         <source>8883 (Azure)</source>
-        <translation type="unfinished"></translation>
+        <translation>8883 (Azure)</translation>
     </message>
     <message>
         <source>System certificates</source>
-        <translation type="unfinished"></translation>
+        <translation>Zertifikate des Systems</translation>
     </message>
     <message>
         <source>Browse…</source>
-        <translation type="unfinished"></translation>
+        <translation>Durchsuchen…</translation>
     </message>
     <message>
         <source>Trusted &amp;CA:</source>
-        <translation type="unfinished"></translation>
+        <translation>Vertrauenswürdige &amp;CA:</translation>
     </message>
     <message>
         <source>&amp;REST port:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;REST-Port:</translation>
     </message>
     <message>
         <source>&amp;MQTT port:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;MQTT-Port:</translation>
     </message>
     <message>
         <source>&amp;Name:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Name:</translation>
     </message>
     <message>
         <source>&amp;Connection string:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Verbindungszeichenfolge:</translation>
     </message>
     <message>
         <source>Add</source>
-        <translation type="unfinished"></translation>
+        <translation>Hinzufügen</translation>
     </message>
     <message>
         <source>Hide</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbergen</translation>
     </message>
     <message>
         <source>A hub named &quot;%1&quot; exists already.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Hub namens „%1“ existiert bereits.</translation>
     </message>
     <message>
         <source>This is a %1 connection string. A hub needs a shared access policy&apos;s connection string, with SharedAccessKeyName.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das ist eine Verbindungszeichenfolge der Art „%1“. Ein Hub braucht die Verbindungszeichenfolge einer freigegebenen Zugriffsrichtlinie, mit SharedAccessKeyName.</translation>
     </message>
     <message>
         <source>Hub %1 on %2, policy %3.</source>
-        <translation type="unfinished"></translation>
+        <translation>Hub %1 auf %2, Richtlinie %3.</translation>
     </message>
     <message>
         <source>Saving the key in the system keychain…</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel wird im Schlüsselbund des Systems gespeichert…</translation>
     </message>
     <message>
         <source>Trusted CA certificate</source>
-        <translation type="unfinished"></translation>
+        <translation>Vertrauenswürdiges CA-Zertifikat</translation>
     </message>
     <message>
         <source>PEM certificates (*.pem *.crt);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>PEM-Zertifikate (*.pem *.crt);;Alle Dateien (*)</translation>
     </message>
 </context>
 <context>
     <name>Onboarder::ConnectionString</name>
     <message>
         <source>The GatewayHostName contains a character that is not allowed at position %1. Only ASCII letters, digits and _ - . are allowed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der GatewayHostName enthält an Position %1 ein unzulässiges Zeichen. Nur ASCII-Buchstaben, Ziffern und die Zeichen _ - . sind erlaubt.</translation>
     </message>
     <message>
         <source>The GatewayHostName has an empty part: it must not start or end with a dot, nor contain two dots in a row.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der GatewayHostName hat einen leeren Teil: Er darf nicht mit einem Punkt beginnen oder enden und keine zwei Punkte hintereinander enthalten.</translation>
     </message>
     <message>
         <source>The connection string is empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge ist leer.</translation>
     </message>
     <message>
         <source>The connection string holds only white space.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge enthält nur Leerzeichen.</translation>
     </message>
     <message>
         <source>The connection string starts or ends with white space. Copy it again without the spaces or line breaks around it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge beginnt oder endet mit Leerzeichen. Kopieren Sie sie erneut, ohne die Leerzeichen oder Zeilenumbrüche davor und danach.</translation>
     </message>
     <message>
         <source>Part %1 of the connection string is empty. Parts are Key=Value, separated by a single &quot;;&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Teil %1 der Verbindungszeichenfolge ist leer. Teile haben die Form Schlüssel=Wert, getrennt durch ein einzelnes „;“.</translation>
     </message>
     <message>
         <source>Part %1 of the connection string has no &quot;=&quot;. Every part must be Key=Value.</source>
-        <translation type="unfinished"></translation>
+        <translation>Teil %1 der Verbindungszeichenfolge enthält kein „=“. Jeder Teil muss die Form Schlüssel=Wert haben.</translation>
     </message>
     <message>
         <source>Part %1 of the connection string has no key before its &quot;=&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Teil %1 der Verbindungszeichenfolge hat keinen Schlüssel vor dem „=“.</translation>
     </message>
     <message>
         <source>Part %1 of the connection string has white space around its key. Remove the spaces.</source>
-        <translation type="unfinished"></translation>
+        <translation>Teil %1 der Verbindungszeichenfolge hat Leerzeichen um seinen Schlüssel. Entfernen Sie die Leerzeichen.</translation>
     </message>
     <message>
         <source>The key &quot;%1&quot; in part %2 of the connection string has white space around it. Remove the spaces.</source>
-        <translation type="unfinished"></translation>
+        <translation>Um den Schlüssel „%1“ in Teil %2 der Verbindungszeichenfolge stehen Leerzeichen. Entfernen Sie sie.</translation>
     </message>
     <message>
         <source>The connection string has an unknown key &quot;%1&quot;. Did you mean %2? Keys are case-sensitive.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge enthält den unbekannten Schlüssel „%1“. Meinten Sie %2? Bei Schlüsseln wird Groß- und Kleinschreibung unterschieden.</translation>
     </message>
     <message>
         <source>Part %1 of the connection string is not a known Key=Value pair. Known keys are HostName, DeviceId, ModuleId, SharedAccessKeyName, SharedAccessKey, SharedAccessSignature, x509 and GatewayHostName.</source>
-        <translation type="unfinished"></translation>
+        <translation>Teil %1 der Verbindungszeichenfolge ist kein bekanntes Paar Schlüssel=Wert. Bekannte Schlüssel sind HostName, DeviceId, ModuleId, SharedAccessKeyName, SharedAccessKey, SharedAccessSignature, x509 und GatewayHostName.</translation>
     </message>
     <message>
         <source>The connection string has an unknown key &quot;%1&quot;. Known keys are HostName, DeviceId, ModuleId, SharedAccessKeyName, SharedAccessKey, SharedAccessSignature, x509 and GatewayHostName.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge enthält den unbekannten Schlüssel „%1“. Bekannte Schlüssel sind HostName, DeviceId, ModuleId, SharedAccessKeyName, SharedAccessKey, SharedAccessSignature, x509 und GatewayHostName.</translation>
     </message>
     <message>
         <source>The key %1 appears more than once in the connection string.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Schlüssel %1 kommt mehrmals in der Verbindungszeichenfolge vor.</translation>
     </message>
     <message>
         <source>The key %1 has no value after its &quot;=&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Schlüssel %1 hat keinen Wert nach dem „=“.</translation>
     </message>
     <message>
         <source>The value of %1 starts or ends with white space. Remove the spaces.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Wert von %1 beginnt oder endet mit Leerzeichen. Entfernen Sie die Leerzeichen.</translation>
     </message>
     <message>
         <source>The connection string has no HostName, for example HostName=myhub.azure-devices.net.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge hat keinen HostName, zum Beispiel HostName=myhub.azure-devices.net.</translation>
     </message>
     <message>
         <source>The connection string has a ModuleId but no DeviceId. A module connection string needs the DeviceId of the module&apos;s device as well.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge hat eine ModuleId, aber keine DeviceId. Die Verbindungszeichenfolge eines Moduls braucht auch die DeviceId des Geräts, zu dem das Modul gehört.</translation>
     </message>
     <message>
         <source>The only value x509 accepts is &quot;true&quot;, exactly and in lower case.</source>
-        <translation type="unfinished"></translation>
+        <translation>x509 akzeptiert nur den Wert „true“, genau so und in Kleinbuchstaben.</translation>
     </message>
     <message>
         <source>The connection string has SharedAccessKey, SharedAccessSignature and x509=true. It can carry only one of them.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge hat SharedAccessKey, SharedAccessSignature und x509=true. Sie kann nur eines davon enthalten.</translation>
     </message>
     <message>
         <source>The connection string has both %1 and %2. It can carry only one of them.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge hat sowohl %1 als auch %2. Sie kann nur eines davon enthalten.</translation>
     </message>
     <message>
         <source>The connection string has x509=true but no DeviceId. X.509 authentication belongs to a device or module connection string.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge hat x509=true, aber keine DeviceId. X.509-Authentifizierung gehört in die Verbindungszeichenfolge eines Geräts oder Moduls.</translation>
     </message>
     <message>
         <source>The connection string has no credential. A hub connection string needs SharedAccessKeyName and SharedAccessKey; a device connection string needs DeviceId and one of SharedAccessKey, SharedAccessSignature or x509=true.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge enthält keine Anmeldedaten. Die Verbindungszeichenfolge eines Hubs braucht SharedAccessKeyName und SharedAccessKey; die eines Geräts braucht DeviceId und eines von SharedAccessKey, SharedAccessSignature oder x509=true.</translation>
     </message>
     <message>
         <source>The connection string has %1 but neither SharedAccessKeyName (for a hub&apos;s shared access policy) nor DeviceId (for a device).</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge hat %1, aber weder SharedAccessKeyName (für eine freigegebene Zugriffsrichtlinie des Hubs) noch DeviceId (für ein Gerät).</translation>
     </message>
     <message>
         <source>The connection string names a shared access policy (SharedAccessKeyName) but has no SharedAccessKey for it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge nennt eine freigegebene Zugriffsrichtlinie (SharedAccessKeyName), hat aber keinen SharedAccessKey dafür.</translation>
     </message>
     <message>
         <source>GatewayHostName belongs to a device or module connection string; a hub connection string (one without DeviceId) cannot have it.</source>
-        <translation type="unfinished"></translation>
+        <translation>GatewayHostName gehört in die Verbindungszeichenfolge eines Geräts oder Moduls; die eines Hubs (ohne DeviceId) kann ihn nicht enthalten.</translation>
     </message>
     <message>
         <source>The device connection string has no credential. Add one of SharedAccessKey, SharedAccessSignature or x509=true.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Verbindungszeichenfolge des Geräts enthält keine Anmeldedaten. Ergänzen Sie SharedAccessKey, SharedAccessSignature oder x509=true.</translation>
     </message>
     <message>
         <source>The SharedAccessKey is not valid base64. It may be cut off or have extra characters; copy it again from the portal.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der SharedAccessKey ist kein gültiges Base64. Vielleicht ist er abgeschnitten oder enthält zusätzliche Zeichen; kopieren Sie ihn erneut aus dem Portal.</translation>
     </message>
     <message>
         <source>The SharedAccessSignature is not a valid token. %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Die SharedAccessSignature ist kein gültiges Token. %1</translation>
     </message>
     <message>
         <source>hub (shared access policy)</source>
-        <translation type="unfinished"></translation>
+        <translation>Hub (freigegebene Zugriffsrichtlinie)</translation>
     </message>
     <message>
         <source>device</source>
-        <translation type="unfinished"></translation>
+        <translation>Gerät</translation>
     </message>
     <message>
         <source>module</source>
-        <translation type="unfinished"></translation>
+        <translation>Modul</translation>
     </message>
 </context>
 <context>
     <name>Onboarder::HubListModel</name>
     <message>
         <source>Azure</source>
-        <translation type="unfinished"></translation>
+        <translation>Azure</translation>
     </message>
     <message>
         <source>REST %1 · MQTT %2</source>
-        <translation type="unfinished"></translation>
+        <translation>REST %1 · MQTT %2</translation>
     </message>
     <message>
         <source>REST %1 · MQTT %2 · own CA</source>
-        <translation type="unfinished"></translation>
+        <translation>REST %1 · MQTT %2 · eigene CA</translation>
     </message>
     <message>
         <source>Trusts the CA in %1 for this hub</source>
-        <translation type="unfinished"></translation>
+        <translation>Vertraut für diesen Hub der CA in %1</translation>
     </message>
     <message>
         <source>The current hub: commands without --hub work on it</source>
-        <translation type="unfinished"></translation>
+        <translation>Der aktuelle Hub: Befehle ohne --hub arbeiten mit ihm</translation>
     </message>
     <message>
         <source>Name</source>
-        <translation type="unfinished"></translation>
+        <translation>Name</translation>
     </message>
     <message>
         <source>Host</source>
-        <translation type="unfinished"></translation>
+        <translation>Host</translation>
     </message>
     <message>
         <source>Access policy</source>
-        <translation type="unfinished"></translation>
+        <translation>Zugriffsrichtlinie</translation>
     </message>
     <message>
         <source>Endpoint</source>
-        <translation type="unfinished"></translation>
+        <translation>Endpunkt</translation>
     </message>
 </context>
 <context>
     <name>Onboarder::HubStore</name>
     <message>
         <source>The %1 port must be between 1 and 65535 (0 for the default); %2 is not.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der %1-Port muss zwischen 1 und 65535 liegen (0 für den Standardwert); %2 ist ungültig.</translation>
     </message>
     <message>
         <source>A hub named &quot;%1&quot; exists already. Choose another name or remove that hub first.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Hub namens „%1“ existiert bereits. Wählen Sie einen anderen Namen oder entfernen Sie zuerst diesen Hub.</translation>
     </message>
     <message>
         <source>This is a %1 connection string. A hub needs the connection string of a shared access policy (HostName, SharedAccessKeyName and SharedAccessKey), e.g. iothubowner&apos;s from the Azure portal: IoT Hub → Shared access policies.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das ist eine Verbindungszeichenfolge der Art „%1“. Ein Hub braucht die Verbindungszeichenfolge einer freigegebenen Zugriffsrichtlinie (HostName, SharedAccessKeyName und SharedAccessKey), z. B. die von iothubowner aus dem Azure-Portal: IoT Hub → Freigegebene Zugriffsrichtlinien.</translation>
     </message>
     <message>
         <source>REST</source>
-        <translation type="unfinished"></translation>
+        <translation>REST</translation>
     </message>
     <message>
         <source>MQTT</source>
-        <translation type="unfinished"></translation>
+        <translation>MQTT</translation>
     </message>
     <message>
         <source>The CA file %1 does not exist or cannot be read.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die CA-Datei %1 existiert nicht oder ist nicht lesbar.</translation>
     </message>
     <message>
         <source>The CA file %1 holds no PEM certificate.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die CA-Datei %1 enthält kein PEM-Zertifikat.</translation>
     </message>
     <message>
         <source>The settings file %1 could not be written, so the hub was not added.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Einstellungsdatei %1 konnte nicht geschrieben werden; der Hub wurde daher nicht hinzugefügt.</translation>
     </message>
     <message>
         <source>There is no hub named &quot;%1&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Es gibt keinen Hub namens „%1“.</translation>
     </message>
     <message>
         <source>The hub &quot;%1&quot; was kept because its key could not be removed from the keychain: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hub „%1“ wurde behalten, weil sein Schlüssel nicht aus dem Schlüsselbund entfernt werden konnte: %2</translation>
     </message>
     <message>
         <source>The hub&apos;s key was removed from the keychain, but the settings file %1 could not be written, so the hub is still listed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Schlüssel des Hubs wurde aus dem Schlüsselbund entfernt, aber die Einstellungsdatei %1 konnte nicht geschrieben werden; der Hub steht daher noch in der Liste.</translation>
     </message>
     <message>
         <source>The keychain has no connection string for hub &quot;%1&quot;. Remove the hub and add it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Schlüsselbund enthält keine Verbindungszeichenfolge für den Hub „%1“. Entfernen Sie den Hub und fügen Sie ihn erneut hinzu.</translation>
     </message>
 </context>
 <context>
     <name>Onboarder::HubsPage</name>
     <message>
         <source>Add Hub…</source>
-        <translation type="unfinished"></translation>
+        <translation>Hub hinzufügen…</translation>
     </message>
     <message>
         <source>Remove</source>
-        <translation type="unfinished"></translation>
+        <translation>Entfernen</translation>
     </message>
     <message>
         <source>Make Current</source>
-        <translation type="unfinished"></translation>
+        <translation>Zum aktuellen machen</translation>
     </message>
     <message>
         <source>Hubs</source>
-        <translation type="unfinished"></translation>
+        <translation>Hubs</translation>
     </message>
     <message>
         <source>The IoT hubs this computer works with. Their connection strings are kept in the system keychain, never in files.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die IoT Hubs, mit denen dieser Computer arbeitet. Ihre Verbindungszeichenfolgen liegen im Schlüsselbund des Systems, nie in Dateien.</translation>
     </message>
     <message>
         <source>Pages and command-line calls without --hub work on the current hub</source>
-        <translation type="unfinished"></translation>
+        <translation>Seiten und Kommandozeilenaufrufe ohne --hub arbeiten mit dem aktuellen Hub</translation>
     </message>
     <message>
         <source>No hubs yet</source>
-        <translation type="unfinished"></translation>
+        <translation>Noch keine Hubs</translation>
     </message>
     <message>
         <source>Add a hub by pasting the connection string of one of its shared access policies (for example iothubowner), from the Azure portal or from the sandbox hub.</source>
-        <translation type="unfinished"></translation>
+        <translation>Fügen Sie einen Hub hinzu, indem Sie die Verbindungszeichenfolge einer seiner freigegebenen Zugriffsrichtlinien (zum Beispiel iothubowner) einfügen, aus dem Azure-Portal oder vom Sandbox-Hub.</translation>
     </message>
     <message>
         <source>Select a hub to see where its key is kept.</source>
-        <translation type="unfinished"></translation>
+        <translation>Wählen Sie einen Hub, um zu sehen, wo sein Schlüssel liegt.</translation>
     </message>
     <message>
         <source>%1 · %2 · REST port %3 · MQTT port %4 · key in the keychain as &quot;%5&quot;</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 · %2 · REST-Port %3 · MQTT-Port %4 · Schlüssel im Schlüsselbund als „%5“</translation>
     </message>
     <message>
         <source> · trusts %1</source>
-        <translation type="unfinished"></translation>
+        <translation> · vertraut der CA in %1</translation>
     </message>
     <message>
         <source>Added hub &quot;%1&quot;; its key is in the system keychain.</source>
-        <translation type="unfinished"></translation>
+        <translation>Hub „%1“ hinzugefügt; sein Schlüssel liegt im Schlüsselbund des Systems.</translation>
     </message>
     <message>
         <source>Remove Hub</source>
-        <translation type="unfinished"></translation>
+        <translation>Hub entfernen</translation>
     </message>
     <message>
         <source>Remove the hub &quot;%1&quot; from this computer?
 
 Its connection string is deleted from the keychain. The hub and its devices in Azure are not touched.</source>
-        <translation type="unfinished"></translation>
+        <translation>Den Hub „%1“ von diesem Computer entfernen?
+
+Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und seine Geräte in Azure bleiben unverändert.</translation>
     </message>
     <message>
         <source>Removed hub &quot;%1&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Hub „%1“ entfernt.</translation>
     </message>
     <message>
         <source>&quot;%1&quot; is now the current hub.</source>
-        <translation type="unfinished"></translation>
+        <translation>„%1“ ist jetzt der aktuelle Hub.</translation>
     </message>
 </context>
 <context>
     <name>Onboarder::Identifiers</name>
     <message>
         <source>The device ID is empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Geräte-ID ist leer.</translation>
     </message>
     <message>
         <source>The device ID is %1 characters long; at most %2 are allowed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Geräte-ID ist %1 Zeichen lang; höchstens %2 sind erlaubt.</translation>
     </message>
     <message>
         <source>The device ID contains %1 at position %2. Only ASCII letters, digits and - : . + % _ # * ? ! ( ) , = @ ; $ &apos; are allowed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Geräte-ID enthält %1 an Position %2. Nur ASCII-Buchstaben, Ziffern und die Zeichen - : . + % _ # * ? ! ( ) , = @ ; $ &apos; sind erlaubt.</translation>
     </message>
     <message>
         <source>The module ID is empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Modul-ID ist leer.</translation>
     </message>
     <message>
         <source>The module ID is %1 characters long; at most %2 are allowed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Modul-ID ist %1 Zeichen lang; höchstens %2 sind erlaubt.</translation>
     </message>
     <message>
         <source>The module ID contains %1 at position %2. Only ASCII letters, digits and - : . + % _ # * ? ! ( ) , = @ ; $ &apos; are allowed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Modul-ID enthält %1 an Position %2. Nur ASCII-Buchstaben, Ziffern und die Zeichen - : . + % _ # * ? ! ( ) , = @ ; $ &apos; sind erlaubt.</translation>
     </message>
     <message>
         <source>The shared access policy name is empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Name der freigegebenen Zugriffsrichtlinie ist leer.</translation>
     </message>
     <message>
         <source>The shared access policy name is %1 characters long; at most %2 are allowed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Name der freigegebenen Zugriffsrichtlinie ist %1 Zeichen lang; höchstens %2 sind erlaubt.</translation>
     </message>
     <message>
         <source>The shared access policy name contains %1 at position %2. Only ASCII letters, digits and _ - @ . are allowed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Name der freigegebenen Zugriffsrichtlinie enthält %1 an Position %2. Nur ASCII-Buchstaben, Ziffern und die Zeichen _ - @ . sind erlaubt.</translation>
     </message>
     <message>
         <source>The host name is empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hostname ist leer.</translation>
     </message>
     <message>
         <source>The host name is %1 characters long; at most %2 are allowed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hostname ist %1 Zeichen lang; höchstens %2 sind erlaubt.</translation>
     </message>
     <message>
         <source>The host name contains %1 at position %2. Only ASCII letters, digits and _ - . are allowed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hostname enthält %1 an Position %2. Nur ASCII-Buchstaben, Ziffern und die Zeichen _ - . sind erlaubt.</translation>
     </message>
     <message>
         <source>The hub name is empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hub-Name ist leer.</translation>
     </message>
     <message>
         <source>The hub name is %1 characters long; at most %2 are allowed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hub-Name ist %1 Zeichen lang; höchstens %2 sind erlaubt.</translation>
     </message>
     <message>
         <source>The hub name contains %1 at position %2. Only ASCII letters, digits and . _ - are allowed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hub-Name enthält %1 an Position %2. Nur ASCII-Buchstaben, Ziffern und die Zeichen . _ - sind erlaubt.</translation>
     </message>
     <message>
         <source>The hub name starts with %1; it must start with an ASCII letter or digit.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hub-Name beginnt mit %1; er muss mit einem ASCII-Buchstaben oder einer Ziffer beginnen.</translation>
     </message>
     <message>
         <source>The host name has no dot. It must be the hub&apos;s full name, for example myhub.azure-devices.net.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hostname enthält keinen Punkt. Er muss der vollständige Name des Hubs sein, zum Beispiel myhub.azure-devices.net.</translation>
     </message>
     <message>
         <source>The host name has an empty part: it must not start or end with a dot, nor contain two dots in a row.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Hostname hat einen leeren Teil: Er darf nicht mit einem Punkt beginnen oder enden und keine zwei Punkte hintereinander enthalten.</translation>
     </message>
 </context>
 <context>
     <name>Onboarder::MainWindow</name>
     <message>
         <source>Pages</source>
-        <translation type="unfinished"></translation>
+        <translation>Seiten</translation>
     </message>
     <message>
         <source>Hubs</source>
-        <translation type="unfinished"></translation>
+        <translation>Hubs</translation>
     </message>
     <message>
         <source>Ready</source>
-        <translation type="unfinished"></translation>
+        <translation>Bereit</translation>
     </message>
     <message>
         <source>&amp;File</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Datei</translation>
     </message>
     <message>
         <source>&amp;Add Hub…</source>
-        <translation type="unfinished"></translation>
+        <translation>Hub &amp;hinzufügen…</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Beenden</translation>
     </message>
     <message>
         <source>&amp;Help</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Hilfe</translation>
     </message>
     <message>
         <source>&amp;About Onboarder</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Über Onboarder</translation>
     </message>
     <message>
         <source>Onboarder</source>
-        <translation type="unfinished"></translation>
+        <translation>Onboarder</translation>
     </message>
     <message>
         <source>%1 — Onboarder</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 — Onboarder</translation>
     </message>
     <message>
         <source>About Onboarder</source>
-        <translation type="unfinished"></translation>
+        <translation>Über Onboarder</translation>
     </message>
     <message>
         <source>&lt;h3&gt;Onboarder %1&lt;/h3&gt;&lt;p&gt;Onboards and monitors Azure IoT Hub devices: registers them, gives them credentials, writes those into nRF91 modems and relays their telemetry.&lt;/p&gt;&lt;p&gt;Keys and connection strings are kept in the system keychain only.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;h3&gt;Onboarder %1&lt;/h3&gt;&lt;p&gt;Richtet Geräte für Azure IoT Hub ein und überwacht sie: registriert sie, gibt ihnen Anmeldedaten, schreibt diese in nRF91-Modems und leitet ihre Telemetrie weiter.&lt;/p&gt;&lt;p&gt;Schlüssel und Verbindungszeichenfolgen liegen ausschließlich im Schlüsselbund des Systems.&lt;/p&gt;</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::MqttClient</name>
+    <message>
+        <source>unacceptable protocol version</source>
+        <translation>Protokollversion nicht akzeptiert</translation>
+    </message>
+    <message>
+        <source>client identifier rejected</source>
+        <translation>Client-ID abgelehnt</translation>
+    </message>
+    <message>
+        <source>server unavailable</source>
+        <translation>Server nicht verfügbar</translation>
+    </message>
+    <message>
+        <source>bad user name or password</source>
+        <translation>falscher Benutzername oder falsches Passwort</translation>
+    </message>
+    <message>
+        <source>not authorised</source>
+        <translation>nicht autorisiert</translation>
+    </message>
+    <message>
+        <source>refused</source>
+        <translation>abgelehnt</translation>
+    </message>
+    <message>
+        <source>unknown reason</source>
+        <translation>unbekannter Grund</translation>
+    </message>
+    <message>
+        <source>unspecified error</source>
+        <translation>nicht näher bezeichneter Fehler</translation>
+    </message>
+    <message>
+        <source>protocol error</source>
+        <translation>Protokollfehler</translation>
+    </message>
+    <message>
+        <source>unsupported protocol version</source>
+        <translation>Protokollversion nicht unterstützt</translation>
+    </message>
+    <message>
+        <source>client identifier not valid</source>
+        <translation>Client-ID ungültig</translation>
+    </message>
+    <message>
+        <source>server busy</source>
+        <translation>Server ausgelastet</translation>
+    </message>
+    <message>
+        <source>banned</source>
+        <translation>gesperrt</translation>
+    </message>
+    <message>
+        <source>server shutting down</source>
+        <translation>Server wird heruntergefahren</translation>
+    </message>
+    <message>
+        <source>bad authentication method</source>
+        <translation>falsche Authentifizierungsmethode</translation>
+    </message>
+    <message>
+        <source>keep-alive timeout</source>
+        <translation>Keep-Alive-Zeitüberschreitung</translation>
+    </message>
+    <message>
+        <source>another connection took over the session</source>
+        <translation>eine andere Verbindung hat die Sitzung übernommen</translation>
+    </message>
+    <message>
+        <source>topic filter not valid</source>
+        <translation>Topic-Filter ungültig</translation>
+    </message>
+    <message>
+        <source>topic name not valid</source>
+        <translation>Topic-Name ungültig</translation>
+    </message>
+    <message>
+        <source>packet too large</source>
+        <translation>Paket zu groß</translation>
+    </message>
+    <message>
+        <source>quota exceeded</source>
+        <translation>Kontingent überschritten</translation>
+    </message>
+    <message>
+        <source>QoS not supported</source>
+        <translation>QoS nicht unterstützt</translation>
+    </message>
+    <message>
+        <source>connection rate exceeded</source>
+        <translation>Verbindungsrate überschritten</translation>
+    </message>
+    <message>
+        <source>MQTT %1 code 0x%2</source>
+        <translation>MQTT-%1-Code 0x%2</translation>
+    </message>
+    <message>
+        <source>reason</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <source>return</source>
+        <translation>Return</translation>
+    </message>
+    <message>
+        <source>MQTT return code %1</source>
+        <translation>MQTT-Return-Code %1</translation>
+    </message>
+    <message>
+        <source>The broker at %1 refused the connection: %2 (%3).</source>
+        <translation>Der Broker unter %1 hat die Verbindung abgelehnt: %2 (%3).</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a topic one can publish to: a topic is 1 to 65535 bytes and has no wildcards (+, #).</source>
+        <translation>„%1“ ist kein Topic, an das veröffentlicht werden kann: Ein Topic ist 1 bis 65535 Bytes lang und enthält keine Platzhalter (+, #).</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a valid topic filter: + must stand for a whole level, and # for the last level only.</source>
+        <translation>„%1“ ist kein gültiger Topic-Filter: + muss für eine ganze Ebene stehen und # nur für die letzte Ebene.</translation>
+    </message>
+    <message>
+        <source>QoS %1 is not supported; use 0 or 1.</source>
+        <translation>QoS %1 wird nicht unterstützt; verwenden Sie 0 oder 1.</translation>
+    </message>
+    <message>
+        <source>Could not write the client certificate for the MQTT connection to %1: %2.</source>
+        <translation>Das Client-Zertifikat für die MQTT-Verbindung zu %1 konnte nicht geschrieben werden: %2.</translation>
+    </message>
+    <message>
+        <source>The client certificate is not a PEM certificate.</source>
+        <translation>Das Client-Zertifikat ist kein PEM-Zertifikat.</translation>
+    </message>
+    <message>
+        <source>The client certificate &quot;%1&quot; does not belong to the private key given with it.</source>
+        <translation>Das Client-Zertifikat „%1“ gehört nicht zu dem mitgegebenen privaten Schlüssel.</translation>
+    </message>
+    <message>
+        <source>No MQTT broker host name is set.</source>
+        <translation>Für den MQTT-Broker ist kein Hostname festgelegt.</translation>
+    </message>
+    <message>
+        <source>A client certificate can only be used with TLS; turn TLS on.</source>
+        <translation>Ein Client-Zertifikat kann nur mit TLS verwendet werden; schalten Sie TLS ein.</translation>
+    </message>
+    <message>
+        <source>The CA file %1 does not exist or cannot be read.</source>
+        <translation>Die CA-Datei %1 existiert nicht oder ist nicht lesbar.</translation>
+    </message>
+    <message>
+        <source>Cannot connect to %1 as &quot;%2&quot;: %3.</source>
+        <translation>Verbindung zu %1 als „%2“ nicht möglich: %3.</translation>
+    </message>
+    <message>
+        <source>Cannot connect to %1: %2.</source>
+        <translation>Verbindung zu %1 nicht möglich: %2.</translation>
+    </message>
+    <message>
+        <source>Could not create a private directory in %1 for the client certificate: %2.</source>
+        <translation>In %1 konnte kein privates Verzeichnis für das Client-Zertifikat angelegt werden: %2.</translation>
+    </message>
+    <message>
+        <source>The certificate of the broker at %1 failed verification (%2): it is not issued by a trusted CA, or it has expired. Check the CA file.</source>
+        <translation>Das Zertifikat des Brokers unter %1 hat die Prüfung nicht bestanden (%2): Es ist nicht von einer vertrauenswürdigen CA ausgestellt oder abgelaufen. Prüfen Sie die CA-Datei.</translation>
+    </message>
+    <message>
+        <source>The TLS handshake with the broker at %1 failed: %2.</source>
+        <translation>Der TLS-Handshake mit dem Broker unter %1 ist fehlgeschlagen: %2.</translation>
+    </message>
+    <message>
+        <source>The broker at %1 did not answer within %2 seconds.</source>
+        <translation>Der Broker unter %1 hat nicht innerhalb von %2 Sekunden geantwortet.</translation>
+    </message>
+    <message>
+        <source>The broker at %1 cannot be reached.</source>
+        <translation>Der Broker unter %1 ist nicht erreichbar.</translation>
+    </message>
+    <message>
+        <source>The connection to the broker at %1 was lost.</source>
+        <translation>Die Verbindung zum Broker unter %1 ist abgebrochen.</translation>
+    </message>
+    <message>
+        <source>The broker at %1 closed the connection: %2 (%3).</source>
+        <translation>Der Broker unter %1 hat die Verbindung geschlossen: %2 (%3).</translation>
+    </message>
+    <message>
+        <source>The broker refused message %1: %2 (%3).</source>
+        <translation>Der Broker hat die Nachricht %1 abgelehnt: %2 (%3).</translation>
+    </message>
+    <message>
+        <source>Message %1 could not be sent: %2.</source>
+        <translation>Die Nachricht %1 konnte nicht gesendet werden: %2.</translation>
+    </message>
+    <message>
+        <source>The broker refused the subscription to %1: %2 (%3).</source>
+        <translation>Der Broker hat das Abonnement von %1 abgelehnt: %2 (%3).</translation>
+    </message>
+    <message>
+        <source>The subscription to %1 could not be sent: %2.</source>
+        <translation>Das Abonnement von %1 konnte nicht gesendet werden: %2.</translation>
+    </message>
+    <message>
+        <source>Unsubscribing from %1 failed: %2.</source>
+        <translation>Das Abbestellen von %1 ist fehlgeschlagen: %2.</translation>
+    </message>
+    <message>
+        <source>User properties need MQTT 5; this connection uses MQTT 3.1.1.</source>
+        <translation>Benutzereigenschaften (User Properties) erfordern MQTT 5; diese Verbindung verwendet MQTT 3.1.1.</translation>
+    </message>
+    <message>
+        <source>The message is too large for MQTT (%1 bytes).</source>
+        <translation>Die Nachricht ist zu groß für MQTT (%1 Bytes).</translation>
+    </message>
+    <message>
+        <source>Not connected to the broker: the message to %1 was not sent.</source>
+        <translation>Nicht mit dem Broker verbunden: Die Nachricht an %1 wurde nicht gesendet.</translation>
+    </message>
+    <message>
+        <source>The message to %1 could not be sent: %2.</source>
+        <translation>Die Nachricht an %1 konnte nicht gesendet werden: %2.</translation>
+    </message>
+    <message>
+        <source>Not connected to the broker: cannot subscribe to %1.</source>
+        <translation>Nicht mit dem Broker verbunden: %1 kann nicht abonniert werden.</translation>
+    </message>
+    <message>
+        <source>Not connected to the broker: cannot unsubscribe from %1.</source>
+        <translation>Nicht mit dem Broker verbunden: %1 kann nicht abbestellt werden.</translation>
+    </message>
+    <message>
+        <source>The broker at %1 closed the connection without answering. Does it expect TLS?</source>
+        <translation>Der Broker unter %1 hat die Verbindung ohne Antwort geschlossen. Erwartet er TLS?</translation>
+    </message>
+    <message>
+        <source>The certificate of the broker at %1 failed verification: it is not valid for the host name &quot;%2&quot;.</source>
+        <translation>Das Zertifikat des Brokers unter %1 hat die Prüfung nicht bestanden: Es gilt nicht für den Hostnamen „%2“.</translation>
+    </message>
+    <message>
+        <source>The certificate of the broker at %1 failed verification (%2).</source>
+        <translation>Das Zertifikat des Brokers unter %1 hat die Prüfung nicht bestanden (%2).</translation>
+    </message>
+    <message>
+        <source>The broker at %1 closed the TLS connection: it did not accept the client certificate.</source>
+        <translation>Der Broker unter %1 hat die TLS-Verbindung geschlossen: Er hat das Client-Zertifikat nicht akzeptiert.</translation>
+    </message>
+    <message>
+        <source>The broker at %1 closed the TLS connection: it may require a client certificate.</source>
+        <translation>Der Broker unter %1 hat die TLS-Verbindung geschlossen: Möglicherweise verlangt er ein Client-Zertifikat.</translation>
     </message>
 </context>
 <context>
     <name>Onboarder::SasToken</name>
     <message>
         <source>The resource URI of the token is empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Ressourcen-URI des Tokens ist leer.</translation>
     </message>
     <message>
         <source>The expiry of the token must be seconds since 1970, not a negative number.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Ablaufzeitpunkt des Tokens muss in Sekunden seit 1970 angegeben sein, nicht als negative Zahl.</translation>
     </message>
     <message>
         <source>The shared access key is not valid base64. A key is base64 text such as the Azure portal shows, usually 44 characters ending in &quot;=&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Zugriffsschlüssel ist kein gültiges Base64. Ein Schlüssel ist Base64-Text, wie ihn das Azure-Portal zeigt, meist 44 Zeichen lang und mit „=“ am Ende.</translation>
     </message>
     <message>
         <source>This is not a Shared Access Signature token. A token starts with &quot;SharedAccessSignature &quot; followed by the fields sr, sig and se, separated by &quot;&amp;&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das ist kein SAS-Token (Shared Access Signature). Ein Token beginnt mit „SharedAccessSignature “, gefolgt von den Feldern sr, sig und se, getrennt durch „&amp;“.</translation>
     </message>
     <message>
         <source>The token contains white space after &quot;SharedAccessSignature &quot;; a token has exactly one space, after that word.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Token enthält Leerzeichen nach „SharedAccessSignature “; ein Token hat genau ein Leerzeichen, nach diesem Wort.</translation>
     </message>
     <message>
         <source>Field %1 of the token is empty; fields are separated by a single &quot;&amp;&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Feld %1 des Tokens ist leer; Felder werden durch ein einzelnes „&amp;“ getrennt.</translation>
     </message>
     <message>
         <source>Field %1 of the token is not of the form name=value.</source>
-        <translation type="unfinished"></translation>
+        <translation>Feld %1 des Tokens hat nicht die Form name=wert.</translation>
     </message>
     <message>
         <source>Field %1 of the token is unknown; only sr, sig, se and skn are allowed (in lower case).</source>
-        <translation type="unfinished"></translation>
+        <translation>Feld %1 des Tokens ist unbekannt; erlaubt sind nur sr, sig, se und skn (in Kleinbuchstaben).</translation>
     </message>
     <message>
         <source>The token has an unknown field &quot;%1&quot;; only sr, sig, se and skn are allowed (in lower case).</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Token hat ein unbekanntes Feld „%1“; erlaubt sind nur sr, sig, se und skn (in Kleinbuchstaben).</translation>
     </message>
     <message>
         <source>The token has the field &quot;%1&quot; more than once.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Token enthält das Feld „%1“ mehrmals.</translation>
     </message>
     <message>
         <source>The field &quot;%1&quot; of the token is empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Feld „%1“ des Tokens ist leer.</translation>
     </message>
     <message>
         <source>The field &quot;%1&quot; of the token has a &quot;%&quot; that is not followed by two hex digits.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Feld „%1“ des Tokens enthält ein „%“, auf das keine zwei Hexadezimalziffern folgen.</translation>
     </message>
     <message>
         <source>The token has no field &quot;%1&quot;; sr, sig and se are required.</source>
-        <translation type="unfinished"></translation>
+        <translation>Dem Token fehlt das Feld „%1“; sr, sig und se sind erforderlich.</translation>
     </message>
     <message>
         <source>The expiry (se) of the token must be whole seconds since 1970, written as decimal digits without sign or leading zeros.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Ablaufzeitpunkt (se) des Tokens muss in ganzen Sekunden seit 1970 angegeben sein, als Dezimalziffern ohne Vorzeichen und ohne führende Nullen.</translation>
     </message>
 </context>
 <context>
     <name>Onboarder::SecretStore</name>
     <message>
         <source>The keychain has no entry named &quot;%1&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Schlüsselbund hat keinen Eintrag namens „%1“.</translation>
     </message>
     <message>
         <source>The system keychain refused access (%1). Unlock it and try again; nothing was stored elsewhere.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Schlüsselbund des Systems hat den Zugriff verweigert (%1). Entsperren Sie ihn und versuchen Sie es erneut; nichts wurde anderswo gespeichert.</translation>
     </message>
     <message>
         <source>No system keychain is available (%1). Onboarder keeps keys only in the keychain (GNOME Keyring, KWallet or another Secret Service), so nothing was stored.</source>
-        <translation type="unfinished"></translation>
+        <translation>Kein Schlüsselbund des Systems verfügbar (%1). Onboarder bewahrt Schlüssel nur im Schlüsselbund auf (GNOME-Schlüsselbund, KWallet oder ein anderer Secret Service), daher wurde nichts gespeichert.</translation>
     </message>
     <message>
         <source>The system keychain failed: %1. Onboarder keeps keys only in the keychain, so nothing was stored elsewhere.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Schlüsselbund des Systems meldet einen Fehler: %1. Onboarder bewahrt Schlüssel nur im Schlüsselbund auf, daher wurde nichts anderswo gespeichert.</translation>
     </message>
     <message>
         <source>&quot;%1&quot; cannot be used as a keychain entry name.</source>
-        <translation type="unfinished"></translation>
+        <translation>„%1“ kann nicht als Name eines Schlüsselbund-Eintrags verwendet werden.</translation>
     </message>
 </context>
 <context>
     <name>main</name>
     <message>
         <source>Onboard and monitor Azure IoT Hub devices.</source>
-        <translation type="unfinished"></translation>
+        <translation>Geräte für Azure IoT Hub einrichten und überwachen.</translation>
     </message>
 </context>
 </TS>

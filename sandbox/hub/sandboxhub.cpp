@@ -4,6 +4,7 @@
 #include "credentials/keypair.h"
 #include "hub/connectionstring.h"
 #include "broker.h"
+#include "mediator.h"
 #include "registryserver.h"
 
 #include <QDir>
@@ -48,6 +49,7 @@ SandboxHub::SandboxHub(Options options, QObject *parent)
 SandboxHub::~SandboxHub()
 {
     // The broker first: its plugin marks every device disconnected in the registry as it unloads.
+    m_mediator.reset();
     m_broker.reset();
     m_server.reset();
 }
@@ -145,6 +147,17 @@ Result<void> SandboxHub::start()
     connect(m_broker.get(), &Broker::failed, this, &SandboxHub::failed);
     if (auto ok = m_broker->start(m_options.mqttPort); !ok)
         return ok;
+
+    // Twins and direct methods reach devices through the sandbox's own link to the broker.
+    m_mediator = std::make_unique<Mediator>(m_registry);
+    const QByteArray secret = readFile(dir.filePath(QStringLiteral("broker-secret"))).trimmed();
+    if (!m_mediator->start(m_broker->port(), dir.filePath(QStringLiteral("ca.pem")), secret))
+        return fail(ErrorKind::Network, QStringLiteral("MediatorNotConnected"),
+                    QStringLiteral("The sandbox could not connect to its own broker on port %1.").arg(m_broker->port()));
+    connect(m_server.get(), &RegistryServer::desiredPropertiesChanged, m_mediator.get(), &Mediator::notifyDesired);
+    m_server->setMethodInvoker([this](const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder) {
+        m_mediator->invokeMethod(deviceId, request, std::move(responder));
+    });
     return {};
 }
 

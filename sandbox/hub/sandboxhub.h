@@ -10,6 +10,7 @@
 namespace Onboarder::Sandbox {
 
 class Broker;
+class Mediator;
 class RegistryServer;
 
 // The local IoT Hub: owns the data dir (CA, server certificate, registry) and the service endpoints.
@@ -49,6 +50,7 @@ private:
     Registry m_registry;
     std::unique_ptr<RegistryServer> m_server;
     std::unique_ptr<Broker> m_broker;
+    std::unique_ptr<Mediator> m_mediator;
     quint16 m_restPort = 0;
 };
 

@@ -199,11 +199,17 @@ private Q_SLOTS:
             ok += await(call, 60000).has_value() ? 1 : 0;
         QCOMPARE(ok, 130);
 
-        // Without retries the same hub answers ThrottlingException, as a typed error.
-        HubClient impatient(profileFor(*throttled), *ConnectionString::parse(throttled->ownerConnectionString()));
+        // Without retries a hub that allows 2 a minute (one more every 30 s) answers the third call
+        // with ThrottlingException, as a typed error.
+        auto strict = startHub(QStringLiteral("strict"), 2);
+        HubClient impatient(profileFor(*strict), *ConnectionString::parse(strict->ownerConnectionString()));
         impatient.setRetryPolicy({1, 0, 0});
+        QVERIFY(await(impatient.statistics()).has_value());
+        QVERIFY(await(impatient.statistics()).has_value());
         const auto refused = await(impatient.statistics());
+        QVERIFY(!refused.has_value());
         QCOMPARE(refused.error().code, QStringLiteral("ThrottlingException"));
+        QCOMPARE(refused.error().kind, ErrorKind::Network);
     }
 
     void cancelAllEndsPendingCalls()

@@ -130,3 +130,62 @@ test("device A cannot read device B's messages nor publish as B", { timeout: 300
   await registry.delete(a.deviceId);
   await registry.delete(b.deviceId);
 });
+
+test('reported properties written by the device are read back through the service twin', { timeout: 30000 }, async () => {
+  const { deviceId, key } = await newDevice('sdk-reported');
+  const client = track(Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${key}`, Mqtt));
+  await client.open();
+  const twin = await client.getTwin();
+  await new Promise((resolve, reject) => twin.properties.reported.update({ firmware: '1.2.3', battery: { level: 87 } },
+    (err) => (err ? reject(err) : resolve())));
+  const service = (await registry.getTwin(deviceId)).responseBody;
+  assert.equal(service.properties.reported.firmware, '1.2.3');
+  assert.equal(service.properties.reported.battery.level, 87);
+  assert.equal(service.properties.reported.$version, 2);
+  await client.close();
+  await registry.delete(deviceId);
+});
+
+test('desired properties set by the service reach the device', { timeout: 30000 }, async () => {
+  const { deviceId, key } = await newDevice('sdk-desired');
+  const client = track(Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${key}`, Mqtt));
+  await client.open();
+  const twin = await client.getTwin();
+  const patches = [];
+  const received = new Promise((resolve) => {
+    twin.on('properties.desired', (patch) => {
+      patches.push(patch);
+      if (patch.interval === 30) resolve(patch);
+    });
+  });
+  // Let the SDK's desired-properties subscription settle before the service changes anything.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const serviceTwin = (await registry.getTwin(deviceId)).responseBody;
+  await serviceTwin.update({ properties: { desired: { interval: 30 } } });
+  const patch = await received;
+  assert.equal(patch.interval, 30);
+  assert.ok(patch.$version >= 2);
+  await client.close();
+  await registry.delete(deviceId);
+});
+
+test('a direct method is delivered to the device and its answer returned', { timeout: 30000 }, async () => {
+  const { Client: ServiceClient } = require('azure-iothub');
+  const { deviceId, key } = await newDevice('sdk-method');
+  const client = track(Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${key}`, Mqtt));
+  await client.open();
+  client.onDeviceMethod('echo', (request, response) => {
+    response.send(201, { echoed: request.payload, method: request.methodName }, () => {});
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const service = ServiceClient.fromConnectionString(ready.connectionString);
+  const result = await service.invokeDeviceMethod(deviceId, { methodName: 'echo', payload: { ping: 1 }, responseTimeoutInSeconds: 10 });
+  assert.equal(result.result.status, 201);
+  assert.deepEqual(result.result.payload, { echoed: { ping: 1 }, method: 'echo' });
+
+  // A method no handler answers times out as the hub says: 504.
+  await assert.rejects(service.invokeDeviceMethod(deviceId, { methodName: 'nobody', payload: null, responseTimeoutInSeconds: 5 }),
+    (err) => err.response && err.response.statusCode === 504);
+  await client.close();
+  await registry.delete(deviceId);
+});

@@ -7,6 +7,8 @@
 //   - connection state and last activity written to the registry
 //   - telemetry out: devices/{id}/messages/events/{bag} is re-published as $sandbox/telemetry/{id}
 //     with the property bag and the hub's system properties as MQTT 5 user properties
+//   - twin and method mediation: a device's $iothub/… publishes go to the sandbox as
+//     $sandbox/in/{id}/$iothub/…; the sandbox's $sandbox/out/{id}/{topic} reach only that device
 // Options (plugin_opt_…): registry (SQLite file of the sandbox), host_name, secret_file.
 // Written without Qt on purpose: it runs inside mosquitto's process.
 
@@ -422,17 +424,48 @@ int onAclCheck(int, void *eventData, void *)
     return MOSQ_ERR_ACL_DENIED;
 }
 
+// Replaces an incoming message's topic (the broker frees the old one).
+int retopic(mosquitto_evt_message *event, const std::string &topic)
+{
+    char *replacement = mosquitto_strdup(topic.c_str());
+    if (!replacement)
+        return MOSQ_ERR_NOMEM;
+    mosquitto_free(event->topic);
+    event->topic = replacement;
+    return MOSQ_ERR_SUCCESS;
+}
+
 int onMessage(int, void *eventData, void *)
 {
     auto *event = static_cast<mosquitto_evt_message *>(eventData);
     const char *idText = mosquitto_client_id(event->client);
     const auto found = plugin->clients.find(idText ? idText : "");
-    if (found == plugin->clients.end() || found->second.role != Role::Device)
+    if (found == plugin->clients.end())
+        return MOSQ_ERR_SUCCESS;
+
+    if (found->second.role == Role::Internal) {
+        // $sandbox/out/{deviceId}/{topic}: the sandbox answers one device; deliver to that client only.
+        const std::string topic = event->topic ? event->topic : "";
+        const std::string prefix = "$sandbox/out/";
+        if (!startsWith(topic, prefix))
+            return MOSQ_ERR_SUCCESS;
+        const size_t slash = topic.find('/', prefix.size());
+        if (slash == std::string::npos)
+            return retopic(event, "$sandbox/void");
+        const std::string target = topic.substr(prefix.size(), slash - prefix.size());
+        const std::string deviceTopic = topic.substr(slash + 1);
+        mosquitto_broker_publish_copy(target.c_str(), deviceTopic.c_str(), int(event->payloadlen), event->payload, 0, false, nullptr);
+        return retopic(event, "$sandbox/void"); // nobody listens there: the original goes nowhere
+    }
+    if (found->second.role != Role::Device)
         return MOSQ_ERR_SUCCESS;
     const std::string deviceId = found->second.deviceId;
     touch(deviceId);
 
     const std::string topic = event->topic ? event->topic : "";
+    // Twin requests and method answers go to the sandbox, marked with who sent them.
+    if (startsWith(topic, "$iothub/"))
+        return retopic(event, "$sandbox/in/" + deviceId + "/" + topic);
     const std::string events = "devices/" + deviceId + "/messages/events/";
     if (!startsWith(topic, events))
         return MOSQ_ERR_SUCCESS;
@@ -460,13 +493,7 @@ int onMessage(int, void *eventData, void *)
         mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, "mqtt-retain", "true");
         event->retain = false; // the hub does not store messages
     }
-    const std::string outTopic = "$sandbox/telemetry/" + deviceId;
-    char *replacement = mosquitto_strdup(outTopic.c_str());
-    if (!replacement)
-        return MOSQ_ERR_NOMEM;
-    mosquitto_free(event->topic);
-    event->topic = replacement;
-    return MOSQ_ERR_SUCCESS;
+    return retopic(event, "$sandbox/telemetry/" + deviceId);
 }
 
 int onDisconnect(int, void *eventData, void *)

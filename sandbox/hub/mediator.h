@@ -1,0 +1,48 @@
+#pragma once
+
+#include <QHash>
+#include <QHttpServerResponder>
+#include <QJsonObject>
+#include <QObject>
+
+#include <memory>
+
+namespace Onboarder {
+class MqttClient;
+struct MqttMessage;
+} // namespace Onboarder
+
+namespace Onboarder::Sandbox {
+
+class Registry;
+
+// The hub side of twins and direct methods over MQTT. It holds the sandbox's own link to its broker:
+// devices' $iothub/… requests arrive as $sandbox/in/{id}/…, answers leave as $sandbox/out/{id}/… and
+// the broker's plugin delivers them to that device alone.
+class Mediator final : public QObject
+{
+    Q_OBJECT
+
+public:
+    Mediator(Registry &registry, QObject *parent = nullptr);
+    ~Mediator() override;
+
+    // Connects to the broker (TLS, the sandbox CA) with the internal secret; true once subscribed.
+    bool start(quint16 port, const QString &caFile, const QByteArray &secret);
+
+    void notifyDesired(const QString &deviceId, const QJsonObject &patch, qint64 version);
+    void invokeMethod(const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder);
+
+private:
+    struct PendingMethod;
+
+    void onMessage(const MqttMessage &message);
+    void send(const QString &deviceId, const QString &topic, const QByteArray &payload);
+
+    Registry &m_registry;
+    std::unique_ptr<MqttClient> m_client;
+    QHash<QString, std::shared_ptr<PendingMethod>> m_methods; // by $rid
+    quint64 m_nextRid = 1;
+};
+
+} // namespace Onboarder::Sandbox
