@@ -311,132 +311,114 @@ void HubClient::attempt(const std::shared_ptr<Call> &call)
     });
 }
 
+template<typename T, typename Parse>
+QFuture<Result<T>> HubClient::request(const QByteArray &verb, const QString &path, const QByteArray &body,
+                                      QList<std::pair<QByteArray, QByteArray>> headers, int timeoutMs, Parse parse)
+{
+    auto [promise, future] = makePromise<T>();
+    send(verb, path, body, std::move(headers), timeoutMs, [promise, parse](auto result) {
+        if (!result)
+            return settle<T>(promise, std::unexpected(result.error()));
+        if constexpr (std::is_void_v<T>)
+            settle<T>(promise, {});
+        else
+            settle<T>(promise, parse(result->first, result->second));
+    });
+    return future;
+}
+
+namespace {
+
+QByteArray compact(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+QByteArray quoted(const QString &etag)
+{
+    return '"' + etag.toLatin1() + '"';
+}
+
+const auto identity = [](const QByteArray &body, QNetworkReply *) { return DeviceIdentity::fromJson(parseObject(body)); };
+const auto object = [](const QByteArray &body, QNetworkReply *) { return parseObject(body); };
+const auto nothing = [](const QByteArray &, QNetworkReply *) {};
+
+} // namespace
+
 QFuture<Result<DeviceIdentity>> HubClient::createDevice(const DeviceIdentity &device)
 {
-    auto [promise, future] = makePromise<DeviceIdentity>();
     QJsonObject body = device.toJson();
     body.remove(QStringLiteral("etag"));
-    send("PUT", encodedDevicePath(QStringLiteral("/devices/"), device.id), QJsonDocument(body).toJson(QJsonDocument::Compact), {}, 0,
-         [promise](auto result) {
-             if (!result)
-                 return settle<DeviceIdentity>(promise, std::unexpected(result.error()));
-             settle<DeviceIdentity>(promise, DeviceIdentity::fromJson(parseObject(result->first)));
-         });
-    return future;
+    return request<DeviceIdentity>("PUT", encodedDevicePath(QStringLiteral("/devices/"), device.id), compact(body), {}, 0, identity);
 }
 
 QFuture<Result<DeviceIdentity>> HubClient::updateDevice(const DeviceIdentity &device, bool force)
 {
-    auto [promise, future] = makePromise<DeviceIdentity>();
-    const QByteArray ifMatch = force || device.etag.isEmpty() ? QByteArrayLiteral("\"*\"") : '"' + device.etag.toLatin1() + '"';
-    send("PUT", encodedDevicePath(QStringLiteral("/devices/"), device.id), QJsonDocument(device.toJson()).toJson(QJsonDocument::Compact),
-         {{"If-Match", ifMatch}}, 0, [promise](auto result) {
-             if (!result)
-                 return settle<DeviceIdentity>(promise, std::unexpected(result.error()));
-             settle<DeviceIdentity>(promise, DeviceIdentity::fromJson(parseObject(result->first)));
-         });
-    return future;
+    const QByteArray ifMatch = force || device.etag.isEmpty() ? QByteArrayLiteral("\"*\"") : quoted(device.etag);
+    return request<DeviceIdentity>("PUT", encodedDevicePath(QStringLiteral("/devices/"), device.id), compact(device.toJson()),
+                                   {{"If-Match", ifMatch}}, 0, identity);
 }
 
 QFuture<Result<DeviceIdentity>> HubClient::device(const QString &id)
 {
-    auto [promise, future] = makePromise<DeviceIdentity>();
-    send("GET", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {}, 0, [promise](auto result) {
-        if (!result)
-            return settle<DeviceIdentity>(promise, std::unexpected(result.error()));
-        settle<DeviceIdentity>(promise, DeviceIdentity::fromJson(parseObject(result->first)));
-    });
-    return future;
+    return request<DeviceIdentity>("GET", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {}, 0, identity);
 }
 
 QFuture<Result<void>> HubClient::deleteDevice(const QString &id, const QString &etag)
 {
-    auto [promise, future] = makePromise<void>();
-    send("DELETE", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {{"If-Match", '"' + etag.toLatin1() + '"'}}, 0,
-         [promise](auto result) {
-             if (!result)
-                 return settle<void>(promise, std::unexpected(result.error()));
-             settle<void>(promise, {});
-         });
-    return future;
+    return request<void>("DELETE", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {{"If-Match", quoted(etag)}}, 0, nothing);
 }
 
 QFuture<Result<QueryPage>> HubClient::query(const QString &query, int pageSize, const QString &continuation)
 {
-    auto [promise, future] = makePromise<QueryPage>();
     QList<std::pair<QByteArray, QByteArray>> headers{{"x-ms-max-item-count", QByteArray::number(pageSize)}};
     if (!continuation.isEmpty())
         headers.append({"x-ms-continuation", continuation.toUtf8()});
-    send("POST", QStringLiteral("/devices/query"), QJsonDocument(QJsonObject{{QStringLiteral("query"), query}}).toJson(QJsonDocument::Compact),
-         headers, 0, [promise](auto result) {
-             if (!result)
-                 return settle<QueryPage>(promise, std::unexpected(result.error()));
-             QueryPage page;
-             page.items = QJsonDocument::fromJson(result->first).array();
-             page.continuation = QString::fromUtf8(result->second->rawHeader("x-ms-continuation"));
-             settle<QueryPage>(promise, page);
-         });
-    return future;
+    return request<QueryPage>("POST", QStringLiteral("/devices/query"), compact({{QStringLiteral("query"), query}}), headers, 0,
+                              [](const QByteArray &body, QNetworkReply *reply) {
+                                  return QueryPage{QJsonDocument::fromJson(body).array(),
+                                                   QString::fromUtf8(reply->rawHeader("x-ms-continuation"))};
+                              });
 }
 
 QFuture<Result<QJsonObject>> HubClient::twin(const QString &id)
 {
-    auto [promise, future] = makePromise<QJsonObject>();
-    send("GET", encodedDevicePath(QStringLiteral("/twins/"), id), {}, {}, 0, [promise](auto result) {
-        if (!result)
-            return settle<QJsonObject>(promise, std::unexpected(result.error()));
-        settle<QJsonObject>(promise, parseObject(result->first));
-    });
-    return future;
+    return request<QJsonObject>("GET", encodedDevicePath(QStringLiteral("/twins/"), id), {}, {}, 0, object);
 }
 
 QFuture<Result<QJsonObject>> HubClient::updateTwin(const QString &id, const QJsonObject &patch, const QString &etag, bool replace)
 {
-    auto [promise, future] = makePromise<QJsonObject>();
     QList<std::pair<QByteArray, QByteArray>> headers;
     if (!etag.isEmpty())
-        headers.append({"If-Match", '"' + etag.toLatin1() + '"'});
-    send(replace ? "PUT" : "PATCH", encodedDevicePath(QStringLiteral("/twins/"), id), QJsonDocument(patch).toJson(QJsonDocument::Compact),
-         headers, 0, [promise](auto result) {
-             if (!result)
-                 return settle<QJsonObject>(promise, std::unexpected(result.error()));
-             settle<QJsonObject>(promise, parseObject(result->first));
-         });
-    return future;
+        headers.append({"If-Match", quoted(etag)});
+    return request<QJsonObject>(replace ? "PUT" : "PATCH", encodedDevicePath(QStringLiteral("/twins/"), id), compact(patch), headers, 0,
+                                object);
 }
 
 QFuture<Result<MethodResult>> HubClient::invokeMethod(const QString &id, const QString &method, const QJsonValue &payload,
                                                       int responseTimeoutSeconds, int connectTimeoutSeconds)
 {
-    auto [promise, future] = makePromise<MethodResult>();
     const QJsonObject body{{QStringLiteral("methodName"), method},
                            {QStringLiteral("payload"), payload},
                            {QStringLiteral("responseTimeoutInSeconds"), responseTimeoutSeconds},
                            {QStringLiteral("connectTimeoutInSeconds"), connectTimeoutSeconds}};
     // The hub holds the request until the device answers: wait a little longer than it does.
     const int timeoutMs = (responseTimeoutSeconds + connectTimeoutSeconds + 10) * 1000;
-    send("POST", encodedDevicePath(QStringLiteral("/twins/"), id, QStringLiteral("/methods")),
-         QJsonDocument(body).toJson(QJsonDocument::Compact), {}, timeoutMs, [promise](auto result) {
-             if (!result)
-                 return settle<MethodResult>(promise, std::unexpected(result.error()));
-             const QJsonObject answer = parseObject(result->first);
-             settle<MethodResult>(promise, MethodResult{answer.value(QStringLiteral("status")).toInt(), answer.value(QStringLiteral("payload"))});
-         });
-    return future;
+    return request<MethodResult>("POST", encodedDevicePath(QStringLiteral("/twins/"), id, QStringLiteral("/methods")), compact(body), {},
+                                 timeoutMs, [](const QByteArray &answer, QNetworkReply *) {
+                                     const QJsonObject json = parseObject(answer);
+                                     return MethodResult{json.value(QStringLiteral("status")).toInt(), json.value(QStringLiteral("payload"))};
+                                 });
 }
 
 QFuture<Result<DeviceStatistics>> HubClient::statistics()
 {
-    auto [promise, future] = makePromise<DeviceStatistics>();
-    send("GET", QStringLiteral("/statistics/devices"), {}, {}, 0, [promise](auto result) {
-        if (!result)
-            return settle<DeviceStatistics>(promise, std::unexpected(result.error()));
-        const QJsonObject json = parseObject(result->first);
-        settle<DeviceStatistics>(promise, DeviceStatistics{json.value(QStringLiteral("totalDeviceCount")).toInteger(),
-                                                           json.value(QStringLiteral("enabledDeviceCount")).toInteger(),
-                                                           json.value(QStringLiteral("disabledDeviceCount")).toInteger()});
+    return request<DeviceStatistics>("GET", QStringLiteral("/statistics/devices"), {}, {}, 0, [](const QByteArray &body, QNetworkReply *) {
+        const QJsonObject json = parseObject(body);
+        return DeviceStatistics{json.value(QStringLiteral("totalDeviceCount")).toInteger(),
+                                json.value(QStringLiteral("enabledDeviceCount")).toInteger(),
+                                json.value(QStringLiteral("disabledDeviceCount")).toInteger()};
     });
-    return future;
 }
 
 } // namespace Onboarder

@@ -119,6 +119,10 @@ private:
     void send(const QByteArray &verb, const QString &path, const QByteArray &body, QList<std::pair<QByteArray, QByteArray>> headers,
               int timeoutMs, Completion completion);
     void attempt(const std::shared_ptr<Call> &call);
+    // send() whose answer, when there is one, becomes a T through parse(body, reply).
+    template<typename T, typename Parse>
+    QFuture<Result<T>> request(const QByteArray &verb, const QString &path, const QByteArray &body,
+                               QList<std::pair<QByteArray, QByteArray>> headers, int timeoutMs, Parse parse);
     QString authorization();
     QString encodedDevicePath(const QString &prefix, const QString &id, const QString &suffix = {}) const;
 
