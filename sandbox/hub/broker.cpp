@@ -94,16 +94,13 @@ Result<void> Broker::start(quint16 port)
                                           "log_type error\nlog_type warning\nlog_type notice\n"
                                           "max_packet_size 270000\n"
                                           "listener %2 127.0.0.1\n"
-                                          "certfile %3\nkeyfile %4\n"
-                                          "tls_version tlsv1.2\n"
-                                          "plugin %5\n"
-                                          "plugin_opt_registry %6\n"
-                                          "plugin_opt_host_name %7\n"
-                                          "plugin_opt_secret_file %8\n")
+                                          "plugin %3\n"
+                                          "plugin_opt_registry %4\n"
+                                          "plugin_opt_host_name %5\n"
+                                          "plugin_opt_secret_file %6\n")
                                .arg(QString::fromLocal8Bit(user ? user->pw_name : "root"))
                                .arg(m_port)
-                               .arg(dir.filePath(QStringLiteral("server.pem")), dir.filePath(QStringLiteral("server-key.pem")), plugin,
-                                    dir.filePath(QStringLiteral("registry.db")), m_hostName, secretFile);
+                               .arg(plugin, dir.filePath(QStringLiteral("registry.db")), m_hostName, secretFile);
     const QString configFile = dir.filePath(QStringLiteral("mosquitto.conf"));
     QSaveFile file(configFile);
     if (!file.open(QIODevice::WriteOnly))

@@ -7,9 +7,10 @@
 
 namespace Onboarder::Sandbox {
 
-// The sandbox hub's MQTT device endpoint: a real mosquitto, started and supervised by the sandbox,
-// with TLS from the sandbox CA and the project's plugin for IoT Hub's authentication, topic rules,
-// connection state and telemetry.
+// The sandbox hub's MQTT broker: a real mosquitto, started and supervised by the sandbox, with the
+// project's plugin for IoT Hub's authentication, topic rules, connection state, telemetry and twin/
+// method mediation. It listens on loopback only, behind the DeviceGateway that terminates TLS
+// (mosquitto cannot ask for a client certificate without requiring one).
 class Broker final : public QObject
 {
     Q_OBJECT
@@ -18,7 +19,7 @@ public:
     Broker(const QString &dataDir, const QString &hostName, QObject *parent = nullptr);
     ~Broker() override;
 
-    Result<void> start(quint16 port); // 0: a free port
+    Result<void> start(quint16 port = 0); // loopback, plain; 0: a free port
     void stop();
     quint16 port() const { return m_port; }
 

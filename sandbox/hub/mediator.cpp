@@ -59,12 +59,10 @@ Mediator::~Mediator()
     m_methods.clear();
 }
 
-bool Mediator::start(quint16 port, const QString &caFile, const QByteArray &secret)
+bool Mediator::start(quint16 port, const QByteArray &secret)
 {
     m_client->setHostname(QStringLiteral("127.0.0.1"));
     m_client->setPort(port);
-    m_client->setTlsEnabled(true);
-    m_client->setCaFile(caFile);
     // Not a valid device id (devices cannot use '/'), so no device can take over this link.
     m_client->setClientId(QStringLiteral("$sandbox/mediator"));
     m_client->setUsername(QStringLiteral("$sandbox/internal"));

@@ -27,8 +27,8 @@ public:
     Mediator(Registry &registry, QObject *parent = nullptr);
     ~Mediator() override;
 
-    // Connects to the broker (TLS, the sandbox CA) with the internal secret; true once subscribed.
-    bool start(quint16 port, const QString &caFile, const QByteArray &secret);
+    // Connects to the broker (loopback) with the internal secret; true once subscribed.
+    bool start(quint16 port, const QByteArray &secret);
 
     void notifyDesired(const QString &deviceId, const QJsonObject &patch, qint64 version);
     void invokeMethod(const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder);

@@ -4,6 +4,7 @@
 #include "credentials/keypair.h"
 #include "hub/connectionstring.h"
 #include "broker.h"
+#include "devicegateway.h"
 #include "mediator.h"
 #include "registryserver.h"
 
@@ -49,6 +50,7 @@ SandboxHub::SandboxHub(Options options, QObject *parent)
 SandboxHub::~SandboxHub()
 {
     // The broker first: its plugin marks every device disconnected in the registry as it unloads.
+    m_gateway.reset();
     m_mediator.reset();
     m_broker.reset();
     m_server.reset();
@@ -145,19 +147,26 @@ Result<void> SandboxHub::start()
 
     m_broker = std::make_unique<Broker>(m_options.dataDir, m_options.hostName);
     connect(m_broker.get(), &Broker::failed, this, &SandboxHub::failed);
-    if (auto ok = m_broker->start(m_options.mqttPort); !ok)
+    if (auto ok = m_broker->start(); !ok)
         return ok;
 
     // Twins and direct methods reach devices through the sandbox's own link to the broker.
     m_mediator = std::make_unique<Mediator>(m_registry);
     const QByteArray secret = readFile(dir.filePath(QStringLiteral("broker-secret"))).trimmed();
-    if (!m_mediator->start(m_broker->port(), dir.filePath(QStringLiteral("ca.pem")), secret))
+    if (!m_mediator->start(m_broker->port(), secret))
         return fail(ErrorKind::Network, QStringLiteral("MediatorNotConnected"),
                     QStringLiteral("The sandbox could not connect to its own broker on port %1.").arg(m_broker->port()));
     connect(m_server.get(), &RegistryServer::desiredPropertiesChanged, m_mediator.get(), &Mediator::notifyDesired);
     m_server->setMethodInvoker([this](const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder) {
         m_mediator->invokeMethod(deviceId, request, std::move(responder));
     });
+
+    // Devices connect here: TLS, client certificates asked for, then the broker.
+    m_gateway = std::make_unique<DeviceGateway>(m_registry, tls, secret, m_broker->port());
+    const auto port = m_gateway->listen(m_options.mqttPort);
+    if (!port)
+        return std::unexpected(port.error());
+    m_mqttPort = *port;
     return {};
 }
 
@@ -172,7 +181,7 @@ QJsonObject SandboxHub::readyInfo() const
     return {{QStringLiteral("connectionString"), ownerConnectionString()},
             {QStringLiteral("caFile"), QDir(m_options.dataDir).filePath(QStringLiteral("ca.pem"))},
             {QStringLiteral("restPort"), m_restPort},
-            {QStringLiteral("mqttPort"), m_broker ? m_broker->port() : 0},
+            {QStringLiteral("mqttPort"), m_mqttPort},
             {QStringLiteral("hostName"), m_options.hostName},
             {QStringLiteral("dataDir"), m_options.dataDir}};
 }

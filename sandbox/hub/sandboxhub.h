@@ -10,6 +10,7 @@
 namespace Onboarder::Sandbox {
 
 class Broker;
+class DeviceGateway;
 class Mediator;
 class RegistryServer;
 
@@ -51,6 +52,8 @@ private:
     std::unique_ptr<RegistryServer> m_server;
     std::unique_ptr<Broker> m_broker;
     std::unique_ptr<Mediator> m_mediator;
+    std::unique_ptr<DeviceGateway> m_gateway;
+    quint16 m_mqttPort = 0;
     quint16 m_restPort = 0;
 };
 

@@ -1,0 +1,232 @@
+#include "devicegateway.h"
+
+#include "registry.h"
+
+#include <QDateTime>
+#include <QMessageAuthenticationCode>
+#include <QSslSocket>
+#include <QTcpSocket>
+
+#include <optional>
+
+namespace Onboarder::Sandbox {
+
+namespace {
+
+// MQTT's variable-length integer at pos; nullopt when incomplete or malformed.
+std::optional<int> readVarint(const QByteArray &data, qsizetype &pos)
+{
+    int value = 0;
+    for (int shift = 0; shift < 28; shift += 7) {
+        if (pos >= data.size())
+            return std::nullopt;
+        const auto byte = quint8(data.at(pos++));
+        value |= (byte & 0x7f) << shift;
+        if (!(byte & 0x80))
+            return value;
+    }
+    return std::nullopt;
+}
+
+QByteArray varint(int value)
+{
+    QByteArray out;
+    do {
+        quint8 byte = value & 0x7f;
+        value >>= 7;
+        if (value)
+            byte |= 0x80;
+        out.append(char(byte));
+    } while (value);
+    return out;
+}
+
+std::optional<QByteArray> readField(const QByteArray &data, qsizetype &pos)
+{
+    if (pos + 2 > data.size())
+        return std::nullopt;
+    const int length = (quint8(data.at(pos)) << 8) | quint8(data.at(pos + 1));
+    if (pos + 2 + length > data.size())
+        return std::nullopt;
+    const QByteArray field = data.mid(pos + 2, length);
+    pos += 2 + length;
+    return field;
+}
+
+// The length of the first complete packet in data, or 0 while incomplete.
+qsizetype completePacket(const QByteArray &data)
+{
+    qsizetype pos = 1;
+    const auto remaining = readVarint(data, pos);
+    if (!remaining || pos + *remaining > data.size())
+        return 0;
+    return pos + *remaining;
+}
+
+// A device's connection: the TLS side and the broker side, CONNECT handled once, then bytes piped.
+class Link final : public QObject
+{
+public:
+    Link(QSslSocket *device, quint16 brokerPort, std::function<QByteArray(const QByteArray &, const QSslCertificate &)> firstPacket)
+        : m_device(device)
+        , m_broker(new QTcpSocket(this))
+        , m_firstPacket(std::move(firstPacket))
+    {
+        device->setParent(this);
+        connect(m_device, &QTcpSocket::readyRead, this, &Link::fromDevice);
+        connect(m_broker, &QTcpSocket::readyRead, this, [this] { m_device->write(m_broker->readAll()); });
+        connect(m_broker, &QTcpSocket::connected, this, &Link::fromDevice);
+        connect(m_device, &QTcpSocket::disconnected, this, &Link::close);
+        connect(m_broker, &QTcpSocket::disconnected, this, &Link::close);
+        connect(m_broker, &QTcpSocket::errorOccurred, this, &Link::close);
+        m_broker->connectToHost(QHostAddress::LocalHost, brokerPort);
+    }
+
+private:
+    void fromDevice()
+    {
+        if (m_broker->state() != QAbstractSocket::ConnectedState)
+            return; // read once the broker side is up
+        if (m_connectForwarded) {
+            m_broker->write(m_device->readAll());
+            return;
+        }
+        m_buffer += m_device->readAll();
+        const qsizetype length = completePacket(m_buffer);
+        if (length == 0) {
+            if (m_buffer.size() > 65536)
+                close();
+            return;
+        }
+        const QByteArray first = m_firstPacket(m_buffer.left(length), m_device->peerCertificate());
+        if (first.isEmpty())
+            return close(); // not an MQTT CONNECT
+        m_broker->write(first + m_buffer.mid(length));
+        m_buffer.clear();
+        m_connectForwarded = true;
+    }
+
+    void close()
+    {
+        if (m_closing)
+            return;
+        m_closing = true;
+        m_device->disconnectFromHost();
+        m_broker->disconnectFromHost();
+        deleteLater();
+    }
+
+    QSslSocket *m_device;
+    QTcpSocket *m_broker;
+    std::function<QByteArray(const QByteArray &, const QSslCertificate &)> m_firstPacket;
+    QByteArray m_buffer;
+    bool m_connectForwarded = false;
+    bool m_closing = false;
+};
+
+} // namespace
+
+DeviceGateway::DeviceGateway(Registry &registry, const QSslConfiguration &tls, const QByteArray &secret, quint16 brokerPort,
+                             QObject *parent)
+    : QObject(parent)
+    , m_registry(registry)
+    , m_secret(secret)
+    , m_brokerPort(brokerPort)
+{
+    QSslConfiguration configuration = tls;
+    // Ask for a client certificate, do not require one, and do not judge its chain here: a self-signed
+    // device certificate is checked against the registry below, by thumbprint.
+    configuration.setPeerVerifyMode(QSslSocket::QueryPeer);
+    m_server.setSslConfiguration(configuration);
+    connect(&m_server, &QSslServer::pendingConnectionAvailable, this, &DeviceGateway::accept);
+}
+
+Result<quint16> DeviceGateway::listen(quint16 port)
+{
+    if (!m_server.listen(QHostAddress::LocalHost, port))
+        return fail(ErrorKind::Network, QStringLiteral("PortInUse"),
+                    QStringLiteral("Cannot listen on 127.0.0.1:%1: %2").arg(port).arg(m_server.errorString()));
+    return m_server.serverPort();
+}
+
+QByteArray DeviceGateway::assertion(const QByteArray &secret, const QString &deviceId)
+{
+    return "x509:" + QMessageAuthenticationCode::hash("x509:" + deviceId.toUtf8(), secret, QCryptographicHash::Sha256).toBase64();
+}
+
+QByteArray DeviceGateway::withPassword(const QByteArray &packet, const QByteArray &password, QString *clientId)
+{
+    if (packet.isEmpty() || (quint8(packet.at(0)) & 0xf0) != 0x10)
+        return {};
+    qsizetype pos = 1;
+    if (!readVarint(packet, pos))
+        return {};
+    const qsizetype headerStart = pos;
+    const auto protocol = readField(packet, pos);
+    if (!protocol || pos + 4 > packet.size())
+        return {};
+    const quint8 level = quint8(packet.at(pos));
+    const qsizetype flagsAt = pos + 1;
+    quint8 flags = quint8(packet.at(flagsAt));
+    pos += 4; // level, flags, keep-alive
+    if (level == 5) {
+        const auto length = readVarint(packet, pos);
+        if (!length)
+            return {};
+        pos += *length;
+    }
+    const auto id = readField(packet, pos);
+    if (!id)
+        return {};
+    *clientId = QString::fromUtf8(*id);
+    if (flags & 0x04) { // will
+        if (level == 5) {
+            const auto length = readVarint(packet, pos);
+            if (!length)
+                return {};
+            pos += *length;
+        }
+        if (!readField(packet, pos) || !readField(packet, pos))
+            return {};
+    }
+    if (flags & 0x80 && !readField(packet, pos))
+        return {};
+    // pos: where the password is, or would be. Everything before it stays.
+    QByteArray body = packet.mid(headerStart, pos - headerStart);
+    body[flagsAt - headerStart] = char(flags | 0x40);
+    body += char((password.size() >> 8) & 0xff);
+    body += char(password.size() & 0xff);
+    body += password;
+    return packet.left(1) + varint(int(body.size())) + body;
+}
+
+void DeviceGateway::accept()
+{
+    while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+        auto *device = qobject_cast<QSslSocket *>(socket);
+        if (!device) {
+            socket->deleteLater();
+            continue;
+        }
+        new Link(device, m_brokerPort, [this](const QByteArray &connect, const QSslCertificate &certificate) -> QByteArray {
+            QString clientId;
+            if (withPassword(connect, {}, &clientId).isEmpty())
+                return {};
+            if (certificate.isNull())
+                return connect;
+            const auto device = m_registry.device(clientId);
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            if (!device || device->authType != QStringLiteral("selfSigned") || certificate.effectiveDate() > now
+                || certificate.expiryDate() < now)
+                return connect; // the broker decides, as for any other client
+            const QString sha1 = QString::fromLatin1(certificate.digest(QCryptographicHash::Sha1).toHex().toUpper());
+            const QString sha256 = QString::fromLatin1(certificate.digest(QCryptographicHash::Sha256).toHex().toUpper());
+            const QStringList registered{device->primaryThumbprint.toUpper(), device->secondaryThumbprint.toUpper()};
+            if (!registered.contains(sha1) && !registered.contains(sha256))
+                return connect;
+            return withPassword(connect, assertion(m_secret, clientId), &clientId);
+        });
+    }
+}
+
+} // namespace Onboarder::Sandbox

@@ -1,0 +1,45 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <QByteArray>
+#include <QObject>
+#include <QSslConfiguration>
+#include <QSslServer>
+
+namespace Onboarder::Sandbox {
+
+class Registry;
+
+// The device port of the sandbox hub (what IoT Hub serves on 8883): TLS with the sandbox's server
+// certificate, asking every device for a client certificate without requiring one, as IoT Hub does
+// (mosquitto can only require or not ask). A device that shows a certificate whose SHA-1 or SHA-256
+// thumbprint is registered for it (selfSigned) gets its MQTT CONNECT password replaced by an
+// assertion the broker's plugin checks; the TLS handshake itself proved that it holds the key.
+// Everything else passes through unchanged to the broker, which authenticates it.
+class DeviceGateway final : public QObject
+{
+    Q_OBJECT
+
+public:
+    DeviceGateway(Registry &registry, const QSslConfiguration &tls, const QByteArray &secret, quint16 brokerPort,
+                  QObject *parent = nullptr);
+
+    Result<quint16> listen(quint16 port);
+
+    // The password the plugin accepts for an X.509-authenticated device.
+    static QByteArray assertion(const QByteArray &secret, const QString &deviceId);
+
+    // Replaces the password of an MQTT 3.1.1 or 5 CONNECT packet; an empty result if it is not one.
+    static QByteArray withPassword(const QByteArray &connectPacket, const QByteArray &password, QString *clientId);
+
+private:
+    void accept();
+
+    Registry &m_registry;
+    QSslServer m_server;
+    QByteArray m_secret;
+    quint16 m_brokerPort = 0;
+};
+
+} // namespace Onboarder::Sandbox
