@@ -1,5 +1,6 @@
 #include "devicegateway.h"
 
+#include "credentials/certificate.h"
 #include "registry.h"
 
 #include <QDateTime>
@@ -208,25 +209,52 @@ void DeviceGateway::accept()
             socket->deleteLater();
             continue;
         }
-        new Link(device, m_brokerPort, [this](const QByteArray &connect, const QSslCertificate &certificate) -> QByteArray {
+        new Link(device, m_brokerPort, [this, device](const QByteArray &connect, const QSslCertificate &certificate) -> QByteArray {
             QString clientId;
             if (withPassword(connect, {}, &clientId).isEmpty())
                 return {};
-            if (certificate.isNull())
-                return connect;
-            const auto device = m_registry.device(clientId);
-            const QDateTime now = QDateTime::currentDateTimeUtc();
-            if (!device || device->authType != QStringLiteral("selfSigned") || certificate.effectiveDate() > now
-                || certificate.expiryDate() < now)
+            if (certificate.isNull() || !certificateAccepted(clientId, certificate, device->peerCertificateChain()))
                 return connect; // the broker decides, as for any other client
-            const QString sha1 = QString::fromLatin1(certificate.digest(QCryptographicHash::Sha1).toHex().toUpper());
-            const QString sha256 = QString::fromLatin1(certificate.digest(QCryptographicHash::Sha256).toHex().toUpper());
-            const QStringList registered{device->primaryThumbprint.toUpper(), device->secondaryThumbprint.toUpper()};
-            if (!registered.contains(sha1) && !registered.contains(sha256))
-                return connect;
             return withPassword(connect, assertion(m_secret, clientId), &clientId);
         });
     }
+}
+
+bool DeviceGateway::certificateAccepted(const QString &deviceId, const QSslCertificate &leaf, const QList<QSslCertificate> &chain) const
+{
+    const auto device = m_registry.device(deviceId);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    if (!device || leaf.effectiveDate() > now || leaf.expiryDate() < now)
+        return false;
+    if (device->authType == QStringLiteral("selfSigned")) {
+        const QString sha1 = QString::fromLatin1(leaf.digest(QCryptographicHash::Sha1).toHex().toUpper());
+        const QString sha256 = QString::fromLatin1(leaf.digest(QCryptographicHash::Sha256).toHex().toUpper());
+        for (const QString &registered : {device->primaryThumbprint.toUpper(), device->secondaryThumbprint.toUpper()}) {
+            if (!registered.isEmpty() && (registered == sha1 || registered == sha256))
+                return true;
+        }
+        return false;
+    }
+    if (device->authType != QStringLiteral("certificateAuthority") || leaf.subjectInfo(QSslCertificate::CommonName).value(0) != deviceId)
+        return false;
+    // Walk up what the device presented (leaf, intermediates…) until a trusted CA signed a link.
+    const auto toOurs = [](const QSslCertificate &c) { return Certificate::fromDer(c.toDer()); };
+    auto current = toOurs(leaf);
+    QList<QSslCertificate> rest = chain.mid(1);
+    for (int depth = 0; current && depth < 5; ++depth) {
+        for (const QSslCertificate &ca : m_trustedCas) {
+            const auto trusted = toOurs(ca);
+            if (trusted && current->isSignedBy(*trusted) && ca.expiryDate() > now)
+                return true;
+        }
+        if (rest.isEmpty())
+            return false;
+        const auto issuer = toOurs(rest.takeFirst());
+        if (!issuer || !issuer->isCertificateAuthority() || !current->isSignedBy(*issuer))
+            return false;
+        current = issuer;
+    }
+    return false;
 }
 
 } // namespace Onboarder::Sandbox

@@ -16,6 +16,8 @@ class Registry;
 // (mosquitto can only require or not ask). A device that shows a certificate whose SHA-1 or SHA-256
 // thumbprint is registered for it (selfSigned) gets its MQTT CONNECT password replaced by an
 // assertion the broker's plugin checks; the TLS handshake itself proved that it holds the key.
+// A certificateAuthority device is accepted when its certificate's CN is its id and the certificate
+// chains (through what it presented) to a CA the hub trusts.
 // Everything else passes through unchanged to the broker, which authenticates it.
 class DeviceGateway final : public QObject
 {
@@ -26,6 +28,9 @@ public:
                   QObject *parent = nullptr);
 
     Result<quint16> listen(quint16 port);
+
+    // CAs the hub trusts for certificateAuthority devices (on Azure: uploaded and verified CA certificates).
+    void setTrustedCas(const QList<QSslCertificate> &cas) { m_trustedCas = cas; }
 
     // The password the plugin accepts for an X.509-authenticated device.
     static QByteArray assertion(const QByteArray &secret, const QString &deviceId);
@@ -38,7 +43,10 @@ private:
 
     Registry &m_registry;
     QSslServer m_server;
+    bool certificateAccepted(const QString &deviceId, const QSslCertificate &leaf, const QList<QSslCertificate> &chain) const;
+
     QByteArray m_secret;
+    QList<QSslCertificate> m_trustedCas;
     quint16 m_brokerPort = 0;
 };
 

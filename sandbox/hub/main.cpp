@@ -79,6 +79,8 @@ int main(int argc, char *argv[])
          QStringLiteral("N"), QStringLiteral("0")},
         {QStringLiteral("throttle"), QCoreApplication::translate("Sandbox", "Answer 429 ThrottlingException above N requests a minute."),
          QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("trust-ca"), QCoreApplication::translate("Sandbox", "Trust this CA (PEM) for certificateAuthority devices; repeatable."),
+         QStringLiteral("FILE")},
         {QStringLiteral("ready-json"), QCoreApplication::translate("Sandbox", "Print one JSON line once ready (connection string, CA file, ports).")},
     });
     parser.process(app);
@@ -86,6 +88,7 @@ int main(int argc, char *argv[])
     SandboxHub::Options options;
     options.dataDir = QDir(parser.value(QStringLiteral("data"))).absolutePath();
     options.hostName = parser.value(QStringLiteral("host-name"));
+    options.trustedCaFiles = parser.values(QStringLiteral("trust-ca"));
     bool ok = true;
     options.restPort = portOption(parser, QStringLiteral("rest-port"), &ok);
     bool mqttOk = true;

@@ -247,6 +247,9 @@ Result<void> Registry::open(const QString &path)
                        "reported_meta TEXT NOT NULL)"),
         QStringLiteral("CREATE TABLE IF NOT EXISTS policies (name TEXT PRIMARY KEY, primary_key TEXT NOT NULL, "
                        "secondary_key TEXT NOT NULL, rights TEXT NOT NULL)"),
+        // Counters the broker's plugin keeps (telemetryMessages), read by GET /statistics/service.
+        QStringLiteral("CREATE TABLE IF NOT EXISTS statistics (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"),
+        QStringLiteral("DELETE FROM statistics"),
     };
     for (const QString &statement : statements) {
         if (!q.exec(statement))
@@ -662,6 +665,8 @@ RegistryStatistics Registry::statistics() const
         stats.disabled = q.value(2).toLongLong();
         stats.connected = q.value(3).toLongLong();
     }
+    if (q.exec(QStringLiteral("SELECT value FROM statistics WHERE name = 'telemetryMessages'")) && q.next())
+        stats.telemetryMessages = q.value(0).toLongLong();
     return stats;
 }
 

@@ -54,6 +54,7 @@ struct RegistryStatistics
     qint64 enabled = 0;
     qint64 disabled = 0;
     qint64 connected = 0;
+    qint64 telemetryMessages = 0; // device-to-cloud messages since the hub started
 };
 
 struct QueryPage

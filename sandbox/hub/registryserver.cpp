@@ -296,7 +296,9 @@ void RegistryServer::route(const QHttpServerRequest &request, const QStringList 
                                                     {QStringLiteral("enabledDeviceCount"), stats.enabled},
                                                     {QStringLiteral("disabledDeviceCount"), stats.disabled}});
         if (path[1] == QStringLiteral("service"))
-            return writeJson(responder, QJsonObject{{QStringLiteral("connectedDeviceCount"), stats.connected}});
+            // connectedDeviceCount is Azure's; telemetryMessageCount is the sandbox's own addition.
+            return writeJson(responder, QJsonObject{{QStringLiteral("connectedDeviceCount"), stats.connected},
+                                                    {QStringLiteral("telemetryMessageCount"), stats.telemetryMessages}});
     }
     writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("No such resource: %1").arg(path.join(u'/')));
 }

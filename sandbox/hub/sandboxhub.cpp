@@ -163,6 +163,14 @@ Result<void> SandboxHub::start()
 
     // Devices connect here: TLS, client certificates asked for, then the broker.
     m_gateway = std::make_unique<DeviceGateway>(m_registry, tls, secret, m_broker->port());
+    QList<QSslCertificate> trusted;
+    for (const QString &file : m_options.trustedCaFiles) {
+        const auto cas = QSslCertificate::fromPath(file, QSsl::Pem);
+        if (cas.isEmpty())
+            return fail(ErrorKind::InvalidInput, QStringLiteral("CaFileNotPem"), QStringLiteral("%1 holds no PEM CA certificate.").arg(file));
+        trusted += cas;
+    }
+    m_gateway->setTrustedCas(trusted);
     const auto port = m_gateway->listen(m_options.mqttPort);
     if (!port)
         return std::unexpected(port.error());

@@ -28,6 +28,7 @@ public:
         quint16 mqttPort = 0;
         int seedDevices = 0;
         int throttlePerMinute = 0;
+        QStringList trustedCaFiles; // CAs for certificateAuthority devices
     };
 
     explicit SandboxHub(Options options, QObject *parent = nullptr);

@@ -51,6 +51,9 @@ struct Plugin
     std::string secret;
     std::unordered_map<std::string, ClientInfo> clients; // by client id, once authenticated
     std::unordered_map<std::string, time_t> lastTouched;   // last_activity writes, at most one a second
+    long long telemetryCount = 0;                           // device-to-cloud messages since the broker started
+    long long telemetryFlushed = -1;
+    time_t telemetryFlushedAt = 0;
 };
 
 Plugin *plugin = nullptr;
@@ -424,6 +427,15 @@ int onAclCheck(int, void *eventData, void *)
     return MOSQ_ERR_ACL_DENIED;
 }
 
+void flushTelemetryCount()
+{
+    if (plugin->telemetryFlushed == plugin->telemetryCount)
+        return;
+    plugin->telemetryFlushed = plugin->telemetryCount;
+    plugin->telemetryFlushedAt = std::time(nullptr);
+    execute("INSERT OR REPLACE INTO statistics (name, value) VALUES ('telemetryMessages', ?)", {std::to_string(plugin->telemetryCount)});
+}
+
 // Replaces an incoming message's topic (the broker frees the old one).
 int retopic(mosquitto_evt_message *event, const std::string &topic)
 {
@@ -493,7 +505,19 @@ int onMessage(int, void *eventData, void *)
         mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, "mqtt-retain", "true");
         event->retain = false; // the hub does not store messages
     }
+    // Counted for the hub's statistics; written to the registry at most once a second.
+    ++plugin->telemetryCount;
+    if (std::time(nullptr) != plugin->telemetryFlushedAt)
+        flushTelemetryCount();
     return retopic(event, "$sandbox/telemetry/" + deviceId);
+}
+
+// The broker's periodic tick: counts of a burst's last messages reach the registry without waiting
+// for the next message.
+int onTick(int, void *, void *)
+{
+    flushTelemetryCount();
+    return MOSQ_ERR_SUCCESS;
 }
 
 int onDisconnect(int, void *eventData, void *)
@@ -561,6 +585,7 @@ ONBOARDER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, vo
     mosquitto_callback_register(identifier, MOSQ_EVT_ACL_CHECK, onAclCheck, nullptr, nullptr);
     mosquitto_callback_register(identifier, MOSQ_EVT_MESSAGE, onMessage, nullptr, nullptr);
     mosquitto_callback_register(identifier, MOSQ_EVT_DISCONNECT, onDisconnect, nullptr, nullptr);
+    mosquitto_callback_register(identifier, MOSQ_EVT_TICK, onTick, nullptr, nullptr);
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -572,6 +597,8 @@ ONBOARDER_EXPORT int mosquitto_plugin_cleanup(void *, struct mosquitto_opt *, in
     mosquitto_callback_unregister(plugin->id, MOSQ_EVT_ACL_CHECK, onAclCheck, nullptr);
     mosquitto_callback_unregister(plugin->id, MOSQ_EVT_MESSAGE, onMessage, nullptr);
     mosquitto_callback_unregister(plugin->id, MOSQ_EVT_DISCONNECT, onDisconnect, nullptr);
+    mosquitto_callback_unregister(plugin->id, MOSQ_EVT_TICK, onTick, nullptr);
+    flushTelemetryCount();
     // Every device the broker held is offline now.
     for (const auto &[clientId, info] : plugin->clients) {
         if (info.role == Role::Device)

@@ -1,0 +1,151 @@
+// The sandbox hub's device endpoint through the project's own MQTT client: telemetry to the consumer
+// and into the statistics; CA-signed (certificateAuthority) devices accepted or refused.
+#include "credentials/certificate.h"
+#include "credentials/keypair.h"
+#include "hub/sastoken.h"
+#include "mqtt/mqttclient.h"
+#include "mqtt/mqttmessage.h"
+#include "sandboxhub.h"
+#include "testsupport.h"
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+
+using namespace Onboarder;
+using namespace Onboarder::Sandbox;
+
+class tst_SandboxMqtt : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<SandboxHub> m_hub;
+    KeyPair m_caKey;
+    Certificate m_ca;
+    int m_port = 0;
+    QString m_caFile;
+
+    std::unique_ptr<MqttClient> client(const QString &id, const QString &username)
+    {
+        auto c = std::make_unique<MqttClient>();
+        c->setHostname(QStringLiteral("127.0.0.1"));
+        c->setPort(m_port);
+        c->setTlsEnabled(true);
+        c->setCaFile(m_caFile);
+        c->setClientId(id);
+        c->setUsername(username);
+        return c;
+    }
+
+    // Connects and reports whether the hub accepted the client.
+    static bool connects(MqttClient &c)
+    {
+        QSignalSpy connected(&c, &MqttClient::connected);
+        QSignalSpy failed(&c, &MqttClient::errorOccurred);
+        c.connectToHost();
+        QDeadlineTimer deadline(15000);
+        while (connected.count() + failed.count() == 0 && !deadline.hasExpired())
+            QTest::qWait(20);
+        if (connected.count() + failed.count() == 0)
+            qFatal("neither connected nor failed within 15 s");
+        return connected.count() > 0;
+    }
+
+    std::pair<Certificate, KeyPair> deviceCertificate(const QString &cn, const Certificate &issuer, const KeyPair &issuerKey)
+    {
+        KeyPair key = *KeyPair::generate();
+        const Certificate cert = *Certificate::issue(issuer, issuerKey, key, {cn, {}, {}, 2, Certificate::Usage::Client});
+        return {cert, std::move(key)};
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_caKey = *KeyPair::generate();
+        m_ca = *Certificate::selfSigned(m_caKey, {QStringLiteral("Fleet CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
+        QFile caFile(m_dir.filePath(QStringLiteral("fleet-ca.pem")));
+        QVERIFY(caFile.open(QIODevice::WriteOnly));
+        caFile.write(m_ca.toPem());
+        caFile.close();
+
+        SandboxHub::Options options;
+        options.dataDir = m_dir.filePath(QStringLiteral("hub"));
+        options.trustedCaFiles = {caFile.fileName()};
+        m_hub = std::make_unique<SandboxHub>(options);
+        const auto started = m_hub->start();
+        QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
+        m_port = m_hub->readyInfo().value(QStringLiteral("mqttPort")).toInt();
+        m_caFile = m_hub->readyInfo().value(QStringLiteral("caFile")).toString();
+    }
+
+    void telemetryReachesTheConsumerAndIsCounted()
+    {
+        const auto device = m_hub->registry().putDevice(QStringLiteral("mqtt-sas"), {}, {});
+        QVERIFY(device.has_value());
+        const auto owner = m_hub->registry().policy(QStringLiteral("iothubowner"));
+
+        auto consumer = client(QStringLiteral("consumer-1"), QStringLiteral("127.0.0.1/$sandbox/consumer"));
+        consumer->setProtocolVersion(MqttClient::ProtocolVersion::Mqtt5);
+        consumer->setPassword(SasToken::create(QStringLiteral("127.0.0.1"), owner->primaryKey, QDateTime::currentSecsSinceEpoch() + 600,
+                                               QStringLiteral("iothubowner"))->toString().toUtf8());
+        QVERIFY(connects(*consumer));
+        QSignalSpy subscribed(consumer.get(), &MqttClient::subscribed);
+        QVERIFY(consumer->subscribe(QStringLiteral("$sandbox/telemetry/mqtt-sas"), 1).has_value());
+        QTRY_COMPARE(subscribed.count(), 1);
+        QSignalSpy received(consumer.get(), &MqttClient::messageReceived);
+
+        auto sender = client(QStringLiteral("mqtt-sas"), QStringLiteral("127.0.0.1/mqtt-sas/?api-version=2021-04-12"));
+        sender->setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/mqtt-sas"), device->primaryKey,
+                                             QDateTime::currentSecsSinceEpoch() + 600)->toString().toUtf8());
+        QVERIFY(connects(*sender));
+        const qint64 before = m_hub->registry().statistics().telemetryMessages;
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(sender->publish(QStringLiteral("devices/mqtt-sas/messages/events/n=%1").arg(i), "hello", 1).has_value());
+        QTRY_COMPARE_WITH_TIMEOUT(received.count(), 3, 10000);
+        const auto message = received.at(2).at(0).value<MqttMessage>();
+        QCOMPARE(message.payload, QByteArray("hello"));
+        bool sawProperty = false;
+        for (const auto &[name, value] : message.userProperties)
+            sawProperty |= name == QStringLiteral("n") && value == QStringLiteral("2");
+        QVERIFY(sawProperty);
+        QTRY_COMPARE_WITH_TIMEOUT(m_hub->registry().statistics().telemetryMessages, before + 3, 5000);
+    }
+
+    void caSignedDevices()
+    {
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("fleet-1"), QJsonObject{{QStringLiteral("authentication"),
+                                                                                   QJsonObject{{QStringLiteral("type"), QStringLiteral("certificateAuthority")}}}},
+                                            {}).has_value());
+        const QString username = QStringLiteral("127.0.0.1/fleet-1/?api-version=2021-04-12");
+
+        // Signed by the trusted CA, CN = device id: accepted.
+        auto [good, goodKey] = deviceCertificate(QStringLiteral("fleet-1"), m_ca, m_caKey);
+        auto accepted = client(QStringLiteral("fleet-1"), username);
+        QVERIFY(accepted->setClientCertificate(good.toPem(), goodKey.privateKeyPem()).has_value());
+        QVERIFY(connects(*accepted));
+        QCOMPARE(m_hub->registry().device(QStringLiteral("fleet-1"))->connectionState, QStringLiteral("Connected"));
+        accepted->disconnectFromHost();
+
+        // Right CA, wrong CN: refused.
+        auto [misnamed, misnamedKey] = deviceCertificate(QStringLiteral("fleet-2"), m_ca, m_caKey);
+        auto wrongName = client(QStringLiteral("fleet-1"), username);
+        QVERIFY(wrongName->setClientCertificate(misnamed.toPem(), misnamedKey.privateKeyPem()).has_value());
+        QVERIFY(!connects(*wrongName));
+
+        // Signed by a CA the hub does not trust: refused.
+        KeyPair otherKey = *KeyPair::generate();
+        const Certificate other = *Certificate::selfSigned(otherKey, {QStringLiteral("Other CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
+        auto [foreign, foreignKey] = deviceCertificate(QStringLiteral("fleet-1"), other, otherKey);
+        auto stranger = client(QStringLiteral("fleet-1"), username);
+        QVERIFY(stranger->setClientCertificate(foreign.toPem(), foreignKey.privateKeyPem()).has_value());
+        QVERIFY(!connects(*stranger));
+    }
+
+    void cleanupTestCase()
+    {
+        m_hub.reset();
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_SandboxMqtt)
+#include "tst_sandboxmqtt.moc"
