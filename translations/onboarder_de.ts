@@ -825,7 +825,7 @@ Aktionen:
     </message>
     <message>
         <source>This is a %1 connection string. A hub needs a shared access policy&apos;s connection string, with SharedAccessKeyName.</source>
-        <translation>Das ist eine Verbindungszeichenfolge der Art „%1“. Ein Hub braucht die Verbindungszeichenfolge einer freigegebenen Zugriffsrichtlinie, mit SharedAccessKeyName.</translation>
+        <translation>Das ist eine Verbindungszeichenfolge der Art „%1“. Ein Hub braucht eine mit SharedAccessKeyName.</translation>
     </message>
     <message>
         <source>Hub %1 on %2, policy %3.</source>
@@ -848,11 +848,11 @@ Aktionen:
     <name>Onboarder::ConnectionString</name>
     <message>
         <source>The GatewayHostName contains a character that is not allowed at position %1. Only ASCII letters, digits and _ - . are allowed.</source>
-        <translation>Der GatewayHostName enthält an Position %1 ein unzulässiges Zeichen. Nur ASCII-Buchstaben, Ziffern und die Zeichen _ - . sind erlaubt.</translation>
+        <translation>Der GatewayHostName hat an Position %1 ein unzulässiges Zeichen (erlaubt: ASCII-Buchstaben, Ziffern, . _ -).</translation>
     </message>
     <message>
         <source>The GatewayHostName has an empty part: it must not start or end with a dot, nor contain two dots in a row.</source>
-        <translation>Der GatewayHostName hat einen leeren Teil: Er darf nicht mit einem Punkt beginnen oder enden und keine zwei Punkte hintereinander enthalten.</translation>
+        <translation>Der GatewayHostName hat einen leeren Teil: kein Punkt am Anfang oder Ende, keine zwei Punkte hintereinander.</translation>
     </message>
     <message>
         <source>The connection string is empty.</source>
@@ -864,7 +864,7 @@ Aktionen:
     </message>
     <message>
         <source>The connection string starts or ends with white space. Copy it again without the spaces or line breaks around it.</source>
-        <translation>Die Verbindungszeichenfolge beginnt oder endet mit Leerzeichen. Kopieren Sie sie erneut, ohne die Leerzeichen oder Zeilenumbrüche davor und danach.</translation>
+        <translation>Leerzeichen oder Zeilenumbrüche am Anfang oder Ende. Kopieren Sie die Verbindungszeichenfolge ohne sie.</translation>
     </message>
     <message>
         <source>Part %1 of the connection string is empty. Parts are Key=Value, separated by a single &quot;;&quot;.</source>
@@ -884,11 +884,11 @@ Aktionen:
     </message>
     <message>
         <source>The key &quot;%1&quot; in part %2 of the connection string has white space around it. Remove the spaces.</source>
-        <translation>Um den Schlüssel „%1“ in Teil %2 der Verbindungszeichenfolge stehen Leerzeichen. Entfernen Sie sie.</translation>
+        <translation>Der Schlüssel „%1“ in Teil %2 der Verbindungszeichenfolge hat Leerzeichen. Entfernen Sie sie.</translation>
     </message>
     <message>
         <source>The connection string has an unknown key &quot;%1&quot;. Did you mean %2? Keys are case-sensitive.</source>
-        <translation>Die Verbindungszeichenfolge enthält den unbekannten Schlüssel „%1“. Meinten Sie %2? Bei Schlüsseln wird Groß- und Kleinschreibung unterschieden.</translation>
+        <translation>Unbekannter Schlüssel „%1“. Meinten Sie %2? Groß- und Kleinschreibung wird unterschieden.</translation>
     </message>
     <message>
         <source>Part %1 of the connection string is not a known Key=Value pair. Known keys are HostName, DeviceId, ModuleId, SharedAccessKeyName, SharedAccessKey, SharedAccessSignature, x509 and GatewayHostName.</source>
@@ -916,7 +916,7 @@ Aktionen:
     </message>
     <message>
         <source>The connection string has a ModuleId but no DeviceId. A module connection string needs the DeviceId of the module&apos;s device as well.</source>
-        <translation>Die Verbindungszeichenfolge hat eine ModuleId, aber keine DeviceId. Die Verbindungszeichenfolge eines Moduls braucht auch die DeviceId des Geräts, zu dem das Modul gehört.</translation>
+        <translation>Die Verbindungszeichenfolge hat eine ModuleId, aber keine DeviceId. Ein Modul braucht auch die DeviceId seines Geräts.</translation>
     </message>
     <message>
         <source>The only value x509 accepts is &quot;true&quot;, exactly and in lower case.</source>
@@ -924,7 +924,7 @@ Aktionen:
     </message>
     <message>
         <source>The connection string has SharedAccessKey, SharedAccessSignature and x509=true. It can carry only one of them.</source>
-        <translation>Die Verbindungszeichenfolge hat SharedAccessKey, SharedAccessSignature und x509=true. Sie kann nur eines davon enthalten.</translation>
+        <translation>SharedAccessKey, SharedAccessSignature und x509=true zugleich: Nur eines davon ist erlaubt.</translation>
     </message>
     <message>
         <source>The connection string has both %1 and %2. It can carry only one of them.</source>
@@ -932,7 +932,7 @@ Aktionen:
     </message>
     <message>
         <source>The connection string has x509=true but no DeviceId. X.509 authentication belongs to a device or module connection string.</source>
-        <translation>Die Verbindungszeichenfolge hat x509=true, aber keine DeviceId. X.509-Authentifizierung gehört in die Verbindungszeichenfolge eines Geräts oder Moduls.</translation>
+        <translation>x509=true ohne DeviceId: X.509-Authentifizierung gibt es nur in Verbindungszeichenfolgen von Geräten und Modulen.</translation>
     </message>
     <message>
         <source>The connection string has no credential. A hub connection string needs SharedAccessKeyName and SharedAccessKey; a device connection string needs DeviceId and one of SharedAccessKey, SharedAccessSignature or x509=true.</source>
@@ -940,23 +940,23 @@ Aktionen:
     </message>
     <message>
         <source>The connection string has %1 but neither SharedAccessKeyName (for a hub&apos;s shared access policy) nor DeviceId (for a device).</source>
-        <translation>Die Verbindungszeichenfolge hat %1, aber weder SharedAccessKeyName (für eine freigegebene Zugriffsrichtlinie des Hubs) noch DeviceId (für ein Gerät).</translation>
+        <translation>Die Verbindungszeichenfolge hat %1, aber weder SharedAccessKeyName (Hub) noch DeviceId (Gerät).</translation>
     </message>
     <message>
         <source>The connection string names a shared access policy (SharedAccessKeyName) but has no SharedAccessKey for it.</source>
-        <translation>Die Verbindungszeichenfolge nennt eine freigegebene Zugriffsrichtlinie (SharedAccessKeyName), hat aber keinen SharedAccessKey dafür.</translation>
+        <translation>Die Verbindungszeichenfolge nennt eine Richtlinie (SharedAccessKeyName), aber keinen SharedAccessKey.</translation>
     </message>
     <message>
         <source>GatewayHostName belongs to a device or module connection string; a hub connection string (one without DeviceId) cannot have it.</source>
-        <translation>GatewayHostName gehört in die Verbindungszeichenfolge eines Geräts oder Moduls; die eines Hubs (ohne DeviceId) kann ihn nicht enthalten.</translation>
+        <translation>GatewayHostName gehört in die Verbindungszeichenfolge eines Geräts oder Moduls, nicht eines Hubs (ohne DeviceId).</translation>
     </message>
     <message>
         <source>The device connection string has no credential. Add one of SharedAccessKey, SharedAccessSignature or x509=true.</source>
-        <translation>Die Verbindungszeichenfolge des Geräts enthält keine Anmeldedaten. Ergänzen Sie SharedAccessKey, SharedAccessSignature oder x509=true.</translation>
+        <translation>Keine Anmeldedaten: Ein Gerät braucht SharedAccessKey, SharedAccessSignature oder x509=true.</translation>
     </message>
     <message>
         <source>The SharedAccessKey is not valid base64. It may be cut off or have extra characters; copy it again from the portal.</source>
-        <translation>Der SharedAccessKey ist kein gültiges Base64. Vielleicht ist er abgeschnitten oder enthält zusätzliche Zeichen; kopieren Sie ihn erneut aus dem Portal.</translation>
+        <translation>Der SharedAccessKey ist kein gültiges Base64 (abgeschnitten oder Zeichen zu viel?). Kopieren Sie ihn neu aus dem Portal.</translation>
     </message>
     <message>
         <source>The SharedAccessSignature is not a valid token. %1</source>
@@ -1208,7 +1208,7 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     </message>
     <message>
         <source>The host name has an empty part: it must not start or end with a dot, nor contain two dots in a row.</source>
-        <translation>Der Hostname hat einen leeren Teil: Er darf nicht mit einem Punkt beginnen oder enden und keine zwei Punkte hintereinander enthalten.</translation>
+        <translation>Der Hostname hat einen leeren Teil: kein Punkt am Anfang oder Ende, keine zwei Punkte hintereinander.</translation>
     </message>
 </context>
 <context>
@@ -1525,7 +1525,7 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     </message>
     <message>
         <source>The shared access key is not valid base64. A key is base64 text such as the Azure portal shows, usually 44 characters ending in &quot;=&quot;.</source>
-        <translation>Der Zugriffsschlüssel ist kein gültiges Base64. Ein Schlüssel ist Base64-Text, wie ihn das Azure-Portal zeigt, meist 44 Zeichen lang und mit „=“ am Ende.</translation>
+        <translation>Der Zugriffsschlüssel ist kein gültiges Base64, wie es das Azure-Portal zeigt: meist 44 Zeichen mit „=“ am Ende.</translation>
     </message>
     <message>
         <source>This is not a Shared Access Signature token. A token starts with &quot;SharedAccessSignature &quot; followed by the fields sr, sig and se, separated by &quot;&amp;&quot;.</source>
@@ -1569,7 +1569,7 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     </message>
     <message>
         <source>The expiry (se) of the token must be whole seconds since 1970, written as decimal digits without sign or leading zeros.</source>
-        <translation>Der Ablaufzeitpunkt (se) des Tokens muss in ganzen Sekunden seit 1970 angegeben sein, als Dezimalziffern ohne Vorzeichen und ohne führende Nullen.</translation>
+        <translation>Der Ablaufzeitpunkt (se) muss ganze Sekunden seit 1970 angeben, als Ziffern ohne Vorzeichen und führende Nullen.</translation>
     </message>
 </context>
 <context>

@@ -25,7 +25,13 @@ std::optional<int> VerbParser::parse(const Output &out, const QStringList &args,
     if (!m_parser.parse(args))
         return out.usage(m_parser.errorText());
     if (m_parser.isSet(QStringLiteral("help"))) {
-        std::fputs(m_parser.helpText().toUtf8().constData(), stdout);
+        // QCommandLineParser's usage line names the program only; name the noun and the verb too
+        // (args.first() is "program noun verb").
+        QString help = m_parser.helpText();
+        const QString program = QCoreApplication::arguments().constFirst();
+        if (const auto at = help.indexOf(program); at >= 0 && at < help.indexOf(u'\n') && !args.isEmpty())
+            help.replace(at, program.size(), args.constFirst());
+        std::fputs(help.toUtf8().constData(), stdout);
         return ExitOk;
     }
     const auto count = m_parser.positionalArguments().size();

@@ -8,8 +8,10 @@
 #include "hub/hubstore.h"
 
 #include <QCoreApplication>
+#include <QLibraryInfo>
 #include <QTranslator>
 
+#include <algorithm>
 #include <cstdio>
 
 using namespace Onboarder;
@@ -23,9 +25,15 @@ QString overview(const QList<Noun> &nouns)
     QString text = CliText::tr("Usage: onboarder-cli [--hub NAME] [--json] <noun> <verb> [arguments]\n\n"
                       "Onboard and monitor Azure IoT Hub devices. Secrets are read from standard input or a file, "
                       "never from arguments.\n\nCommands:\n");
+    // The summaries in one column, at least two spaces after the longest "noun verb".
+    qsizetype width = 26;
     for (const Noun &noun : nouns) {
         for (const Verb &verb : noun.verbs)
-            text += QStringLiteral("  %1 %2").arg(noun.name, verb.name).leftJustified(26) + verb.summary + u'\n';
+            width = std::max(width, 2 + noun.name.size() + 1 + verb.name.size() + 2);
+    }
+    for (const Noun &noun : nouns) {
+        for (const Verb &verb : noun.verbs)
+            text += QStringLiteral("  %1 %2").arg(noun.name, verb.name).leftJustified(width) + verb.summary + u'\n';
     }
     text += CliText::tr("\nGlobal options:\n"
                "  --hub NAME   the hub to work on (default: the current one)\n"
@@ -40,8 +48,11 @@ QString overview(const QList<Noun> &nouns)
 QString nounHelp(const Noun &noun)
 {
     QString text = CliText::tr("Usage: onboarder-cli %1 <verb> [arguments]\n\n%2\n\nVerbs:\n").arg(noun.name, noun.summary);
+    qsizetype width = 18;
     for (const Verb &verb : noun.verbs)
-        text += QStringLiteral("  ") + verb.name.leftJustified(18) + verb.summary + u'\n';
+        width = std::max(width, verb.name.size() + 2);
+    for (const Verb &verb : noun.verbs)
+        text += QStringLiteral("  ") + verb.name.leftJustified(width) + verb.summary + u'\n';
     return text;
 }
 
@@ -61,6 +72,11 @@ int main(int argc, char *argv[])
     QTranslator translator;
     if (translator.load(QLocale(), QStringLiteral("onboarder"), QStringLiteral("_"), QStringLiteral(":/i18n")))
         QCoreApplication::installTranslator(&translator);
+    // Qt's own strings in the verbs' --help ("Usage:", "Options:"), in the same language.
+    QTranslator qtTranslator;
+    if (qtTranslator.load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),
+                          QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        QCoreApplication::installTranslator(&qtTranslator);
 
     const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns();
 

@@ -21,15 +21,10 @@ int main(int argc, char *argv[])
     QApplication::setDesktopFileName(QStringLiteral("onboarder"));
     installRedactingMessageHandler();
 
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QApplication::translate("main", "Onboard and monitor Azure IoT Hub devices."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    parser.process(app);
-
     Settings settings;
 
-    // The user's choice of language, else the system's.
+    // The user's choice of language ([ui] language=de in onboarder.conf), else the system's. Installed
+    // before the options are parsed, so that --help speaks it too.
     const QLocale locale = settings.language().isEmpty() ? QLocale() : QLocale(settings.language());
     QTranslator qtTranslator;
     if (qtTranslator.load(locale, QStringLiteral("qtbase"), QStringLiteral("_"),
@@ -38,6 +33,12 @@ int main(int argc, char *argv[])
     QTranslator appTranslator;
     if (appTranslator.load(locale, QStringLiteral("onboarder"), QStringLiteral("_"), QStringLiteral(":/i18n")))
         QApplication::installTranslator(&appTranslator);
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QApplication::translate("main", "Onboard and monitor Azure IoT Hub devices."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.process(app);
 
     SecretStore secrets(AppInfo::keychainService());
     HubStore hubs(settings, secrets);
