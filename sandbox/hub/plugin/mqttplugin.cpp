@@ -385,11 +385,17 @@ bool matchesPrefix(const std::string &topic, const std::string &prefix)
     return startsWith(topic, prefix);
 }
 
+// The record of a client that passed authentication, or clients.end().
+std::unordered_map<std::string, ClientInfo>::iterator authenticatedClient(const struct mosquitto *client)
+{
+    const char *id = mosquitto_client_id(client);
+    return plugin->clients.find(id ? id : "");
+}
+
 int onAclCheck(int, void *eventData, void *)
 {
     auto *event = static_cast<mosquitto_evt_acl_check *>(eventData);
-    const char *idText = mosquitto_client_id(event->client);
-    const auto found = plugin->clients.find(idText ? idText : "");
+    const auto found = authenticatedClient(event->client);
     if (found == plugin->clients.end())
         return MOSQ_ERR_ACL_DENIED;
     const ClientInfo &info = found->second;
@@ -450,8 +456,7 @@ int retopic(mosquitto_evt_message *event, const std::string &topic)
 int onMessage(int, void *eventData, void *)
 {
     auto *event = static_cast<mosquitto_evt_message *>(eventData);
-    const char *idText = mosquitto_client_id(event->client);
-    const auto found = plugin->clients.find(idText ? idText : "");
+    const auto found = authenticatedClient(event->client);
     if (found == plugin->clients.end())
         return MOSQ_ERR_SUCCESS;
 
@@ -523,8 +528,7 @@ int onTick(int, void *, void *)
 int onDisconnect(int, void *eventData, void *)
 {
     auto *event = static_cast<mosquitto_evt_disconnect *>(eventData);
-    const char *idText = mosquitto_client_id(event->client);
-    const auto found = plugin->clients.find(idText ? idText : "");
+    const auto found = authenticatedClient(event->client);
     if (found == plugin->clients.end())
         return MOSQ_ERR_SUCCESS;
     if (found->second.role == Role::Device)
