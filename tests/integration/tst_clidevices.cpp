@@ -109,7 +109,8 @@ private Q_SLOTS:
                  2);
 
         QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("cli-1")}).exitCode, 1); // no terminal, no --yes
-        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("cli-1"), QStringLiteral("--yes")}).exitCode, 0);
+        const Run deleted = cli({QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("cli-1"), QStringLiteral("--yes")});
+        QVERIFY2(deleted.exitCode == 0, deleted.err.constData());
         QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("cli-1")}).exitCode, 3);
     }
 
