@@ -12,7 +12,9 @@
 #include <QTcpSocket>
 #include <QThread>
 
+#include <csignal>
 #include <pwd.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace Onboarder::Sandbox {
@@ -41,6 +43,9 @@ Broker::Broker(const QString &dataDir, const QString &hostName, QObject *parent)
     , m_hostName(hostName)
 {
     m_process.setProcessChannelMode(QProcess::MergedChannels);
+    // mosquitto ends with the sandbox even when the sandbox cannot stop it (killed, crashed, a test
+    // that aborted): the kernel sends it SIGTERM when its parent dies.
+    m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
     connect(&m_process, &QProcess::finished, this, [this](int code) {
         if (m_stopping)
             return;

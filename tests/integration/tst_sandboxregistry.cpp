@@ -14,6 +14,7 @@
 #include <QRegularExpression>
 #include <QSslCertificate>
 #include <QSslConfiguration>
+#include <QDir>
 #include <QTemporaryDir>
 
 #include <csignal>
@@ -298,6 +299,30 @@ private Q_SLOTS:
         const int retryAfter = throttled.headers.value("retry-after").toInt();
         QVERIFY2(retryAfter >= 19 && retryAfter <= 20, throttled.headers.value("retry-after").constData());
         startHub(); // no throttle for the rest
+    }
+
+    void brokerDiesWithAKilledSandbox()
+    {
+        // A sandbox that is killed (or a test that aborts) cannot stop its mosquitto; the kernel must.
+        const QString data = m_dir.filePath(QStringLiteral("killed"));
+        QProcess sandbox;
+        sandbox.start(TestSupport::buildPath(QStringLiteral("sandbox/hub/onboarder-sandbox")),
+                      {QStringLiteral("--data"), data, QStringLiteral("--ready-json")});
+        QVERIFY(sandbox.waitForReadyRead(20000));
+        const auto brokerPids = [&data] {
+            QList<qint64> pids;
+            const QByteArray config = (data + QStringLiteral("/mosquitto.conf")).toUtf8();
+            for (const QString &entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
+                QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(entry));
+                if (entry.toLongLong() > 0 && cmdline.open(QIODevice::ReadOnly) && cmdline.readAll().contains(config))
+                    pids.append(entry.toLongLong());
+            }
+            return pids;
+        };
+        QCOMPARE(brokerPids().size(), 1);
+        ::kill(pid_t(sandbox.processId()), SIGKILL);
+        QVERIFY(sandbox.waitForFinished(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(brokerPids().isEmpty(), 5000);
     }
 
     void executableShutsDownCleanlyOnSigterm()
