@@ -646,6 +646,133 @@ Aktionen:
         <source>Invoke a direct method.</source>
         <translation>Eine direkte Methode aufrufen.</translation>
     </message>
+    <message>
+        <source>Answers a support call&apos;s first questions about a device: registered? enabled? connected? last activity? reported properties? and, with --ping, does it answer the direct method &quot;ping&quot;?</source>
+        <translation>Beantwortet die ersten Fragen eines Supportfalls zu einem Gerät: registriert? aktiviert? verbunden? letzte Aktivität? gemeldete Eigenschaften? und mit --ping: antwortet es auf die direkte Methode „ping“?</translation>
+    </message>
+    <message>
+        <source>Also invoke the direct method &quot;ping&quot;.</source>
+        <translation>Zusätzlich die direkte Methode „ping“ aufrufen.</translation>
+    </message>
+    <message>
+        <source>Seconds to wait for the ping&apos;s answer (5–300, default 10).</source>
+        <translation>Sekunden, die auf die Antwort auf „ping“ gewartet wird (5–300, Standard 10).</translation>
+    </message>
+    <message>
+        <source>VERDICT</source>
+        <translation>BEFUND</translation>
+    </message>
+    <message>
+        <source>WHAT</source>
+        <translation>WAS</translation>
+    </message>
+    <message>
+        <source>Check a device: registered, enabled, connected, active, answering.</source>
+        <translation>Ein Gerät prüfen: registriert, aktiviert, verbunden, aktiv, antwortet.</translation>
+    </message>
+</context>
+<context>
+    <name>DeviceCheck</name>
+    <message>
+        <source>never</source>
+        <translation>nie</translation>
+    </message>
+    <message>
+        <source>just now</source>
+        <translation>gerade eben</translation>
+    </message>
+    <message>
+        <source>Not registered: the hub has no device &quot;%1&quot;.</source>
+        <translation>Nicht registriert: Der Hub hat kein Gerät „%1“.</translation>
+    </message>
+    <message>
+        <source>Registered (%1 authentication).</source>
+        <translation>Registriert (Authentifizierung: %1).</translation>
+    </message>
+    <message>
+        <source>Enabled.</source>
+        <translation>Aktiviert.</translation>
+    </message>
+    <message>
+        <source>Disabled: the hub refuses its connections%1.</source>
+        <translation>Deaktiviert: Der Hub lehnt seine Verbindungen ab%1.</translation>
+    </message>
+    <message>
+        <source>Connected since %1.</source>
+        <translation>Verbunden seit: %1.</translation>
+    </message>
+    <message>
+        <source>Not connected since %1.</source>
+        <translation>Nicht verbunden seit: %1.</translation>
+    </message>
+    <message>
+        <source>Not connected, and never has been.</source>
+        <translation>Nicht verbunden und war es noch nie.</translation>
+    </message>
+    <message>
+        <source>Last activity %1.</source>
+        <translation>Letzte Aktivität: %1.</translation>
+    </message>
+    <message>
+        <source>No activity ever: it has never connected.</source>
+        <translation>Noch nie aktiv: Es hat sich noch nie verbunden.</translation>
+    </message>
+    <message>
+        <source>The twin could not be read: %1</source>
+        <translation>Der Zwilling konnte nicht gelesen werden: %1</translation>
+    </message>
+    <message>
+        <source>Reported properties last updated %1.</source>
+        <translation>Gemeldete Eigenschaften zuletzt aktualisiert: %1.</translation>
+    </message>
+    <message>
+        <source>The device has never reported properties.</source>
+        <translation>Das Gerät hat noch nie Eigenschaften gemeldet.</translation>
+    </message>
+    <message>
+        <source>Not asked to answer a ping (use --ping).</source>
+        <translation>Kein „ping“ angefragt (dafür --ping angeben).</translation>
+    </message>
+    <message>
+        <source>Not pinged: it is not connected.</source>
+        <translation>Kein „ping“: Das Gerät ist nicht verbunden.</translation>
+    </message>
+    <message>
+        <source>Answered the ping with status %1 in %2 ms.</source>
+        <translation>Hat „ping“ mit Status %1 in %2 ms beantwortet.</translation>
+    </message>
+    <message>
+        <source>The ping failed: %1</source>
+        <translation>„ping“ ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>a minute ago</source>
+        <translation>vor einer Minute</translation>
+    </message>
+    <message>
+        <source>%1 minutes ago</source>
+        <translation>vor %1 Minuten</translation>
+    </message>
+    <message>
+        <source>an hour ago</source>
+        <translation>vor einer Stunde</translation>
+    </message>
+    <message>
+        <source>%1 hours ago</source>
+        <translation>vor %1 Stunden</translation>
+    </message>
+    <message>
+        <source>a day ago</source>
+        <translation>vor einem Tag</translation>
+    </message>
+    <message>
+        <source>%1 days ago</source>
+        <translation>vor %1 Tagen</translation>
+    </message>
+    <message>
+        <source>Did not answer the ping within %1 seconds.</source>
+        <translation>Hat „ping“ nicht innerhalb von %1 Sekunden beantwortet.</translation>
+    </message>
 </context>
 <context>
     <name>HubClient</name>

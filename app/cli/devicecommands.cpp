@@ -3,6 +3,7 @@
 
 #include "common/logging.h"
 #include "credentials/certificate.h"
+#include "hub/devicecheck.h"
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
 #include "hub/identifiers.h"
@@ -407,6 +408,44 @@ QFuture<int> methodInvoke(Context &ctx, const QStringList &args)
     });
 }
 
+QFuture<int> check(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Answers a support call's first questions about a device: registered? enabled? connected? last "
+                             "activity? reported properties? and, with --ping, does it answer the direct method \"ping\"?"));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption({QStringLiteral("ping"), CliText::tr("Also invoke the direct method \"ping\".")});
+    p.addOption({QStringLiteral("timeout"), CliText::tr("Seconds to wait for the ping's answer (5–300, default 10)."), CliText::tr("S"), QStringLiteral("10")});
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    int exitCode = ExitOk;
+    const auto timeout = p.intValue(ctx.out, QStringLiteral("timeout"), 5, 300, &exitCode);
+    if (!timeout)
+        return finished(exitCode);
+    DeviceCheckOptions options;
+    options.ping = p.isSet(QStringLiteral("ping"));
+    options.pingTimeoutSeconds = int(*timeout);
+    const QString id = p.positional().at(0);
+    return withHub(ctx, [&ctx, id, options](HubClient &client, const HubProfile &) {
+        return checkDevice(client, id, options).then(&client, [&ctx](Result<QList<DeviceCheckItem>> items) {
+            if (!items)
+                return ctx.out.error(items.error());
+            QJsonArray json;
+            QList<QStringList> rows;
+            for (const DeviceCheckItem &item : *items) {
+                json.append(QJsonObject{{QStringLiteral("check"), item.key},
+                                        {QStringLiteral("verdict"), DeviceCheckItem::verdictName(item.verdict)},
+                                        {QStringLiteral("sentence"), item.sentence}});
+                rows.append({DeviceCheckItem::verdictName(item.verdict).toUpper(), item.sentence});
+            }
+            ctx.out.document(json);
+            ctx.out.text(formatTable({CliText::tr("VERDICT"), CliText::tr("WHAT")}, rows));
+            // Not registered is "not found"; every other finding is information, not a failure of the call.
+            const bool registered = !items->isEmpty() && items->first().verdict == DeviceCheckItem::Verdict::Good;
+            return int(registered ? ExitOk : ExitNotFound);
+        });
+    });
+}
+
 } // namespace
 
 QList<Noun> deviceNouns()
@@ -424,6 +463,7 @@ QList<Noun> deviceNouns()
                  {QStringLiteral("disable"), CliText::tr("Disable a device."),
                   [](Context &ctx, const QStringList &args) { return setStatus(ctx, args, QStringLiteral("disabled")); }},
                  {QStringLiteral("connection-string"), CliText::tr("Print a device's connection string."), connectionString},
+                 {QStringLiteral("check"), CliText::tr("Check a device: registered, enabled, connected, active, answering."), check},
              }},
         Noun{QStringLiteral("twin"),
              CliText::tr("Device twins."),

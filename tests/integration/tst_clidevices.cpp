@@ -165,6 +165,25 @@ private Q_SLOTS:
                  2);
     }
 
+    void checkAnswersTheSupportQuestions()
+    {
+        const Run check = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("check"), QStringLiteral("sandbox-device-000003"),
+                               QStringLiteral("--ping")});
+        QCOMPARE(check.exitCode, 0);
+        QHash<QString, QString> verdicts;
+        for (const QJsonValue &item : check.json().array())
+            verdicts.insert(item[QStringLiteral("check")].toString(), item[QStringLiteral("verdict")].toString());
+        QCOMPARE(verdicts.value(QStringLiteral("registered")), QStringLiteral("good"));
+        QCOMPARE(verdicts.value(QStringLiteral("enabled")), QStringLiteral("good"));
+        QCOMPARE(verdicts.value(QStringLiteral("connected")), QStringLiteral("warning"));
+        QCOMPARE(verdicts.value(QStringLiteral("lastActivity")), QStringLiteral("warning"));
+        QCOMPARE(verdicts.value(QStringLiteral("ping")), QStringLiteral("skipped")); // offline: not asked
+
+        const Run missing = cli({QStringLiteral("device"), QStringLiteral("check"), QStringLiteral("nobody-here")});
+        QCOMPARE(missing.exitCode, 3);
+        QVERIFY(missing.out.contains("nobody-here"));
+    }
+
     void exitCodesForAuthNetworkAndDevice()
     {
         QCOMPARE(cli({QStringLiteral("--hub"), QStringLiteral("wrongkey"), QStringLiteral("device"), QStringLiteral("show"),

@@ -2,6 +2,8 @@
 // and into the statistics; CA-signed (certificateAuthority) devices accepted or refused.
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
+#include "hub/devicecheck.h"
+#include "hub/hubclient.h"
 #include "hub/sastoken.h"
 #include "mqtt/mqttclient.h"
 #include "mqtt/mqttmessage.h"
@@ -139,6 +141,54 @@ private Q_SLOTS:
         auto stranger = client(QStringLiteral("fleet-1"), username);
         QVERIFY(stranger->setClientCertificate(foreign.toPem(), foreignKey.privateKeyPem()).has_value());
         QVERIFY(!connects(*stranger));
+    }
+
+    void checkPingsAConnectedDevice()
+    {
+        const auto device = m_hub->registry().putDevice(QStringLiteral("pingable"), {}, {});
+        QVERIFY(device.has_value());
+        auto online = client(QStringLiteral("pingable"), QStringLiteral("127.0.0.1/pingable/?api-version=2021-04-12"));
+        online->setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/pingable"), device->primaryKey,
+                                             QDateTime::currentSecsSinceEpoch() + 600)->toString().toUtf8());
+        QVERIFY(connects(*online));
+        QSignalSpy subscribed(online.get(), &MqttClient::subscribed);
+        QVERIFY(online->subscribe(QStringLiteral("$iothub/methods/POST/#"), 0).has_value());
+        QTRY_COMPARE(subscribed.count(), 1);
+        bool answer = true;
+        connect(online.get(), &MqttClient::messageReceived, this, [&](const MqttMessage &request) {
+            // $iothub/methods/POST/ping/?$rid=…  →  $iothub/methods/res/200/?$rid=…
+            const QString rid = request.topic.section(QStringLiteral("$rid="), 1);
+            if (answer)
+                QVERIFY(online->publish(QStringLiteral("$iothub/methods/res/200/?$rid=") + rid, "{\"pong\":true}", 0).has_value());
+        });
+
+        const QJsonObject info = m_hub->readyInfo();
+        HubProfile profile;
+        profile.name = QStringLiteral("sandbox");
+        profile.hostName = info.value(QStringLiteral("hostName")).toString();
+        profile.restPort = info.value(QStringLiteral("restPort")).toInt();
+        profile.caFile = m_caFile;
+        HubClient hub(profile, *ConnectionString::parse(m_hub->ownerConnectionString()));
+        DeviceCheckOptions options;
+        options.ping = true;
+        options.pingTimeoutSeconds = 5;
+        const auto items = TestSupport::await(checkDevice(hub, QStringLiteral("pingable"), options));
+        QVERIFY(items.has_value());
+        QHash<QString, DeviceCheckItem> byKey;
+        for (const DeviceCheckItem &item : *items)
+            byKey.insert(item.key, item);
+        QCOMPARE(byKey.value(QStringLiteral("connected")).verdict, DeviceCheckItem::Verdict::Good);
+        QCOMPARE(byKey.value(QStringLiteral("lastActivity")).verdict, DeviceCheckItem::Verdict::Good);
+        QCOMPARE(byKey.value(QStringLiteral("ping")).verdict, DeviceCheckItem::Verdict::Good);
+        QVERIFY2(byKey.value(QStringLiteral("ping")).sentence.contains(QStringLiteral("status 200")), qPrintable(byKey.value(QStringLiteral("ping")).sentence));
+
+        // Connected but silent: the ping is a problem, said as a timeout.
+        answer = false;
+        const auto silent = TestSupport::await(checkDevice(hub, QStringLiteral("pingable"), options), 30000);
+        QVERIFY(silent.has_value());
+        QCOMPARE(silent->last().key, QStringLiteral("ping"));
+        QCOMPARE(silent->last().verdict, DeviceCheckItem::Verdict::Problem);
+        QVERIFY(silent->last().sentence.contains(QStringLiteral("5 seconds")));
     }
 
     void cleanupTestCase()
