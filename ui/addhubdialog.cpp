@@ -213,6 +213,14 @@ bool AddHubDialog::canAdd() const
     return m_buttons->button(QDialogButtonBox::Ok)->isEnabled();
 }
 
+HubEndpoint AddHubDialog::endpoint() const
+{
+    // The custom endpoint counts only while its group is checked.
+    if (!m_advanced->isChecked())
+        return {};
+    return {m_restPort->value(), m_mqttPort->value(), m_caFile->text().trimmed()};
+}
+
 void AddHubDialog::revalidate()
 {
     showError(m_failure, QString());
@@ -245,14 +253,8 @@ void AddHubDialog::revalidate()
     }
     showError(m_connectionStringError, csProblem);
 
-    HubEndpoint endpoint;
-    if (m_advanced->isChecked()) {
-        endpoint.restPort = m_restPort->value();
-        endpoint.mqttPort = m_mqttPort->value();
-        endpoint.caFile = m_caFile->text().trimmed();
-    }
     QString endpointProblem;
-    const auto all = m_hubs.validate(name, text, endpoint);
+    const auto all = m_hubs.validate(name, text, endpoint());
     if (!all && isEndpointError(all.error().code) && nameProblem.isEmpty() && csProblem.isEmpty())
         endpointProblem = all.error().message;
     showError(m_endpointError, endpointProblem);
@@ -276,14 +278,8 @@ void AddHubDialog::accept()
 {
     if (m_busy || !canAdd())
         return;
-    HubEndpoint endpoint;
-    if (m_advanced->isChecked()) {
-        endpoint.restPort = m_restPort->value();
-        endpoint.mqttPort = m_mqttPort->value();
-        endpoint.caFile = m_caFile->text().trimmed();
-    }
     setBusy(true);
-    m_hubs.add(m_name->text(), m_connectionString->text(), endpoint).then(this, [this](Result<HubProfile> added) {
+    m_hubs.add(m_name->text(), m_connectionString->text(), endpoint()).then(this, [this](Result<HubProfile> added) {
         setBusy(false);
         if (!added) {
             showError(m_failure, added.error().message);

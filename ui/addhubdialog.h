@@ -1,6 +1,7 @@
 #pragma once
 
 #include "hub/hubprofile.h"
+#include "hub/hubstore.h"
 
 #include <QDialog>
 
@@ -41,6 +42,7 @@ public Q_SLOTS:
 
 private:
     void revalidate();
+    HubEndpoint endpoint() const;
     void setBusy(bool busy);
     void browseCaFile();
 

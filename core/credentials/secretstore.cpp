@@ -1,11 +1,11 @@
 #include "secretstore.h"
 
 #include "common/logging.h"
+#include "common/promise.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QPromise>
 
 #include <qt6keychain/keychain.h>
 
@@ -39,21 +39,6 @@ Error keychainError(QKeychain::Error error, const QString &detail, const QString
                    "stored elsewhere.")
                     .arg(detail)};
     }
-}
-
-template<typename T>
-std::shared_ptr<QPromise<Result<T>>> startedPromise()
-{
-    auto promise = std::make_shared<QPromise<Result<T>>>();
-    promise->start();
-    return promise;
-}
-
-template<typename T>
-void deliver(const std::shared_ptr<QPromise<Result<T>>> &promise, Result<T> result)
-{
-    promise->addResult(std::move(result));
-    promise->finish();
 }
 
 Result<void> validName(const QString &name)

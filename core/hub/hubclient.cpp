@@ -1,13 +1,13 @@
 #include "hubclient.h"
 
 #include "common/logging.h"
+#include "common/promise.h"
 #include "hub/sastoken.h"
 
 #include <QCoreApplication>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
-#include <QPromise>
 #include <QRandomGenerator>
 #include <QSslCertificate>
 #include <QTimer>
@@ -125,21 +125,6 @@ Error networkError(QNetworkReply *reply, const QString &host)
     default:
         return {ErrorKind::Network, QStringLiteral("NetworkError"), Text::tr("Could not reach %1: %2").arg(host, reply->errorString())};
     }
-}
-
-template<typename T>
-std::pair<std::shared_ptr<QPromise<Result<T>>>, QFuture<Result<T>>> makePromise()
-{
-    auto promise = std::make_shared<QPromise<Result<T>>>();
-    promise->start();
-    return {promise, promise->future()};
-}
-
-template<typename T>
-void settle(const std::shared_ptr<QPromise<Result<T>>> &promise, Result<T> value)
-{
-    promise->addResult(std::move(value));
-    promise->finish();
 }
 
 QJsonObject parseObject(const QByteArray &body)
@@ -315,16 +300,16 @@ template<typename T, typename Parse>
 QFuture<Result<T>> HubClient::request(const QByteArray &verb, const QString &path, const QByteArray &body,
                                       QList<std::pair<QByteArray, QByteArray>> headers, int timeoutMs, Parse parse)
 {
-    auto [promise, future] = makePromise<T>();
+    auto promise = startedPromise<T>();
     send(verb, path, body, std::move(headers), timeoutMs, [promise, parse](auto result) {
         if (!result)
-            return settle<T>(promise, std::unexpected(result.error()));
+            return deliver<T>(promise, std::unexpected(result.error()));
         if constexpr (std::is_void_v<T>)
-            settle<T>(promise, {});
+            deliver<T>(promise, {});
         else
-            settle<T>(promise, parse(result->first, result->second));
+            deliver<T>(promise, parse(result->first, result->second));
     });
-    return future;
+    return promise->future();
 }
 
 namespace {

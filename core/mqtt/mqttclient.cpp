@@ -434,6 +434,25 @@ private:
     }
 };
 
+namespace {
+
+// Response options for one request of a session: MQTT 5 and 3.1.1 take different callbacks.
+MQTTAsync_responseOptions responseOptions(quint64 session, bool mqtt5, MQTTAsync_onSuccess *success, MQTTAsync_onSuccess5 *success5)
+{
+    MQTTAsync_responseOptions options = MQTTAsync_responseOptions_initializer;
+    options.context = contextFor(session);
+    if (mqtt5) {
+        options.onSuccess5 = success5;
+        options.onFailure5 = MqttClientBridge::requestFailed5;
+    } else {
+        options.onSuccess = success;
+        options.onFailure = MqttClientBridge::requestFailed;
+    }
+    return options;
+}
+
+} // namespace
+
 MqttClient::MqttClient(QObject *parent)
     : QObject(parent)
 {
@@ -1053,15 +1072,7 @@ Result<int> MqttClient::publish(const QString &topic, const QByteArray &payload,
     message.retained = retain ? 1 : 0;
     message.properties = *properties.get(); // copied by Paho; freed by `properties`
 
-    MQTTAsync_responseOptions options = MQTTAsync_responseOptions_initializer;
-    options.context = contextFor(m_session);
-    if (mqtt5) {
-        options.onSuccess5 = MqttClientBridge::requestSucceeded5;
-        options.onFailure5 = MqttClientBridge::requestFailed5;
-    } else {
-        options.onSuccess = MqttClientBridge::requestSucceeded;
-        options.onFailure = MqttClientBridge::requestFailed;
-    }
+    MQTTAsync_responseOptions options = responseOptions(m_session, mqtt5, MqttClientBridge::requestSucceeded, MqttClientBridge::requestSucceeded5);
     if (const int rc = MQTTAsync_sendMessage(m_handle, topicUtf8.constData(), &message, &options);
         rc != MQTTASYNC_SUCCESS)
         return Onboarder::fail(ErrorKind::Network, QStringLiteral("PublishFailed"),
@@ -1090,15 +1101,7 @@ Result<void> MqttClient::subscribe(const QString &filter, int qos)
 Result<void> MqttClient::sendSubscribe(const QString &filter, int qos)
 {
     const QByteArray filterUtf8 = filter.toUtf8();
-    MQTTAsync_responseOptions options = MQTTAsync_responseOptions_initializer;
-    options.context = contextFor(m_session);
-    if (m_active.mqtt5) {
-        options.onSuccess5 = MqttClientBridge::subscribeSucceeded5;
-        options.onFailure5 = MqttClientBridge::requestFailed5;
-    } else {
-        options.onSuccess = MqttClientBridge::subscribeSucceeded;
-        options.onFailure = MqttClientBridge::requestFailed;
-    }
+    MQTTAsync_responseOptions options = responseOptions(m_session, m_active.mqtt5, MqttClientBridge::subscribeSucceeded, MqttClientBridge::subscribeSucceeded5);
     if (const int rc = MQTTAsync_subscribe(m_handle, filterUtf8.constData(), qos, &options); rc != MQTTASYNC_SUCCESS)
         return Onboarder::fail(ErrorKind::Network, QStringLiteral("SubscribeFailed"),
                                tr("The subscription to %1 could not be sent: %2.").arg(filter, pahoText(rc)));
@@ -1115,15 +1118,7 @@ Result<void> MqttClient::unsubscribe(const QString &filter)
                                tr("Not connected to the broker: cannot unsubscribe from %1.").arg(filter));
     m_subscriptions.remove(filter);
     const QByteArray filterUtf8 = filter.toUtf8();
-    MQTTAsync_responseOptions options = MQTTAsync_responseOptions_initializer;
-    options.context = contextFor(m_session);
-    if (m_active.mqtt5) {
-        options.onSuccess5 = MqttClientBridge::requestSucceeded5;
-        options.onFailure5 = MqttClientBridge::requestFailed5;
-    } else {
-        options.onSuccess = MqttClientBridge::requestSucceeded;
-        options.onFailure = MqttClientBridge::requestFailed;
-    }
+    MQTTAsync_responseOptions options = responseOptions(m_session, m_active.mqtt5, MqttClientBridge::requestSucceeded, MqttClientBridge::requestSucceeded5);
     if (const int rc = MQTTAsync_unsubscribe(m_handle, filterUtf8.constData(), &options); rc != MQTTASYNC_SUCCESS)
         return Onboarder::fail(ErrorKind::Network, QStringLiteral("UnsubscribeFailed"),
                                tr("Unsubscribing from %1 failed: %2.").arg(filter, pahoText(rc)));
