@@ -730,10 +730,6 @@ Aktionen:
         <translation>Das Gerät hat noch nie Eigenschaften gemeldet.</translation>
     </message>
     <message>
-        <source>Not asked to answer a ping (use --ping).</source>
-        <translation>Kein „ping“ angefragt (dafür --ping angeben).</translation>
-    </message>
-    <message>
         <source>Not pinged: it is not connected.</source>
         <translation>Kein „ping“: Das Gerät ist nicht verbunden.</translation>
     </message>
@@ -772,6 +768,45 @@ Aktionen:
     <message>
         <source>Did not answer the ping within %1 seconds.</source>
         <translation>Hat „ping“ nicht innerhalb von %1 Sekunden beantwortet.</translation>
+    </message>
+    <message>
+        <source>Not asked to answer a ping.</source>
+        <translation>Nicht um eine Ping-Antwort gebeten.</translation>
+    </message>
+</context>
+<context>
+    <name>DeviceDraft</name>
+    <message>
+        <source>Enter a key, or let the hub generate them.</source>
+        <translation>Geben Sie einen Schlüssel ein oder lassen Sie den Hub sie erzeugen.</translation>
+    </message>
+    <message>
+        <source>A key is base64 text (letters, digits, + / and = at the end).</source>
+        <translation>Ein Schlüssel ist Base64-Text (Buchstaben, Ziffern, + / und = am Ende).</translation>
+    </message>
+    <message>
+        <source>A key must be 16 to 64 bytes long; this one is %1 bytes.</source>
+        <translation>Ein Schlüssel muss 16 bis 64 Bytes lang sein; dieser hat %1 Bytes.</translation>
+    </message>
+    <message>
+        <source>Enter the certificate&apos;s thumbprint, or take it from the certificate file.</source>
+        <translation>Geben Sie den Fingerabdruck des Zertifikats ein oder übernehmen Sie ihn aus der Zertifikatsdatei.</translation>
+    </message>
+    <message>
+        <source>A thumbprint is hexadecimal digits only (0–9, A–F), without colons or spaces.</source>
+        <translation>Ein Fingerabdruck besteht nur aus Hexadezimalziffern (0–9, A–F), ohne Doppelpunkte oder Leerzeichen.</translation>
+    </message>
+    <message>
+        <source>A thumbprint has 40 digits (SHA-1) or 64 digits (SHA-256); this one has %1.</source>
+        <translation>Ein Fingerabdruck hat 40 Ziffern (SHA-1) oder 64 Ziffern (SHA-256); dieser hat %1.</translation>
+    </message>
+    <message>
+        <source>Use a different key than the primary one, so that either can be replaced without cutting the device off.</source>
+        <translation>Verwenden Sie einen anderen Schlüssel als den primären, damit jeder ausgetauscht werden kann, ohne das Gerät auszusperren.</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2.</source>
+        <translation>%1 ist nicht lesbar: %2.</translation>
     </message>
 </context>
 <context>
@@ -1103,6 +1138,709 @@ Aktionen:
     </message>
 </context>
 <context>
+    <name>Onboarder::CreateDeviceDialog</name>
+    <message>
+        <source>Let the hub generate both keys</source>
+        <translation>Beide Schlüssel vom Hub erzeugen lassen</translation>
+    </message>
+    <message>
+        <source>Enabled: the device may connect as soon as it is registered</source>
+        <translation>Aktiviert: das Gerät darf sich verbinden, sobald es registriert ist</translation>
+    </message>
+    <message>
+        <source>New Device</source>
+        <translation>Neues Gerät</translation>
+    </message>
+    <message>
+        <source>e.g. nrf-352656100000000</source>
+        <translation>z. B. nrf-352656100000000</translation>
+    </message>
+    <message>
+        <source>Device ID</source>
+        <translation>Geräte-ID</translation>
+    </message>
+    <message>
+        <source>Symmetric key (SAS)</source>
+        <translation>Symmetrischer Schlüssel (SAS)</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed</source>
+        <translation>X.509 selbstsigniert</translation>
+    </message>
+    <message>
+        <source>X.509 signed by a CA</source>
+        <translation>X.509 von einer CA signiert</translation>
+    </message>
+    <message>
+        <source>base64, 16 to 64 bytes</source>
+        <translation>Base64, 16 bis 64 Bytes</translation>
+    </message>
+    <message>
+        <source>Primary key</source>
+        <translation>Primärer Schlüssel</translation>
+    </message>
+    <message>
+        <source>Secondary key</source>
+        <translation>Sekundärer Schlüssel</translation>
+    </message>
+    <message>
+        <source>Random Keys</source>
+        <translation>Zufällige Schlüssel</translation>
+    </message>
+    <message>
+        <source>Fill both fields with new random keys</source>
+        <translation>Beide Felder mit neuen zufälligen Schlüsseln füllen</translation>
+    </message>
+    <message>
+        <source>Primary key:</source>
+        <translation>Primärer Schlüssel:</translation>
+    </message>
+    <message>
+        <source>Secondary key:</source>
+        <translation>Sekundärer Schlüssel:</translation>
+    </message>
+    <message>
+        <source>SHA-1 or SHA-256, hexadecimal</source>
+        <translation>SHA-1 oder SHA-256, hexadezimal</translation>
+    </message>
+    <message>
+        <source>Primary thumbprint</source>
+        <translation>Primärer Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>optional</source>
+        <translation>optional</translation>
+    </message>
+    <message>
+        <source>Secondary thumbprint</source>
+        <translation>Sekundärer Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>From Certificate…</source>
+        <translation>Aus Zertifikat…</translation>
+    </message>
+    <message>
+        <source>Primary thumbprint:</source>
+        <translation>Primärer Fingerabdruck:</translation>
+    </message>
+    <message>
+        <source>Secondary thumbprint:</source>
+        <translation>Sekundärer Fingerabdruck:</translation>
+    </message>
+    <message>
+        <source>The device presents a certificate whose subject (CN) is its device ID, signed by a CA certificate that was uploaded to the hub and verified there.</source>
+        <translation>Das Gerät legt ein Zertifikat vor, dessen Subjekt (CN) seine Geräte-ID ist, signiert von einem CA-Zertifikat, das in den Hub hochgeladen und dort verifiziert wurde.</translation>
+    </message>
+    <message>
+        <source>Create</source>
+        <translation>Erstellen</translation>
+    </message>
+    <message>
+        <source>Device &amp;ID:</source>
+        <translation>Geräte-&amp;ID:</translation>
+    </message>
+    <message>
+        <source>Authentication:</source>
+        <translation>Authentifizierung:</translation>
+    </message>
+    <message>
+        <source>Device Certificate</source>
+        <translation>Gerätezertifikat</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer *.der);;All files (*)</source>
+        <translation>Zertifikate (*.pem *.crt *.cer *.der);;Alle Dateien (*)</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DeviceBatch</name>
+    <message>
+        <source>The hub was closed before the change was made.</source>
+        <translation>Der Hub wurde geschlossen, bevor die Änderung vorgenommen wurde.</translation>
+    </message>
+    <message>
+        <source>Enabled 1 device.</source>
+        <translation>1 Gerät aktiviert.</translation>
+    </message>
+    <message>
+        <source>Enabled %1 devices.</source>
+        <translation>%1 Geräte aktiviert.</translation>
+    </message>
+    <message>
+        <source>Disabled 1 device.</source>
+        <translation>1 Gerät deaktiviert.</translation>
+    </message>
+    <message>
+        <source>Disabled %1 devices.</source>
+        <translation>%1 Geräte deaktiviert.</translation>
+    </message>
+    <message>
+        <source>Deleted 1 device.</source>
+        <translation>1 Gerät gelöscht.</translation>
+    </message>
+    <message>
+        <source>Deleted %1 devices.</source>
+        <translation>%1 Geräte gelöscht.</translation>
+    </message>
+    <message>
+        <source>1 failed:</source>
+        <translation>1 fehlgeschlagen:</translation>
+    </message>
+    <message>
+        <source>%1 failed:</source>
+        <translation>%1 fehlgeschlagen:</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>… and %1 more.</source>
+        <translation>… und %1 weitere.</translation>
+    </message>
+    <message>
+        <source>Cancelled: 1 device left unchanged.</source>
+        <translation>Abgebrochen: 1 Gerät blieb unverändert.</translation>
+    </message>
+    <message>
+        <source>Cancelled: %1 devices left unchanged.</source>
+        <translation>Abgebrochen: %1 Geräte blieben unverändert.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DeviceListModel</name>
+    <message>
+        <source>Enabled</source>
+        <translation>Aktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Deaktiviert</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>Verbunden</translation>
+    </message>
+    <message>
+        <source>Disconnected</source>
+        <translation>Getrennt</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>Nie</translation>
+    </message>
+    <message>
+        <source>SAS key</source>
+        <translation>SAS-Schlüssel</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed</source>
+        <translation>X.509 selbstsigniert</translation>
+    </message>
+    <message>
+        <source>X.509 CA</source>
+        <translation>X.509-CA</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>Keine</translation>
+    </message>
+    <message>
+        <source>Cloud-to-device messages waiting for the device</source>
+        <translation>Cloud-zu-Gerät-Nachrichten, die auf das Gerät warten</translation>
+    </message>
+    <message>
+        <source>Device ID</source>
+        <translation>Geräte-ID</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>Verbindung</translation>
+    </message>
+    <message>
+        <source>Last Activity</source>
+        <translation>Letzte Aktivität</translation>
+    </message>
+    <message>
+        <source>Authentication</source>
+        <translation>Authentifizierung</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>Wartend</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DevicePage</name>
+    <message>
+        <source>Not valid JSON at line %1, column %2: %3.</source>
+        <translation>Kein gültiges JSON in Zeile %1, Spalte %2: %3.</translation>
+    </message>
+    <message>
+        <source>Enter one JSON value.</source>
+        <translation>Geben Sie einen JSON-Wert ein.</translation>
+    </message>
+    <message>
+        <source>Enter a JSON object: { … }.</source>
+        <translation>Geben Sie ein JSON-Objekt ein: { … }.</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>nie</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>All Devices</source>
+        <translation>Alle Geräte</translation>
+    </message>
+    <message>
+        <source>Reload</source>
+        <translation>Neu laden</translation>
+    </message>
+    <message>
+        <source>Overview</source>
+        <translation>Übersicht</translation>
+    </message>
+    <message>
+        <source>Twin</source>
+        <translation>Twin</translation>
+    </message>
+    <message>
+        <source>Direct Method</source>
+        <translation>Direkte Methode</translation>
+    </message>
+    <message>
+        <source>Status:</source>
+        <translation>Status:</translation>
+    </message>
+    <message>
+        <source>Connection:</source>
+        <translation>Verbindung:</translation>
+    </message>
+    <message>
+        <source>Last activity:</source>
+        <translation>Letzte Aktivität:</translation>
+    </message>
+    <message>
+        <source>Authentication:</source>
+        <translation>Authentifizierung:</translation>
+    </message>
+    <message>
+        <source>Queued messages:</source>
+        <translation>Wartende Nachrichten:</translation>
+    </message>
+    <message>
+        <source>ETag:</source>
+        <translation>ETag:</translation>
+    </message>
+    <message>
+        <source>Check Device</source>
+        <translation>Gerät prüfen</translation>
+    </message>
+    <message>
+        <source>Answers: is it registered, enabled, connected, when was it last active, when did it last report, does it answer?</source>
+        <translation>Beantwortet: Ist es registriert, aktiviert, verbunden? Wann war es zuletzt aktiv, wann hat es zuletzt gemeldet, antwortet es?</translation>
+    </message>
+    <message>
+        <source>Also call its &quot;ping&quot; method</source>
+        <translation>Auch seine Methode „ping“ aufrufen</translation>
+    </message>
+    <message>
+        <source>Question</source>
+        <translation>Frage</translation>
+    </message>
+    <message>
+        <source>Answer</source>
+        <translation>Antwort</translation>
+    </message>
+    <message>
+        <source>Check results</source>
+        <translation>Prüfergebnisse</translation>
+    </message>
+    <message>
+        <source>Tags and desired properties</source>
+        <translation>Tags und gewünschte Eigenschaften</translation>
+    </message>
+    <message>
+        <source>Save Changes</source>
+        <translation>Änderungen speichern</translation>
+    </message>
+    <message>
+        <source>Revert</source>
+        <translation>Verwerfen</translation>
+    </message>
+    <message>
+        <source>The twin as the hub has it:</source>
+        <translation>Der Twin, wie ihn der Hub hat:</translation>
+    </message>
+    <message>
+        <source>Tags and desired properties (the device sees the desired ones). Saving replaces both; a key left out is removed.</source>
+        <translation>Tags und gewünschte Eigenschaften (das Gerät sieht die gewünschten). Speichern ersetzt beide; ein weggelassener Schlüssel wird entfernt.</translation>
+    </message>
+    <message>
+        <source>e.g. reboot</source>
+        <translation>z. B. reboot</translation>
+    </message>
+    <message>
+        <source>Method name</source>
+        <translation>Methodenname</translation>
+    </message>
+    <message>
+        <source>JSON payload, e.g. {&quot;delay&quot;: 5}; empty sends null</source>
+        <translation>JSON-Nutzlast, z. B. {&quot;delay&quot;: 5}; leer sendet null</translation>
+    </message>
+    <message>
+        <source>Payload</source>
+        <translation>Nutzlast</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> s</translation>
+    </message>
+    <message>
+        <source>How long the hub waits for the device&apos;s answer</source>
+        <translation>Wie lange der Hub auf die Antwort des Geräts wartet</translation>
+    </message>
+    <message>
+        <source>only if connected now</source>
+        <translation>nur wenn jetzt verbunden</translation>
+    </message>
+    <message>
+        <source>How long the hub waits for a disconnected device to connect</source>
+        <translation>Wie lange der Hub wartet, bis sich ein getrenntes Gerät verbindet</translation>
+    </message>
+    <message>
+        <source>Invoke</source>
+        <translation>Aufrufen</translation>
+    </message>
+    <message>
+        <source>Stop Waiting</source>
+        <translation>Nicht mehr warten</translation>
+    </message>
+    <message>
+        <source>A method that was sent cannot be taken back; this only stops waiting for its answer.</source>
+        <translation>Eine gesendete Methode lässt sich nicht zurücknehmen; dies beendet nur das Warten auf ihre Antwort.</translation>
+    </message>
+    <message>
+        <source>Response</source>
+        <translation>Antwort</translation>
+    </message>
+    <message>
+        <source>&amp;Method:</source>
+        <translation>&amp;Methode:</translation>
+    </message>
+    <message>
+        <source>Payload:</source>
+        <translation>Nutzlast:</translation>
+    </message>
+    <message>
+        <source>Wait for connection:</source>
+        <translation>Auf Verbindung warten:</translation>
+    </message>
+    <message>
+        <source>Answer within:</source>
+        <translation>Antwort innerhalb:</translation>
+    </message>
+    <message>
+        <source>Response payload:</source>
+        <translation>Nutzlast der Antwort:</translation>
+    </message>
+    <message>
+        <source>Stopped waiting. The device may still run the method.</source>
+        <translation>Warten beendet. Das Gerät führt die Methode womöglich trotzdem aus.</translation>
+    </message>
+    <message>
+        <source>…</source>
+        <translation>…</translation>
+    </message>
+    <message>
+        <source>Enabled</source>
+        <translation>Aktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Deaktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled (%1)</source>
+        <translation>Deaktiviert (%1)</translation>
+    </message>
+    <message>
+        <source>Disable</source>
+        <translation>Deaktivieren</translation>
+    </message>
+    <message>
+        <source>Enable</source>
+        <translation>Aktivieren</translation>
+    </message>
+    <message>
+        <source>Connected, since %1</source>
+        <translation>Verbunden, seit %1</translation>
+    </message>
+    <message>
+        <source>Disconnected, since %1</source>
+        <translation>Getrennt, seit %1</translation>
+    </message>
+    <message>
+        <source>Symmetric key (SAS)</source>
+        <translation>Symmetrischer Schlüssel (SAS)</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed, thumbprint %1</source>
+        <translation>X.509 selbstsigniert, Fingerabdruck %1</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed, thumbprints %1 and %2</source>
+        <translation>X.509 selbstsigniert, Fingerabdrücke %1 und %2</translation>
+    </message>
+    <message>
+        <source>X.509 signed by a CA</source>
+        <translation>X.509 von einer CA signiert</translation>
+    </message>
+    <message>
+        <source>Only &quot;tags&quot; and &quot;desired&quot; can be changed here, not &quot;%1&quot;.</source>
+        <translation>Hier lassen sich nur „tags“ und „desired“ ändern, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; must be a JSON object.</source>
+        <translation>„%1“ muss ein JSON-Objekt sein.</translation>
+    </message>
+    <message>
+        <source>Saved the twin of &quot;%1&quot;.</source>
+        <translation>Twin von „%1“ gespeichert.</translation>
+    </message>
+    <message>
+        <source>Twin Changed</source>
+        <translation>Twin geändert</translation>
+    </message>
+    <message>
+        <source>The twin of &quot;%1&quot; was changed by someone else after it was loaded here, so your changes were not saved.
+
+Reload it (your changes are lost), or keep editing and copy them out first?</source>
+        <translation>Der Twin von „%1“ wurde von jemand anderem geändert, nachdem er hier geladen wurde; Ihre Änderungen wurden daher nicht gespeichert.
+
+Neu laden (Ihre Änderungen gehen verloren) oder weiter bearbeiten und sie zuerst herauskopieren?</translation>
+    </message>
+    <message>
+        <source>Waiting for &quot;%1&quot; to answer…</source>
+        <translation>Warte auf die Antwort von „%1“…</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; answered %2 with status %3.</source>
+        <translation>„%1“ hat %2 mit Status %3 beantwortet.</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>Prüfe…</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>Prüfung</translation>
+    </message>
+    <message>
+        <source>Registered?</source>
+        <translation>Registriert?</translation>
+    </message>
+    <message>
+        <source>Enabled?</source>
+        <translation>Aktiviert?</translation>
+    </message>
+    <message>
+        <source>Connected?</source>
+        <translation>Verbunden?</translation>
+    </message>
+    <message>
+        <source>Last activity?</source>
+        <translation>Letzte Aktivität?</translation>
+    </message>
+    <message>
+        <source>Last reported?</source>
+        <translation>Zuletzt gemeldet?</translation>
+    </message>
+    <message>
+        <source>Answers a ping?</source>
+        <translation>Antwortet auf Ping?</translation>
+    </message>
+    <message>
+        <source>Enabled &quot;%1&quot;.</source>
+        <translation>„%1“ aktiviert.</translation>
+    </message>
+    <message>
+        <source>Disabled &quot;%1&quot;.</source>
+        <translation>„%1“ deaktiviert.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DevicesPage</name>
+    <message>
+        <source>Try Again</source>
+        <translation>Erneut versuchen</translation>
+    </message>
+    <message>
+        <source>New Device…</source>
+        <translation>Neues Gerät…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Aktualisieren</translation>
+    </message>
+    <message>
+        <source>Enable</source>
+        <translation>Aktivieren</translation>
+    </message>
+    <message>
+        <source>Disable</source>
+        <translation>Deaktivieren</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>Löschen…</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>Geräte</translation>
+    </message>
+    <message>
+        <source>The devices registered in the current hub. The filter runs on the hub, so it finds devices among any number.</source>
+        <translation>Die im aktuellen Hub registrierten Geräte. Der Filter läuft auf dem Hub und findet Geräte daher unter beliebig vielen.</translation>
+    </message>
+    <message>
+        <source>Filter: the start of a device ID, or a condition such as tags.site = &apos;bench-1&apos;</source>
+        <translation>Filter: der Anfang einer Geräte-ID oder eine Bedingung wie tags.site = &apos;bench-1&apos;</translation>
+    </message>
+    <message>
+        <source>Filter</source>
+        <translation>Filter</translation>
+    </message>
+    <message>
+        <source>All devices</source>
+        <translation>Alle Geräte</translation>
+    </message>
+    <message>
+        <source>Enabled</source>
+        <translation>Aktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Deaktiviert</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>Verbunden</translation>
+    </message>
+    <message>
+        <source>Disconnected</source>
+        <translation>Getrennt</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Anzeigen</translation>
+    </message>
+    <message>
+        <source>Double-click a device to open it. Sorting orders the devices loaded so far.</source>
+        <translation>Doppelklicken Sie auf ein Gerät, um es zu öffnen. Sortieren ordnet die bisher geladenen Geräte.</translation>
+    </message>
+    <message>
+        <source>There is no current hub. Add one on the Hubs page, or make one current there.</source>
+        <translation>Es gibt keinen aktuellen Hub. Fügen Sie auf der Seite „Hubs“ einen hinzu oder machen Sie dort einen zum aktuellen.</translation>
+    </message>
+    <message>
+        <source>Opening the hub &quot;%1&quot;…</source>
+        <translation>Öffne den Hub „%1“…</translation>
+    </message>
+    <message>
+        <source>Cannot open the hub &quot;%1&quot;: %2</source>
+        <translation>Der Hub „%1“ lässt sich nicht öffnen: %2</translation>
+    </message>
+    <message>
+        <source>1 device</source>
+        <translation>1 Gerät</translation>
+    </message>
+    <message>
+        <source>%1 devices</source>
+        <translation>%1 Geräte</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>, </translation>
+    </message>
+    <message>
+        <source>%1 loaded</source>
+        <translation>%1 geladen</translation>
+    </message>
+    <message>
+        <source> · loading…</source>
+        <translation> · lädt…</translation>
+    </message>
+    <message>
+        <source> · scroll down for more</source>
+        <translation> · für mehr nach unten scrollen</translation>
+    </message>
+    <message>
+        <source>Registered device &quot;%1&quot;.</source>
+        <translation>Gerät „%1“ registriert.</translation>
+    </message>
+    <message>
+        <source>Enable Devices</source>
+        <translation>Geräte aktivieren</translation>
+    </message>
+    <message>
+        <source>Enable the device &quot;%1&quot;? It can connect to the hub again.</source>
+        <translation>Das Gerät „%1“ aktivieren? Es kann sich dann wieder mit dem Hub verbinden.</translation>
+    </message>
+    <message>
+        <source>Enable %1 devices? They can connect to the hub again.</source>
+        <translation>%1 Geräte aktivieren? Sie können sich dann wieder mit dem Hub verbinden.</translation>
+    </message>
+    <message>
+        <source>Disable Devices</source>
+        <translation>Geräte deaktivieren</translation>
+    </message>
+    <message>
+        <source>Disable the device &quot;%1&quot;? It is disconnected and cannot connect until it is enabled again.</source>
+        <translation>Das Gerät „%1“ deaktivieren? Es wird getrennt und kann sich erst wieder verbinden, wenn es erneut aktiviert wird.</translation>
+    </message>
+    <message>
+        <source>Disable %1 devices? They are disconnected and cannot connect until they are enabled again.</source>
+        <translation>%1 Geräte deaktivieren? Sie werden getrennt und können sich erst wieder verbinden, wenn sie erneut aktiviert werden.</translation>
+    </message>
+    <message>
+        <source>Delete Devices</source>
+        <translation>Geräte löschen</translation>
+    </message>
+    <message>
+        <source>Delete the device &quot;%1&quot; from the hub?
+
+Its identity, keys and twin are gone for good; the device cannot connect any more.</source>
+        <translation>Das Gerät „%1“ aus dem Hub löschen?
+
+Identität, Schlüssel und Twin sind endgültig weg; das Gerät kann sich nicht mehr verbinden.</translation>
+    </message>
+    <message>
+        <source>Delete %1 devices from the hub?
+
+Their identities, keys and twins are gone for good; the devices cannot connect any more.</source>
+        <translation>%1 Geräte aus dem Hub löschen?
+
+Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können sich nicht mehr verbinden.</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>%1 of %2 devices…</source>
+        <translation>%1 von %2 Geräten…</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::HubListModel</name>
     <message>
         <source>Azure</source>
@@ -1387,6 +2125,10 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     <message>
         <source>&lt;h3&gt;Onboarder %1&lt;/h3&gt;&lt;p&gt;Onboards and monitors Azure IoT Hub devices: registers them, gives them credentials, writes those into nRF91 modems and relays their telemetry.&lt;/p&gt;&lt;p&gt;Keys and connection strings are kept in the system keychain only.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;Onboarder %1&lt;/h3&gt;&lt;p&gt;Richtet Geräte für Azure IoT Hub ein und überwacht sie: registriert sie, gibt ihnen Anmeldedaten, schreibt diese in nRF91-Modems und leitet ihre Telemetrie weiter.&lt;/p&gt;&lt;p&gt;Schlüssel und Verbindungszeichenfolgen liegen ausschließlich im Schlüsselbund des Systems.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>Geräte</translation>
     </message>
 </context>
 <context>

@@ -3,6 +3,7 @@
 #include "common/logging.h"
 #include "common/settings.h"
 #include "credentials/secretstore.h"
+#include "hub/hubsession.h"
 #include "hub/hubstore.h"
 #include "mainwindow.h"
 
@@ -42,8 +43,9 @@ int main(int argc, char *argv[])
 
     SecretStore secrets(AppInfo::keychainService());
     HubStore hubs(settings, secrets);
+    HubSession session(hubs, settings);
 
-    MainWindow window(settings, hubs);
+    MainWindow window(settings, hubs, session);
     window.show();
     return app.exec();
 }

@@ -2,6 +2,7 @@
 #include "addhubdialog.h"
 #include "common/settings.h"
 #include "credentials/secretstore.h"
+#include "hub/hubsession.h"
 #include "hub/hubstore.h"
 #include "hublistmodel.h"
 #include "hubspage.h"
@@ -133,7 +134,8 @@ private Q_SLOTS:
 
     void addAndRemoveThroughThePage()
     {
-        MainWindow window(*m_settings, *m_hubs);
+        HubSession session(*m_hubs, *m_settings);
+        MainWindow window(*m_settings, *m_hubs, session);
         window.resize(1000, 600);
         window.show();
         HubsPage *page = window.hubsPage();
