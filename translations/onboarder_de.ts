@@ -1676,6 +1676,62 @@ Neu laden (Ihre Änderungen gehen verloren) oder weiter bearbeiten und sie zuers
         <source>Disabled &quot;%1&quot;.</source>
         <translation>„%1“ deaktiviert.</translation>
     </message>
+    <message>
+        <source>Connection Strings</source>
+        <translation>Verbindungszeichenfolgen</translation>
+    </message>
+    <message>
+        <source>Primary connection string</source>
+        <translation>Primäre Verbindungszeichenfolge</translation>
+    </message>
+    <message>
+        <source>Secondary connection string</source>
+        <translation>Sekundäre Verbindungszeichenfolge</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Anzeigen</translation>
+    </message>
+    <message>
+        <source>Show or hide the connection strings</source>
+        <translation>Verbindungszeichenfolgen anzeigen oder verbergen</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Kopieren</translation>
+    </message>
+    <message>
+        <source>A connection string lets whoever holds it act as this device. Hand it over only through a safe channel; a copy leaves the clipboard by itself after a while.</source>
+        <translation>Mit einer Verbindungszeichenfolge kann jeder, der sie hat, als dieses Gerät auftreten. Geben Sie sie nur über einen sicheren Weg weiter; eine Kopie verschwindet nach einer Weile von selbst aus der Zwischenablage.</translation>
+    </message>
+    <message>
+        <source>Primary:</source>
+        <translation>Primär:</translation>
+    </message>
+    <message>
+        <source>Secondary:</source>
+        <translation>Sekundär:</translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation>Verbergen</translation>
+    </message>
+    <message>
+        <source>The connection string was removed from the clipboard.</source>
+        <translation>Die Verbindungszeichenfolge wurde aus der Zwischenablage entfernt.</translation>
+    </message>
+    <message>
+        <source>An X.509 device has one connection string; the certificate is its secret.</source>
+        <translation>Ein X.509-Gerät hat eine Verbindungszeichenfolge; das Zertifikat ist sein Geheimnis.</translation>
+    </message>
+    <message>
+        <source>Copied the secondary connection string of &quot;%1&quot;. The clipboard is cleared in %2 seconds if it still holds it.</source>
+        <translation>Die sekundäre Verbindungszeichenfolge von „%1“ wurde kopiert. Die Zwischenablage wird in %2 Sekunden geleert, falls sie sie dann noch enthält.</translation>
+    </message>
+    <message>
+        <source>Copied the primary connection string of &quot;%1&quot;. The clipboard is cleared in %2 seconds if it still holds it.</source>
+        <translation>Die primäre Verbindungszeichenfolge von „%1“ wurde kopiert. Die Zwischenablage wird in %2 Sekunden geleert, falls sie sie dann noch enthält.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::DevicesPage</name>

@@ -54,8 +54,7 @@ void DeviceListModel::restart()
     if (!m_client || m_query.select.isEmpty())
         return;
     m_started = true;
-    requestPage({}, m_pageSize, m_generation);
-    countDevices(m_generation);
+    requestPage({}, m_pageSize, m_generation); // counts the devices once the first page is here
 }
 
 void DeviceListModel::refresh()
@@ -127,6 +126,9 @@ void DeviceListModel::requestPage(const QString &continuation, int pageSize, qui
             Q_EMIT queryFailed(page.error());
             return;
         }
+        // The count is asked for after the first page, not beside it: the page is what the user waits for.
+        if (m_rows.isEmpty() && m_total < 0)
+            countDevices(generation);
         m_continuation = page->continuation;
         if (page->items.isEmpty())
             return;

@@ -3,7 +3,9 @@
 #include "common/settings.h"
 #include "fielderror.h"
 #include "hub/devicecheck.h"
+#include "hub/connectionstring.h"
 #include "hub/hubsession.h"
+#include "secureclipboard.h"
 
 #include <QCheckBox>
 #include <QFontDatabase>
@@ -115,6 +117,7 @@ DevicePage::DevicePage(HubSession &session, Settings &settings, QWidget *parent)
     m_tabs->addTab(createOverviewTab(), tr("Overview"));
     m_tabs->addTab(createTwinTab(), tr("Twin"));
     m_tabs->addTab(createMethodTab(), tr("Direct Method"));
+    m_tabs->addTab(createConnectionTab(), tr("Connection Strings"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -298,6 +301,108 @@ QWidget *DevicePage::createMethodTab()
     return tab;
 }
 
+QWidget *DevicePage::createConnectionTab()
+{
+    auto *tab = new QWidget(this);
+    m_clipboard = new SecureClipboard(m_settings, this);
+    m_primaryString = new QLineEdit(tab);
+    m_secondaryString = new QLineEdit(tab);
+    for (QLineEdit *field : {m_primaryString, m_secondaryString}) {
+        field->setReadOnly(true);
+        field->setEchoMode(QLineEdit::Password);
+        field->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+        // Selecting and copying by hand would bypass the clearing clipboard: only the buttons copy.
+        field->setContextMenuPolicy(Qt::NoContextMenu);
+    }
+    m_primaryString->setAccessibleName(tr("Primary connection string"));
+    m_secondaryString->setAccessibleName(tr("Secondary connection string"));
+    m_reveal = new QPushButton(tr("Show"), tab);
+    m_reveal->setCheckable(true);
+    m_reveal->setToolTip(tr("Show or hide the connection strings"));
+    m_copyPrimary = new QPushButton(tr("Copy"), tab);
+    m_copySecondary = new QPushButton(tr("Copy"), tab);
+    m_clipboardNote = new QLabel(tab);
+    m_clipboardNote->setWordWrap(true);
+    m_clipboardNote->setTextFormat(Qt::PlainText);
+    m_clipboardNote->setForegroundRole(QPalette::PlaceholderText);
+
+    auto *intro = new QLabel(tr("A connection string lets whoever holds it act as this device. Hand it over only "
+                                "through a safe channel; a copy leaves the clipboard by itself after a while."),
+                             tab);
+    intro->setWordWrap(true);
+    auto *primaryRow = new QHBoxLayout;
+    primaryRow->addWidget(m_primaryString, 1);
+    primaryRow->addWidget(m_copyPrimary);
+    auto *secondaryRow = new QHBoxLayout;
+    secondaryRow->addWidget(m_secondaryString, 1);
+    secondaryRow->addWidget(m_copySecondary);
+    auto *form = new QFormLayout;
+    form->addRow(tr("Primary:"), primaryRow);
+    form->addRow(tr("Secondary:"), secondaryRow);
+    auto *revealRow = new QHBoxLayout;
+    revealRow->addWidget(m_reveal);
+    revealRow->addStretch(1);
+
+    auto *layout = new QVBoxLayout(tab);
+    layout->addWidget(intro);
+    layout->addLayout(form);
+    layout->addLayout(revealRow);
+    layout->addWidget(m_clipboardNote);
+    layout->addStretch(1);
+
+    connect(m_reveal, &QPushButton::toggled, this, [this](bool shown) {
+        for (QLineEdit *field : {m_primaryString, m_secondaryString})
+            field->setEchoMode(shown ? QLineEdit::Normal : QLineEdit::Password);
+        m_reveal->setText(shown ? tr("Hide") : tr("Show"));
+    });
+    const auto copy = [this](bool secondary) {
+        const QString text = connectionString(secondary);
+        if (text.isEmpty())
+            return;
+        m_clipboard->copy(text);
+        const QString note = secondary ? tr("Copied the secondary connection string of \"%1\". The clipboard is cleared in "
+                                            "%2 seconds if it still holds it.")
+                                       : tr("Copied the primary connection string of \"%1\". The clipboard is cleared in "
+                                            "%2 seconds if it still holds it.");
+        m_clipboardNote->setText(note.arg(m_id).arg(m_clipboard->clearAfterSeconds()));
+    };
+    connect(m_copyPrimary, &QPushButton::clicked, this, [copy] { copy(false); });
+    connect(m_copySecondary, &QPushButton::clicked, this, [copy] { copy(true); });
+    connect(m_clipboard, &SecureClipboard::cleared, this, [this] {
+        m_clipboardNote->setText(tr("The connection string was removed from the clipboard."));
+    });
+    connect(m_clipboard, &SecureClipboard::replaced, m_clipboardNote, &QLabel::clear);
+    return tab;
+}
+
+QString DevicePage::connectionString(bool secondary) const
+{
+    const DeviceIdentity &d = m_device;
+    const QString host = m_session.profile().hostName;
+    if (d.id.isEmpty() || host.isEmpty())
+        return {};
+    if (d.authType == QStringLiteral("sas")) {
+        const QString key = secondary ? d.secondaryKey : d.primaryKey;
+        return key.isEmpty() ? QString() : ConnectionString::deviceWithKey(host, d.id, key).toString();
+    }
+    if (d.authType == QStringLiteral("selfSigned") || d.authType == QStringLiteral("certificateAuthority"))
+        return secondary ? QString() : ConnectionString::deviceWithX509(host, d.id).toString();
+    return {};
+}
+
+void DevicePage::showConnectionStrings()
+{
+    const QString primary = connectionString(false);
+    const QString secondary = connectionString(true);
+    m_primaryString->setText(primary);
+    m_secondaryString->setText(secondary);
+    m_copyPrimary->setEnabled(!primary.isEmpty());
+    m_copySecondary->setEnabled(!secondary.isEmpty());
+    m_secondaryString->setPlaceholderText(m_device.authType == QStringLiteral("sas") || m_device.id.isEmpty()
+                                              ? QString()
+                                              : tr("An X.509 device has one connection string; the certificate is its secret."));
+}
+
 void DevicePage::open(const QString &deviceId)
 {
     m_id = deviceId;
@@ -308,6 +413,8 @@ void DevicePage::open(const QString &deviceId)
     m_methodStatus->clear();
     m_methodResponse->clear();
     m_checkResults->clear();
+    m_reveal->setChecked(false);
+    m_clipboardNote->clear();
     m_title->setText(deviceId);
     m_tabs->setCurrentIndex(0);
     showDevice();
@@ -367,6 +474,7 @@ void DevicePage::showDevice()
     m_status->setText(!known ? tr("…") : enabled ? tr("Enabled") : d.statusReason.isEmpty() ? tr("Disabled") : tr("Disabled (%1)").arg(d.statusReason));
     m_toggleEnabled->setText(enabled ? tr("Disable") : tr("Enable"));
     m_toggleEnabled->setEnabled(known);
+    showConnectionStrings();
     if (!known) {
         for (QLabel *label : {m_connection, m_lastActivity, m_auth, m_queued, m_etag})
             label->setText(tr("…"));

@@ -18,6 +18,7 @@ class QTreeWidget;
 namespace Onboarder {
 
 class HubSession;
+class SecureClipboard;
 class Settings;
 
 // One device of the current hub: its identity and connection, the support check, its twin (tags and
@@ -46,6 +47,10 @@ public:
     QTreeWidget *checkResults() const { return m_checkResults; }
     QPushButton *checkButton() const { return m_check; }
     QCheckBox *pingCheck() const { return m_ping; }
+    QLineEdit *connectionStringField(bool secondary) const { return secondary ? m_secondaryString : m_primaryString; }
+    QPushButton *revealButton() const { return m_reveal; }
+    QPushButton *copyButton(bool secondary) const { return secondary ? m_copySecondary : m_copyPrimary; }
+    SecureClipboard *clipboard() const { return m_clipboard; }
     QJsonObject twin() const { return m_twin; }
     bool isLoading() const { return m_loading > 0; }
 
@@ -65,6 +70,9 @@ private:
     QWidget *createOverviewTab();
     QWidget *createTwinTab();
     QWidget *createMethodTab();
+    QWidget *createConnectionTab();
+    void showConnectionStrings();
+    QString connectionString(bool secondary) const;
     void showDevice();
     void showTwin();
     void checkTwinSyntax();
@@ -110,6 +118,14 @@ private:
     QLabel *m_methodStatus;
     QPlainTextEdit *m_methodResponse;
     quint64 m_methodCall = 0; // the call whose answer is awaited; 0: none
+    // Connection strings
+    QLineEdit *m_primaryString;
+    QLineEdit *m_secondaryString;
+    QPushButton *m_reveal;
+    QPushButton *m_copyPrimary;
+    QPushButton *m_copySecondary;
+    QLabel *m_clipboardNote;
+    SecureClipboard *m_clipboard;
 };
 
 } // namespace Onboarder

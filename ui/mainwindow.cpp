@@ -56,7 +56,8 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     connect(m_devicesPage, &DevicesPage::statusMessage, this, showMessage);
     connect(&m_settings, &Settings::changed, this, &MainWindow::updateTitle);
     connect(&m_hubs, &HubStore::hubsChanged, this, &MainWindow::updateTitle);
-    m_navigation->setCurrentRow(0);
+    // Straight to the devices when there is a hub to work on; else where one is added.
+    showPage(m_settings.currentHub().isEmpty() ? static_cast<QWidget *>(m_hubsPage) : m_devicesPage);
 
     createMenus();
     updateTitle();

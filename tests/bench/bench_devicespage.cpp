@@ -110,20 +110,31 @@ int main(int argc, char *argv[])
     await(session.client()->statistics()); // TLS session and token set up once, as in the running app
 
     const double rssBefore = rssMegabytes();
-    QElapsedTimer timer;
-    timer.start();
-    MainWindow window(settings, hubs, session);
-    window.resize(1100, 700);
-    window.show();
-    window.showPage(window.devicesPage());
-    DevicesPage *page = window.devicesPage();
+
+    // Opening: five times over (a new window each time), median reported.
+    QList<double> opens;
+    QList<double> shows;
+    std::unique_ptr<MainWindow> window;
+    for (int i = 0; i < 5; ++i) {
+        window.reset();
+        QElapsedTimer timer;
+        timer.start();
+        window = std::make_unique<MainWindow>(settings, hubs, session);
+        window->resize(1100, 700);
+        window->show();
+        window->showPage(window->devicesPage());
+        QCoreApplication::processEvents(); // shown and laid out
+        shows.append(timer.nsecsElapsed() / 1e6);
+        if (!waitAndPaint(window->devicesPage()->view(), [&] { return window->devicesPage()->model()->rowCount() > 0; })) {
+            std::fprintf(stderr, "error: no first page\n");
+            return 1;
+        }
+        opens.append(timer.nsecsElapsed() / 1e6);
+    }
+    DevicesPage *page = window->devicesPage();
     DeviceListModel *model = page->model();
     QTableView *view = page->view();
-    if (!waitAndPaint(view, [&] { return model->rowCount() > 0; })) {
-        std::fprintf(stderr, "error: no first page\n");
-        return 1;
-    }
-    const double firstPage = timer.nsecsElapsed() / 1e6;
+    QElapsedTimer timer;
 
     // Further pages: scroll to the bottom, as a user dragging the scroll bar down does.
     QList<double> fetches;
@@ -168,7 +179,9 @@ int main(int argc, char *argv[])
     const double rssAfter = rssMegabytes();
 
     std::printf("devices page benchmark (%d devices, pages of 200)\n", devices);
-    std::printf("  open page to first page painted:   %8.1f ms   (goal < 150 ms)\n", firstPage);
+    std::printf("  open page to first page painted, median: %5.1f ms, max %.1f ms   (goal < 150 ms; of which building and "
+                "showing the window %.1f ms)\n",
+                median(opens), *std::max_element(opens.cbegin(), opens.cend()), median(shows));
     std::printf("  further fetch until painted, median: %6.1f ms, max %.1f ms   (goal < 50 ms)\n", median(fetches),
                 *std::max_element(fetches.cbegin(), fetches.cend()));
     std::printf("  apply a filter until painted, median: %5.1f ms\n", median(filters));

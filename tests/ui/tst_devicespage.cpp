@@ -18,11 +18,13 @@
 #include "mqtt/mqttclient.h"
 #include "mqtt/mqttmessage.h"
 #include "sandboxhub.h"
+#include "secureclipboard.h"
 #include "testsupport.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QCheckBox>
+#include <QClipboard>
 #include <QComboBox>
 #include <QJsonDocument>
 #include <QLabel>
@@ -364,6 +366,24 @@ private Q_SLOTS:
         QCOMPARE(verdicts.value(QStringLiteral("ping")), QStringLiteral("good"));
         saveScreenshot(&window, QStringLiteral("device-overview"));
         mqtt.disconnectFromHost();
+
+        // Connection strings: masked until revealed; copied through the clipboard that clears itself.
+        device->tabs()->setCurrentIndex(3);
+        const QString expected = ConnectionString::deviceWithKey(QStringLiteral("127.0.0.1"), id, device->device().primaryKey).toString();
+        QCOMPARE(device->connectionStringField(false)->text(), expected);
+        QCOMPARE(device->connectionStringField(false)->echoMode(), QLineEdit::Password);
+        QVERIFY(device->connectionStringField(true)->text().contains(device->device().secondaryKey));
+        saveScreenshot(&window, QStringLiteral("device-connection-strings"));
+        device->revealButton()->click();
+        QCOMPARE(device->connectionStringField(false)->echoMode(), QLineEdit::Normal);
+        device->revealButton()->click();
+        QCOMPARE(device->connectionStringField(false)->echoMode(), QLineEdit::Password);
+        m_settings->setClipboardClearSeconds(1);
+        QSignalSpy cleared(device->clipboard(), &SecureClipboard::cleared);
+        device->copyButton(false)->click();
+        QVERIFY(QGuiApplication::clipboard()->text() == expected); // not QCOMPARE: no key in the test log
+        QTRY_COMPARE_WITH_TIMEOUT(cleared.count(), 1, 3000);
+        QVERIFY(QGuiApplication::clipboard()->text().isEmpty());
 
         // Back in the list: disable it, with confirmation; the selection survives the refresh.
         device->backRequested();
