@@ -47,7 +47,7 @@ Result<CertificateAuthority> CertificateAuthority::fromParts(Certificate certifi
         return std::unexpected(ok.error());
     CertificateAuthority ca;
     ca.m_certificate = std::move(certificate);
-    ca.m_key = std::make_shared<const KeyPair>(std::move(key));
+    ca.m_key = std::move(key);
     ca.m_chain = std::move(chain);
     return ca;
 }
@@ -56,7 +56,7 @@ Result<Certificate> CertificateAuthority::sign(const CertificateRequest &csr, in
 {
     if (isNull())
         return fail(ErrorKind::Internal, QStringLiteral("CaMissing"), Text::tr("No CA was loaded to sign with."));
-    return Certificate::issue(m_certificate, *m_key, csr, {QString(), {}, {}, validityDays, Certificate::Usage::Client});
+    return Certificate::issue(m_certificate, m_key, csr, {QString(), {}, {}, validityDays, Certificate::Usage::Client});
 }
 
 } // namespace Onboarder

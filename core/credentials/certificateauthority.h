@@ -6,8 +6,6 @@
 
 #include <QList>
 
-#include <memory>
-
 namespace Onboarder {
 
 class CertificateRequest;
@@ -15,7 +13,7 @@ class CertificateRequest;
 // A CA the user imported to sign device certificates (IoT Hub "x509-ca" devices): its certificate and
 // private key. Import checks that it is a CA, that the key is its key and that it is valid now. The key
 // is kept only in the keychain (CredentialStore); this object holds it in memory while signing.
-// Copyable (shares the key).
+// Copyable (copies share the key).
 class CertificateAuthority final
 {
 public:
@@ -28,9 +26,9 @@ public:
     // Checks and wraps what was read elsewhere (the keychain).
     static Result<CertificateAuthority> fromParts(Certificate certificate, KeyPair key, QList<Certificate> chain = {});
 
-    bool isNull() const { return !m_key; }
+    bool isNull() const { return m_key.isNull(); }
     const Certificate &certificate() const { return m_certificate; }
-    const KeyPair &key() const { return *m_key; }
+    const KeyPair &key() const { return m_key; }
     QList<Certificate> chain() const { return m_chain; } // intermediates above it, from a PKCS#12 file
 
     // A device (client) certificate for the CSR's key, CN = the CSR's, valid validityDays from now.
@@ -38,7 +36,7 @@ public:
 
 private:
     Certificate m_certificate;
-    std::shared_ptr<const KeyPair> m_key;
+    KeyPair m_key;
     QList<Certificate> m_chain;
 };
 

@@ -6,7 +6,7 @@
 
 namespace Onboarder {
 
-// A device's X.509 identity: its certificate and private key. Move-only (the key is).
+// A device's X.509 identity: its certificate and private key.
 // read() gives any certificate with its key (also a CA's, before CertificateAuthority checks it).
 struct DeviceCredential
 {

@@ -17,19 +17,12 @@ class Text
 };
 } // namespace
 
-void KeyPair::Free::operator()(EVP_PKEY *key) const
-{
-    EVP_PKEY_free(key);
-}
-
 KeyPair::KeyPair() = default;
-KeyPair::~KeyPair() = default;
-KeyPair::KeyPair(KeyPair &&) noexcept = default;
-KeyPair &KeyPair::operator=(KeyPair &&) noexcept = default;
 
 KeyPair::KeyPair(EVP_PKEY *key)
-    : m_key(key)
 {
+    if (key)
+        m_key.reset(key, &EVP_PKEY_free);
 }
 
 Result<KeyPair> KeyPair::generate(Type type)

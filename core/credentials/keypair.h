@@ -10,7 +10,8 @@ using EVP_PKEY = struct evp_pkey_st;
 
 namespace Onboarder {
 
-// A private/public key pair (OpenSSL 3 EVP). Move-only; the key material is freed by OpenSSL, which
+// A private/public key pair (OpenSSL 3 EVP). Copies share the one immutable key (so it can travel
+// through QFuture); the key material is freed by OpenSSL when the last copy goes, which
 // clears it. Export as PEM only to hand it to the keychain or a device, never to a file or a log.
 class KeyPair final
 {
@@ -23,9 +24,6 @@ public:
     };
 
     KeyPair();
-    ~KeyPair();
-    KeyPair(KeyPair &&) noexcept;
-    KeyPair &operator=(KeyPair &&) noexcept;
 
     static Result<KeyPair> generate(Type type = Type::EcP256);
     // A PEM private key (PKCS#8 or traditional); an encrypted one needs its password.
@@ -52,13 +50,9 @@ public:
     static KeyPair adopt(EVP_PKEY *key);
 
 private:
-    struct Free
-    {
-        void operator()(EVP_PKEY *key) const;
-    };
     explicit KeyPair(EVP_PKEY *key);
 
-    std::unique_ptr<EVP_PKEY, Free> m_key;
+    std::shared_ptr<EVP_PKEY> m_key;
 };
 
 } // namespace Onboarder
