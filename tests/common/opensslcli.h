@@ -2,6 +2,8 @@
 
 // The openssl command (an independent implementation) for tests that check our credentials against it.
 
+#include "testsupport.h"
+
 #include <QFile>
 #include <QProcess>
 #include <QProcessEnvironment>
@@ -25,15 +27,6 @@ inline std::pair<int, QByteArray> openssl(const QStringList &args, const QByteAr
     process.closeWriteChannel();
     process.waitForFinished(60000);
     return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1, process.readAll()};
-}
-
-// Writes data to path (replacing it) and returns the path.
-inline QString writeFile(const QString &path, const QByteArray &data)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(data) != data.size())
-        qFatal("cannot write %s", qPrintable(path));
-    return path;
 }
 
 } // namespace TestSupport

@@ -1,5 +1,6 @@
 // CredentialInventory: records survive the JSON file, slots replace, a damaged file is an error.
 #include "credentials/credentialinventory.h"
+#include "testsupport.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -57,11 +58,7 @@ private Q_SLOTS:
 
     void damagedFileIsAnError()
     {
-        const QString path = m_dir.filePath(QStringLiteral("broken.json"));
-        QFile file(path);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write("{ not json");
-        file.close();
+        const QString path = TestSupport::writeFile(m_dir.filePath(QStringLiteral("broken.json")), "{ not json");
         CredentialInventory inventory(path);
         QCOMPARE(inventory.load().error().code, QStringLiteral("InventoryUnreadable"));
         // And nothing is written over it.
