@@ -35,6 +35,64 @@
         <source>The CA&apos;s private key does not belong to the CA certificate &quot;%1&quot;.</source>
         <translation>Der private Schlüssel der CA gehört nicht zum CA-Zertifikat „%1“.</translation>
     </message>
+    <message>
+        <source>There is no certificate signing request to sign.</source>
+        <translation>Es gibt keine Zertifikatsanforderung zum Signieren.</translation>
+    </message>
+    <message>
+        <source>The certificate signing request&apos;s signature does not verify with its own public key, so whoever made it may not hold the private key.</source>
+        <translation>Die Signatur der Zertifikatsanforderung lässt sich mit ihrem eigenen öffentlichen Schlüssel nicht prüfen; wer sie erstellt hat, besitzt womöglich nicht den privaten Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The certificate &quot;%1&quot; is not valid yet: its validity starts %2 (UTC).</source>
+        <translation>Das Zertifikat „%1“ ist noch nicht gültig: Seine Gültigkeit beginnt am %2 (UTC).</translation>
+    </message>
+    <message>
+        <source>The certificate &quot;%1&quot; expired %2 (UTC).</source>
+        <translation>Das Zertifikat „%1“ ist am %2 (UTC) abgelaufen.</translation>
+    </message>
+    <message>
+        <source>The private key does not belong to the certificate &quot;%1&quot;: their public keys differ.</source>
+        <translation>Der private Schlüssel gehört nicht zum Zertifikat „%1“: Ihre öffentlichen Schlüssel unterscheiden sich.</translation>
+    </message>
+</context>
+<context>
+    <name>CertificateAuthority</name>
+    <message>
+        <source>&quot;%1&quot; is not a CA certificate (it lacks basicConstraints CA:TRUE or keyCertSign), so it cannot sign device certificates.</source>
+        <translation>„%1“ ist kein CA-Zertifikat (basicConstraints CA:TRUE oder keyCertSign fehlt) und kann daher keine Gerätezertifikate signieren.</translation>
+    </message>
+    <message>
+        <source>No CA was loaded to sign with.</source>
+        <translation>Es wurde keine CA zum Signieren geladen.</translation>
+    </message>
+</context>
+<context>
+    <name>CertificateRequest</name>
+    <message>
+        <source>A certificate&apos;s common name must have 1 to 64 characters.</source>
+        <translation>Der allgemeine Name (CN) eines Zertifikats muss 1 bis 64 Zeichen lang sein.</translation>
+    </message>
+    <message>
+        <source>There is no key to make the request for.</source>
+        <translation>Es gibt keinen Schlüssel, für den die Anforderung erstellt werden kann.</translation>
+    </message>
+    <message>
+        <source>Could not create the certificate signing request for &quot;%1&quot;: %2</source>
+        <translation>Die Zertifikatsanforderung für „%1“ konnte nicht erstellt werden: %2</translation>
+    </message>
+    <message>
+        <source>This is not a PEM certificate signing request: there is no &quot;-----BEGIN CERTIFICATE REQUEST-----&quot; line.</source>
+        <translation>Das ist keine PEM-Zertifikatsanforderung: Die Zeile „-----BEGIN CERTIFICATE REQUEST-----“ fehlt.</translation>
+    </message>
+    <message>
+        <source>The PEM certificate signing request is damaged: %1</source>
+        <translation>Die PEM-Zertifikatsanforderung ist beschädigt: %1</translation>
+    </message>
+    <message>
+        <source>The DER certificate signing request cannot be read: %1</source>
+        <translation>Die DER-Zertifikatsanforderung kann nicht gelesen werden: %1</translation>
+    </message>
 </context>
 <context>
     <name>Cli</name>
@@ -672,6 +730,29 @@ Aktionen:
     </message>
 </context>
 <context>
+    <name>CredentialInventory</name>
+    <message>
+        <source>The credential inventory %1 cannot be read: %2</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 ist nicht lesbar: %2</translation>
+    </message>
+    <message>
+        <source>The credential inventory %1 is damaged (%2). Move it aside to start a new one; the keys in the keychain are not affected.</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 ist beschädigt (%2). Verschieben Sie es, um ein neues zu beginnen; die Schlüssel im Schlüsselbund sind nicht betroffen.</translation>
+    </message>
+    <message>
+        <source>The credential inventory %1 was written by a newer Onboarder.</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 wurde von einem neueren Onboarder geschrieben.</translation>
+    </message>
+    <message>
+        <source>The credential inventory %1 is locked by another Onboarder for more than 10 s.</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 ist seit mehr als 10 s von einem anderen Onboarder gesperrt.</translation>
+    </message>
+    <message>
+        <source>The credential inventory %1 cannot be written: %2</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 kann nicht geschrieben werden: %2</translation>
+    </message>
+</context>
+<context>
     <name>DeviceCheck</name>
     <message>
         <source>never</source>
@@ -893,6 +974,14 @@ Aktionen:
     <message>
         <source>other</source>
         <translation>sonstiger</translation>
+    </message>
+    <message>
+        <source>This is neither a PEM nor a DER private key: %1</source>
+        <translation>Das ist weder ein PEM- noch ein DER-Privatschlüssel: %1</translation>
+    </message>
+    <message>
+        <source>The nRF9160 modem supports EC P-256 keys only; this is a %1 key.</source>
+        <translation>Das nRF9160-Modem unterstützt nur EC-P-256-Schlüssel; dies ist ein %1-Schlüssel.</translation>
     </message>
 </context>
 <context>
@@ -1250,6 +1339,65 @@ Aktionen:
     <message>
         <source>Certificates (*.pem *.crt *.cer *.der);;All files (*)</source>
         <translation>Zertifikate (*.pem *.crt *.cer *.der);;Alle Dateien (*)</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::CredentialStore</name>
+    <message>
+        <source>&quot;%1&quot; cannot name a CA: use 1 to 64 ASCII letters, digits and . _ -, starting with a letter or digit.</source>
+        <translation>„%1“ taugt nicht als Name einer CA: Verwenden Sie 1 bis 64 ASCII-Buchstaben, Ziffern und . _ -, beginnend mit einem Buchstaben oder einer Ziffer.</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>The certificate of %1 should be in %2, but that file cannot be read: %3</source>
+        <translation>Das Zertifikat von %1 sollte in %2 liegen, aber diese Datei ist nicht lesbar: %3</translation>
+    </message>
+    <message>
+        <source>Device &quot;%1&quot; of hub &quot;%2&quot; has no X.509 credential here. Make one with: onboarder-cli --hub %2 cred generate %1</source>
+        <translation>Das Gerät „%1“ des Hubs „%2“ hat hier keine X.509-Anmeldedaten. Erstellen Sie welche mit: onboarder-cli --hub %2 cred generate %1</translation>
+    </message>
+    <message>
+        <source>device &quot;%1&quot;</source>
+        <translation>Gerät „%1“</translation>
+    </message>
+    <message>
+        <source>Device &quot;%1&quot; of hub &quot;%2&quot; has an X.509 credential already (%3, made %4). Replacing it deletes its private key; ask for that explicitly (--replace).</source>
+        <translation>Das Gerät „%1“ des Hubs „%2“ hat bereits X.509-Anmeldedaten (%3, erstellt %4). Ersetzen löscht deren privaten Schlüssel; verlangen Sie das ausdrücklich (--replace).</translation>
+    </message>
+    <message>
+        <source>Choose EC P-256, RSA 2048 or RSA 3072 for a new key.</source>
+        <translation>Wählen Sie EC P-256, RSA 2048 oder RSA 3072 für einen neuen Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The certificate signing request is for &quot;%1&quot;, not for device &quot;%2&quot;; IoT Hub accepts a CA-signed device only when the certificate&apos;s CN is its id.</source>
+        <translation>Die Zertifikatsanforderung gilt für „%1“, nicht für das Gerät „%2“; IoT Hub akzeptiert ein CA-signiertes Gerät nur, wenn der CN des Zertifikats seine ID ist.</translation>
+    </message>
+    <message>
+        <source>There is no CA to import.</source>
+        <translation>Es gibt keine CA zum Importieren.</translation>
+    </message>
+    <message>
+        <source>A CA named &quot;%1&quot; was imported already. Replacing it deletes its private key; ask for that explicitly (--replace).</source>
+        <translation>Eine CA namens „%1“ wurde bereits importiert. Ersetzen löscht ihren privaten Schlüssel; verlangen Sie das ausdrücklich (--replace).</translation>
+    </message>
+    <message>
+        <source>No CA named &quot;%1&quot; was imported. Import one with: onboarder-cli cred import-ca %1 …</source>
+        <translation>Es wurde keine CA namens „%1“ importiert. Importieren Sie eine mit: onboarder-cli cred import-ca %1 …</translation>
+    </message>
+    <message>
+        <source>CA &quot;%1&quot;</source>
+        <translation>CA „%1“</translation>
+    </message>
+    <message>
+        <source>A device&apos;s symmetric key is base64 of at least 16 bytes; this one is not.</source>
+        <translation>Der symmetrische Schlüssel eines Geräts ist Base64 von mindestens 16 Bytes; dieser ist es nicht.</translation>
+    </message>
+    <message>
+        <source>The private key of device &quot;%1&quot; was made on the device and never left it, so only its certificate can be exported.</source>
+        <translation>Der private Schlüssel des Geräts „%1“ wurde auf dem Gerät erzeugt und hat es nie verlassen; exportieren lässt sich daher nur sein Zertifikat.</translation>
     </message>
 </context>
 <context>
@@ -2518,6 +2666,188 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     <message>
         <source>&quot;%1&quot; cannot be used as a keychain entry name.</source>
         <translation>„%1“ kann nicht als Name eines Schlüsselbund-Eintrags verwendet werden.</translation>
+    </message>
+</context>
+<context>
+    <name>OpenPgpEncryptor</name>
+    <message>
+        <source>OpenPGP encryption failed while %1: %2</source>
+        <translation>Die OpenPGP-Verschlüsselung schlug fehl beim %1: %2</translation>
+    </message>
+    <message>
+        <source>it is revoked</source>
+        <translation>er ist widerrufen</translation>
+    </message>
+    <message>
+        <source>it has expired</source>
+        <translation>er ist abgelaufen</translation>
+    </message>
+    <message>
+        <source>it is disabled</source>
+        <translation>er ist deaktiviert</translation>
+    </message>
+    <message>
+        <source>it is invalid</source>
+        <translation>er ist ungültig</translation>
+    </message>
+    <message>
+        <source>it has no valid encryption subkey</source>
+        <translation>er hat keinen gültigen Unterschlüssel zum Verschlüsseln</translation>
+    </message>
+    <message>
+        <source>The key %1 (%2) cannot be encrypted to: %3.</source>
+        <translation>An den Schlüssel %1 (%2) kann nicht verschlüsselt werden: %3.</translation>
+    </message>
+    <message>
+        <source>GnuPG (gpg) is not installed or too old, so nothing can be encrypted with OpenPGP.</source>
+        <translation>GnuPG (gpg) ist nicht installiert oder zu alt; mit OpenPGP lässt sich daher nichts verschlüsseln.</translation>
+    </message>
+    <message>
+        <source>Name the recipient: a public key file (.asc), or a fingerprint or e-mail address in your GnuPG keyring.</source>
+        <translation>Nennen Sie den Empfänger: eine Datei mit öffentlichem Schlüssel (.asc) oder einen Fingerabdruck bzw. eine E-Mail-Adresse aus Ihrem GnuPG-Schlüsselbund.</translation>
+    </message>
+    <message>
+        <source>starting GPGME</source>
+        <translation>Starten von GPGME</translation>
+    </message>
+    <message>
+        <source>Cannot read the public key file %1: %2</source>
+        <translation>Die Datei mit dem öffentlichen Schlüssel %1 ist nicht lesbar: %2</translation>
+    </message>
+    <message>
+        <source>%1 holds a secret key. Use the recipient&apos;s public key (gpg --armor --export).</source>
+        <translation>%1 enthält einen geheimen Schlüssel. Verwenden Sie den öffentlichen Schlüssel des Empfängers (gpg --armor --export).</translation>
+    </message>
+    <message>
+        <source>%1 holds no OpenPGP public key.</source>
+        <translation>%1 enthält keinen öffentlichen OpenPGP-Schlüssel.</translation>
+    </message>
+    <message>
+        <source>%1 holds %2 public keys; give a file with the one recipient&apos;s key.</source>
+        <translation>%1 enthält %2 öffentliche Schlüssel; geben Sie eine Datei mit dem Schlüssel des einen Empfängers an.</translation>
+    </message>
+    <message>
+        <source>searching the keyring</source>
+        <translation>Durchsuchen des Schlüsselbunds</translation>
+    </message>
+    <message>
+        <source>Your GnuPG keyring has no public key for &quot;%1&quot;, and there is no such file. Import the recipient&apos;s key (gpg --import) or give the path of their .asc file.</source>
+        <translation>Ihr GnuPG-Schlüsselbund hat keinen öffentlichen Schlüssel für „%1“, und eine solche Datei gibt es nicht. Importieren Sie den Schlüssel des Empfängers (gpg --import) oder geben Sie den Pfad seiner .asc-Datei an.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; matches %2 keys in your keyring: %3. Name one by its fingerprint.</source>
+        <translation>„%1“ passt zu %2 Schlüsseln in Ihrem Schlüsselbund: %3. Nennen Sie einen über seinen Fingerabdruck.</translation>
+    </message>
+    <message>
+        <source>The key %1 (%2) is not certified in your keyring, so it may not be theirs. Check its fingerprint with the recipient and name the key by that fingerprint.</source>
+        <translation>Der Schlüssel %1 (%2) ist in Ihrem Schlüsselbund nicht beglaubigt und gehört daher womöglich nicht dem Empfänger. Prüfen Sie seinen Fingerabdruck mit dem Empfänger und nennen Sie den Schlüssel über diesen Fingerabdruck.</translation>
+    </message>
+    <message>
+        <source>GnuPG refused the key %1 (%2): %3</source>
+        <translation>GnuPG hat den Schlüssel %1 (%2) abgelehnt: %3</translation>
+    </message>
+    <message>
+        <source>encrypting</source>
+        <translation>Verschlüsseln</translation>
+    </message>
+    <message>
+        <source>GnuPG returned no armoured message.</source>
+        <translation>GnuPG hat keine ASCII-geschützte Nachricht geliefert.</translation>
+    </message>
+</context>
+<context>
+    <name>Pkcs12</name>
+    <message>
+        <source>The PKCS#12 file uses an outdated algorithm (RC2 or 3DES) that is no longer supported. Export it again with AES-256 (e.g. openssl pkcs12 -export without -legacy).</source>
+        <translation>Die PKCS#12-Datei verwendet einen veralteten Algorithmus (RC2 oder 3DES), der nicht mehr unterstützt wird. Exportieren Sie sie erneut mit AES-256 (z. B. openssl pkcs12 -export ohne -legacy).</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 password needs at least %1 characters.</source>
+        <translation>Das PKCS#12-Passwort braucht mindestens %1 Zeichen.</translation>
+    </message>
+    <message>
+        <source>A PKCS#12 file needs a certificate and its key.</source>
+        <translation>Eine PKCS#12-Datei braucht ein Zertifikat und seinen Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Could not build the PKCS#12 file: %1</source>
+        <translation>Die PKCS#12-Datei konnte nicht erstellt werden: %1</translation>
+    </message>
+    <message>
+        <source>This is not a PKCS#12 (.p12/.pfx) file: %1</source>
+        <translation>Das ist keine PKCS#12-Datei (.p12/.pfx): %1</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 file could not be opened: the password is wrong.</source>
+        <translation>Die PKCS#12-Datei ließ sich nicht öffnen: Das Passwort ist falsch.</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 file could not be read: %1</source>
+        <translation>Die PKCS#12-Datei konnte nicht gelesen werden: %1</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 file holds no private key.</source>
+        <translation>Die PKCS#12-Datei enthält keinen privaten Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 file holds no certificate for its private key.</source>
+        <translation>Die PKCS#12-Datei enthält kein Zertifikat zu ihrem privaten Schlüssel.</translation>
+    </message>
+</context>
+<context>
+    <name>QrCode</name>
+    <message>
+        <source>There is nothing to put into a QR code.</source>
+        <translation>Es gibt nichts, was in einen QR-Code passt.</translation>
+    </message>
+    <message>
+        <source>%1 bytes are too many for one QR code.</source>
+        <translation>%1 Bytes sind zu viel für einen QR-Code.</translation>
+    </message>
+    <message>
+        <source>The QR code could not be made (error %1).</source>
+        <translation>Der QR-Code konnte nicht erstellt werden (Fehler %1).</translation>
+    </message>
+</context>
+<context>
+    <name>RootCertificates</name>
+    <message>
+        <source>There is no bundled root certificate named &quot;%1&quot;; there are: %2.</source>
+        <translation>Es gibt kein mitgeliefertes Stammzertifikat namens „%1“; vorhanden sind: %2.</translation>
+    </message>
+    <message>
+        <source>The bundled root certificate %1 is missing from this build.</source>
+        <translation>Das mitgelieferte Stammzertifikat %1 fehlt in diesem Build.</translation>
+    </message>
+</context>
+<context>
+    <name>SecretExport</name>
+    <message>
+        <source>Writing a secret unencrypted needs the user&apos;s explicit confirmation; nothing was written.</source>
+        <translation>Ein Geheimnis unverschlüsselt zu schreiben erfordert die ausdrückliche Bestätigung des Benutzers; es wurde nichts geschrieben.</translation>
+    </message>
+</context>
+<context>
+    <name>SecureFile</name>
+    <message>
+        <source>No output file was given.</source>
+        <translation>Es wurde keine Ausgabedatei angegeben.</translation>
+    </message>
+    <message>
+        <source>%1 exists already; choose another name or remove it first. Nothing was written.</source>
+        <translation>%1 existiert bereits; wählen Sie einen anderen Namen oder entfernen Sie die Datei zuerst. Es wurde nichts geschrieben.</translation>
+    </message>
+    <message>
+        <source>Cannot create %1: the folder %2 does not exist or is not writable.</source>
+        <translation>%1 kann nicht angelegt werden: Der Ordner %2 existiert nicht oder ist nicht beschreibbar.</translation>
+    </message>
+    <message>
+        <source>Cannot create %1: %2</source>
+        <translation>%1 kann nicht angelegt werden: %2</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2. The incomplete file was removed.</source>
+        <translation>%1 kann nicht geschrieben werden: %2. Die unvollständige Datei wurde entfernt.</translation>
     </message>
 </context>
 <context>

@@ -9,6 +9,7 @@
 
 #include <QCheckBox>
 #include <QFontDatabase>
+#include <QGuiApplication>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -304,7 +305,7 @@ QWidget *DevicePage::createMethodTab()
 QWidget *DevicePage::createConnectionTab()
 {
     auto *tab = new QWidget(this);
-    m_clipboard = new SecureClipboard(m_settings, this);
+    m_clipboard = new SecureClipboard(QGuiApplication::clipboard(), this);
     m_primaryString = new QLineEdit(tab);
     m_secondaryString = new QLineEdit(tab);
     for (QLineEdit *field : {m_primaryString, m_secondaryString}) {
@@ -359,7 +360,8 @@ QWidget *DevicePage::createConnectionTab()
         const QString text = connectionString(secondary);
         if (text.isEmpty())
             return;
-        m_clipboard->copy(text);
+        m_clipboard->setClearAfterSeconds(m_settings.clipboardClearSeconds());
+        m_clipboard->copySecret(text);
         const QString note = secondary ? tr("Copied the secondary connection string of \"%1\". The clipboard is cleared in "
                                             "%2 seconds if it still holds it.")
                                        : tr("Copied the primary connection string of \"%1\". The clipboard is cleared in "
@@ -371,7 +373,7 @@ QWidget *DevicePage::createConnectionTab()
     connect(m_clipboard, &SecureClipboard::cleared, this, [this] {
         m_clipboardNote->setText(tr("The connection string was removed from the clipboard."));
     });
-    connect(m_clipboard, &SecureClipboard::replaced, m_clipboardNote, &QLabel::clear);
+    connect(m_clipboard, &SecureClipboard::leftAlone, m_clipboardNote, &QLabel::clear);
     return tab;
 }
 

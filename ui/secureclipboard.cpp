@@ -1,74 +1,70 @@
 #include "secureclipboard.h"
 
-#include "common/settings.h"
+#include "common/logging.h"
 
 #include <QClipboard>
-#include <QCoreApplication>
 #include <QCryptographicHash>
-#include <QGuiApplication>
 #include <QMimeData>
-#include <QTimer>
 
 namespace Onboarder {
 
 namespace {
 
-QByteArray hashOf(const QString &text)
+QByteArray digestOf(const QString &text)
 {
     return QCryptographicHash::hash(text.toUtf8(), QCryptographicHash::Sha256);
 }
 
 } // namespace
 
-SecureClipboard::SecureClipboard(Settings &settings, QObject *parent)
+SecureClipboard::SecureClipboard(QClipboard *clipboard, QObject *parent)
     : QObject(parent)
-    , m_settings(settings)
-    , m_timer(new QTimer(this))
+    , m_clipboard(clipboard)
 {
-    m_timer->setSingleShot(true);
-    connect(m_timer, &QTimer::timeout, this, &SecureClipboard::clearIfOurs);
-    connect(qApp, &QCoreApplication::aboutToQuit, this, &SecureClipboard::clearIfOurs);
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &SecureClipboard::clearIfStillOurs);
 }
 
 SecureClipboard::~SecureClipboard()
 {
-    clearIfOurs();
+    if (m_timer.isActive() && holdsOurSecret())
+        m_clipboard->clear();
 }
 
-int SecureClipboard::clearAfterSeconds() const
+void SecureClipboard::setClearAfterSeconds(int seconds)
 {
-    return m_settings.clipboardClearSeconds();
+    m_clearAfterSeconds = qBound(1, seconds, 3600);
 }
 
-void SecureClipboard::copy(const QString &secret)
+void SecureClipboard::copySecret(const QString &secret)
 {
-    auto *mime = new QMimeData;
-    mime->setText(secret);
-    // KDE Klipper, GPaste and others skip entries with this hint instead of keeping them in their history.
-    mime->setData(QStringLiteral("x-kde-passwordManagerHint"), QByteArrayLiteral("secret"));
-    QGuiApplication::clipboard()->setMimeData(mime);
-    m_hash = hashOf(secret);
-    m_timer->start(clearAfterSeconds() * 1000);
+    auto *data = new QMimeData;
+    data->setText(secret);
+    data->setData(passwordManagerHintFormat(), QByteArrayLiteral("secret"));
+    m_digest = digestOf(secret);
+    m_clipboard->setMimeData(data); // the clipboard owns it
+    m_timer.start(m_clearAfterSeconds * 1000);
+    qCDebug(lcUi) << "secret copied; clipboard clears in" << m_clearAfterSeconds << "s";
+    Q_EMIT copied(m_clearAfterSeconds);
 }
 
-bool SecureClipboard::holdsOurValue() const
+bool SecureClipboard::holdsOurSecret() const
 {
-    return !m_hash.isEmpty() && hashOf(QGuiApplication::clipboard()->text()) == m_hash;
+    return !m_digest.isEmpty() && digestOf(m_clipboard->text()) == m_digest;
 }
 
-void SecureClipboard::clearIfOurs()
+void SecureClipboard::clearIfStillOurs()
 {
-    if (m_hash.isEmpty())
+    const bool ours = holdsOurSecret();
+    m_digest.clear();
+    if (!ours) {
+        qCDebug(lcUi) << "clipboard changed meanwhile; left alone";
+        Q_EMIT leftAlone();
         return;
-    m_timer->stop();
-    const bool ours = holdsOurValue();
-    m_hash.clear();
-    if (ours) {
-        QGuiApplication::clipboard()->clear();
-        Q_EMIT cleared();
-    } else {
-        Q_EMIT replaced();
     }
+    m_clipboard->clear();
+    qCDebug(lcUi) << "secret cleared from the clipboard";
+    Q_EMIT cleared();
 }
 
 } // namespace Onboarder

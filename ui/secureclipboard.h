@@ -2,40 +2,48 @@
 
 #include <QByteArray>
 #include <QObject>
+#include <QTimer>
 
-class QTimer;
+class QClipboard;
 
 namespace Onboarder {
 
-class Settings;
-
-// Copies a secret (a connection string, a key) to the clipboard so that it does not stay there:
-// marked for clipboard managers as a password (x-kde-passwordManagerHint: secret, so that they do not
-// keep a history of it), and cleared after the configured time (settings, default 30 s) or when the
-// application quits, but only if the clipboard still holds that value: something the user copied
-// meanwhile is left alone. Only a hash of the secret is kept here, not the secret.
+// Copies a secret (a connection string, a key) to the clipboard so that it does not linger:
+//  - the data carries the MIME type "x-kde-passwordManagerHint" = "secret", which clipboard managers
+//    (Klipper, GPaste, CopyQ…) take as "do not keep in the history";
+//  - after clearAfterSeconds() (default 30, Settings::clipboardClearSeconds) it clears the clipboard —
+//    but only if it still holds our value; whatever the user copied meanwhile is left alone.
+// Only a digest of the secret is kept for that comparison, not the secret itself.
 class SecureClipboard final : public QObject
 {
     Q_OBJECT
 
 public:
-    explicit SecureClipboard(Settings &settings, QObject *parent = nullptr);
-    ~SecureClipboard() override;
+    static constexpr int defaultClearSeconds = 30;
+    static QString passwordManagerHintFormat() { return QStringLiteral("x-kde-passwordManagerHint"); }
 
-    void copy(const QString &secret);
-    int clearAfterSeconds() const;
-    bool holdsOurValue() const; // the clipboard has what we put there, not cleared yet
+    explicit SecureClipboard(QClipboard *clipboard, QObject *parent = nullptr);
+    ~SecureClipboard() override; // clears the clipboard if it still holds our secret
+
+    int clearAfterSeconds() const { return m_clearAfterSeconds; }
+    void setClearAfterSeconds(int seconds); // 1–3600
+
+    void copySecret(const QString &secret);
+    bool isPending() const { return m_timer.isActive(); } // a clear is scheduled
+    bool holdsOurSecret() const;
 
 Q_SIGNALS:
-    void cleared(); // we removed our value
-    void replaced(); // the user copied something else; nothing left to clear
+    void cleared();     // the clipboard still held our secret and was cleared
+    void leftAlone();   // at the deadline the clipboard held something else: not touched
+    void copied(int clearAfterSeconds);
 
 private:
-    void clearIfOurs();
+    void clearIfStillOurs();
 
-    Settings &m_settings;
-    QTimer *m_timer;
-    QByteArray m_hash; // SHA-256 of what we copied; empty: nothing pending
+    QClipboard *m_clipboard;
+    QTimer m_timer;
+    QByteArray m_digest; // SHA-256 of the secret's UTF-8 text
+    int m_clearAfterSeconds = defaultClearSeconds;
 };
 
 } // namespace Onboarder
