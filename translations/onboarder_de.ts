@@ -1340,6 +1340,18 @@ Aktionen:
         <source>Certificates (*.pem *.crt *.cer *.der);;All files (*)</source>
         <translation>Zertifikate (*.pem *.crt *.cer *.der);;Alle Dateien (*)</translation>
     </message>
+    <message>
+        <source>Make a key and certificate now (EC P-256, the key kept in the keychain)</source>
+        <translation>Jetzt Schlüssel und Zertifikat erzeugen (EC P-256, der Schlüssel bleibt im Schlüsselbund)</translation>
+    </message>
+    <message>
+        <source>The key and certificate made for it were removed again.</source>
+        <translation>Der dafür erzeugte Schlüssel und das Zertifikat wurden wieder entfernt.</translation>
+    </message>
+    <message>
+        <source>The key and certificate made for it could not be removed: %1</source>
+        <translation>Der dafür erzeugte Schlüssel und das Zertifikat konnten nicht entfernt werden: %1</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::CredentialStore</name>

@@ -1,5 +1,6 @@
 #include "createdevicedialog.h"
 
+#include "credentials/credentialstore.h"
 #include "fielderror.h"
 
 #include <QButtonGroup>
@@ -39,14 +40,18 @@ QWidget *withError(QWidget *field, QLabel *error, QWidget *extra = nullptr)
 
 } // namespace
 
-CreateDeviceDialog::CreateDeviceDialog(HubClient &client, QWidget *parent)
+CreateDeviceDialog::CreateDeviceDialog(HubClient &client, CredentialStore &credentials, const QString &hubName, QWidget *parent)
     : QDialog(parent)
     , m_client(client)
+    , m_credentials(credentials)
+    , m_hubName(hubName)
     , m_id(new QLineEdit(this))
     , m_idError(FieldError::create(this))
     , m_auth(new QButtonGroup(this))
     , m_authPages(new QStackedWidget(this))
     , m_generateKeys(new QCheckBox(tr("Let the hub generate both keys"), this))
+    , m_generateCertificate(new QCheckBox(tr("Make a key and certificate now (EC P-256, the key kept in the keychain)"), this))
+    , m_thumbprints(new QWidget(this))
     , m_primaryKey(new QLineEdit(this))
     , m_primaryKeyError(FieldError::create(this))
     , m_secondaryKey(new QLineEdit(this))
@@ -107,7 +112,11 @@ CreateDeviceDialog::CreateDeviceDialog(HubClient &client, QWidget *parent)
     primaryFile->setText(tr("From Certificate…"));
     auto *secondaryFile = new QToolButton(this);
     secondaryFile->setText(tr("From Certificate…"));
-    auto *selfSignedForm = new QFormLayout(selfSignedPage);
+    auto *selfSignedColumn = new QVBoxLayout(selfSignedPage);
+    selfSignedColumn->setContentsMargins(0, 0, 0, 0);
+    selfSignedColumn->addWidget(m_generateCertificate);
+    selfSignedColumn->addWidget(m_thumbprints);
+    auto *selfSignedForm = new QFormLayout(m_thumbprints);
     selfSignedForm->setContentsMargins(0, 0, 0, 0);
     selfSignedForm->addRow(tr("Primary thumbprint:"), withError(m_primaryThumbprint, m_primaryThumbprintError, primaryFile));
     selfSignedForm->addRow(tr("Secondary thumbprint:"), withError(m_secondaryThumbprint, m_secondaryThumbprintError, secondaryFile));
@@ -147,6 +156,7 @@ CreateDeviceDialog::CreateDeviceDialog(HubClient &client, QWidget *parent)
     for (QLineEdit *edit : {m_id, m_primaryKey, m_secondaryKey, m_primaryThumbprint, m_secondaryThumbprint})
         connect(edit, &QLineEdit::textChanged, this, &CreateDeviceDialog::revalidate);
     connect(m_generateKeys, &QCheckBox::toggled, this, &CreateDeviceDialog::revalidate);
+    connect(m_generateCertificate, &QCheckBox::toggled, this, &CreateDeviceDialog::revalidate);
     connect(randomKeys, &QToolButton::clicked, this, [this] {
         m_generateKeys->setChecked(false);
         m_primaryKey->setText(DeviceDraft::randomKey());
@@ -173,6 +183,7 @@ DeviceDraft CreateDeviceDialog::draft() const
     d.auth = DeviceDraft::Auth(m_auth->checkedId());
     d.enabled = m_enabled->isChecked();
     d.generateKeys = m_generateKeys->isChecked();
+    d.generateCertificate = m_generateCertificate->isChecked();
     d.primaryKey = m_primaryKey->text().trimmed();
     d.secondaryKey = m_secondaryKey->text().trimmed();
     d.primaryThumbprint = m_primaryThumbprint->text().trimmed();
@@ -187,6 +198,7 @@ void CreateDeviceDialog::setDraft(const DeviceDraft &draft)
     m_authPages->setCurrentIndex(int(draft.auth));
     m_enabled->setChecked(draft.enabled);
     m_generateKeys->setChecked(draft.generateKeys);
+    m_generateCertificate->setChecked(draft.generateCertificate);
     m_primaryKey->setText(draft.primaryKey);
     m_secondaryKey->setText(draft.secondaryKey);
     m_primaryThumbprint->setText(draft.primaryThumbprint);
@@ -226,6 +238,7 @@ void CreateDeviceDialog::revalidate()
     const DeviceDraft d = draft();
     m_primaryKey->setEnabled(!d.generateKeys);
     m_secondaryKey->setEnabled(!d.generateKeys);
+    m_thumbprints->setEnabled(!d.generateCertificate);
     // A field's problem is shown once the user has typed into it; an empty required field only
     // keeps Create disabled.
     const QList<std::pair<DeviceDraft::Field, QString>> fields{{DeviceDraft::Field::Id, d.id},
@@ -275,15 +288,47 @@ void CreateDeviceDialog::accept()
         return;
     }
     setBusy(true);
-    m_client.createDevice(d.toIdentity()).then(this, [this](Result<DeviceIdentity> created) {
-        setBusy(false);
-        if (!created) {
-            const bool aboutId = created.error().kind == ErrorKind::Conflict || created.error().code == QStringLiteral("ArgumentInvalid");
-            FieldError::show(aboutId ? m_idError : m_failure, created.error().message);
+    if (d.auth != DeviceDraft::Auth::SelfSigned || !d.generateCertificate) {
+        registerDevice(d.toIdentity(), false);
+        return;
+    }
+    // The key and certificate first (keychain and data dir), then the device with its thumbprint; if
+    // the hub refuses the device, the credential is removed again, so nothing is left behind.
+    m_credentials.generate(m_hubName, d.id, {}).then(this, [this, d](Result<CredentialRecord> made) {
+        if (!made) {
+            setBusy(false);
+            FieldError::show(m_failure, made.error().message);
             return;
         }
-        m_created = *created;
-        QDialog::accept();
+        DeviceIdentity device = d.toIdentity();
+        device.primaryThumbprint = made->thumbprintSha1;
+        device.secondaryThumbprint.clear();
+        registerDevice(device, true);
+    });
+}
+
+void CreateDeviceDialog::registerDevice(const DeviceIdentity &device, bool madeCredential)
+{
+    m_client.createDevice(device).then(this, [this, madeCredential, id = device.id](Result<DeviceIdentity> created) {
+        if (created) {
+            setBusy(false);
+            m_created = *created;
+            QDialog::accept();
+            return;
+        }
+        const Error error = created.error();
+        const bool aboutId = error.kind == ErrorKind::Conflict || error.code == QStringLiteral("ArgumentInvalid");
+        if (!madeCredential) {
+            setBusy(false);
+            FieldError::show(aboutId ? m_idError : m_failure, error.message);
+            return;
+        }
+        m_credentials.remove(m_hubName, id).then(this, [this, error, aboutId](Result<void> removed) {
+            setBusy(false);
+            const QString cleanup = removed ? tr("The key and certificate made for it were removed again.")
+                                            : tr("The key and certificate made for it could not be removed: %1").arg(removed.error().message);
+            FieldError::show(aboutId ? m_idError : m_failure, error.message + u' ' + cleanup);
+        });
     });
 }
 

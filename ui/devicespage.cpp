@@ -32,9 +32,10 @@ enum StackIndex { ListIndex, MessageIndex, DeviceIndex };
 
 } // namespace
 
-DevicesPage::DevicesPage(HubSession &session, Settings &settings, QWidget *parent)
+DevicesPage::DevicesPage(HubSession &session, CredentialStore &credentials, Settings &settings, QWidget *parent)
     : QWidget(parent)
     , m_session(session)
+    , m_credentials(credentials)
     , m_settings(settings)
     , m_model(new DeviceListModel(this))
     , m_proxy(new QSortFilterProxyModel(this))
@@ -298,7 +299,7 @@ void DevicesPage::createDevice()
 {
     if (!m_session.client())
         return;
-    CreateDeviceDialog dialog(*m_session.client(), this);
+    CreateDeviceDialog dialog(*m_session.client(), m_credentials, m_session.profile().name, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
     const QString id = dialog.createdDevice().id;

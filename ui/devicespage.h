@@ -15,6 +15,7 @@ class QTimer;
 
 namespace Onboarder {
 
+class CredentialStore;
 class DeviceListModel;
 class DevicePage;
 class HubSession;
@@ -27,7 +28,7 @@ class DevicesPage final : public QWidget
     Q_OBJECT
 
 public:
-    DevicesPage(HubSession &session, Settings &settings, QWidget *parent = nullptr);
+    DevicesPage(HubSession &session, CredentialStore &credentials, Settings &settings, QWidget *parent = nullptr);
 
     // For tests and the benchmark.
     DeviceListModel *model() const { return m_model; }
@@ -61,6 +62,7 @@ private:
     void batchFinished();
 
     HubSession &m_session;
+    CredentialStore &m_credentials;
     Settings &m_settings;
     DeviceListModel *m_model;
     QSortFilterProxyModel *m_proxy;

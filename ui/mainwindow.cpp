@@ -18,14 +18,14 @@
 
 namespace Onboarder {
 
-MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, QWidget *parent)
+MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials, QWidget *parent)
     : QMainWindow(parent)
     , m_settings(settings)
     , m_hubs(hubs)
     , m_navigation(new QListWidget(this))
     , m_pages(new QStackedWidget(this))
     , m_hubsPage(new HubsPage(hubs, settings, this))
-    , m_devicesPage(new DevicesPage(session, settings, this))
+    , m_devicesPage(new DevicesPage(session, credentials, settings, this))
 {
     m_navigation->setIconSize(QSize(24, 24));
     m_navigation->setFixedWidth(180);

@@ -7,6 +7,7 @@ class QStackedWidget;
 
 namespace Onboarder {
 
+class CredentialStore;
 class DevicesPage;
 class HubSession;
 class HubStore;
@@ -19,7 +20,7 @@ class MainWindow final : public QMainWindow
     Q_OBJECT
 
 public:
-    MainWindow(Settings &settings, HubStore &hubs, HubSession &session, QWidget *parent = nullptr);
+    MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials, QWidget *parent = nullptr);
 
     HubsPage *hubsPage() const { return m_hubsPage; }
     DevicesPage *devicesPage() const { return m_devicesPage; }

@@ -57,7 +57,7 @@ QList<DeviceDraft::Problem> DeviceDraft::problems() const
             found.append({Field::SecondaryKey, Text::tr("Use a different key than the primary one, so that either can be "
                                                         "replaced without cutting the device off.")});
     }
-    if (auth == Auth::SelfSigned) {
+    if (auth == Auth::SelfSigned && !generateCertificate) {
         if (const QString p = thumbprintProblem(primaryThumbprint, true); !p.isEmpty())
             found.append({Field::PrimaryThumbprint, p});
         if (const QString p = thumbprintProblem(secondaryThumbprint, false); !p.isEmpty())

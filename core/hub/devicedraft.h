@@ -27,6 +27,7 @@ struct DeviceDraft
     bool generateKeys = true; // Sas: the hub generates both keys
     QString primaryKey;       // Sas with given keys: base64 of 16–64 bytes
     QString secondaryKey;
+    bool generateCertificate = false; // SelfSigned: a key and certificate are made now (no thumbprints given)
     QString primaryThumbprint; // SelfSigned: SHA-1 (40) or SHA-256 (64) hex digits
     QString secondaryThumbprint; // optional
 

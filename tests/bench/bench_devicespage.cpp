@@ -4,6 +4,7 @@
 // until painted, applying a filter until painted, and the resident memory after scrolling to the end.
 // The goals (first page < 150 ms, fetch < 50 ms, RSS < 120 MB) are printed beside the numbers.
 #include "common/settings.h"
+#include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
 #include "devicelistmodel.h"
 #include "devicespage.h"
@@ -100,6 +101,7 @@ int main(int argc, char *argv[])
     }
     settings.setCurrentHub(QStringLiteral("bench"));
     HubSession session(hubs, settings);
+    CredentialStore credentials(secrets, dir.filePath(QStringLiteral("data")));
     while (session.state() != HubSession::State::Ready) {
         if (session.state() == HubSession::State::Failed) {
             std::fprintf(stderr, "error: %s\n", qPrintable(session.errorMessage()));
@@ -119,7 +121,7 @@ int main(int argc, char *argv[])
         window.reset();
         QElapsedTimer timer;
         timer.start();
-        window = std::make_unique<MainWindow>(settings, hubs, session);
+        window = std::make_unique<MainWindow>(settings, hubs, session, credentials);
         window->resize(1100, 700);
         window->show();
         window->showPage(window->devicesPage());

@@ -4,6 +4,7 @@
 #include "common/settings.h"
 #include "createdevicedialog.h"
 #include "credentials/certificate.h"
+#include "credentials/credentialstore.h"
 #include "credentials/keypair.h"
 #include "credentials/secretstore.h"
 #include "devicelistmodel.h"
@@ -90,6 +91,7 @@ class tst_DevicesPage : public QObject
     std::unique_ptr<SecretStore> m_secrets;
     std::unique_ptr<HubStore> m_hubs;
     std::unique_ptr<HubSession> m_session;
+    std::unique_ptr<CredentialStore> m_credentials;
     std::unique_ptr<HubClient> m_direct; // checks what the page did, behind its back
 
     HubClient &direct() { return *m_direct; }
@@ -121,6 +123,7 @@ private Q_SLOTS:
         QVERIFY2(added.has_value(), added ? "" : qPrintable(added.error().message));
         m_settings->setCurrentHub(QStringLiteral("sandbox"));
         m_session = std::make_unique<HubSession>(*m_hubs, *m_settings);
+        m_credentials = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));
         QTRY_COMPARE(m_session->state(), HubSession::State::Ready);
         m_direct = std::make_unique<HubClient>(*added, *ConnectionString::parse(m_hub->ownerConnectionString()));
     }
@@ -164,7 +167,7 @@ private Q_SLOTS:
 
     void filterRunsOnTheHub()
     {
-        MainWindow window(*m_settings, *m_hubs, *m_session);
+        MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials);
         window.resize(1100, 700);
         window.show();
         window.showPage(window.devicesPage());
@@ -200,7 +203,7 @@ private Q_SLOTS:
 
     void createDialogChecksBeforeAsking()
     {
-        CreateDeviceDialog dialog(*m_session->client());
+        CreateDeviceDialog dialog(*m_session->client(), *m_credentials, QStringLiteral("sandbox"));
         QVERIFY(!dialog.canCreate());
         DeviceDraft draft;
         draft.id = QStringLiteral("bad id/with slash");
@@ -249,18 +252,43 @@ private Q_SLOTS:
         QCOMPARE(created->primaryThumbprint, cert.thumbprintSha1());
 
         // Taken already: the hub's answer is shown next to the id.
-        CreateDeviceDialog again(*m_session->client());
+        CreateDeviceDialog again(*m_session->client(), *m_credentials, QStringLiteral("sandbox"));
         again.setDraft(draft);
         again.accept();
         QTRY_VERIFY(!again.fieldError(DeviceDraft::Field::Id).isEmpty());
         QVERIFY2(again.fieldError(DeviceDraft::Field::Id).contains(QStringLiteral("exists")), qPrintable(again.fieldError(DeviceDraft::Field::Id)));
         QCOMPARE(again.result(), int(QDialog::Rejected)); // still open
+
+        // A key and certificate made now: kept here, and the device registered with its thumbprint.
+        CreateDeviceDialog made(*m_session->client(), *m_credentials, QStringLiteral("sandbox"));
+        DeviceDraft fresh;
+        fresh.id = QStringLiteral("dialog-made");
+        fresh.auth = DeviceDraft::Auth::SelfSigned;
+        fresh.generateCertificate = true;
+        made.setDraft(fresh);
+        QVERIFY(made.canCreate());
+        made.accept();
+        QTRY_COMPARE(made.result(), int(QDialog::Accepted));
+        const auto record = m_credentials->record(QStringLiteral("sandbox"), QStringLiteral("dialog-made"));
+        QVERIFY(record.has_value());
+        QCOMPARE(made.createdDevice().primaryThumbprint, record->thumbprintSha1);
+        QCOMPARE(await(direct().device(QStringLiteral("dialog-made")))->primaryThumbprint, record->thumbprintSha1);
+
+        // The hub refuses the device (its id is taken): the credential made for it goes again.
+        CreateDeviceDialog refused(*m_session->client(), *m_credentials, QStringLiteral("sandbox"));
+        fresh.id = QStringLiteral("dialog-x509");
+        refused.setDraft(fresh);
+        refused.accept();
+        QTRY_VERIFY(!refused.fieldError(DeviceDraft::Field::Id).isEmpty());
+        QVERIFY2(refused.fieldError(DeviceDraft::Field::Id).contains(QStringLiteral("removed again")),
+                 qPrintable(refused.fieldError(DeviceDraft::Field::Id)));
+        QCOMPARE(m_credentials->record(QStringLiteral("sandbox"), QStringLiteral("dialog-x509")).error().kind, ErrorKind::NotFound);
     }
 
     void createFindEditInvokeDisableDelete()
     {
         const QString id = QStringLiteral("ui-flow-") + QUuid::createUuid().toString(QUuid::Id128).left(8);
-        MainWindow window(*m_settings, *m_hubs, *m_session);
+        MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials);
         window.resize(1100, 700);
         window.show();
         window.showPage(window.devicesPage());

@@ -1,6 +1,7 @@
 // The Hubs page and the Add Hub dialog, driven through their widgets (offscreen), with the real keychain.
 #include "addhubdialog.h"
 #include "common/settings.h"
+#include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
 #include "hub/hubsession.h"
 #include "hub/hubstore.h"
@@ -135,7 +136,8 @@ private Q_SLOTS:
     void addAndRemoveThroughThePage()
     {
         HubSession session(*m_hubs, *m_settings);
-        MainWindow window(*m_settings, *m_hubs, session);
+        CredentialStore credentials(*m_secrets, m_dir.filePath(QStringLiteral("data")));
+        MainWindow window(*m_settings, *m_hubs, session, credentials);
         window.resize(1000, 600);
         window.show();
         HubsPage *page = window.hubsPage();
