@@ -35,6 +35,64 @@
         <source>The CA&apos;s private key does not belong to the CA certificate &quot;%1&quot;.</source>
         <translation>Der private Schlüssel der CA gehört nicht zum CA-Zertifikat „%1“.</translation>
     </message>
+    <message>
+        <source>There is no certificate signing request to sign.</source>
+        <translation>Es gibt keine Zertifikatsanforderung zum Signieren.</translation>
+    </message>
+    <message>
+        <source>The certificate signing request&apos;s signature does not verify with its own public key, so whoever made it may not hold the private key.</source>
+        <translation>Die Signatur der Zertifikatsanforderung lässt sich mit ihrem eigenen öffentlichen Schlüssel nicht prüfen; wer sie erstellt hat, besitzt womöglich nicht den privaten Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The certificate &quot;%1&quot; is not valid yet: its validity starts %2 (UTC).</source>
+        <translation>Das Zertifikat „%1“ ist noch nicht gültig: Seine Gültigkeit beginnt am %2 (UTC).</translation>
+    </message>
+    <message>
+        <source>The certificate &quot;%1&quot; expired %2 (UTC).</source>
+        <translation>Das Zertifikat „%1“ ist am %2 (UTC) abgelaufen.</translation>
+    </message>
+    <message>
+        <source>The private key does not belong to the certificate &quot;%1&quot;: their public keys differ.</source>
+        <translation>Der private Schlüssel gehört nicht zum Zertifikat „%1“: Ihre öffentlichen Schlüssel unterscheiden sich.</translation>
+    </message>
+</context>
+<context>
+    <name>CertificateAuthority</name>
+    <message>
+        <source>&quot;%1&quot; is not a CA certificate (it lacks basicConstraints CA:TRUE or keyCertSign), so it cannot sign device certificates.</source>
+        <translation>„%1“ ist kein CA-Zertifikat (basicConstraints CA:TRUE oder keyCertSign fehlt) und kann daher keine Gerätezertifikate signieren.</translation>
+    </message>
+    <message>
+        <source>No CA was loaded to sign with.</source>
+        <translation>Es wurde keine CA zum Signieren geladen.</translation>
+    </message>
+</context>
+<context>
+    <name>CertificateRequest</name>
+    <message>
+        <source>A certificate&apos;s common name must have 1 to 64 characters.</source>
+        <translation>Der allgemeine Name (CN) eines Zertifikats muss 1 bis 64 Zeichen lang sein.</translation>
+    </message>
+    <message>
+        <source>There is no key to make the request for.</source>
+        <translation>Es gibt keinen Schlüssel, für den die Anforderung erstellt werden kann.</translation>
+    </message>
+    <message>
+        <source>Could not create the certificate signing request for &quot;%1&quot;: %2</source>
+        <translation>Die Zertifikatsanforderung für „%1“ konnte nicht erstellt werden: %2</translation>
+    </message>
+    <message>
+        <source>This is not a PEM certificate signing request: there is no &quot;-----BEGIN CERTIFICATE REQUEST-----&quot; line.</source>
+        <translation>Das ist keine PEM-Zertifikatsanforderung: Die Zeile „-----BEGIN CERTIFICATE REQUEST-----“ fehlt.</translation>
+    </message>
+    <message>
+        <source>The PEM certificate signing request is damaged: %1</source>
+        <translation>Die PEM-Zertifikatsanforderung ist beschädigt: %1</translation>
+    </message>
+    <message>
+        <source>The DER certificate signing request cannot be read: %1</source>
+        <translation>Die DER-Zertifikatsanforderung kann nicht gelesen werden: %1</translation>
+    </message>
 </context>
 <context>
     <name>Cli</name>
@@ -672,6 +730,29 @@ Aktionen:
     </message>
 </context>
 <context>
+    <name>CredentialInventory</name>
+    <message>
+        <source>The credential inventory %1 cannot be read: %2</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 ist nicht lesbar: %2</translation>
+    </message>
+    <message>
+        <source>The credential inventory %1 is damaged (%2). Move it aside to start a new one; the keys in the keychain are not affected.</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 ist beschädigt (%2). Verschieben Sie es, um ein neues zu beginnen; die Schlüssel im Schlüsselbund sind nicht betroffen.</translation>
+    </message>
+    <message>
+        <source>The credential inventory %1 was written by a newer Onboarder.</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 wurde von einem neueren Onboarder geschrieben.</translation>
+    </message>
+    <message>
+        <source>The credential inventory %1 is locked by another Onboarder for more than 10 s.</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 ist seit mehr als 10 s von einem anderen Onboarder gesperrt.</translation>
+    </message>
+    <message>
+        <source>The credential inventory %1 cannot be written: %2</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 kann nicht geschrieben werden: %2</translation>
+    </message>
+</context>
+<context>
     <name>DeviceCheck</name>
     <message>
         <source>never</source>
@@ -730,10 +811,6 @@ Aktionen:
         <translation>Das Gerät hat noch nie Eigenschaften gemeldet.</translation>
     </message>
     <message>
-        <source>Not asked to answer a ping (use --ping).</source>
-        <translation>Kein „ping“ angefragt (dafür --ping angeben).</translation>
-    </message>
-    <message>
         <source>Not pinged: it is not connected.</source>
         <translation>Kein „ping“: Das Gerät ist nicht verbunden.</translation>
     </message>
@@ -772,6 +849,45 @@ Aktionen:
     <message>
         <source>Did not answer the ping within %1 seconds.</source>
         <translation>Hat „ping“ nicht innerhalb von %1 Sekunden beantwortet.</translation>
+    </message>
+    <message>
+        <source>Not asked to answer a ping.</source>
+        <translation>Nicht um eine Ping-Antwort gebeten.</translation>
+    </message>
+</context>
+<context>
+    <name>DeviceDraft</name>
+    <message>
+        <source>Enter a key, or let the hub generate them.</source>
+        <translation>Geben Sie einen Schlüssel ein oder lassen Sie den Hub sie erzeugen.</translation>
+    </message>
+    <message>
+        <source>A key is base64 text (letters, digits, + / and = at the end).</source>
+        <translation>Ein Schlüssel ist Base64-Text (Buchstaben, Ziffern, + / und = am Ende).</translation>
+    </message>
+    <message>
+        <source>A key must be 16 to 64 bytes long; this one is %1 bytes.</source>
+        <translation>Ein Schlüssel muss 16 bis 64 Bytes lang sein; dieser hat %1 Bytes.</translation>
+    </message>
+    <message>
+        <source>Enter the certificate&apos;s thumbprint, or take it from the certificate file.</source>
+        <translation>Geben Sie den Fingerabdruck des Zertifikats ein oder übernehmen Sie ihn aus der Zertifikatsdatei.</translation>
+    </message>
+    <message>
+        <source>A thumbprint is hexadecimal digits only (0–9, A–F), without colons or spaces.</source>
+        <translation>Ein Fingerabdruck besteht nur aus Hexadezimalziffern (0–9, A–F), ohne Doppelpunkte oder Leerzeichen.</translation>
+    </message>
+    <message>
+        <source>A thumbprint has 40 digits (SHA-1) or 64 digits (SHA-256); this one has %1.</source>
+        <translation>Ein Fingerabdruck hat 40 Ziffern (SHA-1) oder 64 Ziffern (SHA-256); dieser hat %1.</translation>
+    </message>
+    <message>
+        <source>Use a different key than the primary one, so that either can be replaced without cutting the device off.</source>
+        <translation>Verwenden Sie einen anderen Schlüssel als den primären, damit jeder ausgetauscht werden kann, ohne das Gerät auszusperren.</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2.</source>
+        <translation>%1 ist nicht lesbar: %2.</translation>
     </message>
 </context>
 <context>
@@ -858,6 +974,14 @@ Aktionen:
     <message>
         <source>other</source>
         <translation>sonstiger</translation>
+    </message>
+    <message>
+        <source>This is neither a PEM nor a DER private key: %1</source>
+        <translation>Das ist weder ein PEM- noch ein DER-Privatschlüssel: %1</translation>
+    </message>
+    <message>
+        <source>The nRF9160 modem supports EC P-256 keys only; this is a %1 key.</source>
+        <translation>Das nRF9160-Modem unterstützt nur EC-P-256-Schlüssel; dies ist ein %1-Schlüssel.</translation>
     </message>
 </context>
 <context>
@@ -1100,6 +1224,836 @@ Aktionen:
     <message>
         <source>module</source>
         <translation>Modul</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::CreateDeviceDialog</name>
+    <message>
+        <source>Let the hub generate both keys</source>
+        <translation>Beide Schlüssel vom Hub erzeugen lassen</translation>
+    </message>
+    <message>
+        <source>Enabled: the device may connect as soon as it is registered</source>
+        <translation>Aktiviert: das Gerät darf sich verbinden, sobald es registriert ist</translation>
+    </message>
+    <message>
+        <source>New Device</source>
+        <translation>Neues Gerät</translation>
+    </message>
+    <message>
+        <source>e.g. nrf-352656100000000</source>
+        <translation>z. B. nrf-352656100000000</translation>
+    </message>
+    <message>
+        <source>Device ID</source>
+        <translation>Geräte-ID</translation>
+    </message>
+    <message>
+        <source>Symmetric key (SAS)</source>
+        <translation>Symmetrischer Schlüssel (SAS)</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed</source>
+        <translation>X.509 selbstsigniert</translation>
+    </message>
+    <message>
+        <source>X.509 signed by a CA</source>
+        <translation>X.509 von einer CA signiert</translation>
+    </message>
+    <message>
+        <source>base64, 16 to 64 bytes</source>
+        <translation>Base64, 16 bis 64 Bytes</translation>
+    </message>
+    <message>
+        <source>Primary key</source>
+        <translation>Primärer Schlüssel</translation>
+    </message>
+    <message>
+        <source>Secondary key</source>
+        <translation>Sekundärer Schlüssel</translation>
+    </message>
+    <message>
+        <source>Random Keys</source>
+        <translation>Zufällige Schlüssel</translation>
+    </message>
+    <message>
+        <source>Fill both fields with new random keys</source>
+        <translation>Beide Felder mit neuen zufälligen Schlüsseln füllen</translation>
+    </message>
+    <message>
+        <source>Primary key:</source>
+        <translation>Primärer Schlüssel:</translation>
+    </message>
+    <message>
+        <source>Secondary key:</source>
+        <translation>Sekundärer Schlüssel:</translation>
+    </message>
+    <message>
+        <source>SHA-1 or SHA-256, hexadecimal</source>
+        <translation>SHA-1 oder SHA-256, hexadezimal</translation>
+    </message>
+    <message>
+        <source>Primary thumbprint</source>
+        <translation>Primärer Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>optional</source>
+        <translation>optional</translation>
+    </message>
+    <message>
+        <source>Secondary thumbprint</source>
+        <translation>Sekundärer Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>From Certificate…</source>
+        <translation>Aus Zertifikat…</translation>
+    </message>
+    <message>
+        <source>Primary thumbprint:</source>
+        <translation>Primärer Fingerabdruck:</translation>
+    </message>
+    <message>
+        <source>Secondary thumbprint:</source>
+        <translation>Sekundärer Fingerabdruck:</translation>
+    </message>
+    <message>
+        <source>The device presents a certificate whose subject (CN) is its device ID, signed by a CA certificate that was uploaded to the hub and verified there.</source>
+        <translation>Das Gerät legt ein Zertifikat vor, dessen Subjekt (CN) seine Geräte-ID ist, signiert von einem CA-Zertifikat, das in den Hub hochgeladen und dort verifiziert wurde.</translation>
+    </message>
+    <message>
+        <source>Create</source>
+        <translation>Erstellen</translation>
+    </message>
+    <message>
+        <source>Device &amp;ID:</source>
+        <translation>Geräte-&amp;ID:</translation>
+    </message>
+    <message>
+        <source>Authentication:</source>
+        <translation>Authentifizierung:</translation>
+    </message>
+    <message>
+        <source>Device Certificate</source>
+        <translation>Gerätezertifikat</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer *.der);;All files (*)</source>
+        <translation>Zertifikate (*.pem *.crt *.cer *.der);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Make a key and certificate now (EC P-256, the key kept in the keychain)</source>
+        <translation>Jetzt Schlüssel und Zertifikat erzeugen (EC P-256, der Schlüssel bleibt im Schlüsselbund)</translation>
+    </message>
+    <message>
+        <source>The key and certificate made for it were removed again.</source>
+        <translation>Der dafür erzeugte Schlüssel und das Zertifikat wurden wieder entfernt.</translation>
+    </message>
+    <message>
+        <source>The key and certificate made for it could not be removed: %1</source>
+        <translation>Der dafür erzeugte Schlüssel und das Zertifikat konnten nicht entfernt werden: %1</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::CredentialStore</name>
+    <message>
+        <source>&quot;%1&quot; cannot name a CA: use 1 to 64 ASCII letters, digits and . _ -, starting with a letter or digit.</source>
+        <translation>„%1“ taugt nicht als Name einer CA: Verwenden Sie 1 bis 64 ASCII-Buchstaben, Ziffern und . _ -, beginnend mit einem Buchstaben oder einer Ziffer.</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>The certificate of %1 should be in %2, but that file cannot be read: %3</source>
+        <translation>Das Zertifikat von %1 sollte in %2 liegen, aber diese Datei ist nicht lesbar: %3</translation>
+    </message>
+    <message>
+        <source>Device &quot;%1&quot; of hub &quot;%2&quot; has no X.509 credential here. Make one with: onboarder-cli --hub %2 cred generate %1</source>
+        <translation>Das Gerät „%1“ des Hubs „%2“ hat hier keine X.509-Anmeldedaten. Erstellen Sie welche mit: onboarder-cli --hub %2 cred generate %1</translation>
+    </message>
+    <message>
+        <source>device &quot;%1&quot;</source>
+        <translation>Gerät „%1“</translation>
+    </message>
+    <message>
+        <source>Device &quot;%1&quot; of hub &quot;%2&quot; has an X.509 credential already (%3, made %4). Replacing it deletes its private key; ask for that explicitly (--replace).</source>
+        <translation>Das Gerät „%1“ des Hubs „%2“ hat bereits X.509-Anmeldedaten (%3, erstellt %4). Ersetzen löscht deren privaten Schlüssel; verlangen Sie das ausdrücklich (--replace).</translation>
+    </message>
+    <message>
+        <source>Choose EC P-256, RSA 2048 or RSA 3072 for a new key.</source>
+        <translation>Wählen Sie EC P-256, RSA 2048 oder RSA 3072 für einen neuen Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The certificate signing request is for &quot;%1&quot;, not for device &quot;%2&quot;; IoT Hub accepts a CA-signed device only when the certificate&apos;s CN is its id.</source>
+        <translation>Die Zertifikatsanforderung gilt für „%1“, nicht für das Gerät „%2“; IoT Hub akzeptiert ein CA-signiertes Gerät nur, wenn der CN des Zertifikats seine ID ist.</translation>
+    </message>
+    <message>
+        <source>There is no CA to import.</source>
+        <translation>Es gibt keine CA zum Importieren.</translation>
+    </message>
+    <message>
+        <source>A CA named &quot;%1&quot; was imported already. Replacing it deletes its private key; ask for that explicitly (--replace).</source>
+        <translation>Eine CA namens „%1“ wurde bereits importiert. Ersetzen löscht ihren privaten Schlüssel; verlangen Sie das ausdrücklich (--replace).</translation>
+    </message>
+    <message>
+        <source>No CA named &quot;%1&quot; was imported. Import one with: onboarder-cli cred import-ca %1 …</source>
+        <translation>Es wurde keine CA namens „%1“ importiert. Importieren Sie eine mit: onboarder-cli cred import-ca %1 …</translation>
+    </message>
+    <message>
+        <source>CA &quot;%1&quot;</source>
+        <translation>CA „%1“</translation>
+    </message>
+    <message>
+        <source>A device&apos;s symmetric key is base64 of at least 16 bytes; this one is not.</source>
+        <translation>Der symmetrische Schlüssel eines Geräts ist Base64 von mindestens 16 Bytes; dieser ist es nicht.</translation>
+    </message>
+    <message>
+        <source>The private key of device &quot;%1&quot; was made on the device and never left it, so only its certificate can be exported.</source>
+        <translation>Der private Schlüssel des Geräts „%1“ wurde auf dem Gerät erzeugt und hat es nie verlassen; exportieren lässt sich daher nur sein Zertifikat.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DeviceBatch</name>
+    <message>
+        <source>The hub was closed before the change was made.</source>
+        <translation>Der Hub wurde geschlossen, bevor die Änderung vorgenommen wurde.</translation>
+    </message>
+    <message>
+        <source>Enabled 1 device.</source>
+        <translation>1 Gerät aktiviert.</translation>
+    </message>
+    <message>
+        <source>Enabled %1 devices.</source>
+        <translation>%1 Geräte aktiviert.</translation>
+    </message>
+    <message>
+        <source>Disabled 1 device.</source>
+        <translation>1 Gerät deaktiviert.</translation>
+    </message>
+    <message>
+        <source>Disabled %1 devices.</source>
+        <translation>%1 Geräte deaktiviert.</translation>
+    </message>
+    <message>
+        <source>Deleted 1 device.</source>
+        <translation>1 Gerät gelöscht.</translation>
+    </message>
+    <message>
+        <source>Deleted %1 devices.</source>
+        <translation>%1 Geräte gelöscht.</translation>
+    </message>
+    <message>
+        <source>1 failed:</source>
+        <translation>1 fehlgeschlagen:</translation>
+    </message>
+    <message>
+        <source>%1 failed:</source>
+        <translation>%1 fehlgeschlagen:</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>… and %1 more.</source>
+        <translation>… und %1 weitere.</translation>
+    </message>
+    <message>
+        <source>Cancelled: 1 device left unchanged.</source>
+        <translation>Abgebrochen: 1 Gerät blieb unverändert.</translation>
+    </message>
+    <message>
+        <source>Cancelled: %1 devices left unchanged.</source>
+        <translation>Abgebrochen: %1 Geräte blieben unverändert.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DeviceListModel</name>
+    <message>
+        <source>Enabled</source>
+        <translation>Aktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Deaktiviert</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>Verbunden</translation>
+    </message>
+    <message>
+        <source>Disconnected</source>
+        <translation>Getrennt</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>Nie</translation>
+    </message>
+    <message>
+        <source>SAS key</source>
+        <translation>SAS-Schlüssel</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed</source>
+        <translation>X.509 selbstsigniert</translation>
+    </message>
+    <message>
+        <source>X.509 CA</source>
+        <translation>X.509-CA</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>Keine</translation>
+    </message>
+    <message>
+        <source>Cloud-to-device messages waiting for the device</source>
+        <translation>Cloud-zu-Gerät-Nachrichten, die auf das Gerät warten</translation>
+    </message>
+    <message>
+        <source>Device ID</source>
+        <translation>Geräte-ID</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>Verbindung</translation>
+    </message>
+    <message>
+        <source>Last Activity</source>
+        <translation>Letzte Aktivität</translation>
+    </message>
+    <message>
+        <source>Authentication</source>
+        <translation>Authentifizierung</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>Wartend</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DevicePage</name>
+    <message>
+        <source>Not valid JSON at line %1, column %2: %3.</source>
+        <translation>Kein gültiges JSON in Zeile %1, Spalte %2: %3.</translation>
+    </message>
+    <message>
+        <source>Enter one JSON value.</source>
+        <translation>Geben Sie einen JSON-Wert ein.</translation>
+    </message>
+    <message>
+        <source>Enter a JSON object: { … }.</source>
+        <translation>Geben Sie ein JSON-Objekt ein: { … }.</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>nie</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>All Devices</source>
+        <translation>Alle Geräte</translation>
+    </message>
+    <message>
+        <source>Reload</source>
+        <translation>Neu laden</translation>
+    </message>
+    <message>
+        <source>Overview</source>
+        <translation>Übersicht</translation>
+    </message>
+    <message>
+        <source>Twin</source>
+        <translation>Twin</translation>
+    </message>
+    <message>
+        <source>Direct Method</source>
+        <translation>Direkte Methode</translation>
+    </message>
+    <message>
+        <source>Status:</source>
+        <translation>Status:</translation>
+    </message>
+    <message>
+        <source>Connection:</source>
+        <translation>Verbindung:</translation>
+    </message>
+    <message>
+        <source>Last activity:</source>
+        <translation>Letzte Aktivität:</translation>
+    </message>
+    <message>
+        <source>Authentication:</source>
+        <translation>Authentifizierung:</translation>
+    </message>
+    <message>
+        <source>Queued messages:</source>
+        <translation>Wartende Nachrichten:</translation>
+    </message>
+    <message>
+        <source>ETag:</source>
+        <translation>ETag:</translation>
+    </message>
+    <message>
+        <source>Check Device</source>
+        <translation>Gerät prüfen</translation>
+    </message>
+    <message>
+        <source>Answers: is it registered, enabled, connected, when was it last active, when did it last report, does it answer?</source>
+        <translation>Beantwortet: Ist es registriert, aktiviert, verbunden? Wann war es zuletzt aktiv, wann hat es zuletzt gemeldet, antwortet es?</translation>
+    </message>
+    <message>
+        <source>Also call its &quot;ping&quot; method</source>
+        <translation>Auch seine Methode „ping“ aufrufen</translation>
+    </message>
+    <message>
+        <source>Question</source>
+        <translation>Frage</translation>
+    </message>
+    <message>
+        <source>Answer</source>
+        <translation>Antwort</translation>
+    </message>
+    <message>
+        <source>Check results</source>
+        <translation>Prüfergebnisse</translation>
+    </message>
+    <message>
+        <source>Tags and desired properties</source>
+        <translation>Tags und gewünschte Eigenschaften</translation>
+    </message>
+    <message>
+        <source>Save Changes</source>
+        <translation>Änderungen speichern</translation>
+    </message>
+    <message>
+        <source>Revert</source>
+        <translation>Verwerfen</translation>
+    </message>
+    <message>
+        <source>The twin as the hub has it:</source>
+        <translation>Der Twin, wie ihn der Hub hat:</translation>
+    </message>
+    <message>
+        <source>Tags and desired properties (the device sees the desired ones). Saving replaces both; a key left out is removed.</source>
+        <translation>Tags und gewünschte Eigenschaften (das Gerät sieht die gewünschten). Speichern ersetzt beide; ein weggelassener Schlüssel wird entfernt.</translation>
+    </message>
+    <message>
+        <source>e.g. reboot</source>
+        <translation>z. B. reboot</translation>
+    </message>
+    <message>
+        <source>Method name</source>
+        <translation>Methodenname</translation>
+    </message>
+    <message>
+        <source>JSON payload, e.g. {&quot;delay&quot;: 5}; empty sends null</source>
+        <translation>JSON-Nutzlast, z. B. {&quot;delay&quot;: 5}; leer sendet null</translation>
+    </message>
+    <message>
+        <source>Payload</source>
+        <translation>Nutzlast</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> s</translation>
+    </message>
+    <message>
+        <source>How long the hub waits for the device&apos;s answer</source>
+        <translation>Wie lange der Hub auf die Antwort des Geräts wartet</translation>
+    </message>
+    <message>
+        <source>only if connected now</source>
+        <translation>nur wenn jetzt verbunden</translation>
+    </message>
+    <message>
+        <source>How long the hub waits for a disconnected device to connect</source>
+        <translation>Wie lange der Hub wartet, bis sich ein getrenntes Gerät verbindet</translation>
+    </message>
+    <message>
+        <source>Invoke</source>
+        <translation>Aufrufen</translation>
+    </message>
+    <message>
+        <source>Stop Waiting</source>
+        <translation>Nicht mehr warten</translation>
+    </message>
+    <message>
+        <source>A method that was sent cannot be taken back; this only stops waiting for its answer.</source>
+        <translation>Eine gesendete Methode lässt sich nicht zurücknehmen; dies beendet nur das Warten auf ihre Antwort.</translation>
+    </message>
+    <message>
+        <source>Response</source>
+        <translation>Antwort</translation>
+    </message>
+    <message>
+        <source>&amp;Method:</source>
+        <translation>&amp;Methode:</translation>
+    </message>
+    <message>
+        <source>Payload:</source>
+        <translation>Nutzlast:</translation>
+    </message>
+    <message>
+        <source>Wait for connection:</source>
+        <translation>Auf Verbindung warten:</translation>
+    </message>
+    <message>
+        <source>Answer within:</source>
+        <translation>Antwort innerhalb:</translation>
+    </message>
+    <message>
+        <source>Response payload:</source>
+        <translation>Nutzlast der Antwort:</translation>
+    </message>
+    <message>
+        <source>Stopped waiting. The device may still run the method.</source>
+        <translation>Warten beendet. Das Gerät führt die Methode womöglich trotzdem aus.</translation>
+    </message>
+    <message>
+        <source>…</source>
+        <translation>…</translation>
+    </message>
+    <message>
+        <source>Enabled</source>
+        <translation>Aktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Deaktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled (%1)</source>
+        <translation>Deaktiviert (%1)</translation>
+    </message>
+    <message>
+        <source>Disable</source>
+        <translation>Deaktivieren</translation>
+    </message>
+    <message>
+        <source>Enable</source>
+        <translation>Aktivieren</translation>
+    </message>
+    <message>
+        <source>Connected, since %1</source>
+        <translation>Verbunden, seit %1</translation>
+    </message>
+    <message>
+        <source>Disconnected, since %1</source>
+        <translation>Getrennt, seit %1</translation>
+    </message>
+    <message>
+        <source>Symmetric key (SAS)</source>
+        <translation>Symmetrischer Schlüssel (SAS)</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed, thumbprint %1</source>
+        <translation>X.509 selbstsigniert, Fingerabdruck %1</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed, thumbprints %1 and %2</source>
+        <translation>X.509 selbstsigniert, Fingerabdrücke %1 und %2</translation>
+    </message>
+    <message>
+        <source>X.509 signed by a CA</source>
+        <translation>X.509 von einer CA signiert</translation>
+    </message>
+    <message>
+        <source>Only &quot;tags&quot; and &quot;desired&quot; can be changed here, not &quot;%1&quot;.</source>
+        <translation>Hier lassen sich nur „tags“ und „desired“ ändern, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; must be a JSON object.</source>
+        <translation>„%1“ muss ein JSON-Objekt sein.</translation>
+    </message>
+    <message>
+        <source>Saved the twin of &quot;%1&quot;.</source>
+        <translation>Twin von „%1“ gespeichert.</translation>
+    </message>
+    <message>
+        <source>Twin Changed</source>
+        <translation>Twin geändert</translation>
+    </message>
+    <message>
+        <source>The twin of &quot;%1&quot; was changed by someone else after it was loaded here, so your changes were not saved.
+
+Reload it (your changes are lost), or keep editing and copy them out first?</source>
+        <translation>Der Twin von „%1“ wurde von jemand anderem geändert, nachdem er hier geladen wurde; Ihre Änderungen wurden daher nicht gespeichert.
+
+Neu laden (Ihre Änderungen gehen verloren) oder weiter bearbeiten und sie zuerst herauskopieren?</translation>
+    </message>
+    <message>
+        <source>Waiting for &quot;%1&quot; to answer…</source>
+        <translation>Warte auf die Antwort von „%1“…</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; answered %2 with status %3.</source>
+        <translation>„%1“ hat %2 mit Status %3 beantwortet.</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>Prüfe…</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>Prüfung</translation>
+    </message>
+    <message>
+        <source>Registered?</source>
+        <translation>Registriert?</translation>
+    </message>
+    <message>
+        <source>Enabled?</source>
+        <translation>Aktiviert?</translation>
+    </message>
+    <message>
+        <source>Connected?</source>
+        <translation>Verbunden?</translation>
+    </message>
+    <message>
+        <source>Last activity?</source>
+        <translation>Letzte Aktivität?</translation>
+    </message>
+    <message>
+        <source>Last reported?</source>
+        <translation>Zuletzt gemeldet?</translation>
+    </message>
+    <message>
+        <source>Answers a ping?</source>
+        <translation>Antwortet auf Ping?</translation>
+    </message>
+    <message>
+        <source>Enabled &quot;%1&quot;.</source>
+        <translation>„%1“ aktiviert.</translation>
+    </message>
+    <message>
+        <source>Disabled &quot;%1&quot;.</source>
+        <translation>„%1“ deaktiviert.</translation>
+    </message>
+    <message>
+        <source>Connection Strings</source>
+        <translation>Verbindungszeichenfolgen</translation>
+    </message>
+    <message>
+        <source>Primary connection string</source>
+        <translation>Primäre Verbindungszeichenfolge</translation>
+    </message>
+    <message>
+        <source>Secondary connection string</source>
+        <translation>Sekundäre Verbindungszeichenfolge</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Anzeigen</translation>
+    </message>
+    <message>
+        <source>Show or hide the connection strings</source>
+        <translation>Verbindungszeichenfolgen anzeigen oder verbergen</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Kopieren</translation>
+    </message>
+    <message>
+        <source>A connection string lets whoever holds it act as this device. Hand it over only through a safe channel; a copy leaves the clipboard by itself after a while.</source>
+        <translation>Mit einer Verbindungszeichenfolge kann jeder, der sie hat, als dieses Gerät auftreten. Geben Sie sie nur über einen sicheren Weg weiter; eine Kopie verschwindet nach einer Weile von selbst aus der Zwischenablage.</translation>
+    </message>
+    <message>
+        <source>Primary:</source>
+        <translation>Primär:</translation>
+    </message>
+    <message>
+        <source>Secondary:</source>
+        <translation>Sekundär:</translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation>Verbergen</translation>
+    </message>
+    <message>
+        <source>The connection string was removed from the clipboard.</source>
+        <translation>Die Verbindungszeichenfolge wurde aus der Zwischenablage entfernt.</translation>
+    </message>
+    <message>
+        <source>An X.509 device has one connection string; the certificate is its secret.</source>
+        <translation>Ein X.509-Gerät hat eine Verbindungszeichenfolge; das Zertifikat ist sein Geheimnis.</translation>
+    </message>
+    <message>
+        <source>Copied the secondary connection string of &quot;%1&quot;. The clipboard is cleared in %2 seconds if it still holds it.</source>
+        <translation>Die sekundäre Verbindungszeichenfolge von „%1“ wurde kopiert. Die Zwischenablage wird in %2 Sekunden geleert, falls sie sie dann noch enthält.</translation>
+    </message>
+    <message>
+        <source>Copied the primary connection string of &quot;%1&quot;. The clipboard is cleared in %2 seconds if it still holds it.</source>
+        <translation>Die primäre Verbindungszeichenfolge von „%1“ wurde kopiert. Die Zwischenablage wird in %2 Sekunden geleert, falls sie sie dann noch enthält.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DevicesPage</name>
+    <message>
+        <source>Try Again</source>
+        <translation>Erneut versuchen</translation>
+    </message>
+    <message>
+        <source>New Device…</source>
+        <translation>Neues Gerät…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Aktualisieren</translation>
+    </message>
+    <message>
+        <source>Enable</source>
+        <translation>Aktivieren</translation>
+    </message>
+    <message>
+        <source>Disable</source>
+        <translation>Deaktivieren</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>Löschen…</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>Geräte</translation>
+    </message>
+    <message>
+        <source>The devices registered in the current hub. The filter runs on the hub, so it finds devices among any number.</source>
+        <translation>Die im aktuellen Hub registrierten Geräte. Der Filter läuft auf dem Hub und findet Geräte daher unter beliebig vielen.</translation>
+    </message>
+    <message>
+        <source>Filter: the start of a device ID, or a condition such as tags.site = &apos;bench-1&apos;</source>
+        <translation>Filter: der Anfang einer Geräte-ID oder eine Bedingung wie tags.site = &apos;bench-1&apos;</translation>
+    </message>
+    <message>
+        <source>Filter</source>
+        <translation>Filter</translation>
+    </message>
+    <message>
+        <source>All devices</source>
+        <translation>Alle Geräte</translation>
+    </message>
+    <message>
+        <source>Enabled</source>
+        <translation>Aktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Deaktiviert</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>Verbunden</translation>
+    </message>
+    <message>
+        <source>Disconnected</source>
+        <translation>Getrennt</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Anzeigen</translation>
+    </message>
+    <message>
+        <source>Double-click a device to open it. Sorting orders the devices loaded so far.</source>
+        <translation>Doppelklicken Sie auf ein Gerät, um es zu öffnen. Sortieren ordnet die bisher geladenen Geräte.</translation>
+    </message>
+    <message>
+        <source>There is no current hub. Add one on the Hubs page, or make one current there.</source>
+        <translation>Es gibt keinen aktuellen Hub. Fügen Sie auf der Seite „Hubs“ einen hinzu oder machen Sie dort einen zum aktuellen.</translation>
+    </message>
+    <message>
+        <source>Opening the hub &quot;%1&quot;…</source>
+        <translation>Öffne den Hub „%1“…</translation>
+    </message>
+    <message>
+        <source>Cannot open the hub &quot;%1&quot;: %2</source>
+        <translation>Der Hub „%1“ lässt sich nicht öffnen: %2</translation>
+    </message>
+    <message>
+        <source>1 device</source>
+        <translation>1 Gerät</translation>
+    </message>
+    <message>
+        <source>%1 devices</source>
+        <translation>%1 Geräte</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>, </translation>
+    </message>
+    <message>
+        <source>%1 loaded</source>
+        <translation>%1 geladen</translation>
+    </message>
+    <message>
+        <source> · loading…</source>
+        <translation> · lädt…</translation>
+    </message>
+    <message>
+        <source> · scroll down for more</source>
+        <translation> · für mehr nach unten scrollen</translation>
+    </message>
+    <message>
+        <source>Registered device &quot;%1&quot;.</source>
+        <translation>Gerät „%1“ registriert.</translation>
+    </message>
+    <message>
+        <source>Enable Devices</source>
+        <translation>Geräte aktivieren</translation>
+    </message>
+    <message>
+        <source>Enable the device &quot;%1&quot;? It can connect to the hub again.</source>
+        <translation>Das Gerät „%1“ aktivieren? Es kann sich dann wieder mit dem Hub verbinden.</translation>
+    </message>
+    <message>
+        <source>Enable %1 devices? They can connect to the hub again.</source>
+        <translation>%1 Geräte aktivieren? Sie können sich dann wieder mit dem Hub verbinden.</translation>
+    </message>
+    <message>
+        <source>Disable Devices</source>
+        <translation>Geräte deaktivieren</translation>
+    </message>
+    <message>
+        <source>Disable the device &quot;%1&quot;? It is disconnected and cannot connect until it is enabled again.</source>
+        <translation>Das Gerät „%1“ deaktivieren? Es wird getrennt und kann sich erst wieder verbinden, wenn es erneut aktiviert wird.</translation>
+    </message>
+    <message>
+        <source>Disable %1 devices? They are disconnected and cannot connect until they are enabled again.</source>
+        <translation>%1 Geräte deaktivieren? Sie werden getrennt und können sich erst wieder verbinden, wenn sie erneut aktiviert werden.</translation>
+    </message>
+    <message>
+        <source>Delete Devices</source>
+        <translation>Geräte löschen</translation>
+    </message>
+    <message>
+        <source>Delete the device &quot;%1&quot; from the hub?
+
+Its identity, keys and twin are gone for good; the device cannot connect any more.</source>
+        <translation>Das Gerät „%1“ aus dem Hub löschen?
+
+Identität, Schlüssel und Twin sind endgültig weg; das Gerät kann sich nicht mehr verbinden.</translation>
+    </message>
+    <message>
+        <source>Delete %1 devices from the hub?
+
+Their identities, keys and twins are gone for good; the devices cannot connect any more.</source>
+        <translation>%1 Geräte aus dem Hub löschen?
+
+Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können sich nicht mehr verbinden.</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>%1 of %2 devices…</source>
+        <translation>%1 von %2 Geräten…</translation>
     </message>
 </context>
 <context>
@@ -1387,6 +2341,10 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     <message>
         <source>&lt;h3&gt;Onboarder %1&lt;/h3&gt;&lt;p&gt;Onboards and monitors Azure IoT Hub devices: registers them, gives them credentials, writes those into nRF91 modems and relays their telemetry.&lt;/p&gt;&lt;p&gt;Keys and connection strings are kept in the system keychain only.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;Onboarder %1&lt;/h3&gt;&lt;p&gt;Richtet Geräte für Azure IoT Hub ein und überwacht sie: registriert sie, gibt ihnen Anmeldedaten, schreibt diese in nRF91-Modems und leitet ihre Telemetrie weiter.&lt;/p&gt;&lt;p&gt;Schlüssel und Verbindungszeichenfolgen liegen ausschließlich im Schlüsselbund des Systems.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>Geräte</translation>
     </message>
 </context>
 <context>
@@ -1720,6 +2678,188 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     <message>
         <source>&quot;%1&quot; cannot be used as a keychain entry name.</source>
         <translation>„%1“ kann nicht als Name eines Schlüsselbund-Eintrags verwendet werden.</translation>
+    </message>
+</context>
+<context>
+    <name>OpenPgpEncryptor</name>
+    <message>
+        <source>OpenPGP encryption failed while %1: %2</source>
+        <translation>Die OpenPGP-Verschlüsselung schlug fehl beim %1: %2</translation>
+    </message>
+    <message>
+        <source>it is revoked</source>
+        <translation>er ist widerrufen</translation>
+    </message>
+    <message>
+        <source>it has expired</source>
+        <translation>er ist abgelaufen</translation>
+    </message>
+    <message>
+        <source>it is disabled</source>
+        <translation>er ist deaktiviert</translation>
+    </message>
+    <message>
+        <source>it is invalid</source>
+        <translation>er ist ungültig</translation>
+    </message>
+    <message>
+        <source>it has no valid encryption subkey</source>
+        <translation>er hat keinen gültigen Unterschlüssel zum Verschlüsseln</translation>
+    </message>
+    <message>
+        <source>The key %1 (%2) cannot be encrypted to: %3.</source>
+        <translation>An den Schlüssel %1 (%2) kann nicht verschlüsselt werden: %3.</translation>
+    </message>
+    <message>
+        <source>GnuPG (gpg) is not installed or too old, so nothing can be encrypted with OpenPGP.</source>
+        <translation>GnuPG (gpg) ist nicht installiert oder zu alt; mit OpenPGP lässt sich daher nichts verschlüsseln.</translation>
+    </message>
+    <message>
+        <source>Name the recipient: a public key file (.asc), or a fingerprint or e-mail address in your GnuPG keyring.</source>
+        <translation>Nennen Sie den Empfänger: eine Datei mit öffentlichem Schlüssel (.asc) oder einen Fingerabdruck bzw. eine E-Mail-Adresse aus Ihrem GnuPG-Schlüsselbund.</translation>
+    </message>
+    <message>
+        <source>starting GPGME</source>
+        <translation>Starten von GPGME</translation>
+    </message>
+    <message>
+        <source>Cannot read the public key file %1: %2</source>
+        <translation>Die Datei mit dem öffentlichen Schlüssel %1 ist nicht lesbar: %2</translation>
+    </message>
+    <message>
+        <source>%1 holds a secret key. Use the recipient&apos;s public key (gpg --armor --export).</source>
+        <translation>%1 enthält einen geheimen Schlüssel. Verwenden Sie den öffentlichen Schlüssel des Empfängers (gpg --armor --export).</translation>
+    </message>
+    <message>
+        <source>%1 holds no OpenPGP public key.</source>
+        <translation>%1 enthält keinen öffentlichen OpenPGP-Schlüssel.</translation>
+    </message>
+    <message>
+        <source>%1 holds %2 public keys; give a file with the one recipient&apos;s key.</source>
+        <translation>%1 enthält %2 öffentliche Schlüssel; geben Sie eine Datei mit dem Schlüssel des einen Empfängers an.</translation>
+    </message>
+    <message>
+        <source>searching the keyring</source>
+        <translation>Durchsuchen des Schlüsselbunds</translation>
+    </message>
+    <message>
+        <source>Your GnuPG keyring has no public key for &quot;%1&quot;, and there is no such file. Import the recipient&apos;s key (gpg --import) or give the path of their .asc file.</source>
+        <translation>Ihr GnuPG-Schlüsselbund hat keinen öffentlichen Schlüssel für „%1“, und eine solche Datei gibt es nicht. Importieren Sie den Schlüssel des Empfängers (gpg --import) oder geben Sie den Pfad seiner .asc-Datei an.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; matches %2 keys in your keyring: %3. Name one by its fingerprint.</source>
+        <translation>„%1“ passt zu %2 Schlüsseln in Ihrem Schlüsselbund: %3. Nennen Sie einen über seinen Fingerabdruck.</translation>
+    </message>
+    <message>
+        <source>The key %1 (%2) is not certified in your keyring, so it may not be theirs. Check its fingerprint with the recipient and name the key by that fingerprint.</source>
+        <translation>Der Schlüssel %1 (%2) ist in Ihrem Schlüsselbund nicht beglaubigt und gehört daher womöglich nicht dem Empfänger. Prüfen Sie seinen Fingerabdruck mit dem Empfänger und nennen Sie den Schlüssel über diesen Fingerabdruck.</translation>
+    </message>
+    <message>
+        <source>GnuPG refused the key %1 (%2): %3</source>
+        <translation>GnuPG hat den Schlüssel %1 (%2) abgelehnt: %3</translation>
+    </message>
+    <message>
+        <source>encrypting</source>
+        <translation>Verschlüsseln</translation>
+    </message>
+    <message>
+        <source>GnuPG returned no armoured message.</source>
+        <translation>GnuPG hat keine ASCII-geschützte Nachricht geliefert.</translation>
+    </message>
+</context>
+<context>
+    <name>Pkcs12</name>
+    <message>
+        <source>The PKCS#12 file uses an outdated algorithm (RC2 or 3DES) that is no longer supported. Export it again with AES-256 (e.g. openssl pkcs12 -export without -legacy).</source>
+        <translation>Die PKCS#12-Datei verwendet einen veralteten Algorithmus (RC2 oder 3DES), der nicht mehr unterstützt wird. Exportieren Sie sie erneut mit AES-256 (z. B. openssl pkcs12 -export ohne -legacy).</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 password needs at least %1 characters.</source>
+        <translation>Das PKCS#12-Passwort braucht mindestens %1 Zeichen.</translation>
+    </message>
+    <message>
+        <source>A PKCS#12 file needs a certificate and its key.</source>
+        <translation>Eine PKCS#12-Datei braucht ein Zertifikat und seinen Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Could not build the PKCS#12 file: %1</source>
+        <translation>Die PKCS#12-Datei konnte nicht erstellt werden: %1</translation>
+    </message>
+    <message>
+        <source>This is not a PKCS#12 (.p12/.pfx) file: %1</source>
+        <translation>Das ist keine PKCS#12-Datei (.p12/.pfx): %1</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 file could not be opened: the password is wrong.</source>
+        <translation>Die PKCS#12-Datei ließ sich nicht öffnen: Das Passwort ist falsch.</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 file could not be read: %1</source>
+        <translation>Die PKCS#12-Datei konnte nicht gelesen werden: %1</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 file holds no private key.</source>
+        <translation>Die PKCS#12-Datei enthält keinen privaten Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 file holds no certificate for its private key.</source>
+        <translation>Die PKCS#12-Datei enthält kein Zertifikat zu ihrem privaten Schlüssel.</translation>
+    </message>
+</context>
+<context>
+    <name>QrCode</name>
+    <message>
+        <source>There is nothing to put into a QR code.</source>
+        <translation>Es gibt nichts, was in einen QR-Code passt.</translation>
+    </message>
+    <message>
+        <source>%1 bytes are too many for one QR code.</source>
+        <translation>%1 Bytes sind zu viel für einen QR-Code.</translation>
+    </message>
+    <message>
+        <source>The QR code could not be made (error %1).</source>
+        <translation>Der QR-Code konnte nicht erstellt werden (Fehler %1).</translation>
+    </message>
+</context>
+<context>
+    <name>RootCertificates</name>
+    <message>
+        <source>There is no bundled root certificate named &quot;%1&quot;; there are: %2.</source>
+        <translation>Es gibt kein mitgeliefertes Stammzertifikat namens „%1“; vorhanden sind: %2.</translation>
+    </message>
+    <message>
+        <source>The bundled root certificate %1 is missing from this build.</source>
+        <translation>Das mitgelieferte Stammzertifikat %1 fehlt in diesem Build.</translation>
+    </message>
+</context>
+<context>
+    <name>SecretExport</name>
+    <message>
+        <source>Writing a secret unencrypted needs the user&apos;s explicit confirmation; nothing was written.</source>
+        <translation>Ein Geheimnis unverschlüsselt zu schreiben erfordert die ausdrückliche Bestätigung des Benutzers; es wurde nichts geschrieben.</translation>
+    </message>
+</context>
+<context>
+    <name>SecureFile</name>
+    <message>
+        <source>No output file was given.</source>
+        <translation>Es wurde keine Ausgabedatei angegeben.</translation>
+    </message>
+    <message>
+        <source>%1 exists already; choose another name or remove it first. Nothing was written.</source>
+        <translation>%1 existiert bereits; wählen Sie einen anderen Namen oder entfernen Sie die Datei zuerst. Es wurde nichts geschrieben.</translation>
+    </message>
+    <message>
+        <source>Cannot create %1: the folder %2 does not exist or is not writable.</source>
+        <translation>%1 kann nicht angelegt werden: Der Ordner %2 existiert nicht oder ist nicht beschreibbar.</translation>
+    </message>
+    <message>
+        <source>Cannot create %1: %2</source>
+        <translation>%1 kann nicht angelegt werden: %2</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2. The incomplete file was removed.</source>
+        <translation>%1 kann nicht geschrieben werden: %2. Die unvollständige Datei wurde entfernt.</translation>
     </message>
 </context>
 <context>

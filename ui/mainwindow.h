@@ -7,6 +7,9 @@ class QStackedWidget;
 
 namespace Onboarder {
 
+class CredentialStore;
+class DevicesPage;
+class HubSession;
 class HubStore;
 class HubsPage;
 class Settings;
@@ -17,9 +20,11 @@ class MainWindow final : public QMainWindow
     Q_OBJECT
 
 public:
-    MainWindow(Settings &settings, HubStore &hubs, QWidget *parent = nullptr);
+    MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials, QWidget *parent = nullptr);
 
     HubsPage *hubsPage() const { return m_hubsPage; }
+    DevicesPage *devicesPage() const { return m_devicesPage; }
+    void showPage(QWidget *page);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -35,6 +40,7 @@ private:
     QListWidget *m_navigation;
     QStackedWidget *m_pages;
     HubsPage *m_hubsPage;
+    DevicesPage *m_devicesPage;
 };
 
 } // namespace Onboarder
