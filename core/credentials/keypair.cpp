@@ -3,6 +3,7 @@
 #include "opensslutil.h"
 
 #include <QCoreApplication>
+#include <QHash>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -138,11 +139,17 @@ QString KeyPair::algorithmName() const
 {
     if (!m_key)
         return {};
+    if (type() != Type::Other)
+        return typeName(type());
     if (EVP_PKEY_is_a(m_key.get(), "EC")) {
         char group[64] = {};
         size_t length = 0;
         EVP_PKEY_get_utf8_string_param(m_key.get(), "group", group, sizeof group, &length);
-        return QStringLiteral("EC %1").arg(QString::fromLatin1(group));
+        const QString name = QString::fromLatin1(group);
+        static const QHash<QString, QString> nistNames{{QStringLiteral("secp384r1"), QStringLiteral("P-384")},
+                                                       {QStringLiteral("secp521r1"), QStringLiteral("P-521")},
+                                                       {QStringLiteral("secp224r1"), QStringLiteral("P-224")}};
+        return QStringLiteral("EC %1").arg(nistNames.value(name, name));
     }
     if (EVP_PKEY_is_a(m_key.get(), "RSA"))
         return QStringLiteral("RSA %1").arg(EVP_PKEY_get_bits(m_key.get()));

@@ -36,7 +36,7 @@ public:
     bool isNull() const { return !m_key; }
     Type type() const;
     static QString typeName(Type type);
-    // A short description of any key, e.g. "EC secp384r1", "RSA 4096", "ED25519".
+    // A short description of any key, e.g. "EC P-256", "EC P-384", "RSA 4096", "ED25519".
     QString algorithmName() const;
 
     // The nRF9160 modem stores and uses EC P-256 keys only; anything else is UnsupportedKeyAlgorithm.

@@ -42,7 +42,7 @@ private Q_SLOTS:
         QVERIFY2(made.has_value(), made ? "" : qPrintable(made.error().message));
         QCOMPARE(changed.count(), 1);
         QCOMPARE(made->kind, CredentialRecord::Kind::X509SelfSigned);
-        QCOMPARE(made->keyType, QStringLiteral("EC prime256v1"));
+        QCOMPARE(made->keyType, QStringLiteral("EC P-256"));
         QCOMPARE(made->keychainEntry, QStringLiteral("hub/hub-a/device/dev-1/private-key"));
         QCOMPARE(made->certificateFile, m_dir.filePath(QStringLiteral("data/credentials/hubs/hub-a/devices/dev-1/certificate.pem")));
         QVERIFY(qAbs(made->createdAt.secsTo(QDateTime::currentDateTimeUtc())) < 60);

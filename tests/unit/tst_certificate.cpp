@@ -66,7 +66,7 @@ private Q_SLOTS:
         // A P-384 and an Ed25519 key made by openssl: read, named, refused for the modem.
         for (const auto &[args, name] : {std::pair{QStringList{QStringLiteral("-algorithm"), QStringLiteral("EC"), QStringLiteral("-pkeyopt"),
                                                                QStringLiteral("ec_paramgen_curve:P-384")},
-                                                   QStringLiteral("EC secp384r1")},
+                                                   QStringLiteral("EC P-384")},
                                          std::pair{QStringList{QStringLiteral("-algorithm"), QStringLiteral("ED25519")}, QStringLiteral("ED25519")}}) {
             const auto [code, pem] = openssl(QStringList{QStringLiteral("genpkey")} + args);
             QCOMPARE(code, 0);

@@ -19,7 +19,7 @@ class tst_CredentialInventory : public QObject
         r.hub = hub;
         r.deviceId = id;
         r.kind = kind;
-        r.keyType = QStringLiteral("EC prime256v1");
+        r.keyType = QStringLiteral("EC P-256");
         r.keychainEntry = QStringLiteral("hub/%1/device/%2/private-key").arg(hub, id);
         r.certificateFile = QStringLiteral("/x/%1.pem").arg(id);
         r.thumbprintSha1 = thumbprint;
