@@ -28,21 +28,6 @@ QDateTime toDateTime(const ASN1_TIME *time)
                      QTime(parts.tm_hour, parts.tm_min, parts.tm_sec), Qt::UTC);
 }
 
-QString commonName(X509_NAME *name)
-{
-    const int index = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-    if (index < 0)
-        return {};
-    const ASN1_STRING *data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
-    unsigned char *utf8 = nullptr;
-    const int length = ASN1_STRING_to_UTF8(&utf8, data);
-    if (length < 0)
-        return {};
-    const QString text = QString::fromUtf8(reinterpret_cast<const char *>(utf8), length);
-    OPENSSL_free(utf8);
-    return text;
-}
-
 QString digestHex(X509 *cert, const EVP_MD *md)
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -217,12 +202,12 @@ QByteArray Certificate::toDer() const
 
 QString Certificate::subjectCommonName() const
 {
-    return m_cert ? commonName(X509_get_subject_name(m_cert.get())) : QString();
+    return m_cert ? OpenSsl::commonName(X509_get_subject_name(m_cert.get())) : QString();
 }
 
 QString Certificate::issuerCommonName() const
 {
-    return m_cert ? commonName(X509_get_issuer_name(m_cert.get())) : QString();
+    return m_cert ? OpenSsl::commonName(X509_get_issuer_name(m_cert.get())) : QString();
 }
 
 QDateTime Certificate::notBefore() const

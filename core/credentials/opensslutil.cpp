@@ -1,6 +1,7 @@
 #include "opensslutil.h"
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 namespace Onboarder::OpenSsl {
 
@@ -25,6 +26,21 @@ QString lastError()
 void clearErrors()
 {
     ERR_clear_error();
+}
+
+QString commonName(X509_NAME *name)
+{
+    const int index = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    if (index < 0)
+        return {};
+    const ASN1_STRING *data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
+    unsigned char *utf8 = nullptr;
+    const int length = ASN1_STRING_to_UTF8(&utf8, data);
+    if (length < 0)
+        return {};
+    const QString text = QString::fromUtf8(reinterpret_cast<const char *>(utf8), length);
+    OPENSSL_free(utf8);
+    return text;
 }
 
 } // namespace Onboarder::OpenSsl

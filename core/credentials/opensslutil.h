@@ -8,6 +8,7 @@
 #include <memory>
 
 #include <openssl/bio.h>
+#include <openssl/types.h>
 
 namespace Onboarder::OpenSsl {
 
@@ -23,5 +24,8 @@ QByteArray readAll(BIO *bio);
 // The oldest error on OpenSSL's queue as text (and the queue cleared), or a generic phrase.
 QString lastError();
 void clearErrors();
+
+// The first common name (CN) of a distinguished name, as UTF-8 text; empty when it has none.
+QString commonName(X509_NAME *name);
 
 } // namespace Onboarder::OpenSsl
