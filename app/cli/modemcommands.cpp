@@ -67,12 +67,10 @@ QFuture<int> withModem(Context &ctx, const PortChoice &choice, std::function<QFu
         .unwrap();
 }
 
-// Parses the verb's arguments and port options, then runs body with the modem open.
+// Runs body with the modem open on the port the (parsed) options choose.
 template<typename Body>
-QFuture<int> run(Context &ctx, VerbParser &p, const QStringList &args, int positional, Body body)
+QFuture<int> run(Context &ctx, const VerbParser &p, Body body)
 {
-    if (auto done = p.parse(ctx.out, args, positional, positional))
-        return finished(*done);
     int exitCode = ExitOk;
     const auto choice = portChoice(ctx, p, &exitCode);
     if (!choice)
@@ -94,6 +92,20 @@ std::optional<int> typeOption(const Context &ctx, const VerbParser &p, int *exit
                                               "psk-identity, public-key, identity-public-key; not \"%1\".")
                                       .arg(p.value(QStringLiteral("type"))));
     return type;
+}
+
+// --tag and --type, both required (creds write, creds delete).
+std::optional<std::pair<quint32, int>> requiredTagAndType(const Context &ctx, const VerbParser &p, const QString &verb, int *exitCode)
+{
+    if (!p.isSet(QStringLiteral("tag")) || !p.isSet(QStringLiteral("type"))) {
+        *exitCode = ctx.out.usage(CliText::tr("%1 needs --tag and --type.").arg(verb));
+        return std::nullopt;
+    }
+    const auto tag = tagOption(ctx, p, QStringLiteral("tag"), exitCode);
+    const auto type = tag ? typeOption(ctx, p, exitCode) : std::nullopt;
+    if (!tag || !type)
+        return std::nullopt;
+    return std::pair(*tag, *type);
 }
 
 void addTagAndTypeOptions(VerbParser &p)
@@ -192,7 +204,9 @@ QFuture<int> info(Context &ctx, const QStringList &args)
 {
     VerbParser p(CliText::tr("Shows the modem's identity (IMEI, manufacturer, model, firmware, modem UUID) and functional mode."));
     addPortOptions(p);
-    return run(ctx, p, args, 0, [&ctx](Nrf91Modem &modem) {
+    if (auto done = p.parse(ctx.out, args, 0, 0))
+        return finished(*done);
+    return run(ctx, p, [&ctx](Nrf91Modem &modem) {
         auto identity = modem.identity();
         return modem.functionalMode().then(&modem, [&ctx, &modem, identity](Result<int> mode) {
             const Result<ModemIdentity> id = identity.result(); // answered before the mode
@@ -240,7 +254,7 @@ QFuture<int> credsList(Context &ctx, const QStringList &args)
             return finished(exitCode);
     }
     const bool all = p.isSet(QStringLiteral("all"));
-    return run(ctx, p, args, 0, [&ctx, tag, type, all](Nrf91Modem &modem) {
+    return run(ctx, p, [&ctx, tag, type, all](Nrf91Modem &modem) {
         auto store = std::make_shared<ModemCredentialStore>(modem);
         return store->list(tag, type, all).then(&modem, [&ctx, store](Result<QList<ModemCredential>> entries) {
             if (!entries)
@@ -273,18 +287,16 @@ QFuture<int> credsWrite(Context &ctx, const QStringList &args)
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
     int exitCode = ExitOk;
-    if (!p.isSet(QStringLiteral("tag")) || !p.isSet(QStringLiteral("type")))
-        return finished(ctx.out.usage(CliText::tr("creds write needs --tag and --type.")));
-    const auto tag = tagOption(ctx, p, QStringLiteral("tag"), &exitCode);
-    const auto type = tag ? typeOption(ctx, p, &exitCode) : std::nullopt;
-    if (!tag || !type)
+    const auto slot = requiredTagAndType(ctx, p, QStringLiteral("creds write"), &exitCode);
+    if (!slot)
         return finished(exitCode);
+    const auto [tag, type] = *slot;
     auto text = readInput(p.positional().at(0));
     if (!text)
         return finished(ctx.out.error(text.error()));
     const auto form = p.isSet(QStringLiteral("verbatim")) ? ModemCredentialStore::ContentForm::Verbatim
                                                           : ModemCredentialStore::ContentForm::Normalized;
-    auto content = ModemCredentialStore::prepare(*type, *text, form);
+    auto content = ModemCredentialStore::prepare(type, *text, form);
     text->fill('\0');
     if (!content)
         return finished(ctx.out.error(content.error()));
@@ -295,7 +307,7 @@ QFuture<int> credsWrite(Context &ctx, const QStringList &args)
             return finished(ctx.out.error(secret.error()));
         password = *secret;
     }
-    return run(ctx, p, args, 1, [&ctx, tag = *tag, type = *type, content = *content, password](Nrf91Modem &modem) mutable {
+    return run(ctx, p, [&ctx, tag, type, content = *content, password](Nrf91Modem &modem) mutable {
         auto store = std::make_shared<ModemCredentialStore>(modem);
         auto written = store->write(tag, type, content, password);
         content.fill('\0');
@@ -328,13 +340,10 @@ QFuture<int> credsDelete(Context &ctx, const QStringList &args)
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     int exitCode = ExitOk;
-    if (!p.isSet(QStringLiteral("tag")) || !p.isSet(QStringLiteral("type")))
-        return finished(ctx.out.usage(CliText::tr("creds delete needs --tag and --type.")));
-    const auto tag = tagOption(ctx, p, QStringLiteral("tag"), &exitCode);
-    const auto type = tag ? typeOption(ctx, p, &exitCode) : std::nullopt;
-    if (!tag || !type)
+    const auto slot = requiredTagAndType(ctx, p, QStringLiteral("creds delete"), &exitCode);
+    if (!slot)
         return finished(exitCode);
-    return run(ctx, p, args, 0, [&ctx, tag = *tag, type = *type](Nrf91Modem &modem) {
+    return run(ctx, p, [&ctx, tag = slot->first, type = slot->second](Nrf91Modem &modem) {
         auto store = std::make_shared<ModemCredentialStore>(modem);
         return store->remove(tag, type).then(&modem, [&ctx, store, tag, type](Result<void> removed) {
             if (!removed)
@@ -483,7 +492,7 @@ QFuture<int> flashAzure(Context &ctx, const QStringList &args)
         set.keyPassword = *secret;
     }
     const bool force = p.isSet(QStringLiteral("force"));
-    return run(ctx, p, args, 0, [&ctx, set, force](Nrf91Modem &modem) {
+    return run(ctx, p, [&ctx, set, force](Nrf91Modem &modem) {
         // The job lives as long as the modem (a child of it), not in its own future's continuation.
         auto *job = new AzureFlashJob(modem, set, &modem);
         job->setForce(force);
@@ -536,7 +545,7 @@ QFuture<int> keygen(Context &ctx, const QStringList &args)
         return finished(exitCode);
     const QString device = p.value(QStringLiteral("device"));
     const QString out = p.value(QStringLiteral("out"));
-    return run(ctx, p, args, 0, [&ctx, tag = *tag, device, out](Nrf91Modem &modem) {
+    return run(ctx, p, [&ctx, tag = *tag, device, out](Nrf91Modem &modem) {
         auto store = std::make_shared<ModemCredentialStore>(modem);
         return store->generateKey(tag, device).then(&modem, [&ctx, store, tag, out](Result<ModemCsr> csr) {
             if (!csr)

@@ -2,6 +2,7 @@
 // the simulated nRF9160 at 115200 baud, against the time the bytes need on the wire
 // (bytes sent + received, 10 bits each at 115200 baud). Prints both and their ratio; the goal
 // (≤ 1.3×) is stated next to them, not asserted.
+#include "benchsupport.h"
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
 #include "modem/azureflashjob.h"
@@ -19,23 +20,8 @@
 
 using namespace Onboarder;
 
-namespace {
-
-template<typename T>
-T await(QFuture<T> future)
-{
-    while (!future.isFinished())
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
-    return future.result();
-}
-
-double median(QList<double> values)
-{
-    std::sort(values.begin(), values.end());
-    return values.at(values.size() / 2);
-}
-
-} // namespace
+using BenchSupport::await;
+using BenchSupport::median;
 
 int main(int argc, char *argv[])
 {

@@ -1,6 +1,7 @@
 // onboarder-cli modem … against the simulator: every verb, its output and its exit code.
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
+#include "clirun.h"
 #include "modemsimfixture.h"
 #include "modemtestsupport.h"
 
@@ -10,17 +11,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
-namespace {
-
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonDocument json() const { return QJsonDocument::fromJson(out); }
-};
-
-} // namespace
+using Run = TestSupport::CliRun;
 
 class tst_CliModem : public QObject
 {
@@ -34,20 +25,12 @@ class tst_CliModem : public QObject
 
     Run cli(const QStringList &args, const QByteArray &input = {}, const QStringList &environment = {})
     {
-        QProcess process;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
         env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
         for (const QString &variable : environment)
             env.insert(variable.section(u'=', 0, 0), variable.section(u'=', 1));
-        process.setProcessEnvironment(env);
-        process.start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")), args);
-        process.waitForStarted(10000);
-        process.write(input);
-        process.closeWriteChannel();
-        if (!process.waitForFinished(60000))
-            qFatal("onboarder-cli did not finish");
-        return {process.exitCode(), process.readAllStandardOutput(), process.readAllStandardError()};
+        return TestSupport::runCli(env, args, input);
     }
 
     QStringList port() const { return {QStringLiteral("--port"), m_sim.port()}; }
