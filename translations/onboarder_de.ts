@@ -1074,199 +1074,199 @@ Aktionen:
     </message>
     <message>
         <source>The modem&apos;s serial port (default: the AT port of the only nRF91 board found).</source>
-        <translation type="unfinished"></translation>
+        <translation>Der serielle Port des Modems (Standard: der AT-Port des einzigen gefundenen nRF91-Boards).</translation>
     </message>
     <message>
         <source>PATH</source>
-        <translation type="unfinished"></translation>
+        <translation>PATH</translation>
     </message>
     <message>
         <source>Baud rate (default 115200; 8N1).</source>
-        <translation type="unfinished"></translation>
+        <translation>Baudrate (Standard 115200; 8N1).</translation>
     </message>
     <message>
         <source>Open the port without RTS/CTS flow control.</source>
-        <translation type="unfinished"></translation>
+        <translation>Den Port ohne RTS/CTS-Flusssteuerung öffnen.</translation>
     </message>
     <message>
         <source>--type is a number from 0 to 6 or one of root-ca, client-cert, client-key, psk, psk-identity, public-key, identity-public-key; not &quot;%1&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>--type ist eine Zahl von 0 bis 6 oder eines von root-ca, client-cert, client-key, psk, psk-identity, public-key, identity-public-key; nicht „%1“.</translation>
     </message>
     <message>
         <source>%1 needs --tag and --type.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 erfordert --tag und --type.</translation>
     </message>
     <message>
         <source>The security tag (0–2147483647).</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Sicherheits-Tag (0–2147483647).</translation>
     </message>
     <message>
         <source>The credential type: root-ca, client-cert, client-key, psk, psk-identity, public-key, identity-public-key, or its number 0–6.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Typ der Anmeldedaten: root-ca, client-cert, client-key, psk, psk-identity, public-key, identity-public-key oder seine Nummer 0–6.</translation>
     </message>
     <message>
         <source>T</source>
-        <translation type="unfinished"></translation>
+        <translation>T</translation>
     </message>
     <message>
         <source>0 (minimum: powered down)</source>
-        <translation type="unfinished"></translation>
+        <translation>0 (minimal: ausgeschaltet)</translation>
     </message>
     <message>
         <source>1 (normal: LTE on)</source>
-        <translation type="unfinished"></translation>
+        <translation>1 (normal: LTE an)</translation>
     </message>
     <message>
         <source>4 (offline: RF off)</source>
-        <translation type="unfinished"></translation>
+        <translation>4 (offline: Funk aus)</translation>
     </message>
     <message>
         <source>Lists serial ports: nRF91 boards on USB (nRF9160/9161/9151 DK, nRF9131 EK, Thingy:91, Thingy:91 X) with their AT port, ports listed in %1, and other serial ports.</source>
-        <translation type="unfinished"></translation>
+        <translation>Listet serielle Ports auf: nRF91-Boards an USB (nRF9160/9161/9151 DK, nRF9131 EK, Thingy:91, Thingy:91 X) mit ihrem AT-Port, in %1 eingetragene Ports und weitere serielle Ports.</translation>
     </message>
     <message>
         <source>Confirm each board&apos;s AT port by sending AT to its ports.</source>
-        <translation type="unfinished"></translation>
+        <translation>Den AT-Port jedes Boards bestätigen, indem AT an seine Ports gesendet wird.</translation>
     </message>
     <message>
         <source>No serial ports. Plug the board in; the simulator&apos;s port can be listed in %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Keine seriellen Ports. Schließen Sie das Board an; der Port des Simulators lässt sich in %1 eintragen.</translation>
     </message>
     <message>
         <source>PORT</source>
-        <translation type="unfinished"></translation>
+        <translation>PORT</translation>
     </message>
     <message>
         <source>BOARD</source>
-        <translation type="unfinished"></translation>
+        <translation>BOARD</translation>
     </message>
     <message>
         <source>ROLE</source>
-        <translation type="unfinished"></translation>
+        <translation>ROLLE</translation>
     </message>
     <message>
         <source>USB</source>
-        <translation type="unfinished"></translation>
+        <translation>USB</translation>
     </message>
     <message>
         <source>SERIAL</source>
-        <translation type="unfinished"></translation>
+        <translation>SERIENNUMMER</translation>
     </message>
     <message>
         <source>DESCRIPTION</source>
-        <translation type="unfinished"></translation>
+        <translation>BESCHREIBUNG</translation>
     </message>
     <message>
         <source>Shows the modem&apos;s identity (IMEI, manufacturer, model, firmware, modem UUID) and functional mode.</source>
-        <translation type="unfinished"></translation>
+        <translation>Zeigt die Identität des Modems (IMEI, Hersteller, Modell, Firmware, Modem-UUID) und seinen Funktionsmodus.</translation>
     </message>
     <message>
         <source>Port</source>
-        <translation type="unfinished"></translation>
+        <translation>Port</translation>
     </message>
     <message>
         <source>IMEI</source>
-        <translation type="unfinished"></translation>
+        <translation>IMEI</translation>
     </message>
     <message>
         <source>Manufacturer</source>
-        <translation type="unfinished"></translation>
+        <translation>Hersteller</translation>
     </message>
     <message>
         <source>Model</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell</translation>
     </message>
     <message>
         <source>Firmware</source>
-        <translation type="unfinished"></translation>
+        <translation>Firmware</translation>
     </message>
     <message>
         <source>Modem UUID</source>
-        <translation type="unfinished"></translation>
+        <translation>Modem-UUID</translation>
     </message>
     <message>
         <source>(not reported)</source>
-        <translation type="unfinished"></translation>
+        <translation>(nicht gemeldet)</translation>
     </message>
     <message>
         <source>Functional mode</source>
-        <translation type="unfinished"></translation>
+        <translation>Funktionsmodus</translation>
     </message>
     <message>
         <source>Lists the credentials stored in the modem: security tag, type and the SHA-256 of the stored bytes.</source>
-        <translation type="unfinished"></translation>
+        <translation>Listet die im Modem gespeicherten Anmeldedaten auf: Sicherheits-Tag, Typ und den SHA-256 der gespeicherten Bytes.</translation>
     </message>
     <message>
         <source>Also the modem&apos;s own tags (2147483648 and above).</source>
-        <translation type="unfinished"></translation>
+        <translation>Auch die eigenen Tags des Modems (2147483648 und höher).</translation>
     </message>
     <message>
         <source>--type needs --tag: the modem lists types per tag.</source>
-        <translation type="unfinished"></translation>
+        <translation>--type erfordert --tag: Das Modem listet Typen pro Tag auf.</translation>
     </message>
     <message>
         <source>(not reported by this firmware)</source>
-        <translation type="unfinished"></translation>
+        <translation>(von dieser Firmware nicht gemeldet)</translation>
     </message>
     <message>
         <source>No credentials stored.</source>
-        <translation type="unfinished"></translation>
+        <translation>Keine Anmeldedaten gespeichert.</translation>
     </message>
     <message>
         <source>TAG</source>
-        <translation type="unfinished"></translation>
+        <translation>TAG</translation>
     </message>
     <message>
         <source>SHA-256</source>
-        <translation type="unfinished">SHA-256</translation>
+        <translation>SHA-256</translation>
     </message>
     <message>
         <source>Writes a credential from FILE (&quot;-&quot;: standard input) into the modem, in offline mode and back, and verifies it by SHA-256. Line ends become LF and trailing white space goes, as Nordic&apos;s tools do, unless --verbatim.</source>
-        <translation type="unfinished"></translation>
+        <translation>Schreibt Anmeldedaten aus DATEI („-“: Standardeingabe) ins Modem, dafür in den Offline-Modus und zurück, und prüft sie per SHA-256. Zeilenenden werden zu LF und Leerraum am Zeilenende entfällt, wie bei den Werkzeugen von Nordic, außer mit --verbatim.</translation>
     </message>
     <message>
         <source>PEM certificate or key, hex PSK, or PSK identity; - for standard input.</source>
-        <translation type="unfinished"></translation>
+        <translation>PEM-Zertifikat oder -Schlüssel, PSK in Hex oder PSK-Identität; - für die Standardeingabe.</translation>
     </message>
     <message>
         <source>Write the file&apos;s bytes as they are (CR LF and a final newline kept).</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Bytes der Datei unverändert schreiben (CR LF und ein abschließender Zeilenumbruch bleiben erhalten).</translation>
     </message>
     <message>
         <source>The password of an encrypted private key, from FILE.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Passwort eines verschlüsselten privaten Schlüssels, aus DATEI.</translation>
     </message>
     <message>
         <source>Key password</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüsselpasswort</translation>
     </message>
     <message>
         <source>Wrote the %1 to security tag %2; this firmware lists no hashes, so it could not be verified.</source>
-        <translation type="unfinished"></translation>
+        <translation>„%1“ in Sicherheits-Tag %2 geschrieben; diese Firmware listet keine Hashes, daher war keine Prüfung möglich.</translation>
     </message>
     <message>
         <source>Wrote the %1 to security tag %2 and verified it (SHA-256 %3).</source>
-        <translation type="unfinished"></translation>
+        <translation>„%1“ in Sicherheits-Tag %2 geschrieben und geprüft (SHA-256 %3).</translation>
     </message>
     <message>
         <source>Deletes a credential from the modem (in offline mode and back).</source>
-        <translation type="unfinished"></translation>
+        <translation>Löscht Anmeldedaten aus dem Modem (dafür in den Offline-Modus und zurück).</translation>
     </message>
     <message>
         <source>Deleted the %1 in security tag %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>„%1“ in Sicherheits-Tag %2 gelöscht.</translation>
     </message>
     <message>
         <source>List stored credentials; --tag, --type, --all.</source>
-        <translation type="unfinished"></translation>
+        <translation>Gespeicherte Anmeldedaten auflisten; --tag, --type, --all.</translation>
     </message>
     <message>
         <source>Write a credential from a file and verify it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Anmeldedaten aus einer Datei schreiben und prüfen.</translation>
     </message>
     <message>
         <source>Delete a credential.</source>
-        <translation type="unfinished"></translation>
+        <translation>Anmeldedaten löschen.</translation>
     </message>
     <message>
         <source>Usage: onboarder-cli modem creds &lt;list|write|delete&gt; [arguments]
@@ -1275,155 +1275,160 @@ Credentials in the modem&apos;s security tags (AT%CMNG).
 
 Verbs:
 </source>
-        <translation type="unfinished"></translation>
+        <translation>Aufruf: onboarder-cli modem creds &lt;list|write|delete&gt; [Argumente]
+
+Anmeldedaten in den Sicherheits-Tags des Modems (AT%CMNG).
+
+Aktionen:
+</translation>
     </message>
     <message>
         <source>&quot;modem creds&quot; has no verb &quot;%1&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>„modem creds“ kennt keine Aktion „%1“.</translation>
     </message>
     <message>
         <source>Give the device&apos;s certificate and private key with --cert FILE --key FILE (reading them from the keychain comes with the credentials store).</source>
-        <translation type="unfinished"></translation>
+        <translation>Zertifikat und privaten Schlüssel des Geräts mit --cert DATEI --key DATEI angeben (das Lesen aus dem Schlüsselbund kommt mit dem Anmeldedatenspeicher hinzu).</translation>
     </message>
     <message>
         <source>The certificate is for &quot;%1&quot;, not for the device &quot;%2&quot;: IoT Hub takes the device ID from the certificate&apos;s common name.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Zertifikat gilt für „%1“, nicht für das Gerät „%2“: IoT Hub entnimmt die Geräte-ID dem allgemeinen Namen (CN) des Zertifikats.</translation>
     </message>
     <message>
         <source>not looked at</source>
-        <translation type="unfinished">nicht geprüft</translation>
+        <translation>nicht geprüft</translation>
     </message>
     <message>
         <source>flashed, verified</source>
-        <translation type="unfinished"></translation>
+        <translation>geflasht, geprüft</translation>
     </message>
     <message>
         <source>written, not verifiable</source>
-        <translation type="unfinished"></translation>
+        <translation>geschrieben, nicht prüfbar</translation>
     </message>
     <message>
         <source>holds something else</source>
-        <translation type="unfinished">enthält etwas anderes</translation>
+        <translation>enthält etwas anderes</translation>
     </message>
     <message>
         <source>empty</source>
-        <translation type="unfinished">leer</translation>
+        <translation>leer</translation>
     </message>
     <message>
         <source>unknown (the modem could not be asked)</source>
-        <translation type="unfinished"></translation>
+        <translation>unbekannt (das Modem konnte nicht abgefragt werden)</translation>
     </message>
     <message>
         <source>Flashes what the nRF Connect SDK&apos;s Azure IoT Hub library needs into the modem: DigiCert Global Root G2, the device certificate and private key in --tag, Baltimore CyberTrust Root in --secondary-tag (or next to DigiCert in --tag). Offline mode before, the previous mode after; each credential is verified by SHA-256; what is stored already is not written again.</source>
-        <translation type="unfinished"></translation>
+        <translation>Flasht, was die Azure-IoT-Hub-Bibliothek des nRF Connect SDK braucht, ins Modem: DigiCert Global Root G2, das Gerätezertifikat und den privaten Schlüssel in --tag, Baltimore CyberTrust Root in --secondary-tag (oder neben DigiCert in --tag). Vorher Offline-Modus, danach der vorherige Modus; alle Anmeldedaten werden per SHA-256 geprüft; bereits Gespeichertes wird nicht erneut geschrieben.</translation>
     </message>
     <message>
         <source>The device ID (the certificate&apos;s common name).</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Geräte-ID (der allgemeine Name des Zertifikats, CN).</translation>
     </message>
     <message>
         <source>ID</source>
-        <translation type="unfinished"></translation>
+        <translation>ID</translation>
     </message>
     <message>
         <source>CONFIG_MQTT_HELPER_SEC_TAG of the firmware (the Azure sample: 10).</source>
-        <translation type="unfinished"></translation>
+        <translation>CONFIG_MQTT_HELPER_SEC_TAG der Firmware (im Azure-Beispiel: 10).</translation>
     </message>
     <message>
         <source>CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG (e.g. 11).</source>
-        <translation type="unfinished"></translation>
+        <translation>CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG (z. B. 11).</translation>
     </message>
     <message>
         <source>M</source>
-        <translation type="unfinished"></translation>
+        <translation>M</translation>
     </message>
     <message>
         <source>The device certificate (PEM).</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Gerätezertifikat (PEM).</translation>
     </message>
     <message>
         <source>The device&apos;s private key (PEM); - for standard input.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der private Schlüssel des Geräts (PEM); - für die Standardeingabe.</translation>
     </message>
     <message>
         <source>The password of an encrypted key, from FILE.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Passwort eines verschlüsselten Schlüssels, aus DATEI.</translation>
     </message>
     <message>
         <source>Write every credential, also those stored already.</source>
-        <translation type="unfinished"></translation>
+        <translation>Alle Anmeldedaten schreiben, auch bereits gespeicherte.</translation>
     </message>
     <message>
         <source>flash-azure needs --device and --tag.</source>
-        <translation type="unfinished"></translation>
+        <translation>flash-azure erfordert --device und --tag.</translation>
     </message>
     <message>
         <source>CONTENT</source>
-        <translation type="unfinished"></translation>
+        <translation>INHALT</translation>
     </message>
     <message>
         <source>ON THE MODEM</source>
-        <translation type="unfinished"></translation>
+        <translation>AUF DEM MODEM</translation>
     </message>
     <message>
         <source>The Azure credentials are on the modem and verified; functional mode %1 is back.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Azure-Anmeldedaten sind auf dem Modem und geprüft; Funktionsmodus %1 ist wiederhergestellt.</translation>
     </message>
     <message>
         <source>warning: the modem may still be in offline mode (it was in mode %1).</source>
-        <translation type="unfinished"></translation>
+        <translation>Warnung: Das Modem ist möglicherweise noch im Offline-Modus (es war in Modus %1).</translation>
     </message>
     <message>
         <source>Generates a private key inside the modem (AT%KEYGEN) in --tag and prints its certificate signing request (PEM), checked: it verifies with its own key and is for CN=&lt;device ID&gt;. The key never leaves the modem.</source>
-        <translation type="unfinished"></translation>
+        <translation>Erzeugt einen privaten Schlüssel im Modem (AT%KEYGEN) in --tag und gibt seine Zertifikatsanforderung (PEM) geprüft aus: Sie lässt sich mit ihrem eigenen Schlüssel verifizieren und gilt für CN=&lt;Geräte-ID&gt;. Der Schlüssel verlässt das Modem nie.</translation>
     </message>
     <message>
         <source>The security tag for the key.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Sicherheits-Tag für den Schlüssel.</translation>
     </message>
     <message>
         <source>The device ID: the request&apos;s common name.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Geräte-ID: der allgemeine Name (CN) der Anforderung.</translation>
     </message>
     <message>
         <source>Write the request to FILE instead of standard output.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Anforderung in DATEI statt auf die Standardausgabe schreiben.</translation>
     </message>
     <message>
         <source>keygen needs --tag and --device.</source>
-        <translation type="unfinished"></translation>
+        <translation>keygen erfordert --tag und --device.</translation>
     </message>
     <message>
         <source>Cannot write %1: %2</source>
-        <translation type="unfinished">%1 kann nicht geschrieben werden: %2</translation>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
     </message>
     <message>
         <source>Wrote the request for &quot;%1&quot; to %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>Anforderung für „%1“ in %2 geschrieben.</translation>
     </message>
     <message>
         <source>An nRF91 modem on a serial port: identity and credentials (security tags).</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein nRF91-Modem an einem seriellen Port: Identität und Anmeldedaten (Sicherheits-Tags).</translation>
     </message>
     <message>
         <source>List serial ports and nRF91 boards; --probe.</source>
-        <translation type="unfinished"></translation>
+        <translation>Serielle Ports und nRF91-Boards auflisten; --probe.</translation>
     </message>
     <message>
         <source>Show the modem&apos;s identity and functional mode.</source>
-        <translation type="unfinished"></translation>
+        <translation>Identität und Funktionsmodus des Modems zeigen.</translation>
     </message>
     <message>
         <source>Credentials in the modem: list, write, delete.</source>
-        <translation type="unfinished"></translation>
+        <translation>Anmeldedaten im Modem: auflisten, schreiben, löschen.</translation>
     </message>
     <message>
         <source>Flash the Azure IoT Hub credential set into a security tag.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Azure IoT Hub-Anmeldedaten in ein Sicherheits-Tag flashen.</translation>
     </message>
     <message>
         <source>Generate a key in the modem and print its CSR.</source>
-        <translation type="unfinished"></translation>
+        <translation>Einen Schlüssel im Modem erzeugen und seinen CSR ausgeben.</translation>
     </message>
 </context>
 <context>
