@@ -78,7 +78,7 @@ int main(int argc, char *argv[])
                           QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         QCoreApplication::installTranslator(&qtTranslator);
 
-    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns();
+    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + relayNouns();
 
     // Global options stand before the noun.
     QStringList args = app.arguments();
