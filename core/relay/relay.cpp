@@ -124,7 +124,9 @@ Result<void> Relay::start(const QByteArray &sourcePassword)
     connect(m_source.get(), &MqttSubscriber::errorOccurred, this, &Relay::errorOccurred);
     connect(m_source.get(), &MqttSubscriber::connected, this, [this](bool sessionPresent) {
         qCInfo(lcRelay) << "connected to the local broker; session present:" << sessionPresent;
+        m_subscriptions = 0;
     });
+    connect(m_source.get(), &MqttSubscriber::subscribed, this, [this] { ++m_subscriptions; });
 
     m_running = true;
     m_stopping = false;
@@ -353,7 +355,8 @@ void Relay::publishMetrics()
     if (!m_source)
         metrics.sourceState = QStringLiteral("disconnected");
     else if (m_source->state() == MqttSubscriber::State::Connected)
-        metrics.sourceState = QStringLiteral("connected");
+        metrics.sourceState
+            = m_subscriptions >= m_config.topics.size() ? QStringLiteral("subscribed") : QStringLiteral("connected");
     else
         metrics.sourceState = m_source->state() == MqttSubscriber::State::Connecting ? QStringLiteral("connecting")
                                                                                      : QStringLiteral("disconnected");

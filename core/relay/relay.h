@@ -114,6 +114,7 @@ private:
     bool m_running = false;
     bool m_stopping = false;
     bool m_outboxFull = false;
+    qsizetype m_subscriptions = 0; // granted on the current connection to the local broker
 
     // Metrics
     qint64 m_in = 0;

@@ -116,7 +116,7 @@ private Q_SLOTS:
         const RelayMetrics m = r->metrics();
         QCOMPARE(m.inTotal, 50);
         QCOMPARE(m.outboxDepth, 0);
-        QCOMPARE(m.sourceState, QStringLiteral("connected"));
+        QCOMPARE(m.sourceState, QStringLiteral("subscribed"));
         QVERIFY(m.sessions >= 1);
         stop(*r);
     }
