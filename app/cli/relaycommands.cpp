@@ -2,6 +2,7 @@
 #include "command.h"
 #include "common/appinfo.h"
 #include "common/logging.h"
+#include "common/stopsignals.h"
 #include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
 #include "hub/hubstore.h"
@@ -11,24 +12,12 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPromise>
-#include <QSocketNotifier>
 
-#include <csignal>
 #include <cstdio>
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace Onboarder::Cli {
 
 namespace {
-
-int signalPipe[2] = { -1, -1 };
-
-extern "C" void onStopSignal(int)
-{
-    const char byte = 1;
-    [[maybe_unused]] const auto written = ::write(signalPipe[1], &byte, 1);
-}
 
 void writeLine(const QByteArray &line)
 {
@@ -112,7 +101,7 @@ QFuture<int> run(Context &ctx, const QStringList &args)
             {
                 std::unique_ptr<CredentialStore> credentials;
                 std::unique_ptr<Relay> relay;
-                std::unique_ptr<QSocketNotifier> signals;
+                std::unique_ptr<StopSignals> signals;
                 QPromise<int> done;
             };
             auto state = std::make_shared<Running>();
@@ -144,21 +133,11 @@ QFuture<int> run(Context &ctx, const QStringList &args)
                     Qt::QueuedConnection);
             });
 
-            if (::pipe2(signalPipe, O_CLOEXEC | O_NONBLOCK) == 0) {
-                state->signals = std::make_unique<QSocketNotifier>(signalPipe[0], QSocketNotifier::Read);
-                QObject::connect(state->signals.get(), &QSocketNotifier::activated, relay, [relay] {
-                    char buffer[16];
-                    while (::read(signalPipe[0], buffer, sizeof buffer) > 0) { }
-                    qCInfo(lcCli) << "stopping the relay";
-                    relay->stop();
-                });
-                struct sigaction action = {};
-                action.sa_handler = onStopSignal;
-                sigemptyset(&action.sa_mask);
-                action.sa_flags = SA_RESTART;
-                sigaction(SIGTERM, &action, nullptr);
-                sigaction(SIGINT, &action, nullptr);
-            }
+            state->signals = std::make_unique<StopSignals>();
+            QObject::connect(state->signals.get(), &StopSignals::stopRequested, relay, [relay] {
+                qCInfo(lcCli) << "stopping the relay";
+                relay->stop();
+            });
             if (const auto started = relay->start(*password); !started) {
                 password->fill('\0');
                 const int code = ctx.out.error(started.error());

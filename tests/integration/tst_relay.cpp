@@ -46,6 +46,13 @@ class tst_Relay : public QObject
         return *parsed;
     }
 
+    static RelayMetrics lastMetrics(Relay &r)
+    {
+        QSignalSpy metrics(&r, &Relay::metricsUpdated);
+        metrics.wait(2000);
+        return r.metrics();
+    }
+
     std::unique_ptr<Relay> relay(const RelayConfig &c)
     {
         auto r
@@ -53,6 +60,9 @@ class tst_Relay : public QObject
         const auto started = r->start({});
         if (!started)
             qFatal("%s", qPrintable(started.error().message));
+        // What is published before the subscription holds goes to nobody.
+        QDeadlineTimer deadline(10000);
+        while (lastMetrics(*r).sourceState != QStringLiteral("subscribed") && !deadline.hasExpired()) { }
         return r;
     }
 
@@ -61,13 +71,6 @@ class tst_Relay : public QObject
         QSignalSpy stopped(&r, &Relay::stopped);
         r.stop();
         QVERIFY(stopped.wait(10000));
-    }
-
-    static RelayMetrics lastMetrics(Relay &r)
-    {
-        QSignalSpy metrics(&r, &Relay::metricsUpdated);
-        metrics.wait(2000);
-        return r.metrics();
     }
 
 private Q_SLOTS:
