@@ -18,6 +18,16 @@ struct CliRun
     QJsonDocument json() const { return QJsonDocument::fromJson(out); }
 };
 
+// The environment of a CLI under test: its settings and data (the hubs it knows) in dir, C locale.
+inline QProcessEnvironment cliEnvironment(const QString &dir)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir + QStringLiteral("/config"));
+    env.insert(QStringLiteral("XDG_DATA_HOME"), dir + QStringLiteral("/data"));
+    env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
+    return env;
+}
+
 inline CliRun runCli(const QProcessEnvironment &env, const QStringList &args, const QByteArray &input = {})
 {
     QProcess process;

@@ -111,6 +111,38 @@ private Q_SLOTS:
         s->disconnectFromHost();
     }
 
+    void tlsWithTheBrokersCa()
+    {
+        MosquittoFixture secure;
+        MosquittoFixture::Options options;
+        options.tls = true;
+        QVERIFY2(secure.start(options), qPrintable(secure.errorString()));
+        const auto attempt = [&](const QString &caFile) {
+            auto s = std::make_unique<MqttSubscriber>();
+            s->setHostname(QStringLiteral("localhost"));
+            s->setPort(secure.tlsPort());
+            s->setClientId(QStringLiteral("tls"));
+            s->setTlsEnabled(true);
+            s->setCaFile(caFile);
+            s->setSubscriptions({ QStringLiteral("t/#") });
+            return s;
+        };
+        auto trusted = attempt(secure.caFile());
+        QSignalSpy subscribed(trusted.get(), &MqttSubscriber::subscribed);
+        trusted->connectToHost();
+        QVERIFY(subscribed.wait(10000));
+        trusted->disconnectFromHost();
+
+        // A CA that did not sign the broker's certificate: refused, and said why.
+        auto stranger = attempt(secure.writeOtherCaFile());
+        QSignalSpy error(stranger.get(), &MqttSubscriber::errorOccurred);
+        stranger->connectToHost();
+        QVERIFY(error.wait(10000));
+        QCOMPARE(error.at(0).at(0).value<Error>().code, QStringLiteral("TlsError"));
+        QVERIFY(stranger->state() != MqttSubscriber::State::Connected);
+        stranger->disconnectFromHost();
+    }
+
     void refusedCredentialsAreReported()
     {
         MosquittoFixture locked;

@@ -162,10 +162,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         REQUIRE_TEST_SESSION();
-        m_env = QProcessEnvironment::systemEnvironment();
-        m_env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
-        m_env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("data")));
-        m_env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
+        m_env = TestSupport::cliEnvironment(m_dir.path());
         m_sandbox.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         m_sandbox.start(TestSupport::buildPath(QStringLiteral("sandbox/hub/onboarder-sandbox")),
             { QStringLiteral("--data"), m_dir.filePath(QStringLiteral("hub")), QStringLiteral("--ready-json") });
