@@ -157,6 +157,24 @@ private Q_SLOTS:
         stop(*r);
     }
 
+    void idleSessionsAreClosed()
+    {
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("sleepy-0"), {}, {}).has_value());
+        auto r = relay(config(J(", 'idleTimeoutSeconds': 1")));
+        RelayFixture::Publisher publisher(m_broker.port(), 1, QStringLiteral("sleepy-"));
+        QVERIFY(publisher.connect());
+        const qint64 before = m_consumer.total();
+        QVERIFY(publisher.publishUntil(3, 10000));
+        QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 3, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*r).sessions, 0, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_hub->registry().device(QStringLiteral("sleepy-0"))->connectionState,
+            QStringLiteral("Disconnected"), 5000);
+        // The next message opens a session again.
+        QVERIFY(publisher.publishUntil(4, 10000));
+        QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 4, 20000);
+        stop(*r);
+    }
+
     void theOutboxLimitHoldsMessagesAtTheBroker()
     {
         // Unknown devices without auto-registration: nothing leaves, so the outbox fills.
