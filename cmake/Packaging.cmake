@@ -12,8 +12,8 @@
 #   /usr/bin/onboarder, onboarder-cli, onboarder-sandbox          app/, sandbox/hub/
 #   /usr/lib/<arch>/onboarder/onboarder_sandbox_mqtt.so           sandbox/hub/plugin/ (the sandbox broker's plugin)
 #   /usr/bin/onboarder-modem-sim                                  sandbox/modem/
-#   (no systemd unit: the headless relay, `onboarder-cli relay run`, does not exist yet; when it does, its unit
-#    goes to ${CMAKE_INSTALL_PREFIX}/lib/systemd/user or …/system from here)
+#   /usr/lib/systemd/system/onboarder-relay.service               packaging/systemd/ (the headless relay,
+#                                                                 `onboarder-cli relay run`; not enabled by the package)
 #   /usr/share/applications/onboarder.desktop, /usr/share/metainfo/invalid.example.onboarder.metainfo.xml,
 #   /usr/share/icons/hicolor/{16..256,scalable}/apps/onboarder.*, /usr/share/man/man1/*.1.gz,
 #   /usr/lib/udev/rules.d/70-onboarder-nordic.rules, /usr/share/doc/onboarder/{copyright,changelog.gz}
@@ -53,6 +53,10 @@ if(ONBOARDER_BUILD_GUI)
             RENAME onboarder.png COMPONENT desktop)
     endforeach()
 endif()
+
+# The headless relay's system service (its comments say how to set it up).
+install(FILES ${onboarder_packaging_dir}/systemd/onboarder-relay.service
+    DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/systemd/system COMPONENT runtime)
 
 # Manual pages. onboarder-modem-sim: add its page here when it exists.
 set(onboarder_man_pages onboarder-cli onboarder-sandbox onboarder-modem-sim)

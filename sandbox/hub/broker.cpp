@@ -98,6 +98,10 @@ Result<void> Broker::start(quint16 port)
                                           "log_dest stderr\n"
                                           "log_type error\nlog_type warning\nlog_type notice\n"
                                           "max_packet_size 270000\n"
+                                          // A consumer ($sandbox/telemetry/#) is the hub's Event Hubs endpoint,
+                                          // which keeps messages: none dropped for a slow one (mosquitto's
+                                          // default queue of 1000 per client dropped a relay's bursts).
+                                          "max_queued_messages 0\n"
                                           "listener %2 127.0.0.1\n"
                                           "plugin %3\n"
                                           "plugin_opt_registry %4\n"

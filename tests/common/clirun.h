@@ -1,5 +1,8 @@
 #pragma once
 
+// Runs onboarder-cli of this build as a user would: its own process, arguments, an environment (the
+// test's XDG dirs), standard input; returns its exit code and what it printed.
+
 #include "testsupport.h"
 
 #include <QJsonDocument>
@@ -17,6 +20,16 @@ struct CliRun
     QJsonDocument json() const { return QJsonDocument::fromJson(out); }
 };
 
+// The environment of a CLI under test: its settings and data (the hubs it knows) in dir, C locale.
+inline QProcessEnvironment cliEnvironment(const QString &dir)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir + QStringLiteral("/config"));
+    env.insert(QStringLiteral("XDG_DATA_HOME"), dir + QStringLiteral("/data"));
+    env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
+    return env;
+}
+
 // Runs onboarder-cli with args in env, input on its standard input.
 inline CliRun runCli(const QProcessEnvironment &env, const QStringList &args, const QByteArray &input = {})
 {
@@ -26,7 +39,7 @@ inline CliRun runCli(const QProcessEnvironment &env, const QStringList &args, co
     process.waitForStarted(10000);
     process.write(input);
     process.closeWriteChannel();
-    if (!process.waitForFinished(60000))
+    if (!process.waitForFinished(120000))
         qFatal("onboarder-cli did not finish");
     return {process.exitCode(), process.readAllStandardOutput(), process.readAllStandardError()};
 }

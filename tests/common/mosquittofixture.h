@@ -38,6 +38,7 @@ public:
         QStringList serverIpAddresses{QStringLiteral("127.0.0.1")};
         QList<std::pair<QString, QByteArray>> users; // user name, password; anonymous clients are refused then
         QStringList deniedSubscriptions;            // subscription patterns refused (SUBACK 0x80 / 0x87)
+        QByteArray extraConfig;                     // more global lines, e.g. "max_queued_messages 0\n"
     };
 
     struct ClientCredentials
@@ -253,6 +254,7 @@ private:
         conf += "log_dest stderr\n";
         conf += "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
         conf += "connection_messages true\n";
+        conf += m_options.extraConfig;
         conf += QByteArray("allow_anonymous ") + (m_options.users.isEmpty() ? "true" : "false") + "\n";
         if (!m_options.users.isEmpty())
             conf += "password_file " + file("passwd") + "\n";

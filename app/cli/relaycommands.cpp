@@ -1,0 +1,164 @@
+// onboarder-cli relay run · relay check — the headless gateway (core/relay).
+#include "command.h"
+#include "common/appinfo.h"
+#include "common/logging.h"
+#include "common/stopsignals.h"
+#include "credentials/credentialstore.h"
+#include "credentials/secretstore.h"
+#include "hub/hubstore.h"
+#include "relay/relay.h"
+#include "relay/relayconfig.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPromise>
+
+#include <cstdio>
+
+namespace Onboarder::Cli {
+
+namespace {
+
+void writeLine(const QByteArray &line)
+{
+    std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+QString summary(const RelayMetrics &m)
+{
+    return CliText::tr("in %1/s  out %2/s  latency p50 %3 ms p99 %4 ms  outbox %5%6  sessions %7  local broker %8")
+        .arg(m.inPerSecond, 0, 'f', 1)
+        .arg(m.outPerSecond, 0, 'f', 1)
+        .arg(m.latencyP50Ms, 0, 'f', 0)
+        .arg(m.latencyP99Ms, 0, 'f', 0)
+        .arg(m.outboxDepth)
+        .arg(m.outboxFull ? CliText::tr(" (full: %1 held at the local broker)").arg(m.held) : QString())
+        .arg(m.sessions)
+        .arg(m.sourceState);
+}
+
+std::optional<int> loadConfig(Context &ctx, const QStringList &args, const QString &description, RelayConfig &config)
+{
+    VerbParser p(description);
+    p.addOption({ QStringLiteral("config"), CliText::tr("The relay configuration (JSON)."), CliText::tr("FILE") });
+    if (auto done = p.parse(ctx.out, args, 0, 0))
+        return done;
+    if (!p.isSet(QStringLiteral("config")))
+        return ctx.out.usage(CliText::tr("--config FILE is required."));
+    auto loaded = RelayConfig::load(p.value(QStringLiteral("config")));
+    if (!loaded)
+        return ctx.out.error(loaded.error());
+    config = *loaded;
+    if (!ctx.hubs.find(config.hub))
+        return ctx.out.error({ ErrorKind::NotFound, QStringLiteral("HubNotFound"),
+            CliText::tr("The relay configuration names the hub \"%1\", which was not added (onboarder-cli hub add).")
+                .arg(config.hub) });
+    return std::nullopt;
+}
+
+QFuture<int> check(Context &ctx, const QStringList &args)
+{
+    RelayConfig config;
+    if (auto done
+        = loadConfig(ctx, args, CliText::tr("Checks a relay configuration without starting the relay."), config))
+        return finished(*done);
+    if (ctx.out.json())
+        ctx.out.document(QJsonObject { { QStringLiteral("valid"), true }, { QStringLiteral("hub"), config.hub },
+            { QStringLiteral("source"), config.sourceUrl.toString() },
+            { QStringLiteral("outbox"), config.outboxPath } });
+    else
+        ctx.out.text(CliText::tr("The relay configuration is valid: %1 → hub %2, outbox %3.")
+                         .arg(config.sourceUrl.toString(), config.hub, config.outboxPath));
+    return finished(ExitOk);
+}
+
+QFuture<int> run(Context &ctx, const QStringList &args)
+{
+    auto config = std::make_shared<RelayConfig>();
+    if (auto done = loadConfig(ctx, args,
+            CliText::tr("Runs the relay: the local broker's messages go to the hub as their devices' "
+                        "messages, through a durable outbox. Metrics every interval on standard "
+                        "output (JSON Lines with --json). SIGTERM or SIGINT stop it cleanly."),
+            *config))
+        return finished(*done);
+    const HubProfile profile = *ctx.hubs.find(config->hub);
+
+    auto password = std::make_shared<QByteArray>();
+    return Relay::sourcePassword(*config, ctx.secrets)
+        .then([&ctx, config, password](Result<QByteArray> loaded) -> QFuture<Result<ConnectionString>> {
+            if (!loaded)
+                return QtFuture::makeReadyFuture<Result<ConnectionString>>(std::unexpected(loaded.error()));
+            *password = *loaded;
+            return ctx.hubs.connectionString(config->hub);
+        })
+        .unwrap()
+        .then([&ctx, config, profile, password](Result<ConnectionString> service) -> QFuture<int> {
+            if (!service)
+                return finished(ctx.out.error(service.error()));
+            struct Running
+            {
+                std::unique_ptr<CredentialStore> credentials;
+                std::unique_ptr<Relay> relay;
+                std::unique_ptr<StopSignals> signals;
+                QPromise<int> done;
+            };
+            auto state = std::make_shared<Running>();
+            state->credentials = std::make_unique<CredentialStore>(ctx.secrets, AppInfo::dataDir());
+            state->relay = std::make_unique<Relay>(*config, profile, *service, state->credentials.get());
+            state->done.start();
+            Relay *relay = state->relay.get();
+            const bool json = ctx.out.json();
+            QObject::connect(relay, &Relay::metricsUpdated, relay, [json](const RelayMetrics &metrics) {
+                if (json)
+                    writeLine(QJsonDocument(metrics.toJson()).toJson(QJsonDocument::Compact));
+                else
+                    writeLine(summary(metrics).toUtf8());
+            });
+            QObject::connect(relay, &Relay::errorOccurred, relay, [](const Error &error) {
+                const QByteArray line = "warning: " + error.message.toUtf8() + '\n';
+                std::fputs(line.constData(), stderr);
+            });
+            QObject::connect(relay, &Relay::stopped, relay, [state] {
+                // Ends the command once the relay's own signal handlers have returned.
+                QMetaObject::invokeMethod(
+                    qApp,
+                    [state] {
+                        state->done.addResult(ExitOk);
+                        state->done.finish();
+                        state->signals.reset();
+                        state->relay.reset();
+                    },
+                    Qt::QueuedConnection);
+            });
+
+            state->signals = std::make_unique<StopSignals>();
+            QObject::connect(state->signals.get(), &StopSignals::stopRequested, relay, [relay] {
+                qCInfo(lcCli) << "stopping the relay";
+                relay->stop();
+            });
+            if (const auto started = relay->start(*password); !started) {
+                password->fill('\0');
+                const int code = ctx.out.error(started.error());
+                state->signals.reset();
+                state->relay.reset(); // and the connections that hold state
+                return finished(code);
+            }
+            password->fill('\0');
+            return state->done.future();
+        })
+        .unwrap();
+}
+
+} // namespace
+
+QList<Noun> relayNouns()
+{
+    return { Noun { QStringLiteral("relay"),
+        CliText::tr("The relay: a local MQTT broker's messages to the hub, one session per device."),
+        { { QStringLiteral("run"), CliText::tr("Run the relay (headless gateway); --config FILE."), run },
+            { QStringLiteral("check"), CliText::tr("Check a relay configuration; --config FILE."), check } } } };
+}
+
+} // namespace Onboarder::Cli

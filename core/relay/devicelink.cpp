@@ -1,0 +1,189 @@
+#include "relay/devicelink.h"
+
+#include "common/logging.h"
+#include "hub/sastoken.h"
+#include "mqtt/mqttclient.h"
+#include "relay/relaycredentials.h"
+
+#include <QDateTime>
+#include <QUrl>
+
+namespace Onboarder {
+
+namespace {
+
+constexpr int maxBackoffSeconds = 300;
+
+QString propertyBag(const MqttUserProperties &properties)
+{
+    QString bag;
+    for (const auto &[name, value] : properties) {
+        if (!bag.isEmpty())
+            bag += u'&';
+        bag += QString::fromLatin1(QUrl::toPercentEncoding(name)) + u'='
+            + QString::fromLatin1(QUrl::toPercentEncoding(value));
+    }
+    return bag;
+}
+
+} // namespace
+
+DeviceLink::DeviceLink(const QString &deviceId, const HubProfile &profile, int tokenLifetimeSeconds,
+    RelayCredentials &credentials, QObject *parent)
+    : QObject(parent)
+    , m_deviceId(deviceId)
+    , m_profile(profile)
+    , m_tokenLifetime(tokenLifetimeSeconds)
+    , m_credentials(credentials)
+{
+    m_lastActivity.start();
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, &DeviceLink::resolve);
+    m_renewTimer.setSingleShot(true);
+    connect(&m_renewTimer, &QTimer::timeout, this, [this] {
+        m_renewing = true;
+        if (m_inFlight.isEmpty())
+            renew();
+    });
+}
+
+DeviceLink::~DeviceLink() = default;
+
+void DeviceLink::setState(State state)
+{
+    if (m_state == state)
+        return;
+    m_state = state;
+    Q_EMIT stateChanged(m_deviceId, state);
+}
+
+void DeviceLink::start()
+{
+    resolve();
+}
+
+void DeviceLink::resolve()
+{
+    setState(State::Resolving);
+    m_credentials.secret(m_deviceId).then(this, [this](Result<DeviceSecret> secret) {
+        if (!secret) {
+            retryLater(secret.error());
+            return;
+        }
+        connectWith(secret->sasKey, secret->certificatePem, secret->privateKeyPem);
+    });
+}
+
+void DeviceLink::retryLater(const Error &error)
+{
+    m_lastError = error.message;
+    qCWarning(lcRelay).noquote() << "device" << m_deviceId << ":" << error.message << "- retrying in"
+                                 << m_backoffSeconds << "s";
+    setState(State::Waiting);
+    m_retryTimer.start(m_backoffSeconds * 1000);
+    m_backoffSeconds = std::min(maxBackoffSeconds, m_backoffSeconds * 2);
+}
+
+void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificatePem, const QByteArray &privateKeyPem)
+{
+    if (m_client) {
+        m_client->disconnect(this);
+        m_client.reset(); // its destructor closes the connection
+    }
+    m_client = std::make_unique<MqttClient>();
+    m_client->setHostname(m_profile.hostName);
+    m_client->setPort(m_profile.effectiveMqttPort());
+    m_client->setTlsEnabled(true);
+    m_client->setCaFile(m_profile.caFile);
+    m_client->setClientId(m_deviceId);
+    m_client->setUsername(QStringLiteral("%1/%2/?api-version=2021-04-12").arg(m_profile.hostName, m_deviceId));
+    m_client->setAutoReconnect(true);
+    m_client->setReconnectInterval(1, 60);
+    m_sasKey = sasKey;
+    if (!sasKey.isEmpty()) {
+        const auto token = SasToken::create(m_profile.hostName + QStringLiteral("/devices/") + m_deviceId, sasKey,
+            QDateTime::currentSecsSinceEpoch() + m_tokenLifetime);
+        if (!token) {
+            retryLater(token.error());
+            return;
+        }
+        m_client->setPassword(token->toString().toUtf8());
+        // Renewed at 80 % of its life; the hub would close the session when it expires.
+        m_renewTimer.start(std::chrono::milliseconds(qint64(m_tokenLifetime) * 800));
+    } else if (auto ok = m_client->setClientCertificate(certificatePem, privateKeyPem); !ok) {
+        retryLater(ok.error());
+        return;
+    }
+    connect(m_client.get(), &MqttClient::connected, this, [this] {
+        m_backoffSeconds = 2;
+        m_lastError.clear();
+        setState(State::Connected);
+        Q_EMIT readyToSend(m_deviceId);
+    });
+    connect(m_client.get(), &MqttClient::disconnected, this, [this] {
+        const bool hadInFlight = !m_inFlight.isEmpty();
+        m_inFlight.clear();
+        if (m_state == State::Connected)
+            setState(State::Connecting);
+        if (hadInFlight)
+            Q_EMIT interrupted(m_deviceId);
+    });
+    connect(m_client.get(), &MqttClient::messageDelivered, this, [this](int token) {
+        const auto it = m_inFlight.constFind(token);
+        if (it == m_inFlight.cend())
+            return;
+        const auto [id, received] = *it;
+        m_inFlight.erase(it);
+        m_lastActivity.start();
+        Q_EMIT delivered(m_deviceId, id, received);
+        if (m_renewing && m_inFlight.isEmpty())
+            renew();
+        else if (canSend())
+            Q_EMIT readyToSend(m_deviceId);
+    });
+    connect(m_client.get(), &MqttClient::errorOccurred, this, [this](const Error &error) {
+        m_lastError = error.message;
+        if (m_client->state() != MqttClient::State::Disconnected)
+            return; // MqttClient reconnects by itself
+        if (error.kind == ErrorKind::AuthRefused)
+            m_credentials.forget(m_deviceId); // the key may have been regenerated
+        retryLater(error);
+    });
+    setState(State::Connecting);
+    m_client->connectToHost();
+}
+
+void DeviceLink::renew()
+{
+    m_renewing = false;
+    qCInfo(lcRelay) << "device" << m_deviceId << "renews its SAS token";
+    resolve();
+}
+
+Result<void> DeviceLink::send(const RelayMessage &message)
+{
+    if (!canSend() || !m_client)
+        return fail(ErrorKind::Network, QStringLiteral("NotConnected"),
+            tr("The device %1 is not connected to the hub.").arg(m_deviceId));
+    const QString topic
+        = QStringLiteral("devices/%1/messages/events/%2").arg(m_deviceId, propertyBag(message.properties));
+    const auto token = m_client->publish(topic, message.payload, 1);
+    if (!token)
+        return std::unexpected(token.error());
+    m_inFlight.insert(*token, { message.id, message.receivedMs });
+    m_lastActivity.start();
+    return {};
+}
+
+void DeviceLink::close()
+{
+    m_retryTimer.stop();
+    m_renewTimer.stop();
+    m_inFlight.clear();
+    if (m_client) {
+        m_client->disconnect(this);
+        m_client->disconnectFromHost();
+    }
+}
+
+} // namespace Onboarder

@@ -1,0 +1,78 @@
+#pragma once
+
+#include "common/result.h"
+#include "hub/hubprofile.h"
+#include "relay/relaymessage.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+
+#include <memory>
+
+namespace Onboarder {
+
+class MqttClient;
+class RelayCredentials;
+
+// One device's session with the hub (MQTT 3.1.1 over TLS as that device): credentials from
+// RelayCredentials, QoS 1 publishes to devices/{id}/messages/events/{properties}, a window of messages
+// in flight. The SAS token is renewed before it expires (the session is reopened once the messages in
+// flight are acknowledged); lost connections are retried with backoff by MqttClient, refusals and
+// unknown devices here (2 s doubling to 5 min: the key may have changed, the device may be created).
+class DeviceLink final : public QObject
+{
+    Q_OBJECT
+
+public:
+    enum class State { Resolving, Connecting, Connected, Waiting };
+    Q_ENUM(State)
+
+    static constexpr int window = 64; // QoS 1 messages in flight per device
+
+    DeviceLink(const QString &deviceId, const HubProfile &profile, int tokenLifetimeSeconds,
+        RelayCredentials &credentials, QObject *parent = nullptr);
+    ~DeviceLink() override;
+
+    QString deviceId() const { return m_deviceId; }
+    State state() const { return m_state; }
+    QString lastError() const { return m_lastError; }
+    int inFlight() const { return int(m_inFlight.size()); }
+    bool canSend() const { return m_state == State::Connected && !m_renewing && m_inFlight.size() < window; }
+    qint64 idleMs() const { return m_lastActivity.elapsed(); }
+
+    void start();
+    Result<void> send(const RelayMessage &message);
+    void close(); // DISCONNECT; messages in flight are forgotten (they stay in the outbox)
+
+Q_SIGNALS:
+    void delivered(const QString &deviceId, qint64 messageId, qint64 receivedMs);
+    void readyToSend(const QString &deviceId); // connected, or room in the window again
+    void interrupted(const QString &deviceId); // the messages in flight were not acknowledged
+    void stateChanged(const QString &deviceId, Onboarder::DeviceLink::State state);
+
+private:
+    void setState(State state);
+    void resolve();
+    void connectWith(const QString &sasKey, const QByteArray &certificatePem, const QByteArray &privateKeyPem);
+    void retryLater(const Error &error);
+    void renew();
+
+    QString m_deviceId;
+    HubProfile m_profile;
+    int m_tokenLifetime = 3600;
+    RelayCredentials &m_credentials;
+    std::unique_ptr<MqttClient> m_client;
+    State m_state = State::Resolving;
+    QString m_lastError;
+    QString m_sasKey;
+    QHash<int, std::pair<qint64, qint64>> m_inFlight; // token → message id, received
+    QTimer m_retryTimer;
+    QTimer m_renewTimer;
+    int m_backoffSeconds = 2;
+    bool m_renewing = false;
+    QElapsedTimer m_lastActivity;
+};
+
+} // namespace Onboarder

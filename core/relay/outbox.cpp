@@ -1,0 +1,214 @@
+#include "relay/outbox.h"
+
+#include "common/logging.h"
+
+#include <QAtomicInteger>
+#include <QDataStream>
+#include <QDir>
+#include <QFileInfo>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+namespace Onboarder {
+
+namespace {
+
+QAtomicInteger<quint64> connectionCounter;
+
+QByteArray encodeProperties(const MqttUserProperties &properties)
+{
+    QByteArray data;
+    QDataStream stream(&data, QIODevice::WriteOnly);
+    stream << quint32(properties.size());
+    for (const auto &[name, value] : properties)
+        stream << name << value;
+    return data;
+}
+
+MqttUserProperties decodeProperties(const QByteArray &data)
+{
+    MqttUserProperties properties;
+    QDataStream stream(data);
+    quint32 count = 0;
+    stream >> count;
+    for (quint32 i = 0; i < count && stream.status() == QDataStream::Ok; ++i) {
+        QString name;
+        QString value;
+        stream >> name >> value;
+        properties.append({ name, value });
+    }
+    return properties;
+}
+
+} // namespace
+
+Outbox::Outbox(QString connection, QString path, qint64 maxMessages)
+    : m_connection(std::move(connection))
+    , m_path(std::move(path))
+    , m_maxMessages(maxMessages)
+{ }
+
+Outbox::~Outbox()
+{
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+        if (db.isOpen()) {
+            QSqlQuery(db).exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)"));
+            db.close();
+        }
+    }
+    QSqlDatabase::removeDatabase(m_connection);
+}
+
+std::unexpected<Error> Outbox::sqlError(const QString &what, const QString &detail) const
+{
+    qCWarning(lcRelay) << "outbox" << m_path << what << detail;
+    return fail(ErrorKind::Internal, QStringLiteral("OutboxError"),
+        tr("The outbox %1 failed to %2: %3").arg(m_path, what, detail));
+}
+
+Result<void> Outbox::exec(const QString &statement) const
+{
+    QSqlQuery query(QSqlDatabase::database(m_connection, false));
+    if (!query.exec(statement))
+        return sqlError(statement, query.lastError().text());
+    return {};
+}
+
+Result<std::unique_ptr<Outbox>> Outbox::open(const QString &path, qint64 maxMessages)
+{
+    if (!QDir().mkpath(QFileInfo(path).absolutePath()))
+        return fail(ErrorKind::InvalidInput, QStringLiteral("OutboxUnwritable"),
+            tr("Cannot make the folder of the outbox %1.").arg(path));
+    const QString connection = QStringLiteral("onboarder-outbox-%1").arg(++connectionCounter);
+    std::unique_ptr<Outbox> outbox(new Outbox(connection, path, maxMessages));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+        db.setDatabaseName(path);
+        if (!db.open())
+            return fail(ErrorKind::InvalidInput, QStringLiteral("OutboxUnwritable"),
+                tr("Cannot open the outbox %1: %2").arg(path, db.lastError().text()));
+    }
+    for (const QString &statement : { QStringLiteral("PRAGMA journal_mode=WAL"),
+             QStringLiteral("PRAGMA synchronous=FULL"), QStringLiteral("PRAGMA busy_timeout=5000"),
+             QStringLiteral(
+                 "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, device TEXT NOT NULL, "
+                 "received INTEGER NOT NULL, properties BLOB, payload BLOB NOT NULL)"),
+             QStringLiteral("CREATE INDEX IF NOT EXISTS messages_device ON messages (device, id)") }) {
+        if (auto ok = outbox->exec(statement); !ok)
+            return std::unexpected(ok.error());
+    }
+    QSqlQuery count(QSqlDatabase::database(connection, false));
+    if (!count.exec(QStringLiteral("SELECT COUNT(*) FROM messages")) || !count.next())
+        return outbox->sqlError(QStringLiteral("count"), count.lastError().text());
+    outbox->m_depth = count.value(0).toLongLong();
+    return outbox;
+}
+
+Result<void> Outbox::append(QList<RelayMessage> &messages)
+{
+    if (messages.isEmpty())
+        return {};
+    if (m_depth + messages.size() > m_maxMessages)
+        return fail(ErrorKind::Conflict, QStringLiteral("OutboxFull"),
+            tr("The outbox holds %1 messages, its limit: new messages stay with the local broker until "
+               "the hub takes some.")
+                .arg(m_depth));
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    if (!db.transaction())
+        return sqlError(QStringLiteral("begin"), db.lastError().text());
+    QSqlQuery insert(db);
+    insert.prepare(QStringLiteral("INSERT INTO messages (device, received, properties, payload) VALUES (?, ?, ?, ?)"));
+    QList<qint64> ids;
+    ids.reserve(messages.size());
+    for (const RelayMessage &message : std::as_const(messages)) {
+        insert.bindValue(0, message.deviceId);
+        insert.bindValue(1, message.receivedMs);
+        insert.bindValue(2, message.properties.isEmpty() ? QByteArray() : encodeProperties(message.properties));
+        insert.bindValue(3, message.payload.isNull() ? QByteArray("") : message.payload);
+        if (!insert.exec()) {
+            const QString detail = insert.lastError().text();
+            db.rollback();
+            return sqlError(QStringLiteral("store"), detail);
+        }
+        ids.append(insert.lastInsertId().toLongLong());
+    }
+    if (!db.commit()) {
+        const QString detail = db.lastError().text();
+        db.rollback();
+        return sqlError(QStringLiteral("commit"), detail);
+    }
+    for (qsizetype i = 0; i < messages.size(); ++i)
+        messages[i].id = ids.at(i);
+    m_depth += messages.size();
+    return {};
+}
+
+Result<QList<RelayMessage>> Outbox::peek(const QString &deviceId, qint64 afterId, int limit) const
+{
+    QSqlQuery query(QSqlDatabase::database(m_connection, false));
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT id, received, properties, payload FROM messages WHERE device = ? AND id > ? "
+                                 "ORDER BY id LIMIT ?"));
+    query.bindValue(0, deviceId);
+    query.bindValue(1, afterId);
+    query.bindValue(2, limit);
+    if (!query.exec())
+        return sqlError(QStringLiteral("read"), query.lastError().text());
+    QList<RelayMessage> messages;
+    while (query.next()) {
+        RelayMessage message;
+        message.id = query.value(0).toLongLong();
+        message.deviceId = deviceId;
+        message.receivedMs = query.value(1).toLongLong();
+        const QByteArray properties = query.value(2).toByteArray();
+        if (!properties.isEmpty())
+            message.properties = decodeProperties(properties);
+        message.payload = query.value(3).toByteArray();
+        messages.append(message);
+    }
+    return messages;
+}
+
+Result<void> Outbox::remove(const QList<qint64> &ids)
+{
+    if (ids.isEmpty())
+        return {};
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    if (!db.transaction())
+        return sqlError(QStringLiteral("begin"), db.lastError().text());
+    QSqlQuery remove(db);
+    remove.prepare(QStringLiteral("DELETE FROM messages WHERE id = ?"));
+    qint64 removed = 0;
+    for (qint64 id : ids) {
+        remove.bindValue(0, id);
+        if (!remove.exec()) {
+            const QString detail = remove.lastError().text();
+            db.rollback();
+            return sqlError(QStringLiteral("remove"), detail);
+        }
+        removed += remove.numRowsAffected();
+    }
+    if (!db.commit()) {
+        const QString detail = db.lastError().text();
+        db.rollback();
+        return sqlError(QStringLiteral("commit"), detail);
+    }
+    m_depth = std::max<qint64>(0, m_depth - removed);
+    return {};
+}
+
+Result<QHash<QString, qint64>> Outbox::devices() const
+{
+    QSqlQuery query(QSqlDatabase::database(m_connection, false));
+    if (!query.exec(QStringLiteral("SELECT device, COUNT(*) FROM messages GROUP BY device")))
+        return sqlError(QStringLiteral("list"), query.lastError().text());
+    QHash<QString, qint64> devices;
+    while (query.next())
+        devices.insert(query.value(0).toString(), query.value(1).toLongLong());
+    return devices;
+}
+
+} // namespace Onboarder

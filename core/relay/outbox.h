@@ -1,0 +1,58 @@
+#pragma once
+
+#include "common/result.h"
+#include "relay/relaymessage.h"
+
+#include <QCoreApplication>
+#include <QHash>
+#include <QList>
+#include <QString>
+
+namespace Onboarder {
+
+// The relay's store-and-forward queue: an SQLite database in WAL mode with synchronous=FULL, so a
+// message whose append() returned is on disk and survives a crash of the process or of the machine.
+// Messages leave in the order they came, per device (sequence numbers grow across the whole outbox).
+//
+// The limit: append() refuses a batch that does not fit below maxMessages (OutboxFull) and stores
+// nothing of it; the relay then does not acknowledge those messages to the local broker, which keeps
+// them, and says so in its metrics.
+//
+// Use from one thread (it owns a QSqlDatabase connection of its own).
+class Outbox final
+{
+    Q_DECLARE_TR_FUNCTIONS(Outbox)
+
+public:
+    ~Outbox();
+    Outbox(const Outbox &) = delete;
+    Outbox &operator=(const Outbox &) = delete;
+
+    static Result<std::unique_ptr<Outbox>> open(const QString &path, qint64 maxMessages);
+
+    // Stores the messages in one transaction and gives each its id. All or nothing.
+    Result<void> append(QList<RelayMessage> &messages);
+    // The oldest messages of a device with an id above afterId, oldest first.
+    Result<QList<RelayMessage>> peek(const QString &deviceId, qint64 afterId, int limit) const;
+    // Removes delivered messages (one transaction).
+    Result<void> remove(const QList<qint64> &ids);
+    // The devices that have messages waiting, with how many each.
+    Result<QHash<QString, qint64>> devices() const;
+
+    qint64 depth() const { return m_depth; }
+    qint64 maxMessages() const { return m_maxMessages; }
+    bool isFull() const { return m_depth >= m_maxMessages; }
+    QString path() const { return m_path; }
+
+private:
+    Outbox(QString connection, QString path, qint64 maxMessages);
+    Result<void> exec(const QString &statement) const;
+    std::unexpected<Error> sqlError(const QString &what, const QString &detail) const;
+
+    QString m_connection;
+    QString m_path;
+    qint64 m_maxMessages = 0;
+    qint64 m_depth = 0;
+};
+
+} // namespace Onboarder

@@ -1,0 +1,403 @@
+#include "relay/relay.h"
+
+#include "common/logging.h"
+#include "common/promise.h"
+#include "credentials/secretstore.h"
+#include "mqtt/mqttsubscriber.h"
+#include "relay/devicelink.h"
+#include "relay/outbox.h"
+#include "relay/relaycredentials.h"
+
+#include <QDateTime>
+#include <QFile>
+
+#include <algorithm>
+
+namespace Onboarder {
+
+namespace {
+
+constexpr int writeBatchMs = 5; // outbox transaction every …
+constexpr int writeBatchSize = 500; // … or at this many messages
+constexpr int removeBatchMs = 20;
+constexpr int previewBytes = 64;
+
+QString stateName(DeviceLink::State state)
+{
+    switch (state) {
+    case DeviceLink::State::Resolving: return QStringLiteral("resolving");
+    case DeviceLink::State::Connecting: return QStringLiteral("connecting");
+    case DeviceLink::State::Connected: return QStringLiteral("connected");
+    case DeviceLink::State::Waiting: return QStringLiteral("waiting");
+    }
+    return {};
+}
+
+double percentile(QList<qint64> &sorted, double p)
+{
+    if (sorted.isEmpty())
+        return 0;
+    const qsizetype index = std::min<qsizetype>(sorted.size() - 1, qsizetype(p * double(sorted.size())));
+    return double(sorted.at(index));
+}
+
+} // namespace
+
+Relay::Relay(const RelayConfig &config, const HubProfile &profile, const ConnectionString &service,
+    CredentialStore *store, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_profile(profile)
+    , m_mapper(config)
+    , m_credentials(std::make_unique<RelayCredentials>(config, profile, service, store))
+{
+    m_writeTimer.setSingleShot(true);
+    connect(&m_writeTimer, &QTimer::timeout, this, &Relay::flushWrites);
+    m_removeTimer.setSingleShot(true);
+    connect(&m_removeTimer, &QTimer::timeout, this, &Relay::flushRemovals);
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, &Relay::flushWrites);
+    connect(&m_housekeeping, &QTimer::timeout, this, &Relay::housekeeping);
+    connect(&m_metricsTimer, &QTimer::timeout, this, &Relay::publishMetrics);
+    connect(&m_stopTimer, &QTimer::timeout, this, [this] {
+        bool inFlight = false;
+        for (const auto &[id, link] : m_links)
+            inFlight |= link->inFlight() > 0;
+        if (!inFlight || m_stopClock.elapsed() >= m_drainMs)
+            finishStop();
+    });
+}
+
+Relay::~Relay()
+{
+    m_links.clear();
+}
+
+QFuture<Result<QByteArray>> Relay::sourcePassword(const RelayConfig &config, SecretStore &secrets)
+{
+    if (!config.sourcePasswordKeychain.isEmpty())
+        return secrets.load(config.sourcePasswordKeychain);
+    auto promise = startedPromise<QByteArray>();
+    if (config.sourcePasswordFile.isEmpty()) {
+        deliver<QByteArray>(promise, QByteArray());
+        return promise->future();
+    }
+    QFile file(config.sourcePasswordFile);
+    if (!file.open(QIODevice::ReadOnly)) {
+        deliver<QByteArray>(promise,
+            fail(ErrorKind::NotFound, QStringLiteral("PasswordFileUnreadable"),
+                tr("Cannot read the local broker's password file %1: %2.")
+                    .arg(config.sourcePasswordFile, file.errorString())));
+        return promise->future();
+    }
+    QByteArray password = file.readAll();
+    while (password.endsWith('\n') || password.endsWith('\r'))
+        password.chop(1);
+    deliver<QByteArray>(promise, password);
+    return promise->future();
+}
+
+Result<void> Relay::start(const QByteArray &sourcePassword)
+{
+    if (m_running)
+        return {};
+    auto outbox = Outbox::open(m_config.outboxPath, m_config.outboxMaxMessages);
+    if (!outbox)
+        return std::unexpected(outbox.error());
+    m_outbox = std::move(*outbox);
+    const auto waiting = m_outbox->devices();
+    if (!waiting)
+        return std::unexpected(waiting.error());
+    m_waiting = *waiting;
+
+    m_source = std::make_unique<MqttSubscriber>();
+    m_source->setHostname(m_config.sourceUrl.host());
+    m_source->setPort(m_config.sourcePort());
+    m_source->setTlsEnabled(m_config.sourceUsesTls());
+    m_source->setCaFile(m_config.sourceCaFile);
+    m_source->setClientId(m_config.sourceClientId);
+    m_source->setUsername(m_config.sourceUsername);
+    m_source->setPassword(sourcePassword);
+    m_source->setCleanSession(false);
+    m_source->setSubscriptions(m_config.topics);
+    connect(m_source.get(), &MqttSubscriber::messageReceived, this, &Relay::onMessage);
+    connect(m_source.get(), &MqttSubscriber::errorOccurred, this, &Relay::errorOccurred);
+    connect(m_source.get(), &MqttSubscriber::connected, this, [this](bool sessionPresent) {
+        qCInfo(lcRelay) << "connected to the local broker; session present:" << sessionPresent;
+        m_subscriptions = 0;
+    });
+    connect(m_source.get(), &MqttSubscriber::subscribed, this, [this] { ++m_subscriptions; });
+
+    m_running = true;
+    m_stopping = false;
+    m_interval.start();
+    m_housekeeping.start(1000);
+    m_metricsTimer.start(m_config.metricsIntervalMs);
+    if (m_outbox->depth() > 0)
+        qCInfo(lcRelay) << "the outbox holds" << m_outbox->depth() << "messages of" << m_waiting.size() << "devices";
+    for (auto it = m_waiting.cbegin(); it != m_waiting.cend(); ++it) {
+        deviceStats(it.key()).waiting = it.value();
+        pump(it.key());
+    }
+    m_source->connectToHost();
+    return {};
+}
+
+RelayMetrics::Device &Relay::deviceStats(const QString &deviceId)
+{
+    m_changed.insert(deviceId);
+    auto it = m_devices.find(deviceId);
+    if (it == m_devices.end()) {
+        it = m_devices.insert(deviceId, {});
+        it->id = deviceId;
+        it->state = QStringLiteral("idle");
+    }
+    return *it;
+}
+
+void Relay::onMessage(const MqttMessage &message)
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    ++m_in;
+    if (message.retain) {
+        ++m_retainedSkipped;
+        m_source->acknowledge(message);
+        return;
+    }
+    auto mapped = m_mapper.map(message, now);
+    if (!mapped) {
+        ++m_unroutable;
+        qCWarning(lcRelay).noquote() << mapped.error().message << "- dropped";
+        m_source->acknowledge(message);
+        return;
+    }
+    RelayMetrics::Device &stats = deviceStats(mapped->deviceId);
+    stats.lastMessageMs = now;
+    stats.lastPayload = message.payload.left(previewBytes);
+    ++stats.in;
+    m_taken.append({ message, std::move(*mapped) });
+    if (m_taken.size() >= writeBatchSize)
+        flushWrites();
+    else if (!m_writeTimer.isActive() && !m_retryTimer.isActive())
+        m_writeTimer.start(writeBatchMs);
+}
+
+void Relay::flushWrites()
+{
+    m_writeTimer.stop();
+    if (m_taken.isEmpty() || !m_outbox)
+        return;
+    const qint64 room = m_outbox->maxMessages() - m_outbox->depth();
+    const qsizetype count = std::min<qsizetype>(m_taken.size(), std::max<qint64>(0, room));
+    if (count < m_taken.size() && !m_outboxFull) {
+        m_outboxFull = true;
+        qCWarning(lcRelay) << "the outbox is full (" << m_outbox->maxMessages()
+                           << "messages): new messages stay unacknowledged with the local broker";
+        Q_EMIT errorOccurred({ ErrorKind::Conflict, QStringLiteral("OutboxFull"),
+            tr("The outbox is full (%1 messages): new messages stay with the local broker until the hub "
+               "takes some.")
+                .arg(m_outbox->maxMessages()) });
+    }
+    if (count == 0)
+        return; // retried when messages leave the outbox
+    QList<RelayMessage> batch;
+    batch.reserve(count);
+    for (qsizetype i = 0; i < count; ++i)
+        batch.append(m_taken.at(i).message);
+    if (const auto stored = m_outbox->append(batch); !stored) {
+        Q_EMIT errorOccurred(stored.error());
+        m_retryTimer.start(1000);
+        return;
+    }
+    if (count == m_taken.size())
+        m_outboxFull = false;
+    QSet<QString> devices;
+    for (qsizetype i = 0; i < count; ++i) {
+        m_source->acknowledge(m_taken.at(i).source); // false for an earlier connection: the broker resends it
+        const QString &device = batch.at(i).deviceId;
+        ++m_waiting[device];
+        devices.insert(device);
+    }
+    m_taken.remove(0, count);
+    for (const QString &device : std::as_const(devices)) {
+        deviceStats(device).waiting = m_waiting.value(device);
+        pump(device);
+    }
+}
+
+DeviceLink &Relay::link(const QString &deviceId)
+{
+    auto it = m_links.find(deviceId);
+    if (it != m_links.end())
+        return *it->second;
+    auto created = std::make_unique<DeviceLink>(deviceId, m_profile, m_config.tokenLifetimeSeconds, *m_credentials);
+    DeviceLink &link = *created;
+    connect(&link, &DeviceLink::readyToSend, this, &Relay::pump);
+    connect(&link, &DeviceLink::delivered, this, &Relay::onDelivered);
+    connect(&link, &DeviceLink::interrupted, this, &Relay::onInterrupted);
+    connect(&link, &DeviceLink::stateChanged, this, [this](const QString &id, DeviceLink::State state) {
+        RelayMetrics::Device &stats = deviceStats(id);
+        stats.state = stateName(state);
+        if (const auto found = m_links.find(id); found != m_links.end())
+            stats.lastError = found->second->lastError();
+    });
+    m_links.emplace(deviceId, std::move(created));
+    m_cursor.insert(deviceId, 0);
+    deviceStats(deviceId).state = stateName(link.state());
+    link.start();
+    return link;
+}
+
+void Relay::pump(const QString &deviceId)
+{
+    if (!m_outbox || m_waiting.value(deviceId) == 0)
+        return;
+    DeviceLink &l = link(deviceId);
+    // Refill when half the window is free: one outbox read per half window.
+    if (!l.canSend() || l.inFlight() > DeviceLink::window / 2)
+        return;
+    const auto batch = m_outbox->peek(deviceId, m_cursor.value(deviceId), DeviceLink::window - l.inFlight());
+    if (!batch) {
+        Q_EMIT errorOccurred(batch.error());
+        return;
+    }
+    for (const RelayMessage &message : *batch) {
+        if (!l.send(message))
+            break;
+        m_cursor[deviceId] = message.id;
+    }
+}
+
+void Relay::onDelivered(const QString &deviceId, qint64 messageId, qint64 receivedMs)
+{
+    ++m_out;
+    m_latencies.append(std::max<qint64>(0, QDateTime::currentMSecsSinceEpoch() - receivedMs));
+    m_removals.append(messageId);
+    qint64 &waiting = m_waiting[deviceId];
+    waiting = std::max<qint64>(0, waiting - 1);
+    RelayMetrics::Device &stats = deviceStats(deviceId);
+    ++stats.out;
+    stats.waiting = waiting;
+    if (m_removals.size() >= writeBatchSize)
+        flushRemovals();
+    else if (!m_removeTimer.isActive())
+        m_removeTimer.start(removeBatchMs);
+    pump(deviceId);
+}
+
+void Relay::onInterrupted(const QString &deviceId)
+{
+    // What was in flight is sent again, in order, from the outbox once the session is back.
+    flushRemovals();
+    m_cursor[deviceId] = 0;
+}
+
+void Relay::flushRemovals()
+{
+    m_removeTimer.stop();
+    if (m_removals.isEmpty() || !m_outbox)
+        return;
+    if (const auto removed = m_outbox->remove(m_removals); !removed) {
+        Q_EMIT errorOccurred(removed.error()); // kept: removed next time (or sent again after a restart)
+        m_removeTimer.start(1000);
+        return;
+    }
+    m_removals.clear();
+    if (!m_taken.isEmpty() && !m_stopping)
+        flushWrites(); // room again for what was held
+}
+
+void Relay::housekeeping()
+{
+    const qint64 idleMs = qint64(m_config.idleTimeoutSeconds) * 1000;
+    for (auto it = m_links.begin(); it != m_links.end();) {
+        DeviceLink &l = *it->second;
+        if (l.inFlight() == 0 && m_waiting.value(it->first) == 0 && l.idleMs() >= idleMs) {
+            qCInfo(lcRelay) << "closing the idle session of" << it->first;
+            l.close();
+            deviceStats(it->first).state = QStringLiteral("idle");
+            m_cursor.remove(it->first);
+            it->second.release()->deleteLater();
+            it = m_links.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+RelayMetrics Relay::metrics() const
+{
+    return m_lastMetrics;
+}
+
+void Relay::publishMetrics()
+{
+    const double seconds = std::max<qint64>(1, m_interval.restart()) / 1000.0;
+    RelayMetrics metrics;
+    metrics.timeMs = QDateTime::currentMSecsSinceEpoch();
+    metrics.inPerSecond = double(m_in - m_lastIn) / seconds;
+    metrics.outPerSecond = double(m_out - m_lastOut) / seconds;
+    m_lastIn = m_in;
+    m_lastOut = m_out;
+    metrics.inTotal = m_in;
+    metrics.outTotal = m_out;
+    metrics.unroutable = m_unroutable;
+    metrics.retainedSkipped = m_retainedSkipped;
+    std::sort(m_latencies.begin(), m_latencies.end());
+    metrics.latencyP50Ms = percentile(m_latencies, 0.50);
+    metrics.latencyP99Ms = percentile(m_latencies, 0.99);
+    m_latencies.clear();
+    metrics.outboxDepth = m_outbox ? m_outbox->depth() : 0;
+    metrics.outboxLimit = m_config.outboxMaxMessages;
+    metrics.outboxFull = m_outboxFull;
+    metrics.held = m_outboxFull ? m_taken.size() : 0;
+    metrics.sessions = int(m_links.size());
+    if (!m_source)
+        metrics.sourceState = QStringLiteral("disconnected");
+    else if (m_source->state() == MqttSubscriber::State::Connected)
+        metrics.sourceState
+            = m_subscriptions >= m_config.topics.size() ? QStringLiteral("subscribed") : QStringLiteral("connected");
+    else
+        metrics.sourceState = m_source->state() == MqttSubscriber::State::Connecting ? QStringLiteral("connecting")
+                                                                                     : QStringLiteral("disconnected");
+    for (const QString &id : std::as_const(m_changed))
+        metrics.devices.append(m_devices.value(id));
+    std::sort(metrics.devices.begin(), metrics.devices.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
+    m_changed.clear();
+    m_lastMetrics = metrics;
+    Q_EMIT metricsUpdated(metrics);
+}
+
+void Relay::stop(int drainMs)
+{
+    if (!m_running || m_stopping)
+        return;
+    m_stopping = true;
+    flushWrites(); // what was taken is stored and acknowledged before we leave
+    m_source->disconnectFromHost();
+    m_drainMs = drainMs;
+    m_stopClock.start();
+    m_stopTimer.start(50);
+}
+
+void Relay::finishStop()
+{
+    m_stopTimer.stop();
+    flushRemovals();
+    for (auto &[id, link] : m_links)
+        link->close();
+    m_links.clear();
+    m_housekeeping.stop();
+    m_metricsTimer.stop();
+    publishMetrics();
+    if (!m_taken.isEmpty())
+        qCWarning(lcRelay) << m_taken.size()
+                           << "messages were not stored (outbox full or failing); the local broker sends them again";
+    m_source.reset();
+    m_outbox.reset();
+    m_running = false;
+    m_stopping = false;
+    Q_EMIT stopped();
+}
+
+} // namespace Onboarder

@@ -1,0 +1,133 @@
+#pragma once
+
+#include "common/result.h"
+#include "hub/connectionstring.h"
+#include "hub/hubprofile.h"
+#include "mqtt/mqttmessage.h"
+#include "relay/messagemapper.h"
+#include "relay/relayconfig.h"
+#include "relay/relaymessage.h"
+#include "relay/relaymetrics.h"
+
+#include <QElapsedTimer>
+#include <QFuture>
+#include <QHash>
+#include <QObject>
+#include <QSet>
+#include <QTimer>
+
+#include <map>
+#include <memory>
+
+namespace Onboarder {
+
+class CredentialStore;
+class DeviceLink;
+class MqttSubscriber;
+class Outbox;
+class RelayCredentials;
+class SecretStore;
+
+// The relay: a persistent QoS 1 subscription on the local broker (stable client id, clean session off)
+// → one hub session per active device (DeviceLink), through a durable outbox.
+//
+// Delivery: every message taken from the local broker is written to the outbox (batched: one SQLite
+// transaction every few milliseconds) and acknowledged to the local broker only once that transaction
+// has committed; it leaves the outbox only after the hub's PUBACK. So a message is never acknowledged
+// before it is safe, whatever dies when (relay, local broker, hub, machine): at least once, with
+// duplicates possible after a crash or a lost connection, never a loss. Each device's messages go
+// out in the order they came (one session per device, a window of QoS 1 publishes, resent from the
+// outbox in order after an interruption). An idle device's session is closed after idleTimeoutSeconds.
+//
+// The outbox limit: when it is full, messages are held unacknowledged (the broker stops sending after
+// its in-flight limit and keeps the rest) until the hub takes some; metrics say "outboxFull" and "held".
+// Messages without a device id are acknowledged and dropped, counted ("unroutable") and logged.
+//
+// Threads: one thread, the one it lives in; it may be moved to a worker thread before start() (the
+// GUI does that); metricsUpdated() is then received by queued connection.
+class Relay final : public QObject
+{
+    Q_OBJECT
+
+public:
+    Relay(const RelayConfig &config, const HubProfile &profile, const ConnectionString &service, CredentialStore *store,
+        QObject *parent = nullptr);
+    ~Relay() override;
+
+    // The local broker's password from "source.passwordFile" or "source.passwordKeychain" (empty: none).
+    static QFuture<Result<QByteArray>> sourcePassword(const RelayConfig &config, SecretStore &secrets);
+
+    // Opens the outbox, starts sending what it holds, connects to the local broker.
+    Result<void> start(const QByteArray &sourcePassword);
+    // Stores and acknowledges what was taken, disconnects from the local broker (it keeps the session),
+    // waits up to drainMs for the hub's acknowledgements of what is in flight, closes everything; then
+    // stopped().
+    void stop(int drainMs = 5000);
+    bool isRunning() const { return m_running; }
+
+    RelayMetrics metrics() const;
+
+Q_SIGNALS:
+    void metricsUpdated(const Onboarder::RelayMetrics &metrics);
+    void errorOccurred(const Onboarder::Error &error); // the local broker refused us, the outbox fails, …
+    void stopped();
+
+private:
+    struct Taken
+    {
+        MqttMessage source;
+        RelayMessage message;
+    };
+
+    void onMessage(const MqttMessage &message);
+    void flushWrites();
+    void pump(const QString &deviceId);
+    void onDelivered(const QString &deviceId, qint64 messageId, qint64 receivedMs);
+    void onInterrupted(const QString &deviceId);
+    void flushRemovals();
+    void housekeeping();
+    void publishMetrics();
+    void finishStop();
+    DeviceLink &link(const QString &deviceId);
+    RelayMetrics::Device &deviceStats(const QString &deviceId);
+
+    RelayConfig m_config;
+    HubProfile m_profile;
+    MessageMapper m_mapper;
+    std::unique_ptr<RelayCredentials> m_credentials;
+    std::unique_ptr<MqttSubscriber> m_source;
+    std::unique_ptr<Outbox> m_outbox;
+    std::map<QString, std::unique_ptr<DeviceLink>> m_links;
+
+    QList<Taken> m_taken; // not yet in the outbox (also the held ones)
+    QHash<QString, qint64> m_waiting; // per device: messages in the outbox
+    QHash<QString, qint64> m_cursor; // per device: the last outbox id sent in this session
+    QList<qint64> m_removals; // delivered, to be removed from the outbox
+    QTimer m_writeTimer;
+    QTimer m_removeTimer;
+    QTimer m_retryTimer; // the outbox failed: try again
+    QTimer m_housekeeping;
+    QTimer m_metricsTimer;
+    QTimer m_stopTimer;
+    QElapsedTimer m_stopClock;
+    int m_drainMs = 0;
+    bool m_running = false;
+    bool m_stopping = false;
+    bool m_outboxFull = false;
+    qsizetype m_subscriptions = 0; // granted on the current connection to the local broker
+
+    // Metrics
+    qint64 m_in = 0;
+    qint64 m_out = 0;
+    qint64 m_unroutable = 0;
+    qint64 m_retainedSkipped = 0;
+    qint64 m_lastIn = 0;
+    qint64 m_lastOut = 0;
+    QElapsedTimer m_interval;
+    QList<qint64> m_latencies; // ms, this interval
+    QHash<QString, RelayMetrics::Device> m_devices;
+    QSet<QString> m_changed;
+    RelayMetrics m_lastMetrics;
+};
+
+} // namespace Onboarder

@@ -1,0 +1,169 @@
+// MqttSubscriber against a real mosquitto: a QoS 1 message is acknowledged only when the owner says so;
+// one that was not is sent again (DUP) on the next connection of the same session, also after the
+// client vanished without a word; the subscription is restored after the broker was killed.
+#include "mosquittofixture.h"
+#include "mqtt/mqttclient.h"
+#include "mqtt/mqttsubscriber.h"
+#include "relayfixture.h"
+
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace Onboarder;
+
+class tst_MqttSubscriber : public QObject
+{
+    Q_OBJECT
+
+    MosquittoFixture m_broker;
+
+    std::unique_ptr<MqttSubscriber> subscriber()
+    {
+        auto s = std::make_unique<MqttSubscriber>();
+        s->setHostname(QStringLiteral("127.0.0.1"));
+        s->setPort(m_broker.port());
+        s->setClientId(QStringLiteral("manual-ack"));
+        s->setCleanSession(false);
+        s->setSubscriptions({ QStringLiteral("t/#") });
+        return s;
+    }
+
+    bool publish(const QByteArray &payload)
+    {
+        MqttClient publisher;
+        publisher.setHostname(QStringLiteral("127.0.0.1"));
+        publisher.setPort(m_broker.port());
+        publisher.setClientId(QStringLiteral("pub"));
+        if (!RelayFixture::connectAndWait(publisher))
+            return false;
+        QSignalSpy delivered(&publisher, &MqttClient::messageDelivered);
+        return publisher.publish(QStringLiteral("t/1"), payload, 1).has_value() && delivered.wait(5000);
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        MosquittoFixture::Options options;
+        options.extraConfig = "max_queued_messages 0\n";
+        QVERIFY2(m_broker.start(options), qPrintable(m_broker.errorString()));
+    }
+
+    void unacknowledgedMessagesComeAgain()
+    {
+        {
+            auto first = subscriber();
+            QSignalSpy subscribed(first.get(), &MqttSubscriber::subscribed);
+            QSignalSpy received(first.get(), &MqttSubscriber::messageReceived);
+            first->connectToHost();
+            QVERIFY(subscribed.wait(5000));
+            QVERIFY(publish("one"));
+            QTRY_COMPARE(received.count(), 1);
+            const auto message = received.at(0).at(0).value<MqttMessage>();
+            QCOMPARE(message.payload, QByteArray("one"));
+            QCOMPARE(message.qos, 1);
+            QVERIFY(!message.duplicate);
+            QCOMPARE(first->unacknowledged(), 1);
+        } // gone without PUBACK (the socket is aborted: like a crash)
+
+        auto second = subscriber();
+        QSignalSpy received(second.get(), &MqttSubscriber::messageReceived);
+        QSignalSpy connected(second.get(), &MqttSubscriber::connected);
+        second->connectToHost();
+        QVERIFY(connected.wait(5000));
+        QVERIFY(connected.at(0).at(0).toBool()); // session present
+        QTRY_COMPARE(received.count(), 1);
+        const auto again = received.at(0).at(0).value<MqttMessage>();
+        QCOMPARE(again.payload, QByteArray("one"));
+        QVERIFY(again.duplicate);
+        QVERIFY(second->acknowledge(again));
+        QVERIFY(!second->acknowledge(again)); // once only
+        QTest::qWait(200);
+        second->disconnectFromHost();
+
+        auto third = subscriber();
+        QSignalSpy nothing(third.get(), &MqttSubscriber::messageReceived);
+        QSignalSpy subscribed(third.get(), &MqttSubscriber::subscribed);
+        third->connectToHost();
+        QVERIFY(subscribed.wait(5000));
+        QTest::qWait(300);
+        QCOMPARE(nothing.count(), 0);
+        third->disconnectFromHost();
+    }
+
+    void acknowledgementsOfAnEarlierConnectionAreDropped()
+    {
+        auto s = subscriber();
+        QSignalSpy received(s.get(), &MqttSubscriber::messageReceived);
+        QSignalSpy subscribed(s.get(), &MqttSubscriber::subscribed);
+        s->connectToHost();
+        QVERIFY(subscribed.wait(5000));
+        QVERIFY(publish("two"));
+        QTRY_COMPARE(received.count(), 1);
+        const auto old = received.at(0).at(0).value<MqttMessage>();
+
+        m_broker.kill(); // persistence off: the session is gone with the broker
+        QVERIFY(m_broker.restart());
+        QTRY_COMPARE_WITH_TIMEOUT(subscribed.count(), 2, 10000); // reconnected and subscribed again
+        QVERIFY(!s->acknowledge(old));
+        QVERIFY(publish("three"));
+        QTRY_COMPARE(received.count(), 2);
+        QVERIFY(s->acknowledge(received.at(1).at(0).value<MqttMessage>()));
+        s->disconnectFromHost();
+    }
+
+    void tlsWithTheBrokersCa()
+    {
+        MosquittoFixture secure;
+        MosquittoFixture::Options options;
+        options.tls = true;
+        QVERIFY2(secure.start(options), qPrintable(secure.errorString()));
+        const auto attempt = [&](const QString &caFile) {
+            auto s = std::make_unique<MqttSubscriber>();
+            s->setHostname(QStringLiteral("localhost"));
+            s->setPort(secure.tlsPort());
+            s->setClientId(QStringLiteral("tls"));
+            s->setTlsEnabled(true);
+            s->setCaFile(caFile);
+            s->setSubscriptions({ QStringLiteral("t/#") });
+            return s;
+        };
+        auto trusted = attempt(secure.caFile());
+        QSignalSpy subscribed(trusted.get(), &MqttSubscriber::subscribed);
+        trusted->connectToHost();
+        QVERIFY(subscribed.wait(10000));
+        trusted->disconnectFromHost();
+
+        // A CA that did not sign the broker's certificate: refused, and said why.
+        auto stranger = attempt(secure.writeOtherCaFile());
+        QSignalSpy error(stranger.get(), &MqttSubscriber::errorOccurred);
+        stranger->connectToHost();
+        QVERIFY(error.wait(10000));
+        QCOMPARE(error.at(0).at(0).value<Error>().code, QStringLiteral("TlsError"));
+        QVERIFY(stranger->state() != MqttSubscriber::State::Connected);
+        stranger->disconnectFromHost();
+    }
+
+    void refusedCredentialsAreReported()
+    {
+        MosquittoFixture locked;
+        MosquittoFixture::Options options;
+        options.users = { { QStringLiteral("relay"), "right" } };
+        QVERIFY2(locked.start(options), qPrintable(locked.errorString()));
+        MqttSubscriber s;
+        s.setHostname(QStringLiteral("127.0.0.1"));
+        s.setPort(locked.port());
+        s.setClientId(QStringLiteral("x"));
+        s.setUsername(QStringLiteral("relay"));
+        s.setPassword("wrong");
+        QSignalSpy error(&s, &MqttSubscriber::errorOccurred);
+        s.connectToHost();
+        QVERIFY(error.wait(5000));
+        const auto e = error.at(0).at(0).value<Error>();
+        QCOMPARE(e.kind, ErrorKind::AuthRefused);
+        QVERIFY(!e.message.contains(QStringLiteral("wrong")));
+        s.disconnectFromHost();
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_MqttSubscriber)
+#include "tst_mqttsubscriber.moc"

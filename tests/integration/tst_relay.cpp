@@ -1,0 +1,209 @@
+// The relay in-process against a real mosquitto (the local broker) and the sandbox hub: messages reach
+// the hub's telemetry consumer as their devices' messages, with the configured properties; unknown
+// devices are registered only when autoRegister is on, else their messages wait in the outbox; the
+// outbox limit holds messages back at the broker; stop() leaves nothing behind.
+#include "hub/connectionstring.h"
+#include "mosquittofixture.h"
+#include "relay/relay.h"
+#include "relayfixture.h"
+#include "sandboxhub.h"
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Onboarder;
+using namespace Onboarder::Sandbox;
+
+// JSON written with single quotes (raw strings confuse moc): the quotes become double quotes.
+inline QByteArray J(const char *text)
+{
+    return QByteArray(text).replace('\'', '"');
+}
+
+class tst_Relay : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<SandboxHub> m_hub;
+    MosquittoFixture m_broker;
+    HubProfile m_profile;
+    RelayFixture::Consumer m_consumer;
+    int m_run = 0;
+
+    RelayConfig config(const QByteArray &extra = {})
+    {
+        const QByteArray run = QByteArray::number(++m_run);
+        const QByteArray json = J("{'hub': 'sandbox', 'source': {'url': 'mqtt://127.0.0.1:")
+            + QByteArray::number(m_broker.port()) + J("', 'clientId': 'relay-") + run
+            + J("', 'topics': ['sensors/+/telemetry']}, 'deviceIdFromTopic': 'sensors/{deviceId}/telemetry', "
+                "'metricsIntervalMs': 200, 'outbox': {'path': 'outbox-")
+            + run + J(".db'}") + extra + "}";
+        auto parsed = RelayConfig::parse(json, m_dir.path());
+        if (!parsed)
+            qFatal("%s", qPrintable(parsed.error().message));
+        return *parsed;
+    }
+
+    static RelayMetrics lastMetrics(Relay &r)
+    {
+        QSignalSpy metrics(&r, &Relay::metricsUpdated);
+        metrics.wait(2000);
+        return r.metrics();
+    }
+
+    std::unique_ptr<Relay> relay(const RelayConfig &c)
+    {
+        auto r
+            = std::make_unique<Relay>(c, m_profile, *ConnectionString::parse(m_hub->ownerConnectionString()), nullptr);
+        const auto started = r->start({});
+        if (!started)
+            qFatal("%s", qPrintable(started.error().message));
+        // What is published before the subscription holds goes to nobody.
+        QDeadlineTimer deadline(10000);
+        while (lastMetrics(*r).sourceState != QStringLiteral("subscribed") && !deadline.hasExpired()) { }
+        return r;
+    }
+
+    static void stop(Relay &r)
+    {
+        QSignalSpy stopped(&r, &Relay::stopped);
+        r.stop();
+        QVERIFY(stopped.wait(10000));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        SandboxHub::Options options;
+        options.dataDir = m_dir.filePath(QStringLiteral("hub"));
+        m_hub = std::make_unique<SandboxHub>(options);
+        const auto started = m_hub->start();
+        QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
+        const QJsonObject info = m_hub->readyInfo();
+        m_profile.name = QStringLiteral("sandbox");
+        m_profile.hostName = info.value(QStringLiteral("hostName")).toString();
+        m_profile.restPort = info.value(QStringLiteral("restPort")).toInt();
+        m_profile.mqttPort = info.value(QStringLiteral("mqttPort")).toInt();
+        m_profile.caFile = info.value(QStringLiteral("caFile")).toString();
+        MosquittoFixture::Options brokerOptions;
+        brokerOptions.extraConfig = "max_queued_messages 0\n";
+        QVERIFY2(m_broker.start(brokerOptions), qPrintable(m_broker.errorString()));
+        QVERIFY(m_consumer.connect(m_profile.hostName, m_profile.mqttPort, m_profile.caFile,
+            m_hub->registry().policy(QStringLiteral("iothubowner"))->primaryKey));
+    }
+
+    void messagesArriveWithTheirProperties()
+    {
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("known-0"), {}, {}).has_value());
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("known-1"), {}, {}).has_value());
+        auto r = relay(config(J(", 'properties': {'sensor': '{deviceId}', 'kind': '$.kind', 'via': 'relay'}")));
+        RelayFixture::Publisher publisher(m_broker.port(), 2, QStringLiteral("known-"));
+        QVERIFY(publisher.connect());
+        const qint64 before = m_consumer.total();
+        QVERIFY(publisher.publishUntil(50, 20000));
+        QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 50, 20000);
+        QVERIFY(m_consumer.missing(50).isEmpty());
+
+        const auto last = m_consumer.last();
+        QVERIFY(last.deviceId.startsWith(QStringLiteral("known-")));
+        QHash<QString, QString> properties;
+        for (const auto &[name, value] : last.message.userProperties)
+            properties.insert(name, value);
+        QCOMPARE(properties.value(QStringLiteral("sensor")), last.deviceId);
+        QCOMPARE(properties.value(QStringLiteral("via")), QStringLiteral("relay"));
+        QVERIFY(!properties.contains(QStringLiteral("kind"))); // not in the payload: left out
+
+        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*r).outTotal, 50, 5000);
+        const RelayMetrics m = r->metrics();
+        QCOMPARE(m.inTotal, 50);
+        QCOMPARE(m.outboxDepth, 0);
+        QCOMPARE(m.sourceState, QStringLiteral("subscribed"));
+        QVERIFY(m.sessions >= 1);
+        stop(*r);
+    }
+
+    void unknownDevicesWaitWithoutAutoRegistration()
+    {
+        auto r = relay(config());
+        RelayFixture::Publisher publisher(m_broker.port(), 1, QStringLiteral("stranger-"));
+        QVERIFY(publisher.connect());
+        QVERIFY(publisher.publishUntil(5, 10000));
+        // Taken and acknowledged (stored), but not sent: the device does not exist.
+        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*r).outboxDepth, 5, 10000);
+        QCOMPARE(r->metrics().outTotal, 0);
+        QVERIFY(!m_hub->registry().device(QStringLiteral("stranger-0")).has_value());
+        bool sawError = false;
+        for (int i = 0; i < 10 && !sawError; ++i) {
+            for (const auto &device : lastMetrics(*r).devices)
+                sawError |= device.id == QStringLiteral("stranger-0") && device.state == QStringLiteral("waiting")
+                    && !device.lastError.isEmpty();
+        }
+        QVERIFY(sawError);
+        stop(*r);
+    }
+
+    void autoRegistrationRegistersOnFirstMessage()
+    {
+        auto r = relay(config(J(", 'autoRegister': true")));
+        RelayFixture::Publisher publisher(m_broker.port(), 3, QStringLiteral("newcomer-"));
+        QVERIFY(publisher.connect());
+        const qint64 before = m_consumer.total();
+        QVERIFY(publisher.publishUntil(30, 10000));
+        QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 30, 20000);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(m_hub->registry().device(QStringLiteral("newcomer-%1").arg(i)).has_value());
+        stop(*r);
+    }
+
+    void idleSessionsAreClosed()
+    {
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("sleepy-0"), {}, {}).has_value());
+        auto r = relay(config(J(", 'idleTimeoutSeconds': 1")));
+        RelayFixture::Publisher publisher(m_broker.port(), 1, QStringLiteral("sleepy-"));
+        QVERIFY(publisher.connect());
+        const qint64 before = m_consumer.total();
+        QVERIFY(publisher.publishUntil(3, 10000));
+        QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 3, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*r).sessions, 0, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_hub->registry().device(QStringLiteral("sleepy-0"))->connectionState,
+            QStringLiteral("Disconnected"), 5000);
+        // The next message opens a session again.
+        QVERIFY(publisher.publishUntil(4, 10000));
+        QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 4, 20000);
+        stop(*r);
+    }
+
+    void theOutboxLimitHoldsMessagesAtTheBroker()
+    {
+        // Unknown devices without auto-registration: nothing leaves, so the outbox fills.
+        auto c = config(J(", 'outbox': {'maxMessages': 10}"));
+        auto r = relay(c);
+        RelayFixture::Publisher publisher(m_broker.port(), 1, QStringLiteral("held-"));
+        QVERIFY(publisher.connect());
+        QVERIFY(publisher.publishUntil(15, 10000)); // the broker takes them all
+        QTRY_VERIFY_WITH_TIMEOUT(lastMetrics(*r).outboxFull, 10000);
+        const RelayMetrics m = r->metrics();
+        QCOMPARE(m.outboxDepth, 10);
+        QCOMPARE(m.held, 5);
+        QVERIFY(m.toJson().value(QStringLiteral("outboxFull")).toBool());
+        stop(*r);
+
+        // Now the device exists: a new relay on the same session and outbox sends the 10 stored and the
+        // 5 the broker kept (they were never acknowledged).
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("held-0"), {}, {}).has_value());
+        const qint64 before = m_consumer.total();
+        auto again
+            = std::make_unique<Relay>(c, m_profile, *ConnectionString::parse(m_hub->ownerConnectionString()), nullptr);
+        QVERIFY(again->start({}).has_value());
+        QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 15, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*again).outboxDepth, 0, 5000);
+        stop(*again);
+    }
+
+    void cleanupTestCase() { m_hub.reset(); }
+};
+
+QTEST_GUILESS_MAIN(tst_Relay)
+#include "tst_relay.moc"

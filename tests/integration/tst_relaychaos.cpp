@@ -1,0 +1,304 @@
+// The relay under chaos: `onboarder-cli relay run` as a process between a real mosquitto (the local
+// broker) and a sandbox hub process, while the test kills -9 the relay (and restarts it), kills -9
+// the local broker (and restarts it), and freezes the hub (SIGSTOP of the sandbox and its broker:
+// connections hang, new ones time out) for a while. Pass: every message published reaches the hub's
+// telemetry consumer at least once. Duplicates are counted and printed; they are allowed.
+//
+// ONBOARDER_CHAOS_MESSAGES (default 10000), ONBOARDER_CHAOS_DEVICES (20), ONBOARDER_CHAOS_HUB_PAUSE_S
+// (8 here; scripts/relay-chaos runs 100000 messages with 60 s).
+//
+// The local broker runs without persistence, like most gateways' mosquitto: what it has queued dies
+// with it. So the test kills it only once the relay has taken everything published so far (no message
+// for a second); what the relay had taken but not yet stored must survive that, and does.
+#include "clirun.h"
+#include "hub/connectionstring.h"
+#include "mosquittofixture.h"
+#include "relayfixture.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+#include <sys/types.h>
+
+using namespace Onboarder;
+
+namespace {
+
+qint64 envOr(const char *name, qint64 fallback)
+{
+    bool ok = false;
+    const qint64 value = qEnvironmentVariable(name).toLongLong(&ok);
+    return ok && value > 0 ? value : fallback;
+}
+
+// The pids of a process's children with a given command name (from /proc).
+QList<pid_t> childPids(pid_t parent, const QByteArray &name)
+{
+    QList<pid_t> pids;
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
+    for (const QString &entry : entries) {
+        bool numeric = false;
+        const pid_t pid = pid_t(entry.toInt(&numeric));
+        if (!numeric)
+            continue;
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+        if (!stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray line = stat.readAll();
+        const qsizetype open = line.indexOf('(');
+        const qsizetype close = line.lastIndexOf(')');
+        if (open < 0 || close < 0)
+            continue;
+        const QList<QByteArray> fields = line.mid(close + 2).split(' ');
+        if (line.mid(open + 1, close - open - 1) == name && fields.size() > 1 && fields.at(1).toInt() == parent)
+            pids.append(pid);
+    }
+    return pids;
+}
+
+} // namespace
+
+class tst_RelayChaos : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QProcessEnvironment m_env;
+    QProcess m_sandbox;
+    QJsonObject m_ready;
+    MosquittoFixture m_broker;
+    std::unique_ptr<QProcess> m_relay;
+    QJsonObject m_metrics; // the relay's last JSON Lines record
+    QElapsedTimer m_lastIn; // since the relay last took a message
+    qint64 m_inSeen = -1;
+    QString m_config;
+
+    int cli(const QStringList &args, const QByteArray &input = {})
+    {
+        const TestSupport::CliRun run = TestSupport::runCli(m_env, args, input);
+        if (run.exitCode != 0)
+            qWarning().noquote() << run.err;
+        return run.exitCode;
+    }
+
+    void startRelay()
+    {
+        m_relay = std::make_unique<QProcess>();
+        m_relay->setProcessEnvironment(m_env);
+        m_relay->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        m_inSeen = -1;
+        m_lastIn.start();
+        connect(m_relay.get(), &QProcess::readyReadStandardOutput, this, [this, relay = m_relay.get()] {
+            while (relay->canReadLine()) {
+                const QJsonObject record = QJsonDocument::fromJson(relay->readLine()).object();
+                if (record.isEmpty())
+                    continue;
+                const qint64 in = record.value(QStringLiteral("in")).toInteger();
+                if (in != m_inSeen) {
+                    m_inSeen = in;
+                    m_lastIn.start();
+                }
+                m_metrics = record;
+            }
+        });
+        m_relay->start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")),
+            { QStringLiteral("--json"), QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"),
+                m_config });
+        QVERIFY(m_relay->waitForStarted(10000));
+    }
+
+    void killRelay()
+    {
+        m_relay->kill(); // SIGKILL
+        m_relay->waitForFinished(5000);
+        m_relay->disconnect(this);
+    }
+
+    // Runs the event loop until the relay has taken nothing for quietMs (the broker has nothing left
+    // for it) and holds nothing back.
+    bool relayQuiet(int quietMs, int timeoutMs)
+    {
+        QDeadlineTimer deadline(timeoutMs);
+        while (!deadline.hasExpired()) {
+            if (m_lastIn.elapsed() > quietMs && m_metrics.value(QStringLiteral("held")).toInteger() == 0
+                && m_metrics.value(QStringLiteral("source")).toString() == QStringLiteral("subscribed"))
+                return true;
+            QTest::qWait(50);
+        }
+        return false;
+    }
+
+    // Until the relay's subscriptions hold on the local broker: before that, the broker drops what is
+    // published (no session has the subscription yet: at the very start, and after a broker crash).
+    bool relaySubscribed(int timeoutMs)
+    {
+        QDeadlineTimer deadline(timeoutMs);
+        while (m_metrics.value(QStringLiteral("source")).toString() != QStringLiteral("subscribed")) {
+            if (deadline.hasExpired())
+                return false;
+            QTest::qWait(20);
+        }
+        return true;
+    }
+
+    void freezeHub(int signal)
+    {
+        const pid_t sandbox = pid_t(m_sandbox.processId());
+        QList<pid_t> pids = childPids(sandbox, "mosquitto");
+        QVERIFY2(!pids.isEmpty(), "the sandbox's mosquitto was not found");
+        pids.append(sandbox);
+        for (pid_t pid : std::as_const(pids))
+            QCOMPARE(::kill(pid, signal), 0);
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        REQUIRE_TEST_SESSION();
+        m_env = TestSupport::cliEnvironment(m_dir.path());
+        m_sandbox.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        m_sandbox.start(TestSupport::buildPath(QStringLiteral("sandbox/hub/onboarder-sandbox")),
+            { QStringLiteral("--data"), m_dir.filePath(QStringLiteral("hub")), QStringLiteral("--ready-json") });
+        QVERIFY(m_sandbox.waitForReadyRead(20000));
+        m_ready = QJsonDocument::fromJson(m_sandbox.readLine()).object();
+        const QString connectionString = m_ready.value(QStringLiteral("connectionString")).toString();
+        QCOMPARE(
+            cli({ QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("chaos"), QStringLiteral("--ca"),
+                    m_ready.value(QStringLiteral("caFile")).toString(), QStringLiteral("--rest-port"),
+                    QString::number(m_ready.value(QStringLiteral("restPort")).toInt()), QStringLiteral("--mqtt-port"),
+                    QString::number(m_ready.value(QStringLiteral("mqttPort")).toInt()) },
+                connectionString.toUtf8()),
+            0);
+
+        MosquittoFixture::Options options;
+        options.extraConfig = "max_queued_messages 0\nmax_inflight_messages 100\n";
+        QVERIFY2(m_broker.start(options), qPrintable(m_broker.errorString()));
+
+        m_config = TestSupport::writeFile(m_dir.filePath(QStringLiteral("relay.json")),
+            QJsonDocument(
+                QJsonObject { { QStringLiteral("hub"), QStringLiteral("chaos") },
+                    { QStringLiteral("source"),
+                        QJsonObject {
+                            { QStringLiteral("url"), QStringLiteral("mqtt://127.0.0.1:%1").arg(m_broker.port()) },
+                            { QStringLiteral("clientId"), QStringLiteral("chaos-relay") },
+                            { QStringLiteral("topics"), QJsonArray { QStringLiteral("sensors/+/telemetry") } } } },
+                    { QStringLiteral("deviceIdFromTopic"), QStringLiteral("sensors/{deviceId}/telemetry") },
+                    { QStringLiteral("autoRegister"), true }, { QStringLiteral("metricsIntervalMs"), 250 },
+                    { QStringLiteral("outbox"),
+                        QJsonObject { { QStringLiteral("path"), m_dir.filePath(QStringLiteral("outbox.db")) } } } })
+                .toJson());
+        QCOMPARE(cli({ QStringLiteral("relay"), QStringLiteral("check"), QStringLiteral("--config"), m_config }), 0);
+    }
+
+    void noMessageIsLost()
+    {
+        const qint64 total = envOr("ONBOARDER_CHAOS_MESSAGES", 10000);
+        const int devices = int(envOr("ONBOARDER_CHAOS_DEVICES", 20));
+        const int hubPauseMs = int(envOr("ONBOARDER_CHAOS_HUB_PAUSE_S", 8)) * 1000;
+        const auto ownerKey
+            = ConnectionString::parse(m_ready.value(QStringLiteral("connectionString")).toString())->sharedAccessKey();
+        RelayFixture::Consumer consumer;
+        QVERIFY(consumer.connect(m_ready.value(QStringLiteral("hostName")).toString(),
+            m_ready.value(QStringLiteral("mqttPort")).toInt(), m_ready.value(QStringLiteral("caFile")).toString(),
+            ownerKey));
+        RelayFixture::Publisher publisher(m_broker.port(), devices);
+        QVERIFY(publisher.connect());
+        QElapsedTimer clock;
+        clock.start();
+        const auto phase = [&clock](const char *what) { qInfo("%6.1f s  %s", double(clock.elapsed()) / 1000.0, what); };
+
+        startRelay();
+        QVERIFY(relaySubscribed(20000));
+        // 1. kill -9 the relay while messages flow; the broker keeps its session and what it had not acknowledged.
+        QVERIFY(publisher.publishUntil(total / 8, 120000));
+        phase("kill -9 the relay");
+        killRelay();
+        QVERIFY(publisher.publishUntil(total / 4, 120000)); // the relay is down: queued at the broker
+        phase("restart the relay");
+        startRelay();
+        QVERIFY(publisher.publishUntil(total / 2, 120000));
+
+        // 2. kill -9 the local broker once the relay has taken everything.
+        QVERIFY2(relayQuiet(1000, 60000), "the relay kept receiving");
+        phase("kill -9 the local broker");
+        m_broker.kill();
+        QTest::qWait(500);
+        phase("restart the local broker");
+        QVERIFY(m_broker.restart());
+        m_metrics = {};
+        QVERIFY(relaySubscribed(20000));
+        QVERIFY(publisher.publishUntil(total * 3 / 4, 120000));
+
+        // 3. freeze the hub while messages keep coming: they wait in the outbox.
+        phase("stop the hub");
+        freezeHub(SIGSTOP);
+        QElapsedTimer paused;
+        paused.start();
+        QVERIFY(publisher.publishUntil(total, 120000));
+        while (paused.elapsed() < hubPauseMs)
+            QTest::qWait(50);
+        const qint64 waiting = m_metrics.value(QStringLiteral("outboxDepth")).toInteger();
+        phase("continue the hub");
+        freezeHub(SIGCONT);
+        qInfo("outbox depth while the hub was stopped: %lld", waiting);
+
+        // Everything arrives.
+        QDeadlineTimer deadline(180000);
+        QElapsedTimer report;
+        report.start();
+        while (consumer.distinct() < total && !deadline.hasExpired()) {
+            QTest::qWait(100);
+            if (report.elapsed() > 10000) { // progress, when it is slow
+                QJsonObject relay = m_metrics;
+                relay.remove(QStringLiteral("devices"));
+                qInfo("received %lld distinct; relay: %s", consumer.distinct(),
+                    QJsonDocument(relay).toJson(QJsonDocument::Compact).constData());
+                report.restart();
+            }
+        }
+        phase("all sent");
+        const QList<qint64> missing = consumer.missing(total);
+        const QMap<qint64, int> duplicates = consumer.duplicates();
+        qInfo("published %lld, received %lld (%lld distinct), lost %lld, duplicated %lld", total, consumer.total(),
+            consumer.distinct(), qint64(missing.size()), qint64(duplicates.size()));
+        QStringList shown;
+        for (auto it = duplicates.cbegin(); it != duplicates.cend() && shown.size() < 50; ++it)
+            shown.append(QStringLiteral("%1×%2").arg(it.key()).arg(it.value()));
+        if (!duplicates.isEmpty())
+            qInfo("duplicates (message×times, first 50): %s", qPrintable(shown.join(u' ')));
+        QStringList lost;
+        for (qsizetype i = 0; i < missing.size() && i < 50; ++i)
+            lost.append(QString::number(missing.at(i)));
+        QVERIFY2(missing.isEmpty(), qPrintable(QStringLiteral("lost: ") + lost.join(u' ')));
+
+        // SIGTERM: a clean stop, nothing left in the outbox.
+        QTRY_COMPARE_WITH_TIMEOUT(m_metrics.value(QStringLiteral("outboxDepth")).toInteger(), 0, 10000);
+        m_relay->terminate();
+        QVERIFY(m_relay->waitForFinished(15000));
+        QCOMPARE(m_relay->exitStatus(), QProcess::NormalExit);
+        QCOMPARE(m_relay->exitCode(), 0);
+        phase("relay stopped");
+    }
+
+    void cleanupTestCase()
+    {
+        if (m_relay && m_relay->state() != QProcess::NotRunning)
+            killRelay();
+        if (m_sandbox.state() != QProcess::NotRunning) {
+            freezeHub(SIGCONT);
+            m_sandbox.terminate();
+            if (!m_sandbox.waitForFinished(10000))
+                m_sandbox.kill();
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_RelayChaos)
+#include "tst_relaychaos.moc"
