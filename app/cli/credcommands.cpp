@@ -38,6 +38,26 @@ Result<QString> chosenHub(const Context &ctx, const VerbParser &p)
     return hub;
 }
 
+// The device a verb works on (its one positional argument) with the hub and its stored X.509 credential.
+struct Target
+{
+    QString hub;
+    QString deviceId;
+    CredentialRecord record;
+};
+
+Result<Target> findTarget(const Context &ctx, const VerbParser &p)
+{
+    const auto hub = chosenHub(ctx, p);
+    if (!hub)
+        return std::unexpected(hub.error());
+    const QString id = p.positional().at(0);
+    const auto record = ctx.credentials.record(*hub, id);
+    if (!record)
+        return std::unexpected(record.error());
+    return Target{*hub, id, *record};
+}
+
 QString timeText(const QDateTime &time)
 {
     return time.isValid() ? time.toUTC().toString(Qt::ISODate) : QString();
@@ -166,27 +186,26 @@ QFuture<int> show(Context &ctx, const QStringList &args)
     addHubOption(p);
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
-    const auto hub = chosenHub(ctx, p);
-    if (!hub)
-        return finished(ctx.out.error(hub.error()));
-    const QString id = p.positional().at(0);
-    const auto record = ctx.credentials.record(*hub, id);
-    if (!record)
-        return finished(ctx.out.error(record.error()));
-    const auto cert = ctx.credentials.certificate(*hub, id);
+    const auto target = findTarget(ctx, p);
+    if (!target)
+        return finished(ctx.out.error(target.error()));
+    const QString &id = target->deviceId;
+    const QString &hub = target->hub;
+    const CredentialRecord &record = target->record;
+    const auto cert = ctx.credentials.certificate(hub, id);
     if (!cert)
         return finished(ctx.out.error(cert.error()));
 
-    QJsonObject json = recordJson(*record);
+    QJsonObject json = recordJson(record);
     json.insert(QStringLiteral("certificate"), certificateJson(*cert));
     ctx.out.document(json);
-    QList<QStringList> rows{{CliText::tr("Device"), id}, {CliText::tr("Hub"), *hub}, {CliText::tr("Kind"), CredentialRecord::kindName(record->kind)}};
+    QList<QStringList> rows{{CliText::tr("Device"), id}, {CliText::tr("Hub"), hub}, {CliText::tr("Kind"), CredentialRecord::kindName(record.kind)}};
     rows += certificateRows(*cert);
-    rows.append({CliText::tr("Key"), record->keyLocation == CredentialRecord::KeyLocation::Device
-                                         ? CliText::tr("%1, on the device only").arg(record->keyType)
-                                         : CliText::tr("%1, keychain entry %2").arg(record->keyType, record->keychainEntry)});
-    rows.append({CliText::tr("Certificate file"), record->certificateFile});
-    rows.append({CliText::tr("Made"), timeText(record->createdAt)});
+    rows.append({CliText::tr("Key"), record.keyLocation == CredentialRecord::KeyLocation::Device
+                                         ? CliText::tr("%1, on the device only").arg(record.keyType)
+                                         : CliText::tr("%1, keychain entry %2").arg(record.keyType, record.keychainEntry)});
+    rows.append({CliText::tr("Certificate file"), record.certificateFile});
+    rows.append({CliText::tr("Made"), timeText(record.createdAt)});
     ctx.out.text(formatTable({CliText::tr("FIELD"), CliText::tr("VALUE")}, rows));
     ctx.out.text(QString::fromLatin1(cert->toPem()).trimmed());
     return finished(ExitOk);
@@ -212,12 +231,10 @@ QFuture<int> exportCredential(Context &ctx, const QStringList &args)
     const QString out = p.value(QStringLiteral("out"));
     if (out.isEmpty())
         return finished(ctx.out.usage(CliText::tr("Give the file to write with --out FILE.")));
-    const auto hub = chosenHub(ctx, p);
-    if (!hub)
-        return finished(ctx.out.error(hub.error()));
-    const QString id = p.positional().at(0);
-    if (const auto record = ctx.credentials.record(*hub, id); !record)
-        return finished(ctx.out.error(record.error()));
+    const auto target = findTarget(ctx, p);
+    if (!target)
+        return finished(ctx.out.error(target.error()));
+    const QString id = target->deviceId;
 
     QByteArray password;
     if (pkcs12) {
@@ -228,7 +245,7 @@ QFuture<int> exportCredential(Context &ctx, const QStringList &args)
         read->fill('\0');
     }
     const QString recipient = p.value(QStringLiteral("gpg"));
-    return ctx.credentials.deviceCredential(*hub, id)
+    return ctx.credentials.deviceCredential(target->hub, id)
         .then([&ctx, id, out, recipient, pkcs12, password](Result<DeviceCredential> credential) mutable -> QFuture<int> {
             if (!credential) {
                 password.fill('\0');
@@ -254,6 +271,33 @@ QFuture<int> exportCredential(Context &ctx, const QStringList &args)
             });
         })
         .unwrap();
+}
+
+QFuture<int> remove(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Deletes a device's X.509 credential from this computer: its private key from the keychain, its "
+                             "certificate file and its inventory entry. The device's registration in the hub is not changed. "
+                             "Asks first unless --yes."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption({QStringLiteral("yes"), CliText::tr("Do not ask.")});
+    addHubOption(p);
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    const auto target = findTarget(ctx, p);
+    if (!target)
+        return finished(ctx.out.error(target.error()));
+    const QString id = target->deviceId;
+    if (const auto refused = confirmDeletion(ctx.out, p.isSet(QStringLiteral("yes")),
+                                             CliText::tr("Delete the private key and certificate of \"%1\"? They cannot be recovered.").arg(id),
+                                             CliText::tr("the credential of \"%1\"").arg(id)))
+        return finished(*refused);
+    return ctx.credentials.remove(target->hub, id).then([&ctx, id](Result<void> removed) {
+        if (!removed)
+            return ctx.out.error(removed.error());
+        ctx.out.text(CliText::tr("Deleted the credential of \"%1\".").arg(id));
+        ctx.out.document(QJsonObject{{QStringLiteral("deleted"), id}});
+        return int(ExitOk);
+    });
 }
 
 QFuture<int> list(Context &ctx, const QStringList &args)
@@ -429,6 +473,7 @@ QList<Noun> credNouns()
                      {QStringLiteral("show"), CliText::tr("Show a device's certificate and thumbprints."), show},
                      {QStringLiteral("export"), CliText::tr("Export certificate and key (OpenPGP or PKCS#12)."), exportCredential},
                      {QStringLiteral("list"), CliText::tr("List the credentials made or imported here."), list},
+                     {QStringLiteral("delete"), CliText::tr("Delete a device's credential from this computer."), remove},
                      {QStringLiteral("import-ca"), CliText::tr("Import a CA that signs device certificates."), importCa},
                      {QStringLiteral("sign-csr"), CliText::tr("Sign a device's CSR with an imported CA."), signCsr},
                      {QStringLiteral("roots"), CliText::tr("List the bundled Azure root CAs."), roots},

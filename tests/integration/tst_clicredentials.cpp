@@ -115,9 +115,11 @@ private Q_SLOTS:
 
         // Register the thumbprint, export certificate + key as PKCS#12, and connect with them.
         const QString sha1 = cert.value(QStringLiteral("thumbprintSha1")).toString();
-        const CliRun registered = m_cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("x509-dev"), QStringLiteral("--auth"),
-                                         QStringLiteral("x509-self-signed"), QStringLiteral("--thumbprint"), sha1});
+        // Without --cert or --thumbprint, device create takes the certificate cred generate made.
+        const CliRun registered = m_cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("x509-dev"),
+                                         QStringLiteral("--auth"), QStringLiteral("x509-self-signed")});
         QVERIFY2(registered.exitCode == 0, registered.err.constData());
+        QCOMPARE(registered.json()[QStringLiteral("authentication")][QStringLiteral("x509Thumbprint")][QStringLiteral("primaryThumbprint")].toString(), sha1);
         const QString p12 = path(QStringLiteral("x509-dev.p12"));
         const CliRun exported = m_cli({QStringLiteral("cred"), QStringLiteral("export"), QStringLiteral("x509-dev"), QStringLiteral("--pkcs12"),
                                        QStringLiteral("--out"), p12},
@@ -199,6 +201,12 @@ private Q_SLOTS:
                  4);
         const CliRun listed = m_cli({QStringLiteral("--json"), QStringLiteral("cred"), QStringLiteral("list")});
         QCOMPARE(listed.json().array().size(), 4); // x509-dev, fleet (CA), fleet-1, modem-1
+
+        // Deleting a credential: asked for explicitly, then gone from the list.
+        QCOMPARE(m_cli({QStringLiteral("cred"), QStringLiteral("delete"), QStringLiteral("modem-1")}).exitCode, 1); // no terminal, no --yes
+        QCOMPARE(m_cli({QStringLiteral("cred"), QStringLiteral("delete"), QStringLiteral("modem-1"), QStringLiteral("--yes")}).exitCode, 0);
+        QCOMPARE(m_cli({QStringLiteral("cred"), QStringLiteral("show"), QStringLiteral("modem-1")}).exitCode, 3);
+        QCOMPARE(m_cli({QStringLiteral("--json"), QStringLiteral("cred"), QStringLiteral("list")}).json().array().size(), 3);
     }
 
     void openPgpExportsDecryptToExactlyWhatWasExported()
