@@ -58,6 +58,14 @@ Result<Target> findTarget(const Context &ctx, const VerbParser &p)
     return Target{*hub, id, *record};
 }
 
+// The core says a replacement must be asked for; the CLI says how.
+Error withReplaceHint(Error error)
+{
+    if (error.code == QStringLiteral("CredentialExists") || error.code == QStringLiteral("CaExists"))
+        error.message += u' ' + CliText::tr("Give --replace to do that.");
+    return error;
+}
+
 QString timeText(const QDateTime &time)
 {
     return time.isValid() ? time.toUTC().toString(Qt::ISODate) : QString();
@@ -170,7 +178,7 @@ QFuture<int> generate(Context &ctx, const QStringList &args)
     const QString id = p.positional().at(0);
     return ctx.credentials.generate(*hub, id, options).then([&ctx, id, options](Result<CredentialRecord> made) {
         if (!made)
-            return ctx.out.error(made.error());
+            return ctx.out.error(withReplaceHint(made.error()));
         return reportStored(ctx, *made,
                             options.caName.isEmpty()
                                 ? CliText::tr("Made a new key pair (%1) and a self-signed certificate for \"%2\".").arg(made->keyType, id)
@@ -375,7 +383,7 @@ QFuture<int> importCa(Context &ctx, const QStringList &args)
     const QString name = p.positional().at(0);
     return ctx.credentials.importCertificateAuthority(name, *ca, p.isSet(QStringLiteral("replace"))).then([&ctx, name](Result<CredentialRecord> stored) {
         if (!stored)
-            return ctx.out.error(stored.error());
+            return ctx.out.error(withReplaceHint(stored.error()));
         return reportStored(ctx, *stored, CliText::tr("Imported CA \"%1\" (%2).").arg(name, stored->keyType));
     });
 }
@@ -412,7 +420,7 @@ QFuture<int> signCsr(Context &ctx, const QStringList &args)
     return ctx.credentials.signRequest(*hub, id, caName, *csr, int(*days), p.isSet(QStringLiteral("replace")))
         .then([&ctx, id, caName](Result<CredentialRecord> stored) {
             if (!stored)
-                return ctx.out.error(stored.error());
+                return ctx.out.error(withReplaceHint(stored.error()));
             return reportStored(ctx, *stored, CliText::tr("Signed the request of \"%1\" with CA \"%2\".").arg(id, caName));
         });
 }
