@@ -255,6 +255,51 @@ private Q_SLOTS:
         QCOMPARE(m_cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("sas-dev"), QStringLiteral("--qr")}).exitCode, 1);
     }
 
+    void importNamesEachProblem()
+    {
+        // Certificates and keys made by openssl, as a user would bring them.
+        const auto make = [this](const QString &name, const QStringList &keyArgs) {
+            const auto [code, text] = TestSupport::openssl(QStringList{QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey")} + keyArgs
+                                                           + QStringList{QStringLiteral("-nodes"), QStringLiteral("-keyout"), path(name + QStringLiteral(".key")),
+                                                                         QStringLiteral("-out"), path(name + QStringLiteral(".crt")), QStringLiteral("-subj"),
+                                                                         QStringLiteral("/CN=") + name, QStringLiteral("-days"), QStringLiteral("5")});
+            if (code != 0)
+                qFatal("openssl req failed: %s", text.constData());
+        };
+        make(QStringLiteral("imp-ec"), {QStringLiteral("ec"), QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256")});
+        make(QStringLiteral("imp-rsa"), {QStringLiteral("rsa:2048")});
+        const auto importPair = [this](const QString &id, const QString &cert, const QString &key, const QStringList &more = {},
+                                   const QByteArray &input = {}) {
+            return m_cli(QStringList{QStringLiteral("cred"), QStringLiteral("import"), id, QStringLiteral("--cert"), path(cert), QStringLiteral("--key"),
+                                     path(key)}
+                             + more,
+                         input);
+        };
+
+        const CliRun modemOk = importPair(QStringLiteral("imp-ec"), QStringLiteral("imp-ec.crt"), QStringLiteral("imp-ec.key"), {QStringLiteral("--modem")});
+        QVERIFY2(modemOk.exitCode == 0, modemOk.err.constData());
+        const CliRun rsa = importPair(QStringLiteral("imp-rsa"), QStringLiteral("imp-rsa.crt"), QStringLiteral("imp-rsa.key"), {QStringLiteral("--modem")});
+        QCOMPARE(rsa.exitCode, 2);
+        QVERIFY2(rsa.err.contains("EC P-256") && rsa.err.contains("RSA 2048"), rsa.err.constData());
+        const CliRun mismatch = importPair(QStringLiteral("imp-rsa"), QStringLiteral("imp-rsa.crt"), QStringLiteral("imp-ec.key"));
+        QCOMPARE(mismatch.exitCode, 2);
+        QVERIFY2(mismatch.err.contains("does not belong"), mismatch.err.constData());
+
+        // An encrypted key: its password on standard input.
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("KEYPASS"), QStringLiteral("import-pass"));
+        const auto [code, text] = TestSupport::openssl({QStringLiteral("pkcs8"), QStringLiteral("-topk8"), QStringLiteral("-v2"), QStringLiteral("aes-256-cbc"),
+                                                        QStringLiteral("-in"), path(QStringLiteral("imp-rsa.key")), QStringLiteral("-out"),
+                                                        path(QStringLiteral("imp-rsa-enc.key")), QStringLiteral("-passout"), QStringLiteral("env:KEYPASS")},
+                                                       {}, env);
+        QVERIFY2(code == 0, text.constData());
+        QCOMPARE(importPair(QStringLiteral("imp-rsa"), QStringLiteral("imp-rsa.crt"), QStringLiteral("imp-rsa-enc.key"), {}, "wrong password").exitCode, 2);
+        const CliRun encrypted = importPair(QStringLiteral("imp-rsa"), QStringLiteral("imp-rsa.crt"), QStringLiteral("imp-rsa-enc.key"), {}, "import-pass");
+        QVERIFY2(encrypted.exitCode == 0, encrypted.err.constData());
+        QCOMPARE(m_cli({QStringLiteral("--json"), QStringLiteral("cred"), QStringLiteral("show"), QStringLiteral("imp-rsa")}).json()[QStringLiteral("keyType")].toString(),
+                 QStringLiteral("RSA 2048"));
+    }
+
     void noPrivateKeyOrSharedAccessKeyInConfigDataOrLogs()
     {
         // The log of every (non-revealing) CLI run, kept as a file beside the test's other output.
