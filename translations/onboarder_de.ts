@@ -1837,10 +1837,6 @@ Neu laden (Ihre Änderungen gehen verloren) oder weiter bearbeiten und sie zuers
         <translation>„%1“ deaktiviert.</translation>
     </message>
     <message>
-        <source>Connection Strings</source>
-        <translation>Verbindungszeichenfolgen</translation>
-    </message>
-    <message>
         <source>Primary connection string</source>
         <translation>Primäre Verbindungszeichenfolge</translation>
     </message>
@@ -1891,6 +1887,60 @@ Neu laden (Ihre Änderungen gehen verloren) oder weiter bearbeiten und sie zuers
     <message>
         <source>Copied the primary connection string of &quot;%1&quot;. The clipboard is cleared in %2 seconds if it still holds it.</source>
         <translation>Die primäre Verbindungszeichenfolge von „%1“ wurde kopiert. Die Zwischenablage wird in %2 Sekunden geleert, falls sie sie dann noch enthält.</translation>
+    </message>
+    <message>
+        <source>Credentials</source>
+        <translation>Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>Exportieren…</translation>
+    </message>
+    <message>
+        <source>To an OpenPGP-encrypted file, a QR code, or (confirmed) a plaintext file</source>
+        <translation>In eine OpenPGP-verschlüsselte Datei, als QR-Code oder (bestätigt) in eine Klartextdatei</translation>
+    </message>
+    <message>
+        <source>Export Certificate and Key…</source>
+        <translation>Zertifikat und Schlüssel exportieren…</translation>
+    </message>
+    <message>
+        <source>X.509 credential on this computer</source>
+        <translation>X.509-Anmeldedaten auf diesem Computer</translation>
+    </message>
+    <message>
+        <source>None: no key or certificate for this device was made or imported here.</source>
+        <translation>Keine: Für dieses Gerät wurde hier weder ein Schlüssel noch ein Zertifikat erzeugt oder importiert.</translation>
+    </message>
+    <message>
+        <source>%1 key in the keychain as &quot;%2&quot;</source>
+        <translation>%1-Schlüssel im Schlüsselbund als „%2“</translation>
+    </message>
+    <message>
+        <source>%1 key made on the device; it never left it</source>
+        <translation>%1-Schlüssel, auf dem Gerät erzeugt; er hat es nie verlassen</translation>
+    </message>
+    <message>
+        <source>%1
+Certificate: %2, issued by %3, valid until %4
+Thumbprints: SHA-1 %5, SHA-256 %6
+Made here %7</source>
+        <translation>%1
+Zertifikat: %2, ausgestellt von %3, gültig bis %4
+Fingerabdrücke: SHA-1 %5, SHA-256 %6
+Hier erstellt am %7</translation>
+    </message>
+    <message>
+        <source>the secondary connection string of &quot;%1&quot;</source>
+        <translation>die sekundäre Verbindungszeichenfolge von „%1“</translation>
+    </message>
+    <message>
+        <source>the primary connection string of &quot;%1&quot;</source>
+        <translation>die primäre Verbindungszeichenfolge von „%1“</translation>
+    </message>
+    <message>
+        <source>the certificate and private key of &quot;%1&quot;</source>
+        <translation>das Zertifikat und den privaten Schlüssel von „%1“</translation>
     </message>
 </context>
 <context>
@@ -2054,6 +2104,181 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
     <message>
         <source>%1 of %2 devices…</source>
         <translation>%1 von %2 Geräten…</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::ExportDialog</name>
+    <message>
+        <source>Export Secret</source>
+        <translation>Geheimnis exportieren</translation>
+    </message>
+    <message>
+        <source>Write it unencrypted. Anyone who can read the file can act as this device.</source>
+        <translation>Unverschlüsselt schreiben. Jeder, der die Datei lesen kann, kann als dieses Gerät auftreten.</translation>
+    </message>
+    <message>
+        <source>Anyone who sees the screen, or a photo of it, can act as this device. Show the code only where no one else is looking, and close this window afterwards.</source>
+        <translation>Jeder, der den Bildschirm oder ein Foto davon sieht, kann als dieses Gerät auftreten. Zeigen Sie den Code nur, wo niemand sonst hinsieht, und schließen Sie dieses Fenster danach.</translation>
+    </message>
+    <message>
+        <source>Show QR Code</source>
+        <translation>QR-Code zeigen</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Exportieren</translation>
+    </message>
+    <message>
+        <source>Export %1. Choose how it leaves this computer:</source>
+        <translation>Exportiert wird %1. Wählen Sie, wie es diesen Computer verlässt:</translation>
+    </message>
+    <message>
+        <source>Clipboard, cleared after %1 seconds</source>
+        <translation>Zwischenablage, nach %1 Sekunden geleert</translation>
+    </message>
+    <message>
+        <source>OpenPGP-encrypted file, for one recipient</source>
+        <translation>OpenPGP-verschlüsselte Datei für einen Empfänger</translation>
+    </message>
+    <message>
+        <source>PKCS#12 file protected by a password (certificate and key)</source>
+        <translation>Passwortgeschützte PKCS#12-Datei (Zertifikat und Schlüssel)</translation>
+    </message>
+    <message>
+        <source>QR code on the screen</source>
+        <translation>QR-Code auf dem Bildschirm</translation>
+    </message>
+    <message>
+        <source>Plaintext file (not encrypted)</source>
+        <translation>Klartextdatei (nicht verschlüsselt)</translation>
+    </message>
+    <message>
+        <source>The clipboard is marked so that clipboard managers do not keep it, and is cleared after %1 seconds if it still holds the secret.</source>
+        <translation>Die Zwischenablage wird so markiert, dass Zwischenablage-Manager sie nicht aufbewahren, und nach %1 Sekunden geleert, falls sie das Geheimnis dann noch enthält.</translation>
+    </message>
+    <message>
+        <source>fingerprint or e-mail in your GnuPG keyring, or a public key file (.asc)</source>
+        <translation>Fingerabdruck oder E-Mail aus Ihrem GnuPG-Schlüsselbund oder eine Datei mit öffentlichem Schlüssel (.asc)</translation>
+    </message>
+    <message>
+        <source>Recipient</source>
+        <translation>Empfänger</translation>
+    </message>
+    <message>
+        <source>Key File…</source>
+        <translation>Schlüsseldatei…</translation>
+    </message>
+    <message>
+        <source>Recipient:</source>
+        <translation>Empfänger:</translation>
+    </message>
+    <message>
+        <source>Only the holder of that key&apos;s secret key can read the file (gpg --decrypt).</source>
+        <translation>Nur wer den geheimen Schlüssel zu diesem Schlüssel besitzt, kann die Datei lesen (gpg --decrypt).</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Passwort</translation>
+    </message>
+    <message>
+        <source>Repeat password</source>
+        <translation>Passwort wiederholen</translation>
+    </message>
+    <message>
+        <source>Password:</source>
+        <translation>Passwort:</translation>
+    </message>
+    <message>
+        <source>Repeat:</source>
+        <translation>Wiederholen:</translation>
+    </message>
+    <message>
+        <source>AES-256 with PBKDF2. Give the password through another channel than the file.</source>
+        <translation>AES-256 mit PBKDF2. Geben Sie das Passwort über einen anderen Weg weiter als die Datei.</translation>
+    </message>
+    <message>
+        <source>Prefer an encrypted file. If it must be plain text, the file is new and readable by you only (mode 0600); delete it as soon as it has been used.</source>
+        <translation>Besser eine verschlüsselte Datei. Muss es Klartext sein, ist die Datei neu und nur für Sie lesbar (Modus 0600); löschen Sie sie, sobald sie benutzt wurde.</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>Datei</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>Auswählen…</translation>
+    </message>
+    <message>
+        <source>Save as:</source>
+        <translation>Speichern als:</translation>
+    </message>
+    <message>
+        <source>The clipboard was cleared.</source>
+        <translation>Die Zwischenablage wurde geleert.</translation>
+    </message>
+    <message>
+        <source>Name the recipient.</source>
+        <translation>Nennen Sie den Empfänger.</translation>
+    </message>
+    <message>
+        <source>The password needs at least %1 characters.</source>
+        <translation>Das Passwort braucht mindestens %1 Zeichen.</translation>
+    </message>
+    <message>
+        <source>The two passwords differ.</source>
+        <translation>Die beiden Passwörter unterscheiden sich.</translation>
+    </message>
+    <message>
+        <source>Tick the box to write the secret unencrypted.</source>
+        <translation>Setzen Sie das Häkchen, um das Geheimnis unverschlüsselt zu schreiben.</translation>
+    </message>
+    <message>
+        <source>Choose the file to write.</source>
+        <translation>Wählen Sie die Datei, die geschrieben werden soll.</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Kopieren</translation>
+    </message>
+    <message>
+        <source>OpenPGP messages (*.asc)</source>
+        <translation>OpenPGP-Nachrichten (*.asc)</translation>
+    </message>
+    <message>
+        <source>PKCS#12 files (*.p12 *.pfx)</source>
+        <translation>PKCS#12-Dateien (*.p12 *.pfx)</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt *.pem)</source>
+        <translation>Textdateien (*.txt *.pem)</translation>
+    </message>
+    <message>
+        <source>Save Secret As</source>
+        <translation>Geheimnis speichern unter</translation>
+    </message>
+    <message>
+        <source>Recipient&apos;s Public Key</source>
+        <translation>Öffentlicher Schlüssel des Empfängers</translation>
+    </message>
+    <message>
+        <source>OpenPGP public keys (*.asc *.gpg *.pub);;All files (*)</source>
+        <translation>Öffentliche OpenPGP-Schlüssel (*.asc *.gpg *.pub);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Copied. The clipboard is cleared in %1 seconds if it still holds it.</source>
+        <translation>Kopiert. Die Zwischenablage wird in %1 Sekunden geleert, falls sie es dann noch enthält.</translation>
+    </message>
+    <message>
+        <source>Wrote %1 (readable by you only). Delete it once it has been used.</source>
+        <translation>%1 geschrieben (nur für Sie lesbar). Löschen Sie die Datei, sobald sie benutzt wurde.</translation>
+    </message>
+    <message>
+        <source>Wrote %1, encrypted to %2 (%3).</source>
+        <translation>%1 geschrieben, verschlüsselt für %2 (%3).</translation>
+    </message>
+    <message>
+        <source>Wrote %1. Send the password another way than the file.</source>
+        <translation>%1 geschrieben. Senden Sie das Passwort auf einem anderen Weg als die Datei.</translation>
     </message>
 </context>
 <context>

@@ -1,6 +1,8 @@
 #include "devicepage.h"
 
 #include "common/settings.h"
+#include "credentials/credentialstore.h"
+#include "exportdialog.h"
 #include "fielderror.h"
 #include "hub/devicecheck.h"
 #include "hub/connectionstring.h"
@@ -92,9 +94,10 @@ QString timeText(const QDateTime &time)
 
 } // namespace
 
-DevicePage::DevicePage(HubSession &session, Settings &settings, QWidget *parent)
+DevicePage::DevicePage(HubSession &session, CredentialStore &credentials, Settings &settings, QWidget *parent)
     : QWidget(parent)
     , m_session(session)
+    , m_credentials(credentials)
     , m_settings(settings)
     , m_title(new QLabel(this))
     , m_failure(FieldError::create(this))
@@ -118,7 +121,7 @@ DevicePage::DevicePage(HubSession &session, Settings &settings, QWidget *parent)
     m_tabs->addTab(createOverviewTab(), tr("Overview"));
     m_tabs->addTab(createTwinTab(), tr("Twin"));
     m_tabs->addTab(createMethodTab(), tr("Direct Method"));
-    m_tabs->addTab(createConnectionTab(), tr("Connection Strings"));
+    m_tabs->addTab(createConnectionTab(), tr("Credentials"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -331,12 +334,33 @@ QWidget *DevicePage::createConnectionTab()
                                 "through a safe channel; a copy leaves the clipboard by itself after a while."),
                              tab);
     intro->setWordWrap(true);
+    auto *exportPrimary = new QPushButton(tr("Export…"), tab);
+    auto *exportSecondary = new QPushButton(tr("Export…"), tab);
+    exportPrimary->setToolTip(tr("To an OpenPGP-encrypted file, a QR code, or (confirmed) a plaintext file"));
+    exportSecondary->setToolTip(exportPrimary->toolTip());
     auto *primaryRow = new QHBoxLayout;
     primaryRow->addWidget(m_primaryString, 1);
     primaryRow->addWidget(m_copyPrimary);
+    primaryRow->addWidget(exportPrimary);
     auto *secondaryRow = new QHBoxLayout;
     secondaryRow->addWidget(m_secondaryString, 1);
     secondaryRow->addWidget(m_copySecondary);
+    secondaryRow->addWidget(exportSecondary);
+    connect(exportPrimary, &QPushButton::clicked, this, [this] { exportConnectionString(false); });
+    connect(exportSecondary, &QPushButton::clicked, this, [this] { exportConnectionString(true); });
+    m_exportPrimary = exportPrimary;
+    m_exportSecondary = exportSecondary;
+
+    m_certificate = new QLabel(tab);
+    m_certificate->setWordWrap(true);
+    m_certificate->setTextFormat(Qt::PlainText);
+    m_certificate->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_exportCertificate = new QPushButton(tr("Export Certificate and Key…"), tab);
+    auto *certificateRow = new QHBoxLayout;
+    certificateRow->addWidget(m_exportCertificate);
+    certificateRow->addStretch(1);
+    connect(m_exportCertificate, &QPushButton::clicked, this, &DevicePage::exportCertificate);
+    connect(&m_credentials, &CredentialStore::credentialsChanged, this, &DevicePage::showCertificate);
     auto *form = new QFormLayout;
     form->addRow(tr("Primary:"), primaryRow);
     form->addRow(tr("Secondary:"), secondaryRow);
@@ -349,6 +373,14 @@ QWidget *DevicePage::createConnectionTab()
     layout->addLayout(form);
     layout->addLayout(revealRow);
     layout->addWidget(m_clipboardNote);
+    layout->addSpacing(12);
+    auto *certificateTitle = new QLabel(tr("X.509 credential on this computer"), tab);
+    QFont bold = certificateTitle->font();
+    bold.setBold(true);
+    certificateTitle->setFont(bold);
+    layout->addWidget(certificateTitle);
+    layout->addWidget(m_certificate);
+    layout->addLayout(certificateRow);
     layout->addStretch(1);
 
     connect(m_reveal, &QPushButton::toggled, this, [this](bool shown) {
@@ -400,9 +432,59 @@ void DevicePage::showConnectionStrings()
     m_secondaryString->setText(secondary);
     m_copyPrimary->setEnabled(!primary.isEmpty());
     m_copySecondary->setEnabled(!secondary.isEmpty());
+    m_exportPrimary->setEnabled(!primary.isEmpty());
+    m_exportSecondary->setEnabled(!secondary.isEmpty());
     m_secondaryString->setPlaceholderText(m_device.authType == QStringLiteral("sas") || m_device.id.isEmpty()
                                               ? QString()
                                               : tr("An X.509 device has one connection string; the certificate is its secret."));
+}
+
+void DevicePage::showCertificate()
+{
+    const QString hub = m_session.profile().name;
+    const Result<CredentialRecord> record = m_id.isEmpty() ? Result<CredentialRecord>(std::unexpected(Error{}))
+                                                           : m_credentials.record(hub, m_id);
+    m_exportCertificate->setEnabled(record.has_value() && record->keyLocation == CredentialRecord::KeyLocation::Keychain);
+    if (!record) {
+        m_certificate->setText(record.error().kind == ErrorKind::NotFound || m_id.isEmpty()
+                                   ? tr("None: no key or certificate for this device was made or imported here.")
+                                   : record.error().message);
+        return;
+    }
+    const QString key = record->keyLocation == CredentialRecord::KeyLocation::Keychain
+        ? tr("%1 key in the keychain as \"%2\"").arg(record->keyType, record->keychainEntry)
+        : tr("%1 key made on the device; it never left it").arg(record->keyType);
+    m_certificate->setText(tr("%1\nCertificate: %2, issued by %3, valid until %4\nThumbprints: SHA-1 %5, SHA-256 %6\nMade here %7")
+                               .arg(key, record->certificateFile, record->issuer,
+                                    QLocale().toString(record->notAfter.toLocalTime(), QLocale::ShortFormat),
+                                    record->thumbprintSha1, record->thumbprintSha256,
+                                    QLocale().toString(record->createdAt.toLocalTime(), QLocale::ShortFormat)));
+}
+
+void DevicePage::exportConnectionString(bool secondary)
+{
+    const QString text = connectionString(secondary);
+    if (text.isEmpty())
+        return;
+    const QString what = secondary ? tr("the secondary connection string of \"%1\"").arg(m_id)
+                                   : tr("the primary connection string of \"%1\"").arg(m_id);
+    ExportDialog dialog(what, text.toUtf8(), m_settings, this);
+    dialog.exec();
+}
+
+void DevicePage::exportCertificate()
+{
+    const QString id = m_id;
+    m_exportCertificate->setEnabled(false);
+    m_credentials.deviceCredential(m_session.profile().name, id).then(this, [this, id](Result<DeviceCredential> credential) {
+        m_exportCertificate->setEnabled(true);
+        if (!credential) {
+            showFailure(credential.error());
+            return;
+        }
+        ExportDialog dialog(tr("the certificate and private key of \"%1\"").arg(id), *credential, m_settings, this);
+        dialog.exec();
+    });
 }
 
 void DevicePage::open(const QString &deviceId)
@@ -477,6 +559,7 @@ void DevicePage::showDevice()
     m_toggleEnabled->setText(enabled ? tr("Disable") : tr("Enable"));
     m_toggleEnabled->setEnabled(known);
     showConnectionStrings();
+    showCertificate();
     if (!known) {
         for (QLabel *label : {m_connection, m_lastActivity, m_auth, m_queued, m_etag})
             label->setText(tr("…"));

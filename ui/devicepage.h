@@ -17,6 +17,7 @@ class QTreeWidget;
 
 namespace Onboarder {
 
+class CredentialStore;
 class HubSession;
 class SecureClipboard;
 class Settings;
@@ -28,7 +29,7 @@ class DevicePage final : public QWidget
     Q_OBJECT
 
 public:
-    DevicePage(HubSession &session, Settings &settings, QWidget *parent = nullptr);
+    DevicePage(HubSession &session, CredentialStore &credentials, Settings &settings, QWidget *parent = nullptr);
 
     void open(const QString &deviceId);
     QString deviceId() const { return m_id; }
@@ -51,6 +52,12 @@ public:
     QPushButton *revealButton() const { return m_reveal; }
     QPushButton *copyButton(bool secondary) const { return secondary ? m_copySecondary : m_copyPrimary; }
     SecureClipboard *clipboard() const { return m_clipboard; }
+    QLabel *certificateSummary() const { return m_certificate; }
+    QPushButton *exportCertificateButton() const { return m_exportCertificate; }
+
+public Q_SLOTS:
+    void exportConnectionString(bool secondary);
+    void exportCertificate();
     QJsonObject twin() const { return m_twin; }
     bool isLoading() const { return m_loading > 0; }
 
@@ -72,6 +79,7 @@ private:
     QWidget *createMethodTab();
     QWidget *createConnectionTab();
     void showConnectionStrings();
+    void showCertificate();
     QString connectionString(bool secondary) const;
     void showDevice();
     void showTwin();
@@ -80,6 +88,7 @@ private:
     void showFailure(const Error &error);
 
     HubSession &m_session;
+    CredentialStore &m_credentials;
     Settings &m_settings;
     QString m_id;
     DeviceIdentity m_device;
@@ -124,7 +133,11 @@ private:
     QPushButton *m_reveal;
     QPushButton *m_copyPrimary;
     QPushButton *m_copySecondary;
+    QPushButton *m_exportPrimary;
+    QPushButton *m_exportSecondary;
     QLabel *m_clipboardNote;
+    QLabel *m_certificate;
+    QPushButton *m_exportCertificate;
     SecureClipboard *m_clipboard;
 };
 

@@ -54,7 +54,7 @@ DevicesPage::DevicesPage(HubSession &session, CredentialStore &credentials, Sett
     , m_delete(new QPushButton(tr("Delete…"), this))
     , m_footer(new QLabel(this))
     , m_filterDelay(new QTimer(this))
-    , m_devicePage(new DevicePage(session, settings, this))
+    , m_devicePage(new DevicePage(session, credentials, settings, this))
 {
     auto *header = new PageHeader(tr("Devices"),
                                   tr("The devices registered in the current hub. The filter runs on the hub, so it "

@@ -1,0 +1,274 @@
+#include "azureflashjob.h"
+
+#include "common/logging.h"
+#include "credentials/certificate.h"
+#include "credentials/keypair.h"
+#include "modem/modemcredential.h"
+#include "modem/modemcredentialstore.h"
+#include "modem/nrf91modem.h"
+
+#include <QFile>
+#include <QPromise>
+
+namespace Onboarder {
+
+namespace {
+
+QByteArray resource(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+// Errors after which nobody knows whether the modem took the write.
+bool lineInDoubt(const Error &error)
+{
+    static const QStringList codes{QStringLiteral("PortLost"), QStringLiteral("PortClosed"), QStringLiteral("ModemTimeout"),
+                                   QStringLiteral("WriteFailed")};
+    return codes.contains(error.code);
+}
+
+} // namespace
+
+QString FlashSlot::stateName(State state)
+{
+    switch (state) {
+    case State::Pending: return QStringLiteral("pending");
+    case State::Flashed: return QStringLiteral("flashed");
+    case State::Unverified: return QStringLiteral("unverified");
+    case State::Different: return QStringLiteral("different");
+    case State::Absent: return QStringLiteral("absent");
+    case State::Unknown: return QStringLiteral("unknown");
+    }
+    return {};
+}
+
+AzureFlashJob::AzureFlashJob(Nrf91Modem &modem, const AzureCredentialSet &set, QObject *parent)
+    : QObject(parent)
+    , m_modem(modem)
+    , m_store(new ModemCredentialStore(modem, this))
+    , m_set(set)
+{
+}
+
+AzureFlashJob::~AzureFlashJob()
+{
+    m_set.deviceKey.fill('\0');
+    m_set.keyPassword.fill('\0');
+    for (Planned &planned : m_plan) {
+        if (planned.secret)
+            planned.content.fill('\0');
+    }
+}
+
+QByteArray AzureFlashJob::digiCertGlobalRootG2()
+{
+    return resource(QStringLiteral(":/certs/digicert-global-root-g2.pem"));
+}
+
+QByteArray AzureFlashJob::baltimoreCyberTrustRoot()
+{
+    return resource(QStringLiteral(":/certs/baltimore-cybertrust-root.pem"));
+}
+
+Result<QList<FlashSlot>> AzureFlashJob::plan()
+{
+    m_plan.clear();
+    if (auto ok = ModemCredentialStore::checkUserTag(m_set.tag); !ok)
+        return std::unexpected(ok.error());
+    if (m_set.secondaryTag) {
+        if (auto ok = ModemCredentialStore::checkUserTag(*m_set.secondaryTag); !ok)
+            return std::unexpected(ok.error());
+        if (*m_set.secondaryTag == m_set.tag)
+            return fail(ErrorKind::InvalidInput, QStringLiteral("SameTags"),
+                        tr("The secondary security tag must differ from the primary one; leave it out to keep both root "
+                           "certificates in the primary tag."));
+    }
+    const auto digiCert = ModemCredentialStore::prepare(CredentialType::RootCa, digiCertGlobalRootG2());
+    const auto baltimore = ModemCredentialStore::prepare(CredentialType::RootCa, baltimoreCyberTrustRoot());
+    if (!digiCert || !baltimore)
+        return fail(ErrorKind::Internal, QStringLiteral("RootsMissing"), tr("The root CA certificates Onboarder ships are missing."));
+
+    const auto cert = ModemCredentialStore::prepare(CredentialType::ClientCert, m_set.deviceCertificate);
+    if (!cert)
+        return std::unexpected(cert.error());
+    const auto key = ModemCredentialStore::prepare(CredentialType::ClientKey, m_set.deviceKey);
+    if (!key)
+        return std::unexpected(key.error());
+    const auto certificate = Certificate::fromPem(*cert);
+    const auto pair = KeyPair::fromPem(*key, m_set.keyPassword);
+    if (!pair)
+        return std::unexpected(pair.error());
+    if (!certificate->matches(*pair))
+        return fail(ErrorKind::InvalidInput, QStringLiteral("KeyDoesNotMatch"),
+                    tr("The private key does not belong to the device certificate (%1).").arg(certificate->subjectCommonName()));
+
+    const auto add = [this](quint32 tag, int type, const QString &label, const QByteArray &content, bool secret) {
+        m_plan.append({FlashSlot{tag, type, label, ModemCredentialStore::sha256Hex(content), {}, FlashSlot::State::Pending},
+                       content, secret});
+    };
+    if (m_set.secondaryTag) {
+        add(m_set.tag, CredentialType::RootCa, QStringLiteral("DigiCert Global Root G2"), *digiCert, false);
+        add(*m_set.secondaryTag, CredentialType::RootCa, QStringLiteral("Baltimore CyberTrust Root"), *baltimore, false);
+    } else {
+        add(m_set.tag, CredentialType::RootCa, QStringLiteral("DigiCert Global Root G2 + Baltimore CyberTrust Root"),
+            *digiCert + '\n' + *baltimore, false);
+    }
+    add(m_set.tag, CredentialType::ClientCert, tr("device certificate (%1)").arg(certificate->subjectCommonName()), *cert, false);
+    add(m_set.tag, CredentialType::ClientKey, tr("device private key"), *key, true);
+
+    QList<FlashSlot> slots;
+    for (const Planned &planned : std::as_const(m_plan))
+        slots.append(planned.slot);
+    return slots;
+}
+
+QFuture<FlashReport> AzureFlashJob::start()
+{
+    Q_ASSERT(!m_started);
+    m_started = true;
+    m_promise = std::make_shared<QPromise<FlashReport>>();
+    m_promise->start();
+    const QFuture<FlashReport> future = m_promise->future();
+    const auto planned = plan();
+    if (!planned) {
+        m_report.failure = planned.error();
+        m_promise->addResult(m_report);
+        m_promise->finish();
+        return future;
+    }
+    if (AtChannel *channel = m_modem.channel()) {
+        m_sentAtStart = channel->bytesSent();
+        m_receivedAtStart = channel->bytesReceived();
+    }
+    readBefore();
+    return future;
+}
+
+void AzureFlashJob::step(const QString &text)
+{
+    ++m_step;
+    qCInfo(lcModem).noquote() << "flash step" << m_step << text;
+    Q_EMIT progress(m_step, int(m_plan.size()) + 3, text);
+}
+
+void AzureFlashJob::readBefore()
+{
+    step(tr("Reading what the modem stores"));
+    m_store->list().then(this, [this](Result<QList<ModemCredential>> entries) {
+        if (!entries)
+            return finish(entries.error());
+        settle(*entries);
+        goOffline();
+    });
+}
+
+void AzureFlashJob::goOffline()
+{
+    if (stopIfCancelled())
+        return;
+    step(tr("Switching the modem to offline mode"));
+    m_modem.enterOfflineMode().then(this, [this](Result<int> previous) {
+        if (!previous)
+            return finish(previous.error());
+        m_report.previousMode = *previous;
+        writeNext(0);
+    });
+}
+
+void AzureFlashJob::writeNext(qsizetype index)
+{
+    if (stopIfCancelled())
+        return;
+    if (index == m_plan.size())
+        return restoreMode();
+    Planned &planned = m_plan[index];
+    FlashSlot &slot = planned.slot;
+    if (!m_force && slot.state == FlashSlot::State::Flashed) {
+        step(tr("%1 is in security tag %2 already").arg(slot.label).arg(slot.tag));
+        return writeNext(index + 1);
+    }
+    step(tr("Writing %1 to security tag %2").arg(slot.label).arg(slot.tag));
+    m_inFlight = index;
+    m_store->writeAndVerifyEntry(slot.tag, slot.type, planned.content, slot.type == CredentialType::ClientKey ? m_set.keyPassword : QByteArray())
+        .then(this, [this, index](Result<ModemCredential> written) {
+            m_inFlight = -1;
+            FlashSlot &slot = m_plan[index].slot;
+            if (!written) {
+                if (lineInDoubt(written.error()))
+                    slot.state = FlashSlot::State::Unknown;
+                m_failure = written.error();
+                return restoreMode();
+            }
+            slot.modemSha256 = written->sha256;
+            slot.state = written->sha256.isEmpty() ? FlashSlot::State::Unverified : FlashSlot::State::Flashed;
+            writeNext(index + 1);
+        });
+}
+
+bool AzureFlashJob::stopIfCancelled()
+{
+    if (!m_cancelled)
+        return false;
+    m_failure = Error{ErrorKind::Cancelled, QStringLiteral("Cancelled"), tr("Cancelled.")};
+    restoreMode();
+    return true;
+}
+
+void AzureFlashJob::restoreMode()
+{
+    if (m_report.previousMode < 0)
+        return finish(m_failure);
+    step(tr("Restoring functional mode %1").arg(m_report.previousMode));
+    m_modem.restoreFunctionalMode(m_report.previousMode).then(this, [this](Result<void> restored) {
+        m_report.modeRestored = restored.has_value();
+        if (!restored && !m_failure)
+            m_failure = restored.error();
+        finish(m_failure);
+    });
+}
+
+// Marks the slots after a list of what the modem holds.
+void AzureFlashJob::settle(const QList<ModemCredential> &now)
+{
+    for (Planned &planned : m_plan) {
+        FlashSlot &slot = planned.slot;
+        const auto found = std::find_if(now.cbegin(), now.cend(),
+                                        [&slot](const ModemCredential &e) { return e.tag == slot.tag && e.type == slot.type; });
+        if (found == now.cend()) {
+            slot.state = FlashSlot::State::Absent;
+            slot.modemSha256.clear();
+            continue;
+        }
+        slot.modemSha256 = found->sha256;
+        if (found->sha256.isEmpty())
+            slot.state = slot.state == FlashSlot::State::Unverified ? slot.state : FlashSlot::State::Different;
+        else
+            slot.state = found->sha256 == slot.expectedSha256 ? FlashSlot::State::Flashed : FlashSlot::State::Different;
+    }
+}
+
+void AzureFlashJob::finish(const std::optional<Error> &failure)
+{
+    m_report.failure = failure;
+    const auto deliver = [this] {
+        if (AtChannel *channel = m_modem.channel()) {
+            m_report.bytesSent = channel->bytesSent() - m_sentAtStart;
+            m_report.bytesReceived = channel->bytesReceived() - m_receivedAtStart;
+        }
+        for (const Planned &planned : std::as_const(m_plan))
+            m_report.slots.append(planned.slot);
+        m_promise->addResult(m_report);
+        m_promise->finish();
+    };
+    if (!failure || !m_modem.isOpen())
+        return deliver(); // success: every slot was verified on its own; no modem: what the job saw is all there is
+    // Ask the modem what it holds now.
+    m_store->list().then(this, [this, deliver](Result<QList<ModemCredential>> entries) {
+        if (entries)
+            settle(*entries);
+        deliver();
+    });
+}
+
+} // namespace Onboarder

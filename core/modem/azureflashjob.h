@@ -1,0 +1,123 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <QByteArray>
+#include <QFuture>
+#include <QObject>
+
+#include <optional>
+
+namespace Onboarder {
+
+class ModemCredentialStore;
+struct ModemCredential;
+class Nrf91Modem;
+
+// What the nRF Connect SDK's Azure IoT Hub library needs in the modem (../shared/docs/protocols/nrf91-at.md
+// §6): in the primary tag (CONFIG_MQTT_HELPER_SEC_TAG) DigiCert Global Root G2, the device certificate and
+// its private key; Baltimore CyberTrust Root in the secondary tag (CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG),
+// or, without one, next to DigiCert Global Root G2 in the primary tag's root CA entry.
+struct AzureCredentialSet
+{
+    quint32 tag = 10;
+    std::optional<quint32> secondaryTag;
+    QByteArray deviceCertificate; // PEM
+    QByteArray deviceKey;         // PEM; a secret
+    QByteArray keyPassword;       // for an encrypted key; a secret
+};
+
+// One (tag, type) the job writes, and what the modem holds there as far as the job knows.
+struct FlashSlot
+{
+    enum class State {
+        Pending,    // not looked at yet
+        Flashed,    // holds exactly the planned bytes (SHA-256 verified)
+        Unverified, // written, but the firmware lists no hashes
+        Different,  // holds something else (what was there before)
+        Absent,     // holds nothing
+        Unknown,    // the modem could not be asked (the line dropped)
+    };
+    quint32 tag = 0;
+    int type = 0;
+    QString label;          // "DigiCert Global Root G2", "device certificate", …
+    QString expectedSha256; // of the planned bytes
+    QString modemSha256;    // what the modem last listed; empty when absent or unknown
+    State state = State::Pending;
+
+    static QString stateName(State state); // stable, for JSON: "flashed", "different", …
+};
+
+struct FlashReport
+{
+    QList<FlashSlot> slots;
+    std::optional<Error> failure; // empty: everything is on the modem and verified
+    int previousMode = -1;        // the functional mode before (−1: never read)
+    bool modeRestored = false;
+    qint64 bytesSent = 0;
+    qint64 bytesReceived = 0;
+
+    bool ok() const { return !failure; }
+};
+
+// Flashes an Azure credential set into a modem: reads what is stored, switches to offline mode, writes
+// each credential (skipping ones already stored byte for byte) and verifies it by SHA-256, then restores
+// the previous functional mode. Reports progress per step and can be cancelled between steps (a write is
+// never cut in half: the AT host would wedge). When it fails part-way, the report says exactly what the
+// modem holds now: asked again where the modem still answers, from what the job saw where it does not.
+class AzureFlashJob final : public QObject
+{
+    Q_OBJECT
+
+public:
+    AzureFlashJob(Nrf91Modem &modem, const AzureCredentialSet &set, QObject *parent = nullptr);
+    ~AzureFlashJob() override;
+
+    // Checks the set (PEM, tags) and builds the plan; nothing is sent.
+    Result<QList<FlashSlot>> plan();
+    void setForce(bool force) { m_force = force; } // write even what is stored already
+
+    QFuture<FlashReport> start();
+    void cancel() { m_cancelled = true; }
+
+    // The root CAs Onboarder ships (resources/certs), as PEM.
+    static QByteArray digiCertGlobalRootG2();
+    static QByteArray baltimoreCyberTrustRoot();
+
+Q_SIGNALS:
+    void progress(int step, int steps, const QString &text);
+
+private:
+    struct Planned
+    {
+        FlashSlot slot;
+        QByteArray content;
+        bool secret = false;
+    };
+
+    void readBefore();
+    void goOffline();
+    void writeNext(qsizetype index);
+    void restoreMode();
+    void finish(const std::optional<Error> &failure);
+    void settle(const QList<ModemCredential> &now);
+    void step(const QString &text);
+    bool stopIfCancelled();
+
+    Nrf91Modem &m_modem;
+    ModemCredentialStore *m_store = nullptr;
+    AzureCredentialSet m_set;
+    QList<Planned> m_plan;
+    FlashReport m_report;
+    std::optional<Error> m_failure;
+    qsizetype m_inFlight = -1;
+    int m_step = 0;
+    bool m_force = false;
+    bool m_cancelled = false;
+    bool m_started = false;
+    std::shared_ptr<QPromise<FlashReport>> m_promise;
+    qint64 m_sentAtStart = 0;
+    qint64 m_receivedAtStart = 0;
+};
+
+} // namespace Onboarder

@@ -1,0 +1,208 @@
+#include "nrf91modem.h"
+
+#include "common/logging.h"
+#include "modem/modemerror.h"
+
+#include <QTimer>
+
+namespace Onboarder {
+
+namespace {
+
+// The answer of a text command (AT+CGMI, AT+CGSN): its last information line.
+QString lastLine(const QList<QByteArray> &lines)
+{
+    return lines.isEmpty() ? QString() : QString::fromLatin1(lines.constLast()).trimmed();
+}
+
+template<typename T>
+QFuture<Result<T>> ready(Result<T> result)
+{
+    return QtFuture::makeReadyFuture(std::move(result));
+}
+
+template<typename T>
+QFuture<Result<T>> notOpen()
+{
+    return ready<T>(fail(ErrorKind::Internal, QStringLiteral("ModemNotOpen"), Nrf91Modem::tr("The modem's port is not open.")));
+}
+
+} // namespace
+
+Nrf91Modem::Nrf91Modem(QObject *parent)
+    : QObject(parent)
+{
+    connect(&m_link, &SerialLink::lost, this, [this](const Error &error) {
+        if (m_channel)
+            m_channel->fail(error);
+        Q_EMIT lost(error);
+    });
+}
+
+Nrf91Modem::~Nrf91Modem()
+{
+    close();
+}
+
+QFuture<Result<void>> Nrf91Modem::open(const QString &path, const SerialSettings &settings, const ModemOpenOptions &options)
+{
+    close();
+    if (auto opened = m_link.open(path, settings); !opened)
+        return ready<void>(std::unexpected(opened.error()));
+    m_channel = std::make_unique<AtChannel>(m_link.port());
+    m_channel->setBytesPerSecond(std::max(1, settings.baudRate / 10));
+    connect(m_channel.get(), &AtChannel::unsolicited, this, &Nrf91Modem::unsolicited);
+
+    // A half-typed command from before (another tool, line noise) is ended by a bare line end; what the
+    // modem answers to it is thrown away.
+    m_link.port()->write("\r\n");
+    auto promise = startedPromise<void>();
+    QTimer::singleShot(options.settleMs, this, [this, promise, options] {
+        if (!m_channel)
+            return deliver<void>(promise, fail(ErrorKind::Cancelled, QStringLiteral("Cancelled"), tr("Cancelled.")));
+        m_link.port()->clear(QSerialPort::Input);
+        m_channel->discardInput();
+        probe(promise, options.probeTries, options);
+    });
+    return promise->future();
+}
+
+void Nrf91Modem::probe(const SharedPromise<void> &promise, int triesLeft, const ModemOpenOptions &options)
+{
+    m_channel->send(AtCommand(QByteArrayLiteral("AT")).timeout(options.probeTimeoutMs))
+        .then(this, [this, promise, triesLeft, options](Result<AtResponse> answer) {
+            if (!answer && answer.error().code != QStringLiteral("ModemTimeout"))
+                return deliver<void>(promise, std::unexpected(answer.error()));
+            if (!answer || !answer->ok()) {
+                if (triesLeft > 1)
+                    return probe(promise, triesLeft - 1, options);
+                return deliver<void>(promise, fail(ErrorKind::Device, QStringLiteral("NoAtAnswer"),
+                                             tr("No AT answer on %1: it is not the modem's AT port (a board may have several "
+                                                "ports), or the modem's firmware has no AT host (such as Nordic's at_client "
+                                                "sample).")
+                                                 .arg(m_link.path())));
+            }
+            // Numeric error codes: without them every refusal is a bare ERROR.
+            m_channel->send(AtCommand(QByteArrayLiteral("AT+CMEE=1"))).then(this, [promise](Result<AtResponse> cmee) {
+                if (!cmee)
+                    return deliver<void>(promise, std::unexpected(cmee.error()));
+                if (!cmee->ok())
+                    qCWarning(lcModem) << "the modem refused AT+CMEE=1; its errors will have no codes";
+                deliver<void>(promise, Result<void>());
+            });
+        });
+}
+
+void Nrf91Modem::close()
+{
+    if (m_channel)
+        m_channel->fail({ErrorKind::Cancelled, QStringLiteral("Closed"), tr("The connection to the modem was closed.")});
+    m_channel.reset();
+    m_link.close();
+}
+
+void Nrf91Modem::cancel()
+{
+    if (m_channel)
+        m_channel->cancelAll();
+}
+
+QFuture<Result<QList<QByteArray>>> Nrf91Modem::query(const AtCommand &command, const QString &what)
+{
+    if (!m_channel)
+        return notOpen<QList<QByteArray>>();
+    return m_channel->send(command).then(this, [what](Result<AtResponse> answer) -> Result<QList<QByteArray>> {
+        if (!answer)
+            return std::unexpected(answer.error());
+        if (!answer->ok())
+            return std::unexpected(ModemError::fromResponse(*answer, what));
+        return answer->lines;
+    });
+}
+
+QFuture<Result<ModemIdentity>> Nrf91Modem::identity()
+{
+    // Queued together; the channel answers them in order, so when the last is done all are.
+    const auto text = [this](const char *command) {
+        return query(AtCommand(QByteArray(command)).answeringText(), tr("Reading the modem's identity"));
+    };
+    const auto imei = text("AT+CGSN");
+    const auto manufacturer = text("AT+CGMI");
+    const auto model = text("AT+CGMM");
+    const auto firmware = text("AT+CGMR");
+    auto uuid = query(AtCommand(QByteArrayLiteral("AT%XMODEMUUID")).expecting(QByteArrayLiteral("%XMODEMUUID:")), tr("Reading the modem UUID"));
+    return uuid.then(this, [imei, manufacturer, model, firmware](Result<QList<QByteArray>> uuidLines) -> Result<ModemIdentity> {
+        for (const auto &part : {imei, manufacturer, model, firmware}) {
+            if (!part.isFinished()) // cannot be: the channel finishes commands in order
+                return fail(ErrorKind::Internal, QStringLiteral("OutOfOrder"), tr("The modem's answers came out of order."));
+            if (!part.result())
+                return std::unexpected(part.result().error());
+        }
+        ModemIdentity identity;
+        identity.imei = lastLine(*imei.result()).left(15);
+        identity.manufacturer = lastLine(*manufacturer.result());
+        identity.model = lastLine(*model.result());
+        identity.firmware = lastLine(*firmware.result());
+        // Older firmware has no %XMODEMUUID; that is no failure.
+        if (uuidLines && !uuidLines->isEmpty())
+            identity.modemUuid = QString::fromLatin1(uuidLines->constLast().mid(12)).trimmed();
+        else if (!uuidLines && uuidLines.error().kind != ErrorKind::Device)
+            return std::unexpected(uuidLines.error());
+        return identity;
+    });
+}
+
+QFuture<Result<int>> Nrf91Modem::functionalMode()
+{
+    return query(AtCommand(QByteArrayLiteral("AT+CFUN?")).expecting(QByteArrayLiteral("+CFUN:")), tr("Reading the modem's functional mode"))
+        .then([](Result<QList<QByteArray>> lines) -> Result<int> {
+            if (!lines)
+                return std::unexpected(lines.error());
+            bool ok = false;
+            const int mode = lines->isEmpty() ? -1 : lines->constLast().mid(6).trimmed().toInt(&ok);
+            if (!ok)
+                return fail(ErrorKind::Device, QStringLiteral("UnexpectedAnswer"),
+                            tr("The modem's answer to AT+CFUN? makes no sense: \"%1\".")
+                                .arg(QString::fromLatin1(lines->value(0))));
+            return mode;
+        });
+}
+
+QFuture<Result<void>> Nrf91Modem::setFunctionalMode(int mode)
+{
+    return query(AtCommand("AT+CFUN=" + QByteArray::number(mode)).timeout(functionalModeTimeoutMs),
+                 tr("Switching the modem to functional mode %1").arg(mode))
+        .then([](Result<QList<QByteArray>> lines) -> Result<void> {
+            if (!lines)
+                return std::unexpected(lines.error());
+            return {};
+        });
+}
+
+QFuture<Result<int>> Nrf91Modem::enterOfflineMode()
+{
+    return functionalMode()
+        .then(this,
+              [this](Result<int> mode) -> QFuture<Result<int>> {
+                  if (!mode || allowsCredentialChanges(*mode))
+                      return ready(mode);
+                  const int previous = *mode;
+                  qCInfo(lcModem) << "switching the modem from functional mode" << previous << "to offline mode 4";
+                  return setFunctionalMode(4).then([previous](Result<void> set) -> Result<int> {
+                      if (!set)
+                          return std::unexpected(set.error());
+                      return previous;
+                  });
+              })
+        .unwrap();
+}
+
+QFuture<Result<void>> Nrf91Modem::restoreFunctionalMode(int previous)
+{
+    if (allowsCredentialChanges(previous))
+        return ready(Result<void>());
+    qCInfo(lcModem) << "restoring functional mode" << previous;
+    return setFunctionalMode(previous);
+}
+
+} // namespace Onboarder

@@ -1,0 +1,85 @@
+#pragma once
+
+#include "testsupport.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+
+namespace TestSupport {
+
+// The built onboarder-modem-sim as a real peer: started with --ready-json, its pseudo-terminal's path read
+// from the ready line. Unpaced unless the arguments say --baud.
+class ModemSim final
+{
+public:
+    ModemSim() = default;
+    ModemSim(const ModemSim &) = delete;
+    ModemSim &operator=(const ModemSim &) = delete;
+    ~ModemSim() { stop(); }
+
+    // Returns an empty string when ready, else what went wrong. Every start has a new, empty modem unless
+    // it is given the state file of an earlier one.
+    QString start(QStringList arguments = {}, const QString &stateFile = {})
+    {
+        stop();
+        m_stateFile = stateFile.isEmpty() ? m_dir.filePath(QStringLiteral("modem-state-%1.json").arg(++m_starts)) : stateFile;
+        if (!arguments.contains(QStringLiteral("--baud")))
+            arguments << QStringLiteral("--baud") << QStringLiteral("0");
+        arguments << QStringLiteral("--ready-json") << QStringLiteral("--state") << m_stateFile;
+        m_process.setProcessChannelMode(QProcess::SeparateChannels);
+        m_process.start(buildPath(QStringLiteral("sandbox/modem/onboarder-modem-sim")), arguments);
+        if (!m_process.waitForStarted(10000))
+            return QStringLiteral("the simulator did not start: ") + m_process.errorString();
+        QDeadlineTimer deadline(10000);
+        while (!m_process.canReadLine() && !deadline.hasExpired() && m_process.state() == QProcess::Running)
+            m_process.waitForReadyRead(100);
+        if (!m_process.canReadLine())
+            return QStringLiteral("the simulator was not ready: ") + QString::fromLocal8Bit(m_process.readAllStandardError());
+        m_ready = QJsonDocument::fromJson(m_process.readLine()).object();
+        return m_ready.value(QStringLiteral("port")).toString().isEmpty() ? QStringLiteral("no port in the ready line") : QString();
+    }
+
+    void stop()
+    {
+        if (m_process.state() == QProcess::NotRunning)
+            return;
+        m_process.terminate();
+        if (!m_process.waitForFinished(5000))
+            m_process.kill();
+        m_process.waitForFinished(2000);
+    }
+
+    QString port() const { return m_ready.value(QStringLiteral("port")).toString(); }
+    QString stateFile() const { return m_stateFile; }
+    QJsonObject ready() const { return m_ready; }
+    QProcess &process() { return m_process; }
+    bool running() const { return m_process.state() == QProcess::Running; }
+
+    // The credential entries of the state file: "tag/type" → SHA-256.
+    QMap<QString, QString> storedHashes() const
+    {
+        QFile file(m_stateFile);
+        QMap<QString, QString> hashes;
+        if (!file.open(QIODevice::ReadOnly))
+            return hashes;
+        const auto entries = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("credentials")).toArray();
+        for (const auto &entry : entries) {
+            const QJsonObject e = entry.toObject();
+            hashes.insert(QStringLiteral("%1/%2").arg(e.value(QStringLiteral("tag")).toInteger()).arg(e.value(QStringLiteral("type")).toInt()),
+                          e.value(QStringLiteral("sha256")).toString());
+        }
+        return hashes;
+    }
+
+private:
+    QTemporaryDir m_dir;
+    QProcess m_process;
+    QJsonObject m_ready;
+    QString m_stateFile;
+    int m_starts = 0;
+};
+
+} // namespace TestSupport

@@ -1,0 +1,230 @@
+// AzureFlashJob against the simulator through a real pty: the whole set, failures part-way, a dropped
+// line, cancel, and what the report says against what the modem really holds.
+#include "modem/azureflashjob.h"
+#include "modem/modemcredential.h"
+#include "modem/modemcredentialstore.h"
+#include "modemsimfixture.h"
+#include "modemtestsupport.h"
+
+#include <QSignalSpy>
+
+using namespace Onboarder;
+using TestSupport::await;
+
+namespace {
+
+AzureCredentialSet credentialSet(quint32 tag, std::optional<quint32> secondary, const TestSupport::DeviceCredentials &device)
+{
+    AzureCredentialSet set;
+    set.tag = tag;
+    set.secondaryTag = secondary;
+    set.deviceCertificate = device.certificatePem;
+    set.deviceKey = device.keyPem;
+    return set;
+}
+
+QByteArray failureText(const FlashReport &report)
+{
+    return report.failure ? report.failure->message.toUtf8() : QByteArray();
+}
+
+QString key(const FlashSlot &slot)
+{
+    return QStringLiteral("%1/%2").arg(slot.tag).arg(slot.type);
+}
+
+} // namespace
+
+class tst_AzureFlash : public QObject
+{
+    Q_OBJECT
+
+    TestSupport::ModemSim m_sim;
+    TestSupport::DeviceCredentials m_device = TestSupport::deviceCredentials(QStringLiteral("flash-device-1"));
+
+    // Every slot's state agrees with the simulator's own record of its storage.
+    void compareWithModem(const FlashReport &report)
+    {
+        const auto stored = m_sim.storedHashes();
+        for (const FlashSlot &slot : report.slots) {
+            switch (slot.state) {
+            case FlashSlot::State::Flashed:
+                QCOMPARE(stored.value(key(slot)), slot.expectedSha256);
+                break;
+            case FlashSlot::State::Absent:
+                QVERIFY2(!stored.contains(key(slot)), qPrintable(key(slot)));
+                break;
+            case FlashSlot::State::Different:
+                QVERIFY(stored.contains(key(slot)));
+                QVERIFY(stored.value(key(slot)) != slot.expectedSha256);
+                break;
+            default:
+                break;
+            }
+        }
+    }
+
+private Q_SLOTS:
+    void primaryAndSecondaryTag()
+    {
+        QVERIFY(m_sim.start({QStringLiteral("--urc-noise")}).isEmpty());
+        auto modem = TestSupport::openModem(m_sim.port());
+        QVERIFY(modem);
+        AzureFlashJob job(*modem, credentialSet(10, 11, m_device));
+        QSignalSpy progress(&job, &AzureFlashJob::progress);
+        const FlashReport report = await(job.start(), 30000);
+        QVERIFY2(report.ok(), failureText(report).constData());
+        QCOMPARE(report.slots.size(), 4);
+        const QList<std::pair<quint32, int>> expected{{10, 0}, {11, 0}, {10, 1}, {10, 2}};
+        for (qsizetype i = 0; i < report.slots.size(); ++i) {
+            QCOMPARE(std::pair(report.slots.at(i).tag, report.slots.at(i).type), expected.at(i));
+            QCOMPARE(report.slots.at(i).state, FlashSlot::State::Flashed);
+            QCOMPARE(report.slots.at(i).modemSha256, report.slots.at(i).expectedSha256);
+        }
+        QCOMPARE(report.slots.at(0).label, QStringLiteral("DigiCert Global Root G2"));
+        QCOMPARE(report.slots.at(0).expectedSha256,
+                 ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(0, AzureFlashJob::digiCertGlobalRootG2())));
+        compareWithModem(report);
+        QCOMPARE(report.previousMode, 1);
+        QVERIFY(report.modeRestored);
+        QCOMPARE(await(modem->functionalMode()).value_or(-1), 1);
+        QCOMPARE(progress.size(), 7); // read, offline, four writes, restore
+        QCOMPARE(progress.last().at(0).toInt(), 7);
+        QVERIFY(report.bytesSent > 3000 && report.bytesReceived > 300);
+
+        // Again: everything is there already, so nothing is written (the simulator fails any write).
+        modem.reset();
+        QVERIFY(m_sim.start({QStringLiteral("--fail-write"), QStringLiteral("1")}, m_sim.stateFile()).isEmpty());
+        modem = TestSupport::openModem(m_sim.port());
+        AzureFlashJob again(*modem, credentialSet(10, 11, m_device));
+        const FlashReport second = await(again.start(), 30000);
+        QVERIFY2(second.ok(), failureText(second).constData());
+        QVERIFY(second.bytesSent < 200);
+    }
+
+    void bothRootsInThePrimaryTag()
+    {
+        QVERIFY(m_sim.start().isEmpty());
+        auto modem = TestSupport::openModem(m_sim.port());
+        QVERIFY(modem);
+        ModemCredentialStore store(*modem);
+        AzureFlashJob job(*modem, credentialSet(20, std::nullopt, m_device));
+        const FlashReport report = await(job.start(), 30000);
+        QVERIFY(report.ok());
+        QCOMPARE(report.slots.size(), 3);
+        const QByteArray roots = await(store.read(20, CredentialType::RootCa)).value_or(QByteArray());
+        QVERIFY(roots.contains("MIIDjjCCAnagAwIBAgIQAzrx5qcRqaC7KGSxHQn65T")); // DigiCert Global Root G2
+        QVERIFY(roots.contains("MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUF")); // Baltimore CyberTrust Root
+        QCOMPARE(Certificate::listFromPem(roots)->size(), 2);
+        compareWithModem(report);
+    }
+
+    void modemRefusesPartWay_data()
+    {
+        QTest::addColumn<QString>("failWrite");
+        QTest::addColumn<QString>("code");
+        QTest::addColumn<int>("failingSlot");
+        // Write 1 is the old certificate the test puts there first.
+        QTest::newRow("storage full at the second root") << QStringLiteral("3:515") << QStringLiteral("StorageFull") << 1;
+        QTest::newRow("bare ERROR at the certificate") << QStringLiteral("4:0") << QStringLiteral("ModemError") << 2;
+        QTest::newRow("no access at the key") << QStringLiteral("5:514") << QStringLiteral("NotAllowed") << 3;
+    }
+
+    void modemRefusesPartWay()
+    {
+        QFETCH(QString, failWrite);
+        QFETCH(QString, code);
+        QFETCH(int, failingSlot);
+        QVERIFY(m_sim.start({QStringLiteral("--fail-write"), failWrite}).isEmpty());
+        auto modem = TestSupport::openModem(m_sim.port());
+        QVERIFY(modem);
+        // Something old in the certificate slot: a failure must not be reported as "absent" there.
+        ModemCredentialStore store(*modem);
+        const auto old = TestSupport::deviceCredentials(QStringLiteral("old-device"));
+        QVERIFY(await(modem->setFunctionalMode(4)));
+        QVERIFY(await(store.writeEntry(10, CredentialType::ClientCert, *ModemCredentialStore::prepare(1, old.certificatePem))));
+        QVERIFY(await(modem->setFunctionalMode(1)));
+
+        AzureFlashJob job(*modem, credentialSet(10, 11, m_device));
+        const FlashReport report = await(job.start(), 30000);
+        QVERIFY(!report.ok());
+        QCOMPARE(report.failure->code, code);
+        QCOMPARE(report.failure->kind, ErrorKind::Device);
+        for (int i = 0; i < report.slots.size(); ++i) {
+            const FlashSlot &slot = report.slots.at(i);
+            if (i < failingSlot)
+                QCOMPARE(slot.state, FlashSlot::State::Flashed);
+            else if (slot.type == CredentialType::ClientCert)
+                QCOMPARE(slot.state, FlashSlot::State::Different); // the old device's certificate is still there
+            else
+                QCOMPARE(slot.state, FlashSlot::State::Absent);
+        }
+        compareWithModem(report);
+        QVERIFY(report.modeRestored);
+        QCOMPARE(await(modem->functionalMode()).value_or(-1), 1);
+    }
+
+    void lineDroppedMidFlash()
+    {
+        // About 2000 bytes: past the first root certificate's write and verify, inside the second's.
+        QVERIFY(m_sim.start({QStringLiteral("--drop-after-bytes"), QStringLiteral("2000")}).isEmpty());
+        auto modem = TestSupport::openModem(m_sim.port());
+        QVERIFY(modem);
+        AzureFlashJob job(*modem, credentialSet(10, 11, m_device));
+        const FlashReport report = await(job.start(), 30000);
+        QVERIFY(!report.ok());
+        QCOMPARE(report.failure->code, QStringLiteral("PortLost"));
+        QCOMPARE(report.slots.at(0).state, FlashSlot::State::Flashed);
+        QCOMPARE(report.slots.at(1).state, FlashSlot::State::Unknown); // cut off while being written
+        QCOMPARE(report.slots.at(2).state, FlashSlot::State::Absent);
+        QCOMPARE(report.slots.at(3).state, FlashSlot::State::Absent);
+        QVERIFY(!report.modeRestored);
+
+        // Plugged in again: the modem holds what the report says (the cut-off write did not happen).
+        QVERIFY(m_sim.start({}, m_sim.stateFile()).isEmpty());
+        compareWithModem(report);
+        QVERIFY(!m_sim.storedHashes().contains(QStringLiteral("11/0")));
+    }
+
+    void cancelBetweenSteps()
+    {
+        QVERIFY(m_sim.start({QStringLiteral("--slow-ms"), QStringLiteral("60")}).isEmpty());
+        auto modem = TestSupport::openModem(m_sim.port());
+        QVERIFY(modem);
+        AzureFlashJob job(*modem, credentialSet(10, 11, m_device));
+        connect(&job, &AzureFlashJob::progress, &job, [&job](int step) {
+            if (step == 4) // while the second root certificate is being written
+                job.cancel();
+        });
+        const FlashReport report = await(job.start(), 30000);
+        QVERIFY(!report.ok());
+        QCOMPARE(report.failure->kind, ErrorKind::Cancelled);
+        QCOMPARE(report.slots.at(1).state, FlashSlot::State::Flashed); // the write under way was finished, not cut
+        QCOMPARE(report.slots.at(2).state, FlashSlot::State::Absent);
+        QVERIFY(report.modeRestored);
+        compareWithModem(report);
+        QCOMPARE(await(modem->functionalMode()).value_or(-1), 1);
+    }
+
+    void refusedBeforeTouchingTheModem()
+    {
+        QVERIFY(m_sim.start().isEmpty());
+        auto modem = TestSupport::openModem(m_sim.port());
+        QVERIFY(modem);
+        const qint64 sent = modem->channel()->bytesSent();
+        const auto other = TestSupport::deviceCredentials(QStringLiteral("other"));
+        AzureCredentialSet mismatched = credentialSet(10, 11, m_device);
+        mismatched.deviceKey = other.keyPem;
+        QCOMPARE(await(AzureFlashJob(*modem, mismatched).start()).failure->code, QStringLiteral("KeyDoesNotMatch"));
+        QCOMPARE(await(AzureFlashJob(*modem, credentialSet(10, 10, m_device)).start()).failure->code, QStringLiteral("SameTags"));
+        QCOMPARE(await(AzureFlashJob(*modem, credentialSet(3000000000u, 11, m_device)).start()).failure->code,
+                 QStringLiteral("ReservedTag"));
+        AzureCredentialSet notPem = credentialSet(10, 11, m_device);
+        notPem.deviceCertificate = "hello";
+        QCOMPARE(await(AzureFlashJob(*modem, notPem).start()).failure->code, QStringLiteral("NotACertificate"));
+        QCOMPARE(modem->channel()->bytesSent(), sent);
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_AzureFlash)
+#include "tst_azureflash.moc"
