@@ -11,9 +11,7 @@
 # What the package holds (executables are installed by their own folders' CMakeLists):
 #   /usr/bin/onboarder, onboarder-cli, onboarder-sandbox          app/, sandbox/hub/
 #   /usr/lib/<arch>/onboarder/onboarder_sandbox_mqtt.so           sandbox/hub/plugin/ (the sandbox broker's plugin)
-#   /usr/bin/onboarder-modem-sim                                  PLACE FOR sandbox/modem/ (not written yet): give it
-#                                                                 install(TARGETS … COMPONENT runtime) and a manual
-#                                                                 page below (onboarder_man_pages)
+#   /usr/bin/onboarder-modem-sim                                  sandbox/modem/
 #   (no systemd unit: the headless relay, `onboarder-cli relay run`, does not exist yet; when it does, its unit
 #    goes to ${CMAKE_INSTALL_PREFIX}/lib/systemd/user or …/system from here)
 #   /usr/share/applications/onboarder.desktop, /usr/share/metainfo/invalid.example.onboarder.metainfo.xml,
@@ -57,7 +55,7 @@ if(ONBOARDER_BUILD_GUI)
 endif()
 
 # Manual pages. onboarder-modem-sim: add its page here when it exists.
-set(onboarder_man_pages onboarder-cli onboarder-sandbox)
+set(onboarder_man_pages onboarder-cli onboarder-sandbox onboarder-modem-sim)
 if(ONBOARDER_BUILD_GUI)
     list(APPEND onboarder_man_pages onboarder)
 endif()

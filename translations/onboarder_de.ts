@@ -573,10 +573,6 @@ Aktionen:
         <translation>Gerät „%1“: Status %2.</translation>
     </message>
     <message>
-        <source>Prints a device&apos;s connection string, its key masked unless --reveal.</source>
-        <translation>Gibt die Verbindungszeichenfolge eines Geräts aus, den Schlüssel maskiert, außer mit --reveal.</translation>
-    </message>
-    <message>
         <source>With the secondary key.</source>
         <translation>Mit dem sekundären Schlüssel.</translation>
     </message>
@@ -728,6 +724,707 @@ Aktionen:
         <source>Check a device: registered, enabled, connected, active, answering.</source>
         <translation>Ein Gerät prüfen: registriert, aktiviert, verbunden, aktiv, antwortet.</translation>
     </message>
+    <message>
+        <source>The hub profile the device belongs to (default: the global --hub, else the current hub).</source>
+        <translation>Das Hub-Profil, zu dem das Gerät gehört (Standard: das globale --hub, sonst der aktuelle Hub).</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>Subjekt</translation>
+    </message>
+    <message>
+        <source>Issuer</source>
+        <translation>Aussteller</translation>
+    </message>
+    <message>
+        <source>SHA-1 thumbprint</source>
+        <translation>SHA-1-Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>SHA-256 thumbprint</source>
+        <translation>SHA-256-Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>Valid from</source>
+        <translation>Gültig ab</translation>
+    </message>
+    <message>
+        <source>Valid until</source>
+        <translation>Gültig bis</translation>
+    </message>
+    <message>
+        <source>Certificate</source>
+        <translation>Zertifikat</translation>
+    </message>
+    <message>
+        <source>Private key</source>
+        <translation>Privater Schlüssel</translation>
+    </message>
+    <message>
+        <source>keychain entry %1</source>
+        <translation>Schlüsselbund-Eintrag %1</translation>
+    </message>
+    <message>
+        <source>%1 (again)</source>
+        <translation>%1 (noch einmal)</translation>
+    </message>
+    <message>
+        <source>The two passwords differ; nothing was exported.</source>
+        <translation>Die beiden Passwörter unterscheiden sich; es wurde nichts exportiert.</translation>
+    </message>
+    <message>
+        <source>Makes a device&apos;s key pair and X.509 certificate (CN = the device id): self-signed, or signed by an imported CA (--ca). The private key goes into the system keychain only; the certificate into the app&apos;s data folder. Register a self-signed one with: device create ID --auth x509-self-signed --thumbprint &lt;SHA-1&gt;.</source>
+        <translation>Erstellt das Schlüsselpaar und X.509-Zertifikat eines Geräts (CN = die Geräte-ID): selbstsigniert oder von einer importierten CA signiert (--ca). Der private Schlüssel kommt nur in den Schlüsselbund des Systems, das Zertifikat in den Datenordner der App. Ein selbstsigniertes Gerät registrieren Sie mit: device create ID --auth x509-self-signed --thumbprint &lt;SHA-1&gt;.</translation>
+    </message>
+    <message>
+        <source>ec-p256 (default; what the nRF9160 uses), rsa-2048 or rsa-3072.</source>
+        <translation>ec-p256 (Standard; verwendet das nRF9160), rsa-2048 oder rsa-3072.</translation>
+    </message>
+    <message>
+        <source>Days the certificate is valid (default 365).</source>
+        <translation>Gültigkeitsdauer des Zertifikats in Tagen (Standard 365).</translation>
+    </message>
+    <message>
+        <source>Sign with this imported CA instead of self-signing (see cred import-ca).</source>
+        <translation>Mit dieser importierten CA signieren statt selbst zu signieren (siehe cred import-ca).</translation>
+    </message>
+    <message>
+        <source>Replace the device&apos;s existing credential; its private key is deleted.</source>
+        <translation>Die vorhandenen Anmeldedaten des Geräts ersetzen; ihr privater Schlüssel wird gelöscht.</translation>
+    </message>
+    <message>
+        <source>--type is ec-p256, rsa-2048 or rsa-3072, not &quot;%1&quot;.</source>
+        <translation>--type ist ec-p256, rsa-2048 oder rsa-3072, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>Made a new key pair (%1) and a self-signed certificate for &quot;%2&quot;.</source>
+        <translation>Neues Schlüsselpaar (%1) und selbstsigniertes Zertifikat für „%2“ erstellt.</translation>
+    </message>
+    <message>
+        <source>Made a new key pair (%1) and a certificate for &quot;%2&quot; signed by CA &quot;%3&quot;.</source>
+        <translation>Neues Schlüsselpaar (%1) und ein von der CA „%3“ signiertes Zertifikat für „%2“ erstellt.</translation>
+    </message>
+    <message>
+        <source>Shows a device&apos;s certificate: PEM, subject, SHA-1 and SHA-256 thumbprints (Azure&apos;s format), validity, and where its key is kept. Never the private key.</source>
+        <translation>Zeigt das Zertifikat eines Geräts: PEM, Subjekt, SHA-1- und SHA-256-Fingerabdruck (im Format von Azure), Gültigkeit und wo sein Schlüssel liegt. Nie den privaten Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Hub</source>
+        <translation>Hub</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Art</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>Schlüssel</translation>
+    </message>
+    <message>
+        <source>%1, on the device only</source>
+        <translation>%1, nur auf dem Gerät</translation>
+    </message>
+    <message>
+        <source>%1, keychain entry %2</source>
+        <translation>%1, Schlüsselbund-Eintrag %2</translation>
+    </message>
+    <message>
+        <source>Certificate file</source>
+        <translation>Zertifikatsdatei</translation>
+    </message>
+    <message>
+        <source>Made</source>
+        <translation>Erstellt</translation>
+    </message>
+    <message>
+        <source>Exports a device&apos;s certificate and private key: OpenPGP-encrypted to a recipient (--gpg), or as a password-protected PKCS#12 file (--pkcs12; password on standard input or --password-file). The file is new and readable by you only.</source>
+        <translation>Exportiert Zertifikat und privaten Schlüssel eines Geräts: OpenPGP-verschlüsselt für einen Empfänger (--gpg) oder als passwortgeschützte PKCS#12-Datei (--pkcs12; Passwort über die Standardeingabe oder --password-file). Die Datei wird neu angelegt und ist nur für Sie lesbar.</translation>
+    </message>
+    <message>
+        <source>Write a PKCS#12 file (AES-256, PBKDF2).</source>
+        <translation>Eine PKCS#12-Datei schreiben (AES-256, PBKDF2).</translation>
+    </message>
+    <message>
+        <source>Read the PKCS#12 password from FILE.</source>
+        <translation>Das PKCS#12-Passwort aus DATEI lesen.</translation>
+    </message>
+    <message>
+        <source>The file to write; it must not exist.</source>
+        <translation>Die zu schreibende Datei; sie darf noch nicht existieren.</translation>
+    </message>
+    <message>
+        <source>Give either --gpg RECIPIENT or --pkcs12.</source>
+        <translation>Entweder --gpg EMPFÄNGER oder --pkcs12 angeben.</translation>
+    </message>
+    <message>
+        <source>Give the file to write with --out FILE.</source>
+        <translation>Die zu schreibende Datei mit --out DATEI angeben.</translation>
+    </message>
+    <message>
+        <source>PKCS#12 password</source>
+        <translation>PKCS#12-Passwort</translation>
+    </message>
+    <message>
+        <source>Wrote the certificate and key of &quot;%1&quot; to %2 (PKCS#12, AES-256).</source>
+        <translation>Zertifikat und Schlüssel von „%1“ in %2 geschrieben (PKCS#12, AES-256).</translation>
+    </message>
+    <message>
+        <source>the certificate and key</source>
+        <translation>Zertifikat und Schlüssel</translation>
+    </message>
+    <message>
+        <source>Lists the credentials this computer made or imported: which device has which, where it is kept, since when.</source>
+        <translation>Listet die Anmeldedaten auf, die dieser Computer erstellt oder importiert hat: welches Gerät welche hat, wo sie liegen, seit wann.</translation>
+    </message>
+    <message>
+        <source>device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <source>HUB</source>
+        <translation>HUB</translation>
+    </message>
+    <message>
+        <source>DEVICE/CA</source>
+        <translation>GERÄT/CA</translation>
+    </message>
+    <message>
+        <source>KIND</source>
+        <translation>ART</translation>
+    </message>
+    <message>
+        <source>KEY</source>
+        <translation>SCHLÜSSEL</translation>
+    </message>
+    <message>
+        <source>KEY IS IN</source>
+        <translation>SCHLÜSSEL LIEGT IN</translation>
+    </message>
+    <message>
+        <source>EXPIRES</source>
+        <translation>LÄUFT AB</translation>
+    </message>
+    <message>
+        <source>MADE</source>
+        <translation>ERSTELLT</translation>
+    </message>
+    <message>
+        <source>Imports a CA that signs device certificates (IoT Hub &quot;x509-ca&quot; devices): its certificate and key (--cert and --key, PEM or DER; an encrypted key&apos;s password on standard input) or a PKCS#12 file (--pkcs12; its password on standard input). The CA&apos;s key goes into the system keychain only.</source>
+        <translation>Importiert eine CA, die Gerätezertifikate signiert (IoT Hub-Geräte vom Typ „x509-ca“): ihr Zertifikat und ihren Schlüssel (--cert und --key, PEM oder DER; das Passwort eines verschlüsselten Schlüssels über die Standardeingabe) oder eine PKCS#12-Datei (--pkcs12; ihr Passwort über die Standardeingabe). Der Schlüssel der CA kommt nur in den Schlüsselbund des Systems.</translation>
+    </message>
+    <message>
+        <source>A local name for the CA.</source>
+        <translation>Ein lokaler Name für die CA.</translation>
+    </message>
+    <message>
+        <source>The CA certificate.</source>
+        <translation>Das CA-Zertifikat.</translation>
+    </message>
+    <message>
+        <source>The CA&apos;s private key.</source>
+        <translation>Der private Schlüssel der CA.</translation>
+    </message>
+    <message>
+        <source>A PKCS#12 file with certificate and key.</source>
+        <translation>Eine PKCS#12-Datei mit Zertifikat und Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Read the password from FILE instead of standard input.</source>
+        <translation>Das Passwort aus DATEI statt von der Standardeingabe lesen.</translation>
+    </message>
+    <message>
+        <source>Replace a CA of that name; its private key is deleted.</source>
+        <translation>Eine CA dieses Namens ersetzen; ihr privater Schlüssel wird gelöscht.</translation>
+    </message>
+    <message>
+        <source>Give either --cert FILE and --key FILE, or --pkcs12 FILE.</source>
+        <translation>Entweder --cert DATEI und --key DATEI oder --pkcs12 DATEI angeben.</translation>
+    </message>
+    <message>
+        <source>Give both --cert FILE and --key FILE.</source>
+        <translation>Sowohl --cert DATEI als auch --key DATEI angeben.</translation>
+    </message>
+    <message>
+        <source>Password of the CA key</source>
+        <translation>Passwort des CA-Schlüssels</translation>
+    </message>
+    <message>
+        <source>Imported CA &quot;%1&quot; (%2).</source>
+        <translation>CA „%1“ importiert (%2).</translation>
+    </message>
+    <message>
+        <source>Signs a device&apos;s certificate signing request (e.g. from the modem&apos;s own key) with an imported CA and keeps the certificate; the private key stays on the device.</source>
+        <translation>Signiert die Zertifikatsanforderung eines Geräts (z. B. zum eigenen Schlüssel des Modems) mit einer importierten CA und bewahrt das Zertifikat auf; der private Schlüssel bleibt auf dem Gerät.</translation>
+    </message>
+    <message>
+        <source>The device id; the CSR&apos;s CN must be the same.</source>
+        <translation>Die Geräte-ID; der CN im CSR muss mit ihr übereinstimmen.</translation>
+    </message>
+    <message>
+        <source>The imported CA to sign with.</source>
+        <translation>Die importierte CA, mit der signiert wird.</translation>
+    </message>
+    <message>
+        <source>The CSR (PEM or DER); default: standard input.</source>
+        <translation>Der CSR (PEM oder DER); Standard: die Standardeingabe.</translation>
+    </message>
+    <message>
+        <source>Name the CA to sign with: --ca NAME.</source>
+        <translation>Nennen Sie die CA zum Signieren: --ca NAME.</translation>
+    </message>
+    <message>
+        <source>Signed the request of &quot;%1&quot; with CA &quot;%2&quot;.</source>
+        <translation>Anforderung von „%1“ mit der CA „%2“ signiert.</translation>
+    </message>
+    <message>
+        <source>Lists the root CAs shipped for Azure IoT Hub&apos;s TLS (what a device must trust), with subject and expiry; --pem prints them.</source>
+        <translation>Listet die für TLS von Azure IoT Hub mitgelieferten Stamm-CAs auf (denen ein Gerät vertrauen muss), mit Subjekt und Ablaufdatum; --pem gibt sie aus.</translation>
+    </message>
+    <message>
+        <source>Print the certificates as PEM.</source>
+        <translation>Die Zertifikate als PEM ausgeben.</translation>
+    </message>
+    <message>
+        <source> (expired)</source>
+        <translation> (abgelaufen)</translation>
+    </message>
+    <message>
+        <source>SUBJECT</source>
+        <translation>SUBJEKT</translation>
+    </message>
+    <message>
+        <source>Encrypt to RECIPIENT: a fingerprint or e-mail address in your GnuPG keyring, or the path of their public key file (.asc). Needs --out.</source>
+        <translation>Für EMPFÄNGER verschlüsseln: ein Fingerabdruck oder eine E-Mail-Adresse aus Ihrem GnuPG-Schlüsselbund oder der Pfad seiner Datei mit öffentlichem Schlüssel (.asc). Erfordert --out.</translation>
+    </message>
+    <message>
+        <source>RECIPIENT</source>
+        <translation>EMPFÄNGER</translation>
+    </message>
+    <message>
+        <source>Wrote %1 of &quot;%2&quot; to %3, encrypted to %4 (%5).</source>
+        <translation>%1 von „%2“ in %3 geschrieben, verschlüsselt für %4 (%5).</translation>
+    </message>
+    <message>
+        <source>Device credentials: X.509 key pairs and certificates (keys in the system keychain).</source>
+        <translation>Anmeldedaten von Geräten: X.509-Schlüsselpaare und -Zertifikate (Schlüssel im Schlüsselbund des Systems).</translation>
+    </message>
+    <message>
+        <source>Make a device&apos;s key pair and certificate.</source>
+        <translation>Schlüsselpaar und Zertifikat eines Geräts erstellen.</translation>
+    </message>
+    <message>
+        <source>Show a device&apos;s certificate and thumbprints.</source>
+        <translation>Zertifikat und Fingerabdrücke eines Geräts zeigen.</translation>
+    </message>
+    <message>
+        <source>Export certificate and key (OpenPGP or PKCS#12).</source>
+        <translation>Zertifikat und Schlüssel exportieren (OpenPGP oder PKCS#12).</translation>
+    </message>
+    <message>
+        <source>List the credentials made or imported here.</source>
+        <translation>Die hier erstellten oder importierten Anmeldedaten auflisten.</translation>
+    </message>
+    <message>
+        <source>Import a CA that signs device certificates.</source>
+        <translation>Eine CA importieren, die Gerätezertifikate signiert.</translation>
+    </message>
+    <message>
+        <source>Sign a device&apos;s CSR with an imported CA.</source>
+        <translation>Den CSR eines Geräts mit einer importierten CA signieren.</translation>
+    </message>
+    <message>
+        <source>List the bundled Azure root CAs.</source>
+        <translation>Die mitgelieferten Azure-Stamm-CAs auflisten.</translation>
+    </message>
+    <message>
+        <source>Prints a device&apos;s connection string, its key masked unless --reveal. To hand it to someone, write it OpenPGP-encrypted to them (--gpg RECIPIENT --out FILE); --qr --reveal shows it as a QR code; --out FILE --unencrypted writes it as plain text (a new file only you can read).</source>
+        <translation>Gibt die Verbindungszeichenfolge eines Geräts aus, den Schlüssel maskiert, außer mit --reveal. Um sie jemandem zu übergeben, schreiben Sie sie OpenPGP-verschlüsselt für diese Person (--gpg EMPFÄNGER --out DATEI); --qr --reveal zeigt sie als QR-Code; --out DATEI --unencrypted schreibt sie als Klartext (in eine neue Datei, die nur Sie lesen können).</translation>
+    </message>
+    <message>
+        <source>Write to FILE (new, readable by you only), with --gpg or --unencrypted.</source>
+        <translation>In DATEI schreiben (neu, nur für Sie lesbar), mit --gpg oder --unencrypted.</translation>
+    </message>
+    <message>
+        <source>With --out: write the connection string as plain text. Prefer --gpg.</source>
+        <translation>Mit --out: die Verbindungszeichenfolge als Klartext schreiben. Besser --gpg verwenden.</translation>
+    </message>
+    <message>
+        <source>Print a QR code of the connection string (needs --reveal: anyone who sees it has the key).</source>
+        <translation>Einen QR-Code der Verbindungszeichenfolge ausgeben (erfordert --reveal: Wer ihn sieht, hat den Schlüssel).</translation>
+    </message>
+    <message>
+        <source>--gpg RECIPIENT and --out FILE go together.</source>
+        <translation>--gpg EMPFÄNGER und --out DATEI gehören zusammen.</translation>
+    </message>
+    <message>
+        <source>--unencrypted goes with --out FILE and without --gpg.</source>
+        <translation>--unencrypted gehört zu --out DATEI und schließt --gpg aus.</translation>
+    </message>
+    <message>
+        <source>A QR code shows the key to anyone who sees it: ask for it with --qr --reveal.</source>
+        <translation>Ein QR-Code zeigt den Schlüssel jedem, der ihn sieht: Fordern Sie ihn mit --qr --reveal an.</translation>
+    </message>
+    <message>
+        <source>Wrote the connection string of &quot;%1&quot; UNENCRYPTED to %2 (mode 0600). Delete it once it has been handed over.</source>
+        <translation>Verbindungszeichenfolge von „%1“ UNVERSCHLÜSSELT in %2 geschrieben (Modus 0600). Löschen Sie die Datei, sobald sie übergeben wurde.</translation>
+    </message>
+    <message>
+        <source>the connection string</source>
+        <translation>Verbindungszeichenfolge</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s serial port (default: the AT port of the only nRF91 board found).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PATH</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Baud rate (default 115200; 8N1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open the port without RTS/CTS flow control.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--type is a number from 0 to 6 or one of root-ca, client-cert, client-key, psk, psk-identity, public-key, identity-public-key; not &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 needs --tag and --type.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The security tag (0–2147483647).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The credential type: root-ca, client-cert, client-key, psk, psk-identity, public-key, identity-public-key, or its number 0–6.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>T</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>0 (minimum: powered down)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>1 (normal: LTE on)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>4 (offline: RF off)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Lists serial ports: nRF91 boards on USB (nRF9160/9161/9151 DK, nRF9131 EK, Thingy:91, Thingy:91 X) with their AT port, ports listed in %1, and other serial ports.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Confirm each board&apos;s AT port by sending AT to its ports.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No serial ports. Plug the board in; the simulator&apos;s port can be listed in %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PORT</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>BOARD</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ROLE</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>USB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SERIAL</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>DESCRIPTION</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shows the modem&apos;s identity (IMEI, manufacturer, model, firmware, modem UUID) and functional mode.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>IMEI</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Manufacturer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Firmware</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Modem UUID</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(not reported)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Functional mode</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Lists the credentials stored in the modem: security tag, type and the SHA-256 of the stored bytes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Also the modem&apos;s own tags (2147483648 and above).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--type needs --tag: the modem lists types per tag.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(not reported by this firmware)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No credentials stored.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>TAG</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation type="unfinished">SHA-256</translation>
+    </message>
+    <message>
+        <source>Writes a credential from FILE (&quot;-&quot;: standard input) into the modem, in offline mode and back, and verifies it by SHA-256. Line ends become LF and trailing white space goes, as Nordic&apos;s tools do, unless --verbatim.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PEM certificate or key, hex PSK, or PSK identity; - for standard input.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write the file&apos;s bytes as they are (CR LF and a final newline kept).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The password of an encrypted private key, from FILE.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Key password</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Wrote the %1 to security tag %2; this firmware lists no hashes, so it could not be verified.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Wrote the %1 to security tag %2 and verified it (SHA-256 %3).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Deletes a credential from the modem (in offline mode and back).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Deleted the %1 in security tag %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>List stored credentials; --tag, --type, --all.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write a credential from a file and verify it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete a credential.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Usage: onboarder-cli modem creds &lt;list|write|delete&gt; [arguments]
+
+Credentials in the modem&apos;s security tags (AT%CMNG).
+
+Verbs:
+</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;modem creds&quot; has no verb &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Give the device&apos;s certificate and private key with --cert FILE --key FILE (reading them from the keychain comes with the credentials store).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The certificate is for &quot;%1&quot;, not for the device &quot;%2&quot;: IoT Hub takes the device ID from the certificate&apos;s common name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not looked at</source>
+        <translation type="unfinished">nicht geprüft</translation>
+    </message>
+    <message>
+        <source>flashed, verified</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>written, not verifiable</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>holds something else</source>
+        <translation type="unfinished">enthält etwas anderes</translation>
+    </message>
+    <message>
+        <source>empty</source>
+        <translation type="unfinished">leer</translation>
+    </message>
+    <message>
+        <source>unknown (the modem could not be asked)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Flashes what the nRF Connect SDK&apos;s Azure IoT Hub library needs into the modem: DigiCert Global Root G2, the device certificate and private key in --tag, Baltimore CyberTrust Root in --secondary-tag (or next to DigiCert in --tag). Offline mode before, the previous mode after; each credential is verified by SHA-256; what is stored already is not written again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device ID (the certificate&apos;s common name).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CONFIG_MQTT_HELPER_SEC_TAG of the firmware (the Azure sample: 10).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG (e.g. 11).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>M</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device certificate (PEM).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device&apos;s private key (PEM); - for standard input.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The password of an encrypted key, from FILE.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write every credential, also those stored already.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>flash-azure needs --device and --tag.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CONTENT</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ON THE MODEM</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The Azure credentials are on the modem and verified; functional mode %1 is back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>warning: the modem may still be in offline mode (it was in mode %1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Generates a private key inside the modem (AT%KEYGEN) in --tag and prints its certificate signing request (PEM), checked: it verifies with its own key and is for CN=&lt;device ID&gt;. The key never leaves the modem.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The security tag for the key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device ID: the request&apos;s common name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write the request to FILE instead of standard output.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>keygen needs --tag and --device.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation type="unfinished">%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Wrote the request for &quot;%1&quot; to %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>An nRF91 modem on a serial port: identity and credentials (security tags).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>List serial ports and nRF91 boards; --probe.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show the modem&apos;s identity and functional mode.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Credentials in the modem: list, write, delete.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Flash the Azure IoT Hub credential set into a security tag.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Generate a key in the modem and print its CSR.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
@@ -750,6 +1447,61 @@ Aktionen:
     <message>
         <source>The credential inventory %1 cannot be written: %2</source>
         <translation>Das Verzeichnis der Anmeldedaten %1 kann nicht geschrieben werden: %2</translation>
+    </message>
+</context>
+<context>
+    <name>CredentialType</name>
+    <message>
+        <source>root CA certificate</source>
+        <translation>CA-Stammzertifikat</translation>
+    </message>
+    <message>
+        <source>client certificate</source>
+        <translation>Client-Zertifikat</translation>
+    </message>
+    <message>
+        <source>client private key</source>
+        <translation>Client-Privatschlüssel</translation>
+    </message>
+    <message>
+        <source>pre-shared key</source>
+        <translation>Pre-Shared Key</translation>
+    </message>
+    <message>
+        <source>PSK identity</source>
+        <translation>PSK-Identität</translation>
+    </message>
+    <message>
+        <source>public key</source>
+        <translation>öffentlicher Schlüssel</translation>
+    </message>
+    <message>
+        <source>device identity public key</source>
+        <translation>öffentlicher Schlüssel der Geräteidentität</translation>
+    </message>
+    <message>
+        <source>reserved</source>
+        <translation>reserviert</translation>
+    </message>
+    <message>
+        <source>endorsement key</source>
+        <translation>Endorsement-Schlüssel</translation>
+    </message>
+    <message>
+        <source>ownership key</source>
+        <translation>Eigentümerschlüssel</translation>
+    </message>
+    <message>
+        <source>Nordic identity root CA</source>
+        <translation>Nordic-Stamm-CA für Identitäten</translation>
+    </message>
+    <message>
+        <source>Nordic public key</source>
+        <translation>öffentlicher Nordic-Schlüssel</translation>
+    </message>
+    <message>
+        <source>type %1</source>
+        <translation>Typ %1</translation>
     </message>
 </context>
 <context>
@@ -985,6 +1737,132 @@ Aktionen:
     </message>
 </context>
 <context>
+    <name>ModemCsr</name>
+    <message>
+        <source>The modem&apos;s answer to %KEYGEN is not a certificate signing request: %1.</source>
+        <translation>Die Antwort des Modems auf %KEYGEN ist keine Zertifikatsanforderung: %1.</translation>
+    </message>
+    <message>
+        <source>the token is not quoted</source>
+        <translation>das Token steht nicht in Anführungszeichen</translation>
+    </message>
+    <message>
+        <source>it does not have two parts separated by a dot</source>
+        <translation>es besteht nicht aus zwei durch einen Punkt getrennten Teilen</translation>
+    </message>
+    <message>
+        <source>a part is not base64url</source>
+        <translation>ein Teil ist kein base64url</translation>
+    </message>
+    <message>
+        <source>the first part is not a PKCS#10 request (DER)</source>
+        <translation>der erste Teil ist keine PKCS#10-Anforderung (DER)</translation>
+    </message>
+    <message>
+        <source>the request cannot be read</source>
+        <translation>die Anforderung ist nicht lesbar</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s certificate signing request does not verify with its own public key (%1); do not sign it.</source>
+        <translation>Die Zertifikatsanforderung des Modems lässt sich mit ihrem eigenen öffentlichen Schlüssel nicht prüfen (%1); signieren Sie sie nicht.</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s certificate signing request is not for an EC P-256 key.</source>
+        <translation>Die Zertifikatsanforderung des Modems gilt nicht für einen EC-P-256-Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s certificate signing request is for &quot;%1&quot;, not for &quot;%2&quot;.</source>
+        <translation>Die Zertifikatsanforderung des Modems gilt für „%1“, nicht für „%2“.</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s signed statement (COSE) does not carry this request&apos;s SHA-256.</source>
+        <translation>Die signierte Bestätigung (COSE) des Modems enthält nicht den SHA-256 dieser Anforderung.</translation>
+    </message>
+</context>
+<context>
+    <name>ModemError</name>
+    <message>
+        <source>the modem&apos;s firmware does not support this command (it may be too old: %KEYGEN needs 1.3.0 or newer)</source>
+        <translation>die Firmware des Modems unterstützt diesen Befehl nicht (womöglich ist sie zu alt: %KEYGEN erfordert 1.3.0 oder neuer)</translation>
+    </message>
+    <message>
+        <source>the modem reported a memory failure</source>
+        <translation>das Modem hat einen Speicherfehler gemeldet</translation>
+    </message>
+    <message>
+        <source>the modem found the parameters incorrect</source>
+        <translation>das Modem hält die Parameter für falsch</translation>
+    </message>
+    <message>
+        <source>this command is disabled in the modem&apos;s firmware build</source>
+        <translation>dieser Befehl ist im Firmware-Build des Modems deaktiviert</translation>
+    </message>
+    <message>
+        <source>the modem reported a system error</source>
+        <translation>das Modem hat einen Systemfehler gemeldet</translation>
+    </message>
+    <message>
+        <source>nothing is stored there</source>
+        <translation>dort ist nichts gespeichert</translation>
+    </message>
+    <message>
+        <source>the modem does not allow it (the security tag is reserved for the modem, or this kind of credential cannot be read back)</source>
+        <translation>das Modem erlaubt es nicht (das Sicherheits-Tag ist für das Modem reserviert, oder diese Art von Anmeldedaten lässt sich nicht zurücklesen)</translation>
+    </message>
+    <message>
+        <source>the modem&apos;s credential storage is full; delete credentials that are no longer needed</source>
+        <translation>der Speicher des Modems für Anmeldedaten ist voll; löschen Sie nicht mehr benötigte Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>the modem is online; credentials can only be changed in offline mode (AT+CFUN=4)</source>
+        <translation>das Modem ist online; Anmeldedaten lassen sich nur im Offline-Modus ändern (AT+CFUN=4)</translation>
+    </message>
+    <message>
+        <source>it exists already and cannot be replaced (a key the modem generated itself must be deleted first)</source>
+        <translation>der Eintrag existiert bereits und kann nicht ersetzt werden (ein vom Modem selbst erzeugter Schlüssel muss zuerst gelöscht werden)</translation>
+    </message>
+    <message>
+        <source>the modem refused the authentication</source>
+        <translation>das Modem hat die Authentifizierung abgelehnt</translation>
+    </message>
+    <message>
+        <source>the modem could not generate the key</source>
+        <translation>das Modem konnte den Schlüssel nicht erzeugen</translation>
+    </message>
+    <message>
+        <source>the modem found the content invalid</source>
+        <translation>das Modem hält den Inhalt für ungültig</translation>
+    </message>
+    <message>
+        <source>a power-off warning is active (the supply voltage is too low); power the modem properly and try again</source>
+        <translation>eine Abschaltwarnung ist aktiv (die Versorgungsspannung ist zu niedrig); versorgen Sie das Modem ausreichend mit Strom und versuchen Sie es erneut</translation>
+    </message>
+    <message>
+        <source>the modem could not build the claim token</source>
+        <translation>das Modem konnte das Claim-Token nicht erstellen</translation>
+    </message>
+    <message>
+        <source>the modem answered +CME ERROR: %1</source>
+        <translation>das Modem antwortete mit +CME ERROR: %1</translation>
+    </message>
+    <message>
+        <source>%1 failed: the modem answered &quot;%2&quot;.</source>
+        <translation>%1 ist fehlgeschlagen: Das Modem antwortete „%2“.</translation>
+    </message>
+    <message>
+        <source>%1 failed: %2.</source>
+        <translation>%1 ist fehlgeschlagen: %2.</translation>
+    </message>
+    <message>
+        <source>%1 failed: the modem refused the command without giving a reason.</source>
+        <translation>%1 ist fehlgeschlagen: Das Modem hat den Befehl ohne Angabe von Gründen abgelehnt.</translation>
+    </message>
+    <message>
+        <source>%1 succeeded.</source>
+        <translation>%1 war erfolgreich.</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::AddHubDialog</name>
     <message>
         <source>Custom endpoint (sandbox or gateway)</source>
@@ -1093,6 +1971,80 @@ Aktionen:
     <message>
         <source>PEM certificates (*.pem *.crt);;All files (*)</source>
         <translation>PEM-Zertifikate (*.pem *.crt);;Alle Dateien (*)</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::AtChannel</name>
+    <message>
+        <source>The serial port was closed.</source>
+        <translation>Der serielle Port wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>The connection to the modem was closed.</source>
+        <translation>Die Verbindung zum Modem wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>The command is %1 bytes long; the modem takes at most %2. The credential is too large for it.</source>
+        <translation>Der Befehl ist %1 Bytes lang; das Modem nimmt höchstens %2 an. Die Anmeldedaten sind dafür zu groß.</translation>
+    </message>
+    <message>
+        <source>Could not send to the modem: %1</source>
+        <translation>Senden an das Modem nicht möglich: %1</translation>
+    </message>
+    <message>
+        <source>The modem did not answer %1 within %2 s. Is this the modem&apos;s AT port, and does its firmware run an AT host (such as Nordic&apos;s at_client sample)?</source>
+        <translation>Das Modem hat %1 nicht innerhalb von %2 s beantwortet. Ist das der AT-Port des Modems, und läuft in seiner Firmware ein AT-Host (etwa das Beispiel at_client von Nordic)?</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::AzureFlashJob</name>
+    <message>
+        <source>The secondary security tag must differ from the primary one; leave it out to keep both root certificates in the primary tag.</source>
+        <translation>Das sekundäre Sicherheits-Tag muss sich vom primären unterscheiden; lassen Sie es weg, um beide Stammzertifikate im primären Tag zu behalten.</translation>
+    </message>
+    <message>
+        <source>The root CA certificates Onboarder ships are missing.</source>
+        <translation>Die von Onboarder mitgelieferten CA-Stammzertifikate fehlen.</translation>
+    </message>
+    <message>
+        <source>The private key does not belong to the device certificate (%1).</source>
+        <translation>Der private Schlüssel gehört nicht zum Gerätezertifikat (%1).</translation>
+    </message>
+    <message>
+        <source>device certificate (%1)</source>
+        <translation>Gerätezertifikat (%1)</translation>
+    </message>
+    <message>
+        <source>device private key</source>
+        <translation>Privatschlüssel des Geräts</translation>
+    </message>
+    <message>
+        <source>Reading what the modem stores</source>
+        <translation>Lesen der im Modem gespeicherten Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>Switching the modem to offline mode</source>
+        <translation>Umschalten des Modems in den Offline-Modus</translation>
+    </message>
+    <message>
+        <source>%1 is in security tag %2 already</source>
+        <translation>%1 ist bereits in Sicherheits-Tag %2</translation>
+    </message>
+    <message>
+        <source>Writing %1 to security tag %2</source>
+        <translation>Schreiben von %1 in Sicherheits-Tag %2</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <source>Restoring functional mode %1</source>
+        <translation>Wiederherstellen von Funktionsmodus %1</translation>
     </message>
 </context>
 <context>
@@ -2571,6 +3523,372 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
         <source>Devices</source>
         <translation>Geräte</translation>
     </message>
+    <message>
+        <source>Modem</source>
+        <translation>Modem</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::ModemCredentialStore</name>
+    <message>
+        <source>Security tag %1 is not yours to change: tags from 0 to 2147483647 are, the ones above belong to the modem.</source>
+        <translation>Sicherheits-Tag %1 dürfen Sie nicht ändern: Ihnen gehören die Tags von 0 bis 2147483647, die darüber gehören dem Modem.</translation>
+    </message>
+    <message>
+        <source>the %1 in security tag %2</source>
+        <translation>„%1“ in Sicherheits-Tag %2</translation>
+    </message>
+    <message>
+        <source>The credential is empty.</source>
+        <translation>Die Anmeldedaten sind leer.</translation>
+    </message>
+    <message>
+        <source>The credential contains a double quote (&quot;); AT commands have no way to send one.</source>
+        <translation>Die Anmeldedaten enthalten ein doppeltes Anführungszeichen (&quot;); AT-Befehle können es nicht übertragen.</translation>
+    </message>
+    <message>
+        <source>The credential contains a NUL byte; it is not text.</source>
+        <translation>Die Anmeldedaten enthalten ein NUL-Byte; das ist kein Text.</translation>
+    </message>
+    <message>
+        <source>A root CA credential must be one or more PEM certificates (&quot;-----BEGIN CERTIFICATE-----&quot;).</source>
+        <translation>Anmeldedaten für eine Stamm-CA müssen aus einem oder mehreren PEM-Zertifikaten bestehen („-----BEGIN CERTIFICATE-----“).</translation>
+    </message>
+    <message>
+        <source>A client certificate must be a PEM certificate (&quot;-----BEGIN CERTIFICATE-----&quot;).</source>
+        <translation>Ein Client-Zertifikat muss ein PEM-Zertifikat sein („-----BEGIN CERTIFICATE-----“).</translation>
+    </message>
+    <message>
+        <source>A client key must be a PEM private key (&quot;-----BEGIN PRIVATE KEY-----&quot;).</source>
+        <translation>Ein Client-Schlüssel muss ein privater Schlüssel im PEM-Format sein („-----BEGIN PRIVATE KEY-----“).</translation>
+    </message>
+    <message>
+        <source>A pre-shared key is written as hexadecimal text, two digits a byte.</source>
+        <translation>Ein Pre-Shared Key wird als Hexadezimaltext geschrieben, zwei Ziffern pro Byte.</translation>
+    </message>
+    <message>
+        <source>A PSK identity is one line of plain ASCII text.</source>
+        <translation>Eine PSK-Identität besteht aus einer Zeile reinem ASCII-Text.</translation>
+    </message>
+    <message>
+        <source>Listing the modem&apos;s credentials</source>
+        <translation>Auflisten der Anmeldedaten des Modems</translation>
+    </message>
+    <message>
+        <source>The modem never gives back a %1; compare its SHA-256 instead (verify).</source>
+        <translation>Einen Eintrag vom Typ „%1“ gibt das Modem nie zurück; vergleichen Sie stattdessen seinen SHA-256 (verify).</translation>
+    </message>
+    <message>
+        <source>Reading %1</source>
+        <translation>Lesen von %1</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s answer to the read has no quoted content.</source>
+        <translation>Die Antwort des Modems auf das Lesen enthält keinen Inhalt in Anführungszeichen.</translation>
+    </message>
+    <message>
+        <source>The credential is empty or contains a double quote or a NUL byte, which AT commands cannot carry.</source>
+        <translation>Die Anmeldedaten sind leer oder enthalten ein doppeltes Anführungszeichen oder ein NUL-Byte, was AT-Befehle nicht übertragen können.</translation>
+    </message>
+    <message>
+        <source>The modem takes key passwords of at most 32 characters, without double quotes.</source>
+        <translation>Das Modem akzeptiert Schlüsselpasswörter mit höchstens 32 Zeichen, ohne doppelte Anführungszeichen.</translation>
+    </message>
+    <message>
+        <source>Writing %1</source>
+        <translation>Schreiben von %1</translation>
+    </message>
+    <message>
+        <source>The modem accepted %1 but does not list it.</source>
+        <translation>Das Modem hat %1 angenommen, führt den Eintrag aber nicht auf.</translation>
+    </message>
+    <message>
+        <source>The modem stores other bytes as %1 than were written: its SHA-256 is %2, the written bytes&apos; is %3.</source>
+        <translation>Das Modem speichert als %1 andere Bytes, als geschrieben wurden: Ihr SHA-256 ist %2, der der geschriebenen Bytes %3.</translation>
+    </message>
+    <message>
+        <source>Deleting %1</source>
+        <translation>Löschen von %1</translation>
+    </message>
+    <message>
+        <source>The key&apos;s common name must have 1 to 64 characters, without &quot;, comma or =.</source>
+        <translation>Der allgemeine Name (CN) des Schlüssels muss 1 bis 64 Zeichen lang sein, ohne &quot;, Komma oder =.</translation>
+    </message>
+    <message>
+        <source>Generating a key in security tag %1</source>
+        <translation>Erzeugen eines Schlüssels in Sicherheits-Tag %1</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::ModemPage</name>
+    <message>
+        <source> (AT port)</source>
+        <translation> (AT-Port)</translation>
+    </message>
+    <message>
+        <source> (not the AT port)</source>
+        <translation> (nicht der AT-Port)</translation>
+    </message>
+    <message>
+        <source>not looked at</source>
+        <translation>nicht geprüft</translation>
+    </message>
+    <message>
+        <source>written and verified</source>
+        <translation>geschrieben und geprüft</translation>
+    </message>
+    <message>
+        <source>written, not verifiable (firmware lists no hashes)</source>
+        <translation>geschrieben, nicht prüfbar (die Firmware listet keine Hashes)</translation>
+    </message>
+    <message>
+        <source>holds something else</source>
+        <translation>enthält etwas anderes</translation>
+    </message>
+    <message>
+        <source>empty</source>
+        <translation>leer</translation>
+    </message>
+    <message>
+        <source>unknown (the modem did not answer)</source>
+        <translation>unbekannt (das Modem hat nicht geantwortet)</translation>
+    </message>
+    <message>
+        <source>Connect</source>
+        <translation>Verbinden</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Aktualisieren</translation>
+    </message>
+    <message>
+        <source>Write from File…</source>
+        <translation>Aus Datei schreiben…</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Löschen</translation>
+    </message>
+    <message>
+        <source>Flash Azure Credentials…</source>
+        <translation>Azure-Anmeldedaten flashen…</translation>
+    </message>
+    <message>
+        <source>Modem</source>
+        <translation>Modem</translation>
+    </message>
+    <message>
+        <source>An nRF91 modem on a serial port: its identity, the credentials in its security tags, and the Azure credentials of a device written into them.</source>
+        <translation>Ein nRF91-Modem an einem seriellen Port: seine Identität, die Anmeldedaten in seinen Sicherheits-Tags und die Azure-Anmeldedaten eines Geräts, die hineingeschrieben werden.</translation>
+    </message>
+    <message>
+        <source>Serial ports</source>
+        <translation>Serielle Ports</translation>
+    </message>
+    <message>
+        <source>Tag</source>
+        <translation>Tag</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>Typ</translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <source>Stored credentials</source>
+        <translation>Gespeicherte Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>Tag:</source>
+        <translation>Tag:</translation>
+    </message>
+    <message>
+        <source>Type:</source>
+        <translation>Typ:</translation>
+    </message>
+    <message>
+        <source>Azure IoT Hub credentials</source>
+        <translation>Azure IoT Hub-Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>keiner</translation>
+    </message>
+    <message>
+        <source>Device:</source>
+        <translation>Gerät:</translation>
+    </message>
+    <message>
+        <source>Secondary tag:</source>
+        <translation>Sekundärer Tag:</translation>
+    </message>
+    <message>
+        <source>DigiCert Global Root G2, the device certificate and its key into the tag; Baltimore CyberTrust Root into the secondary tag, as the nRF Connect SDK&apos;s Azure IoT Hub library expects</source>
+        <translation>DigiCert Global Root G2, das Gerätezertifikat und sein Schlüssel in den Tag; Baltimore CyberTrust Root in den sekundären Tag, wie es die Azure-IoT-Hub-Bibliothek des nRF Connect SDK erwartet</translation>
+    </message>
+    <message>
+        <source>%1, serial number %2</source>
+        <translation>%1, Seriennummer %2</translation>
+    </message>
+    <message>
+        <source>No serial port found. Plug the modem in by USB.</source>
+        <translation>Kein serieller Port gefunden. Schließen Sie das Modem per USB an.</translation>
+    </message>
+    <message>
+        <source>Disconnect</source>
+        <translation>Trennen</translation>
+    </message>
+    <message>
+        <source>no current hub</source>
+        <translation>kein aktueller Hub</translation>
+    </message>
+    <message>
+        <source>no device of &quot;%1&quot; has a key here</source>
+        <translation>kein Gerät von „%1“ hat hier einen Schlüssel</translation>
+    </message>
+    <message>
+        <source>Not connected. Choose the modem&apos;s port and press Connect.</source>
+        <translation>Nicht verbunden. Wählen Sie den Port des Modems und klicken Sie auf „Verbinden“.</translation>
+    </message>
+    <message>
+        <source>Opening %1…</source>
+        <translation>Öffne %1…</translation>
+    </message>
+    <message>
+        <source>0 (off)</source>
+        <translation>0 (aus)</translation>
+    </message>
+    <message>
+        <source>1 (normal)</source>
+        <translation>1 (normal)</translation>
+    </message>
+    <message>
+        <source>4 (offline, flight mode)</source>
+        <translation>4 (offline, Flugmodus)</translation>
+    </message>
+    <message>
+        <source>IMEI %1 · %2 %3 · firmware %4%5 · functional mode %6</source>
+        <translation>IMEI %1 · %2 %3 · Firmware %4%5 · Funktionsmodus %6</translation>
+    </message>
+    <message>
+        <source> · UUID %1</source>
+        <translation> · UUID %1</translation>
+    </message>
+    <message>
+        <source>Connected to %1.</source>
+        <translation>Mit %1 verbunden.</translation>
+    </message>
+    <message>
+        <source>Reading the stored credentials…</source>
+        <translation>Lese die gespeicherten Anmeldedaten…</translation>
+    </message>
+    <message>
+        <source>(not listed by this firmware)</source>
+        <translation>(von dieser Firmware nicht gelistet)</translation>
+    </message>
+    <message>
+        <source>The modem stores no credentials in user tags.</source>
+        <translation>Das Modem speichert keine Anmeldedaten in Benutzer-Tags.</translation>
+    </message>
+    <message>
+        <source>%1 credentials stored.</source>
+        <translation>%1 Anmeldedaten gespeichert.</translation>
+    </message>
+    <message>
+        <source>Credential File</source>
+        <translation>Datei mit Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>PEM files (*.pem *.crt *.key);;All files (*)</source>
+        <translation>PEM-Dateien (*.pem *.crt *.key);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 ist nicht lesbar: %2</translation>
+    </message>
+    <message>
+        <source>Writing %1 into tag %2…</source>
+        <translation>Schreibe %1 in Tag %2…</translation>
+    </message>
+    <message>
+        <source>Wrote %1 into tag %2 and verified it.</source>
+        <translation>%1 in Tag %2 geschrieben und geprüft.</translation>
+    </message>
+    <message>
+        <source>Delete Credential</source>
+        <translation>Anmeldedaten löschen</translation>
+    </message>
+    <message>
+        <source>Delete the %1 in security tag %2 from the modem? A device that uses this tag cannot connect until it is written again.</source>
+        <translation>„%1“ in Sicherheits-Tag %2 vom Modem löschen? Ein Gerät, das diesen Tag nutzt, kann sich erst wieder verbinden, wenn er neu geschrieben wurde.</translation>
+    </message>
+    <message>
+        <source>Deleting…</source>
+        <translation>Lösche…</translation>
+    </message>
+    <message>
+        <source>Write the Azure credentials of &quot;%1&quot; into the modem: DigiCert Global Root G2, the device certificate and its key into tag %2, Baltimore CyberTrust Root into tag %3?
+
+What these tags hold now is replaced. The modem goes offline meanwhile and returns to its mode afterwards.</source>
+        <translation>Die Azure-Anmeldedaten von „%1“ ins Modem schreiben: DigiCert Global Root G2, das Gerätezertifikat und seinen Schlüssel in Tag %2, Baltimore CyberTrust Root in Tag %3?
+
+Was diese Tags jetzt enthalten, wird ersetzt. Das Modem geht währenddessen offline und kehrt danach in seinen Modus zurück.</translation>
+    </message>
+    <message>
+        <source>Write the Azure credentials of &quot;%1&quot; into the modem: both root CAs, the device certificate and its key into tag %2?
+
+What this tag holds now is replaced. The modem goes offline meanwhile and returns to its mode afterwards.</source>
+        <translation>Die Azure-Anmeldedaten von „%1“ ins Modem schreiben: beide Stamm-CAs, das Gerätezertifikat und seinen Schlüssel in Tag %2?
+
+Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offline und kehrt danach in seinen Modus zurück.</translation>
+    </message>
+    <message>
+        <source>Flash Azure Credentials</source>
+        <translation>Azure-Anmeldedaten flashen</translation>
+    </message>
+    <message>
+        <source>Reading the credentials of &quot;%1&quot; from the keychain…</source>
+        <translation>Lese die Anmeldedaten von „%1“ aus dem Schlüsselbund…</translation>
+    </message>
+    <message>
+        <source>The modem was disconnected.</source>
+        <translation>Die Verbindung zum Modem wurde getrennt.</translation>
+    </message>
+    <message>
+        <source>Flashing…</source>
+        <translation>Flashe…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>tag %1, %2: %3</source>
+        <translation>Tag %1, %2: %3</translation>
+    </message>
+    <message>
+        <source>The Azure credentials of &quot;%1&quot; are on the modem and verified.</source>
+        <translation>Die Azure-Anmeldedaten von „%1“ sind auf dem Modem und geprüft.</translation>
+    </message>
+    <message>
+        <source>Flashing stopped: %1</source>
+        <translation>Flashen abgebrochen: %1</translation>
+    </message>
+    <message>
+        <source>What the modem holds now:</source>
+        <translation>Was das Modem jetzt enthält:</translation>
+    </message>
+    <message>
+        <source>Its functional mode was not restored.</source>
+        <translation>Sein Funktionsmodus wurde nicht wiederhergestellt.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::MqttClient</name>
@@ -2824,6 +4142,68 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     </message>
 </context>
 <context>
+    <name>Onboarder::Nrf91Modem</name>
+    <message>
+        <source>The modem&apos;s port is not open.</source>
+        <translation>Der Port des Modems ist nicht geöffnet.</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <source>No AT answer on %1: it is not the modem&apos;s AT port (a board may have several ports), or the modem&apos;s firmware has no AT host (such as Nordic&apos;s at_client sample).</source>
+        <translation>Keine AT-Antwort auf %1: Das ist nicht der AT-Port des Modems (ein Board kann mehrere Ports haben), oder die Firmware des Modems hat keinen AT-Host (etwa das Beispiel at_client von Nordic).</translation>
+    </message>
+    <message>
+        <source>The connection to the modem was closed.</source>
+        <translation>Die Verbindung zum Modem wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>Reading the modem&apos;s identity</source>
+        <translation>Lesen der Identität des Modems</translation>
+    </message>
+    <message>
+        <source>Reading the modem UUID</source>
+        <translation>Lesen der Modem-UUID</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s answers came out of order.</source>
+        <translation>Die Antworten des Modems kamen in falscher Reihenfolge.</translation>
+    </message>
+    <message>
+        <source>Reading the modem&apos;s functional mode</source>
+        <translation>Lesen des Funktionsmodus des Modems</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s answer to AT+CFUN? makes no sense: &quot;%1&quot;.</source>
+        <translation>Die Antwort des Modems auf AT+CFUN? ergibt keinen Sinn: „%1“.</translation>
+    </message>
+    <message>
+        <source>Switching the modem to functional mode %1</source>
+        <translation>Umschalten des Modems in Funktionsmodus %1</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::PortFinder</name>
+    <message>
+        <source>given in %1 or the settings</source>
+        <translation>angegeben in %1 oder in den Einstellungen</translation>
+    </message>
+    <message>
+        <source>None of the ports %1 answered AT.</source>
+        <translation>Keiner der Ports %1 hat auf AT geantwortet.</translation>
+    </message>
+    <message>
+        <source>No nRF91 board was found on USB. Plug it in (and switch it on), or name its port with --port; a port that is no USB device (the simulator&apos;s) can be listed in %1.</source>
+        <translation>An USB wurde kein nRF91-Board gefunden. Schließen Sie es an (und schalten Sie es ein) oder nennen Sie seinen Port mit --port; ein Port, der kein USB-Gerät ist (der des Simulators), lässt sich in %1 eintragen.</translation>
+    </message>
+    <message>
+        <source>There are several modems (%1); say which with --port.</source>
+        <translation>Es gibt mehrere Modems (%1); geben Sie mit --port an, welches gemeint ist.</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::SasToken</name>
     <message>
         <source>The resource URI of the token is empty.</source>
@@ -2903,6 +4283,13 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     <message>
         <source>&quot;%1&quot; cannot be used as a keychain entry name.</source>
         <translation>„%1“ kann nicht als Name eines Schlüsselbund-Eintrags verwendet werden.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::SerialLink</name>
+    <message>
+        <source>The connection to the modem on %1 was lost (%2). Was it unplugged or reset?</source>
+        <translation>Die Verbindung zum Modem an %1 ist abgebrochen (%2). Wurde es abgesteckt oder zurückgesetzt?</translation>
     </message>
 </context>
 <context>
@@ -3029,6 +4416,41 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     <message>
         <source>The PKCS#12 file holds no certificate for its private key.</source>
         <translation>Die PKCS#12-Datei enthält kein Zertifikat zu ihrem privaten Schlüssel.</translation>
+    </message>
+</context>
+<context>
+    <name>PortDiagnosis</name>
+    <message>
+        <source>There is no serial port %1. Is the modem plugged in and switched on? &quot;onboarder-cli modem list&quot; shows the ports there are.</source>
+        <translation>Es gibt keinen seriellen Port %1. Ist das Modem angeschlossen und eingeschaltet? „onboarder-cli modem list“ zeigt die vorhandenen Ports.</translation>
+    </message>
+    <message>
+        <source>You may not open %1: it belongs to the group &quot;%2&quot; and you are not a member. Either install Onboarder&apos;s udev rule (it comes with the package as 70-onboarder-nordic.rules and gives the user at the desk access to Nordic boards), or join the group: sudo usermod -aG %2 $USER, then log out and in again.</source>
+        <translation>Sie dürfen %1 nicht öffnen: Der Port gehört der Gruppe „%2“, und Sie sind kein Mitglied. Installieren Sie entweder die udev-Regel von Onboarder (sie liegt dem Paket als 70-onboarder-nordic.rules bei und gibt dem Benutzer am Arbeitsplatz Zugriff auf Nordic-Boards), oder treten Sie der Gruppe bei: sudo usermod -aG %2 $USER, danach ab- und wieder anmelden.</translation>
+    </message>
+    <message>
+        <source>You may not open %1 (mode %2, group &quot;%3&quot;): %4</source>
+        <translation>Sie dürfen %1 nicht öffnen (Modus %2, Gruppe „%3“): %4</translation>
+    </message>
+    <message>
+        <source>%1 (process %2)</source>
+        <translation>%1 (Prozess %2)</translation>
+    </message>
+    <message>
+        <source>%1 is in use by another program (a terminal such as minicom or screen, nRF Connect, or another Onboarder). Close it and try again.</source>
+        <translation>%1 wird von einem anderen Programm verwendet (einem Terminal wie minicom oder screen, nRF Connect oder einem anderen Onboarder). Schließen Sie es und versuchen Sie es erneut.</translation>
+    </message>
+    <message>
+        <source>%1 is in use by %2. Close it and try again.</source>
+        <translation>%1 wird von %2 verwendet. Schließen Sie es und versuchen Sie es erneut.</translation>
+    </message>
+    <message>
+        <source>ModemManager runs on this computer and probes new serial ports as modems; Onboarder&apos;s udev rule tells it to leave Nordic boards alone, or stop it while you work: sudo systemctl stop ModemManager.</source>
+        <translation>ModemManager läuft auf diesem Computer und testet neue serielle Ports als Modems. Die udev-Regel von Onboarder sorgt dafür, dass er Nordic-Boards in Ruhe lässt; oder beenden Sie ihn, während Sie arbeiten: sudo systemctl stop ModemManager.</translation>
+    </message>
+    <message>
+        <source>Cannot open %1: %2</source>
+        <translation>%1 kann nicht geöffnet werden: %2</translation>
     </message>
 </context>
 <context>

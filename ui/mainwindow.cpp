@@ -5,6 +5,7 @@
 #include "hub/hubstore.h"
 #include "devicespage.h"
 #include "hubspage.h"
+#include "modempage.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -26,6 +27,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     , m_pages(new QStackedWidget(this))
     , m_hubsPage(new HubsPage(hubs, settings, this))
     , m_devicesPage(new DevicesPage(session, credentials, settings, this))
+    , m_modemPage(new ModemPage(session, credentials, this))
 {
     m_navigation->setIconSize(QSize(24, 24));
     m_navigation->setFixedWidth(180);
@@ -37,6 +39,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
 
     addPage(m_hubsPage, tr("Hubs"), style()->standardIcon(QStyle::SP_DriveNetIcon));
     addPage(m_devicesPage, tr("Devices"), style()->standardIcon(QStyle::SP_ComputerIcon));
+    addPage(m_modemPage, tr("Modem"), style()->standardIcon(QStyle::SP_DriveHDIcon));
 
     auto *central = new QWidget(this);
     auto *layout = new QHBoxLayout(central);
@@ -54,6 +57,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     const auto showMessage = [this](const QString &message) { statusBar()->showMessage(message, 8000); };
     connect(m_hubsPage, &HubsPage::statusMessage, this, showMessage);
     connect(m_devicesPage, &DevicesPage::statusMessage, this, showMessage);
+    connect(m_modemPage, &ModemPage::statusMessage, this, showMessage);
     connect(&m_settings, &Settings::changed, this, &MainWindow::updateTitle);
     connect(&m_hubs, &HubStore::hubsChanged, this, &MainWindow::updateTitle);
     // Straight to the devices when there is a hub to work on; else where one is added.

@@ -12,6 +12,7 @@ class DevicesPage;
 class HubSession;
 class HubStore;
 class HubsPage;
+class ModemPage;
 class Settings;
 
 // The main window: a list of pages on the left, the chosen page on the right.
@@ -24,6 +25,7 @@ public:
 
     HubsPage *hubsPage() const { return m_hubsPage; }
     DevicesPage *devicesPage() const { return m_devicesPage; }
+    ModemPage *modemPage() const { return m_modemPage; }
     void showPage(QWidget *page);
 
 protected:
@@ -41,6 +43,7 @@ private:
     QStackedWidget *m_pages;
     HubsPage *m_hubsPage;
     DevicesPage *m_devicesPage;
+    ModemPage *m_modemPage;
 };
 
 } // namespace Onboarder

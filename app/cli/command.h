@@ -50,6 +50,7 @@ QList<Noun> hubNouns();  // hub
 QList<Noun> connNouns(); // conn, sas
 QList<Noun> deviceNouns(); // device, twin, method
 QList<Noun> credNouns();   // cred
+QList<Noun> modemNouns();  // modem
 
 // A verb's own option parser with --help. parse() returns an exit code when the command is
 // finished already (help printed, or a usage error reported), nothing when it should run.

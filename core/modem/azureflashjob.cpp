@@ -7,6 +7,7 @@
 #include "modem/modemcredentialstore.h"
 #include "modem/nrf91modem.h"
 
+#include <QCoreApplication>
 #include <QFile>
 #include <QPromise>
 
@@ -53,6 +54,11 @@ AzureFlashJob::AzureFlashJob(Nrf91Modem &modem, const AzureCredentialSet &set, Q
 
 AzureFlashJob::~AzureFlashJob()
 {
+    // Whoever waits for the report may delete the job in its continuation; a QPromise destroyed there
+    // hangs Qt 6.4 (its destructor takes the continuation lock the running continuation holds), so
+    // the promise ends a moment later, from the event loop.
+    if (m_promise && QCoreApplication::instance())
+        QMetaObject::invokeMethod(QCoreApplication::instance(), [promise = std::move(m_promise)] {}, Qt::QueuedConnection);
     m_set.deviceKey.fill('\0');
     m_set.keyPassword.fill('\0');
     for (Planned &planned : m_plan) {

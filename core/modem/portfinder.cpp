@@ -219,10 +219,11 @@ void PortFinder::probeNext(const std::shared_ptr<ProbeState> &state)
         port.role = ModemPort::Role::At;
         port.probed = true;
         for (ModemPort &known : m_ports) {
-            if (known.serialNumber == port.serialNumber && !port.serialNumber.isEmpty())
-                known.role = known.path == port.path ? ModemPort::Role::At : ModemPort::Role::Other;
-            if (known.path == port.path || (known.serialNumber == port.serialNumber && !port.serialNumber.isEmpty()))
-                known.probed = true;
+            const bool sameBoard = !port.serialNumber.isEmpty() && known.serialNumber == port.serialNumber;
+            if (known.path != port.path && !sameBoard)
+                continue;
+            known.role = known.path == port.path ? ModemPort::Role::At : ModemPort::Role::Other;
+            known.probed = true;
         }
         deliver<ModemPort>(state->promise, Result<ModemPort>(port));
     });

@@ -1,5 +1,5 @@
 // onboarder-cli device/twin/method commands against a real sandbox hub process, with the real keychain.
-#include "testsupport.h"
+#include "clirun.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -7,17 +7,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
-namespace {
-
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonDocument json() const { return QJsonDocument::fromJson(out); }
-};
-
-} // namespace
+using Run = TestSupport::CliRun;
 
 class tst_CliDevices : public QObject
 {
@@ -28,18 +18,7 @@ class tst_CliDevices : public QObject
     QProcess m_sandbox;
     QJsonObject m_ready;
 
-    Run cli(const QStringList &args, const QByteArray &input = {})
-    {
-        QProcess process;
-        process.setProcessEnvironment(m_env);
-        process.start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")), args);
-        process.waitForStarted(10000);
-        process.write(input);
-        process.closeWriteChannel();
-        if (!process.waitForFinished(60000))
-            qFatal("onboarder-cli did not finish");
-        return {process.exitCode(), process.readAllStandardOutput(), process.readAllStandardError()};
-    }
+    Run cli(const QStringList &args, const QByteArray &input = {}) { return TestSupport::runCli(m_env, args, input); }
 
 private Q_SLOTS:
     void initTestCase()
