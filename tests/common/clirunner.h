@@ -1,23 +1,10 @@
 #pragma once
 
-// Runs onboarder-cli as a user would (its own process, arguments, standard input), and keeps what it
-// printed for the secret-leak scans.
+// onboarder-cli runs (runCli) that also keep what the CLI printed, for the secret-leak scans.
 
-#include "testsupport.h"
-
-#include <QJsonDocument>
-#include <QProcess>
-#include <QProcessEnvironment>
+#include "clirun.h"
 
 namespace TestSupport {
-
-struct CliRun
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonDocument json() const { return QJsonDocument::fromJson(out); }
-};
 
 class CliRunner final
 {
@@ -29,15 +16,7 @@ public:
 
     CliRun operator()(const QStringList &args, const QByteArray &input = {}, Logging logging = Logging::Logged)
     {
-        QProcess process;
-        process.setProcessEnvironment(environment);
-        process.start(buildPath(QStringLiteral("app/onboarder-cli")), args);
-        process.waitForStarted(10000);
-        process.write(input);
-        process.closeWriteChannel();
-        if (!process.waitForFinished(120000))
-            qFatal("onboarder-cli did not finish");
-        CliRun run{process.exitCode(), process.readAllStandardOutput(), process.readAllStandardError()};
+        CliRun run = runCli(environment, args, input);
         if (logging == Logging::Logged)
             log += "$ onboarder-cli " + args.join(u' ').toUtf8() + '\n' + run.out + run.err;
         return run;
