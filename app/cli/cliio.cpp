@@ -121,6 +121,19 @@ Result<QByteArray> readSecret(const QString &prompt, const QString &path)
     return secret;
 }
 
+std::optional<int> confirmDeletion(const Output &out, bool yes, const QString &question, const QString &what)
+{
+    if (yes)
+        return std::nullopt;
+    if (!::isatty(STDIN_FILENO))
+        return out.usage(CliText::tr("Deleting %1 needs --yes when there is no terminal to ask on.").arg(what));
+    writeTo(stderr, question.toUtf8() + " [y/N] ");
+    char answer[8] = {};
+    if (!std::fgets(answer, sizeof answer, stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+        return out.error({ErrorKind::Cancelled, QStringLiteral("Cancelled"), CliText::tr("Nothing was deleted.")});
+    return std::nullopt;
+}
+
 QString formatTable(const QStringList &header, const QList<QStringList> &rows)
 {
     QList<qsizetype> widths;

@@ -6,6 +6,8 @@
 #include <QJsonValue>
 #include <QString>
 
+#include <optional>
+
 namespace Onboarder::Cli {
 
 // Translation context of every CLI sentence.
@@ -61,6 +63,10 @@ Result<QByteArray> readSecret(const QString &prompt, const QString &path);
 
 // Reads a whole non-secret document (JSON etc.) from a file or standard input.
 Result<QByteArray> readInput(const QString &path);
+
+// Before a deletion: nothing when --yes was given or the user answered yes on the terminal; else the exit
+// code (usage when there is no terminal to ask on and no --yes, cancelled when the answer was no).
+std::optional<int> confirmDeletion(const Output &out, bool yes, const QString &question, const QString &what);
 
 // A table for human output: columns padded to their widest cell.
 QString formatTable(const QStringList &header, const QList<QStringList> &rows);

@@ -38,6 +38,26 @@ Result<QString> chosenHub(const Context &ctx, const VerbParser &p)
     return hub;
 }
 
+// The device a verb works on (its one positional argument) with the hub and its stored X.509 credential.
+struct Target
+{
+    QString hub;
+    QString deviceId;
+    CredentialRecord record;
+};
+
+Result<Target> findTarget(const Context &ctx, const VerbParser &p)
+{
+    const auto hub = chosenHub(ctx, p);
+    if (!hub)
+        return std::unexpected(hub.error());
+    const QString id = p.positional().at(0);
+    const auto record = ctx.credentials.record(*hub, id);
+    if (!record)
+        return std::unexpected(record.error());
+    return Target{*hub, id, *record};
+}
+
 QString timeText(const QDateTime &time)
 {
     return time.isValid() ? time.toUTC().toString(Qt::ISODate) : QString();
@@ -83,19 +103,45 @@ std::optional<KeyPair::Type> keyTypeFromName(const QString &name)
     return std::nullopt;
 }
 
-// Reports a stored credential the way generate, import and sign-csr all do.
-int reportStored(const Context &ctx, const CredentialRecord &record, const QString &what)
+// Waits for a credential to be stored and reports it the way generate, import, import-ca and sign-csr all
+// do; what(record) is the first sentence. A replacement the core refused gets the CLI's hint.
+QFuture<int> reportStored(const Context &ctx, QFuture<Result<CredentialRecord>> stored,
+                          std::function<QString(const CredentialRecord &)> what)
 {
-    ctx.out.document(recordJson(record));
-    ctx.out.text(what);
-    QList<QStringList> rows{{CliText::tr("SHA-1 thumbprint"), record.thumbprintSha1},
-                            {CliText::tr("SHA-256 thumbprint"), record.thumbprintSha256},
-                            {CliText::tr("Valid until"), timeText(record.notAfter)},
-                            {CliText::tr("Certificate"), record.certificateFile}};
-    if (!record.keychainEntry.isEmpty())
-        rows.append({CliText::tr("Private key"), CliText::tr("keychain entry %1").arg(record.keychainEntry)});
-    ctx.out.text(formatTable({CliText::tr("FIELD"), CliText::tr("VALUE")}, rows));
-    return ExitOk;
+    return stored.then([&ctx, what = std::move(what)](Result<CredentialRecord> record) {
+        if (!record) {
+            Error error = record.error();
+            if (error.code == QStringLiteral("CredentialExists") || error.code == QStringLiteral("CaExists"))
+                error.message += u' ' + CliText::tr("Give --replace to do that.");
+            return ctx.out.error(error);
+        }
+        ctx.out.document(recordJson(*record));
+        ctx.out.text(what(*record));
+        QList<QStringList> rows{{CliText::tr("SHA-1 thumbprint"), record->thumbprintSha1},
+                                {CliText::tr("SHA-256 thumbprint"), record->thumbprintSha256},
+                                {CliText::tr("Valid until"), timeText(record->notAfter)},
+                                {CliText::tr("Certificate"), record->certificateFile}};
+        if (!record->keychainEntry.isEmpty())
+            rows.append({CliText::tr("Private key"), CliText::tr("keychain entry %1").arg(record->keychainEntry)});
+        ctx.out.text(formatTable({CliText::tr("FIELD"), CliText::tr("VALUE")}, rows));
+        return int(ExitOk);
+    });
+}
+
+// Reads something with a private key in it: first without a password and, only when the key turns out
+// to be encrypted, again with its password from passwordFile or standard input.
+template<typename T>
+Result<T> withKeyPassword(const QString &prompt, const QString &passwordFile, const std::function<Result<T>(const QByteArray &)> &read)
+{
+    auto result = read({});
+    if (result || result.error().code != QStringLiteral("KeyEncrypted"))
+        return result;
+    auto password = readSecret(prompt, passwordFile);
+    if (!password)
+        return std::unexpected(password.error());
+    result = read(*password);
+    password->fill('\0');
+    return result;
 }
 
 // A new password for an export: from --password-file or standard input; typed twice on a terminal.
@@ -148,13 +194,10 @@ QFuture<int> generate(Context &ctx, const QStringList &args)
     options.caName = p.value(QStringLiteral("ca"));
     options.replace = p.isSet(QStringLiteral("replace"));
     const QString id = p.positional().at(0);
-    return ctx.credentials.generate(*hub, id, options).then([&ctx, id, options](Result<CredentialRecord> made) {
-        if (!made)
-            return ctx.out.error(made.error());
-        return reportStored(ctx, *made,
-                            options.caName.isEmpty()
-                                ? CliText::tr("Made a new key pair (%1) and a self-signed certificate for \"%2\".").arg(made->keyType, id)
-                                : CliText::tr("Made a new key pair (%1) and a certificate for \"%2\" signed by CA \"%3\".").arg(made->keyType, id, options.caName));
+    return reportStored(ctx, ctx.credentials.generate(*hub, id, options), [id, options](const CredentialRecord &made) {
+        return options.caName.isEmpty()
+            ? CliText::tr("Made a new key pair (%1) and a self-signed certificate for \"%2\".").arg(made.keyType, id)
+            : CliText::tr("Made a new key pair (%1) and a certificate for \"%2\" signed by CA \"%3\".").arg(made.keyType, id, options.caName);
     });
 }
 
@@ -166,27 +209,26 @@ QFuture<int> show(Context &ctx, const QStringList &args)
     addHubOption(p);
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
-    const auto hub = chosenHub(ctx, p);
-    if (!hub)
-        return finished(ctx.out.error(hub.error()));
-    const QString id = p.positional().at(0);
-    const auto record = ctx.credentials.record(*hub, id);
-    if (!record)
-        return finished(ctx.out.error(record.error()));
-    const auto cert = ctx.credentials.certificate(*hub, id);
+    const auto target = findTarget(ctx, p);
+    if (!target)
+        return finished(ctx.out.error(target.error()));
+    const QString &id = target->deviceId;
+    const QString &hub = target->hub;
+    const CredentialRecord &record = target->record;
+    const auto cert = ctx.credentials.certificate(hub, id);
     if (!cert)
         return finished(ctx.out.error(cert.error()));
 
-    QJsonObject json = recordJson(*record);
+    QJsonObject json = recordJson(record);
     json.insert(QStringLiteral("certificate"), certificateJson(*cert));
     ctx.out.document(json);
-    QList<QStringList> rows{{CliText::tr("Device"), id}, {CliText::tr("Hub"), *hub}, {CliText::tr("Kind"), CredentialRecord::kindName(record->kind)}};
+    QList<QStringList> rows{{CliText::tr("Device"), id}, {CliText::tr("Hub"), hub}, {CliText::tr("Kind"), CredentialRecord::kindName(record.kind)}};
     rows += certificateRows(*cert);
-    rows.append({CliText::tr("Key"), record->keyLocation == CredentialRecord::KeyLocation::Device
-                                         ? CliText::tr("%1, on the device only").arg(record->keyType)
-                                         : CliText::tr("%1, keychain entry %2").arg(record->keyType, record->keychainEntry)});
-    rows.append({CliText::tr("Certificate file"), record->certificateFile});
-    rows.append({CliText::tr("Made"), timeText(record->createdAt)});
+    rows.append({CliText::tr("Key"), record.keyLocation == CredentialRecord::KeyLocation::Device
+                                         ? CliText::tr("%1, on the device only").arg(record.keyType)
+                                         : CliText::tr("%1, keychain entry %2").arg(record.keyType, record.keychainEntry)});
+    rows.append({CliText::tr("Certificate file"), record.certificateFile});
+    rows.append({CliText::tr("Made"), timeText(record.createdAt)});
     ctx.out.text(formatTable({CliText::tr("FIELD"), CliText::tr("VALUE")}, rows));
     ctx.out.text(QString::fromLatin1(cert->toPem()).trimmed());
     return finished(ExitOk);
@@ -212,12 +254,10 @@ QFuture<int> exportCredential(Context &ctx, const QStringList &args)
     const QString out = p.value(QStringLiteral("out"));
     if (out.isEmpty())
         return finished(ctx.out.usage(CliText::tr("Give the file to write with --out FILE.")));
-    const auto hub = chosenHub(ctx, p);
-    if (!hub)
-        return finished(ctx.out.error(hub.error()));
-    const QString id = p.positional().at(0);
-    if (const auto record = ctx.credentials.record(*hub, id); !record)
-        return finished(ctx.out.error(record.error()));
+    const auto target = findTarget(ctx, p);
+    if (!target)
+        return finished(ctx.out.error(target.error()));
+    const QString id = target->deviceId;
 
     QByteArray password;
     if (pkcs12) {
@@ -228,7 +268,7 @@ QFuture<int> exportCredential(Context &ctx, const QStringList &args)
         read->fill('\0');
     }
     const QString recipient = p.value(QStringLiteral("gpg"));
-    return ctx.credentials.deviceCredential(*hub, id)
+    return ctx.credentials.deviceCredential(target->hub, id)
         .then([&ctx, id, out, recipient, pkcs12, password](Result<DeviceCredential> credential) mutable -> QFuture<int> {
             if (!credential) {
                 password.fill('\0');
@@ -254,6 +294,33 @@ QFuture<int> exportCredential(Context &ctx, const QStringList &args)
             });
         })
         .unwrap();
+}
+
+QFuture<int> remove(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Deletes a device's X.509 credential from this computer: its private key from the keychain, its "
+                             "certificate file and its inventory entry. The device's registration in the hub is not changed. "
+                             "Asks first unless --yes."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption({QStringLiteral("yes"), CliText::tr("Do not ask.")});
+    addHubOption(p);
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    const auto target = findTarget(ctx, p);
+    if (!target)
+        return finished(ctx.out.error(target.error()));
+    const QString id = target->deviceId;
+    if (const auto refused = confirmDeletion(ctx.out, p.isSet(QStringLiteral("yes")),
+                                             CliText::tr("Delete the private key and certificate of \"%1\"? They cannot be recovered.").arg(id),
+                                             CliText::tr("the credential of \"%1\"").arg(id)))
+        return finished(*refused);
+    return ctx.credentials.remove(target->hub, id).then([&ctx, id](Result<void> removed) {
+        if (!removed)
+            return ctx.out.error(removed.error());
+        ctx.out.text(CliText::tr("Deleted the credential of \"%1\".").arg(id));
+        ctx.out.document(QJsonObject{{QStringLiteral("deleted"), id}});
+        return int(ExitOk);
+    });
 }
 
 QFuture<int> list(Context &ctx, const QStringList &args)
@@ -316,24 +383,56 @@ QFuture<int> importCa(Context &ctx, const QStringList &args)
         auto key = readInput(p.value(QStringLiteral("key")));
         if (!key)
             return finished(ctx.out.error(key.error()));
-        ca = CertificateAuthority::fromCertificateAndKey(*cert, *key);
-        if (!ca && ca.error().code == QStringLiteral("KeyEncrypted")) {
-            auto password = readSecret(CliText::tr("Password of the CA key"), passwordFile);
-            if (!password)
-                return finished(ctx.out.error(password.error()));
-            ca = CertificateAuthority::fromCertificateAndKey(*cert, *key, *password);
-            password->fill('\0');
-        }
+        ca = withKeyPassword<CertificateAuthority>(CliText::tr("Password of the CA key"), passwordFile, [&](const QByteArray &password) {
+            return CertificateAuthority::fromCertificateAndKey(*cert, *key, password);
+        });
         key->fill('\0');
     }
     if (!ca)
         return finished(ctx.out.error(ca.error()));
     const QString name = p.positional().at(0);
-    return ctx.credentials.importCertificateAuthority(name, *ca, p.isSet(QStringLiteral("replace"))).then([&ctx, name](Result<CredentialRecord> stored) {
-        if (!stored)
-            return ctx.out.error(stored.error());
-        return reportStored(ctx, *stored, CliText::tr("Imported CA \"%1\" (%2).").arg(name, stored->keyType));
-    });
+    return reportStored(ctx, ctx.credentials.importCertificateAuthority(name, *ca, p.isSet(QStringLiteral("replace"))),
+                        [name](const CredentialRecord &stored) { return CliText::tr("Imported CA \"%1\" (%2).").arg(name, stored.keyType); });
+}
+
+QFuture<int> importDevice(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Imports a device's certificate and private key made elsewhere (PEM or DER; an encrypted key's password "
+                             "on standard input or --password-file). The key must belong to the certificate and the certificate "
+                             "must be valid now; with --modem the key must be EC P-256, as the nRF9160 needs. The key goes into "
+                             "the system keychain only."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption({QStringLiteral("cert"), CliText::tr("The device certificate."), CliText::tr("FILE")});
+    p.addOption({QStringLiteral("key"), CliText::tr("The device's private key."), CliText::tr("FILE")});
+    p.addOption({QStringLiteral("password-file"), CliText::tr("Read the key's password from FILE instead of standard input."), CliText::tr("FILE")});
+    p.addOption({QStringLiteral("modem"), CliText::tr("The credential is for the nRF9160 modem: EC P-256 keys only.")});
+    p.addOption({QStringLiteral("replace"), CliText::tr("Replace the device's existing credential; its private key is deleted.")});
+    addHubOption(p);
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    if (!p.isSet(QStringLiteral("cert")) || !p.isSet(QStringLiteral("key")))
+        return finished(ctx.out.usage(CliText::tr("Give both --cert FILE and --key FILE.")));
+    const auto hub = chosenHub(ctx, p);
+    if (!hub)
+        return finished(ctx.out.error(hub.error()));
+    const auto cert = readInput(p.value(QStringLiteral("cert")));
+    if (!cert)
+        return finished(ctx.out.error(cert.error()));
+    auto key = readInput(p.value(QStringLiteral("key")));
+    if (!key)
+        return finished(ctx.out.error(key.error()));
+    const auto target = p.isSet(QStringLiteral("modem")) ? DeviceCredential::Target::Nrf9160 : DeviceCredential::Target::AnyDevice;
+    const auto credential = withKeyPassword<DeviceCredential>(
+        CliText::tr("Password of the device key"), p.value(QStringLiteral("password-file")),
+        [&](const QByteArray &password) { return DeviceCredential::import(*cert, *key, password, target); });
+    key->fill('\0');
+    if (!credential)
+        return finished(ctx.out.error(credential.error()));
+    const QString id = p.positional().at(0);
+    return reportStored(ctx, ctx.credentials.importDevice(*hub, id, *credential, p.isSet(QStringLiteral("replace"))),
+                        [id](const CredentialRecord &stored) {
+                            return CliText::tr("Imported the certificate and key of \"%1\" (%2).").arg(id, stored.keyType);
+                        });
 }
 
 QFuture<int> signCsr(Context &ctx, const QStringList &args)
@@ -365,12 +464,10 @@ QFuture<int> signCsr(Context &ctx, const QStringList &args)
         return finished(ctx.out.error(csr.error()));
     const QString id = p.positional().at(0);
     const QString caName = p.value(QStringLiteral("ca"));
-    return ctx.credentials.signRequest(*hub, id, caName, *csr, int(*days), p.isSet(QStringLiteral("replace")))
-        .then([&ctx, id, caName](Result<CredentialRecord> stored) {
-            if (!stored)
-                return ctx.out.error(stored.error());
-            return reportStored(ctx, *stored, CliText::tr("Signed the request of \"%1\" with CA \"%2\".").arg(id, caName));
-        });
+    return reportStored(ctx, ctx.credentials.signRequest(*hub, id, caName, *csr, int(*days), p.isSet(QStringLiteral("replace"))),
+                        [id, caName](const CredentialRecord &) {
+                            return CliText::tr("Signed the request of \"%1\" with CA \"%2\".").arg(id, caName);
+                        });
 }
 
 QFuture<int> roots(Context &ctx, const QStringList &args)
@@ -429,6 +526,8 @@ QList<Noun> credNouns()
                      {QStringLiteral("show"), CliText::tr("Show a device's certificate and thumbprints."), show},
                      {QStringLiteral("export"), CliText::tr("Export certificate and key (OpenPGP or PKCS#12)."), exportCredential},
                      {QStringLiteral("list"), CliText::tr("List the credentials made or imported here."), list},
+                     {QStringLiteral("delete"), CliText::tr("Delete a device's credential from this computer."), remove},
+                     {QStringLiteral("import"), CliText::tr("Import a device's certificate and key made elsewhere."), importDevice},
                      {QStringLiteral("import-ca"), CliText::tr("Import a CA that signs device certificates."), importCa},
                      {QStringLiteral("sign-csr"), CliText::tr("Sign a device's CSR with an imported CA."), signCsr},
                      {QStringLiteral("roots"), CliText::tr("List the bundled Azure root CAs."), roots},

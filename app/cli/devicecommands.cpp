@@ -4,6 +4,7 @@
 
 #include "common/logging.h"
 #include "credentials/certificate.h"
+#include "credentials/credentialstore.h"
 #include "credentials/secretexport.h"
 #include "credentials/securefile.h"
 #include "hub/devicecheck.h"
@@ -16,8 +17,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
-#include <cstdio>
-#include <unistd.h>
 
 namespace Onboarder::Cli {
 
@@ -157,7 +156,9 @@ QFuture<int> create(Context &ctx, const QStringList &args)
     p.addOption({QStringLiteral("auth"), CliText::tr("sas (default), x509-self-signed or x509-ca."), CliText::tr("TYPE"), QStringLiteral("sas")});
     p.addOption({QStringLiteral("disabled"), CliText::tr("Register it disabled.")});
     p.addOption({QStringLiteral("cert"), CliText::tr("The device's certificate (PEM), for x509-self-signed."), CliText::tr("FILE")});
-    p.addOption({QStringLiteral("thumbprint"), CliText::tr("The certificate's SHA-1 or SHA-256 thumbprint, for x509-self-signed."), CliText::tr("HEX")});
+    p.addOption({QStringLiteral("thumbprint"), CliText::tr("The certificate's SHA-1 or SHA-256 thumbprint, for x509-self-signed. Without "
+                                                           "--cert and --thumbprint, the certificate made with cred generate is used."),
+                 CliText::tr("HEX")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
 
@@ -182,8 +183,11 @@ QFuture<int> create(Context &ctx, const QStringList &args)
             if (!cert)
                 return finished(ctx.out.error(cert.error()));
             device.primaryThumbprint = cert->thumbprintSha1();
-        } else {
+        } else if (p.isSet(QStringLiteral("thumbprint"))) {
             device.primaryThumbprint = p.value(QStringLiteral("thumbprint")).toUpper();
+        } else if (const auto made = ctx.credentials.record(ctx.hub, device.id);
+                   made && made->kind == CredentialRecord::Kind::X509SelfSigned) {
+            device.primaryThumbprint = made->thumbprintSha1; // made here with cred generate
         }
         const auto isHex = [](const QString &text) {
             return std::all_of(text.cbegin(), text.cend(), [](QChar c) { return c.isDigit() || (c >= u'A' && c <= u'F'); });
@@ -191,8 +195,9 @@ QFuture<int> create(Context &ctx, const QStringList &args)
         const QString &thumb = device.primaryThumbprint;
         if ((thumb.size() != 40 && thumb.size() != 64) || !isHex(thumb))
             return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidThumbprint"),
-                                           CliText::tr("A self-signed device needs --cert FILE or --thumbprint with 40 (SHA-1) or 64 "
-                                                       "(SHA-256) hex digits.")}));
+                                           CliText::tr("A self-signed device needs --cert FILE, --thumbprint with 40 (SHA-1) or 64 "
+                                                       "(SHA-256) hex digits, or a certificate made first with: cred generate %1")
+                                               .arg(device.id)}));
     } else {
         return finished(ctx.out.usage(CliText::tr("--auth is sas, x509-self-signed or x509-ca, not \"%1\".").arg(auth)));
     }
@@ -251,14 +256,10 @@ QFuture<int> remove(Context &ctx, const QStringList &args)
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
     const QString id = p.positional().at(0);
-    if (!p.isSet(QStringLiteral("yes"))) {
-        if (!::isatty(STDIN_FILENO))
-            return finished(ctx.out.usage(CliText::tr("Deleting \"%1\" needs --yes when there is no terminal to ask on.").arg(id)));
-        std::fprintf(stderr, "%s", qPrintable(CliText::tr("Delete device \"%1\" from hub \"%2\"? [y/N] ").arg(id, ctx.hub)));
-        char answer[8] = {};
-        if (!std::fgets(answer, sizeof answer, stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-            return finished(ctx.out.error({ErrorKind::Cancelled, QStringLiteral("Cancelled"), CliText::tr("Nothing was deleted.")}));
-    }
+    if (const auto refused = confirmDeletion(ctx.out, p.isSet(QStringLiteral("yes")),
+                                             CliText::tr("Delete device \"%1\" from hub \"%2\"?").arg(id, ctx.hub),
+                                             CliText::tr("device \"%1\"").arg(id)))
+        return finished(*refused);
     return withHub(ctx, [&ctx, id](HubClient &client, const HubProfile &) {
         return client.deleteDevice(id).then(&client, [&ctx, id](Result<void> deleted) {
             if (!deleted)

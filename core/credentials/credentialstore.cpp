@@ -164,7 +164,7 @@ Result<CredentialRecord> CredentialStore::record(const QString &hub, const QStri
     if (auto found = inv.x509(hub, deviceId))
         return *found;
     return fail(ErrorKind::NotFound, QStringLiteral("CredentialNotFound"),
-                tr("Device \"%1\" of hub \"%2\" has no X.509 credential here. Make one with: onboarder-cli --hub %2 cred generate %1")
+                tr("Device \"%1\" of hub \"%2\" has no X.509 credential on this computer; make or import one first.")
                     .arg(deviceId, hub));
 }
 
@@ -184,7 +184,7 @@ Result<void> CredentialStore::checkDeviceSlot(const QString &hub, const QString 
     if (existing && !replace)
         return fail(ErrorKind::Conflict, QStringLiteral("CredentialExists"),
                     tr("Device \"%1\" of hub \"%2\" has an X.509 credential already (%3, made %4). Replacing it deletes "
-                       "its private key; ask for that explicitly (--replace).")
+                       "its private key, so it must be asked for explicitly.")
                         .arg(deviceId, hub, CredentialRecord::kindName(existing->kind), existing->createdAt.toString(Qt::ISODate)));
     if (!existing && existing.error().kind != ErrorKind::NotFound)
         return std::unexpected(existing.error());
@@ -374,8 +374,8 @@ QFuture<Result<CredentialRecord>> CredentialStore::importCertificateAuthority(co
         return failed<CredentialRecord>(loaded.error());
     if (inv.certificateAuthority(name) && !replace)
         return failed<CredentialRecord>({ErrorKind::Conflict, QStringLiteral("CaExists"),
-                                         tr("A CA named \"%1\" was imported already. Replacing it deletes its private key; ask for that "
-                                            "explicitly (--replace).")
+                                         tr("A CA named \"%1\" was imported already. Replacing it deletes its private key, so it must be "
+                                            "asked for explicitly.")
                                              .arg(name)});
     Slot slot;
     slot.record.deviceId = name;
@@ -394,7 +394,7 @@ QFuture<Result<CertificateAuthority>> CredentialStore::certificateAuthority(cons
     const auto found = inv.certificateAuthority(name);
     if (!found)
         return failed<CertificateAuthority>({ErrorKind::NotFound, QStringLiteral("CaNotFound"),
-                                             tr("No CA named \"%1\" was imported. Import one with: onboarder-cli cred import-ca %1 …").arg(name)});
+                                             tr("No CA named \"%1\" was imported on this computer.").arg(name)});
     const auto certificate = readCertificateFile(found->certificateFile, tr("CA \"%1\"").arg(name));
     if (!certificate)
         return failed<CertificateAuthority>(certificate.error());

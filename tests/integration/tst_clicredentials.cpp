@@ -115,9 +115,11 @@ private Q_SLOTS:
 
         // Register the thumbprint, export certificate + key as PKCS#12, and connect with them.
         const QString sha1 = cert.value(QStringLiteral("thumbprintSha1")).toString();
-        const CliRun registered = m_cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("x509-dev"), QStringLiteral("--auth"),
-                                         QStringLiteral("x509-self-signed"), QStringLiteral("--thumbprint"), sha1});
+        // Without --cert or --thumbprint, device create takes the certificate cred generate made.
+        const CliRun registered = m_cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("x509-dev"),
+                                         QStringLiteral("--auth"), QStringLiteral("x509-self-signed")});
         QVERIFY2(registered.exitCode == 0, registered.err.constData());
+        QCOMPARE(registered.json()[QStringLiteral("authentication")][QStringLiteral("x509Thumbprint")][QStringLiteral("primaryThumbprint")].toString(), sha1);
         const QString p12 = path(QStringLiteral("x509-dev.p12"));
         const CliRun exported = m_cli({QStringLiteral("cred"), QStringLiteral("export"), QStringLiteral("x509-dev"), QStringLiteral("--pkcs12"),
                                        QStringLiteral("--out"), p12},
@@ -199,6 +201,12 @@ private Q_SLOTS:
                  4);
         const CliRun listed = m_cli({QStringLiteral("--json"), QStringLiteral("cred"), QStringLiteral("list")});
         QCOMPARE(listed.json().array().size(), 4); // x509-dev, fleet (CA), fleet-1, modem-1
+
+        // Deleting a credential: asked for explicitly, then gone from the list.
+        QCOMPARE(m_cli({QStringLiteral("cred"), QStringLiteral("delete"), QStringLiteral("modem-1")}).exitCode, 1); // no terminal, no --yes
+        QCOMPARE(m_cli({QStringLiteral("cred"), QStringLiteral("delete"), QStringLiteral("modem-1"), QStringLiteral("--yes")}).exitCode, 0);
+        QCOMPARE(m_cli({QStringLiteral("cred"), QStringLiteral("show"), QStringLiteral("modem-1")}).exitCode, 3);
+        QCOMPARE(m_cli({QStringLiteral("--json"), QStringLiteral("cred"), QStringLiteral("list")}).json().array().size(), 3);
     }
 
     void openPgpExportsDecryptToExactlyWhatWasExported()
@@ -245,6 +253,51 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(path(QStringLiteral("nobody.asc"))));
         QCOMPARE(m_cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("sas-dev"), QStringLiteral("--gpg"), m_recipient}).exitCode, 1);
         QCOMPARE(m_cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("sas-dev"), QStringLiteral("--qr")}).exitCode, 1);
+    }
+
+    void importNamesEachProblem()
+    {
+        // Certificates and keys made by openssl, as a user would bring them.
+        const auto make = [this](const QString &name, const QStringList &keyArgs) {
+            const auto [code, text] = TestSupport::openssl(QStringList{QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey")} + keyArgs
+                                                           + QStringList{QStringLiteral("-nodes"), QStringLiteral("-keyout"), path(name + QStringLiteral(".key")),
+                                                                         QStringLiteral("-out"), path(name + QStringLiteral(".crt")), QStringLiteral("-subj"),
+                                                                         QStringLiteral("/CN=") + name, QStringLiteral("-days"), QStringLiteral("5")});
+            if (code != 0)
+                qFatal("openssl req failed: %s", text.constData());
+        };
+        make(QStringLiteral("imp-ec"), {QStringLiteral("ec"), QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256")});
+        make(QStringLiteral("imp-rsa"), {QStringLiteral("rsa:2048")});
+        const auto importPair = [this](const QString &id, const QString &cert, const QString &key, const QStringList &more = {},
+                                   const QByteArray &input = {}) {
+            return m_cli(QStringList{QStringLiteral("cred"), QStringLiteral("import"), id, QStringLiteral("--cert"), path(cert), QStringLiteral("--key"),
+                                     path(key)}
+                             + more,
+                         input);
+        };
+
+        const CliRun modemOk = importPair(QStringLiteral("imp-ec"), QStringLiteral("imp-ec.crt"), QStringLiteral("imp-ec.key"), {QStringLiteral("--modem")});
+        QVERIFY2(modemOk.exitCode == 0, modemOk.err.constData());
+        const CliRun rsa = importPair(QStringLiteral("imp-rsa"), QStringLiteral("imp-rsa.crt"), QStringLiteral("imp-rsa.key"), {QStringLiteral("--modem")});
+        QCOMPARE(rsa.exitCode, 2);
+        QVERIFY2(rsa.err.contains("EC P-256") && rsa.err.contains("RSA 2048"), rsa.err.constData());
+        const CliRun mismatch = importPair(QStringLiteral("imp-rsa"), QStringLiteral("imp-rsa.crt"), QStringLiteral("imp-ec.key"));
+        QCOMPARE(mismatch.exitCode, 2);
+        QVERIFY2(mismatch.err.contains("does not belong"), mismatch.err.constData());
+
+        // An encrypted key: its password on standard input.
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("KEYPASS"), QStringLiteral("import-pass"));
+        const auto [code, text] = TestSupport::openssl({QStringLiteral("pkcs8"), QStringLiteral("-topk8"), QStringLiteral("-v2"), QStringLiteral("aes-256-cbc"),
+                                                        QStringLiteral("-in"), path(QStringLiteral("imp-rsa.key")), QStringLiteral("-out"),
+                                                        path(QStringLiteral("imp-rsa-enc.key")), QStringLiteral("-passout"), QStringLiteral("env:KEYPASS")},
+                                                       {}, env);
+        QVERIFY2(code == 0, text.constData());
+        QCOMPARE(importPair(QStringLiteral("imp-rsa"), QStringLiteral("imp-rsa.crt"), QStringLiteral("imp-rsa-enc.key"), {}, "wrong password").exitCode, 2);
+        const CliRun encrypted = importPair(QStringLiteral("imp-rsa"), QStringLiteral("imp-rsa.crt"), QStringLiteral("imp-rsa-enc.key"), {}, "import-pass");
+        QVERIFY2(encrypted.exitCode == 0, encrypted.err.constData());
+        QCOMPARE(m_cli({QStringLiteral("--json"), QStringLiteral("cred"), QStringLiteral("show"), QStringLiteral("imp-rsa")}).json()[QStringLiteral("keyType")].toString(),
+                 QStringLiteral("RSA 2048"));
     }
 
     void noPrivateKeyOrSharedAccessKeyInConfigDataOrLogs()

@@ -160,6 +160,20 @@ private Q_SLOTS:
         QCOMPARE(m_store->record(QStringLiteral("hub-a"), QStringLiteral("dev-1")).error().code, QStringLiteral("CredentialNotFound"));
     }
 
+    void aFailedWriteLeavesNoKeyBehind()
+    {
+        // A data dir where the certificate cannot be written: "credentials/hubs" is a file.
+        QTemporaryDir broken;
+        QVERIFY(QDir().mkpath(broken.filePath(QStringLiteral("credentials"))));
+        TestSupport::writeFile(broken.filePath(QStringLiteral("credentials/hubs")), "not a folder");
+        CredentialStore store(*m_secrets, broken.path());
+        const auto made = await(store.generate(QStringLiteral("hub-b"), QStringLiteral("lost-1"), {}));
+        QCOMPARE(made.error().code, QStringLiteral("CertificateUnwritable"));
+        QCOMPARE(await(m_secrets->load(CredentialStore::privateKeyEntry(QStringLiteral("hub-b"), QStringLiteral("lost-1")))).error().code,
+                 QStringLiteral("SecretNotFound"));
+        QVERIFY(store.records()->isEmpty());
+    }
+
     void deviceIdsAreSafeFileNames()
     {
         QCOMPARE(CredentialStore::fileNameFor(QStringLiteral("..")), QStringLiteral("%2E."));
