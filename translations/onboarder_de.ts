@@ -465,16 +465,8 @@ Aktionen:
         <translation>Das Zertifikat des Geräts (PEM), für x509-self-signed.</translation>
     </message>
     <message>
-        <source>The certificate&apos;s SHA-1 or SHA-256 thumbprint, for x509-self-signed.</source>
-        <translation>Der SHA-1- oder SHA-256-Fingerabdruck des Zertifikats, für x509-self-signed.</translation>
-    </message>
-    <message>
         <source>HEX</source>
         <translation>HEX</translation>
-    </message>
-    <message>
-        <source>A self-signed device needs --cert FILE or --thumbprint with 40 (SHA-1) or 64 (SHA-256) hex digits.</source>
-        <translation>Ein selbstsigniertes Gerät braucht --cert DATEI oder --thumbprint mit 40 (SHA-1) oder 64 (SHA-256) Hexadezimalziffern.</translation>
     </message>
     <message>
         <source>--auth is sas, x509-self-signed or x509-ca, not &quot;%1&quot;.</source>
@@ -543,14 +535,6 @@ Aktionen:
     <message>
         <source>Do not ask.</source>
         <translation>Nicht nachfragen.</translation>
-    </message>
-    <message>
-        <source>Deleting &quot;%1&quot; needs --yes when there is no terminal to ask on.</source>
-        <translation>Ohne Terminal für die Rückfrage braucht das Löschen von „%1“ die Option --yes.</translation>
-    </message>
-    <message>
-        <source>Delete device &quot;%1&quot; from hub &quot;%2&quot;? [y/N] </source>
-        <translation>Gerät „%1“ aus dem Hub „%2“ löschen? (y = ja) [y/N] </translation>
     </message>
     <message>
         <source>Nothing was deleted.</source>
@@ -1430,6 +1414,126 @@ Aktionen:
         <source>Generate a key in the modem and print its CSR.</source>
         <translation>Einen Schlüssel im Modem erzeugen und seinen CSR ausgeben.</translation>
     </message>
+    <message>
+        <source>Deleting %1 needs --yes when there is no terminal to ask on.</source>
+        <translation>Zum Löschen %1 ist --yes nötig, wenn kein Terminal für die Rückfrage vorhanden ist.</translation>
+    </message>
+    <message>
+        <source>Give --replace to do that.</source>
+        <translation>Geben Sie dafür --replace an.</translation>
+    </message>
+    <message>
+        <source>Deletes a device&apos;s X.509 credential from this computer: its private key from the keychain, its certificate file and its inventory entry. The device&apos;s registration in the hub is not changed. Asks first unless --yes.</source>
+        <translation>Löscht die X.509-Anmeldedaten eines Geräts von diesem Computer: den privaten Schlüssel aus dem Schlüsselbund, die Zertifikatsdatei und den Eintrag im Verzeichnis der Anmeldedaten. Die Registrierung des Geräts im Hub bleibt unverändert. Fragt vorher nach, außer mit --yes.</translation>
+    </message>
+    <message>
+        <source>Delete the private key and certificate of &quot;%1&quot;? They cannot be recovered.</source>
+        <translation>Privaten Schlüssel und Zertifikat von „%1“ löschen? Sie lassen sich nicht wiederherstellen.</translation>
+    </message>
+    <message>
+        <source>the credential of &quot;%1&quot;</source>
+        <translation>der Anmeldedaten von „%1“</translation>
+    </message>
+    <message>
+        <source>Deleted the credential of &quot;%1&quot;.</source>
+        <translation>Anmeldedaten von „%1“ gelöscht.</translation>
+    </message>
+    <message>
+        <source>Imports a device&apos;s certificate and private key made elsewhere (PEM or DER; an encrypted key&apos;s password on standard input or --password-file). The key must belong to the certificate and the certificate must be valid now; with --modem the key must be EC P-256, as the nRF9160 needs. The key goes into the system keychain only.</source>
+        <translation>Importiert Zertifikat und privaten Schlüssel eines Geräts, die anderswo erstellt wurden (PEM oder DER; das Passwort eines verschlüsselten Schlüssels über die Standardeingabe oder --password-file). Der Schlüssel muss zum Zertifikat gehören und das Zertifikat muss jetzt gültig sein; mit --modem muss der Schlüssel EC P-256 sein, wie es das nRF9160 braucht. Der Schlüssel kommt nur in den Schlüsselbund des Systems.</translation>
+    </message>
+    <message>
+        <source>The device certificate.</source>
+        <translation>Das Gerätezertifikat.</translation>
+    </message>
+    <message>
+        <source>The device&apos;s private key.</source>
+        <translation>Der private Schlüssel des Geräts.</translation>
+    </message>
+    <message>
+        <source>Read the key&apos;s password from FILE instead of standard input.</source>
+        <translation>Das Passwort des Schlüssels aus DATEI statt von der Standardeingabe lesen.</translation>
+    </message>
+    <message>
+        <source>The credential is for the nRF9160 modem: EC P-256 keys only.</source>
+        <translation>Die Anmeldedaten sind für das nRF9160-Modem: nur Schlüssel vom Typ EC P-256.</translation>
+    </message>
+    <message>
+        <source>Password of the device key</source>
+        <translation>Passwort des Geräteschlüssels</translation>
+    </message>
+    <message>
+        <source>Imported the certificate and key of &quot;%1&quot; (%2).</source>
+        <translation>Zertifikat und Schlüssel von „%1“ importiert (%2).</translation>
+    </message>
+    <message>
+        <source>Delete a device&apos;s credential from this computer.</source>
+        <translation>Die Anmeldedaten eines Geräts von diesem Computer löschen.</translation>
+    </message>
+    <message>
+        <source>Import a device&apos;s certificate and key made elsewhere.</source>
+        <translation>Zertifikat und Schlüssel eines Geräts importieren, die anderswo erstellt wurden.</translation>
+    </message>
+    <message>
+        <source>The certificate&apos;s SHA-1 or SHA-256 thumbprint, for x509-self-signed. Without --cert and --thumbprint, the certificate made with cred generate is used.</source>
+        <translation>Der SHA-1- oder SHA-256-Fingerabdruck des Zertifikats, für x509-self-signed. Ohne --cert und --thumbprint wird das mit cred generate erstellte Zertifikat verwendet.</translation>
+    </message>
+    <message>
+        <source>A self-signed device needs --cert FILE, --thumbprint with 40 (SHA-1) or 64 (SHA-256) hex digits, or a certificate made first with: cred generate %1</source>
+        <translation>Ein selbstsigniertes Gerät braucht --cert DATEI, --thumbprint mit 40 (SHA-1) oder 64 (SHA-256) Hexadezimalziffern oder ein zuvor erstelltes Zertifikat mit: cred generate %1</translation>
+    </message>
+    <message>
+        <source>Delete device &quot;%1&quot; from hub &quot;%2&quot;?</source>
+        <translation>Gerät „%1“ aus Hub „%2“ löschen?</translation>
+    </message>
+    <message>
+        <source>device &quot;%1&quot;</source>
+        <translation>des Geräts „%1“</translation>
+    </message>
+    <message>
+        <source>in %1/s  out %2/s  latency p50 %3 ms p99 %4 ms  outbox %5%6  sessions %7  local broker %8</source>
+        <translation>ein %1/s  aus %2/s  Latenz p50 %3 ms p99 %4 ms  Postausgang %5%6  Sitzungen %7  lokaler Broker %8</translation>
+    </message>
+    <message>
+        <source> (full: %1 held at the local broker)</source>
+        <translation> (voll: %1 beim lokalen Broker zurückgehalten)</translation>
+    </message>
+    <message>
+        <source>The relay configuration (JSON).</source>
+        <translation>Die Relay-Konfiguration (JSON).</translation>
+    </message>
+    <message>
+        <source>--config FILE is required.</source>
+        <translation>--config DATEI ist erforderlich.</translation>
+    </message>
+    <message>
+        <source>The relay configuration names the hub &quot;%1&quot;, which was not added (onboarder-cli hub add).</source>
+        <translation>Die Relay-Konfiguration nennt den Hub „%1“, der nicht hinzugefügt wurde (onboarder-cli hub add).</translation>
+    </message>
+    <message>
+        <source>Checks a relay configuration without starting the relay.</source>
+        <translation>Prüft eine Relay-Konfiguration, ohne das Relay zu starten.</translation>
+    </message>
+    <message>
+        <source>The relay configuration is valid: %1 → hub %2, outbox %3.</source>
+        <translation>Die Relay-Konfiguration ist gültig: %1 → Hub %2, Postausgang %3.</translation>
+    </message>
+    <message>
+        <source>Runs the relay: the local broker&apos;s messages go to the hub as their devices&apos; messages, through a durable outbox. Metrics every interval on standard output (JSON Lines with --json). SIGTERM or SIGINT stop it cleanly.</source>
+        <translation>Startet das Relay: Die Nachrichten des lokalen Brokers gehen als Nachrichten ihrer Geräte an den Hub, über einen dauerhaften Postausgang. Metriken in jedem Intervall auf der Standardausgabe (JSON Lines mit --json). SIGTERM oder SIGINT beenden es sauber.</translation>
+    </message>
+    <message>
+        <source>The relay: a local MQTT broker&apos;s messages to the hub, one session per device.</source>
+        <translation>Das Relay: Nachrichten eines lokalen MQTT-Brokers an den Hub, eine Sitzung pro Gerät.</translation>
+    </message>
+    <message>
+        <source>Run the relay (headless gateway); --config FILE.</source>
+        <translation>Das Relay starten (Gateway ohne Oberfläche); --config DATEI.</translation>
+    </message>
+    <message>
+        <source>Check a relay configuration; --config FILE.</source>
+        <translation>Eine Relay-Konfiguration prüfen; --config DATEI.</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
@@ -1739,6 +1843,21 @@ Aktionen:
     <message>
         <source>The nRF9160 modem supports EC P-256 keys only; this is a %1 key.</source>
         <translation>Das nRF9160-Modem unterstützt nur EC-P-256-Schlüssel; dies ist ein %1-Schlüssel.</translation>
+    </message>
+</context>
+<context>
+    <name>MessageMapper</name>
+    <message>
+        <source>The topic %1 does not fit the pattern %2.</source>
+        <translation>Das Topic %1 passt nicht zum Muster %2.</translation>
+    </message>
+    <message>
+        <source>The payload of a message on %1 has no field %2 for the device id.</source>
+        <translation>Die Nutzlast einer Nachricht auf %1 hat kein Feld %2 für die Geräte-ID.</translation>
+    </message>
+    <message>
+        <source>A message on %1 names the device &quot;%2&quot;: %3</source>
+        <translation>Eine Nachricht auf %1 nennt das Gerät „%2“: %3</translation>
     </message>
 </context>
 <context>
@@ -2325,16 +2444,8 @@ Aktionen:
         <translation>Das Zertifikat von %1 sollte in %2 liegen, aber diese Datei ist nicht lesbar: %3</translation>
     </message>
     <message>
-        <source>Device &quot;%1&quot; of hub &quot;%2&quot; has no X.509 credential here. Make one with: onboarder-cli --hub %2 cred generate %1</source>
-        <translation>Das Gerät „%1“ des Hubs „%2“ hat hier keine X.509-Anmeldedaten. Erstellen Sie welche mit: onboarder-cli --hub %2 cred generate %1</translation>
-    </message>
-    <message>
         <source>device &quot;%1&quot;</source>
         <translation>Gerät „%1“</translation>
-    </message>
-    <message>
-        <source>Device &quot;%1&quot; of hub &quot;%2&quot; has an X.509 credential already (%3, made %4). Replacing it deletes its private key; ask for that explicitly (--replace).</source>
-        <translation>Das Gerät „%1“ des Hubs „%2“ hat bereits X.509-Anmeldedaten (%3, erstellt %4). Ersetzen löscht deren privaten Schlüssel; verlangen Sie das ausdrücklich (--replace).</translation>
     </message>
     <message>
         <source>Choose EC P-256, RSA 2048 or RSA 3072 for a new key.</source>
@@ -2349,14 +2460,6 @@ Aktionen:
         <translation>Es gibt keine CA zum Importieren.</translation>
     </message>
     <message>
-        <source>A CA named &quot;%1&quot; was imported already. Replacing it deletes its private key; ask for that explicitly (--replace).</source>
-        <translation>Eine CA namens „%1“ wurde bereits importiert. Ersetzen löscht ihren privaten Schlüssel; verlangen Sie das ausdrücklich (--replace).</translation>
-    </message>
-    <message>
-        <source>No CA named &quot;%1&quot; was imported. Import one with: onboarder-cli cred import-ca %1 …</source>
-        <translation>Es wurde keine CA namens „%1“ importiert. Importieren Sie eine mit: onboarder-cli cred import-ca %1 …</translation>
-    </message>
-    <message>
         <source>CA &quot;%1&quot;</source>
         <translation>CA „%1“</translation>
     </message>
@@ -2367,6 +2470,22 @@ Aktionen:
     <message>
         <source>The private key of device &quot;%1&quot; was made on the device and never left it, so only its certificate can be exported.</source>
         <translation>Der private Schlüssel des Geräts „%1“ wurde auf dem Gerät erzeugt und hat es nie verlassen; exportieren lässt sich daher nur sein Zertifikat.</translation>
+    </message>
+    <message>
+        <source>Device &quot;%1&quot; of hub &quot;%2&quot; has no X.509 credential on this computer; make or import one first.</source>
+        <translation>Gerät „%1“ von Hub „%2“ hat auf diesem Computer keine X.509-Anmeldedaten; erstellen oder importieren Sie zuerst welche.</translation>
+    </message>
+    <message>
+        <source>Device &quot;%1&quot; of hub &quot;%2&quot; has an X.509 credential already (%3, made %4). Replacing it deletes its private key, so it must be asked for explicitly.</source>
+        <translation>Gerät „%1“ von Hub „%2“ hat bereits X.509-Anmeldedaten (%3, erstellt %4). Beim Ersetzen wird ihr privater Schlüssel gelöscht, daher muss es ausdrücklich verlangt werden.</translation>
+    </message>
+    <message>
+        <source>A CA named &quot;%1&quot; was imported already. Replacing it deletes its private key, so it must be asked for explicitly.</source>
+        <translation>Eine CA namens „%1“ wurde bereits importiert. Beim Ersetzen wird ihr privater Schlüssel gelöscht, daher muss es ausdrücklich verlangt werden.</translation>
+    </message>
+    <message>
+        <source>No CA named &quot;%1&quot; was imported on this computer.</source>
+        <translation>Auf diesem Computer wurde keine CA namens „%1“ importiert.</translation>
     </message>
 </context>
 <context>
@@ -2422,6 +2541,13 @@ Aktionen:
     <message>
         <source>Cancelled: %1 devices left unchanged.</source>
         <translation>Abgebrochen: %1 Geräte blieben unverändert.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DeviceLink</name>
+    <message>
+        <source>The device %1 is not connected to the hub.</source>
+        <translation>Das Gerät %1 ist nicht mit dem Hub verbunden.</translation>
     </message>
 </context>
 <context>
@@ -4147,6 +4273,57 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     </message>
 </context>
 <context>
+    <name>Onboarder::MqttSubscriber</name>
+    <message>
+        <source>The local broker %1:%2 stopped answering.</source>
+        <translation>Der lokale Broker %1:%2 antwortet nicht mehr.</translation>
+    </message>
+    <message>
+        <source>The CA file %1 holds no PEM certificate.</source>
+        <translation>Die CA-Datei %1 enthält kein PEM-Zertifikat.</translation>
+    </message>
+    <message>
+        <source>The local broker&apos;s certificate was refused: %1</source>
+        <translation>Das Zertifikat des lokalen Brokers wurde abgelehnt: %1</translation>
+    </message>
+    <message>
+        <source>The connection to the local broker %1:%2 was lost: %3</source>
+        <translation>Die Verbindung zum lokalen Broker %1:%2 ist abgebrochen: %3</translation>
+    </message>
+    <message>
+        <source>Cannot connect to the local broker %1:%2: %3</source>
+        <translation>Verbindung zum lokalen Broker %1:%2 nicht möglich: %3</translation>
+    </message>
+    <message>
+        <source>The local broker sent a malformed packet.</source>
+        <translation>Der lokale Broker hat ein fehlerhaftes Paket gesendet.</translation>
+    </message>
+    <message>
+        <source>bad user name or password, or not authorised</source>
+        <translation>falscher Benutzername oder falsches Passwort, oder nicht berechtigt</translation>
+    </message>
+    <message>
+        <source>refused with code %1</source>
+        <translation>abgelehnt mit Code %1</translation>
+    </message>
+    <message>
+        <source>The local broker %1:%2 refused the relay: %3.</source>
+        <translation>Der lokale Broker %1:%2 hat das Relay abgelehnt: %3.</translation>
+    </message>
+    <message>
+        <source>The local broker refused the subscription %1.</source>
+        <translation>Der lokale Broker hat das Abonnement %1 abgelehnt.</translation>
+    </message>
+    <message>
+        <source>The local broker sent a QoS 2 message although the relay subscribes with QoS 1.</source>
+        <translation>Der lokale Broker hat eine Nachricht mit QoS 2 gesendet, obwohl das Relay mit QoS 1 abonniert.</translation>
+    </message>
+    <message>
+        <source>The local broker sent an unexpected packet (type %1).</source>
+        <translation>Der lokale Broker hat ein unerwartetes Paket gesendet (Typ %1).</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::Nrf91Modem</name>
     <message>
         <source>The modem&apos;s port is not open.</source>
@@ -4206,6 +4383,28 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>There are several modems (%1); say which with --port.</source>
         <translation>Es gibt mehrere Modems (%1); geben Sie mit --port an, welches gemeint ist.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::Relay</name>
+    <message>
+        <source>Cannot read the local broker&apos;s password file %1: %2.</source>
+        <translation>Die Passwortdatei %1 des lokalen Brokers ist nicht lesbar: %2.</translation>
+    </message>
+    <message>
+        <source>The outbox is full (%1 messages): new messages stay with the local broker until the hub takes some.</source>
+        <translation>Der Postausgang ist voll (%1 Nachrichten): Neue Nachrichten bleiben beim lokalen Broker, bis der Hub welche abnimmt.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::RelayCredentials</name>
+    <message>
+        <source>The relay has no keychain access for X.509 devices.</source>
+        <translation>Das Relay hat keinen Zugriff auf den Schlüsselbund für X.509-Geräte.</translation>
+    </message>
+    <message>
+        <source>The device %1 does not use SAS keys; set &quot;deviceAuth&quot;: &quot;x509&quot; for certificate devices.</source>
+        <translation>Das Gerät %1 verwendet keine SAS-Schlüssel; setzen Sie &quot;deviceAuth&quot;: &quot;x509&quot; für Geräte mit Zertifikat.</translation>
     </message>
 </context>
 <context>
@@ -4385,6 +4584,25 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     </message>
 </context>
 <context>
+    <name>Outbox</name>
+    <message>
+        <source>The outbox %1 failed to %2: %3</source>
+        <translation>Der Postausgang %1 konnte „%2“ nicht ausführen: %3</translation>
+    </message>
+    <message>
+        <source>Cannot make the folder of the outbox %1.</source>
+        <translation>Der Ordner des Postausgangs %1 lässt sich nicht anlegen.</translation>
+    </message>
+    <message>
+        <source>Cannot open the outbox %1: %2</source>
+        <translation>Der Postausgang %1 lässt sich nicht öffnen: %2</translation>
+    </message>
+    <message>
+        <source>The outbox holds %1 messages, its limit: new messages stay with the local broker until the hub takes some.</source>
+        <translation>Der Postausgang enthält %1 Nachrichten, sein Limit: Neue Nachrichten bleiben beim lokalen Broker, bis der Hub welche abnimmt.</translation>
+    </message>
+</context>
+<context>
     <name>Pkcs12</name>
     <message>
         <source>The PKCS#12 file uses an outdated algorithm (RC2 or 3DES) that is no longer supported. Export it again with AES-256 (e.g. openssl pkcs12 -export without -legacy).</source>
@@ -4471,6 +4689,125 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>The QR code could not be made (error %1).</source>
         <translation>Der QR-Code konnte nicht erstellt werden (Fehler %1).</translation>
+    </message>
+</context>
+<context>
+    <name>RelayConfig</name>
+    <message>
+        <source>&quot;source.password&quot;: the password is not kept in the configuration file. Put it in a file only the relay can read and name it in &quot;source.passwordFile&quot;, or in the keychain and name the entry in &quot;source.passwordKeychain&quot;.</source>
+        <translation>„source.password“: Das Passwort wird nicht in der Konfigurationsdatei gespeichert. Legen Sie es in eine Datei, die nur das Relay lesen kann, und nennen Sie diese in „source.passwordFile“, oder in den Schlüsselbund und nennen Sie den Eintrag in „source.passwordKeychain“.</translation>
+    </message>
+    <message>
+        <source>&quot;%1%2&quot; is not a relay configuration key.</source>
+        <translation>„%1%2“ ist kein Schlüssel der Relay-Konfiguration.</translation>
+    </message>
+    <message>
+        <source>&quot;%1%2&quot; must be a string.</source>
+        <translation>„%1%2“ muss eine Zeichenkette sein.</translation>
+    </message>
+    <message>
+        <source>&quot;%1%2&quot; must be a whole number from %3 to %4.</source>
+        <translation>„%1%2“ muss eine ganze Zahl von %3 bis %4 sein.</translation>
+    </message>
+    <message>
+        <source>Cannot read the relay configuration %1: %2.</source>
+        <translation>Die Relay-Konfiguration %1 ist nicht lesbar: %2.</translation>
+    </message>
+    <message>
+        <source>The relay configuration is not valid JSON (at character %1: %2).</source>
+        <translation>Die Relay-Konfiguration ist kein gültiges JSON (bei Zeichen %1: %2).</translation>
+    </message>
+    <message>
+        <source>The relay configuration must be a JSON object.</source>
+        <translation>Die Relay-Konfiguration muss ein JSON-Objekt sein.</translation>
+    </message>
+    <message>
+        <source>&quot;hub&quot; is missing: name a hub added with onboarder-cli hub add.</source>
+        <translation>„hub“ fehlt: Nennen Sie einen mit onboarder-cli hub add hinzugefügten Hub.</translation>
+    </message>
+    <message>
+        <source>&quot;source&quot; is missing or not an object: it names the local broker (url, topics).</source>
+        <translation>„source“ fehlt oder ist kein Objekt: Es nennt den lokalen Broker (url, topics).</translation>
+    </message>
+    <message>
+        <source>&quot;source.url&quot; must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT], not &quot;%1&quot;.</source>
+        <translation>„source.url“ muss mqtt://HOST[:PORT] oder mqtts://HOST[:PORT] sein, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>&quot;source.url&quot; must not hold a user name or password: use &quot;source.username&quot; and &quot;source.passwordFile&quot;.</source>
+        <translation>„source.url“ darf keinen Benutzernamen und kein Passwort enthalten: Verwenden Sie „source.username“ und „source.passwordFile“.</translation>
+    </message>
+    <message>
+        <source>&quot;source.passwordFile&quot; and &quot;source.passwordKeychain&quot; exclude each other: give one.</source>
+        <translation>„source.passwordFile“ und „source.passwordKeychain“ schließen sich gegenseitig aus: Geben Sie eines davon an.</translation>
+    </message>
+    <message>
+        <source>&quot;source.caFile&quot; needs an mqtts:// &quot;source.url&quot;.</source>
+        <translation>„source.caFile“ erfordert eine mqtts://-„source.url“.</translation>
+    </message>
+    <message>
+        <source>&quot;source.clientId&quot; is too long.</source>
+        <translation>„source.clientId“ ist zu lang.</translation>
+    </message>
+    <message>
+        <source>&quot;source.topics&quot; must be a non-empty array of topic filters, e.g. [&quot;sensors/+/telemetry&quot;].</source>
+        <translation>„source.topics“ muss ein nicht leeres Array von Topic-Filtern sein, z. B. [&quot;sensors/+/telemetry&quot;].</translation>
+    </message>
+    <message>
+        <source>&quot;source.topics&quot; holds an invalid topic filter: %1.</source>
+        <translation>„source.topics“ enthält einen ungültigen Topic-Filter: %1.</translation>
+    </message>
+    <message>
+        <source>Give exactly one of &quot;deviceIdFromTopic&quot; (e.g. &quot;sensors/{deviceId}/telemetry&quot;) and &quot;deviceIdFromPayload&quot; (a JSON field of the payload, e.g. &quot;meta.id&quot;).</source>
+        <translation>Geben Sie genau eines von „deviceIdFromTopic“ (z. B. „sensors/{deviceId}/telemetry“) und „deviceIdFromPayload“ (ein JSON-Feld der Nutzlast, z. B. „meta.id“) an.</translation>
+    </message>
+    <message>
+        <source>&quot;deviceIdFromTopic&quot; must hold the level {deviceId} once, e.g. &quot;sensors/{deviceId}/telemetry&quot;.</source>
+        <translation>„deviceIdFromTopic“ muss die Ebene {deviceId} genau einmal enthalten, z. B. „sensors/{deviceId}/telemetry“.</translation>
+    </message>
+    <message>
+        <source>&quot;deviceIdFromTopic&quot; is a pattern, not a filter: write {name} for a level that varies.</source>
+        <translation>„deviceIdFromTopic“ ist ein Muster, kein Filter: Schreiben Sie {name} für eine Ebene, die variiert.</translation>
+    </message>
+    <message>
+        <source>&quot;deviceIdFromTopic&quot; names a level twice.</source>
+        <translation>„deviceIdFromTopic“ nennt eine Ebene zweimal.</translation>
+    </message>
+    <message>
+        <source>&quot;properties&quot; must be an object: property name → &quot;{topicLevel}&quot;, &quot;$.payload.field&quot; or a text.</source>
+        <translation>„properties“ muss ein Objekt sein: Eigenschaftsname → „{topicLevel}“, „$.payload.field“ oder ein Text.</translation>
+    </message>
+    <message>
+        <source>&quot;properties.%1&quot;: a property name has 1 to 64 letters, digits, &apos;_&apos;, &apos;-&apos; or &apos;.&apos;, and is not a system property.</source>
+        <translation>„properties.%1“: Ein Eigenschaftsname besteht aus 1 bis 64 Buchstaben, Ziffern, „_“, „-“ oder „.“ und ist keine Systemeigenschaft.</translation>
+    </message>
+    <message>
+        <source>&quot;properties.%1&quot; must be a string.</source>
+        <translation>„properties.%1“ muss eine Zeichenkette sein.</translation>
+    </message>
+    <message>
+        <source>&quot;properties.%1&quot;: &quot;$.&quot; must be followed by a field name.</source>
+        <translation>„properties.%1“: Auf „$.“ muss ein Feldname folgen.</translation>
+    </message>
+    <message>
+        <source>&quot;properties.%1&quot; takes the topic level {%2}, which &quot;deviceIdFromTopic&quot; does not name.</source>
+        <translation>„properties.%1“ verwendet die Topic-Ebene {%2}, die „deviceIdFromTopic“ nicht nennt.</translation>
+    </message>
+    <message>
+        <source>&quot;autoRegister&quot; must be true or false.</source>
+        <translation>„autoRegister“ muss true oder false sein.</translation>
+    </message>
+    <message>
+        <source>&quot;deviceAuth&quot; must be &quot;sas&quot; (keys from the registry) or &quot;x509&quot; (certificates from the keychain).</source>
+        <translation>„deviceAuth“ muss „sas“ (Schlüssel aus der Registrierung) oder „x509“ (Zertifikate aus dem Schlüsselbund) sein.</translation>
+    </message>
+    <message>
+        <source>&quot;autoRegister&quot; needs &quot;deviceAuth&quot;: &quot;sas&quot;: the relay registers unknown devices with keys the hub makes.</source>
+        <translation>„autoRegister“ erfordert &quot;deviceAuth&quot;: &quot;sas&quot;: Das Relay registriert unbekannte Geräte mit Schlüsseln, die der Hub erzeugt.</translation>
+    </message>
+    <message>
+        <source>&quot;outbox&quot; must be an object: {&quot;path&quot;: FILE, &quot;maxMessages&quot;: N}.</source>
+        <translation>„outbox“ muss ein Objekt sein: {&quot;path&quot;: DATEI, &quot;maxMessages&quot;: N}.</translation>
     </message>
 </context>
 <context>
