@@ -48,6 +48,9 @@ using TestSupport::await;
 
 namespace {
 
+// Generous: the sandbox hub answers in milliseconds, but a loaded CI machine may take seconds.
+constexpr int waitMs = 20000;
+
 // Answers the next message box that opens with the given button; records its text.
 void answerNextMessageBox(QMessageBox::StandardButton button, QString *text = nullptr)
 {
@@ -124,7 +127,7 @@ private Q_SLOTS:
         m_settings->setCurrentHub(QStringLiteral("sandbox"));
         m_session = std::make_unique<HubSession>(*m_hubs, *m_settings);
         m_credentials = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));
-        QTRY_COMPARE(m_session->state(), HubSession::State::Ready);
+        QTRY_COMPARE_WITH_TIMEOUT(m_session->state(), HubSession::State::Ready, waitMs);
         m_direct = std::make_unique<HubClient>(*added, *ConnectionString::parse(m_hub->ownerConnectionString()));
     }
 
@@ -134,15 +137,15 @@ private Q_SLOTS:
         model.setPageSize(100);
         model.setQuery(DeviceListQuery::fromFilter(QStringLiteral("sandbox-device-")));
         model.setClient(m_session->client());
-        QTRY_COMPARE(model.rowCount(), 100);
-        QTRY_COMPARE(model.totalCount(), qint64(250));
+        QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 100, waitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(model.totalCount(), qint64(250), waitMs);
         QVERIFY(model.canFetchMore());
         model.fetchMore();
         QVERIFY(!model.canFetchMore()); // one page in flight at a time
-        QTRY_COMPARE(model.rowCount(), 200);
+        QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 200, waitMs);
         model.fetchMore();
-        QTRY_COMPARE(model.rowCount(), 250);
-        QTRY_VERIFY(!model.isLoading());
+        QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 250, waitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(!model.isLoading(), waitMs);
         QVERIFY(!model.canFetchMore());
         QCOMPARE(model.rowOf(QStringLiteral("sandbox-device-000250")), 249);
         // From here on (the tester itself fetches more, so it comes after the paging checks).
@@ -154,13 +157,13 @@ private Q_SLOTS:
         // Refresh keeps every loaded row (a single larger request) and says when it is done.
         QSignalSpy refreshed(&model, &DeviceListModel::refreshed);
         model.refresh();
-        QTRY_COMPARE(refreshed.count(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(refreshed.count(), 1, waitMs);
         QCOMPARE(model.rowCount(), 250);
 
         // A broken condition is the hub's syntax error, said as such.
         QSignalSpy failed(&model, &DeviceListModel::queryFailed);
         model.setQuery(DeviceListQuery::fromFilter(QStringLiteral("status = ")));
-        QTRY_COMPARE(failed.count(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, waitMs);
         QCOMPARE(failed.first().first().value<Error>().kind, ErrorKind::InvalidInput);
         QCOMPARE(model.rowCount(), 0);
     }
@@ -172,21 +175,21 @@ private Q_SLOTS:
         window.show();
         window.showPage(window.devicesPage());
         DevicesPage *page = window.devicesPage();
-        QTRY_VERIFY(page->model()->rowCount() > 0);
-        QTRY_VERIFY(page->model()->totalCount() >= 250);
+        QTRY_VERIFY_WITH_TIMEOUT(page->model()->rowCount() > 0, waitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(page->model()->totalCount() >= 250, waitMs);
         saveScreenshot(&window, QStringLiteral("devices"));
 
         page->filterEdit()->setText(QStringLiteral("sandbox-device-00012"));
-        QTRY_COMPARE(page->model()->rowCount(), 10); // 120–129, found by the hub among all
+        QTRY_COMPARE_WITH_TIMEOUT(page->model()->rowCount(), 10, waitMs); // 120–129, found by the hub among all
         for (const QString &id : idsInView(page->view()))
             QVERIFY(id.startsWith(QStringLiteral("sandbox-device-00012")));
-        QTRY_COMPARE(page->model()->totalCount(), qint64(10));
+        QTRY_COMPARE_WITH_TIMEOUT(page->model()->totalCount(), qint64(10), waitMs);
 
         // A condition is used as the WHERE clause; a broken one is explained next to the box.
         page->filterEdit()->setText(QStringLiteral("deviceId = 'sandbox-device-000007'"));
-        QTRY_COMPARE(idsInView(page->view()), QStringList{QStringLiteral("sandbox-device-000007")});
+        QTRY_COMPARE_WITH_TIMEOUT(idsInView(page->view()), QStringList{QStringLiteral("sandbox-device-000007")}, waitMs);
         page->filterEdit()->setText(QStringLiteral("deviceId = 'unclosed"));
-        QTRY_VERIFY(page->queryError()->isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(page->queryError()->isVisible(), waitMs);
         QVERIFY2(page->queryError()->text().contains(QStringLiteral("not closed")), qPrintable(page->queryError()->text()));
 
         // The status choice narrows the same query.
@@ -197,7 +200,7 @@ private Q_SLOTS:
                 }())).has_value());
         page->filterEdit()->setText(QStringLiteral("sandbox-device-0002"));
         page->statusFilter()->setCurrentIndex(page->statusFilter()->findData(int(DeviceListQuery::Status::Disabled)));
-        QTRY_COMPARE(idsInView(page->view()), QStringList{QStringLiteral("sandbox-device-000201")});
+        QTRY_COMPARE_WITH_TIMEOUT(idsInView(page->view()), QStringList{QStringLiteral("sandbox-device-000201")}, waitMs);
         QVERIFY(!page->queryError()->isVisible());
     }
 
@@ -245,7 +248,7 @@ private Q_SLOTS:
         dialog.setDraft(draft);
         QVERIFY(dialog.canCreate());
         dialog.accept();
-        QTRY_COMPARE(dialog.result(), int(QDialog::Accepted));
+        QTRY_COMPARE_WITH_TIMEOUT(dialog.result(), int(QDialog::Accepted), waitMs);
         const auto created = await(direct().device(QStringLiteral("dialog-x509")));
         QVERIFY(created.has_value());
         QCOMPARE(created->authType, QStringLiteral("selfSigned"));
@@ -255,7 +258,7 @@ private Q_SLOTS:
         CreateDeviceDialog again(*m_session->client(), *m_credentials, QStringLiteral("sandbox"));
         again.setDraft(draft);
         again.accept();
-        QTRY_VERIFY(!again.fieldError(DeviceDraft::Field::Id).isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(!again.fieldError(DeviceDraft::Field::Id).isEmpty(), waitMs);
         QVERIFY2(again.fieldError(DeviceDraft::Field::Id).contains(QStringLiteral("exists")), qPrintable(again.fieldError(DeviceDraft::Field::Id)));
         QCOMPARE(again.result(), int(QDialog::Rejected)); // still open
 
@@ -268,7 +271,7 @@ private Q_SLOTS:
         made.setDraft(fresh);
         QVERIFY(made.canCreate());
         made.accept();
-        QTRY_COMPARE(made.result(), int(QDialog::Accepted));
+        QTRY_COMPARE_WITH_TIMEOUT(made.result(), int(QDialog::Accepted), waitMs);
         const auto record = m_credentials->record(QStringLiteral("sandbox"), QStringLiteral("dialog-made"));
         QVERIFY(record.has_value());
         QCOMPARE(made.createdDevice().primaryThumbprint, record->thumbprintSha1);
@@ -279,7 +282,7 @@ private Q_SLOTS:
         fresh.id = QStringLiteral("dialog-x509");
         refused.setDraft(fresh);
         refused.accept();
-        QTRY_VERIFY(!refused.fieldError(DeviceDraft::Field::Id).isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(!refused.fieldError(DeviceDraft::Field::Id).isEmpty(), waitMs);
         QVERIFY2(refused.fieldError(DeviceDraft::Field::Id).contains(QStringLiteral("removed again")),
                  qPrintable(refused.fieldError(DeviceDraft::Field::Id)));
         QCOMPARE(m_credentials->record(QStringLiteral("sandbox"), QStringLiteral("dialog-x509")).error().kind, ErrorKind::NotFound);
@@ -293,7 +296,7 @@ private Q_SLOTS:
         window.show();
         window.showPage(window.devicesPage());
         DevicesPage *page = window.devicesPage();
-        QTRY_VERIFY(page->model()->rowCount() > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(page->model()->rowCount() > 0, waitMs);
 
         // Create through the dialog the page opens.
         QTimer::singleShot(0, [id] {
@@ -307,19 +310,19 @@ private Q_SLOTS:
         });
         page->createDevice();
         DevicePage *device = page->devicePage();
-        QTRY_VERIFY(device->isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(device->isVisible(), waitMs);
         QCOMPARE(device->deviceId(), id);
-        QTRY_COMPARE(device->device().id, id);
-        QTRY_VERIFY(!device->twin().isEmpty());
+        QTRY_COMPARE_WITH_TIMEOUT(device->device().id, id, waitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(!device->twin().isEmpty(), waitMs);
 
         // Find it by filter.
         device->backRequested();
         page->filterEdit()->setText(id);
-        QTRY_COMPARE(idsInView(page->view()), QStringList{id});
+        QTRY_COMPARE_WITH_TIMEOUT(idsInView(page->view()), QStringList{id}, waitMs);
 
         // Edit its twin: tags and desired properties.
         page->openDevice(id);
-        QTRY_VERIFY(!device->twin().isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(!device->twin().isEmpty(), waitMs);
         device->tabs()->setCurrentIndex(1);
         device->twinEditor()->setPlainText(QStringLiteral("{\"tags\": {\"site\": \"bench-1\"}, \"desired\": {\"interval\": 30"));
         QVERIFY(device->twinError()->isVisible()); // not closed: not JSON
@@ -328,7 +331,7 @@ private Q_SLOTS:
         QVERIFY(!device->twinError()->isVisible());
         QVERIFY(device->applyTwinButton()->isEnabled());
         device->applyTwinButton()->click();
-        QTRY_COMPARE(device->twin().value(QStringLiteral("tags"))[QStringLiteral("site")].toString(), QStringLiteral("bench-1"));
+        QTRY_COMPARE_WITH_TIMEOUT(device->twin().value(QStringLiteral("tags"))[QStringLiteral("site")].toString(), QStringLiteral("bench-1"), waitMs);
         const auto twin = await(direct().twin(id));
         QCOMPARE((*twin)[QStringLiteral("properties")][QStringLiteral("desired")][QStringLiteral("interval")].toInt(), 30);
         saveScreenshot(&window, QStringLiteral("device-twin"));
@@ -339,9 +342,9 @@ private Q_SLOTS:
         QString conflict;
         answerNextMessageBox(QMessageBox::Reset, &conflict);
         device->applyTwinButton()->click();
-        QTRY_VERIFY(!conflict.isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(!conflict.isEmpty(), waitMs);
         QVERIFY(conflict.contains(QStringLiteral("changed by someone else")));
-        QTRY_COMPARE(device->twin().value(QStringLiteral("tags"))[QStringLiteral("owner")].toString(), QStringLiteral("ops"));
+        QTRY_COMPARE_WITH_TIMEOUT(device->twin().value(QStringLiteral("tags"))[QStringLiteral("owner")].toString(), QStringLiteral("ops"), waitMs);
         QCOMPARE(device->twin().value(QStringLiteral("tags"))[QStringLiteral("site")].toString(), QStringLiteral("bench-1"));
 
         // Invoke a direct method on the device, connected through the project's MQTT client.
@@ -360,7 +363,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, 15000);
         QSignalSpy subscribed(&mqtt, &MqttClient::subscribed);
         QVERIFY(mqtt.subscribe(QStringLiteral("$iothub/methods/POST/#"), 0).has_value());
-        QTRY_COMPARE(subscribed.count(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(subscribed.count(), 1, waitMs);
         QByteArray received;
         connect(&mqtt, &MqttClient::messageReceived, this, [&](const MqttMessage &request) {
             received = request.payload;
@@ -380,7 +383,7 @@ private Q_SLOTS:
         // The support check sees it connected, and pinged.
         device->tabs()->setCurrentIndex(0);
         device->reload();
-        QTRY_VERIFY(!device->isLoading());
+        QTRY_VERIFY_WITH_TIMEOUT(!device->isLoading(), waitMs);
         device->pingCheck()->setChecked(true);
         device->checkButton()->click();
         QTRY_VERIFY_WITH_TIMEOUT(device->checkResults()->topLevelItemCount() >= 6, 15000);
@@ -415,15 +418,15 @@ private Q_SLOTS:
 
         // Back in the list: disable it, with confirmation; the selection survives the refresh.
         device->backRequested();
-        QTRY_COMPARE(idsInView(page->view()), QStringList{id});
+        QTRY_COMPARE_WITH_TIMEOUT(idsInView(page->view()), QStringList{id}, waitMs);
         page->selectDevices({id});
         QCOMPARE(page->selectedDeviceIds(), QStringList{id});
         answerNextMessageBox(QMessageBox::Ok);
         page->disableSelected();
-        QTRY_VERIFY(page->runningBatch() == nullptr);
+        QTRY_VERIFY_WITH_TIMEOUT(page->runningBatch() == nullptr, waitMs);
         QCOMPARE(deviceStatus(id), QStringLiteral("disabled"));
-        QTRY_COMPARE(page->model()->index(0, DeviceListModel::StatusColumn).data().toString(), QStringLiteral("Disabled"));
-        QTRY_COMPARE(page->selectedDeviceIds(), QStringList{id});
+        QTRY_COMPARE_WITH_TIMEOUT(page->model()->index(0, DeviceListModel::StatusColumn).data().toString(), QStringLiteral("Disabled"), waitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(page->selectedDeviceIds(), QStringList{id}, waitMs);
 
         // Delete, answering No first: nothing happens.
         answerNextMessageBox(QMessageBox::Cancel);
@@ -431,9 +434,9 @@ private Q_SLOTS:
         QCOMPARE(deviceStatus(id), QStringLiteral("disabled"));
         answerNextMessageBox(QMessageBox::Yes);
         page->deleteSelected();
-        QTRY_VERIFY(page->runningBatch() == nullptr);
+        QTRY_VERIFY_WITH_TIMEOUT(page->runningBatch() == nullptr, waitMs);
         QCOMPARE(deviceStatus(id), QStringLiteral("DeviceNotFound"));
-        QTRY_COMPARE(page->model()->rowCount(), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(page->model()->rowCount(), 0, waitMs);
     }
 
     void batchCancelLeavesTheRestUntouched()
@@ -446,9 +449,9 @@ private Q_SLOTS:
         QSignalSpy finished(&batch, &DeviceBatch::finished);
         QSignalSpy progress(&batch, &DeviceBatch::progress);
         batch.start();
-        QTRY_VERIFY(batch.finishedCount() >= 3);
+        QTRY_VERIFY_WITH_TIMEOUT(batch.finishedCount() >= 3, waitMs);
         batch.cancel();
-        QTRY_COMPARE(finished.count(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, waitMs);
         QVERIFY(batch.wasCancelled());
         QVERIFY(batch.failures().isEmpty());
         QCOMPARE(batch.done().size() + batch.untouched().size(), ids.size());
@@ -463,7 +466,7 @@ private Q_SLOTS:
         DeviceBatch deleting(*m_session->client(), DeviceBatch::Operation::Delete, {QStringLiteral("no-such-device"), ids.last()});
         QSignalSpy deleted(&deleting, &DeviceBatch::finished);
         deleting.start();
-        QTRY_COMPARE(deleted.count(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(deleted.count(), 1, waitMs);
         QCOMPARE(deleting.done(), QStringList{ids.last()});
         QCOMPARE(deleting.failures().size(), 1);
         QCOMPARE(deleting.failures().first().error.code, QStringLiteral("DeviceNotFound"));
@@ -474,10 +477,10 @@ private Q_SLOTS:
     {
         QSignalSpy changed(m_session.get(), &HubSession::clientChanged);
         m_settings->setCurrentHub(QString());
-        QTRY_COMPARE(m_session->state(), HubSession::State::NoHub);
+        QTRY_COMPARE_WITH_TIMEOUT(m_session->state(), HubSession::State::NoHub, waitMs);
         QVERIFY(m_session->client() == nullptr);
         m_settings->setCurrentHub(QStringLiteral("sandbox"));
-        QTRY_COMPARE(m_session->state(), HubSession::State::Ready);
+        QTRY_COMPARE_WITH_TIMEOUT(m_session->state(), HubSession::State::Ready, waitMs);
         QVERIFY(m_session->client() != nullptr);
         QCOMPARE(changed.count(), 2);
     }
