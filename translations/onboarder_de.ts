@@ -3658,6 +3658,10 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
         <source>Modem</source>
         <translation>Modem</translation>
     </message>
+    <message>
+        <source>Relay</source>
+        <translation>Relay</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::ModemCredentialStore</name>
@@ -4397,6 +4401,41 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     </message>
 </context>
 <context>
+    <name>Onboarder::RelayCharts</name>
+    <message>
+        <source>Messages per second</source>
+        <translation>Nachrichten pro Sekunde</translation>
+    </message>
+    <message>
+        <source>in</source>
+        <translation>ein</translation>
+    </message>
+    <message>
+        <source>out</source>
+        <translation>aus</translation>
+    </message>
+    <message>
+        <source>Outbox depth</source>
+        <translation>Füllstand des Postausgangs</translation>
+    </message>
+    <message>
+        <source>messages</source>
+        <translation>Nachrichten</translation>
+    </message>
+    <message>
+        <source>Latency, ms</source>
+        <translation>Latenz, ms</translation>
+    </message>
+    <message>
+        <source>p50</source>
+        <translation>p50</translation>
+    </message>
+    <message>
+        <source>p99</source>
+        <translation>p99</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::RelayCredentials</name>
     <message>
         <source>The relay has no keychain access for X.509 devices.</source>
@@ -4405,6 +4444,141 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>The device %1 does not use SAS keys; set &quot;deviceAuth&quot;: &quot;x509&quot; for certificate devices.</source>
         <translation>Das Gerät %1 verwendet keine SAS-Schlüssel; setzen Sie &quot;deviceAuth&quot;: &quot;x509&quot; für Geräte mit Zertifikat.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::RelayPage</name>
+    <message>
+        <source>Save</source>
+        <translation>Speichern</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>Starten</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>Stoppen</translation>
+    </message>
+    <message>
+        <source>Relay</source>
+        <translation>Relay</translation>
+    </message>
+    <message>
+        <source>Forwards what local sensors publish to a local MQTT broker to the hub, each sensor as its own device, without losing a message when the network or a broker fails.</source>
+        <translation>Leitet weiter, was lokale Sensoren an einen lokalen MQTT-Broker senden, an den Hub – jeden Sensor als eigenes Gerät, ohne eine Nachricht zu verlieren, wenn das Netz oder ein Broker ausfällt.</translation>
+    </message>
+    <message>
+        <source>relay configuration (JSON)</source>
+        <translation>Relay-Konfiguration (JSON)</translation>
+    </message>
+    <message>
+        <source>Configuration file</source>
+        <translation>Konfigurationsdatei</translation>
+    </message>
+    <message>
+        <source>Open…</source>
+        <translation>Öffnen…</translation>
+    </message>
+    <message>
+        <source>Configuration:</source>
+        <translation>Konfiguration:</translation>
+    </message>
+    <message>
+        <source>Relay configuration</source>
+        <translation>Relay-Konfiguration</translation>
+    </message>
+    <message>
+        <source>{ &quot;hub&quot;: &quot;sandbox&quot;, &quot;source&quot;: { &quot;url&quot;: &quot;mqtt://127.0.0.1:1883&quot;, &quot;topics&quot;: [&quot;sensors/+/telemetry&quot;] }, &quot;deviceIdFromTopic&quot;: &quot;sensors/{deviceId}/telemetry&quot; }</source>
+        <translation>{ &quot;hub&quot;: &quot;sandbox&quot;, &quot;source&quot;: { &quot;url&quot;: &quot;mqtt://127.0.0.1:1883&quot;, &quot;topics&quot;: [&quot;sensors/+/telemetry&quot;] }, &quot;deviceIdFromTopic&quot;: &quot;sensors/{deviceId}/telemetry&quot; }</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Zustand</translation>
+    </message>
+    <message>
+        <source>Last Message</source>
+        <translation>Letzte Nachricht</translation>
+    </message>
+    <message>
+        <source>In</source>
+        <translation>Ein</translation>
+    </message>
+    <message>
+        <source>Out</source>
+        <translation>Aus</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>Wartend</translation>
+    </message>
+    <message>
+        <source>Last Payload</source>
+        <translation>Letzte Nutzlast</translation>
+    </message>
+    <message>
+        <source>Relayed devices</source>
+        <translation>Weitergeleitete Geräte</translation>
+    </message>
+    <message>
+        <source>Relay Configuration</source>
+        <translation>Relay-Konfiguration</translation>
+    </message>
+    <message>
+        <source>JSON files (*.json);;All files (*)</source>
+        <translation>JSON-Dateien (*.json);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 ist nicht lesbar: %2</translation>
+    </message>
+    <message>
+        <source>There is no hub named &quot;%1&quot; here; add it on the Hubs page.</source>
+        <translation>Hier gibt es keinen Hub namens „%1“; fügen Sie ihn auf der Seite „Hubs“ hinzu.</translation>
+    </message>
+    <message>
+        <source>Choose the file to save the configuration in.</source>
+        <translation>Wählen Sie die Datei, in der die Konfiguration gespeichert werden soll.</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Saved %1.</source>
+        <translation>%1 gespeichert.</translation>
+    </message>
+    <message>
+        <source>Starting: reading the hub&apos;s key and the broker&apos;s password from the keychain…</source>
+        <translation>Starte: lese den Schlüssel des Hubs und das Passwort des Brokers aus dem Schlüsselbund…</translation>
+    </message>
+    <message>
+        <source>Stopped. What the relay had taken is in its outbox; the local broker keeps the rest for the next start.</source>
+        <translation>Gestoppt. Was das Relay übernommen hatte, liegt in seinem Postausgang; den Rest behält der lokale Broker für den nächsten Start.</translation>
+    </message>
+    <message>
+        <source>Running.</source>
+        <translation>Läuft.</translation>
+    </message>
+    <message>
+        <source>Stopping: waiting for the hub to acknowledge what is in flight…</source>
+        <translation>Stoppe: warte, bis der Hub bestätigt, was unterwegs ist…</translation>
+    </message>
+    <message>
+        <source>Broker %1 · %2 in, %3 delivered · %4 msg/s in, %5 msg/s out · outbox %6 of %7 · %8 hub sessions · latency p50 %9 ms</source>
+        <translation>Broker %1 · %2 empfangen, %3 zugestellt · %4 Nachr./s ein, %5 Nachr./s aus · Postausgang %6 von %7 · %8 Hub-Sitzungen · Latenz p50 %9 ms</translation>
+    </message>
+    <message>
+        <source> · the outbox is full: %1 messages are held at the broker until the hub takes some</source>
+        <translation> · der Postausgang ist voll: %1 Nachrichten bleiben beim Broker, bis der Hub welche abnimmt</translation>
+    </message>
+    <message>
+        <source> · %1 without a device id were dropped</source>
+        <translation> · %1 ohne Geräte-ID wurden verworfen</translation>
     </message>
 </context>
 <context>

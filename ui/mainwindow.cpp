@@ -6,6 +6,7 @@
 #include "devicespage.h"
 #include "hubspage.h"
 #include "modempage.h"
+#include "relaypage.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -19,7 +20,8 @@
 
 namespace Onboarder {
 
-MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials, QWidget *parent)
+MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials, SecretStore &secrets,
+                       QWidget *parent)
     : QMainWindow(parent)
     , m_settings(settings)
     , m_hubs(hubs)
@@ -28,6 +30,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     , m_hubsPage(new HubsPage(hubs, settings, this))
     , m_devicesPage(new DevicesPage(session, credentials, settings, this))
     , m_modemPage(new ModemPage(session, credentials, this))
+    , m_relayPage(new RelayPage(hubs, secrets, credentials, this))
 {
     m_navigation->setIconSize(QSize(24, 24));
     m_navigation->setFixedWidth(180);
@@ -40,6 +43,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     addPage(m_hubsPage, tr("Hubs"), style()->standardIcon(QStyle::SP_DriveNetIcon));
     addPage(m_devicesPage, tr("Devices"), style()->standardIcon(QStyle::SP_ComputerIcon));
     addPage(m_modemPage, tr("Modem"), style()->standardIcon(QStyle::SP_DriveHDIcon));
+    addPage(m_relayPage, tr("Relay"), style()->standardIcon(QStyle::SP_BrowserReload));
 
     auto *central = new QWidget(this);
     auto *layout = new QHBoxLayout(central);
@@ -58,6 +62,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     connect(m_hubsPage, &HubsPage::statusMessage, this, showMessage);
     connect(m_devicesPage, &DevicesPage::statusMessage, this, showMessage);
     connect(m_modemPage, &ModemPage::statusMessage, this, showMessage);
+    connect(m_relayPage, &RelayPage::statusMessage, this, showMessage);
     connect(&m_settings, &Settings::changed, this, &MainWindow::updateTitle);
     connect(&m_hubs, &HubStore::hubsChanged, this, &MainWindow::updateTitle);
     // Straight to the devices when there is a hub to work on; else where one is added.

@@ -13,6 +13,8 @@ class HubSession;
 class HubStore;
 class HubsPage;
 class ModemPage;
+class RelayPage;
+class SecretStore;
 class Settings;
 
 // The main window: a list of pages on the left, the chosen page on the right.
@@ -21,11 +23,13 @@ class MainWindow final : public QMainWindow
     Q_OBJECT
 
 public:
-    MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials, QWidget *parent = nullptr);
+    MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials, SecretStore &secrets,
+               QWidget *parent = nullptr);
 
     HubsPage *hubsPage() const { return m_hubsPage; }
     DevicesPage *devicesPage() const { return m_devicesPage; }
     ModemPage *modemPage() const { return m_modemPage; }
+    RelayPage *relayPage() const { return m_relayPage; }
     void showPage(QWidget *page);
 
 protected:
@@ -44,6 +48,7 @@ private:
     HubsPage *m_hubsPage;
     DevicesPage *m_devicesPage;
     ModemPage *m_modemPage;
+    RelayPage *m_relayPage;
 };
 
 } // namespace Onboarder

@@ -121,7 +121,7 @@ int main(int argc, char *argv[])
         window.reset();
         QElapsedTimer timer;
         timer.start();
-        window = std::make_unique<MainWindow>(settings, hubs, session, credentials);
+        window = std::make_unique<MainWindow>(settings, hubs, session, credentials, secrets);
         window->resize(1100, 700);
         window->show();
         window->showPage(window->devicesPage());

@@ -170,7 +170,7 @@ private Q_SLOTS:
 
     void filterRunsOnTheHub()
     {
-        MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials);
+        MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials, *m_secrets);
         window.resize(1100, 700);
         window.show();
         window.showPage(window.devicesPage());
@@ -291,7 +291,7 @@ private Q_SLOTS:
     void createFindEditInvokeDisableDelete()
     {
         const QString id = QStringLiteral("ui-flow-") + QUuid::createUuid().toString(QUuid::Id128).left(8);
-        MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials);
+        MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials, *m_secrets);
         window.resize(1100, 700);
         window.show();
         window.showPage(window.devicesPage());

@@ -137,7 +137,7 @@ private Q_SLOTS:
     {
         HubSession session(*m_hubs, *m_settings);
         CredentialStore credentials(*m_secrets, m_dir.filePath(QStringLiteral("data")));
-        MainWindow window(*m_settings, *m_hubs, session, credentials);
+        MainWindow window(*m_settings, *m_hubs, session, credentials, *m_secrets);
         window.resize(1000, 600);
         window.show();
         HubsPage *page = window.hubsPage();

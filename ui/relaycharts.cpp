@@ -1,0 +1,104 @@
+#include "relaycharts.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QHBoxLayout>
+#include <QLineSeries>
+#include <QValueAxis>
+
+namespace Onboarder {
+
+struct RelayCharts::Plot
+{
+    QChart *chart = nullptr;
+    QValueAxis *x = nullptr;
+    QValueAxis *y = nullptr;
+    QList<QLineSeries *> series;
+};
+
+RelayCharts::RelayCharts(QWidget *parent)
+    : QWidget(parent)
+{
+    auto *layout = new QHBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    const QList<std::pair<QString, QStringList>> plots{
+        {tr("Messages per second"), {tr("in"), tr("out")}},
+        {tr("Outbox depth"), {tr("messages")}},
+        {tr("Latency, ms"), {tr("p50"), tr("p99")}}};
+    for (const auto &[title, names] : plots) {
+        auto *plot = new Plot;
+        plot->chart = new QChart;
+        plot->chart->setTitle(title);
+        plot->chart->legend()->setAlignment(Qt::AlignBottom);
+        plot->chart->setMargins(QMargins(2, 2, 2, 2));
+        plot->x = new QValueAxis;
+        plot->x->setRange(0, 30);
+        plot->x->setLabelFormat(QStringLiteral("%d s"));
+        plot->x->setTickCount(4);
+        plot->y = new QValueAxis;
+        plot->y->setRange(0, 1);
+        plot->y->setLabelFormat(QStringLiteral("%.0f"));
+        QFont small = plot->y->labelsFont();
+        small.setPointSizeF(small.pointSizeF() * 0.85);
+        plot->y->setLabelsFont(small);
+        plot->x->setLabelsFont(small);
+        plot->chart->legend()->setFont(small);
+        plot->chart->addAxis(plot->x, Qt::AlignBottom);
+        plot->chart->addAxis(plot->y, Qt::AlignLeft);
+        for (const QString &name : names) {
+            auto *series = new QLineSeries;
+            series->setName(name);
+            plot->chart->addSeries(series);
+            series->attachAxis(plot->x);
+            series->attachAxis(plot->y);
+            plot->series.append(series);
+        }
+        auto *view = new QChartView(plot->chart, this);
+        view->setRenderHint(QPainter::Antialiasing);
+        view->setMinimumHeight(200);
+        layout->addWidget(view);
+        m_plots.append(plot);
+    }
+}
+
+void RelayCharts::clear()
+{
+    for (Plot *plot : std::as_const(m_plots)) {
+        for (QLineSeries *series : std::as_const(plot->series))
+            series->clear();
+        plot->y->setRange(0, 1);
+    }
+    m_startMs = 0;
+}
+
+int RelayCharts::pointCount() const
+{
+    return m_plots.isEmpty() || m_plots.first()->series.isEmpty() ? 0 : int(m_plots.first()->series.first()->count());
+}
+
+void RelayCharts::add(const RelayMetrics &metrics)
+{
+    if (m_startMs == 0)
+        m_startMs = metrics.timeMs;
+    const double t = (metrics.timeMs - m_startMs) / 1000.0;
+    const QList<QList<double>> values{{metrics.inPerSecond, metrics.outPerSecond},
+                                      {double(metrics.outboxDepth)},
+                                      {metrics.latencyP50Ms, metrics.latencyP99Ms}};
+    for (qsizetype p = 0; p < m_plots.size(); ++p) {
+        Plot *plot = m_plots.at(p);
+        double top = 1;
+        for (qsizetype s = 0; s < plot->series.size(); ++s) {
+            QLineSeries *series = plot->series.at(s);
+            series->append(t, values.at(p).at(s));
+            // Only the window is kept: the plot of a relay that runs for days stays small.
+            while (series->count() > 0 && series->at(0).x() < t - windowSeconds)
+                series->remove(0);
+            for (const QPointF &point : series->points())
+                top = qMax(top, point.y());
+        }
+        plot->x->setRange(qMax(0.0, t - windowSeconds), qMax(t, 30.0));
+        plot->y->setRange(0, top * 1.15);
+    }
+}
+
+} // namespace Onboarder
