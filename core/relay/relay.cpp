@@ -76,7 +76,7 @@ Relay::~Relay()
 QFuture<Result<QByteArray>> Relay::sourcePassword(const RelayConfig &config, SecretStore &secrets)
 {
     if (!config.sourcePasswordKeychain.isEmpty())
-        return secrets.load(config.sourcePasswordKeychain);
+        return secrets.load(sourcePasswordEntry(config.sourcePasswordKeychain));
     auto promise = startedPromise<QByteArray>();
     if (config.sourcePasswordFile.isEmpty()) {
         deliver<QByteArray>(promise, QByteArray());
@@ -90,11 +90,18 @@ QFuture<Result<QByteArray>> Relay::sourcePassword(const RelayConfig &config, Sec
                     .arg(config.sourcePasswordFile, file.errorString())));
         return promise->future();
     }
+    if (file.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther))
+        qCWarning(lcRelay) << "the password file" << config.sourcePasswordFile << "can be read by others; chmod 600 it";
     QByteArray password = file.readAll();
     while (password.endsWith('\n') || password.endsWith('\r'))
         password.chop(1);
     deliver<QByteArray>(promise, password);
     return promise->future();
+}
+
+QString Relay::sourcePasswordEntry(const QString &name)
+{
+    return QStringLiteral("relay/source/") + name;
 }
 
 Result<void> Relay::start(const QByteArray &sourcePassword)
