@@ -260,8 +260,9 @@ void Relay::pump(const QString &deviceId)
     if (!m_outbox || m_waiting.value(deviceId) == 0)
         return;
     DeviceLink &l = link(deviceId);
-    // Refill when half the window is free: one outbox read per half window.
-    if (!l.canSend() || l.inFlight() > DeviceLink::window / 2)
+    // Refill when half the window is free (one outbox read per half window), and only when the outbox
+    // holds more of this device's messages than are in flight.
+    if (!l.canSend() || l.inFlight() > DeviceLink::window / 2 || m_waiting.value(deviceId) <= l.inFlight())
         return;
     const auto batch = m_outbox->peek(deviceId, m_cursor.value(deviceId), DeviceLink::window - l.inFlight());
     if (!batch) {
