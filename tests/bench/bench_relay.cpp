@@ -26,13 +26,6 @@ using namespace Onboarder;
 
 namespace {
 
-qint64 envOr(const char *name, qint64 fallback)
-{
-    bool ok = false;
-    const qint64 value = qEnvironmentVariable(name).toLongLong(&ok);
-    return ok && value > 0 ? value : fallback;
-}
-
 struct Numbers
 {
     double perSecond = 0;
@@ -122,8 +115,8 @@ private Q_SLOTS:
 
     void relayAgainstBridge()
     {
-        const int devices = int(envOr("ONBOARDER_BENCH_DEVICES", 1000));
-        const qint64 messages = envOr("ONBOARDER_BENCH_MESSAGES", 50000);
+        const int devices = int(RelayFixture::envOr("ONBOARDER_BENCH_DEVICES", 1000));
+        const qint64 messages = RelayFixture::envOr("ONBOARDER_BENCH_MESSAGES", 50000);
         std::printf("relay benchmark: %d devices, %lld messages per run, QoS 1 end to end\n", devices, messages);
 
         // The bridge: a mosquitto whose bridge connection is one device of the hub.

@@ -22,6 +22,14 @@
 
 namespace RelayFixture {
 
+// A positive whole number from the environment (a test's size), else fallback.
+inline qint64 envOr(const char *name, qint64 fallback)
+{
+    bool ok = false;
+    const qint64 value = qEnvironmentVariable(name).toLongLong(&ok);
+    return ok && value > 0 ? value : fallback;
+}
+
 // Connects an MqttClient and waits; false when it failed.
 inline bool connectAndWait(Onboarder::MqttClient &client, int timeoutMs = 15000)
 {

@@ -31,13 +31,6 @@ using namespace Onboarder;
 
 namespace {
 
-qint64 envOr(const char *name, qint64 fallback)
-{
-    bool ok = false;
-    const qint64 value = qEnvironmentVariable(name).toLongLong(&ok);
-    return ok && value > 0 ? value : fallback;
-}
-
 // The pids of a process's children with a given command name (from /proc).
 QList<pid_t> childPids(pid_t parent, const QByteArray &name)
 {
@@ -254,9 +247,9 @@ private Q_SLOTS:
 
     void noMessageIsLost()
     {
-        const qint64 total = envOr("ONBOARDER_CHAOS_MESSAGES", 10000);
-        const int devices = int(envOr("ONBOARDER_CHAOS_DEVICES", 20));
-        const int hubPauseMs = int(envOr("ONBOARDER_CHAOS_HUB_PAUSE_S", 8)) * 1000;
+        const qint64 total = RelayFixture::envOr("ONBOARDER_CHAOS_MESSAGES", 10000);
+        const int devices = int(RelayFixture::envOr("ONBOARDER_CHAOS_DEVICES", 20));
+        const int hubPauseMs = int(RelayFixture::envOr("ONBOARDER_CHAOS_HUB_PAUSE_S", 8)) * 1000;
         const auto ownerKey
             = ConnectionString::parse(m_ready.value(QStringLiteral("connectionString")).toString())->sharedAccessKey();
         RelayFixture::Consumer consumer;
