@@ -151,6 +151,30 @@ QFuture<int> run(Context &ctx, const QStringList &args)
         .unwrap();
 }
 
+QFuture<int> sourcePassword(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Stores the local broker's password (read from standard input or --secret-file) in the "
+                             "keychain, for a relay configuration's \"source\": {\"passwordKeychain\": \"NAME\"}."),
+        CliText::tr("NAME"));
+    p.addPositional(QStringLiteral("name"), CliText::tr("The name the configuration gives."));
+    p.addOption({ QStringLiteral("secret-file"), CliText::tr("Read the password from FILE."), CliText::tr("FILE") });
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    const QString name = p.positional().at(0);
+    if (name.isEmpty() || name.contains(u'/'))
+        return finished(ctx.out.usage(CliText::tr("NAME must not be empty nor hold '/'.")));
+    const auto secret = readSecret(CliText::tr("Local broker password"), p.value(QStringLiteral("secret-file")));
+    if (!secret)
+        return finished(ctx.out.error(secret.error()));
+    return ctx.secrets.save(Relay::sourcePasswordEntry(name), *secret).then([&ctx, name](Result<void> saved) {
+        if (!saved)
+            return ctx.out.error(saved.error());
+        ctx.out.text(CliText::tr("The local broker's password \"%1\" is in the system keychain.").arg(name));
+        ctx.out.document(QJsonObject { { QStringLiteral("passwordKeychain"), name } });
+        return int(ExitOk);
+    });
+}
+
 } // namespace
 
 QList<Noun> relayNouns()
@@ -158,7 +182,9 @@ QList<Noun> relayNouns()
     return { Noun { QStringLiteral("relay"),
         CliText::tr("The relay: a local MQTT broker's messages to the hub, one session per device."),
         { { QStringLiteral("run"), CliText::tr("Run the relay (headless gateway); --config FILE."), run },
-            { QStringLiteral("check"), CliText::tr("Check a relay configuration; --config FILE."), check } } } };
+            { QStringLiteral("check"), CliText::tr("Check a relay configuration; --config FILE."), check },
+            { QStringLiteral("source-password"), CliText::tr("Keep the local broker's password in the keychain."),
+                sourcePassword } } } };
 }
 
 } // namespace Onboarder::Cli

@@ -76,7 +76,7 @@ Relay::~Relay()
 QFuture<Result<QByteArray>> Relay::sourcePassword(const RelayConfig &config, SecretStore &secrets)
 {
     if (!config.sourcePasswordKeychain.isEmpty())
-        return secrets.load(config.sourcePasswordKeychain);
+        return secrets.load(sourcePasswordEntry(config.sourcePasswordKeychain));
     auto promise = startedPromise<QByteArray>();
     if (config.sourcePasswordFile.isEmpty()) {
         deliver<QByteArray>(promise, QByteArray());
@@ -90,11 +90,18 @@ QFuture<Result<QByteArray>> Relay::sourcePassword(const RelayConfig &config, Sec
                     .arg(config.sourcePasswordFile, file.errorString())));
         return promise->future();
     }
+    if (file.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther))
+        qCWarning(lcRelay) << "the password file" << config.sourcePasswordFile << "can be read by others; chmod 600 it";
     QByteArray password = file.readAll();
     while (password.endsWith('\n') || password.endsWith('\r'))
         password.chop(1);
     deliver<QByteArray>(promise, password);
     return promise->future();
+}
+
+QString Relay::sourcePasswordEntry(const QString &name)
+{
+    return QStringLiteral("relay/source/") + name;
 }
 
 Result<void> Relay::start(const QByteArray &sourcePassword)
@@ -253,8 +260,9 @@ void Relay::pump(const QString &deviceId)
     if (!m_outbox || m_waiting.value(deviceId) == 0)
         return;
     DeviceLink &l = link(deviceId);
-    // Refill when half the window is free: one outbox read per half window.
-    if (!l.canSend() || l.inFlight() > DeviceLink::window / 2)
+    // Refill when half the window is free (one outbox read per half window), and only when the outbox
+    // holds more of this device's messages than are in flight.
+    if (!l.canSend() || l.inFlight() > DeviceLink::window / 2 || m_waiting.value(deviceId) <= l.inFlight())
         return;
     const auto batch = m_outbox->peek(deviceId, m_cursor.value(deviceId), DeviceLink::window - l.inFlight());
     if (!batch) {

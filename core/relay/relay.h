@@ -55,7 +55,11 @@ public:
     ~Relay() override;
 
     // The local broker's password from "source.passwordFile" or "source.passwordKeychain" (empty: none).
+    // A password file that others may read is used, with a warning in the log.
     static QFuture<Result<QByteArray>> sourcePassword(const RelayConfig &config, SecretStore &secrets);
+    // The keychain entry of "source.passwordKeychain": NAME is kept under relay/source/NAME, so that a
+    // configuration can never make the relay send another secret (a hub's key) to a local broker.
+    static QString sourcePasswordEntry(const QString &name);
 
     // Opens the outbox, starts sending what it holds, connects to the local broker.
     Result<void> start(const QByteArray &sourcePassword);

@@ -17,7 +17,7 @@ namespace Onboarder {
 //     "source": { "url": "mqtt://127.0.0.1:1883",      // or mqtts://host:8883
 //                 "username": "relay",                 // optional
 //                 "passwordFile": "/run/credentials/onboarder-relay.service/source-password",
-//                 "passwordKeychain": "relay/source",  // or: an entry in the app's keychain service
+//                 "passwordKeychain": "local",         // or: from the keychain (onboarder-cli relay source-password local)
 //                 "caFile": "/etc/ssl/local-ca.pem",   // mqtts only, trusted in addition to the system CAs
 //                 "clientId": "onboarder-relay",       // stable: the broker keeps the session (clean session off)
 //                 "topics": ["sensors/+/telemetry"] },
@@ -55,7 +55,7 @@ public:
     QUrl sourceUrl;
     QString sourceUsername;
     QString sourcePasswordFile; // absolute
-    QString sourcePasswordKeychain; // an entry name in the app's keychain service
+    QString sourcePasswordKeychain; // a name given to onboarder-cli relay source-password (Relay::sourcePasswordEntry)
     QString sourceCaFile; // absolute
     QString sourceClientId;
     QStringList topics;

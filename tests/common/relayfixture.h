@@ -10,6 +10,7 @@
 
 #include <QDateTime>
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QHash>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -20,6 +21,14 @@
 #include <memory>
 
 namespace RelayFixture {
+
+// A positive whole number from the environment (a test's size), else fallback.
+inline qint64 envOr(const char *name, qint64 fallback)
+{
+    bool ok = false;
+    const qint64 value = qEnvironmentVariable(name).toLongLong(&ok);
+    return ok && value > 0 ? value : fallback;
+}
 
 // Connects an MqttClient and waits; false when it failed.
 inline bool connectAndWait(Onboarder::MqttClient &client, int timeoutMs = 15000)
@@ -44,14 +53,15 @@ public:
     };
 
     // hostName / port / caFile of the sandbox's device endpoint; ownerKey: the iothubowner policy key.
-    bool connect(const QString &hostName, int port, const QString &caFile, const QString &ownerKey)
+    bool connect(const QString &hostName, int port, const QString &caFile, const QString &ownerKey,
+        const QString &clientId = QStringLiteral("relay-test-consumer"))
     {
         m_client = std::make_unique<Onboarder::MqttClient>();
         m_client->setHostname(hostName);
         m_client->setPort(port);
         m_client->setTlsEnabled(true);
         m_client->setCaFile(caFile);
-        m_client->setClientId(QStringLiteral("relay-test-consumer"));
+        m_client->setClientId(clientId);
         m_client->setCleanSession(false); // keeps what arrives while it reconnects
         m_client->setAutoReconnect(true);
         m_client->setReconnectInterval(1, 2);
@@ -68,6 +78,7 @@ public:
                 const qint64 n = body.value(QStringLiteral("n")).toInteger(-1);
                 ++m_counts[n];
                 ++m_total;
+                m_lastReceivedMs = QDateTime::currentMSecsSinceEpoch();
                 m_last = { device, message };
                 const qint64 sent = body.value(QStringLiteral("t")).toInteger(0);
                 if (sent > 0)
@@ -82,6 +93,7 @@ public:
     }
 
     qint64 total() const { return m_total; }
+    qint64 lastReceivedMs() const { return m_lastReceivedMs; }
     qint64 distinct() const { return m_counts.size(); }
     bool has(qint64 n) const { return m_counts.contains(n); }
     Received last() const { return m_last; }
@@ -111,6 +123,7 @@ private:
     std::unique_ptr<Onboarder::MqttClient> m_client;
     QHash<qint64, int> m_counts;
     qint64 m_total = 0;
+    qint64 m_lastReceivedMs = 0;
     Received m_last;
     QList<qint64> m_latencies;
 };
@@ -146,12 +159,19 @@ public:
 
     // Publishes messages [next, until) (and what must be sent again), at most window in flight, while
     // the event loop runs; returns once all are acknowledged or the deadline passes.
-    bool publishUntil(qint64 until, int timeoutMs, int window = 200)
+    // ratePerSecond > 0 paces new messages (a benchmark's fixed load).
+    bool publishUntil(qint64 until, int timeoutMs, int window = 200, double ratePerSecond = 0)
     {
         QDeadlineTimer deadline(timeoutMs);
+        QElapsedTimer clock;
+        clock.start();
+        const qint64 first = m_next;
+        const auto due = [&] {
+            return ratePerSecond <= 0 || double(m_next - first) < ratePerSecond * double(clock.elapsed()) / 1000.0;
+        };
         while (!deadline.hasExpired()) {
             while (m_client.state() == Onboarder::MqttClient::State::Connected && m_inFlight.size() < window
-                && (!m_resend.isEmpty() || m_next < until)) {
+                && (!m_resend.isEmpty() || (m_next < until && due()))) {
                 const qint64 n = m_resend.isEmpty() ? m_next++ : m_resend.takeFirst();
                 const QByteArray payload
                     = QJsonDocument(QJsonObject { { QStringLiteral("n"), n },
@@ -167,7 +187,7 @@ public:
             }
             if (m_next >= until && m_inFlight.isEmpty() && m_resend.isEmpty())
                 return true;
-            QTest::qWait(2);
+            QTest::qWait(ratePerSecond > 0 ? 1 : 2);
         }
         return false;
     }

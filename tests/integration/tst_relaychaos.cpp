@@ -31,13 +31,6 @@ using namespace Onboarder;
 
 namespace {
 
-qint64 envOr(const char *name, qint64 fallback)
-{
-    bool ok = false;
-    const qint64 value = qEnvironmentVariable(name).toLongLong(&ok);
-    return ok && value > 0 ? value : fallback;
-}
-
 // The pids of a process's children with a given command name (from /proc).
 QList<pid_t> childPids(pid_t parent, const QByteArray &name)
 {
@@ -197,11 +190,66 @@ private Q_SLOTS:
         QCOMPARE(cli({ QStringLiteral("relay"), QStringLiteral("check"), QStringLiteral("--config"), m_config }), 0);
     }
 
+    // relay check names the key; the local broker's password from the keychain (relay source-password),
+    // never in an output.
+    void checkAndSourcePassword()
+    {
+        const QString bad = TestSupport::writeFile(m_dir.filePath(QStringLiteral("bad.json")),
+            QByteArray(R"({"hub": "chaos", "source": {"url": "mqtt:\/\/127.0.0.1", "topics": ["a"]},)"
+                       R"( "deviceIdFromTopic": "{deviceId}", "outbox": {"maxMessages": 0}})"));
+        const auto refused = TestSupport::runCli(
+            m_env, { QStringLiteral("relay"), QStringLiteral("check"), QStringLiteral("--config"), bad });
+        QCOMPARE(refused.exitCode, 2);
+        QVERIFY2(refused.err.contains("\"outbox.maxMessages\""), refused.err.constData());
+
+        MosquittoFixture locked;
+        MosquittoFixture::Options options;
+        const QByteArray password = "pw-" + TestSupport::randomKey().toLatin1().left(12);
+        options.users = { { QStringLiteral("relay"), password } };
+        QVERIFY2(locked.start(options), qPrintable(locked.errorString()));
+        const auto stored = TestSupport::runCli(
+            m_env, { QStringLiteral("relay"), QStringLiteral("source-password"), QStringLiteral("local") }, password);
+        QCOMPARE(stored.exitCode, 0);
+        const QString config = TestSupport::writeFile(m_dir.filePath(QStringLiteral("locked.json")),
+            QJsonDocument(
+                QJsonObject { { QStringLiteral("hub"), QStringLiteral("chaos") },
+                    { QStringLiteral("source"),
+                        QJsonObject {
+                            { QStringLiteral("url"), QStringLiteral("mqtt://127.0.0.1:%1").arg(locked.port()) },
+                            { QStringLiteral("username"), QStringLiteral("relay") },
+                            { QStringLiteral("passwordKeychain"), QStringLiteral("local") },
+                            { QStringLiteral("topics"), QJsonArray { QStringLiteral("sensors/+/telemetry") } } } },
+                    { QStringLiteral("deviceIdFromTopic"), QStringLiteral("sensors/{deviceId}/telemetry") },
+                    { QStringLiteral("metricsIntervalMs"), 250 },
+                    { QStringLiteral("outbox"),
+                        QJsonObject { { QStringLiteral("path"), m_dir.filePath(QStringLiteral("locked.db")) } } } })
+                .toJson());
+        QProcess relay;
+        relay.setProcessEnvironment(m_env);
+        relay.start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")),
+            { QStringLiteral("--json"), QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"),
+                config });
+        QVERIFY(relay.waitForStarted(10000));
+        QByteArray out;
+        QDeadlineTimer deadline(15000);
+        while (!out.contains("\"source\":\"subscribed\"") && !deadline.hasExpired()) {
+            relay.waitForReadyRead(200);
+            out += relay.readAllStandardOutput();
+        }
+        QVERIFY2(out.contains("\"source\":\"subscribed\""), out.right(400).constData());
+        relay.terminate();
+        QVERIFY(relay.waitForFinished(15000));
+        QCOMPARE(relay.exitCode(), 0);
+        out += relay.readAllStandardOutput();
+        const QByteArray err = relay.readAllStandardError();
+        QVERIFY(!out.contains(password) && !err.contains(password));
+    }
+
     void noMessageIsLost()
     {
-        const qint64 total = envOr("ONBOARDER_CHAOS_MESSAGES", 10000);
-        const int devices = int(envOr("ONBOARDER_CHAOS_DEVICES", 20));
-        const int hubPauseMs = int(envOr("ONBOARDER_CHAOS_HUB_PAUSE_S", 8)) * 1000;
+        const qint64 total = RelayFixture::envOr("ONBOARDER_CHAOS_MESSAGES", 10000);
+        const int devices = int(RelayFixture::envOr("ONBOARDER_CHAOS_DEVICES", 20));
+        const int hubPauseMs = int(RelayFixture::envOr("ONBOARDER_CHAOS_HUB_PAUSE_S", 8)) * 1000;
         const auto ownerKey
             = ConnectionString::parse(m_ready.value(QStringLiteral("connectionString")).toString())->sharedAccessKey();
         RelayFixture::Consumer consumer;
