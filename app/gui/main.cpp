@@ -47,7 +47,7 @@ int main(int argc, char *argv[])
     HubSession session(hubs, settings);
     CredentialStore credentials(secrets, AppInfo::dataDir());
 
-    MainWindow window(settings, hubs, session, credentials);
+    MainWindow window(settings, hubs, session, credentials, secrets);
     window.show();
     return app.exec();
 }
