@@ -1534,6 +1534,34 @@ Aktionen:
         <source>Check a relay configuration; --config FILE.</source>
         <translation>Eine Relay-Konfiguration prüfen; --config DATEI.</translation>
     </message>
+    <message>
+        <source>Stores the local broker&apos;s password (read from standard input or --secret-file) in the keychain, for a relay configuration&apos;s &quot;source&quot;: {&quot;passwordKeychain&quot;: &quot;NAME&quot;}.</source>
+        <translation>Speichert das Passwort des lokalen Brokers (von der Standardeingabe oder aus --secret-file gelesen) im Schlüsselbund, für &quot;source&quot;: {&quot;passwordKeychain&quot;: &quot;NAME&quot;} einer Relay-Konfiguration.</translation>
+    </message>
+    <message>
+        <source>The name the configuration gives.</source>
+        <translation>Der Name, den die Konfiguration angibt.</translation>
+    </message>
+    <message>
+        <source>Read the password from FILE.</source>
+        <translation>Das Passwort aus DATEI lesen.</translation>
+    </message>
+    <message>
+        <source>NAME must not be empty nor hold &apos;/&apos;.</source>
+        <translation>NAME darf weder leer sein noch &apos;/&apos; enthalten.</translation>
+    </message>
+    <message>
+        <source>Local broker password</source>
+        <translation>Passwort des lokalen Brokers</translation>
+    </message>
+    <message>
+        <source>The local broker&apos;s password &quot;%1&quot; is in the system keychain.</source>
+        <translation>Das Passwort „%1“ des lokalen Brokers liegt im Schlüsselbund des Systems.</translation>
+    </message>
+    <message>
+        <source>Keep the local broker&apos;s password in the keychain.</source>
+        <translation>Das Passwort des lokalen Brokers im Schlüsselbund ablegen.</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
