@@ -3,6 +3,7 @@
 #include "common/logging.h"
 #include "modem/modemerror.h"
 
+#include <QPointer>
 #include <QTimer>
 
 namespace Onboarder {
@@ -95,10 +96,14 @@ void Nrf91Modem::probe(const SharedPromise<void> &promise, int triesLeft, const 
 
 void Nrf91Modem::close()
 {
-    if (m_channel)
-        m_channel->fail({ErrorKind::Cancelled, QStringLiteral("Closed"), tr("The connection to the modem was closed.")});
-    m_channel.reset();
-    m_link.close();
+    // What is pending fails now; its receivers may react by deleting this modem, so the channel is
+    // taken out first and nothing of this is touched after them unless it still exists.
+    const std::unique_ptr<AtChannel> channel = std::move(m_channel);
+    const QPointer<Nrf91Modem> alive(this);
+    if (channel)
+        channel->fail({ErrorKind::Cancelled, QStringLiteral("Closed"), tr("The connection to the modem was closed.")});
+    if (alive)
+        m_link.close();
 }
 
 void Nrf91Modem::cancel()
