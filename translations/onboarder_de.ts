@@ -35,6 +35,64 @@
         <source>The CA&apos;s private key does not belong to the CA certificate &quot;%1&quot;.</source>
         <translation>Der private Schlüssel der CA gehört nicht zum CA-Zertifikat „%1“.</translation>
     </message>
+    <message>
+        <source>There is no certificate signing request to sign.</source>
+        <translation>Es gibt keine Zertifikatsanforderung zum Signieren.</translation>
+    </message>
+    <message>
+        <source>The certificate signing request&apos;s signature does not verify with its own public key, so whoever made it may not hold the private key.</source>
+        <translation>Die Signatur der Zertifikatsanforderung lässt sich mit ihrem eigenen öffentlichen Schlüssel nicht prüfen; wer sie erstellt hat, besitzt womöglich nicht den privaten Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The certificate &quot;%1&quot; is not valid yet: its validity starts %2 (UTC).</source>
+        <translation>Das Zertifikat „%1“ ist noch nicht gültig: Seine Gültigkeit beginnt am %2 (UTC).</translation>
+    </message>
+    <message>
+        <source>The certificate &quot;%1&quot; expired %2 (UTC).</source>
+        <translation>Das Zertifikat „%1“ ist am %2 (UTC) abgelaufen.</translation>
+    </message>
+    <message>
+        <source>The private key does not belong to the certificate &quot;%1&quot;: their public keys differ.</source>
+        <translation>Der private Schlüssel gehört nicht zum Zertifikat „%1“: Ihre öffentlichen Schlüssel unterscheiden sich.</translation>
+    </message>
+</context>
+<context>
+    <name>CertificateAuthority</name>
+    <message>
+        <source>&quot;%1&quot; is not a CA certificate (it lacks basicConstraints CA:TRUE or keyCertSign), so it cannot sign device certificates.</source>
+        <translation>„%1“ ist kein CA-Zertifikat (basicConstraints CA:TRUE oder keyCertSign fehlt) und kann daher keine Gerätezertifikate signieren.</translation>
+    </message>
+    <message>
+        <source>No CA was loaded to sign with.</source>
+        <translation>Es wurde keine CA zum Signieren geladen.</translation>
+    </message>
+</context>
+<context>
+    <name>CertificateRequest</name>
+    <message>
+        <source>A certificate&apos;s common name must have 1 to 64 characters.</source>
+        <translation>Der allgemeine Name (CN) eines Zertifikats muss 1 bis 64 Zeichen lang sein.</translation>
+    </message>
+    <message>
+        <source>There is no key to make the request for.</source>
+        <translation>Es gibt keinen Schlüssel, für den die Anforderung erstellt werden kann.</translation>
+    </message>
+    <message>
+        <source>Could not create the certificate signing request for &quot;%1&quot;: %2</source>
+        <translation>Die Zertifikatsanforderung für „%1“ konnte nicht erstellt werden: %2</translation>
+    </message>
+    <message>
+        <source>This is not a PEM certificate signing request: there is no &quot;-----BEGIN CERTIFICATE REQUEST-----&quot; line.</source>
+        <translation>Das ist keine PEM-Zertifikatsanforderung: Die Zeile „-----BEGIN CERTIFICATE REQUEST-----“ fehlt.</translation>
+    </message>
+    <message>
+        <source>The PEM certificate signing request is damaged: %1</source>
+        <translation>Die PEM-Zertifikatsanforderung ist beschädigt: %1</translation>
+    </message>
+    <message>
+        <source>The DER certificate signing request cannot be read: %1</source>
+        <translation>Die DER-Zertifikatsanforderung kann nicht gelesen werden: %1</translation>
+    </message>
 </context>
 <context>
     <name>Cli</name>
@@ -515,10 +573,6 @@ Aktionen:
         <translation>Gerät „%1“: Status %2.</translation>
     </message>
     <message>
-        <source>Prints a device&apos;s connection string, its key masked unless --reveal.</source>
-        <translation>Gibt die Verbindungszeichenfolge eines Geräts aus, den Schlüssel maskiert, außer mit --reveal.</translation>
-    </message>
-    <message>
         <source>With the secondary key.</source>
         <translation>Mit dem sekundären Schlüssel.</translation>
     </message>
@@ -670,6 +724,785 @@ Aktionen:
         <source>Check a device: registered, enabled, connected, active, answering.</source>
         <translation>Ein Gerät prüfen: registriert, aktiviert, verbunden, aktiv, antwortet.</translation>
     </message>
+    <message>
+        <source>The hub profile the device belongs to (default: the global --hub, else the current hub).</source>
+        <translation>Das Hub-Profil, zu dem das Gerät gehört (Standard: das globale --hub, sonst der aktuelle Hub).</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>Subjekt</translation>
+    </message>
+    <message>
+        <source>Issuer</source>
+        <translation>Aussteller</translation>
+    </message>
+    <message>
+        <source>SHA-1 thumbprint</source>
+        <translation>SHA-1-Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>SHA-256 thumbprint</source>
+        <translation>SHA-256-Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>Valid from</source>
+        <translation>Gültig ab</translation>
+    </message>
+    <message>
+        <source>Valid until</source>
+        <translation>Gültig bis</translation>
+    </message>
+    <message>
+        <source>Certificate</source>
+        <translation>Zertifikat</translation>
+    </message>
+    <message>
+        <source>Private key</source>
+        <translation>Privater Schlüssel</translation>
+    </message>
+    <message>
+        <source>keychain entry %1</source>
+        <translation>Schlüsselbund-Eintrag %1</translation>
+    </message>
+    <message>
+        <source>%1 (again)</source>
+        <translation>%1 (noch einmal)</translation>
+    </message>
+    <message>
+        <source>The two passwords differ; nothing was exported.</source>
+        <translation>Die beiden Passwörter unterscheiden sich; es wurde nichts exportiert.</translation>
+    </message>
+    <message>
+        <source>Makes a device&apos;s key pair and X.509 certificate (CN = the device id): self-signed, or signed by an imported CA (--ca). The private key goes into the system keychain only; the certificate into the app&apos;s data folder. Register a self-signed one with: device create ID --auth x509-self-signed --thumbprint &lt;SHA-1&gt;.</source>
+        <translation>Erstellt das Schlüsselpaar und X.509-Zertifikat eines Geräts (CN = die Geräte-ID): selbstsigniert oder von einer importierten CA signiert (--ca). Der private Schlüssel kommt nur in den Schlüsselbund des Systems, das Zertifikat in den Datenordner der App. Ein selbstsigniertes Gerät registrieren Sie mit: device create ID --auth x509-self-signed --thumbprint &lt;SHA-1&gt;.</translation>
+    </message>
+    <message>
+        <source>ec-p256 (default; what the nRF9160 uses), rsa-2048 or rsa-3072.</source>
+        <translation>ec-p256 (Standard; verwendet das nRF9160), rsa-2048 oder rsa-3072.</translation>
+    </message>
+    <message>
+        <source>Days the certificate is valid (default 365).</source>
+        <translation>Gültigkeitsdauer des Zertifikats in Tagen (Standard 365).</translation>
+    </message>
+    <message>
+        <source>Sign with this imported CA instead of self-signing (see cred import-ca).</source>
+        <translation>Mit dieser importierten CA signieren statt selbst zu signieren (siehe cred import-ca).</translation>
+    </message>
+    <message>
+        <source>Replace the device&apos;s existing credential; its private key is deleted.</source>
+        <translation>Die vorhandenen Anmeldedaten des Geräts ersetzen; ihr privater Schlüssel wird gelöscht.</translation>
+    </message>
+    <message>
+        <source>--type is ec-p256, rsa-2048 or rsa-3072, not &quot;%1&quot;.</source>
+        <translation>--type ist ec-p256, rsa-2048 oder rsa-3072, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>Made a new key pair (%1) and a self-signed certificate for &quot;%2&quot;.</source>
+        <translation>Neues Schlüsselpaar (%1) und selbstsigniertes Zertifikat für „%2“ erstellt.</translation>
+    </message>
+    <message>
+        <source>Made a new key pair (%1) and a certificate for &quot;%2&quot; signed by CA &quot;%3&quot;.</source>
+        <translation>Neues Schlüsselpaar (%1) und ein von der CA „%3“ signiertes Zertifikat für „%2“ erstellt.</translation>
+    </message>
+    <message>
+        <source>Shows a device&apos;s certificate: PEM, subject, SHA-1 and SHA-256 thumbprints (Azure&apos;s format), validity, and where its key is kept. Never the private key.</source>
+        <translation>Zeigt das Zertifikat eines Geräts: PEM, Subjekt, SHA-1- und SHA-256-Fingerabdruck (im Format von Azure), Gültigkeit und wo sein Schlüssel liegt. Nie den privaten Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Hub</source>
+        <translation>Hub</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Art</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>Schlüssel</translation>
+    </message>
+    <message>
+        <source>%1, on the device only</source>
+        <translation>%1, nur auf dem Gerät</translation>
+    </message>
+    <message>
+        <source>%1, keychain entry %2</source>
+        <translation>%1, Schlüsselbund-Eintrag %2</translation>
+    </message>
+    <message>
+        <source>Certificate file</source>
+        <translation>Zertifikatsdatei</translation>
+    </message>
+    <message>
+        <source>Made</source>
+        <translation>Erstellt</translation>
+    </message>
+    <message>
+        <source>Exports a device&apos;s certificate and private key: OpenPGP-encrypted to a recipient (--gpg), or as a password-protected PKCS#12 file (--pkcs12; password on standard input or --password-file). The file is new and readable by you only.</source>
+        <translation>Exportiert Zertifikat und privaten Schlüssel eines Geräts: OpenPGP-verschlüsselt für einen Empfänger (--gpg) oder als passwortgeschützte PKCS#12-Datei (--pkcs12; Passwort über die Standardeingabe oder --password-file). Die Datei wird neu angelegt und ist nur für Sie lesbar.</translation>
+    </message>
+    <message>
+        <source>Write a PKCS#12 file (AES-256, PBKDF2).</source>
+        <translation>Eine PKCS#12-Datei schreiben (AES-256, PBKDF2).</translation>
+    </message>
+    <message>
+        <source>Read the PKCS#12 password from FILE.</source>
+        <translation>Das PKCS#12-Passwort aus DATEI lesen.</translation>
+    </message>
+    <message>
+        <source>The file to write; it must not exist.</source>
+        <translation>Die zu schreibende Datei; sie darf noch nicht existieren.</translation>
+    </message>
+    <message>
+        <source>Give either --gpg RECIPIENT or --pkcs12.</source>
+        <translation>Entweder --gpg EMPFÄNGER oder --pkcs12 angeben.</translation>
+    </message>
+    <message>
+        <source>Give the file to write with --out FILE.</source>
+        <translation>Die zu schreibende Datei mit --out DATEI angeben.</translation>
+    </message>
+    <message>
+        <source>PKCS#12 password</source>
+        <translation>PKCS#12-Passwort</translation>
+    </message>
+    <message>
+        <source>Wrote the certificate and key of &quot;%1&quot; to %2 (PKCS#12, AES-256).</source>
+        <translation>Zertifikat und Schlüssel von „%1“ in %2 geschrieben (PKCS#12, AES-256).</translation>
+    </message>
+    <message>
+        <source>the certificate and key</source>
+        <translation>Zertifikat und Schlüssel</translation>
+    </message>
+    <message>
+        <source>Lists the credentials this computer made or imported: which device has which, where it is kept, since when.</source>
+        <translation>Listet die Anmeldedaten auf, die dieser Computer erstellt oder importiert hat: welches Gerät welche hat, wo sie liegen, seit wann.</translation>
+    </message>
+    <message>
+        <source>device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <source>HUB</source>
+        <translation>HUB</translation>
+    </message>
+    <message>
+        <source>DEVICE/CA</source>
+        <translation>GERÄT/CA</translation>
+    </message>
+    <message>
+        <source>KIND</source>
+        <translation>ART</translation>
+    </message>
+    <message>
+        <source>KEY</source>
+        <translation>SCHLÜSSEL</translation>
+    </message>
+    <message>
+        <source>KEY IS IN</source>
+        <translation>SCHLÜSSEL LIEGT IN</translation>
+    </message>
+    <message>
+        <source>EXPIRES</source>
+        <translation>LÄUFT AB</translation>
+    </message>
+    <message>
+        <source>MADE</source>
+        <translation>ERSTELLT</translation>
+    </message>
+    <message>
+        <source>Imports a CA that signs device certificates (IoT Hub &quot;x509-ca&quot; devices): its certificate and key (--cert and --key, PEM or DER; an encrypted key&apos;s password on standard input) or a PKCS#12 file (--pkcs12; its password on standard input). The CA&apos;s key goes into the system keychain only.</source>
+        <translation>Importiert eine CA, die Gerätezertifikate signiert (IoT Hub-Geräte vom Typ „x509-ca“): ihr Zertifikat und ihren Schlüssel (--cert und --key, PEM oder DER; das Passwort eines verschlüsselten Schlüssels über die Standardeingabe) oder eine PKCS#12-Datei (--pkcs12; ihr Passwort über die Standardeingabe). Der Schlüssel der CA kommt nur in den Schlüsselbund des Systems.</translation>
+    </message>
+    <message>
+        <source>A local name for the CA.</source>
+        <translation>Ein lokaler Name für die CA.</translation>
+    </message>
+    <message>
+        <source>The CA certificate.</source>
+        <translation>Das CA-Zertifikat.</translation>
+    </message>
+    <message>
+        <source>The CA&apos;s private key.</source>
+        <translation>Der private Schlüssel der CA.</translation>
+    </message>
+    <message>
+        <source>A PKCS#12 file with certificate and key.</source>
+        <translation>Eine PKCS#12-Datei mit Zertifikat und Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Read the password from FILE instead of standard input.</source>
+        <translation>Das Passwort aus DATEI statt von der Standardeingabe lesen.</translation>
+    </message>
+    <message>
+        <source>Replace a CA of that name; its private key is deleted.</source>
+        <translation>Eine CA dieses Namens ersetzen; ihr privater Schlüssel wird gelöscht.</translation>
+    </message>
+    <message>
+        <source>Give either --cert FILE and --key FILE, or --pkcs12 FILE.</source>
+        <translation>Entweder --cert DATEI und --key DATEI oder --pkcs12 DATEI angeben.</translation>
+    </message>
+    <message>
+        <source>Give both --cert FILE and --key FILE.</source>
+        <translation>Sowohl --cert DATEI als auch --key DATEI angeben.</translation>
+    </message>
+    <message>
+        <source>Password of the CA key</source>
+        <translation>Passwort des CA-Schlüssels</translation>
+    </message>
+    <message>
+        <source>Imported CA &quot;%1&quot; (%2).</source>
+        <translation>CA „%1“ importiert (%2).</translation>
+    </message>
+    <message>
+        <source>Signs a device&apos;s certificate signing request (e.g. from the modem&apos;s own key) with an imported CA and keeps the certificate; the private key stays on the device.</source>
+        <translation>Signiert die Zertifikatsanforderung eines Geräts (z. B. zum eigenen Schlüssel des Modems) mit einer importierten CA und bewahrt das Zertifikat auf; der private Schlüssel bleibt auf dem Gerät.</translation>
+    </message>
+    <message>
+        <source>The device id; the CSR&apos;s CN must be the same.</source>
+        <translation>Die Geräte-ID; der CN im CSR muss mit ihr übereinstimmen.</translation>
+    </message>
+    <message>
+        <source>The imported CA to sign with.</source>
+        <translation>Die importierte CA, mit der signiert wird.</translation>
+    </message>
+    <message>
+        <source>The CSR (PEM or DER); default: standard input.</source>
+        <translation>Der CSR (PEM oder DER); Standard: die Standardeingabe.</translation>
+    </message>
+    <message>
+        <source>Name the CA to sign with: --ca NAME.</source>
+        <translation>Nennen Sie die CA zum Signieren: --ca NAME.</translation>
+    </message>
+    <message>
+        <source>Signed the request of &quot;%1&quot; with CA &quot;%2&quot;.</source>
+        <translation>Anforderung von „%1“ mit der CA „%2“ signiert.</translation>
+    </message>
+    <message>
+        <source>Lists the root CAs shipped for Azure IoT Hub&apos;s TLS (what a device must trust), with subject and expiry; --pem prints them.</source>
+        <translation>Listet die für TLS von Azure IoT Hub mitgelieferten Stamm-CAs auf (denen ein Gerät vertrauen muss), mit Subjekt und Ablaufdatum; --pem gibt sie aus.</translation>
+    </message>
+    <message>
+        <source>Print the certificates as PEM.</source>
+        <translation>Die Zertifikate als PEM ausgeben.</translation>
+    </message>
+    <message>
+        <source> (expired)</source>
+        <translation> (abgelaufen)</translation>
+    </message>
+    <message>
+        <source>SUBJECT</source>
+        <translation>SUBJEKT</translation>
+    </message>
+    <message>
+        <source>Encrypt to RECIPIENT: a fingerprint or e-mail address in your GnuPG keyring, or the path of their public key file (.asc). Needs --out.</source>
+        <translation>Für EMPFÄNGER verschlüsseln: ein Fingerabdruck oder eine E-Mail-Adresse aus Ihrem GnuPG-Schlüsselbund oder der Pfad seiner Datei mit öffentlichem Schlüssel (.asc). Erfordert --out.</translation>
+    </message>
+    <message>
+        <source>RECIPIENT</source>
+        <translation>EMPFÄNGER</translation>
+    </message>
+    <message>
+        <source>Wrote %1 of &quot;%2&quot; to %3, encrypted to %4 (%5).</source>
+        <translation>%1 von „%2“ in %3 geschrieben, verschlüsselt für %4 (%5).</translation>
+    </message>
+    <message>
+        <source>Device credentials: X.509 key pairs and certificates (keys in the system keychain).</source>
+        <translation>Anmeldedaten von Geräten: X.509-Schlüsselpaare und -Zertifikate (Schlüssel im Schlüsselbund des Systems).</translation>
+    </message>
+    <message>
+        <source>Make a device&apos;s key pair and certificate.</source>
+        <translation>Schlüsselpaar und Zertifikat eines Geräts erstellen.</translation>
+    </message>
+    <message>
+        <source>Show a device&apos;s certificate and thumbprints.</source>
+        <translation>Zertifikat und Fingerabdrücke eines Geräts zeigen.</translation>
+    </message>
+    <message>
+        <source>Export certificate and key (OpenPGP or PKCS#12).</source>
+        <translation>Zertifikat und Schlüssel exportieren (OpenPGP oder PKCS#12).</translation>
+    </message>
+    <message>
+        <source>List the credentials made or imported here.</source>
+        <translation>Die hier erstellten oder importierten Anmeldedaten auflisten.</translation>
+    </message>
+    <message>
+        <source>Import a CA that signs device certificates.</source>
+        <translation>Eine CA importieren, die Gerätezertifikate signiert.</translation>
+    </message>
+    <message>
+        <source>Sign a device&apos;s CSR with an imported CA.</source>
+        <translation>Den CSR eines Geräts mit einer importierten CA signieren.</translation>
+    </message>
+    <message>
+        <source>List the bundled Azure root CAs.</source>
+        <translation>Die mitgelieferten Azure-Stamm-CAs auflisten.</translation>
+    </message>
+    <message>
+        <source>Prints a device&apos;s connection string, its key masked unless --reveal. To hand it to someone, write it OpenPGP-encrypted to them (--gpg RECIPIENT --out FILE); --qr --reveal shows it as a QR code; --out FILE --unencrypted writes it as plain text (a new file only you can read).</source>
+        <translation>Gibt die Verbindungszeichenfolge eines Geräts aus, den Schlüssel maskiert, außer mit --reveal. Um sie jemandem zu übergeben, schreiben Sie sie OpenPGP-verschlüsselt für diese Person (--gpg EMPFÄNGER --out DATEI); --qr --reveal zeigt sie als QR-Code; --out DATEI --unencrypted schreibt sie als Klartext (in eine neue Datei, die nur Sie lesen können).</translation>
+    </message>
+    <message>
+        <source>Write to FILE (new, readable by you only), with --gpg or --unencrypted.</source>
+        <translation>In DATEI schreiben (neu, nur für Sie lesbar), mit --gpg oder --unencrypted.</translation>
+    </message>
+    <message>
+        <source>With --out: write the connection string as plain text. Prefer --gpg.</source>
+        <translation>Mit --out: die Verbindungszeichenfolge als Klartext schreiben. Besser --gpg verwenden.</translation>
+    </message>
+    <message>
+        <source>Print a QR code of the connection string (needs --reveal: anyone who sees it has the key).</source>
+        <translation>Einen QR-Code der Verbindungszeichenfolge ausgeben (erfordert --reveal: Wer ihn sieht, hat den Schlüssel).</translation>
+    </message>
+    <message>
+        <source>--gpg RECIPIENT and --out FILE go together.</source>
+        <translation>--gpg EMPFÄNGER und --out DATEI gehören zusammen.</translation>
+    </message>
+    <message>
+        <source>--unencrypted goes with --out FILE and without --gpg.</source>
+        <translation>--unencrypted gehört zu --out DATEI und schließt --gpg aus.</translation>
+    </message>
+    <message>
+        <source>A QR code shows the key to anyone who sees it: ask for it with --qr --reveal.</source>
+        <translation>Ein QR-Code zeigt den Schlüssel jedem, der ihn sieht: Fordern Sie ihn mit --qr --reveal an.</translation>
+    </message>
+    <message>
+        <source>Wrote the connection string of &quot;%1&quot; UNENCRYPTED to %2 (mode 0600). Delete it once it has been handed over.</source>
+        <translation>Verbindungszeichenfolge von „%1“ UNVERSCHLÜSSELT in %2 geschrieben (Modus 0600). Löschen Sie die Datei, sobald sie übergeben wurde.</translation>
+    </message>
+    <message>
+        <source>the connection string</source>
+        <translation>Verbindungszeichenfolge</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s serial port (default: the AT port of the only nRF91 board found).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PATH</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Baud rate (default 115200; 8N1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open the port without RTS/CTS flow control.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--type is a number from 0 to 6 or one of root-ca, client-cert, client-key, psk, psk-identity, public-key, identity-public-key; not &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 needs --tag and --type.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The security tag (0–2147483647).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The credential type: root-ca, client-cert, client-key, psk, psk-identity, public-key, identity-public-key, or its number 0–6.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>T</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>0 (minimum: powered down)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>1 (normal: LTE on)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>4 (offline: RF off)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Lists serial ports: nRF91 boards on USB (nRF9160/9161/9151 DK, nRF9131 EK, Thingy:91, Thingy:91 X) with their AT port, ports listed in %1, and other serial ports.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Confirm each board&apos;s AT port by sending AT to its ports.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No serial ports. Plug the board in; the simulator&apos;s port can be listed in %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PORT</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>BOARD</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ROLE</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>USB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SERIAL</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>DESCRIPTION</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shows the modem&apos;s identity (IMEI, manufacturer, model, firmware, modem UUID) and functional mode.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>IMEI</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Manufacturer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Firmware</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Modem UUID</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(not reported)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Functional mode</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Lists the credentials stored in the modem: security tag, type and the SHA-256 of the stored bytes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Also the modem&apos;s own tags (2147483648 and above).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--type needs --tag: the modem lists types per tag.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(not reported by this firmware)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No credentials stored.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>TAG</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation type="unfinished">SHA-256</translation>
+    </message>
+    <message>
+        <source>Writes a credential from FILE (&quot;-&quot;: standard input) into the modem, in offline mode and back, and verifies it by SHA-256. Line ends become LF and trailing white space goes, as Nordic&apos;s tools do, unless --verbatim.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PEM certificate or key, hex PSK, or PSK identity; - for standard input.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write the file&apos;s bytes as they are (CR LF and a final newline kept).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The password of an encrypted private key, from FILE.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Key password</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Wrote the %1 to security tag %2; this firmware lists no hashes, so it could not be verified.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Wrote the %1 to security tag %2 and verified it (SHA-256 %3).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Deletes a credential from the modem (in offline mode and back).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Deleted the %1 in security tag %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>List stored credentials; --tag, --type, --all.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write a credential from a file and verify it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete a credential.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Usage: onboarder-cli modem creds &lt;list|write|delete&gt; [arguments]
+
+Credentials in the modem&apos;s security tags (AT%CMNG).
+
+Verbs:
+</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;modem creds&quot; has no verb &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Give the device&apos;s certificate and private key with --cert FILE --key FILE (reading them from the keychain comes with the credentials store).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The certificate is for &quot;%1&quot;, not for the device &quot;%2&quot;: IoT Hub takes the device ID from the certificate&apos;s common name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not looked at</source>
+        <translation type="unfinished">nicht geprüft</translation>
+    </message>
+    <message>
+        <source>flashed, verified</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>written, not verifiable</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>holds something else</source>
+        <translation type="unfinished">enthält etwas anderes</translation>
+    </message>
+    <message>
+        <source>empty</source>
+        <translation type="unfinished">leer</translation>
+    </message>
+    <message>
+        <source>unknown (the modem could not be asked)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Flashes what the nRF Connect SDK&apos;s Azure IoT Hub library needs into the modem: DigiCert Global Root G2, the device certificate and private key in --tag, Baltimore CyberTrust Root in --secondary-tag (or next to DigiCert in --tag). Offline mode before, the previous mode after; each credential is verified by SHA-256; what is stored already is not written again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device ID (the certificate&apos;s common name).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CONFIG_MQTT_HELPER_SEC_TAG of the firmware (the Azure sample: 10).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG (e.g. 11).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>M</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device certificate (PEM).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device&apos;s private key (PEM); - for standard input.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The password of an encrypted key, from FILE.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write every credential, also those stored already.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>flash-azure needs --device and --tag.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CONTENT</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ON THE MODEM</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The Azure credentials are on the modem and verified; functional mode %1 is back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>warning: the modem may still be in offline mode (it was in mode %1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Generates a private key inside the modem (AT%KEYGEN) in --tag and prints its certificate signing request (PEM), checked: it verifies with its own key and is for CN=&lt;device ID&gt;. The key never leaves the modem.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The security tag for the key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device ID: the request&apos;s common name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write the request to FILE instead of standard output.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>keygen needs --tag and --device.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation type="unfinished">%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Wrote the request for &quot;%1&quot; to %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>An nRF91 modem on a serial port: identity and credentials (security tags).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>List serial ports and nRF91 boards; --probe.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show the modem&apos;s identity and functional mode.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Credentials in the modem: list, write, delete.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Flash the Azure IoT Hub credential set into a security tag.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Generate a key in the modem and print its CSR.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CredentialInventory</name>
+    <message>
+        <source>The credential inventory %1 cannot be read: %2</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 ist nicht lesbar: %2</translation>
+    </message>
+    <message>
+        <source>The credential inventory %1 is damaged (%2). Move it aside to start a new one; the keys in the keychain are not affected.</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 ist beschädigt (%2). Verschieben Sie es, um ein neues zu beginnen; die Schlüssel im Schlüsselbund sind nicht betroffen.</translation>
+    </message>
+    <message>
+        <source>The credential inventory %1 was written by a newer Onboarder.</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 wurde von einem neueren Onboarder geschrieben.</translation>
+    </message>
+    <message>
+        <source>The credential inventory %1 is locked by another Onboarder for more than 10 s.</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 ist seit mehr als 10 s von einem anderen Onboarder gesperrt.</translation>
+    </message>
+    <message>
+        <source>The credential inventory %1 cannot be written: %2</source>
+        <translation>Das Verzeichnis der Anmeldedaten %1 kann nicht geschrieben werden: %2</translation>
+    </message>
+</context>
+<context>
+    <name>CredentialType</name>
+    <message>
+        <source>root CA certificate</source>
+        <translation>CA-Stammzertifikat</translation>
+    </message>
+    <message>
+        <source>client certificate</source>
+        <translation>Client-Zertifikat</translation>
+    </message>
+    <message>
+        <source>client private key</source>
+        <translation>Client-Privatschlüssel</translation>
+    </message>
+    <message>
+        <source>pre-shared key</source>
+        <translation>Pre-Shared Key</translation>
+    </message>
+    <message>
+        <source>PSK identity</source>
+        <translation>PSK-Identität</translation>
+    </message>
+    <message>
+        <source>public key</source>
+        <translation>öffentlicher Schlüssel</translation>
+    </message>
+    <message>
+        <source>device identity public key</source>
+        <translation>öffentlicher Schlüssel der Geräteidentität</translation>
+    </message>
+    <message>
+        <source>reserved</source>
+        <translation>reserviert</translation>
+    </message>
+    <message>
+        <source>endorsement key</source>
+        <translation>Endorsement-Schlüssel</translation>
+    </message>
+    <message>
+        <source>ownership key</source>
+        <translation>Eigentümerschlüssel</translation>
+    </message>
+    <message>
+        <source>Nordic identity root CA</source>
+        <translation>Nordic-Stamm-CA für Identitäten</translation>
+    </message>
+    <message>
+        <source>Nordic public key</source>
+        <translation>öffentlicher Nordic-Schlüssel</translation>
+    </message>
+    <message>
+        <source>type %1</source>
+        <translation>Typ %1</translation>
+    </message>
 </context>
 <context>
     <name>DeviceCheck</name>
@@ -730,10 +1563,6 @@ Aktionen:
         <translation>Das Gerät hat noch nie Eigenschaften gemeldet.</translation>
     </message>
     <message>
-        <source>Not asked to answer a ping (use --ping).</source>
-        <translation>Kein „ping“ angefragt (dafür --ping angeben).</translation>
-    </message>
-    <message>
         <source>Not pinged: it is not connected.</source>
         <translation>Kein „ping“: Das Gerät ist nicht verbunden.</translation>
     </message>
@@ -772,6 +1601,45 @@ Aktionen:
     <message>
         <source>Did not answer the ping within %1 seconds.</source>
         <translation>Hat „ping“ nicht innerhalb von %1 Sekunden beantwortet.</translation>
+    </message>
+    <message>
+        <source>Not asked to answer a ping.</source>
+        <translation>Nicht um eine Ping-Antwort gebeten.</translation>
+    </message>
+</context>
+<context>
+    <name>DeviceDraft</name>
+    <message>
+        <source>Enter a key, or let the hub generate them.</source>
+        <translation>Geben Sie einen Schlüssel ein oder lassen Sie den Hub sie erzeugen.</translation>
+    </message>
+    <message>
+        <source>A key is base64 text (letters, digits, + / and = at the end).</source>
+        <translation>Ein Schlüssel ist Base64-Text (Buchstaben, Ziffern, + / und = am Ende).</translation>
+    </message>
+    <message>
+        <source>A key must be 16 to 64 bytes long; this one is %1 bytes.</source>
+        <translation>Ein Schlüssel muss 16 bis 64 Bytes lang sein; dieser hat %1 Bytes.</translation>
+    </message>
+    <message>
+        <source>Enter the certificate&apos;s thumbprint, or take it from the certificate file.</source>
+        <translation>Geben Sie den Fingerabdruck des Zertifikats ein oder übernehmen Sie ihn aus der Zertifikatsdatei.</translation>
+    </message>
+    <message>
+        <source>A thumbprint is hexadecimal digits only (0–9, A–F), without colons or spaces.</source>
+        <translation>Ein Fingerabdruck besteht nur aus Hexadezimalziffern (0–9, A–F), ohne Doppelpunkte oder Leerzeichen.</translation>
+    </message>
+    <message>
+        <source>A thumbprint has 40 digits (SHA-1) or 64 digits (SHA-256); this one has %1.</source>
+        <translation>Ein Fingerabdruck hat 40 Ziffern (SHA-1) oder 64 Ziffern (SHA-256); dieser hat %1.</translation>
+    </message>
+    <message>
+        <source>Use a different key than the primary one, so that either can be replaced without cutting the device off.</source>
+        <translation>Verwenden Sie einen anderen Schlüssel als den primären, damit jeder ausgetauscht werden kann, ohne das Gerät auszusperren.</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2.</source>
+        <translation>%1 ist nicht lesbar: %2.</translation>
     </message>
 </context>
 <context>
@@ -858,6 +1726,140 @@ Aktionen:
     <message>
         <source>other</source>
         <translation>sonstiger</translation>
+    </message>
+    <message>
+        <source>This is neither a PEM nor a DER private key: %1</source>
+        <translation>Das ist weder ein PEM- noch ein DER-Privatschlüssel: %1</translation>
+    </message>
+    <message>
+        <source>The nRF9160 modem supports EC P-256 keys only; this is a %1 key.</source>
+        <translation>Das nRF9160-Modem unterstützt nur EC-P-256-Schlüssel; dies ist ein %1-Schlüssel.</translation>
+    </message>
+</context>
+<context>
+    <name>ModemCsr</name>
+    <message>
+        <source>The modem&apos;s answer to %KEYGEN is not a certificate signing request: %1.</source>
+        <translation>Die Antwort des Modems auf %KEYGEN ist keine Zertifikatsanforderung: %1.</translation>
+    </message>
+    <message>
+        <source>the token is not quoted</source>
+        <translation>das Token steht nicht in Anführungszeichen</translation>
+    </message>
+    <message>
+        <source>it does not have two parts separated by a dot</source>
+        <translation>es besteht nicht aus zwei durch einen Punkt getrennten Teilen</translation>
+    </message>
+    <message>
+        <source>a part is not base64url</source>
+        <translation>ein Teil ist kein base64url</translation>
+    </message>
+    <message>
+        <source>the first part is not a PKCS#10 request (DER)</source>
+        <translation>der erste Teil ist keine PKCS#10-Anforderung (DER)</translation>
+    </message>
+    <message>
+        <source>the request cannot be read</source>
+        <translation>die Anforderung ist nicht lesbar</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s certificate signing request does not verify with its own public key (%1); do not sign it.</source>
+        <translation>Die Zertifikatsanforderung des Modems lässt sich mit ihrem eigenen öffentlichen Schlüssel nicht prüfen (%1); signieren Sie sie nicht.</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s certificate signing request is not for an EC P-256 key.</source>
+        <translation>Die Zertifikatsanforderung des Modems gilt nicht für einen EC-P-256-Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s certificate signing request is for &quot;%1&quot;, not for &quot;%2&quot;.</source>
+        <translation>Die Zertifikatsanforderung des Modems gilt für „%1“, nicht für „%2“.</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s signed statement (COSE) does not carry this request&apos;s SHA-256.</source>
+        <translation>Die signierte Bestätigung (COSE) des Modems enthält nicht den SHA-256 dieser Anforderung.</translation>
+    </message>
+</context>
+<context>
+    <name>ModemError</name>
+    <message>
+        <source>the modem&apos;s firmware does not support this command (it may be too old: %KEYGEN needs 1.3.0 or newer)</source>
+        <translation>die Firmware des Modems unterstützt diesen Befehl nicht (womöglich ist sie zu alt: %KEYGEN erfordert 1.3.0 oder neuer)</translation>
+    </message>
+    <message>
+        <source>the modem reported a memory failure</source>
+        <translation>das Modem hat einen Speicherfehler gemeldet</translation>
+    </message>
+    <message>
+        <source>the modem found the parameters incorrect</source>
+        <translation>das Modem hält die Parameter für falsch</translation>
+    </message>
+    <message>
+        <source>this command is disabled in the modem&apos;s firmware build</source>
+        <translation>dieser Befehl ist im Firmware-Build des Modems deaktiviert</translation>
+    </message>
+    <message>
+        <source>the modem reported a system error</source>
+        <translation>das Modem hat einen Systemfehler gemeldet</translation>
+    </message>
+    <message>
+        <source>nothing is stored there</source>
+        <translation>dort ist nichts gespeichert</translation>
+    </message>
+    <message>
+        <source>the modem does not allow it (the security tag is reserved for the modem, or this kind of credential cannot be read back)</source>
+        <translation>das Modem erlaubt es nicht (das Sicherheits-Tag ist für das Modem reserviert, oder diese Art von Anmeldedaten lässt sich nicht zurücklesen)</translation>
+    </message>
+    <message>
+        <source>the modem&apos;s credential storage is full; delete credentials that are no longer needed</source>
+        <translation>der Speicher des Modems für Anmeldedaten ist voll; löschen Sie nicht mehr benötigte Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>the modem is online; credentials can only be changed in offline mode (AT+CFUN=4)</source>
+        <translation>das Modem ist online; Anmeldedaten lassen sich nur im Offline-Modus ändern (AT+CFUN=4)</translation>
+    </message>
+    <message>
+        <source>it exists already and cannot be replaced (a key the modem generated itself must be deleted first)</source>
+        <translation>der Eintrag existiert bereits und kann nicht ersetzt werden (ein vom Modem selbst erzeugter Schlüssel muss zuerst gelöscht werden)</translation>
+    </message>
+    <message>
+        <source>the modem refused the authentication</source>
+        <translation>das Modem hat die Authentifizierung abgelehnt</translation>
+    </message>
+    <message>
+        <source>the modem could not generate the key</source>
+        <translation>das Modem konnte den Schlüssel nicht erzeugen</translation>
+    </message>
+    <message>
+        <source>the modem found the content invalid</source>
+        <translation>das Modem hält den Inhalt für ungültig</translation>
+    </message>
+    <message>
+        <source>a power-off warning is active (the supply voltage is too low); power the modem properly and try again</source>
+        <translation>eine Abschaltwarnung ist aktiv (die Versorgungsspannung ist zu niedrig); versorgen Sie das Modem ausreichend mit Strom und versuchen Sie es erneut</translation>
+    </message>
+    <message>
+        <source>the modem could not build the claim token</source>
+        <translation>das Modem konnte das Claim-Token nicht erstellen</translation>
+    </message>
+    <message>
+        <source>the modem answered +CME ERROR: %1</source>
+        <translation>das Modem antwortete mit +CME ERROR: %1</translation>
+    </message>
+    <message>
+        <source>%1 failed: the modem answered &quot;%2&quot;.</source>
+        <translation>%1 ist fehlgeschlagen: Das Modem antwortete „%2“.</translation>
+    </message>
+    <message>
+        <source>%1 failed: %2.</source>
+        <translation>%1 ist fehlgeschlagen: %2.</translation>
+    </message>
+    <message>
+        <source>%1 failed: the modem refused the command without giving a reason.</source>
+        <translation>%1 ist fehlgeschlagen: Das Modem hat den Befehl ohne Angabe von Gründen abgelehnt.</translation>
+    </message>
+    <message>
+        <source>%1 succeeded.</source>
+        <translation>%1 war erfolgreich.</translation>
     </message>
 </context>
 <context>
@@ -969,6 +1971,80 @@ Aktionen:
     <message>
         <source>PEM certificates (*.pem *.crt);;All files (*)</source>
         <translation>PEM-Zertifikate (*.pem *.crt);;Alle Dateien (*)</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::AtChannel</name>
+    <message>
+        <source>The serial port was closed.</source>
+        <translation>Der serielle Port wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>The connection to the modem was closed.</source>
+        <translation>Die Verbindung zum Modem wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>The command is %1 bytes long; the modem takes at most %2. The credential is too large for it.</source>
+        <translation>Der Befehl ist %1 Bytes lang; das Modem nimmt höchstens %2 an. Die Anmeldedaten sind dafür zu groß.</translation>
+    </message>
+    <message>
+        <source>Could not send to the modem: %1</source>
+        <translation>Senden an das Modem nicht möglich: %1</translation>
+    </message>
+    <message>
+        <source>The modem did not answer %1 within %2 s. Is this the modem&apos;s AT port, and does its firmware run an AT host (such as Nordic&apos;s at_client sample)?</source>
+        <translation>Das Modem hat %1 nicht innerhalb von %2 s beantwortet. Ist das der AT-Port des Modems, und läuft in seiner Firmware ein AT-Host (etwa das Beispiel at_client von Nordic)?</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::AzureFlashJob</name>
+    <message>
+        <source>The secondary security tag must differ from the primary one; leave it out to keep both root certificates in the primary tag.</source>
+        <translation>Das sekundäre Sicherheits-Tag muss sich vom primären unterscheiden; lassen Sie es weg, um beide Stammzertifikate im primären Tag zu behalten.</translation>
+    </message>
+    <message>
+        <source>The root CA certificates Onboarder ships are missing.</source>
+        <translation>Die von Onboarder mitgelieferten CA-Stammzertifikate fehlen.</translation>
+    </message>
+    <message>
+        <source>The private key does not belong to the device certificate (%1).</source>
+        <translation>Der private Schlüssel gehört nicht zum Gerätezertifikat (%1).</translation>
+    </message>
+    <message>
+        <source>device certificate (%1)</source>
+        <translation>Gerätezertifikat (%1)</translation>
+    </message>
+    <message>
+        <source>device private key</source>
+        <translation>Privatschlüssel des Geräts</translation>
+    </message>
+    <message>
+        <source>Reading what the modem stores</source>
+        <translation>Lesen der im Modem gespeicherten Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>Switching the modem to offline mode</source>
+        <translation>Umschalten des Modems in den Offline-Modus</translation>
+    </message>
+    <message>
+        <source>%1 is in security tag %2 already</source>
+        <translation>%1 ist bereits in Sicherheits-Tag %2</translation>
+    </message>
+    <message>
+        <source>Writing %1 to security tag %2</source>
+        <translation>Schreiben von %1 in Sicherheits-Tag %2</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <source>Restoring functional mode %1</source>
+        <translation>Wiederherstellen von Funktionsmodus %1</translation>
     </message>
 </context>
 <context>
@@ -1100,6 +2176,1061 @@ Aktionen:
     <message>
         <source>module</source>
         <translation>Modul</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::CreateDeviceDialog</name>
+    <message>
+        <source>Let the hub generate both keys</source>
+        <translation>Beide Schlüssel vom Hub erzeugen lassen</translation>
+    </message>
+    <message>
+        <source>Enabled: the device may connect as soon as it is registered</source>
+        <translation>Aktiviert: das Gerät darf sich verbinden, sobald es registriert ist</translation>
+    </message>
+    <message>
+        <source>New Device</source>
+        <translation>Neues Gerät</translation>
+    </message>
+    <message>
+        <source>e.g. nrf-352656100000000</source>
+        <translation>z. B. nrf-352656100000000</translation>
+    </message>
+    <message>
+        <source>Device ID</source>
+        <translation>Geräte-ID</translation>
+    </message>
+    <message>
+        <source>Symmetric key (SAS)</source>
+        <translation>Symmetrischer Schlüssel (SAS)</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed</source>
+        <translation>X.509 selbstsigniert</translation>
+    </message>
+    <message>
+        <source>X.509 signed by a CA</source>
+        <translation>X.509 von einer CA signiert</translation>
+    </message>
+    <message>
+        <source>base64, 16 to 64 bytes</source>
+        <translation>Base64, 16 bis 64 Bytes</translation>
+    </message>
+    <message>
+        <source>Primary key</source>
+        <translation>Primärer Schlüssel</translation>
+    </message>
+    <message>
+        <source>Secondary key</source>
+        <translation>Sekundärer Schlüssel</translation>
+    </message>
+    <message>
+        <source>Random Keys</source>
+        <translation>Zufällige Schlüssel</translation>
+    </message>
+    <message>
+        <source>Fill both fields with new random keys</source>
+        <translation>Beide Felder mit neuen zufälligen Schlüsseln füllen</translation>
+    </message>
+    <message>
+        <source>Primary key:</source>
+        <translation>Primärer Schlüssel:</translation>
+    </message>
+    <message>
+        <source>Secondary key:</source>
+        <translation>Sekundärer Schlüssel:</translation>
+    </message>
+    <message>
+        <source>SHA-1 or SHA-256, hexadecimal</source>
+        <translation>SHA-1 oder SHA-256, hexadezimal</translation>
+    </message>
+    <message>
+        <source>Primary thumbprint</source>
+        <translation>Primärer Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>optional</source>
+        <translation>optional</translation>
+    </message>
+    <message>
+        <source>Secondary thumbprint</source>
+        <translation>Sekundärer Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>From Certificate…</source>
+        <translation>Aus Zertifikat…</translation>
+    </message>
+    <message>
+        <source>Primary thumbprint:</source>
+        <translation>Primärer Fingerabdruck:</translation>
+    </message>
+    <message>
+        <source>Secondary thumbprint:</source>
+        <translation>Sekundärer Fingerabdruck:</translation>
+    </message>
+    <message>
+        <source>The device presents a certificate whose subject (CN) is its device ID, signed by a CA certificate that was uploaded to the hub and verified there.</source>
+        <translation>Das Gerät legt ein Zertifikat vor, dessen Subjekt (CN) seine Geräte-ID ist, signiert von einem CA-Zertifikat, das in den Hub hochgeladen und dort verifiziert wurde.</translation>
+    </message>
+    <message>
+        <source>Create</source>
+        <translation>Erstellen</translation>
+    </message>
+    <message>
+        <source>Device &amp;ID:</source>
+        <translation>Geräte-&amp;ID:</translation>
+    </message>
+    <message>
+        <source>Authentication:</source>
+        <translation>Authentifizierung:</translation>
+    </message>
+    <message>
+        <source>Device Certificate</source>
+        <translation>Gerätezertifikat</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer *.der);;All files (*)</source>
+        <translation>Zertifikate (*.pem *.crt *.cer *.der);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Make a key and certificate now (EC P-256, the key kept in the keychain)</source>
+        <translation>Jetzt Schlüssel und Zertifikat erzeugen (EC P-256, der Schlüssel bleibt im Schlüsselbund)</translation>
+    </message>
+    <message>
+        <source>The key and certificate made for it were removed again.</source>
+        <translation>Der dafür erzeugte Schlüssel und das Zertifikat wurden wieder entfernt.</translation>
+    </message>
+    <message>
+        <source>The key and certificate made for it could not be removed: %1</source>
+        <translation>Der dafür erzeugte Schlüssel und das Zertifikat konnten nicht entfernt werden: %1</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::CredentialStore</name>
+    <message>
+        <source>&quot;%1&quot; cannot name a CA: use 1 to 64 ASCII letters, digits and . _ -, starting with a letter or digit.</source>
+        <translation>„%1“ taugt nicht als Name einer CA: Verwenden Sie 1 bis 64 ASCII-Buchstaben, Ziffern und . _ -, beginnend mit einem Buchstaben oder einer Ziffer.</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>The certificate of %1 should be in %2, but that file cannot be read: %3</source>
+        <translation>Das Zertifikat von %1 sollte in %2 liegen, aber diese Datei ist nicht lesbar: %3</translation>
+    </message>
+    <message>
+        <source>Device &quot;%1&quot; of hub &quot;%2&quot; has no X.509 credential here. Make one with: onboarder-cli --hub %2 cred generate %1</source>
+        <translation>Das Gerät „%1“ des Hubs „%2“ hat hier keine X.509-Anmeldedaten. Erstellen Sie welche mit: onboarder-cli --hub %2 cred generate %1</translation>
+    </message>
+    <message>
+        <source>device &quot;%1&quot;</source>
+        <translation>Gerät „%1“</translation>
+    </message>
+    <message>
+        <source>Device &quot;%1&quot; of hub &quot;%2&quot; has an X.509 credential already (%3, made %4). Replacing it deletes its private key; ask for that explicitly (--replace).</source>
+        <translation>Das Gerät „%1“ des Hubs „%2“ hat bereits X.509-Anmeldedaten (%3, erstellt %4). Ersetzen löscht deren privaten Schlüssel; verlangen Sie das ausdrücklich (--replace).</translation>
+    </message>
+    <message>
+        <source>Choose EC P-256, RSA 2048 or RSA 3072 for a new key.</source>
+        <translation>Wählen Sie EC P-256, RSA 2048 oder RSA 3072 für einen neuen Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The certificate signing request is for &quot;%1&quot;, not for device &quot;%2&quot;; IoT Hub accepts a CA-signed device only when the certificate&apos;s CN is its id.</source>
+        <translation>Die Zertifikatsanforderung gilt für „%1“, nicht für das Gerät „%2“; IoT Hub akzeptiert ein CA-signiertes Gerät nur, wenn der CN des Zertifikats seine ID ist.</translation>
+    </message>
+    <message>
+        <source>There is no CA to import.</source>
+        <translation>Es gibt keine CA zum Importieren.</translation>
+    </message>
+    <message>
+        <source>A CA named &quot;%1&quot; was imported already. Replacing it deletes its private key; ask for that explicitly (--replace).</source>
+        <translation>Eine CA namens „%1“ wurde bereits importiert. Ersetzen löscht ihren privaten Schlüssel; verlangen Sie das ausdrücklich (--replace).</translation>
+    </message>
+    <message>
+        <source>No CA named &quot;%1&quot; was imported. Import one with: onboarder-cli cred import-ca %1 …</source>
+        <translation>Es wurde keine CA namens „%1“ importiert. Importieren Sie eine mit: onboarder-cli cred import-ca %1 …</translation>
+    </message>
+    <message>
+        <source>CA &quot;%1&quot;</source>
+        <translation>CA „%1“</translation>
+    </message>
+    <message>
+        <source>A device&apos;s symmetric key is base64 of at least 16 bytes; this one is not.</source>
+        <translation>Der symmetrische Schlüssel eines Geräts ist Base64 von mindestens 16 Bytes; dieser ist es nicht.</translation>
+    </message>
+    <message>
+        <source>The private key of device &quot;%1&quot; was made on the device and never left it, so only its certificate can be exported.</source>
+        <translation>Der private Schlüssel des Geräts „%1“ wurde auf dem Gerät erzeugt und hat es nie verlassen; exportieren lässt sich daher nur sein Zertifikat.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DeviceBatch</name>
+    <message>
+        <source>The hub was closed before the change was made.</source>
+        <translation>Der Hub wurde geschlossen, bevor die Änderung vorgenommen wurde.</translation>
+    </message>
+    <message>
+        <source>Enabled 1 device.</source>
+        <translation>1 Gerät aktiviert.</translation>
+    </message>
+    <message>
+        <source>Enabled %1 devices.</source>
+        <translation>%1 Geräte aktiviert.</translation>
+    </message>
+    <message>
+        <source>Disabled 1 device.</source>
+        <translation>1 Gerät deaktiviert.</translation>
+    </message>
+    <message>
+        <source>Disabled %1 devices.</source>
+        <translation>%1 Geräte deaktiviert.</translation>
+    </message>
+    <message>
+        <source>Deleted 1 device.</source>
+        <translation>1 Gerät gelöscht.</translation>
+    </message>
+    <message>
+        <source>Deleted %1 devices.</source>
+        <translation>%1 Geräte gelöscht.</translation>
+    </message>
+    <message>
+        <source>1 failed:</source>
+        <translation>1 fehlgeschlagen:</translation>
+    </message>
+    <message>
+        <source>%1 failed:</source>
+        <translation>%1 fehlgeschlagen:</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>… and %1 more.</source>
+        <translation>… und %1 weitere.</translation>
+    </message>
+    <message>
+        <source>Cancelled: 1 device left unchanged.</source>
+        <translation>Abgebrochen: 1 Gerät blieb unverändert.</translation>
+    </message>
+    <message>
+        <source>Cancelled: %1 devices left unchanged.</source>
+        <translation>Abgebrochen: %1 Geräte blieben unverändert.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DeviceListModel</name>
+    <message>
+        <source>Enabled</source>
+        <translation>Aktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Deaktiviert</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>Verbunden</translation>
+    </message>
+    <message>
+        <source>Disconnected</source>
+        <translation>Getrennt</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>Nie</translation>
+    </message>
+    <message>
+        <source>SAS key</source>
+        <translation>SAS-Schlüssel</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed</source>
+        <translation>X.509 selbstsigniert</translation>
+    </message>
+    <message>
+        <source>X.509 CA</source>
+        <translation>X.509-CA</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>Keine</translation>
+    </message>
+    <message>
+        <source>Cloud-to-device messages waiting for the device</source>
+        <translation>Cloud-zu-Gerät-Nachrichten, die auf das Gerät warten</translation>
+    </message>
+    <message>
+        <source>Device ID</source>
+        <translation>Geräte-ID</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>Verbindung</translation>
+    </message>
+    <message>
+        <source>Last Activity</source>
+        <translation>Letzte Aktivität</translation>
+    </message>
+    <message>
+        <source>Authentication</source>
+        <translation>Authentifizierung</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>Wartend</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DevicePage</name>
+    <message>
+        <source>Not valid JSON at line %1, column %2: %3.</source>
+        <translation>Kein gültiges JSON in Zeile %1, Spalte %2: %3.</translation>
+    </message>
+    <message>
+        <source>Enter one JSON value.</source>
+        <translation>Geben Sie einen JSON-Wert ein.</translation>
+    </message>
+    <message>
+        <source>Enter a JSON object: { … }.</source>
+        <translation>Geben Sie ein JSON-Objekt ein: { … }.</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>nie</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>All Devices</source>
+        <translation>Alle Geräte</translation>
+    </message>
+    <message>
+        <source>Reload</source>
+        <translation>Neu laden</translation>
+    </message>
+    <message>
+        <source>Overview</source>
+        <translation>Übersicht</translation>
+    </message>
+    <message>
+        <source>Twin</source>
+        <translation>Twin</translation>
+    </message>
+    <message>
+        <source>Direct Method</source>
+        <translation>Direkte Methode</translation>
+    </message>
+    <message>
+        <source>Status:</source>
+        <translation>Status:</translation>
+    </message>
+    <message>
+        <source>Connection:</source>
+        <translation>Verbindung:</translation>
+    </message>
+    <message>
+        <source>Last activity:</source>
+        <translation>Letzte Aktivität:</translation>
+    </message>
+    <message>
+        <source>Authentication:</source>
+        <translation>Authentifizierung:</translation>
+    </message>
+    <message>
+        <source>Queued messages:</source>
+        <translation>Wartende Nachrichten:</translation>
+    </message>
+    <message>
+        <source>ETag:</source>
+        <translation>ETag:</translation>
+    </message>
+    <message>
+        <source>Check Device</source>
+        <translation>Gerät prüfen</translation>
+    </message>
+    <message>
+        <source>Answers: is it registered, enabled, connected, when was it last active, when did it last report, does it answer?</source>
+        <translation>Beantwortet: Ist es registriert, aktiviert, verbunden? Wann war es zuletzt aktiv, wann hat es zuletzt gemeldet, antwortet es?</translation>
+    </message>
+    <message>
+        <source>Also call its &quot;ping&quot; method</source>
+        <translation>Auch seine Methode „ping“ aufrufen</translation>
+    </message>
+    <message>
+        <source>Question</source>
+        <translation>Frage</translation>
+    </message>
+    <message>
+        <source>Answer</source>
+        <translation>Antwort</translation>
+    </message>
+    <message>
+        <source>Check results</source>
+        <translation>Prüfergebnisse</translation>
+    </message>
+    <message>
+        <source>Tags and desired properties</source>
+        <translation>Tags und gewünschte Eigenschaften</translation>
+    </message>
+    <message>
+        <source>Save Changes</source>
+        <translation>Änderungen speichern</translation>
+    </message>
+    <message>
+        <source>Revert</source>
+        <translation>Verwerfen</translation>
+    </message>
+    <message>
+        <source>The twin as the hub has it:</source>
+        <translation>Der Twin, wie ihn der Hub hat:</translation>
+    </message>
+    <message>
+        <source>Tags and desired properties (the device sees the desired ones). Saving replaces both; a key left out is removed.</source>
+        <translation>Tags und gewünschte Eigenschaften (das Gerät sieht die gewünschten). Speichern ersetzt beide; ein weggelassener Schlüssel wird entfernt.</translation>
+    </message>
+    <message>
+        <source>e.g. reboot</source>
+        <translation>z. B. reboot</translation>
+    </message>
+    <message>
+        <source>Method name</source>
+        <translation>Methodenname</translation>
+    </message>
+    <message>
+        <source>JSON payload, e.g. {&quot;delay&quot;: 5}; empty sends null</source>
+        <translation>JSON-Nutzlast, z. B. {&quot;delay&quot;: 5}; leer sendet null</translation>
+    </message>
+    <message>
+        <source>Payload</source>
+        <translation>Nutzlast</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> s</translation>
+    </message>
+    <message>
+        <source>How long the hub waits for the device&apos;s answer</source>
+        <translation>Wie lange der Hub auf die Antwort des Geräts wartet</translation>
+    </message>
+    <message>
+        <source>only if connected now</source>
+        <translation>nur wenn jetzt verbunden</translation>
+    </message>
+    <message>
+        <source>How long the hub waits for a disconnected device to connect</source>
+        <translation>Wie lange der Hub wartet, bis sich ein getrenntes Gerät verbindet</translation>
+    </message>
+    <message>
+        <source>Invoke</source>
+        <translation>Aufrufen</translation>
+    </message>
+    <message>
+        <source>Stop Waiting</source>
+        <translation>Nicht mehr warten</translation>
+    </message>
+    <message>
+        <source>A method that was sent cannot be taken back; this only stops waiting for its answer.</source>
+        <translation>Eine gesendete Methode lässt sich nicht zurücknehmen; dies beendet nur das Warten auf ihre Antwort.</translation>
+    </message>
+    <message>
+        <source>Response</source>
+        <translation>Antwort</translation>
+    </message>
+    <message>
+        <source>&amp;Method:</source>
+        <translation>&amp;Methode:</translation>
+    </message>
+    <message>
+        <source>Payload:</source>
+        <translation>Nutzlast:</translation>
+    </message>
+    <message>
+        <source>Wait for connection:</source>
+        <translation>Auf Verbindung warten:</translation>
+    </message>
+    <message>
+        <source>Answer within:</source>
+        <translation>Antwort innerhalb:</translation>
+    </message>
+    <message>
+        <source>Response payload:</source>
+        <translation>Nutzlast der Antwort:</translation>
+    </message>
+    <message>
+        <source>Stopped waiting. The device may still run the method.</source>
+        <translation>Warten beendet. Das Gerät führt die Methode womöglich trotzdem aus.</translation>
+    </message>
+    <message>
+        <source>…</source>
+        <translation>…</translation>
+    </message>
+    <message>
+        <source>Enabled</source>
+        <translation>Aktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Deaktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled (%1)</source>
+        <translation>Deaktiviert (%1)</translation>
+    </message>
+    <message>
+        <source>Disable</source>
+        <translation>Deaktivieren</translation>
+    </message>
+    <message>
+        <source>Enable</source>
+        <translation>Aktivieren</translation>
+    </message>
+    <message>
+        <source>Connected, since %1</source>
+        <translation>Verbunden, seit %1</translation>
+    </message>
+    <message>
+        <source>Disconnected, since %1</source>
+        <translation>Getrennt, seit %1</translation>
+    </message>
+    <message>
+        <source>Symmetric key (SAS)</source>
+        <translation>Symmetrischer Schlüssel (SAS)</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed, thumbprint %1</source>
+        <translation>X.509 selbstsigniert, Fingerabdruck %1</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed, thumbprints %1 and %2</source>
+        <translation>X.509 selbstsigniert, Fingerabdrücke %1 und %2</translation>
+    </message>
+    <message>
+        <source>X.509 signed by a CA</source>
+        <translation>X.509 von einer CA signiert</translation>
+    </message>
+    <message>
+        <source>Only &quot;tags&quot; and &quot;desired&quot; can be changed here, not &quot;%1&quot;.</source>
+        <translation>Hier lassen sich nur „tags“ und „desired“ ändern, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; must be a JSON object.</source>
+        <translation>„%1“ muss ein JSON-Objekt sein.</translation>
+    </message>
+    <message>
+        <source>Saved the twin of &quot;%1&quot;.</source>
+        <translation>Twin von „%1“ gespeichert.</translation>
+    </message>
+    <message>
+        <source>Twin Changed</source>
+        <translation>Twin geändert</translation>
+    </message>
+    <message>
+        <source>The twin of &quot;%1&quot; was changed by someone else after it was loaded here, so your changes were not saved.
+
+Reload it (your changes are lost), or keep editing and copy them out first?</source>
+        <translation>Der Twin von „%1“ wurde von jemand anderem geändert, nachdem er hier geladen wurde; Ihre Änderungen wurden daher nicht gespeichert.
+
+Neu laden (Ihre Änderungen gehen verloren) oder weiter bearbeiten und sie zuerst herauskopieren?</translation>
+    </message>
+    <message>
+        <source>Waiting for &quot;%1&quot; to answer…</source>
+        <translation>Warte auf die Antwort von „%1“…</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; answered %2 with status %3.</source>
+        <translation>„%1“ hat %2 mit Status %3 beantwortet.</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>Prüfe…</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>Prüfung</translation>
+    </message>
+    <message>
+        <source>Registered?</source>
+        <translation>Registriert?</translation>
+    </message>
+    <message>
+        <source>Enabled?</source>
+        <translation>Aktiviert?</translation>
+    </message>
+    <message>
+        <source>Connected?</source>
+        <translation>Verbunden?</translation>
+    </message>
+    <message>
+        <source>Last activity?</source>
+        <translation>Letzte Aktivität?</translation>
+    </message>
+    <message>
+        <source>Last reported?</source>
+        <translation>Zuletzt gemeldet?</translation>
+    </message>
+    <message>
+        <source>Answers a ping?</source>
+        <translation>Antwortet auf Ping?</translation>
+    </message>
+    <message>
+        <source>Enabled &quot;%1&quot;.</source>
+        <translation>„%1“ aktiviert.</translation>
+    </message>
+    <message>
+        <source>Disabled &quot;%1&quot;.</source>
+        <translation>„%1“ deaktiviert.</translation>
+    </message>
+    <message>
+        <source>Primary connection string</source>
+        <translation>Primäre Verbindungszeichenfolge</translation>
+    </message>
+    <message>
+        <source>Secondary connection string</source>
+        <translation>Sekundäre Verbindungszeichenfolge</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Anzeigen</translation>
+    </message>
+    <message>
+        <source>Show or hide the connection strings</source>
+        <translation>Verbindungszeichenfolgen anzeigen oder verbergen</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Kopieren</translation>
+    </message>
+    <message>
+        <source>A connection string lets whoever holds it act as this device. Hand it over only through a safe channel; a copy leaves the clipboard by itself after a while.</source>
+        <translation>Mit einer Verbindungszeichenfolge kann jeder, der sie hat, als dieses Gerät auftreten. Geben Sie sie nur über einen sicheren Weg weiter; eine Kopie verschwindet nach einer Weile von selbst aus der Zwischenablage.</translation>
+    </message>
+    <message>
+        <source>Primary:</source>
+        <translation>Primär:</translation>
+    </message>
+    <message>
+        <source>Secondary:</source>
+        <translation>Sekundär:</translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation>Verbergen</translation>
+    </message>
+    <message>
+        <source>The connection string was removed from the clipboard.</source>
+        <translation>Die Verbindungszeichenfolge wurde aus der Zwischenablage entfernt.</translation>
+    </message>
+    <message>
+        <source>An X.509 device has one connection string; the certificate is its secret.</source>
+        <translation>Ein X.509-Gerät hat eine Verbindungszeichenfolge; das Zertifikat ist sein Geheimnis.</translation>
+    </message>
+    <message>
+        <source>Copied the secondary connection string of &quot;%1&quot;. The clipboard is cleared in %2 seconds if it still holds it.</source>
+        <translation>Die sekundäre Verbindungszeichenfolge von „%1“ wurde kopiert. Die Zwischenablage wird in %2 Sekunden geleert, falls sie sie dann noch enthält.</translation>
+    </message>
+    <message>
+        <source>Copied the primary connection string of &quot;%1&quot;. The clipboard is cleared in %2 seconds if it still holds it.</source>
+        <translation>Die primäre Verbindungszeichenfolge von „%1“ wurde kopiert. Die Zwischenablage wird in %2 Sekunden geleert, falls sie sie dann noch enthält.</translation>
+    </message>
+    <message>
+        <source>Credentials</source>
+        <translation>Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>Exportieren…</translation>
+    </message>
+    <message>
+        <source>To an OpenPGP-encrypted file, a QR code, or (confirmed) a plaintext file</source>
+        <translation>In eine OpenPGP-verschlüsselte Datei, als QR-Code oder (bestätigt) in eine Klartextdatei</translation>
+    </message>
+    <message>
+        <source>Export Certificate and Key…</source>
+        <translation>Zertifikat und Schlüssel exportieren…</translation>
+    </message>
+    <message>
+        <source>X.509 credential on this computer</source>
+        <translation>X.509-Anmeldedaten auf diesem Computer</translation>
+    </message>
+    <message>
+        <source>None: no key or certificate for this device was made or imported here.</source>
+        <translation>Keine: Für dieses Gerät wurde hier weder ein Schlüssel noch ein Zertifikat erzeugt oder importiert.</translation>
+    </message>
+    <message>
+        <source>%1 key in the keychain as &quot;%2&quot;</source>
+        <translation>%1-Schlüssel im Schlüsselbund als „%2“</translation>
+    </message>
+    <message>
+        <source>%1 key made on the device; it never left it</source>
+        <translation>%1-Schlüssel, auf dem Gerät erzeugt; er hat es nie verlassen</translation>
+    </message>
+    <message>
+        <source>%1
+Certificate: %2, issued by %3, valid until %4
+Thumbprints: SHA-1 %5, SHA-256 %6
+Made here %7</source>
+        <translation>%1
+Zertifikat: %2, ausgestellt von %3, gültig bis %4
+Fingerabdrücke: SHA-1 %5, SHA-256 %6
+Hier erstellt am %7</translation>
+    </message>
+    <message>
+        <source>the secondary connection string of &quot;%1&quot;</source>
+        <translation>die sekundäre Verbindungszeichenfolge von „%1“</translation>
+    </message>
+    <message>
+        <source>the primary connection string of &quot;%1&quot;</source>
+        <translation>die primäre Verbindungszeichenfolge von „%1“</translation>
+    </message>
+    <message>
+        <source>the certificate and private key of &quot;%1&quot;</source>
+        <translation>das Zertifikat und den privaten Schlüssel von „%1“</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DevicesPage</name>
+    <message>
+        <source>Try Again</source>
+        <translation>Erneut versuchen</translation>
+    </message>
+    <message>
+        <source>New Device…</source>
+        <translation>Neues Gerät…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Aktualisieren</translation>
+    </message>
+    <message>
+        <source>Enable</source>
+        <translation>Aktivieren</translation>
+    </message>
+    <message>
+        <source>Disable</source>
+        <translation>Deaktivieren</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>Löschen…</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>Geräte</translation>
+    </message>
+    <message>
+        <source>The devices registered in the current hub. The filter runs on the hub, so it finds devices among any number.</source>
+        <translation>Die im aktuellen Hub registrierten Geräte. Der Filter läuft auf dem Hub und findet Geräte daher unter beliebig vielen.</translation>
+    </message>
+    <message>
+        <source>Filter: the start of a device ID, or a condition such as tags.site = &apos;bench-1&apos;</source>
+        <translation>Filter: der Anfang einer Geräte-ID oder eine Bedingung wie tags.site = &apos;bench-1&apos;</translation>
+    </message>
+    <message>
+        <source>Filter</source>
+        <translation>Filter</translation>
+    </message>
+    <message>
+        <source>All devices</source>
+        <translation>Alle Geräte</translation>
+    </message>
+    <message>
+        <source>Enabled</source>
+        <translation>Aktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Deaktiviert</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>Verbunden</translation>
+    </message>
+    <message>
+        <source>Disconnected</source>
+        <translation>Getrennt</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Anzeigen</translation>
+    </message>
+    <message>
+        <source>Double-click a device to open it. Sorting orders the devices loaded so far.</source>
+        <translation>Doppelklicken Sie auf ein Gerät, um es zu öffnen. Sortieren ordnet die bisher geladenen Geräte.</translation>
+    </message>
+    <message>
+        <source>There is no current hub. Add one on the Hubs page, or make one current there.</source>
+        <translation>Es gibt keinen aktuellen Hub. Fügen Sie auf der Seite „Hubs“ einen hinzu oder machen Sie dort einen zum aktuellen.</translation>
+    </message>
+    <message>
+        <source>Opening the hub &quot;%1&quot;…</source>
+        <translation>Öffne den Hub „%1“…</translation>
+    </message>
+    <message>
+        <source>Cannot open the hub &quot;%1&quot;: %2</source>
+        <translation>Der Hub „%1“ lässt sich nicht öffnen: %2</translation>
+    </message>
+    <message>
+        <source>1 device</source>
+        <translation>1 Gerät</translation>
+    </message>
+    <message>
+        <source>%1 devices</source>
+        <translation>%1 Geräte</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>, </translation>
+    </message>
+    <message>
+        <source>%1 loaded</source>
+        <translation>%1 geladen</translation>
+    </message>
+    <message>
+        <source> · loading…</source>
+        <translation> · lädt…</translation>
+    </message>
+    <message>
+        <source> · scroll down for more</source>
+        <translation> · für mehr nach unten scrollen</translation>
+    </message>
+    <message>
+        <source>Registered device &quot;%1&quot;.</source>
+        <translation>Gerät „%1“ registriert.</translation>
+    </message>
+    <message>
+        <source>Enable Devices</source>
+        <translation>Geräte aktivieren</translation>
+    </message>
+    <message>
+        <source>Enable the device &quot;%1&quot;? It can connect to the hub again.</source>
+        <translation>Das Gerät „%1“ aktivieren? Es kann sich dann wieder mit dem Hub verbinden.</translation>
+    </message>
+    <message>
+        <source>Enable %1 devices? They can connect to the hub again.</source>
+        <translation>%1 Geräte aktivieren? Sie können sich dann wieder mit dem Hub verbinden.</translation>
+    </message>
+    <message>
+        <source>Disable Devices</source>
+        <translation>Geräte deaktivieren</translation>
+    </message>
+    <message>
+        <source>Disable the device &quot;%1&quot;? It is disconnected and cannot connect until it is enabled again.</source>
+        <translation>Das Gerät „%1“ deaktivieren? Es wird getrennt und kann sich erst wieder verbinden, wenn es erneut aktiviert wird.</translation>
+    </message>
+    <message>
+        <source>Disable %1 devices? They are disconnected and cannot connect until they are enabled again.</source>
+        <translation>%1 Geräte deaktivieren? Sie werden getrennt und können sich erst wieder verbinden, wenn sie erneut aktiviert werden.</translation>
+    </message>
+    <message>
+        <source>Delete Devices</source>
+        <translation>Geräte löschen</translation>
+    </message>
+    <message>
+        <source>Delete the device &quot;%1&quot; from the hub?
+
+Its identity, keys and twin are gone for good; the device cannot connect any more.</source>
+        <translation>Das Gerät „%1“ aus dem Hub löschen?
+
+Identität, Schlüssel und Twin sind endgültig weg; das Gerät kann sich nicht mehr verbinden.</translation>
+    </message>
+    <message>
+        <source>Delete %1 devices from the hub?
+
+Their identities, keys and twins are gone for good; the devices cannot connect any more.</source>
+        <translation>%1 Geräte aus dem Hub löschen?
+
+Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können sich nicht mehr verbinden.</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>%1 of %2 devices…</source>
+        <translation>%1 von %2 Geräten…</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::ExportDialog</name>
+    <message>
+        <source>Export Secret</source>
+        <translation>Geheimnis exportieren</translation>
+    </message>
+    <message>
+        <source>Write it unencrypted. Anyone who can read the file can act as this device.</source>
+        <translation>Unverschlüsselt schreiben. Jeder, der die Datei lesen kann, kann als dieses Gerät auftreten.</translation>
+    </message>
+    <message>
+        <source>Anyone who sees the screen, or a photo of it, can act as this device. Show the code only where no one else is looking, and close this window afterwards.</source>
+        <translation>Jeder, der den Bildschirm oder ein Foto davon sieht, kann als dieses Gerät auftreten. Zeigen Sie den Code nur, wo niemand sonst hinsieht, und schließen Sie dieses Fenster danach.</translation>
+    </message>
+    <message>
+        <source>Show QR Code</source>
+        <translation>QR-Code zeigen</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Exportieren</translation>
+    </message>
+    <message>
+        <source>Export %1. Choose how it leaves this computer:</source>
+        <translation>Exportiert wird %1. Wählen Sie, wie es diesen Computer verlässt:</translation>
+    </message>
+    <message>
+        <source>Clipboard, cleared after %1 seconds</source>
+        <translation>Zwischenablage, nach %1 Sekunden geleert</translation>
+    </message>
+    <message>
+        <source>OpenPGP-encrypted file, for one recipient</source>
+        <translation>OpenPGP-verschlüsselte Datei für einen Empfänger</translation>
+    </message>
+    <message>
+        <source>PKCS#12 file protected by a password (certificate and key)</source>
+        <translation>Passwortgeschützte PKCS#12-Datei (Zertifikat und Schlüssel)</translation>
+    </message>
+    <message>
+        <source>QR code on the screen</source>
+        <translation>QR-Code auf dem Bildschirm</translation>
+    </message>
+    <message>
+        <source>Plaintext file (not encrypted)</source>
+        <translation>Klartextdatei (nicht verschlüsselt)</translation>
+    </message>
+    <message>
+        <source>The clipboard is marked so that clipboard managers do not keep it, and is cleared after %1 seconds if it still holds the secret.</source>
+        <translation>Die Zwischenablage wird so markiert, dass Zwischenablage-Manager sie nicht aufbewahren, und nach %1 Sekunden geleert, falls sie das Geheimnis dann noch enthält.</translation>
+    </message>
+    <message>
+        <source>fingerprint or e-mail in your GnuPG keyring, or a public key file (.asc)</source>
+        <translation>Fingerabdruck oder E-Mail aus Ihrem GnuPG-Schlüsselbund oder eine Datei mit öffentlichem Schlüssel (.asc)</translation>
+    </message>
+    <message>
+        <source>Recipient</source>
+        <translation>Empfänger</translation>
+    </message>
+    <message>
+        <source>Key File…</source>
+        <translation>Schlüsseldatei…</translation>
+    </message>
+    <message>
+        <source>Recipient:</source>
+        <translation>Empfänger:</translation>
+    </message>
+    <message>
+        <source>Only the holder of that key&apos;s secret key can read the file (gpg --decrypt).</source>
+        <translation>Nur wer den geheimen Schlüssel zu diesem Schlüssel besitzt, kann die Datei lesen (gpg --decrypt).</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Passwort</translation>
+    </message>
+    <message>
+        <source>Repeat password</source>
+        <translation>Passwort wiederholen</translation>
+    </message>
+    <message>
+        <source>Password:</source>
+        <translation>Passwort:</translation>
+    </message>
+    <message>
+        <source>Repeat:</source>
+        <translation>Wiederholen:</translation>
+    </message>
+    <message>
+        <source>AES-256 with PBKDF2. Give the password through another channel than the file.</source>
+        <translation>AES-256 mit PBKDF2. Geben Sie das Passwort über einen anderen Weg weiter als die Datei.</translation>
+    </message>
+    <message>
+        <source>Prefer an encrypted file. If it must be plain text, the file is new and readable by you only (mode 0600); delete it as soon as it has been used.</source>
+        <translation>Besser eine verschlüsselte Datei. Muss es Klartext sein, ist die Datei neu und nur für Sie lesbar (Modus 0600); löschen Sie sie, sobald sie benutzt wurde.</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>Datei</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>Auswählen…</translation>
+    </message>
+    <message>
+        <source>Save as:</source>
+        <translation>Speichern als:</translation>
+    </message>
+    <message>
+        <source>The clipboard was cleared.</source>
+        <translation>Die Zwischenablage wurde geleert.</translation>
+    </message>
+    <message>
+        <source>Name the recipient.</source>
+        <translation>Nennen Sie den Empfänger.</translation>
+    </message>
+    <message>
+        <source>The password needs at least %1 characters.</source>
+        <translation>Das Passwort braucht mindestens %1 Zeichen.</translation>
+    </message>
+    <message>
+        <source>The two passwords differ.</source>
+        <translation>Die beiden Passwörter unterscheiden sich.</translation>
+    </message>
+    <message>
+        <source>Tick the box to write the secret unencrypted.</source>
+        <translation>Setzen Sie das Häkchen, um das Geheimnis unverschlüsselt zu schreiben.</translation>
+    </message>
+    <message>
+        <source>Choose the file to write.</source>
+        <translation>Wählen Sie die Datei, die geschrieben werden soll.</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Kopieren</translation>
+    </message>
+    <message>
+        <source>OpenPGP messages (*.asc)</source>
+        <translation>OpenPGP-Nachrichten (*.asc)</translation>
+    </message>
+    <message>
+        <source>PKCS#12 files (*.p12 *.pfx)</source>
+        <translation>PKCS#12-Dateien (*.p12 *.pfx)</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt *.pem)</source>
+        <translation>Textdateien (*.txt *.pem)</translation>
+    </message>
+    <message>
+        <source>Save Secret As</source>
+        <translation>Geheimnis speichern unter</translation>
+    </message>
+    <message>
+        <source>Recipient&apos;s Public Key</source>
+        <translation>Öffentlicher Schlüssel des Empfängers</translation>
+    </message>
+    <message>
+        <source>OpenPGP public keys (*.asc *.gpg *.pub);;All files (*)</source>
+        <translation>Öffentliche OpenPGP-Schlüssel (*.asc *.gpg *.pub);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Copied. The clipboard is cleared in %1 seconds if it still holds it.</source>
+        <translation>Kopiert. Die Zwischenablage wird in %1 Sekunden geleert, falls sie es dann noch enthält.</translation>
+    </message>
+    <message>
+        <source>Wrote %1 (readable by you only). Delete it once it has been used.</source>
+        <translation>%1 geschrieben (nur für Sie lesbar). Löschen Sie die Datei, sobald sie benutzt wurde.</translation>
+    </message>
+    <message>
+        <source>Wrote %1, encrypted to %2 (%3).</source>
+        <translation>%1 geschrieben, verschlüsselt für %2 (%3).</translation>
+    </message>
+    <message>
+        <source>Wrote %1. Send the password another way than the file.</source>
+        <translation>%1 geschrieben. Senden Sie das Passwort auf einem anderen Weg als die Datei.</translation>
     </message>
 </context>
 <context>
@@ -1388,6 +3519,376 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
         <source>&lt;h3&gt;Onboarder %1&lt;/h3&gt;&lt;p&gt;Onboards and monitors Azure IoT Hub devices: registers them, gives them credentials, writes those into nRF91 modems and relays their telemetry.&lt;/p&gt;&lt;p&gt;Keys and connection strings are kept in the system keychain only.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;Onboarder %1&lt;/h3&gt;&lt;p&gt;Richtet Geräte für Azure IoT Hub ein und überwacht sie: registriert sie, gibt ihnen Anmeldedaten, schreibt diese in nRF91-Modems und leitet ihre Telemetrie weiter.&lt;/p&gt;&lt;p&gt;Schlüssel und Verbindungszeichenfolgen liegen ausschließlich im Schlüsselbund des Systems.&lt;/p&gt;</translation>
     </message>
+    <message>
+        <source>Devices</source>
+        <translation>Geräte</translation>
+    </message>
+    <message>
+        <source>Modem</source>
+        <translation>Modem</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::ModemCredentialStore</name>
+    <message>
+        <source>Security tag %1 is not yours to change: tags from 0 to 2147483647 are, the ones above belong to the modem.</source>
+        <translation>Sicherheits-Tag %1 dürfen Sie nicht ändern: Ihnen gehören die Tags von 0 bis 2147483647, die darüber gehören dem Modem.</translation>
+    </message>
+    <message>
+        <source>the %1 in security tag %2</source>
+        <translation>„%1“ in Sicherheits-Tag %2</translation>
+    </message>
+    <message>
+        <source>The credential is empty.</source>
+        <translation>Die Anmeldedaten sind leer.</translation>
+    </message>
+    <message>
+        <source>The credential contains a double quote (&quot;); AT commands have no way to send one.</source>
+        <translation>Die Anmeldedaten enthalten ein doppeltes Anführungszeichen (&quot;); AT-Befehle können es nicht übertragen.</translation>
+    </message>
+    <message>
+        <source>The credential contains a NUL byte; it is not text.</source>
+        <translation>Die Anmeldedaten enthalten ein NUL-Byte; das ist kein Text.</translation>
+    </message>
+    <message>
+        <source>A root CA credential must be one or more PEM certificates (&quot;-----BEGIN CERTIFICATE-----&quot;).</source>
+        <translation>Anmeldedaten für eine Stamm-CA müssen aus einem oder mehreren PEM-Zertifikaten bestehen („-----BEGIN CERTIFICATE-----“).</translation>
+    </message>
+    <message>
+        <source>A client certificate must be a PEM certificate (&quot;-----BEGIN CERTIFICATE-----&quot;).</source>
+        <translation>Ein Client-Zertifikat muss ein PEM-Zertifikat sein („-----BEGIN CERTIFICATE-----“).</translation>
+    </message>
+    <message>
+        <source>A client key must be a PEM private key (&quot;-----BEGIN PRIVATE KEY-----&quot;).</source>
+        <translation>Ein Client-Schlüssel muss ein privater Schlüssel im PEM-Format sein („-----BEGIN PRIVATE KEY-----“).</translation>
+    </message>
+    <message>
+        <source>A pre-shared key is written as hexadecimal text, two digits a byte.</source>
+        <translation>Ein Pre-Shared Key wird als Hexadezimaltext geschrieben, zwei Ziffern pro Byte.</translation>
+    </message>
+    <message>
+        <source>A PSK identity is one line of plain ASCII text.</source>
+        <translation>Eine PSK-Identität besteht aus einer Zeile reinem ASCII-Text.</translation>
+    </message>
+    <message>
+        <source>Listing the modem&apos;s credentials</source>
+        <translation>Auflisten der Anmeldedaten des Modems</translation>
+    </message>
+    <message>
+        <source>The modem never gives back a %1; compare its SHA-256 instead (verify).</source>
+        <translation>Einen Eintrag vom Typ „%1“ gibt das Modem nie zurück; vergleichen Sie stattdessen seinen SHA-256 (verify).</translation>
+    </message>
+    <message>
+        <source>Reading %1</source>
+        <translation>Lesen von %1</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s answer to the read has no quoted content.</source>
+        <translation>Die Antwort des Modems auf das Lesen enthält keinen Inhalt in Anführungszeichen.</translation>
+    </message>
+    <message>
+        <source>The credential is empty or contains a double quote or a NUL byte, which AT commands cannot carry.</source>
+        <translation>Die Anmeldedaten sind leer oder enthalten ein doppeltes Anführungszeichen oder ein NUL-Byte, was AT-Befehle nicht übertragen können.</translation>
+    </message>
+    <message>
+        <source>The modem takes key passwords of at most 32 characters, without double quotes.</source>
+        <translation>Das Modem akzeptiert Schlüsselpasswörter mit höchstens 32 Zeichen, ohne doppelte Anführungszeichen.</translation>
+    </message>
+    <message>
+        <source>Writing %1</source>
+        <translation>Schreiben von %1</translation>
+    </message>
+    <message>
+        <source>The modem accepted %1 but does not list it.</source>
+        <translation>Das Modem hat %1 angenommen, führt den Eintrag aber nicht auf.</translation>
+    </message>
+    <message>
+        <source>The modem stores other bytes as %1 than were written: its SHA-256 is %2, the written bytes&apos; is %3.</source>
+        <translation>Das Modem speichert als %1 andere Bytes, als geschrieben wurden: Ihr SHA-256 ist %2, der der geschriebenen Bytes %3.</translation>
+    </message>
+    <message>
+        <source>Deleting %1</source>
+        <translation>Löschen von %1</translation>
+    </message>
+    <message>
+        <source>The key&apos;s common name must have 1 to 64 characters, without &quot;, comma or =.</source>
+        <translation>Der allgemeine Name (CN) des Schlüssels muss 1 bis 64 Zeichen lang sein, ohne &quot;, Komma oder =.</translation>
+    </message>
+    <message>
+        <source>Generating a key in security tag %1</source>
+        <translation>Erzeugen eines Schlüssels in Sicherheits-Tag %1</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::ModemPage</name>
+    <message>
+        <source> (AT port)</source>
+        <translation> (AT-Port)</translation>
+    </message>
+    <message>
+        <source> (not the AT port)</source>
+        <translation> (nicht der AT-Port)</translation>
+    </message>
+    <message>
+        <source>not looked at</source>
+        <translation>nicht geprüft</translation>
+    </message>
+    <message>
+        <source>written and verified</source>
+        <translation>geschrieben und geprüft</translation>
+    </message>
+    <message>
+        <source>written, not verifiable (firmware lists no hashes)</source>
+        <translation>geschrieben, nicht prüfbar (die Firmware listet keine Hashes)</translation>
+    </message>
+    <message>
+        <source>holds something else</source>
+        <translation>enthält etwas anderes</translation>
+    </message>
+    <message>
+        <source>empty</source>
+        <translation>leer</translation>
+    </message>
+    <message>
+        <source>unknown (the modem did not answer)</source>
+        <translation>unbekannt (das Modem hat nicht geantwortet)</translation>
+    </message>
+    <message>
+        <source>Connect</source>
+        <translation>Verbinden</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Aktualisieren</translation>
+    </message>
+    <message>
+        <source>Write from File…</source>
+        <translation>Aus Datei schreiben…</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Löschen</translation>
+    </message>
+    <message>
+        <source>Flash Azure Credentials…</source>
+        <translation>Azure-Anmeldedaten flashen…</translation>
+    </message>
+    <message>
+        <source>Modem</source>
+        <translation>Modem</translation>
+    </message>
+    <message>
+        <source>An nRF91 modem on a serial port: its identity, the credentials in its security tags, and the Azure credentials of a device written into them.</source>
+        <translation>Ein nRF91-Modem an einem seriellen Port: seine Identität, die Anmeldedaten in seinen Sicherheits-Tags und die Azure-Anmeldedaten eines Geräts, die hineingeschrieben werden.</translation>
+    </message>
+    <message>
+        <source>Serial ports</source>
+        <translation>Serielle Ports</translation>
+    </message>
+    <message>
+        <source>Tag</source>
+        <translation>Tag</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>Typ</translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <source>Stored credentials</source>
+        <translation>Gespeicherte Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>Tag:</source>
+        <translation>Tag:</translation>
+    </message>
+    <message>
+        <source>Type:</source>
+        <translation>Typ:</translation>
+    </message>
+    <message>
+        <source>Azure IoT Hub credentials</source>
+        <translation>Azure IoT Hub-Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>keiner</translation>
+    </message>
+    <message>
+        <source>Device:</source>
+        <translation>Gerät:</translation>
+    </message>
+    <message>
+        <source>Secondary tag:</source>
+        <translation>Sekundärer Tag:</translation>
+    </message>
+    <message>
+        <source>DigiCert Global Root G2, the device certificate and its key into the tag; Baltimore CyberTrust Root into the secondary tag, as the nRF Connect SDK&apos;s Azure IoT Hub library expects</source>
+        <translation>DigiCert Global Root G2, das Gerätezertifikat und sein Schlüssel in den Tag; Baltimore CyberTrust Root in den sekundären Tag, wie es die Azure-IoT-Hub-Bibliothek des nRF Connect SDK erwartet</translation>
+    </message>
+    <message>
+        <source>%1, serial number %2</source>
+        <translation>%1, Seriennummer %2</translation>
+    </message>
+    <message>
+        <source>No serial port found. Plug the modem in by USB.</source>
+        <translation>Kein serieller Port gefunden. Schließen Sie das Modem per USB an.</translation>
+    </message>
+    <message>
+        <source>Disconnect</source>
+        <translation>Trennen</translation>
+    </message>
+    <message>
+        <source>no current hub</source>
+        <translation>kein aktueller Hub</translation>
+    </message>
+    <message>
+        <source>no device of &quot;%1&quot; has a key here</source>
+        <translation>kein Gerät von „%1“ hat hier einen Schlüssel</translation>
+    </message>
+    <message>
+        <source>Not connected. Choose the modem&apos;s port and press Connect.</source>
+        <translation>Nicht verbunden. Wählen Sie den Port des Modems und klicken Sie auf „Verbinden“.</translation>
+    </message>
+    <message>
+        <source>Opening %1…</source>
+        <translation>Öffne %1…</translation>
+    </message>
+    <message>
+        <source>0 (off)</source>
+        <translation>0 (aus)</translation>
+    </message>
+    <message>
+        <source>1 (normal)</source>
+        <translation>1 (normal)</translation>
+    </message>
+    <message>
+        <source>4 (offline, flight mode)</source>
+        <translation>4 (offline, Flugmodus)</translation>
+    </message>
+    <message>
+        <source>IMEI %1 · %2 %3 · firmware %4%5 · functional mode %6</source>
+        <translation>IMEI %1 · %2 %3 · Firmware %4%5 · Funktionsmodus %6</translation>
+    </message>
+    <message>
+        <source> · UUID %1</source>
+        <translation> · UUID %1</translation>
+    </message>
+    <message>
+        <source>Connected to %1.</source>
+        <translation>Mit %1 verbunden.</translation>
+    </message>
+    <message>
+        <source>Reading the stored credentials…</source>
+        <translation>Lese die gespeicherten Anmeldedaten…</translation>
+    </message>
+    <message>
+        <source>(not listed by this firmware)</source>
+        <translation>(von dieser Firmware nicht gelistet)</translation>
+    </message>
+    <message>
+        <source>The modem stores no credentials in user tags.</source>
+        <translation>Das Modem speichert keine Anmeldedaten in Benutzer-Tags.</translation>
+    </message>
+    <message>
+        <source>%1 credentials stored.</source>
+        <translation>%1 Anmeldedaten gespeichert.</translation>
+    </message>
+    <message>
+        <source>Credential File</source>
+        <translation>Datei mit Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>PEM files (*.pem *.crt *.key);;All files (*)</source>
+        <translation>PEM-Dateien (*.pem *.crt *.key);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 ist nicht lesbar: %2</translation>
+    </message>
+    <message>
+        <source>Writing %1 into tag %2…</source>
+        <translation>Schreibe %1 in Tag %2…</translation>
+    </message>
+    <message>
+        <source>Wrote %1 into tag %2 and verified it.</source>
+        <translation>%1 in Tag %2 geschrieben und geprüft.</translation>
+    </message>
+    <message>
+        <source>Delete Credential</source>
+        <translation>Anmeldedaten löschen</translation>
+    </message>
+    <message>
+        <source>Delete the %1 in security tag %2 from the modem? A device that uses this tag cannot connect until it is written again.</source>
+        <translation>„%1“ in Sicherheits-Tag %2 vom Modem löschen? Ein Gerät, das diesen Tag nutzt, kann sich erst wieder verbinden, wenn er neu geschrieben wurde.</translation>
+    </message>
+    <message>
+        <source>Deleting…</source>
+        <translation>Lösche…</translation>
+    </message>
+    <message>
+        <source>Write the Azure credentials of &quot;%1&quot; into the modem: DigiCert Global Root G2, the device certificate and its key into tag %2, Baltimore CyberTrust Root into tag %3?
+
+What these tags hold now is replaced. The modem goes offline meanwhile and returns to its mode afterwards.</source>
+        <translation>Die Azure-Anmeldedaten von „%1“ ins Modem schreiben: DigiCert Global Root G2, das Gerätezertifikat und seinen Schlüssel in Tag %2, Baltimore CyberTrust Root in Tag %3?
+
+Was diese Tags jetzt enthalten, wird ersetzt. Das Modem geht währenddessen offline und kehrt danach in seinen Modus zurück.</translation>
+    </message>
+    <message>
+        <source>Write the Azure credentials of &quot;%1&quot; into the modem: both root CAs, the device certificate and its key into tag %2?
+
+What this tag holds now is replaced. The modem goes offline meanwhile and returns to its mode afterwards.</source>
+        <translation>Die Azure-Anmeldedaten von „%1“ ins Modem schreiben: beide Stamm-CAs, das Gerätezertifikat und seinen Schlüssel in Tag %2?
+
+Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offline und kehrt danach in seinen Modus zurück.</translation>
+    </message>
+    <message>
+        <source>Flash Azure Credentials</source>
+        <translation>Azure-Anmeldedaten flashen</translation>
+    </message>
+    <message>
+        <source>Reading the credentials of &quot;%1&quot; from the keychain…</source>
+        <translation>Lese die Anmeldedaten von „%1“ aus dem Schlüsselbund…</translation>
+    </message>
+    <message>
+        <source>The modem was disconnected.</source>
+        <translation>Die Verbindung zum Modem wurde getrennt.</translation>
+    </message>
+    <message>
+        <source>Flashing…</source>
+        <translation>Flashe…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>tag %1, %2: %3</source>
+        <translation>Tag %1, %2: %3</translation>
+    </message>
+    <message>
+        <source>The Azure credentials of &quot;%1&quot; are on the modem and verified.</source>
+        <translation>Die Azure-Anmeldedaten von „%1“ sind auf dem Modem und geprüft.</translation>
+    </message>
+    <message>
+        <source>Flashing stopped: %1</source>
+        <translation>Flashen abgebrochen: %1</translation>
+    </message>
+    <message>
+        <source>What the modem holds now:</source>
+        <translation>Was das Modem jetzt enthält:</translation>
+    </message>
+    <message>
+        <source>Its functional mode was not restored.</source>
+        <translation>Sein Funktionsmodus wurde nicht wiederhergestellt.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::MqttClient</name>
@@ -1641,6 +4142,68 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     </message>
 </context>
 <context>
+    <name>Onboarder::Nrf91Modem</name>
+    <message>
+        <source>The modem&apos;s port is not open.</source>
+        <translation>Der Port des Modems ist nicht geöffnet.</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <source>No AT answer on %1: it is not the modem&apos;s AT port (a board may have several ports), or the modem&apos;s firmware has no AT host (such as Nordic&apos;s at_client sample).</source>
+        <translation>Keine AT-Antwort auf %1: Das ist nicht der AT-Port des Modems (ein Board kann mehrere Ports haben), oder die Firmware des Modems hat keinen AT-Host (etwa das Beispiel at_client von Nordic).</translation>
+    </message>
+    <message>
+        <source>The connection to the modem was closed.</source>
+        <translation>Die Verbindung zum Modem wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>Reading the modem&apos;s identity</source>
+        <translation>Lesen der Identität des Modems</translation>
+    </message>
+    <message>
+        <source>Reading the modem UUID</source>
+        <translation>Lesen der Modem-UUID</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s answers came out of order.</source>
+        <translation>Die Antworten des Modems kamen in falscher Reihenfolge.</translation>
+    </message>
+    <message>
+        <source>Reading the modem&apos;s functional mode</source>
+        <translation>Lesen des Funktionsmodus des Modems</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s answer to AT+CFUN? makes no sense: &quot;%1&quot;.</source>
+        <translation>Die Antwort des Modems auf AT+CFUN? ergibt keinen Sinn: „%1“.</translation>
+    </message>
+    <message>
+        <source>Switching the modem to functional mode %1</source>
+        <translation>Umschalten des Modems in Funktionsmodus %1</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::PortFinder</name>
+    <message>
+        <source>given in %1 or the settings</source>
+        <translation>angegeben in %1 oder in den Einstellungen</translation>
+    </message>
+    <message>
+        <source>None of the ports %1 answered AT.</source>
+        <translation>Keiner der Ports %1 hat auf AT geantwortet.</translation>
+    </message>
+    <message>
+        <source>No nRF91 board was found on USB. Plug it in (and switch it on), or name its port with --port; a port that is no USB device (the simulator&apos;s) can be listed in %1.</source>
+        <translation>An USB wurde kein nRF91-Board gefunden. Schließen Sie es an (und schalten Sie es ein) oder nennen Sie seinen Port mit --port; ein Port, der kein USB-Gerät ist (der des Simulators), lässt sich in %1 eintragen.</translation>
+    </message>
+    <message>
+        <source>There are several modems (%1); say which with --port.</source>
+        <translation>Es gibt mehrere Modems (%1); geben Sie mit --port an, welches gemeint ist.</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::SasToken</name>
     <message>
         <source>The resource URI of the token is empty.</source>
@@ -1720,6 +4283,230 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     <message>
         <source>&quot;%1&quot; cannot be used as a keychain entry name.</source>
         <translation>„%1“ kann nicht als Name eines Schlüsselbund-Eintrags verwendet werden.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::SerialLink</name>
+    <message>
+        <source>The connection to the modem on %1 was lost (%2). Was it unplugged or reset?</source>
+        <translation>Die Verbindung zum Modem an %1 ist abgebrochen (%2). Wurde es abgesteckt oder zurückgesetzt?</translation>
+    </message>
+</context>
+<context>
+    <name>OpenPgpEncryptor</name>
+    <message>
+        <source>OpenPGP encryption failed while %1: %2</source>
+        <translation>Die OpenPGP-Verschlüsselung schlug fehl beim %1: %2</translation>
+    </message>
+    <message>
+        <source>it is revoked</source>
+        <translation>er ist widerrufen</translation>
+    </message>
+    <message>
+        <source>it has expired</source>
+        <translation>er ist abgelaufen</translation>
+    </message>
+    <message>
+        <source>it is disabled</source>
+        <translation>er ist deaktiviert</translation>
+    </message>
+    <message>
+        <source>it is invalid</source>
+        <translation>er ist ungültig</translation>
+    </message>
+    <message>
+        <source>it has no valid encryption subkey</source>
+        <translation>er hat keinen gültigen Unterschlüssel zum Verschlüsseln</translation>
+    </message>
+    <message>
+        <source>The key %1 (%2) cannot be encrypted to: %3.</source>
+        <translation>An den Schlüssel %1 (%2) kann nicht verschlüsselt werden: %3.</translation>
+    </message>
+    <message>
+        <source>GnuPG (gpg) is not installed or too old, so nothing can be encrypted with OpenPGP.</source>
+        <translation>GnuPG (gpg) ist nicht installiert oder zu alt; mit OpenPGP lässt sich daher nichts verschlüsseln.</translation>
+    </message>
+    <message>
+        <source>Name the recipient: a public key file (.asc), or a fingerprint or e-mail address in your GnuPG keyring.</source>
+        <translation>Nennen Sie den Empfänger: eine Datei mit öffentlichem Schlüssel (.asc) oder einen Fingerabdruck bzw. eine E-Mail-Adresse aus Ihrem GnuPG-Schlüsselbund.</translation>
+    </message>
+    <message>
+        <source>starting GPGME</source>
+        <translation>Starten von GPGME</translation>
+    </message>
+    <message>
+        <source>Cannot read the public key file %1: %2</source>
+        <translation>Die Datei mit dem öffentlichen Schlüssel %1 ist nicht lesbar: %2</translation>
+    </message>
+    <message>
+        <source>%1 holds a secret key. Use the recipient&apos;s public key (gpg --armor --export).</source>
+        <translation>%1 enthält einen geheimen Schlüssel. Verwenden Sie den öffentlichen Schlüssel des Empfängers (gpg --armor --export).</translation>
+    </message>
+    <message>
+        <source>%1 holds no OpenPGP public key.</source>
+        <translation>%1 enthält keinen öffentlichen OpenPGP-Schlüssel.</translation>
+    </message>
+    <message>
+        <source>%1 holds %2 public keys; give a file with the one recipient&apos;s key.</source>
+        <translation>%1 enthält %2 öffentliche Schlüssel; geben Sie eine Datei mit dem Schlüssel des einen Empfängers an.</translation>
+    </message>
+    <message>
+        <source>searching the keyring</source>
+        <translation>Durchsuchen des Schlüsselbunds</translation>
+    </message>
+    <message>
+        <source>Your GnuPG keyring has no public key for &quot;%1&quot;, and there is no such file. Import the recipient&apos;s key (gpg --import) or give the path of their .asc file.</source>
+        <translation>Ihr GnuPG-Schlüsselbund hat keinen öffentlichen Schlüssel für „%1“, und eine solche Datei gibt es nicht. Importieren Sie den Schlüssel des Empfängers (gpg --import) oder geben Sie den Pfad seiner .asc-Datei an.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; matches %2 keys in your keyring: %3. Name one by its fingerprint.</source>
+        <translation>„%1“ passt zu %2 Schlüsseln in Ihrem Schlüsselbund: %3. Nennen Sie einen über seinen Fingerabdruck.</translation>
+    </message>
+    <message>
+        <source>The key %1 (%2) is not certified in your keyring, so it may not be theirs. Check its fingerprint with the recipient and name the key by that fingerprint.</source>
+        <translation>Der Schlüssel %1 (%2) ist in Ihrem Schlüsselbund nicht beglaubigt und gehört daher womöglich nicht dem Empfänger. Prüfen Sie seinen Fingerabdruck mit dem Empfänger und nennen Sie den Schlüssel über diesen Fingerabdruck.</translation>
+    </message>
+    <message>
+        <source>GnuPG refused the key %1 (%2): %3</source>
+        <translation>GnuPG hat den Schlüssel %1 (%2) abgelehnt: %3</translation>
+    </message>
+    <message>
+        <source>encrypting</source>
+        <translation>Verschlüsseln</translation>
+    </message>
+    <message>
+        <source>GnuPG returned no armoured message.</source>
+        <translation>GnuPG hat keine ASCII-geschützte Nachricht geliefert.</translation>
+    </message>
+</context>
+<context>
+    <name>Pkcs12</name>
+    <message>
+        <source>The PKCS#12 file uses an outdated algorithm (RC2 or 3DES) that is no longer supported. Export it again with AES-256 (e.g. openssl pkcs12 -export without -legacy).</source>
+        <translation>Die PKCS#12-Datei verwendet einen veralteten Algorithmus (RC2 oder 3DES), der nicht mehr unterstützt wird. Exportieren Sie sie erneut mit AES-256 (z. B. openssl pkcs12 -export ohne -legacy).</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 password needs at least %1 characters.</source>
+        <translation>Das PKCS#12-Passwort braucht mindestens %1 Zeichen.</translation>
+    </message>
+    <message>
+        <source>A PKCS#12 file needs a certificate and its key.</source>
+        <translation>Eine PKCS#12-Datei braucht ein Zertifikat und seinen Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Could not build the PKCS#12 file: %1</source>
+        <translation>Die PKCS#12-Datei konnte nicht erstellt werden: %1</translation>
+    </message>
+    <message>
+        <source>This is not a PKCS#12 (.p12/.pfx) file: %1</source>
+        <translation>Das ist keine PKCS#12-Datei (.p12/.pfx): %1</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 file could not be opened: the password is wrong.</source>
+        <translation>Die PKCS#12-Datei ließ sich nicht öffnen: Das Passwort ist falsch.</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 file could not be read: %1</source>
+        <translation>Die PKCS#12-Datei konnte nicht gelesen werden: %1</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 file holds no private key.</source>
+        <translation>Die PKCS#12-Datei enthält keinen privaten Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The PKCS#12 file holds no certificate for its private key.</source>
+        <translation>Die PKCS#12-Datei enthält kein Zertifikat zu ihrem privaten Schlüssel.</translation>
+    </message>
+</context>
+<context>
+    <name>PortDiagnosis</name>
+    <message>
+        <source>There is no serial port %1. Is the modem plugged in and switched on? &quot;onboarder-cli modem list&quot; shows the ports there are.</source>
+        <translation>Es gibt keinen seriellen Port %1. Ist das Modem angeschlossen und eingeschaltet? „onboarder-cli modem list“ zeigt die vorhandenen Ports.</translation>
+    </message>
+    <message>
+        <source>You may not open %1: it belongs to the group &quot;%2&quot; and you are not a member. Either install Onboarder&apos;s udev rule (it comes with the package as 70-onboarder-nordic.rules and gives the user at the desk access to Nordic boards), or join the group: sudo usermod -aG %2 $USER, then log out and in again.</source>
+        <translation>Sie dürfen %1 nicht öffnen: Der Port gehört der Gruppe „%2“, und Sie sind kein Mitglied. Installieren Sie entweder die udev-Regel von Onboarder (sie liegt dem Paket als 70-onboarder-nordic.rules bei und gibt dem Benutzer am Arbeitsplatz Zugriff auf Nordic-Boards), oder treten Sie der Gruppe bei: sudo usermod -aG %2 $USER, danach ab- und wieder anmelden.</translation>
+    </message>
+    <message>
+        <source>You may not open %1 (mode %2, group &quot;%3&quot;): %4</source>
+        <translation>Sie dürfen %1 nicht öffnen (Modus %2, Gruppe „%3“): %4</translation>
+    </message>
+    <message>
+        <source>%1 (process %2)</source>
+        <translation>%1 (Prozess %2)</translation>
+    </message>
+    <message>
+        <source>%1 is in use by another program (a terminal such as minicom or screen, nRF Connect, or another Onboarder). Close it and try again.</source>
+        <translation>%1 wird von einem anderen Programm verwendet (einem Terminal wie minicom oder screen, nRF Connect oder einem anderen Onboarder). Schließen Sie es und versuchen Sie es erneut.</translation>
+    </message>
+    <message>
+        <source>%1 is in use by %2. Close it and try again.</source>
+        <translation>%1 wird von %2 verwendet. Schließen Sie es und versuchen Sie es erneut.</translation>
+    </message>
+    <message>
+        <source>ModemManager runs on this computer and probes new serial ports as modems; Onboarder&apos;s udev rule tells it to leave Nordic boards alone, or stop it while you work: sudo systemctl stop ModemManager.</source>
+        <translation>ModemManager läuft auf diesem Computer und testet neue serielle Ports als Modems. Die udev-Regel von Onboarder sorgt dafür, dass er Nordic-Boards in Ruhe lässt; oder beenden Sie ihn, während Sie arbeiten: sudo systemctl stop ModemManager.</translation>
+    </message>
+    <message>
+        <source>Cannot open %1: %2</source>
+        <translation>%1 kann nicht geöffnet werden: %2</translation>
+    </message>
+</context>
+<context>
+    <name>QrCode</name>
+    <message>
+        <source>There is nothing to put into a QR code.</source>
+        <translation>Es gibt nichts, was in einen QR-Code passt.</translation>
+    </message>
+    <message>
+        <source>%1 bytes are too many for one QR code.</source>
+        <translation>%1 Bytes sind zu viel für einen QR-Code.</translation>
+    </message>
+    <message>
+        <source>The QR code could not be made (error %1).</source>
+        <translation>Der QR-Code konnte nicht erstellt werden (Fehler %1).</translation>
+    </message>
+</context>
+<context>
+    <name>RootCertificates</name>
+    <message>
+        <source>There is no bundled root certificate named &quot;%1&quot;; there are: %2.</source>
+        <translation>Es gibt kein mitgeliefertes Stammzertifikat namens „%1“; vorhanden sind: %2.</translation>
+    </message>
+    <message>
+        <source>The bundled root certificate %1 is missing from this build.</source>
+        <translation>Das mitgelieferte Stammzertifikat %1 fehlt in diesem Build.</translation>
+    </message>
+</context>
+<context>
+    <name>SecretExport</name>
+    <message>
+        <source>Writing a secret unencrypted needs the user&apos;s explicit confirmation; nothing was written.</source>
+        <translation>Ein Geheimnis unverschlüsselt zu schreiben erfordert die ausdrückliche Bestätigung des Benutzers; es wurde nichts geschrieben.</translation>
+    </message>
+</context>
+<context>
+    <name>SecureFile</name>
+    <message>
+        <source>No output file was given.</source>
+        <translation>Es wurde keine Ausgabedatei angegeben.</translation>
+    </message>
+    <message>
+        <source>%1 exists already; choose another name or remove it first. Nothing was written.</source>
+        <translation>%1 existiert bereits; wählen Sie einen anderen Namen oder entfernen Sie die Datei zuerst. Es wurde nichts geschrieben.</translation>
+    </message>
+    <message>
+        <source>Cannot create %1: the folder %2 does not exist or is not writable.</source>
+        <translation>%1 kann nicht angelegt werden: Der Ordner %2 existiert nicht oder ist nicht beschreibbar.</translation>
+    </message>
+    <message>
+        <source>Cannot create %1: %2</source>
+        <translation>%1 kann nicht angelegt werden: %2</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2. The incomplete file was removed.</source>
+        <translation>%1 kann nicht geschrieben werden: %2. Die unvollständige Datei wurde entfernt.</translation>
     </message>
 </context>
 <context>

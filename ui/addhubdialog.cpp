@@ -1,5 +1,6 @@
 #include "addhubdialog.h"
 
+#include "fielderror.h"
 #include "hub/connectionstring.h"
 #include "hub/hubstore.h"
 #include "hub/identifiers.h"
@@ -24,24 +25,6 @@ namespace Onboarder {
 
 namespace {
 
-QLabel *makeErrorLabel(QWidget *parent)
-{
-    auto *label = new QLabel(parent);
-    label->setWordWrap(true);
-    label->setTextFormat(Qt::PlainText);
-    QPalette palette = label->palette();
-    palette.setColor(QPalette::WindowText, QColor(0xb3, 0x26, 0x1e));
-    label->setPalette(palette);
-    label->hide();
-    return label;
-}
-
-void showError(QLabel *label, const QString &text)
-{
-    label->setText(text);
-    label->setVisible(!text.isEmpty());
-}
-
 bool isEndpointError(const QString &code)
 {
     return code == QStringLiteral("InvalidPort") || code.startsWith(QStringLiteral("CaFile"));
@@ -53,18 +36,18 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     : QDialog(parent)
     , m_hubs(hubs)
     , m_name(new QLineEdit(this))
-    , m_nameError(makeErrorLabel(this))
+    , m_nameError(FieldError::create(this))
     , m_connectionString(new QLineEdit(this))
     , m_reveal(new QToolButton(this))
     , m_paste(new QToolButton(this))
-    , m_connectionStringError(makeErrorLabel(this))
+    , m_connectionStringError(FieldError::create(this))
     , m_summary(new QLabel(this))
     , m_advanced(new QGroupBox(tr("Custom endpoint (sandbox or gateway)"), this))
     , m_restPort(new QSpinBox(this))
     , m_mqttPort(new QSpinBox(this))
     , m_caFile(new QLineEdit(this))
-    , m_endpointError(makeErrorLabel(this))
-    , m_failure(makeErrorLabel(this))
+    , m_endpointError(FieldError::create(this))
+    , m_failure(FieldError::create(this))
     , m_progress(new QProgressBar(this))
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this))
 {
@@ -223,7 +206,7 @@ HubEndpoint AddHubDialog::endpoint() const
 
 void AddHubDialog::revalidate()
 {
-    showError(m_failure, QString());
+    FieldError::show(m_failure, QString());
     const QString name = m_name->text();
     const QString text = m_connectionString->text();
 
@@ -235,7 +218,7 @@ void AddHubDialog::revalidate()
         else if (m_hubs.find(name))
             nameProblem = tr("A hub named \"%1\" exists already.").arg(name);
     }
-    showError(m_nameError, nameProblem);
+    FieldError::show(m_nameError, nameProblem);
 
     QString csProblem;
     m_summary->clear();
@@ -251,13 +234,13 @@ void AddHubDialog::revalidate()
                                    .arg(parsed->hubName(), parsed->hostName(), parsed->sharedAccessKeyName()));
         }
     }
-    showError(m_connectionStringError, csProblem);
+    FieldError::show(m_connectionStringError, csProblem);
 
     QString endpointProblem;
     const auto all = m_hubs.validate(name, text, endpoint());
     if (!all && isEndpointError(all.error().code) && nameProblem.isEmpty() && csProblem.isEmpty())
         endpointProblem = all.error().message;
-    showError(m_endpointError, endpointProblem);
+    FieldError::show(m_endpointError, endpointProblem);
 
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(all.has_value() && !m_busy);
 }
@@ -282,9 +265,9 @@ void AddHubDialog::accept()
     m_hubs.add(m_name->text(), m_connectionString->text(), endpoint()).then(this, [this](Result<HubProfile> added) {
         setBusy(false);
         if (!added) {
-            showError(m_failure, added.error().message);
+            FieldError::show(m_failure, added.error().message);
             revalidate();
-            showError(m_failure, added.error().message);
+            FieldError::show(m_failure, added.error().message);
             return;
         }
         m_added = *added;

@@ -3,7 +3,9 @@
 #include "common/appinfo.h"
 #include "common/settings.h"
 #include "hub/hubstore.h"
+#include "devicespage.h"
 #include "hubspage.h"
+#include "modempage.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -17,13 +19,15 @@
 
 namespace Onboarder {
 
-MainWindow::MainWindow(Settings &settings, HubStore &hubs, QWidget *parent)
+MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials, QWidget *parent)
     : QMainWindow(parent)
     , m_settings(settings)
     , m_hubs(hubs)
     , m_navigation(new QListWidget(this))
     , m_pages(new QStackedWidget(this))
     , m_hubsPage(new HubsPage(hubs, settings, this))
+    , m_devicesPage(new DevicesPage(session, credentials, settings, this))
+    , m_modemPage(new ModemPage(session, credentials, this))
 {
     m_navigation->setIconSize(QSize(24, 24));
     m_navigation->setFixedWidth(180);
@@ -34,6 +38,8 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, QWidget *parent)
     m_navigation->setPalette(navPalette);
 
     addPage(m_hubsPage, tr("Hubs"), style()->standardIcon(QStyle::SP_DriveNetIcon));
+    addPage(m_devicesPage, tr("Devices"), style()->standardIcon(QStyle::SP_ComputerIcon));
+    addPage(m_modemPage, tr("Modem"), style()->standardIcon(QStyle::SP_DriveHDIcon));
 
     auto *central = new QWidget(this);
     auto *layout = new QHBoxLayout(central);
@@ -48,12 +54,14 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, QWidget *parent)
     setCentralWidget(central);
 
     connect(m_navigation, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
-    connect(m_hubsPage, &HubsPage::statusMessage, this, [this](const QString &message) {
-        statusBar()->showMessage(message, 8000);
-    });
+    const auto showMessage = [this](const QString &message) { statusBar()->showMessage(message, 8000); };
+    connect(m_hubsPage, &HubsPage::statusMessage, this, showMessage);
+    connect(m_devicesPage, &DevicesPage::statusMessage, this, showMessage);
+    connect(m_modemPage, &ModemPage::statusMessage, this, showMessage);
     connect(&m_settings, &Settings::changed, this, &MainWindow::updateTitle);
     connect(&m_hubs, &HubStore::hubsChanged, this, &MainWindow::updateTitle);
-    m_navigation->setCurrentRow(0);
+    // Straight to the devices when there is a hub to work on; else where one is added.
+    showPage(m_settings.currentHub().isEmpty() ? static_cast<QWidget *>(m_hubsPage) : m_devicesPage);
 
     createMenus();
     updateTitle();
@@ -68,6 +76,11 @@ void MainWindow::addPage(QWidget *page, const QString &title, const QIcon &icon)
     m_pages->addWidget(page);
     auto *item = new QListWidgetItem(icon, title, m_navigation);
     item->setSizeHint(QSize(0, 40));
+}
+
+void MainWindow::showPage(QWidget *page)
+{
+    m_navigation->setCurrentRow(m_pages->indexOf(page));
 }
 
 void MainWindow::createMenus()

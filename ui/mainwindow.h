@@ -7,8 +7,12 @@ class QStackedWidget;
 
 namespace Onboarder {
 
+class CredentialStore;
+class DevicesPage;
+class HubSession;
 class HubStore;
 class HubsPage;
+class ModemPage;
 class Settings;
 
 // The main window: a list of pages on the left, the chosen page on the right.
@@ -17,9 +21,12 @@ class MainWindow final : public QMainWindow
     Q_OBJECT
 
 public:
-    MainWindow(Settings &settings, HubStore &hubs, QWidget *parent = nullptr);
+    MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials, QWidget *parent = nullptr);
 
     HubsPage *hubsPage() const { return m_hubsPage; }
+    DevicesPage *devicesPage() const { return m_devicesPage; }
+    ModemPage *modemPage() const { return m_modemPage; }
+    void showPage(QWidget *page);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -35,6 +42,8 @@ private:
     QListWidget *m_navigation;
     QStackedWidget *m_pages;
     HubsPage *m_hubsPage;
+    DevicesPage *m_devicesPage;
+    ModemPage *m_modemPage;
 };
 
 } // namespace Onboarder

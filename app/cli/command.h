@@ -10,6 +10,7 @@
 #include <optional>
 
 namespace Onboarder {
+class CredentialStore;
 class HubStore;
 class SecretStore;
 class Settings;
@@ -24,7 +25,8 @@ struct Context
     Settings &settings;
     SecretStore &secrets;
     HubStore &hubs;
-    QString hub; // --hub NAME, empty when not given
+    CredentialStore &credentials;
+    QString hub; // --hub NAME, else the current hub; empty when neither
 };
 
 // A verb's entry point: args[0] is "onboarder-cli noun verb", the rest its own arguments.
@@ -47,6 +49,7 @@ struct Noun
 QList<Noun> hubNouns();  // hub
 QList<Noun> connNouns(); // conn, sas
 QList<Noun> deviceNouns(); // device, twin, method
+QList<Noun> credNouns();   // cred
 QList<Noun> modemNouns();  // modem
 
 // A verb's own option parser with --help. parse() returns an exit code when the command is

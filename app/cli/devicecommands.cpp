@@ -1,8 +1,11 @@
 // onboarder-cli device … · twin … · method invoke — the registry through HubClient.
 #include "command.h"
+#include "exportcli.h"
 
 #include "common/logging.h"
 #include "credentials/certificate.h"
+#include "credentials/secretexport.h"
+#include "credentials/securefile.h"
 #include "hub/devicecheck.h"
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
@@ -296,32 +299,88 @@ QFuture<int> setStatus(Context &ctx, const QStringList &args, const QString &sta
 
 QFuture<int> connectionString(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Prints a device's connection string, its key masked unless --reveal."));
+    VerbParser p(CliText::tr("Prints a device's connection string, its key masked unless --reveal. To hand it to someone, write "
+                             "it OpenPGP-encrypted to them (--gpg RECIPIENT --out FILE); --qr --reveal shows it as a QR code; "
+                             "--out FILE --unencrypted writes it as plain text (a new file only you can read)."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
     p.addOption({QStringLiteral("secondary"), CliText::tr("With the secondary key.")});
     p.addOption({QStringLiteral("reveal"), CliText::tr("Print the key itself (mind who sees your terminal).")});
+    p.addOption(gpgRecipientOption());
+    p.addOption({QStringLiteral("out"), CliText::tr("Write to FILE (new, readable by you only), with --gpg or --unencrypted."), CliText::tr("FILE")});
+    p.addOption({QStringLiteral("unencrypted"), CliText::tr("With --out: write the connection string as plain text. Prefer --gpg.")});
+    p.addOption({QStringLiteral("qr"), CliText::tr("Print a QR code of the connection string (needs --reveal: anyone who sees it has the key).")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
     const QString id = p.positional().at(0);
     const bool secondary = p.isSet(QStringLiteral("secondary"));
     const bool reveal = p.isSet(QStringLiteral("reveal"));
-    return withHub(ctx, [&ctx, id, secondary, reveal](HubClient &client, const HubProfile &hub) {
-        return client.device(id).then(&client, [&ctx, secondary, reveal, host = hub.hostName](Result<DeviceIdentity> d) {
-            if (!d)
-                return ctx.out.error(d.error());
-            ConnectionString cs;
-            if (d->authType == QStringLiteral("sas"))
-                cs = ConnectionString::deviceWithKey(host, d->id, secondary ? d->secondaryKey : d->primaryKey);
-            else if (d->authType == QStringLiteral("selfSigned") || d->authType == QStringLiteral("certificateAuthority"))
-                cs = ConnectionString::deviceWithX509(host, d->id);
-            else
-                return ctx.out.error({ErrorKind::Conflict, QStringLiteral("NoCredential"),
-                                      CliText::tr("The device \"%1\" has no authentication, so it has no connection string.").arg(d->id)});
-            const QString text = reveal ? cs.toString() : cs.toMaskedString();
-            ctx.out.text(text);
-            ctx.out.document(QJsonObject{{QStringLiteral("deviceId"), d->id}, {QStringLiteral("connectionString"), text}});
-            return int(ExitOk);
-        });
+    const QString recipient = p.value(QStringLiteral("gpg"));
+    const QString out = p.value(QStringLiteral("out"));
+    const bool unencrypted = p.isSet(QStringLiteral("unencrypted"));
+    const bool qr = p.isSet(QStringLiteral("qr"));
+    if (p.isSet(QStringLiteral("gpg")) == out.isEmpty() && !unencrypted)
+        return finished(ctx.out.usage(CliText::tr("--gpg RECIPIENT and --out FILE go together.")));
+    if (unencrypted && (out.isEmpty() || p.isSet(QStringLiteral("gpg"))))
+        return finished(ctx.out.usage(CliText::tr("--unencrypted goes with --out FILE and without --gpg.")));
+    if (qr && !reveal)
+        return finished(ctx.out.usage(CliText::tr("A QR code shows the key to anyone who sees it: ask for it with --qr --reveal.")));
+    if (!out.isEmpty()) {
+        if (auto ok = SecureFile::checkNew(out); !ok)
+            return finished(ctx.out.error(ok.error()));
+    }
+    return withHub(ctx, [&ctx, id, secondary, reveal, recipient, out, unencrypted, qr](HubClient &client, const HubProfile &hub) {
+        return client.device(id)
+            .then(&client,
+                  [&ctx, secondary, reveal, recipient, out, unencrypted, qr, host = hub.hostName](Result<DeviceIdentity> d) -> QFuture<int> {
+                      if (!d)
+                          return finished(ctx.out.error(d.error()));
+                      ConnectionString cs;
+                      if (d->authType == QStringLiteral("sas"))
+                          cs = ConnectionString::deviceWithKey(host, d->id, secondary ? d->secondaryKey : d->primaryKey);
+                      else if (d->authType == QStringLiteral("selfSigned") || d->authType == QStringLiteral("certificateAuthority"))
+                          cs = ConnectionString::deviceWithX509(host, d->id);
+                      else
+                          return finished(ctx.out.error({ErrorKind::Conflict, QStringLiteral("NoCredential"),
+                                                         CliText::tr("The device \"%1\" has no authentication, so it has no connection string.")
+                                                             .arg(d->id)}));
+                      const QString deviceId = d->id;
+                      if (unencrypted) {
+                          if (auto written = SecretExport::toPlaintextFile(cs.toString().toUtf8(), out, true); !written)
+                              return finished(ctx.out.error(written.error()));
+                          ctx.out.text(CliText::tr("Wrote the connection string of \"%1\" UNENCRYPTED to %2 (mode 0600). Delete it once "
+                                                   "it has been handed over.")
+                                           .arg(deviceId, out));
+                          ctx.out.document(QJsonObject{{QStringLiteral("deviceId"), deviceId}, {QStringLiteral("file"), out},
+                                                       {QStringLiteral("format"), QStringLiteral("plaintext")}});
+                          return finished(ExitOk);
+                      }
+                      if (!out.isEmpty()) {
+                          return SecretExport::toOpenPgpFile(cs.toString().toUtf8(), recipient, out)
+                              .then([&ctx, deviceId, out](Result<OpenPgpEncryptor::Encrypted> done) {
+                                  return reportOpenPgpFile(ctx.out, CliText::tr("the connection string"), deviceId, out, done);
+                              });
+                      }
+                      const QString text = reveal ? cs.toString() : cs.toMaskedString();
+                      ctx.out.text(text);
+                      QJsonObject json{{QStringLiteral("deviceId"), deviceId}, {QStringLiteral("connectionString"), text}};
+                      if (qr) {
+                          const auto code = SecretExport::toQrCode(text.toUtf8());
+                          if (!code)
+                              return finished(ctx.out.error(code.error()));
+                          ctx.out.text(code->toText());
+                          QJsonArray rows;
+                          for (int y = 0; y < code->size(); ++y) {
+                              QString row;
+                              for (int x = 0; x < code->size(); ++x)
+                                  row += code->isDark(x, y) ? u'1' : u'0';
+                              rows.append(row);
+                          }
+                          json.insert(QStringLiteral("qr"), rows);
+                      }
+                      ctx.out.document(json);
+                      return finished(ExitOk);
+                  })
+            .unwrap();
     });
 }
 

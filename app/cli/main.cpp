@@ -4,6 +4,7 @@
 #include "common/appinfo.h"
 #include "common/logging.h"
 #include "common/settings.h"
+#include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
 #include "hub/hubstore.h"
 
@@ -78,7 +79,7 @@ int main(int argc, char *argv[])
                           QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         QCoreApplication::installTranslator(&qtTranslator);
 
-    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + modemNouns();
+    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + credNouns() + modemNouns();
 
     // Global options stand before the noun.
     QStringList args = app.arguments();
@@ -126,7 +127,8 @@ int main(int argc, char *argv[])
     Settings settings;
     SecretStore secrets(AppInfo::keychainService());
     HubStore hubStore(settings, secrets);
-    Context context{out, settings, secrets, hubStore, hub.isEmpty() ? settings.currentHub() : hub};
+    CredentialStore credentials(secrets, AppInfo::dataDir());
+    Context context{out, settings, secrets, hubStore, credentials, hub.isEmpty() ? settings.currentHub() : hub};
 
     args.prepend(QStringLiteral("%1 %2 %3").arg(program, nounName, verbName));
     QFuture<int> result = verb->run(context, args);

@@ -2,7 +2,9 @@
 #include "common/appinfo.h"
 #include "common/logging.h"
 #include "common/settings.h"
+#include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
+#include "hub/hubsession.h"
 #include "hub/hubstore.h"
 #include "mainwindow.h"
 
@@ -42,8 +44,10 @@ int main(int argc, char *argv[])
 
     SecretStore secrets(AppInfo::keychainService());
     HubStore hubs(settings, secrets);
+    HubSession session(hubs, settings);
+    CredentialStore credentials(secrets, AppInfo::dataDir());
 
-    MainWindow window(settings, hubs);
+    MainWindow window(settings, hubs, session, credentials);
     window.show();
     return app.exec();
 }

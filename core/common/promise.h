@@ -4,8 +4,10 @@
 
 #include <QFuture>
 #include <QPromise>
+#include <QThreadPool>
 
 #include <memory>
+#include <type_traits>
 
 namespace Onboarder {
 
@@ -28,6 +30,23 @@ void deliver(const SharedPromise<T> &promise, Result<T> result)
 {
     promise->addResult(std::move(result));
     promise->finish();
+}
+
+// Runs work (a callable returning Result<T>) on Qt's global thread pool and returns its future. For
+// CPU-bound or blocking library calls (RSA key generation, GPGME) that must not block the caller's
+// thread. work may capture move-only values; it must not touch QObjects of other threads.
+template<typename Work>
+auto runInBackground(Work work) -> QFuture<std::invoke_result_t<Work>>
+{
+    using R = std::invoke_result_t<Work>;
+    auto promise = std::make_shared<QPromise<R>>();
+    promise->start();
+    auto shared = std::make_shared<Work>(std::move(work));
+    QThreadPool::globalInstance()->start([promise, shared] {
+        promise->addResult((*shared)());
+        promise->finish();
+    });
+    return promise->future();
 }
 
 } // namespace Onboarder

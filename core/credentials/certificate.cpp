@@ -1,5 +1,6 @@
 #include "certificate.h"
 
+#include "certificaterequest.h"
 #include "keypair.h"
 #include "opensslutil.h"
 
@@ -111,6 +112,17 @@ Result<X509 *> build(X509 *issuer, EVP_PKEY *signingKey, EVP_PKEY *subjectKey, c
     return cert.release();
 }
 
+Result<void> checkIssuer(const Certificate &issuer, const KeyPair &issuerKey)
+{
+    if (!issuer.isCertificateAuthority())
+        return fail(ErrorKind::InvalidInput, QStringLiteral("IssuerNotCa"),
+                    Text::tr("\"%1\" is not a CA certificate, so it cannot sign others.").arg(issuer.subjectCommonName()));
+    if (!issuer.matches(issuerKey))
+        return fail(ErrorKind::InvalidInput, QStringLiteral("IssuerKeyMismatch"),
+                    Text::tr("The CA's private key does not belong to the CA certificate \"%1\".").arg(issuer.subjectCommonName()));
+    return {};
+}
+
 } // namespace
 
 Certificate::Certificate() = default;
@@ -118,6 +130,11 @@ Certificate::Certificate() = default;
 Certificate::Certificate(X509 *cert)
     : m_cert(cert, &X509_free)
 {
+}
+
+Certificate Certificate::adopt(X509 *cert)
+{
+    return cert ? Certificate(cert) : Certificate();
 }
 
 Result<Certificate> Certificate::fromPem(const QByteArray &pem)
@@ -134,7 +151,7 @@ Result<QList<Certificate>> Certificate::listFromPem(const QByteArray &pem)
     if (!pem.contains("-----BEGIN CERTIFICATE-----"))
         return fail(ErrorKind::InvalidInput, QStringLiteral("NotPemCertificate"),
                     Text::tr("This is not a PEM certificate: there is no \"-----BEGIN CERTIFICATE-----\" line."));
-    OpenSsl::Bio bio(BIO_new_mem_buf(pem.constData(), int(pem.size())));
+    OpenSsl::Bio bio = OpenSsl::memoryBio(pem);
     QList<Certificate> list;
     while (X509 *cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
         list.append(Certificate(cert));
@@ -155,6 +172,11 @@ Result<Certificate> Certificate::fromDer(const QByteArray &der)
     return Certificate(cert);
 }
 
+Result<Certificate> Certificate::fromData(const QByteArray &data)
+{
+    return data.contains("-----BEGIN") ? fromPem(data) : fromDer(data);
+}
+
 Result<Certificate> Certificate::selfSigned(const KeyPair &key, const Request &request)
 {
     auto cert = build(nullptr, key.handle(), key.handle(), request);
@@ -166,13 +188,28 @@ Result<Certificate> Certificate::selfSigned(const KeyPair &key, const Request &r
 Result<Certificate> Certificate::issue(const Certificate &issuer, const KeyPair &issuerKey, const KeyPair &subjectKey,
                                        const Request &request)
 {
-    if (!issuer.isCertificateAuthority())
-        return fail(ErrorKind::InvalidInput, QStringLiteral("IssuerNotCa"),
-                    Text::tr("\"%1\" is not a CA certificate, so it cannot sign others.").arg(issuer.subjectCommonName()));
-    if (!issuer.matches(issuerKey))
-        return fail(ErrorKind::InvalidInput, QStringLiteral("IssuerKeyMismatch"),
-                    Text::tr("The CA's private key does not belong to the CA certificate \"%1\".").arg(issuer.subjectCommonName()));
+    if (auto ok = checkIssuer(issuer, issuerKey); !ok)
+        return std::unexpected(ok.error());
     auto cert = build(issuer.handle(), issuerKey.handle(), subjectKey.handle(), request);
+    if (!cert)
+        return std::unexpected(cert.error());
+    return Certificate(*cert);
+}
+
+Result<Certificate> Certificate::issue(const Certificate &issuer, const KeyPair &issuerKey, const CertificateRequest &csr,
+                                       Request request)
+{
+    if (csr.isNull())
+        return fail(ErrorKind::InvalidInput, QStringLiteral("RequestMissing"), Text::tr("There is no certificate signing request to sign."));
+    if (!csr.isSignatureValid())
+        return fail(ErrorKind::InvalidInput, QStringLiteral("RequestSignatureInvalid"),
+                    Text::tr("The certificate signing request's signature does not verify with its own public key, so "
+                             "whoever made it may not hold the private key."));
+    if (request.commonName.isEmpty())
+        request.commonName = csr.subjectCommonName();
+    if (auto ok = checkIssuer(issuer, issuerKey); !ok)
+        return std::unexpected(ok.error());
+    auto cert = build(issuer.handle(), issuerKey.handle(), csr.publicKey(), request);
     if (!cert)
         return std::unexpected(cert.error());
     return Certificate(*cert);
@@ -180,24 +217,12 @@ Result<Certificate> Certificate::issue(const Certificate &issuer, const KeyPair 
 
 QByteArray Certificate::toPem() const
 {
-    if (!m_cert)
-        return {};
-    OpenSsl::Bio bio(BIO_new(BIO_s_mem()));
-    PEM_write_bio_X509(bio.get(), m_cert.get());
-    return OpenSsl::readAll(bio.get());
+    return OpenSsl::toPem(m_cert.get(), &PEM_write_bio_X509);
 }
 
 QByteArray Certificate::toDer() const
 {
-    if (!m_cert)
-        return {};
-    unsigned char *der = nullptr;
-    const int length = i2d_X509(m_cert.get(), &der);
-    if (length <= 0)
-        return {};
-    QByteArray out(reinterpret_cast<const char *>(der), length);
-    OPENSSL_free(der);
-    return out;
+    return OpenSsl::toDer(m_cert.get(), &i2d_X509);
 }
 
 QString Certificate::subjectCommonName() const
@@ -208,6 +233,16 @@ QString Certificate::subjectCommonName() const
 QString Certificate::issuerCommonName() const
 {
     return m_cert ? OpenSsl::commonName(X509_get_issuer_name(m_cert.get())) : QString();
+}
+
+QString Certificate::subject() const
+{
+    return m_cert ? OpenSsl::nameText(X509_get_subject_name(m_cert.get())) : QString();
+}
+
+QString Certificate::issuer() const
+{
+    return m_cert ? OpenSsl::nameText(X509_get_issuer_name(m_cert.get())) : QString();
 }
 
 QDateTime Certificate::notBefore() const
@@ -231,6 +266,36 @@ bool Certificate::isSelfIssued() const
     // X509_check_issued: that also asks for keyCertSign, which a device certificate rightly lacks.)
     return m_cert && X509_NAME_cmp(X509_get_subject_name(m_cert.get()), X509_get_issuer_name(m_cert.get())) == 0
         && isSignedBy(*this);
+}
+
+Result<void> Certificate::checkValidity(const QDateTime &now) const
+{
+    const QString name = subjectCommonName().isEmpty() ? subject() : subjectCommonName();
+    if (now < notBefore())
+        return fail(ErrorKind::InvalidInput, QStringLiteral("CertificateNotYetValid"),
+                    Text::tr("The certificate \"%1\" is not valid yet: its validity starts %2 (UTC).")
+                        .arg(name, notBefore().toString(Qt::ISODate)));
+    if (now > notAfter())
+        return fail(ErrorKind::InvalidInput, QStringLiteral("CertificateExpired"),
+                    Text::tr("The certificate \"%1\" expired %2 (UTC).").arg(name, notAfter().toString(Qt::ISODate)));
+    return {};
+}
+
+Result<void> Certificate::checkKeyMatches(const KeyPair &key) const
+{
+    if (matches(key))
+        return {};
+    OpenSsl::clearErrors();
+    return fail(ErrorKind::InvalidInput, QStringLiteral("KeyCertificateMismatch"),
+                Text::tr("The private key does not belong to the certificate \"%1\": their public keys differ.")
+                    .arg(subjectCommonName()));
+}
+
+Result<void> Certificate::checkUsableWith(const KeyPair &key, const QDateTime &now) const
+{
+    if (auto ok = checkKeyMatches(key); !ok)
+        return ok;
+    return checkValidity(now);
 }
 
 QString Certificate::thumbprintSha1() const

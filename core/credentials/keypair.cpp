@@ -3,9 +3,11 @@
 #include "opensslutil.h"
 
 #include <QCoreApplication>
+#include <QHash>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 namespace Onboarder {
 
@@ -16,19 +18,12 @@ class Text
 };
 } // namespace
 
-void KeyPair::Free::operator()(EVP_PKEY *key) const
-{
-    EVP_PKEY_free(key);
-}
-
 KeyPair::KeyPair() = default;
-KeyPair::~KeyPair() = default;
-KeyPair::KeyPair(KeyPair &&) noexcept = default;
-KeyPair &KeyPair::operator=(KeyPair &&) noexcept = default;
 
 KeyPair::KeyPair(EVP_PKEY *key)
-    : m_key(key)
 {
+    if (key)
+        m_key.reset(key, &EVP_PKEY_free);
 }
 
 Result<KeyPair> KeyPair::generate(Type type)
@@ -49,7 +44,7 @@ Result<KeyPair> KeyPair::generate(Type type)
 Result<KeyPair> KeyPair::fromPem(const QByteArray &pem, const QByteArray &password)
 {
     OpenSsl::clearErrors();
-    OpenSsl::Bio bio(BIO_new_mem_buf(pem.constData(), int(pem.size())));
+    OpenSsl::Bio bio = OpenSsl::memoryBio(pem);
     const bool encrypted = pem.contains("ENCRYPTED");
     if (encrypted && password.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("KeyEncrypted"),
@@ -64,6 +59,49 @@ Result<KeyPair> KeyPair::fromPem(const QByteArray &pem, const QByteArray &passwo
         return fail(ErrorKind::InvalidInput, QStringLiteral("KeyNotPem"),
                     Text::tr("This is not a PEM private key (\"-----BEGIN PRIVATE KEY-----\"): %1").arg(OpenSsl::lastError()));
     }
+    return KeyPair(key);
+}
+
+Result<KeyPair> KeyPair::fromDer(const QByteArray &der, const QByteArray &password)
+{
+    OpenSsl::clearErrors();
+    const auto *data = reinterpret_cast<const unsigned char *>(der.constData());
+    // An encrypted PKCS#8 key (EncryptedPrivateKeyInfo) has the shape of an X509_SIG; a plain PKCS#8 or
+    // traditional key starts with an INTEGER and never parses as one.
+    const unsigned char *probe = data;
+    X509_SIG *sig = d2i_X509_SIG(nullptr, &probe, long(der.size()));
+    const bool encrypted = sig && probe == data + der.size();
+    X509_SIG_free(sig);
+    OpenSsl::clearErrors();
+    if (encrypted && password.isEmpty())
+        return fail(ErrorKind::InvalidInput, QStringLiteral("KeyEncrypted"),
+                    Text::tr("The private key is encrypted; give its password."));
+    EVP_PKEY *key = nullptr;
+    if (encrypted) {
+        OpenSsl::Bio bio = OpenSsl::memoryBio(der);
+        QByteArray pass = password;
+        key = d2i_PKCS8PrivateKey_bio(bio.get(), nullptr, nullptr, pass.data());
+        pass.fill('\0');
+        if (!key)
+            return fail(ErrorKind::InvalidInput, QStringLiteral("KeyWrongPassword"),
+                        Text::tr("The private key could not be decrypted: the password is wrong."));
+    } else {
+        const unsigned char *in = data;
+        key = d2i_AutoPrivateKey_ex(nullptr, &in, long(der.size()), nullptr, nullptr);
+        if (!key)
+            return fail(ErrorKind::InvalidInput, QStringLiteral("KeyNotDer"),
+                        Text::tr("This is neither a PEM nor a DER private key: %1").arg(OpenSsl::lastError()));
+    }
+    return KeyPair(key);
+}
+
+Result<KeyPair> KeyPair::fromData(const QByteArray &data, const QByteArray &password)
+{
+    return data.contains("-----BEGIN") ? fromPem(data, password) : fromDer(data, password);
+}
+
+KeyPair KeyPair::adopt(EVP_PKEY *key)
+{
     return KeyPair(key);
 }
 
@@ -95,6 +133,35 @@ QString KeyPair::typeName(Type type)
     case Type::Other: return Text::tr("other");
     }
     return {};
+}
+
+QString KeyPair::algorithmName() const
+{
+    if (!m_key)
+        return {};
+    if (type() != Type::Other)
+        return typeName(type());
+    if (EVP_PKEY_is_a(m_key.get(), "EC")) {
+        char group[64] = {};
+        size_t length = 0;
+        EVP_PKEY_get_utf8_string_param(m_key.get(), "group", group, sizeof group, &length);
+        const QString name = QString::fromLatin1(group);
+        static const QHash<QString, QString> nistNames{{QStringLiteral("secp384r1"), QStringLiteral("P-384")},
+                                                       {QStringLiteral("secp521r1"), QStringLiteral("P-521")},
+                                                       {QStringLiteral("secp224r1"), QStringLiteral("P-224")}};
+        return QStringLiteral("EC %1").arg(nistNames.value(name, name));
+    }
+    if (EVP_PKEY_is_a(m_key.get(), "RSA"))
+        return QStringLiteral("RSA %1").arg(EVP_PKEY_get_bits(m_key.get()));
+    return QString::fromLatin1(EVP_PKEY_get0_type_name(m_key.get()));
+}
+
+Result<void> KeyPair::checkModemCompatible() const
+{
+    if (type() == Type::EcP256)
+        return {};
+    return fail(ErrorKind::InvalidInput, QStringLiteral("UnsupportedKeyAlgorithm"),
+                Text::tr("The nRF9160 modem supports EC P-256 keys only; this is a %1 key.").arg(algorithmName()));
 }
 
 QByteArray KeyPair::privateKeyPem() const

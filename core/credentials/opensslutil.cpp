@@ -28,9 +28,9 @@ void clearErrors()
     ERR_clear_error();
 }
 
-QString commonName(X509_NAME *name)
+QString commonName(const X509_NAME *name)
 {
-    const int index = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    const int index = name ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
     if (index < 0)
         return {};
     const ASN1_STRING *data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
@@ -41,6 +41,21 @@ QString commonName(X509_NAME *name)
     const QString text = QString::fromUtf8(reinterpret_cast<const char *>(utf8), length);
     OPENSSL_free(utf8);
     return text;
+}
+
+QString nameText(const X509_NAME *name)
+{
+    if (!name)
+        return {};
+    Bio bio(BIO_new(BIO_s_mem()));
+    if (X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
+        return {};
+    return QString::fromUtf8(readAll(bio.get()));
+}
+
+Bio memoryBio(const QByteArray &data)
+{
+    return Bio(BIO_new_mem_buf(data.constData(), int(data.size())));
 }
 
 } // namespace Onboarder::OpenSsl

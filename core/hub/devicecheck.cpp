@@ -112,7 +112,7 @@ QFuture<Result<QList<DeviceCheckItem>>> checkDevice(HubClient &client, const QSt
                                : Text::tr("The device has never reported properties."));
             }
             if (!options.ping) {
-                state->add(QStringLiteral("ping"), Verdict::Skipped, Text::tr("Not asked to answer a ping (use --ping)."));
+                state->add(QStringLiteral("ping"), Verdict::Skipped, Text::tr("Not asked to answer a ping."));
                 return state->finish();
             }
             if (!connected) {

@@ -159,6 +159,23 @@ DeviceIdentity DeviceIdentity::fromJson(const QJsonObject &json)
     return d;
 }
 
+DeviceSummary DeviceSummary::fromTwin(const QJsonObject &twin)
+{
+    DeviceSummary d;
+    d.id = twin.value(QStringLiteral("deviceId")).toString();
+    d.enabled = twin.value(QStringLiteral("status")).toString() != QStringLiteral("disabled");
+    d.connected = twin.value(QStringLiteral("connectionState")).toString() == QStringLiteral("Connected");
+    const QString auth = twin.value(QStringLiteral("authenticationType")).toString();
+    d.auth = auth == QStringLiteral("selfSigned")             ? Auth::SelfSigned
+        : auth == QStringLiteral("certificateAuthority")      ? Auth::CertificateAuthority
+        : auth == QStringLiteral("none")                      ? Auth::None
+                                                              : Auth::Sas;
+    d.cloudToDeviceMessageCount = twin.value(QStringLiteral("cloudToDeviceMessageCount")).toInt();
+    const QDateTime last = parseTime(twin.value(QStringLiteral("lastActivityTime")).toString());
+    d.lastActivityMs = last.isValid() ? last.toMSecsSinceEpoch() : 0;
+    return d;
+}
+
 QJsonObject DeviceIdentity::toJson() const
 {
     const auto nullable = [](const QString &text) { return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text); };

@@ -44,6 +44,21 @@ struct DeviceIdentity
     QJsonObject toJson() const; // the writable fields, for PUT
 };
 
+// One row of a device list, from a twin of a SELECT * query: small, for lists of 100k devices.
+struct DeviceSummary
+{
+    enum class Auth : quint8 { Sas, SelfSigned, CertificateAuthority, None };
+
+    QString id;
+    bool enabled = true;
+    bool connected = false;
+    Auth auth = Auth::Sas;
+    int cloudToDeviceMessageCount = 0;
+    qint64 lastActivityMs = 0; // since the epoch, UTC; 0: never
+
+    static DeviceSummary fromTwin(const QJsonObject &twin);
+};
+
 struct QueryPage
 {
     QJsonArray items;

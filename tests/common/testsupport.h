@@ -46,6 +46,15 @@ inline QString sourcePath(const QString &relative)
     return qEnvironmentVariable("ONBOARDER_SOURCE_DIR") + u'/' + relative;
 }
 
+// Writes data to path (replacing it) and returns the path.
+inline QString writeFile(const QString &path, const QByteArray &data)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(data) != data.size())
+        qFatal("cannot write %s", qPrintable(path));
+    return path;
+}
+
 // Every regular file below dir whose bytes contain needle (the secret-leak scans).
 inline QStringList filesContaining(const QString &dir, const QByteArray &needle)
 {

@@ -7,6 +7,7 @@
 #include "hub/sastoken.h"
 #include "mqtt/mqttclient.h"
 #include "mqtt/mqttmessage.h"
+#include "mqttconnect.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
@@ -37,20 +38,6 @@ class tst_SandboxMqtt : public QObject
         c->setClientId(id);
         c->setUsername(username);
         return c;
-    }
-
-    // Connects and reports whether the hub accepted the client.
-    static bool connects(MqttClient &c)
-    {
-        QSignalSpy connected(&c, &MqttClient::connected);
-        QSignalSpy failed(&c, &MqttClient::errorOccurred);
-        c.connectToHost();
-        QDeadlineTimer deadline(15000);
-        while (connected.count() + failed.count() == 0 && !deadline.hasExpired())
-            QTest::qWait(20);
-        if (connected.count() + failed.count() == 0)
-            qFatal("neither connected nor failed within 15 s");
-        return connected.count() > 0;
     }
 
     std::pair<Certificate, KeyPair> deviceCertificate(const QString &cn, const Certificate &issuer, const KeyPair &issuerKey)
@@ -90,7 +77,7 @@ private Q_SLOTS:
         consumer->setProtocolVersion(MqttClient::ProtocolVersion::Mqtt5);
         consumer->setPassword(SasToken::create(QStringLiteral("127.0.0.1"), owner->primaryKey, QDateTime::currentSecsSinceEpoch() + 600,
                                                QStringLiteral("iothubowner"))->toString().toUtf8());
-        QVERIFY(connects(*consumer));
+        QVERIFY(TestSupport::connects(*consumer));
         QSignalSpy subscribed(consumer.get(), &MqttClient::subscribed);
         QVERIFY(consumer->subscribe(QStringLiteral("$sandbox/telemetry/mqtt-sas"), 1).has_value());
         QTRY_COMPARE(subscribed.count(), 1);
@@ -99,7 +86,7 @@ private Q_SLOTS:
         auto sender = client(QStringLiteral("mqtt-sas"), QStringLiteral("127.0.0.1/mqtt-sas/?api-version=2021-04-12"));
         sender->setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/mqtt-sas"), device->primaryKey,
                                              QDateTime::currentSecsSinceEpoch() + 600)->toString().toUtf8());
-        QVERIFY(connects(*sender));
+        QVERIFY(TestSupport::connects(*sender));
         const qint64 before = m_hub->registry().statistics().telemetryMessages;
         for (int i = 0; i < 3; ++i)
             QVERIFY(sender->publish(QStringLiteral("devices/mqtt-sas/messages/events/n=%1").arg(i), "hello", 1).has_value());
@@ -124,7 +111,7 @@ private Q_SLOTS:
         auto [good, goodKey] = deviceCertificate(QStringLiteral("fleet-1"), m_ca, m_caKey);
         auto accepted = client(QStringLiteral("fleet-1"), username);
         QVERIFY(accepted->setClientCertificate(good.toPem(), goodKey.privateKeyPem()).has_value());
-        QVERIFY(connects(*accepted));
+        QVERIFY(TestSupport::connects(*accepted));
         QCOMPARE(m_hub->registry().device(QStringLiteral("fleet-1"))->connectionState, QStringLiteral("Connected"));
         accepted->disconnectFromHost();
 
@@ -132,7 +119,7 @@ private Q_SLOTS:
         auto [misnamed, misnamedKey] = deviceCertificate(QStringLiteral("fleet-2"), m_ca, m_caKey);
         auto wrongName = client(QStringLiteral("fleet-1"), username);
         QVERIFY(wrongName->setClientCertificate(misnamed.toPem(), misnamedKey.privateKeyPem()).has_value());
-        QVERIFY(!connects(*wrongName));
+        QVERIFY(!TestSupport::connects(*wrongName));
 
         // Signed by a CA the hub does not trust: refused.
         KeyPair otherKey = *KeyPair::generate();
@@ -140,7 +127,7 @@ private Q_SLOTS:
         auto [foreign, foreignKey] = deviceCertificate(QStringLiteral("fleet-1"), other, otherKey);
         auto stranger = client(QStringLiteral("fleet-1"), username);
         QVERIFY(stranger->setClientCertificate(foreign.toPem(), foreignKey.privateKeyPem()).has_value());
-        QVERIFY(!connects(*stranger));
+        QVERIFY(!TestSupport::connects(*stranger));
     }
 
     void checkPingsAConnectedDevice()
@@ -150,7 +137,7 @@ private Q_SLOTS:
         auto online = client(QStringLiteral("pingable"), QStringLiteral("127.0.0.1/pingable/?api-version=2021-04-12"));
         online->setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/pingable"), device->primaryKey,
                                              QDateTime::currentSecsSinceEpoch() + 600)->toString().toUtf8());
-        QVERIFY(connects(*online));
+        QVERIFY(TestSupport::connects(*online));
         QSignalSpy subscribed(online.get(), &MqttClient::subscribed);
         QVERIFY(online->subscribe(QStringLiteral("$iothub/methods/POST/#"), 0).has_value());
         QTRY_COMPARE(subscribed.count(), 1);

@@ -1,7 +1,9 @@
 // The Hubs page and the Add Hub dialog, driven through their widgets (offscreen), with the real keychain.
 #include "addhubdialog.h"
 #include "common/settings.h"
+#include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
+#include "hub/hubsession.h"
 #include "hub/hubstore.h"
 #include "hublistmodel.h"
 #include "hubspage.h"
@@ -133,7 +135,9 @@ private Q_SLOTS:
 
     void addAndRemoveThroughThePage()
     {
-        MainWindow window(*m_settings, *m_hubs);
+        HubSession session(*m_hubs, *m_settings);
+        CredentialStore credentials(*m_secrets, m_dir.filePath(QStringLiteral("data")));
+        MainWindow window(*m_settings, *m_hubs, session, credentials);
         window.resize(1000, 600);
         window.show();
         HubsPage *page = window.hubsPage();

@@ -1,6 +1,8 @@
 // KeyPair and Certificate, checked against the openssl command (an independent implementation).
 #include "credentials/certificate.h"
+#include "certificatefixtures.h"
 #include "credentials/keypair.h"
+#include "opensslcli.h"
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -8,25 +10,13 @@
 
 using namespace Onboarder;
 
+using TestSupport::openssl;
+
 namespace {
 
 QString writeTemp(const QTemporaryDir &dir, const QString &name, const QByteArray &data)
 {
-    QFile file(dir.filePath(name));
-    file.open(QIODevice::WriteOnly);
-    file.write(data);
-    return file.fileName();
-}
-
-std::pair<int, QByteArray> openssl(const QStringList &args, const QByteArray &input = {})
-{
-    QProcess process;
-    process.setProcessChannelMode(QProcess::MergedChannels);
-    process.start(QStringLiteral("openssl"), args);
-    process.write(input);
-    process.closeWriteChannel();
-    process.waitForFinished(20000);
-    return {process.exitCode(), process.readAll()};
+    return TestSupport::writeFile(dir.filePath(name), data);
 }
 
 } // namespace
@@ -44,6 +34,7 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("opensslName");
         QTest::newRow("ec") << KeyPair::Type::EcP256 << QByteArray("prime256v1");
         QTest::newRow("rsa2048") << KeyPair::Type::Rsa2048 << QByteArray("2048 bit");
+        QTest::newRow("rsa3072") << KeyPair::Type::Rsa3072 << QByteArray("3072 bit");
     }
 
     void generatesKeysOfEachType()
@@ -62,6 +53,79 @@ private Q_SLOTS:
         const auto reread = KeyPair::fromPem(pem);
         QVERIFY(reread.has_value());
         QCOMPARE(reread->publicKeyPem(), key->publicKeyPem());
+        // Only EC P-256 goes into the nRF9160.
+        QCOMPARE(key->checkModemCompatible().has_value(), type == KeyPair::Type::EcP256);
+        if (type != KeyPair::Type::EcP256) {
+            QCOMPARE(key->checkModemCompatible().error().code, QStringLiteral("UnsupportedKeyAlgorithm"));
+            QVERIFY(key->checkModemCompatible().error().message.contains(key->algorithmName()));
+        }
+    }
+
+    void keysOfOtherToolsAndAlgorithms()
+    {
+        // A P-384 and an Ed25519 key made by openssl: read, named, refused for the modem.
+        for (const auto &[args, name] : {std::pair{QStringList{QStringLiteral("-algorithm"), QStringLiteral("EC"), QStringLiteral("-pkeyopt"),
+                                                               QStringLiteral("ec_paramgen_curve:P-384")},
+                                                   QStringLiteral("EC P-384")},
+                                         std::pair{QStringList{QStringLiteral("-algorithm"), QStringLiteral("ED25519")}, QStringLiteral("ED25519")}}) {
+            const auto [code, pem] = openssl(QStringList{QStringLiteral("genpkey")} + args);
+            QCOMPARE(code, 0);
+            const auto key = KeyPair::fromPem(pem);
+            QVERIFY(key.has_value());
+            QCOMPARE(key->type(), KeyPair::Type::Other);
+            QCOMPARE(key->algorithmName(), name);
+            QCOMPARE(key->checkModemCompatible().error().code, QStringLiteral("UnsupportedKeyAlgorithm"));
+        }
+    }
+
+    void derKeys()
+    {
+        const auto key = KeyPair::generate();
+        const QString pemFile = writeTemp(m_dir, QStringLiteral("der-source.pem"), key->privateKeyPem());
+        // Plain PKCS#8 DER, traditional EC DER, encrypted PKCS#8 DER — all from openssl.
+        const auto derFrom = [&](const QStringList &args, const QString &name, const QProcessEnvironment &env) {
+            const QString out = m_dir.filePath(name);
+            const auto [code, text] = openssl(args + QStringList{QStringLiteral("-in"), pemFile, QStringLiteral("-outform"), QStringLiteral("DER"),
+                                                                 QStringLiteral("-out"), out},
+                                              {}, env);
+            if (code != 0)
+                qFatal("openssl failed: %s", text.constData());
+            QFile file(out);
+            file.open(QIODevice::ReadOnly);
+            return file.readAll();
+        };
+        const auto system = QProcessEnvironment::systemEnvironment();
+        const QByteArray pkcs8 = derFrom({QStringLiteral("pkcs8"), QStringLiteral("-topk8"), QStringLiteral("-nocrypt")}, QStringLiteral("k1.der"), system);
+        const QByteArray traditional = derFrom({QStringLiteral("ec")}, QStringLiteral("k2.der"), system);
+        QProcessEnvironment env = system;
+        env.insert(QStringLiteral("KEYPASS"), QStringLiteral("der-s3cret"));
+        const QByteArray encrypted = derFrom({QStringLiteral("pkcs8"), QStringLiteral("-topk8"), QStringLiteral("-v2"), QStringLiteral("aes-256-cbc"),
+                                              QStringLiteral("-passout"), QStringLiteral("env:KEYPASS")},
+                                             QStringLiteral("k3.der"), env);
+        for (const QByteArray &der : {pkcs8, traditional}) {
+            const auto read = KeyPair::fromData(der);
+            QVERIFY2(read.has_value(), read ? "" : qPrintable(read.error().message));
+            QCOMPARE(read->publicKeyPem(), key->publicKeyPem());
+        }
+        QCOMPARE(KeyPair::fromData(encrypted).error().code, QStringLiteral("KeyEncrypted"));
+        QCOMPARE(KeyPair::fromData(encrypted, "wrong").error().code, QStringLiteral("KeyWrongPassword"));
+        QCOMPARE(KeyPair::fromData(encrypted, "der-s3cret")->publicKeyPem(), key->publicKeyPem());
+        QCOMPARE(KeyPair::fromData(QByteArray("\x30\x03\x02\x01\x00", 5)).error().code, QStringLiteral("KeyNotDer"));
+    }
+
+    void validityIsCheckedWithDates()
+    {
+        const auto key = KeyPair::generate();
+        const auto cert = Certificate::selfSigned(*key, {QStringLiteral("dated"), {}, {}, 30, Certificate::Usage::Client});
+        QVERIFY(cert->checkValidity().has_value());
+        QVERIFY(cert->checkUsableWith(*key).has_value());
+        const Certificate expired = TestSupport::redated(*cert, *key, -10 * 86400, -86400);
+        QCOMPARE(expired.checkValidity().error().code, QStringLiteral("CertificateExpired"));
+        QVERIFY(expired.checkValidity().error().message.contains(expired.notAfter().toString(Qt::ISODate)));
+        const Certificate future = TestSupport::redated(*cert, *key, 86400, 10 * 86400);
+        QCOMPARE(future.checkUsableWith(*key).error().code, QStringLiteral("CertificateNotYetValid"));
+        QCOMPARE(cert->checkUsableWith(*KeyPair::generate()).error().code, QStringLiteral("KeyCertificateMismatch"));
+        QCOMPARE(cert->subject(), QStringLiteral("CN=dated"));
     }
 
     void selfSignedDeviceCertificate()

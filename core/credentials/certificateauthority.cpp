@@ -1,0 +1,62 @@
+#include "certificateauthority.h"
+
+#include "certificaterequest.h"
+#include "devicecredential.h"
+#include "pkcs12.h"
+
+#include <QCoreApplication>
+
+namespace Onboarder {
+
+namespace {
+
+class Text
+{
+    Q_DECLARE_TR_FUNCTIONS(CertificateAuthority)
+};
+
+} // namespace
+
+CertificateAuthority::CertificateAuthority() = default;
+
+Result<CertificateAuthority> CertificateAuthority::fromCertificateAndKey(const QByteArray &certificate, const QByteArray &key,
+                                                                         const QByteArray &keyPassword)
+{
+    auto parts = DeviceCredential::read(certificate, key, keyPassword);
+    if (!parts)
+        return std::unexpected(parts.error());
+    return fromParts(parts->certificate, std::move(parts->key));
+}
+
+Result<CertificateAuthority> CertificateAuthority::fromPkcs12(const QByteArray &pkcs12, const QByteArray &password)
+{
+    auto contents = Pkcs12::parse(pkcs12, password);
+    if (!contents)
+        return std::unexpected(contents.error());
+    return fromParts(contents->certificate, std::move(contents->key), contents->chain);
+}
+
+Result<CertificateAuthority> CertificateAuthority::fromParts(Certificate certificate, KeyPair key, QList<Certificate> chain)
+{
+    if (!certificate.isCertificateAuthority())
+        return fail(ErrorKind::InvalidInput, QStringLiteral("NotCaCertificate"),
+                    Text::tr("\"%1\" is not a CA certificate (it lacks basicConstraints CA:TRUE or keyCertSign), so it "
+                             "cannot sign device certificates.")
+                        .arg(certificate.subjectCommonName()));
+    if (auto ok = certificate.checkUsableWith(key); !ok)
+        return std::unexpected(ok.error());
+    CertificateAuthority ca;
+    ca.m_certificate = std::move(certificate);
+    ca.m_key = std::move(key);
+    ca.m_chain = std::move(chain);
+    return ca;
+}
+
+Result<Certificate> CertificateAuthority::sign(const CertificateRequest &csr, int validityDays) const
+{
+    if (isNull())
+        return fail(ErrorKind::Internal, QStringLiteral("CaMissing"), Text::tr("No CA was loaded to sign with."));
+    return Certificate::issue(m_certificate, m_key, csr, {QString(), {}, {}, validityDays, Certificate::Usage::Client});
+}
+
+} // namespace Onboarder

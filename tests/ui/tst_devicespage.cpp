@@ -1,0 +1,495 @@
+// The Devices page, the Create Device dialog and the device page, driven through their widgets
+// (offscreen) against the sandbox hub over HTTPS, with the real keychain; a device connected through
+// the project's MQTT client answers a direct method.
+#include "common/settings.h"
+#include "createdevicedialog.h"
+#include "credentials/certificate.h"
+#include "credentials/credentialstore.h"
+#include "credentials/keypair.h"
+#include "credentials/secretstore.h"
+#include "devicelistmodel.h"
+#include "devicepage.h"
+#include "devicespage.h"
+#include "hub/devicebatch.h"
+#include "hub/hubclient.h"
+#include "hub/hubsession.h"
+#include "hub/hubstore.h"
+#include "hub/sastoken.h"
+#include "mainwindow.h"
+#include "mqtt/mqttclient.h"
+#include "mqtt/mqttmessage.h"
+#include "sandboxhub.h"
+#include "secureclipboard.h"
+#include "testsupport.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QComboBox>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QTreeWidget>
+#include <QUuid>
+
+using namespace Onboarder;
+using namespace Onboarder::Sandbox;
+using TestSupport::await;
+
+namespace {
+
+// Answers the next message box that opens with the given button; records its text.
+void answerNextMessageBox(QMessageBox::StandardButton button, QString *text = nullptr)
+{
+    QTimer::singleShot(0, [button, text] {
+        for (QWidget *widget : QApplication::topLevelWidgets()) {
+            if (auto *box = qobject_cast<QMessageBox *>(widget); box && box->isVisible()) {
+                if (text)
+                    *text = box->text();
+                box->button(button)->click();
+                return;
+            }
+        }
+        answerNextMessageBox(button, text); // not open yet
+    });
+}
+
+void saveScreenshot(QWidget *widget, const QString &name)
+{
+    const QString dir = qEnvironmentVariable("ONBOARDER_SCREENSHOT_DIR");
+    if (!dir.isEmpty())
+        widget->grab().save(dir + u'/' + name + QStringLiteral(".png"));
+}
+
+QStringList idsInView(QTableView *view)
+{
+    QStringList ids;
+    for (int row = 0; row < view->model()->rowCount(); ++row)
+        ids.append(view->model()->index(row, 0).data(DeviceListModel::DeviceIdRole).toString());
+    return ids;
+}
+
+} // namespace
+
+class tst_DevicesPage : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<SandboxHub> m_hub;
+    std::unique_ptr<Settings> m_settings;
+    std::unique_ptr<SecretStore> m_secrets;
+    std::unique_ptr<HubStore> m_hubs;
+    std::unique_ptr<HubSession> m_session;
+    std::unique_ptr<CredentialStore> m_credentials;
+    std::unique_ptr<HubClient> m_direct; // checks what the page did, behind its back
+
+    HubClient &direct() { return *m_direct; }
+
+    QString deviceStatus(const QString &id)
+    {
+        const auto device = await(direct().device(id));
+        return device ? device->status : device.error().code;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        REQUIRE_TEST_SESSION();
+        SandboxHub::Options options;
+        options.dataDir = m_dir.filePath(QStringLiteral("hub"));
+        options.seedDevices = 250;
+        m_hub = std::make_unique<SandboxHub>(options);
+        const auto started = m_hub->start();
+        QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
+
+        const QJsonObject info = m_hub->readyInfo();
+        m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("onboarder.conf")));
+        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
+        m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
+        const HubEndpoint endpoint{info.value(QStringLiteral("restPort")).toInt(), info.value(QStringLiteral("mqttPort")).toInt(),
+                                   info.value(QStringLiteral("caFile")).toString()};
+        const auto added = await(m_hubs->add(QStringLiteral("sandbox"), m_hub->ownerConnectionString(), endpoint));
+        QVERIFY2(added.has_value(), added ? "" : qPrintable(added.error().message));
+        m_settings->setCurrentHub(QStringLiteral("sandbox"));
+        m_session = std::make_unique<HubSession>(*m_hubs, *m_settings);
+        m_credentials = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));
+        QTRY_COMPARE(m_session->state(), HubSession::State::Ready);
+        m_direct = std::make_unique<HubClient>(*added, *ConnectionString::parse(m_hub->ownerConnectionString()));
+    }
+
+    void modelFetchesPagesOnDemand()
+    {
+        DeviceListModel model;
+        model.setPageSize(100);
+        model.setQuery(DeviceListQuery::fromFilter(QStringLiteral("sandbox-device-")));
+        model.setClient(m_session->client());
+        QTRY_COMPARE(model.rowCount(), 100);
+        QTRY_COMPARE(model.totalCount(), qint64(250));
+        QVERIFY(model.canFetchMore());
+        model.fetchMore();
+        QVERIFY(!model.canFetchMore()); // one page in flight at a time
+        QTRY_COMPARE(model.rowCount(), 200);
+        model.fetchMore();
+        QTRY_COMPARE(model.rowCount(), 250);
+        QTRY_VERIFY(!model.isLoading());
+        QVERIFY(!model.canFetchMore());
+        QCOMPARE(model.rowOf(QStringLiteral("sandbox-device-000250")), 249);
+        // From here on (the tester itself fetches more, so it comes after the paging checks).
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(model.index(0, DeviceListModel::StatusColumn).data().toString(), QStringLiteral("Enabled"));
+        QCOMPARE(model.index(0, DeviceListModel::ConnectionColumn).data().toString(), QStringLiteral("Disconnected"));
+        QCOMPARE(model.index(0, DeviceListModel::LastActivityColumn).data().toString(), QStringLiteral("Never"));
+
+        // Refresh keeps every loaded row (a single larger request) and says when it is done.
+        QSignalSpy refreshed(&model, &DeviceListModel::refreshed);
+        model.refresh();
+        QTRY_COMPARE(refreshed.count(), 1);
+        QCOMPARE(model.rowCount(), 250);
+
+        // A broken condition is the hub's syntax error, said as such.
+        QSignalSpy failed(&model, &DeviceListModel::queryFailed);
+        model.setQuery(DeviceListQuery::fromFilter(QStringLiteral("status = ")));
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(failed.first().first().value<Error>().kind, ErrorKind::InvalidInput);
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void filterRunsOnTheHub()
+    {
+        MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials);
+        window.resize(1100, 700);
+        window.show();
+        window.showPage(window.devicesPage());
+        DevicesPage *page = window.devicesPage();
+        QTRY_VERIFY(page->model()->rowCount() > 0);
+        QTRY_VERIFY(page->model()->totalCount() >= 250);
+        saveScreenshot(&window, QStringLiteral("devices"));
+
+        page->filterEdit()->setText(QStringLiteral("sandbox-device-00012"));
+        QTRY_COMPARE(page->model()->rowCount(), 10); // 120–129, found by the hub among all
+        for (const QString &id : idsInView(page->view()))
+            QVERIFY(id.startsWith(QStringLiteral("sandbox-device-00012")));
+        QTRY_COMPARE(page->model()->totalCount(), qint64(10));
+
+        // A condition is used as the WHERE clause; a broken one is explained next to the box.
+        page->filterEdit()->setText(QStringLiteral("deviceId = 'sandbox-device-000007'"));
+        QTRY_COMPARE(idsInView(page->view()), QStringList{QStringLiteral("sandbox-device-000007")});
+        page->filterEdit()->setText(QStringLiteral("deviceId = 'unclosed"));
+        QTRY_VERIFY(page->queryError()->isVisible());
+        QVERIFY2(page->queryError()->text().contains(QStringLiteral("not closed")), qPrintable(page->queryError()->text()));
+
+        // The status choice narrows the same query.
+        QVERIFY(await(direct().updateDevice([&] {
+                    DeviceIdentity d = *await(direct().device(QStringLiteral("sandbox-device-000201")));
+                    d.status = QStringLiteral("disabled");
+                    return d;
+                }())).has_value());
+        page->filterEdit()->setText(QStringLiteral("sandbox-device-0002"));
+        page->statusFilter()->setCurrentIndex(page->statusFilter()->findData(int(DeviceListQuery::Status::Disabled)));
+        QTRY_COMPARE(idsInView(page->view()), QStringList{QStringLiteral("sandbox-device-000201")});
+        QVERIFY(!page->queryError()->isVisible());
+    }
+
+    void createDialogChecksBeforeAsking()
+    {
+        CreateDeviceDialog dialog(*m_session->client(), *m_credentials, QStringLiteral("sandbox"));
+        QVERIFY(!dialog.canCreate());
+        DeviceDraft draft;
+        draft.id = QStringLiteral("bad id/with slash");
+        dialog.setDraft(draft);
+        QVERIFY(!dialog.fieldError(DeviceDraft::Field::Id).isEmpty());
+        QVERIFY(!dialog.canCreate());
+
+        draft.id = QStringLiteral("dialog-sas");
+        draft.generateKeys = false;
+        draft.primaryKey = QStringLiteral("not base64!");
+        draft.secondaryKey = QStringLiteral("c2hvcnQ="); // 5 bytes
+        dialog.setDraft(draft);
+        QVERIFY(dialog.fieldError(DeviceDraft::Field::Id).isEmpty());
+        QVERIFY(dialog.fieldError(DeviceDraft::Field::PrimaryKey).contains(QStringLiteral("base64")));
+        QVERIFY(dialog.fieldError(DeviceDraft::Field::SecondaryKey).contains(QStringLiteral("5 bytes")));
+        QVERIFY(!dialog.canCreate());
+
+        draft.auth = DeviceDraft::Auth::SelfSigned;
+        draft.primaryThumbprint = QStringLiteral("ABCD");
+        dialog.setDraft(draft);
+        QVERIFY(dialog.fieldError(DeviceDraft::Field::PrimaryThumbprint).contains(QStringLiteral("40 digits")));
+        QVERIFY(!dialog.canCreate());
+
+        // The thumbprint of a certificate file, in Azure's format.
+        const KeyPair key = *KeyPair::generate();
+        const Certificate cert = *Certificate::selfSigned(key, {QStringLiteral("dialog-x509"), {}, {}, 30, Certificate::Usage::Client});
+        QFile file(m_dir.filePath(QStringLiteral("dialog-x509.pem")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(cert.toPem());
+        file.close();
+        dialog.takeThumbprintFromFile(file.fileName());
+        QCOMPARE(dialog.draft().primaryThumbprint, cert.thumbprintSha1());
+        dialog.takeThumbprintFromFile(m_dir.filePath(QStringLiteral("onboarder.conf")), true);
+        QVERIFY(!dialog.fieldError(DeviceDraft::Field::SecondaryThumbprint).isEmpty());
+
+        draft = dialog.draft();
+        draft.id = QStringLiteral("dialog-x509");
+        draft.secondaryThumbprint.clear();
+        dialog.setDraft(draft);
+        QVERIFY(dialog.canCreate());
+        dialog.accept();
+        QTRY_COMPARE(dialog.result(), int(QDialog::Accepted));
+        const auto created = await(direct().device(QStringLiteral("dialog-x509")));
+        QVERIFY(created.has_value());
+        QCOMPARE(created->authType, QStringLiteral("selfSigned"));
+        QCOMPARE(created->primaryThumbprint, cert.thumbprintSha1());
+
+        // Taken already: the hub's answer is shown next to the id.
+        CreateDeviceDialog again(*m_session->client(), *m_credentials, QStringLiteral("sandbox"));
+        again.setDraft(draft);
+        again.accept();
+        QTRY_VERIFY(!again.fieldError(DeviceDraft::Field::Id).isEmpty());
+        QVERIFY2(again.fieldError(DeviceDraft::Field::Id).contains(QStringLiteral("exists")), qPrintable(again.fieldError(DeviceDraft::Field::Id)));
+        QCOMPARE(again.result(), int(QDialog::Rejected)); // still open
+
+        // A key and certificate made now: kept here, and the device registered with its thumbprint.
+        CreateDeviceDialog made(*m_session->client(), *m_credentials, QStringLiteral("sandbox"));
+        DeviceDraft fresh;
+        fresh.id = QStringLiteral("dialog-made");
+        fresh.auth = DeviceDraft::Auth::SelfSigned;
+        fresh.generateCertificate = true;
+        made.setDraft(fresh);
+        QVERIFY(made.canCreate());
+        made.accept();
+        QTRY_COMPARE(made.result(), int(QDialog::Accepted));
+        const auto record = m_credentials->record(QStringLiteral("sandbox"), QStringLiteral("dialog-made"));
+        QVERIFY(record.has_value());
+        QCOMPARE(made.createdDevice().primaryThumbprint, record->thumbprintSha1);
+        QCOMPARE(await(direct().device(QStringLiteral("dialog-made")))->primaryThumbprint, record->thumbprintSha1);
+
+        // The hub refuses the device (its id is taken): the credential made for it goes again.
+        CreateDeviceDialog refused(*m_session->client(), *m_credentials, QStringLiteral("sandbox"));
+        fresh.id = QStringLiteral("dialog-x509");
+        refused.setDraft(fresh);
+        refused.accept();
+        QTRY_VERIFY(!refused.fieldError(DeviceDraft::Field::Id).isEmpty());
+        QVERIFY2(refused.fieldError(DeviceDraft::Field::Id).contains(QStringLiteral("removed again")),
+                 qPrintable(refused.fieldError(DeviceDraft::Field::Id)));
+        QCOMPARE(m_credentials->record(QStringLiteral("sandbox"), QStringLiteral("dialog-x509")).error().kind, ErrorKind::NotFound);
+    }
+
+    void createFindEditInvokeDisableDelete()
+    {
+        const QString id = QStringLiteral("ui-flow-") + QUuid::createUuid().toString(QUuid::Id128).left(8);
+        MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials);
+        window.resize(1100, 700);
+        window.show();
+        window.showPage(window.devicesPage());
+        DevicesPage *page = window.devicesPage();
+        QTRY_VERIFY(page->model()->rowCount() > 0);
+
+        // Create through the dialog the page opens.
+        QTimer::singleShot(0, [id] {
+            auto *dialog = qobject_cast<CreateDeviceDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            DeviceDraft draft;
+            draft.id = id;
+            dialog->setDraft(draft);
+            saveScreenshot(dialog, QStringLiteral("create-device"));
+            dialog->accept();
+        });
+        page->createDevice();
+        DevicePage *device = page->devicePage();
+        QTRY_VERIFY(device->isVisible());
+        QCOMPARE(device->deviceId(), id);
+        QTRY_COMPARE(device->device().id, id);
+        QTRY_VERIFY(!device->twin().isEmpty());
+
+        // Find it by filter.
+        device->backRequested();
+        page->filterEdit()->setText(id);
+        QTRY_COMPARE(idsInView(page->view()), QStringList{id});
+
+        // Edit its twin: tags and desired properties.
+        page->openDevice(id);
+        QTRY_VERIFY(!device->twin().isEmpty());
+        device->tabs()->setCurrentIndex(1);
+        device->twinEditor()->setPlainText(QStringLiteral("{\"tags\": {\"site\": \"bench-1\"}, \"desired\": {\"interval\": 30"));
+        QVERIFY(device->twinError()->isVisible()); // not closed: not JSON
+        QVERIFY(!device->applyTwinButton()->isEnabled());
+        device->twinEditor()->setPlainText(QStringLiteral("{\"tags\": {\"site\": \"bench-1\"}, \"desired\": {\"interval\": 30}}"));
+        QVERIFY(!device->twinError()->isVisible());
+        QVERIFY(device->applyTwinButton()->isEnabled());
+        device->applyTwinButton()->click();
+        QTRY_COMPARE(device->twin().value(QStringLiteral("tags"))[QStringLiteral("site")].toString(), QStringLiteral("bench-1"));
+        const auto twin = await(direct().twin(id));
+        QCOMPARE((*twin)[QStringLiteral("properties")][QStringLiteral("desired")][QStringLiteral("interval")].toInt(), 30);
+        saveScreenshot(&window, QStringLiteral("device-twin"));
+
+        // Someone else changes the twin: saving is refused and reloading is offered.
+        QVERIFY(await(direct().updateTwin(id, QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("owner"), QStringLiteral("ops")}}}})).has_value());
+        device->twinEditor()->setPlainText(QStringLiteral("{\"tags\": {\"site\": \"bench-2\"}, \"desired\": {}}"));
+        QString conflict;
+        answerNextMessageBox(QMessageBox::Reset, &conflict);
+        device->applyTwinButton()->click();
+        QTRY_VERIFY(!conflict.isEmpty());
+        QVERIFY(conflict.contains(QStringLiteral("changed by someone else")));
+        QTRY_COMPARE(device->twin().value(QStringLiteral("tags"))[QStringLiteral("owner")].toString(), QStringLiteral("ops"));
+        QCOMPARE(device->twin().value(QStringLiteral("tags"))[QStringLiteral("site")].toString(), QStringLiteral("bench-1"));
+
+        // Invoke a direct method on the device, connected through the project's MQTT client.
+        const QJsonObject info = m_hub->readyInfo();
+        MqttClient mqtt;
+        mqtt.setHostname(QStringLiteral("127.0.0.1"));
+        mqtt.setPort(info.value(QStringLiteral("mqttPort")).toInt());
+        mqtt.setTlsEnabled(true);
+        mqtt.setCaFile(info.value(QStringLiteral("caFile")).toString());
+        mqtt.setClientId(id);
+        mqtt.setUsername(QStringLiteral("127.0.0.1/%1/?api-version=2021-04-12").arg(id));
+        mqtt.setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/") + id, device->device().primaryKey,
+                                          QDateTime::currentSecsSinceEpoch() + 600)->toString().toUtf8());
+        QSignalSpy connected(&mqtt, &MqttClient::connected);
+        mqtt.connectToHost();
+        QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, 15000);
+        QSignalSpy subscribed(&mqtt, &MqttClient::subscribed);
+        QVERIFY(mqtt.subscribe(QStringLiteral("$iothub/methods/POST/#"), 0).has_value());
+        QTRY_COMPARE(subscribed.count(), 1);
+        QByteArray received;
+        connect(&mqtt, &MqttClient::messageReceived, this, [&](const MqttMessage &request) {
+            received = request.payload;
+            const QString rid = request.topic.section(QStringLiteral("$rid="), 1);
+            mqtt.publish(QStringLiteral("$iothub/methods/res/201/?$rid=") + rid, "{\"rebooting\":true}", 0);
+        });
+        device->tabs()->setCurrentIndex(2);
+        device->methodName()->setText(QStringLiteral("reboot"));
+        device->methodPayload()->setPlainText(QStringLiteral("{\"delay\": 5}"));
+        QVERIFY(device->invokeButton()->isEnabled());
+        device->invokeButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(device->methodStatus()->text().contains(QStringLiteral("status 201")), 15000);
+        QCOMPARE(QJsonDocument::fromJson(received).object().value(QStringLiteral("delay")).toInt(), 5);
+        QCOMPARE(QJsonDocument::fromJson(device->methodResponse()->toPlainText().toUtf8()).object().value(QStringLiteral("rebooting")).toBool(), true);
+        saveScreenshot(&window, QStringLiteral("device-method"));
+
+        // The support check sees it connected, and pinged.
+        device->tabs()->setCurrentIndex(0);
+        device->reload();
+        QTRY_VERIFY(!device->isLoading());
+        device->pingCheck()->setChecked(true);
+        device->checkButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(device->checkResults()->topLevelItemCount() >= 6, 15000);
+        QHash<QString, QString> verdicts;
+        for (int i = 0; i < device->checkResults()->topLevelItemCount(); ++i) {
+            const QTreeWidgetItem *item = device->checkResults()->topLevelItem(i);
+            verdicts.insert(item->data(0, Qt::UserRole + 1).toString(), item->data(0, Qt::UserRole).toString());
+        }
+        QCOMPARE(verdicts.value(QStringLiteral("registered")), QStringLiteral("good"));
+        QCOMPARE(verdicts.value(QStringLiteral("connected")), QStringLiteral("good"));
+        QCOMPARE(verdicts.value(QStringLiteral("ping")), QStringLiteral("good"));
+        saveScreenshot(&window, QStringLiteral("device-overview"));
+        mqtt.disconnectFromHost();
+
+        // Connection strings: masked until revealed; copied through the clipboard that clears itself.
+        device->tabs()->setCurrentIndex(3);
+        const QString expected = ConnectionString::deviceWithKey(QStringLiteral("127.0.0.1"), id, device->device().primaryKey).toString();
+        QCOMPARE(device->connectionStringField(false)->text(), expected);
+        QCOMPARE(device->connectionStringField(false)->echoMode(), QLineEdit::Password);
+        QVERIFY(device->connectionStringField(true)->text().contains(device->device().secondaryKey));
+        saveScreenshot(&window, QStringLiteral("device-connection-strings"));
+        device->revealButton()->click();
+        QCOMPARE(device->connectionStringField(false)->echoMode(), QLineEdit::Normal);
+        device->revealButton()->click();
+        QCOMPARE(device->connectionStringField(false)->echoMode(), QLineEdit::Password);
+        m_settings->setClipboardClearSeconds(1);
+        QSignalSpy cleared(device->clipboard(), &SecureClipboard::cleared);
+        device->copyButton(false)->click();
+        QVERIFY(QGuiApplication::clipboard()->text() == expected); // not QCOMPARE: no key in the test log
+        QTRY_COMPARE_WITH_TIMEOUT(cleared.count(), 1, 3000);
+        QVERIFY(QGuiApplication::clipboard()->text().isEmpty());
+
+        // Back in the list: disable it, with confirmation; the selection survives the refresh.
+        device->backRequested();
+        QTRY_COMPARE(idsInView(page->view()), QStringList{id});
+        page->selectDevices({id});
+        QCOMPARE(page->selectedDeviceIds(), QStringList{id});
+        answerNextMessageBox(QMessageBox::Ok);
+        page->disableSelected();
+        QTRY_VERIFY(page->runningBatch() == nullptr);
+        QCOMPARE(deviceStatus(id), QStringLiteral("disabled"));
+        QTRY_COMPARE(page->model()->index(0, DeviceListModel::StatusColumn).data().toString(), QStringLiteral("Disabled"));
+        QTRY_COMPARE(page->selectedDeviceIds(), QStringList{id});
+
+        // Delete, answering No first: nothing happens.
+        answerNextMessageBox(QMessageBox::Cancel);
+        page->deleteSelected();
+        QCOMPARE(deviceStatus(id), QStringLiteral("disabled"));
+        answerNextMessageBox(QMessageBox::Yes);
+        page->deleteSelected();
+        QTRY_VERIFY(page->runningBatch() == nullptr);
+        QCOMPARE(deviceStatus(id), QStringLiteral("DeviceNotFound"));
+        QTRY_COMPARE(page->model()->rowCount(), 0);
+    }
+
+    void batchCancelLeavesTheRestUntouched()
+    {
+        QStringList ids;
+        for (int i = 1; i <= 20; ++i)
+            ids.append(QStringLiteral("sandbox-device-%1").arg(i + 100, 6, 10, QChar(u'0')));
+        DeviceBatch batch(*m_session->client(), DeviceBatch::Operation::Disable, ids);
+        batch.setMaxInFlight(2);
+        QSignalSpy finished(&batch, &DeviceBatch::finished);
+        QSignalSpy progress(&batch, &DeviceBatch::progress);
+        batch.start();
+        QTRY_VERIFY(batch.finishedCount() >= 3);
+        batch.cancel();
+        QTRY_COMPARE(finished.count(), 1);
+        QVERIFY(batch.wasCancelled());
+        QVERIFY(batch.failures().isEmpty());
+        QCOMPARE(batch.done().size() + batch.untouched().size(), ids.size());
+        QVERIFY(!batch.untouched().isEmpty());
+        for (const QString &id : batch.done())
+            QCOMPARE(deviceStatus(id), QStringLiteral("disabled"));
+        for (const QString &id : batch.untouched())
+            QCOMPARE(deviceStatus(id), QStringLiteral("enabled"));
+        QVERIFY2(batch.summary().contains(QStringLiteral("left unchanged")), qPrintable(batch.summary()));
+
+        // Failures are reported per device; the others go through.
+        DeviceBatch deleting(*m_session->client(), DeviceBatch::Operation::Delete, {QStringLiteral("no-such-device"), ids.last()});
+        QSignalSpy deleted(&deleting, &DeviceBatch::finished);
+        deleting.start();
+        QTRY_COMPARE(deleted.count(), 1);
+        QCOMPARE(deleting.done(), QStringList{ids.last()});
+        QCOMPARE(deleting.failures().size(), 1);
+        QCOMPARE(deleting.failures().first().error.code, QStringLiteral("DeviceNotFound"));
+        QVERIFY(deleting.summary().contains(QStringLiteral("no-such-device")));
+    }
+
+    void sessionFollowsTheCurrentHub()
+    {
+        QSignalSpy changed(m_session.get(), &HubSession::clientChanged);
+        m_settings->setCurrentHub(QString());
+        QTRY_COMPARE(m_session->state(), HubSession::State::NoHub);
+        QVERIFY(m_session->client() == nullptr);
+        m_settings->setCurrentHub(QStringLiteral("sandbox"));
+        QTRY_COMPARE(m_session->state(), HubSession::State::Ready);
+        QVERIFY(m_session->client() != nullptr);
+        QCOMPARE(changed.count(), 2);
+    }
+
+    void cleanupTestCase()
+    {
+        m_direct.reset();
+        m_session.reset();
+        if (m_hubs)
+            await(m_hubs->remove(QStringLiteral("sandbox")));
+    }
+};
+
+QTEST_MAIN(tst_DevicesPage)
+#include "tst_devicespage.moc"

@@ -1,0 +1,144 @@
+#pragma once
+
+#include "hub/hubclient.h"
+
+#include <QJsonObject>
+#include <QWidget>
+
+class QCheckBox;
+class QFormLayout;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+class QTabWidget;
+class QTreeWidget;
+
+namespace Onboarder {
+
+class CredentialStore;
+class HubSession;
+class SecureClipboard;
+class Settings;
+
+// One device of the current hub: its identity and connection, the support check, its twin (tags and
+// desired properties editable, guarded by the twin's ETag), direct methods, and its connection strings.
+class DevicePage final : public QWidget
+{
+    Q_OBJECT
+
+public:
+    DevicePage(HubSession &session, CredentialStore &credentials, Settings &settings, QWidget *parent = nullptr);
+
+    void open(const QString &deviceId);
+    QString deviceId() const { return m_id; }
+    const DeviceIdentity &device() const { return m_device; }
+
+    // For tests.
+    QTabWidget *tabs() const { return m_tabs; }
+    QPlainTextEdit *twinEditor() const { return m_twinEdit; }
+    QLabel *twinError() const { return m_twinError; }
+    QPushButton *applyTwinButton() const { return m_applyTwin; }
+    QLineEdit *methodName() const { return m_methodName; }
+    QPlainTextEdit *methodPayload() const { return m_methodPayload; }
+    QPushButton *invokeButton() const { return m_invoke; }
+    QPlainTextEdit *methodResponse() const { return m_methodResponse; }
+    QLabel *methodStatus() const { return m_methodStatus; }
+    QTreeWidget *checkResults() const { return m_checkResults; }
+    QPushButton *checkButton() const { return m_check; }
+    QCheckBox *pingCheck() const { return m_ping; }
+    QLineEdit *connectionStringField(bool secondary) const { return secondary ? m_secondaryString : m_primaryString; }
+    QPushButton *revealButton() const { return m_reveal; }
+    QPushButton *copyButton(bool secondary) const { return secondary ? m_copySecondary : m_copyPrimary; }
+    SecureClipboard *clipboard() const { return m_clipboard; }
+    QLabel *certificateSummary() const { return m_certificate; }
+    QPushButton *exportCertificateButton() const { return m_exportCertificate; }
+
+public Q_SLOTS:
+    void exportConnectionString(bool secondary);
+    void exportCertificate();
+    QJsonObject twin() const { return m_twin; }
+    bool isLoading() const { return m_loading > 0; }
+
+public Q_SLOTS:
+    void reload();
+    void applyTwin();
+    void invokeMethod();
+    void runCheck();
+    void toggleEnabled();
+
+Q_SIGNALS:
+    void backRequested();
+    void deviceChanged(const QString &deviceId); // enabled, disabled or twin changed: the list may refresh
+    void statusMessage(const QString &message);
+
+private:
+    QWidget *createOverviewTab();
+    QWidget *createTwinTab();
+    QWidget *createMethodTab();
+    QWidget *createConnectionTab();
+    void showConnectionStrings();
+    void showCertificate();
+    QString connectionString(bool secondary) const;
+    void showDevice();
+    void showTwin();
+    void checkTwinSyntax();
+    void setLoading(bool loading);
+    void showFailure(const Error &error);
+
+    HubSession &m_session;
+    CredentialStore &m_credentials;
+    Settings &m_settings;
+    QString m_id;
+    DeviceIdentity m_device;
+    QJsonObject m_twin;
+    int m_loading = 0;
+    quint64 m_generation = 0; // answers about a device no longer shown are dropped
+
+    QLabel *m_title;
+    QLabel *m_failure;
+    QTabWidget *m_tabs;
+    // Overview
+    QLabel *m_status;
+    QLabel *m_connection;
+    QLabel *m_lastActivity;
+    QLabel *m_auth;
+    QLabel *m_queued;
+    QLabel *m_etag;
+    QPushButton *m_toggleEnabled;
+    QPushButton *m_check;
+    QCheckBox *m_ping;
+    QTreeWidget *m_checkResults;
+    // Twin
+    QPlainTextEdit *m_twinView;
+    QPlainTextEdit *m_twinEdit;
+    QLabel *m_twinError;
+    QPushButton *m_applyTwin;
+    QPushButton *m_revertTwin;
+    // Direct method
+    QLineEdit *m_methodName;
+    QPlainTextEdit *m_methodPayload;
+    QLabel *m_payloadError;
+    QSpinBox *m_responseTimeout;
+    QSpinBox *m_connectTimeout;
+    QPushButton *m_invoke;
+    QPushButton *m_stopWaiting;
+    QLabel *m_methodStatus;
+    QPlainTextEdit *m_methodResponse;
+    quint64 m_methodCall = 0; // the call whose answer is awaited; 0: none
+    // Connection strings
+    QLineEdit *m_primaryString;
+    QLineEdit *m_secondaryString;
+    QPushButton *m_reveal;
+    QPushButton *m_copyPrimary;
+    QPushButton *m_copySecondary;
+    QPushButton *m_exportPrimary;
+    QPushButton *m_exportSecondary;
+    QLabel *m_clipboardNote;
+    QLabel *m_certificate;
+    QPushButton *m_exportCertificate;
+    SecureClipboard *m_clipboard;
+};
+
+} // namespace Onboarder

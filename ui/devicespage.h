@@ -1,0 +1,89 @@
+#pragma once
+
+#include "hub/devicebatch.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSortFilterProxyModel;
+class QStackedWidget;
+class QTableView;
+class QTimer;
+
+namespace Onboarder {
+
+class CredentialStore;
+class DeviceListModel;
+class DevicePage;
+class HubSession;
+class Settings;
+
+// The devices of the current hub: a list that loads as it scrolls, filtered on the server; create,
+// enable, disable and delete (many at once, with progress and cancel); open one to see and change it.
+class DevicesPage final : public QWidget
+{
+    Q_OBJECT
+
+public:
+    DevicesPage(HubSession &session, CredentialStore &credentials, Settings &settings, QWidget *parent = nullptr);
+
+    // For tests and the benchmark.
+    DeviceListModel *model() const { return m_model; }
+    QTableView *view() const { return m_view; }
+    QLineEdit *filterEdit() const { return m_filter; }
+    QComboBox *statusFilter() const { return m_status; }
+    DevicePage *devicePage() const { return m_devicePage; }
+    QLabel *queryError() const { return m_queryError; }
+    QStringList selectedDeviceIds() const;
+    void selectDevices(const QStringList &ids);
+    DeviceBatch *runningBatch() const { return m_batch; }
+
+public Q_SLOTS:
+    void createDevice();
+    void openDevice(const QString &id);
+    void showList();
+    void refresh();
+    void applyFilter();
+    void enableSelected() { runBatch(DeviceBatch::Operation::Enable); }
+    void disableSelected() { runBatch(DeviceBatch::Operation::Disable); }
+    void deleteSelected() { runBatch(DeviceBatch::Operation::Delete); }
+
+Q_SIGNALS:
+    void statusMessage(const QString &message);
+
+private:
+    void updateSession();
+    void updateState();
+    void updateFooter();
+    void runBatch(DeviceBatch::Operation operation);
+    void batchFinished();
+
+    HubSession &m_session;
+    CredentialStore &m_credentials;
+    Settings &m_settings;
+    DeviceListModel *m_model;
+    QSortFilterProxyModel *m_proxy;
+    QStackedWidget *m_stack; // the list, a message when there is no hub, a device
+    QWidget *m_listPane;
+    QLabel *m_message;
+    QPushButton *m_retry;
+    QLineEdit *m_filter;
+    QComboBox *m_status;
+    QLabel *m_queryError;
+    QTableView *m_view;
+    QPushButton *m_create;
+    QPushButton *m_refresh;
+    QPushButton *m_enable;
+    QPushButton *m_disable;
+    QPushButton *m_delete;
+    QLabel *m_footer;
+    QTimer *m_filterDelay;
+    DevicePage *m_devicePage;
+    DeviceBatch *m_batch = nullptr;
+    QStringList m_keepSelection; // ids to select again after a refresh
+};
+
+} // namespace Onboarder

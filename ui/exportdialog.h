@@ -1,0 +1,99 @@
+#pragma once
+
+#include "credentials/devicecredential.h"
+
+#include <QDialog>
+#include <QImage>
+
+#include <optional>
+
+class QButtonGroup;
+class QCheckBox;
+class QDialogButtonBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QStackedWidget;
+
+namespace Onboarder {
+
+class SecureClipboard;
+class Settings;
+
+// Hands a secret to someone without leaving it lying around: a connection string (or a device's
+// certificate and key) goes to the clipboard that clears itself, to an OpenPGP-encrypted file for one
+// recipient, to a password-protected PKCS#12 file (certificate and key only), to a QR code shown only
+// after a warning, or, only when the user ticks that they want exactly that, to a plaintext file.
+// Every file is new and readable by its owner only (0600).
+class ExportDialog final : public QDialog
+{
+    Q_OBJECT
+
+public:
+    enum class Method { Clipboard, OpenPgp, Pkcs12, QrCode, Plaintext };
+    Q_ENUM(Method)
+
+    // A text secret, e.g. a device's primary connection string; what: "the primary connection string of dev-1".
+    ExportDialog(const QString &what, const QByteArray &secret, Settings &settings, QWidget *parent = nullptr);
+    // A device's certificate and private key.
+    ExportDialog(const QString &what, const DeviceCredential &credential, Settings &settings, QWidget *parent = nullptr);
+    ~ExportDialog() override;
+
+    // For tests and callers that hold the values.
+    void setMethod(Method method);
+    Method method() const;
+    void setRecipient(const QString &recipient);
+    void setGnupgHome(const QString &home) { m_gnupgHome = home; } // empty: the user's
+    void setOutputPath(const QString &path);
+    void setPkcs12Password(const QString &password, const QString &repeated);
+    void setPlaintextConfirmed(bool confirmed);
+    QString outcome() const;   // what the last export did, or why it did not
+    bool outcomeIsError() const { return m_failed; }
+    bool isBusy() const { return m_busy; }
+    bool isQrCodeShown() const;
+    QImage qrCodeImage() const; // 5 pixels a module, quiet zone included; null unless shown
+    SecureClipboard *clipboard() const { return m_clipboard; }
+    QPushButton *exportButton() const { return m_export; }
+
+public Q_SLOTS:
+    void runExport();
+
+private:
+    void build(bool hasCredential);
+    void updateState();
+    void browseOutput();
+    void browseRecipient();
+    void showQrCode();
+    void finish(bool ok, const QString &message);
+    QString problem() const; // why Export is disabled now; empty: it is not
+    QByteArray secretBytes() const;
+
+    Settings &m_settings;
+    QString m_what;
+    QByteArray m_secret;
+    std::optional<DeviceCredential> m_credential;
+    QString m_gnupgHome;
+    bool m_busy = false;
+    bool m_failed = false;
+
+    QButtonGroup *m_methods;
+    QStackedWidget *m_pages;
+    QLineEdit *m_recipient;
+    QLineEdit *m_output;
+    QWidget *m_outputRow;
+    QLineEdit *m_password;
+    QLineEdit *m_repeat;
+    QCheckBox *m_confirmPlaintext;
+    QLabel *m_qrWarning;
+    QPushButton *m_showQr;
+    QLabel *m_qrImage;
+    QLabel *m_problem;
+    QLabel *m_outcome;
+    QProgressBar *m_progress;
+    QPushButton *m_export;
+    QDialogButtonBox *m_buttons;
+    SecureClipboard *m_clipboard;
+};
+
+} // namespace Onboarder
