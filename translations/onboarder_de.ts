@@ -1911,14 +1911,6 @@ Aktionen:
         <translation>der erste Teil ist keine PKCS#10-Anforderung (DER)</translation>
     </message>
     <message>
-        <source>the request cannot be read</source>
-        <translation>die Anforderung ist nicht lesbar</translation>
-    </message>
-    <message>
-        <source>The modem&apos;s certificate signing request does not verify with its own public key (%1); do not sign it.</source>
-        <translation>Die Zertifikatsanforderung des Modems lässt sich mit ihrem eigenen öffentlichen Schlüssel nicht prüfen (%1); signieren Sie sie nicht.</translation>
-    </message>
-    <message>
         <source>The modem&apos;s certificate signing request is not for an EC P-256 key.</source>
         <translation>Die Zertifikatsanforderung des Modems gilt nicht für einen EC-P-256-Schlüssel.</translation>
     </message>
@@ -1929,6 +1921,10 @@ Aktionen:
     <message>
         <source>The modem&apos;s signed statement (COSE) does not carry this request&apos;s SHA-256.</source>
         <translation>Die signierte Bestätigung (COSE) des Modems enthält nicht den SHA-256 dieser Anforderung.</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s certificate signing request does not verify with its own public key; do not sign it.</source>
+        <translation>Die Zertifikatsanforderung des Modems lässt sich mit ihrem eigenen öffentlichen Schlüssel nicht prüfen; signieren Sie sie nicht.</translation>
     </message>
 </context>
 <context>

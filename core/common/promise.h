@@ -32,6 +32,19 @@ void deliver(const SharedPromise<T> &promise, Result<T> result)
     promise->finish();
 }
 
+// A future that is finished already: for answers known at once (bad input, a closed port).
+template<typename T>
+QFuture<Result<T>> readyFuture(Result<T> result)
+{
+    return QtFuture::makeReadyFuture(std::move(result));
+}
+
+template<typename T>
+QFuture<Result<T>> failedFuture(const Error &error)
+{
+    return readyFuture<T>(std::unexpected(error));
+}
+
 // Runs work (a callable returning Result<T>) on Qt's global thread pool and returns its future. For
 // CPU-bound or blocking library calls (RSA key generation, GPGME) that must not block the caller's
 // thread. work may capture move-only values; it must not touch QObjects of other threads.

@@ -17,18 +17,6 @@ namespace Onboarder {
 
 namespace {
 
-template<typename T>
-QFuture<Result<T>> ready(Result<T> value)
-{
-    return QtFuture::makeReadyFuture(std::move(value));
-}
-
-template<typename T>
-QFuture<Result<T>> failed(const Error &error)
-{
-    return ready<T>(std::unexpected(error));
-}
-
 Result<void> validateDevice(const QString &hub, const QString &deviceId)
 {
     if (auto ok = Identifiers::validateHubProfileName(hub); !ok)
@@ -241,7 +229,7 @@ QFuture<Result<CredentialRecord>> CredentialStore::persist(Slot slot, const Cert
         auto written = writeFiles(std::move(slot), certificate);
         if (written)
             Q_EMIT credentialsChanged();
-        return ready(written);
+        return readyFuture(written);
     }
     slot.record.keyLocation = CredentialRecord::KeyLocation::Keychain;
     slot.record.keyType = key.algorithmName();
@@ -252,11 +240,11 @@ QFuture<Result<CredentialRecord>> CredentialStore::persist(Slot slot, const Cert
         .then(this,
               [this, slot, certificate](Result<void> stored) -> QFuture<Result<CredentialRecord>> {
                   if (!stored)
-                      return failed<CredentialRecord>(stored.error());
+                      return failedFuture<CredentialRecord>(stored.error());
                   auto written = writeFiles(slot, certificate);
                   if (written) {
                       Q_EMIT credentialsChanged();
-                      return ready(written);
+                      return readyFuture(written);
                   }
                   // The key must not outlive a credential the inventory does not know.
                   return m_secrets.remove(slot.record.keychainEntry).then(this, [written](Result<void>) { return written; });
@@ -267,28 +255,28 @@ QFuture<Result<CredentialRecord>> CredentialStore::persist(Slot slot, const Cert
 QFuture<Result<CredentialRecord>> CredentialStore::generate(const QString &hub, const QString &deviceId, const GenerateOptions &options)
 {
     if (auto ok = checkDeviceSlot(hub, deviceId, options.replace); !ok)
-        return failed<CredentialRecord>(ok.error());
+        return failedFuture<CredentialRecord>(ok.error());
     if (options.keyType == KeyPair::Type::Other)
-        return failed<CredentialRecord>({ErrorKind::InvalidInput, QStringLiteral("UnsupportedKeyType"),
+        return failedFuture<CredentialRecord>({ErrorKind::InvalidInput, QStringLiteral("UnsupportedKeyType"),
                                          tr("Choose EC P-256, RSA 2048 or RSA 3072 for a new key.")});
     const auto kind = options.caName.isEmpty() ? CredentialRecord::Kind::X509SelfSigned : CredentialRecord::Kind::X509CaSigned;
     Slot slot = deviceSlot(hub, deviceId, kind);
     slot.record.issuer = options.caName;
 
-    QFuture<Result<CertificateAuthority>> ca = options.caName.isEmpty() ? ready(Result<CertificateAuthority>(CertificateAuthority()))
+    QFuture<Result<CertificateAuthority>> ca = options.caName.isEmpty() ? readyFuture(Result<CertificateAuthority>(CertificateAuthority()))
                                                                         : certificateAuthority(options.caName);
     return ca
         .then(this,
               [deviceId, options](Result<CertificateAuthority> issuer) -> QFuture<Result<DeviceCredential>> {
                   if (!issuer)
-                      return failed<DeviceCredential>(issuer.error());
+                      return failedFuture<DeviceCredential>(issuer.error());
                   return runInBackground([deviceId, options, issuer = *issuer] { return makeCredential(deviceId, options, issuer); });
               })
         .unwrap()
         .then(this,
               [this, slot](Result<DeviceCredential> made) {
                   if (!made)
-                      return failed<CredentialRecord>(made.error());
+                      return failedFuture<CredentialRecord>(made.error());
                   return persist(slot, made->certificate, made->key);
               })
         .unwrap();
@@ -298,9 +286,9 @@ QFuture<Result<CredentialRecord>> CredentialStore::importDevice(const QString &h
                                                                 const DeviceCredential &credential, bool replace)
 {
     if (auto ok = checkDeviceSlot(hub, deviceId, replace); !ok)
-        return failed<CredentialRecord>(ok.error());
+        return failedFuture<CredentialRecord>(ok.error());
     if (auto ok = credential.certificate.checkUsableWith(credential.key); !ok)
-        return failed<CredentialRecord>(ok.error());
+        return failedFuture<CredentialRecord>(ok.error());
     const auto kind = credential.certificate.isSelfIssued() ? CredentialRecord::Kind::X509SelfSigned : CredentialRecord::Kind::X509CaSigned;
     return persist(deviceSlot(hub, deviceId, kind), credential.certificate, credential.key);
 }
@@ -309,28 +297,28 @@ QFuture<Result<CredentialRecord>> CredentialStore::signRequest(const QString &hu
                                                                const CertificateRequest &csr, int validityDays, bool replace)
 {
     if (auto ok = checkDeviceSlot(hub, deviceId, replace); !ok)
-        return failed<CredentialRecord>(ok.error());
+        return failedFuture<CredentialRecord>(ok.error());
     Slot slot = deviceSlot(hub, deviceId, CredentialRecord::Kind::X509CaSigned);
     slot.record.issuer = caName;
     return certificateAuthority(caName)
         .then(this,
               [this, slot, csr, validityDays, deviceId](Result<CertificateAuthority> ca) -> QFuture<Result<CredentialRecord>> {
                   if (!ca)
-                      return failed<CredentialRecord>(ca.error());
+                      return failedFuture<CredentialRecord>(ca.error());
                   if (csr.subjectCommonName() != deviceId)
-                      return failed<CredentialRecord>({ErrorKind::InvalidInput, QStringLiteral("RequestNameMismatch"),
+                      return failedFuture<CredentialRecord>({ErrorKind::InvalidInput, QStringLiteral("RequestNameMismatch"),
                                                        tr("The certificate signing request is for \"%1\", not for device \"%2\"; IoT Hub "
                                                           "accepts a CA-signed device only when the certificate's CN is its id.")
                                                            .arg(csr.subjectCommonName(), deviceId)});
                   auto cert = ca->sign(csr, validityDays);
                   if (!cert)
-                      return failed<CredentialRecord>(cert.error());
+                      return failedFuture<CredentialRecord>(cert.error());
                   // The key is on the device: a key of an earlier credential here must go.
                   return persist(slot, *cert, KeyPair())
                       .then(this,
                             [this, slot](Result<CredentialRecord> stored) -> QFuture<Result<CredentialRecord>> {
                                 if (!stored)
-                                    return ready(stored);
+                                    return readyFuture(stored);
                                 return m_secrets.remove(privateKeyEntry(slot.record.hub, slot.record.deviceId))
                                     .then(this, [stored](Result<void>) { return stored; });
                             })
@@ -343,7 +331,7 @@ QFuture<Result<void>> CredentialStore::remove(const QString &hub, const QString 
 {
     const auto found = record(hub, deviceId);
     if (!found)
-        return failed<void>(found.error());
+        return failedFuture<void>(found.error());
     const auto forget = [this, found = *found]() -> Result<void> {
         QFile::remove(found.certificateFile);
         QFile::remove(QFileInfo(found.certificateFile).absolutePath() + QStringLiteral("/chain.pem"));
@@ -355,7 +343,7 @@ QFuture<Result<void>> CredentialStore::remove(const QString &hub, const QString 
         return {};
     };
     if (found->keychainEntry.isEmpty())
-        return ready(forget());
+        return readyFuture(forget());
     return m_secrets.remove(found->keychainEntry).then(this, [forget](Result<void> removed) -> Result<void> {
         if (!removed && removed.error().kind != ErrorKind::NotFound)
             return removed; // keep the record while its key is still in the keychain
@@ -366,14 +354,14 @@ QFuture<Result<void>> CredentialStore::remove(const QString &hub, const QString 
 QFuture<Result<CredentialRecord>> CredentialStore::importCertificateAuthority(const QString &name, const CertificateAuthority &ca, bool replace)
 {
     if (auto ok = validateCaName(name); !ok)
-        return failed<CredentialRecord>(ok.error());
+        return failedFuture<CredentialRecord>(ok.error());
     if (ca.isNull())
-        return failed<CredentialRecord>({ErrorKind::Internal, QStringLiteral("CaMissing"), tr("There is no CA to import.")});
+        return failedFuture<CredentialRecord>({ErrorKind::Internal, QStringLiteral("CaMissing"), tr("There is no CA to import.")});
     CredentialInventory inv = inventory();
     if (auto loaded = inv.load(); !loaded)
-        return failed<CredentialRecord>(loaded.error());
+        return failedFuture<CredentialRecord>(loaded.error());
     if (inv.certificateAuthority(name) && !replace)
-        return failed<CredentialRecord>({ErrorKind::Conflict, QStringLiteral("CaExists"),
+        return failedFuture<CredentialRecord>({ErrorKind::Conflict, QStringLiteral("CaExists"),
                                          tr("A CA named \"%1\" was imported already. Replacing it deletes its private key, so it must be "
                                             "asked for explicitly.")
                                              .arg(name)});
@@ -390,14 +378,14 @@ QFuture<Result<CertificateAuthority>> CredentialStore::certificateAuthority(cons
 {
     CredentialInventory inv = inventory();
     if (auto loaded = inv.load(); !loaded)
-        return failed<CertificateAuthority>(loaded.error());
+        return failedFuture<CertificateAuthority>(loaded.error());
     const auto found = inv.certificateAuthority(name);
     if (!found)
-        return failed<CertificateAuthority>({ErrorKind::NotFound, QStringLiteral("CaNotFound"),
+        return failedFuture<CertificateAuthority>({ErrorKind::NotFound, QStringLiteral("CaNotFound"),
                                              tr("No CA named \"%1\" was imported on this computer.").arg(name)});
     const auto certificate = readCertificateFile(found->certificateFile, tr("CA \"%1\"").arg(name));
     if (!certificate)
-        return failed<CertificateAuthority>(certificate.error());
+        return failedFuture<CertificateAuthority>(certificate.error());
     QList<Certificate> chain;
     QFile chainFile(QFileInfo(found->certificateFile).absolutePath() + QStringLiteral("/chain.pem"));
     if (chainFile.open(QIODevice::ReadOnly)) {
@@ -416,11 +404,11 @@ QFuture<Result<void>> CredentialStore::saveSymmetricKeys(const QString &hub, con
                                                          const QString &secondaryKey)
 {
     if (auto ok = validateDevice(hub, deviceId); !ok)
-        return failed<void>(ok.error());
+        return failedFuture<void>(ok.error());
     for (const QString &key : {primaryKey, secondaryKey}) {
         const auto decoded = QByteArray::fromBase64Encoding(key.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
         if (!decoded || decoded.decoded.size() < 16)
-            return failed<void>({ErrorKind::InvalidInput, QStringLiteral("InvalidSymmetricKey"),
+            return failedFuture<void>({ErrorKind::InvalidInput, QStringLiteral("InvalidSymmetricKey"),
                                  tr("A device's symmetric key is base64 of at least 16 bytes; this one is not.")});
     }
     CredentialRecord record;
@@ -434,7 +422,7 @@ QFuture<Result<void>> CredentialStore::saveSymmetricKeys(const QString &hub, con
         .then(this,
               [this, secondaryEntry, secondaryKey](Result<void> saved) {
                   if (!saved)
-                      return ready(saved);
+                      return readyFuture(saved);
                   return m_secrets.save(secondaryEntry, secondaryKey.toLatin1());
               })
         .unwrap()
@@ -452,7 +440,7 @@ QFuture<Result<void>> CredentialStore::saveSymmetricKeys(const QString &hub, con
 QFuture<Result<QString>> CredentialStore::symmetricKey(const QString &hub, const QString &deviceId, KeySlot slot)
 {
     if (auto ok = validateDevice(hub, deviceId); !ok)
-        return failed<QString>(ok.error());
+        return failedFuture<QString>(ok.error());
     return m_secrets.load(symmetricKeyEntry(hub, deviceId, slot)).then(this, [](Result<QByteArray> key) -> Result<QString> {
         if (!key)
             return std::unexpected(key.error());
@@ -464,15 +452,15 @@ QFuture<Result<DeviceCredential>> CredentialStore::deviceCredential(const QStrin
 {
     const auto found = record(hub, deviceId);
     if (!found)
-        return failed<DeviceCredential>(found.error());
+        return failedFuture<DeviceCredential>(found.error());
     if (found->keyLocation == CredentialRecord::KeyLocation::Device)
-        return failed<DeviceCredential>({ErrorKind::Conflict, QStringLiteral("KeyOnDevice"),
+        return failedFuture<DeviceCredential>({ErrorKind::Conflict, QStringLiteral("KeyOnDevice"),
                                          tr("The private key of device \"%1\" was made on the device and never left it, so only its "
                                             "certificate can be exported.")
                                              .arg(deviceId)});
     const auto cert = certificate(hub, deviceId);
     if (!cert)
-        return failed<DeviceCredential>(cert.error());
+        return failedFuture<DeviceCredential>(cert.error());
     return m_secrets.load(found->keychainEntry).then(this, [certificate = *cert](Result<QByteArray> pem) -> Result<DeviceCredential> {
         const auto key = keyFromSecret(std::move(pem));
         if (!key)

@@ -1,6 +1,7 @@
 #include "hubstore.h"
 
 #include "common/logging.h"
+#include "common/promise.h"
 #include "common/settings.h"
 #include "credentials/secretstore.h"
 #include "hub/identifiers.h"
@@ -12,13 +13,6 @@
 namespace Onboarder {
 
 namespace {
-
-
-template<typename T>
-QFuture<Result<T>> ready(Result<T> value)
-{
-    return QtFuture::makeReadyFuture(std::move(value));
-}
 
 Result<void> validatePort(int port, const QString &what)
 {
@@ -99,7 +93,7 @@ QFuture<Result<HubProfile>> HubStore::add(const QString &name, const QString &co
 {
     const auto profile = validate(name, connectionString, endpoint);
     if (!profile)
-        return ready(profile);
+        return readyFuture(profile);
 
     // Store the canonical form: the same text the user gave, minus anything parse() normalised.
     const QByteArray secret = ConnectionString::parse(connectionString)->toString().toUtf8();
@@ -107,7 +101,7 @@ QFuture<Result<HubProfile>> HubStore::add(const QString &name, const QString &co
     return m_secrets.save(profile->secretName(), secret).then(this, [this, profile = *profile](Result<void> saved) -> QFuture<Result<HubProfile>> {
         m_pending.remove(profile.name);
         if (!saved)
-            return ready<HubProfile>(std::unexpected(saved.error()));
+            return readyFuture<HubProfile>(std::unexpected(saved.error()));
         QList<HubProfile> list = m_settings.hubs();
         list.append(profile);
         if (!m_settings.setHubs(list)) {
@@ -120,7 +114,7 @@ QFuture<Result<HubProfile>> HubStore::add(const QString &name, const QString &co
         }
         qCInfo(lcHub) << "added hub" << profile.name << profile.hostName;
         Q_EMIT hubsChanged();
-        return ready<HubProfile>(profile);
+        return readyFuture<HubProfile>(profile);
     }).unwrap();
 }
 
@@ -128,7 +122,7 @@ QFuture<Result<void>> HubStore::remove(const QString &name)
 {
     const auto profile = find(name);
     if (!profile)
-        return ready<void>(fail(ErrorKind::NotFound, QStringLiteral("HubNotFound"), HubStore::tr("There is no hub named \"%1\".").arg(name)));
+        return readyFuture<void>(fail(ErrorKind::NotFound, QStringLiteral("HubNotFound"), HubStore::tr("There is no hub named \"%1\".").arg(name)));
 
     return m_secrets.remove(profile->secretName()).then(this, [this, name](Result<void> removed) -> Result<void> {
         if (!removed && removed.error().kind != ErrorKind::NotFound)
@@ -153,7 +147,7 @@ QFuture<Result<ConnectionString>> HubStore::connectionString(const QString &name
 {
     const auto profile = find(name);
     if (!profile)
-        return ready<ConnectionString>(
+        return readyFuture<ConnectionString>(
             fail(ErrorKind::NotFound, QStringLiteral("HubNotFound"), HubStore::tr("There is no hub named \"%1\".").arg(name)));
 
     return m_secrets.load(profile->secretName()).then(this, [name](Result<QByteArray> secret) -> Result<ConnectionString> {

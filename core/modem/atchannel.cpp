@@ -92,7 +92,10 @@ void AtChannel::onReadyRead()
     const QByteArray bytes = m_device->readAll();
     m_received += bytes.size();
     const QList<AtResponseParser::Event> events = m_parser.feed(bytes);
+    const QPointer<AtChannel> alive(this);
     for (const AtResponseParser::Event &event : events) {
+        if (!alive)
+            return;
         switch (event.kind) {
         case AtResponseParser::Event::Kind::Unsolicited:
             qCDebug(lcModemAt).noquote() << "<~" << redacted(QString::fromLatin1(event.line));
@@ -110,7 +113,7 @@ void AtChannel::onReadyRead()
                 response.code = event.code;
                 response.finalLine = event.line;
                 m_timer->stop();
-                finishCurrent(std::move(response));
+                finishCurrent(std::move(response)); // may delete this (checked at the top of the loop)
             } else if (m_draining) {
                 endDraining(); // the late answer of a command given up on
             }
@@ -123,8 +126,11 @@ void AtChannel::finishCurrent(Result<AtResponse> result)
 {
     m_timer->stop();
     const std::unique_ptr<Pending> done = std::move(m_current);
+    // The caller's continuation runs inside deliver() and may delete this channel (closing the modem).
+    const QPointer<AtChannel> alive(this);
     deliver<AtResponse>(done->promise, std::move(result));
-    startNext();
+    if (alive)
+        startNext();
 }
 
 void AtChannel::onTimeout()
@@ -151,7 +157,7 @@ void AtChannel::cancelAll()
         // The command is on its way (a write is never cut short: a half command would wedge the modem);
         // its answer still comes and is dropped.
         beginDraining();
-        finishCurrent(std::unexpected(cancelled));
+        finishCurrent(std::unexpected(cancelled)); // may delete this; only locals are used after it
     }
     for (const auto &pending : queue)
         deliver<AtResponse>(pending->promise, std::unexpected(cancelled));
@@ -167,9 +173,11 @@ void AtChannel::fail(const Error &error)
     m_draining = false;
     m_parser.reset();
     m_parser.expectNothing();
+    // Receivers may delete this channel in their continuations; everything needed is local by now.
     auto queue = std::exchange(m_queue, {});
-    if (m_current)
-        deliver<AtResponse>(std::exchange(m_current, {})->promise, std::unexpected(error));
+    auto current = std::exchange(m_current, {});
+    if (current)
+        deliver<AtResponse>(current->promise, std::unexpected(error));
     for (const auto &pending : queue)
         deliver<AtResponse>(pending->promise, std::unexpected(error));
 }

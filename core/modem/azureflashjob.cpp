@@ -3,22 +3,22 @@
 #include "common/logging.h"
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
+#include "credentials/rootcertificates.h"
 #include "modem/modemcredential.h"
 #include "modem/modemcredentialstore.h"
 #include "modem/nrf91modem.h"
 
 #include <QCoreApplication>
-#include <QFile>
 #include <QPromise>
 
 namespace Onboarder {
 
 namespace {
 
-QByteArray resource(const QString &path)
+QByteArray bundledRoot(const QString &fileName)
 {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+    const auto root = RootCertificates::find(fileName);
+    return root ? root->certificate.toPem() : QByteArray();
 }
 
 // Errors after which nobody knows whether the modem took the write.
@@ -69,12 +69,12 @@ AzureFlashJob::~AzureFlashJob()
 
 QByteArray AzureFlashJob::digiCertGlobalRootG2()
 {
-    return resource(QStringLiteral(":/certs/digicert-global-root-g2.pem"));
+    return bundledRoot(QStringLiteral("digicert-global-root-g2.pem"));
 }
 
 QByteArray AzureFlashJob::baltimoreCyberTrustRoot()
 {
-    return resource(QStringLiteral(":/certs/baltimore-cybertrust-root.pem"));
+    return bundledRoot(QStringLiteral("baltimore-cybertrust-root.pem"));
 }
 
 Result<QList<FlashSlot>> AzureFlashJob::plan()
@@ -105,6 +105,8 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
     const auto pair = KeyPair::fromPem(*key, m_set.keyPassword);
     if (!pair)
         return std::unexpected(pair.error());
+    if (auto usable = pair->checkModemCompatible(); !usable)
+        return std::unexpected(usable.error());
     if (!certificate->matches(*pair))
         return fail(ErrorKind::InvalidInput, QStringLiteral("KeyDoesNotMatch"),
                     tr("The private key does not belong to the device certificate (%1).").arg(certificate->subjectCommonName()));

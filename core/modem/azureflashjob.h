@@ -80,7 +80,7 @@ public:
     QFuture<FlashReport> start();
     void cancel() { m_cancelled = true; }
 
-    // The root CAs Onboarder ships (resources/certs), as PEM.
+    // The root CAs Onboarder ships (RootCertificates), as PEM.
     static QByteArray digiCertGlobalRootG2();
     static QByteArray baltimoreCyberTrustRoot();
 

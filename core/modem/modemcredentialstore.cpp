@@ -1,6 +1,7 @@
 #include "modemcredentialstore.h"
 
 #include "common/logging.h"
+#include "common/promise.h"
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
 #include "modem/modemerror.h"
@@ -12,18 +13,6 @@
 namespace Onboarder {
 
 namespace {
-
-template<typename T>
-QFuture<Result<T>> ready(Result<T> result)
-{
-    return QtFuture::makeReadyFuture(std::move(result));
-}
-
-template<typename T>
-QFuture<Result<T>> failed(const Error &error)
-{
-    return ready<T>(std::unexpected(error));
-}
 
 // "%CMNG: 16842753,0,\"2C43…5BD1\"" (real modems) or "%CMNG: 12345678, 0, \"978C…\"" (Nordic's examples);
 // the hash is missing on firmware before 1.3.2.
@@ -155,7 +144,7 @@ QFuture<Result<QList<ModemCredential>>> ModemCredentialStore::list(std::optional
 QFuture<Result<QByteArray>> ModemCredentialStore::read(quint32 tag, int type)
 {
     if (!CredentialType::isReadable(type))
-        return failed<QByteArray>({ErrorKind::InvalidInput, QStringLiteral("NotReadable"),
+        return failedFuture<QByteArray>({ErrorKind::InvalidInput, QStringLiteral("NotReadable"),
                                    tr("The modem never gives back a %1; compare its SHA-256 instead (verify).")
                                        .arg(CredentialType::description(type))});
     const QByteArray command = "AT%CMNG=2," + QByteArray::number(tag) + ',' + QByteArray::number(type);
@@ -199,13 +188,13 @@ QFuture<Result<Verification>> ModemCredentialStore::verify(quint32 tag, int type
 QFuture<Result<void>> ModemCredentialStore::writeEntry(quint32 tag, int type, const QByteArray &content, const QByteArray &password)
 {
     if (auto ok = checkUserTag(tag); !ok)
-        return failed<void>(ok.error());
+        return failedFuture<void>(ok.error());
     if (content.isEmpty() || content.contains('"') || content.contains('\0'))
-        return failed<void>({ErrorKind::InvalidInput, QStringLiteral("InvalidCredential"),
+        return failedFuture<void>({ErrorKind::InvalidInput, QStringLiteral("InvalidCredential"),
                              tr("The credential is empty or contains a double quote or a NUL byte, which AT commands cannot "
                                 "carry.")});
     if (password.size() > 32 || password.contains('"'))
-        return failed<void>({ErrorKind::InvalidInput, QStringLiteral("InvalidKeyPassword"),
+        return failedFuture<void>({ErrorKind::InvalidInput, QStringLiteral("InvalidKeyPassword"),
                              tr("The modem takes key passwords of at most 32 characters, without double quotes.")});
     QByteArray command = "AT%CMNG=0," + QByteArray::number(tag) + ',' + QByteArray::number(type) + ",\"" + content + '"';
     if (!password.isEmpty())
@@ -228,7 +217,7 @@ QFuture<Result<ModemCredential>> ModemCredentialStore::writeAndVerifyEntry(quint
         .then(this,
               [this, tag, type, content](Result<void> written) -> QFuture<Result<ModemCredential>> {
                   if (!written)
-                      return failed<ModemCredential>(written.error());
+                      return failedFuture<ModemCredential>(written.error());
                   return verify(tag, type, content).then([tag, type](Result<Verification> check) -> Result<ModemCredential> {
                       if (!check)
                           return std::unexpected(check.error());
@@ -261,7 +250,7 @@ QFuture<Result<T>> ModemCredentialStore::offline(std::function<QFuture<Result<T>
         .then(this,
               [this, work](Result<int> previous) -> QFuture<Result<T>> {
                   if (!previous)
-                      return failed<T>(previous.error());
+                      return failedFuture<T>(previous.error());
                   const int mode = *previous;
                   return work()
                       .then(this,
@@ -283,14 +272,14 @@ QFuture<Result<ModemCredential>> ModemCredentialStore::write(quint32 tag, int ty
                                                              const QByteArray &password)
 {
     if (auto ok = checkUserTag(tag); !ok)
-        return failed<ModemCredential>(ok.error());
+        return failedFuture<ModemCredential>(ok.error());
     return offline<ModemCredential>([this, tag, type, content, password] { return writeAndVerifyEntry(tag, type, content, password); });
 }
 
 QFuture<Result<void>> ModemCredentialStore::remove(quint32 tag, int type)
 {
     if (auto ok = checkUserTag(tag); !ok)
-        return failed<void>(ok.error());
+        return failedFuture<void>(ok.error());
     return offline<void>([this, tag, type] {
         const QByteArray command = "AT%CMNG=3," + QByteArray::number(tag) + ',' + QByteArray::number(type);
         return m_modem.query(AtCommand(command), tr("Deleting %1").arg(where(tag, type)))
@@ -305,10 +294,10 @@ QFuture<Result<void>> ModemCredentialStore::remove(quint32 tag, int type)
 QFuture<Result<ModemCsr>> ModemCredentialStore::generateKey(quint32 tag, const QString &commonName)
 {
     if (auto ok = checkUserTag(tag); !ok)
-        return failed<ModemCsr>(ok.error());
+        return failedFuture<ModemCsr>(ok.error());
     const QByteArray cn = commonName.toUtf8();
     if (cn.isEmpty() || cn.size() > 64 || cn.contains('"') || cn.contains(',') || cn.contains('='))
-        return failed<ModemCsr>({ErrorKind::InvalidInput, QStringLiteral("InvalidCommonName"),
+        return failedFuture<ModemCsr>({ErrorKind::InvalidInput, QStringLiteral("InvalidCommonName"),
                                  tr("The key's common name must have 1 to 64 characters, without \", comma or =.")});
     return offline<ModemCsr>([this, tag, cn, commonName] {
         const QByteArray command = "AT%KEYGEN=" + QByteArray::number(tag) + ",2,0,\"CN=" + cn + '"';

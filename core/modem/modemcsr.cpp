@@ -6,28 +6,12 @@
 #include <QCborValue>
 #include <QCryptographicHash>
 
-#include <memory>
-
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/x509.h>
 
 namespace Onboarder {
 
 namespace {
-
-using Request = std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)>;
-
-Request parse(const QByteArray &der)
-{
-    const auto *cursor = reinterpret_cast<const unsigned char *>(der.constData());
-    X509_REQ *request = d2i_X509_REQ(nullptr, &cursor, long(der.size()));
-    if (request && cursor != reinterpret_cast<const unsigned char *>(der.constData()) + der.size()) {
-        X509_REQ_free(request); // trailing bytes: not one CSR
-        request = nullptr;
-    }
-    return Request(request, &X509_REQ_free);
-}
 
 std::optional<QByteArray> base64Url(const QByteArray &text)
 {
@@ -42,6 +26,14 @@ Error malformed(const QString &detail)
 {
     return {ErrorKind::Device, QStringLiteral("KeygenAnswerMalformed"),
             ModemCsr::tr("The modem's answer to %KEYGEN is not a certificate signing request: %1.").arg(detail)};
+}
+
+bool isEcP256(EVP_PKEY *key)
+{
+    char group[64] = {};
+    size_t length = 0;
+    return key && EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof group, &length)
+        && (qstrcmp(group, "prime256v1") == 0 || qstrcmp(group, "P-256") == 0);
 }
 
 } // namespace
@@ -61,54 +53,27 @@ Result<ModemCsr> ModemCsr::fromKeygenAnswer(const QByteArray &answer)
     const auto cose = base64Url(parts.at(1));
     if (!der || !cose)
         return std::unexpected(malformed(tr("a part is not base64url")));
-    if (!parse(*der))
+    auto request = CertificateRequest::fromDer(*der);
+    if (!request)
         return std::unexpected(malformed(tr("the first part is not a PKCS#10 request (DER)")));
     ModemCsr csr;
+    csr.m_request = *request;
     csr.m_der = *der;
     csr.m_cose = *cose;
     return csr;
 }
 
-QByteArray ModemCsr::toPem() const
-{
-    const Request request = parse(m_der);
-    OpenSsl::Bio bio(BIO_new(BIO_s_mem()));
-    if (!request || PEM_write_bio_X509_REQ(bio.get(), request.get()) != 1)
-        return {};
-    return OpenSsl::readAll(bio.get());
-}
-
-QString ModemCsr::subjectCommonName() const
-{
-    const Request request = parse(m_der);
-    return request ? OpenSsl::commonName(X509_REQ_get_subject_name(request.get())) : QString();
-}
-
 QByteArray ModemCsr::publicKeyPem() const
 {
-    const Request request = parse(m_der);
-    EVP_PKEY *key = request ? X509_REQ_get0_pubkey(request.get()) : nullptr;
-    OpenSsl::Bio bio(BIO_new(BIO_s_mem()));
-    if (!key || PEM_write_bio_PUBKEY(bio.get(), key) != 1)
-        return {};
-    return OpenSsl::readAll(bio.get());
+    return OpenSsl::toPem<EVP_PKEY>(m_request.publicKey(), &PEM_write_bio_PUBKEY);
 }
 
 Result<void> ModemCsr::check(const QString &expectedCommonName) const
 {
-    OpenSsl::clearErrors();
-    const Request request = parse(m_der);
-    if (!request)
-        return std::unexpected(malformed(tr("the request cannot be read")));
-    EVP_PKEY *key = X509_REQ_get0_pubkey(request.get());
-    if (!key || X509_REQ_verify(request.get(), key) != 1)
+    if (!m_request.isSignatureValid())
         return fail(ErrorKind::Device, QStringLiteral("CsrSignatureInvalid"),
-                    tr("The modem's certificate signing request does not verify with its own public key (%1); do not sign it.")
-                        .arg(OpenSsl::lastError()));
-    char group[64] = {};
-    size_t length = 0;
-    if (!EVP_PKEY_is_a(key, "EC") || !EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof group, &length)
-        || (qstrcmp(group, "prime256v1") != 0 && qstrcmp(group, "P-256") != 0))
+                    tr("The modem's certificate signing request does not verify with its own public key; do not sign it."));
+    if (!isEcP256(m_request.publicKey()))
         return fail(ErrorKind::Device, QStringLiteral("CsrKeyUnexpected"),
                     tr("The modem's certificate signing request is not for an EC P-256 key."));
     if (const QString cn = subjectCommonName(); cn != expectedCommonName)

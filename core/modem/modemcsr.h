@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "credentials/certificaterequest.h"
 
 #include <QByteArray>
 #include <QCoreApplication>
@@ -20,15 +21,17 @@ public:
     // The %KEYGEN: line, or the quoted token alone.
     static Result<ModemCsr> fromKeygenAnswer(const QByteArray &answer);
 
-    QByteArray der() const { return m_der; }
-    QByteArray toPem() const; // "-----BEGIN CERTIFICATE REQUEST-----"
+    const CertificateRequest &request() const { return m_request; } // for a CertificateAuthority to sign
+    QByteArray der() const { return m_der; }                        // exactly as the modem sent it
+    QByteArray toPem() const { return m_request.toPem(); }          // "-----BEGIN CERTIFICATE REQUEST-----"
     QByteArray cose() const { return m_cose; }
-    QString subjectCommonName() const;
+    QString subjectCommonName() const { return m_request.subjectCommonName(); }
     QByteArray publicKeyPem() const;
 
     Result<void> check(const QString &expectedCommonName) const;
 
 private:
+    CertificateRequest m_request;
     QByteArray m_der;
     QByteArray m_cose;
 };

@@ -3,6 +3,7 @@
 #include "common/logging.h"
 #include "modem/modemerror.h"
 
+#include <QPointer>
 #include <QTimer>
 
 namespace Onboarder {
@@ -16,15 +17,9 @@ QString lastLine(const QList<QByteArray> &lines)
 }
 
 template<typename T>
-QFuture<Result<T>> ready(Result<T> result)
-{
-    return QtFuture::makeReadyFuture(std::move(result));
-}
-
-template<typename T>
 QFuture<Result<T>> notOpen()
 {
-    return ready<T>(fail(ErrorKind::Internal, QStringLiteral("ModemNotOpen"), Nrf91Modem::tr("The modem's port is not open.")));
+    return readyFuture<T>(fail(ErrorKind::Internal, QStringLiteral("ModemNotOpen"), Nrf91Modem::tr("The modem's port is not open.")));
 }
 
 } // namespace
@@ -48,7 +43,7 @@ QFuture<Result<void>> Nrf91Modem::open(const QString &path, const SerialSettings
 {
     close();
     if (auto opened = m_link.open(path, settings); !opened)
-        return ready<void>(std::unexpected(opened.error()));
+        return readyFuture<void>(std::unexpected(opened.error()));
     m_channel = std::make_unique<AtChannel>(m_link.port());
     m_channel->setBytesPerSecond(std::max(1, settings.baudRate / 10));
     connect(m_channel.get(), &AtChannel::unsolicited, this, &Nrf91Modem::unsolicited);
@@ -95,10 +90,14 @@ void Nrf91Modem::probe(const SharedPromise<void> &promise, int triesLeft, const 
 
 void Nrf91Modem::close()
 {
-    if (m_channel)
-        m_channel->fail({ErrorKind::Cancelled, QStringLiteral("Closed"), tr("The connection to the modem was closed.")});
-    m_channel.reset();
-    m_link.close();
+    // What is pending fails now; its receivers may react by deleting this modem, so the channel is
+    // taken out first and nothing of this is touched after them unless it still exists.
+    const std::unique_ptr<AtChannel> channel = std::move(m_channel);
+    const QPointer<Nrf91Modem> alive(this);
+    if (channel)
+        channel->fail({ErrorKind::Cancelled, QStringLiteral("Closed"), tr("The connection to the modem was closed.")});
+    if (alive)
+        m_link.close();
 }
 
 void Nrf91Modem::cancel()
@@ -185,7 +184,7 @@ QFuture<Result<int>> Nrf91Modem::enterOfflineMode()
         .then(this,
               [this](Result<int> mode) -> QFuture<Result<int>> {
                   if (!mode || allowsCredentialChanges(*mode))
-                      return ready(mode);
+                      return readyFuture(mode);
                   const int previous = *mode;
                   qCInfo(lcModem) << "switching the modem from functional mode" << previous << "to offline mode 4";
                   return setFunctionalMode(4).then([previous](Result<void> set) -> Result<int> {
@@ -200,7 +199,7 @@ QFuture<Result<int>> Nrf91Modem::enterOfflineMode()
 QFuture<Result<void>> Nrf91Modem::restoreFunctionalMode(int previous)
 {
     if (allowsCredentialChanges(previous))
-        return ready(Result<void>());
+        return readyFuture(Result<void>());
     qCInfo(lcModem) << "restoring functional mode" << previous;
     return setFunctionalMode(previous);
 }

@@ -1,6 +1,7 @@
 #include "simkeygen.h"
 
 #include "credentials/keypair.h"
+#include "credentials/opensslutil.h"
 
 #include <QCborArray>
 #include <QCborMap>
@@ -14,7 +15,6 @@
 
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -22,14 +22,6 @@
 namespace Onboarder::Sandbox::SimKeygen {
 
 namespace {
-
-QString opensslError()
-{
-    char text[256] = {};
-    ERR_error_string_n(ERR_get_error(), text, sizeof text);
-    ERR_clear_error();
-    return QString::fromLatin1(text);
-}
 
 QByteArray keyUsageText(const QByteArray &bits)
 {
@@ -60,7 +52,7 @@ QByteArray csrDer(const KeyPair &key, const QString &subject, const QByteArray &
             || !X509_NAME_add_entry_by_txt(name, field.constData(), MBSTRING_UTF8,
                                            reinterpret_cast<const unsigned char *>(value.constData()), int(value.size()), -1, 0)) {
             *error = QStringLiteral("bad subject attribute \"%1\"").arg(part);
-            ERR_clear_error();
+            OpenSsl::clearErrors();
             return {};
         }
     }
@@ -73,35 +65,24 @@ QByteArray csrDer(const KeyPair &key, const QString &subject, const QByteArray &
         const bool added = extension && X509_REQ_add_extensions(request.get(), extensions) == 1;
         sk_X509_EXTENSION_pop_free(extensions, X509_EXTENSION_free);
         if (!added) {
-            *error = opensslError();
+            *error = OpenSsl::lastError();
             return {};
         }
     }
     if (X509_REQ_set_version(request.get(), 0) != 1 || X509_REQ_set_pubkey(request.get(), key.handle()) != 1
         || X509_REQ_sign(request.get(), key.handle(), EVP_sha256()) <= 0) {
-        *error = opensslError();
+        *error = OpenSsl::lastError();
         return {};
     }
-    unsigned char *der = nullptr;
-    const int length = i2d_X509_REQ(request.get(), &der);
-    if (length <= 0) {
-        *error = opensslError();
-        return {};
-    }
-    QByteArray bytes(reinterpret_cast<const char *>(der), length);
-    OPENSSL_free(der);
-    return bytes;
+    const QByteArray der = OpenSsl::toDer<X509_REQ>(request.get(), &i2d_X509_REQ);
+    if (der.isEmpty())
+        *error = OpenSsl::lastError();
+    return der;
 }
 
 QByteArray publicKeyDer(const KeyPair &key)
 {
-    unsigned char *der = nullptr;
-    const int length = i2d_PUBKEY(key.handle(), &der);
-    if (length <= 0)
-        return {};
-    QByteArray bytes(reinterpret_cast<const char *>(der), length);
-    OPENSSL_free(der);
-    return bytes;
+    return OpenSsl::toDer<EVP_PKEY>(key.handle(), &i2d_PUBKEY);
 }
 
 QByteArray coseSign1(const KeyPair &identityKey, const QString &deviceUuid, quint32 secTag, const QByteArray &body,
@@ -123,21 +104,21 @@ QByteArray coseSign1(const KeyPair &identityKey, const QString &deviceUuid, quin
     if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, identityKey.handle()) != 1
         || EVP_DigestSign(ctx.get(), nullptr, &length, reinterpret_cast<const unsigned char *>(toBeSigned.constData()),
                           size_t(toBeSigned.size())) != 1) {
-        *error = opensslError();
+        *error = OpenSsl::lastError();
         return {};
     }
     QByteArray der(qsizetype(length), Qt::Uninitialized);
     if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(der.data()), &length,
                        reinterpret_cast<const unsigned char *>(toBeSigned.constData()), size_t(toBeSigned.size()))
         != 1) {
-        *error = opensslError();
+        *error = OpenSsl::lastError();
         return {};
     }
     // COSE wants the raw r‖s (32 + 32 bytes), OpenSSL gives DER.
     const auto *cursor = reinterpret_cast<const unsigned char *>(der.constData());
     std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> signature(d2i_ECDSA_SIG(nullptr, &cursor, long(length)), &ECDSA_SIG_free);
     if (!signature) {
-        *error = opensslError();
+        *error = OpenSsl::lastError();
         return {};
     }
     QByteArray raw(64, '\0');

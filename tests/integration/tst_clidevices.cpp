@@ -1,5 +1,5 @@
 // onboarder-cli device/twin/method commands against a real sandbox hub process, with the real keychain.
-#include "clirun.h"
+#include "clirunner.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -18,7 +18,12 @@ class tst_CliDevices : public QObject
     QProcess m_sandbox;
     QJsonObject m_ready;
 
-    Run cli(const QStringList &args, const QByteArray &input = {}) { return TestSupport::runCli(m_env, args, input); }
+    Run cli(const QStringList &args, const QByteArray &input = {})
+    {
+        TestSupport::CliRunner runner;
+        runner.environment = m_env;
+        return runner(args, input);
+    }
 
 private Q_SLOTS:
     void initTestCase()

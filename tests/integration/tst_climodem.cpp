@@ -1,7 +1,7 @@
 // onboarder-cli modem … against the simulator: every verb, its output and its exit code.
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
-#include "clirun.h"
+#include "clirunner.h"
 #include "modemsimfixture.h"
 #include "modemtestsupport.h"
 
@@ -25,12 +25,12 @@ class tst_CliModem : public QObject
 
     Run cli(const QStringList &args, const QByteArray &input = {}, const QStringList &environment = {})
     {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
-        env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
+        TestSupport::CliRunner runner;
+        runner.environment.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
+        runner.environment.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
         for (const QString &variable : environment)
-            env.insert(variable.section(u'=', 0, 0), variable.section(u'=', 1));
-        return TestSupport::runCli(env, args, input);
+            runner.environment.insert(variable.section(u'=', 0, 0), variable.section(u'=', 1));
+        return runner(args, input);
     }
 
     QStringList port() const { return {QStringLiteral("--port"), m_sim.port()}; }

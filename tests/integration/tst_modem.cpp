@@ -323,7 +323,7 @@ private Q_SLOTS:
         // A tampered request does not verify.
         QByteArray der = csr->der();
         der[der.size() - 40] = char(der.at(der.size() - 40) ^ 0x01);
-        const auto token = "\"" + der.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals) + '.'
+        const QByteArray token = "\"" + der.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals) + '.'
             + csr->cose().toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals) + '"';
         const auto tampered = ModemCsr::fromKeygenAnswer(token);
         QVERIFY(!tampered || !tampered->check(QStringLiteral("nrf-352656100367872")));
