@@ -1271,10 +1271,6 @@ Aktionen:
         <translation>„modem creds“ kennt keine Aktion „%1“.</translation>
     </message>
     <message>
-        <source>Give the device&apos;s certificate and private key with --cert FILE --key FILE (reading them from the keychain comes with the credentials store).</source>
-        <translation>Zertifikat und privaten Schlüssel des Geräts mit --cert DATEI --key DATEI angeben (das Lesen aus dem Schlüsselbund kommt mit dem Anmeldedatenspeicher hinzu).</translation>
-    </message>
-    <message>
         <source>The certificate is for &quot;%1&quot;, not for the device &quot;%2&quot;: IoT Hub takes the device ID from the certificate&apos;s common name.</source>
         <translation>Das Zertifikat gilt für „%1“, nicht für das Gerät „%2“: IoT Hub entnimmt die Geräte-ID dem allgemeinen Namen (CN) des Zertifikats.</translation>
     </message>
@@ -1325,14 +1321,6 @@ Aktionen:
     <message>
         <source>M</source>
         <translation>M</translation>
-    </message>
-    <message>
-        <source>The device certificate (PEM).</source>
-        <translation>Das Gerätezertifikat (PEM).</translation>
-    </message>
-    <message>
-        <source>The device&apos;s private key (PEM); - for standard input.</source>
-        <translation>Der private Schlüssel des Geräts (PEM); - für die Standardeingabe.</translation>
     </message>
     <message>
         <source>The password of an encrypted key, from FILE.</source>
@@ -1561,6 +1549,22 @@ Aktionen:
     <message>
         <source>Keep the local broker&apos;s password in the keychain.</source>
         <translation>Das Passwort des lokalen Brokers im Schlüsselbund ablegen.</translation>
+    </message>
+    <message>
+        <source>Give both --cert FILE and --key FILE, or neither to use the credential kept for the device (cred generate or cred import).</source>
+        <translation>Geben Sie sowohl --cert DATEI als auch --key DATEI an oder keines von beiden, um die für das Gerät hinterlegten Anmeldedaten zu verwenden (cred generate oder cred import).</translation>
+    </message>
+    <message>
+        <source>The device certificate (PEM); default: the one kept for the device.</source>
+        <translation>Das Gerätezertifikat (PEM); Standard: das für das Gerät hinterlegte.</translation>
+    </message>
+    <message>
+        <source>The device&apos;s private key (PEM); - for standard input; default: the one in the keychain.</source>
+        <translation>Der private Schlüssel des Geräts (PEM); - für die Standardeingabe; Standard: der im Schlüsselbund.</translation>
+    </message>
+    <message>
+        <source>No hub chosen to find the device&apos;s credential in: give --hub NAME, or --cert FILE --key FILE.</source>
+        <translation>Kein Hub gewählt, in dem die Anmeldedaten des Geräts gesucht werden können: Geben Sie --hub NAME an oder --cert DATEI --key DATEI.</translation>
     </message>
 </context>
 <context>

@@ -1,13 +1,14 @@
 // onboarder-cli modem … — an nRF91 modem on a serial port through core/modem (../shared/docs/CLI.md).
 #include "command.h"
-
 #include "credentials/certificate.h"
+#include "credentials/credentialstore.h"
 #include "modem/azureflashjob.h"
 #include "modem/modemcredential.h"
 #include "modem/modemcredentialstore.h"
 #include "modem/nrf91modem.h"
 #include "modem/portfinder.h"
 
+#include <QCoreApplication>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -26,10 +27,12 @@ struct PortChoice
 
 void addPortOptions(VerbParser &p)
 {
-    p.addOption({QStringLiteral("port"), CliText::tr("The modem's serial port (default: the AT port of the only nRF91 board found)."),
-                 CliText::tr("PATH")});
-    p.addOption({QStringLiteral("baud"), CliText::tr("Baud rate (default 115200; 8N1)."), CliText::tr("N"), QStringLiteral("115200")});
-    p.addOption({QStringLiteral("no-flow-control"), CliText::tr("Open the port without RTS/CTS flow control.")});
+    p.addOption({ QStringLiteral("port"),
+        CliText::tr("The modem's serial port (default: the AT port of the only nRF91 board found)."),
+        CliText::tr("PATH") });
+    p.addOption({ QStringLiteral("baud"), CliText::tr("Baud rate (default 115200; 8N1)."), CliText::tr("N"),
+        QStringLiteral("115200") });
+    p.addOption({ QStringLiteral("no-flow-control"), CliText::tr("Open the port without RTS/CTS flow control.") });
 }
 
 std::optional<PortChoice> portChoice(const Context &ctx, const VerbParser &p, int *exitCode)
@@ -59,17 +62,16 @@ QFuture<int> withModem(Context &ctx, const PortChoice &choice, std::function<QFu
     auto modem = std::make_shared<Nrf91Modem>();
     return modem->open(choice.path, choice.settings)
         .then(modem.get(),
-              [&ctx, modem, body](Result<void> opened) -> QFuture<int> {
-                  if (!opened)
-                      return finished(ctx.out.error(opened.error()));
-                  return body(*modem).then([modem](int code) { return code; });
-              })
+            [&ctx, modem, body](Result<void> opened) -> QFuture<int> {
+                if (!opened)
+                    return finished(ctx.out.error(opened.error()));
+                return body(*modem).then([modem](int code) { return code; });
+            })
         .unwrap();
 }
 
 // Runs body with the modem open on the port the (parsed) options choose.
-template<typename Body>
-QFuture<int> run(Context &ctx, const VerbParser &p, Body body)
+template<typename Body> QFuture<int> run(Context &ctx, const VerbParser &p, Body body)
 {
     int exitCode = ExitOk;
     const auto choice = portChoice(ctx, p, &exitCode);
@@ -88,14 +90,16 @@ std::optional<int> typeOption(const Context &ctx, const VerbParser &p, int *exit
 {
     const auto type = CredentialType::fromName(p.value(QStringLiteral("type")));
     if (!type)
-        *exitCode = ctx.out.usage(CliText::tr("--type is a number from 0 to 6 or one of root-ca, client-cert, client-key, psk, "
-                                              "psk-identity, public-key, identity-public-key; not \"%1\".")
-                                      .arg(p.value(QStringLiteral("type"))));
+        *exitCode = ctx.out.usage(
+            CliText::tr("--type is a number from 0 to 6 or one of root-ca, client-cert, client-key, psk, "
+                        "psk-identity, public-key, identity-public-key; not \"%1\".")
+                .arg(p.value(QStringLiteral("type"))));
     return type;
 }
 
 // --tag and --type, both required (creds write, creds delete).
-std::optional<std::pair<quint32, int>> requiredTagAndType(const Context &ctx, const VerbParser &p, const QString &verb, int *exitCode)
+std::optional<std::pair<quint32, int>> requiredTagAndType(
+    const Context &ctx, const VerbParser &p, const QString &verb, int *exitCode)
 {
     if (!p.isSet(QStringLiteral("tag")) || !p.isSet(QStringLiteral("type"))) {
         *exitCode = ctx.out.usage(CliText::tr("%1 needs --tag and --type.").arg(verb));
@@ -110,18 +114,17 @@ std::optional<std::pair<quint32, int>> requiredTagAndType(const Context &ctx, co
 
 void addTagAndTypeOptions(VerbParser &p)
 {
-    p.addOption({QStringLiteral("tag"), CliText::tr("The security tag (0–2147483647)."), CliText::tr("N")});
-    p.addOption({QStringLiteral("type"), CliText::tr("The credential type: root-ca, client-cert, client-key, psk, psk-identity, "
-                                                     "public-key, identity-public-key, or its number 0–6."),
-                 CliText::tr("T")});
+    p.addOption({ QStringLiteral("tag"), CliText::tr("The security tag (0–2147483647)."), CliText::tr("N") });
+    p.addOption({ QStringLiteral("type"),
+        CliText::tr("The credential type: root-ca, client-cert, client-key, psk, psk-identity, "
+                    "public-key, identity-public-key, or its number 0–6."),
+        CliText::tr("T") });
 }
 
 QJsonObject credentialJson(const ModemCredential &entry)
 {
-    return {{QStringLiteral("tag"), qint64(entry.tag)},
-            {QStringLiteral("type"), entry.type},
-            {QStringLiteral("typeName"), CredentialType::name(entry.type)},
-            {QStringLiteral("sha256"), entry.sha256}};
+    return { { QStringLiteral("tag"), qint64(entry.tag) }, { QStringLiteral("type"), entry.type },
+        { QStringLiteral("typeName"), CredentialType::name(entry.type) }, { QStringLiteral("sha256"), entry.sha256 } };
 }
 
 QString functionalModeText(int mode)
@@ -136,10 +139,11 @@ QString functionalModeText(int mode)
 
 QFuture<int> list(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Lists serial ports: nRF91 boards on USB (nRF9160/9161/9151 DK, nRF9131 EK, Thingy:91, Thingy:91 X) with "
-                             "their AT port, ports listed in %1, and other serial ports.")
+    VerbParser p(CliText::tr(
+        "Lists serial ports: nRF91 boards on USB (nRF9160/9161/9151 DK, nRF9131 EK, Thingy:91, Thingy:91 X) with "
+        "their AT port, ports listed in %1, and other serial ports.")
                      .arg(QLatin1String(PortFinder::extraPortsVariable)));
-    p.addOption({QStringLiteral("probe"), CliText::tr("Confirm each board's AT port by sending AT to its ports.")});
+    p.addOption({ QStringLiteral("probe"), CliText::tr("Confirm each board's AT port by sending AT to its ports.") });
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     auto finder = std::make_shared<PortFinder>();
@@ -148,28 +152,28 @@ QFuture<int> list(Context &ctx, const QStringList &args)
         QJsonArray json;
         QList<QStringList> rows;
         for (const ModemPort &port : ports) {
-            const QString usb = port.vendorId ? QStringLiteral("%1:%2").arg(uint(port.vendorId), 4, 16, QChar(u'0')).arg(uint(port.productId), 4, 16, QChar(u'0')) : QString();
-            json.append(QJsonObject{{QStringLiteral("path"), port.path},
-                                    {QStringLiteral("board"), port.board},
-                                    {QStringLiteral("role"), ModemPort::roleName(port.role)},
-                                    {QStringLiteral("probed"), port.probed},
-                                    {QStringLiteral("extra"), port.extra},
-                                    {QStringLiteral("usb"), usb},
-                                    {QStringLiteral("serialNumber"), port.serialNumber},
-                                    {QStringLiteral("description"), port.description}});
-            rows.append({port.path, port.board.isEmpty() ? QStringLiteral("-") : port.board,
-                         ModemPort::roleName(port.role).toUpper() + (port.probed ? QStringLiteral(" (probed)") : QString()),
-                         usb.isEmpty() ? QStringLiteral("-") : usb, port.serialNumber.isEmpty() ? QStringLiteral("-") : port.serialNumber,
-                         port.description});
+            const QString usb = port.vendorId ? QStringLiteral("%1:%2")
+                                                    .arg(uint(port.vendorId), 4, 16, QChar(u'0'))
+                                                    .arg(uint(port.productId), 4, 16, QChar(u'0'))
+                                              : QString();
+            json.append(QJsonObject { { QStringLiteral("path"), port.path }, { QStringLiteral("board"), port.board },
+                { QStringLiteral("role"), ModemPort::roleName(port.role) }, { QStringLiteral("probed"), port.probed },
+                { QStringLiteral("extra"), port.extra }, { QStringLiteral("usb"), usb },
+                { QStringLiteral("serialNumber"), port.serialNumber },
+                { QStringLiteral("description"), port.description } });
+            rows.append({ port.path, port.board.isEmpty() ? QStringLiteral("-") : port.board,
+                ModemPort::roleName(port.role).toUpper() + (port.probed ? QStringLiteral(" (probed)") : QString()),
+                usb.isEmpty() ? QStringLiteral("-") : usb,
+                port.serialNumber.isEmpty() ? QStringLiteral("-") : port.serialNumber, port.description });
         }
         ctx.out.document(json);
         if (rows.isEmpty())
             ctx.out.text(CliText::tr("No serial ports. Plug the board in; the simulator's port can be listed in %1.")
                              .arg(QLatin1String(PortFinder::extraPortsVariable)));
         else
-            ctx.out.text(formatTable({CliText::tr("PORT"), CliText::tr("BOARD"), CliText::tr("ROLE"), CliText::tr("USB"),
-                                      CliText::tr("SERIAL"), CliText::tr("DESCRIPTION")},
-                                     rows));
+            ctx.out.text(formatTable({ CliText::tr("PORT"), CliText::tr("BOARD"), CliText::tr("ROLE"),
+                                         CliText::tr("USB"), CliText::tr("SERIAL"), CliText::tr("DESCRIPTION") },
+                rows));
         return int(ExitOk);
     };
     if (!p.isSet(QStringLiteral("probe")))
@@ -179,10 +183,11 @@ QFuture<int> list(Context &ctx, const QStringList &args)
     for (const ModemPort &port : ports) {
         if (port.board.isEmpty() && !port.extra)
             continue;
-        if (!port.extra && !groups.isEmpty() && groups.last().first().serialNumber == port.serialNumber && !port.serialNumber.isEmpty())
+        if (!port.extra && !groups.isEmpty() && groups.last().first().serialNumber == port.serialNumber
+            && !port.serialNumber.isEmpty())
             groups.last().append(port);
         else
-            groups.append({port});
+            groups.append({ port });
     }
     auto promise = std::make_shared<QPromise<int>>();
     promise->start();
@@ -202,7 +207,8 @@ QFuture<int> list(Context &ctx, const QStringList &args)
 
 QFuture<int> info(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Shows the modem's identity (IMEI, manufacturer, model, firmware, modem UUID) and functional mode."));
+    VerbParser p(CliText::tr(
+        "Shows the modem's identity (IMEI, manufacturer, model, firmware, modem UUID) and functional mode."));
     addPortOptions(p);
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
@@ -214,21 +220,17 @@ QFuture<int> info(Context &ctx, const QStringList &args)
                 return ctx.out.error(id.error());
             if (!mode)
                 return ctx.out.error(mode.error());
-            ctx.out.document(QJsonObject{{QStringLiteral("port"), modem.portPath()},
-                                         {QStringLiteral("imei"), id->imei},
-                                         {QStringLiteral("manufacturer"), id->manufacturer},
-                                         {QStringLiteral("model"), id->model},
-                                         {QStringLiteral("firmware"), id->firmware},
-                                         {QStringLiteral("modemUuid"), id->modemUuid},
-                                         {QStringLiteral("functionalMode"), *mode}});
-            ctx.out.text(formatTable({CliText::tr("FIELD"), CliText::tr("VALUE")},
-                                     {{CliText::tr("Port"), modem.portPath()},
-                                      {CliText::tr("IMEI"), id->imei},
-                                      {CliText::tr("Manufacturer"), id->manufacturer},
-                                      {CliText::tr("Model"), id->model},
-                                      {CliText::tr("Firmware"), id->firmware},
-                                      {CliText::tr("Modem UUID"), id->modemUuid.isEmpty() ? CliText::tr("(not reported)") : id->modemUuid},
-                                      {CliText::tr("Functional mode"), functionalModeText(*mode)}}));
+            ctx.out.document(QJsonObject { { QStringLiteral("port"), modem.portPath() },
+                { QStringLiteral("imei"), id->imei }, { QStringLiteral("manufacturer"), id->manufacturer },
+                { QStringLiteral("model"), id->model }, { QStringLiteral("firmware"), id->firmware },
+                { QStringLiteral("modemUuid"), id->modemUuid }, { QStringLiteral("functionalMode"), *mode } });
+            ctx.out.text(formatTable({ CliText::tr("FIELD"), CliText::tr("VALUE") },
+                { { CliText::tr("Port"), modem.portPath() }, { CliText::tr("IMEI"), id->imei },
+                    { CliText::tr("Manufacturer"), id->manufacturer }, { CliText::tr("Model"), id->model },
+                    { CliText::tr("Firmware"), id->firmware },
+                    { CliText::tr("Modem UUID"),
+                        id->modemUuid.isEmpty() ? CliText::tr("(not reported)") : id->modemUuid },
+                    { CliText::tr("Functional mode"), functionalModeText(*mode) } }));
             return int(ExitOk);
         });
     });
@@ -236,10 +238,11 @@ QFuture<int> info(Context &ctx, const QStringList &args)
 
 QFuture<int> credsList(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Lists the credentials stored in the modem: security tag, type and the SHA-256 of the stored bytes."));
+    VerbParser p(CliText::tr(
+        "Lists the credentials stored in the modem: security tag, type and the SHA-256 of the stored bytes."));
     addPortOptions(p);
     addTagAndTypeOptions(p);
-    p.addOption({QStringLiteral("all"), CliText::tr("Also the modem's own tags (2147483648 and above).")});
+    p.addOption({ QStringLiteral("all"), CliText::tr("Also the modem's own tags (2147483648 and above).") });
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     int exitCode = ExitOk;
@@ -263,12 +266,13 @@ QFuture<int> credsList(Context &ctx, const QStringList &args)
             QList<QStringList> rows;
             for (const ModemCredential &entry : *entries) {
                 json.append(credentialJson(entry));
-                rows.append({QString::number(entry.tag), CredentialType::name(entry.type),
-                             entry.sha256.isEmpty() ? CliText::tr("(not reported by this firmware)") : entry.sha256});
+                rows.append({ QString::number(entry.tag), CredentialType::name(entry.type),
+                    entry.sha256.isEmpty() ? CliText::tr("(not reported by this firmware)") : entry.sha256 });
             }
             ctx.out.document(json);
-            ctx.out.text(rows.isEmpty() ? CliText::tr("No credentials stored.")
-                                        : formatTable({CliText::tr("TAG"), CliText::tr("TYPE"), CliText::tr("SHA-256")}, rows));
+            ctx.out.text(rows.isEmpty()
+                    ? CliText::tr("No credentials stored.")
+                    : formatTable({ CliText::tr("TAG"), CliText::tr("TYPE"), CliText::tr("SHA-256") }, rows));
             return int(ExitOk);
         });
     });
@@ -276,14 +280,18 @@ QFuture<int> credsList(Context &ctx, const QStringList &args)
 
 QFuture<int> credsWrite(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Writes a credential from FILE (\"-\": standard input) into the modem, in offline mode and back, and "
-                             "verifies it by SHA-256. Line ends become LF and trailing white space goes, as Nordic's tools do, "
-                             "unless --verbatim."));
+    VerbParser p(CliText::tr(
+        "Writes a credential from FILE (\"-\": standard input) into the modem, in offline mode and back, and "
+        "verifies it by SHA-256. Line ends become LF and trailing white space goes, as Nordic's tools do, "
+        "unless --verbatim."));
     addPortOptions(p);
     addTagAndTypeOptions(p);
-    p.addPositional(QStringLiteral("FILE"), CliText::tr("PEM certificate or key, hex PSK, or PSK identity; - for standard input."));
-    p.addOption({QStringLiteral("verbatim"), CliText::tr("Write the file's bytes as they are (CR LF and a final newline kept).")});
-    p.addOption({QStringLiteral("password-file"), CliText::tr("The password of an encrypted private key, from FILE."), CliText::tr("FILE")});
+    p.addPositional(
+        QStringLiteral("FILE"), CliText::tr("PEM certificate or key, hex PSK, or PSK identity; - for standard input."));
+    p.addOption({ QStringLiteral("verbatim"),
+        CliText::tr("Write the file's bytes as they are (CR LF and a final newline kept).") });
+    p.addOption({ QStringLiteral("password-file"), CliText::tr("The password of an encrypted private key, from FILE."),
+        CliText::tr("FILE") });
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
     int exitCode = ExitOk;
@@ -319,14 +327,14 @@ QFuture<int> credsWrite(Context &ctx, const QStringList &args)
             json.insert(QStringLiteral("verified"), !entry->sha256.isEmpty());
             ctx.out.document(json);
             ctx.out.text(entry->sha256.isEmpty()
-                             ? CliText::tr("Wrote the %1 to security tag %2; this firmware lists no hashes, so it could not be "
-                                           "verified.")
-                                   .arg(CredentialType::description(entry->type))
-                                   .arg(entry->tag)
-                             : CliText::tr("Wrote the %1 to security tag %2 and verified it (SHA-256 %3).")
-                                   .arg(CredentialType::description(entry->type))
-                                   .arg(entry->tag)
-                                   .arg(entry->sha256));
+                    ? CliText::tr("Wrote the %1 to security tag %2; this firmware lists no hashes, so it could not be "
+                                  "verified.")
+                          .arg(CredentialType::description(entry->type))
+                          .arg(entry->tag)
+                    : CliText::tr("Wrote the %1 to security tag %2 and verified it (SHA-256 %3).")
+                          .arg(CredentialType::description(entry->type))
+                          .arg(entry->tag)
+                          .arg(entry->sha256));
             return int(ExitOk);
         });
     });
@@ -348,8 +356,9 @@ QFuture<int> credsDelete(Context &ctx, const QStringList &args)
         return store->remove(tag, type).then(&modem, [&ctx, store, tag, type](Result<void> removed) {
             if (!removed)
                 return ctx.out.error(removed.error());
-            ctx.out.document(QJsonObject{{QStringLiteral("deleted"), credentialJson({tag, type, {}})}});
-            ctx.out.text(CliText::tr("Deleted the %1 in security tag %2.").arg(CredentialType::description(type)).arg(tag));
+            ctx.out.document(QJsonObject { { QStringLiteral("deleted"), credentialJson({ tag, type, {} }) } });
+            ctx.out.text(
+                CliText::tr("Deleted the %1 in security tag %2.").arg(CredentialType::description(type)).arg(tag));
             return int(ExitOk);
         });
     });
@@ -357,10 +366,10 @@ QFuture<int> credsDelete(Context &ctx, const QStringList &args)
 
 const QList<Verb> &credsVerbs()
 {
-    static const QList<Verb> verbs{
-        {QStringLiteral("list"), CliText::tr("List stored credentials; --tag, --type, --all."), credsList},
-        {QStringLiteral("write"), CliText::tr("Write a credential from a file and verify it."), credsWrite},
-        {QStringLiteral("delete"), CliText::tr("Delete a credential."), credsDelete},
+    static const QList<Verb> verbs {
+        { QStringLiteral("list"), CliText::tr("List stored credentials; --tag, --type, --all."), credsList },
+        { QStringLiteral("write"), CliText::tr("Write a credential from a file and verify it."), credsWrite },
+        { QStringLiteral("delete"), CliText::tr("Delete a credential."), credsDelete },
     };
     return verbs;
 }
@@ -369,10 +378,12 @@ const QList<Verb> &credsVerbs()
 QFuture<int> creds(Context &ctx, const QStringList &args)
 {
     const QString sub = args.value(1);
-    const auto verb = std::find_if(credsVerbs().cbegin(), credsVerbs().cend(), [&sub](const Verb &v) { return v.name == sub; });
+    const auto verb
+        = std::find_if(credsVerbs().cbegin(), credsVerbs().cend(), [&sub](const Verb &v) { return v.name == sub; });
     if (verb == credsVerbs().cend()) {
-        QString help = CliText::tr("Usage: onboarder-cli modem creds <list|write|delete> [arguments]\n\nCredentials in the modem's "
-                                   "security tags (AT%CMNG).\n\nVerbs:\n");
+        QString help = CliText::tr(
+            "Usage: onboarder-cli modem creds <list|write|delete> [arguments]\n\nCredentials in the modem's "
+            "security tags (AT%CMNG).\n\nVerbs:\n");
         for (const Verb &v : credsVerbs())
             help += QStringLiteral("  ") + v.name.leftJustified(10) + v.summary + u'\n';
         if (sub == QStringLiteral("--help") || sub == QStringLiteral("-h")) {
@@ -380,7 +391,8 @@ QFuture<int> creds(Context &ctx, const QStringList &args)
             return finished(ExitOk);
         }
         std::fputs(help.toUtf8().constData(), stderr);
-        return finished(sub.isEmpty() ? int(ExitUsage) : ctx.out.usage(CliText::tr("\"modem creds\" has no verb \"%1\".").arg(sub)));
+        return finished(sub.isEmpty() ? int(ExitUsage)
+                                      : ctx.out.usage(CliText::tr("\"modem creds\" has no verb \"%1\".").arg(sub)));
     }
     QStringList rest = args.mid(2);
     rest.prepend(args.value(0) + u' ' + sub);
@@ -394,21 +406,22 @@ Result<std::pair<QByteArray, QByteArray>> deviceCertificateAndKey(const VerbPars
 {
     if (!p.isSet(QStringLiteral("cert")) || !p.isSet(QStringLiteral("key")))
         return fail(ErrorKind::InvalidInput, QStringLiteral("NoDeviceCredentials"),
-                    CliText::tr("Give the device's certificate and private key with --cert FILE --key FILE (reading them from "
-                                "the keychain comes with the credentials store)."));
+            CliText::tr("Give both --cert FILE and --key FILE, or neither to use the credential kept for the device "
+                        "(cred generate or cred import)."));
     QFile certFile(p.value(QStringLiteral("cert")));
     if (!certFile.open(QIODevice::ReadOnly))
         return fail(ErrorKind::InvalidInput, QStringLiteral("CertificateUnreadable"),
-                    CliText::tr("Cannot read %1: %2").arg(certFile.fileName(), certFile.errorString()));
+            CliText::tr("Cannot read %1: %2").arg(certFile.fileName(), certFile.errorString()));
     const QByteArray cert = certFile.readAll();
     const auto certificate = Certificate::fromPem(cert);
     if (!certificate)
         return std::unexpected(certificate.error());
     if (certificate->subjectCommonName() != deviceId)
         return fail(ErrorKind::InvalidInput, QStringLiteral("CertificateForOtherDevice"),
-                    CliText::tr("The certificate is for \"%1\", not for the device \"%2\": IoT Hub takes the device ID from the "
-                                "certificate's common name.")
-                        .arg(certificate->subjectCommonName(), deviceId));
+            CliText::tr(
+                "The certificate is for \"%1\", not for the device \"%2\": IoT Hub takes the device ID from the "
+                "certificate's common name.")
+                .arg(certificate->subjectCommonName(), deviceId));
     auto key = readInput(p.value(QStringLiteral("key")));
     if (!key)
         return std::unexpected(key.error());
@@ -419,21 +432,19 @@ QJsonObject reportJson(const FlashReport &report)
 {
     QJsonArray slots;
     for (const FlashSlot &slot : report.slots)
-        slots.append(QJsonObject{{QStringLiteral("tag"), qint64(slot.tag)},
-                                 {QStringLiteral("type"), slot.type},
-                                 {QStringLiteral("typeName"), CredentialType::name(slot.type)},
-                                 {QStringLiteral("content"), slot.label},
-                                 {QStringLiteral("state"), FlashSlot::stateName(slot.state)},
-                                 {QStringLiteral("expectedSha256"), slot.expectedSha256},
-                                 {QStringLiteral("modemSha256"), slot.modemSha256}});
-    QJsonObject json{{QStringLiteral("ok"), report.ok()},
-                     {QStringLiteral("slots"), slots},
-                     {QStringLiteral("previousFunctionalMode"), report.previousMode},
-                     {QStringLiteral("functionalModeRestored"), report.modeRestored}};
+        slots.append(QJsonObject { { QStringLiteral("tag"), qint64(slot.tag) }, { QStringLiteral("type"), slot.type },
+            { QStringLiteral("typeName"), CredentialType::name(slot.type) }, { QStringLiteral("content"), slot.label },
+            { QStringLiteral("state"), FlashSlot::stateName(slot.state) },
+            { QStringLiteral("expectedSha256"), slot.expectedSha256 },
+            { QStringLiteral("modemSha256"), slot.modemSha256 } });
+    QJsonObject json { { QStringLiteral("ok"), report.ok() }, { QStringLiteral("slots"), slots },
+        { QStringLiteral("previousFunctionalMode"), report.previousMode },
+        { QStringLiteral("functionalModeRestored"), report.modeRestored } };
     if (report.failure)
-        json.insert(QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), report.failure->code},
-                                                         {QStringLiteral("exitCode"), exitCodeFor(report.failure->kind)},
-                                                         {QStringLiteral("message"), report.failure->message}});
+        json.insert(QStringLiteral("error"),
+            QJsonObject { { QStringLiteral("code"), report.failure->code },
+                { QStringLiteral("exitCode"), exitCodeFor(report.failure->kind) },
+                { QStringLiteral("message"), report.failure->message } });
     return json;
 }
 
@@ -450,20 +461,70 @@ QString stateText(FlashSlot::State state)
     return {};
 }
 
+// Flashing, once the modem is open: progress on stderr, the report as a table or JSON.
+std::function<QFuture<int>(Nrf91Modem &)> flashBody(Context &ctx, const AzureCredentialSet &set, bool force)
+{
+    return [&ctx, set, force](Nrf91Modem &modem) {
+        // The job lives as long as the modem (a child of it), not in its own future's continuation.
+        auto *job = new AzureFlashJob(modem, set, &modem);
+        job->setForce(force);
+        if (!ctx.out.json()) {
+            QObject::connect(job, &AzureFlashJob::progress, job, [](int step, int steps, const QString &text) {
+                std::fprintf(stderr, "[%d/%d] %s\n", step, steps, qPrintable(text));
+            });
+        }
+        return job->start().then(&modem, [&ctx](const FlashReport &report) {
+            ctx.out.document(reportJson(report));
+            QList<QStringList> rows;
+            for (const FlashSlot &slot : report.slots)
+                rows.append(
+                    { QString::number(slot.tag), CredentialType::name(slot.type), slot.label, stateText(slot.state) });
+            if (!rows.isEmpty())
+                ctx.out.text(formatTable(
+                    { CliText::tr("TAG"), CliText::tr("TYPE"), CliText::tr("CONTENT"), CliText::tr("ON THE MODEM") },
+                    rows));
+            if (report.ok()) {
+                ctx.out.text(
+                    CliText::tr("The Azure credentials are on the modem and verified; functional mode %1 is back.")
+                        .arg(report.previousMode));
+                return int(ExitOk);
+            }
+            if (!report.slots.isEmpty() && report.previousMode >= 0 && !report.modeRestored)
+                std::fprintf(stderr, "%s\n",
+                    qPrintable(CliText::tr("warning: the modem may still be in offline mode (it was in mode %1).")
+                                   .arg(report.previousMode)));
+            if (ctx.out.json()) { // the report above is the one JSON document; the error goes to stderr only
+                std::fprintf(stderr, "error: %s\n", qPrintable(report.failure->message));
+                return exitCodeFor(report.failure->kind);
+            }
+            return ctx.out.error(*report.failure);
+        });
+    };
+}
+
 QFuture<int> flashAzure(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Flashes what the nRF Connect SDK's Azure IoT Hub library needs into the modem: DigiCert Global Root G2, "
-                             "the device certificate and private key in --tag, Baltimore CyberTrust Root in --secondary-tag (or "
-                             "next to DigiCert in --tag). Offline mode before, the previous mode after; each credential is "
-                             "verified by SHA-256; what is stored already is not written again."));
+    VerbParser p(CliText::tr(
+        "Flashes what the nRF Connect SDK's Azure IoT Hub library needs into the modem: DigiCert Global Root G2, "
+        "the device certificate and private key in --tag, Baltimore CyberTrust Root in --secondary-tag (or "
+        "next to DigiCert in --tag). Offline mode before, the previous mode after; each credential is "
+        "verified by SHA-256; what is stored already is not written again."));
     addPortOptions(p);
-    p.addOption({QStringLiteral("device"), CliText::tr("The device ID (the certificate's common name)."), CliText::tr("ID")});
-    p.addOption({QStringLiteral("tag"), CliText::tr("CONFIG_MQTT_HELPER_SEC_TAG of the firmware (the Azure sample: 10)."), CliText::tr("N")});
-    p.addOption({QStringLiteral("secondary-tag"), CliText::tr("CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG (e.g. 11)."), CliText::tr("M")});
-    p.addOption({QStringLiteral("cert"), CliText::tr("The device certificate (PEM)."), CliText::tr("FILE")});
-    p.addOption({QStringLiteral("key"), CliText::tr("The device's private key (PEM); - for standard input."), CliText::tr("FILE")});
-    p.addOption({QStringLiteral("key-password-file"), CliText::tr("The password of an encrypted key, from FILE."), CliText::tr("FILE")});
-    p.addOption({QStringLiteral("force"), CliText::tr("Write every credential, also those stored already.")});
+    p.addOption(
+        { QStringLiteral("device"), CliText::tr("The device ID (the certificate's common name)."), CliText::tr("ID") });
+    p.addOption({ QStringLiteral("tag"),
+        CliText::tr("CONFIG_MQTT_HELPER_SEC_TAG of the firmware (the Azure sample: 10)."), CliText::tr("N") });
+    p.addOption({ QStringLiteral("secondary-tag"), CliText::tr("CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG (e.g. 11)."),
+        CliText::tr("M") });
+    p.addOption({ QStringLiteral("cert"),
+        CliText::tr("The device certificate (PEM); default: the one kept for the device."), CliText::tr("FILE") });
+    p.addOption({ QStringLiteral("key"),
+        CliText::tr("The device's private key (PEM); - for standard input; default: the one in "
+                    "the keychain."),
+        CliText::tr("FILE") });
+    p.addOption({ QStringLiteral("key-password-file"), CliText::tr("The password of an encrypted key, from FILE."),
+        CliText::tr("FILE") });
+    p.addOption({ QStringLiteral("force"), CliText::tr("Write every credential, also those stored already.") });
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     if (!p.isSet(QStringLiteral("device")) || !p.isSet(QStringLiteral("tag")))
@@ -479,10 +540,33 @@ QFuture<int> flashAzure(Context &ctx, const QStringList &args)
         if (!set.secondaryTag)
             return finished(exitCode);
     }
+    if (!p.isSet(QStringLiteral("cert")) && !p.isSet(QStringLiteral("key"))) {
+        // The device's certificate and key as cred generate (or cred import) keeps them: the key comes
+        // from the keychain into memory and goes to the modem, nowhere else.
+        if (ctx.hub.isEmpty())
+            return finished(
+                ctx.out.usage(CliText::tr("No hub chosen to find the device's credential in: give --hub NAME, or "
+                                          "--cert FILE --key FILE.")));
+        const auto choice = portChoice(ctx, p, &exitCode);
+        if (!choice)
+            return finished(exitCode);
+        const bool force = p.isSet(QStringLiteral("force"));
+        return ctx.credentials.deviceCredential(ctx.hub, p.value(QStringLiteral("device")))
+            .then(QCoreApplication::instance(),
+                [&ctx, set, force, choice = *choice](Result<DeviceCredential> credential) mutable {
+                    if (!credential)
+                        return finished(ctx.out.error(credential.error()));
+                    set.deviceCertificate = credential->certificate.toPem();
+                    set.deviceKey = credential->key.privateKeyPem();
+                    return withModem(ctx, choice, flashBody(ctx, set, force));
+                })
+            .unwrap();
+    }
     const auto credentials = deviceCertificateAndKey(p, p.value(QStringLiteral("device")));
     if (!credentials)
-        return finished(credentials.error().code == QStringLiteral("NoDeviceCredentials") ? ctx.out.usage(credentials.error().message)
-                                                                                          : ctx.out.error(credentials.error()));
+        return finished(credentials.error().code == QStringLiteral("NoDeviceCredentials")
+                ? ctx.out.usage(credentials.error().message)
+                : ctx.out.error(credentials.error()));
     set.deviceCertificate = credentials->first;
     set.deviceKey = credentials->second;
     if (p.isSet(QStringLiteral("key-password-file"))) {
@@ -492,49 +576,21 @@ QFuture<int> flashAzure(Context &ctx, const QStringList &args)
         set.keyPassword = *secret;
     }
     const bool force = p.isSet(QStringLiteral("force"));
-    return run(ctx, p, [&ctx, set, force](Nrf91Modem &modem) {
-        // The job lives as long as the modem (a child of it), not in its own future's continuation.
-        auto *job = new AzureFlashJob(modem, set, &modem);
-        job->setForce(force);
-        if (!ctx.out.json()) {
-            QObject::connect(job, &AzureFlashJob::progress, job, [](int step, int steps, const QString &text) {
-                std::fprintf(stderr, "[%d/%d] %s\n", step, steps, qPrintable(text));
-            });
-        }
-        return job->start().then(&modem, [&ctx](const FlashReport &report) {
-            ctx.out.document(reportJson(report));
-            QList<QStringList> rows;
-            for (const FlashSlot &slot : report.slots)
-                rows.append({QString::number(slot.tag), CredentialType::name(slot.type), slot.label, stateText(slot.state)});
-            if (!rows.isEmpty())
-                ctx.out.text(formatTable({CliText::tr("TAG"), CliText::tr("TYPE"), CliText::tr("CONTENT"), CliText::tr("ON THE MODEM")}, rows));
-            if (report.ok()) {
-                ctx.out.text(CliText::tr("The Azure credentials are on the modem and verified; functional mode %1 is back.")
-                                 .arg(report.previousMode));
-                return int(ExitOk);
-            }
-            if (!report.slots.isEmpty() && report.previousMode >= 0 && !report.modeRestored)
-                std::fprintf(stderr, "%s\n",
-                             qPrintable(CliText::tr("warning: the modem may still be in offline mode (it was in mode %1).")
-                                            .arg(report.previousMode)));
-            if (ctx.out.json()) { // the report above is the one JSON document; the error goes to stderr only
-                std::fprintf(stderr, "error: %s\n", qPrintable(report.failure->message));
-                return exitCodeFor(report.failure->kind);
-            }
-            return ctx.out.error(*report.failure);
-        });
-    });
+    return run(ctx, p, flashBody(ctx, set, force));
 }
 
 QFuture<int> keygen(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Generates a private key inside the modem (AT%KEYGEN) in --tag and prints its certificate signing "
-                             "request (PEM), checked: it verifies with its own key and is for CN=<device ID>. The key never "
-                             "leaves the modem."));
+    VerbParser p(
+        CliText::tr("Generates a private key inside the modem (AT%KEYGEN) in --tag and prints its certificate signing "
+                    "request (PEM), checked: it verifies with its own key and is for CN=<device ID>. The key never "
+                    "leaves the modem."));
     addPortOptions(p);
-    p.addOption({QStringLiteral("tag"), CliText::tr("The security tag for the key."), CliText::tr("N")});
-    p.addOption({QStringLiteral("device"), CliText::tr("The device ID: the request's common name."), CliText::tr("ID")});
-    p.addOption({QStringLiteral("out"), CliText::tr("Write the request to FILE instead of standard output."), CliText::tr("FILE")});
+    p.addOption({ QStringLiteral("tag"), CliText::tr("The security tag for the key."), CliText::tr("N") });
+    p.addOption(
+        { QStringLiteral("device"), CliText::tr("The device ID: the request's common name."), CliText::tr("ID") });
+    p.addOption({ QStringLiteral("out"), CliText::tr("Write the request to FILE instead of standard output."),
+        CliText::tr("FILE") });
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     if (!p.isSet(QStringLiteral("device")) || !p.isSet(QStringLiteral("tag")))
@@ -554,15 +610,16 @@ QFuture<int> keygen(Context &ctx, const QStringList &args)
             if (!out.isEmpty()) {
                 QFile file(out);
                 if (!file.open(QIODevice::WriteOnly) || file.write(pem) != pem.size())
-                    return ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("OutputUnwritable"),
-                                          CliText::tr("Cannot write %1: %2").arg(out, file.errorString())});
+                    return ctx.out.error({ ErrorKind::InvalidInput, QStringLiteral("OutputUnwritable"),
+                        CliText::tr("Cannot write %1: %2").arg(out, file.errorString()) });
             }
-            ctx.out.document(QJsonObject{{QStringLiteral("tag"), qint64(tag)},
-                                         {QStringLiteral("commonName"), csr->subjectCommonName()},
-                                         {QStringLiteral("csr"), QString::fromLatin1(pem)},
-                                         {QStringLiteral("publicKey"), QString::fromLatin1(csr->publicKeyPem())}});
-            ctx.out.text(out.isEmpty() ? QString::fromLatin1(pem).trimmed()
-                                       : CliText::tr("Wrote the request for \"%1\" to %2.").arg(csr->subjectCommonName(), out));
+            ctx.out.document(QJsonObject { { QStringLiteral("tag"), qint64(tag) },
+                { QStringLiteral("commonName"), csr->subjectCommonName() },
+                { QStringLiteral("csr"), QString::fromLatin1(pem) },
+                { QStringLiteral("publicKey"), QString::fromLatin1(csr->publicKeyPem()) } });
+            ctx.out.text(out.isEmpty()
+                    ? QString::fromLatin1(pem).trimmed()
+                    : CliText::tr("Wrote the request for \"%1\" to %2.").arg(csr->subjectCommonName(), out));
             return int(ExitOk);
         });
     });
@@ -572,15 +629,16 @@ QFuture<int> keygen(Context &ctx, const QStringList &args)
 
 QList<Noun> modemNouns()
 {
-    return {Noun{QStringLiteral("modem"),
-                 CliText::tr("An nRF91 modem on a serial port: identity and credentials (security tags)."),
-                 {
-                     {QStringLiteral("list"), CliText::tr("List serial ports and nRF91 boards; --probe."), list},
-                     {QStringLiteral("info"), CliText::tr("Show the modem's identity and functional mode."), info},
-                     {QStringLiteral("creds"), CliText::tr("Credentials in the modem: list, write, delete."), creds},
-                     {QStringLiteral("flash-azure"), CliText::tr("Flash the Azure IoT Hub credential set into a security tag."), flashAzure},
-                     {QStringLiteral("keygen"), CliText::tr("Generate a key in the modem and print its CSR."), keygen},
-                 }}};
+    return { Noun { QStringLiteral("modem"),
+        CliText::tr("An nRF91 modem on a serial port: identity and credentials (security tags)."),
+        {
+            { QStringLiteral("list"), CliText::tr("List serial ports and nRF91 boards; --probe."), list },
+            { QStringLiteral("info"), CliText::tr("Show the modem's identity and functional mode."), info },
+            { QStringLiteral("creds"), CliText::tr("Credentials in the modem: list, write, delete."), creds },
+            { QStringLiteral("flash-azure"), CliText::tr("Flash the Azure IoT Hub credential set into a security tag."),
+                flashAzure },
+            { QStringLiteral("keygen"), CliText::tr("Generate a key in the modem and print its CSR."), keygen },
+        } } };
 }
 
 } // namespace Onboarder::Cli

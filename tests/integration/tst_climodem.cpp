@@ -2,6 +2,7 @@
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
 #include "clirunner.h"
+#include "modem/modemcredentialstore.h"
 #include "modemsimfixture.h"
 #include "modemtestsupport.h"
 
@@ -152,6 +153,38 @@ private Q_SLOTS:
         wrong[wrong.indexOf(QStringLiteral("cli-device-1"))] = QStringLiteral("someone-else");
         QCOMPARE(cli(wrong).exitCode, 2);
         QCOMPARE(cli(flash.mid(0, flash.indexOf(QStringLiteral("--cert")))).exitCode, 1);
+    }
+
+    void flashAzureFromTheKeychain()
+    {
+        // Without --cert and --key: the certificate and key that cred generate keeps for the device.
+        REQUIRE_TEST_SESSION();
+        const QByteArray hub = "HostName=field.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey="
+            + TestSupport::randomKey().toUtf8();
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("field")}, hub).exitCode, 0);
+        const Run made = cli({QStringLiteral("--hub"), QStringLiteral("field"), QStringLiteral("cred"), QStringLiteral("generate"),
+                              QStringLiteral("nrf-kept-1")});
+        QVERIFY2(made.exitCode == 0, made.err.constData());
+        const QStringList flash = QStringList{QStringLiteral("--json"), QStringLiteral("--hub"), QStringLiteral("field"),
+                                              QStringLiteral("modem"), QStringLiteral("flash-azure")}
+            + port() + QStringList{QStringLiteral("--tag"), QStringLiteral("20"), QStringLiteral("--device")};
+        const Run run = cli(flash + QStringList{QStringLiteral("nrf-kept-1")});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(run.json().object()[QStringLiteral("ok")].toBool(), true);
+        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("--hub"), QStringLiteral("field"), QStringLiteral("cred"),
+                               QStringLiteral("show"), QStringLiteral("nrf-kept-1")});
+        const QByteArray kept = shown.json().object()[QStringLiteral("certificate")][QStringLiteral("pem")].toString().toLatin1();
+        QVERIFY(kept.startsWith("-----BEGIN CERTIFICATE-----"));
+        QCOMPARE(m_sim.storedHashes().value(QStringLiteral("20/1")),
+                 Onboarder::ModemCredentialStore::sha256Hex(*Onboarder::ModemCredentialStore::prepare(1, kept)));
+        QVERIFY(m_sim.storedHashes().contains(QStringLiteral("20/2")));
+        // A device with nothing kept here: not found, and the modem untouched.
+        const Run nobody = cli(flash + QStringList{QStringLiteral("nrf-nobody")});
+        QCOMPARE(nobody.exitCode, 3);
+        QVERIFY(!nobody.err.isEmpty() || !nobody.out.isEmpty());
+        cli({QStringLiteral("--hub"), QStringLiteral("field"), QStringLiteral("cred"), QStringLiteral("delete"), QStringLiteral("nrf-kept-1"),
+             QStringLiteral("--yes")});
+        cli({QStringLiteral("hub"), QStringLiteral("remove"), QStringLiteral("field")});
     }
 
     void flashAzureFailsPartWay()
