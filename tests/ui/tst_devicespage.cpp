@@ -21,6 +21,7 @@
 #include "sandboxhub.h"
 #include "secureclipboard.h"
 #include "testsupport.h"
+#include "uitestsupport.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -44,35 +45,14 @@
 
 using namespace Onboarder;
 using namespace Onboarder::Sandbox;
+using TestSupport::answerNextMessageBox;
 using TestSupport::await;
+using TestSupport::saveScreenshot;
 
 namespace {
 
 // Generous: the sandbox hub answers in milliseconds, but a loaded CI machine may take seconds.
 constexpr int waitMs = 20000;
-
-// Answers the next message box that opens with the given button; records its text.
-void answerNextMessageBox(QMessageBox::StandardButton button, QString *text = nullptr)
-{
-    QTimer::singleShot(0, [button, text] {
-        for (QWidget *widget : QApplication::topLevelWidgets()) {
-            if (auto *box = qobject_cast<QMessageBox *>(widget); box && box->isVisible()) {
-                if (text)
-                    *text = box->text();
-                box->button(button)->click();
-                return;
-            }
-        }
-        answerNextMessageBox(button, text); // not open yet
-    });
-}
-
-void saveScreenshot(QWidget *widget, const QString &name)
-{
-    const QString dir = qEnvironmentVariable("ONBOARDER_SCREENSHOT_DIR");
-    if (!dir.isEmpty())
-        widget->grab().save(dir + u'/' + name + QStringLiteral(".png"));
-}
 
 QStringList idsInView(QTableView *view)
 {

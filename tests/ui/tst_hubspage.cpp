@@ -9,6 +9,7 @@
 #include "hubspage.h"
 #include "mainwindow.h"
 #include "testsupport.h"
+#include "uitestsupport.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -23,34 +24,15 @@
 #include <QUuid>
 
 using namespace Onboarder;
+using TestSupport::answerNextMessageBox;
 using TestSupport::await;
+using TestSupport::saveScreenshot;
 
 namespace {
 
 QString hubString(const QString &host)
 {
     return QStringLiteral("HostName=%1;SharedAccessKeyName=iothubowner;SharedAccessKey=%2").arg(host, TestSupport::randomKey());
-}
-
-// Answers the next message box that opens with the given button.
-void answerNextMessageBox(QMessageBox::StandardButton button)
-{
-    QTimer::singleShot(0, [button] {
-        for (QWidget *widget : QApplication::topLevelWidgets()) {
-            if (auto *box = qobject_cast<QMessageBox *>(widget); box && box->isVisible()) {
-                box->button(button)->click();
-                return;
-            }
-        }
-        answerNextMessageBox(button); // not open yet
-    });
-}
-
-void saveScreenshot(QWidget *widget, const QString &name)
-{
-    const QString dir = qEnvironmentVariable("ONBOARDER_SCREENSHOT_DIR");
-    if (!dir.isEmpty())
-        widget->grab().save(dir + u'/' + name + QStringLiteral(".png"));
 }
 
 } // namespace

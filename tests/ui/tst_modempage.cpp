@@ -13,6 +13,7 @@
 #include "modempage.h"
 #include "modemsimfixture.h"
 #include "testsupport.h"
+#include "uitestsupport.h"
 
 #include <QApplication>
 #include <QComboBox>
@@ -27,22 +28,11 @@
 #include <QUuid>
 
 using namespace Onboarder;
+using TestSupport::answerNextMessageBox;
 using TestSupport::await;
+using TestSupport::saveScreenshot;
 
 namespace {
-
-void answerNextMessageBox(QMessageBox::StandardButton button)
-{
-    QTimer::singleShot(0, [button] {
-        for (QWidget *widget : QApplication::topLevelWidgets()) {
-            if (auto *box = qobject_cast<QMessageBox *>(widget); box && box->isVisible()) {
-                box->button(button)->click();
-                return;
-            }
-        }
-        answerNextMessageBox(button);
-    });
-}
 
 int rowOf(QTableWidget *table, quint32 tag, int type)
 {
