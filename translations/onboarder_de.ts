@@ -2,6 +2,33 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE">
 <context>
+    <name>AuditLog</name>
+    <message>
+        <source>Cannot rotate the audit log in %1.</source>
+        <translation>Das Prüfprotokoll in %1 kann nicht rotiert werden.</translation>
+    </message>
+    <message>
+        <source>An audit record that looks like it holds a secret was not written.</source>
+        <translation>Ein Prüfeintrag, der anscheinend ein Geheimnis enthält, wurde nicht geschrieben.</translation>
+    </message>
+    <message>
+        <source>Cannot create the audit log folder %1.</source>
+        <translation>Der Ordner %1 für das Prüfprotokoll kann nicht angelegt werden.</translation>
+    </message>
+    <message>
+        <source>Cannot open the audit log %1: %2</source>
+        <translation>Das Prüfprotokoll %1 kann nicht geöffnet werden: %2</translation>
+    </message>
+    <message>
+        <source>Cannot write the audit log %1.</source>
+        <translation>Das Prüfprotokoll %1 kann nicht geschrieben werden.</translation>
+    </message>
+    <message>
+        <source>Cannot read the audit log %1: %2</source>
+        <translation>Das Prüfprotokoll %1 kann nicht gelesen werden: %2</translation>
+    </message>
+</context>
+<context>
     <name>Certificate</name>
     <message>
         <source>A certificate&apos;s common name must have 1 to 64 characters.</source>
@@ -1566,6 +1593,118 @@ Aktionen:
         <source>No hub chosen to find the device&apos;s credential in: give --hub NAME, or --cert FILE --key FILE.</source>
         <translation>Kein Hub gewählt, in dem die Anmeldedaten des Geräts gesucht werden können: Geben Sie --hub NAME an oder --cert DATEI --key DATEI.</translation>
     </message>
+    <message>
+        <source>passed</source>
+        <translation>bestanden</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>abgebrochen</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>RESULT</source>
+        <translation>ERGEBNIS</translation>
+    </message>
+    <message>
+        <source>Stopping: each job ends after its current step and reports what it left.</source>
+        <translation>Wird angehalten: Jeder Auftrag endet nach seinem aktuellen Schritt und meldet, in welchem Zustand er alles hinterlässt.</translation>
+    </message>
+    <message>
+        <source>Provisions nRF91 modems as the profile says: reads each modem&apos;s IMEI, registers the device in the hub, makes or reuses its key and certificate (on this computer, or in the modem with %KEYGEN and signed by the profile&apos;s CA), flashes root CAs, certificate and key, verifies every hash on the modem and the thumbprint in the hub, and appends one line per modem to the audit log. Modems run in parallel. Running again after a failure finishes what is missing; an existing device with other credentials stops the job unless --replace.</source>
+        <translation>Provisioniert nRF91-Modems gemäß dem Profil: liest die IMEI jedes Modems, registriert das Gerät im Hub, erzeugt dessen Schlüssel und Zertifikat oder verwendet sie wieder (auf diesem Computer oder im Modem mit %KEYGEN und signiert von der CA des Profils), flasht Stamm-CAs, Zertifikat und Schlüssel, verifiziert jeden Hash auf dem Modem und den Fingerabdruck im Hub und hängt pro Modem eine Zeile an das Prüfprotokoll an. Die Modems werden parallel bearbeitet. Ein erneuter Lauf nach einem Fehler erledigt, was noch fehlt; ein vorhandenes Gerät mit anderen Anmeldedaten hält den Auftrag an, sofern nicht --replace angegeben ist.</translation>
+    </message>
+    <message>
+        <source>The provisioning profile (JSON).</source>
+        <translation>Das Provisionierungsprofil (JSON).</translation>
+    </message>
+    <message>
+        <source>A modem&apos;s serial port; repeat for several.</source>
+        <translation>Serieller Port eines Modems; für mehrere wiederholen.</translation>
+    </message>
+    <message>
+        <source>Every modem found: the AT port of each nRF91 board and each extra port.</source>
+        <translation>Jedes gefundene Modem: der AT-Port jeder nRF91-Platine und jeder zusätzliche Port.</translation>
+    </message>
+    <message>
+        <source>A hub device of the same id with other credentials gets the new ones (default: stop).</source>
+        <translation>Ein Hub-Gerät mit derselben ID und anderen Anmeldedaten erhält die neuen (Standard: anhalten).</translation>
+    </message>
+    <message>
+        <source>Who provisions, for the audit log (default: the login name).</source>
+        <translation>Wer provisioniert, für das Prüfprotokoll (Standard: der Anmeldename).</translation>
+    </message>
+    <message>
+        <source>Which station, for the audit log (default: the host name).</source>
+        <translation>Welche Station, für das Prüfprotokoll (Standard: der Hostname).</translation>
+    </message>
+    <message>
+        <source>Open the ports without RTS/CTS flow control.</source>
+        <translation>Die Ports ohne RTS/CTS-Flusssteuerung öffnen.</translation>
+    </message>
+    <message>
+        <source>provision needs --profile FILE.</source>
+        <translation>provision benötigt --profile DATEI.</translation>
+    </message>
+    <message>
+        <source>Give --port PATH (one or more) or --all.</source>
+        <translation>Geben Sie --port PFAD (einmal oder mehrmals) oder --all an.</translation>
+    </message>
+    <message>
+        <source>The profile names the hub &quot;%1&quot;, which was not added (onboarder-cli hub add).</source>
+        <translation>Das Profil nennt den Hub „%1“, der nicht hinzugefügt wurde (onboarder-cli hub add).</translation>
+    </message>
+    <message>
+        <source>No nRF91 modem was found. Plug one in, or give --port PATH.</source>
+        <translation>Es wurde kein nRF91-Modem gefunden. Schließen Sie eines an oder geben Sie --port PFAD an.</translation>
+    </message>
+    <message>
+        <source>Checks a provisioning profile and prints it with its defaults filled in.</source>
+        <translation>Prüft ein Provisionierungsprofil und gibt es mit ergänzten Standardwerten aus.</translation>
+    </message>
+    <message>
+        <source>check needs --profile FILE.</source>
+        <translation>check benötigt --profile DATEI.</translation>
+    </message>
+    <message>
+        <source>Prints the provisioning audit log: JSON Lines with --json, CSV with --csv, else a table.</source>
+        <translation>Gibt das Prüfprotokoll der Provisionierung aus: JSON Lines mit --json, CSV mit --csv, sonst als Tabelle.</translation>
+    </message>
+    <message>
+        <source>As CSV (one row per job).</source>
+        <translation>Als CSV (eine Zeile pro Auftrag).</translation>
+    </message>
+    <message>
+        <source>Write to FILE instead of standard output.</source>
+        <translation>In DATEI statt in die Standardausgabe schreiben.</translation>
+    </message>
+    <message>
+        <source>TIME</source>
+        <translation>ZEIT</translation>
+    </message>
+    <message>
+        <source>ERROR</source>
+        <translation>FEHLER</translation>
+    </message>
+    <message>
+        <source>Provision modems: hub device, credentials, flash, verify, audit.</source>
+        <translation>Modems provisionieren: Hub-Gerät, Anmeldedaten, Flashen, Verifizieren, Protokollieren.</translation>
+    </message>
+    <message>
+        <source>--profile FILE --port PATH | --all: provision modems.</source>
+        <translation>--profile DATEI --port PFAD | --all: Modems provisionieren.</translation>
+    </message>
+    <message>
+        <source>Check a provisioning profile.</source>
+        <translation>Ein Provisionierungsprofil prüfen.</translation>
+    </message>
+    <message>
+        <source>Print or export the provisioning audit log.</source>
+        <translation>Das Prüfprotokoll der Provisionierung ausgeben oder exportieren.</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
@@ -2015,6 +2154,21 @@ Aktionen:
     </message>
 </context>
 <context>
+    <name>ModemKeyLedger</name>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>the folder cannot be made</source>
+        <translation>der Ordner kann nicht angelegt werden</translation>
+    </message>
+    <message>
+        <source>another program holds its lock</source>
+        <translation>ein anderes Programm hält die Sperre</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::AddHubDialog</name>
     <message>
         <source>Custom endpoint (sandbox or gateway)</source>
@@ -2197,6 +2351,26 @@ Aktionen:
     <message>
         <source>Restoring functional mode %1</source>
         <translation>Wiederherstellen von Funktionsmodus %1</translation>
+    </message>
+    <message>
+        <source>A key kept in the modem is known by its hash alone; no key bytes go with it.</source>
+        <translation>Ein im Modem verwahrter Schlüssel ist nur über seinen Hash bekannt; es werden keine Schlüsselbytes übertragen.</translation>
+    </message>
+    <message>
+        <source>device private key (kept in the modem)</source>
+        <translation>privater Geräteschlüssel (im Modem verwahrt)</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s own private key in security tag %1 is %2; the certificate cannot be used without it. Provision again to have the modem make a new key.</source>
+        <translation>Der eigene private Schlüssel des Modems im Sicherheits-Tag %1 ist %2; ohne ihn kann das Zertifikat nicht verwendet werden. Provisionieren Sie erneut, damit das Modem einen neuen Schlüssel erzeugt.</translation>
+    </message>
+    <message>
+        <source>gone</source>
+        <translation>nicht mehr vorhanden</translation>
+    </message>
+    <message>
+        <source>not the one the certificate was made for</source>
+        <translation>nicht derjenige, für den das Zertifikat ausgestellt wurde</translation>
     </message>
 </context>
 <context>
@@ -3690,6 +3864,10 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
         <source>Relay</source>
         <translation>Relay</translation>
     </message>
+    <message>
+        <source>Station</source>
+        <translation>Station</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::ModemCredentialStore</name>
@@ -4418,6 +4596,233 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     </message>
 </context>
 <context>
+    <name>Onboarder::ProvisioningJob</name>
+    <message>
+        <source>Connect to the modem</source>
+        <translation>Mit dem Modem verbinden</translation>
+    </message>
+    <message>
+        <source>Read IMEI, model and firmware</source>
+        <translation>IMEI, Modell und Firmware lesen</translation>
+    </message>
+    <message>
+        <source>Device id</source>
+        <translation>Geräte-ID</translation>
+    </message>
+    <message>
+        <source>Look the device up in the hub</source>
+        <translation>Gerät im Hub nachschlagen</translation>
+    </message>
+    <message>
+        <source>Key and certificate</source>
+        <translation>Schlüssel und Zertifikat</translation>
+    </message>
+    <message>
+        <source>Register in the hub</source>
+        <translation>Im Hub registrieren</translation>
+    </message>
+    <message>
+        <source>Twin tags</source>
+        <translation>Twin-Tags</translation>
+    </message>
+    <message>
+        <source>Flash root CAs, certificate and key</source>
+        <translation>Stamm-CAs, Zertifikat und Schlüssel flashen</translation>
+    </message>
+    <message>
+        <source>Verify modem and hub</source>
+        <translation>Modem und Hub verifizieren</translation>
+    </message>
+    <message>
+        <source>Audit record</source>
+        <translation>Prüfeintrag</translation>
+    </message>
+    <message>
+        <source>(no device id yet)</source>
+        <translation>(noch keine Geräte-ID)</translation>
+    </message>
+    <message>
+        <source>Hub: not asked; nothing was changed there.</source>
+        <translation>Hub: nicht abgefragt; dort wurde nichts geändert.</translation>
+    </message>
+    <message>
+        <source>Hub: no device &quot;%1&quot;; nothing was registered.</source>
+        <translation>Hub: kein Gerät „%1“; es wurde nichts registriert.</translation>
+    </message>
+    <message>
+        <source>Hub: device &quot;%1&quot; was registered by this job and stays registered.</source>
+        <translation>Hub: Gerät „%1“ wurde von diesem Auftrag registriert und bleibt registriert.</translation>
+    </message>
+    <message>
+        <source>Hub: device &quot;%1&quot; was registered already with these credentials.</source>
+        <translation>Hub: Gerät „%1“ war bereits mit diesen Anmeldedaten registriert.</translation>
+    </message>
+    <message>
+        <source>Hub: device &quot;%1&quot; now has the new credentials.</source>
+        <translation>Hub: Gerät „%1“ hat jetzt die neuen Anmeldedaten.</translation>
+    </message>
+    <message>
+        <source>Hub: device &quot;%1&quot; exists with other credentials and was left alone.</source>
+        <translation>Hub: Gerät „%1“ existiert mit anderen Anmeldedaten und wurde nicht verändert.</translation>
+    </message>
+    <message>
+        <source>Credentials: certificate %1 (SHA-256 thumbprint)%2; private key %3.</source>
+        <translation>Anmeldedaten: Zertifikat %1 (SHA-256-Fingerabdruck)%2; privater Schlüssel %3.</translation>
+    </message>
+    <message>
+        <source>, kept from an earlier run</source>
+        <translation>, aus einem früheren Lauf übernommen</translation>
+    </message>
+    <message>
+        <source>in the modem only</source>
+        <translation>nur im Modem</translation>
+    </message>
+    <message>
+        <source>in the keychain</source>
+        <translation>im Schlüsselbund</translation>
+    </message>
+    <message>
+        <source>Credentials: none made.</source>
+        <translation>Anmeldedaten: keine erzeugt.</translation>
+    </message>
+    <message>
+        <source>Modem: a new key was made in security tag %1; nothing was flashed.</source>
+        <translation>Modem: Im Sicherheits-Tag %1 wurde ein neuer Schlüssel erzeugt; es wurde nichts geflasht.</translation>
+    </message>
+    <message>
+        <source>Modem: nothing was written.</source>
+        <translation>Modem: Es wurde nichts geschrieben.</translation>
+    </message>
+    <message>
+        <source>Modem: tag %1 type %2 (%3): %4.</source>
+        <translation>Modem: Tag %1, Typ %2 (%3): %4.</translation>
+    </message>
+    <message>
+        <source>Modem: may still be offline (it was in functional mode %1).</source>
+        <translation>Modem: ist möglicherweise noch offline (es war im Funktionsmodus %1).</translation>
+    </message>
+    <message>
+        <source>Cancelled before this step.</source>
+        <translation>Vor diesem Schritt abgebrochen.</translation>
+    </message>
+    <message>
+        <source>%1 answers AT commands.</source>
+        <translation>%1 antwortet auf AT-Befehle.</translation>
+    </message>
+    <message>
+        <source>IMEI %1, %2, firmware %3</source>
+        <translation>IMEI %1, %2, Firmware %3</translation>
+    </message>
+    <message>
+        <source>The hub connection was closed.</source>
+        <translation>Die Verbindung zum Hub wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>Registered already (%1, %2).</source>
+        <translation>Bereits registriert (%1, %2).</translation>
+    </message>
+    <message>
+        <source>Not registered yet.</source>
+        <translation>Noch nicht registriert.</translation>
+    </message>
+    <message>
+        <source>The hub already has a device &quot;%1&quot; %2. Nothing was changed. Replace its credentials with the ones made here, or give this modem another device id.</source>
+        <translation>Der Hub hat bereits ein Gerät „%1“ %2. Es wurde nichts geändert. Ersetzen Sie dessen Anmeldedaten durch die hier erzeugten oder geben Sie diesem Modem eine andere Geräte-ID.</translation>
+    </message>
+    <message>
+        <source>with %1 authentication, not %2</source>
+        <translation>mit %1-Authentifizierung statt %2</translation>
+    </message>
+    <message>
+        <source>whose thumbprint %1 is not the certificate&apos;s kept here</source>
+        <translation>dessen Fingerabdruck %1 nicht zum hier verwahrten Zertifikat gehört</translation>
+    </message>
+    <message>
+        <source>The hub already has a device &quot;%1&quot; (%2 authentication), but this computer holds no usable credential for it. Nothing was changed. Replace its credentials with new ones made here, or give this modem another device id.</source>
+        <translation>Der Hub hat bereits ein Gerät „%1“ (%2-Authentifizierung), aber dieser Computer besitzt keine verwendbaren Anmeldedaten dafür. Es wurde nichts geändert. Ersetzen Sie dessen Anmeldedaten durch hier neu erzeugte oder geben Sie diesem Modem eine andere Geräte-ID.</translation>
+    </message>
+    <message>
+        <source>Making an EC P-256 key and certificate</source>
+        <translation>EC-P-256-Schlüssel und Zertifikat werden erzeugt</translation>
+    </message>
+    <message>
+        <source>The modem makes its key (%KEYGEN)</source>
+        <translation>Das Modem erzeugt seinen Schlüssel (%KEYGEN)</translation>
+    </message>
+    <message>
+        <source>Signing the modem&apos;s request with CA &quot;%1&quot;</source>
+        <translation>Anforderung des Modems wird mit CA „%1“ signiert</translation>
+    </message>
+    <message>
+        <source>The modem lists no hash for the key it made in security tag %1 (firmware before 1.3.2?); its key cannot be tracked.</source>
+        <translation>Das Modem nennt keinen Hash für den Schlüssel, den es im Sicherheits-Tag %1 erzeugt hat (Firmware vor 1.3.2?); sein Schlüssel kann nicht nachverfolgt werden.</translation>
+    </message>
+    <message>
+        <source>Kept from an earlier run</source>
+        <translation>Aus einem früheren Lauf übernommen</translation>
+    </message>
+    <message>
+        <source>Made now</source>
+        <translation>Neu erzeugt</translation>
+    </message>
+    <message>
+        <source>key in the modem</source>
+        <translation>Schlüssel im Modem</translation>
+    </message>
+    <message>
+        <source>key in the keychain</source>
+        <translation>Schlüssel im Schlüsselbund</translation>
+    </message>
+    <message>
+        <source>%1: certificate %2…, %3.</source>
+        <translation>%1: Zertifikat %2…, %3.</translation>
+    </message>
+    <message>
+        <source>Registered already with this certificate.</source>
+        <translation>Bereits mit diesem Zertifikat registriert.</translation>
+    </message>
+    <message>
+        <source>The existing device now has the new credentials.</source>
+        <translation>Das vorhandene Gerät hat jetzt die neuen Anmeldedaten.</translation>
+    </message>
+    <message>
+        <source>Registered with thumbprint %1…</source>
+        <translation>Registriert mit Fingerabdruck %1…</translation>
+    </message>
+    <message>
+        <source>Registered as signed by a CA.</source>
+        <translation>Als von einer CA signiert registriert.</translation>
+    </message>
+    <message>
+        <source>The profile sets none.</source>
+        <translation>Das Profil legt keine fest.</translation>
+    </message>
+    <message>
+        <source>%1 (%2/%3)</source>
+        <translation>%1 (%2/%3)</translation>
+    </message>
+    <message>
+        <source>%1 credentials on the modem, each verified by SHA-256; functional mode %2 restored.</source>
+        <translation>%1 Einträge mit Anmeldedaten auf dem Modem, jeweils per SHA-256 verifiziert; Funktionsmodus %2 wiederhergestellt.</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s %1 in security tag %2 is not what was flashed (SHA-256 %3, expected %4).</source>
+        <translation>Im Sicherheits-Tag %2 des Modems entspricht %1 nicht dem, was geflasht wurde (SHA-256 %3, erwartet %4).</translation>
+    </message>
+    <message>
+        <source>Note: the device is %1 in the hub.</source>
+        <translation>Hinweis: Das Gerät ist im Hub %1.</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s device &quot;%1&quot; does not take the certificate on the modem (%2).</source>
+        <translation>Das Gerät „%1“ im Hub akzeptiert das Zertifikat auf dem Modem nicht (%2).</translation>
+    </message>
+    <message>
+        <source>%1 hashes match on the modem; the hub takes certificate %2….</source>
+        <translation>%1 Hashes auf dem Modem stimmen überein; der Hub akzeptiert Zertifikat %2….</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::Relay</name>
     <message>
         <source>Cannot read the local broker&apos;s password file %1: %2.</source>
@@ -4699,6 +5104,257 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     </message>
 </context>
 <context>
+    <name>Onboarder::StationCard</name>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>Erneut versuchen</translation>
+    </message>
+    <message>
+        <source>Replace and Retry</source>
+        <translation>Ersetzen und erneut versuchen</translation>
+    </message>
+    <message>
+        <source>Modem on %1</source>
+        <translation>Modem an %1</translation>
+    </message>
+    <message>
+        <source>The hub has a device of this id with other credentials: give it the ones made here.</source>
+        <translation>Der Hub hat ein Gerät mit dieser ID und anderen Anmeldedaten: Weisen Sie ihm die hier erzeugten zu.</translation>
+    </message>
+    <message>
+        <source>Waiting to start</source>
+        <translation>Wartet auf Start</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>Wartet</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>Läuft</translation>
+    </message>
+    <message>
+        <source>Passed</source>
+        <translation>Bestanden</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>Abgebrochen</translation>
+    </message>
+    <message>
+        <source>Unplugged</source>
+        <translation>Getrennt</translation>
+    </message>
+    <message>
+        <source>IMEI %1 · %2 · %3
+Device %4</source>
+        <translation>IMEI %1 · %2 · %3
+Gerät %4</translation>
+    </message>
+    <message>
+        <source>Done in %1 s</source>
+        <translation>Fertig in %1 s</translation>
+    </message>
+    <message>
+        <source>%1 in hub %2 (%3)
+Certificate %4…
+Modem: %5 credentials verified in tag %6</source>
+        <translation>%1 in Hub %2 (%3)
+Zertifikat %4…
+Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
+    </message>
+    <message>
+        <source>Stopped at: %1</source>
+        <translation>Angehalten bei: %1</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::StationPage</name>
+    <message>
+        <source>Twin tags are name=value pairs separated by commas, e.g. site=bench-1, batch=7.</source>
+        <translation>Twin-Tags sind durch Kommas getrennte Paare der Form Name=Wert, z. B. site=bench-1, batch=7.</translation>
+    </message>
+    <message>
+        <source>Keep the private key in the keychain</source>
+        <translation>Privaten Schlüssel im Schlüsselbund aufbewahren</translation>
+    </message>
+    <message>
+        <source>Start when a modem is plugged in</source>
+        <translation>Starten, wenn ein Modem angeschlossen wird</translation>
+    </message>
+    <message>
+        <source>Provision All</source>
+        <translation>Alle provisionieren</translation>
+    </message>
+    <message>
+        <source>No modem found. Plug in an nRF91 board; it appears here within a second.</source>
+        <translation>Kein Modem gefunden. Schließen Sie eine nRF91-Platine an; sie erscheint hier innerhalb einer Sekunde.</translation>
+    </message>
+    <message>
+        <source>Provisioning Station</source>
+        <translation>Provisionierungsstation</translation>
+    </message>
+    <message>
+        <source>Modem after modem: register the device, make its key and certificate, flash them with the root CAs, verify every hash, and log what was done.</source>
+        <translation>Modem für Modem: Gerät registrieren, Schlüssel und Zertifikat erzeugen, beides mit den Stamm-CAs flashen, jeden Hash verifizieren und alles Erledigte protokollieren.</translation>
+    </message>
+    <message>
+        <source>Hub</source>
+        <translation>Hub</translation>
+    </message>
+    <message>
+        <source>Placeholders: {imei}, {imei6} (last six digits), {uuid}, {serial} (USB serial number), {prefix}</source>
+        <translation>Platzhalter: {imei}, {imei6} (letzte sechs Ziffern), {uuid}, {serial} (USB-Seriennummer), {prefix}</translation>
+    </message>
+    <message>
+        <source>for {prefix}</source>
+        <translation>für {prefix}</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed</source>
+        <translation>X.509 selbstsigniert</translation>
+    </message>
+    <message>
+        <source>X.509 signed by a CA (thumbprint in the hub)</source>
+        <translation>X.509, von einer CA signiert (Fingerabdruck im Hub)</translation>
+    </message>
+    <message>
+        <source>X.509 signed by a CA (CA-authenticated in the hub)</source>
+        <translation>X.509, von einer CA signiert (im Hub über die CA authentifiziert)</translation>
+    </message>
+    <message>
+        <source>CA name in the keychain</source>
+        <translation>CA-Name im Schlüsselbund</translation>
+    </message>
+    <message>
+        <source>On this computer</source>
+        <translation>Auf diesem Computer</translation>
+    </message>
+    <message>
+        <source>In the modem (%KEYGEN; the key never leaves it)</source>
+        <translation>Im Modem (%KEYGEN; der Schlüssel verlässt es nie)</translation>
+    </message>
+    <message>
+        <source>none (both roots in the primary tag)</source>
+        <translation>keines (beide Stammzertifikate im primären Tag)</translation>
+    </message>
+    <message>
+        <source>site=bench-1, batch=7</source>
+        <translation>site=bench-1, batch=7</translation>
+    </message>
+    <message>
+        <source>Operator</source>
+        <translation>Bediener</translation>
+    </message>
+    <message>
+        <source>Hub:</source>
+        <translation>Hub:</translation>
+    </message>
+    <message>
+        <source>Device id:</source>
+        <translation>Geräte-ID:</translation>
+    </message>
+    <message>
+        <source>Authentication:</source>
+        <translation>Authentifizierung:</translation>
+    </message>
+    <message>
+        <source>Key made:</source>
+        <translation>Schlüsselerzeugung:</translation>
+    </message>
+    <message>
+        <source>Secondary tag:</source>
+        <translation>Sekundäres Tag:</translation>
+    </message>
+    <message>
+        <source>Security tag:</source>
+        <translation>Sicherheits-Tag:</translation>
+    </message>
+    <message>
+        <source>Twin tags:</source>
+        <translation>Twin-Tags:</translation>
+    </message>
+    <message>
+        <source>Operator:</source>
+        <translation>Bediener:</translation>
+    </message>
+    <message>
+        <source>Open Profile…</source>
+        <translation>Profil öffnen…</translation>
+    </message>
+    <message>
+        <source>Save Profile…</source>
+        <translation>Profil speichern…</translation>
+    </message>
+    <message>
+        <source>Export Audit Log…</source>
+        <translation>Prüfprotokoll exportieren…</translation>
+    </message>
+    <message>
+        <source>Add a hub first (Hubs page).</source>
+        <translation>Fügen Sie zuerst einen Hub hinzu (Seite „Hubs“).</translation>
+    </message>
+    <message>
+        <source>The hub &quot;%1&quot; is gone.</source>
+        <translation>Der Hub „%1“ ist nicht mehr vorhanden.</translation>
+    </message>
+    <message>
+        <source>%1: %2 provisioned.</source>
+        <translation>%1: %2 provisioniert.</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>Passed %1 · Failed %2 · Running %3</source>
+        <translation>Bestanden %1 · Fehlgeschlagen %2 · Laufend %3</translation>
+    </message>
+    <message>
+        <source> · %1 s per modem</source>
+        <translation> · %1 s pro Modem</translation>
+    </message>
+    <message>
+        <source>Open Provisioning Profile</source>
+        <translation>Provisionierungsprofil öffnen</translation>
+    </message>
+    <message>
+        <source>Provisioning profiles (*.json)</source>
+        <translation>Provisionierungsprofile (*.json)</translation>
+    </message>
+    <message>
+        <source>Save Provisioning Profile</source>
+        <translation>Provisionierungsprofil speichern</translation>
+    </message>
+    <message>
+        <source>Export Audit Log</source>
+        <translation>Prüfprotokoll exportieren</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV-Dateien (*.csv)</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n audit record(s) exported to %1.</source>
+        <translation>
+            <numerusform>%n Prüfeintrag nach %1 exportiert.</numerusform>
+            <numerusform>%n Prüfeinträge nach %1 exportiert.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>OpenPgpEncryptor</name>
     <message>
         <source>OpenPGP encryption failed while %1: %2</source>
@@ -4876,6 +5532,121 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>Cannot open %1: %2</source>
         <translation>%1 kann nicht geöffnet werden: %2</translation>
+    </message>
+</context>
+<context>
+    <name>ProvisioningProfile</name>
+    <message>
+        <source>&quot;%1&quot; in the provisioning profile must be a whole number from %2 to %3.</source>
+        <translation>&quot;%1&quot; im Provisionierungsprofil muss eine ganze Zahl von %2 bis %3 sein.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; in the provisioning profile must be text.</source>
+        <translation>&quot;%1&quot; im Provisionierungsprofil muss Text sein.</translation>
+    </message>
+    <message>
+        <source>The provisioning profile has an unknown key &quot;%1&quot;; known keys are %2.</source>
+        <translation>Das Provisionierungsprofil enthält den unbekannten JSON-Schlüssel &quot;%1&quot;; bekannte Schlüssel sind %2.</translation>
+    </message>
+    <message>
+        <source>&quot;auth&quot; is &quot;x509-self-signed&quot; or &quot;x509-ca&quot;, not &quot;%1&quot;. (Modems authenticate with X.509 certificates; SAS keys cannot be flashed as credentials.)</source>
+        <translation>&quot;auth&quot; muss &quot;x509-self-signed&quot; oder &quot;x509-ca&quot; sein, nicht &quot;%1&quot;. (Modems authentifizieren sich mit X.509-Zertifikaten; SAS-Schlüssel können nicht als Anmeldedaten geflasht werden.)</translation>
+    </message>
+    <message>
+        <source>&quot;keyBirth&quot; is &quot;pc&quot; or &quot;modem&quot;, not &quot;%1&quot;.</source>
+        <translation>&quot;keyBirth&quot; muss &quot;pc&quot; oder &quot;modem&quot; sein, nicht &quot;%1&quot;.</translation>
+    </message>
+    <message>
+        <source>&quot;keyType&quot; can only be &quot;ec-p256&quot;: the nRF91 modem&apos;s TLS stack takes EC P-256 keys.</source>
+        <translation>&quot;keyType&quot; kann nur &quot;ec-p256&quot; sein: Der TLS-Stack des nRF91-Modems akzeptiert EC-P-256-Schlüssel.</translation>
+    </message>
+    <message>
+        <source>&quot;hubAuth&quot; is &quot;thumbprint&quot; (the hub knows the device by its certificate&apos;s thumbprint) or &quot;ca&quot; (the hub trusts the CA that signed it).</source>
+        <translation>&quot;hubAuth&quot; ist entweder &quot;thumbprint&quot; (der Hub erkennt das Gerät am Fingerabdruck seines Zertifikats) oder &quot;ca&quot; (der Hub vertraut der CA, die es signiert hat).</translation>
+    </message>
+    <message>
+        <source>&quot;keepKeyOnPc&quot; must be true or false.</source>
+        <translation>&quot;keepKeyOnPc&quot; muss true oder false sein.</translation>
+    </message>
+    <message>
+        <source>&quot;twinTags&quot; must be a JSON object, e.g. {&quot;site&quot;: &quot;bench-1&quot;}.</source>
+        <translation>&quot;twinTags&quot; muss ein JSON-Objekt sein, z. B. {&quot;site&quot;: &quot;bench-1&quot;}.</translation>
+    </message>
+    <message>
+        <source>The provisioning profile names no hub (&quot;hub&quot;).</source>
+        <translation>Das Provisionierungsprofil nennt keinen Hub (&quot;hub&quot;).</translation>
+    </message>
+    <message>
+        <source>The device id template is empty; e.g. &quot;nrf-{imei}&quot;.</source>
+        <translation>Die Geräte-ID-Vorlage ist leer; z. B. &quot;nrf-{imei}&quot;.</translation>
+    </message>
+    <message>
+        <source>The device id template has an unknown placeholder {%1}; use {imei}, {imei6}, {uuid}, {serial} or {prefix}.</source>
+        <translation>Die Geräte-ID-Vorlage enthält den unbekannten Platzhalter {%1}; verwenden Sie {imei}, {imei6}, {uuid}, {serial} oder {prefix}.</translation>
+    </message>
+    <message>
+        <source>The device id template uses {prefix}, but the profile gives no &quot;prefix&quot;.</source>
+        <translation>Die Geräte-ID-Vorlage verwendet {prefix}, aber das Profil gibt kein &quot;prefix&quot; an.</translation>
+    </message>
+    <message>
+        <source>&quot;auth&quot;: &quot;x509-ca&quot; needs &quot;ca&quot;: the name of a CA imported into the keychain (onboarder-cli cred import-ca).</source>
+        <translation>&quot;auth&quot;: &quot;x509-ca&quot; benötigt &quot;ca&quot;: den Namen einer in den Schlüsselbund importierten CA (onboarder-cli cred import-ca).</translation>
+    </message>
+    <message>
+        <source>A key born in the modem needs &quot;auth&quot;: &quot;x509-ca&quot;: only a CA can sign the modem&apos;s certificate request (the key never leaves the modem, so nothing else can sign it).</source>
+        <translation>Ein im Modem erzeugter Schlüssel benötigt &quot;auth&quot;: &quot;x509-ca&quot;: Nur eine CA kann die Zertifikatsanforderung des Modems signieren (der Schlüssel verlässt das Modem nie, daher kann sie nichts anderes signieren).</translation>
+    </message>
+    <message>
+        <source>A self-signed device is known to the hub by its thumbprint; &quot;hubAuth&quot;: &quot;ca&quot; needs &quot;auth&quot;: &quot;x509-ca&quot;.</source>
+        <translation>Ein selbstsigniertes Gerät ist dem Hub über seinen Fingerabdruck bekannt; &quot;hubAuth&quot;: &quot;ca&quot; benötigt &quot;auth&quot;: &quot;x509-ca&quot;.</translation>
+    </message>
+    <message>
+        <source>&quot;secondarySecTag&quot; must differ from &quot;secTag&quot; (or be null to keep both roots in &quot;secTag&quot;).</source>
+        <translation>&quot;secondarySecTag&quot; muss sich von &quot;secTag&quot; unterscheiden (oder null sein, um beide Stammzertifikate in &quot;secTag&quot; zu behalten).</translation>
+    </message>
+    <message>
+        <source>&quot;validityDays&quot; must be at least 1.</source>
+        <translation>&quot;validityDays&quot; muss mindestens 1 sein.</translation>
+    </message>
+    <message>
+        <source>Cannot read the provisioning profile %1: %2</source>
+        <translation>Das Provisionierungsprofil %1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>The provisioning profile %1 is not valid JSON: %2 at character %3.</source>
+        <translation>Das Provisionierungsprofil %1 ist kein gültiges JSON: %2 bei Zeichen %3.</translation>
+    </message>
+    <message>
+        <source>The provisioning profile %1 must be one JSON object.</source>
+        <translation>Das Provisionierungsprofil %1 muss ein einzelnes JSON-Objekt sein.</translation>
+    </message>
+    <message>
+        <source>Cannot write the provisioning profile %1: %2</source>
+        <translation>Das Provisionierungsprofil %1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>The device id template uses {%1}, but %2.</source>
+        <translation>Die Geräte-ID-Vorlage verwendet {%1}, aber %2.</translation>
+    </message>
+    <message>
+        <source>the modem gave no IMEI</source>
+        <translation>das Modem hat keine IMEI geliefert</translation>
+    </message>
+    <message>
+        <source>the modem&apos;s firmware gives no UUID</source>
+        <translation>die Firmware des Modems liefert keine UUID</translation>
+    </message>
+    <message>
+        <source>the port is no USB device with a serial number</source>
+        <translation>der Port ist kein USB-Gerät mit Seriennummer</translation>
+    </message>
+    <message>
+        <source>the profile gives no prefix</source>
+        <translation>das Profil gibt kein Präfix an</translation>
+    </message>
+    <message>
+        <source>The device id &quot;%1&quot; made from the template &quot;%2&quot; is not valid: %3</source>
+        <translation>Die aus der Vorlage „%2“ erzeugte Geräte-ID „%1“ ist ungültig: %3</translation>
     </message>
 </context>
 <context>

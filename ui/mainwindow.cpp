@@ -7,6 +7,7 @@
 #include "hubspage.h"
 #include "modempage.h"
 #include "relaypage.h"
+#include "stationpage.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -31,6 +32,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     , m_devicesPage(new DevicesPage(session, credentials, settings, this))
     , m_modemPage(new ModemPage(session, credentials, this))
     , m_relayPage(new RelayPage(hubs, secrets, credentials, this))
+    , m_stationPage(new StationPage(hubs, credentials, this))
 {
     m_navigation->setIconSize(QSize(24, 24));
     m_navigation->setFixedWidth(180);
@@ -43,6 +45,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     addPage(m_hubsPage, tr("Hubs"), style()->standardIcon(QStyle::SP_DriveNetIcon));
     addPage(m_devicesPage, tr("Devices"), style()->standardIcon(QStyle::SP_ComputerIcon));
     addPage(m_modemPage, tr("Modem"), style()->standardIcon(QStyle::SP_DriveHDIcon));
+    addPage(m_stationPage, tr("Station"), style()->standardIcon(QStyle::SP_DialogApplyButton));
     addPage(m_relayPage, tr("Relay"), style()->standardIcon(QStyle::SP_BrowserReload));
 
     auto *central = new QWidget(this);
@@ -63,6 +66,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     connect(m_devicesPage, &DevicesPage::statusMessage, this, showMessage);
     connect(m_modemPage, &ModemPage::statusMessage, this, showMessage);
     connect(m_relayPage, &RelayPage::statusMessage, this, showMessage);
+    connect(m_stationPage, &StationPage::statusMessage, this, showMessage);
     connect(&m_settings, &Settings::changed, this, &MainWindow::updateTitle);
     connect(&m_hubs, &HubStore::hubsChanged, this, &MainWindow::updateTitle);
     // Straight to the devices when there is a hub to work on; else where one is added.

@@ -14,6 +14,7 @@ class HubStore;
 class HubsPage;
 class ModemPage;
 class RelayPage;
+class StationPage;
 class SecretStore;
 class Settings;
 
@@ -30,6 +31,7 @@ public:
     DevicesPage *devicesPage() const { return m_devicesPage; }
     ModemPage *modemPage() const { return m_modemPage; }
     RelayPage *relayPage() const { return m_relayPage; }
+    StationPage *stationPage() const { return m_stationPage; }
     void showPage(QWidget *page);
 
 protected:
@@ -49,6 +51,7 @@ private:
     DevicesPage *m_devicesPage;
     ModemPage *m_modemPage;
     RelayPage *m_relayPage;
+    StationPage *m_stationPage;
 };
 
 } // namespace Onboarder

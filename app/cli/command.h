@@ -52,6 +52,7 @@ QList<Noun> deviceNouns(); // device, twin, method
 QList<Noun> credNouns();   // cred
 QList<Noun> modemNouns();  // modem
 QList<Noun> relayNouns();  // relay
+QList<Noun> provisionNouns(); // provision (a default verb: provision --profile …)
 
 // A verb's own option parser with --help. parse() returns an exit code when the command is
 // finished already (help printed, or a usage error reported), nothing when it should run.

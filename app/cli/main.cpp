@@ -79,7 +79,7 @@ int main(int argc, char *argv[])
                           QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         QCoreApplication::installTranslator(&qtTranslator);
 
-    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + credNouns() + modemNouns() + relayNouns();
+    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + credNouns() + modemNouns() + relayNouns() + provisionNouns();
 
     // Global options stand before the noun.
     QStringList args = app.arguments();
@@ -118,7 +118,10 @@ int main(int argc, char *argv[])
         print(nounHelp(*noun));
         return args.isEmpty() ? ExitUsage : ExitOk;
     }
-    const QString verbName = args.takeFirst();
+    // A noun with a default verb (empty name) takes options right after it: "provision --profile FILE …".
+    const bool defaultVerb = args.first().startsWith(u'-')
+        && std::any_of(noun->verbs.cbegin(), noun->verbs.cend(), [](const Verb &v) { return v.name.isEmpty(); });
+    const QString verbName = defaultVerb ? QString() : args.takeFirst();
     const auto verb = std::find_if(noun->verbs.cbegin(), noun->verbs.cend(), [&](const Verb &v) { return v.name == verbName; });
     if (verb == noun->verbs.cend())
         return out.usage(CliText::tr("\"%1\" has no verb \"%2\". See onboarder-cli %1 --help.").arg(nounName, verbName));
@@ -130,7 +133,7 @@ int main(int argc, char *argv[])
     CredentialStore credentials(secrets, AppInfo::dataDir());
     Context context{out, settings, secrets, hubStore, credentials, hub.isEmpty() ? settings.currentHub() : hub};
 
-    args.prepend(QStringLiteral("%1 %2 %3").arg(program, nounName, verbName));
+    args.prepend(QStringLiteral("%1 %2 %3").arg(program, nounName, verbName).trimmed());
     QFuture<int> result = verb->run(context, args);
     if (result.isFinished())
         return result.result();

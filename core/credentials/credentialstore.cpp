@@ -282,6 +282,26 @@ QFuture<Result<CredentialRecord>> CredentialStore::generate(const QString &hub, 
         .unwrap();
 }
 
+QFuture<Result<CredentialRecord>> CredentialStore::moveKeyToDevice(const QString &hub, const QString &deviceId)
+{
+    auto found = record(hub, deviceId);
+    if (!found)
+        return failedFuture<CredentialRecord>(found.error());
+    if (found->keyLocation == CredentialRecord::KeyLocation::Device)
+        return readyFuture(found);
+    return m_secrets.remove(found->keychainEntry).then(this, [this, record = *found](Result<void> removed) mutable -> Result<CredentialRecord> {
+        if (!removed && removed.error().kind != ErrorKind::NotFound)
+            return std::unexpected(removed.error());
+        record.keyLocation = CredentialRecord::KeyLocation::Device;
+        record.keychainEntry.clear();
+        CredentialInventory inv = inventory();
+        if (auto put = inv.put(record); !put)
+            return std::unexpected(put.error());
+        Q_EMIT credentialsChanged();
+        return record;
+    });
+}
+
 QFuture<Result<CredentialRecord>> CredentialStore::importDevice(const QString &hub, const QString &deviceId,
                                                                 const DeviceCredential &credential, bool replace)
 {

@@ -66,6 +66,9 @@ public:
     QFuture<Result<CredentialRecord>> signRequest(const QString &hub, const QString &deviceId, const QString &caName,
                                                   const CertificateRequest &csr, int validityDays, bool replace = false);
     QFuture<Result<void>> remove(const QString &hub, const QString &deviceId);
+    // The device's private key now lives only on the device (flashed into a modem): removes it from the
+    // keychain and records KeyLocation::Device. A credential whose key is on the device already is left as is.
+    QFuture<Result<CredentialRecord>> moveKeyToDevice(const QString &hub, const QString &deviceId);
 
     QFuture<Result<CredentialRecord>> importCertificateAuthority(const QString &name, const CertificateAuthority &ca, bool replace = false);
     QFuture<Result<CertificateAuthority>> certificateAuthority(const QString &name);

@@ -98,18 +98,28 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
     const auto cert = ModemCredentialStore::prepare(CredentialType::ClientCert, m_set.deviceCertificate);
     if (!cert)
         return std::unexpected(cert.error());
-    const auto key = ModemCredentialStore::prepare(CredentialType::ClientKey, m_set.deviceKey);
-    if (!key)
-        return std::unexpected(key.error());
     const auto certificate = Certificate::fromPem(*cert);
-    const auto pair = KeyPair::fromPem(*key, m_set.keyPassword);
-    if (!pair)
-        return std::unexpected(pair.error());
-    if (auto usable = pair->checkModemCompatible(); !usable)
-        return std::unexpected(usable.error());
-    if (!certificate->matches(*pair))
-        return fail(ErrorKind::InvalidInput, QStringLiteral("KeyDoesNotMatch"),
-                    tr("The private key does not belong to the device certificate (%1).").arg(certificate->subjectCommonName()));
+    if (!certificate)
+        return std::unexpected(certificate.error());
+    QByteArray keyContent;
+    if (m_set.keyInModem) {
+        if (!m_set.deviceKey.isEmpty() || m_set.modemKeySha256.isEmpty())
+            return fail(ErrorKind::Internal, QStringLiteral("KeyInModemMisused"),
+                        tr("A key kept in the modem is known by its hash alone; no key bytes go with it."));
+    } else {
+        const auto key = ModemCredentialStore::prepare(CredentialType::ClientKey, m_set.deviceKey);
+        if (!key)
+            return std::unexpected(key.error());
+        const auto pair = KeyPair::fromPem(*key, m_set.keyPassword);
+        if (!pair)
+            return std::unexpected(pair.error());
+        if (auto usable = pair->checkModemCompatible(); !usable)
+            return std::unexpected(usable.error());
+        if (!certificate->matches(*pair))
+            return fail(ErrorKind::InvalidInput, QStringLiteral("KeyDoesNotMatch"),
+                        tr("The private key does not belong to the device certificate (%1).").arg(certificate->subjectCommonName()));
+        keyContent = *key;
+    }
 
     const auto add = [this](quint32 tag, int type, const QString &label, const QByteArray &content, bool secret) {
         m_plan.append({FlashSlot{tag, type, label, ModemCredentialStore::sha256Hex(content), {}, FlashSlot::State::Pending},
@@ -123,7 +133,14 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
             *digiCert + '\n' + *baltimore, false);
     }
     add(m_set.tag, CredentialType::ClientCert, tr("device certificate (%1)").arg(certificate->subjectCommonName()), *cert, false);
-    add(m_set.tag, CredentialType::ClientKey, tr("device private key"), *key, true);
+    if (m_set.keyInModem) {
+        m_plan.append({FlashSlot{m_set.tag, CredentialType::ClientKey, tr("device private key (kept in the modem)"),
+                                 m_set.modemKeySha256.toUpper(), {}, FlashSlot::State::Pending},
+                       {}, true, true});
+    } else {
+        add(m_set.tag, CredentialType::ClientKey, tr("device private key"), keyContent, true);
+        keyContent.fill('\0');
+    }
 
     QList<FlashSlot> slots;
     for (const Planned &planned : std::as_const(m_plan))
@@ -192,9 +209,17 @@ void AzureFlashJob::writeNext(qsizetype index)
         return restoreMode();
     Planned &planned = m_plan[index];
     FlashSlot &slot = planned.slot;
-    if (!m_force && slot.state == FlashSlot::State::Flashed) {
+    if ((!m_force || planned.inModem) && slot.state == FlashSlot::State::Flashed) {
         step(tr("%1 is in security tag %2 already").arg(slot.label).arg(slot.tag));
         return writeNext(index + 1);
+    }
+    if (planned.inModem) {
+        m_failure = Error{ErrorKind::Device, QStringLiteral("ModemKeyMissing"),
+                          tr("The modem's own private key in security tag %1 is %2; the certificate cannot be used without it. "
+                             "Provision again to have the modem make a new key.")
+                              .arg(slot.tag)
+                              .arg(slot.state == FlashSlot::State::Absent ? tr("gone") : tr("not the one the certificate was made for"))};
+        return restoreMode();
     }
     step(tr("Writing %1 to security tag %2").arg(slot.label).arg(slot.tag));
     m_inFlight = index;

@@ -25,6 +25,10 @@ struct AzureCredentialSet
     QByteArray deviceCertificate; // PEM
     QByteArray deviceKey;         // PEM; a secret
     QByteArray keyPassword;       // for an encrypted key; a secret
+    // The key is in the modem already (made there by %KEYGEN, or flashed before and kept nowhere else):
+    // deviceKey stays empty, and the job only checks that the modem lists modemKeySha256 for it.
+    bool keyInModem = false;
+    QString modemKeySha256;
 };
 
 // One (tag, type) the job writes, and what the modem holds there as far as the job knows.
@@ -93,6 +97,7 @@ private:
         FlashSlot slot;
         QByteArray content;
         bool secret = false;
+        bool inModem = false; // never written: must be there already
     };
 
     void readBefore();

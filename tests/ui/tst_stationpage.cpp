@@ -1,0 +1,150 @@
+// The provisioning station page, driven through its widgets (offscreen): simulated modems appear as cards,
+// "Provision All" runs one job per port side by side against the sandbox hub and the real keychain, a modem
+// plugged in later starts by itself, a conflicting hub device gives a failed card with "Replace and Retry".
+#include "common/settings.h"
+#include "credentials/credentialstore.h"
+#include "credentials/secretstore.h"
+#include "hub/hubclient.h"
+#include "hub/hubstore.h"
+#include "modemsimfixture.h"
+#include "provisioning/auditlog.h"
+#include "provisioning/modemkeyledger.h"
+#include "sandboxhub.h"
+#include "stationcard.h"
+#include "stationpage.h"
+#include "testsupport.h"
+#include "uitestsupport.h"
+
+#include <QLabel>
+#include <QPushButton>
+#include <QTemporaryDir>
+#include <QUuid>
+
+using namespace Onboarder;
+using namespace Onboarder::Sandbox;
+using TestSupport::await;
+using TestSupport::ModemSim;
+
+class tst_StationPage : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<SandboxHub> m_hub;
+    std::unique_ptr<Settings> m_settings;
+    std::unique_ptr<SecretStore> m_secrets;
+    std::unique_ptr<HubStore> m_hubs;
+    std::unique_ptr<CredentialStore> m_credentials;
+    std::unique_ptr<AuditLog> m_audit;
+    std::unique_ptr<ModemKeyLedger> m_ledger;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        REQUIRE_TEST_SESSION();
+        SandboxHub::Options options;
+        options.dataDir = m_dir.filePath(QStringLiteral("hub"));
+        m_hub = std::make_unique<SandboxHub>(options);
+        const auto started = m_hub->start();
+        QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
+        m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("onboarder.conf")));
+        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
+        m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
+        m_credentials = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));
+        m_audit = std::make_unique<AuditLog>(m_dir.filePath(QStringLiteral("audit")));
+        m_ledger = std::make_unique<ModemKeyLedger>(m_dir.filePath(QStringLiteral("ledger.json")));
+        const QJsonObject info = m_hub->readyInfo();
+        const HubEndpoint endpoint{info.value(QStringLiteral("restPort")).toInt(), info.value(QStringLiteral("mqttPort")).toInt(),
+                                   info.value(QStringLiteral("caFile")).toString()};
+        QVERIFY(await(m_hubs->add(QStringLiteral("sandbox"), m_hub->ownerConnectionString(), endpoint)).has_value());
+    }
+
+    void provisionsModemsAsTheyArePluggedIn()
+    {
+        ModemSim sims[4];
+        QCOMPARE(sims[0].start({QStringLiteral("--imei"), QStringLiteral("358000000000001")}), QString());
+        QCOMPARE(sims[1].start({QStringLiteral("--imei"), QStringLiteral("358000000000002")}), QString());
+
+        StationPage page(*m_hubs, *m_credentials);
+        page.setAuditLog(m_audit.get());
+        page.setLedger(m_ledger.get());
+        page.resize(1200, 820);
+        page.show();
+        ProvisioningProfile profile;
+        profile.hub = QStringLiteral("sandbox");
+        profile.deviceIdTemplate = QStringLiteral("station-{imei}");
+        profile.twinTags = QJsonObject{{QStringLiteral("site"), QStringLiteral("bench-1")}};
+        page.setProfile(profile);
+        page.setOperatorName(QStringLiteral("tester"));
+        QVERIFY2(page.profile().has_value(), qPrintable(page.profileError()->text()));
+        QCOMPARE(*page.profile(), profile);
+
+        // A broken template is explained and nothing can start.
+        auto broken = profile;
+        broken.deviceIdTemplate = QStringLiteral("x-{sn}");
+        page.setProfile(broken);
+        QVERIFY(page.profileError()->isVisible());
+        QVERIFY(page.profileError()->text().contains(QStringLiteral("{sn}")));
+        page.setProfile(profile);
+        QVERIFY(!page.profileError()->isVisible());
+
+        page.portFinder()->setExtraPorts({sims[0].port(), sims[1].port()});
+        QTRY_COMPARE_WITH_TIMEOUT(page.cards().size(), 2, 20000);
+        page.startAll();
+        QCOMPARE(page.running(), 2);
+        for (StationCard *card : page.cards())
+            QCOMPARE(card->status(), StationCard::Status::Running);
+        QTRY_COMPARE_WITH_TIMEOUT(page.passed(), 2, 30000);
+        QCOMPARE(page.failed(), 0);
+        QVERIFY(page.tallyLabel()->text().contains(QStringLiteral("Passed 2")));
+        for (StationCard *card : page.cards()) {
+            QCOMPARE(card->status(), StationCard::Status::Passed);
+            QVERIFY(card->summaryText().contains(QStringLiteral("station-35800000000000")));
+        }
+        HubClient client(*m_hubs->find(QStringLiteral("sandbox")), *ConnectionString::parse(m_hub->ownerConnectionString()));
+        for (const char *id : {"station-358000000000001", "station-358000000000002"}) {
+            const auto device = await(client.device(QLatin1String(id)));
+            QVERIFY2(device.has_value(), id);
+            QCOMPARE(device->primaryThumbprint, m_credentials->certificate(QStringLiteral("sandbox"), QLatin1String(id))->thumbprintSha256());
+        }
+
+        // Plugged in while "start when plugged in" is on: it runs by itself.
+        page.setAutoStart(true);
+        QCOMPARE(sims[2].start({QStringLiteral("--imei"), QStringLiteral("358000000000003")}), QString());
+        page.portFinder()->setExtraPorts({sims[0].port(), sims[1].port(), sims[2].port()});
+        QTRY_COMPARE_WITH_TIMEOUT(page.cards().size(), 3, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(page.passed(), 3, 30000);
+
+        // A device of that id with other credentials: a failed card, the hub untouched, then replaced on request.
+        page.setAutoStart(false);
+        DeviceIdentity other;
+        other.id = QStringLiteral("station-358000000000004");
+        other.authType = QStringLiteral("sas");
+        QVERIFY(await(client.createDevice(other)).has_value());
+        QCOMPARE(sims[3].start({QStringLiteral("--imei"), QStringLiteral("358000000000004")}), QString());
+        page.portFinder()->setExtraPorts({sims[0].port(), sims[1].port(), sims[2].port(), sims[3].port()});
+        QTRY_VERIFY_WITH_TIMEOUT(page.card(sims[3].port()) != nullptr, 20000);
+        StationCard *card = page.card(sims[3].port());
+        QCOMPARE(card->status(), StationCard::Status::Waiting);
+        page.start(sims[3].port());
+        QTRY_COMPARE_WITH_TIMEOUT(card->status(), StationCard::Status::Failed, 30000);
+        QVERIFY(card->replaceButton()->isVisible());
+        QVERIFY2(card->summaryText().contains(QStringLiteral("other credentials")), qPrintable(card->summaryText()));
+        QCOMPARE(await(client.device(other.id))->authType, QStringLiteral("sas"));
+        TestSupport::saveScreenshot(&page, QStringLiteral("station-conflict"));
+        card->replaceButton()->click();
+        QTRY_COMPARE_WITH_TIMEOUT(card->status(), StationCard::Status::Passed, 30000);
+        QCOMPARE(await(client.device(other.id))->authType, QStringLiteral("selfSigned"));
+        QCOMPARE(page.passed(), 4);
+        QCOMPARE(page.failed(), 1);
+        TestSupport::saveScreenshot(&page, QStringLiteral("station-done"));
+
+        // Unplugged: the card says so.
+        sims[0].stop();
+        QTRY_COMPARE_WITH_TIMEOUT(page.card(sims[0].port())->status(), StationCard::Status::Unplugged, 20000);
+        QCOMPARE(m_audit->records()->size(), 5);
+    }
+};
+
+QTEST_MAIN(tst_StationPage)
+#include "tst_stationpage.moc"
