@@ -58,7 +58,7 @@ endif()
 install(FILES ${onboarder_packaging_dir}/systemd/onboarder-relay.service
     DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/systemd/system COMPONENT runtime)
 
-# Manual pages. onboarder-modem-sim: add its page here when it exists.
+# Manual pages.
 set(onboarder_man_pages onboarder-cli onboarder-sandbox onboarder-modem-sim)
 if(ONBOARDER_BUILD_GUI)
     list(APPEND onboarder_man_pages onboarder)
@@ -100,11 +100,17 @@ string(JOIN "\n" CPACK_PACKAGE_DESCRIPTION
     "and gives the devices keys and certificates. Connection strings and keys are"
     "kept in the system keychain (Secret Service) only."
     ""
+    "It writes device credentials into nRF9160 cellular modems over USB and relays"
+    "local sensors' MQTT messages to the hub, one hub session per device, through"
+    "a durable outbox."
+    ""
     "The package holds the desktop application (onboarder), its command-line"
-    "companion for scripts (onboarder-cli) and a local IoT Hub to train and test"
-    "against (onboarder-sandbox). A udev rule gives the user at the seat access to"
-    "Nordic Thingy:91 devices and the SEGGER J-Link of Nordic development kits,"
-    "and keeps ModemManager away from their serial ports.")
+    "companion for scripts and gateways (onboarder-cli), a local IoT Hub to train"
+    "and test against (onboarder-sandbox), a simulated nRF9160 modem"
+    "(onboarder-modem-sim) and a systemd unit for the headless relay (not"
+    "enabled). A udev rule gives the user at the seat access to Nordic Thingy:91"
+    "devices and the SEGGER J-Link of Nordic development kits, and keeps"
+    "ModemManager away from their serial ports.")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_PACKAGE_CHECKSUM SHA256)
 set(CPACK_SOURCE_GENERATOR "") # no source package; the Git repository is the source
