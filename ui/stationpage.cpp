@@ -374,22 +374,16 @@ void StationPage::start(const QString &port, bool replaceConflicting)
 
 void StationPage::launch(const QString &port, const ProvisioningProfile &profile, bool replaceConflicting)
 {
-    if (!m_audit) {
-        m_ownAudit = std::make_unique<AuditLog>(AuditLog::defaultDirectory());
-        m_audit = m_ownAudit.get();
-    }
-    if (!m_ledger) {
-        m_ownLedger = std::make_unique<ModemKeyLedger>(ModemKeyLedger::defaultPath());
-        m_ledger = m_ownLedger.get();
-    }
     ProvisioningOptions options;
     options.operatorName = m_operator->text().trimmed();
     options.usbSerial = m_ports.value(port).serialNumber;
     options.replaceConflicting = replaceConflicting;
     const auto hubProfile = m_hubs.find(profile.hub);
     auto *job = new ProvisioningJob(profile, port, *m_hubClient, hubProfile.value_or(HubProfile{}), m_credentials, options, this);
-    job->setAuditLog(m_audit);
-    job->setLedger(m_ledger);
+    if (m_audit) // else the job's own, in the app data dir
+        job->setAuditLog(m_audit);
+    if (m_ledger)
+        job->setLedger(m_ledger);
     m_jobs.insert(port, job);
     StationCard *card = m_cards.value(port);
     connect(job, &ProvisioningJob::stepChanged, card, &StationCard::setStep);

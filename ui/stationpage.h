@@ -43,7 +43,7 @@ public:
     void setProfile(const ProvisioningProfile &profile);
     void setOperatorName(const QString &name);
     void setAutoStart(bool on);
-    // Tests and benchmarks give their own audit log and ledger (default: the app data dir's).
+    // Tests and benchmarks give their own audit log and ledger (default: the app data dir's, as the jobs make them).
     void setAuditLog(AuditLog *log) { m_audit = log; }
     void setLedger(ModemKeyLedger *ledger) { m_ledger = ledger; }
 
@@ -82,8 +82,6 @@ private:
     PortFinder *m_finder;
     AuditLog *m_audit = nullptr;
     ModemKeyLedger *m_ledger = nullptr;
-    std::unique_ptr<AuditLog> m_ownAudit;
-    std::unique_ptr<ModemKeyLedger> m_ownLedger;
     std::unique_ptr<HubClient> m_hubClient; // for the profile's hub; kept while jobs use it
     QString m_hubClientName;
     QHash<QString, StationCard *> m_cards;
