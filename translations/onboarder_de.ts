@@ -3690,6 +3690,10 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
         <source>Relay</source>
         <translation>Relay</translation>
     </message>
+    <message>
+        <source>Stopping the relay before closing…</source>
+        <translation>Das Relay wird vor dem Schließen angehalten…</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::ModemCredentialStore</name>
@@ -5058,6 +5062,22 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>Onboard and monitor Azure IoT Hub devices.</source>
         <translation>Geräte für Azure IoT Hub einrichten und überwachen.</translation>
+    </message>
+    <message>
+        <source>Open the Relay page with this relay configuration (JSON).</source>
+        <translation>Die Relay-Seite mit dieser Relay-Konfiguration (JSON) öffnen.</translation>
+    </message>
+    <message>
+        <source>FILE</source>
+        <translation>DATEI</translation>
+    </message>
+    <message>
+        <source>With --relay-config: start the relay at once.</source>
+        <translation>Mit --relay-config: das Relay sofort starten.</translation>
+    </message>
+    <message>
+        <source>error: --start-relay needs --relay-config FILE.</source>
+        <translation>Fehler: --start-relay braucht --relay-config DATEI.</translation>
     </message>
 </context>
 </TS>

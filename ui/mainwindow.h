@@ -49,6 +49,7 @@ private:
     DevicesPage *m_devicesPage;
     ModemPage *m_modemPage;
     RelayPage *m_relayPage;
+    bool m_closingAfterRelay = false;
 };
 
 } // namespace Onboarder
