@@ -3868,6 +3868,10 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
         <source>Station</source>
         <translation>Station</translation>
     </message>
+    <message>
+        <source>Stopping the relay before closing…</source>
+        <translation>Das Relay wird vor dem Schließen angehalten…</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::ModemCredentialStore</name>
@@ -5829,6 +5833,22 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
     <message>
         <source>Onboard and monitor Azure IoT Hub devices.</source>
         <translation>Geräte für Azure IoT Hub einrichten und überwachen.</translation>
+    </message>
+    <message>
+        <source>Open the Relay page with this relay configuration (JSON).</source>
+        <translation>Die Relay-Seite mit dieser Relay-Konfiguration (JSON) öffnen.</translation>
+    </message>
+    <message>
+        <source>FILE</source>
+        <translation>DATEI</translation>
+    </message>
+    <message>
+        <source>With --relay-config: start the relay at once.</source>
+        <translation>Mit --relay-config: das Relay sofort starten.</translation>
+    </message>
+    <message>
+        <source>error: --start-relay needs --relay-config FILE.</source>
+        <translation>Fehler: --start-relay braucht --relay-config DATEI.</translation>
     </message>
 </context>
 </TS>

@@ -123,6 +123,18 @@ void MainWindow::showAbout()
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     m_settings.setMainWindowGeometry(saveGeometry());
+    // A running relay first stops in order (what is in flight to the hub gets its acknowledgement, a few
+    // seconds at most); the window closes once it has.
+    if (m_relayPage->isRunning()) {
+        event->ignore();
+        if (!m_closingAfterRelay) {
+            m_closingAfterRelay = true;
+            connect(m_relayPage, &RelayPage::relayStopped, this, &QWidget::close, Qt::QueuedConnection);
+            statusBar()->showMessage(tr("Stopping the relay before closing…"));
+            m_relayPage->stop();
+        }
+        return;
+    }
     event->accept();
 }
 

@@ -52,6 +52,7 @@ private:
     ModemPage *m_modemPage;
     RelayPage *m_relayPage;
     StationPage *m_stationPage;
+    bool m_closingAfterRelay = false;
 };
 
 } // namespace Onboarder

@@ -6,7 +6,26 @@
 #include <QLineSeries>
 #include <QValueAxis>
 
+#include <algorithm>
+#include <cmath>
+
 namespace Onboarder {
+
+namespace {
+
+// A y axis from 0 to a round number above the highest value, with ticks at round steps (1, 2 or 5 × 10^n,
+// never below 1: the plots count messages and milliseconds), so that no two labels read the same.
+void fitAxis(QValueAxis *axis, double highest)
+{
+    const double raw = std::max(1.0, highest * 1.1) / 4;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    const double normalised = raw / magnitude;
+    const double step = std::max(1.0, (normalised <= 1 ? 1 : normalised <= 2 ? 2 : normalised <= 5 ? 5 : 10) * magnitude);
+    axis->setTickInterval(step);
+    axis->setRange(0, std::max(step, std::ceil(std::max(1.0, highest * 1.1) / step) * step));
+}
+
+} // namespace
 
 struct RelayCharts::Plot
 {
@@ -36,7 +55,9 @@ RelayCharts::RelayCharts(QWidget *parent)
         plot->x->setLabelFormat(QStringLiteral("%d s"));
         plot->x->setTickCount(4);
         plot->y = new QValueAxis;
-        plot->y->setRange(0, 1);
+        plot->y->setTickType(QValueAxis::TicksDynamic);
+        plot->y->setTickAnchor(0);
+        fitAxis(plot->y, 0);
         plot->y->setLabelFormat(QStringLiteral("%.0f"));
         QFont small = plot->y->labelsFont();
         small.setPointSizeF(small.pointSizeF() * 0.85);
@@ -66,7 +87,7 @@ void RelayCharts::clear()
     for (Plot *plot : std::as_const(m_plots)) {
         for (QLineSeries *series : std::as_const(plot->series))
             series->clear();
-        plot->y->setRange(0, 1);
+        fitAxis(plot->y, 0);
     }
     m_startMs = 0;
 }
@@ -86,7 +107,7 @@ void RelayCharts::add(const RelayMetrics &metrics)
                                       {metrics.latencyP50Ms, metrics.latencyP99Ms}};
     for (qsizetype p = 0; p < m_plots.size(); ++p) {
         Plot *plot = m_plots.at(p);
-        double top = 1;
+        double top = 0;
         for (qsizetype s = 0; s < plot->series.size(); ++s) {
             QLineSeries *series = plot->series.at(s);
             series->append(t, values.at(p).at(s));
@@ -97,7 +118,7 @@ void RelayCharts::add(const RelayMetrics &metrics)
                 top = qMax(top, point.y());
         }
         plot->x->setRange(qMax(0.0, t - windowSeconds), qMax(t, 30.0));
-        plot->y->setRange(0, top * 1.15);
+        fitAxis(plot->y, top);
     }
 }
 

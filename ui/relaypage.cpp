@@ -6,6 +6,7 @@
 #include "fielderror.h"
 #include "relay/relay.h"
 #include "relay/relayconfig.h"
+#include "relay/relaythread.h"
 #include "relaycharts.h"
 
 #include <QDateTime>
@@ -45,6 +46,7 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     , m_hubs(hubs)
     , m_secrets(secrets)
     , m_credentials(credentials)
+    , m_relay(new RelayThread(this))
     , m_path(new QLineEdit(this))
     , m_editor(new QPlainTextEdit(this))
     , m_configError(FieldError::create(this))
@@ -88,9 +90,13 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setAlternatingRowColors(true);
     m_table->setSortingEnabled(true);
+    m_table->setWordWrap(false); // one line per device; the payload preview is cut at the column's end
     m_table->horizontalHeader()->setSectionResizeMode(PayloadColumn, QHeaderView::Stretch);
     m_table->setColumnWidth(DeviceColumn, 170);
+    m_table->setColumnWidth(StateColumn, 100);
     m_table->setColumnWidth(LastColumn, 90);
+    for (int column : {InColumn, OutColumn, WaitingColumn})
+        m_table->setColumnWidth(column, 70);
     m_table->setAccessibleName(tr("Relayed devices"));
 
     auto *configPane = new QWidget(this);
@@ -125,14 +131,30 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
             validate();
         updateState();
     });
+
+    connect(m_relay, &RelayThread::metricsUpdated, this, &RelayPage::showMetrics);
+    connect(m_relay, &RelayThread::errorOccurred, this, [this](const Error &error) {
+        m_summary->setText(error.message);
+        Q_EMIT statusMessage(error.message);
+    });
+    connect(m_relay, &RelayThread::started, this, [this] {
+        m_starting = false;
+        m_summary->setText(tr("Running."));
+        updateState();
+    });
+    connect(m_relay, &RelayThread::startFailed, this, [this](const Error &error) { fail(error.message); });
+    connect(m_relay, &RelayThread::stopped, this, [this] {
+        m_summary->setText(tr("Stopped. What the relay had taken is in its outbox; the local broker keeps the rest "
+                              "for the next start."));
+        updateState();
+        Q_EMIT relayStopped();
+    });
     updateState();
 }
 
-RelayPage::~RelayPage()
-{
-    if (m_relay && m_relay->isRunning())
-        m_relay->stop(0); // what was taken is stored; the broker keeps the rest for the next start
-}
+// The RelayThread (a child) stops a relay that still runs: what was taken is stored and acknowledged, the
+// local broker keeps the rest for the next start.
+RelayPage::~RelayPage() = default;
 
 void RelayPage::setConfigPath(const QString &path)
 {
@@ -185,7 +207,7 @@ bool RelayPage::save()
 
 bool RelayPage::isRunning() const
 {
-    return m_relay && m_relay->isRunning();
+    return m_relay->isActive();
 }
 
 void RelayPage::fail(const QString &message)
@@ -200,7 +222,7 @@ void RelayPage::updateState()
 {
     const bool running = isRunning();
     m_start->setEnabled(!running && !m_starting && !m_editor->toPlainText().trimmed().isEmpty());
-    m_stop->setEnabled(running);
+    m_stop->setEnabled(m_relay->state() == RelayThread::State::Running);
     m_editor->setReadOnly(running || m_starting);
     m_path->setEnabled(!running && !m_starting);
 }
@@ -225,28 +247,11 @@ void RelayPage::start()
                 fail(password.error().message);
                 return;
             }
-            m_relay = std::make_unique<Relay>(config, profile, service, &m_credentials);
-            connect(m_relay.get(), &Relay::metricsUpdated, this, &RelayPage::showMetrics);
-            connect(m_relay.get(), &Relay::errorOccurred, this, [this](const Error &error) {
-                m_summary->setText(error.message);
-                Q_EMIT statusMessage(error.message);
-            });
-            connect(m_relay.get(), &Relay::stopped, this, [this] {
-                m_summary->setText(tr("Stopped. What the relay had taken is in its outbox; the local broker keeps the rest "
-                                      "for the next start."));
-                updateState();
-            });
-            const Result<void> started = m_relay->start(*password);
-            m_starting = false;
-            if (!started) {
-                m_relay.reset();
-                fail(started.error().message);
-                return;
-            }
             m_table->setRowCount(0);
+            m_rows.clear();
             m_charts->clear();
-            m_summary->setText(tr("Running."));
-            updateState();
+            m_relay->start(config, profile, service, &m_credentials, *password); // started() or startFailed()
+            password->fill('\0');
         });
     });
 }
@@ -258,6 +263,7 @@ void RelayPage::stop()
     m_summary->setText(tr("Stopping: waiting for the hub to acknowledge what is in flight…"));
     m_stop->setEnabled(false);
     m_relay->stop();
+    updateState();
 }
 
 void RelayPage::showMetrics(const RelayMetrics &metrics)
@@ -267,16 +273,16 @@ void RelayPage::showMetrics(const RelayMetrics &metrics)
     const QLocale locale;
     m_table->setSortingEnabled(false);
     for (const RelayMetrics::Device &device : metrics.devices) {
-        int row = -1;
-        for (int r = 0; r < m_table->rowCount(); ++r)
-            if (m_table->item(r, DeviceColumn)->text() == device.id)
-                row = r;
-        if (row < 0) {
+        int row;
+        if (QTableWidgetItem *item = m_rows.value(device.id)) {
+            row = item->row();
+        } else {
             row = m_table->rowCount();
             m_table->insertRow(row);
             for (int column = 0; column < ColumnCount; ++column)
                 m_table->setItem(row, column, new QTableWidgetItem);
             m_table->item(row, DeviceColumn)->setText(device.id);
+            m_rows.insert(device.id, m_table->item(row, DeviceColumn));
         }
         m_table->item(row, StateColumn)->setText(device.lastError.isEmpty() ? device.state : device.lastError);
         m_table->item(row, LastColumn)->setText(

@@ -7,11 +7,15 @@
 #include "hub/hubsession.h"
 #include "hub/hubstore.h"
 #include "mainwindow.h"
+#include "relaypage.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFileInfo>
 #include <QLibraryInfo>
 #include <QTranslator>
+
+#include <cstdio>
 
 using namespace Onboarder;
 
@@ -40,7 +44,17 @@ int main(int argc, char *argv[])
     parser.setApplicationDescription(QApplication::translate("main", "Onboard and monitor Azure IoT Hub devices."));
     parser.addHelpOption();
     parser.addVersionOption();
+    const QCommandLineOption relayConfig(QStringLiteral("relay-config"),
+                                         QApplication::translate("main", "Open the Relay page with this relay configuration (JSON)."),
+                                         QApplication::translate("main", "FILE"));
+    const QCommandLineOption startRelay(QStringLiteral("start-relay"),
+                                        QApplication::translate("main", "With --relay-config: start the relay at once."));
+    parser.addOptions({relayConfig, startRelay});
     parser.process(app);
+    if (parser.isSet(startRelay) && !parser.isSet(relayConfig)) {
+        std::fprintf(stderr, "%s\n", qPrintable(QApplication::translate("main", "error: --start-relay needs --relay-config FILE.")));
+        return 1;
+    }
 
     SecretStore secrets(AppInfo::keychainService());
     HubStore hubs(settings, secrets);
@@ -49,5 +63,12 @@ int main(int argc, char *argv[])
 
     MainWindow window(settings, hubs, session, credentials, secrets);
     window.show();
+    if (parser.isSet(relayConfig)) {
+        RelayPage *relay = window.relayPage();
+        relay->setConfigPath(QFileInfo(parser.value(relayConfig)).absoluteFilePath());
+        window.showPage(relay);
+        if (parser.isSet(startRelay))
+            relay->start(); // a configuration that does not validate says why on the page and does not start
+    }
     return app.exec();
 }

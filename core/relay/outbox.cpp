@@ -117,6 +117,9 @@ Result<void> Outbox::append(QList<RelayMessage> &messages)
                "the hub takes some.")
                 .arg(m_depth));
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    // Durable before it returns (remove() relaxes this for its own commits).
+    if (auto ok = exec(QStringLiteral("PRAGMA synchronous=FULL")); !ok)
+        return ok;
     if (!db.transaction())
         return sqlError(QStringLiteral("begin"), db.lastError().text());
     QSqlQuery insert(db);
@@ -177,6 +180,10 @@ Result<void> Outbox::remove(const QList<qint64> &ids)
     if (ids.isEmpty())
         return {};
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    // A removal need not wait for the disk: the next append's synchronous commit makes it durable with
+    // it (the WAL is written in order). Should the machine fail before, the message is only sent again.
+    if (auto ok = exec(QStringLiteral("PRAGMA synchronous=NORMAL")); !ok)
+        return ok;
     if (!db.transaction())
         return sqlError(QStringLiteral("begin"), db.lastError().text());
     QSqlQuery remove(db);

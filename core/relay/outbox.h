@@ -10,8 +10,10 @@
 
 namespace Onboarder {
 
-// The relay's store-and-forward queue: an SQLite database in WAL mode with synchronous=FULL, so a
-// message whose append() returned is on disk and survives a crash of the process or of the machine.
+// The relay's store-and-forward queue: an SQLite database in WAL mode; append() commits with
+// synchronous=FULL, so a message whose append() returned is on disk and survives a crash of the process or
+// of the machine. remove() commits without waiting for the disk (the next append's commit carries it to
+// disk; lost to a machine crash, it only means the message is sent again).
 // Messages leave in the order they came, per device (sequence numbers grow across the whole outbox).
 //
 // The limit: append() refuses a batch that does not fit below maxMessages (OutboxFull) and stores

@@ -219,16 +219,28 @@ void Relay::flushWrites()
     if (count == m_taken.size())
         m_outboxFull = false;
     QSet<QString> devices;
+    QSet<QString> behind;
     for (qsizetype i = 0; i < count; ++i) {
         m_source->acknowledge(m_taken.at(i).source); // false for an earlier connection: the broker resends it
-        const QString &device = batch.at(i).deviceId;
-        ++m_waiting[device];
+        const RelayMessage &message = batch.at(i);
+        const QString &device = message.deviceId;
         devices.insert(device);
+        qint64 &waiting = m_waiting[device];
+        // Everything of this device stored before is in flight on its session: this one is next in order and
+        // goes out now, without reading it back from the outbox (the common case once sessions are open).
+        const auto found = m_links.find(device);
+        const bool caughtUp = found != m_links.end() && !behind.contains(device) && waiting <= found->second->inFlight();
+        ++waiting;
+        if (caughtUp && found->second->canSend() && found->second->send(message))
+            m_cursor[device] = message.id;
+        else
+            behind.insert(device); // pump() sends it from the outbox, in order
     }
     m_taken.remove(0, count);
     for (const QString &device : std::as_const(devices)) {
         deviceStats(device).waiting = m_waiting.value(device);
-        pump(device);
+        if (behind.contains(device))
+            pump(device);
     }
 }
 

@@ -43,8 +43,9 @@ class SecretStore;
 // its in-flight limit and keeps the rest) until the hub takes some; metrics say "outboxFull" and "held".
 // Messages without a device id are acknowledged and dropped, counted ("unroutable") and logged.
 //
-// Threads: one thread, the one it lives in; it may be moved to a worker thread before start() (the
-// GUI does that); metricsUpdated() is then received by queued connection.
+// Threads: one thread, the one it was created in (its timers, clients and outbox are members, not
+// children: it cannot be moved). The GUI creates it on a worker thread through RelayThread and receives
+// its signals queued; the CLI runs it on the main thread.
 class Relay final : public QObject
 {
     Q_OBJECT

@@ -34,12 +34,20 @@ QFuture<Result<DeviceSecret>> RelayCredentials::secret(const QString &deviceId)
                 tr("The relay has no keychain access for X.509 devices.")));
         return promise->future();
     }
-    return m_store->deviceCredential(m_profile.name, deviceId)
-        .then(this, [](Result<DeviceCredential> credential) -> Result<DeviceSecret> {
-            if (!credential)
-                return std::unexpected(credential.error());
-            return DeviceSecret { {}, credential->certificate.toPem(), credential->key.privateKeyPem() };
+    // The store (and the keychain queue behind it) belongs to its own thread, which may not be the
+    // relay's (the GUI runs the relay on a worker thread): the request is posted there.
+    auto promise = startedPromise<DeviceSecret>();
+    QMetaObject::invokeMethod(m_store, [store = m_store, hub = m_profile.name, deviceId, promise] {
+        store->deviceCredential(hub, deviceId).then(store, [promise](Result<DeviceCredential> credential) {
+            if (!credential) {
+                deliver<DeviceSecret>(promise, std::unexpected(credential.error()));
+                return;
+            }
+            deliver<DeviceSecret>(
+                promise, DeviceSecret { {}, credential->certificate.toPem(), credential->key.privateKeyPem() });
         });
+    });
+    return promise->future();
 }
 
 QFuture<Result<DeviceSecret>> RelayCredentials::sasSecret(const QString &deviceId)

@@ -11,6 +11,7 @@
 #include "hub/hubsession.h"
 #include "hub/hubstore.h"
 #include "mainwindow.h"
+#include "sandboxprocess.h"
 
 #include <QApplication>
 #include <QDeadlineTimer>
@@ -79,23 +80,19 @@ int main(int argc, char *argv[])
     const int devices = argc > 1 ? QByteArray(argv[1]).toInt() : 100000;
     QTemporaryDir dir;
 
-    QProcess sandbox;
-    sandbox.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    sandbox.start(qEnvironmentVariable("ONBOARDER_BUILD_DIR") + QStringLiteral("/sandbox/hub/onboarder-sandbox"),
-                  {QStringLiteral("--data"), dir.filePath(QStringLiteral("hub")), QStringLiteral("--seed-devices"),
-                   QString::number(devices), QStringLiteral("--ready-json")});
-    if (!sandbox.waitForReadyRead(300000)) {
-        std::fprintf(stderr, "error: the sandbox hub did not start\n");
+    TestSupport::SandboxProcess sandbox;
+    if (const QString started = sandbox.start(dir.filePath(QStringLiteral("hub")),
+                                              {QStringLiteral("--seed-devices"), QString::number(devices)}, 300000);
+        !started.isEmpty()) {
+        std::fprintf(stderr, "error: the sandbox hub did not start: %s\n", qPrintable(started));
         return 1;
     }
-    const QJsonObject ready = QJsonDocument::fromJson(sandbox.readLine()).object();
 
     Settings settings(dir.filePath(QStringLiteral("onboarder.conf")));
     SecretStore secrets(QStringLiteral("OnboarderBench-") + QUuid::createUuid().toString(QUuid::Id128));
     HubStore hubs(settings, secrets);
-    const HubEndpoint endpoint{ready.value(QStringLiteral("restPort")).toInt(), ready.value(QStringLiteral("mqttPort")).toInt(),
-                               ready.value(QStringLiteral("caFile")).toString()};
-    if (const auto added = await(hubs.add(QStringLiteral("bench"), ready.value(QStringLiteral("connectionString")).toString(), endpoint)); !added) {
+    const HubEndpoint endpoint{sandbox.restPort(), sandbox.mqttPort(), sandbox.caFile()};
+    if (const auto added = await(hubs.add(QStringLiteral("bench"), sandbox.connectionString(), endpoint)); !added) {
         std::fprintf(stderr, "error: %s\n", qPrintable(added.error().message));
         return 1;
     }
@@ -192,7 +189,6 @@ int main(int argc, char *argv[])
                 rssAfter, rssBefore);
 
     await(hubs.remove(QStringLiteral("bench")));
-    sandbox.terminate();
-    sandbox.waitForFinished(10000);
+    sandbox.stop();
     return model->rowCount() == devices ? 0 : 1;
 }

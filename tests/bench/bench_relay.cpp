@@ -11,6 +11,7 @@
 #include "hub/sastoken.h"
 #include "mosquittofixture.h"
 #include "relayfixture.h"
+#include "sandboxprocess.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -83,32 +84,21 @@ class bench_Relay : public QObject
 
     QTemporaryDir m_dir;
     QProcessEnvironment m_env;
-    QProcess m_sandbox;
-    QJsonObject m_ready;
+    TestSupport::SandboxProcess m_sandbox;
 
-    QString hubHost() const { return m_ready.value(QStringLiteral("hostName")).toString(); }
-    int hubPort() const { return m_ready.value(QStringLiteral("mqttPort")).toInt(); }
-    QString hubCa() const { return m_ready.value(QStringLiteral("caFile")).toString(); }
-    QString ownerKey() const
-    {
-        return ConnectionString::parse(m_ready.value(QStringLiteral("connectionString")).toString())->sharedAccessKey();
-    }
+    QString hubHost() const { return m_sandbox.hostName(); }
+    int hubPort() const { return m_sandbox.mqttPort(); }
+    QString hubCa() const { return m_sandbox.caFile(); }
+    QString ownerKey() const { return ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey(); }
 
 private Q_SLOTS:
     void initTestCase()
     {
         m_env = TestSupport::cliEnvironment(m_dir.path());
-        m_sandbox.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        m_sandbox.start(TestSupport::buildPath(QStringLiteral("sandbox/hub/onboarder-sandbox")),
-            { QStringLiteral("--data"), m_dir.filePath(QStringLiteral("hub")), QStringLiteral("--ready-json") });
-        QVERIFY(m_sandbox.waitForReadyRead(20000));
-        m_ready = QJsonDocument::fromJson(m_sandbox.readLine()).object();
-        QCOMPARE(TestSupport::runCli(m_env,
-                     { QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("bench"), QStringLiteral("--ca"),
-                         hubCa(), QStringLiteral("--rest-port"),
-                         QString::number(m_ready.value(QStringLiteral("restPort")).toInt()),
-                         QStringLiteral("--mqtt-port"), QString::number(hubPort()) },
-                     m_ready.value(QStringLiteral("connectionString")).toString().toUtf8())
+        const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")));
+        QVERIFY2(started.isEmpty(), qPrintable(started));
+        QCOMPARE(TestSupport::runCli(m_env, m_sandbox.hubAddArguments(QStringLiteral("bench")),
+                     m_sandbox.connectionString().toUtf8())
                      .exitCode,
             0);
     }
@@ -235,9 +225,7 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
-        m_sandbox.terminate();
-        if (!m_sandbox.waitForFinished(10000))
-            m_sandbox.kill();
+        m_sandbox.stop();
     }
 };
 

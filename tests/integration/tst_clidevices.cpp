@@ -1,5 +1,6 @@
 // onboarder-cli device/twin/method commands against a real sandbox hub process, with the real keychain.
 #include "clirunner.h"
+#include "sandboxprocess.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -15,8 +16,7 @@ class tst_CliDevices : public QObject
 
     QTemporaryDir m_dir;
     QProcessEnvironment m_env;
-    QProcess m_sandbox;
-    QJsonObject m_ready;
+    TestSupport::SandboxProcess m_sandbox;
 
     Run cli(const QStringList &args, const QByteArray &input = {})
     {
@@ -33,14 +33,11 @@ private Q_SLOTS:
         m_env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
         m_env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("data")));
         m_env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
-        m_sandbox.start(TestSupport::buildPath(QStringLiteral("sandbox/hub/onboarder-sandbox")),
-                        {QStringLiteral("--data"), m_dir.filePath(QStringLiteral("hub")), QStringLiteral("--ready-json"),
-                         QStringLiteral("--seed-devices"), QStringLiteral("3")});
-        QVERIFY(m_sandbox.waitForReadyRead(20000));
-        m_ready = QJsonDocument::fromJson(m_sandbox.readLine()).object();
-        const QString port = QString::number(m_ready.value(QStringLiteral("restPort")).toInt());
-        const QString ca = m_ready.value(QStringLiteral("caFile")).toString();
-        const QByteArray cs = m_ready.value(QStringLiteral("connectionString")).toString().toUtf8();
+        const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")), {QStringLiteral("--seed-devices"), QStringLiteral("3")});
+        QVERIFY2(started.isEmpty(), qPrintable(started));
+        const QString port = QString::number(m_sandbox.restPort());
+        const QString ca = m_sandbox.caFile();
+        const QByteArray cs = m_sandbox.connectionString().toUtf8();
         QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("sb"), QStringLiteral("--ca"), ca,
                       QStringLiteral("--rest-port"), port},
                      cs)
@@ -190,8 +187,7 @@ private Q_SLOTS:
     {
         for (const char *hub : {"sb", "wrongkey", "closed"})
             cli({QStringLiteral("hub"), QStringLiteral("remove"), QString::fromLatin1(hub)});
-        m_sandbox.terminate();
-        m_sandbox.waitForFinished(5000);
+        m_sandbox.stop();
     }
 };
 

@@ -14,6 +14,7 @@
 #include "hub/connectionstring.h"
 #include "mosquittofixture.h"
 #include "relayfixture.h"
+#include "sandboxprocess.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -64,8 +65,7 @@ class tst_RelayChaos : public QObject
 
     QTemporaryDir m_dir;
     QProcessEnvironment m_env;
-    QProcess m_sandbox;
-    QJsonObject m_ready;
+    TestSupport::SandboxProcess m_sandbox;
     MosquittoFixture m_broker;
     std::unique_ptr<QProcess> m_relay;
     QJsonObject m_metrics; // the relay's last JSON Lines record
@@ -156,19 +156,9 @@ private Q_SLOTS:
     {
         REQUIRE_TEST_SESSION();
         m_env = TestSupport::cliEnvironment(m_dir.path());
-        m_sandbox.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        m_sandbox.start(TestSupport::buildPath(QStringLiteral("sandbox/hub/onboarder-sandbox")),
-            { QStringLiteral("--data"), m_dir.filePath(QStringLiteral("hub")), QStringLiteral("--ready-json") });
-        QVERIFY(m_sandbox.waitForReadyRead(20000));
-        m_ready = QJsonDocument::fromJson(m_sandbox.readLine()).object();
-        const QString connectionString = m_ready.value(QStringLiteral("connectionString")).toString();
-        QCOMPARE(
-            cli({ QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("chaos"), QStringLiteral("--ca"),
-                    m_ready.value(QStringLiteral("caFile")).toString(), QStringLiteral("--rest-port"),
-                    QString::number(m_ready.value(QStringLiteral("restPort")).toInt()), QStringLiteral("--mqtt-port"),
-                    QString::number(m_ready.value(QStringLiteral("mqttPort")).toInt()) },
-                connectionString.toUtf8()),
-            0);
+        const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")));
+        QVERIFY2(started.isEmpty(), qPrintable(started));
+        QCOMPARE(cli(m_sandbox.hubAddArguments(QStringLiteral("chaos")), m_sandbox.connectionString().toUtf8()), 0);
 
         MosquittoFixture::Options options;
         options.extraConfig = "max_queued_messages 0\nmax_inflight_messages 100\n";
@@ -250,12 +240,9 @@ private Q_SLOTS:
         const qint64 total = RelayFixture::envOr("ONBOARDER_CHAOS_MESSAGES", 10000);
         const int devices = int(RelayFixture::envOr("ONBOARDER_CHAOS_DEVICES", 20));
         const int hubPauseMs = int(RelayFixture::envOr("ONBOARDER_CHAOS_HUB_PAUSE_S", 8)) * 1000;
-        const auto ownerKey
-            = ConnectionString::parse(m_ready.value(QStringLiteral("connectionString")).toString())->sharedAccessKey();
+        const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey();
         RelayFixture::Consumer consumer;
-        QVERIFY(consumer.connect(m_ready.value(QStringLiteral("hostName")).toString(),
-            m_ready.value(QStringLiteral("mqttPort")).toInt(), m_ready.value(QStringLiteral("caFile")).toString(),
-            ownerKey));
+        QVERIFY(consumer.connect(m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), ownerKey));
         RelayFixture::Publisher publisher(m_broker.port(), devices);
         QVERIFY(publisher.connect());
         QElapsedTimer clock;
@@ -339,11 +326,9 @@ private Q_SLOTS:
     {
         if (m_relay && m_relay->state() != QProcess::NotRunning)
             killRelay();
-        if (m_sandbox.state() != QProcess::NotRunning) {
+        if (m_sandbox.running()) {
             freezeHub(SIGCONT);
-            m_sandbox.terminate();
-            if (!m_sandbox.waitForFinished(10000))
-                m_sandbox.kill();
+            m_sandbox.stop();
         }
     }
 };

@@ -1,12 +1,16 @@
 // The Relay page, driven through its widgets (offscreen): a configuration loaded and validated, the
-// relay started against a real local mosquitto and the sandbox hub, sensors' messages shown in the
-// live table and the plots as the hub acknowledges them, then stopped.
+// relay started (on its worker thread) against a real local mosquitto and the sandbox hub, sensors'
+// messages shown in the live table (rows found again after sorting) and the plots as the hub
+// acknowledges them, then stopped; and the main window, closed while the relay runs, stops it first.
 #include "common/settings.h"
 #include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
+#include "hub/hubsession.h"
 #include "hub/hubstore.h"
+#include "mainwindow.h"
 #include "mosquittofixture.h"
 #include "mqtt/mqttclient.h"
+#include "relay/relaythread.h"
 #include "relaycharts.h"
 #include "relaypage.h"
 #include "sandboxhub.h"
@@ -56,18 +60,32 @@ private Q_SLOTS:
         QVERIFY(await(m_hubs->add(QStringLiteral("sandbox"), m_hub->ownerConnectionString(), endpoint)).has_value());
     }
 
+    QString writeConfig(const QString &name)
+    {
+        const QString configPath = m_dir.filePath(name + QStringLiteral(".json"));
+        QFile file(configPath);
+        if (!file.open(QIODevice::WriteOnly))
+            return {};
+        // (No raw string literal here: moc of Qt 6.4 mis-reads a multi-line one.)
+        file.write(QStringLiteral("{\"hub\": \"sandbox\", \"source\": {\"url\": \"mqtt://127.0.0.1:%1\", \"clientId\": \"%2\", "
+                                  "\"topics\": [\"sensors/+/telemetry\"]},\n \"deviceIdFromTopic\": \"sensors/{deviceId}/telemetry\", "
+                                  "\"autoRegister\": true, \"metricsIntervalMs\": 200,\n \"outbox\": {\"path\": \"%2-outbox.db\"}}\n")
+                       .arg(m_broker.port())
+                       .arg(name)
+                       .toUtf8());
+        return configPath;
+    }
+
+    static bool publish(MqttClient &sensor, const QString &id, int value)
+    {
+        return sensor.publish(QStringLiteral("sensors/%1/telemetry").arg(id), QStringLiteral("{\"t\": %1}").arg(value).toUtf8(), 1)
+            .has_value();
+    }
+
     void relaysAndShowsTelemetry()
     {
-        const QString configPath = m_dir.filePath(QStringLiteral("relay.json"));
-        QFile file(configPath);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        // (No raw string literal here: moc of Qt 6.4 mis-reads a multi-line one.)
-        file.write(QStringLiteral("{\"hub\": \"sandbox\", \"source\": {\"url\": \"mqtt://127.0.0.1:%1\", "
-                                  "\"topics\": [\"sensors/+/telemetry\"]},\n \"deviceIdFromTopic\": \"sensors/{deviceId}/telemetry\", "
-                                  "\"autoRegister\": true, \"metricsIntervalMs\": 200,\n \"outbox\": {\"path\": \"relay-outbox.db\"}}\n")
-                       .arg(m_broker.port())
-                       .toUtf8());
-        file.close();
+        const QString configPath = writeConfig(QStringLiteral("relay"));
+        QVERIFY(!configPath.isEmpty());
 
         RelayPage page(*m_hubs, *m_secrets, *m_credentials);
         page.resize(1100, 760);
@@ -85,6 +103,12 @@ private Q_SLOTS:
 
         page.startButton()->click();
         QTRY_VERIFY_WITH_TIMEOUT(page.isRunning(), 20000);
+        // The relay runs on its own thread, not on the GUI's.
+        const auto *relayThread = page.findChild<RelayThread *>();
+        QVERIFY(relayThread);
+        QCOMPARE(relayThread->state(), RelayThread::State::Running);
+        QVERIFY(relayThread->workerThread()->isRunning());
+        QVERIFY(relayThread->workerThread() != QThread::currentThread());
         QTRY_COMPARE_WITH_TIMEOUT(page.lastMetrics().sourceState, QStringLiteral("subscribed"), 20000);
 
         // Two sensors publish to the local broker; the relay registers them and forwards each message.
@@ -109,12 +133,56 @@ private Q_SLOTS:
         }
         QVERIFY(page.findChild<RelayCharts *>()->pointCount() > 0);
         QVERIFY(m_hub->registry().device(QStringLiteral("s1")).has_value()); // registered on its first message
+
+        // Sorted the other way round, each device's row is still the one updated.
+        QTableWidget *table = page.deviceTable();
+        table->sortByColumn(0, Qt::DescendingOrder);
+        QCOMPARE(table->item(0, 0)->text(), QStringLiteral("s2"));
+        for (int i = 0; i < 5; ++i)
+            QVERIFY(publish(sensor, QStringLiteral("s1"), 40 + i));
+        QTRY_COMPARE_WITH_TIMEOUT(page.lastMetrics().outTotal, qint64(25), 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(table->item(1, 4)->data(Qt::DisplayRole).toLongLong(), qint64(15), 20000);
+        QCOMPARE(table->rowCount(), 2);
+        QCOMPARE(table->item(1, 0)->text(), QStringLiteral("s1"));
+        QCOMPARE(table->item(1, 6)->text(), QStringLiteral("{\"t\": 44}"));
+        QCOMPARE(table->item(0, 4)->data(Qt::DisplayRole).toLongLong(), qint64(10));
         const QString dir = qEnvironmentVariable("ONBOARDER_SCREENSHOT_DIR");
         if (!dir.isEmpty())
             page.grab().save(dir + QStringLiteral("/relay-page.png"));
 
         page.stop();
         QTRY_VERIFY_WITH_TIMEOUT(!page.isRunning(), 20000);
+        sensor.disconnectFromHost();
+    }
+
+    void closingTheWindowStopsTheRelayFirst()
+    {
+        HubSession session(*m_hubs, *m_settings);
+        MainWindow window(*m_settings, *m_hubs, session, *m_credentials, *m_secrets);
+        window.show();
+        RelayPage *page = window.relayPage();
+        page->setConfigPath(writeConfig(QStringLiteral("window-relay")));
+        page->start();
+        QTRY_VERIFY_WITH_TIMEOUT(page->isRunning(), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(page->lastMetrics().sourceState, QStringLiteral("subscribed"), 20000);
+
+        MqttClient sensor;
+        sensor.setHostname(QStringLiteral("127.0.0.1"));
+        sensor.setPort(m_broker.port());
+        sensor.setClientId(QStringLiteral("sensor-publisher-2"));
+        QSignalSpy connected(&sensor, &MqttClient::connected);
+        sensor.connectToHost();
+        QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, 20000);
+        QVERIFY(publish(sensor, QStringLiteral("s3"), 1));
+        QTRY_COMPARE_WITH_TIMEOUT(page->lastMetrics().outTotal, qint64(1), 30000);
+
+        // The first close is refused while the relay stops; the window closes on its own once it has.
+        QSignalSpy stopped(page, &RelayPage::relayStopped);
+        QVERIFY(!window.close());
+        QVERIFY(window.isVisible());
+        QTRY_COMPARE_WITH_TIMEOUT(stopped.count(), 1, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.isVisible(), 5000);
+        QVERIFY(!page->isRunning());
         sensor.disconnectFromHost();
     }
 

@@ -1,0 +1,74 @@
+#pragma once
+
+#include "testsupport.h"
+
+#include <QDeadlineTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QStringList>
+
+namespace TestSupport {
+
+// The built onboarder-sandbox as a process of its own (a real peer: HTTPS registry, MQTT over TLS), started
+// with --ready-json and its ready line read: connection string, CA file, host name, ports. Its standard
+// error goes to the test's. Stopped (SIGTERM, then SIGKILL) when it goes out of scope.
+class SandboxProcess final
+{
+public:
+    SandboxProcess() { m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel); }
+    SandboxProcess(const SandboxProcess &) = delete;
+    SandboxProcess &operator=(const SandboxProcess &) = delete;
+    ~SandboxProcess() { stop(); }
+
+    // Returns an empty string when ready, else what went wrong. arguments come after --data and
+    // --ready-json (e.g. --seed-devices N); seeding many devices takes a while: give timeoutMs.
+    QString start(const QString &dataDir, const QStringList &arguments = {}, int timeoutMs = 20000)
+    {
+        stop();
+        m_process.start(buildPath(QStringLiteral("sandbox/hub/onboarder-sandbox")),
+            QStringList { QStringLiteral("--data"), dataDir, QStringLiteral("--ready-json") } + arguments);
+        if (!m_process.waitForStarted(10000))
+            return QStringLiteral("the sandbox did not start: ") + m_process.errorString();
+        const QDeadlineTimer deadline(timeoutMs);
+        while (!m_process.canReadLine() && !deadline.hasExpired() && m_process.state() == QProcess::Running)
+            m_process.waitForReadyRead(100);
+        if (!m_process.canReadLine())
+            return QStringLiteral("the sandbox printed no ready line within %1 ms").arg(timeoutMs);
+        m_ready = QJsonDocument::fromJson(m_process.readLine()).object();
+        return connectionString().isEmpty() ? QStringLiteral("no connection string in the ready line") : QString();
+    }
+
+    void stop()
+    {
+        if (m_process.state() == QProcess::NotRunning)
+            return;
+        m_process.terminate();
+        if (!m_process.waitForFinished(10000))
+            m_process.kill();
+        m_process.waitForFinished(5000);
+    }
+
+    QJsonObject ready() const { return m_ready; }
+    QString connectionString() const { return m_ready.value(QStringLiteral("connectionString")).toString(); }
+    QString caFile() const { return m_ready.value(QStringLiteral("caFile")).toString(); }
+    QString hostName() const { return m_ready.value(QStringLiteral("hostName")).toString(); }
+    int restPort() const { return m_ready.value(QStringLiteral("restPort")).toInt(); }
+    int mqttPort() const { return m_ready.value(QStringLiteral("mqttPort")).toInt(); }
+    qint64 processId() const { return m_process.processId(); }
+    bool running() const { return m_process.state() == QProcess::Running; }
+
+    // `onboarder-cli hub add NAME …` for this sandbox (the connection string goes on standard input).
+    QStringList hubAddArguments(const QString &name) const
+    {
+        return { QStringLiteral("hub"), QStringLiteral("add"), name, QStringLiteral("--ca"), caFile(),
+            QStringLiteral("--rest-port"), QString::number(restPort()), QStringLiteral("--mqtt-port"),
+            QString::number(mqttPort()) };
+    }
+
+private:
+    QProcess m_process;
+    QJsonObject m_ready;
+};
+
+} // namespace TestSupport
