@@ -2751,6 +2751,14 @@ Aktionen:
         <source>The device %1 is not connected to the hub.</source>
         <translation>Das Gerät %1 ist nicht mit dem Hub verbunden.</translation>
     </message>
+    <message>
+        <source>the hub %1 (as device %2)</source>
+        <translation>dem Hub %1 (als Gerät %2)</translation>
+    </message>
+    <message>
+        <source>The X.509 certificate or key kept for the device %1 cannot be read.</source>
+        <translation>Das für das Gerät %1 gespeicherte X.509-Zertifikat oder sein Schlüssel kann nicht gelesen werden.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::DeviceListModel</name>
@@ -4487,30 +4495,30 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     </message>
 </context>
 <context>
-    <name>Onboarder::MqttSubscriber</name>
+    <name>Onboarder::MqttSession</name>
     <message>
-        <source>The local broker %1:%2 stopped answering.</source>
-        <translation>Der lokale Broker %1:%2 antwortet nicht mehr.</translation>
+        <source>No answer from %1 any more.</source>
+        <translation>Keine Antwort mehr von %1.</translation>
     </message>
     <message>
         <source>The CA file %1 holds no PEM certificate.</source>
         <translation>Die CA-Datei %1 enthält kein PEM-Zertifikat.</translation>
     </message>
     <message>
-        <source>The local broker&apos;s certificate was refused: %1</source>
-        <translation>Das Zertifikat des lokalen Brokers wurde abgelehnt: %1</translation>
+        <source>The certificate of %1 was refused: %2</source>
+        <translation>Das Zertifikat von %1 wurde abgelehnt: %2</translation>
     </message>
     <message>
-        <source>The connection to the local broker %1:%2 was lost: %3</source>
-        <translation>Die Verbindung zum lokalen Broker %1:%2 ist abgebrochen: %3</translation>
+        <source>Lost the connection to %1: %2</source>
+        <translation>Die Verbindung zu %1 ist abgebrochen: %2</translation>
     </message>
     <message>
-        <source>Cannot connect to the local broker %1:%2: %3</source>
-        <translation>Verbindung zum lokalen Broker %1:%2 nicht möglich: %3</translation>
+        <source>Cannot connect to %1: %2</source>
+        <translation>Keine Verbindung zu %1 möglich: %2</translation>
     </message>
     <message>
-        <source>The local broker sent a malformed packet.</source>
-        <translation>Der lokale Broker hat ein fehlerhaftes Paket gesendet.</translation>
+        <source>Malformed packet from %1.</source>
+        <translation>Fehlerhaftes Paket von %1.</translation>
     </message>
     <message>
         <source>bad user name or password, or not authorised</source>
@@ -4521,20 +4529,36 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
         <translation>abgelehnt mit Code %1</translation>
     </message>
     <message>
-        <source>The local broker %1:%2 refused the relay: %3.</source>
-        <translation>Der lokale Broker %1:%2 hat das Relay abgelehnt: %3.</translation>
+        <source>%1 refused the connection: %2.</source>
+        <translation>Verbindung abgelehnt von %1: %2.</translation>
     </message>
     <message>
-        <source>The local broker refused the subscription %1.</source>
-        <translation>Der lokale Broker hat das Abonnement %1 abgelehnt.</translation>
+        <source>%1 refused the subscription %2.</source>
+        <translation>Abonnement %2 abgelehnt von %1.</translation>
     </message>
     <message>
-        <source>The local broker sent a QoS 2 message although the relay subscribes with QoS 1.</source>
-        <translation>Der lokale Broker hat eine Nachricht mit QoS 2 gesendet, obwohl das Relay mit QoS 1 abonniert.</translation>
+        <source>%1 sent a QoS 2 message to a QoS 1 subscription.</source>
+        <translation>Nachricht mit QoS 2 auf ein Abonnement mit QoS 1 von %1.</translation>
     </message>
     <message>
-        <source>The local broker sent an unexpected packet (type %1).</source>
-        <translation>Der lokale Broker hat ein unerwartetes Paket gesendet (Typ %1).</translation>
+        <source>%1 sent an unexpected packet (type %2).</source>
+        <translation>Unerwartetes Paket (Typ %2) von %1.</translation>
+    </message>
+    <message>
+        <source>Not connected to %1: the message to %2 was not sent.</source>
+        <translation>Nicht mit %1 verbunden: Die Nachricht an %2 wurde nicht gesendet.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a topic a message can be published to.</source>
+        <translation>„%1“ ist kein Topic, an das eine Nachricht gesendet werden kann.</translation>
+    </message>
+    <message>
+        <source>Too many messages to %1 wait for an acknowledgement.</source>
+        <translation>Zu viele Nachrichten an %1 warten auf eine Bestätigung.</translation>
+    </message>
+    <message>
+        <source>The message is too large for MQTT (%1 bytes).</source>
+        <translation>Die Nachricht ist zu groß für MQTT (%1 Bytes).</translation>
     </message>
 </context>
 <context>
@@ -4835,6 +4859,10 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>The outbox is full (%1 messages): new messages stay with the local broker until the hub takes some.</source>
         <translation>Der Postausgang ist voll (%1 Nachrichten): Neue Nachrichten bleiben beim lokalen Broker, bis der Hub welche abnimmt.</translation>
+    </message>
+    <message>
+        <source>the local broker %1:%2</source>
+        <translation>dem lokalen Broker %1:%2</translation>
     </message>
 </context>
 <context>

@@ -2,10 +2,12 @@
 
 #include "common/logging.h"
 #include "hub/sastoken.h"
-#include "mqtt/mqttclient.h"
+#include "mqtt/mqttsession.h"
 #include "relay/relaycredentials.h"
 
 #include <QDateTime>
+#include <QSslCertificate>
+#include <QSslKey>
 #include <QUrl>
 
 namespace Onboarder {
@@ -13,6 +15,7 @@ namespace Onboarder {
 namespace {
 
 constexpr int maxBackoffSeconds = 300;
+constexpr int keepAliveSeconds = 120; // IoT Hub allows up to 1,177 s; each idle session pings half as often
 
 QString propertyBag(const MqttUserProperties &properties)
 {
@@ -87,18 +90,21 @@ void DeviceLink::retryLater(const Error &error)
 void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificatePem, const QByteArray &privateKeyPem)
 {
     if (m_client) {
+        // Possibly inside one of its signals (a renewal after the last acknowledgement): deleted later.
         m_client->disconnect(this);
-        m_client.reset(); // its destructor closes the connection
+        m_client->disconnectFromHost();
+        m_client.release()->deleteLater();
     }
-    m_client = std::make_unique<MqttClient>();
+    m_client = std::make_unique<MqttSession>();
     m_client->setHostname(m_profile.hostName);
     m_client->setPort(m_profile.effectiveMqttPort());
     m_client->setTlsEnabled(true);
     m_client->setCaFile(m_profile.caFile);
     m_client->setClientId(m_deviceId);
     m_client->setUsername(QStringLiteral("%1/%2/?api-version=2021-04-12").arg(m_profile.hostName, m_deviceId));
-    m_client->setAutoReconnect(true);
-    m_client->setReconnectInterval(1, 60);
+    m_client->setCleanSession(true);
+    m_client->setKeepAlive(keepAliveSeconds);
+    m_client->setPeerName(tr("the hub %1 (as device %2)").arg(m_profile.hostName, m_deviceId));
     m_sasKey = sasKey;
     if (!sasKey.isEmpty()) {
         const auto token = SasToken::create(m_profile.hostName + QStringLiteral("/devices/") + m_deviceId, sasKey,
@@ -110,17 +116,25 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
         m_client->setPassword(token->toString().toUtf8());
         // Renewed at 80 % of its life; the hub would close the session when it expires.
         m_renewTimer.start(std::chrono::milliseconds(qint64(m_tokenLifetime) * 800));
-    } else if (auto ok = m_client->setClientCertificate(certificatePem, privateKeyPem); !ok) {
-        retryLater(ok.error());
-        return;
+    } else {
+        const QSslCertificate certificate(certificatePem, QSsl::Pem);
+        QSslKey key(privateKeyPem, QSsl::Ec, QSsl::Pem);
+        if (key.isNull())
+            key = QSslKey(privateKeyPem, QSsl::Rsa, QSsl::Pem);
+        if (certificate.isNull() || key.isNull()) {
+            retryLater({ ErrorKind::InvalidInput, QStringLiteral("UnreadableCredential"),
+                tr("The X.509 certificate or key kept for the device %1 cannot be read.").arg(m_deviceId) });
+            return;
+        }
+        m_client->setClientCertificate(certificate, key);
     }
-    connect(m_client.get(), &MqttClient::connected, this, [this] {
+    connect(m_client.get(), &MqttSession::connected, this, [this] {
         m_backoffSeconds = 2;
         m_lastError.clear();
         setState(State::Connected);
         Q_EMIT readyToSend(m_deviceId);
     });
-    connect(m_client.get(), &MqttClient::disconnected, this, [this] {
+    connect(m_client.get(), &MqttSession::disconnected, this, [this] {
         const bool hadInFlight = !m_inFlight.isEmpty();
         m_inFlight.clear();
         if (m_state == State::Connected)
@@ -128,8 +142,8 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
         if (hadInFlight)
             Q_EMIT interrupted(m_deviceId);
     });
-    connect(m_client.get(), &MqttClient::messageDelivered, this, [this](int token) {
-        const auto it = m_inFlight.constFind(token);
+    connect(m_client.get(), &MqttSession::published, this, [this](quint16 packetId) {
+        const auto it = m_inFlight.constFind(packetId);
         if (it == m_inFlight.cend())
             return;
         const auto [id, received] = *it;
@@ -141,12 +155,13 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
         else if (canSend())
             Q_EMIT readyToSend(m_deviceId);
     });
-    connect(m_client.get(), &MqttClient::errorOccurred, this, [this](const Error &error) {
+    connect(m_client.get(), &MqttSession::errorOccurred, this, [this](const Error &error) {
         m_lastError = error.message;
-        if (m_client->state() != MqttClient::State::Disconnected)
-            return; // MqttClient reconnects by itself
-        if (error.kind == ErrorKind::AuthRefused)
-            m_credentials.forget(m_deviceId); // the key may have been regenerated
+        if (error.kind != ErrorKind::AuthRefused)
+            return; // MqttSession reconnects by itself
+        // Refused: the key may have been regenerated, or the device disabled or deleted: ask again.
+        m_client->disconnectFromHost();
+        m_credentials.forget(m_deviceId);
         retryLater(error);
     });
     setState(State::Connecting);
@@ -167,7 +182,7 @@ Result<void> DeviceLink::send(const RelayMessage &message)
             tr("The device %1 is not connected to the hub.").arg(m_deviceId));
     const QString topic
         = QStringLiteral("devices/%1/messages/events/%2").arg(m_deviceId, propertyBag(message.properties));
-    const auto token = m_client->publish(topic, message.payload, 1);
+    const auto token = m_client->publish(topic, message.payload);
     if (!token)
         return std::unexpected(token.error());
     m_inFlight.insert(*token, { message.id, message.receivedMs });

@@ -3,7 +3,7 @@
 #include "common/logging.h"
 #include "common/promise.h"
 #include "credentials/secretstore.h"
-#include "mqtt/mqttsubscriber.h"
+#include "mqtt/mqttsession.h"
 #include "relay/devicelink.h"
 #include "relay/outbox.h"
 #include "relay/relaycredentials.h"
@@ -117,7 +117,7 @@ Result<void> Relay::start(const QByteArray &sourcePassword)
         return std::unexpected(waiting.error());
     m_waiting = *waiting;
 
-    m_source = std::make_unique<MqttSubscriber>();
+    m_source = std::make_unique<MqttSession>();
     m_source->setHostname(m_config.sourceUrl.host());
     m_source->setPort(m_config.sourcePort());
     m_source->setTlsEnabled(m_config.sourceUsesTls());
@@ -127,13 +127,14 @@ Result<void> Relay::start(const QByteArray &sourcePassword)
     m_source->setPassword(sourcePassword);
     m_source->setCleanSession(false);
     m_source->setSubscriptions(m_config.topics);
-    connect(m_source.get(), &MqttSubscriber::messageReceived, this, &Relay::onMessage);
-    connect(m_source.get(), &MqttSubscriber::errorOccurred, this, &Relay::errorOccurred);
-    connect(m_source.get(), &MqttSubscriber::connected, this, [this](bool sessionPresent) {
+    m_source->setPeerName(tr("the local broker %1:%2").arg(m_config.sourceUrl.host()).arg(m_config.sourcePort()));
+    connect(m_source.get(), &MqttSession::messageReceived, this, &Relay::onMessage);
+    connect(m_source.get(), &MqttSession::errorOccurred, this, &Relay::errorOccurred);
+    connect(m_source.get(), &MqttSession::connected, this, [this](bool sessionPresent) {
         qCInfo(lcRelay) << "connected to the local broker; session present:" << sessionPresent;
         m_subscriptions = 0;
     });
-    connect(m_source.get(), &MqttSubscriber::subscribed, this, [this] { ++m_subscriptions; });
+    connect(m_source.get(), &MqttSession::subscribed, this, [this] { ++m_subscriptions; });
 
     m_running = true;
     m_stopping = false;
@@ -374,11 +375,11 @@ void Relay::publishMetrics()
     metrics.sessions = int(m_links.size());
     if (!m_source)
         metrics.sourceState = QStringLiteral("disconnected");
-    else if (m_source->state() == MqttSubscriber::State::Connected)
+    else if (m_source->state() == MqttSession::State::Connected)
         metrics.sourceState
             = m_subscriptions >= m_config.topics.size() ? QStringLiteral("subscribed") : QStringLiteral("connected");
     else
-        metrics.sourceState = m_source->state() == MqttSubscriber::State::Connecting ? QStringLiteral("connecting")
+        metrics.sourceState = m_source->state() == MqttSession::State::Connecting ? QStringLiteral("connecting")
                                                                                      : QStringLiteral("disconnected");
     for (const QString &id : std::as_const(m_changed))
         metrics.devices.append(m_devices.value(id));

@@ -102,6 +102,10 @@ Result<void> Broker::start(quint16 port)
                                           // which keeps messages: none dropped for a slow one (mosquitto's
                                           // default queue of 1000 per client dropped a relay's bursts).
                                           "max_queued_messages 0\n"
+                                          // As many unacknowledged QoS 1 messages in flight to a consumer as
+                                          // it takes (mosquitto's default of 20 throttles it to 20 per round trip).
+                                          "max_inflight_messages 0\n"
+                                          "set_tcp_nodelay true\n"
                                           "listener %2 127.0.0.1\n"
                                           "plugin %3\n"
                                           "plugin_opt_registry %4\n"

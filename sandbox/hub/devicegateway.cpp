@@ -74,9 +74,15 @@ public:
         , m_firstPacket(std::move(firstPacket))
     {
         device->setParent(this);
+        // MQTT's small packets go out at once (no Nagle), as on a real hub: a QoS 1 stream otherwise waits for
+        // delayed ACKs on one side of the pipe or the other.
+        m_device->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         connect(m_device, &QTcpSocket::readyRead, this, &Link::fromDevice);
         connect(m_broker, &QTcpSocket::readyRead, this, [this] { m_device->write(m_broker->readAll()); });
-        connect(m_broker, &QTcpSocket::connected, this, &Link::fromDevice);
+        connect(m_broker, &QTcpSocket::connected, this, [this] {
+            m_broker->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+            fromDevice();
+        });
         connect(m_device, &QTcpSocket::disconnected, this, &Link::close);
         connect(m_broker, &QTcpSocket::disconnected, this, &Link::close);
         connect(m_broker, &QTcpSocket::errorOccurred, this, &Link::close);

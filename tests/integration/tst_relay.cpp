@@ -2,15 +2,19 @@
 // the hub's telemetry consumer as their devices' messages, with the configured properties; unknown
 // devices are registered only when autoRegister is on, else their messages wait in the outbox; the
 // outbox limit holds messages back at the broker; stop() leaves nothing behind.
+#include "credentials/credentialstore.h"
+#include "credentials/secretstore.h"
 #include "hub/connectionstring.h"
 #include "mosquittofixture.h"
 #include "relay/relay.h"
 #include "relayfixture.h"
 #include "sandboxhub.h"
+#include "testsupport.h"
 
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUuid>
 
 using namespace Onboarder;
 using namespace Onboarder::Sandbox;
@@ -53,10 +57,10 @@ class tst_Relay : public QObject
         return r.metrics();
     }
 
-    std::unique_ptr<Relay> relay(const RelayConfig &c)
+    std::unique_ptr<Relay> relay(const RelayConfig &c, CredentialStore *store = nullptr)
     {
         auto r
-            = std::make_unique<Relay>(c, m_profile, *ConnectionString::parse(m_hub->ownerConnectionString()), nullptr);
+            = std::make_unique<Relay>(c, m_profile, *ConnectionString::parse(m_hub->ownerConnectionString()), store);
         const auto started = r->start({});
         if (!started)
             qFatal("%s", qPrintable(started.error().message));
@@ -155,6 +159,49 @@ private Q_SLOTS:
         for (int i = 0; i < 3; ++i)
             QVERIFY(m_hub->registry().device(QStringLiteral("newcomer-%1").arg(i)).has_value());
         stop(*r);
+    }
+
+    void x509DevicesUseTheirCertificateFromTheKeychain()
+    {
+        REQUIRE_TEST_SESSION();
+        SecretStore secrets(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
+        CredentialStore store(secrets, m_dir.filePath(QStringLiteral("data")));
+        const QString device = QStringLiteral("x509-sensor-0");
+        const auto made = TestSupport::await(store.generate(m_profile.name, device, {}));
+        QVERIFY2(made.has_value(), made ? "" : qPrintable(made.error().message));
+        QJsonObject thumbprint { { QStringLiteral("primaryThumbprint"), made->thumbprintSha256 } };
+        const QJsonObject body { { QStringLiteral("authentication"),
+            QJsonObject { { QStringLiteral("type"), QStringLiteral("selfSigned") },
+                { QStringLiteral("x509Thumbprint"), thumbprint } } } };
+        QVERIFY(m_hub->registry().putDevice(device, body, {}).has_value());
+
+        auto r = relay(config(J(", 'deviceAuth': 'x509'")), &store);
+        RelayFixture::Publisher publisher(m_broker.port(), 1, QStringLiteral("x509-sensor-"));
+        QVERIFY(publisher.connect());
+        const qint64 before = m_consumer.total();
+        QVERIFY(publisher.publishUntil(publisher.next() + 20, 10000));
+        QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 20, 20000);
+        QCOMPARE(m_consumer.last().deviceId, device);
+        stop(*r);
+
+        // Another key with the same name is refused by the hub (its thumbprint is not registered): the
+        // device waits with the hub's reason, its messages stay in the outbox.
+        CredentialStore::GenerateOptions again;
+        again.replace = true;
+        const auto replaced = TestSupport::await(store.generate(m_profile.name, device, again));
+        QVERIFY(replaced.has_value());
+        auto refused = relay(config(J(", 'deviceAuth': 'x509'")), &store);
+        QVERIFY(publisher.publishUntil(publisher.next() + 3, 10000));
+        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*refused).outboxDepth, 3, 10000);
+        bool sawRefusal = false;
+        for (int i = 0; i < 20 && !sawRefusal; ++i) {
+            for (const auto &d : lastMetrics(*refused).devices)
+                sawRefusal |= d.id == device && d.lastError.contains(QStringLiteral("refused"));
+        }
+        QVERIFY(sawRefusal);
+        QCOMPARE(m_consumer.total(), before + 20);
+        stop(*refused);
+        QVERIFY(TestSupport::await(store.remove(m_profile.name, device)).has_value());
     }
 
     void idleSessionsAreClosed()

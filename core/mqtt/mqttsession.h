@@ -7,6 +7,8 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
+#include <QSslCertificate>
+#include <QSslKey>
 #include <QString>
 #include <QStringList>
 #include <QTimer>
@@ -16,26 +18,33 @@ class QTcpSocket;
 
 namespace Onboarder {
 
-// A subscribing MQTT 3.1.1 client whose QoS 1 messages are acknowledged by its owner, not by the
-// library: PUBACK goes out only when acknowledge() is called. MqttClient (Paho) cannot do that: Paho
-// sends PUBACK before the application sees the message, so a crash in between loses it. This client
-// is what a store-and-forward relay needs: with a stable client id and clean session off, a message
-// that was not acknowledged is sent again by the broker after a reconnect (DUP), also after a crash.
+// An MQTT 3.1.1 client that lives entirely on its owner's thread's event loop (QTcpSocket, or QSslSocket
+// for TLS with verification always on, an optional extra CA and an optional client certificate held in
+// memory); there is no other thread. The relay uses it on both sides:
 //
-// It runs on its owner's thread's event loop (QTcpSocket, or QSslSocket for TLS with verification
-// always on and an optional extra CA); there is no other thread. The API follows QMqttClient.
+// - The local broker: QoS 1 messages are acknowledged by the owner, not by a library: PUBACK goes out
+//   only when acknowledge() is called. MqttClient (Paho) cannot do that: Paho sends PUBACK before the
+//   application sees the message, so a crash in between loses it. With a stable client id and clean
+//   session off, a message that was not acknowledged is sent again by the broker after a reconnect
+//   (DUP), also after a crash.
+// - The hub, one session per device: QoS 1 publishes whose PUBACK is reported as published(). Paho's
+//   asynchronous library keeps one queue of commands for all its clients and searches it for every
+//   publish, which makes a thousand device sessions in one process cost quadratic time; here each
+//   session is a socket of its own on the event loop. A publish not acknowledged when the connection
+//   ends is forgotten (disconnected()): the owner sends it again on the next connection.
 //
-// Flow control is the broker's: it sends at most its in-flight limit (mosquitto: max_inflight_messages,
-// 20 by default) of unacknowledged QoS 1 messages, and queues the rest for the session (mosquitto:
-// max_queued_messages, 1000 by default: raise it for a relay, see packaging/systemd/README).
+// Flow control of received messages is the broker's: it sends at most its in-flight limit (mosquitto:
+// max_inflight_messages, 20 by default) of unacknowledged QoS 1 messages, and queues the rest for the
+// session. The owner limits its own publishes in flight.
 //
 // Reconnect: after a lost connection or a failed attempt it tries again after 1 s, doubling up to
 // 30 s; a refusal by the broker (bad credentials, not authorised) also retries, at the longest interval,
-// since a relay must not give up. The subscriptions are sent again on every connection.
+// unless the owner calls disconnectFromHost() on the error. The subscriptions are sent again on every
+// connection. The API follows QMqttClient.
 //
 // Acknowledgements belong to the connection a message came on: acknowledge() of a message from an
 // earlier connection does nothing (the broker sends that message again: at-least-once).
-class MqttSubscriber final : public QObject
+class MqttSession final : public QObject
 {
     Q_OBJECT
 
@@ -43,8 +52,8 @@ public:
     enum class State { Disconnected, Connecting, Connected };
     Q_ENUM(State)
 
-    explicit MqttSubscriber(QObject *parent = nullptr);
-    ~MqttSubscriber() override;
+    explicit MqttSession(QObject *parent = nullptr);
+    ~MqttSession() override;
 
     void setHostname(const QString &hostname) { m_hostname = hostname; }
     void setPort(int port) { m_port = port; }
@@ -55,11 +64,16 @@ public:
     void setKeepAlive(int seconds) { m_keepAlive = seconds; }
     void setTlsEnabled(bool enabled) { m_tls = enabled; }
     void setCaFile(const QString &path) { m_caFile = path; }
+    // A client certificate for TLS, its key kept in memory only (never written to a file).
+    void setClientCertificate(const QSslCertificate &certificate, const QSslKey &key);
     // The filters subscribed (QoS 1) on every connection.
     void setSubscriptions(const QStringList &filters) { m_filters = filters; }
+    // How error messages name the other side ("the local broker 127.0.0.1:1883"); default host:port.
+    void setPeerName(const QString &name) { m_peerName = name; }
 
     State state() const { return m_state; }
     int unacknowledged() const { return int(m_unacknowledged.size()); }
+    int publishesInFlight() const { return int(m_publishes.size()); }
 
     void connectToHost();
     // Sends DISCONNECT (the broker keeps the session when clean session is off) and stops reconnecting.
@@ -68,12 +82,17 @@ public:
     // PUBACK for a QoS 1 message of the current connection; false when the message came on an earlier
     // connection (the broker will send it again) or was acknowledged already.
     bool acknowledge(const MqttMessage &message);
+    // A QoS 1 PUBLISH on the current connection; its packet id, which published() reports once the
+    // broker acknowledged it.
+    Result<quint16> publish(const QString &topic, const QByteArray &payload);
 
 Q_SIGNALS:
-    void stateChanged(Onboarder::MqttSubscriber::State state);
+    void stateChanged(Onboarder::MqttSession::State state);
     void connected(bool sessionPresent);
+    void disconnected(); // a connection that was up ended; publishes in flight were not acknowledged
     void subscribed(const QString &filter, int grantedQos); // 0x80 (refused) is reported as errorOccurred
     void messageReceived(const Onboarder::MqttMessage &message);
+    void published(quint16 packetId);
     void errorOccurred(const Onboarder::Error &error);
 
 private:
@@ -81,11 +100,14 @@ private:
     void onSocketConnected();
     void onReadyRead();
     void onSocketGone();
+    void closeSocket();
     void scheduleReconnect(int seconds);
     void setState(State state);
     void send(const QByteArray &packet);
+    quint16 nextPacketId();
     bool handlePacket(quint8 header, const QByteArray &body);
-    void reportError(const QString &code, const QString &message);
+    void reportError(const QString &code, const QString &message, ErrorKind kind = ErrorKind::Network);
+    QString peerName() const;
 
     QString m_hostname;
     int m_port = 1883;
@@ -96,7 +118,10 @@ private:
     int m_keepAlive = 30;
     bool m_tls = false;
     QString m_caFile;
+    QSslCertificate m_certificate;
+    QSslKey m_key;
     QStringList m_filters;
+    QString m_peerName;
 
     State m_state = State::Disconnected;
     QTcpSocket *m_socket = nullptr;
@@ -107,6 +132,7 @@ private:
     quint16 m_lastPacketId = 0;
     QHash<quint16, QString> m_pendingSubscriptions; // packet id → filter
     QHash<quint16, bool> m_unacknowledged; // packet ids of QoS 1 messages given out
+    QHash<quint16, bool> m_publishes; // packet ids of our QoS 1 publishes awaiting PUBACK
     QTimer m_reconnectTimer;
     QTimer m_pingTimer;
     QElapsedTimer m_lastReceived;

@@ -1,4 +1,4 @@
-#include "mqtt/mqttsubscriber.h"
+#include "mqtt/mqttsession.h"
 
 #include "common/logging.h"
 
@@ -53,17 +53,16 @@ quint16 readUint16(const QByteArray &data, qsizetype at)
 
 } // namespace
 
-MqttSubscriber::MqttSubscriber(QObject *parent)
+MqttSession::MqttSession(QObject *parent)
     : QObject(parent)
 {
     m_reconnectTimer.setSingleShot(true);
-    connect(&m_reconnectTimer, &QTimer::timeout, this, &MqttSubscriber::startConnection);
+    connect(&m_reconnectTimer, &QTimer::timeout, this, &MqttSession::startConnection);
     connect(&m_pingTimer, &QTimer::timeout, this, [this] {
         if (m_state != State::Connected)
             return;
         if (m_lastReceived.isValid() && m_lastReceived.elapsed() > qint64(m_keepAlive) * 1500) {
-            reportError(QStringLiteral("MqttTimeout"),
-                tr("The local broker %1:%2 stopped answering.").arg(m_hostname).arg(m_port));
+            reportError(QStringLiteral("MqttTimeout"), tr("No answer from %1 any more.").arg(peerName()));
             m_socket->abort();
             return;
         }
@@ -71,7 +70,7 @@ MqttSubscriber::MqttSubscriber(QObject *parent)
     });
 }
 
-MqttSubscriber::~MqttSubscriber()
+MqttSession::~MqttSession()
 {
     if (m_socket) {
         m_socket->disconnect(this);
@@ -79,7 +78,7 @@ MqttSubscriber::~MqttSubscriber()
     }
 }
 
-void MqttSubscriber::setState(State state)
+void MqttSession::setState(State state)
 {
     if (m_state == state)
         return;
@@ -87,13 +86,24 @@ void MqttSubscriber::setState(State state)
     Q_EMIT stateChanged(state);
 }
 
-void MqttSubscriber::reportError(const QString &code, const QString &message)
+void MqttSession::reportError(const QString &code, const QString &message, ErrorKind kind)
 {
-    qCWarning(lcMqtt) << message;
-    Q_EMIT errorOccurred({ ErrorKind::Network, code, message });
+    qCWarning(lcMqtt).noquote() << message;
+    Q_EMIT errorOccurred({ kind, code, message });
 }
 
-void MqttSubscriber::connectToHost()
+QString MqttSession::peerName() const
+{
+    return m_peerName.isEmpty() ? QStringLiteral("%1:%2").arg(m_hostname).arg(m_port) : m_peerName;
+}
+
+void MqttSession::setClientCertificate(const QSslCertificate &certificate, const QSslKey &key)
+{
+    m_certificate = certificate;
+    m_key = key;
+}
+
+void MqttSession::connectToHost()
 {
     m_wanted = true;
     if (m_state != State::Disconnected && !m_reconnectTimer.isActive())
@@ -102,7 +112,7 @@ void MqttSubscriber::connectToHost()
     startConnection();
 }
 
-void MqttSubscriber::disconnectFromHost()
+void MqttSession::disconnectFromHost()
 {
     m_wanted = false;
     m_reconnectTimer.stop();
@@ -118,10 +128,11 @@ void MqttSubscriber::disconnectFromHost()
         m_socket = nullptr;
     }
     m_unacknowledged.clear();
+    m_publishes.clear();
     setState(State::Disconnected);
 }
 
-void MqttSubscriber::startConnection()
+void MqttSession::startConnection()
 {
     if (m_socket) {
         m_socket->disconnect(this);
@@ -131,6 +142,7 @@ void MqttSubscriber::startConnection()
     ++m_connection;
     m_buffer.clear();
     m_unacknowledged.clear();
+    m_publishes.clear();
     m_pendingSubscriptions.clear();
     setState(State::Connecting);
     if (m_tls) {
@@ -144,32 +156,37 @@ void MqttSubscriber::startConnection()
                     QStringLiteral("CaFileUnreadable"), tr("The CA file %1 holds no PEM certificate.").arg(m_caFile));
             configuration.setCaCertificates(configuration.caCertificates() + extra);
         }
+        if (!m_certificate.isNull()) {
+            configuration.setLocalCertificate(m_certificate);
+            configuration.setPrivateKey(m_key);
+        }
         socket->setSslConfiguration(configuration);
-        connect(socket, &QSslSocket::encrypted, this, &MqttSubscriber::onSocketConnected);
+        connect(socket, &QSslSocket::encrypted, this, &MqttSession::onSocketConnected);
         connect(socket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
             QStringList texts;
             for (const QSslError &error : errors)
                 texts.append(error.errorString());
             reportError(QStringLiteral("TlsError"),
-                tr("The local broker's certificate was refused: %1").arg(texts.join(QStringLiteral("; "))));
+                tr("The certificate of %1 was refused: %2").arg(peerName(), texts.join(QStringLiteral("; "))));
         });
         m_socket = socket;
-        connect(m_socket, &QTcpSocket::readyRead, this, &MqttSubscriber::onReadyRead);
-        connect(m_socket, &QTcpSocket::disconnected, this, &MqttSubscriber::onSocketGone);
-        connect(m_socket, &QTcpSocket::errorOccurred, this, &MqttSubscriber::onSocketGone);
+        connect(m_socket, &QTcpSocket::readyRead, this, &MqttSession::onReadyRead);
+        connect(m_socket, &QTcpSocket::disconnected, this, &MqttSession::onSocketGone);
+        connect(m_socket, &QTcpSocket::errorOccurred, this, &MqttSession::onSocketGone);
         socket->connectToHostEncrypted(m_hostname, quint16(m_port));
     } else {
         m_socket = new QTcpSocket(this);
-        connect(m_socket, &QTcpSocket::connected, this, &MqttSubscriber::onSocketConnected);
-        connect(m_socket, &QTcpSocket::readyRead, this, &MqttSubscriber::onReadyRead);
-        connect(m_socket, &QTcpSocket::disconnected, this, &MqttSubscriber::onSocketGone);
-        connect(m_socket, &QTcpSocket::errorOccurred, this, &MqttSubscriber::onSocketGone);
+        connect(m_socket, &QTcpSocket::connected, this, &MqttSession::onSocketConnected);
+        connect(m_socket, &QTcpSocket::readyRead, this, &MqttSession::onReadyRead);
+        connect(m_socket, &QTcpSocket::disconnected, this, &MqttSession::onSocketGone);
+        connect(m_socket, &QTcpSocket::errorOccurred, this, &MqttSession::onSocketGone);
         m_socket->connectToHost(m_hostname, quint16(m_port));
     }
 }
 
-void MqttSubscriber::onSocketConnected()
+void MqttSession::onSocketConnected()
 {
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); // small packets out at once
     QByteArray body;
     appendString(body, "MQTT");
     body.append(char(4)); // 3.1.1
@@ -189,7 +206,7 @@ void MqttSubscriber::onSocketConnected()
     send(packet(Connect << 4, body));
 }
 
-void MqttSubscriber::onSocketGone()
+void MqttSession::onSocketGone()
 {
     if (!m_socket)
         return;
@@ -201,31 +218,32 @@ void MqttSubscriber::onSocketGone()
     m_socket = nullptr;
     m_pingTimer.stop();
     m_unacknowledged.clear();
+    m_publishes.clear();
     setState(State::Disconnected);
-    if (wasConnected)
-        reportError(QStringLiteral("ConnectionLost"),
-            tr("The connection to the local broker %1:%2 was lost: %3").arg(m_hostname).arg(m_port).arg(reason));
-    else
-        reportError(QStringLiteral("ConnectFailed"),
-            tr("Cannot connect to the local broker %1:%2: %3").arg(m_hostname).arg(m_port).arg(reason));
+    if (wasConnected) {
+        Q_EMIT disconnected();
+        reportError(QStringLiteral("ConnectionLost"), tr("Lost the connection to %1: %2").arg(peerName(), reason));
+    } else {
+        reportError(QStringLiteral("ConnectFailed"), tr("Cannot connect to %1: %2").arg(peerName(), reason));
+    }
     if (m_wanted)
         scheduleReconnect(wasConnected ? 1 : m_backoff);
 }
 
-void MqttSubscriber::scheduleReconnect(int seconds)
+void MqttSession::scheduleReconnect(int seconds)
 {
     setState(State::Connecting);
     m_backoff = std::min(maxBackoffSeconds, std::max(1, seconds) * 2);
     m_reconnectTimer.start(seconds * 1000);
 }
 
-void MqttSubscriber::send(const QByteArray &data)
+void MqttSession::send(const QByteArray &data)
 {
     if (m_socket)
         m_socket->write(data);
 }
 
-void MqttSubscriber::onReadyRead()
+void MqttSession::onReadyRead()
 {
     m_buffer += m_socket->readAll();
     m_lastReceived.start();
@@ -246,7 +264,7 @@ void MqttSubscriber::onReadyRead()
         }
         if (!complete) {
             if (m_buffer.size() > 5) {
-                reportError(QStringLiteral("ProtocolError"), tr("The local broker sent a malformed packet."));
+                reportError(QStringLiteral("ProtocolError"), tr("Malformed packet from %1.").arg(peerName()));
                 m_socket->abort();
             }
             return;
@@ -264,7 +282,7 @@ void MqttSubscriber::onReadyRead()
     }
 }
 
-bool MqttSubscriber::handlePacket(quint8 header, const QByteArray &body)
+bool MqttSession::handlePacket(quint8 header, const QByteArray &body)
 {
     switch (header >> 4) {
     case Connack: {
@@ -280,24 +298,23 @@ bool MqttSubscriber::handlePacket(quint8 header, const QByteArray &body)
             m_socket->deleteLater();
             m_socket = nullptr;
             setState(State::Disconnected);
-            Q_EMIT errorOccurred({ code == 4 || code == 5 ? ErrorKind::AuthRefused : ErrorKind::Network,
-                QStringLiteral("ConnectionRefused"),
-                tr("The local broker %1:%2 refused the relay: %3.").arg(m_hostname).arg(m_port).arg(why) });
             if (m_wanted)
                 scheduleReconnect(maxBackoffSeconds);
+            // Last: the owner may call disconnectFromHost() on it.
+            reportError(QStringLiteral("ConnectionRefused"), tr("%1 refused the connection: %2.").arg(peerName(), why),
+                code == 4 || code == 5 ? ErrorKind::AuthRefused : ErrorKind::Network);
             return true;
         }
         m_backoff = 1;
         setState(State::Connected);
         m_pingTimer.start(std::max(1, m_keepAlive / 2) * 1000);
         for (const QString &filter : std::as_const(m_filters)) {
-            if (++m_lastPacketId == 0)
-                m_lastPacketId = 1;
+            const quint16 id = nextPacketId();
             QByteArray subscribe;
-            subscribe.append(char(m_lastPacketId >> 8)).append(char(m_lastPacketId & 0xff));
+            subscribe.append(char(id >> 8)).append(char(id & 0xff));
             appendString(subscribe, filter.toUtf8());
             subscribe.append(char(1));
-            m_pendingSubscriptions.insert(m_lastPacketId, filter);
+            m_pendingSubscriptions.insert(id, filter);
             send(packet((Subscribe << 4) | 0x02, subscribe));
         }
         Q_EMIT connected(sessionPresent);
@@ -309,8 +326,8 @@ bool MqttSubscriber::handlePacket(quint8 header, const QByteArray &body)
         const QString filter = m_pendingSubscriptions.take(readUint16(body, 0));
         const int granted = quint8(body.at(2));
         if (granted == 0x80)
-            Q_EMIT errorOccurred({ ErrorKind::AuthRefused, QStringLiteral("SubscriptionRefused"),
-                tr("The local broker refused the subscription %1.").arg(filter) });
+            reportError(QStringLiteral("SubscriptionRefused"),
+                tr("%1 refused the subscription %2.").arg(peerName(), filter), ErrorKind::AuthRefused);
         else
             Q_EMIT subscribed(filter, granted);
         return true;
@@ -336,7 +353,7 @@ bool MqttSubscriber::handlePacket(quint8 header, const QByteArray &body)
         message.payload = body.mid(at);
         if (qos == 2) {
             reportError(QStringLiteral("ProtocolError"),
-                tr("The local broker sent a QoS 2 message although the relay subscribes with QoS 1."));
+                tr("%1 sent a QoS 2 message to a QoS 1 subscription.").arg(peerName()));
             return false;
         }
         if (qos == 1)
@@ -345,15 +362,22 @@ bool MqttSubscriber::handlePacket(quint8 header, const QByteArray &body)
         return true;
     }
     case Pingresp: return true;
-    case Puback: return true; // we publish nothing
+    case Puback: {
+        if (body.size() < 2)
+            return false;
+        const quint16 id = readUint16(body, 0);
+        if (m_publishes.remove(id))
+            Q_EMIT published(id);
+        return true;
+    }
     default:
         reportError(QStringLiteral("ProtocolError"),
-            tr("The local broker sent an unexpected packet (type %1).").arg(header >> 4));
+            tr("%1 sent an unexpected packet (type %2).").arg(peerName()).arg(header >> 4));
         return false;
     }
 }
 
-bool MqttSubscriber::acknowledge(const MqttMessage &message)
+bool MqttSession::acknowledge(const MqttMessage &message)
 {
     if (message.qos != 1 || message.connection != m_connection || m_state != State::Connected
         || !m_unacknowledged.remove(quint16(message.packetId)))
@@ -362,6 +386,46 @@ bool MqttSubscriber::acknowledge(const MqttMessage &message)
     body.append(char(message.packetId >> 8)).append(char(message.packetId & 0xff));
     send(packet(Puback << 4, body));
     return true;
+}
+
+} // namespace Onboarder
+
+namespace Onboarder {
+
+quint16 MqttSession::nextPacketId()
+{
+    // Ids in use are few (a window of publishes, a few subscriptions): the next free one is near.
+    do {
+        if (++m_lastPacketId == 0)
+            m_lastPacketId = 1;
+    } while (m_publishes.contains(m_lastPacketId) || m_pendingSubscriptions.contains(m_lastPacketId));
+    return m_lastPacketId;
+}
+
+Result<quint16> MqttSession::publish(const QString &topic, const QByteArray &payload)
+{
+    if (m_state != State::Connected || !m_socket)
+        return fail(ErrorKind::Conflict, QStringLiteral("NotConnected"),
+            tr("Not connected to %1: the message to %2 was not sent.").arg(peerName(), topic));
+    const QByteArray topicUtf8 = topic.toUtf8();
+    if (topicUtf8.isEmpty() || topicUtf8.size() > 65535 || topic.contains(u'+') || topic.contains(u'#'))
+        return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidTopic"),
+            tr("\"%1\" is not a topic a message can be published to.").arg(topic));
+    if (m_publishes.size() >= 65535)
+        return fail(ErrorKind::Conflict, QStringLiteral("TooManyInFlight"),
+            tr("Too many messages to %1 wait for an acknowledgement.").arg(peerName()));
+    if (payload.size() + topicUtf8.size() + 4 > maxPacketSize)
+        return fail(ErrorKind::InvalidInput, QStringLiteral("PayloadTooLarge"),
+            tr("The message is too large for MQTT (%1 bytes).").arg(payload.size()));
+    const quint16 id = nextPacketId();
+    QByteArray body;
+    body.reserve(topicUtf8.size() + payload.size() + 4);
+    appendString(body, topicUtf8);
+    body.append(char(id >> 8)).append(char(id & 0xff));
+    body.append(payload);
+    m_publishes.insert(id, true);
+    send(packet((Publish << 4) | 0x02, body));
+    return id;
 }
 
 } // namespace Onboarder

@@ -1,9 +1,9 @@
-// MqttSubscriber against a real mosquitto: a QoS 1 message is acknowledged only when the owner says so;
+// MqttSession against a real mosquitto: a QoS 1 message is acknowledged only when the owner says so;
 // one that was not is sent again (DUP) on the next connection of the same session, also after the
 // client vanished without a word; the subscription is restored after the broker was killed.
 #include "mosquittofixture.h"
 #include "mqtt/mqttclient.h"
-#include "mqtt/mqttsubscriber.h"
+#include "mqtt/mqttsession.h"
 #include "relayfixture.h"
 
 #include <QSignalSpy>
@@ -11,15 +11,15 @@
 
 using namespace Onboarder;
 
-class tst_MqttSubscriber : public QObject
+class tst_MqttSession : public QObject
 {
     Q_OBJECT
 
     MosquittoFixture m_broker;
 
-    std::unique_ptr<MqttSubscriber> subscriber()
+    std::unique_ptr<MqttSession> subscriber()
     {
-        auto s = std::make_unique<MqttSubscriber>();
+        auto s = std::make_unique<MqttSession>();
         s->setHostname(QStringLiteral("127.0.0.1"));
         s->setPort(m_broker.port());
         s->setClientId(QStringLiteral("manual-ack"));
@@ -52,8 +52,8 @@ private Q_SLOTS:
     {
         {
             auto first = subscriber();
-            QSignalSpy subscribed(first.get(), &MqttSubscriber::subscribed);
-            QSignalSpy received(first.get(), &MqttSubscriber::messageReceived);
+            QSignalSpy subscribed(first.get(), &MqttSession::subscribed);
+            QSignalSpy received(first.get(), &MqttSession::messageReceived);
             first->connectToHost();
             QVERIFY(subscribed.wait(5000));
             QVERIFY(publish("one"));
@@ -66,8 +66,8 @@ private Q_SLOTS:
         } // gone without PUBACK (the socket is aborted: like a crash)
 
         auto second = subscriber();
-        QSignalSpy received(second.get(), &MqttSubscriber::messageReceived);
-        QSignalSpy connected(second.get(), &MqttSubscriber::connected);
+        QSignalSpy received(second.get(), &MqttSession::messageReceived);
+        QSignalSpy connected(second.get(), &MqttSession::connected);
         second->connectToHost();
         QVERIFY(connected.wait(5000));
         QVERIFY(connected.at(0).at(0).toBool()); // session present
@@ -81,8 +81,8 @@ private Q_SLOTS:
         second->disconnectFromHost();
 
         auto third = subscriber();
-        QSignalSpy nothing(third.get(), &MqttSubscriber::messageReceived);
-        QSignalSpy subscribed(third.get(), &MqttSubscriber::subscribed);
+        QSignalSpy nothing(third.get(), &MqttSession::messageReceived);
+        QSignalSpy subscribed(third.get(), &MqttSession::subscribed);
         third->connectToHost();
         QVERIFY(subscribed.wait(5000));
         QTest::qWait(300);
@@ -93,8 +93,8 @@ private Q_SLOTS:
     void acknowledgementsOfAnEarlierConnectionAreDropped()
     {
         auto s = subscriber();
-        QSignalSpy received(s.get(), &MqttSubscriber::messageReceived);
-        QSignalSpy subscribed(s.get(), &MqttSubscriber::subscribed);
+        QSignalSpy received(s.get(), &MqttSession::messageReceived);
+        QSignalSpy subscribed(s.get(), &MqttSession::subscribed);
         s->connectToHost();
         QVERIFY(subscribed.wait(5000));
         QVERIFY(publish("two"));
@@ -118,7 +118,7 @@ private Q_SLOTS:
         options.tls = true;
         QVERIFY2(secure.start(options), qPrintable(secure.errorString()));
         const auto attempt = [&](const QString &caFile) {
-            auto s = std::make_unique<MqttSubscriber>();
+            auto s = std::make_unique<MqttSession>();
             s->setHostname(QStringLiteral("localhost"));
             s->setPort(secure.tlsPort());
             s->setClientId(QStringLiteral("tls"));
@@ -128,18 +128,18 @@ private Q_SLOTS:
             return s;
         };
         auto trusted = attempt(secure.caFile());
-        QSignalSpy subscribed(trusted.get(), &MqttSubscriber::subscribed);
+        QSignalSpy subscribed(trusted.get(), &MqttSession::subscribed);
         trusted->connectToHost();
         QVERIFY(subscribed.wait(10000));
         trusted->disconnectFromHost();
 
         // A CA that did not sign the broker's certificate: refused, and said why.
         auto stranger = attempt(secure.writeOtherCaFile());
-        QSignalSpy error(stranger.get(), &MqttSubscriber::errorOccurred);
+        QSignalSpy error(stranger.get(), &MqttSession::errorOccurred);
         stranger->connectToHost();
         QVERIFY(error.wait(10000));
         QCOMPARE(error.at(0).at(0).value<Error>().code, QStringLiteral("TlsError"));
-        QVERIFY(stranger->state() != MqttSubscriber::State::Connected);
+        QVERIFY(stranger->state() != MqttSession::State::Connected);
         stranger->disconnectFromHost();
     }
 
@@ -149,13 +149,13 @@ private Q_SLOTS:
         MosquittoFixture::Options options;
         options.users = { { QStringLiteral("relay"), "right" } };
         QVERIFY2(locked.start(options), qPrintable(locked.errorString()));
-        MqttSubscriber s;
+        MqttSession s;
         s.setHostname(QStringLiteral("127.0.0.1"));
         s.setPort(locked.port());
         s.setClientId(QStringLiteral("x"));
         s.setUsername(QStringLiteral("relay"));
         s.setPassword("wrong");
-        QSignalSpy error(&s, &MqttSubscriber::errorOccurred);
+        QSignalSpy error(&s, &MqttSession::errorOccurred);
         s.connectToHost();
         QVERIFY(error.wait(5000));
         const auto e = error.at(0).at(0).value<Error>();
@@ -165,5 +165,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(tst_MqttSubscriber)
-#include "tst_mqttsubscriber.moc"
+QTEST_GUILESS_MAIN(tst_MqttSession)
+#include "tst_mqttsession.moc"
