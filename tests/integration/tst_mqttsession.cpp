@@ -1,11 +1,14 @@
 // MqttSession against a real mosquitto: a QoS 1 message is acknowledged only when the owner says so;
 // one that was not is sent again (DUP) on the next connection of the same session, also after the
-// client vanished without a word; the subscription is restored after the broker was killed.
+// client vanished without a word; the subscription is restored after the broker was killed. Its QoS 1
+// publishes are reported once the broker acknowledged them, and what is not acknowledged when the
+// connection ends is reported as not delivered.
 #include "mosquittofixture.h"
 #include "mqtt/mqttclient.h"
 #include "mqtt/mqttsession.h"
 #include "relayfixture.h"
 
+#include <QSet>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -141,6 +144,72 @@ private Q_SLOTS:
         QCOMPARE(error.at(0).at(0).value<Error>().code, QStringLiteral("TlsError"));
         QVERIFY(stranger->state() != MqttSession::State::Connected);
         stranger->disconnectFromHost();
+    }
+
+    void publishesAreAcknowledgedByTheBroker()
+    {
+        MqttClient reader;
+        reader.setHostname(QStringLiteral("127.0.0.1"));
+        reader.setPort(m_broker.port());
+        reader.setClientId(QStringLiteral("reader"));
+        QVERIFY(RelayFixture::connectAndWait(reader));
+        QSignalSpy readerSubscribed(&reader, &MqttClient::subscribed);
+        QVERIFY(reader.subscribe(QStringLiteral("p/#"), 1).has_value());
+        QVERIFY(readerSubscribed.wait(5000));
+        QSignalSpy arrived(&reader, &MqttClient::messageReceived);
+
+        MqttSession s;
+        s.setHostname(QStringLiteral("127.0.0.1"));
+        s.setPort(m_broker.port());
+        s.setClientId(QStringLiteral("publisher-session"));
+        s.setCleanSession(true);
+        // Not connected: refused with a reason, nothing sent.
+        const auto early = s.publish(QStringLiteral("p/early"), "x");
+        QVERIFY(!early.has_value());
+        QCOMPARE(early.error().code, QStringLiteral("NotConnected"));
+        QSignalSpy connected(&s, &MqttSession::connected);
+        s.connectToHost();
+        QVERIFY(connected.wait(5000));
+        QCOMPARE(s.publish(QStringLiteral("p/+"), "x").error().code, QStringLiteral("InvalidTopic"));
+
+        QSignalSpy published(&s, &MqttSession::published);
+        QSet<quint16> ids;
+        for (int i = 0; i < 300; ++i) {
+            const auto id = s.publish(QStringLiteral("p/%1").arg(i % 3), QByteArray::number(i));
+            QVERIFY(id.has_value());
+            QVERIFY(*id != 0);
+            ids.insert(*id);
+        }
+        QCOMPARE(ids.size(), 300); // distinct while in flight
+        QTRY_COMPARE_WITH_TIMEOUT(published.count(), 300, 10000);
+        QSet<quint16> acknowledged;
+        for (const auto &args : std::as_const(published))
+            acknowledged.insert(args.at(0).value<quint16>());
+        QCOMPARE(acknowledged, ids);
+        QCOMPARE(s.publishesInFlight(), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(arrived.count(), 300, 10000);
+        const auto first = arrived.at(0).at(0).value<MqttMessage>();
+        QCOMPARE(first.topic, QStringLiteral("p/0"));
+        QCOMPARE(first.payload, QByteArray("0"));
+
+        // The broker goes away with publishes in flight: disconnected(), and they are no longer counted.
+        MosquittoFixture shortLived;
+        QVERIFY2(shortLived.start(), qPrintable(shortLived.errorString()));
+        MqttSession t;
+        t.setHostname(QStringLiteral("127.0.0.1"));
+        t.setPort(shortLived.port());
+        t.setClientId(QStringLiteral("interrupted"));
+        QSignalSpy up(&t, &MqttSession::connected);
+        t.connectToHost();
+        QVERIFY(up.wait(5000));
+        QSignalSpy down(&t, &MqttSession::disconnected);
+        shortLived.kill();
+        for (int i = 0; i < 50 && t.state() == MqttSession::State::Connected; ++i)
+            (void)t.publish(QStringLiteral("p/lost"), "x");
+        QVERIFY(down.wait(5000));
+        QCOMPARE(t.publishesInFlight(), 0);
+        t.disconnectFromHost();
+        s.disconnectFromHost();
     }
 
     void refusedCredentialsAreReported()
