@@ -4607,10 +4607,6 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
 <context>
     <name>Onboarder::PortFinder</name>
     <message>
-        <source>given in %1 or the settings</source>
-        <translation>angegeben in %1 oder in den Einstellungen</translation>
-    </message>
-    <message>
         <source>None of the ports %1 answered AT.</source>
         <translation>Keiner der Ports %1 hat auf AT geantwortet.</translation>
     </message>
@@ -4621,6 +4617,10 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>There are several modems (%1); say which with --port.</source>
         <translation>Es gibt mehrere Modems (%1); geben Sie mit --port an, welches gemeint ist.</translation>
+    </message>
+    <message>
+        <source>given in %1</source>
+        <translation>angegeben in %1</translation>
     </message>
 </context>
 <context>

@@ -156,7 +156,7 @@ QFuture<int> sourcePassword(Context &ctx, const QStringList &args)
     VerbParser p(CliText::tr("Stores the local broker's password (read from standard input or --secret-file) in the "
                              "keychain, for a relay configuration's \"source\": {\"passwordKeychain\": \"NAME\"}."),
         CliText::tr("NAME"));
-    p.addPositional(QStringLiteral("name"), CliText::tr("The name the configuration gives."));
+    p.addPositional(QStringLiteral("NAME"), CliText::tr("The name the configuration gives."));
     p.addOption({ QStringLiteral("secret-file"), CliText::tr("Read the password from FILE."), CliText::tr("FILE") });
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);

@@ -150,7 +150,7 @@ QList<ModemPort> PortFinder::scan()
             continue;
         ModemPort port;
         port.path = path;
-        port.description = tr("given in %1 or the settings").arg(QLatin1String(extraPortsVariable));
+        port.description = tr("given in %1").arg(QLatin1String(extraPortsVariable));
         port.extra = true;
         found.append(port);
     }

@@ -20,6 +20,7 @@ namespace {
 constexpr int writeBatchMs = 5; // outbox transaction every …
 constexpr int writeBatchSize = 500; // … or at this many messages
 constexpr int removeBatchMs = 20;
+constexpr qint64 earlyGraceMs = 25; // a message sent early is stored when the hub takes longer than this
 constexpr int previewBytes = 64;
 
 QString stateName(DeviceLink::State state)
@@ -138,6 +139,7 @@ Result<void> Relay::start(const QByteArray &sourcePassword)
 
     m_running = true;
     m_stopping = false;
+    m_clock.start();
     m_interval.start();
     m_housekeeping.start(1000);
     m_metricsTimer.start(m_config.metricsIntervalMs);
@@ -183,7 +185,18 @@ void Relay::onMessage(const MqttMessage &message)
     stats.lastMessageMs = now;
     stats.lastPayload = message.payload.left(previewBytes);
     ++stats.in;
-    m_taken.append({ message, std::move(*mapped) });
+    Taken taken { message, std::move(*mapped), m_nextSeq++, m_clock.elapsed() };
+    qint64 &waiting = m_waiting[taken.message.deviceId];
+    // Everything earlier of this device is in flight on its open session: this one may go now, before it
+    // is stored (see the class comment).
+    if (const auto found = m_links.find(taken.message.deviceId);
+        found != m_links.end() && waiting <= found->second->inFlight() && found->second->canSend()) {
+        RelayMessage early = taken.message;
+        early.id = -taken.seq;
+        taken.sentEarly = found->second->send(early).has_value();
+    }
+    stats.waiting = ++waiting;
+    m_taken.append(std::move(taken));
     if (m_taken.size() >= writeBatchSize)
         flushWrites();
     else if (!m_writeTimer.isActive() && !m_retryTimer.isActive())
@@ -195,9 +208,29 @@ void Relay::flushWrites()
     m_writeTimer.stop();
     if (m_taken.isEmpty() || !m_outbox)
         return;
-    const qint64 room = m_outbox->maxMessages() - m_outbox->depth();
-    const qsizetype count = std::min<qsizetype>(m_taken.size(), std::max<qint64>(0, room));
-    if (count < m_taken.size() && !m_outboxFull) {
+    // The longest head of m_taken whose messages not yet delivered fit in the outbox, up to the first one
+    // sent early whose grace has not run out.
+    const qint64 now = m_clock.elapsed();
+    const qint64 room = std::max<qint64>(0, m_outbox->maxMessages() - m_outbox->depth());
+    qsizetype count = 0;
+    qint64 needed = 0;
+    qint64 graceLeft = -1;
+    for (; count < m_taken.size(); ++count) {
+        const Taken &taken = m_taken.at(count);
+        if (taken.delivered)
+            continue;
+        if (taken.sentEarly && !m_stopping && now - taken.takenMs < earlyGraceMs) {
+            graceLeft = earlyGraceMs - (now - taken.takenMs);
+            break;
+        }
+        if (needed == room)
+            break;
+        ++needed;
+    }
+    const bool full = count < m_taken.size() && graceLeft < 0;
+    if (graceLeft >= 0)
+        m_writeTimer.start(std::max<qint64>(1, graceLeft));
+    if (full && !m_outboxFull) {
         m_outboxFull = true;
         qCWarning(lcRelay) << "the outbox is full (" << m_outbox->maxMessages()
                            << "messages): new messages stay unacknowledged with the local broker";
@@ -209,40 +242,53 @@ void Relay::flushWrites()
     if (count == 0)
         return; // retried when messages leave the outbox
     QList<RelayMessage> batch;
-    batch.reserve(count);
-    for (qsizetype i = 0; i < count; ++i)
-        batch.append(m_taken.at(i).message);
-    if (const auto stored = m_outbox->append(batch); !stored) {
-        Q_EMIT errorOccurred(stored.error());
-        m_retryTimer.start(1000);
-        return;
-    }
-    if (count == m_taken.size())
-        m_outboxFull = false;
-    QSet<QString> devices;
-    QSet<QString> behind;
+    batch.reserve(needed);
     for (qsizetype i = 0; i < count; ++i) {
-        m_source->acknowledge(m_taken.at(i).source); // false for an earlier connection: the broker resends it
-        const RelayMessage &message = batch.at(i);
-        const QString &device = message.deviceId;
-        devices.insert(device);
-        qint64 &waiting = m_waiting[device];
-        // Everything of this device stored before is in flight on its session: this one is next in order and
-        // goes out now, without reading it back from the outbox (the common case once sessions are open).
-        const auto found = m_links.find(device);
-        const bool caughtUp = found != m_links.end() && !behind.contains(device) && waiting <= found->second->inFlight();
-        ++waiting;
-        if (caughtUp && found->second->canSend() && found->second->send(message))
-            m_cursor[device] = message.id;
-        else
-            behind.insert(device); // pump() sends it from the outbox, in order
+        if (!m_taken.at(i).delivered)
+            batch.append(m_taken.at(i).message);
+    }
+    if (!batch.isEmpty()) {
+        if (const auto stored = m_outbox->append(batch); !stored) {
+            Q_EMIT errorOccurred(stored.error());
+            m_writeTimer.stop();
+            m_retryTimer.start(1000);
+            return;
+        }
+        m_stored += batch.size();
+    }
+    if (!full)
+        m_outboxFull = false;
+    QSet<QString> behind;
+    qsizetype next = 0;
+    for (qsizetype i = 0; i < count; ++i) {
+        const Taken &taken = m_taken.at(i);
+        m_source->acknowledge(taken.source); // false for an earlier connection: the broker resends it
+        if (taken.delivered)
+            continue;
+        const RelayMessage &message = batch.at(next++);
+        if (taken.sentEarly) {
+            // In flight on its session: its PUBACK removes it from the outbox; what follows it is read after it.
+            m_storedEarly.insert(taken.seq, { message.deviceId, message.id });
+            qint64 &cursor = m_cursor[message.deviceId];
+            cursor = std::max(cursor, message.id);
+        } else {
+            behind.insert(message.deviceId); // pump() sends it from the outbox, in order
+        }
     }
     m_taken.remove(0, count);
-    for (const QString &device : std::as_const(devices)) {
-        deviceStats(device).waiting = m_waiting.value(device);
-        if (behind.contains(device))
-            pump(device);
+    for (const QString &device : std::as_const(behind))
+        pump(device);
+}
+
+void Relay::acknowledgeDeliveredHead()
+{
+    // In the order the local broker sent them: up to the first message that is neither delivered nor stored.
+    while (!m_taken.isEmpty() && m_taken.constFirst().delivered) {
+        m_source->acknowledge(m_taken.constFirst().source);
+        m_taken.removeFirst();
     }
+    if (m_taken.isEmpty())
+        m_writeTimer.stop();
 }
 
 DeviceLink &Relay::link(const QString &deviceId)
@@ -293,7 +339,21 @@ void Relay::onDelivered(const QString &deviceId, qint64 messageId, qint64 receiv
 {
     ++m_out;
     m_latencies.append(std::max<qint64>(0, QDateTime::currentMSecsSinceEpoch() - receivedMs));
-    m_removals.append(messageId);
+    if (messageId > 0) {
+        m_removals.append(messageId);
+    } else if (const auto stored = m_storedEarly.constFind(-messageId); stored != m_storedEarly.cend()) {
+        m_removals.append(stored->outboxId); // sent early, stored while in flight
+        m_storedEarly.erase(stored);
+    } else if (!m_taken.isEmpty()) {
+        // Sent early and not stored yet: it never needs to be.
+        const qint64 seq = -messageId;
+        const qint64 index = seq - m_taken.constFirst().seq;
+        if (index >= 0 && index < m_taken.size() && m_taken.at(index).seq == seq) {
+            m_taken[index].delivered = true;
+            m_taken[index].sentEarly = false;
+            acknowledgeDeliveredHead();
+        }
+    }
     qint64 &waiting = m_waiting[deviceId];
     waiting = std::max<qint64>(0, waiting - 1);
     RelayMetrics::Device &stats = deviceStats(deviceId);
@@ -308,9 +368,16 @@ void Relay::onDelivered(const QString &deviceId, qint64 messageId, qint64 receiv
 
 void Relay::onInterrupted(const QString &deviceId)
 {
-    // What was in flight is sent again, in order, from the outbox once the session is back.
+    // What was in flight is sent again, in order, from the outbox once the session is back; what was sent
+    // early and is not stored yet is stored and sent from there.
     flushRemovals();
     m_cursor[deviceId] = 0;
+    for (Taken &taken : m_taken) {
+        if (taken.sentEarly && taken.message.deviceId == deviceId)
+            taken.sentEarly = false;
+    }
+    for (auto it = m_storedEarly.begin(); it != m_storedEarly.end();)
+        it = it->deviceId == deviceId ? m_storedEarly.erase(it) : std::next(it);
 }
 
 void Relay::flushRemovals()
@@ -368,6 +435,7 @@ void Relay::publishMetrics()
     metrics.latencyP50Ms = percentile(m_latencies, 0.50);
     metrics.latencyP99Ms = percentile(m_latencies, 0.99);
     m_latencies.clear();
+    metrics.storedTotal = m_stored;
     metrics.outboxDepth = m_outbox ? m_outbox->depth() : 0;
     metrics.outboxLimit = m_config.outboxMaxMessages;
     metrics.outboxFull = m_outboxFull;
@@ -408,6 +476,7 @@ void Relay::finishStop()
     for (auto &[id, link] : m_links)
         link->close();
     m_links.clear();
+    m_storedEarly.clear();
     m_housekeeping.stop();
     m_metricsTimer.stop();
     publishMetrics();

@@ -31,13 +31,19 @@ class SecretStore;
 // The relay: a persistent QoS 1 subscription on the local broker (stable client id, clean session off)
 // → one hub session per active device (DeviceLink), through a durable outbox.
 //
-// Delivery: every message taken from the local broker is written to the outbox (batched: one SQLite
-// transaction every few milliseconds) and acknowledged to the local broker only once that transaction
-// has committed; it leaves the outbox only after the hub's PUBACK. So a message is never acknowledged
-// before it is safe, whatever dies when (relay, local broker, hub, machine): at least once, with
-// duplicates possible after a crash or a lost connection, never a loss. Each device's messages go
-// out in the order they came (one session per device, a window of QoS 1 publishes, resent from the
-// outbox in order after an interruption). An idle device's session is closed after idleTimeoutSeconds.
+// Delivery: a message taken from the local broker is acknowledged to it only once it is safe: after the
+// hub's PUBACK, or after the outbox transaction that stored it has committed (batched: one SQLite
+// transaction every few milliseconds), whichever comes first. A message whose device session is open
+// and has everything earlier of that device in flight goes to the hub at once, while it also waits for
+// the outbox (it is written only if the hub has not acknowledged it within earlyGraceMs); when the hub
+// acknowledges it first, it is acknowledged to the local broker and never written (the common case:
+// the hub's round trip is shorter than that). Every other message is stored first and sent from the outbox; it leaves the outbox
+// only after the hub's PUBACK. So a message is never acknowledged before it is safe, whatever dies when
+// (relay, local broker, hub, machine): at least once, with duplicates possible after a crash or a lost
+// connection, never a loss. Acknowledgements to the local broker keep the order the messages came in
+// (MQTT asks for it). Each device's messages go out in the order they came (one session per device, a
+// window of QoS 1 publishes, resent from the outbox in order after an interruption). An idle device's
+// session is closed after idleTimeoutSeconds.
 //
 // The outbox limit: when it is full, messages are held unacknowledged (the broker stops sending after
 // its in-flight limit and keeps the rest) until the hub takes some; metrics say "outboxFull" and "held".
@@ -82,10 +88,20 @@ private:
     {
         MqttMessage source;
         RelayMessage message;
+        qint64 seq = 0; // order of arrival; an early send's message id is -seq
+        qint64 takenMs = 0; // m_clock
+        bool sentEarly = false; // in flight on its device's current session, not stored yet
+        bool delivered = false; // the hub acknowledged it before it was stored
+    };
+    struct StoredEarly
+    {
+        QString deviceId;
+        qint64 outboxId = 0;
     };
 
     void onMessage(const MqttMessage &message);
     void flushWrites();
+    void acknowledgeDeliveredHead();
     void pump(const QString &deviceId);
     void onDelivered(const QString &deviceId, qint64 messageId, qint64 receivedMs);
     void onInterrupted(const QString &deviceId);
@@ -104,8 +120,11 @@ private:
     std::unique_ptr<Outbox> m_outbox;
     std::map<QString, std::unique_ptr<DeviceLink>> m_links;
 
-    QList<Taken> m_taken; // not yet in the outbox (also the held ones)
-    QHash<QString, qint64> m_waiting; // per device: messages in the outbox
+    QList<Taken> m_taken; // not yet in the outbox (also the held ones), in order of arrival
+    qint64 m_nextSeq = 1;
+    QElapsedTimer m_clock;
+    QHash<qint64, StoredEarly> m_storedEarly; // seq of a message sent early and stored while in flight
+    QHash<QString, qint64> m_waiting; // per device: messages taken and not yet delivered (outbox or m_taken)
     QHash<QString, qint64> m_cursor; // per device: the last outbox id sent in this session
     QList<qint64> m_removals; // delivered, to be removed from the outbox
     QTimer m_writeTimer;
@@ -123,6 +142,7 @@ private:
 
     // Metrics
     qint64 m_in = 0;
+    qint64 m_stored = 0;
     qint64 m_out = 0;
     qint64 m_unroutable = 0;
     qint64 m_retainedSkipped = 0;

@@ -26,7 +26,8 @@ QJsonObject RelayMetrics::toJson() const
         { QStringLiteral("out"), outTotal }, { QStringLiteral("unroutable"), unroutable },
         { QStringLiteral("retainedSkipped"), retainedSkipped },
         { QStringLiteral("latencyP50Ms"), rounded(latencyP50Ms) },
-        { QStringLiteral("latencyP99Ms"), rounded(latencyP99Ms) }, { QStringLiteral("outboxDepth"), outboxDepth },
+        { QStringLiteral("latencyP99Ms"), rounded(latencyP99Ms) }, { QStringLiteral("stored"), storedTotal },
+        { QStringLiteral("outboxDepth"), outboxDepth },
         { QStringLiteral("outboxLimit"), outboxLimit }, { QStringLiteral("outboxFull"), outboxFull },
         { QStringLiteral("held"), held }, { QStringLiteral("sessions"), sessions },
         { QStringLiteral("source"), sourceState }, { QStringLiteral("devices"), deviceArray } };

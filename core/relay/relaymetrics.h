@@ -32,6 +32,7 @@ struct RelayMetrics
     qint64 retainedSkipped = 0; // a broker's retained copy, sent again on subscribe: not new telemetry
     double latencyP50Ms = 0; // local broker → hub PUBACK, over the interval
     double latencyP99Ms = 0;
+    qint64 storedTotal = 0; // written to the outbox; the others reached the hub before a write was due
     qint64 outboxDepth = 0;
     qint64 outboxLimit = 0;
     bool outboxFull = false;

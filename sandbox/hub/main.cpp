@@ -28,6 +28,10 @@ quint16 portOption(const QCommandLineParser &parser, const QString &name, bool *
 
 int main(int argc, char *argv[])
 {
+    // Qt's plain poll() event dispatcher: the sandbox holds two sockets per connected device, and GLib's
+    // dispatcher pays for every socket notifier switched on or off with a walk over all of them.
+    if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
+        qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     AppInfo::setUp(QStringLiteral("onboarder-sandbox"));
     QCoreApplication::setApplicationName(QStringLiteral("onboarder-sandbox"));

@@ -128,6 +128,26 @@ private Q_SLOTS:
         stop(*r);
     }
 
+    void messagesOfAnOpenSessionSkipTheOutbox()
+    {
+        // Once its session is open, a device's messages go to the hub at once and, acknowledged by the hub
+        // within the grace, are never written to the outbox; with the hub stopped, every one is stored.
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("direct-0"), {}, {}).has_value());
+        auto r = relay(config());
+        RelayFixture::Publisher publisher(m_broker.port(), 1, QStringLiteral("direct-"));
+        QVERIFY(publisher.connect());
+        const qint64 before = m_consumer.total();
+        for (int i = 0; i < 31; ++i) {
+            QVERIFY(publisher.publishUntil(publisher.next() + 1, 10000));
+            QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + i + 1, 10000);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*r).outTotal, 31, 5000);
+        const qint64 stored = r->metrics().storedTotal;
+        QVERIFY2(stored < 10, qPrintable(QStringLiteral("%1 of 31 messages were written to the outbox").arg(stored)));
+        QCOMPARE(r->metrics().outboxDepth, 0);
+        stop(*r);
+    }
+
     void unknownDevicesWaitWithoutAutoRegistration()
     {
         auto r = relay(config());
