@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QScopeGuard>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -205,6 +206,20 @@ private Q_SLOTS:
         QCOMPARE(empty.exitCode, 66);
         const Run noCommand = run(environment(), {});
         QCOMPARE(noCommand.exitCode, 64);
+    }
+
+    void missingKeyringDaemonFailsClearly()
+    {
+        // A PATH with the bus's tools but without gnome-keyring-daemon.
+        const QString bin = m_dir.filePath(QStringLiteral("bin-without-keyring"));
+        QVERIFY(QDir().mkpath(bin));
+        for (const QString &tool : { QStringLiteral("dbus-daemon"), QStringLiteral("dbus-send") })
+            QVERIFY(QFile::link(QStandardPaths::findExecutable(tool), bin + u'/' + tool));
+        QProcessEnvironment env = environment();
+        env.insert(QStringLiteral("PATH"), bin);
+        const Run failed = run(env, { QStringLiteral("/bin/true") });
+        QCOMPARE(failed.exitCode, 69);
+        QVERIFY2(failed.err.contains("gnome-keyring-daemon is missing"), failed.err.constData());
     }
 
     // systemctl stop sends SIGTERM to the service's main process, the wrapper: the command must get it (the
