@@ -12,8 +12,15 @@
 #   /usr/bin/onboarder, onboarder-cli, onboarder-sandbox          app/, sandbox/hub/
 #   /usr/lib/<arch>/onboarder/onboarder_sandbox_mqtt.so           sandbox/hub/plugin/ (the sandbox broker's plugin)
 #   /usr/bin/onboarder-modem-sim                                  sandbox/modem/
+#   /usr/bin/onboarder-sensor-sim                                 sandbox/sensors/
 #   /usr/lib/systemd/system/onboarder-relay.service               packaging/systemd/ (the headless relay,
 #                                                                 `onboarder-cli relay run`; not enabled by the package)
+#   /usr/libexec/onboarder/onboarder-keyring-session              packaging/systemd/ (the relay's private D-Bus session
+#                                                                 and gnome-keyring, its keyring's password a credential)
+#   /usr/lib/sysusers.d/onboarder.conf, /usr/lib/tmpfiles.d/onboarder.conf
+#                                                                 packaging/{sysusers,tmpfiles}/ (the relay's system
+#                                                                 user "onboarder", its home /var/lib/onboarder-relay;
+#                                                                 made by the postinst, packaging/debian/postinst)
 #   /usr/share/applications/onboarder.desktop, /usr/share/metainfo/invalid.example.onboarder.metainfo.xml,
 #   /usr/share/icons/hicolor/{16..256,scalable}/apps/onboarder.*, /usr/share/man/man1/*.1.gz,
 #   /usr/lib/udev/rules.d/70-onboarder-nordic.rules, /usr/share/doc/onboarder/{copyright,changelog.gz}
@@ -54,12 +61,19 @@ if(ONBOARDER_BUILD_GUI)
     endforeach()
 endif()
 
-# The headless relay's system service (its comments say how to set it up).
+# The headless relay's system service (its comments say how to set it up), the wrapper that gives it a
+# keychain (a private D-Bus session with gnome-keyring), its system user and that user's home.
 install(FILES ${onboarder_packaging_dir}/systemd/onboarder-relay.service
     DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/systemd/system COMPONENT runtime)
+install(PROGRAMS ${onboarder_packaging_dir}/systemd/onboarder-keyring-session
+    DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/onboarder COMPONENT runtime)
+install(FILES ${onboarder_packaging_dir}/sysusers/onboarder.conf
+    DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d COMPONENT runtime)
+install(FILES ${onboarder_packaging_dir}/tmpfiles/onboarder.conf
+    DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/tmpfiles.d COMPONENT runtime)
 
 # Manual pages.
-set(onboarder_man_pages onboarder-cli onboarder-sandbox onboarder-modem-sim)
+set(onboarder_man_pages onboarder-cli onboarder-sandbox onboarder-modem-sim onboarder-sensor-sim)
 if(ONBOARDER_BUILD_GUI)
     list(APPEND onboarder_man_pages onboarder)
 endif()
@@ -107,8 +121,10 @@ string(JOIN "\n" CPACK_PACKAGE_DESCRIPTION
     "The package holds the desktop application (onboarder), its command-line"
     "companion for scripts and gateways (onboarder-cli), a local IoT Hub to train"
     "and test against (onboarder-sandbox), a simulated nRF9160 modem"
-    "(onboarder-modem-sim) and a systemd unit for the headless relay (not"
-    "enabled). A udev rule gives the user at the seat access to Nordic Thingy:91"
+    "(onboarder-modem-sim), simulated sensors publishing MQTT telemetry"
+    "(onboarder-sensor-sim) and a systemd unit for the headless relay (not"
+    "enabled), which runs as the system user onboarder with a keyring of its"
+    "own. A udev rule gives the user at the seat access to Nordic Thingy:91"
     "devices and the SEGGER J-Link of Nordic development kits, and keeps"
     "ModemManager away from their serial ports.")
 set(CPACK_STRIP_FILES ON)
@@ -124,12 +140,16 @@ set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # Libraries linked: found by dpkg-shlibdeps. Loaded at run time, so added by hand: Qt's SQLite driver (the
 # sandbox's registry), libsecret (qtkeychain dlopens it for the Secret Service), mosquitto (the sandbox's
-# MQTT broker, which loads the sandbox plugin).
+# MQTT broker, which loads the sandbox plugin and runs the sensor simulator's broker).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libqt6sql6-sqlite, libsecret-1-0, mosquitto")
-# A Secret Service provider (there is no plaintext fallback), Qt's own German strings (dialog buttons),
-# Wayland sessions.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "gnome-keyring | kwalletmanager | keepassxc, qt6-translations-l10n, qt6-wayland")
+# A Secret Service provider (there is no plaintext fallback; the headless relay's onboarder-keyring-session
+# needs gnome-keyring and the D-Bus daemon and dbus-send), Qt's own German strings (dialog buttons), Wayland
+# sessions.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
+    "gnome-keyring | kwalletmanager | keepassxc, dbus-daemon, dbus-bin, qt6-translations-l10n, qt6-wayland")
+# The postinst makes the relay's system user (systemd-sysusers, or adduser without systemd) and its home.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${onboarder_packaging_dir}/debian/postinst)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libsecret-tools")
 
 include(CPack)

@@ -1,51 +1,24 @@
 #include "broker.h"
 
 #include "common/logging.h"
+#include "mosquittoprocess.h"
 
 #include <QCoreApplication>
-#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QRandomGenerator>
 #include <QSaveFile>
-#include <QTcpServer>
-#include <QTcpSocket>
-#include <QThread>
-
-#include <csignal>
-#include <pwd.h>
-#include <sys/prctl.h>
-#include <unistd.h>
 
 namespace Onboarder::Sandbox {
-
-namespace {
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
-
-bool accepting(quint16 port)
-{
-    QTcpSocket socket;
-    socket.connectToHost(QHostAddress::LocalHost, port);
-    return socket.waitForConnected(200);
-}
-
-} // namespace
 
 Broker::Broker(const QString &dataDir, const QString &hostName, QObject *parent)
     : QObject(parent)
     , m_dataDir(dataDir)
     , m_hostName(hostName)
 {
-    m_process.setProcessChannelMode(QProcess::MergedChannels);
     // mosquitto ends with the sandbox even when the sandbox cannot stop it (killed, crashed, a test
     // that aborted): the kernel sends it SIGTERM when its parent dies.
-    m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+    setUpMosquittoProcess(m_process);
     connect(&m_process, &QProcess::finished, this, [this](int code) {
         if (m_stopping)
             return;
@@ -88,10 +61,9 @@ Result<void> Broker::start(quint16 port)
         file.commit();
     }
 
-    m_port = port ? port : freePort();
+    m_port = port ? port : freeLoopbackPort();
     // Run as the user the sandbox runs as (mosquitto drops root to "mosquitto" otherwise and could
     // not read the private files of the data dir).
-    const passwd *user = getpwuid(getuid());
     const QString config = QStringLiteral("user %1\n"
                                           "allow_anonymous false\n"
                                           "persistence false\n"
@@ -111,7 +83,7 @@ Result<void> Broker::start(quint16 port)
                                           "plugin_opt_registry %4\n"
                                           "plugin_opt_host_name %5\n"
                                           "plugin_opt_secret_file %6\n")
-                               .arg(QString::fromLocal8Bit(user ? user->pw_name : "root"))
+                               .arg(mosquittoUser())
                                .arg(m_port)
                                .arg(plugin, dir.filePath(QStringLiteral("registry.db")), m_hostName, secretFile);
     const QString configFile = dir.filePath(QStringLiteral("mosquitto.conf"));
@@ -122,19 +94,14 @@ Result<void> Broker::start(quint16 port)
     file.commit();
 
     m_stopping = false;
-    m_process.start(QStringLiteral("mosquitto"), {QStringLiteral("-c"), configFile});
-    if (!m_process.waitForStarted(5000))
+    if (!startMosquitto(m_process, configFile))
         return fail(ErrorKind::Internal, QStringLiteral("BrokerNotStarted"),
                     QStringLiteral("mosquitto could not be started: %1 (is the mosquitto package installed?)").arg(m_process.errorString()));
-    const QDeadlineTimer deadline(10000);
-    while (!accepting(m_port)) {
-        if (m_process.state() != QProcess::Running || deadline.hasExpired()) {
-            const QString log = QString::fromLocal8Bit(m_process.readAll()).right(2000);
-            stop();
-            return fail(ErrorKind::Network, QStringLiteral("BrokerNotReady"),
-                        QStringLiteral("mosquitto did not accept connections on 127.0.0.1:%1: %2").arg(m_port).arg(log));
-        }
-        QThread::msleep(50);
+    if (!waitUntilAccepting(m_process, m_port)) {
+        const QString log = QString::fromLocal8Bit(m_process.readAll()).right(2000);
+        stop();
+        return fail(ErrorKind::Network, QStringLiteral("BrokerNotReady"),
+                    QStringLiteral("mosquitto did not accept connections on 127.0.0.1:%1: %2").arg(m_port).arg(log));
     }
     return {};
 }
@@ -144,11 +111,7 @@ void Broker::stop()
     if (m_process.state() == QProcess::NotRunning)
         return;
     m_stopping = true;
-    m_process.terminate();
-    if (!m_process.waitForFinished(5000)) {
-        m_process.kill();
-        m_process.waitForFinished(2000);
-    }
+    stopMosquitto(m_process);
 }
 
 } // namespace Onboarder::Sandbox

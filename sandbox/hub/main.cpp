@@ -39,7 +39,9 @@ int main(int argc, char *argv[])
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QCoreApplication::translate(
-        "Sandbox", "A local Azure IoT Hub: the registry's HTTPS REST API with its own CA, for tests, the demo and training."));
+        "Sandbox", "A local Azure IoT Hub: the registry's HTTPS REST API and the devices' MQTT over TLS (a mosquitto "
+                   "with IoT Hub's authentication, topics, twins, direct methods and cloud-to-device messages), with "
+                   "its own CA, for tests, the demo and training."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QString defaultData = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)
@@ -51,7 +53,7 @@ int main(int argc, char *argv[])
          QStringLiteral("NAME"), QStringLiteral("127.0.0.1")},
         {QStringLiteral("rest-port"), QCoreApplication::translate("Sandbox", "HTTPS port of the registry API (0: a free one)."),
          QStringLiteral("N"), QStringLiteral("0")},
-        {QStringLiteral("mqtt-port"), QCoreApplication::translate("Sandbox", "MQTT device port (0: a free one)."),
+        {QStringLiteral("mqtt-port"), QCoreApplication::translate("Sandbox", "MQTT over TLS port for devices (0: a free one)."),
          QStringLiteral("N"), QStringLiteral("0")},
         {QStringLiteral("seed-devices"), QCoreApplication::translate("Sandbox", "Register N devices with SAS keys at start."),
          QStringLiteral("N"), QStringLiteral("0")},

@@ -5,12 +5,12 @@
 #include "modemstate.h"
 #include "pseudoterminal.h"
 #include "quitonsignals.h"
+#include "simulatortool.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFile>
 #include <QFileInfo>
-#include <QJsonDocument>
 #include <QJsonObject>
 #include <QTimer>
 
@@ -26,19 +26,9 @@ class Text
     Q_DECLARE_TR_FUNCTIONS(ModemSimulator)
 };
 
-[[noreturn]] void usageError(const QString &message)
-{
-    std::fprintf(stderr, "error: %s\n", qPrintable(message));
-    std::exit(1);
-}
-
 int intOption(const QCommandLineParser &parser, const QString &name, int min, int max)
 {
-    bool ok = false;
-    const int value = parser.value(name).toInt(&ok);
-    if (!ok || value < min || value > max)
-        usageError(Text::tr("--%1 takes a whole number from %2 to %3.").arg(name).arg(min).arg(max));
-    return value;
+    return int(wholeNumberOption(parser, name, min, max));
 }
 
 SimulatorOptions::Terminator terminator(const QString &name)
@@ -60,9 +50,7 @@ int main(int argc, char *argv[])
 {
     endWithParent();
     QCoreApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("onboarder-modem-sim"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(ONBOARDER_VERSION));
-    installRedactingMessageHandler();
+    setUpSimulator(QStringLiteral("onboarder-modem-sim"));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(Text::tr(
@@ -194,11 +182,11 @@ int main(int argc, char *argv[])
                                 {QStringLiteral("baud"), line.baud},
                                 {QStringLiteral("stateFile"), state.path()},
                                 {QStringLiteral("pid"), qint64(QCoreApplication::applicationPid())}};
-        std::printf("%s\n", QJsonDocument(ready).toJson(QJsonDocument::Compact).constData());
+        printReadyJson(ready);
     } else {
         std::printf("%s\n", qPrintable(terminal.slavePath()));
+        std::fflush(stdout);
     }
-    std::fflush(stdout);
     const int code = app.exec();
     if (!link.isEmpty() && QFileInfo(link).isSymLink())
         QFile::remove(link);

@@ -1,19 +1,17 @@
 // onboarder-sensor-sim: a few simulated sensors publishing JSON telemetry to a local MQTT broker, the relay's
 // source. With --start-broker it brings its own mosquitto (loopback, a free port) and says where in its ready
 // line; the demo runs it that way.
-#include "common/logging.h"
 #include "quitonsignals.h"
 #include "sensorbroker.h"
 #include "sensorfleet.h"
+#include "simulatortool.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QJsonObject>
 
 #include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <optional>
 
@@ -27,30 +25,13 @@ class Text
     Q_DECLARE_TR_FUNCTIONS(SensorSimulator)
 };
 
-[[noreturn]] void usageError(const QString &message)
-{
-    std::fprintf(stderr, "error: %s\n", qPrintable(message));
-    std::exit(1);
-}
-
-qint64 number(const QCommandLineParser &parser, const QString &name, qint64 min, qint64 max)
-{
-    bool ok = false;
-    const qint64 value = parser.value(name).toLongLong(&ok);
-    if (!ok || value < min || value > max)
-        usageError(Text::tr("--%1 takes a whole number from %2 to %3.").arg(name).arg(min).arg(max));
-    return value;
-}
-
 } // namespace
 
 int main(int argc, char *argv[])
 {
     endWithParent();
     QCoreApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("onboarder-sensor-sim"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(ONBOARDER_VERSION));
-    installRedactingMessageHandler();
+    setUpSimulator(QStringLiteral("onboarder-sensor-sim"));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(Text::tr(
@@ -89,11 +70,11 @@ int main(int argc, char *argv[])
         usageError(Text::tr("Give either --port N (an existing broker) or --start-broker."));
     SensorFleet::Options options;
     options.host = parser.value(QStringLiteral("host"));
-    options.sensors = int(number(parser, QStringLiteral("sensors"), 1, 10000));
-    options.intervalMs = int(number(parser, QStringLiteral("interval-ms"), 10, 3600000));
+    options.sensors = int(wholeNumberOption(parser, QStringLiteral("sensors"), 1, 10000));
+    options.intervalMs = int(wholeNumberOption(parser, QStringLiteral("interval-ms"), 10, 3600000));
     options.prefix = parser.value(QStringLiteral("prefix"));
     options.topic = parser.value(QStringLiteral("topic"));
-    options.rounds = number(parser, QStringLiteral("rounds"), 0, std::numeric_limits<qint64>::max());
+    options.rounds = wholeNumberOption(parser, QStringLiteral("rounds"), 0, std::numeric_limits<qint64>::max());
     if (options.prefix.isEmpty() || options.prefix.contains(u'/') || options.prefix.contains(u'+')
         || options.prefix.contains(u'#'))
         usageError(Text::tr("--prefix must not be empty nor hold '/', '+' or '#'."));
@@ -111,7 +92,7 @@ int main(int argc, char *argv[])
         }
         options.port = broker->port();
     } else {
-        options.port = int(number(parser, QStringLiteral("port"), 1, 65535));
+        options.port = int(wholeNumberOption(parser, QStringLiteral("port"), 1, 65535));
     }
 
     SensorFleet fleet(options);
@@ -132,7 +113,7 @@ int main(int argc, char *argv[])
             { QStringLiteral("sensors"), QJsonArray::fromStringList(fleet.deviceIds()) },
             { QStringLiteral("intervalMs"), options.intervalMs },
             { QStringLiteral("pid"), qint64(QCoreApplication::applicationPid()) } };
-        std::printf("%s\n", QJsonDocument(ready).toJson(QJsonDocument::Compact).constData());
+        printReadyJson(ready);
     } else {
         std::printf("%s\n",
             qPrintable(Text::tr("%1 sensors publish to mqtt://%2:%3 on %4 every %5 ms.")
@@ -141,8 +122,8 @@ int main(int argc, char *argv[])
                            .arg(options.port)
                            .arg(filter)
                            .arg(options.intervalMs)));
+        std::fflush(stdout);
     }
-    std::fflush(stdout);
     fleet.start();
     const int code = app.exec();
     if (fleet.skipped() > 0)

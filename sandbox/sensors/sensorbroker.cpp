@@ -1,40 +1,14 @@
 #include "sensorbroker.h"
 
-#include <QDeadlineTimer>
-#include <QSaveFile>
-#include <QTcpServer>
-#include <QTcpSocket>
-#include <QThread>
+#include "mosquittoprocess.h"
 
-#include <csignal>
-#include <pwd.h>
-#include <sys/prctl.h>
-#include <unistd.h>
+#include <QSaveFile>
 
 namespace Onboarder::Sandbox {
 
-namespace {
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
-
-bool accepting(quint16 port)
-{
-    QTcpSocket socket;
-    socket.connectToHost(QHostAddress::LocalHost, port);
-    return socket.waitForConnected(200);
-}
-
-} // namespace
-
 SensorBroker::SensorBroker()
 {
-    m_process.setProcessChannelMode(QProcess::MergedChannels);
-    m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+    setUpMosquittoProcess(m_process);
     // Read what it logs as it comes (a full pipe would stall it); the end is kept for error messages.
     QObject::connect(&m_process, &QProcess::readyRead, &m_process, [this] {
         m_log += m_process.readAll();
@@ -55,9 +29,8 @@ Result<void> SensorBroker::start()
     // Another program may take the free port between the probe and mosquitto's bind: try a few.
     QString log;
     for (int attempt = 0; attempt < 5; ++attempt) {
-        m_port = freePort();
+        m_port = freeLoopbackPort();
         // Run as this user (mosquitto started as root drops to "mosquitto", which cannot read the directory).
-        const passwd *user = getpwuid(getuid());
         const QString config = QStringLiteral("user %1\n"
                                               "listener %2 127.0.0.1\n"
                                               "allow_anonymous true\n"
@@ -65,22 +38,18 @@ Result<void> SensorBroker::start()
                                               "max_queued_messages 100000\n"
                                               "log_dest stderr\n"
                                               "log_type error\nlog_type warning\n")
-                                   .arg(QString::fromLocal8Bit(user ? user->pw_name : "root"))
+                                   .arg(mosquittoUser())
                                    .arg(m_port);
         const QString configFile = m_dir.filePath(QStringLiteral("mosquitto.conf"));
         QSaveFile file(configFile);
         if (!file.open(QIODevice::WriteOnly) || file.write(config.toUtf8()) < 0 || !file.commit())
             return fail(
                 ErrorKind::Internal, QStringLiteral("ConfigNotWritten"), tr("Cannot write %1.").arg(configFile));
-        m_process.start(QStringLiteral("mosquitto"), { QStringLiteral("-c"), configFile });
-        if (!m_process.waitForStarted(5000))
+        if (!startMosquitto(m_process, configFile))
             return fail(ErrorKind::Internal, QStringLiteral("BrokerNotStarted"),
                 tr("mosquitto could not be started: %1 (is the mosquitto package installed?)")
                     .arg(m_process.errorString()));
-        const QDeadlineTimer deadline(10000);
-        while (m_process.state() == QProcess::Running && !deadline.hasExpired() && !accepting(m_port))
-            QThread::msleep(50);
-        if (m_process.state() == QProcess::Running && accepting(m_port))
+        if (waitUntilAccepting(m_process, m_port))
             return {};
         m_log += m_process.readAll();
         log = QString::fromLocal8Bit(m_log).right(2000);
@@ -92,13 +61,7 @@ Result<void> SensorBroker::start()
 
 void SensorBroker::stop()
 {
-    if (m_process.state() == QProcess::NotRunning)
-        return;
-    m_process.terminate();
-    if (!m_process.waitForFinished(5000)) {
-        m_process.kill();
-        m_process.waitForFinished(2000);
-    }
+    stopMosquitto(m_process);
 }
 
 } // namespace Onboarder::Sandbox
