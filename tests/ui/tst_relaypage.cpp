@@ -1,12 +1,16 @@
 // The Relay page, driven through its widgets (offscreen): a configuration loaded and validated, the
 // relay started (on its worker thread) against a real local mosquitto and the sandbox hub, sensors'
 // messages shown in the live table (rows found again after sorting) and the plots as the hub
-// acknowledges them, then stopped; and the main window, closed while the relay runs, stops it first.
+// acknowledges them, beside them what the sandbox hub really received (its own telemetry endpoint, read by
+// the page's monitor: counts per device, the last payload with the hub's properties), then stopped; a hub
+// that is not a sandbox hub is explained instead; and the main window, closed while the relay runs, stops
+// it first.
 #include "common/settings.h"
 #include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
 #include "hub/hubsession.h"
 #include "hub/hubstore.h"
+#include "hub/hubtelemetrymonitor.h"
 #include "mainwindow.h"
 #include "mosquittofixture.h"
 #include "mqtt/mqttclient.h"
@@ -16,6 +20,7 @@
 #include "sandboxhub.h"
 #include "testsupport.h"
 
+#include <QHeaderView>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -110,6 +115,9 @@ private Q_SLOTS:
         QVERIFY(relayThread->workerThread()->isRunning());
         QVERIFY(relayThread->workerThread() != QThread::currentThread());
         QTRY_COMPARE_WITH_TIMEOUT(page.lastMetrics().sourceState, QStringLiteral("subscribed"), 20000);
+        // The page reads what the hub receives from the time the relay starts.
+        QTRY_COMPARE_WITH_TIMEOUT(page.hubMonitorState(), HubTelemetryMonitor::State::Listening, 20000);
+        QVERIFY(!page.deviceTable()->isColumnHidden(RelayPage::HubCountColumn));
 
         // Two sensors publish to the local broker; the relay registers them and forwards each message.
         MqttClient sensor;
@@ -128,9 +136,16 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(page.lastMetrics().outTotal, qint64(20), 30000);
         QTRY_COMPARE_WITH_TIMEOUT(page.deviceTable()->rowCount(), 2, 20000);
         for (int row = 0; row < 2; ++row) {
-            QTRY_COMPARE_WITH_TIMEOUT(page.deviceTable()->item(row, 4)->data(Qt::DisplayRole).toLongLong(), qint64(10), 20000);
-            QCOMPARE(page.deviceTable()->item(row, 6)->text(), QStringLiteral("{\"t\": 29}"));
+            QTRY_COMPARE_WITH_TIMEOUT(page.deviceTable()->item(row, RelayPage::OutColumn)->data(Qt::DisplayRole).toLongLong(), qint64(10), 20000);
+            QCOMPARE(page.deviceTable()->item(row, RelayPage::PayloadColumn)->text(), QStringLiteral("{\"t\": 29}"));
+            // What the hub received, per device: all of it, once delivered.
+            QTRY_COMPARE_WITH_TIMEOUT(page.deviceTable()->item(row, RelayPage::HubCountColumn)->data(Qt::DisplayRole).toLongLong(),
+                                      qint64(10), 20000);
+            QVERIFY(!page.deviceTable()->item(row, RelayPage::HubLastColumn)->text().isEmpty());
         }
+        QTRY_COMPARE_WITH_TIMEOUT(page.hubTotal(), qint64(20), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(page.hubSummary()->text(), QStringLiteral("20 sent · 20 received by the hub"), 10000);
+        QCOMPARE(m_hub->registry().statistics().telemetryMessages >= 20, true); // the hub's own count agrees
         QVERIFY(page.findChild<RelayCharts *>()->pointCount() > 0);
         QVERIFY(m_hub->registry().device(QStringLiteral("s1")).has_value()); // registered on its first message
 
@@ -141,18 +156,72 @@ private Q_SLOTS:
         for (int i = 0; i < 5; ++i)
             QVERIFY(publish(sensor, QStringLiteral("s1"), 40 + i));
         QTRY_COMPARE_WITH_TIMEOUT(page.lastMetrics().outTotal, qint64(25), 30000);
-        QTRY_COMPARE_WITH_TIMEOUT(table->item(1, 4)->data(Qt::DisplayRole).toLongLong(), qint64(15), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(table->item(1, RelayPage::OutColumn)->data(Qt::DisplayRole).toLongLong(), qint64(15), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(table->item(1, RelayPage::HubCountColumn)->data(Qt::DisplayRole).toLongLong(), qint64(15), 20000);
         QCOMPARE(table->rowCount(), 2);
         QCOMPARE(table->item(1, 0)->text(), QStringLiteral("s1"));
-        QCOMPARE(table->item(1, 6)->text(), QStringLiteral("{\"t\": 44}"));
-        QCOMPARE(table->item(0, 4)->data(Qt::DisplayRole).toLongLong(), qint64(10));
+        QCOMPARE(table->item(1, RelayPage::PayloadColumn)->text(), QStringLiteral("{\"t\": 44}"));
+        QCOMPARE(table->item(0, RelayPage::OutColumn)->data(Qt::DisplayRole).toLongLong(), qint64(10));
+        QCOMPARE(table->item(0, RelayPage::HubCountColumn)->data(Qt::DisplayRole).toLongLong(), qint64(10));
+        QTRY_COMPARE_WITH_TIMEOUT(page.hubSummary()->text(), QStringLiteral("25 sent · 25 received by the hub"), 10000);
+        QVERIFY(table->item(1, RelayPage::PayloadColumn)->toolTip().contains(QStringLiteral("Received by the hub: {\"t\": 44}")));
+
+        // The selected device's last message, sent and as the hub received it, with the hub's properties.
+        QVERIFY(page.sentDetails()->toPlainText().isEmpty());
+        table->selectRow(1);
+        QVERIFY(page.sentDetails()->toPlainText().startsWith(QStringLiteral("s1 · ")));
+        QVERIFY(page.sentDetails()->toPlainText().contains(QStringLiteral("{\"t\": 44}")));
+        const QString atHub = page.hubDetails()->toPlainText();
+        QVERIFY2(atHub.startsWith(QStringLiteral("s1 · received at ")), qPrintable(atHub));
+        QVERIFY2(atHub.contains(QStringLiteral("15 received in all")), qPrintable(atHub));
+        QVERIFY2(atHub.contains(QStringLiteral("\n\n{\"t\": 44}\n")), qPrintable(atHub));
+        QVERIFY2(atHub.contains(QStringLiteral("iothub-connection-device-id: s1")), qPrintable(atHub));
+        QVERIFY2(atHub.contains(QStringLiteral("iothub-enqueuedtime: ")), qPrintable(atHub));
+        // The details follow the selected device as messages arrive.
+        QVERIFY(publish(sensor, QStringLiteral("s1"), 77));
+        QTRY_VERIFY_WITH_TIMEOUT(page.hubDetails()->toPlainText().contains(QStringLiteral("{\"t\": 77}")), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(page.sentDetails()->toPlainText().contains(QStringLiteral("{\"t\": 77}")), 20000);
+        QVERIFY(page.hubDetails()->toPlainText().contains(QStringLiteral("16 received in all")));
         const QString dir = qEnvironmentVariable("ONBOARDER_SCREENSHOT_DIR");
         if (!dir.isEmpty())
             page.grab().save(dir + QStringLiteral("/relay-page.png"));
 
         page.stop();
         QTRY_VERIFY_WITH_TIMEOUT(!page.isRunning(), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(page.hubMonitorState(), HubTelemetryMonitor::State::Stopped, 5000);
+        QCOMPARE(page.hubTotal(), qint64(26)); // kept for reading after the stop
         sensor.disconnectFromHost();
+    }
+
+    // A hub reached at Azure's defaults is not a sandbox hub: the page explains why it cannot show what the
+    // hub received, and hides those columns, instead of showing empty or made-up counts.
+    void notASandboxHubIsExplained()
+    {
+        // The sandbox's own key and host, but registered without its port and CA, as an Azure hub would be.
+        QVERIFY(await(m_hubs->add(QStringLiteral("azure"), m_hub->ownerConnectionString())).has_value());
+        const QString configPath = writeConfig(QStringLiteral("azure-relay"));
+        QFile file(configPath);
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        const QByteArray config = file.readAll().replace("\"hub\": \"sandbox\"", "\"hub\": \"azure\"");
+        file.resize(0);
+        file.write(config);
+        file.close();
+
+        RelayPage page(*m_hubs, *m_secrets, *m_credentials);
+        page.setConfigPath(configPath);
+        QVERIFY2(page.configError()->text().isEmpty(), qPrintable(page.configError()->text()));
+        page.startButton()->click();
+        // (The relay itself may fail to start there: the note stays either way.)
+        QTRY_VERIFY2_WITH_TIMEOUT(page.hubSummary()->text().contains(QStringLiteral("is not a sandbox hub")),
+                                  qPrintable(page.hubSummary()->text()), 20000);
+        QVERIFY(page.hubSummary()->text().contains(QStringLiteral("Event Hub-compatible endpoint (AMQP)")));
+        QVERIFY(page.deviceTable()->isColumnHidden(RelayPage::HubCountColumn));
+        QVERIFY(page.deviceTable()->isColumnHidden(RelayPage::HubLastColumn));
+        page.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(!page.isRunning(), 20000);
+        // Still explained once stopped.
+        QVERIFY(page.hubSummary()->text().contains(QStringLiteral("is not a sandbox hub")));
+        QVERIFY(await(m_hubs->remove(QStringLiteral("azure"))).has_value());
     }
 
     void closingTheWindowStopsTheRelayFirst()
