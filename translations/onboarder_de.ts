@@ -5126,6 +5126,14 @@ Vom Hub empfangen: %2</translation>
         <source>Properties:</source>
         <translation>Eigenschaften:</translation>
     </message>
+    <message>
+        <source>The selected device&apos;s last message as the hub received it, with its properties.</source>
+        <translation>Die letzte Nachricht des ausgewählten Geräts, wie der Hub sie empfangen hat, mit ihren Eigenschaften.</translation>
+    </message>
+    <message>
+        <source>The relay counts what the hub acknowledged once per metrics interval; the hub&apos;s side is counted as it arrives, so it may be ahead by what was in flight.</source>
+        <translation>Das Relay zählt, was der Hub bestätigt hat, einmal je Messintervall; die Seite des Hubs wird beim Eintreffen gezählt und kann daher um das voraus sein, was gerade unterwegs war.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::SasToken</name>

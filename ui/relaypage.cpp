@@ -14,6 +14,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFontDatabase>
+#include <QFontMetrics>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -70,6 +71,7 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     , m_table(new QTableWidget(this))
     , m_sentDetails(new QPlainTextEdit(this))
     , m_hubDetails(new QPlainTextEdit(this))
+    , m_detailsPane(new QWidget(this))
     , m_hubSummary(new QLabel(this))
     , m_charts(new RelayCharts(this))
 {
@@ -113,17 +115,21 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     m_table->setWordWrap(false); // one line per device; the payload preview is cut at the column's end
     QHeaderView *columns = m_table->horizontalHeader();
     columns->setSectionResizeMode(PayloadColumn, QHeaderView::Stretch);
-    // Wide enough for the time or count and for the translated title with its sort arrow.
-    const auto fit = [this, columns](int column, int minimum) {
-        const int title = columns->fontMetrics().horizontalAdvance(m_table->horizontalHeaderItem(column)->text());
-        m_table->setColumnWidth(column, std::max(minimum, title + 2 * columns->style()->pixelMetric(QStyle::PM_HeaderMargin) + 24));
+    // Wide enough for the values and for the translated title (German titles are longer), the payload
+    // preview taking the rest; the sorted column's arrow may cover the end of a long title.
+    const QFontMetrics headerFont = columns->fontMetrics();
+    const int padding = 2 * columns->style()->pixelMetric(QStyle::PM_HeaderMargin) + 12;
+    const auto fit = [this, &headerFont, padding](int column, int minimum) {
+        const int title = headerFont.horizontalAdvance(m_table->horizontalHeaderItem(column)->text()) + padding;
+        m_table->setColumnWidth(column, std::max(minimum, title));
     };
-    fit(DeviceColumn, 170);
-    fit(StateColumn, 100);
-    fit(LastColumn, columns->fontMetrics().horizontalAdvance(QStringLiteral("00:00:00")) + 16);
-    fit(HubLastColumn, columns->fontMetrics().horizontalAdvance(QStringLiteral("00:00:00")) + 16);
+    const int time = m_table->fontMetrics().horizontalAdvance(QStringLiteral("00:00:00")) + padding;
+    fit(DeviceColumn, 140);
+    fit(StateColumn, 90);
+    fit(LastColumn, time);
+    fit(HubLastColumn, time);
     for (int column : {InColumn, OutColumn, WaitingColumn, HubCountColumn})
-        fit(column, 70);
+        fit(column, 56);
     m_table->setAccessibleName(tr("Relayed devices"));
 
     // The selected device: its last message as the relay took it, and as the hub received it.
@@ -137,6 +143,7 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     m_sentDetails->setAccessibleName(tr("Last message sent"));
     m_hubDetails->setAccessibleName(tr("Last message received by the hub"));
     m_sentDetails->setPlaceholderText(tr("Select a device to compare its last message with what the hub received."));
+    m_hubDetails->setPlaceholderText(tr("The selected device's last message as the hub received it, with its properties."));
     auto *sentTitle = new QLabel(tr("Sent by the relay"), this);
     auto *hubTitle = new QLabel(tr("Received by the hub"), this);
     for (QLabel *title : {sentTitle, hubTitle}) {
@@ -144,7 +151,7 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
         bold.setBold(true);
         title->setFont(bold);
     }
-    auto *detailsPane = new QWidget(this);
+    auto *detailsPane = m_detailsPane;
     auto *detailsLayout = new QGridLayout(detailsPane);
     detailsLayout->setContentsMargins(0, 0, 0, 0);
     detailsLayout->addWidget(sentTitle, 0, 0);
@@ -156,6 +163,8 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     m_hubSummary->setTextFormat(Qt::PlainText);
     m_hubSummary->setWordWrap(true);
     m_hubSummary->setAccessibleName(tr("Received by the hub"));
+    m_hubSummary->setToolTip(tr("The relay counts what the hub acknowledged once per metrics interval; the hub's "
+                                "side is counted as it arrives, so it may be ahead by what was in flight."));
     auto *tablePane = new QWidget(this);
     auto *tableLayout = new QVBoxLayout(tablePane);
     tableLayout->setContentsMargins(0, 0, 0, 0);
@@ -174,6 +183,8 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 3);
     splitter->setStretchFactor(2, 1);
+    splitter->setSizes({90, 260, 110}); // scaled to the space there is: most of it for the table
+    m_detailsPane->hide(); // until a device is selected: the table gets the room
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(header);
@@ -444,7 +455,9 @@ void RelayPage::showHubTelemetry(const HubTelemetry &update)
         selectedChanged = selectedChanged || device.id == selected;
     }
     m_table->setSortingEnabled(true);
-    showHubSummary();
+    // While the relay runs, the summary follows its metrics, so that both counts are taken together.
+    if (m_relay->state() != RelayThread::State::Running)
+        showHubSummary();
     if (selectedChanged)
         showDetails();
 }
@@ -452,6 +465,7 @@ void RelayPage::showHubTelemetry(const HubTelemetry &update)
 void RelayPage::showDetails()
 {
     const QString id = selectedDevice();
+    m_detailsPane->setVisible(!id.isEmpty());
     if (id.isEmpty()) {
         m_sentDetails->clear();
         m_hubDetails->clear();
@@ -460,7 +474,7 @@ void RelayPage::showDetails()
     const Sent sent = m_sent.value(id);
     const QString sentText = sent.timeMs == 0
         ? tr("%1: nothing sent yet.").arg(id)
-        : tr("%1 · taken from the local broker at %2").arg(id, clockTimeWithMs(sent.timeMs)) + QStringLiteral("\n\n")
+        : tr("%1 · taken from the local broker at %2").arg(id, clockTimeWithMs(sent.timeMs)) + u'\n'
             + QString::fromUtf8(sent.payload);
     if (m_sentDetails->toPlainText() != sentText)
         m_sentDetails->setPlainText(sentText);
@@ -474,7 +488,7 @@ void RelayPage::showDetails()
         const HubTelemetry::Device &device = *found;
         hubText = tr("%1 · received at %2 · %3 received in all")
                       .arg(id, clockTimeWithMs(device.last.receivedMs), QLocale().toString(device.received))
-            + QStringLiteral("\n\n") + QString::fromUtf8(device.last.payload);
+            + u'\n' + QString::fromUtf8(device.last.payload);
         if (device.last.truncated)
             hubText += u'…';
         if (!device.last.properties.isEmpty()) {

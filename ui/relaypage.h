@@ -62,6 +62,7 @@ public:
     QLabel *hubSummary() const { return m_hubSummary; }
     QPlainTextEdit *sentDetails() const { return m_sentDetails; }
     QPlainTextEdit *hubDetails() const { return m_hubDetails; }
+    QWidget *detailsPane() const { return m_detailsPane; }
     HubTelemetryMonitor::State hubMonitorState() const { return m_hubState; }
     qint64 hubTotal() const { return m_hubTotal; }
     // True while the relay runs or is stopping (it still holds sessions and the outbox).
@@ -125,6 +126,7 @@ private:
     QTableWidget *m_table;
     QPlainTextEdit *m_sentDetails;
     QPlainTextEdit *m_hubDetails;
+    QWidget *m_detailsPane; // the two above, shown while a device is selected
     QLabel *m_hubSummary;
     RelayCharts *m_charts;
 };
