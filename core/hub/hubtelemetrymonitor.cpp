@@ -21,9 +21,9 @@ constexpr int defaultUpdateIntervalMs = 250;
 // Failures that do not go away by trying again: the hub said no, or its certificate is not the one expected.
 bool isFinal(const Error &error)
 {
-    static const QStringList final{QStringLiteral("CertificateVerificationFailed"),
-                                   QStringLiteral("CertificateHostNameMismatch"), QStringLiteral("TlsHandshakeFailed"),
-                                   QStringLiteral("SubscriptionRefused")};
+    static const QStringList final { QStringLiteral("CertificateVerificationFailed"),
+        QStringLiteral("CertificateHostNameMismatch"), QStringLiteral("TlsHandshakeFailed"),
+        QStringLiteral("SubscriptionRefused") };
     return error.kind != ErrorKind::Network || final.contains(error.code);
 }
 
@@ -49,10 +49,10 @@ Result<void> HubTelemetryMonitor::checkSupported(const HubProfile &profile)
     const bool azure = profile.hostName.contains(QLatin1String(".azure-devices."), Qt::CaseInsensitive);
     if (azure || (profile.mqttPort == 0 && profile.caFile.isEmpty()))
         return fail(ErrorKind::Conflict, QStringLiteral("HubTelemetryUnsupported"),
-                    tr("%1 is not a sandbox hub. What an Azure IoT Hub receives can be read only through its Event "
-                       "Hub-compatible endpoint (AMQP), which Onboarder does not speak: see it in the Azure portal, in "
-                       "Azure IoT Explorer or with \"az iot hub monitor-events\".")
-                        .arg(profile.hostName));
+            tr("%1 is not a sandbox hub. What an Azure IoT Hub receives can be read only through its Event "
+               "Hub-compatible endpoint (AMQP), which Onboarder does not speak: see it in the Azure portal, in "
+               "Azure IoT Explorer or with \"az iot hub monitor-events\".")
+                .arg(profile.hostName));
     return {};
 }
 
@@ -87,9 +87,9 @@ void HubTelemetryMonitor::start(const HubProfile &profile, const ConnectionStrin
     Result<void> usable = checkSupported(profile);
     if (usable && (service.kind() != ConnectionString::Kind::Service || service.sharedAccessKey().isEmpty()))
         usable = fail(ErrorKind::InvalidInput, QStringLiteral("NotAServiceConnectionString"),
-                      tr("Reading what hub %1 receives needs the connection string of one of its shared access "
-                         "policies, not a device's.")
-                          .arg(profile.name));
+            tr("Reading what hub %1 receives needs the connection string of one of its shared access "
+               "policies, not a device's.")
+                .arg(profile.name));
     if (!usable) {
         m_lastError = usable.error();
         setState(usable.error().code == QLatin1String("HubTelemetryUnsupported") ? State::Unsupported : State::Failed);
@@ -124,7 +124,8 @@ void HubTelemetryMonitor::start(const HubProfile &profile, const ConnectionStrin
             setState(State::Connecting);
     });
     setState(State::Connecting);
-    qCDebug(lcHub) << "reading the telemetry of" << profile.name << "at" << profile.hostName << profile.effectiveMqttPort();
+    qCDebug(lcHub) << "reading the telemetry of" << profile.name << "at" << profile.hostName
+                   << profile.effectiveMqttPort();
     connectClient();
 }
 
@@ -153,8 +154,7 @@ void HubTelemetryMonitor::connectClient()
 QByteArray HubTelemetryMonitor::freshToken() const
 {
     const auto token = SasToken::create(m_profile.hostName, m_service.sharedAccessKey(),
-                                        QDateTime::currentSecsSinceEpoch() + tokenLifetimeSeconds,
-                                        m_service.sharedAccessKeyName());
+        QDateTime::currentSecsSinceEpoch() + tokenLifetimeSeconds, m_service.sharedAccessKeyName());
     return token ? token->toString().toUtf8() : QByteArray();
 }
 

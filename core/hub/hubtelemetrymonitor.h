@@ -24,10 +24,10 @@ struct HubTelemetry
 {
     struct Message
     {
-        QByteArray payload;               // the first maxPayloadBytes of it
-        bool truncated = false;           // the payload was longer
-        MqttUserProperties properties;    // the application's properties and the hub's (iothub-…)
-        qint64 receivedMs = 0;            // when the monitor got it (ms since the epoch)
+        QByteArray payload; // the first maxPayloadBytes of it
+        bool truncated = false; // the payload was longer
+        MqttUserProperties properties; // the application's properties and the hub's (iothub-…)
+        qint64 receivedMs = 0; // when the monitor got it (ms since the epoch)
     };
 
     struct Device
@@ -38,8 +38,8 @@ struct HubTelemetry
     };
 
     qint64 timeMs = 0;
-    qint64 total = 0;       // messages received since the monitor started, all devices
-    QList<Device> devices;  // the devices that received messages since the last update
+    qint64 total = 0; // messages received since the monitor started, all devices
+    QList<Device> devices; // the devices that received messages since the last update
 
     static constexpr qsizetype maxPayloadBytes = 16 * 1024;
 };
@@ -69,10 +69,10 @@ class HubTelemetryMonitor final : public QObject
 public:
     enum class State {
         Stopped,
-        Connecting,   // the first connection, or a reconnect after a failure or drop
-        Listening,    // subscribed: counting what the hub receives
-        Unsupported,  // not a sandbox hub: there is nothing this app can read
-        Failed,       // refused (key, certificate); see lastError()
+        Connecting, // the first connection, or a reconnect after a failure or drop
+        Listening, // subscribed: counting what the hub receives
+        Unsupported, // not a sandbox hub: there is nothing this app can read
+        Failed, // refused (key, certificate); see lastError()
     };
     Q_ENUM(State)
 

@@ -43,8 +43,8 @@ class tst_HubTelemetryMonitor : public QObject
         client->setCaFile(m_profile.caFile);
         client->setClientId(id);
         client->setUsername(m_profile.hostName + u'/' + id + QStringLiteral("/?api-version=2021-04-12"));
-        client->setPassword(SasToken::create(m_profile.hostName + QStringLiteral("/devices/") + id, registered->primaryKey,
-                                             QDateTime::currentSecsSinceEpoch() + 600)
+        client->setPassword(SasToken::create(m_profile.hostName + QStringLiteral("/devices/") + id,
+            registered->primaryKey, QDateTime::currentSecsSinceEpoch() + 600)
                                 ->toString()
                                 .toUtf8());
         if (!TestSupport::connects(*client))
@@ -53,7 +53,8 @@ class tst_HubTelemetryMonitor : public QObject
     }
 
     // QoS 1, at most 10 in flight (Paho refuses more at once).
-    static bool publishAll(MqttClient &client, const QString &topic, int count, const std::function<QByteArray(int)> &payload)
+    static bool publishAll(
+        MqttClient &client, const QString &topic, int count, const std::function<QByteArray(int)> &payload)
     {
         QSignalSpy delivered(&client, &MqttClient::messageDelivered);
         for (int i = 0; i < count; ++i) {
@@ -116,7 +117,8 @@ private Q_SLOTS:
 
         HubTelemetryMonitor monitor;
         QSignalSpy errors(&monitor, &HubTelemetryMonitor::errorOccurred);
-        monitor.start(azure, ConnectionString::service(hostName, QStringLiteral("iothubowner"), owner().sharedAccessKey()));
+        monitor.start(
+            azure, ConnectionString::service(hostName, QStringLiteral("iothubowner"), owner().sharedAccessKey()));
         QCOMPARE(monitor.state(), HubTelemetryMonitor::State::Unsupported); // at once: nothing to connect to
         QCOMPARE(errors.count(), 1);
         QCOMPARE(errors.at(0).at(0).value<Error>().code, QStringLiteral("HubTelemetryUnsupported"));
@@ -139,9 +141,9 @@ private Q_SLOTS:
         auto second = device(QStringLiteral("monitored-2"));
         QVERIFY(first && second);
         QVERIFY(publishAll(*first, QStringLiteral("devices/monitored-1/messages/events/seq=%1&via=test"), 300,
-                           [](int i) { return QStringLiteral("{\"n\": %1}").arg(i).toUtf8(); }));
+            [](int i) { return QStringLiteral("{\"n\": %1}").arg(i).toUtf8(); }));
         QVERIFY(publishAll(*second, QStringLiteral("devices/monitored-2/messages/events/n=%1"), 120,
-                           [](int i) { return QByteArray::number(i); }));
+            [](int i) { return QByteArray::number(i); }));
 
         QTRY_COMPARE_WITH_TIMEOUT(monitor.total(), qint64(420), 20000);
         const auto devices = monitor.devices();
@@ -158,9 +160,8 @@ private Q_SLOTS:
         QVERIFY(props.contains(QStringLiteral("iothub-enqueuedtime")));
 
         // The updates are coalesced: far fewer than the messages, and the last one holds the totals.
-        QTRY_VERIFY_WITH_TIMEOUT(!updates.isEmpty()
-                                     && updates.constLast().at(0).value<HubTelemetry>().total == 420,
-                                 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !updates.isEmpty() && updates.constLast().at(0).value<HubTelemetry>().total == 420, 5000);
         QVERIFY2(updates.count() < 100, qPrintable(QString::number(updates.count())));
         QHash<QString, qint64> seen;
         for (const auto &arguments : std::as_const(updates)) {
@@ -189,12 +190,14 @@ private Q_SLOTS:
         HubTelemetryMonitor monitor;
         QSignalSpy errors(&monitor, &HubTelemetryMonitor::errorOccurred);
         const QString wrongKey = QString::fromLatin1(QByteArray(32, 'k').toBase64());
-        monitor.start(m_profile, ConnectionString::service(m_profile.hostName, QStringLiteral("iothubowner"), wrongKey));
+        monitor.start(
+            m_profile, ConnectionString::service(m_profile.hostName, QStringLiteral("iothubowner"), wrongKey));
         QTRY_COMPARE_WITH_TIMEOUT(monitor.state(), HubTelemetryMonitor::State::Failed, 20000);
         QCOMPARE(errors.count(), 1);
         const Error error = errors.at(0).at(0).value<Error>();
         QCOMPARE(error.kind, ErrorKind::AuthRefused);
-        QVERIFY2(error.message.contains(QStringLiteral("refused to let Onboarder read what it receives")), qPrintable(error.message));
+        QVERIFY2(error.message.contains(QStringLiteral("refused to let Onboarder read what it receives")),
+            qPrintable(error.message));
         QVERIFY2(error.message.contains(QStringLiteral("\"iothubowner\"")), qPrintable(error.message));
         QVERIFY(!error.message.contains(wrongKey));
         QVERIFY(!error.message.contains(owner().sharedAccessKey()));
@@ -215,7 +218,8 @@ private Q_SLOTS:
         QCOMPARE(errors.count(), 1);
         const Error error = errors.at(0).at(0).value<Error>();
         QCOMPARE(error.code, QStringLiteral("CertificateVerificationFailed"));
-        QVERIFY2(error.message.contains(QStringLiteral("Reading what hub sandbox receives")), qPrintable(error.message));
+        QVERIFY2(
+            error.message.contains(QStringLiteral("Reading what hub sandbox receives")), qPrintable(error.message));
     }
 
     void unreachableHubIsTriedAgain()
