@@ -21,6 +21,7 @@
 #include "sandboxhub.h"
 #include "testsupport.h"
 
+#include <QChartView>
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QHeaderView>
@@ -32,6 +33,9 @@
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QUuid>
+#include <QValueAxis>
+
+#include <cmath>
 
 using namespace Onboarder;
 using namespace Onboarder::Sandbox;
@@ -114,6 +118,18 @@ private Q_SLOTS:
         page.configEditor()->setPlainText(good);
         QVERIFY(page.validate());
 
+        // The empty plots' y axes read 0 1 2 3 4: whole numbers, none twice.
+        const QList<QChartView *> plots = page.findChild<RelayCharts *>()->findChildren<QChartView *>();
+        QCOMPARE(plots.size(), 3);
+        for (QChartView *plot : plots) {
+            const auto *y = qobject_cast<QValueAxis *>(plot->chart()->axes(Qt::Vertical).value(0));
+            QVERIFY(y);
+            QCOMPARE(y->min(), 0.0);
+            QCOMPARE(y->max(), 4.0);
+            QCOMPARE(y->tickCount(), 5);
+            QCOMPARE(y->labelFormat(), QStringLiteral("%d"));
+        }
+
         page.startButton()->click();
         QTRY_VERIFY_WITH_TIMEOUT(page.isRunning(), 20000);
         // The relay runs on its own thread, not on the GUI's.
@@ -155,6 +171,11 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(page.hubSummary()->text(), QStringLiteral("20 sent · 20 received by the hub"), 10000);
         QCOMPARE(m_hub->registry().statistics().telemetryMessages >= 20, true); // the hub's own count agrees
         QVERIFY(page.findChild<RelayCharts *>()->pointCount() > 0);
+        for (QChartView *plot : plots) { // a whole number of whole steps from 0
+            const auto *y = qobject_cast<QValueAxis *>(plot->chart()->axes(Qt::Vertical).value(0));
+            const double step = y->max() / (y->tickCount() - 1);
+            QVERIFY2(step >= 1 && step == std::round(step), qPrintable(QString::number(step)));
+        }
         QVERIFY(m_hub->registry().device(QStringLiteral("s1")).has_value()); // registered on its first message
 
         // Sorted the other way round, each device's row is still the one updated.
