@@ -3665,6 +3665,45 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
     </message>
 </context>
 <context>
+    <name>Onboarder::HubTelemetryMonitor</name>
+    <message>
+        <source>%1 is not a sandbox hub. What an Azure IoT Hub receives can be read only through its Event Hub-compatible endpoint (AMQP), which Onboarder does not speak: see it in the Azure portal, in Azure IoT Explorer or with &quot;az iot hub monitor-events&quot;.</source>
+        <translation>%1 ist kein Sandbox-Hub. Was ein Azure IoT Hub empfängt, lässt sich nur über seinen Event-Hub-kompatiblen Endpunkt (AMQP) lesen, den Onboarder nicht spricht: Sie sehen es im Azure-Portal, im Azure IoT Explorer oder mit „az iot hub monitor-events“.</translation>
+    </message>
+    <message>
+        <source>Not reading what the hub receives.</source>
+        <translation>Was der Hub empfängt, wird nicht gelesen.</translation>
+    </message>
+    <message>
+        <source>Connecting to the hub to read what it receives…</source>
+        <translation>Verbindung zum Hub wird aufgebaut, um zu lesen, was er empfängt…</translation>
+    </message>
+    <message>
+        <source>Reading what the hub receives.</source>
+        <translation>Was der Hub empfängt, wird gelesen.</translation>
+    </message>
+    <message>
+        <source>What this hub receives cannot be read here.</source>
+        <translation>Was dieser Hub empfängt, kann hier nicht gelesen werden.</translation>
+    </message>
+    <message>
+        <source>Reading what the hub receives failed.</source>
+        <translation>Lesen, was der Hub empfängt, ist fehlgeschlagen.</translation>
+    </message>
+    <message>
+        <source>Reading what hub %1 receives needs the connection string of one of its shared access policies, not a device&apos;s.</source>
+        <translation>Um zu lesen, was Hub %1 empfängt, wird die Verbindungszeichenfolge einer seiner freigegebenen Zugriffsrichtlinien benötigt, nicht die eines Geräts.</translation>
+    </message>
+    <message>
+        <source>Hub %1 refused to let Onboarder read what it receives with the key of its policy &quot;%2&quot;: %3</source>
+        <translation>Hub %1 hat es abgelehnt, Onboarder mit dem Schlüssel seiner Richtlinie „%2“ lesen zu lassen, was er empfängt: %3</translation>
+    </message>
+    <message>
+        <source>Reading what hub %1 receives: %2</source>
+        <translation>Lesen, was Hub %1 empfängt: %2</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::HubsPage</name>
     <message>
         <source>Add Hub…</source>
@@ -5044,6 +5083,84 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source> · %1 without a device id were dropped</source>
         <translation> · %1 ohne Geräte-ID wurden verworfen</translation>
+    </message>
+    <message>
+        <source>At Hub</source>
+        <translation>Am Hub</translation>
+    </message>
+    <message>
+        <source>Last at Hub</source>
+        <translation>Zuletzt am Hub</translation>
+    </message>
+    <message>
+        <source>Messages the hub received from the device since the relay started</source>
+        <translation>Nachrichten, die der Hub seit dem Start des Relays von dem Gerät empfangen hat</translation>
+    </message>
+    <message>
+        <source>When the hub received the device&apos;s last message</source>
+        <translation>Wann der Hub die letzte Nachricht des Geräts empfangen hat</translation>
+    </message>
+    <message>
+        <source>Messages the hub acknowledged to the relay</source>
+        <translation>Nachrichten, deren Empfang der Hub dem Relay bestätigt hat</translation>
+    </message>
+    <message>
+        <source>Last message sent</source>
+        <translation>Zuletzt gesendete Nachricht</translation>
+    </message>
+    <message>
+        <source>Last message received by the hub</source>
+        <translation>Zuletzt vom Hub empfangene Nachricht</translation>
+    </message>
+    <message>
+        <source>Select a device to compare its last message with what the hub received.</source>
+        <translation>Wählen Sie ein Gerät, um seine letzte Nachricht mit dem zu vergleichen, was der Hub empfangen hat.</translation>
+    </message>
+    <message>
+        <source>Sent by the relay</source>
+        <translation>Vom Relay gesendet</translation>
+    </message>
+    <message>
+        <source>Received by the hub</source>
+        <translation>Vom Hub empfangen</translation>
+    </message>
+    <message>
+        <source>%1 sent · %2 received by the hub</source>
+        <translation>%1 gesendet · %2 vom Hub empfangen</translation>
+    </message>
+    <message>
+        <source>Sent: %1
+Received by the hub: %2</source>
+        <translation>Gesendet: %1
+Vom Hub empfangen: %2</translation>
+    </message>
+    <message>
+        <source>%1: nothing sent yet.</source>
+        <translation>%1: noch nichts gesendet.</translation>
+    </message>
+    <message>
+        <source>%1 · taken from the local broker at %2</source>
+        <translation>%1 · um %2 vom lokalen Broker übernommen</translation>
+    </message>
+    <message>
+        <source>%1: nothing received by the hub yet.</source>
+        <translation>%1: Der Hub hat noch nichts empfangen.</translation>
+    </message>
+    <message>
+        <source>%1 · received at %2 · %3 received in all</source>
+        <translation>%1 · um %2 empfangen · insgesamt %3 empfangen</translation>
+    </message>
+    <message>
+        <source>Properties:</source>
+        <translation>Eigenschaften:</translation>
+    </message>
+    <message>
+        <source>The selected device&apos;s last message as the hub received it, with its properties.</source>
+        <translation>Die letzte Nachricht des ausgewählten Geräts, wie der Hub sie empfangen hat, mit ihren Eigenschaften.</translation>
+    </message>
+    <message>
+        <source>The relay counts what the hub acknowledged once per metrics interval; the hub&apos;s side is counted as it arrives, so it may be ahead by what was in flight.</source>
+        <translation>Das Relay zählt, was der Hub bestätigt hat, einmal je Messintervall; die Seite des Hubs wird beim Eintreffen gezählt und kann daher um das voraus sein, was gerade unterwegs war.</translation>
     </message>
 </context>
 <context>

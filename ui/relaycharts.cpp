@@ -14,15 +14,20 @@ namespace Onboarder {
 namespace {
 
 // A y axis from 0 to a round number above the highest value, with ticks at round steps (1, 2 or 5 × 10^n,
-// never below 1: the plots count messages and milliseconds), so that no two labels read the same.
+// never below 1: the plots count messages and milliseconds), so that no two labels read the same. Fixed
+// ticks: the axis spans a whole number of steps, so each tick lands on a multiple of the step. An empty
+// plot reads 0 to 4.
 void fitAxis(QValueAxis *axis, double highest)
 {
-    const double raw = std::max(1.0, highest * 1.1) / 4;
+    constexpr double minimumTop = 4;
+    const double top = std::max(minimumTop, highest * 1.1);
+    const double raw = top / 4;
     const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
     const double normalised = raw / magnitude;
     const double step = std::max(1.0, (normalised <= 1 ? 1 : normalised <= 2 ? 2 : normalised <= 5 ? 5 : 10) * magnitude);
-    axis->setTickInterval(step);
-    axis->setRange(0, std::max(step, std::ceil(std::max(1.0, highest * 1.1) / step) * step));
+    const int intervals = std::max(1, int(std::ceil(top / step - 1e-9)));
+    axis->setRange(0, intervals * step);
+    axis->setTickCount(intervals + 1);
 }
 
 } // namespace
@@ -55,10 +60,9 @@ RelayCharts::RelayCharts(QWidget *parent)
         plot->x->setLabelFormat(QStringLiteral("%d s"));
         plot->x->setTickCount(4);
         plot->y = new QValueAxis;
-        plot->y->setTickType(QValueAxis::TicksDynamic);
-        plot->y->setTickAnchor(0);
+        plot->y->setTickType(QValueAxis::TicksFixed);
         fitAxis(plot->y, 0);
-        plot->y->setLabelFormat(QStringLiteral("%.0f"));
+        plot->y->setLabelFormat(QStringLiteral("%d")); // every tick is a whole multiple of a step ≥ 1
         QFont small = plot->y->labelsFont();
         small.setPointSizeF(small.pointSizeF() * 0.85);
         plot->y->setLabelsFont(small);

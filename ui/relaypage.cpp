@@ -14,6 +14,8 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFontDatabase>
+#include <QFontMetrics>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -23,20 +25,31 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QSplitter>
+#include <QStyle>
 #include <QTableWidget>
 #include <QToolButton>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace Onboarder {
 
 namespace {
 
-enum Column { DeviceColumn, StateColumn, LastColumn, InColumn, OutColumn, WaitingColumn, PayloadColumn, ColumnCount };
-
 QString preview(const QByteArray &payload)
 {
     QString text = QString::fromUtf8(payload).simplified();
     return text.size() > 80 ? text.left(79) + u'…' : text;
+}
+
+QString clockTime(qint64 ms)
+{
+    return ms ? QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss")) : QString();
+}
+
+QString clockTimeWithMs(qint64 ms)
+{
+    return ms ? QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss.zzz")) : QString();
 }
 
 } // namespace
@@ -47,6 +60,7 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     , m_secrets(secrets)
     , m_credentials(credentials)
     , m_relay(new RelayThread(this))
+    , m_monitor(new HubTelemetryMonitor)
     , m_path(new QLineEdit(this))
     , m_editor(new QPlainTextEdit(this))
     , m_configError(FieldError::create(this))
@@ -55,6 +69,10 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     , m_stop(new QPushButton(tr("Stop"), this))
     , m_summary(new QLabel(this))
     , m_table(new QTableWidget(this))
+    , m_sentDetails(new QPlainTextEdit(this))
+    , m_hubDetails(new QPlainTextEdit(this))
+    , m_detailsPane(new QWidget(this))
+    , m_hubSummary(new QLabel(this))
     , m_charts(new RelayCharts(this))
 {
     auto *header = new PageHeader(tr("Relay"),
@@ -84,20 +102,74 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
 
     m_table->setColumnCount(ColumnCount);
     m_table->setHorizontalHeaderLabels({tr("Device"), tr("State"), tr("Last Message"), tr("In"), tr("Out"), tr("Waiting"),
-                                        tr("Last Payload")});
+                                        tr("At Hub"), tr("Last at Hub"), tr("Last Payload")});
+    m_table->horizontalHeaderItem(HubCountColumn)->setToolTip(tr("Messages the hub received from the device since the relay started"));
+    m_table->horizontalHeaderItem(HubLastColumn)->setToolTip(tr("When the hub received the device's last message"));
+    m_table->horizontalHeaderItem(OutColumn)->setToolTip(tr("Messages the hub acknowledged to the relay"));
     m_table->verticalHeader()->hide();
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setAlternatingRowColors(true);
     m_table->setSortingEnabled(true);
     m_table->setWordWrap(false); // one line per device; the payload preview is cut at the column's end
-    m_table->horizontalHeader()->setSectionResizeMode(PayloadColumn, QHeaderView::Stretch);
-    m_table->setColumnWidth(DeviceColumn, 170);
-    m_table->setColumnWidth(StateColumn, 100);
-    m_table->setColumnWidth(LastColumn, 90);
-    for (int column : {InColumn, OutColumn, WaitingColumn})
-        m_table->setColumnWidth(column, 70);
+    QHeaderView *columns = m_table->horizontalHeader();
+    columns->setSectionResizeMode(PayloadColumn, QHeaderView::Stretch);
+    // Wide enough for the values and for the translated title (German titles are longer), the payload
+    // preview taking the rest; the sorted column's arrow may cover the end of a long title.
+    const QFontMetrics headerFont = columns->fontMetrics();
+    const int padding = 2 * columns->style()->pixelMetric(QStyle::PM_HeaderMargin) + 12;
+    const auto fit = [this, &headerFont, padding](int column, int minimum) {
+        const int title = headerFont.horizontalAdvance(m_table->horizontalHeaderItem(column)->text()) + padding;
+        m_table->setColumnWidth(column, std::max(minimum, title));
+    };
+    const int time = m_table->fontMetrics().horizontalAdvance(QStringLiteral("00:00:00")) + padding;
+    fit(DeviceColumn, 140);
+    fit(StateColumn, 90);
+    fit(LastColumn, time);
+    fit(HubLastColumn, time);
+    for (int column : {InColumn, OutColumn, WaitingColumn, HubCountColumn})
+        fit(column, 56);
     m_table->setAccessibleName(tr("Relayed devices"));
+
+    // The selected device: its last message as the relay took it, and as the hub received it.
+    const QFont fixed = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    for (QPlainTextEdit *details : {m_sentDetails, m_hubDetails}) {
+        details->setReadOnly(true);
+        details->setFont(fixed);
+        details->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+        details->setMaximumBlockCount(200);
+    }
+    m_sentDetails->setAccessibleName(tr("Last message sent"));
+    m_hubDetails->setAccessibleName(tr("Last message received by the hub"));
+    m_sentDetails->setPlaceholderText(tr("Select a device to compare its last message with what the hub received."));
+    m_hubDetails->setPlaceholderText(tr("The selected device's last message as the hub received it, with its properties."));
+    auto *sentTitle = new QLabel(tr("Sent by the relay"), this);
+    auto *hubTitle = new QLabel(tr("Received by the hub"), this);
+    for (QLabel *title : {sentTitle, hubTitle}) {
+        QFont bold = title->font();
+        bold.setBold(true);
+        title->setFont(bold);
+    }
+    auto *detailsPane = m_detailsPane;
+    auto *detailsLayout = new QGridLayout(detailsPane);
+    detailsLayout->setContentsMargins(0, 0, 0, 0);
+    detailsLayout->addWidget(sentTitle, 0, 0);
+    detailsLayout->addWidget(hubTitle, 0, 1);
+    detailsLayout->addWidget(m_sentDetails, 1, 0);
+    detailsLayout->addWidget(m_hubDetails, 1, 1);
+    detailsLayout->setColumnStretch(0, 1);
+    detailsLayout->setColumnStretch(1, 1);
+    m_hubSummary->setTextFormat(Qt::PlainText);
+    m_hubSummary->setWordWrap(true);
+    m_hubSummary->setAccessibleName(tr("Received by the hub"));
+    m_hubSummary->setToolTip(tr("The relay counts what the hub acknowledged once per metrics interval; the hub's "
+                                "side is counted as it arrives, so it may be ahead by what was in flight."));
+    auto *tablePane = new QWidget(this);
+    auto *tableLayout = new QVBoxLayout(tablePane);
+    tableLayout->setContentsMargins(0, 0, 0, 0);
+    tableLayout->addWidget(m_table, 1);
+    tableLayout->addWidget(m_hubSummary);
 
     auto *configPane = new QWidget(this);
     auto *configLayout = new QVBoxLayout(configPane);
@@ -106,9 +178,13 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     configLayout->addWidget(m_configError);
     auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(configPane);
-    splitter->addWidget(m_table);
+    splitter->addWidget(tablePane);
+    splitter->addWidget(detailsPane);
     splitter->setStretchFactor(0, 1);
-    splitter->setStretchFactor(1, 2);
+    splitter->setStretchFactor(1, 3);
+    splitter->setStretchFactor(2, 1);
+    splitter->setSizes({90, 260, 110}); // scaled to the space there is: most of it for the table
+    m_detailsPane->hide(); // until a device is selected: the table gets the room
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(header);
@@ -132,6 +208,20 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
         updateState();
     });
 
+    connect(m_table, &QTableWidget::itemSelectionChanged, this, &RelayPage::showDetails);
+
+    // The monitor lives on its own thread: a burst of telemetry costs the GUI thread nothing but the
+    // coalesced updates. Its signals arrive here queued.
+    m_monitorThread.setObjectName(QStringLiteral("hub-monitor"));
+    m_monitor->moveToThread(&m_monitorThread);
+    connect(m_monitor, &HubTelemetryMonitor::updated, this, &RelayPage::showHubTelemetry);
+    connect(m_monitor, &HubTelemetryMonitor::stateChanged, this, &RelayPage::showHubState);
+    connect(m_monitor, &HubTelemetryMonitor::errorOccurred, this, [this](const Error &error) {
+        m_hubNote = error.message;
+        showHubSummary();
+        showDetails();
+    });
+
     connect(m_relay, &RelayThread::metricsUpdated, this, &RelayPage::showMetrics);
     connect(m_relay, &RelayThread::errorOccurred, this, [this](const Error &error) {
         m_summary->setText(error.message);
@@ -142,8 +232,12 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
         m_summary->setText(tr("Running."));
         updateState();
     });
-    connect(m_relay, &RelayThread::startFailed, this, [this](const Error &error) { fail(error.message); });
+    connect(m_relay, &RelayThread::startFailed, this, [this](const Error &error) {
+        stopMonitor();
+        fail(error.message);
+    });
     connect(m_relay, &RelayThread::stopped, this, [this] {
+        stopMonitor();
         m_summary->setText(tr("Stopped. What the relay had taken is in its outbox; the local broker keeps the rest "
                               "for the next start."));
         updateState();
@@ -153,8 +247,17 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
 }
 
 // The RelayThread (a child) stops a relay that still runs: what was taken is stored and acknowledged, the
-// local broker keeps the rest for the next start.
-RelayPage::~RelayPage() = default;
+// local broker keeps the rest for the next start. The monitor is deleted on its own thread.
+RelayPage::~RelayPage()
+{
+    if (m_monitorThread.isRunning()) {
+        QMetaObject::invokeMethod(m_monitor, [monitor = m_monitor] { delete monitor; }, Qt::BlockingQueuedConnection);
+        m_monitorThread.quit();
+        m_monitorThread.wait();
+    } else {
+        delete m_monitor;
+    }
+}
 
 void RelayPage::setConfigPath(const QString &path)
 {
@@ -249,8 +352,11 @@ void RelayPage::start()
             }
             m_table->setRowCount(0);
             m_rows.clear();
+            m_sent.clear();
             m_charts->clear();
+            m_last = {};
             m_relay->start(config, profile, service, &m_credentials, *password); // started() or startFailed()
+            startMonitor(profile, service);
             password->fill('\0');
         });
     });
@@ -266,33 +372,159 @@ void RelayPage::stop()
     updateState();
 }
 
+void RelayPage::startMonitor(const HubProfile &profile, const ConnectionString &service)
+{
+    m_atHub.clear();
+    m_hubTotal = 0;
+    const Result<void> supported = HubTelemetryMonitor::checkSupported(profile);
+    m_hubSupported = supported.has_value();
+    m_hubNote = supported ? QString() : supported.error().message;
+    m_table->setColumnHidden(HubCountColumn, !supported);
+    m_table->setColumnHidden(HubLastColumn, !supported);
+    if (!m_monitorThread.isRunning())
+        m_monitorThread.start();
+    // The connection string goes to the monitor's thread in memory only.
+    QMetaObject::invokeMethod(m_monitor, [monitor = m_monitor, profile, service] { monitor->start(profile, service); });
+    showHubSummary();
+    showDetails();
+}
+
+void RelayPage::stopMonitor()
+{
+    QMetaObject::invokeMethod(m_monitor, &HubTelemetryMonitor::stop); // its last counts come before it stops
+}
+
+int RelayPage::rowFor(const QString &deviceId)
+{
+    if (QTableWidgetItem *item = m_rows.value(deviceId))
+        return item->row();
+    const int row = m_table->rowCount();
+    m_table->insertRow(row);
+    for (int column = 0; column < ColumnCount; ++column)
+        m_table->setItem(row, column, new QTableWidgetItem);
+    m_table->item(row, DeviceColumn)->setText(deviceId);
+    m_rows.insert(deviceId, m_table->item(row, DeviceColumn));
+    return row;
+}
+
+QString RelayPage::selectedDevice() const
+{
+    const QList<QTableWidgetItem *> selected = m_table->selectedItems();
+    for (QTableWidgetItem *item : selected) {
+        if (item->column() == DeviceColumn)
+            return item->text();
+    }
+    return {};
+}
+
+void RelayPage::showHubState(HubTelemetryMonitor::State state)
+{
+    m_hubState = state;
+    if (state == HubTelemetryMonitor::State::Listening)
+        m_hubNote.clear();
+    showHubSummary();
+}
+
+void RelayPage::showHubSummary()
+{
+    const QLocale locale;
+    if (!m_hubSupported) {
+        m_hubSummary->setText(m_hubNote);
+        return;
+    }
+    QString text = tr("%1 sent · %2 received by the hub").arg(locale.toString(m_last.outTotal), locale.toString(m_hubTotal));
+    if (m_hubState == HubTelemetryMonitor::State::Failed || m_hubState == HubTelemetryMonitor::State::Connecting) {
+        text += QStringLiteral(" · ") + (m_hubNote.isEmpty() ? HubTelemetryMonitor::stateText(m_hubState) : m_hubNote);
+    }
+    m_hubSummary->setText(text);
+}
+
+void RelayPage::showHubTelemetry(const HubTelemetry &update)
+{
+    m_hubTotal = update.total;
+    const QString selected = selectedDevice();
+    bool selectedChanged = false;
+    m_table->setSortingEnabled(false);
+    for (const HubTelemetry::Device &device : update.devices) {
+        m_atHub.insert(device.id, device);
+        const int row = rowFor(device.id);
+        m_table->item(row, HubCountColumn)->setData(Qt::DisplayRole, device.received);
+        m_table->item(row, HubLastColumn)->setText(clockTime(device.last.receivedMs));
+        m_table->item(row, PayloadColumn)->setToolTip(
+            tr("Sent: %1\nReceived by the hub: %2").arg(preview(m_sent.value(device.id).payload), preview(device.last.payload)));
+        selectedChanged = selectedChanged || device.id == selected;
+    }
+    m_table->setSortingEnabled(true);
+    // While the relay runs, the summary follows its metrics, so that both counts are taken together.
+    if (m_relay->state() != RelayThread::State::Running)
+        showHubSummary();
+    if (selectedChanged)
+        showDetails();
+}
+
+void RelayPage::showDetails()
+{
+    const QString id = selectedDevice();
+    m_detailsPane->setVisible(!id.isEmpty());
+    if (id.isEmpty()) {
+        m_sentDetails->clear();
+        m_hubDetails->clear();
+        return;
+    }
+    const Sent sent = m_sent.value(id);
+    const QString sentText = sent.timeMs == 0
+        ? tr("%1: nothing sent yet.").arg(id)
+        : tr("%1 · taken from the local broker at %2").arg(id, clockTimeWithMs(sent.timeMs)) + u'\n'
+            + QString::fromUtf8(sent.payload);
+    if (m_sentDetails->toPlainText() != sentText)
+        m_sentDetails->setPlainText(sentText);
+
+    QString hubText;
+    if (!m_hubSupported) {
+        hubText = m_hubNote;
+    } else if (const auto found = m_atHub.constFind(id); found == m_atHub.cend()) {
+        hubText = m_hubNote.isEmpty() ? tr("%1: nothing received by the hub yet.").arg(id) : m_hubNote;
+    } else {
+        const HubTelemetry::Device &device = *found;
+        hubText = tr("%1 · received at %2 · %3 received in all")
+                      .arg(id, clockTimeWithMs(device.last.receivedMs), QLocale().toString(device.received))
+            + u'\n' + QString::fromUtf8(device.last.payload);
+        if (device.last.truncated)
+            hubText += u'…';
+        if (!device.last.properties.isEmpty()) {
+            hubText += QStringLiteral("\n\n") + tr("Properties:");
+            for (const auto &[name, value] : device.last.properties)
+                hubText += QStringLiteral("\n  ") + name + QStringLiteral(": ") + value;
+        }
+    }
+    if (m_hubDetails->toPlainText() != hubText)
+        m_hubDetails->setPlainText(hubText);
+}
+
 void RelayPage::showMetrics(const RelayMetrics &metrics)
 {
     m_last = metrics;
     m_charts->add(metrics);
     const QLocale locale;
+    const QString selected = selectedDevice();
+    bool selectedChanged = false;
     m_table->setSortingEnabled(false);
     for (const RelayMetrics::Device &device : metrics.devices) {
-        int row;
-        if (QTableWidgetItem *item = m_rows.value(device.id)) {
-            row = item->row();
-        } else {
-            row = m_table->rowCount();
-            m_table->insertRow(row);
-            for (int column = 0; column < ColumnCount; ++column)
-                m_table->setItem(row, column, new QTableWidgetItem);
-            m_table->item(row, DeviceColumn)->setText(device.id);
-            m_rows.insert(device.id, m_table->item(row, DeviceColumn));
-        }
+        const int row = rowFor(device.id);
         m_table->item(row, StateColumn)->setText(device.lastError.isEmpty() ? device.state : device.lastError);
-        m_table->item(row, LastColumn)->setText(
-            device.lastMessageMs ? QDateTime::fromMSecsSinceEpoch(device.lastMessageMs).toString(QStringLiteral("HH:mm:ss")) : QString());
+        m_table->item(row, LastColumn)->setText(clockTime(device.lastMessageMs));
         m_table->item(row, InColumn)->setData(Qt::DisplayRole, device.in);
         m_table->item(row, OutColumn)->setData(Qt::DisplayRole, device.out);
         m_table->item(row, WaitingColumn)->setData(Qt::DisplayRole, device.waiting);
         m_table->item(row, PayloadColumn)->setText(preview(device.lastPayload));
+        if (device.lastMessageMs != 0)
+            m_sent.insert(device.id, {device.lastPayload, device.lastMessageMs});
+        selectedChanged = selectedChanged || device.id == selected;
     }
     m_table->setSortingEnabled(true);
+    showHubSummary();
+    if (selectedChanged)
+        showDetails();
     QString summary = tr("Broker %1 · %2 in, %3 delivered · %4 msg/s in, %5 msg/s out · outbox %6 of %7 · %8 hub sessions · "
                          "latency p50 %9 ms")
                           .arg(metrics.sourceState, locale.toString(metrics.inTotal), locale.toString(metrics.outTotal))
