@@ -5162,6 +5162,34 @@ Vom Hub empfangen: %2</translation>
         <source>The relay counts what the hub acknowledged once per metrics interval; the hub&apos;s side is counted as it arrives, so it may be ahead by what was in flight.</source>
         <translation>Das Relay zählt, was der Hub bestätigt hat, einmal je Messintervall; die Seite des Hubs wird beim Eintreffen gezählt und kann daher um das voraus sein, was gerade unterwegs war.</translation>
     </message>
+    <message>
+        <source>resolving</source>
+        <translation>Zugangsdaten werden geholt</translation>
+    </message>
+    <message>
+        <source>connecting</source>
+        <translation>verbindet</translation>
+    </message>
+    <message>
+        <source>connected</source>
+        <translation>verbunden</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>wartet</translation>
+    </message>
+    <message>
+        <source>idle</source>
+        <translation>untätig</translation>
+    </message>
+    <message>
+        <source>subscribed</source>
+        <translation>abonniert</translation>
+    </message>
+    <message>
+        <source>disconnected</source>
+        <translation>getrennt</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::SasToken</name>

@@ -9,7 +9,9 @@
 #include "relay/relaythread.h"
 #include "relaycharts.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
+#include <QHash>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -35,6 +37,22 @@
 namespace Onboarder {
 
 namespace {
+
+// The relay's state words (stable names in its metrics and JSON) as the page shows them.
+QString stateText(const QString &state)
+{
+    static const QHash<QString, const char *> texts {
+        { QStringLiteral("resolving"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "resolving") },
+        { QStringLiteral("connecting"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "connecting") },
+        { QStringLiteral("connected"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "connected") },
+        { QStringLiteral("waiting"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "waiting") },
+        { QStringLiteral("idle"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "idle") },
+        { QStringLiteral("subscribed"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "subscribed") },
+        { QStringLiteral("disconnected"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "disconnected") },
+    };
+    const auto found = texts.constFind(state);
+    return found == texts.cend() ? state : QCoreApplication::translate("Onboarder::RelayPage", *found);
+}
 
 QString preview(const QByteArray &payload)
 {
@@ -511,7 +529,7 @@ void RelayPage::showMetrics(const RelayMetrics &metrics)
     m_table->setSortingEnabled(false);
     for (const RelayMetrics::Device &device : metrics.devices) {
         const int row = rowFor(device.id);
-        m_table->item(row, StateColumn)->setText(device.lastError.isEmpty() ? device.state : device.lastError);
+        m_table->item(row, StateColumn)->setText(device.lastError.isEmpty() ? stateText(device.state) : device.lastError);
         m_table->item(row, LastColumn)->setText(clockTime(device.lastMessageMs));
         m_table->item(row, InColumn)->setData(Qt::DisplayRole, device.in);
         m_table->item(row, OutColumn)->setData(Qt::DisplayRole, device.out);
@@ -527,7 +545,7 @@ void RelayPage::showMetrics(const RelayMetrics &metrics)
         showDetails();
     QString summary = tr("Broker %1 · %2 in, %3 delivered · %4 msg/s in, %5 msg/s out · outbox %6 of %7 · %8 hub sessions · "
                          "latency p50 %9 ms")
-                          .arg(metrics.sourceState, locale.toString(metrics.inTotal), locale.toString(metrics.outTotal))
+                          .arg(stateText(metrics.sourceState), locale.toString(metrics.inTotal), locale.toString(metrics.outTotal))
                           .arg(metrics.inPerSecond, 0, 'f', 1)
                           .arg(metrics.outPerSecond, 0, 'f', 1)
                           .arg(locale.toString(metrics.outboxDepth), locale.toString(metrics.outboxLimit))
