@@ -7,6 +7,7 @@
 #include "hub/sastoken.h"
 #include "mqtt/mqttclient.h"
 #include "mqttconnect.h"
+#include "inprocesshub.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
@@ -26,7 +27,7 @@ class tst_HubTelemetryMonitor : public QObject
     Q_OBJECT
 
     QTemporaryDir m_dir;
-    std::unique_ptr<SandboxHub> m_hub;
+    TestSupport::InProcessHub m_hub;
     HubProfile m_profile;
 
     ConnectionString owner() const { return *ConnectionString::parse(m_hub->ownerConnectionString()); }
@@ -81,17 +82,9 @@ class tst_HubTelemetryMonitor : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        SandboxHub::Options options;
-        options.dataDir = m_dir.filePath(QStringLiteral("hub"));
-        m_hub = std::make_unique<SandboxHub>(options);
-        const auto started = m_hub->start();
-        QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
-        const QJsonObject info = m_hub->readyInfo();
-        m_profile.name = QStringLiteral("sandbox");
-        m_profile.hostName = info.value(QStringLiteral("hostName")).toString();
-        m_profile.restPort = info.value(QStringLiteral("restPort")).toInt();
-        m_profile.mqttPort = info.value(QStringLiteral("mqttPort")).toInt();
-        m_profile.caFile = info.value(QStringLiteral("caFile")).toString();
+        const QString started = m_hub.start(m_dir.filePath(QStringLiteral("hub")));
+        QVERIFY2(started.isEmpty(), qPrintable(started));
+        m_profile = m_hub.profile();
         QVERIFY(m_profile.mqttPort > 0);
     }
 

@@ -12,6 +12,7 @@
 #include "provisioning/auditlog.h"
 #include "provisioning/modemkeyledger.h"
 #include "provisioning/provisioningjob.h"
+#include "inprocesshub.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
@@ -31,7 +32,7 @@ class tst_Provisioning : public QObject
     Q_OBJECT
 
     QTemporaryDir m_dir;
-    std::unique_ptr<SandboxHub> m_hub;
+    TestSupport::InProcessHub m_hub;
     HubProfile m_hubProfile;
     std::unique_ptr<HubClient> m_client;
     std::unique_ptr<SecretStore> m_secrets;
@@ -141,17 +142,9 @@ private Q_SLOTS:
     void initTestCase()
     {
         REQUIRE_TEST_SESSION();
-        SandboxHub::Options options;
-        options.dataDir = m_dir.filePath(QStringLiteral("hub"));
-        m_hub = std::make_unique<SandboxHub>(options);
-        const auto started = m_hub->start();
-        QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
-        const QJsonObject info = m_hub->readyInfo();
-        m_hubProfile.name = QStringLiteral("sandbox");
-        m_hubProfile.hostName = info.value(QStringLiteral("hostName")).toString();
-        m_hubProfile.policyName = QStringLiteral("iothubowner");
-        m_hubProfile.restPort = info.value(QStringLiteral("restPort")).toInt();
-        m_hubProfile.caFile = info.value(QStringLiteral("caFile")).toString();
+        const QString started = m_hub.start(m_dir.filePath(QStringLiteral("hub")));
+        QVERIFY2(started.isEmpty(), qPrintable(started));
+        m_hubProfile = m_hub.profile();
         m_client = std::make_unique<HubClient>(m_hubProfile, *ConnectionString::parse(m_hub->ownerConnectionString()));
         m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
         m_credentials = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));

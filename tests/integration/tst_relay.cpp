@@ -8,6 +8,7 @@
 #include "mosquittofixture.h"
 #include "relay/relay.h"
 #include "relayfixture.h"
+#include "inprocesshub.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
@@ -30,7 +31,7 @@ class tst_Relay : public QObject
     Q_OBJECT
 
     QTemporaryDir m_dir;
-    std::unique_ptr<SandboxHub> m_hub;
+    TestSupport::InProcessHub m_hub;
     MosquittoFixture m_broker;
     HubProfile m_profile;
     RelayFixture::Consumer m_consumer;
@@ -80,17 +81,9 @@ class tst_Relay : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        SandboxHub::Options options;
-        options.dataDir = m_dir.filePath(QStringLiteral("hub"));
-        m_hub = std::make_unique<SandboxHub>(options);
-        const auto started = m_hub->start();
-        QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
-        const QJsonObject info = m_hub->readyInfo();
-        m_profile.name = QStringLiteral("sandbox");
-        m_profile.hostName = info.value(QStringLiteral("hostName")).toString();
-        m_profile.restPort = info.value(QStringLiteral("restPort")).toInt();
-        m_profile.mqttPort = info.value(QStringLiteral("mqttPort")).toInt();
-        m_profile.caFile = info.value(QStringLiteral("caFile")).toString();
+        const QString started = m_hub.start(m_dir.filePath(QStringLiteral("hub")));
+        QVERIFY2(started.isEmpty(), qPrintable(started));
+        m_profile = m_hub.profile();
         MosquittoFixture::Options brokerOptions;
         brokerOptions.extraConfig = "max_queued_messages 0\n";
         QVERIFY2(m_broker.start(brokerOptions), qPrintable(m_broker.errorString()));
@@ -269,7 +262,7 @@ private Q_SLOTS:
         stop(*again);
     }
 
-    void cleanupTestCase() { m_hub.reset(); }
+    void cleanupTestCase() { m_hub.stop(); }
 };
 
 QTEST_GUILESS_MAIN(tst_Relay)

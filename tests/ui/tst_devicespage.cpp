@@ -18,6 +18,7 @@
 #include "mainwindow.h"
 #include "mqtt/mqttclient.h"
 #include "mqtt/mqttmessage.h"
+#include "inprocesshub.h"
 #include "sandboxhub.h"
 #include "secureclipboard.h"
 #include "testsupport.h"
@@ -69,7 +70,7 @@ class tst_DevicesPage : public QObject
     Q_OBJECT
 
     QTemporaryDir m_dir;
-    std::unique_ptr<SandboxHub> m_hub;
+    TestSupport::InProcessHub m_hub;
     std::unique_ptr<Settings> m_settings;
     std::unique_ptr<SecretStore> m_secrets;
     std::unique_ptr<HubStore> m_hubs;
@@ -89,19 +90,13 @@ private Q_SLOTS:
     void initTestCase()
     {
         REQUIRE_TEST_SESSION();
-        SandboxHub::Options options;
-        options.dataDir = m_dir.filePath(QStringLiteral("hub"));
-        options.seedDevices = 250;
-        m_hub = std::make_unique<SandboxHub>(options);
-        const auto started = m_hub->start();
-        QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
+        const QString started = m_hub.start(m_dir.filePath(QStringLiteral("hub")), 250);
+        QVERIFY2(started.isEmpty(), qPrintable(started));
 
-        const QJsonObject info = m_hub->readyInfo();
         m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("onboarder.conf")));
         m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
         m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
-        const HubEndpoint endpoint{info.value(QStringLiteral("restPort")).toInt(), info.value(QStringLiteral("mqttPort")).toInt(),
-                                   info.value(QStringLiteral("caFile")).toString()};
+        const HubEndpoint endpoint = m_hub.endpoint();
         const auto added = await(m_hubs->add(QStringLiteral("sandbox"), m_hub->ownerConnectionString(), endpoint));
         QVERIFY2(added.has_value(), added ? "" : qPrintable(added.error().message));
         m_settings->setCurrentHub(QStringLiteral("sandbox"));

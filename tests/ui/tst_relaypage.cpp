@@ -18,6 +18,7 @@
 #include "relaycharts.h"
 #include "relayfixture.h"
 #include "relaypage.h"
+#include "inprocesshub.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
@@ -46,7 +47,7 @@ class tst_RelayPage : public QObject
     Q_OBJECT
 
     QTemporaryDir m_dir;
-    std::unique_ptr<SandboxHub> m_hub;
+    TestSupport::InProcessHub m_hub;
     MosquittoFixture m_broker;
     std::unique_ptr<Settings> m_settings;
     std::unique_ptr<SecretStore> m_secrets;
@@ -57,11 +58,8 @@ private Q_SLOTS:
     void initTestCase()
     {
         REQUIRE_TEST_SESSION();
-        SandboxHub::Options options;
-        options.dataDir = m_dir.filePath(QStringLiteral("hub"));
-        m_hub = std::make_unique<SandboxHub>(options);
-        const auto started = m_hub->start();
-        QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
+        const QString started = m_hub.start(m_dir.filePath(QStringLiteral("hub")));
+        QVERIFY2(started.isEmpty(), qPrintable(started));
         // As a gateway's broker is set up for a relay: mosquitto's default queue of 1000 messages per
         // client would drop some of a burst the relay has not taken yet.
         MosquittoFixture::Options brokerOptions;
@@ -71,9 +69,7 @@ private Q_SLOTS:
         m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
         m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
         m_credentials = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));
-        const QJsonObject info = m_hub->readyInfo();
-        const HubEndpoint endpoint{info.value(QStringLiteral("restPort")).toInt(), info.value(QStringLiteral("mqttPort")).toInt(),
-                                   info.value(QStringLiteral("caFile")).toString()};
+        const HubEndpoint endpoint = m_hub.endpoint();
         QVERIFY(await(m_hubs->add(QStringLiteral("sandbox"), m_hub->ownerConnectionString(), endpoint)).has_value());
     }
 

@@ -9,6 +9,7 @@
 #include "modemsimfixture.h"
 #include "provisioning/auditlog.h"
 #include "provisioning/modemkeyledger.h"
+#include "inprocesshub.h"
 #include "sandboxhub.h"
 #include "stationcard.h"
 #include "stationpage.h"
@@ -30,7 +31,7 @@ class tst_StationPage : public QObject
     Q_OBJECT
 
     QTemporaryDir m_dir;
-    std::unique_ptr<SandboxHub> m_hub;
+    TestSupport::InProcessHub m_hub;
     std::unique_ptr<Settings> m_settings;
     std::unique_ptr<SecretStore> m_secrets;
     std::unique_ptr<HubStore> m_hubs;
@@ -42,20 +43,15 @@ private Q_SLOTS:
     void initTestCase()
     {
         REQUIRE_TEST_SESSION();
-        SandboxHub::Options options;
-        options.dataDir = m_dir.filePath(QStringLiteral("hub"));
-        m_hub = std::make_unique<SandboxHub>(options);
-        const auto started = m_hub->start();
-        QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
+        const QString started = m_hub.start(m_dir.filePath(QStringLiteral("hub")));
+        QVERIFY2(started.isEmpty(), qPrintable(started));
         m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("onboarder.conf")));
         m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
         m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
         m_credentials = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));
         m_audit = std::make_unique<AuditLog>(m_dir.filePath(QStringLiteral("audit")));
         m_ledger = std::make_unique<ModemKeyLedger>(m_dir.filePath(QStringLiteral("ledger.json")));
-        const QJsonObject info = m_hub->readyInfo();
-        const HubEndpoint endpoint{info.value(QStringLiteral("restPort")).toInt(), info.value(QStringLiteral("mqttPort")).toInt(),
-                                   info.value(QStringLiteral("caFile")).toString()};
+        const HubEndpoint endpoint = m_hub.endpoint();
         QVERIFY(await(m_hubs->add(QStringLiteral("sandbox"), m_hub->ownerConnectionString(), endpoint)).has_value());
     }
 
