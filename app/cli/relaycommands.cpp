@@ -8,6 +8,7 @@
 #include "hub/hubstore.h"
 #include "relay/relay.h"
 #include "relay/relayconfig.h"
+#include "relay/relaythread.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -97,54 +98,60 @@ QFuture<int> run(Context &ctx, const QStringList &args)
         .then([&ctx, config, profile, password](Result<ConnectionString> service) -> QFuture<int> {
             if (!service)
                 return finished(ctx.out.error(service.error()));
+            // The relay runs on a worker thread with an epoll event loop (RelayThread: a thousand device
+            // sessions cost what their traffic costs); the keychain, which needs this thread's GLib loop,
+            // stays here, and so do the outputs.
             struct Running
             {
                 std::unique_ptr<CredentialStore> credentials;
-                std::unique_ptr<Relay> relay;
+                std::unique_ptr<RelayThread> relay;
                 std::unique_ptr<StopSignals> signals;
+                bool stopRequested = false;
                 QPromise<int> done;
             };
             auto state = std::make_shared<Running>();
             state->credentials = std::make_unique<CredentialStore>(ctx.secrets, AppInfo::dataDir());
-            state->relay = std::make_unique<Relay>(*config, profile, *service, state->credentials.get());
+            state->relay = std::make_unique<RelayThread>();
             state->done.start();
-            Relay *relay = state->relay.get();
+            RelayThread *relay = state->relay.get();
             const bool json = ctx.out.json();
-            QObject::connect(relay, &Relay::metricsUpdated, relay, [json](const RelayMetrics &metrics) {
+            QObject::connect(relay, &RelayThread::metricsUpdated, relay, [json](const RelayMetrics &metrics) {
                 if (json)
                     writeLine(QJsonDocument(metrics.toJson()).toJson(QJsonDocument::Compact));
                 else
                     writeLine(summary(metrics).toUtf8());
             });
-            QObject::connect(relay, &Relay::errorOccurred, relay, [](const Error &error) {
+            QObject::connect(relay, &RelayThread::errorOccurred, relay, [](const Error &error) {
                 const QByteArray line = "warning: " + error.message.toUtf8() + '\n';
                 std::fputs(line.constData(), stderr);
             });
-            QObject::connect(relay, &Relay::stopped, relay, [state] {
+            const auto finish = [state](int code) {
                 // Ends the command once the relay's own signal handlers have returned.
                 QMetaObject::invokeMethod(
                     qApp,
-                    [state] {
-                        state->done.addResult(ExitOk);
+                    [state, code] {
+                        state->done.addResult(code);
                         state->done.finish();
                         state->signals.reset();
                         state->relay.reset();
                     },
                     Qt::QueuedConnection);
+            };
+            QObject::connect(relay, &RelayThread::stopped, relay, [finish] { finish(ExitOk); });
+            QObject::connect(relay, &RelayThread::startFailed, relay,
+                [&ctx, finish](const Error &error) { finish(ctx.out.error(error)); });
+            QObject::connect(relay, &RelayThread::started, relay, [state] {
+                if (state->stopRequested)
+                    state->relay->stop();
             });
 
             state->signals = std::make_unique<StopSignals>();
-            QObject::connect(state->signals.get(), &StopSignals::stopRequested, relay, [relay] {
+            QObject::connect(state->signals.get(), &StopSignals::stopRequested, relay, [state] {
                 qCInfo(lcCli) << "stopping the relay";
-                relay->stop();
+                state->stopRequested = true; // while starting: once it has started
+                state->relay->stop();
             });
-            if (const auto started = relay->start(*password); !started) {
-                password->fill('\0');
-                const int code = ctx.out.error(started.error());
-                state->signals.reset();
-                state->relay.reset(); // and the connections that hold state
-                return finished(code);
-            }
+            relay->start(*config, profile, *service, state->credentials.get(), *password);
             password->fill('\0');
             return state->done.future();
         })

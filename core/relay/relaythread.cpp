@@ -1,6 +1,9 @@
 #include "relay/relaythread.h"
 
+#include "common/epolleventdispatcher.h"
 #include "relay/relay.h"
+
+#include <memory>
 
 namespace Onboarder {
 
@@ -9,6 +12,11 @@ RelayThread::RelayThread(QObject *parent)
     , m_anchor(new QObject)
 {
     m_thread.setObjectName(QStringLiteral("relay"));
+    // A thousand device sessions on one thread: a pass of its event loop must cost what is ready, not
+    // what is registered (see EpollEventDispatcher). Keychain calls stay on the store's thread.
+    auto dispatcher = std::make_unique<EpollEventDispatcher>();
+    if (dispatcher->isValid())
+        m_thread.setEventDispatcher(dispatcher.release());
     m_anchor->moveToThread(&m_thread);
 }
 
