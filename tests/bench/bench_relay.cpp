@@ -235,8 +235,12 @@ private Q_SLOTS:
                     const QDateTime time = QDateTime::fromString(m.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs);
                     if (!time.isValid() || time.toMSecsSinceEpoch() < halfStart)
                         continue;
-                    if (storedBefore < 0)
+                    if (storedBefore < 0) {
+                        // The interval of the first line after the start began before it (the warm-up's
+                        // messages, which waited for their sessions): only its totals count.
                         storedBefore = m.value(QStringLiteral("stored")).toInteger();
+                        continue;
+                    }
                     storedAfter = m.value(QStringLiteral("stored")).toInteger();
                     if (m.value(QStringLiteral("outPerSecond")).toDouble() > 0) {
                         p50s.append(qint64(m.value(QStringLiteral("latencyP50Ms")).toDouble()));
