@@ -4532,6 +4532,14 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
         <source>The broker at %1 closed the TLS connection: it may require a client certificate.</source>
         <translation>Der Broker unter %1 hat die TLS-Verbindung geschlossen: Möglicherweise verlangt er ein Client-Zertifikat.</translation>
     </message>
+    <message>
+        <source>The WebSocket path must start with &quot;/&quot; (IoT Hub&apos;s is %1).</source>
+        <translation>Der WebSocket-Pfad muss mit „/“ beginnen (der von IoT Hub ist %1).</translation>
+    </message>
+    <message>
+        <source>The proxy must be given as http://host:port.</source>
+        <translation>Der Proxy muss als http://host:port angegeben werden.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::MqttSession</name>
@@ -4598,6 +4606,18 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>The message is too large for MQTT (%1 bytes).</source>
         <translation>Die Nachricht ist zu groß für MQTT (%1 Bytes).</translation>
+    </message>
+    <message>
+        <source>%1 did not answer the WebSocket upgrade.</source>
+        <translation>%1 hat auf den WebSocket-Upgrade nicht geantwortet.</translation>
+    </message>
+    <message>
+        <source>Cannot use MQTT over WebSockets with %1: %2.</source>
+        <translation>MQTT über WebSockets ist mit %1 nicht möglich: %2.</translation>
+    </message>
+    <message>
+        <source>Malformed WebSocket frame from %1.</source>
+        <translation>Fehlerhafter WebSocket-Frame von %1.</translation>
     </message>
 </context>
 <context>
@@ -5959,6 +5979,22 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
         <source>&quot;outbox&quot; must be an object: {&quot;path&quot;: FILE, &quot;maxMessages&quot;: N}.</source>
         <translation>„outbox“ muss ein Objekt sein: {&quot;path&quot;: DATEI, &quot;maxMessages&quot;: N}.</translation>
     </message>
+    <message>
+        <source>&quot;hubConnection&quot; must be an object: {&quot;webSockets&quot;: true, &quot;proxy&quot;: &quot;http://HOST:PORT&quot;}.</source>
+        <translation>„hubConnection“ muss ein Objekt sein: {&quot;webSockets&quot;: true, &quot;proxy&quot;: &quot;http://HOST:PORT&quot;}.</translation>
+    </message>
+    <message>
+        <source>&quot;hubConnection.webSockets&quot; must be true or false.</source>
+        <translation>„hubConnection.webSockets“ muss true oder false sein.</translation>
+    </message>
+    <message>
+        <source>&quot;hubConnection.proxy&quot; must be http://HOST:PORT, not &quot;%1&quot;.</source>
+        <translation>„hubConnection.proxy“ muss http://HOST:PORT sein, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>&quot;hubConnection.proxy&quot; must not hold a user name or password: the relay supports proxies that need no sign-in.</source>
+        <translation>„hubConnection.proxy“ darf keinen Benutzernamen und kein Passwort enthalten: Das Relay unterstützt nur Proxys ohne Anmeldung.</translation>
+    </message>
 </context>
 <context>
     <name>RootCertificates</name>
@@ -5999,6 +6035,21 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
     <message>
         <source>Cannot write %1: %2. The incomplete file was removed.</source>
         <translation>%1 kann nicht geschrieben werden: %2. Die unvollständige Datei wurde entfernt.</translation>
+    </message>
+</context>
+<context>
+    <name>WebSocket</name>
+    <message>
+        <source>it did not answer in HTTP</source>
+        <translation>es hat nicht in HTTP geantwortet</translation>
+    </message>
+    <message>
+        <source>it refused the WebSocket upgrade (%1)</source>
+        <translation>es hat den WebSocket-Upgrade abgelehnt (%1)</translation>
+    </message>
+    <message>
+        <source>its WebSocket upgrade answer is not valid</source>
+        <translation>seine Antwort auf den WebSocket-Upgrade ist ungültig</translation>
     </message>
 </context>
 <context>

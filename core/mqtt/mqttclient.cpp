@@ -3,11 +3,13 @@
 #include "common/logging.h"
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
+#include "mqtt/websocket.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QMetaObject>
+#include <QNetworkProxy>
 #include <QSslConfiguration>
 #include <QSslSocket>
 #include <QTemporaryDir>
@@ -508,6 +510,8 @@ int MqttClient::effectivePort() const
 {
     if (m_port > 0)
         return m_port;
+    if (!m_webSocketPath.isEmpty())
+        return m_tlsEnabled ? 443 : 80;
     return m_tlsEnabled ? 8883 : 1883;
 }
 
@@ -580,7 +584,7 @@ void MqttClient::startAttempt()
     initializePaho();
 
     m_active = {m_hostname, effectivePort(), m_tlsEnabled, m_protocolVersion == ProtocolVersion::Mqtt5, m_cleanSession,
-                m_caFile, hasClientCertificate()};
+                m_caFile, hasClientCertificate(), m_webSocketPath, m_httpProxy};
     m_session = registry().add(this);
     const quint64 session = m_session;
     const auto failLater = [this, session](const Error &error) {
@@ -599,6 +603,14 @@ void MqttClient::startAttempt()
     if (m_active.clientCertificate && !m_active.tls)
         return failLater({ErrorKind::InvalidInput, QStringLiteral("ClientCertificateNeedsTls"),
                           tr("A client certificate can only be used with TLS; turn TLS on.")});
+    if (!m_active.webSocketPath.isEmpty() && !m_active.webSocketPath.startsWith(u'/'))
+        return failLater({ErrorKind::InvalidInput, QStringLiteral("InvalidWebSocketPath"),
+                          tr("The WebSocket path must start with \"/\" (IoT Hub's is %1).")
+                              .arg(QLatin1String(WebSocket::iotHubPath))});
+    if (!m_active.httpProxy.isEmpty()
+        && (m_active.httpProxy.scheme() != QStringLiteral("http") || m_active.httpProxy.host().isEmpty()))
+        return failLater({ErrorKind::InvalidInput, QStringLiteral("InvalidProxy"),
+                          tr("The proxy must be given as http://host:port.")});
     if (m_active.tls && !m_active.caFile.isEmpty() && !QFileInfo(m_active.caFile).isReadable())
         return failLater({ErrorKind::NotFound, QStringLiteral("CaFileNotFound"),
                           tr("The CA file %1 does not exist or cannot be read.")
@@ -606,8 +618,14 @@ void MqttClient::startAttempt()
 
     const bool mqtt5 = m_active.mqtt5;
     const QString host = m_active.hostname.contains(u':') ? u'[' + m_active.hostname + u']' : m_active.hostname;
-    const QByteArray uri = (m_active.tls ? QByteArrayLiteral("ssl://") : QByteArrayLiteral("tcp://")) + host.toUtf8()
-        + ':' + QByteArray::number(m_active.port);
+    const bool webSocket = !m_active.webSocketPath.isEmpty();
+    const QByteArray scheme = webSocket ? (m_active.tls ? "wss://" : "ws://") : (m_active.tls ? "ssl://" : "tcp://");
+    const QByteArray uri = scheme + host.toUtf8() + ':' + QByteArray::number(m_active.port)
+        + (webSocket ? m_active.webSocketPath.toUtf8() : QByteArray());
+    const QByteArray proxy = m_active.httpProxy.isEmpty()
+        ? QByteArray()
+        // host:port, without a scheme: Paho takes "http://" off the HTTP proxy, but not off the HTTPS one.
+        : m_active.httpProxy.host().toUtf8() + ':' + QByteArray::number(m_active.httpProxy.port(80));
     const QByteArray clientId = m_clientId.toUtf8();
 
     MQTTAsync_createOptions createOptions = MQTTAsync_createOptions_initializer;
@@ -676,6 +694,10 @@ void MqttClient::startAttempt()
         options.binarypwd.len = int(m_password.size());
     }
     options.ssl = m_active.tls ? &ssl : nullptr;
+    if (!proxy.isEmpty()) {
+        options.httpProxy = proxy.constData(); // ws:// and tcp://
+        options.httpsProxy = proxy.constData(); // wss:// and ssl://
+    }
 
     qCDebug(lcMqtt) << "connecting to" << endpoint() << "as" << m_clientId << (m_active.tls ? "with TLS" : "without TLS")
                     << (mqtt5 ? "MQTT 5" : "MQTT 3.1.1") << (m_retrying ? "(reconnect)" : "");
@@ -912,6 +934,9 @@ void MqttClient::diagnoseTlsFailure()
                 tr("The broker at %1 cannot be reached.").arg(endpoint())},
                true);
     });
+    if (!m_active.httpProxy.isEmpty())
+        socket->setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, m_active.httpProxy.host(),
+                                       quint16(m_active.httpProxy.port(80))));
     socket->connectToHostEncrypted(m_active.hostname, quint16(m_active.port));
 }
 

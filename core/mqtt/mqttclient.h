@@ -9,6 +9,7 @@
 #include <QPointer>
 #include <QString>
 #include <QTimer>
+#include <QUrl>
 
 #include <memory>
 
@@ -84,7 +85,7 @@ public:
 
     QString hostname() const { return m_hostname; }
     void setHostname(const QString &hostname) { m_hostname = hostname; }
-    int port() const { return m_port; } // 0: 1883, or 8883 with TLS
+    int port() const { return m_port; } // 0: 1883, or 8883 with TLS (WebSockets: 80, or 443 with TLS)
     void setPort(int port) { m_port = port; }
     QString clientId() const { return m_clientId; }
     void setClientId(const QString &clientId) { m_clientId = clientId; }
@@ -109,6 +110,14 @@ public:
     // Checked here: both must parse and the certificate must be the key's. Empty arguments clear them.
     Result<void> setClientCertificate(const QByteArray &certificatePem, const QByteArray &privateKeyPem);
     bool hasClientCertificate() const { return !m_clientCertificatePem.isEmpty(); }
+
+    // MQTT over WebSockets on this path (IoT Hub: WebSocket::iotHubPath, port 443); empty: plain MQTT.
+    QString webSocketPath() const { return m_webSocketPath; }
+    void setWebSocketPath(const QString &path) { m_webSocketPath = path; }
+    // An HTTP proxy (http://host:port) that the connection is tunnelled through with CONNECT; TLS and the
+    // checks of the broker's certificate and name stay end to end. Empty: none.
+    QUrl httpProxy() const { return m_httpProxy; }
+    void setHttpProxy(const QUrl &proxy) { m_httpProxy = proxy; }
 
     bool autoReconnect() const { return m_autoReconnect; }
     void setAutoReconnect(bool enabled) { m_autoReconnect = enabled; }
@@ -163,6 +172,8 @@ private:
         bool cleanSession = true;
         QString caFile;
         bool clientCertificate = false;
+        QString webSocketPath;
+        QUrl httpProxy;
     };
 
     int effectivePort() const;
@@ -198,6 +209,8 @@ private:
     int m_keepAlive = 60;
     bool m_tlsEnabled = false;
     QString m_caFile;
+    QString m_webSocketPath;
+    QUrl m_httpProxy;
     QByteArray m_clientCertificatePem;
     QByteArray m_clientKeyPem;
     bool m_autoReconnect = false;

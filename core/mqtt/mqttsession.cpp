@@ -1,6 +1,7 @@
 #include "mqtt/mqttsession.h"
 
 #include "common/logging.h"
+#include "mqtt/websocket.h"
 
 #include <QFile>
 #include <QSslConfiguration>
@@ -141,6 +142,9 @@ void MqttSession::startConnection()
     }
     ++m_connection;
     m_buffer.clear();
+    m_framing = m_webSocketPath.isEmpty() ? Framing::Raw : Framing::Upgrading;
+    m_webSocketHead.clear();
+    m_webSocketDecoder = {};
     m_unacknowledged.clear();
     m_publishes.clear();
     m_pendingSubscriptions.clear();
@@ -161,6 +165,8 @@ void MqttSession::startConnection()
             configuration.setPrivateKey(m_key);
         }
         socket->setSslConfiguration(configuration);
+        if (m_proxy)
+            socket->setProxy(*m_proxy);
         connect(socket, &QSslSocket::encrypted, this, &MqttSession::onSocketConnected);
         connect(socket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
             QStringList texts;
@@ -176,6 +182,8 @@ void MqttSession::startConnection()
         socket->connectToHostEncrypted(m_hostname, quint16(m_port));
     } else {
         m_socket = new QTcpSocket(this);
+        if (m_proxy)
+            m_socket->setProxy(*m_proxy);
         connect(m_socket, &QTcpSocket::connected, this, &MqttSession::onSocketConnected);
         connect(m_socket, &QTcpSocket::readyRead, this, &MqttSession::onReadyRead);
         connect(m_socket, &QTcpSocket::disconnected, this, &MqttSession::onSocketGone);
@@ -187,6 +195,17 @@ void MqttSession::startConnection()
 void MqttSession::onSocketConnected()
 {
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); // small packets out at once
+    m_lastReceived.start();
+    if (m_framing == Framing::Upgrading) {
+        m_webSocketKey = WebSocket::newKey();
+        m_socket->write(WebSocket::clientHandshake(m_hostname, m_port, m_webSocketPath, m_webSocketKey));
+        return; // CONNECT once upgraded
+    }
+    sendConnect();
+}
+
+void MqttSession::sendConnect()
+{
     QByteArray body;
     appendString(body, "MQTT");
     body.append(char(4)); // 3.1.1
@@ -230,6 +249,20 @@ void MqttSession::onSocketGone()
         scheduleReconnect(wasConnected ? 1 : m_backoff);
 }
 
+void MqttSession::refused(const QString &code, const QString &message, ErrorKind kind)
+{
+    m_socket->disconnect(this);
+    m_socket->abort();
+    m_socket->deleteLater();
+    m_socket = nullptr;
+    m_pingTimer.stop();
+    setState(State::Disconnected);
+    if (m_wanted)
+        scheduleReconnect(maxBackoffSeconds);
+    // Last: the owner may call disconnectFromHost() on it.
+    reportError(code, message, kind);
+}
+
 void MqttSession::scheduleReconnect(int seconds)
 {
     setState(State::Connecting);
@@ -239,14 +272,66 @@ void MqttSession::scheduleReconnect(int seconds)
 
 void MqttSession::send(const QByteArray &data)
 {
-    if (m_socket)
+    if (!m_socket)
+        return;
+    if (m_framing == Framing::Framed)
+        m_socket->write(WebSocket::frame(WebSocket::Binary, data, true));
+    else
         m_socket->write(data);
+}
+
+bool MqttSession::takeWebSocketData(const QByteArray &data)
+{
+    QByteArray framed = data;
+    if (m_framing == Framing::Upgrading) {
+        m_webSocketHead += data;
+        const auto head = WebSocket::parseHead(m_webSocketHead);
+        if (!head) {
+            if (m_webSocketHead.size() > 16384) {
+                reportError(QStringLiteral("WebSocketRefused"),
+                    tr("%1 did not answer the WebSocket upgrade.").arg(peerName()));
+                m_socket->abort();
+            }
+            return false;
+        }
+        if (const QString why = WebSocket::checkServerHandshake(*head, m_webSocketKey); !why.isEmpty()) {
+            // Refused by the server (a wrong path or port, a proxy's error page): not worth retrying soon.
+            refused(QStringLiteral("WebSocketRefused"), tr("Cannot use MQTT over WebSockets with %1: %2.").arg(peerName(), why));
+            return false;
+        }
+        framed = m_webSocketHead.mid(head->length);
+        m_webSocketHead.clear();
+        m_framing = Framing::Framed;
+        sendConnect();
+    }
+    bool ok = true;
+    const QList<WebSocket::Frame> frames = m_webSocketDecoder.feed(framed, &ok);
+    for (const WebSocket::Frame &frame : frames) {
+        switch (frame.opcode) {
+        case WebSocket::Binary:
+        case WebSocket::Continuation: m_buffer += frame.payload; break;
+        case WebSocket::Ping: m_socket->write(WebSocket::frame(WebSocket::Pong, frame.payload, true)); break;
+        case WebSocket::Pong: break;
+        case WebSocket::Close: m_socket->disconnectFromHost(); return false;
+        default: ok = false; break;
+        }
+    }
+    if (!ok) {
+        reportError(QStringLiteral("ProtocolError"), tr("Malformed WebSocket frame from %1.").arg(peerName()));
+        m_socket->abort();
+        return false;
+    }
+    return true;
 }
 
 void MqttSession::onReadyRead()
 {
-    m_buffer += m_socket->readAll();
+    const QByteArray data = m_socket->readAll();
     m_lastReceived.start();
+    if (m_framing == Framing::Raw)
+        m_buffer += data;
+    else if (!takeWebSocketData(data))
+        return;
     while (m_socket && m_buffer.size() >= 2) {
         qsizetype length = 0;
         int multiplier = 1;
@@ -293,15 +378,7 @@ bool MqttSession::handlePacket(quint8 header, const QByteArray &body)
         if (code != 0) {
             const QString why = code == 4 || code == 5 ? tr("bad user name or password, or not authorised")
                                                        : tr("refused with code %1").arg(code);
-            m_socket->disconnect(this);
-            m_socket->abort();
-            m_socket->deleteLater();
-            m_socket = nullptr;
-            setState(State::Disconnected);
-            if (m_wanted)
-                scheduleReconnect(maxBackoffSeconds);
-            // Last: the owner may call disconnectFromHost() on it.
-            reportError(QStringLiteral("ConnectionRefused"), tr("%1 refused the connection: %2.").arg(peerName(), why),
+            refused(QStringLiteral("ConnectionRefused"), tr("%1 refused the connection: %2.").arg(peerName(), why),
                 code == 4 || code == 5 ? ErrorKind::AuthRefused : ErrorKind::Network);
             return true;
         }

@@ -2,16 +2,20 @@
 
 #include "common/result.h"
 #include "mqtt/mqttmessage.h"
+#include "mqtt/websocket.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QHash>
+#include <QNetworkProxy>
 #include <QObject>
 #include <QSslCertificate>
 #include <QSslKey>
 #include <QString>
 #include <QStringList>
 #include <QTimer>
+
+#include <optional>
 
 class QSslSocket;
 class QTcpSocket;
@@ -68,6 +72,11 @@ public:
     void setClientCertificate(const QSslCertificate &certificate, const QSslKey &key);
     // The filters subscribed (QoS 1) on every connection.
     void setSubscriptions(const QStringList &filters) { m_filters = filters; }
+    // MQTT over WebSockets (sub-protocol "mqtt") on this path, e.g. WebSocket::iotHubPath; empty: plain MQTT.
+    void setWebSocketPath(const QByteArray &path) { m_webSocketPath = path; }
+    // The proxy the connection goes through (an HTTP proxy tunnels it with CONNECT; TLS, and the check of
+    // the broker's certificate and name, stay end to end). Unset: the application's proxy (none by default).
+    void setProxy(const QNetworkProxy &proxy) { m_proxy = proxy; }
     // How error messages name the other side ("the local broker 127.0.0.1:1883"); default host:port.
     void setPeerName(const QString &name) { m_peerName = name; }
 
@@ -98,10 +107,14 @@ Q_SIGNALS:
 private:
     void startConnection();
     void onSocketConnected();
+    void sendConnect();
+    bool takeWebSocketData(const QByteArray &data); // false: nothing (more) to read now
     void onReadyRead();
     void onSocketGone();
     void closeSocket();
     void scheduleReconnect(int seconds);
+    // The other side refused us (CONNACK, WebSocket upgrade): closed, retried at the longest interval.
+    void refused(const QString &code, const QString &message, ErrorKind kind = ErrorKind::Network);
     void setState(State state);
     void send(const QByteArray &packet);
     quint16 nextPacketId();
@@ -122,10 +135,17 @@ private:
     QSslKey m_key;
     QStringList m_filters;
     QString m_peerName;
+    QByteArray m_webSocketPath;
+    std::optional<QNetworkProxy> m_proxy;
 
     State m_state = State::Disconnected;
     QTcpSocket *m_socket = nullptr;
     QByteArray m_buffer;
+    enum class Framing { Raw, Upgrading, Framed };
+    Framing m_framing = Framing::Raw;
+    QByteArray m_webSocketKey;
+    QByteArray m_webSocketHead;
+    WebSocket::Decoder m_webSocketDecoder;
     quint64 m_connection = 0; // generation; acknowledgements of older ones are dropped
     bool m_wanted = false; // connectToHost() called and not disconnectFromHost()
     int m_backoff = 1;

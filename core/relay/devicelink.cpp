@@ -3,9 +3,11 @@
 #include "common/logging.h"
 #include "hub/sastoken.h"
 #include "mqtt/mqttsession.h"
+#include "mqtt/websocket.h"
 #include "relay/relaycredentials.h"
 
 #include <QDateTime>
+#include <QNetworkProxy>
 #include <QSslCertificate>
 #include <QSslKey>
 #include <QUrl>
@@ -15,6 +17,7 @@ namespace Onboarder {
 namespace {
 
 constexpr int maxBackoffSeconds = 300;
+constexpr int webSocketPort = 443;
 constexpr int keepAliveSeconds = 120; // IoT Hub allows up to 1,177 s; each idle session pings half as often
 
 QString propertyBag(const MqttUserProperties &properties)
@@ -31,12 +34,12 @@ QString propertyBag(const MqttUserProperties &properties)
 
 } // namespace
 
-DeviceLink::DeviceLink(const QString &deviceId, const HubProfile &profile, int tokenLifetimeSeconds,
+DeviceLink::DeviceLink(const QString &deviceId, const HubProfile &profile, const Options &options,
     RelayCredentials &credentials, QObject *parent)
     : QObject(parent)
     , m_deviceId(deviceId)
     , m_profile(profile)
-    , m_tokenLifetime(tokenLifetimeSeconds)
+    , m_options(options)
     , m_credentials(credentials)
 {
     m_lastActivity.start();
@@ -97,7 +100,16 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
     }
     m_client = std::make_unique<MqttSession>();
     m_client->setHostname(m_profile.hostName);
-    m_client->setPort(m_profile.effectiveMqttPort());
+    if (m_options.webSockets) {
+        // IoT Hub serves MQTT over WebSockets on 443; a hub with a port of its own (the sandbox) on that port.
+        m_client->setPort(m_profile.mqttPort > 0 ? m_profile.mqttPort : webSocketPort);
+        m_client->setWebSocketPath(WebSocket::iotHubPath);
+    } else {
+        m_client->setPort(m_profile.effectiveMqttPort());
+    }
+    if (!m_options.proxy.isEmpty())
+        m_client->setProxy(
+            QNetworkProxy(QNetworkProxy::HttpProxy, m_options.proxy.host(), quint16(m_options.proxy.port(80))));
     m_client->setTlsEnabled(true);
     m_client->setCaFile(m_profile.caFile);
     m_client->setClientId(m_deviceId);
@@ -108,14 +120,14 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
     m_sasKey = sasKey;
     if (!sasKey.isEmpty()) {
         const auto token = SasToken::create(m_profile.hostName + QStringLiteral("/devices/") + m_deviceId, sasKey,
-            QDateTime::currentSecsSinceEpoch() + m_tokenLifetime);
+            QDateTime::currentSecsSinceEpoch() + m_options.tokenLifetimeSeconds);
         if (!token) {
             retryLater(token.error());
             return;
         }
         m_client->setPassword(token->toString().toUtf8());
         // Renewed at 80 % of its life; the hub would close the session when it expires.
-        m_renewTimer.start(std::chrono::milliseconds(qint64(m_tokenLifetime) * 800));
+        m_renewTimer.start(std::chrono::milliseconds(qint64(m_options.tokenLifetimeSeconds) * 800));
     } else {
         const QSslCertificate certificate(certificatePem, QSsl::Pem);
         QSslKey key(privateKeyPem, QSsl::Ec, QSsl::Pem);

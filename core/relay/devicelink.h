@@ -8,6 +8,7 @@
 #include <QHash>
 #include <QObject>
 #include <QTimer>
+#include <QUrl>
 
 #include <memory>
 
@@ -33,7 +34,15 @@ public:
 
     static constexpr int window = 64; // QoS 1 messages in flight per device
 
-    DeviceLink(const QString &deviceId, const HubProfile &profile, int tokenLifetimeSeconds,
+    // How a session reaches the hub.
+    struct Options
+    {
+        int tokenLifetimeSeconds = 3600;
+        bool webSockets = false; // wss://HOST:443/$iothub/websocket (the profile's MQTT port when it has one)
+        QUrl proxy; // http://HOST:PORT, or empty
+    };
+
+    DeviceLink(const QString &deviceId, const HubProfile &profile, const Options &options,
         RelayCredentials &credentials, QObject *parent = nullptr);
     ~DeviceLink() override;
 
@@ -63,7 +72,7 @@ private:
 
     QString m_deviceId;
     HubProfile m_profile;
-    int m_tokenLifetime = 3600;
+    Options m_options;
     RelayCredentials &m_credentials;
     std::unique_ptr<MqttSession> m_client;
     State m_state = State::Resolving;

@@ -296,7 +296,8 @@ DeviceLink &Relay::link(const QString &deviceId)
     auto it = m_links.find(deviceId);
     if (it != m_links.end())
         return *it->second;
-    auto created = std::make_unique<DeviceLink>(deviceId, m_profile, m_config.tokenLifetimeSeconds, *m_credentials);
+    const DeviceLink::Options options { m_config.tokenLifetimeSeconds, m_config.hubWebSockets, m_config.hubProxy };
+    auto created = std::make_unique<DeviceLink>(deviceId, m_profile, options, *m_credentials);
     DeviceLink &link = *created;
     connect(&link, &DeviceLink::readyToSend, this, &Relay::pump);
     connect(&link, &DeviceLink::delivered, this, &Relay::onDelivered);

@@ -115,7 +115,7 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
     if (auto ok = checkKeys(root,
             { QStringLiteral("hub"), QStringLiteral("source"), QStringLiteral("deviceIdFromTopic"),
                 QStringLiteral("deviceIdFromPayload"), QStringLiteral("properties"), QStringLiteral("autoRegister"),
-                QStringLiteral("deviceAuth"), QStringLiteral("idleTimeoutSeconds"),
+                QStringLiteral("deviceAuth"), QStringLiteral("hubConnection"), QStringLiteral("idleTimeoutSeconds"),
                 QStringLiteral("tokenLifetimeSeconds"), QStringLiteral("outbox"), QStringLiteral("metricsIntervalMs") },
             none);
         !ok)
@@ -261,6 +261,31 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
     if (config.autoRegister && config.deviceAuth == DeviceAuth::X509)
         return invalid(tr("\"autoRegister\" needs \"deviceAuth\": \"sas\": the relay registers unknown devices with "
                           "keys the hub makes."));
+
+    // hubConnection
+    const QJsonValue connectionValue = root.value(QStringLiteral("hubConnection"));
+    if (!connectionValue.isUndefined() && !connectionValue.isObject())
+        return invalid(tr("\"hubConnection\" must be an object: {\"webSockets\": true, \"proxy\": \"http://HOST:PORT\"}."));
+    const QJsonObject connection = connectionValue.toObject();
+    const QString cp = QStringLiteral("hubConnection.");
+    if (auto ok = checkKeys(connection, { QStringLiteral("webSockets"), QStringLiteral("proxy") }, cp); !ok)
+        return std::unexpected(ok.error());
+    const QJsonValue webSockets = connection.value(QStringLiteral("webSockets"));
+    if (!webSockets.isUndefined() && !webSockets.isBool())
+        return invalid(tr("\"hubConnection.webSockets\" must be true or false."));
+    config.hubWebSockets = webSockets.toBool(false);
+    const auto proxy = optionalString(connection, QStringLiteral("proxy"), cp);
+    if (!proxy)
+        return std::unexpected(proxy.error());
+    if (!proxy->isEmpty()) {
+        config.hubProxy = QUrl(*proxy, QUrl::StrictMode);
+        if (!config.hubProxy.isValid() || config.hubProxy.scheme() != QStringLiteral("http")
+            || config.hubProxy.host().isEmpty() || !config.hubProxy.path().isEmpty())
+            return invalid(tr("\"hubConnection.proxy\" must be http://HOST:PORT, not \"%1\".").arg(*proxy));
+        if (!config.hubProxy.userInfo().isEmpty())
+            return invalid(tr("\"hubConnection.proxy\" must not hold a user name or password: the relay supports "
+                              "proxies that need no sign-in."));
+    }
 
     const auto idle = optionalInteger(root, QStringLiteral("idleTimeoutSeconds"), none, 300, 1, 86400);
     const auto lifetime = optionalInteger(root, QStringLiteral("tokenLifetimeSeconds"), none, 3600, 60, 86400 * 365);

@@ -25,6 +25,8 @@ namespace Onboarder {
 //     "properties": { "site": "{site}", "kind": "$.type", "source": "relay" },
 //     "autoRegister": false,
 //     "deviceAuth": "sas",                             // or "x509" (certificate and key from the keychain)
+//     "hubConnection": { "webSockets": false,          // true: MQTT over WebSockets (port 443 on Azure)
+//                        "proxy": "http://proxy:3128" },   // optional: an HTTP proxy that tunnels (CONNECT)
 //     "idleTimeoutSeconds": 300, "tokenLifetimeSeconds": 3600,
 //     "outbox": { "path": "relay-outbox.db", "maxMessages": 1000000 },
 //     "metricsIntervalMs": 1000 }
@@ -64,6 +66,8 @@ public:
     QList<Property> properties;
     bool autoRegister = false;
     DeviceAuth deviceAuth = DeviceAuth::Sas;
+    bool hubWebSockets = false; // MQTT over WebSockets to the hub (wss://HOST:443/$iothub/websocket)
+    QUrl hubProxy; // http://HOST:PORT, or empty
     int idleTimeoutSeconds = 300;
     int tokenLifetimeSeconds = 3600;
     QString outboxPath; // absolute

@@ -1,6 +1,7 @@
 #include "devicegateway.h"
 
 #include "credentials/certificate.h"
+#include "mqtt/websocket.h"
 #include "registry.h"
 
 #include <QDateTime>
@@ -9,6 +10,7 @@
 #include <QTcpSocket>
 
 #include <optional>
+#include <utility>
 
 namespace Onboarder::Sandbox {
 
@@ -64,7 +66,9 @@ qsizetype completePacket(const QByteArray &data)
     return pos + *remaining;
 }
 
-// A device's connection: the TLS side and the broker side, CONNECT handled once, then bytes piped.
+// A device's connection: the TLS side and the broker side, CONNECT handled once, then bytes piped. A
+// connection that starts with an HTTP GET is MQTT over WebSockets (IoT Hub's wss://…/$iothub/websocket):
+// upgraded, then the MQTT bytes are taken out of the frames and put back into frames on the way back.
 class Link final : public QObject
 {
 public:
@@ -78,7 +82,10 @@ public:
         // delayed ACKs on one side of the pipe or the other.
         m_device->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         connect(m_device, &QTcpSocket::readyRead, this, &Link::fromDevice);
-        connect(m_broker, &QTcpSocket::readyRead, this, [this] { m_device->write(m_broker->readAll()); });
+        connect(m_broker, &QTcpSocket::readyRead, this, [this] {
+            const QByteArray bytes = m_broker->readAll();
+            m_device->write(m_mode == Mode::WebSocket ? WebSocket::frame(WebSocket::Binary, bytes, false) : bytes);
+        });
         connect(m_broker, &QTcpSocket::connected, this, [this] {
             m_broker->setSocketOption(QAbstractSocket::LowDelayOption, 1);
             fromDevice();
@@ -90,15 +97,84 @@ public:
     }
 
 private:
+    enum class Mode { Unknown, Mqtt, Upgrading, WebSocket };
+
     void fromDevice()
     {
         if (m_broker->state() != QAbstractSocket::ConnectedState)
             return; // read once the broker side is up
+        QByteArray data = m_device->readAll();
+        if (m_mode == Mode::Unknown) {
+            m_head += data;
+            if (m_head.size() < 4)
+                return;
+            m_mode = m_head.startsWith("GET ") ? Mode::Upgrading : Mode::Mqtt;
+            data = std::exchange(m_head, {});
+        }
+        if (m_mode == Mode::Upgrading) {
+            m_head += data;
+            if (!upgrade())
+                return;
+            data = std::exchange(m_head, {});
+        }
+        if (m_mode == Mode::Mqtt)
+            return fromDeviceMqtt(data);
+        bool ok = true;
+        for (const WebSocket::Frame &frame : m_frames.feed(data, &ok)) {
+            if (frame.opcode == WebSocket::Binary || frame.opcode == WebSocket::Continuation)
+                fromDeviceMqtt(frame.payload);
+            else if (frame.opcode == WebSocket::Ping)
+                m_device->write(WebSocket::frame(WebSocket::Pong, frame.payload, false));
+            else if (frame.opcode != WebSocket::Pong)
+                ok = false; // close, or text (MQTT is binary)
+            if (m_closing)
+                return;
+        }
+        if (!ok) {
+            m_device->write(WebSocket::frame(WebSocket::Close, {}, false));
+            close();
+        }
+    }
+
+    // The HTTP upgrade; false while it is incomplete or when it was refused.
+    bool upgrade()
+    {
+        const auto head = WebSocket::parseHead(m_head);
+        if (!head) {
+            if (m_head.size() > 16384)
+                close();
+            return false;
+        }
+        const QList<QByteArray> request = head->startLine.split(' ');
+        const QByteArray path = request.value(1).split('?').value(0); // ?iothub-no-client-cert=true is allowed
+        const QByteArray protocols = head->fields.value("sec-websocket-protocol").toLower();
+        QByteArray status;
+        if (request.value(0) != "GET" || path != WebSocket::iotHubPath)
+            status = "404 Not Found";
+        else if (head->fields.value("upgrade").toLower() != "websocket" || !head->fields.contains("sec-websocket-key")
+                 || head->fields.value("sec-websocket-version") != "13" || !protocols.contains(WebSocket::subProtocol))
+            status = "400 Bad Request";
+        if (!status.isEmpty()) {
+            m_device->write("HTTP/1.1 " + status + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            close();
+            return false;
+        }
+        m_device->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Accept: "
+            + WebSocket::acceptKey(head->fields.value("sec-websocket-key")) + "\r\nSec-WebSocket-Protocol: "
+            + WebSocket::subProtocol + "\r\n\r\n");
+        m_head.remove(0, head->length);
+        m_mode = Mode::WebSocket;
+        return true;
+    }
+
+    void fromDeviceMqtt(const QByteArray &data)
+    {
         if (m_connectForwarded) {
-            m_broker->write(m_device->readAll());
+            m_broker->write(data);
             return;
         }
-        m_buffer += m_device->readAll();
+        m_buffer += data;
         const qsizetype length = completePacket(m_buffer);
         if (length == 0) {
             if (m_buffer.size() > 65536)
@@ -127,6 +203,9 @@ private:
     QTcpSocket *m_broker;
     std::function<QByteArray(const QByteArray &, const QSslCertificate &)> m_firstPacket;
     QByteArray m_buffer;
+    Mode m_mode = Mode::Unknown;
+    QByteArray m_head; // the first bytes, or the HTTP upgrade request
+    WebSocket::Decoder m_frames;
     bool m_connectForwarded = false;
     bool m_closing = false;
 };

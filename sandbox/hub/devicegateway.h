@@ -19,6 +19,8 @@ class Registry;
 // A certificateAuthority device is accepted when its certificate's CN is its id and the certificate
 // chains (through what it presented) to a CA the hub trusts.
 // Everything else passes through unchanged to the broker, which authenticates it.
+// The same port serves MQTT over WebSockets as IoT Hub does on 443 (GET /$iothub/websocket, sub-protocol
+// "mqtt"): a connection whose first bytes are an HTTP GET is upgraded and unframed here.
 class DeviceGateway final : public QObject
 {
     Q_OBJECT

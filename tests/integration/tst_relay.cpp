@@ -5,6 +5,7 @@
 #include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
 #include "hub/connectionstring.h"
+#include "httpconnectproxy.h"
 #include "mosquittofixture.h"
 #include "relay/relay.h"
 #include "relayfixture.h"
@@ -138,6 +139,24 @@ private Q_SLOTS:
         const qint64 stored = r->metrics().storedTotal;
         QVERIFY2(stored < 10, qPrintable(QStringLiteral("%1 of 31 messages were written to the outbox").arg(stored)));
         QCOMPARE(r->metrics().outboxDepth, 0);
+        stop(*r);
+    }
+
+    void webSocketsThroughAProxy()
+    {
+        // "hubConnection": every device session is MQTT over WebSockets, tunnelled through an HTTP proxy.
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("tunnelled-0"), {}, {}).has_value());
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("tunnelled-1"), {}, {}).has_value());
+        TestSupport::HttpConnectProxy proxy;
+        QVERIFY(proxy.listen());
+        auto r = relay(config(", \"hubConnection\": {\"webSockets\": true, \"proxy\": \"" + proxy.url().toEncoded() + "\"}"));
+        RelayFixture::Publisher publisher(m_broker.port(), 2, QStringLiteral("tunnelled-"));
+        QVERIFY(publisher.connect());
+        const qint64 before = m_consumer.total();
+        QVERIFY(publisher.publishUntil(20, 20000));
+        QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 20, 20000);
+        const QString hub = QStringLiteral("%1:%2").arg(m_profile.hostName).arg(m_profile.mqttPort);
+        QCOMPARE(proxy.targets(), (QStringList { hub, hub })); // one tunnel a device
         stop(*r);
     }
 

@@ -7,10 +7,14 @@
 #include "hub/sastoken.h"
 #include "mqtt/mqttclient.h"
 #include "mqtt/mqttmessage.h"
+#include "mqtt/mqttsession.h"
+#include "mqtt/websocket.h"
+#include "httpconnectproxy.h"
 #include "mqttconnect.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
+#include <QNetworkProxy>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 
@@ -47,6 +51,24 @@ class tst_SandboxMqtt : public QObject
         return {cert, std::move(key)};
     }
 
+    // The service side's view of a device's telemetry (the owner policy, MQTT 5); null when it cannot subscribe.
+    std::unique_ptr<MqttClient> subscribedConsumer(const QString &deviceId)
+    {
+        const auto owner = m_hub->registry().policy(QStringLiteral("iothubowner"));
+        auto consumer = client(QStringLiteral("consumer-") + deviceId, QStringLiteral("127.0.0.1/$sandbox/consumer"));
+        consumer->setProtocolVersion(MqttClient::ProtocolVersion::Mqtt5);
+        consumer->setPassword(SasToken::create(QStringLiteral("127.0.0.1"), owner->primaryKey,
+                                               QDateTime::currentSecsSinceEpoch() + 600, QStringLiteral("iothubowner"))
+                                  ->toString()
+                                  .toUtf8());
+        if (!TestSupport::connects(*consumer))
+            return {};
+        QSignalSpy subscribed(consumer.get(), &MqttClient::subscribed);
+        if (!consumer->subscribe(QStringLiteral("$sandbox/telemetry/") + deviceId, 1) || !subscribed.wait(5000))
+            return {};
+        return consumer;
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -71,16 +93,8 @@ private Q_SLOTS:
     {
         const auto device = m_hub->registry().putDevice(QStringLiteral("mqtt-sas"), {}, {});
         QVERIFY(device.has_value());
-        const auto owner = m_hub->registry().policy(QStringLiteral("iothubowner"));
-
-        auto consumer = client(QStringLiteral("consumer-1"), QStringLiteral("127.0.0.1/$sandbox/consumer"));
-        consumer->setProtocolVersion(MqttClient::ProtocolVersion::Mqtt5);
-        consumer->setPassword(SasToken::create(QStringLiteral("127.0.0.1"), owner->primaryKey, QDateTime::currentSecsSinceEpoch() + 600,
-                                               QStringLiteral("iothubowner"))->toString().toUtf8());
-        QVERIFY(TestSupport::connects(*consumer));
-        QSignalSpy subscribed(consumer.get(), &MqttClient::subscribed);
-        QVERIFY(consumer->subscribe(QStringLiteral("$sandbox/telemetry/mqtt-sas"), 1).has_value());
-        QTRY_COMPARE(subscribed.count(), 1);
+        auto consumer = subscribedConsumer(QStringLiteral("mqtt-sas"));
+        QVERIFY(consumer);
         QSignalSpy received(consumer.get(), &MqttClient::messageReceived);
 
         auto sender = client(QStringLiteral("mqtt-sas"), QStringLiteral("127.0.0.1/mqtt-sas/?api-version=2021-04-12"));
@@ -98,6 +112,85 @@ private Q_SLOTS:
             sawProperty |= name == QStringLiteral("n") && value == QStringLiteral("2");
         QVERIFY(sawProperty);
         QTRY_COMPARE_WITH_TIMEOUT(m_hub->registry().statistics().telemetryMessages, before + 3, 5000);
+    }
+
+    void webSocketsDirectAndThroughAProxy()
+    {
+        // IoT Hub's MQTT over WebSockets (GET /$iothub/websocket, sub-protocol mqtt) on the device port, from
+        // both MQTT clients, directly and tunnelled through an HTTP proxy.
+        const QString id = QStringLiteral("mqtt-ws");
+        const auto device = m_hub->registry().putDevice(id, {}, {});
+        QVERIFY(device.has_value());
+        const QByteArray password = SasToken::create(QStringLiteral("127.0.0.1/devices/") + id, device->primaryKey,
+                                                     QDateTime::currentSecsSinceEpoch() + 600)
+                                        ->toString()
+                                        .toUtf8();
+        const QString username = QStringLiteral("127.0.0.1/%1/?api-version=2021-04-12").arg(id);
+        auto consumer = subscribedConsumer(id);
+        QVERIFY(consumer);
+        QSignalSpy received(consumer.get(), &MqttClient::messageReceived);
+        TestSupport::HttpConnectProxy proxy;
+        QVERIFY(proxy.listen());
+        const QString target = QStringLiteral("127.0.0.1:%1").arg(m_port);
+
+        // Paho (MqttClient): wss:// through the proxy.
+        auto paho = client(id, username);
+        paho->setPassword(password);
+        paho->setWebSocketPath(QString::fromLatin1(WebSocket::iotHubPath));
+        paho->setHttpProxy(proxy.url());
+        QVERIFY(TestSupport::connects(*paho));
+        QCOMPARE(proxy.targets(), QStringList { target });
+        QVERIFY(paho->publish(QStringLiteral("devices/%1/messages/events/").arg(id), "from paho", 1).has_value());
+        QTRY_COMPARE_WITH_TIMEOUT(received.count(), 1, 10000);
+        QCOMPARE(received.at(0).at(0).value<MqttMessage>().payload, QByteArray("from paho"));
+        paho->disconnectFromHost();
+
+        // MqttSession (the relay's device sessions): directly, then through the proxy; a large message spans
+        // the 64 KiB frame length form.
+        for (const bool viaProxy : { false, true }) {
+            MqttSession session;
+            session.setHostname(QStringLiteral("127.0.0.1"));
+            session.setPort(m_port);
+            session.setTlsEnabled(true);
+            session.setCaFile(m_caFile);
+            session.setClientId(id);
+            session.setUsername(username);
+            session.setPassword(password);
+            session.setCleanSession(true);
+            session.setWebSocketPath(WebSocket::iotHubPath);
+            if (viaProxy)
+                session.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, QStringLiteral("127.0.0.1"), quint16(proxy.url().port())));
+            QSignalSpy connected(&session, &MqttSession::connected);
+            QSignalSpy published(&session, &MqttSession::published);
+            session.connectToHost();
+            QVERIFY(connected.wait(10000));
+            const QByteArray payload = viaProxy ? QByteArray(100000, 'p') : QByteArray("from the session");
+            const qsizetype before = received.count();
+            const auto packetId = session.publish(QStringLiteral("devices/%1/messages/events/").arg(id), payload);
+            QVERIFY(packetId.has_value());
+            QVERIFY(published.wait(10000));
+            QCOMPARE(published.at(0).at(0).value<quint16>(), *packetId);
+            QTRY_COMPARE_WITH_TIMEOUT(received.count(), before + 1, 10000);
+            QCOMPARE(received.last().at(0).value<MqttMessage>().payload, payload);
+            session.disconnectFromHost();
+        }
+        QCOMPARE(proxy.targets(), (QStringList { target, target }));
+
+        // A path the hub does not serve: refused with the server's answer, not retried as a lost connection.
+        MqttSession wrong;
+        wrong.setHostname(QStringLiteral("127.0.0.1"));
+        wrong.setPort(m_port);
+        wrong.setTlsEnabled(true);
+        wrong.setCaFile(m_caFile);
+        wrong.setClientId(id);
+        wrong.setWebSocketPath("/mqtt");
+        QSignalSpy failed(&wrong, &MqttSession::errorOccurred);
+        wrong.connectToHost();
+        QVERIFY(failed.wait(10000));
+        const auto error = failed.at(0).at(0).value<Error>();
+        QCOMPARE(error.code, QStringLiteral("WebSocketRefused"));
+        QVERIFY2(error.message.contains(QStringLiteral("404")), qPrintable(error.message));
+        wrong.disconnectFromHost();
     }
 
     void caSignedDevices()

@@ -62,7 +62,8 @@ private Q_SLOTS:
               "'b/+/c']},"
               "            'deviceIdFromPayload': 'meta.id', 'properties': {'kind': '$.type', 'fixed': 'yes'},"
               "            'autoRegister': true, 'idleTimeoutSeconds': 5, 'tokenLifetimeSeconds': 600,"
-              "            'outbox': {'path': '/var/lib/r.db', 'maxMessages': 10}, 'metricsIntervalMs': 250}"),
+              "            'outbox': {'path': '/var/lib/r.db', 'maxMessages': 10}, 'metricsIntervalMs': 250,"
+              "            'hubConnection': {'webSockets': true, 'proxy': 'http://proxy.corp:3128'}}"),
             QStringLiteral("/etc"));
         QVERIFY2(config.has_value(), config ? "" : qPrintable(config.error().message));
         QVERIFY(config->sourceUsesTls());
@@ -72,6 +73,8 @@ private Q_SLOTS:
         QCOMPARE(config->properties.size(), 2);
         QCOMPARE(config->outboxMaxMessages, 10);
         QCOMPARE(config->metricsIntervalMs, 250);
+        QVERIFY(config->hubWebSockets);
+        QCOMPARE(config->hubProxy, QUrl(QStringLiteral("http://proxy.corp:3128")));
     }
 
     void errorsNameTheKey_data()
@@ -127,6 +130,15 @@ private Q_SLOTS:
             J("{'hub': 'h', 'source': {'url': 'mqtt://x', 'passwordFile': 'a', 'passwordKeychain': 'b',"
               "            'topics': ['a']}, 'deviceIdFromTopic': '{deviceId}'}"))
                                        << QStringLiteral("exclude");
+        QTest::newRow("hubConnection type") << minimal(J(", 'hubConnection': true")) << QStringLiteral("\"hubConnection\"");
+        QTest::newRow("webSockets type") << minimal(J(", 'hubConnection': {'webSockets': 'yes'}"))
+                                         << QStringLiteral("\"hubConnection.webSockets\"");
+        QTest::newRow("proxy scheme") << minimal(J(", 'hubConnection': {'proxy': 'socks5://p:1080'}"))
+                                      << QStringLiteral("http://HOST:PORT");
+        QTest::newRow("proxy password") << minimal(J(", 'hubConnection': {'proxy': 'http://u:p@proxy:3128'}"))
+                                        << QStringLiteral("no sign-in");
+        QTest::newRow("hubConnection key") << minimal(J(", 'hubConnection': {'port': 443}"))
+                                           << QStringLiteral("\"hubConnection.port\"");
         QTest::newRow("ca without tls") << QByteArray(
             J("{'hub': 'h', 'source': {'url': 'mqtt://x', 'caFile': 'a', 'topics': ['a']},"
               "            'deviceIdFromTopic': '{deviceId}'}"))
