@@ -149,6 +149,11 @@ void SensorFleet::tick()
         m_timer.stop();
         return;
     }
+    // A counted round waits for the broker (the first connection, or a reconnect): --rounds N publishes N
+    // rounds whatever the interval. Without --rounds the sensors go on measuring, and what finds the broker
+    // away is skipped, as a real sensor's reading would be.
+    if (m_options.rounds > 0 && m_client.state() != MqttClient::State::Connected)
+        return;
     ++m_round;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     for (int i = 0; i < m_sensors.size(); ++i) {

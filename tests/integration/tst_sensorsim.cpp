@@ -41,6 +41,30 @@ private Q_SLOTS:
         QCOMPARE(process.exitCode(), 1);
     }
 
+    void roundsArePublishedWhateverTheInterval()
+    {
+        // --rounds counts rounds that reached the broker: with a 10 ms interval the first ticks come before the
+        // connection is up.
+        QProcess sim;
+        sim.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        sim.start(program(),
+            { QStringLiteral("--start-broker"), QStringLiteral("--sensors"), QStringLiteral("2"),
+                QStringLiteral("--interval-ms"), QStringLiteral("10"), QStringLiteral("--rounds"), QStringLiteral("3"),
+                QStringLiteral("--prefix"), QStringLiteral("r-sensor-"), QStringLiteral("--verbose") });
+        QVERIFY(sim.waitForFinished(20000));
+        QCOMPARE(sim.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(sim.exitCode(), 0);
+        const QList<QByteArray> lines = sim.readAllStandardOutput().trimmed().split('\n');
+        QStringList readings;
+        for (const QByteArray &line : lines) {
+            if (line.startsWith("sensors/"))
+                readings.append(QString::fromUtf8(line.left(line.indexOf(' '))));
+        }
+        QCOMPARE(readings.size(), 6);
+        QCOMPARE(readings.count(QStringLiteral("sensors/r-sensor-1/telemetry")), 3);
+        QCOMPARE(readings.count(QStringLiteral("sensors/r-sensor-2/telemetry")), 3);
+    }
+
     void publishesEverySensorsReadings()
     {
         QProcess sim;
