@@ -308,6 +308,25 @@ private Q_SLOTS:
             shown.append(QStringLiteral("%1×%2").arg(it.key()).arg(it.value()));
         if (!duplicates.isEmpty())
             qInfo("duplicates (message×times, first 50): %s", qPrintable(shown.join(u' ')));
+        // Where they are: a device whose session was interrupted with messages in flight sends them again.
+        struct Span
+        {
+            qint64 count = 0;
+            qint64 first = -1;
+            qint64 last = -1;
+        };
+        QMap<QString, Span> byDevice;
+        for (auto it = duplicates.cbegin(); it != duplicates.cend(); ++it) {
+            Span &span = byDevice[publisher.deviceFor(it.key())];
+            ++span.count;
+            span.first = span.first < 0 ? it.key() : span.first;
+            span.last = it.key();
+        }
+        QStringList devicesShown;
+        for (auto it = byDevice.cbegin(); it != byDevice.cend(); ++it)
+            devicesShown.append(QStringLiteral("%1: %2 (messages %3…%4)").arg(it.key()).arg(it->count).arg(it->first).arg(it->last));
+        if (!byDevice.isEmpty())
+            qInfo("duplicates by device: %s", qPrintable(devicesShown.join(QStringLiteral(", "))));
         QStringList lost;
         for (qsizetype i = 0; i < missing.size() && i < 50; ++i)
             lost.append(QString::number(missing.at(i)));
