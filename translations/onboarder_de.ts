@@ -1705,6 +1705,22 @@ Aktionen:
         <source>Print or export the provisioning audit log.</source>
         <translation>Das Prüfprotokoll der Provisionierung ausgeben oder exportieren.</translation>
     </message>
+    <message>
+        <source>Prints what the hub receives from a device, message by message as it arrives: time, properties and payload (JSON Lines with --json). Works with the sandbox hub; an Azure hub&apos;s telemetry is read through its Event Hub-compatible endpoint, which this app does not speak. Ends after --count messages, after --seconds, or on SIGINT or SIGTERM.</source>
+        <translation>Gibt aus, was der Hub von einem Gerät empfängt, Nachricht für Nachricht, sobald sie eintrifft: Zeit, Eigenschaften und Nutzdaten (JSON Lines mit --json). Funktioniert mit dem Sandbox-Hub; die Telemetrie eines Azure-Hubs wird über seinen Event-Hub-kompatiblen Endpunkt gelesen, den diese App nicht spricht. Endet nach --count Nachrichten, nach --seconds oder bei SIGINT oder SIGTERM.</translation>
+    </message>
+    <message>
+        <source>End after N messages (default 0: no limit).</source>
+        <translation>Nach N Nachrichten enden (Standard 0: keine Grenze).</translation>
+    </message>
+    <message>
+        <source>End after S seconds (default 0: no limit).</source>
+        <translation>Nach S Sekunden enden (Standard 0: keine Grenze).</translation>
+    </message>
+    <message>
+        <source>Print what the hub receives from a device, as it arrives.</source>
+        <translation>Ausgeben, was der Hub von einem Gerät empfängt, sobald es eintrifft.</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>

@@ -60,6 +60,12 @@ void Output::document(const QJsonValue &value) const
     writeTo(stdout, doc.toJson(QJsonDocument::Indented));
 }
 
+void Output::line(const QJsonObject &object) const
+{
+    if (m_json)
+        writeTo(stdout, QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n');
+}
+
 int Output::error(const Error &error) const
 {
     const int code = exitCodeFor(error.kind);

@@ -46,6 +46,7 @@ public:
 
     void text(const QString &line) const;     // human mode only
     void document(const QJsonValue &value) const; // json mode only: one JSON document on stdout
+    void line(const QJsonObject &object) const; // json mode only: one compact line of a JSON Lines stream
 
     // Reports an error on stderr ("error: <message>", or the JSON error object with --json) and
     // returns the exit code that goes with it.

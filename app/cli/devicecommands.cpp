@@ -3,6 +3,7 @@
 #include "exportcli.h"
 
 #include "common/logging.h"
+#include "common/stopsignals.h"
 #include "credentials/certificate.h"
 #include "credentials/credentialstore.h"
 #include "credentials/secretexport.h"
@@ -10,12 +11,17 @@
 #include "hub/devicecheck.h"
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
+#include "hub/hubtelemetrymonitor.h"
 #include "hub/identifiers.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QPromise>
+#include <QTimer>
+
+#include <utility>
 
 
 namespace Onboarder::Cli {
@@ -24,9 +30,8 @@ namespace {
 
 const QString masked = QStringLiteral("********");
 
-// Runs body with a HubClient for the chosen hub (--hub, else the current one). The client lives until
-// body's future has finished.
-QFuture<int> withHub(Context &ctx, std::function<QFuture<int>(HubClient &, const HubProfile &)> body)
+// Runs body with the chosen hub (--hub, else the current one) and its service connection string.
+QFuture<int> withService(Context &ctx, std::function<QFuture<int>(const HubProfile &, const ConnectionString &)> body)
 {
     if (ctx.hub.isEmpty())
         return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("NoHubChosen"),
@@ -40,10 +45,18 @@ QFuture<int> withHub(Context &ctx, std::function<QFuture<int>(HubClient &, const
         .then([&ctx, profile = *profile, body](Result<ConnectionString> service) -> QFuture<int> {
             if (!service)
                 return finished(ctx.out.error(service.error()));
-            auto client = std::make_shared<HubClient>(profile, *service);
-            return body(*client, profile).then([client](int code) { return code; });
+            return body(profile, *service);
         })
         .unwrap();
+}
+
+// Runs body with a HubClient for the chosen hub. The client lives until body's future has finished.
+QFuture<int> withHub(Context &ctx, std::function<QFuture<int>(HubClient &, const HubProfile &)> body)
+{
+    return withService(ctx, [body](const HubProfile &profile, const ConnectionString &service) {
+        auto client = std::make_shared<HubClient>(profile, service);
+        return body(*client, profile).then([client](int code) { return code; });
+    });
 }
 
 QString timeText(const QDateTime &time)
@@ -506,6 +519,110 @@ QFuture<int> check(Context &ctx, const QStringList &args)
     });
 }
 
+QFuture<int> telemetry(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Prints what the hub receives from a device, message by message as it arrives: time, "
+                             "properties and payload (JSON Lines with --json). Works with the sandbox hub; an Azure "
+                             "hub's telemetry is read through its Event Hub-compatible endpoint, which this app does "
+                             "not speak. Ends after --count messages, after --seconds, or on SIGINT or SIGTERM."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption({QStringLiteral("count"), CliText::tr("End after N messages (default 0: no limit)."), CliText::tr("N"), QStringLiteral("0")});
+    p.addOption({QStringLiteral("seconds"), CliText::tr("End after S seconds (default 0: no limit)."), CliText::tr("S"), QStringLiteral("0")});
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    int exitCode = ExitOk;
+    const auto count = p.intValue(ctx.out, QStringLiteral("count"), 0, 1'000'000'000, &exitCode);
+    if (!count)
+        return finished(exitCode);
+    const auto seconds = p.intValue(ctx.out, QStringLiteral("seconds"), 0, 31'536'000, &exitCode);
+    if (!seconds)
+        return finished(exitCode);
+    const QString id = p.positional().at(0);
+    if (const auto valid = Identifiers::validateDeviceId(id); !valid)
+        return finished(ctx.out.error(valid.error()));
+    if (const auto profile = ctx.hubs.find(ctx.hub); profile) {
+        if (const auto supported = HubTelemetryMonitor::checkSupported(*profile); !supported)
+            return finished(ctx.out.error(supported.error()));
+    }
+    return withService(ctx, [&ctx, id, count = *count, seconds = *seconds](const HubProfile &profile,
+                                                                          const ConnectionString &service) {
+        struct Watch
+        {
+            std::unique_ptr<HubTelemetryMonitor> monitor;
+            std::unique_ptr<StopSignals> signals;
+            QTimer deadline;
+            qint64 received = 0;
+            bool ending = false;
+            QPromise<int> done;
+        };
+        auto watch = std::make_shared<Watch>();
+        watch->done.start();
+        // Ends once the signal handler that decided it has returned; the connections hold the watch until then.
+        const auto end = [watch](int code) {
+            if (std::exchange(watch->ending, true))
+                return;
+            QMetaObject::invokeMethod(
+                qApp,
+                [watch, code] {
+                    watch->monitor.reset();
+                    watch->signals.reset();
+                    watch->deadline.disconnect();
+                    watch->done.addResult(code);
+                    watch->done.finish();
+                },
+                Qt::QueuedConnection);
+        };
+        watch->monitor = std::make_unique<HubTelemetryMonitor>();
+        HubTelemetryMonitor *monitor = watch->monitor.get();
+        monitor->setDevice(id);
+        QObject::connect(monitor, &HubTelemetryMonitor::messageReceived, monitor,
+                         [&ctx, watch, end, count](const QString &deviceId, const HubTelemetry::Message &message) {
+            if (watch->ending)
+                return;
+            const QString time = QDateTime::fromMSecsSinceEpoch(message.receivedMs, Qt::UTC).toString(Qt::ISODateWithMs);
+            QJsonObject properties;
+            QStringList bag;
+            for (const auto &[name, value] : message.properties) {
+                properties.insert(name, value);
+                bag.append(name + u'=' + value);
+            }
+            const QString text = QString::fromUtf8(message.payload);
+            const bool utf8 = text.toUtf8() == message.payload;
+            QJsonObject line{{QStringLiteral("deviceId"), deviceId}, {QStringLiteral("time"), time},
+                             {QStringLiteral("properties"), properties}, {QStringLiteral("truncated"), message.truncated}};
+            if (utf8)
+                line.insert(QStringLiteral("payload"), text);
+            else
+                line.insert(QStringLiteral("payloadBase64"), QString::fromLatin1(message.payload.toBase64()));
+            ctx.out.line(line);
+            ctx.out.text(QStringLiteral("%1  %2  %3").arg(time, bag.join(u'&'),
+                                                         utf8 ? text : QStringLiteral("base64:") + QString::fromLatin1(message.payload.toBase64())));
+            if (count > 0 && ++watch->received >= count)
+                end(ExitOk);
+        });
+        QObject::connect(monitor, &HubTelemetryMonitor::stateChanged, monitor,
+                         [&ctx, monitor, end, id](HubTelemetryMonitor::State state) {
+            if (state == HubTelemetryMonitor::State::Listening)
+                qCInfo(lcCli).noquote() << "listening to what the hub receives from" << id;
+            else if (state == HubTelemetryMonitor::State::Failed || state == HubTelemetryMonitor::State::Unsupported)
+                end(ctx.out.error(monitor->lastError()));
+        });
+        QObject::connect(monitor, &HubTelemetryMonitor::errorOccurred, monitor, [monitor](const Error &error) {
+            if (monitor->state() == HubTelemetryMonitor::State::Connecting) // dropped: it reconnects
+                std::fputs(QByteArray("warning: " + error.message.toUtf8() + '\n').constData(), stderr);
+        });
+        watch->signals = std::make_unique<StopSignals>();
+        QObject::connect(watch->signals.get(), &StopSignals::stopRequested, watch->signals.get(), [end] { end(ExitOk); });
+        if (seconds > 0) {
+            watch->deadline.setSingleShot(true);
+            QObject::connect(&watch->deadline, &QTimer::timeout, [end] { end(ExitOk); });
+            watch->deadline.start(std::chrono::seconds(seconds));
+        }
+        monitor->start(profile, service);
+        return watch->done.future();
+    });
+}
+
 } // namespace
 
 QList<Noun> deviceNouns()
@@ -524,6 +641,7 @@ QList<Noun> deviceNouns()
                   [](Context &ctx, const QStringList &args) { return setStatus(ctx, args, QStringLiteral("disabled")); }},
                  {QStringLiteral("connection-string"), CliText::tr("Print a device's connection string."), connectionString},
                  {QStringLiteral("check"), CliText::tr("Check a device: registered, enabled, connected, active, answering."), check},
+                 {QStringLiteral("telemetry"), CliText::tr("Print what the hub receives from a device, as it arrives."), telemetry},
              }},
         Noun{QStringLiteral("twin"),
              CliText::tr("Device twins."),

@@ -112,7 +112,7 @@ void HubTelemetryMonitor::start(const HubProfile &profile, const ConnectionStrin
     connect(m_client.get(), &MqttClient::messageReceived, this, &HubTelemetryMonitor::onMessage);
     connect(m_client.get(), &MqttClient::errorOccurred, this, &HubTelemetryMonitor::onClientError);
     connect(m_client.get(), &MqttClient::subscribed, this, [this](const QString &filter) {
-        if (filter == telemetryFilter) {
+        if (filter == subscription()) {
             m_retrySeconds = 0;
             setState(State::Listening);
         }
@@ -162,8 +162,13 @@ void HubTelemetryMonitor::onConnected()
 {
     // QoS 1, as a relay's consumer would: the hub's endpoint keeps messages for it rather than drop them.
     // After an automatic reconnect the client sends the subscription again itself; once more does no harm.
-    if (auto sent = m_client->subscribe(telemetryFilter, 1); !sent)
+    if (auto sent = m_client->subscribe(subscription(), 1); !sent)
         onClientError(sent.error());
+}
+
+QString HubTelemetryMonitor::subscription() const
+{
+    return m_device.isEmpty() ? telemetryFilter : telemetryPrefix + m_device;
 }
 
 void HubTelemetryMonitor::onMessage(const MqttMessage &message)
@@ -180,6 +185,7 @@ void HubTelemetryMonitor::onMessage(const MqttMessage &message)
     device.last.properties = message.userProperties;
     device.last.receivedMs = QDateTime::currentMSecsSinceEpoch();
     ++m_total;
+    Q_EMIT messageReceived(id, device.last);
     m_changed.insert(id);
     if (!m_updateTimer.isActive())
         m_updateTimer.start();

@@ -94,6 +94,9 @@ public:
     qint64 total() const { return m_total; }
     QHash<QString, HubTelemetry::Device> devices() const { return m_devices; }
 
+    // Only this device's messages (empty: every device's); takes effect with the next start().
+    void setDevice(const QString &deviceId) { m_device = deviceId; }
+
     int updateIntervalMs() const { return m_updateTimer.interval(); }
     void setUpdateIntervalMs(int ms) { m_updateTimer.setInterval(ms); }
     // The bounds of the reconnect backoff (doubling from min to max).
@@ -106,6 +109,8 @@ Q_SIGNALS:
     void stateChanged(Onboarder::HubTelemetryMonitor::State state);
     // At most every updateIntervalMs, while messages arrive.
     void updated(const Onboarder::HubTelemetry &update);
+    // Every message as it arrives (payload cut at maxPayloadBytes), for a view of one device's stream.
+    void messageReceived(const QString &deviceId, const Onboarder::HubTelemetry::Message &message);
     // A failure: refused, TLS, dropped (then it reconnects: the state stays Connecting), unsupported hub.
     void errorOccurred(const Onboarder::Error &error);
 
@@ -117,10 +122,12 @@ private:
     void scheduleRetry();
     void setState(State state);
     void flush();
+    QString subscription() const;
     QByteArray freshToken() const;
 
     std::unique_ptr<MqttClient> m_client;
     HubProfile m_profile;
+    QString m_device;
     ConnectionString m_service;
     State m_state = State::Stopped;
     Error m_lastError;
@@ -137,3 +144,4 @@ private:
 } // namespace Onboarder
 
 Q_DECLARE_METATYPE(Onboarder::HubTelemetry)
+Q_DECLARE_METATYPE(Onboarder::HubTelemetry::Message)

@@ -1,10 +1,13 @@
 // onboarder-cli device/twin/method commands against a real sandbox hub process, with the real keychain.
 #include "clirunner.h"
+#include "hub/sastoken.h"
+#include "mqttconnect.h"
 #include "sandboxprocess.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QDeadlineTimer>
 #include <QProcess>
 #include <QTemporaryDir>
 
@@ -165,6 +168,66 @@ private Q_SLOTS:
         QVERIFY(missing.out.contains("nobody-here"));
     }
 
+    void telemetryShowsWhatTheHubReceives()
+    {
+        // A support call: "what is it sending now?" The hub's view of the device's messages, as they arrive.
+        QCOMPARE(cli(m_sandbox.hubAddArguments(QStringLiteral("sbmqtt")), m_sandbox.connectionString().toUtf8()).exitCode, 0);
+        const QString id = QStringLiteral("sandbox-device-000002");
+        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), id, QStringLiteral("--reveal")});
+        const QString key = shown.json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")][QStringLiteral("primaryKey")].toString();
+
+        QProcess watch;
+        watch.setProcessEnvironment(m_env);
+        watch.start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")),
+                    {QStringLiteral("--hub"), QStringLiteral("sbmqtt"), QStringLiteral("--json"), QStringLiteral("device"),
+                     QStringLiteral("telemetry"), id, QStringLiteral("--count"), QStringLiteral("2"), QStringLiteral("--seconds"),
+                     QStringLiteral("60")});
+        QVERIFY(watch.waitForStarted(10000));
+
+        Onboarder::MqttClient device;
+        device.setHostname(m_sandbox.hostName());
+        device.setPort(m_sandbox.mqttPort());
+        device.setTlsEnabled(true);
+        device.setCaFile(m_sandbox.caFile());
+        device.setClientId(id);
+        device.setUsername(QStringLiteral("%1/%2/?api-version=2021-04-12").arg(m_sandbox.hostName(), id));
+        device.setPassword(Onboarder::SasToken::create(m_sandbox.hostName() + QStringLiteral("/devices/") + id, key,
+                                                       QDateTime::currentSecsSinceEpoch() + 600)->toString().toUtf8());
+        QVERIFY(TestSupport::connects(device));
+        // The watch subscribes after it starts: publish until it has seen two (it ends itself at --count 2).
+        int sent = 0;
+        QDeadlineTimer deadline(30000);
+        while (watch.state() == QProcess::Running && !deadline.hasExpired()) {
+            QVERIFY(device.publish(QStringLiteral("devices/%1/messages/events/site=bench-%2").arg(id).arg(sent),
+                                   "{\"temperature\":" + QByteArray::number(20 + sent) + '}', 1).has_value());
+            ++sent;
+            watch.waitForFinished(300);
+        }
+        QCOMPARE(watch.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(watch.exitCode(), 0);
+        const QList<QByteArray> lines = watch.readAllStandardOutput().trimmed().split('\n');
+        QCOMPARE(lines.size(), 2);
+        for (const QByteArray &line : lines) {
+            const QJsonObject message = QJsonDocument::fromJson(line).object();
+            QCOMPARE(message.value(QStringLiteral("deviceId")).toString(), id);
+            QVERIFY2(message.value(QStringLiteral("payload")).toString().startsWith(QStringLiteral("{\"temperature\":")), line.constData());
+            QVERIFY2(message.value(QStringLiteral("properties")).toObject().value(QStringLiteral("site")).toString().startsWith(QStringLiteral("bench-")),
+                     line.constData());
+            QVERIFY(QDateTime::fromString(message.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs).isValid());
+        }
+        device.disconnectFromHost();
+
+        // An Azure hub: its telemetry is only readable through its Event Hub-compatible endpoint; said at once.
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("azure")},
+                     "HostName=contoso.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey="
+                         + TestSupport::randomKey().toUtf8())
+                     .exitCode,
+                 0);
+        const Run azure = cli({QStringLiteral("--hub"), QStringLiteral("azure"), QStringLiteral("device"), QStringLiteral("telemetry"), id});
+        QCOMPARE(azure.exitCode, 4); // a precondition: not a sandbox hub
+        QVERIFY2(azure.err.contains("Event Hub"), azure.err.constData());
+    }
+
     void exitCodesForAuthNetworkAndDevice()
     {
         QCOMPARE(cli({QStringLiteral("--hub"), QStringLiteral("wrongkey"), QStringLiteral("device"), QStringLiteral("show"),
@@ -185,7 +248,7 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
-        for (const char *hub : {"sb", "wrongkey", "closed"})
+        for (const char *hub : {"sb", "wrongkey", "closed", "sbmqtt", "azure"})
             cli({QStringLiteral("hub"), QStringLiteral("remove"), QString::fromLatin1(hub)});
         m_sandbox.stop();
     }
