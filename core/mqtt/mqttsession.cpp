@@ -287,11 +287,8 @@ bool MqttSession::takeWebSocketData(const QByteArray &data)
         m_webSocketHead += data;
         const auto head = WebSocket::parseHead(m_webSocketHead);
         if (!head) {
-            if (m_webSocketHead.size() > 16384) {
-                reportError(QStringLiteral("WebSocketRefused"),
-                    tr("%1 did not answer the WebSocket upgrade.").arg(peerName()));
-                m_socket->abort();
-            }
+            if (m_webSocketHead.size() > 16384)
+                refused(QStringLiteral("WebSocketRefused"), tr("%1 did not answer the WebSocket upgrade.").arg(peerName()));
             return false;
         }
         if (const QString why = WebSocket::checkServerHandshake(*head, m_webSocketKey); !why.isEmpty()) {

@@ -50,8 +50,8 @@ class SecretStore;
 // Messages without a device id are acknowledged and dropped, counted ("unroutable") and logged.
 //
 // Threads: one thread, the one it was created in (its timers, clients and outbox are members, not
-// children: it cannot be moved). The GUI creates it on a worker thread through RelayThread and receives
-// its signals queued; the CLI runs it on the main thread.
+// children: it cannot be moved). The GUI and the CLI create it on a worker thread with an epoll event loop
+// through RelayThread and receive its signals queued.
 class Relay final : public QObject
 {
     Q_OBJECT
