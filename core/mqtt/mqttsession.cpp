@@ -431,7 +431,7 @@ bool MqttSession::handlePacket(quint8 header, const QByteArray &body)
             return false;
         }
         if (qos == 1)
-            m_unacknowledged.insert(quint16(message.packetId), true);
+            m_unacknowledged.insert(quint16(message.packetId));
         Q_EMIT messageReceived(message);
         return true;
     }
@@ -497,7 +497,7 @@ Result<quint16> MqttSession::publish(const QString &topic, const QByteArray &pay
     appendString(body, topicUtf8);
     body.append(char(id >> 8)).append(char(id & 0xff));
     body.append(payload);
-    m_publishes.insert(id, true);
+    m_publishes.insert(id);
     send(packet((Publish << 4) | 0x02, body));
     return id;
 }

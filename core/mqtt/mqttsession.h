@@ -7,6 +7,7 @@
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QHash>
+#include <QSet>
 #include <QNetworkProxy>
 #include <QObject>
 #include <QSslCertificate>
@@ -151,8 +152,8 @@ private:
     int m_backoff = 1;
     quint16 m_lastPacketId = 0;
     QHash<quint16, QString> m_pendingSubscriptions; // packet id → filter
-    QHash<quint16, bool> m_unacknowledged; // packet ids of QoS 1 messages given out
-    QHash<quint16, bool> m_publishes; // packet ids of our QoS 1 publishes awaiting PUBACK
+    QSet<quint16> m_unacknowledged; // packet ids of QoS 1 messages given out
+    QSet<quint16> m_publishes; // packet ids of our QoS 1 publishes awaiting PUBACK
     QTimer m_reconnectTimer;
     QTimer m_pingTimer;
     QElapsedTimer m_lastReceived;
