@@ -5980,10 +5980,6 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
         <translation>„properties.%1“ verwendet die Topic-Ebene {%2}, die „deviceIdFromTopic“ nicht nennt.</translation>
     </message>
     <message>
-        <source>&quot;autoRegister&quot; must be true or false.</source>
-        <translation>„autoRegister“ muss true oder false sein.</translation>
-    </message>
-    <message>
         <source>&quot;deviceAuth&quot; must be &quot;sas&quot; (keys from the registry) or &quot;x509&quot; (certificates from the keychain).</source>
         <translation>„deviceAuth“ muss „sas“ (Schlüssel aus der Registrierung) oder „x509“ (Zertifikate aus dem Schlüsselbund) sein.</translation>
     </message>
@@ -5992,24 +5988,20 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
         <translation>„autoRegister“ erfordert &quot;deviceAuth&quot;: &quot;sas&quot;: Das Relay registriert unbekannte Geräte mit Schlüsseln, die der Hub erzeugt.</translation>
     </message>
     <message>
-        <source>&quot;outbox&quot; must be an object: {&quot;path&quot;: FILE, &quot;maxMessages&quot;: N}.</source>
-        <translation>„outbox“ muss ein Objekt sein: {&quot;path&quot;: DATEI, &quot;maxMessages&quot;: N}.</translation>
-    </message>
-    <message>
-        <source>&quot;hubConnection&quot; must be an object: {&quot;webSockets&quot;: true, &quot;proxy&quot;: &quot;http://HOST:PORT&quot;}.</source>
-        <translation>„hubConnection“ muss ein Objekt sein: {&quot;webSockets&quot;: true, &quot;proxy&quot;: &quot;http://HOST:PORT&quot;}.</translation>
-    </message>
-    <message>
-        <source>&quot;hubConnection.webSockets&quot; must be true or false.</source>
-        <translation>„hubConnection.webSockets“ muss true oder false sein.</translation>
-    </message>
-    <message>
         <source>&quot;hubConnection.proxy&quot; must be http://HOST:PORT, not &quot;%1&quot;.</source>
         <translation>„hubConnection.proxy“ muss http://HOST:PORT sein, nicht „%1“.</translation>
     </message>
     <message>
         <source>&quot;hubConnection.proxy&quot; must not hold a user name or password: the relay supports proxies that need no sign-in.</source>
         <translation>„hubConnection.proxy“ darf keinen Benutzernamen und kein Passwort enthalten: Das Relay unterstützt nur Proxys ohne Anmeldung.</translation>
+    </message>
+    <message>
+        <source>&quot;%1%2&quot; must be true or false.</source>
+        <translation>„%1%2“ muss true oder false sein.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; must be an object: %2.</source>
+        <translation>„%1“ muss ein Objekt sein: %2.</translation>
     </message>
 </context>
 <context>

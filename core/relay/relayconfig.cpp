@@ -56,6 +56,27 @@ Result<qint64> optionalInteger(
     return qint64(number);
 }
 
+Result<bool> optionalBool(const QJsonObject &object, const QString &key, const QString &prefix)
+{
+    const QJsonValue value = object.value(key);
+    if (!value.isUndefined() && !value.isBool())
+        return invalid(RelayConfig::tr("\"%1%2\" must be true or false.").arg(prefix, key));
+    return value.toBool(false);
+}
+
+// An optional section (absent: empty) with only the allowed keys; shape shows what it looks like.
+Result<QJsonObject> optionalSection(
+    const QJsonObject &root, const QString &key, const QStringList &allowed, const QString &shape)
+{
+    const QJsonValue value = root.value(key);
+    if (!value.isUndefined() && !value.isObject())
+        return invalid(RelayConfig::tr("\"%1\" must be an object: %2.").arg(key, shape));
+    const QJsonObject section = value.toObject();
+    if (auto ok = checkKeys(section, allowed, key + u'.'); !ok)
+        return std::unexpected(ok.error());
+    return section;
+}
+
 QString absolute(const QString &path, const QString &baseDir)
 {
     return path.isEmpty() ? path : QDir(baseDir).absoluteFilePath(path);
@@ -244,10 +265,10 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
     }
 
     // flags and numbers
-    const QJsonValue autoRegister = root.value(QStringLiteral("autoRegister"));
-    if (!autoRegister.isUndefined() && !autoRegister.isBool())
-        return invalid(tr("\"autoRegister\" must be true or false."));
-    config.autoRegister = autoRegister.toBool(false);
+    const auto autoRegister = optionalBool(root, QStringLiteral("autoRegister"), none);
+    if (!autoRegister)
+        return std::unexpected(autoRegister.error());
+    config.autoRegister = *autoRegister;
     const auto auth = optionalString(root, QStringLiteral("deviceAuth"), none);
     if (!auth)
         return std::unexpected(auth.error());
@@ -263,18 +284,17 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
                           "keys the hub makes."));
 
     // hubConnection
-    const QJsonValue connectionValue = root.value(QStringLiteral("hubConnection"));
-    if (!connectionValue.isUndefined() && !connectionValue.isObject())
-        return invalid(tr("\"hubConnection\" must be an object: {\"webSockets\": true, \"proxy\": \"http://HOST:PORT\"}."));
-    const QJsonObject connection = connectionValue.toObject();
+    const auto connection = optionalSection(root, QStringLiteral("hubConnection"),
+        { QStringLiteral("webSockets"), QStringLiteral("proxy") },
+        QStringLiteral("{\"webSockets\": true, \"proxy\": \"http://HOST:PORT\"}"));
+    if (!connection)
+        return std::unexpected(connection.error());
     const QString cp = QStringLiteral("hubConnection.");
-    if (auto ok = checkKeys(connection, { QStringLiteral("webSockets"), QStringLiteral("proxy") }, cp); !ok)
-        return std::unexpected(ok.error());
-    const QJsonValue webSockets = connection.value(QStringLiteral("webSockets"));
-    if (!webSockets.isUndefined() && !webSockets.isBool())
-        return invalid(tr("\"hubConnection.webSockets\" must be true or false."));
-    config.hubWebSockets = webSockets.toBool(false);
-    const auto proxy = optionalString(connection, QStringLiteral("proxy"), cp);
+    const auto webSockets = optionalBool(*connection, QStringLiteral("webSockets"), cp);
+    if (!webSockets)
+        return std::unexpected(webSockets.error());
+    config.hubWebSockets = *webSockets;
+    const auto proxy = optionalString(*connection, QStringLiteral("proxy"), cp);
     if (!proxy)
         return std::unexpected(proxy.error());
     if (!proxy->isEmpty()) {
@@ -299,13 +319,12 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
     config.metricsIntervalMs = int(*interval);
 
     // outbox
-    const QJsonValue outboxValue = root.value(QStringLiteral("outbox"));
-    if (!outboxValue.isUndefined() && !outboxValue.isObject())
-        return invalid(tr("\"outbox\" must be an object: {\"path\": FILE, \"maxMessages\": N}."));
-    const QJsonObject outbox = outboxValue.toObject();
+    const auto outboxSection = optionalSection(root, QStringLiteral("outbox"),
+        { QStringLiteral("path"), QStringLiteral("maxMessages") }, QStringLiteral("{\"path\": FILE, \"maxMessages\": N}"));
+    if (!outboxSection)
+        return std::unexpected(outboxSection.error());
+    const QJsonObject &outbox = *outboxSection;
     const QString op = QStringLiteral("outbox.");
-    if (auto ok = checkKeys(outbox, { QStringLiteral("path"), QStringLiteral("maxMessages") }, op); !ok)
-        return std::unexpected(ok.error());
     const auto outboxPath = optionalString(outbox, QStringLiteral("path"), op);
     if (!outboxPath)
         return std::unexpected(outboxPath.error());

@@ -69,6 +69,17 @@ class tst_SandboxMqtt : public QObject
         return consumer;
     }
 
+    // The sandbox's device port over TLS with its CA, as device id, MQTT over WebSockets on path.
+    void setUpWebSocketSession(MqttSession &session, const QString &id, const QByteArray &path) const
+    {
+        session.setHostname(QStringLiteral("127.0.0.1"));
+        session.setPort(m_port);
+        session.setTlsEnabled(true);
+        session.setCaFile(m_caFile);
+        session.setClientId(id);
+        session.setWebSocketPath(path);
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -149,15 +160,10 @@ private Q_SLOTS:
         // the 64 KiB frame length form.
         for (const bool viaProxy : { false, true }) {
             MqttSession session;
-            session.setHostname(QStringLiteral("127.0.0.1"));
-            session.setPort(m_port);
-            session.setTlsEnabled(true);
-            session.setCaFile(m_caFile);
-            session.setClientId(id);
+            setUpWebSocketSession(session, id, WebSocket::iotHubPath);
             session.setUsername(username);
             session.setPassword(password);
             session.setCleanSession(true);
-            session.setWebSocketPath(WebSocket::iotHubPath);
             if (viaProxy)
                 session.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, QStringLiteral("127.0.0.1"), quint16(proxy.url().port())));
             QSignalSpy connected(&session, &MqttSession::connected);
@@ -178,12 +184,7 @@ private Q_SLOTS:
 
         // A path the hub does not serve: refused with the server's answer, not retried as a lost connection.
         MqttSession wrong;
-        wrong.setHostname(QStringLiteral("127.0.0.1"));
-        wrong.setPort(m_port);
-        wrong.setTlsEnabled(true);
-        wrong.setCaFile(m_caFile);
-        wrong.setClientId(id);
-        wrong.setWebSocketPath("/mqtt");
+        setUpWebSocketSession(wrong, id, "/mqtt");
         QSignalSpy failed(&wrong, &MqttSession::errorOccurred);
         wrong.connectToHost();
         QVERIFY(failed.wait(10000));
