@@ -256,6 +256,12 @@ void AmqpClient::putToken(const QString &audience, const QString &token, std::fu
     });
 }
 
+void AmqpClient::schedule()
+{
+    if (m_connection)
+        m_connection->schedule();
+}
+
 pn_link_t *AmqpClient::openSender(const QString &target)
 {
     if (!m_session)

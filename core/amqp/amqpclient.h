@@ -56,6 +56,8 @@ public:
     void request(const QString &node, AmqpMessage request, std::function<void(Result<AmqpMessage>)> done);
 
     pn_link_t *openSender(const QString &target);
+    // Writes what was done to Proton's objects outside the signals (a message sent on a link) soon.
+    void schedule();
     // A receiver from source; selector: an Event Hubs selector filter (empty: none). Credit is the owner's.
     pn_link_t *openReceiver(const QString &source, const QString &selector = {});
 

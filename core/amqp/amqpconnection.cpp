@@ -276,6 +276,12 @@ void AmqpConnection::process()
             m_again = true;
         }
         writeToDevice();
+        if (pn_connection_driver_read_closed(&m_driver) && !m_deviceClosed && !pn_connection_driver_write_closed(&m_driver)) {
+            // Proton stopped reading on its own (bytes it could not decode): nothing the peer sends now will be
+            // understood, so the connection ends here instead of lingering half open.
+            pn_connection_driver_write_close(&m_driver);
+            m_again = true;
+        }
     } while (m_again && !pn_connection_driver_finished(&m_driver));
     m_processing = false;
 

@@ -241,6 +241,7 @@ void CloudToDeviceClient::flush()
         pn_link_advance(m_sender);
         m_inFlight.insert(delivery, std::move(pending));
     }
+    m_client->schedule();
 }
 
 void CloudToDeviceClient::onDeliveryUpdated(pn_delivery_t *delivery, quint64 outcome, const QString &condition, const QString &description)

@@ -625,14 +625,18 @@ void AmqpEndpoint::delivery(Peer &peer, pn_delivery_t *delivery)
         return;
     }
 
-    if (pn_delivery_partial(delivery)) {
-        if (pn_delivery_pending(delivery) > maxMessageBytes) {
-            setCondition(pn_link_condition(link), "amqp:link:message-size-exceeded",
-                         QStringLiteral("A message may have at most %1 bytes.").arg(maxMessageBytes));
-            pn_link_close(link);
-        }
+    if (pn_delivery_pending(delivery) > maxMessageBytes) {
+        // Larger than IoT Hub takes, whole or still arriving: the link ends, the connection stays.
+        setCondition(pn_link_condition(link), "amqp:link:message-size-exceeded",
+                     QStringLiteral("A message may have at most %1 bytes.").arg(maxMessageBytes));
+        pn_delivery_update(delivery, PN_REJECTED);
+        pn_delivery_settle(delivery);
+        peer.links.remove(link);
+        pn_link_close(link);
         return;
     }
+    if (pn_delivery_partial(delivery))
+        return;
     const auto bytes = Amqp::receive(delivery);
     if (!bytes)
         return;
