@@ -232,6 +232,11 @@ void AmqpConnection::readFromDevice()
     }
 }
 
+bool AmqpConnection::moreToRead()
+{
+    return m_device && !m_deviceClosed && m_device->bytesAvailable() > 0 && pn_connection_driver_read_buffer(&m_driver).size > 0;
+}
+
 void AmqpConnection::writeToDevice()
 {
     for (;;) {
@@ -282,7 +287,9 @@ void AmqpConnection::process()
             pn_connection_driver_write_close(&m_driver);
             m_again = true;
         }
-    } while (m_again && !pn_connection_driver_finished(&m_driver));
+        // Bytes still waiting in the device once Proton had room again: Qt signals readyRead only for new data,
+        // so they are read now rather than left (a peer's detach or close among them) unread.
+    } while ((m_again || moreToRead()) && !pn_connection_driver_finished(&m_driver));
     m_processing = false;
 
     if (pn_connection_driver_write_closed(&m_driver) && m_device && !m_deviceClosed) {

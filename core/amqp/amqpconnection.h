@@ -75,6 +75,7 @@ private:
     friend struct AmqpSaslServer;
 
     void readFromDevice();
+    bool moreToRead();
     void writeToDevice();
     void deviceClosed();
     void finish();
