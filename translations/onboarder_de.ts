@@ -1721,6 +1721,141 @@ Aktionen:
         <source>Print what the hub receives from a device, as it arrives.</source>
         <translation>Ausgeben, was der Hub von einem Gerät empfängt, sobald es eintrifft.</translation>
     </message>
+    <message>
+        <source>Cannot read the payload from standard input.</source>
+        <translation>Die Nutzdaten können nicht von der Standardeingabe gelesen werden.</translation>
+    </message>
+    <message>
+        <source>The payload is more than %1 bytes (64 KB), the most IoT Hub takes for a cloud-to-device message; nothing was sent.</source>
+        <translation>Die Nutzdaten sind größer als %1 Byte (64 KB), das Maximum, das IoT Hub für eine Cloud-zu-Gerät-Nachricht annimmt; es wurde nichts gesendet.</translation>
+    </message>
+    <message>
+        <source>Sends a cloud-to-device message to a device; the payload is read from standard input. Prints its message id. The device gets it at once if connected, else when it connects (IoT Hub keeps up to 50 per device).</source>
+        <translation>Sendet eine Cloud-zu-Gerät-Nachricht an ein Gerät; die Nutzdaten werden von der Standardeingabe gelesen. Gibt ihre Nachrichten-ID aus. Das Gerät erhält sie sofort, wenn es verbunden ist, sonst sobald es sich verbindet (IoT Hub hält bis zu 50 pro Gerät vor).</translation>
+    </message>
+    <message>
+        <source>An application property; repeatable.</source>
+        <translation>Eine Anwendungseigenschaft; für mehrere wiederholen.</translation>
+    </message>
+    <message>
+        <source>K=V</source>
+        <translation>NAME=WERT</translation>
+    </message>
+    <message>
+        <source>Feedback wanted: none (default), positive, negative or full.</source>
+        <translation>Gewünschtes Feedback: none (Standard), positive, negative oder full.</translation>
+    </message>
+    <message>
+        <source>MODE</source>
+        <translation>MODUS</translation>
+    </message>
+    <message>
+        <source>Seconds the hub keeps the message for an offline device (default: the hub&apos;s, 1 hour).</source>
+        <translation>Sekunden, die der Hub die Nachricht für ein Gerät ohne Verbindung aufbewahrt (Standard: der Wert des Hubs, 1 Stunde).</translation>
+    </message>
+    <message>
+        <source>The message id (default: a new UUID).</source>
+        <translation>Die Nachrichten-ID (Standard: eine neue UUID).</translation>
+    </message>
+    <message>
+        <source>The correlation id.</source>
+        <translation>Die Korrelations-ID.</translation>
+    </message>
+    <message>
+        <source>The payload&apos;s content type, e.g. application/json.</source>
+        <translation>Der Inhaltstyp der Nutzdaten, z. B. application/json.</translation>
+    </message>
+    <message>
+        <source>The payload&apos;s content encoding, e.g. utf-8.</source>
+        <translation>Die Inhaltskodierung der Nutzdaten, z. B. utf-8.</translation>
+    </message>
+    <message>
+        <source>ENCODING</source>
+        <translation>KODIERUNG</translation>
+    </message>
+    <message>
+        <source>--property takes NAME=VALUE, not &quot;%1&quot;.</source>
+        <translation>--property erwartet NAME=WERT, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>Prints the feedback records of cloud-to-device messages sent with --ack, as the hub hands them out (each record once, to whoever reads it).</source>
+        <translation>Gibt die Feedback-Einträge von Cloud-zu-Gerät-Nachrichten aus, die mit --ack gesendet wurden, so wie der Hub sie herausgibt (jeden Eintrag nur einmal, an den, der ihn zuerst liest).</translation>
+    </message>
+    <message>
+        <source>Seconds to wait for records (default 10; 0: until interrupted).</source>
+        <translation>Sekunden, die auf Einträge gewartet wird (Standard 10; 0: bis zur Unterbrechung).</translation>
+    </message>
+    <message>
+        <source>End after N records (default 0: no limit).</source>
+        <translation>Nach N Einträgen enden (Standard 0: keine Grenze).</translation>
+    </message>
+    <message>
+        <source>End once the record of this message arrived.</source>
+        <translation>Enden, sobald der Eintrag zu dieser Nachricht eingetroffen ist.</translation>
+    </message>
+    <message>
+        <source>No feedback for message %1 arrived in time.</source>
+        <translation>Für die Nachricht %1 ist nicht rechtzeitig Feedback eingetroffen.</translation>
+    </message>
+    <message>
+        <source>Drops every cloud-to-device message still waiting for a device.</source>
+        <translation>Verwirft alle Cloud-zu-Gerät-Nachrichten, die noch auf ein Gerät warten.</translation>
+    </message>
+    <message>
+        <source>Confirm: the messages are gone for good.</source>
+        <translation>Bestätigen: Die Nachrichten sind danach endgültig weg.</translation>
+    </message>
+    <message>
+        <source>Purging drops the messages waiting for %1 for good: add --yes to confirm.</source>
+        <translation>Das Leeren verwirft die Nachrichten, die auf %1 warten, endgültig: Zum Bestätigen --yes angeben.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n message(s) for %1 purged.</source>
+        <translation>
+            <numerusform>%n Nachricht für %1 verworfen.</numerusform>
+            <numerusform>%n Nachrichten für %1 verworfen.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Cloud-to-device messages of the hub (--hub NAME, or the current hub), over AMQP.</source>
+        <translation>Cloud-zu-Gerät-Nachrichten des Hubs (--hub NAME oder der aktuelle Hub), über AMQP.</translation>
+    </message>
+    <message>
+        <source>Send a message to a device (payload on stdin).</source>
+        <translation>Eine Nachricht an ein Gerät senden (Nutzdaten über stdin).</translation>
+    </message>
+    <message>
+        <source>Print feedback records (delivered, expired, rejected).</source>
+        <translation>Feedback-Einträge ausgeben (zugestellt, abgelaufen, abgelehnt).</translation>
+    </message>
+    <message>
+        <source>Drop the messages waiting for a device (--yes).</source>
+        <translation>Die Nachrichten verwerfen, die auf ein Gerät warten (--yes).</translation>
+    </message>
+    <message>
+        <source>Consumer group of the Event Hub-compatible endpoint (default $Default).</source>
+        <translation>Consumergruppe des Event-Hub-kompatiblen Endpunkts (Standard $Default).</translation>
+    </message>
+    <message>
+        <source>G</source>
+        <translation>G</translation>
+    </message>
+    <message>
+        <source>Where to start: now (default), oldest (all that the hub keeps), or an ISO 8601 time.</source>
+        <translation>Wo begonnen wird: now (Standard), oldest (alles, was der Hub aufbewahrt) oder eine Zeit nach ISO 8601.</translation>
+    </message>
+    <message>
+        <source>WHEN</source>
+        <translation>WANN</translation>
+    </message>
+    <message>
+        <source>--from takes now, oldest or an ISO 8601 time such as 2026-12-06T10:00:00Z, not &quot;%1&quot;.</source>
+        <translation>--from erwartet now, oldest oder eine Zeit nach ISO 8601 wie 2026-12-06T10:00:00Z, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>AMQPS port of the service endpoint: cloud-to-device messages and telemetry (default 5671).</source>
+        <translation>AMQPS-Port des Dienstendpunkts: Cloud-zu-Gerät-Nachrichten und Telemetrie (Standard 5671).</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
@@ -1936,6 +2071,29 @@ Aktionen:
     <message>
         <source>Cannot read %1: %2.</source>
         <translation>%1 ist nicht lesbar: %2.</translation>
+    </message>
+</context>
+<context>
+    <name>EventHubReader</name>
+    <message>
+        <source>This is not an Event Hub-compatible connection string: %1</source>
+        <translation>Das ist keine Event-Hub-kompatible Verbindungszeichenfolge: %1</translation>
+    </message>
+    <message>
+        <source>it names a HostName, so it is an IoT Hub connection string. The Event Hub-compatible one starts with &quot;Endpoint=sb://&quot; (Azure portal: the hub&apos;s Built-in endpoints).</source>
+        <translation>Der Eintrag HostName zeigt, dass es eine IoT Hub-Verbindungszeichenfolge ist. Die Event-Hub-kompatible beginnt mit „Endpoint=sb://“ (Azure-Portal: „Integrierte Endpunkte“ des Hubs).</translation>
+    </message>
+    <message>
+        <source>Endpoint must be sb://HOST/.</source>
+        <translation>Endpoint muss sb://HOST/ sein.</translation>
+    </message>
+    <message>
+        <source>SharedAccessKeyName and SharedAccessKey are needed.</source>
+        <translation>SharedAccessKeyName und SharedAccessKey werden benötigt.</translation>
+    </message>
+    <message>
+        <source>EntityPath (the Event Hub-compatible name) is missing.</source>
+        <translation>EntityPath (der Event-Hub-kompatible Name) fehlt.</translation>
     </message>
 </context>
 <context>
@@ -2294,6 +2452,65 @@ Aktionen:
         <source>PEM certificates (*.pem *.crt);;All files (*)</source>
         <translation>PEM-Zertifikate (*.pem *.crt);;Alle Dateien (*)</translation>
     </message>
+    <message>
+        <source>5671 (Azure)</source>
+        <translation>5671 (Azure)</translation>
+    </message>
+    <message>
+        <source>AM&amp;QP port:</source>
+        <translation>AM&amp;QP-Port:</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::AmqpClient</name>
+    <message>
+        <source>%1 did not answer within %2 seconds.</source>
+        <translation>%1 hat nicht innerhalb von %2 Sekunden geantwortet.</translation>
+    </message>
+    <message>
+        <source> (through the proxy %1:%2)</source>
+        <translation> (über den Proxy %1:%2)</translation>
+    </message>
+    <message>
+        <source>The CA file %1 holds no PEM certificate.</source>
+        <translation>Die CA-Datei %1 enthält kein PEM-Zertifikat.</translation>
+    </message>
+    <message>
+        <source>Cannot reach %1: %2</source>
+        <translation>%1 ist nicht erreichbar: %2</translation>
+    </message>
+    <message>
+        <source>The certificate of %1 was refused: %2</source>
+        <translation>Das Zertifikat von %1 wurde abgelehnt: %2</translation>
+    </message>
+    <message>
+        <source>%1 refused the credentials: %2</source>
+        <translation>%1 hat die Anmeldedaten abgelehnt: %2</translation>
+    </message>
+    <message>
+        <source>%1 closed the connection.</source>
+        <translation>%1 hat die Verbindung geschlossen.</translation>
+    </message>
+    <message>
+        <source>The connection to %1 ended: %2</source>
+        <translation>Die Verbindung zu %1 wurde beendet: %2</translation>
+    </message>
+    <message>
+        <source>The connection to %1 was closed.</source>
+        <translation>Die Verbindung zu %1 wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>Not connected to %1.</source>
+        <translation>Nicht mit %1 verbunden.</translation>
+    </message>
+    <message>
+        <source>%1 refused the token (%2): %3</source>
+        <translation>%1 hat das Token abgelehnt (%2): %3</translation>
+    </message>
+    <message>
+        <source>%1 closed %2: %3 %4</source>
+        <translation>%1 hat %2 geschlossen: %3 %4</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::AtChannel</name>
@@ -2387,6 +2604,77 @@ Aktionen:
     <message>
         <source>not the one the certificate was made for</source>
         <translation>nicht derjenige, für den das Zertifikat ausgestellt wurde</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::CloudToDeviceClient</name>
+    <message>
+        <source>The acknowledgement must be none, positive, negative or full, not &quot;%1&quot;.</source>
+        <translation>Die Bestätigung muss none, positive, negative oder full sein, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>The expiry must be between 1 second and 48 hours (IoT Hub keeps a message at most that long).</source>
+        <translation>Die Ablaufzeit muss zwischen 1 Sekunde und 48 Stunden liegen (länger bewahrt IoT Hub eine Nachricht nicht auf).</translation>
+    </message>
+    <message>
+        <source>A property needs a name.</source>
+        <translation>Eine Eigenschaft braucht einen Namen.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is a name IoT Hub keeps for itself (iothub-…, $…); choose another.</source>
+        <translation>„%1“ ist ein Name, den IoT Hub für sich reserviert (iothub-…, $…); wählen Sie einen anderen.</translation>
+    </message>
+    <message>
+        <source>The property &quot;%1&quot; holds a control character, which IoT Hub refuses.</source>
+        <translation>Die Eigenschaft „%1“ enthält ein Steuerzeichen, das IoT Hub ablehnt.</translation>
+    </message>
+    <message>
+        <source>The message is %1 bytes with its properties; IoT Hub takes at most %2 (64 KB) for a cloud-to-device message.</source>
+        <translation>Die Nachricht ist mit ihren Eigenschaften %1 Byte groß; IoT Hub nimmt für eine Cloud-zu-Gerät-Nachricht höchstens %2 (64 KB) an.</translation>
+    </message>
+    <message>
+        <source>A message id has at most 128 characters.</source>
+        <translation>Eine Nachrichten-ID hat höchstens 128 Zeichen.</translation>
+    </message>
+    <message>
+        <source>Sending to devices needs the connection string of one of the hub&apos;s shared access policies (with ServiceConnect).</source>
+        <translation>Zum Senden an Geräte wird die Verbindungszeichenfolge einer der freigegebenen Zugriffsrichtlinien des Hubs benötigt (mit ServiceConnect).</translation>
+    </message>
+    <message>
+        <source>The connection was closed.</source>
+        <translation>Die Verbindung wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>Hub %1 refused: %2</source>
+        <translation>Hub %1 hat abgelehnt: %2</translation>
+    </message>
+    <message>
+        <source>Hub %1 closed the link: %2 %3</source>
+        <translation>Hub %1 hat den Link geschlossen: %2 %3</translation>
+    </message>
+    <message>
+        <source>The connection to the hub was closed.</source>
+        <translation>Die Verbindung zum Hub wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>Not connected to a hub.</source>
+        <translation>Nicht mit einem Hub verbunden.</translation>
+    </message>
+    <message>
+        <source>Hub %1 did not take the message for %2: %3 %4</source>
+        <translation>Hub %1 hat die Nachricht für %2 nicht angenommen: %3 %4</translation>
+    </message>
+    <message>
+        <source>Device %1 is not registered in hub %2.</source>
+        <translation>Das Gerät %1 ist in Hub %2 nicht registriert.</translation>
+    </message>
+    <message>
+        <source>Device %1 already has 50 messages waiting, the most IoT Hub keeps for a device. Wait until it takes them, or purge its queue.</source>
+        <translation>Für das Gerät %1 warten bereits 50 Nachrichten, das Maximum, das IoT Hub für ein Gerät vorhält. Warten Sie, bis es sie abholt, oder leeren Sie seine Warteschlange.</translation>
+    </message>
+    <message>
+        <source>Hub %1 refused the message as too large: %2</source>
+        <translation>Hub %1 hat die Nachricht als zu groß abgelehnt: %2</translation>
     </message>
 </context>
 <context>
@@ -3416,6 +3704,45 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
     </message>
 </context>
 <context>
+    <name>Onboarder::EventHubReader</name>
+    <message>
+        <source>Reading what hub %1 receives needs the connection string of one of its shared access policies, not a device&apos;s.</source>
+        <translation>Um zu lesen, was Hub %1 empfängt, wird die Verbindungszeichenfolge einer seiner freigegebenen Zugriffsrichtlinien benötigt, nicht die eines Geräts.</translation>
+    </message>
+    <message>
+        <source>The connection ended.</source>
+        <translation>Die Verbindung wurde beendet.</translation>
+    </message>
+    <message>
+        <source>Hub %1 did not point to its Event Hub-compatible endpoint. Give its Event Hub-compatible connection string instead (Azure portal: the hub&apos;s Built-in endpoints).</source>
+        <translation>Hub %1 hat nicht auf seinen Event-Hub-kompatiblen Endpunkt verwiesen. Geben Sie stattdessen seine Event-Hub-kompatible Verbindungszeichenfolge an (Azure-Portal: „Integrierte Endpunkte“ des Hubs).</translation>
+    </message>
+    <message>
+        <source>The Event Hub-compatible endpoint %1 answered %2: %3</source>
+        <translation>Der Event-Hub-kompatible Endpunkt %1 hat mit %2 geantwortet: %3</translation>
+    </message>
+    <message>
+        <source>The Event Hub-compatible endpoint %1 lists no partitions.</source>
+        <translation>Der Event-Hub-kompatible Endpunkt %1 nennt keine Partitionen.</translation>
+    </message>
+    <message>
+        <source>Hub %1 refused to hand out its telemetry: %2 %3</source>
+        <translation>Hub %1 hat die Herausgabe seiner Telemetrie verweigert: %2 %3</translation>
+    </message>
+    <message>
+        <source>Hub %1 redirected to an address Onboarder does not understand: %2</source>
+        <translation>Hub %1 hat auf eine Adresse umgeleitet, die Onboarder nicht versteht: %2</translation>
+    </message>
+    <message>
+        <source>The Event Hub-compatible endpoint has no consumer group &quot;%1&quot; (%2). Create it in the hub&apos;s Built-in endpoints, or use $Default.</source>
+        <translation>Der Event-Hub-kompatible Endpunkt hat keine Consumergruppe „%1“ (%2). Legen Sie sie unter „Integrierte Endpunkte“ des Hubs an oder verwenden Sie $Default.</translation>
+    </message>
+    <message>
+        <source>Partition %1 was closed: %2 %3</source>
+        <translation>Partition %1 wurde geschlossen: %2 %3</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::ExportDialog</name>
     <message>
         <source>Export Secret</source>
@@ -3679,13 +4006,13 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
         <source>The keychain has no connection string for hub &quot;%1&quot;. Remove the hub and add it again.</source>
         <translation>Der Schlüsselbund enthält keine Verbindungszeichenfolge für den Hub „%1“. Entfernen Sie den Hub und fügen Sie ihn erneut hinzu.</translation>
     </message>
+    <message>
+        <source>AMQP</source>
+        <translation>AMQP</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::HubTelemetryMonitor</name>
-    <message>
-        <source>%1 is not a sandbox hub. What an Azure IoT Hub receives can be read only through its Event Hub-compatible endpoint (AMQP), which Onboarder does not speak: see it in the Azure portal, in Azure IoT Explorer or with &quot;az iot hub monitor-events&quot;.</source>
-        <translation>%1 ist kein Sandbox-Hub. Was ein Azure IoT Hub empfängt, lässt sich nur über seinen Event-Hub-kompatiblen Endpunkt (AMQP) lesen, den Onboarder nicht spricht: Sie sehen es im Azure-Portal, im Azure IoT Explorer oder mit „az iot hub monitor-events“.</translation>
-    </message>
     <message>
         <source>Not reading what the hub receives.</source>
         <translation>Was der Hub empfängt, wird nicht gelesen.</translation>
@@ -3699,16 +4026,8 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
         <translation>Was der Hub empfängt, wird gelesen.</translation>
     </message>
     <message>
-        <source>What this hub receives cannot be read here.</source>
-        <translation>Was dieser Hub empfängt, kann hier nicht gelesen werden.</translation>
-    </message>
-    <message>
         <source>Reading what the hub receives failed.</source>
         <translation>Lesen, was der Hub empfängt, ist fehlgeschlagen.</translation>
-    </message>
-    <message>
-        <source>Reading what hub %1 receives needs the connection string of one of its shared access policies, not a device&apos;s.</source>
-        <translation>Um zu lesen, was Hub %1 empfängt, wird die Verbindungszeichenfolge einer seiner freigegebenen Zugriffsrichtlinien benötigt, nicht die eines Geräts.</translation>
     </message>
     <message>
         <source>Hub %1 refused to let Onboarder read what it receives with the key of its policy &quot;%2&quot;: %3</source>
@@ -3934,6 +4253,10 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     <message>
         <source>Stopping the relay before closing…</source>
         <translation>Das Relay wird vor dem Schließen angehalten…</translation>
+    </message>
+    <message>
+        <source>Telemetry</source>
+        <translation>Telemetrie</translation>
     </message>
 </context>
 <context>
@@ -5565,6 +5888,182 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
             <numerusform>%n Prüfeintrag nach %1 exportiert.</numerusform>
             <numerusform>%n Prüfeinträge nach %1 exportiert.</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::TelemetryModel</name>
+    <message>
+        <source>Enqueued</source>
+        <translation>Eingereiht</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <source>Partition · Seq.</source>
+        <translation>Partition · Seq.-Nr.</translation>
+    </message>
+    <message>
+        <source>Payload</source>
+        <translation>Nutzdaten</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::TelemetryPage</name>
+    <message>
+        <source>&amp;Start</source>
+        <translation>&amp;Starten</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>&amp;Pausieren</translation>
+    </message>
+    <message>
+        <source>E&amp;xport…</source>
+        <translation>E&amp;xportieren…</translation>
+    </message>
+    <message>
+        <source>All devices</source>
+        <translation>Alle Geräte</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <source>Consumer group</source>
+        <translation>Consumergruppe</translation>
+    </message>
+    <message>
+        <source>The consumer group of the hub&apos;s Event Hub-compatible endpoint. Readers in one group share what they read; another group reads everything again.</source>
+        <translation>Die Consumergruppe des Event-Hub-kompatiblen Endpunkts des Hubs. Leser in derselben Gruppe teilen sich, was sie lesen; eine andere Gruppe liest alles noch einmal.</translation>
+    </message>
+    <message>
+        <source>From now</source>
+        <translation>Ab jetzt</translation>
+    </message>
+    <message>
+        <source>From the oldest kept</source>
+        <translation>Ab der ältesten aufbewahrten Nachricht</translation>
+    </message>
+    <message>
+        <source>Save the messages in the list (the newest %1) as JSON Lines.</source>
+        <translation>Die Nachrichten in der Liste (die neuesten %1) als JSON Lines speichern.</translation>
+    </message>
+    <message>
+        <source>Select a message to see its payload and properties.</source>
+        <translation>Wählen Sie eine Nachricht, um ihre Nutzdaten und Eigenschaften zu sehen.</translation>
+    </message>
+    <message>
+        <source>Device:</source>
+        <translation>Gerät:</translation>
+    </message>
+    <message>
+        <source>Consumer group:</source>
+        <translation>Consumergruppe:</translation>
+    </message>
+    <message>
+        <source>Telemetry</source>
+        <translation>Telemetrie</translation>
+    </message>
+    <message>
+        <source>What the current hub receives from its devices, as it arrives (its Event Hub-compatible endpoint, as Azure IoT Explorer reads it).</source>
+        <translation>Was der aktuelle Hub von seinen Geräten empfängt, sobald es eintrifft (über seinen Event-Hub-kompatiblen Endpunkt, wie ihn Azure IoT Explorer liest).</translation>
+    </message>
+    <message>
+        <source>Export Telemetry</source>
+        <translation>Telemetrie exportieren</translation>
+    </message>
+    <message>
+        <source>JSON Lines (*.jsonl)</source>
+        <translation>JSON Lines (*.jsonl)</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n message(s) saved to %1.</source>
+        <translation>
+            <numerusform>%n Nachricht in %1 gespeichert.</numerusform>
+            <numerusform>%n Nachrichten in %1 gespeichert.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No hub is current: choose one on the Hubs page.</source>
+        <translation>Es gibt keinen aktuellen Hub: Wählen Sie auf der Seite „Hubs“ einen aus.</translation>
+    </message>
+    <message>
+        <source>&amp;Stop</source>
+        <translation>&amp;Stoppen</translation>
+    </message>
+    <message>
+        <source>No hub is current.</source>
+        <translation>Es gibt keinen aktuellen Hub.</translation>
+    </message>
+    <message>
+        <source>Not reading. Start reads what hub %1 receives.</source>
+        <translation>Es wird nicht gelesen. „Starten“ liest, was Hub %1 empfängt.</translation>
+    </message>
+    <message>
+        <source>Connecting to hub %1…</source>
+        <translation>Verbindung zu Hub %1 wird aufgebaut…</translation>
+    </message>
+    <message>
+        <source>Connecting again: %1</source>
+        <translation>Verbindung wird erneut aufgebaut: %1</translation>
+    </message>
+    <message>
+        <source>Reading what hub %1 receives.</source>
+        <translation>Was Hub %1 empfängt, wird gelesen.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n message(s) received</source>
+        <translation>
+            <numerusform>%n Nachricht empfangen</numerusform>
+            <numerusform>%n Nachrichten empfangen</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source> (the list keeps the newest %1)</source>
+        <translation> (die Liste behält die neuesten %1)</translation>
+    </message>
+    <message>
+        <source> · paused: the list is not updated, the count goes on</source>
+        <translation> · pausiert: Die Liste wird nicht aktualisiert, die Zählung läuft weiter</translation>
+    </message>
+    <message>
+        <source>Device: %1</source>
+        <translation>Gerät: %1</translation>
+    </message>
+    <message>
+        <source>Enqueued: %1</source>
+        <translation>Eingereiht: %1</translation>
+    </message>
+    <message>
+        <source>Partition %1, sequence number %2, offset %3</source>
+        <translation>Partition %1, Sequenznummer %2, Offset %3</translation>
+    </message>
+    <message>
+        <source>Content type: %1 %2</source>
+        <translation>Inhaltstyp: %1 %2</translation>
+    </message>
+    <message>
+        <source>Message id: %1</source>
+        <translation>Nachrichten-ID: %1</translation>
+    </message>
+    <message>
+        <source>Payload:</source>
+        <translation>Nutzdaten:</translation>
+    </message>
+    <message>
+        <source>Application properties:</source>
+        <translation>Anwendungseigenschaften:</translation>
+    </message>
+    <message>
+        <source>System properties:</source>
+        <translation>Systemeigenschaften:</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
     </message>
 </context>
 <context>

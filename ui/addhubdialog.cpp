@@ -45,6 +45,7 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     , m_advanced(new QGroupBox(tr("Custom endpoint (sandbox or gateway)"), this))
     , m_restPort(new QSpinBox(this))
     , m_mqttPort(new QSpinBox(this))
+    , m_amqpPort(new QSpinBox(this))
     , m_caFile(new QLineEdit(this))
     , m_endpointError(FieldError::create(this))
     , m_failure(FieldError::create(this))
@@ -88,6 +89,8 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     m_restPort->setSpecialValueText(tr("443 (Azure)"));
     m_mqttPort->setRange(0, 65535);
     m_mqttPort->setSpecialValueText(tr("8883 (Azure)"));
+    m_amqpPort->setRange(0, 65535);
+    m_amqpPort->setSpecialValueText(tr("5671 (Azure)"));
     m_caFile->setPlaceholderText(tr("System certificates"));
     auto *browse = new QToolButton(this);
     browse->setText(tr("Browse…"));
@@ -104,6 +107,7 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     auto *advancedForm = new QFormLayout(m_advanced);
     advancedForm->addRow(tr("&REST port:"), m_restPort);
     advancedForm->addRow(tr("&MQTT port:"), m_mqttPort);
+    advancedForm->addRow(tr("AM&QP port:"), m_amqpPort);
     advancedForm->addRow(caLabel, caColumn);
     m_advanced->setCheckable(true);
     m_advanced->setChecked(false);
@@ -147,6 +151,7 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     connect(m_connectionString, &QLineEdit::textChanged, this, &AddHubDialog::revalidate);
     connect(m_restPort, &QSpinBox::valueChanged, this, &AddHubDialog::revalidate);
     connect(m_mqttPort, &QSpinBox::valueChanged, this, &AddHubDialog::revalidate);
+    connect(m_amqpPort, &QSpinBox::valueChanged, this, &AddHubDialog::revalidate);
     connect(m_caFile, &QLineEdit::textChanged, this, &AddHubDialog::revalidate);
     connect(m_advanced, &QGroupBox::toggled, this, &AddHubDialog::revalidate);
     connect(m_reveal, &QToolButton::toggled, this, [this](bool shown) {
@@ -173,11 +178,12 @@ void AddHubDialog::setConnectionString(const QString &text)
     m_connectionString->setText(text);
 }
 
-void AddHubDialog::setEndpoint(int restPort, int mqttPort, const QString &caFile)
+void AddHubDialog::setEndpoint(int restPort, int mqttPort, const QString &caFile, int amqpPort)
 {
     m_advanced->setChecked(true);
     m_restPort->setValue(restPort);
     m_mqttPort->setValue(mqttPort);
+    m_amqpPort->setValue(amqpPort);
     m_caFile->setText(caFile);
 }
 
@@ -201,7 +207,7 @@ HubEndpoint AddHubDialog::endpoint() const
     // The custom endpoint counts only while its group is checked.
     if (!m_advanced->isChecked())
         return {};
-    return {m_restPort->value(), m_mqttPort->value(), m_caFile->text().trimmed()};
+    return {m_restPort->value(), m_mqttPort->value(), m_caFile->text().trimmed(), m_amqpPort->value()};
 }
 
 void AddHubDialog::revalidate()

@@ -32,7 +32,7 @@ public:
     // For tests and for callers that already hold the values.
     void setName(const QString &name);
     void setConnectionString(const QString &text);
-    void setEndpoint(int restPort, int mqttPort, const QString &caFile);
+    void setEndpoint(int restPort, int mqttPort, const QString &caFile, int amqpPort = 0);
     QString nameError() const;
     QString connectionStringError() const;
     bool canAdd() const;
@@ -60,6 +60,7 @@ private:
     QGroupBox *m_advanced;
     QSpinBox *m_restPort;
     QSpinBox *m_mqttPort;
+    QSpinBox *m_amqpPort;
     QLineEdit *m_caFile;
     QLabel *m_endpointError;
     QLabel *m_failure;

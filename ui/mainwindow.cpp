@@ -7,6 +7,7 @@
 #include "hubspage.h"
 #include "modempage.h"
 #include "relaypage.h"
+#include "telemetrypage.h"
 #include "stationpage.h"
 
 #include <QApplication>
@@ -32,6 +33,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     , m_devicesPage(new DevicesPage(session, credentials, settings, this))
     , m_modemPage(new ModemPage(session, credentials, this))
     , m_relayPage(new RelayPage(hubs, secrets, credentials, this))
+    , m_telemetryPage(new TelemetryPage(session, hubs, this))
     , m_stationPage(new StationPage(hubs, credentials, this))
 {
     m_navigation->setIconSize(QSize(24, 24));
@@ -44,6 +46,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
 
     addPage(m_hubsPage, tr("Hubs"), style()->standardIcon(QStyle::SP_DriveNetIcon));
     addPage(m_devicesPage, tr("Devices"), style()->standardIcon(QStyle::SP_ComputerIcon));
+    addPage(m_telemetryPage, tr("Telemetry"), style()->standardIcon(QStyle::SP_FileDialogContentsView));
     addPage(m_modemPage, tr("Modem"), style()->standardIcon(QStyle::SP_DriveHDIcon));
     addPage(m_stationPage, tr("Station"), style()->standardIcon(QStyle::SP_DialogApplyButton));
     addPage(m_relayPage, tr("Relay"), style()->standardIcon(QStyle::SP_BrowserReload));
@@ -66,6 +69,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     connect(m_devicesPage, &DevicesPage::statusMessage, this, showMessage);
     connect(m_modemPage, &ModemPage::statusMessage, this, showMessage);
     connect(m_relayPage, &RelayPage::statusMessage, this, showMessage);
+    connect(m_telemetryPage, &TelemetryPage::statusMessage, this, showMessage);
     connect(m_stationPage, &StationPage::statusMessage, this, showMessage);
     connect(&m_settings, &Settings::changed, this, &MainWindow::updateTitle);
     connect(&m_hubs, &HubStore::hubsChanged, this, &MainWindow::updateTitle);

@@ -14,6 +14,7 @@ class HubStore;
 class HubsPage;
 class ModemPage;
 class RelayPage;
+class TelemetryPage;
 class StationPage;
 class SecretStore;
 class Settings;
@@ -31,6 +32,7 @@ public:
     DevicesPage *devicesPage() const { return m_devicesPage; }
     ModemPage *modemPage() const { return m_modemPage; }
     RelayPage *relayPage() const { return m_relayPage; }
+    TelemetryPage *telemetryPage() const { return m_telemetryPage; }
     StationPage *stationPage() const { return m_stationPage; }
     void showPage(QWidget *page);
 
@@ -51,6 +53,7 @@ private:
     DevicesPage *m_devicesPage;
     ModemPage *m_modemPage;
     RelayPage *m_relayPage;
+    TelemetryPage *m_telemetryPage;
     StationPage *m_stationPage;
     bool m_closingAfterRelay = false;
 };

@@ -394,11 +394,11 @@ void RelayPage::startMonitor(const HubProfile &profile, const ConnectionString &
 {
     m_atHub.clear();
     m_hubTotal = 0;
-    const Result<void> supported = HubTelemetryMonitor::checkSupported(profile);
-    m_hubSupported = supported.has_value();
-    m_hubNote = supported ? QString() : supported.error().message;
-    m_table->setColumnHidden(HubCountColumn, !supported);
-    m_table->setColumnHidden(HubLastColumn, !supported);
+    // Every hub's telemetry can be read (its Event Hub-compatible endpoint, over AMQP).
+    m_hubSupported = true;
+    m_hubNote.clear();
+    m_table->setColumnHidden(HubCountColumn, false);
+    m_table->setColumnHidden(HubLastColumn, false);
     if (!m_monitorThread.isRunning())
         m_monitorThread.start();
     // The connection string goes to the monitor's thread in memory only.

@@ -1,5 +1,7 @@
 #include "command.h"
 
+#include "hub/hubstore.h"
+
 #include <QCoreApplication>
 #include <QFuture>
 
@@ -55,6 +57,26 @@ std::optional<qint64> VerbParser::intValue(const Output &out, const QString &nam
         return std::nullopt;
     }
     return value;
+}
+
+// Runs body with the chosen hub (--hub, else the current one) and its service connection string.
+QFuture<int> withService(Context &ctx, std::function<QFuture<int>(const HubProfile &, const ConnectionString &)> body)
+{
+    if (ctx.hub.isEmpty())
+        return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("NoHubChosen"),
+                                       CliText::tr("No hub chosen: give --hub NAME, or make one current with "
+                                                   "onboarder-cli hub use NAME.")}));
+    const auto profile = ctx.hubs.find(ctx.hub);
+    if (!profile)
+        return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("HubNotFound"),
+                                       CliText::tr("There is no hub named \"%1\".").arg(ctx.hub)}));
+    return ctx.hubs.connectionString(ctx.hub)
+        .then([&ctx, profile = *profile, body](Result<ConnectionString> service) -> QFuture<int> {
+            if (!service)
+                return finished(ctx.out.error(service.error()));
+            return body(profile, *service);
+        })
+        .unwrap();
 }
 
 QFuture<int> finished(int exitCode)

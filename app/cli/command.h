@@ -10,7 +10,9 @@
 #include <optional>
 
 namespace Onboarder {
+class ConnectionString;
 class CredentialStore;
+struct HubProfile;
 class HubStore;
 class SecretStore;
 class Settings;
@@ -53,6 +55,7 @@ QList<Noun> credNouns();   // cred
 QList<Noun> modemNouns();  // modem
 QList<Noun> relayNouns();  // relay
 QList<Noun> provisionNouns(); // provision (a default verb: provision --profile …)
+QList<Noun> c2dNouns();       // c2d
 
 // A verb's own option parser with --help. parse() returns an exit code when the command is
 // finished already (help printed, or a usage error reported), nothing when it should run.
@@ -80,5 +83,8 @@ private:
 };
 
 QFuture<int> finished(int exitCode);
+
+// Runs body with the chosen hub (--hub, else the current one) and its service connection string.
+QFuture<int> withService(Context &ctx, std::function<QFuture<int>(const HubProfile &, const ConnectionString &)> body);
 
 } // namespace Onboarder::Cli

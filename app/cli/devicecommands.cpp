@@ -30,26 +30,6 @@ namespace {
 
 const QString masked = QStringLiteral("********");
 
-// Runs body with the chosen hub (--hub, else the current one) and its service connection string.
-QFuture<int> withService(Context &ctx, std::function<QFuture<int>(const HubProfile &, const ConnectionString &)> body)
-{
-    if (ctx.hub.isEmpty())
-        return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("NoHubChosen"),
-                                       CliText::tr("No hub chosen: give --hub NAME, or make one current with "
-                                                   "onboarder-cli hub use NAME.")}));
-    const auto profile = ctx.hubs.find(ctx.hub);
-    if (!profile)
-        return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("HubNotFound"),
-                                       CliText::tr("There is no hub named \"%1\".").arg(ctx.hub)}));
-    return ctx.hubs.connectionString(ctx.hub)
-        .then([&ctx, profile = *profile, body](Result<ConnectionString> service) -> QFuture<int> {
-            if (!service)
-                return finished(ctx.out.error(service.error()));
-            return body(profile, *service);
-        })
-        .unwrap();
-}
-
 // Runs body with a HubClient for the chosen hub. The client lives until body's future has finished.
 QFuture<int> withHub(Context &ctx, std::function<QFuture<int>(HubClient &, const HubProfile &)> body)
 {
@@ -528,8 +508,24 @@ QFuture<int> telemetry(Context &ctx, const QStringList &args)
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
     p.addOption({QStringLiteral("count"), CliText::tr("End after N messages (default 0: no limit)."), CliText::tr("N"), QStringLiteral("0")});
     p.addOption({QStringLiteral("seconds"), CliText::tr("End after S seconds (default 0: no limit)."), CliText::tr("S"), QStringLiteral("0")});
+    p.addOption({QStringLiteral("consumer-group"), CliText::tr("Consumer group of the Event Hub-compatible endpoint (default $Default)."),
+                 CliText::tr("G"), QStringLiteral("$Default")});
+    p.addOption({QStringLiteral("from"), CliText::tr("Where to start: now (default), oldest (all that the hub keeps), or an ISO 8601 time."),
+                 CliText::tr("WHEN"), QStringLiteral("now")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
+    EventHubReader::Options options;
+    options.consumerGroup = p.value(QStringLiteral("consumer-group"));
+    const QString from = p.value(QStringLiteral("from"));
+    if (from == QLatin1String("oldest")) {
+        options.start = EventHubReader::Start::Oldest;
+    } else if (from != QLatin1String("now")) {
+        options.start = EventHubReader::Start::Time;
+        options.from = QDateTime::fromString(from, Qt::ISODateWithMs);
+        if (!options.from.isValid())
+            return finished(ctx.out.error(Error{ErrorKind::InvalidInput, QStringLiteral("InvalidStart"),
+                                                CliText::tr("--from takes now, oldest or an ISO 8601 time such as 2026-12-06T10:00:00Z, not \"%1\".").arg(from)}));
+    }
     int exitCode = ExitOk;
     const auto count = p.intValue(ctx.out, QStringLiteral("count"), 0, 1'000'000'000, &exitCode);
     if (!count)
@@ -540,11 +536,7 @@ QFuture<int> telemetry(Context &ctx, const QStringList &args)
     const QString id = p.positional().at(0);
     if (const auto valid = Identifiers::validateDeviceId(id); !valid)
         return finished(ctx.out.error(valid.error()));
-    if (const auto profile = ctx.hubs.find(ctx.hub); profile) {
-        if (const auto supported = HubTelemetryMonitor::checkSupported(*profile); !supported)
-            return finished(ctx.out.error(supported.error()));
-    }
-    return withService(ctx, [&ctx, id, count = *count, seconds = *seconds](const HubProfile &profile,
+    return withService(ctx, [&ctx, id, count = *count, seconds = *seconds, options](const HubProfile &profile,
                                                                           const ConnectionString &service) {
         struct Watch
         {
@@ -553,6 +545,7 @@ QFuture<int> telemetry(Context &ctx, const QStringList &args)
             QTimer deadline;
             qint64 received = 0;
             bool ending = false;
+            bool listened = false;
             QPromise<int> done;
         };
         auto watch = std::make_shared<Watch>();
@@ -574,40 +567,52 @@ QFuture<int> telemetry(Context &ctx, const QStringList &args)
         };
         watch->monitor = std::make_unique<HubTelemetryMonitor>();
         HubTelemetryMonitor *monitor = watch->monitor.get();
+        monitor->setReaderOptions(options);
         monitor->setDevice(id);
-        QObject::connect(monitor, &HubTelemetryMonitor::messageReceived, monitor,
-                         [&ctx, watch, end, count](const QString &deviceId, const HubTelemetry::Message &message) {
+        QObject::connect(monitor, &HubTelemetryMonitor::eventReceived, monitor, [&ctx, watch, end, count](const TelemetryEvent &event) {
             if (watch->ending)
                 return;
-            const QString time = QDateTime::fromMSecsSinceEpoch(message.receivedMs, Qt::UTC).toString(Qt::ISODateWithMs);
+            const QString time = event.enqueuedTime.toUTC().toString(Qt::ISODateWithMs);
             QJsonObject properties;
             QStringList bag;
-            for (const auto &[name, value] : message.properties) {
+            for (const auto &[name, value] : event.properties) {
                 properties.insert(name, value);
                 bag.append(name + u'=' + value);
             }
-            const QString text = QString::fromUtf8(message.payload);
-            const bool utf8 = text.toUtf8() == message.payload;
-            QJsonObject line{{QStringLiteral("deviceId"), deviceId}, {QStringLiteral("time"), time},
-                             {QStringLiteral("properties"), properties}, {QStringLiteral("truncated"), message.truncated}};
+            QJsonObject system;
+            for (const auto &[name, value] : event.systemProperties)
+                system.insert(name, value);
+            const QString text = QString::fromUtf8(event.body);
+            const bool utf8 = text.toUtf8() == event.body;
+            QJsonObject line{{QStringLiteral("deviceId"), event.deviceId}, {QStringLiteral("time"), time},
+                             {QStringLiteral("partition"), event.partition}, {QStringLiteral("sequenceNumber"), event.sequenceNumber},
+                             {QStringLiteral("properties"), properties}, {QStringLiteral("systemProperties"), system}};
+            if (!event.contentType.isEmpty())
+                line.insert(QStringLiteral("contentType"), event.contentType);
+            if (!event.messageId.isEmpty())
+                line.insert(QStringLiteral("messageId"), event.messageId);
             if (utf8)
                 line.insert(QStringLiteral("payload"), text);
             else
-                line.insert(QStringLiteral("payloadBase64"), QString::fromLatin1(message.payload.toBase64()));
+                line.insert(QStringLiteral("payloadBase64"), QString::fromLatin1(event.body.toBase64()));
             ctx.out.line(line);
             ctx.out.text(QStringLiteral("%1  %2  %3").arg(time, bag.join(u'&'),
-                                                         utf8 ? text : QStringLiteral("base64:") + QString::fromLatin1(message.payload.toBase64())));
+                                                         utf8 ? text : QStringLiteral("base64:") + QString::fromLatin1(event.body.toBase64())));
             if (count > 0 && ++watch->received >= count)
                 end(ExitOk);
         });
         QObject::connect(monitor, &HubTelemetryMonitor::stateChanged, monitor,
-                         [&ctx, monitor, end, id](HubTelemetryMonitor::State state) {
-            if (state == HubTelemetryMonitor::State::Listening)
+                         [&ctx, watch, monitor, end, id](HubTelemetryMonitor::State state) {
+            if (state == HubTelemetryMonitor::State::Listening) {
+                watch->listened = true;
                 qCInfo(lcCli).noquote() << "listening to what the hub receives from" << id;
-            else if (state == HubTelemetryMonitor::State::Failed || state == HubTelemetryMonitor::State::Unsupported)
+            }
+            else if (state == HubTelemetryMonitor::State::Failed)
                 end(ctx.out.error(monitor->lastError()));
         });
-        QObject::connect(monitor, &HubTelemetryMonitor::errorOccurred, monitor, [monitor](const Error &error) {
+        QObject::connect(monitor, &HubTelemetryMonitor::errorOccurred, monitor, [&ctx, watch, monitor, end](const Error &error) {
+            if (!watch->listened) // the first connection failed: say why and where, rather than wait
+                return end(ctx.out.error(error));
             if (monitor->state() == HubTelemetryMonitor::State::Connecting) // dropped: it reconnects
                 std::fputs(QByteArray("warning: " + error.message.toUtf8() + '\n').constData(), stderr);
         });

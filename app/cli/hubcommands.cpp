@@ -19,7 +19,8 @@ QJsonObject toJson(const HubProfile &hub)
                        {QStringLiteral("hostName"), hub.hostName},
                        {QStringLiteral("policyName"), hub.policyName},
                        {QStringLiteral("restPort"), hub.effectiveRestPort()},
-                       {QStringLiteral("mqttPort"), hub.effectiveMqttPort()}};
+                       {QStringLiteral("mqttPort"), hub.effectiveMqttPort()},
+                       {QStringLiteral("amqpPort"), hub.effectiveAmqpPort()}};
     if (!hub.caFile.isEmpty())
         object.insert(QStringLiteral("caFile"), hub.caFile);
     return object;
@@ -43,6 +44,7 @@ QFuture<int> add(Context &ctx, const QStringList &args)
     p.addOption({QStringLiteral("ca"), CliText::tr("Trust this CA certificate (PEM) for this hub only."), CliText::tr("FILE")});
     p.addOption({QStringLiteral("rest-port"), CliText::tr("HTTPS port of the registry API (default 443)."), CliText::tr("N")});
     p.addOption({QStringLiteral("mqtt-port"), CliText::tr("MQTT port of the device endpoint (default 8883)."), CliText::tr("N")});
+    p.addOption({QStringLiteral("amqp-port"), CliText::tr("AMQPS port of the service endpoint: cloud-to-device messages and telemetry (default 5671)."), CliText::tr("N")});
     p.addOption({QStringLiteral("secret-file"), CliText::tr("Read the connection string from FILE instead of standard input."), CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
@@ -61,6 +63,12 @@ QFuture<int> add(Context &ctx, const QStringList &args)
         if (!port)
             return finished(exitCode);
         endpoint.mqttPort = int(*port);
+    }
+    if (p.isSet(QStringLiteral("amqp-port"))) {
+        const auto port = p.intValue(ctx.out, QStringLiteral("amqp-port"), 1, 65535, &exitCode);
+        if (!port)
+            return finished(exitCode);
+        endpoint.amqpPort = int(*port);
     }
 
     const QString name = p.positional().at(0);

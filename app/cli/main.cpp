@@ -79,7 +79,7 @@ int main(int argc, char *argv[])
                           QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         QCoreApplication::installTranslator(&qtTranslator);
 
-    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + credNouns() + modemNouns() + relayNouns() + provisionNouns();
+    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + credNouns() + modemNouns() + relayNouns() + provisionNouns() + c2dNouns();
 
     // Global options stand before the noun.
     QStringList args = app.arguments();

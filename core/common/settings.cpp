@@ -47,6 +47,7 @@ QList<HubProfile> Settings::hubs() const
         hub.policyName = m_settings->value(QStringLiteral("policyName")).toString();
         hub.restPort = m_settings->value(QStringLiteral("restPort"), 0).toInt();
         hub.mqttPort = m_settings->value(QStringLiteral("mqttPort"), 0).toInt();
+        hub.amqpPort = m_settings->value(QStringLiteral("amqpPort"), 0).toInt();
         hub.caFile = m_settings->value(QStringLiteral("caFile")).toString();
         if (!hub.name.isEmpty())
             list.append(hub);
@@ -67,6 +68,7 @@ bool Settings::setHubs(const QList<HubProfile> &hubs)
         m_settings->setValue(QStringLiteral("policyName"), hub.policyName);
         m_settings->setValue(QStringLiteral("restPort"), hub.restPort);
         m_settings->setValue(QStringLiteral("mqttPort"), hub.mqttPort);
+        m_settings->setValue(QStringLiteral("amqpPort"), hub.amqpPort);
         if (hub.caFile.isEmpty())
             m_settings->remove(QStringLiteral("caFile"));
         else

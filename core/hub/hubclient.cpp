@@ -371,6 +371,14 @@ QFuture<Result<void>> HubClient::deleteDevice(const QString &id, const QString &
     return request<void>("DELETE", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {{"If-Match", quoted(etag)}}, 0, nothing);
 }
 
+QFuture<Result<int>> HubClient::purgeCloudToDeviceQueue(const QString &id)
+{
+    return request<int>("DELETE", encodedDevicePath(QStringLiteral("/devices/"), id, QStringLiteral("/commands")), {}, {}, 0,
+                        [](const QByteArray &body, QNetworkReply *) {
+                            return QJsonDocument::fromJson(body).object().value(QStringLiteral("totalMessagesPurged")).toInt();
+                        });
+}
+
 QFuture<Result<QueryPage>> HubClient::query(const QString &query, int pageSize, const QString &continuation)
 {
     QList<std::pair<QByteArray, QByteArray>> headers{{"x-ms-max-item-count", QByteArray::number(pageSize)}};

@@ -109,6 +109,8 @@ public:
     QFuture<Result<DeviceIdentity>> updateDevice(const DeviceIdentity &device, bool force = false);
     QFuture<Result<DeviceIdentity>> device(const QString &id);
     QFuture<Result<void>> deleteDevice(const QString &id, const QString &etag = QStringLiteral("*"));
+    // Drops every cloud-to-device message waiting for the device (DELETE /devices/{id}/commands): how many.
+    QFuture<Result<int>> purgeCloudToDeviceQueue(const QString &id);
 
     QFuture<Result<QueryPage>> query(const QString &query, int pageSize = 100, const QString &continuation = {});
 

@@ -14,16 +14,19 @@ struct HubProfile
     QString policyName; // e.g. iothubowner
     int restPort = 0;   // 0: Azure's 443
     int mqttPort = 0;   // 0: Azure's 8883
+    int amqpPort = 0;   // 0: Azure's 5671 (cloud-to-device, feedback, telemetry through the Event Hub-compatible endpoint)
     QString caFile;     // an extra CA to trust for this hub only (the sandbox's); empty: system CAs
 
     static constexpr int defaultRestPort = 443;
     static constexpr int defaultMqttPort = 8883;
+    static constexpr int defaultAmqpPort = 5671;
 
     QString secretName() const;
     int effectiveRestPort() const { return restPort > 0 ? restPort : defaultRestPort; }
     int effectiveMqttPort() const { return mqttPort > 0 ? mqttPort : defaultMqttPort; }
+    int effectiveAmqpPort() const { return amqpPort > 0 ? amqpPort : defaultAmqpPort; }
     QUrl restBaseUrl() const; // https://host[:port]/
-    bool isDefaultEndpoint() const { return restPort == 0 && mqttPort == 0 && caFile.isEmpty(); }
+    bool isDefaultEndpoint() const { return restPort == 0 && mqttPort == 0 && amqpPort == 0 && caFile.isEmpty(); }
 
     friend bool operator==(const HubProfile &, const HubProfile &) = default;
 };

@@ -65,6 +65,8 @@ Result<HubProfile> HubStore::validate(const QString &name, const QString &connec
 
     if (auto ok = validatePort(endpoint.restPort, HubStore::tr("REST")); !ok)
         return std::unexpected(ok.error());
+    if (auto ok = validatePort(endpoint.amqpPort, HubStore::tr("AMQP")); !ok)
+        return std::unexpected(ok.error());
     if (auto ok = validatePort(endpoint.mqttPort, HubStore::tr("MQTT")); !ok)
         return std::unexpected(ok.error());
 
@@ -74,6 +76,7 @@ Result<HubProfile> HubStore::validate(const QString &name, const QString &connec
     profile.policyName = parsed->sharedAccessKeyName();
     profile.restPort = endpoint.restPort;
     profile.mqttPort = endpoint.mqttPort;
+    profile.amqpPort = endpoint.amqpPort;
 
     if (!endpoint.caFile.isEmpty()) {
         const QFileInfo info(endpoint.caFile);

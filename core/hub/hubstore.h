@@ -21,6 +21,7 @@ struct HubEndpoint
     int restPort = 0; // 0: Azure's 443
     int mqttPort = 0; // 0: Azure's 8883
     QString caFile;   // extra CA to trust for this hub only (the sandbox's); empty: system CAs
+    int amqpPort = 0; // 0: Azure's 5671
 };
 
 // The hubs the user has added: profiles in the settings, connection strings in the keychain.

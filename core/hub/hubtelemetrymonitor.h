@@ -3,6 +3,7 @@
 #include "common/result.h"
 #include "hub/connectionstring.h"
 #include "hub/hubprofile.h"
+#include "amqp/eventhubreader.h"
 #include "mqtt/mqttmessage.h"
 
 #include <QHash>
@@ -16,8 +17,6 @@
 #include <memory>
 
 namespace Onboarder {
-
-class MqttClient;
 
 // What a hub received from its devices (device-to-cloud telemetry), per device, while the monitor listens.
 struct HubTelemetry
@@ -44,19 +43,15 @@ struct HubTelemetry
     static constexpr qsizetype maxPayloadBytes = 16 * 1024;
 };
 
-// Reads the device-to-cloud telemetry a hub received, for showing it beside what was sent (the Relay page).
+// Reads the device-to-cloud telemetry a hub received, for showing it beside what was sent (the Relay page) and
+// for "what is this device sending now" (device telemetry). It reads the hub's Event Hub-compatible endpoint over
+// AMQP (EventHubReader): found through the hub's redirect, as on Azure, or from the Event Hub-compatible
+// connection string when the user gave one. It counts what arrives from the moment it starts.
 //
-// The sandbox hub offers its "Event Hubs endpoint" as MQTT 5 on its device port: a client named
-// "{hostName}/$sandbox/consumer" with a SAS token of a policy with ServiceConnect (iothubowner) as password
-// subscribes to $sandbox/telemetry/# and gets every message as $sandbox/telemetry/{deviceId}, its
-// properties as user properties. An Azure IoT Hub's telemetry is read only through its Event Hub-compatible
-// endpoint (AMQP), which this app does not speak: start() then fails at once with "HubTelemetryUnsupported".
-//
-// The monitor counts what arrives while it listens (a clean session: nothing is kept for it while it is
-// away). It reconnects with backoff when the connection fails or drops for a network reason; a refused key
-// or a certificate that fails verification ends it (state Failed, errorOccurred()). TLS is always verified,
-// with the hub profile's CA. The SAS token is made from the service connection string for each connection
-// and never logged.
+// It reconnects with backoff when the connection fails or drops for a network reason, resuming each partition
+// after the last message it counted; a refused key, an unknown consumer group or a certificate that fails
+// verification ends it (state Failed, errorOccurred()). TLS is always verified, with the hub profile's CA.
+// Tokens are made from the service connection string and never logged.
 //
 // Use it from the thread it lives on. Per-message work is a hash update; updated() comes at most every
 // updateIntervalMs with the devices that changed, so a view stays responsive at thousands of messages per
@@ -70,23 +65,19 @@ public:
     enum class State {
         Stopped,
         Connecting, // the first connection, or a reconnect after a failure or drop
-        Listening, // subscribed: counting what the hub receives
-        Unsupported, // not a sandbox hub: there is nothing this app can read
-        Failed, // refused (key, certificate); see lastError()
+        Listening, // every partition open: counting what the hub receives
+        Failed, // refused (key, certificate, consumer group); see lastError()
     };
     Q_ENUM(State)
 
     explicit HubTelemetryMonitor(QObject *parent = nullptr);
     ~HubTelemetryMonitor() override;
 
-    // Whether this app can read what the hub receives: only a sandbox hub (a hub profile whose device
-    // endpoint has a port or CA of its own, not *.azure-devices.net). The error is the explanation.
-    static Result<void> checkSupported(const HubProfile &profile);
-
     // Starts listening to the hub. service: the hub's connection string (a shared access policy with
-    // ServiceConnect). Any previous monitoring is stopped and its counts are cleared. The outcome is
-    // stateChanged(): Listening, or Unsupported/Failed with errorOccurred().
-    void start(const HubProfile &profile, const ConnectionString &service);
+    // ServiceConnect); eventHub: its Event Hub-compatible connection string if the user gave one (else the hub's
+    // redirect is followed). Any previous monitoring is stopped and its counts are cleared. The outcome is
+    // stateChanged(): Listening, or Failed with errorOccurred().
+    void start(const HubProfile &profile, const ConnectionString &service, const QString &eventHub = {});
     void stop();
 
     State state() const { return m_state; }
@@ -95,7 +86,9 @@ public:
     QHash<QString, HubTelemetry::Device> devices() const { return m_devices; }
 
     // Only this device's messages (empty: every device's); takes effect with the next start().
-    void setDevice(const QString &deviceId) { m_device = deviceId; }
+    void setDevice(const QString &deviceId) { m_options.deviceId = deviceId; }
+    // Consumer group and where to start (default $Default, now); take effect with the next start().
+    void setReaderOptions(const EventHubReader::Options &options);
 
     int updateIntervalMs() const { return m_updateTimer.interval(); }
     void setUpdateIntervalMs(int ms) { m_updateTimer.setInterval(ms); }
@@ -111,34 +104,28 @@ Q_SIGNALS:
     void updated(const Onboarder::HubTelemetry &update);
     // Every message as it arrives (payload cut at maxPayloadBytes), for a view of one device's stream.
     void messageReceived(const QString &deviceId, const Onboarder::HubTelemetry::Message &message);
-    // A failure: refused, TLS, dropped (then it reconnects: the state stays Connecting), unsupported hub.
+    // Every message whole, with its partition, sequence number and times (a telemetry view, an export).
+    void eventReceived(const Onboarder::TelemetryEvent &event);
+    // A failure: refused, TLS, dropped (then it reconnects: the state stays Connecting).
     void errorOccurred(const Onboarder::Error &error);
 
 private:
-    void connectClient();
-    void onConnected();
-    void onMessage(const MqttMessage &message);
-    void onClientError(const Error &error);
-    void scheduleRetry();
+    void onEvent(const TelemetryEvent &event);
+    void onReaderState(EventHubReader::State state);
     void setState(State state);
     void flush();
-    QString subscription() const;
-    QByteArray freshToken() const;
 
-    std::unique_ptr<MqttClient> m_client;
+    std::unique_ptr<EventHubReader> m_reader;
     HubProfile m_profile;
-    QString m_device;
-    ConnectionString m_service;
+    EventHubReader::Options m_options;
     State m_state = State::Stopped;
     Error m_lastError;
     QHash<QString, HubTelemetry::Device> m_devices;
     QSet<QString> m_changed;
     qint64 m_total = 0;
     QTimer m_updateTimer;
-    QTimer m_retryTimer;
     int m_retryMinSeconds = 1;
     int m_retryMaxSeconds = 30;
-    int m_retrySeconds = 0;
 };
 
 } // namespace Onboarder

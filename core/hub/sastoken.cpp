@@ -144,6 +144,24 @@ Result<SasToken> SasToken::create(
     return token;
 }
 
+Result<SasToken> SasToken::createWithKeyText(const QString &resourceUri, const QString &key, qint64 expiry,
+                                             const QString &keyName)
+{
+    if (resourceUri.isEmpty())
+        return invalid(QStringLiteral("EmptyResource"), Text::tr("The resource URI of the token is empty."));
+    if (expiry < 0 || key.isEmpty())
+        return invalid(QStringLiteral("InvalidExpiry"),
+            Text::tr("The expiry of the token must be seconds since 1970, not a negative number."));
+    SasToken token;
+    token.m_encodedResource = encodeResource(resourceUri);
+    token.m_expiry = expiry;
+    token.m_keyName = keyName;
+    QByteArray bytes = key.toUtf8();
+    token.m_signature = QString::fromLatin1(hmacBase64(stringToSign(token.m_encodedResource, expiry), bytes));
+    bytes.fill('\0');
+    return token;
+}
+
 Result<SasToken> SasToken::parse(const QString &token)
 {
     if (!token.startsWith(prefix) || token.size() == prefix.size())
@@ -263,6 +281,14 @@ bool SasToken::verify(const QString &base64Key) const
         return false;
     const QByteArray expected = hmacBase64(stringToSign(m_encodedResource, m_expiry), *key);
     key->fill('\0');
+    return constantTimeEquals(expected, m_signature.toUtf8());
+}
+
+bool SasToken::verifyWithKeyText(const QString &key) const
+{
+    QByteArray bytes = key.toUtf8();
+    const QByteArray expected = hmacBase64(stringToSign(m_encodedResource, m_expiry), bytes);
+    bytes.fill('\0');
     return constantTimeEquals(expected, m_signature.toUtf8());
 }
 

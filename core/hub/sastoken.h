@@ -19,6 +19,10 @@ public:
     static Result<SasToken> create(const QString &resourceUri, const QString &base64Key, qint64 expiry,
                                    const QString &keyName = {});
 
+    // The same, signed with the key's text itself as Event Hubs and Service Bus sign (the key is not decoded).
+    static Result<SasToken> createWithKeyText(const QString &resourceUri, const QString &key, qint64 expiry,
+                                              const QString &keyName = {});
+
     // Parses a token; order of fields is free, sr/sig/se are required, only sr/sig/se/skn are allowed.
     static Result<SasToken> parse(const QString &token);
 
@@ -40,6 +44,9 @@ public:
 
     // Recomputes the signature over the literal transmitted sr with the given base64 key.
     bool verify(const QString &base64Key) const;
+    // The same with the key's text itself as the HMAC key, as Event Hubs and Service Bus sign (their SDKs do not
+    // base64-decode the key); used for the Event Hub-compatible endpoint.
+    bool verifyWithKeyText(const QString &key) const;
 
     QString toString() const;
 

@@ -60,6 +60,12 @@ int main(int argc, char *argv[])
          QStringLiteral("N"), QStringLiteral("0")},
         {QStringLiteral("mqtt-port"), QCoreApplication::translate("Sandbox", "MQTT over TLS port for devices (0: a free one)."),
          QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("amqp-port"), QCoreApplication::translate("Sandbox", "AMQPS port for services: cloud-to-device, feedback, the Event Hub-compatible endpoint (0: a free one)."),
+         QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("partitions"), QCoreApplication::translate("Sandbox", "Partitions of a new Event Hub-compatible endpoint (1–32)."),
+         QStringLiteral("N"), QStringLiteral("4")},
+        {QStringLiteral("consumer-group"), QCoreApplication::translate("Sandbox", "Create this consumer group besides $Default; repeatable."),
+         QStringLiteral("NAME")},
         {QStringLiteral("seed-devices"), QCoreApplication::translate("Sandbox", "Register N devices with SAS keys at start."),
          QStringLiteral("N"), QStringLiteral("0")},
         {QStringLiteral("throttle"), QCoreApplication::translate("Sandbox", "Answer 429 ThrottlingException above N requests a minute."),
@@ -78,12 +84,22 @@ int main(int argc, char *argv[])
     options.restPort = portOption(parser, QStringLiteral("rest-port"), &ok);
     bool mqttOk = true;
     options.mqttPort = portOption(parser, QStringLiteral("mqtt-port"), &mqttOk);
+    bool amqpOk = true;
+    options.amqpPort = portOption(parser, QStringLiteral("amqp-port"), &amqpOk);
+    bool partitionsOk = true;
+    options.eventHubPartitions = parser.value(QStringLiteral("partitions")).toInt(&partitionsOk);
+    partitionsOk = partitionsOk && options.eventHubPartitions >= 1 && options.eventHubPartitions <= 32;
+    options.consumerGroups = parser.values(QStringLiteral("consumer-group"));
     bool seedOk = true;
     options.seedDevices = parser.value(QStringLiteral("seed-devices")).toInt(&seedOk);
     bool throttleOk = true;
     options.throttlePerMinute = parser.value(QStringLiteral("throttle")).toInt(&throttleOk);
-    if (!ok || !mqttOk || !seedOk || !throttleOk || options.seedDevices < 0 || options.throttlePerMinute < 0) {
+    if (!ok || !mqttOk || !amqpOk || !seedOk || !throttleOk || options.seedDevices < 0 || options.throttlePerMinute < 0) {
         std::fprintf(stderr, "error: ports are 0–65535; --seed-devices and --throttle take whole numbers ≥ 0\n");
+        return 1;
+    }
+    if (!partitionsOk) {
+        std::fprintf(stderr, "error: --partitions takes a whole number from 1 to 32\n");
         return 1;
     }
 
@@ -102,11 +118,14 @@ int main(int argc, char *argv[])
         std::printf("%s\n", QJsonDocument(hub.readyInfo()).toJson(QJsonDocument::Compact).constData());
     } else {
         const QJsonObject info = hub.readyInfo();
-        std::printf("Sandbox IoT Hub ready.\n  REST API:  https://%s:%d/\n  MQTT:      mqtts://%s:%d\n  CA file:   %s\n  Owner connection string (keep it to yourself):\n    %s\n",
+        std::printf("Sandbox IoT Hub ready.\n  REST API:  https://%s:%d/\n  MQTT:      mqtts://%s:%d\n  AMQP:      amqps://%s:%d\n  CA file:   %s\n  Owner connection string (keep it to yourself):\n    %s\n"
+                    "  Event Hub-compatible endpoint (telemetry for Event Hubs clients):\n    %s\n",
                     qPrintable(info.value(QStringLiteral("hostName")).toString()), info.value(QStringLiteral("restPort")).toInt(),
                     qPrintable(info.value(QStringLiteral("hostName")).toString()), info.value(QStringLiteral("mqttPort")).toInt(),
+                    qPrintable(info.value(QStringLiteral("hostName")).toString()), info.value(QStringLiteral("amqpPort")).toInt(),
                     qPrintable(info.value(QStringLiteral("caFile")).toString()),
-                    qPrintable(info.value(QStringLiteral("connectionString")).toString()));
+                    qPrintable(info.value(QStringLiteral("connectionString")).toString()),
+                    qPrintable(info.value(QStringLiteral("eventHubConnectionString")).toString()));
     }
     std::fflush(stdout);
     return app.exec();

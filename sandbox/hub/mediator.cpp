@@ -127,6 +127,10 @@ void Mediator::onMessage(const MqttMessage &message)
     const auto [path, query] = split(topic.mid(slash + 1));
     const QString rid = query.queryItemValue(QStringLiteral("$rid"));
 
+    if (path == QLatin1String("$sandbox/devicebound"))
+        return Q_EMIT deviceboundSubscribed(deviceId);
+    if (path == QLatin1String("$sandbox/disconnected"))
+        return Q_EMIT deviceDisconnected(deviceId);
     if (path == QStringLiteral("$iothub/twin/GET/")) {
         const auto device = m_registry.device(deviceId);
         if (!device)

@@ -31,6 +31,15 @@ public:
     bool start(quint16 port, const QByteArray &secret);
 
     void notifyDesired(const QString &deviceId, const QJsonObject &patch, qint64 version);
+    // A message to one device's session, on any of its topics (cloud-to-device messages go at QoS 1).
+    void sendToDevice(const QString &deviceId, const QString &topic, const QByteArray &payload) { send(deviceId, topic, payload); }
+
+Q_SIGNALS:
+    // The device subscribed to its cloud-to-device topic, or its session ended (from the broker's plugin).
+    void deviceboundSubscribed(const QString &deviceId);
+    void deviceDisconnected(const QString &deviceId);
+
+public:
     void invokeMethod(const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder);
 
 private:

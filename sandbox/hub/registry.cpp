@@ -550,6 +550,17 @@ Result<void> Registry::setConnectionState(const QString &id, bool connected)
     return {};
 }
 
+Result<void> Registry::setCloudToDeviceCount(const QString &id, int count)
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("UPDATE devices SET c2d_count = ? WHERE id = ?"));
+    q.addBindValue(count);
+    q.addBindValue(id);
+    if (!q.exec())
+        return std::unexpected(sqlError(q.lastError()));
+    return {};
+}
+
 Result<void> Registry::touch(const QString &id)
 {
     QSqlQuery q(m_db);

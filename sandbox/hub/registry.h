@@ -97,6 +97,7 @@ public:
     Result<Device> updateReported(const QString &id, const QJsonObject &patch);
     Result<void> setConnectionState(const QString &id, bool connected);
     Result<void> touch(const QString &id); // lastActivityTime = now
+    Result<void> setCloudToDeviceCount(const QString &id, int count); // messages waiting in its C2D queue
 
     Result<QueryPage> query(const DeviceQuery &query, int pageSize, const QString &continuation) const;
     RegistryStatistics statistics() const;

@@ -1,5 +1,6 @@
 #include "registryserver.h"
 
+#include "cloudtodevice.h"
 #include "devicequery.h"
 #include "hub/sastoken.h"
 
@@ -281,6 +282,16 @@ void RegistryServer::route(const QHttpServerRequest &request, const QStringList 
                 updateTwin(request, id, method == Method::Put, responder);
         }
         return;
+    }
+    if (first == QStringLiteral("devices") && path.size() == 3 && path[2] == QStringLiteral("commands") && method == Method::Delete) {
+        // Purges the device's cloud-to-device queue, as IoT Hub's purgeCommandQueue does.
+        if (!allowed({"ServiceConnect"}))
+            return;
+        const auto device = m_registry.device(path[1]);
+        if (!device)
+            return writeError(responder, device.error().code, device.error().message);
+        const int purged = m_cloudToDevice ? m_cloudToDevice->purge(path[1]) : 0;
+        return writeJson(responder, QJsonObject{{QStringLiteral("deviceId"), path[1]}, {QStringLiteral("totalMessagesPurged"), purged}});
     }
     if (first == QStringLiteral("twins") && path.size() == 3 && path[2] == QStringLiteral("methods") && method == Method::Post) {
         if (allowed({"ServiceConnect"}))

@@ -15,6 +15,8 @@ namespace Onboarder::Sandbox {
 // The IoT Hub service REST API of the sandbox (HTTPS): registry, twins, direct methods, statistics.
 // Every call needs api-version and a SAS token of one of the hub's shared access policies with the
 // right the call requires; errors have Azure's statuses, bodies and iothub-errorcode headers.
+class CloudToDevice;
+
 class RegistryServer final : public QAbstractHttpServer
 {
     Q_OBJECT
@@ -28,6 +30,7 @@ public:
 
     void setThrottle(int requestsPerMinute); // 0: none
     void setMethodInvoker(MethodInvoker invoker) { m_invokeMethod = std::move(invoker); }
+    void setCloudToDevice(CloudToDevice *queues) { m_cloudToDevice = queues; } // for DELETE /devices/{id}/commands
 
     // Writes an Azure-style error response (legacy "ErrorCode:<Name>;<text>" body plus iothub-errorcode).
     static void writeError(QHttpServerResponder &responder, const QString &code, const QString &message);
@@ -64,6 +67,7 @@ private:
     double m_throttleTokens = 0;
     qint64 m_throttleLastMs = 0;
     MethodInvoker m_invokeMethod;
+    CloudToDevice *m_cloudToDevice = nullptr;
 };
 
 } // namespace Onboarder::Sandbox

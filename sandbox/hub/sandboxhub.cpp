@@ -3,7 +3,11 @@
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
 #include "hub/connectionstring.h"
+#include "amqpendpoint.h"
 #include "broker.h"
+#include "cloudtodevice.h"
+#include "eventlog.h"
+#include "telemetryingest.h"
 #include "devicegateway.h"
 #include "mediator.h"
 #include "registryserver.h"
@@ -50,7 +54,9 @@ SandboxHub::SandboxHub(Options options, QObject *parent)
 SandboxHub::~SandboxHub()
 {
     // The broker first: its plugin marks every device disconnected in the registry as it unloads.
+    m_amqp.reset();
     m_gateway.reset();
+    m_ingest.reset();
     m_mediator.reset();
     m_broker.reset();
     m_server.reset();
@@ -175,6 +181,36 @@ Result<void> SandboxHub::start()
     if (!port)
         return std::unexpected(port.error());
     m_mqttPort = *port;
+
+    // The Event Hub-compatible endpoint: every device-to-cloud message, kept in partitions in the data dir.
+    m_eventLog = std::make_unique<EventLog>();
+    EventLog::Options logOptions;
+    logOptions.partitions = m_options.eventHubPartitions;
+    if (auto ok = m_eventLog->open(dir.filePath(QStringLiteral("eventhub.db")), logOptions); !ok)
+        return ok;
+    for (const QString &group : std::as_const(m_options.consumerGroups)) {
+        if (auto ok = m_eventLog->addConsumerGroup(group); !ok)
+            return ok;
+    }
+    m_ingest = std::make_unique<TelemetryIngest>(*m_eventLog);
+    if (!m_ingest->start(m_broker->port(), secret))
+        return fail(ErrorKind::Network, QStringLiteral("MediatorNotConnected"),
+                    QStringLiteral("The sandbox could not read telemetry from its own broker on port %1.").arg(m_broker->port()));
+
+    // Cloud-to-device queues, delivered over MQTT through the mediator's link.
+    m_cloudToDevice = std::make_unique<CloudToDevice>(m_registry);
+    m_cloudToDevice->setPublisher([this](const QString &deviceId, const QString &topic, const QByteArray &payload) {
+        m_mediator->sendToDevice(deviceId, topic, payload);
+    });
+    connect(m_mediator.get(), &Mediator::deviceboundSubscribed, m_cloudToDevice.get(), &CloudToDevice::deviceSubscribed);
+    connect(m_mediator.get(), &Mediator::deviceDisconnected, m_cloudToDevice.get(), &CloudToDevice::deviceGone);
+    m_server->setCloudToDevice(m_cloudToDevice.get());
+
+    m_amqp = std::make_unique<AmqpEndpoint>(m_registry, *m_eventLog, *m_cloudToDevice, tls, m_options.hostName, eventHubName());
+    const auto amqpPort = m_amqp->listen(m_options.amqpPort);
+    if (!amqpPort)
+        return std::unexpected(amqpPort.error());
+    m_amqpPort = *amqpPort;
     return {};
 }
 
@@ -184,9 +220,39 @@ QString SandboxHub::ownerConnectionString() const
     return owner ? ConnectionString::service(m_options.hostName, owner->name, owner->primaryKey).toString() : QString();
 }
 
+QJsonObject SandboxHub::policyConnectionStrings() const
+{
+    QJsonObject out;
+    for (const SharedAccessPolicy &policy : m_registry.policies())
+        out.insert(policy.name, ConnectionString::service(m_options.hostName, policy.name, policy.primaryKey).toString());
+    return out;
+}
+
+QString SandboxHub::eventHubName() const
+{
+    // Azure names the Event Hub-compatible entity after the hub; the sandbox's hub has one name.
+    return QStringLiteral("iothub-ehub-onboarder-sandbox");
+}
+
+QString SandboxHub::eventHubConnectionString() const
+{
+    const auto service = m_registry.policy(QStringLiteral("service"));
+    if (!service)
+        return {};
+    return QStringLiteral("Endpoint=sb://%1:%2/;SharedAccessKeyName=%3;SharedAccessKey=%4;EntityPath=%5")
+        .arg(m_options.hostName)
+        .arg(m_amqpPort)
+        .arg(service->name, service->primaryKey, eventHubName());
+}
+
 QJsonObject SandboxHub::readyInfo() const
 {
     return {{QStringLiteral("connectionString"), ownerConnectionString()},
+            {QStringLiteral("amqpPort"), m_amqpPort},
+            {QStringLiteral("eventHubConnectionString"), eventHubConnectionString()},
+            {QStringLiteral("eventHubName"), eventHubName()},
+            {QStringLiteral("eventHubPartitions"), m_eventLog ? m_eventLog->partitionCount() : 0},
+            {QStringLiteral("policyConnectionStrings"), policyConnectionStrings()},
             {QStringLiteral("caFile"), QDir(m_options.dataDir).filePath(QStringLiteral("ca.pem"))},
             {QStringLiteral("restPort"), m_restPort},
             {QStringLiteral("mqttPort"), m_mqttPort},

@@ -9,8 +9,12 @@
 
 namespace Onboarder::Sandbox {
 
+class AmqpEndpoint;
 class Broker;
+class CloudToDevice;
 class DeviceGateway;
+class EventLog;
+class TelemetryIngest;
 class Mediator;
 class RegistryServer;
 
@@ -26,6 +30,9 @@ public:
         QString hostName = QStringLiteral("127.0.0.1"); // what connection strings and certificates name
         quint16 restPort = 0;                           // 0: any free port
         quint16 mqttPort = 0;
+        quint16 amqpPort = 0;
+        int eventHubPartitions = 4;      // of a new event log; an existing log keeps its count
+        QStringList consumerGroups;      // besides $Default, made if missing
         int seedDevices = 0;
         int throttlePerMinute = 0;
         QStringList trustedCaFiles; // CAs for certificateAuthority devices
@@ -36,9 +43,15 @@ public:
 
     Result<void> start();
 
-    // What --ready-json prints: connectionString, caFile, restPort, mqttPort, hostName, dataDir.
+    // What --ready-json prints: connectionString, caFile, restPort, mqttPort, amqpPort, hostName, dataDir,
+    // eventHubConnectionString, eventHubName, eventHubPartitions.
     QJsonObject readyInfo() const;
     QString ownerConnectionString() const;
+    // The Event Hub-compatible endpoint's connection string (policy "service"), as the portal shows it.
+    QString eventHubConnectionString() const;
+    QString eventHubName() const;
+    // Every shared access policy's connection string by name (iothubowner, service, device), for tests.
+    QJsonObject policyConnectionStrings() const;
 
     Registry &registry() { return m_registry; }
 
@@ -54,7 +67,12 @@ private:
     std::unique_ptr<Broker> m_broker;
     std::unique_ptr<Mediator> m_mediator;
     std::unique_ptr<DeviceGateway> m_gateway;
+    std::unique_ptr<EventLog> m_eventLog;
+    std::unique_ptr<TelemetryIngest> m_ingest;
+    std::unique_ptr<CloudToDevice> m_cloudToDevice;
+    std::unique_ptr<AmqpEndpoint> m_amqp;
     quint16 m_mqttPort = 0;
+    quint16 m_amqpPort = 0;
     quint16 m_restPort = 0;
 };
 

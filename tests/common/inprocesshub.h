@@ -40,13 +40,15 @@ public:
         profile.policyName = QStringLiteral("iothubowner");
         profile.restPort = info.value(QStringLiteral("restPort")).toInt();
         profile.mqttPort = info.value(QStringLiteral("mqttPort")).toInt();
+        profile.amqpPort = info.value(QStringLiteral("amqpPort")).toInt();
         profile.caFile = info.value(QStringLiteral("caFile")).toString();
         return profile;
     }
+    Onboarder::Sandbox::SandboxHub *hub() const { return m_hub.get(); }
     Onboarder::HubEndpoint endpoint() const
     {
         const Onboarder::HubProfile p = profile();
-        return { p.restPort, p.mqttPort, p.caFile };
+        return { p.restPort, p.mqttPort, p.caFile, p.amqpPort };
     }
 
 private:

@@ -55,6 +55,7 @@ public:
     QString hostName() const { return m_ready.value(QStringLiteral("hostName")).toString(); }
     int restPort() const { return m_ready.value(QStringLiteral("restPort")).toInt(); }
     int mqttPort() const { return m_ready.value(QStringLiteral("mqttPort")).toInt(); }
+    int amqpPort() const { return m_ready.value(QStringLiteral("amqpPort")).toInt(); }
     qint64 processId() const { return m_process.processId(); }
     bool running() const { return m_process.state() == QProcess::Running; }
 
@@ -63,7 +64,7 @@ public:
     {
         return { QStringLiteral("hub"), QStringLiteral("add"), name, QStringLiteral("--ca"), caFile(),
             QStringLiteral("--rest-port"), QString::number(restPort()), QStringLiteral("--mqtt-port"),
-            QString::number(mqttPort()) };
+            QString::number(mqttPort()), QStringLiteral("--amqp-port"), QString::number(amqpPort()) };
     }
 
 private:

@@ -1,7 +1,8 @@
 // HubTelemetryMonitor against the sandbox hub in-process: devices publish over the hub's real MQTT endpoint
 // (TLS, SAS tokens) and the monitor counts, per device, what the hub received, with the last payload and its
-// properties, in coalesced updates. An Azure IoT Hub is refused with its explanation and no connection; a
-// wrong key and a CA that is not the hub's end it with their own errors; a closed port is retried.
+// properties, in coalesced updates. It reads the hub's Event Hub-compatible endpoint over AMQP, found through the
+// hub's redirect (as on Azure) or from a pasted Event Hub-compatible connection string; a wrong key and a CA that is
+// not the hub's end it with their own errors; a closed port is retried.
 #include "hub/connectionstring.h"
 #include "hub/hubtelemetrymonitor.h"
 #include "hub/sastoken.h"
@@ -86,38 +87,39 @@ private Q_SLOTS:
         QVERIFY2(started.isEmpty(), qPrintable(started));
         m_profile = m_hub.profile();
         QVERIFY(m_profile.mqttPort > 0);
+        QVERIFY(m_profile.amqpPort > 0);
     }
 
-    void azureHubIsExplainedNotContacted_data()
+    void readsThroughAnEventHubConnectionString()
     {
-        QTest::addColumn<QString>("hostName");
-        QTest::newRow("azure") << QStringLiteral("contoso.azure-devices.net");
-        QTest::newRow("default endpoint") << QStringLiteral("127.0.0.1");
-    }
-
-    void azureHubIsExplainedNotContacted()
-    {
-        QFETCH(QString, hostName);
-        HubProfile azure;
-        azure.name = QStringLiteral("production");
-        azure.hostName = hostName;
-        const auto supported = HubTelemetryMonitor::checkSupported(azure);
-        QVERIFY(!supported);
-        QCOMPARE(supported.error().code, QStringLiteral("HubTelemetryUnsupported"));
-        QVERIFY(supported.error().message.contains(hostName));
-        QVERIFY(supported.error().message.contains(QStringLiteral("Event Hub-compatible endpoint (AMQP)")));
-        QVERIFY(HubTelemetryMonitor::checkSupported(m_profile).has_value());
-
+        // The Event Hub-compatible connection string the user pastes (Azure portal: Built-in endpoints): no
+        // redirect, the endpoint and the entity come from it.
+        const QString eventHub = m_hub.hub()->eventHubConnectionString();
+        QVERIFY(eventHub.startsWith(QStringLiteral("Endpoint=sb://")));
         HubTelemetryMonitor monitor;
         QSignalSpy errors(&monitor, &HubTelemetryMonitor::errorOccurred);
-        monitor.start(
-            azure, ConnectionString::service(hostName, QStringLiteral("iothubowner"), owner().sharedAccessKey()));
-        QCOMPARE(monitor.state(), HubTelemetryMonitor::State::Unsupported); // at once: nothing to connect to
+        monitor.start(m_profile, owner(), eventHub);
+        QTRY_COMPARE_WITH_TIMEOUT(monitor.state(), HubTelemetryMonitor::State::Listening, 20000);
+        QCOMPARE(errors.count(), 0);
+        auto sender = device(QStringLiteral("monitored-eh"));
+        QVERIFY(sender);
+        QVERIFY(publishAll(*sender, QStringLiteral("devices/monitored-eh/messages/events/k=%1"), 5,
+            [](int i) { return QByteArray::number(i); }));
+        QTRY_COMPARE_WITH_TIMEOUT(monitor.total(), qint64(5), 20000);
+        QCOMPARE(monitor.devices().value(QStringLiteral("monitored-eh")).last.payload, QByteArray("4"));
+    }
+
+    void hubConnectionStringGivenAsEventHubIsExplained()
+    {
+        HubTelemetryMonitor monitor;
+        QSignalSpy errors(&monitor, &HubTelemetryMonitor::errorOccurred);
+        monitor.start(m_profile, owner(), owner().toString());
+        QCOMPARE(monitor.state(), HubTelemetryMonitor::State::Failed); // at once: nothing to connect to
         QCOMPARE(errors.count(), 1);
-        QCOMPARE(errors.at(0).at(0).value<Error>().code, QStringLiteral("HubTelemetryUnsupported"));
-        QCOMPARE(monitor.lastError().message, supported.error().message);
-        monitor.stop();
-        QCOMPARE(monitor.state(), HubTelemetryMonitor::State::Stopped);
+        const Error error = errors.at(0).at(0).value<Error>();
+        QCOMPARE(error.code, QStringLiteral("NotAnEventHubConnectionString"));
+        QVERIFY2(error.message.contains(QStringLiteral("IoT Hub connection string")), qPrintable(error.message));
+        QVERIFY(!error.message.contains(owner().sharedAccessKey()));
     }
 
     void countsWhatTheHubReceived()
@@ -224,13 +226,13 @@ private Q_SLOTS:
         probe.close();
 
         HubProfile profile = m_profile;
-        profile.mqttPort = closedPort;
+        profile.amqpPort = closedPort;
         HubTelemetryMonitor monitor;
         monitor.setReconnectInterval(1, 1);
         QSignalSpy errors(&monitor, &HubTelemetryMonitor::errorOccurred);
         monitor.start(profile, owner());
         QTRY_VERIFY_WITH_TIMEOUT(errors.count() >= 2, 20000); // the first attempt and at least one more
-        QCOMPARE(errors.at(0).at(0).value<Error>().code, QStringLiteral("BrokerUnreachable"));
+        QCOMPARE(errors.at(0).at(0).value<Error>().code, QStringLiteral("HubUnreachable"));
         QVERIFY(errors.at(0).at(0).value<Error>().message.contains(QString::number(closedPort)));
         QCOMPARE(monitor.state(), HubTelemetryMonitor::State::Connecting); // still trying
         monitor.stop();

@@ -49,7 +49,11 @@ struct Plugin
     sqlite3 *db = nullptr;
     std::string hostName;
     std::string secret;
-    std::unordered_map<std::string, ClientInfo> clients; // by client id, once authenticated
+    // By connection (mosquitto's context), once authenticated: never by client id. When a device connects again
+    // before its old connection is gone (a takeover, a resumed session), the old connection's disconnect must not
+    // touch the new one's record, or the new connection's publishes would be denied while being acknowledged.
+    std::unordered_map<const struct mosquitto *, ClientInfo> clients;
+    std::unordered_map<std::string, int> deviceConnections; // live authenticated connections per device id
     std::unordered_map<std::string, time_t> lastTouched;   // last_activity writes, at most one a second
     long long telemetryCount = 0;                           // device-to-cloud messages since the broker started
     long long telemetryFlushed = -1;
@@ -60,6 +64,7 @@ Plugin *plugin = nullptr;
 
 const char *consumerSuffix = "/$sandbox/consumer";
 const char *internalUser = "$sandbox/internal";
+const char *mediatorClient = "$sandbox/mediator"; // the sandbox's own link (see sandbox/hub/mediator.cpp)
 constexpr long clockSkewSeconds = 300;
 
 std::string lower(std::string text)
@@ -327,7 +332,7 @@ int onBasicAuth(int, void *eventData, void *)
     if (username == internalUser) {
         if (plugin->secret.empty() || !equalConstantTime(password, plugin->secret))
             return refuse("wrong internal secret");
-        plugin->clients[clientId] = {Role::Internal, {}};
+        plugin->clients[event->client] = {Role::Internal, {}};
         return MOSQ_ERR_SUCCESS;
     }
 
@@ -340,7 +345,7 @@ int onBasicAuth(int, void *eventData, void *)
             return refuse("the consumer's policy lacks ServiceConnect");
         if (!resourceIs(*token, "") || !tokenValid(*token, policy->keys))
             return refuse("invalid or expired consumer token");
-        plugin->clients[clientId] = {Role::Consumer, {}};
+        plugin->clients[event->client] = {Role::Consumer, {}};
         return MOSQ_ERR_SUCCESS;
     }
 
@@ -375,7 +380,10 @@ int onBasicAuth(int, void *eventData, void *)
     }
     if (!authenticated)
         return refuse("bad credentials");
-    plugin->clients[clientId] = {Role::Device, deviceId};
+    const auto [record, added] = plugin->clients.insert_or_assign(event->client, ClientInfo{Role::Device, deviceId});
+    (void)record;
+    if (added)
+        ++plugin->deviceConnections[deviceId];
     setConnectionState(deviceId, true);
     return MOSQ_ERR_SUCCESS;
 }
@@ -385,11 +393,18 @@ bool matchesPrefix(const std::string &topic, const std::string &prefix)
     return startsWith(topic, prefix);
 }
 
-// The record of a client that passed authentication, or clients.end().
-std::unordered_map<std::string, ClientInfo>::iterator authenticatedClient(const struct mosquitto *client)
+// Tells the sandbox something about a device's session ($sandbox/in/{id}/$sandbox/{what}), e.g. that it can now
+// take cloud-to-device messages. Sent to the sandbox's client alone.
+void notifySandbox(const std::string &deviceId, const char *what)
 {
-    const char *id = mosquitto_client_id(client);
-    return plugin->clients.find(id ? id : "");
+    const std::string topic = "$sandbox/in/" + deviceId + "/$sandbox/" + what;
+    mosquitto_broker_publish_copy(mediatorClient, topic.c_str(), 0, nullptr, 0, false, nullptr);
+}
+
+// The record of a connection that passed authentication, or clients.end().
+std::unordered_map<const struct mosquitto *, ClientInfo>::iterator authenticatedClient(const struct mosquitto *client)
+{
+    return plugin->clients.find(client);
 }
 
 int onAclCheck(int, void *eventData, void *)
@@ -420,6 +435,8 @@ int onAclCheck(int, void *eventData, void *)
         break;
     case MOSQ_ACL_SUBSCRIBE:
     case MOSQ_ACL_UNSUBSCRIBE:
+        if (topic == own + "messages/devicebound/#" && event->access == MOSQ_ACL_SUBSCRIBE)
+            notifySandbox(info.deviceId, "devicebound"); // its cloud-to-device queue may flow now
         if (topic == own + "messages/devicebound/#" || topic == "$iothub/twin/res/#" || topic == "$iothub/twin/PATCH/properties/desired/#"
             || topic == "$iothub/methods/POST/#")
             return MOSQ_ERR_SUCCESS;
@@ -471,7 +488,9 @@ int onMessage(int, void *eventData, void *)
             return retopic(event, "$sandbox/void");
         const std::string target = topic.substr(prefix.size(), slash - prefix.size());
         const std::string deviceTopic = topic.substr(slash + 1);
-        mosquitto_broker_publish_copy(target.c_str(), deviceTopic.c_str(), int(event->payloadlen), event->payload, 0, false, nullptr);
+        // Cloud-to-device messages go at QoS 1, as IoT Hub sends them; twin and method traffic at QoS 0.
+        const int qos = startsWith(deviceTopic, "devices/") ? 1 : 0;
+        mosquitto_broker_publish_copy(target.c_str(), deviceTopic.c_str(), int(event->payloadlen), event->payload, qos, false, nullptr);
         return retopic(event, "$sandbox/void"); // nobody listens there: the original goes nowhere
     }
     if (found->second.role != Role::Device)
@@ -531,9 +550,17 @@ int onDisconnect(int, void *eventData, void *)
     const auto found = authenticatedClient(event->client);
     if (found == plugin->clients.end())
         return MOSQ_ERR_SUCCESS;
-    if (found->second.role == Role::Device)
-        setConnectionState(found->second.deviceId, false);
-    plugin->lastTouched.erase(found->second.deviceId);
+    if (found->second.role == Role::Device) {
+        const std::string deviceId = found->second.deviceId;
+        // Only the device's last connection going away makes it disconnected (a takeover's old connection
+        // ends after the new one is in).
+        if (--plugin->deviceConnections[deviceId] <= 0) {
+            plugin->deviceConnections.erase(deviceId);
+            setConnectionState(deviceId, false);
+            notifySandbox(deviceId, "disconnected");
+            plugin->lastTouched.erase(deviceId);
+        }
+    }
     plugin->clients.erase(found);
     return MOSQ_ERR_SUCCESS;
 }
@@ -608,7 +635,7 @@ ONBOARDER_EXPORT int mosquitto_plugin_cleanup(void *, struct mosquitto_opt *, in
     mosquitto_callback_unregister(plugin->id, MOSQ_EVT_TICK, onTick, nullptr);
     flushTelemetryCount();
     // Every device the broker held is offline now.
-    for (const auto &[clientId, info] : plugin->clients) {
+    for (const auto &[connection, info] : plugin->clients) {
         if (info.role == Role::Device)
             setConnectionState(info.deviceId, false);
     }
