@@ -50,7 +50,7 @@ RelayCharts::RelayCharts(QWidget *parent)
         {tr("Outbox depth"), {tr("messages")}},
         {tr("Latency, ms"), {tr("p50"), tr("p99")}}};
     for (const auto &[title, names] : plots) {
-        auto *plot = new Plot;
+        auto plot = std::make_unique<Plot>();
         plot->chart = new QChart;
         plot->chart->setTitle(title);
         plot->chart->legend()->setAlignment(Qt::AlignBottom);
@@ -82,13 +82,15 @@ RelayCharts::RelayCharts(QWidget *parent)
         view->setRenderHint(QPainter::Antialiasing);
         view->setMinimumHeight(200);
         layout->addWidget(view);
-        m_plots.append(plot);
+        m_plots.push_back(std::move(plot));
     }
 }
 
+RelayCharts::~RelayCharts() = default;
+
 void RelayCharts::clear()
 {
-    for (Plot *plot : std::as_const(m_plots)) {
+    for (const auto &plot : m_plots) {
         for (QLineSeries *series : std::as_const(plot->series))
             series->clear();
         fitAxis(plot->y, 0);
@@ -98,7 +100,7 @@ void RelayCharts::clear()
 
 int RelayCharts::pointCount() const
 {
-    return m_plots.isEmpty() || m_plots.first()->series.isEmpty() ? 0 : int(m_plots.first()->series.first()->count());
+    return m_plots.empty() || m_plots.front()->series.isEmpty() ? 0 : int(m_plots.front()->series.first()->count());
 }
 
 void RelayCharts::add(const RelayMetrics &metrics)
@@ -109,8 +111,8 @@ void RelayCharts::add(const RelayMetrics &metrics)
     const QList<QList<double>> values{{metrics.inPerSecond, metrics.outPerSecond},
                                       {double(metrics.outboxDepth)},
                                       {metrics.latencyP50Ms, metrics.latencyP99Ms}};
-    for (qsizetype p = 0; p < m_plots.size(); ++p) {
-        Plot *plot = m_plots.at(p);
+    for (size_t p = 0; p < m_plots.size(); ++p) {
+        Plot *plot = m_plots[p].get();
         double top = 0;
         for (qsizetype s = 0; s < plot->series.size(); ++s) {
             QLineSeries *series = plot->series.at(s);

@@ -4,6 +4,9 @@
 
 #include <QWidget>
 
+#include <memory>
+#include <vector>
+
 namespace Onboarder {
 
 // The relay's last minutes as three small plots: messages per second in and out, outbox depth, and
@@ -14,6 +17,7 @@ class RelayCharts final : public QWidget
 
 public:
     explicit RelayCharts(QWidget *parent = nullptr);
+    ~RelayCharts() override;
 
     void add(const RelayMetrics &metrics);
     void clear();
@@ -22,8 +26,9 @@ public:
     static constexpr int windowSeconds = 180;
 
 private:
+    // The chart, axes and series of a plot belong to its QChartView; the Plot only points at them.
     struct Plot;
-    QList<Plot *> m_plots;
+    std::vector<std::unique_ptr<Plot>> m_plots;
     qint64 m_startMs = 0;
 };
 

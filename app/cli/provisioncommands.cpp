@@ -97,9 +97,11 @@ QFuture<int> startJobs(Context &ctx, const ProvisioningProfile &profile, const H
     run->promise.start();
     run->hub = std::make_unique<HubClient>(hubProfile, service);
     run->signals = std::make_unique<StopSignals>();
-    QObject::connect(run->signals.get(), &StopSignals::stopRequested, run->hub.get(), [run] {
+    // The run owns the StopSignals and the hub client, so this connection too: it points at the run without
+    // owning it (a copy of the shared_ptr here made the run own itself, and it was never freed).
+    QObject::connect(run->signals.get(), &StopSignals::stopRequested, run->hub.get(), [own = run.get()] {
         std::fprintf(stderr, "%s\n", qPrintable(CliText::tr("Stopping: each job ends after its current step and reports what it left.")));
-        for (ProvisioningJob *job : std::as_const(run->jobs))
+        for (ProvisioningJob *job : std::as_const(own->jobs))
             job->cancel();
     });
     const bool json = ctx.out.json();
@@ -136,10 +138,21 @@ QFuture<int> startJobs(Context &ctx, const ProvisioningProfile &profile, const H
             }
             job->deleteLater();
             if (--run->pending == 0) {
-                run->promise.addResult(finishRun(ctx, run));
-                run->promise.finish();
-                // The client and the jobs go once the caller has the exit code.
-                QMetaObject::invokeMethod(QCoreApplication::instance(), [run] {}, Qt::QueuedConnection);
+                const int code = finishRun(ctx, run);
+                // The client and the jobs go before the caller has the exit code, since it ends the event
+                // loop and main() then returns: from there on, the client's network thread could not finish.
+                // Not here (this is a job's continuation): once it has returned. SIGINT and SIGTERM end the
+                // process again.
+                QMetaObject::invokeMethod(
+                    QCoreApplication::instance(),
+                    [run, code] {
+                        run->signals.reset();
+                        run->jobs.clear();
+                        run->hub.reset(); // and the jobs, its children
+                        run->promise.addResult(code);
+                        run->promise.finish();
+                    },
+                    Qt::QueuedConnection);
             }
         });
     }

@@ -12,11 +12,6 @@ RelayThread::RelayThread(QObject *parent)
     , m_anchor(new QObject)
 {
     m_thread.setObjectName(QStringLiteral("relay"));
-    // A thousand device sessions on one thread: a pass of its event loop must cost what is ready, not
-    // what is registered (see EpollEventDispatcher). Keychain calls stay on the store's thread.
-    auto dispatcher = std::make_unique<EpollEventDispatcher>();
-    if (dispatcher->isValid())
-        m_thread.setEventDispatcher(dispatcher.release());
     m_anchor->moveToThread(&m_thread);
 }
 
@@ -46,8 +41,16 @@ void RelayThread::start(const RelayConfig &config, const HubProfile &profile, co
     if (m_state != State::Stopped)
         return;
     m_state = State::Starting;
-    if (!m_thread.isRunning())
+    if (!m_thread.isRunning()) {
+        // A thousand device sessions on one thread: a pass of its event loop must cost what is ready, not
+        // what is registered (see EpollEventDispatcher). Keychain calls stay on the store's thread. Given
+        // to the thread only as it starts: a thread deletes its dispatcher when it finishes, and one that
+        // never ran (a Relay page never used) would never free it.
+        auto dispatcher = std::make_unique<EpollEventDispatcher>();
+        if (dispatcher->isValid())
+            m_thread.setEventDispatcher(dispatcher.release());
         m_thread.start();
+    }
     QMetaObject::invokeMethod(
         m_anchor, [this, anchor = m_anchor, config, profile, service, store, password = sourcePassword]() mutable {
             auto *relay = new Relay(config, profile, service, store, anchor);

@@ -294,7 +294,9 @@ void DeviceGateway::accept()
             socket->deleteLater();
             continue;
         }
-        new Link(device, m_brokerPort, [this, device](const QByteArray &connect, const QSslCertificate &certificate) -> QByteArray {
+        // The gateway owns its links (a link deletes itself once either side closes): one still open when
+        // the hub stops goes with the gateway (its first-packet check points at the gateway, too).
+        auto *link = new Link(device, m_brokerPort, [this, device](const QByteArray &connect, const QSslCertificate &certificate) -> QByteArray {
             QString clientId;
             if (withPassword(connect, {}, &clientId).isEmpty())
                 return {};
@@ -302,6 +304,7 @@ void DeviceGateway::accept()
                 return connect; // the broker decides, as for any other client
             return withPassword(connect, assertion(m_secret, clientId), &clientId);
         });
+        link->setParent(this);
     }
 }
 
