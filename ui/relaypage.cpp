@@ -394,11 +394,7 @@ void RelayPage::startMonitor(const HubProfile &profile, const ConnectionString &
 {
     m_atHub.clear();
     m_hubTotal = 0;
-    // Every hub's telemetry can be read (its Event Hub-compatible endpoint, over AMQP).
-    m_hubSupported = true;
     m_hubNote.clear();
-    m_table->setColumnHidden(HubCountColumn, false);
-    m_table->setColumnHidden(HubLastColumn, false);
     if (!m_monitorThread.isRunning())
         m_monitorThread.start();
     // The connection string goes to the monitor's thread in memory only.
@@ -446,10 +442,6 @@ void RelayPage::showHubState(HubTelemetryMonitor::State state)
 void RelayPage::showHubSummary()
 {
     const QLocale locale;
-    if (!m_hubSupported) {
-        m_hubSummary->setText(m_hubNote);
-        return;
-    }
     QString text = tr("%1 sent · %2 received by the hub").arg(locale.toString(m_last.outTotal), locale.toString(m_hubTotal));
     if (m_hubState == HubTelemetryMonitor::State::Failed || m_hubState == HubTelemetryMonitor::State::Connecting) {
         text += QStringLiteral(" · ") + (m_hubNote.isEmpty() ? HubTelemetryMonitor::stateText(m_hubState) : m_hubNote);
@@ -498,9 +490,7 @@ void RelayPage::showDetails()
         m_sentDetails->setPlainText(sentText);
 
     QString hubText;
-    if (!m_hubSupported) {
-        hubText = m_hubNote;
-    } else if (const auto found = m_atHub.constFind(id); found == m_atHub.cend()) {
+    if (const auto found = m_atHub.constFind(id); found == m_atHub.cend()) {
         hubText = m_hubNote.isEmpty() ? tr("%1: nothing received by the hub yet.").arg(id) : m_hubNote;
     } else {
         const HubTelemetry::Device &device = *found;

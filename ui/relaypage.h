@@ -111,7 +111,6 @@ private:
     QThread m_monitorThread;
     HubTelemetryMonitor *m_monitor; // lives on m_monitorThread; used through queued calls only
     HubTelemetryMonitor::State m_hubState = HubTelemetryMonitor::State::Stopped;
-    bool m_hubSupported = true; // false: the relay's hub is not a sandbox hub (m_hubNote says why)
     QString m_hubNote; // why the hub's side cannot be shown, or its last error
     QHash<QString, HubTelemetry::Device> m_atHub;
     qint64 m_hubTotal = 0;
