@@ -73,9 +73,11 @@ struct AmqpSaslServer
     static bool initClient(pn_transport_t *) { return false; }
     static void prepareWrite(pn_transport_t *) {}
 
-    static void processInit(pn_transport_t *transport, const char *mechanism, const pn_bytes_t *received)
+    static void processInit(pn_transport_t *transport, const char *mechanismOrNull, const pn_bytes_t *received)
     {
         AmqpConnection *connection = owner(transport);
+        // A sasl-init without a mechanism decodes to null (found by fuzz_amqpendpoint): refused like an unknown one.
+        const char *mechanism = mechanismOrNull ? mechanismOrNull : "";
         bool accepted = false;
         QString user;
         if (connection && std::strcmp(mechanism, "ANONYMOUS") == 0 && connection->m_allowAnonymous) {
@@ -296,6 +298,8 @@ void AmqpConnection::process()
         // Everything Proton had to say is written: let the device send it and close.
         if (auto *socket = qobject_cast<QAbstractSocket *>(m_device.data()))
             socket->disconnectFromHost();
+        else
+            m_device->close(); // a stream (WebSocket) sends what it holds before its close
     }
     if (pn_connection_driver_finished(&m_driver)) {
         finish();

@@ -58,6 +58,8 @@ public:
 
     // Serves AMQP on a stream that is already open and secured (e.g. a WebSocket on the REST port).
     void adopt(QIODevice *stream);
+    // Connections being served (those whose transport has not ended).
+    int peerCount() const { return int(m_peers.size()); }
 
 private:
     struct Peer;

@@ -11,6 +11,8 @@
 #include "devicegateway.h"
 #include "mediator.h"
 #include "registryserver.h"
+#include "restfrontdoor.h"
+#include "amqp/websocketstream.h"
 
 #include <QDir>
 #include <QFile>
@@ -142,10 +144,14 @@ Result<void> SandboxHub::start()
     tls.setLocalCertificateChain(chain);
     tls.setPrivateKey(key);
 
+    // One HTTPS port for REST and for AMQP over WebSockets, as IoT Hub's 443.
     m_server = std::make_unique<RegistryServer>(m_registry, m_options.hostName);
-    m_server->sslSetup(tls);
     m_server->setThrottle(m_options.throttlePerMinute);
-    m_restPort = m_server->listen(QHostAddress::LocalHost, m_options.restPort);
+    m_frontDoor = new RestFrontDoor(tls, m_server.get());
+    if (m_frontDoor->listen(QHostAddress::LocalHost, m_options.restPort)) {
+        m_restPort = m_frontDoor->serverPort();
+        m_server->bind(m_frontDoor);
+    }
     if (m_restPort == 0)
         return fail(ErrorKind::Network, QStringLiteral("PortInUse"),
                     QStringLiteral("Cannot listen on 127.0.0.1:%1 (in use, or a privileged port without the right to bind it).")
@@ -211,6 +217,7 @@ Result<void> SandboxHub::start()
     if (!amqpPort)
         return std::unexpected(amqpPort.error());
     m_amqpPort = *amqpPort;
+    m_frontDoor->setAmqpHook([this](QWebSocket *webSocket) { m_amqp->adopt(new WebSocketStream(webSocket)); });
     return {};
 }
 

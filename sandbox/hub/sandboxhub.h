@@ -17,6 +17,7 @@ class EventLog;
 class TelemetryIngest;
 class Mediator;
 class RegistryServer;
+class RestFrontDoor;
 
 // The local IoT Hub: owns the data dir (CA, server certificate, registry) and the service endpoints.
 class SandboxHub final : public QObject
@@ -64,6 +65,7 @@ private:
     Options m_options;
     Registry m_registry;
     std::unique_ptr<RegistryServer> m_server;
+    RestFrontDoor *m_frontDoor = nullptr; // owned by m_server
     std::unique_ptr<Broker> m_broker;
     std::unique_ptr<Mediator> m_mediator;
     std::unique_ptr<DeviceGateway> m_gateway;

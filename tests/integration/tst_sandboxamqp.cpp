@@ -154,6 +154,20 @@ private Q_SLOTS:
         stillServes();
     }
 
+    void saslInitWithoutAMechanismIsRefused()
+    {
+        // Found by fuzz_amqpendpoint: a sasl-init whose mechanism is null (not a symbol) crashed the sandbox.
+        // SASL header, then sasl-init (0x41) as a list of one field, null.
+        const QByteArray saslHeader("AMQP\x03\x01\x00\x00", 8);
+        const QByteArray init = QByteArray::fromHex("0000000f02010000") + QByteArray::fromHex("005341c0020140");
+        const QByteArray answer = exchange(saslHeader + init, 3000);
+        QVERIFY2(answer.startsWith(saslHeader), answer.toHex().constData());
+        // sasl-mechanisms (0x40), then sasl-outcome (0x44) with code 1 (auth: the credentials were refused).
+        QVERIFY2(answer.contains(QByteArray::fromHex("005340")), answer.toHex().constData());
+        QVERIFY2(answer.contains(QByteArray::fromHex("005344")), answer.toHex().constData());
+        stillServes();
+    }
+
     void failedPlainIsRefused()
     {
         AmqpClient client;

@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { Registry, Client: ServiceClient } = require('azure-iothub');
+const { Registry, Client: ServiceClient, AmqpWs } = require('azure-iothub');
 const { Message: ServiceMessage, SharedAccessSignature } = require('azure-iot-common');
 const { Client, Message } = require('azure-iot-device');
 const { Mqtt } = require('azure-iot-device-mqtt');
@@ -180,8 +180,9 @@ async function sendTelemetry(device, count, tag) {
 }
 
 // Reads from every partition until predicate says it has enough (or the timeout).
-async function readEvents(consumerGroup, position, enough, timeoutMs = 20000) {
-  const consumer = new EventHubConsumerClient(consumerGroup, ready.eventHubConnectionString);
+async function readEvents(consumerGroup, position, enough, timeoutMs = 20000, connection = {}) {
+  const consumer = new EventHubConsumerClient(consumerGroup, connection.connectionString || ready.eventHubConnectionString,
+    connection.options || {});
   const events = [];
   let done;
   const finished = new Promise((resolve) => { done = resolve; });
@@ -249,4 +250,46 @@ test('an unknown consumer group is refused as not found', { timeout: 60000 }, as
   const events = await readEvents('no-such-group', earliestEventPosition, (all) => all.error !== undefined || all.length > 0, 8000);
   assert.ok(events.error, 'the endpoint accepted an unknown consumer group');
   assert.match(events.error.message, /could not be found/);
+});
+
+// --- AMQP over WebSockets on the HTTPS port (443), as behind a firewall that lets only HTTPS out ---
+
+test('over WebSockets on 443 (AmqpWs): a C2D message reaches the device and its feedback comes back', { timeout: 60000 }, async () => {
+  const device = await newDevice('amqp-ws');
+  const client = track(deviceClient(device));
+  await client.open();
+  const received = nextMessage(client);
+
+  const service = track(ServiceClient.fromConnectionString(ready.connectionString, AmqpWs));
+  await service.open();
+  const feedback = (await service.getFeedbackReceiver()).result;
+  const message = new ServiceMessage('over websockets');
+  message.messageId = unique('mid-ws');
+  message.ack = 'positive';
+  message.properties.add('path', 'wss');
+  const waitingFeedback = feedbackFor(feedback, message.messageId);
+  await service.send(device.deviceId, message);
+
+  const got = await received;
+  assert.equal(got.getData().toString(), 'over websockets');
+  assert.equal(got.properties.getValue('path'), 'wss');
+  const { record } = await waitingFeedback;
+  assert.equal(record.statusCode, 'Success');
+  await registry.delete(device.deviceId);
+});
+
+test('over WebSockets on 443: EventHubConsumerClient reads the Event Hub-compatible endpoint', { timeout: 90000 }, async () => {
+  const device = await newDevice('amqp-eh-ws');
+  const tag = unique('eh-ws');
+  await sendTelemetry(device, 3, tag);
+  // As Azure gives it: no port in the endpoint. With webSocketOptions the client goes to wss://HOST:443/$servicebus/websocket.
+  const connectionString = ready.eventHubConnectionString.replace(/(sb:\/\/[^/:;]+):\d+/, '$1');
+  assert.notEqual(connectionString, ready.eventHubConnectionString);
+  const mine = (events) => events.filter((e) => e.properties && e.properties.tag === tag);
+  const events = mine(await readEvents('$Default', earliestEventPosition, (all) => all.error !== undefined || mine(all).length >= 3, 20000,
+    { connectionString, options: { webSocketOptions: { webSocket: require('ws') } } }));
+  assert.equal(events.error, undefined);
+  assert.deepEqual(events.map((e) => e.body.n), [0, 1, 2]);
+  assert.equal(events[0].systemProperties['iothub-connection-device-id'], device.deviceId);
+  await registry.delete(device.deviceId);
 });

@@ -1,0 +1,127 @@
+#include "restfrontdoor.h"
+
+#include <QSslSocket>
+#include <QTimer>
+#include <QUrl>
+#include <QWebSocket>
+
+namespace Onboarder::Sandbox {
+
+namespace {
+
+constexpr int HeadLimit = 16 * 1024;
+constexpr int HeadTimeoutMs = 10000;
+
+// The request line's target and whether the head asks for a WebSocket upgrade; nullopt while incomplete.
+struct Head
+{
+    QByteArray method;
+    QByteArray path;
+    bool upgradeToWebSocket = false;
+};
+
+std::optional<Head> parseHead(const QByteArray &bytes)
+{
+    const qsizetype end = bytes.indexOf("\r\n\r\n");
+    if (end < 0)
+        return std::nullopt;
+    Head head;
+    const QList<QByteArray> lines = bytes.left(end).split('\n');
+    const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
+    head.method = requestLine.value(0);
+    head.path = requestLine.value(1);
+    if (const qsizetype query = head.path.indexOf('?'); query >= 0)
+        head.path.truncate(query);
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines.at(i).trimmed();
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0)
+            continue;
+        if (line.left(colon).trimmed().compare("upgrade", Qt::CaseInsensitive) == 0
+            && line.mid(colon + 1).trimmed().compare("websocket", Qt::CaseInsensitive) == 0)
+            head.upgradeToWebSocket = true;
+    }
+    return head;
+}
+
+} // namespace
+
+RestFrontDoor::RestFrontDoor(const QSslConfiguration &tls, QObject *parent)
+    : QTcpServer(parent)
+    , m_tls(tls)
+    , m_webSockets(QStringLiteral("onboarder-sandbox"), QWebSocketServer::NonSecureMode) // TLS is done before
+{
+    m_webSockets.setSupportedSubprotocols({QString::fromLatin1(AmqpSubprotocol)});
+    m_webSockets.setHandshakeTimeout(std::chrono::milliseconds(HeadTimeoutMs));
+    connect(&m_webSockets, &QWebSocketServer::newConnection, this, &RestFrontDoor::webSocketReady);
+}
+
+RestFrontDoor::~RestFrontDoor() = default;
+
+const QStringList &RestFrontDoor::amqpPaths()
+{
+    static const QStringList paths{QStringLiteral("/$iothub/websocket"), QStringLiteral("/$servicebus/websocket")};
+    return paths;
+}
+
+void RestFrontDoor::incomingConnection(qintptr descriptor)
+{
+    auto *socket = new QSslSocket(this);
+    if (!socket->setSocketDescriptor(descriptor)) {
+        delete socket;
+        return;
+    }
+    socket->setSslConfiguration(m_tls);
+    auto *deadline = new QTimer(socket);
+    deadline->setSingleShot(true);
+    deadline->setObjectName(QStringLiteral("headDeadline"));
+    connect(deadline, &QTimer::timeout, socket, [socket] { socket->abort(); });
+    connect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
+    connect(socket, &QSslSocket::readyRead, this, [this, socket] { inspect(socket); });
+    deadline->start(HeadTimeoutMs);
+    socket->startServerEncryption();
+}
+
+void RestFrontDoor::inspect(QSslSocket *socket)
+{
+    if (!socket->isEncrypted())
+        return;
+    const QByteArray bytes = socket->peek(HeadLimit + 4);
+    const auto head = parseHead(bytes);
+    if (!head) {
+        if (bytes.size() > HeadLimit)
+            socket->abort();
+        return;
+    }
+    // From here the socket belongs to someone else: none of this server's hooks stay on it.
+    socket->disconnect(this);
+    disconnect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
+    delete socket->findChild<QTimer *>(QStringLiteral("headDeadline"), Qt::FindDirectChildrenOnly);
+
+    const bool amqp = head->method == "GET" && head->upgradeToWebSocket && amqpPaths().contains(QString::fromLatin1(head->path));
+    if (amqp) {
+        socket->setParent(nullptr);
+        m_webSockets.handleConnection(socket); // the WebSocket it makes takes the socket
+    } else {
+        socket->setParent(nullptr);
+        addPendingConnection(socket);
+        Q_EMIT newConnection();
+    }
+    // The head is still unread in the socket, and readyRead is only signalled for new bytes: the new owner
+    // reads it when told.
+    QMetaObject::invokeMethod(socket, [socket] { Q_EMIT socket->readyRead(); }, Qt::QueuedConnection);
+}
+
+void RestFrontDoor::webSocketReady()
+{
+    while (QWebSocket *webSocket = m_webSockets.nextPendingConnection()) {
+        if (webSocket->subprotocol() != QLatin1String(AmqpSubprotocol) || !m_amqpHook) {
+            webSocket->close(QWebSocketProtocol::CloseCodeProtocolError, QStringLiteral("Sub-protocol AMQPWSB10 required"));
+            webSocket->deleteLater();
+            continue;
+        }
+        m_amqpHook(webSocket);
+    }
+}
+
+} // namespace Onboarder::Sandbox
