@@ -294,6 +294,13 @@ void DeviceGateway::accept()
             socket->deleteLater();
             continue;
         }
+        adopt(device);
+    }
+}
+
+void DeviceGateway::adopt(QSslSocket *device)
+{
+    {
         // The gateway owns its links (a link deletes itself once either side closes): one still open when
         // the hub stops goes with the gateway (its first-packet check points at the gateway, too).
         auto *link = new Link(device, m_brokerPort, [this, device](const QByteArray &connect, const QSslCertificate &certificate) -> QByteArray {

@@ -30,6 +30,9 @@ public:
                   QObject *parent = nullptr);
 
     Result<quint16> listen(quint16 port);
+    // Serves a device connection accepted elsewhere (TLS done, nothing read yet): MQTT, or MQTT over
+    // WebSockets from the REST port's /$iothub/websocket, as IoT Hub serves both on 443.
+    void adopt(QSslSocket *device);
 
     // CAs the hub trusts for certificateAuthority devices (on Azure: uploaded and verified CA certificates).
     void setTrustedCas(const QList<QSslCertificate> &cas) { m_trustedCas = cas; }

@@ -18,6 +18,7 @@ struct Head
     QByteArray method;
     QByteArray path;
     bool upgradeToWebSocket = false;
+    QList<QByteArray> subprotocols; // Sec-WebSocket-Protocol, lower case
 };
 
 std::optional<Head> parseHead(const QByteArray &bytes)
@@ -40,6 +41,10 @@ std::optional<Head> parseHead(const QByteArray &bytes)
         if (line.left(colon).trimmed().compare("upgrade", Qt::CaseInsensitive) == 0
             && line.mid(colon + 1).trimmed().compare("websocket", Qt::CaseInsensitive) == 0)
             head.upgradeToWebSocket = true;
+        if (line.left(colon).trimmed().compare("sec-websocket-protocol", Qt::CaseInsensitive) == 0) {
+            for (const QByteArray &protocol : line.mid(colon + 1).split(','))
+                head.subprotocols.append(protocol.trimmed().toLower());
+        }
     }
     return head;
 }
@@ -98,8 +103,13 @@ void RestFrontDoor::inspect(QSslSocket *socket)
     disconnect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
     delete socket->findChild<QTimer *>(QStringLiteral("headDeadline"), Qt::FindDirectChildrenOnly);
 
-    const bool amqp = head->method == "GET" && head->upgradeToWebSocket && amqpPaths().contains(QString::fromLatin1(head->path));
-    if (amqp) {
+    const bool upgrade = head->method == "GET" && head->upgradeToWebSocket;
+    const bool mqtt = upgrade && head->path == "/$iothub/websocket" && head->subprotocols.contains("mqtt") && m_mqttHook;
+    const bool amqp = upgrade && !mqtt && amqpPaths().contains(QString::fromLatin1(head->path));
+    if (mqtt) {
+        socket->setParent(nullptr);
+        m_mqttHook(socket); // the gateway reads the upgrade request itself
+    } else if (amqp) {
         socket->setParent(nullptr);
         m_webSockets.handleConnection(socket); // the WebSocket it makes takes the socket
     } else {

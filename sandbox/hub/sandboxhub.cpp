@@ -21,6 +21,7 @@
 #include <QSslCertificate>
 #include <QSslConfiguration>
 #include <QSslKey>
+#include <QSslSocket>
 
 namespace Onboarder::Sandbox {
 
@@ -187,6 +188,7 @@ Result<void> SandboxHub::start()
     if (!port)
         return std::unexpected(port.error());
     m_mqttPort = *port;
+    m_frontDoor->setMqttHook([this](QSslSocket *socket) { m_gateway->adopt(socket); });
 
     // The Event Hub-compatible endpoint: every device-to-cloud message, kept in partitions in the data dir.
     m_eventLog = std::make_unique<EventLog>();

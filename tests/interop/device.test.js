@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const mqtt = require('mqtt');
 const { Registry } = require('azure-iothub');
 const { Client, Message } = require('azure-iot-device');
-const { Mqtt } = require('azure-iot-device-mqtt');
+const { Mqtt, MqttWs } = require('azure-iot-device-mqtt');
 const { SharedAccessSignature } = require('azure-iot-common');
 
 const ready = JSON.parse(fs.readFileSync(process.env.ONBOARDER_SANDBOX_READY, 'utf8'));
@@ -84,6 +84,32 @@ test('a SAS device sends telemetry; the consumer receives body and properties', 
     if (state !== 'Disconnected') await new Promise((resolve) => setTimeout(resolve, 100));
   }
   assert.equal(state, 'Disconnected');
+  await registry.delete(deviceId);
+});
+
+test('MQTT over WebSockets on 443 (MqttWs): telemetry reaches the consumer and a twin round-trips', { timeout: 30000 }, async () => {
+  const { deviceId, key } = await newDevice('sdk-mqttws');
+  const service = track(consumer());
+  await once(service, 'connect');
+  await new Promise((resolve, reject) => service.subscribe(`$sandbox/telemetry/${deviceId}`, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+  const received = once(service, 'message');
+
+  // wss://HOST:443/$iothub/websocket, sub-protocol mqtt: the port that also serves REST and AMQP over WebSockets.
+  const client = track(Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${key}`, MqttWs));
+  await client.open();
+  const message = new Message('over websockets');
+  message.properties.add('path', 'wss');
+  await client.sendEvent(message);
+  const [topic, payload, packet] = await received;
+  assert.equal(topic, `$sandbox/telemetry/${deviceId}`);
+  assert.equal(payload.toString(), 'over websockets');
+  assert.equal(packet.properties.userProperties.path, 'wss');
+
+  const twin = await client.getTwin();
+  await new Promise((resolve, reject) => twin.properties.reported.update({ via: 'mqttws' }, (err) => (err ? reject(err) : resolve())));
+  const serviceTwin = (await registry.getTwin(deviceId)).responseBody;
+  assert.equal(serviceTwin.properties.reported.via, 'mqttws');
+  await client.close();
   await registry.delete(deviceId);
 });
 
