@@ -248,10 +248,6 @@
         <translation>Azure-Standardwerte</translation>
     </message>
     <message>
-        <source>REST %1, MQTT %2</source>
-        <translation>REST %1, MQTT %2</translation>
-    </message>
-    <message>
         <source>, own CA</source>
         <translation>, eigene CA</translation>
     </message>
@@ -1856,6 +1852,30 @@ Aktionen:
         <source>AMQPS port of the service endpoint: cloud-to-device messages and telemetry (default 5671).</source>
         <translation>AMQPS-Port des Dienstendpunkts: Cloud-zu-Gerät-Nachrichten und Telemetrie (Standard 5671).</translation>
     </message>
+    <message>
+        <source>REST %1, MQTT %2, AMQP %3</source>
+        <translation>REST %1, MQTT %2, AMQP %3</translation>
+    </message>
+    <message>
+        <source>, WebSockets</source>
+        <translation>, WebSockets</translation>
+    </message>
+    <message>
+        <source>, proxy %1:%2</source>
+        <translation>, Proxy %1:%2</translation>
+    </message>
+    <message>
+        <source>MQTT and AMQP over WebSockets on the HTTPS port (443), for networks that let only HTTPS out.</source>
+        <translation>MQTT und AMQP über WebSockets auf dem HTTPS-Port (443), für Netze, die nur HTTPS hinauslassen.</translation>
+    </message>
+    <message>
+        <source>Reach the hub through this HTTP proxy (CONNECT): REST, MQTT and AMQP.</source>
+        <translation>Den Hub über diesen HTTP-Proxy (CONNECT) erreichen: REST, MQTT und AMQP.</translation>
+    </message>
+    <message>
+        <source>http://HOST:PORT</source>
+        <translation>http://HOST:PORT</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
@@ -2160,6 +2180,17 @@ Aktionen:
     </message>
 </context>
 <context>
+    <name>HubProfile</name>
+    <message>
+        <source>A proxy is given as http://HOST:PORT, not &quot;%1&quot;.</source>
+        <translation>Ein Proxy wird als http://HOST:PORT angegeben, nicht als „%1“.</translation>
+    </message>
+    <message>
+        <source>The proxy must not hold a user name or password: only proxies without authentication are supported, and a password has no place in settings.</source>
+        <translation>Der Proxy darf keinen Benutzernamen und kein Passwort enthalten: Unterstützt werden nur Proxys ohne Anmeldung, und ein Passwort gehört nicht in die Einstellungen.</translation>
+    </message>
+</context>
+<context>
     <name>KeyPair</name>
     <message>
         <source>Could not generate a %1 key: %2</source>
@@ -2460,6 +2491,30 @@ Aktionen:
         <source>AM&amp;QP port:</source>
         <translation>AM&amp;QP-Port:</translation>
     </message>
+    <message>
+        <source>Network</source>
+        <translation>Netzwerk</translation>
+    </message>
+    <message>
+        <source>MQTT and AMQP over &amp;WebSockets on the HTTPS port (for networks that let only HTTPS out)</source>
+        <translation>MQTT und AMQP über &amp;WebSockets auf dem HTTPS-Port (für Netze, die nur HTTPS hinauslassen)</translation>
+    </message>
+    <message>
+        <source>Every connection to this hub then uses port 443 (the REST port of a custom endpoint).</source>
+        <translation>Jede Verbindung zu diesem Hub nutzt dann Port 443 (bei einem eigenen Endpunkt dessen REST-Port).</translation>
+    </message>
+    <message>
+        <source>None: connect directly</source>
+        <translation>Keiner: direkt verbinden</translation>
+    </message>
+    <message>
+        <source>An HTTP proxy that tunnels with CONNECT, as http://HOST:PORT. REST, MQTT and AMQP all go through it.</source>
+        <translation>Ein HTTP-Proxy, der mit CONNECT tunnelt, als http://HOST:PORT. REST, MQTT und AMQP laufen alle über ihn.</translation>
+    </message>
+    <message>
+        <source>HTTP &amp;proxy:</source>
+        <translation>HTTP-&amp;Proxy:</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::AmqpClient</name>
@@ -2510,6 +2565,10 @@ Aktionen:
     <message>
         <source>%1 closed %2: %3 %4</source>
         <translation>%1 hat %2 geschlossen: %3 %4</translation>
+    </message>
+    <message>
+        <source>%1 accepted the WebSocket but not AMQP on it (sub-protocol %2).</source>
+        <translation>%1 hat den WebSocket angenommen, aber kein AMQP darauf (Subprotokoll %2).</translation>
     </message>
 </context>
 <context>

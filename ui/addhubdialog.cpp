@@ -6,6 +6,7 @@
 #include "hub/identifiers.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -48,6 +49,10 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     , m_amqpPort(new QSpinBox(this))
     , m_caFile(new QLineEdit(this))
     , m_endpointError(FieldError::create(this))
+    , m_network(new QGroupBox(tr("Network"), this))
+    , m_webSockets(new QCheckBox(tr("MQTT and AMQP over &WebSockets on the HTTPS port (for networks that let only HTTPS out)"), this))
+    , m_proxy(new QLineEdit(this))
+    , m_proxyError(FieldError::create(this))
     , m_failure(FieldError::create(this))
     , m_progress(new QProgressBar(this))
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this))
@@ -112,6 +117,19 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     m_advanced->setCheckable(true);
     m_advanced->setChecked(false);
 
+    m_webSockets->setToolTip(tr("Every connection to this hub then uses port 443 (the REST port of a custom endpoint)."));
+    m_proxy->setPlaceholderText(tr("None: connect directly"));
+    m_proxy->setToolTip(tr("An HTTP proxy that tunnels with CONNECT, as http://HOST:PORT. REST, MQTT and AMQP all go through it."));
+    auto *proxyColumn = new QVBoxLayout;
+    proxyColumn->setSpacing(2);
+    proxyColumn->addWidget(m_proxy);
+    proxyColumn->addWidget(m_proxyError);
+    auto *proxyLabel = new QLabel(tr("HTTP &proxy:"), this);
+    proxyLabel->setBuddy(m_proxy);
+    auto *networkForm = new QFormLayout(m_network);
+    networkForm->addRow(m_webSockets);
+    networkForm->addRow(proxyLabel, proxyColumn);
+
     // Each field with its message right below it; hidden messages take no room.
     auto *nameColumn = new QVBoxLayout;
     nameColumn->setSpacing(2);
@@ -142,6 +160,7 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     layout->addSpacing(6);
     layout->addLayout(form);
     layout->addWidget(m_advanced);
+    layout->addWidget(m_network);
     layout->addWidget(m_failure);
     layout->addWidget(m_progress);
     layout->addStretch(1);
@@ -153,6 +172,7 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     connect(m_mqttPort, &QSpinBox::valueChanged, this, &AddHubDialog::revalidate);
     connect(m_amqpPort, &QSpinBox::valueChanged, this, &AddHubDialog::revalidate);
     connect(m_caFile, &QLineEdit::textChanged, this, &AddHubDialog::revalidate);
+    connect(m_proxy, &QLineEdit::textChanged, this, &AddHubDialog::revalidate);
     connect(m_advanced, &QGroupBox::toggled, this, &AddHubDialog::revalidate);
     connect(m_reveal, &QToolButton::toggled, this, [this](bool shown) {
         m_connectionString->setEchoMode(shown ? QLineEdit::Normal : QLineEdit::Password);
@@ -176,6 +196,12 @@ void AddHubDialog::setName(const QString &name)
 void AddHubDialog::setConnectionString(const QString &text)
 {
     m_connectionString->setText(text);
+}
+
+void AddHubDialog::setNetwork(bool webSockets, const QString &proxy)
+{
+    m_webSockets->setChecked(webSockets);
+    m_proxy->setText(proxy);
 }
 
 void AddHubDialog::setEndpoint(int restPort, int mqttPort, const QString &caFile, int amqpPort)
@@ -204,10 +230,19 @@ bool AddHubDialog::canAdd() const
 
 HubEndpoint AddHubDialog::endpoint() const
 {
-    // The custom endpoint counts only while its group is checked.
-    if (!m_advanced->isChecked())
-        return {};
-    return {m_restPort->value(), m_mqttPort->value(), m_caFile->text().trimmed(), m_amqpPort->value()};
+    // The custom endpoint counts only while its group is checked; the network settings always.
+    HubEndpoint endpoint;
+    if (m_advanced->isChecked()) {
+        endpoint.restPort = m_restPort->value();
+        endpoint.mqttPort = m_mqttPort->value();
+        endpoint.caFile = m_caFile->text().trimmed();
+        endpoint.amqpPort = m_amqpPort->value();
+    }
+    endpoint.webSockets = m_webSockets->isChecked();
+    const QString proxy = m_proxy->text().trimmed();
+    if (!proxy.isEmpty())
+        endpoint.proxy = QUrl(proxy, QUrl::StrictMode);
+    return endpoint;
 }
 
 void AddHubDialog::revalidate()
@@ -247,6 +282,7 @@ void AddHubDialog::revalidate()
     if (!all && isEndpointError(all.error().code) && nameProblem.isEmpty() && csProblem.isEmpty())
         endpointProblem = all.error().message;
     FieldError::show(m_endpointError, endpointProblem);
+    FieldError::show(m_proxyError, !all && all.error().code == QLatin1String("ProxyInvalid") ? all.error().message : QString());
 
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(all.has_value() && !m_busy);
 }
@@ -258,6 +294,7 @@ void AddHubDialog::setBusy(bool busy)
     m_connectionString->setEnabled(!busy);
     m_paste->setEnabled(!busy);
     m_advanced->setEnabled(!busy);
+    m_network->setEnabled(!busy);
     m_progress->setVisible(busy);
     m_progress->setFormat(tr("Saving the key in the system keychain…"));
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!busy);

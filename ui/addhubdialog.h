@@ -5,6 +5,7 @@
 
 #include <QDialog>
 
+class QCheckBox;
 class QDialogButtonBox;
 class QGroupBox;
 class QLabel;
@@ -33,6 +34,7 @@ public:
     void setName(const QString &name);
     void setConnectionString(const QString &text);
     void setEndpoint(int restPort, int mqttPort, const QString &caFile, int amqpPort = 0);
+    void setNetwork(bool webSockets, const QString &proxy);
     QString nameError() const;
     QString connectionStringError() const;
     bool canAdd() const;
@@ -63,6 +65,10 @@ private:
     QSpinBox *m_amqpPort;
     QLineEdit *m_caFile;
     QLabel *m_endpointError;
+    QGroupBox *m_network;
+    QCheckBox *m_webSockets;
+    QLineEdit *m_proxy;
+    QLabel *m_proxyError;
     QLabel *m_failure;
     QProgressBar *m_progress;
     QDialogButtonBox *m_buttons;

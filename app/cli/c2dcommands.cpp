@@ -92,7 +92,8 @@ QFuture<int> send(Context &ctx, const QStringList &args)
         return finished(ctx.out.error(valid.error()));
 
     return withService(ctx, [&ctx, id, draft](const HubProfile &profile, const ConnectionString &service) {
-        auto client = std::make_shared<CloudToDeviceClient>();
+        // Deleted later, never inside one of its own signals (the last continuation may drop it there).
+        auto client = std::shared_ptr<CloudToDeviceClient>(new CloudToDeviceClient, [](CloudToDeviceClient *c) { c->deleteLater(); });
         return client->open(profile, service)
             .then(client.get(), [&ctx, client, id, draft](Result<void> opened) -> QFuture<int> {
                 if (!opened)

@@ -23,16 +23,25 @@ QJsonObject toJson(const HubProfile &hub)
                        {QStringLiteral("amqpPort"), hub.effectiveAmqpPort()}};
     if (!hub.caFile.isEmpty())
         object.insert(QStringLiteral("caFile"), hub.caFile);
+    object.insert(QStringLiteral("webSockets"), hub.webSockets);
+    if (!hub.proxy.isEmpty())
+        object.insert(QStringLiteral("proxy"), hub.proxy.toString());
     return object;
 }
 
 QString endpointText(const HubProfile &hub)
 {
-    if (hub.isDefaultEndpoint())
-        return CliText::tr("Azure defaults");
-    QString text = CliText::tr("REST %1, MQTT %2").arg(hub.effectiveRestPort()).arg(hub.effectiveMqttPort());
+    QString text = hub.isDefaultEndpoint() ? CliText::tr("Azure defaults")
+                                           : CliText::tr("REST %1, MQTT %2, AMQP %3")
+                                                 .arg(hub.effectiveRestPort())
+                                                 .arg(hub.effectiveMqttPort())
+                                                 .arg(hub.effectiveAmqpPort());
     if (!hub.caFile.isEmpty())
         text += CliText::tr(", own CA");
+    if (hub.webSockets)
+        text += CliText::tr(", WebSockets");
+    if (!hub.proxy.isEmpty())
+        text += CliText::tr(", proxy %1:%2").arg(hub.proxy.host()).arg(hub.proxy.port(80));
     return text;
 }
 
@@ -45,12 +54,22 @@ QFuture<int> add(Context &ctx, const QStringList &args)
     p.addOption({QStringLiteral("rest-port"), CliText::tr("HTTPS port of the registry API (default 443)."), CliText::tr("N")});
     p.addOption({QStringLiteral("mqtt-port"), CliText::tr("MQTT port of the device endpoint (default 8883)."), CliText::tr("N")});
     p.addOption({QStringLiteral("amqp-port"), CliText::tr("AMQPS port of the service endpoint: cloud-to-device messages and telemetry (default 5671)."), CliText::tr("N")});
+    p.addOption({QStringLiteral("websockets"), CliText::tr("MQTT and AMQP over WebSockets on the HTTPS port (443), for networks that "
+                                                           "let only HTTPS out.")});
+    p.addOption({QStringLiteral("proxy"), CliText::tr("Reach the hub through this HTTP proxy (CONNECT): REST, MQTT and AMQP."),
+                 CliText::tr("http://HOST:PORT")});
     p.addOption({QStringLiteral("secret-file"), CliText::tr("Read the connection string from FILE instead of standard input."), CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
 
     HubEndpoint endpoint;
     endpoint.caFile = p.value(QStringLiteral("ca"));
+    endpoint.webSockets = p.isSet(QStringLiteral("websockets"));
+    if (p.isSet(QStringLiteral("proxy"))) {
+        endpoint.proxy = QUrl(p.value(QStringLiteral("proxy")), QUrl::StrictMode);
+        if (const QString why = HubProfile::checkProxy(endpoint.proxy); !why.isEmpty())
+            return finished(ctx.out.error(Error{ErrorKind::InvalidInput, QStringLiteral("ProxyInvalid"), why}));
+    }
     int exitCode = ExitOk;
     if (p.isSet(QStringLiteral("rest-port"))) {
         const auto port = p.intValue(ctx.out, QStringLiteral("rest-port"), 1, 65535, &exitCode);

@@ -1,12 +1,15 @@
 #include "amqp/amqpclient.h"
 
 #include "amqp/amqpconnection.h"
+#include "amqp/websocketstream.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QSslConfiguration>
 #include <QSslSocket>
 #include <QUuid>
+#include <QWebSocket>
+#include <QWebSocketHandshakeOptions>
 
 #include <proton/codec.h>
 #include <proton/condition.h>
@@ -80,19 +83,33 @@ QString AmqpClient::peerName() const
                             : QString());
 }
 
+AmqpClient::Endpoint AmqpClient::forHub(const HubProfile &hub, const QString &host, quint16 amqpPort, const char *webSocketPath)
+{
+    Endpoint endpoint;
+    endpoint.host = host;
+    const bool hubsOwnHost = host.compare(hub.hostName, Qt::CaseInsensitive) == 0;
+    endpoint.caFile = hubsOwnHost ? hub.caFile : QString();
+    endpoint.proxy = hub.networkProxy();
+    if (hub.webSockets) {
+        endpoint.port = quint16(hubsOwnHost ? hub.effectiveRestPort() : HubProfile::defaultRestPort);
+        endpoint.webSocketPath = QString::fromLatin1(webSocketPath);
+    } else {
+        endpoint.port = amqpPort;
+    }
+    return endpoint;
+}
+
 void AmqpClient::open(const Endpoint &endpoint)
 {
     close();
     m_endpoint = endpoint;
     m_closing = false;
     m_tlsError.clear();
-    auto *socket = new QSslSocket(this);
     QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
     configuration.setPeerVerifyMode(QSslSocket::VerifyPeer);
     if (!endpoint.caFile.isEmpty()) {
         const QList<QSslCertificate> extra = QSslCertificate::fromPath(endpoint.caFile, QSsl::Pem);
         if (extra.isEmpty()) {
-            socket->deleteLater();
             QMetaObject::invokeMethod(this, [this] {
                 finish(Error{ErrorKind::InvalidInput, QStringLiteral("CaFileUnreadable"),
                              tr("The CA file %1 holds no PEM certificate.").arg(m_endpoint.caFile)});
@@ -101,51 +118,91 @@ void AmqpClient::open(const Endpoint &endpoint)
         }
         configuration.setCaCertificates(configuration.caCertificates() + extra);
     }
+    m_timeout.start();
+    if (!endpoint.webSocketPath.isEmpty()) {
+        openWebSocket(configuration);
+        return;
+    }
+    auto *socket = new QSslSocket(this);
     socket->setSslConfiguration(configuration);
-    if (endpoint.proxy)
-        socket->setProxy(*endpoint.proxy);
-    else
-        socket->setProxy(QNetworkProxy::NoProxy);
-    connect(socket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
-        QStringList texts;
-        for (const QSslError &error : errors)
-            texts.append(error.errorString());
-        m_tlsError = texts.join(QStringLiteral("; "));
-    });
-    connect(socket, &QAbstractSocket::errorOccurred, this, [this, socket] {
-        if (m_connection)
-            return; // the AMQP connection reports its end itself
-        const QString why = m_tlsError.isEmpty() ? socket->errorString() : m_tlsError;
-        finish(Error{ErrorKind::Network, m_tlsError.isEmpty() ? QStringLiteral("HubUnreachable") : QStringLiteral("CertificateVerificationFailed"),
-                     m_tlsError.isEmpty() ? tr("Cannot reach %1: %2").arg(peerName(), why)
-                                          : tr("The certificate of %1 was refused: %2").arg(peerName(), why)});
-    });
+    socket->setProxy(endpoint.proxy ? *endpoint.proxy : QNetworkProxy(QNetworkProxy::NoProxy));
+    connect(socket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) { noteTlsErrors(errors); });
+    connect(socket, &QAbstractSocket::errorOccurred, this, [this, socket] { transportFailed(socket->errorString()); });
     connect(socket, &QSslSocket::encrypted, this, [this, socket] {
         socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        m_connection = new AmqpConnection(AmqpConnection::Role::Client, socket, this);
-        m_connection->setClientSasl(m_endpoint.plainUser, m_endpoint.plainPassword);
-        m_endpoint.plainPassword.fill('\0');
-        m_endpoint.plainPassword.clear();
-        m_connection->setClientIdentity(m_endpoint.host, QStringLiteral("onboarder-") + newId());
-        m_connection->setHandler([this](pn_event_t *event) { handle(event); });
-        connect(m_connection, &AmqpConnection::finished, this, [this](const QString &error) {
-            if (m_closing && error.isEmpty())
-                return finish({});
-            if (error.contains(QLatin1String("unauthorized")) || error.contains(QLatin1String("authentication")))
-                return finish(Error{ErrorKind::AuthRefused, QStringLiteral("AmqpUnauthorized"),
-                                    tr("%1 refused the credentials: %2").arg(peerName(), error)});
-            finish(Error{ErrorKind::Network, QStringLiteral("AmqpConnectionLost"),
-                         error.isEmpty() ? tr("%1 closed the connection.").arg(peerName())
-                                         : tr("The connection to %1 ended: %2").arg(peerName(), error)});
-        });
-        pn_connection_open(m_connection->connection());
-        m_session = pn_session(m_connection->connection());
-        pn_session_set_incoming_capacity(m_session, 8 * 1024 * 1024);
-        pn_session_open(m_session);
-        m_connection->start();
+        startAmqp(socket);
     });
     socket->connectToHostEncrypted(endpoint.host, endpoint.port);
-    m_timeout.start();
+}
+
+void AmqpClient::openWebSocket(const QSslConfiguration &configuration)
+{
+    auto *webSocket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
+    webSocket->setSslConfiguration(configuration);
+    webSocket->setProxy(m_endpoint.proxy ? *m_endpoint.proxy : QNetworkProxy(QNetworkProxy::NoProxy));
+    connect(webSocket, &QWebSocket::sslErrors, this, [this](const QList<QSslError> &errors) { noteTlsErrors(errors); });
+    connect(webSocket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this, webSocket] { transportFailed(webSocket->errorString()); });
+    connect(webSocket, &QWebSocket::connected, this, [this, webSocket] {
+        if (webSocket->subprotocol() != QLatin1String(webSocketSubprotocol)) {
+            webSocket->disconnect(this);
+            webSocket->abort();
+            finish(Error{ErrorKind::Network, QStringLiteral("AmqpWebSocketRefused"),
+                         tr("%1 accepted the WebSocket but not AMQP on it (sub-protocol %2).").arg(peerName(), QLatin1String(webSocketSubprotocol))});
+            return;
+        }
+        startAmqp(new WebSocketStream(webSocket));
+    });
+    QUrl url;
+    url.setScheme(QStringLiteral("wss"));
+    url.setHost(m_endpoint.host);
+    url.setPort(m_endpoint.port);
+    url.setPath(m_endpoint.webSocketPath);
+    QWebSocketHandshakeOptions options;
+    options.setSubprotocols({QLatin1String(webSocketSubprotocol)});
+    webSocket->open(QNetworkRequest(url), options);
+}
+
+void AmqpClient::noteTlsErrors(const QList<QSslError> &errors)
+{
+    QStringList texts;
+    for (const QSslError &error : errors)
+        texts.append(error.errorString());
+    m_tlsError = texts.join(QStringLiteral("; "));
+}
+
+void AmqpClient::transportFailed(const QString &why)
+{
+    if (m_connection)
+        return; // the AMQP connection reports its end itself
+    const QString text = m_tlsError.isEmpty() ? why : m_tlsError;
+    finish(Error{ErrorKind::Network, m_tlsError.isEmpty() ? QStringLiteral("HubUnreachable") : QStringLiteral("CertificateVerificationFailed"),
+                 m_tlsError.isEmpty() ? tr("Cannot reach %1: %2").arg(peerName(), text)
+                                      : tr("The certificate of %1 was refused: %2").arg(peerName(), text)});
+}
+
+void AmqpClient::startAmqp(QIODevice *device)
+{
+    m_connection = new AmqpConnection(AmqpConnection::Role::Client, device, this);
+    m_connection->setClientSasl(m_endpoint.plainUser, m_endpoint.plainPassword);
+    m_endpoint.plainPassword.fill('\0');
+    m_endpoint.plainPassword.clear();
+    m_connection->setClientIdentity(m_endpoint.host, QStringLiteral("onboarder-") + newId());
+    m_connection->setHandler([this](pn_event_t *event) { handle(event); });
+    connect(m_connection, &AmqpConnection::finished, this, [this](const QString &error) {
+        if (m_closing && error.isEmpty())
+            return finish({});
+        if (error.contains(QLatin1String("unauthorized")) || error.contains(QLatin1String("authentication")))
+            return finish(Error{ErrorKind::AuthRefused, QStringLiteral("AmqpUnauthorized"),
+                                tr("%1 refused the credentials: %2").arg(peerName(), error)});
+        finish(Error{ErrorKind::Network, QStringLiteral("AmqpConnectionLost"),
+                     error.isEmpty() ? tr("%1 closed the connection.").arg(peerName())
+                                     : tr("The connection to %1 ended: %2").arg(peerName(), error)});
+    });
+    pn_connection_open(m_connection->connection());
+    m_session = pn_session(m_connection->connection());
+    pn_session_set_incoming_capacity(m_session, 8 * 1024 * 1024);
+    pn_session_open(m_session);
+    m_connection->start();
 }
 
 void AmqpClient::close()
@@ -157,6 +214,11 @@ void AmqpClient::close()
             socket->disconnect(this);
             socket->abort();
             socket->deleteLater();
+        }
+        for (auto *webSocket : findChildren<QWebSocket *>(Qt::FindDirectChildrenOnly)) {
+            webSocket->disconnect(this);
+            webSocket->abort();
+            webSocket->deleteLater();
         }
         return;
     }
@@ -187,6 +249,10 @@ void AmqpClient::finish(const Error &error)
     for (auto *socket : findChildren<QSslSocket *>(Qt::FindDirectChildrenOnly)) {
         socket->disconnect(this);
         socket->deleteLater();
+    }
+    for (auto *webSocket : findChildren<QWebSocket *>(Qt::FindDirectChildrenOnly)) {
+        webSocket->disconnect(this);
+        webSocket->deleteLater();
     }
     Q_UNUSED(wasOpen)
     Q_EMIT closed(error);

@@ -2,11 +2,14 @@
 
 #include "amqp/amqpmessage.h"
 #include "common/result.h"
+#include "hub/hubprofile.h"
 
 #include <QHash>
 #include <QNetworkProxy>
 #include <QObject>
 #include <QPointer>
+#include <QSslConfiguration>
+#include <QSslError>
 #include <QTimer>
 
 #include <functional>
@@ -39,8 +42,20 @@ public:
         QString caFile;       // extra CA to trust (the sandbox's); empty: the system's
         QString plainUser;    // SASL PLAIN user; empty: ANONYMOUS
         QByteArray plainPassword;
-        std::optional<QNetworkProxy> proxy;
+        std::optional<QNetworkProxy> proxy; // an HTTP proxy tunnelled through with CONNECT
+        // AMQP over WebSockets (sub-protocol AMQPWSB10) at wss://host:port/PATH when set: IoT Hub's
+        // "/$iothub/websocket", Event Hubs' "/$servicebus/websocket" (Azure: port 443).
+        QString webSocketPath;
     };
+    static constexpr const char *webSocketSubprotocol = "AMQPWSB10";
+    static constexpr const char *iotHubWebSocketPath = "/$iothub/websocket";
+    static constexpr const char *eventHubsWebSocketPath = "/$servicebus/websocket";
+
+    // Where to connect for host (the hub's, or its Event Hub-compatible endpoint's) as the hub profile's
+    // connection settings say: AMQPS on amqpPort, or, with the profile's webSockets on, WebSockets at
+    // webSocketPath on the hub's REST port (Azure: 443; a host other than the hub's: 443); through the
+    // profile's proxy if it has one. The hub's own CA is trusted for the hub's own host only.
+    static Endpoint forHub(const HubProfile &hub, const QString &host, quint16 amqpPort, const char *webSocketPath);
 
     explicit AmqpClient(QObject *parent = nullptr);
     ~AmqpClient() override;
@@ -80,6 +95,10 @@ private:
         QList<AmqpMessage> waiting; // until both links are open
     };
 
+    void openWebSocket(const QSslConfiguration &configuration);
+    void noteTlsErrors(const QList<QSslError> &errors);
+    void transportFailed(const QString &why);
+    void startAmqp(QIODevice *device);
     void handle(pn_event_t *event);
     void finish(const Error &error);
     Node &node(const QString &address);

@@ -32,8 +32,9 @@ QFuture<T> finished(T value)
     return promise.future();
 }
 
+// By value: a continuation run by finish() may drop the last other owner (the client itself).
 template<typename T>
-void resolve(const std::shared_ptr<QPromise<T>> &promise, T value)
+void resolve(std::shared_ptr<QPromise<T>> promise, T value)
 {
     if (!promise || promise->future().isFinished())
         return;
@@ -109,16 +110,18 @@ QFuture<Result<void>> CloudToDeviceClient::open(const HubProfile &hub, const Con
         const Error why = error.code.isEmpty() ? Error{ErrorKind::Network, QStringLiteral("AmqpConnectionLost"), tr("The connection was closed.")}
                                                : error;
         m_ready = false;
-        resolve<Result<void>>(m_opening, std::unexpected(why));
-        for (const Pending &pending : std::as_const(m_queue))
-            resolve<Result<QString>>(pending.promise, std::unexpected(why));
-        for (const Pending &pending : std::as_const(m_inFlight))
-            resolve<Result<QString>>(pending.promise, std::unexpected(why));
-        m_queue.clear();
-        m_inFlight.clear();
         m_sender = nullptr;
         m_feedback = nullptr;
+        // What waits is answered last, from copies: an answer's continuation may end this client's owner.
+        const auto opening = m_opening;
+        const auto queue = std::exchange(m_queue, {});
+        const auto inFlight = std::exchange(m_inFlight, {});
         Q_EMIT errorOccurred(why);
+        resolve<Result<void>>(opening, std::unexpected(why));
+        for (const Pending &pending : queue)
+            resolve<Result<QString>>(pending.promise, std::unexpected(why));
+        for (const Pending &pending : inFlight)
+            resolve<Result<QString>>(pending.promise, std::unexpected(why));
     });
     connect(client, &AmqpClient::opened, this, [this, token = token->toString()] {
         m_client->putToken(m_hub.hostName, token, [this](Result<void> put) {
@@ -170,11 +173,7 @@ QFuture<Result<void>> CloudToDeviceClient::open(const HubProfile &hub, const Con
             Q_EMIT feedbackReceived(feedback);
         }
     });
-    AmqpClient::Endpoint endpoint;
-    endpoint.host = hub.hostName;
-    endpoint.port = quint16(hub.effectiveAmqpPort());
-    endpoint.caFile = hub.caFile;
-    m_client->open(endpoint);
+    m_client->open(AmqpClient::forHub(hub, hub.hostName, quint16(hub.effectiveAmqpPort()), AmqpClient::iotHubWebSocketPath));
     return m_opening->future();
 }
 

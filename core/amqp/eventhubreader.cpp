@@ -212,10 +212,7 @@ void EventHubReader::connectToHub()
                                         QDateTime::currentSecsSinceEpoch() + 300, m_service.sharedAccessKeyName());
     if (!token)
         return fail(token.error());
-    AmqpClient::Endpoint endpoint;
-    endpoint.host = m_hub.hostName;
-    endpoint.port = quint16(m_hub.effectiveAmqpPort());
-    endpoint.caFile = m_hub.caFile;
+    AmqpClient::Endpoint endpoint = AmqpClient::forHub(m_hub, m_hub.hostName, quint16(m_hub.effectiveAmqpPort()), AmqpClient::iotHubWebSocketPath);
     endpoint.plainUser = m_service.sharedAccessKeyName() + QStringLiteral("@sas.root.") + m_service.hubName();
     endpoint.plainPassword = token->toString().toUtf8();
     connect(m_client.get(), &AmqpClient::opened, this, [this] {
@@ -243,12 +240,8 @@ void EventHubReader::connectToEventHub()
                     openPartition(partition);
         });
     });
-    AmqpClient::Endpoint endpoint;
-    endpoint.host = m_endpoint.host;
-    endpoint.port = m_endpoint.port;
-    // The sandbox's endpoint is the sandbox hub's own: its CA signs both.
-    endpoint.caFile = m_endpoint.host.compare(m_hub.hostName, Qt::CaseInsensitive) == 0 ? m_hub.caFile : QString();
-    m_client->open(endpoint);
+    // The sandbox's endpoint is the sandbox hub's own host: its CA signs both (forHub trusts it there only).
+    m_client->open(AmqpClient::forHub(m_hub, m_endpoint.host, m_endpoint.port, AmqpClient::eventHubsWebSocketPath));
 }
 
 QString EventHubReader::audience(const QString &path) const

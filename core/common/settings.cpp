@@ -49,6 +49,8 @@ QList<HubProfile> Settings::hubs() const
         hub.mqttPort = m_settings->value(QStringLiteral("mqttPort"), 0).toInt();
         hub.amqpPort = m_settings->value(QStringLiteral("amqpPort"), 0).toInt();
         hub.caFile = m_settings->value(QStringLiteral("caFile")).toString();
+        hub.webSockets = m_settings->value(QStringLiteral("webSockets"), false).toBool();
+        hub.proxy = QUrl(m_settings->value(QStringLiteral("proxy")).toString(), QUrl::StrictMode);
         if (!hub.name.isEmpty())
             list.append(hub);
     }
@@ -73,6 +75,14 @@ bool Settings::setHubs(const QList<HubProfile> &hubs)
             m_settings->remove(QStringLiteral("caFile"));
         else
             m_settings->setValue(QStringLiteral("caFile"), hub.caFile);
+        if (hub.webSockets)
+            m_settings->setValue(QStringLiteral("webSockets"), true);
+        else
+            m_settings->remove(QStringLiteral("webSockets"));
+        if (hub.proxy.isEmpty())
+            m_settings->remove(QStringLiteral("proxy"));
+        else
+            m_settings->setValue(QStringLiteral("proxy"), hub.proxy.toString());
     }
     m_settings->endArray();
     // Drop entries left over from a longer list.

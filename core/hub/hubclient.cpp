@@ -218,6 +218,9 @@ HubClient::HubClient(const HubProfile &profile, const ConnectionString &serviceC
     // The system's CAs, plus this hub's own (the sandbox's) if the profile names one. Never fewer checks.
     if (!m_profile.caFile.isEmpty())
         m_tls.addCaCertificates(QSslCertificate::fromPath(m_profile.caFile, QSsl::Pem));
+    // The hub's proxy, if it has one: REST goes through it as MQTT and AMQP do.
+    if (const auto proxy = m_profile.networkProxy())
+        m_network->setProxy(*proxy);
 }
 
 HubClient::~HubClient()

@@ -1,5 +1,7 @@
 #include "hubprofile.h"
 
+#include <QCoreApplication>
+
 namespace Onboarder {
 
 QString HubProfile::secretName() const
@@ -16,6 +18,24 @@ QUrl HubProfile::restBaseUrl() const
         url.setPort(effectiveRestPort());
     url.setPath(QStringLiteral("/"));
     return url;
+}
+
+std::optional<QNetworkProxy> HubProfile::networkProxy() const
+{
+    if (proxy.isEmpty())
+        return std::nullopt;
+    return QNetworkProxy(QNetworkProxy::HttpProxy, proxy.host(), quint16(proxy.port(80)));
+}
+
+QString HubProfile::checkProxy(const QUrl &proxy)
+{
+    if (!proxy.isValid() || proxy.scheme() != QLatin1String("http") || proxy.host().isEmpty()
+        || !(proxy.path().isEmpty() || proxy.path() == QLatin1String("/")) || proxy.hasQuery() || proxy.hasFragment())
+        return QCoreApplication::translate("HubProfile", "A proxy is given as http://HOST:PORT, not \"%1\".").arg(proxy.toString());
+    if (!proxy.userInfo().isEmpty())
+        return QCoreApplication::translate("HubProfile", "The proxy must not hold a user name or password: only proxies without "
+                                                         "authentication are supported, and a password has no place in settings.");
+    return {};
 }
 
 } // namespace Onboarder

@@ -77,6 +77,13 @@ Result<HubProfile> HubStore::validate(const QString &name, const QString &connec
     profile.restPort = endpoint.restPort;
     profile.mqttPort = endpoint.mqttPort;
     profile.amqpPort = endpoint.amqpPort;
+    profile.webSockets = endpoint.webSockets;
+    if (!endpoint.proxy.isEmpty()) {
+        if (const QString why = HubProfile::checkProxy(endpoint.proxy); !why.isEmpty())
+            return fail(ErrorKind::InvalidInput, QStringLiteral("ProxyInvalid"), why);
+        profile.proxy = endpoint.proxy;
+        profile.proxy.setPath({});
+    }
 
     if (!endpoint.caFile.isEmpty()) {
         const QFileInfo info(endpoint.caFile);

@@ -22,6 +22,8 @@ struct HubEndpoint
     int mqttPort = 0; // 0: Azure's 8883
     QString caFile;   // extra CA to trust for this hub only (the sandbox's); empty: system CAs
     int amqpPort = 0; // 0: Azure's 5671
+    bool webSockets = false; // MQTT and AMQP over WebSockets on the REST port
+    QUrl proxy{};            // http://HOST:PORT; empty: none
 };
 
 // The hubs the user has added: profiles in the settings, connection strings in the keychain.

@@ -5,6 +5,7 @@
 // that a connection really went through it.
 
 #include <QByteArray>
+#include <QHash>
 #include <QObject>
 #include <QStringList>
 #include <QTcpServer>
@@ -19,6 +20,9 @@ public:
     bool listen() { return m_server.listen(QHostAddress::LocalHost); }
     QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort())); }
     QStringList targets() const { return m_targets; } // "host:port" of each CONNECT, in order
+    // Resolves name to address for the tunnels, as a proxy's own DNS would: a name only the proxy knows
+    // proves that a client reached it through the proxy, since the client alone cannot.
+    void mapHost(const QString &name, const QString &address) { m_hosts.insert(name, address); }
 
     HttpConnectProxy()
     {
@@ -75,12 +79,13 @@ private:
             });
             connect(upstream, &QTcpSocket::disconnected, client, [client] { client->disconnectFromHost(); });
             connect(client, &QTcpSocket::disconnected, upstream, [upstream] { upstream->disconnectFromHost(); });
-            upstream->connectToHost(host, port);
+            upstream->connectToHost(m_hosts.value(host, host), port);
         });
     }
 
     QTcpServer m_server;
     QStringList m_targets;
+    QHash<QString, QString> m_hosts;
 };
 
 } // namespace TestSupport
