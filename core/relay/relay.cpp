@@ -296,7 +296,9 @@ DeviceLink &Relay::link(const QString &deviceId)
     auto it = m_links.find(deviceId);
     if (it != m_links.end())
         return *it->second;
-    const DeviceLink::Options options { m_config.tokenLifetimeSeconds, m_config.hubWebSockets, m_config.hubProxy };
+    // The relay's own "hubConnection" wins; else the hub profile's network settings.
+    const DeviceLink::Options options { m_config.tokenLifetimeSeconds, m_config.hubWebSockets || m_profile.webSockets,
+        m_config.hubProxy.isEmpty() ? m_profile.proxy : m_config.hubProxy };
     auto created = std::make_unique<DeviceLink>(deviceId, m_profile, options, *m_credentials);
     DeviceLink &link = *created;
     connect(&link, &DeviceLink::readyToSend, this, &Relay::pump);
