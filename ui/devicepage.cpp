@@ -140,8 +140,8 @@ DevicePage::DevicePage(HubSession &session, CredentialStore &credentials, Settin
 
     connect(back, &QPushButton::clicked, this, &DevicePage::backRequested);
     connect(refresh, &QPushButton::clicked, this, &DevicePage::reload);
-    connect(m_telemetryTab, &DeviceTelemetryTab::refreshRequested, this, &DevicePage::reloadDevice);
-    connect(m_messagesTab, &DeviceMessagesTab::refreshRequested, this, &DevicePage::reloadDevice);
+    connect(m_telemetryTab, &DeviceTelemetryTab::refreshRequested, this, [this] { reloadDevice(false); });
+    connect(m_messagesTab, &DeviceMessagesTab::refreshRequested, this, [this] { reloadDevice(false); });
     connect(m_messagesTab, &DeviceMessagesTab::statusMessage, this, &DevicePage::statusMessage);
     connect(&m_session, &HubSession::clientChanged, this, [this] {
         if (!m_id.isEmpty())
@@ -538,18 +538,7 @@ void DevicePage::reload()
         return;
     const quint64 generation = ++m_generation;
     FieldError::show(m_failure, {});
-    setLoading(true);
-    client->device(m_id).then(this, [this, generation](Result<DeviceIdentity> device) {
-        setLoading(false);
-        if (generation != m_generation)
-            return;
-        if (!device) {
-            showFailure(device.error());
-            return;
-        }
-        m_device = *device;
-        showDevice();
-    });
+    reloadDevice(true);
     setLoading(true);
     client->twin(m_id).then(this, [this, generation](Result<QJsonObject> twin) {
         setLoading(false);
@@ -564,18 +553,24 @@ void DevicePage::reload()
     });
 }
 
-void DevicePage::reloadDevice()
+void DevicePage::reloadDevice(bool busy)
 {
     HubClient *client = m_session.client();
     if (!client || m_id.isEmpty())
         return;
     const quint64 generation = m_generation;
     const quint64 request = ++m_deviceRequest;
+    if (busy)
+        setLoading(true);
     // Asked every so often and after each message: the answer may come after this page is gone (Qt 6.4 asserts
     // on a continuation whose context died), so it runs in the client's context and looks for the page.
     QPointer<DevicePage> self(this);
-    client->device(m_id).then(client, [this, self, generation, request](Result<DeviceIdentity> device) {
-        if (!self || generation != m_generation || request != m_deviceRequest)
+    client->device(m_id).then(client, [this, self, busy, generation, request](Result<DeviceIdentity> device) {
+        if (!self)
+            return;
+        if (busy)
+            setLoading(false);
+        if (generation != m_generation || request != m_deviceRequest)
             return;
         if (!device) {
             showFailure(device.error());

@@ -87,7 +87,7 @@ private:
     void showCertificate();
     QString connectionString(bool secondary) const;
     void showDevice();
-    void reloadDevice(); // the identity only (connection state, queue depth)
+    void reloadDevice(bool busy); // the identity only (connection state, queue depth); busy: with the busy cursor
     void showTwin();
     void checkTwinSyntax();
     void setLoading(bool loading);

@@ -133,15 +133,10 @@ void DeviceTelemetryTab::start()
 {
     if (m_id.isEmpty() || m_feed->isRunning())
         return;
-    const HubProfile profile = m_session.profile();
     m_list->clear();
-    if (profile.name.isEmpty()) {
-        m_feed->setFailed(tr("No hub is current: choose one on the Hubs page."));
-        return;
-    }
     EventHubReader::Options options;
     options.deviceId = m_id;
-    m_feed->start(profile, options);
+    m_feed->start(m_session.profile(), options);
     m_refresh->start();
     Q_EMIT refreshRequested();
 }
@@ -154,29 +149,9 @@ void DeviceTelemetryTab::stop()
 
 void DeviceTelemetryTab::updateSummary()
 {
-    QString state;
-    switch (m_feed->state()) {
-    case EventHubReader::State::Stopped:
-        state = tr("Not reading: the tab reads while it is shown.");
-        break;
-    case EventHubReader::State::Connecting:
-        state = m_feed->error().isEmpty() ? tr("Connecting to hub %1…").arg(m_session.profile().name)
-                                          : tr("Connecting again: %1").arg(m_feed->error());
-        break;
-    case EventHubReader::State::Listening:
-        state = tr("Reading what %1 sends to hub %2, from now on.").arg(m_id, m_session.profile().name);
-        break;
-    case EventHubReader::State::Failed:
-        state = m_feed->error();
-        break;
-    }
-    const qint64 received = m_feed->received();
-    QString counts = tr("%n message(s) received", nullptr, int(qMin<qint64>(received, INT_MAX)));
-    if (m_pause->isChecked())
-        counts += tr(" · paused: the list is not updated, the count goes on");
-    else if (received > m_list->model()->rowCount() && m_list->model()->rowCount() == m_list->model()->capacity())
-        counts += tr(" (the list keeps the newest %1)").arg(m_list->model()->capacity());
-    m_summary->setText(state + QStringLiteral(" · ") + counts);
+    m_summary->setText(m_feed->summary(tr("Not reading: the tab reads while it is shown."),
+                                       tr("Reading what %1 sends to hub %2, from now on.").arg(m_id, m_session.profile().name),
+                                       m_list->model()->rowCount(), m_pause->isChecked()));
 }
 
 } // namespace Onboarder

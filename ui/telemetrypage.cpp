@@ -96,17 +96,12 @@ TelemetryPage::~TelemetryPage()
 
 void TelemetryPage::start()
 {
-    const HubProfile profile = m_session.profile();
     m_list->clear();
-    if (profile.name.isEmpty()) {
-        m_feed->setFailed(tr("No hub is current: choose one on the Hubs page."));
-        return;
-    }
     EventHubReader::Options options;
     options.deviceId = m_device->text().trimmed();
     options.consumerGroup = m_consumerGroup->text().trimmed().isEmpty() ? QStringLiteral("$Default") : m_consumerGroup->text().trimmed();
     options.start = m_from->currentIndex() == 1 ? EventHubReader::Start::Oldest : EventHubReader::Start::Now;
-    m_feed->start(profile, options);
+    m_feed->start(m_session.profile(), options);
 }
 
 void TelemetryPage::stop()
@@ -135,28 +130,8 @@ void TelemetryPage::onStateChanged()
 void TelemetryPage::updateSummary()
 {
     const QString hub = m_session.profile().name;
-    QString state;
-    switch (m_feed->state()) {
-    case EventHubReader::State::Stopped:
-        state = hub.isEmpty() ? tr("No hub is current.") : tr("Not reading. Start reads what hub %1 receives.").arg(hub);
-        break;
-    case EventHubReader::State::Connecting:
-        state = m_feed->error().isEmpty() ? tr("Connecting to hub %1…").arg(hub) : tr("Connecting again: %1").arg(m_feed->error());
-        break;
-    case EventHubReader::State::Listening:
-        state = tr("Reading what hub %1 receives.").arg(hub);
-        break;
-    case EventHubReader::State::Failed:
-        state = m_feed->error();
-        break;
-    }
-    const qint64 received = m_feed->received();
-    QString counts = tr("%n message(s) received", nullptr, int(qMin<qint64>(received, INT_MAX)));
-    if (received > model()->rowCount())
-        counts += tr(" (the list keeps the newest %1)").arg(model()->capacity());
-    if (m_paused)
-        counts += tr(" · paused: the list is not updated, the count goes on");
-    m_summary->setText(state + QStringLiteral(" · ") + counts);
+    m_summary->setText(m_feed->summary(hub.isEmpty() ? tr("No hub is current.") : tr("Not reading. Start reads what hub %1 receives.").arg(hub),
+                                       tr("Reading what hub %1 receives.").arg(hub), model()->rowCount(), m_paused));
 }
 
 } // namespace Onboarder

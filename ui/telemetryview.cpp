@@ -188,8 +188,11 @@ TelemetryFeed::~TelemetryFeed()
 void TelemetryFeed::start(const HubProfile &hub, const EventHubReader::Options &options)
 {
     stop();
+    if (hub.name.isEmpty())
+        return setFailed(tr("No hub is current: choose one on the Hubs page."));
     m_received = 0;
     m_error.clear();
+    m_hubName = hub.name;
     m_state = EventHubReader::State::Connecting;
     Q_EMIT stateChanged();
     if (!m_thread.isRunning())
@@ -244,6 +247,25 @@ void TelemetryFeed::setFailed(const QString &error)
 {
     stop();
     onState(EventHubReader::State::Failed, error);
+}
+
+QString TelemetryFeed::summary(const QString &stopped, const QString &listening, int listed, bool paused) const
+{
+    QString state;
+    switch (m_state) {
+    case EventHubReader::State::Stopped: state = stopped; break;
+    case EventHubReader::State::Connecting:
+        state = m_error.isEmpty() ? tr("Connecting to hub %1…").arg(m_hubName) : tr("Connecting again: %1").arg(m_error);
+        break;
+    case EventHubReader::State::Listening: state = listening; break;
+    case EventHubReader::State::Failed: state = m_error; break;
+    }
+    QString counts = tr("%n message(s) received", nullptr, int(qMin<qint64>(m_received, INT_MAX)));
+    if (paused)
+        counts += tr(" · paused: the list is not updated, the count goes on");
+    else if (m_received > listed && listed >= capacity)
+        counts += tr(" (the list keeps the newest %1)").arg(capacity);
+    return state + QStringLiteral(" · ") + counts;
 }
 
 void TelemetryFeed::onBatch(const QList<TelemetryEvent> &events, qint64 total)

@@ -59,21 +59,24 @@ public:
     explicit TelemetryFeed(HubStore &hubs, QObject *parent = nullptr);
     ~TelemetryFeed() override;
 
+    // Without a hub (no name): Failed, saying so.
     void start(const HubProfile &hub, const EventHubReader::Options &options);
     void stop(); // a failure stays until the next start
-    // Failed, with why, without starting (no hub, say).
-    void setFailed(const QString &error);
 
     EventHubReader::State state() const { return m_state; }
     bool isRunning() const { return m_state == EventHubReader::State::Connecting || m_state == EventHubReader::State::Listening; }
     QString error() const { return m_error; } // why it failed, or why it connects again
     qint64 received() const { return m_received; }
+    // One line for the person watching: the state (stopped and listening said by the caller), how many messages
+    // came, whether the list keeps fewer (listed: how many it holds), whether it is paused.
+    QString summary(const QString &stopped, const QString &listening, int listed, bool paused) const;
 
 Q_SIGNALS:
     void eventsReceived(const QList<Onboarder::TelemetryEvent> &events); // received() already counts them
     void stateChanged();
 
 private:
+    void setFailed(const QString &error);
     void onBatch(const QList<TelemetryEvent> &events, qint64 total);
     void onState(EventHubReader::State state, const QString &error);
 
@@ -82,6 +85,7 @@ private:
     QObject *m_worker = nullptr; // lives on m_thread
     EventHubReader::State m_state = EventHubReader::State::Stopped;
     QString m_error;
+    QString m_hubName;
     qint64 m_received = 0;
     quint64 m_generation = 0; // batches and states of an earlier start are dropped
 };

@@ -14,11 +14,10 @@
 #include "hub/hubclient.h"
 #include "hub/hubsession.h"
 #include "hub/hubstore.h"
-#include "hub/sastoken.h"
 #include "inprocesshub.h"
 #include "mqtt/mqttclient.h"
 #include "mqtt/mqttmessage.h"
-#include "mqttconnect.h"
+#include "sandboxdevice.h"
 #include "sandboxhub.h"
 #include "telemetryview.h"
 #include "testsupport.h"
@@ -43,6 +42,7 @@
 using namespace Onboarder;
 using TestSupport::answerNextMessageBox;
 using TestSupport::await;
+using TestSupport::publishAndWait;
 using TestSupport::saveScreenshot;
 
 namespace {
@@ -70,33 +70,9 @@ class tst_DeviceMessages : public QObject
     std::unique_ptr<CredentialStore> m_credentials;
     std::unique_ptr<HubClient> m_direct; // checks what the page did, behind its back
 
-    // A registered device, connected over MQTT (or only registered).
     std::unique_ptr<MqttClient> device(const QString &id, bool connect = true)
     {
-        const HubProfile profile = m_hub.profile();
-        const auto registered = m_hub->registry().putDevice(id, {}, {});
-        if (!registered || !connect)
-            return {};
-        auto client = std::make_unique<MqttClient>();
-        client->setHostname(profile.hostName);
-        client->setPort(profile.mqttPort);
-        client->setTlsEnabled(true);
-        client->setCaFile(profile.caFile);
-        client->setClientId(id);
-        client->setUsername(profile.hostName + u'/' + id + QStringLiteral("/?api-version=2021-04-12"));
-        client->setPassword(SasToken::create(profile.hostName + QStringLiteral("/devices/") + id, registered->primaryKey,
-                                             QDateTime::currentSecsSinceEpoch() + 600)
-                                ->toString()
-                                .toUtf8());
-        if (!TestSupport::connects(*client))
-            return {};
-        return client;
-    }
-
-    static bool publish(MqttClient &client, const QString &topic, const QByteArray &payload)
-    {
-        QSignalSpy delivered(&client, &MqttClient::messageDelivered);
-        return client.publish(topic, payload, 1).has_value() && delivered.wait(10000);
+        return TestSupport::sandboxDevice(m_hub, id, connect);
     }
 
     int queueDepth(const QString &id)
@@ -148,9 +124,9 @@ private Q_SLOTS:
         QTRY_VERIFY2_WITH_TIMEOUT(tab->connectionState()->text().startsWith(QStringLiteral("Connected")),
                                   qPrintable(tab->connectionState()->text()), waitMs);
 
-        QVERIFY(publish(*other, QStringLiteral("devices/tab-other/messages/events/"), "{\"not\": \"shown\"}"));
+        QVERIFY(publishAndWait(*other, QStringLiteral("devices/tab-other/messages/events/"), "{\"not\": \"shown\"}"));
         for (int i = 0; i < 3; ++i)
-            QVERIFY(publish(*sensor, QStringLiteral("devices/tab-sensor/messages/events/site=b1&n=%1").arg(i),
+            QVERIFY(publishAndWait(*sensor, QStringLiteral("devices/tab-sensor/messages/events/site=b1&n=%1").arg(i),
                             QStringLiteral("{\"temperature\": %1, \"unit\": \"C\"}").arg(20 + i).toUtf8()));
         TelemetryModel *model = tab->list()->model();
         QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 3, waitMs);
@@ -172,7 +148,7 @@ private Q_SLOTS:
 
         // Paused: the list stands still, the count goes on.
         tab->pauseButton()->click();
-        QVERIFY(publish(*sensor, QStringLiteral("devices/tab-sensor/messages/events/"), "while paused"));
+        QVERIFY(publishAndWait(*sensor, QStringLiteral("devices/tab-sensor/messages/events/"), "while paused"));
         QTRY_COMPARE_WITH_TIMEOUT(tab->received(), qint64(4), waitMs);
         QCOMPARE(model->rowCount(), 3);
         QVERIFY(tab->summary()->text().contains(QStringLiteral("paused")));
@@ -184,7 +160,7 @@ private Q_SLOTS:
         page->tabs()->setCurrentWidget(tab);
         QTRY_VERIFY2_WITH_TIMEOUT(tab->isListening(), qPrintable(tab->summary()->text()), waitMs);
         QCOMPARE(model->rowCount(), 0);
-        QVERIFY(publish(*sensor, QStringLiteral("devices/tab-sensor/messages/events/"), "again"));
+        QVERIFY(publishAndWait(*sensor, QStringLiteral("devices/tab-sensor/messages/events/"), "again"));
         QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, waitMs);
         QCOMPARE(model->event(0).body, QByteArray("again"));
         // The page hidden (back to the list, another page): reading stops.
