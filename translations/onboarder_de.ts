@@ -3191,6 +3191,326 @@ Aktionen:
     </message>
 </context>
 <context>
+    <name>Onboarder::DeviceMessagesTab</name>
+    <message>
+        <source>Add Property</source>
+        <translation>Eigenschaft hinzufügen</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Entfernen</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Senden</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Aktualisieren</translation>
+    </message>
+    <message>
+        <source>Purge Queue…</source>
+        <translation>Warteschlange leeren…</translation>
+    </message>
+    <message>
+        <source>The message&apos;s payload, e.g. {&quot;command&quot;: &quot;reboot&quot;}; sent as UTF-8 text.</source>
+        <translation>Die Nutzdaten der Nachricht, z. B. {&quot;command&quot;: &quot;reboot&quot;}; als UTF-8-Text gesendet.</translation>
+    </message>
+    <message>
+        <source>Payload</source>
+        <translation>Nutzdaten</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <source>Application properties</source>
+        <translation>Anwendungseigenschaften</translation>
+    </message>
+    <message>
+        <source>Made up when empty (a new UUID)</source>
+        <translation>Wird erzeugt, wenn leer (eine neue UUID)</translation>
+    </message>
+    <message>
+        <source>Message id</source>
+        <translation>Nachrichten-ID</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> s</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s default (1 hour)</source>
+        <translation>Standard des Hubs (1 Stunde)</translation>
+    </message>
+    <message>
+        <source>How long the hub keeps the message for a device that is not connected (at most 48 hours).</source>
+        <translation>Wie lange der Hub die Nachricht für ein nicht verbundenes Gerät aufbewahrt (höchstens 48 Stunden).</translation>
+    </message>
+    <message>
+        <source>Expiry</source>
+        <translation>Ablauf</translation>
+    </message>
+    <message>
+        <source>Full: whether delivered or not</source>
+        <translation>Vollständig: ob zugestellt oder nicht</translation>
+    </message>
+    <message>
+        <source>Positive: when delivered</source>
+        <translation>Positiv: wenn zugestellt</translation>
+    </message>
+    <message>
+        <source>Negative: when not delivered</source>
+        <translation>Negativ: wenn nicht zugestellt</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>Keine</translation>
+    </message>
+    <message>
+        <source>The feedback the hub gives about the message: Success when the device took it, Expired, Rejected or delivery count exceeded when it did not.</source>
+        <translation>Das Feedback, das der Hub zur Nachricht gibt: Erfolg, wenn das Gerät sie angenommen hat; abgelaufen, abgelehnt oder Zustellversuche überschritten, wenn nicht.</translation>
+    </message>
+    <message>
+        <source>Feedback</source>
+        <translation>Feedback</translation>
+    </message>
+    <message>
+        <source>Stop sending. A message the hub already took cannot be taken back.</source>
+        <translation>Senden abbrechen. Eine Nachricht, die der Hub schon angenommen hat, lässt sich nicht zurückholen.</translation>
+    </message>
+    <message>
+        <source>Queue depth</source>
+        <translation>Warteschlangenlänge</translation>
+    </message>
+    <message>
+        <source>Drop every message waiting for the device; it will never get them.</source>
+        <translation>Alle Nachrichten verwerfen, die auf das Gerät warten; es erhält sie nie.</translation>
+    </message>
+    <message>
+        <source>Sent</source>
+        <translation>Gesendet</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Sent messages</source>
+        <translation>Gesendete Nachrichten</translation>
+    </message>
+    <message>
+        <source>Positive</source>
+        <translation>Positiv</translation>
+    </message>
+    <message>
+        <source>Message id:</source>
+        <translation>Nachrichten-ID:</translation>
+    </message>
+    <message>
+        <source>Expiry:</source>
+        <translation>Ablauf:</translation>
+    </message>
+    <message>
+        <source>Feedback:</source>
+        <translation>Feedback:</translation>
+    </message>
+    <message>
+        <source>New Message</source>
+        <translation>Neue Nachricht</translation>
+    </message>
+    <message>
+        <source>Payload:</source>
+        <translation>Nutzdaten:</translation>
+    </message>
+    <message>
+        <source>Application properties:</source>
+        <translation>Anwendungseigenschaften:</translation>
+    </message>
+    <message>
+        <source>Sent from Here</source>
+        <translation>Von hier gesendet</translation>
+    </message>
+    <message>
+        <source>Waiting for the device: …</source>
+        <translation>Warten auf das Gerät: …</translation>
+    </message>
+    <message numerus="yes">
+        <source>Waiting for the device: %n message(s)</source>
+        <translation>
+            <numerusform>Warten auf das Gerät: %n Nachricht</numerusform>
+            <numerusform>Warten auf das Gerät: %n Nachrichten</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 of %2 bytes</source>
+        <translation>%1 von %2 Bytes</translation>
+    </message>
+    <message>
+        <source>No hub is current: choose one on the Hubs page.</source>
+        <translation>Es gibt keinen aktuellen Hub: Wählen Sie auf der Seite „Hubs“ einen aus.</translation>
+    </message>
+    <message>
+        <source>Full</source>
+        <translation>Vollständig</translation>
+    </message>
+    <message>
+        <source>Negative</source>
+        <translation>Negativ</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>Wird gesendet…</translation>
+    </message>
+    <message>
+        <source>Sending message %1 to %2…</source>
+        <translation>Nachricht %1 wird an %2 gesendet…</translation>
+    </message>
+    <message>
+        <source>The connection to the hub ended: %1</source>
+        <translation>Die Verbindung zum Hub wurde beendet: %1</translation>
+    </message>
+    <message>
+        <source>Not sent</source>
+        <translation>Nicht gesendet</translation>
+    </message>
+    <message>
+        <source>Message %1 was not sent.</source>
+        <translation>Nachricht %1 wurde nicht gesendet.</translation>
+    </message>
+    <message>
+        <source>Taken by the hub</source>
+        <translation>Vom Hub angenommen</translation>
+    </message>
+    <message>
+        <source>No feedback was asked for.</source>
+        <translation>Es wurde kein Feedback angefordert.</translation>
+    </message>
+    <message>
+        <source>Feedback comes only if it is not delivered.</source>
+        <translation>Feedback kommt nur, wenn sie nicht zugestellt wird.</translation>
+    </message>
+    <message>
+        <source>Waiting for the hub&apos;s feedback.</source>
+        <translation>Warten auf das Feedback des Hubs.</translation>
+    </message>
+    <message>
+        <source>Hub %1 took message %2 for %3.</source>
+        <translation>Hub %1 hat Nachricht %2 für %3 angenommen.</translation>
+    </message>
+    <message>
+        <source>Sent message %1 to &quot;%2&quot;.</source>
+        <translation>Nachricht %1 an „%2“ gesendet.</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>Abgebrochen</translation>
+    </message>
+    <message>
+        <source>The hub may have taken it before it was cancelled.</source>
+        <translation>Der Hub hat sie möglicherweise vor dem Abbruch angenommen.</translation>
+    </message>
+    <message>
+        <source>It was not sent.</source>
+        <translation>Sie wurde nicht gesendet.</translation>
+    </message>
+    <message>
+        <source>Stopped waiting for the hub; message %1 may still reach the device.</source>
+        <translation>Warten auf den Hub beendet; Nachricht %1 kann das Gerät trotzdem noch erreichen.</translation>
+    </message>
+    <message>
+        <source>Success</source>
+        <translation>Erfolg</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>Abgelaufen</translation>
+    </message>
+    <message>
+        <source>Rejected</source>
+        <translation>Abgelehnt</translation>
+    </message>
+    <message>
+        <source>Delivery count exceeded</source>
+        <translation>Zustellversuche überschritten</translation>
+    </message>
+    <message>
+        <source>Purged</source>
+        <translation>Verworfen</translation>
+    </message>
+    <message>
+        <source>%1 at %2</source>
+        <translation>%1 um %2</translation>
+    </message>
+    <message>
+        <source>Message %1 reached %2.</source>
+        <translation>Nachricht %1 hat %2 erreicht.</translation>
+    </message>
+    <message>
+        <source>Message %1 expired before %2 took it.</source>
+        <translation>Nachricht %1 ist abgelaufen, bevor %2 sie angenommen hat.</translation>
+    </message>
+    <message>
+        <source>%2 rejected message %1.</source>
+        <translation>%2 hat Nachricht %1 abgelehnt.</translation>
+    </message>
+    <message>
+        <source>Message %1 was offered to %2 too often without being completed.</source>
+        <translation>Nachricht %1 wurde %2 zu oft angeboten, ohne abgeschlossen zu werden.</translation>
+    </message>
+    <message>
+        <source>Feedback for message %1: %2</source>
+        <translation>Feedback für Nachricht %1: %2</translation>
+    </message>
+    <message>
+        <source>Purge Queue</source>
+        <translation>Warteschlange leeren</translation>
+    </message>
+    <message numerus="yes">
+        <source>Drop the %n message(s) waiting for &quot;%1&quot;?</source>
+        <translation>
+            <numerusform>Die %n Nachricht verwerfen, die auf „%1“ wartet?</numerusform>
+            <numerusform>Die %n Nachrichten verwerfen, die auf „%1“ warten?</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Drop every message waiting for &quot;%1&quot;?</source>
+        <translation>Alle Nachrichten verwerfen, die auf „%1“ warten?</translation>
+    </message>
+    <message>
+        <source>The device will never get them, and this cannot be undone.</source>
+        <translation>Das Gerät erhält sie nie, und das lässt sich nicht rückgängig machen.</translation>
+    </message>
+    <message>
+        <source>Purge</source>
+        <translation>Leeren</translation>
+    </message>
+    <message>
+        <source>Purging the queue of %1…</source>
+        <translation>Die Warteschlange von %1 wird geleert…</translation>
+    </message>
+    <message>
+        <source>The queue was not purged: %1</source>
+        <translation>Die Warteschlange wurde nicht geleert: %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n message(s) for %1 purged.</source>
+        <translation>
+            <numerusform>%n Nachricht für %1 verworfen.</numerusform>
+            <numerusform>%n Nachrichten für %1 verworfen.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::DevicePage</name>
     <message>
         <source>Not valid JSON at line %1, column %2: %3.</source>
@@ -3597,6 +3917,57 @@ Hier erstellt am %7</translation>
     <message>
         <source>the certificate and private key of &quot;%1&quot;</source>
         <translation>das Zertifikat und den privaten Schlüssel von „%1“</translation>
+    </message>
+    <message>
+        <source>Telemetry</source>
+        <translation>Telemetrie</translation>
+    </message>
+    <message>
+        <source>Messages to Device</source>
+        <translation>Nachrichten an das Gerät</translation>
+    </message>
+    <message>
+        <source>What the device sends, live, while this tab is shown</source>
+        <translation>Was das Gerät sendet, live, solange dieser Reiter angezeigt wird</translation>
+    </message>
+    <message>
+        <source>Cloud-to-device messages: send, see their feedback, purge the queue</source>
+        <translation>Cloud-zu-Gerät-Nachrichten: senden, ihr Feedback sehen, die Warteschlange leeren</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DeviceTelemetryTab</name>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>&amp;Pausieren</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>Leeren</translation>
+    </message>
+    <message>
+        <source>Connection state</source>
+        <translation>Verbindungsstatus</translation>
+    </message>
+    <message>
+        <source>Stop updating the list; the count goes on.</source>
+        <translation>Die Liste nicht mehr aktualisieren; die Zählung läuft weiter.</translation>
+    </message>
+    <message>
+        <source>Empty the list (reading goes on).</source>
+        <translation>Die Liste leeren (das Lesen läuft weiter).</translation>
+    </message>
+    <message>
+        <source>Connection state not known yet</source>
+        <translation>Verbindungsstatus noch unbekannt</translation>
+    </message>
+    <message>
+        <source>Not reading: the tab reads while it is shown.</source>
+        <translation>Liest nicht: Der Reiter liest, solange er angezeigt wird.</translation>
+    </message>
+    <message>
+        <source>Reading what %1 sends to hub %2, from now on.</source>
+        <translation>Liest, was %1 an Hub %2 sendet, ab jetzt.</translation>
     </message>
 </context>
 <context>
@@ -5950,6 +6321,36 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
     </message>
 </context>
 <context>
+    <name>Onboarder::TelemetryFeed</name>
+    <message>
+        <source>No hub is current: choose one on the Hubs page.</source>
+        <translation>Es gibt keinen aktuellen Hub: Wählen Sie auf der Seite „Hubs“ einen aus.</translation>
+    </message>
+    <message>
+        <source>Connecting to hub %1…</source>
+        <translation>Verbindung zu Hub %1 wird aufgebaut…</translation>
+    </message>
+    <message>
+        <source>Connecting again: %1</source>
+        <translation>Verbindung wird erneut aufgebaut: %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n message(s) received</source>
+        <translation>
+            <numerusform>%n Nachricht empfangen</numerusform>
+            <numerusform>%n Nachrichten empfangen</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source> · paused: the list is not updated, the count goes on</source>
+        <translation> · pausiert: Die Liste wird nicht aktualisiert, die Zählung läuft weiter</translation>
+    </message>
+    <message>
+        <source> (the list keeps the newest %1)</source>
+        <translation> (die Liste behält die neuesten %1)</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::TelemetryModel</name>
     <message>
         <source>Enqueued</source>
@@ -6011,10 +6412,6 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
         <translation>Die Nachrichten in der Liste (die neuesten %1) als JSON Lines speichern.</translation>
     </message>
     <message>
-        <source>Select a message to see its payload and properties.</source>
-        <translation>Wählen Sie eine Nachricht, um ihre Nutzdaten und Eigenschaften zu sehen.</translation>
-    </message>
-    <message>
         <source>Device:</source>
         <translation>Gerät:</translation>
     </message>
@@ -6046,10 +6443,6 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
         </translation>
     </message>
     <message>
-        <source>No hub is current: choose one on the Hubs page.</source>
-        <translation>Es gibt keinen aktuellen Hub: Wählen Sie auf der Seite „Hubs“ einen aus.</translation>
-    </message>
-    <message>
         <source>&amp;Stop</source>
         <translation>&amp;Stoppen</translation>
     </message>
@@ -6062,31 +6455,23 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
         <translation>Es wird nicht gelesen. „Starten“ liest, was Hub %1 empfängt.</translation>
     </message>
     <message>
-        <source>Connecting to hub %1…</source>
-        <translation>Verbindung zu Hub %1 wird aufgebaut…</translation>
-    </message>
-    <message>
-        <source>Connecting again: %1</source>
-        <translation>Verbindung wird erneut aufgebaut: %1</translation>
-    </message>
-    <message>
         <source>Reading what hub %1 receives.</source>
         <translation>Was Hub %1 empfängt, wird gelesen.</translation>
     </message>
-    <message numerus="yes">
-        <source>%n message(s) received</source>
-        <translation>
-            <numerusform>%n Nachricht empfangen</numerusform>
-            <numerusform>%n Nachrichten empfangen</numerusform>
-        </translation>
+</context>
+<context>
+    <name>Onboarder::TelemetryView</name>
+    <message>
+        <source>Messages</source>
+        <translation>Nachrichten</translation>
     </message>
     <message>
-        <source> (the list keeps the newest %1)</source>
-        <translation> (die Liste behält die neuesten %1)</translation>
+        <source>Message details</source>
+        <translation>Nachrichtendetails</translation>
     </message>
     <message>
-        <source> · paused: the list is not updated, the count goes on</source>
-        <translation> · pausiert: Die Liste wird nicht aktualisiert, die Zählung läuft weiter</translation>
+        <source>Select a message to see its payload and properties.</source>
+        <translation>Wählen Sie eine Nachricht, um ihre Nutzdaten und Eigenschaften zu sehen.</translation>
     </message>
     <message>
         <source>Device: %1</source>
@@ -6115,6 +6500,10 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
     <message>
         <source>Application properties:</source>
         <translation>Anwendungseigenschaften:</translation>
+    </message>
+    <message>
+        <source>  (none)</source>
+        <translation>  (keine)</translation>
     </message>
     <message>
         <source>System properties:</source>

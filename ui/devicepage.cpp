@@ -2,6 +2,8 @@
 
 #include "common/settings.h"
 #include "credentials/credentialstore.h"
+#include "devicemessagestab.h"
+#include "devicetelemetrytab.h"
 #include "exportdialog.h"
 #include "fielderror.h"
 #include "hub/devicecheck.h"
@@ -21,6 +23,7 @@
 #include <QLocale>
 #include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QPointer>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QStyle>
@@ -102,6 +105,8 @@ DevicePage::DevicePage(HubSession &session, CredentialStore &credentials, Settin
     , m_title(new QLabel(this))
     , m_failure(FieldError::create(this))
     , m_tabs(new QTabWidget(this))
+    , m_telemetryTab(new DeviceTelemetryTab(session, this))
+    , m_messagesTab(new DeviceMessagesTab(session, this))
 {
     auto *back = new QPushButton(style()->standardIcon(QStyle::SP_ArrowBack), tr("All Devices"), this);
     back->setShortcut(QKeySequence::Back);
@@ -119,9 +124,13 @@ DevicePage::DevicePage(HubSession &session, CredentialStore &credentials, Settin
     top->addWidget(refresh);
 
     m_tabs->addTab(createOverviewTab(), tr("Overview"));
+    m_tabs->addTab(m_telemetryTab, tr("Telemetry"));
     m_tabs->addTab(createTwinTab(), tr("Twin"));
     m_tabs->addTab(createMethodTab(), tr("Direct Method"));
+    m_tabs->addTab(m_messagesTab, tr("Messages to Device"));
     m_tabs->addTab(createConnectionTab(), tr("Credentials"));
+    m_tabs->setTabToolTip(m_tabs->indexOf(m_telemetryTab), tr("What the device sends, live, while this tab is shown"));
+    m_tabs->setTabToolTip(m_tabs->indexOf(m_messagesTab), tr("Cloud-to-device messages: send, see their feedback, purge the queue"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -131,6 +140,9 @@ DevicePage::DevicePage(HubSession &session, CredentialStore &credentials, Settin
 
     connect(back, &QPushButton::clicked, this, &DevicePage::backRequested);
     connect(refresh, &QPushButton::clicked, this, &DevicePage::reload);
+    connect(m_telemetryTab, &DeviceTelemetryTab::refreshRequested, this, [this] { reloadDevice(false); });
+    connect(m_messagesTab, &DeviceMessagesTab::refreshRequested, this, [this] { reloadDevice(false); });
+    connect(m_messagesTab, &DeviceMessagesTab::statusMessage, this, &DevicePage::statusMessage);
     connect(&m_session, &HubSession::clientChanged, this, [this] {
         if (!m_id.isEmpty())
             Q_EMIT backRequested(); // the device belonged to another hub
@@ -501,6 +513,8 @@ void DevicePage::open(const QString &deviceId)
     m_clipboardNote->clear();
     m_title->setText(deviceId);
     m_tabs->setCurrentIndex(0);
+    m_telemetryTab->setDeviceId(deviceId);
+    m_messagesTab->setDeviceId(deviceId);
     showDevice();
     showTwin();
     reload();
@@ -524,18 +538,7 @@ void DevicePage::reload()
         return;
     const quint64 generation = ++m_generation;
     FieldError::show(m_failure, {});
-    setLoading(true);
-    client->device(m_id).then(this, [this, generation](Result<DeviceIdentity> device) {
-        setLoading(false);
-        if (generation != m_generation)
-            return;
-        if (!device) {
-            showFailure(device.error());
-            return;
-        }
-        m_device = *device;
-        showDevice();
-    });
+    reloadDevice(true);
     setLoading(true);
     client->twin(m_id).then(this, [this, generation](Result<QJsonObject> twin) {
         setLoading(false);
@@ -547,6 +550,34 @@ void DevicePage::reload()
         }
         m_twin = *twin;
         showTwin();
+    });
+}
+
+void DevicePage::reloadDevice(bool busy)
+{
+    HubClient *client = m_session.client();
+    if (!client || m_id.isEmpty())
+        return;
+    const quint64 generation = m_generation;
+    const quint64 request = ++m_deviceRequest;
+    if (busy)
+        setLoading(true);
+    // Asked every so often and after each message: the answer may come after this page is gone (Qt 6.4 asserts
+    // on a continuation whose context died), so it runs in the client's context and looks for the page.
+    QPointer<DevicePage> self(this);
+    client->device(m_id).then(client, [this, self, busy, generation, request](Result<DeviceIdentity> device) {
+        if (!self)
+            return;
+        if (busy)
+            setLoading(false);
+        if (generation != m_generation || request != m_deviceRequest)
+            return;
+        if (!device) {
+            showFailure(device.error());
+            return;
+        }
+        m_device = *device;
+        showDevice();
     });
 }
 
@@ -563,6 +594,8 @@ void DevicePage::showDevice()
     if (!known) {
         for (QLabel *label : {m_connection, m_lastActivity, m_auth, m_queued, m_etag})
             label->setText(tr("…"));
+        m_telemetryTab->setConnectionState(false, QString());
+        m_messagesTab->setQueueDepth(-1);
         return;
     }
     m_connection->setText(d.connectionState == QStringLiteral("Connected")
@@ -580,6 +613,8 @@ void DevicePage::showDevice()
     else
         m_auth->setText(d.authType);
     m_queued->setText(QLocale().toString(d.cloudToDeviceMessageCount));
+    m_telemetryTab->setConnectionState(d.connectionState == QStringLiteral("Connected"), m_connection->text());
+    m_messagesTab->setQueueDepth(d.cloudToDeviceMessageCount);
     m_etag->setText(d.etag);
 }
 

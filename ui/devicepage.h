@@ -18,12 +18,15 @@ class QTreeWidget;
 namespace Onboarder {
 
 class CredentialStore;
+class DeviceMessagesTab;
+class DeviceTelemetryTab;
 class HubSession;
 class SecureClipboard;
 class Settings;
 
-// One device of the current hub: its identity and connection, the support check, its twin (tags and
-// desired properties editable, guarded by the twin's ETag), direct methods, and its connection strings.
+// One device of the current hub: its identity and connection, the support check, its live telemetry, its twin
+// (tags and desired properties editable, guarded by the twin's ETag), direct methods, cloud-to-device messages,
+// and its connection strings.
 class DevicePage final : public QWidget
 {
     Q_OBJECT
@@ -54,6 +57,8 @@ public:
     SecureClipboard *clipboard() const { return m_clipboard; }
     QLabel *certificateSummary() const { return m_certificate; }
     QPushButton *exportCertificateButton() const { return m_exportCertificate; }
+    DeviceTelemetryTab *telemetryTab() const { return m_telemetryTab; }
+    DeviceMessagesTab *messagesTab() const { return m_messagesTab; }
 
 public Q_SLOTS:
     void exportConnectionString(bool secondary);
@@ -82,6 +87,7 @@ private:
     void showCertificate();
     QString connectionString(bool secondary) const;
     void showDevice();
+    void reloadDevice(bool busy); // the identity only (connection state, queue depth); busy: with the busy cursor
     void showTwin();
     void checkTwinSyntax();
     void setLoading(bool loading);
@@ -139,6 +145,10 @@ private:
     QLabel *m_certificate;
     QPushButton *m_exportCertificate;
     SecureClipboard *m_clipboard;
+    // Telemetry, messages to the device
+    DeviceTelemetryTab *m_telemetryTab;
+    DeviceMessagesTab *m_messagesTab;
+    quint64 m_deviceRequest = 0; // the newest request for the identity alone
 };
 
 } // namespace Onboarder

@@ -5,186 +5,20 @@
 #include "pageheader.h"
 
 #include <QComboBox>
-#include <QFontDatabase>
 #include <QFileDialog>
 #include <QHBoxLayout>
-#include <QHeaderView>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
-#include <QPointer>
 #include <QPushButton>
-#include <QSaveFile>
-#include <QSplitter>
 #include <QTableView>
-#include <QTimer>
 #include <QVBoxLayout>
 
-#include <memory>
-
 namespace Onboarder {
-
-namespace {
-
-constexpr int listCapacity = 5000;
-constexpr int batchIntervalMs = 100;
-
-// The reader and the batching of its events, on the page's worker thread.
-class TelemetryWorker final : public QObject
-{
-public:
-    using Deliver = std::function<void(QList<TelemetryEvent>, qint64)>;
-    using Report = std::function<void(EventHubReader::State, QString)>;
-
-    TelemetryWorker(Deliver deliver, Report report)
-        : m_deliver(std::move(deliver))
-        , m_report(std::move(report))
-        , m_batch(this) // a child: it moves to the worker thread with the worker
-    {
-        m_batch.setInterval(batchIntervalMs);
-        connect(&m_batch, &QTimer::timeout, this, [this] {
-            if (m_pending.isEmpty())
-                return;
-            m_deliver(std::exchange(m_pending, {}), m_total);
-        });
-    }
-
-    void start(const HubProfile &hub, const ConnectionString &service, const EventHubReader::Options &options)
-    {
-        m_reader = std::make_unique<EventHubReader>();
-        connect(m_reader.get(), &EventHubReader::eventReceived, this, [this](const TelemetryEvent &event) {
-            ++m_total;
-            m_pending.append(event);
-            if (m_pending.size() > listCapacity) // the view keeps no more anyway
-                m_pending.remove(0, m_pending.size() - listCapacity);
-        });
-        connect(m_reader.get(), &EventHubReader::stateChanged, this, [this](EventHubReader::State state) {
-            m_report(state, state == EventHubReader::State::Failed ? m_reader->lastError().message : QString());
-        });
-        connect(m_reader.get(), &EventHubReader::errorOccurred, this, [this](const Error &error) {
-            if (m_reader->state() != EventHubReader::State::Failed)
-                m_report(EventHubReader::State::Connecting, error.message); // dropped: it reconnects
-        });
-        m_batch.start();
-        m_reader->start(hub, service, QString(), options);
-    }
-
-    void stop()
-    {
-        m_batch.stop();
-        if (!m_pending.isEmpty())
-            m_deliver(std::exchange(m_pending, {}), m_total);
-        m_reader.reset();
-    }
-
-private:
-    Deliver m_deliver;
-    Report m_report;
-    std::unique_ptr<EventHubReader> m_reader;
-    QList<TelemetryEvent> m_pending;
-    qint64 m_total = 0;
-    QTimer m_batch;
-};
-
-QString oneLine(QString text)
-{
-    text.replace(u'\n', u' ');
-    return text.size() > 200 ? text.left(200) + QStringLiteral("…") : text;
-}
-
-} // namespace
-
-TelemetryModel::TelemetryModel(int capacity, QObject *parent)
-    : QAbstractTableModel(parent)
-    , m_capacity(capacity)
-{
-}
-
-int TelemetryModel::rowCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : int(m_events.size());
-}
-
-int TelemetryModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
-}
-
-QString TelemetryModel::bodyText(const TelemetryEvent &event, bool pretty)
-{
-    const QJsonDocument json = QJsonDocument::fromJson(event.body);
-    if (!json.isNull())
-        return QString::fromUtf8(json.toJson(pretty ? QJsonDocument::Indented : QJsonDocument::Compact)).trimmed();
-    const QString text = QString::fromUtf8(event.body);
-    if (text.toUtf8() == event.body)
-        return text;
-    return QStringLiteral("0x") + QString::fromLatin1(event.body.toHex(pretty ? ' ' : '\0'));
-}
-
-QVariant TelemetryModel::data(const QModelIndex &index, int role) const
-{
-    if (!index.isValid() || index.row() >= int(m_events.size()))
-        return {};
-    const TelemetryEvent &event = m_events.at(size_t(index.row()));
-    if (role == Qt::DisplayRole) {
-        switch (index.column()) {
-        case TimeColumn: return event.enqueuedTime.toLocalTime().toString(QStringLiteral("HH:mm:ss.zzz"));
-        case DeviceColumn: return event.deviceId;
-        case PositionColumn: return QStringLiteral("%1 · %2").arg(event.partition).arg(event.sequenceNumber);
-        case PayloadColumn: return oneLine(bodyText(event, false));
-        default: return {};
-        }
-    }
-    if (role == Qt::ToolTipRole && index.column() == TimeColumn)
-        return event.enqueuedTime.toUTC().toString(Qt::ISODateWithMs);
-    return {};
-}
-
-QVariant TelemetryModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
-        return {};
-    switch (section) {
-    case TimeColumn: return tr("Enqueued");
-    case DeviceColumn: return tr("Device");
-    case PositionColumn: return tr("Partition · Seq.");
-    case PayloadColumn: return tr("Payload");
-    default: return {};
-    }
-}
-
-void TelemetryModel::append(const QList<TelemetryEvent> &events)
-{
-    if (events.isEmpty())
-        return;
-    // What would be dropped at once is not inserted at all.
-    const qsizetype first = std::max<qsizetype>(0, events.size() - m_capacity);
-    const int incoming = int(events.size() - first);
-    const int overflow = int(m_events.size()) + incoming - m_capacity;
-    if (overflow > 0) {
-        beginRemoveRows({}, 0, overflow - 1);
-        m_events.erase(m_events.begin(), m_events.begin() + overflow);
-        endRemoveRows();
-    }
-    beginInsertRows({}, int(m_events.size()), int(m_events.size()) + incoming - 1);
-    for (qsizetype i = first; i < events.size(); ++i)
-        m_events.push_back(events.at(i));
-    endInsertRows();
-}
-
-void TelemetryModel::clear()
-{
-    beginResetModel();
-    m_events.clear();
-    endResetModel();
-}
 
 TelemetryPage::TelemetryPage(HubSession &session, HubStore &hubs, QWidget *parent)
     : QWidget(parent)
     , m_session(session)
-    , m_hubs(hubs)
     , m_device(new QLineEdit(this))
     , m_consumerGroup(new QLineEdit(QStringLiteral("$Default"), this))
     , m_from(new QComboBox(this))
@@ -192,9 +26,8 @@ TelemetryPage::TelemetryPage(HubSession &session, HubStore &hubs, QWidget *paren
     , m_pause(new QPushButton(tr("&Pause"), this))
     , m_export(new QPushButton(tr("E&xport…"), this))
     , m_summary(new QLabel(this))
-    , m_view(new QTableView(this))
-    , m_model(new TelemetryModel(listCapacity, this))
-    , m_details(new QPlainTextEdit(this))
+    , m_list(new TelemetryView(this))
+    , m_feed(new TelemetryFeed(hubs, this))
 {
     m_device->setPlaceholderText(tr("All devices"));
     m_device->setClearButtonEnabled(true);
@@ -206,22 +39,8 @@ TelemetryPage::TelemetryPage(HubSession &session, HubStore &hubs, QWidget *paren
     m_from->addItem(tr("From the oldest kept"));
     m_pause->setCheckable(true);
     m_pause->setEnabled(false);
-    m_export->setToolTip(tr("Save the messages in the list (the newest %1) as JSON Lines.").arg(listCapacity));
+    m_export->setToolTip(tr("Save the messages in the list (the newest %1) as JSON Lines.").arg(TelemetryFeed::capacity));
     m_summary->setWordWrap(true);
-
-    m_view->setModel(m_model);
-    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_view->verticalHeader()->hide();
-    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
-    m_view->horizontalHeader()->setStretchLastSection(true);
-    m_view->setColumnWidth(TelemetryModel::TimeColumn, m_view->fontMetrics().horizontalAdvance(QStringLiteral("00:00:00.000")) + 24);
-    m_view->setColumnWidth(TelemetryModel::DeviceColumn, 200);
-    m_view->setColumnWidth(TelemetryModel::PositionColumn, 110);
-    m_view->setWordWrap(false);
-    m_details->setReadOnly(true);
-    m_details->setPlaceholderText(tr("Select a message to see its payload and properties."));
-    m_details->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
 
     auto *controls = new QHBoxLayout;
     controls->addWidget(new QLabel(tr("Device:"), this));
@@ -233,12 +52,6 @@ TelemetryPage::TelemetryPage(HubSession &session, HubStore &hubs, QWidget *paren
     controls->addWidget(m_pause);
     controls->addWidget(m_export);
 
-    auto *splitter = new QSplitter(Qt::Horizontal, this);
-    splitter->addWidget(m_view);
-    splitter->addWidget(m_details);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 2);
-
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(new PageHeader(tr("Telemetry"),
                                      tr("What the current hub receives from its devices, as it arrives (its Event Hub-compatible "
@@ -246,13 +59,13 @@ TelemetryPage::TelemetryPage(HubSession &session, HubStore &hubs, QWidget *paren
                                      this));
     layout->addLayout(controls);
     layout->addWidget(m_summary);
-    layout->addWidget(splitter, 1);
+    layout->addWidget(m_list, 1);
 
     connect(m_start, &QPushButton::clicked, this, [this] {
-        if (m_state == EventHubReader::State::Stopped || m_state == EventHubReader::State::Failed)
-            start();
-        else
+        if (m_feed->isRunning())
             stop();
+        else
+            start();
     });
     connect(m_pause, &QPushButton::toggled, this, [this](bool paused) {
         m_paused = paused;
@@ -264,199 +77,61 @@ TelemetryPage::TelemetryPage(HubSession &session, HubStore &hubs, QWidget *paren
         if (path.isEmpty())
             return;
         const QString error = exportTo(path);
-        Q_EMIT statusMessage(error.isEmpty() ? tr("%n message(s) saved to %1.", nullptr, m_model->rowCount()).arg(path) : error);
+        Q_EMIT statusMessage(error.isEmpty() ? tr("%n message(s) saved to %1.", nullptr, model()->rowCount()).arg(path) : error);
     });
-    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &TelemetryPage::showDetails);
+    connect(m_feed, &TelemetryFeed::eventsReceived, this, &TelemetryPage::onEvents);
+    connect(m_feed, &TelemetryFeed::stateChanged, this, &TelemetryPage::onStateChanged);
     connect(&m_session, &HubSession::stateChanged, this, [this] {
-        if (m_state != EventHubReader::State::Stopped)
+        if (m_feed->isRunning())
             stop(); // another hub: what was read belongs to the old one
         updateSummary();
     });
-    m_thread.setObjectName(QStringLiteral("telemetry"));
     updateSummary();
 }
 
 TelemetryPage::~TelemetryPage()
 {
-    stop();
-    m_thread.quit();
-    m_thread.wait();
+    m_feed->disconnect(this);
 }
 
 void TelemetryPage::start()
 {
-    stop();
-    const HubProfile profile = m_session.profile();
-    if (profile.name.isEmpty()) {
-        m_error = tr("No hub is current: choose one on the Hubs page.");
-        m_state = EventHubReader::State::Failed;
-        updateSummary();
-        return;
-    }
+    m_list->clear();
     EventHubReader::Options options;
     options.deviceId = m_device->text().trimmed();
     options.consumerGroup = m_consumerGroup->text().trimmed().isEmpty() ? QStringLiteral("$Default") : m_consumerGroup->text().trimmed();
     options.start = m_from->currentIndex() == 1 ? EventHubReader::Start::Oldest : EventHubReader::Start::Now;
-    m_model->clear();
-    m_details->clear();
-    m_received = 0;
-    m_error.clear();
-    m_state = EventHubReader::State::Connecting;
-    m_start->setText(tr("&Stop"));
-    m_pause->setEnabled(true);
-    updateSummary();
-    if (!m_thread.isRunning())
-        m_thread.start();
-    const quint64 generation = ++m_generation;
-    QPointer<TelemetryPage> page(this);
-    // The connection string is read from the keychain (asynchronously) and goes to the worker in memory only.
-    m_hubs.connectionString(profile.name).then(this, [this, page, profile, options, generation](Result<ConnectionString> service) {
-        if (!page || generation != m_generation)
-            return;
-        if (!service) {
-            onState(EventHubReader::State::Failed, service.error().message);
-            return;
-        }
-        auto *worker = new TelemetryWorker(
-            [page, generation](QList<TelemetryEvent> events, qint64 total) {
-                QMetaObject::invokeMethod(page, [page, generation, events = std::move(events), total] {
-                    if (page && generation == page->m_generation)
-                        page->onBatch(events, total);
-                });
-            },
-            [page, generation](EventHubReader::State state, QString error) {
-                QMetaObject::invokeMethod(page, [page, generation, state, error] {
-                    if (page && generation == page->m_generation)
-                        page->onState(state, error);
-                });
-            });
-        worker->moveToThread(&m_thread);
-        m_worker = worker;
-        QMetaObject::invokeMethod(worker, [worker, profile, service = *service, options] { worker->start(profile, service, options); });
-    });
+    m_feed->start(m_session.profile(), options);
 }
 
 void TelemetryPage::stop()
 {
-    ++m_generation;
-    if (m_worker) {
-        auto *worker = static_cast<TelemetryWorker *>(m_worker);
-        m_worker = nullptr;
-        QMetaObject::invokeMethod(worker, [worker] {
-            worker->stop();
-            delete worker;
-        });
-    }
-    if (m_state != EventHubReader::State::Failed)
-        m_state = EventHubReader::State::Stopped;
-    m_start->setText(tr("&Start"));
-    m_pause->setChecked(false);
-    m_pause->setEnabled(false);
+    m_feed->stop();
+    onStateChanged();
+}
+
+void TelemetryPage::onEvents(const QList<TelemetryEvent> &events)
+{
+    if (!m_paused)
+        m_list->append(events);
     updateSummary();
 }
 
-void TelemetryPage::onBatch(const QList<TelemetryEvent> &events, qint64 total)
+void TelemetryPage::onStateChanged()
 {
-    m_received = total;
-    if (!m_paused) {
-        const bool atEnd = !m_view->currentIndex().isValid();
-        m_model->append(events);
-        if (atEnd)
-            m_view->scrollToBottom();
-    }
-    updateSummary();
-}
-
-void TelemetryPage::onState(EventHubReader::State state, const QString &error)
-{
-    m_state = state;
-    m_error = error;
-    if (state == EventHubReader::State::Failed) {
-        m_start->setText(tr("&Start"));
-        m_pause->setEnabled(false);
-    }
+    const bool running = m_feed->isRunning();
+    m_start->setText(running ? tr("&Stop") : tr("&Start"));
+    m_pause->setEnabled(running);
+    if (!running)
+        m_pause->setChecked(false);
     updateSummary();
 }
 
 void TelemetryPage::updateSummary()
 {
-    QString state;
-    switch (m_state) {
-    case EventHubReader::State::Stopped:
-        state = m_session.profile().name.isEmpty() ? tr("No hub is current.") : tr("Not reading. Start reads what hub %1 receives.").arg(m_session.profile().name);
-        break;
-    case EventHubReader::State::Connecting:
-        state = m_error.isEmpty() ? tr("Connecting to hub %1…").arg(m_session.profile().name) : tr("Connecting again: %1").arg(m_error);
-        break;
-    case EventHubReader::State::Listening:
-        state = tr("Reading what hub %1 receives.").arg(m_session.profile().name);
-        break;
-    case EventHubReader::State::Failed:
-        state = m_error;
-        break;
-    }
-    QString counts = tr("%n message(s) received", nullptr, int(qMin<qint64>(m_received, INT_MAX)));
-    if (m_received > m_model->rowCount())
-        counts += tr(" (the list keeps the newest %1)").arg(m_model->capacity());
-    if (m_paused)
-        counts += tr(" · paused: the list is not updated, the count goes on");
-    m_summary->setText(state + QStringLiteral(" · ") + counts);
-}
-
-void TelemetryPage::showDetails()
-{
-    const QModelIndex current = m_view->currentIndex();
-    if (!current.isValid()) {
-        m_details->clear();
-        return;
-    }
-    const TelemetryEvent &event = m_model->event(current.row());
-    QStringList lines;
-    lines << tr("Device: %1").arg(event.deviceId)
-          << tr("Enqueued: %1").arg(event.enqueuedTime.toUTC().toString(Qt::ISODateWithMs))
-          << tr("Partition %1, sequence number %2, offset %3").arg(event.partition).arg(event.sequenceNumber).arg(event.offset);
-    if (!event.contentType.isEmpty())
-        lines << tr("Content type: %1 %2").arg(event.contentType, event.contentEncoding);
-    if (!event.messageId.isEmpty())
-        lines << tr("Message id: %1").arg(event.messageId);
-    lines << QString() << tr("Payload:") << TelemetryModel::bodyText(event, true) << QString() << tr("Application properties:");
-    for (const auto &[name, value] : event.properties)
-        lines << QStringLiteral("  %1 = %2").arg(name, value);
-    lines << QString() << tr("System properties:");
-    for (const auto &[name, value] : event.systemProperties)
-        lines << QStringLiteral("  %1 = %2").arg(name, value);
-    m_details->setPlainText(lines.join(u'\n'));
-}
-
-QString TelemetryPage::exportTo(const QString &path) const
-{
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return tr("Cannot write %1: %2").arg(path, file.errorString());
-    for (int row = 0; row < m_model->rowCount(); ++row) {
-        const TelemetryEvent &event = m_model->event(row);
-        QJsonObject properties;
-        for (const auto &[name, value] : event.properties)
-            properties.insert(name, value);
-        QJsonObject system;
-        for (const auto &[name, value] : event.systemProperties)
-            system.insert(name, value);
-        QJsonObject line{{QStringLiteral("deviceId"), event.deviceId},
-                         {QStringLiteral("enqueuedTime"), event.enqueuedTime.toUTC().toString(Qt::ISODateWithMs)},
-                         {QStringLiteral("partition"), event.partition},
-                         {QStringLiteral("sequenceNumber"), event.sequenceNumber},
-                         {QStringLiteral("properties"), properties},
-                         {QStringLiteral("systemProperties"), system}};
-        const QString text = QString::fromUtf8(event.body);
-        if (text.toUtf8() == event.body)
-            line.insert(QStringLiteral("payload"), text);
-        else
-            line.insert(QStringLiteral("payloadBase64"), QString::fromLatin1(event.body.toBase64()));
-        file.write(QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n');
-    }
-    if (!file.commit())
-        return tr("Cannot write %1: %2").arg(path, file.errorString());
-    return {};
+    const QString hub = m_session.profile().name;
+    m_summary->setText(m_feed->summary(hub.isEmpty() ? tr("No hub is current.") : tr("Not reading. Start reads what hub %1 receives.").arg(hub),
+                                       tr("Reading what hub %1 receives.").arg(hub), model()->rowCount(), m_paused));
 }
 
 } // namespace Onboarder

@@ -30,6 +30,7 @@ public:
     State state() const { return m_state; }
     HubClient *client() const { return m_client.get(); } // null unless Ready
     const HubProfile &profile() const { return m_profile; }
+    HubStore &hubs() const { return m_hubs; } // where the current hub's connection string is kept
     QString errorMessage() const { return m_error; } // when Failed
 
 public Q_SLOTS:

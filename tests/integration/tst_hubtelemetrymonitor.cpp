@@ -9,6 +9,7 @@
 #include "mqtt/mqttclient.h"
 #include "mqttconnect.h"
 #include "inprocesshub.h"
+#include "sandboxdevice.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
@@ -33,26 +34,7 @@ class tst_HubTelemetryMonitor : public QObject
 
     ConnectionString owner() const { return *ConnectionString::parse(m_hub->ownerConnectionString()); }
 
-    std::unique_ptr<MqttClient> device(const QString &id)
-    {
-        const auto registered = m_hub->registry().putDevice(id, {}, {});
-        if (!registered)
-            return {};
-        auto client = std::make_unique<MqttClient>();
-        client->setHostname(m_profile.hostName);
-        client->setPort(m_profile.mqttPort);
-        client->setTlsEnabled(true);
-        client->setCaFile(m_profile.caFile);
-        client->setClientId(id);
-        client->setUsername(m_profile.hostName + u'/' + id + QStringLiteral("/?api-version=2021-04-12"));
-        client->setPassword(SasToken::create(m_profile.hostName + QStringLiteral("/devices/") + id,
-            registered->primaryKey, QDateTime::currentSecsSinceEpoch() + 600)
-                                ->toString()
-                                .toUtf8());
-        if (!TestSupport::connects(*client))
-            return {};
-        return client;
-    }
+    std::unique_ptr<MqttClient> device(const QString &id) { return TestSupport::sandboxDevice(m_hub, id); }
 
     // QoS 1, at most 10 in flight (Paho refuses more at once).
     static bool publishAll(

@@ -298,7 +298,7 @@ private Q_SLOTS:
         // Edit its twin: tags and desired properties.
         page->openDevice(id);
         QTRY_VERIFY_WITH_TIMEOUT(!device->twin().isEmpty(), waitMs);
-        device->tabs()->setCurrentIndex(1);
+        device->tabs()->setCurrentIndex(2);
         device->twinEditor()->setPlainText(QStringLiteral("{\"tags\": {\"site\": \"bench-1\"}, \"desired\": {\"interval\": 30"));
         QVERIFY(device->twinError()->isVisible()); // not closed: not JSON
         QVERIFY(!device->applyTwinButton()->isEnabled());
@@ -345,7 +345,7 @@ private Q_SLOTS:
             const QString rid = request.topic.section(QStringLiteral("$rid="), 1);
             mqtt.publish(QStringLiteral("$iothub/methods/res/201/?$rid=") + rid, "{\"rebooting\":true}", 0);
         });
-        device->tabs()->setCurrentIndex(2);
+        device->tabs()->setCurrentIndex(3);
         device->methodName()->setText(QStringLiteral("reboot"));
         device->methodPayload()->setPlainText(QStringLiteral("{\"delay\": 5}"));
         QVERIFY(device->invokeButton()->isEnabled());
@@ -374,7 +374,7 @@ private Q_SLOTS:
         mqtt.disconnectFromHost();
 
         // Connection strings: masked until revealed; copied through the clipboard that clears itself.
-        device->tabs()->setCurrentIndex(3);
+        device->tabs()->setCurrentIndex(5);
         const QString expected = ConnectionString::deviceWithKey(QStringLiteral("127.0.0.1"), id, device->device().primaryKey).toString();
         QCOMPARE(device->connectionStringField(false)->text(), expected);
         QCOMPARE(device->connectionStringField(false)->echoMode(), QLineEdit::Password);

@@ -6,10 +6,9 @@
 #include "credentials/secretstore.h"
 #include "hub/hubsession.h"
 #include "hub/hubstore.h"
-#include "hub/sastoken.h"
 #include "inprocesshub.h"
 #include "mqtt/mqttclient.h"
-#include "mqttconnect.h"
+#include "sandboxdevice.h"
 #include "sandboxhub.h"
 #include "telemetrypage.h"
 #include "testsupport.h"
@@ -28,6 +27,7 @@
 
 using namespace Onboarder;
 using TestSupport::await;
+using TestSupport::publishAndWait;
 
 class tst_TelemetryPage : public QObject
 {
@@ -39,33 +39,7 @@ class tst_TelemetryPage : public QObject
     std::unique_ptr<SecretStore> m_secrets;
     std::unique_ptr<HubStore> m_hubs;
 
-    std::unique_ptr<MqttClient> device(const QString &id)
-    {
-        const HubProfile profile = m_hub.profile();
-        const auto registered = m_hub->registry().putDevice(id, {}, {});
-        if (!registered)
-            return {};
-        auto client = std::make_unique<MqttClient>();
-        client->setHostname(profile.hostName);
-        client->setPort(profile.mqttPort);
-        client->setTlsEnabled(true);
-        client->setCaFile(profile.caFile);
-        client->setClientId(id);
-        client->setUsername(profile.hostName + u'/' + id + QStringLiteral("/?api-version=2021-04-12"));
-        client->setPassword(SasToken::create(profile.hostName + QStringLiteral("/devices/") + id, registered->primaryKey,
-                                             QDateTime::currentSecsSinceEpoch() + 600)
-                                ->toString()
-                                .toUtf8());
-        if (!TestSupport::connects(*client))
-            return {};
-        return client;
-    }
-
-    static bool publish(MqttClient &client, const QString &topic, const QByteArray &payload)
-    {
-        QSignalSpy delivered(&client, &MqttClient::messageDelivered);
-        return client.publish(topic, payload, 1).has_value() && delivered.wait(10000);
-    }
+    std::unique_ptr<MqttClient> device(const QString &id) { return TestSupport::sandboxDevice(m_hub, id); }
 
 private Q_SLOTS:
     void initTestCase()
@@ -94,9 +68,9 @@ private Q_SLOTS:
         auto sensor = device(QStringLiteral("page-sensor"));
         auto other = device(QStringLiteral("other-sensor"));
         QVERIFY(sensor && other);
-        QVERIFY(publish(*other, QStringLiteral("devices/other-sensor/messages/events/"), "not shown"));
+        QVERIFY(publishAndWait(*other, QStringLiteral("devices/other-sensor/messages/events/"), "not shown"));
         for (int i = 0; i < 3; ++i)
-            QVERIFY(publish(*sensor, QStringLiteral("devices/page-sensor/messages/events/site=b1&n=%1").arg(i),
+            QVERIFY(publishAndWait(*sensor, QStringLiteral("devices/page-sensor/messages/events/site=b1&n=%1").arg(i),
                             QStringLiteral("{\"temperature\": %1, \"unit\": \"C\"}").arg(20 + i).toUtf8()));
         QTRY_COMPARE_WITH_TIMEOUT(page.model()->rowCount(), 3, 20000);
         QCOMPARE(page.received(), qint64(3)); // only the chosen device
@@ -116,7 +90,7 @@ private Q_SLOTS:
 
         // Paused: the list stands still, the count goes on.
         page.pauseButton()->click();
-        QVERIFY(publish(*sensor, QStringLiteral("devices/page-sensor/messages/events/"), "while paused"));
+        QVERIFY(publishAndWait(*sensor, QStringLiteral("devices/page-sensor/messages/events/"), "while paused"));
         QTRY_COMPARE_WITH_TIMEOUT(page.received(), qint64(4), 20000);
         QCOMPARE(page.model()->rowCount(), 3);
         QVERIFY(page.summary()->text().contains(QStringLiteral("paused")));
