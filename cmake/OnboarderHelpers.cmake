@@ -1,5 +1,16 @@
 # Helpers that keep boilerplate out of every folder's CMakeLists.
 
+# onboarder_fail_on_sanitizer_reports(<tests…>)
+# In a build under the sanitizers (the asan preset), a sanitizer report anywhere in a test's output fails the
+# test, whatever its exit code: the report may come from a process the test started and stopped without
+# asking how it ended (the sandbox, a simulator), whose standard error is forwarded to the test's.
+function(onboarder_fail_on_sanitizer_reports)
+    if(CMAKE_CXX_FLAGS MATCHES "-fsanitize=")
+        set_tests_properties(${ARGN} PROPERTIES
+            FAIL_REGULAR_EXPRESSION "ERROR: AddressSanitizer;ERROR: LeakSanitizer;runtime error: ")
+    endif()
+endfunction()
+
 # onboarder_add_test(NAME SOURCES <files…> LABELS <labels…> [LIBRARIES <libs…>] [TIMEOUT s]
 #                    [ENVIRONMENT <VAR=value…>] [WRAPPER <command…>])
 # One QtTest executable per unit, registered with ctest under its labels. WRAPPER runs it through a
@@ -20,6 +31,7 @@ function(onboarder_add_test name)
         LABELS "${arg_LABELS}"
         TIMEOUT ${arg_TIMEOUT}
         ENVIRONMENT "QT_QPA_PLATFORM=offscreen;ONBOARDER_BUILD_DIR=${PROJECT_BINARY_DIR};ONBOARDER_SOURCE_DIR=${PROJECT_SOURCE_DIR};${arg_ENVIRONMENT}")
+    onboarder_fail_on_sanitizer_reports(${name})
     add_dependencies(check ${name})
 endfunction()
 
@@ -46,5 +58,6 @@ function(onboarder_add_fuzz_target name)
         set(arg_TIMEOUT 300)
     endif()
     set_tests_properties(${name}_short PROPERTIES LABELS "unit;fuzz" TIMEOUT ${arg_TIMEOUT})
+    onboarder_fail_on_sanitizer_reports(${name}_short)
     add_dependencies(check ${name})
 endfunction()

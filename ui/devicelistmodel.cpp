@@ -1,5 +1,6 @@
 #include "devicelistmodel.h"
 
+#include "common/continuation.h"
 #include "hub/devicecheck.h"
 
 #include <QApplication>
@@ -69,7 +70,7 @@ void DeviceListModel::refresh()
     m_refreshRows.clear();
     const int wanted = qMax(int(m_rows.size()), m_pageSize);
     setLoading(true);
-    m_client->query(m_query.select, qMin(wanted, largestPage)).then(this, [this, generation, wanted](Result<QueryPage> page) {
+    whenFinished(m_client->query(m_query.select, qMin(wanted, largestPage)), this, [this, generation, wanted](Result<QueryPage> page) {
         refreshPage(page, generation, wanted);
     });
     countDevices(generation);
@@ -89,7 +90,7 @@ void DeviceListModel::refreshPage(const Result<QueryPage> &page, quint64 generat
         m_refreshRows.append(DeviceSummary::fromTwin(twin.toObject()));
     if (!page->continuation.isEmpty() && m_refreshRows.size() < wanted && m_client) {
         const int rest = qMin(wanted - int(m_refreshRows.size()), largestPage);
-        m_client->query(m_query.select, rest, page->continuation).then(this, [this, generation, wanted](Result<QueryPage> next) {
+        whenFinished(m_client->query(m_query.select, rest, page->continuation), this, [this, generation, wanted](Result<QueryPage> next) {
             refreshPage(next, generation, wanted);
         });
         return;
@@ -107,7 +108,7 @@ void DeviceListModel::countDevices(quint64 generation)
 {
     if (m_query.count.isEmpty() || !m_client)
         return;
-    m_client->query(m_query.count, 1).then(this, [this, generation](Result<QueryPage> page) {
+    whenFinished(m_client->query(m_query.count, 1), this, [this, generation](Result<QueryPage> page) {
         if (generation != m_generation || !page || page->items.isEmpty())
             return; // the count is a nicety; the list itself reports failures
         m_total = page->items.first().toObject().value(QStringLiteral("numberOfDevices")).toInteger(-1);
@@ -118,7 +119,7 @@ void DeviceListModel::countDevices(quint64 generation)
 void DeviceListModel::requestPage(const QString &continuation, int pageSize, quint64 generation)
 {
     setLoading(true);
-    m_client->query(m_query.select, pageSize, continuation).then(this, [this, generation](Result<QueryPage> page) {
+    whenFinished(m_client->query(m_query.select, pageSize, continuation), this, [this, generation](Result<QueryPage> page) {
         if (generation != m_generation)
             return;
         setLoading(false);
