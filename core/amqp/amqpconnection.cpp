@@ -307,8 +307,12 @@ void AmqpConnection::process()
     }
     const int64_t now = nowMs();
     const int64_t deadline = pn_transport_tick(m_driver.transport, now);
-    if (deadline > 0)
-        m_tick.start(int(std::clamp<int64_t>(deadline - now, 1, 3600000)));
+    // Bytes still in the device that Proton had no room for: Qt signals readyRead only for new data, so they are
+    // read on a timer (soon) rather than whenever the peer next sends something, which may be never (a detach
+    // waiting for its answer).
+    const bool unread = m_device && !m_deviceClosed && m_device->bytesAvailable() > 0;
+    if (deadline > 0 || unread)
+        m_tick.start(unread ? 10 : int(std::clamp<int64_t>(deadline - now, 1, 3600000)));
 }
 
 void AmqpConnection::deviceClosed()

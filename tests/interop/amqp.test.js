@@ -193,8 +193,11 @@ async function readEvents(consumerGroup, position, enough, timeoutMs = 20000, co
   const timer = setTimeout(done, timeoutMs);
   await finished;
   clearTimeout(timer);
-  await subscription.close();
-  await consumer.close();
+  try {
+    await subscription.close();
+  } finally {
+    await consumer.close(); // even when the subscription's close failed: an open client keeps node running
+  }
   return events;
 }
 

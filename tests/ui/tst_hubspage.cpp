@@ -113,6 +113,20 @@ private Q_SLOTS:
         QVERIFY(!dialog.canAdd());
         dialog.setEndpoint(8443, 0, QString());
         QVERIFY(dialog.canAdd());
+
+        // Network: a proxy is http://HOST:PORT without a user; the complaint sits under the proxy field.
+        dialog.setNetwork(true, QStringLiteral("socks5://proxy.example:1080"));
+        QVERIFY(!dialog.canAdd());
+        QVERIFY(dialog.findChildren<QLabel *>().count() > 0);
+        bool named = false;
+        for (const QLabel *label : dialog.findChildren<QLabel *>())
+            named = named || (label->isVisibleTo(&dialog) && label->text().contains(QStringLiteral("http://HOST:PORT")));
+        QVERIFY(named);
+        dialog.setNetwork(true, QStringLiteral("http://user:secret@proxy.example:3128"));
+        QVERIFY(!dialog.canAdd());
+        dialog.setNetwork(true, QStringLiteral("http://proxy.example:3128"));
+        QVERIFY(dialog.canAdd());
+        saveScreenshot(&dialog, QStringLiteral("add-hub-network"));
     }
 
     void addAndRemoveThroughThePage()
