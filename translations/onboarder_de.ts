@@ -2496,14 +2496,6 @@ Aktionen:
         <translation>Netzwerk</translation>
     </message>
     <message>
-        <source>MQTT and AMQP over &amp;WebSockets on the HTTPS port (for networks that let only HTTPS out)</source>
-        <translation>MQTT und AMQP über &amp;WebSockets auf dem HTTPS-Port (für Netze, die nur HTTPS hinauslassen)</translation>
-    </message>
-    <message>
-        <source>Every connection to this hub then uses port 443 (the REST port of a custom endpoint).</source>
-        <translation>Jede Verbindung zu diesem Hub nutzt dann Port 443 (bei einem eigenen Endpunkt dessen REST-Port).</translation>
-    </message>
-    <message>
         <source>None: connect directly</source>
         <translation>Keiner: direkt verbinden</translation>
     </message>
@@ -2514,6 +2506,14 @@ Aktionen:
     <message>
         <source>HTTP &amp;proxy:</source>
         <translation>HTTP-&amp;Proxy:</translation>
+    </message>
+    <message>
+        <source>MQTT and AMQP over &amp;WebSockets (port 443)</source>
+        <translation>MQTT und AMQP über &amp;WebSockets (Port 443)</translation>
+    </message>
+    <message>
+        <source>For networks that let only HTTPS out: every connection to this hub then uses port 443 (the REST port of a custom endpoint).</source>
+        <translation>Für Netze, die nur HTTPS hinauslassen: Jede Verbindung zu diesem Hub nutzt dann Port 443 (bei einem eigenen Endpunkt dessen REST-Port).</translation>
     </message>
 </context>
 <context>

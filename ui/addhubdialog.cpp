@@ -50,7 +50,7 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     , m_caFile(new QLineEdit(this))
     , m_endpointError(FieldError::create(this))
     , m_network(new QGroupBox(tr("Network"), this))
-    , m_webSockets(new QCheckBox(tr("MQTT and AMQP over &WebSockets on the HTTPS port (for networks that let only HTTPS out)"), this))
+    , m_webSockets(new QCheckBox(tr("MQTT and AMQP over &WebSockets (port 443)"), this))
     , m_proxy(new QLineEdit(this))
     , m_proxyError(FieldError::create(this))
     , m_failure(FieldError::create(this))
@@ -117,7 +117,8 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     m_advanced->setCheckable(true);
     m_advanced->setChecked(false);
 
-    m_webSockets->setToolTip(tr("Every connection to this hub then uses port 443 (the REST port of a custom endpoint)."));
+    m_webSockets->setToolTip(tr("For networks that let only HTTPS out: every connection to this hub then uses port 443 (the "
+                                "REST port of a custom endpoint)."));
     m_proxy->setPlaceholderText(tr("None: connect directly"));
     m_proxy->setToolTip(tr("An HTTP proxy that tunnels with CONNECT, as http://HOST:PORT. REST, MQTT and AMQP all go through it."));
     auto *proxyColumn = new QVBoxLayout;

@@ -15,6 +15,7 @@
 #include "amqp/websocketstream.h"
 
 #include <QDir>
+#include <QJsonArray>
 #include <QFile>
 #include <QHostAddress>
 #include <QSaveFile>
@@ -261,6 +262,7 @@ QJsonObject SandboxHub::readyInfo() const
             {QStringLiteral("eventHubConnectionString"), eventHubConnectionString()},
             {QStringLiteral("eventHubName"), eventHubName()},
             {QStringLiteral("eventHubPartitions"), m_eventLog ? m_eventLog->partitionCount() : 0},
+            {QStringLiteral("consumerGroups"), QJsonArray::fromStringList(m_eventLog ? m_eventLog->consumerGroups() : QStringList())},
             {QStringLiteral("policyConnectionStrings"), policyConnectionStrings()},
             {QStringLiteral("caFile"), QDir(m_options.dataDir).filePath(QStringLiteral("ca.pem"))},
             {QStringLiteral("restPort"), m_restPort},
