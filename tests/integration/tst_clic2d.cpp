@@ -1,7 +1,7 @@
 // onboarder-cli c2d send|feedback|purge against a real sandbox hub process over AMQP, with the device side played by
 // mosquitto_sub (a client the project did not write) on the hub's MQTT endpoint.
 #include "clirunner.h"
-#include "hub/sastoken.h"
+#include "mosquittodevice.h"
 #include "sandboxprocess.h"
 
 #include <QDeadlineTimer>
@@ -30,36 +30,16 @@ class tst_CliC2d : public QObject
         return runner(args, input);
     }
 
-    QString deviceKey(const QString &id)
-    {
-        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), id, QStringLiteral("--reveal")});
-        return shown.json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")][QStringLiteral("primaryKey")].toString();
-    }
-
     // mosquitto_sub as the device, subscribed to its cloud-to-device topic; prints "topic payload" lines.
     void startDevice(QProcess &device, const QString &id)
     {
-        const QString token = Onboarder::SasToken::create(m_sandbox.hostName() + QStringLiteral("/devices/") + id, deviceKey(id),
-                                                          QDateTime::currentSecsSinceEpoch() + 600)
-                                  ->toString();
-        // The token goes through mosquitto_sub's own options file ($XDG_CONFIG_HOME/mosquitto_sub), not argv.
-        const QString configHome = m_dir.filePath(QStringLiteral("mosquitto-") + id);
-        QVERIFY(QDir().mkpath(configHome));
-        QFile options(configHome + QStringLiteral("/mosquitto_sub"));
-        QVERIFY(options.open(QIODevice::WriteOnly));
-        options.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-        options.write(QStringLiteral("-P %1\n").arg(token).toUtf8());
-        options.close();
-        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-        environment.insert(QStringLiteral("XDG_CONFIG_HOME"), configHome);
-        device.setProcessEnvironment(environment);
-        device.start(QStringLiteral("mosquitto_sub"),
-                     {QStringLiteral("-h"), m_sandbox.hostName(), QStringLiteral("-p"), QString::number(m_sandbox.mqttPort()),
-                      QStringLiteral("--cafile"), m_sandbox.caFile(), QStringLiteral("-i"), id, QStringLiteral("-u"),
-                      QStringLiteral("%1/%2/?api-version=2021-04-12").arg(m_sandbox.hostName(), id), QStringLiteral("-q"),
-                      QStringLiteral("1"), QStringLiteral("-t"), QStringLiteral("devices/%1/messages/devicebound/#").arg(id),
-                      QStringLiteral("-v")});
-        QVERIFY(device.waitForStarted(5000));
+        const TestSupport::MosquittoDevice as{m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), m_sandbox.hostName(), id,
+                                              TestSupport::revealedDeviceKey(m_env, id), m_dir.path()};
+        QString error;
+        QVERIFY2(TestSupport::startMosquittoDevice(device, QStringLiteral("mosquitto_sub"), as,
+                                                   {QStringLiteral("-t"), QStringLiteral("devices/%1/messages/devicebound/#").arg(id), QStringLiteral("-v")},
+                                                   &error),
+                 qPrintable(error));
     }
 
 private Q_SLOTS:

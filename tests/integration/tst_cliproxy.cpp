@@ -5,7 +5,7 @@
 // reached the hub at all; the proxy's record of its tunnels says where each went.
 #include "clirunner.h"
 #include "httpconnectproxy.h"
-#include "hub/sastoken.h"
+#include "mosquittodevice.h"
 #include "sandboxprocess.h"
 
 #include <QDeadlineTimer>
@@ -77,36 +77,14 @@ class tst_CliProxy : public QObject
         return runner(args, input);
     }
 
-    QString deviceKey(const QString &id)
-    {
-        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), id, QStringLiteral("--reveal")});
-        return shown.json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")][QStringLiteral("primaryKey")].toString();
-    }
-
     // A mosquitto client as the device, straight to the sandbox's MQTT port at 127.0.0.1 (the devices are not
-    // behind the proxy); its token goes through the tool's own options file, not argv.
+    // behind the proxy).
     void startMosquitto(QProcess &process, const QString &tool, const QString &id, const QStringList &more)
     {
-        const QString token = Onboarder::SasToken::create(HubName + QStringLiteral("/devices/") + id, deviceKey(id),
-                                                          QDateTime::currentSecsSinceEpoch() + 600)
-                                  ->toString();
-        const QString configHome = m_dir.filePath(tool + QStringLiteral("-") + id);
-        QVERIFY(QDir().mkpath(configHome));
-        QFile options(configHome + QStringLiteral("/") + tool);
-        QVERIFY(options.open(QIODevice::WriteOnly));
-        options.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-        options.write(QStringLiteral("-P %1\n").arg(token).toUtf8());
-        options.close();
-        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-        environment.insert(QStringLiteral("XDG_CONFIG_HOME"), configHome);
-        process.setProcessEnvironment(environment);
-        process.start(tool, QStringList{QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"),
-                                        QString::number(m_sandbox.mqttPort()), QStringLiteral("--cafile"), m_sandbox.caFile(),
-                                        QStringLiteral("-i"), id, QStringLiteral("-u"),
-                                        QStringLiteral("%1/%2/?api-version=2021-04-12").arg(HubName, id), QStringLiteral("-q"),
-                                        QStringLiteral("1")}
-                                + more);
-        QVERIFY(process.waitForStarted(5000));
+        const TestSupport::MosquittoDevice as{QStringLiteral("127.0.0.1"), m_sandbox.mqttPort(), m_sandbox.caFile(), HubName, id,
+                                              TestSupport::revealedDeviceKey(m_env, id), m_dir.path()};
+        QString error;
+        QVERIFY2(TestSupport::startMosquittoDevice(process, tool, as, more, &error), qPrintable(error));
     }
 
     // Every tunnel went to the hub's HTTPS port: nothing took the MQTT or AMQP ports.
