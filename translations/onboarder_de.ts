@@ -1702,10 +1702,6 @@ Aktionen:
         <translation>Das Prüfprotokoll der Provisionierung ausgeben oder exportieren.</translation>
     </message>
     <message>
-        <source>Prints what the hub receives from a device, message by message as it arrives: time, properties and payload (JSON Lines with --json). Works with the sandbox hub; an Azure hub&apos;s telemetry is read through its Event Hub-compatible endpoint, which this app does not speak. Ends after --count messages, after --seconds, or on SIGINT or SIGTERM.</source>
-        <translation>Gibt aus, was der Hub von einem Gerät empfängt, Nachricht für Nachricht, sobald sie eintrifft: Zeit, Eigenschaften und Nutzdaten (JSON Lines mit --json). Funktioniert mit dem Sandbox-Hub; die Telemetrie eines Azure-Hubs wird über seinen Event-Hub-kompatiblen Endpunkt gelesen, den diese App nicht spricht. Endet nach --count Nachrichten, nach --seconds oder bei SIGINT oder SIGTERM.</translation>
-    </message>
-    <message>
         <source>End after N messages (default 0: no limit).</source>
         <translation>Nach N Nachrichten enden (Standard 0: keine Grenze).</translation>
     </message>
@@ -1875,6 +1871,58 @@ Aktionen:
     <message>
         <source>http://HOST:PORT</source>
         <translation>http://HOST:PORT</translation>
+    </message>
+    <message>
+        <source>, own Event Hub</source>
+        <translation>, eigener Event Hub</translation>
+    </message>
+    <message>
+        <source>Keep a hub&apos;s Event Hub-compatible connection string; on standard input.</source>
+        <translation>Die Event-Hub-kompatible Verbindungszeichenfolge eines Hubs aufbewahren; von der Standardeingabe.</translation>
+    </message>
+    <message>
+        <source>Print what the hub receives from its devices, as it arrives.</source>
+        <translation>Ausgeben, was der Hub von seinen Geräten empfängt, sobald es ankommt.</translation>
+    </message>
+    <message>
+        <source>Prints what the hub receives from a device, message by message as it arrives: time, properties and payload (JSON Lines with --json). It is read over AMQP from the hub&apos;s Event Hub-compatible endpoint: the one kept with hub event-hub, else the one the hub redirects to. Ends after --count messages, after --seconds, or on SIGINT or SIGTERM.</source>
+        <translation>Gibt aus, was der Hub von einem Gerät empfängt, Nachricht für Nachricht, sobald sie ankommt: Zeit, Eigenschaften und Nutzdaten (JSON Lines mit --json). Gelesen wird über AMQP am Event-Hub-kompatiblen Endpunkt des Hubs: dem mit hub event-hub aufbewahrten, sonst dem, auf den der Hub umleitet. Endet nach --count Nachrichten, nach --seconds oder bei SIGINT oder SIGTERM.</translation>
+    </message>
+    <message>
+        <source>Prints what the hub receives from all its devices (or one, with --device), message by message as it arrives: time, device, properties and payload (JSON Lines with --json). It is read over AMQP from the hub&apos;s Event Hub-compatible endpoint: the one kept with hub event-hub, else the one the hub redirects to. Ends after --count messages, after --seconds, or on SIGINT or SIGTERM.</source>
+        <translation>Gibt aus, was der Hub von allen seinen Geräten (oder mit --device von einem) empfängt, Nachricht für Nachricht, sobald sie ankommt: Zeit, Gerät, Eigenschaften und Nutzdaten (JSON Lines mit --json). Gelesen wird über AMQP am Event-Hub-kompatiblen Endpunkt des Hubs: dem mit hub event-hub aufbewahrten, sonst dem, auf den der Hub umleitet. Endet nach --count Nachrichten, nach --seconds oder bei SIGINT oder SIGTERM.</translation>
+    </message>
+    <message>
+        <source>Only this device&apos;s messages.</source>
+        <translation>Nur die Nachrichten dieses Geräts.</translation>
+    </message>
+    <message>
+        <source>Keeps a hub&apos;s Event Hub-compatible connection string (Azure portal: the hub&apos;s Built-in endpoints) in the system keychain, beside the hub&apos;s own; telemetry is then read there instead of through the hub&apos;s redirect. The string is read from standard input or --secret-file; --clear forgets it.</source>
+        <translation>Bewahrt die Event-Hub-kompatible Verbindungszeichenfolge eines Hubs (Azure-Portal: die integrierten Endpunkte des Hubs) im Schlüsselbund des Systems auf, neben der des Hubs; Telemetrie wird dann dort gelesen statt über die Umleitung des Hubs. Die Zeichenfolge wird von der Standardeingabe oder aus --secret-file gelesen; --clear vergisst sie.</translation>
+    </message>
+    <message>
+        <source>Forget the Event Hub-compatible connection string kept for the hub.</source>
+        <translation>Die für den Hub aufbewahrte Event-Hub-kompatible Verbindungszeichenfolge vergessen.</translation>
+    </message>
+    <message>
+        <source>--clear takes no connection string.</source>
+        <translation>--clear nimmt keine Verbindungszeichenfolge.</translation>
+    </message>
+    <message>
+        <source>Event Hub-compatible connection string</source>
+        <translation>Event-Hub-kompatible Verbindungszeichenfolge</translation>
+    </message>
+    <message>
+        <source>No connection string was given. To forget the one kept, use --clear.</source>
+        <translation>Es wurde keine Verbindungszeichenfolge angegeben. Um die aufbewahrte zu vergessen, --clear verwenden.</translation>
+    </message>
+    <message>
+        <source>Hub &quot;%1&quot;: telemetry is read through the hub&apos;s redirect again.</source>
+        <translation>Hub „%1“: Telemetrie wird wieder über die Umleitung des Hubs gelesen.</translation>
+    </message>
+    <message>
+        <source>Hub &quot;%1&quot;: telemetry is read with the Event Hub-compatible connection string, which is in the system keychain.</source>
+        <translation>Hub „%1“: Telemetrie wird mit der Event-Hub-kompatiblen Verbindungszeichenfolge gelesen, die im Schlüsselbund des Systems liegt.</translation>
     </message>
 </context>
 <context>
@@ -4134,6 +4182,45 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
     </message>
 </context>
 <context>
+    <name>Onboarder::EventHubDialog</name>
+    <message>
+        <source>Forget</source>
+        <translation>Vergessen</translation>
+    </message>
+    <message>
+        <source>Event Hub-Compatible Endpoint — %1</source>
+        <translation>Event-Hub-kompatibler Endpunkt — %1</translation>
+    </message>
+    <message>
+        <source>Telemetry of hub &quot;%1&quot; is read with the Event Hub-compatible connection string kept in the system keychain. Paste another one to replace it, or forget it to follow the hub&apos;s redirect again.</source>
+        <translation>Die Telemetrie von Hub „%1“ wird mit der im Schlüsselbund aufbewahrten Event-Hub-kompatiblen Verbindungszeichenfolge gelesen. Eine andere einfügen, um sie zu ersetzen, oder sie vergessen, um wieder der Umleitung des Hubs zu folgen.</translation>
+    </message>
+    <message>
+        <source>Telemetry of hub &quot;%1&quot; is read through the hub&apos;s redirect, with its own key. Where that is not allowed, paste the hub&apos;s Event Hub-compatible connection string (Azure portal: the hub → Built-in endpoints); it is kept in the system keychain only.</source>
+        <translation>Die Telemetrie von Hub „%1“ wird über die Umleitung des Hubs mit dessen eigenem Schlüssel gelesen. Wo das nicht erlaubt ist, die Event-Hub-kompatible Verbindungszeichenfolge des Hubs einfügen (Azure-Portal: der Hub → Integrierte Endpunkte); sie wird nur im Schlüsselbund des Systems aufbewahrt.</translation>
+    </message>
+    <message>
+        <source>Event Hub-compatible connection string</source>
+        <translation>Event-Hub-kompatible Verbindungszeichenfolge</translation>
+    </message>
+    <message>
+        <source>&amp;Connection string:</source>
+        <translation>&amp;Verbindungszeichenfolge:</translation>
+    </message>
+    <message>
+        <source>Remove the Event Hub-compatible connection string from the keychain</source>
+        <translation>Die Event-Hub-kompatible Verbindungszeichenfolge aus dem Schlüsselbund entfernen</translation>
+    </message>
+    <message>
+        <source>Saving the connection string in the system keychain…</source>
+        <translation>Die Verbindungszeichenfolge wird im Schlüsselbund des Systems gespeichert…</translation>
+    </message>
+    <message>
+        <source>Removing the connection string from the system keychain…</source>
+        <translation>Die Verbindungszeichenfolge wird aus dem Schlüsselbund des Systems entfernt…</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::EventHubReader</name>
     <message>
         <source>Reading what hub %1 receives needs the connection string of one of its shared access policies, not a device&apos;s.</source>
@@ -4170,6 +4257,18 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
     <message>
         <source>Partition %1 was closed: %2 %3</source>
         <translation>Partition %1 wurde geschlossen: %2 %3</translation>
+    </message>
+    <message>
+        <source>shared access policy %1</source>
+        <translation>Richtlinie für gemeinsamen Zugriff %1</translation>
+    </message>
+    <message>
+        <source>Event Hub-compatible connection string</source>
+        <translation>Event-Hub-kompatible Verbindungszeichenfolge</translation>
+    </message>
+    <message>
+        <source>Hub %1 refused the key (%2): %3</source>
+        <translation>Hub %1 hat den Schlüssel abgelehnt (%2): %3</translation>
     </message>
 </context>
 <context>
@@ -4440,6 +4539,18 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
         <source>AMQP</source>
         <translation>AMQP</translation>
     </message>
+    <message>
+        <source>The hub &quot;%1&quot; was kept because its Event Hub-compatible connection string could not be removed from the keychain: %2</source>
+        <translation>Der Hub „%1“ wurde behalten, weil seine Event-Hub-kompatible Verbindungszeichenfolge nicht aus dem Schlüsselbund entfernt werden konnte: %2</translation>
+    </message>
+    <message>
+        <source>The settings file %1 could not be written.</source>
+        <translation>Die Einstellungsdatei %1 konnte nicht geschrieben werden.</translation>
+    </message>
+    <message>
+        <source>The keychain has no Event Hub-compatible connection string for hub &quot;%1&quot; any more. Give it again with onboarder-cli hub event-hub %1, or forget it with --clear.</source>
+        <translation>Der Schlüsselbund hat keine Event-Hub-kompatible Verbindungszeichenfolge für Hub „%1“ mehr. Sie mit onboarder-cli hub event-hub %1 erneut angeben oder mit --clear vergessen.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::HubTelemetryMonitor</name>
@@ -4537,6 +4648,26 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     <message>
         <source>&quot;%1&quot; is now the current hub.</source>
         <translation>„%1“ ist jetzt der aktuelle Hub.</translation>
+    </message>
+    <message>
+        <source>Event Hub…</source>
+        <translation>Event Hub…</translation>
+    </message>
+    <message>
+        <source>Read the hub&apos;s telemetry with its Event Hub-compatible connection string instead of through the hub&apos;s redirect</source>
+        <translation>Die Telemetrie des Hubs mit seiner Event-Hub-kompatiblen Verbindungszeichenfolge lesen statt über die Umleitung des Hubs</translation>
+    </message>
+    <message>
+        <source> · telemetry through its Event Hub-compatible connection string, in the keychain as &quot;%1&quot;</source>
+        <translation> · Telemetrie über seine Event-Hub-kompatible Verbindungszeichenfolge, im Schlüsselbund als „%1“</translation>
+    </message>
+    <message>
+        <source>Hub &quot;%1&quot;: telemetry is read with its Event Hub-compatible connection string, which is in the system keychain.</source>
+        <translation>Hub „%1“: Telemetrie wird mit seiner Event-Hub-kompatiblen Verbindungszeichenfolge gelesen, die im Schlüsselbund des Systems liegt.</translation>
+    </message>
+    <message>
+        <source>Hub &quot;%1&quot;: telemetry is read through the hub&apos;s redirect again.</source>
+        <translation>Hub „%1“: Telemetrie wird wieder über die Umleitung des Hubs gelesen.</translation>
     </message>
 </context>
 <context>

@@ -1,6 +1,7 @@
 #include "hubspage.h"
 
 #include "addhubdialog.h"
+#include "eventhubdialog.h"
 #include "common/settings.h"
 #include "hub/hubstore.h"
 #include "hublistmodel.h"
@@ -29,6 +30,7 @@ HubsPage::HubsPage(HubStore &hubs, Settings &settings, QWidget *parent)
     , m_add(new QPushButton(tr("Add Hub…"), this))
     , m_remove(new QPushButton(tr("Remove"), this))
     , m_makeCurrent(new QPushButton(tr("Make Current"), this))
+    , m_eventHub(new QPushButton(tr("Event Hub…"), this))
     , m_details(new QLabel(this))
 {
     auto *header = new PageHeader(tr("Hubs"),
@@ -41,10 +43,13 @@ HubsPage::HubsPage(HubStore &hubs, Settings &settings, QWidget *parent)
     m_remove->setIcon(style()->standardIcon(QStyle::SP_TrashIcon));
     m_makeCurrent->setIcon(style()->standardIcon(QStyle::SP_DialogApplyButton));
     m_makeCurrent->setToolTip(tr("Pages and command-line calls without --hub work on the current hub"));
+    m_eventHub->setToolTip(tr("Read the hub's telemetry with its Event Hub-compatible connection string instead of "
+                              "through the hub's redirect"));
 
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_add);
     buttons->addWidget(m_makeCurrent);
+    buttons->addWidget(m_eventHub);
     buttons->addWidget(m_remove);
     buttons->addStretch(1);
 
@@ -118,6 +123,7 @@ HubsPage::HubsPage(HubStore &hubs, Settings &settings, QWidget *parent)
     connect(emptyAdd, &QPushButton::clicked, this, &HubsPage::addHub);
     connect(m_remove, &QPushButton::clicked, this, &HubsPage::removeSelectedHub);
     connect(m_makeCurrent, &QPushButton::clicked, this, &HubsPage::makeSelectedHubCurrent);
+    connect(m_eventHub, &QPushButton::clicked, this, &HubsPage::editSelectedHubsEventHub);
     connect(m_view, &QTableView::doubleClicked, this, &HubsPage::makeSelectedHubCurrent);
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &HubsPage::updateState);
     connect(m_model, &QAbstractItemModel::modelReset, this, &HubsPage::updateState);
@@ -151,6 +157,8 @@ void HubsPage::updateState()
     m_makeCurrent->setEnabled(!name.isEmpty() && name != m_settings.currentHub());
     m_remove->setVisible(m_model->rowCount() > 0);
     m_makeCurrent->setVisible(m_model->rowCount() > 0);
+    m_eventHub->setEnabled(!name.isEmpty());
+    m_eventHub->setVisible(m_model->rowCount() > 0);
     m_add->setVisible(m_model->rowCount() > 0);
 
     const auto hub = name.isEmpty() ? std::nullopt : m_hubs.find(name);
@@ -165,6 +173,8 @@ void HubsPage::updateState()
                        .arg(hub->secretName());
     if (!hub->caFile.isEmpty())
         text += tr(" · trusts %1").arg(hub->caFile);
+    if (hub->eventHub)
+        text += tr(" · telemetry through its Event Hub-compatible connection string, in the keychain as \"%1\"").arg(hub->eventHubSecretName());
     m_details->setText(text);
 }
 
@@ -202,6 +212,24 @@ void HubsPage::removeSelectedHub()
         }
         Q_EMIT statusMessage(tr("Removed hub \"%1\".").arg(name));
     });
+}
+
+void HubsPage::editSelectedHubsEventHub()
+{
+    const QString name = selectedHub();
+    if (name.isEmpty())
+        return;
+    const bool kept = m_hubs.find(name) && m_hubs.find(name)->eventHub;
+    EventHubDialog dialog(m_hubs, name, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const bool keptNow = m_hubs.find(name) && m_hubs.find(name)->eventHub;
+    if (keptNow)
+        Q_EMIT statusMessage(tr("Hub \"%1\": telemetry is read with its Event Hub-compatible connection string, which is in the "
+                                "system keychain.").arg(name));
+    else if (kept)
+        Q_EMIT statusMessage(tr("Hub \"%1\": telemetry is read through the hub's redirect again.").arg(name));
+    updateState();
 }
 
 void HubsPage::makeSelectedHubCurrent()

@@ -28,6 +28,7 @@ public Q_SLOTS:
     void addHub();
     void removeSelectedHub();
     void makeSelectedHubCurrent();
+    void editSelectedHubsEventHub();
 
 Q_SIGNALS:
     void statusMessage(const QString &message);
@@ -45,6 +46,7 @@ private:
     QPushButton *m_add;
     QPushButton *m_remove;
     QPushButton *m_makeCurrent;
+    QPushButton *m_eventHub;
     QLabel *m_details;
 };
 

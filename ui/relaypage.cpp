@@ -1,5 +1,6 @@
 #include "relaypage.h"
 
+#include "common/continuation.h"
 #include "credentials/secretstore.h"
 #include "hub/hubstore.h"
 #include "pageheader.h"
@@ -397,8 +398,18 @@ void RelayPage::startMonitor(const HubProfile &profile, const ConnectionString &
     m_hubNote.clear();
     if (!m_monitorThread.isRunning())
         m_monitorThread.start();
-    // The connection string goes to the monitor's thread in memory only.
-    QMetaObject::invokeMethod(m_monitor, [monitor = m_monitor, profile, service] { monitor->start(profile, service); });
+    // The connection strings go to the monitor's thread in memory only. The Event Hub-compatible one is used when the
+    // user kept one for the hub, else the monitor follows the hub's redirect.
+    whenFinished(m_hubs.eventHubConnectionString(profile.name), this, [this, profile, service](const Result<QString> &eventHub) {
+        if (!eventHub) {
+            m_hubNote = eventHub.error().message;
+            showHubSummary();
+            return;
+        }
+        QMetaObject::invokeMethod(m_monitor, [monitor = m_monitor, profile, service, eventHub = *eventHub] {
+            monitor->start(profile, service, eventHub);
+        });
+    });
     showHubSummary();
     showDetails();
 }

@@ -1,5 +1,6 @@
 #include "telemetryview.h"
 
+#include "common/continuation.h"
 #include "hub/hubstore.h"
 
 #include <QFontDatabase>
@@ -41,7 +42,7 @@ public:
         });
     }
 
-    void start(const HubProfile &hub, const ConnectionString &service, const EventHubReader::Options &options)
+    void start(const HubProfile &hub, const ConnectionString &service, const QString &eventHub, const EventHubReader::Options &options)
     {
         m_reader = std::make_unique<EventHubReader>();
         connect(m_reader.get(), &EventHubReader::eventReceived, this, [this](const TelemetryEvent &event) {
@@ -58,7 +59,7 @@ public:
                 m_report(EventHubReader::State::Connecting, error.message); // dropped: it reconnects
         });
         m_batch.start();
-        m_reader->start(hub, service, QString(), options);
+        m_reader->start(hub, service, eventHub, options);
     }
 
     void stop()
@@ -200,29 +201,41 @@ void TelemetryFeed::start(const HubProfile &hub, const EventHubReader::Options &
     const quint64 generation = ++m_generation;
     QPointer<TelemetryFeed> feed(this);
     // The connection string is read from the keychain (asynchronously) and goes to the worker in memory only.
-    m_hubs.connectionString(hub.name).then(this, [this, feed, hub, options, generation](Result<ConnectionString> service) {
+    // The Event Hub-compatible connection string, when the user kept one for the hub, is read there instead of
+    // following the hub's redirect.
+    whenFinished(m_hubs.eventHubConnectionString(hub.name), this, [this, feed, hub, options, generation](const Result<QString> &eventHub) {
         if (!feed || generation != m_generation)
             return;
-        if (!service) {
-            onState(EventHubReader::State::Failed, service.error().message);
+        if (!eventHub) {
+            onState(EventHubReader::State::Failed, eventHub.error().message);
             return;
         }
-        auto *worker = new TelemetryWorker(
-            [feed, generation](QList<TelemetryEvent> events, qint64 total) {
-                QMetaObject::invokeMethod(feed, [feed, generation, events = std::move(events), total] {
-                    if (feed && generation == feed->m_generation)
-                        feed->onBatch(events, total);
+        whenFinished(m_hubs.connectionString(hub.name), this, [this, feed, hub, options, generation, eventHub = *eventHub](const Result<ConnectionString> &service) {
+            if (!feed || generation != m_generation)
+                return;
+            if (!service) {
+                onState(EventHubReader::State::Failed, service.error().message);
+                return;
+            }
+            auto *worker = new TelemetryWorker(
+                [feed, generation](QList<TelemetryEvent> events, qint64 total) {
+                    QMetaObject::invokeMethod(feed, [feed, generation, events = std::move(events), total] {
+                        if (feed && generation == feed->m_generation)
+                            feed->onBatch(events, total);
+                    });
+                },
+                [feed, generation](EventHubReader::State state, QString error) {
+                    QMetaObject::invokeMethod(feed, [feed, generation, state, error] {
+                        if (feed && generation == feed->m_generation)
+                            feed->onState(state, error);
+                    });
                 });
-            },
-            [feed, generation](EventHubReader::State state, QString error) {
-                QMetaObject::invokeMethod(feed, [feed, generation, state, error] {
-                    if (feed && generation == feed->m_generation)
-                        feed->onState(state, error);
-                });
+            worker->moveToThread(&m_thread);
+            m_worker = worker;
+            QMetaObject::invokeMethod(worker, [worker, hub, service = *service, eventHub, options] {
+                worker->start(hub, service, eventHub, options);
             });
-        worker->moveToThread(&m_thread);
-        m_worker = worker;
-        QMetaObject::invokeMethod(worker, [worker, hub, service = *service, options] { worker->start(hub, service, options); });
+        });
     });
 }
 

@@ -57,6 +57,11 @@ QList<Noun> relayNouns();  // relay
 QList<Noun> provisionNouns(); // provision (a default verb: provision --profile …)
 QList<Noun> c2dNouns();       // c2d
 
+// Verbs of telemetrycommands.cpp, listed under the device and hub nouns.
+QFuture<int> deviceTelemetry(Context &ctx, const QStringList &args);
+QFuture<int> hubTelemetry(Context &ctx, const QStringList &args);
+QFuture<int> hubEventHub(Context &ctx, const QStringList &args);
+
 // A verb's own option parser with --help. parse() returns an exit code when the command is
 // finished already (help printed, or a usage error reported), nothing when it should run.
 class VerbParser final

@@ -3,7 +3,6 @@
 #include "exportcli.h"
 
 #include "common/logging.h"
-#include "common/stopsignals.h"
 #include "credentials/certificate.h"
 #include "credentials/credentialstore.h"
 #include "credentials/secretexport.h"
@@ -11,7 +10,6 @@
 #include "hub/devicecheck.h"
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
-#include "hub/hubtelemetrymonitor.h"
 #include "hub/identifiers.h"
 
 #include <QFile>
@@ -499,135 +497,6 @@ QFuture<int> check(Context &ctx, const QStringList &args)
     });
 }
 
-QFuture<int> telemetry(Context &ctx, const QStringList &args)
-{
-    VerbParser p(CliText::tr("Prints what the hub receives from a device, message by message as it arrives: time, "
-                             "properties and payload (JSON Lines with --json). Works with the sandbox hub; an Azure "
-                             "hub's telemetry is read through its Event Hub-compatible endpoint, which this app does "
-                             "not speak. Ends after --count messages, after --seconds, or on SIGINT or SIGTERM."));
-    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
-    p.addOption({QStringLiteral("count"), CliText::tr("End after N messages (default 0: no limit)."), CliText::tr("N"), QStringLiteral("0")});
-    p.addOption({QStringLiteral("seconds"), CliText::tr("End after S seconds (default 0: no limit)."), CliText::tr("S"), QStringLiteral("0")});
-    p.addOption({QStringLiteral("consumer-group"), CliText::tr("Consumer group of the Event Hub-compatible endpoint (default $Default)."),
-                 CliText::tr("G"), QStringLiteral("$Default")});
-    p.addOption({QStringLiteral("from"), CliText::tr("Where to start: now (default), oldest (all that the hub keeps), or an ISO 8601 time."),
-                 CliText::tr("WHEN"), QStringLiteral("now")});
-    if (auto done = p.parse(ctx.out, args, 1, 1))
-        return finished(*done);
-    EventHubReader::Options options;
-    options.consumerGroup = p.value(QStringLiteral("consumer-group"));
-    const QString from = p.value(QStringLiteral("from"));
-    if (from == QLatin1String("oldest")) {
-        options.start = EventHubReader::Start::Oldest;
-    } else if (from != QLatin1String("now")) {
-        options.start = EventHubReader::Start::Time;
-        options.from = QDateTime::fromString(from, Qt::ISODateWithMs);
-        if (!options.from.isValid())
-            return finished(ctx.out.error(Error{ErrorKind::InvalidInput, QStringLiteral("InvalidStart"),
-                                                CliText::tr("--from takes now, oldest or an ISO 8601 time such as 2026-12-06T10:00:00Z, not \"%1\".").arg(from)}));
-    }
-    int exitCode = ExitOk;
-    const auto count = p.intValue(ctx.out, QStringLiteral("count"), 0, 1'000'000'000, &exitCode);
-    if (!count)
-        return finished(exitCode);
-    const auto seconds = p.intValue(ctx.out, QStringLiteral("seconds"), 0, 31'536'000, &exitCode);
-    if (!seconds)
-        return finished(exitCode);
-    const QString id = p.positional().at(0);
-    if (const auto valid = Identifiers::validateDeviceId(id); !valid)
-        return finished(ctx.out.error(valid.error()));
-    return withService(ctx, [&ctx, id, count = *count, seconds = *seconds, options](const HubProfile &profile,
-                                                                          const ConnectionString &service) {
-        struct Watch
-        {
-            std::unique_ptr<HubTelemetryMonitor> monitor;
-            std::unique_ptr<StopSignals> signals;
-            QTimer deadline;
-            qint64 received = 0;
-            bool ending = false;
-            bool listened = false;
-            QPromise<int> done;
-        };
-        auto watch = std::make_shared<Watch>();
-        watch->done.start();
-        // Ends once the signal handler that decided it has returned; the connections hold the watch until then.
-        const auto end = [watch](int code) {
-            if (std::exchange(watch->ending, true))
-                return;
-            QMetaObject::invokeMethod(
-                qApp,
-                [watch, code] {
-                    watch->monitor.reset();
-                    watch->signals.reset();
-                    watch->deadline.disconnect();
-                    watch->done.addResult(code);
-                    watch->done.finish();
-                },
-                Qt::QueuedConnection);
-        };
-        watch->monitor = std::make_unique<HubTelemetryMonitor>();
-        HubTelemetryMonitor *monitor = watch->monitor.get();
-        monitor->setReaderOptions(options);
-        monitor->setDevice(id);
-        QObject::connect(monitor, &HubTelemetryMonitor::eventReceived, monitor, [&ctx, watch, end, count](const TelemetryEvent &event) {
-            if (watch->ending)
-                return;
-            const QString time = event.enqueuedTime.toUTC().toString(Qt::ISODateWithMs);
-            QJsonObject properties;
-            QStringList bag;
-            for (const auto &[name, value] : event.properties) {
-                properties.insert(name, value);
-                bag.append(name + u'=' + value);
-            }
-            QJsonObject system;
-            for (const auto &[name, value] : event.systemProperties)
-                system.insert(name, value);
-            const QString text = QString::fromUtf8(event.body);
-            const bool utf8 = text.toUtf8() == event.body;
-            QJsonObject line{{QStringLiteral("deviceId"), event.deviceId}, {QStringLiteral("time"), time},
-                             {QStringLiteral("partition"), event.partition}, {QStringLiteral("sequenceNumber"), event.sequenceNumber},
-                             {QStringLiteral("properties"), properties}, {QStringLiteral("systemProperties"), system}};
-            if (!event.contentType.isEmpty())
-                line.insert(QStringLiteral("contentType"), event.contentType);
-            if (!event.messageId.isEmpty())
-                line.insert(QStringLiteral("messageId"), event.messageId);
-            if (utf8)
-                line.insert(QStringLiteral("payload"), text);
-            else
-                line.insert(QStringLiteral("payloadBase64"), QString::fromLatin1(event.body.toBase64()));
-            ctx.out.line(line);
-            ctx.out.text(QStringLiteral("%1  %2  %3").arg(time, bag.join(u'&'),
-                                                         utf8 ? text : QStringLiteral("base64:") + QString::fromLatin1(event.body.toBase64())));
-            if (count > 0 && ++watch->received >= count)
-                end(ExitOk);
-        });
-        QObject::connect(monitor, &HubTelemetryMonitor::stateChanged, monitor,
-                         [&ctx, watch, monitor, end, id](HubTelemetryMonitor::State state) {
-            if (state == HubTelemetryMonitor::State::Listening) {
-                watch->listened = true;
-                qCInfo(lcCli).noquote() << "listening to what the hub receives from" << id;
-            }
-            else if (state == HubTelemetryMonitor::State::Failed)
-                end(ctx.out.error(monitor->lastError()));
-        });
-        QObject::connect(monitor, &HubTelemetryMonitor::errorOccurred, monitor, [&ctx, watch, monitor, end](const Error &error) {
-            if (!watch->listened) // the first connection failed: say why and where, rather than wait
-                return end(ctx.out.error(error));
-            if (monitor->state() == HubTelemetryMonitor::State::Connecting) // dropped: it reconnects
-                std::fputs(QByteArray("warning: " + error.message.toUtf8() + '\n').constData(), stderr);
-        });
-        watch->signals = std::make_unique<StopSignals>();
-        QObject::connect(watch->signals.get(), &StopSignals::stopRequested, watch->signals.get(), [end] { end(ExitOk); });
-        if (seconds > 0) {
-            watch->deadline.setSingleShot(true);
-            QObject::connect(&watch->deadline, &QTimer::timeout, [end] { end(ExitOk); });
-            watch->deadline.start(std::chrono::seconds(seconds));
-        }
-        monitor->start(profile, service);
-        return watch->done.future();
-    });
-}
-
 } // namespace
 
 QList<Noun> deviceNouns()
@@ -646,7 +515,7 @@ QList<Noun> deviceNouns()
                   [](Context &ctx, const QStringList &args) { return setStatus(ctx, args, QStringLiteral("disabled")); }},
                  {QStringLiteral("connection-string"), CliText::tr("Print a device's connection string."), connectionString},
                  {QStringLiteral("check"), CliText::tr("Check a device: registered, enabled, connected, active, answering."), check},
-                 {QStringLiteral("telemetry"), CliText::tr("Print what the hub receives from a device, as it arrives."), telemetry},
+                 {QStringLiteral("telemetry"), CliText::tr("Print what the hub receives from a device, as it arrives."), deviceTelemetry},
              }},
         Noun{QStringLiteral("twin"),
              CliText::tr("Device twins."),

@@ -26,6 +26,7 @@ QJsonObject toJson(const HubProfile &hub)
     object.insert(QStringLiteral("webSockets"), hub.webSockets);
     if (!hub.proxy.isEmpty())
         object.insert(QStringLiteral("proxy"), hub.proxy.toString());
+    object.insert(QStringLiteral("eventHub"), hub.eventHub);
     return object;
 }
 
@@ -42,6 +43,8 @@ QString endpointText(const HubProfile &hub)
         text += CliText::tr(", WebSockets");
     if (!hub.proxy.isEmpty())
         text += CliText::tr(", proxy %1:%2").arg(hub.proxy.host()).arg(hub.proxy.port(80));
+    if (hub.eventHub)
+        text += CliText::tr(", own Event Hub");
     return text;
 }
 
@@ -175,6 +178,8 @@ QList<Noun> hubNouns()
                      {QStringLiteral("list"), CliText::tr("List hubs."), list},
                      {QStringLiteral("remove"), CliText::tr("Remove a hub and its key."), remove},
                      {QStringLiteral("use"), CliText::tr("Make a hub the current one."), use},
+                     {QStringLiteral("event-hub"), CliText::tr("Keep a hub's Event Hub-compatible connection string; on standard input."), hubEventHub},
+                     {QStringLiteral("telemetry"), CliText::tr("Print what the hub receives from its devices, as it arrives."), hubTelemetry},
                  }}};
 }
 

@@ -153,8 +153,16 @@ void EventHubReader::setState(State state)
     Q_EMIT stateChanged(state);
 }
 
-void EventHubReader::fail(const Error &error)
+void EventHubReader::fail(const Error &given)
 {
+    Error error = given;
+    if (error.kind == ErrorKind::AuthRefused) {
+        // Say which key, in the words the user knows it by; the hub's own text follows.
+        const QString key = m_eventHubConnectionString.isEmpty()
+                                ? tr("shared access policy %1").arg(m_service.sharedAccessKeyName())
+                                : tr("Event Hub-compatible connection string");
+        error.message = tr("Hub %1 refused the key (%2): %3").arg(m_hub.name, key, given.message);
+    }
     m_lastError = error;
     stop();
     m_lastError = error;

@@ -51,6 +51,7 @@ QList<HubProfile> Settings::hubs() const
         hub.caFile = m_settings->value(QStringLiteral("caFile")).toString();
         hub.webSockets = m_settings->value(QStringLiteral("webSockets"), false).toBool();
         hub.proxy = QUrl(m_settings->value(QStringLiteral("proxy")).toString(), QUrl::StrictMode);
+        hub.eventHub = m_settings->value(QStringLiteral("eventHub"), false).toBool();
         if (!hub.name.isEmpty())
             list.append(hub);
     }
@@ -83,6 +84,10 @@ bool Settings::setHubs(const QList<HubProfile> &hubs)
             m_settings->remove(QStringLiteral("proxy"));
         else
             m_settings->setValue(QStringLiteral("proxy"), hub.proxy.toString());
+        if (hub.eventHub)
+            m_settings->setValue(QStringLiteral("eventHub"), true);
+        else
+            m_settings->remove(QStringLiteral("eventHub"));
     }
     m_settings->endArray();
     // Drop entries left over from a longer list.

@@ -9,6 +9,11 @@ QString HubProfile::secretName() const
     return QStringLiteral("hub/") + name + QStringLiteral("/connection-string");
 }
 
+QString HubProfile::eventHubSecretName() const
+{
+    return QStringLiteral("hub/") + name + QStringLiteral("/event-hub-connection-string");
+}
+
 QUrl HubProfile::restBaseUrl() const
 {
     QUrl url;

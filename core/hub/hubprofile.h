@@ -22,12 +22,16 @@ struct HubProfile
     // How every connection to this hub travels (REST, MQTT, AMQP), for networks that let only HTTPS out:
     bool webSockets = false; // MQTT and AMQP over WebSockets on the REST port (Azure: 443, /$iothub/websocket)
     QUrl proxy;              // an HTTP proxy (http://HOST:PORT) tunnelled through with CONNECT; empty: none
+    // The keychain also holds the hub's Event Hub-compatible connection string (eventHubSecretName()), which
+    // telemetry is read with instead of following the hub's redirect.
+    bool eventHub = false;
 
     static constexpr int defaultRestPort = 443;
     static constexpr int defaultMqttPort = 8883;
     static constexpr int defaultAmqpPort = 5671;
 
     QString secretName() const;
+    QString eventHubSecretName() const;
     int effectiveRestPort() const { return restPort > 0 ? restPort : defaultRestPort; }
     int effectiveMqttPort() const { return mqttPort > 0 ? mqttPort : defaultMqttPort; }
     int effectiveAmqpPort() const { return amqpPort > 0 ? amqpPort : defaultAmqpPort; }

@@ -4,6 +4,7 @@
 #include "common/promise.h"
 #include "common/settings.h"
 #include "credentials/secretstore.h"
+#include "amqp/eventhubreader.h"
 #include "hub/identifiers.h"
 
 #include <QCoreApplication>
@@ -134,7 +135,16 @@ QFuture<Result<void>> HubStore::remove(const QString &name)
     if (!profile)
         return readyFuture<void>(fail(ErrorKind::NotFound, QStringLiteral("HubNotFound"), HubStore::tr("There is no hub named \"%1\".").arg(name)));
 
-    return m_secrets.remove(profile->secretName()).then(this, [this, name](Result<void> removed) -> Result<void> {
+    // The Event Hub-compatible connection string goes first: a hub without it is still whole.
+    QFuture<Result<void>> eventHubRemoved = profile->eventHub ? m_secrets.remove(profile->eventHubSecretName()) : readyFuture<void>({});
+    return eventHubRemoved.then(this, [this, name, profile = *profile](Result<void> removed) -> QFuture<Result<void>> {
+        if (!removed && removed.error().kind != ErrorKind::NotFound)
+            return readyFuture<void>(fail(removed.error().kind, removed.error().code,
+                                          HubStore::tr("The hub \"%1\" was kept because its Event Hub-compatible connection string could "
+                                                       "not be removed from the keychain: %2")
+                                              .arg(name, removed.error().message)));
+        return m_secrets.remove(profile.secretName());
+    }).unwrap().then(this, [this, name](Result<void> removed) -> Result<void> {
         if (!removed && removed.error().kind != ErrorKind::NotFound)
             return fail(removed.error().kind, removed.error().code,
                         HubStore::tr("The hub \"%1\" was kept because its key could not be removed from the keychain: %2")
@@ -169,6 +179,65 @@ QFuture<Result<ConnectionString>> HubStore::connectionString(const QString &name
             return std::unexpected(secret.error());
         }
         return ConnectionString::parse(QString::fromUtf8(*secret));
+    });
+}
+
+Result<void> HubStore::setEventHubFlag(const QString &name, bool kept)
+{
+    QList<HubProfile> list = m_settings.hubs();
+    for (HubProfile &hub : list) {
+        if (hub.name == name)
+            hub.eventHub = kept;
+    }
+    if (!m_settings.setHubs(list))
+        return fail(ErrorKind::Internal, QStringLiteral("SettingsNotWritable"),
+                    HubStore::tr("The settings file %1 could not be written.").arg(m_settings.filePath()));
+    Q_EMIT hubsChanged();
+    return {};
+}
+
+QFuture<Result<void>> HubStore::setEventHub(const QString &name, const QString &connectionString)
+{
+    const auto profile = find(name);
+    if (!profile)
+        return readyFuture<void>(fail(ErrorKind::NotFound, QStringLiteral("HubNotFound"), HubStore::tr("There is no hub named \"%1\".").arg(name)));
+
+    const QString text = connectionString.trimmed();
+    if (text.isEmpty()) {
+        return m_secrets.remove(profile->eventHubSecretName()).then(this, [this, name](Result<void> removed) -> Result<void> {
+            if (!removed && removed.error().kind != ErrorKind::NotFound)
+                return removed;
+            qCInfo(lcHub) << "forgot the Event Hub-compatible connection string of hub" << name;
+            return setEventHubFlag(name, false);
+        });
+    }
+    if (const auto endpoint = EventHubEndpoint::parse(text); !endpoint)
+        return readyFuture<void>(std::unexpected(endpoint.error()));
+    return m_secrets.save(profile->eventHubSecretName(), text.toUtf8()).then(this, [this, name](Result<void> saved) -> Result<void> {
+        if (!saved)
+            return saved;
+        qCInfo(lcHub) << "kept an Event Hub-compatible connection string for hub" << name;
+        return setEventHubFlag(name, true);
+    });
+}
+
+QFuture<Result<QString>> HubStore::eventHubConnectionString(const QString &name)
+{
+    const auto profile = find(name);
+    if (!profile)
+        return readyFuture<QString>(fail(ErrorKind::NotFound, QStringLiteral("HubNotFound"), HubStore::tr("There is no hub named \"%1\".").arg(name)));
+    if (!profile->eventHub)
+        return readyFuture<QString>(QString());
+    return m_secrets.load(profile->eventHubSecretName()).then(this, [name](Result<QByteArray> secret) -> Result<QString> {
+        if (!secret) {
+            if (secret.error().kind == ErrorKind::NotFound)
+                return fail(ErrorKind::NotFound, QStringLiteral("EventHubSecretMissing"),
+                            HubStore::tr("The keychain has no Event Hub-compatible connection string for hub \"%1\" any more. Give it "
+                                         "again with onboarder-cli hub event-hub %1, or forget it with --clear.")
+                                .arg(name));
+            return std::unexpected(secret.error());
+        }
+        return QString::fromUtf8(*secret);
     });
 }
 

@@ -47,10 +47,19 @@ public:
     QFuture<Result<void>> remove(const QString &name);
     QFuture<Result<ConnectionString>> connectionString(const QString &name);
 
+    // Keeps the hub's Event Hub-compatible connection string in the keychain beside the hub's own; telemetry is then
+    // read there instead of through the hub's redirect. An empty string forgets it. The string is checked first
+    // (an IoT Hub connection string given here is recognised and explained).
+    QFuture<Result<void>> setEventHub(const QString &name, const QString &connectionString);
+    // The Event Hub-compatible connection string kept for the hub; empty when none is.
+    QFuture<Result<QString>> eventHubConnectionString(const QString &name);
+
 Q_SIGNALS:
     void hubsChanged();
 
 private:
+    Result<void> setEventHubFlag(const QString &name, bool kept);
+
     Settings &m_settings;
     SecretStore &m_secrets;
     QSet<QString> m_pending; // names being added right now

@@ -9,6 +9,8 @@
 #include <QJsonObject>
 #include <QDeadlineTimer>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QSet>
 #include <QTemporaryDir>
 
 using Run = TestSupport::CliRun;
@@ -26,6 +28,56 @@ class tst_CliDevices : public QObject
         TestSupport::CliRunner runner;
         runner.environment = m_env;
         return runner(args, input);
+    }
+
+    // A device of the sandbox connected over MQTT with its own key, as a field device would be.
+    std::unique_ptr<Onboarder::MqttClient> connectDevice(const QString &id)
+    {
+        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), id, QStringLiteral("--reveal")});
+        const QString key = shown.json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")][QStringLiteral("primaryKey")].toString();
+        auto device = std::make_unique<Onboarder::MqttClient>();
+        device->setHostname(m_sandbox.hostName());
+        device->setPort(m_sandbox.mqttPort());
+        device->setTlsEnabled(true);
+        device->setCaFile(m_sandbox.caFile());
+        device->setClientId(id);
+        device->setUsername(QStringLiteral("%1/%2/?api-version=2021-04-12").arg(m_sandbox.hostName(), id));
+        device->setPassword(Onboarder::SasToken::create(m_sandbox.hostName() + QStringLiteral("/devices/") + id, key,
+                                                        QDateTime::currentSecsSinceEpoch() + 600)->toString().toUtf8());
+        if (!TestSupport::connects(*device))
+            return nullptr;
+        return device;
+    }
+
+    // Starts onboarder-cli with args; the devices publish in turn until it ends (it ends itself at its --count).
+    QList<QJsonObject> watchWhilePublishing(const QStringList &args, const QList<Onboarder::MqttClient *> &devices, int *exitCode)
+    {
+        QProcess watch;
+        watch.setProcessEnvironment(m_env);
+        watch.start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")), args);
+        if (!watch.waitForStarted(10000))
+            return {};
+        int sent = 0;
+        QDeadlineTimer deadline(30000);
+        while (watch.state() == QProcess::Running && !deadline.hasExpired()) {
+            Onboarder::MqttClient *device = devices.at(sent % devices.size());
+            if (!device->publish(QStringLiteral("devices/%1/messages/events/n=%2").arg(device->clientId()).arg(sent),
+                                 "{\"n\":" + QByteArray::number(sent) + '}', 1))
+                break;
+            ++sent;
+            watch.waitForFinished(300);
+        }
+        if (watch.state() == QProcess::Running) {
+            watch.kill();
+            watch.waitForFinished(5000);
+        }
+        *exitCode = watch.exitStatus() == QProcess::NormalExit ? watch.exitCode() : -1;
+        QList<QJsonObject> lines;
+        for (const QByteArray &line : watch.readAllStandardOutput().trimmed().split('\n')) {
+            if (!line.isEmpty())
+                lines.append(QJsonDocument::fromJson(line).object());
+        }
+        return lines;
     }
 
 private Q_SLOTS:
@@ -245,6 +297,83 @@ private Q_SLOTS:
         QVERIFY(!refused.err.contains(wrong.toUtf8()));
     }
 
+    void hubTelemetryWithAKeptEventHubConnectionString()
+    {
+        // A hub whose Event Hub-compatible connection string the user pasted (Azure portal: Built-in endpoints):
+        // telemetry is read there, for all devices of the hub or one.
+        QCOMPARE(cli(m_sandbox.hubAddArguments(QStringLiteral("sbeh")), m_sandbox.connectionString().toUtf8()).exitCode, 0);
+        const QString eventHub = m_sandbox.ready().value(QStringLiteral("eventHubConnectionString")).toString();
+        QVERIFY(eventHub.startsWith(QStringLiteral("Endpoint=sb://")));
+
+        // The hub's own connection string given by mistake: recognised and explained, nothing kept.
+        const Run mistaken = cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh")}, m_sandbox.connectionString().toUtf8());
+        QCOMPARE(mistaken.exitCode, 2);
+        QVERIFY2(mistaken.err.contains("IoT Hub connection string"), mistaken.err.constData());
+        QVERIFY(!mistaken.err.contains(m_sandbox.connectionString().toUtf8()));
+
+        // A kept string with a wrong key: the hub's own key is right, so a refusal proves the kept one is used.
+        const QString wrongKey = TestSupport::randomKey();
+        QString wrong = eventHub;
+        wrong.replace(QRegularExpression(QStringLiteral("SharedAccessKey=[^;]+")), QStringLiteral("SharedAccessKey=") + wrongKey);
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh")}, wrong.toUtf8()).exitCode, 0);
+        const Run listed = cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("list")});
+        bool kept = false;
+        for (const QJsonValue &hub : listed.json()[QStringLiteral("hubs")].toArray()) {
+            if (hub[QStringLiteral("name")].toString() == QLatin1String("sbeh"))
+                kept = hub[QStringLiteral("eventHub")].toBool();
+        }
+        QVERIFY(kept);
+        QVERIFY(!listed.out.contains(wrongKey.toUtf8()));
+        const Run refused = cli({QStringLiteral("--hub"), QStringLiteral("sbeh"), QStringLiteral("hub"), QStringLiteral("telemetry"),
+                                 QStringLiteral("--seconds"), QStringLiteral("30")});
+        QVERIFY2(refused.exitCode == 5, refused.err.constData());
+        QVERIFY2(refused.err.contains("refused the key"), refused.err.constData());
+        QVERIFY(!refused.err.contains(wrongKey.toUtf8()));
+
+        // The right one: every device's messages, each with its device id.
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh")}, eventHub.toUtf8()).exitCode, 0);
+        const auto first = connectDevice(QStringLiteral("sandbox-device-000001"));
+        const auto second = connectDevice(QStringLiteral("sandbox-device-000002"));
+        QVERIFY(first && second);
+        int exitCode = -1;
+        QList<QJsonObject> lines = watchWhilePublishing({QStringLiteral("--hub"), QStringLiteral("sbeh"), QStringLiteral("--json"), QStringLiteral("hub"),
+                                                         QStringLiteral("telemetry"), QStringLiteral("--count"), QStringLiteral("4"),
+                                                         QStringLiteral("--seconds"), QStringLiteral("60")},
+                                                        {first.get(), second.get()}, &exitCode);
+        QCOMPARE(exitCode, 0);
+        QCOMPARE(lines.size(), 4);
+        QSet<QString> devices;
+        for (const QJsonObject &line : lines) {
+            devices.insert(line.value(QStringLiteral("deviceId")).toString());
+            QCOMPARE(line.value(QStringLiteral("systemProperties")).toObject().value(QStringLiteral("iothub-connection-device-id")).toString(),
+                     line.value(QStringLiteral("deviceId")).toString());
+            QVERIFY(line.value(QStringLiteral("properties")).toObject().contains(QStringLiteral("n")));
+        }
+        QCOMPARE(devices, (QSet<QString>{QStringLiteral("sandbox-device-000001"), QStringLiteral("sandbox-device-000002")}));
+
+        // --device: one device's only, though both publish.
+        lines = watchWhilePublishing({QStringLiteral("--hub"), QStringLiteral("sbeh"), QStringLiteral("--json"), QStringLiteral("hub"),
+                                      QStringLiteral("telemetry"), QStringLiteral("--device"), QStringLiteral("sandbox-device-000002"),
+                                      QStringLiteral("--count"), QStringLiteral("2"), QStringLiteral("--seconds"), QStringLiteral("60")},
+                                     {first.get(), second.get()}, &exitCode);
+        QCOMPARE(exitCode, 0);
+        QCOMPARE(lines.size(), 2);
+        for (const QJsonObject &line : lines)
+            QCOMPARE(line.value(QStringLiteral("deviceId")).toString(), QStringLiteral("sandbox-device-000002"));
+
+        // Forgotten with --clear (a wrong one kept first): telemetry follows the hub's redirect again.
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh")}, wrong.toUtf8()).exitCode, 0);
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh"), QStringLiteral("--clear")}).exitCode, 0);
+        lines = watchWhilePublishing({QStringLiteral("--hub"), QStringLiteral("sbeh"), QStringLiteral("--json"), QStringLiteral("hub"),
+                                      QStringLiteral("telemetry"), QStringLiteral("--count"), QStringLiteral("1"), QStringLiteral("--seconds"),
+                                      QStringLiteral("60")},
+                                     {first.get()}, &exitCode);
+        QCOMPARE(exitCode, 0);
+        QCOMPARE(lines.size(), 1);
+        first->disconnectFromHost();
+        second->disconnectFromHost();
+    }
+
     void exitCodesForAuthNetworkAndDevice()
     {
         QCOMPARE(cli({QStringLiteral("--hub"), QStringLiteral("wrongkey"), QStringLiteral("device"), QStringLiteral("show"),
@@ -265,7 +394,7 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
-        for (const char *hub : {"sb", "wrongkey", "closed", "sbmqtt", "azure"})
+        for (const char *hub : {"sb", "wrongkey", "closed", "sbmqtt", "azure", "sbeh"})
             cli({QStringLiteral("hub"), QStringLiteral("remove"), QString::fromLatin1(hub)});
         m_sandbox.stop();
     }

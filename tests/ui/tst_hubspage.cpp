@@ -1,5 +1,6 @@
 // The Hubs page and the Add Hub dialog, driven through their widgets (offscreen), with the real keychain.
 #include "addhubdialog.h"
+#include "eventhubdialog.h"
 #include "common/settings.h"
 #include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
@@ -127,6 +128,65 @@ private Q_SLOTS:
         dialog.setNetwork(true, QStringLiteral("http://proxy.example:3128"));
         QVERIFY(dialog.canAdd());
         saveScreenshot(&dialog, QStringLiteral("add-hub-network"));
+    }
+
+    void eventHubConnectionStringIsKeptBesideTheHubs()
+    {
+        QVERIFY(await(m_hubs->add(QStringLiteral("contoso"), hubString(QStringLiteral("contoso.azure-devices.net")))).has_value());
+        const QString key = TestSupport::randomKey();
+        const QString eventHub = QStringLiteral("Endpoint=sb://ihsuprodxyz.servicebus.windows.net/;SharedAccessKeyName=service;"
+                                                "SharedAccessKey=%1;EntityPath=contoso-events")
+                                     .arg(key);
+        {
+            EventHubDialog dialog(*m_hubs, QStringLiteral("contoso"));
+            dialog.show();
+            QPushButton *forget = nullptr;
+            for (QPushButton *button : dialog.findChildren<QPushButton *>())
+                forget = button->text() == QStringLiteral("Forget") ? button : forget;
+            QVERIFY(forget);
+            QVERIFY(!forget->isVisible()); // nothing kept to forget
+            QVERIFY(!dialog.canSave()); // nothing typed yet
+            // The hub's own connection string pasted by mistake: explained next to the field, nothing saved.
+            dialog.setConnectionString(hubString(QStringLiteral("contoso.azure-devices.net")));
+            QVERIFY(!dialog.canSave());
+            bool explained = false;
+            for (const QLabel *label : dialog.findChildren<QLabel *>())
+                explained = explained || (label->isVisible() && label->text().contains(QStringLiteral("IoT Hub connection string")));
+            QVERIFY(explained);
+            QTest::qWait(50); // the dialog grows to show the error once its layout has run
+            saveScreenshot(&dialog, QStringLiteral("event-hub-error"));
+
+            dialog.setConnectionString(eventHub);
+            QVERIFY(dialog.canSave());
+            dialog.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Save)->click();
+            QTRY_COMPARE(dialog.result(), int(QDialog::Accepted));
+        }
+        QVERIFY(m_hubs->find(QStringLiteral("contoso"))->eventHub);
+        QCOMPARE(*await(m_hubs->eventHubConnectionString(QStringLiteral("contoso"))), eventHub);
+        QCOMPARE(await(m_hubs->connectionString(QStringLiteral("contoso")))->hostName(), QStringLiteral("contoso.azure-devices.net")); // untouched
+
+        {
+            // Kept: the dialog offers to forget it; the keychain entry goes.
+            EventHubDialog dialog(*m_hubs, QStringLiteral("contoso"));
+            dialog.show();
+            QPushButton *forget = nullptr;
+            for (QPushButton *button : dialog.findChildren<QPushButton *>())
+                forget = button->text() == QStringLiteral("Forget") ? button : forget;
+            QVERIFY(forget && forget->isVisible());
+            saveScreenshot(&dialog, QStringLiteral("event-hub-kept"));
+            forget->click();
+            QTRY_COMPARE(dialog.result(), int(QDialog::Accepted));
+        }
+        QVERIFY(!m_hubs->find(QStringLiteral("contoso"))->eventHub);
+        QCOMPARE(*await(m_hubs->eventHubConnectionString(QStringLiteral("contoso"))), QString());
+        const QString secretName = m_hubs->find(QStringLiteral("contoso"))->eventHubSecretName();
+        QCOMPARE(await(m_secrets->load(secretName)).error().kind, ErrorKind::NotFound);
+
+        // Removing the hub removes the kept Event Hub connection string with it.
+        QVERIFY(await(m_hubs->setEventHub(QStringLiteral("contoso"), eventHub)).has_value());
+        QVERIFY(await(m_secrets->load(secretName)).has_value());
+        QVERIFY(await(m_hubs->remove(QStringLiteral("contoso"))).has_value());
+        QCOMPARE(await(m_secrets->load(secretName)).error().kind, ErrorKind::NotFound);
     }
 
     void addAndRemoveThroughThePage()
