@@ -4,6 +4,9 @@
 // longest late tick; goal < 50 ms), the RSS at the end (goal < 200 MB; the publishers' sessions are in this process
 // too, so the RSS before publishing is printed beside it), and the messages the page counted against those the hub
 // acknowledged (goal: equal). Prints numbers; asserts only that the run happened.
+// The hub and the devices stand for remote systems: the sandbox and the publishing thread run at the lowest CPU
+// priority (nice 19), so that on a small machine the stalls measured are the app's, not the hub's load. The
+// page's own reader thread runs at normal priority, as it does for a user.
 //   ONBOARDER_BENCH_RATE (5000 msg/s), ONBOARDER_BENCH_SECONDS (60), ONBOARDER_BENCH_DEVICES (50)
 #include "benchdevices.h"
 #include "common/settings.h"
@@ -25,8 +28,13 @@
 #include <QTimer>
 #include <QUuid>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 using namespace Onboarder;
 
@@ -59,6 +67,7 @@ private Q_SLOTS:
         const int deviceCount = int(RelayFixture::envOr("ONBOARDER_BENCH_DEVICES", 50));
         const qint64 rate = RelayFixture::envOr("ONBOARDER_BENCH_RATE", 5000);
         const qint64 seconds = RelayFixture::envOr("ONBOARDER_BENCH_SECONDS", 60);
+        m_sandbox.setNiceness(19);
         const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")),
                                                 {QStringLiteral("--seed-devices"), QString::number(deviceCount),
                                                  QStringLiteral("--amqp-port"), QStringLiteral("0")},
@@ -88,6 +97,7 @@ private Q_SLOTS:
         std::atomic<bool> done{false};
         std::atomic<qint64> sent{0};
         QThread *publisher = QThread::create([&] {
+            setpriority(PRIO_PROCESS, ::gettid(), 19); // this thread only (Linux: niceness is per thread)
             BenchSupport::Devices devices(m_sandbox, deviceCount);
             connected = devices.connectAll(300000);
             while (!go)
@@ -103,12 +113,16 @@ private Q_SLOTS:
 
         // The GUI thread's stalls: how late a 5 ms timer's ticks come.
         qint64 longestStall = 0;
+        std::vector<qint64> lateness;
+        lateness.reserve(size_t(seconds) * 250);
         QElapsedTimer tick;
         QTimer probe;
         probe.setTimerType(Qt::PreciseTimer);
         probe.setInterval(5);
         connect(&probe, &QTimer::timeout, &probe, [&] {
-            longestStall = std::max(longestStall, tick.restart() - 5);
+            const qint64 late = std::max<qint64>(0, tick.restart() - 5);
+            longestStall = std::max(longestStall, late);
+            lateness.push_back(late);
         });
         QElapsedTimer clock;
         clock.start();
@@ -128,7 +142,14 @@ private Q_SLOTS:
         std::printf("telemetry page: %lld msg/s asked for %lld s from %d devices; published %lld in %.1f s (%.0f msg/s)\n",
                     static_cast<long long>(rate), static_cast<long long>(seconds), deviceCount, static_cast<long long>(sent.load()),
                     double(publishMs) / 1000.0, double(sent) * 1000.0 / double(std::max<qint64>(1, publishMs)));
-        std::printf("longest GUI-thread stall: %lld ms (goal < 50 ms)\n", static_cast<long long>(longestStall));
+        std::sort(lateness.begin(), lateness.end());
+        const auto percentile = [&](double p) {
+            return lateness.empty() ? qint64(0) : lateness.at(std::min(lateness.size() - 1, size_t(double(lateness.size()) * p)));
+        };
+        const auto over50 = std::count_if(lateness.begin(), lateness.end(), [](qint64 late) { return late >= 50; });
+        std::printf("longest GUI-thread stall: %lld ms (goal < 50 ms); p99 %lld ms, p99.9 %lld ms; %lld of %zu ticks late by 50 ms or more\n",
+                    static_cast<long long>(longestStall), static_cast<long long>(percentile(0.99)),
+                    static_cast<long long>(percentile(0.999)), static_cast<long long>(over50), lateness.size());
         std::printf("RSS at the end: %.0f MB (goal < 200 MB); before publishing: %.0f MB (the publishers' sessions are in this process)\n",
                     rssAfter, rssBefore);
         std::printf("messages counted by the page: %lld of %lld acknowledged by the hub (%s); the list holds %d\n",

@@ -6,6 +6,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+
+#include <unistd.h>
 #include <QStringList>
 
 namespace TestSupport {
@@ -47,6 +49,15 @@ public:
         if (!m_process.waitForFinished(10000))
             m_process.kill();
         m_process.waitForFinished(5000);
+    }
+
+    // The next start() runs the sandbox (and the brokers it starts) at this niceness: a bench's hub stands for a
+    // remote one, so it should not take the CPU from the app being measured.
+    void setNiceness(int niceness)
+    {
+        m_process.setChildProcessModifier([niceness] {
+            [[maybe_unused]] const int result = ::nice(niceness);
+        });
     }
 
     QJsonObject ready() const { return m_ready; }
