@@ -222,6 +222,31 @@ void AmqpConnection::closeWithError(const char *condition, const QString &descri
 
 void AmqpConnection::readFromDevice()
 {
+    if (m_role == Role::Server) {
+        // The peer's bytes go through the frame filter (frames on channels it ended are dropped), then to Proton
+        // as far as it has room.
+        QByteArray &ready = m_filter.output();
+        for (;;) {
+            if (ready.isEmpty()) {
+                if (!m_device || m_device->bytesAvailable() <= 0)
+                    return;
+                char chunk[16384];
+                const qint64 read = m_device->read(chunk, qint64(sizeof chunk));
+                if (read <= 0)
+                    return;
+                m_filter.feed(chunk, size_t(read));
+                continue;
+            }
+            const pn_rwbytes_t buffer = pn_connection_driver_read_buffer(&m_driver);
+            if (buffer.size == 0)
+                return; // Proton's input is full (or closed): events first, then more
+            const size_t n = std::min(buffer.size, size_t(ready.size()));
+            std::memcpy(buffer.start, ready.constData(), n);
+            ready.remove(0, qsizetype(n));
+            pn_connection_driver_read_done(&m_driver, n);
+            m_again = true;
+        }
+    }
     while (m_device && m_device->bytesAvailable() > 0) {
         const pn_rwbytes_t buffer = pn_connection_driver_read_buffer(&m_driver);
         if (buffer.size == 0)
@@ -236,7 +261,8 @@ void AmqpConnection::readFromDevice()
 
 bool AmqpConnection::moreToRead()
 {
-    return m_device && !m_deviceClosed && m_device->bytesAvailable() > 0 && pn_connection_driver_read_buffer(&m_driver).size > 0;
+    return m_device && !m_deviceClosed && (m_device->bytesAvailable() > 0 || !m_filter.output().isEmpty())
+        && pn_connection_driver_read_buffer(&m_driver).size > 0;
 }
 
 void AmqpConnection::writeToDevice()
@@ -310,7 +336,7 @@ void AmqpConnection::process()
     // Bytes still in the device that Proton had no room for: Qt signals readyRead only for new data, so they are
     // read on a timer (soon) rather than whenever the peer next sends something, which may be never (a detach
     // waiting for its answer).
-    const bool unread = m_device && !m_deviceClosed && m_device->bytesAvailable() > 0;
+    const bool unread = m_device && !m_deviceClosed && (m_device->bytesAvailable() > 0 || !m_filter.output().isEmpty());
     if (deadline > 0 || unread)
         m_tick.start(unread ? 10 : int(std::clamp<int64_t>(deadline - now, 1, 3600000)));
 }

@@ -2,6 +2,8 @@
 
 #include <QByteArray>
 #include <QObject>
+
+#include "amqp/amqpframefilter.h"
 #include <QPointer>
 #include <QString>
 #include <QTimer>
@@ -95,6 +97,7 @@ private:
     bool m_allowAnonymous = true;
     PlainCheck m_plainCheck;
     QString m_authenticatedUser;
+    AmqpFrameFilter m_filter; // the serving side's input (see AmqpFrameFilter)
 };
 
 } // namespace Onboarder

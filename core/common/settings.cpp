@@ -1,6 +1,7 @@
 #include "settings.h"
 
 #include "appinfo.h"
+#include "dps/dpsprofile.h"
 #include "hub/hubprofile.h"
 
 namespace Onboarder {
@@ -8,6 +9,8 @@ namespace Onboarder {
 namespace Key {
 const QString hubs = QStringLiteral("hubs");
 const QString currentHub = QStringLiteral("hubs/current");
+const QString dps = QStringLiteral("dps");
+const QString currentDps = QStringLiteral("dps/current");
 const QString mainWindowGeometry = QStringLiteral("ui/mainWindowGeometry");
 const QString clipboardClearSeconds = QStringLiteral("security/clipboardClearSeconds");
 const QString language = QStringLiteral("ui/language");
@@ -98,6 +101,68 @@ bool Settings::setHubs(const QList<HubProfile> &hubs)
         return false;
     Q_EMIT changed(Key::hubs);
     return true;
+}
+
+QList<DpsProfile> Settings::dpsInstances() const
+{
+    QList<DpsProfile> list;
+    const int count = m_settings->beginReadArray(Key::dps);
+    for (int i = 0; i < count; ++i) {
+        m_settings->setArrayIndex(i);
+        DpsProfile dps;
+        dps.name = m_settings->value(QStringLiteral("name")).toString();
+        dps.hostName = m_settings->value(QStringLiteral("hostName")).toString();
+        dps.policyName = m_settings->value(QStringLiteral("policyName")).toString();
+        dps.idScope = m_settings->value(QStringLiteral("idScope")).toString();
+        dps.restPort = m_settings->value(QStringLiteral("restPort"), 0).toInt();
+        dps.mqttPort = m_settings->value(QStringLiteral("mqttPort"), 0).toInt();
+        dps.address = m_settings->value(QStringLiteral("address")).toString();
+        dps.caFile = m_settings->value(QStringLiteral("caFile")).toString();
+        if (!dps.name.isEmpty())
+            list.append(dps);
+    }
+    m_settings->endArray();
+    return list;
+}
+
+bool Settings::setDpsInstances(const QList<DpsProfile> &instances)
+{
+    m_settings->remove(Key::dps + QStringLiteral("/size"));
+    m_settings->beginWriteArray(Key::dps, int(instances.size()));
+    for (int i = 0; i < instances.size(); ++i) {
+        const DpsProfile &dps = instances.at(i);
+        m_settings->setArrayIndex(i);
+        m_settings->setValue(QStringLiteral("name"), dps.name);
+        m_settings->setValue(QStringLiteral("hostName"), dps.hostName);
+        m_settings->setValue(QStringLiteral("policyName"), dps.policyName);
+        m_settings->setValue(QStringLiteral("idScope"), dps.idScope);
+        m_settings->setValue(QStringLiteral("restPort"), dps.restPort);
+        m_settings->setValue(QStringLiteral("mqttPort"), dps.mqttPort);
+        for (const auto &[key, value] : {std::pair{QStringLiteral("address"), dps.address}, std::pair{QStringLiteral("caFile"), dps.caFile}}) {
+            if (value.isEmpty())
+                m_settings->remove(key);
+            else
+                m_settings->setValue(key, value);
+        }
+    }
+    m_settings->endArray();
+    for (int i = int(instances.size()) + 1; m_settings->contains(Key::dps + u'/' + QString::number(i) + QStringLiteral("/name")); ++i)
+        m_settings->remove(Key::dps + u'/' + QString::number(i));
+    m_settings->sync();
+    if (m_settings->status() != QSettings::NoError)
+        return false;
+    Q_EMIT changed(Key::dps);
+    return true;
+}
+
+QString Settings::currentDps() const
+{
+    return m_settings->value(Key::currentDps).toString();
+}
+
+void Settings::setCurrentDps(const QString &name)
+{
+    setValue(Key::currentDps, name, QString());
 }
 
 QString Settings::currentHub() const

@@ -7,6 +7,7 @@
 
 namespace Onboarder {
 
+struct DpsProfile;
 struct HubProfile;
 
 // The one typed front to persistent settings. Keys and defaults live here only; defaults are not
@@ -29,6 +30,12 @@ public:
 
     QString currentHub() const;
     void setCurrentHub(const QString &name);
+
+    QList<DpsProfile> dpsInstances() const;
+    bool setDpsInstances(const QList<DpsProfile> &instances); // false when the file could not be written
+
+    QString currentDps() const;
+    void setCurrentDps(const QString &name);
 
     QByteArray mainWindowGeometry() const;
     void setMainWindowGeometry(const QByteArray &geometry);

@@ -6,13 +6,8 @@
 
 #include <QCoreApplication>
 #include <QJsonDocument>
-#include <QNetworkAccessManager>
 #include <QNetworkReply>
-#include <QRandomGenerator>
-#include <QSslCertificate>
-#include <QTimer>
 #include <QUrl>
-#include <QUuid>
 
 namespace Onboarder {
 
@@ -106,27 +101,6 @@ Error httpError(QNetworkReply *reply, const QByteArray &body, const QString &wha
     return Error{kind, name, sentence};
 }
 
-Error networkError(QNetworkReply *reply, const QString &host)
-{
-    switch (reply->error()) {
-    case QNetworkReply::HostNotFoundError:
-        return {ErrorKind::Network, QStringLiteral("HostNotFound"), Text::tr("The host %1 is unknown (DNS).").arg(host)};
-    case QNetworkReply::ConnectionRefusedError:
-        return {ErrorKind::Network, QStringLiteral("ConnectionRefused"), Text::tr("%1 refused the connection.").arg(host)};
-    case QNetworkReply::SslHandshakeFailedError:
-        return {ErrorKind::Network, QStringLiteral("TlsFailed"),
-                Text::tr("The TLS connection to %1 failed: %2. Onboarder always verifies the hub's certificate; for a "
-                         "sandbox or private hub, add its CA to the hub profile.")
-                    .arg(host, reply->errorString())};
-    case QNetworkReply::OperationCanceledError:
-        return {ErrorKind::Cancelled, QStringLiteral("Cancelled"), Text::tr("Cancelled.")};
-    case QNetworkReply::TimeoutError:
-        return {ErrorKind::Network, QStringLiteral("Timeout"), Text::tr("%1 did not answer in time.").arg(host)};
-    default:
-        return {ErrorKind::Network, QStringLiteral("NetworkError"), Text::tr("Could not reach %1: %2").arg(host, reply->errorString())};
-    }
-}
-
 QJsonObject parseObject(const QByteArray &body)
 {
     return QJsonDocument::fromJson(body).object();
@@ -197,42 +171,31 @@ QJsonObject DeviceIdentity::toJson() const
     return json;
 }
 
-struct HubClient::Call
-{
-    QByteArray verb;
-    QString path;
-    QByteArray body;
-    QList<std::pair<QByteArray, QByteArray>> headers;
-    int timeoutMs = 0;
-    int attempt = 0;
-    Completion completion;
-};
-
 HubClient::HubClient(const HubProfile &profile, const ConnectionString &serviceConnection, QObject *parent)
     : QObject(parent)
     , m_profile(profile)
     , m_service(serviceConnection)
-    , m_tls(QSslConfiguration::defaultConfiguration())
-    , m_network(std::make_unique<QNetworkAccessManager>())
 {
-    // The system's CAs, plus this hub's own (the sandbox's) if the profile names one. Never fewer checks.
-    if (!m_profile.caFile.isEmpty())
-        m_tls.addCaCertificates(QSslCertificate::fromPath(m_profile.caFile, QSsl::Pem));
-    // The hub's proxy, if it has one: REST goes through it as MQTT and AMQP do.
-    if (const auto proxy = m_profile.networkProxy())
-        m_network->setProxy(*proxy);
+    // REST goes through the hub's proxy, if it has one, as MQTT and AMQP do.
+    m_rest = std::make_unique<RestClient>(
+        RestClient::Endpoint{m_profile.restBaseUrl(), QLatin1String(apiVersion), m_profile.caFile, m_profile.networkProxy()},
+        [this] { return authorization(); },
+        [](int, QNetworkReply *reply, const QByteArray &body, const QString &path) {
+            // The "what" of a sentence: the device id of the path, quoted.
+            const QStringList parts = path.split(u'/', Qt::SkipEmptyParts);
+            const QString what = parts.size() >= 2 ? u'"' + QUrl::fromPercentEncoding(parts.at(1).toUtf8()) + u'"' : QString();
+            return httpError(reply, body, what);
+        });
 }
 
 HubClient::~HubClient()
 {
-    cancelAll();
+    m_rest->cancelAll();
 }
 
 void HubClient::cancelAll()
 {
-    const auto replies = m_network->findChildren<QNetworkReply *>();
-    for (QNetworkReply *reply : replies)
-        reply->abort();
+    m_rest->cancelAll();
 }
 
 QString HubClient::authorization()
@@ -251,85 +214,6 @@ QString HubClient::authorization()
 QString HubClient::encodedDevicePath(const QString &prefix, const QString &id, const QString &suffix) const
 {
     return prefix + QString::fromLatin1(QUrl::toPercentEncoding(id)) + suffix;
-}
-
-void HubClient::send(const QByteArray &verb, const QString &path, const QByteArray &body,
-                     QList<std::pair<QByteArray, QByteArray>> headers, int timeoutMs, Completion completion)
-{
-    auto call = std::make_shared<Call>();
-    call->verb = verb;
-    call->path = path;
-    call->body = body;
-    call->headers = std::move(headers);
-    call->timeoutMs = timeoutMs > 0 ? timeoutMs : m_timeoutMs;
-    call->completion = std::move(completion);
-    attempt(call);
-}
-
-void HubClient::attempt(const std::shared_ptr<Call> &call)
-{
-    ++call->attempt;
-    QUrl url = QUrl::fromEncoded(m_profile.restBaseUrl().toEncoded(QUrl::RemovePath) + call->path.toUtf8());
-    url.setQuery(QStringLiteral("api-version=") + QLatin1String(apiVersion));
-    QNetworkRequest request(url);
-    request.setSslConfiguration(m_tls);
-    request.setTransferTimeout(call->timeoutMs);
-    request.setRawHeader("Authorization", authorization().toUtf8());
-    request.setRawHeader("Accept", "application/json");
-    request.setRawHeader("Request-Id", QUuid::createUuid().toByteArray(QUuid::WithoutBraces));
-    request.setRawHeader("User-Agent", "onboarder/" ONBOARDER_VERSION);
-    if (!call->body.isEmpty())
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json; charset=utf-8"));
-    for (const auto &[name, value] : call->headers)
-        request.setRawHeader(name, value);
-
-    QNetworkReply *reply = m_network->sendCustomRequest(request, call->verb, call->body);
-    reply->setParent(m_network.get());
-    connect(reply, &QNetworkReply::finished, this, [this, call, reply] {
-        reply->deleteLater();
-        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        const QByteArray body = reply->readAll();
-        const bool retryable = status == 429 || status == 503;
-        if (retryable && call->attempt < m_retry.maxAttempts) {
-            // Retry-After (seconds) wins; else exponential backoff with a little jitter.
-            bool ok = false;
-            const int retryAfter = reply->rawHeader("Retry-After").toInt(&ok);
-            int delay = ok ? retryAfter * 1000
-                           : std::min(m_retry.maxDelayMs, m_retry.initialDelayMs << (call->attempt - 1));
-            delay += int(QRandomGenerator::global()->bounded(std::max(1, delay / 10)));
-            qCInfo(lcHub) << "HTTP" << status << "on" << call->verb << call->path << "- retry" << call->attempt << "in" << delay << "ms";
-            QTimer::singleShot(delay, this, [this, call] { attempt(call); });
-            return;
-        }
-        if (status == 0 || (reply->error() != QNetworkReply::NoError && status < 400)) {
-            call->completion(std::unexpected(networkError(reply, m_profile.hostName)));
-            return;
-        }
-        if (status >= 400) {
-            // The "what" of a sentence: the device id of the path, quoted.
-            const QStringList parts = call->path.split(u'/', Qt::SkipEmptyParts);
-            const QString what = parts.size() >= 2 ? u'"' + QUrl::fromPercentEncoding(parts.at(1).toUtf8()) + u'"' : QString();
-            call->completion(std::unexpected(httpError(reply, body, what)));
-            return;
-        }
-        call->completion(std::pair{body, reply});
-    });
-}
-
-template<typename T, typename Parse>
-QFuture<Result<T>> HubClient::request(const QByteArray &verb, const QString &path, const QByteArray &body,
-                                      QList<std::pair<QByteArray, QByteArray>> headers, int timeoutMs, Parse parse)
-{
-    auto promise = startedPromise<T>();
-    send(verb, path, body, std::move(headers), timeoutMs, [promise, parse](auto result) {
-        if (!result)
-            return deliver<T>(promise, std::unexpected(result.error()));
-        if constexpr (std::is_void_v<T>)
-            deliver<T>(promise, {});
-        else
-            deliver<T>(promise, parse(result->first, result->second));
-    });
-    return promise->future();
 }
 
 namespace {
@@ -354,29 +238,29 @@ QFuture<Result<DeviceIdentity>> HubClient::createDevice(const DeviceIdentity &de
 {
     QJsonObject body = device.toJson();
     body.remove(QStringLiteral("etag"));
-    return request<DeviceIdentity>("PUT", encodedDevicePath(QStringLiteral("/devices/"), device.id), compact(body), {}, 0, identity);
+    return m_rest->request<DeviceIdentity>("PUT", encodedDevicePath(QStringLiteral("/devices/"), device.id), compact(body), {}, 0, identity);
 }
 
 QFuture<Result<DeviceIdentity>> HubClient::updateDevice(const DeviceIdentity &device, bool force)
 {
     const QByteArray ifMatch = force || device.etag.isEmpty() ? QByteArrayLiteral("\"*\"") : quoted(device.etag);
-    return request<DeviceIdentity>("PUT", encodedDevicePath(QStringLiteral("/devices/"), device.id), compact(device.toJson()),
+    return m_rest->request<DeviceIdentity>("PUT", encodedDevicePath(QStringLiteral("/devices/"), device.id), compact(device.toJson()),
                                    {{"If-Match", ifMatch}}, 0, identity);
 }
 
 QFuture<Result<DeviceIdentity>> HubClient::device(const QString &id)
 {
-    return request<DeviceIdentity>("GET", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {}, 0, identity);
+    return m_rest->request<DeviceIdentity>("GET", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {}, 0, identity);
 }
 
 QFuture<Result<void>> HubClient::deleteDevice(const QString &id, const QString &etag)
 {
-    return request<void>("DELETE", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {{"If-Match", quoted(etag)}}, 0, nothing);
+    return m_rest->request<void>("DELETE", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {{"If-Match", quoted(etag)}}, 0, nothing);
 }
 
 QFuture<Result<int>> HubClient::purgeCloudToDeviceQueue(const QString &id)
 {
-    return request<int>("DELETE", encodedDevicePath(QStringLiteral("/devices/"), id, QStringLiteral("/commands")), {}, {}, 0,
+    return m_rest->request<int>("DELETE", encodedDevicePath(QStringLiteral("/devices/"), id, QStringLiteral("/commands")), {}, {}, 0,
                         [](const QByteArray &body, QNetworkReply *) {
                             return QJsonDocument::fromJson(body).object().value(QStringLiteral("totalMessagesPurged")).toInt();
                         });
@@ -387,7 +271,7 @@ QFuture<Result<QueryPage>> HubClient::query(const QString &query, int pageSize, 
     QList<std::pair<QByteArray, QByteArray>> headers{{"x-ms-max-item-count", QByteArray::number(pageSize)}};
     if (!continuation.isEmpty())
         headers.append({"x-ms-continuation", continuation.toUtf8()});
-    return request<QueryPage>("POST", QStringLiteral("/devices/query"), compact({{QStringLiteral("query"), query}}), headers, 0,
+    return m_rest->request<QueryPage>("POST", QStringLiteral("/devices/query"), compact({{QStringLiteral("query"), query}}), headers, 0,
                               [](const QByteArray &body, QNetworkReply *reply) {
                                   return QueryPage{QJsonDocument::fromJson(body).array(),
                                                    QString::fromUtf8(reply->rawHeader("x-ms-continuation"))};
@@ -396,7 +280,7 @@ QFuture<Result<QueryPage>> HubClient::query(const QString &query, int pageSize, 
 
 QFuture<Result<QJsonObject>> HubClient::twin(const QString &id)
 {
-    return request<QJsonObject>("GET", encodedDevicePath(QStringLiteral("/twins/"), id), {}, {}, 0, object);
+    return m_rest->request<QJsonObject>("GET", encodedDevicePath(QStringLiteral("/twins/"), id), {}, {}, 0, object);
 }
 
 QFuture<Result<QJsonObject>> HubClient::updateTwin(const QString &id, const QJsonObject &patch, const QString &etag, bool replace)
@@ -404,7 +288,7 @@ QFuture<Result<QJsonObject>> HubClient::updateTwin(const QString &id, const QJso
     QList<std::pair<QByteArray, QByteArray>> headers;
     if (!etag.isEmpty())
         headers.append({"If-Match", quoted(etag)});
-    return request<QJsonObject>(replace ? "PUT" : "PATCH", encodedDevicePath(QStringLiteral("/twins/"), id), compact(patch), headers, 0,
+    return m_rest->request<QJsonObject>(replace ? "PUT" : "PATCH", encodedDevicePath(QStringLiteral("/twins/"), id), compact(patch), headers, 0,
                                 object);
 }
 
@@ -417,7 +301,7 @@ QFuture<Result<MethodResult>> HubClient::invokeMethod(const QString &id, const Q
                            {QStringLiteral("connectTimeoutInSeconds"), connectTimeoutSeconds}};
     // The hub holds the request until the device answers: wait a little longer than it does.
     const int timeoutMs = (responseTimeoutSeconds + connectTimeoutSeconds + 10) * 1000;
-    return request<MethodResult>("POST", encodedDevicePath(QStringLiteral("/twins/"), id, QStringLiteral("/methods")), compact(body), {},
+    return m_rest->request<MethodResult>("POST", encodedDevicePath(QStringLiteral("/twins/"), id, QStringLiteral("/methods")), compact(body), {},
                                  timeoutMs, [](const QByteArray &answer, QNetworkReply *) {
                                      const QJsonObject json = parseObject(answer);
                                      return MethodResult{json.value(QStringLiteral("status")).toInt(), json.value(QStringLiteral("payload"))};
@@ -426,7 +310,7 @@ QFuture<Result<MethodResult>> HubClient::invokeMethod(const QString &id, const Q
 
 QFuture<Result<DeviceStatistics>> HubClient::statistics()
 {
-    return request<DeviceStatistics>("GET", QStringLiteral("/statistics/devices"), {}, {}, 0, [](const QByteArray &body, QNetworkReply *) {
+    return m_rest->request<DeviceStatistics>("GET", QStringLiteral("/statistics/devices"), {}, {}, 0, [](const QByteArray &body, QNetworkReply *) {
         const QJsonObject json = parseObject(body);
         return DeviceStatistics{json.value(QStringLiteral("totalDeviceCount")).toInteger(),
                                 json.value(QStringLiteral("enabledDeviceCount")).toInteger(),

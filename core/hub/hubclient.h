@@ -3,6 +3,7 @@
 #include "common/result.h"
 #include "hub/connectionstring.h"
 #include "hub/hubprofile.h"
+#include "hub/restclient.h"
 
 #include <QDateTime>
 #include <QFuture>
@@ -89,19 +90,14 @@ class HubClient final : public QObject
     Q_OBJECT
 
 public:
-    struct RetryPolicy
-    {
-        int maxAttempts = 4;         // first try included
-        int initialDelayMs = 500;    // doubled after each try
-        int maxDelayMs = 8000;
-    };
+    using RetryPolicy = RestClient::RetryPolicy;
 
     HubClient(const HubProfile &profile, const ConnectionString &serviceConnection, QObject *parent = nullptr);
     ~HubClient() override;
 
-    void setRetryPolicy(const RetryPolicy &policy) { m_retry = policy; }
+    void setRetryPolicy(const RetryPolicy &policy) { m_rest->setRetryPolicy(policy); }
     void setTokenLifetime(int seconds) { m_tokenLifetime = seconds; }
-    void setRequestTimeout(int milliseconds) { m_timeoutMs = milliseconds; }
+    void setRequestTimeout(int milliseconds) { m_rest->setRequestTimeout(milliseconds); }
 
     QFuture<Result<DeviceIdentity>> createDevice(const DeviceIdentity &device);
     // With an ETag in device.etag the update only applies to that version (PreconditionFailed
@@ -130,26 +126,13 @@ public:
     static constexpr const char *apiVersion = "2021-04-12";
 
 private:
-    struct Call;
-    using Completion = std::function<void(Result<std::pair<QByteArray, QNetworkReply *>>)>;
-
-    void send(const QByteArray &verb, const QString &path, const QByteArray &body, QList<std::pair<QByteArray, QByteArray>> headers,
-              int timeoutMs, Completion completion);
-    void attempt(const std::shared_ptr<Call> &call);
-    // send() whose answer, when there is one, becomes a T through parse(body, reply).
-    template<typename T, typename Parse>
-    QFuture<Result<T>> request(const QByteArray &verb, const QString &path, const QByteArray &body,
-                               QList<std::pair<QByteArray, QByteArray>> headers, int timeoutMs, Parse parse);
     QString authorization();
     QString encodedDevicePath(const QString &prefix, const QString &id, const QString &suffix = {}) const;
 
     HubProfile m_profile;
     ConnectionString m_service;
-    QSslConfiguration m_tls;
-    std::unique_ptr<QNetworkAccessManager> m_network;
-    RetryPolicy m_retry;
+    std::unique_ptr<RestClient> m_rest;
     int m_tokenLifetime = 3600;
-    int m_timeoutMs = 30000;
     QString m_token;
     qint64 m_tokenExpiry = 0;
 };

@@ -4,6 +4,7 @@
 #include "common/promise.h"
 #include "common/settings.h"
 #include "credentials/secretstore.h"
+#include "dps/dpsstore.h"
 #include "amqp/eventhubreader.h"
 #include "hub/identifiers.h"
 
@@ -64,6 +65,12 @@ Result<HubProfile> HubStore::validate(const QString &name, const QString &connec
                        "IoT Hub → Shared access policies.")
                         .arg(ConnectionString::kindName(parsed->kind())));
 
+    if (DpsStore::looksLikeDps(*parsed))
+        return fail(ErrorKind::InvalidInput, QStringLiteral("DpsConnectionStringGivenForHub"),
+                    HubStore::tr("This is a Device Provisioning Service's connection string (%1, policy %2), not a hub's. Add it "
+                                 "with onboarder-cli dps add; a hub's names a host such as NAME.azure-devices.net and a policy "
+                                 "such as iothubowner.")
+                        .arg(parsed->hostName(), parsed->sharedAccessKeyName()));
     if (auto ok = validatePort(endpoint.restPort, HubStore::tr("REST")); !ok)
         return std::unexpected(ok.error());
     if (auto ok = validatePort(endpoint.amqpPort, HubStore::tr("AMQP")); !ok)

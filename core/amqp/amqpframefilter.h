@@ -1,0 +1,35 @@
+#pragma once
+
+#include <QByteArray>
+#include <QSet>
+
+#include <cstddef>
+
+namespace Onboarder {
+
+// Between a peer's bytes and Proton, on the serving side: drops the frames a peer sends on a channel after it ended
+// that channel's session, until it begins one there again. The official Azure SDKs (rhea) sometimes settle
+// deliveries (a disposition) after they sent the session's end; Proton then closes the whole connection with
+// "no such channel", while Azure ignores such a frame. Everything else passes unchanged and in order: protocol
+// headers ("AMQP" + 4 bytes), SASL frames, empty (heartbeat) frames, and frames that cannot be classified (Proton
+// judges those). The bytes are the peer's, untrusted: sizes are checked, never trusted for allocation.
+class AmqpFrameFilter final
+{
+public:
+    // Takes in the peer's next bytes; what is to reach Proton is appended to output().
+    void feed(const char *data, size_t size);
+    QByteArray &output() { return m_output; }
+    qint64 droppedFrames() const { return m_dropped; }
+
+private:
+    bool classify(); // decides the frame at the front of m_pending once enough of it is there
+
+    QByteArray m_pending;   // bytes not classified yet (the start of a header or frame)
+    QByteArray m_output;
+    QSet<quint16> m_ended;  // channels whose session the peer ended
+    quint64 m_passing = 0;  // bytes of the current frame still to pass through
+    quint64 m_skipping = 0; // bytes of the current frame still to drop
+    qint64 m_dropped = 0;
+};
+
+} // namespace Onboarder
