@@ -14,6 +14,7 @@
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QSslCertificate>
 #include <QUuid>
 
 #include <algorithm>
@@ -95,6 +96,8 @@ QJsonObject certificateInfo(const Certificate &certificate)
             {QStringLiteral("issuerName"), certificate.issuer()},
             {QStringLiteral("notBeforeUtc"), certificate.notBefore().toUTC().toString(Qt::ISODate)},
             {QStringLiteral("notAfterUtc"), certificate.notAfter().toUTC().toString(Qt::ISODate)},
+            {QStringLiteral("serialNumber"),
+             QString::fromLatin1(QSslCertificate(certificate.toDer(), QSsl::Der).serialNumber()).remove(u':').toUpper()},
             {QStringLiteral("version"), 3}};
 }
 
@@ -497,6 +500,12 @@ QJsonObject Dps::present(const QJsonObject &stored) const
         if (!it.key().startsWith(u'_'))
             out.insert(it.key(), it.value());
     }
+    // An individual enrollment shows its device's registration state, as DPS does.
+    if (stored.contains(QStringLiteral("attestation")) && stored.contains(QStringLiteral("registrationId"))) {
+        const auto state = m_registrations.constFind(stored.value(QStringLiteral("registrationId")).toString().toLower());
+        if (state != m_registrations.constEnd())
+            out.insert(QStringLiteral("registrationState"), present(*state));
+    }
     QJsonObject attestation = out.value(QStringLiteral("attestation")).toObject();
     if (attestation.contains(QStringLiteral("x509"))) {
         QJsonObject x509 = attestation.value(QStringLiteral("x509")).toObject();
@@ -525,6 +534,8 @@ Dps::Answer Dps::service(const ServiceRequest &request)
     const QStringList &path = request.path;
     const QString first = path.value(0).toLower();
     const bool post = request.method == "POST";
+    if (first == QStringLiteral("enrollments") && path.size() == 1 && post)
+        return bulk(request);
     if ((first == QStringLiteral("enrollments") || first == QStringLiteral("enrollmentgroups")) && path.size() >= 2) {
         const bool group = first == QStringLiteral("enrollmentgroups");
         auto &collection = group ? m_groups : m_enrollments;
@@ -559,9 +570,45 @@ Dps::Answer Dps::service(const ServiceRequest &request)
     return error(404, NotFound, QStringLiteral("No such resource: /%1").arg(path.join(u'/')));
 }
 
+// An update may give back an X.509 enrollment as GET shows it: certificates by their info only. Such an entry
+// keeps the certificate stored in that slot, when its thumbprint (if given) is that certificate's.
+static QByteArray withStoredCertificates(const QByteArray &body, const QJsonObject &stored)
+{
+    QJsonObject in = QJsonDocument::fromJson(body).object();
+    QJsonObject attestation = in.value(QStringLiteral("attestation")).toObject();
+    QJsonObject x509 = attestation.value(QStringLiteral("x509")).toObject();
+    const QJsonObject storedX509 = stored.value(QStringLiteral("attestation")).toObject().value(QStringLiteral("x509")).toObject();
+    bool changed = false;
+    for (const QString &member : {QStringLiteral("clientCertificates"), QStringLiteral("signingCertificates")}) {
+        QJsonObject certificates = x509.value(member).toObject();
+        for (const QString &slot : {QStringLiteral("primary"), QStringLiteral("secondary")}) {
+            const QJsonObject entry = certificates.value(slot).toObject();
+            const QJsonObject kept = storedX509.value(member).toObject().value(slot).toObject();
+            if (!certificates.value(slot).isObject() || entry.contains(QStringLiteral("certificate")) || kept.isEmpty())
+                continue;
+            const QString thumbprint = entry.value(QStringLiteral("info")).toObject().value(QStringLiteral("sha256Thumbprint")).toString();
+            if (!thumbprint.isEmpty()
+                && thumbprint.compare(kept.value(QStringLiteral("info")).toObject().value(QStringLiteral("sha256Thumbprint")).toString(),
+                                      Qt::CaseInsensitive) != 0)
+                continue;
+            certificates.insert(slot, QJsonObject{{QStringLiteral("certificate"), kept.value(QStringLiteral("certificate"))}});
+            changed = true;
+        }
+        if (!certificates.isEmpty())
+            x509.insert(member, certificates);
+    }
+    if (!changed)
+        return body;
+    attestation.insert(QStringLiteral("x509"), x509);
+    in.insert(QStringLiteral("attestation"), attestation);
+    return QJsonDocument(in).toJson(QJsonDocument::Compact);
+}
+
 Dps::Answer Dps::putEnrollment(const ServiceRequest &request, const QString &id, bool group)
 {
-    auto parsed = parseEnrollment(request.body, id, group);
+    const auto &stored = group ? m_groups : m_enrollments;
+    const QByteArray body = stored.contains(id.toLower()) ? withStoredCertificates(request.body, stored.value(id.toLower())) : request.body;
+    auto parsed = parseEnrollment(body, id, group);
     if (!parsed)
         return error(400, BadRequest, parsed.error().message);
     auto &collection = group ? m_groups : m_enrollments;
@@ -578,6 +625,7 @@ Dps::Answer Dps::putEnrollment(const ServiceRequest &request, const QString &id,
     QJsonObject enrollment = *parsed;
     const QString now = nowText();
     enrollment.insert(QStringLiteral("iotHubHostName"), m_hubHostName);
+    enrollment.insert(QStringLiteral("iotHubs"), QJsonArray{m_hubHostName});
     enrollment.insert(QStringLiteral("createdDateTimeUtc"),
                       existing != collection.constEnd() ? existing->value(QStringLiteral("createdDateTimeUtc")).toString() : now);
     enrollment.insert(QStringLiteral("lastUpdatedDateTimeUtc"), now);
@@ -588,6 +636,45 @@ Dps::Answer Dps::putEnrollment(const ServiceRequest &request, const QString &id,
     Answer answer = json(200, present(enrollment));
     answer.headers.append(std::pair<QByteArray, QByteArray>("ETag", QByteArray('"' + enrollment.value(QStringLiteral("etag")).toString().toLatin1() + '"')));
     return answer;
+}
+
+Dps::Answer Dps::bulk(const ServiceRequest &request)
+{
+    const QJsonObject in = QJsonDocument::fromJson(request.body).object();
+    const QString mode = in.value(QStringLiteral("mode")).toString();
+    static const QStringList modes{QStringLiteral("create"), QStringLiteral("update"), QStringLiteral("updateIfMatchETag"),
+                                   QStringLiteral("delete")};
+    if (!modes.contains(mode) || !in.value(QStringLiteral("enrollments")).isArray())
+        return error(400, BadRequest,
+                     QStringLiteral("A bulk operation is {\"mode\": \"create\", \"update\", \"updateIfMatchETag\" or \"delete\", "
+                                    "\"enrollments\": [...]}."));
+    const QJsonArray enrollments = in.value(QStringLiteral("enrollments")).toArray();
+    if (enrollments.size() > 10000)
+        return error(400, BadRequest, QStringLiteral("A bulk operation takes at most 10,000 enrollments."));
+    QJsonArray errors;
+    for (const QJsonValue &value : enrollments) {
+        const QJsonObject enrollment = value.toObject();
+        const QString id = enrollment.value(QStringLiteral("registrationId")).toString();
+        ServiceRequest single;
+        single.method = mode == QStringLiteral("delete") ? QByteArrayLiteral("DELETE") : QByteArrayLiteral("PUT");
+        single.body = QJsonDocument(enrollment).toJson(QJsonDocument::Compact);
+        if (mode == QStringLiteral("updateIfMatchETag") || mode == QStringLiteral("delete"))
+            single.ifMatch = enrollment.value(QStringLiteral("etag")).toString().toUtf8();
+        Answer answer;
+        if (id.isEmpty())
+            answer = error(400, BadRequest, QStringLiteral("An enrollment without a registrationId."));
+        else if (mode == QStringLiteral("create") && m_enrollments.contains(id.toLower()))
+            answer = error(409, 409201, QStringLiteral("The enrollment %1 exists already.").arg(id));
+        else if (mode == QStringLiteral("delete"))
+            answer = getOrDelete(single, m_enrollments, id, QStringLiteral("enrollment"));
+        else
+            answer = putEnrollment(single, id, false);
+        if (answer.status >= 300)
+            errors.append(QJsonObject{{QStringLiteral("registrationId"), id},
+                                      {QStringLiteral("errorCode"), answer.object().value(QStringLiteral("errorCode"))},
+                                      {QStringLiteral("errorStatus"), answer.object().value(QStringLiteral("message"))}});
+    }
+    return json(200, QJsonObject{{QStringLiteral("isSuccessful"), errors.isEmpty()}, {QStringLiteral("errors"), errors}});
 }
 
 Dps::Answer Dps::getOrDelete(const ServiceRequest &request, QHash<QString, QJsonObject> &collection, const QString &id, const QString &what)

@@ -108,6 +108,7 @@ private:
     std::variant<Authenticated, Answer> authenticateDevice(const QString &idScope, const QString &registrationId,
                                                             const Credentials &credentials) const;
     Answer putEnrollment(const ServiceRequest &request, const QString &id, bool group);
+    Answer bulk(const ServiceRequest &request); // POST /enrollments {mode, enrollments}
     Answer getOrDelete(const ServiceRequest &request, QHash<QString, QJsonObject> &collection, const QString &id,
                        const QString &what);
     Answer query(const ServiceRequest &request, const QList<QJsonObject> &items, const char *itemType) const;

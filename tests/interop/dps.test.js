@@ -137,6 +137,9 @@ test('the service SDK creates, reads, updates (ETag), queries and deletes indivi
   assert.equal(created.attestation.type, 'x509');
   assert.equal(created.attestation.x509.clientCertificates.primary.info.sha1Thumbprint, sha1(device.cert));
   assert.equal(created.attestation.x509.clientCertificates.primary.certificate, undefined, 'the certificate is not echoed');
+  const stripZeros = (hex) => hex.replace(/^0+/, '');
+  assert.equal(stripZeros(created.attestation.x509.clientCertificates.primary.info.serialNumber),
+    stripZeros(new crypto.X509Certificate(device.cert).serialNumber));
   assert.ok(created.etag);
   for (const id of ids.slice(1)) await service.createOrUpdateIndividualEnrollment({ registrationId: id, attestation: { type: 'symmetricKey' } });
 
@@ -167,9 +170,31 @@ test('the service SDK creates, reads, updates (ETag), queries and deletes indivi
   for (const id of ids) assert.equal(seen.filter((s) => s === id).length, 1, `${id} once in the query`);
   assert.ok(pages >= 2, 'more than one page');
 
+  // Given back as read (the X.509 certificate by its info only, with the ETag): the certificate is kept.
+  const x509Read = (await service.getIndividualEnrollment(ids[0])).responseBody;
+  const x509Updated = (await service.createOrUpdateIndividualEnrollment({ ...x509Read, deviceId: `${ids[0]}-renamed` })).responseBody;
+  assert.equal(x509Updated.deviceId, `${ids[0]}-renamed`);
+  assert.deepEqual(x509Updated.attestation.x509.clientCertificates.primary.info, x509Read.attestation.x509.clientCertificates.primary.info);
+
   await assert.rejects(service.deleteIndividualEnrollment(ids[2], 'not-the-etag'), (err) => err.response.statusCode === 412);
   for (const id of ids) await service.deleteIndividualEnrollment(id);
   await assert.rejects(service.getIndividualEnrollment(ids[0]), (err) => err.response.statusCode === 404);
+});
+
+test('the service SDK runs bulk enrollment operations: create, a refused second create, delete', { timeout: 30000 }, async () => {
+  // (the SDK's promise form of runBulkEnrollmentOperation never settles: its callback form is used)
+  const bulk = (operation) => new Promise((resolve, reject) =>
+    service.runBulkEnrollmentOperation(operation, (err, result) => (err ? reject(err) : resolve(result))));
+  const enrollments = [unique('bulk-a'), unique('bulk-b')].map((registrationId) => ({ registrationId, attestation: { type: 'symmetricKey' } }));
+  const created = await bulk({ mode: 'create', enrollments });
+  assert.deepEqual(created, { isSuccessful: true, errors: [] });
+  assert.equal((await service.getIndividualEnrollment(enrollments[1].registrationId)).responseBody.attestation.type, 'symmetricKey');
+  const again = await bulk({ mode: 'create', enrollments });
+  assert.equal(again.isSuccessful, false);
+  assert.deepEqual(again.errors.map((e) => [e.registrationId, e.errorCode]), enrollments.map((e) => [e.registrationId, 409201]));
+  assert.ok(again.errors.every((e) => /exists already/.test(e.errorStatus)));
+  assert.equal((await bulk({ mode: 'delete', enrollments })).isSuccessful, true);
+  await assert.rejects(service.getIndividualEnrollment(enrollments[0].registrationId), (err) => err.response.statusCode === 404);
 });
 
 test('the service SDK creates, reads, queries and deletes enrollment groups; TPM is refused as unsupported', { timeout: 30000 }, async () => {
@@ -224,6 +249,8 @@ for (const [transportName, Transport] of transports) {
     const state = (await service.getDeviceRegistrationState(registrationId)).responseBody;
     assert.equal(state.status, 'assigned');
     assert.equal(state.assignedHub, hubHost);
+    const enrollment = (await service.getIndividualEnrollment(registrationId)).responseBody;
+    assert.deepEqual(enrollment.registrationState, state, 'the enrollment shows its registration state');
     await sendTelemetry(result, device);
     await service.deleteIndividualEnrollment(registrationId);
     await registry.delete(registrationId);
