@@ -283,6 +283,7 @@ Result<void> SandboxHub::startDps()
     if (!port)
         return std::unexpected(port.error());
     m_dpsMqttPort = *port;
+    frontDoor->setMqttHook([this](QSslSocket *socket) { m_dpsMqtt->adoptWebSocket(socket); });
     return {};
 }
 

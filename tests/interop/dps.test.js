@@ -1,7 +1,8 @@
 // The official Azure provisioning SDKs (unchanged) against the sandbox's Device Provisioning Service (--dps,
 // on its own loopback address so that both it and the hub have 443 and 8883): the service SDK manages
 // enrollments and groups; the device SDKs (MQTT and HTTPS) register X.509 and symmetric-key devices, which
-// then reach their assigned hub with azure-iot-device-mqtt and send telemetry; refusals are DPS's.
+// then reach their assigned hub with azure-iot-device-mqtt and send telemetry; refusals are DPS's. MQTT over
+// WebSockets (MqttWs: wss://{host}:443/$iothub/websocket) reaches the DPS's HTTPS port, as on Azure.
 'use strict';
 
 const test = require('node:test');
@@ -18,7 +19,7 @@ const { Mqtt: HubMqtt } = require('azure-iot-device-mqtt');
 const { SharedAccessSignature } = require('azure-iot-common');
 const { ProvisioningServiceClient } = require('azure-iot-provisioning-service');
 const { ProvisioningDeviceClient } = require('azure-iot-provisioning-device');
-const { Mqtt: DpsMqtt } = require('azure-iot-provisioning-device-mqtt');
+const { Mqtt: DpsMqtt, MqttWs: DpsMqttWs } = require('azure-iot-provisioning-device-mqtt');
 const { Http: DpsHttp } = require('azure-iot-provisioning-device-http');
 const { X509Security } = require('azure-iot-security-x509');
 const { SymmetricKeySecurityClient } = require('azure-iot-security-symmetric-key');
@@ -32,7 +33,8 @@ const hubHost = /HostName=([^;]+)/.exec(ready.connectionString)[1];
 const ownerKey = /SharedAccessKey=([^;]+)/.exec(ready.connectionString)[1];
 const ca = fs.readFileSync(ready.caFile);
 const unique = (prefix) => `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-const transports = [['MQTT', DpsMqtt], ['HTTPS', DpsHttp]];
+const transports = [['MQTT', DpsMqtt], ['MQTT over WebSockets', DpsMqttWs], ['HTTPS', DpsHttp]];
+const slug = (name) => name.toLowerCase().replace(/[^a-z]+/g, '-');
 
 // Certificates made with openssl for the test: self-signed devices, a CA and devices it signs.
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dps-interop-'));
@@ -228,7 +230,7 @@ test('the service SDK creates, reads, queries and deletes enrollment groups; TPM
 
 for (const [transportName, Transport] of transports) {
   test(`an X.509 individual enrollment registers over ${transportName}, gets its initial twin and sends telemetry`, { timeout: 40000 }, async () => {
-    const registrationId = unique(`x509-${transportName.toLowerCase()}`);
+    const registrationId = unique(`x509-${slug(transportName)}`);
     const device = selfSigned(registrationId);
     await service.createOrUpdateIndividualEnrollment({
       registrationId,
@@ -263,7 +265,7 @@ for (const [transportName, Transport] of transports) {
       enrollmentGroupId: groupId,
       attestation: { type: 'x509', x509: { signingCertificates: { primary: { certificate: authority.cert } } } },
     });
-    const registrationId = unique(`ca-${transportName.toLowerCase()}`);
+    const registrationId = unique(`ca-${slug(transportName)}`);
     const device = signedBy(authority, registrationId);
     const result = await register(Transport, new X509Security(registrationId, device));
     assert.equal(result.status, 'assigned');
@@ -288,7 +290,7 @@ for (const [transportName, Transport] of transports) {
       enrollmentGroupId: groupId, attestation: { type: 'symmetricKey' },
       initialTwin: { tags: { fleet: groupId }, properties: { desired: {} } },
     })).responseBody;
-    const registrationId = unique(`sym-${transportName.toLowerCase()}`);
+    const registrationId = unique(`sym-${slug(transportName)}`);
     const deviceKey = deriveKey(group.attestation.symmetricKey.primaryKey, registrationId);
     const result = await register(Transport, new SymmetricKeySecurityClient(registrationId, deviceKey));
     assert.equal(result.status, 'assigned');
