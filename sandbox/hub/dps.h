@@ -50,13 +50,13 @@ public:
     // A service REST call, already split by the transport.
     struct ServiceRequest
     {
-        QByteArray method;        // GET, PUT, POST, DELETE
-        QStringList path;         // percent-decoded segments
+        QByteArray method; // GET, PUT, POST, DELETE
+        QStringList path; // percent-decoded segments
         QString apiVersion;
         QByteArray authorization; // Authorization header
         QByteArray ifMatch;
-        QByteArray maxItemCount;      // x-ms-max-item-count
-        QByteArray continuation;      // x-ms-continuation
+        QByteArray maxItemCount; // x-ms-max-item-count
+        QByteArray continuation; // x-ms-continuation
         QByteArray body;
     };
 
@@ -76,11 +76,11 @@ public:
     Answer service(const ServiceRequest &request);
 
     // PUT /{idScope}/registrations/{id}/register (HTTPS) or $dps/registrations/PUT/iotdps-register (MQTT).
-    Answer registerDevice(const QString &idScope, const QString &registrationId, const Credentials &credentials,
-                          const QByteArray &body);
+    Answer registerDevice(
+        const QString &idScope, const QString &registrationId, const Credentials &credentials, const QByteArray &body);
     // GET …/operations/{operationId} (HTTPS) or $dps/registrations/GET/iotdps-get-operationstatus (MQTT).
     Answer operationStatus(const QString &idScope, const QString &registrationId, const QString &operationId,
-                           const Credentials &credentials);
+        const Credentials &credentials);
 
     // The device key of a symmetric-key enrollment group's member:
     // base64(HMAC-SHA256(base64decode(groupKey), registrationId)); empty when the group key is not base64.
@@ -99,18 +99,18 @@ private:
     struct Authenticated
     {
         QString enrollmentKind; // "individual" or "group"
-        QString enrollmentId;   // registration id or group id
-        QString hubAuthType;    // sas or selfSigned
+        QString enrollmentId; // registration id or group id
+        QString hubAuthType; // sas or selfSigned
         QString primaryKey, secondaryKey, thumbprint;
     };
 
     std::optional<Answer> authorizeService(const ServiceRequest &request) const;
-    std::variant<Authenticated, Answer> authenticateDevice(const QString &idScope, const QString &registrationId,
-                                                            const Credentials &credentials) const;
+    std::variant<Authenticated, Answer> authenticateDevice(
+        const QString &idScope, const QString &registrationId, const Credentials &credentials) const;
     Answer putEnrollment(const ServiceRequest &request, const QString &id, bool group);
     Answer bulk(const ServiceRequest &request); // POST /enrollments {mode, enrollments}
-    Answer getOrDelete(const ServiceRequest &request, QHash<QString, QJsonObject> &collection, const QString &id,
-                       const QString &what);
+    Answer getOrDelete(
+        const ServiceRequest &request, QHash<QString, QJsonObject> &collection, const QString &id, const QString &what);
     Answer query(const ServiceRequest &request, const QList<QJsonObject> &items, const char *itemType) const;
     QJsonObject present(const QJsonObject &stored) const; // without certificates and internal fields
     QJsonObject assign(const QString &registrationId, const Authenticated &who, const QJsonObject &payload);
@@ -124,8 +124,8 @@ private:
     QString m_idScope;
     QString m_primaryKey, m_secondaryKey;
     qint64 m_etagCounter = 0;
-    QHash<QString, QJsonObject> m_enrollments;   // by registration id (lower case)
-    QHash<QString, QJsonObject> m_groups;        // by group id (lower case)
+    QHash<QString, QJsonObject> m_enrollments; // by registration id (lower case)
+    QHash<QString, QJsonObject> m_groups; // by group id (lower case)
     QHash<QString, QJsonObject> m_registrations; // by registration id (lower case)
     struct Operation
     {

@@ -26,8 +26,7 @@ void write(QHttpServerResponder &responder, const Dps::Answer &answer)
 DpsServer::DpsServer(Dps &dps, QObject *parent)
     : QAbstractHttpServer(parent)
     , m_dps(dps)
-{
-}
+{ }
 
 bool DpsServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
 {
@@ -37,11 +36,11 @@ bool DpsServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     for (const QString &segment : request.url().path(QUrl::FullyEncoded).split(u'/', Qt::SkipEmptyParts))
         path.append(QUrl::fromPercentEncoding(segment.toUtf8()));
     const QString apiVersion = request.query().queryItemValue(QStringLiteral("api-version"));
-    const QByteArray method = request.method() == QHttpServerRequest::Method::Get      ? QByteArrayLiteral("GET")
-        : request.method() == QHttpServerRequest::Method::Put                          ? QByteArrayLiteral("PUT")
-        : request.method() == QHttpServerRequest::Method::Post                         ? QByteArrayLiteral("POST")
-        : request.method() == QHttpServerRequest::Method::Delete                       ? QByteArrayLiteral("DELETE")
-                                                                                       : QByteArrayLiteral("OTHER");
+    const QByteArray method = request.method() == QHttpServerRequest::Method::Get ? QByteArrayLiteral("GET")
+        : request.method() == QHttpServerRequest::Method::Put                     ? QByteArrayLiteral("PUT")
+        : request.method() == QHttpServerRequest::Method::Post                    ? QByteArrayLiteral("POST")
+        : request.method() == QHttpServerRequest::Method::Delete                  ? QByteArrayLiteral("DELETE")
+                                                                                  : QByteArrayLiteral("OTHER");
 
     // The device API: /{idScope}/registrations/{registrationId}/register or …/operations/{operationId}.
     if (path.size() >= 4 && path.at(0).compare(m_dps.idScope(), Qt::CaseInsensitive) == 0
