@@ -179,7 +179,7 @@ int main(int argc, char *argv[])
     QList<QByteArray> corpus = enrollments + groups + requests + streams;
     qint64 accepted = 0, refused = 0, closedSessions = 0;
     for (qint64 n = 1; n <= cases; ++n) {
-        const int what = random.bounded(4);
+        const int what = random.bounded(5);
         if (what <= 1) {
             const bool group = what == 1;
             const QByteArray seedBody
@@ -208,6 +208,25 @@ int main(int argc, char *argv[])
             const auto parsed = Dps::parseRegistrationRequest(body, QStringLiteral("fuzz-1"));
             if (parsed && !parsed->isEmpty() && (parsed->size() != 1 || !parsed->contains(QStringLiteral("payload"))))
                 failed("an accepted registration request with more than a payload", seed, n);
+        } else if (what == 3) {
+            // Through the service API onto a stored X.509 enrollment (a body without certificates keeps the
+            // stored ones): 200, 400 or 412, and what was accepted reads back.
+            Dps::ServiceRequest update = put;
+            update.path = { QStringLiteral("enrollments"), QStringLiteral("fuzz-1") };
+            update.body = mutate(enrollments.at(random.bounded(enrollments.size())), corpus, random);
+            if (random.bounded(4) == 0)
+                update.ifMatch = mutate("\"1\"", corpus, random);
+            const Dps::Answer answer = dps.service(update);
+            if (answer.status != 200 && answer.status != 400 && answer.status != 412)
+                failed("a PUT answered neither 200, 400 nor 412", seed, n);
+            if (answer.object().value(QStringLiteral("errorCode")).isUndefined() == (answer.status != 200))
+                failed("an answer whose body does not match its status", seed, n);
+            Dps::ServiceRequest get = put;
+            get.method = "GET";
+            get.path = update.path;
+            get.body.clear();
+            if (answer.status == 200 && dps.service(get).body != answer.body)
+                failed("an accepted enrollment does not read back as answered", seed, n);
         } else {
             const QByteArray stream = mutate(goodStream, corpus, random);
             DpsMqttSession session(dps, {});
