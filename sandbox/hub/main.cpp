@@ -72,6 +72,13 @@ int main(int argc, char *argv[])
          QStringLiteral("N"), QStringLiteral("0")},
         {QStringLiteral("trust-ca"), QCoreApplication::translate("Sandbox", "Trust this CA (PEM) for certificateAuthority devices; repeatable."),
          QStringLiteral("FILE")},
+        {QStringLiteral("dps"), QCoreApplication::translate("Sandbox", "Also serve a Device Provisioning Service (enrollments, device registration) on its own address.")},
+        {QStringLiteral("dps-address"), QCoreApplication::translate("Sandbox", "Loopback address of the DPS (its certificate names it)."),
+         QStringLiteral("ADDR"), QStringLiteral("127.0.0.2")},
+        {QStringLiteral("dps-rest-port"), QCoreApplication::translate("Sandbox", "HTTPS port of the DPS: service API and device registration (0: a free one)."),
+         QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("dps-mqtt-port"), QCoreApplication::translate("Sandbox", "MQTT over TLS port of the DPS for device registration (0: a free one)."),
+         QStringLiteral("N"), QStringLiteral("0")},
         {QStringLiteral("ready-json"), QCoreApplication::translate("Sandbox", "Print one JSON line once ready (connection string, CA file, ports).")},
     });
     parser.process(app);
@@ -86,6 +93,13 @@ int main(int argc, char *argv[])
     options.mqttPort = portOption(parser, QStringLiteral("mqtt-port"), &mqttOk);
     bool amqpOk = true;
     options.amqpPort = portOption(parser, QStringLiteral("amqp-port"), &amqpOk);
+    options.dps = parser.isSet(QStringLiteral("dps"));
+    options.dpsAddress = parser.value(QStringLiteral("dps-address"));
+    bool dpsRestOk = true;
+    options.dpsRestPort = portOption(parser, QStringLiteral("dps-rest-port"), &dpsRestOk);
+    bool dpsMqttOk = true;
+    options.dpsMqttPort = portOption(parser, QStringLiteral("dps-mqtt-port"), &dpsMqttOk);
+    ok = ok && dpsRestOk && dpsMqttOk;
     bool partitionsOk = true;
     options.eventHubPartitions = parser.value(QStringLiteral("partitions")).toInt(&partitionsOk);
     partitionsOk = partitionsOk && options.eventHubPartitions >= 1 && options.eventHubPartitions <= 32;
@@ -126,6 +140,13 @@ int main(int argc, char *argv[])
                     qPrintable(info.value(QStringLiteral("caFile")).toString()),
                     qPrintable(info.value(QStringLiteral("connectionString")).toString()),
                     qPrintable(info.value(QStringLiteral("eventHubConnectionString")).toString()));
+        if (const QJsonObject dps = info.value(QStringLiteral("dps")).toObject(); !dps.isEmpty())
+            std::printf("Sandbox Device Provisioning Service ready.\n  ID scope:  %s\n  HTTPS:     https://%s:%d/\n  MQTT:      mqtts://%s:%d\n"
+                        "  Service connection string (keep it to yourself):\n    %s\n",
+                        qPrintable(dps.value(QStringLiteral("idScope")).toString()),
+                        qPrintable(dps.value(QStringLiteral("host")).toString()), dps.value(QStringLiteral("restPort")).toInt(),
+                        qPrintable(dps.value(QStringLiteral("host")).toString()), dps.value(QStringLiteral("mqttPort")).toInt(),
+                        qPrintable(dps.value(QStringLiteral("connectionString")).toString()));
     }
     std::fflush(stdout);
     return app.exec();

@@ -9,6 +9,9 @@
 #include "eventlog.h"
 #include "telemetryingest.h"
 #include "devicegateway.h"
+#include "dps.h"
+#include "dpsmqtt.h"
+#include "dpsserver.h"
 #include "mediator.h"
 #include "registryserver.h"
 #include "restfrontdoor.h"
@@ -57,6 +60,9 @@ SandboxHub::SandboxHub(Options options, QObject *parent)
 
 SandboxHub::~SandboxHub()
 {
+    m_dpsMqtt.reset();
+    m_dpsServer.reset();
+    m_dps.reset();
     // The broker first: its plugin marks every device disconnected in the registry as it unloads.
     m_amqp.reset();
     m_gateway.reset();
@@ -221,6 +227,63 @@ Result<void> SandboxHub::start()
         return std::unexpected(amqpPort.error());
     m_amqpPort = *amqpPort;
     m_frontDoor->setAmqpHook([this](QWebSocket *webSocket) { m_amqp->adopt(new WebSocketStream(webSocket)); });
+    if (m_options.dps)
+        return startDps();
+    return {};
+}
+
+Result<void> SandboxHub::startDps()
+{
+    const QDir dir(m_options.dataDir);
+    const QHostAddress address(m_options.dpsAddress);
+    if (address.isNull())
+        return fail(ErrorKind::InvalidInput, QStringLiteral("DpsAddressInvalid"),
+                    QStringLiteral("--dps-address takes an IP address (such as 127.0.0.2), not '%1'.").arg(m_options.dpsAddress));
+
+    // The DPS's own server certificate, from the sandbox CA, for its address; issued at every start (cheap).
+    auto caKey = KeyPair::fromPem(readFile(dir.filePath(QStringLiteral("ca-key.pem"))));
+    auto ca = Certificate::fromPem(readFile(dir.filePath(QStringLiteral("ca.pem"))));
+    if (!caKey || !ca)
+        return fail(ErrorKind::Internal, QStringLiteral("SandboxCaDamaged"),
+                    QStringLiteral("The sandbox CA in %1 cannot be read.").arg(m_options.dataDir));
+    auto key = KeyPair::generate(KeyPair::Type::EcP256);
+    if (!key)
+        return std::unexpected(key.error());
+    auto certificate = Certificate::issue(*ca, *caKey, *key,
+                                          {m_options.dpsAddress, {QStringLiteral("localhost")}, {m_options.dpsAddress}, 825,
+                                           Certificate::Usage::Server});
+    if (!certificate)
+        return std::unexpected(certificate.error());
+    if (auto ok = writeFile(dir.filePath(QStringLiteral("dps-key.pem")), key->privateKeyPem(), true); !ok)
+        return ok;
+    if (auto ok = writeFile(dir.filePath(QStringLiteral("dps.pem")), certificate->toPem() + ca->toPem(), false); !ok)
+        return ok;
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificateChain(QSslCertificate::fromData(certificate->toPem() + ca->toPem(), QSsl::Pem));
+    tls.setPrivateKey(QSslKey(key->privateKeyPem(), QSsl::Ec, QSsl::Pem));
+    // Devices may attest with a client certificate on either port: asked for, not required, judged by enrollments.
+    tls.setPeerVerifyMode(QSslSocket::QueryPeer);
+
+    m_dps = std::make_unique<Dps>(m_registry, m_options.hostName);
+    if (auto ok = m_dps->open(dir.filePath(QStringLiteral("dps.json")), m_options.dpsAddress); !ok)
+        return ok;
+    m_dpsServer = std::make_unique<DpsServer>(*m_dps);
+    auto *frontDoor = new RestFrontDoor(tls, m_dpsServer.get());
+    if (!frontDoor->listen(address, m_options.dpsRestPort))
+        return fail(ErrorKind::Network, QStringLiteral("PortInUse"),
+                    QStringLiteral("Cannot listen on %1:%2 for the DPS (in use, an address this host does not have, or a "
+                                   "privileged port without the right to bind it).")
+                        .arg(m_options.dpsAddress)
+                        .arg(m_options.dpsRestPort));
+    m_dpsRestPort = frontDoor->serverPort();
+    m_dpsServer->bind(frontDoor);
+
+    m_dpsMqtt = std::make_unique<DpsMqtt>(*m_dps, tls);
+    const auto port = m_dpsMqtt->listen(address, m_options.dpsMqttPort);
+    if (!port)
+        return std::unexpected(port.error());
+    m_dpsMqttPort = *port;
+    frontDoor->setMqttHook([this](QSslSocket *socket) { m_dpsMqtt->adoptWebSocket(socket); });
     return {};
 }
 
@@ -257,7 +320,7 @@ QString SandboxHub::eventHubConnectionString() const
 
 QJsonObject SandboxHub::readyInfo() const
 {
-    return {{QStringLiteral("connectionString"), ownerConnectionString()},
+    QJsonObject info{{QStringLiteral("connectionString"), ownerConnectionString()},
             {QStringLiteral("amqpPort"), m_amqpPort},
             {QStringLiteral("eventHubConnectionString"), eventHubConnectionString()},
             {QStringLiteral("eventHubName"), eventHubName()},
@@ -269,6 +332,13 @@ QJsonObject SandboxHub::readyInfo() const
             {QStringLiteral("mqttPort"), m_mqttPort},
             {QStringLiteral("hostName"), m_options.hostName},
             {QStringLiteral("dataDir"), m_options.dataDir}};
+    if (m_dps)
+        info.insert(QStringLiteral("dps"), QJsonObject{{QStringLiteral("connectionString"), m_dps->connectionString()},
+                                                       {QStringLiteral("idScope"), m_dps->idScope()},
+                                                       {QStringLiteral("host"), m_dps->host()},
+                                                       {QStringLiteral("restPort"), m_dpsRestPort},
+                                                       {QStringLiteral("mqttPort"), m_dpsMqttPort}});
+    return info;
 }
 
 } // namespace Onboarder::Sandbox

@@ -13,6 +13,9 @@ class AmqpEndpoint;
 class Broker;
 class CloudToDevice;
 class DeviceGateway;
+class Dps;
+class DpsMqtt;
+class DpsServer;
 class EventLog;
 class TelemetryIngest;
 class Mediator;
@@ -37,6 +40,12 @@ public:
         int seedDevices = 0;
         int throttlePerMinute = 0;
         QStringList trustedCaFiles; // CAs for certificateAuthority devices
+        // The Device Provisioning Service (--dps): its own address (so that its 443 and 8883 do not clash
+        // with the hub's), REST (service and device HTTPS) and MQTT ports; 0: any free port.
+        bool dps = false;
+        QString dpsAddress = QStringLiteral("127.0.0.2");
+        quint16 dpsRestPort = 0;
+        quint16 dpsMqttPort = 0;
     };
 
     explicit SandboxHub(Options options, QObject *parent = nullptr);
@@ -45,7 +54,8 @@ public:
     Result<void> start();
 
     // What --ready-json prints: connectionString, caFile, restPort, mqttPort, amqpPort, hostName, dataDir,
-    // eventHubConnectionString, eventHubName, eventHubPartitions.
+    // eventHubConnectionString, eventHubName, eventHubPartitions; with the DPS, dps: {connectionString, idScope,
+    // host, restPort, mqttPort}.
     QJsonObject readyInfo() const;
     QString ownerConnectionString() const;
     // The Event Hub-compatible endpoint's connection string (policy "service"), as the portal shows it.
@@ -55,12 +65,14 @@ public:
     QJsonObject policyConnectionStrings() const;
 
     Registry &registry() { return m_registry; }
+    Dps *dps() { return m_dps.get(); } // null without Options::dps
 
 Q_SIGNALS:
     void failed(const QString &message); // a part of the hub stopped working (the broker ended)
 
 private:
     Result<void> ensureCertificates();
+    Result<void> startDps();
 
     Options m_options;
     Registry m_registry;
@@ -73,6 +85,11 @@ private:
     std::unique_ptr<TelemetryIngest> m_ingest;
     std::unique_ptr<CloudToDevice> m_cloudToDevice;
     std::unique_ptr<AmqpEndpoint> m_amqp;
+    std::unique_ptr<Dps> m_dps;
+    std::unique_ptr<DpsServer> m_dpsServer;
+    std::unique_ptr<DpsMqtt> m_dpsMqtt;
+    quint16 m_dpsRestPort = 0;
+    quint16 m_dpsMqttPort = 0;
     quint16 m_mqttPort = 0;
     quint16 m_amqpPort = 0;
     quint16 m_restPort = 0;
