@@ -13,6 +13,7 @@ namespace Onboarder {
 class ConnectionString;
 class CredentialStore;
 struct HubProfile;
+class DpsStore;
 class HubStore;
 class SecretStore;
 class Settings;
@@ -29,6 +30,8 @@ struct Context
     HubStore &hubs;
     CredentialStore &credentials;
     QString hub; // --hub NAME, else the current hub; empty when neither
+    DpsStore &dpsInstances;
+    QString dps; // --dps NAME, else the current DPS; empty when neither
 };
 
 // A verb's entry point: args[0] is "onboarder-cli noun verb", the rest its own arguments.
@@ -56,6 +59,7 @@ QList<Noun> modemNouns();  // modem
 QList<Noun> relayNouns();  // relay
 QList<Noun> provisionNouns(); // provision (a default verb: provision --profile …)
 QList<Noun> c2dNouns();       // c2d
+QList<Noun> dpsNouns();       // dps
 
 // Verbs of telemetrycommands.cpp, listed under the device and hub nouns.
 QFuture<int> deviceTelemetry(Context &ctx, const QStringList &args);

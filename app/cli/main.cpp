@@ -6,6 +6,7 @@
 #include "common/settings.h"
 #include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
+#include "dps/dpsstore.h"
 #include "hub/hubstore.h"
 
 #include <QCoreApplication>
@@ -23,7 +24,7 @@ namespace {
 
 QString overview(const QList<Noun> &nouns)
 {
-    QString text = CliText::tr("Usage: onboarder-cli [--hub NAME] [--json] <noun> <verb> [arguments]\n\n"
+    QString text = CliText::tr("Usage: onboarder-cli [--hub NAME] [--dps NAME] [--json] <noun> <verb> [arguments]\n\n"
                       "Onboard and monitor Azure IoT Hub devices. Secrets are read from standard input or a file, "
                       "never from arguments.\n\nCommands:\n");
     // The summaries in one column, at least two spaces after the longest "noun verb".
@@ -38,6 +39,7 @@ QString overview(const QList<Noun> &nouns)
     }
     text += CliText::tr("\nGlobal options:\n"
                "  --hub NAME   the hub to work on (default: the current one)\n"
+               "  --dps NAME   the Device Provisioning Service to work on (default: the current one)\n"
                "  --json       print JSON on standard output\n"
                "  --version    print the version\n"
                "  --help       this text; also after a noun or a verb\n\n"
@@ -79,13 +81,14 @@ int main(int argc, char *argv[])
                           QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         QCoreApplication::installTranslator(&qtTranslator);
 
-    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + credNouns() + modemNouns() + relayNouns() + provisionNouns() + c2dNouns();
+    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + credNouns() + modemNouns() + relayNouns() + provisionNouns() + c2dNouns() + dpsNouns();
 
     // Global options stand before the noun.
     QStringList args = app.arguments();
     const QString program = args.takeFirst();
     bool json = false;
     QString hub;
+    QString dps;
     while (!args.isEmpty() && args.first().startsWith(QStringLiteral("--"))) {
         const QString option = args.takeFirst();
         if (option == QStringLiteral("--json")) {
@@ -94,6 +97,10 @@ int main(int argc, char *argv[])
             hub = args.takeFirst();
         } else if (option.startsWith(QStringLiteral("--hub="))) {
             hub = option.mid(6);
+        } else if (option == QStringLiteral("--dps") && !args.isEmpty()) {
+            dps = args.takeFirst();
+        } else if (option.startsWith(QStringLiteral("--dps="))) {
+            dps = option.mid(6);
         } else if (option == QStringLiteral("--version")) {
             print(QStringLiteral("onboarder-cli %1\n").arg(AppInfo::version()));
             return ExitOk;
@@ -131,7 +138,9 @@ int main(int argc, char *argv[])
     SecretStore secrets(AppInfo::keychainService());
     HubStore hubStore(settings, secrets);
     CredentialStore credentials(secrets, AppInfo::dataDir());
-    Context context{out, settings, secrets, hubStore, credentials, hub.isEmpty() ? settings.currentHub() : hub};
+    DpsStore dpsStore(settings, secrets);
+    Context context{out,        settings, secrets, hubStore, credentials, hub.isEmpty() ? settings.currentHub() : hub,
+                    dpsStore, dps.isEmpty() ? settings.currentDps() : dps};
 
     args.prepend(QStringLiteral("%1 %2 %3").arg(program, nounName, verbName).trimmed());
     QFuture<int> result = verb->run(context, args);

@@ -77,7 +77,9 @@ Result<DpsProfile> DpsStore::validate(const QString &name, const QString &connec
                                  "policies (HostName, SharedAccessKeyName and SharedAccessKey), e.g. provisioningserviceowner's "
                                  "from the Azure portal: the DPS → Shared access policies.")
                         .arg(ConnectionString::kindName(parsed->kind())));
-    if (isHubHost(parsed->hostName()) && !looksLikeDps(*parsed))
+    static const QStringList hubPolicies{QStringLiteral("iothubowner"), QStringLiteral("service"), QStringLiteral("registryRead"),
+                                         QStringLiteral("registryReadWrite"), QStringLiteral("device")};
+    if (!looksLikeDps(*parsed) && (isHubHost(parsed->hostName()) || hubPolicies.contains(parsed->sharedAccessKeyName())))
         return fail(ErrorKind::InvalidInput, QStringLiteral("HubConnectionStringGivenForDps"),
                     DpsStore::tr("This is an IoT hub's connection string (%1, policy %2), not a DPS's. A DPS's names a host "
                                  "such as NAME.azure-devices-provisioning.net and a policy such as provisioningserviceowner "

@@ -326,3 +326,47 @@ for (const [transportName, Transport] of transports) {
     await service.deleteIndividualEnrollment(disabledId);
   });
 }
+
+// Onboarder's own CLI against the same DPS, read back by the official service SDK: what `dps enrollment create`
+// writes is an enrollment Azure's tools understand, and `dps register` proves it as a device would. The CLI runs in a
+// private keychain session of its own (scripts/test-session) inside this network namespace.
+test('onboarder-cli: enrollments it creates are read back by the service SDK; dps register succeeds, and says why a disabled one cannot', { timeout: 90000 }, () => {
+  const cli = process.env.ONBOARDER_CLI;
+  assert.ok(cli && fs.existsSync(cli), 'ONBOARDER_CLI names the onboarder-cli binary');
+  const enabled = unique('cli-sym');
+  const disabledId = unique('cli-off');
+  const twinFile = path.join(work, 'twin.json');
+  fs.writeFileSync(twinFile, JSON.stringify({ tags: { site: 'bench-7' }, properties: { desired: { interval: 30 } } }));
+  const script = [
+    'set -u',
+    `printf '%s' "$DPS_CS" | "$CLI" dps add sbdps --id-scope "$SCOPE" --ca "$CA" --address ${dps.host} >&2`,
+    `printf '%s' "$HUB_CS" | "$CLI" hub add sb --ca "$CA" >&2`,
+    `"$CLI" dps enrollment create ${enabled} --auth symmetric-key --initial-twin "${twinFile}" >&2`,
+    `"$CLI" dps enrollment create ${disabledId} --auth symmetric-key --disabled >&2`,
+    `"$CLI" --json dps register ${enabled}`,
+    `"$CLI" dps register ${disabledId} 2>&1; echo "exit=$?"`,
+  ].join('\n');
+  const env = { ...process.env, CLI: cli, DPS_CS: dps.connectionString, HUB_CS: ready.connectionString, SCOPE: dps.idScope, CA: ready.caFile };
+  delete env.ONBOARDER_TEST_SESSION;
+  const output = execFileSync(path.join(__dirname, '..', '..', 'scripts', 'test-session'), ['bash', '-c', script],
+    { env, encoding: 'utf8', timeout: 80000 });
+  const registered = JSON.parse(output.slice(0, output.indexOf('\n}') + 2)); // the --json document comes first
+  assert.equal(registered.deviceId, enabled);
+  assert.equal(registered.assignedHub, hubHost);
+  assert.match(output, /disabled/);
+  assert.match(output, /exit=5/);
+  return (async () => {
+    const read = (await service.getIndividualEnrollment(enabled)).responseBody;
+    assert.equal(read.attestation.type, 'symmetricKey');
+    assert.equal(read.provisioningStatus, 'enabled');
+    assert.deepEqual(read.initialTwin.tags, { site: 'bench-7' });
+    assert.equal(read.initialTwin.properties.desired.interval, 30);
+    assert.equal((await service.getIndividualEnrollment(disabledId)).responseBody.provisioningStatus, 'disabled');
+    assert.equal((await service.getDeviceRegistrationState(enabled)).responseBody.status, 'assigned');
+    assert.equal((await registry.get(enabled)).responseBody.deviceId, enabled);
+    await assert.rejects(registry.get(disabledId), (err) => err.response.statusCode === 404);
+    await service.deleteIndividualEnrollment(enabled);
+    await service.deleteIndividualEnrollment(disabledId);
+    await registry.delete(enabled);
+  })();
+});
