@@ -336,40 +336,6 @@
         <translation>Einen Hub und seinen Schlüssel entfernen.</translation>
     </message>
     <message>
-        <source>Usage: onboarder-cli [--hub NAME] [--json] &lt;noun&gt; &lt;verb&gt; [arguments]
-
-Onboard and monitor Azure IoT Hub devices. Secrets are read from standard input or a file, never from arguments.
-
-Commands:
-</source>
-        <translation>Aufruf: onboarder-cli [--hub NAME] [--json] &lt;Bereich&gt; &lt;Aktion&gt; [Argumente]
-
-Geräte für Azure IoT Hub einrichten und überwachen. Geheimnisse werden von der Standardeingabe oder aus einer Datei gelesen, nie aus Argumenten.
-
-Befehle:
-</translation>
-    </message>
-    <message>
-        <source>
-Global options:
-  --hub NAME   the hub to work on (default: the current one)
-  --json       print JSON on standard output
-  --version    print the version
-  --help       this text; also after a noun or a verb
-
-Exit codes: 0 ok, 1 usage, 2 invalid input, 3 not found, 4 conflict, 5 auth refused, 6 network, 7 device, 8 keychain unavailable, 10 internal.
-</source>
-        <translation>
-Globale Optionen:
-  --hub NAME   der Hub, mit dem gearbeitet wird (Standard: der aktuelle)
-  --json       JSON auf der Standardausgabe ausgeben
-  --version    die Version ausgeben
-  --help       dieser Text; auch nach einem Bereich oder einer Aktion
-
-Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 5 Authentifizierung abgelehnt, 6 Netzwerk, 7 Gerät, 8 Schlüsselbund nicht verfügbar, 10 intern.
-</translation>
-    </message>
-    <message>
         <source>Usage: onboarder-cli %1 &lt;verb&gt; [arguments]
 
 %2
@@ -1923,6 +1889,414 @@ Aktionen:
     <message>
         <source>Hub &quot;%1&quot;: telemetry is read with the Event Hub-compatible connection string, which is in the system keychain.</source>
         <translation>Hub „%1“: Telemetrie wird mit der Event-Hub-kompatiblen Verbindungszeichenfolge gelesen, die im Schlüsselbund des Systems liegt.</translation>
+    </message>
+    <message>
+        <source>No DPS chosen: give --dps NAME, or make one current with onboarder-cli dps use NAME.</source>
+        <translation>Kein DPS gewählt: --dps NAME angeben oder mit onboarder-cli dps use NAME einen DPS zum aktuellen machen.</translation>
+    </message>
+    <message>
+        <source>There is no DPS named &quot;%1&quot;.</source>
+        <translation>Es gibt keinen DPS namens „%1“.</translation>
+    </message>
+    <message>
+        <source>X.509 %1</source>
+        <translation>X.509 %1</translation>
+    </message>
+    <message>
+        <source>symmetric key</source>
+        <translation>symmetrischer Schlüssel</translation>
+    </message>
+    <message>
+        <source>The initial twin in %1 is not a JSON object: %2</source>
+        <translation>Der anfängliche Zwilling in %1 ist kein JSON-Objekt: %2</translation>
+    </message>
+    <message>
+        <source>No certificate is kept here for %1. Make one with onboarder-cli cred generate %1, or give --cert FILE.</source>
+        <translation>Für %1 wird hier kein Zertifikat aufbewahrt. Mit onboarder-cli cred generate %1 eines erstellen oder --cert DATEI angeben.</translation>
+    </message>
+    <message>
+        <source>Adds a Device Provisioning Service. Its connection string (a shared access policy&apos;s, e.g. provisioningserviceowner) is read from standard input or --secret-file and stored in the system keychain only.</source>
+        <translation>Fügt einen Device Provisioning Service hinzu. Seine Verbindungszeichenfolge (die einer freigegebenen Zugriffsrichtlinie, z. B. provisioningserviceowner) wird von der Standardeingabe oder aus --secret-file gelesen und nur im Schlüsselbund des Systems gespeichert.</translation>
+    </message>
+    <message>
+        <source>A local name for the DPS.</source>
+        <translation>Ein lokaler Name für den DPS.</translation>
+    </message>
+    <message>
+        <source>The DPS&apos;s ID scope, which devices register with (its Overview page).</source>
+        <translation>Der ID scope des DPS, mit dem sich Geräte registrieren (auf seiner Seite „Übersicht“).</translation>
+    </message>
+    <message>
+        <source>SCOPE</source>
+        <translation>SCOPE</translation>
+    </message>
+    <message>
+        <source>Trust this CA certificate (PEM) for this DPS only.</source>
+        <translation>Diesem CA-Zertifikat (PEM) nur für diesen DPS vertrauen.</translation>
+    </message>
+    <message>
+        <source>HTTPS port (default 443).</source>
+        <translation>HTTPS-Port (Standard 443).</translation>
+    </message>
+    <message>
+        <source>MQTT port of device registration (default 8883).</source>
+        <translation>MQTT-Port der Geräteregistrierung (Standard 8883).</translation>
+    </message>
+    <message>
+        <source>Reach the service and device registration at this address (a sandbox) instead of Azure&apos;s hosts.</source>
+        <translation>Dienst und Geräteregistrierung unter dieser Adresse (einer Sandbox) statt über die Hosts von Azure erreichen.</translation>
+    </message>
+    <message>
+        <source>ADDR</source>
+        <translation>ADRESSE</translation>
+    </message>
+    <message>
+        <source>DPS connection string</source>
+        <translation>Verbindungszeichenfolge des DPS</translation>
+    </message>
+    <message>
+        <source>Added DPS &quot;%1&quot; (%2, policy %3, ID scope %4). Its key is in the system keychain.</source>
+        <translation>DPS „%1“ hinzugefügt (%2, Richtlinie %3, ID scope %4). Sein Schlüssel liegt im Schlüsselbund des Systems.</translation>
+    </message>
+    <message>
+        <source>Lists the Device Provisioning Services that were added.</source>
+        <translation>Listet die hinzugefügten Device Provisioning Services auf.</translation>
+    </message>
+    <message>
+        <source>No DPS yet. Add one with: onboarder-cli dps add NAME --id-scope SCOPE &lt; connection-string-file</source>
+        <translation>Noch kein DPS. Einen hinzufügen mit: onboarder-cli dps add NAME --id-scope SCOPE &lt; datei-mit-verbindungszeichenfolge</translation>
+    </message>
+    <message>
+        <source>ID SCOPE</source>
+        <translation>ID SCOPE</translation>
+    </message>
+    <message>
+        <source>DEVICES REGISTER AT</source>
+        <translation>GERÄTE REGISTRIEREN SICH BEI</translation>
+    </message>
+    <message>
+        <source>Removes a DPS from this computer: its profile and its key in the keychain. Nothing changes in the DPS.</source>
+        <translation>Entfernt einen DPS von diesem Computer: sein Profil und seinen Schlüssel im Schlüsselbund. Am DPS selbst ändert sich nichts.</translation>
+    </message>
+    <message>
+        <source>The DPS&apos;s local name.</source>
+        <translation>Der lokale Name des DPS.</translation>
+    </message>
+    <message>
+        <source>Removed DPS &quot;%1&quot;.</source>
+        <translation>DPS „%1“ entfernt.</translation>
+    </message>
+    <message>
+        <source>Makes a DPS the current one: dps commands without --dps work on it.</source>
+        <translation>Macht einen DPS zum aktuellen: dps-Befehle ohne --dps arbeiten mit ihm.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is now the current DPS.</source>
+        <translation>„%1“ ist jetzt der aktuelle DPS.</translation>
+    </message>
+    <message>
+        <source>None.</source>
+        <translation>Keine.</translation>
+    </message>
+    <message>
+        <source>ATTESTATION</source>
+        <translation>NACHWEIS</translation>
+    </message>
+    <message>
+        <source>ASSIGNED HUB</source>
+        <translation>ZUGEWIESENER HUB</translation>
+    </message>
+    <message>
+        <source>Deleted %1 &quot;%2&quot; from DPS %3.</source>
+        <translation>%1 „%2“ aus DPS %3 gelöscht.</translation>
+    </message>
+    <message>
+        <source>DPS %1 has a %2 &quot;%3&quot; already; nothing was changed. Delete it first to make it anew.</source>
+        <translation>%2 „%3“ existiert in DPS %1 bereits; es wurde nichts geändert. Zum Neuanlegen zuerst löschen.</translation>
+    </message>
+    <message>
+        <source>Created %1 &quot;%2&quot; in DPS %3 (%4).</source>
+        <translation>%1 „%2“ in DPS %3 erstellt (%4).</translation>
+    </message>
+    <message>
+        <source>Individual enrollments of the DPS: list, show ID, create ID, delete ID. create takes --auth x509 (the certificate kept here for that id, or --cert FILE) or --auth symmetric-key (DPS makes the keys), --initial-twin FILE and --disabled.</source>
+        <translation>Einzelne Registrierungseinträge des DPS: list, show ID, create ID, delete ID. create nimmt --auth x509 (das hier für diese ID aufbewahrte Zertifikat oder --cert DATEI) oder --auth symmetric-key (der DPS erzeugt die Schlüssel), --initial-twin DATEI und --disabled.</translation>
+    </message>
+    <message>
+        <source>list|show|create|delete [ID]</source>
+        <translation>list|show|create|delete [ID]</translation>
+    </message>
+    <message>
+        <source>list, show, create or delete.</source>
+        <translation>list, show, create oder delete.</translation>
+    </message>
+    <message>
+        <source>The registration id (for X.509: the certificate&apos;s common name).</source>
+        <translation>Die Registrierungs-ID (bei X.509: der allgemeine Name (CN) des Zertifikats).</translation>
+    </message>
+    <message>
+        <source>create: x509 or symmetric-key.</source>
+        <translation>create: x509 oder symmetric-key.</translation>
+    </message>
+    <message>
+        <source>create: the device&apos;s certificate (PEM) instead of the one kept here.</source>
+        <translation>create: das Zertifikat des Geräts (PEM) statt des hier aufbewahrten.</translation>
+    </message>
+    <message>
+        <source>create: the device id in the hub (default: the registration id).</source>
+        <translation>create: die Geräte-ID im Hub (Standard: die Registrierungs-ID).</translation>
+    </message>
+    <message>
+        <source>create: the device&apos;s initial twin (JSON: tags and desired properties).</source>
+        <translation>create: der anfängliche Zwilling des Geräts (JSON: Tags und gewünschte Eigenschaften).</translation>
+    </message>
+    <message>
+        <source>create: enrolled but not allowed to register yet.</source>
+        <translation>create: eingetragen, aber noch nicht zur Registrierung zugelassen.</translation>
+    </message>
+    <message>
+        <source>list, show: print symmetric keys instead of masking them.</source>
+        <translation>list, show: symmetrische Schlüssel ausgeben statt sie zu maskieren.</translation>
+    </message>
+    <message>
+        <source>dps enrollment %1 needs the registration id.</source>
+        <translation>dps enrollment %1 benötigt die Registrierungs-ID.</translation>
+    </message>
+    <message>
+        <source>dps enrollment takes list, show, create or delete, not &quot;%1&quot;.</source>
+        <translation>dps enrollment kennt list, show, create oder delete, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>%1 cannot be read: %2</source>
+        <translation>%1 ist nicht lesbar: %2</translation>
+    </message>
+    <message>
+        <source>The certificate&apos;s common name is &quot;%1&quot;, but DPS takes an X.509 device&apos;s registration id from it: enroll it as &quot;%1&quot;, or use a certificate made for &quot;%2&quot;.</source>
+        <translation>Der allgemeine Name (CN) des Zertifikats ist „%1“, aber der DPS entnimmt ihm die Registrierungs-ID eines X.509-Geräts: Legen Sie den Registrierungseintrag als „%1“ an oder verwenden Sie ein für „%2“ erstelltes Zertifikat.</translation>
+    </message>
+    <message>
+        <source>--auth takes x509 or symmetric-key, not &quot;%1&quot; (TPM is not supported).</source>
+        <translation>--auth ist x509 oder symmetric-key, nicht „%1“ (TPM wird nicht unterstützt).</translation>
+    </message>
+    <message>
+        <source>Enrollment groups of the DPS: list, show NAME, create NAME, delete NAME, device-key NAME REGISTRATION_ID. create takes --ca CA (a CA imported with cred import-ca: devices whose certificates it signs may register) or --auth symmetric-key (devices register with keys derived from the group&apos;s).</source>
+        <translation>Registrierungsgruppen des DPS: list, show NAME, create NAME, delete NAME, device-key NAME REGISTRIERUNGS_ID. create nimmt --ca CA (eine mit cred import-ca importierte CA: Geräte, deren Zertifikate sie signiert, dürfen sich registrieren) oder --auth symmetric-key (Geräte registrieren sich mit Schlüsseln, die aus dem Schlüssel der Gruppe abgeleitet sind).</translation>
+    </message>
+    <message>
+        <source>list|show|create|delete|device-key [NAME] [REGISTRATION_ID]</source>
+        <translation>list|show|create|delete|device-key [NAME] [REGISTRIERUNGS_ID]</translation>
+    </message>
+    <message>
+        <source>list, show, create, delete or device-key.</source>
+        <translation>list, show, create, delete oder device-key.</translation>
+    </message>
+    <message>
+        <source>The enrollment group&apos;s id.</source>
+        <translation>Die ID der Registrierungsgruppe.</translation>
+    </message>
+    <message>
+        <source>device-key: the device&apos;s registration id.</source>
+        <translation>device-key: die Registrierungs-ID des Geräts.</translation>
+    </message>
+    <message>
+        <source>create: the imported CA whose certificates the group admits.</source>
+        <translation>create: die importierte CA, deren Zertifikate die Gruppe zulässt.</translation>
+    </message>
+    <message>
+        <source>CA</source>
+        <translation>CA</translation>
+    </message>
+    <message>
+        <source>create: x509 (with --ca) or symmetric-key.</source>
+        <translation>create: x509 (mit --ca) oder symmetric-key.</translation>
+    </message>
+    <message>
+        <source>create: the devices&apos; initial twin (JSON).</source>
+        <translation>create: der anfängliche Zwilling der Geräte (JSON).</translation>
+    </message>
+    <message>
+        <source>create: no device of the group may register yet.</source>
+        <translation>create: noch darf sich kein Gerät der Gruppe registrieren.</translation>
+    </message>
+    <message>
+        <source>Print keys instead of masking them.</source>
+        <translation>Schlüssel ausgeben statt sie zu maskieren.</translation>
+    </message>
+    <message>
+        <source>dps group %1 needs the group&apos;s name.</source>
+        <translation>dps group %1 benötigt den Namen der Gruppe.</translation>
+    </message>
+    <message>
+        <source>dps group device-key needs the group&apos;s name and the device&apos;s registration id.</source>
+        <translation>dps group device-key benötigt den Namen der Gruppe und die Registrierungs-ID des Geräts.</translation>
+    </message>
+    <message>
+        <source>The enrollment group &quot;%1&quot; is not a symmetric-key group: its devices have no derived key.</source>
+        <translation>Die Registrierungsgruppe „%1“ ist keine Gruppe mit symmetrischem Schlüssel: Ihre Geräte haben keinen abgeleiteten Schlüssel.</translation>
+    </message>
+    <message>
+        <source>%1 (masked; --reveal prints it)</source>
+        <translation>%1 (maskiert; --reveal gibt ihn aus)</translation>
+    </message>
+    <message>
+        <source>dps group takes list, show, create, delete or device-key, not &quot;%1&quot;.</source>
+        <translation>dps group kennt list, show, create, delete oder device-key, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>dps group create needs --ca CA (an imported CA) or --auth symmetric-key.</source>
+        <translation>dps group create benötigt --ca CA (eine importierte CA) oder --auth symmetric-key.</translation>
+    </message>
+    <message>
+        <source>A device&apos;s registration state in the DPS: show ID (the hub it was assigned to), delete ID (so that it is assigned anew on its next registration).</source>
+        <translation>Der Registrierungsstatus eines Geräts im DPS: show ID (der Hub, dem es zugewiesen wurde), delete ID (damit es bei seiner nächsten Registrierung neu zugewiesen wird).</translation>
+    </message>
+    <message>
+        <source>show|delete ID</source>
+        <translation>show|delete ID</translation>
+    </message>
+    <message>
+        <source>show or delete.</source>
+        <translation>show oder delete.</translation>
+    </message>
+    <message>
+        <source>The registration id.</source>
+        <translation>Die Registrierungs-ID.</translation>
+    </message>
+    <message>
+        <source>dps registration takes show or delete, not &quot;%1&quot;.</source>
+        <translation>dps registration kennt show oder delete, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>Registers a device with the DPS from this computer, as the device will (MQTT, the ID scope, its credential): the enrollment proven end to end. X.509 uses the certificate and key kept here for the id; a symmetric-key enrollment uses its key, a symmetric-key group (--group) the key derived from the group&apos;s. Prints the assigned hub and device id.</source>
+        <translation>Registriert ein Gerät von diesem Computer aus beim DPS, so wie es das Gerät tun wird (MQTT, der ID scope, seine Anmeldedaten): Der Registrierungseintrag wird durchgängig geprüft. X.509 verwendet das hier für die ID aufbewahrte Zertifikat samt Schlüssel; ein Registrierungseintrag mit symmetrischem Schlüssel verwendet dessen Schlüssel, eine Gruppe mit symmetrischem Schlüssel (--group) den aus dem Schlüssel der Gruppe abgeleiteten. Gibt den zugewiesenen Hub und die Geräte-ID aus.</translation>
+    </message>
+    <message>
+        <source>The device belongs to this symmetric-key enrollment group.</source>
+        <translation>Das Gerät gehört zu dieser Registrierungsgruppe mit symmetrischem Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Give up after S seconds (default 60).</source>
+        <translation>Nach S Sekunden aufgeben (Standard 60).</translation>
+    </message>
+    <message>
+        <source>Registered %1: assigned to hub %2 as device %3 (%4).</source>
+        <translation>%1 registriert: dem Hub %2 als Gerät %3 zugewiesen (%4).</translation>
+    </message>
+    <message>
+        <source>Device Provisioning Services (--dps NAME, or the current one): enrollments, groups, registrations.</source>
+        <translation>Device Provisioning Services (--dps NAME oder der aktuelle): Registrierungseinträge, Gruppen, Registrierungen.</translation>
+    </message>
+    <message>
+        <source>Add a DPS; connection string on standard input.</source>
+        <translation>Einen DPS hinzufügen; Verbindungszeichenfolge über die Standardeingabe.</translation>
+    </message>
+    <message>
+        <source>List DPS instances.</source>
+        <translation>DPS-Instanzen auflisten.</translation>
+    </message>
+    <message>
+        <source>Remove a DPS and its key.</source>
+        <translation>Einen DPS und seinen Schlüssel entfernen.</translation>
+    </message>
+    <message>
+        <source>Make a DPS the current one.</source>
+        <translation>Einen DPS zum aktuellen machen.</translation>
+    </message>
+    <message>
+        <source>Individual enrollments: list, show, create, delete.</source>
+        <translation>Einzelne Registrierungseinträge: list, show, create, delete.</translation>
+    </message>
+    <message>
+        <source>Enrollment groups: list, show, create, delete, device-key.</source>
+        <translation>Registrierungsgruppen: list, show, create, delete, device-key.</translation>
+    </message>
+    <message>
+        <source>Registration states: show, delete.</source>
+        <translation>Registrierungsstatus: show, delete.</translation>
+    </message>
+    <message>
+        <source>Register a device from this computer (a test registration).</source>
+        <translation>Ein Gerät von diesem Computer aus registrieren (eine Testregistrierung).</translation>
+    </message>
+    <message>
+        <source>Usage: onboarder-cli [--hub NAME] [--dps NAME] [--json] &lt;noun&gt; &lt;verb&gt; [arguments]
+
+Onboard and monitor Azure IoT Hub devices. Secrets are read from standard input or a file, never from arguments.
+
+Commands:
+</source>
+        <translation>Aufruf: onboarder-cli [--hub NAME] [--dps NAME] [--json] &lt;Bereich&gt; &lt;Aktion&gt; [Argumente]
+
+Geräte für Azure IoT Hub einrichten und überwachen. Geheimnisse werden von der Standardeingabe oder aus einer Datei gelesen, nie aus Argumenten.
+
+Befehle:
+</translation>
+    </message>
+    <message>
+        <source>
+Global options:
+  --hub NAME   the hub to work on (default: the current one)
+  --dps NAME   the Device Provisioning Service to work on (default: the current one)
+  --json       print JSON on standard output
+  --version    print the version
+  --help       this text; also after a noun or a verb
+
+Exit codes: 0 ok, 1 usage, 2 invalid input, 3 not found, 4 conflict, 5 auth refused, 6 network, 7 device, 8 keychain unavailable, 10 internal.
+</source>
+        <translation>
+Globale Optionen:
+  --hub NAME   der Hub, mit dem gearbeitet wird (Standard: der aktuelle)
+  --dps NAME   der Device Provisioning Service, mit dem gearbeitet wird (Standard: der aktuelle)
+  --json       JSON auf der Standardausgabe ausgeben
+  --version    die Version ausgeben
+  --help       dieser Text; auch nach einem Bereich oder einer Aktion
+
+Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 5 Authentifizierung abgelehnt, 6 Netzwerk, 7 Gerät, 8 Schlüsselbund nicht verfügbar, 10 intern.
+</translation>
+    </message>
+    <message>
+        <source>Makes the verification certificate that proves this computer holds an imported CA&apos;s key (proof of possession): its subject is the verification code the Azure portal shows for the CA (IoT Hub or DPS → Certificates → Generate verification code), signed by the CA&apos;s key from the keychain. Upload the file there to mark the CA verified. The certificate&apos;s own key is thrown away.</source>
+        <translation>Erstellt das Verifizierungszertifikat, das belegt, dass dieser Computer den Schlüssel einer importierten CA besitzt (Nachweis des Besitzes): Sein Subjekt ist der Verifizierungscode, den das Azure-Portal für die CA anzeigt (IoT Hub oder DPS → Zertifikate → Verifizierungscode generieren), signiert mit dem Schlüssel der CA aus dem Schlüsselbund. Laden Sie die Datei dort hoch, um die CA als verifiziert zu markieren. Der eigene Schlüssel des Zertifikats wird verworfen.</translation>
+    </message>
+    <message>
+        <source>The imported CA (cred import-ca).</source>
+        <translation>Die importierte CA (cred import-ca).</translation>
+    </message>
+    <message>
+        <source>The verification code from the portal.</source>
+        <translation>Der Verifizierungscode aus dem Portal.</translation>
+    </message>
+    <message>
+        <source>CODE</source>
+        <translation>CODE</translation>
+    </message>
+    <message>
+        <source>The certificate file (PEM) to write; it must not exist.</source>
+        <translation>Die zu schreibende Zertifikatsdatei (PEM); sie darf nicht existieren.</translation>
+    </message>
+    <message>
+        <source>cred verification-cert needs --ca NAME, --code CODE and --out FILE.</source>
+        <translation>cred verification-cert braucht --ca NAME, --code CODE und --out DATEI.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; does not look like a verification code: the portal&apos;s are letters and digits (up to 64).</source>
+        <translation>„%1“ sieht nicht wie ein Verifizierungscode aus: Die des Portals bestehen aus Buchstaben und Ziffern (bis zu 64).</translation>
+    </message>
+    <message>
+        <source>%1 exists already; nothing was written.</source>
+        <translation>%1 existiert bereits; es wurde nichts geschrieben.</translation>
+    </message>
+    <message>
+        <source>%1 could not be written: %2</source>
+        <translation>%1 konnte nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Wrote the verification certificate for code %1, signed by CA &quot;%2&quot;, to %3. Upload it in the portal where the code was shown.</source>
+        <translation>Das Verifizierungszertifikat für Code %1, signiert von CA „%2“, wurde nach %3 geschrieben. Laden Sie es im Portal dort hoch, wo der Code angezeigt wurde.</translation>
+    </message>
+    <message>
+        <source>Prove possession of an imported CA for the portal.</source>
+        <translation>Den Besitz einer importierten CA für das Portal nachweisen.</translation>
     </message>
 </context>
 <context>
@@ -4182,6 +4556,171 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
     </message>
 </context>
 <context>
+    <name>Onboarder::DpsClient</name>
+    <message>
+        <source>DPS %1 refused the request as invalid: %2</source>
+        <translation>DPS %1 hat die Anfrage als ungültig abgelehnt: %2</translation>
+    </message>
+    <message>
+        <source>DPS %1 refused the credentials: check that its connection string is current and that its policy has the rights this needs (enrollment read/write). %2</source>
+        <translation>DPS %1 hat die Anmeldedaten abgelehnt: Prüfen Sie, ob seine Verbindungszeichenfolge aktuell ist und ihre Richtlinie die nötigen Rechte hat (enrollment read/write). %2</translation>
+    </message>
+    <message>
+        <source>DPS %1 has no %2.</source>
+        <translation>In DPS %1 nicht gefunden: %2.</translation>
+    </message>
+    <message>
+        <source>DPS %1: %2 conflicts with what it has: %3</source>
+        <translation>DPS %1: %2 steht im Konflikt mit dem vorhandenen Stand: %3</translation>
+    </message>
+    <message>
+        <source>%1 was changed by someone else since it was read. Read it again and retry.</source>
+        <translation>%1 wurde seit dem Lesen von jemand anderem geändert. Erneut lesen und noch einmal versuchen.</translation>
+    </message>
+    <message>
+        <source>DPS %1 is throttling requests and still was after several tries; wait a minute.</source>
+        <translation>DPS %1 drosselt Anfragen und tat es auch nach mehreren Versuchen noch; warten Sie eine Minute.</translation>
+    </message>
+    <message>
+        <source>DPS %1 answered HTTP %2: %3</source>
+        <translation>DPS %1 hat mit HTTP %2 geantwortet: %3</translation>
+    </message>
+    <message>
+        <source>enrollment</source>
+        <translation>Registrierungseintrag</translation>
+    </message>
+    <message>
+        <source>enrollment group</source>
+        <translation>Registrierungsgruppe</translation>
+    </message>
+    <message>
+        <source>registration</source>
+        <translation>Registrierung</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DpsRegistration</name>
+    <message>
+        <source>DPS %1 did not finish registering %2 within %3 s.</source>
+        <translation>DPS %1 hat die Registrierung von %2 nicht innerhalb von %3 s abgeschlossen.</translation>
+    </message>
+    <message>
+        <source>The enrollment group&apos;s key is not base64.</source>
+        <translation>Der Schlüssel der Registrierungsgruppe ist kein Base64.</translation>
+    </message>
+    <message>
+        <source>Connected to %1; asking to register %2…</source>
+        <translation>Mit %1 verbunden; Registrierung von %2 wird angefragt…</translation>
+    </message>
+    <message>
+        <source>DPS %1 refused the connection of %2: it is not enrolled, its enrollment is disabled, or its key or certificate is not the enrolled one (%3).</source>
+        <translation>DPS %1 hat die Verbindung von %2 abgelehnt: Es ist nicht eingetragen, sein Registrierungseintrag ist deaktiviert, oder sein Schlüssel oder Zertifikat entspricht nicht dem eingetragenen (%3).</translation>
+    </message>
+    <message>
+        <source>Connecting to %1:%2 as %3…</source>
+        <translation>Verbindung zu %1:%2 als %3 wird aufgebaut…</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <source>DPS %1 accepted the registration of %2 but named no operation to follow.</source>
+        <translation>DPS %1 hat die Registrierung von %2 angenommen, aber keine Operation zum Nachverfolgen genannt.</translation>
+    </message>
+    <message>
+        <source>DPS is assigning %1; asking again in %2 s…</source>
+        <translation>DPS weist %1 zu; erneute Anfrage in %2 s…</translation>
+    </message>
+    <message>
+        <source>DPS asks to wait %1 s…</source>
+        <translation>DPS bittet, %1 s zu warten…</translation>
+    </message>
+    <message>
+        <source>DPS %1 refused to register %2: it is not enrolled, or its key or certificate is not the enrolled one (%3).</source>
+        <translation>DPS %1 hat die Registrierung von %2 abgelehnt: Es ist nicht eingetragen, oder sein Schlüssel oder Zertifikat entspricht nicht dem eingetragenen (%3).</translation>
+    </message>
+    <message>
+        <source>DPS %1 refused to register %2 (HTTP %3): %4</source>
+        <translation>DPS %1 hat die Registrierung von %2 abgelehnt (HTTP %3): %4</translation>
+    </message>
+    <message>
+        <source>DPS %1 did not register %2: its enrollment is disabled.</source>
+        <translation>DPS %1 hat %2 nicht registriert: Sein Registrierungseintrag ist deaktiviert.</translation>
+    </message>
+    <message>
+        <source>DPS %1 did not assign %2 (status %3): %4</source>
+        <translation>DPS %1 hat %2 nicht zugewiesen (Status %3): %4</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::DpsStore</name>
+    <message>
+        <source>The %1 port must be between 1 and 65535 (0 for the default); %2 is not.</source>
+        <translation>Der %1-Port muss zwischen 1 und 65535 liegen (0 für den Standardwert); %2 ist ungültig.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; cannot name a DPS here: use 1 to 64 ASCII letters, digits and . _ -, starting with a letter or digit.</source>
+        <translation>„%1“ taugt hier nicht als Name eines DPS: Verwenden Sie 1 bis 64 ASCII-Buchstaben, Ziffern und . _ -, beginnend mit einem Buchstaben oder einer Ziffer.</translation>
+    </message>
+    <message>
+        <source>A DPS named &quot;%1&quot; exists already. Choose another name or remove that one first.</source>
+        <translation>Ein DPS namens „%1“ existiert bereits. Wählen Sie einen anderen Namen oder entfernen Sie zuerst diesen DPS.</translation>
+    </message>
+    <message>
+        <source>This is a %1 connection string. A DPS needs the connection string of one of its shared access policies (HostName, SharedAccessKeyName and SharedAccessKey), e.g. provisioningserviceowner&apos;s from the Azure portal: the DPS → Shared access policies.</source>
+        <translation>Das ist eine Verbindungszeichenfolge der Art „%1“. Ein DPS braucht die Verbindungszeichenfolge einer seiner freigegebenen Zugriffsrichtlinien (HostName, SharedAccessKeyName und SharedAccessKey), z. B. die von provisioningserviceowner aus dem Azure-Portal: der DPS → Freigegebene Zugriffsrichtlinien.</translation>
+    </message>
+    <message>
+        <source>This is an IoT hub&apos;s connection string (%1, policy %2), not a DPS&apos;s. A DPS&apos;s names a host such as NAME.azure-devices-provisioning.net and a policy such as provisioningserviceowner (Azure portal: the DPS → Shared access policies). Add a hub with onboarder-cli hub add.</source>
+        <translation>Das ist die Verbindungszeichenfolge eines IoT Hubs (%1, Richtlinie %2), nicht die eines DPS. Die eines DPS nennt einen Host wie NAME.azure-devices-provisioning.net und eine Richtlinie wie provisioningserviceowner (Azure-Portal: der DPS → Freigegebene Zugriffsrichtlinien). Einen Hub fügen Sie mit onboarder-cli hub add hinzu.</translation>
+    </message>
+    <message>
+        <source>The ID scope is missing: devices register with it. It is on the DPS&apos;s Overview page in the Azure portal, e.g. 0ne00ABCDEF.</source>
+        <translation>Der ID scope fehlt: Geräte registrieren sich mit ihm. Er steht im Azure-Portal auf der Seite „Übersicht“ des DPS, z. B. 0ne00ABCDEF.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not an ID scope: it is letters and digits, e.g. 0ne00ABCDEF (the DPS&apos;s Overview page in the Azure portal).</source>
+        <translation>„%1“ ist kein ID scope: Ein ID scope besteht aus Buchstaben und Ziffern, z. B. 0ne00ABCDEF (Seite „Übersicht“ des DPS im Azure-Portal).</translation>
+    </message>
+    <message>
+        <source>REST</source>
+        <translation>REST</translation>
+    </message>
+    <message>
+        <source>MQTT</source>
+        <translation>MQTT</translation>
+    </message>
+    <message>
+        <source>The CA file %1 does not exist or cannot be read.</source>
+        <translation>Die CA-Datei %1 existiert nicht oder ist nicht lesbar.</translation>
+    </message>
+    <message>
+        <source>The CA file %1 holds no PEM certificate.</source>
+        <translation>Die CA-Datei %1 enthält kein PEM-Zertifikat.</translation>
+    </message>
+    <message>
+        <source>The settings file %1 could not be written, so the DPS was not added.</source>
+        <translation>Die Einstellungsdatei %1 konnte nicht geschrieben werden; der DPS wurde daher nicht hinzugefügt.</translation>
+    </message>
+    <message>
+        <source>There is no DPS named &quot;%1&quot;.</source>
+        <translation>Es gibt keinen DPS namens „%1“.</translation>
+    </message>
+    <message>
+        <source>The DPS &quot;%1&quot; was kept because its key could not be removed from the keychain: %2</source>
+        <translation>Der DPS „%1“ wurde behalten, weil sein Schlüssel nicht aus dem Schlüsselbund entfernt werden konnte: %2</translation>
+    </message>
+    <message>
+        <source>The DPS&apos;s key was removed from the keychain, but the settings file %1 could not be written, so the DPS is still listed.</source>
+        <translation>Der Schlüssel des DPS wurde aus dem Schlüsselbund entfernt, aber die Einstellungsdatei %1 konnte nicht geschrieben werden; der DPS steht daher noch in der Liste.</translation>
+    </message>
+    <message>
+        <source>The keychain has no connection string for DPS &quot;%1&quot;. Remove it and add it again.</source>
+        <translation>Der Schlüsselbund enthält keine Verbindungszeichenfolge für den DPS „%1“. Entfernen Sie den DPS und fügen Sie ihn erneut hinzu.</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::EventHubDialog</name>
     <message>
         <source>Forget</source>
@@ -4550,6 +5089,10 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
     <message>
         <source>The keychain has no Event Hub-compatible connection string for hub &quot;%1&quot; any more. Give it again with onboarder-cli hub event-hub %1, or forget it with --clear.</source>
         <translation>Der Schlüsselbund hat keine Event-Hub-kompatible Verbindungszeichenfolge für Hub „%1“ mehr. Sie mit onboarder-cli hub event-hub %1 erneut angeben oder mit --clear vergessen.</translation>
+    </message>
+    <message>
+        <source>This is a Device Provisioning Service&apos;s connection string (%1, policy %2), not a hub&apos;s. Add it with onboarder-cli dps add; a hub&apos;s names a host such as NAME.azure-devices.net and a policy such as iothubowner.</source>
+        <translation>Das ist die Verbindungszeichenfolge eines Device Provisioning Service (%1, Richtlinie %2), nicht die eines Hubs. Fügen Sie sie mit onboarder-cli dps add hinzu; die eines Hubs nennt einen Host wie NAME.azure-devices.net und eine Richtlinie wie iothubowner.</translation>
     </message>
 </context>
 <context>

@@ -10,6 +10,9 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSaveFile>
 
 #include <unistd.h>
 
@@ -494,6 +497,57 @@ QFuture<int> roots(Context &ctx, const QStringList &args)
     return finished(ExitOk);
 }
 
+
+QFuture<int> verificationCertificate(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Makes the verification certificate that proves this computer holds an imported CA's key (proof of "
+                             "possession): its subject is the verification code the Azure portal shows for the CA (IoT Hub or DPS → "
+                             "Certificates → Generate verification code), signed by the CA's key from the keychain. Upload the file "
+                             "there to mark the CA verified. The certificate's own key is thrown away."));
+    p.addOption({QStringLiteral("ca"), CliText::tr("The imported CA (cred import-ca)."), CliText::tr("NAME")});
+    p.addOption({QStringLiteral("code"), CliText::tr("The verification code from the portal."), CliText::tr("CODE")});
+    p.addOption({QStringLiteral("out"), CliText::tr("The certificate file (PEM) to write; it must not exist."), CliText::tr("FILE")});
+    if (auto done = p.parse(ctx.out, args, 0, 0))
+        return finished(*done);
+    const QString caName = p.value(QStringLiteral("ca"));
+    const QString code = p.value(QStringLiteral("code")).trimmed();
+    const QString out = p.value(QStringLiteral("out"));
+    if (caName.isEmpty() || code.isEmpty() || out.isEmpty())
+        return finished(ctx.out.usage(CliText::tr("cred verification-cert needs --ca NAME, --code CODE and --out FILE.")));
+    static const QRegularExpression codePattern(QStringLiteral("^[A-Za-z0-9._-]{1,64}$"));
+    if (!codePattern.match(code).hasMatch())
+        return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidVerificationCode"),
+                                       CliText::tr("\"%1\" does not look like a verification code: the portal's are letters and digits "
+                                                   "(up to 64).")
+                                           .arg(code)}));
+    if (QFileInfo::exists(out))
+        return finished(ctx.out.error({ErrorKind::Conflict, QStringLiteral("FileExists"),
+                                       CliText::tr("%1 exists already; nothing was written.").arg(out)}));
+    return ctx.credentials.certificateAuthority(caName).then([&ctx, caName, code, out](Result<CertificateAuthority> ca) {
+        if (!ca)
+            return ctx.out.error(ca.error());
+        const auto key = KeyPair::generate(KeyPair::Type::EcP256);
+        if (!key)
+            return ctx.out.error(key.error());
+        Certificate::Request request;
+        request.commonName = code;
+        request.validityDays = 30;
+        const auto certificate = Certificate::issue(ca->certificate(), ca->key(), *key, request);
+        if (!certificate)
+            return ctx.out.error(certificate.error());
+        QSaveFile file(out);
+        if (!file.open(QIODevice::WriteOnly) || file.write(certificate->toPem()) < 0 || !file.commit())
+            return ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("FileNotWritable"),
+                                  CliText::tr("%1 could not be written: %2").arg(out, file.errorString())});
+        ctx.out.text(CliText::tr("Wrote the verification certificate for code %1, signed by CA \"%2\", to %3. Upload it in the portal "
+                                 "where the code was shown.")
+                         .arg(code, caName, out));
+        ctx.out.document(QJsonObject{{QStringLiteral("ca"), caName}, {QStringLiteral("code"), code}, {QStringLiteral("file"), out},
+                                     {QStringLiteral("thumbprintSha1"), certificate->thumbprintSha1()}});
+        return int(ExitOk);
+    });
+}
+
 } // namespace
 
 QCommandLineOption gpgRecipientOption()
@@ -531,6 +585,8 @@ QList<Noun> credNouns()
                      {QStringLiteral("import-ca"), CliText::tr("Import a CA that signs device certificates."), importCa},
                      {QStringLiteral("sign-csr"), CliText::tr("Sign a device's CSR with an imported CA."), signCsr},
                      {QStringLiteral("roots"), CliText::tr("List the bundled Azure root CAs."), roots},
+                     {QStringLiteral("verification-cert"), CliText::tr("Prove possession of an imported CA for the portal."),
+                      verificationCertificate},
                  }}};
 }
 

@@ -184,6 +184,26 @@ private Q_SLOTS:
         // The self-signed one does not verify against that CA: the check can fail.
         QVERIFY(TestSupport::openssl({QStringLiteral("verify"), QStringLiteral("-CAfile"), caCert, path(QStringLiteral("x509-dev.pem"))}).first != 0);
 
+        // Proof of possession for the portal: a certificate whose subject is the verification code, signed by the CA.
+        const QString verification = path(QStringLiteral("verification.pem"));
+        const CliRun proved = m_cli({QStringLiteral("cred"), QStringLiteral("verification-cert"), QStringLiteral("--ca"), QStringLiteral("fleet"),
+                                     QStringLiteral("--code"), QStringLiteral("4D1C7B0A9E2F"), QStringLiteral("--out"), verification});
+        QVERIFY2(proved.exitCode == 0, proved.err.constData());
+        QVERIFY(TestSupport::openssl({QStringLiteral("verify"), QStringLiteral("-CAfile"), caCert, verification}).first == 0);
+        const auto subject = TestSupport::openssl({QStringLiteral("x509"), QStringLiteral("-in"), verification, QStringLiteral("-noout"),
+                                                   QStringLiteral("-subject")});
+        QVERIFY2(subject.second.contains("CN = 4D1C7B0A9E2F"), subject.second.constData());
+        // Never over an existing file; an unknown CA and a code with spaces are refused.
+        QCOMPARE(m_cli({QStringLiteral("cred"), QStringLiteral("verification-cert"), QStringLiteral("--ca"), QStringLiteral("fleet"),
+                        QStringLiteral("--code"), QStringLiteral("ABC"), QStringLiteral("--out"), verification}).exitCode,
+                 4);
+        QCOMPARE(m_cli({QStringLiteral("cred"), QStringLiteral("verification-cert"), QStringLiteral("--ca"), QStringLiteral("nosuch"),
+                        QStringLiteral("--code"), QStringLiteral("ABC"), QStringLiteral("--out"), path(QStringLiteral("v2.pem"))}).exitCode,
+                 3);
+        QCOMPARE(m_cli({QStringLiteral("cred"), QStringLiteral("verification-cert"), QStringLiteral("--ca"), QStringLiteral("fleet"),
+                        QStringLiteral("--code"), QStringLiteral("a b"), QStringLiteral("--out"), path(QStringLiteral("v3.pem"))}).exitCode,
+                 2);
+
         // A modem-born key: its CSR is signed, its key never comes here, so it cannot be exported.
         const auto [csrCode, csr] = TestSupport::openssl({QStringLiteral("req"), QStringLiteral("-new"), QStringLiteral("-newkey"), QStringLiteral("ec"),
                                                           QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256"), QStringLiteral("-nodes"),
