@@ -4599,6 +4599,133 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
     </message>
 </context>
 <context>
+    <name>Onboarder::DpsPage</name>
+    <message>
+        <source>X.509 certificate</source>
+        <translation>X.509-Zertifikat</translation>
+    </message>
+    <message>
+        <source>Symmetric key</source>
+        <translation>Symmetrischer Schlüssel</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Aktualisieren</translation>
+    </message>
+    <message>
+        <source>Test Registration</source>
+        <translation>Testregistrierung</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Löschen</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Provisioning</source>
+        <translation>Bereitstellung</translation>
+    </message>
+    <message>
+        <source>Device Provisioning Services and their enrollments. A test registration registers the selected device from this computer exactly as the device will, before it ships.</source>
+        <translation>Device Provisioning Services und ihre Registrierungseinträge. Eine Testregistrierung registriert das ausgewählte Gerät von diesem Computer aus genau so, wie es das Gerät tun wird – bevor es ausgeliefert wird.</translation>
+    </message>
+    <message>
+        <source>Device Provisioning Service</source>
+        <translation>Device Provisioning Service</translation>
+    </message>
+    <message>
+        <source>Register the selected enrollment from this computer with its key or the certificate kept here</source>
+        <translation>Den ausgewählten Registrierungseintrag von diesem Computer aus mit seinem Schlüssel oder dem hier aufbewahrten Zertifikat registrieren</translation>
+    </message>
+    <message>
+        <source>Registration ID</source>
+        <translation>Registrierungs-ID</translation>
+    </message>
+    <message>
+        <source>Attestation</source>
+        <translation>Nachweis</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Assigned hub</source>
+        <translation>Zugewiesener Hub</translation>
+    </message>
+    <message>
+        <source>Enrollments</source>
+        <translation>Registrierungseinträge</translation>
+    </message>
+    <message>
+        <source>DPS:</source>
+        <translation>DPS:</translation>
+    </message>
+    <message>
+        <source>No DPS yet. Add one with: onboarder-cli dps add NAME --id-scope SCOPE &lt; connection-string-file</source>
+        <translation>Noch kein DPS. Einen hinzufügen mit: onboarder-cli dps add NAME --id-scope SCOPE &lt; connection-string-file</translation>
+    </message>
+    <message>
+        <source>Reading the enrollments…</source>
+        <translation>Die Registrierungseinträge werden gelesen…</translation>
+    </message>
+    <message>
+        <source>Enabled</source>
+        <translation>Aktiviert</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Deaktiviert</translation>
+    </message>
+    <message>
+        <source>Enrollments: %1.</source>
+        <translation>Registrierungseinträge: %1.</translation>
+    </message>
+    <message>
+        <source>The first %1 enrollments; onboarder-cli dps enrollment list lists them all.</source>
+        <translation>Die ersten %1 Registrierungseinträge; onboarder-cli dps enrollment list listet alle.</translation>
+    </message>
+    <message>
+        <source>Delete Enrollment</source>
+        <translation>Registrierungseintrag löschen</translation>
+    </message>
+    <message>
+        <source>Delete the enrollment &quot;%1&quot; from DPS %2?
+
+The device can then no longer register. A device already assigned to a hub stays there.</source>
+        <translation>Den Registrierungseintrag „%1“ aus DPS %2 löschen?
+
+Das Gerät kann sich dann nicht mehr registrieren. Ein bereits einem Hub zugewiesenes Gerät bleibt dort.</translation>
+    </message>
+    <message>
+        <source>Deleting %1…</source>
+        <translation>%1 wird gelöscht…</translation>
+    </message>
+    <message>
+        <source>Deleted the enrollment &quot;%1&quot;.</source>
+        <translation>Der Registrierungseintrag „%1“ wurde gelöscht.</translation>
+    </message>
+    <message>
+        <source>Reading the enrollment of %1…</source>
+        <translation>Der Registrierungseintrag von %1 wird gelesen…</translation>
+    </message>
+    <message>
+        <source>A test registration of an X.509 enrollment needs the device&apos;s key: use onboarder-cli dps register %1, which takes the certificate and key kept here.</source>
+        <translation>Eine Testregistrierung eines X.509-Registrierungseintrags braucht den Schlüssel des Geräts: Verwenden Sie onboarder-cli dps register %1, das das hier aufbewahrte Zertifikat und den Schlüssel nimmt.</translation>
+    </message>
+    <message>
+        <source>%1 registered: assigned to hub %2 as device %3.</source>
+        <translation>%1 registriert: Hub %2 als Gerät %3 zugewiesen.</translation>
+    </message>
+    <message>
+        <source>Registering %1…</source>
+        <translation>%1 wird registriert…</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::DpsRegistration</name>
     <message>
         <source>DPS %1 did not finish registering %2 within %3 s.</source>
@@ -5361,6 +5488,10 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     <message>
         <source>Telemetry</source>
         <translation>Telemetrie</translation>
+    </message>
+    <message>
+        <source>Provisioning</source>
+        <translation>Bereitstellung</translation>
     </message>
 </context>
 <context>

@@ -4,6 +4,8 @@
 #include "common/settings.h"
 #include "hub/hubstore.h"
 #include "devicespage.h"
+#include "dps/dpsstore.h"
+#include "dpspage.h"
 #include "hubspage.h"
 #include "modempage.h"
 #include "relaypage.h"
@@ -35,6 +37,8 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     , m_relayPage(new RelayPage(hubs, secrets, credentials, this))
     , m_telemetryPage(new TelemetryPage(session, hubs, this))
     , m_stationPage(new StationPage(hubs, credentials, this))
+    , m_dpsStore(new DpsStore(settings, secrets, this))
+    , m_dpsPage(new DpsPage(*m_dpsStore, this))
 {
     m_navigation->setIconSize(QSize(24, 24));
     m_navigation->setFixedWidth(180);
@@ -49,6 +53,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     addPage(m_telemetryPage, tr("Telemetry"), style()->standardIcon(QStyle::SP_FileDialogContentsView));
     addPage(m_modemPage, tr("Modem"), style()->standardIcon(QStyle::SP_DriveHDIcon));
     addPage(m_stationPage, tr("Station"), style()->standardIcon(QStyle::SP_DialogApplyButton));
+    addPage(m_dpsPage, tr("Provisioning"), style()->standardIcon(QStyle::SP_FileDialogDetailedView));
     addPage(m_relayPage, tr("Relay"), style()->standardIcon(QStyle::SP_BrowserReload));
 
     auto *central = new QWidget(this);
@@ -70,6 +75,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     connect(m_modemPage, &ModemPage::statusMessage, this, showMessage);
     connect(m_relayPage, &RelayPage::statusMessage, this, showMessage);
     connect(m_telemetryPage, &TelemetryPage::statusMessage, this, showMessage);
+    connect(m_dpsPage, &DpsPage::statusMessage, this, showMessage);
     connect(m_stationPage, &StationPage::statusMessage, this, showMessage);
     connect(&m_settings, &Settings::changed, this, &MainWindow::updateTitle);
     connect(&m_hubs, &HubStore::hubsChanged, this, &MainWindow::updateTitle);

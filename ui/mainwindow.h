@@ -11,6 +11,8 @@ class CredentialStore;
 class DevicesPage;
 class HubSession;
 class HubStore;
+class DpsPage;
+class DpsStore;
 class HubsPage;
 class ModemPage;
 class RelayPage;
@@ -34,6 +36,7 @@ public:
     RelayPage *relayPage() const { return m_relayPage; }
     TelemetryPage *telemetryPage() const { return m_telemetryPage; }
     StationPage *stationPage() const { return m_stationPage; }
+    DpsPage *dpsPage() const { return m_dpsPage; }
     void showPage(QWidget *page);
 
 protected:
@@ -55,6 +58,8 @@ private:
     RelayPage *m_relayPage;
     TelemetryPage *m_telemetryPage;
     StationPage *m_stationPage;
+    DpsStore *m_dpsStore;
+    DpsPage *m_dpsPage;
     bool m_closingAfterRelay = false;
 };
 

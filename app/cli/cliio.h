@@ -16,7 +16,7 @@ class CliText
     Q_DECLARE_TR_FUNCTIONS(Cli)
 };
 
-// The documented exit codes (../shared/docs/CLI.md).
+// The documented exit codes (docs/cli.md, exit codes).
 enum ExitCode : int {
     ExitOk = 0,
     ExitUsage = 1,

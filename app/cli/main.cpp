@@ -1,4 +1,4 @@
-// onboarder-cli: the command-line companion. Every command is a core call (../shared/docs/CLI.md).
+// onboarder-cli: the command-line companion. Every command is a core call (docs/cli.md).
 #include "command.h"
 
 #include "common/appinfo.h"

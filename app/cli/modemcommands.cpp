@@ -1,4 +1,4 @@
-// onboarder-cli modem … — an nRF91 modem on a serial port through core/modem (../shared/docs/CLI.md).
+// onboarder-cli modem … — an nRF91 modem on a serial port through core/modem (docs/cli.md).
 #include "command.h"
 #include "credentials/certificate.h"
 #include "credentials/credentialstore.h"

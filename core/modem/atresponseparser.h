@@ -5,7 +5,7 @@
 
 namespace Onboarder {
 
-// How a command's answer ended (../shared/docs/protocols/nrf91-at.md §4.4).
+// How a command's answer ended (docs/nrf91-at.md §2).
 enum class AtFinal {
     None,     // not finished
     Ok,       // OK

@@ -14,8 +14,8 @@ class ModemCredentialStore;
 struct ModemCredential;
 class Nrf91Modem;
 
-// What the nRF Connect SDK's Azure IoT Hub library needs in the modem (../shared/docs/protocols/nrf91-at.md
-// §6): in the primary tag (CONFIG_MQTT_HELPER_SEC_TAG) DigiCert Global Root G2, the device certificate and
+// What the nRF Connect SDK's Azure IoT Hub library needs in the modem (docs/nrf91-at.md
+// §8): in the primary tag (CONFIG_MQTT_HELPER_SEC_TAG) DigiCert Global Root G2, the device certificate and
 // its private key; Baltimore CyberTrust Root in the secondary tag (CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG),
 // or, without one, next to DigiCert Global Root G2 in the primary tag's root CA entry.
 struct AzureCredentialSet

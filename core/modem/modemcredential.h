@@ -17,7 +17,7 @@ struct ModemCredential
     friend bool operator==(const ModemCredential &, const ModemCredential &) = default;
 };
 
-// The %CMNG credential types, their numbers and their names on the command line (../shared/docs/CLI.md).
+// The %CMNG credential types, their numbers and their names on the command line (docs/cli.md, modem credential types).
 class CredentialType final
 {
     Q_DECLARE_TR_FUNCTIONS(CredentialType)

@@ -28,7 +28,7 @@ struct Verification
     QString localSha256;
 };
 
-// The modem's credential storage through %CMNG (../shared/docs/protocols/nrf91-at.md §1): list, read
+// The modem's credential storage through %CMNG (docs/nrf91-at.md §4): list, read
 // where the modem allows it, write with the PEM quoted as the modem expects, delete, verify by SHA-256,
 // and keys generated inside the modem (%KEYGEN). Changes switch the modem to offline mode first and
 // back to its previous mode after, also when they fail. Reserved tags and unreadable types are refused

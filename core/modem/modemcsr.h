@@ -10,7 +10,7 @@
 namespace Onboarder {
 
 // The certificate signing request an nRF91 answers to %KEYGEN: "<base64url CSR DER>.<base64url COSE_Sign1>"
-// (../shared/docs/protocols/nrf91-at.md §2.1). check() proves it before anyone signs it: the CSR's own
+// (docs/nrf91-at.md §5). check() proves it before anyone signs it: the CSR's own
 // signature verifies with the public key it carries (the modem holds the private key), the key is EC
 // P-256, the subject is the one asked for, and the COSE part carries the CSR's SHA-256.
 class ModemCsr final

@@ -7,7 +7,7 @@
 
 namespace Onboarder {
 
-// A modem's refusal as an Error: every +CME ERROR code of ../shared/docs/protocols/nrf91-at.md §1.7 as a
+// A modem's refusal as an Error: every +CME ERROR code of docs/nrf91-at.md §3 as a
 // sentence, a bare ERROR, and the time-outs and lost ports of the channel.
 class ModemError final
 {

@@ -21,7 +21,7 @@ struct KnownBoard
     int atIndex;                // which of the board's ports (sorted) is the nRF91's AT port
 };
 
-// ../shared/docs/protocols/nrf91-at.md §4.7. Nordic's tools identify the J-Link kits by serial number.
+// docs/nrf91-at.md §7. Nordic's tools identify the J-Link kits by serial number.
 constexpr KnownBoard knownBoards[] = {
     {0x1915, 0x9100, nullptr, "Thingy:91", 0},
     {0x1915, 0x910A, nullptr, "Thingy:91 X", 0},

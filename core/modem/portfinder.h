@@ -38,7 +38,7 @@ struct ModemPort
 
 // Finds nRF91 modems on USB serial ports: QSerialPortInfo with the USB vendor/product ids and serial
 // number patterns of the nRF9160 DK, nRF9161/9151 DKs, nRF9131 EK, Thingy:91 and Thingy:91 X
-// (../shared/docs/protocols/nrf91-at.md §4.7); the AT port of a board with several ports by its layout
+// (docs/nrf91-at.md §7); the AT port of a board with several ports by its layout
 // (index 0, CDC 0), confirmed by probing with AT on request. Other serial ports are listed too. Paths
 // that are no USB device (the simulator's pseudo-terminal, a serial-over-network bridge) come from
 // ONBOARDER_EXTRA_PORTS (paths separated by ':') and setExtraPorts(). Watching polls, so that ports

@@ -12,7 +12,7 @@ namespace Onboarder {
 
 struct ModemIdentity;
 
-// How a provisioning station turns a modem into a hub device (../shared/docs/CLI.md, "Provisioning
+// How a provisioning station turns a modem into a hub device (docs/cli.md, "Provisioning
 // profile"). Saved as JSON; holds names, never a secret: the hub's connection string and a CA's key
 // stay in the keychain under the names the profile gives.
 //

@@ -11,7 +11,7 @@
 
 namespace Onboarder {
 
-// The relay's configuration file (JSON), documented in ../shared/docs/CLI.md and packaging/systemd/:
+// The relay's configuration file (JSON), documented in docs/cli.md ("Relay configuration") and packaging/systemd/:
 //
 //   { "hub": "NAME",                                   // a hub added with `onboarder-cli hub add`
 //     "source": { "url": "mqtt://127.0.0.1:1883",      // or mqtts://host:8883

@@ -1,4 +1,4 @@
-// onboarder-sandbox: a local IoT Hub for tests, the demo and training (see ../shared/docs/CLI.md).
+// onboarder-sandbox: a local IoT Hub for tests, the demo and training (see docs/cli.md, "Sandbox tools").
 #include "common/appinfo.h"
 #include "common/epolleventdispatcher.h"
 #include "common/logging.h"

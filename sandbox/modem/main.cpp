@@ -1,5 +1,5 @@
 // onboarder-modem-sim: an nRF9160 behind Nordic's AT host on a pseudo-terminal, for tests, the demo
-// and training (../shared/docs/CLI.md; protocol: ../shared/docs/protocols/nrf91-at.md).
+// and training (docs/cli.md, "Sandbox tools"; protocol: docs/nrf91-at.md).
 #include "common/logging.h"
 #include "modemsimulator.h"
 #include "modemstate.h"

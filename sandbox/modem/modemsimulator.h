@@ -30,7 +30,7 @@ struct SimulatorOptions
 };
 
 // The protocol side of the simulated nRF9160 behind Nordic's AT host (sample "at_client"), per
-// ../shared/docs/protocols/nrf91-at.md: the byte-level command parser (terminator, quote toggling,
+// docs/nrf91-at.md: the byte-level command parser (terminator, quote toggling,
 // BS/DEL, the buffer limit with its wedge inside quotes, input ignored while busy), +CMEE error
 // reporting, the CFUN state machine, identity commands, %CMNG and %KEYGEN. It knows nothing of ports:
 // bytes come in through receive(), answers leave through transmit().

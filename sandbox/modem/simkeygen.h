@@ -11,7 +11,7 @@ namespace Onboarder::Sandbox {
 
 // What %KEYGEN answers, built from real keys: a PKCS#10 CSR (DER, EC P-256, ecdsa-with-SHA256, KeyUsage
 // in an extension request) and a COSE_Sign1 over [9, device UUID, sec_tag, SHA-256(CSR), nonce] signed
-// with the modem's identity key, as the notes (../shared/docs/protocols/nrf91-at.md §2.1) decode them.
+// with the modem's identity key, as the notes (docs/nrf91-at.md §5) decode them.
 namespace SimKeygen {
 
 // subject: "O=…,L=…,C=…,CN=…" as given to %KEYGEN; keyUsage: the optional bit string ("101010000"), bits in

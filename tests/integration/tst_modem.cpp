@@ -118,7 +118,7 @@ private Q_SLOTS:
         crlf.replace("\n", "\r\n");
         const auto verbatim = int(ModemCredentialStore::ContentForm::Verbatim);
         const auto normalized = int(ModemCredentialStore::ContentForm::Normalized);
-        // The test vectors of ../shared/docs/protocols/nrf91-at.md §1.6.
+        // The test vectors of docs/nrf91-at.md §4.4.
         QTest::newRow("LF, trailing LF") << lf << verbatim << QStringLiteral("2C43952EE9E000FF2ACC4E2ED0897C0A72AD5FA72C3D934E81741CBD54F05BD1");
         QTest::newRow("LF, stripped") << lf.chopped(1) << verbatim << QStringLiteral("AD6FB002E6B34C0559FA8F93A3794FF12C4E3F119BD77290C52525123FB9EA74");
         QTest::newRow("CRLF, trailing CRLF") << crlf << verbatim << QStringLiteral("56AE01E6773BDAEC4BFB216D4005ADB06E4F680BD8BFB8BE4C683CE921681897");

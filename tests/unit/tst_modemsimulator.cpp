@@ -1,5 +1,5 @@
 // The simulator's protocol side without a terminal: the AT host's byte rules and the command semantics
-// of ../shared/docs/protocols/nrf91-at.md that the integration tests rely on.
+// of docs/nrf91-at.md that the integration tests rely on.
 #include "modem/modemcsr.h"
 #include "modemsimulator.h"
 #include "modemstate.h"
