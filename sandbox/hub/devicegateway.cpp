@@ -2,6 +2,7 @@
 
 #include "credentials/certificate.h"
 #include "mqtt/websocket.h"
+#include "mqttwire.h"
 #include "registry.h"
 
 #include <QDateTime>
@@ -14,57 +15,9 @@
 
 namespace Onboarder::Sandbox {
 
+using namespace MqttWire;
+
 namespace {
-
-// MQTT's variable-length integer at pos; nullopt when incomplete or malformed.
-std::optional<int> readVarint(const QByteArray &data, qsizetype &pos)
-{
-    int value = 0;
-    for (int shift = 0; shift < 28; shift += 7) {
-        if (pos >= data.size())
-            return std::nullopt;
-        const auto byte = quint8(data.at(pos++));
-        value |= (byte & 0x7f) << shift;
-        if (!(byte & 0x80))
-            return value;
-    }
-    return std::nullopt;
-}
-
-QByteArray varint(int value)
-{
-    QByteArray out;
-    do {
-        quint8 byte = value & 0x7f;
-        value >>= 7;
-        if (value)
-            byte |= 0x80;
-        out.append(char(byte));
-    } while (value);
-    return out;
-}
-
-std::optional<QByteArray> readField(const QByteArray &data, qsizetype &pos)
-{
-    if (pos + 2 > data.size())
-        return std::nullopt;
-    const int length = (quint8(data.at(pos)) << 8) | quint8(data.at(pos + 1));
-    if (pos + 2 + length > data.size())
-        return std::nullopt;
-    const QByteArray field = data.mid(pos + 2, length);
-    pos += 2 + length;
-    return field;
-}
-
-// The length of the first complete packet in data, or 0 while incomplete.
-qsizetype completePacket(const QByteArray &data)
-{
-    qsizetype pos = 1;
-    const auto remaining = readVarint(data, pos);
-    if (!remaining || pos + *remaining > data.size())
-        return 0;
-    return pos + *remaining;
-}
 
 // A device's connection: the TLS side and the broker side, CONNECT handled once, then bytes piped. A
 // connection that starts with an HTTP GET is MQTT over WebSockets (IoT Hub's wss://…/$iothub/websocket):
@@ -283,7 +236,7 @@ QByteArray DeviceGateway::withPassword(const QByteArray &packet, const QByteArra
     body += char((password.size() >> 8) & 0xff);
     body += char(password.size() & 0xff);
     body += password;
-    return packet.left(1) + varint(int(body.size())) + body;
+    return packet.left(1) + varint(body.size()) + body;
 }
 
 void DeviceGateway::accept()

@@ -1,4 +1,5 @@
 #include "dpsmqttsession.h"
+#include "mqttwire.h"
 
 #include <QUrl>
 #include <QUrlQuery>
@@ -7,52 +8,9 @@
 
 namespace Onboarder::Sandbox {
 
+using namespace MqttWire;
+
 namespace {
-
-// MQTT's variable-length integer at pos; nullopt when incomplete or malformed.
-std::optional<qsizetype> readVarint(const QByteArray &data, qsizetype &pos)
-{
-    qsizetype value = 0;
-    for (int shift = 0; shift < 28; shift += 7) {
-        if (pos >= data.size())
-            return std::nullopt;
-        const auto byte = quint8(data.at(pos++));
-        value |= qsizetype(byte & 0x7f) << shift;
-        if (!(byte & 0x80))
-            return value;
-    }
-    return std::nullopt;
-}
-
-QByteArray varint(qsizetype value)
-{
-    QByteArray out;
-    do {
-        quint8 byte = value & 0x7f;
-        value >>= 7;
-        if (value)
-            byte |= 0x80;
-        out.append(char(byte));
-    } while (value);
-    return out;
-}
-
-std::optional<QByteArray> readField(const QByteArray &data, qsizetype &pos)
-{
-    if (pos + 2 > data.size())
-        return std::nullopt;
-    const int length = (quint8(data.at(pos)) << 8) | quint8(data.at(pos + 1));
-    if (pos + 2 + length > data.size())
-        return std::nullopt;
-    const QByteArray field = data.mid(pos + 2, length);
-    pos += 2 + length;
-    return field;
-}
-
-QByteArray field(const QByteArray &bytes)
-{
-    return QByteArray(1, char((bytes.size() >> 8) & 0xff)) + char(bytes.size() & 0xff) + bytes;
-}
 
 QByteArray packet(quint8 header, const QByteArray &body)
 {
