@@ -2796,6 +2796,69 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     </message>
 </context>
 <context>
+    <name>Onboarder::AddDpsDialog</name>
+    <message>
+        <source>Add Device Provisioning Service</source>
+        <translation>Device Provisioning Service hinzufügen</translation>
+    </message>
+    <message>
+        <source>Paste the connection string of one of the DPS&apos;s shared access policies (Azure portal: the DPS → Shared access policies, e.g. provisioningserviceowner) and its ID scope (its Overview page). The connection string is kept in the system keychain only.</source>
+        <translation>Fügen Sie die Verbindungszeichenfolge einer der freigegebenen Zugriffsrichtlinien des DPS ein (Azure-Portal: der DPS → Freigegebene Zugriffsrichtlinien, z. B. provisioningserviceowner) und seinen ID scope (seine Übersichtsseite). Die Verbindungszeichenfolge wird nur im Schlüsselbund des Systems aufbewahrt.</translation>
+    </message>
+    <message>
+        <source>Azure&apos;s hosts</source>
+        <translation>Azures Hosts</translation>
+    </message>
+    <message>
+        <source>default</source>
+        <translation>Standard</translation>
+    </message>
+    <message>
+        <source>system CAs only</source>
+        <translation>nur System-CAs</translation>
+    </message>
+    <message>
+        <source>Saving the key in the system keychain…</source>
+        <translation>Der Schlüssel wird im Schlüsselbund des Systems gespeichert…</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Connection string:</source>
+        <translation>&amp;Verbindungszeichenfolge:</translation>
+    </message>
+    <message>
+        <source>&amp;ID scope:</source>
+        <translation>&amp;ID scope:</translation>
+    </message>
+    <message>
+        <source>A sandbox or private endpoint</source>
+        <translation>Eine Sandbox oder ein privater Endpunkt</translation>
+    </message>
+    <message>
+        <source>&amp;Address:</source>
+        <translation>&amp;Adresse:</translation>
+    </message>
+    <message>
+        <source>&amp;REST port:</source>
+        <translation>&amp;REST-Port:</translation>
+    </message>
+    <message>
+        <source>&amp;MQTT port:</source>
+        <translation>&amp;MQTT-Port:</translation>
+    </message>
+    <message>
+        <source>C&amp;A file:</source>
+        <translation>C&amp;A-Datei:</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>Hinzufügen</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::AddHubDialog</name>
     <message>
         <source>Custom endpoint (sandbox or gateway)</source>
@@ -4665,10 +4728,6 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
         <translation>DPS:</translation>
     </message>
     <message>
-        <source>No DPS yet. Add one with: onboarder-cli dps add NAME --id-scope SCOPE &lt; connection-string-file</source>
-        <translation>Noch kein DPS. Einen hinzufügen mit: onboarder-cli dps add NAME --id-scope SCOPE &lt; connection-string-file</translation>
-    </message>
-    <message>
         <source>Reading the enrollments…</source>
         <translation>Die Registrierungseinträge werden gelesen…</translation>
     </message>
@@ -4723,6 +4782,18 @@ Das Gerät kann sich dann nicht mehr registrieren. Ein bereits einem Hub zugewie
     <message>
         <source>Registering %1…</source>
         <translation>%1 wird registriert…</translation>
+    </message>
+    <message>
+        <source>Add DPS…</source>
+        <translation>DPS hinzufügen…</translation>
+    </message>
+    <message>
+        <source>No DPS yet: add one with Add DPS…, or onboarder-cli dps add NAME --id-scope SCOPE &lt; connection-string-file.</source>
+        <translation>Noch kein DPS: Fügen Sie einen mit „DPS hinzufügen…“ hinzu, oder mit onboarder-cli dps add NAME --id-scope SCOPE &lt; connection-string-file.</translation>
+    </message>
+    <message>
+        <source>Added DPS &quot;%1&quot;; its key is in the system keychain.</source>
+        <translation>DPS „%1“ hinzugefügt; sein Schlüssel liegt im Schlüsselbund des Systems.</translation>
     </message>
 </context>
 <context>

@@ -1,5 +1,6 @@
 #include "dpspage.h"
 
+#include "adddpsdialog.h"
 #include "common/continuation.h"
 #include "dps/dpsclient.h"
 #include "dps/dpsregistration.h"
@@ -41,6 +42,7 @@ DpsPage::DpsPage(DpsStore &store, QWidget *parent)
     , m_store(store)
     , m_instances(new QComboBox(this))
     , m_table(new QTableWidget(0, ColumnCount, this))
+    , m_add(new QPushButton(tr("Add DPS…"), this))
     , m_refresh(new QPushButton(tr("Refresh"), this))
     , m_test(new QPushButton(tr("Test Registration"), this))
     , m_delete(new QPushButton(tr("Delete"), this))
@@ -74,6 +76,7 @@ DpsPage::DpsPage(DpsStore &store, QWidget *parent)
     top->addWidget(new QLabel(tr("DPS:"), this));
     top->addWidget(m_instances);
     top->addWidget(m_refresh);
+    top->addWidget(m_add);
     top->addStretch(1);
     top->addWidget(m_test);
     top->addWidget(m_delete);
@@ -90,6 +93,7 @@ DpsPage::DpsPage(DpsStore &store, QWidget *parent)
 
     connect(m_instances, &QComboBox::currentIndexChanged, this, &DpsPage::refresh);
     connect(m_refresh, &QPushButton::clicked, this, &DpsPage::refresh);
+    connect(m_add, &QPushButton::clicked, this, &DpsPage::addDps);
     connect(m_test, &QPushButton::clicked, this, &DpsPage::testSelectedEnrollment);
     connect(m_delete, &QPushButton::clicked, this, &DpsPage::deleteSelectedEnrollment);
     connect(m_cancel, &QPushButton::clicked, this, [this] {
@@ -113,11 +117,21 @@ void DpsPage::reloadInstances()
     m_instances->setCurrentIndex(std::max(0, m_instances->findText(current)));
     if (m_instances->count() == 0) {
         m_table->setRowCount(0);
-        m_status->setText(tr("No DPS yet. Add one with: onboarder-cli dps add NAME --id-scope SCOPE < connection-string-file"));
+        m_status->setText(tr("No DPS yet: add one with Add DPS…, or onboarder-cli dps add NAME --id-scope SCOPE < connection-string-file."));
         setBusy({});
         return;
     }
     refresh();
+}
+
+void DpsPage::addDps()
+{
+    AddDpsDialog dialog(m_store, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    reloadInstances();
+    m_instances->setCurrentIndex(m_instances->findText(dialog.addedDps().name));
+    Q_EMIT statusMessage(tr("Added DPS \"%1\"; its key is in the system keychain.").arg(dialog.addedDps().name));
 }
 
 void DpsPage::setBusy(const QString &what)

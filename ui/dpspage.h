@@ -31,9 +31,11 @@ public:
     QComboBox *instances() const { return m_instances; }
     QTableWidget *enrollments() const { return m_table; }
     QPushButton *testButton() const { return m_test; }
+    QPushButton *addButton() const { return m_add; }
     QLabel *status() const { return m_status; }
 
 public Q_SLOTS:
+    void addDps();
     void refresh();
     void testSelectedEnrollment();
     void deleteSelectedEnrollment();
@@ -51,6 +53,7 @@ private:
     DpsStore &m_store;
     QComboBox *m_instances;
     QTableWidget *m_table;
+    QPushButton *m_add;
     QPushButton *m_refresh;
     QPushButton *m_test;
     QPushButton *m_delete;

@@ -91,17 +91,8 @@ void EventHubDialog::revalidate()
     }
     FieldError::show(m_error, problem);
     FieldError::show(m_failure, QString());
-    fitHeight();
+    FieldError::fitHeight(this);
     m_buttons->button(QDialogButtonBox::Save)->setEnabled(!m_busy && !text.isEmpty() && problem.isEmpty());
-}
-
-void EventHubDialog::fitHeight()
-{
-    // Wrapped error lines need more height at this width; a dialog does not grow by itself for them.
-    layout()->activate();
-    const int needed = layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width()) : sizeHint().height();
-    if (needed > height())
-        resize(width(), needed);
 }
 
 void EventHubDialog::setBusy(bool busy, const QString &what)
@@ -122,7 +113,7 @@ void EventHubDialog::finish(const QString &error)
     setBusy(false);
     if (!error.isEmpty()) {
         FieldError::show(m_failure, error);
-        fitHeight();
+        FieldError::fitHeight(this);
         return;
     }
     m_connectionString->clear();

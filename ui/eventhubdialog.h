@@ -32,7 +32,6 @@ public Q_SLOTS:
 
 private:
     void revalidate();
-    void fitHeight();
     void setBusy(bool busy, const QString &what = {});
     void finish(const QString &error);
 

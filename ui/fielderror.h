@@ -2,6 +2,7 @@
 
 #include <QColor>
 #include <QLabel>
+#include <QLayout>
 #include <QPalette>
 
 namespace Onboarder::FieldError {
@@ -23,6 +24,19 @@ inline void show(QLabel *label, const QString &text)
 {
     label->setText(text);
     label->setVisible(!text.isEmpty());
+}
+
+// Wrapped error lines need more height at the dialog's width, and a dialog does not grow by itself for them: it
+// grows here (never shrinks under the user).
+inline void fitHeight(QWidget *dialog)
+{
+    QLayout *layout = dialog->layout();
+    if (!layout)
+        return;
+    layout->activate();
+    const int needed = layout->hasHeightForWidth() ? layout->totalHeightForWidth(dialog->width()) : dialog->sizeHint().height();
+    if (needed > dialog->height())
+        dialog->resize(dialog->width(), needed);
 }
 
 } // namespace Onboarder::FieldError

@@ -6,6 +6,7 @@
 #include "credentials/secretstore.h"
 #include "dps/dpsclient.h"
 #include "dps/dpsstore.h"
+#include "adddpsdialog.h"
 #include "dpspage.h"
 #include "hub/hubsession.h"
 #include "hub/hubstore.h"
@@ -14,7 +15,10 @@
 #include "testsupport.h"
 #include "uitestsupport.h"
 
+#include <QApplication>
 #include <QComboBox>
+#include <QDialogButtonBox>
+#include <QTimer>
 #include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
@@ -67,15 +71,37 @@ private Q_SLOTS:
         DpsPage *page = window.dpsPage();
         window.showPage(page);
         QCOMPARE(page->instances()->count(), 0);
-        QVERIFY(page->status()->text().contains(QStringLiteral("dps add")));
+        QVERIFY(page->status()->text().contains(QStringLiteral("Add DPS")));
 
         // A DPS added (as the command line does): the page lists it and reads its enrollments.
         const QJsonObject dps = m_sandbox.ready().value(QStringLiteral("dps")).toObject();
         DpsStore store(settings, secrets);
         DpsEndpoint endpoint{dps.value(QStringLiteral("idScope")).toString(), dps.value(QStringLiteral("restPort")).toInt(),
                              dps.value(QStringLiteral("mqttPort")).toInt(), dps.value(QStringLiteral("host")).toString(), m_sandbox.caFile()};
-        const auto added = await(store.add(QStringLiteral("sandbox-dps"), dps.value(QStringLiteral("connectionString")).toString(), endpoint));
-        QVERIFY2(added.has_value(), added ? "" : qPrintable(added.error().message));
+        // Added through the page's dialog: the hub's connection string pasted by mistake is explained first.
+        bool explained = false;
+        QTimer::singleShot(0, this, [&] {
+            auto *dialog = qobject_cast<AddDpsDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            dialog->setName(QStringLiteral("sandbox-dps"));
+            dialog->setIdScope(endpoint.idScope);
+            dialog->setSandbox(endpoint.address, endpoint.restPort, endpoint.mqttPort, endpoint.caFile);
+            dialog->setConnectionString(m_sandbox.connectionString());
+            for (const QLabel *label : dialog->findChildren<QLabel *>())
+                explained = explained || (!label->isHidden() && label->text().contains(QStringLiteral("not a DPS's")));
+            QVERIFY(!dialog->canAdd());
+            QTest::qWait(50);
+            saveScreenshot(dialog, QStringLiteral("add-dps-error"));
+            dialog->setConnectionString(dps.value(QStringLiteral("connectionString")).toString());
+            QVERIFY(dialog->canAdd());
+            dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+        });
+        page->addButton()->click();
+        QVERIFY(explained);
+        QTRY_COMPARE(page->instances()->count(), 1);
+        const auto added = store.find(QStringLiteral("sandbox-dps"));
+        QVERIFY(added);
+        QCOMPARE(added->address, endpoint.address);
         DpsClient client(*added, *await(store.connectionString(QStringLiteral("sandbox-dps"))));
         const QJsonObject symmetric{{QStringLiteral("type"), QStringLiteral("symmetricKey")}, {QStringLiteral("symmetricKey"), QJsonObject{}}};
         QVERIFY(await(client.put(DpsClient::Kind::Enrollment, QStringLiteral("meter-1"),
