@@ -6,6 +6,7 @@
 #include "common/promise.h"
 #include "common/settings.h"
 #include "credentials/credentialstore.h"
+#include "dps/dpsenrollment.h"
 #include "dps/dpsclient.h"
 #include "dps/dpsregistration.h"
 #include "dps/dpsstore.h"
@@ -360,15 +361,11 @@ QFuture<int> enrollment(Context &ctx, const QStringList &args)
     const auto twin = readInitialTwin(p.value(QStringLiteral("initial-twin")));
     if (!twin)
         return finished(ctx.out.error(twin.error()));
-    QJsonObject body{{QStringLiteral("registrationId"), id},
-                     {QStringLiteral("deviceId"), p.isSet(QStringLiteral("device-id")) ? p.value(QStringLiteral("device-id")) : id},
-                     {QStringLiteral("provisioningStatus"), p.isSet(QStringLiteral("disabled")) ? QStringLiteral("disabled") : QStringLiteral("enabled")}};
-    if (!twin->isEmpty())
-        body.insert(QStringLiteral("initialTwin"), *twin);
+    const DpsEnrollment::Options options{*twin, !p.isSet(QStringLiteral("disabled"))};
+    QJsonObject body;
     const QString auth = p.value(QStringLiteral("auth"));
     if (auth == QLatin1String("symmetric-key")) {
-        body.insert(QStringLiteral("attestation"), QJsonObject{{QStringLiteral("type"), QStringLiteral("symmetricKey")},
-                                                               {QStringLiteral("symmetricKey"), QJsonObject{}}});
+        body = DpsEnrollment::individualSymmetricKey(id, options);
     } else if (auth == QLatin1String("x509")) {
         Result<Certificate> certificate = std::unexpected(Error{});
         if (p.isSet(QStringLiteral("cert"))) {
@@ -388,13 +385,12 @@ QFuture<int> enrollment(Context &ctx, const QStringList &args)
                                            CliText::tr("The certificate's common name is \"%1\", but DPS takes an X.509 device's "
                                                        "registration id from it: enroll it as \"%1\", or use a certificate made for \"%2\".")
                                                .arg(certificate->subjectCommonName(), id)}));
-        const QJsonObject primary{{QStringLiteral("certificate"), QString::fromLatin1(certificate->toPem())}};
-        body.insert(QStringLiteral("attestation"),
-                    QJsonObject{{QStringLiteral("type"), QStringLiteral("x509")},
-                                {QStringLiteral("x509"), QJsonObject{{QStringLiteral("clientCertificates"), QJsonObject{{QStringLiteral("primary"), primary}}}}}});
+        body = DpsEnrollment::individualX509(id, certificate->toPem(), options);
     } else {
         return finished(ctx.out.usage(CliText::tr("--auth takes x509 or symmetric-key, not \"%1\" (TPM is not supported).").arg(auth)));
     }
+    if (p.isSet(QStringLiteral("device-id")))
+        body.insert(QStringLiteral("deviceId"), p.value(QStringLiteral("device-id")));
     return createItem(ctx, Kind::Enrollment, id, body);
 }
 
@@ -454,27 +450,17 @@ QFuture<int> group(Context &ctx, const QStringList &args)
     const auto twin = readInitialTwin(p.value(QStringLiteral("initial-twin")));
     if (!twin)
         return finished(ctx.out.error(twin.error()));
-    QJsonObject body{{QStringLiteral("enrollmentGroupId"), name},
-                     {QStringLiteral("provisioningStatus"), p.isSet(QStringLiteral("disabled")) ? QStringLiteral("disabled") : QStringLiteral("enabled")}};
-    if (!twin->isEmpty())
-        body.insert(QStringLiteral("initialTwin"), *twin);
-    if (p.value(QStringLiteral("auth")) == QLatin1String("symmetric-key")) {
-        body.insert(QStringLiteral("attestation"), QJsonObject{{QStringLiteral("type"), QStringLiteral("symmetricKey")},
-                                                               {QStringLiteral("symmetricKey"), QJsonObject{}}});
-        return createItem(ctx, Kind::Group, name, body);
-    }
+    const DpsEnrollment::Options options{*twin, !p.isSet(QStringLiteral("disabled"))};
+    if (p.value(QStringLiteral("auth")) == QLatin1String("symmetric-key"))
+        return createItem(ctx, Kind::Group, name, DpsEnrollment::groupSymmetricKey(name, options));
     if (p.value(QStringLiteral("auth")) != QLatin1String("x509") || !p.isSet(QStringLiteral("ca")))
         return finished(ctx.out.usage(CliText::tr("dps group create needs --ca CA (an imported CA) or --auth symmetric-key.")));
     const QString caName = p.value(QStringLiteral("ca"));
     return ctx.credentials.certificateAuthority(caName)
-        .then([&ctx, name, body](Result<CertificateAuthority> ca) mutable -> QFuture<int> {
+        .then([&ctx, name, options](Result<CertificateAuthority> ca) -> QFuture<int> {
             if (!ca)
                 return finished(ctx.out.error(ca.error()));
-            const QJsonObject primary{{QStringLiteral("certificate"), QString::fromLatin1(ca->certificate().toPem())}};
-            body.insert(QStringLiteral("attestation"),
-                        QJsonObject{{QStringLiteral("type"), QStringLiteral("x509")},
-                                    {QStringLiteral("x509"), QJsonObject{{QStringLiteral("signingCertificates"), QJsonObject{{QStringLiteral("primary"), primary}}}}}});
-            return createItem(ctx, Kind::Group, name, body);
+            return createItem(ctx, Kind::Group, name, DpsEnrollment::groupX509(name, ca->certificate().toPem(), options));
         })
         .unwrap();
 }

@@ -2,7 +2,10 @@
 // — the provisioning station without a window (core/provisioning).
 #include "command.h"
 #include "common/stopsignals.h"
+#include "common/promise.h"
 #include "credentials/credentialstore.h"
+#include "dps/dpsclient.h"
+#include "dps/dpsstore.h"
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
 #include "modem/portfinder.h"
@@ -59,6 +62,7 @@ struct Run
 {
     QList<ProvisioningJob *> jobs;
     std::unique_ptr<HubClient> hub;
+    std::unique_ptr<DpsClient> dps; // provisioning through DPS
     std::unique_ptr<StopSignals> signals;
     QList<ProvisioningReport> reports;
     QPromise<int> promise;
@@ -69,16 +73,22 @@ int finishRun(Context &ctx, const std::shared_ptr<Run> &run)
 {
     int code = ExitOk;
     QList<QStringList> rows;
+    const bool dps = run->dps != nullptr;
     for (const ProvisioningReport &report : std::as_const(run->reports)) {
         if (!report.ok() && code == ExitOk)
             code = report.cancelled() ? int(ExitCancelled) : exitCodeFor(report.failure->kind);
-        rows.append({report.port, report.identity.imei, report.deviceId, ProvisioningReport::hubDeviceName(report.hubDevice),
-                     resultText(report)});
+        QStringList row{report.port, report.identity.imei, report.deviceId};
+        if (dps)
+            row.append(ProvisioningReport::enrollmentName(report.enrollment));
+        row << ProvisioningReport::hubDeviceName(report.hubDevice) << resultText(report);
+        rows.append(row);
     }
     if (!ctx.out.json()) {
-        ctx.out.text(formatTable({CliText::tr("PORT"), CliText::tr("IMEI"), CliText::tr("DEVICE"), CliText::tr("HUB"),
-                                  CliText::tr("RESULT")},
-                                 rows));
+        QStringList header{CliText::tr("PORT"), CliText::tr("IMEI"), CliText::tr("DEVICE")};
+        if (dps)
+            header.append(CliText::tr("ENROLLMENT"));
+        header << CliText::tr("HUB") << CliText::tr("RESULT");
+        ctx.out.text(formatTable(header, rows));
         for (const ProvisioningReport &report : std::as_const(run->reports)) {
             if (report.ok())
                 continue;
@@ -90,12 +100,21 @@ int finishRun(Context &ctx, const std::shared_ptr<Run> &run)
     return code;
 }
 
+// Through DPS: the profile's DPS and its service connection string.
+struct DpsTarget
+{
+    DpsProfile profile;
+    ConnectionString service;
+};
+
 QFuture<int> startJobs(Context &ctx, const ProvisioningProfile &profile, const HubProfile &hubProfile, const ConnectionString &service,
-                       const QList<ModemPort> &ports, const ProvisioningOptions &options)
+                       const std::optional<DpsTarget> &dps, const QList<ModemPort> &ports, const ProvisioningOptions &options)
 {
     auto run = std::make_shared<Run>();
     run->promise.start();
     run->hub = std::make_unique<HubClient>(hubProfile, service);
+    if (dps)
+        run->dps = std::make_unique<DpsClient>(dps->profile, dps->service);
     run->signals = std::make_unique<StopSignals>();
     // The run owns the StopSignals and the hub client, so this connection too: it points at the run without
     // owning it (a copy of the shared_ptr here made the run own itself, and it was never freed).
@@ -110,6 +129,8 @@ QFuture<int> startJobs(Context &ctx, const ProvisioningProfile &profile, const H
         ProvisioningOptions own = options;
         own.usbSerial = port.serialNumber;
         auto *job = new ProvisioningJob(profile, port.path, *run->hub, hubProfile, ctx.credentials, own, run->hub.get());
+        if (dps)
+            job->setDps(run->dps.get(), dps->profile);
         run->jobs.append(job);
         QObject::connect(job, &ProvisioningJob::stepChanged, job, [json, path = port.path](int, const ProvisioningStep &step) {
             if (json)
@@ -196,6 +217,15 @@ QFuture<int> provision(Context &ctx, const QStringList &args)
         return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("HubNotFound"),
                                        CliText::tr("The profile names the hub \"%1\", which was not added (onboarder-cli hub add).")
                                            .arg(profile->hub)}));
+    std::optional<DpsProfile> dpsProfile;
+    if (profile->registration == ProvisioningProfile::Registration::Dps) {
+        dpsProfile = ctx.dpsInstances.find(profile->dps);
+        if (!dpsProfile)
+            return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("DpsNotFound"),
+                                           CliText::tr("The profile provisions through the DPS \"%1\", which was not added "
+                                                       "(onboarder-cli dps add).")
+                                               .arg(profile->dps)}));
+    }
     QList<ModemPort> ports;
     if (p.isSet(QStringLiteral("all"))) {
         ports = modemPorts();
@@ -219,12 +249,29 @@ QFuture<int> provision(Context &ctx, const QStringList &args)
         options.operatorName = ProvisioningJob::defaultOperator();
     if (options.station.isEmpty())
         options.station = QSysInfo::machineHostName();
-    return ctx.hubs.connectionString(profile->hub)
+    // The DPS's connection string first (when the profile names one), then the hub's; both from the keychain.
+    QFuture<Result<std::optional<DpsTarget>>> target = dpsProfile
+        ? ctx.dpsInstances.connectionString(dpsProfile->name)
+              .then(QCoreApplication::instance(),
+                    [dps = *dpsProfile](Result<ConnectionString> service) -> Result<std::optional<DpsTarget>> {
+                        if (!service)
+                            return std::unexpected(service.error());
+                        return std::optional<DpsTarget>(DpsTarget{dps, *service});
+                    })
+        : readyFuture<std::optional<DpsTarget>>(std::optional<DpsTarget>());
+    return target
         .then(QCoreApplication::instance(),
-              [&ctx, profile = *profile, hubProfile = *hubProfile, ports, options](Result<ConnectionString> service) {
-                  if (!service)
-                      return finished(ctx.out.error(service.error()));
-                  return startJobs(ctx, profile, hubProfile, *service, ports, options);
+              [&ctx, profile = *profile, hubProfile = *hubProfile, ports, options](Result<std::optional<DpsTarget>> dps) -> QFuture<int> {
+                  if (!dps)
+                      return finished(ctx.out.error(dps.error()));
+                  return ctx.hubs.connectionString(profile.hub)
+                      .then(QCoreApplication::instance(),
+                            [&ctx, profile, hubProfile, ports, options, dps = *dps](Result<ConnectionString> service) {
+                                if (!service)
+                                    return finished(ctx.out.error(service.error()));
+                                return startJobs(ctx, profile, hubProfile, *service, dps, ports, options);
+                            })
+                      .unwrap();
               })
         .unwrap();
 }

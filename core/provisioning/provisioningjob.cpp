@@ -4,6 +4,9 @@
 #include "common/promise.h"
 #include "credentials/certificate.h"
 #include "credentials/credentialstore.h"
+#include "dps/dpsclient.h"
+#include "dps/dpsenrollment.h"
+#include "dps/dpsregistration.h"
 #include "modem/modemcredentialstore.h"
 #include "modem/modemcsr.h"
 #include "provisioning/auditlog.h"
@@ -11,7 +14,9 @@
 
 #include <QCoreApplication>
 #include <QHostInfo>
+#include <QFile>
 #include <QJsonArray>
+#include <QRegularExpression>
 
 #include <pwd.h>
 #include <unistd.h>
@@ -22,8 +27,11 @@ using Step = ProvisioningStep;
 
 // ─── ProvisioningStep ────────────────────────────────────────────────────────────────────────────────
 
-QList<Step::Id> ProvisioningStep::all()
+QList<Step::Id> ProvisioningStep::all(ProvisioningProfile::Registration registration)
 {
+    if (registration == ProvisioningProfile::Registration::Dps)
+        return {Id::Connect, Id::Identity, Id::DeviceId, Id::DpsLookup, Id::Credentials,
+                Id::Enroll, Id::Flash, Id::Verify, Id::TestRegistration, Id::Record};
     return {Id::Connect, Id::Identity, Id::DeviceId, Id::HubLookup, Id::Credentials,
             Id::Register, Id::TwinTags, Id::Flash, Id::Verify, Id::Record};
 }
@@ -41,6 +49,9 @@ QString ProvisioningStep::idName(Id id)
     case Id::Flash: return QStringLiteral("flash");
     case Id::Verify: return QStringLiteral("verify");
     case Id::Record: return QStringLiteral("record");
+    case Id::DpsLookup: return QStringLiteral("dpsLookup");
+    case Id::Enroll: return QStringLiteral("enroll");
+    case Id::TestRegistration: return QStringLiteral("testRegistration");
     }
     return {};
 }
@@ -58,6 +69,9 @@ QString ProvisioningStep::title(Id id)
     case Id::Flash: return ProvisioningJob::tr("Flash root CAs, certificate and key");
     case Id::Verify: return ProvisioningJob::tr("Verify modem and hub");
     case Id::Record: return ProvisioningJob::tr("Audit record");
+    case Id::DpsLookup: return ProvisioningJob::tr("Look the enrollment up in DPS");
+    case Id::Enroll: return ProvisioningJob::tr("Enroll in DPS");
+    case Id::TestRegistration: return ProvisioningJob::tr("Test registration through DPS");
     }
     return {};
 }
@@ -90,12 +104,46 @@ QString ProvisioningReport::hubDeviceName(HubDevice state)
     return {};
 }
 
+QString ProvisioningReport::enrollmentName(Enrollment state)
+{
+    switch (state) {
+    case Enrollment::Unknown: return QStringLiteral("unknown");
+    case Enrollment::Absent: return QStringLiteral("absent");
+    case Enrollment::Created: return QStringLiteral("created");
+    case Enrollment::Reused: return QStringLiteral("reused");
+    case Enrollment::Updated: return QStringLiteral("updated");
+    case Enrollment::Conflict: return QStringLiteral("conflict");
+    case Enrollment::Group: return QStringLiteral("group");
+    }
+    return {};
+}
+
 QStringList ProvisioningReport::stateSummary() const
 {
     QStringList lines;
     const QString id = deviceId.isEmpty() ? ProvisioningJob::tr("(no device id yet)") : deviceId;
+    if (throughDps()) {
+        switch (enrollment) {
+        case Enrollment::Unknown: lines << ProvisioningJob::tr("DPS: not asked; nothing was changed there."); break;
+        case Enrollment::Absent: lines << ProvisioningJob::tr("DPS: no enrollment \"%1\"; nothing was enrolled.").arg(id); break;
+        case Enrollment::Created:
+            lines << ProvisioningJob::tr("DPS: enrollment \"%1\" was made by this job and stays.").arg(id);
+            break;
+        case Enrollment::Reused: lines << ProvisioningJob::tr("DPS: \"%1\" was enrolled already with these credentials.").arg(id); break;
+        case Enrollment::Updated: lines << ProvisioningJob::tr("DPS: enrollment \"%1\" now has the new certificate.").arg(id); break;
+        case Enrollment::Conflict:
+            lines << ProvisioningJob::tr("DPS: enrollment \"%1\" exists with other credentials and was left alone.").arg(id);
+            break;
+        case Enrollment::Group:
+            lines << ProvisioningJob::tr("DPS: \"%1\" belongs to enrollment group \"%2\"; nothing was changed there.").arg(id, enrollmentGroup);
+            break;
+        }
+    }
     switch (hubDevice) {
-    case HubDevice::Unknown: lines << ProvisioningJob::tr("Hub: not asked; nothing was changed there."); break;
+    case HubDevice::Unknown:
+        lines << (throughDps() ? ProvisioningJob::tr("Hub: DPS makes the device when it first registers; not registered from the bench.")
+                               : ProvisioningJob::tr("Hub: not asked; nothing was changed there."));
+        break;
     case HubDevice::Absent: lines << ProvisioningJob::tr("Hub: no device \"%1\"; nothing was registered.").arg(id); break;
     case HubDevice::Created: lines << ProvisioningJob::tr("Hub: device \"%1\" was registered by this job and stays registered.").arg(id); break;
     case HubDevice::Reused: lines << ProvisioningJob::tr("Hub: device \"%1\" was registered already with these credentials.").arg(id); break;
@@ -166,6 +214,17 @@ QJsonObject ProvisioningReport::toJson(const QString &operatorName, const QStrin
                                         {QStringLiteral("sha256"), slot.modemSha256}});
         json.insert(QStringLiteral("modemSlots"), slotList);
     }
+    json.insert(QStringLiteral("registration"), throughDps() ? QStringLiteral("dps") : QStringLiteral("hub"));
+    if (throughDps()) {
+        json.insert(QStringLiteral("dps"), dpsName);
+        json.insert(QStringLiteral("idScope"), idScope);
+        json.insert(QStringLiteral("registrationId"), registrationId);
+        json.insert(QStringLiteral("enrollmentKind"), enrollmentKind);
+        if (!enrollmentGroup.isEmpty())
+            json.insert(QStringLiteral("enrollmentGroup"), enrollmentGroup);
+        json.insert(QStringLiteral("enrollment"), enrollmentName(enrollment));
+        json.insert(QStringLiteral("assignedHub"), assignedHub);
+    }
     if (failure) {
         json.insert(QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), failure->code}, {QStringLiteral("message"), failure->message}});
         json.insert(QStringLiteral("state"), QJsonArray::fromStringList(stateSummary()));
@@ -199,7 +258,15 @@ ProvisioningJob::ProvisioningJob(const ProvisioningProfile &profile, const QStri
     m_report.keyBirth = ProvisioningProfile::keyBirthName(profile.keyBirth);
     m_report.secTag = profile.secTag;
     m_report.secondarySecTag = profile.secondarySecTag;
-    for (Step::Id id : Step::all())
+    if (profile.registration == ProvisioningProfile::Registration::Dps) {
+        m_report.registration = QStringLiteral("dps");
+        m_report.dpsName = profile.dps;
+        m_report.enrollmentKind = ProvisioningProfile::enrollmentName(profile.enrollment);
+        if (profile.enrollment == ProvisioningProfile::Enrollment::Group)
+            m_report.enrollmentGroup = profile.enrollmentGroup;
+        m_report.hubAuthType.clear(); // what DPS makes of it, known after a test registration
+    }
+    for (Step::Id id : Step::all(profile.registration))
         m_report.steps.append(Step{id, Step::State::Pending, {}, 0});
 }
 
@@ -209,6 +276,13 @@ ProvisioningJob::~ProvisioningJob()
     // As AzureFlashJob: a QPromise must not die inside a continuation of its own future (Qt 6.4).
     if (m_promise && QCoreApplication::instance())
         QMetaObject::invokeMethod(QCoreApplication::instance(), [promise = std::move(m_promise)] {}, Qt::QueuedConnection);
+}
+
+void ProvisioningJob::setDps(DpsClient *client, const DpsProfile &profile)
+{
+    m_dps = client;
+    m_dpsProfile = profile;
+    m_report.idScope = profile.idScope;
 }
 
 QString ProvisioningJob::defaultOperator()
@@ -239,6 +313,12 @@ QFuture<ProvisioningReport> ProvisioningJob::start()
         failStep(valid.error());
         return future;
     }
+    if (m_profile.registration == ProvisioningProfile::Registration::Dps && (!m_dps || m_dpsProfile.name != m_profile.dps)) {
+        begin(Step::Id::Connect);
+        failStep({ErrorKind::InvalidInput, QStringLiteral("NoDps"),
+                  tr("The profile provisions through DPS \"%1\", which is not known here (onboarder-cli dps add).").arg(m_profile.dps)});
+        return future;
+    }
     connectModem();
     return future;
 }
@@ -250,11 +330,18 @@ void ProvisioningJob::cancel()
     m_cancelled = true;
     if (m_flashJob)
         m_flashJob->cancel(); // stops between writes, restores the functional mode, reports
+    if (m_registration)
+        m_registration->cancel(); // finished() with Cancelled
 }
 
 int ProvisioningJob::stepIndex(Step::Id id) const
 {
-    return int(Step::all().indexOf(id));
+    for (int i = 0; i < m_report.steps.size(); ++i) {
+        if (m_report.steps.at(i).id == id)
+            return i;
+    }
+    Q_ASSERT_X(false, "ProvisioningJob", "a step of the other path");
+    return 0;
 }
 
 void ProvisioningJob::begin(Step::Id id)
@@ -331,6 +418,14 @@ void ProvisioningJob::makeDeviceId()
     if (!id)
         return failStep(id.error());
     m_report.deviceId = *id;
+    if (m_report.throughDps()) {
+        m_report.registrationId = *id;
+        if (auto valid = registrationIdValid(); !valid)
+            return failStep(valid.error());
+        done(tr("%1 (also its registration id in DPS)").arg(*id));
+        Q_EMIT identified(m_report.identity, *id);
+        return lookUpEnrollment();
+    }
     done(*id);
     Q_EMIT identified(m_report.identity, *id);
     lookUp();
@@ -402,7 +497,9 @@ void ProvisioningJob::reuseOrMake(const QList<ModemCredential> &held)
         const bool kindFits = (m_profile.auth == ProvisioningProfile::Auth::CaSigned) == caSigned
                               && (!caSigned || record->issuer == m_profile.caName);
         const auto certificate = m_credentials.certificate(hub, id);
-        const bool valid = certificate && certificate->checkValidity().has_value();
+        // Through an enrollment group: the group's CA must sign it, or DPS refuses the device.
+        const bool valid = certificate && certificate->checkValidity().has_value()
+                           && (m_groupCa.isNull() || certificate->isSignedBy(m_groupCa));
         if (kindFits && valid) {
             if (record->keyLocation == CredentialRecord::KeyLocation::Keychain) {
                 reusable = m_profile.keyBirth == ProvisioningProfile::KeyBirth::Pc;
@@ -427,6 +524,10 @@ void ProvisioningJob::reuseOrMake(const QList<ModemCredential> &held)
                 return failStep(matches.error());
             }
         }
+        if (auto matches = enrollmentMatches(); !matches && !m_options.replaceConflicting) {
+            m_report.enrollment = ProvisioningReport::Enrollment::Conflict;
+            return failStep(matches.error());
+        }
         m_report.credentialsReused = true;
         return useCertificate(*record, keyInModem, modemKeySha);
     }
@@ -437,6 +538,14 @@ void ProvisioningJob::reuseOrMake(const QList<ModemCredential> &held)
                             "for it. Nothing was changed. Replace its credentials with new ones made here, or give this modem "
                             "another device id.")
                              .arg(id, m_existing->authType)});
+    }
+    if (m_enrollment && !m_options.replaceConflicting) {
+        m_report.enrollment = ProvisioningReport::Enrollment::Conflict;
+        return failStep({ErrorKind::Conflict, QStringLiteral("EnrollmentConflict"),
+                         tr("DPS %1 already has an individual enrollment \"%2\", but this computer holds no usable credential for "
+                            "it. Nothing was changed. Replace its certificate with a new one made here, or give this modem another "
+                            "device id.")
+                             .arg(m_profile.dps, id)});
     }
     if (m_profile.keyBirth == ProvisioningProfile::KeyBirth::Modem)
         makeInModem();
@@ -515,14 +624,14 @@ void ProvisioningJob::useCertificate(const CredentialRecord &record, bool keyInM
     const QString where = keyInModem ? tr("key in the modem") : tr("key in the keychain");
     if (keyInModem) {
         done(tr("%1: certificate %2…, %3.").arg(what, record.thumbprintSha256.left(16), where));
-        return registerDevice();
+        return m_report.throughDps() ? enroll() : registerDevice();
     }
     m_credentials.deviceCredential(m_options.credentialHub, m_report.deviceId).then(this, [this, what, where, record](Result<DeviceCredential> credential) {
         if (!credential)
             return failStep(credential.error());
         m_keyPem = credential->key.privateKeyPem();
         done(tr("%1: certificate %2…, %3.").arg(what, record.thumbprintSha256.left(16), where));
-        registerDevice();
+        m_report.throughDps() ? enroll() : registerDevice();
     });
 }
 
@@ -646,6 +755,11 @@ void ProvisioningJob::verify()
                                      .arg(slot.tag)
                                      .arg(sha(slot.tag, slot.type), slot.expectedSha256)});
         }
+        if (m_report.throughDps()) {
+            // DPS makes the hub device when the device registers: the test registration looks at it.
+            done(tr("%1 hashes match on the modem.").arg(m_report.flash->slots.size()));
+            return testRegistration();
+        }
         // The hub: the device as it is now must take this certificate.
         m_hub->device(m_report.deviceId).then(this, [this](Result<DeviceIdentity> device) {
             if (!device)
@@ -661,6 +775,211 @@ void ProvisioningJob::verify()
                      .arg(m_report.thumbprintSha256.left(16)));
             forgetPcKeyIfAsked();
         });
+    });
+}
+
+// ─── Through DPS ─────────────────────────────────────────────────────────────────────────────────────
+
+// DPS's rules for a registration id: lower-case letters, digits, '-', '.', '_', ':'; at most 128.
+Result<void> ProvisioningJob::registrationIdValid() const
+{
+    static const QRegularExpression allowed(QStringLiteral("^[a-z0-9\\-._:]{1,128}$"));
+    if (allowed.match(m_report.registrationId).hasMatch())
+        return {};
+    return fail(ErrorKind::InvalidInput, QStringLiteral("RegistrationIdInvalid"),
+                tr("\"%1\" cannot be a DPS registration id: DPS takes lower-case letters, digits, '-', '.', '_' and ':', at most "
+                   "128. Change the profile's device id template.")
+                    .arg(m_report.registrationId));
+}
+
+void ProvisioningJob::lookUpEnrollment()
+{
+    if (stopIfCancelled())
+        return;
+    begin(Step::Id::DpsLookup);
+    if (!m_dps)
+        return failStep({ErrorKind::Internal, QStringLiteral("DpsGone"), tr("The DPS connection was closed.")});
+    if (m_profile.enrollment == ProvisioningProfile::Enrollment::Group) {
+        // The group must exist, be enabled and hold the profile's CA: checked before anything is made.
+        const auto caChain = Certificate::listFromPem([&] {
+            QFile file(m_credentials.caCertificatePath(m_profile.caName));
+            return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+        }());
+        if (!caChain || caChain->isEmpty())
+            return failStep({ErrorKind::NotFound, QStringLiteral("CaNotFound"),
+                             tr("The keychain holds no CA \"%1\" (onboarder-cli cred import-ca).").arg(m_profile.caName)});
+        const Certificate ca = caChain->first();
+        m_dps->get(DpsClient::Kind::Group, m_profile.enrollmentGroup).then(this, [this, ca](Result<QJsonObject> group) {
+            if (!group && group.error().kind == ErrorKind::NotFound)
+                return failStep({ErrorKind::NotFound, QStringLiteral("GroupNotFound"),
+                                 tr("DPS %1 has no enrollment group \"%2\". Nothing was changed. Create it with the CA \"%3\" "
+                                    "(onboarder-cli dps group create %2 --ca %3) or correct the profile.")
+                                     .arg(m_profile.dps, m_profile.enrollmentGroup, m_profile.caName)});
+            if (!group)
+                return failStep(group.error());
+            const QStringList thumbprints = DpsEnrollment::sha256Thumbprints(*group);
+            if (DpsEnrollment::attestationType(*group) != QLatin1String("x509") || !DpsEnrollment::hasSigningCertificates(*group))
+                return failStep({ErrorKind::Conflict, QStringLiteral("GroupNotX509"),
+                                 tr("Enrollment group \"%1\" does not admit devices by a CA certificate (its attestation is %2). "
+                                    "Nothing was changed.")
+                                     .arg(m_profile.enrollmentGroup, DpsEnrollment::attestationType(*group))});
+            if (!thumbprints.contains(ca.thumbprintSha256().toUpper()))
+                return failStep({ErrorKind::Conflict, QStringLiteral("GroupCaMismatch"),
+                                 tr("Enrollment group \"%1\" admits devices signed by the CA with SHA-256 thumbprint %2, not by "
+                                    "the profile's CA \"%3\" (%4): DPS would refuse these devices. Nothing was changed.")
+                                     .arg(m_profile.enrollmentGroup, thumbprints.value(0), m_profile.caName, ca.thumbprintSha256())});
+            if (!DpsEnrollment::isEnabled(*group))
+                return failStep({ErrorKind::Conflict, QStringLiteral("GroupDisabled"),
+                                 tr("Enrollment group \"%1\" is disabled in DPS: its devices are refused. Nothing was changed.")
+                                     .arg(m_profile.enrollmentGroup)});
+            m_groupCa = ca;
+            done(tr("Group \"%1\" admits devices signed by CA \"%2\".").arg(m_profile.enrollmentGroup, m_profile.caName));
+            credentials();
+        });
+        return;
+    }
+    m_dps->get(DpsClient::Kind::Enrollment, m_report.registrationId).then(this, [this](Result<QJsonObject> enrollment) {
+        if (!enrollment && enrollment.error().kind != ErrorKind::NotFound)
+            return failStep(enrollment.error());
+        if (enrollment) {
+            m_enrollment = *enrollment;
+            done(tr("Enrolled already (%1, %2).")
+                     .arg(DpsEnrollment::attestationType(*enrollment), enrollment->value(QStringLiteral("provisioningStatus")).toString()));
+        } else {
+            m_report.enrollment = ProvisioningReport::Enrollment::Absent;
+            done(tr("Not enrolled yet."));
+        }
+        credentials();
+    });
+}
+
+// Whether DPS's individual enrollment (if any) attests the certificate this job holds.
+Result<void> ProvisioningJob::enrollmentMatches() const
+{
+    if (!m_enrollment)
+        return {};
+    const QString type = DpsEnrollment::attestationType(*m_enrollment);
+    if (type != QLatin1String("x509") || DpsEnrollment::hasSigningCertificates(*m_enrollment))
+        return fail(ErrorKind::Conflict, QStringLiteral("EnrollmentConflict"),
+                    tr("DPS %1 already has an enrollment \"%2\" with %3 attestation. Nothing was changed. Replace it with this "
+                       "certificate, or give this modem another device id.")
+                        .arg(m_profile.dps, m_report.registrationId, type));
+    if (!DpsEnrollment::sha256Thumbprints(*m_enrollment).contains(m_report.thumbprintSha256.toUpper()))
+        return fail(ErrorKind::Conflict, QStringLiteral("EnrollmentConflict"),
+                    tr("DPS %1 already has an enrollment \"%2\" with another certificate (%3). Nothing was changed. Replace it "
+                       "with this certificate, or give this modem another device id.")
+                        .arg(m_profile.dps, m_report.registrationId, DpsEnrollment::sha256Thumbprints(*m_enrollment).value(0)));
+    return {};
+}
+
+void ProvisioningJob::enroll()
+{
+    if (stopIfCancelled())
+        return;
+    begin(Step::Id::Enroll);
+    if (!m_dps)
+        return failStep({ErrorKind::Internal, QStringLiteral("DpsGone"), tr("The DPS connection was closed.")});
+    if (m_profile.enrollment == ProvisioningProfile::Enrollment::Group) {
+        const auto certificate = Certificate::fromPem(m_certificatePem);
+        if (!certificate || !certificate->isSignedBy(m_groupCa))
+            return failStep({ErrorKind::Conflict, QStringLiteral("GroupCaMismatch"),
+                             tr("The device certificate is not signed by the CA of enrollment group \"%1\".").arg(m_profile.enrollmentGroup)});
+        m_report.enrollment = ProvisioningReport::Enrollment::Group;
+        done(tr("A member of group \"%1\": its CA signed the certificate.").arg(m_profile.enrollmentGroup), Step::State::Skipped);
+        return flash();
+    }
+    if (m_enrollment && enrollmentMatches()) {
+        m_report.enrollment = ProvisioningReport::Enrollment::Reused;
+        done(DpsEnrollment::isEnabled(*m_enrollment) ? tr("Enrolled already with this certificate.")
+                                                     : tr("Enrolled already with this certificate (disabled in DPS)."),
+             Step::State::Skipped);
+        return flash();
+    }
+    DpsEnrollment::Options options;
+    if (!m_profile.twinTags.isEmpty())
+        options.initialTwin = QJsonObject{{QStringLiteral("tags"), m_profile.twinTags}};
+    QJsonObject body = DpsEnrollment::individualX509(m_report.registrationId, m_certificatePem, options);
+    const QString etag = m_enrollment ? m_enrollment->value(QStringLiteral("etag")).toString() : QString();
+    if (m_enrollment) {
+        // replaceConflicting (checked before the credentials were made): what else the enrollment holds stays.
+        QJsonObject kept = *m_enrollment;
+        kept.insert(QStringLiteral("attestation"), body.value(QStringLiteral("attestation")));
+        if (!options.initialTwin.isEmpty())
+            kept.insert(QStringLiteral("initialTwin"), options.initialTwin);
+        body = kept;
+    }
+    m_dps->put(DpsClient::Kind::Enrollment, m_report.registrationId, body, etag).then(this, [this](Result<QJsonObject> put) {
+        if (!put)
+            return failStep(put.error());
+        m_report.enrollment = m_enrollment ? ProvisioningReport::Enrollment::Updated : ProvisioningReport::Enrollment::Created;
+        done(m_enrollment ? tr("The enrollment now has certificate %1….").arg(m_report.thumbprintSha256.left(16))
+                          : tr("Enrolled with certificate %1….").arg(m_report.thumbprintSha256.left(16)));
+        flash();
+    });
+}
+
+void ProvisioningJob::testRegistration()
+{
+    if (stopIfCancelled())
+        return;
+    begin(Step::Id::TestRegistration);
+    if (!m_profile.testRegistration) {
+        done(tr("Not asked: the device registers when it first connects."), Step::State::Skipped);
+        return forgetPcKeyIfAsked();
+    }
+    Q_EMIT detail(tr("Registering \"%1\" with DPS %2 from this computer").arg(m_report.registrationId, m_profile.dps));
+    m_credentials.deviceCredential(m_options.credentialHub, m_report.deviceId).then(this, [this](Result<DeviceCredential> credential) {
+        if (!credential)
+            return failStep(credential.error());
+        if (stopIfCancelled())
+            return;
+        DpsRegistration::Credential attestation;
+        attestation.certificatePem = credential->certificate.toPem();
+        attestation.privateKeyPem = credential->key.privateKeyPem();
+        m_registration = new DpsRegistration(this);
+        connect(m_registration, &DpsRegistration::progress, this, &ProvisioningJob::detail);
+        connect(m_registration, &DpsRegistration::finished, this, [this](const Result<DpsAssignment> &assignment) {
+            m_registration->deleteLater();
+            if (!assignment)
+                return failStep(assignment.error());
+            checkAssignedDevice(*assignment);
+        });
+        m_registration->start(m_dpsProfile, m_report.registrationId, attestation);
+        attestation.privateKeyPem.fill('\0');
+    });
+}
+
+void ProvisioningJob::checkAssignedDevice(const DpsAssignment &assignment)
+{
+    m_report.assignedHub = assignment.assignedHub;
+    if (assignment.assignedHub.compare(m_report.hubHost, Qt::CaseInsensitive) != 0)
+        return failStep({ErrorKind::Conflict, QStringLiteral("AssignedElsewhere"),
+                         tr("DPS assigned \"%1\" to hub %2, not to the profile's hub %3 (%4). The device is enrolled and flashed; "
+                            "check the enrollment's hubs in DPS, or make the profile name the hub DPS assigns to.")
+                             .arg(m_report.registrationId, assignment.assignedHub, m_profile.hub, m_report.hubHost)});
+    if (assignment.deviceId != m_report.deviceId)
+        return failStep({ErrorKind::Conflict, QStringLiteral("AssignedOtherId"),
+                         tr("DPS assigned the registration \"%1\" the hub device id \"%2\", not \"%3\".")
+                             .arg(m_report.registrationId, assignment.deviceId, m_report.deviceId)});
+    if (!m_hub)
+        return failStep({ErrorKind::Internal, QStringLiteral("HubGone"), tr("The hub connection was closed.")});
+    m_hub->device(assignment.deviceId).then(this, [this, assignment](Result<DeviceIdentity> device) {
+        if (!device)
+            return failStep(device.error());
+        m_report.hubAuthType = device->authType;
+        // A CA-authenticated device is trusted by its chain; a self-signed one must hold this certificate's thumbprint.
+        const bool takes = device->authType == QLatin1String("certificateAuthority")
+                           || (device->authType == QLatin1String("selfSigned") && hubMatches(*device).has_value());
+        if (!takes)
+            return failStep({ErrorKind::Conflict, QStringLiteral("VerifyFailed"),
+                             tr("DPS registered \"%1\", but the hub's device does not take the certificate on the modem (%2 "
+                                "authentication, thumbprint %3).")
+                                 .arg(device->id, device->authType, device->primaryThumbprint)});
+        m_report.hubDevice = assignment.substatus == QLatin1String("initialAssignment") ? ProvisioningReport::HubDevice::Created
+                                                                                        : ProvisioningReport::HubDevice::Reused;
+        done(tr("Assigned to %1 as \"%2\" (%3); the hub takes certificate %4….")
+                 .arg(assignment.assignedHub, assignment.deviceId, assignment.substatus, m_report.thumbprintSha256.left(16)));
+        forgetPcKeyIfAsked();
     });
 }
 

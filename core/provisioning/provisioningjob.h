@@ -1,6 +1,8 @@
 #pragma once
 
 #include "common/result.h"
+#include "credentials/certificate.h"
+#include "dps/dpsprofile.h"
 #include "hub/hubclient.h"
 #include "modem/azureflashjob.h"
 #include "modem/modemcredential.h"
@@ -22,13 +24,19 @@ namespace Onboarder {
 
 class AuditLog;
 class CredentialStore;
+class DpsClient;
+class DpsRegistration;
+struct DpsAssignment;
 class ModemCredentialStore;
 class ModemKeyLedger;
 struct CredentialRecord;
 
 struct ProvisioningStep
 {
-    enum class Id { Connect, Identity, DeviceId, HubLookup, Credentials, Register, TwinTags, Flash, Verify, Record };
+    enum class Id {
+        Connect, Identity, DeviceId, HubLookup, Credentials, Register, TwinTags, Flash, Verify, Record,
+        DpsLookup, Enroll, TestRegistration, // provisioning through DPS
+    };
     enum class State { Pending, Running, Done, Skipped, Failed, Cancelled };
 
     Id id = Id::Connect;
@@ -36,7 +44,8 @@ struct ProvisioningStep
     QString detail; // what was found or done, a sentence; never a secret
     qint64 elapsedMs = 0;
 
-    static QList<Id> all();
+    // The steps of a job, in order: registered in the hub, or enrolled in DPS (and registered from the bench).
+    static QList<Id> all(ProvisioningProfile::Registration registration = ProvisioningProfile::Registration::Hub);
     static QString idName(Id id);          // stable, for JSON: "connect", "identity", …
     static QString title(Id id);           // translated: "Connect to the modem", …
     static QString stateName(State state); // stable: "pending", "running", "done", "skipped", "failed", "cancelled"
@@ -52,6 +61,17 @@ struct ProvisioningReport
         Reused,   // there already, with the credentials made here
         Updated,  // there already with other credentials, replaced on request
         Conflict, // there already with other credentials, left alone
+    };
+
+    // Where an enrollment in DPS stands (provisioning through DPS).
+    enum class Enrollment {
+        Unknown,  // not looked at
+        Absent,   // no such enrollment, and none was made
+        Created,  // enrolled by this job
+        Reused,   // enrolled already with the certificate made here
+        Updated,  // enrolled with another certificate, replaced on request
+        Conflict, // enrolled with another certificate or another attestation, left alone
+        Group,    // a member of the profile's enrollment group: its CA signs the certificate
     };
 
     QString port;
@@ -70,6 +90,15 @@ struct ProvisioningReport
     quint32 secTag = 0;
     std::optional<quint32> secondarySecTag;
     std::optional<FlashReport> flash;
+    // Provisioning through DPS: empty registration means the hub path.
+    QString registration; // hub | dps
+    QString dpsName;
+    QString idScope;
+    QString registrationId;
+    QString enrollmentKind;  // individual | group
+    QString enrollmentGroup; // the group's id
+    Enrollment enrollment = Enrollment::Unknown;
+    QString assignedHub;     // what the test registration was assigned to
     QList<ProvisioningStep> steps;
     std::optional<Error> failure;
     QDateTime startedAt;
@@ -78,6 +107,8 @@ struct ProvisioningReport
     bool ok() const { return !failure && finishedAt.isValid(); }
     bool cancelled() const { return failure && failure->kind == ErrorKind::Cancelled; }
     static QString hubDeviceName(HubDevice state); // "created", "reused", …
+    static QString enrollmentName(Enrollment state); // "created", "reused", "group", …
+    bool throughDps() const { return registration == QLatin1String("dps"); }
 
     // Where hub, credentials and modem stand, in sentences, for a failed card and the CLI.
     QStringList stateSummary() const;
@@ -116,6 +147,8 @@ public:
     // Audit log and ledger: the defaults in the app data dir unless set (tests give their own).
     void setAuditLog(AuditLog *log) { m_audit = log; }
     void setLedger(ModemKeyLedger *ledger) { m_ledger = ledger; }
+    // Provisioning through DPS (profile "registration": "dps"): the DPS the profile names, and its service client.
+    void setDps(DpsClient *client, const DpsProfile &profile);
 
     // The login name of whoever runs the process (the audit log's default operator).
     static QString defaultOperator();
@@ -147,6 +180,13 @@ private:
     void verify();
     void forgetPcKeyIfAsked();
     void record();
+    // Through DPS
+    void lookUpEnrollment();
+    void enroll();
+    void testRegistration();
+    void checkAssignedDevice(const DpsAssignment &assignment);
+    Result<void> enrollmentMatches() const;
+    Result<void> registrationIdValid() const;
 
     void begin(ProvisioningStep::Id id);
     void done(const QString &detail, ProvisioningStep::State state = ProvisioningStep::State::Done);
@@ -171,6 +211,11 @@ private:
 
     ProvisioningReport m_report;
     std::optional<DeviceIdentity> m_existing;
+    QPointer<DpsClient> m_dps;
+    DpsProfile m_dpsProfile;
+    std::optional<QJsonObject> m_enrollment; // the individual enrollment DPS holds already
+    Certificate m_groupCa;                   // the enrollment group's CA (the profile's, as the keychain has it)
+    QPointer<DpsRegistration> m_registration;
     QByteArray m_certificatePem;
     QByteArray m_keyPem; // a secret: only while the job needs it
     bool m_keyInModem = false;

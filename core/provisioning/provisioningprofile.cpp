@@ -52,7 +52,9 @@ const QStringList &knownKeys()
                                   QStringLiteral("auth"),        QStringLiteral("ca"),               QStringLiteral("hubAuth"),
                                   QStringLiteral("keyBirth"),    QStringLiteral("keepKeyOnPc"),      QStringLiteral("keyType"),
                                   QStringLiteral("validityDays"), QStringLiteral("secTag"),          QStringLiteral("secondarySecTag"),
-                                  QStringLiteral("twinTags"),    QStringLiteral("name"),             QStringLiteral("$schema")};
+                                  QStringLiteral("twinTags"),    QStringLiteral("registration"),     QStringLiteral("dps"),
+                                  QStringLiteral("enrollment"),  QStringLiteral("enrollmentGroup"),  QStringLiteral("testRegistration"),
+                                  QStringLiteral("name"),        QStringLiteral("$schema")};
     return keys;
 }
 
@@ -73,8 +75,20 @@ QString ProvisioningProfile::hubAuthName(HubAuth auth)
     return auth == HubAuth::Thumbprint ? QStringLiteral("thumbprint") : QStringLiteral("ca");
 }
 
+QString ProvisioningProfile::registrationName(Registration registration)
+{
+    return registration == Registration::Hub ? QStringLiteral("hub") : QStringLiteral("dps");
+}
+
+QString ProvisioningProfile::enrollmentName(Enrollment enrollment)
+{
+    return enrollment == Enrollment::Individual ? QStringLiteral("individual") : QStringLiteral("group");
+}
+
 QString ProvisioningProfile::hubAuthType() const
 {
+    if (registration == Registration::Dps)
+        return QStringLiteral("selfSigned"); // what DPS makes of an X.509 attestation; the job reports what the hub holds
     return auth == Auth::CaSigned && hubAuth == HubAuth::CertificateAuthority ? QStringLiteral("certificateAuthority")
                                                                               : QStringLiteral("selfSigned");
 }
@@ -95,7 +109,11 @@ Result<ProvisioningProfile> ProvisioningProfile::fromJson(const QJsonObject &jso
     auto ca = stringKey(json, QStringLiteral("ca"), {});
     auto keyBirth = stringKey(json, QStringLiteral("keyBirth"), keyBirthName(profile.keyBirth));
     auto keyType = stringKey(json, QStringLiteral("keyType"), QStringLiteral("ec-p256"));
-    for (const auto *text : {&hub, &idTemplate, &prefix, &auth, &ca, &keyBirth, &keyType}) {
+    auto registration = stringKey(json, QStringLiteral("registration"), registrationName(profile.registration));
+    auto dps = stringKey(json, QStringLiteral("dps"), {});
+    auto enrollment = stringKey(json, QStringLiteral("enrollment"), enrollmentName(profile.enrollment));
+    auto group = stringKey(json, QStringLiteral("enrollmentGroup"), {});
+    for (const auto *text : {&hub, &idTemplate, &prefix, &auth, &ca, &keyBirth, &keyType, &registration, &dps, &enrollment, &group}) {
         if (!*text)
             return std::unexpected(text->error());
     }
@@ -124,8 +142,47 @@ Result<ProvisioningProfile> ProvisioningProfile::fromJson(const QJsonObject &jso
         return std::unexpected(invalid(QStringLiteral("ProfileInvalidKeyType"),
                                        tr("\"keyType\" can only be \"ec-p256\": the nRF91 modem's TLS stack takes EC P-256 keys.")));
 
+    if (*registration == QStringLiteral("hub")) {
+        profile.registration = Registration::Hub;
+        for (const char *key : {"dps", "enrollment", "enrollmentGroup", "testRegistration"}) {
+            if (json.contains(QLatin1String(key)))
+                return std::unexpected(invalid(QStringLiteral("ProfileDpsKeyWithoutDps"),
+                                               tr("\"%1\" applies to provisioning through DPS only; add \"registration\": \"dps\" or "
+                                                  "remove it.")
+                                                   .arg(QLatin1String(key))));
+        }
+    } else if (*registration == QStringLiteral("dps")) {
+        profile.registration = Registration::Dps;
+    } else {
+        return std::unexpected(invalid(QStringLiteral("ProfileInvalidRegistration"),
+                                       tr("\"registration\" is \"hub\" (the station registers each device in the hub) or \"dps\" (it "
+                                          "enrolls each device in a Device Provisioning Service), not \"%1\".")
+                                           .arg(*registration)));
+    }
+    profile.dps = *dps;
+    profile.enrollmentGroup = *group;
+    if (*enrollment == QStringLiteral("individual"))
+        profile.enrollment = Enrollment::Individual;
+    else if (*enrollment == QStringLiteral("group"))
+        profile.enrollment = Enrollment::Group;
+    else
+        return std::unexpected(invalid(QStringLiteral("ProfileInvalidEnrollment"),
+                                       tr("\"enrollment\" is \"individual\" (one enrollment per device, with its certificate) or "
+                                          "\"group\" (an enrollment group whose CA signs the devices' certificates), not \"%1\".")
+                                           .arg(*enrollment)));
+    const QJsonValue test = json.value(QStringLiteral("testRegistration"));
+    if (!test.isUndefined() && !test.isBool())
+        return std::unexpected(invalid(QStringLiteral("ProfileInvalidFlag"), tr("\"testRegistration\" must be true or false.")));
+    profile.testRegistration = profile.registration == Registration::Dps && test.toBool(profile.keyBirth == KeyBirth::Pc);
+
     const QJsonValue hubAuth = json.value(QStringLiteral("hubAuth"));
-    if (hubAuth.isUndefined()) {
+    if (profile.registration == Registration::Dps) {
+        if (!hubAuth.isUndefined())
+            return std::unexpected(invalid(QStringLiteral("ProfileHubAuthWithDps"),
+                                           tr("\"hubAuth\" does not apply with \"registration\": \"dps\": DPS makes the hub device "
+                                              "from the enrollment. Remove it.")));
+        profile.hubAuth = HubAuth::Thumbprint;
+    } else if (hubAuth.isUndefined()) {
         profile.hubAuth = profile.auth == Auth::CaSigned ? HubAuth::CertificateAuthority : HubAuth::Thumbprint;
     } else if (hubAuth.toString() == QStringLiteral("thumbprint")) {
         profile.hubAuth = HubAuth::Thumbprint;
@@ -210,6 +267,31 @@ Result<void> ProvisioningProfile::validate() const
     }
     if (validityDays < 1)
         return std::unexpected(invalid(QStringLiteral("ProfileInvalidNumber"), tr("\"validityDays\" must be at least 1.")));
+    if (registration == Registration::Dps) {
+        if (dps.isEmpty())
+            return std::unexpected(invalid(QStringLiteral("ProfileNoDps"),
+                                           tr("Provisioning through DPS needs \"dps\": the name of a DPS added here (onboarder-cli dps "
+                                              "add).")));
+        if (enrollment == Enrollment::Group) {
+            if (enrollmentGroup.isEmpty())
+                return std::unexpected(invalid(QStringLiteral("ProfileNoEnrollmentGroup"),
+                                               tr("\"enrollment\": \"group\" needs \"enrollmentGroup\": the id of the enrollment group "
+                                                  "in DPS.")));
+            if (auth != Auth::CaSigned)
+                return std::unexpected(invalid(QStringLiteral("ProfileGroupNeedsCa"),
+                                               tr("An enrollment group admits devices whose certificate its CA signed: it needs "
+                                                  "\"auth\": \"x509-ca\" with \"ca\" the CA the group holds.")));
+            if (!twinTags.isEmpty())
+                return std::unexpected(invalid(QStringLiteral("ProfileGroupTwinTags"),
+                                               tr("Devices of an enrollment group get the group's initial twin; set the tags there and "
+                                                  "remove \"twinTags\" from the profile.")));
+        }
+        if (testRegistration && keyBirth == KeyBirth::Modem)
+            return std::unexpected(invalid(QStringLiteral("ProfileTestRegistrationNeedsKey"),
+                                           tr("A test registration from the bench needs the device's key on this computer; a key "
+                                              "made in the modem never leaves it. Set \"testRegistration\": false (the modem "
+                                              "registers when it first connects).")));
+    }
     return {};
 }
 
@@ -232,6 +314,15 @@ QJsonObject ProvisioningProfile::toJson() const
     }
     if (keyBirth == KeyBirth::Pc)
         json.insert(QStringLiteral("keepKeyOnPc"), keepKeyOnPc);
+    if (registration == Registration::Dps) {
+        json.remove(QStringLiteral("hubAuth"));
+        json.insert(QStringLiteral("registration"), registrationName(registration));
+        json.insert(QStringLiteral("dps"), dps);
+        json.insert(QStringLiteral("enrollment"), enrollmentName(enrollment));
+        if (enrollment == Enrollment::Group)
+            json.insert(QStringLiteral("enrollmentGroup"), enrollmentGroup);
+        json.insert(QStringLiteral("testRegistration"), testRegistration);
+    }
     return json;
 }
 

@@ -22,7 +22,11 @@ struct ModemIdentity;
 //     "keyBirth": "pc" | "modem", "keepKeyOnPc": true,
 //     "keyType": "ec-p256", "validityDays": 365,
 //     "secTag": 10, "secondarySecTag": 11,       // null: both roots in secTag
-//     "twinTags": { "site": "bench-1" } }
+//     "twinTags": { "site": "bench-1" },
+//     "registration": "hub" | "dps",             // dps: enrolled in a Device Provisioning Service, which makes the
+//     "dps": "<DPS name>",                       //   hub device when the device registers (the nRF SDK's flow)
+//     "enrollment": "individual" | "group", "enrollmentGroup": "<group id>",
+//     "testRegistration": true }                 // dps: register from the bench once flashed, check the hub device
 struct ProvisioningProfile
 {
     Q_DECLARE_TR_FUNCTIONS(ProvisioningProfile)
@@ -31,6 +35,8 @@ public:
     enum class Auth { SelfSigned, CaSigned };
     enum class HubAuth { Thumbprint, CertificateAuthority };
     enum class KeyBirth { Pc, Modem };
+    enum class Registration { Hub, Dps };
+    enum class Enrollment { Individual, Group };
 
     QString hub;
     QString deviceIdTemplate = QStringLiteral("nrf-{imei}");
@@ -44,6 +50,14 @@ public:
     quint32 secTag = 10;                     // the nRF Connect SDK Azure sample's CONFIG_MQTT_HELPER_SEC_TAG
     std::optional<quint32> secondarySecTag = 11;
     QJsonObject twinTags;
+    // Registration::Dps: the job enrolls the device (or checks that the group's CA signs its certificate) instead of
+    // registering it in the hub; "hub" is then the hub DPS assigns it to, where the test registration's device is
+    // checked and under whose name the credentials are kept.
+    Registration registration = Registration::Hub;
+    QString dps;             // the DPS instance's local name (dps add)
+    Enrollment enrollment = Enrollment::Individual;
+    QString enrollmentGroup; // Enrollment::Group: the group's id in DPS
+    bool testRegistration = false; // Registration::Dps (default there: keyBirth pc); needs the key on this computer
 
     // Reads and checks every key, with the key's name in the message; unknown keys are refused (a typo
     // must not silently fall back to a default).
@@ -64,6 +78,8 @@ public:
     static QString authName(Auth auth);         // "x509-self-signed", "x509-ca"
     static QString keyBirthName(KeyBirth birth); // "pc", "modem"
     static QString hubAuthName(HubAuth auth);    // "thumbprint", "ca"
+    static QString registrationName(Registration registration); // "hub", "dps"
+    static QString enrollmentName(Enrollment enrollment);       // "individual", "group"
 
     friend bool operator==(const ProvisioningProfile &, const ProvisioningProfile &) = default;
 };

@@ -2,8 +2,10 @@
 // a DPS added by its connection string and ID scope, enrollments and groups created, test registrations from this
 // computer that end in hub devices, and the refusals a technician would meet.
 #include "clirunner.h"
+#include "modemsimfixture.h"
 #include "sandboxprocess.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -148,6 +150,40 @@ private Q_SLOTS:
         QCOMPARE(listed.json()[QStringLiteral("enrollments")].toArray().size(), 3);
         QCOMPARE(cli({QStringLiteral("dps"), QStringLiteral("enrollment"), QStringLiteral("delete"), QStringLiteral("off-1")}).exitCode, 0);
         QCOMPARE(cli({QStringLiteral("dps"), QStringLiteral("enrollment"), QStringLiteral("show"), QStringLiteral("off-1")}).exitCode, 3);
+    }
+
+    void provisionThroughDps()
+    {
+        // The station's DPS path from the command line: enrolled, flashed, registered from the bench, the hub device found.
+        TestSupport::ModemSim sim;
+        QCOMPARE(sim.start({QStringLiteral("--imei"), QStringLiteral("356100000000007")}), QString());
+        const QString path = m_dir.filePath(QStringLiteral("dps-profile.json"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("{\"hub\": \"sb\", \"registration\": \"dps\", \"dps\": \"sbdps\", \"deviceIdTemplate\": \"cli-{imei6}\"}");
+        file.close();
+        const Run provisioned = cli({QStringLiteral("--json"), QStringLiteral("provision"), QStringLiteral("--profile"), path,
+                                     QStringLiteral("--port"), sim.port()});
+        QVERIFY2(provisioned.exitCode == 0, provisioned.err.constData());
+        const QList<QByteArray> lines = provisioned.out.trimmed().split('\n');
+        const QJsonObject report = QJsonDocument::fromJson(lines.last()).object();
+        QCOMPARE(report.value(QStringLiteral("result")).toString(), QStringLiteral("passed"));
+        QCOMPARE(report.value(QStringLiteral("enrollment")).toString(), QStringLiteral("created"));
+        QCOMPARE(report.value(QStringLiteral("registrationId")).toString(), QStringLiteral("cli-000007"));
+        QCOMPARE(report.value(QStringLiteral("idScope")).toString(), m_dps.value(QStringLiteral("idScope")).toString());
+        QCOMPARE(report.value(QStringLiteral("assignedHub")).toString(), m_sandbox.hostName());
+        const Run enrollment = cli({QStringLiteral("--json"), QStringLiteral("dps"), QStringLiteral("enrollment"), QStringLiteral("show"),
+                                    QStringLiteral("cli-000007")});
+        QCOMPARE(enrollment.exitCode, 0);
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("cli-000007")}).exitCode, 0);
+
+        // A profile naming a DPS that was not added: explained, nothing done.
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write("{\"hub\": \"sb\", \"registration\": \"dps\", \"dps\": \"nowhere\"}");
+        file.close();
+        const Run unknown = cli({QStringLiteral("provision"), QStringLiteral("--profile"), path, QStringLiteral("--port"), sim.port()});
+        QCOMPARE(unknown.exitCode, 3);
+        QVERIFY2(unknown.err.contains("nowhere"), unknown.err.constData());
     }
 
     void cleanupTestCase()

@@ -1,0 +1,101 @@
+#include "dpsenrollment.h"
+
+namespace Onboarder::DpsEnrollment {
+
+namespace {
+
+QJsonObject common(const QString &idKey, const QString &id, const Options &options)
+{
+    QJsonObject body{{idKey, id},
+                     {QStringLiteral("provisioningStatus"), options.enabled ? QStringLiteral("enabled") : QStringLiteral("disabled")}};
+    if (!options.initialTwin.isEmpty())
+        body.insert(QStringLiteral("initialTwin"), options.initialTwin);
+    return body;
+}
+
+QJsonObject x509Attestation(const QString &which, const QByteArray &pem)
+{
+    const QJsonObject primary{{QStringLiteral("certificate"), QString::fromLatin1(pem)}};
+    return QJsonObject{{QStringLiteral("type"), QStringLiteral("x509")},
+                       {QStringLiteral("x509"), QJsonObject{{which, QJsonObject{{QStringLiteral("primary"), primary}}}}}};
+}
+
+QJsonObject symmetricKeyAttestation()
+{
+    return QJsonObject{{QStringLiteral("type"), QStringLiteral("symmetricKey")}, {QStringLiteral("symmetricKey"), QJsonObject{}}};
+}
+
+QJsonObject x509(const QJsonObject &item)
+{
+    return item.value(QStringLiteral("attestation")).toObject().value(QStringLiteral("x509")).toObject();
+}
+
+} // namespace
+
+QJsonObject individualX509(const QString &registrationId, const QByteArray &certificatePem, const Options &options)
+{
+    QJsonObject body = common(QStringLiteral("registrationId"), registrationId, options);
+    body.insert(QStringLiteral("deviceId"), registrationId);
+    body.insert(QStringLiteral("attestation"), x509Attestation(QStringLiteral("clientCertificates"), certificatePem));
+    return body;
+}
+
+QJsonObject individualSymmetricKey(const QString &registrationId, const Options &options)
+{
+    QJsonObject body = common(QStringLiteral("registrationId"), registrationId, options);
+    body.insert(QStringLiteral("deviceId"), registrationId);
+    body.insert(QStringLiteral("attestation"), symmetricKeyAttestation());
+    return body;
+}
+
+QJsonObject groupX509(const QString &groupId, const QByteArray &caCertificatePem, const Options &options)
+{
+    QJsonObject body = common(QStringLiteral("enrollmentGroupId"), groupId, options);
+    body.insert(QStringLiteral("attestation"), x509Attestation(QStringLiteral("signingCertificates"), caCertificatePem));
+    return body;
+}
+
+QJsonObject groupSymmetricKey(const QString &groupId, const Options &options)
+{
+    QJsonObject body = common(QStringLiteral("enrollmentGroupId"), groupId, options);
+    body.insert(QStringLiteral("attestation"), symmetricKeyAttestation());
+    return body;
+}
+
+QString attestationType(const QJsonObject &item)
+{
+    return item.value(QStringLiteral("attestation")).toObject().value(QStringLiteral("type")).toString();
+}
+
+bool hasSigningCertificates(const QJsonObject &item)
+{
+    return x509(item).contains(QStringLiteral("signingCertificates"));
+}
+
+QStringList sha256Thumbprints(const QJsonObject &item)
+{
+    const QJsonObject certificates = x509(item)
+                                         .value(hasSigningCertificates(item) ? QStringLiteral("signingCertificates")
+                                                                             : QStringLiteral("clientCertificates"))
+                                         .toObject();
+    QStringList thumbprints;
+    for (const char *slot : {"primary", "secondary"}) {
+        const QString thumbprint = certificates.value(QLatin1String(slot))
+                                       .toObject()
+                                       .value(QStringLiteral("info"))
+                                       .toObject()
+                                       .value(QStringLiteral("sha256Thumbprint"))
+                                       .toString()
+                                       .toUpper();
+        if (!thumbprint.isEmpty())
+            thumbprints.append(thumbprint);
+    }
+    return thumbprints;
+}
+
+bool isEnabled(const QJsonObject &item)
+{
+    return item.value(QStringLiteral("provisioningStatus")).toString(QStringLiteral("enabled")) == QLatin1String("enabled");
+}
+
+} // namespace Onboarder::DpsEnrollment
