@@ -36,8 +36,8 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     , m_modemPage(new ModemPage(session, credentials, this))
     , m_relayPage(new RelayPage(hubs, secrets, credentials, this))
     , m_telemetryPage(new TelemetryPage(session, hubs, this))
-    , m_stationPage(new StationPage(hubs, credentials, this))
     , m_dpsStore(new DpsStore(settings, secrets, this))
+    , m_stationPage(new StationPage(hubs, *m_dpsStore, credentials, this))
     , m_dpsPage(new DpsPage(*m_dpsStore, this))
 {
     m_navigation->setIconSize(QSize(24, 24));

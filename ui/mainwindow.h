@@ -57,8 +57,8 @@ private:
     ModemPage *m_modemPage;
     RelayPage *m_relayPage;
     TelemetryPage *m_telemetryPage;
-    StationPage *m_stationPage;
     DpsStore *m_dpsStore;
+    StationPage *m_stationPage;
     DpsPage *m_dpsPage;
     bool m_closingAfterRelay = false;
 };

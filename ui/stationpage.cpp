@@ -1,6 +1,10 @@
 #include "stationpage.h"
 
+#include "common/continuation.h"
+#include "common/promise.h"
 #include "credentials/credentialstore.h"
+#include "dps/dpsclient.h"
+#include "dps/dpsstore.h"
 #include "fielderror.h"
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
@@ -22,6 +26,7 @@
 #include <QSaveFile>
 #include <QScrollArea>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QVBoxLayout>
 
 namespace Onboarder {
@@ -59,11 +64,12 @@ QString formatTags(const QJsonObject &tags)
 
 } // namespace
 
-StationPage::StationPage(HubStore &hubs, CredentialStore &credentials, QWidget *parent)
+StationPage::StationPage(HubStore &hubs, DpsStore &dpsInstances, CredentialStore &credentials, QWidget *parent)
     : QWidget(parent)
     , m_hubs(hubs)
     , m_credentials(credentials)
     , m_finder(new PortFinder(this))
+    , m_dpsInstances(dpsInstances)
     , m_hub(new QComboBox(this))
     , m_template(new QLineEdit(QStringLiteral("nrf-{imei}"), this))
     , m_prefix(new QLineEdit(this))
@@ -74,6 +80,11 @@ StationPage::StationPage(HubStore &hubs, CredentialStore &credentials, QWidget *
     , m_secTag(new QSpinBox(this))
     , m_secondaryTag(new QSpinBox(this))
     , m_twinTags(new QLineEdit(this))
+    , m_registration(new QComboBox(this))
+    , m_dps(new QComboBox(this))
+    , m_enrollment(new QComboBox(this))
+    , m_group(new QLineEdit(this))
+    , m_testRegistration(new QCheckBox(tr("Test registration from this computer"), this))
     , m_operator(new QLineEdit(ProvisioningJob::defaultOperator(), this))
     , m_profileError(FieldError::create(this))
     , m_auto(new QCheckBox(tr("Start when a modem is plugged in"), this))
@@ -104,9 +115,31 @@ StationPage::StationPage(HubStore &hubs, CredentialStore &credentials, QWidget *
     m_secondaryTag->setSpecialValueText(tr("none (both roots in the primary tag)"));
     m_secondaryTag->setValue(11);
     m_twinTags->setPlaceholderText(tr("site=bench-1, batch=7"));
+    m_registration->addItem(tr("In the hub, by this station"), int(ProvisioningProfile::Registration::Hub));
+    m_registration->addItem(tr("Through DPS (enrolled here, registered by the device)"), int(ProvisioningProfile::Registration::Dps));
+    m_dps->setAccessibleName(tr("DPS"));
+    m_dps->setPlaceholderText(tr("Add a DPS on the Provisioning page"));
+    m_enrollment->addItem(tr("Individual enrollment per device"), int(ProvisioningProfile::Enrollment::Individual));
+    m_enrollment->addItem(tr("Enrollment group of the CA"), int(ProvisioningProfile::Enrollment::Group));
+    m_group->setPlaceholderText(tr("group id in DPS"));
+    m_group->setAccessibleName(tr("Enrollment group"));
+    m_testRegistration->setChecked(true);
+    m_testRegistration->setToolTip(tr("Once flashed, register the device with DPS from here and check the hub device it gets."));
     m_operator->setAccessibleName(tr("Operator"));
 
     auto *form = new QFormLayout;
+    m_form = form;
+    auto *registrationRow = new QHBoxLayout;
+    registrationRow->addWidget(m_registration, 2);
+    registrationRow->addWidget(m_dps, 1);
+    form->addRow(tr("Registration:"), registrationRow);
+    m_enrollmentRow = new QWidget(this);
+    auto *enrollmentRow = new QHBoxLayout(m_enrollmentRow);
+    enrollmentRow->setContentsMargins(0, 0, 0, 0);
+    enrollmentRow->addWidget(m_enrollment, 2);
+    enrollmentRow->addWidget(m_group, 1);
+    enrollmentRow->addWidget(m_testRegistration);
+    form->addRow(tr("Enrollment:"), m_enrollmentRow);
     form->addRow(tr("Hub:"), m_hub);
     auto *idRow = new QHBoxLayout;
     idRow->addWidget(m_template, 2);
@@ -164,11 +197,13 @@ StationPage::StationPage(HubStore &hubs, CredentialStore &credentials, QWidget *
     layout->addLayout(tallyRow);
     layout->addWidget(scroll, 1);
 
-    m_profileWidgets = {m_hub, m_template, m_prefix, m_auth, m_ca, m_keyBirth, m_keepKey, m_secTag, m_secondaryTag, m_twinTags, load};
-    for (QLineEdit *edit : {m_template, m_prefix, m_ca, m_twinTags})
+    m_profileWidgets = {m_hub,       m_template,   m_prefix,   m_auth,         m_ca,         m_keyBirth, m_keepKey, m_secTag,
+                        m_secondaryTag, m_twinTags, m_registration, m_dps, m_enrollment, m_group, m_testRegistration, load};
+    for (QLineEdit *edit : {m_template, m_prefix, m_ca, m_twinTags, m_group})
         connect(edit, &QLineEdit::textChanged, this, &StationPage::updateProfileState);
-    for (QComboBox *combo : {m_hub, m_auth, m_keyBirth})
+    for (QComboBox *combo : {m_hub, m_auth, m_keyBirth, m_registration, m_dps, m_enrollment})
         connect(combo, &QComboBox::currentIndexChanged, this, &StationPage::updateProfileState);
+    connect(m_testRegistration, &QCheckBox::toggled, this, &StationPage::updateProfileState);
     for (QSpinBox *spin : {m_secTag, m_secondaryTag})
         connect(spin, &QSpinBox::valueChanged, this, &StationPage::updateProfileState);
     connect(m_auto, &QCheckBox::toggled, this, [this](bool on) { m_autoStart = on; });
@@ -177,9 +212,11 @@ StationPage::StationPage(HubStore &hubs, CredentialStore &credentials, QWidget *
     connect(save, &QPushButton::clicked, this, &StationPage::saveProfile);
     connect(exportButton, &QPushButton::clicked, this, &StationPage::exportAudit);
     connect(&m_hubs, &HubStore::hubsChanged, this, &StationPage::fillHubs);
+    connect(&m_dpsInstances, &DpsStore::instancesChanged, this, &StationPage::fillDps);
     connect(m_finder, &PortFinder::portsChanged, this, &StationPage::showPorts);
 
     fillHubs();
+    fillDps();
     updateProfileState();
     updateTally();
     showPorts(m_finder->scan());
@@ -206,6 +243,18 @@ void StationPage::fillHubs()
     updateProfileState();
 }
 
+void StationPage::fillDps()
+{
+    const QString current = m_dps->currentText();
+    QSignalBlocker blocker(m_dps);
+    m_dps->clear();
+    for (const DpsProfile &dps : m_dpsInstances.instances())
+        m_dps->addItem(dps.name);
+    if (const int index = m_dps->findText(current); index >= 0)
+        m_dps->setCurrentIndex(index);
+    updateProfileState();
+}
+
 Result<ProvisioningProfile> StationPage::profile() const
 {
     ProvisioningProfile p;
@@ -222,6 +271,16 @@ Result<ProvisioningProfile> StationPage::profile() const
     p.secondarySecTag = m_secondaryTag->value() < 0 ? std::nullopt : std::optional(quint32(m_secondaryTag->value()));
     QString problem;
     p.twinTags = parseTags(m_twinTags->text(), &problem);
+    p.registration = ProvisioningProfile::Registration(m_registration->currentData().toInt());
+    if (p.registration == ProvisioningProfile::Registration::Dps) {
+        p.hubAuth = ProvisioningProfile::HubAuth::Thumbprint; // DPS makes the hub device
+        p.dps = m_dps->currentText();
+        p.enrollment = ProvisioningProfile::Enrollment(m_enrollment->currentData().toInt());
+        p.enrollmentGroup = p.enrollment == ProvisioningProfile::Enrollment::Group ? m_group->text().trimmed() : QString();
+        p.testRegistration = m_testRegistration->isChecked() && p.keyBirth == ProvisioningProfile::KeyBirth::Pc;
+        if (p.dps.isEmpty())
+            return fail(ErrorKind::InvalidInput, QStringLiteral("ProfileNoDps"), tr("Add a DPS first (Provisioning page)."));
+    }
     if (!problem.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("ProfileInvalidTwinTags"), problem);
     if (p.hub.isEmpty())
@@ -247,6 +306,15 @@ void StationPage::setProfile(const ProvisioningProfile &p)
     m_secTag->setValue(int(p.secTag));
     m_secondaryTag->setValue(p.secondarySecTag ? int(*p.secondarySecTag) : -1);
     m_twinTags->setText(formatTags(p.twinTags));
+    m_registration->setCurrentIndex(m_registration->findData(int(p.registration)));
+    if (p.registration == ProvisioningProfile::Registration::Dps) {
+        if (m_dps->findText(p.dps) < 0)
+            m_dps->addItem(p.dps);
+        m_dps->setCurrentText(p.dps);
+        m_enrollment->setCurrentIndex(m_enrollment->findData(int(p.enrollment)));
+        m_group->setText(p.enrollmentGroup);
+        m_testRegistration->setChecked(p.testRegistration);
+    }
     updateProfileState();
 }
 
@@ -266,6 +334,20 @@ void StationPage::updateProfileState()
     m_ca->setEnabled(caSigned && m_jobs.isEmpty());
     m_keepKey->setEnabled(m_keyBirth->currentData().toInt() == int(ProvisioningProfile::KeyBirth::Pc) && m_jobs.isEmpty());
     m_prefix->setEnabled(m_template->text().contains(QStringLiteral("{prefix}")) && m_jobs.isEmpty());
+    const bool dps = m_registration->currentData().toInt() == int(ProvisioningProfile::Registration::Dps);
+    m_dps->setVisible(dps);
+    m_form->setRowVisible(m_enrollmentRow, dps);
+    m_group->setEnabled(m_enrollment->currentData().toInt() == int(ProvisioningProfile::Enrollment::Group) && m_jobs.isEmpty());
+    // A key born in the modem never leaves it: nothing here can register in its name.
+    const bool keyHere = m_keyBirth->currentData().toInt() == int(ProvisioningProfile::KeyBirth::Pc);
+    m_testRegistration->setEnabled(keyHere && m_jobs.isEmpty());
+    if (!keyHere)
+        m_testRegistration->setChecked(false);
+    // "CA-authenticated in the hub" is for registering in the hub; through DPS, DPS decides.
+    if (auto *model = qobject_cast<QStandardItemModel *>(m_auth->model()))
+        model->item(2)->setEnabled(!dps);
+    if (dps && m_auth->currentIndex() == 2)
+        m_auth->setCurrentIndex(1);
     const auto checked = profile();
     FieldError::show(m_profileError, checked ? QString() : checked.error().message);
     m_startAll->setEnabled(checked.has_value() && std::any_of(m_cards.cbegin(), m_cards.cend(), [](StationCard *card) {
@@ -346,30 +428,75 @@ void StationPage::start(const QString &port, bool replaceConflicting)
         card = addCard(m_ports.value(port, given));
     }
     card->setRunning();
-    if (m_hubClient && m_hubClientName == checked->hub)
+    const bool dps = checked->registration == ProvisioningProfile::Registration::Dps;
+    if (m_hubClient && m_hubClientName == checked->hub && (!dps || (m_dpsClient && m_dpsClientName == checked->dps)))
         return launch(port, *checked, replaceConflicting);
-    // The hub's connection string comes from the keychain (asynchronously); the card waits for it.
+    // The connection strings come from the keychain (asynchronously); the card waits for them.
     m_jobs.insert(port, nullptr);
     updateProfileState();
-    const auto hubProfile = m_hubs.find(checked->hub);
-    m_hubs.connectionString(checked->hub).then(this, [this, port, profile = *checked, hubProfile, replaceConflicting](Result<ConnectionString> service) {
+    whenFinished(connectClients(*checked), this, [this, port, profile = *checked, replaceConflicting](const Result<void> &ready) {
         m_jobs.remove(port);
-        if (!service || !hubProfile) {
+        if (!ready) {
             ProvisioningReport report;
             report.port = port;
             report.startedAt = report.finishedAt = QDateTime::currentDateTimeUtc();
-            report.failure = service ? Error{ErrorKind::NotFound, QStringLiteral("HubNotFound"), tr("The hub \"%1\" is gone.").arg(profile.hub)}
-                                     : service.error();
+            report.failure = ready.error();
             return finished(port, report);
-        }
-        if (!m_hubClient || m_hubClientName != profile.hub) {
-            if (m_jobs.isEmpty() || std::all_of(m_jobs.cbegin(), m_jobs.cend(), [](ProvisioningJob *j) { return j == nullptr; })) {
-                m_hubClient = std::make_unique<HubClient>(*hubProfile, *service);
-                m_hubClientName = profile.hub;
-            }
         }
         launch(port, profile, replaceConflicting);
     });
+}
+
+QFuture<Result<void>> StationPage::connectClients(const ProvisioningProfile &profile)
+{
+    // Clients are replaced only while no job uses them (the profile is locked while jobs run).
+    const auto idle = [this] {
+        return std::all_of(m_jobs.cbegin(), m_jobs.cend(), [](ProvisioningJob *j) { return j == nullptr; });
+    };
+    const auto hubProfile = m_hubs.find(profile.hub);
+    if (!hubProfile)
+        return failedFuture<void>({ErrorKind::NotFound, QStringLiteral("HubNotFound"), tr("The hub \"%1\" is gone.").arg(profile.hub)});
+    std::optional<DpsProfile> dpsProfile;
+    if (profile.registration == ProvisioningProfile::Registration::Dps) {
+        dpsProfile = m_dpsInstances.find(profile.dps);
+        if (!dpsProfile)
+            return failedFuture<void>({ErrorKind::NotFound, QStringLiteral("DpsNotFound"), tr("The DPS \"%1\" is gone.").arg(profile.dps)});
+    }
+    auto promise = std::make_shared<QPromise<Result<void>>>();
+    promise->start();
+    const auto finishWith = [promise](const Result<void> &result) {
+        promise->addResult(result);
+        promise->finish();
+    };
+    const auto connectDps = [this, dpsProfile, idle, finishWith] {
+        if (!dpsProfile || (m_dpsClient && m_dpsClientName == dpsProfile->name))
+            return finishWith({});
+        whenFinished(m_dpsInstances.connectionString(dpsProfile->name), this,
+                     [this, dps = *dpsProfile, idle, finishWith](const Result<ConnectionString> &service) {
+                         if (!service)
+                             return finishWith(std::unexpected(service.error()));
+                         if (idle()) {
+                             m_dpsClient = std::make_unique<DpsClient>(dps, *service);
+                             m_dpsClientName = dps.name;
+                         }
+                         finishWith({});
+                     });
+    };
+    if (m_hubClient && m_hubClientName == profile.hub) {
+        connectDps();
+    } else {
+        whenFinished(m_hubs.connectionString(profile.hub), this,
+                     [this, hub = *hubProfile, idle, connectDps, finishWith](const Result<ConnectionString> &service) {
+                         if (!service)
+                             return finishWith(std::unexpected(service.error()));
+                         if (idle()) {
+                             m_hubClient = std::make_unique<HubClient>(hub, *service);
+                             m_hubClientName = hub.name;
+                         }
+                         connectDps();
+                     });
+    }
+    return promise->future();
 }
 
 void StationPage::launch(const QString &port, const ProvisioningProfile &profile, bool replaceConflicting)
@@ -380,6 +507,10 @@ void StationPage::launch(const QString &port, const ProvisioningProfile &profile
     options.replaceConflicting = replaceConflicting;
     const auto hubProfile = m_hubs.find(profile.hub);
     auto *job = new ProvisioningJob(profile, port, *m_hubClient, hubProfile.value_or(HubProfile{}), m_credentials, options, this);
+    if (profile.registration == ProvisioningProfile::Registration::Dps) {
+        if (const auto dps = m_dpsInstances.find(profile.dps); dps && m_dpsClient && m_dpsClientName == dps->name)
+            job->setDps(m_dpsClient.get(), *dps); // else the job explains that the DPS is not known
+    }
     if (m_audit) // else the job's own, in the app data dir
         job->setAuditLog(m_audit);
     if (m_ledger)

@@ -12,6 +12,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QFormLayout;
 class QGridLayout;
 class QLabel;
 class QLineEdit;
@@ -22,13 +23,16 @@ namespace Onboarder {
 
 class AuditLog;
 class CredentialStore;
+class DpsClient;
+class DpsStore;
 class HubClient;
 class HubStore;
 class ModemKeyLedger;
 class StationCard;
 
 // The provisioning station (issue #8): a profile, then one card per modem as modems are plugged in; each
-// port runs its own ProvisioningJob, side by side, with its steps, a pass/fail card and a running tally.
+// port runs its own ProvisioningJob, side by side, with its steps, a pass/fail card and a running tally. A profile
+// registers each device in the hub, or enrolls it in a Device Provisioning Service (issue #19).
 // Jobs are asynchronous on the GUI thread (serial and network I/O never block; keys are made in the
 // background). The profile is locked while jobs run.
 class StationPage final : public QWidget
@@ -36,7 +40,7 @@ class StationPage final : public QWidget
     Q_OBJECT
 
 public:
-    StationPage(HubStore &hubs, CredentialStore &credentials, QWidget *parent = nullptr);
+    StationPage(HubStore &hubs, DpsStore &dpsInstances, CredentialStore &credentials, QWidget *parent = nullptr);
     ~StationPage() override;
 
     Result<ProvisioningProfile> profile() const; // from the form, checked
@@ -76,14 +80,20 @@ private:
     void updateTally();
     void updateProfileState();
     void fillHubs();
+    void fillDps();
+    // The hub's (and the DPS's) service client for a profile, made once their connection strings are read.
+    QFuture<Result<void>> connectClients(const ProvisioningProfile &profile);
 
     HubStore &m_hubs;
     CredentialStore &m_credentials;
     PortFinder *m_finder;
     AuditLog *m_audit = nullptr;
     ModemKeyLedger *m_ledger = nullptr;
+    DpsStore &m_dpsInstances;
     std::unique_ptr<HubClient> m_hubClient; // for the profile's hub; kept while jobs use it
     QString m_hubClientName;
+    std::unique_ptr<DpsClient> m_dpsClient; // for the profile's DPS (registration through DPS)
+    QString m_dpsClientName;
     QHash<QString, StationCard *> m_cards;
     QHash<QString, ModemPort> m_ports;
     QHash<QString, ProvisioningJob *> m_jobs;
@@ -103,6 +113,13 @@ private:
     QSpinBox *m_secTag;
     QSpinBox *m_secondaryTag;
     QLineEdit *m_twinTags;
+    QComboBox *m_registration;
+    QComboBox *m_dps;
+    QComboBox *m_enrollment;
+    QLineEdit *m_group;
+    QCheckBox *m_testRegistration;
+    QFormLayout *m_form = nullptr;
+    QWidget *m_enrollmentRow = nullptr;
     QLineEdit *m_operator;
     QLabel *m_profileError;
     QCheckBox *m_auto;

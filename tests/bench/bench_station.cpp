@@ -9,6 +9,7 @@
 #include "credentials/credentialstore.h"
 #include "credentials/keypair.h"
 #include "credentials/secretstore.h"
+#include "dps/dpsstore.h"
 #include "hub/hubstore.h"
 #include "modemsimfixture.h"
 #include "provisioning/auditlog.h"
@@ -55,6 +56,7 @@ int main(int argc, char *argv[])
     Settings settings(dir.filePath(QStringLiteral("onboarder.conf")));
     SecretStore secrets(QStringLiteral("OnboarderBench-") + QUuid::createUuid().toString(QUuid::Id128));
     HubStore hubs(settings, secrets);
+    DpsStore dpsInstances(settings, secrets);
     CredentialStore credentials(secrets, dir.filePath(QStringLiteral("data")));
     AuditLog audit(dir.filePath(QStringLiteral("audit")));
     ModemKeyLedger ledger(dir.filePath(QStringLiteral("ledger.json")));
@@ -91,7 +93,7 @@ int main(int argc, char *argv[])
                 }
                 ports.append(sim.port());
             }
-            StationPage page(hubs, credentials);
+            StationPage page(hubs, dpsInstances, credentials);
             page.setAuditLog(&audit);
             page.setLedger(&ledger);
             page.resize(1200, 820);

@@ -4,6 +4,9 @@
 #include "common/settings.h"
 #include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
+#include "dps/dpsclient.h"
+#include "dps/dpsenrollment.h"
+#include "dps/dpsstore.h"
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
 #include "modemsimfixture.h"
@@ -11,12 +14,14 @@
 #include "provisioning/modemkeyledger.h"
 #include "inprocesshub.h"
 #include "sandboxhub.h"
+#include "sandboxprocess.h"
 #include "stationcard.h"
 #include "stationpage.h"
 #include "testsupport.h"
 #include "uitestsupport.h"
 
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QTemporaryDir>
 #include <QUuid>
@@ -61,7 +66,8 @@ private Q_SLOTS:
         QCOMPARE(sims[0].start({QStringLiteral("--imei"), QStringLiteral("358000000000001")}), QString());
         QCOMPARE(sims[1].start({QStringLiteral("--imei"), QStringLiteral("358000000000002")}), QString());
 
-        StationPage page(*m_hubs, *m_credentials);
+        DpsStore dpsInstances(*m_settings, *m_secrets);
+        StationPage page(*m_hubs, dpsInstances, *m_credentials);
         page.setAuditLog(m_audit.get());
         page.setLedger(m_ledger.get());
         page.resize(1200, 820);
@@ -139,6 +145,74 @@ private Q_SLOTS:
         sims[0].stop();
         QTRY_COMPARE_WITH_TIMEOUT(page.card(sims[0].port())->status(), StationCard::Status::Unplugged, 20000);
         QCOMPARE(m_audit->records()->size(), 5);
+    }
+
+    void provisionsThroughDps()
+    {
+        // The sandbox as its own process, with its DPS: a profile that enrolls each modem and registers it from the bench.
+        TestSupport::SandboxProcess sandbox;
+        const QString started = sandbox.start(m_dir.filePath(QStringLiteral("dps-hub")),
+                                              {QStringLiteral("--dps"), QStringLiteral("--dps-address"), QStringLiteral("127.0.0.2"),
+                                               QStringLiteral("--dps-rest-port"), QStringLiteral("0"), QStringLiteral("--dps-mqtt-port"),
+                                               QStringLiteral("0")});
+        QVERIFY2(started.isEmpty(), qPrintable(started));
+        QVERIFY(await(m_hubs->add(QStringLiteral("dpshub"), sandbox.connectionString(),
+                                  HubEndpoint{sandbox.restPort(), sandbox.mqttPort(), sandbox.caFile()}))
+                    .has_value());
+        const QJsonObject dps = sandbox.ready().value(QStringLiteral("dps")).toObject();
+        DpsStore dpsInstances(*m_settings, *m_secrets);
+        const auto added = await(dpsInstances.add(QStringLiteral("sbdps"), dps.value(QStringLiteral("connectionString")).toString(),
+                                                  DpsEndpoint{dps.value(QStringLiteral("idScope")).toString(),
+                                                              dps.value(QStringLiteral("restPort")).toInt(),
+                                                              dps.value(QStringLiteral("mqttPort")).toInt(),
+                                                              dps.value(QStringLiteral("host")).toString(), sandbox.caFile()}));
+        QVERIFY(added.has_value());
+
+        ModemSim sims[2];
+        QCOMPARE(sims[0].start({QStringLiteral("--imei"), QStringLiteral("358100000000001")}), QString());
+        QCOMPARE(sims[1].start({QStringLiteral("--imei"), QStringLiteral("358100000000002")}), QString());
+        StationPage page(*m_hubs, dpsInstances, *m_credentials);
+        page.setAuditLog(m_audit.get());
+        page.setLedger(m_ledger.get());
+        page.resize(1200, 860);
+        page.show();
+        ProvisioningProfile profile;
+        profile.hub = QStringLiteral("dpshub");
+        profile.deviceIdTemplate = QStringLiteral("dps-{imei}");
+        profile.registration = ProvisioningProfile::Registration::Dps;
+        profile.dps = QStringLiteral("sbdps");
+        profile.testRegistration = true;
+        profile.twinTags = QJsonObject{{QStringLiteral("site"), QStringLiteral("bench-3")}};
+        page.setProfile(profile);
+        page.setOperatorName(QStringLiteral("tester"));
+        QVERIFY2(page.profile().has_value(), qPrintable(page.profileError()->text()));
+        QCOMPARE(*page.profile(), profile); // the form holds every DPS key
+        QLineEdit *groupField = nullptr;
+        for (QLineEdit *edit : page.findChildren<QLineEdit *>())
+            groupField = edit->accessibleName() == QStringLiteral("Enrollment group") ? edit : groupField;
+        QVERIFY(groupField && groupField->isVisible()); // the enrollment row shows with DPS
+
+        page.portFinder()->setExtraPorts({sims[0].port(), sims[1].port()});
+        QTRY_COMPARE_WITH_TIMEOUT(page.cards().size(), 2, 20000);
+        page.startAll();
+        QTRY_COMPARE_WITH_TIMEOUT(page.passed() + page.failed(), 2, 60000);
+        for (StationCard *card : page.cards())
+            QVERIFY2(card->status() == StationCard::Status::Passed, qPrintable(card->summaryText()));
+        HubClient hub(*m_hubs->find(QStringLiteral("dpshub")), *ConnectionString::parse(sandbox.connectionString()));
+        DpsClient client(*added, *await(dpsInstances.connectionString(QStringLiteral("sbdps"))));
+        for (const char *id : {"dps-358100000000001", "dps-358100000000002"}) {
+            const auto certificate = m_credentials->certificate(QStringLiteral("dpshub"), QLatin1String(id));
+            QVERIFY2(certificate.has_value(), id);
+            QVERIFY2(page.card(id[17] == '1' ? sims[0].port() : sims[1].port())->summaryText().contains(QStringLiteral("enrolled in DPS sbdps")),
+                     id);
+            const auto enrollment = await(client.get(DpsClient::Kind::Enrollment, QLatin1String(id)));
+            QVERIFY2(enrollment.has_value(), id);
+            QCOMPARE(DpsEnrollment::sha256Thumbprints(*enrollment), QStringList{certificate->thumbprintSha256()});
+            const auto device = await(hub.device(QLatin1String(id)));
+            QVERIFY2(device.has_value(), id);
+            QCOMPARE(device->primaryThumbprint.toUpper(), certificate->thumbprintSha1());
+        }
+        TestSupport::saveScreenshot(&page, QStringLiteral("station-dps"));
     }
 };
 
