@@ -1,10 +1,14 @@
 #include "dpspage.h"
 
 #include "adddpsdialog.h"
+#include "certificateauthoritiesview.h"
 #include "common/continuation.h"
+#include "credentials/credentialstore.h"
 #include "dps/dpsclient.h"
+#include "dps/dpsenrollment.h"
 #include "dps/dpsregistration.h"
 #include "dps/dpsstore.h"
+#include "newenrollmentdialog.h"
 #include "pageheader.h"
 
 #include <QComboBox>
@@ -17,6 +21,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QTableWidget>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace Onboarder {
@@ -24,6 +29,30 @@ namespace Onboarder {
 namespace {
 
 enum Column { IdColumn, AttestationColumn, StatusColumn, HubColumn, ColumnCount };
+enum Tab { EnrollmentsTab, GroupsTab, CasTab };
+
+QTableWidget *makeTable(const QStringList &headers, const QString &name, QWidget *parent)
+{
+    auto *table = new QTableWidget(0, int(headers.size()), parent);
+    table->setHorizontalHeaderLabels(headers);
+    table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table->setSelectionMode(QAbstractItemView::SingleSelection);
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table->verticalHeader()->hide();
+    table->horizontalHeader()->setSectionResizeMode(int(headers.size()) - 1, QHeaderView::Stretch);
+    table->setColumnWidth(IdColumn, 220);
+    table->setColumnWidth(AttestationColumn, 160);
+    table->setAccessibleName(name);
+    return table;
+}
+
+void setRow(QTableWidget *table, const QStringList &cells)
+{
+    const int row = table->rowCount();
+    table->insertRow(row);
+    for (int column = 0; column < cells.size(); ++column)
+        table->setItem(row, column, new QTableWidgetItem(cells.at(column)));
+}
 
 QString attestation(const QJsonObject &enrollment)
 {
@@ -37,11 +66,17 @@ QString attestation(const QJsonObject &enrollment)
 
 } // namespace
 
-DpsPage::DpsPage(DpsStore &store, QWidget *parent)
+DpsPage::DpsPage(DpsStore &store, CredentialStore &credentials, QWidget *parent)
     : QWidget(parent)
     , m_store(store)
+    , m_credentials(credentials)
     , m_instances(new QComboBox(this))
-    , m_table(new QTableWidget(0, ColumnCount, this))
+    , m_tabs(new QTabWidget(this))
+    , m_table(makeTable({tr("Registration ID"), tr("Attestation"), tr("Status"), tr("Assigned hub")}, tr("Enrollments"), this))
+    , m_groups(makeTable({tr("Group ID"), tr("Attestation"), tr("Status")}, tr("Enrollment groups"), this))
+    , m_cas(new CertificateAuthoritiesView(credentials, this))
+    , m_newEnrollment(new QPushButton(tr("New Enrollment…"), this))
+    , m_newGroup(new QPushButton(tr("New Group…"), this))
     , m_add(new QPushButton(tr("Add DPS…"), this))
     , m_refresh(new QPushButton(tr("Refresh"), this))
     , m_test(new QPushButton(tr("Test Registration"), this))
@@ -57,15 +92,10 @@ DpsPage::DpsPage(DpsStore &store, QWidget *parent)
     m_instances->setAccessibleName(tr("Device Provisioning Service"));
     m_instances->setMinimumContentsLength(24);
     m_test->setToolTip(tr("Register the selected enrollment from this computer with its key or the certificate kept here"));
-    m_table->setHorizontalHeaderLabels({tr("Registration ID"), tr("Attestation"), tr("Status"), tr("Assigned hub")});
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->verticalHeader()->hide();
-    m_table->horizontalHeader()->setSectionResizeMode(HubColumn, QHeaderView::Stretch);
-    m_table->setColumnWidth(IdColumn, 220);
-    m_table->setColumnWidth(AttestationColumn, 160);
-    m_table->setAccessibleName(tr("Enrollments"));
+    m_groups->setColumnWidth(AttestationColumn, 280);
+    m_tabs->addTab(m_table, tr("Individual Enrollments"));
+    m_tabs->addTab(m_groups, tr("Enrollment Groups"));
+    m_tabs->addTab(m_cas, tr("Certificate Authorities"));
     m_progress->setRange(0, 0);
     m_progress->setTextVisible(true);
     m_status->setWordWrap(true);
@@ -78,6 +108,8 @@ DpsPage::DpsPage(DpsStore &store, QWidget *parent)
     top->addWidget(m_refresh);
     top->addWidget(m_add);
     top->addStretch(1);
+    top->addWidget(m_newEnrollment);
+    top->addWidget(m_newGroup);
     top->addWidget(m_test);
     top->addWidget(m_delete);
     auto *busy = new QHBoxLayout;
@@ -87,7 +119,7 @@ DpsPage::DpsPage(DpsStore &store, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(header);
     layout->addLayout(top);
-    layout->addWidget(m_table, 1);
+    layout->addWidget(m_tabs, 1);
     layout->addLayout(busy);
     layout->addWidget(m_status);
 
@@ -96,6 +128,12 @@ DpsPage::DpsPage(DpsStore &store, QWidget *parent)
     connect(m_add, &QPushButton::clicked, this, &DpsPage::addDps);
     connect(m_test, &QPushButton::clicked, this, &DpsPage::testSelectedEnrollment);
     connect(m_delete, &QPushButton::clicked, this, &DpsPage::deleteSelectedEnrollment);
+    connect(m_newEnrollment, &QPushButton::clicked, this, &DpsPage::newEnrollment);
+    connect(m_newGroup, &QPushButton::clicked, this, [this] { newGroup(); });
+    connect(m_cas, &CertificateAuthoritiesView::groupRequested, this, &DpsPage::newGroup);
+    connect(m_cas, &CertificateAuthoritiesView::statusMessage, this, &DpsPage::statusMessage);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] { setBusy(m_progress->isVisible() ? m_progress->format() : QString()); });
+    connect(m_groups, &QTableWidget::itemSelectionChanged, this, [this] { setBusy(m_progress->isVisible() ? m_progress->format() : QString()); });
     connect(m_cancel, &QPushButton::clicked, this, [this] {
         if (m_registration)
             m_registration->cancel();
@@ -117,6 +155,7 @@ void DpsPage::reloadInstances()
     m_instances->setCurrentIndex(std::max(0, m_instances->findText(current)));
     if (m_instances->count() == 0) {
         m_table->setRowCount(0);
+        m_groups->setRowCount(0);
         m_status->setText(tr("No DPS yet: add one with Add DPS…, or onboarder-cli dps add NAME --id-scope SCOPE < connection-string-file."));
         setBusy({});
         return;
@@ -142,14 +181,20 @@ void DpsPage::setBusy(const QString &what)
     const bool idle = what.isEmpty();
     m_refresh->setEnabled(idle && m_instances->count() > 0);
     m_instances->setEnabled(idle);
-    m_test->setEnabled(idle && !selectedId().isEmpty());
-    m_delete->setEnabled(idle && !selectedId().isEmpty());
+    const bool dps = m_instances->count() > 0;
+    m_test->setEnabled(idle && m_tabs->currentIndex() == EnrollmentsTab && !selectedId().isEmpty());
+    m_delete->setEnabled(idle && m_tabs->currentIndex() != CasTab && !selectedId().isEmpty());
+    m_newEnrollment->setEnabled(idle && dps);
+    m_newGroup->setEnabled(idle && dps);
 }
 
 QString DpsPage::selectedId() const
 {
-    const auto rows = m_table->selectionModel()->selectedRows();
-    return rows.isEmpty() ? QString() : m_table->item(rows.first().row(), IdColumn)->text();
+    const QTableWidget *table = m_tabs->currentIndex() == GroupsTab ? m_groups : m_tabs->currentIndex() == EnrollmentsTab ? m_table : nullptr;
+    if (!table)
+        return {};
+    const auto rows = table->selectionModel()->selectedRows();
+    return rows.isEmpty() ? QString() : table->item(rows.first().row(), IdColumn)->text();
 }
 
 void DpsPage::withClient(std::function<void(DpsClient &)> body)
@@ -183,10 +228,11 @@ void DpsPage::refreshShowing(const QString &note)
     setBusy(tr("Reading the enrollments…"));
     withClient([this, note](DpsClient &client) {
         const quint64 generation = m_generation;
-        whenFinished(client.query(DpsClient::Kind::Enrollment, {}, 200), this, [this, generation, note](const Result<DpsQueryPage> &page) {
+        whenFinished(client.query(DpsClient::Kind::Enrollment, {}, 200), this, [this, &client, generation, note](const Result<DpsQueryPage> &page) {
             if (generation != m_generation)
                 return;
             m_table->setRowCount(0);
+            m_groups->setRowCount(0);
             if (!page) {
                 setBusy({});
                 m_status->setText(page.error().message);
@@ -194,20 +240,90 @@ void DpsPage::refreshShowing(const QString &note)
             }
             for (const QJsonValue &value : page->items) {
                 const QJsonObject enrollment = value.toObject();
-                const int row = m_table->rowCount();
-                m_table->insertRow(row);
-                m_table->setItem(row, IdColumn, new QTableWidgetItem(enrollment.value(QStringLiteral("registrationId")).toString()));
-                m_table->setItem(row, AttestationColumn, new QTableWidgetItem(attestation(enrollment)));
-                const bool enabled = enrollment.value(QStringLiteral("provisioningStatus")).toString() != QLatin1String("disabled");
-                m_table->setItem(row, StatusColumn, new QTableWidgetItem(enabled ? tr("Enabled") : tr("Disabled")));
-                m_table->setItem(row, HubColumn, new QTableWidgetItem(enrollment.value(QStringLiteral("registrationState")).toObject()
-                                                                          .value(QStringLiteral("assignedHub")).toString()));
+                setRow(m_table, {enrollment.value(QStringLiteral("registrationId")).toString(), attestation(enrollment),
+                                 DpsEnrollment::isEnabled(enrollment) ? tr("Enabled") : tr("Disabled"),
+                                 enrollment.value(QStringLiteral("registrationState")).toObject().value(QStringLiteral("assignedHub")).toString()});
             }
             const QString count = page->continuation.isEmpty()
                 ? tr("Enrollments: %1.").arg(page->items.size())
                 : tr("The first %1 enrollments; onboarder-cli dps enrollment list lists them all.").arg(page->items.size());
-            m_status->setText(note.isEmpty() ? count : note + u' ' + count);
-            setBusy({});
+            setBusy(tr("Reading the enrollment groups…"));
+            whenFinished(client.query(DpsClient::Kind::Group, {}, 200), this, [this, generation, note, count](const Result<DpsQueryPage> &groups) {
+                if (generation != m_generation)
+                    return;
+                setBusy({});
+                if (!groups) {
+                    m_status->setText(groups.error().message);
+                    return;
+                }
+                fillGroups(groups->items);
+                const QString both = count + u' ' + tr("Groups: %1.").arg(groups->items.size());
+                m_status->setText(note.isEmpty() ? both : note + u' ' + both);
+            });
+        });
+    });
+}
+
+void DpsPage::fillGroups(const QJsonArray &items)
+{
+    for (const QJsonValue &value : items) {
+        const QJsonObject group = value.toObject();
+        QString how = attestation(group);
+        if (DpsEnrollment::hasSigningCertificates(group))
+            how = tr("X.509 CA %1…").arg(DpsEnrollment::sha256Thumbprints(group).value(0).left(16));
+        setRow(m_groups, {group.value(QStringLiteral("enrollmentGroupId")).toString(), how,
+                          DpsEnrollment::isEnabled(group) ? tr("Enabled") : tr("Disabled")});
+    }
+}
+
+void DpsPage::newEnrollment()
+{
+    NewEnrollmentDialog dialog(NewEnrollmentDialog::Kind::Enrollment, m_credentials, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    if (const auto body = dialog.body())
+        create(int(DpsClient::Kind::Enrollment), dialog.id(), *body);
+}
+
+void DpsPage::newGroup(const QString &caName)
+{
+    NewEnrollmentDialog dialog(NewEnrollmentDialog::Kind::Group, m_credentials, this);
+    if (!caName.isEmpty())
+        dialog.setCa(caName);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    if (const auto body = dialog.body())
+        create(int(DpsClient::Kind::Group), dialog.id(), *body);
+}
+
+// Made only when nothing of that id exists: an existing enrollment is never replaced from here.
+void DpsPage::create(int kind, const QString &id, const QJsonObject &body)
+{
+    const auto what = DpsClient::Kind(kind);
+    setBusy(tr("Creating %1 \"%2\"…").arg(DpsClient::kindName(what), id));
+    withClient([this, what, id, body](DpsClient &client) {
+        const quint64 generation = m_generation;
+        whenFinished(client.get(what, id), this, [this, &client, generation, what, id, body](const Result<QJsonObject> &existing) {
+            if (generation != m_generation)
+                return; // another DPS was chosen meanwhile: client is gone
+            if (existing || existing.error().kind != ErrorKind::NotFound) {
+                setBusy({});
+                m_status->setText(existing ? tr("DPS %1 has a %2 \"%3\" already; nothing was changed.")
+                                                 .arg(m_instances->currentText(), DpsClient::kindName(what), id)
+                                           : existing.error().message);
+                return;
+            }
+            whenFinished(client.put(what, id, body), this, [this, what, id](const Result<QJsonObject> &created) {
+                if (!created) {
+                    setBusy({});
+                    m_status->setText(created.error().message);
+                    return;
+                }
+                const QString done = tr("Created %1 \"%2\".").arg(DpsClient::kindName(what), id);
+                Q_EMIT statusMessage(done);
+                m_tabs->setCurrentIndex(what == DpsClient::Kind::Group ? GroupsTab : EnrollmentsTab);
+                refreshShowing(done);
+            });
         });
     });
 }
@@ -217,23 +333,27 @@ void DpsPage::deleteSelectedEnrollment()
     const QString id = selectedId();
     if (id.isEmpty())
         return;
-    if (QMessageBox::question(this, tr("Delete Enrollment"),
-                              tr("Delete the enrollment \"%1\" from DPS %2?\n\nThe device can then no longer register. A device "
-                                 "already assigned to a hub stays there.")
-                                  .arg(id, m_instances->currentText()),
-                              QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel)
+    const bool group = m_tabs->currentIndex() == GroupsTab;
+    const auto kind = group ? DpsClient::Kind::Group : DpsClient::Kind::Enrollment;
+    const QString question = group ? tr("Delete the enrollment group \"%1\" from DPS %2?\n\nIts devices can then no longer register. "
+                                        "Devices already assigned to a hub stay there.")
+                                   : tr("Delete the enrollment \"%1\" from DPS %2?\n\nThe device can then no longer register. A device "
+                                        "already assigned to a hub stays there.");
+    if (QMessageBox::question(this, group ? tr("Delete Enrollment Group") : tr("Delete Enrollment"),
+                              question.arg(id, m_instances->currentText()), QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel)
         != QMessageBox::Yes)
         return;
     setBusy(tr("Deleting %1…").arg(id));
-    withClient([this, id](DpsClient &client) {
-        whenFinished(client.remove(DpsClient::Kind::Enrollment, id), this, [this, id](const Result<void> &removed) {
+    withClient([this, id, kind](DpsClient &client) {
+        whenFinished(client.remove(kind, id), this, [this, id, kind](const Result<void> &removed) {
             if (!removed) {
                 setBusy({});
                 m_status->setText(removed.error().message);
                 return;
             }
-            Q_EMIT statusMessage(tr("Deleted the enrollment \"%1\".").arg(id));
-            refreshShowing(tr("Deleted the enrollment \"%1\".").arg(id));
+            const QString done = tr("Deleted the %1 \"%2\".").arg(DpsClient::kindName(kind), id);
+            Q_EMIT statusMessage(done);
+            refreshShowing(done);
         });
     });
 }
@@ -242,7 +362,7 @@ void DpsPage::testSelectedEnrollment()
 {
     const QString id = selectedId();
     const auto profile = m_store.find(m_instances->currentText());
-    if (id.isEmpty() || !profile || m_registration)
+    if (id.isEmpty() || !profile || m_registration || m_tabs->currentIndex() != EnrollmentsTab)
         return;
     setBusy(tr("Reading the enrollment of %1…").arg(id));
     withClient([this, id, profile = *profile](DpsClient &client) {
@@ -252,33 +372,60 @@ void DpsPage::testSelectedEnrollment()
                 m_status->setText(enrollment.error().message);
                 return;
             }
+            const auto registerWith = [this, id, profile](DpsRegistration::Credential credential) {
+                m_registration = new DpsRegistration(this);
+                connect(m_registration, &DpsRegistration::progress, this, [this](const QString &text) { setBusy(text); });
+                connect(m_registration, &DpsRegistration::finished, this, [this, id](const Result<DpsAssignment> &result) {
+                    m_registration->deleteLater();
+                    m_registration = nullptr;
+                    setBusy({});
+                    if (!result) {
+                        m_status->setText(result.error().message);
+                        return;
+                    }
+                    const QString done = tr("%1 registered: assigned to hub %2 as device %3.").arg(id, result->assignedHub, result->deviceId);
+                    m_status->setText(done);
+                    refreshShowing(done);
+                });
+                setBusy(tr("Registering %1…").arg(id));
+                m_registration->start(profile, id, credential);
+                credential.symmetricKey.fill(u'\0');
+                credential.privateKeyPem.fill('\0');
+            };
             const QJsonObject attestationJson = enrollment->value(QStringLiteral("attestation")).toObject();
-            if (attestationJson.value(QStringLiteral("type")).toString() != QLatin1String("symmetricKey")) {
+            if (attestationJson.value(QStringLiteral("type")).toString() == QLatin1String("symmetricKey")) {
+                DpsRegistration::Credential credential;
+                credential.symmetricKey = attestationJson.value(QStringLiteral("symmetricKey")).toObject().value(QStringLiteral("primaryKey")).toString();
+                return registerWith(credential);
+            }
+            // X.509: the certificate kept here for that id, with its key from the keychain.
+            const auto records = m_credentials.records();
+            const auto record = records ? std::find_if(records->cbegin(), records->cend(),
+                                                       [&id](const CredentialRecord &r) {
+                                                           return r.deviceId == id
+                                                                  && (r.kind == CredentialRecord::Kind::X509SelfSigned
+                                                                      || r.kind == CredentialRecord::Kind::X509CaSigned);
+                                                       })
+                                        : QList<CredentialRecord>::const_iterator();
+            if (!records || record == records->cend()) {
                 setBusy({});
-                m_status->setText(tr("A test registration of an X.509 enrollment needs the device's key: use onboarder-cli dps register %1, "
-                                     "which takes the certificate and key kept here.")
+                m_status->setText(tr("No certificate and key are kept here for \"%1\": only the device can register with its "
+                                     "certificate.")
                                       .arg(id));
                 return;
             }
-            DpsRegistration::Credential credential;
-            credential.symmetricKey = attestationJson.value(QStringLiteral("symmetricKey")).toObject().value(QStringLiteral("primaryKey")).toString();
-            m_registration = new DpsRegistration(this);
-            connect(m_registration, &DpsRegistration::progress, this, [this](const QString &text) { setBusy(text); });
-            connect(m_registration, &DpsRegistration::finished, this, [this, id](const Result<DpsAssignment> &result) {
-                m_registration->deleteLater();
-                m_registration = nullptr;
-                setBusy({});
-                if (!result) {
-                    m_status->setText(result.error().message);
+            setBusy(tr("Reading the key of %1 from the keychain…").arg(id));
+            whenFinished(m_credentials.deviceCredential(record->hub, id), this, [this, id, registerWith](const Result<DeviceCredential> &kept) {
+                if (!kept) {
+                    setBusy({});
+                    m_status->setText(kept.error().message);
                     return;
                 }
-                const QString done = tr("%1 registered: assigned to hub %2 as device %3.").arg(id, result->assignedHub, result->deviceId);
-                m_status->setText(done);
-                refreshShowing(done);
+                DpsRegistration::Credential credential;
+                credential.certificatePem = kept->certificate.toPem();
+                credential.privateKeyPem = kept->key.privateKeyPem();
+                registerWith(credential);
             });
-            setBusy(tr("Registering %1…").arg(id));
-            m_registration->start(profile, id, credential);
-            credential.symmetricKey.fill(u'\0');
         });
     });
 }

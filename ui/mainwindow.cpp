@@ -38,7 +38,7 @@ MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, 
     , m_telemetryPage(new TelemetryPage(session, hubs, this))
     , m_dpsStore(new DpsStore(settings, secrets, this))
     , m_stationPage(new StationPage(hubs, *m_dpsStore, credentials, this))
-    , m_dpsPage(new DpsPage(*m_dpsStore, this))
+    , m_dpsPage(new DpsPage(*m_dpsStore, credentials, this))
 {
     m_navigation->setIconSize(QSize(24, 24));
     m_navigation->setFixedWidth(180);

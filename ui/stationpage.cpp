@@ -12,6 +12,7 @@
 #include "provisioning/auditlog.h"
 #include "provisioning/modemkeyledger.h"
 #include "stationcard.h"
+#include "twintags.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -34,33 +35,6 @@ namespace Onboarder {
 namespace {
 
 constexpr int cardColumns = 3;
-
-// "site=bench-1, batch=7" ↔ {"site": "bench-1", "batch": 7}
-QJsonObject parseTags(const QString &text, QString *problem)
-{
-    QJsonObject tags;
-    for (const QString &part : text.split(u',', Qt::SkipEmptyParts)) {
-        const qsizetype equals = part.indexOf(u'=');
-        const QString name = part.left(equals).trimmed();
-        if (equals < 1 || name.isEmpty()) {
-            *problem = StationPage::tr("Twin tags are name=value pairs separated by commas, e.g. site=bench-1, batch=7.");
-            return {};
-        }
-        const QString value = part.mid(equals + 1).trimmed();
-        bool isNumber = false;
-        const qint64 number = value.toLongLong(&isNumber);
-        tags.insert(name, isNumber ? QJsonValue(number) : QJsonValue(value));
-    }
-    return tags;
-}
-
-QString formatTags(const QJsonObject &tags)
-{
-    QStringList parts;
-    for (auto it = tags.begin(); it != tags.end(); ++it)
-        parts.append(it.key() + u'=' + (it->isDouble() ? QString::number(it->toInteger()) : it->toVariant().toString()));
-    return parts.join(QStringLiteral(", "));
-}
 
 } // namespace
 
@@ -270,7 +244,7 @@ Result<ProvisioningProfile> StationPage::profile() const
     p.secTag = quint32(m_secTag->value());
     p.secondarySecTag = m_secondaryTag->value() < 0 ? std::nullopt : std::optional(quint32(m_secondaryTag->value()));
     QString problem;
-    p.twinTags = parseTags(m_twinTags->text(), &problem);
+    p.twinTags = TwinTags::parse(m_twinTags->text(), &problem);
     p.registration = ProvisioningProfile::Registration(m_registration->currentData().toInt());
     if (p.registration == ProvisioningProfile::Registration::Dps) {
         p.hubAuth = ProvisioningProfile::HubAuth::Thumbprint; // DPS makes the hub device
@@ -305,7 +279,7 @@ void StationPage::setProfile(const ProvisioningProfile &p)
     m_keepKey->setChecked(p.keepKeyOnPc);
     m_secTag->setValue(int(p.secTag));
     m_secondaryTag->setValue(p.secondarySecTag ? int(*p.secondarySecTag) : -1);
-    m_twinTags->setText(formatTags(p.twinTags));
+    m_twinTags->setText(TwinTags::format(p.twinTags));
     m_registration->setCurrentIndex(m_registration->findData(int(p.registration)));
     if (p.registration == ProvisioningProfile::Registration::Dps) {
         if (m_dps->findText(p.dps) < 0)

@@ -514,25 +514,15 @@ QFuture<int> verificationCertificate(Context &ctx, const QStringList &args)
     const QString out = p.value(QStringLiteral("out"));
     if (caName.isEmpty() || code.isEmpty() || out.isEmpty())
         return finished(ctx.out.usage(CliText::tr("cred verification-cert needs --ca NAME, --code CODE and --out FILE.")));
-    static const QRegularExpression codePattern(QStringLiteral("^[A-Za-z0-9._-]{1,64}$"));
-    if (!codePattern.match(code).hasMatch())
-        return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidVerificationCode"),
-                                       CliText::tr("\"%1\" does not look like a verification code: the portal's are letters and digits "
-                                                   "(up to 64).")
-                                           .arg(code)}));
+    if (auto valid = CertificateAuthority::checkVerificationCode(code); !valid)
+        return finished(ctx.out.error(valid.error()));
     if (QFileInfo::exists(out))
         return finished(ctx.out.error({ErrorKind::Conflict, QStringLiteral("FileExists"),
                                        CliText::tr("%1 exists already; nothing was written.").arg(out)}));
     return ctx.credentials.certificateAuthority(caName).then([&ctx, caName, code, out](Result<CertificateAuthority> ca) {
         if (!ca)
             return ctx.out.error(ca.error());
-        const auto key = KeyPair::generate(KeyPair::Type::EcP256);
-        if (!key)
-            return ctx.out.error(key.error());
-        Certificate::Request request;
-        request.commonName = code;
-        request.validityDays = 30;
-        const auto certificate = Certificate::issue(ca->certificate(), ca->key(), *key, request);
+        const auto certificate = ca->verificationCertificate(code);
         if (!certificate)
             return ctx.out.error(certificate.error());
         QSaveFile file(out);

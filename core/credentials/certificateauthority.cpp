@@ -5,6 +5,7 @@
 #include "pkcs12.h"
 
 #include <QCoreApplication>
+#include <QRegularExpression>
 
 namespace Onboarder {
 
@@ -57,6 +58,34 @@ Result<Certificate> CertificateAuthority::sign(const CertificateRequest &csr, in
     if (isNull())
         return fail(ErrorKind::Internal, QStringLiteral("CaMissing"), Text::tr("No CA was loaded to sign with."));
     return Certificate::issue(m_certificate, m_key, csr, {QString(), {}, {}, validityDays, Certificate::Usage::Client});
+}
+
+} // namespace Onboarder
+
+namespace Onboarder {
+
+Result<void> CertificateAuthority::checkVerificationCode(const QString &code)
+{
+    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9._-]{1,64}$"));
+    if (pattern.match(code).hasMatch())
+        return {};
+    return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidVerificationCode"),
+                Text::tr("\"%1\" does not look like a verification code: the portal's are letters and digits (up to 64).").arg(code));
+}
+
+Result<Certificate> CertificateAuthority::verificationCertificate(const QString &code) const
+{
+    if (auto valid = checkVerificationCode(code); !valid)
+        return std::unexpected(valid.error());
+    if (isNull())
+        return fail(ErrorKind::Internal, QStringLiteral("CaMissing"), Text::tr("No CA was loaded to sign with."));
+    const auto key = KeyPair::generate(KeyPair::Type::EcP256);
+    if (!key)
+        return std::unexpected(key.error());
+    Certificate::Request request;
+    request.commonName = code;
+    request.validityDays = 30;
+    return Certificate::issue(m_certificate, m_key, *key, request);
 }
 
 } // namespace Onboarder

@@ -34,6 +34,12 @@ public:
     // A device (client) certificate for the CSR's key, CN = the CSR's, valid validityDays from now.
     Result<Certificate> sign(const CertificateRequest &csr, int validityDays) const;
 
+    // Proof of possession for IoT Hub or DPS (portal → Certificates → Generate verification code): a certificate whose
+    // CN is the verification code, signed by this CA's key, valid 30 days; its own key is made here and thrown away.
+    Result<Certificate> verificationCertificate(const QString &code) const;
+    // The portal's codes are letters, digits, '.', '_' and '-', at most 64; anything else is explained.
+    static Result<void> checkVerificationCode(const QString &code);
+
 private:
     Certificate m_certificate;
     KeyPair m_key;

@@ -7,6 +7,10 @@
 #include "dps/dpsclient.h"
 #include "dps/dpsstore.h"
 #include "adddpsdialog.h"
+#include "certificateauthoritiesview.h"
+#include "credentials/certificateauthority.h"
+#include "dps/dpsenrollment.h"
+#include "newenrollmentdialog.h"
 #include "dpspage.h"
 #include "hub/hubsession.h"
 #include "hub/hubstore.h"
@@ -22,6 +26,8 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QUuid>
@@ -143,6 +149,115 @@ private Q_SLOTS:
         QCOMPARE(await(client.get(DpsClient::Kind::Enrollment, QStringLiteral("meter-2"))).error().kind, ErrorKind::NotFound);
         await(store.remove(QStringLiteral("sandbox-dps")));
         await(window.findChild<DpsStore *>()->remove(QStringLiteral("sandbox-dps-2")));
+    }
+
+    void enrollmentsGroupsAndVerificationCertificatesMadeHere()
+    {
+        Settings settings(m_dir.filePath(QStringLiteral("onboarder-2.conf")));
+        SecretStore secrets(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
+        HubStore hubs(settings, secrets);
+        HubSession session(hubs, settings);
+        CredentialStore credentials(secrets, m_dir.filePath(QStringLiteral("data-2")));
+        // What the technician holds: a device certificate and an imported CA.
+        QVERIFY(await(credentials.generate(QStringLiteral("lab"), QStringLiteral("tracker-1"), {})).has_value());
+        const auto caKey = KeyPair::generate();
+        const auto caCert = Certificate::selfSigned(*caKey, {QStringLiteral("Bench CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
+        QVERIFY(await(credentials.importCertificateAuthority(QStringLiteral("bench"), *CertificateAuthority::fromParts(*caCert, *caKey)))
+                    .has_value());
+        MainWindow window(settings, hubs, session, credentials, secrets);
+        window.resize(1100, 620);
+        window.show();
+        DpsPage *page = window.dpsPage();
+        window.showPage(page);
+        const QJsonObject dps = m_sandbox.ready().value(QStringLiteral("dps")).toObject();
+        const DpsEndpoint endpoint{dps.value(QStringLiteral("idScope")).toString(), dps.value(QStringLiteral("restPort")).toInt(),
+                                   dps.value(QStringLiteral("mqttPort")).toInt(), dps.value(QStringLiteral("host")).toString(), m_sandbox.caFile()};
+        DpsStore *store = window.findChild<DpsStore *>();
+        const auto added = await(store->add(QStringLiteral("lab-dps"), dps.value(QStringLiteral("connectionString")).toString(), endpoint));
+        QVERIFY(added.has_value());
+        QTRY_VERIFY_WITH_TIMEOUT(page->newEnrollmentButton()->isEnabled(), 20000);
+        DpsClient client(*added, *await(store->connectionString(QStringLiteral("lab-dps"))));
+
+        // An X.509 enrollment of the certificate kept here: an upper-case id is explained first.
+        bool explained = false;
+        QTimer::singleShot(0, this, [&] {
+            auto *dialog = qobject_cast<NewEnrollmentDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            dialog->setId(QStringLiteral("Tracker-1"));
+            for (const QLabel *label : dialog->findChildren<QLabel *>())
+                explained = explained || (!label->isHidden() && label->text().contains(QStringLiteral("lower-case")));
+            QVERIFY(!dialog->canCreate());
+            dialog->setId(QStringLiteral("tracker-1"));
+            dialog->setTags(QStringLiteral("site=lab"));
+            QVERIFY(dialog->canCreate());
+            QTest::qWait(50);
+            saveScreenshot(dialog, QStringLiteral("new-enrollment"));
+            dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+        });
+        page->newEnrollmentButton()->click();
+        QVERIFY(explained);
+        QTRY_VERIFY_WITH_TIMEOUT(rowOf(page->enrollments(), QStringLiteral("tracker-1")) >= 0, 20000);
+        const auto enrollment = await(client.get(DpsClient::Kind::Enrollment, QStringLiteral("tracker-1")));
+        QVERIFY(enrollment.has_value());
+        QCOMPARE(DpsEnrollment::sha256Thumbprints(*enrollment),
+                 QStringList{credentials.certificate(QStringLiteral("lab"), QStringLiteral("tracker-1"))->thumbprintSha256()});
+        QCOMPARE(enrollment->value(QStringLiteral("initialTwin")).toObject().value(QStringLiteral("tags")).toObject().value(QStringLiteral("site")).toString(),
+                 QStringLiteral("lab"));
+
+        // Its test registration uses the certificate and key kept here.
+        page->enrollments()->selectRow(rowOf(page->enrollments(), QStringLiteral("tracker-1")));
+        QTRY_VERIFY(page->testButton()->isEnabled());
+        page->testButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(page->status()->text().contains(QStringLiteral("tracker-1 registered")), 30000);
+        QVERIFY(page->status()->text().contains(m_sandbox.hostName()));
+
+        // The CA's verification certificate: a bad code is explained and writes nothing; a good one is signed by the CA.
+        page->tabs()->setCurrentIndex(2);
+        CertificateAuthoritiesView *cas = page->certificateAuthorities();
+        QCOMPARE(cas->names(), QStringList{QStringLiteral("bench")});
+        const QString pemPath = m_dir.filePath(QStringLiteral("verification.pem"));
+        cas->writeVerificationCertificate(QStringLiteral("bench"), QStringLiteral("not a code!"), pemPath);
+        QVERIFY(!QFile::exists(pemPath));
+        QSignalSpy written(cas, &CertificateAuthoritiesView::verificationWritten);
+        cas->writeVerificationCertificate(QStringLiteral("bench"), QStringLiteral("4A1B2C3D4E"), pemPath);
+        QTRY_COMPARE_WITH_TIMEOUT(written.size(), 1, 20000);
+        QFile pem(pemPath);
+        QVERIFY(pem.open(QIODevice::ReadOnly));
+        const auto verification = Certificate::fromPem(pem.readAll());
+        QVERIFY(verification.has_value());
+        QCOMPARE(verification->subjectCommonName(), QStringLiteral("4A1B2C3D4E"));
+        QVERIFY(verification->isSignedBy(*caCert));
+        cas->table()->selectRow(0);
+        saveScreenshot(&window, QStringLiteral("dps-page-cas"));
+
+        // A group for the devices the CA signs, from the CA's row.
+        QTimer::singleShot(0, this, [&] {
+            auto *dialog = qobject_cast<NewEnrollmentDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            dialog->setId(QStringLiteral("fleet-gui"));
+            QVERIFY(dialog->canCreate());
+            dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+        });
+        Q_EMIT cas->groupRequested(QStringLiteral("bench"));
+        QTRY_VERIFY_WITH_TIMEOUT(rowOf(page->groups(), QStringLiteral("fleet-gui")) >= 0, 20000);
+        QCOMPARE(page->tabs()->currentIndex(), 1);
+        const auto group = await(client.get(DpsClient::Kind::Group, QStringLiteral("fleet-gui")));
+        QVERIFY(group.has_value());
+        QCOMPARE(DpsEnrollment::sha256Thumbprints(*group), QStringList{caCert->thumbprintSha256()});
+        saveScreenshot(&window, QStringLiteral("dps-page-groups"));
+
+        // Created twice: refused, nothing changed.
+        QTimer::singleShot(0, this, [&] {
+            auto *dialog = qobject_cast<NewEnrollmentDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            dialog->setId(QStringLiteral("fleet-gui"));
+            dialog->setAttestation(NewEnrollmentDialog::Attestation::SymmetricKey);
+            dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+        });
+        page->newGroupButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(page->status()->text().contains(QStringLiteral("already")), 20000);
+        QCOMPARE(DpsEnrollment::attestationType(*await(client.get(DpsClient::Kind::Group, QStringLiteral("fleet-gui")))), QStringLiteral("x509"));
+        await(store->remove(QStringLiteral("lab-dps")));
     }
 };
 
