@@ -93,6 +93,10 @@
         <source>No CA was loaded to sign with.</source>
         <translation>Es wurde keine CA zum Signieren geladen.</translation>
     </message>
+    <message>
+        <source>&quot;%1&quot; does not look like a verification code: the portal&apos;s are letters and digits (up to 64).</source>
+        <translation>„%1“ sieht nicht wie ein Verifizierungscode aus: Die Codes des Portals bestehen aus Buchstaben und Ziffern (bis zu 64).</translation>
+    </message>
 </context>
 <context>
     <name>CertificateRequest</name>
@@ -2279,10 +2283,6 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
         <translation>cred verification-cert braucht --ca NAME, --code CODE und --out DATEI.</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; does not look like a verification code: the portal&apos;s are letters and digits (up to 64).</source>
-        <translation>„%1“ sieht nicht wie ein Verifizierungscode aus: Die des Portals bestehen aus Buchstaben und Ziffern (bis zu 64).</translation>
-    </message>
-    <message>
         <source>%1 exists already; nothing was written.</source>
         <translation>%1 existiert bereits; es wurde nichts geschrieben.</translation>
     </message>
@@ -2297,6 +2297,14 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>Prove possession of an imported CA for the portal.</source>
         <translation>Den Besitz einer importierten CA für das Portal nachweisen.</translation>
+    </message>
+    <message>
+        <source>ENROLLMENT</source>
+        <translation>REGISTRIERUNGSEINTRAG</translation>
+    </message>
+    <message>
+        <source>The profile provisions through the DPS &quot;%1&quot;, which was not added (onboarder-cli dps add).</source>
+        <translation>Das Profil provisioniert über den DPS „%1“, der nicht hinzugefügt wurde (onboarder-cli dps add).</translation>
     </message>
 </context>
 <context>
@@ -3148,6 +3156,89 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>not the one the certificate was made for</source>
         <translation>nicht derjenige, für den das Zertifikat ausgestellt wurde</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::CertificateAuthoritiesView</name>
+    <message>
+        <source>Verification Certificate…</source>
+        <translation>Verifizierungszertifikat…</translation>
+    </message>
+    <message>
+        <source>New Group with This CA…</source>
+        <translation>Neue Gruppe mit dieser CA…</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>Subjekt</translation>
+    </message>
+    <message>
+        <source>SHA-256 thumbprint</source>
+        <translation>SHA-256-Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>Läuft ab</translation>
+    </message>
+    <message>
+        <source>Certificate authorities</source>
+        <translation>Zertifizierungsstellen</translation>
+    </message>
+    <message>
+        <source>Prove to IoT Hub or DPS that this computer holds the CA&apos;s key: a certificate for the verification code the portal shows, signed by the CA.</source>
+        <translation>Gegenüber IoT Hub oder DPS nachweisen, dass dieser Computer den Schlüssel der CA besitzt: ein Zertifikat für den Verifizierungscode, den das Portal anzeigt, signiert von der CA.</translation>
+    </message>
+    <message>
+        <source>(certificate unreadable)</source>
+        <translation>(Zertifikat nicht lesbar)</translation>
+    </message>
+    <message>
+        <source>No CA is kept here. Import one with onboarder-cli cred import-ca NAME --cert FILE --key FILE.</source>
+        <translation>Hier wird keine CA aufbewahrt. Importieren Sie eine mit onboarder-cli cred import-ca NAME --cert DATEI --key DATEI.</translation>
+    </message>
+    <message>
+        <source>Create Verification Certificate…</source>
+        <translation>Verifizierungszertifikat erstellen…</translation>
+    </message>
+    <message>
+        <source>New Enrollment Group with This CA…</source>
+        <translation>Neue Registrierungsgruppe mit dieser CA…</translation>
+    </message>
+    <message>
+        <source>Verification Certificate</source>
+        <translation>Verifizierungszertifikat</translation>
+    </message>
+    <message>
+        <source>The verification code the portal shows for CA &quot;%1&quot; (IoT Hub or DPS → Certificates → Generate verification code):</source>
+        <translation>Der Verifizierungscode, den das Portal für die CA „%1“ anzeigt (IoT Hub oder DPS → Zertifikate → Verifizierungscode generieren):</translation>
+    </message>
+    <message>
+        <source>Save Verification Certificate</source>
+        <translation>Verifizierungszertifikat speichern</translation>
+    </message>
+    <message>
+        <source>PEM certificate (*.pem *.cer)</source>
+        <translation>PEM-Zertifikat (*.pem *.cer)</translation>
+    </message>
+    <message>
+        <source>%1 exists already; nothing was written. Choose another file.</source>
+        <translation>%1 existiert bereits; es wurde nichts geschrieben. Wählen Sie eine andere Datei.</translation>
+    </message>
+    <message>
+        <source>Reading CA &quot;%1&quot; from the keychain…</source>
+        <translation>CA „%1“ wird aus dem Schlüsselbund gelesen…</translation>
+    </message>
+    <message>
+        <source>%1 could not be written: %2</source>
+        <translation>%1 konnte nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Wrote the verification certificate for code %1, signed by CA &quot;%2&quot;, to %3. Upload it in the portal where the code was shown.</source>
+        <translation>Das Verifizierungszertifikat für Code %1, signiert von CA „%2“, wurde nach %3 geschrieben. Laden Sie es im Portal dort hoch, wo der Code angezeigt wurde.</translation>
     </message>
 </context>
 <context>
@@ -4764,16 +4855,8 @@ Das Gerät kann sich dann nicht mehr registrieren. Ein bereits einem Hub zugewie
         <translation>%1 wird gelöscht…</translation>
     </message>
     <message>
-        <source>Deleted the enrollment &quot;%1&quot;.</source>
-        <translation>Der Registrierungseintrag „%1“ wurde gelöscht.</translation>
-    </message>
-    <message>
         <source>Reading the enrollment of %1…</source>
         <translation>Der Registrierungseintrag von %1 wird gelesen…</translation>
-    </message>
-    <message>
-        <source>A test registration of an X.509 enrollment needs the device&apos;s key: use onboarder-cli dps register %1, which takes the certificate and key kept here.</source>
-        <translation>Eine Testregistrierung eines X.509-Registrierungseintrags braucht den Schlüssel des Geräts: Verwenden Sie onboarder-cli dps register %1, das das hier aufbewahrte Zertifikat und den Schlüssel nimmt.</translation>
     </message>
     <message>
         <source>%1 registered: assigned to hub %2 as device %3.</source>
@@ -4794,6 +4877,82 @@ Das Gerät kann sich dann nicht mehr registrieren. Ein bereits einem Hub zugewie
     <message>
         <source>Added DPS &quot;%1&quot;; its key is in the system keychain.</source>
         <translation>DPS „%1“ hinzugefügt; sein Schlüssel liegt im Schlüsselbund des Systems.</translation>
+    </message>
+    <message>
+        <source>Group ID</source>
+        <translation>Gruppen-ID</translation>
+    </message>
+    <message>
+        <source>Enrollment groups</source>
+        <translation>Registrierungsgruppen</translation>
+    </message>
+    <message>
+        <source>New Enrollment…</source>
+        <translation>Neuer Registrierungseintrag…</translation>
+    </message>
+    <message>
+        <source>New Group…</source>
+        <translation>Neue Gruppe…</translation>
+    </message>
+    <message>
+        <source>Individual Enrollments</source>
+        <translation>Einzelregistrierungen</translation>
+    </message>
+    <message>
+        <source>Enrollment Groups</source>
+        <translation>Registrierungsgruppen</translation>
+    </message>
+    <message>
+        <source>Certificate Authorities</source>
+        <translation>Zertifizierungsstellen</translation>
+    </message>
+    <message>
+        <source>Reading the enrollment groups…</source>
+        <translation>Die Registrierungsgruppen werden gelesen…</translation>
+    </message>
+    <message>
+        <source>Groups: %1.</source>
+        <translation>Gruppen: %1.</translation>
+    </message>
+    <message>
+        <source>X.509 CA %1…</source>
+        <translation>X.509-CA %1…</translation>
+    </message>
+    <message>
+        <source>Creating %1 &quot;%2&quot;…</source>
+        <translation>%1 „%2“ wird erstellt…</translation>
+    </message>
+    <message>
+        <source>DPS %1 has a %2 &quot;%3&quot; already; nothing was changed.</source>
+        <translation>%2 „%3“ existiert in DPS %1 bereits; es wurde nichts geändert.</translation>
+    </message>
+    <message>
+        <source>Created %1 &quot;%2&quot;.</source>
+        <translation>%1 „%2“ erstellt.</translation>
+    </message>
+    <message>
+        <source>Delete the enrollment group &quot;%1&quot; from DPS %2?
+
+Its devices can then no longer register. Devices already assigned to a hub stay there.</source>
+        <translation>Die Registrierungsgruppe „%1“ aus DPS %2 löschen?
+
+Ihre Geräte können sich dann nicht mehr registrieren. Bereits einem Hub zugewiesene Geräte bleiben dort.</translation>
+    </message>
+    <message>
+        <source>Delete Enrollment Group</source>
+        <translation>Registrierungsgruppe löschen</translation>
+    </message>
+    <message>
+        <source>Deleted the %1 &quot;%2&quot;.</source>
+        <translation>%1 „%2“ gelöscht.</translation>
+    </message>
+    <message>
+        <source>No certificate and key are kept here for &quot;%1&quot;: only the device can register with its certificate.</source>
+        <translation>Für „%1“ werden hier weder Zertifikat noch Schlüssel aufbewahrt: Nur das Gerät selbst kann sich mit seinem Zertifikat registrieren.</translation>
+    </message>
+    <message>
+        <source>Reading the key of %1 from the keychain…</source>
+        <translation>Der Schlüssel von %1 wird aus dem Schlüsselbund gelesen…</translation>
     </message>
 </context>
 <context>
@@ -6266,6 +6425,125 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     </message>
 </context>
 <context>
+    <name>Onboarder::NewEnrollmentDialog</name>
+    <message>
+        <source>Enabled: devices may register</source>
+        <translation>Aktiviert: Geräte dürfen sich registrieren</translation>
+    </message>
+    <message>
+        <source>New Enrollment Group</source>
+        <translation>Neue Registrierungsgruppe</translation>
+    </message>
+    <message>
+        <source>New Enrollment</source>
+        <translation>Neuer Registrierungseintrag</translation>
+    </message>
+    <message>
+        <source>An enrollment group admits every device whose certificate a CA signed, or whose key is derived from the group&apos;s key.</source>
+        <translation>Eine Registrierungsgruppe lässt jedes Gerät zu, dessen Zertifikat von einer CA signiert wurde oder dessen Schlüssel aus dem Schlüssel der Gruppe abgeleitet ist.</translation>
+    </message>
+    <message>
+        <source>An individual enrollment admits one device: by the certificate kept here for it (make one on the Devices page or with onboarder-cli cred generate), or by keys that DPS makes.</source>
+        <translation>Eine Einzelregistrierung lässt ein einzelnes Gerät zu: über das hier dafür aufbewahrte Zertifikat (erstellen Sie eines auf der Seite „Geräte“ oder mit onboarder-cli cred generate) oder über Schlüssel, die der DPS erzeugt.</translation>
+    </message>
+    <message>
+        <source>e.g. fleet-2026</source>
+        <translation>z. B. fleet-2026</translation>
+    </message>
+    <message>
+        <source>e.g. nrf-352656100123456 (lower case)</source>
+        <translation>z. B. nrf-352656100123456 (Kleinbuchstaben)</translation>
+    </message>
+    <message>
+        <source>X.509: devices signed by a CA kept here</source>
+        <translation>X.509: Geräte, die von einer hier aufbewahrten CA signiert sind</translation>
+    </message>
+    <message>
+        <source>Symmetric key: each device&apos;s key derived from the group&apos;s</source>
+        <translation>Symmetrischer Schlüssel: Der Schlüssel jedes Geräts wird aus dem der Gruppe abgeleitet</translation>
+    </message>
+    <message>
+        <source>X.509: the certificate kept here for this id</source>
+        <translation>X.509: das hier für diese ID aufbewahrte Zertifikat</translation>
+    </message>
+    <message>
+        <source>Symmetric key (DPS makes the keys)</source>
+        <translation>Symmetrischer Schlüssel (der DPS erzeugt die Schlüssel)</translation>
+    </message>
+    <message>
+        <source>no CA is kept here</source>
+        <translation>hier wird keine CA aufbewahrt</translation>
+    </message>
+    <message>
+        <source>site=bench-1, batch=7</source>
+        <translation>site=bench-1, batch=7</translation>
+    </message>
+    <message>
+        <source>Create</source>
+        <translation>Erstellen</translation>
+    </message>
+    <message>
+        <source>&amp;Group ID:</source>
+        <translation>&amp;Gruppen-ID:</translation>
+    </message>
+    <message>
+        <source>&amp;Registration ID:</source>
+        <translation>&amp;Registrierungs-ID:</translation>
+    </message>
+    <message>
+        <source>&amp;Attestation:</source>
+        <translation>&amp;Nachweis:</translation>
+    </message>
+    <message>
+        <source>&amp;CA:</source>
+        <translation>&amp;CA:</translation>
+    </message>
+    <message>
+        <source>Initial twin &amp;tags:</source>
+        <translation>Anfängliche Twin-&amp;Tags:</translation>
+    </message>
+    <message>
+        <source>Give the group an id.</source>
+        <translation>Geben Sie der Gruppe eine ID.</translation>
+    </message>
+    <message>
+        <source>Give the registration id.</source>
+        <translation>Geben Sie die Registrierungs-ID an.</translation>
+    </message>
+    <message>
+        <source>A group id takes letters, digits, &apos;-&apos;, &apos;.&apos;, &apos;_&apos; and &apos;:&apos;, at most 128.</source>
+        <translation>Eine Gruppen-ID besteht aus Buchstaben, Ziffern, &apos;-&apos;, &apos;.&apos;, &apos;_&apos; und &apos;:&apos;, höchstens 128 Zeichen.</translation>
+    </message>
+    <message>
+        <source>A registration id takes lower-case letters, digits, &apos;-&apos;, &apos;.&apos;, &apos;_&apos; and &apos;:&apos;, at most 128.</source>
+        <translation>Eine Registrierungs-ID besteht aus Kleinbuchstaben, Ziffern, &apos;-&apos;, &apos;.&apos;, &apos;_&apos; und &apos;:&apos;, höchstens 128 Zeichen.</translation>
+    </message>
+    <message>
+        <source>No CA is kept here: import one with onboarder-cli cred import-ca, or use a symmetric key.</source>
+        <translation>Hier wird keine CA aufbewahrt: Importieren Sie eine mit onboarder-cli cred import-ca oder verwenden Sie einen symmetrischen Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The certificate of CA &quot;%1&quot; cannot be read: %2</source>
+        <translation>Das Zertifikat der CA „%1“ kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>No certificate is kept here for &quot;%1&quot;: make one on the Devices page or with onboarder-cli cred generate %1, or use a symmetric key.</source>
+        <translation>Für „%1“ wird hier kein Zertifikat aufbewahrt: Erstellen Sie eines auf der Seite „Geräte“ oder mit onboarder-cli cred generate %1, oder verwenden Sie einen symmetrischen Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Devices whose certificate CA &quot;%1&quot; signed.</source>
+        <translation>Geräte, deren Zertifikat die CA „%1“ signiert hat.</translation>
+    </message>
+    <message>
+        <source>Certificate kept here, SHA-256 %1….</source>
+        <translation>Hier aufbewahrtes Zertifikat, SHA-256 %1….</translation>
+    </message>
+    <message>
+        <source>DPS makes the keys; a device registers with its key (a group&apos;s member: derived).</source>
+        <translation>Der DPS erzeugt die Schlüssel; ein Gerät registriert sich mit seinem Schlüssel (als Mitglied einer Gruppe: mit dem abgeleiteten).</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::Nrf91Modem</name>
     <message>
         <source>The modem&apos;s port is not open.</source>
@@ -6552,6 +6830,162 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>%1 hashes match on the modem; the hub takes certificate %2….</source>
         <translation>%1 Hashes auf dem Modem stimmen überein; der Hub akzeptiert Zertifikat %2….</translation>
+    </message>
+    <message>
+        <source>Look the enrollment up in DPS</source>
+        <translation>Registrierungseintrag im DPS nachschlagen</translation>
+    </message>
+    <message>
+        <source>Enroll in DPS</source>
+        <translation>Im DPS eintragen</translation>
+    </message>
+    <message>
+        <source>Test registration through DPS</source>
+        <translation>Testregistrierung über den DPS</translation>
+    </message>
+    <message>
+        <source>DPS: not asked; nothing was changed there.</source>
+        <translation>DPS: nicht abgefragt; dort wurde nichts geändert.</translation>
+    </message>
+    <message>
+        <source>DPS: no enrollment &quot;%1&quot;; nothing was enrolled.</source>
+        <translation>DPS: kein Registrierungseintrag „%1“; es wurde nichts eingetragen.</translation>
+    </message>
+    <message>
+        <source>DPS: enrollment &quot;%1&quot; was made by this job and stays.</source>
+        <translation>DPS: Registrierungseintrag „%1“ wurde von diesem Auftrag angelegt und bleibt bestehen.</translation>
+    </message>
+    <message>
+        <source>DPS: &quot;%1&quot; was enrolled already with these credentials.</source>
+        <translation>DPS: „%1“ war bereits mit diesen Anmeldedaten eingetragen.</translation>
+    </message>
+    <message>
+        <source>DPS: enrollment &quot;%1&quot; now has the new certificate.</source>
+        <translation>DPS: Registrierungseintrag „%1“ hat jetzt das neue Zertifikat.</translation>
+    </message>
+    <message>
+        <source>DPS: enrollment &quot;%1&quot; exists with other credentials and was left alone.</source>
+        <translation>DPS: Registrierungseintrag „%1“ existiert mit anderen Anmeldedaten und wurde nicht verändert.</translation>
+    </message>
+    <message>
+        <source>DPS: &quot;%1&quot; belongs to enrollment group &quot;%2&quot;; nothing was changed there.</source>
+        <translation>DPS: „%1“ gehört zur Registrierungsgruppe „%2“; dort wurde nichts geändert.</translation>
+    </message>
+    <message>
+        <source>Hub: DPS makes the device when it first registers; not registered from the bench.</source>
+        <translation>Hub: Der DPS legt das Gerät bei dessen erster Registrierung an; nicht von der Station aus registriert.</translation>
+    </message>
+    <message>
+        <source>The profile provisions through DPS &quot;%1&quot;, which is not known here (onboarder-cli dps add).</source>
+        <translation>Das Profil provisioniert über den DPS „%1“, der hier nicht bekannt ist (onboarder-cli dps add).</translation>
+    </message>
+    <message>
+        <source>%1 (also its registration id in DPS)</source>
+        <translation>%1 (auch seine Registrierungs-ID im DPS)</translation>
+    </message>
+    <message>
+        <source>DPS %1 already has an individual enrollment &quot;%2&quot;, but this computer holds no usable credential for it. Nothing was changed. Replace its certificate with a new one made here, or give this modem another device id.</source>
+        <translation>DPS %1 hat bereits eine Einzelregistrierung „%2“, aber dieser Computer besitzt keine verwendbaren Anmeldedaten dafür. Es wurde nichts geändert. Ersetzen Sie deren Zertifikat durch ein hier neu erzeugtes oder geben Sie diesem Modem eine andere Geräte-ID.</translation>
+    </message>
+    <message>
+        <source>%1 hashes match on the modem.</source>
+        <translation>%1 Hashes auf dem Modem stimmen überein.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; cannot be a DPS registration id: DPS takes lower-case letters, digits, &apos;-&apos;, &apos;.&apos;, &apos;_&apos; and &apos;:&apos;, at most 128. Change the profile&apos;s device id template.</source>
+        <translation>„%1“ kann keine Registrierungs-ID im DPS sein: Der DPS akzeptiert Kleinbuchstaben, Ziffern, &apos;-&apos;, &apos;.&apos;, &apos;_&apos; und &apos;:&apos;, höchstens 128 Zeichen. Ändern Sie die Geräte-ID-Vorlage des Profils.</translation>
+    </message>
+    <message>
+        <source>The DPS connection was closed.</source>
+        <translation>Die Verbindung zum DPS wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>The keychain holds no CA &quot;%1&quot; (onboarder-cli cred import-ca).</source>
+        <translation>Der Schlüsselbund enthält keine CA „%1“ (onboarder-cli cred import-ca).</translation>
+    </message>
+    <message>
+        <source>DPS %1 has no enrollment group &quot;%2&quot;. Nothing was changed. Create it with the CA &quot;%3&quot; (onboarder-cli dps group create %2 --ca %3) or correct the profile.</source>
+        <translation>DPS %1 hat keine Registrierungsgruppe „%2“. Es wurde nichts geändert. Erstellen Sie sie mit der CA „%3“ (onboarder-cli dps group create %2 --ca %3) oder korrigieren Sie das Profil.</translation>
+    </message>
+    <message>
+        <source>Enrollment group &quot;%1&quot; does not admit devices by a CA certificate (its attestation is %2). Nothing was changed.</source>
+        <translation>Die Registrierungsgruppe „%1“ lässt Geräte nicht über ein CA-Zertifikat zu (ihr Nachweis ist %2). Es wurde nichts geändert.</translation>
+    </message>
+    <message>
+        <source>Enrollment group &quot;%1&quot; admits devices signed by the CA with SHA-256 thumbprint %2, not by the profile&apos;s CA &quot;%3&quot; (%4): DPS would refuse these devices. Nothing was changed.</source>
+        <translation>Die Registrierungsgruppe „%1“ lässt Geräte zu, die von der CA mit dem SHA-256-Fingerabdruck %2 signiert sind, nicht von der CA „%3“ des Profils (%4): Der DPS würde diese Geräte ablehnen. Es wurde nichts geändert.</translation>
+    </message>
+    <message>
+        <source>Enrollment group &quot;%1&quot; is disabled in DPS: its devices are refused. Nothing was changed.</source>
+        <translation>Die Registrierungsgruppe „%1“ ist im DPS deaktiviert: Ihre Geräte werden abgelehnt. Es wurde nichts geändert.</translation>
+    </message>
+    <message>
+        <source>Group &quot;%1&quot; admits devices signed by CA &quot;%2&quot;.</source>
+        <translation>Die Gruppe „%1“ lässt von der CA „%2“ signierte Geräte zu.</translation>
+    </message>
+    <message>
+        <source>Enrolled already (%1, %2).</source>
+        <translation>Bereits eingetragen (%1, %2).</translation>
+    </message>
+    <message>
+        <source>Not enrolled yet.</source>
+        <translation>Noch nicht eingetragen.</translation>
+    </message>
+    <message>
+        <source>DPS %1 already has an enrollment &quot;%2&quot; with %3 attestation. Nothing was changed. Replace it with this certificate, or give this modem another device id.</source>
+        <translation>DPS %1 hat bereits einen Registrierungseintrag „%2“ mit dem Nachweis %3. Es wurde nichts geändert. Ersetzen Sie ihn durch einen mit diesem Zertifikat oder geben Sie diesem Modem eine andere Geräte-ID.</translation>
+    </message>
+    <message>
+        <source>DPS %1 already has an enrollment &quot;%2&quot; with another certificate (%3). Nothing was changed. Replace it with this certificate, or give this modem another device id.</source>
+        <translation>DPS %1 hat bereits einen Registrierungseintrag „%2“ mit einem anderen Zertifikat (%3). Es wurde nichts geändert. Ersetzen Sie es durch dieses Zertifikat oder geben Sie diesem Modem eine andere Geräte-ID.</translation>
+    </message>
+    <message>
+        <source>The device certificate is not signed by the CA of enrollment group &quot;%1&quot;.</source>
+        <translation>Das Gerätezertifikat ist nicht von der CA der Registrierungsgruppe „%1“ signiert.</translation>
+    </message>
+    <message>
+        <source>A member of group &quot;%1&quot;: its CA signed the certificate.</source>
+        <translation>Mitglied der Gruppe „%1“: Deren CA hat das Zertifikat signiert.</translation>
+    </message>
+    <message>
+        <source>Enrolled already with this certificate.</source>
+        <translation>Bereits mit diesem Zertifikat eingetragen.</translation>
+    </message>
+    <message>
+        <source>Enrolled already with this certificate (disabled in DPS).</source>
+        <translation>Bereits mit diesem Zertifikat eingetragen (im DPS deaktiviert).</translation>
+    </message>
+    <message>
+        <source>The enrollment now has certificate %1….</source>
+        <translation>Der Registrierungseintrag hat jetzt das Zertifikat %1….</translation>
+    </message>
+    <message>
+        <source>Enrolled with certificate %1….</source>
+        <translation>Eingetragen mit Zertifikat %1….</translation>
+    </message>
+    <message>
+        <source>Not asked: the device registers when it first connects.</source>
+        <translation>Nicht abgefragt: Das Gerät registriert sich bei seiner ersten Verbindung.</translation>
+    </message>
+    <message>
+        <source>Registering &quot;%1&quot; with DPS %2 from this computer</source>
+        <translation>„%1“ wird von diesem Computer aus bei DPS %2 registriert</translation>
+    </message>
+    <message>
+        <source>DPS assigned &quot;%1&quot; to hub %2, not to the profile&apos;s hub %3 (%4). The device is enrolled and flashed; check the enrollment&apos;s hubs in DPS, or make the profile name the hub DPS assigns to.</source>
+        <translation>Der DPS hat „%1“ dem Hub %2 zugewiesen, nicht dem Hub %3 des Profils (%4). Das Gerät ist eingetragen und geflasht; prüfen Sie die Hubs des Registrierungseintrags im DPS oder tragen Sie im Profil den Hub ein, dem der DPS zuweist.</translation>
+    </message>
+    <message>
+        <source>DPS assigned the registration &quot;%1&quot; the hub device id &quot;%2&quot;, not &quot;%3&quot;.</source>
+        <translation>Der DPS hat der Registrierung „%1“ die Geräte-ID „%2“ im Hub zugewiesen, nicht „%3“.</translation>
+    </message>
+    <message>
+        <source>DPS registered &quot;%1&quot;, but the hub&apos;s device does not take the certificate on the modem (%2 authentication, thumbprint %3).</source>
+        <translation>Der DPS hat „%1“ registriert, aber das Gerät im Hub akzeptiert das Zertifikat auf dem Modem nicht (%2-Authentifizierung, Fingerabdruck %3).</translation>
+    </message>
+    <message>
+        <source>Assigned to %1 as &quot;%2&quot; (%3); the hub takes certificate %4….</source>
+        <translation>%1 als „%2“ zugewiesen (%3); der Hub akzeptiert Zertifikat %4….</translation>
     </message>
 </context>
 <context>
@@ -7017,13 +7451,31 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
         <source>Stopped at: %1</source>
         <translation>Angehalten bei: %1</translation>
     </message>
+    <message>
+        <source>%1 enrolled in DPS %2 (%3)
+%4
+Certificate %5…
+Modem: %6 credentials verified in tag %7</source>
+        <translation>%1 in DPS %2 eingetragen (%3)
+%4
+Zertifikat %5…
+Modem: %6 Einträge mit Anmeldedaten in Tag %7 verifiziert</translation>
+    </message>
+    <message>
+        <source>Not registered from the bench</source>
+        <translation>Nicht von der Station aus registriert</translation>
+    </message>
+    <message>
+        <source>Registered: hub %1</source>
+        <translation>Registriert: Hub %1</translation>
+    </message>
+    <message>
+        <source>DPS has an enrollment of this id with another certificate: give it the one made here.</source>
+        <translation>Der DPS hat einen Registrierungseintrag mit dieser ID und einem anderen Zertifikat: Weisen Sie ihm das hier erzeugte zu.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::StationPage</name>
-    <message>
-        <source>Twin tags are name=value pairs separated by commas, e.g. site=bench-1, batch=7.</source>
-        <translation>Twin-Tags sind durch Kommas getrennte Paare der Form Name=Wert, z. B. site=bench-1, batch=7.</translation>
-    </message>
     <message>
         <source>Keep the private key in the keychain</source>
         <translation>Privaten Schlüssel im Schlüsselbund aufbewahren</translation>
@@ -7194,6 +7646,62 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
             <numerusform>%n Prüfeintrag nach %1 exportiert.</numerusform>
             <numerusform>%n Prüfeinträge nach %1 exportiert.</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Test registration from this computer</source>
+        <translation>Testregistrierung von diesem Computer aus</translation>
+    </message>
+    <message>
+        <source>In the hub, by this station</source>
+        <translation>Im Hub, durch diese Station</translation>
+    </message>
+    <message>
+        <source>Through DPS (enrolled here, registered by the device)</source>
+        <translation>Über den DPS (hier eingetragen, vom Gerät registriert)</translation>
+    </message>
+    <message>
+        <source>DPS</source>
+        <translation>DPS</translation>
+    </message>
+    <message>
+        <source>Add a DPS on the Provisioning page</source>
+        <translation>Fügen Sie auf der Seite „Bereitstellung“ einen DPS hinzu</translation>
+    </message>
+    <message>
+        <source>Individual enrollment per device</source>
+        <translation>Einzelregistrierung pro Gerät</translation>
+    </message>
+    <message>
+        <source>Enrollment group of the CA</source>
+        <translation>Registrierungsgruppe der CA</translation>
+    </message>
+    <message>
+        <source>group id in DPS</source>
+        <translation>Gruppen-ID im DPS</translation>
+    </message>
+    <message>
+        <source>Enrollment group</source>
+        <translation>Registrierungsgruppe</translation>
+    </message>
+    <message>
+        <source>Once flashed, register the device with DPS from here and check the hub device it gets.</source>
+        <translation>Nach dem Flashen das Gerät von hier aus beim DPS registrieren und das Hub-Gerät prüfen, das es erhält.</translation>
+    </message>
+    <message>
+        <source>Registration:</source>
+        <translation>Registrierung:</translation>
+    </message>
+    <message>
+        <source>Enrollment:</source>
+        <translation>Registrierungseintrag:</translation>
+    </message>
+    <message>
+        <source>Add a DPS first (Provisioning page).</source>
+        <translation>Fügen Sie zuerst einen DPS hinzu (Seite „Bereitstellung“).</translation>
+    </message>
+    <message>
+        <source>The DPS &quot;%1&quot; is gone.</source>
+        <translation>Der DPS „%1“ ist nicht mehr vorhanden.</translation>
     </message>
 </context>
 <context>
@@ -7684,6 +8192,46 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
         <source>The device id &quot;%1&quot; made from the template &quot;%2&quot; is not valid: %3</source>
         <translation>Die aus der Vorlage „%2“ erzeugte Geräte-ID „%1“ ist ungültig: %3</translation>
     </message>
+    <message>
+        <source>&quot;%1&quot; applies to provisioning through DPS only; add &quot;registration&quot;: &quot;dps&quot; or remove it.</source>
+        <translation>&quot;%1&quot; gilt nur für die Provisionierung über DPS; fügen Sie &quot;registration&quot;: &quot;dps&quot; hinzu oder entfernen Sie den Schlüssel.</translation>
+    </message>
+    <message>
+        <source>&quot;registration&quot; is &quot;hub&quot; (the station registers each device in the hub) or &quot;dps&quot; (it enrolls each device in a Device Provisioning Service), not &quot;%1&quot;.</source>
+        <translation>&quot;registration&quot; muss &quot;hub&quot; (die Station registriert jedes Gerät im Hub) oder &quot;dps&quot; (sie trägt jedes Gerät in einen Device Provisioning Service ein) sein, nicht &quot;%1&quot;.</translation>
+    </message>
+    <message>
+        <source>&quot;enrollment&quot; is &quot;individual&quot; (one enrollment per device, with its certificate) or &quot;group&quot; (an enrollment group whose CA signs the devices&apos; certificates), not &quot;%1&quot;.</source>
+        <translation>&quot;enrollment&quot; muss &quot;individual&quot; (ein Registrierungseintrag pro Gerät, mit dessen Zertifikat) oder &quot;group&quot; (eine Registrierungsgruppe, deren CA die Zertifikate der Geräte signiert) sein, nicht &quot;%1&quot;.</translation>
+    </message>
+    <message>
+        <source>&quot;testRegistration&quot; must be true or false.</source>
+        <translation>&quot;testRegistration&quot; muss true oder false sein.</translation>
+    </message>
+    <message>
+        <source>&quot;hubAuth&quot; does not apply with &quot;registration&quot;: &quot;dps&quot;: DPS makes the hub device from the enrollment. Remove it.</source>
+        <translation>&quot;hubAuth&quot; gilt nicht bei &quot;registration&quot;: &quot;dps&quot;: Der DPS legt das Hub-Gerät aus dem Registrierungseintrag an. Entfernen Sie den Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Provisioning through DPS needs &quot;dps&quot;: the name of a DPS added here (onboarder-cli dps add).</source>
+        <translation>Die Provisionierung über DPS benötigt &quot;dps&quot;: den Namen eines hier hinzugefügten DPS (onboarder-cli dps add).</translation>
+    </message>
+    <message>
+        <source>&quot;enrollment&quot;: &quot;group&quot; needs &quot;enrollmentGroup&quot;: the id of the enrollment group in DPS.</source>
+        <translation>&quot;enrollment&quot;: &quot;group&quot; benötigt &quot;enrollmentGroup&quot;: die ID der Registrierungsgruppe im DPS.</translation>
+    </message>
+    <message>
+        <source>An enrollment group admits devices whose certificate its CA signed: it needs &quot;auth&quot;: &quot;x509-ca&quot; with &quot;ca&quot; the CA the group holds.</source>
+        <translation>Eine Registrierungsgruppe lässt Geräte zu, deren Zertifikat ihre CA signiert hat: Sie benötigt &quot;auth&quot;: &quot;x509-ca&quot; mit der CA der Gruppe als &quot;ca&quot;.</translation>
+    </message>
+    <message>
+        <source>Devices of an enrollment group get the group&apos;s initial twin; set the tags there and remove &quot;twinTags&quot; from the profile.</source>
+        <translation>Geräte einer Registrierungsgruppe erhalten den anfänglichen Twin der Gruppe; legen Sie die Tags dort fest und entfernen Sie &quot;twinTags&quot; aus dem Profil.</translation>
+    </message>
+    <message>
+        <source>A test registration from the bench needs the device&apos;s key on this computer; a key made in the modem never leaves it. Set &quot;testRegistration&quot;: false (the modem registers when it first connects).</source>
+        <translation>Eine Testregistrierung von der Station aus benötigt den Schlüssel des Geräts auf diesem Computer; ein im Modem erzeugter Schlüssel verlässt es nie. Setzen Sie &quot;testRegistration&quot;: false (das Modem registriert sich bei seiner ersten Verbindung).</translation>
+    </message>
 </context>
 <context>
     <name>QrCode</name>
@@ -7866,6 +8414,13 @@ Modem: %5 Einträge mit Anmeldedaten in Tag %6 verifiziert</translation>
     <message>
         <source>Cannot write %1: %2. The incomplete file was removed.</source>
         <translation>%1 kann nicht geschrieben werden: %2. Die unvollständige Datei wurde entfernt.</translation>
+    </message>
+</context>
+<context>
+    <name>TwinTags</name>
+    <message>
+        <source>Twin tags are name=value pairs separated by commas, e.g. site=bench-1, batch=7.</source>
+        <translation>Twin-Tags sind durch Kommas getrennte Paare der Form Name=Wert, z. B. site=bench-1, batch=7.</translation>
     </message>
 </context>
 <context>
