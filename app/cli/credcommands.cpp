@@ -340,11 +340,11 @@ QFuture<int> list(Context &ctx, const QStringList &args)
         json.append(recordJson(r));
         rows.append({r.hub, r.deviceId, CredentialRecord::kindName(r.kind), r.keyType,
                      r.keyLocation == CredentialRecord::KeyLocation::Device ? CliText::tr("device") : r.keychainEntry,
-                     timeText(r.notAfter), timeText(r.createdAt)});
+                     timeText(r.notAfter), timeText(r.createdAt), r.madeBy.isEmpty() ? QStringLiteral("-") : r.madeBy});
     }
     ctx.out.document(json);
     ctx.out.text(formatTable({CliText::tr("HUB"), CliText::tr("DEVICE/CA"), CliText::tr("KIND"), CliText::tr("KEY"), CliText::tr("KEY IS IN"),
-                              CliText::tr("EXPIRES"), CliText::tr("MADE")},
+                              CliText::tr("EXPIRES"), CliText::tr("MADE"), CliText::tr("BY")},
                              rows));
     return finished(ExitOk);
 }

@@ -75,6 +75,7 @@ QJsonObject CredentialRecord::toJson() const
     add(QStringLiteral("thumbprintSha256"), thumbprintSha256);
     add(QStringLiteral("issuer"), issuer);
     add(QStringLiteral("notAfter"), timeText(notAfter));
+    add(QStringLiteral("madeBy"), madeBy);
     return json;
 }
 
@@ -102,6 +103,7 @@ std::optional<CredentialRecord> CredentialRecord::fromJson(const QJsonObject &js
     record.issuer = text(u"issuer");
     record.notAfter = time(u"notAfter");
     record.createdAt = time(u"createdAt");
+    record.madeBy = text(u"madeBy");
     return record;
 }
 

@@ -39,6 +39,7 @@ struct CredentialRecord
     QString issuer;          // the issuing CA's name (CaSigned) or the certificate's issuer CN
     QDateTime notAfter;      // the certificate's expiry (UTC)
     QDateTime createdAt;     // when the app made or imported it (UTC)
+    QString madeBy;          // what made it when not a person: "relay" (auto-registration); empty: made or imported by hand
 
     static QString kindName(Kind kind); // stable: "x509-self-signed", "x509-ca-signed", "symmetric-key", "ca"
     static std::optional<Kind> kindFromName(const QString &name);

@@ -262,6 +262,7 @@ QFuture<Result<CredentialRecord>> CredentialStore::generate(const QString &hub, 
     const auto kind = options.caName.isEmpty() ? CredentialRecord::Kind::X509SelfSigned : CredentialRecord::Kind::X509CaSigned;
     Slot slot = deviceSlot(hub, deviceId, kind);
     slot.record.issuer = options.caName;
+    slot.record.madeBy = options.madeBy;
 
     QFuture<Result<CertificateAuthority>> ca = options.caName.isEmpty() ? readyFuture(Result<CertificateAuthority>(CertificateAuthority()))
                                                                         : certificateAuthority(options.caName);

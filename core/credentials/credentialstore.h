@@ -41,6 +41,7 @@ public:
         int validityDays = 365;
         QString caName;       // empty: self-signed; else signed by this imported CA
         bool replace = false; // replace an existing X.509 credential of the device
+        QString madeBy;       // CredentialRecord::madeBy ("relay"); empty: by hand
     };
 
     // dataDir: the app data dir (AppInfo::dataDir(); tests give a temporary one).

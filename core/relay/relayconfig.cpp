@@ -136,7 +136,7 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
     if (auto ok = checkKeys(root,
             { QStringLiteral("hub"), QStringLiteral("source"), QStringLiteral("deviceIdFromTopic"),
                 QStringLiteral("deviceIdFromPayload"), QStringLiteral("properties"), QStringLiteral("autoRegister"),
-                QStringLiteral("deviceAuth"), QStringLiteral("hubConnection"), QStringLiteral("idleTimeoutSeconds"),
+                QStringLiteral("deviceAuth"), QStringLiteral("autoRegisterCa"), QStringLiteral("hubConnection"), QStringLiteral("idleTimeoutSeconds"),
                 QStringLiteral("tokenLifetimeSeconds"), QStringLiteral("outbox"), QStringLiteral("metricsIntervalMs") },
             none);
         !ok)
@@ -279,9 +279,13 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
     else
         return invalid(tr(
             "\"deviceAuth\" must be \"sas\" (keys from the registry) or \"x509\" (certificates from the keychain)."));
-    if (config.autoRegister && config.deviceAuth == DeviceAuth::X509)
-        return invalid(tr("\"autoRegister\" needs \"deviceAuth\": \"sas\": the relay registers unknown devices with "
-                          "keys the hub makes."));
+    const auto autoRegisterCa = optionalString(root, QStringLiteral("autoRegisterCa"), none);
+    if (!autoRegisterCa)
+        return std::unexpected(autoRegisterCa.error());
+    config.autoRegisterCa = *autoRegisterCa;
+    if (!config.autoRegisterCa.isEmpty() && (!config.autoRegister || config.deviceAuth != DeviceAuth::X509))
+        return invalid(tr("\"autoRegisterCa\" names the CA that signs the certificates the relay makes for unknown devices: it "
+                          "needs \"autoRegister\": true and \"deviceAuth\": \"x509\"."));
 
     // hubConnection
     const auto connection = optionalSection(root, QStringLiteral("hubConnection"),

@@ -23,8 +23,9 @@ namespace Onboarder {
 //                 "topics": ["sensors/+/telemetry"] },
 //     "deviceIdFromTopic": "sensors/{deviceId}/telemetry",   // or "deviceIdFromPayload": "meta.id"
 //     "properties": { "site": "{site}", "kind": "$.type", "source": "relay" },
-//     "autoRegister": false,
-//     "deviceAuth": "sas",                             // or "x509" (certificate and key from the keychain)
+//     "autoRegister": false,                           // register a device the hub does not know on its first message
+//     "deviceAuth": "sas",                             // or "x509" (certificate and key from the keychain; with
+//     "autoRegisterCa": "NAME",                        //   autoRegister, made by the relay: self-signed, or by this CA)
 //     "hubConnection": { "webSockets": false,          // true: MQTT over WebSockets (port 443 on Azure)
 //                        "proxy": "http://proxy:3128" },   // optional: an HTTP proxy that tunnels (CONNECT)
 //     "idleTimeoutSeconds": 300, "tokenLifetimeSeconds": 3600,
@@ -66,6 +67,7 @@ public:
     QList<Property> properties;
     bool autoRegister = false;
     DeviceAuth deviceAuth = DeviceAuth::Sas;
+    QString autoRegisterCa; // x509 + autoRegister: the imported CA that signs the certificates the relay makes; empty: self-signed
     bool hubWebSockets = false; // MQTT over WebSockets to the hub (wss://HOST:443/$iothub/websocket)
     QUrl hubProxy; // http://HOST:PORT, or empty
     int idleTimeoutSeconds = 300;

@@ -1,6 +1,8 @@
 #pragma once
 
+#include "common/promise.h"
 #include "common/result.h"
+#include "hub/hubclient.h"
 #include "hub/connectionstring.h"
 #include "hub/hubprofile.h"
 #include "relay/relayconfig.h"
@@ -10,6 +12,7 @@
 #include <QObject>
 
 #include <memory>
+#include <optional>
 
 namespace Onboarder {
 
@@ -26,8 +29,11 @@ struct DeviceSecret
 
 // Finds the hub credentials of the devices the relay speaks for: SAS keys from the registry (with the
 // hub's service connection string), registering a device that does not exist when auto-registration is
-// on; or certificates and keys from the keychain (CredentialStore). SAS keys are cached in memory
-// until forget() (after the hub refused one); nothing is written anywhere.
+// on; or certificates and keys from the keychain (CredentialStore). With X.509 and auto-registration, a
+// device the hub does not know gets a key and certificate made here (self-signed, or signed by the
+// configuration's CA), kept in the keychain and the inventory marked as made by the relay, and is
+// registered with that certificate; a later run finds and uses them again. SAS keys are cached in memory
+// until forget() (after the hub refused one). Every failure is the device's own (its link retries).
 class RelayCredentials final : public QObject
 {
     Q_OBJECT
@@ -46,6 +52,10 @@ Q_SIGNALS:
 
 private:
     QFuture<Result<DeviceSecret>> sasSecret(const QString &deviceId);
+    QFuture<Result<DeviceSecret>> x509Secret(const QString &deviceId);
+    // The certificate and key kept for the device; with hubDevice, checked against what the hub holds.
+    QFuture<Result<DeviceSecret>> keptSecret(const QString &deviceId, const std::optional<DeviceIdentity> &hubDevice);
+    void registerX509(const QString &deviceId, const SharedPromise<DeviceSecret> &promise);
 
     RelayConfig m_config;
     HubProfile m_profile;

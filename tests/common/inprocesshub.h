@@ -16,12 +16,14 @@ namespace TestSupport {
 class InProcessHub final
 {
 public:
-    // Empty when the hub runs, else why it does not.
-    QString start(const QString &dataDir, int seedDevices = 0)
+    // Empty when the hub runs, else why it does not. trustedCaFiles: CAs (PEM files) that certificateAuthority devices
+    // may chain to, as if uploaded and verified in the hub.
+    QString start(const QString &dataDir, int seedDevices = 0, const QStringList &trustedCaFiles = {})
     {
         Onboarder::Sandbox::SandboxHub::Options options;
         options.dataDir = dataDir;
         options.seedDevices = seedDevices;
+        options.trustedCaFiles = trustedCaFiles;
         m_hub = std::make_unique<Onboarder::Sandbox::SandboxHub>(options);
         const auto started = m_hub->start();
         return started ? QString() : started.error().message;

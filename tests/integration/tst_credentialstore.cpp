@@ -120,7 +120,7 @@ private Q_SLOTS:
                                                                 m_store->record(QStringLiteral("hub-a"), QStringLiteral("dev-1"))->certificateFile});
         QVERIFY2(selfCode != 0, selfText.constData());
 
-        QCOMPARE(await(m_store->generate(QStringLiteral("hub-a"), QStringLiteral("other"), {KeyPair::Type::EcP256, 30, QStringLiteral("nosuch"), false}))
+        QCOMPARE(await(m_store->generate(QStringLiteral("hub-a"), QStringLiteral("other"), {KeyPair::Type::EcP256, 30, QStringLiteral("nosuch"), false, {}}))
                      .error().code,
                  QStringLiteral("CaNotFound"));
     }

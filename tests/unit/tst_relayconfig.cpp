@@ -61,16 +61,38 @@ private Q_SLOTS:
               "            'passwordFile': 'secret/pw', 'caFile': '/ca.pem', 'clientId': 'gw-1', 'topics': ['a/#', "
               "'b/+/c']},"
               "            'deviceIdFromPayload': 'meta.id', 'properties': {'kind': '$.type', 'fixed': 'yes'},"
-              "            'autoRegister': true, 'idleTimeoutSeconds': 5, 'tokenLifetimeSeconds': 600,"
+              "            'autoRegister': true, 'deviceAuth': 'x509', 'autoRegisterCa': 'bench',"
+              "            'idleTimeoutSeconds': 5, 'tokenLifetimeSeconds': 600,"
               "            'outbox': {'path': '/var/lib/r.db', 'maxMessages': 10}, 'metricsIntervalMs': 250,"
               "            'hubConnection': {'webSockets': true, 'proxy': 'http://proxy.corp:3128'}}"),
             QStringLiteral("/etc"));
         QVERIFY2(config.has_value(), config ? "" : qPrintable(config.error().message));
+        // Every key given is read, none falls back to its default.
+        QCOMPARE(config->hub, QStringLiteral("h"));
         QVERIFY(config->sourceUsesTls());
+        QCOMPARE(config->sourceUrl.host(), QStringLiteral("broker.local"));
         QCOMPARE(config->sourcePort(), 8883);
+        QCOMPARE(config->sourceUsername, QStringLiteral("u"));
         QCOMPARE(config->sourcePasswordFile, QStringLiteral("/etc/secret/pw"));
+        QCOMPARE(config->sourceCaFile, QStringLiteral("/ca.pem"));
+        QCOMPARE(config->sourceClientId, QStringLiteral("gw-1"));
         QCOMPARE(config->topics, (QStringList { QStringLiteral("a/#"), QStringLiteral("b/+/c") }));
+        QCOMPARE(config->deviceIdFromPayload, QStringLiteral("meta.id"));
+        QVERIFY(config->deviceIdFromTopic.isEmpty());
         QCOMPARE(config->properties.size(), 2);
+        QMap<QString, RelayConfig::Property> properties;
+        for (const RelayConfig::Property &property : config->properties)
+            properties.insert(property.name, property);
+        QCOMPARE(properties.value(QStringLiteral("kind")).source, RelayConfig::Property::Source::PayloadField);
+        QCOMPARE(properties.value(QStringLiteral("kind")).value, QStringLiteral("type"));
+        QCOMPARE(properties.value(QStringLiteral("fixed")).source, RelayConfig::Property::Source::Constant);
+        QCOMPARE(properties.value(QStringLiteral("fixed")).value, QStringLiteral("yes"));
+        QVERIFY(config->autoRegister);
+        QCOMPARE(config->deviceAuth, RelayConfig::DeviceAuth::X509);
+        QCOMPARE(config->autoRegisterCa, QStringLiteral("bench"));
+        QCOMPARE(config->idleTimeoutSeconds, 5);
+        QCOMPARE(config->tokenLifetimeSeconds, 600);
+        QCOMPARE(config->outboxPath, QStringLiteral("/var/lib/r.db"));
         QCOMPARE(config->outboxMaxMessages, 10);
         QCOMPARE(config->metricsIntervalMs, 250);
         QVERIFY(config->hubWebSockets);
@@ -117,8 +139,10 @@ private Q_SLOTS:
         QTest::newRow("autoRegister type")
             << minimal(J(", 'autoRegister': 'yes'")) << QStringLiteral("\"autoRegister\"");
         QTest::newRow("deviceAuth") << minimal(J(", 'deviceAuth': 'psk'")) << QStringLiteral("\"deviceAuth\"");
-        QTest::newRow("x509 autoRegister")
-            << minimal(J(", 'deviceAuth': 'x509', 'autoRegister': true")) << QStringLiteral("\"autoRegister\"");
+        QTest::newRow("autoRegisterCa without x509")
+            << minimal(J(", 'autoRegister': true, 'autoRegisterCa': 'bench'")) << QStringLiteral("\"autoRegisterCa\"");
+        QTest::newRow("autoRegisterCa without autoRegister")
+            << minimal(J(", 'deviceAuth': 'x509', 'autoRegisterCa': 'bench'")) << QStringLiteral("\"autoRegisterCa\"");
         QTest::newRow("idle zero") << minimal(J(", 'idleTimeoutSeconds': 0"))
                                    << QStringLiteral("\"idleTimeoutSeconds\"");
         QTest::newRow("idle fraction") << minimal(J(", 'idleTimeoutSeconds': 1.5"))
