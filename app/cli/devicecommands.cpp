@@ -2,6 +2,7 @@
 #include "command.h"
 #include "exportcli.h"
 
+#include "common/csv.h"
 #include "common/logging.h"
 #include "credentials/certificate.h"
 #include "credentials/credentialstore.h"
@@ -57,13 +58,6 @@ QJsonObject identityJson(const DeviceIdentity &d, bool reveal)
         json.insert(QStringLiteral("authentication"), auth);
     }
     return json;
-}
-
-QString csvField(QString text)
-{
-    if (text.contains(u',') || text.contains(u'"') || text.contains(u'\n'))
-        return u'"' + text.replace(QStringLiteral("\""), QStringLiteral("\"\"")) + u'"';
-    return text;
 }
 
 QFuture<int> list(Context &ctx, const QStringList &args)
@@ -122,7 +116,7 @@ QFuture<int> list(Context &ctx, const QStringList &args)
                         for (const QStringList &row : rows) {
                             QStringList fields;
                             for (const QString &field : row)
-                                fields.append(csvField(field));
+                                fields.append(Csv::field(field)); // formulas defused (CSV injection)
                             lines.append(fields.join(u','));
                         }
                         ctx.out.text(lines.join(u'\n'));

@@ -2,6 +2,7 @@
 #include "command.h"
 
 #include "common/appinfo.h"
+#include "common/coredumps.h"
 #include "common/logging.h"
 #include "common/settings.h"
 #include "credentials/credentialstore.h"
@@ -68,6 +69,7 @@ void print(const QString &text)
 
 int main(int argc, char *argv[])
 {
+    CoreDumps::disable(); // before any secret is read (the relay runs in this process too)
     QCoreApplication app(argc, argv);
     AppInfo::setUp(QStringLiteral("onboarder-cli"));
     installRedactingMessageHandler();

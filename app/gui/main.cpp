@@ -1,5 +1,6 @@
 // onboarder: the desktop application. Creates the services in dependency order and the main window.
 #include "common/appinfo.h"
+#include "common/coredumps.h"
 #include "common/logging.h"
 #include "common/settings.h"
 #include "credentials/credentialstore.h"
@@ -21,6 +22,7 @@ using namespace Onboarder;
 
 int main(int argc, char *argv[])
 {
+    CoreDumps::disable(); // before any secret is read
     QApplication app(argc, argv);
     AppInfo::setUp(QStringLiteral("Onboarder"));
     QApplication::setApplicationDisplayName(QStringLiteral("Onboarder"));

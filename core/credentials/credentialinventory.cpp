@@ -215,12 +215,12 @@ Result<void> CredentialInventory::save() const
     QJsonArray array;
     for (const CredentialRecord &record : m_records)
         array.append(record.toJson());
+    const QByteArray data = QJsonDocument(QJsonObject{{QStringLiteral("version"), formatVersion}, {QStringLiteral("credentials"), array}})
+                                .toJson(QJsonDocument::Indented);
     QSaveFile file(m_filePath);
-    if (!file.open(QIODevice::WriteOnly)
-        || file.write(QJsonDocument(QJsonObject{{QStringLiteral("version"), formatVersion}, {QStringLiteral("credentials"), array}})
-                          .toJson(QJsonDocument::Indented))
-            < 0
-        || !file.commit())
+    // Flushed before the commit: Qt 6.4's commit() ignores a flush that falls short (a full disk) and puts
+    // the truncated file in place of the inventory.
+    if (!file.open(QIODevice::WriteOnly) || file.write(data) != data.size() || !file.flush() || !file.commit())
         return fail(ErrorKind::Internal, QStringLiteral("InventoryUnwritable"),
                     Text::tr("The credential inventory %1 cannot be written: %2").arg(m_filePath, file.errorString()));
     return {};

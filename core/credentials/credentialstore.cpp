@@ -39,7 +39,8 @@ Result<void> writeFile(const QString &path, const QByteArray &data)
 {
     QDir().mkpath(QFileInfo(path).absolutePath());
     QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(data) != data.size() || !file.commit())
+    // Flushed before the commit, which would put a truncated file in place after a short flush (Qt 6.4).
+    if (!file.open(QIODevice::WriteOnly) || file.write(data) != data.size() || !file.flush() || !file.commit())
         return fail(ErrorKind::Internal, QStringLiteral("CertificateUnwritable"),
                     CredentialStore::tr("Cannot write %1: %2").arg(path, file.errorString()));
     return {};
@@ -288,18 +289,22 @@ QFuture<Result<CredentialRecord>> CredentialStore::moveKeyToDevice(const QString
     auto found = record(hub, deviceId);
     if (!found)
         return failedFuture<CredentialRecord>(found.error());
-    if (found->keyLocation == CredentialRecord::KeyLocation::Device)
-        return readyFuture(found);
-    return m_secrets.remove(found->keychainEntry).then(this, [this, record = *found](Result<void> removed) mutable -> Result<CredentialRecord> {
+    // The inventory first, the keychain after: when the inventory cannot be written the key is still where
+    // the inventory says (the job that flashed it runs again); when the key cannot be removed, the next call
+    // removes it.
+    const QString entry = found->keychainEntry.isEmpty() ? privateKeyEntry(hub, deviceId) : found->keychainEntry;
+    CredentialRecord moved = *found;
+    if (moved.keyLocation != CredentialRecord::KeyLocation::Device) {
+        moved.keyLocation = CredentialRecord::KeyLocation::Device;
+        moved.keychainEntry.clear();
+        if (auto put = inventory().put(moved); !put)
+            return failedFuture<CredentialRecord>(put.error());
+        Q_EMIT credentialsChanged();
+    }
+    return m_secrets.remove(entry).then(this, [moved](Result<void> removed) -> Result<CredentialRecord> {
         if (!removed && removed.error().kind != ErrorKind::NotFound)
             return std::unexpected(removed.error());
-        record.keyLocation = CredentialRecord::KeyLocation::Device;
-        record.keychainEntry.clear();
-        CredentialInventory inv = inventory();
-        if (auto put = inv.put(record); !put)
-            return std::unexpected(put.error());
-        Q_EMIT credentialsChanged();
-        return record;
+        return moved;
     });
 }
 

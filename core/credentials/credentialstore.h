@@ -67,8 +67,10 @@ public:
     QFuture<Result<CredentialRecord>> signRequest(const QString &hub, const QString &deviceId, const QString &caName,
                                                   const CertificateRequest &csr, int validityDays, bool replace = false);
     QFuture<Result<void>> remove(const QString &hub, const QString &deviceId);
-    // The device's private key now lives only on the device (flashed into a modem): removes it from the
-    // keychain and records KeyLocation::Device. A credential whose key is on the device already is left as is.
+    // The device's private key now lives only on the device (flashed into a modem): records
+    // KeyLocation::Device in the inventory, then removes the key from the keychain. A failed inventory
+    // write leaves both as they were; a key that could not be removed (or was left by an earlier call) is
+    // removed by the next call, also for a credential whose key is on the device already.
     QFuture<Result<CredentialRecord>> moveKeyToDevice(const QString &hub, const QString &deviceId);
 
     QFuture<Result<CredentialRecord>> importCertificateAuthority(const QString &name, const CertificateAuthority &ca, bool replace = false);

@@ -1,17 +1,20 @@
 #include "openpgpencryptor.h"
 
 #include "common/promise.h"
+#include "credentials/securefile.h"
 
 #include <QCoreApplication>
 #include <QFile>
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QStringList>
+#include <QTemporaryDir>
 
 #include <gpgme.h>
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace Onboarder {
@@ -136,6 +139,8 @@ Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(const QByteArray &
     const bool fromFile = file.isFile();
     std::vector<Key> keys;
     bool trusted = false;
+    std::optional<QTemporaryDir> checkedKeyDir; // ours alone (0700): the copy of the key file that was checked
+    QString checkedKeyFile;
     if (fromFile) {
         // What the file holds, without importing it anywhere.
         QFile keyFile(recipient);
@@ -158,6 +163,16 @@ Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(const QByteArray &
             return fail(ErrorKind::InvalidInput, QStringLiteral("RecipientAmbiguous"),
                         Text::tr("%1 holds %2 public keys; give a file with the one recipient's key.").arg(recipient).arg(keys.size()));
         trusted = true; // the user handed us this very key
+        // gpg reads the key again: from a copy of exactly the bytes checked here, not from the user's file,
+        // which may hold another key by then.
+        checkedKeyDir.emplace();
+        if (!checkedKeyDir->isValid())
+            return fail(ErrorKind::Internal, QStringLiteral("OpenPgpFailed"),
+                        Text::tr("OpenPGP encryption failed: no temporary folder for the recipient's key: %1")
+                            .arg(checkedKeyDir->errorString()));
+        checkedKeyFile = checkedKeyDir->filePath(QStringLiteral("recipient.key"));
+        if (auto copied = SecureFile::writeNew(checkedKeyFile, content); !copied)
+            return std::unexpected(copied.error());
     } else {
         const QByteArray pattern = recipient.trimmed().toUtf8();
         if (const auto error = gpgme_op_keylist_start(ctx.get(), pattern.constData(), 0); error != GPG_ERR_NO_ERROR)
@@ -200,8 +215,8 @@ Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(const QByteArray &
     const auto flags = gpgme_encrypt_flags_t(GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO);
     gpgme_error_t error = GPG_ERR_NO_ERROR;
     if (fromFile) {
-        // gpg -f FILE: encrypt to the key in the file without importing it.
-        const QByteArray spec = "--file\n" + QFile::encodeName(file.absoluteFilePath());
+        // gpg -f FILE: encrypt to the key in FILE (the copy of the one checked) without importing it.
+        const QByteArray spec = "--file\n" + QFile::encodeName(checkedKeyFile);
         error = gpgme_op_encrypt_ext(ctx.get(), nullptr, spec.constData(), flags, plain, cipher);
     } else {
         gpgme_key_t recipients[] = {key, nullptr};

@@ -13,8 +13,9 @@ namespace Onboarder {
 // pipe: no temporary file, no argv.
 //
 // The recipient is either
-//   - a path to a public key file (.asc or binary) the user was given: it is read, not imported, and
-//     must hold exactly one key that can encrypt; or
+//   - a path to a public key file (.asc or binary) the user was given: it is read once, not imported,
+//     and must hold exactly one key that can encrypt; the message is encrypted to the key that was read
+//     and checked (gpg gets a private copy of it), whatever the file holds by then; or
 //   - a key in the user's GnuPG keyring, named by fingerprint, key id or e-mail address. A key named
 //     by its full fingerprint is used as is; named otherwise it must be certified (valid) in the
 //     keyring, else RecipientNotTrusted asks for the fingerprint.

@@ -53,6 +53,12 @@ bool AtResponseParser::looksPrefixed(const QByteArray &line)
     return i > 1 && i < line.size() && line.at(i) == ':';
 }
 
+bool AtResponseParser::looksLikeBanner(const QByteArray &line)
+{
+    const QByteArray text = line.trimmed();
+    return text == "Ready" || text == "The AT host sample started" || text.startsWith("*** Booting ");
+}
+
 QList<AtResponseParser::Event> AtResponseParser::feed(const QByteArray &bytes)
 {
     QList<Event> events;
@@ -126,7 +132,7 @@ void AtResponseParser::completeLine(QList<Event> &events, QByteArray line)
         return; // echo
     } else if (!m_expectation.prefix.isEmpty() && line.startsWith(m_expectation.prefix)) {
         event.kind = Event::Kind::Information;
-    } else if (m_expectation.textAnswer && !looksPrefixed(line)) {
+    } else if (m_expectation.textAnswer && !looksPrefixed(line) && !looksLikeBanner(line)) {
         event.kind = Event::Kind::Information;
     } else {
         event.kind = Event::Kind::Unsolicited;

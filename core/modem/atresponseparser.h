@@ -40,8 +40,8 @@ struct AtExpectation
 // with the PEM's own line breaks). Empty lines are skipped. A line that is exactly OK, ERROR,
 // "+CME ERROR: …" or "+CMS ERROR: …" is a final result — a whole line, never a substring, because
 // base64 may contain "OK". With a command in flight, a line belongs to its answer if it starts with the
-// expected prefix (or, for a text answer, if it does not look like "+NAME:"/"%NAME:"); every other line
-// is unsolicited (+CEREG, %CESQ, %XSIM, a boot banner, …).
+// expected prefix (or, for a text answer, if it does not look like "+NAME:"/"%NAME:" nor like a line of
+// the AT host's start-up banner); every other line is unsolicited (+CEREG, %CESQ, %XSIM, a boot banner, …).
 //
 // Robustness (the input may be noise): an unbalanced quote would swallow everything after it, so a
 // physical line inside quotes that is a final result ends the quoted line there; a line longer than
@@ -76,6 +76,9 @@ public:
     static AtFinal finalOf(const QByteArray &line, int *code = nullptr);
     // "+NAME:" or "%NAME:" with NAME of letters and digits: the shape of URCs and prefixed answers.
     static bool looksPrefixed(const QByteArray &line);
+    // A line the AT host prints when it starts ("Ready", the sample's greeting, the boot line): after a
+    // reset it may come in the middle of an answer, and must not become a bare-text answer (an IMEI).
+    static bool looksLikeBanner(const QByteArray &line);
 
 private:
     void completeLine(QList<Event> &events, QByteArray line);

@@ -6,6 +6,8 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <algorithm>
+
 namespace Onboarder {
 
 namespace {
@@ -14,6 +16,32 @@ namespace {
 QString lastLine(const QList<QByteArray> &lines)
 {
     return lines.isEmpty() ? QString() : QString::fromLatin1(lines.constLast()).trimmed();
+}
+
+// The IMEI in the answer to AT+CGSN: the one line of 15 digits. Anything else (a banner the parser does
+// not know, line noise, a 14- or 16-digit number) is no IMEI and is not cut or guessed into one.
+Result<QString> imeiOf(const QList<QByteArray> &lines)
+{
+    QStringList found;
+    for (const QByteArray &line : lines) {
+        const QString text = QString::fromLatin1(line).trimmed();
+        if (text.size() == 15 && std::all_of(text.cbegin(), text.cend(), [](QChar c) { return c >= u'0' && c <= u'9'; })
+            && !found.contains(text))
+            found.append(text);
+    }
+    if (found.size() == 1)
+        return found.constFirst();
+    if (lines.isEmpty())
+        return fail(ErrorKind::Device, QStringLiteral("NotAnImei"),
+                    Nrf91Modem::tr("The modem answered AT+CGSN without an IMEI. Check that the port is the modem's AT port and "
+                                   "read the identity again."));
+    QStringList answer;
+    for (const QByteArray &line : lines)
+        answer.append(QString::fromLatin1(line).trimmed());
+    return fail(ErrorKind::Device, QStringLiteral("NotAnImei"),
+                Nrf91Modem::tr("The modem's answer to AT+CGSN is not one IMEI (15 digits): \"%1\". Check that the port is the "
+                               "modem's AT port and read the identity again.")
+                    .arg(answer.join(QStringLiteral("\", \""))));
 }
 
 template<typename T>
@@ -137,8 +165,11 @@ QFuture<Result<ModemIdentity>> Nrf91Modem::identity()
             if (!part.result())
                 return std::unexpected(part.result().error());
         }
+        const Result<QString> imeiText = imeiOf(*imei.result());
+        if (!imeiText)
+            return std::unexpected(imeiText.error());
         ModemIdentity identity;
-        identity.imei = lastLine(*imei.result()).left(15);
+        identity.imei = *imeiText;
         identity.manufacturer = lastLine(*manufacturer.result());
         identity.model = lastLine(*model.result());
         identity.firmware = lastLine(*firmware.result());

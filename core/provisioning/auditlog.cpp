@@ -1,6 +1,7 @@
 #include "auditlog.h"
 
 #include "common/appinfo.h"
+#include "common/csv.h"
 
 #include <QDir>
 #include <QFile>
@@ -19,19 +20,6 @@ namespace {
 QString rotatedName(int index)
 {
     return index == 0 ? QStringLiteral("provisioning.jsonl") : QStringLiteral("provisioning.%1.jsonl").arg(index);
-}
-
-QByteArray csvCell(const QString &text)
-{
-    QByteArray cell = text.toUtf8();
-    // A cell a spreadsheet would run as a formula is prefixed with an apostrophe (CSV injection).
-    if (!cell.isEmpty() && QByteArrayView("=+-@\t\r").contains(cell.front()))
-        cell.prepend('\'');
-    if (cell.contains(',') || cell.contains('"') || cell.contains('\n') || cell.contains('\r')) {
-        cell.replace("\"", "\"\"");
-        cell = '"' + cell + '"';
-    }
-    return cell;
 }
 
 } // namespace
@@ -162,7 +150,7 @@ QByteArray AuditLog::toCsv(const QList<QJsonObject> &records)
             } else {
                 text = value.toVariant().toString();
             }
-            cells.append(csvCell(text));
+            cells.append(Csv::field(text).toUtf8()); // formulas defused (CSV injection)
         }
         csv += cells.join(',') + "\r\n";
     }

@@ -87,6 +87,8 @@ int main(int argc, char *argv[])
         {QStringLiteral("blank-lines"), Text::tr("Blank lines around credential lists, as some AT host builds print.")},
         {QStringLiteral("no-sha"), Text::tr("List lines without the SHA-256 (firmware before 1.3.2).")},
         {QStringLiteral("power-off-warning"), Text::tr("A low-voltage warning is active: writes and deletes fail with 528.")},
+        {QStringLiteral("banner-in-cgsn"), Text::tr("The AT host's start-up lines (\"Ready\") inside every AT+CGSN answer, after the "
+                                                    "IMEI, as when the board was reset meanwhile.")},
         {QStringLiteral("ready-json"), Text::tr("Print one JSON line once ready: port, link, IMEI, baud, state file.")},
         {QStringLiteral("verbose"), Text::tr("Log every command and answer on standard error (keys redacted).")},
     });
@@ -103,6 +105,7 @@ int main(int argc, char *argv[])
     options.blankLines = parser.isSet(QStringLiteral("blank-lines"));
     options.reportSha = !parser.isSet(QStringLiteral("no-sha"));
     options.powerOffWarning = parser.isSet(QStringLiteral("power-off-warning"));
+    options.bannerInCgsn = parser.isSet(QStringLiteral("banner-in-cgsn"));
     if (parser.isSet(QStringLiteral("fail-write"))) {
         const QStringList parts = parser.value(QStringLiteral("fail-write")).split(u':');
         bool kOk = false, codeOk = true;

@@ -146,8 +146,12 @@ ModemSimulator::Reply ModemSimulator::run(const QByteArray &command)
         return cfun(rest);
     if (name == "+CGSN") {
         const QByteArray imeisv = m_state.imei.left(14).toLatin1() + "89";
-        if (rest.isEmpty() || rest == "=0")
+        if (rest.isEmpty() || rest == "=0") {
+            // As when the board was reset while it answered: the AT host's greeting follows the IMEI.
+            if (m_options.bannerInCgsn)
+                return {{m_state.imei.toLatin1(), QByteArrayLiteral("The AT host sample started"), QByteArrayLiteral("Ready")}};
             return {{m_state.imei.toLatin1()}};
+        }
         if (rest == "=1")
             return {{"+CGSN: \"" + m_state.imei.toLatin1() + '"'}};
         if (rest == "=2")

@@ -27,6 +27,7 @@ struct SimulatorOptions
     qint64 storageBytes = 64 * 1024;        // credential storage; beyond it writes answer 515
     int initialFunctionalMode = 1;          // a device whose firmware brought LTE up
     bool powerOffWarning = false;           // %XPOFWARN active: writes and deletes answer 528
+    bool bannerInCgsn = false;              // the AT host's start-up lines inside every AT+CGSN answer, after the IMEI
 };
 
 // The protocol side of the simulated nRF9160 behind Nordic's AT host (sample "at_client"), per

@@ -13,6 +13,8 @@
 #include <QSet>
 #include <QTemporaryDir>
 
+#include <algorithm>
+
 using Run = TestSupport::CliRun;
 
 class tst_CliDevices : public QObject
@@ -149,6 +151,29 @@ private Q_SLOTS:
         const Run deleted = cli({QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("cli-1"), QStringLiteral("--yes")});
         QVERIFY2(deleted.exitCode == 0, deleted.err.constData());
         QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("cli-1")}).exitCode, 3);
+    }
+
+    void csvDefusesFormulas()
+    {
+        // IoT Hub allows = + - @ and the comma in device ids: a spreadsheet opening the export must not run
+        // any of them as a formula (the cell starts with an apostrophe) nor split one at its comma.
+        const QStringList ids{QStringLiteral("=1+2"), QStringLiteral("+1+2"), QStringLiteral("-1+2"), QStringLiteral("@SUM(1)"),
+                              QStringLiteral("=1,2")};
+        for (const QString &id : ids) { // after "--": "-1+2" is no option
+            const Run created = cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("--"), id});
+            QVERIFY2(created.exitCode == 0, created.err.constData());
+        }
+        const Run csv = cli({QStringLiteral("device"), QStringLiteral("list"), QStringLiteral("--csv")});
+        QCOMPARE(csv.exitCode, 0);
+        const QList<QByteArray> lines = csv.out.trimmed().split('\n');
+        for (const QByteArray &line : lines)
+            QVERIFY2(!QByteArrayView("=+-@").contains(line.front()), line.constData());
+        for (const char *expected : {"'=1+2,enabled,", "'+1+2,enabled,", "'-1+2,enabled,", "'@SUM(1),enabled,", "\"'=1,2\",enabled,"}) {
+            QVERIFY2(std::any_of(lines.cbegin(), lines.cend(), [expected](const QByteArray &line) { return line.startsWith(expected); }),
+                     expected);
+        }
+        for (const QString &id : ids)
+            QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("--yes"), QStringLiteral("--"), id}).exitCode, 0);
     }
 
     void enableDisableAndTwin()

@@ -14,8 +14,42 @@
 #include <QTemporaryDir>
 #include <QUuid>
 
+#include <csignal>
+
+#include <sys/resource.h>
+
 using namespace Onboarder;
 using TestSupport::await;
+
+namespace {
+
+// While it lives, no file of this process grows beyond the given size: a write beyond fails with EFBIG,
+// as one on a full disk fails with ENOSPC (other processes, such as the keychain's, are not affected).
+class FileSizeLimit final
+{
+public:
+    explicit FileSizeLimit(rlim_t bytes)
+    {
+        m_handler = std::signal(SIGXFSZ, SIG_IGN);
+        ::getrlimit(RLIMIT_FSIZE, &m_saved);
+        rlimit limit = m_saved;
+        limit.rlim_cur = bytes;
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+    }
+    ~FileSizeLimit()
+    {
+        ::setrlimit(RLIMIT_FSIZE, &m_saved);
+        std::signal(SIGXFSZ, m_handler);
+    }
+    FileSizeLimit(const FileSizeLimit &) = delete;
+    FileSizeLimit &operator=(const FileSizeLimit &) = delete;
+
+private:
+    rlimit m_saved = {};
+    void (*m_handler)(int) = SIG_DFL;
+};
+
+} // namespace
 
 class tst_CredentialStore : public QObject
 {
@@ -172,6 +206,52 @@ private Q_SLOTS:
         QCOMPARE(await(m_secrets->load(CredentialStore::privateKeyEntry(QStringLiteral("hub-b"), QStringLiteral("lost-1")))).error().code,
                  QStringLiteral("SecretNotFound"));
         QVERIFY(store.records()->isEmpty());
+    }
+
+    void aKeyMovedToTheDeviceStaysUntilTheInventorySaysSo()
+    {
+        const QString hub = QStringLiteral("hub-a");
+        const QString device = QStringLiteral("move-1");
+        const auto made = await(m_store->generate(hub, device, {}));
+        QVERIFY2(made.has_value(), made ? "" : qPrintable(made.error().message));
+        {
+            // The inventory cannot be written (no file of this process may grow beyond 256 bytes, as on a
+            // full disk): the key stays in the keychain, where the inventory still says it is, so that the
+            // provisioning job that moves it can run again.
+            const FileSizeLimit full(256);
+            const auto moved = await(m_store->moveKeyToDevice(hub, device));
+            QVERIFY(!moved.has_value());
+            QCOMPARE(moved.error().code, QStringLiteral("InventoryUnwritable"));
+        }
+        const auto kept = m_store->record(hub, device); // and the inventory is the one before, not a truncated copy
+        QVERIFY2(kept.has_value(), kept ? "" : qPrintable(kept.error().message));
+        QCOMPARE(kept->keyLocation, CredentialRecord::KeyLocation::Keychain);
+        QVERIFY(!secret(made->keychainEntry).isEmpty());
+        QVERIFY(await(m_store->deviceCredential(hub, device)).has_value());
+
+        // Run again, it moves the key.
+        const auto moved = await(m_store->moveKeyToDevice(hub, device));
+        QVERIFY2(moved.has_value(), moved ? "" : qPrintable(moved.error().message));
+        QCOMPARE(moved->keyLocation, CredentialRecord::KeyLocation::Device);
+        QCOMPARE(m_store->record(hub, device)->keyLocation, CredentialRecord::KeyLocation::Device);
+        QCOMPARE(await(m_secrets->load(made->keychainEntry)).error().code, QStringLiteral("SecretNotFound"));
+    }
+
+    void aKeyLeftBehindByAMoveIsRemovedByTheNext()
+    {
+        const QString hub = QStringLiteral("hub-a");
+        const QString device = QStringLiteral("move-2");
+        const auto made = await(m_store->generate(hub, device, {}));
+        QVERIFY2(made.has_value(), made ? "" : qPrintable(made.error().message));
+        QByteArray key = secret(made->keychainEntry);
+        QVERIFY(await(m_store->moveKeyToDevice(hub, device)).has_value());
+        // As if its removal had failed after the inventory was written (the keychain locked meanwhile).
+        QVERIFY(await(m_secrets->save(made->keychainEntry, key)).has_value());
+        key.fill('\0');
+        const auto again = await(m_store->moveKeyToDevice(hub, device));
+        QVERIFY2(again.has_value(), again ? "" : qPrintable(again.error().message));
+        QCOMPARE(again->keyLocation, CredentialRecord::KeyLocation::Device);
+        QCOMPARE(await(m_secrets->load(made->keychainEntry)).error().code, QStringLiteral("SecretNotFound"));
     }
 
     void deviceIdsAreSafeFileNames()

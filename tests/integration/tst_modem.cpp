@@ -7,6 +7,8 @@
 #include "modemtestsupport.h"
 
 #include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 
 using namespace Onboarder;
@@ -54,6 +56,39 @@ private Q_SLOTS:
         QVERIFY(!refused);
         QCOMPARE(refused.error().code, QStringLiteral("CmeError50"));
         QCOMPARE(refused.error().kind, ErrorKind::Device);
+    }
+
+    void identityIsNotTakenFromABanner()
+    {
+        // A reset while the modem answers AT+CGSN: the AT host's start-up lines ("Ready") come after the IMEI,
+        // bare text like it (docs/nrf91-at.md §1).
+        auto modem = startAndOpen({QStringLiteral("--imei"), QStringLiteral("352656100367872"), QStringLiteral("--banner-in-cgsn")});
+        QVERIFY(modem);
+        const auto identity = await(modem->identity());
+        QVERIFY2(identity, TestSupport::why(identity).constData());
+        QCOMPARE(identity->imei, QStringLiteral("352656100367872"));
+        QCOMPARE(identity->model, QStringLiteral("nRF9160-SICA"));
+    }
+
+    void anAnswerThatIsNoImeiIsAnError()
+    {
+        // The simulator answers AT+CGSN with what its state file says, unchecked.
+        QTemporaryDir dir;
+        for (const QString &answer : {QStringLiteral("35265610036787"), QStringLiteral("3526561003678720"), QStringLiteral("35265610036787X"),
+                                      QStringLiteral("Ready")}) {
+            const QString state = TestSupport::writeFile(dir.filePath(QStringLiteral("state.json")),
+                                                         QJsonDocument(QJsonObject{{QStringLiteral("imei"), answer}}).toJson());
+            const QString problem = m_sim.start({}, state);
+            QVERIFY2(problem.isEmpty(), qPrintable(problem));
+            auto modem = TestSupport::openModem(m_sim.port());
+            QVERIFY(modem);
+            const auto identity = await(modem->identity());
+            QVERIFY2(!identity, qPrintable(answer + QStringLiteral(" was taken for an IMEI")));
+            QCOMPARE(identity.error().code, QStringLiteral("NotAnImei"));
+            QCOMPARE(identity.error().kind, ErrorKind::Device);
+            if (answer != QStringLiteral("Ready")) // the banner is no answer line at all
+                QVERIFY2(identity.error().message.contains(answer), qPrintable(identity.error().message));
+        }
     }
 
     void listWriteVerifyReadDelete()

@@ -7,6 +7,13 @@
 
 #include <QTest>
 
+#include <atomic>
+#include <thread>
+
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
 using namespace Onboarder;
 
 class tst_OpenPgpEncryptor : public QObject
@@ -62,6 +69,35 @@ private Q_SLOTS:
         QCOMPARE(OpenPgpEncryptor(empty.path()).encrypt(m_secret, secretFile).error().code, QStringLiteral("RecipientFileInvalid"));
         QCOMPARE(OpenPgpEncryptor(empty.path()).encrypt(m_secret, TestSupport::sourcePath(QStringLiteral("README.md"))).error().code,
                  QStringLiteral("RecipientFileInvalid"));
+    }
+
+    void aKeyFileIsReadOnce()
+    {
+        // What is encrypted to is the key that was checked, even when the file is replaced once it has been
+        // read (here by a thread that watches it and puts Alice's key in its place).
+        TestSupport::GnupgHome empty;
+        const QString file = TestSupport::writeFile(m_dir.filePath(QStringLiteral("recipient.asc")), m_bob.exportPublic(m_bobFingerprint));
+        const QString other = TestSupport::writeFile(m_dir.filePath(QStringLiteral("other.asc")), m_alice.exportPublic(m_aliceFingerprint));
+        const int watch = ::inotify_init1(IN_CLOEXEC);
+        QVERIFY(watch >= 0);
+        QVERIFY(::inotify_add_watch(watch, QFile::encodeName(file).constData(), IN_CLOSE_NOWRITE) >= 0);
+        std::atomic_bool swapped = false;
+        std::thread swapper([&] {
+            pollfd readable = {watch, POLLIN, 0};
+            char events[4096];
+            if (::poll(&readable, 1, 30000) == 1 && ::read(watch, events, sizeof events) > 0)
+                swapped = ::rename(QFile::encodeName(other).constData(), QFile::encodeName(file).constData()) == 0;
+        });
+        const auto encrypted = OpenPgpEncryptor(empty.path()).encrypt(m_secret, file);
+        swapper.join();
+        ::close(watch);
+        QVERIFY(swapped);
+        QVERIFY2(encrypted.has_value(), encrypted ? "" : qPrintable(encrypted.error().message));
+        QCOMPARE(encrypted->fingerprint, m_bobFingerprint);
+        const auto decrypted = m_bob.decrypt(encrypted->armored);
+        QVERIFY2(decrypted.exitCode == 0, "Bob, whose key was checked, cannot read the message");
+        QVERIFY(decrypted.out == m_secret);
+        QVERIFY(m_alice.decrypt(encrypted->armored).exitCode != 0);
     }
 
     void uncertifiedKeysNeedTheirFingerprint()

@@ -58,6 +58,11 @@ private Q_SLOTS:
         QTest::newRow("text answer with urcs") << QByteArray("%XSIM: 1\r\nnRF9160-SICA\r\n+CSCON: 0\r\nOK\r\n") << 1
                                                << QStringLiteral("U:%XSIM: 1|I:nRF9160-SICA|U:+CSCON: 0|F:OK");
         QTest::newRow("banner is unsolicited") << QByteArray("Ready\r\nOK\r\n") << 2 << QStringLiteral("U:Ready|F:OK");
+        // A reset while a text answer comes: the AT host's start-up lines are no part of it, although
+        // they are bare text too.
+        QTest::newRow("banner inside a text answer")
+            << QByteArray("352656100367872\r\n*** Booting nRF Connect SDK v2.6.1 ***\r\nThe AT host sample started\r\nReady\r\nOK\r\n") << 1
+            << QStringLiteral("I:352656100367872|U:*** Booting nRF Connect SDK v2.6.1 ***|U:The AT host sample started|U:Ready|F:OK");
         QTest::newRow("echo dropped") << QByteArray("AT%CMNG=1\r\n%CMNG: 3,0\r\nOK\r\n") << 0 << QStringLiteral("I:%CMNG: 3,0|F:OK");
         QTest::newRow("OK is a whole line") << QByteArray("%CMNG: 1,0,\"OK\"\r\nOKAY\r\n OK\r\nOK\r\n") << 0
                                             << QStringLiteral("I:%CMNG: 1,0,\"OK\"|U:OKAY|U: OK|F:OK");

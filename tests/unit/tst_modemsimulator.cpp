@@ -4,11 +4,99 @@
 #include "modemsimulator.h"
 #include "modemstate.h"
 
+#include <QFile>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
+
+#include <mutex>
+#include <string>
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace Onboarder;
 using namespace Onboarder::Sandbox;
+
+namespace {
+
+// Every name that appears in a watched folder (a link or a rename into it), with the mode of its file at
+// that moment: a file readable by others for however short a time is seen. The functions below stand in
+// for the C library's (Qt's calls reach them first) and call it.
+struct Appeared
+{
+    QString path;
+    mode_t mode = 0;
+};
+std::mutex appearedMutex;
+std::string watchedFolder; // ends with '/'; empty: nothing is watched
+QList<Appeared> appeared;
+
+void noteAppeared(int dirFd, const char *path)
+{
+    const std::lock_guard lock(appearedMutex);
+    if (watchedFolder.empty() || !path || std::string(path).rfind(watchedFolder, 0) != 0)
+        return;
+    struct stat info = {};
+    if (::fstatat(dirFd, path, &info, AT_SYMLINK_NOFOLLOW) == 0)
+        appeared.append({QFile::decodeName(path), mode_t(info.st_mode & 07777)});
+}
+
+template<typename Function>
+Function next(const char *name)
+{
+    return reinterpret_cast<Function>(::dlsym(RTLD_NEXT, name));
+}
+
+} // namespace
+
+extern "C" int linkat(int oldDirFd, const char *oldPath, int newDirFd, const char *newPath, int flags) __THROW
+{
+    static const auto real = next<int (*)(int, const char *, int, const char *, int)>("linkat");
+    const int result = real(oldDirFd, oldPath, newDirFd, newPath, flags);
+    if (result == 0)
+        noteAppeared(newDirFd, newPath);
+    return result;
+}
+
+extern "C" int link(const char *oldPath, const char *newPath) __THROW
+{
+    static const auto real = next<int (*)(const char *, const char *)>("link");
+    const int result = real(oldPath, newPath);
+    if (result == 0)
+        noteAppeared(AT_FDCWD, newPath);
+    return result;
+}
+
+extern "C" int rename(const char *oldPath, const char *newPath) __THROW
+{
+    static const auto real = next<int (*)(const char *, const char *)>("rename");
+    const int result = real(oldPath, newPath);
+    if (result == 0)
+        noteAppeared(AT_FDCWD, newPath);
+    return result;
+}
+
+extern "C" int renameat(int oldDirFd, const char *oldPath, int newDirFd, const char *newPath) __THROW
+{
+    static const auto real = next<int (*)(int, const char *, int, const char *)>("renameat");
+    const int result = real(oldDirFd, oldPath, newDirFd, newPath);
+    if (result == 0)
+        noteAppeared(newDirFd, newPath);
+    return result;
+}
+
+extern "C" int renameat2(int oldDirFd, const char *oldPath, int newDirFd, const char *newPath, unsigned int flags) __THROW
+{
+    static const auto real = next<int (*)(int, const char *, int, const char *, unsigned int)>("renameat2");
+    const int result = real(oldDirFd, oldPath, newDirFd, newPath, flags);
+    if (result == 0)
+        noteAppeared(newDirFd, newPath);
+    return result;
+}
 
 class tst_ModemSimulator : public QObject
 {
@@ -160,6 +248,41 @@ private Q_SLOTS:
         sim.out.clear();
         sim.modem->receive("AT%CMNG=0,2,4,\"b\"\r");
         QTRY_COMPARE(sim.out, QByteArray("+CME ERROR: 515\r\n"));
+    }
+
+    void stateFileIsOwnerOnlyFromItsFirstByte()
+    {
+        // The state file holds the private keys flashed into the simulator: readable by its owner only, from
+        // the moment it has a name, whatever the umask, also when it was there with a wider mode.
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("state.json"));
+        {
+            const std::lock_guard lock(appearedMutex);
+            watchedFolder = QFile::encodeName(dir.path()).toStdString() + '/';
+            appeared.clear();
+        }
+        const mode_t previousUmask = ::umask(0);
+        ModemState state;
+        QString error;
+        const bool made = state.load(path, &error); // a new state is saved at once
+        state.credentials[{42, 2}] = {QByteArrayLiteral("-----BEGIN PRIVATE KEY-----\nnot a real key\n-----END PRIVATE KEY-----"), {}, false};
+        const bool saved = state.save(&error);
+        QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther);
+        const bool savedAgain = state.save(&error);
+        ::umask(previousUmask);
+        QList<Appeared> seen;
+        {
+            const std::lock_guard lock(appearedMutex);
+            watchedFolder.clear();
+            seen = appeared;
+        }
+        QVERIFY2(made && saved && savedAgain, qPrintable(error));
+        QVERIFY(seen.size() >= 3); // the three saves were seen
+        for (const Appeared &name : std::as_const(seen))
+            QVERIFY2(name.mode == 0600, qPrintable(QStringLiteral("%1 appeared with mode %2").arg(name.path).arg(name.mode, 4, 8, QChar(u'0'))));
+        struct stat info = {};
+        QCOMPARE(::stat(QFile::encodeName(path).constData(), &info), 0);
+        QCOMPARE(info.st_mode & 07777, mode_t(0600));
     }
 
     void urcNoiseBetweenLines()
