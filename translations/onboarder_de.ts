@@ -2306,6 +2306,10 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
         <source>The profile provisions through the DPS &quot;%1&quot;, which was not added (onboarder-cli dps add).</source>
         <translation>Das Profil provisioniert über den DPS „%1“, der nicht hinzugefügt wurde (onboarder-cli dps add).</translation>
     </message>
+    <message>
+        <source>BY</source>
+        <translation>VON</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
@@ -6585,6 +6589,14 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
         <source>Switching the modem to functional mode %1</source>
         <translation>Umschalten des Modems in Funktionsmodus %1</translation>
     </message>
+    <message>
+        <source>The modem answered AT+CGSN without an IMEI. Check that the port is the modem&apos;s AT port and read the identity again.</source>
+        <translation>Das Modem hat auf AT+CGSN ohne IMEI geantwortet. Prüfen Sie, ob der Port der AT-Port des Modems ist, und lesen Sie die Identität erneut.</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s answer to AT+CGSN is not one IMEI (15 digits): &quot;%1&quot;. Check that the port is the modem&apos;s AT port and read the identity again.</source>
+        <translation>Die Antwort des Modems auf AT+CGSN ist keine einzelne IMEI (15 Ziffern): „%1“. Prüfen Sie, ob der Port der AT-Port des Modems ist, und lesen Sie die Identität erneut.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::PortFinder</name>
@@ -7047,6 +7059,14 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>The device %1 does not use SAS keys; set &quot;deviceAuth&quot;: &quot;x509&quot; for certificate devices.</source>
         <translation>Das Gerät %1 verwendet keine SAS-Schlüssel; setzen Sie &quot;deviceAuth&quot;: &quot;x509&quot; für Geräte mit Zertifikat.</translation>
+    </message>
+    <message>
+        <source>The hub has the device %1 (%2 authentication), but no certificate and key are kept here for it: the relay cannot speak for it. Import its credential (onboarder-cli cred import) or delete the device to let the relay register it anew.</source>
+        <translation>Der Hub hat das Gerät %1 (Authentifizierung %2), aber hier werden weder Zertifikat noch Schlüssel dafür aufbewahrt: Das Relay kann nicht für es sprechen. Importieren Sie seine Anmeldedaten (onboarder-cli cred import) oder löschen Sie das Gerät, damit das Relay es neu registriert.</translation>
+    </message>
+    <message>
+        <source>The hub has the device %1 with %2 authentication that does not take the certificate kept here (%3…); nothing was changed.</source>
+        <translation>Der Hub hat das Gerät %1 mit Authentifizierung %2, die das hier aufbewahrte Zertifikat (%3…) nicht annimmt; nichts wurde geändert.</translation>
     </message>
 </context>
 <context>
@@ -7984,6 +8004,10 @@ Modem: %6 Einträge mit Anmeldedaten in Tag %7 verifiziert</translation>
         <source>GnuPG returned no armoured message.</source>
         <translation>GnuPG hat keine ASCII-geschützte Nachricht geliefert.</translation>
     </message>
+    <message>
+        <source>OpenPGP encryption failed: no temporary folder for the recipient&apos;s key: %1</source>
+        <translation>OpenPGP-Verschlüsselung fehlgeschlagen: kein temporärer Ordner für den Schlüssel des Empfängers: %1</translation>
+    </message>
 </context>
 <context>
     <name>Outbox</name>
@@ -8355,10 +8379,6 @@ Modem: %6 Einträge mit Anmeldedaten in Tag %7 verifiziert</translation>
         <translation>„deviceAuth“ muss „sas“ (Schlüssel aus der Registrierung) oder „x509“ (Zertifikate aus dem Schlüsselbund) sein.</translation>
     </message>
     <message>
-        <source>&quot;autoRegister&quot; needs &quot;deviceAuth&quot;: &quot;sas&quot;: the relay registers unknown devices with keys the hub makes.</source>
-        <translation>„autoRegister“ erfordert &quot;deviceAuth&quot;: &quot;sas&quot;: Das Relay registriert unbekannte Geräte mit Schlüsseln, die der Hub erzeugt.</translation>
-    </message>
-    <message>
         <source>&quot;hubConnection.proxy&quot; must be http://HOST:PORT, not &quot;%1&quot;.</source>
         <translation>„hubConnection.proxy“ muss http://HOST:PORT sein, nicht „%1“.</translation>
     </message>
@@ -8373,6 +8393,10 @@ Modem: %6 Einträge mit Anmeldedaten in Tag %7 verifiziert</translation>
     <message>
         <source>&quot;%1&quot; must be an object: %2.</source>
         <translation>„%1“ muss ein Objekt sein: %2.</translation>
+    </message>
+    <message>
+        <source>&quot;autoRegisterCa&quot; names the CA that signs the certificates the relay makes for unknown devices: it needs &quot;autoRegister&quot;: true and &quot;deviceAuth&quot;: &quot;x509&quot;.</source>
+        <translation>&quot;autoRegisterCa&quot; nennt die CA, die die Zertifikate signiert, die das Relay für unbekannte Geräte erstellt: Es braucht &quot;autoRegister&quot;: true und &quot;deviceAuth&quot;: &quot;x509&quot;.</translation>
     </message>
 </context>
 <context>
