@@ -8,6 +8,7 @@
 #include <QFuture>
 #include <QProcessEnvironment>
 #include <QRandomGenerator>
+#include <QStandardPaths>
 #include <QString>
 #include <QTest>
 
@@ -35,6 +36,17 @@ inline bool inTestSession()
 #define REQUIRE_TEST_SESSION()                                                                                         \
     QVERIFY2(TestSupport::inTestSession(),                                                                             \
              "needs the real Secret Service: run through scripts/test or scripts/test-session ctest")
+
+// A command-line tool a test runs as an independent peer (openssl, …): missing, the test fails under CI (CI=true, where
+// nothing may be skipped silently) and is skipped with the reason elsewhere.
+#define REQUIRE_TOOL(tool)                                                                                             \
+    do {                                                                                                               \
+        if (QStandardPaths::findExecutable(QStringLiteral(tool)).isEmpty()) {                                          \
+            if (qEnvironmentVariable("CI") == QStringLiteral("true"))                                                  \
+                QFAIL("the " tool " command is needed by this test and is not installed (scripts/setup installs it)"); \
+            QSKIP("the " tool " command is not installed");                                                            \
+        }                                                                                                              \
+    } while (false)
 
 inline QString buildPath(const QString &relative)
 {

@@ -242,6 +242,7 @@ private Q_SLOTS:
             QVERIFY(device.has_value());
             QCOMPARE(device->authType, QStringLiteral("certificateAuthority"));
             // An independent check: OpenSSL verifies the certificate the relay made against the CA.
+            REQUIRE_TOOL("openssl");
             QProcess openssl;
             openssl.start(QStringLiteral("openssl"), {QStringLiteral("verify"), QStringLiteral("-CAfile"), m_store->caCertificatePath(QStringLiteral("relay-ca")),
                                                       m_store->certificatePath(m_profile.name, id)});

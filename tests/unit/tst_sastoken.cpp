@@ -1,6 +1,7 @@
 // SAS tokens: the published vectors (iothub.md 2.6), parsing, expiry, and a cross-check of the
 // signature against an independent HMAC implementation (the openssl binary).
 #include "hub/sastoken.h"
+#include "testsupport.h"
 
 #include <QProcess>
 #include <QRandomGenerator>
@@ -523,8 +524,7 @@ private Q_SLOTS:
     // resources (reserved characters, non-ASCII) and expiries.
     void signatureMatchesOpenssl()
     {
-        if (QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty())
-            QSKIP("the openssl binary is not installed");
+        REQUIRE_TOOL("openssl");
 
         const quint32 seed = QRandomGenerator::global()->generate();
         QRandomGenerator random(seed);
