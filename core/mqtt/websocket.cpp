@@ -111,6 +111,14 @@ QList<Frame> Decoder::feed(const QByteArray &data, bool *ok)
         }
         const bool masked = bytes[1] & 0x80;
         quint64 length = bytes[1] & 0x7F;
+        // RFC 6455 §5.2, §5.5: no opcode that is not defined; control frames are never fragmented and carry at most
+        // 125 bytes.
+        const quint8 opcode = bytes[0] & 0x0F;
+        const bool control = opcode & 0x08;
+        if ((opcode > Binary && !control) || opcode > Pong || (control && (!(bytes[0] & 0x80) || length > 125))) {
+            *ok = false;
+            return frames;
+        }
         qsizetype header = 2;
         if (length == 126) {
             if (available < 4)
