@@ -39,6 +39,13 @@ const once = (emitter, event) => new Promise((resolve, reject) => {
   emitter.once('error', reject);
 });
 
+// The hub's own refusal (CONNACK "not authorized" or "bad user name or password"), not a TLS, DNS or socket error,
+// which the SDK wraps in the same "Failure on first connection" sentence.
+const refusedByTheHub = (err) => {
+  assert.match(err.message, /Connection refused: (Not authorized|Bad username or password)/);
+  return true;
+};
+
 // Every connection a test opens is closed when it ends, passed or failed, so node can exit.
 const opened = [];
 const track = (closable) => { opened.push(closable); return closable; };
@@ -117,7 +124,7 @@ test('a wrong key is refused', { timeout: 30000 }, async () => {
   const { deviceId } = await newDevice('sdk-wrongkey');
   const wrong = Buffer.alloc(32, 9).toString('base64');
   const client = Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${wrong}`, Mqtt);
-  await assert.rejects(client.open());
+  await assert.rejects(client.open(), refusedByTheHub);
   await registry.delete(deviceId);
 });
 
@@ -127,7 +134,7 @@ test('a disabled device is refused', { timeout: 30000 }, async () => {
   identity.status = 'disabled';
   await registry.update(identity);
   const client = Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${key}`, Mqtt);
-  await assert.rejects(client.open());
+  await assert.rejects(client.open(), refusedByTheHub);
   await registry.delete(deviceId);
 });
 
@@ -263,5 +270,77 @@ test('an X.509 self-signed device connects with its certificate; another certifi
   const impostor = track(Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};x509=true`, Mqtt));
   impostor.setOptions({ cert: stranger.cert, key: stranger.key });
   await assert.rejects(impostor.open());
+  await registry.delete(deviceId);
+});
+
+// The consumer's copy of every message of a device, counted by the "n" property.
+async function countingConsumer(deviceId) {
+  const service = track(consumer());
+  await once(service, 'connect');
+  await new Promise((resolve, reject) => service.subscribe(`$sandbox/telemetry/${deviceId}`, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+  const seen = new Set();
+  service.on('message', (topic, payload, packet) => seen.add(packet.properties.userProperties.n));
+  return seen;
+}
+
+async function sendNumbered(client, from, count) {
+  await Promise.all(Array.from({ length: count }, (_, i) => {
+    const message = new Message(`m${from + i}`);
+    message.properties.add('n', String(from + i));
+    return client.sendEvent(message);
+  }));
+}
+
+async function waitFor(condition, ms) {
+  for (const deadline = Date.now() + ms; !condition() && Date.now() < deadline;)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  return condition();
+}
+
+test('a device killed without DISCONNECT, then the same id from another client at once: no message lost', { timeout: 60000 }, async () => {
+  const { execFile } = require('node:child_process');
+  const { deviceId, key } = await newDevice('sdk-killed');
+  const connectionString = `HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${key}`;
+  const seen = await countingConsumer(deviceId);
+  // The first client: the official SDK in a process of its own (its session kept: clean session off), killed -9.
+  const script = `
+    const { Client, Message } = require('azure-iot-device');
+    const { Mqtt } = require('azure-iot-device-mqtt');
+    const client = Client.fromConnectionString(process.env.CS, Mqtt);
+    client.open().then(() => { const m = new Message('m0'); m.properties.add('n', '0'); return client.sendEvent(m); })
+      .then(() => { process.stdout.write('sent\\n'); setInterval(() => {}, 1000); });`;
+  const child = execFile(process.execPath, ['-e', script], { env: { ...process.env, CS: connectionString, NODE_EXTRA_CA_CERTS: ready.caFile }, cwd: __dirname });
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (data) => { if (String(data).includes('sent')) resolve(); });
+    child.on('exit', (code) => reject(new Error(`the first client ended (${code}) before sending`)));
+  });
+  child.kill('SIGKILL');
+  // The same id from another client, publishing QoS 1 as soon as it is in.
+  const client = track(Client.fromConnectionString(connectionString, Mqtt));
+  await client.open();
+  await sendNumbered(client, 1, 50);
+  assert.ok(await waitFor(() => seen.size === 51, 20000), `the consumer saw ${seen.size} of 51 messages`);
+  await client.close();
+  await registry.delete(deviceId);
+});
+
+test('a live takeover: the new connection sends, every message arrives', { timeout: 60000 }, async () => {
+  const { NoRetry } = require('azure-iot-common');
+  const { deviceId, key } = await newDevice('sdk-takeover');
+  const connectionString = `HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${key}`;
+  const seen = await countingConsumer(deviceId);
+  const first = track(Client.fromConnectionString(connectionString, Mqtt));
+  first.setRetryPolicy(new NoRetry()); // taken over, it stays away instead of taking the id back
+  first.on('error', () => {});
+  await first.open();
+  await sendNumbered(first, 0, 10);
+  const disconnected = new Promise((resolve) => first.on('disconnect', resolve));
+  const second = track(Client.fromConnectionString(connectionString, Mqtt));
+  await second.open();
+  await sendNumbered(second, 10, 50);
+  await disconnected; // the broker closed the first connection: a takeover, not two sessions
+  assert.ok(await waitFor(() => seen.size === 60, 20000), `the consumer saw ${seen.size} of 60 messages`);
+  assert.equal((await registry.get(deviceId)).responseBody.connectionState, 'Connected');
+  await second.close();
   await registry.delete(deviceId);
 });
