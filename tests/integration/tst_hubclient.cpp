@@ -4,6 +4,7 @@
 #include "sandboxhub.h"
 #include "testsupport.h"
 
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 
 using namespace Onboarder;
@@ -198,6 +199,24 @@ private Q_SLOTS:
         for (auto &call : calls)
             ok += await(call, 60000).has_value() ? 1 : 0;
         QCOMPARE(ok, 130);
+
+        // In time: with no backoff of its own (initial and maximum delay 0), the client's only reason to wait is the
+        // hub's Retry-After. A hub of 60 a minute, its bucket emptied, says "Retry-After: 1": the next call succeeds on
+        // its second try, no sooner than that second; a client that ignored the header would retry at once, be
+        // refused again, and fail.
+        auto paced = startHub(QStringLiteral("paced"), 60);
+        HubClient obedient(profileFor(*paced), *ConnectionString::parse(paced->ownerConnectionString()));
+        obedient.setRetryPolicy({2, 0, 0});
+        QList<QFuture<Result<DeviceStatistics>>> emptying;
+        for (int i = 0; i < 60; ++i)
+            emptying.append(obedient.statistics());
+        for (auto &call : emptying)
+            await(call, 60000);
+        QElapsedTimer waited;
+        waited.start();
+        const auto paced61 = await(obedient.statistics(), 30000);
+        QVERIFY2(paced61.has_value(), paced61 ? "" : qPrintable(paced61.error().message));
+        QVERIFY2(waited.elapsed() >= 950, qPrintable(QStringLiteral("retried after %1 ms").arg(waited.elapsed())));
 
         // Without retries a hub that allows 2 a minute (one more every 30 s) answers the third call
         // with ThrottlingException, as a typed error.

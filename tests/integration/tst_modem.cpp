@@ -7,6 +7,7 @@
 #include "modemtestsupport.h"
 
 #include <QElapsedTimer>
+#include <QProcess>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
@@ -17,6 +18,18 @@ using TestSupport::await;
 class tst_Modem : public QObject
 {
     Q_OBJECT
+
+    // The expected hash from an independent tool (coreutils' sha256sum), upper case as the modem lists it.
+    static QString sha256sum(const QByteArray &content)
+    {
+        QProcess tool;
+        tool.start(QStringLiteral("sha256sum"), {});
+        tool.write(content);
+        tool.closeWriteChannel();
+        if (!tool.waitForFinished(10000) || tool.exitCode() != 0)
+            return QStringLiteral("(sha256sum failed)");
+        return QString::fromLatin1(tool.readAllStandardOutput().left(64)).toUpper();
+    }
 
     TestSupport::ModemSim m_sim;
 
@@ -105,7 +118,7 @@ private Q_SLOTS:
 
         const auto written = await(store.write(42, CredentialType::RootCa, root));
         QVERIFY2(written, TestSupport::why(written).constData());
-        QCOMPARE(written->sha256, ModemCredentialStore::sha256Hex(root));
+        QCOMPARE(written->sha256, sha256sum(root));
         QVERIFY(await(store.write(42, CredentialType::ClientCert, *ModemCredentialStore::prepare(1, device.certificatePem))));
         QVERIFY(await(store.write(42, CredentialType::ClientKey, *ModemCredentialStore::prepare(2, device.keyPem))));
         QVERIFY(await(store.write(7, CredentialType::PskIdentity, QByteArrayLiteral("my-identity"))));
@@ -116,12 +129,12 @@ private Q_SLOTS:
         QVERIFY(all);
         QCOMPARE(all->size(), 4);
         QCOMPARE(all->at(0).tag, 7u);
-        QCOMPARE(all->at(1), (ModemCredential{42, 0, ModemCredentialStore::sha256Hex(root)}));
+        QCOMPARE(all->at(1), (ModemCredential{42, 0, sha256sum(root)}));
         QCOMPARE(await(store.list(42u))->size(), 3);
         QCOMPARE(await(store.list(42u, 2))->size(), 1);
         QCOMPARE(await(store.list(43u))->size(), 0);
         // The simulator's own record agrees with what the modem listed.
-        QCOMPARE(m_sim.storedHashes().value(QStringLiteral("42/0")), ModemCredentialStore::sha256Hex(root));
+        QCOMPARE(m_sim.storedHashes().value(QStringLiteral("42/0")), sha256sum(root));
 
         QCOMPARE(await(store.verify(42, 0, root))->outcome, Verification::Outcome::Match);
         QCOMPARE(await(store.verify(42, 0, root + '\n'))->outcome, Verification::Outcome::Mismatch);
@@ -199,7 +212,7 @@ private Q_SLOTS:
         QVERIFY2(fits.size() > 3900, QByteArray::number(fits.size()).constData());
         const auto written = await(store.write(200, CredentialType::ClientCert, fits));
         QVERIFY2(written, TestSupport::why(written).constData());
-        QCOMPARE(written->sha256, ModemCredentialStore::sha256Hex(fits));
+        QCOMPARE(written->sha256, sha256sum(fits));
 
         // One that does not fit is refused before a byte is sent (it would wedge the AT host).
         const QByteArray tooBig = *ModemCredentialStore::prepare(1, TestSupport::deviceCredentials(QStringLiteral("big"), 160).certificatePem);
