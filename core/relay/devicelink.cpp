@@ -98,6 +98,7 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
         m_client->disconnectFromHost();
         m_client.release()->deleteLater();
     }
+    m_renewing = false; // a session with a fresh token (or a certificate) from here
     m_client = std::make_unique<MqttSession>();
     m_client->setHostname(m_profile.hostName);
     if (m_options.webSockets) {
@@ -153,6 +154,10 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
             setState(State::Connecting);
         if (hadInFlight)
             Q_EMIT interrupted(m_deviceId);
+        // A renewal that waited for acknowledgements which the drop took away: renew now, with a new session,
+        // instead of reconnecting with the old token and sending nothing until it expires.
+        if (m_renewing)
+            renew();
     });
     connect(m_client.get(), &MqttSession::published, this, [this](quint16 packetId) {
         const auto it = m_inFlight.constFind(packetId);

@@ -23,6 +23,14 @@ public:
     // Resolves name to address for the tunnels, as a proxy's own DNS would: a name only the proxy knows
     // proves that a client reached it through the proxy, since the client alone cannot.
     void mapHost(const QString &name, const QString &address) { m_hosts.insert(name, address); }
+    // Holding: what the far side sends is not passed on (a link that stalls: acknowledgements never come).
+    void setHolding(bool holding) { m_holding = holding; }
+    // Every tunnel cut at once, as a network that drops (the clients see their connection reset).
+    void dropAll()
+    {
+        for (QTcpSocket *client : findChildren<QTcpSocket *>(QString(), Qt::FindDirectChildrenOnly))
+            client->abort();
+    }
 
     HttpConnectProxy()
     {
@@ -72,7 +80,10 @@ private:
                 upstream->write(client->readAll());
                 connect(client, &QTcpSocket::readyRead, upstream, [client, upstream] { upstream->write(client->readAll()); });
             });
-            connect(upstream, &QTcpSocket::readyRead, client, [client, upstream] { client->write(upstream->readAll()); });
+            connect(upstream, &QTcpSocket::readyRead, client, [this, client, upstream] {
+                if (!m_holding)
+                    client->write(upstream->readAll());
+            });
             connect(upstream, &QTcpSocket::errorOccurred, client, [client] {
                 if (client->state() == QAbstractSocket::ConnectedState)
                     client->disconnectFromHost();
@@ -86,6 +97,7 @@ private:
     QTcpServer m_server;
     QStringList m_targets;
     QHash<QString, QString> m_hosts;
+    bool m_holding = false;
 };
 
 } // namespace TestSupport

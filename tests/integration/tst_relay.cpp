@@ -160,6 +160,38 @@ private Q_SLOTS:
         stop(*r);
     }
 
+    void aLinkThatDropsWhileRenewingItsTokenRenewsAndSends()
+    {
+        // #20 (2): a SAS renewal waits for the acknowledgements in flight; the link drops before they come. The session
+        // must come back with a new token and send, not reconnect with the old one and send nothing until it expires.
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("renewing-0"), {}, {}).has_value());
+        TestSupport::HttpConnectProxy proxy;
+        QVERIFY(proxy.listen());
+        RelayConfig c = config(", \"hubConnection\": {\"proxy\": \"" + proxy.url().toEncoded() + "\"}");
+        c.tokenLifetimeSeconds = 5; // renewed after 4 s (the configuration's floor is 60: set here, past the parser)
+        auto r = relay(c);
+        RelayFixture::Publisher publisher(m_broker.port(), 1, QStringLiteral("renewing-"));
+        QVERIFY(publisher.connect());
+        const qint64 before = m_consumer.total();
+        QVERIFY(publisher.publishUntil(publisher.next() + 1, 10000));
+        QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 1, 20000);
+        // The hub's acknowledgements stall; three messages are in flight when the renewal falls due.
+        proxy.setHolding(true);
+        QVERIFY(publisher.publishUntil(publisher.next() + 3, 10000));
+        QTest::qWait(5000);
+        QCOMPARE(m_consumer.total(), before + 1 + 3); // they reached the hub; only the acknowledgements were held
+        const int tunnels = int(proxy.targets().size());
+        proxy.setHolding(false);
+        proxy.dropAll();
+        // Back with a new session (a new tunnel), and sending: what was in flight again, and what comes next.
+        QVERIFY(publisher.publishUntil(publisher.next() + 2, 10000));
+        QTRY_VERIFY_WITH_TIMEOUT(m_consumer.total() >= before + 1 + 3 + 2, 20000);
+        QVERIFY(proxy.targets().size() > tunnels);
+        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*r).outboxDepth, 0, 20000);
+        QVERIFY(m_consumer.missing(publisher.next()).isEmpty());
+        stop(*r);
+    }
+
     void unknownDevicesWaitWithoutAutoRegistration()
     {
         auto r = relay(config());
