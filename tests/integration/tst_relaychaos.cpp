@@ -4,8 +4,9 @@
 // connections hang, new ones time out) for a while. Pass: every message published reaches the hub's
 // telemetry consumer at least once. Duplicates are counted and printed; they are allowed.
 //
-// ONBOARDER_CHAOS_MESSAGES (default 10000), ONBOARDER_CHAOS_DEVICES (20), ONBOARDER_CHAOS_HUB_PAUSE_S
-// (8 here; scripts/relay-chaos runs 100000 messages with 60 s).
+// Each run draws its kill and freeze points from a seed it prints; three seeds a run (ONBOARDER_CHAOS_SEEDS="a,b,c"
+// repeats given ones). ONBOARDER_CHAOS_MESSAGES (default 4000 a seed), ONBOARDER_CHAOS_DEVICES (20),
+// ONBOARDER_CHAOS_HUB_PAUSE_S (4 here; scripts/relay-chaos runs 100000 messages with 60 s).
 //
 // The local broker runs without persistence, like most gateways' mosquitto: what it has queued dies
 // with it. So the test kills it only once the relay has taken everything published so far (no message
@@ -22,7 +23,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QTest>
 
 #include <csignal>
@@ -235,15 +238,41 @@ private Q_SLOTS:
         QVERIFY(!out.contains(password) && !err.contains(password));
     }
 
+    void noMessageIsLost_data()
+    {
+        // Seeds from ONBOARDER_CHAOS_SEEDS ("1,2,3"), else three new ones; each is printed (its row's name), so that a
+        // failing run can be repeated exactly.
+        QTest::addColumn<quint32>("seed");
+        QList<quint32> seeds;
+        for (const QString &text : qEnvironmentVariable("ONBOARDER_CHAOS_SEEDS").split(u',', Qt::SkipEmptyParts))
+            seeds.append(text.trimmed().toUInt());
+        while (seeds.size() < 3 && qEnvironmentVariableIsEmpty("ONBOARDER_CHAOS_SEEDS"))
+            seeds.append(QRandomGenerator::global()->generate());
+        for (quint32 seed : std::as_const(seeds))
+            QTest::newRow(qPrintable(QStringLiteral("seed %1").arg(seed))) << seed;
+    }
+
     void noMessageIsLost()
     {
-        const qint64 total = RelayFixture::envOr("ONBOARDER_CHAOS_MESSAGES", 10000);
+        QFETCH(quint32, seed);
+        QRandomGenerator rng(seed);
+        const qint64 total = RelayFixture::envOr("ONBOARDER_CHAOS_MESSAGES", 4000);
         const int devices = int(RelayFixture::envOr("ONBOARDER_CHAOS_DEVICES", 20));
-        const int hubPauseMs = int(RelayFixture::envOr("ONBOARDER_CHAOS_HUB_PAUSE_S", 8)) * 1000;
+        const int hubPauseMs = int(RelayFixture::envOr("ONBOARDER_CHAOS_HUB_PAUSE_S", 4)) * 1000;
+        // Where the chaos strikes, drawn from the seed: the relay killed mid-burst after a random delay, the hub
+        // frozen at a random point of the stream, and the relay killed again while its outbox drains.
+        const qint64 firstBurst = total * (10 + rng.bounded(30)) / 100;
+        const int killAfterMs = 20 + int(rng.bounded(400));
+        const qint64 freezeAt = total * (55 + rng.bounded(30)) / 100;
+        const int drainKillAfterMs = int(rng.bounded(150));
+        qInfo("seed %u: %lld messages; relay killed %d ms into a burst to %lld; hub frozen at %lld; relay killed %d ms into "
+              "the outbox's drain",
+              seed, total, killAfterMs, firstBurst, freezeAt, drainKillAfterMs);
         const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey();
         RelayFixture::Consumer consumer;
-        QVERIFY(consumer.connect(m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), ownerKey));
-        RelayFixture::Publisher publisher(m_broker.port(), devices);
+        QVERIFY(consumer.connect(m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), ownerKey,
+                                 QStringLiteral("chaos-consumer-%1").arg(seed)));
+        RelayFixture::Publisher publisher(m_broker.port(), devices, QStringLiteral("chaos%1-").arg(seed % 100000));
         QVERIFY(publisher.connect());
         QElapsedTimer clock;
         clock.start();
@@ -251,16 +280,23 @@ private Q_SLOTS:
 
         startRelay();
         QVERIFY(relaySubscribed(20000));
-        // 1. kill -9 the relay while messages flow; the broker keeps its session and what it had not acknowledged.
-        QVERIFY(publisher.publishUntil(total / 8, 120000));
-        phase("kill -9 the relay");
-        killRelay();
-        QVERIFY(publisher.publishUntil(total / 4, 120000)); // the relay is down: queued at the broker
+        // 1. kill -9 the relay in the middle of a burst; the broker keeps its session and what it had not acknowledged.
+        bool killed = false;
+        QTimer::singleShot(killAfterMs, this, [&] {
+            phase("kill -9 the relay (mid-burst)");
+            killRelay();
+            killed = true;
+        });
+        QVERIFY(publisher.publishUntil(firstBurst, 120000));
+        while (!killed)
+            QTest::qWait(5);
+        QVERIFY(publisher.publishUntil(firstBurst + total / 8, 120000)); // the relay is down: queued at the broker
         phase("restart the relay");
         startRelay();
         QVERIFY(publisher.publishUntil(total / 2, 120000));
 
-        // 2. kill -9 the local broker once the relay has taken everything.
+        // 2. kill -9 the local broker once the relay has taken everything (it keeps nothing on disk: what it had
+        // queued dies with it, which is no relay's doing).
         QVERIFY2(relayQuiet(1000, 60000), "the relay kept receiving");
         phase("kill -9 the local broker");
         m_broker.kill();
@@ -269,20 +305,34 @@ private Q_SLOTS:
         QVERIFY(m_broker.restart());
         m_metrics = {};
         QVERIFY(relaySubscribed(20000));
-        QVERIFY(publisher.publishUntil(total * 3 / 4, 120000));
+        QVERIFY(publisher.publishUntil(freezeAt, 120000));
 
-        // 3. freeze the hub while messages keep coming: they wait in the outbox.
+        // 3. freeze the hub while messages keep coming: they wait in the outbox, which must have held some.
         phase("stop the hub");
         freezeHub(SIGSTOP);
         QElapsedTimer paused;
         paused.start();
         QVERIFY(publisher.publishUntil(total, 120000));
-        while (paused.elapsed() < hubPauseMs)
+        qint64 waiting = 0;
+        while (paused.elapsed() < hubPauseMs) {
             QTest::qWait(50);
-        const qint64 waiting = m_metrics.value(QStringLiteral("outboxDepth")).toInteger();
+            waiting = std::max(waiting, m_metrics.value(QStringLiteral("outboxDepth")).toInteger());
+        }
         phase("continue the hub");
         freezeHub(SIGCONT);
         qInfo("outbox depth while the hub was stopped: %lld", waiting);
+        QVERIFY2(waiting > 0, "the hub was frozen but nothing waited in the outbox: the freeze tested nothing");
+
+        // 4. kill -9 the relay again while the outbox drains, and restart it.
+        QTest::qWait(drainKillAfterMs);
+        const qint64 draining = m_metrics.value(QStringLiteral("outboxDepth")).toInteger();
+        phase("kill -9 the relay (outbox draining)");
+        qInfo("outbox depth at the kill: %lld", draining);
+        killRelay();
+        phase("restart the relay");
+        m_metrics = {};
+        startRelay();
+        QVERIFY(relaySubscribed(20000)); // up and running (a SIGTERM before its handlers are in would kill it)
 
         // Everything arrives.
         QDeadlineTimer deadline(180000);
