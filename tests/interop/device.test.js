@@ -269,7 +269,7 @@ test('an X.509 self-signed device connects with its certificate; another certifi
 
   const impostor = track(Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};x509=true`, Mqtt));
   impostor.setOptions({ cert: stranger.cert, key: stranger.key });
-  await assert.rejects(impostor.open());
+  await assert.rejects(impostor.open(), refusedByTheHub);
   await registry.delete(deviceId);
 });
 
