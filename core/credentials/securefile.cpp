@@ -6,6 +6,7 @@
 #include <QFileInfo>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -37,18 +38,11 @@ Result<void> SecureFile::checkNew(const QString &path)
     return {};
 }
 
-Result<void> SecureFile::writeNew(const QString &path, const QByteArray &data)
+namespace {
+
+// All of data to fd (mode 0600 made sure of first), synced and closed; false with errno set on a failure.
+bool writeOwnerOnly(int fd, const QByteArray &data)
 {
-    const QByteArray name = QFile::encodeName(path);
-    const int fd = ::open(name.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR);
-    if (fd < 0) {
-        const int error = errno;
-        if (error == EEXIST)
-            return fail(ErrorKind::Conflict, QStringLiteral("FileExists"),
-                        Text::tr("%1 exists already; choose another name or remove it first. Nothing was written.").arg(path));
-        return fail(ErrorKind::InvalidInput, QStringLiteral("FileUnwritable"),
-                    Text::tr("Cannot create %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(error))));
-    }
     // The umask can only take permissions away; make sure of 0600 all the same before any byte is written.
     bool ok = ::fchmod(fd, S_IRUSR | S_IWUSR) == 0;
     qsizetype written = 0;
@@ -62,7 +56,40 @@ Result<void> SecureFile::writeNew(const QString &path, const QByteArray &data)
     const int error = errno;
     ok = ::fsync(fd) == 0 && ok;
     ok = ::close(fd) == 0 && ok;
-    if (!ok) {
+    errno = error;
+    return ok;
+}
+
+} // namespace
+
+Result<void> SecureFile::replace(const QString &path, const QByteArray &data)
+{
+    QByteArray temporary = QFile::encodeName(path) + ".XXXXXX";
+    const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
+    const bool ok = fd >= 0 && writeOwnerOnly(fd, data) && ::rename(temporary.constData(), QFile::encodeName(path).constData()) == 0;
+    if (ok)
+        return {};
+    const int error = errno;
+    if (fd >= 0)
+        ::unlink(temporary.constData());
+    return fail(ErrorKind::InvalidInput, QStringLiteral("FileUnwritable"),
+                Text::tr("Cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(error))));
+}
+
+Result<void> SecureFile::writeNew(const QString &path, const QByteArray &data)
+{
+    const QByteArray name = QFile::encodeName(path);
+    const int fd = ::open(name.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR);
+    if (fd < 0) {
+        const int error = errno;
+        if (error == EEXIST)
+            return fail(ErrorKind::Conflict, QStringLiteral("FileExists"),
+                        Text::tr("%1 exists already; choose another name or remove it first. Nothing was written.").arg(path));
+        return fail(ErrorKind::InvalidInput, QStringLiteral("FileUnwritable"),
+                    Text::tr("Cannot create %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(error))));
+    }
+    if (!writeOwnerOnly(fd, data)) {
+        const int error = errno;
         ::unlink(name.constData());
         return fail(ErrorKind::InvalidInput, QStringLiteral("FileUnwritable"),
                     Text::tr("Cannot write %1: %2. The incomplete file was removed.").arg(path, QString::fromLocal8Bit(std::strerror(error))));

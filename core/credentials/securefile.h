@@ -18,6 +18,9 @@ public:
     static Result<void> writeNew(const QString &path, const QByteArray &data);
     // The same checks before any work is done (writeNew still refuses a file that appears meanwhile).
     static Result<void> checkNew(const QString &path);
+    // Replaces path (or creates it) with data, atomically: written to a new owner-only file beside it (mode 0600 from
+    // its first byte, whatever the umask) and renamed over it. FileUnwritable on failure, which leaves path as it was.
+    static Result<void> replace(const QString &path, const QByteArray &data);
 };
 
 } // namespace Onboarder

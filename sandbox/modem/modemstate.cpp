@@ -1,6 +1,7 @@
 #include "modemstate.h"
 
 #include "credentials/keypair.h"
+#include "credentials/securefile.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -9,49 +10,7 @@
 #include <QJsonObject>
 #include <QUuid>
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 namespace Onboarder::Sandbox {
-
-namespace {
-
-// Replaces path with data through a new file that is 0600 from its creation (mkostemp), whatever the
-// umask and the mode of the file it replaces: it holds private keys, and QSaveFile would make a new file
-// with the umask's mode (or keep the old file's) until it was changed afterwards.
-bool writeOwnerOnly(const QString &path, const QByteArray &data, QString *error)
-{
-    QByteArray name = QFile::encodeName(path) + ".XXXXXX";
-    const int fd = ::mkostemp(name.data(), O_CLOEXEC);
-    if (fd < 0) {
-        *error = QStringLiteral("cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno)));
-        return false;
-    }
-    bool ok = ::fchmod(fd, S_IRUSR | S_IWUSR) == 0;
-    qsizetype written = 0;
-    while (ok && written < data.size()) {
-        const ssize_t n = ::write(fd, data.constData() + written, size_t(data.size() - written));
-        if (n < 0 && errno == EINTR)
-            continue;
-        ok = n > 0;
-        written += ok ? n : 0;
-    }
-    ok = ok && ::fsync(fd) == 0;
-    ok = ::close(fd) == 0 && ok;
-    ok = ok && ::rename(name.constData(), QFile::encodeName(path).constData()) == 0;
-    if (!ok) {
-        *error = QStringLiteral("cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno)));
-        ::unlink(name.constData());
-        return false;
-    }
-    return true;
-}
-
-} // namespace
 
 QString ModemState::sha256Hex(const QByteArray &content)
 {
@@ -130,7 +89,12 @@ bool ModemState::save(QString *error) const
                            {QStringLiteral("deviceUuid"), deviceUuid},
                            {QStringLiteral("credentials"), entries}};
     // It holds the simulated modem's private keys (test keys, but keys).
-    return writeOwnerOnly(m_path, QJsonDocument(json).toJson(), error);
+    // Flashed private keys live here: never readable by others, not even for the moment before a chmod.
+    if (auto written = SecureFile::replace(m_path, QJsonDocument(json).toJson()); !written) {
+        *error = written.error().message;
+        return false;
+    }
+    return true;
 }
 
 } // namespace Onboarder::Sandbox

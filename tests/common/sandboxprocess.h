@@ -41,6 +41,14 @@ public:
         return connectionString().isEmpty() ? QStringLiteral("no connection string in the ready line") : QString();
     }
 
+    // The arguments that make the sandbox a Device Provisioning Service too, on its own address (127.0.0.2) and free
+    // ports, as the tests run it; the ready line's "dps" then says where.
+    static QStringList dpsArguments()
+    {
+        return { QStringLiteral("--dps"), QStringLiteral("--dps-address"), QStringLiteral("127.0.0.2"),
+            QStringLiteral("--dps-rest-port"), QStringLiteral("0"), QStringLiteral("--dps-mqtt-port"), QStringLiteral("0") };
+    }
+
     void stop()
     {
         if (m_process.state() == QProcess::NotRunning)

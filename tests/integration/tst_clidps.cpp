@@ -38,9 +38,7 @@ private Q_SLOTS:
         m_env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("data")));
         m_env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
         const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")),
-                                                {QStringLiteral("--dps"), QStringLiteral("--dps-address"), QStringLiteral("127.0.0.2"),
-                                                 QStringLiteral("--dps-rest-port"), QStringLiteral("0"), QStringLiteral("--dps-mqtt-port"),
-                                                 QStringLiteral("0")});
+                                                TestSupport::SandboxProcess::dpsArguments());
         QVERIFY2(started.isEmpty(), qPrintable(started));
         m_dps = m_sandbox.ready().value(QStringLiteral("dps")).toObject();
         QVERIFY(!m_dps.value(QStringLiteral("connectionString")).toString().isEmpty());

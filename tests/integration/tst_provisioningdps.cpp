@@ -142,9 +142,7 @@ private Q_SLOTS:
     {
         REQUIRE_TEST_SESSION();
         const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")),
-                                                {QStringLiteral("--dps"), QStringLiteral("--dps-address"), QStringLiteral("127.0.0.2"),
-                                                 QStringLiteral("--dps-rest-port"), QStringLiteral("0"), QStringLiteral("--dps-mqtt-port"),
-                                                 QStringLiteral("0")});
+                                                TestSupport::SandboxProcess::dpsArguments());
         QVERIFY2(started.isEmpty(), qPrintable(started));
         const auto owner = ConnectionString::parse(m_sandbox.connectionString());
         QVERIFY(owner.has_value());

@@ -8,6 +8,7 @@
 #include "httpconnectproxy.h"
 #include "mosquittofixture.h"
 #include "relay/relay.h"
+#include "inprocessrelay.h"
 #include "relayfixture.h"
 #include "inprocesshub.h"
 #include "sandboxhub.h"
@@ -52,31 +53,12 @@ class tst_Relay : public QObject
         return *parsed;
     }
 
-    static RelayMetrics lastMetrics(Relay &r)
-    {
-        QSignalSpy metrics(&r, &Relay::metricsUpdated);
-        metrics.wait(2000);
-        return r.metrics();
-    }
+
+
 
     std::unique_ptr<Relay> relay(const RelayConfig &c, CredentialStore *store = nullptr)
     {
-        auto r
-            = std::make_unique<Relay>(c, m_profile, *ConnectionString::parse(m_hub->ownerConnectionString()), store);
-        const auto started = r->start({});
-        if (!started)
-            qFatal("%s", qPrintable(started.error().message));
-        // What is published before the subscription holds goes to nobody.
-        QDeadlineTimer deadline(10000);
-        while (lastMetrics(*r).sourceState != QStringLiteral("subscribed") && !deadline.hasExpired()) { }
-        return r;
-    }
-
-    static void stop(Relay &r)
-    {
-        QSignalSpy stopped(&r, &Relay::stopped);
-        r.stop();
-        QVERIFY(stopped.wait(10000));
+        return TestSupport::startRelay(c, m_profile, m_hub->ownerConnectionString(), store);
     }
 
 private Q_SLOTS:
@@ -113,13 +95,13 @@ private Q_SLOTS:
         QCOMPARE(properties.value(QStringLiteral("via")), QStringLiteral("relay"));
         QVERIFY(!properties.contains(QStringLiteral("kind"))); // not in the payload: left out
 
-        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*r).outTotal, 50, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*r).outTotal, 50, 5000);
         const RelayMetrics m = r->metrics();
         QCOMPARE(m.inTotal, 50);
         QCOMPARE(m.outboxDepth, 0);
         QCOMPARE(m.sourceState, QStringLiteral("subscribed"));
         QVERIFY(m.sessions >= 1);
-        stop(*r);
+        TestSupport::stopRelay(*r);
     }
 
     void messagesOfAnOpenSessionSkipTheOutbox()
@@ -135,11 +117,11 @@ private Q_SLOTS:
             QVERIFY(publisher.publishUntil(publisher.next() + 1, 10000));
             QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + i + 1, 10000);
         }
-        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*r).outTotal, 31, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*r).outTotal, 31, 5000);
         const qint64 stored = r->metrics().storedTotal;
         QVERIFY2(stored < 10, qPrintable(QStringLiteral("%1 of 31 messages were written to the outbox").arg(stored)));
         QCOMPARE(r->metrics().outboxDepth, 0);
-        stop(*r);
+        TestSupport::stopRelay(*r);
     }
 
     void webSocketsThroughAProxy()
@@ -157,7 +139,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 20, 20000);
         const QString hub = QStringLiteral("%1:%2").arg(m_profile.hostName).arg(m_profile.mqttPort);
         QCOMPARE(proxy.targets(), (QStringList { hub, hub })); // one tunnel a device
-        stop(*r);
+        TestSupport::stopRelay(*r);
     }
 
     void aLinkThatDropsWhileRenewingItsTokenRenewsAndSends()
@@ -187,9 +169,9 @@ private Q_SLOTS:
         QVERIFY(publisher.publishUntil(publisher.next() + 2, 10000));
         QTRY_VERIFY_WITH_TIMEOUT(m_consumer.total() >= before + 1 + 3 + 2, 20000);
         QVERIFY(proxy.targets().size() > tunnels);
-        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*r).outboxDepth, 0, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*r).outboxDepth, 0, 20000);
         QVERIFY(m_consumer.missing(publisher.next()).isEmpty());
-        stop(*r);
+        TestSupport::stopRelay(*r);
     }
 
     void unknownDevicesWaitWithoutAutoRegistration()
@@ -199,17 +181,17 @@ private Q_SLOTS:
         QVERIFY(publisher.connect());
         QVERIFY(publisher.publishUntil(5, 10000));
         // Taken and acknowledged (stored), but not sent: the device does not exist.
-        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*r).outboxDepth, 5, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*r).outboxDepth, 5, 10000);
         QCOMPARE(r->metrics().outTotal, 0);
         QVERIFY(!m_hub->registry().device(QStringLiteral("stranger-0")).has_value());
         bool sawError = false;
         for (int i = 0; i < 10 && !sawError; ++i) {
-            for (const auto &device : lastMetrics(*r).devices)
+            for (const auto &device : TestSupport::lastMetrics(*r).devices)
                 sawError |= device.id == QStringLiteral("stranger-0") && device.state == QStringLiteral("waiting")
                     && !device.lastError.isEmpty();
         }
         QVERIFY(sawError);
-        stop(*r);
+        TestSupport::stopRelay(*r);
     }
 
     void autoRegistrationRegistersOnFirstMessage()
@@ -222,7 +204,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 30, 20000);
         for (int i = 0; i < 3; ++i)
             QVERIFY(m_hub->registry().device(QStringLiteral("newcomer-%1").arg(i)).has_value());
-        stop(*r);
+        TestSupport::stopRelay(*r);
     }
 
     void x509DevicesUseTheirCertificateFromTheKeychain()
@@ -246,7 +228,7 @@ private Q_SLOTS:
         QVERIFY(publisher.publishUntil(publisher.next() + 20, 10000));
         QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 20, 20000);
         QCOMPARE(m_consumer.last().deviceId, device);
-        stop(*r);
+        TestSupport::stopRelay(*r);
 
         // Another key with the same name is refused by the hub (its thumbprint is not registered): the
         // device waits with the hub's reason, its messages stay in the outbox.
@@ -256,15 +238,15 @@ private Q_SLOTS:
         QVERIFY(replaced.has_value());
         auto refused = relay(config(J(", 'deviceAuth': 'x509'")), &store);
         QVERIFY(publisher.publishUntil(publisher.next() + 3, 10000));
-        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*refused).outboxDepth, 3, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*refused).outboxDepth, 3, 10000);
         bool sawRefusal = false;
         for (int i = 0; i < 20 && !sawRefusal; ++i) {
-            for (const auto &d : lastMetrics(*refused).devices)
+            for (const auto &d : TestSupport::lastMetrics(*refused).devices)
                 sawRefusal |= d.id == device && d.lastError.contains(QStringLiteral("refused"));
         }
         QVERIFY(sawRefusal);
         QCOMPARE(m_consumer.total(), before + 20);
-        stop(*refused);
+        TestSupport::stopRelay(*refused);
         QVERIFY(TestSupport::await(store.remove(m_profile.name, device)).has_value());
     }
 
@@ -277,13 +259,13 @@ private Q_SLOTS:
         const qint64 before = m_consumer.total();
         QVERIFY(publisher.publishUntil(3, 10000));
         QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 3, 20000);
-        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*r).sessions, 0, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*r).sessions, 0, 5000);
         QTRY_COMPARE_WITH_TIMEOUT(m_hub->registry().device(QStringLiteral("sleepy-0"))->connectionState,
             QStringLiteral("Disconnected"), 5000);
         // The next message opens a session again.
         QVERIFY(publisher.publishUntil(4, 10000));
         QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 4, 20000);
-        stop(*r);
+        TestSupport::stopRelay(*r);
     }
 
     void theOutboxLimitHoldsMessagesAtTheBroker()
@@ -294,12 +276,12 @@ private Q_SLOTS:
         RelayFixture::Publisher publisher(m_broker.port(), 1, QStringLiteral("held-"));
         QVERIFY(publisher.connect());
         QVERIFY(publisher.publishUntil(15, 10000)); // the broker takes them all
-        QTRY_VERIFY_WITH_TIMEOUT(lastMetrics(*r).outboxFull, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(TestSupport::lastMetrics(*r).outboxFull, 10000);
         const RelayMetrics m = r->metrics();
         QCOMPARE(m.outboxDepth, 10);
         QCOMPARE(m.held, 5);
         QVERIFY(m.toJson().value(QStringLiteral("outboxFull")).toBool());
-        stop(*r);
+        TestSupport::stopRelay(*r);
 
         // Now the device exists: a new relay on the same session and outbox sends the 10 stored and the
         // 5 the broker kept (they were never acknowledged).
@@ -309,8 +291,8 @@ private Q_SLOTS:
             = std::make_unique<Relay>(c, m_profile, *ConnectionString::parse(m_hub->ownerConnectionString()), nullptr);
         QVERIFY(again->start({}).has_value());
         QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 15, 20000);
-        QTRY_COMPARE_WITH_TIMEOUT(lastMetrics(*again).outboxDepth, 0, 5000);
-        stop(*again);
+        QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*again).outboxDepth, 0, 5000);
+        TestSupport::stopRelay(*again);
     }
 
     void cleanupTestCase() { m_hub.stop(); }

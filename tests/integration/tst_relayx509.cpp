@@ -11,6 +11,7 @@
 #include "inprocesshub.h"
 #include "mosquittofixture.h"
 #include "relay/relay.h"
+#include "inprocessrelay.h"
 #include "relayfixture.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
@@ -133,30 +134,8 @@ class tst_RelayX509 : public QObject
         return *parsed;
     }
 
-    static RelayMetrics lastMetrics(Relay &r)
-    {
-        QSignalSpy metrics(&r, &Relay::metricsUpdated);
-        metrics.wait(2000);
-        return r.metrics();
-    }
 
-    std::unique_ptr<Relay> relay(const RelayConfig &c)
-    {
-        auto r = std::make_unique<Relay>(c, m_profile, *ConnectionString::parse(m_hub->ownerConnectionString()), m_store.get());
-        const auto started = r->start({});
-        if (!started)
-            qFatal("%s", qPrintable(started.error().message));
-        QDeadlineTimer deadline(10000);
-        while (lastMetrics(*r).sourceState != QStringLiteral("subscribed") && !deadline.hasExpired()) { }
-        return r;
-    }
 
-    static void stop(Relay &r)
-    {
-        QSignalSpy stopped(&r, &Relay::stopped);
-        r.stop();
-        QVERIFY(stopped.wait(10000));
-    }
 
     QList<CredentialRecord> relayRecords() const
     {
@@ -167,6 +146,11 @@ class tst_RelayX509 : public QObject
                 made.append(record);
         }
         return made;
+    }
+
+    std::unique_ptr<Relay> relay(const RelayConfig &c)
+    {
+        return TestSupport::startRelay(c, m_profile, m_hub->ownerConnectionString(), m_store.get());
     }
 
 private Q_SLOTS:
@@ -215,7 +199,7 @@ private Q_SLOTS:
             QCOMPARE(device->primaryThumbprint.toUpper(), record->thumbprintSha256);
             thumbprints.insert(id, record->thumbprintSha256);
         }
-        stop(*r);
+        TestSupport::stopRelay(*r);
 
         // Restarted: the same certificates, no new registration, every message delivered.
         auto again = relay(config({}));
@@ -224,7 +208,7 @@ private Q_SLOTS:
         QCOMPARE(relayRecords().size(), 3);
         for (auto it = thumbprints.cbegin(); it != thumbprints.cend(); ++it)
             QCOMPARE(m_store->record(m_profile.name, it.key())->thumbprintSha256, it.value());
-        stop(*again);
+        TestSupport::stopRelay(*again);
     }
 
     void withACaTheDevicesAreCaAuthenticated()
@@ -250,7 +234,7 @@ private Q_SLOTS:
             QVERIFY2(openssl.exitCode() == 0, openssl.readAllStandardError().constData());
             QVERIFY(openssl.readAllStandardOutput().trimmed().endsWith(": OK"));
         }
-        stop(*r);
+        TestSupport::stopRelay(*r);
     }
 
     void aLockedKeychainHoldsANewSensorsMessages()
@@ -264,7 +248,7 @@ private Q_SLOTS:
         // Held (stored, not sent), with the keychain's reason; nothing made, nothing registered.
         bool reported = false;
         for (int i = 0; i < 30 && !reported; ++i) {
-            for (const auto &device : lastMetrics(*r).devices)
+            for (const auto &device : TestSupport::lastMetrics(*r).devices)
                 reported |= device.id == QStringLiteral("late-sensor-0") && device.state == QStringLiteral("waiting")
                     && device.lastError.contains(QStringLiteral("keychain"));
         }
@@ -277,7 +261,7 @@ private Q_SLOTS:
         QCOMPARE(unlockKeyring(), QString());
         QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 5, 60000);
         QCOMPARE(m_store->record(m_profile.name, QStringLiteral("late-sensor-0"))->madeBy, QStringLiteral("relay"));
-        stop(*r);
+        TestSupport::stopRelay(*r);
     }
 
     void cleanupTestCase() { m_hub.stop(); }

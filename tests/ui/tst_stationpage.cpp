@@ -152,9 +152,7 @@ private Q_SLOTS:
         // The sandbox as its own process, with its DPS: a profile that enrolls each modem and registers it from the bench.
         TestSupport::SandboxProcess sandbox;
         const QString started = sandbox.start(m_dir.filePath(QStringLiteral("dps-hub")),
-                                              {QStringLiteral("--dps"), QStringLiteral("--dps-address"), QStringLiteral("127.0.0.2"),
-                                               QStringLiteral("--dps-rest-port"), QStringLiteral("0"), QStringLiteral("--dps-mqtt-port"),
-                                               QStringLiteral("0")});
+                                              TestSupport::SandboxProcess::dpsArguments());
         QVERIFY2(started.isEmpty(), qPrintable(started));
         QVERIFY(await(m_hubs->add(QStringLiteral("dpshub"), sandbox.connectionString(),
                                   HubEndpoint{sandbox.restPort(), sandbox.mqttPort(), sandbox.caFile()}))
