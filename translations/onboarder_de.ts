@@ -8439,6 +8439,10 @@ Modem: %6 Einträge mit Anmeldedaten in Tag %7 verifiziert</translation>
         <source>Cannot write %1: %2. The incomplete file was removed.</source>
         <translation>%1 kann nicht geschrieben werden: %2. Die unvollständige Datei wurde entfernt.</translation>
     </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
 </context>
 <context>
     <name>TwinTags</name>
