@@ -6597,6 +6597,10 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
         <source>The modem&apos;s answer to AT+CGSN is not one IMEI (15 digits): &quot;%1&quot;. Check that the port is the modem&apos;s AT port and read the identity again.</source>
         <translation>Die Antwort des Modems auf AT+CGSN ist keine einzelne IMEI (15 Ziffern): „%1“. Prüfen Sie, ob der Port der AT-Port des Modems ist, und lesen Sie die Identität erneut.</translation>
     </message>
+    <message>
+        <source>The modem&apos;s answer to AT+CGSN, %1, is not an IMEI: its check digit is wrong. Check that the port is the modem&apos;s AT port and read the identity again.</source>
+        <translation>Die Antwort des Modems auf AT+CGSN, %1, ist keine IMEI: Ihre Prüfziffer ist falsch. Prüfen Sie, ob der Port der AT-Port des Modems ist, und lesen Sie die Identität erneut.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::PortFinder</name>

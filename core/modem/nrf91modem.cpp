@@ -29,8 +29,24 @@ Result<QString> imeiOf(const QList<QByteArray> &lines)
             && !found.contains(text))
             found.append(text);
     }
-    if (found.size() == 1)
-        return found.constFirst();
+    if (found.size() == 1) {
+        // The 15th digit is the Luhn check digit of the other 14 (3GPP TS 23.003, annex B): a line that merely has 15
+        // digits is no IMEI.
+        const QString &imei = found.constFirst();
+        int sum = 0;
+        for (int i = 0; i < 15; ++i) {
+            int digit = imei.at(i).digitValue();
+            if (i % 2 == 1)
+                digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+            sum += digit;
+        }
+        if (sum % 10 == 0)
+            return imei;
+        return fail(ErrorKind::Device, QStringLiteral("NotAnImei"),
+                    Nrf91Modem::tr("The modem's answer to AT+CGSN, %1, is not an IMEI: its check digit is wrong. Check that the port "
+                                   "is the modem's AT port and read the identity again.")
+                        .arg(imei));
+    }
     if (lines.isEmpty())
         return fail(ErrorKind::Device, QStringLiteral("NotAnImei"),
                     Nrf91Modem::tr("The modem answered AT+CGSN without an IMEI. Check that the port is the modem's AT port and "

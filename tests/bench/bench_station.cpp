@@ -86,7 +86,7 @@ int main(int argc, char *argv[])
             QStringList ports;
             for (auto &sim : sims) {
                 const QString error = sim.start({QStringLiteral("--baud"), QStringLiteral("115200"), QStringLiteral("--imei"),
-                                                 QStringLiteral("3590000000%1").arg(++imei, 5, 10, QLatin1Char('0'))});
+                                                 TestSupport::completeImei(QStringLiteral("359000000%1").arg(++imei, 5, 10, QLatin1Char('0')))});
                 if (!error.isEmpty()) {
                     std::fprintf(stderr, "error: %s\n", qPrintable(error));
                     return 1;

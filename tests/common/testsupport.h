@@ -48,6 +48,19 @@ inline bool inTestSession()
         }                                                                                                              \
     } while (false)
 
+// An IMEI from its first 14 digits and the Luhn check digit (3GPP TS 23.003, annex B), as a modem reports it.
+inline QString completeImei(const QString &first14)
+{
+    int sum = 0;
+    for (int i = 0; i < 14; ++i) {
+        int digit = first14.at(i).digitValue();
+        if (i % 2 == 1)
+            digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+        sum += digit;
+    }
+    return first14 + QString::number((10 - sum % 10) % 10);
+}
+
 inline QString buildPath(const QString &relative)
 {
     return qEnvironmentVariable("ONBOARDER_BUILD_DIR") + u'/' + relative;

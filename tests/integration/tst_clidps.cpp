@@ -154,7 +154,7 @@ private Q_SLOTS:
     {
         // The station's DPS path from the command line: enrolled, flashed, registered from the bench, the hub device found.
         TestSupport::ModemSim sim;
-        QCOMPARE(sim.start({QStringLiteral("--imei"), QStringLiteral("356100000000007")}), QString());
+        QCOMPARE(sim.start({QStringLiteral("--imei"), QStringLiteral("356100000000073")}), QString());
         const QString path = m_dir.filePath(QStringLiteral("dps-profile.json"));
         QFile file(path);
         QVERIFY(file.open(QIODevice::WriteOnly));
@@ -167,13 +167,13 @@ private Q_SLOTS:
         const QJsonObject report = QJsonDocument::fromJson(lines.last()).object();
         QCOMPARE(report.value(QStringLiteral("result")).toString(), QStringLiteral("passed"));
         QCOMPARE(report.value(QStringLiteral("enrollment")).toString(), QStringLiteral("created"));
-        QCOMPARE(report.value(QStringLiteral("registrationId")).toString(), QStringLiteral("cli-000007"));
+        QCOMPARE(report.value(QStringLiteral("registrationId")).toString(), QStringLiteral("cli-000073"));
         QCOMPARE(report.value(QStringLiteral("idScope")).toString(), m_dps.value(QStringLiteral("idScope")).toString());
         QCOMPARE(report.value(QStringLiteral("assignedHub")).toString(), m_sandbox.hostName());
         const Run enrollment = cli({QStringLiteral("--json"), QStringLiteral("dps"), QStringLiteral("enrollment"), QStringLiteral("show"),
-                                    QStringLiteral("cli-000007")});
+                                    QStringLiteral("cli-000073")});
         QCOMPARE(enrollment.exitCode, 0);
-        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("cli-000007")}).exitCode, 0);
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("cli-000073")}).exitCode, 0);
 
         // A profile naming a DPS that was not added: explained, nothing done.
         QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));

@@ -62,8 +62,8 @@ private Q_SLOTS:
                      ready.value(QStringLiteral("connectionString")).toString().toUtf8())
                      .exitCode,
                  0);
-        QCOMPARE(m_sims[0].start({QStringLiteral("--imei"), QStringLiteral("356000000000001")}), QString());
-        QCOMPARE(m_sims[1].start({QStringLiteral("--imei"), QStringLiteral("356000000000002")}), QString());
+        QCOMPARE(m_sims[0].start({QStringLiteral("--imei"), QStringLiteral("356000000000018")}), QString());
+        QCOMPARE(m_sims[1].start({QStringLiteral("--imei"), QStringLiteral("356000000000026")}), QString());
         m_env.insert(QStringLiteral("ONBOARDER_EXTRA_PORTS"), m_sims[0].port() + u':' + m_sims[1].port());
     }
 
@@ -99,7 +99,7 @@ private Q_SLOTS:
             }
         }
         devices.sort();
-        QCOMPARE(devices, (QStringList{QStringLiteral("cli-000001"), QStringLiteral("cli-000002")}));
+        QCOMPARE(devices, (QStringList{QStringLiteral("cli-000018"), QStringLiteral("cli-000026")}));
         QVERIFY(steps >= 2 * 10);
         for (const auto &sim : m_sims)
             QCOMPARE(sim.storedHashes().value(QStringLiteral("10/1")).size(), 64);

@@ -44,11 +44,11 @@ class tst_Modem : public QObject
 private Q_SLOTS:
     void identityAndFunctionalMode()
     {
-        auto modem = startAndOpen({QStringLiteral("--imei"), QStringLiteral("351234567890123")});
+        auto modem = startAndOpen({QStringLiteral("--imei"), QStringLiteral("351234567890132")});
         QVERIFY(modem);
         const auto identity = await(modem->identity());
         QVERIFY2(identity, TestSupport::why(identity).constData());
-        QCOMPARE(identity->imei, QStringLiteral("351234567890123"));
+        QCOMPARE(identity->imei, QStringLiteral("351234567890132"));
         QCOMPARE(identity->manufacturer, QStringLiteral("Nordic Semiconductor ASA"));
         QCOMPARE(identity->model, QStringLiteral("nRF9160-SICA"));
         QCOMPARE(identity->firmware, QStringLiteral("mfw_nrf9160_1.3.5"));
@@ -88,6 +88,7 @@ private Q_SLOTS:
         // The simulator answers AT+CGSN with what its state file says, unchecked.
         QTemporaryDir dir;
         for (const QString &answer : {QStringLiteral("35265610036787"), QStringLiteral("3526561003678720"), QStringLiteral("35265610036787X"),
+                                      QStringLiteral("352656100367873"), // 15 digits, the wrong check digit
                                       QStringLiteral("Ready")}) {
             const QString state = TestSupport::writeFile(dir.filePath(QStringLiteral("state.json")),
                                                          QJsonDocument(QJsonObject{{QStringLiteral("imei"), answer}}).toJson());

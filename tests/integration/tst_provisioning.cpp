@@ -82,7 +82,7 @@ class tst_Provisioning : public QObject
                          : QString();
     }
 
-    QString imei(int n) const { return QStringLiteral("3570000000000%1").arg(n, 2, 10, QLatin1Char('0')); }
+    QString imei(int n) const { return TestSupport::completeImei(QStringLiteral("357000000000%1").arg(n, 2, 10, QLatin1Char('0'))); }
 
     // What the acceptance asks: the hub knows the device by the thumbprint of the certificate on its modem.
     void checkDevice(const ModemSim &sim, const QString &deviceId, const ProvisioningProfile &p)
@@ -172,10 +172,10 @@ private Q_SLOTS:
         QVERIFY(round.has_value());
         QCOMPARE(*round, profile(ProvisioningProfile::KeyBirth::Modem, ProvisioningProfile::Auth::CaSigned));
         ModemIdentity identity;
-        identity.imei = QStringLiteral("351234567890123");
+        identity.imei = QStringLiteral("351234567890132");
         p.deviceIdTemplate = QStringLiteral("{prefix}-{imei6}");
         p.prefix = QStringLiteral("site");
-        QCOMPARE(*p.deviceId(identity), QStringLiteral("site-890123"));
+        QCOMPARE(*p.deviceId(identity), QStringLiteral("site-890132"));
         p.deviceIdTemplate = QStringLiteral("nrf-{uuid}");
         QCOMPARE(p.deviceId(identity).error().code, QStringLiteral("DeviceIdPartMissing"));
     }

@@ -81,7 +81,7 @@ class tst_ProvisioningDps : public QObject
                          : QString();
     }
 
-    static QString imei(int n) { return QStringLiteral("3580000000000%1").arg(n, 2, 10, QLatin1Char('0')); }
+    static QString imei(int n) { return TestSupport::completeImei(QStringLiteral("358000000000%1").arg(n, 2, 10, QLatin1Char('0'))); }
 
     static const ProvisioningStep &step(const ProvisioningReport &report, ProvisioningStep::Id id)
     {

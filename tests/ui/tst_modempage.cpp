@@ -122,10 +122,10 @@ private Q_SLOTS:
         QVERIFY(!m_sim.storedHashes().contains(QStringLiteral("42/0")));
 
         // A device's Azure credentials, made here, flashed into tags 10 and 11.
-        const auto made = await(m_credentials->generate(QStringLiteral("field"), QStringLiteral("nrf-352656100000017"), {}));
+        const auto made = await(m_credentials->generate(QStringLiteral("field"), QStringLiteral("nrf-352656100000077"), {}));
         QVERIFY(made.has_value());
-        QTRY_VERIFY(page.flashDevice()->findData(QStringLiteral("nrf-352656100000017")) >= 0);
-        page.flashDevice()->setCurrentIndex(page.flashDevice()->findData(QStringLiteral("nrf-352656100000017")));
+        QTRY_VERIFY(page.flashDevice()->findData(QStringLiteral("nrf-352656100000077")) >= 0);
+        page.flashDevice()->setCurrentIndex(page.flashDevice()->findData(QStringLiteral("nrf-352656100000077")));
         page.flashTag()->setValue(10);
         page.flashSecondaryTag()->setValue(11);
         QVERIFY(page.flashButton()->isEnabled());
@@ -137,7 +137,7 @@ private Q_SLOTS:
         for (const char *slot : {"10/0", "10/1", "10/2", "11/0"})
             QVERIFY2(stored.contains(QString::fromLatin1(slot)), slot);
         QCOMPARE(stored.value(QStringLiteral("10/1")), ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(
-                                                            1, m_credentials->certificate(QStringLiteral("field"), QStringLiteral("nrf-352656100000017"))->toPem())));
+                                                            1, m_credentials->certificate(QStringLiteral("field"), QStringLiteral("nrf-352656100000077"))->toPem())));
         QTRY_VERIFY(rowOf(page.credentialTable(), 10, 2) >= 0);
         const QString dir = qEnvironmentVariable("ONBOARDER_SCREENSHOT_DIR");
         if (!dir.isEmpty())
@@ -151,7 +151,7 @@ private Q_SLOTS:
     void cleanupTestCase()
     {
         if (m_credentials)
-            await(m_credentials->remove(QStringLiteral("field"), QStringLiteral("nrf-352656100000017")));
+            await(m_credentials->remove(QStringLiteral("field"), QStringLiteral("nrf-352656100000077")));
         m_session.reset();
         if (m_hubs)
             await(m_hubs->remove(QStringLiteral("field")));

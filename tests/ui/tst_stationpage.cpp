@@ -63,8 +63,8 @@ private Q_SLOTS:
     void provisionsModemsAsTheyArePluggedIn()
     {
         ModemSim sims[4];
-        QCOMPARE(sims[0].start({QStringLiteral("--imei"), QStringLiteral("358000000000001")}), QString());
-        QCOMPARE(sims[1].start({QStringLiteral("--imei"), QStringLiteral("358000000000002")}), QString());
+        QCOMPARE(sims[0].start({QStringLiteral("--imei"), QStringLiteral("358000000000016")}), QString());
+        QCOMPARE(sims[1].start({QStringLiteral("--imei"), QStringLiteral("358000000000024")}), QString());
 
         DpsStore dpsInstances(*m_settings, *m_secrets);
         StationPage page(*m_hubs, dpsInstances, *m_credentials);
@@ -101,10 +101,10 @@ private Q_SLOTS:
         QVERIFY(page.tallyLabel()->text().contains(QStringLiteral("Passed 2")));
         for (StationCard *card : page.cards()) {
             QCOMPARE(card->status(), StationCard::Status::Passed);
-            QVERIFY(card->summaryText().contains(QStringLiteral("station-35800000000000")));
+            QVERIFY(card->summaryText().contains(QStringLiteral("station-3580000000000")));
         }
         HubClient client(*m_hubs->find(QStringLiteral("sandbox")), *ConnectionString::parse(m_hub->ownerConnectionString()));
-        for (const char *id : {"station-358000000000001", "station-358000000000002"}) {
+        for (const char *id : {"station-358000000000016", "station-358000000000024"}) {
             const auto device = await(client.device(QLatin1String(id)));
             QVERIFY2(device.has_value(), id);
             QCOMPARE(device->primaryThumbprint, m_credentials->certificate(QStringLiteral("sandbox"), QLatin1String(id))->thumbprintSha256());
@@ -112,7 +112,7 @@ private Q_SLOTS:
 
         // Plugged in while "start when plugged in" is on: it runs by itself.
         page.setAutoStart(true);
-        QCOMPARE(sims[2].start({QStringLiteral("--imei"), QStringLiteral("358000000000003")}), QString());
+        QCOMPARE(sims[2].start({QStringLiteral("--imei"), QStringLiteral("358000000000032")}), QString());
         page.portFinder()->setExtraPorts({sims[0].port(), sims[1].port(), sims[2].port()});
         QTRY_COMPARE_WITH_TIMEOUT(page.cards().size(), 3, 20000);
         QTRY_COMPARE_WITH_TIMEOUT(page.passed(), 3, 30000);
@@ -120,10 +120,10 @@ private Q_SLOTS:
         // A device of that id with other credentials: a failed card, the hub untouched, then replaced on request.
         page.setAutoStart(false);
         DeviceIdentity other;
-        other.id = QStringLiteral("station-358000000000004");
+        other.id = QStringLiteral("station-358000000000040");
         other.authType = QStringLiteral("sas");
         QVERIFY(await(client.createDevice(other)).has_value());
-        QCOMPARE(sims[3].start({QStringLiteral("--imei"), QStringLiteral("358000000000004")}), QString());
+        QCOMPARE(sims[3].start({QStringLiteral("--imei"), QStringLiteral("358000000000040")}), QString());
         page.portFinder()->setExtraPorts({sims[0].port(), sims[1].port(), sims[2].port(), sims[3].port()});
         QTRY_VERIFY_WITH_TIMEOUT(page.card(sims[3].port()) != nullptr, 20000);
         StationCard *card = page.card(sims[3].port());
@@ -167,8 +167,8 @@ private Q_SLOTS:
         QVERIFY(added.has_value());
 
         ModemSim sims[2];
-        QCOMPARE(sims[0].start({QStringLiteral("--imei"), QStringLiteral("358100000000001")}), QString());
-        QCOMPARE(sims[1].start({QStringLiteral("--imei"), QStringLiteral("358100000000002")}), QString());
+        QCOMPARE(sims[0].start({QStringLiteral("--imei"), QStringLiteral("358100000000014")}), QString());
+        QCOMPARE(sims[1].start({QStringLiteral("--imei"), QStringLiteral("358100000000022")}), QString());
         StationPage page(*m_hubs, dpsInstances, *m_credentials);
         page.setAuditLog(m_audit.get());
         page.setLedger(m_ledger.get());
@@ -198,7 +198,7 @@ private Q_SLOTS:
             QVERIFY2(card->status() == StationCard::Status::Passed, qPrintable(card->summaryText()));
         HubClient hub(*m_hubs->find(QStringLiteral("dpshub")), *ConnectionString::parse(sandbox.connectionString()));
         DpsClient client(*added, *await(dpsInstances.connectionString(QStringLiteral("sbdps"))));
-        for (const char *id : {"dps-358100000000001", "dps-358100000000002"}) {
+        for (const char *id : {"dps-358100000000014", "dps-358100000000022"}) {
             const auto certificate = m_credentials->certificate(QStringLiteral("dpshub"), QLatin1String(id));
             QVERIFY2(certificate.has_value(), id);
             QVERIFY2(page.card(id[17] == '1' ? sims[0].port() : sims[1].port())->summaryText().contains(QStringLiteral("enrolled in DPS sbdps")),
