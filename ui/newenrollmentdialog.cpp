@@ -13,7 +13,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QVBoxLayout>
 
 namespace Onboarder {
@@ -124,13 +123,10 @@ bool NewEnrollmentDialog::canCreate() const
 Result<QJsonObject> NewEnrollmentDialog::body() const
 {
     const QString id = this->id();
-    // DPS: registration ids are lower case; group ids may mix cases. Both: letters, digits, '-', '.', '_', ':'.
-    static const QRegularExpression registrationId(QStringLiteral("^[a-z0-9\\-._:]{1,128}$"));
-    static const QRegularExpression groupId(QStringLiteral("^[A-Za-z0-9\\-._:]{1,128}$"));
     const bool group = m_kind == Kind::Group;
     if (id.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("IdMissing"), group ? tr("Give the group an id.") : tr("Give the registration id."));
-    if (!(group ? groupId : registrationId).match(id).hasMatch())
+    if (!(group ? DpsEnrollment::isGroupId(id) : DpsEnrollment::isRegistrationId(id)))
         return fail(ErrorKind::InvalidInput, QStringLiteral("IdInvalid"),
                     group ? tr("A group id takes letters, digits, '-', '.', '_' and ':', at most 128.")
                           : tr("A registration id takes lower-case letters, digits, '-', '.', '_' and ':', at most 128."));

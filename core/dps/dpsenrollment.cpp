@@ -1,5 +1,7 @@
 #include "dpsenrollment.h"
 
+#include <QRegularExpression>
+
 namespace Onboarder::DpsEnrollment {
 
 namespace {
@@ -91,6 +93,18 @@ QStringList sha256Thumbprints(const QJsonObject &item)
             thumbprints.append(thumbprint);
     }
     return thumbprints;
+}
+
+bool isRegistrationId(const QString &id)
+{
+    static const QRegularExpression pattern(QStringLiteral("^[a-z0-9\\-._:]{1,128}$"));
+    return pattern.match(id).hasMatch();
+}
+
+bool isGroupId(const QString &id)
+{
+    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9\\-._:]{1,128}$"));
+    return pattern.match(id).hasMatch();
 }
 
 bool isEnabled(const QJsonObject &item)

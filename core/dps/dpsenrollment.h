@@ -36,6 +36,10 @@ bool hasSigningCertificates(const QJsonObject &item);
 // reports them in each certificate's "info".
 QStringList sha256Thumbprints(const QJsonObject &item);
 bool isEnabled(const QJsonObject &item);
+// DPS's rules for a registration id: lower-case letters, digits, '-', '.', '_' and ':', 1 to 128 of them. A group's id
+// takes upper-case letters too (isGroupId).
+bool isRegistrationId(const QString &id);
+bool isGroupId(const QString &id);
 
 } // namespace DpsEnrollment
 

@@ -108,6 +108,16 @@ QJsonObject parseObject(const QByteArray &body)
 
 } // namespace
 
+bool DeviceIdentity::holdsThumbprint(const QString &sha1, const QString &sha256) const
+{
+    for (const QString &registered : {primaryThumbprint, secondaryThumbprint}) {
+        if (!registered.isEmpty()
+            && (registered.compare(sha1, Qt::CaseInsensitive) == 0 || registered.compare(sha256, Qt::CaseInsensitive) == 0))
+            return true;
+    }
+    return false;
+}
+
 DeviceIdentity DeviceIdentity::fromJson(const QJsonObject &json)
 {
     DeviceIdentity d;

@@ -43,6 +43,9 @@ struct DeviceIdentity
 
     static DeviceIdentity fromJson(const QJsonObject &json);
     QJsonObject toJson() const; // the writable fields, for PUT
+
+    // selfSigned: whether a certificate of these thumbprints (hex, either case) is registered as primary or secondary.
+    bool holdsThumbprint(const QString &sha1, const QString &sha256) const;
 };
 
 // One row of a device list, from a twin of a SELECT * query: small, for lists of 100k devices.

@@ -16,7 +16,6 @@
 #include <QHostInfo>
 #include <QFile>
 #include <QJsonArray>
-#include <QRegularExpression>
 
 #include <pwd.h>
 #include <unistd.h>
@@ -463,11 +462,8 @@ Result<void> ProvisioningJob::hubMatches(const DeviceIdentity &device) const
     };
     if (device.authType != m_report.hubAuthType)
         return mismatch(tr("with %1 authentication, not %2").arg(device.authType, m_report.hubAuthType));
-    if (m_report.hubAuthType == QStringLiteral("selfSigned")) {
-        const QStringList ours{m_report.thumbprintSha1.toUpper(), m_report.thumbprintSha256.toUpper()};
-        if (!ours.contains(device.primaryThumbprint.toUpper()) && !ours.contains(device.secondaryThumbprint.toUpper()))
-            return mismatch(tr("whose thumbprint %1 is not the certificate's kept here").arg(device.primaryThumbprint));
-    }
+    if (m_report.hubAuthType == QStringLiteral("selfSigned") && !device.holdsThumbprint(m_report.thumbprintSha1, m_report.thumbprintSha256))
+        return mismatch(tr("whose thumbprint %1 is not the certificate's kept here").arg(device.primaryThumbprint));
     return {};
 }
 
@@ -780,11 +776,9 @@ void ProvisioningJob::verify()
 
 // ─── Through DPS ─────────────────────────────────────────────────────────────────────────────────────
 
-// DPS's rules for a registration id: lower-case letters, digits, '-', '.', '_', ':'; at most 128.
 Result<void> ProvisioningJob::registrationIdValid() const
 {
-    static const QRegularExpression allowed(QStringLiteral("^[a-z0-9\\-._:]{1,128}$"));
-    if (allowed.match(m_report.registrationId).hasMatch())
+    if (DpsEnrollment::isRegistrationId(m_report.registrationId))
         return {};
     return fail(ErrorKind::InvalidInput, QStringLiteral("RegistrationIdInvalid"),
                 tr("\"%1\" cannot be a DPS registration id: DPS takes lower-case letters, digits, '-', '.', '_' and ':', at most "

@@ -68,16 +68,15 @@ QFuture<Result<DeviceSecret>> RelayCredentials::keptSecret(const QString &device
             if (!credential)
                 return std::unexpected(credential.error());
             if (hubDevice) {
-                const QStringList ours { credential->certificate.thumbprintSha1(), credential->certificate.thumbprintSha256() };
+                const Certificate &ours = credential->certificate;
                 const bool takes = hubDevice->authType == QStringLiteral("certificateAuthority")
                     || (hubDevice->authType == QStringLiteral("selfSigned")
-                        && (ours.contains(hubDevice->primaryThumbprint.toUpper())
-                            || ours.contains(hubDevice->secondaryThumbprint.toUpper())));
+                        && hubDevice->holdsThumbprint(ours.thumbprintSha1(), ours.thumbprintSha256()));
                 if (!takes)
                     return fail(ErrorKind::Conflict, QStringLiteral("DeviceConflict"),
                         RelayCredentials::tr("The hub has the device %1 with %2 authentication that does not take the "
                                              "certificate kept here (%3…); nothing was changed.")
-                            .arg(deviceId, hubDevice->authType, ours.last().left(16)));
+                            .arg(deviceId, hubDevice->authType, ours.thumbprintSha256().left(16)));
             }
             return DeviceSecret { {}, credential->certificate.toPem(), credential->key.privateKeyPem() };
         });
