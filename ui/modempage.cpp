@@ -1,5 +1,8 @@
 #include "modempage.h"
 
+#include "atterminalview.h"
+#include "modemcheckview.h"
+
 #include "credentials/credentialstore.h"
 #include "hub/hubsession.h"
 #include "modem/modemcredential.h"
@@ -12,6 +15,7 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QTabWidget>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -78,6 +82,9 @@ ModemPage::ModemPage(HubSession &session, CredentialStore &credentials, QWidget 
     , m_flashTag(new QSpinBox(this))
     , m_flashSecondary(new QSpinBox(this))
     , m_flash(new QPushButton(tr("Flash Azure Credentials…"), this))
+    , m_tabs(new QTabWidget(this))
+    , m_checkView(new ModemCheckView(this))
+    , m_terminal(new AtTerminalView(this))
 {
     auto *header = new PageHeader(tr("Modem"),
                                   tr("An nRF91 modem on a serial port: its identity, the credentials in its security "
@@ -143,14 +150,32 @@ ModemPage::ModemPage(HubSession &session, CredentialStore &credentials, QWidget 
     m_flash->setToolTip(tr("DigiCert Global Root G2, the device certificate and its key into the tag; Baltimore "
                            "CyberTrust Root into the secondary tag, as the nRF Connect SDK's Azure IoT Hub library expects"));
 
+    auto *credentialsTab = new QWidget(this);
+    auto *credentialsLayout = new QVBoxLayout(credentialsTab);
+    credentialsLayout->addWidget(m_table, 1);
+    credentialsLayout->addLayout(writeRow);
+    credentialsLayout->addWidget(flashBox);
+    m_tabs->addTab(credentialsTab, tr("Credentials"));
+    m_tabs->addTab(m_checkView, tr("Check"));
+    m_tabs->addTab(m_terminal, tr("Terminal"));
+
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(header);
     layout->addLayout(portRow);
     layout->addWidget(m_identity);
-    layout->addWidget(m_table, 1);
-    layout->addLayout(writeRow);
-    layout->addWidget(flashBox);
+    layout->addWidget(m_tabs, 1);
     layout->addWidget(m_status);
+
+    m_checkView->setKnownHashes(ModemCheck::knownRootHashes());
+    const auto sideBusy = [this](bool busy) {
+        m_sideBusy = busy;
+        updateState();
+    };
+    connect(m_checkView, &ModemCheckView::busyChanged, this, sideBusy);
+    connect(m_terminal, &AtTerminalView::busyChanged, this, sideBusy);
+    connect(m_checkView, &ModemCheckView::finished, this, [this](const ModemCheckReport &report) {
+        Q_EMIT statusMessage(tr("Modem check: %1").arg(report.verdictText));
+    });
 
     connect(m_finder, &PortFinder::portsChanged, this, &ModemPage::showPorts);
     connect(m_connect, &QPushButton::clicked, this, [this] {
@@ -229,13 +254,19 @@ void ModemPage::fail(const QString &message)
 void ModemPage::updateState()
 {
     const bool connected = isConnected();
+    Nrf91Modem *usable = connected ? m_modem.get() : nullptr;
+    m_checkView->setModem(usable);
+    m_terminal->setModem(usable);
+    m_checkView->setBlocked(m_busy || m_terminal->isBusy());
+    m_terminal->setBlocked(m_busy || m_checkView->isRunning());
+    const bool busy = m_busy || m_sideBusy; // the check or the terminal uses the modem too
     m_connect->setText(connected ? tr("Disconnect") : tr("Connect"));
-    m_connect->setEnabled(!m_busy && (connected || m_ports->currentItem()));
-    m_ports->setEnabled(!connected && !m_busy);
-    m_refresh->setEnabled(connected && !m_busy);
-    m_write->setEnabled(connected && !m_busy);
-    m_delete->setEnabled(connected && !m_busy && !m_table->selectedItems().isEmpty());
-    m_flash->setEnabled(connected && !m_busy && m_flashDevice->count() > 0 && m_flashDevice->currentData().isValid());
+    m_connect->setEnabled(!busy && (connected || m_ports->currentItem()));
+    m_ports->setEnabled(!connected && !busy);
+    m_refresh->setEnabled(connected && !busy);
+    m_write->setEnabled(connected && !busy);
+    m_delete->setEnabled(connected && !busy && !m_table->selectedItems().isEmpty());
+    m_flash->setEnabled(connected && !busy && m_flashDevice->count() > 0 && m_flashDevice->currentData().isValid());
 }
 
 void ModemPage::updateFlashDevices()

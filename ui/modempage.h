@@ -13,10 +13,13 @@ class QListWidget;
 class QPushButton;
 class QSpinBox;
 class QTableWidget;
+class QTabWidget;
 
 namespace Onboarder {
 
+class AtTerminalView;
 class CredentialStore;
+class ModemCheckView;
 class HubSession;
 class ModemCredentialStore;
 class Nrf91Modem;
@@ -42,7 +45,10 @@ public:
     QSpinBox *flashTag() const { return m_flashTag; }
     QSpinBox *flashSecondaryTag() const { return m_flashSecondary; }
     QPushButton *flashButton() const { return m_flash; }
-    bool isBusy() const { return m_busy; }
+    bool isBusy() const { return m_busy || m_sideBusy; }
+    QTabWidget *tabs() const { return m_tabs; }
+    ModemCheckView *checkView() const { return m_checkView; }
+    AtTerminalView *terminal() const { return m_terminal; }
     bool isConnected() const;
     std::optional<FlashReport> lastFlash() const { return m_lastFlash; }
 
@@ -89,6 +95,10 @@ private:
     QSpinBox *m_flashTag;
     QSpinBox *m_flashSecondary;
     QPushButton *m_flash;
+    QTabWidget *m_tabs;
+    ModemCheckView *m_checkView;
+    AtTerminalView *m_terminal;
+    bool m_sideBusy = false;
 };
 
 } // namespace Onboarder

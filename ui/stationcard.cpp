@@ -17,6 +17,7 @@ StationCard::StationCard(const QString &port, QWidget *parent)
     , m_step(new QLabel(this))
     , m_progress(new QProgressBar(this))
     , m_summary(new QLabel(this))
+    , m_check(new QLabel(this))
     , m_cancel(new QPushButton(tr("Cancel"), this))
     , m_retry(new QPushButton(tr("Retry"), this))
     , m_replace(new QPushButton(tr("Replace and Retry"), this))
@@ -32,7 +33,8 @@ StationCard::StationCard(const QString &port, QWidget *parent)
     m_badge->setAlignment(Qt::AlignCenter);
     m_badge->setMargin(3);
     m_badge->setAutoFillBackground(true);
-    for (QLabel *label : {m_identity, m_step, m_summary}) {
+    m_check->hide();
+    for (QLabel *label : {m_identity, m_step, m_summary, m_check}) {
         label->setTextFormat(Qt::PlainText);
         label->setWordWrap(true);
         label->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -56,6 +58,7 @@ StationCard::StationCard(const QString &port, QWidget *parent)
     layout->addWidget(m_progress);
     layout->addWidget(m_step);
     layout->addWidget(m_summary, 1);
+    layout->addWidget(m_check);
     layout->addLayout(buttons);
 
     connect(m_cancel, &QPushButton::clicked, this, &StationCard::cancelRequested);
@@ -109,6 +112,8 @@ void StationCard::setRunning()
 {
     m_progress->setValue(0);
     m_summary->clear();
+    m_check->clear();
+    m_check->hide();
     m_step->clear();
     setStatus(Status::Running);
 }
@@ -137,6 +142,17 @@ void StationCard::setDetail(const QString &text)
 void StationCard::setResult(const ProvisioningReport &report)
 {
     const double seconds = report.startedAt.msecsTo(report.finishedAt) / 1000.0;
+    if (report.modemCheck) {
+        m_check->setText(tr("Will it connect? %1").arg(report.modemCheck->verdictText));
+        m_check->setToolTip(report.modemCheck->evidence.join(u'\n'));
+        m_check->setProperty("verdict", ModemCheckReport::verdictName(report.modemCheck->verdict));
+        m_check->setStyleSheet(report.modemCheck->ready() ? QStringLiteral("color: #1a7f37;") : QStringLiteral("color: #b35900;"));
+    } else {
+        m_check->setText(report.modemCheckError.isEmpty() ? QString() : tr("Modem check: %1").arg(report.modemCheckError));
+        m_check->setToolTip({});
+        m_check->setStyleSheet({});
+    }
+    m_check->setVisible(!m_check->text().isEmpty());
     if (report.ok()) {
         setStatus(Status::Passed);
         m_progress->setValue(m_progress->maximum());

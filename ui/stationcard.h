@@ -25,6 +25,7 @@ public:
     Status status() const { return m_status; }
     QString statusText() const;
     QString summaryText() const;
+    QLabel *checkLabel() const { return m_check; }
     QPushButton *cancelButton() const { return m_cancel; }
     QPushButton *retryButton() const { return m_retry; }
     QPushButton *replaceButton() const { return m_replace; }
@@ -51,6 +52,7 @@ private:
     QLabel *m_step;
     QProgressBar *m_progress;
     QLabel *m_summary;
+    QLabel *m_check; // the modem check's verdict after a job
     QPushButton *m_cancel;
     QPushButton *m_retry;
     QPushButton *m_replace;

@@ -2,7 +2,9 @@
 #include "command.h"
 #include "credentials/certificate.h"
 #include "credentials/credentialstore.h"
+#include "modem/atcommandpolicy.h"
 #include "modem/azureflashjob.h"
+#include "modem/modemcheck.h"
 #include "modem/modemcredential.h"
 #include "modem/modemcredentialstore.h"
 #include "modem/nrf91modem.h"
@@ -625,6 +627,149 @@ QFuture<int> keygen(Context &ctx, const QStringList &args)
     });
 }
 
+
+QFuture<int> check(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr(
+        "Checks whether the modem can reach the hub: identity, SIM, LTE modes, network registration, signal, cell, "
+        "clock and the credentials in --tag, with one verdict. Exit code 0 when the verdict is \"ready\", 4 when it "
+        "is not."));
+    addPortOptions(p);
+    p.addOption({ QStringLiteral("tag"), CliText::tr("Also check the credentials in this security tag (the firmware's)."),
+        CliText::tr("N") });
+    p.addOption({ QStringLiteral("lte-on"),
+        CliText::tr("When LTE is off, switch it on for the check (AT+CFUN=1) and back to the mode it was in after.") });
+    p.addOption({ QStringLiteral("wait"), CliText::tr("With --lte-on: seconds to wait for the network (default 60)."),
+        CliText::tr("S"), QStringLiteral("60") });
+    if (auto done = p.parse(ctx.out, args, 0, 0))
+        return finished(*done);
+    int exitCode = ExitOk;
+    ModemCheckOptions options;
+    if (p.isSet(QStringLiteral("tag"))) {
+        const auto tag = tagOption(ctx, p, QStringLiteral("tag"), &exitCode);
+        if (!tag)
+            return finished(exitCode);
+        options.secTag = *tag;
+    }
+    const auto wait = p.intValue(ctx.out, QStringLiteral("wait"), 0, 3600, &exitCode);
+    if (!wait)
+        return finished(exitCode);
+    options.registrationWaitMs = int(*wait * 1000);
+    options.switchLteOn = p.isSet(QStringLiteral("lte-on"));
+    options.knownHashes = ModemCheck::knownRootHashes();
+    if (const auto records = ctx.credentials.records())
+        options.knownHashes.insert(ModemCheck::knownCertificateHashes(*records));
+    return run(ctx, p, [&ctx, options](Nrf91Modem &modem) {
+        auto checker = std::make_shared<ModemCheck>(modem);
+        if (!ctx.out.json())
+            QObject::connect(checker.get(), &ModemCheck::progress, checker.get(), [](const QString &step) {
+                std::fprintf(stderr, "%s…\n", qPrintable(step));
+            });
+        return checker->run(options).then(&modem, [&ctx, checker](Result<ModemCheckReport> report) {
+            if (!report)
+                return ctx.out.error(report.error());
+            ctx.out.document(report->toJson());
+            QString text = CliText::tr("Verdict: %1").arg(report->verdictText) + u'\n';
+            for (const QString &line : report->evidence)
+                text += QStringLiteral("  ") + line + u'\n';
+            ctx.out.text(text.trimmed());
+            return int(report->ready() ? ExitOk : ExitConflict);
+        });
+    });
+}
+
+QFuture<int> at(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr(
+        "Sends one AT command and prints the modem's answer. Commands that change the modem (AT+CFUN=, "
+        "AT%XFACTORYRESET, a credential deletion, …) need --yes; credential writes and PINs are refused (they would "
+        "stand in the command line: use \"modem creds write\")."));
+    addPortOptions(p);
+    p.addPositional(QStringLiteral("command"), CliText::tr("The AT command, e.g. 'AT+CEREG?'."));
+    p.addOption({ QStringLiteral("yes"), CliText::tr("Confirm a command that changes the modem.") });
+    p.addOption({ QStringLiteral("timeout"), CliText::tr("Seconds to wait for the answer (default 10)."), CliText::tr("S"),
+        QStringLiteral("10") });
+    if (auto done = p.parse(ctx.out, args, 1, 1))
+        return finished(*done);
+    const QByteArray command = p.positional().constFirst().toLatin1();
+    const AtCommandPolicy policy = AtCommandPolicy::of(command);
+    switch (policy.kind) {
+    case AtCommandPolicy::Kind::NotAt:
+        return finished(ctx.out.usage(policy.reason));
+    case AtCommandPolicy::Kind::CarriesSecret:
+        return finished(ctx.out.error({ ErrorKind::InvalidInput, QStringLiteral("SecretInCommand"), policy.reason }));
+    case AtCommandPolicy::Kind::Changes:
+        if (!p.isSet(QStringLiteral("yes")))
+            return finished(ctx.out.usage(CliText::tr("%1 Add --yes to send it.").arg(policy.reason)));
+        break;
+    case AtCommandPolicy::Kind::Reads:
+        break;
+    }
+    int exitCode = ExitOk;
+    const auto timeout = p.intValue(ctx.out, QStringLiteral("timeout"), 1, 600, &exitCode);
+    if (!timeout)
+        return finished(exitCode);
+    const int timeoutMs = int(*timeout * 1000);
+    return run(ctx, p, [&ctx, command, timeoutMs](Nrf91Modem &modem) {
+        return modem.channel()
+            ->send(AtCommand(command).expecting(AtCommandPolicy::answerPrefix(command)).answeringText().timeout(timeoutMs))
+            .then(&modem, [&ctx](Result<AtResponse> answer) {
+                if (!answer)
+                    return ctx.out.error(answer.error());
+                QJsonArray lines;
+                QStringList text;
+                for (const QByteArray &line : answer->lines) {
+                    lines.append(QString::fromLatin1(line));
+                    text.append(QString::fromLatin1(line));
+                }
+                text.append(QString::fromLatin1(answer->finalLine));
+                ctx.out.document(QJsonObject { { QStringLiteral("lines"), lines },
+                    { QStringLiteral("final"), QString::fromLatin1(answer->finalLine) },
+                    { QStringLiteral("ok"), answer->ok() } });
+                ctx.out.text(text.join(u'\n'));
+                return int(answer->ok() ? ExitOk : ExitDevice);
+            });
+    });
+}
+
+QFuture<int> attest(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr(
+        "Reads the modem's attestation token (AT%ATTESTTOKEN, firmware 1.3 and later) and decodes it: device UUID, "
+        "device type and modem firmware UUID. The token proves to nRF Cloud's identity service that the modem is "
+        "genuine; its signature is not checked here."));
+    addPortOptions(p);
+    if (auto done = p.parse(ctx.out, args, 0, 0))
+        return finished(*done);
+    return run(ctx, p, [&ctx](Nrf91Modem &modem) {
+        return modem
+            .query(AtCommand(QByteArrayLiteral("AT%ATTESTTOKEN")).expecting(QByteArrayLiteral("%ATTESTTOKEN:")),
+                CliText::tr("Reading the attestation token"))
+            .then(&modem, [&ctx](Result<QList<QByteArray>> lines) {
+                if (!lines)
+                    return ctx.out.error(lines.error());
+                const QByteArray line = lines->isEmpty() ? QByteArray() : lines->constLast();
+                const auto token = ModemStatus::parseAttestationToken(line);
+                if (!token)
+                    return ctx.out.error({ ErrorKind::Device, QStringLiteral("UnexpectedAnswer"),
+                        CliText::tr("The modem's attestation token cannot be read: \"%1\".")
+                            .arg(QString::fromLatin1(line.left(80))) });
+                const QString raw = QString::fromLatin1(line.mid(line.indexOf('"') + 1)).remove(u'"');
+                ctx.out.document(QJsonObject { { QStringLiteral("token"), raw },
+                    { QStringLiteral("messageType"), token->messageType },
+                    { QStringLiteral("deviceUuid"), token->deviceUuid },
+                    { QStringLiteral("deviceType"), token->deviceType },
+                    { QStringLiteral("deviceTypeName"), token->deviceTypeWords() },
+                    { QStringLiteral("firmwareUuid"), token->firmwareUuid } });
+                ctx.out.text(formatTable({ CliText::tr("FIELD"), CliText::tr("VALUE") },
+                    { { CliText::tr("Device UUID"), token->deviceUuid },
+                        { CliText::tr("Device type"), token->deviceTypeWords() },
+                        { CliText::tr("Firmware UUID"), token->firmwareUuid },
+                        { CliText::tr("Token"), raw } }));
+                return int(ExitOk);
+            });
+    });
+}
 } // namespace
 
 QList<Noun> modemNouns()
@@ -638,6 +783,10 @@ QList<Noun> modemNouns()
             { QStringLiteral("flash-azure"), CliText::tr("Flash the Azure IoT Hub credential set into a security tag."),
                 flashAzure },
             { QStringLiteral("keygen"), CliText::tr("Generate a key in the modem and print its CSR."), keygen },
+            { QStringLiteral("check"), CliText::tr("Will it connect? SIM, network, signal, clock, credentials: a verdict."),
+                check },
+            { QStringLiteral("at"), CliText::tr("Send one AT command and print the answer."), at },
+            { QStringLiteral("attest"), CliText::tr("Read and decode the modem's attestation token."), attest },
         } } };
 }
 

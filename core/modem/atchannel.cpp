@@ -91,6 +91,7 @@ void AtChannel::onReadyRead()
         return;
     const QByteArray bytes = m_device->readAll();
     m_received += bytes.size();
+    m_recent = QByteArray(m_recent + bytes).right(512);
     const QList<AtResponseParser::Event> events = m_parser.feed(bytes);
     const QPointer<AtChannel> alive(this);
     for (const AtResponseParser::Event &event : events) {

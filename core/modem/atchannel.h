@@ -73,6 +73,8 @@ public:
     bool isBusy() const { return m_current != nullptr || !m_queue.empty(); }
     qint64 bytesSent() const { return m_sent; }
     qint64 bytesReceived() const { return m_received; }
+    // The last bytes received, parsed or not: what answered on a port that is no AT host.
+    QByteArray recentInput() const { return m_recent; }
 
 Q_SIGNALS:
     void unsolicited(const QByteArray &line);
@@ -107,6 +109,7 @@ private:
     int m_graceMs = 1000;
     qint64 m_sent = 0;
     qint64 m_received = 0;
+    QByteArray m_recent;
 };
 
 } // namespace Onboarder

@@ -60,6 +60,19 @@ Result<QString> imeiOf(const QList<QByteArray> &lines)
                     .arg(answer.join(QStringLiteral("\", \""))));
 }
 
+// A shell's traces in what a port sent back for "AT": the Zephyr shell's prompt or its answer to an unknown
+// command. Empty when there are none.
+QString shellIn(const QByteArray &received)
+{
+    const QList<QByteArray> lines = received.split('\n');
+    for (const QByteArray &raw : lines) {
+        const QByteArray line = raw.trimmed();
+        if (line.endsWith(": command not found") || line.endsWith("~$") || line.startsWith("uart:~$"))
+            return QString::fromLatin1(line.left(60));
+    }
+    return {};
+}
+
 template<typename T>
 QFuture<Result<T>> notOpen()
 {
@@ -113,6 +126,14 @@ void Nrf91Modem::probe(const SharedPromise<void> &promise, int triesLeft, const 
             if (!answer && answer.error().code != QStringLiteral("ModemTimeout"))
                 return deliver<void>(promise, std::unexpected(answer.error()));
             if (!answer || !answer->ok()) {
+                if (const QString shell = shellIn(m_channel->recentInput()); !shell.isEmpty())
+                    return deliver<void>(promise, fail(ErrorKind::Device, QStringLiteral("NotAnAtHost"),
+                                                       tr("%1 answers, but not as an AT host: it is a command shell (\"%2\"). "
+                                                          "The firmware on the board has no AT client. Flash Nordic's AT "
+                                                          "client sample (nRF Connect SDK, samples/cellular/at_client) with the "
+                                                          "nRF Connect Programmer, or, if the firmware's shell has an \"at\" "
+                                                          "command, use that shell instead of Onboarder.")
+                                                           .arg(m_link.path(), shell)));
                 if (triesLeft > 1)
                     return probe(promise, triesLeft - 1, options);
                 return deliver<void>(promise, fail(ErrorKind::Device, QStringLiteral("NoAtAnswer"),

@@ -1,5 +1,7 @@
 #include "provisioningjob.h"
 
+#include "common/continuation.h"
+
 #include "common/logging.h"
 #include "common/promise.h"
 #include "credentials/certificate.h"
@@ -228,6 +230,12 @@ QJsonObject ProvisioningReport::toJson(const QString &operatorName, const QStrin
         json.insert(QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), failure->code}, {QStringLiteral("message"), failure->message}});
         json.insert(QStringLiteral("state"), QJsonArray::fromStringList(stateSummary()));
     }
+    if (modemCheck)
+        json.insert(QStringLiteral("modemCheck"), QJsonObject{{QStringLiteral("verdict"), ModemCheckReport::verdictName(modemCheck->verdict)},
+                                                              {QStringLiteral("verdictText"), modemCheck->verdictText},
+                                                              {QStringLiteral("evidence"), QJsonArray::fromStringList(modemCheck->evidence)}});
+    else if (!modemCheckError.isEmpty())
+        json.insert(QStringLiteral("modemCheck"), QJsonObject{{QStringLiteral("error"), modemCheckError}});
     return json;
 }
 
@@ -1011,7 +1019,29 @@ void ProvisioningJob::record()
         m_report.finishedAt = {};
         return failStep(logged.error()); // logs the failed job (a second try, which says why)
     }
-    deliver();
+    checkModem();
+}
+
+// The job has passed; the check only informs (a modem without coverage at the bench is provisioned all the
+// same), so that the technician sees at once whether the device will reach the hub once installed.
+void ProvisioningJob::checkModem()
+{
+    auto *check = new ModemCheck(*m_modem, this);
+    ModemCheckOptions options;
+    options.secTag = m_profile.secTag;
+    options.knownHashes = ModemCheck::knownRootHashes();
+    if (m_report.flash)
+        for (const FlashSlot &slot : m_report.flash->slots)
+            if (slot.type == CredentialType::ClientCert)
+                options.knownHashes.insert(slot.expectedSha256, tr("the certificate of %1 flashed in this job").arg(m_report.deviceId));
+    whenFinished(check->run(options), this, [this, check](Result<ModemCheckReport> checked) {
+        check->deleteLater();
+        if (checked)
+            m_report.modemCheck = *checked;
+        else
+            m_report.modemCheckError = checked.error().message;
+        deliver();
+    });
 }
 
 void ProvisioningJob::finish()

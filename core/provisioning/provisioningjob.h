@@ -5,6 +5,7 @@
 #include "dps/dpsprofile.h"
 #include "hub/hubclient.h"
 #include "modem/azureflashjob.h"
+#include "modem/modemcheck.h"
 #include "modem/modemcredential.h"
 #include "modem/nrf91modem.h"
 #include "modem/seriallink.h"
@@ -90,6 +91,9 @@ struct ProvisioningReport
     quint32 secTag = 0;
     std::optional<quint32> secondarySecTag;
     std::optional<FlashReport> flash;
+    // After a job that passed: the modem check (will it reach the hub?), or why it could not run.
+    std::optional<ModemCheckReport> modemCheck;
+    QString modemCheckError;
     // Provisioning through DPS: empty registration means the hub path.
     QString registration; // hub | dps
     QString dpsName;
@@ -180,6 +184,7 @@ private:
     void verify();
     void forgetPcKeyIfAsked();
     void record();
+    void checkModem();
     // Through DPS
     void lookUpEnrollment();
     void enroll();

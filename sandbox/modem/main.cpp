@@ -11,6 +11,7 @@
 #include <QCoreApplication>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonObject>
 #include <QTimer>
 
@@ -89,6 +90,23 @@ int main(int argc, char *argv[])
         {QStringLiteral("power-off-warning"), Text::tr("A low-voltage warning is active: writes and deletes fail with 528.")},
         {QStringLiteral("banner-in-cgsn"), Text::tr("The AT host's start-up lines (\"Ready\") inside every AT+CGSN answer, after the "
                                                     "IMEI, as when the board was reset meanwhile.")},
+        {QStringLiteral("sim"), Text::tr("The SIM: ready (default), none, or pin (locked by a PIN)."), QStringLiteral("STATE"),
+         QStringLiteral("ready")},
+        {QStringLiteral("network"), Text::tr("What the network does once LTE is on: home (default), roaming, searching, denied or "
+                                             "none (not searching)."),
+         QStringLiteral("STATE"), QStringLiteral("home")},
+        {QStringLiteral("reject-cause"), Text::tr("With --network denied: the EMM reject cause (default 15)."), QStringLiteral("N"),
+         QStringLiteral("15")},
+        {QStringLiteral("registration-delay-ms"), Text::tr("Search this long after LTE comes on before the network answers."),
+         QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("rsrp"), Text::tr("The signal's RSRP in dBm (default -79)."), QStringLiteral("DBM"), QStringLiteral("-79")},
+        {QStringLiteral("rsrq"), Text::tr("The signal's RSRQ in dB (default -8)."), QStringLiteral("DB"), QStringLiteral("-8")},
+        {QStringLiteral("clock-offset"), Text::tr("The modem's clock runs this many seconds off the PC's (negative: behind)."),
+         QStringLiteral("SECONDS"), QStringLiteral("0")},
+        {QStringLiteral("system-mode"), Text::tr("The LTE modes enabled (%XSYSTEMMODE): any of ltem, nbiot, gnss, comma-separated, "
+                                                 "or none (default ltem,nbiot,gnss)."),
+         QStringLiteral("MODES"), QStringLiteral("ltem,nbiot,gnss")},
+        {QStringLiteral("shell"), Text::tr("Be no AT host: a Zephyr shell prompt answers every line with \"command not found\".")},
         {QStringLiteral("ready-json"), Text::tr("Print one JSON line once ready: port, link, IMEI, baud, state file.")},
         {QStringLiteral("verbose"), Text::tr("Log every command and answer on standard error (keys redacted).")},
     });
@@ -106,6 +124,42 @@ int main(int argc, char *argv[])
     options.reportSha = !parser.isSet(QStringLiteral("no-sha"));
     options.powerOffWarning = parser.isSet(QStringLiteral("power-off-warning"));
     options.bannerInCgsn = parser.isSet(QStringLiteral("banner-in-cgsn"));
+    const QString sim = parser.value(QStringLiteral("sim"));
+    if (sim == QStringLiteral("ready"))
+        options.sim = SimulatorOptions::Sim::Ready;
+    else if (sim == QStringLiteral("none"))
+        options.sim = SimulatorOptions::Sim::Absent;
+    else if (sim == QStringLiteral("pin"))
+        options.sim = SimulatorOptions::Sim::Pin;
+    else
+        usageError(Text::tr("--sim is ready, none or pin."));
+    const QString network = parser.value(QStringLiteral("network"));
+    static const QHash<QString, SimulatorOptions::Network> networks{
+        {QStringLiteral("home"), SimulatorOptions::Network::Home},
+        {QStringLiteral("roaming"), SimulatorOptions::Network::Roaming},
+        {QStringLiteral("searching"), SimulatorOptions::Network::Searching},
+        {QStringLiteral("denied"), SimulatorOptions::Network::Denied},
+        {QStringLiteral("none"), SimulatorOptions::Network::NotSearching}};
+    if (!networks.contains(network))
+        usageError(Text::tr("--network is home, roaming, searching, denied or none."));
+    options.network = networks.value(network);
+    options.rejectCause = intOption(parser, QStringLiteral("reject-cause"), 0, 255);
+    options.registrationDelayMs = intOption(parser, QStringLiteral("registration-delay-ms"), 0, 3600000);
+    options.rsrpDbm = intOption(parser, QStringLiteral("rsrp"), -141, -44);
+    bool rsrqOk = false;
+    options.rsrqDb = parser.value(QStringLiteral("rsrq")).toDouble(&rsrqOk);
+    if (!rsrqOk || options.rsrqDb < -20 || options.rsrqDb > -3)
+        usageError(Text::tr("--rsrq is a number of dB from -20 to -3."));
+    options.clockOffsetSeconds = wholeNumberOption(parser, QStringLiteral("clock-offset"), -(1LL << 40), 1LL << 40);
+    const QStringList modes = parser.value(QStringLiteral("system-mode")).split(u',', Qt::SkipEmptyParts);
+    for (const QString &mode : modes)
+        if (mode != QStringLiteral("ltem") && mode != QStringLiteral("nbiot") && mode != QStringLiteral("gnss")
+            && mode != QStringLiteral("none"))
+            usageError(Text::tr("--system-mode takes ltem, nbiot, gnss or none."));
+    options.ltem = modes.contains(QStringLiteral("ltem"));
+    options.nbiot = modes.contains(QStringLiteral("nbiot"));
+    options.gnss = modes.contains(QStringLiteral("gnss"));
+    options.shell = parser.isSet(QStringLiteral("shell"));
     if (parser.isSet(QStringLiteral("fail-write"))) {
         const QStringList parts = parser.value(QStringLiteral("fail-write")).split(u':');
         bool kOk = false, codeOk = true;

@@ -3,7 +3,11 @@
 #include "credentials/keypair.h"
 #include "simkeygen.h"
 
+#include <QDateTime>
+#include <QTimeZone>
 #include <QTimer>
+
+#include <algorithm>
 
 namespace Onboarder::Sandbox {
 
@@ -56,6 +60,8 @@ void ModemSimulator::receive(const QByteArray &bytes)
 // The AT host's per-byte rules (sdk-nrf lib/at_host): the order of the checks matters.
 void ModemSimulator::receiveByte(char c)
 {
+    if (m_options.shell)
+        return shellByte(c);
     if (m_busy) // RX is off while a command executes
         return;
     if (!m_inQuotes) {
@@ -174,27 +180,10 @@ ModemSimulator::Reply ModemSimulator::run(const QByteArray &command)
         return single("%SHORTSWVER: " + m_state.firmware.mid(4).toLatin1());
     if (name == "%HWVERSION")
         return single(QByteArrayLiteral("%HWVERSION: nRF9160 SICA B1A"));
-    if (name == "+CEREG") {
-        if (rest == "?")
-            return {{"+CEREG: " + QByteArray::number(m_cereg)
-                     + (m_cfun == 1 ? QByteArrayLiteral(",1,\"002F\",\"0012BEEF\",7") : QByteArrayLiteral(",0"))}};
-        if (rest.startsWith('=') && rest != "=?") {
-            m_cereg = rest.mid(1).toInt();
-            return {};
-        }
-        return error(50);
-    }
-    if (name == "%XSIM") {
-        if (rest == "?")
-            return {{m_cfun == 0 ? QByteArrayLiteral("%XSIM: 0") : QByteArrayLiteral("%XSIM: 1")}};
-        return rest.startsWith('=') ? Reply{} : error(50);
-    }
-    if (name == "%CESQ" || name == "+CSCON" || name == "%XTEMP")
-        return rest.startsWith('=') ? Reply{} : error(50);
-    if (name == "+CIMI")
-        return m_cfun == 0 ? Reply{{}, QByteArrayLiteral("ERROR")} : single(QByteArrayLiteral("284011234567890"));
-    if (name == "%XICCID")
-        return m_cfun == 0 ? error(0) : single(QByteArrayLiteral("%XICCID: 8901234567012345678F"));
+    if (name == "+CEREG" || name == "%XSIM" || name == "%CESQ" || name == "+CSCON" || name == "%XTEMP" || name == "+CIMI"
+        || name == "%XICCID" || name == "+CPIN" || name == "%XSYSTEMMODE" || name == "+CESQ" || name == "%XMONITOR"
+        || name == "+CCLK" || name == "%ATTESTTOKEN" || name == "%XFACTORYRESET")
+        return network(name, rest);
     if (name == "%CMNG" || name == "%KEYGEN") {
         // Test and read forms are not supported.
         if (!rest.startsWith('=') || rest == "=?")
@@ -222,8 +211,8 @@ ModemSimulator::Reply ModemSimulator::cfun(const QByteArray &rest)
     switch (mode) {
     case 0: lteOn = gnssOn = uiccOn = false; break;
     case 1: lteOn = gnssOn = uiccOn = true; break;
-    case 4:
-    case 44: lteOn = gnssOn = false; uiccOn = true; break;
+    case 4: lteOn = gnssOn = uiccOn = false; break; // flight mode: the UICC off too
+    case 44: lteOn = gnssOn = false; uiccOn = true; break; // flight mode with the UICC on
     case 20: lteOn = false; break;
     case 21: lteOn = uiccOn = true; break;
     case 30: gnssOn = false; break;
@@ -232,11 +221,174 @@ ModemSimulator::Reply ModemSimulator::cfun(const QByteArray &rest)
     case 41: uiccOn = true; break;
     default: break;
     }
+    if (lteOn && !m_lte)
+        m_lteOn.start();
     m_lte = lteOn;
     m_gnss = gnssOn;
     m_uicc = uiccOn;
-    m_cfun = m_lte ? 1 : m_gnss ? 31 : m_uicc ? 4 : 0;
+    m_cfun = m_lte ? 1 : m_gnss ? 31 : (m_uicc || mode == 4) ? 4 : 0;
     return {};
+}
+
+int ModemSimulator::registrationStat() const
+{
+    if (!m_lte)
+        return 0;
+    if (m_options.sim == SimulatorOptions::Sim::Absent)
+        return 90; // not registered: UICC failure
+    if (m_options.sim == SimulatorOptions::Sim::Pin)
+        return 0;
+    if (!m_options.ltem && !m_options.nbiot)
+        return 0;
+    if (m_lteOn.isValid() && m_lteOn.elapsed() < m_options.registrationDelayMs)
+        return 2;
+    switch (m_options.network) {
+    case SimulatorOptions::Network::Home: return 1;
+    case SimulatorOptions::Network::Roaming: return 5;
+    case SimulatorOptions::Network::Searching: return 2;
+    case SimulatorOptions::Network::Denied: return 3;
+    case SimulatorOptions::Network::NotSearching: return 0;
+    }
+    return 0;
+}
+
+// SIM, registration, signal, cell, clock and the other status commands (docs/nrf91-at.md §10).
+ModemSimulator::Reply ModemSimulator::network(const QByteArray &name, const QByteArray &rest)
+{
+    const bool read = rest == "?";
+    const bool bare = rest.isEmpty();
+    const bool simReady = m_uicc && m_options.sim == SimulatorOptions::Sim::Ready;
+    const int stat = registrationStat();
+    const bool registered = stat == 1 || stat == 5;
+    if (name == "+CEREG") {
+        if (read) {
+            QByteArray line = "+CEREG: " + QByteArray::number(m_cereg) + ',' + QByteArray::number(stat);
+            if (m_cereg >= 2 && (registered || stat == 3))
+                line += QByteArrayLiteral(",\"002F\",\"0012BEEF\",7");
+            if (m_cereg >= 3 && stat == 3)
+                line += ",0," + QByteArray::number(m_options.rejectCause);
+            return {{line}};
+        }
+        if (rest.startsWith('=') && rest != "=?") {
+            bool ok = false;
+            const int n = rest.mid(1).toInt(&ok);
+            if (!ok || n < 0 || n > 5)
+                return error(50);
+            m_cereg = n;
+            return {};
+        }
+        return error(50);
+    }
+    if (name == "%XSIM") {
+        if (read)
+            return {{simReady ? QByteArrayLiteral("%XSIM: 1") : QByteArrayLiteral("%XSIM: 0")}};
+        return rest.startsWith('=') ? Reply{} : error(50);
+    }
+    if (name == "%CESQ" || name == "+CSCON" || name == "%XTEMP")
+        return rest.startsWith('=') ? Reply{} : error(50);
+    if (name == "+CPIN") {
+        if (!read)
+            return error(50);
+        if (!m_uicc || m_options.sim == SimulatorOptions::Sim::Absent)
+            return error(10); // SIM not inserted (or not powered)
+        return {{m_options.sim == SimulatorOptions::Sim::Pin ? QByteArrayLiteral("+CPIN: \"SIM PIN\"")
+                                                            : QByteArrayLiteral("+CPIN: READY")}};
+    }
+    if (name == "+CIMI")
+        return !bare ? error(50) : simReady ? Reply{{QByteArrayLiteral("284011234567890")}} : Reply{{}, QByteArrayLiteral("ERROR")};
+    if (name == "%XICCID")
+        return !bare ? error(50) : (m_uicc && m_options.sim != SimulatorOptions::Sim::Absent)
+                                      ? Reply{{QByteArrayLiteral("%XICCID: 8901234567012345678F")}}
+                                      : Reply{{}, QByteArrayLiteral("ERROR")};
+    if (name == "%XSYSTEMMODE") {
+        if (read)
+            return {{"%XSYSTEMMODE: " + QByteArray::number(int(m_options.ltem)) + ',' + QByteArray::number(int(m_options.nbiot))
+                     + ',' + QByteArray::number(int(m_options.gnss)) + ",0"}};
+        const auto params = rest.startsWith('=') ? parseParams(rest.mid(1)) : std::nullopt;
+        if (!params || params->size() != 4)
+            return error(50);
+        if (m_lte)
+            return error(518);
+        const auto flag = [&params](int i) { return number(*params, i).value_or(-1); };
+        if (flag(0) < 0 || flag(0) > 1 || flag(1) < 0 || flag(1) > 1 || flag(2) < 0 || flag(2) > 1)
+            return error(50);
+        m_options.ltem = flag(0) == 1;
+        m_options.nbiot = flag(1) == 1;
+        m_options.gnss = flag(2) == 1;
+        return {};
+    }
+    if (name == "+CESQ") {
+        if (!bare)
+            return error(50);
+        if (!registered)
+            return {{QByteArrayLiteral("+CESQ: 99,99,255,255,255,255")}};
+        const int rsrq = std::clamp(int((m_options.rsrqDb + 20.0) * 2.0), 0, 34);
+        const int rsrp = std::clamp(m_options.rsrpDbm + 141, 0, 97);
+        return {{"+CESQ: 99,99,255,255," + QByteArray::number(rsrq) + ',' + QByteArray::number(rsrp)}};
+    }
+    if (name == "%XMONITOR") {
+        if (!bare)
+            return error(50);
+        if (!registered)
+            return {{"%XMONITOR: " + QByteArray::number(stat)}};
+        const int rsrp = std::clamp(m_options.rsrpDbm + 141, 0, 97);
+        return {{"%XMONITOR: " + QByteArray::number(stat)
+                 + ",\"Sandbox Mobile\",\"SbxMob\",\"00101\",\"002F\",7,20,\"0012BEEF\",123,6300," + QByteArray::number(rsrp)
+                 + ",24,\"\",\"11100000\",\"11100000\",\"00001001\""}};
+    }
+    if (name == "+CCLK") {
+        if (read) {
+            const QDateTime now = QDateTime::currentDateTimeUtc().addSecs(m_options.clockOffsetSeconds + m_clockSetOffset);
+            return {{"+CCLK: \"" + now.toString(QStringLiteral("yy/MM/dd,HH:mm:ss")).toLatin1() + "+00\""}};
+        }
+        const auto params = rest.startsWith('=') ? parseParams(rest.mid(1)) : std::nullopt;
+        if (!params || params->size() != 1 || !params->at(0).quoted || params->at(0).text.size() < 17)
+            return error(50);
+        const QByteArray text = params->at(0).text;
+        const QDateTime set = QDateTime::fromString(QString::fromLatin1(text.left(17)), QStringLiteral("yy/MM/dd,HH:mm:ss"));
+        if (!set.isValid())
+            return error(50);
+        const QDateTime utc(set.date().addYears(100), set.time(), Qt::UTC);
+        m_clockSetOffset = QDateTime::currentDateTimeUtc().secsTo(utc) - m_options.clockOffsetSeconds;
+        return {};
+    }
+    if (name == "%ATTESTTOKEN") {
+        if (!bare)
+            return error(50);
+        // [1, device UUID, 3 (nRF9160 SICA), firmware UUID, nonce] in the self-describe tag; the COSE part is not signed here.
+        QByteArray cbor = QByteArray::fromHex("d9d9f78501");
+        const auto uuidBytes = [](const QString &uuid) { return QByteArray::fromHex(uuid.toLatin1().replace('-', "")); };
+        cbor += '\x50' + uuidBytes(m_state.deviceUuid) + '\x03' + '\x50' + uuidBytes(m_state.modemUuid) + '\x50'
+                + QByteArray(16, '\x5a');
+        const auto url = QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals;
+        return {{"%ATTESTTOKEN: \"" + cbor.toBase64(url) + '.' + QByteArray("sandbox-unsigned").toBase64(url) + '"'}};
+    }
+    if (name == "%XFACTORYRESET") {
+        if (rest != "=0" && rest != "=1")
+            return error(50);
+        if (m_cfun != 0)
+            return error(518);
+        for (auto it = m_state.credentials.begin(); it != m_state.credentials.end();)
+            it = it->first.first <= lastUserTag ? m_state.credentials.erase(it) : std::next(it);
+        persist();
+        return {};
+    }
+    return {{}, QByteArrayLiteral("ERROR")};
+}
+
+// A Zephyr shell instead of an AT host: echo, "command not found", the prompt.
+void ModemSimulator::shellByte(char c)
+{
+    if (c == '\r' || c == '\n') {
+        const QByteArray line = std::exchange(m_shellLine, {}).trimmed();
+        QByteArray out = QByteArrayLiteral("\r\n");
+        if (!line.isEmpty())
+            out += line.split(' ').value(0) + ": command not found\r\n";
+        Q_EMIT transmit(out + "uart:~$ ");
+        return;
+    }
+    m_shellLine.append(c);
+    Q_EMIT transmit(QByteArray(1, c));
 }
 
 ModemSimulator::Reply ModemSimulator::cmng(const QList<Param> &params)

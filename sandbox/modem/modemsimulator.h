@@ -3,6 +3,7 @@
 #include "modemstate.h"
 
 #include <QByteArray>
+#include <QElapsedTimer>
 #include <QList>
 #include <QObject>
 
@@ -28,6 +29,19 @@ struct SimulatorOptions
     int initialFunctionalMode = 1;          // a device whose firmware brought LTE up
     bool powerOffWarning = false;           // %XPOFWARN active: writes and deletes answer 528
     bool bannerInCgsn = false;              // the AT host's start-up lines inside every AT+CGSN answer, after the IMEI
+
+    // The network side, for the modem check: what the SIM, the network and the radio say once LTE is on.
+    enum class Sim { Ready, Absent, Pin };
+    Sim sim = Sim::Ready;
+    enum class Network { Home, Roaming, Searching, Denied, NotSearching };
+    Network network = Network::Home;
+    int rejectCause = 15;                   // with Network::Denied: the EMM cause (15: no suitable cells in this area)
+    int registrationDelayMs = 0;            // searching this long after LTE comes on
+    int rsrpDbm = -79;
+    double rsrqDb = -8.0;
+    qint64 clockOffsetSeconds = 0;          // the modem's clock against the PC's
+    bool ltem = true, nbiot = true, gnss = true; // %XSYSTEMMODE
+    bool shell = false;                     // not an AT host: a Zephyr shell answers
 };
 
 // The protocol side of the simulated nRF9160 behind Nordic's AT host (sample "at_client"), per
@@ -71,6 +85,9 @@ private:
     void execute(const QByteArray &command);
     Reply run(const QByteArray &command);
     Reply cfun(const QByteArray &rest);
+    Reply network(const QByteArray &name, const QByteArray &rest);
+    int registrationStat() const;
+    void shellByte(char c);
     Reply cmng(const QList<Param> &params);
     Reply keygen(const QList<Param> &params);
     Reply error(int cmeCode) const;
@@ -99,6 +116,9 @@ private:
     int m_urc = 0;
     QTimer *m_slow = nullptr;
     Reply m_pending;
+    QElapsedTimer m_lteOn;     // since LTE came on
+    qint64 m_clockSetOffset = 0; // AT+CCLK= moves the clock
+    QByteArray m_shellLine;
 };
 
 } // namespace Onboarder::Sandbox

@@ -1,4 +1,5 @@
-// Feeds random and mutated lines to AtResponseParser (and the %KEYGEN answers among them to ModemCsr)
+// Feeds random and mutated lines to AtResponseParser (the %KEYGEN answers among them to ModemCsr, and every line to
+// the status parsers of the modem check, ModemStatus)
 // and checks that nothing crashes and the parser keeps its promises:
 //   - the events are the same however the bytes are split into chunks;
 //   - a Final event is a whole final-result line; Information only while a command is expected;
@@ -6,6 +7,7 @@
 // Usage: fuzz_atresponseparser [--lines N] [--seed S]   (scripts/fuzz-modem runs 1M lines under ASan/UBSan)
 #include "modem/atresponseparser.h"
 #include "modem/modemcsr.h"
+#include "modem/modemstatus.h"
 
 #include <QByteArrayList>
 #include <QCoreApplication>
@@ -31,7 +33,36 @@ const QByteArrayList corpus{
     "+CFUN: 4", "+CGSN: \"352656100367872\"", "352656100367872", "Nordic Semiconductor ASA", "nRF9160-SICA", "mfw_nrf9160_1.3.5",
     "%XMODEMUUID: 25c95751-efa4-40d4-8b4a-1dcaab81fac9", "Ready", "The AT host sample started", "", " ", "\"", "\"\"\"", "OK\"",
     "AT%CMNG=1", "\x1b[1;32muart:~$ \x1b[m",
+    // The modem check's answers (docs/nrf91-at.md §10).
+    "+CPIN: READY", "+CPIN: \"SIM PIN\"", "%XICCID: 8901234567012345678F", "%XSYSTEMMODE: 1,1,1,0",
+    "+CEREG: 5,3,\"002F\",\"0012BEEF\",7,0,15", "+CEREG: 0,90", "+CESQ: 99,99,255,255,24,62", "+CESQ: 99,99,255,255,255,255",
+    "%XMONITOR: 1,\"EDAV\",\"EDAV\",\"26295\",\"00B7\",7,4,\"00011B07\",7,2300,63,39,\"\",\"11100000\",\"11100000\",\"00001001\"",
+    "%XMONITOR: 2", "+CCLK: \"26/12/06,17:41:43+04\"", "+CCLK: \"80/01/06,00:00:00-96\"",
+    "%ATTESTTOKEN: \"2dn3hQFQUFZBTjQyRAqARAIf47w9GANQ9uO9e33zS4i0OqepdmoErVDTluTkTuSk5wSathm9GYCY.0oRDoQEmoQ\"",
 };
+
+// Every status parser on one line: nothing may crash, and what they give back must hold together.
+qint64 statusLine(const QByteArray &line)
+{
+    using namespace ModemStatus;
+    qint64 parsed = 0;
+    parsed += parseCpin(line).has_value();
+    if (const auto iccid = parseIccid(line); iccid && (iccid->size() < 18 || iccid->contains(u'F')))
+        std::abort();
+    parsed += parseSystemMode(line).has_value();
+    for (const bool hasMode : {true, false})
+        if (const auto r = parseCereg(line, hasMode); r && (r->tac.size() > 4 || r->cellId.size() > 8))
+            std::abort();
+    if (const auto s = parseCesq(line); s && s->rsrpDbm && (*s->rsrpDbm < -141 || *s->rsrpDbm > -44))
+        std::abort();
+    if (const auto c = parseXmonitor(line))
+        parsed += c->hasCell();
+    if (const auto t = parseCclk(line); t && !t->isValid())
+        std::abort();
+    if (const auto a = parseAttestationToken(line); a && (a->deviceUuid.size() != 36 || a->firmwareUuid.size() != 36))
+        std::abort();
+    return parsed;
+}
 const char *const separators[] = {"\r\n", "\n", "\r", "\r\r\n", "", "\r\n\r\n"};
 const QList<AtExpectation> expectations{
     {"AT%CMNG=1", "%CMNG:", false}, {"AT+CGMM", {}, true}, {"AT+CFUN=4", {}, false}, {"AT%KEYGEN=1,2,0", "%KEYGEN:", false}};
@@ -97,7 +128,7 @@ int main(int argc, char *argv[])
     QRandomGenerator random(seed);
     std::printf("fuzz_atresponseparser: %lld lines, seed %llu\n", static_cast<long long>(lines), static_cast<unsigned long long>(seed));
 
-    qint64 fed = 0, finals = 0, infos = 0, urcs = 0, csrs = 0;
+    qint64 fed = 0, finals = 0, infos = 0, urcs = 0, csrs = 0, statuses = 0;
     int session = 0;
     while (fed < lines) {
         // A session: one expectation, a few dozen lines, parsed whole and in random chunks.
@@ -111,6 +142,7 @@ int main(int argc, char *argv[])
             QByteArray line = source < 4 ? corpus.at(random.bounded(corpus.size()))
                 : source < 8             ? mutate(corpus.at(random.bounded(corpus.size())), random)
                                          : randomLine(random);
+            statuses += statusLine(line);
             stream += line + separators[random.bounded(int(std::size(separators)))];
         }
         AtResponseParser whole;
@@ -162,8 +194,8 @@ int main(int argc, char *argv[])
             std::printf("  %lld lines …\n", static_cast<long long>(fed));
     }
     std::printf("fuzz_atresponseparser: ok: %lld lines in %d sessions; %lld finals, %lld information lines, %lld unsolicited, "
-                "%lld %%KEYGEN answers\n",
+                "%lld %%KEYGEN answers, %lld status lines read\n",
                 static_cast<long long>(fed), session, static_cast<long long>(finals), static_cast<long long>(infos),
-                static_cast<long long>(urcs), static_cast<long long>(csrs));
+                static_cast<long long>(urcs), static_cast<long long>(csrs), static_cast<long long>(statuses));
     return 0;
 }
