@@ -22,7 +22,7 @@ AtCommandPolicy AtCommandPolicy::of(const QByteArray &command)
         const QByteArray opcode = rest.mid(1).split(',').value(0).trimmed();
         if (opcode == "0")
             return {Kind::CarriesSecret, tr("Credentials are not written from the terminal: the content would stay in its "
-                                            "history. Use Write Credential (or `onboarder-cli modem creds write`).")};
+                                            "history. Use Write from File… on the Credentials tab (or `onboarder-cli modem creds write`).")};
         if (opcode == "3")
             return {Kind::Changes, tr("This deletes a credential from the modem.")};
     }

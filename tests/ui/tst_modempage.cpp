@@ -10,6 +10,8 @@
 #include "hub/hubstore.h"
 #include "modem/modemcredentialstore.h"
 #include "modem/portfinder.h"
+#include "atterminalview.h"
+#include "modemcheckview.h"
 #include "modempage.h"
 #include "modemsimfixture.h"
 #include "testsupport.h"
@@ -17,7 +19,10 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QCheckBox>
 #include <QLabel>
+#include <QLineEdit>
+#include <QTabWidget>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QPushButton>
@@ -146,6 +151,91 @@ private Q_SLOTS:
         // The modem vanishes (the simulator ends): said, not a hang.
         m_sim.stop();
         QTRY_VERIFY_WITH_TIMEOUT(!page.isConnected(), 10000);
+    }
+
+    // The Check tab: LTE off at first, so the verdict says the network was not checked; checked again with LTE
+    // switched on for the check (the simulator searches first), it is ready and the modem is back in flight mode.
+    // The Terminal tab: an answer, a confirmed mode switch, a refused credential write that is neither sent nor kept.
+    void checksAndTalksToTheModem()
+    {
+        TestSupport::ModemSim sim;
+        QCOMPARE(sim.start({QStringLiteral("--cfun"), QStringLiteral("4"), QStringLiteral("--registration-delay-ms"), QStringLiteral("1500"),
+                            QStringLiteral("--rsrp"), QStringLiteral("-97")}),
+                 QString());
+        ModemPage page(*m_session, *m_credentials);
+        page.resize(1000, 640);
+        page.show();
+        page.connectToPort(sim.port());
+        QTRY_VERIFY_WITH_TIMEOUT(page.isConnected() && !page.isBusy(), 15000);
+
+        page.tabs()->setCurrentWidget(page.checkView());
+        ModemCheckView *check = page.checkView();
+        check->tagBox()->setValue(-1);
+        QVERIFY(check->checkButton()->isEnabled());
+        QTest::mouseClick(check->checkButton(), Qt::LeftButton);
+        QVERIFY(page.isBusy());
+        QVERIFY(!check->checkButton()->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(!check->isRunning(), 20000);
+        QVERIFY(check->lastReport().has_value());
+        QCOMPARE(check->lastReport()->verdict, ModemCheckReport::Verdict::LteOff);
+
+        check->lteOnBox()->setChecked(true);
+        check->tagBox()->setValue(10);
+        QTest::mouseClick(check->checkButton(), Qt::LeftButton);
+        QTRY_VERIFY(check->cancelButton()->isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(!check->isRunning(), 30000);
+        QCOMPARE(check->lastReport()->verdict, ModemCheckReport::Verdict::MissingCredentials); // nothing flashed in tag 10
+        QVERIFY(check->lastReport()->lteSwitchedOn);
+        QCOMPARE(check->lastReport()->registration->stat, 1);
+        QCOMPARE(check->evidenceList()->count(), check->lastReport()->evidence.size());
+        QVERIFY(check->verdictLabel()->text().contains(QStringLiteral("tag 10")));
+        TestSupport::saveScreenshot(&page, QStringLiteral("modem-check"));
+
+        // Cancelled while it waits for the network: the modem goes back to flight mode all the same.
+        sim.stop();
+        QCOMPARE(sim.start({QStringLiteral("--cfun"), QStringLiteral("4"), QStringLiteral("--network"), QStringLiteral("searching")}),
+                 QString());
+        page.disconnectModem();
+        page.connectToPort(sim.port());
+        QTRY_VERIFY_WITH_TIMEOUT(page.isConnected() && !page.isBusy(), 15000);
+        QTest::mouseClick(check->checkButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(check->isRunning() && check->cancelButton()->isVisible(), 5000);
+        QTest::qWait(1500);
+        QTest::mouseClick(check->cancelButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!check->isRunning() && !page.isBusy(), 15000);
+        QVERIFY(check->verdictLabel()->text().contains(QStringLiteral("cancelled")));
+
+        page.tabs()->setCurrentWidget(page.terminal());
+        AtTerminalView *terminal = page.terminal();
+        QStringList asked;
+        terminal->setConfirmation([&asked](const QString &question) {
+            asked.append(question);
+            return true;
+        });
+        terminal->input()->setText(QStringLiteral("AT+CFUN?"));
+        QTest::keyClick(terminal->input(), Qt::Key_Return);
+        QTRY_VERIFY_WITH_TIMEOUT(terminal->transcript().contains(QStringLiteral("< +CFUN: 4")), 10000);
+        QTRY_VERIFY(!terminal->isBusy());
+        QVERIFY(asked.isEmpty());
+        terminal->input()->setText(QStringLiteral("AT+CFUN=1"));
+        QTest::mouseClick(terminal->sendButton(), Qt::LeftButton);
+        QCOMPARE(asked.size(), 1);
+        QTRY_VERIFY(!terminal->isBusy() && terminal->transcript().count(QStringLiteral("< OK")) == 2);
+        const QString secret = QStringLiteral("AT%CMNG=0,77,3,\"00112233445566778899AABBCCDDEEFF\"");
+        terminal->input()->setText(secret);
+        QTest::keyClick(terminal->input(), Qt::Key_Return);
+        QVERIFY(terminal->input()->text().isEmpty());
+        QVERIFY(!terminal->transcript().contains(QStringLiteral("00112233")));
+        QVERIFY(!terminal->history().join(u'\n').contains(QStringLiteral("00112233")));
+        QVERIFY(terminal->transcript().contains(QStringLiteral("Not sent")));
+        QVERIFY(sim.storedHashes().value(QStringLiteral("77/3")).isEmpty());
+        QCOMPARE(terminal->history(), (QStringList{QStringLiteral("AT+CFUN?"), QStringLiteral("AT+CFUN=1")}));
+        QTest::keyClick(terminal->input(), Qt::Key_Up);
+        QCOMPARE(terminal->input()->text(), QStringLiteral("AT+CFUN=1"));
+        QTest::keyClick(terminal->input(), Qt::Key_Up);
+        QCOMPARE(terminal->input()->text(), QStringLiteral("AT+CFUN?"));
+        TestSupport::saveScreenshot(&page, QStringLiteral("modem-terminal"));
+        page.disconnectModem();
     }
 
     void cleanupTestCase()

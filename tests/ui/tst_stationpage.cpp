@@ -64,7 +64,9 @@ private Q_SLOTS:
     {
         ModemSim sims[4];
         QCOMPARE(sims[0].start({QStringLiteral("--imei"), QStringLiteral("358000000000016")}), QString());
-        QCOMPARE(sims[1].start({QStringLiteral("--imei"), QStringLiteral("358000000000024")}), QString());
+        // The second one will be provisioned all the same, but its card says it will hardly stay connected.
+        QCOMPARE(sims[1].start({QStringLiteral("--imei"), QStringLiteral("358000000000024"), QStringLiteral("--rsrp"), QStringLiteral("-119")}),
+                 QString());
 
         DpsStore dpsInstances(*m_settings, *m_secrets);
         StationPage page(*m_hubs, dpsInstances, *m_credentials);
@@ -102,7 +104,15 @@ private Q_SLOTS:
         for (StationCard *card : page.cards()) {
             QCOMPARE(card->status(), StationCard::Status::Passed);
             QVERIFY(card->summaryText().contains(QStringLiteral("station-3580000000000")));
+            // After the job, the modem check's verdict: will it reach the hub once installed?
+            QVERIFY(card->checkLabel()->isVisible());
+            const bool weak = card->port() == sims[1].port();
+            QCOMPARE(card->checkLabel()->property("verdict").toString(), weak ? QStringLiteral("weak-signal") : QStringLiteral("ready"));
+            QVERIFY2(card->checkLabel()->text().contains(weak ? QStringLiteral("signal weak") : QStringLiteral("ready")),
+                     qPrintable(card->checkLabel()->text()));
+            QVERIFY(card->checkLabel()->toolTip().contains(QStringLiteral("Security tag 10: root CA: DigiCert Global Root G2")));
         }
+        TestSupport::saveScreenshot(&page, QStringLiteral("station-check"));
         HubClient client(*m_hubs->find(QStringLiteral("sandbox")), *ConnectionString::parse(m_hub->ownerConnectionString()));
         for (const char *id : {"station-358000000000016", "station-358000000000024"}) {
             const auto device = await(client.device(QLatin1String(id)));
