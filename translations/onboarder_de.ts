@@ -2,6 +2,53 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE">
 <context>
+    <name>AtCommandPolicy</name>
+    <message>
+        <source>AT commands start with &quot;AT&quot;.</source>
+        <translation>AT-Befehle beginnen mit &quot;AT&quot;.</translation>
+    </message>
+    <message>
+        <source>One command at a time, on one line.</source>
+        <translation>Nur ein Befehl auf einmal, in einer Zeile.</translation>
+    </message>
+    <message>
+        <source>Credentials are not written from the terminal: the content would stay in its history. Use Write from File… on the Credentials tab (or `onboarder-cli modem creds write`).</source>
+        <translation>Anmeldedaten werden nicht über das Terminal geschrieben: Der Inhalt bliebe in dessen Verlauf. Verwenden Sie „Aus Datei schreiben…“ auf dem Reiter „Anmeldedaten“ (oder `onboarder-cli modem creds write`).</translation>
+    </message>
+    <message>
+        <source>This deletes a credential from the modem.</source>
+        <translation>Dies löscht Anmeldedaten aus dem Modem.</translation>
+    </message>
+    <message>
+        <source>A SIM PIN is not entered from the terminal: it would stay in its history.</source>
+        <translation>Eine SIM-PIN wird nicht über das Terminal eingegeben: Sie bliebe in dessen Verlauf.</translation>
+    </message>
+    <message>
+        <source>SIM passwords are not entered from the terminal: they would stay in its history.</source>
+        <translation>SIM-Passwörter werden nicht über das Terminal eingegeben: Sie blieben in dessen Verlauf.</translation>
+    </message>
+    <message>
+        <source>This changes the modem&apos;s functional mode (its radio and SIM): a device in the field may drop off the network.</source>
+        <translation>Dies ändert den Funktionsmodus des Modems (Funk und SIM): Ein Gerät im Feld kann dabei die Netzverbindung verlieren.</translation>
+    </message>
+    <message>
+        <source>This resets the modem to its factory settings: credentials and settings may be lost.</source>
+        <translation>Dies setzt das Modem auf die Werkseinstellungen zurück: Anmeldedaten und Einstellungen können verloren gehen.</translation>
+    </message>
+    <message>
+        <source>This makes a new key in the modem, replacing what a tag holds.</source>
+        <translation>Dies erzeugt einen neuen Schlüssel im Modem und ersetzt, was ein Tag enthält.</translation>
+    </message>
+    <message>
+        <source>This changes the LTE modes the modem may use.</source>
+        <translation>Dies ändert die LTE-Modi, die das Modem verwenden darf.</translation>
+    </message>
+    <message>
+        <source>This changes a setting of the modem.</source>
+        <translation>Dies ändert eine Einstellung des Modems.</translation>
+    </message>
+</context>
+<context>
     <name>AuditLog</name>
     <message>
         <source>Cannot rotate the audit log in %1.</source>
@@ -1226,10 +1273,6 @@ Aktionen:
         <translation>„%1“ in Sicherheits-Tag %2 geschrieben und geprüft (SHA-256 %3).</translation>
     </message>
     <message>
-        <source>Deletes a credential from the modem (in offline mode and back).</source>
-        <translation>Löscht Anmeldedaten aus dem Modem (dafür in den Offline-Modus und zurück).</translation>
-    </message>
-    <message>
         <source>Deleted the %1 in security tag %2.</source>
         <translation>„%1“ in Sicherheits-Tag %2 gelöscht.</translation>
     </message>
@@ -1240,10 +1283,6 @@ Aktionen:
     <message>
         <source>Write a credential from a file and verify it.</source>
         <translation>Anmeldedaten aus einer Datei schreiben und prüfen.</translation>
-    </message>
-    <message>
-        <source>Delete a credential.</source>
-        <translation>Anmeldedaten löschen.</translation>
     </message>
     <message>
         <source>Usage: onboarder-cli modem creds &lt;list|write|delete&gt; [arguments]
@@ -2310,6 +2349,128 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
         <source>BY</source>
         <translation>VON</translation>
     </message>
+    <message>
+        <source>Checks whether the modem can reach the hub: identity, SIM, LTE modes, network registration, signal, cell, clock and the credentials in --tag, with one verdict. Exit code 0 when the verdict is &quot;ready&quot;, 4 when it is not.</source>
+        <translation>Prüft, ob das Modem den Hub erreichen kann: Identität, SIM, LTE-Modi, Netzregistrierung, Signal, Zelle, Uhr und die Anmeldedaten in --tag, mit einem Gesamtergebnis. Exit-Code 0, wenn das Ergebnis „bereit“ lautet, sonst 4.</translation>
+    </message>
+    <message>
+        <source>Also check the credentials in this security tag (the firmware&apos;s).</source>
+        <translation>Auch die Anmeldedaten in diesem Sicherheits-Tag prüfen (dem der Firmware).</translation>
+    </message>
+    <message>
+        <source>When LTE is off, switch it on for the check (AT+CFUN=1) and back to the mode it was in after.</source>
+        <translation>Wenn LTE aus ist, es für die Prüfung einschalten (AT+CFUN=1) und danach in den vorherigen Modus zurückschalten.</translation>
+    </message>
+    <message>
+        <source>With --lte-on: seconds to wait for the network (default 60).</source>
+        <translation>Mit --lte-on: Sekunden, die auf das Netz gewartet wird (Standard 60).</translation>
+    </message>
+    <message>
+        <source>Verdict: %1</source>
+        <translation>Ergebnis: %1</translation>
+    </message>
+    <message>
+        <source>Sends one AT command and prints the modem&apos;s answer. Commands that change the modem (AT+CFUN=, AT%XFACTORYRESET, a credential deletion, …) need --yes; credential writes and PINs are refused (they would stand in the command line: use &quot;modem creds write&quot;).</source>
+        <translation>Sendet einen AT-Befehl und gibt die Antwort des Modems aus. Befehle, die das Modem verändern (AT+CFUN=, AT%XFACTORYRESET, das Löschen von Anmeldedaten, …), erfordern --yes; das Schreiben von Anmeldedaten und PINs wird abgelehnt (sie stünden in der Befehlszeile: Verwenden Sie &quot;modem creds write&quot;).</translation>
+    </message>
+    <message>
+        <source>The AT command, e.g. &apos;AT+CEREG?&apos;.</source>
+        <translation>Der AT-Befehl, z. B. &apos;AT+CEREG?&apos;.</translation>
+    </message>
+    <message>
+        <source>Confirm a command that changes the modem.</source>
+        <translation>Einen Befehl bestätigen, der das Modem verändert.</translation>
+    </message>
+    <message>
+        <source>Seconds to wait for the answer (default 10).</source>
+        <translation>Sekunden, die auf die Antwort gewartet wird (Standard 10).</translation>
+    </message>
+    <message>
+        <source>%1 Add --yes to send it.</source>
+        <translation>%1 Fügen Sie --yes hinzu, um ihn zu senden.</translation>
+    </message>
+    <message>
+        <source>Reads the modem&apos;s attestation token (AT%ATTESTTOKEN, firmware 1.3 and later) and decodes it: device UUID, device type and modem firmware UUID. The token proves to nRF Cloud&apos;s identity service that the modem is genuine; its signature is not checked here.</source>
+        <translation>Liest das Attestierungstoken des Modems (AT%ATTESTTOKEN, Firmware 1.3 und neuer) und decodiert es: Geräte-UUID, Gerätetyp und Firmware-UUID des Modems. Das Token weist dem Identitätsdienst von nRF Cloud nach, dass das Modem echt ist; seine Signatur wird hier nicht geprüft.</translation>
+    </message>
+    <message>
+        <source>Reading the attestation token</source>
+        <translation>Lesen des Attestierungstokens</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s attestation token cannot be read: &quot;%1&quot;.</source>
+        <translation>Das Attestierungstoken des Modems ist nicht lesbar: „%1“.</translation>
+    </message>
+    <message>
+        <source>Device UUID</source>
+        <translation>Geräte-UUID</translation>
+    </message>
+    <message>
+        <source>Device type</source>
+        <translation>Gerätetyp</translation>
+    </message>
+    <message>
+        <source>Firmware UUID</source>
+        <translation>Firmware-UUID</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>Token</translation>
+    </message>
+    <message>
+        <source>Will it connect? SIM, network, signal, clock, credentials: a verdict.</source>
+        <translation>Verbindung möglich? SIM, Netz, Signal, Uhr, Anmeldedaten: ein Ergebnis.</translation>
+    </message>
+    <message>
+        <source>Send one AT command and print the answer.</source>
+        <translation>Einen AT-Befehl senden und die Antwort ausgeben.</translation>
+    </message>
+    <message>
+        <source>Read and decode the modem&apos;s attestation token.</source>
+        <translation>Das Attestierungstoken des Modems lesen und decodieren.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted %n credential(s) in security tag %1.</source>
+        <translation>
+            <numerusform>%n Anmeldedatensatz im Sicherheits-Tag %1 gelöscht.</numerusform>
+            <numerusform>%n Anmeldedatensätze im Sicherheits-Tag %1 gelöscht.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted before: %n; still in the tag: %1.</source>
+        <translation>
+            <numerusform>Zuvor gelöscht: %n; noch im Tag: %1.</numerusform>
+            <numerusform>Zuvor gelöscht: %n; noch im Tag: %1.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Deletes a credential from the modem (in offline mode and back); with --all, every credential in --tag.</source>
+        <translation>Löscht Anmeldedaten aus dem Modem (im Offline-Modus und zurück); mit --all alle Anmeldedaten in --tag.</translation>
+    </message>
+    <message>
+        <source>Every type in --tag (needs --yes).</source>
+        <translation>Alle Typen in --tag (braucht --yes).</translation>
+    </message>
+    <message>
+        <source>Confirm --all.</source>
+        <translation>--all bestätigen.</translation>
+    </message>
+    <message>
+        <source>creds delete --all needs --tag and no --type.</source>
+        <translation>creds delete --all braucht --tag und kein --type.</translation>
+    </message>
+    <message>
+        <source>Delete every credential in security tag %1?</source>
+        <translation>Alle Anmeldedaten im Sicherheits-Tag %1 löschen?</translation>
+    </message>
+    <message>
+        <source>every credential in a tag</source>
+        <translation>alle Anmeldedaten eines Tags</translation>
+    </message>
+    <message>
+        <source>Delete a credential; --all: every one in a tag.</source>
+        <translation>Anmeldedaten löschen; --all: alle in einem Tag.</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
@@ -2808,6 +2969,121 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     </message>
 </context>
 <context>
+    <name>ModemStatus</name>
+    <message>
+        <source>none</source>
+        <translation>keine</translation>
+    </message>
+    <message>
+        <source>not registered and not searching</source>
+        <translation>nicht registriert und keine Netzsuche</translation>
+    </message>
+    <message>
+        <source>registered in its home network</source>
+        <translation>im Heimatnetz registriert</translation>
+    </message>
+    <message>
+        <source>searching for a network</source>
+        <translation>sucht ein Netz</translation>
+    </message>
+    <message>
+        <source>registration denied</source>
+        <translation>Registrierung abgelehnt</translation>
+    </message>
+    <message>
+        <source>registered, roaming</source>
+        <translation>registriert, Roaming</translation>
+    </message>
+    <message>
+        <source>not registered: the SIM failed</source>
+        <translation>nicht registriert: SIM-Fehler</translation>
+    </message>
+    <message>
+        <source>registration unknown</source>
+        <translation>Registrierung unbekannt</translation>
+    </message>
+    <message>
+        <source>the network does not know the SIM (IMSI unknown)</source>
+        <translation>das Netz kennt die SIM nicht (IMSI unbekannt)</translation>
+    </message>
+    <message>
+        <source>illegal device: the network refuses this SIM</source>
+        <translation>unzulässiges Gerät: Das Netz lehnt diese SIM ab</translation>
+    </message>
+    <message>
+        <source>the network refuses this IMEI</source>
+        <translation>das Netz lehnt diese IMEI ab</translation>
+    </message>
+    <message>
+        <source>illegal device: the network refuses this modem</source>
+        <translation>unzulässiges Gerät: Das Netz lehnt dieses Modem ab</translation>
+    </message>
+    <message>
+        <source>the SIM&apos;s subscription has no LTE data service</source>
+        <translation>der Vertrag der SIM umfasst keinen LTE-Datendienst</translation>
+    </message>
+    <message>
+        <source>the SIM&apos;s subscription has no LTE service</source>
+        <translation>der Vertrag der SIM umfasst keinen LTE-Dienst</translation>
+    </message>
+    <message>
+        <source>the SIM may not use this operator</source>
+        <translation>die SIM darf diesen Netzbetreiber nicht nutzen</translation>
+    </message>
+    <message>
+        <source>the SIM may not use this area</source>
+        <translation>die SIM darf in diesem Gebiet nicht genutzt werden</translation>
+    </message>
+    <message>
+        <source>roaming is not allowed here</source>
+        <translation>Roaming ist hier nicht erlaubt</translation>
+    </message>
+    <message>
+        <source>the SIM may not use LTE on this operator</source>
+        <translation>die SIM darf LTE bei diesem Netzbetreiber nicht nutzen</translation>
+    </message>
+    <message>
+        <source>no suitable cell in this area</source>
+        <translation>keine geeignete Zelle in diesem Gebiet</translation>
+    </message>
+    <message>
+        <source>network failure</source>
+        <translation>Netzausfall</translation>
+    </message>
+    <message>
+        <source>the network is congested</source>
+        <translation>das Netz ist überlastet</translation>
+    </message>
+    <message>
+        <source>cause %1</source>
+        <translation>Ursache %1</translation>
+    </message>
+    <message>
+        <source>excellent</source>
+        <translation>ausgezeichnet</translation>
+    </message>
+    <message>
+        <source>good</source>
+        <translation>gut</translation>
+    </message>
+    <message>
+        <source>fair</source>
+        <translation>mittel</translation>
+    </message>
+    <message>
+        <source>weak</source>
+        <translation>schwach</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>unbekannt</translation>
+    </message>
+    <message>
+        <source>device type %1</source>
+        <translation>Gerätetyp %1</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::AddDpsDialog</name>
     <message>
         <source>Add Device Provisioning Service</source>
@@ -3093,6 +3369,57 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>Cancelled.</source>
         <translation>Abgebrochen.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::AtTerminalView</name>
+    <message>
+        <source>Send</source>
+        <translation>Senden</translation>
+    </message>
+    <message>
+        <source>Copy All</source>
+        <translation>Alles kopieren</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>Leeren</translation>
+    </message>
+    <message>
+        <source>Modem output</source>
+        <translation>Ausgabe des Modems</translation>
+    </message>
+    <message>
+        <source>Answers and unsolicited lines appear here. Lines from the modem start with &quot;&lt;&quot;, unsolicited ones with &quot;~&quot;.</source>
+        <translation>Antworten und unaufgeforderte Zeilen erscheinen hier. Zeilen vom Modem beginnen mit „&lt;“, unaufgeforderte mit „~“.</translation>
+    </message>
+    <message>
+        <source>AT command, e.g. AT+CEREG?</source>
+        <translation>AT-Befehl, z. B. AT+CEREG?</translation>
+    </message>
+    <message>
+        <source>AT command</source>
+        <translation>AT-Befehl</translation>
+    </message>
+    <message>
+        <source>! Not sent: %1</source>
+        <translation>! Nicht gesendet: %1</translation>
+    </message>
+    <message>
+        <source>%1
+
+Send %2?</source>
+        <translation>%1
+
+%2 senden?</translation>
+    </message>
+    <message>
+        <source>AT Terminal</source>
+        <translation>AT-Terminal</translation>
+    </message>
+    <message>
+        <source>! %1</source>
+        <translation>! %1</translation>
     </message>
 </context>
 <context>
@@ -5729,6 +6056,402 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     </message>
 </context>
 <context>
+    <name>Onboarder::ModemCheck</name>
+    <message numerus="yes">
+        <source>%n second(s)</source>
+        <translation>
+            <numerusform>%n Sekunde</numerusform>
+            <numerusform>%n Sekunden</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n minute(s)</source>
+        <translation>
+            <numerusform>%n Minute</numerusform>
+            <numerusform>%n Minuten</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n hour(s)</source>
+        <translation>
+            <numerusform>%n Stunde</numerusform>
+            <numerusform>%n Stunden</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n day(s)</source>
+        <translation>
+            <numerusform>%n Tag</numerusform>
+            <numerusform>%n Tage</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Modem: %1 %2, firmware %3, IMEI %4.</source>
+        <translation>Modem: %1 %2, Firmware %3, IMEI %4.</translation>
+    </message>
+    <message>
+        <source>SIM: ready (ICCID %1, IMSI %2).</source>
+        <translation>SIM: bereit (ICCID %1, IMSI %2).</translation>
+    </message>
+    <message>
+        <source>not read</source>
+        <translation>nicht gelesen</translation>
+    </message>
+    <message>
+        <source>SIM: none found (or it does not answer).</source>
+        <translation>SIM: keine gefunden (oder sie antwortet nicht).</translation>
+    </message>
+    <message>
+        <source>will not connect: no SIM</source>
+        <translation>wird keine Verbindung herstellen: keine SIM</translation>
+    </message>
+    <message>
+        <source>SIM: locked, it needs its PUK.</source>
+        <translation>SIM: gesperrt, sie benötigt ihre PUK.</translation>
+    </message>
+    <message>
+        <source>SIM: locked, it needs a PIN.</source>
+        <translation>SIM: gesperrt, sie benötigt eine PIN.</translation>
+    </message>
+    <message>
+        <source>will not connect: the SIM is locked by a PIN</source>
+        <translation>wird keine Verbindung herstellen: Die SIM ist durch eine PIN gesperrt</translation>
+    </message>
+    <message>
+        <source>SIM: not powered in functional mode %1.</source>
+        <translation>SIM: im Funktionsmodus %1 nicht eingeschaltet.</translation>
+    </message>
+    <message>
+        <source>SIM: the modem did not say.</source>
+        <translation>SIM: vom Modem nicht gemeldet.</translation>
+    </message>
+    <message>
+        <source>%1: missing</source>
+        <translation>%1: fehlt</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>%1: present</source>
+        <translation>%1: vorhanden</translation>
+    </message>
+    <message>
+        <source>%1: present, not one this computer knows (SHA-256 %2…)</source>
+        <translation>%1: vorhanden, aber diesem Computer nicht bekannt (SHA-256 %2…)</translation>
+    </message>
+    <message>
+        <source>root CA</source>
+        <translation>Stamm-CA</translation>
+    </message>
+    <message>
+        <source>client certificate</source>
+        <translation>Client-Zertifikat</translation>
+    </message>
+    <message>
+        <source>private key</source>
+        <translation>privater Schlüssel</translation>
+    </message>
+    <message>
+        <source>Security tag %1: %2.</source>
+        <translation>Sicherheits-Tag %1: %2.</translation>
+    </message>
+    <message>
+        <source>will not connect: security tag %1 lacks the %2</source>
+        <translation>wird keine Verbindung herstellen: Im Sicherheits-Tag %1 fehlt Folgendes: %2</translation>
+    </message>
+    <message>
+        <source>System mode: %1.</source>
+        <translation>Systemmodus: %1.</translation>
+    </message>
+    <message>
+        <source>will not connect: neither LTE-M nor NB-IoT is enabled (AT%XSYSTEMMODE)</source>
+        <translation>wird keine Verbindung herstellen: Weder LTE-M noch NB-IoT ist aktiviert (AT%XSYSTEMMODE)</translation>
+    </message>
+    <message>
+        <source>Clock: %1, in step with this computer.</source>
+        <translation>Uhr: %1, synchron mit diesem Computer.</translation>
+    </message>
+    <message>
+        <source>Clock: %1, %2 %3 this computer&apos;s.</source>
+        <translation>Uhr: %1, geht gegenüber diesem Computer %2 %3.</translation>
+    </message>
+    <message>
+        <source>behind</source>
+        <translation>nach</translation>
+    </message>
+    <message>
+        <source>ahead of</source>
+        <translation>vor</translation>
+    </message>
+    <message>
+        <source>will not connect: the modem&apos;s clock is %1 off, so the hub&apos;s certificate looks invalid to it</source>
+        <translation>wird keine Verbindung herstellen: Die Uhr des Modems weicht um %1 ab, daher hält es das Zertifikat des Hubs für ungültig</translation>
+    </message>
+    <message>
+        <source>Clock: not known to the modem yet (it takes the time from the network).</source>
+        <translation>Uhr: dem Modem noch nicht bekannt (es bezieht die Zeit aus dem Netz).</translation>
+    </message>
+    <message>
+        <source>Network: not checked, LTE is off (functional mode %1).</source>
+        <translation>Netz: nicht geprüft, LTE ist aus (Funktionsmodus %1).</translation>
+    </message>
+    <message>
+        <source>network not checked: LTE is off (functional mode %1); check again with LTE switched on</source>
+        <translation>Netz nicht geprüft: LTE ist aus (Funktionsmodus %1); erneut mit eingeschaltetem LTE prüfen</translation>
+    </message>
+    <message>
+        <source> (TAC %1, cell %2)</source>
+        <translation> (TAC %1, Zelle %2)</translation>
+    </message>
+    <message>
+        <source>Network: %1%2%3.</source>
+        <translation>Netz: %1%2%3.</translation>
+    </message>
+    <message>
+        <source> on %1</source>
+        <translation> über %1</translation>
+    </message>
+    <message numerus="yes">
+        <source> Waited %n second(s) for the network.</source>
+        <translation>
+            <numerusform> %n Sekunde auf das Netz gewartet.</numerusform>
+            <numerusform> %n Sekunden auf das Netz gewartet.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>will not connect: the network denied registration (%1)</source>
+        <translation>wird keine Verbindung herstellen: Das Netz hat die Registrierung abgelehnt (%1)</translation>
+    </message>
+    <message>
+        <source>will not connect: the network denied registration</source>
+        <translation>wird keine Verbindung herstellen: Das Netz hat die Registrierung abgelehnt</translation>
+    </message>
+    <message>
+        <source>will not connect: searching for a network (no coverage here, or no operator the SIM may use in the enabled LTE modes)</source>
+        <translation>wird keine Verbindung herstellen: sucht ein Netz (hier keine Abdeckung oder kein Netzbetreiber, den die SIM in den aktivierten LTE-Modi nutzen darf)</translation>
+    </message>
+    <message>
+        <source>will not connect: not registered and not searching</source>
+        <translation>wird keine Verbindung herstellen: nicht registriert und keine Netzsuche</translation>
+    </message>
+    <message>
+        <source>Network: the modem did not say.</source>
+        <translation>Netz: vom Modem nicht gemeldet.</translation>
+    </message>
+    <message>
+        <source>will not connect: the registration status is unknown</source>
+        <translation>wird keine Verbindung herstellen: Der Registrierungsstatus ist unbekannt</translation>
+    </message>
+    <message>
+        <source>Signal: RSRP %1 dBm, RSRQ %2 dB: %3.</source>
+        <translation>Signal: RSRP %1 dBm, RSRQ %2 dB: %3.</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>unbekannt</translation>
+    </message>
+    <message>
+        <source>Signal: none measured.</source>
+        <translation>Signal: kein Messwert.</translation>
+    </message>
+    <message>
+        <source>registered but signal weak (RSRP %1 dBm): it may connect, then drop; move the antenna or the device</source>
+        <translation>registriert, aber schwaches Signal (RSRP %1 dBm): Die Verbindung kann zustande kommen und dann abbrechen; Antenne oder Gerät anders platzieren</translation>
+    </message>
+    <message>
+        <source>Cell: %1 (%2), band %3, TAC %4, cell %5.</source>
+        <translation>Zelle: %1 (%2), Band %3, TAC %4, Zelle %5.</translation>
+    </message>
+    <message>
+        <source>operator unnamed</source>
+        <translation>Netzbetreiber ohne Namen</translation>
+    </message>
+    <message>
+        <source>Not answered: %1</source>
+        <translation>Nicht beantwortet: %1</translation>
+    </message>
+    <message>
+        <source>ready (roaming)</source>
+        <translation>bereit (Roaming)</translation>
+    </message>
+    <message>
+        <source>ready</source>
+        <translation>bereit</translation>
+    </message>
+    <message>
+        <source>The modem check was cancelled.</source>
+        <translation>Die Modemprüfung wurde abgebrochen.</translation>
+    </message>
+    <message>
+        <source>%1, as Onboarder flashes it</source>
+        <translation>%1, wie Onboarder es flasht</translation>
+    </message>
+    <message>
+        <source>%1 + %2, as Onboarder flashes them</source>
+        <translation>%1 + %2, wie Onboarder sie flasht</translation>
+    </message>
+    <message>
+        <source>the certificate of %1 in hub %2</source>
+        <translation>das Zertifikat von %1 in Hub %2</translation>
+    </message>
+    <message>
+        <source>A modem check is running already.</source>
+        <translation>Es läuft bereits eine Modemprüfung.</translation>
+    </message>
+    <message>
+        <source>The modem&apos;s port is not open.</source>
+        <translation>Der Port des Modems ist nicht geöffnet.</translation>
+    </message>
+    <message>
+        <source>Reading the modem&apos;s identity</source>
+        <translation>Lesen der Identität des Modems</translation>
+    </message>
+    <message>
+        <source>Reading the functional mode</source>
+        <translation>Lesen des Funktionsmodus</translation>
+    </message>
+    <message>
+        <source>Switching LTE on for the check</source>
+        <translation>Einschalten von LTE für die Prüfung</translation>
+    </message>
+    <message>
+        <source>Reading the SIM</source>
+        <translation>Lesen der SIM</translation>
+    </message>
+    <message>
+        <source>Reading the SIM&apos;s state</source>
+        <translation>Lesen des SIM-Status</translation>
+    </message>
+    <message>
+        <source>Reading the ICCID</source>
+        <translation>Lesen der ICCID</translation>
+    </message>
+    <message>
+        <source>Reading the IMSI</source>
+        <translation>Lesen der IMSI</translation>
+    </message>
+    <message>
+        <source>Reading the LTE modes</source>
+        <translation>Lesen der LTE-Modi</translation>
+    </message>
+    <message>
+        <source>Reading the system mode</source>
+        <translation>Lesen des Systemmodus</translation>
+    </message>
+    <message>
+        <source>Reading the network registration</source>
+        <translation>Lesen der Netzregistrierung</translation>
+    </message>
+    <message>
+        <source>Reading the registration</source>
+        <translation>Lesen der Registrierung</translation>
+    </message>
+    <message>
+        <source>Asking for the registration&apos;s details</source>
+        <translation>Abfragen der Registrierungsdetails</translation>
+    </message>
+    <message>
+        <source>Waiting for the network</source>
+        <translation>Warten auf das Netz</translation>
+    </message>
+    <message>
+        <source>Restoring the registration reports</source>
+        <translation>Wiederherstellen der Registrierungsmeldungen</translation>
+    </message>
+    <message>
+        <source>Measuring the signal</source>
+        <translation>Messen des Signals</translation>
+    </message>
+    <message>
+        <source>Reading the cell</source>
+        <translation>Lesen der Zelle</translation>
+    </message>
+    <message>
+        <source>Reading the modem&apos;s clock</source>
+        <translation>Lesen der Uhr des Modems</translation>
+    </message>
+    <message>
+        <source>Listing the credentials</source>
+        <translation>Auflisten der Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>Switching the modem back</source>
+        <translation>Zurückschalten des Modems</translation>
+    </message>
+    <message>
+        <source>The modem is gone.</source>
+        <translation>Das Modem ist nicht mehr vorhanden.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Waiting for the network (%n second(s))</source>
+        <translation>
+            <numerusform>Warten auf das Netz (%n Sekunde)</numerusform>
+            <numerusform>Warten auf das Netz (%n Sekunden)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The modem could not be switched back to functional mode %1: %2</source>
+        <translation>Das Modem konnte nicht in den Funktionsmodus %1 zurückgeschaltet werden: %2</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::ModemCheckView</name>
+    <message>
+        <source>Switch LTE on for the check</source>
+        <translation>LTE für die Prüfung einschalten</translation>
+    </message>
+    <message>
+        <source>Check Modem</source>
+        <translation>Modem prüfen</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>keiner</translation>
+    </message>
+    <message>
+        <source>Security tag to check</source>
+        <translation>Zu prüfendes Sicherheits-Tag</translation>
+    </message>
+    <message>
+        <source>The security tag the device&apos;s firmware connects with: its root CA, certificate and key are checked</source>
+        <translation>Das Sicherheits-Tag, mit dem die Firmware des Geräts die Verbindung aufbaut: Stamm-CA, Zertifikat und Schlüssel darin werden geprüft</translation>
+    </message>
+    <message>
+        <source>When LTE is off (flight mode), switch it on (AT+CFUN=1) for the check and back to the mode it was in afterwards. The modem then registers with the network: do it only where that is allowed.</source>
+        <translation>Wenn LTE aus ist (Flugmodus), es für die Prüfung einschalten (AT+CFUN=1) und danach in den vorherigen Modus zurückschalten. Das Modem registriert sich dann im Netz: Tun Sie das nur dort, wo es erlaubt ist.</translation>
+    </message>
+    <message>
+        <source>Not checked yet. Connect to a modem and check whether it can reach the hub: SIM, network, signal, clock and credentials.</source>
+        <translation>Noch nicht geprüft. Verbinden Sie sich mit einem Modem und prüfen Sie, ob es den Hub erreichen kann: SIM, Netz, Signal, Uhr und Anmeldedaten.</translation>
+    </message>
+    <message>
+        <source>What the check found</source>
+        <translation>Was die Prüfung ergeben hat</translation>
+    </message>
+    <message>
+        <source>Tag:</source>
+        <translation>Tag:</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>Prüfe…</translation>
+    </message>
+    <message>
+        <source>Check cancelled.</source>
+        <translation>Prüfung abgebrochen.</translation>
+    </message>
+    <message>
+        <source>The check stopped: %1</source>
+        <translation>Prüfung abgebrochen: %1</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::ModemCredentialStore</name>
     <message>
         <source>Security tag %1 is not yours to change: tags from 0 to 2147483647 are, the ones above belong to the modem.</source>
@@ -6088,6 +6811,22 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>Its functional mode was not restored.</source>
         <translation>Sein Funktionsmodus wurde nicht wiederhergestellt.</translation>
+    </message>
+    <message>
+        <source>Credentials</source>
+        <translation>Anmeldedaten</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>Prüfung</translation>
+    </message>
+    <message>
+        <source>Terminal</source>
+        <translation>Terminal</translation>
+    </message>
+    <message>
+        <source>Modem check: %1</source>
+        <translation>Modemprüfung: %1</translation>
     </message>
 </context>
 <context>
@@ -6601,6 +7340,10 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
         <source>The modem&apos;s answer to AT+CGSN, %1, is not an IMEI: its check digit is wrong. Check that the port is the modem&apos;s AT port and read the identity again.</source>
         <translation>Die Antwort des Modems auf AT+CGSN, %1, ist keine IMEI: Ihre Prüfziffer ist falsch. Prüfen Sie, ob der Port der AT-Port des Modems ist, und lesen Sie die Identität erneut.</translation>
     </message>
+    <message>
+        <source>%1 answers, but not as an AT host: it is a command shell (&quot;%2&quot;). The firmware on the board has no AT client. Flash Nordic&apos;s AT client sample (nRF Connect SDK, samples/cellular/at_client) with the nRF Connect Programmer, or, if the firmware&apos;s shell has an &quot;at&quot; command, use that shell instead of Onboarder.</source>
+        <translation>%1 antwortet, aber nicht als AT-Host: Es ist eine Befehls-Shell („%2“). Die Firmware auf dem Board hat keinen AT-Client. Flashen Sie das AT-Client-Beispiel von Nordic (nRF Connect SDK, samples/cellular/at_client) mit dem nRF Connect Programmer, oder verwenden Sie, falls die Shell der Firmware einen Befehl &quot;at&quot; hat, diese Shell statt Onboarder.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::PortFinder</name>
@@ -7002,6 +7745,10 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>Assigned to %1 as &quot;%2&quot; (%3); the hub takes certificate %4….</source>
         <translation>%1 als „%2“ zugewiesen (%3); der Hub akzeptiert Zertifikat %4….</translation>
+    </message>
+    <message>
+        <source>the certificate of %1 flashed in this job</source>
+        <translation>das in diesem Auftrag geflashte Zertifikat von %1</translation>
     </message>
 </context>
 <context>
@@ -7496,6 +8243,14 @@ Modem: %6 Einträge mit Anmeldedaten in Tag %7 verifiziert</translation>
     <message>
         <source>DPS has an enrollment of this id with another certificate: give it the one made here.</source>
         <translation>Der DPS hat einen Registrierungseintrag mit dieser ID und einem anderen Zertifikat: Weisen Sie ihm das hier erzeugte zu.</translation>
+    </message>
+    <message>
+        <source>Will it connect? %1</source>
+        <translation>Verbindung möglich? %1</translation>
+    </message>
+    <message>
+        <source>Modem check: %1</source>
+        <translation>Modemprüfung: %1</translation>
     </message>
 </context>
 <context>

@@ -342,14 +342,75 @@ QFuture<int> credsWrite(Context &ctx, const QStringList &args)
     });
 }
 
+// Deletes what a tag holds, type after type; on a failure, says what is deleted and what is left.
+QFuture<int> deleteAll(Context &ctx, Nrf91Modem &modem, quint32 tag)
+{
+    auto store = std::make_shared<ModemCredentialStore>(modem);
+    auto promise = std::make_shared<QPromise<int>>();
+    promise->start();
+    store->list(tag).then(&modem, [&ctx, &modem, store, promise, tag](Result<QList<ModemCredential>> entries) {
+        const auto end = [promise](int code) {
+            promise->addResult(code);
+            promise->finish();
+        };
+        if (!entries)
+            return end(ctx.out.error(entries.error()));
+        auto left = std::make_shared<QList<ModemCredential>>(*entries);
+        auto deleted = std::make_shared<QJsonArray>();
+        auto next = std::make_shared<std::function<void()>>();
+        *next = [&ctx, &modem, store, left, deleted, next, end, tag]() {
+            if (left->isEmpty()) {
+                ctx.out.document(QJsonObject { { QStringLiteral("tag"), qint64(tag) }, { QStringLiteral("deleted"), *deleted } });
+                ctx.out.text(CliText::tr("Deleted %n credential(s) in security tag %1.", nullptr, int(deleted->size())).arg(tag));
+                const auto finish = end; // this lambda is gone once next is cleared
+                *next = nullptr;
+                return finish(int(ExitOk));
+            }
+            const ModemCredential entry = left->takeFirst();
+            store->remove(entry.tag, entry.type).then(&modem, [&ctx, left, deleted, next, end, entry](Result<void> removed) {
+                if (!removed) {
+                    QStringList rest;
+                    for (const ModemCredential &c : *left)
+                        rest.append(CredentialType::name(c.type));
+                    Error error = removed.error();
+                    error.message += u' '
+                        + CliText::tr("Deleted before: %n; still in the tag: %1.", nullptr, int(deleted->size()))
+                              .arg(CredentialType::name(entry.type) + (rest.isEmpty() ? QString() : u", " + rest.join(u", ")));
+                    *next = nullptr; // ends the cycle; this continuation has its own copies of what it uses
+                    return end(ctx.out.error(error));
+                }
+                deleted->append(credentialJson(entry));
+                (*next)();
+            });
+        };
+        (*next)();
+    });
+    return promise->future();
+}
+
 QFuture<int> credsDelete(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Deletes a credential from the modem (in offline mode and back)."));
+    VerbParser p(CliText::tr("Deletes a credential from the modem (in offline mode and back); with --all, every "
+                             "credential in --tag."));
     addPortOptions(p);
     addTagAndTypeOptions(p);
+    p.addOption({ QStringLiteral("all"), CliText::tr("Every type in --tag (needs --yes).") });
+    p.addOption({ QStringLiteral("yes"), CliText::tr("Confirm --all.") });
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     int exitCode = ExitOk;
+    if (p.isSet(QStringLiteral("all"))) {
+        if (!p.isSet(QStringLiteral("tag")) || p.isSet(QStringLiteral("type")))
+            return finished(ctx.out.usage(CliText::tr("creds delete --all needs --tag and no --type.")));
+        const auto tag = tagOption(ctx, p, QStringLiteral("tag"), &exitCode);
+        if (!tag)
+            return finished(exitCode);
+        if (auto refused = confirmDeletion(ctx.out, p.isSet(QStringLiteral("yes")),
+                CliText::tr("Delete every credential in security tag %1?").arg(*tag),
+                CliText::tr("every credential in a tag")))
+            return finished(*refused);
+        return run(ctx, p, [&ctx, tag = *tag](Nrf91Modem &modem) { return deleteAll(ctx, modem, tag); });
+    }
     const auto slot = requiredTagAndType(ctx, p, QStringLiteral("creds delete"), &exitCode);
     if (!slot)
         return finished(exitCode);
@@ -371,7 +432,7 @@ const QList<Verb> &credsVerbs()
     static const QList<Verb> verbs {
         { QStringLiteral("list"), CliText::tr("List stored credentials; --tag, --type, --all."), credsList },
         { QStringLiteral("write"), CliText::tr("Write a credential from a file and verify it."), credsWrite },
-        { QStringLiteral("delete"), CliText::tr("Delete a credential."), credsDelete },
+        { QStringLiteral("delete"), CliText::tr("Delete a credential; --all: every one in a tag."), credsDelete },
     };
     return verbs;
 }

@@ -13,6 +13,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QThread>
 
@@ -274,6 +275,33 @@ private Q_SLOTS:
                                                                      ? QStringLiteral("25c95751-efa4-40d4-8b4a-1dcaab81fac9")
                                                                      : m_sim.ready().value("modemUuid").toString());
         }
+    }
+
+    // modem creds delete --all: every type in one tag, the others untouched; only with --yes.
+    void deleteEveryCredentialInATag()
+    {
+        QVERIFY(m_sim.start().isEmpty());
+        const QStringList port{"--port", m_sim.port(), "--no-flow-control"};
+        const QString identity = m_dir.filePath("identity.txt");
+        TestSupport::writeFile(identity, "device-1");
+        const QString root = TestSupport::sourcePath("resources/certs/digicert-global-root-g2.pem");
+        for (const auto &[tag, type, file] : {std::tuple{"20", "root-ca", root}, std::tuple{"20", "psk-identity", identity},
+                                              std::tuple{"21", "psk-identity", identity}}) {
+            const Run written = cli(QStringList{"modem", "creds", "write"} + port + QStringList{"--tag", tag, "--type", type, file});
+            QVERIFY2(written.exitCode == 0, written.err.constData());
+        }
+        QCOMPARE(m_sim.storedHashes().keys().filter(QRegularExpression("^2[01]/")).size(), 3);
+
+        const Run unconfirmed = cli(QStringList{"modem", "creds", "delete", "--all", "--tag", "20"} + port);
+        QCOMPARE(unconfirmed.exitCode, 1);
+        QCOMPARE(m_sim.storedHashes().keys().filter(QRegularExpression("^20/")).size(), 2);
+
+        const Run deleted = cli(QStringList{"--json", "modem", "creds", "delete", "--all", "--tag", "20", "--yes"} + port);
+        QVERIFY2(deleted.exitCode == 0, deleted.err.constData());
+        QCOMPARE(json(deleted).value("deleted").toArray().size(), 2);
+        QVERIFY(m_sim.storedHashes().keys().filter(QRegularExpression("^20/")).isEmpty());
+        QVERIFY(m_sim.storedHashes().contains("21/4"));
+        QCOMPARE(cli(QStringList{"modem", "creds", "delete", "--all", "--tag", "20", "--type", "0", "--yes"} + port).exitCode, 1);
     }
 
     void cleanupTestCase()
