@@ -12,8 +12,8 @@ namespace Onboarder {
 // into the core as the Qt resource ":/certs/<file>"): what a device (the nRF9160's root-ca %CMNG
 // slot) must trust to reach a hub.
 //   DigiCert Global Root G2        the hub's current root (Azure moved to it in 2023)
-//   Baltimore CyberTrust Root      the hub's former root; expired 2025-05-12, kept for old devices' secondary tag
-//   Microsoft RSA Root CA 2017     Microsoft's own root, announced for Azure services
+//   Baltimore CyberTrust Root      the hub's former root; expired 2025-05-12, kept to recognise it on old devices
+//   Microsoft RSA Root CA 2017     Microsoft's own root, Azure's second root for IoT Hub and DPS
 class RootCertificates final
 {
 public:

@@ -11,6 +11,8 @@
 #include <QCoreApplication>
 #include <QPromise>
 
+#include <tuple>
+
 namespace Onboarder {
 
 namespace {
@@ -72,9 +74,9 @@ QByteArray AzureFlashJob::digiCertGlobalRootG2()
     return bundledRoot(QStringLiteral("digicert-global-root-g2.pem"));
 }
 
-QByteArray AzureFlashJob::baltimoreCyberTrustRoot()
+QByteArray AzureFlashJob::microsoftRsaRootCa2017()
 {
-    return bundledRoot(QStringLiteral("baltimore-cybertrust-root.pem"));
+    return bundledRoot(QStringLiteral("microsoft-rsa-root-ca-2017.pem"));
 }
 
 Result<QList<FlashSlot>> AzureFlashJob::plan()
@@ -91,8 +93,10 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
                            "certificates in the primary tag."));
     }
     const auto digiCert = ModemCredentialStore::prepare(CredentialType::RootCa, digiCertGlobalRootG2());
-    const auto baltimore = ModemCredentialStore::prepare(CredentialType::RootCa, baltimoreCyberTrustRoot());
-    if (!digiCert || !baltimore)
+    const auto microsoft = ModemCredentialStore::prepare(CredentialType::RootCa, microsoftRsaRootCa2017());
+    const auto digiCertRoot = digiCert ? Certificate::fromPem(*digiCert) : Result<Certificate>(std::unexpected(digiCert.error()));
+    const auto microsoftRoot = microsoft ? Certificate::fromPem(*microsoft) : Result<Certificate>(std::unexpected(microsoft.error()));
+    if (!digiCertRoot || !microsoftRoot)
         return fail(ErrorKind::Internal, QStringLiteral("RootsMissing"), tr("The root CA certificates Onboarder ships are missing."));
 
     const auto cert = ModemCredentialStore::prepare(CredentialType::ClientCert, m_set.deviceCertificate);
@@ -101,6 +105,38 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
     const auto certificate = Certificate::fromPem(*cert);
     if (!certificate)
         return std::unexpected(certificate.error());
+
+    // A device that trusts only roots past their end cannot reach the hub, and the modem keeps what it is
+    // given for years: an expired root is refused unless asked for. Whatever ends soon is flashed, but said.
+    m_warnings.clear();
+    const QDateTime now = m_now.isValid() ? m_now : QDateTime::currentDateTimeUtc();
+    const auto judge = [this, &now](const Certificate &judged, const QString &label, bool root) -> std::optional<Error> {
+        const QDateTime end = judged.notAfter();
+        const QString date = end.toUTC().date().toString(Qt::ISODate);
+        if (now > end) {
+            if (root && !m_allowExpiredRoots)
+                return Error{ErrorKind::InvalidInput, QStringLiteral("RootExpired"),
+                             tr("The root CA certificate %1 expired on %2: a modem that trusts it cannot check the hub's "
+                                "certificate. Flash Azure's current roots (a newer Onboarder ships them), or allow expired "
+                                "roots to flash it anyway.")
+                                 .arg(label, date)};
+            m_warnings.append(tr("%1 expired on %2.").arg(label, date));
+        } else if (now.secsTo(end) < qint64(expiryWarningDays) * 24 * 3600) {
+            m_warnings.append(tr("%1 expires on %2, in less than %n day(s).", nullptr, int(now.daysTo(end)) + 1).arg(label, date));
+        }
+        return std::nullopt;
+    };
+    const QString digiCertLabel = QStringLiteral("DigiCert Global Root G2");
+    const QString microsoftLabel = QStringLiteral("Microsoft RSA Root Certificate Authority 2017");
+    const QString certificateLabel = tr("device certificate (%1)").arg(certificate->subjectCommonName());
+    for (const auto &[judged, label, root] : {std::tuple(*digiCertRoot, digiCertLabel, true), std::tuple(*microsoftRoot, microsoftLabel, true),
+                                              std::tuple(*certificate, certificateLabel, false)}) {
+        if (auto refused = judge(judged, label, root))
+            return std::unexpected(*refused);
+    }
+    for (const QString &warning : std::as_const(m_warnings))
+        qCWarning(lcModem).noquote() << warning;
+
     QByteArray keyContent;
     if (m_set.keyInModem) {
         if (!m_set.deviceKey.isEmpty() || m_set.modemKeySha256.isEmpty())
@@ -126,13 +162,12 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
                        content, secret});
     };
     if (m_set.secondaryTag) {
-        add(m_set.tag, CredentialType::RootCa, QStringLiteral("DigiCert Global Root G2"), *digiCert, false);
-        add(*m_set.secondaryTag, CredentialType::RootCa, QStringLiteral("Baltimore CyberTrust Root"), *baltimore, false);
+        add(m_set.tag, CredentialType::RootCa, digiCertLabel, *digiCert, false);
+        add(*m_set.secondaryTag, CredentialType::RootCa, microsoftLabel, *microsoft, false);
     } else {
-        add(m_set.tag, CredentialType::RootCa, QStringLiteral("DigiCert Global Root G2 + Baltimore CyberTrust Root"),
-            *digiCert + '\n' + *baltimore, false);
+        add(m_set.tag, CredentialType::RootCa, digiCertLabel + QStringLiteral(" + ") + microsoftLabel, *digiCert + '\n' + *microsoft, false);
     }
-    add(m_set.tag, CredentialType::ClientCert, tr("device certificate (%1)").arg(certificate->subjectCommonName()), *cert, false);
+    add(m_set.tag, CredentialType::ClientCert, certificateLabel, *cert, false);
     if (m_set.keyInModem) {
         m_plan.append({FlashSlot{m_set.tag, CredentialType::ClientKey, tr("device private key (kept in the modem)"),
                                  m_set.modemKeySha256.toUpper(), {}, FlashSlot::State::Pending},
@@ -156,6 +191,7 @@ QFuture<FlashReport> AzureFlashJob::start()
     m_promise->start();
     const QFuture<FlashReport> future = m_promise->future();
     const auto planned = plan();
+    m_report.warnings = m_warnings;
     if (!planned) {
         m_report.failure = planned.error();
         m_promise->addResult(m_report);

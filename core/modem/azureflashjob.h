@@ -3,8 +3,10 @@
 #include "common/result.h"
 
 #include <QByteArray>
+#include <QDateTime>
 #include <QFuture>
 #include <QObject>
+#include <QStringList>
 
 #include <optional>
 
@@ -16,8 +18,10 @@ class Nrf91Modem;
 
 // What the nRF Connect SDK's Azure IoT Hub library needs in the modem (docs/nrf91-at.md
 // §8): in the primary tag (CONFIG_MQTT_HELPER_SEC_TAG) DigiCert Global Root G2, the device certificate and
-// its private key; Baltimore CyberTrust Root in the secondary tag (CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG),
-// or, without one, next to DigiCert Global Root G2 in the primary tag's root CA entry.
+// its private key; Microsoft RSA Root Certificate Authority 2017 in the secondary tag
+// (CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG), or, without one, next to DigiCert Global Root G2 in the primary
+// tag's root CA entry. These are the roots Azure names for IoT Hub and DPS since Baltimore CyberTrust Root
+// expired (2025-05-12).
 struct AzureCredentialSet
 {
     quint32 tag = 10;
@@ -56,6 +60,7 @@ struct FlashReport
 {
     QList<FlashSlot> slots;
     std::optional<Error> failure; // empty: everything is on the modem and verified
+    QStringList warnings;         // certificates flashed that expire soon (or expired, when allowed); sentences
     int previousMode = -1;        // the functional mode before (−1: never read)
     bool modeRestored = false;
     qint64 bytesSent = 0;
@@ -80,13 +85,20 @@ public:
     // Checks the set (PEM, tags) and builds the plan; nothing is sent.
     Result<QList<FlashSlot>> plan();
     void setForce(bool force) { m_force = force; } // write even what is stored already
+    // Flash a root CA that has expired (plan() refuses one otherwise: a device that trusts only roots
+    // past their end cannot reach the hub). Reported in FlashReport::warnings.
+    void setAllowExpiredRoots(bool allow) { m_allowExpiredRoots = allow; }
+    // The time certificates are judged at (default: when plan() runs).
+    void setNow(const QDateTime &now) { m_now = now; }
+    // A certificate that expires within this many days is flashed with a warning.
+    static constexpr int expiryWarningDays = 30;
 
     QFuture<FlashReport> start();
     void cancel() { m_cancelled = true; }
 
     // The root CAs Onboarder ships (RootCertificates), as PEM.
     static QByteArray digiCertGlobalRootG2();
-    static QByteArray baltimoreCyberTrustRoot();
+    static QByteArray microsoftRsaRootCa2017();
 
 Q_SIGNALS:
     void progress(int step, int steps, const QString &text);
@@ -118,6 +130,9 @@ private:
     qsizetype m_inFlight = -1;
     int m_step = 0;
     bool m_force = false;
+    bool m_allowExpiredRoots = false;
+    QDateTime m_now;
+    QStringList m_warnings;
     bool m_cancelled = false;
     bool m_started = false;
     std::shared_ptr<QPromise<FlashReport>> m_promise;

@@ -725,14 +725,19 @@ void ProvisioningJob::flash()
     m_flashJob->start().then(this, [this](const FlashReport &report) {
         m_report.flash = report;
         m_flashJob->deleteLater();
+        for (const QString &warning : report.warnings)
+            Q_EMIT detail(warning);
         if (!report.ok())
             return failStep(*report.failure);
         int written = 0;
         for (const FlashSlot &slot : report.slots)
             written += slot.state == FlashSlot::State::Flashed ? 1 : 0;
-        done(tr("%1 credentials on the modem, each verified by SHA-256; functional mode %2 restored.")
-                 .arg(written)
-                 .arg(report.previousMode));
+        // The warnings go into the step's detail too, and so into the audit record.
+        QStringList sentences{tr("%1 credentials on the modem, each verified by SHA-256; functional mode %2 restored.")
+                                  .arg(written)
+                                  .arg(report.previousMode)};
+        sentences += report.warnings;
+        done(sentences.join(u' '));
         verify();
     });
 }

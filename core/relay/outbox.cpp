@@ -6,9 +6,12 @@
 #include <QDataStream>
 #include <QDir>
 #include <QFileInfo>
+#include <QLocale>
+#include <QLockFile>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSysInfo>
 #include <QVariant>
 
 namespace Onboarder {
@@ -60,6 +63,7 @@ Outbox::~Outbox()
         }
     }
     QSqlDatabase::removeDatabase(m_connection);
+    m_lock.reset();
 }
 
 std::unexpected<Error> Outbox::sqlError(const QString &what, const QString &detail) const
@@ -77,13 +81,56 @@ Result<void> Outbox::exec(const QString &statement) const
     return {};
 }
 
+Result<std::unique_ptr<QLockFile>> Outbox::lock(const QString &path)
+{
+    const QString lockPath = path + QStringLiteral(".lock");
+    auto lock = std::make_unique<QLockFile>(lockPath);
+    // Only a dead holder makes a lock stale: a relay runs for months without touching its lock file.
+    lock->setStaleLockTime(0);
+    if (lock->tryLock(0))
+        return lock;
+    if (lock->error() != QLockFile::LockFailedError)
+        return fail(ErrorKind::InvalidInput, QStringLiteral("OutboxUnwritable"),
+            tr("Cannot make the outbox's lock file %1.").arg(lockPath));
+    qint64 pid = 0;
+    QString host;
+    QString program;
+    if (!lock->getLockInfo(&pid, &host, &program))
+        return fail(ErrorKind::Conflict, QStringLiteral("OutboxInUse"),
+            tr("The outbox %1 is in use by another relay (its lock file %2 cannot be read). Stop that relay, or give "
+               "this configuration another outbox path.")
+                .arg(path, lockPath));
+    // QLockFile writes the file when it takes the lock: its time is when the holder started.
+    const QDateTime since = QFileInfo(lockPath).lastModified();
+    const bool here = host.isEmpty() || host == QSysInfo::machineHostName();
+    // The lock names the application ("onboarder" for the app and the CLI alike); the executable tells
+    // them apart.
+    if (here) {
+        const QString executable = QFileInfo(QStringLiteral("/proc/%1/exe").arg(pid)).symLinkTarget();
+        if (!executable.isEmpty())
+            program = QFileInfo(executable).fileName();
+    }
+    if (program.isEmpty())
+        program = tr("a program");
+    const QString holder = here ? tr("%1 (process %2)").arg(program).arg(pid) : tr("%1 (process %2 on %3)").arg(program).arg(pid).arg(host);
+    return fail(ErrorKind::Conflict, QStringLiteral("OutboxInUse"),
+        tr("The outbox %1 is in use by another relay: %2, since %3. Two relays on one outbox would send the "
+           "same messages and throw each other's device sessions off the hub. Stop that relay first, or give "
+           "this configuration another outbox path.")
+            .arg(path, holder, QLocale().toString(since, QLocale::ShortFormat)));
+}
+
 Result<std::unique_ptr<Outbox>> Outbox::open(const QString &path, qint64 maxMessages)
 {
     if (!QDir().mkpath(QFileInfo(path).absolutePath()))
         return fail(ErrorKind::InvalidInput, QStringLiteral("OutboxUnwritable"),
             tr("Cannot make the folder of the outbox %1.").arg(path));
+    auto lock = Outbox::lock(path);
+    if (!lock)
+        return std::unexpected(lock.error());
     const QString connection = QStringLiteral("onboarder-outbox-%1").arg(++connectionCounter);
     std::unique_ptr<Outbox> outbox(new Outbox(connection, path, maxMessages));
+    outbox->m_lock = std::move(*lock);
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
         db.setDatabaseName(path);

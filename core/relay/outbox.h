@@ -8,6 +8,10 @@
 #include <QList>
 #include <QString>
 
+#include <memory>
+
+class QLockFile;
+
 namespace Onboarder {
 
 // The relay's store-and-forward queue: an SQLite database in WAL mode; append() commits with
@@ -19,6 +23,12 @@ namespace Onboarder {
 // The limit: append() refuses a batch that does not fit below maxMessages (OutboxFull) and stores
 // nothing of it; the relay then does not acknowledge those messages to the local broker, which keeps
 // them, and says so in its metrics.
+//
+// One relay per outbox: a second relay on the same outbox would send the same messages over the same
+// device sessions, and the hub closes a device's older session when a newer one connects, so the two
+// would take turns throwing each other out. open() takes a lock file next to the database (<path>.lock,
+// QLockFile: the holder's pid, program and host) and refuses, naming the holder, while another holds it;
+// a lock left by a relay that was killed is taken over (its pid no longer runs that program).
 //
 // Use from one thread (it owns a QSqlDatabase connection of its own).
 class Outbox final
@@ -48,6 +58,7 @@ public:
 
 private:
     Outbox(QString connection, QString path, qint64 maxMessages);
+    static Result<std::unique_ptr<QLockFile>> lock(const QString &path);
     Result<void> exec(const QString &statement) const;
     std::unexpected<Error> sqlError(const QString &what, const QString &detail) const;
 
@@ -55,6 +66,7 @@ private:
     QString m_path;
     qint64 m_maxMessages = 0;
     qint64 m_depth = 0;
+    std::unique_ptr<QLockFile> m_lock; // released after the database is closed
 };
 
 } // namespace Onboarder

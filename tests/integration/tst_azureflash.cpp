@@ -1,11 +1,14 @@
 // AzureFlashJob against the simulator through a real pty: the whole set, failures part-way, a dropped
 // line, cancel, and what the report says against what the modem really holds.
 #include "modem/azureflashjob.h"
+#include "credentials/certificate.h"
+#include "credentials/keypair.h"
 #include "modem/modemcredential.h"
 #include "modem/modemcredentialstore.h"
 #include "modemsimfixture.h"
 #include "modemtestsupport.h"
 
+#include <QFile>
 #include <QSignalSpy>
 
 using namespace Onboarder;
@@ -26,6 +29,17 @@ AzureCredentialSet credentialSet(quint32 tag, std::optional<quint32> secondary, 
 QByteArray failureText(const FlashReport &report)
 {
     return report.failure ? report.failure->message.toUtf8() : QByteArray();
+}
+
+// Azure's roots as the operating system ships them, to check the bundled copies against another source.
+const QString microsoftRootOfTheSystem = QStringLiteral("/etc/ssl/certs/Microsoft_RSA_Root_Certificate_Authority_2017.pem");
+
+QString sha256OfCertificateFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return QStringLiteral("(cannot read %1)").arg(path);
+    return ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(CredentialType::RootCa, file.readAll()));
 }
 
 QString key(const FlashSlot &slot)
@@ -84,6 +98,10 @@ private Q_SLOTS:
         QCOMPARE(report.slots.at(0).label, QStringLiteral("DigiCert Global Root G2"));
         QCOMPARE(report.slots.at(0).expectedSha256,
                  ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(0, AzureFlashJob::digiCertGlobalRootG2())));
+        // Azure's second root since Baltimore CyberTrust Root expired, as the modem holds it.
+        QCOMPARE(report.slots.at(1).label, QStringLiteral("Microsoft RSA Root Certificate Authority 2017"));
+        QCOMPARE(m_sim.storedHashes().value(QStringLiteral("11/0")), sha256OfCertificateFile(microsoftRootOfTheSystem));
+        QVERIFY(report.warnings.isEmpty());
         compareWithModem(report);
         QCOMPARE(report.previousMode, 1);
         QVERIFY(report.modeRestored);
@@ -114,9 +132,86 @@ private Q_SLOTS:
         QCOMPARE(report.slots.size(), 3);
         const QByteArray roots = await(store.read(20, CredentialType::RootCa)).value_or(QByteArray());
         QVERIFY(roots.contains("MIIDjjCCAnagAwIBAgIQAzrx5qcRqaC7KGSxHQn65T")); // DigiCert Global Root G2
-        QVERIFY(roots.contains("MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUF")); // Baltimore CyberTrust Root
-        QCOMPARE(Certificate::listFromPem(roots)->size(), 2);
+        QVERIFY(!roots.contains("MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUF")); // Baltimore CyberTrust Root
+        const auto both = Certificate::listFromPem(roots);
+        QVERIFY(both);
+        QCOMPARE(both->size(), 2);
+        QCOMPARE(both->at(1).subjectCommonName(), QStringLiteral("Microsoft RSA Root Certificate Authority 2017"));
+        for (const Certificate &root : *both)
+            QVERIFY2(root.notAfter() > QDateTime::currentDateTimeUtc(), qPrintable(root.subject()));
         compareWithModem(report);
+    }
+
+    // No root past its end goes into a modem unless asked for; whatever ends within 30 days is flashed with
+    // a warning. (The job judges at a given time: the bundled roots end in 2038 and 2042.)
+    void expiredRootRefused()
+    {
+        QVERIFY(m_sim.start().isEmpty());
+        auto modem = TestSupport::openModem(m_sim.port());
+        QVERIFY(modem);
+        const qint64 sent = modem->channel()->bytesSent();
+        const auto before = m_sim.storedHashes();
+        const QDateTime digiCertEnd = Certificate::fromPem(AzureFlashJob::digiCertGlobalRootG2())->notAfter();
+        AzureFlashJob refused(*modem, credentialSet(10, 11, m_device));
+        refused.setNow(digiCertEnd.addDays(1));
+        const FlashReport report = await(refused.start(), 30000);
+        QVERIFY(!report.ok());
+        QCOMPARE(report.failure->code, QStringLiteral("RootExpired"));
+        QVERIFY2(report.failure->message.contains(QStringLiteral("DigiCert Global Root G2 expired on 2038-01-15")),
+                 failureText(report).constData());
+        QCOMPARE(modem->channel()->bytesSent(), sent); // nothing was sent
+        QCOMPARE(m_sim.storedHashes(), before);
+
+        // Allowed: flashed, and said.
+        AzureFlashJob allowed(*modem, credentialSet(10, 11, m_device));
+        allowed.setNow(digiCertEnd.addDays(1));
+        allowed.setAllowExpiredRoots(true);
+        const FlashReport forced = await(allowed.start(), 30000);
+        QVERIFY2(forced.ok(), failureText(forced).constData());
+        QCOMPARE(m_sim.storedHashes().value(QStringLiteral("10/0")),
+                 ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(0, AzureFlashJob::digiCertGlobalRootG2())));
+        QVERIFY(forced.warnings.contains(QStringLiteral("DigiCert Global Root G2 expired on 2038-01-15.")));
+        // The device certificate (a year long) ended long before.
+        QVERIFY(std::any_of(forced.warnings.cbegin(), forced.warnings.cend(),
+                            [](const QString &w) { return w.startsWith(QStringLiteral("device certificate (flash-device-1) expired on")); }));
+    }
+
+    void soonExpiringCertificateWarned()
+    {
+        QVERIFY(m_sim.start().isEmpty());
+        auto modem = TestSupport::openModem(m_sim.port());
+        QVERIFY(modem);
+        auto key = KeyPair::generate(KeyPair::Type::EcP256);
+        QVERIFY(key);
+        Certificate::Request request;
+        request.commonName = QStringLiteral("short-lived");
+        request.validityDays = 10;
+        const auto shortLived = Certificate::selfSigned(*key, request);
+        QVERIFY(shortLived);
+        AzureCredentialSet set;
+        set.tag = 10;
+        set.secondaryTag = 11;
+        set.deviceCertificate = shortLived->toPem();
+        set.deviceKey = key->privateKeyPem();
+        const FlashReport report = await(AzureFlashJob(*modem, set).start(), 30000);
+        QVERIFY2(report.ok(), failureText(report).constData());
+        QCOMPARE(report.warnings.size(), 1);
+        QVERIFY2(report.warnings.first().startsWith(QStringLiteral("device certificate (short-lived) expires on %1")
+                                                        .arg(shortLived->notAfter().toUTC().date().toString(Qt::ISODate))),
+                 qPrintable(report.warnings.first()));
+        QCOMPARE(m_sim.storedHashes().value(QStringLiteral("10/1")),
+                 ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(CredentialType::ClientCert, set.deviceCertificate)));
+
+        // Three days before the Microsoft root ends: it is warned about (DigiCert's ended long before).
+        const QDateTime microsoftEnd = Certificate::fromPem(AzureFlashJob::microsoftRsaRootCa2017())->notAfter();
+        AzureFlashJob late(*modem, credentialSet(10, 11, m_device));
+        late.setNow(microsoftEnd.addDays(-3));
+        late.setAllowExpiredRoots(true);
+        const FlashReport lateReport = await(late.start(), 30000);
+        QVERIFY2(lateReport.ok(), failureText(lateReport).constData());
+        QVERIFY(std::any_of(lateReport.warnings.cbegin(), lateReport.warnings.cend(), [](const QString &w) {
+            return w.startsWith(QStringLiteral("Microsoft RSA Root Certificate Authority 2017 expires on 2042-07-18"));
+        }));
     }
 
     void modemRefusesPartWay_data()

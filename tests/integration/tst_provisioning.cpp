@@ -102,7 +102,7 @@ class tst_Provisioning : public QObject
         QCOMPARE(stored.value(QStringLiteral("10/0")),
                  ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(CredentialType::RootCa, AzureFlashJob::digiCertGlobalRootG2())));
         QCOMPARE(stored.value(QStringLiteral("11/0")),
-                 ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(CredentialType::RootCa, AzureFlashJob::baltimoreCyberTrustRoot())));
+                 ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(CredentialType::RootCa, AzureFlashJob::microsoftRsaRootCa2017())));
         const auto twin = await(m_client->twin(deviceId));
         QVERIFY(twin.has_value());
         QCOMPARE(twin->value(QStringLiteral("tags")).toObject().value(QStringLiteral("site")).toString(), QStringLiteral("bench-1"));

@@ -238,6 +238,33 @@ private Q_SLOTS:
         QVERIFY(!out.contains(password) && !err.contains(password));
     }
 
+    // One relay per outbox: a second `relay run` on the same configuration refuses and names the first (its
+    // program, pid and since when); once the first is killed -9, its lock is stale and a new relay starts.
+    void oneRelayPerOutbox()
+    {
+        startRelay();
+        QVERIFY(relaySubscribed(20000));
+        const qint64 firstPid = m_relay->processId();
+        const auto second = TestSupport::runCli(
+            m_env, { QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"), m_config });
+        QCOMPARE(second.exitCode, 4); // conflict
+        const QByteArray holder = "is in use by another relay: onboarder-cli (process " + QByteArray::number(firstPid) + "), since ";
+        QVERIFY2(second.err.contains(holder),
+            second.err.constData());
+        QVERIFY2(second.err.contains(m_dir.filePath(QStringLiteral("outbox.db")).toUtf8()), second.err.constData());
+        QCOMPARE(m_relay->state(), QProcess::Running); // the first one runs on, undisturbed
+
+        killRelay();
+        m_metrics = {}; // the new relay's own records, not the killed one's
+        startRelay();
+        QVERIFY(relaySubscribed(20000));
+        m_relay->terminate();
+        QVERIFY(m_relay->waitForFinished(15000));
+        QCOMPARE(m_relay->exitCode(), 0);
+        m_relay->disconnect(this);
+        m_metrics = {};
+    }
+
     void noMessageIsLost_data()
     {
         // Seeds from ONBOARDER_CHAOS_SEEDS ("1,2,3"), else three new ones; each is printed (its row's name), so that a

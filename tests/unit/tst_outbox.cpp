@@ -82,6 +82,23 @@ private Q_SLOTS:
         QVERIFY(!(*outbox)->isFull());
     }
 
+    // The second opener of an outbox (another relay) is refused, told who holds it; once the holder has
+    // closed it, it opens.
+    void oneOpenerAtATime()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("locked.db"));
+        auto first = Outbox::open(path, 100);
+        QVERIFY(first.has_value());
+        const auto second = Outbox::open(path, 100);
+        QVERIFY(!second.has_value());
+        QCOMPARE(second.error().code, QStringLiteral("OutboxInUse"));
+        QCOMPARE(second.error().kind, ErrorKind::Conflict);
+        QVERIFY2(second.error().message.contains(QStringLiteral("(process %1), since ").arg(QCoreApplication::applicationPid())),
+            qPrintable(second.error().message));
+        first->reset();
+        QVERIFY(Outbox::open(path, 100).has_value());
+    }
+
     void survivesReopen()
     {
         const QString path = m_dir.filePath(QStringLiteral("durable.db"));
