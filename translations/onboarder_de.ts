@@ -3488,6 +3488,21 @@ Send %2?</source>
         <source>not the one the certificate was made for</source>
         <translation>nicht derjenige, für den das Zertifikat ausgestellt wurde</translation>
     </message>
+    <message>
+        <source>The root CA certificate %1 expired on %2: a modem that trusts it cannot check the hub&apos;s certificate. Flash Azure&apos;s current roots (a newer Onboarder ships them), or allow expired roots to flash it anyway.</source>
+        <translation>Das Stamm-CA-Zertifikat %1 ist am %2 abgelaufen: Ein Modem, das ihm vertraut, kann das Zertifikat des Hubs nicht prüfen. Flashen Sie die aktuellen Stammzertifikate von Azure (ein neueres Onboarder liefert sie mit), oder lassen Sie abgelaufene Stammzertifikate zu, um es trotzdem zu flashen.</translation>
+    </message>
+    <message>
+        <source>%1 expired on %2.</source>
+        <translation>%1 ist am %2 abgelaufen.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 expires on %2, in less than %n day(s).</source>
+        <translation>
+            <numerusform>%1 läuft am %2 ab, in weniger als %n Tag.</numerusform>
+            <numerusform>%1 läuft am %2 ab, in weniger als %n Tagen.</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::CertificateAuthoritiesView</name>
@@ -8785,6 +8800,30 @@ Modem: %6 Einträge mit Anmeldedaten in Tag %7 verifiziert</translation>
     <message>
         <source>The outbox holds %1 messages, its limit: new messages stay with the local broker until the hub takes some.</source>
         <translation>Der Postausgang enthält %1 Nachrichten, sein Limit: Neue Nachrichten bleiben beim lokalen Broker, bis der Hub welche abnimmt.</translation>
+    </message>
+    <message>
+        <source>Cannot make the outbox&apos;s lock file %1.</source>
+        <translation>Die Sperrdatei %1 des Postausgangs kann nicht angelegt werden.</translation>
+    </message>
+    <message>
+        <source>The outbox %1 is in use by another relay (its lock file %2 cannot be read). Stop that relay, or give this configuration another outbox path.</source>
+        <translation>Der Postausgang %1 wird von einem anderen Relay benutzt (seine Sperrdatei %2 kann nicht gelesen werden). Beenden Sie dieses Relay, oder geben Sie dieser Konfiguration einen anderen Postausgangspfad.</translation>
+    </message>
+    <message>
+        <source>a program</source>
+        <translation>ein Programm</translation>
+    </message>
+    <message>
+        <source>%1 (process %2)</source>
+        <translation>%1 (Prozess %2)</translation>
+    </message>
+    <message>
+        <source>%1 (process %2 on %3)</source>
+        <translation>%1 (Prozess %2 auf %3)</translation>
+    </message>
+    <message>
+        <source>The outbox %1 is in use by another relay: %2, since %3. Two relays on one outbox would send the same messages and throw each other&apos;s device sessions off the hub. Stop that relay first, or give this configuration another outbox path.</source>
+        <translation>Der Postausgang %1 wird von einem anderen Relay benutzt: %2, seit %3. Zwei Relays an einem Postausgang würden dieselben Nachrichten senden und sich gegenseitig die Gerätesitzungen am Hub trennen. Beenden Sie zuerst dieses Relay, oder geben Sie dieser Konfiguration einen anderen Postausgangspfad.</translation>
     </message>
 </context>
 <context>
