@@ -700,7 +700,8 @@ QFuture<int> check(Context &ctx, const QStringList &args)
         CliText::tr("N") });
     p.addOption({ QStringLiteral("lte-on"),
         CliText::tr("When LTE is off, switch it on for the check (AT+CFUN=1) and back to the mode it was in after.") });
-    p.addOption({ QStringLiteral("wait"), CliText::tr("With --lte-on: seconds to wait for the network (default 60)."),
+    p.addOption({ QStringLiteral("wait"), CliText::tr("Seconds a modem that is searching (or that --lte-on switched on) is given to register "
+                    "(default 60)."),
         CliText::tr("S"), QStringLiteral("60") });
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);

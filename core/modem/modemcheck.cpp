@@ -156,9 +156,9 @@ void ModemCheckReport::judge(qint64 clockToleranceSeconds)
         evidence.append(ModemCheck::tr("Network: %1%2%3.")
                             .arg(registrationWords(registration->stat),
                                  tech.isEmpty() ? QString() : ModemCheck::tr(" on %1").arg(tech), where)
-                        + (lteSwitchedOn ? ModemCheck::tr(" Waited %n second(s) for the network.", nullptr,
-                                                          int(waitedForNetworkMs / 1000))
-                                         : QString()));
+                        + (waitedForNetworkMs >= 1000 ? ModemCheck::tr(" Waited %n second(s) for the network.", nullptr,
+                                                                       int(waitedForNetworkMs / 1000))
+                                                      : QString()));
         switch (registration->stat) {
         case 1:
         case 5:
@@ -349,6 +349,7 @@ QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &optio
     m_report = {};
     m_report.port = m_modem->portPath();
     m_ceregMode = -1;
+    m_waited.invalidate();
     m_promise = startedPromise<ModemCheckReport>();
     m_steps.clear();
 
@@ -570,12 +571,15 @@ void ModemCheck::ask(const AtCommand &command, const QString &what, std::functio
 
 void ModemCheck::waitForNetwork()
 {
+    // A modem whose LTE just came on (by this check, or by the flash before it putting its mode back) searches for
+    // a few seconds before the network answers: "searching" is a verdict only once the wait is over.
     const auto &r = m_report.registration;
-    const bool undecided = !r || r->stat == 0 || r->stat == 2 || r->stat == 4;
-    if (!m_report.lteSwitchedOn || m_report.sim != SimState::Ready || !undecided
-        || m_waited.elapsed() >= m_options.registrationWaitMs) {
-        if (m_report.lteSwitchedOn)
-            m_report.waitedForNetworkMs = m_waited.elapsed();
+    const bool lteOn = m_report.lteSwitchedOn || m_report.functionalMode == 1;
+    const bool undecided = !r || r->stat == 2 || (m_report.lteSwitchedOn && (r->stat == 0 || r->stat == 4));
+    if (!m_waited.isValid())
+        m_waited.start();
+    if (!lteOn || m_report.sim != SimState::Ready || !undecided || m_waited.elapsed() >= m_options.registrationWaitMs) {
+        m_report.waitedForNetworkMs = m_waited.elapsed();
         return next();
     }
     Q_EMIT progress(tr("Waiting for the network (%n second(s))", nullptr, int(m_waited.elapsed() / 1000)));

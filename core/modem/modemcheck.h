@@ -27,7 +27,7 @@ struct ModemCheckOptions
     // LTE on (AT+CFUN=1) for the check when it is off, and the previous mode set again afterwards, also when the
     // check fails or is cancelled. Never done unless asked for: it changes what the modem does.
     bool switchLteOn = false;
-    int registrationWaitMs = 60000; // with switchLteOn: how long to wait for the network to answer
+    int registrationWaitMs = 60000; // how long a modem that is searching (or that the check switched on) is given
     int pollIntervalMs = 1000;
     QHash<QString, QString> knownHashes; // SHA-256 (upper-case hex) of %CMNG content → what it is
     qint64 clockToleranceSeconds = 24 * 3600; // beyond this the modem's clock makes certificates look invalid

@@ -1034,6 +1034,7 @@ void ProvisioningJob::checkModem()
     auto *check = new ModemCheck(*m_modem, this);
     ModemCheckOptions options;
     options.secTag = m_profile.secTag;
+    options.registrationWaitMs = 20000; // after the flash put LTE back on; a bench without coverage says so after this
     options.knownHashes = ModemCheck::knownRootHashes();
     if (m_report.flash)
         for (const FlashSlot &slot : m_report.flash->slots)

@@ -7,6 +7,7 @@
 
 #include "clirunner.h"
 #include "modemsimfixture.h"
+#include "modemtestsupport.h"
 #include "testsupport.h"
 
 #include <QJsonArray>
@@ -117,7 +118,8 @@ private Q_SLOTS:
         row("own: ready") << "own" << none << none << "ready" << "registration/status" << QVariant(QStringLiteral("home"));
         row("own: no SIM") << "own" << QStringList{"--sim", "none"} << none << "no-sim" << "sim/state" << QVariant(QStringLiteral("absent"));
         row("own: PIN") << "own" << QStringList{"--sim", "pin"} << none << "sim-locked" << "sim/state" << QVariant(QStringLiteral("pin"));
-        row("own: searching") << "own" << QStringList{"--network", "searching"} << none << "searching" << "registration/status"
+        const QStringList shortWait{"--wait", "2"};
+        row("own: searching") << "own" << QStringList{"--network", "searching"} << shortWait << "searching" << "registration/status"
                               << QVariant(QStringLiteral("searching"));
         row("own: denied") << "own" << QStringList{"--network", "denied", "--reject-cause", "7"} << none << "denied"
                            << "registration/rejectCause" << QVariant(7);
@@ -140,7 +142,7 @@ private Q_SLOTS:
                                  << QVariant(QStringLiteral("absent"));
         row("reference: PIN") << "reference" << QStringList{"--scenario", "pin"} << none << "sim-locked" << "sim/state"
                               << QVariant(QStringLiteral("pin"));
-        row("reference: searching") << "reference" << QStringList{"--scenario", "searching"} << none << "searching"
+        row("reference: searching") << "reference" << QStringList{"--scenario", "searching"} << shortWait << "searching"
                                     << "registration/status" << QVariant(QStringLiteral("searching"));
         row("reference: denied") << "reference" << QStringList{"--scenario", "denied"} << none << "denied"
                                  << "registration/rejectCause" << QVariant(7);
@@ -176,6 +178,8 @@ private Q_SLOTS:
         QCOMPARE(run.exitCode, verdict == QStringLiteral("ready") ? 0 : 4);
         QVERIFY(!report.value("verdictText").toString().isEmpty());
         QVERIFY(report.value("evidence").toArray().size() >= 5);
+        if (verdict == QStringLiteral("searching")) // given the time asked for, then judged
+            QVERIFY(report.value("registration").toObject().value("waitedMs").toInt() >= 2000);
         QCOMPARE(report.value("identity").toObject().value("imei").toString(), QStringLiteral("352656100367872"));
         QJsonValue value = report;
         for (const QString &part : field.split(u'/'))
@@ -275,6 +279,34 @@ private Q_SLOTS:
                                                                      ? QStringLiteral("25c95751-efa4-40d4-8b4a-1dcaab81fac9")
                                                                      : m_sim.ready().value("modemUuid").toString());
         }
+    }
+
+    // The whole Azure set flashed into the reference simulator and verified by its hashes, then checked: ready, with
+    // the roots and the certificate recognised.
+    void flashAndCheckOnTheReference()
+    {
+        const auto device = TestSupport::deviceCredentials("ref-device-1");
+        const QString cert = TestSupport::writeFile(m_dir.filePath("ref-device.pem"), device.certificatePem);
+        const QString key = TestSupport::writeFile(m_dir.filePath("ref-device.key"), device.keyPem);
+        QString port;
+        const QString problem = startSimulator("reference", {"--scenario", "registered"}, &port);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        const Run flashed = cli({"--json", "modem", "flash-azure", "--port", port, "--no-flow-control", "--device", "ref-device-1",
+                                 "--tag", "10", "--secondary-tag", "11", "--cert", cert, "--key", key});
+        QVERIFY2(flashed.exitCode == 0, flashed.err.constData());
+        const QJsonObject report = json(flashed);
+        QCOMPARE(report.value("ok").toBool(), true);
+        QCOMPARE(report.value("functionalModeRestored").toBool(), true);
+        for (const QJsonValue &slot : report.value("slots").toArray())
+            QCOMPARE(slot.toObject().value("state").toString(), QStringLiteral("flashed"));
+
+        const Run checked = cli({"--json", "modem", "check", "--port", port, "--no-flow-control", "--tag", "10"});
+        const QJsonObject check = json(checked);
+        QCOMPARE(check.value("verdict").toString(), QStringLiteral("ready"));
+        const QJsonObject credentials = check.value("credentials").toObject();
+        QVERIFY(credentials.value("rootCa").toBool() && credentials.value("clientCertificate").toBool()
+                && credentials.value("privateKey").toBool());
+        QVERIFY2(credentials.value("rootCaKnownAs").toString().contains("DigiCert Global Root G2"), checked.out.constData());
     }
 
     // modem creds delete --all: every type in one tag, the others untouched; only with --yes.
