@@ -9,11 +9,13 @@
 #include "mqtt/mqttmessage.h"
 #include "mqtt/mqttsession.h"
 #include "mqtt/websocket.h"
+#include "certificatefixtures.h"
 #include "httpconnectproxy.h"
 #include "mqttconnect.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
+#include <QElapsedTimer>
 #include <QNetworkProxy>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -222,6 +224,76 @@ private Q_SLOTS:
         auto stranger = client(QStringLiteral("fleet-1"), username);
         QVERIFY(stranger->setClientCertificate(foreign.toPem(), foreignKey.privateKeyPem()).has_value());
         QVERIFY(!TestSupport::connects(*stranger));
+    }
+
+    // A path through intermediates: each must be a CA in its validity, and no CA may have more intermediates
+    // below it than its pathLen allows.
+    void caSignedThroughIntermediates()
+    {
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("fleet-3"), QJsonObject{{QStringLiteral("authentication"),
+                                                                                   QJsonObject{{QStringLiteral("type"), QStringLiteral("certificateAuthority")}}}},
+                                            {}).has_value());
+        const QString username = QStringLiteral("127.0.0.1/fleet-3/?api-version=2021-04-12");
+        const auto connectsWith = [&](const QList<Certificate> &chain, const KeyPair &key) {
+            QByteArray pem;
+            for (const Certificate &certificate : chain)
+                pem += certificate.toPem();
+            auto device = client(QStringLiteral("fleet-3"), username);
+            if (!device->setClientCertificate(pem, key.privateKeyPem()))
+                return false;
+            const bool connected = TestSupport::connects(*device);
+            device->disconnectFromHost();
+            return connected;
+        };
+        const auto intermediate = [](const QString &cn, const Certificate &issuer, const KeyPair &issuerKey, const KeyPair &key) {
+            return *Certificate::issue(issuer, issuerKey, key, {cn, {}, {}, 30, Certificate::Usage::CertificateAuthority});
+        };
+        const KeyPair firstKey = *KeyPair::generate();
+        const Certificate first = intermediate(QStringLiteral("Fleet Intermediate 1"), m_ca, m_caKey, firstKey);
+        const KeyPair secondKey = *KeyPair::generate();
+        const Certificate second = intermediate(QStringLiteral("Fleet Intermediate 2"), first, firstKey, secondKey);
+
+        // leaf ← intermediate 2 ← intermediate 1 ← Fleet CA: accepted.
+        auto [leaf, leafKey] = deviceCertificate(QStringLiteral("fleet-3"), second, secondKey);
+        QVERIFY(connectsWith({leaf, second, first}, leafKey));
+
+        // Intermediate 1 expired yesterday (re-signed by the CA, so only its dates are wrong): refused.
+        const Certificate expired = TestSupport::redated(first, m_caKey, -30L * 24 * 3600, -24L * 3600);
+        QVERIFY(!connectsWith({leaf, second, expired}, leafKey));
+        // Not valid until tomorrow: refused.
+        const Certificate early = TestSupport::redated(first, m_caKey, 24L * 3600, 30L * 24 * 3600);
+        QVERIFY(!connectsWith({leaf, second, early}, leafKey));
+
+        // Intermediate 1 with pathLen 0 may sign devices, not another CA: refused through intermediate 2 …
+        const Certificate lastCa = TestSupport::withBasicConstraints(first, m_caKey, "critical,CA:TRUE,pathlen:0");
+        QVERIFY(!connectsWith({leaf, second, lastCa}, leafKey));
+        // … accepted for a device it signed itself.
+        auto [direct, directKey] = deviceCertificate(QStringLiteral("fleet-3"), lastCa, firstKey);
+        QVERIFY(connectsWith({direct, lastCa}, directKey));
+
+        // Intermediate 2 with CA:FALSE is no CA: refused.
+        const Certificate notCa = TestSupport::withBasicConstraints(second, firstKey, "critical,CA:FALSE");
+        QVERIFY(!connectsWith({leaf, notCa, first}, leafKey));
+    }
+
+    // A version 1 self-signed certificate is no CA: the sandbox refuses to start trusting one.
+    void version1CertificateIsNoCa()
+    {
+        const KeyPair key = *KeyPair::generate();
+        const Certificate v1 = TestSupport::version1SelfSigned(key, "Old CA");
+        QFile file(m_dir.filePath(QStringLiteral("v1-ca.pem")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(v1.toPem());
+        file.close();
+        SandboxHub::Options options;
+        options.dataDir = m_dir.filePath(QStringLiteral("hub-v1"));
+        options.trustedCaFiles = {file.fileName()};
+        SandboxHub hub(options);
+        const auto started = hub.start();
+        QVERIFY(!started.has_value());
+        QCOMPARE(started.error().code, QStringLiteral("NotACa"));
+        QVERIFY2(started.error().message.contains(QStringLiteral("version 3 with basicConstraints CA:TRUE")),
+                 qPrintable(started.error().message));
     }
 
     void checkPingsAConnectedDevice()
