@@ -68,6 +68,7 @@ SandboxHub::~SandboxHub()
     m_amqp.reset();
     m_gateway.reset();
     m_ingest.reset();
+    m_registry.setSessionCloser({});
     m_mediator.reset();
     m_broker.reset();
     m_server.reset();
@@ -176,6 +177,10 @@ Result<void> SandboxHub::start()
 
     // Twins and direct methods reach devices through the sandbox's own link to the broker.
     m_mediator = std::make_unique<Mediator>(m_registry);
+    m_registry.setSessionCloser([this](const QString &deviceId) {
+        if (m_mediator)
+            m_mediator->closeSessions(deviceId);
+    });
     const QByteArray secret = readFile(dir.filePath(QStringLiteral("broker-secret"))).trimmed();
     if (!m_mediator->start(m_broker->port(), secret))
         return fail(ErrorKind::Network, QStringLiteral("MediatorNotConnected"),

@@ -344,6 +344,85 @@ private Q_SLOTS:
         QVERIFY(silent->last().sentence.contains(QStringLiteral("5 seconds")));
     }
 
+    // As IoT Hub: a device's session ends when the device is disabled, deleted or given new keys through the
+    // registry (here through the service REST API, as HubClient calls it), and when its SAS token expires. An
+    // update that leaves its credentials alone keeps it connected.
+    void sessionsClosedAsIoTHubCloses()
+    {
+        const QJsonObject info = m_hub->readyInfo();
+        HubProfile profile;
+        profile.name = QStringLiteral("sandbox");
+        profile.hostName = info.value(QStringLiteral("hostName")).toString();
+        profile.restPort = info.value(QStringLiteral("restPort")).toInt();
+        profile.caFile = m_caFile;
+        HubClient hub(profile, *ConnectionString::parse(m_hub->ownerConnectionString()));
+        const QString id = QStringLiteral("closing-1");
+        DeviceIdentity fresh;
+        fresh.id = id;
+        auto created = TestSupport::await(hub.createDevice(fresh));
+        QVERIFY2(created.has_value(), created ? "" : qPrintable(created.error().message));
+        DeviceIdentity device = *created;
+
+        const auto connected = [&](const QString &key, qint64 expiry) {
+            auto c = client(id, QStringLiteral("127.0.0.1/%1/?api-version=2021-04-12").arg(id));
+            c->setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/") + id, key, expiry)->toString().toUtf8());
+            return TestSupport::connects(*c) ? std::move(c) : std::unique_ptr<MqttClient>();
+        };
+        const auto closedWithin = [](MqttClient &c, int ms) {
+            QSignalSpy gone(&c, &MqttClient::disconnected);
+            return c.state() == MqttClient::State::Disconnected || gone.wait(ms);
+        };
+        const qint64 inAnHour = QDateTime::currentSecsSinceEpoch() + 3600;
+
+        // An update that changes nothing about its credentials: the session stays.
+        auto session = connected(device.primaryKey, inAnHour);
+        QVERIFY(session);
+        device.statusReason = QStringLiteral("checked");
+        auto updated = TestSupport::await(hub.updateDevice(device, true));
+        QVERIFY(updated.has_value());
+        QVERIFY(!closedWithin(*session, 2000));
+
+        // Disabled: closed.
+        device = *updated;
+        device.status = QStringLiteral("disabled");
+        updated = TestSupport::await(hub.updateDevice(device, true));
+        QVERIFY(updated.has_value());
+        QVERIFY(closedWithin(*session, 5000));
+        QVERIFY(!connected(device.primaryKey, inAnHour)); // and it cannot come back
+        device = *updated;
+        device.status = QStringLiteral("enabled");
+        updated = TestSupport::await(hub.updateDevice(device, true));
+        QVERIFY(updated.has_value());
+
+        // New keys: closed; the old key no longer works, the new one does.
+        session = connected(device.primaryKey, inAnHour);
+        QVERIFY(session);
+        device = *updated;
+        const QString oldKey = device.primaryKey;
+        device.primaryKey = TestSupport::randomKey();
+        updated = TestSupport::await(hub.updateDevice(device, true));
+        QVERIFY(updated.has_value());
+        QVERIFY(closedWithin(*session, 5000));
+        QVERIFY(!connected(oldKey, inAnHour));
+        session = connected(device.primaryKey, inAnHour);
+        QVERIFY(session);
+
+        // Deleted: closed.
+        QVERIFY(TestSupport::await(hub.deleteDevice(id)).has_value());
+        QVERIFY(closedWithin(*session, 5000));
+
+        // A token that expires while connected (the sandbox allows 300 s of clock skew, at connect and after):
+        // closed within seconds of its end.
+        const auto again = m_hub->registry().putDevice(id, {}, {});
+        QVERIFY(again.has_value());
+        session = connected(again->primaryKey, QDateTime::currentSecsSinceEpoch() - 297);
+        QVERIFY(session);
+        QElapsedTimer timer;
+        timer.start();
+        QVERIFY(closedWithin(*session, 10000));
+        QVERIFY2(timer.elapsed() >= 1000, "closed at once, not when the token expired");
+    }
+
     void cleanupTestCase()
     {
         m_hub.reset();
