@@ -1,5 +1,6 @@
 #include "devicegateway.h"
 
+#include "certificatepath.h"
 #include "credentials/certificate.h"
 #include "mqtt/websocket.h"
 #include "mqttwire.h"
@@ -285,24 +286,22 @@ bool DeviceGateway::certificateAccepted(const QString &deviceId, const QSslCerti
     }
     if (device->authType != QStringLiteral("certificateAuthority") || leaf.subjectInfo(QSslCertificate::CommonName).value(0) != deviceId)
         return false;
-    // Walk up what the device presented (leaf, intermediates…) until a trusted CA signed a link.
-    const auto toOurs = [](const QSslCertificate &c) { return Certificate::fromDer(c.toDer()); };
-    auto current = toOurs(leaf);
-    QList<QSslCertificate> rest = chain.mid(1);
-    for (int depth = 0; current && depth < 5; ++depth) {
-        for (const QSslCertificate &ca : m_trustedCas) {
-            const auto trusted = toOurs(ca);
-            if (trusted && current->isSignedBy(*trusted) && ca.expiryDate() > now)
-                return true;
-        }
-        if (rest.isEmpty())
+    QList<Certificate> presented;
+    for (const QSslCertificate &certificate : chain.isEmpty() ? QList<QSslCertificate>{leaf} : chain) {
+        auto ours = Certificate::fromDer(certificate.toDer());
+        if (!ours)
             return false;
-        const auto issuer = toOurs(rest.takeFirst());
-        if (!issuer || !issuer->isCertificateAuthority() || !current->isSignedBy(*issuer))
-            return false;
-        current = issuer;
+        presented.append(*ours);
     }
-    return false;
+    QList<Certificate> trusted;
+    for (const QSslCertificate &ca : m_trustedCas) {
+        if (auto ours = Certificate::fromDer(ca.toDer()))
+            trusted.append(*ours);
+    }
+    const auto path = CertificatePath::verify(presented, trusted, now);
+    if (!path)
+        qWarning("sandbox: device %s refused: %s", qPrintable(deviceId), qPrintable(path.error().message));
+    return path.has_value();
 }
 
 } // namespace Onboarder::Sandbox

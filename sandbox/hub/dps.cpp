@@ -1,5 +1,6 @@
 #include "dps.h"
 
+#include "certificatepath.h"
 #include "credentials/certificate.h"
 #include "hub/connectionstring.h"
 #include "hub/identifiers.h"
@@ -135,10 +136,10 @@ Result<QJsonObject> parseCertificates(const QJsonObject &x509, const QString &me
         const auto certificate = readCertificate(entry.toObject().value(QStringLiteral("certificate")));
         if (!certificate)
             return invalid(QStringLiteral("%1 is not a PEM or base64 DER certificate.").arg(where));
-        if (requireCa && !certificate->isCertificateAuthority())
+        if (requireCa && !CertificatePath::isCa(*certificate))
             return invalid(
                 QStringLiteral("%1 is not a CA certificate (an enrollment group's signing certificate is a root or "
-                               "intermediate CA).")
+                               "intermediate CA: X.509 version 3 with basicConstraints CA:TRUE).")
                     .arg(where));
         out.insert(slot,
             QJsonObject { { QStringLiteral("certificate"), QString::fromLatin1(certificate->toPem()) },
@@ -161,28 +162,6 @@ Result<QString> parseKey(const QJsonObject &symmetric, const QString &name)
         return fail(ErrorKind::InvalidInput, QStringLiteral("ArgumentInvalid"),
             QStringLiteral("attestation.symmetricKey.%1 must be base64 of 16 to 64 bytes.").arg(name));
     return value.toString();
-}
-
-// Walks up from a device's leaf through the certificates it presented to a signing certificate of the group.
-bool chainsTo(const QList<Certificate> &chain, const QList<Certificate> &signers)
-{
-    if (chain.isEmpty())
-        return false;
-    const QDateTime now = QDateTime::currentDateTimeUtc();
-    Certificate current = chain.first();
-    for (int i = 1; i <= chain.size() && i <= 6; ++i) {
-        for (const Certificate &signer : signers) {
-            if (signer.notAfter() > now && current.isSignedBy(signer))
-                return true;
-        }
-        if (i == chain.size())
-            return false;
-        const Certificate &issuer = chain.at(i);
-        if (!issuer.isCertificateAuthority() || !current.isSignedBy(issuer))
-            return false;
-        current = issuer;
-    }
-    return false;
 }
 
 QList<Certificate> storedCertificates(const QJsonObject &enrollment, const QString &member)
@@ -898,7 +877,7 @@ std::variant<Dps::Authenticated, Dps::Answer> Dps::authenticateDevice(
         }
         for (const QJsonObject &group : m_groups) {
             if (attestationType(group) == QStringLiteral("x509")
-                && chainsTo(chain, storedCertificates(group, QStringLiteral("signingCertificates"))))
+                && CertificatePath::verify(chain, storedCertificates(group, QStringLiteral("signingCertificates"))))
                 return Authenticated { QStringLiteral("group"),
                     group.value(QStringLiteral("enrollmentGroupId")).toString(), QStringLiteral("selfSigned"), {}, {},
                     leaf.thumbprintSha1() };

@@ -85,6 +85,13 @@ void Mediator::send(const QString &deviceId, const QString &topic, const QByteAr
         qWarning("sandbox: could not send to %s: %s", qPrintable(deviceId), qPrintable(sent.error().message));
 }
 
+void Mediator::closeSessions(const QString &deviceId)
+{
+    // The id goes in the payload: a device id may hold '+' or '#', which no topic may.
+    if (const auto sent = m_client->publish(QStringLiteral("$sandbox/close"), deviceId.toUtf8(), 0); !sent)
+        qWarning("sandbox: could not close the sessions of %s: %s", qPrintable(deviceId), qPrintable(sent.error().message));
+}
+
 void Mediator::notifyDesired(const QString &deviceId, const QJsonObject &patch, qint64 version)
 {
     send(deviceId, QStringLiteral("$iothub/twin/PATCH/properties/desired/?$version=%1").arg(version),

@@ -33,6 +33,8 @@ public:
     void notifyDesired(const QString &deviceId, const QJsonObject &patch, qint64 version);
     // A message to one device's session, on any of its topics (cloud-to-device messages go at QoS 1).
     void sendToDevice(const QString &deviceId, const QString &topic, const QByteArray &payload) { send(deviceId, topic, payload); }
+    // Has the broker's plugin close every session of the device (Registry::setSessionCloser).
+    void closeSessions(const QString &deviceId);
 
 Q_SIGNALS:
     // The device subscribed to its cloud-to-device topic, or its session ended (from the broker's plugin).

@@ -454,6 +454,15 @@ Result<Device> Registry::putDevice(const QString &id, const QJsonObject &body, c
 
     if (auto ok = store(d, !exists); !ok)
         return std::unexpected(ok.error());
+    if (exists && m_closeSessions) {
+        const Device &before = *existing;
+        const bool disabled = before.status == QStringLiteral("enabled") && d.status != QStringLiteral("enabled");
+        const bool newCredentials = before.authType != d.authType || before.primaryKey != d.primaryKey
+            || before.secondaryKey != d.secondaryKey || before.primaryThumbprint != d.primaryThumbprint
+            || before.secondaryThumbprint != d.secondaryThumbprint;
+        if (disabled || newCredentials)
+            m_closeSessions(id);
+    }
     return d;
 }
 
@@ -474,6 +483,8 @@ Result<void> Registry::deleteDevice(const QString &id, const QString &ifMatch)
     q.addBindValue(id);
     if (!q.exec())
         return std::unexpected(sqlError(q.lastError()));
+    if (m_closeSessions)
+        m_closeSessions(id);
     return {};
 }
 

@@ -8,6 +8,8 @@
 #include <QSqlDatabase>
 #include <QString>
 
+#include <functional>
+
 namespace Onboarder::Sandbox {
 
 struct DeviceQuery;
@@ -105,6 +107,10 @@ public:
     // Adds count devices named sandbox-device-000001… with SAS keys, in one transaction.
     Result<int> seed(int count);
 
+    // Called when a device's sessions must end, as IoT Hub ends them: the device was deleted, disabled, or
+    // its authentication changed (new keys, thumbprints or type). After the change is stored.
+    void setSessionCloser(std::function<void(const QString &deviceId)> closer) { m_closeSessions = std::move(closer); }
+
 private:
     Result<Device> load(const QString &id) const;
     Result<void> store(const Device &device, bool insert);
@@ -112,6 +118,7 @@ private:
 
     QString m_connectionName;
     QSqlDatabase m_db;
+    std::function<void(const QString &deviceId)> m_closeSessions;
 };
 
 Error azureError(const QString &code, const QString &message);

@@ -43,6 +43,7 @@ AzureCode codeInfo(const QString &code)
         {QStringLiteral("DeviceAlreadyExists"), {Status::Conflict, 409001}},
         {QStringLiteral("PreconditionFailed"), {Status::PreconditionFailed, 412001}},
         {QStringLiteral("MessageTooLarge"), {Status::PayloadTooLarge, 413001}},
+        {QStringLiteral("RequestEntityTooLarge"), {Status::PayloadTooLarge, 413002}},
         {QStringLiteral("ThrottlingException"), {Status::TooManyRequests, 429001}},
         {QStringLiteral("ServerError"), {Status::InternalServerError, 500001}},
         {QStringLiteral("GatewayTimeout"), {Status::GatewayTimeout, 504101}},
@@ -142,32 +143,57 @@ void RegistryServer::missingHandler(const QHttpServerRequest &request, QTcpSocke
 std::optional<RegistryServer::Caller> RegistryServer::authorize(const QHttpServerRequest &request,
                                                                 QHttpServerResponder &responder) const
 {
-    const auto refuse = [&responder](const QString &why) {
-        writeError(responder, QStringLiteral("IotHubUnauthorizedAccess"), QStringLiteral("Unauthorized: ") + why);
+    auto caller = authorizeHeader(request.value("Authorization"));
+    if (auto *why = std::get_if<QString>(&caller)) {
+        writeError(responder, QStringLiteral("IotHubUnauthorizedAccess"), QStringLiteral("Unauthorized: ") + *why);
         return std::nullopt;
-    };
-    const QString header = QString::fromUtf8(request.value("Authorization"));
+    }
+    return std::get<Caller>(caller);
+}
+
+std::variant<RegistryServer::Caller, QString> RegistryServer::authorizeHeader(const QByteArray &authorization) const
+{
+    const QString header = QString::fromUtf8(authorization);
     if (header.isEmpty())
-        return refuse(QStringLiteral("no Authorization header"));
+        return QStringLiteral("no Authorization header");
     const auto token = SasToken::parse(header);
     if (!token)
-        return refuse(token.error().message);
+        return token.error().message;
     if (token->keyName().isEmpty())
-        return refuse(QStringLiteral("the token names no shared access policy (skn)"));
+        return QStringLiteral("the token names no shared access policy (skn)");
     const auto policy = m_registry.policy(token->keyName());
     if (!policy)
-        return refuse(QStringLiteral("no shared access policy named '%1'").arg(token->keyName()));
+        return QStringLiteral("no shared access policy named '%1'").arg(token->keyName());
     if (!token->verify(policy->primaryKey) && !token->verify(policy->secondaryKey))
-        return refuse(QStringLiteral("the signature does not match the policy's keys"));
+        return QStringLiteral("the signature does not match the policy's keys");
     if (token->isExpired())
-        return refuse(QStringLiteral("the token expired at %1").arg(token->expiryTime().toString(Qt::ISODate)));
+        return QStringLiteral("the token expired at %1").arg(token->expiryTime().toString(Qt::ISODate));
     // The resource must be this hub (host case-insensitive; a trailing '/' is tolerated).
     QString resource = token->resource();
     while (resource.endsWith(u'/'))
         resource.chop(1);
     if (resource.compare(m_hostName, Qt::CaseInsensitive) != 0)
-        return refuse(QStringLiteral("the token is for '%1', not this hub").arg(resource));
+        return QStringLiteral("the token is for '%1', not this hub").arg(resource);
     return Caller{policy->rights};
+}
+
+std::optional<RestFrontDoor::Refusal> RegistryServer::judgeHead(const HttpRequestFraming::Head &head, bool tooLarge) const
+{
+    // As handleRequest will, but before the body is read: whoever may not call learns nothing more.
+    const auto refusal = [](const QString &code, const QString &message) {
+        const AzureCode info = codeInfo(code);
+        const QJsonObject body{{QStringLiteral("Message"), QStringLiteral("ErrorCode:%1;%2").arg(code, message)},
+                               {QStringLiteral("ExceptionMessage"), QString(QStringLiteral("Tracking ID:") + trackingId())}};
+        return RestFrontDoor::Refusal{int(info.status), jsonType, QJsonDocument(body).toJson(QJsonDocument::Compact),
+                                      {{"iothub-errorcode", code.toLatin1()}}};
+    };
+    const auto caller = authorizeHeader(head.value("Authorization"));
+    if (const auto *why = std::get_if<QString>(&caller))
+        return refusal(QStringLiteral("IotHubUnauthorizedAccess"), QStringLiteral("Unauthorized: ") + *why);
+    if (tooLarge)
+        return refusal(QStringLiteral("RequestEntityTooLarge"),
+                       QStringLiteral("The request body of %1 bytes is larger than the hub takes.").arg(head.contentLength));
+    return std::nullopt;
 }
 
 bool RegistryServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)

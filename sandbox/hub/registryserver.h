@@ -1,6 +1,7 @@
 #pragma once
 
 #include "registry.h"
+#include "restfrontdoor.h"
 
 #include <QAbstractHttpServer>
 #include <QDeadlineTimer>
@@ -8,6 +9,7 @@
 #include <QHttpServerResponder>
 
 #include <functional>
+#include <variant>
 #include <utility>
 
 namespace Onboarder::Sandbox {
@@ -35,6 +37,10 @@ public:
     // Writes an Azure-style error response (legacy "ErrorCode:<Name>;<text>" body plus iothub-errorcode).
     static void writeError(QHttpServerResponder &responder, const QString &code, const QString &message);
 
+    // The front door's gate (RestFrontDoor::Gate): a request without a valid SAS token gets its 401, and one
+    // whose body is too large its 413, from the head alone.
+    std::optional<RestFrontDoor::Refusal> judgeHead(const HttpRequestFraming::Head &head, bool tooLarge) const;
+
 Q_SIGNALS:
     void desiredPropertiesChanged(const QString &deviceId, const QJsonObject &patch, qint64 version);
 
@@ -49,6 +55,8 @@ private:
     };
 
     std::optional<Caller> authorize(const QHttpServerRequest &request, QHttpServerResponder &responder) const;
+    // The caller a request's Authorization header (a SAS token of a policy) makes, or why there is none.
+    std::variant<Caller, QString> authorizeHeader(const QByteArray &authorization) const;
     // Token bucket: up to N requests at once, refilled at N per minute. Returns 0 when the request may
     // pass, else the whole seconds until it would.
     int throttleDelay();

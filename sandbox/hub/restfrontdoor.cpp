@@ -1,9 +1,12 @@
 #include "restfrontdoor.h"
 
+#include <QHash>
 #include <QSslSocket>
 #include <QTimer>
 #include <QUrl>
 #include <QWebSocket>
+
+#include <memory>
 
 namespace Onboarder::Sandbox {
 
@@ -114,12 +117,70 @@ void RestFrontDoor::inspect(QSslSocket *socket)
         m_webSockets.handleConnection(socket); // the WebSocket it makes takes the socket
     } else {
         socket->setParent(nullptr);
+        watchRequests(socket); // before the HTTP server's own readyRead handler, which reads everything
         addPendingConnection(socket);
         Q_EMIT newConnection();
     }
     // The head is still unread in the socket, and readyRead is only signalled for new bytes: the new owner
     // reads it when told.
     QMetaObject::invokeMethod(socket, [socket] { Q_EMIT socket->readyRead(); }, Qt::QueuedConnection);
+}
+
+void RestFrontDoor::watchRequests(QSslSocket *socket)
+{
+    auto framing = std::make_shared<HttpRequestFraming>();
+    connect(socket, &QSslSocket::readyRead, socket, [this, socket, framing] {
+        // What is unread now is what the HTTP server reads next: nothing of it has been seen here.
+        const QList<HttpRequestFraming::Head> heads = framing->feed(socket->peek(socket->bytesAvailable()));
+        std::optional<Refusal> refusal;
+        for (const HttpRequestFraming::Head &head : heads) {
+            const bool tooLarge = head.contentLength > m_bodyLimit;
+            if (m_gate)
+                refusal = m_gate(head, tooLarge);
+            if (!refusal && tooLarge)
+                refusal = Refusal{413, "text/plain; charset=utf-8",
+                                  QByteArrayLiteral("The request body of ") + QByteArray::number(head.contentLength)
+                                      + " bytes is larger than the " + QByteArray::number(m_bodyLimit) + " bytes this server takes.",
+                                  {}};
+            if (refusal)
+                break;
+        }
+        // Refused whole, also when a request the HTTP server has not seen yet comes before the refused one:
+        // the connection closes, a client sends it again.
+        if (!refusal) {
+            switch (framing->error()) {
+            case HttpRequestFraming::Error::None: return;
+            case HttpRequestFraming::Error::BadRequest:
+                refusal = Refusal{400, "text/plain; charset=utf-8", "This is no HTTP/1.1 request head.", {}};
+                break;
+            case HttpRequestFraming::Error::HeadTooLarge:
+                refusal = Refusal{431, "text/plain; charset=utf-8", "The request head is larger than 16 KB.", {}};
+                break;
+            case HttpRequestFraming::Error::LengthRequired:
+                refusal = Refusal{411, "text/plain; charset=utf-8", "A request body needs a Content-Length.", {}};
+                break;
+            }
+        }
+        refuse(socket, *refusal);
+    });
+}
+
+void RestFrontDoor::refuse(QSslSocket *socket, const Refusal &refusal)
+{
+    // Nobody else reads from here on (the HTTP server would take the body in), and what comes is dropped.
+    disconnect(socket, &QSslSocket::readyRead, nullptr, nullptr);
+    connect(socket, &QSslSocket::readyRead, socket, [socket] { socket->skip(socket->bytesAvailable()); });
+    socket->skip(socket->bytesAvailable());
+    static const QHash<int, QByteArray> reasons{{400, "Bad Request"}, {401, "Unauthorized"}, {411, "Length Required"},
+                                                {413, "Payload Too Large"}, {431, "Request Header Fields Too Large"}};
+    QByteArray response = "HTTP/1.1 " + QByteArray::number(refusal.status) + ' ' + reasons.value(refusal.status, "Refused")
+        + "\r\nContent-Type: " + refusal.contentType + "\r\nContent-Length: " + QByteArray::number(refusal.body.size())
+        + "\r\nConnection: close\r\n";
+    for (const auto &[name, value] : refusal.headers)
+        response += name + ": " + value + "\r\n";
+    response += "\r\n" + refusal.body;
+    socket->write(response);
+    socket->disconnectFromHost(); // once the answer is out
 }
 
 void RestFrontDoor::webSocketReady()

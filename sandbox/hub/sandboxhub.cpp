@@ -5,6 +5,7 @@
 #include "hub/connectionstring.h"
 #include "amqpendpoint.h"
 #include "broker.h"
+#include "certificatepath.h"
 #include "cloudtodevice.h"
 #include "eventlog.h"
 #include "telemetryingest.h"
@@ -67,6 +68,7 @@ SandboxHub::~SandboxHub()
     m_amqp.reset();
     m_gateway.reset();
     m_ingest.reset();
+    m_registry.setSessionCloser({});
     m_mediator.reset();
     m_broker.reset();
     m_server.reset();
@@ -156,6 +158,9 @@ Result<void> SandboxHub::start()
     m_server = std::make_unique<RegistryServer>(m_registry, m_options.hostName);
     m_server->setThrottle(m_options.throttlePerMinute);
     m_frontDoor = new RestFrontDoor(tls, m_server.get());
+    m_frontDoor->setGate([server = m_server.get()](const HttpRequestFraming::Head &head, bool tooLarge) {
+        return server->judgeHead(head, tooLarge);
+    });
     if (m_frontDoor->listen(QHostAddress::LocalHost, m_options.restPort)) {
         m_restPort = m_frontDoor->serverPort();
         m_server->bind(m_frontDoor);
@@ -172,6 +177,10 @@ Result<void> SandboxHub::start()
 
     // Twins and direct methods reach devices through the sandbox's own link to the broker.
     m_mediator = std::make_unique<Mediator>(m_registry);
+    m_registry.setSessionCloser([this](const QString &deviceId) {
+        if (m_mediator)
+            m_mediator->closeSessions(deviceId);
+    });
     const QByteArray secret = readFile(dir.filePath(QStringLiteral("broker-secret"))).trimmed();
     if (!m_mediator->start(m_broker->port(), secret))
         return fail(ErrorKind::Network, QStringLiteral("MediatorNotConnected"),
@@ -188,6 +197,13 @@ Result<void> SandboxHub::start()
         const auto cas = QSslCertificate::fromPath(file, QSsl::Pem);
         if (cas.isEmpty())
             return fail(ErrorKind::InvalidInput, QStringLiteral("CaFileNotPem"), QStringLiteral("%1 holds no PEM CA certificate.").arg(file));
+        for (const QSslCertificate &ca : cas) {
+            const auto ours = Certificate::fromDer(ca.toDer());
+            if (!ours || !CertificatePath::isCa(*ours))
+                return fail(ErrorKind::InvalidInput, QStringLiteral("NotACa"),
+                            QStringLiteral("%1: \"%2\" is no CA certificate (a CA is X.509 version 3 with basicConstraints CA:TRUE).")
+                                .arg(file, ca.subjectDisplayName()));
+        }
         trusted += cas;
     }
     m_gateway->setTrustedCas(trusted);

@@ -2,6 +2,7 @@
 // explicitly, on 127.0.0.2): what the official SDKs (tests/interop/dps.test.js) do not pin down — ETags and
 // 412, paging, bodies refused with a clear 400, connection strings of the wrong service, registration states,
 // persistence — plus the group key derivation vectors and the MQTT session's protocol refusals.
+#include "certificatefixtures.h"
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
 #include "dps.h"
@@ -358,17 +359,22 @@ private Q_SLOTS:
         auto leaf
             = Certificate::selfSigned(*key, { QStringLiteral("not-a-ca"), {}, {}, 2, Certificate::Usage::Client });
         QVERIFY(leaf.has_value());
-        const QJsonObject body { { QStringLiteral("attestation"),
-            QJsonObject { { QStringLiteral("type"), QStringLiteral("x509") },
-                { QStringLiteral("x509"),
-                    QJsonObject { { QStringLiteral("signingCertificates"),
-                        QJsonObject { { QStringLiteral("primary"),
-                            QJsonObject {
-                                { QStringLiteral("certificate"), QString::fromLatin1(leaf->toPem()) } } } } } } } } } };
-        const Response response = call("PUT", QStringLiteral("/enrollmentGroups/leaf-group"), json(body));
-        verifyError(response, 400, 400004);
-        QVERIFY2(
-            response.message().contains(QStringLiteral("is not a CA certificate")), qPrintable(response.message()));
+        // A version 1 self-signed certificate has no basicConstraints: no CA either (OpenSSL's X509_check_ca
+        // would take it for one).
+        const Certificate version1 = TestSupport::version1SelfSigned(*key, "old-style-ca");
+        for (const Certificate &signing : { *leaf, version1 }) {
+            const QJsonObject body { { QStringLiteral("attestation"),
+                QJsonObject { { QStringLiteral("type"), QStringLiteral("x509") },
+                    { QStringLiteral("x509"),
+                        QJsonObject { { QStringLiteral("signingCertificates"),
+                            QJsonObject { { QStringLiteral("primary"),
+                                QJsonObject {
+                                    { QStringLiteral("certificate"), QString::fromLatin1(signing.toPem()) } } } } } } } } } };
+            const Response response = call("PUT", QStringLiteral("/enrollmentGroups/leaf-group"), json(body));
+            verifyError(response, 400, 400004);
+            QVERIFY2(
+                response.message().contains(QStringLiteral("is not a CA certificate")), qPrintable(response.message()));
+        }
     }
 
     void wrongServiceCredentialsAreNamed()

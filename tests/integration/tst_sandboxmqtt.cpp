@@ -9,11 +9,13 @@
 #include "mqtt/mqttmessage.h"
 #include "mqtt/mqttsession.h"
 #include "mqtt/websocket.h"
+#include "certificatefixtures.h"
 #include "httpconnectproxy.h"
 #include "mqttconnect.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
+#include <QElapsedTimer>
 #include <QNetworkProxy>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -224,6 +226,76 @@ private Q_SLOTS:
         QVERIFY(!TestSupport::connects(*stranger));
     }
 
+    // A path through intermediates: each must be a CA in its validity, and no CA may have more intermediates
+    // below it than its pathLen allows.
+    void caSignedThroughIntermediates()
+    {
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("fleet-3"), QJsonObject{{QStringLiteral("authentication"),
+                                                                                   QJsonObject{{QStringLiteral("type"), QStringLiteral("certificateAuthority")}}}},
+                                            {}).has_value());
+        const QString username = QStringLiteral("127.0.0.1/fleet-3/?api-version=2021-04-12");
+        const auto connectsWith = [&](const QList<Certificate> &chain, const KeyPair &key) {
+            QByteArray pem;
+            for (const Certificate &certificate : chain)
+                pem += certificate.toPem();
+            auto device = client(QStringLiteral("fleet-3"), username);
+            if (!device->setClientCertificate(pem, key.privateKeyPem()))
+                return false;
+            const bool connected = TestSupport::connects(*device);
+            device->disconnectFromHost();
+            return connected;
+        };
+        const auto intermediate = [](const QString &cn, const Certificate &issuer, const KeyPair &issuerKey, const KeyPair &key) {
+            return *Certificate::issue(issuer, issuerKey, key, {cn, {}, {}, 30, Certificate::Usage::CertificateAuthority});
+        };
+        const KeyPair firstKey = *KeyPair::generate();
+        const Certificate first = intermediate(QStringLiteral("Fleet Intermediate 1"), m_ca, m_caKey, firstKey);
+        const KeyPair secondKey = *KeyPair::generate();
+        const Certificate second = intermediate(QStringLiteral("Fleet Intermediate 2"), first, firstKey, secondKey);
+
+        // leaf ← intermediate 2 ← intermediate 1 ← Fleet CA: accepted.
+        auto [leaf, leafKey] = deviceCertificate(QStringLiteral("fleet-3"), second, secondKey);
+        QVERIFY(connectsWith({leaf, second, first}, leafKey));
+
+        // Intermediate 1 expired yesterday (re-signed by the CA, so only its dates are wrong): refused.
+        const Certificate expired = TestSupport::redated(first, m_caKey, -30L * 24 * 3600, -24L * 3600);
+        QVERIFY(!connectsWith({leaf, second, expired}, leafKey));
+        // Not valid until tomorrow: refused.
+        const Certificate early = TestSupport::redated(first, m_caKey, 24L * 3600, 30L * 24 * 3600);
+        QVERIFY(!connectsWith({leaf, second, early}, leafKey));
+
+        // Intermediate 1 with pathLen 0 may sign devices, not another CA: refused through intermediate 2 …
+        const Certificate lastCa = TestSupport::withBasicConstraints(first, m_caKey, "critical,CA:TRUE,pathlen:0");
+        QVERIFY(!connectsWith({leaf, second, lastCa}, leafKey));
+        // … accepted for a device it signed itself.
+        auto [direct, directKey] = deviceCertificate(QStringLiteral("fleet-3"), lastCa, firstKey);
+        QVERIFY(connectsWith({direct, lastCa}, directKey));
+
+        // Intermediate 2 with CA:FALSE is no CA: refused.
+        const Certificate notCa = TestSupport::withBasicConstraints(second, firstKey, "critical,CA:FALSE");
+        QVERIFY(!connectsWith({leaf, notCa, first}, leafKey));
+    }
+
+    // A version 1 self-signed certificate is no CA: the sandbox refuses to start trusting one.
+    void version1CertificateIsNoCa()
+    {
+        const KeyPair key = *KeyPair::generate();
+        const Certificate v1 = TestSupport::version1SelfSigned(key, "Old CA");
+        QFile file(m_dir.filePath(QStringLiteral("v1-ca.pem")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(v1.toPem());
+        file.close();
+        SandboxHub::Options options;
+        options.dataDir = m_dir.filePath(QStringLiteral("hub-v1"));
+        options.trustedCaFiles = {file.fileName()};
+        SandboxHub hub(options);
+        const auto started = hub.start();
+        QVERIFY(!started.has_value());
+        QCOMPARE(started.error().code, QStringLiteral("NotACa"));
+        QVERIFY2(started.error().message.contains(QStringLiteral("version 3 with basicConstraints CA:TRUE")),
+                 qPrintable(started.error().message));
+    }
+
     void checkPingsAConnectedDevice()
     {
         const auto device = m_hub->registry().putDevice(QStringLiteral("pingable"), {}, {});
@@ -270,6 +342,85 @@ private Q_SLOTS:
         QCOMPARE(silent->last().key, QStringLiteral("ping"));
         QCOMPARE(silent->last().verdict, DeviceCheckItem::Verdict::Problem);
         QVERIFY(silent->last().sentence.contains(QStringLiteral("5 seconds")));
+    }
+
+    // As IoT Hub: a device's session ends when the device is disabled, deleted or given new keys through the
+    // registry (here through the service REST API, as HubClient calls it), and when its SAS token expires. An
+    // update that leaves its credentials alone keeps it connected.
+    void sessionsClosedAsIoTHubCloses()
+    {
+        const QJsonObject info = m_hub->readyInfo();
+        HubProfile profile;
+        profile.name = QStringLiteral("sandbox");
+        profile.hostName = info.value(QStringLiteral("hostName")).toString();
+        profile.restPort = info.value(QStringLiteral("restPort")).toInt();
+        profile.caFile = m_caFile;
+        HubClient hub(profile, *ConnectionString::parse(m_hub->ownerConnectionString()));
+        const QString id = QStringLiteral("closing-1");
+        DeviceIdentity fresh;
+        fresh.id = id;
+        auto created = TestSupport::await(hub.createDevice(fresh));
+        QVERIFY2(created.has_value(), created ? "" : qPrintable(created.error().message));
+        DeviceIdentity device = *created;
+
+        const auto connected = [&](const QString &key, qint64 expiry) {
+            auto c = client(id, QStringLiteral("127.0.0.1/%1/?api-version=2021-04-12").arg(id));
+            c->setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/") + id, key, expiry)->toString().toUtf8());
+            return TestSupport::connects(*c) ? std::move(c) : std::unique_ptr<MqttClient>();
+        };
+        const auto closedWithin = [](MqttClient &c, int ms) {
+            QSignalSpy gone(&c, &MqttClient::disconnected);
+            return c.state() == MqttClient::State::Disconnected || gone.wait(ms);
+        };
+        const qint64 inAnHour = QDateTime::currentSecsSinceEpoch() + 3600;
+
+        // An update that changes nothing about its credentials: the session stays.
+        auto session = connected(device.primaryKey, inAnHour);
+        QVERIFY(session);
+        device.statusReason = QStringLiteral("checked");
+        auto updated = TestSupport::await(hub.updateDevice(device, true));
+        QVERIFY(updated.has_value());
+        QVERIFY(!closedWithin(*session, 2000));
+
+        // Disabled: closed.
+        device = *updated;
+        device.status = QStringLiteral("disabled");
+        updated = TestSupport::await(hub.updateDevice(device, true));
+        QVERIFY(updated.has_value());
+        QVERIFY(closedWithin(*session, 5000));
+        QVERIFY(!connected(device.primaryKey, inAnHour)); // and it cannot come back
+        device = *updated;
+        device.status = QStringLiteral("enabled");
+        updated = TestSupport::await(hub.updateDevice(device, true));
+        QVERIFY(updated.has_value());
+
+        // New keys: closed; the old key no longer works, the new one does.
+        session = connected(device.primaryKey, inAnHour);
+        QVERIFY(session);
+        device = *updated;
+        const QString oldKey = device.primaryKey;
+        device.primaryKey = TestSupport::randomKey();
+        updated = TestSupport::await(hub.updateDevice(device, true));
+        QVERIFY(updated.has_value());
+        QVERIFY(closedWithin(*session, 5000));
+        QVERIFY(!connected(oldKey, inAnHour));
+        session = connected(device.primaryKey, inAnHour);
+        QVERIFY(session);
+
+        // Deleted: closed.
+        QVERIFY(TestSupport::await(hub.deleteDevice(id)).has_value());
+        QVERIFY(closedWithin(*session, 5000));
+
+        // A token that expires while connected (the sandbox allows 300 s of clock skew, at connect and after):
+        // closed within seconds of its end.
+        const auto again = m_hub->registry().putDevice(id, {}, {});
+        QVERIFY(again.has_value());
+        session = connected(again->primaryKey, QDateTime::currentSecsSinceEpoch() - 297);
+        QVERIFY(session);
+        QElapsedTimer timer;
+        timer.start();
+        QVERIFY(closedWithin(*session, 10000));
+        QVERIFY2(timer.elapsed() >= 1000, "closed at once, not when the token expired");
     }
 
     void cleanupTestCase()

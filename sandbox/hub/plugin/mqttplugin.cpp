@@ -4,6 +4,9 @@
 //     sandbox's own link by a shared secret; disabled or unknown devices are refused
 //   - authorisation: each device may use only its own IoT Hub topics (a device touching another
 //     device's topic is refused)
+//   - sessions closed as IoT Hub closes them: when the device's SAS token expires (its se=, with the
+//     clock skew allowed at connect), and when the sandbox says the device was deleted, disabled or given
+//     new credentials ($sandbox/close from its own link, the device id as payload)
 //   - connection state and last activity written to the registry
 //   - telemetry out: devices/{id}/messages/events/{bag} is re-published as $sandbox/telemetry/{id}
 //     with the property bag and the hub's system properties as MQTT 5 user properties
@@ -41,6 +44,7 @@ struct ClientInfo
 {
     Role role = Role::Device;
     std::string deviceId;
+    long long tokenExpiry = 0; // the SAS token's se=; 0: no token (X.509)
 };
 
 struct Plugin
@@ -58,6 +62,7 @@ struct Plugin
     long long telemetryCount = 0;                           // device-to-cloud messages since the broker started
     long long telemetryFlushed = -1;
     time_t telemetryFlushedAt = 0;
+    time_t expiryCheckedAt = 0;
 };
 
 Plugin *plugin = nullptr;
@@ -380,7 +385,8 @@ int onBasicAuth(int, void *eventData, void *)
     }
     if (!authenticated)
         return refuse("bad credentials");
-    const auto [record, added] = plugin->clients.insert_or_assign(event->client, ClientInfo{Role::Device, deviceId});
+    const long long expiry = startsWith(password, "x509:") ? 0 : token->expiry;
+    const auto [record, added] = plugin->clients.insert_or_assign(event->client, ClientInfo{Role::Device, deviceId, expiry});
     (void)record;
     if (added)
         ++plugin->deviceConnections[deviceId];
@@ -399,6 +405,15 @@ void notifySandbox(const std::string &deviceId, const char *what)
 {
     const std::string topic = "$sandbox/in/" + deviceId + "/$sandbox/" + what;
     mosquitto_broker_publish_copy(mediatorClient, topic.c_str(), 0, nullptr, 0, false, nullptr);
+}
+
+// Ends the device's session (mosquitto knows a connection by its client id, which is the device id).
+void closeSession(const std::string &deviceId, const char *why)
+{
+    if (plugin->deviceConnections.find(deviceId) == plugin->deviceConnections.end())
+        return;
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "onboarder-sandbox: closing the session of device '%s': %s", deviceId.c_str(), why);
+    mosquitto_kick_client_by_clientid(deviceId.c_str(), false);
 }
 
 // The record of a connection that passed authentication, or clients.end().
@@ -478,8 +493,13 @@ int onMessage(int, void *eventData, void *)
         return MOSQ_ERR_SUCCESS;
 
     if (found->second.role == Role::Internal) {
-        // $sandbox/out/{deviceId}/{topic}: the sandbox answers one device; deliver to that client only.
         const std::string topic = event->topic ? event->topic : "";
+        if (topic == "$sandbox/close") {
+            closeSession(std::string(static_cast<const char *>(event->payload), size_t(event->payloadlen)),
+                         "deleted, disabled or given new credentials");
+            return retopic(event, "$sandbox/void");
+        }
+        // $sandbox/out/{deviceId}/{topic}: the sandbox answers one device; deliver to that client only.
         const std::string prefix = "$sandbox/out/";
         if (!startsWith(topic, prefix))
             return MOSQ_ERR_SUCCESS;
@@ -541,6 +561,22 @@ int onMessage(int, void *eventData, void *)
 int onTick(int, void *, void *)
 {
     flushTelemetryCount();
+    // Sessions whose token has expired, once a second. Collected first: closing one changes clients.
+    const time_t now = std::time(nullptr);
+    if (now == plugin->expiryCheckedAt)
+        return MOSQ_ERR_SUCCESS;
+    plugin->expiryCheckedAt = now;
+    std::vector<std::string> expired;
+    for (const auto &[connection, info] : plugin->clients) {
+        // A device with two connections is being taken over: the old one goes anyway, and a kick by client
+        // id would hit the new one.
+        const auto connections = plugin->deviceConnections.find(info.deviceId);
+        if (info.role == Role::Device && info.tokenExpiry != 0 && info.tokenExpiry + clockSkewSeconds < (long long)now
+            && connections != plugin->deviceConnections.end() && connections->second == 1)
+            expired.push_back(info.deviceId);
+    }
+    for (const std::string &deviceId : expired)
+        closeSession(deviceId, "its SAS token expired");
     return MOSQ_ERR_SUCCESS;
 }
 
