@@ -1331,10 +1331,6 @@ Aktionen:
         <translation>unbekannt (das Modem konnte nicht abgefragt werden)</translation>
     </message>
     <message>
-        <source>Flashes what the nRF Connect SDK&apos;s Azure IoT Hub library needs into the modem: DigiCert Global Root G2, the device certificate and private key in --tag, Baltimore CyberTrust Root in --secondary-tag (or next to DigiCert in --tag). Offline mode before, the previous mode after; each credential is verified by SHA-256; what is stored already is not written again.</source>
-        <translation>Flasht, was die Azure-IoT-Hub-Bibliothek des nRF Connect SDK braucht, ins Modem: DigiCert Global Root G2, das Gerätezertifikat und den privaten Schlüssel in --tag, Baltimore CyberTrust Root in --secondary-tag (oder neben DigiCert in --tag). Vorher Offline-Modus, danach der vorherige Modus; alle Anmeldedaten werden per SHA-256 geprüft; bereits Gespeichertes wird nicht erneut geschrieben.</translation>
-    </message>
-    <message>
         <source>The device ID (the certificate&apos;s common name).</source>
         <translation>Die Geräte-ID (der allgemeine Name des Zertifikats, CN).</translation>
     </message>
@@ -2362,10 +2358,6 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
         <translation>Wenn LTE aus ist, es für die Prüfung einschalten (AT+CFUN=1) und danach in den vorherigen Modus zurückschalten.</translation>
     </message>
     <message>
-        <source>With --lte-on: seconds to wait for the network (default 60).</source>
-        <translation>Mit --lte-on: Sekunden, die auf das Netz gewartet wird (Standard 60).</translation>
-    </message>
-    <message>
         <source>Verdict: %1</source>
         <translation>Ergebnis: %1</translation>
     </message>
@@ -2470,6 +2462,22 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>Delete a credential; --all: every one in a tag.</source>
         <translation>Anmeldedaten löschen; --all: alle in einem Tag.</translation>
+    </message>
+    <message>
+        <source>warning: %1</source>
+        <translation>Warnung: %1</translation>
+    </message>
+    <message>
+        <source>Flashes what the nRF Connect SDK&apos;s Azure IoT Hub library needs into the modem: DigiCert Global Root G2, the device certificate and private key in --tag, Microsoft RSA Root Certificate Authority 2017 in --secondary-tag (or next to DigiCert in --tag). Offline mode before, the previous mode after; each credential is verified by SHA-256; what is stored already is not written again. An expired root is refused unless --allow-expired-roots; a certificate that ends within 30 days is warned about.</source>
+        <translation>Flasht, was die Azure-IoT-Hub-Bibliothek des nRF Connect SDK im Modem braucht: DigiCert Global Root G2, Gerätezertifikat und privaten Schlüssel in --tag, Microsoft RSA Root Certificate Authority 2017 in --secondary-tag (oder neben DigiCert in --tag). Vorher Offline-Modus, danach der vorige Modus; jede Anmeldeinformation wird per SHA-256 geprüft; was schon gespeichert ist, wird nicht noch einmal geschrieben. Ein abgelaufenes Stammzertifikat wird ohne --allow-expired-roots abgelehnt; vor einem Zertifikat, das in weniger als 30 Tagen endet, wird gewarnt.</translation>
+    </message>
+    <message>
+        <source>Flash a root CA certificate even when it has expired (a modem cannot check the hub with it).</source>
+        <translation>Ein Stamm-CA-Zertifikat auch dann flashen, wenn es abgelaufen ist (ein Modem kann den Hub damit nicht prüfen).</translation>
+    </message>
+    <message>
+        <source>Seconds a modem that is searching (or that --lte-on switched on) is given to register (default 60).</source>
+        <translation>Sekunden, die ein suchendes (oder mit --lte-on eingeschaltetes) Modem zum Einbuchen bekommt (Standard 60).</translation>
     </message>
 </context>
 <context>
@@ -6556,6 +6564,26 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
         <source>Generating a key in security tag %1</source>
         <translation>Erzeugen eines Schlüssels in Sicherheits-Tag %1</translation>
     </message>
+    <message>
+        <source>The modem did not answer the write of %1 (%2 bytes): the data most likely stalled on the way, which some boards&apos; USB-serial bridges do with long certificate chains.</source>
+        <translation>Das Modem hat auf das Schreiben von %1 (%2 Bytes) nicht geantwortet: Die Daten sind höchstwahrscheinlich unterwegs hängen geblieben, wie es die USB-Seriell-Brücken mancher Boards bei langen Zertifikatsketten tun.</translation>
+    </message>
+    <message>
+        <source>Try again with hardware flow control on, at a lower baud rate, or with the board on a direct USB connection (not through a hub).</source>
+        <translation>Versuchen Sie es erneut mit eingeschalteter Hardware-Flusssteuerung, mit einer niedrigeren Baudrate oder mit dem Board direkt am USB-Anschluss (nicht über einen Hub).</translation>
+    </message>
+    <message>
+        <source>The modem answers again; whether %1 holds something could not be read: %2</source>
+        <translation>Das Modem antwortet wieder; ob %1 etwas enthält, konnte nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>The modem answers again; nothing was stored in its place.</source>
+        <translation>Das Modem antwortet wieder; an dieser Stelle wurde nichts gespeichert.</translation>
+    </message>
+    <message>
+        <source>The modem answers again; %1 holds an entry now (SHA-256 %2), which may be the old one or a part of this write: write it again before use.</source>
+        <translation>Das Modem antwortet wieder; %1 enthält jetzt einen Eintrag (SHA-256 %2), der der alte oder ein Teil dieses Schreibvorgangs sein kann: Schreiben Sie ihn vor der Verwendung erneut.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::ModemPage</name>
@@ -6668,10 +6696,6 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
         <translation>Sekundärer Tag:</translation>
     </message>
     <message>
-        <source>DigiCert Global Root G2, the device certificate and its key into the tag; Baltimore CyberTrust Root into the secondary tag, as the nRF Connect SDK&apos;s Azure IoT Hub library expects</source>
-        <translation>DigiCert Global Root G2, das Gerätezertifikat und sein Schlüssel in den Tag; Baltimore CyberTrust Root in den sekundären Tag, wie es die Azure-IoT-Hub-Bibliothek des nRF Connect SDK erwartet</translation>
-    </message>
-    <message>
         <source>%1, serial number %2</source>
         <translation>%1, Seriennummer %2</translation>
     </message>
@@ -6772,14 +6796,6 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
         <translation>Lösche…</translation>
     </message>
     <message>
-        <source>Write the Azure credentials of &quot;%1&quot; into the modem: DigiCert Global Root G2, the device certificate and its key into tag %2, Baltimore CyberTrust Root into tag %3?
-
-What these tags hold now is replaced. The modem goes offline meanwhile and returns to its mode afterwards.</source>
-        <translation>Die Azure-Anmeldedaten von „%1“ ins Modem schreiben: DigiCert Global Root G2, das Gerätezertifikat und seinen Schlüssel in Tag %2, Baltimore CyberTrust Root in Tag %3?
-
-Was diese Tags jetzt enthalten, wird ersetzt. Das Modem geht währenddessen offline und kehrt danach in seinen Modus zurück.</translation>
-    </message>
-    <message>
         <source>Write the Azure credentials of &quot;%1&quot; into the modem: both root CAs, the device certificate and its key into tag %2?
 
 What this tag holds now is replaced. The modem goes offline meanwhile and returns to its mode afterwards.</source>
@@ -6842,6 +6858,22 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>Modem check: %1</source>
         <translation>Modemprüfung: %1</translation>
+    </message>
+    <message>
+        <source>DigiCert Global Root G2, the device certificate and its key into the tag; Microsoft RSA Root Certificate Authority 2017 into the secondary tag, as the nRF Connect SDK&apos;s Azure IoT Hub library expects</source>
+        <translation>DigiCert Global Root G2, das Gerätezertifikat und sein Schlüssel in den Tag; Microsoft RSA Root Certificate Authority 2017 in den zweiten Tag, wie es die Azure-IoT-Hub-Bibliothek des nRF Connect SDK erwartet</translation>
+    </message>
+    <message>
+        <source>Write the Azure credentials of &quot;%1&quot; into the modem: DigiCert Global Root G2, the device certificate and its key into tag %2, Microsoft RSA Root Certificate Authority 2017 into tag %3?
+
+What these tags hold now is replaced. The modem goes offline meanwhile and returns to its mode afterwards.</source>
+        <translation>Die Azure-Anmeldedaten von „%1“ ins Modem schreiben: DigiCert Global Root G2, das Gerätezertifikat und seinen Schlüssel in Tag %2, Microsoft RSA Root Certificate Authority 2017 in Tag %3?
+
+Was diese Tags jetzt enthalten, wird ersetzt. Das Modem geht währenddessen offline und kehrt danach in seinen Modus zurück.</translation>
+    </message>
+    <message>
+        <source>Warning: %1</source>
+        <translation>Warnung: %1</translation>
     </message>
 </context>
 <context>
@@ -7358,6 +7390,10 @@ Was dieser Tag jetzt enthält, wird ersetzt. Das Modem geht währenddessen offli
     <message>
         <source>%1 answers, but not as an AT host: it is a command shell (&quot;%2&quot;). The firmware on the board has no AT client. Flash Nordic&apos;s AT client sample (nRF Connect SDK, samples/cellular/at_client) with the nRF Connect Programmer, or, if the firmware&apos;s shell has an &quot;at&quot; command, use that shell instead of Onboarder.</source>
         <translation>%1 antwortet, aber nicht als AT-Host: Es ist eine Befehls-Shell („%2“). Die Firmware auf dem Board hat keinen AT-Client. Flashen Sie das AT-Client-Beispiel von Nordic (nRF Connect SDK, samples/cellular/at_client) mit dem nRF Connect Programmer, oder verwenden Sie, falls die Shell der Firmware einen Befehl &quot;at&quot; hat, diese Shell statt Onboarder.</translation>
+    </message>
+    <message>
+        <source>The modem on %1 does not answer any more. Unplug it and plug it in again (or press the board&apos;s reset button), then try again.</source>
+        <translation>Das Modem an %1 antwortet nicht mehr. Ziehen Sie es ab und stecken Sie es wieder an (oder drücken Sie die Reset-Taste des Boards), dann versuchen Sie es erneut.</translation>
     </message>
 </context>
 <context>

@@ -147,8 +147,9 @@ ModemPage::ModemPage(HubSession &session, CredentialStore &credentials, QWidget 
     flashRow->addWidget(new QLabel(tr("Secondary tag:"), this));
     flashRow->addWidget(m_flashSecondary);
     flashRow->addWidget(m_flash);
-    m_flash->setToolTip(tr("DigiCert Global Root G2, the device certificate and its key into the tag; Baltimore "
-                           "CyberTrust Root into the secondary tag, as the nRF Connect SDK's Azure IoT Hub library expects"));
+    m_flash->setToolTip(tr("DigiCert Global Root G2, the device certificate and its key into the tag; Microsoft RSA "
+                           "Root Certificate Authority 2017 into the secondary tag, as the nRF Connect SDK's Azure IoT Hub "
+                           "library expects"));
 
     auto *credentialsTab = new QWidget(this);
     auto *credentialsLayout = new QVBoxLayout(credentialsTab);
@@ -471,7 +472,8 @@ void ModemPage::flashAzure()
     const std::optional<quint32> secondary = m_flashSecondary->value() < 0 ? std::nullopt : std::optional<quint32>(quint32(m_flashSecondary->value()));
     const QString question = secondary
         ? tr("Write the Azure credentials of \"%1\" into the modem: DigiCert Global Root G2, the device certificate and "
-             "its key into tag %2, Baltimore CyberTrust Root into tag %3?\n\nWhat these tags hold now is replaced. The "
+             "its key into tag %2, Microsoft RSA Root Certificate Authority 2017 into tag %3?\n\nWhat these tags hold now "
+             "is replaced. The "
              "modem goes offline meanwhile and returns to its mode afterwards.")
               .arg(deviceId)
               .arg(tag)
@@ -534,9 +536,11 @@ void ModemPage::flashAzure()
             QStringList lines;
             for (const FlashSlot &slot : report.slots)
                 lines.append(tr("tag %1, %2: %3").arg(slot.tag).arg(slot.label, slotStateText(slot.state)));
-            const QString summary = report.ok()
+            QString summary = report.ok()
                 ? tr("The Azure credentials of \"%1\" are on the modem and verified.").arg(deviceId)
                 : tr("Flashing stopped: %1").arg(report.failure->message);
+            for (const QString &warning : report.warnings)
+                summary += u' ' + tr("Warning: %1").arg(warning);
             setBusy(false, summary);
             Q_EMIT statusMessage(summary);
             if (!report.ok())

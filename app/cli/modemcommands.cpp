@@ -502,7 +502,8 @@ QJsonObject reportJson(const FlashReport &report)
             { QStringLiteral("modemSha256"), slot.modemSha256 } });
     QJsonObject json { { QStringLiteral("ok"), report.ok() }, { QStringLiteral("slots"), slots },
         { QStringLiteral("previousFunctionalMode"), report.previousMode },
-        { QStringLiteral("functionalModeRestored"), report.modeRestored } };
+        { QStringLiteral("functionalModeRestored"), report.modeRestored },
+        { QStringLiteral("warnings"), QJsonArray::fromStringList(report.warnings) } };
     if (report.failure)
         json.insert(QStringLiteral("error"),
             QJsonObject { { QStringLiteral("code"), report.failure->code },
@@ -525,12 +526,14 @@ QString stateText(FlashSlot::State state)
 }
 
 // Flashing, once the modem is open: progress on stderr, the report as a table or JSON.
-std::function<QFuture<int>(Nrf91Modem &)> flashBody(Context &ctx, const AzureCredentialSet &set, bool force)
+std::function<QFuture<int>(Nrf91Modem &)> flashBody(Context &ctx, const AzureCredentialSet &set, bool force,
+                                                   bool allowExpiredRoots)
 {
-    return [&ctx, set, force](Nrf91Modem &modem) {
+    return [&ctx, set, force, allowExpiredRoots](Nrf91Modem &modem) {
         // The job lives as long as the modem (a child of it), not in its own future's continuation.
         auto *job = new AzureFlashJob(modem, set, &modem);
         job->setForce(force);
+        job->setAllowExpiredRoots(allowExpiredRoots);
         if (!ctx.out.json()) {
             QObject::connect(job, &AzureFlashJob::progress, job, [](int step, int steps, const QString &text) {
                 std::fprintf(stderr, "[%d/%d] %s\n", step, steps, qPrintable(text));
@@ -538,6 +541,8 @@ std::function<QFuture<int>(Nrf91Modem &)> flashBody(Context &ctx, const AzureCre
         }
         return job->start().then(&modem, [&ctx](const FlashReport &report) {
             ctx.out.document(reportJson(report));
+            for (const QString &warning : report.warnings)
+                std::fprintf(stderr, "%s\n", qPrintable(CliText::tr("warning: %1").arg(warning)));
             QList<QStringList> rows;
             for (const FlashSlot &slot : report.slots)
                 rows.append(
@@ -569,9 +574,10 @@ QFuture<int> flashAzure(Context &ctx, const QStringList &args)
 {
     VerbParser p(CliText::tr(
         "Flashes what the nRF Connect SDK's Azure IoT Hub library needs into the modem: DigiCert Global Root G2, "
-        "the device certificate and private key in --tag, Baltimore CyberTrust Root in --secondary-tag (or "
-        "next to DigiCert in --tag). Offline mode before, the previous mode after; each credential is "
-        "verified by SHA-256; what is stored already is not written again."));
+        "the device certificate and private key in --tag, Microsoft RSA Root Certificate Authority 2017 in "
+        "--secondary-tag (or next to DigiCert in --tag). Offline mode before, the previous mode after; each "
+        "credential is verified by SHA-256; what is stored already is not written again. An expired root is "
+        "refused unless --allow-expired-roots; a certificate that ends within 30 days is warned about."));
     addPortOptions(p);
     p.addOption(
         { QStringLiteral("device"), CliText::tr("The device ID (the certificate's common name)."), CliText::tr("ID") });
@@ -588,10 +594,13 @@ QFuture<int> flashAzure(Context &ctx, const QStringList &args)
     p.addOption({ QStringLiteral("key-password-file"), CliText::tr("The password of an encrypted key, from FILE."),
         CliText::tr("FILE") });
     p.addOption({ QStringLiteral("force"), CliText::tr("Write every credential, also those stored already.") });
+    p.addOption({ QStringLiteral("allow-expired-roots"),
+        CliText::tr("Flash a root CA certificate even when it has expired (a modem cannot check the hub with it).") });
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     if (!p.isSet(QStringLiteral("device")) || !p.isSet(QStringLiteral("tag")))
         return finished(ctx.out.usage(CliText::tr("flash-azure needs --device and --tag.")));
+    const bool allowExpiredRoots = p.isSet(QStringLiteral("allow-expired-roots"));
     int exitCode = ExitOk;
     AzureCredentialSet set;
     const auto tag = tagOption(ctx, p, QStringLiteral("tag"), &exitCode);
@@ -616,12 +625,12 @@ QFuture<int> flashAzure(Context &ctx, const QStringList &args)
         const bool force = p.isSet(QStringLiteral("force"));
         return ctx.credentials.deviceCredential(ctx.hub, p.value(QStringLiteral("device")))
             .then(QCoreApplication::instance(),
-                [&ctx, set, force, choice = *choice](Result<DeviceCredential> credential) mutable {
+                [&ctx, set, force, allowExpiredRoots, choice = *choice](Result<DeviceCredential> credential) mutable {
                     if (!credential)
                         return finished(ctx.out.error(credential.error()));
                     set.deviceCertificate = credential->certificate.toPem();
                     set.deviceKey = credential->key.privateKeyPem();
-                    return withModem(ctx, choice, flashBody(ctx, set, force));
+                    return withModem(ctx, choice, flashBody(ctx, set, force, allowExpiredRoots));
                 })
             .unwrap();
     }
@@ -639,7 +648,7 @@ QFuture<int> flashAzure(Context &ctx, const QStringList &args)
         set.keyPassword = *secret;
     }
     const bool force = p.isSet(QStringLiteral("force"));
-    return run(ctx, p, flashBody(ctx, set, force));
+    return run(ctx, p, flashBody(ctx, set, force, allowExpiredRoots));
 }
 
 QFuture<int> keygen(Context &ctx, const QStringList &args)

@@ -200,14 +200,51 @@ QFuture<Result<void>> ModemCredentialStore::writeEntry(quint32 tag, int type, co
     if (!password.isEmpty())
         command += ",\"" + password + '"';
     const bool secret = type == CredentialType::ClientKey || type == CredentialType::Psk || !password.isEmpty();
+    const qsizetype bytes = command.size();
     return m_modem
         .query(AtCommand(command).timeout(writeTimeoutMs).carryingSecret(secret),
                tr("Writing %1").arg(where(tag, type)))
-        .then([](Result<QList<QByteArray>> lines) -> Result<void> {
-            if (!lines)
-                return std::unexpected(lines.error());
-            return {};
-        });
+        .then(this,
+              [this, tag, type, bytes](Result<QList<QByteArray>> lines) -> QFuture<Result<void>> {
+                  if (lines)
+                      return readyFuture(Result<void>());
+                  if (lines.error().code != QStringLiteral("ModemTimeout"))
+                      return failedFuture<void>(lines.error());
+                  // No answer to a long write: its tail was most likely lost on the way (some boards' USB bridges drop
+                  // bytes of long bursts). The AT host may still be reading the content; it is brought back first.
+                  const QString what = tr("The modem did not answer the write of %1 (%2 bytes): the data most likely "
+                                          "stalled on the way, which some boards' USB-serial bridges do with long "
+                                          "certificate chains.")
+                                           .arg(where(tag, type))
+                                           .arg(bytes);
+                  const QString advice = tr("Try again with hardware flow control on, at a lower baud rate, or with the "
+                                            "board on a direct USB connection (not through a hub).");
+                  return m_modem.resynchronise()
+                      .then(this,
+                            [this, tag, type, what, advice](Result<void> back) -> QFuture<Result<void>> {
+                                if (!back)
+                                    return failedFuture<void>({ErrorKind::Device, QStringLiteral("WriteStalled"),
+                                                               what + u' ' + back.error().message});
+                                // What the tag holds now, so that nothing half-written goes unmentioned.
+                                return list(tag, type).then([tag, type, what, advice](Result<QList<ModemCredential>> held) -> Result<void> {
+                                    QString state;
+                                    if (!held)
+                                        state = tr("The modem answers again; whether %1 holds something could not be "
+                                                   "read: %2")
+                                                    .arg(where(tag, type), held.error().message);
+                                    else if (held->isEmpty())
+                                        state = tr("The modem answers again; nothing was stored in its place.");
+                                    else
+                                        state = tr("The modem answers again; %1 holds an entry now (SHA-256 %2), which "
+                                                   "may be the old one or a part of this write: write it again before use.")
+                                                    .arg(where(tag, type), held->constFirst().sha256);
+                                    return fail(ErrorKind::Device, QStringLiteral("WriteStalled"),
+                                                what + u' ' + state + u' ' + advice);
+                                });
+                            })
+                      .unwrap();
+              })
+        .unwrap();
 }
 
 QFuture<Result<ModemCredential>> ModemCredentialStore::writeAndVerifyEntry(quint32 tag, int type, const QByteArray &content,

@@ -153,6 +153,46 @@ void Nrf91Modem::probe(const SharedPromise<void> &promise, int triesLeft, const 
         });
 }
 
+QFuture<Result<void>> Nrf91Modem::resynchronise()
+{
+    if (!m_channel)
+        return notOpen<void>();
+    auto promise = startedPromise<void>();
+    resyncStep(promise, 0);
+    return promise->future();
+}
+
+void Nrf91Modem::resyncStep(const SharedPromise<void> &promise, int step)
+{
+    // 1. A line end: enough when the host lost the tail outside quotes, or when a bridge that dropped bytes lets
+    //    them through again after a pause (the write's time-out was one).
+    // 2. A quote and surplus parameters: the host lost the closing quote and takes everything as content until a
+    //    quote comes; the surplus parameters make the command one it refuses, so the partial content is not stored.
+    static const QByteArray endings[] = {QByteArrayLiteral("\r\n"), QByteArrayLiteral("\",0,0,0\r\n")};
+    if (!m_channel)
+        return deliver<void>(promise, fail(ErrorKind::Cancelled, QStringLiteral("Closed"), tr("The connection to the modem was closed.")));
+    if (step >= int(std::size(endings)))
+        return deliver<void>(promise, fail(ErrorKind::Device, QStringLiteral("ModemUnresponsive"),
+                                           tr("The modem on %1 does not answer any more. Unplug it and plug it in again (or "
+                                              "press the board's reset button), then try again.")
+                                               .arg(m_link.path())));
+    qCWarning(lcModem) << "resynchronising the AT host, step" << step + 1;
+    m_link.port()->write(endings[step]);
+    QTimer::singleShot(1000, this, [this, promise, step] {
+        if (!m_channel)
+            return resyncStep(promise, step);
+        m_link.port()->clear(QSerialPort::Input);
+        m_channel->discardInput();
+        m_channel->send(AtCommand(QByteArrayLiteral("AT")).timeout(1500)).then(this, [this, promise, step](Result<AtResponse> answer) {
+            if (answer && answer->ok())
+                return deliver<void>(promise, Result<void>());
+            if (!answer && answer.error().code != QStringLiteral("ModemTimeout"))
+                return deliver<void>(promise, std::unexpected(answer.error()));
+            resyncStep(promise, step + 1);
+        });
+    });
+}
+
 void Nrf91Modem::close()
 {
     // What is pending fails now; its receivers may react by deleting this modem, so the channel is

@@ -61,6 +61,12 @@ public:
     // Cancels every command queued and in flight.
     void cancel();
 
+    // After a command got no answer (a long credential write whose tail a board's USB bridge lost): brings the AT
+    // host back to a state where it answers, without storing what it received of the lost command. Tries a line end,
+    // then a closing quote with surplus parameters; each followed by a pause, a flush and an AT probe. Fails with
+    // ModemUnresponsive when neither helps.
+    QFuture<Result<void>> resynchronise();
+
     static constexpr int functionalModeTimeoutMs = 15000;
 
 Q_SIGNALS:
@@ -69,6 +75,7 @@ Q_SIGNALS:
 
 private:
     void probe(const SharedPromise<void> &promise, int triesLeft, const ModemOpenOptions &options);
+    void resyncStep(const SharedPromise<void> &promise, int step);
 
     SerialLink m_link;
     std::unique_ptr<AtChannel> m_channel;

@@ -106,6 +106,10 @@ int main(int argc, char *argv[])
         {QStringLiteral("system-mode"), Text::tr("The LTE modes enabled (%XSYSTEMMODE): any of ltem, nbiot, gnss, comma-separated, "
                                                  "or none (default ltem,nbiot,gnss)."),
          QStringLiteral("MODES"), QStringLiteral("ltem,nbiot,gnss")},
+        {QStringLiteral("stall-write-bytes"), Text::tr("A credential write longer than N bytes loses its tail, as through a "
+                                                       "USB bridge that overflows: no answer until the host pauses and ends "
+                                                       "the command (0: off)."),
+         QStringLiteral("N"), QStringLiteral("0")},
         {QStringLiteral("shell"), Text::tr("Be no AT host: a Zephyr shell prompt answers every line with \"command not found\".")},
         {QStringLiteral("ready-json"), Text::tr("Print one JSON line once ready: port, link, IMEI, baud, state file.")},
         {QStringLiteral("verbose"), Text::tr("Log every command and answer on standard error (keys redacted).")},
@@ -160,6 +164,7 @@ int main(int argc, char *argv[])
     options.nbiot = modes.contains(QStringLiteral("nbiot"));
     options.gnss = modes.contains(QStringLiteral("gnss"));
     options.shell = parser.isSet(QStringLiteral("shell"));
+    options.stallWriteBytes = intOption(parser, QStringLiteral("stall-write-bytes"), 0, 1 << 30);
     if (parser.isSet(QStringLiteral("fail-write"))) {
         const QStringList parts = parser.value(QStringLiteral("fail-write")).split(u':');
         bool kOk = false, codeOk = true;

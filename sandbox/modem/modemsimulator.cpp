@@ -62,6 +62,20 @@ void ModemSimulator::receiveByte(char c)
 {
     if (m_options.shell)
         return shellByte(c);
+    if (m_options.stallWriteBytes > 0) {
+        // The bridge between USB and the modem's UART: once a long burst overflowed it, bytes are lost until the
+        // host pauses (once per command). The AT host itself knows nothing of it and goes on reading the quoted content.
+        const bool pause = m_lastByte.isValid() && m_lastByte.elapsed() >= 1000;
+        m_lastByte.start();
+        if (m_dropping && !pause)
+            return;
+        m_dropping = false;
+        if (!m_stalled && m_inQuotes && m_buffer.size() >= m_options.stallWriteBytes
+            && m_buffer.trimmed().toUpper().startsWith("AT%CMNG=0")) {
+            m_dropping = m_stalled = true;
+            return;
+        }
+    }
     if (m_busy) // RX is off while a command executes
         return;
     if (!m_inQuotes) {
@@ -104,6 +118,7 @@ void ModemSimulator::receiveByte(char c)
 void ModemSimulator::execute(const QByteArray &raw)
 {
     m_inQuotes = false;
+    m_stalled = false;
     // Whitespace-only commands are dropped; leading white space is the LF of a host that ends its
     // commands with CR LF.
     const QByteArray command = raw.trimmed();

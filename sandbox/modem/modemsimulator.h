@@ -42,6 +42,8 @@ struct SimulatorOptions
     qint64 clockOffsetSeconds = 0;          // the modem's clock against the PC's
     bool ltem = true, nbiot = true, gnss = true; // %XSYSTEMMODE
     bool shell = false;                     // not an AT host: a Zephyr shell answers
+    int stallWriteBytes = 0;                // a %CMNG write's bytes past this, inside quotes, are lost (a USB bridge's
+                                            // overflow) until the line has been quiet for a second
 };
 
 // The protocol side of the simulated nRF9160 behind Nordic's AT host (sample "at_client"), per
@@ -119,6 +121,9 @@ private:
     QElapsedTimer m_lteOn;     // since LTE came on
     qint64 m_clockSetOffset = 0; // AT+CCLK= moves the clock
     QByteArray m_shellLine;
+    QElapsedTimer m_lastByte; // for stallWriteBytes
+    bool m_dropping = false;
+    bool m_stalled = false; // the command being read lost bytes already
 };
 
 } // namespace Onboarder::Sandbox

@@ -12,6 +12,23 @@
 
 namespace TestSupport {
 
+// Starts a simulator and reads the first line it prints once ready (its terminal's path, or a JSON ready line).
+// Empty when ready, else what went wrong.
+inline QString startAndReadLine(QProcess &process, const QString &program, const QStringList &arguments, QByteArray *line)
+{
+    process.setProcessChannelMode(QProcess::SeparateChannels);
+    process.start(program, arguments);
+    if (!process.waitForStarted(10000))
+        return QStringLiteral("%1 did not start: %2").arg(program, process.errorString());
+    QDeadlineTimer deadline(10000);
+    while (!process.canReadLine() && !deadline.hasExpired() && process.state() == QProcess::Running)
+        process.waitForReadyRead(100);
+    if (!process.canReadLine())
+        return QStringLiteral("%1 was not ready: %2").arg(program, QString::fromLocal8Bit(process.readAllStandardError()));
+    *line = process.readLine().trimmed();
+    return {};
+}
+
 // The built onboarder-modem-sim as a real peer: started with --ready-json, its pseudo-terminal's path read
 // from the ready line. Unpaced unless the arguments say --baud.
 class ModemSim final
@@ -31,16 +48,12 @@ public:
         if (!arguments.contains(QStringLiteral("--baud")))
             arguments << QStringLiteral("--baud") << QStringLiteral("0");
         arguments << QStringLiteral("--ready-json") << QStringLiteral("--state") << m_stateFile;
-        m_process.setProcessChannelMode(QProcess::SeparateChannels);
-        m_process.start(buildPath(QStringLiteral("sandbox/modem/onboarder-modem-sim")), arguments);
-        if (!m_process.waitForStarted(10000))
-            return QStringLiteral("the simulator did not start: ") + m_process.errorString();
-        QDeadlineTimer deadline(10000);
-        while (!m_process.canReadLine() && !deadline.hasExpired() && m_process.state() == QProcess::Running)
-            m_process.waitForReadyRead(100);
-        if (!m_process.canReadLine())
-            return QStringLiteral("the simulator was not ready: ") + QString::fromLocal8Bit(m_process.readAllStandardError());
-        m_ready = QJsonDocument::fromJson(m_process.readLine()).object();
+        QByteArray line;
+        if (const QString problem = startAndReadLine(m_process, buildPath(QStringLiteral("sandbox/modem/onboarder-modem-sim")),
+                                                     arguments, &line);
+            !problem.isEmpty())
+            return problem;
+        m_ready = QJsonDocument::fromJson(line).object();
         return m_ready.value(QStringLiteral("port")).toString().isEmpty() ? QStringLiteral("no port in the ready line") : QString();
     }
 
