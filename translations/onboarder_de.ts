@@ -24,10 +24,6 @@
         <translation>Eine SIM-PIN wird nicht über das Terminal eingegeben: Sie bliebe in dessen Verlauf.</translation>
     </message>
     <message>
-        <source>SIM passwords are not entered from the terminal: they would stay in its history.</source>
-        <translation>SIM-Passwörter werden nicht über das Terminal eingegeben: Sie blieben in dessen Verlauf.</translation>
-    </message>
-    <message>
         <source>This changes the modem&apos;s functional mode (its radio and SIM): a device in the field may drop off the network.</source>
         <translation>Dies ändert den Funktionsmodus des Modems (Funk und SIM): Ein Gerät im Feld kann dabei die Netzverbindung verlieren.</translation>
     </message>
@@ -46,6 +42,14 @@
     <message>
         <source>This changes a setting of the modem.</source>
         <translation>Dies ändert eine Einstellung des Modems.</translation>
+    </message>
+    <message>
+        <source>One command at a time: commands chained with &quot;;&quot; are not sent.</source>
+        <translation>Ein Befehl nach dem anderen: Mit &quot;;&quot; verkettete Befehle werden nicht gesendet.</translation>
+    </message>
+    <message>
+        <source>Passwords are not entered from the terminal: they would stay in its history.</source>
+        <translation>Passwörter werden nicht im Terminal eingegeben: Sie blieben in seinem Verlauf.</translation>
     </message>
 </context>
 <context>
@@ -6415,8 +6419,12 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
         </translation>
     </message>
     <message>
-        <source>The modem could not be switched back to functional mode %1: %2</source>
-        <translation>Das Modem konnte nicht in den Funktionsmodus %1 zurückgeschaltet werden: %2</translation>
+        <source>Switching the modem back to functional mode %1</source>
+        <translation>Modem zurück in Funktionsmodus %1 schalten</translation>
+    </message>
+    <message>
+        <source>%1 failed: %2</source>
+        <translation>%1 fehlgeschlagen: %2</translation>
     </message>
 </context>
 <context>

@@ -10,6 +10,14 @@ AtCommandPolicy AtCommandPolicy::of(const QByteArray &command)
         return {Kind::NotAt, tr("AT commands start with \"AT\".")};
     if (text.contains('\r') || text.contains('\n'))
         return {Kind::NotAt, tr("One command at a time, on one line.")};
+    // "AT+CFUN?;+CPIN=…" chains commands: each would need its own judgement, so chains are not sent.
+    bool quoted = false;
+    for (const char c : text) {
+        if (c == '"')
+            quoted = !quoted;
+        else if (c == ';' && !quoted)
+            return {Kind::NotAt, tr("One command at a time: commands chained with \";\" are not sent.")};
+    }
     const QByteArray body = upper.mid(2);
     qsizetype end = 0;
     while (end < body.size() && body.at(end) != '=' && body.at(end) != '?')
@@ -28,8 +36,8 @@ AtCommandPolicy AtCommandPolicy::of(const QByteArray &command)
     }
     if (name == "+CPIN" && set)
         return {Kind::CarriesSecret, tr("A SIM PIN is not entered from the terminal: it would stay in its history.")};
-    if (name == "+CPWD" || name == "+CLCK")
-        return {Kind::CarriesSecret, tr("SIM passwords are not entered from the terminal: they would stay in its history.")};
+    if (name == "+CPWD" || name == "+CLCK" || (name == "+CGAUTH" && set))
+        return {Kind::CarriesSecret, tr("Passwords are not entered from the terminal: they would stay in its history.")};
     if (name == "+CFUN" && set)
         return {Kind::Changes, tr("This changes the modem's functional mode (its radio and SIM): a device in the field may "
                                   "drop off the network.")};

@@ -349,6 +349,7 @@ QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &optio
     m_report = {};
     m_report.port = m_modem->portPath();
     m_ceregMode = -1;
+    m_ceregChanged = m_modeChanged = m_ending = false;
     m_waited.invalidate();
     m_promise = startedPromise<ModemCheckReport>();
     m_steps.clear();
@@ -372,6 +373,8 @@ QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &optio
     step(tr("Switching LTE on for the check"), [this] {
         if (!m_options.switchLteOn || m_report.functionalMode == 1)
             return next();
+        // Marked before the answer: a cancel or time-out may cut the answer off after the modem switched.
+        m_modeChanged = true;
         whenFinished(m_modem->setFunctionalMode(1), this, [this](Result<void> on) {
             if (!on)
                 return abort(on.error());
@@ -435,6 +438,7 @@ QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &optio
         // Mode 5 adds the cell and the reject cause to the answer; the firmware's own setting is put back below.
         if (m_ceregMode == 5 || m_ceregMode < 0)
             return next();
+        m_ceregChanged = true;
         ask(AtCommand(QByteArrayLiteral("AT+CEREG=5")), tr("Asking for the registration's details"), [this](const Lines &) {
             m_steps.emplace_front(tr("Reading the network registration"), [this] {
                 ask(AtCommand(QByteArrayLiteral("AT+CEREG?")).expecting(QByteArrayLiteral("+CEREG:")),
@@ -449,7 +453,8 @@ QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &optio
     step(tr("Reading the network registration"), [this] {
         if (m_ceregMode == 5 || m_ceregMode < 0)
             return next();
-        ask(AtCommand("AT+CEREG=" + QByteArray::number(m_ceregMode)), tr("Restoring the registration reports"), [](const Lines &) {});
+        ask(AtCommand("AT+CEREG=" + QByteArray::number(m_ceregMode)), tr("Restoring the registration reports"),
+            [this](const Lines &) { m_ceregChanged = false; });
     });
     step(tr("Measuring the signal"), [this] {
         ask(AtCommand(QByteArrayLiteral("AT+CESQ")).expecting(QByteArrayLiteral("+CESQ:")), tr("Measuring the signal"),
@@ -476,8 +481,13 @@ QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &optio
         auto store = std::make_shared<ModemCredentialStore>(*m_modem);
         const quint32 tag = *m_options.secTag;
         whenFinished(store->list(tag), this, [this, store, tag](Result<QList<ModemCredential>> entries) {
-            if (!entries)
-                return abort(entries.error());
+            if (!entries) {
+                const Error &error = entries.error();
+                if (error.kind != ErrorKind::Device || error.code == QStringLiteral("ModemTimeout"))
+                    return abort(error);
+                m_report.unanswered.append(error.message); // a refusal is an answer; the credentials stay unchecked
+                return next();
+            }
             auto &c = m_report.credentials;
             c.checked = true;
             c.tag = tag;
@@ -509,6 +519,7 @@ QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &optio
         whenFinished(m_modem->setFunctionalMode(m_report.functionalMode), this, [this](Result<void> back) {
             if (!back)
                 return abort(back.error());
+            m_modeChanged = false;
             next();
         });
     });
@@ -535,7 +546,7 @@ void ModemCheck::step(const QString &title, std::function<void()> work)
 
 void ModemCheck::next()
 {
-    if (!m_running)
+    if (!m_running || m_ending)
         return;
     if (m_cancelled)
         return abort({ErrorKind::Cancelled, QStringLiteral("Cancelled"), tr("The modem check was cancelled.")});
@@ -584,8 +595,8 @@ void ModemCheck::waitForNetwork()
     }
     Q_EMIT progress(tr("Waiting for the network (%n second(s))", nullptr, int(m_waited.elapsed() / 1000)));
     QTimer::singleShot(m_options.pollIntervalMs, this, [this] {
-        if (!m_running || m_cancelled)
-            return next();
+        if (!m_running || m_ending || m_cancelled)
+            return; // cancel() has ended the check already
         ask(AtCommand(QByteArrayLiteral("AT+CEREG?")).expecting(QByteArrayLiteral("+CEREG:")), tr("Reading the registration"),
             [this](const Lines &lines) {
                 if (const auto parsed = parseCereg(lastWith(lines, "+CEREG:")))
@@ -598,28 +609,36 @@ void ModemCheck::waitForNetwork()
 
 void ModemCheck::abort(const Error &error)
 {
-    if (!m_running)
+    if (!m_running || m_ending)
         return;
+    m_ending = true;
     m_steps.clear();
-    const auto end = [this](Error e) {
+    // What the check changed is put back before the check ends: the registration reports, then the functional mode.
+    QList<std::pair<QByteArray, QString>> undo;
+    if (m_ceregChanged && m_ceregMode >= 0)
+        undo.append({"AT+CEREG=" + QByteArray::number(m_ceregMode), tr("Restoring the registration reports")});
+    if (m_modeChanged && m_report.functionalMode >= 0)
+        undo.append({"AT+CFUN=" + QByteArray::number(m_report.functionalMode),
+                     tr("Switching the modem back to functional mode %1").arg(m_report.functionalMode)});
+    m_ceregChanged = m_modeChanged = false;
+    undoNext(undo, error);
+}
+
+void ModemCheck::undoNext(QList<std::pair<QByteArray, QString>> undo, Error error)
+{
+    if (undo.isEmpty() || !m_modem || !m_modem->isOpen()) {
         m_running = false;
+        m_ending = false;
         const auto promise = m_promise; // its receiver may delete this check
-        deliver<ModemCheckReport>(promise, std::unexpected(std::move(e)));
-    };
-    if (m_report.lteSwitchedOn && m_modem && m_modem->isOpen() && m_report.functionalMode >= 0) {
-        const int previous = m_report.functionalMode;
-        m_report.lteSwitchedOn = false; // once
-        whenFinished(m_modem->setFunctionalMode(previous), this, [end, error, previous](Result<void> back) {
-            Error e = error;
-            if (!back)
-                e.message += QLatin1Char(' ') + tr("The modem could not be switched back to functional mode %1: %2")
-                                                    .arg(previous)
-                                                    .arg(back.error().message);
-            end(e);
-        });
-        return;
+        return deliver<ModemCheckReport>(promise, std::unexpected(std::move(error)));
     }
-    end(error);
+    const auto [command, what] = undo.takeFirst();
+    whenFinished(m_modem->query(AtCommand(command).timeout(Nrf91Modem::functionalModeTimeoutMs), what), this,
+                 [this, undo, error, what](Result<QList<QByteArray>> done) mutable {
+                     if (!done)
+                         error.message += QLatin1Char(' ') + tr("%1 failed: %2").arg(what, done.error().message);
+                     undoNext(undo, error);
+                 });
 }
 
 void ModemCheck::finish()

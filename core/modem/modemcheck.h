@@ -119,6 +119,7 @@ private:
              std::function<void(const Error &)> onRefused = {});
     void waitForNetwork();
     void abort(const Error &error);
+    void undoNext(QList<std::pair<QByteArray, QString>> undo, Error error);
     void finish();
     static QByteArray lastWith(const Lines &lines, const QByteArray &prefix);
 
@@ -129,8 +130,11 @@ private:
     std::deque<std::pair<QString, std::function<void()>>> m_steps;
     QElapsedTimer m_waited;
     int m_ceregMode = -1;
+    bool m_ceregChanged = false; // AT+CEREG=5 was sent: the firmware's level is set back, also on abort
+    bool m_modeChanged = false;  // AT+CFUN=1 was sent (answered or not): the mode is set back, also on abort
     bool m_cancelled = false;
     bool m_running = false;
+    bool m_ending = false;       // abort() is putting things back: nothing else runs
 };
 
 } // namespace Onboarder

@@ -1,6 +1,8 @@
 #include "modemstatus.h"
 
 #include <QList>
+
+#include <algorithm>
 #include <QTimeZone>
 #include <QUuid>
 
@@ -390,7 +392,7 @@ std::optional<QDateTime> parseCclk(const QByteArray &line)
     const qsizetype comma = value.indexOf(',');
     const QByteArray date = value.left(comma);
     const QByteArray time = comma < 0 ? QByteArray() : value.mid(comma + 1);
-    if (date.size() != 8 || time.size() < 9 || time.size() > 11)
+    if (date.size() != 8 || time.size() < 8 || time.size() > 11)
         return std::nullopt;
     const QByteArray clock = time.left(8);
     const QByteArray zone = time.mid(8);
@@ -402,9 +404,11 @@ std::optional<QDateTime> parseCclk(const QByteArray &line)
     if (!zone.isEmpty()) {
         if (zone.at(0) != '+' && zone.at(0) != '-')
             return std::nullopt;
-        bool ok = false;
-        quarters = zone.mid(1).toInt(&ok);
-        if (!ok || zone.size() < 2 || quarters > 56)
+        const QByteArray digits = zone.mid(1);
+        if (digits.isEmpty() || !std::all_of(digits.cbegin(), digits.cend(), [](char c) { return c >= '0' && c <= '9'; }))
+            return std::nullopt;
+        quarters = digits.toInt();
+        if (quarters > 56)
             return std::nullopt;
         if (zone.at(0) == '-')
             quarters = -quarters;

@@ -339,6 +339,8 @@ void ProvisioningJob::cancel()
         m_flashJob->cancel(); // stops between writes, restores the functional mode, reports
     if (m_registration)
         m_registration->cancel(); // finished() with Cancelled
+    if (m_check)
+        m_check->cancel(); // the job has passed; the report then says the check was cancelled
 }
 
 int ProvisioningJob::stepIndex(Step::Id id) const
@@ -1032,6 +1034,7 @@ void ProvisioningJob::record()
 void ProvisioningJob::checkModem()
 {
     auto *check = new ModemCheck(*m_modem, this);
+    m_check = check;
     ModemCheckOptions options;
     options.secTag = m_profile.secTag;
     options.registrationWaitMs = 20000; // after the flash put LTE back on; a bench without coverage says so after this

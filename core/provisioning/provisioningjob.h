@@ -209,6 +209,7 @@ private:
     Nrf91Modem *m_modem = nullptr;
     ModemCredentialStore *m_store = nullptr;
     QPointer<AzureFlashJob> m_flashJob;
+    QPointer<ModemCheck> m_check; // the check after a job that passed
     AuditLog *m_audit = nullptr;
     ModemKeyLedger *m_ledger = nullptr;
     std::unique_ptr<AuditLog> m_ownAudit;

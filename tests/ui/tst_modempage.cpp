@@ -216,11 +216,16 @@ private Q_SLOTS:
         QTest::keyClick(terminal->input(), Qt::Key_Return);
         QTRY_VERIFY_WITH_TIMEOUT(terminal->transcript().contains(QStringLiteral("< +CFUN: 4")), 10000);
         QTRY_VERIFY(!terminal->isBusy());
+        // The cancelled check also set the registration reports back to the firmware's level.
+        terminal->input()->setText(QStringLiteral("AT+CEREG?"));
+        QTest::keyClick(terminal->input(), Qt::Key_Return);
+        QTRY_VERIFY_WITH_TIMEOUT(terminal->transcript().contains(QStringLiteral("< +CEREG: 0,")), 10000);
+        QTRY_VERIFY(!terminal->isBusy());
         QVERIFY(asked.isEmpty());
         terminal->input()->setText(QStringLiteral("AT+CFUN=1"));
         QTest::mouseClick(terminal->sendButton(), Qt::LeftButton);
         QCOMPARE(asked.size(), 1);
-        QTRY_VERIFY(!terminal->isBusy() && terminal->transcript().count(QStringLiteral("< OK")) == 2);
+        QTRY_VERIFY(!terminal->isBusy() && terminal->transcript().count(QStringLiteral("< OK")) == 3);
         const QString secret = QStringLiteral("AT%CMNG=0,77,3,\"00112233445566778899AABBCCDDEEFF\"");
         terminal->input()->setText(secret);
         QTest::keyClick(terminal->input(), Qt::Key_Return);
@@ -229,11 +234,11 @@ private Q_SLOTS:
         QVERIFY(!terminal->history().join(u'\n').contains(QStringLiteral("00112233")));
         QVERIFY(terminal->transcript().contains(QStringLiteral("Not sent")));
         QVERIFY(sim.storedHashes().value(QStringLiteral("77/3")).isEmpty());
-        QCOMPARE(terminal->history(), (QStringList{QStringLiteral("AT+CFUN?"), QStringLiteral("AT+CFUN=1")}));
+        QCOMPARE(terminal->history(), (QStringList{QStringLiteral("AT+CFUN?"), QStringLiteral("AT+CEREG?"), QStringLiteral("AT+CFUN=1")}));
         QTest::keyClick(terminal->input(), Qt::Key_Up);
         QCOMPARE(terminal->input()->text(), QStringLiteral("AT+CFUN=1"));
         QTest::keyClick(terminal->input(), Qt::Key_Up);
-        QCOMPARE(terminal->input()->text(), QStringLiteral("AT+CFUN?"));
+        QCOMPARE(terminal->input()->text(), QStringLiteral("AT+CEREG?"));
         TestSupport::saveScreenshot(&page, QStringLiteral("modem-terminal"));
         page.disconnectModem();
     }

@@ -120,6 +120,8 @@ private Q_SLOTS:
         QVERIFY(t);
         QCOMPARE(*t, QDateTime(QDate(2018, 12, 6), QTime(20, 10), Qt::UTC));
         QCOMPARE(*parseCclk("+CCLK: \"26/01/31,23:30:00-04\""), QDateTime(QDate(2026, 2, 1), QTime(0, 30), Qt::UTC));
+        QCOMPARE(*parseCclk("+CCLK: \"26/12/06,17:00:00\""), QDateTime(QDate(2026, 12, 6), QTime(17, 0), Qt::UTC)); // no zone: UTC
+        QVERIFY(!parseCclk("+CCLK: \"18/12/06,22:10:00+-5\""));
         QVERIFY(!parseCclk("+CCLK: \"18/13/06,22:10:00+08\""));
         QVERIFY(!parseCclk("+CCLK: 18/12/06,22:10:00+08"));
     }
@@ -205,6 +207,10 @@ private Q_SLOTS:
         QCOMPARE(AtCommandPolicy::of("AT+CFUN?").kind, AtCommandPolicy::Kind::Reads);
         QCOMPARE(AtCommandPolicy::of("AT%XFACTORYRESET=0").kind, AtCommandPolicy::Kind::Changes);
         QCOMPARE(AtCommandPolicy::of("help").kind, AtCommandPolicy::Kind::NotAt);
+        // A chain would carry a PIN or a mode switch past the first command's judgement.
+        QCOMPARE(AtCommandPolicy::of("AT+CFUN?;+CPIN=\"1234\"").kind, AtCommandPolicy::Kind::NotAt);
+        QCOMPARE(AtCommandPolicy::of("AT%XPDNCFG?").kind, AtCommandPolicy::Kind::Reads);
+        QCOMPARE(AtCommandPolicy::of("AT+CGAUTH=0,1,\"user\",\"secret\"").kind, AtCommandPolicy::Kind::CarriesSecret);
         QCOMPARE(AtCommandPolicy::answerPrefix("AT+CFUN?"), QByteArray("+CFUN:"));
         QCOMPARE(AtCommandPolicy::answerPrefix("at%xmonitor"), QByteArray("%XMONITOR:"));
         QCOMPARE(AtCommandPolicy::answerPrefix("AT+CGMR"), QByteArray("+CGMR:"));
