@@ -29,6 +29,17 @@ inline QString startAndReadLine(QProcess &process, const QString &program, const
     return {};
 }
 
+// Ends a simulator started with startAndReadLine(): terminated, killed when it does not go.
+inline void stopProcess(QProcess &process)
+{
+    if (process.state() == QProcess::NotRunning)
+        return;
+    process.terminate();
+    if (!process.waitForFinished(5000))
+        process.kill();
+    process.waitForFinished(2000);
+}
+
 // The built onboarder-modem-sim as a real peer: started with --ready-json, its pseudo-terminal's path read
 // from the ready line. Unpaced unless the arguments say --baud.
 class ModemSim final
@@ -61,10 +72,7 @@ public:
     {
         if (m_process.state() == QProcess::NotRunning)
             return;
-        m_process.terminate();
-        if (!m_process.waitForFinished(5000))
-            m_process.kill();
-        m_process.waitForFinished(2000);
+        stopProcess(m_process);
         // What it said on standard error reaches the test's output (under the sanitizers: a report on its way
         // out, which fails the test there).
         const QByteArray said = m_process.readAllStandardError();

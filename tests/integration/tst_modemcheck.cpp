@@ -37,15 +37,7 @@ public:
         m_port = QString::fromLocal8Bit(line);
         return problem;
     }
-    void stop()
-    {
-        if (m_process.state() == QProcess::NotRunning)
-            return;
-        m_process.terminate();
-        if (!m_process.waitForFinished(5000))
-            m_process.kill();
-        m_process.waitForFinished(2000);
-    }
+    void stop() { TestSupport::stopProcess(m_process); }
     QString port() const { return m_port; }
 
 private:
