@@ -2276,28 +2276,6 @@ Befehle:
 </translation>
     </message>
     <message>
-        <source>
-Global options:
-  --hub NAME   the hub to work on (default: the current one)
-  --dps NAME   the Device Provisioning Service to work on (default: the current one)
-  --json       print JSON on standard output
-  --version    print the version
-  --help       this text; also after a noun or a verb
-
-Exit codes: 0 ok, 1 usage, 2 invalid input, 3 not found, 4 conflict, 5 auth refused, 6 network, 7 device, 8 keychain unavailable, 10 internal.
-</source>
-        <translation>
-Globale Optionen:
-  --hub NAME   der Hub, mit dem gearbeitet wird (Standard: der aktuelle)
-  --dps NAME   der Device Provisioning Service, mit dem gearbeitet wird (Standard: der aktuelle)
-  --json       JSON auf der Standardausgabe ausgeben
-  --version    die Version ausgeben
-  --help       dieser Text; auch nach einem Bereich oder einer Aktion
-
-Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 5 Authentifizierung abgelehnt, 6 Netzwerk, 7 Gerät, 8 Schlüsselbund nicht verfügbar, 10 intern.
-</translation>
-    </message>
-    <message>
         <source>Makes the verification certificate that proves this computer holds an imported CA&apos;s key (proof of possession): its subject is the verification code the Azure portal shows for the CA (IoT Hub or DPS → Certificates → Generate verification code), signed by the CA&apos;s key from the keychain. Upload the file there to mark the CA verified. The certificate&apos;s own key is thrown away.</source>
         <translation>Erstellt das Verifizierungszertifikat, das belegt, dass dieser Computer den Schlüssel einer importierten CA besitzt (Nachweis des Besitzes): Sein Subjekt ist der Verifizierungscode, den das Azure-Portal für die CA anzeigt (IoT Hub oder DPS → Zertifikate → Verifizierungscode generieren), signiert mit dem Schlüssel der CA aus dem Schlüsselbund. Laden Sie die Datei dort hoch, um die CA als verifiziert zu markieren. Der eigene Schlüssel des Zertifikats wird verworfen.</translation>
     </message>
@@ -2482,6 +2460,28 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>Seconds a modem that is searching (or that --lte-on switched on) is given to register (default 60).</source>
         <translation>Sekunden, die ein suchendes (oder mit --lte-on eingeschaltetes) Modem zum Einbuchen bekommt (Standard 60).</translation>
+    </message>
+    <message>
+        <source>
+Global options:
+  --hub NAME   the hub to work on (default: the current one)
+  --dps NAME   the Device Provisioning Service to work on (default: the current one)
+  --json       print JSON on standard output
+  --version    print the version
+  --help       this text; also after a noun or a verb
+
+Exit codes: 0 ok, 1 usage, 2 invalid input, 3 not found, 4 conflict, 5 auth refused, 6 network, 7 device, 8 keychain unavailable, 10 internal, 130 cancelled.
+</source>
+        <translation>
+Globale Optionen:
+  --hub NAME   der Hub, mit dem gearbeitet wird (Standard: der aktuelle)
+  --dps NAME   der Device Provisioning Service, mit dem gearbeitet wird (Standard: der aktuelle)
+  --json       JSON auf der Standardausgabe ausgeben
+  --version    die Version ausgeben
+  --help       dieser Text; auch nach einem Bereich oder einer Aktion
+
+Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 5 Authentifizierung abgelehnt, 6 Netzwerk, 7 Gerät, 8 Schlüsselbund nicht verfügbar, 10 intern, 130 abgebrochen.
+</translation>
     </message>
 </context>
 <context>

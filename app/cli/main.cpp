@@ -1,6 +1,5 @@
 // onboarder-cli: the command-line companion. Every command is a core call (docs/cli.md).
 #include "command.h"
-
 #include "common/appinfo.h"
 #include "common/coredumps.h"
 #include "common/logging.h"
@@ -22,10 +21,10 @@ using namespace Onboarder::Cli;
 
 namespace {
 
-
 QString overview(const QList<Noun> &nouns)
 {
-    QString text = CliText::tr("Usage: onboarder-cli [--hub NAME] [--dps NAME] [--json] <noun> <verb> [arguments]\n\n"
+    QString text
+        = CliText::tr("Usage: onboarder-cli [--hub NAME] [--dps NAME] [--json] <noun> <verb> [arguments]\n\n"
                       "Onboard and monitor Azure IoT Hub devices. Secrets are read from standard input or a file, "
                       "never from arguments.\n\nCommands:\n");
     // The summaries in one column, at least two spaces after the longest "noun verb".
@@ -39,19 +38,20 @@ QString overview(const QList<Noun> &nouns)
             text += QStringLiteral("  %1 %2").arg(noun.name, verb.name).leftJustified(width) + verb.summary + u'\n';
     }
     text += CliText::tr("\nGlobal options:\n"
-               "  --hub NAME   the hub to work on (default: the current one)\n"
-               "  --dps NAME   the Device Provisioning Service to work on (default: the current one)\n"
-               "  --json       print JSON on standard output\n"
-               "  --version    print the version\n"
-               "  --help       this text; also after a noun or a verb\n\n"
-               "Exit codes: 0 ok, 1 usage, 2 invalid input, 3 not found, 4 conflict, 5 auth refused, "
-               "6 network, 7 device, 8 keychain unavailable, 10 internal.\n");
+                        "  --hub NAME   the hub to work on (default: the current one)\n"
+                        "  --dps NAME   the Device Provisioning Service to work on (default: the current one)\n"
+                        "  --json       print JSON on standard output\n"
+                        "  --version    print the version\n"
+                        "  --help       this text; also after a noun or a verb\n\n"
+                        "Exit codes: 0 ok, 1 usage, 2 invalid input, 3 not found, 4 conflict, 5 auth refused, "
+                        "6 network, 7 device, 8 keychain unavailable, 10 internal, 130 cancelled.\n");
     return text;
 }
 
 QString nounHelp(const Noun &noun)
 {
-    QString text = CliText::tr("Usage: onboarder-cli %1 <verb> [arguments]\n\n%2\n\nVerbs:\n").arg(noun.name, noun.summary);
+    QString text
+        = CliText::tr("Usage: onboarder-cli %1 <verb> [arguments]\n\n%2\n\nVerbs:\n").arg(noun.name, noun.summary);
     qsizetype width = 18;
     for (const Verb &verb : noun.verbs)
         width = std::max(width, verb.name.size() + 2);
@@ -80,10 +80,11 @@ int main(int argc, char *argv[])
     // Qt's own strings in the verbs' --help ("Usage:", "Options:"), in the same language.
     QTranslator qtTranslator;
     if (qtTranslator.load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),
-                          QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+            QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         QCoreApplication::installTranslator(&qtTranslator);
 
-    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + credNouns() + modemNouns() + relayNouns() + provisionNouns() + c2dNouns() + dpsNouns();
+    const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + credNouns() + modemNouns() + relayNouns()
+        + provisionNouns() + c2dNouns() + dpsNouns();
 
     // Global options stand before the noun.
     QStringList args = app.arguments();
@@ -131,9 +132,11 @@ int main(int argc, char *argv[])
     const bool defaultVerb = args.first().startsWith(u'-')
         && std::any_of(noun->verbs.cbegin(), noun->verbs.cend(), [](const Verb &v) { return v.name.isEmpty(); });
     const QString verbName = defaultVerb ? QString() : args.takeFirst();
-    const auto verb = std::find_if(noun->verbs.cbegin(), noun->verbs.cend(), [&](const Verb &v) { return v.name == verbName; });
+    const auto verb
+        = std::find_if(noun->verbs.cbegin(), noun->verbs.cend(), [&](const Verb &v) { return v.name == verbName; });
     if (verb == noun->verbs.cend())
-        return out.usage(CliText::tr("\"%1\" has no verb \"%2\". See onboarder-cli %1 --help.").arg(nounName, verbName));
+        return out.usage(
+            CliText::tr("\"%1\" has no verb \"%2\". See onboarder-cli %1 --help.").arg(nounName, verbName));
 
     // Services, in dependency order; they live until main returns.
     Settings settings;
@@ -141,8 +144,8 @@ int main(int argc, char *argv[])
     HubStore hubStore(settings, secrets);
     CredentialStore credentials(secrets, AppInfo::dataDir());
     DpsStore dpsStore(settings, secrets);
-    Context context{out,        settings, secrets, hubStore, credentials, hub.isEmpty() ? settings.currentHub() : hub,
-                    dpsStore, dps.isEmpty() ? settings.currentDps() : dps};
+    Context context{out, settings, secrets, hubStore, credentials, hub.isEmpty() ? settings.currentHub() : hub,
+        dpsStore, dps.isEmpty() ? settings.currentDps() : dps};
 
     args.prepend(QStringLiteral("%1 %2 %3").arg(program, nounName, verbName).trimmed());
     QFuture<int> result = verb->run(context, args);
