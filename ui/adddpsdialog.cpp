@@ -32,13 +32,15 @@ AddDpsDialog::AddDpsDialog(DpsStore &store, QWidget *parent)
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this))
 {
     setWindowTitle(tr("Add Device Provisioning Service"));
-    auto *intro = new QLabel(tr("Paste the connection string of one of the DPS's shared access policies (Azure portal: the DPS → "
-                                "Shared access policies, e.g. provisioningserviceowner) and its ID scope (its Overview page). "
-                                "The connection string is kept in the system keychain only."),
-                             this);
+    auto *intro = new QLabel(
+        tr("Paste the connection string of one of the DPS's shared access policies (Azure portal: the DPS → "
+           "Shared access policies, e.g. provisioningserviceowner) and its ID scope (its Overview page). "
+           "The connection string is kept in the system keychain only."),
+        this);
     intro->setWordWrap(true);
     m_connectionString->setEchoMode(QLineEdit::Password);
-    m_connectionString->setPlaceholderText(QStringLiteral("HostName=…azure-devices-provisioning.net;SharedAccessKeyName=…;SharedAccessKey=…"));
+    m_connectionString->setPlaceholderText(
+        QStringLiteral("HostName=…azure-devices-provisioning.net;SharedAccessKeyName=…;SharedAccessKey=…"));
     m_idScope->setPlaceholderText(QStringLiteral("0ne00ABCDEF"));
     m_address->setPlaceholderText(tr("Azure's hosts"));
     for (QSpinBox *port : {m_restPort, m_mqttPort}) {
@@ -82,9 +84,18 @@ AddDpsDialog::AddDpsDialog(DpsStore &store, QWidget *parent)
     revalidate();
 }
 
-void AddDpsDialog::setName(const QString &name) { m_name->setText(name); }
-void AddDpsDialog::setConnectionString(const QString &text) { m_connectionString->setText(text); }
-void AddDpsDialog::setIdScope(const QString &scope) { m_idScope->setText(scope); }
+void AddDpsDialog::setName(const QString &name)
+{
+    m_name->setText(name);
+}
+void AddDpsDialog::setConnectionString(const QString &text)
+{
+    m_connectionString->setText(text);
+}
+void AddDpsDialog::setIdScope(const QString &scope)
+{
+    m_idScope->setText(scope);
+}
 
 void AddDpsDialog::setSandbox(const QString &address, int restPort, int mqttPort, const QString &caFile)
 {
@@ -101,8 +112,8 @@ bool AddDpsDialog::canAdd() const
 
 DpsEndpoint AddDpsDialog::endpoint() const
 {
-    return DpsEndpoint{m_idScope->text().trimmed(), m_restPort->value(), m_mqttPort->value(), m_address->text().trimmed(),
-                       m_caFile->text().trimmed()};
+    return DpsEndpoint{m_idScope->text().trimmed(), m_restPort->value(), m_mqttPort->value(),
+        m_address->text().trimmed(), m_caFile->text().trimmed()};
 }
 
 void AddDpsDialog::revalidate()
@@ -119,7 +130,8 @@ void AddDpsDialog::revalidate()
 void AddDpsDialog::setBusy(bool busy)
 {
     m_busy = busy;
-    for (QWidget *field : std::initializer_list<QWidget *>{m_name, m_connectionString, m_idScope, m_address, m_restPort, m_mqttPort, m_caFile})
+    for (QWidget *field : std::initializer_list<QWidget *>{
+             m_name, m_connectionString, m_idScope, m_address, m_restPort, m_mqttPort, m_caFile})
         field->setEnabled(!busy);
     m_progress->setVisible(busy);
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!busy);
@@ -131,18 +143,18 @@ void AddDpsDialog::accept()
         return;
     setBusy(true);
     whenFinished(m_store.add(m_name->text().trimmed(), m_connectionString->text().trimmed(), endpoint()), this,
-                 [this](const Result<DpsProfile> &added) {
-                     setBusy(false);
-                     if (!added) {
-                         revalidate();
-                         FieldError::show(m_failure, added.error().message);
-                         FieldError::fitHeight(this);
-                         return;
-                     }
-                     m_added = *added;
-                     m_connectionString->clear();
-                     QDialog::accept();
-                 });
+        [this](const Result<DpsProfile> &added) {
+            setBusy(false);
+            if (!added) {
+                revalidate();
+                FieldError::show(m_failure, added.error().message);
+                FieldError::fitHeight(this);
+                return;
+            }
+            m_added = *added;
+            m_connectionString->clear();
+            QDialog::accept();
+        });
 }
 
 } // namespace Onboarder

@@ -63,7 +63,7 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     auto *intro = new QLabel(tr("Paste the connection string of one of the hub's shared access policies. In the Azure "
                                 "portal: IoT Hub → Security settings → Shared access policies → iothubowner → "
                                 "Primary connection string."),
-                             this);
+        this);
     intro->setWordWrap(true);
 
     m_name->setPlaceholderText(tr("e.g. production"));
@@ -117,10 +117,12 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     m_advanced->setCheckable(true);
     m_advanced->setChecked(false);
 
-    m_webSockets->setToolTip(tr("For networks that let only HTTPS out: every connection to this hub then uses port 443 (the "
-                                "REST port of a custom endpoint)."));
+    m_webSockets->setToolTip(
+        tr("For networks that let only HTTPS out: every connection to this hub then uses port 443 (the "
+           "REST port of a custom endpoint)."));
     m_proxy->setPlaceholderText(tr("None: connect directly"));
-    m_proxy->setToolTip(tr("An HTTP proxy that tunnels with CONNECT, as http://HOST:PORT. REST, MQTT and AMQP all go through it."));
+    m_proxy->setToolTip(
+        tr("An HTTP proxy that tunnels with CONNECT, as http://HOST:PORT. REST, MQTT and AMQP all go through it."));
     auto *proxyColumn = new QVBoxLayout;
     proxyColumn->setSpacing(2);
     proxyColumn->addWidget(m_proxy);
@@ -179,9 +181,8 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
         m_connectionString->setEchoMode(shown ? QLineEdit::Normal : QLineEdit::Password);
         m_reveal->setText(shown ? tr("Hide") : tr("Show"));
     });
-    connect(m_paste, &QToolButton::clicked, this, [this] {
-        m_connectionString->setText(QApplication::clipboard()->text().trimmed());
-    });
+    connect(m_paste, &QToolButton::clicked, this,
+        [this] { m_connectionString->setText(QApplication::clipboard()->text().trimmed()); });
     connect(browse, &QToolButton::clicked, this, &AddHubDialog::browseCaFile);
     connect(m_buttons, &QDialogButtonBox::accepted, this, &AddHubDialog::accept);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &AddHubDialog::reject);
@@ -283,7 +284,8 @@ void AddHubDialog::revalidate()
     if (!all && isEndpointError(all.error().code) && nameProblem.isEmpty() && csProblem.isEmpty())
         endpointProblem = all.error().message;
     FieldError::show(m_endpointError, endpointProblem);
-    FieldError::show(m_proxyError, !all && all.error().code == QLatin1String("ProxyInvalid") ? all.error().message : QString());
+    FieldError::show(
+        m_proxyError, !all && all.error().code == QLatin1String("ProxyInvalid") ? all.error().message : QString());
 
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(all.has_value() && !m_busy);
 }
@@ -322,8 +324,8 @@ void AddHubDialog::accept()
 
 void AddHubDialog::browseCaFile()
 {
-    const QString file = QFileDialog::getOpenFileName(this, tr("Trusted CA certificate"), QString(),
-                                                      tr("PEM certificates (*.pem *.crt);;All files (*)"));
+    const QString file = QFileDialog::getOpenFileName(
+        this, tr("Trusted CA certificate"), QString(), tr("PEM certificates (*.pem *.crt);;All files (*)"));
     if (!file.isEmpty())
         m_caFile->setText(file);
 }

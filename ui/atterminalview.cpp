@@ -68,7 +68,7 @@ void AtTerminalView::setModem(Nrf91Modem *modem)
     m_modem = modem;
     if (modem)
         m_urc = connect(modem, &Nrf91Modem::unsolicited, this,
-                        [this](const QByteArray &line) { append(QStringLiteral("~ ") + QString::fromLatin1(line)); });
+            [this](const QByteArray &line) { append(QStringLiteral("~ ") + QString::fromLatin1(line)); });
     updateState();
 }
 
@@ -118,9 +118,9 @@ void AtTerminalView::send()
     if (policy.kind == AtCommandPolicy::Kind::Changes) {
         const QString question = tr("%1\n\nSend %2?").arg(policy.reason, QString::fromLatin1(command));
         const bool yes = m_confirm ? m_confirm(question)
-                                   : QMessageBox::question(this, tr("AT Terminal"), question, QMessageBox::Cancel | QMessageBox::Yes,
-                                                           QMessageBox::Cancel)
-                                         == QMessageBox::Yes;
+                                   : QMessageBox::question(this, tr("AT Terminal"), question,
+                                         QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel)
+                == QMessageBox::Yes;
         if (!yes) {
             append(tr("! Not sent: %1").arg(QString::fromLatin1(command)));
             return;

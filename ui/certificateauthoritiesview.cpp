@@ -45,8 +45,9 @@ CertificateAuthoritiesView::CertificateAuthoritiesView(CredentialStore &credenti
     m_table->setColumnWidth(NameColumn, 140);
     m_table->setColumnWidth(SubjectColumn, 220);
     m_table->setAccessibleName(tr("Certificate authorities"));
-    m_verification->setToolTip(tr("Prove to IoT Hub or DPS that this computer holds the CA's key: a certificate for the "
-                                  "verification code the portal shows, signed by the CA."));
+    m_verification->setToolTip(
+        tr("Prove to IoT Hub or DPS that this computer holds the CA's key: a certificate for the "
+           "verification code the portal shows, signed by the CA."));
     m_status->setWordWrap(true);
     m_status->setTextFormat(Qt::PlainText);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -104,14 +105,17 @@ void CertificateAuthoritiesView::reload()
         const int row = m_table->rowCount();
         m_table->insertRow(row);
         m_table->setItem(row, NameColumn, new QTableWidgetItem(record.deviceId));
-        m_table->setItem(row, SubjectColumn, new QTableWidgetItem(certificate ? certificate->subject() : tr("(certificate unreadable)")));
+        m_table->setItem(row, SubjectColumn,
+            new QTableWidgetItem(certificate ? certificate->subject() : tr("(certificate unreadable)")));
         m_table->setItem(row, ThumbprintColumn, new QTableWidgetItem(record.thumbprintSha256));
-        m_table->setItem(row, ExpiresColumn, new QTableWidgetItem(QLocale().toString(record.notAfter.toLocalTime(), QLocale::ShortFormat)));
+        m_table->setItem(row, ExpiresColumn,
+            new QTableWidgetItem(QLocale().toString(record.notAfter.toLocalTime(), QLocale::ShortFormat)));
         if (record.deviceId == selected)
             m_table->selectRow(row);
     }
     if (m_table->rowCount() == 0)
-        m_status->setText(tr("No CA is kept here. Import one with onboarder-cli cred import-ca NAME --cert FILE --key FILE."));
+        m_status->setText(
+            tr("No CA is kept here. Import one with onboarder-cli cred import-ca NAME --cert FILE --key FILE."));
     else if (!m_busy)
         m_status->clear();
     updateButtons();
@@ -131,7 +135,8 @@ void CertificateAuthoritiesView::showContextMenu(const QPoint &position)
         return;
     m_table->selectRow(index.row());
     QMenu menu(this);
-    menu.addAction(tr("Create Verification Certificate…"), this, &CertificateAuthoritiesView::createVerificationCertificate)
+    menu.addAction(
+            tr("Create Verification Certificate…"), this, &CertificateAuthoritiesView::createVerificationCertificate)
         ->setEnabled(!m_busy);
     const QString ca = selectedCa();
     menu.addAction(tr("New Enrollment Group with This CA…"), this, [this, ca] { Q_EMIT groupRequested(ca); });
@@ -147,10 +152,10 @@ void CertificateAuthoritiesView::createVerificationCertificate()
     for (;;) {
         bool ok = false;
         code = QInputDialog::getText(this, tr("Verification Certificate"),
-                                     tr("The verification code the portal shows for CA \"%1\" (IoT Hub or DPS → Certificates → "
-                                        "Generate verification code):")
-                                         .arg(ca),
-                                     QLineEdit::Normal, code, &ok)
+            tr("The verification code the portal shows for CA \"%1\" (IoT Hub or DPS → Certificates → "
+               "Generate verification code):")
+                .arg(ca),
+            QLineEdit::Normal, code, &ok)
                    .trimmed();
         if (!ok)
             return;
@@ -161,14 +166,15 @@ void CertificateAuthoritiesView::createVerificationCertificate()
     }
     const QString folder = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
     const QString path = QFileDialog::getSaveFileName(this, tr("Save Verification Certificate"),
-                                                      folder + u'/' + QStringLiteral("verification-%1.pem").arg(ca),
-                                                      tr("PEM certificate (*.pem *.cer)"), nullptr, QFileDialog::DontConfirmOverwrite);
+        folder + u'/' + QStringLiteral("verification-%1.pem").arg(ca), tr("PEM certificate (*.pem *.cer)"), nullptr,
+        QFileDialog::DontConfirmOverwrite);
     if (path.isEmpty())
         return;
     writeVerificationCertificate(ca, code, path);
 }
 
-void CertificateAuthoritiesView::writeVerificationCertificate(const QString &caName, const QString &code, const QString &path)
+void CertificateAuthoritiesView::writeVerificationCertificate(
+    const QString &caName, const QString &code, const QString &path)
 {
     if (auto valid = CertificateAuthority::checkVerificationCode(code); !valid) {
         m_status->setText(valid.error().message);
@@ -181,26 +187,29 @@ void CertificateAuthoritiesView::writeVerificationCertificate(const QString &caN
     m_busy = true;
     updateButtons();
     m_status->setText(tr("Reading CA \"%1\" from the keychain…").arg(caName));
-    whenFinished(m_credentials.certificateAuthority(caName), this, [this, caName, code, path](const Result<CertificateAuthority> &ca) {
-        m_busy = false;
-        updateButtons();
-        const auto certificate = ca ? ca->verificationCertificate(code) : Result<Certificate>(std::unexpected(ca.error()));
-        if (!certificate) {
-            m_status->setText(certificate.error().message);
-            return;
-        }
-        QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly) || file.write(certificate->toPem()) < 0 || !file.commit()) {
-            m_status->setText(tr("%1 could not be written: %2").arg(path, file.errorString()));
-            return;
-        }
-        const QString done = tr("Wrote the verification certificate for code %1, signed by CA \"%2\", to %3. Upload it in the portal "
-                                "where the code was shown.")
-                                 .arg(code, caName, path);
-        m_status->setText(done);
-        Q_EMIT statusMessage(done);
-        Q_EMIT verificationWritten(path, certificate->thumbprintSha1());
-    });
+    whenFinished(m_credentials.certificateAuthority(caName), this,
+        [this, caName, code, path](const Result<CertificateAuthority> &ca) {
+            m_busy = false;
+            updateButtons();
+            const auto certificate
+                = ca ? ca->verificationCertificate(code) : Result<Certificate>(std::unexpected(ca.error()));
+            if (!certificate) {
+                m_status->setText(certificate.error().message);
+                return;
+            }
+            QSaveFile file(path);
+            if (!file.open(QIODevice::WriteOnly) || file.write(certificate->toPem()) < 0 || !file.commit()) {
+                m_status->setText(tr("%1 could not be written: %2").arg(path, file.errorString()));
+                return;
+            }
+            const QString done = tr(
+                "Wrote the verification certificate for code %1, signed by CA \"%2\", to %3. Upload it in the portal "
+                "where the code was shown.")
+                                     .arg(code, caName, path);
+            m_status->setText(done);
+            Q_EMIT statusMessage(done);
+            Q_EMIT verificationWritten(path, certificate->thumbprintSha1());
+        });
 }
 
 } // namespace Onboarder

@@ -40,7 +40,8 @@ QWidget *withError(QWidget *field, QLabel *error, QWidget *extra = nullptr)
 
 } // namespace
 
-CreateDeviceDialog::CreateDeviceDialog(HubClient &client, CredentialStore &credentials, const QString &hubName, QWidget *parent)
+CreateDeviceDialog::CreateDeviceDialog(
+    HubClient &client, CredentialStore &credentials, const QString &hubName, QWidget *parent)
     : QDialog(parent)
     , m_client(client)
     , m_credentials(credentials)
@@ -50,7 +51,8 @@ CreateDeviceDialog::CreateDeviceDialog(HubClient &client, CredentialStore &crede
     , m_auth(new QButtonGroup(this))
     , m_authPages(new QStackedWidget(this))
     , m_generateKeys(new QCheckBox(tr("Let the hub generate both keys"), this))
-    , m_generateCertificate(new QCheckBox(tr("Make a key and certificate now (EC P-256, the key kept in the keychain)"), this))
+    , m_generateCertificate(
+          new QCheckBox(tr("Make a key and certificate now (EC P-256, the key kept in the keychain)"), this))
     , m_thumbprints(new QWidget(this))
     , m_primaryKey(new QLineEdit(this))
     , m_primaryKeyError(FieldError::create(this))
@@ -118,13 +120,16 @@ CreateDeviceDialog::CreateDeviceDialog(HubClient &client, CredentialStore &crede
     selfSignedColumn->addWidget(m_thumbprints);
     auto *selfSignedForm = new QFormLayout(m_thumbprints);
     selfSignedForm->setContentsMargins(0, 0, 0, 0);
-    selfSignedForm->addRow(tr("Primary thumbprint:"), withError(m_primaryThumbprint, m_primaryThumbprintError, primaryFile));
-    selfSignedForm->addRow(tr("Secondary thumbprint:"), withError(m_secondaryThumbprint, m_secondaryThumbprintError, secondaryFile));
+    selfSignedForm->addRow(
+        tr("Primary thumbprint:"), withError(m_primaryThumbprint, m_primaryThumbprintError, primaryFile));
+    selfSignedForm->addRow(
+        tr("Secondary thumbprint:"), withError(m_secondaryThumbprint, m_secondaryThumbprintError, secondaryFile));
 
     // CA-signed: nothing to enter.
-    auto *caText = new QLabel(tr("The device presents a certificate whose subject (CN) is its device ID, signed by a CA "
-                                 "certificate that was uploaded to the hub and verified there."),
-                              this);
+    auto *caText
+        = new QLabel(tr("The device presents a certificate whose subject (CN) is its device ID, signed by a CA "
+                        "certificate that was uploaded to the hub and verified there."),
+            this);
     caText->setWordWrap(true);
 
     m_authPages->addWidget(sasPage);
@@ -163,8 +168,8 @@ CreateDeviceDialog::CreateDeviceDialog(HubClient &client, CredentialStore &crede
         m_secondaryKey->setText(DeviceDraft::randomKey());
     });
     const auto browse = [this](bool secondary) {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Device Certificate"), {},
-                                                          tr("Certificates (*.pem *.crt *.cer *.der);;All files (*)"));
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Device Certificate"), {}, tr("Certificates (*.pem *.crt *.cer *.der);;All files (*)"));
         if (!path.isEmpty())
             takeThumbprintFromFile(path, secondary);
     };
@@ -220,7 +225,8 @@ QLabel *CreateDeviceDialog::errorLabel(DeviceDraft::Field field) const
 
 QString CreateDeviceDialog::fieldError(DeviceDraft::Field field) const
 {
-    return errorLabel(field)->isVisible() || !errorLabel(field)->text().isEmpty() ? errorLabel(field)->text() : QString();
+    return errorLabel(field)->isVisible() || !errorLabel(field)->text().isEmpty() ? errorLabel(field)->text()
+                                                                                  : QString();
 }
 
 QString CreateDeviceDialog::failure() const
@@ -242,10 +248,9 @@ void CreateDeviceDialog::revalidate()
     // A field's problem is shown once the user has typed into it; an empty required field only
     // keeps Create disabled.
     const QList<std::pair<DeviceDraft::Field, QString>> fields{{DeviceDraft::Field::Id, d.id},
-                                                               {DeviceDraft::Field::PrimaryKey, d.primaryKey},
-                                                               {DeviceDraft::Field::SecondaryKey, d.secondaryKey},
-                                                               {DeviceDraft::Field::PrimaryThumbprint, d.primaryThumbprint},
-                                                               {DeviceDraft::Field::SecondaryThumbprint, d.secondaryThumbprint}};
+        {DeviceDraft::Field::PrimaryKey, d.primaryKey}, {DeviceDraft::Field::SecondaryKey, d.secondaryKey},
+        {DeviceDraft::Field::PrimaryThumbprint, d.primaryThumbprint},
+        {DeviceDraft::Field::SecondaryThumbprint, d.secondaryThumbprint}};
     for (const auto &[field, text] : fields)
         FieldError::show(errorLabel(field), text.isEmpty() ? QString() : d.problem(field));
     FieldError::show(m_failure, {});
@@ -256,8 +261,9 @@ void CreateDeviceDialog::takeThumbprintFromFile(const QString &path, bool second
 {
     const Result<QString> thumbprint = DeviceDraft::thumbprintFromCertificateFile(path);
     if (!thumbprint) {
-        FieldError::show(errorLabel(secondary ? DeviceDraft::Field::SecondaryThumbprint : DeviceDraft::Field::PrimaryThumbprint),
-                         thumbprint.error().message);
+        FieldError::show(
+            errorLabel(secondary ? DeviceDraft::Field::SecondaryThumbprint : DeviceDraft::Field::PrimaryThumbprint),
+            thumbprint.error().message);
         return;
     }
     m_auth->button(int(DeviceDraft::Auth::SelfSigned))->setChecked(true);
@@ -270,7 +276,8 @@ void CreateDeviceDialog::setBusy(bool busy)
 {
     m_busy = busy;
     m_progress->setVisible(busy);
-    for (QWidget *widget : {static_cast<QWidget *>(m_id), static_cast<QWidget *>(m_authPages), static_cast<QWidget *>(m_enabled)})
+    for (QWidget *widget :
+        {static_cast<QWidget *>(m_id), static_cast<QWidget *>(m_authPages), static_cast<QWidget *>(m_enabled)})
         widget->setEnabled(!busy);
     for (QAbstractButton *button : m_auth->buttons())
         button->setEnabled(!busy);
@@ -325,8 +332,9 @@ void CreateDeviceDialog::registerDevice(const DeviceIdentity &device, bool madeC
         }
         m_credentials.remove(m_hubName, id).then(this, [this, error, aboutId](Result<void> removed) {
             setBusy(false);
-            const QString cleanup = removed ? tr("The key and certificate made for it were removed again.")
-                                            : tr("The key and certificate made for it could not be removed: %1").arg(removed.error().message);
+            const QString cleanup = removed
+                ? tr("The key and certificate made for it were removed again.")
+                : tr("The key and certificate made for it could not be removed: %1").arg(removed.error().message);
             FieldError::show(aboutId ? m_idError : m_failure, error.message + u' ' + cleanup);
         });
     });

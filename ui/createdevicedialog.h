@@ -28,7 +28,8 @@ class CreateDeviceDialog final : public QDialog
 
 public:
     // hubName and credentials: where a key and certificate made now are kept.
-    CreateDeviceDialog(HubClient &client, CredentialStore &credentials, const QString &hubName, QWidget *parent = nullptr);
+    CreateDeviceDialog(
+        HubClient &client, CredentialStore &credentials, const QString &hubName, QWidget *parent = nullptr);
 
     DeviceIdentity createdDevice() const { return m_created; }
 

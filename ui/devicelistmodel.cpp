@@ -19,8 +19,7 @@ constexpr int largestPage = 1000;
 
 DeviceListModel::DeviceListModel(QObject *parent)
     : QAbstractTableModel(parent)
-{
-}
+{ }
 
 void DeviceListModel::setClient(HubClient *client)
 {
@@ -70,9 +69,8 @@ void DeviceListModel::refresh()
     m_refreshRows.clear();
     const int wanted = qMax(int(m_rows.size()), m_pageSize);
     setLoading(true);
-    whenFinished(m_client->query(m_query.select, qMin(wanted, largestPage)), this, [this, generation, wanted](Result<QueryPage> page) {
-        refreshPage(page, generation, wanted);
-    });
+    whenFinished(m_client->query(m_query.select, qMin(wanted, largestPage)), this,
+        [this, generation, wanted](Result<QueryPage> page) { refreshPage(page, generation, wanted); });
     countDevices(generation);
 }
 
@@ -90,9 +88,8 @@ void DeviceListModel::refreshPage(const Result<QueryPage> &page, quint64 generat
         m_refreshRows.append(DeviceSummary::fromTwin(twin.toObject()));
     if (!page->continuation.isEmpty() && m_refreshRows.size() < wanted && m_client) {
         const int rest = qMin(wanted - int(m_refreshRows.size()), largestPage);
-        whenFinished(m_client->query(m_query.select, rest, page->continuation), this, [this, generation, wanted](Result<QueryPage> next) {
-            refreshPage(next, generation, wanted);
-        });
+        whenFinished(m_client->query(m_query.select, rest, page->continuation), this,
+            [this, generation, wanted](Result<QueryPage> next) { refreshPage(next, generation, wanted); });
         return;
     }
     beginResetModel();
@@ -119,30 +116,31 @@ void DeviceListModel::countDevices(quint64 generation)
 void DeviceListModel::requestPage(const QString &continuation, int pageSize, quint64 generation)
 {
     setLoading(true);
-    whenFinished(m_client->query(m_query.select, pageSize, continuation), this, [this, generation](Result<QueryPage> page) {
-        if (generation != m_generation)
-            return;
-        setLoading(false);
-        if (!page) {
-            Q_EMIT queryFailed(page.error());
-            return;
-        }
-        // The count is asked for after the first page, not beside it: the page is what the user waits for.
-        if (m_rows.isEmpty() && m_total < 0)
-            countDevices(generation);
-        m_continuation = page->continuation;
-        if (page->items.isEmpty())
-            return;
-        const int first = int(m_rows.size());
-        beginInsertRows({}, first, first + int(page->items.size()) - 1);
-        m_rows.reserve(first + page->items.size());
-        for (const QJsonValue &twin : page->items)
-            m_rows.append(DeviceSummary::fromTwin(twin.toObject()));
-        if (!m_rowOfId.isEmpty())
-            for (int row = first; row < m_rows.size(); ++row)
-                m_rowOfId.insert(m_rows.at(row).id, row);
-        endInsertRows();
-    });
+    whenFinished(
+        m_client->query(m_query.select, pageSize, continuation), this, [this, generation](Result<QueryPage> page) {
+            if (generation != m_generation)
+                return;
+            setLoading(false);
+            if (!page) {
+                Q_EMIT queryFailed(page.error());
+                return;
+            }
+            // The count is asked for after the first page, not beside it: the page is what the user waits for.
+            if (m_rows.isEmpty() && m_total < 0)
+                countDevices(generation);
+            m_continuation = page->continuation;
+            if (page->items.isEmpty())
+                return;
+            const int first = int(m_rows.size());
+            beginInsertRows({}, first, first + int(page->items.size()) - 1);
+            m_rows.reserve(first + page->items.size());
+            for (const QJsonValue &twin : page->items)
+                m_rows.append(DeviceSummary::fromTwin(twin.toObject()));
+            if (!m_rowOfId.isEmpty())
+                for (int row = first; row < m_rows.size(); ++row)
+                    m_rowOfId.insert(m_rows.at(row).id, row);
+            endInsertRows();
+        });
 }
 
 bool DeviceListModel::canFetchMore(const QModelIndex &parent) const
@@ -241,8 +239,7 @@ QVariant DeviceListModel::data(const QModelIndex &index, int role) const
         if (role == Qt::ToolTipRole)
             return tr("Cloud-to-device messages waiting for the device");
         break;
-    default:
-        break;
+    default: break;
     }
     return {};
 }

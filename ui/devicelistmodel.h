@@ -19,7 +19,15 @@ class DeviceListModel final : public QAbstractTableModel
     Q_OBJECT
 
 public:
-    enum Column { IdColumn, StatusColumn, ConnectionColumn, LastActivityColumn, AuthColumn, MessagesColumn, ColumnCount };
+    enum Column {
+        IdColumn,
+        StatusColumn,
+        ConnectionColumn,
+        LastActivityColumn,
+        AuthColumn,
+        MessagesColumn,
+        ColumnCount
+    };
     enum Role { SortRole = Qt::UserRole + 1, DeviceIdRole };
 
     explicit DeviceListModel(QObject *parent = nullptr);
@@ -44,7 +52,7 @@ public:
     bool isLoading() const { return m_loading; }
     bool hasMore() const { return !m_continuation.isEmpty(); }
     qint64 totalCount() const { return m_total; } // -1: not known (yet)
-    int rowOf(const QString &deviceId) const;     // -1: not loaded
+    int rowOf(const QString &deviceId) const; // -1: not loaded
     const DeviceSummary &deviceAt(int row) const { return m_rows.at(row); }
 
 Q_SIGNALS:

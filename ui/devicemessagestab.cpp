@@ -87,7 +87,8 @@ DeviceMessagesTab::DeviceMessagesTab(HubSession &session, QWidget *parent)
     m_expiry->setSingleStep(60);
     m_expiry->setSuffix(tr(" s"));
     m_expiry->setSpecialValueText(tr("The hub's default (1 hour)"));
-    m_expiry->setToolTip(tr("How long the hub keeps the message for a device that is not connected (at most 48 hours)."));
+    m_expiry->setToolTip(
+        tr("How long the hub keeps the message for a device that is not connected (at most 48 hours)."));
     m_expiry->setAccessibleName(tr("Expiry"));
     m_ack->addItem(tr("Full: whether delivered or not"), QStringLiteral("full"));
     m_ack->addItem(tr("Positive: when delivered"), QStringLiteral("positive"));
@@ -216,8 +217,8 @@ void DeviceMessagesTab::setDeviceId(const QString &id)
 void DeviceMessagesTab::setQueueDepth(int depth)
 {
     m_depth = depth;
-    m_queue->setText(depth < 0 ? tr("Waiting for the device: …")
-                               : tr("Waiting for the device: %n message(s)", nullptr, depth));
+    m_queue->setText(
+        depth < 0 ? tr("Waiting for the device: …") : tr("Waiting for the device: %n message(s)", nullptr, depth));
     m_purge->setEnabled(!m_id.isEmpty() && !m_purging && depth != 0);
 }
 
@@ -252,7 +253,9 @@ C2dMessageDraft DeviceMessagesTab::draft() const
 void DeviceMessagesTab::validate()
 {
     const C2dMessageDraft message = draft();
-    m_size->setText(tr("%1 of %2 bytes").arg(QLocale().toString(message.payload.size()), QLocale().toString(C2dMessageDraft::maxBytes)));
+    m_size->setText(
+        tr("%1 of %2 bytes")
+            .arg(QLocale().toString(message.payload.size()), QLocale().toString(C2dMessageDraft::maxBytes)));
     const auto valid = message.validate();
     FieldError::show(m_problem, valid ? QString() : valid.error().message);
     m_send->setEnabled(valid.has_value() && !m_sending && !m_id.isEmpty());
@@ -281,10 +284,11 @@ void DeviceMessagesTab::send()
     item->setToolTip(SentTimeColumn, QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs));
     item->setText(SentIdColumn, message.messageId);
     item->setToolTip(SentIdColumn, message.messageId);
-    item->setText(SentAckColumn, message.ack == QLatin1String("full")       ? tr("Full")
-                                 : message.ack == QLatin1String("positive") ? tr("Positive")
-                                 : message.ack == QLatin1String("negative") ? tr("Negative")
-                                                                            : tr("None"));
+    item->setText(SentAckColumn,
+        message.ack == QLatin1String("full")           ? tr("Full")
+            : message.ack == QLatin1String("positive") ? tr("Positive")
+            : message.ack == QLatin1String("negative") ? tr("Negative")
+                                                       : tr("None"));
     m_sent->insertTopLevelItem(0, item);
     setItemStatus(item, QStringLiteral("Sending"), tr("Sending…"));
 
@@ -298,35 +302,37 @@ void DeviceMessagesTab::send()
         return;
     }
     // The hub's connection string is read from the keychain and goes to the client in memory only.
-    m_session.hubs().connectionString(profile.name).then(this, [this, sending, profile](Result<ConnectionString> service) {
-        if (sending != m_sending)
-            return; // cancelled
-        if (!service)
-            return finishSending(sending, std::unexpected(service.error()));
-        dropClient();
-        m_client = std::make_unique<CloudToDeviceClient>();
-        connect(m_client.get(), &CloudToDeviceClient::feedbackReceived, this, &DeviceMessagesTab::onFeedback);
-        connect(m_client.get(), &CloudToDeviceClient::errorOccurred, this, [this](const Error &error) {
-            // The connection or one of its links ended: the next message opens a new connection.
+    m_session.hubs()
+        .connectionString(profile.name)
+        .then(this, [this, sending, profile](Result<ConnectionString> service) {
+            if (sending != m_sending)
+                return; // cancelled
+            if (!service)
+                return finishSending(sending, std::unexpected(service.error()));
             dropClient();
-            if (const std::shared_ptr<Sending> sending = m_sending)
-                return finishSending(sending, std::unexpected(error));
-            m_status->setText(tr("The connection to the hub ended: %1").arg(error.message));
-        });
-        // The client's futures end when it closes, which may be after this tab is gone: their continuations run in
-        // the client's context, and look for the tab.
-        QPointer<DeviceMessagesTab> self(this);
-        m_client->open(profile, *service).then(m_client.get(), [this, self, sending](Result<void> opened) {
-            if (!self || sending != m_sending)
-                return;
-            if (!opened) {
+            m_client = std::make_unique<CloudToDeviceClient>();
+            connect(m_client.get(), &CloudToDeviceClient::feedbackReceived, this, &DeviceMessagesTab::onFeedback);
+            connect(m_client.get(), &CloudToDeviceClient::errorOccurred, this, [this](const Error &error) {
+                // The connection or one of its links ended: the next message opens a new connection.
                 dropClient();
-                return finishSending(sending, std::unexpected(opened.error()));
-            }
-            m_clientOpen = true;
-            sendOpened(sending);
+                if (const std::shared_ptr<Sending> sending = m_sending)
+                    return finishSending(sending, std::unexpected(error));
+                m_status->setText(tr("The connection to the hub ended: %1").arg(error.message));
+            });
+            // The client's futures end when it closes, which may be after this tab is gone: their continuations run in
+            // the client's context, and look for the tab.
+            QPointer<DeviceMessagesTab> self(this);
+            m_client->open(profile, *service).then(m_client.get(), [this, self, sending](Result<void> opened) {
+                if (!self || sending != m_sending)
+                    return;
+                if (!opened) {
+                    dropClient();
+                    return finishSending(sending, std::unexpected(opened.error()));
+                }
+                m_clientOpen = true;
+                sendOpened(sending);
+            });
         });
-    });
 }
 
 void DeviceMessagesTab::sendOpened(const std::shared_ptr<Sending> &sending)
@@ -362,9 +368,9 @@ void DeviceMessagesTab::finishSending(const std::shared_ptr<Sending> &sending, c
     }
     const QString &ack = sending->draft.ack;
     setItemStatus(sending->item, QStringLiteral("Sent"), tr("Taken by the hub"),
-                  ack == QLatin1String("none")       ? tr("No feedback was asked for.")
-                  : ack == QLatin1String("negative") ? tr("Feedback comes only if it is not delivered.")
-                                                     : tr("Waiting for the hub's feedback."));
+        ack == QLatin1String("none")           ? tr("No feedback was asked for.")
+            : ack == QLatin1String("negative") ? tr("Feedback comes only if it is not delivered.")
+                                               : tr("Waiting for the hub's feedback."));
     m_status->setText(tr("Hub %1 took message %2 for %3.").arg(m_session.profile().name, *result, sending->deviceId));
     Q_EMIT statusMessage(tr("Sent message %1 to \"%2\".").arg(*result, sending->deviceId));
     Q_EMIT refreshRequested();
@@ -380,9 +386,10 @@ void DeviceMessagesTab::cancel()
     m_cancel->hide();
     dropClient(); // what it still holds is not sent
     setItemStatus(sending->item, QStringLiteral("Cancelled"), tr("Cancelled"),
-                  sending->handed ? tr("The hub may have taken it before it was cancelled.") : tr("It was not sent."));
-    m_status->setText(sending->handed ? tr("Stopped waiting for the hub; message %1 may still reach the device.").arg(sending->draft.messageId)
-                                      : tr("Message %1 was not sent.").arg(sending->draft.messageId));
+        sending->handed ? tr("The hub may have taken it before it was cancelled.") : tr("It was not sent."));
+    m_status->setText(sending->handed
+            ? tr("Stopped waiting for the hub; message %1 may still reach the device.").arg(sending->draft.messageId)
+            : tr("Message %1 was not sent.").arg(sending->draft.messageId));
     validate();
     Q_EMIT refreshRequested();
 }
@@ -394,28 +401,31 @@ void DeviceMessagesTab::onFeedback(const C2dFeedback &feedback)
         if (item->text(SentIdColumn) != feedback.originalMessageId)
             continue;
         const QString &code = feedback.statusCode;
-        const QString text = code == QLatin1String("Success")                 ? tr("Success")
-                             : code == QLatin1String("Expired")               ? tr("Expired")
-                             : code == QLatin1String("Rejected")              ? tr("Rejected")
-                             : code == QLatin1String("DeliveryCountExceeded") ? tr("Delivery count exceeded")
-                             : code == QLatin1String("Purged")                ? tr("Purged")
-                                                                              : code;
+        const QString text = code == QLatin1String("Success") ? tr("Success")
+            : code == QLatin1String("Expired")                ? tr("Expired")
+            : code == QLatin1String("Rejected")               ? tr("Rejected")
+            : code == QLatin1String("DeliveryCountExceeded")  ? tr("Delivery count exceeded")
+            : code == QLatin1String("Purged")                 ? tr("Purged")
+                                                              : code;
         setItemStatus(item, code, text,
-                      tr("%1 at %2").arg(feedback.description, QLocale().toString(feedback.enqueuedTime.toLocalTime(), QLocale::ShortFormat)));
+            tr("%1 at %2")
+                .arg(feedback.description,
+                    QLocale().toString(feedback.enqueuedTime.toLocalTime(), QLocale::ShortFormat)));
         const QString &id = feedback.originalMessageId;
         const QString &device = feedback.deviceId;
-        m_status->setText(code == QLatin1String("Success")    ? tr("Message %1 reached %2.").arg(id, device)
-                          : code == QLatin1String("Expired")  ? tr("Message %1 expired before %2 took it.").arg(id, device)
-                          : code == QLatin1String("Rejected") ? tr("%2 rejected message %1.").arg(id, device)
-                          : code == QLatin1String("DeliveryCountExceeded")
-                              ? tr("Message %1 was offered to %2 too often without being completed.").arg(id, device)
-                              : tr("Feedback for message %1: %2").arg(id, code));
+        m_status->setText(code == QLatin1String("Success") ? tr("Message %1 reached %2.").arg(id, device)
+                : code == QLatin1String("Expired")         ? tr("Message %1 expired before %2 took it.").arg(id, device)
+                : code == QLatin1String("Rejected")        ? tr("%2 rejected message %1.").arg(id, device)
+                : code == QLatin1String("DeliveryCountExceeded")
+                ? tr("Message %1 was offered to %2 too often without being completed.").arg(id, device)
+                : tr("Feedback for message %1: %2").arg(id, code));
         Q_EMIT refreshRequested();
         return;
     }
 }
 
-void DeviceMessagesTab::setItemStatus(QTreeWidgetItem *item, const QString &code, const QString &text, const QString &details)
+void DeviceMessagesTab::setItemStatus(
+    QTreeWidgetItem *item, const QString &code, const QString &text, const QString &details)
 {
     item->setText(SentStatusColumn, text);
     item->setData(SentStatusColumn, StatusCodeRole, code);
@@ -426,7 +436,7 @@ void DeviceMessagesTab::setItemStatus(QTreeWidgetItem *item, const QString &code
     else if (code == QLatin1String("Sent"))
         icon = QStyle::SP_ArrowRight;
     else if (code == QLatin1String("Failed") || code == QLatin1String("Rejected") || code == QLatin1String("Expired")
-             || code == QLatin1String("DeliveryCountExceeded"))
+        || code == QLatin1String("DeliveryCountExceeded"))
         icon = QStyle::SP_MessageBoxCritical;
     else if (code == QLatin1String("Cancelled") || code == QLatin1String("Purged"))
         icon = QStyle::SP_MessageBoxWarning;
@@ -451,9 +461,9 @@ void DeviceMessagesTab::purge()
         return;
     const QString id = m_id;
     QMessageBox box(QMessageBox::Warning, tr("Purge Queue"),
-                    m_depth > 0 ? tr("Drop the %n message(s) waiting for \"%1\"?", nullptr, m_depth).arg(id)
-                                : tr("Drop every message waiting for \"%1\"?").arg(id),
-                    QMessageBox::Yes | QMessageBox::Cancel, this);
+        m_depth > 0 ? tr("Drop the %n message(s) waiting for \"%1\"?", nullptr, m_depth).arg(id)
+                    : tr("Drop every message waiting for \"%1\"?").arg(id),
+        QMessageBox::Yes | QMessageBox::Cancel, this);
     box.setInformativeText(tr("The device will never get them, and this cannot be undone."));
     box.button(QMessageBox::Yes)->setText(tr("Purge"));
     box.setDefaultButton(QMessageBox::Cancel);

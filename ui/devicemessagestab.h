@@ -33,7 +33,8 @@ class DeviceMessagesTab final : public QWidget
 
 public:
     enum SentColumn { SentTimeColumn, SentIdColumn, SentAckColumn, SentStatusColumn, SentColumnCount };
-    static constexpr int StatusCodeRole = Qt::UserRole; // on the status cell: Sending, Sent, Failed, or the feedback's code
+    static constexpr int StatusCodeRole
+        = Qt::UserRole; // on the status cell: Sending, Sent, Failed, or the feedback's code
 
     explicit DeviceMessagesTab(HubSession &session, QWidget *parent = nullptr);
     ~DeviceMessagesTab() override;

@@ -6,15 +6,15 @@
 #include "devicetelemetrytab.h"
 #include "exportdialog.h"
 #include "fielderror.h"
-#include "hub/devicecheck.h"
 #include "hub/connectionstring.h"
+#include "hub/devicecheck.h"
 #include "hub/hubsession.h"
 #include "secureclipboard.h"
 
 #include <QCheckBox>
 #include <QFontDatabase>
-#include <QGuiApplication>
 #include <QFormLayout>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonDocument>
@@ -77,13 +77,14 @@ Result<QJsonValue> parseJson(const QString &text, bool objectOnly)
         const int line = int(before.count('\n')) + 1;
         const int column = offset - int(before.lastIndexOf('\n'));
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidJson"),
-                    DevicePage::tr("Not valid JSON at line %1, column %2: %3.").arg(line).arg(column).arg(error.errorString()));
+            DevicePage::tr("Not valid JSON at line %1, column %2: %3.").arg(line).arg(column).arg(error.errorString()));
     }
     const QJsonArray array = document.array();
     if (array.size() != 1)
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidJson"), DevicePage::tr("Enter one JSON value."));
     if (objectOnly && !array.first().isObject())
-        return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidJson"), DevicePage::tr("Enter a JSON object: { … }."));
+        return fail(
+            ErrorKind::InvalidInput, QStringLiteral("InvalidJson"), DevicePage::tr("Enter a JSON object: { … }."));
     return array.first();
 }
 
@@ -91,8 +92,8 @@ QString timeText(const QDateTime &time)
 {
     if (!time.isValid())
         return DevicePage::tr("never");
-    return DevicePage::tr("%1 (%2)").arg(QLocale().toString(time.toLocalTime(), QLocale::ShortFormat),
-                                         ago(time, QDateTime::currentDateTimeUtc()));
+    return DevicePage::tr("%1 (%2)").arg(
+        QLocale().toString(time.toLocalTime(), QLocale::ShortFormat), ago(time, QDateTime::currentDateTimeUtc()));
 }
 
 } // namespace
@@ -130,7 +131,8 @@ DevicePage::DevicePage(HubSession &session, CredentialStore &credentials, Settin
     m_tabs->addTab(m_messagesTab, tr("Messages to Device"));
     m_tabs->addTab(createConnectionTab(), tr("Credentials"));
     m_tabs->setTabToolTip(m_tabs->indexOf(m_telemetryTab), tr("What the device sends, live, while this tab is shown"));
-    m_tabs->setTabToolTip(m_tabs->indexOf(m_messagesTab), tr("Cloud-to-device messages: send, see their feedback, purge the queue"));
+    m_tabs->setTabToolTip(
+        m_tabs->indexOf(m_messagesTab), tr("Cloud-to-device messages: send, see their feedback, purge the queue"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -221,7 +223,7 @@ QWidget *DevicePage::createTwinTab()
     auto *editColumn = new QVBoxLayout;
     auto *editLabel = new QLabel(tr("Tags and desired properties (the device sees the desired ones). Saving replaces "
                                     "both; a key left out is removed."),
-                                 tab);
+        tab);
     editLabel->setWordWrap(true);
     editColumn->addWidget(editLabel);
     editColumn->addWidget(m_twinEdit, 1);
@@ -265,7 +267,8 @@ QWidget *DevicePage::createMethodTab()
     m_connectTimeout->setToolTip(tr("How long the hub waits for a disconnected device to connect"));
     m_invoke = new QPushButton(style()->standardIcon(QStyle::SP_MediaPlay), tr("Invoke"), tab);
     m_stopWaiting = new QPushButton(tr("Stop Waiting"), tab);
-    m_stopWaiting->setToolTip(tr("A method that was sent cannot be taken back; this only stops waiting for its answer."));
+    m_stopWaiting->setToolTip(
+        tr("A method that was sent cannot be taken back; this only stops waiting for its answer."));
     m_stopWaiting->hide();
     m_methodStatus = new QLabel(tab);
     m_methodStatus->setTextFormat(Qt::PlainText);
@@ -344,7 +347,7 @@ QWidget *DevicePage::createConnectionTab()
 
     auto *intro = new QLabel(tr("A connection string lets whoever holds it act as this device. Hand it over only "
                                 "through a safe channel; a copy leaves the clipboard by itself after a while."),
-                             tab);
+        tab);
     intro->setWordWrap(true);
     auto *exportPrimary = new QPushButton(tr("Export…"), tab);
     auto *exportSecondary = new QPushButton(tr("Export…"), tab);
@@ -406,17 +409,17 @@ QWidget *DevicePage::createConnectionTab()
             return;
         m_clipboard->setClearAfterSeconds(m_settings.clipboardClearSeconds());
         m_clipboard->copySecret(text);
-        const QString note = secondary ? tr("Copied the secondary connection string of \"%1\". The clipboard is cleared in "
-                                            "%2 seconds if it still holds it.")
-                                       : tr("Copied the primary connection string of \"%1\". The clipboard is cleared in "
-                                            "%2 seconds if it still holds it.");
+        const QString note = secondary
+            ? tr("Copied the secondary connection string of \"%1\". The clipboard is cleared in "
+                 "%2 seconds if it still holds it.")
+            : tr("Copied the primary connection string of \"%1\". The clipboard is cleared in "
+                 "%2 seconds if it still holds it.");
         m_clipboardNote->setText(note.arg(m_id).arg(m_clipboard->clearAfterSeconds()));
     };
     connect(m_copyPrimary, &QPushButton::clicked, this, [copy] { copy(false); });
     connect(m_copySecondary, &QPushButton::clicked, this, [copy] { copy(true); });
-    connect(m_clipboard, &SecureClipboard::cleared, this, [this] {
-        m_clipboardNote->setText(tr("The connection string was removed from the clipboard."));
-    });
+    connect(m_clipboard, &SecureClipboard::cleared, this,
+        [this] { m_clipboardNote->setText(tr("The connection string was removed from the clipboard.")); });
     connect(m_clipboard, &SecureClipboard::leftAlone, m_clipboardNote, &QLabel::clear);
     return tab;
 }
@@ -447,30 +450,31 @@ void DevicePage::showConnectionStrings()
     m_exportPrimary->setEnabled(!primary.isEmpty());
     m_exportSecondary->setEnabled(!secondary.isEmpty());
     m_secondaryString->setPlaceholderText(m_device.authType == QStringLiteral("sas") || m_device.id.isEmpty()
-                                              ? QString()
-                                              : tr("An X.509 device has one connection string; the certificate is its secret."));
+            ? QString()
+            : tr("An X.509 device has one connection string; the certificate is its secret."));
 }
 
 void DevicePage::showCertificate()
 {
     const QString hub = m_session.profile().name;
-    const Result<CredentialRecord> record = m_id.isEmpty() ? Result<CredentialRecord>(std::unexpected(Error{}))
-                                                           : m_credentials.record(hub, m_id);
-    m_exportCertificate->setEnabled(record.has_value() && record->keyLocation == CredentialRecord::KeyLocation::Keychain);
+    const Result<CredentialRecord> record
+        = m_id.isEmpty() ? Result<CredentialRecord>(std::unexpected(Error{})) : m_credentials.record(hub, m_id);
+    m_exportCertificate->setEnabled(
+        record.has_value() && record->keyLocation == CredentialRecord::KeyLocation::Keychain);
     if (!record) {
         m_certificate->setText(record.error().kind == ErrorKind::NotFound || m_id.isEmpty()
-                                   ? tr("None: no key or certificate for this device was made or imported here.")
-                                   : record.error().message);
+                ? tr("None: no key or certificate for this device was made or imported here.")
+                : record.error().message);
         return;
     }
     const QString key = record->keyLocation == CredentialRecord::KeyLocation::Keychain
         ? tr("%1 key in the keychain as \"%2\"").arg(record->keyType, record->keychainEntry)
         : tr("%1 key made on the device; it never left it").arg(record->keyType);
-    m_certificate->setText(tr("%1\nCertificate: %2, issued by %3, valid until %4\nThumbprints: SHA-1 %5, SHA-256 %6\nMade here %7")
-                               .arg(key, record->certificateFile, record->issuer,
-                                    QLocale().toString(record->notAfter.toLocalTime(), QLocale::ShortFormat),
-                                    record->thumbprintSha1, record->thumbprintSha256,
-                                    QLocale().toString(record->createdAt.toLocalTime(), QLocale::ShortFormat)));
+    m_certificate->setText(
+        tr("%1\nCertificate: %2, issued by %3, valid until %4\nThumbprints: SHA-1 %5, SHA-256 %6\nMade here %7")
+            .arg(key, record->certificateFile, record->issuer,
+                QLocale().toString(record->notAfter.toLocalTime(), QLocale::ShortFormat), record->thumbprintSha1,
+                record->thumbprintSha256, QLocale().toString(record->createdAt.toLocalTime(), QLocale::ShortFormat)));
 }
 
 void DevicePage::exportConnectionString(bool secondary)
@@ -488,15 +492,16 @@ void DevicePage::exportCertificate()
 {
     const QString id = m_id;
     m_exportCertificate->setEnabled(false);
-    m_credentials.deviceCredential(m_session.profile().name, id).then(this, [this, id](Result<DeviceCredential> credential) {
-        m_exportCertificate->setEnabled(true);
-        if (!credential) {
-            showFailure(credential.error());
-            return;
-        }
-        ExportDialog dialog(tr("the certificate and private key of \"%1\"").arg(id), *credential, m_settings, this);
-        dialog.exec();
-    });
+    m_credentials.deviceCredential(m_session.profile().name, id)
+        .then(this, [this, id](Result<DeviceCredential> credential) {
+            m_exportCertificate->setEnabled(true);
+            if (!credential) {
+                showFailure(credential.error());
+                return;
+            }
+            ExportDialog dialog(tr("the certificate and private key of \"%1\"").arg(id), *credential, m_settings, this);
+            dialog.exec();
+        });
 }
 
 void DevicePage::open(const QString &deviceId)
@@ -586,7 +591,10 @@ void DevicePage::showDevice()
     const DeviceIdentity &d = m_device;
     const bool known = !d.id.isEmpty();
     const bool enabled = d.status != QStringLiteral("disabled");
-    m_status->setText(!known ? tr("…") : enabled ? tr("Enabled") : d.statusReason.isEmpty() ? tr("Disabled") : tr("Disabled (%1)").arg(d.statusReason));
+    m_status->setText(!known           ? tr("…")
+            : enabled                  ? tr("Enabled")
+            : d.statusReason.isEmpty() ? tr("Disabled")
+                                       : tr("Disabled (%1)").arg(d.statusReason));
     m_toggleEnabled->setText(enabled ? tr("Disable") : tr("Enable"));
     m_toggleEnabled->setEnabled(known);
     showConnectionStrings();
@@ -599,15 +607,15 @@ void DevicePage::showDevice()
         return;
     }
     m_connection->setText(d.connectionState == QStringLiteral("Connected")
-                              ? tr("Connected, since %1").arg(timeText(d.connectionStateUpdated))
-                              : tr("Disconnected, since %1").arg(timeText(d.connectionStateUpdated)));
+            ? tr("Connected, since %1").arg(timeText(d.connectionStateUpdated))
+            : tr("Disconnected, since %1").arg(timeText(d.connectionStateUpdated)));
     m_lastActivity->setText(timeText(d.lastActivity));
     if (d.authType == QStringLiteral("sas"))
         m_auth->setText(tr("Symmetric key (SAS)"));
     else if (d.authType == QStringLiteral("selfSigned"))
         m_auth->setText(d.secondaryThumbprint.isEmpty()
-                            ? tr("X.509 self-signed, thumbprint %1").arg(d.primaryThumbprint)
-                            : tr("X.509 self-signed, thumbprints %1 and %2").arg(d.primaryThumbprint, d.secondaryThumbprint));
+                ? tr("X.509 self-signed, thumbprint %1").arg(d.primaryThumbprint)
+                : tr("X.509 self-signed, thumbprints %1 and %2").arg(d.primaryThumbprint, d.secondaryThumbprint));
     else if (d.authType == QStringLiteral("certificateAuthority"))
         m_auth->setText(tr("X.509 signed by a CA"));
     else
@@ -628,10 +636,10 @@ void DevicePage::showTwin()
         return;
     }
     m_twinView->setPlainText(prettyJson(m_twin));
-    const QJsonObject editable{
-        {QStringLiteral("tags"), m_twin.value(QStringLiteral("tags")).toObject()},
+    const QJsonObject editable{{QStringLiteral("tags"), m_twin.value(QStringLiteral("tags")).toObject()},
         {QStringLiteral("desired"),
-         withoutBookkeeping(m_twin.value(QStringLiteral("properties")).toObject().value(QStringLiteral("desired")).toObject())}};
+            withoutBookkeeping(
+                m_twin.value(QStringLiteral("properties")).toObject().value(QStringLiteral("desired")).toObject())}};
     m_twinEdit->setEnabled(true);
     m_twinEdit->setPlainText(prettyJson(editable));
     checkTwinSyntax();
@@ -661,9 +669,9 @@ void DevicePage::applyTwin()
     if (!client || !edited || m_twin.isEmpty())
         return;
     const QJsonObject object = edited->toObject();
-    const QJsonObject replacement{
-        {QStringLiteral("tags"), object.value(QStringLiteral("tags")).toObject()},
-        {QStringLiteral("properties"), QJsonObject{{QStringLiteral("desired"), object.value(QStringLiteral("desired")).toObject()}}}};
+    const QJsonObject replacement{{QStringLiteral("tags"), object.value(QStringLiteral("tags")).toObject()},
+        {QStringLiteral("properties"),
+            QJsonObject{{QStringLiteral("desired"), object.value(QStringLiteral("desired")).toObject()}}}};
     const QString etag = m_twin.value(QStringLiteral("etag")).toString();
     const quint64 generation = m_generation;
     m_applyTwin->setEnabled(false);
@@ -681,8 +689,7 @@ void DevicePage::applyTwin()
         }
         checkTwinSyntax();
         if (updated.error().code == QStringLiteral("PreconditionFailed")) {
-            const auto answer = QMessageBox::warning(
-                this, tr("Twin Changed"),
+            const auto answer = QMessageBox::warning(this, tr("Twin Changed"),
                 tr("The twin of \"%1\" was changed by someone else after it was loaded here, so your changes were not "
                    "saved.\n\nReload it (your changes are lost), or keep editing and copy them out first?")
                     .arg(m_id),
@@ -746,10 +753,10 @@ void DevicePage::runCheck()
             new QTreeWidgetItem(m_checkResults, {tr("Check"), items.error().message});
             return;
         }
-        const QHash<QString, QString> questions{
-            {QStringLiteral("registered"), tr("Registered?")},   {QStringLiteral("enabled"), tr("Enabled?")},
-            {QStringLiteral("connected"), tr("Connected?")},     {QStringLiteral("lastActivity"), tr("Last activity?")},
-            {QStringLiteral("reported"), tr("Last reported?")}, {QStringLiteral("ping"), tr("Answers a ping?")}};
+        const QHash<QString, QString> questions{{QStringLiteral("registered"), tr("Registered?")},
+            {QStringLiteral("enabled"), tr("Enabled?")}, {QStringLiteral("connected"), tr("Connected?")},
+            {QStringLiteral("lastActivity"), tr("Last activity?")}, {QStringLiteral("reported"), tr("Last reported?")},
+            {QStringLiteral("ping"), tr("Answers a ping?")}};
         for (const DeviceCheckItem &item : *items) {
             auto *row = new QTreeWidgetItem(m_checkResults, {questions.value(item.key, item.key), item.sentence});
             QStyle::StandardPixmap icon = QStyle::SP_DialogApplyButton;

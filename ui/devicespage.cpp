@@ -57,9 +57,9 @@ DevicesPage::DevicesPage(HubSession &session, CredentialStore &credentials, Sett
     , m_devicePage(new DevicePage(session, credentials, settings, this))
 {
     auto *header = new PageHeader(tr("Devices"),
-                                  tr("The devices registered in the current hub. The filter runs on the hub, so it "
-                                     "finds devices among any number."),
-                                  this);
+        tr("The devices registered in the current hub. The filter runs on the hub, so it "
+           "finds devices among any number."),
+        this);
 
     m_filter->setPlaceholderText(tr("Filter: the start of a device ID, or a condition such as tags.site = 'bench-1'"));
     m_filter->setClearButtonEnabled(true);
@@ -156,20 +156,16 @@ DevicesPage::DevicesPage(HubSession &session, CredentialStore &credentials, Sett
     connect(m_disable, &QPushButton::clicked, this, &DevicesPage::disableSelected);
     connect(m_delete, &QPushButton::clicked, this, &DevicesPage::deleteSelected);
     connect(m_retry, &QPushButton::clicked, &m_session, &HubSession::reopen);
-    connect(m_view, &QTableView::activated, this, [this](const QModelIndex &index) {
-        openDevice(index.data(DeviceListModel::DeviceIdRole).toString());
-    });
+    connect(m_view, &QTableView::activated, this,
+        [this](const QModelIndex &index) { openDevice(index.data(DeviceListModel::DeviceIdRole).toString()); });
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &DevicesPage::updateState);
     connect(m_model, &DeviceListModel::loadingChanged, this, &DevicesPage::updateFooter);
     connect(m_model, &DeviceListModel::totalCountChanged, this, &DevicesPage::updateFooter);
     connect(m_model, &QAbstractItemModel::rowsInserted, this, &DevicesPage::updateFooter);
     connect(m_model, &QAbstractItemModel::modelReset, this, &DevicesPage::updateFooter);
-    connect(m_model, &DeviceListModel::queryFailed, this, [this](const Error &error) {
-        FieldError::show(m_queryError, error.message);
-    });
-    connect(m_model, &DeviceListModel::refreshed, this, [this] {
-        selectDevices(std::exchange(m_keepSelection, {}));
-    });
+    connect(m_model, &DeviceListModel::queryFailed, this,
+        [this](const Error &error) { FieldError::show(m_queryError, error.message); });
+    connect(m_model, &DeviceListModel::refreshed, this, [this] { selectDevices(std::exchange(m_keepSelection, {})); });
     connect(&m_session, &HubSession::stateChanged, this, &DevicesPage::updateSession);
     connect(&m_session, &HubSession::clientChanged, m_model, &DeviceListModel::setClient);
     connect(m_devicePage, &DevicePage::backRequested, this, &DevicesPage::showList);
@@ -195,7 +191,8 @@ void DevicesPage::updateSession()
         m_stack->setCurrentIndex(MessageIndex);
         break;
     case HubSession::State::Failed:
-        m_message->setText(tr("Cannot open the hub \"%1\": %2").arg(m_session.profile().name, m_session.errorMessage()));
+        m_message->setText(
+            tr("Cannot open the hub \"%1\": %2").arg(m_session.profile().name, m_session.errorMessage()));
         m_retry->show();
         m_stack->setCurrentIndex(MessageIndex);
         break;
@@ -327,8 +324,10 @@ void DevicesPage::runBatch(DeviceBatch::Operation operation)
     case DeviceBatch::Operation::Disable:
         title = tr("Disable Devices");
         question = ids.size() == 1
-            ? tr("Disable the device \"%1\"? It is disconnected and cannot connect until it is enabled again.").arg(ids.first())
-            : tr("Disable %1 devices? They are disconnected and cannot connect until they are enabled again.").arg(ids.size());
+            ? tr("Disable the device \"%1\"? It is disconnected and cannot connect until it is enabled again.")
+                  .arg(ids.first())
+            : tr("Disable %1 devices? They are disconnected and cannot connect until they are enabled again.")
+                  .arg(ids.size());
         break;
     case DeviceBatch::Operation::Delete:
         title = tr("Delete Devices");

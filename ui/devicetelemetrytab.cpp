@@ -109,9 +109,10 @@ void DeviceTelemetryTab::setConnectionState(bool connected, const QString &sente
 {
     m_connection->setText(sentence.isEmpty() ? tr("Connection state not known yet") : sentence);
     QPalette palette = m_dot->palette();
-    palette.setColor(QPalette::WindowText, sentence.isEmpty() ? palette.color(QPalette::PlaceholderText)
-                                           : connected        ? QColor(0x2e, 0x7d, 0x32)
-                                                              : QColor(0x75, 0x75, 0x75));
+    palette.setColor(QPalette::WindowText,
+        sentence.isEmpty() ? palette.color(QPalette::PlaceholderText)
+            : connected    ? QColor(0x2e, 0x7d, 0x32)
+                           : QColor(0x75, 0x75, 0x75));
     m_dot->setPalette(palette);
 }
 
@@ -150,8 +151,8 @@ void DeviceTelemetryTab::stop()
 void DeviceTelemetryTab::updateSummary()
 {
     m_summary->setText(m_feed->summary(tr("Not reading: the tab reads while it is shown."),
-                                       tr("Reading what %1 sends to hub %2, from now on.").arg(m_id, m_session.profile().name),
-                                       m_list->model()->rowCount(), m_pause->isChecked()));
+        tr("Reading what %1 sends to hub %2, from now on.").arg(m_id, m_session.profile().name),
+        m_list->model()->rowCount(), m_pause->isChecked()));
 }
 
 } // namespace Onboarder

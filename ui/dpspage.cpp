@@ -20,8 +20,8 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QTableWidget>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QVBoxLayout>
 
 namespace Onboarder {
@@ -56,7 +56,8 @@ void setRow(QTableWidget *table, const QStringList &cells)
 
 QString attestation(const QJsonObject &enrollment)
 {
-    const QString type = enrollment.value(QStringLiteral("attestation")).toObject().value(QStringLiteral("type")).toString();
+    const QString type
+        = enrollment.value(QStringLiteral("attestation")).toObject().value(QStringLiteral("type")).toString();
     if (type == QLatin1String("x509"))
         return DpsPage::tr("X.509 certificate");
     if (type == QLatin1String("symmetricKey"))
@@ -72,7 +73,8 @@ DpsPage::DpsPage(DpsStore &store, CredentialStore &credentials, QWidget *parent)
     , m_credentials(credentials)
     , m_instances(new QComboBox(this))
     , m_tabs(new QTabWidget(this))
-    , m_table(makeTable({tr("Registration ID"), tr("Attestation"), tr("Status"), tr("Assigned hub")}, tr("Enrollments"), this))
+    , m_table(makeTable(
+          {tr("Registration ID"), tr("Attestation"), tr("Status"), tr("Assigned hub")}, tr("Enrollments"), this))
     , m_groups(makeTable({tr("Group ID"), tr("Attestation"), tr("Status")}, tr("Enrollment groups"), this))
     , m_cas(new CertificateAuthoritiesView(credentials, this))
     , m_newEnrollment(new QPushButton(tr("New Enrollment…"), this))
@@ -86,12 +88,13 @@ DpsPage::DpsPage(DpsStore &store, CredentialStore &credentials, QWidget *parent)
     , m_status(new QLabel(this))
 {
     auto *header = new PageHeader(tr("Provisioning"),
-                                  tr("Device Provisioning Services and their enrollments. A test registration registers the "
-                                     "selected device from this computer exactly as the device will, before it ships."),
-                                  this);
+        tr("Device Provisioning Services and their enrollments. A test registration registers the "
+           "selected device from this computer exactly as the device will, before it ships."),
+        this);
     m_instances->setAccessibleName(tr("Device Provisioning Service"));
     m_instances->setMinimumContentsLength(24);
-    m_test->setToolTip(tr("Register the selected enrollment from this computer with its key or the certificate kept here"));
+    m_test->setToolTip(
+        tr("Register the selected enrollment from this computer with its key or the certificate kept here"));
     m_groups->setColumnWidth(AttestationColumn, 280);
     m_tabs->addTab(m_table, tr("Individual Enrollments"));
     m_tabs->addTab(m_groups, tr("Enrollment Groups"));
@@ -132,13 +135,16 @@ DpsPage::DpsPage(DpsStore &store, CredentialStore &credentials, QWidget *parent)
     connect(m_newGroup, &QPushButton::clicked, this, [this] { newGroup(); });
     connect(m_cas, &CertificateAuthoritiesView::groupRequested, this, &DpsPage::newGroup);
     connect(m_cas, &CertificateAuthoritiesView::statusMessage, this, &DpsPage::statusMessage);
-    connect(m_tabs, &QTabWidget::currentChanged, this, [this] { setBusy(m_progress->isVisible() ? m_progress->format() : QString()); });
-    connect(m_groups, &QTableWidget::itemSelectionChanged, this, [this] { setBusy(m_progress->isVisible() ? m_progress->format() : QString()); });
+    connect(m_tabs, &QTabWidget::currentChanged, this,
+        [this] { setBusy(m_progress->isVisible() ? m_progress->format() : QString()); });
+    connect(m_groups, &QTableWidget::itemSelectionChanged, this,
+        [this] { setBusy(m_progress->isVisible() ? m_progress->format() : QString()); });
     connect(m_cancel, &QPushButton::clicked, this, [this] {
         if (m_registration)
             m_registration->cancel();
     });
-    connect(m_table, &QTableWidget::itemSelectionChanged, this, [this] { setBusy(m_progress->isVisible() ? m_progress->format() : QString()); });
+    connect(m_table, &QTableWidget::itemSelectionChanged, this,
+        [this] { setBusy(m_progress->isVisible() ? m_progress->format() : QString()); });
     connect(&m_store, &DpsStore::instancesChanged, this, &DpsPage::reloadInstances);
     reloadInstances();
 }
@@ -156,7 +162,8 @@ void DpsPage::reloadInstances()
     if (m_instances->count() == 0) {
         m_table->setRowCount(0);
         m_groups->setRowCount(0);
-        m_status->setText(tr("No DPS yet: add one with Add DPS…, or onboarder-cli dps add NAME --id-scope SCOPE < connection-string-file."));
+        m_status->setText(tr("No DPS yet: add one with Add DPS…, or onboarder-cli dps add NAME --id-scope SCOPE < "
+                             "connection-string-file."));
         setBusy({});
         return;
     }
@@ -190,7 +197,9 @@ void DpsPage::setBusy(const QString &what)
 
 QString DpsPage::selectedId() const
 {
-    const QTableWidget *table = m_tabs->currentIndex() == GroupsTab ? m_groups : m_tabs->currentIndex() == EnrollmentsTab ? m_table : nullptr;
+    const QTableWidget *table = m_tabs->currentIndex() == GroupsTab ? m_groups
+        : m_tabs->currentIndex() == EnrollmentsTab                  ? m_table
+                                                                    : nullptr;
     if (!table)
         return {};
     const auto rows = table->selectionModel()->selectedRows();
@@ -203,17 +212,18 @@ void DpsPage::withClient(std::function<void(DpsClient &)> body)
     if (!profile)
         return;
     const quint64 generation = ++m_generation;
-    whenFinished(m_store.connectionString(profile->name), this, [this, profile = *profile, body, generation](const Result<ConnectionString> &service) {
-        if (generation != m_generation)
-            return;
-        if (!service) {
-            setBusy({});
-            m_status->setText(service.error().message);
-            return;
-        }
-        m_client = std::make_unique<DpsClient>(profile, *service);
-        body(*m_client);
-    });
+    whenFinished(m_store.connectionString(profile->name), this,
+        [this, profile = *profile, body, generation](const Result<ConnectionString> &service) {
+            if (generation != m_generation)
+                return;
+            if (!service) {
+                setBusy({});
+                m_status->setText(service.error().message);
+                return;
+            }
+            m_client = std::make_unique<DpsClient>(profile, *service);
+            body(*m_client);
+        });
 }
 
 void DpsPage::refresh()
@@ -228,39 +238,46 @@ void DpsPage::refreshShowing(const QString &note)
     setBusy(tr("Reading the enrollments…"));
     withClient([this, note](DpsClient &client) {
         const quint64 generation = m_generation;
-        whenFinished(client.query(DpsClient::Kind::Enrollment, {}, 200), this, [this, &client, generation, note](const Result<DpsQueryPage> &page) {
-            if (generation != m_generation)
-                return;
-            m_table->setRowCount(0);
-            m_groups->setRowCount(0);
-            if (!page) {
-                setBusy({});
-                m_status->setText(page.error().message);
-                return;
-            }
-            for (const QJsonValue &value : page->items) {
-                const QJsonObject enrollment = value.toObject();
-                setRow(m_table, {enrollment.value(QStringLiteral("registrationId")).toString(), attestation(enrollment),
-                                 DpsEnrollment::isEnabled(enrollment) ? tr("Enabled") : tr("Disabled"),
-                                 enrollment.value(QStringLiteral("registrationState")).toObject().value(QStringLiteral("assignedHub")).toString()});
-            }
-            const QString count = page->continuation.isEmpty()
-                ? tr("Enrollments: %1.").arg(page->items.size())
-                : tr("The first %1 enrollments; onboarder-cli dps enrollment list lists them all.").arg(page->items.size());
-            setBusy(tr("Reading the enrollment groups…"));
-            whenFinished(client.query(DpsClient::Kind::Group, {}, 200), this, [this, generation, note, count](const Result<DpsQueryPage> &groups) {
+        whenFinished(client.query(DpsClient::Kind::Enrollment, {}, 200), this,
+            [this, &client, generation, note](const Result<DpsQueryPage> &page) {
                 if (generation != m_generation)
                     return;
-                setBusy({});
-                if (!groups) {
-                    m_status->setText(groups.error().message);
+                m_table->setRowCount(0);
+                m_groups->setRowCount(0);
+                if (!page) {
+                    setBusy({});
+                    m_status->setText(page.error().message);
                     return;
                 }
-                fillGroups(groups->items);
-                const QString both = count + u' ' + tr("Groups: %1.").arg(groups->items.size());
-                m_status->setText(note.isEmpty() ? both : note + u' ' + both);
+                for (const QJsonValue &value : page->items) {
+                    const QJsonObject enrollment = value.toObject();
+                    setRow(m_table,
+                        {enrollment.value(QStringLiteral("registrationId")).toString(), attestation(enrollment),
+                            DpsEnrollment::isEnabled(enrollment) ? tr("Enabled") : tr("Disabled"),
+                            enrollment.value(QStringLiteral("registrationState"))
+                                .toObject()
+                                .value(QStringLiteral("assignedHub"))
+                                .toString()});
+                }
+                const QString count = page->continuation.isEmpty()
+                    ? tr("Enrollments: %1.").arg(page->items.size())
+                    : tr("The first %1 enrollments; onboarder-cli dps enrollment list lists them all.")
+                          .arg(page->items.size());
+                setBusy(tr("Reading the enrollment groups…"));
+                whenFinished(client.query(DpsClient::Kind::Group, {}, 200), this,
+                    [this, generation, note, count](const Result<DpsQueryPage> &groups) {
+                        if (generation != m_generation)
+                            return;
+                        setBusy({});
+                        if (!groups) {
+                            m_status->setText(groups.error().message);
+                            return;
+                        }
+                        fillGroups(groups->items);
+                        const QString both = count + u' ' + tr("Groups: %1.").arg(groups->items.size());
+                        m_status->setText(note.isEmpty() ? both : note + u' ' + both);
+                    });
             });
-        });
     });
 }
 
@@ -271,8 +288,9 @@ void DpsPage::fillGroups(const QJsonArray &items)
         QString how = attestation(group);
         if (DpsEnrollment::hasSigningCertificates(group))
             how = tr("X.509 CA %1…").arg(DpsEnrollment::sha256Thumbprints(group).value(0).left(16));
-        setRow(m_groups, {group.value(QStringLiteral("enrollmentGroupId")).toString(), how,
-                          DpsEnrollment::isEnabled(group) ? tr("Enabled") : tr("Disabled")});
+        setRow(m_groups,
+            {group.value(QStringLiteral("enrollmentGroupId")).toString(), how,
+                DpsEnrollment::isEnabled(group) ? tr("Enabled") : tr("Disabled")});
     }
 }
 
@@ -303,28 +321,29 @@ void DpsPage::create(int kind, const QString &id, const QJsonObject &body)
     setBusy(tr("Creating %1 \"%2\"…").arg(DpsClient::kindName(what), id));
     withClient([this, what, id, body](DpsClient &client) {
         const quint64 generation = m_generation;
-        whenFinished(client.get(what, id), this, [this, &client, generation, what, id, body](const Result<QJsonObject> &existing) {
-            if (generation != m_generation)
-                return; // another DPS was chosen meanwhile: client is gone
-            if (existing || existing.error().kind != ErrorKind::NotFound) {
-                setBusy({});
-                m_status->setText(existing ? tr("DPS %1 has a %2 \"%3\" already; nothing was changed.")
-                                                 .arg(m_instances->currentText(), DpsClient::kindName(what), id)
-                                           : existing.error().message);
-                return;
-            }
-            whenFinished(client.put(what, id, body), this, [this, what, id](const Result<QJsonObject> &created) {
-                if (!created) {
+        whenFinished(client.get(what, id), this,
+            [this, &client, generation, what, id, body](const Result<QJsonObject> &existing) {
+                if (generation != m_generation)
+                    return; // another DPS was chosen meanwhile: client is gone
+                if (existing || existing.error().kind != ErrorKind::NotFound) {
                     setBusy({});
-                    m_status->setText(created.error().message);
+                    m_status->setText(existing ? tr("DPS %1 has a %2 \"%3\" already; nothing was changed.")
+                                                     .arg(m_instances->currentText(), DpsClient::kindName(what), id)
+                                               : existing.error().message);
                     return;
                 }
-                const QString done = tr("Created %1 \"%2\".").arg(DpsClient::kindName(what), id);
-                Q_EMIT statusMessage(done);
-                m_tabs->setCurrentIndex(what == DpsClient::Kind::Group ? GroupsTab : EnrollmentsTab);
-                refreshShowing(done);
+                whenFinished(client.put(what, id, body), this, [this, what, id](const Result<QJsonObject> &created) {
+                    if (!created) {
+                        setBusy({});
+                        m_status->setText(created.error().message);
+                        return;
+                    }
+                    const QString done = tr("Created %1 \"%2\".").arg(DpsClient::kindName(what), id);
+                    Q_EMIT statusMessage(done);
+                    m_tabs->setCurrentIndex(what == DpsClient::Kind::Group ? GroupsTab : EnrollmentsTab);
+                    refreshShowing(done);
+                });
             });
-        });
     });
 }
 
@@ -335,12 +354,13 @@ void DpsPage::deleteSelectedEnrollment()
         return;
     const bool group = m_tabs->currentIndex() == GroupsTab;
     const auto kind = group ? DpsClient::Kind::Group : DpsClient::Kind::Enrollment;
-    const QString question = group ? tr("Delete the enrollment group \"%1\" from DPS %2?\n\nIts devices can then no longer register. "
-                                        "Devices already assigned to a hub stay there.")
-                                   : tr("Delete the enrollment \"%1\" from DPS %2?\n\nThe device can then no longer register. A device "
-                                        "already assigned to a hub stays there.");
+    const QString question = group
+        ? tr("Delete the enrollment group \"%1\" from DPS %2?\n\nIts devices can then no longer register. "
+             "Devices already assigned to a hub stay there.")
+        : tr("Delete the enrollment \"%1\" from DPS %2?\n\nThe device can then no longer register. A device "
+             "already assigned to a hub stays there.");
     if (QMessageBox::question(this, group ? tr("Delete Enrollment Group") : tr("Delete Enrollment"),
-                              question.arg(id, m_instances->currentText()), QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel)
+            question.arg(id, m_instances->currentText()), QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel)
         != QMessageBox::Yes)
         return;
     setBusy(tr("Deleting %1…").arg(id));
@@ -366,67 +386,76 @@ void DpsPage::testSelectedEnrollment()
         return;
     setBusy(tr("Reading the enrollment of %1…").arg(id));
     withClient([this, id, profile = *profile](DpsClient &client) {
-        whenFinished(client.get(DpsClient::Kind::Enrollment, id), this, [this, id, profile](const Result<QJsonObject> &enrollment) {
-            if (!enrollment) {
-                setBusy({});
-                m_status->setText(enrollment.error().message);
-                return;
-            }
-            const auto registerWith = [this, id, profile](DpsRegistration::Credential credential) {
-                m_registration = new DpsRegistration(this);
-                connect(m_registration, &DpsRegistration::progress, this, [this](const QString &text) { setBusy(text); });
-                connect(m_registration, &DpsRegistration::finished, this, [this, id](const Result<DpsAssignment> &result) {
-                    m_registration->deleteLater();
-                    m_registration = nullptr;
+        whenFinished(client.get(DpsClient::Kind::Enrollment, id), this,
+            [this, id, profile](const Result<QJsonObject> &enrollment) {
+                if (!enrollment) {
                     setBusy({});
-                    if (!result) {
-                        m_status->setText(result.error().message);
-                        return;
-                    }
-                    const QString done = tr("%1 registered: assigned to hub %2 as device %3.").arg(id, result->assignedHub, result->deviceId);
-                    m_status->setText(done);
-                    refreshShowing(done);
-                });
-                setBusy(tr("Registering %1…").arg(id));
-                m_registration->start(profile, id, credential);
-                credential.symmetricKey.fill(u'\0');
-                credential.privateKeyPem.fill('\0');
-            };
-            const QJsonObject attestationJson = enrollment->value(QStringLiteral("attestation")).toObject();
-            if (attestationJson.value(QStringLiteral("type")).toString() == QLatin1String("symmetricKey")) {
-                DpsRegistration::Credential credential;
-                credential.symmetricKey = attestationJson.value(QStringLiteral("symmetricKey")).toObject().value(QStringLiteral("primaryKey")).toString();
-                return registerWith(credential);
-            }
-            // X.509: the certificate kept here for that id, with its key from the keychain.
-            const auto records = m_credentials.records();
-            const auto record = records ? std::find_if(records->cbegin(), records->cend(),
-                                                       [&id](const CredentialRecord &r) {
-                                                           return r.deviceId == id
-                                                                  && (r.kind == CredentialRecord::Kind::X509SelfSigned
-                                                                      || r.kind == CredentialRecord::Kind::X509CaSigned);
-                                                       })
-                                        : QList<CredentialRecord>::const_iterator();
-            if (!records || record == records->cend()) {
-                setBusy({});
-                m_status->setText(tr("No certificate and key are kept here for \"%1\": only the device can register with its "
-                                     "certificate.")
-                                      .arg(id));
-                return;
-            }
-            setBusy(tr("Reading the key of %1 from the keychain…").arg(id));
-            whenFinished(m_credentials.deviceCredential(record->hub, id), this, [this, id, registerWith](const Result<DeviceCredential> &kept) {
-                if (!kept) {
-                    setBusy({});
-                    m_status->setText(kept.error().message);
+                    m_status->setText(enrollment.error().message);
                     return;
                 }
-                DpsRegistration::Credential credential;
-                credential.certificatePem = kept->certificate.toPem();
-                credential.privateKeyPem = kept->key.privateKeyPem();
-                registerWith(credential);
+                const auto registerWith = [this, id, profile](DpsRegistration::Credential credential) {
+                    m_registration = new DpsRegistration(this);
+                    connect(m_registration, &DpsRegistration::progress, this,
+                        [this](const QString &text) { setBusy(text); });
+                    connect(m_registration, &DpsRegistration::finished, this,
+                        [this, id](const Result<DpsAssignment> &result) {
+                            m_registration->deleteLater();
+                            m_registration = nullptr;
+                            setBusy({});
+                            if (!result) {
+                                m_status->setText(result.error().message);
+                                return;
+                            }
+                            const QString done = tr("%1 registered: assigned to hub %2 as device %3.")
+                                                     .arg(id, result->assignedHub, result->deviceId);
+                            m_status->setText(done);
+                            refreshShowing(done);
+                        });
+                    setBusy(tr("Registering %1…").arg(id));
+                    m_registration->start(profile, id, credential);
+                    credential.symmetricKey.fill(u'\0');
+                    credential.privateKeyPem.fill('\0');
+                };
+                const QJsonObject attestationJson = enrollment->value(QStringLiteral("attestation")).toObject();
+                if (attestationJson.value(QStringLiteral("type")).toString() == QLatin1String("symmetricKey")) {
+                    DpsRegistration::Credential credential;
+                    credential.symmetricKey = attestationJson.value(QStringLiteral("symmetricKey"))
+                                                  .toObject()
+                                                  .value(QStringLiteral("primaryKey"))
+                                                  .toString();
+                    return registerWith(credential);
+                }
+                // X.509: the certificate kept here for that id, with its key from the keychain.
+                const auto records = m_credentials.records();
+                const auto record = records ? std::find_if(records->cbegin(), records->cend(),
+                                        [&id](const CredentialRecord &r) {
+                                            return r.deviceId == id
+                                                && (r.kind == CredentialRecord::Kind::X509SelfSigned
+                                                    || r.kind == CredentialRecord::Kind::X509CaSigned);
+                                        })
+                                            : QList<CredentialRecord>::const_iterator();
+                if (!records || record == records->cend()) {
+                    setBusy({});
+                    m_status->setText(
+                        tr("No certificate and key are kept here for \"%1\": only the device can register with its "
+                           "certificate.")
+                            .arg(id));
+                    return;
+                }
+                setBusy(tr("Reading the key of %1 from the keychain…").arg(id));
+                whenFinished(m_credentials.deviceCredential(record->hub, id), this,
+                    [this, id, registerWith](const Result<DeviceCredential> &kept) {
+                        if (!kept) {
+                            setBusy({});
+                            m_status->setText(kept.error().message);
+                            return;
+                        }
+                        DpsRegistration::Credential credential;
+                        credential.certificatePem = kept->certificate.toPem();
+                        credential.privateKeyPem = kept->key.privateKeyPem();
+                        registerWith(credential);
+                    });
             });
-        });
     });
 }
 

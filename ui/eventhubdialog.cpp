@@ -30,19 +30,22 @@ EventHubDialog::EventHubDialog(HubStore &hubs, const QString &hubName, QWidget *
     const auto hub = hubs.find(hubName);
     const bool kept = hub && hub->eventHub;
 
-    auto *intro = new QLabel(
-        kept ? tr("Telemetry of hub \"%1\" is read with the Event Hub-compatible connection string kept in the system "
-                  "keychain. Paste another one to replace it, or forget it to follow the hub's redirect again.")
-                   .arg(hubName)
-             : tr("Telemetry of hub \"%1\" is read through the hub's redirect, with its own key. Where that is not allowed, "
-                  "paste the hub's Event Hub-compatible connection string (Azure portal: the hub → Built-in endpoints); it is "
-                  "kept in the system keychain only.")
-                   .arg(hubName),
+    auto *intro = new QLabel(kept
+            ? tr("Telemetry of hub \"%1\" is read with the Event Hub-compatible connection string kept in the system "
+                 "keychain. Paste another one to replace it, or forget it to follow the hub's redirect again.")
+                  .arg(hubName)
+            : tr("Telemetry of hub \"%1\" is read through the hub's redirect, with its own key. Where that is not "
+                 "allowed, "
+                 "paste the hub's Event Hub-compatible connection string (Azure portal: the hub → Built-in endpoints); "
+                 "it is "
+                 "kept in the system keychain only.")
+                  .arg(hubName),
         this);
     intro->setWordWrap(true);
 
     m_connectionString->setEchoMode(QLineEdit::Password);
-    m_connectionString->setPlaceholderText(QStringLiteral("Endpoint=sb://…/;SharedAccessKeyName=…;SharedAccessKey=…;EntityPath=…"));
+    m_connectionString->setPlaceholderText(
+        QStringLiteral("Endpoint=sb://…/;SharedAccessKeyName=…;SharedAccessKey=…;EntityPath=…"));
     m_connectionString->setAccessibleName(tr("Event Hub-compatible connection string"));
     m_progress->setRange(0, 0);
     m_progress->setTextVisible(true);
@@ -125,9 +128,8 @@ void EventHubDialog::accept()
     if (m_busy || !canSave())
         return;
     setBusy(true, tr("Saving the connection string in the system keychain…"));
-    whenFinished(m_hubs.setEventHub(m_hubName, m_connectionString->text()), this, [this](const Result<void> &saved) {
-        finish(saved ? QString() : saved.error().message);
-    });
+    whenFinished(m_hubs.setEventHub(m_hubName, m_connectionString->text()), this,
+        [this](const Result<void> &saved) { finish(saved ? QString() : saved.error().message); });
 }
 
 void EventHubDialog::forget()
@@ -135,9 +137,8 @@ void EventHubDialog::forget()
     if (m_busy)
         return;
     setBusy(true, tr("Removing the connection string from the system keychain…"));
-    whenFinished(m_hubs.setEventHub(m_hubName, QString()), this, [this](const Result<void> &removed) {
-        finish(removed ? QString() : removed.error().message);
-    });
+    whenFinished(m_hubs.setEventHub(m_hubName, QString()), this,
+        [this](const Result<void> &removed) { finish(removed ? QString() : removed.error().message); });
 }
 
 } // namespace Onboarder

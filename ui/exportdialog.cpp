@@ -49,7 +49,8 @@ QImage qrImage(const QrCode &code, int moduleSize)
     for (int y = 0; y < code.size(); ++y)
         for (int x = 0; x < code.size(); ++x)
             if (code.isDark(x, y))
-                painter.fillRect((x + QrCode::quietZone) * moduleSize, (y + QrCode::quietZone) * moduleSize, moduleSize, moduleSize, Qt::black);
+                painter.fillRect((x + QrCode::quietZone) * moduleSize, (y + QrCode::quietZone) * moduleSize, moduleSize,
+                    moduleSize, Qt::black);
     return image;
 }
 
@@ -88,10 +89,11 @@ void ExportDialog::build(bool hasCredential)
     m_output = new QLineEdit(this);
     m_password = new QLineEdit(this);
     m_repeat = new QLineEdit(this);
-    m_confirmPlaintext = new QCheckBox(tr("Write it unencrypted. Anyone who can read the file can act as this device."), this);
+    m_confirmPlaintext
+        = new QCheckBox(tr("Write it unencrypted. Anyone who can read the file can act as this device."), this);
     m_qrWarning = wrapped(tr("Anyone who sees the screen, or a photo of it, can act as this device. Show the code only "
                              "where no one else is looking, and close this window afterwards."),
-                          this);
+        this);
     m_showQr = new QPushButton(tr("Show QR Code"), this);
     m_qrImage = new QLabel(this);
     m_problem = FieldError::create(this);
@@ -107,8 +109,7 @@ void ExportDialog::build(bool hasCredential)
         {Method::Clipboard, tr("Clipboard, cleared after %1 seconds").arg(m_settings.clipboardClearSeconds())},
         {Method::OpenPgp, tr("OpenPGP-encrypted file, for one recipient")},
         {Method::Pkcs12, tr("PKCS#12 file protected by a password (certificate and key)")},
-        {Method::QrCode, tr("QR code on the screen")},
-        {Method::Plaintext, tr("Plaintext file (not encrypted)")}};
+        {Method::QrCode, tr("QR code on the screen")}, {Method::Plaintext, tr("Plaintext file (not encrypted)")}};
     auto *methodColumn = new QVBoxLayout;
     for (const auto &[method, label] : methods) {
         auto *button = new QRadioButton(label, this);
@@ -122,10 +123,11 @@ void ExportDialog::build(bool hasCredential)
     }
 
     // One page of options per method.
-    auto *clipboardPage = wrapped(tr("The clipboard is marked so that clipboard managers do not keep it, and is cleared "
-                                     "after %1 seconds if it still holds the secret.")
-                                      .arg(m_settings.clipboardClearSeconds()),
-                                  this);
+    auto *clipboardPage
+        = wrapped(tr("The clipboard is marked so that clipboard managers do not keep it, and is cleared "
+                     "after %1 seconds if it still holds the secret.")
+                      .arg(m_settings.clipboardClearSeconds()),
+            this);
     auto *openPgpPage = new QWidget(this);
     m_recipient->setPlaceholderText(tr("fingerprint or e-mail in your GnuPG keyring, or a public key file (.asc)"));
     m_recipient->setAccessibleName(tr("Recipient"));
@@ -137,7 +139,8 @@ void ExportDialog::build(bool hasCredential)
     auto *openPgpForm = new QFormLayout(openPgpPage);
     openPgpForm->setContentsMargins(0, 0, 0, 0);
     openPgpForm->addRow(tr("Recipient:"), recipientRow);
-    openPgpForm->addRow(wrapped(tr("Only the holder of that key's secret key can read the file (gpg --decrypt)."), this));
+    openPgpForm->addRow(
+        wrapped(tr("Only the holder of that key's secret key can read the file (gpg --decrypt)."), this));
 
     auto *pkcs12Page = new QWidget(this);
     for (QLineEdit *edit : {m_password, m_repeat})
@@ -148,7 +151,8 @@ void ExportDialog::build(bool hasCredential)
     pkcs12Form->setContentsMargins(0, 0, 0, 0);
     pkcs12Form->addRow(tr("Password:"), m_password);
     pkcs12Form->addRow(tr("Repeat:"), m_repeat);
-    pkcs12Form->addRow(wrapped(tr("AES-256 with PBKDF2. Give the password through another channel than the file."), this));
+    pkcs12Form->addRow(
+        wrapped(tr("AES-256 with PBKDF2. Give the password through another channel than the file."), this));
 
     auto *qrPage = new QWidget(this);
     m_qrImage->setAlignment(Qt::AlignCenter);
@@ -165,9 +169,10 @@ void ExportDialog::build(bool hasCredential)
     auto *plaintextPage = new QWidget(this);
     auto *plaintextColumn = new QVBoxLayout(plaintextPage);
     plaintextColumn->setContentsMargins(0, 0, 0, 0);
-    plaintextColumn->addWidget(wrapped(tr("Prefer an encrypted file. If it must be plain text, the file is new and readable "
-                                          "by you only (mode 0600); delete it as soon as it has been used."),
-                                       this));
+    plaintextColumn->addWidget(
+        wrapped(tr("Prefer an encrypted file. If it must be plain text, the file is new and readable "
+                   "by you only (mode 0600); delete it as soon as it has been used."),
+            this));
     plaintextColumn->addWidget(m_confirmPlaintext);
 
     m_pages->insertWidget(int(Method::Clipboard), clipboardPage);
@@ -308,7 +313,7 @@ void ExportDialog::browseOutput()
         : chosen == Method::Pkcs12                   ? tr("PKCS#12 files (*.p12 *.pfx)")
                                                      : tr("Text files (*.txt *.pem)");
     const QString path = QFileDialog::getSaveFileName(this, tr("Save Secret As"), QDir::homePath(), filter, nullptr,
-                                                      QFileDialog::DontConfirmOverwrite); // never overwritten anyway
+        QFileDialog::DontConfirmOverwrite); // never overwritten anyway
     if (!path.isEmpty())
         m_output->setText(path);
 }
@@ -316,7 +321,7 @@ void ExportDialog::browseOutput()
 void ExportDialog::browseRecipient()
 {
     const QString path = QFileDialog::getOpenFileName(this, tr("Recipient's Public Key"), QDir::homePath(),
-                                                      tr("OpenPGP public keys (*.asc *.gpg *.pub);;All files (*)"));
+        tr("OpenPGP public keys (*.asc *.gpg *.pub);;All files (*)"));
     if (!path.isEmpty())
         m_recipient->setText(path);
 }
@@ -359,20 +364,21 @@ void ExportDialog::runExport()
     case Method::Clipboard:
         m_clipboard->setClearAfterSeconds(m_settings.clipboardClearSeconds());
         m_clipboard->copySecret(QString::fromUtf8(secretBytes()));
-        finish(true, tr("Copied. The clipboard is cleared in %1 seconds if it still holds it.").arg(m_clipboard->clearAfterSeconds()));
+        finish(true,
+            tr("Copied. The clipboard is cleared in %1 seconds if it still holds it.")
+                .arg(m_clipboard->clearAfterSeconds()));
         return;
-    case Method::QrCode:
-        showQrCode();
-        return;
+    case Method::QrCode: showQrCode(); return;
     case Method::Plaintext: {
-        const Result<void> written = SecretExport::toPlaintextFile(secretBytes(), path, m_confirmPlaintext->isChecked());
-        finish(written.has_value(), written ? tr("Wrote %1 (readable by you only). Delete it once it has been used.").arg(path)
-                                            : written.error().message);
+        const Result<void> written
+            = SecretExport::toPlaintextFile(secretBytes(), path, m_confirmPlaintext->isChecked());
+        finish(written.has_value(),
+            written ? tr("Wrote %1 (readable by you only). Delete it once it has been used.").arg(path)
+                    : written.error().message);
         return;
     }
     case Method::OpenPgp:
-    case Method::Pkcs12:
-        break;
+    case Method::Pkcs12: break;
     }
     // The file must be new: said now, before gpg or OpenSSL do any work.
     if (const Result<void> fresh = SecureFile::checkNew(path); !fresh) {
@@ -385,15 +391,19 @@ void ExportDialog::runExport()
     if (method() == Method::OpenPgp) {
         SecretExport::toOpenPgpFile(secretBytes(), m_recipient->text().trimmed(), path, m_gnupgHome)
             .then(this, [this, path](Result<OpenPgpEncryptor::Encrypted> encrypted) {
-                finish(encrypted.has_value(), encrypted ? tr("Wrote %1, encrypted to %2 (%3).").arg(path, encrypted->userId, encrypted->fingerprint)
-                                                        : encrypted.error().message);
+                finish(encrypted.has_value(),
+                    encrypted
+                        ? tr("Wrote %1, encrypted to %2 (%3).").arg(path, encrypted->userId, encrypted->fingerprint)
+                        : encrypted.error().message);
             });
         return;
     }
-    SecretExport::toPkcs12File(*m_credential, m_password->text().toUtf8(), path).then(this, [this, path](Result<void> written) {
-        finish(written.has_value(), written ? tr("Wrote %1. Send the password another way than the file.").arg(path)
-                                            : written.error().message);
-    });
+    SecretExport::toPkcs12File(*m_credential, m_password->text().toUtf8(), path)
+        .then(this, [this, path](Result<void> written) {
+            finish(written.has_value(),
+                written ? tr("Wrote %1. Send the password another way than the file.").arg(path)
+                        : written.error().message);
+        });
 }
 
 } // namespace Onboarder

@@ -37,7 +37,8 @@ public:
     // A text secret, e.g. a device's primary connection string; what: "the primary connection string of dev-1".
     ExportDialog(const QString &what, const QByteArray &secret, Settings &settings, QWidget *parent = nullptr);
     // A device's certificate and private key.
-    ExportDialog(const QString &what, const DeviceCredential &credential, Settings &settings, QWidget *parent = nullptr);
+    ExportDialog(
+        const QString &what, const DeviceCredential &credential, Settings &settings, QWidget *parent = nullptr);
     ~ExportDialog() override;
 
     // For tests and callers that hold the values.
@@ -48,7 +49,7 @@ public:
     void setOutputPath(const QString &path);
     void setPkcs12Password(const QString &password, const QString &repeated);
     void setPlaintextConfirmed(bool confirmed);
-    QString outcome() const;   // what the last export did, or why it did not
+    QString outcome() const; // what the last export did, or why it did not
     bool outcomeIsError() const { return m_failed; }
     bool isBusy() const { return m_busy; }
     bool isQrCodeShown() const;

@@ -34,7 +34,8 @@ inline void fitHeight(QWidget *dialog)
     if (!layout)
         return;
     layout->activate();
-    const int needed = layout->hasHeightForWidth() ? layout->totalHeightForWidth(dialog->width()) : dialog->sizeHint().height();
+    const int needed
+        = layout->hasHeightForWidth() ? layout->totalHeightForWidth(dialog->width()) : dialog->sizeHint().height();
     if (needed > dialog->height())
         dialog->resize(dialog->width(), needed);
 }

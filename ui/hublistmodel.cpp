@@ -18,7 +18,8 @@ HubListModel::HubListModel(HubStore &hubs, Settings &settings, QObject *parent)
     connect(&m_store, &HubStore::hubsChanged, this, &HubListModel::reload);
     connect(&m_settings, &Settings::changed, this, [this](const QString &key) {
         if (key.startsWith(QStringLiteral("hubs")) && !m_hubs.isEmpty())
-            Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1), {Qt::FontRole, Qt::DecorationRole, Qt::ToolTipRole});
+            Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1),
+                {Qt::FontRole, Qt::DecorationRole, Qt::ToolTipRole});
     });
 }
 
@@ -47,12 +48,12 @@ QVariant HubListModel::data(const QModelIndex &index, int role) const
         case EndpointColumn:
             if (hub.isDefaultEndpoint())
                 return tr("Azure");
-            return hub.caFile.isEmpty() ? tr("REST %1 · MQTT %2").arg(hub.effectiveRestPort()).arg(hub.effectiveMqttPort())
-                                        : tr("REST %1 · MQTT %2 · own CA").arg(hub.effectiveRestPort()).arg(hub.effectiveMqttPort());
+            return hub.caFile.isEmpty()
+                ? tr("REST %1 · MQTT %2").arg(hub.effectiveRestPort()).arg(hub.effectiveMqttPort())
+                : tr("REST %1 · MQTT %2 · own CA").arg(hub.effectiveRestPort()).arg(hub.effectiveMqttPort());
         }
         break;
-    case NameRole:
-        return hub.name;
+    case NameRole: return hub.name;
     case Qt::DecorationRole:
         if (index.column() == NameColumn && hub.name == m_settings.currentHub())
             return QApplication::style()->standardIcon(QStyle::SP_DialogApplyButton);

@@ -1,8 +1,8 @@
 #include "hubspage.h"
 
 #include "addhubdialog.h"
-#include "eventhubdialog.h"
 #include "common/settings.h"
+#include "eventhubdialog.h"
 #include "hub/hubstore.h"
 #include "hublistmodel.h"
 #include "pageheader.h"
@@ -34,9 +34,9 @@ HubsPage::HubsPage(HubStore &hubs, Settings &settings, QWidget *parent)
     , m_details(new QLabel(this))
 {
     auto *header = new PageHeader(tr("Hubs"),
-                                  tr("The IoT hubs this computer works with. Their connection strings are kept in the "
-                                     "system keychain, never in files."),
-                                  this);
+        tr("The IoT hubs this computer works with. Their connection strings are kept in the "
+           "system keychain, never in files."),
+        this);
 
     m_add->setIcon(style()->standardIcon(QStyle::SP_FileDialogNewFolder));
     m_add->setDefault(true);
@@ -84,7 +84,7 @@ HubsPage::HubsPage(HubStore &hubs, Settings &settings, QWidget *parent)
     emptyTitle->setAlignment(Qt::AlignCenter);
     auto *emptyText = new QLabel(tr("Add a hub by pasting the connection string of one of its shared access policies "
                                     "(for example iothubowner), from the Azure portal or from the sandbox hub."),
-                                 column);
+        column);
     emptyText->setWordWrap(true);
     emptyText->setAlignment(Qt::AlignCenter);
     auto *emptyAdd = new QPushButton(tr("Add Hub…"), column);
@@ -174,7 +174,8 @@ void HubsPage::updateState()
     if (!hub->caFile.isEmpty())
         text += tr(" · trusts %1").arg(hub->caFile);
     if (hub->eventHub)
-        text += tr(" · telemetry through its Event Hub-compatible connection string, in the keychain as \"%1\"").arg(hub->eventHubSecretName());
+        text += tr(" · telemetry through its Event Hub-compatible connection string, in the keychain as \"%1\"")
+                    .arg(hub->eventHubSecretName());
     m_details->setText(text);
 }
 
@@ -195,8 +196,7 @@ void HubsPage::removeSelectedHub()
     const QString name = selectedHub();
     if (name.isEmpty())
         return;
-    const auto answer = QMessageBox::question(
-        this, tr("Remove Hub"),
+    const auto answer = QMessageBox::question(this, tr("Remove Hub"),
         tr("Remove the hub \"%1\" from this computer?\n\nIts connection string is deleted from the keychain. The hub "
            "and its devices in Azure are not touched.")
             .arg(name),
@@ -225,8 +225,10 @@ void HubsPage::editSelectedHubsEventHub()
         return;
     const bool keptNow = m_hubs.find(name) && m_hubs.find(name)->eventHub;
     if (keptNow)
-        Q_EMIT statusMessage(tr("Hub \"%1\": telemetry is read with its Event Hub-compatible connection string, which is in the "
-                                "system keychain.").arg(name));
+        Q_EMIT statusMessage(
+            tr("Hub \"%1\": telemetry is read with its Event Hub-compatible connection string, which is in the "
+               "system keychain.")
+                .arg(name));
     else if (kept)
         Q_EMIT statusMessage(tr("Hub \"%1\": telemetry is read through the hub's redirect again.").arg(name));
     updateState();

@@ -2,15 +2,15 @@
 
 #include "common/appinfo.h"
 #include "common/settings.h"
-#include "hub/hubstore.h"
 #include "devicespage.h"
 #include "dps/dpsstore.h"
 #include "dpspage.h"
+#include "hub/hubstore.h"
 #include "hubspage.h"
 #include "modempage.h"
 #include "relaypage.h"
-#include "telemetrypage.h"
 #include "stationpage.h"
+#include "telemetrypage.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -24,8 +24,8 @@
 
 namespace Onboarder {
 
-MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials, SecretStore &secrets,
-                       QWidget *parent)
+MainWindow::MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials,
+    SecretStore &secrets, QWidget *parent)
     : QMainWindow(parent)
     , m_settings(settings)
     , m_hubs(hubs)
@@ -124,10 +124,10 @@ void MainWindow::updateTitle()
 void MainWindow::showAbout()
 {
     QMessageBox::about(this, tr("About Onboarder"),
-                       tr("<h3>Onboarder %1</h3><p>Onboards and monitors Azure IoT Hub devices: registers them, "
-                          "gives them credentials, writes those into nRF91 modems and relays their telemetry.</p>"
-                          "<p>Keys and connection strings are kept in the system keychain only.</p>")
-                           .arg(AppInfo::version()));
+        tr("<h3>Onboarder %1</h3><p>Onboards and monitors Azure IoT Hub devices: registers them, "
+           "gives them credentials, writes those into nRF91 modems and relays their telemetry.</p>"
+           "<p>Keys and connection strings are kept in the system keychain only.</p>")
+            .arg(AppInfo::version()));
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -27,8 +27,8 @@ class MainWindow final : public QMainWindow
     Q_OBJECT
 
 public:
-    MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials, SecretStore &secrets,
-               QWidget *parent = nullptr);
+    MainWindow(Settings &settings, HubStore &hubs, HubSession &session, CredentialStore &credentials,
+        SecretStore &secrets, QWidget *parent = nullptr);
 
     HubsPage *hubsPage() const { return m_hubsPage; }
     DevicesPage *devicesPage() const { return m_devicesPage; }

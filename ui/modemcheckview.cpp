@@ -28,10 +28,12 @@ ModemCheckView::ModemCheckView(QWidget *parent)
     m_tag->setValue(10);
     m_tag->setSpecialValueText(tr("none"));
     m_tag->setAccessibleName(tr("Security tag to check"));
-    m_tag->setToolTip(tr("The security tag the device's firmware connects with: its root CA, certificate and key are checked"));
-    m_lteOn->setToolTip(tr("When LTE is off (flight mode), switch it on (AT+CFUN=1) for the check and back to the mode it "
-                           "was in afterwards. The modem then registers with the network: do it only where that is "
-                           "allowed."));
+    m_tag->setToolTip(
+        tr("The security tag the device's firmware connects with: its root CA, certificate and key are checked"));
+    m_lteOn->setToolTip(
+        tr("When LTE is off (flight mode), switch it on (AT+CFUN=1) for the check and back to the mode it "
+           "was in afterwards. The modem then registers with the network: do it only where that is "
+           "allowed."));
     m_progress->setRange(0, 0);
     m_progress->setMaximumHeight(10);
     m_progress->setTextVisible(false);
@@ -124,8 +126,9 @@ void ModemCheckView::runCheck()
             m_last = *report;
             show(*report);
         } else {
-            m_verdict->setText(report.error().kind == ErrorKind::Cancelled ? tr("Check cancelled.")
-                                                                           : tr("The check stopped: %1").arg(report.error().message));
+            m_verdict->setText(report.error().kind == ErrorKind::Cancelled
+                    ? tr("Check cancelled.")
+                    : tr("The check stopped: %1").arg(report.error().message));
             m_verdict->setStyleSheet({});
         }
         updateState();

@@ -30,7 +30,7 @@ public:
 
     void setModem(Nrf91Modem *modem); // null: disconnected
     void setKnownHashes(const QHash<QString, QString> &known) { m_known = known; }
-    void setBlocked(bool blocked);     // another operation uses the modem
+    void setBlocked(bool blocked); // another operation uses the modem
     bool isRunning() const { return m_check != nullptr; }
     std::optional<ModemCheckReport> lastReport() const { return m_last; }
 

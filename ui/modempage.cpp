@@ -1,13 +1,12 @@
 #include "modempage.h"
 
 #include "atterminalview.h"
-#include "modemcheckview.h"
-
 #include "credentials/credentialstore.h"
 #include "hub/hubsession.h"
 #include "modem/modemcredential.h"
 #include "modem/modemcredentialstore.h"
 #include "modem/nrf91modem.h"
+#include "modemcheckview.h"
 #include "pageheader.h"
 
 #include <QComboBox>
@@ -15,7 +14,6 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
-#include <QTabWidget>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -25,6 +23,7 @@
 #include <QProgressDialog>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -87,9 +86,9 @@ ModemPage::ModemPage(HubSession &session, CredentialStore &credentials, QWidget 
     , m_terminal(new AtTerminalView(this))
 {
     auto *header = new PageHeader(tr("Modem"),
-                                  tr("An nRF91 modem on a serial port: its identity, the credentials in its security "
-                                     "tags, and the Azure credentials of a device written into them."),
-                                  this);
+        tr("An nRF91 modem on a serial port: its identity, the credentials in its security "
+           "tags, and the Azure credentials of a device written into them."),
+        this);
 
     m_ports->setAccessibleName(tr("Serial ports"));
     m_ports->setMaximumHeight(110);
@@ -117,7 +116,8 @@ ModemPage::ModemPage(HubSession &session, CredentialStore &credentials, QWidget 
     m_table->setColumnWidth(1, 150);
     m_table->setAccessibleName(tr("Stored credentials"));
 
-    m_writeTag->setRange(0, int(CredentialType::lastUserTag > quint32(INT_MAX) ? INT_MAX : CredentialType::lastUserTag));
+    m_writeTag->setRange(
+        0, int(CredentialType::lastUserTag > quint32(INT_MAX) ? INT_MAX : CredentialType::lastUserTag));
     m_writeTag->setValue(10);
     for (int type = CredentialType::RootCa; type <= CredentialType::IdentityPublicKey; ++type)
         m_writeType->addItem(CredentialType::name(type), type);
@@ -147,9 +147,10 @@ ModemPage::ModemPage(HubSession &session, CredentialStore &credentials, QWidget 
     flashRow->addWidget(new QLabel(tr("Secondary tag:"), this));
     flashRow->addWidget(m_flashSecondary);
     flashRow->addWidget(m_flash);
-    m_flash->setToolTip(tr("DigiCert Global Root G2, the device certificate and its key into the tag; Microsoft RSA "
-                           "Root Certificate Authority 2017 into the secondary tag, as the nRF Connect SDK's Azure IoT Hub "
-                           "library expects"));
+    m_flash->setToolTip(
+        tr("DigiCert Global Root G2, the device certificate and its key into the tag; Microsoft RSA "
+           "Root Certificate Authority 2017 into the secondary tag, as the nRF Connect SDK's Azure IoT Hub "
+           "library expects"));
 
     auto *credentialsTab = new QWidget(this);
     auto *credentialsLayout = new QVBoxLayout(credentialsTab);
@@ -225,8 +226,10 @@ void ModemPage::showPorts(const QList<ModemPort> &ports)
     for (const ModemPort &port : ports) {
         auto *item = new QListWidgetItem(portText(port), m_ports);
         item->setData(pathRole, port.path);
-        item->setToolTip(port.serialNumber.isEmpty() ? port.path : tr("%1, serial number %2").arg(port.path, port.serialNumber));
-        if (port.path == current || (preferred < 0 && current.isEmpty() && (port.role == ModemPort::Role::At || port.extra)))
+        item->setToolTip(
+            port.serialNumber.isEmpty() ? port.path : tr("%1, serial number %2").arg(port.path, port.serialNumber));
+        if (port.path == current
+            || (preferred < 0 && current.isEmpty() && (port.role == ModemPort::Role::At || port.extra)))
             preferred = m_ports->count() - 1;
     }
     if (ports.isEmpty())
@@ -278,13 +281,15 @@ void ModemPage::updateFlashDevices()
     const auto records = m_credentials.records();
     if (records) {
         for (const CredentialRecord &record : *records) {
-            const bool x509 = record.kind == CredentialRecord::Kind::X509SelfSigned || record.kind == CredentialRecord::Kind::X509CaSigned;
+            const bool x509 = record.kind == CredentialRecord::Kind::X509SelfSigned
+                || record.kind == CredentialRecord::Kind::X509CaSigned;
             if (x509 && record.hub == hub && record.keyLocation == CredentialRecord::KeyLocation::Keychain)
                 m_flashDevice->addItem(record.deviceId, record.deviceId);
         }
     }
     if (m_flashDevice->count() == 0)
-        m_flashDevice->addItem(hub.isEmpty() ? tr("no current hub") : tr("no device of \"%1\" has a key here").arg(hub));
+        m_flashDevice->addItem(
+            hub.isEmpty() ? tr("no current hub") : tr("no device of \"%1\" has a key here").arg(hub));
     else if (const int index = m_flashDevice->findText(current); index >= 0)
         m_flashDevice->setCurrentIndex(index);
     updateState();
@@ -338,9 +343,10 @@ void ModemPage::connectToPort(const QString &path)
                     modeText = tr("1 (normal)");
                 else if (mode && *mode == 4)
                     modeText = tr("4 (offline, flight mode)");
-                m_identity->setText(tr("IMEI %1 · %2 %3 · firmware %4%5 · functional mode %6")
-                                        .arg(id.imei, id.manufacturer, id.model, id.firmware,
-                                             id.modemUuid.isEmpty() ? QString() : tr(" · UUID %1").arg(id.modemUuid), modeText));
+                m_identity->setText(
+                    tr("IMEI %1 · %2 %3 · firmware %4%5 · functional mode %6")
+                        .arg(id.imei, id.manufacturer, id.model, id.firmware,
+                            id.modemUuid.isEmpty() ? QString() : tr(" · UUID %1").arg(id.modemUuid), modeText));
                 setBusy(false, tr("Connected to %1.").arg(path));
                 refreshCredentials();
             });
@@ -388,17 +394,19 @@ void ModemPage::refreshCredentials()
             type->setData(Qt::UserRole, entry.type);
             m_table->setItem(row, 0, tag);
             m_table->setItem(row, 1, type);
-            m_table->setItem(row, 2, new QTableWidgetItem(entry.sha256.isEmpty() ? tr("(not listed by this firmware)") : entry.sha256));
+            m_table->setItem(row, 2,
+                new QTableWidgetItem(entry.sha256.isEmpty() ? tr("(not listed by this firmware)") : entry.sha256));
         }
-        setBusy(false, listed->isEmpty() ? tr("The modem stores no credentials in user tags.")
-                                         : tr("%1 credentials stored.").arg(listed->size()));
+        setBusy(false,
+            listed->isEmpty() ? tr("The modem stores no credentials in user tags.")
+                              : tr("%1 credentials stored.").arg(listed->size()));
     });
 }
 
 void ModemPage::chooseFileAndWrite()
 {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Credential File"), {},
-                                                      tr("PEM files (*.pem *.crt *.key);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Credential File"), {}, tr("PEM files (*.pem *.crt *.key);;All files (*)"));
     if (!path.isEmpty())
         writeFromFile(quint32(m_writeTag->value()), m_writeType->currentData().toInt(), path);
 }
@@ -441,11 +449,11 @@ void ModemPage::deleteSelected()
     const auto tag = m_table->item(row, 0)->data(Qt::UserRole).value<quint32>();
     const int type = m_table->item(row, 1)->data(Qt::UserRole).toInt();
     if (QMessageBox::question(this, tr("Delete Credential"),
-                              tr("Delete the %1 in security tag %2 from the modem? A device that uses this tag cannot "
-                                 "connect until it is written again.")
-                                  .arg(CredentialType::name(type))
-                                  .arg(tag),
-                              QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel)
+            tr("Delete the %1 in security tag %2 from the modem? A device that uses this tag cannot "
+               "connect until it is written again.")
+                .arg(CredentialType::name(type))
+                .arg(tag),
+            QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel)
         != QMessageBox::Yes)
         return;
     setBusy(true, tr("Deleting…"));
@@ -469,12 +477,15 @@ void ModemPage::flashAzure()
     if (!m_modem || m_busy || deviceId.isEmpty())
         return;
     const quint32 tag = quint32(m_flashTag->value());
-    const std::optional<quint32> secondary = m_flashSecondary->value() < 0 ? std::nullopt : std::optional<quint32>(quint32(m_flashSecondary->value()));
+    const std::optional<quint32> secondary
+        = m_flashSecondary->value() < 0 ? std::nullopt : std::optional<quint32>(quint32(m_flashSecondary->value()));
     const QString question = secondary
-        ? tr("Write the Azure credentials of \"%1\" into the modem: DigiCert Global Root G2, the device certificate and "
-             "its key into tag %2, Microsoft RSA Root Certificate Authority 2017 into tag %3?\n\nWhat these tags hold now "
-             "is replaced. The "
-             "modem goes offline meanwhile and returns to its mode afterwards.")
+        ? tr(
+            "Write the Azure credentials of \"%1\" into the modem: DigiCert Global Root G2, the device certificate and "
+            "its key into tag %2, Microsoft RSA Root Certificate Authority 2017 into tag %3?\n\nWhat these tags hold "
+            "now "
+            "is replaced. The "
+            "modem goes offline meanwhile and returns to its mode afterwards.")
               .arg(deviceId)
               .arg(tag)
               .arg(*secondary)
@@ -483,74 +494,75 @@ void ModemPage::flashAzure()
              "mode afterwards.")
               .arg(deviceId)
               .arg(tag);
-    if (QMessageBox::question(this, tr("Flash Azure Credentials"), question, QMessageBox::Cancel | QMessageBox::Yes,
-                              QMessageBox::Cancel)
+    if (QMessageBox::question(
+            this, tr("Flash Azure Credentials"), question, QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel)
         != QMessageBox::Yes)
         return;
 
     setBusy(true, tr("Reading the credentials of \"%1\" from the keychain…").arg(deviceId));
-    m_credentials.deviceCredential(hub, deviceId).then(this, [this, tag, secondary, deviceId](Result<DeviceCredential> credential) {
-        if (!credential) {
-            fail(credential.error().message);
-            return;
-        }
-        if (!m_modem) {
-            fail(tr("The modem was disconnected."));
-            return;
-        }
-        AzureCredentialSet set;
-        set.tag = tag;
-        set.secondaryTag = secondary;
-        set.deviceCertificate = credential->certificate.toPem();
-        set.deviceKey = credential->key.privateKeyPem();
-        m_job = new AzureFlashJob(*m_modem, set, this);
-        set.deviceKey.fill('\0');
-        const auto planned = m_job->plan();
-        if (!planned) {
-            m_job->deleteLater();
-            m_job = nullptr;
-            fail(planned.error().message);
-            return;
-        }
-        auto *progress = new QProgressDialog(tr("Flashing…"), tr("Cancel"), 0, 1, this);
-        progress->setWindowTitle(tr("Flash Azure Credentials"));
-        progress->setWindowModality(Qt::WindowModal);
-        progress->setMinimumDuration(300);
-        progress->setAutoClose(false);
-        progress->setAutoReset(false);
-        progress->setAttribute(Qt::WA_DeleteOnClose);
-        connect(m_job, &AzureFlashJob::progress, progress, [progress](int step, int steps, const QString &text) {
-            progress->setMaximum(steps);
-            progress->setValue(step);
-            progress->setLabelText(text);
+    m_credentials.deviceCredential(hub, deviceId)
+        .then(this, [this, tag, secondary, deviceId](Result<DeviceCredential> credential) {
+            if (!credential) {
+                fail(credential.error().message);
+                return;
+            }
+            if (!m_modem) {
+                fail(tr("The modem was disconnected."));
+                return;
+            }
+            AzureCredentialSet set;
+            set.tag = tag;
+            set.secondaryTag = secondary;
+            set.deviceCertificate = credential->certificate.toPem();
+            set.deviceKey = credential->key.privateKeyPem();
+            m_job = new AzureFlashJob(*m_modem, set, this);
+            set.deviceKey.fill('\0');
+            const auto planned = m_job->plan();
+            if (!planned) {
+                m_job->deleteLater();
+                m_job = nullptr;
+                fail(planned.error().message);
+                return;
+            }
+            auto *progress = new QProgressDialog(tr("Flashing…"), tr("Cancel"), 0, 1, this);
+            progress->setWindowTitle(tr("Flash Azure Credentials"));
+            progress->setWindowModality(Qt::WindowModal);
+            progress->setMinimumDuration(300);
+            progress->setAutoClose(false);
+            progress->setAutoReset(false);
+            progress->setAttribute(Qt::WA_DeleteOnClose);
+            connect(m_job, &AzureFlashJob::progress, progress, [progress](int step, int steps, const QString &text) {
+                progress->setMaximum(steps);
+                progress->setValue(step);
+                progress->setLabelText(text);
+            });
+            AzureFlashJob *job = m_job;
+            const QPointer<QProgressDialog> shown = progress;
+            connect(progress, &QProgressDialog::canceled, job, &AzureFlashJob::cancel);
+            job->start().then(this, [this, job, shown, deviceId](FlashReport report) {
+                if (shown)
+                    shown->close();
+                job->deleteLater();
+                m_job = nullptr;
+                m_lastFlash = report;
+                QStringList lines;
+                for (const FlashSlot &slot : report.slots)
+                    lines.append(tr("tag %1, %2: %3").arg(slot.tag).arg(slot.label, slotStateText(slot.state)));
+                QString summary = report.ok()
+                    ? tr("The Azure credentials of \"%1\" are on the modem and verified.").arg(deviceId)
+                    : tr("Flashing stopped: %1").arg(report.failure->message);
+                for (const QString &warning : report.warnings)
+                    summary += u' ' + tr("Warning: %1").arg(warning);
+                setBusy(false, summary);
+                Q_EMIT statusMessage(summary);
+                if (!report.ok())
+                    QMessageBox::warning(this, tr("Flash Azure Credentials"),
+                        summary + QStringLiteral("\n\n") + tr("What the modem holds now:") + u'\n' + lines.join(u'\n')
+                            + (report.modeRestored ? QString() : u'\n' + tr("Its functional mode was not restored.")));
+                if (isConnected())
+                    refreshCredentials();
+            });
         });
-        AzureFlashJob *job = m_job;
-        const QPointer<QProgressDialog> shown = progress;
-        connect(progress, &QProgressDialog::canceled, job, &AzureFlashJob::cancel);
-        job->start().then(this, [this, job, shown, deviceId](FlashReport report) {
-            if (shown)
-                shown->close();
-            job->deleteLater();
-            m_job = nullptr;
-            m_lastFlash = report;
-            QStringList lines;
-            for (const FlashSlot &slot : report.slots)
-                lines.append(tr("tag %1, %2: %3").arg(slot.tag).arg(slot.label, slotStateText(slot.state)));
-            QString summary = report.ok()
-                ? tr("The Azure credentials of \"%1\" are on the modem and verified.").arg(deviceId)
-                : tr("Flashing stopped: %1").arg(report.failure->message);
-            for (const QString &warning : report.warnings)
-                summary += u' ' + tr("Warning: %1").arg(warning);
-            setBusy(false, summary);
-            Q_EMIT statusMessage(summary);
-            if (!report.ok())
-                QMessageBox::warning(this, tr("Flash Azure Credentials"),
-                                     summary + QStringLiteral("\n\n") + tr("What the modem holds now:") + u'\n' + lines.join(u'\n')
-                                         + (report.modeRestored ? QString() : u'\n' + tr("Its functional mode was not restored.")));
-            if (isConnected())
-                refreshCredentials();
-        });
-    });
 }
 
 } // namespace Onboarder

@@ -32,16 +32,18 @@ NewEnrollmentDialog::NewEnrollmentDialog(Kind kind, CredentialStore &credentials
 {
     const bool group = kind == Kind::Group;
     setWindowTitle(group ? tr("New Enrollment Group") : tr("New Enrollment"));
-    auto *intro = new QLabel(group ? tr("An enrollment group admits every device whose certificate a CA signed, or whose key is "
-                                        "derived from the group's key.")
-                                   : tr("An individual enrollment admits one device: by the certificate kept here for it (make one on "
-                                        "the Devices page or with onboarder-cli cred generate), or by keys that DPS makes."),
-                             this);
+    auto *intro = new QLabel(group
+            ? tr("An enrollment group admits every device whose certificate a CA signed, or whose key is "
+                 "derived from the group's key.")
+            : tr("An individual enrollment admits one device: by the certificate kept here for it (make one on "
+                 "the Devices page or with onboarder-cli cred generate), or by keys that DPS makes."),
+        this);
     intro->setWordWrap(true);
     m_id->setPlaceholderText(group ? tr("e.g. fleet-2026") : tr("e.g. nrf-352656100123456 (lower case)"));
     if (group) {
         m_attestation->addItem(tr("X.509: devices signed by a CA kept here"), int(Attestation::X509));
-        m_attestation->addItem(tr("Symmetric key: each device's key derived from the group's"), int(Attestation::SymmetricKey));
+        m_attestation->addItem(
+            tr("Symmetric key: each device's key derived from the group's"), int(Attestation::SymmetricKey));
     } else {
         m_attestation->addItem(tr("X.509: the certificate kept here for this id"), int(Attestation::X509));
         m_attestation->addItem(tr("Symmetric key (DPS makes the keys)"), int(Attestation::SymmetricKey));
@@ -125,11 +127,12 @@ Result<QJsonObject> NewEnrollmentDialog::body() const
     const QString id = this->id();
     const bool group = m_kind == Kind::Group;
     if (id.isEmpty())
-        return fail(ErrorKind::InvalidInput, QStringLiteral("IdMissing"), group ? tr("Give the group an id.") : tr("Give the registration id."));
+        return fail(ErrorKind::InvalidInput, QStringLiteral("IdMissing"),
+            group ? tr("Give the group an id.") : tr("Give the registration id."));
     if (!(group ? DpsEnrollment::isGroupId(id) : DpsEnrollment::isRegistrationId(id)))
         return fail(ErrorKind::InvalidInput, QStringLiteral("IdInvalid"),
-                    group ? tr("A group id takes letters, digits, '-', '.', '_' and ':', at most 128.")
-                          : tr("A registration id takes lower-case letters, digits, '-', '.', '_' and ':', at most 128."));
+            group ? tr("A group id takes letters, digits, '-', '.', '_' and ':', at most 128.")
+                  : tr("A registration id takes lower-case letters, digits, '-', '.', '_' and ':', at most 128."));
     QString problem;
     const QJsonObject tags = TwinTags::parse(m_tags->text(), &problem);
     if (!problem.isEmpty())
@@ -140,15 +143,17 @@ Result<QJsonObject> NewEnrollmentDialog::body() const
         options.initialTwin = QJsonObject{{QStringLiteral("tags"), tags}};
     const bool x509 = m_attestation->currentData().toInt() == int(Attestation::X509);
     if (!x509)
-        return group ? DpsEnrollment::groupSymmetricKey(id, options) : DpsEnrollment::individualSymmetricKey(id, options);
+        return group ? DpsEnrollment::groupSymmetricKey(id, options)
+                     : DpsEnrollment::individualSymmetricKey(id, options);
     if (group) {
         const QString ca = m_ca->currentText();
         if (ca.isEmpty())
             return fail(ErrorKind::NotFound, QStringLiteral("NoCa"),
-                        tr("No CA is kept here: import one with onboarder-cli cred import-ca, or use a symmetric key."));
+                tr("No CA is kept here: import one with onboarder-cli cred import-ca, or use a symmetric key."));
         QFile file(m_credentials.caCertificatePath(ca));
         if (!file.open(QIODevice::ReadOnly))
-            return fail(ErrorKind::NotFound, QStringLiteral("CaUnreadable"), tr("The certificate of CA \"%1\" cannot be read: %2").arg(ca, file.errorString()));
+            return fail(ErrorKind::NotFound, QStringLiteral("CaUnreadable"),
+                tr("The certificate of CA \"%1\" cannot be read: %2").arg(ca, file.errorString()));
         const auto certificate = Certificate::fromPem(file.readAll());
         if (!certificate)
             return std::unexpected(certificate.error());
@@ -169,13 +174,15 @@ Result<Certificate> NewEnrollmentDialog::keptCertificate() const
         return std::unexpected(records.error());
     for (const CredentialRecord &record : *records) {
         if (record.deviceId == id
-            && (record.kind == CredentialRecord::Kind::X509SelfSigned || record.kind == CredentialRecord::Kind::X509CaSigned))
+            && (record.kind == CredentialRecord::Kind::X509SelfSigned
+                || record.kind == CredentialRecord::Kind::X509CaSigned))
             return m_credentials.certificate(record.hub, record.deviceId);
     }
     return fail(ErrorKind::NotFound, QStringLiteral("NoCredential"),
-                tr("No certificate is kept here for \"%1\": make one on the Devices page or with onboarder-cli cred generate %1, "
-                   "or use a symmetric key.")
-                    .arg(id));
+        tr("No certificate is kept here for \"%1\": make one on the Devices page or with onboarder-cli cred generate "
+           "%1, "
+           "or use a symmetric key.")
+            .arg(id));
 }
 
 void NewEnrollmentDialog::revalidate()
@@ -188,7 +195,8 @@ void NewEnrollmentDialog::revalidate()
     else if (checked && x509)
         m_found->setText(tr("Certificate kept here, SHA-256 %1….").arg(keptCertificate()->thumbprintSha256().left(24)));
     else
-        m_found->setText(x509 ? QString() : tr("DPS makes the keys; a device registers with its key (a group's member: derived)."));
+        m_found->setText(
+            x509 ? QString() : tr("DPS makes the keys; a device registers with its key (a group's member: derived)."));
     // An empty id is not an error to show while the dialog is fresh.
     FieldError::show(m_error, checked || id().isEmpty() ? QString() : checked.error().message);
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(checked.has_value());

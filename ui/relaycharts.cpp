@@ -24,7 +24,12 @@ void fitAxis(QValueAxis *axis, double highest)
     const double raw = top / 4;
     const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
     const double normalised = raw / magnitude;
-    const double step = std::max(1.0, (normalised <= 1 ? 1 : normalised <= 2 ? 2 : normalised <= 5 ? 5 : 10) * magnitude);
+    const double step = std::max(1.0,
+        (normalised <= 1          ? 1
+                : normalised <= 2 ? 2
+                : normalised <= 5 ? 5
+                                  : 10)
+            * magnitude);
     const int intervals = std::max(1, int(std::ceil(top / step - 1e-9)));
     axis->setRange(0, intervals * step);
     axis->setTickCount(intervals + 1);
@@ -45,10 +50,8 @@ RelayCharts::RelayCharts(QWidget *parent)
 {
     auto *layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    const QList<std::pair<QString, QStringList>> plots{
-        {tr("Messages per second"), {tr("in"), tr("out")}},
-        {tr("Outbox depth"), {tr("messages")}},
-        {tr("Latency, ms"), {tr("p50"), tr("p99")}}};
+    const QList<std::pair<QString, QStringList>> plots{{tr("Messages per second"), {tr("in"), tr("out")}},
+        {tr("Outbox depth"), {tr("messages")}}, {tr("Latency, ms"), {tr("p50"), tr("p99")}}};
     for (const auto &[title, names] : plots) {
         auto plot = std::make_unique<Plot>();
         plot->chart = new QChart;
@@ -108,9 +111,8 @@ void RelayCharts::add(const RelayMetrics &metrics)
     if (m_startMs == 0)
         m_startMs = metrics.timeMs;
     const double t = (metrics.timeMs - m_startMs) / 1000.0;
-    const QList<QList<double>> values{{metrics.inPerSecond, metrics.outPerSecond},
-                                      {double(metrics.outboxDepth)},
-                                      {metrics.latencyP50Ms, metrics.latencyP99Ms}};
+    const QList<QList<double>> values{{metrics.inPerSecond, metrics.outPerSecond}, {double(metrics.outboxDepth)},
+        {metrics.latencyP50Ms, metrics.latencyP99Ms}};
     for (size_t p = 0; p < m_plots.size(); ++p) {
         Plot *plot = m_plots[p].get();
         double top = 0;

@@ -2,9 +2,9 @@
 
 #include "common/continuation.h"
 #include "credentials/secretstore.h"
+#include "fielderror.h"
 #include "hub/hubstore.h"
 #include "pageheader.h"
-#include "fielderror.h"
 #include "relay/relay.h"
 #include "relay/relayconfig.h"
 #include "relay/relaythread.h"
@@ -12,7 +12,6 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
-#include <QHash>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -20,6 +19,7 @@
 #include <QFontMetrics>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QHash>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -42,14 +42,14 @@ namespace {
 // The relay's state words (stable names in its metrics and JSON) as the page shows them.
 QString stateText(const QString &state)
 {
-    static const QHash<QString, const char *> texts {
-        { QStringLiteral("resolving"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "resolving") },
-        { QStringLiteral("connecting"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "connecting") },
-        { QStringLiteral("connected"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "connected") },
-        { QStringLiteral("waiting"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "waiting") },
-        { QStringLiteral("idle"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "idle") },
-        { QStringLiteral("subscribed"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "subscribed") },
-        { QStringLiteral("disconnected"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "disconnected") },
+    static const QHash<QString, const char *> texts{
+        {QStringLiteral("resolving"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "resolving")},
+        {QStringLiteral("connecting"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "connecting")},
+        {QStringLiteral("connected"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "connected")},
+        {QStringLiteral("waiting"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "waiting")},
+        {QStringLiteral("idle"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "idle")},
+        {QStringLiteral("subscribed"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "subscribed")},
+        {QStringLiteral("disconnected"), QT_TRANSLATE_NOOP("Onboarder::RelayPage", "disconnected")},
     };
     const auto found = texts.constFind(state);
     return found == texts.cend() ? state : QCoreApplication::translate("Onboarder::RelayPage", *found);
@@ -95,9 +95,9 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     , m_charts(new RelayCharts(this))
 {
     auto *header = new PageHeader(tr("Relay"),
-                                  tr("Forwards what local sensors publish to a local MQTT broker to the hub, each sensor "
-                                     "as its own device, without losing a message when the network or a broker fails."),
-                                  this);
+        tr("Forwards what local sensors publish to a local MQTT broker to the hub, each sensor "
+           "as its own device, without losing a message when the network or a broker fails."),
+        this);
     m_path->setPlaceholderText(tr("relay configuration (JSON)"));
     m_path->setAccessibleName(tr("Configuration file"));
     auto *browse = new QToolButton(this);
@@ -114,15 +114,17 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     m_editor->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_editor->setLineWrapMode(QPlainTextEdit::NoWrap);
     m_editor->setAccessibleName(tr("Relay configuration"));
-    m_editor->setPlaceholderText(tr("{ \"hub\": \"sandbox\", \"source\": { \"url\": \"mqtt://127.0.0.1:1883\", \"topics\": "
-                                    "[\"sensors/+/telemetry\"] }, \"deviceIdFromTopic\": \"sensors/{deviceId}/telemetry\" }"));
+    m_editor->setPlaceholderText(
+        tr("{ \"hub\": \"sandbox\", \"source\": { \"url\": \"mqtt://127.0.0.1:1883\", \"topics\": "
+           "[\"sensors/+/telemetry\"] }, \"deviceIdFromTopic\": \"sensors/{deviceId}/telemetry\" }"));
     m_summary->setTextFormat(Qt::PlainText);
     m_summary->setWordWrap(true);
 
     m_table->setColumnCount(ColumnCount);
-    m_table->setHorizontalHeaderLabels({tr("Device"), tr("State"), tr("Last Message"), tr("In"), tr("Out"), tr("Waiting"),
-                                        tr("At Hub"), tr("Last at Hub"), tr("Last Payload")});
-    m_table->horizontalHeaderItem(HubCountColumn)->setToolTip(tr("Messages the hub received from the device since the relay started"));
+    m_table->setHorizontalHeaderLabels({tr("Device"), tr("State"), tr("Last Message"), tr("In"), tr("Out"),
+        tr("Waiting"), tr("At Hub"), tr("Last at Hub"), tr("Last Payload")});
+    m_table->horizontalHeaderItem(HubCountColumn)
+        ->setToolTip(tr("Messages the hub received from the device since the relay started"));
     m_table->horizontalHeaderItem(HubLastColumn)->setToolTip(tr("When the hub received the device's last message"));
     m_table->horizontalHeaderItem(OutColumn)->setToolTip(tr("Messages the hub acknowledged to the relay"));
     m_table->verticalHeader()->hide();
@@ -162,7 +164,8 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     m_sentDetails->setAccessibleName(tr("Last message sent"));
     m_hubDetails->setAccessibleName(tr("Last message received by the hub"));
     m_sentDetails->setPlaceholderText(tr("Select a device to compare its last message with what the hub received."));
-    m_hubDetails->setPlaceholderText(tr("The selected device's last message as the hub received it, with its properties."));
+    m_hubDetails->setPlaceholderText(
+        tr("The selected device's last message as the hub received it, with its properties."));
     auto *sentTitle = new QLabel(tr("Sent by the relay"), this);
     auto *hubTitle = new QLabel(tr("Received by the hub"), this);
     for (QLabel *title : {sentTitle, hubTitle}) {
@@ -213,7 +216,8 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     layout->addWidget(m_summary);
 
     connect(browse, &QToolButton::clicked, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Relay Configuration"), {}, tr("JSON files (*.json);;All files (*)"));
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Relay Configuration"), {}, tr("JSON files (*.json);;All files (*)"));
         if (!path.isEmpty())
             setConfigPath(path);
     });
@@ -270,7 +274,8 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
 RelayPage::~RelayPage()
 {
     if (m_monitorThread.isRunning()) {
-        QMetaObject::invokeMethod(m_monitor, [monitor = m_monitor] { delete monitor; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_monitor, [monitor = m_monitor] { delete monitor; }, Qt::BlockingQueuedConnection);
         m_monitorThread.quit();
         m_monitorThread.wait();
     } else {
@@ -364,20 +369,21 @@ void RelayPage::start()
             fail(service.error().message);
             return;
         }
-        Relay::sourcePassword(config, m_secrets).then(this, [this, config, profile, service = *service](Result<QByteArray> password) {
-            if (!password) {
-                fail(password.error().message);
-                return;
-            }
-            m_table->setRowCount(0);
-            m_rows.clear();
-            m_sent.clear();
-            m_charts->clear();
-            m_last = {};
-            m_relay->start(config, profile, service, &m_credentials, *password); // started() or startFailed()
-            startMonitor(profile, service);
-            password->fill('\0');
-        });
+        Relay::sourcePassword(config, m_secrets)
+            .then(this, [this, config, profile, service = *service](Result<QByteArray> password) {
+                if (!password) {
+                    fail(password.error().message);
+                    return;
+                }
+                m_table->setRowCount(0);
+                m_rows.clear();
+                m_sent.clear();
+                m_charts->clear();
+                m_last = {};
+                m_relay->start(config, profile, service, &m_credentials, *password); // started() or startFailed()
+                startMonitor(profile, service);
+                password->fill('\0');
+            });
     });
 }
 
@@ -400,16 +406,17 @@ void RelayPage::startMonitor(const HubProfile &profile, const ConnectionString &
         m_monitorThread.start();
     // The connection strings go to the monitor's thread in memory only. The Event Hub-compatible one is used when the
     // user kept one for the hub, else the monitor follows the hub's redirect.
-    whenFinished(m_hubs.eventHubConnectionString(profile.name), this, [this, profile, service](const Result<QString> &eventHub) {
-        if (!eventHub) {
-            m_hubNote = eventHub.error().message;
-            showHubSummary();
-            return;
-        }
-        QMetaObject::invokeMethod(m_monitor, [monitor = m_monitor, profile, service, eventHub = *eventHub] {
-            monitor->start(profile, service, eventHub);
+    whenFinished(
+        m_hubs.eventHubConnectionString(profile.name), this, [this, profile, service](const Result<QString> &eventHub) {
+            if (!eventHub) {
+                m_hubNote = eventHub.error().message;
+                showHubSummary();
+                return;
+            }
+            QMetaObject::invokeMethod(m_monitor, [monitor = m_monitor, profile, service, eventHub = *eventHub] {
+                monitor->start(profile, service, eventHub);
+            });
         });
-    });
     showHubSummary();
     showDetails();
 }
@@ -453,7 +460,8 @@ void RelayPage::showHubState(HubTelemetryMonitor::State state)
 void RelayPage::showHubSummary()
 {
     const QLocale locale;
-    QString text = tr("%1 sent · %2 received by the hub").arg(locale.toString(m_last.outTotal), locale.toString(m_hubTotal));
+    QString text
+        = tr("%1 sent · %2 received by the hub").arg(locale.toString(m_last.outTotal), locale.toString(m_hubTotal));
     if (m_hubState == HubTelemetryMonitor::State::Failed || m_hubState == HubTelemetryMonitor::State::Connecting) {
         text += QStringLiteral(" · ") + (m_hubNote.isEmpty() ? HubTelemetryMonitor::stateText(m_hubState) : m_hubNote);
     }
@@ -471,8 +479,9 @@ void RelayPage::showHubTelemetry(const HubTelemetry &update)
         const int row = rowFor(device.id);
         m_table->item(row, HubCountColumn)->setData(Qt::DisplayRole, device.received);
         m_table->item(row, HubLastColumn)->setText(clockTime(device.last.receivedMs));
-        m_table->item(row, PayloadColumn)->setToolTip(
-            tr("Sent: %1\nReceived by the hub: %2").arg(preview(m_sent.value(device.id).payload), preview(device.last.payload)));
+        m_table->item(row, PayloadColumn)
+            ->setToolTip(tr("Sent: %1\nReceived by the hub: %2")
+                             .arg(preview(m_sent.value(device.id).payload), preview(device.last.payload)));
         selectedChanged = selectedChanged || device.id == selected;
     }
     m_table->setSortingEnabled(true);
@@ -530,7 +539,8 @@ void RelayPage::showMetrics(const RelayMetrics &metrics)
     m_table->setSortingEnabled(false);
     for (const RelayMetrics::Device &device : metrics.devices) {
         const int row = rowFor(device.id);
-        m_table->item(row, StateColumn)->setText(device.lastError.isEmpty() ? stateText(device.state) : device.lastError);
+        m_table->item(row, StateColumn)
+            ->setText(device.lastError.isEmpty() ? stateText(device.state) : device.lastError);
         m_table->item(row, LastColumn)->setText(clockTime(device.lastMessageMs));
         m_table->item(row, InColumn)->setData(Qt::DisplayRole, device.in);
         m_table->item(row, OutColumn)->setData(Qt::DisplayRole, device.out);
@@ -544,16 +554,18 @@ void RelayPage::showMetrics(const RelayMetrics &metrics)
     showHubSummary();
     if (selectedChanged)
         showDetails();
-    QString summary = tr("Broker %1 · %2 in, %3 delivered · %4 msg/s in, %5 msg/s out · outbox %6 of %7 · %8 hub sessions · "
-                         "latency p50 %9 ms")
-                          .arg(stateText(metrics.sourceState), locale.toString(metrics.inTotal), locale.toString(metrics.outTotal))
-                          .arg(metrics.inPerSecond, 0, 'f', 1)
-                          .arg(metrics.outPerSecond, 0, 'f', 1)
-                          .arg(locale.toString(metrics.outboxDepth), locale.toString(metrics.outboxLimit))
-                          .arg(metrics.sessions)
-                          .arg(metrics.latencyP50Ms, 0, 'f', 1);
+    QString summary
+        = tr("Broker %1 · %2 in, %3 delivered · %4 msg/s in, %5 msg/s out · outbox %6 of %7 · %8 hub sessions · "
+             "latency p50 %9 ms")
+              .arg(stateText(metrics.sourceState), locale.toString(metrics.inTotal), locale.toString(metrics.outTotal))
+              .arg(metrics.inPerSecond, 0, 'f', 1)
+              .arg(metrics.outPerSecond, 0, 'f', 1)
+              .arg(locale.toString(metrics.outboxDepth), locale.toString(metrics.outboxLimit))
+              .arg(metrics.sessions)
+              .arg(metrics.latencyP50Ms, 0, 'f', 1);
     if (metrics.outboxFull)
-        summary += tr(" · the outbox is full: %1 messages are held at the broker until the hub takes some").arg(metrics.held);
+        summary += tr(" · the outbox is full: %1 messages are held at the broker until the hub takes some")
+                       .arg(metrics.held);
     if (metrics.unroutable > 0)
         summary += tr(" · %1 without a device id were dropped").arg(metrics.unroutable);
     m_summary->setText(summary);

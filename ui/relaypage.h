@@ -45,7 +45,7 @@ public:
         OutColumn,
         WaitingColumn,
         HubCountColumn, // messages the hub received
-        HubLastColumn,  // when the last of them arrived
+        HubLastColumn, // when the last of them arrived
         PayloadColumn,
         ColumnCount
     };

@@ -33,8 +33,8 @@ public:
     bool holdsOurSecret() const;
 
 Q_SIGNALS:
-    void cleared();     // the clipboard still held our secret and was cleared
-    void leftAlone();   // at the deadline the clipboard held something else: not touched
+    void cleared(); // the clipboard still held our secret and was cleared
+    void leftAlone(); // at the deadline the clipboard held something else: not touched
     void copied(int clearAfterSeconds);
 
 private:

@@ -120,7 +120,8 @@ void StationCard::setRunning()
 
 void StationCard::setIdentity(const ModemIdentity &identity, const QString &deviceId)
 {
-    m_identity->setText(tr("IMEI %1 · %2 · %3\nDevice %4").arg(identity.imei, identity.model, identity.firmware, deviceId));
+    m_identity->setText(
+        tr("IMEI %1 · %2 · %3\nDevice %4").arg(identity.imei, identity.model, identity.firmware, deviceId));
 }
 
 void StationCard::setStep(int index, const ProvisioningStep &step)
@@ -146,9 +147,11 @@ void StationCard::setResult(const ProvisioningReport &report)
         m_check->setText(tr("Will it connect? %1").arg(report.modemCheck->verdictText));
         m_check->setToolTip(report.modemCheck->evidence.join(u'\n'));
         m_check->setProperty("verdict", ModemCheckReport::verdictName(report.modemCheck->verdict));
-        m_check->setStyleSheet(report.modemCheck->ready() ? QStringLiteral("color: #1a7f37;") : QStringLiteral("color: #b35900;"));
+        m_check->setStyleSheet(
+            report.modemCheck->ready() ? QStringLiteral("color: #1a7f37;") : QStringLiteral("color: #b35900;"));
     } else {
-        m_check->setText(report.modemCheckError.isEmpty() ? QString() : tr("Modem check: %1").arg(report.modemCheckError));
+        m_check->setText(
+            report.modemCheckError.isEmpty() ? QString() : tr("Modem check: %1").arg(report.modemCheckError));
         m_check->setToolTip({});
         m_check->setStyleSheet({});
     }
@@ -158,32 +161,37 @@ void StationCard::setResult(const ProvisioningReport &report)
         m_progress->setValue(m_progress->maximum());
         m_step->setText(tr("Done in %1 s").arg(seconds, 0, 'f', 1));
         if (report.throughDps()) {
-            m_summary->setText(tr("%1 enrolled in DPS %2 (%3)\n%4\nCertificate %5…\nModem: %6 credentials verified in tag %7")
-                                   .arg(report.deviceId, report.dpsName, ProvisioningReport::enrollmentName(report.enrollment),
-                                        report.assignedHub.isEmpty() ? tr("Not registered from the bench")
-                                                                     : tr("Registered: hub %1").arg(report.assignedHub),
-                                        report.thumbprintSha256.left(24))
-                                   .arg(report.flash ? report.flash->slots.size() : 0)
-                                   .arg(report.secTag));
+            m_summary->setText(
+                tr("%1 enrolled in DPS %2 (%3)\n%4\nCertificate %5…\nModem: %6 credentials verified in tag %7")
+                    .arg(report.deviceId, report.dpsName, ProvisioningReport::enrollmentName(report.enrollment),
+                        report.assignedHub.isEmpty() ? tr("Not registered from the bench")
+                                                     : tr("Registered: hub %1").arg(report.assignedHub),
+                        report.thumbprintSha256.left(24))
+                    .arg(report.flash ? report.flash->slots.size() : 0)
+                    .arg(report.secTag));
             return;
         }
-        m_summary->setText(tr("%1 in hub %2 (%3)\nCertificate %4…\nModem: %5 credentials verified in tag %6")
-                               .arg(report.deviceId, report.hubName, ProvisioningReport::hubDeviceName(report.hubDevice),
-                                    report.thumbprintSha256.left(24))
-                               .arg(report.flash ? report.flash->slots.size() : 0)
-                               .arg(report.secTag));
+        m_summary->setText(
+            tr("%1 in hub %2 (%3)\nCertificate %4…\nModem: %5 credentials verified in tag %6")
+                .arg(report.deviceId, report.hubName, ProvisioningReport::hubDeviceName(report.hubDevice),
+                    report.thumbprintSha256.left(24))
+                .arg(report.flash ? report.flash->slots.size() : 0)
+                .arg(report.secTag));
         return;
     }
     setStatus(report.cancelled() ? Status::Cancelled : Status::Failed);
     const auto failedStep = std::find_if(report.steps.cbegin(), report.steps.cend(), [](const ProvisioningStep &s) {
         return s.state == ProvisioningStep::State::Failed || s.state == ProvisioningStep::State::Cancelled;
     });
-    m_step->setText(failedStep != report.steps.cend() ? tr("Stopped at: %1").arg(ProvisioningStep::title(failedStep->id)) : QString());
+    m_step->setText(failedStep != report.steps.cend()
+            ? tr("Stopped at: %1").arg(ProvisioningStep::title(failedStep->id))
+            : QString());
     m_summary->setText(report.failure->message + QStringLiteral("\n\n") + report.stateSummary().join(u'\n'));
-    m_replace->setVisible(report.failure->code == QStringLiteral("DeviceConflict") || report.failure->code == QStringLiteral("EnrollmentConflict"));
+    m_replace->setVisible(report.failure->code == QStringLiteral("DeviceConflict")
+        || report.failure->code == QStringLiteral("EnrollmentConflict"));
     m_replace->setToolTip(report.failure->code == QStringLiteral("EnrollmentConflict")
-                              ? tr("DPS has an enrollment of this id with another certificate: give it the one made here.")
-                              : tr("The hub has a device of this id with other credentials: give it the ones made here."));
+            ? tr("DPS has an enrollment of this id with another certificate: give it the one made here.")
+            : tr("The hub has a device of this id with other credentials: give it the ones made here."));
 }
 
 void StationCard::setUnplugged(bool unplugged)

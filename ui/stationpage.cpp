@@ -69,19 +69,21 @@ StationPage::StationPage(HubStore &hubs, DpsStore &dpsInstances, CredentialStore
     , m_empty(new QLabel(tr("No modem found. Plug in an nRF91 board; it appears here within a second."), this))
 {
     auto *header = new PageHeader(tr("Provisioning Station"),
-                                  tr("Modem after modem: register the device, make its key and certificate, flash them with "
-                                     "the root CAs, verify every hash, and log what was done."),
-                                  this);
+        tr("Modem after modem: register the device, make its key and certificate, flash them with "
+           "the root CAs, verify every hash, and log what was done."),
+        this);
 
     m_hub->setAccessibleName(tr("Hub"));
-    m_template->setToolTip(tr("Placeholders: {imei}, {imei6} (last six digits), {uuid}, {serial} (USB serial number), {prefix}"));
+    m_template->setToolTip(
+        tr("Placeholders: {imei}, {imei6} (last six digits), {uuid}, {serial} (USB serial number), {prefix}"));
     m_prefix->setPlaceholderText(tr("for {prefix}"));
     m_auth->addItem(tr("X.509 self-signed"), int(ProvisioningProfile::Auth::SelfSigned));
     m_auth->addItem(tr("X.509 signed by a CA (thumbprint in the hub)"), int(ProvisioningProfile::Auth::CaSigned));
     m_auth->addItem(tr("X.509 signed by a CA (CA-authenticated in the hub)"), -1);
     m_ca->setPlaceholderText(tr("CA name in the keychain"));
     m_keyBirth->addItem(tr("On this computer"), int(ProvisioningProfile::KeyBirth::Pc));
-    m_keyBirth->addItem(tr("In the modem (%KEYGEN; the key never leaves it)"), int(ProvisioningProfile::KeyBirth::Modem));
+    m_keyBirth->addItem(
+        tr("In the modem (%KEYGEN; the key never leaves it)"), int(ProvisioningProfile::KeyBirth::Modem));
     m_keepKey->setChecked(true);
     m_secTag->setRange(0, 2147483647);
     m_secTag->setValue(10);
@@ -90,7 +92,8 @@ StationPage::StationPage(HubStore &hubs, DpsStore &dpsInstances, CredentialStore
     m_secondaryTag->setValue(11);
     m_twinTags->setPlaceholderText(tr("site=bench-1, batch=7"));
     m_registration->addItem(tr("In the hub, by this station"), int(ProvisioningProfile::Registration::Hub));
-    m_registration->addItem(tr("Through DPS (enrolled here, registered by the device)"), int(ProvisioningProfile::Registration::Dps));
+    m_registration->addItem(
+        tr("Through DPS (enrolled here, registered by the device)"), int(ProvisioningProfile::Registration::Dps));
     m_dps->setAccessibleName(tr("DPS"));
     m_dps->setPlaceholderText(tr("Add a DPS on the Provisioning page"));
     m_enrollment->addItem(tr("Individual enrollment per device"), int(ProvisioningProfile::Enrollment::Individual));
@@ -98,7 +101,8 @@ StationPage::StationPage(HubStore &hubs, DpsStore &dpsInstances, CredentialStore
     m_group->setPlaceholderText(tr("group id in DPS"));
     m_group->setAccessibleName(tr("Enrollment group"));
     m_testRegistration->setChecked(true);
-    m_testRegistration->setToolTip(tr("Once flashed, register the device with DPS from here and check the hub device it gets."));
+    m_testRegistration->setToolTip(
+        tr("Once flashed, register the device with DPS from here and check the hub device it gets."));
     m_operator->setAccessibleName(tr("Operator"));
 
     auto *form = new QFormLayout;
@@ -171,8 +175,8 @@ StationPage::StationPage(HubStore &hubs, DpsStore &dpsInstances, CredentialStore
     layout->addLayout(tallyRow);
     layout->addWidget(scroll, 1);
 
-    m_profileWidgets = {m_hub,       m_template,   m_prefix,   m_auth,         m_ca,         m_keyBirth, m_keepKey, m_secTag,
-                        m_secondaryTag, m_twinTags, m_registration, m_dps, m_enrollment, m_group, m_testRegistration, load};
+    m_profileWidgets = {m_hub, m_template, m_prefix, m_auth, m_ca, m_keyBirth, m_keepKey, m_secTag, m_secondaryTag,
+        m_twinTags, m_registration, m_dps, m_enrollment, m_group, m_testRegistration, load};
     for (QLineEdit *edit : {m_template, m_prefix, m_ca, m_twinTags, m_group})
         connect(edit, &QLineEdit::textChanged, this, &StationPage::updateProfileState);
     for (QComboBox *combo : {m_hub, m_auth, m_keyBirth, m_registration, m_dps, m_enrollment})
@@ -236,8 +240,10 @@ Result<ProvisioningProfile> StationPage::profile() const
     p.deviceIdTemplate = m_template->text().trimmed();
     p.prefix = m_prefix->text().trimmed();
     const int auth = m_auth->currentData().toInt();
-    p.auth = auth == int(ProvisioningProfile::Auth::SelfSigned) ? ProvisioningProfile::Auth::SelfSigned : ProvisioningProfile::Auth::CaSigned;
-    p.hubAuth = auth == -1 ? ProvisioningProfile::HubAuth::CertificateAuthority : ProvisioningProfile::HubAuth::Thumbprint;
+    p.auth = auth == int(ProvisioningProfile::Auth::SelfSigned) ? ProvisioningProfile::Auth::SelfSigned
+                                                                : ProvisioningProfile::Auth::CaSigned;
+    p.hubAuth
+        = auth == -1 ? ProvisioningProfile::HubAuth::CertificateAuthority : ProvisioningProfile::HubAuth::Thumbprint;
     p.caName = p.auth == ProvisioningProfile::Auth::CaSigned ? m_ca->text().trimmed() : QString();
     p.keyBirth = ProvisioningProfile::KeyBirth(m_keyBirth->currentData().toInt());
     p.keepKeyOnPc = m_keepKey->isChecked();
@@ -250,10 +256,12 @@ Result<ProvisioningProfile> StationPage::profile() const
         p.hubAuth = ProvisioningProfile::HubAuth::Thumbprint; // DPS makes the hub device
         p.dps = m_dps->currentText();
         p.enrollment = ProvisioningProfile::Enrollment(m_enrollment->currentData().toInt());
-        p.enrollmentGroup = p.enrollment == ProvisioningProfile::Enrollment::Group ? m_group->text().trimmed() : QString();
+        p.enrollmentGroup
+            = p.enrollment == ProvisioningProfile::Enrollment::Group ? m_group->text().trimmed() : QString();
         p.testRegistration = m_testRegistration->isChecked() && p.keyBirth == ProvisioningProfile::KeyBirth::Pc;
         if (p.dps.isEmpty())
-            return fail(ErrorKind::InvalidInput, QStringLiteral("ProfileNoDps"), tr("Add a DPS first (Provisioning page)."));
+            return fail(
+                ErrorKind::InvalidInput, QStringLiteral("ProfileNoDps"), tr("Add a DPS first (Provisioning page)."));
     }
     if (!problem.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("ProfileInvalidTwinTags"), problem);
@@ -271,9 +279,9 @@ void StationPage::setProfile(const ProvisioningProfile &p)
     m_hub->setCurrentText(p.hub);
     m_template->setText(p.deviceIdTemplate);
     m_prefix->setText(p.prefix);
-    m_auth->setCurrentIndex(p.auth == ProvisioningProfile::Auth::SelfSigned           ? 0
-                            : p.hubAuth == ProvisioningProfile::HubAuth::Thumbprint ? 1
-                                                                                     : 2);
+    m_auth->setCurrentIndex(p.auth == ProvisioningProfile::Auth::SelfSigned ? 0
+            : p.hubAuth == ProvisioningProfile::HubAuth::Thumbprint         ? 1
+                                                                            : 2);
     m_ca->setText(p.caName);
     m_keyBirth->setCurrentIndex(m_keyBirth->findData(int(p.keyBirth)));
     m_keepKey->setChecked(p.keepKeyOnPc);
@@ -306,12 +314,14 @@ void StationPage::updateProfileState()
 {
     const bool caSigned = m_auth->currentData().toInt() != int(ProvisioningProfile::Auth::SelfSigned);
     m_ca->setEnabled(caSigned && m_jobs.isEmpty());
-    m_keepKey->setEnabled(m_keyBirth->currentData().toInt() == int(ProvisioningProfile::KeyBirth::Pc) && m_jobs.isEmpty());
+    m_keepKey->setEnabled(
+        m_keyBirth->currentData().toInt() == int(ProvisioningProfile::KeyBirth::Pc) && m_jobs.isEmpty());
     m_prefix->setEnabled(m_template->text().contains(QStringLiteral("{prefix}")) && m_jobs.isEmpty());
     const bool dps = m_registration->currentData().toInt() == int(ProvisioningProfile::Registration::Dps);
     m_dps->setVisible(dps);
     m_form->setRowVisible(m_enrollmentRow, dps);
-    m_group->setEnabled(m_enrollment->currentData().toInt() == int(ProvisioningProfile::Enrollment::Group) && m_jobs.isEmpty());
+    m_group->setEnabled(
+        m_enrollment->currentData().toInt() == int(ProvisioningProfile::Enrollment::Group) && m_jobs.isEmpty());
     // A key born in the modem never leaves it: nothing here can register in its name.
     const bool keyHere = m_keyBirth->currentData().toInt() == int(ProvisioningProfile::KeyBirth::Pc);
     m_testRegistration->setEnabled(keyHere && m_jobs.isEmpty());
@@ -325,9 +335,9 @@ void StationPage::updateProfileState()
     const auto checked = profile();
     FieldError::show(m_profileError, checked ? QString() : checked.error().message);
     m_startAll->setEnabled(checked.has_value() && std::any_of(m_cards.cbegin(), m_cards.cend(), [](StationCard *card) {
-                               return card->status() != StationCard::Status::Running && card->status() != StationCard::Status::Unplugged
-                                      && card->status() != StationCard::Status::Passed;
-                           }));
+        return card->status() != StationCard::Status::Running && card->status() != StationCard::Status::Unplugged
+            && card->status() != StationCard::Status::Passed;
+    }));
 }
 
 QList<StationCard *> StationPage::cards() const
@@ -408,17 +418,18 @@ void StationPage::start(const QString &port, bool replaceConflicting)
     // The connection strings come from the keychain (asynchronously); the card waits for them.
     m_jobs.insert(port, nullptr);
     updateProfileState();
-    whenFinished(connectClients(*checked), this, [this, port, profile = *checked, replaceConflicting](const Result<void> &ready) {
-        m_jobs.remove(port);
-        if (!ready) {
-            ProvisioningReport report;
-            report.port = port;
-            report.startedAt = report.finishedAt = QDateTime::currentDateTimeUtc();
-            report.failure = ready.error();
-            return finished(port, report);
-        }
-        launch(port, profile, replaceConflicting);
-    });
+    whenFinished(connectClients(*checked), this,
+        [this, port, profile = *checked, replaceConflicting](const Result<void> &ready) {
+            m_jobs.remove(port);
+            if (!ready) {
+                ProvisioningReport report;
+                report.port = port;
+                report.startedAt = report.finishedAt = QDateTime::currentDateTimeUtc();
+                report.failure = ready.error();
+                return finished(port, report);
+            }
+            launch(port, profile, replaceConflicting);
+        });
 }
 
 QFuture<Result<void>> StationPage::connectClients(const ProvisioningProfile &profile)
@@ -429,12 +440,14 @@ QFuture<Result<void>> StationPage::connectClients(const ProvisioningProfile &pro
     };
     const auto hubProfile = m_hubs.find(profile.hub);
     if (!hubProfile)
-        return failedFuture<void>({ErrorKind::NotFound, QStringLiteral("HubNotFound"), tr("The hub \"%1\" is gone.").arg(profile.hub)});
+        return failedFuture<void>(
+            {ErrorKind::NotFound, QStringLiteral("HubNotFound"), tr("The hub \"%1\" is gone.").arg(profile.hub)});
     std::optional<DpsProfile> dpsProfile;
     if (profile.registration == ProvisioningProfile::Registration::Dps) {
         dpsProfile = m_dpsInstances.find(profile.dps);
         if (!dpsProfile)
-            return failedFuture<void>({ErrorKind::NotFound, QStringLiteral("DpsNotFound"), tr("The DPS \"%1\" is gone.").arg(profile.dps)});
+            return failedFuture<void>(
+                {ErrorKind::NotFound, QStringLiteral("DpsNotFound"), tr("The DPS \"%1\" is gone.").arg(profile.dps)});
     }
     auto promise = std::make_shared<QPromise<Result<void>>>();
     promise->start();
@@ -446,29 +459,29 @@ QFuture<Result<void>> StationPage::connectClients(const ProvisioningProfile &pro
         if (!dpsProfile || (m_dpsClient && m_dpsClientName == dpsProfile->name))
             return finishWith({});
         whenFinished(m_dpsInstances.connectionString(dpsProfile->name), this,
-                     [this, dps = *dpsProfile, idle, finishWith](const Result<ConnectionString> &service) {
-                         if (!service)
-                             return finishWith(std::unexpected(service.error()));
-                         if (idle()) {
-                             m_dpsClient = std::make_unique<DpsClient>(dps, *service);
-                             m_dpsClientName = dps.name;
-                         }
-                         finishWith({});
-                     });
+            [this, dps = *dpsProfile, idle, finishWith](const Result<ConnectionString> &service) {
+                if (!service)
+                    return finishWith(std::unexpected(service.error()));
+                if (idle()) {
+                    m_dpsClient = std::make_unique<DpsClient>(dps, *service);
+                    m_dpsClientName = dps.name;
+                }
+                finishWith({});
+            });
     };
     if (m_hubClient && m_hubClientName == profile.hub) {
         connectDps();
     } else {
         whenFinished(m_hubs.connectionString(profile.hub), this,
-                     [this, hub = *hubProfile, idle, connectDps, finishWith](const Result<ConnectionString> &service) {
-                         if (!service)
-                             return finishWith(std::unexpected(service.error()));
-                         if (idle()) {
-                             m_hubClient = std::make_unique<HubClient>(hub, *service);
-                             m_hubClientName = hub.name;
-                         }
-                         connectDps();
-                     });
+            [this, hub = *hubProfile, idle, connectDps, finishWith](const Result<ConnectionString> &service) {
+                if (!service)
+                    return finishWith(std::unexpected(service.error()));
+                if (idle()) {
+                    m_hubClient = std::make_unique<HubClient>(hub, *service);
+                    m_hubClientName = hub.name;
+                }
+                connectDps();
+            });
     }
     return promise->future();
 }
@@ -480,7 +493,8 @@ void StationPage::launch(const QString &port, const ProvisioningProfile &profile
     options.usbSerial = m_ports.value(port).serialNumber;
     options.replaceConflicting = replaceConflicting;
     const auto hubProfile = m_hubs.find(profile.hub);
-    auto *job = new ProvisioningJob(profile, port, *m_hubClient, hubProfile.value_or(HubProfile{}), m_credentials, options, this);
+    auto *job = new ProvisioningJob(
+        profile, port, *m_hubClient, hubProfile.value_or(HubProfile{}), m_credentials, options, this);
     if (profile.registration == ProvisioningProfile::Registration::Dps) {
         if (const auto dps = m_dpsInstances.find(profile.dps); dps && m_dpsClient && m_dpsClientName == dps->name)
             job->setDps(m_dpsClient.get(), *dps); // else the job explains that the DPS is not known
@@ -537,7 +551,8 @@ void StationPage::updateTally()
 
 void StationPage::loadProfile()
 {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open Provisioning Profile"), {}, tr("Provisioning profiles (*.json)"));
+    const QString path
+        = QFileDialog::getOpenFileName(this, tr("Open Provisioning Profile"), {}, tr("Provisioning profiles (*.json)"));
     if (path.isEmpty())
         return;
     const auto loaded = ProvisioningProfile::load(path);
@@ -555,8 +570,8 @@ void StationPage::saveProfile()
         QMessageBox::warning(this, tr("Save Provisioning Profile"), checked.error().message);
         return;
     }
-    QString path = QFileDialog::getSaveFileName(this, tr("Save Provisioning Profile"), QStringLiteral("profile.json"),
-                                                tr("Provisioning profiles (*.json)"));
+    QString path = QFileDialog::getSaveFileName(
+        this, tr("Save Provisioning Profile"), QStringLiteral("profile.json"), tr("Provisioning profiles (*.json)"));
     if (path.isEmpty())
         return;
     if (auto saved = checked->save(path); !saved)
@@ -571,8 +586,8 @@ void StationPage::exportAudit()
         QMessageBox::warning(this, tr("Export Audit Log"), records.error().message);
         return;
     }
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export Audit Log"), QStringLiteral("provisioning-audit.csv"),
-                                                      tr("CSV files (*.csv)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Audit Log"), QStringLiteral("provisioning-audit.csv"), tr("CSV files (*.csv)"));
     if (path.isEmpty())
         return;
     QSaveFile file(path);

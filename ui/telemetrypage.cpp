@@ -33,13 +33,15 @@ TelemetryPage::TelemetryPage(HubSession &session, HubStore &hubs, QWidget *paren
     m_device->setClearButtonEnabled(true);
     m_device->setAccessibleName(tr("Device"));
     m_consumerGroup->setAccessibleName(tr("Consumer group"));
-    m_consumerGroup->setToolTip(tr("The consumer group of the hub's Event Hub-compatible endpoint. Readers in one group share "
-                                   "what they read; another group reads everything again."));
+    m_consumerGroup->setToolTip(
+        tr("The consumer group of the hub's Event Hub-compatible endpoint. Readers in one group share "
+           "what they read; another group reads everything again."));
     m_from->addItem(tr("From now"));
     m_from->addItem(tr("From the oldest kept"));
     m_pause->setCheckable(true);
     m_pause->setEnabled(false);
-    m_export->setToolTip(tr("Save the messages in the list (the newest %1) as JSON Lines.").arg(TelemetryFeed::capacity));
+    m_export->setToolTip(
+        tr("Save the messages in the list (the newest %1) as JSON Lines.").arg(TelemetryFeed::capacity));
     m_summary->setWordWrap(true);
 
     auto *controls = new QHBoxLayout;
@@ -54,9 +56,9 @@ TelemetryPage::TelemetryPage(HubSession &session, HubStore &hubs, QWidget *paren
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(new PageHeader(tr("Telemetry"),
-                                     tr("What the current hub receives from its devices, as it arrives (its Event Hub-compatible "
-                                        "endpoint, as Azure IoT Explorer reads it)."),
-                                     this));
+        tr("What the current hub receives from its devices, as it arrives (its Event Hub-compatible "
+           "endpoint, as Azure IoT Explorer reads it)."),
+        this));
     layout->addLayout(controls);
     layout->addWidget(m_summary);
     layout->addWidget(m_list, 1);
@@ -72,12 +74,13 @@ TelemetryPage::TelemetryPage(HubSession &session, HubStore &hubs, QWidget *paren
         updateSummary();
     });
     connect(m_export, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export Telemetry"), QStringLiteral("telemetry.jsonl"),
-                                                          tr("JSON Lines (*.jsonl)"));
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Export Telemetry"), QStringLiteral("telemetry.jsonl"), tr("JSON Lines (*.jsonl)"));
         if (path.isEmpty())
             return;
         const QString error = exportTo(path);
-        Q_EMIT statusMessage(error.isEmpty() ? tr("%n message(s) saved to %1.", nullptr, model()->rowCount()).arg(path) : error);
+        Q_EMIT statusMessage(
+            error.isEmpty() ? tr("%n message(s) saved to %1.", nullptr, model()->rowCount()).arg(path) : error);
     });
     connect(m_feed, &TelemetryFeed::eventsReceived, this, &TelemetryPage::onEvents);
     connect(m_feed, &TelemetryFeed::stateChanged, this, &TelemetryPage::onStateChanged);
@@ -99,7 +102,8 @@ void TelemetryPage::start()
     m_list->clear();
     EventHubReader::Options options;
     options.deviceId = m_device->text().trimmed();
-    options.consumerGroup = m_consumerGroup->text().trimmed().isEmpty() ? QStringLiteral("$Default") : m_consumerGroup->text().trimmed();
+    options.consumerGroup
+        = m_consumerGroup->text().trimmed().isEmpty() ? QStringLiteral("$Default") : m_consumerGroup->text().trimmed();
     options.start = m_from->currentIndex() == 1 ? EventHubReader::Start::Oldest : EventHubReader::Start::Now;
     m_feed->start(m_session.profile(), options);
 }
@@ -130,8 +134,9 @@ void TelemetryPage::onStateChanged()
 void TelemetryPage::updateSummary()
 {
     const QString hub = m_session.profile().name;
-    m_summary->setText(m_feed->summary(hub.isEmpty() ? tr("No hub is current.") : tr("Not reading. Start reads what hub %1 receives.").arg(hub),
-                                       tr("Reading what hub %1 receives.").arg(hub), model()->rowCount(), m_paused));
+    m_summary->setText(m_feed->summary(
+        hub.isEmpty() ? tr("No hub is current.") : tr("Not reading. Start reads what hub %1 receives.").arg(hub),
+        tr("Reading what hub %1 receives.").arg(hub), model()->rowCount(), m_paused));
 }
 
 } // namespace Onboarder

@@ -42,7 +42,8 @@ public:
         });
     }
 
-    void start(const HubProfile &hub, const ConnectionString &service, const QString &eventHub, const EventHubReader::Options &options)
+    void start(const HubProfile &hub, const ConnectionString &service, const QString &eventHub,
+        const EventHubReader::Options &options)
     {
         m_reader = std::make_unique<EventHubReader>();
         connect(m_reader.get(), &EventHubReader::eventReceived, this, [this](const TelemetryEvent &event) {
@@ -90,8 +91,7 @@ QString oneLine(QString text)
 TelemetryModel::TelemetryModel(int capacity, QObject *parent)
     : QAbstractTableModel(parent)
     , m_capacity(capacity)
-{
-}
+{ }
 
 int TelemetryModel::rowCount(const QModelIndex &parent) const
 {
@@ -203,40 +203,42 @@ void TelemetryFeed::start(const HubProfile &hub, const EventHubReader::Options &
     // The connection string is read from the keychain (asynchronously) and goes to the worker in memory only.
     // The Event Hub-compatible connection string, when the user kept one for the hub, is read there instead of
     // following the hub's redirect.
-    whenFinished(m_hubs.eventHubConnectionString(hub.name), this, [this, feed, hub, options, generation](const Result<QString> &eventHub) {
-        if (!feed || generation != m_generation)
-            return;
-        if (!eventHub) {
-            onState(EventHubReader::State::Failed, eventHub.error().message);
-            return;
-        }
-        whenFinished(m_hubs.connectionString(hub.name), this, [this, feed, hub, options, generation, eventHub = *eventHub](const Result<ConnectionString> &service) {
+    whenFinished(m_hubs.eventHubConnectionString(hub.name), this,
+        [this, feed, hub, options, generation](const Result<QString> &eventHub) {
             if (!feed || generation != m_generation)
                 return;
-            if (!service) {
-                onState(EventHubReader::State::Failed, service.error().message);
+            if (!eventHub) {
+                onState(EventHubReader::State::Failed, eventHub.error().message);
                 return;
             }
-            auto *worker = new TelemetryWorker(
-                [feed, generation](QList<TelemetryEvent> events, qint64 total) {
-                    QMetaObject::invokeMethod(feed, [feed, generation, events = std::move(events), total] {
-                        if (feed && generation == feed->m_generation)
-                            feed->onBatch(events, total);
-                    });
-                },
-                [feed, generation](EventHubReader::State state, QString error) {
-                    QMetaObject::invokeMethod(feed, [feed, generation, state, error] {
-                        if (feed && generation == feed->m_generation)
-                            feed->onState(state, error);
+            whenFinished(m_hubs.connectionString(hub.name), this,
+                [this, feed, hub, options, generation, eventHub = *eventHub](const Result<ConnectionString> &service) {
+                    if (!feed || generation != m_generation)
+                        return;
+                    if (!service) {
+                        onState(EventHubReader::State::Failed, service.error().message);
+                        return;
+                    }
+                    auto *worker = new TelemetryWorker(
+                        [feed, generation](QList<TelemetryEvent> events, qint64 total) {
+                            QMetaObject::invokeMethod(feed, [feed, generation, events = std::move(events), total] {
+                                if (feed && generation == feed->m_generation)
+                                    feed->onBatch(events, total);
+                            });
+                        },
+                        [feed, generation](EventHubReader::State state, QString error) {
+                            QMetaObject::invokeMethod(feed, [feed, generation, state, error] {
+                                if (feed && generation == feed->m_generation)
+                                    feed->onState(state, error);
+                            });
+                        });
+                    worker->moveToThread(&m_thread);
+                    m_worker = worker;
+                    QMetaObject::invokeMethod(worker, [worker, hub, service = *service, eventHub, options] {
+                        worker->start(hub, service, eventHub, options);
                     });
                 });
-            worker->moveToThread(&m_thread);
-            m_worker = worker;
-            QMetaObject::invokeMethod(worker, [worker, hub, service = *service, eventHub, options] {
-                worker->start(hub, service, eventHub, options);
-            });
         });
-    });
 }
 
 void TelemetryFeed::stop()
@@ -268,7 +270,8 @@ QString TelemetryFeed::summary(const QString &stopped, const QString &listening,
     switch (m_state) {
     case EventHubReader::State::Stopped: state = stopped; break;
     case EventHubReader::State::Connecting:
-        state = m_error.isEmpty() ? tr("Connecting to hub %1…").arg(m_hubName) : tr("Connecting again: %1").arg(m_error);
+        state
+            = m_error.isEmpty() ? tr("Connecting to hub %1…").arg(m_hubName) : tr("Connecting again: %1").arg(m_error);
         break;
     case EventHubReader::State::Listening: state = listening; break;
     case EventHubReader::State::Failed: state = m_error; break;
@@ -307,7 +310,8 @@ TelemetryView::TelemetryView(QWidget *parent)
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
     m_view->horizontalHeader()->setStretchLastSection(true);
-    m_view->setColumnWidth(TelemetryModel::TimeColumn, m_view->fontMetrics().horizontalAdvance(QStringLiteral("00:00:00.000")) + 24);
+    m_view->setColumnWidth(
+        TelemetryModel::TimeColumn, m_view->fontMetrics().horizontalAdvance(QStringLiteral("00:00:00.000")) + 24);
     m_view->setColumnWidth(TelemetryModel::DeviceColumn, 200);
     m_view->setColumnWidth(TelemetryModel::PositionColumn, 110);
     m_view->setWordWrap(false);
@@ -360,12 +364,16 @@ void TelemetryView::showDetails()
     QStringList lines;
     lines << tr("Device: %1").arg(event.deviceId)
           << tr("Enqueued: %1").arg(event.enqueuedTime.toUTC().toString(Qt::ISODateWithMs))
-          << tr("Partition %1, sequence number %2, offset %3").arg(event.partition).arg(event.sequenceNumber).arg(event.offset);
+          << tr("Partition %1, sequence number %2, offset %3")
+                 .arg(event.partition)
+                 .arg(event.sequenceNumber)
+                 .arg(event.offset);
     if (!event.contentType.isEmpty())
         lines << tr("Content type: %1 %2").arg(event.contentType, event.contentEncoding);
     if (!event.messageId.isEmpty())
         lines << tr("Message id: %1").arg(event.messageId);
-    lines << QString() << tr("Payload:") << TelemetryModel::bodyText(event, true) << QString() << tr("Application properties:");
+    lines << QString() << tr("Payload:") << TelemetryModel::bodyText(event, true) << QString()
+          << tr("Application properties:");
     for (const auto &[name, value] : event.properties)
         lines << QStringLiteral("  %1 = %2").arg(name, value);
     if (event.properties.isEmpty())
@@ -390,11 +398,9 @@ QString TelemetryView::exportTo(const QString &path) const
         for (const auto &[name, value] : event.systemProperties)
             system.insert(name, value);
         QJsonObject line{{QStringLiteral("deviceId"), event.deviceId},
-                         {QStringLiteral("enqueuedTime"), event.enqueuedTime.toUTC().toString(Qt::ISODateWithMs)},
-                         {QStringLiteral("partition"), event.partition},
-                         {QStringLiteral("sequenceNumber"), event.sequenceNumber},
-                         {QStringLiteral("properties"), properties},
-                         {QStringLiteral("systemProperties"), system}};
+            {QStringLiteral("enqueuedTime"), event.enqueuedTime.toUTC().toString(Qt::ISODateWithMs)},
+            {QStringLiteral("partition"), event.partition}, {QStringLiteral("sequenceNumber"), event.sequenceNumber},
+            {QStringLiteral("properties"), properties}, {QStringLiteral("systemProperties"), system}};
         const QString text = QString::fromUtf8(event.body);
         if (text.toUtf8() == event.body)
             line.insert(QStringLiteral("payload"), text);

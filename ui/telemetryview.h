@@ -64,7 +64,10 @@ public:
     void stop(); // a failure stays until the next start
 
     EventHubReader::State state() const { return m_state; }
-    bool isRunning() const { return m_state == EventHubReader::State::Connecting || m_state == EventHubReader::State::Listening; }
+    bool isRunning() const
+    {
+        return m_state == EventHubReader::State::Connecting || m_state == EventHubReader::State::Listening;
+    }
     QString error() const { return m_error; } // why it failed, or why it connects again
     qint64 received() const { return m_received; }
     // One line for the person watching: the state (stopped and listening said by the caller), how many messages

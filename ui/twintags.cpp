@@ -36,7 +36,8 @@ QString format(const QJsonObject &tags)
 {
     QStringList parts;
     for (auto it = tags.begin(); it != tags.end(); ++it)
-        parts.append(it.key() + u'=' + (it->isDouble() ? QString::number(it->toInteger()) : it->toVariant().toString()));
+        parts.append(
+            it.key() + u'=' + (it->isDouble() ? QString::number(it->toInteger()) : it->toVariant().toString()));
     return parts.join(QStringLiteral(", "));
 }
 

@@ -14,7 +14,6 @@ namespace Onboarder::Cli {
 
 namespace {
 
-
 void writeTo(FILE *stream, const QByteArray &bytes)
 {
     std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
@@ -71,9 +70,8 @@ int Output::error(const Error &error) const
     const int code = exitCodeFor(error.kind);
     if (m_json) {
         const QJsonObject object{{QStringLiteral("error"),
-                                  QJsonObject{{QStringLiteral("code"), error.code},
-                                              {QStringLiteral("exitCode"), code},
-                                              {QStringLiteral("message"), error.message}}}};
+            QJsonObject{{QStringLiteral("code"), error.code}, {QStringLiteral("exitCode"), code},
+                {QStringLiteral("message"), error.message}}}};
         writeTo(stdout, QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n');
     }
     writeTo(stderr, QByteArrayLiteral("error: ") + error.message.toUtf8() + '\n');
@@ -89,11 +87,13 @@ int Output::usage(const QString &message) const
 Result<QByteArray> readInput(const QString &path)
 {
     QFile file;
-    const bool ok = path.isEmpty() || path == QStringLiteral("-") ? file.open(stdin, QIODevice::ReadOnly)
-                                                                  : (file.setFileName(path), file.open(QIODevice::ReadOnly));
+    const bool ok = path.isEmpty() || path == QStringLiteral("-")
+        ? file.open(stdin, QIODevice::ReadOnly)
+        : (file.setFileName(path), file.open(QIODevice::ReadOnly));
     if (!ok)
         return fail(ErrorKind::InvalidInput, QStringLiteral("InputUnreadable"),
-                    CliText::tr("Cannot read %1: %2").arg(path.isEmpty() ? CliText::tr("standard input") : path, file.errorString()));
+            CliText::tr("Cannot read %1: %2")
+                .arg(path.isEmpty() ? CliText::tr("standard input") : path, file.errorString()));
     return file.readAll();
 }
 
@@ -123,7 +123,7 @@ Result<QByteArray> readSecret(const QString &prompt, const QString &path)
     data->fill('\0');
     if (secret.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("EmptySecret"),
-                    CliText::tr("%1 is empty: give it on standard input or with --secret-file.").arg(prompt));
+            CliText::tr("%1 is empty: give it on standard input or with --secret-file.").arg(prompt));
     return secret;
 }
 

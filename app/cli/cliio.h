@@ -39,12 +39,11 @@ class Output final
 public:
     explicit Output(bool json)
         : m_json(json)
-    {
-    }
+    { }
 
     bool json() const { return m_json; }
 
-    void text(const QString &line) const;     // human mode only
+    void text(const QString &line) const; // human mode only
     void document(const QJsonValue &value) const; // json mode only: one JSON document on stdout
     void line(const QJsonObject &object) const; // json mode only: one compact line of a JSON Lines stream
 

@@ -40,11 +40,13 @@ std::optional<int> VerbParser::parse(const Output &out, const QStringList &args,
     if (count < minPositional)
         return out.usage(CliText::tr("Missing argument. See --help."));
     if (count > maxPositional)
-        return out.usage(CliText::tr("Unexpected argument \"%1\". See --help.").arg(m_parser.positionalArguments().at(maxPositional)));
+        return out.usage(CliText::tr("Unexpected argument \"%1\". See --help.")
+                             .arg(m_parser.positionalArguments().at(maxPositional)));
     return std::nullopt;
 }
 
-std::optional<qint64> VerbParser::intValue(const Output &out, const QString &name, qint64 min, qint64 max, int *exitCode) const
+std::optional<qint64> VerbParser::intValue(
+    const Output &out, const QString &name, qint64 min, qint64 max, int *exitCode) const
 {
     bool ok = false;
     const qint64 value = m_parser.value(name).toLongLong(&ok);
@@ -64,12 +66,12 @@ QFuture<int> withService(Context &ctx, std::function<QFuture<int>(const HubProfi
 {
     if (ctx.hub.isEmpty())
         return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("NoHubChosen"),
-                                       CliText::tr("No hub chosen: give --hub NAME, or make one current with "
-                                                   "onboarder-cli hub use NAME.")}));
+            CliText::tr("No hub chosen: give --hub NAME, or make one current with "
+                        "onboarder-cli hub use NAME.")}));
     const auto profile = ctx.hubs.find(ctx.hub);
     if (!profile)
         return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("HubNotFound"),
-                                       CliText::tr("There is no hub named \"%1\".").arg(ctx.hub)}));
+            CliText::tr("There is no hub named \"%1\".").arg(ctx.hub)}));
     return ctx.hubs.connectionString(ctx.hub)
         .then([&ctx, profile = *profile, body](Result<ConnectionString> service) -> QFuture<int> {
             if (!service)

@@ -51,15 +51,15 @@ struct Noun
     QList<Verb> verbs;
 };
 
-QList<Noun> hubNouns();  // hub
+QList<Noun> hubNouns(); // hub
 QList<Noun> connNouns(); // conn, sas
 QList<Noun> deviceNouns(); // device, twin, method
-QList<Noun> credNouns();   // cred
-QList<Noun> modemNouns();  // modem
-QList<Noun> relayNouns();  // relay
+QList<Noun> credNouns(); // cred
+QList<Noun> modemNouns(); // modem
+QList<Noun> relayNouns(); // relay
 QList<Noun> provisionNouns(); // provision (a default verb: provision --profile …)
-QList<Noun> c2dNouns();       // c2d
-QList<Noun> dpsNouns();       // dps
+QList<Noun> c2dNouns(); // c2d
+QList<Noun> dpsNouns(); // dps
 
 // Verbs of telemetrycommands.cpp, listed under the device and hub nouns.
 QFuture<int> deviceTelemetry(Context &ctx, const QStringList &args);

@@ -1,6 +1,5 @@
 // onboarder-cli conn parse · sas token
 #include "command.h"
-
 #include "common/logging.h"
 #include "hub/connectionstring.h"
 #include "hub/sastoken.h"
@@ -12,7 +11,6 @@
 namespace Onboarder::Cli {
 
 namespace {
-
 
 const QString masked = QStringLiteral("********");
 
@@ -29,9 +27,10 @@ QString kindKey(ConnectionString::Kind kind)
 QFuture<int> parse(Context &ctx, const QStringList &args)
 {
     VerbParser p(CliText::tr("Checks a connection string read from standard input (or --secret-file) and prints its "
-                    "fields, the key masked."));
+                             "fields, the key masked."));
     p.addOption({QStringLiteral("reveal"), CliText::tr("Print the key instead of a mask.")});
-    p.addOption({QStringLiteral("secret-file"), CliText::tr("Read the connection string from FILE."), CliText::tr("FILE")});
+    p.addOption(
+        {QStringLiteral("secret-file"), CliText::tr("Read the connection string from FILE."), CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
 
@@ -44,8 +43,7 @@ QFuture<int> parse(Context &ctx, const QStringList &args)
 
     const bool reveal = p.isSet(QStringLiteral("reveal"));
     QList<std::pair<QString, QString>> fields{{QStringLiteral("kind"), kindKey(cs->kind())},
-                                              {QStringLiteral("HostName"), cs->hostName()},
-                                              {QStringLiteral("hubName"), cs->hubName()}};
+        {QStringLiteral("HostName"), cs->hostName()}, {QStringLiteral("hubName"), cs->hubName()}};
     auto addIf = [&](const QString &key, const QString &value) {
         if (!value.isEmpty())
             fields.append({key, value});
@@ -57,7 +55,7 @@ QFuture<int> parse(Context &ctx, const QStringList &args)
         fields.append({QStringLiteral("SharedAccessKey"), reveal ? cs->sharedAccessKey() : masked});
     if (!cs->sharedAccessSignature().isEmpty())
         fields.append({QStringLiteral("SharedAccessSignature"),
-                       reveal ? cs->sharedAccessSignature() : redacted(cs->sharedAccessSignature())});
+            reveal ? cs->sharedAccessSignature() : redacted(cs->sharedAccessSignature())});
     if (cs->isX509())
         fields.append({QStringLiteral("x509"), QStringLiteral("true")});
     addIf(QStringLiteral("GatewayHostName"), cs->gatewayHostName());
@@ -76,11 +74,15 @@ QFuture<int> parse(Context &ctx, const QStringList &args)
 QFuture<int> token(Context &ctx, const QStringList &args)
 {
     VerbParser p(CliText::tr("Prints a Shared Access Signature token for a resource URI. The base64 key is read from "
-                    "standard input or --secret-file."));
-    p.addOption({QStringLiteral("uri"), CliText::tr("Resource URI, e.g. myhub.azure-devices.net/devices/dev1."), CliText::tr("URI")});
-    p.addOption({QStringLiteral("key-name"), CliText::tr("Shared access policy name (skn); leave out for a device key."), CliText::tr("NAME")});
-    p.addOption({QStringLiteral("ttl"), CliText::tr("Seconds from now until the token expires."), CliText::tr("SECONDS")});
-    p.addOption({QStringLiteral("expiry"), CliText::tr("Absolute expiry in seconds since 1970 (instead of --ttl)."), CliText::tr("EPOCH")});
+                             "standard input or --secret-file."));
+    p.addOption({QStringLiteral("uri"), CliText::tr("Resource URI, e.g. myhub.azure-devices.net/devices/dev1."),
+        CliText::tr("URI")});
+    p.addOption({QStringLiteral("key-name"),
+        CliText::tr("Shared access policy name (skn); leave out for a device key."), CliText::tr("NAME")});
+    p.addOption(
+        {QStringLiteral("ttl"), CliText::tr("Seconds from now until the token expires."), CliText::tr("SECONDS")});
+    p.addOption({QStringLiteral("expiry"), CliText::tr("Absolute expiry in seconds since 1970 (instead of --ttl)."),
+        CliText::tr("EPOCH")});
     p.addOption({QStringLiteral("secret-file"), CliText::tr("Read the key from FILE."), CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
@@ -116,9 +118,8 @@ QFuture<int> token(Context &ctx, const QStringList &args)
 
     ctx.out.text(sas->toString());
     ctx.out.document(QJsonObject{{QStringLiteral("token"), sas->toString()},
-                                 {QStringLiteral("resource"), sas->resource()},
-                                 {QStringLiteral("expiry"), sas->expiry()},
-                                 {QStringLiteral("expiresAt"), sas->expiryTime().toString(Qt::ISODate)}});
+        {QStringLiteral("resource"), sas->resource()}, {QStringLiteral("expiry"), sas->expiry()},
+        {QStringLiteral("expiresAt"), sas->expiryTime().toString(Qt::ISODate)}});
     return finished(ExitOk);
 }
 
@@ -127,12 +128,10 @@ QFuture<int> token(Context &ctx, const QStringList &args)
 QList<Noun> connNouns()
 {
     return {
-        Noun{QStringLiteral("conn"),
-             CliText::tr("Connection strings."),
-             {{QStringLiteral("parse"), CliText::tr("Check a connection string and show its fields."), parse}}},
-        Noun{QStringLiteral("sas"),
-             CliText::tr("Shared Access Signature tokens."),
-             {{QStringLiteral("token"), CliText::tr("Create a token; key on standard input."), token}}},
+        Noun{QStringLiteral("conn"), CliText::tr("Connection strings."),
+            {{QStringLiteral("parse"), CliText::tr("Check a connection string and show its fields."), parse}}},
+        Noun{QStringLiteral("sas"), CliText::tr("Shared Access Signature tokens."),
+            {{QStringLiteral("token"), CliText::tr("Create a token; key on standard input."), token}}},
     };
 }
 

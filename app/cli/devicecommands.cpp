@@ -1,13 +1,12 @@
 // onboarder-cli device … · twin … · method invoke — the registry through HubClient.
 #include "command.h"
-#include "exportcli.h"
-
 #include "common/csv.h"
 #include "common/logging.h"
 #include "credentials/certificate.h"
 #include "credentials/credentialstore.h"
 #include "credentials/secretexport.h"
 #include "credentials/securefile.h"
+#include "exportcli.h"
 #include "hub/devicecheck.h"
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
@@ -21,7 +20,6 @@
 #include <QTimer>
 
 #include <utility>
-
 
 namespace Onboarder::Cli {
 
@@ -49,12 +47,13 @@ QJsonObject identityJson(const DeviceIdentity &d, bool reveal)
     json.insert(QStringLiteral("generationId"), d.generationId);
     json.insert(QStringLiteral("etag"), d.etag);
     json.insert(QStringLiteral("connectionState"), d.connectionState);
-    json.insert(QStringLiteral("lastActivityTime"), d.lastActivity.isValid() ? d.lastActivity.toString(Qt::ISODateWithMs) : QString());
+    json.insert(QStringLiteral("lastActivityTime"),
+        d.lastActivity.isValid() ? d.lastActivity.toString(Qt::ISODateWithMs) : QString());
     json.insert(QStringLiteral("cloudToDeviceMessageCount"), d.cloudToDeviceMessageCount);
     if (!reveal && d.authType == QStringLiteral("sas")) {
         QJsonObject auth = json.value(QStringLiteral("authentication")).toObject();
-        auth.insert(QStringLiteral("symmetricKey"), QJsonObject{{QStringLiteral("primaryKey"), masked},
-                                                                {QStringLiteral("secondaryKey"), masked}});
+        auth.insert(QStringLiteral("symmetricKey"),
+            QJsonObject{{QStringLiteral("primaryKey"), masked}, {QStringLiteral("secondaryKey"), masked}});
         json.insert(QStringLiteral("authentication"), auth);
     }
     return json;
@@ -63,8 +62,10 @@ QJsonObject identityJson(const DeviceIdentity &d, bool reveal)
 QFuture<int> list(Context &ctx, const QStringList &args)
 {
     VerbParser p(CliText::tr("Lists devices of the hub, page by page, as the hub's query returns them."));
-    p.addOption({QStringLiteral("query"), CliText::tr("An IoT Hub query (default: SELECT * FROM devices)."), CliText::tr("SQL")});
-    p.addOption({QStringLiteral("top"), CliText::tr("At most N devices (default 1000)."), CliText::tr("N"), QStringLiteral("1000")});
+    p.addOption({QStringLiteral("query"), CliText::tr("An IoT Hub query (default: SELECT * FROM devices)."),
+        CliText::tr("SQL")});
+    p.addOption({QStringLiteral("top"), CliText::tr("At most N devices (default 1000)."), CliText::tr("N"),
+        QStringLiteral("1000")});
     p.addOption({QStringLiteral("csv"), CliText::tr("Comma-separated values instead of a table.")});
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
@@ -72,7 +73,8 @@ QFuture<int> list(Context &ctx, const QStringList &args)
     const auto top = p.intValue(ctx.out, QStringLiteral("top"), 1, 1000000, &exitCode);
     if (!top)
         return finished(exitCode);
-    const QString query = p.isSet(QStringLiteral("query")) ? p.value(QStringLiteral("query")) : QStringLiteral("SELECT * FROM devices");
+    const QString query
+        = p.isSet(QStringLiteral("query")) ? p.value(QStringLiteral("query")) : QStringLiteral("SELECT * FROM devices");
     const bool csv = p.isSet(QStringLiteral("csv"));
 
     return withHub(ctx, [&ctx, query, top = int(*top), csv](HubClient &client, const HubProfile &) {
@@ -101,18 +103,20 @@ QFuture<int> list(Context &ctx, const QStringList &args)
                     QList<QStringList> rows;
                     for (const QJsonValue &twin : state->twins) {
                         const QString last = twin[QStringLiteral("lastActivityTime")].toString();
-                        rows.append({twin[QStringLiteral("deviceId")].toString(), twin[QStringLiteral("status")].toString(),
-                                     twin[QStringLiteral("connectionState")].toString(),
-                                     last.startsWith(QStringLiteral("0001")) ? CliText::tr("never") : last,
-                                     twin[QStringLiteral("authenticationType")].toString(),
-                                     QString::number(twin[QStringLiteral("cloudToDeviceMessageCount")].toInt())});
+                        rows.append(
+                            {twin[QStringLiteral("deviceId")].toString(), twin[QStringLiteral("status")].toString(),
+                                twin[QStringLiteral("connectionState")].toString(),
+                                last.startsWith(QStringLiteral("0001")) ? CliText::tr("never") : last,
+                                twin[QStringLiteral("authenticationType")].toString(),
+                                QString::number(twin[QStringLiteral("cloudToDeviceMessageCount")].toInt())});
                     }
                     const QStringList header{CliText::tr("DEVICE"), CliText::tr("STATUS"), CliText::tr("CONNECTION"),
-                                             CliText::tr("LAST ACTIVITY"), CliText::tr("AUTH"), CliText::tr("C2D QUEUED")};
+                        CliText::tr("LAST ACTIVITY"), CliText::tr("AUTH"), CliText::tr("C2D QUEUED")};
                     if (ctx.out.json()) {
                         ctx.out.document(state->twins);
                     } else if (csv) {
-                        QStringList lines{QStringLiteral("deviceId,status,connectionState,lastActivityTime,authenticationType,cloudToDeviceMessageCount")};
+                        QStringList lines{QStringLiteral("deviceId,status,connectionState,lastActivityTime,"
+                                                         "authenticationType,cloudToDeviceMessageCount")};
                         for (const QStringList &row : rows) {
                             QStringList fields;
                             for (const QString &field : row)
@@ -138,12 +142,15 @@ QFuture<int> create(Context &ctx, const QStringList &args)
     VerbParser p(CliText::tr("Registers a device in the hub. SAS keys are generated by the hub; a self-signed X.509 "
                              "device needs its certificate (--cert) or thumbprint (--thumbprint)."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
-    p.addOption({QStringLiteral("auth"), CliText::tr("sas (default), x509-self-signed or x509-ca."), CliText::tr("TYPE"), QStringLiteral("sas")});
+    p.addOption({QStringLiteral("auth"), CliText::tr("sas (default), x509-self-signed or x509-ca."),
+        CliText::tr("TYPE"), QStringLiteral("sas")});
     p.addOption({QStringLiteral("disabled"), CliText::tr("Register it disabled.")});
-    p.addOption({QStringLiteral("cert"), CliText::tr("The device's certificate (PEM), for x509-self-signed."), CliText::tr("FILE")});
-    p.addOption({QStringLiteral("thumbprint"), CliText::tr("The certificate's SHA-1 or SHA-256 thumbprint, for x509-self-signed. Without "
-                                                           "--cert and --thumbprint, the certificate made with cred generate is used."),
-                 CliText::tr("HEX")});
+    p.addOption({QStringLiteral("cert"), CliText::tr("The device's certificate (PEM), for x509-self-signed."),
+        CliText::tr("FILE")});
+    p.addOption({QStringLiteral("thumbprint"),
+        CliText::tr("The certificate's SHA-1 or SHA-256 thumbprint, for x509-self-signed. Without "
+                    "--cert and --thumbprint, the certificate made with cred generate is used."),
+        CliText::tr("HEX")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
 
@@ -163,7 +170,7 @@ QFuture<int> create(Context &ctx, const QStringList &args)
             QFile file(p.value(QStringLiteral("cert")));
             if (!file.open(QIODevice::ReadOnly))
                 return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("CertificateUnreadable"),
-                                               CliText::tr("Cannot read %1: %2").arg(file.fileName(), file.errorString())}));
+                    CliText::tr("Cannot read %1: %2").arg(file.fileName(), file.errorString())}));
             const auto cert = Certificate::fromPem(file.readAll());
             if (!cert)
                 return finished(ctx.out.error(cert.error()));
@@ -175,23 +182,26 @@ QFuture<int> create(Context &ctx, const QStringList &args)
             device.primaryThumbprint = made->thumbprintSha1; // made here with cred generate
         }
         const auto isHex = [](const QString &text) {
-            return std::all_of(text.cbegin(), text.cend(), [](QChar c) { return c.isDigit() || (c >= u'A' && c <= u'F'); });
+            return std::all_of(
+                text.cbegin(), text.cend(), [](QChar c) { return c.isDigit() || (c >= u'A' && c <= u'F'); });
         };
         const QString &thumb = device.primaryThumbprint;
         if ((thumb.size() != 40 && thumb.size() != 64) || !isHex(thumb))
             return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidThumbprint"),
-                                           CliText::tr("A self-signed device needs --cert FILE, --thumbprint with 40 (SHA-1) or 64 "
-                                                       "(SHA-256) hex digits, or a certificate made first with: cred generate %1")
-                                               .arg(device.id)}));
+                CliText::tr("A self-signed device needs --cert FILE, --thumbprint with 40 (SHA-1) or 64 "
+                            "(SHA-256) hex digits, or a certificate made first with: cred generate %1")
+                    .arg(device.id)}));
     } else {
-        return finished(ctx.out.usage(CliText::tr("--auth is sas, x509-self-signed or x509-ca, not \"%1\".").arg(auth)));
+        return finished(
+            ctx.out.usage(CliText::tr("--auth is sas, x509-self-signed or x509-ca, not \"%1\".").arg(auth)));
     }
 
     return withHub(ctx, [&ctx, device](HubClient &client, const HubProfile &) {
         return client.createDevice(device).then(&client, [&ctx](Result<DeviceIdentity> created) {
             if (!created)
                 return ctx.out.error(created.error());
-            ctx.out.text(CliText::tr("Registered device \"%1\" (%2, %3).").arg(created->id, created->authType, created->status));
+            ctx.out.text(
+                CliText::tr("Registered device \"%1\" (%2, %3).").arg(created->id, created->authType, created->status));
             ctx.out.document(identityJson(*created, false));
             return int(ExitOk);
         });
@@ -200,7 +210,8 @@ QFuture<int> create(Context &ctx, const QStringList &args)
 
 QFuture<int> show(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Shows a device's identity: status, connection, last activity, authentication (keys masked)."));
+    VerbParser p(
+        CliText::tr("Shows a device's identity: status, connection, last activity, authentication (keys masked)."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
     p.addOption({QStringLiteral("reveal"), CliText::tr("Show the symmetric keys.")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
@@ -213,12 +224,12 @@ QFuture<int> show(Context &ctx, const QStringList &args)
                 return ctx.out.error(d.error());
             ctx.out.document(identityJson(*d, reveal));
             QList<QStringList> rows{{CliText::tr("Device"), d->id},
-                                    {CliText::tr("Status"), d->status + (d->statusReason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(d->statusReason))},
-                                    {CliText::tr("Connection"), d->connectionState},
-                                    {CliText::tr("Last activity"), timeText(d->lastActivity)},
-                                    {CliText::tr("Authentication"), d->authType},
-                                    {CliText::tr("Queued C2D messages"), QString::number(d->cloudToDeviceMessageCount)},
-                                    {CliText::tr("ETag"), d->etag}};
+                {CliText::tr("Status"),
+                    d->status + (d->statusReason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(d->statusReason))},
+                {CliText::tr("Connection"), d->connectionState},
+                {CliText::tr("Last activity"), timeText(d->lastActivity)}, {CliText::tr("Authentication"), d->authType},
+                {CliText::tr("Queued C2D messages"), QString::number(d->cloudToDeviceMessageCount)},
+                {CliText::tr("ETag"), d->etag}};
             if (d->authType == QStringLiteral("sas")) {
                 rows.append({CliText::tr("Primary key"), reveal ? d->primaryKey : masked});
                 rows.append({CliText::tr("Secondary key"), reveal ? d->secondaryKey : masked});
@@ -242,8 +253,8 @@ QFuture<int> remove(Context &ctx, const QStringList &args)
         return finished(*done);
     const QString id = p.positional().at(0);
     if (const auto refused = confirmDeletion(ctx.out, p.isSet(QStringLiteral("yes")),
-                                             CliText::tr("Delete device \"%1\" from hub \"%2\"?").arg(id, ctx.hub),
-                                             CliText::tr("device \"%1\"").arg(id)))
+            CliText::tr("Delete device \"%1\" from hub \"%2\"?").arg(id, ctx.hub),
+            CliText::tr("device \"%1\"").arg(id)))
         return finished(*refused);
     return withHub(ctx, [&ctx, id](HubClient &client, const HubProfile &) {
         return client.deleteDevice(id).then(&client, [&ctx, id](Result<void> deleted) {
@@ -258,20 +269,22 @@ QFuture<int> remove(Context &ctx, const QStringList &args)
 
 QFuture<int> setStatus(Context &ctx, const QStringList &args, const QString &status)
 {
-    VerbParser p(status == QStringLiteral("enabled") ? CliText::tr("Enables a device: it may connect again.")
-                                                     : CliText::tr("Disables a device: the hub refuses its connections."));
+    VerbParser p(status == QStringLiteral("enabled")
+            ? CliText::tr("Enables a device: it may connect again.")
+            : CliText::tr("Disables a device: the hub refuses its connections."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
     const QString id = p.positional().at(0);
     return withHub(ctx, [&ctx, id, status](HubClient &client, const HubProfile &) {
         return client.device(id)
-            .then(&client, [&client, status](Result<DeviceIdentity> d) -> QFuture<Result<DeviceIdentity>> {
-                if (!d)
-                    return QtFuture::makeReadyFuture(d);
-                d->status = status;
-                return client.updateDevice(*d); // with its ETag: a change in between is not overwritten
-            })
+            .then(&client,
+                [&client, status](Result<DeviceIdentity> d) -> QFuture<Result<DeviceIdentity>> {
+                    if (!d)
+                        return QtFuture::makeReadyFuture(d);
+                    d->status = status;
+                    return client.updateDevice(*d); // with its ETag: a change in between is not overwritten
+                })
             .unwrap()
             .then(&client, [&ctx](Result<DeviceIdentity> updated) {
                 if (!updated)
@@ -285,16 +298,20 @@ QFuture<int> setStatus(Context &ctx, const QStringList &args, const QString &sta
 
 QFuture<int> connectionString(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Prints a device's connection string, its key masked unless --reveal. To hand it to someone, write "
-                             "it OpenPGP-encrypted to them (--gpg RECIPIENT --out FILE); --qr --reveal shows it as a QR code; "
-                             "--out FILE --unencrypted writes it as plain text (a new file only you can read)."));
+    VerbParser p(
+        CliText::tr("Prints a device's connection string, its key masked unless --reveal. To hand it to someone, write "
+                    "it OpenPGP-encrypted to them (--gpg RECIPIENT --out FILE); --qr --reveal shows it as a QR code; "
+                    "--out FILE --unencrypted writes it as plain text (a new file only you can read)."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
     p.addOption({QStringLiteral("secondary"), CliText::tr("With the secondary key.")});
     p.addOption({QStringLiteral("reveal"), CliText::tr("Print the key itself (mind who sees your terminal).")});
     p.addOption(gpgRecipientOption());
-    p.addOption({QStringLiteral("out"), CliText::tr("Write to FILE (new, readable by you only), with --gpg or --unencrypted."), CliText::tr("FILE")});
-    p.addOption({QStringLiteral("unencrypted"), CliText::tr("With --out: write the connection string as plain text. Prefer --gpg.")});
-    p.addOption({QStringLiteral("qr"), CliText::tr("Print a QR code of the connection string (needs --reveal: anyone who sees it has the key).")});
+    p.addOption({QStringLiteral("out"),
+        CliText::tr("Write to FILE (new, readable by you only), with --gpg or --unencrypted."), CliText::tr("FILE")});
+    p.addOption({QStringLiteral("unencrypted"),
+        CliText::tr("With --out: write the connection string as plain text. Prefer --gpg.")});
+    p.addOption({QStringLiteral("qr"),
+        CliText::tr("Print a QR code of the connection string (needs --reveal: anyone who sees it has the key).")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
     const QString id = p.positional().at(0);
@@ -309,65 +326,75 @@ QFuture<int> connectionString(Context &ctx, const QStringList &args)
     if (unencrypted && (out.isEmpty() || p.isSet(QStringLiteral("gpg"))))
         return finished(ctx.out.usage(CliText::tr("--unencrypted goes with --out FILE and without --gpg.")));
     if (qr && !reveal)
-        return finished(ctx.out.usage(CliText::tr("A QR code shows the key to anyone who sees it: ask for it with --qr --reveal.")));
+        return finished(ctx.out.usage(
+            CliText::tr("A QR code shows the key to anyone who sees it: ask for it with --qr --reveal.")));
     if (!out.isEmpty()) {
         if (auto ok = SecureFile::checkNew(out); !ok)
             return finished(ctx.out.error(ok.error()));
     }
-    return withHub(ctx, [&ctx, id, secondary, reveal, recipient, out, unencrypted, qr](HubClient &client, const HubProfile &hub) {
-        return client.device(id)
-            .then(&client,
-                  [&ctx, secondary, reveal, recipient, out, unencrypted, qr, host = hub.hostName](Result<DeviceIdentity> d) -> QFuture<int> {
-                      if (!d)
-                          return finished(ctx.out.error(d.error()));
-                      ConnectionString cs;
-                      if (d->authType == QStringLiteral("sas"))
-                          cs = ConnectionString::deviceWithKey(host, d->id, secondary ? d->secondaryKey : d->primaryKey);
-                      else if (d->authType == QStringLiteral("selfSigned") || d->authType == QStringLiteral("certificateAuthority"))
-                          cs = ConnectionString::deviceWithX509(host, d->id);
-                      else
-                          return finished(ctx.out.error({ErrorKind::Conflict, QStringLiteral("NoCredential"),
-                                                         CliText::tr("The device \"%1\" has no authentication, so it has no connection string.")
-                                                             .arg(d->id)}));
-                      const QString deviceId = d->id;
-                      if (unencrypted) {
-                          if (auto written = SecretExport::toPlaintextFile(cs.toString().toUtf8(), out, true); !written)
-                              return finished(ctx.out.error(written.error()));
-                          ctx.out.text(CliText::tr("Wrote the connection string of \"%1\" UNENCRYPTED to %2 (mode 0600). Delete it once "
-                                                   "it has been handed over.")
-                                           .arg(deviceId, out));
-                          ctx.out.document(QJsonObject{{QStringLiteral("deviceId"), deviceId}, {QStringLiteral("file"), out},
-                                                       {QStringLiteral("format"), QStringLiteral("plaintext")}});
-                          return finished(ExitOk);
-                      }
-                      if (!out.isEmpty()) {
-                          return SecretExport::toOpenPgpFile(cs.toString().toUtf8(), recipient, out)
-                              .then([&ctx, deviceId, out](Result<OpenPgpEncryptor::Encrypted> done) {
-                                  return reportOpenPgpFile(ctx.out, CliText::tr("the connection string"), deviceId, out, done);
-                              });
-                      }
-                      const QString text = reveal ? cs.toString() : cs.toMaskedString();
-                      ctx.out.text(text);
-                      QJsonObject json{{QStringLiteral("deviceId"), deviceId}, {QStringLiteral("connectionString"), text}};
-                      if (qr) {
-                          const auto code = SecretExport::toQrCode(text.toUtf8());
-                          if (!code)
-                              return finished(ctx.out.error(code.error()));
-                          ctx.out.text(code->toText());
-                          QJsonArray rows;
-                          for (int y = 0; y < code->size(); ++y) {
-                              QString row;
-                              for (int x = 0; x < code->size(); ++x)
-                                  row += code->isDark(x, y) ? u'1' : u'0';
-                              rows.append(row);
-                          }
-                          json.insert(QStringLiteral("qr"), rows);
-                      }
-                      ctx.out.document(json);
-                      return finished(ExitOk);
-                  })
-            .unwrap();
-    });
+    return withHub(
+        ctx, [&ctx, id, secondary, reveal, recipient, out, unencrypted, qr](HubClient &client, const HubProfile &hub) {
+            return client.device(id)
+                .then(&client,
+                    [&ctx, secondary, reveal, recipient, out, unencrypted, qr, host = hub.hostName](
+                        Result<DeviceIdentity> d) -> QFuture<int> {
+                        if (!d)
+                            return finished(ctx.out.error(d.error()));
+                        ConnectionString cs;
+                        if (d->authType == QStringLiteral("sas"))
+                            cs = ConnectionString::deviceWithKey(
+                                host, d->id, secondary ? d->secondaryKey : d->primaryKey);
+                        else if (d->authType == QStringLiteral("selfSigned")
+                            || d->authType == QStringLiteral("certificateAuthority"))
+                            cs = ConnectionString::deviceWithX509(host, d->id);
+                        else
+                            return finished(ctx.out.error({ErrorKind::Conflict, QStringLiteral("NoCredential"),
+                                CliText::tr("The device \"%1\" has no authentication, so it has no connection string.")
+                                    .arg(d->id)}));
+                        const QString deviceId = d->id;
+                        if (unencrypted) {
+                            if (auto written = SecretExport::toPlaintextFile(cs.toString().toUtf8(), out, true);
+                                !written)
+                                return finished(ctx.out.error(written.error()));
+                            ctx.out.text(CliText::tr(
+                                "Wrote the connection string of \"%1\" UNENCRYPTED to %2 (mode 0600). Delete it once "
+                                "it has been handed over.")
+                                             .arg(deviceId, out));
+                            ctx.out.document(
+                                QJsonObject{{QStringLiteral("deviceId"), deviceId}, {QStringLiteral("file"), out},
+                                    {QStringLiteral("format"), QStringLiteral("plaintext")}});
+                            return finished(ExitOk);
+                        }
+                        if (!out.isEmpty()) {
+                            return SecretExport::toOpenPgpFile(cs.toString().toUtf8(), recipient, out)
+                                .then([&ctx, deviceId, out](Result<OpenPgpEncryptor::Encrypted> done) {
+                                    return reportOpenPgpFile(
+                                        ctx.out, CliText::tr("the connection string"), deviceId, out, done);
+                                });
+                        }
+                        const QString text = reveal ? cs.toString() : cs.toMaskedString();
+                        ctx.out.text(text);
+                        QJsonObject json{
+                            {QStringLiteral("deviceId"), deviceId}, {QStringLiteral("connectionString"), text}};
+                        if (qr) {
+                            const auto code = SecretExport::toQrCode(text.toUtf8());
+                            if (!code)
+                                return finished(ctx.out.error(code.error()));
+                            ctx.out.text(code->toText());
+                            QJsonArray rows;
+                            for (int y = 0; y < code->size(); ++y) {
+                                QString row;
+                                for (int x = 0; x < code->size(); ++x)
+                                    row += code->isDark(x, y) ? u'1' : u'0';
+                                rows.append(row);
+                            }
+                            json.insert(QStringLiteral("qr"), rows);
+                        }
+                        ctx.out.document(json);
+                        return finished(ExitOk);
+                    })
+                .unwrap();
+        });
 }
 
 QFuture<int> twinShow(Context &ctx, const QStringList &args)
@@ -390,10 +417,12 @@ QFuture<int> twinShow(Context &ctx, const QStringList &args)
 
 QFuture<int> twinPatch(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Patches a device's twin with the JSON read from standard input, e.g. "
-                             "{\"tags\":{\"site\":\"bench-1\"},\"properties\":{\"desired\":{\"interval\":30}}}; null removes a key."));
+    VerbParser p(CliText::tr(
+        "Patches a device's twin with the JSON read from standard input, e.g. "
+        "{\"tags\":{\"site\":\"bench-1\"},\"properties\":{\"desired\":{\"interval\":30}}}; null removes a key."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
-    p.addOption({QStringLiteral("etag"), CliText::tr("Apply only if the twin still has this ETag."), CliText::tr("ETAG")});
+    p.addOption(
+        {QStringLiteral("etag"), CliText::tr("Apply only if the twin still has this ETag."), CliText::tr("ETAG")});
     p.addOption({QStringLiteral("input"), CliText::tr("Read the JSON from FILE."), CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
@@ -404,9 +433,11 @@ QFuture<int> twinPatch(Context &ctx, const QStringList &args)
     const QJsonDocument patch = QJsonDocument::fromJson(*input, &parseError);
     if (!patch.isObject())
         return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidJson"),
-                                       parseError.error != QJsonParseError::NoError
-                                           ? CliText::tr("The patch is not valid JSON: %1 at character %2.").arg(parseError.errorString()).arg(parseError.offset)
-                                           : CliText::tr("The patch must be a JSON object.")}));
+            parseError.error != QJsonParseError::NoError
+                ? CliText::tr("The patch is not valid JSON: %1 at character %2.")
+                      .arg(parseError.errorString())
+                      .arg(parseError.offset)
+                : CliText::tr("The patch must be a JSON object.")}));
     const QString id = p.positional().at(0);
     const QString etag = p.value(QStringLiteral("etag"));
     return withHub(ctx, [&ctx, id, etag, patch = patch.object()](HubClient &client, const HubProfile &) {
@@ -414,7 +445,8 @@ QFuture<int> twinPatch(Context &ctx, const QStringList &args)
             if (!twin)
                 return ctx.out.error(twin.error());
             ctx.out.document(*twin);
-            ctx.out.text(CliText::tr("Twin updated; its ETag is now %1.").arg(twin->value(QStringLiteral("etag")).toString()));
+            ctx.out.text(
+                CliText::tr("Twin updated; its ETag is now %1.").arg(twin->value(QStringLiteral("etag")).toString()));
             return int(ExitOk);
         });
     });
@@ -425,8 +457,10 @@ QFuture<int> methodInvoke(Context &ctx, const QStringList &args)
     VerbParser p(CliText::tr("Invokes a direct method on a connected device and prints its status and payload."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
     p.addPositional(QStringLiteral("NAME"), CliText::tr("The method's name."));
-    p.addOption({QStringLiteral("payload"), CliText::tr("JSON payload (default null)."), CliText::tr("JSON"), QStringLiteral("null")});
-    p.addOption({QStringLiteral("timeout"), CliText::tr("Seconds to wait for the device's answer (5–300, default 30)."), CliText::tr("S"), QStringLiteral("30")});
+    p.addOption({QStringLiteral("payload"), CliText::tr("JSON payload (default null)."), CliText::tr("JSON"),
+        QStringLiteral("null")});
+    p.addOption({QStringLiteral("timeout"), CliText::tr("Seconds to wait for the device's answer (5–300, default 30)."),
+        CliText::tr("S"), QStringLiteral("30")});
     if (auto done = p.parse(ctx.out, args, 2, 2))
         return finished(*done);
     int exitCode = ExitOk;
@@ -434,32 +468,41 @@ QFuture<int> methodInvoke(Context &ctx, const QStringList &args)
     if (!timeout)
         return finished(exitCode);
     QJsonParseError parseError;
-    const QJsonDocument wrapped = QJsonDocument::fromJson("[" + p.value(QStringLiteral("payload")).toUtf8() + "]", &parseError);
+    const QJsonDocument wrapped
+        = QJsonDocument::fromJson("[" + p.value(QStringLiteral("payload")).toUtf8() + "]", &parseError);
     if (parseError.error != QJsonParseError::NoError)
         return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidJson"),
-                                       CliText::tr("--payload is not valid JSON: %1.").arg(parseError.errorString())}));
+            CliText::tr("--payload is not valid JSON: %1.").arg(parseError.errorString())}));
     const QString id = p.positional().at(0);
     const QString name = p.positional().at(1);
-    return withHub(ctx, [&ctx, id, name, payload = wrapped.array().at(0), timeout = int(*timeout)](HubClient &client, const HubProfile &) {
-        return client.invokeMethod(id, name, payload, timeout).then(&client, [&ctx](Result<MethodResult> answer) {
-            if (!answer)
-                return ctx.out.error(answer.error());
-            const QJsonObject json{{QStringLiteral("status"), answer->status}, {QStringLiteral("payload"), answer->payload}};
-            ctx.out.document(json);
-            ctx.out.text(CliText::tr("status %1").arg(answer->status));
-            ctx.out.text(QString::fromUtf8(QJsonDocument(QJsonArray{answer->payload}).toJson(QJsonDocument::Compact)).mid(1).chopped(1));
-            return int(ExitOk);
+    return withHub(ctx,
+        [&ctx, id, name, payload = wrapped.array().at(0), timeout = int(*timeout)](
+            HubClient &client, const HubProfile &) {
+            return client.invokeMethod(id, name, payload, timeout).then(&client, [&ctx](Result<MethodResult> answer) {
+                if (!answer)
+                    return ctx.out.error(answer.error());
+                const QJsonObject json{
+                    {QStringLiteral("status"), answer->status}, {QStringLiteral("payload"), answer->payload}};
+                ctx.out.document(json);
+                ctx.out.text(CliText::tr("status %1").arg(answer->status));
+                ctx.out.text(
+                    QString::fromUtf8(QJsonDocument(QJsonArray{answer->payload}).toJson(QJsonDocument::Compact))
+                        .mid(1)
+                        .chopped(1));
+                return int(ExitOk);
+            });
         });
-    });
 }
 
 QFuture<int> check(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Answers a support call's first questions about a device: registered? enabled? connected? last "
-                             "activity? reported properties? and, with --ping, does it answer the direct method \"ping\"?"));
+    VerbParser p(
+        CliText::tr("Answers a support call's first questions about a device: registered? enabled? connected? last "
+                    "activity? reported properties? and, with --ping, does it answer the direct method \"ping\"?"));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
     p.addOption({QStringLiteral("ping"), CliText::tr("Also invoke the direct method \"ping\".")});
-    p.addOption({QStringLiteral("timeout"), CliText::tr("Seconds to wait for the ping's answer (5–300, default 10)."), CliText::tr("S"), QStringLiteral("10")});
+    p.addOption({QStringLiteral("timeout"), CliText::tr("Seconds to wait for the ping's answer (5–300, default 10)."),
+        CliText::tr("S"), QStringLiteral("10")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
     int exitCode = ExitOk;
@@ -478,8 +521,8 @@ QFuture<int> check(Context &ctx, const QStringList &args)
             QList<QStringList> rows;
             for (const DeviceCheckItem &item : *items) {
                 json.append(QJsonObject{{QStringLiteral("check"), item.key},
-                                        {QStringLiteral("verdict"), DeviceCheckItem::verdictName(item.verdict)},
-                                        {QStringLiteral("sentence"), item.sentence}});
+                    {QStringLiteral("verdict"), DeviceCheckItem::verdictName(item.verdict)},
+                    {QStringLiteral("sentence"), item.sentence}});
                 rows.append({DeviceCheckItem::verdictName(item.verdict).toUpper(), item.sentence});
             }
             ctx.out.document(json);
@@ -496,28 +539,32 @@ QFuture<int> check(Context &ctx, const QStringList &args)
 QList<Noun> deviceNouns()
 {
     return {
-        Noun{QStringLiteral("device"),
-             CliText::tr("Devices of the hub (--hub NAME, or the current hub)."),
-             {
-                 {QStringLiteral("list"), CliText::tr("List devices; --query, --top, --csv."), list},
-                 {QStringLiteral("create"), CliText::tr("Register a device."), create},
-                 {QStringLiteral("show"), CliText::tr("Show a device's identity."), show},
-                 {QStringLiteral("delete"), CliText::tr("Delete a device."), remove},
-                 {QStringLiteral("enable"), CliText::tr("Enable a device."),
-                  [](Context &ctx, const QStringList &args) { return setStatus(ctx, args, QStringLiteral("enabled")); }},
-                 {QStringLiteral("disable"), CliText::tr("Disable a device."),
-                  [](Context &ctx, const QStringList &args) { return setStatus(ctx, args, QStringLiteral("disabled")); }},
-                 {QStringLiteral("connection-string"), CliText::tr("Print a device's connection string."), connectionString},
-                 {QStringLiteral("check"), CliText::tr("Check a device: registered, enabled, connected, active, answering."), check},
-                 {QStringLiteral("telemetry"), CliText::tr("Print what the hub receives from a device, as it arrives."), deviceTelemetry},
-             }},
-        Noun{QStringLiteral("twin"),
-             CliText::tr("Device twins."),
-             {{QStringLiteral("show"), CliText::tr("Print a twin."), twinShow},
-              {QStringLiteral("patch"), CliText::tr("Patch a twin; JSON on standard input."), twinPatch}}},
-        Noun{QStringLiteral("method"),
-             CliText::tr("Direct methods."),
-             {{QStringLiteral("invoke"), CliText::tr("Invoke a direct method."), methodInvoke}}},
+        Noun{QStringLiteral("device"), CliText::tr("Devices of the hub (--hub NAME, or the current hub)."),
+            {
+                {QStringLiteral("list"), CliText::tr("List devices; --query, --top, --csv."), list},
+                {QStringLiteral("create"), CliText::tr("Register a device."), create},
+                {QStringLiteral("show"), CliText::tr("Show a device's identity."), show},
+                {QStringLiteral("delete"), CliText::tr("Delete a device."), remove},
+                {QStringLiteral("enable"), CliText::tr("Enable a device."),
+                    [](Context &ctx, const QStringList &args) {
+                        return setStatus(ctx, args, QStringLiteral("enabled"));
+                    }},
+                {QStringLiteral("disable"), CliText::tr("Disable a device."),
+                    [](Context &ctx, const QStringList &args) {
+                        return setStatus(ctx, args, QStringLiteral("disabled"));
+                    }},
+                {QStringLiteral("connection-string"), CliText::tr("Print a device's connection string."),
+                    connectionString},
+                {QStringLiteral("check"),
+                    CliText::tr("Check a device: registered, enabled, connected, active, answering."), check},
+                {QStringLiteral("telemetry"), CliText::tr("Print what the hub receives from a device, as it arrives."),
+                    deviceTelemetry},
+            }},
+        Noun{QStringLiteral("twin"), CliText::tr("Device twins."),
+            {{QStringLiteral("show"), CliText::tr("Print a twin."), twinShow},
+                {QStringLiteral("patch"), CliText::tr("Patch a twin; JSON on standard input."), twinPatch}}},
+        Noun{QStringLiteral("method"), CliText::tr("Direct methods."),
+            {{QStringLiteral("invoke"), CliText::tr("Invoke a direct method."), methodInvoke}}},
     };
 }
 

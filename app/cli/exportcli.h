@@ -14,6 +14,6 @@ QCommandLineOption gpgRecipientOption();
 
 // "Wrote <what> of "<id>" to <file>, encrypted to <user id> (<fingerprint>)." and its JSON; the exit code.
 int reportOpenPgpFile(const Output &out, const QString &what, const QString &deviceId, const QString &file,
-                      const Result<OpenPgpEncryptor::Encrypted> &encrypted);
+    const Result<OpenPgpEncryptor::Encrypted> &encrypted);
 
 } // namespace Onboarder::Cli

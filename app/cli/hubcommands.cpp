@@ -1,6 +1,5 @@
 // onboarder-cli hub add|list|remove
 #include "command.h"
-
 #include "common/settings.h"
 #include "hub/hubstore.h"
 
@@ -12,15 +11,11 @@ namespace Onboarder::Cli {
 
 namespace {
 
-
 QJsonObject toJson(const HubProfile &hub)
 {
-    QJsonObject object{{QStringLiteral("name"), hub.name},
-                       {QStringLiteral("hostName"), hub.hostName},
-                       {QStringLiteral("policyName"), hub.policyName},
-                       {QStringLiteral("restPort"), hub.effectiveRestPort()},
-                       {QStringLiteral("mqttPort"), hub.effectiveMqttPort()},
-                       {QStringLiteral("amqpPort"), hub.effectiveAmqpPort()}};
+    QJsonObject object{{QStringLiteral("name"), hub.name}, {QStringLiteral("hostName"), hub.hostName},
+        {QStringLiteral("policyName"), hub.policyName}, {QStringLiteral("restPort"), hub.effectiveRestPort()},
+        {QStringLiteral("mqttPort"), hub.effectiveMqttPort()}, {QStringLiteral("amqpPort"), hub.effectiveAmqpPort()}};
     if (!hub.caFile.isEmpty())
         object.insert(QStringLiteral("caFile"), hub.caFile);
     object.insert(QStringLiteral("webSockets"), hub.webSockets);
@@ -51,17 +46,25 @@ QString endpointText(const HubProfile &hub)
 QFuture<int> add(Context &ctx, const QStringList &args)
 {
     VerbParser p(CliText::tr("Adds a hub. The hub's connection string (a shared access policy's, e.g. iothubowner) is "
-                    "read from standard input or --secret-file and stored in the system keychain only."));
+                             "read from standard input or --secret-file and stored in the system keychain only."));
     p.addPositional(QStringLiteral("NAME"), CliText::tr("A local name for the hub."));
-    p.addOption({QStringLiteral("ca"), CliText::tr("Trust this CA certificate (PEM) for this hub only."), CliText::tr("FILE")});
-    p.addOption({QStringLiteral("rest-port"), CliText::tr("HTTPS port of the registry API (default 443)."), CliText::tr("N")});
-    p.addOption({QStringLiteral("mqtt-port"), CliText::tr("MQTT port of the device endpoint (default 8883)."), CliText::tr("N")});
-    p.addOption({QStringLiteral("amqp-port"), CliText::tr("AMQPS port of the service endpoint: cloud-to-device messages and telemetry (default 5671)."), CliText::tr("N")});
-    p.addOption({QStringLiteral("websockets"), CliText::tr("MQTT and AMQP over WebSockets on the HTTPS port (443), for networks that "
-                                                           "let only HTTPS out.")});
-    p.addOption({QStringLiteral("proxy"), CliText::tr("Reach the hub through this HTTP proxy (CONNECT): REST, MQTT and AMQP."),
-                 CliText::tr("http://HOST:PORT")});
-    p.addOption({QStringLiteral("secret-file"), CliText::tr("Read the connection string from FILE instead of standard input."), CliText::tr("FILE")});
+    p.addOption(
+        {QStringLiteral("ca"), CliText::tr("Trust this CA certificate (PEM) for this hub only."), CliText::tr("FILE")});
+    p.addOption(
+        {QStringLiteral("rest-port"), CliText::tr("HTTPS port of the registry API (default 443)."), CliText::tr("N")});
+    p.addOption({QStringLiteral("mqtt-port"), CliText::tr("MQTT port of the device endpoint (default 8883)."),
+        CliText::tr("N")});
+    p.addOption({QStringLiteral("amqp-port"),
+        CliText::tr("AMQPS port of the service endpoint: cloud-to-device messages and telemetry (default 5671)."),
+        CliText::tr("N")});
+    p.addOption({QStringLiteral("websockets"),
+        CliText::tr("MQTT and AMQP over WebSockets on the HTTPS port (443), for networks that "
+                    "let only HTTPS out.")});
+    p.addOption(
+        {QStringLiteral("proxy"), CliText::tr("Reach the hub through this HTTP proxy (CONNECT): REST, MQTT and AMQP."),
+            CliText::tr("http://HOST:PORT")});
+    p.addOption({QStringLiteral("secret-file"),
+        CliText::tr("Read the connection string from FILE instead of standard input."), CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
 
@@ -123,20 +126,22 @@ QFuture<int> list(Context &ctx, const QStringList &args)
         object.insert(QStringLiteral("current"), hub.name == current);
         array.append(object);
         rows.append({hub.name == current ? QStringLiteral("*") : QString(), hub.name, hub.hostName, hub.policyName,
-                     endpointText(hub)});
+            endpointText(hub)});
     }
     ctx.out.document(QJsonObject{{QStringLiteral("hubs"), array}});
     if (hubs.isEmpty())
         ctx.out.text(CliText::tr("No hubs yet. Add one with: onboarder-cli hub add NAME < connection-string-file"));
     else
-        ctx.out.text(formatTable({QString(), CliText::tr("NAME"), CliText::tr("HOST"), CliText::tr("POLICY"), CliText::tr("ENDPOINT")}, rows));
+        ctx.out.text(formatTable(
+            {QString(), CliText::tr("NAME"), CliText::tr("HOST"), CliText::tr("POLICY"), CliText::tr("ENDPOINT")},
+            rows));
     return finished(ExitOk);
 }
 
 QFuture<int> remove(Context &ctx, const QStringList &args)
 {
     VerbParser p(CliText::tr("Removes a hub from this computer: its profile and its key in the keychain. "
-                    "Nothing changes in the hub itself."));
+                             "Nothing changes in the hub itself."));
     p.addPositional(QStringLiteral("NAME"), CliText::tr("The hub's local name."));
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
@@ -160,7 +165,7 @@ QFuture<int> use(Context &ctx, const QStringList &args)
     const QString name = p.positional().at(0);
     if (!ctx.hubs.find(name))
         return finished(ctx.out.error(Error{ErrorKind::NotFound, QStringLiteral("HubNotFound"),
-                                            CliText::tr("There is no hub named \"%1\".").arg(name)}));
+            CliText::tr("There is no hub named \"%1\".").arg(name)}));
     ctx.settings.setCurrentHub(name);
     ctx.out.text(CliText::tr("\"%1\" is now the current hub.").arg(name));
     ctx.out.document(QJsonObject{{QStringLiteral("current"), name}});
@@ -171,16 +176,17 @@ QFuture<int> use(Context &ctx, const QStringList &args)
 
 QList<Noun> hubNouns()
 {
-    return {Noun{QStringLiteral("hub"),
-                 CliText::tr("Hubs this computer knows (connection strings in the keychain)."),
-                 {
-                     {QStringLiteral("add"), CliText::tr("Add a hub; connection string on standard input."), add},
-                     {QStringLiteral("list"), CliText::tr("List hubs."), list},
-                     {QStringLiteral("remove"), CliText::tr("Remove a hub and its key."), remove},
-                     {QStringLiteral("use"), CliText::tr("Make a hub the current one."), use},
-                     {QStringLiteral("event-hub"), CliText::tr("Keep a hub's Event Hub-compatible connection string; on standard input."), hubEventHub},
-                     {QStringLiteral("telemetry"), CliText::tr("Print what the hub receives from its devices, as it arrives."), hubTelemetry},
-                 }}};
+    return {Noun{QStringLiteral("hub"), CliText::tr("Hubs this computer knows (connection strings in the keychain)."),
+        {
+            {QStringLiteral("add"), CliText::tr("Add a hub; connection string on standard input."), add},
+            {QStringLiteral("list"), CliText::tr("List hubs."), list},
+            {QStringLiteral("remove"), CliText::tr("Remove a hub and its key."), remove},
+            {QStringLiteral("use"), CliText::tr("Make a hub the current one."), use},
+            {QStringLiteral("event-hub"),
+                CliText::tr("Keep a hub's Event Hub-compatible connection string; on standard input."), hubEventHub},
+            {QStringLiteral("telemetry"), CliText::tr("Print what the hub receives from its devices, as it arrives."),
+                hubTelemetry},
+        }}};
 }
 
 } // namespace Onboarder::Cli

@@ -29,12 +29,12 @@ struct PortChoice
 
 void addPortOptions(VerbParser &p)
 {
-    p.addOption({ QStringLiteral("port"),
+    p.addOption({QStringLiteral("port"),
         CliText::tr("The modem's serial port (default: the AT port of the only nRF91 board found)."),
-        CliText::tr("PATH") });
-    p.addOption({ QStringLiteral("baud"), CliText::tr("Baud rate (default 115200; 8N1)."), CliText::tr("N"),
-        QStringLiteral("115200") });
-    p.addOption({ QStringLiteral("no-flow-control"), CliText::tr("Open the port without RTS/CTS flow control.") });
+        CliText::tr("PATH")});
+    p.addOption({QStringLiteral("baud"), CliText::tr("Baud rate (default 115200; 8N1)."), CliText::tr("N"),
+        QStringLiteral("115200")});
+    p.addOption({QStringLiteral("no-flow-control"), CliText::tr("Open the port without RTS/CTS flow control.")});
 }
 
 std::optional<PortChoice> portChoice(const Context &ctx, const VerbParser &p, int *exitCode)
@@ -116,17 +116,17 @@ std::optional<std::pair<quint32, int>> requiredTagAndType(
 
 void addTagAndTypeOptions(VerbParser &p)
 {
-    p.addOption({ QStringLiteral("tag"), CliText::tr("The security tag (0–2147483647)."), CliText::tr("N") });
-    p.addOption({ QStringLiteral("type"),
+    p.addOption({QStringLiteral("tag"), CliText::tr("The security tag (0–2147483647)."), CliText::tr("N")});
+    p.addOption({QStringLiteral("type"),
         CliText::tr("The credential type: root-ca, client-cert, client-key, psk, psk-identity, "
                     "public-key, identity-public-key, or its number 0–6."),
-        CliText::tr("T") });
+        CliText::tr("T")});
 }
 
 QJsonObject credentialJson(const ModemCredential &entry)
 {
-    return { { QStringLiteral("tag"), qint64(entry.tag) }, { QStringLiteral("type"), entry.type },
-        { QStringLiteral("typeName"), CredentialType::name(entry.type) }, { QStringLiteral("sha256"), entry.sha256 } };
+    return {{QStringLiteral("tag"), qint64(entry.tag)}, {QStringLiteral("type"), entry.type},
+        {QStringLiteral("typeName"), CredentialType::name(entry.type)}, {QStringLiteral("sha256"), entry.sha256}};
 }
 
 QString functionalModeText(int mode)
@@ -145,7 +145,7 @@ QFuture<int> list(Context &ctx, const QStringList &args)
         "Lists serial ports: nRF91 boards on USB (nRF9160/9161/9151 DK, nRF9131 EK, Thingy:91, Thingy:91 X) with "
         "their AT port, ports listed in %1, and other serial ports.")
                      .arg(QLatin1String(PortFinder::extraPortsVariable)));
-    p.addOption({ QStringLiteral("probe"), CliText::tr("Confirm each board's AT port by sending AT to its ports.") });
+    p.addOption({QStringLiteral("probe"), CliText::tr("Confirm each board's AT port by sending AT to its ports.")});
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     auto finder = std::make_shared<PortFinder>();
@@ -158,23 +158,23 @@ QFuture<int> list(Context &ctx, const QStringList &args)
                                                     .arg(uint(port.vendorId), 4, 16, QChar(u'0'))
                                                     .arg(uint(port.productId), 4, 16, QChar(u'0'))
                                               : QString();
-            json.append(QJsonObject { { QStringLiteral("path"), port.path }, { QStringLiteral("board"), port.board },
-                { QStringLiteral("role"), ModemPort::roleName(port.role) }, { QStringLiteral("probed"), port.probed },
-                { QStringLiteral("extra"), port.extra }, { QStringLiteral("usb"), usb },
-                { QStringLiteral("serialNumber"), port.serialNumber },
-                { QStringLiteral("description"), port.description } });
-            rows.append({ port.path, port.board.isEmpty() ? QStringLiteral("-") : port.board,
+            json.append(QJsonObject{{QStringLiteral("path"), port.path}, {QStringLiteral("board"), port.board},
+                {QStringLiteral("role"), ModemPort::roleName(port.role)}, {QStringLiteral("probed"), port.probed},
+                {QStringLiteral("extra"), port.extra}, {QStringLiteral("usb"), usb},
+                {QStringLiteral("serialNumber"), port.serialNumber},
+                {QStringLiteral("description"), port.description}});
+            rows.append({port.path, port.board.isEmpty() ? QStringLiteral("-") : port.board,
                 ModemPort::roleName(port.role).toUpper() + (port.probed ? QStringLiteral(" (probed)") : QString()),
                 usb.isEmpty() ? QStringLiteral("-") : usb,
-                port.serialNumber.isEmpty() ? QStringLiteral("-") : port.serialNumber, port.description });
+                port.serialNumber.isEmpty() ? QStringLiteral("-") : port.serialNumber, port.description});
         }
         ctx.out.document(json);
         if (rows.isEmpty())
             ctx.out.text(CliText::tr("No serial ports. Plug the board in; the simulator's port can be listed in %1.")
                              .arg(QLatin1String(PortFinder::extraPortsVariable)));
         else
-            ctx.out.text(formatTable({ CliText::tr("PORT"), CliText::tr("BOARD"), CliText::tr("ROLE"),
-                                         CliText::tr("USB"), CliText::tr("SERIAL"), CliText::tr("DESCRIPTION") },
+            ctx.out.text(formatTable({CliText::tr("PORT"), CliText::tr("BOARD"), CliText::tr("ROLE"),
+                                         CliText::tr("USB"), CliText::tr("SERIAL"), CliText::tr("DESCRIPTION")},
                 rows));
         return int(ExitOk);
     };
@@ -189,7 +189,7 @@ QFuture<int> list(Context &ctx, const QStringList &args)
             && !port.serialNumber.isEmpty())
             groups.last().append(port);
         else
-            groups.append({ port });
+            groups.append({port});
     }
     auto promise = std::make_shared<QPromise<int>>();
     promise->start();
@@ -222,17 +222,17 @@ QFuture<int> info(Context &ctx, const QStringList &args)
                 return ctx.out.error(id.error());
             if (!mode)
                 return ctx.out.error(mode.error());
-            ctx.out.document(QJsonObject { { QStringLiteral("port"), modem.portPath() },
-                { QStringLiteral("imei"), id->imei }, { QStringLiteral("manufacturer"), id->manufacturer },
-                { QStringLiteral("model"), id->model }, { QStringLiteral("firmware"), id->firmware },
-                { QStringLiteral("modemUuid"), id->modemUuid }, { QStringLiteral("functionalMode"), *mode } });
-            ctx.out.text(formatTable({ CliText::tr("FIELD"), CliText::tr("VALUE") },
-                { { CliText::tr("Port"), modem.portPath() }, { CliText::tr("IMEI"), id->imei },
-                    { CliText::tr("Manufacturer"), id->manufacturer }, { CliText::tr("Model"), id->model },
-                    { CliText::tr("Firmware"), id->firmware },
-                    { CliText::tr("Modem UUID"),
-                        id->modemUuid.isEmpty() ? CliText::tr("(not reported)") : id->modemUuid },
-                    { CliText::tr("Functional mode"), functionalModeText(*mode) } }));
+            ctx.out.document(QJsonObject{{QStringLiteral("port"), modem.portPath()}, {QStringLiteral("imei"), id->imei},
+                {QStringLiteral("manufacturer"), id->manufacturer}, {QStringLiteral("model"), id->model},
+                {QStringLiteral("firmware"), id->firmware}, {QStringLiteral("modemUuid"), id->modemUuid},
+                {QStringLiteral("functionalMode"), *mode}});
+            ctx.out.text(formatTable({CliText::tr("FIELD"), CliText::tr("VALUE")},
+                {{CliText::tr("Port"), modem.portPath()}, {CliText::tr("IMEI"), id->imei},
+                    {CliText::tr("Manufacturer"), id->manufacturer}, {CliText::tr("Model"), id->model},
+                    {CliText::tr("Firmware"), id->firmware},
+                    {CliText::tr("Modem UUID"),
+                        id->modemUuid.isEmpty() ? CliText::tr("(not reported)") : id->modemUuid},
+                    {CliText::tr("Functional mode"), functionalModeText(*mode)}}));
             return int(ExitOk);
         });
     });
@@ -244,7 +244,7 @@ QFuture<int> credsList(Context &ctx, const QStringList &args)
         "Lists the credentials stored in the modem: security tag, type and the SHA-256 of the stored bytes."));
     addPortOptions(p);
     addTagAndTypeOptions(p);
-    p.addOption({ QStringLiteral("all"), CliText::tr("Also the modem's own tags (2147483648 and above).") });
+    p.addOption({QStringLiteral("all"), CliText::tr("Also the modem's own tags (2147483648 and above).")});
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     int exitCode = ExitOk;
@@ -268,13 +268,13 @@ QFuture<int> credsList(Context &ctx, const QStringList &args)
             QList<QStringList> rows;
             for (const ModemCredential &entry : *entries) {
                 json.append(credentialJson(entry));
-                rows.append({ QString::number(entry.tag), CredentialType::name(entry.type),
-                    entry.sha256.isEmpty() ? CliText::tr("(not reported by this firmware)") : entry.sha256 });
+                rows.append({QString::number(entry.tag), CredentialType::name(entry.type),
+                    entry.sha256.isEmpty() ? CliText::tr("(not reported by this firmware)") : entry.sha256});
             }
             ctx.out.document(json);
             ctx.out.text(rows.isEmpty()
                     ? CliText::tr("No credentials stored.")
-                    : formatTable({ CliText::tr("TAG"), CliText::tr("TYPE"), CliText::tr("SHA-256") }, rows));
+                    : formatTable({CliText::tr("TAG"), CliText::tr("TYPE"), CliText::tr("SHA-256")}, rows));
             return int(ExitOk);
         });
     });
@@ -290,10 +290,10 @@ QFuture<int> credsWrite(Context &ctx, const QStringList &args)
     addTagAndTypeOptions(p);
     p.addPositional(
         QStringLiteral("FILE"), CliText::tr("PEM certificate or key, hex PSK, or PSK identity; - for standard input."));
-    p.addOption({ QStringLiteral("verbatim"),
-        CliText::tr("Write the file's bytes as they are (CR LF and a final newline kept).") });
-    p.addOption({ QStringLiteral("password-file"), CliText::tr("The password of an encrypted private key, from FILE."),
-        CliText::tr("FILE") });
+    p.addOption({QStringLiteral("verbatim"),
+        CliText::tr("Write the file's bytes as they are (CR LF and a final newline kept).")});
+    p.addOption({QStringLiteral("password-file"), CliText::tr("The password of an encrypted private key, from FILE."),
+        CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
     int exitCode = ExitOk;
@@ -360,28 +360,32 @@ QFuture<int> deleteAll(Context &ctx, Nrf91Modem &modem, quint32 tag)
         auto next = std::make_shared<std::function<void()>>();
         *next = [&ctx, &modem, store, left, deleted, next, end, tag]() {
             if (left->isEmpty()) {
-                ctx.out.document(QJsonObject { { QStringLiteral("tag"), qint64(tag) }, { QStringLiteral("deleted"), *deleted } });
-                ctx.out.text(CliText::tr("Deleted %n credential(s) in security tag %1.", nullptr, int(deleted->size())).arg(tag));
+                ctx.out.document(
+                    QJsonObject{{QStringLiteral("tag"), qint64(tag)}, {QStringLiteral("deleted"), *deleted}});
+                ctx.out.text(CliText::tr("Deleted %n credential(s) in security tag %1.", nullptr, int(deleted->size()))
+                                 .arg(tag));
                 const auto finish = end; // this lambda is gone once next is cleared
                 *next = nullptr;
                 return finish(int(ExitOk));
             }
             const ModemCredential entry = left->takeFirst();
-            store->remove(entry.tag, entry.type).then(&modem, [&ctx, left, deleted, next, end, entry](Result<void> removed) {
-                if (!removed) {
-                    QStringList rest;
-                    for (const ModemCredential &c : *left)
-                        rest.append(CredentialType::name(c.type));
-                    Error error = removed.error();
-                    error.message += u' '
-                        + CliText::tr("Deleted before: %n; still in the tag: %1.", nullptr, int(deleted->size()))
-                              .arg(CredentialType::name(entry.type) + (rest.isEmpty() ? QString() : u", " + rest.join(u", ")));
-                    *next = nullptr; // ends the cycle; this continuation has its own copies of what it uses
-                    return end(ctx.out.error(error));
-                }
-                deleted->append(credentialJson(entry));
-                (*next)();
-            });
+            store->remove(entry.tag, entry.type)
+                .then(&modem, [&ctx, left, deleted, next, end, entry](Result<void> removed) {
+                    if (!removed) {
+                        QStringList rest;
+                        for (const ModemCredential &c : *left)
+                            rest.append(CredentialType::name(c.type));
+                        Error error = removed.error();
+                        error.message += u' '
+                            + CliText::tr("Deleted before: %n; still in the tag: %1.", nullptr, int(deleted->size()))
+                                  .arg(CredentialType::name(entry.type)
+                                      + (rest.isEmpty() ? QString() : u", " + rest.join(u", ")));
+                        *next = nullptr; // ends the cycle; this continuation has its own copies of what it uses
+                        return end(ctx.out.error(error));
+                    }
+                    deleted->append(credentialJson(entry));
+                    (*next)();
+                });
         };
         (*next)();
     });
@@ -394,8 +398,8 @@ QFuture<int> credsDelete(Context &ctx, const QStringList &args)
                              "credential in --tag."));
     addPortOptions(p);
     addTagAndTypeOptions(p);
-    p.addOption({ QStringLiteral("all"), CliText::tr("Every type in --tag (needs --yes).") });
-    p.addOption({ QStringLiteral("yes"), CliText::tr("Confirm --all.") });
+    p.addOption({QStringLiteral("all"), CliText::tr("Every type in --tag (needs --yes).")});
+    p.addOption({QStringLiteral("yes"), CliText::tr("Confirm --all.")});
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     int exitCode = ExitOk;
@@ -419,7 +423,7 @@ QFuture<int> credsDelete(Context &ctx, const QStringList &args)
         return store->remove(tag, type).then(&modem, [&ctx, store, tag, type](Result<void> removed) {
             if (!removed)
                 return ctx.out.error(removed.error());
-            ctx.out.document(QJsonObject { { QStringLiteral("deleted"), credentialJson({ tag, type, {} }) } });
+            ctx.out.document(QJsonObject{{QStringLiteral("deleted"), credentialJson({tag, type, {}})}});
             ctx.out.text(
                 CliText::tr("Deleted the %1 in security tag %2.").arg(CredentialType::description(type)).arg(tag));
             return int(ExitOk);
@@ -429,10 +433,10 @@ QFuture<int> credsDelete(Context &ctx, const QStringList &args)
 
 const QList<Verb> &credsVerbs()
 {
-    static const QList<Verb> verbs {
-        { QStringLiteral("list"), CliText::tr("List stored credentials; --tag, --type, --all."), credsList },
-        { QStringLiteral("write"), CliText::tr("Write a credential from a file and verify it."), credsWrite },
-        { QStringLiteral("delete"), CliText::tr("Delete a credential; --all: every one in a tag."), credsDelete },
+    static const QList<Verb> verbs{
+        {QStringLiteral("list"), CliText::tr("List stored credentials; --tag, --type, --all."), credsList},
+        {QStringLiteral("write"), CliText::tr("Write a credential from a file and verify it."), credsWrite},
+        {QStringLiteral("delete"), CliText::tr("Delete a credential; --all: every one in a tag."), credsDelete},
     };
     return verbs;
 }
@@ -495,20 +499,20 @@ QJsonObject reportJson(const FlashReport &report)
 {
     QJsonArray slots;
     for (const FlashSlot &slot : report.slots)
-        slots.append(QJsonObject { { QStringLiteral("tag"), qint64(slot.tag) }, { QStringLiteral("type"), slot.type },
-            { QStringLiteral("typeName"), CredentialType::name(slot.type) }, { QStringLiteral("content"), slot.label },
-            { QStringLiteral("state"), FlashSlot::stateName(slot.state) },
-            { QStringLiteral("expectedSha256"), slot.expectedSha256 },
-            { QStringLiteral("modemSha256"), slot.modemSha256 } });
-    QJsonObject json { { QStringLiteral("ok"), report.ok() }, { QStringLiteral("slots"), slots },
-        { QStringLiteral("previousFunctionalMode"), report.previousMode },
-        { QStringLiteral("functionalModeRestored"), report.modeRestored },
-        { QStringLiteral("warnings"), QJsonArray::fromStringList(report.warnings) } };
+        slots.append(QJsonObject{{QStringLiteral("tag"), qint64(slot.tag)}, {QStringLiteral("type"), slot.type},
+            {QStringLiteral("typeName"), CredentialType::name(slot.type)}, {QStringLiteral("content"), slot.label},
+            {QStringLiteral("state"), FlashSlot::stateName(slot.state)},
+            {QStringLiteral("expectedSha256"), slot.expectedSha256},
+            {QStringLiteral("modemSha256"), slot.modemSha256}});
+    QJsonObject json{{QStringLiteral("ok"), report.ok()}, {QStringLiteral("slots"), slots},
+        {QStringLiteral("previousFunctionalMode"), report.previousMode},
+        {QStringLiteral("functionalModeRestored"), report.modeRestored},
+        {QStringLiteral("warnings"), QJsonArray::fromStringList(report.warnings)}};
     if (report.failure)
         json.insert(QStringLiteral("error"),
-            QJsonObject { { QStringLiteral("code"), report.failure->code },
-                { QStringLiteral("exitCode"), exitCodeFor(report.failure->kind) },
-                { QStringLiteral("message"), report.failure->message } });
+            QJsonObject{{QStringLiteral("code"), report.failure->code},
+                {QStringLiteral("exitCode"), exitCodeFor(report.failure->kind)},
+                {QStringLiteral("message"), report.failure->message}});
     return json;
 }
 
@@ -526,8 +530,8 @@ QString stateText(FlashSlot::State state)
 }
 
 // Flashing, once the modem is open: progress on stderr, the report as a table or JSON.
-std::function<QFuture<int>(Nrf91Modem &)> flashBody(Context &ctx, const AzureCredentialSet &set, bool force,
-                                                   bool allowExpiredRoots)
+std::function<QFuture<int>(Nrf91Modem &)> flashBody(
+    Context &ctx, const AzureCredentialSet &set, bool force, bool allowExpiredRoots)
 {
     return [&ctx, set, force, allowExpiredRoots](Nrf91Modem &modem) {
         // The job lives as long as the modem (a child of it), not in its own future's continuation.
@@ -546,10 +550,10 @@ std::function<QFuture<int>(Nrf91Modem &)> flashBody(Context &ctx, const AzureCre
             QList<QStringList> rows;
             for (const FlashSlot &slot : report.slots)
                 rows.append(
-                    { QString::number(slot.tag), CredentialType::name(slot.type), slot.label, stateText(slot.state) });
+                    {QString::number(slot.tag), CredentialType::name(slot.type), slot.label, stateText(slot.state)});
             if (!rows.isEmpty())
                 ctx.out.text(formatTable(
-                    { CliText::tr("TAG"), CliText::tr("TYPE"), CliText::tr("CONTENT"), CliText::tr("ON THE MODEM") },
+                    {CliText::tr("TAG"), CliText::tr("TYPE"), CliText::tr("CONTENT"), CliText::tr("ON THE MODEM")},
                     rows));
             if (report.ok()) {
                 ctx.out.text(
@@ -580,22 +584,22 @@ QFuture<int> flashAzure(Context &ctx, const QStringList &args)
         "refused unless --allow-expired-roots; a certificate that ends within 30 days is warned about."));
     addPortOptions(p);
     p.addOption(
-        { QStringLiteral("device"), CliText::tr("The device ID (the certificate's common name)."), CliText::tr("ID") });
-    p.addOption({ QStringLiteral("tag"),
-        CliText::tr("CONFIG_MQTT_HELPER_SEC_TAG of the firmware (the Azure sample: 10)."), CliText::tr("N") });
-    p.addOption({ QStringLiteral("secondary-tag"), CliText::tr("CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG (e.g. 11)."),
-        CliText::tr("M") });
-    p.addOption({ QStringLiteral("cert"),
-        CliText::tr("The device certificate (PEM); default: the one kept for the device."), CliText::tr("FILE") });
-    p.addOption({ QStringLiteral("key"),
+        {QStringLiteral("device"), CliText::tr("The device ID (the certificate's common name)."), CliText::tr("ID")});
+    p.addOption({QStringLiteral("tag"),
+        CliText::tr("CONFIG_MQTT_HELPER_SEC_TAG of the firmware (the Azure sample: 10)."), CliText::tr("N")});
+    p.addOption({QStringLiteral("secondary-tag"), CliText::tr("CONFIG_MQTT_HELPER_SECONDARY_SEC_TAG (e.g. 11)."),
+        CliText::tr("M")});
+    p.addOption({QStringLiteral("cert"),
+        CliText::tr("The device certificate (PEM); default: the one kept for the device."), CliText::tr("FILE")});
+    p.addOption({QStringLiteral("key"),
         CliText::tr("The device's private key (PEM); - for standard input; default: the one in "
                     "the keychain."),
-        CliText::tr("FILE") });
-    p.addOption({ QStringLiteral("key-password-file"), CliText::tr("The password of an encrypted key, from FILE."),
-        CliText::tr("FILE") });
-    p.addOption({ QStringLiteral("force"), CliText::tr("Write every credential, also those stored already.") });
-    p.addOption({ QStringLiteral("allow-expired-roots"),
-        CliText::tr("Flash a root CA certificate even when it has expired (a modem cannot check the hub with it).") });
+        CliText::tr("FILE")});
+    p.addOption({QStringLiteral("key-password-file"), CliText::tr("The password of an encrypted key, from FILE."),
+        CliText::tr("FILE")});
+    p.addOption({QStringLiteral("force"), CliText::tr("Write every credential, also those stored already.")});
+    p.addOption({QStringLiteral("allow-expired-roots"),
+        CliText::tr("Flash a root CA certificate even when it has expired (a modem cannot check the hub with it).")});
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     if (!p.isSet(QStringLiteral("device")) || !p.isSet(QStringLiteral("tag")))
@@ -658,11 +662,11 @@ QFuture<int> keygen(Context &ctx, const QStringList &args)
                     "request (PEM), checked: it verifies with its own key and is for CN=<device ID>. The key never "
                     "leaves the modem."));
     addPortOptions(p);
-    p.addOption({ QStringLiteral("tag"), CliText::tr("The security tag for the key."), CliText::tr("N") });
+    p.addOption({QStringLiteral("tag"), CliText::tr("The security tag for the key."), CliText::tr("N")});
     p.addOption(
-        { QStringLiteral("device"), CliText::tr("The device ID: the request's common name."), CliText::tr("ID") });
-    p.addOption({ QStringLiteral("out"), CliText::tr("Write the request to FILE instead of standard output."),
-        CliText::tr("FILE") });
+        {QStringLiteral("device"), CliText::tr("The device ID: the request's common name."), CliText::tr("ID")});
+    p.addOption({QStringLiteral("out"), CliText::tr("Write the request to FILE instead of standard output."),
+        CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     if (!p.isSet(QStringLiteral("device")) || !p.isSet(QStringLiteral("tag")))
@@ -682,13 +686,13 @@ QFuture<int> keygen(Context &ctx, const QStringList &args)
             if (!out.isEmpty()) {
                 QFile file(out);
                 if (!file.open(QIODevice::WriteOnly) || file.write(pem) != pem.size())
-                    return ctx.out.error({ ErrorKind::InvalidInput, QStringLiteral("OutputUnwritable"),
-                        CliText::tr("Cannot write %1: %2").arg(out, file.errorString()) });
+                    return ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("OutputUnwritable"),
+                        CliText::tr("Cannot write %1: %2").arg(out, file.errorString())});
             }
-            ctx.out.document(QJsonObject { { QStringLiteral("tag"), qint64(tag) },
-                { QStringLiteral("commonName"), csr->subjectCommonName() },
-                { QStringLiteral("csr"), QString::fromLatin1(pem) },
-                { QStringLiteral("publicKey"), QString::fromLatin1(csr->publicKeyPem()) } });
+            ctx.out.document(QJsonObject{{QStringLiteral("tag"), qint64(tag)},
+                {QStringLiteral("commonName"), csr->subjectCommonName()},
+                {QStringLiteral("csr"), QString::fromLatin1(pem)},
+                {QStringLiteral("publicKey"), QString::fromLatin1(csr->publicKeyPem())}});
             ctx.out.text(out.isEmpty()
                     ? QString::fromLatin1(pem).trimmed()
                     : CliText::tr("Wrote the request for \"%1\" to %2.").arg(csr->subjectCommonName(), out));
@@ -697,7 +701,6 @@ QFuture<int> keygen(Context &ctx, const QStringList &args)
     });
 }
 
-
 QFuture<int> check(Context &ctx, const QStringList &args)
 {
     VerbParser p(CliText::tr(
@@ -705,13 +708,14 @@ QFuture<int> check(Context &ctx, const QStringList &args)
         "clock and the credentials in --tag, with one verdict. Exit code 0 when the verdict is \"ready\", 4 when it "
         "is not."));
     addPortOptions(p);
-    p.addOption({ QStringLiteral("tag"), CliText::tr("Also check the credentials in this security tag (the firmware's)."),
-        CliText::tr("N") });
-    p.addOption({ QStringLiteral("lte-on"),
-        CliText::tr("When LTE is off, switch it on for the check (AT+CFUN=1) and back to the mode it was in after.") });
-    p.addOption({ QStringLiteral("wait"), CliText::tr("Seconds a modem that is searching (or that --lte-on switched on) is given to register "
+    p.addOption({QStringLiteral("tag"),
+        CliText::tr("Also check the credentials in this security tag (the firmware's)."), CliText::tr("N")});
+    p.addOption({QStringLiteral("lte-on"),
+        CliText::tr("When LTE is off, switch it on for the check (AT+CFUN=1) and back to the mode it was in after.")});
+    p.addOption({QStringLiteral("wait"),
+        CliText::tr("Seconds a modem that is searching (or that --lte-on switched on) is given to register "
                     "(default 60)."),
-        CliText::tr("S"), QStringLiteral("60") });
+        CliText::tr("S"), QStringLiteral("60")});
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
     int exitCode = ExitOk;
@@ -733,9 +737,8 @@ QFuture<int> check(Context &ctx, const QStringList &args)
     return run(ctx, p, [&ctx, options](Nrf91Modem &modem) {
         auto checker = std::make_shared<ModemCheck>(modem);
         if (!ctx.out.json())
-            QObject::connect(checker.get(), &ModemCheck::progress, checker.get(), [](const QString &step) {
-                std::fprintf(stderr, "%s…\n", qPrintable(step));
-            });
+            QObject::connect(checker.get(), &ModemCheck::progress, checker.get(),
+                [](const QString &step) { std::fprintf(stderr, "%s…\n", qPrintable(step)); });
         return checker->run(options).then(&modem, [&ctx, checker](Result<ModemCheckReport> report) {
             if (!report)
                 return ctx.out.error(report.error());
@@ -757,24 +760,22 @@ QFuture<int> at(Context &ctx, const QStringList &args)
         "stand in the command line: use \"modem creds write\")."));
     addPortOptions(p);
     p.addPositional(QStringLiteral("command"), CliText::tr("The AT command, e.g. 'AT+CEREG?'."));
-    p.addOption({ QStringLiteral("yes"), CliText::tr("Confirm a command that changes the modem.") });
-    p.addOption({ QStringLiteral("timeout"), CliText::tr("Seconds to wait for the answer (default 10)."), CliText::tr("S"),
-        QStringLiteral("10") });
+    p.addOption({QStringLiteral("yes"), CliText::tr("Confirm a command that changes the modem.")});
+    p.addOption({QStringLiteral("timeout"), CliText::tr("Seconds to wait for the answer (default 10)."),
+        CliText::tr("S"), QStringLiteral("10")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
     const QByteArray command = p.positional().constFirst().toLatin1();
     const AtCommandPolicy policy = AtCommandPolicy::of(command);
     switch (policy.kind) {
-    case AtCommandPolicy::Kind::NotAt:
-        return finished(ctx.out.usage(policy.reason));
+    case AtCommandPolicy::Kind::NotAt: return finished(ctx.out.usage(policy.reason));
     case AtCommandPolicy::Kind::CarriesSecret:
-        return finished(ctx.out.error({ ErrorKind::InvalidInput, QStringLiteral("SecretInCommand"), policy.reason }));
+        return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("SecretInCommand"), policy.reason}));
     case AtCommandPolicy::Kind::Changes:
         if (!p.isSet(QStringLiteral("yes")))
             return finished(ctx.out.usage(CliText::tr("%1 Add --yes to send it.").arg(policy.reason)));
         break;
-    case AtCommandPolicy::Kind::Reads:
-        break;
+    case AtCommandPolicy::Kind::Reads: break;
     }
     int exitCode = ExitOk;
     const auto timeout = p.intValue(ctx.out, QStringLiteral("timeout"), 1, 600, &exitCode);
@@ -783,7 +784,8 @@ QFuture<int> at(Context &ctx, const QStringList &args)
     const int timeoutMs = int(*timeout * 1000);
     return run(ctx, p, [&ctx, command, timeoutMs](Nrf91Modem &modem) {
         return modem.channel()
-            ->send(AtCommand(command).expecting(AtCommandPolicy::answerPrefix(command)).answeringText().timeout(timeoutMs))
+            ->send(
+                AtCommand(command).expecting(AtCommandPolicy::answerPrefix(command)).answeringText().timeout(timeoutMs))
             .then(&modem, [&ctx](Result<AtResponse> answer) {
                 if (!answer)
                     return ctx.out.error(answer.error());
@@ -794,9 +796,9 @@ QFuture<int> at(Context &ctx, const QStringList &args)
                     text.append(QString::fromLatin1(line));
                 }
                 text.append(QString::fromLatin1(answer->finalLine));
-                ctx.out.document(QJsonObject { { QStringLiteral("lines"), lines },
-                    { QStringLiteral("final"), QString::fromLatin1(answer->finalLine) },
-                    { QStringLiteral("ok"), answer->ok() } });
+                ctx.out.document(QJsonObject{{QStringLiteral("lines"), lines},
+                    {QStringLiteral("final"), QString::fromLatin1(answer->finalLine)},
+                    {QStringLiteral("ok"), answer->ok()}});
                 ctx.out.text(text.join(u'\n'));
                 return int(answer->ok() ? ExitOk : ExitDevice);
             });
@@ -822,21 +824,20 @@ QFuture<int> attest(Context &ctx, const QStringList &args)
                 const QByteArray line = lines->isEmpty() ? QByteArray() : lines->constLast();
                 const auto token = ModemStatus::parseAttestationToken(line);
                 if (!token)
-                    return ctx.out.error({ ErrorKind::Device, QStringLiteral("UnexpectedAnswer"),
+                    return ctx.out.error({ErrorKind::Device, QStringLiteral("UnexpectedAnswer"),
                         CliText::tr("The modem's attestation token cannot be read: \"%1\".")
-                            .arg(QString::fromLatin1(line.left(80))) });
+                            .arg(QString::fromLatin1(line.left(80)))});
                 const QString raw = QString::fromLatin1(line.mid(line.indexOf('"') + 1)).remove(u'"');
-                ctx.out.document(QJsonObject { { QStringLiteral("token"), raw },
-                    { QStringLiteral("messageType"), token->messageType },
-                    { QStringLiteral("deviceUuid"), token->deviceUuid },
-                    { QStringLiteral("deviceType"), token->deviceType },
-                    { QStringLiteral("deviceTypeName"), token->deviceTypeWords() },
-                    { QStringLiteral("firmwareUuid"), token->firmwareUuid } });
-                ctx.out.text(formatTable({ CliText::tr("FIELD"), CliText::tr("VALUE") },
-                    { { CliText::tr("Device UUID"), token->deviceUuid },
-                        { CliText::tr("Device type"), token->deviceTypeWords() },
-                        { CliText::tr("Firmware UUID"), token->firmwareUuid },
-                        { CliText::tr("Token"), raw } }));
+                ctx.out.document(
+                    QJsonObject{{QStringLiteral("token"), raw}, {QStringLiteral("messageType"), token->messageType},
+                        {QStringLiteral("deviceUuid"), token->deviceUuid},
+                        {QStringLiteral("deviceType"), token->deviceType},
+                        {QStringLiteral("deviceTypeName"), token->deviceTypeWords()},
+                        {QStringLiteral("firmwareUuid"), token->firmwareUuid}});
+                ctx.out.text(formatTable({CliText::tr("FIELD"), CliText::tr("VALUE")},
+                    {{CliText::tr("Device UUID"), token->deviceUuid},
+                        {CliText::tr("Device type"), token->deviceTypeWords()},
+                        {CliText::tr("Firmware UUID"), token->firmwareUuid}, {CliText::tr("Token"), raw}}));
                 return int(ExitOk);
             });
     });
@@ -845,20 +846,20 @@ QFuture<int> attest(Context &ctx, const QStringList &args)
 
 QList<Noun> modemNouns()
 {
-    return { Noun { QStringLiteral("modem"),
+    return {Noun{QStringLiteral("modem"),
         CliText::tr("An nRF91 modem on a serial port: identity and credentials (security tags)."),
         {
-            { QStringLiteral("list"), CliText::tr("List serial ports and nRF91 boards; --probe."), list },
-            { QStringLiteral("info"), CliText::tr("Show the modem's identity and functional mode."), info },
-            { QStringLiteral("creds"), CliText::tr("Credentials in the modem: list, write, delete."), creds },
-            { QStringLiteral("flash-azure"), CliText::tr("Flash the Azure IoT Hub credential set into a security tag."),
-                flashAzure },
-            { QStringLiteral("keygen"), CliText::tr("Generate a key in the modem and print its CSR."), keygen },
-            { QStringLiteral("check"), CliText::tr("Will it connect? SIM, network, signal, clock, credentials: a verdict."),
-                check },
-            { QStringLiteral("at"), CliText::tr("Send one AT command and print the answer."), at },
-            { QStringLiteral("attest"), CliText::tr("Read and decode the modem's attestation token."), attest },
-        } } };
+            {QStringLiteral("list"), CliText::tr("List serial ports and nRF91 boards; --probe."), list},
+            {QStringLiteral("info"), CliText::tr("Show the modem's identity and functional mode."), info},
+            {QStringLiteral("creds"), CliText::tr("Credentials in the modem: list, write, delete."), creds},
+            {QStringLiteral("flash-azure"), CliText::tr("Flash the Azure IoT Hub credential set into a security tag."),
+                flashAzure},
+            {QStringLiteral("keygen"), CliText::tr("Generate a key in the modem and print its CSR."), keygen},
+            {QStringLiteral("check"),
+                CliText::tr("Will it connect? SIM, network, signal, clock, credentials: a verdict."), check},
+            {QStringLiteral("at"), CliText::tr("Send one AT command and print the answer."), at},
+            {QStringLiteral("attest"), CliText::tr("Read and decode the modem's attestation token."), attest},
+        }}};
 }
 
 } // namespace Onboarder::Cli

@@ -1,8 +1,8 @@
 // onboarder-cli provision --profile FILE --port PATH | --all · provision check · provision audit
 // — the provisioning station without a window (core/provisioning).
 #include "command.h"
-#include "common/stopsignals.h"
 #include "common/promise.h"
+#include "common/stopsignals.h"
 #include "credentials/credentialstore.h"
 #include "dps/dpsclient.h"
 #include "dps/dpsstore.h"
@@ -107,8 +107,9 @@ struct DpsTarget
     ConnectionString service;
 };
 
-QFuture<int> startJobs(Context &ctx, const ProvisioningProfile &profile, const HubProfile &hubProfile, const ConnectionString &service,
-                       const std::optional<DpsTarget> &dps, const QList<ModemPort> &ports, const ProvisioningOptions &options)
+QFuture<int> startJobs(Context &ctx, const ProvisioningProfile &profile, const HubProfile &hubProfile,
+    const ConnectionString &service, const std::optional<DpsTarget> &dps, const QList<ModemPort> &ports,
+    const ProvisioningOptions &options)
 {
     auto run = std::make_shared<Run>();
     run->promise.start();
@@ -119,7 +120,8 @@ QFuture<int> startJobs(Context &ctx, const ProvisioningProfile &profile, const H
     // The run owns the StopSignals and the hub client, so this connection too: it points at the run without
     // owning it (a copy of the shared_ptr here made the run own itself, and it was never freed).
     QObject::connect(run->signals.get(), &StopSignals::stopRequested, run->hub.get(), [own = run.get()] {
-        std::fprintf(stderr, "%s\n", qPrintable(CliText::tr("Stopping: each job ends after its current step and reports what it left.")));
+        std::fprintf(stderr, "%s\n",
+            qPrintable(CliText::tr("Stopping: each job ends after its current step and reports what it left.")));
         for (ProvisioningJob *job : std::as_const(own->jobs))
             job->cancel();
     });
@@ -128,25 +130,28 @@ QFuture<int> startJobs(Context &ctx, const ProvisioningProfile &profile, const H
     for (const ModemPort &port : ports) {
         ProvisioningOptions own = options;
         own.usbSerial = port.serialNumber;
-        auto *job = new ProvisioningJob(profile, port.path, *run->hub, hubProfile, ctx.credentials, own, run->hub.get());
+        auto *job
+            = new ProvisioningJob(profile, port.path, *run->hub, hubProfile, ctx.credentials, own, run->hub.get());
         if (dps)
             job->setDps(run->dps.get(), dps->profile);
         run->jobs.append(job);
-        QObject::connect(job, &ProvisioningJob::stepChanged, job, [json, path = port.path](int, const ProvisioningStep &step) {
-            if (json)
-                writeLine({{QStringLiteral("event"), QStringLiteral("step")},
-                           {QStringLiteral("port"), path},
-                           {QStringLiteral("step"), ProvisioningStep::idName(step.id)},
-                           {QStringLiteral("state"), ProvisioningStep::stateName(step.state)},
-                           {QStringLiteral("detail"), step.detail}});
-            else if (step.state != ProvisioningStep::State::Running)
-                progressLine(path, QStringLiteral("%1: %2%3")
-                                       .arg(ProvisioningStep::title(step.id), ProvisioningStep::stateName(step.state),
-                                            step.detail.isEmpty() ? QString() : QStringLiteral(" — ") + step.detail));
-        });
+        QObject::connect(
+            job, &ProvisioningJob::stepChanged, job, [json, path = port.path](int, const ProvisioningStep &step) {
+                if (json)
+                    writeLine({{QStringLiteral("event"), QStringLiteral("step")}, {QStringLiteral("port"), path},
+                        {QStringLiteral("step"), ProvisioningStep::idName(step.id)},
+                        {QStringLiteral("state"), ProvisioningStep::stateName(step.state)},
+                        {QStringLiteral("detail"), step.detail}});
+                else if (step.state != ProvisioningStep::State::Running)
+                    progressLine(path,
+                        QStringLiteral("%1: %2%3")
+                            .arg(ProvisioningStep::title(step.id), ProvisioningStep::stateName(step.state),
+                                step.detail.isEmpty() ? QString() : QStringLiteral(" — ") + step.detail));
+            });
         QObject::connect(job, &ProvisioningJob::detail, job, [json, path = port.path](const QString &text) {
             if (json)
-                writeLine({{QStringLiteral("event"), QStringLiteral("detail")}, {QStringLiteral("port"), path}, {QStringLiteral("text"), text}});
+                writeLine({{QStringLiteral("event"), QStringLiteral("detail")}, {QStringLiteral("port"), path},
+                    {QStringLiteral("text"), text}});
             else
                 progressLine(path, QStringLiteral("  ") + text);
         });
@@ -189,15 +194,18 @@ QFuture<int> provision(Context &ctx, const QStringList &args)
         "and appends one line per modem to the audit log. Modems run in parallel. Running again after a failure "
         "finishes what is missing; an existing device with other credentials stops the job unless --replace."));
     p.addOption({QStringLiteral("profile"), CliText::tr("The provisioning profile (JSON)."), CliText::tr("FILE")});
-    p.addOption({QStringLiteral("port"), CliText::tr("A modem's serial port; repeat for several."), CliText::tr("PATH")});
-    p.addOption({QStringLiteral("all"), CliText::tr("Every modem found: the AT port of each nRF91 board and each extra port.")});
+    p.addOption(
+        {QStringLiteral("port"), CliText::tr("A modem's serial port; repeat for several."), CliText::tr("PATH")});
+    p.addOption({QStringLiteral("all"),
+        CliText::tr("Every modem found: the AT port of each nRF91 board and each extra port.")});
     p.addOption({QStringLiteral("replace"),
-                 CliText::tr("A hub device of the same id with other credentials gets the new ones (default: stop).")});
-    p.addOption({QStringLiteral("operator"), CliText::tr("Who provisions, for the audit log (default: the login name)."),
-                 CliText::tr("NAME")});
+        CliText::tr("A hub device of the same id with other credentials gets the new ones (default: stop).")});
+    p.addOption({QStringLiteral("operator"),
+        CliText::tr("Who provisions, for the audit log (default: the login name)."), CliText::tr("NAME")});
     p.addOption({QStringLiteral("station"), CliText::tr("Which station, for the audit log (default: the host name)."),
-                 CliText::tr("NAME")});
-    p.addOption({QStringLiteral("baud"), CliText::tr("Baud rate (default 115200; 8N1)."), CliText::tr("N"), QStringLiteral("115200")});
+        CliText::tr("NAME")});
+    p.addOption({QStringLiteral("baud"), CliText::tr("Baud rate (default 115200; 8N1)."), CliText::tr("N"),
+        QStringLiteral("115200")});
     p.addOption({QStringLiteral("no-flow-control"), CliText::tr("Open the ports without RTS/CTS flow control.")});
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return finished(*done);
@@ -215,23 +223,23 @@ QFuture<int> provision(Context &ctx, const QStringList &args)
     const auto hubProfile = ctx.hubs.find(profile->hub);
     if (!hubProfile)
         return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("HubNotFound"),
-                                       CliText::tr("The profile names the hub \"%1\", which was not added (onboarder-cli hub add).")
-                                           .arg(profile->hub)}));
+            CliText::tr("The profile names the hub \"%1\", which was not added (onboarder-cli hub add).")
+                .arg(profile->hub)}));
     std::optional<DpsProfile> dpsProfile;
     if (profile->registration == ProvisioningProfile::Registration::Dps) {
         dpsProfile = ctx.dpsInstances.find(profile->dps);
         if (!dpsProfile)
             return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("DpsNotFound"),
-                                           CliText::tr("The profile provisions through the DPS \"%1\", which was not added "
-                                                       "(onboarder-cli dps add).")
-                                               .arg(profile->dps)}));
+                CliText::tr("The profile provisions through the DPS \"%1\", which was not added "
+                            "(onboarder-cli dps add).")
+                    .arg(profile->dps)}));
     }
     QList<ModemPort> ports;
     if (p.isSet(QStringLiteral("all"))) {
         ports = modemPorts();
         if (ports.isEmpty())
             return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("NoModems"),
-                                           CliText::tr("No nRF91 modem was found. Plug one in, or give --port PATH.")}));
+                CliText::tr("No nRF91 modem was found. Plug one in, or give --port PATH.")}));
     } else {
         for (const QString &path : p.parser().values(QStringLiteral("port"))) {
             ModemPort port;
@@ -253,26 +261,27 @@ QFuture<int> provision(Context &ctx, const QStringList &args)
     QFuture<Result<std::optional<DpsTarget>>> target = dpsProfile
         ? ctx.dpsInstances.connectionString(dpsProfile->name)
               .then(QCoreApplication::instance(),
-                    [dps = *dpsProfile](Result<ConnectionString> service) -> Result<std::optional<DpsTarget>> {
-                        if (!service)
-                            return std::unexpected(service.error());
-                        return std::optional<DpsTarget>(DpsTarget{dps, *service});
-                    })
+                  [dps = *dpsProfile](Result<ConnectionString> service) -> Result<std::optional<DpsTarget>> {
+                      if (!service)
+                          return std::unexpected(service.error());
+                      return std::optional<DpsTarget>(DpsTarget{dps, *service});
+                  })
         : readyFuture<std::optional<DpsTarget>>(std::optional<DpsTarget>());
     return target
         .then(QCoreApplication::instance(),
-              [&ctx, profile = *profile, hubProfile = *hubProfile, ports, options](Result<std::optional<DpsTarget>> dps) -> QFuture<int> {
-                  if (!dps)
-                      return finished(ctx.out.error(dps.error()));
-                  return ctx.hubs.connectionString(profile.hub)
-                      .then(QCoreApplication::instance(),
-                            [&ctx, profile, hubProfile, ports, options, dps = *dps](Result<ConnectionString> service) {
-                                if (!service)
-                                    return finished(ctx.out.error(service.error()));
-                                return startJobs(ctx, profile, hubProfile, *service, dps, ports, options);
-                            })
-                      .unwrap();
-              })
+            [&ctx, profile = *profile, hubProfile = *hubProfile, ports, options](
+                Result<std::optional<DpsTarget>> dps) -> QFuture<int> {
+                if (!dps)
+                    return finished(ctx.out.error(dps.error()));
+                return ctx.hubs.connectionString(profile.hub)
+                    .then(QCoreApplication::instance(),
+                        [&ctx, profile, hubProfile, ports, options, dps = *dps](Result<ConnectionString> service) {
+                            if (!service)
+                                return finished(ctx.out.error(service.error()));
+                            return startJobs(ctx, profile, hubProfile, *service, dps, ports, options);
+                        })
+                    .unwrap();
+            })
         .unwrap();
 }
 
@@ -289,8 +298,8 @@ QFuture<int> check(Context &ctx, const QStringList &args)
         return finished(ctx.out.error(profile.error()));
     if (!ctx.hubs.find(profile->hub))
         return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("HubNotFound"),
-                                       CliText::tr("The profile names the hub \"%1\", which was not added (onboarder-cli hub add).")
-                                           .arg(profile->hub)}));
+            CliText::tr("The profile names the hub \"%1\", which was not added (onboarder-cli hub add).")
+                .arg(profile->hub)}));
     if (ctx.out.json())
         ctx.out.document(profile->toJson());
     else
@@ -300,7 +309,8 @@ QFuture<int> check(Context &ctx, const QStringList &args)
 
 QFuture<int> audit(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Prints the provisioning audit log: JSON Lines with --json, CSV with --csv, else a table."));
+    VerbParser p(
+        CliText::tr("Prints the provisioning audit log: JSON Lines with --json, CSV with --csv, else a table."));
     p.addOption({QStringLiteral("csv"), CliText::tr("As CSV (one row per job).")});
     p.addOption({QStringLiteral("out"), CliText::tr("Write to FILE instead of standard output."), CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 0, 0))
@@ -319,17 +329,19 @@ QFuture<int> audit(Context &ctx, const QStringList &args)
         QList<QStringList> rows;
         for (const QJsonObject &r : *records)
             rows.append({r.value(QStringLiteral("time")).toString(), r.value(QStringLiteral("imei")).toString(),
-                         r.value(QStringLiteral("deviceId")).toString(), r.value(QStringLiteral("result")).toString(),
-                         r.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toString()});
-        text = formatTable({CliText::tr("TIME"), CliText::tr("IMEI"), CliText::tr("DEVICE"), CliText::tr("RESULT"), CliText::tr("ERROR")}, rows)
+                r.value(QStringLiteral("deviceId")).toString(), r.value(QStringLiteral("result")).toString(),
+                r.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toString()});
+        text = formatTable({CliText::tr("TIME"), CliText::tr("IMEI"), CliText::tr("DEVICE"), CliText::tr("RESULT"),
+                               CliText::tr("ERROR")},
+                   rows)
                    .toUtf8()
-               + '\n';
+            + '\n';
     }
     if (p.isSet(QStringLiteral("out"))) {
         QFile file(p.value(QStringLiteral("out")));
         if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(text) != text.size())
             return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("OutputUnwritable"),
-                                           CliText::tr("Cannot write %1: %2").arg(file.fileName(), file.errorString())}));
+                CliText::tr("Cannot write %1: %2").arg(file.fileName(), file.errorString())}));
         return finished(ExitOk);
     }
     std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
@@ -340,10 +352,11 @@ QFuture<int> audit(Context &ctx, const QStringList &args)
 
 QList<Noun> provisionNouns()
 {
-    return {{QStringLiteral("provision"), CliText::tr("Provision modems: hub device, credentials, flash, verify, audit."),
-             {{QString(), CliText::tr("--profile FILE --port PATH | --all: provision modems."), provision},
-              {QStringLiteral("check"), CliText::tr("Check a provisioning profile."), check},
-              {QStringLiteral("audit"), CliText::tr("Print or export the provisioning audit log."), audit}}}};
+    return {
+        {QStringLiteral("provision"), CliText::tr("Provision modems: hub device, credentials, flash, verify, audit."),
+            {{QString(), CliText::tr("--profile FILE --port PATH | --all: provision modems."), provision},
+                {QStringLiteral("check"), CliText::tr("Check a provisioning profile."), check},
+                {QStringLiteral("audit"), CliText::tr("Print or export the provisioning audit log."), audit}}}};
 }
 
 } // namespace Onboarder::Cli

@@ -43,7 +43,7 @@ QString summary(const RelayMetrics &m)
 std::optional<int> loadConfig(Context &ctx, const QStringList &args, const QString &description, RelayConfig &config)
 {
     VerbParser p(description);
-    p.addOption({ QStringLiteral("config"), CliText::tr("The relay configuration (JSON)."), CliText::tr("FILE") });
+    p.addOption({QStringLiteral("config"), CliText::tr("The relay configuration (JSON)."), CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 0, 0))
         return done;
     if (!p.isSet(QStringLiteral("config")))
@@ -53,9 +53,9 @@ std::optional<int> loadConfig(Context &ctx, const QStringList &args, const QStri
         return ctx.out.error(loaded.error());
     config = *loaded;
     if (!ctx.hubs.find(config.hub))
-        return ctx.out.error({ ErrorKind::NotFound, QStringLiteral("HubNotFound"),
+        return ctx.out.error({ErrorKind::NotFound, QStringLiteral("HubNotFound"),
             CliText::tr("The relay configuration names the hub \"%1\", which was not added (onboarder-cli hub add).")
-                .arg(config.hub) });
+                .arg(config.hub)});
     return std::nullopt;
 }
 
@@ -66,9 +66,8 @@ QFuture<int> check(Context &ctx, const QStringList &args)
         = loadConfig(ctx, args, CliText::tr("Checks a relay configuration without starting the relay."), config))
         return finished(*done);
     if (ctx.out.json())
-        ctx.out.document(QJsonObject { { QStringLiteral("valid"), true }, { QStringLiteral("hub"), config.hub },
-            { QStringLiteral("source"), config.sourceUrl.toString() },
-            { QStringLiteral("outbox"), config.outboxPath } });
+        ctx.out.document(QJsonObject{{QStringLiteral("valid"), true}, {QStringLiteral("hub"), config.hub},
+            {QStringLiteral("source"), config.sourceUrl.toString()}, {QStringLiteral("outbox"), config.outboxPath}});
     else
         ctx.out.text(CliText::tr("The relay configuration is valid: %1 → hub %2, outbox %3.")
                          .arg(config.sourceUrl.toString(), config.hub, config.outboxPath));
@@ -164,7 +163,7 @@ QFuture<int> sourcePassword(Context &ctx, const QStringList &args)
                              "keychain, for a relay configuration's \"source\": {\"passwordKeychain\": \"NAME\"}."),
         CliText::tr("NAME"));
     p.addPositional(QStringLiteral("NAME"), CliText::tr("The name the configuration gives."));
-    p.addOption({ QStringLiteral("secret-file"), CliText::tr("Read the password from FILE."), CliText::tr("FILE") });
+    p.addOption({QStringLiteral("secret-file"), CliText::tr("Read the password from FILE."), CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
     const QString name = p.positional().at(0);
@@ -177,7 +176,7 @@ QFuture<int> sourcePassword(Context &ctx, const QStringList &args)
         if (!saved)
             return ctx.out.error(saved.error());
         ctx.out.text(CliText::tr("The local broker's password \"%1\" is in the system keychain.").arg(name));
-        ctx.out.document(QJsonObject { { QStringLiteral("passwordKeychain"), name } });
+        ctx.out.document(QJsonObject{{QStringLiteral("passwordKeychain"), name}});
         return int(ExitOk);
     });
 }
@@ -186,12 +185,12 @@ QFuture<int> sourcePassword(Context &ctx, const QStringList &args)
 
 QList<Noun> relayNouns()
 {
-    return { Noun { QStringLiteral("relay"),
+    return {Noun{QStringLiteral("relay"),
         CliText::tr("The relay: a local MQTT broker's messages to the hub, one session per device."),
-        { { QStringLiteral("run"), CliText::tr("Run the relay (headless gateway); --config FILE."), run },
-            { QStringLiteral("check"), CliText::tr("Check a relay configuration; --config FILE."), check },
-            { QStringLiteral("source-password"), CliText::tr("Keep the local broker's password in the keychain."),
-                sourcePassword } } } };
+        {{QStringLiteral("run"), CliText::tr("Run the relay (headless gateway); --config FILE."), run},
+            {QStringLiteral("check"), CliText::tr("Check a relay configuration; --config FILE."), check},
+            {QStringLiteral("source-password"), CliText::tr("Keep the local broker's password in the keychain."),
+                sourcePassword}}}};
 }
 
 } // namespace Onboarder::Cli

@@ -1,8 +1,7 @@
 // onboarder-cli device telemetry · hub telemetry · hub event-hub — what a hub receives, read over AMQP from its
 // Event Hub-compatible endpoint (found through the hub's redirect, or the connection string kept with hub event-hub).
-#include "command.h"
 #include "cliio.h"
-
+#include "command.h"
 #include "common/logging.h"
 #include "common/stopsignals.h"
 #include "hub/hubstore.h"
@@ -33,12 +32,16 @@ struct WatchOptions
 
 void addWatchOptions(VerbParser &p)
 {
-    p.addOption({QStringLiteral("count"), CliText::tr("End after N messages (default 0: no limit)."), CliText::tr("N"), QStringLiteral("0")});
-    p.addOption({QStringLiteral("seconds"), CliText::tr("End after S seconds (default 0: no limit)."), CliText::tr("S"), QStringLiteral("0")});
-    p.addOption({QStringLiteral("consumer-group"), CliText::tr("Consumer group of the Event Hub-compatible endpoint (default $Default)."),
-                 CliText::tr("G"), QStringLiteral("$Default")});
-    p.addOption({QStringLiteral("from"), CliText::tr("Where to start: now (default), oldest (all that the hub keeps), or an ISO 8601 time."),
-                 CliText::tr("WHEN"), QStringLiteral("now")});
+    p.addOption({QStringLiteral("count"), CliText::tr("End after N messages (default 0: no limit)."), CliText::tr("N"),
+        QStringLiteral("0")});
+    p.addOption({QStringLiteral("seconds"), CliText::tr("End after S seconds (default 0: no limit)."), CliText::tr("S"),
+        QStringLiteral("0")});
+    p.addOption({QStringLiteral("consumer-group"),
+        CliText::tr("Consumer group of the Event Hub-compatible endpoint (default $Default)."), CliText::tr("G"),
+        QStringLiteral("$Default")});
+    p.addOption({QStringLiteral("from"),
+        CliText::tr("Where to start: now (default), oldest (all that the hub keeps), or an ISO 8601 time."),
+        CliText::tr("WHEN"), QStringLiteral("now")});
 }
 
 // The options shared by device telemetry and hub telemetry; nullopt after the error was reported (exitCode set).
@@ -54,8 +57,8 @@ std::optional<WatchOptions> watchOptions(Context &ctx, VerbParser &p, int *exitC
         options.reader.from = QDateTime::fromString(from, Qt::ISODateWithMs);
         if (!options.reader.from.isValid()) {
             *exitCode = ctx.out.error(Error{ErrorKind::InvalidInput, QStringLiteral("InvalidStart"),
-                                            CliText::tr("--from takes now, oldest or an ISO 8601 time such as 2026-12-06T10:00:00Z, not \"%1\".")
-                                                .arg(from)});
+                CliText::tr("--from takes now, oldest or an ISO 8601 time such as 2026-12-06T10:00:00Z, not \"%1\".")
+                    .arg(from)});
             return std::nullopt;
         }
     }
@@ -85,8 +88,8 @@ void printEvent(Context &ctx, const TelemetryEvent &event, bool withDevice)
     const QString text = QString::fromUtf8(event.body);
     const bool utf8 = text.toUtf8() == event.body;
     QJsonObject line{{QStringLiteral("deviceId"), event.deviceId}, {QStringLiteral("time"), time},
-                     {QStringLiteral("partition"), event.partition}, {QStringLiteral("sequenceNumber"), event.sequenceNumber},
-                     {QStringLiteral("properties"), properties}, {QStringLiteral("systemProperties"), system}};
+        {QStringLiteral("partition"), event.partition}, {QStringLiteral("sequenceNumber"), event.sequenceNumber},
+        {QStringLiteral("properties"), properties}, {QStringLiteral("systemProperties"), system}};
     if (!event.contentType.isEmpty())
         line.insert(QStringLiteral("contentType"), event.contentType);
     if (!event.messageId.isEmpty())
@@ -144,33 +147,36 @@ QFuture<int> watch(Context &ctx, const WatchOptions &options)
                 monitor->setDevice(options.deviceId);
                 const bool withDevice = options.deviceId.isEmpty();
                 QObject::connect(monitor, &HubTelemetryMonitor::eventReceived, monitor,
-                                 [&ctx, watch, end, count = options.count, withDevice](const TelemetryEvent &event) {
-                    if (watch->ending)
-                        return;
-                    printEvent(ctx, event, withDevice);
-                    if (count > 0 && ++watch->received >= count)
-                        end(ExitOk);
-                });
+                    [&ctx, watch, end, count = options.count, withDevice](const TelemetryEvent &event) {
+                        if (watch->ending)
+                            return;
+                        printEvent(ctx, event, withDevice);
+                        if (count > 0 && ++watch->received >= count)
+                            end(ExitOk);
+                    });
                 QObject::connect(monitor, &HubTelemetryMonitor::stateChanged, monitor,
-                                 [&ctx, watch, monitor, end, options, profile](HubTelemetryMonitor::State state) {
-                    if (state == HubTelemetryMonitor::State::Listening) {
-                        watch->listened = true;
-                        if (options.deviceId.isEmpty())
-                            qCInfo(lcCli).noquote() << "listening to what hub" << profile.name << "receives";
-                        else
-                            qCInfo(lcCli).noquote() << "listening to what the hub receives from" << options.deviceId;
-                    } else if (state == HubTelemetryMonitor::State::Failed) {
-                        end(ctx.out.error(monitor->lastError()));
-                    }
-                });
-                QObject::connect(monitor, &HubTelemetryMonitor::errorOccurred, monitor, [&ctx, watch, monitor, end](const Error &error) {
-                    if (!watch->listened) // the first connection failed: say why and where, rather than wait
-                        return end(ctx.out.error(error));
-                    if (monitor->state() == HubTelemetryMonitor::State::Connecting) // dropped: it reconnects
-                        std::fputs(QByteArray("warning: " + error.message.toUtf8() + '\n').constData(), stderr);
-                });
+                    [&ctx, watch, monitor, end, options, profile](HubTelemetryMonitor::State state) {
+                        if (state == HubTelemetryMonitor::State::Listening) {
+                            watch->listened = true;
+                            if (options.deviceId.isEmpty())
+                                qCInfo(lcCli).noquote() << "listening to what hub" << profile.name << "receives";
+                            else
+                                qCInfo(lcCli).noquote()
+                                    << "listening to what the hub receives from" << options.deviceId;
+                        } else if (state == HubTelemetryMonitor::State::Failed) {
+                            end(ctx.out.error(monitor->lastError()));
+                        }
+                    });
+                QObject::connect(monitor, &HubTelemetryMonitor::errorOccurred, monitor,
+                    [&ctx, watch, monitor, end](const Error &error) {
+                        if (!watch->listened) // the first connection failed: say why and where, rather than wait
+                            return end(ctx.out.error(error));
+                        if (monitor->state() == HubTelemetryMonitor::State::Connecting) // dropped: it reconnects
+                            std::fputs(QByteArray("warning: " + error.message.toUtf8() + '\n').constData(), stderr);
+                    });
                 watch->signals = std::make_unique<StopSignals>();
-                QObject::connect(watch->signals.get(), &StopSignals::stopRequested, watch->signals.get(), [end] { end(ExitOk); });
+                QObject::connect(
+                    watch->signals.get(), &StopSignals::stopRequested, watch->signals.get(), [end] { end(ExitOk); });
                 if (options.seconds > 0) {
                     watch->deadline.setSingleShot(true);
                     QObject::connect(&watch->deadline, &QTimer::timeout, [end] { end(ExitOk); });
@@ -187,10 +193,11 @@ QFuture<int> watch(Context &ctx, const WatchOptions &options)
 
 QFuture<int> deviceTelemetry(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Prints what the hub receives from a device, message by message as it arrives: time, "
-                             "properties and payload (JSON Lines with --json). It is read over AMQP from the hub's Event "
-                             "Hub-compatible endpoint: the one kept with hub event-hub, else the one the hub redirects to. "
-                             "Ends after --count messages, after --seconds, or on SIGINT or SIGTERM."));
+    VerbParser p(
+        CliText::tr("Prints what the hub receives from a device, message by message as it arrives: time, "
+                    "properties and payload (JSON Lines with --json). It is read over AMQP from the hub's Event "
+                    "Hub-compatible endpoint: the one kept with hub event-hub, else the one the hub redirects to. "
+                    "Ends after --count messages, after --seconds, or on SIGINT or SIGTERM."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
     addWatchOptions(p);
     if (auto done = p.parse(ctx.out, args, 1, 1))
@@ -207,10 +214,11 @@ QFuture<int> deviceTelemetry(Context &ctx, const QStringList &args)
 
 QFuture<int> hubTelemetry(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Prints what the hub receives from all its devices (or one, with --device), message by message "
-                             "as it arrives: time, device, properties and payload (JSON Lines with --json). It is read over "
-                             "AMQP from the hub's Event Hub-compatible endpoint: the one kept with hub event-hub, else the one "
-                             "the hub redirects to. Ends after --count messages, after --seconds, or on SIGINT or SIGTERM."));
+    VerbParser p(
+        CliText::tr("Prints what the hub receives from all its devices (or one, with --device), message by message "
+                    "as it arrives: time, device, properties and payload (JSON Lines with --json). It is read over "
+                    "AMQP from the hub's Event Hub-compatible endpoint: the one kept with hub event-hub, else the one "
+                    "the hub redirects to. Ends after --count messages, after --seconds, or on SIGINT or SIGTERM."));
     p.addOption({QStringLiteral("device"), CliText::tr("Only this device's messages."), CliText::tr("ID")});
     addWatchOptions(p);
     if (auto done = p.parse(ctx.out, args, 0, 0))
@@ -229,37 +237,45 @@ QFuture<int> hubTelemetry(Context &ctx, const QStringList &args)
 
 QFuture<int> hubEventHub(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Keeps a hub's Event Hub-compatible connection string (Azure portal: the hub's Built-in "
-                             "endpoints) in the system keychain, beside the hub's own; telemetry is then read there instead of "
-                             "through the hub's redirect. The string is read from standard input or --secret-file; --clear "
-                             "forgets it."));
+    VerbParser p(
+        CliText::tr("Keeps a hub's Event Hub-compatible connection string (Azure portal: the hub's Built-in "
+                    "endpoints) in the system keychain, beside the hub's own; telemetry is then read there instead of "
+                    "through the hub's redirect. The string is read from standard input or --secret-file; --clear "
+                    "forgets it."));
     p.addPositional(QStringLiteral("NAME"), CliText::tr("The hub's local name."));
-    p.addOption({QStringLiteral("clear"), CliText::tr("Forget the Event Hub-compatible connection string kept for the hub.")});
-    p.addOption({QStringLiteral("secret-file"), CliText::tr("Read the connection string from FILE instead of standard input."), CliText::tr("FILE")});
+    p.addOption(
+        {QStringLiteral("clear"), CliText::tr("Forget the Event Hub-compatible connection string kept for the hub.")});
+    p.addOption({QStringLiteral("secret-file"),
+        CliText::tr("Read the connection string from FILE instead of standard input."), CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
     const QString name = p.positional().at(0);
     if (!ctx.hubs.find(name))
-        return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("HubNotFound"), CliText::tr("There is no hub named \"%1\".").arg(name)}));
+        return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("HubNotFound"),
+            CliText::tr("There is no hub named \"%1\".").arg(name)}));
     const bool clear = p.isSet(QStringLiteral("clear"));
     if (clear && p.isSet(QStringLiteral("secret-file")))
-        return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("Usage"), CliText::tr("--clear takes no connection string.")}));
+        return finished(ctx.out.error(
+            {ErrorKind::InvalidInput, QStringLiteral("Usage"), CliText::tr("--clear takes no connection string.")}));
     QString text;
     if (!clear) {
-        const auto secret = readSecret(CliText::tr("Event Hub-compatible connection string"), p.value(QStringLiteral("secret-file")));
+        const auto secret
+            = readSecret(CliText::tr("Event Hub-compatible connection string"), p.value(QStringLiteral("secret-file")));
         if (!secret)
             return finished(ctx.out.error(secret.error()));
         text = QString::fromUtf8(*secret).trimmed();
         if (text.isEmpty())
             return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("NoConnectionString"),
-                                           CliText::tr("No connection string was given. To forget the one kept, use --clear.")}));
+                CliText::tr("No connection string was given. To forget the one kept, use --clear.")}));
     }
     return ctx.hubs.setEventHub(name, text).then([&ctx, name, clear](Result<void> done) {
         if (!done)
             return ctx.out.error(done.error());
-        ctx.out.text(clear ? CliText::tr("Hub \"%1\": telemetry is read through the hub's redirect again.").arg(name)
-                           : CliText::tr("Hub \"%1\": telemetry is read with the Event Hub-compatible connection string, which "
-                                         "is in the system keychain.").arg(name));
+        ctx.out.text(clear
+                ? CliText::tr("Hub \"%1\": telemetry is read through the hub's redirect again.").arg(name)
+                : CliText::tr("Hub \"%1\": telemetry is read with the Event Hub-compatible connection string, which "
+                              "is in the system keychain.")
+                      .arg(name));
         ctx.out.document(QJsonObject{{QStringLiteral("name"), name}, {QStringLiteral("eventHub"), !clear}});
         return int(ExitOk);
     });

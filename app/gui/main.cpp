@@ -35,8 +35,8 @@ int main(int argc, char *argv[])
     // before the options are parsed, so that --help speaks it too.
     const QLocale locale = settings.language().isEmpty() ? QLocale() : QLocale(settings.language());
     QTranslator qtTranslator;
-    if (qtTranslator.load(locale, QStringLiteral("qtbase"), QStringLiteral("_"),
-                          QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+    if (qtTranslator.load(
+            locale, QStringLiteral("qtbase"), QStringLiteral("_"), QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         QApplication::installTranslator(&qtTranslator);
     QTranslator appTranslator;
     if (appTranslator.load(locale, QStringLiteral("onboarder"), QStringLiteral("_"), QStringLiteral(":/i18n")))
@@ -47,14 +47,15 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption relayConfig(QStringLiteral("relay-config"),
-                                         QApplication::translate("main", "Open the Relay page with this relay configuration (JSON)."),
-                                         QApplication::translate("main", "FILE"));
+        QApplication::translate("main", "Open the Relay page with this relay configuration (JSON)."),
+        QApplication::translate("main", "FILE"));
     const QCommandLineOption startRelay(QStringLiteral("start-relay"),
-                                        QApplication::translate("main", "With --relay-config: start the relay at once."));
+        QApplication::translate("main", "With --relay-config: start the relay at once."));
     parser.addOptions({relayConfig, startRelay});
     parser.process(app);
     if (parser.isSet(startRelay) && !parser.isSet(relayConfig)) {
-        std::fprintf(stderr, "%s\n", qPrintable(QApplication::translate("main", "error: --start-relay needs --relay-config FILE.")));
+        std::fprintf(stderr, "%s\n",
+            qPrintable(QApplication::translate("main", "error: --start-relay needs --relay-config FILE.")));
         return 1;
     }
 

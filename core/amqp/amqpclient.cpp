@@ -63,7 +63,7 @@ AmqpClient::AmqpClient(QObject *parent)
             it = m_deadlines.erase(it);
             if (auto done = m_pending.take(id))
                 done(fail(ErrorKind::Network, QStringLiteral("AmqpRequestTimedOut"),
-                          tr("%1 did not answer within %2 seconds.").arg(peerName()).arg(requestTimeoutMs / 1000)));
+                    tr("%1 did not answer within %2 seconds.").arg(peerName()).arg(requestTimeoutMs / 1000)));
         }
     });
 }
@@ -79,11 +79,13 @@ AmqpClient::~AmqpClient()
 QString AmqpClient::peerName() const
 {
     return QStringLiteral("%1:%2").arg(m_endpoint.host).arg(m_endpoint.port)
-        + (m_endpoint.proxy ? tr(" (through the proxy %1:%2)").arg(m_endpoint.proxy->hostName()).arg(m_endpoint.proxy->port())
-                            : QString());
+        + (m_endpoint.proxy
+                ? tr(" (through the proxy %1:%2)").arg(m_endpoint.proxy->hostName()).arg(m_endpoint.proxy->port())
+                : QString());
 }
 
-AmqpClient::Endpoint AmqpClient::forHub(const HubProfile &hub, const QString &host, quint16 amqpPort, const char *webSocketPath)
+AmqpClient::Endpoint AmqpClient::forHub(
+    const HubProfile &hub, const QString &host, quint16 amqpPort, const char *webSocketPath)
 {
     Endpoint endpoint;
     endpoint.host = host;
@@ -110,10 +112,13 @@ void AmqpClient::open(const Endpoint &endpoint)
     if (!endpoint.caFile.isEmpty()) {
         const QList<QSslCertificate> extra = QSslCertificate::fromPath(endpoint.caFile, QSsl::Pem);
         if (extra.isEmpty()) {
-            QMetaObject::invokeMethod(this, [this] {
-                finish(Error{ErrorKind::InvalidInput, QStringLiteral("CaFileUnreadable"),
-                             tr("The CA file %1 holds no PEM certificate.").arg(m_endpoint.caFile)});
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this,
+                [this] {
+                    finish(Error{ErrorKind::InvalidInput, QStringLiteral("CaFileUnreadable"),
+                        tr("The CA file %1 holds no PEM certificate.").arg(m_endpoint.caFile)});
+                },
+                Qt::QueuedConnection);
             return;
         }
         configuration.setCaCertificates(configuration.caCertificates() + extra);
@@ -141,13 +146,15 @@ void AmqpClient::openWebSocket(const QSslConfiguration &configuration)
     webSocket->setSslConfiguration(configuration);
     webSocket->setProxy(m_endpoint.proxy ? *m_endpoint.proxy : QNetworkProxy(QNetworkProxy::NoProxy));
     connect(webSocket, &QWebSocket::sslErrors, this, [this](const QList<QSslError> &errors) { noteTlsErrors(errors); });
-    connect(webSocket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this, webSocket] { transportFailed(webSocket->errorString()); });
+    connect(webSocket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
+        [this, webSocket] { transportFailed(webSocket->errorString()); });
     connect(webSocket, &QWebSocket::connected, this, [this, webSocket] {
         if (webSocket->subprotocol() != QLatin1String(webSocketSubprotocol)) {
             webSocket->disconnect(this);
             webSocket->abort();
             finish(Error{ErrorKind::Network, QStringLiteral("AmqpWebSocketRefused"),
-                         tr("%1 accepted the WebSocket but not AMQP on it (sub-protocol %2).").arg(peerName(), QLatin1String(webSocketSubprotocol))});
+                tr("%1 accepted the WebSocket but not AMQP on it (sub-protocol %2).")
+                    .arg(peerName(), QLatin1String(webSocketSubprotocol))});
             return;
         }
         startAmqp(new WebSocketStream(webSocket));
@@ -175,9 +182,10 @@ void AmqpClient::transportFailed(const QString &why)
     if (m_connection)
         return; // the AMQP connection reports its end itself
     const QString text = m_tlsError.isEmpty() ? why : m_tlsError;
-    finish(Error{ErrorKind::Network, m_tlsError.isEmpty() ? QStringLiteral("HubUnreachable") : QStringLiteral("CertificateVerificationFailed"),
-                 m_tlsError.isEmpty() ? tr("Cannot reach %1: %2").arg(peerName(), text)
-                                      : tr("The certificate of %1 was refused: %2").arg(peerName(), text)});
+    finish(Error{ErrorKind::Network,
+        m_tlsError.isEmpty() ? QStringLiteral("HubUnreachable") : QStringLiteral("CertificateVerificationFailed"),
+        m_tlsError.isEmpty() ? tr("Cannot reach %1: %2").arg(peerName(), text)
+                             : tr("The certificate of %1 was refused: %2").arg(peerName(), text)});
 }
 
 void AmqpClient::startAmqp(QIODevice *device)
@@ -193,10 +201,10 @@ void AmqpClient::startAmqp(QIODevice *device)
             return finish({});
         if (error.contains(QLatin1String("unauthorized")) || error.contains(QLatin1String("authentication")))
             return finish(Error{ErrorKind::AuthRefused, QStringLiteral("AmqpUnauthorized"),
-                                tr("%1 refused the credentials: %2").arg(peerName(), error)});
+                tr("%1 refused the credentials: %2").arg(peerName(), error)});
         finish(Error{ErrorKind::Network, QStringLiteral("AmqpConnectionLost"),
-                     error.isEmpty() ? tr("%1 closed the connection.").arg(peerName())
-                                     : tr("The connection to %1 ended: %2").arg(peerName(), error)});
+            error.isEmpty() ? tr("%1 closed the connection.").arg(peerName())
+                            : tr("The connection to %1 ended: %2").arg(peerName(), error)});
     });
     pn_connection_open(m_connection->connection());
     m_session = pn_session(m_connection->connection());
@@ -237,8 +245,8 @@ void AmqpClient::finish(const Error &error)
     const auto pending = std::exchange(m_pending, {});
     for (const auto &done : pending)
         done(std::unexpected(error.code.isEmpty() ? Error{ErrorKind::Network, QStringLiteral("AmqpConnectionLost"),
-                                                          tr("The connection to %1 was closed.").arg(peerName())}
-                                                    : error));
+                                 tr("The connection to %1 was closed.").arg(peerName())}
+                                                  : error));
     if (m_connection) {
         m_connection->setHandler(nullptr);
         m_connection->disconnect(this);
@@ -306,7 +314,8 @@ void AmqpClient::putToken(const QString &audience, const QString &token, std::fu
 {
     AmqpMessage message;
     message.applicationProperties.insertString(QStringLiteral("operation"), QStringLiteral("put-token"));
-    message.applicationProperties.insertString(QStringLiteral("type"), QStringLiteral("servicebus.windows.net:sastoken"));
+    message.applicationProperties.insertString(
+        QStringLiteral("type"), QStringLiteral("servicebus.windows.net:sastoken"));
     message.applicationProperties.insertString(QStringLiteral("name"), audience);
     message.body = token;
     message.bodyIsValue = true;
@@ -316,9 +325,11 @@ void AmqpClient::putToken(const QString &audience, const QString &token, std::fu
         const int status = response->applicationProperties.value(QStringLiteral("status-code")).toInt();
         if (status >= 200 && status < 300)
             return done({});
-        const QString description = Amqp::text(response->applicationProperties.value(QStringLiteral("status-description")));
-        done(fail(status == 401 || status == 403 ? ErrorKind::AuthRefused : ErrorKind::Network, QStringLiteral("AmqpTokenRefused"),
-                  tr("%1 refused the token (%2): %3").arg(peerName()).arg(status).arg(description)));
+        const QString description
+            = Amqp::text(response->applicationProperties.value(QStringLiteral("status-description")));
+        done(fail(status == 401 || status == 403 ? ErrorKind::AuthRefused : ErrorKind::Network,
+            QStringLiteral("AmqpTokenRefused"),
+            tr("%1 refused the token (%2): %3").arg(peerName()).arg(status).arg(description)));
     });
 }
 
@@ -349,7 +360,8 @@ pn_link_t *AmqpClient::openReceiver(const QString &source, const QString &select
     if (!selector.isEmpty()) {
         AmqpMap filter;
         filter.insertSymbol("apache.org:selector-filter:string",
-                            QVariant::fromValue(AmqpDescribed{QVariant::fromValue(AmqpSymbol{"apache.org:selector-filter:string"}), selector}));
+            QVariant::fromValue(
+                AmqpDescribed{QVariant::fromValue(AmqpSymbol{"apache.org:selector-filter:string"}), selector}));
         Amqp::write(pn_terminus_filter(pn_link_source(link)), QVariant::fromValue(filter));
     }
     pn_link_set_rcv_settle_mode(link, PN_RCV_FIRST);
@@ -365,9 +377,7 @@ void AmqpClient::handle(pn_event_t *event)
         m_open = true;
         Q_EMIT opened();
         break;
-    case PN_CONNECTION_REMOTE_CLOSE:
-        pn_connection_close(pn_event_connection(event));
-        break;
+    case PN_CONNECTION_REMOTE_CLOSE: pn_connection_close(pn_event_connection(event)); break;
     case PN_LINK_REMOTE_OPEN: {
         pn_link_t *link = pn_event_link(event);
         for (Node &n : m_nodes)
@@ -381,7 +391,8 @@ void AmqpClient::handle(pn_event_t *event)
         pn_condition_t *condition = pn_link_remote_condition(link);
         const QString name = conditionName(condition);
         const QString description = conditionDescription(condition);
-        const QVariant info = condition && pn_condition_is_set(condition) ? Amqp::read(pn_condition_info(condition)) : QVariant();
+        const QVariant info
+            = condition && pn_condition_is_set(condition) ? Amqp::read(pn_condition_info(condition)) : QVariant();
         for (auto it = m_nodes.begin(); it != m_nodes.end();) {
             if (it->sender != link && it->receiver != link) {
                 ++it;
@@ -391,7 +402,7 @@ void AmqpClient::handle(pn_event_t *event)
             for (const AmqpMessage &waiting : std::as_const(it->waiting)) {
                 if (auto done = m_pending.take(Amqp::text(waiting.messageId)))
                     done(fail(ErrorKind::Network, QStringLiteral("AmqpNodeClosed"),
-                              tr("%1 closed %2: %3 %4").arg(peerName(), it.key(), name, description)));
+                        tr("%1 closed %2: %3 %4").arg(peerName(), it.key(), name, description)));
             }
             it = m_nodes.erase(it);
         }
@@ -416,7 +427,7 @@ void AmqpClient::handle(pn_event_t *event)
             if (pn_delivery_updated(delivery)) {
                 pn_condition_t *condition = pn_disposition_condition(pn_delivery_remote(delivery));
                 Q_EMIT deliveryUpdated(delivery, pn_delivery_remote_state(delivery), conditionName(condition),
-                                       conditionDescription(condition));
+                    conditionDescription(condition));
                 pn_delivery_settle(delivery);
             }
             break;
@@ -447,8 +458,7 @@ void AmqpClient::handle(pn_event_t *event)
         Q_EMIT messageReceived(link, *message);
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 

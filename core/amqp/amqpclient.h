@@ -29,7 +29,11 @@ class AmqpConnection;
 // nodes ($cbs for claims-based security, $management) with their replies matched by correlation id.
 //
 // Links are Proton links; the owner reacts to them through the signals, which pass Proton's objects (valid
-// until the connection ends). Everything happens on the client's thread; nothing blocks.
+// until the connection ends). Nothing blocks.
+//
+// Threads: one thread, the one it was created in (its timeout timer is a member, not a child: it cannot be moved),
+// where its socket and connection live and its signals are emitted, for direct connections only (they pass Proton's
+// objects). EventHubReader makes it on worker threads too (the Relay page's monitor, the telemetry view).
 class AmqpClient final : public QObject
 {
     Q_OBJECT
@@ -39,8 +43,8 @@ public:
     {
         QString host;
         quint16 port = 5671;
-        QString caFile;       // extra CA to trust (the sandbox's); empty: the system's
-        QString plainUser;    // SASL PLAIN user; empty: ANONYMOUS
+        QString caFile; // extra CA to trust (the sandbox's); empty: the system's
+        QString plainUser; // SASL PLAIN user; empty: ANONYMOUS
         QByteArray plainPassword;
         std::optional<QNetworkProxy> proxy; // an HTTP proxy tunnelled through with CONNECT
         // AMQP over WebSockets (sub-protocol AMQPWSB10) at wss://host:port/PATH when set: IoT Hub's
@@ -83,7 +87,8 @@ Q_SIGNALS:
     // The peer detached a link (refused it, or closed it): condition and description from its error.
     void linkClosed(pn_link_t *link, const QString &condition, const QString &description, const QVariant &info);
     void messageReceived(pn_link_t *link, const Onboarder::AmqpMessage &message); // accepted already
-    void deliveryUpdated(pn_delivery_t *delivery, quint64 outcome, const QString &condition, const QString &description);
+    void deliveryUpdated(
+        pn_delivery_t *delivery, quint64 outcome, const QString &condition, const QString &description);
     void creditAvailable(pn_link_t *link);
 
 private:

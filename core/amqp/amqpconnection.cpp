@@ -4,16 +4,15 @@
 #include <QIODevice>
 #include <QMetaObject>
 
+#include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <proton/condition.h>
 #include <proton/connection.h>
 #include <proton/event.h>
 #include <proton/sasl.h>
 #include <proton/sasl_plugin.h>
 #include <proton/transport.h>
-
-#include <algorithm>
-#include <chrono>
-#include <cstring>
 
 namespace Onboarder {
 
@@ -50,7 +49,7 @@ struct AmqpSaslServer
         return static_cast<AmqpConnection *>(pnx_sasl_get_context(transport));
     }
 
-    static void freeImpl(pn_transport_t *) {}
+    static void freeImpl(pn_transport_t *) { }
 
     static const char *listMechanisms(pn_transport_t *transport)
     {
@@ -71,7 +70,7 @@ struct AmqpSaslServer
     }
 
     static bool initClient(pn_transport_t *) { return false; }
-    static void prepareWrite(pn_transport_t *) {}
+    static void prepareWrite(pn_transport_t *) { }
 
     static void processInit(pn_transport_t *transport, const char *mechanismOrNull, const pn_bytes_t *received)
     {
@@ -112,8 +111,8 @@ struct AmqpSaslServer
     }
 
     static bool processMechanisms(pn_transport_t *, const char *) { return false; }
-    static void processChallenge(pn_transport_t *, const pn_bytes_t *) {}
-    static void processOutcome(pn_transport_t *, const pn_bytes_t *) {}
+    static void processChallenge(pn_transport_t *, const pn_bytes_t *) { }
+    static void processOutcome(pn_transport_t *, const pn_bytes_t *) { }
     static bool canEncrypt(pn_transport_t *) { return false; }
     static ssize_t maxEncryptSize(pn_transport_t *) { return 0; }
     static ssize_t encode(pn_transport_t *, pn_bytes_t, pn_bytes_t *) { return 0; }
@@ -123,11 +122,20 @@ struct AmqpSaslServer
 };
 
 const pnx_sasl_implementation AmqpSaslServer::implementation = {
-    &AmqpSaslServer::freeImpl,       &AmqpSaslServer::listMechanisms,   &AmqpSaslServer::initServer,
-    &AmqpSaslServer::initClient,     &AmqpSaslServer::prepareWrite,     &AmqpSaslServer::processInit,
-    &AmqpSaslServer::processResponse, &AmqpSaslServer::processMechanisms, &AmqpSaslServer::processChallenge,
-    &AmqpSaslServer::processOutcome, &AmqpSaslServer::canEncrypt,       &AmqpSaslServer::maxEncryptSize,
-    &AmqpSaslServer::encode,         &AmqpSaslServer::decode,
+    &AmqpSaslServer::freeImpl,
+    &AmqpSaslServer::listMechanisms,
+    &AmqpSaslServer::initServer,
+    &AmqpSaslServer::initClient,
+    &AmqpSaslServer::prepareWrite,
+    &AmqpSaslServer::processInit,
+    &AmqpSaslServer::processResponse,
+    &AmqpSaslServer::processMechanisms,
+    &AmqpSaslServer::processChallenge,
+    &AmqpSaslServer::processOutcome,
+    &AmqpSaslServer::canEncrypt,
+    &AmqpSaslServer::maxEncryptSize,
+    &AmqpSaslServer::encode,
+    &AmqpSaslServer::decode,
 };
 
 AmqpConnection::AmqpConnection(Role role, QIODevice *device, QObject *parent)
@@ -309,7 +317,8 @@ void AmqpConnection::process()
             m_again = true;
         }
         writeToDevice();
-        if (pn_connection_driver_read_closed(&m_driver) && !m_deviceClosed && !pn_connection_driver_write_closed(&m_driver)) {
+        if (pn_connection_driver_read_closed(&m_driver) && !m_deviceClosed
+            && !pn_connection_driver_write_closed(&m_driver)) {
             // Proton stopped reading on its own (bytes it could not decode): nothing the peer sends now will be
             // understood, so the connection ends here instead of lingering half open.
             pn_connection_driver_write_close(&m_driver);

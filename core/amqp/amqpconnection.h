@@ -1,16 +1,15 @@
 #pragma once
 
+#include "amqp/amqpframefilter.h"
+
 #include <QByteArray>
 #include <QObject>
-
-#include "amqp/amqpframefilter.h"
 #include <QPointer>
 #include <QString>
 #include <QTimer>
 
-#include <proton/connection_driver.h>
-
 #include <functional>
+#include <proton/connection_driver.h>
 
 class QIODevice;
 

@@ -10,7 +10,7 @@ namespace {
 
 constexpr quint64 performativeBegin = 0x11;
 constexpr quint64 performativeEnd = 0x17;
-constexpr quint64 performativeOpen = 0x10;  // open and close are the connection's, whatever channel they come on
+constexpr quint64 performativeOpen = 0x10; // open and close are the connection's, whatever channel they come on
 constexpr quint64 performativeClose = 0x18;
 constexpr int frameTypeAmqp = 0;
 
@@ -20,8 +20,7 @@ void AmqpFrameFilter::feed(const char *data, size_t size)
 {
     for (;;) {
         // Whole headers and frames already gathered are decided first.
-        while (m_passing == 0 && m_skipping == 0 && !m_pending.isEmpty() && classify()) {
-        }
+        while (m_passing == 0 && m_skipping == 0 && !m_pending.isEmpty() && classify()) { }
         if (size == 0)
             return; // bytes gathered but not enough to decide wait for the next feed()
         if (m_passing > 0) {
@@ -72,7 +71,8 @@ bool AmqpFrameFilter::classify()
     // into; anything else passes whole (Proton judges it).
     if (type == frameTypeAmqp && dataOffset >= 8 && quint64(frameSize) >= quint64(at) + 3 && at + 10 <= 32) {
         // The performative's descriptor: 0x00 then a smallulong (0x53 c) or ulong (0x80 + 8 bytes).
-        const qsizetype descriptorEnd = std::min<qsizetype>(at + (have > at + 1 && bytes[at + 1] == 0x80 ? 10 : 3), qsizetype(frameSize));
+        const qsizetype descriptorEnd
+            = std::min<qsizetype>(at + (have > at + 1 && bytes[at + 1] == 0x80 ? 10 : 3), qsizetype(frameSize));
         if (have < descriptorEnd)
             return false;
         if (bytes[at] == 0x00) {

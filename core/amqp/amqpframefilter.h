@@ -24,10 +24,10 @@ public:
 private:
     bool classify(); // decides the frame at the front of m_pending once enough of it is there
 
-    QByteArray m_pending;   // bytes not classified yet (the start of a header or frame)
+    QByteArray m_pending; // bytes not classified yet (the start of a header or frame)
     QByteArray m_output;
-    QSet<quint16> m_ended;  // channels whose session the peer ended
-    quint64 m_passing = 0;  // bytes of the current frame still to pass through
+    QSet<quint16> m_ended; // channels whose session the peer ended
+    quint64 m_passing = 0; // bytes of the current frame still to pass through
     quint64 m_skipping = 0; // bytes of the current frame still to drop
     qint64 m_dropped = 0;
 };

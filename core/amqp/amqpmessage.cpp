@@ -3,13 +3,12 @@
 #include <QTimeZone>
 #include <QUuid>
 
+#include <cstring>
+#include <memory>
 #include <proton/codec.h>
 #include <proton/delivery.h>
 #include <proton/link.h>
 #include <proton/message.h>
-
-#include <cstring>
-#include <memory>
 
 namespace Onboarder {
 

@@ -18,7 +18,7 @@ namespace Onboarder {
 // otherwise an amqp-value section holding any value (CBS and $management use maps and strings there).
 struct AmqpMessage
 {
-    QVariant messageId;     // QString, QUuid, quint64 or QByteArray
+    QVariant messageId; // QString, QUuid, quint64 or QByteArray
     QVariant correlationId; // likewise
     QByteArray userId;
     QString to;
@@ -28,8 +28,8 @@ struct AmqpMessage
     QString contentEncoding;
     QString groupId;
     QDateTime absoluteExpiryTime; // invalid: none
-    QDateTime creationTime;       // invalid: none
-    quint32 ttlMs = 0;            // header ttl; 0: none
+    QDateTime creationTime; // invalid: none
+    quint32 ttlMs = 0; // header ttl; 0: none
     bool durable = false;
     quint32 deliveryCount = 0;
     AmqpMap messageAnnotations;
@@ -40,7 +40,10 @@ struct AmqpMessage
     // Encodes for the wire; decodes what a peer sent (nullopt: not a message Proton can decode).
     QByteArray encode() const;
     static std::optional<AmqpMessage> decode(const char *bytes, size_t size);
-    static std::optional<AmqpMessage> decode(const QByteArray &bytes) { return decode(bytes.constData(), size_t(bytes.size())); }
+    static std::optional<AmqpMessage> decode(const QByteArray &bytes)
+    {
+        return decode(bytes.constData(), size_t(bytes.size()));
+    }
 
     // The body as bytes: a data section as is, a string value as UTF-8, else empty.
     QByteArray bodyBytes() const;

@@ -4,9 +4,8 @@
 #include <QTimeZone>
 #include <QUuid>
 
-#include <proton/codec.h>
-
 #include <cstring>
+#include <proton/codec.h>
 
 namespace Onboarder {
 
@@ -23,7 +22,9 @@ QVariantMap AmqpMap::toVariantMap() const
 {
     QVariantMap map;
     for (const auto &[k, v] : entries)
-        map.insert(k.metaType() == QMetaType::fromType<AmqpSymbol>() ? QString::fromUtf8(k.value<AmqpSymbol>().name) : k.toString(), v);
+        map.insert(k.metaType() == QMetaType::fromType<AmqpSymbol>() ? QString::fromUtf8(k.value<AmqpSymbol>().name)
+                                                                     : k.toString(),
+            v);
     return map;
 }
 
@@ -153,42 +154,26 @@ QVariant get(pn_data_t *data)
         return QVariant::fromValue(described);
     }
     switch (pn_data_type(data)) {
-    case PN_NULL:
-        return {};
-    case PN_BOOL:
-        return pn_data_get_bool(data);
-    case PN_UBYTE:
-        return uint(pn_data_get_ubyte(data));
-    case PN_BYTE:
-        return int(pn_data_get_byte(data));
-    case PN_USHORT:
-        return uint(pn_data_get_ushort(data));
-    case PN_SHORT:
-        return int(pn_data_get_short(data));
-    case PN_UINT:
-        return uint(pn_data_get_uint(data));
-    case PN_INT:
-        return int(pn_data_get_int(data));
-    case PN_ULONG:
-        return quint64(pn_data_get_ulong(data));
-    case PN_LONG:
-        return qint64(pn_data_get_long(data));
-    case PN_FLOAT:
-        return double(pn_data_get_float(data));
-    case PN_DOUBLE:
-        return pn_data_get_double(data);
-    case PN_TIMESTAMP:
-        return QDateTime::fromMSecsSinceEpoch(pn_data_get_timestamp(data), Qt::UTC);
+    case PN_NULL: return {};
+    case PN_BOOL: return pn_data_get_bool(data);
+    case PN_UBYTE: return uint(pn_data_get_ubyte(data));
+    case PN_BYTE: return int(pn_data_get_byte(data));
+    case PN_USHORT: return uint(pn_data_get_ushort(data));
+    case PN_SHORT: return int(pn_data_get_short(data));
+    case PN_UINT: return uint(pn_data_get_uint(data));
+    case PN_INT: return int(pn_data_get_int(data));
+    case PN_ULONG: return quint64(pn_data_get_ulong(data));
+    case PN_LONG: return qint64(pn_data_get_long(data));
+    case PN_FLOAT: return double(pn_data_get_float(data));
+    case PN_DOUBLE: return pn_data_get_double(data);
+    case PN_TIMESTAMP: return QDateTime::fromMSecsSinceEpoch(pn_data_get_timestamp(data), Qt::UTC);
     case PN_UUID: {
         const pn_uuid_t uuid = pn_data_get_uuid(data);
         return QUuid::fromRfc4122(QByteArrayView(uuid.bytes, 16));
     }
-    case PN_BINARY:
-        return raw(pn_data_get_binary(data));
-    case PN_STRING:
-        return utf8(pn_data_get_string(data));
-    case PN_SYMBOL:
-        return QVariant::fromValue(AmqpSymbol{raw(pn_data_get_symbol(data))});
+    case PN_BINARY: return raw(pn_data_get_binary(data));
+    case PN_STRING: return utf8(pn_data_get_string(data));
+    case PN_SYMBOL: return QVariant::fromValue(AmqpSymbol{raw(pn_data_get_symbol(data))});
     case PN_LIST:
     case PN_ARRAY: {
         QVariantList list;
@@ -210,8 +195,7 @@ QVariant get(pn_data_t *data)
         pn_data_exit(data);
         return QVariant::fromValue(map);
     }
-    default:
-        return {};
+    default: return {};
     }
 }
 

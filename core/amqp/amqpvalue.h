@@ -37,7 +37,10 @@ struct AmqpMap
 
     // The value under a key given as text, whether the key is a string or a symbol; invalid if absent.
     QVariant value(const QString &key) const;
-    void insertSymbol(const QByteArray &key, const QVariant &value) { entries.append({QVariant::fromValue(AmqpSymbol{key}), value}); }
+    void insertSymbol(const QByteArray &key, const QVariant &value)
+    {
+        entries.append({QVariant::fromValue(AmqpSymbol{key}), value});
+    }
     void insertString(const QString &key, const QVariant &value) { entries.append({key, value}); }
     // Keys as text (strings and symbols alike), for maps whose consumer does not care.
     QVariantMap toVariantMap() const;

@@ -22,8 +22,7 @@ namespace {
 constexpr qint64 tokenLifetimeSeconds = 3600;
 constexpr int feedbackCredit = 100;
 
-template<typename T>
-QFuture<T> finished(T value)
+template<typename T> QFuture<T> finished(T value)
 {
     QPromise<T> promise;
     promise.start();
@@ -33,8 +32,7 @@ QFuture<T> finished(T value)
 }
 
 // By value: a continuation run by finish() may drop the last other owner (the client itself).
-template<typename T>
-void resolve(std::shared_ptr<QPromise<T>> promise, T value)
+template<typename T> void resolve(std::shared_ptr<QPromise<T>> promise, T value)
 {
     if (!promise || promise->future().isFinished())
         return;
@@ -46,36 +44,44 @@ void resolve(std::shared_ptr<QPromise<T>> promise, T value)
 
 Result<void> C2dMessageDraft::validate() const
 {
-    static const QStringList acks{QStringLiteral("none"), QStringLiteral("positive"), QStringLiteral("negative"), QStringLiteral("full")};
-    const auto invalid = [](const QString &code, const QString &message) { return fail(ErrorKind::InvalidInput, code, message); };
+    static const QStringList acks{
+        QStringLiteral("none"), QStringLiteral("positive"), QStringLiteral("negative"), QStringLiteral("full")};
+    const auto invalid
+        = [](const QString &code, const QString &message) { return fail(ErrorKind::InvalidInput, code, message); };
     if (!acks.contains(ack))
         return invalid(QStringLiteral("InvalidAck"),
-                       CloudToDeviceClient::tr("The acknowledgement must be none, positive, negative or full, not \"%1\".").arg(ack));
+            CloudToDeviceClient::tr("The acknowledgement must be none, positive, negative or full, not \"%1\".")
+                .arg(ack));
     if (expirySeconds < 0 || expirySeconds > 48 * 3600)
         return invalid(QStringLiteral("InvalidExpiry"),
-                       CloudToDeviceClient::tr("The expiry must be between 1 second and 48 hours (IoT Hub keeps a message at most that long)."));
+            CloudToDeviceClient::tr(
+                "The expiry must be between 1 second and 48 hours (IoT Hub keeps a message at most that long)."));
     qsizetype size = payload.size();
     for (const auto &[name, value] : properties) {
         if (name.isEmpty())
             return invalid(QStringLiteral("InvalidProperty"), CloudToDeviceClient::tr("A property needs a name."));
         if (name.startsWith(QLatin1String("iothub-"), Qt::CaseInsensitive) || name.startsWith(u'$'))
             return invalid(QStringLiteral("ReservedProperty"),
-                           CloudToDeviceClient::tr("\"%1\" is a name IoT Hub keeps for itself (iothub-…, $…); choose another.").arg(name));
+                CloudToDeviceClient::tr("\"%1\" is a name IoT Hub keeps for itself (iothub-…, $…); choose another.")
+                    .arg(name));
         for (const QChar c : QString(name + value)) {
             if (c.unicode() < 0x20 || c.unicode() == 0x7f)
                 return invalid(QStringLiteral("InvalidProperty"),
-                               CloudToDeviceClient::tr("The property \"%1\" holds a control character, which IoT Hub refuses.").arg(name));
+                    CloudToDeviceClient::tr("The property \"%1\" holds a control character, which IoT Hub refuses.")
+                        .arg(name));
         }
         size += name.toUtf8().size() + value.toUtf8().size();
     }
     if (size > maxBytes)
         return invalid(QStringLiteral("MessageTooLarge"),
-                       CloudToDeviceClient::tr("The message is %1 bytes with its properties; IoT Hub takes at most %2 (64 KB) for a "
-                                               "cloud-to-device message.")
-                           .arg(size)
-                           .arg(maxBytes));
+            CloudToDeviceClient::tr(
+                "The message is %1 bytes with its properties; IoT Hub takes at most %2 (64 KB) for a "
+                "cloud-to-device message.")
+                .arg(size)
+                .arg(maxBytes));
     if (messageId.size() > 128)
-        return invalid(QStringLiteral("InvalidMessageId"), CloudToDeviceClient::tr("A message id has at most 128 characters."));
+        return invalid(
+            QStringLiteral("InvalidMessageId"), CloudToDeviceClient::tr("A message id has at most 128 characters."));
     return {};
 }
 
@@ -96,10 +102,10 @@ QFuture<Result<void>> CloudToDeviceClient::open(const HubProfile &hub, const Con
     m_hub = hub;
     if (service.kind() != ConnectionString::Kind::Service || service.sharedAccessKey().isEmpty())
         return finished<Result<void>>(fail(ErrorKind::InvalidInput, QStringLiteral("NotAServiceConnectionString"),
-                                           tr("Sending to devices needs the connection string of one of the hub's shared access "
-                                              "policies (with ServiceConnect).")));
-    const auto token = SasToken::create(hub.hostName, service.sharedAccessKey(), QDateTime::currentSecsSinceEpoch() + tokenLifetimeSeconds,
-                                        service.sharedAccessKeyName());
+            tr("Sending to devices needs the connection string of one of the hub's shared access "
+               "policies (with ServiceConnect).")));
+    const auto token = SasToken::create(hub.hostName, service.sharedAccessKey(),
+        QDateTime::currentSecsSinceEpoch() + tokenLifetimeSeconds, service.sharedAccessKeyName());
     if (!token)
         return finished<Result<void>>(std::unexpected(token.error()));
     m_opening = std::make_shared<QPromise<Result<void>>>();
@@ -107,8 +113,9 @@ QFuture<Result<void>> CloudToDeviceClient::open(const HubProfile &hub, const Con
     m_client = std::make_unique<AmqpClient>();
     AmqpClient *client = m_client.get();
     connect(client, &AmqpClient::closed, this, [this](const Error &error) {
-        const Error why = error.code.isEmpty() ? Error{ErrorKind::Network, QStringLiteral("AmqpConnectionLost"), tr("The connection was closed.")}
-                                               : error;
+        const Error why = error.code.isEmpty()
+            ? Error{ErrorKind::Network, QStringLiteral("AmqpConnectionLost"), tr("The connection was closed.")}
+            : error;
         m_ready = false;
         m_sender = nullptr;
         m_feedback = nullptr;
@@ -140,22 +147,23 @@ QFuture<Result<void>> CloudToDeviceClient::open(const HubProfile &hub, const Con
             flush();
     });
     connect(client, &AmqpClient::deliveryUpdated, this, &CloudToDeviceClient::onDeliveryUpdated);
-    connect(client, &AmqpClient::linkClosed, this, [this](pn_link_t *link, const QString &condition, const QString &description) {
-        const bool unauthorized = condition.contains(QLatin1String("unauthorized"));
-        const Error error{unauthorized ? ErrorKind::AuthRefused : ErrorKind::Network,
-                          unauthorized ? QStringLiteral("Unauthorized") : QStringLiteral("AmqpLinkClosed"),
-                          unauthorized ? tr("Hub %1 refused: %2").arg(m_hub.name, description)
-                                       : tr("Hub %1 closed the link: %2 %3").arg(m_hub.name, condition, description)};
-        if (link == m_sender) {
-            m_sender = nullptr;
-            for (const Pending &pending : std::as_const(m_queue))
-                resolve<Result<QString>>(pending.promise, std::unexpected(error));
-            m_queue.clear();
-        } else if (link == m_feedback) {
-            m_feedback = nullptr;
-        }
-        Q_EMIT errorOccurred(error);
-    });
+    connect(client, &AmqpClient::linkClosed, this,
+        [this](pn_link_t *link, const QString &condition, const QString &description) {
+            const bool unauthorized = condition.contains(QLatin1String("unauthorized"));
+            const Error error{unauthorized ? ErrorKind::AuthRefused : ErrorKind::Network,
+                unauthorized ? QStringLiteral("Unauthorized") : QStringLiteral("AmqpLinkClosed"),
+                unauthorized ? tr("Hub %1 refused: %2").arg(m_hub.name, description)
+                             : tr("Hub %1 closed the link: %2 %3").arg(m_hub.name, condition, description)};
+            if (link == m_sender) {
+                m_sender = nullptr;
+                for (const Pending &pending : std::as_const(m_queue))
+                    resolve<Result<QString>>(pending.promise, std::unexpected(error));
+                m_queue.clear();
+            } else if (link == m_feedback) {
+                m_feedback = nullptr;
+            }
+            Q_EMIT errorOccurred(error);
+        });
     connect(client, &AmqpClient::messageReceived, this, [this](pn_link_t *link, const AmqpMessage &message) {
         if (link != m_feedback)
             return;
@@ -169,11 +177,13 @@ QFuture<Result<void>> CloudToDeviceClient::open(const HubProfile &hub, const Con
             feedback.deviceId = record.value(QStringLiteral("deviceId")).toString();
             feedback.statusCode = record.value(QStringLiteral("statusCode")).toString();
             feedback.description = record.value(QStringLiteral("description")).toString();
-            feedback.enqueuedTime = QDateTime::fromString(record.value(QStringLiteral("enqueuedTimeUtc")).toString(), Qt::ISODateWithMs);
+            feedback.enqueuedTime
+                = QDateTime::fromString(record.value(QStringLiteral("enqueuedTimeUtc")).toString(), Qt::ISODateWithMs);
             Q_EMIT feedbackReceived(feedback);
         }
     });
-    m_client->open(AmqpClient::forHub(hub, hub.hostName, quint16(hub.effectiveAmqpPort()), AmqpClient::iotHubWebSocketPath));
+    m_client->open(
+        AmqpClient::forHub(hub, hub.hostName, quint16(hub.effectiveAmqpPort()), AmqpClient::iotHubWebSocketPath));
     return m_opening->future();
 }
 
@@ -204,13 +214,15 @@ QFuture<Result<QString>> CloudToDeviceClient::send(const QString &deviceId, cons
     if (const auto valid = draft.validate(); !valid)
         return finished<Result<QString>>(std::unexpected(valid.error()));
     if (!m_client)
-        return finished<Result<QString>>(fail(ErrorKind::Internal, QStringLiteral("NotOpen"), tr("Not connected to a hub.")));
+        return finished<Result<QString>>(
+            fail(ErrorKind::Internal, QStringLiteral("NotOpen"), tr("Not connected to a hub.")));
     AmqpMessage message;
     const QString id = draft.messageId.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : draft.messageId;
     message.messageId = id;
     if (!draft.correlationId.isEmpty())
         message.correlationId = draft.correlationId;
-    message.to = QStringLiteral("/devices/%1/messages/devicebound").arg(QString::fromLatin1(QUrl::toPercentEncoding(deviceId)));
+    message.to = QStringLiteral("/devices/%1/messages/devicebound")
+                     .arg(QString::fromLatin1(QUrl::toPercentEncoding(deviceId)));
     message.contentType = draft.contentType;
     message.contentEncoding = draft.contentEncoding;
     if (draft.expirySeconds > 0)
@@ -235,7 +247,8 @@ void CloudToDeviceClient::flush()
         Pending pending = m_queue.takeFirst();
         static quint64 tag = 1;
         const quint64 current = tag++;
-        pn_delivery_t *delivery = pn_delivery(m_sender, pn_dtag(reinterpret_cast<const char *>(&current), sizeof current));
+        pn_delivery_t *delivery
+            = pn_delivery(m_sender, pn_dtag(reinterpret_cast<const char *>(&current), sizeof current));
         pn_link_send(m_sender, pending.encoded.constData(), size_t(pending.encoded.size()));
         pn_link_advance(m_sender);
         m_inFlight.insert(delivery, std::move(pending));
@@ -243,7 +256,8 @@ void CloudToDeviceClient::flush()
     m_client->schedule();
 }
 
-void CloudToDeviceClient::onDeliveryUpdated(pn_delivery_t *delivery, quint64 outcome, const QString &condition, const QString &description)
+void CloudToDeviceClient::onDeliveryUpdated(
+    pn_delivery_t *delivery, quint64 outcome, const QString &condition, const QString &description)
 {
     const auto found = m_inFlight.find(delivery);
     if (found == m_inFlight.end())
@@ -253,18 +267,22 @@ void CloudToDeviceClient::onDeliveryUpdated(pn_delivery_t *delivery, quint64 out
     if (outcome == PN_ACCEPTED)
         return resolve<Result<QString>>(pending.promise, pending.messageId);
     Error error{ErrorKind::Network, QStringLiteral("MessageRejected"),
-                tr("Hub %1 did not take the message for %2: %3 %4").arg(m_hub.name, pending.deviceId, condition, description)};
+        tr("Hub %1 did not take the message for %2: %3 %4").arg(m_hub.name, pending.deviceId, condition, description)};
     if (condition == QLatin1String("amqp:not-found"))
-        error = {ErrorKind::NotFound, QStringLiteral("DeviceNotFound"), tr("Device %1 is not registered in hub %2.").arg(pending.deviceId, m_hub.name)};
+        error = {ErrorKind::NotFound, QStringLiteral("DeviceNotFound"),
+            tr("Device %1 is not registered in hub %2.").arg(pending.deviceId, m_hub.name)};
     else if (condition == QLatin1String("amqp:resource-limit-exceeded"))
         error = {ErrorKind::Conflict, QStringLiteral("DeviceMaximumQueueDepthExceeded"),
-                 tr("Device %1 already has 50 messages waiting, the most IoT Hub keeps for a device. Wait until it takes them, or purge "
-                    "its queue.")
-                     .arg(pending.deviceId)};
+            tr("Device %1 already has 50 messages waiting, the most IoT Hub keeps for a device. Wait until it takes "
+               "them, or purge "
+               "its queue.")
+                .arg(pending.deviceId)};
     else if (condition == QLatin1String("amqp:link:message-size-exceeded"))
-        error = {ErrorKind::InvalidInput, QStringLiteral("MessageTooLarge"), tr("Hub %1 refused the message as too large: %2").arg(m_hub.name, description)};
+        error = {ErrorKind::InvalidInput, QStringLiteral("MessageTooLarge"),
+            tr("Hub %1 refused the message as too large: %2").arg(m_hub.name, description)};
     else if (condition.contains(QLatin1String("unauthorized")))
-        error = {ErrorKind::AuthRefused, QStringLiteral("Unauthorized"), tr("Hub %1 refused: %2").arg(m_hub.name, description)};
+        error = {ErrorKind::AuthRefused, QStringLiteral("Unauthorized"),
+            tr("Hub %1 refused: %2").arg(m_hub.name, description)};
     resolve<Result<QString>>(pending.promise, std::unexpected(error));
 }
 

@@ -27,12 +27,12 @@ struct C2dMessageDraft
 {
     QByteArray payload;
     QList<std::pair<QString, QString>> properties;
-    QString messageId;      // empty: a new UUID
+    QString messageId; // empty: a new UUID
     QString correlationId;
     QString contentType;
     QString contentEncoding;
     QString ack = QStringLiteral("none"); // none | positive | negative | full
-    int expirySeconds = 0;                // 0: the hub's default (one hour on Azure)
+    int expirySeconds = 0; // 0: the hub's default (one hour on Azure)
 
     static constexpr int maxBytes = 65536; // IoT Hub: body and properties together
 
@@ -77,7 +77,8 @@ Q_SIGNALS:
     void errorOccurred(const Onboarder::Error &error); // the connection ended or feedback could not be read
 
 private:
-    void onDeliveryUpdated(pn_delivery_t *delivery, quint64 outcome, const QString &condition, const QString &description);
+    void onDeliveryUpdated(
+        pn_delivery_t *delivery, quint64 outcome, const QString &condition, const QString &description);
     void flush();
 
     std::unique_ptr<AmqpClient> m_client;

@@ -10,10 +10,9 @@
 #include <QUrl>
 #include <QUuid>
 
+#include <algorithm>
 #include <proton/connection.h>
 #include <proton/link.h>
-
-#include <algorithm>
 
 namespace Onboarder {
 
@@ -61,19 +60,22 @@ Result<EventHubEndpoint> EventHubEndpoint::parse(const QString &connectionString
     }
     const auto invalid = [](const QString &why) {
         return Onboarder::fail(ErrorKind::InvalidInput, QStringLiteral("NotAnEventHubConnectionString"),
-                               QCoreApplication::translate("EventHubReader", "This is not an Event Hub-compatible connection string: %1").arg(why));
+            QCoreApplication::translate("EventHubReader", "This is not an Event Hub-compatible connection string: %1")
+                .arg(why));
     };
     if (connectionString.contains(QLatin1String("HostName="), Qt::CaseInsensitive))
         return invalid(QCoreApplication::translate("EventHubReader",
-                                                   "it names a HostName, so it is an IoT Hub connection string. The Event Hub-compatible one "
-                                                   "starts with \"Endpoint=sb://\" (Azure portal: the hub's Built-in endpoints)."));
+            "it names a HostName, so it is an IoT Hub connection string. The Event Hub-compatible one "
+            "starts with \"Endpoint=sb://\" (Azure portal: the hub's Built-in endpoints)."));
     const QUrl url(endpointUrl);
     if (endpointUrl.isEmpty() || url.scheme() != QLatin1String("sb") || url.host().isEmpty())
         return invalid(QCoreApplication::translate("EventHubReader", "Endpoint must be sb://HOST/."));
     if (endpoint.keyName.isEmpty() || endpoint.key.isEmpty())
-        return invalid(QCoreApplication::translate("EventHubReader", "SharedAccessKeyName and SharedAccessKey are needed."));
+        return invalid(
+            QCoreApplication::translate("EventHubReader", "SharedAccessKeyName and SharedAccessKey are needed."));
     if (endpoint.entity.isEmpty())
-        return invalid(QCoreApplication::translate("EventHubReader", "EntityPath (the Event Hub-compatible name) is missing."));
+        return invalid(
+            QCoreApplication::translate("EventHubReader", "EntityPath (the Event Hub-compatible name) is missing."));
     endpoint.host = url.host();
     endpoint.port = quint16(url.port(5671));
     return endpoint;
@@ -104,7 +106,8 @@ void EventHubReader::setReconnectInterval(int minSeconds, int maxSeconds)
     m_retryMaxSeconds = std::max(m_retryMinSeconds, maxSeconds);
 }
 
-void EventHubReader::start(const HubProfile &hub, const ConnectionString &service, const QString &eventHub, const Options &options)
+void EventHubReader::start(
+    const HubProfile &hub, const ConnectionString &service, const QString &eventHub, const Options &options)
 {
     stop();
     m_hub = hub;
@@ -126,9 +129,9 @@ void EventHubReader::start(const HubProfile &hub, const ConnectionString &servic
     }
     if (service.kind() != ConnectionString::Kind::Service || service.sharedAccessKey().isEmpty())
         return fail(Error{ErrorKind::InvalidInput, QStringLiteral("NotAServiceConnectionString"),
-                          tr("Reading what hub %1 receives needs the connection string of one of its shared access policies, "
-                             "not a device's.")
-                              .arg(hub.name)});
+            tr("Reading what hub %1 receives needs the connection string of one of its shared access policies, "
+               "not a device's.")
+                .arg(hub.name)});
     setState(State::Connecting);
     connectToHub();
 }
@@ -159,8 +162,8 @@ void EventHubReader::fail(const Error &given)
     if (error.kind == ErrorKind::AuthRefused) {
         // Say which key, in the words the user knows it by; the hub's own text follows.
         const QString key = m_eventHubConnectionString.isEmpty()
-                                ? tr("shared access policy %1").arg(m_service.sharedAccessKeyName())
-                                : tr("Event Hub-compatible connection string");
+            ? tr("shared access policy %1").arg(m_service.sharedAccessKeyName())
+            : tr("Event Hub-compatible connection string");
         error.message = tr("Hub %1 refused the key (%2): %3").arg(m_hub.name, key, given.message);
     }
     m_lastError = error;
@@ -192,9 +195,12 @@ void EventHubReader::onClosed(const Error &error)
 {
     if (m_state == State::Stopped || m_state == State::Failed)
         return;
-    if (error.kind == ErrorKind::AuthRefused || error.kind == ErrorKind::InvalidInput || error.code == QLatin1String("CertificateVerificationFailed"))
+    if (error.kind == ErrorKind::AuthRefused || error.kind == ErrorKind::InvalidInput
+        || error.code == QLatin1String("CertificateVerificationFailed"))
         return fail(error);
-    retry(error.code.isEmpty() ? Error{ErrorKind::Network, QStringLiteral("AmqpConnectionLost"), tr("The connection ended.")} : error);
+    retry(error.code.isEmpty()
+            ? Error{ErrorKind::Network, QStringLiteral("AmqpConnectionLost"), tr("The connection ended.")}
+            : error);
 }
 
 void EventHubReader::connectToHub()
@@ -209,18 +215,20 @@ void EventHubReader::connectToHub()
     connect(client, &AmqpClient::linkOpened, this, [this, client](pn_link_t *link) {
         // A receiver that opens and stays open was not redirected: the hub is not one that redirects.
         QTimer::singleShot(5000, client, [this, client, link] {
-            if (m_redirecting && m_client.get() == client && pn_link_state(link) == (PN_LOCAL_ACTIVE | PN_REMOTE_ACTIVE))
+            if (m_redirecting && m_client.get() == client
+                && pn_link_state(link) == (PN_LOCAL_ACTIVE | PN_REMOTE_ACTIVE))
                 fail(Error{ErrorKind::Conflict, QStringLiteral("HubDidNotRedirect"),
-                           tr("Hub %1 did not point to its Event Hub-compatible endpoint. Give its Event Hub-compatible "
-                              "connection string instead (Azure portal: the hub's Built-in endpoints).")
-                               .arg(m_hub.name)});
+                    tr("Hub %1 did not point to its Event Hub-compatible endpoint. Give its Event Hub-compatible "
+                       "connection string instead (Azure portal: the hub's Built-in endpoints).")
+                        .arg(m_hub.name)});
         });
     });
-    const auto token = SasToken::create(m_hub.hostName + QStringLiteral("/messages/events"), m_service.sharedAccessKey(),
-                                        QDateTime::currentSecsSinceEpoch() + 300, m_service.sharedAccessKeyName());
+    const auto token = SasToken::create(m_hub.hostName + QStringLiteral("/messages/events"),
+        m_service.sharedAccessKey(), QDateTime::currentSecsSinceEpoch() + 300, m_service.sharedAccessKeyName());
     if (!token)
         return fail(token.error());
-    AmqpClient::Endpoint endpoint = AmqpClient::forHub(m_hub, m_hub.hostName, quint16(m_hub.effectiveAmqpPort()), AmqpClient::iotHubWebSocketPath);
+    AmqpClient::Endpoint endpoint = AmqpClient::forHub(
+        m_hub, m_hub.hostName, quint16(m_hub.effectiveAmqpPort()), AmqpClient::iotHubWebSocketPath);
     endpoint.plainUser = m_service.sharedAccessKeyName() + QStringLiteral("@sas.root.") + m_service.hubName();
     endpoint.plainPassword = token->toString().toUtf8();
     connect(m_client.get(), &AmqpClient::opened, this, [this] {
@@ -255,14 +263,15 @@ void EventHubReader::connectToEventHub()
 QString EventHubReader::audience(const QString &path) const
 {
     // As the Event Hubs SDKs name it: sb://HOST[:PORT]/ENTITY/path.
-    const QString host = m_endpoint.port == 5671 ? m_endpoint.host : QStringLiteral("%1:%2").arg(m_endpoint.host).arg(m_endpoint.port);
+    const QString host
+        = m_endpoint.port == 5671 ? m_endpoint.host : QStringLiteral("%1:%2").arg(m_endpoint.host).arg(m_endpoint.port);
     return QStringLiteral("sb://%1/%2/%3").arg(host, m_endpoint.entity, path);
 }
 
 QString EventHubReader::token(const QString &audienceText) const
 {
-    const auto made = SasToken::createWithKeyText(audienceText, m_endpoint.key, QDateTime::currentSecsSinceEpoch() + tokenLifetimeSeconds,
-                                                  m_endpoint.keyName);
+    const auto made = SasToken::createWithKeyText(
+        audienceText, m_endpoint.key, QDateTime::currentSecsSinceEpoch() + tokenLifetimeSeconds, m_endpoint.keyName);
     return made ? made->toString() : QString();
 }
 
@@ -278,15 +287,19 @@ void EventHubReader::readPartitions()
         const int status = response->applicationProperties.value(QStringLiteral("status-code")).toInt();
         if (status != 200) {
             const QString why = Amqp::text(response->applicationProperties.value(QStringLiteral("status-description")));
-            return fail(Error{status == 401 ? ErrorKind::AuthRefused : ErrorKind::NotFound, QStringLiteral("EventHubNotReadable"),
-                              tr("The Event Hub-compatible endpoint %1 answered %2: %3").arg(m_endpoint.entity).arg(status).arg(why)});
+            return fail(Error{status == 401 ? ErrorKind::AuthRefused : ErrorKind::NotFound,
+                QStringLiteral("EventHubNotReadable"),
+                tr("The Event Hub-compatible endpoint %1 answered %2: %3")
+                    .arg(m_endpoint.entity)
+                    .arg(status)
+                    .arg(why)});
         }
         const AmqpMap body = response->body.value<AmqpMap>();
         for (const QVariant &id : body.value(QStringLiteral("partition_ids")).toList())
             m_partitions.append(Partition{text(id), nullptr, -1});
         if (m_partitions.isEmpty())
             return fail(Error{ErrorKind::NotFound, QStringLiteral("EventHubHasNoPartitions"),
-                              tr("The Event Hub-compatible endpoint %1 lists no partitions.").arg(m_endpoint.entity)});
+                tr("The Event Hub-compatible endpoint %1 lists no partitions.").arg(m_endpoint.entity)});
         qCDebug(lcHub) << "reading" << m_partitions.size() << "partitions of" << m_endpoint.entity;
         for (Partition &partition : m_partitions)
             openPartition(partition);
@@ -299,12 +312,10 @@ QString EventHubReader::selector(const Partition &partition) const
     if (partition.lastSequence >= 0)
         return QStringLiteral("amqp.annotation.x-opt-sequence-number > '%1'").arg(partition.lastSequence);
     switch (m_options.start) {
-    case Start::Oldest:
-        return QStringLiteral("amqp.annotation.x-opt-offset > '-1'");
+    case Start::Oldest: return QStringLiteral("amqp.annotation.x-opt-offset > '-1'");
     case Start::Time:
         return QStringLiteral("amqp.annotation.x-opt-enqueued-time > '%1'").arg(m_options.from.toMSecsSinceEpoch());
-    case Start::Now:
-        break;
+    case Start::Now: break;
     }
     // "Now" is when start() was called: what arrived since, even while connecting, is included.
     return QStringLiteral("amqp.annotation.x-opt-enqueued-time > '%1'").arg(m_startedMs - 1);
@@ -324,7 +335,8 @@ void EventHubReader::openPartition(Partition &partition)
             if (p.link)
                 pn_link_flow(p.link, partitionCredit);
         }
-        const bool all = std::all_of(m_partitions.begin(), m_partitions.end(), [](const Partition &p) { return p.link; });
+        const bool all
+            = std::all_of(m_partitions.begin(), m_partitions.end(), [](const Partition &p) { return p.link; });
         if (all) {
             m_retrySeconds = 0;
             setState(State::Listening);
@@ -338,7 +350,8 @@ void EventHubReader::renewTokens()
         return;
     QStringList audiences{audience(QStringLiteral("$management"))};
     for (const Partition &partition : std::as_const(m_partitions))
-        audiences.append(audience(QStringLiteral("ConsumerGroups/%1/Partitions/%2").arg(m_options.consumerGroup, partition.id)));
+        audiences.append(
+            audience(QStringLiteral("ConsumerGroups/%1/Partitions/%2").arg(m_options.consumerGroup, partition.id)));
     for (const QString &name : std::as_const(audiences)) {
         m_client->putToken(name, token(name), [this](Result<void> put) {
             if (!put)
@@ -347,13 +360,15 @@ void EventHubReader::renewTokens()
     }
 }
 
-void EventHubReader::onLinkClosed(pn_link_t *link, const QString &condition, const QString &description, const QVariant &info)
+void EventHubReader::onLinkClosed(
+    pn_link_t *link, const QString &condition, const QString &description, const QVariant &info)
 {
     if (m_redirecting) {
         if (condition != QLatin1String("amqp:link:redirect")) {
-            const Error error{condition.contains(QLatin1String("unauthorized")) ? ErrorKind::AuthRefused : ErrorKind::Network,
-                              QStringLiteral("HubRefusedTelemetryReader"),
-                              tr("Hub %1 refused to hand out its telemetry: %2 %3").arg(m_hub.name, condition, description)};
+            const Error error{
+                condition.contains(QLatin1String("unauthorized")) ? ErrorKind::AuthRefused : ErrorKind::Network,
+                QStringLiteral("HubRefusedTelemetryReader"),
+                tr("Hub %1 refused to hand out its telemetry: %2 %3").arg(m_hub.name, condition, description)};
             return error.kind == ErrorKind::AuthRefused ? fail(error) : retry(error);
         }
         const AmqpMap map = info.value<AmqpMap>();
@@ -365,14 +380,15 @@ void EventHubReader::onLinkClosed(pn_link_t *link, const QString &condition, con
         const auto match = entityPattern.match(address);
         if (host.isEmpty() || !match.hasMatch())
             return fail(Error{ErrorKind::Internal, QStringLiteral("RedirectNotUnderstood"),
-                              tr("Hub %1 redirected to an address Onboarder does not understand: %2").arg(m_hub.name, address)});
+                tr("Hub %1 redirected to an address Onboarder does not understand: %2").arg(m_hub.name, address)});
         m_endpoint.host = host;
         const int port = map.value(QStringLiteral("port")).toInt();
         m_endpoint.port = quint16(port > 0 ? port : 5671);
         m_endpoint.entity = match.captured(1);
         m_endpoint.keyName = m_service.sharedAccessKeyName();
         m_endpoint.key = m_service.sharedAccessKey();
-        qCDebug(lcHub) << "hub" << m_hub.name << "redirects its telemetry to" << m_endpoint.host << m_endpoint.port << m_endpoint.entity;
+        qCDebug(lcHub) << "hub" << m_hub.name << "redirects its telemetry to" << m_endpoint.host << m_endpoint.port
+                       << m_endpoint.entity;
         m_client->disconnect(this);
         m_client->close();
         m_client.release()->deleteLater();
@@ -384,13 +400,13 @@ void EventHubReader::onLinkClosed(pn_link_t *link, const QString &condition, con
         partition.link = nullptr;
         if (condition == QLatin1String("amqp:not-found"))
             return fail(Error{ErrorKind::NotFound, QStringLiteral("ConsumerGroupNotFound"),
-                              tr("The Event Hub-compatible endpoint has no consumer group \"%1\" (%2). Create it in the "
-                                 "hub's Built-in endpoints, or use $Default.")
-                                  .arg(m_options.consumerGroup, description)});
+                tr("The Event Hub-compatible endpoint has no consumer group \"%1\" (%2). Create it in the "
+                   "hub's Built-in endpoints, or use $Default.")
+                    .arg(m_options.consumerGroup, description)});
         if (condition.contains(QLatin1String("unauthorized")))
             return fail(Error{ErrorKind::AuthRefused, QStringLiteral("AmqpUnauthorized"), description});
         return retry(Error{ErrorKind::Network, QStringLiteral("PartitionClosed"),
-                           tr("Partition %1 was closed: %2 %3").arg(partition.id, condition, description)});
+            tr("Partition %1 was closed: %2 %3").arg(partition.id, condition, description)});
     }
 }
 

@@ -34,7 +34,7 @@ struct TelemetryEvent
     QString contentEncoding;
     QString messageId;
     QString correlationId;
-    QList<std::pair<QString, QString>> properties;       // the sender's application properties
+    QList<std::pair<QString, QString>> properties; // the sender's application properties
     QList<std::pair<QString, QString>> systemProperties; // the hub's annotations (iothub-…, x-opt-…), as text
 };
 
@@ -61,7 +61,9 @@ struct EventHubEndpoint
 // backoff, and each partition resumes after the last message it delivered (none lost, none twice). A refused
 // key, an unknown consumer group or a certificate that fails verification ends it (Failed, errorOccurred()).
 // Device filtering is done here: Event Hubs has no filter by device.
-// Threads: the thread it lives on.
+// Threads: the thread it lives on, where its AMQP client is made (on each connection) and its signals are emitted;
+// none of its methods may be called from another. The telemetry view's worker and the Relay page's
+// HubTelemetryMonitor make it on worker threads.
 class EventHubReader final : public QObject
 {
     Q_OBJECT
@@ -75,7 +77,7 @@ public:
     {
         QString consumerGroup = QStringLiteral("$Default");
         Start start = Start::Now;
-        QDateTime from;  // with Start::Time
+        QDateTime from; // with Start::Time
         QString deviceId; // only this device's messages; empty: all
     };
 

@@ -14,7 +14,8 @@ WebSocketStream::WebSocketStream(QWebSocket *socket, QObject *parent)
     connect(socket, &QWebSocket::binaryMessageReceived, this, &WebSocketStream::received);
     connect(socket, &QWebSocket::textMessageReceived, this, [this] {
         if (m_socket)
-            m_socket->close(QWebSocketProtocol::CloseCodeDatatypeNotSupported, QStringLiteral("AMQP frames travel in binary messages"));
+            m_socket->close(QWebSocketProtocol::CloseCodeDatatypeNotSupported,
+                QStringLiteral("AMQP frames travel in binary messages"));
     });
     connect(socket, &QWebSocket::disconnected, this, &WebSocketStream::socketGone);
     connect(socket, &QWebSocket::bytesWritten, this, &QIODevice::bytesWritten);
@@ -75,7 +76,8 @@ void WebSocketStream::received(const QByteArray &message)
 {
     if (bytesAvailable() + message.size() > MaxBuffered) {
         // The reader stopped reading and the peer kept sending: better to end than to grow without bound.
-        m_socket->close(QWebSocketProtocol::CloseCodeTooMuchData, QStringLiteral("The peer sent more than the reader can hold"));
+        m_socket->close(
+            QWebSocketProtocol::CloseCodeTooMuchData, QStringLiteral("The peer sent more than the reader can hold"));
         return;
     }
     m_buffer += message;

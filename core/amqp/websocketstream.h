@@ -3,7 +3,6 @@
 #include <QByteArray>
 #include <QIODevice>
 #include <QPointer>
-
 #include <QWebSocket>
 
 namespace Onboarder {

@@ -10,7 +10,7 @@ void setUp(const QString &displayName);
 
 QString version();
 QString configDir(); // created on demand
-QString dataDir();   // created on demand
+QString dataDir(); // created on demand
 
 // The service name under which secrets are filed in the OS keychain.
 QString keychainService();

@@ -19,8 +19,7 @@ namespace Onboarder {
 // under the future's own lock, and its signal is delivered in context's thread only.
 // Call from context's thread; a future that is finished already has f called at once, as then() does.
 // A future finished without a result (cancelled) does not call f.
-template<typename T, typename F>
-void whenFinished(const QFuture<T> &future, QObject *context, F &&f)
+template<typename T, typename F> void whenFinished(const QFuture<T> &future, QObject *context, F &&f)
 {
     Q_ASSERT(context && context->thread() == QThread::currentThread());
     auto call = [](const QFuture<T> &done, F &g) {
@@ -37,11 +36,11 @@ void whenFinished(const QFuture<T> &future, QObject *context, F &&f)
         return;
     }
     auto *watcher = new QFutureWatcher<T>(context);
-    QObject::connect(watcher, &QFutureWatcherBase::finished, watcher,
-                     [watcher, call, f = std::forward<F>(f)]() mutable {
-                         watcher->deleteLater();
-                         call(watcher->future(), f);
-                     });
+    QObject::connect(
+        watcher, &QFutureWatcherBase::finished, watcher, [watcher, call, f = std::forward<F>(f)]() mutable {
+            watcher->deleteLater();
+            call(watcher->future(), f);
+        });
     watcher->setFuture(future);
 }
 

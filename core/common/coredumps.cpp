@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstring>
-
 #include <sys/prctl.h>
 #include <sys/resource.h>
 

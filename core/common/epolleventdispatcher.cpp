@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
-
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -39,7 +38,7 @@ EpollEventDispatcher::EpollEventDispatcher(QObject *parent)
         qWarning("EpollEventDispatcher: %s", std::strerror(errno));
         return;
     }
-    epoll_event event {};
+    epoll_event event{};
     event.events = EPOLLIN;
     event.data.fd = m_wakeFd;
     if (epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wakeFd, &event) != 0) {
@@ -59,7 +58,7 @@ EpollEventDispatcher::~EpollEventDispatcher()
 
 void EpollEventDispatcher::updateWatch(int fd, Watch &watch)
 {
-    epoll_event event {};
+    epoll_event event{};
     event.data.fd = fd;
     if (watch.read)
         event.events |= EPOLLIN;
@@ -112,7 +111,7 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
         return;
     Watch &watch = *found;
     bool changed = false;
-    for (QSocketNotifier **slot : { &watch.read, &watch.write, &watch.exception }) {
+    for (QSocketNotifier **slot : {&watch.read, &watch.write, &watch.exception}) {
         if (*slot == notifier) {
             *slot = nullptr;
             changed = true;
@@ -139,7 +138,7 @@ bool EpollEventDispatcher::unregisterTimer(int timerId)
     const auto found = m_timers.find(timerId);
     if (found == m_timers.end())
         return false;
-    m_schedule.erase({ found->deadline, timerId });
+    m_schedule.erase({found->deadline, timerId});
     m_timersOf.remove(found->object, timerId);
     m_timers.erase(found);
     return true;
@@ -288,7 +287,7 @@ int EpollEventDispatcher::activateTimers()
         qint64 next = deadline + found->interval * nsPerMs;
         if (next <= now)
             next = now + found->interval * nsPerMs;
-        m_schedule.erase({ deadline, id });
+        m_schedule.erase({deadline, id});
         m_schedule.emplace(next, id);
         found->deadline = next;
         found->firing = true;

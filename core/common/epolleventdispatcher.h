@@ -23,11 +23,15 @@ namespace Onboarder {
 // Semantics follow QEventDispatcherUNIX: posted events first, then the ready socket notifiers (read on
 // in/hang-up/error, write on out/hang-up/error, exception on priority data/hang-up/error), then each due
 // timer once per pass (a timer never fires inside its own handler). All timer types are kept precisely
-// (a coarse timer simply fires on time). wakeUp() may be called from any thread (an eventfd).
+// (a coarse timer simply fires on time).
 //
 // Use: QThread::setEventDispatcher(new EpollEventDispatcher) before the thread starts. It has no GLib
 // main context, so nothing on that thread may rely on one (QtKeychain's libsecret backend does: keychain
 // calls stay on the thread that owns the store).
+//
+// Threads: given to its thread before that runs an event loop (RelayThread: the relay's worker thread; the sandbox
+// hub: its main thread, through QCoreApplication::setEventDispatcher); from then on it is used on that thread only,
+// except wakeUp() and interrupt(), which may be called from any thread (an eventfd and atomic flags).
 class EpollEventDispatcher final : public QAbstractEventDispatcher
 {
     Q_OBJECT

@@ -34,17 +34,16 @@ const std::vector<Rule> &rules()
     static const std::vector<Rule> list{
         // PEM private keys of every flavour (PKCS#8, traditional RSA/EC, encrypted), complete or cut off.
         {RE(QStringLiteral("-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"),
-            RE::DotMatchesEverythingOption),
-         QStringLiteral("-----BEGIN \\1PRIVATE KEY-----") + mask + QStringLiteral("-----END \\1PRIVATE KEY-----")},
+             RE::DotMatchesEverythingOption),
+            QStringLiteral("-----BEGIN \\1PRIVATE KEY-----") + mask + QStringLiteral("-----END \\1PRIVATE KEY-----")},
         // Connection-string keys: value runs to the next ';', quote or whitespace.
         {RE(QStringLiteral("(SharedAccessKey\\s*=\\s*)[^;\\s\"']+"), RE::CaseInsensitiveOption),
-         QStringLiteral("\\1") + mask},
+            QStringLiteral("\\1") + mask},
         // SAS signature parameter inside a token or URL.
         {RE(QStringLiteral("(\\bsig=)[^&;\\s\"']+"), RE::CaseInsensitiveOption), QStringLiteral("\\1") + mask},
         // Registry JSON: "primaryKey": "…", "secondaryKey": "…" (also the policy key fields).
-        {RE(QStringLiteral("(\"(?:primaryKey|secondaryKey|key)\"\\s*:\\s*\")[^\"]*(\")"),
-            RE::CaseInsensitiveOption),
-         QStringLiteral("\\1") + mask + QStringLiteral("\\2")},
+        {RE(QStringLiteral("(\"(?:primaryKey|secondaryKey|key)\"\\s*:\\s*\")[^\"]*(\")"), RE::CaseInsensitiveOption),
+            QStringLiteral("\\1") + mask + QStringLiteral("\\2")},
     };
     return list;
 }

@@ -13,11 +13,9 @@ namespace Onboarder {
 
 // A started promise that callbacks can share (QPromise itself is move-only), for asynchronous core
 // calls that return QFuture<Result<T>>.
-template<typename T>
-using SharedPromise = std::shared_ptr<QPromise<Result<T>>>;
+template<typename T> using SharedPromise = std::shared_ptr<QPromise<Result<T>>>;
 
-template<typename T>
-SharedPromise<T> startedPromise()
+template<typename T> SharedPromise<T> startedPromise()
 {
     auto promise = std::make_shared<QPromise<Result<T>>>();
     promise->start();
@@ -25,22 +23,19 @@ SharedPromise<T> startedPromise()
 }
 
 // Gives the promise its one result and finishes it.
-template<typename T>
-void deliver(const SharedPromise<T> &promise, Result<T> result)
+template<typename T> void deliver(const SharedPromise<T> &promise, Result<T> result)
 {
     promise->addResult(std::move(result));
     promise->finish();
 }
 
 // A future that is finished already: for answers known at once (bad input, a closed port).
-template<typename T>
-QFuture<Result<T>> readyFuture(Result<T> result)
+template<typename T> QFuture<Result<T>> readyFuture(Result<T> result)
 {
     return QtFuture::makeReadyFuture(std::move(result));
 }
 
-template<typename T>
-QFuture<Result<T>> failedFuture(const Error &error)
+template<typename T> QFuture<Result<T>> failedFuture(const Error &error)
 {
     return readyFuture<T>(std::unexpected(error));
 }
@@ -48,8 +43,7 @@ QFuture<Result<T>> failedFuture(const Error &error)
 // Runs work (a callable returning Result<T>) on Qt's global thread pool and returns its future. For
 // CPU-bound or blocking library calls (RSA key generation, GPGME) that must not block the caller's
 // thread. work may capture move-only values; it must not touch QObjects of other threads.
-template<typename Work>
-auto runInBackground(Work work) -> QFuture<std::invoke_result_t<Work>>
+template<typename Work> auto runInBackground(Work work) -> QFuture<std::invoke_result_t<Work>>
 {
     using R = std::invoke_result_t<Work>;
     auto promise = std::make_shared<QPromise<R>>();

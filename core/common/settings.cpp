@@ -22,14 +22,12 @@ constexpr int clipboardClearSeconds = 30;
 
 Settings::Settings(QObject *parent)
     : Settings(AppInfo::configDir() + QStringLiteral("/onboarder.conf"), parent)
-{
-}
+{ }
 
 Settings::Settings(const QString &filePath, QObject *parent)
     : QObject(parent)
     , m_settings(std::make_unique<QSettings>(filePath, QSettings::IniFormat))
-{
-}
+{ }
 
 Settings::~Settings() = default;
 
@@ -94,7 +92,8 @@ bool Settings::setHubs(const QList<HubProfile> &hubs)
     }
     m_settings->endArray();
     // Drop entries left over from a longer list.
-    for (int i = int(hubs.size()) + 1; m_settings->contains(Key::hubs + u'/' + QString::number(i) + QStringLiteral("/name")); ++i)
+    for (int i = int(hubs.size()) + 1;
+         m_settings->contains(Key::hubs + u'/' + QString::number(i) + QStringLiteral("/name")); ++i)
         m_settings->remove(Key::hubs + u'/' + QString::number(i));
     m_settings->sync();
     if (m_settings->status() != QSettings::NoError)
@@ -138,7 +137,8 @@ bool Settings::setDpsInstances(const QList<DpsProfile> &instances)
         m_settings->setValue(QStringLiteral("idScope"), dps.idScope);
         m_settings->setValue(QStringLiteral("restPort"), dps.restPort);
         m_settings->setValue(QStringLiteral("mqttPort"), dps.mqttPort);
-        for (const auto &[key, value] : {std::pair{QStringLiteral("address"), dps.address}, std::pair{QStringLiteral("caFile"), dps.caFile}}) {
+        for (const auto &[key, value] :
+            {std::pair{QStringLiteral("address"), dps.address}, std::pair{QStringLiteral("caFile"), dps.caFile}}) {
             if (value.isEmpty())
                 m_settings->remove(key);
             else
@@ -146,7 +146,8 @@ bool Settings::setDpsInstances(const QList<DpsProfile> &instances)
         }
     }
     m_settings->endArray();
-    for (int i = int(instances.size()) + 1; m_settings->contains(Key::dps + u'/' + QString::number(i) + QStringLiteral("/name")); ++i)
+    for (int i = int(instances.size()) + 1;
+         m_settings->contains(Key::dps + u'/' + QString::number(i) + QStringLiteral("/name")); ++i)
         m_settings->remove(Key::dps + u'/' + QString::number(i));
     m_settings->sync();
     if (m_settings->status() != QSettings::NoError)

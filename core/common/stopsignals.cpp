@@ -12,7 +12,7 @@ namespace Onboarder {
 
 namespace {
 
-int signalPipe[2] = { -1, -1 };
+int signalPipe[2] = {-1, -1};
 
 extern "C" void onStopSignal(int)
 {

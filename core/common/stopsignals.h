@@ -12,6 +12,9 @@ namespace Onboarder {
 // byte), so that a long-running process (the sandbox, `onboarder-cli relay run`) shuts down in order.
 // One at a time per process: the handlers are installed by the constructor and reset to the default
 // by the destructor.
+//
+// Threads: stopRequested() is emitted on the thread that created it (its socket notifier is a member, not a child:
+// it cannot be moved). The POSIX handler, which may run on any thread of the process, only writes to the pipe.
 class StopSignals final : public QObject
 {
     Q_OBJECT

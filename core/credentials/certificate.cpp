@@ -26,7 +26,7 @@ QDateTime toDateTime(const ASN1_TIME *time)
     if (!time || ASN1_TIME_to_tm(time, &parts) != 1)
         return {};
     return QDateTime(QDate(parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday),
-                     QTime(parts.tm_hour, parts.tm_min, parts.tm_sec), Qt::UTC);
+        QTime(parts.tm_hour, parts.tm_min, parts.tm_sec), Qt::UTC);
 }
 
 QString digestHex(X509 *cert, const EVP_MD *md)
@@ -57,10 +57,10 @@ Result<X509 *> build(X509 *issuer, EVP_PKEY *signingKey, EVP_PKEY *subjectKey, c
     const QByteArray cn = request.commonName.toUtf8();
     if (cn.isEmpty() || cn.size() > 64)
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidCommonName"),
-                    Text::tr("A certificate's common name must have 1 to 64 characters."));
+            Text::tr("A certificate's common name must have 1 to 64 characters."));
     if (request.validityDays < 1 || request.validityDays > 36500)
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidValidity"),
-                    Text::tr("A certificate must be valid for 1 to 36500 days."));
+            Text::tr("A certificate must be valid for 1 to 36500 days."));
 
     OpenSsl::clearErrors();
     std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
@@ -74,7 +74,10 @@ Result<X509 *> build(X509 *issuer, EVP_PKEY *signingKey, EVP_PKEY *subjectKey, c
         && X509_set_pubkey(cert.get(), subjectKey) == 1;
 
     X509_NAME *name = X509_get_subject_name(cert.get());
-    ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char *>(cn.constData()), -1, -1, 0) == 1;
+    ok = ok
+        && X509_NAME_add_entry_by_txt(
+               name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char *>(cn.constData()), -1, -1, 0)
+            == 1;
     ok = ok && X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name) == 1;
 
     X509 *issuerOrSelf = issuer ? issuer : cert.get();
@@ -108,7 +111,7 @@ Result<X509 *> build(X509 *issuer, EVP_PKEY *signingKey, EVP_PKEY *subjectKey, c
     ok = ok && X509_sign(cert.get(), signingKey, EVP_sha256()) > 0;
     if (!ok)
         return fail(ErrorKind::Internal, QStringLiteral("CertificateBuildFailed"),
-                    Text::tr("Could not create the certificate for \"%1\": %2").arg(request.commonName, OpenSsl::lastError()));
+            Text::tr("Could not create the certificate for \"%1\": %2").arg(request.commonName, OpenSsl::lastError()));
     return cert.release();
 }
 
@@ -116,10 +119,11 @@ Result<void> checkIssuer(const Certificate &issuer, const KeyPair &issuerKey)
 {
     if (!issuer.isCertificateAuthority())
         return fail(ErrorKind::InvalidInput, QStringLiteral("IssuerNotCa"),
-                    Text::tr("\"%1\" is not a CA certificate, so it cannot sign others.").arg(issuer.subjectCommonName()));
+            Text::tr("\"%1\" is not a CA certificate, so it cannot sign others.").arg(issuer.subjectCommonName()));
     if (!issuer.matches(issuerKey))
         return fail(ErrorKind::InvalidInput, QStringLiteral("IssuerKeyMismatch"),
-                    Text::tr("The CA's private key does not belong to the CA certificate \"%1\".").arg(issuer.subjectCommonName()));
+            Text::tr("The CA's private key does not belong to the CA certificate \"%1\".")
+                .arg(issuer.subjectCommonName()));
     return {};
 }
 
@@ -129,8 +133,7 @@ Certificate::Certificate() = default;
 
 Certificate::Certificate(X509 *cert)
     : m_cert(cert, &X509_free)
-{
-}
+{ }
 
 Certificate Certificate::adopt(X509 *cert)
 {
@@ -150,7 +153,7 @@ Result<QList<Certificate>> Certificate::listFromPem(const QByteArray &pem)
     OpenSsl::clearErrors();
     if (!pem.contains("-----BEGIN CERTIFICATE-----"))
         return fail(ErrorKind::InvalidInput, QStringLiteral("NotPemCertificate"),
-                    Text::tr("This is not a PEM certificate: there is no \"-----BEGIN CERTIFICATE-----\" line."));
+            Text::tr("This is not a PEM certificate: there is no \"-----BEGIN CERTIFICATE-----\" line."));
     OpenSsl::Bio bio = OpenSsl::memoryBio(pem);
     QList<Certificate> list;
     while (X509 *cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
@@ -158,7 +161,7 @@ Result<QList<Certificate>> Certificate::listFromPem(const QByteArray &pem)
     OpenSsl::clearErrors(); // the loop ends on an expected "no start line"
     if (list.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("BrokenPemCertificate"),
-                    Text::tr("The PEM certificate is damaged: its base64 body or its structure cannot be read."));
+            Text::tr("The PEM certificate is damaged: its base64 body or its structure cannot be read."));
     return list;
 }
 
@@ -168,7 +171,7 @@ Result<Certificate> Certificate::fromDer(const QByteArray &der)
     X509 *cert = d2i_X509(nullptr, &data, long(der.size()));
     if (!cert)
         return fail(ErrorKind::InvalidInput, QStringLiteral("BrokenDerCertificate"),
-                    Text::tr("The DER certificate cannot be read: %1").arg(OpenSsl::lastError()));
+            Text::tr("The DER certificate cannot be read: %1").arg(OpenSsl::lastError()));
     return Certificate(cert);
 }
 
@@ -185,8 +188,8 @@ Result<Certificate> Certificate::selfSigned(const KeyPair &key, const Request &r
     return Certificate(*cert);
 }
 
-Result<Certificate> Certificate::issue(const Certificate &issuer, const KeyPair &issuerKey, const KeyPair &subjectKey,
-                                       const Request &request)
+Result<Certificate> Certificate::issue(
+    const Certificate &issuer, const KeyPair &issuerKey, const KeyPair &subjectKey, const Request &request)
 {
     if (auto ok = checkIssuer(issuer, issuerKey); !ok)
         return std::unexpected(ok.error());
@@ -196,15 +199,16 @@ Result<Certificate> Certificate::issue(const Certificate &issuer, const KeyPair 
     return Certificate(*cert);
 }
 
-Result<Certificate> Certificate::issue(const Certificate &issuer, const KeyPair &issuerKey, const CertificateRequest &csr,
-                                       Request request)
+Result<Certificate> Certificate::issue(
+    const Certificate &issuer, const KeyPair &issuerKey, const CertificateRequest &csr, Request request)
 {
     if (csr.isNull())
-        return fail(ErrorKind::InvalidInput, QStringLiteral("RequestMissing"), Text::tr("There is no certificate signing request to sign."));
+        return fail(ErrorKind::InvalidInput, QStringLiteral("RequestMissing"),
+            Text::tr("There is no certificate signing request to sign."));
     if (!csr.isSignatureValid())
         return fail(ErrorKind::InvalidInput, QStringLiteral("RequestSignatureInvalid"),
-                    Text::tr("The certificate signing request's signature does not verify with its own public key, so "
-                             "whoever made it may not hold the private key."));
+            Text::tr("The certificate signing request's signature does not verify with its own public key, so "
+                     "whoever made it may not hold the private key."));
     if (request.commonName.isEmpty())
         request.commonName = csr.subjectCommonName();
     if (auto ok = checkIssuer(issuer, issuerKey); !ok)
@@ -273,11 +277,11 @@ Result<void> Certificate::checkValidity(const QDateTime &now) const
     const QString name = subjectCommonName().isEmpty() ? subject() : subjectCommonName();
     if (now < notBefore())
         return fail(ErrorKind::InvalidInput, QStringLiteral("CertificateNotYetValid"),
-                    Text::tr("The certificate \"%1\" is not valid yet: its validity starts %2 (UTC).")
-                        .arg(name, notBefore().toString(Qt::ISODate)));
+            Text::tr("The certificate \"%1\" is not valid yet: its validity starts %2 (UTC).")
+                .arg(name, notBefore().toString(Qt::ISODate)));
     if (now > notAfter())
         return fail(ErrorKind::InvalidInput, QStringLiteral("CertificateExpired"),
-                    Text::tr("The certificate \"%1\" expired %2 (UTC).").arg(name, notAfter().toString(Qt::ISODate)));
+            Text::tr("The certificate \"%1\" expired %2 (UTC).").arg(name, notAfter().toString(Qt::ISODate)));
     return {};
 }
 
@@ -287,8 +291,8 @@ Result<void> Certificate::checkKeyMatches(const KeyPair &key) const
         return {};
     OpenSsl::clearErrors();
     return fail(ErrorKind::InvalidInput, QStringLiteral("KeyCertificateMismatch"),
-                Text::tr("The private key does not belong to the certificate \"%1\": their public keys differ.")
-                    .arg(subjectCommonName()));
+        Text::tr("The private key does not belong to the certificate \"%1\": their public keys differ.")
+            .arg(subjectCommonName()));
 }
 
 Result<void> Certificate::checkUsableWith(const KeyPair &key, const QDateTime &now) const

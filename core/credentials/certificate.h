@@ -21,15 +21,15 @@ class Certificate final
 {
 public:
     enum class Usage {
-        Client,               // a device certificate (digitalSignature, clientAuth)
-        Server,               // a TLS server (digitalSignature, keyEncipherment, serverAuth)
+        Client, // a device certificate (digitalSignature, clientAuth)
+        Server, // a TLS server (digitalSignature, keyEncipherment, serverAuth)
         CertificateAuthority, // a CA (keyCertSign, cRLSign, basicConstraints CA:TRUE)
     };
 
     struct Request
     {
         QString commonName;
-        QStringList dnsNames;    // subjectAltName DNS entries
+        QStringList dnsNames; // subjectAltName DNS entries
         QStringList ipAddresses; // subjectAltName IP entries
         int validityDays = 365;
         Usage usage = Usage::Client;
@@ -46,12 +46,12 @@ public:
     // A certificate signed by its own key (self-signed device certificate, or a root CA).
     static Result<Certificate> selfSigned(const KeyPair &key, const Request &request);
     // A certificate for subjectKey's public key, signed by an issuer CA.
-    static Result<Certificate> issue(const Certificate &issuer, const KeyPair &issuerKey, const KeyPair &subjectKey,
-                                     const Request &request);
+    static Result<Certificate> issue(
+        const Certificate &issuer, const KeyPair &issuerKey, const KeyPair &subjectKey, const Request &request);
     // A certificate for a CSR's public key, signed by an issuer CA. The CSR's own signature must verify
     // (proof that its sender holds the key); an empty request.commonName takes the CSR's.
-    static Result<Certificate> issue(const Certificate &issuer, const KeyPair &issuerKey, const CertificateRequest &csr,
-                                     Request request);
+    static Result<Certificate> issue(
+        const Certificate &issuer, const KeyPair &issuerKey, const CertificateRequest &csr, Request request);
 
     bool isNull() const { return !m_cert; }
     QByteArray toPem() const;
@@ -59,7 +59,8 @@ public:
 
     QString subjectCommonName() const;
     QString issuerCommonName() const;
-    QString subject() const; // the whole distinguished name, RFC 2253 (e.g. "CN=Baltimore CyberTrust Root,OU=CyberTrust,O=Baltimore,C=IE")
+    QString subject() const; // the whole distinguished name, RFC 2253 (e.g. "CN=Baltimore CyberTrust
+                             // Root,OU=CyberTrust,O=Baltimore,C=IE")
     QString issuer() const;
     QDateTime notBefore() const;
     QDateTime notAfter() const;
@@ -77,7 +78,7 @@ public:
     QString thumbprintSha1() const;
     QString thumbprintSha256() const;
 
-    bool matches(const KeyPair &key) const;          // the certificate's public key is key's
+    bool matches(const KeyPair &key) const; // the certificate's public key is key's
     bool isSignedBy(const Certificate &issuer) const; // signature checks with issuer's public key
 
     X509 *handle() const { return m_cert.get(); }

@@ -20,8 +20,8 @@ class Text
 
 CertificateAuthority::CertificateAuthority() = default;
 
-Result<CertificateAuthority> CertificateAuthority::fromCertificateAndKey(const QByteArray &certificate, const QByteArray &key,
-                                                                         const QByteArray &keyPassword)
+Result<CertificateAuthority> CertificateAuthority::fromCertificateAndKey(
+    const QByteArray &certificate, const QByteArray &key, const QByteArray &keyPassword)
 {
     auto parts = DeviceCredential::read(certificate, key, keyPassword);
     if (!parts)
@@ -37,13 +37,14 @@ Result<CertificateAuthority> CertificateAuthority::fromPkcs12(const QByteArray &
     return fromParts(contents->certificate, std::move(contents->key), contents->chain);
 }
 
-Result<CertificateAuthority> CertificateAuthority::fromParts(Certificate certificate, KeyPair key, QList<Certificate> chain)
+Result<CertificateAuthority> CertificateAuthority::fromParts(
+    Certificate certificate, KeyPair key, QList<Certificate> chain)
 {
     if (!certificate.isCertificateAuthority())
         return fail(ErrorKind::InvalidInput, QStringLiteral("NotCaCertificate"),
-                    Text::tr("\"%1\" is not a CA certificate (it lacks basicConstraints CA:TRUE or keyCertSign), so it "
-                             "cannot sign device certificates.")
-                        .arg(certificate.subjectCommonName()));
+            Text::tr("\"%1\" is not a CA certificate (it lacks basicConstraints CA:TRUE or keyCertSign), so it "
+                     "cannot sign device certificates.")
+                .arg(certificate.subjectCommonName()));
     if (auto ok = certificate.checkUsableWith(key); !ok)
         return std::unexpected(ok.error());
     CertificateAuthority ca;
@@ -70,7 +71,8 @@ Result<void> CertificateAuthority::checkVerificationCode(const QString &code)
     if (pattern.match(code).hasMatch())
         return {};
     return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidVerificationCode"),
-                Text::tr("\"%1\" does not look like a verification code: the portal's are letters and digits (up to 64).").arg(code));
+        Text::tr("\"%1\" does not look like a verification code: the portal's are letters and digits (up to 64).")
+            .arg(code));
 }
 
 Result<Certificate> CertificateAuthority::verificationCertificate(const QString &code) const

@@ -23,41 +23,45 @@ CertificateRequest::CertificateRequest() = default;
 
 CertificateRequest::CertificateRequest(X509_REQ *request)
     : m_request(request, &X509_REQ_free)
-{
-}
+{ }
 
 Result<CertificateRequest> CertificateRequest::create(const KeyPair &key, const QString &commonName)
 {
     const QByteArray cn = commonName.toUtf8();
     if (cn.isEmpty() || cn.size() > 64)
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidCommonName"),
-                    Text::tr("A certificate's common name must have 1 to 64 characters."));
+            Text::tr("A certificate's common name must have 1 to 64 characters."));
     if (key.isNull())
-        return fail(ErrorKind::Internal, QStringLiteral("KeyMissing"), Text::tr("There is no key to make the request for."));
+        return fail(
+            ErrorKind::Internal, QStringLiteral("KeyMissing"), Text::tr("There is no key to make the request for."));
     OpenSsl::clearErrors();
     std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> request(X509_REQ_new(), &X509_REQ_free);
     const bool ok = request && X509_REQ_set_version(request.get(), 0) == 1
         && X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(request.get()), "CN", MBSTRING_UTF8,
-                                      reinterpret_cast<const unsigned char *>(cn.constData()), -1, -1, 0) == 1
-        && X509_REQ_set_pubkey(request.get(), key.handle()) == 1 && X509_REQ_sign(request.get(), key.handle(), EVP_sha256()) > 0;
+               reinterpret_cast<const unsigned char *>(cn.constData()), -1, -1, 0)
+            == 1
+        && X509_REQ_set_pubkey(request.get(), key.handle()) == 1
+        && X509_REQ_sign(request.get(), key.handle(), EVP_sha256()) > 0;
     if (!ok)
         return fail(ErrorKind::Internal, QStringLiteral("RequestBuildFailed"),
-                    Text::tr("Could not create the certificate signing request for \"%1\": %2").arg(commonName, OpenSsl::lastError()));
+            Text::tr("Could not create the certificate signing request for \"%1\": %2")
+                .arg(commonName, OpenSsl::lastError()));
     return CertificateRequest(request.release());
 }
 
 Result<CertificateRequest> CertificateRequest::fromPem(const QByteArray &pem)
 {
     OpenSsl::clearErrors();
-    if (!pem.contains("-----BEGIN CERTIFICATE REQUEST-----") && !pem.contains("-----BEGIN NEW CERTIFICATE REQUEST-----"))
+    if (!pem.contains("-----BEGIN CERTIFICATE REQUEST-----")
+        && !pem.contains("-----BEGIN NEW CERTIFICATE REQUEST-----"))
         return fail(ErrorKind::InvalidInput, QStringLiteral("NotPemRequest"),
-                    Text::tr("This is not a PEM certificate signing request: there is no "
-                             "\"-----BEGIN CERTIFICATE REQUEST-----\" line."));
+            Text::tr("This is not a PEM certificate signing request: there is no "
+                     "\"-----BEGIN CERTIFICATE REQUEST-----\" line."));
     OpenSsl::Bio bio = OpenSsl::memoryBio(pem);
     X509_REQ *request = PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr);
     if (!request)
         return fail(ErrorKind::InvalidInput, QStringLiteral("BrokenPemRequest"),
-                    Text::tr("The PEM certificate signing request is damaged: %1").arg(OpenSsl::lastError()));
+            Text::tr("The PEM certificate signing request is damaged: %1").arg(OpenSsl::lastError()));
     return CertificateRequest(request);
 }
 
@@ -68,7 +72,7 @@ Result<CertificateRequest> CertificateRequest::fromDer(const QByteArray &der)
     X509_REQ *request = d2i_X509_REQ(nullptr, &data, long(der.size()));
     if (!request)
         return fail(ErrorKind::InvalidInput, QStringLiteral("BrokenDerRequest"),
-                    Text::tr("The DER certificate signing request cannot be read: %1").arg(OpenSsl::lastError()));
+            Text::tr("The DER certificate signing request cannot be read: %1").arg(OpenSsl::lastError()));
     return CertificateRequest(request);
 }
 

@@ -60,8 +60,8 @@ std::optional<CredentialRecord::Kind> CredentialRecord::kindFromName(const QStri
 QJsonObject CredentialRecord::toJson() const
 {
     QJsonObject json{{QStringLiteral("kind"), kindName(kind)},
-                     {QStringLiteral("keyLocation"), keyLocationName(keyLocation)},
-                     {QStringLiteral("createdAt"), timeText(createdAt)}};
+        {QStringLiteral("keyLocation"), keyLocationName(keyLocation)},
+        {QStringLiteral("createdAt"), timeText(createdAt)}};
     const auto add = [&json](const QString &key, const QString &value) {
         if (!value.isEmpty())
             json.insert(key, value);
@@ -109,8 +109,7 @@ std::optional<CredentialRecord> CredentialRecord::fromJson(const QJsonObject &js
 
 CredentialInventory::CredentialInventory(const QString &filePath)
     : m_filePath(filePath)
-{
-}
+{ }
 
 Result<void> CredentialInventory::load()
 {
@@ -120,17 +119,17 @@ Result<void> CredentialInventory::load()
         return {};
     if (!file.open(QIODevice::ReadOnly))
         return fail(ErrorKind::Internal, QStringLiteral("InventoryUnreadable"),
-                    Text::tr("The credential inventory %1 cannot be read: %2").arg(m_filePath, file.errorString()));
+            Text::tr("The credential inventory %1 cannot be read: %2").arg(m_filePath, file.errorString()));
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &error);
     if (!doc.isObject())
         return fail(ErrorKind::Internal, QStringLiteral("InventoryUnreadable"),
-                    Text::tr("The credential inventory %1 is damaged (%2). Move it aside to start a new one; the keys "
-                             "in the keychain are not affected.")
-                        .arg(m_filePath, error.errorString()));
+            Text::tr("The credential inventory %1 is damaged (%2). Move it aside to start a new one; the keys "
+                     "in the keychain are not affected.")
+                .arg(m_filePath, error.errorString()));
     if (doc.object().value(QStringLiteral("version")).toInt() > formatVersion)
         return fail(ErrorKind::Internal, QStringLiteral("InventoryTooNew"),
-                    Text::tr("The credential inventory %1 was written by a newer Onboarder.").arg(m_filePath));
+            Text::tr("The credential inventory %1 was written by a newer Onboarder.").arg(m_filePath));
     for (const QJsonValue &value : doc.object().value(QStringLiteral("credentials")).toArray()) {
         if (auto record = CredentialRecord::fromJson(value.toObject()))
             m_records.append(*record);
@@ -178,7 +177,7 @@ Result<bool> CredentialInventory::edit(const std::function<bool(QList<Credential
     QLockFile lock(m_filePath + QStringLiteral(".lock"));
     if (!lock.tryLock(10000))
         return fail(ErrorKind::Conflict, QStringLiteral("InventoryLocked"),
-                    Text::tr("The credential inventory %1 is locked by another Onboarder for more than 10 s.").arg(m_filePath));
+            Text::tr("The credential inventory %1 is locked by another Onboarder for more than 10 s.").arg(m_filePath));
     if (auto loaded = load(); !loaded)
         return std::unexpected(loaded.error());
     const QList<CredentialRecord> before = m_records;
@@ -215,14 +214,15 @@ Result<void> CredentialInventory::save() const
     QJsonArray array;
     for (const CredentialRecord &record : m_records)
         array.append(record.toJson());
-    const QByteArray data = QJsonDocument(QJsonObject{{QStringLiteral("version"), formatVersion}, {QStringLiteral("credentials"), array}})
-                                .toJson(QJsonDocument::Indented);
+    const QByteArray data
+        = QJsonDocument(QJsonObject{{QStringLiteral("version"), formatVersion}, {QStringLiteral("credentials"), array}})
+              .toJson(QJsonDocument::Indented);
     QSaveFile file(m_filePath);
     // Flushed before the commit: Qt 6.4's commit() ignores a flush that falls short (a full disk) and puts
     // the truncated file in place of the inventory.
     if (!file.open(QIODevice::WriteOnly) || file.write(data) != data.size() || !file.flush() || !file.commit())
         return fail(ErrorKind::Internal, QStringLiteral("InventoryUnwritable"),
-                    Text::tr("The credential inventory %1 cannot be written: %2").arg(m_filePath, file.errorString()));
+            Text::tr("The credential inventory %1 cannot be written: %2").arg(m_filePath, file.errorString()));
     return {};
 }
 

@@ -17,29 +17,29 @@ namespace Onboarder {
 struct CredentialRecord
 {
     enum class Kind {
-        X509SelfSigned,       // device certificate signed by its own key (hub auth "selfSigned")
-        X509CaSigned,         // device certificate signed by an imported CA (hub auth "certificateAuthority")
-        SymmetricKey,         // a device's SAS keys (hub auth "sas")
+        X509SelfSigned, // device certificate signed by its own key (hub auth "selfSigned")
+        X509CaSigned, // device certificate signed by an imported CA (hub auth "certificateAuthority")
+        SymmetricKey, // a device's SAS keys (hub auth "sas")
         CertificateAuthority, // an imported CA that signs device certificates (hub empty, deviceId = CA name)
     };
     enum class KeyLocation {
         Keychain, // the private or symmetric key is in the OS keychain under keychainEntry
-        Device,   // the key was born on the device (CSR) and never left it
+        Device, // the key was born on the device (CSR) and never left it
     };
 
-    QString hub;      // the hub profile's name; empty for a CA
+    QString hub; // the hub profile's name; empty for a CA
     QString deviceId; // the device id; the CA's name for a CA
     Kind kind = Kind::X509SelfSigned;
     KeyLocation keyLocation = KeyLocation::Keychain;
-    QString keyType;         // "EC P-256", "RSA 2048"…; empty for symmetric keys
-    QString keychainEntry;   // empty when the key is on the device
+    QString keyType; // "EC P-256", "RSA 2048"…; empty for symmetric keys
+    QString keychainEntry; // empty when the key is on the device
     QString certificateFile; // absolute path of the certificate (PEM); empty for symmetric keys
     QString thumbprintSha1;
     QString thumbprintSha256;
-    QString issuer;          // the issuing CA's name (CaSigned) or the certificate's issuer CN
-    QDateTime notAfter;      // the certificate's expiry (UTC)
-    QDateTime createdAt;     // when the app made or imported it (UTC)
-    QString madeBy;          // what made it when not a person: "relay" (auto-registration); empty: made or imported by hand
+    QString issuer; // the issuing CA's name (CaSigned) or the certificate's issuer CN
+    QDateTime notAfter; // the certificate's expiry (UTC)
+    QDateTime createdAt; // when the app made or imported it (UTC)
+    QString madeBy; // what made it when not a person: "relay" (auto-registration); empty: made or imported by hand
 
     static QString kindName(Kind kind); // stable: "x509-self-signed", "x509-ca-signed", "symmetric-key", "ca"
     static std::optional<Kind> kindFromName(const QString &name);

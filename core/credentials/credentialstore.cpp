@@ -29,9 +29,9 @@ Result<void> validateCaName(const QString &name)
     static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"));
     if (!pattern.match(name).hasMatch())
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidCaName"),
-                    CredentialStore::tr("\"%1\" cannot name a CA: use 1 to 64 ASCII letters, digits and . _ -, starting with a "
-                                        "letter or digit.")
-                        .arg(name));
+            CredentialStore::tr("\"%1\" cannot name a CA: use 1 to 64 ASCII letters, digits and . _ -, starting with a "
+                                "letter or digit.")
+                .arg(name));
     return {};
 }
 
@@ -42,7 +42,7 @@ Result<void> writeFile(const QString &path, const QByteArray &data)
     // Flushed before the commit, which would put a truncated file in place after a short flush (Qt 6.4).
     if (!file.open(QIODevice::WriteOnly) || file.write(data) != data.size() || !file.flush() || !file.commit())
         return fail(ErrorKind::Internal, QStringLiteral("CertificateUnwritable"),
-                    CredentialStore::tr("Cannot write %1: %2").arg(path, file.errorString()));
+            CredentialStore::tr("Cannot write %1: %2").arg(path, file.errorString()));
     return {};
 }
 
@@ -62,15 +62,15 @@ Result<Certificate> readCertificateFile(const QString &path, const QString &whos
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return fail(ErrorKind::NotFound, QStringLiteral("CertificateFileMissing"),
-                    CredentialStore::tr("The certificate of %1 should be in %2, but that file cannot be read: %3")
-                        .arg(whose, path, file.errorString()));
+            CredentialStore::tr("The certificate of %1 should be in %2, but that file cannot be read: %3")
+                .arg(whose, path, file.errorString()));
     return Certificate::fromPem(file.readAll());
 }
 
 // Makes a key pair and its certificate: self-signed when ca is null, else signed by ca through a CSR.
 // Runs in the background (RSA key generation takes seconds).
-Result<DeviceCredential> makeCredential(const QString &deviceId, const CredentialStore::GenerateOptions &options,
-                                        const CertificateAuthority &ca)
+Result<DeviceCredential> makeCredential(
+    const QString &deviceId, const CredentialStore::GenerateOptions &options, const CertificateAuthority &ca)
 {
     auto key = KeyPair::generate(options.keyType);
     if (!key)
@@ -95,8 +95,7 @@ CredentialStore::CredentialStore(SecretStore &secrets, const QString &dataDir, Q
     : QObject(parent)
     , m_secrets(secrets)
     , m_root(QDir(dataDir).filePath(QStringLiteral("credentials")))
-{
-}
+{ }
 
 QString CredentialStore::privateKeyEntry(const QString &hub, const QString &deviceId)
 {
@@ -153,8 +152,8 @@ Result<CredentialRecord> CredentialStore::record(const QString &hub, const QStri
     if (auto found = inv.x509(hub, deviceId))
         return *found;
     return fail(ErrorKind::NotFound, QStringLiteral("CredentialNotFound"),
-                tr("Device \"%1\" of hub \"%2\" has no X.509 credential on this computer; make or import one first.")
-                    .arg(deviceId, hub));
+        tr("Device \"%1\" of hub \"%2\" has no X.509 credential on this computer; make or import one first.")
+            .arg(deviceId, hub));
 }
 
 Result<Certificate> CredentialStore::certificate(const QString &hub, const QString &deviceId) const
@@ -172,15 +171,17 @@ Result<void> CredentialStore::checkDeviceSlot(const QString &hub, const QString 
     const auto existing = record(hub, deviceId);
     if (existing && !replace)
         return fail(ErrorKind::Conflict, QStringLiteral("CredentialExists"),
-                    tr("Device \"%1\" of hub \"%2\" has an X.509 credential already (%3, made %4). Replacing it deletes "
-                       "its private key, so it must be asked for explicitly.")
-                        .arg(deviceId, hub, CredentialRecord::kindName(existing->kind), existing->createdAt.toString(Qt::ISODate)));
+            tr("Device \"%1\" of hub \"%2\" has an X.509 credential already (%3, made %4). Replacing it deletes "
+               "its private key, so it must be asked for explicitly.")
+                .arg(deviceId, hub, CredentialRecord::kindName(existing->kind),
+                    existing->createdAt.toString(Qt::ISODate)));
     if (!existing && existing.error().kind != ErrorKind::NotFound)
         return std::unexpected(existing.error());
     return {};
 }
 
-CredentialStore::Slot CredentialStore::deviceSlot(const QString &hub, const QString &deviceId, CredentialRecord::Kind kind) const
+CredentialStore::Slot CredentialStore::deviceSlot(
+    const QString &hub, const QString &deviceId, CredentialRecord::Kind kind) const
 {
     Slot slot;
     slot.record.hub = hub;
@@ -217,12 +218,13 @@ Result<CredentialRecord> CredentialStore::writeFiles(Slot slot, const Certificat
         QFile::remove(record.certificateFile);
         return std::unexpected(ok.error());
     }
-    qCInfo(lcCredentials) << "stored" << CredentialRecord::kindName(record.kind) << record.deviceId << "of hub" << record.hub
-                          << "thumbprint" << record.thumbprintSha1;
+    qCInfo(lcCredentials) << "stored" << CredentialRecord::kindName(record.kind) << record.deviceId << "of hub"
+                          << record.hub << "thumbprint" << record.thumbprintSha1;
     return record;
 }
 
-QFuture<Result<CredentialRecord>> CredentialStore::persist(Slot slot, const Certificate &certificate, const KeyPair &key)
+QFuture<Result<CredentialRecord>> CredentialStore::persist(
+    Slot slot, const Certificate &certificate, const KeyPair &key)
 {
     if (key.isNull()) {
         slot.record.keyLocation = CredentialRecord::KeyLocation::Device;
@@ -239,48 +241,54 @@ QFuture<Result<CredentialRecord>> CredentialStore::persist(Slot slot, const Cert
     pem.fill('\0');
     return saved
         .then(this,
-              [this, slot, certificate](Result<void> stored) -> QFuture<Result<CredentialRecord>> {
-                  if (!stored)
-                      return failedFuture<CredentialRecord>(stored.error());
-                  auto written = writeFiles(slot, certificate);
-                  if (written) {
-                      Q_EMIT credentialsChanged();
-                      return readyFuture(written);
-                  }
-                  // The key must not outlive a credential the inventory does not know.
-                  return m_secrets.remove(slot.record.keychainEntry).then(this, [written](Result<void>) { return written; });
-              })
+            [this, slot, certificate](Result<void> stored) -> QFuture<Result<CredentialRecord>> {
+                if (!stored)
+                    return failedFuture<CredentialRecord>(stored.error());
+                auto written = writeFiles(slot, certificate);
+                if (written) {
+                    Q_EMIT credentialsChanged();
+                    return readyFuture(written);
+                }
+                // The key must not outlive a credential the inventory does not know.
+                return m_secrets.remove(slot.record.keychainEntry).then(this, [written](Result<void>) {
+                    return written;
+                });
+            })
         .unwrap();
 }
 
-QFuture<Result<CredentialRecord>> CredentialStore::generate(const QString &hub, const QString &deviceId, const GenerateOptions &options)
+QFuture<Result<CredentialRecord>> CredentialStore::generate(
+    const QString &hub, const QString &deviceId, const GenerateOptions &options)
 {
     if (auto ok = checkDeviceSlot(hub, deviceId, options.replace); !ok)
         return failedFuture<CredentialRecord>(ok.error());
     if (options.keyType == KeyPair::Type::Other)
         return failedFuture<CredentialRecord>({ErrorKind::InvalidInput, QStringLiteral("UnsupportedKeyType"),
-                                         tr("Choose EC P-256, RSA 2048 or RSA 3072 for a new key.")});
-    const auto kind = options.caName.isEmpty() ? CredentialRecord::Kind::X509SelfSigned : CredentialRecord::Kind::X509CaSigned;
+            tr("Choose EC P-256, RSA 2048 or RSA 3072 for a new key.")});
+    const auto kind
+        = options.caName.isEmpty() ? CredentialRecord::Kind::X509SelfSigned : CredentialRecord::Kind::X509CaSigned;
     Slot slot = deviceSlot(hub, deviceId, kind);
     slot.record.issuer = options.caName;
     slot.record.madeBy = options.madeBy;
 
-    QFuture<Result<CertificateAuthority>> ca = options.caName.isEmpty() ? readyFuture(Result<CertificateAuthority>(CertificateAuthority()))
-                                                                        : certificateAuthority(options.caName);
+    QFuture<Result<CertificateAuthority>> ca = options.caName.isEmpty()
+        ? readyFuture(Result<CertificateAuthority>(CertificateAuthority()))
+        : certificateAuthority(options.caName);
     return ca
         .then(this,
-              [deviceId, options](Result<CertificateAuthority> issuer) -> QFuture<Result<DeviceCredential>> {
-                  if (!issuer)
-                      return failedFuture<DeviceCredential>(issuer.error());
-                  return runInBackground([deviceId, options, issuer = *issuer] { return makeCredential(deviceId, options, issuer); });
-              })
+            [deviceId, options](Result<CertificateAuthority> issuer) -> QFuture<Result<DeviceCredential>> {
+                if (!issuer)
+                    return failedFuture<DeviceCredential>(issuer.error());
+                return runInBackground(
+                    [deviceId, options, issuer = *issuer] { return makeCredential(deviceId, options, issuer); });
+            })
         .unwrap()
         .then(this,
-              [this, slot](Result<DeviceCredential> made) {
-                  if (!made)
-                      return failedFuture<CredentialRecord>(made.error());
-                  return persist(slot, made->certificate, made->key);
-              })
+            [this, slot](Result<DeviceCredential> made) {
+                if (!made)
+                    return failedFuture<CredentialRecord>(made.error());
+                return persist(slot, made->certificate, made->key);
+            })
         .unwrap();
 }
 
@@ -308,19 +316,20 @@ QFuture<Result<CredentialRecord>> CredentialStore::moveKeyToDevice(const QString
     });
 }
 
-QFuture<Result<CredentialRecord>> CredentialStore::importDevice(const QString &hub, const QString &deviceId,
-                                                                const DeviceCredential &credential, bool replace)
+QFuture<Result<CredentialRecord>> CredentialStore::importDevice(
+    const QString &hub, const QString &deviceId, const DeviceCredential &credential, bool replace)
 {
     if (auto ok = checkDeviceSlot(hub, deviceId, replace); !ok)
         return failedFuture<CredentialRecord>(ok.error());
     if (auto ok = credential.certificate.checkUsableWith(credential.key); !ok)
         return failedFuture<CredentialRecord>(ok.error());
-    const auto kind = credential.certificate.isSelfIssued() ? CredentialRecord::Kind::X509SelfSigned : CredentialRecord::Kind::X509CaSigned;
+    const auto kind = credential.certificate.isSelfIssued() ? CredentialRecord::Kind::X509SelfSigned
+                                                            : CredentialRecord::Kind::X509CaSigned;
     return persist(deviceSlot(hub, deviceId, kind), credential.certificate, credential.key);
 }
 
-QFuture<Result<CredentialRecord>> CredentialStore::signRequest(const QString &hub, const QString &deviceId, const QString &caName,
-                                                               const CertificateRequest &csr, int validityDays, bool replace)
+QFuture<Result<CredentialRecord>> CredentialStore::signRequest(const QString &hub, const QString &deviceId,
+    const QString &caName, const CertificateRequest &csr, int validityDays, bool replace)
 {
     if (auto ok = checkDeviceSlot(hub, deviceId, replace); !ok)
         return failedFuture<CredentialRecord>(ok.error());
@@ -328,28 +337,30 @@ QFuture<Result<CredentialRecord>> CredentialStore::signRequest(const QString &hu
     slot.record.issuer = caName;
     return certificateAuthority(caName)
         .then(this,
-              [this, slot, csr, validityDays, deviceId](Result<CertificateAuthority> ca) -> QFuture<Result<CredentialRecord>> {
-                  if (!ca)
-                      return failedFuture<CredentialRecord>(ca.error());
-                  if (csr.subjectCommonName() != deviceId)
-                      return failedFuture<CredentialRecord>({ErrorKind::InvalidInput, QStringLiteral("RequestNameMismatch"),
-                                                       tr("The certificate signing request is for \"%1\", not for device \"%2\"; IoT Hub "
-                                                          "accepts a CA-signed device only when the certificate's CN is its id.")
-                                                           .arg(csr.subjectCommonName(), deviceId)});
-                  auto cert = ca->sign(csr, validityDays);
-                  if (!cert)
-                      return failedFuture<CredentialRecord>(cert.error());
-                  // The key is on the device: a key of an earlier credential here must go.
-                  return persist(slot, *cert, KeyPair())
-                      .then(this,
-                            [this, slot](Result<CredentialRecord> stored) -> QFuture<Result<CredentialRecord>> {
-                                if (!stored)
-                                    return readyFuture(stored);
-                                return m_secrets.remove(privateKeyEntry(slot.record.hub, slot.record.deviceId))
-                                    .then(this, [stored](Result<void>) { return stored; });
-                            })
-                      .unwrap();
-              })
+            [this, slot, csr, validityDays, deviceId](
+                Result<CertificateAuthority> ca) -> QFuture<Result<CredentialRecord>> {
+                if (!ca)
+                    return failedFuture<CredentialRecord>(ca.error());
+                if (csr.subjectCommonName() != deviceId)
+                    return failedFuture<CredentialRecord>(
+                        {ErrorKind::InvalidInput, QStringLiteral("RequestNameMismatch"),
+                            tr("The certificate signing request is for \"%1\", not for device \"%2\"; IoT Hub "
+                               "accepts a CA-signed device only when the certificate's CN is its id.")
+                                .arg(csr.subjectCommonName(), deviceId)});
+                auto cert = ca->sign(csr, validityDays);
+                if (!cert)
+                    return failedFuture<CredentialRecord>(cert.error());
+                // The key is on the device: a key of an earlier credential here must go.
+                return persist(slot, *cert, KeyPair())
+                    .then(this,
+                        [this, slot](Result<CredentialRecord> stored) -> QFuture<Result<CredentialRecord>> {
+                            if (!stored)
+                                return readyFuture(stored);
+                            return m_secrets.remove(privateKeyEntry(slot.record.hub, slot.record.deviceId))
+                                .then(this, [stored](Result<void>) { return stored; });
+                        })
+                    .unwrap();
+            })
         .unwrap();
 }
 
@@ -377,20 +388,22 @@ QFuture<Result<void>> CredentialStore::remove(const QString &hub, const QString 
     });
 }
 
-QFuture<Result<CredentialRecord>> CredentialStore::importCertificateAuthority(const QString &name, const CertificateAuthority &ca, bool replace)
+QFuture<Result<CredentialRecord>> CredentialStore::importCertificateAuthority(
+    const QString &name, const CertificateAuthority &ca, bool replace)
 {
     if (auto ok = validateCaName(name); !ok)
         return failedFuture<CredentialRecord>(ok.error());
     if (ca.isNull())
-        return failedFuture<CredentialRecord>({ErrorKind::Internal, QStringLiteral("CaMissing"), tr("There is no CA to import.")});
+        return failedFuture<CredentialRecord>(
+            {ErrorKind::Internal, QStringLiteral("CaMissing"), tr("There is no CA to import.")});
     CredentialInventory inv = inventory();
     if (auto loaded = inv.load(); !loaded)
         return failedFuture<CredentialRecord>(loaded.error());
     if (inv.certificateAuthority(name) && !replace)
         return failedFuture<CredentialRecord>({ErrorKind::Conflict, QStringLiteral("CaExists"),
-                                         tr("A CA named \"%1\" was imported already. Replacing it deletes its private key, so it must be "
-                                            "asked for explicitly.")
-                                             .arg(name)});
+            tr("A CA named \"%1\" was imported already. Replacing it deletes its private key, so it must be "
+               "asked for explicitly.")
+                .arg(name)});
     Slot slot;
     slot.record.deviceId = name;
     slot.record.kind = CredentialRecord::Kind::CertificateAuthority;
@@ -408,7 +421,7 @@ QFuture<Result<CertificateAuthority>> CredentialStore::certificateAuthority(cons
     const auto found = inv.certificateAuthority(name);
     if (!found)
         return failedFuture<CertificateAuthority>({ErrorKind::NotFound, QStringLiteral("CaNotFound"),
-                                             tr("No CA named \"%1\" was imported on this computer.").arg(name)});
+            tr("No CA named \"%1\" was imported on this computer.").arg(name)});
     const auto certificate = readCertificateFile(found->certificateFile, tr("CA \"%1\"").arg(name));
     if (!certificate)
         return failedFuture<CertificateAuthority>(certificate.error());
@@ -418,16 +431,17 @@ QFuture<Result<CertificateAuthority>> CredentialStore::certificateAuthority(cons
         if (auto list = Certificate::listFromPem(chainFile.readAll()))
             chain = *list;
     }
-    return m_secrets.load(found->keychainEntry).then(this, [certificate = *certificate, chain](Result<QByteArray> pem) -> Result<CertificateAuthority> {
-        const auto key = keyFromSecret(std::move(pem));
-        if (!key)
-            return std::unexpected(key.error());
-        return CertificateAuthority::fromParts(certificate, *key, chain);
-    });
+    return m_secrets.load(found->keychainEntry)
+        .then(this, [certificate = *certificate, chain](Result<QByteArray> pem) -> Result<CertificateAuthority> {
+            const auto key = keyFromSecret(std::move(pem));
+            if (!key)
+                return std::unexpected(key.error());
+            return CertificateAuthority::fromParts(certificate, *key, chain);
+        });
 }
 
-QFuture<Result<void>> CredentialStore::saveSymmetricKeys(const QString &hub, const QString &deviceId, const QString &primaryKey,
-                                                         const QString &secondaryKey)
+QFuture<Result<void>> CredentialStore::saveSymmetricKeys(
+    const QString &hub, const QString &deviceId, const QString &primaryKey, const QString &secondaryKey)
 {
     if (auto ok = validateDevice(hub, deviceId); !ok)
         return failedFuture<void>(ok.error());
@@ -435,7 +449,7 @@ QFuture<Result<void>> CredentialStore::saveSymmetricKeys(const QString &hub, con
         const auto decoded = QByteArray::fromBase64Encoding(key.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
         if (!decoded || decoded.decoded.size() < 16)
             return failedFuture<void>({ErrorKind::InvalidInput, QStringLiteral("InvalidSymmetricKey"),
-                                 tr("A device's symmetric key is base64 of at least 16 bytes; this one is not.")});
+                tr("A device's symmetric key is base64 of at least 16 bytes; this one is not.")});
     }
     CredentialRecord record;
     record.hub = hub;
@@ -446,11 +460,11 @@ QFuture<Result<void>> CredentialStore::saveSymmetricKeys(const QString &hub, con
     const QString secondaryEntry = symmetricKeyEntry(hub, deviceId, KeySlot::Secondary);
     return m_secrets.save(record.keychainEntry, primaryKey.toLatin1())
         .then(this,
-              [this, secondaryEntry, secondaryKey](Result<void> saved) {
-                  if (!saved)
-                      return readyFuture(saved);
-                  return m_secrets.save(secondaryEntry, secondaryKey.toLatin1());
-              })
+            [this, secondaryEntry, secondaryKey](Result<void> saved) {
+                if (!saved)
+                    return readyFuture(saved);
+                return m_secrets.save(secondaryEntry, secondaryKey.toLatin1());
+            })
         .unwrap()
         .then(this, [this, record](Result<void> saved) -> Result<void> {
             if (!saved)
@@ -467,11 +481,12 @@ QFuture<Result<QString>> CredentialStore::symmetricKey(const QString &hub, const
 {
     if (auto ok = validateDevice(hub, deviceId); !ok)
         return failedFuture<QString>(ok.error());
-    return m_secrets.load(symmetricKeyEntry(hub, deviceId, slot)).then(this, [](Result<QByteArray> key) -> Result<QString> {
-        if (!key)
-            return std::unexpected(key.error());
-        return QString::fromLatin1(*key);
-    });
+    return m_secrets.load(symmetricKeyEntry(hub, deviceId, slot))
+        .then(this, [](Result<QByteArray> key) -> Result<QString> {
+            if (!key)
+                return std::unexpected(key.error());
+            return QString::fromLatin1(*key);
+        });
 }
 
 QFuture<Result<DeviceCredential>> CredentialStore::deviceCredential(const QString &hub, const QString &deviceId)
@@ -481,20 +496,21 @@ QFuture<Result<DeviceCredential>> CredentialStore::deviceCredential(const QStrin
         return failedFuture<DeviceCredential>(found.error());
     if (found->keyLocation == CredentialRecord::KeyLocation::Device)
         return failedFuture<DeviceCredential>({ErrorKind::Conflict, QStringLiteral("KeyOnDevice"),
-                                         tr("The private key of device \"%1\" was made on the device and never left it, so only its "
-                                            "certificate can be exported.")
-                                             .arg(deviceId)});
+            tr("The private key of device \"%1\" was made on the device and never left it, so only its "
+               "certificate can be exported.")
+                .arg(deviceId)});
     const auto cert = certificate(hub, deviceId);
     if (!cert)
         return failedFuture<DeviceCredential>(cert.error());
-    return m_secrets.load(found->keychainEntry).then(this, [certificate = *cert](Result<QByteArray> pem) -> Result<DeviceCredential> {
-        const auto key = keyFromSecret(std::move(pem));
-        if (!key)
-            return std::unexpected(key.error());
-        if (auto ok = certificate.checkKeyMatches(*key); !ok)
-            return std::unexpected(ok.error());
-        return DeviceCredential{certificate, *key};
-    });
+    return m_secrets.load(found->keychainEntry)
+        .then(this, [certificate = *cert](Result<QByteArray> pem) -> Result<DeviceCredential> {
+            const auto key = keyFromSecret(std::move(pem));
+            if (!key)
+                return std::unexpected(key.error());
+            if (auto ok = certificate.checkKeyMatches(*key); !ok)
+                return std::unexpected(ok.error());
+            return DeviceCredential{certificate, *key};
+        });
 }
 
 } // namespace Onboarder

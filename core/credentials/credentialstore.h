@@ -28,6 +28,10 @@ class SecretStore;
 //   credentials/cas/<caName>/certificate.pem       (and chain.pem when the CA came with intermediates)
 // Nothing secret is ever written to a file or a log. A device has at most one X.509 credential; making
 // another needs replace = true.
+//
+// Threads: call it only from the thread it lives on, which must be its SecretStore's (it calls the store directly);
+// its futures finish there. The relay posts its calls to that thread (RelayCredentials). generate() makes the key
+// and certificate on Qt's global thread pool and continues on the store's thread.
 class CredentialStore final : public QObject
 {
     Q_OBJECT
@@ -39,9 +43,9 @@ public:
     {
         KeyPair::Type keyType = KeyPair::Type::EcP256;
         int validityDays = 365;
-        QString caName;       // empty: self-signed; else signed by this imported CA
+        QString caName; // empty: self-signed; else signed by this imported CA
         bool replace = false; // replace an existing X.509 credential of the device
-        QString madeBy;       // CredentialRecord::madeBy ("relay"); empty: by hand
+        QString madeBy; // CredentialRecord::madeBy ("relay"); empty: by hand
     };
 
     // dataDir: the app data dir (AppInfo::dataDir(); tests give a temporary one).
@@ -59,13 +63,14 @@ public:
 
     // A new key pair (in the background) and a certificate with CN = deviceId: self-signed, or signed by
     // the imported CA options.caName (keyType then only says what the device's key is).
-    QFuture<Result<CredentialRecord>> generate(const QString &hub, const QString &deviceId, const GenerateOptions &options);
+    QFuture<Result<CredentialRecord>> generate(
+        const QString &hub, const QString &deviceId, const GenerateOptions &options);
     // A certificate and key made elsewhere, checked with DeviceCredential::import first.
-    QFuture<Result<CredentialRecord>> importDevice(const QString &hub, const QString &deviceId, const DeviceCredential &credential,
-                                                   bool replace = false);
+    QFuture<Result<CredentialRecord>> importDevice(
+        const QString &hub, const QString &deviceId, const DeviceCredential &credential, bool replace = false);
     // Signs a device's CSR (its key stays on the device) with the imported CA caName.
     QFuture<Result<CredentialRecord>> signRequest(const QString &hub, const QString &deviceId, const QString &caName,
-                                                  const CertificateRequest &csr, int validityDays, bool replace = false);
+        const CertificateRequest &csr, int validityDays, bool replace = false);
     QFuture<Result<void>> remove(const QString &hub, const QString &deviceId);
     // The device's private key now lives only on the device (flashed into a modem): records
     // KeyLocation::Device in the inventory, then removes the key from the keychain. A failed inventory
@@ -73,11 +78,12 @@ public:
     // removed by the next call, also for a credential whose key is on the device already.
     QFuture<Result<CredentialRecord>> moveKeyToDevice(const QString &hub, const QString &deviceId);
 
-    QFuture<Result<CredentialRecord>> importCertificateAuthority(const QString &name, const CertificateAuthority &ca, bool replace = false);
+    QFuture<Result<CredentialRecord>> importCertificateAuthority(
+        const QString &name, const CertificateAuthority &ca, bool replace = false);
     QFuture<Result<CertificateAuthority>> certificateAuthority(const QString &name);
 
-    QFuture<Result<void>> saveSymmetricKeys(const QString &hub, const QString &deviceId, const QString &primaryKey,
-                                            const QString &secondaryKey);
+    QFuture<Result<void>> saveSymmetricKeys(
+        const QString &hub, const QString &deviceId, const QString &primaryKey, const QString &secondaryKey);
     QFuture<Result<QString>> symmetricKey(const QString &hub, const QString &deviceId, KeySlot slot);
 
     // What the inventory knows (re-read from disk on every call).

@@ -2,7 +2,8 @@
 
 namespace Onboarder {
 
-Result<DeviceCredential> DeviceCredential::read(const QByteArray &certificate, const QByteArray &key, const QByteArray &keyPassword)
+Result<DeviceCredential> DeviceCredential::read(
+    const QByteArray &certificate, const QByteArray &key, const QByteArray &keyPassword)
 {
     auto cert = Certificate::fromData(certificate);
     if (!cert)
@@ -13,8 +14,8 @@ Result<DeviceCredential> DeviceCredential::read(const QByteArray &certificate, c
     return DeviceCredential{*cert, std::move(*pair)};
 }
 
-Result<DeviceCredential> DeviceCredential::import(const QByteArray &certificate, const QByteArray &key, const QByteArray &keyPassword,
-                                                  Target target)
+Result<DeviceCredential> DeviceCredential::import(
+    const QByteArray &certificate, const QByteArray &key, const QByteArray &keyPassword, Target target)
 {
     auto credential = read(certificate, key, keyPassword);
     if (!credential)

@@ -37,7 +37,7 @@ Result<KeyPair> KeyPair::generate(Type type)
     }
     if (!key)
         return fail(ErrorKind::Internal, QStringLiteral("KeyGenerationFailed"),
-                    Text::tr("Could not generate a %1 key: %2").arg(typeName(type), OpenSsl::lastError()));
+            Text::tr("Could not generate a %1 key: %2").arg(typeName(type), OpenSsl::lastError()));
     return KeyPair(key);
 }
 
@@ -48,16 +48,16 @@ Result<KeyPair> KeyPair::fromPem(const QByteArray &pem, const QByteArray &passwo
     const bool encrypted = pem.contains("ENCRYPTED");
     if (encrypted && password.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("KeyEncrypted"),
-                    Text::tr("The private key is encrypted; give its password."));
+            Text::tr("The private key is encrypted; give its password."));
     QByteArray pass = password;
     EVP_PKEY *key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, pass.isEmpty() ? nullptr : pass.data());
     pass.fill('\0');
     if (!key) {
         if (encrypted)
             return fail(ErrorKind::InvalidInput, QStringLiteral("KeyWrongPassword"),
-                        Text::tr("The private key could not be decrypted: the password is wrong."));
+                Text::tr("The private key could not be decrypted: the password is wrong."));
         return fail(ErrorKind::InvalidInput, QStringLiteral("KeyNotPem"),
-                    Text::tr("This is not a PEM private key (\"-----BEGIN PRIVATE KEY-----\"): %1").arg(OpenSsl::lastError()));
+            Text::tr("This is not a PEM private key (\"-----BEGIN PRIVATE KEY-----\"): %1").arg(OpenSsl::lastError()));
     }
     return KeyPair(key);
 }
@@ -75,7 +75,7 @@ Result<KeyPair> KeyPair::fromDer(const QByteArray &der, const QByteArray &passwo
     OpenSsl::clearErrors();
     if (encrypted && password.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("KeyEncrypted"),
-                    Text::tr("The private key is encrypted; give its password."));
+            Text::tr("The private key is encrypted; give its password."));
     EVP_PKEY *key = nullptr;
     if (encrypted) {
         OpenSsl::Bio bio = OpenSsl::memoryBio(der);
@@ -84,13 +84,13 @@ Result<KeyPair> KeyPair::fromDer(const QByteArray &der, const QByteArray &passwo
         pass.fill('\0');
         if (!key)
             return fail(ErrorKind::InvalidInput, QStringLiteral("KeyWrongPassword"),
-                        Text::tr("The private key could not be decrypted: the password is wrong."));
+                Text::tr("The private key could not be decrypted: the password is wrong."));
     } else {
         const unsigned char *in = data;
         key = d2i_AutoPrivateKey_ex(nullptr, &in, long(der.size()), nullptr, nullptr);
         if (!key)
             return fail(ErrorKind::InvalidInput, QStringLiteral("KeyNotDer"),
-                        Text::tr("This is neither a PEM nor a DER private key: %1").arg(OpenSsl::lastError()));
+                Text::tr("This is neither a PEM nor a DER private key: %1").arg(OpenSsl::lastError()));
     }
     return KeyPair(key);
 }
@@ -147,8 +147,8 @@ QString KeyPair::algorithmName() const
         EVP_PKEY_get_utf8_string_param(m_key.get(), "group", group, sizeof group, &length);
         const QString name = QString::fromLatin1(group);
         static const QHash<QString, QString> nistNames{{QStringLiteral("secp384r1"), QStringLiteral("P-384")},
-                                                       {QStringLiteral("secp521r1"), QStringLiteral("P-521")},
-                                                       {QStringLiteral("secp224r1"), QStringLiteral("P-224")}};
+            {QStringLiteral("secp521r1"), QStringLiteral("P-521")},
+            {QStringLiteral("secp224r1"), QStringLiteral("P-224")}};
         return QStringLiteral("EC %1").arg(nistNames.value(name, name));
     }
     if (EVP_PKEY_is_a(m_key.get(), "RSA"))
@@ -161,7 +161,7 @@ Result<void> KeyPair::checkModemCompatible() const
     if (type() == Type::EcP256)
         return {};
     return fail(ErrorKind::InvalidInput, QStringLiteral("UnsupportedKeyAlgorithm"),
-                Text::tr("The nRF9160 modem supports EC P-256 keys only; this is a %1 key.").arg(algorithmName()));
+        Text::tr("The nRF9160 modem supports EC P-256 keys only; this is a %1 key.").arg(algorithmName()));
 }
 
 QByteArray KeyPair::privateKeyPem() const

@@ -17,10 +17,10 @@ class KeyPair final
 {
 public:
     enum class Type {
-        EcP256,  // the nRF9160's and IoT Hub's usual choice
+        EcP256, // the nRF9160's and IoT Hub's usual choice
         Rsa2048,
         Rsa3072,
-        Other,   // read from PEM, not one we generate
+        Other, // read from PEM, not one we generate
     };
 
     KeyPair();

@@ -11,7 +11,6 @@
 #include <QTemporaryDir>
 
 #include <gpgme.h>
-
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,7 +52,8 @@ QString errorText(gpgme_error_t error)
 
 std::unexpected<Error> openPgpFailed(const QString &what, gpgme_error_t error)
 {
-    return fail(ErrorKind::Internal, QStringLiteral("OpenPgpFailed"), Text::tr("OpenPGP encryption failed while %1: %2").arg(what, errorText(error)));
+    return fail(ErrorKind::Internal, QStringLiteral("OpenPgpFailed"),
+        Text::tr("OpenPGP encryption failed while %1: %2").arg(what, errorText(error)));
 }
 
 QString userIdOf(gpgme_key_t key)
@@ -88,7 +88,7 @@ Result<void> checkUsable(gpgme_key_t key)
     if (reason.isEmpty())
         return {};
     return fail(ErrorKind::InvalidInput, QStringLiteral("RecipientUnusable"),
-                Text::tr("The key %1 (%2) cannot be encrypted to: %3.").arg(userIdOf(key), fingerprintOf(key), reason));
+        Text::tr("The key %1 (%2) cannot be encrypted to: %3.").arg(userIdOf(key), fingerprintOf(key), reason));
 }
 
 // Every key a listing yields (keyring search or a key file's contents).
@@ -112,19 +112,20 @@ bool isFingerprint(const QString &text)
 
 OpenPgpEncryptor::OpenPgpEncryptor(const QString &gnupgHome)
     : m_gnupgHome(gnupgHome)
-{
-}
+{ }
 
-Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(const QByteArray &plaintext, const QString &recipient) const
+Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(
+    const QByteArray &plaintext, const QString &recipient) const
 {
     static std::once_flag initialised;
     std::call_once(initialised, [] { gpgme_check_version(nullptr); });
     if (gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP) != GPG_ERR_NO_ERROR)
         return fail(ErrorKind::Internal, QStringLiteral("OpenPgpUnavailable"),
-                    Text::tr("GnuPG (gpg) is not installed or too old, so nothing can be encrypted with OpenPGP."));
+            Text::tr("GnuPG (gpg) is not installed or too old, so nothing can be encrypted with OpenPGP."));
     if (recipient.trimmed().isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("RecipientNotFound"),
-                    Text::tr("Name the recipient: a public key file (.asc), or a fingerprint or e-mail address in your GnuPG keyring."));
+            Text::tr("Name the recipient: a public key file (.asc), or a fingerprint or e-mail address in your GnuPG "
+                     "keyring."));
 
     gpgme_ctx_t raw = nullptr;
     if (const auto error = gpgme_new(&raw); error != GPG_ERR_NO_ERROR)
@@ -133,7 +134,8 @@ Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(const QByteArray &
     gpgme_set_protocol(ctx.get(), GPGME_PROTOCOL_OpenPGP);
     gpgme_set_armor(ctx.get(), 1);
     if (!m_gnupgHome.isEmpty())
-        gpgme_ctx_set_engine_info(ctx.get(), GPGME_PROTOCOL_OpenPGP, nullptr, QFile::encodeName(m_gnupgHome).constData());
+        gpgme_ctx_set_engine_info(
+            ctx.get(), GPGME_PROTOCOL_OpenPGP, nullptr, QFile::encodeName(m_gnupgHome).constData());
 
     const QFileInfo file(recipient);
     const bool fromFile = file.isFile();
@@ -146,11 +148,12 @@ Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(const QByteArray &
         QFile keyFile(recipient);
         if (!keyFile.open(QIODevice::ReadOnly))
             return fail(ErrorKind::InvalidInput, QStringLiteral("RecipientFileInvalid"),
-                        Text::tr("Cannot read the public key file %1: %2").arg(recipient, keyFile.errorString()));
+                Text::tr("Cannot read the public key file %1: %2").arg(recipient, keyFile.errorString()));
         const QByteArray content = keyFile.readAll();
         if (content.contains("PRIVATE KEY BLOCK"))
             return fail(ErrorKind::InvalidInput, QStringLiteral("RecipientFileInvalid"),
-                        Text::tr("%1 holds a secret key. Use the recipient's public key (gpg --armor --export).").arg(recipient));
+                Text::tr("%1 holds a secret key. Use the recipient's public key (gpg --armor --export).")
+                    .arg(recipient));
         gpgme_data_t keyData = nullptr;
         gpgme_data_new_from_mem(&keyData, content.constData(), size_t(content.size()), 1);
         Data keyDataOwner(keyData);
@@ -158,18 +161,20 @@ Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(const QByteArray &
             keys = collectKeys(ctx.get());
         if (keys.empty())
             return fail(ErrorKind::InvalidInput, QStringLiteral("RecipientFileInvalid"),
-                        Text::tr("%1 holds no OpenPGP public key.").arg(recipient));
+                Text::tr("%1 holds no OpenPGP public key.").arg(recipient));
         if (keys.size() > 1)
             return fail(ErrorKind::InvalidInput, QStringLiteral("RecipientAmbiguous"),
-                        Text::tr("%1 holds %2 public keys; give a file with the one recipient's key.").arg(recipient).arg(keys.size()));
+                Text::tr("%1 holds %2 public keys; give a file with the one recipient's key.")
+                    .arg(recipient)
+                    .arg(keys.size()));
         trusted = true; // the user handed us this very key
         // gpg reads the key again: from a copy of exactly the bytes checked here, not from the user's file,
         // which may hold another key by then.
         checkedKeyDir.emplace();
         if (!checkedKeyDir->isValid())
             return fail(ErrorKind::Internal, QStringLiteral("OpenPgpFailed"),
-                        Text::tr("OpenPGP encryption failed: no temporary folder for the recipient's key: %1")
-                            .arg(checkedKeyDir->errorString()));
+                Text::tr("OpenPGP encryption failed: no temporary folder for the recipient's key: %1")
+                    .arg(checkedKeyDir->errorString()));
         checkedKeyFile = checkedKeyDir->filePath(QStringLiteral("recipient.key"));
         if (auto copied = SecureFile::writeNew(checkedKeyFile, content); !copied)
             return std::unexpected(copied.error());
@@ -180,27 +185,27 @@ Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(const QByteArray &
         keys = collectKeys(ctx.get());
         if (keys.empty())
             return fail(ErrorKind::NotFound, QStringLiteral("RecipientNotFound"),
-                        Text::tr("Your GnuPG keyring has no public key for \"%1\", and there is no such file. Import the "
-                                 "recipient's key (gpg --import) or give the path of their .asc file.")
-                            .arg(recipient));
+                Text::tr("Your GnuPG keyring has no public key for \"%1\", and there is no such file. Import the "
+                         "recipient's key (gpg --import) or give the path of their .asc file.")
+                    .arg(recipient));
         if (keys.size() > 1) {
             QStringList found;
             for (const Key &key : keys)
                 found.append(QStringLiteral("%1 (%2)").arg(userIdOf(key.get()), fingerprintOf(key.get())));
             return fail(ErrorKind::InvalidInput, QStringLiteral("RecipientAmbiguous"),
-                        Text::tr("\"%1\" matches %2 keys in your keyring: %3. Name one by its fingerprint.")
-                            .arg(recipient)
-                            .arg(keys.size())
-                            .arg(found.join(QStringLiteral("; "))));
+                Text::tr("\"%1\" matches %2 keys in your keyring: %3. Name one by its fingerprint.")
+                    .arg(recipient)
+                    .arg(keys.size())
+                    .arg(found.join(QStringLiteral("; "))));
         }
         gpgme_key_t key = keys.front().get();
         trusted = isFingerprint(recipient.trimmed()) || (key->uids && key->uids->validity >= GPGME_VALIDITY_FULL);
         // An unusable key is reported as such below; a usable but uncertified one here.
         if (!trusted && checkUsable(key))
             return fail(ErrorKind::InvalidInput, QStringLiteral("RecipientNotTrusted"),
-                        Text::tr("The key %1 (%2) is not certified in your keyring, so it may not be theirs. Check its "
-                                 "fingerprint with the recipient and name the key by that fingerprint.")
-                            .arg(userIdOf(key), fingerprintOf(key)));
+                Text::tr("The key %1 (%2) is not certified in your keyring, so it may not be theirs. Check its "
+                         "fingerprint with the recipient and name the key by that fingerprint.")
+                    .arg(userIdOf(key), fingerprintOf(key)));
     }
     gpgme_key_t key = keys.front().get();
     if (auto usable = checkUsable(key); !usable)
@@ -225,7 +230,8 @@ Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(const QByteArray &
     const gpgme_encrypt_result_t result = gpgme_op_encrypt_result(ctx.get());
     if (result && result->invalid_recipients)
         return fail(ErrorKind::InvalidInput, QStringLiteral("RecipientUnusable"),
-                    Text::tr("GnuPG refused the key %1 (%2): %3").arg(userIdOf(key), fingerprintOf(key), errorText(result->invalid_recipients->reason)));
+            Text::tr("GnuPG refused the key %1 (%2): %3")
+                .arg(userIdOf(key), fingerprintOf(key), errorText(result->invalid_recipients->reason)));
     if (error != GPG_ERR_NO_ERROR)
         return openPgpFailed(Text::tr("encrypting"), error);
 
@@ -234,13 +240,16 @@ Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(const QByteArray &
     Encrypted out{QByteArray(armored, qsizetype(length)), fingerprintOf(key), userIdOf(key)};
     gpgme_free(armored);
     if (!out.armored.startsWith("-----BEGIN PGP MESSAGE-----"))
-        return fail(ErrorKind::Internal, QStringLiteral("OpenPgpFailed"), Text::tr("GnuPG returned no armoured message."));
+        return fail(
+            ErrorKind::Internal, QStringLiteral("OpenPgpFailed"), Text::tr("GnuPG returned no armoured message."));
     return out;
 }
 
-QFuture<Result<OpenPgpEncryptor::Encrypted>> OpenPgpEncryptor::encryptInBackground(const QByteArray &plaintext, const QString &recipient) const
+QFuture<Result<OpenPgpEncryptor::Encrypted>> OpenPgpEncryptor::encryptInBackground(
+    const QByteArray &plaintext, const QString &recipient) const
 {
-    return runInBackground([encryptor = *this, plaintext, recipient] { return encryptor.encrypt(plaintext, recipient); });
+    return runInBackground(
+        [encryptor = *this, plaintext, recipient] { return encryptor.encrypt(plaintext, recipient); });
 }
 
 } // namespace Onboarder

@@ -21,14 +21,18 @@ namespace Onboarder {
 //     keyring, else RecipientNotTrusted asks for the fingerprint.
 // Errors: RecipientNotFound, RecipientAmbiguous, RecipientUnusable (expired, revoked, disabled, no
 // encryption subkey), RecipientNotTrusted, RecipientFileInvalid, OpenPgpUnavailable, OpenPgpFailed.
+//
+// Threads: encrypt() may be called from any thread (each call makes a GPGME context of its own; GPGME is
+// initialised once, under std::call_once). encryptInBackground() runs it on Qt's global thread pool, where its
+// future finishes: continue it with then(context, …).
 class OpenPgpEncryptor final
 {
 public:
     struct Encrypted
     {
-        QByteArray armored;    // "-----BEGIN PGP MESSAGE-----…"
-        QString fingerprint;   // the recipient's primary key
-        QString userId;        // its first user id, e.g. "Alice <alice@example.com>"
+        QByteArray armored; // "-----BEGIN PGP MESSAGE-----…"
+        QString fingerprint; // the recipient's primary key
+        QString userId; // its first user id, e.g. "Alice <alice@example.com>"
     };
 
     // gnupgHome: GnuPG's home (keyring); empty: $GNUPGHOME or ~/.gnupg, as gpg itself.

@@ -6,7 +6,6 @@
 #include <QString>
 
 #include <memory>
-
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/types.h>
@@ -31,8 +30,7 @@ QString commonName(const X509_NAME *name);
 QString nameText(const X509_NAME *name);
 
 // An OpenSSL object's DER encoding through its i2d_ function (i2d_X509, i2d_X509_REQ, …).
-template<typename T>
-QByteArray toDer(const T *object, int (*encode)(const T *, unsigned char **))
+template<typename T> QByteArray toDer(const T *object, int (*encode)(const T *, unsigned char **))
 {
     unsigned char *der = nullptr;
     const int length = object ? encode(object, &der) : 0;
@@ -44,8 +42,7 @@ QByteArray toDer(const T *object, int (*encode)(const T *, unsigned char **))
 }
 
 // An OpenSSL object's PEM through its PEM_write_bio_ function (PEM_write_bio_X509, …).
-template<typename T>
-QByteArray toPem(const T *object, int (*write)(BIO *, const T *))
+template<typename T> QByteArray toPem(const T *object, int (*write)(BIO *, const T *))
 {
     if (!object)
         return {};

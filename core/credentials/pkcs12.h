@@ -27,7 +27,7 @@ public:
     static constexpr int macIterations = 2048;
 
     static Result<QByteArray> create(const Certificate &certificate, const KeyPair &key, const QByteArray &password,
-                                     const QString &friendlyName, const QList<Certificate> &chain = {});
+        const QString &friendlyName, const QList<Certificate> &chain = {});
     // Errors: NotPkcs12, Pkcs12WrongPassword, Pkcs12LegacyAlgorithm (RC2/3DES files of old tools), Pkcs12NoKey,
     // Pkcs12NoCertificate.
     static Result<Contents> parse(const QByteArray &data, const QByteArray &password);

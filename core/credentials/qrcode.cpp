@@ -1,7 +1,6 @@
 #include "qrcode.h"
 
 #include <QCoreApplication>
-
 #include <qrencode.h>
 
 #include <cerrno>
@@ -32,14 +31,17 @@ QRecLevel toLevel(QrCode::ErrorCorrection level)
 Result<QrCode> QrCode::encode(const QByteArray &data, ErrorCorrection level)
 {
     if (data.isEmpty())
-        return fail(ErrorKind::InvalidInput, QStringLiteral("QrEmpty"), Text::tr("There is nothing to put into a QR code."));
+        return fail(
+            ErrorKind::InvalidInput, QStringLiteral("QrEmpty"), Text::tr("There is nothing to put into a QR code."));
     errno = 0;
     std::unique_ptr<QRcode, decltype(&QRcode_free)> code(
-        QRcode_encodeData(int(data.size()), reinterpret_cast<const unsigned char *>(data.constData()), 0, toLevel(level)), &QRcode_free);
+        QRcode_encodeData(
+            int(data.size()), reinterpret_cast<const unsigned char *>(data.constData()), 0, toLevel(level)),
+        &QRcode_free);
     if (!code)
         return fail(ErrorKind::InvalidInput, QStringLiteral("QrTooLong"),
-                    errno == ERANGE ? Text::tr("%1 bytes are too many for one QR code.").arg(data.size())
-                                    : Text::tr("The QR code could not be made (error %1).").arg(errno));
+            errno == ERANGE ? Text::tr("%1 bytes are too many for one QR code.").arg(data.size())
+                            : Text::tr("The QR code could not be made (error %1).").arg(errno));
     QrCode qr;
     qr.m_size = code->width;
     qr.m_version = code->version;

@@ -18,10 +18,10 @@ public:
 
     static Result<QrCode> encode(const QByteArray &data, ErrorCorrection level = ErrorCorrection::Medium);
 
-    int size() const { return m_size; }       // modules per side, without the quiet zone
+    int size() const { return m_size; } // modules per side, without the quiet zone
     int version() const { return m_version; } // 1–40
-    bool isDark(int x, int y) const;          // x: column, y: row; false outside the matrix
-    static constexpr int quietZone = 4;       // light modules around it that a reader needs
+    bool isDark(int x, int y) const; // x: column, y: row; false outside the matrix
+    static constexpr int quietZone = 4; // light modules around it that a reader needs
 
     // The matrix as text for a terminal: two rows per line with half blocks, quiet zone included.
     QString toText() const;

@@ -19,7 +19,7 @@ class RootCertificates final
 public:
     struct Entry
     {
-        QString fileName;     // e.g. "digicert-global-root-g2.pem"
+        QString fileName; // e.g. "digicert-global-root-g2.pem"
         QString resourcePath; // ":/certs/digicert-global-root-g2.pem"
         Certificate certificate;
 

@@ -18,8 +18,8 @@ class Text
 
 } // namespace
 
-QFuture<Result<OpenPgpEncryptor::Encrypted>> SecretExport::toOpenPgpFile(const QByteArray &secret, const QString &recipient,
-                                                                         const QString &path, const QString &gnupgHome)
+QFuture<Result<OpenPgpEncryptor::Encrypted>> SecretExport::toOpenPgpFile(
+    const QByteArray &secret, const QString &recipient, const QString &path, const QString &gnupgHome)
 {
     if (auto ok = SecureFile::checkNew(path); !ok)
         return QtFuture::makeReadyFuture(Result<OpenPgpEncryptor::Encrypted>(std::unexpected(ok.error())));
@@ -34,13 +34,14 @@ QFuture<Result<OpenPgpEncryptor::Encrypted>> SecretExport::toOpenPgpFile(const Q
     });
 }
 
-QFuture<Result<void>> SecretExport::toPkcs12File(const DeviceCredential &credential, const QByteArray &password, const QString &path,
-                                                 const QList<Certificate> &chain)
+QFuture<Result<void>> SecretExport::toPkcs12File(const DeviceCredential &credential, const QByteArray &password,
+    const QString &path, const QList<Certificate> &chain)
 {
     if (auto ok = SecureFile::checkNew(path); !ok)
         return QtFuture::makeReadyFuture(Result<void>(ok));
     return runInBackground([credential, password = QByteArray(password), path, chain]() mutable -> Result<void> {
-        const auto p12 = Pkcs12::create(credential.certificate, credential.key, password, credential.certificate.subjectCommonName(), chain);
+        const auto p12 = Pkcs12::create(
+            credential.certificate, credential.key, password, credential.certificate.subjectCommonName(), chain);
         password.fill('\0');
         if (!p12)
             return std::unexpected(p12.error());
@@ -57,7 +58,7 @@ Result<void> SecretExport::toPlaintextFile(const QByteArray &secret, const QStri
 {
     if (!userConfirmedPlaintext)
         return fail(ErrorKind::InvalidInput, QStringLiteral("PlaintextNotConfirmed"),
-                    Text::tr("Writing a secret unencrypted needs the user's explicit confirmation; nothing was written."));
+            Text::tr("Writing a secret unencrypted needs the user's explicit confirmation; nothing was written."));
     if (auto ok = SecureFile::writeNew(path, secret); !ok)
         return ok;
     qCWarning(lcCredentials) << "a secret was written unencrypted to" << path << "at the user's request";

@@ -6,7 +6,6 @@
 #include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
-
 #include <qt6keychain/keychain.h>
 
 #include <memory>
@@ -15,29 +14,29 @@ namespace Onboarder {
 
 namespace {
 
-
 Error keychainError(QKeychain::Error error, const QString &detail, const QString &name)
 {
     switch (error) {
     case QKeychain::EntryNotFound:
         return {ErrorKind::NotFound, QStringLiteral("SecretNotFound"),
-                SecretStore::tr("The keychain has no entry named \"%1\".").arg(name)};
+            SecretStore::tr("The keychain has no entry named \"%1\".").arg(name)};
     case QKeychain::AccessDeniedByUser:
     case QKeychain::AccessDenied:
         return {ErrorKind::Keychain, QStringLiteral("KeychainAccessDenied"),
-                SecretStore::tr("The system keychain refused access (%1). Unlock it and try again; nothing was stored elsewhere.")
-                    .arg(detail)};
+            SecretStore::tr(
+                "The system keychain refused access (%1). Unlock it and try again; nothing was stored elsewhere.")
+                .arg(detail)};
     case QKeychain::NoBackendAvailable:
     case QKeychain::NotImplemented:
         return {ErrorKind::Keychain, QStringLiteral("KeychainUnavailable"),
-                SecretStore::tr("No system keychain is available (%1). Onboarder keeps keys only in the keychain "
-                   "(GNOME Keyring, KWallet or another Secret Service), so nothing was stored.")
-                    .arg(detail)};
+            SecretStore::tr("No system keychain is available (%1). Onboarder keeps keys only in the keychain "
+                            "(GNOME Keyring, KWallet or another Secret Service), so nothing was stored.")
+                .arg(detail)};
     default:
         return {ErrorKind::Keychain, QStringLiteral("KeychainError"),
-                SecretStore::tr("The system keychain failed: %1. Onboarder keeps keys only in the keychain, so nothing was "
-                   "stored elsewhere.")
-                    .arg(detail)};
+            SecretStore::tr("The system keychain failed: %1. Onboarder keeps keys only in the keychain, so nothing was "
+                            "stored elsewhere.")
+                .arg(detail)};
     }
 }
 
@@ -45,7 +44,7 @@ Result<void> validName(const QString &name)
 {
     if (name.isEmpty() || name == SecretStore::indexEntryName())
         return fail(ErrorKind::Internal, QStringLiteral("InvalidSecretName"),
-                    SecretStore::tr("\"%1\" cannot be used as a keychain entry name.").arg(name));
+            SecretStore::tr("\"%1\" cannot be used as a keychain entry name.").arg(name));
     return {};
 }
 
@@ -54,8 +53,7 @@ Result<void> validName(const QString &name)
 SecretStore::SecretStore(const QString &service, QObject *parent)
     : QObject(parent)
     , m_service(service)
-{
-}
+{ }
 
 SecretStore::~SecretStore() = default;
 
@@ -77,21 +75,22 @@ QFuture<Result<void>> SecretStore::save(const QString &name, const QByteArray &s
                 deliver(promise, written);
                 return done();
             }
-            editIndex([name](QStringList &index) {
-                if (!index.contains(name))
-                    index.append(name);
-            },
-                      [this, promise, name, done](Result<void> indexed) {
-                          if (indexed) {
-                              deliver(promise, indexed);
-                              return done();
-                          }
-                          // Do not leave an entry the index does not know about.
-                          deleteEntry(name, [promise, indexed, done](Result<void>) {
-                              deliver(promise, indexed);
-                              done();
-                          });
-                      });
+            editIndex(
+                [name](QStringList &index) {
+                    if (!index.contains(name))
+                        index.append(name);
+                },
+                [this, promise, name, done](Result<void> indexed) {
+                    if (indexed) {
+                        deliver(promise, indexed);
+                        return done();
+                    }
+                    // Do not leave an entry the index does not know about.
+                    deleteEntry(name, [promise, indexed, done](Result<void>) {
+                        deliver(promise, indexed);
+                        done();
+                    });
+                });
         });
     });
     return promise->future();
@@ -130,10 +129,10 @@ QFuture<Result<void>> SecretStore::remove(const QString &name)
             const auto forget = [this, promise, name, done](Result<void> outcome) {
                 // Gone from the keychain (or never there): make sure the index forgets it too.
                 editIndex([name](QStringList &index) { index.removeAll(name); },
-                          [promise, outcome, done](Result<void> indexed) {
-                              deliver(promise, indexed ? outcome : indexed);
-                              done();
-                          });
+                    [promise, outcome, done](Result<void> indexed) {
+                        deliver(promise, indexed ? outcome : indexed);
+                        done();
+                    });
             };
             if (!existing)
                 return forget(std::unexpected(existing.error()));
@@ -262,7 +261,7 @@ void SecretStore::editIndex(const std::function<void(QStringList &)> &edit, std:
         if (names == *index)
             return callback({});
         writeEntry(indexEntryName(), QJsonDocument(QJsonArray::fromStringList(names)).toJson(QJsonDocument::Compact),
-                   std::move(callback));
+            std::move(callback));
     });
 }
 

@@ -16,6 +16,10 @@ namespace Onboarder {
 // name. Every call is asynchronous and the calls run one after another in the order they were made.
 // The keychain has no "list" operation, so the store keeps an index of its entry names in an entry of
 // its own. There is no plaintext fallback: without a keychain every call fails with ErrorKind::Keychain.
+//
+// Threads: call it only from the thread it lives on, where its keychain jobs run and its futures finish. That
+// thread's event loop needs a GLib main context (QtKeychain's libsecret backend): not one run by an
+// EpollEventDispatcher (the relay posts its keychain work to the CredentialStore's thread).
 class SecretStore final : public QObject
 {
     Q_OBJECT

@@ -30,11 +30,12 @@ Result<void> SecureFile::checkNew(const QString &path)
         return fail(ErrorKind::InvalidInput, QStringLiteral("FileUnwritable"), Text::tr("No output file was given."));
     if (info.exists() || info.isSymLink())
         return fail(ErrorKind::Conflict, QStringLiteral("FileExists"),
-                    Text::tr("%1 exists already; choose another name or remove it first. Nothing was written.").arg(path));
+            Text::tr("%1 exists already; choose another name or remove it first. Nothing was written.").arg(path));
     const QFileInfo dir(info.absolutePath());
     if (!dir.isDir() || !dir.isWritable())
         return fail(ErrorKind::InvalidInput, QStringLiteral("FileUnwritable"),
-                    Text::tr("Cannot create %1: the folder %2 does not exist or is not writable.").arg(path, QDir::toNativeSeparators(dir.filePath())));
+            Text::tr("Cannot create %1: the folder %2 does not exist or is not writable.")
+                .arg(path, QDir::toNativeSeparators(dir.filePath())));
     return {};
 }
 
@@ -66,14 +67,15 @@ Result<void> SecureFile::replace(const QString &path, const QByteArray &data)
 {
     QByteArray temporary = QFile::encodeName(path) + ".XXXXXX";
     const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
-    const bool ok = fd >= 0 && writeOwnerOnly(fd, data) && ::rename(temporary.constData(), QFile::encodeName(path).constData()) == 0;
+    const bool ok = fd >= 0 && writeOwnerOnly(fd, data)
+        && ::rename(temporary.constData(), QFile::encodeName(path).constData()) == 0;
     if (ok)
         return {};
     const int error = errno;
     if (fd >= 0)
         ::unlink(temporary.constData());
     return fail(ErrorKind::InvalidInput, QStringLiteral("FileUnwritable"),
-                Text::tr("Cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(error))));
+        Text::tr("Cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(error))));
 }
 
 Result<void> SecureFile::writeNew(const QString &path, const QByteArray &data)
@@ -84,15 +86,16 @@ Result<void> SecureFile::writeNew(const QString &path, const QByteArray &data)
         const int error = errno;
         if (error == EEXIST)
             return fail(ErrorKind::Conflict, QStringLiteral("FileExists"),
-                        Text::tr("%1 exists already; choose another name or remove it first. Nothing was written.").arg(path));
+                Text::tr("%1 exists already; choose another name or remove it first. Nothing was written.").arg(path));
         return fail(ErrorKind::InvalidInput, QStringLiteral("FileUnwritable"),
-                    Text::tr("Cannot create %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(error))));
+            Text::tr("Cannot create %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(error))));
     }
     if (!writeOwnerOnly(fd, data)) {
         const int error = errno;
         ::unlink(name.constData());
         return fail(ErrorKind::InvalidInput, QStringLiteral("FileUnwritable"),
-                    Text::tr("Cannot write %1: %2. The incomplete file was removed.").arg(path, QString::fromLocal8Bit(std::strerror(error))));
+            Text::tr("Cannot write %1: %2. The incomplete file was removed.")
+                .arg(path, QString::fromLocal8Bit(std::strerror(error))));
     }
     return {};
 }

@@ -40,7 +40,8 @@ public:
     QFuture<Result<QJsonObject>> put(Kind kind, const QString &id, const QJsonObject &body, const QString &etag = {});
     QFuture<Result<void>> remove(Kind kind, const QString &id, const QString &etag = {});
     // Enrollments or groups: every one (query "*"), page by page. Registrations: those of one enrollment group.
-    QFuture<Result<DpsQueryPage>> query(Kind kind, const QString &groupId = {}, int pageSize = 100, const QString &continuation = {});
+    QFuture<Result<DpsQueryPage>> query(
+        Kind kind, const QString &groupId = {}, int pageSize = 100, const QString &continuation = {});
 
     void cancelAll();
 

@@ -9,7 +9,8 @@ namespace {
 QJsonObject common(const QString &idKey, const QString &id, const Options &options)
 {
     QJsonObject body{{idKey, id},
-                     {QStringLiteral("provisioningStatus"), options.enabled ? QStringLiteral("enabled") : QStringLiteral("disabled")}};
+        {QStringLiteral("provisioningStatus"),
+            options.enabled ? QStringLiteral("enabled") : QStringLiteral("disabled")}};
     if (!options.initialTwin.isEmpty())
         body.insert(QStringLiteral("initialTwin"), options.initialTwin);
     return body;
@@ -19,12 +20,13 @@ QJsonObject x509Attestation(const QString &which, const QByteArray &pem)
 {
     const QJsonObject primary{{QStringLiteral("certificate"), QString::fromLatin1(pem)}};
     return QJsonObject{{QStringLiteral("type"), QStringLiteral("x509")},
-                       {QStringLiteral("x509"), QJsonObject{{which, QJsonObject{{QStringLiteral("primary"), primary}}}}}};
+        {QStringLiteral("x509"), QJsonObject{{which, QJsonObject{{QStringLiteral("primary"), primary}}}}}};
 }
 
 QJsonObject symmetricKeyAttestation()
 {
-    return QJsonObject{{QStringLiteral("type"), QStringLiteral("symmetricKey")}, {QStringLiteral("symmetricKey"), QJsonObject{}}};
+    return QJsonObject{
+        {QStringLiteral("type"), QStringLiteral("symmetricKey")}, {QStringLiteral("symmetricKey"), QJsonObject{}}};
 }
 
 QJsonObject x509(const QJsonObject &item)
@@ -53,7 +55,8 @@ QJsonObject individualSymmetricKey(const QString &registrationId, const Options 
 QJsonObject groupX509(const QString &groupId, const QByteArray &caCertificatePem, const Options &options)
 {
     QJsonObject body = common(QStringLiteral("enrollmentGroupId"), groupId, options);
-    body.insert(QStringLiteral("attestation"), x509Attestation(QStringLiteral("signingCertificates"), caCertificatePem));
+    body.insert(
+        QStringLiteral("attestation"), x509Attestation(QStringLiteral("signingCertificates"), caCertificatePem));
     return body;
 }
 
@@ -109,7 +112,8 @@ bool isGroupId(const QString &id)
 
 bool isEnabled(const QJsonObject &item)
 {
-    return item.value(QStringLiteral("provisioningStatus")).toString(QStringLiteral("enabled")) == QLatin1String("enabled");
+    return item.value(QStringLiteral("provisioningStatus")).toString(QStringLiteral("enabled"))
+        == QLatin1String("enabled");
 }
 
 } // namespace Onboarder::DpsEnrollment

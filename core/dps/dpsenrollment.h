@@ -20,7 +20,8 @@ struct Options
 
 // An individual enrollment attested by the device's certificate (DPS takes the registration id from its CN);
 // the hub device gets the same id.
-QJsonObject individualX509(const QString &registrationId, const QByteArray &certificatePem, const Options &options = {});
+QJsonObject individualX509(
+    const QString &registrationId, const QByteArray &certificatePem, const Options &options = {});
 // An individual enrollment with symmetric keys that DPS makes.
 QJsonObject individualSymmetricKey(const QString &registrationId, const Options &options = {});
 // An enrollment group that admits every device whose certificate chains to caCertificatePem.

@@ -10,14 +10,14 @@ namespace Onboarder {
 // under secretName(); nothing here is secret.
 struct DpsProfile
 {
-    QString name;       // the user's local name for it
-    QString hostName;   // the service endpoint, e.g. contoso-dps.azure-devices-provisioning.net
+    QString name; // the user's local name for it
+    QString hostName; // the service endpoint, e.g. contoso-dps.azure-devices-provisioning.net
     QString policyName; // e.g. provisioningserviceowner
-    QString idScope;    // e.g. 0ne00ABCDEF: what devices register with
-    int restPort = 0;   // 0: Azure's 443 (service API and device registration over HTTPS)
-    int mqttPort = 0;   // 0: Azure's 8883 (device registration over MQTT)
-    QString address;    // where both are reached instead of Azure's hosts (a sandbox); empty: Azure's
-    QString caFile;     // an extra CA to trust for this DPS only (the sandbox's); empty: system CAs
+    QString idScope; // e.g. 0ne00ABCDEF: what devices register with
+    int restPort = 0; // 0: Azure's 443 (service API and device registration over HTTPS)
+    int mqttPort = 0; // 0: Azure's 8883 (device registration over MQTT)
+    QString address; // where both are reached instead of Azure's hosts (a sandbox); empty: Azure's
+    QString caFile; // an extra CA to trust for this DPS only (the sandbox's); empty: system CAs
 
     static constexpr int defaultRestPort = 443;
     static constexpr int defaultMqttPort = 8883;

@@ -23,12 +23,17 @@ DpsRegistration::DpsRegistration(QObject *parent)
     qRegisterMetaType<DpsAssignment>();
     m_poll.setSingleShot(true);
     connect(&m_poll, &QTimer::timeout, this, [this] {
-        publish(QStringLiteral("$dps/registrations/GET/iotdps-get-operationstatus/?$rid=%1&operationId=%2").arg(++m_rid).arg(m_operationId), " ");
+        publish(QStringLiteral("$dps/registrations/GET/iotdps-get-operationstatus/?$rid=%1&operationId=%2")
+                    .arg(++m_rid)
+                    .arg(m_operationId),
+            " ");
     });
     m_deadline.setSingleShot(true);
     connect(&m_deadline, &QTimer::timeout, this, [this] {
         finish(fail(ErrorKind::Network, QStringLiteral("DpsTimeout"),
-                    tr("DPS %1 did not finish registering %2 within %3 s.").arg(m_dps.name, m_registrationId).arg(m_timeoutSeconds)));
+            tr("DPS %1 did not finish registering %2 within %3 s.")
+                .arg(m_dps.name, m_registrationId)
+                .arg(m_timeoutSeconds)));
     });
 }
 
@@ -38,9 +43,11 @@ Result<QString> DpsRegistration::deriveDeviceKey(const QString &groupKey, const 
 {
     const auto decoded = QByteArray::fromBase64Encoding(groupKey.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded || decoded.decoded.isEmpty())
-        return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidGroupKey"), tr("The enrollment group's key is not base64."));
+        return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidGroupKey"),
+            tr("The enrollment group's key is not base64."));
     return QString::fromLatin1(
-        QMessageAuthenticationCode::hash(registrationId.toUtf8(), decoded.decoded, QCryptographicHash::Sha256).toBase64());
+        QMessageAuthenticationCode::hash(registrationId.toUtf8(), decoded.decoded, QCryptographicHash::Sha256)
+            .toBase64());
 }
 
 void DpsRegistration::start(const DpsProfile &dps, const QString &registrationId, const Credential &credential)
@@ -59,13 +66,14 @@ void DpsRegistration::start(const DpsProfile &dps, const QString &registrationId
     m_client->setCaFile(dps.caFile);
     m_client->setClientId(registrationId);
     m_client->setCleanSession(true);
-    m_client->setUsername(QStringLiteral("%1/registrations/%2/api-version=%3").arg(dps.idScope, registrationId, QLatin1String(apiVersion)));
+    m_client->setUsername(QStringLiteral("%1/registrations/%2/api-version=%3")
+                              .arg(dps.idScope, registrationId, QLatin1String(apiVersion)));
     if (!credential.certificatePem.isEmpty()) {
         if (auto set = m_client->setClientCertificate(credential.certificatePem, credential.privateKeyPem); !set)
             return finish(std::unexpected(set.error()));
     } else {
-        const auto token = SasToken::create(dps.idScope + QStringLiteral("/registrations/") + registrationId, credential.symmetricKey,
-                                            QDateTime::currentSecsSinceEpoch() + 3600, QStringLiteral("registration"));
+        const auto token = SasToken::create(dps.idScope + QStringLiteral("/registrations/") + registrationId,
+            credential.symmetricKey, QDateTime::currentSecsSinceEpoch() + 3600, QStringLiteral("registration"));
         if (!token)
             return finish(std::unexpected(token.error()));
         m_client->setPassword(token->toString().toUtf8());
@@ -77,20 +85,23 @@ void DpsRegistration::start(const DpsProfile &dps, const QString &registrationId
     });
     connect(m_client.get(), &MqttClient::subscribed, this, [this](const QString &) {
         publish(QStringLiteral("$dps/registrations/PUT/iotdps-register/?$rid=%1").arg(++m_rid),
-                QJsonDocument(QJsonObject{{QStringLiteral("registrationId"), m_registrationId}}).toJson(QJsonDocument::Compact));
+            QJsonDocument(QJsonObject{{QStringLiteral("registrationId"), m_registrationId}})
+                .toJson(QJsonDocument::Compact));
     });
-    connect(m_client.get(), &MqttClient::messageReceived, this, [this](const MqttMessage &message) { onMessage(message.topic, message.payload); });
+    connect(m_client.get(), &MqttClient::messageReceived, this,
+        [this](const MqttMessage &message) { onMessage(message.topic, message.payload); });
     connect(m_client.get(), &MqttClient::errorOccurred, this, [this](const Error &error) {
         if (m_done)
             return;
         if (error.kind == ErrorKind::AuthRefused)
             return finish(fail(ErrorKind::AuthRefused, QStringLiteral("DpsRefusedDevice"),
-                               tr("DPS %1 refused the connection of %2: it is not enrolled, its enrollment is disabled, or its "
-                                  "key or certificate is not the enrolled one (%3).")
-                                   .arg(m_dps.name, m_registrationId, error.message)));
+                tr("DPS %1 refused the connection of %2: it is not enrolled, its enrollment is disabled, or its "
+                   "key or certificate is not the enrolled one (%3).")
+                    .arg(m_dps.name, m_registrationId, error.message)));
         finish(std::unexpected(error));
     });
-    Q_EMIT progress(tr("Connecting to %1:%2 as %3…").arg(dps.deviceEndpoint()).arg(dps.effectiveMqttPort()).arg(registrationId));
+    Q_EMIT progress(
+        tr("Connecting to %1:%2 as %3…").arg(dps.deviceEndpoint()).arg(dps.effectiveMqttPort()).arg(registrationId));
     m_deadline.start(m_timeoutSeconds * 1000);
     m_client->connectToHost();
 }
@@ -129,7 +140,8 @@ void DpsRegistration::onMessage(const QString &topic, const QByteArray &payload)
         m_operationId = json.value(QStringLiteral("operationId")).toString(m_operationId);
         if (m_operationId.isEmpty())
             return finish(fail(ErrorKind::Internal, QStringLiteral("DpsNoOperation"),
-                               tr("DPS %1 accepted the registration of %2 but named no operation to follow.").arg(m_dps.name, m_registrationId)));
+                tr("DPS %1 accepted the registration of %2 but named no operation to follow.")
+                    .arg(m_dps.name, m_registrationId)));
         Q_EMIT progress(tr("DPS is assigning %1; asking again in %2 s…").arg(m_registrationId).arg(retryAfter));
         m_poll.start(retryAfter * 1000);
         return;
@@ -139,7 +151,8 @@ void DpsRegistration::onMessage(const QString &topic, const QByteArray &payload)
         if (m_operationId.isEmpty()) // throttled before it began: ask to register again
             QTimer::singleShot(retryAfter * 1000, this, [this] {
                 publish(QStringLiteral("$dps/registrations/PUT/iotdps-register/?$rid=%1").arg(++m_rid),
-                        QJsonDocument(QJsonObject{{QStringLiteral("registrationId"), m_registrationId}}).toJson(QJsonDocument::Compact));
+                    QJsonDocument(QJsonObject{{QStringLiteral("registrationId"), m_registrationId}})
+                        .toJson(QJsonDocument::Compact));
             });
         else
             m_poll.start(retryAfter * 1000);
@@ -149,12 +162,17 @@ void DpsRegistration::onMessage(const QString &topic, const QByteArray &payload)
         const QString message = json.value(QStringLiteral("message")).toString();
         const int code = json.value(QStringLiteral("errorCode")).toInt();
         const bool refused = status == 401 || status == 403;
-        return finish(fail(refused ? ErrorKind::AuthRefused : status == 404 ? ErrorKind::NotFound : ErrorKind::InvalidInput,
-                           code > 0 ? QStringLiteral("Dps%1").arg(code) : QStringLiteral("Dps%1").arg(status),
-                           refused ? tr("DPS %1 refused to register %2: it is not enrolled, or its key or certificate is not the "
-                                        "enrolled one (%3).")
-                                         .arg(m_dps.name, m_registrationId, message)
-                                   : tr("DPS %1 refused to register %2 (HTTP %3): %4").arg(m_dps.name, m_registrationId).arg(status).arg(message)));
+        return finish(fail(refused ? ErrorKind::AuthRefused
+                : status == 404    ? ErrorKind::NotFound
+                                   : ErrorKind::InvalidInput,
+            code > 0 ? QStringLiteral("Dps%1").arg(code) : QStringLiteral("Dps%1").arg(status),
+            refused ? tr("DPS %1 refused to register %2: it is not enrolled, or its key or certificate is not the "
+                         "enrolled one (%3).")
+                          .arg(m_dps.name, m_registrationId, message)
+                    : tr("DPS %1 refused to register %2 (HTTP %3): %4")
+                          .arg(m_dps.name, m_registrationId)
+                          .arg(status)
+                          .arg(message)));
     }
     const QJsonObject state = json.value(QStringLiteral("registrationState")).toObject();
     DpsAssignment assignment;
@@ -169,13 +187,15 @@ void DpsRegistration::onMessage(const QString &topic, const QByteArray &payload)
     }
     if (assignment.status == QLatin1String("disabled"))
         return finish(fail(ErrorKind::AuthRefused, QStringLiteral("DpsEnrollmentDisabled"),
-                           tr("DPS %1 did not register %2: its enrollment is disabled.").arg(m_dps.name, m_registrationId)));
+            tr("DPS %1 did not register %2: its enrollment is disabled.").arg(m_dps.name, m_registrationId)));
     if (assignment.status != QLatin1String("assigned"))
         return finish(fail(ErrorKind::InvalidInput, QStringLiteral("DpsRegistrationFailed"),
-                           tr("DPS %1 did not assign %2 (status %3): %4")
-                               .arg(m_dps.name, m_registrationId, assignment.status.isEmpty() ? QStringLiteral("?") : assignment.status,
-                                    state.value(QStringLiteral("errorMessage")).toString())));
-    qCInfo(lcHub) << "DPS" << m_dps.name << "assigned" << m_registrationId << "to" << assignment.assignedHub << "as" << assignment.deviceId;
+            tr("DPS %1 did not assign %2 (status %3): %4")
+                .arg(m_dps.name, m_registrationId,
+                    assignment.status.isEmpty() ? QStringLiteral("?") : assignment.status,
+                    state.value(QStringLiteral("errorMessage")).toString())));
+    qCInfo(lcHub) << "DPS" << m_dps.name << "assigned" << m_registrationId << "to" << assignment.assignedHub << "as"
+                  << assignment.deviceId;
     finish(assignment);
 }
 

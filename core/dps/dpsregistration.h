@@ -16,8 +16,8 @@ class MqttClient;
 // What DPS answered a registration with.
 struct DpsAssignment
 {
-    QString status;      // assigned (anything else ends as an error)
-    QString substatus;   // initialAssignment, deviceDataMigrated, …
+    QString status; // assigned (anything else ends as an error)
+    QString substatus; // initialAssignment, deviceDataMigrated, …
     QString assignedHub; // e.g. contoso.azure-devices.net
     QString deviceId;
     QJsonObject registrationState; // as DPS gave it
@@ -39,7 +39,7 @@ public:
     {
         QByteArray certificatePem; // X.509: the device certificate (and its chain), and its private key
         QByteArray privateKeyPem;
-        QString symmetricKey;      // symmetric key: the device's key (base64)
+        QString symmetricKey; // symmetric key: the device's key (base64)
     };
 
     explicit DpsRegistration(QObject *parent = nullptr);

@@ -19,10 +19,10 @@ class Settings;
 struct DpsEndpoint
 {
     QString idScope;
-    int restPort = 0;  // 0: Azure's 443
-    int mqttPort = 0;  // 0: Azure's 8883
-    QString address;   // a sandbox's address (service and device registration); empty: Azure's hosts
-    QString caFile;    // extra CA to trust for this DPS only; empty: system CAs
+    int restPort = 0; // 0: Azure's 443
+    int mqttPort = 0; // 0: Azure's 8883
+    QString address; // a sandbox's address (service and device registration); empty: Azure's hosts
+    QString caFile; // extra CA to trust for this DPS only; empty: system CAs
 };
 
 // The Device Provisioning Service instances the user has added: profiles in the settings, service connection
@@ -40,7 +40,8 @@ public:
 
     // Checks everything that can be checked without the keychain: the name, the connection string (a DPS shared
     // access policy's; an IoT hub's is recognised and explained), the ID scope, the endpoint overrides.
-    Result<DpsProfile> validate(const QString &name, const QString &connectionString, const DpsEndpoint &endpoint) const;
+    Result<DpsProfile> validate(
+        const QString &name, const QString &connectionString, const DpsEndpoint &endpoint) const;
 
     QFuture<Result<DpsProfile>> add(const QString &name, const QString &connectionString, const DpsEndpoint &endpoint);
     QFuture<Result<void>> remove(const QString &name);

@@ -15,8 +15,8 @@ class ConnectionString final
 public:
     enum class Kind {
         Service, // HostName + SharedAccessKeyName + SharedAccessKey (a hub's shared access policy)
-        Device,  // HostName + DeviceId + exactly one of SharedAccessKey | x509=true | SharedAccessSignature
-        Module,  // as Device, plus ModuleId
+        Device, // HostName + DeviceId + exactly one of SharedAccessKey | x509=true | SharedAccessSignature
+        Module, // as Device, plus ModuleId
     };
 
     enum class Credential { SharedAccessKey, X509, SharedAccessSignature };

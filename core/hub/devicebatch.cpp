@@ -9,8 +9,7 @@ DeviceBatch::DeviceBatch(HubClient &client, Operation operation, const QStringLi
     , m_client(&client)
     , m_operation(operation)
     , m_ids(deviceIds)
-{
-}
+{ }
 
 void DeviceBatch::start()
 {
@@ -48,7 +47,9 @@ void DeviceBatch::run(const QString &id)
 {
     ++m_inFlight;
     if (!m_client) {
-        record(id, fail(ErrorKind::Cancelled, QStringLiteral("Cancelled"), tr("The hub was closed before the change was made.")));
+        record(id,
+            fail(ErrorKind::Cancelled, QStringLiteral("Cancelled"),
+                tr("The hub was closed before the change was made.")));
         return;
     }
     if (m_operation == Operation::Delete) {
@@ -91,15 +92,9 @@ QString DeviceBatch::summary() const
     const int done = int(m_done.size());
     QString text;
     switch (m_operation) {
-    case Operation::Enable:
-        text = done == 1 ? tr("Enabled 1 device.") : tr("Enabled %1 devices.").arg(done);
-        break;
-    case Operation::Disable:
-        text = done == 1 ? tr("Disabled 1 device.") : tr("Disabled %1 devices.").arg(done);
-        break;
-    case Operation::Delete:
-        text = done == 1 ? tr("Deleted 1 device.") : tr("Deleted %1 devices.").arg(done);
-        break;
+    case Operation::Enable: text = done == 1 ? tr("Enabled 1 device.") : tr("Enabled %1 devices.").arg(done); break;
+    case Operation::Disable: text = done == 1 ? tr("Disabled 1 device.") : tr("Disabled %1 devices.").arg(done); break;
+    case Operation::Delete: text = done == 1 ? tr("Deleted 1 device.") : tr("Deleted %1 devices.").arg(done); break;
     }
     if (!m_failures.isEmpty()) {
         const int failed = int(m_failures.size());
@@ -111,7 +106,9 @@ QString DeviceBatch::summary() const
         text += u' ' + lines.join(u'\n');
     }
     if (const int left = int(m_ids.size()) - m_next; m_cancelled && left > 0)
-        text += u'\n' + (left == 1 ? tr("Cancelled: 1 device left unchanged.") : tr("Cancelled: %1 devices left unchanged.").arg(left));
+        text += u'\n'
+            + (left == 1 ? tr("Cancelled: 1 device left unchanged.")
+                         : tr("Cancelled: %1 devices left unchanged.").arg(left));
     return text;
 }
 

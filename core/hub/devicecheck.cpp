@@ -66,7 +66,8 @@ QString ago(const QDateTime &time, const QDateTime &now)
     return n == 1 ? Text::tr("a day ago") : Text::tr("%1 days ago").arg(n);
 }
 
-QFuture<Result<QList<DeviceCheckItem>>> checkDevice(HubClient &client, const QString &deviceId, const DeviceCheckOptions &options)
+QFuture<Result<QList<DeviceCheckItem>>> checkDevice(
+    HubClient &client, const QString &deviceId, const DeviceCheckOptions &options)
 {
     auto state = std::make_shared<State>();
     state->promise.start();
@@ -80,36 +81,43 @@ QFuture<Result<QList<DeviceCheckItem>>> checkDevice(HubClient &client, const QSt
                 return;
             }
             state->add(QStringLiteral("registered"), Verdict::Problem,
-                       Text::tr("Not registered: the hub has no device \"%1\".").arg(deviceId));
+                Text::tr("Not registered: the hub has no device \"%1\".").arg(deviceId));
             return state->finish();
         }
-        state->add(QStringLiteral("registered"), Verdict::Good, Text::tr("Registered (%1 authentication).").arg(device->authType));
+        state->add(QStringLiteral("registered"), Verdict::Good,
+            Text::tr("Registered (%1 authentication).").arg(device->authType));
         const bool enabled = device->status == QStringLiteral("enabled");
         state->add(QStringLiteral("enabled"), enabled ? Verdict::Good : Verdict::Problem,
-                   enabled ? Text::tr("Enabled.")
-                           : Text::tr("Disabled: the hub refuses its connections%1.")
-                                 .arg(device->statusReason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(device->statusReason)));
+            enabled ? Text::tr("Enabled.")
+                    : Text::tr("Disabled: the hub refuses its connections%1.")
+                          .arg(device->statusReason.isEmpty() ? QString()
+                                                              : QStringLiteral(" (%1)").arg(device->statusReason)));
         const bool connected = device->connectionState == QStringLiteral("Connected");
         state->add(QStringLiteral("connected"), connected ? Verdict::Good : Verdict::Warning,
-                   connected ? Text::tr("Connected since %1.").arg(ago(device->connectionStateUpdated, options.now))
-                             : device->connectionStateUpdated.isValid()
-                                 ? Text::tr("Not connected since %1.").arg(ago(device->connectionStateUpdated, options.now))
-                                 : Text::tr("Not connected, and never has been."));
+            connected ? Text::tr("Connected since %1.").arg(ago(device->connectionStateUpdated, options.now))
+                : device->connectionStateUpdated.isValid()
+                ? Text::tr("Not connected since %1.").arg(ago(device->connectionStateUpdated, options.now))
+                : Text::tr("Not connected, and never has been."));
         state->add(QStringLiteral("lastActivity"), device->lastActivity.isValid() ? Verdict::Good : Verdict::Warning,
-                   device->lastActivity.isValid() ? Text::tr("Last activity %1.").arg(ago(device->lastActivity, options.now))
-                                                  : Text::tr("No activity ever: it has never connected."));
+            device->lastActivity.isValid() ? Text::tr("Last activity %1.").arg(ago(device->lastActivity, options.now))
+                                           : Text::tr("No activity ever: it has never connected."));
 
         client.twin(deviceId).then(&client, [&client, state, deviceId, options, connected](Result<QJsonObject> twin) {
             if (!twin) {
-                state->add(QStringLiteral("reported"), Verdict::Warning, Text::tr("The twin could not be read: %1").arg(twin.error().message));
+                state->add(QStringLiteral("reported"), Verdict::Warning,
+                    Text::tr("The twin could not be read: %1").arg(twin.error().message));
             } else {
-                const QJsonObject reported = twin->value(QStringLiteral("properties")).toObject().value(QStringLiteral("reported")).toObject();
-                const QDateTime updated = QDateTime::fromString(
-                    reported.value(QStringLiteral("$metadata")).toObject().value(QStringLiteral("$lastUpdated")).toString(), Qt::ISODateWithMs);
+                const QJsonObject reported
+                    = twin->value(QStringLiteral("properties")).toObject().value(QStringLiteral("reported")).toObject();
+                const QDateTime updated = QDateTime::fromString(reported.value(QStringLiteral("$metadata"))
+                                                                    .toObject()
+                                                                    .value(QStringLiteral("$lastUpdated"))
+                                                                    .toString(),
+                    Qt::ISODateWithMs);
                 const bool any = reported.value(QStringLiteral("$version")).toInt() > 1;
                 state->add(QStringLiteral("reported"), any ? Verdict::Good : Verdict::Warning,
-                           any ? Text::tr("Reported properties last updated %1.").arg(ago(updated, options.now))
-                               : Text::tr("The device has never reported properties."));
+                    any ? Text::tr("Reported properties last updated %1.").arg(ago(updated, options.now))
+                        : Text::tr("The device has never reported properties."));
             }
             if (!options.ping) {
                 state->add(QStringLiteral("ping"), Verdict::Skipped, Text::tr("Not asked to answer a ping."));
@@ -123,13 +131,17 @@ QFuture<Result<QList<DeviceCheckItem>>> checkDevice(HubClient &client, const QSt
             client.invokeMethod(deviceId, QStringLiteral("ping"), QJsonValue(), options.pingTimeoutSeconds)
                 .then(&client, [state, options](Result<MethodResult> answer) {
                     if (answer)
-                        state->add(QStringLiteral("ping"), answer->status >= 200 && answer->status < 300 ? Verdict::Good : Verdict::Warning,
-                                   Text::tr("Answered the ping with status %1 in %2 ms.").arg(answer->status).arg(state->pingTimer.elapsed()));
+                        state->add(QStringLiteral("ping"),
+                            answer->status >= 200 && answer->status < 300 ? Verdict::Good : Verdict::Warning,
+                            Text::tr("Answered the ping with status %1 in %2 ms.")
+                                .arg(answer->status)
+                                .arg(state->pingTimer.elapsed()));
                     else if (answer.error().code == QStringLiteral("GatewayTimeout"))
                         state->add(QStringLiteral("ping"), Verdict::Problem,
-                                   Text::tr("Did not answer the ping within %1 seconds.").arg(options.pingTimeoutSeconds));
+                            Text::tr("Did not answer the ping within %1 seconds.").arg(options.pingTimeoutSeconds));
                     else
-                        state->add(QStringLiteral("ping"), Verdict::Problem, Text::tr("The ping failed: %1").arg(answer.error().message));
+                        state->add(QStringLiteral("ping"), Verdict::Problem,
+                            Text::tr("The ping failed: %1").arg(answer.error().message));
                     state->finish();
                 });
         });

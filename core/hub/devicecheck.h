@@ -26,14 +26,15 @@ struct DeviceCheckItem
 
 struct DeviceCheckOptions
 {
-    bool ping = false;          // invoke the direct method "ping"
+    bool ping = false; // invoke the direct method "ping"
     int pingTimeoutSeconds = 10;
     QDateTime now = QDateTime::currentDateTimeUtc(); // for "… ago"
 };
 
 // Runs the check with the given client; the list always starts with "registered". A device that
 // is not registered is the only failure that ends the check early (the list then has one item).
-QFuture<Result<QList<DeviceCheckItem>>> checkDevice(HubClient &client, const QString &deviceId, const DeviceCheckOptions &options = {});
+QFuture<Result<QList<DeviceCheckItem>>> checkDevice(
+    HubClient &client, const QString &deviceId, const DeviceCheckOptions &options = {});
 
 // "never", "just now", "5 minutes ago", "3 hours ago", "2 days ago" (translated).
 QString ago(const QDateTime &time, const QDateTime &now);

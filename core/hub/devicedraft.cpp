@@ -33,11 +33,13 @@ QString thumbprintProblem(const QString &thumbprint, bool required)
 {
     static const QRegularExpression hex(QStringLiteral("^[0-9A-Fa-f]*$"));
     if (thumbprint.isEmpty())
-        return required ? Text::tr("Enter the certificate's thumbprint, or take it from the certificate file.") : QString();
+        return required ? Text::tr("Enter the certificate's thumbprint, or take it from the certificate file.")
+                        : QString();
     if (!hex.match(thumbprint).hasMatch())
         return Text::tr("A thumbprint is hexadecimal digits only (0–9, A–F), without colons or spaces.");
     if (thumbprint.size() != 40 && thumbprint.size() != 64)
-        return Text::tr("A thumbprint has 40 digits (SHA-1) or 64 digits (SHA-256); this one has %1.").arg(thumbprint.size());
+        return Text::tr("A thumbprint has 40 digits (SHA-1) or 64 digits (SHA-256); this one has %1.")
+            .arg(thumbprint.size());
     return {};
 }
 
@@ -54,8 +56,9 @@ QList<DeviceDraft::Problem> DeviceDraft::problems() const
         if (const QString p = keyProblem(secondaryKey, true); !p.isEmpty())
             found.append({Field::SecondaryKey, p});
         else if (!primaryKey.isEmpty() && primaryKey == secondaryKey)
-            found.append({Field::SecondaryKey, Text::tr("Use a different key than the primary one, so that either can be "
-                                                        "replaced without cutting the device off.")});
+            found.append({Field::SecondaryKey,
+                Text::tr("Use a different key than the primary one, so that either can be "
+                         "replaced without cutting the device off.")});
     }
     if (auth == Auth::SelfSigned && !generateCertificate) {
         if (const QString p = thumbprintProblem(primaryThumbprint, true); !p.isEmpty())
@@ -92,9 +95,7 @@ DeviceIdentity DeviceDraft::toIdentity() const
         device.primaryThumbprint = primaryThumbprint.toUpper();
         device.secondaryThumbprint = secondaryThumbprint.toUpper();
         break;
-    case Auth::CertificateAuthority:
-        device.authType = QStringLiteral("certificateAuthority");
-        break;
+    case Auth::CertificateAuthority: device.authType = QStringLiteral("certificateAuthority"); break;
     }
     return device;
 }
@@ -104,7 +105,7 @@ Result<QString> DeviceDraft::thumbprintFromCertificateFile(const QString &path)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return fail(ErrorKind::InvalidInput, QStringLiteral("FileUnreadable"),
-                    Text::tr("Cannot read %1: %2.").arg(path, file.errorString()));
+            Text::tr("Cannot read %1: %2.").arg(path, file.errorString()));
     const QByteArray bytes = file.readAll();
     const auto cert = bytes.contains("-----BEGIN") ? Certificate::fromPem(bytes) : Certificate::fromDer(bytes);
     if (!cert)

@@ -25,7 +25,7 @@ struct DeviceDraft
     Auth auth = Auth::Sas;
     bool enabled = true;
     bool generateKeys = true; // Sas: the hub generates both keys
-    QString primaryKey;       // Sas with given keys: base64 of 16–64 bytes
+    QString primaryKey; // Sas with given keys: base64 of 16–64 bytes
     QString secondaryKey;
     bool generateCertificate = false; // SelfSigned: a key and certificate are made now (no thumbprints given)
     QString primaryThumbprint; // SelfSigned: SHA-1 (40) or SHA-256 (64) hex digits
@@ -33,7 +33,7 @@ struct DeviceDraft
 
     QList<Problem> problems() const;
     QString problem(Field field) const; // empty: none
-    DeviceIdentity toIdentity() const;  // only meaningful without problems()
+    DeviceIdentity toIdentity() const; // only meaningful without problems()
 
     // The SHA-1 thumbprint (Azure's format) of the first certificate in a PEM or DER file.
     static Result<QString> thumbprintFromCertificateFile(const QString &path);

@@ -20,16 +20,11 @@ bool looksLikeCondition(const QString &text)
 QString statusCondition(DeviceListQuery::Status status)
 {
     switch (status) {
-    case DeviceListQuery::Status::Any:
-        return {};
-    case DeviceListQuery::Status::Enabled:
-        return QStringLiteral("status = 'enabled'");
-    case DeviceListQuery::Status::Disabled:
-        return QStringLiteral("status = 'disabled'");
-    case DeviceListQuery::Status::Connected:
-        return QStringLiteral("connectionState = 'Connected'");
-    case DeviceListQuery::Status::Disconnected:
-        return QStringLiteral("connectionState = 'Disconnected'");
+    case DeviceListQuery::Status::Any: return {};
+    case DeviceListQuery::Status::Enabled: return QStringLiteral("status = 'enabled'");
+    case DeviceListQuery::Status::Disabled: return QStringLiteral("status = 'disabled'");
+    case DeviceListQuery::Status::Connected: return QStringLiteral("connectionState = 'Connected'");
+    case DeviceListQuery::Status::Disconnected: return QStringLiteral("connectionState = 'Disconnected'");
     }
     return {};
 }
@@ -60,7 +55,8 @@ DeviceListQuery DeviceListQuery::fromFilter(const QString &filterText, Status st
     if (const QString condition = statusCondition(status); !condition.isEmpty())
         conditions.append(condition);
 
-    const QString where = conditions.isEmpty() ? QString() : QStringLiteral(" WHERE ") + conditions.join(QStringLiteral(" AND "));
+    const QString where
+        = conditions.isEmpty() ? QString() : QStringLiteral(" WHERE ") + conditions.join(QStringLiteral(" AND "));
     query.select = QStringLiteral("SELECT * FROM devices") + where;
     query.count = QStringLiteral("SELECT COUNT() AS numberOfDevices FROM devices") + where;
     return query;

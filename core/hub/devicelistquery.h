@@ -17,8 +17,8 @@ struct DeviceListQuery
 {
     enum class Status { Any, Enabled, Disabled, Connected, Disconnected };
 
-    QString select;   // SELECT * FROM devices [WHERE …]
-    QString count;    // SELECT COUNT() AS numberOfDevices FROM devices [WHERE …]; empty when not known
+    QString select; // SELECT * FROM devices [WHERE …]
+    QString count; // SELECT COUNT() AS numberOfDevices FROM devices [WHERE …]; empty when not known
     bool userQuery = false; // the text was a whole query
 
     static DeviceListQuery fromFilter(const QString &filterText, Status status = Status::Any);

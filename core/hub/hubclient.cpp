@@ -41,10 +41,8 @@ QString azureErrorName(QNetworkReply *reply, const QByteArray &body, QString *de
         *detail = nested.value(QStringLiteral("message")).toString();
         if (name.isEmpty()) {
             static const QHash<int, QString> numbers{{404001, QStringLiteral("DeviceNotFound")},
-                                                      {404103, QStringLiteral("DeviceNotOnline")},
-                                                      {504101, QStringLiteral("GatewayTimeout")},
-                                                      {409001, QStringLiteral("DeviceAlreadyExists")},
-                                                      {412001, QStringLiteral("PreconditionFailed")}};
+                {404103, QStringLiteral("DeviceNotOnline")}, {504101, QStringLiteral("GatewayTimeout")},
+                {409001, QStringLiteral("DeviceAlreadyExists")}, {412001, QStringLiteral("PreconditionFailed")}};
             name = numbers.value(nested.value(QStringLiteral("errorCode")).toInt());
         }
     }
@@ -66,8 +64,9 @@ Error httpError(QNetworkReply *reply, const QByteArray &body, const QString &wha
     case 401:
     case 403:
         kind = ErrorKind::AuthRefused;
-        sentence = Text::tr("The hub refused the credentials: check that the hub's connection string is current and its "
-                            "policy has the rights this needs.");
+        sentence
+            = Text::tr("The hub refused the credentials: check that the hub's connection string is current and its "
+                       "policy has the rights this needs.");
         break;
     case 404:
         kind = name == QStringLiteral("DeviceNotOnline") ? ErrorKind::Network : ErrorKind::NotFound;
@@ -112,7 +111,8 @@ bool DeviceIdentity::holdsThumbprint(const QString &sha1, const QString &sha256)
 {
     for (const QString &registered : {primaryThumbprint, secondaryThumbprint}) {
         if (!registered.isEmpty()
-            && (registered.compare(sha1, Qt::CaseInsensitive) == 0 || registered.compare(sha256, Qt::CaseInsensitive) == 0))
+            && (registered.compare(sha1, Qt::CaseInsensitive) == 0
+                || registered.compare(sha256, Qt::CaseInsensitive) == 0))
             return true;
     }
     return false;
@@ -150,10 +150,10 @@ DeviceSummary DeviceSummary::fromTwin(const QJsonObject &twin)
     d.enabled = twin.value(QStringLiteral("status")).toString() != QStringLiteral("disabled");
     d.connected = twin.value(QStringLiteral("connectionState")).toString() == QStringLiteral("Connected");
     const QString auth = twin.value(QStringLiteral("authenticationType")).toString();
-    d.auth = auth == QStringLiteral("selfSigned")             ? Auth::SelfSigned
-        : auth == QStringLiteral("certificateAuthority")      ? Auth::CertificateAuthority
-        : auth == QStringLiteral("none")                      ? Auth::None
-                                                              : Auth::Sas;
+    d.auth = auth == QStringLiteral("selfSigned")        ? Auth::SelfSigned
+        : auth == QStringLiteral("certificateAuthority") ? Auth::CertificateAuthority
+        : auth == QStringLiteral("none")                 ? Auth::None
+                                                         : Auth::Sas;
     d.cloudToDeviceMessageCount = twin.value(QStringLiteral("cloudToDeviceMessageCount")).toInt();
     const QDateTime last = parseTime(twin.value(QStringLiteral("lastActivityTime")).toString());
     d.lastActivityMs = last.isValid() ? last.toMSecsSinceEpoch() : 0;
@@ -162,18 +162,20 @@ DeviceSummary DeviceSummary::fromTwin(const QJsonObject &twin)
 
 QJsonObject DeviceIdentity::toJson() const
 {
-    const auto nullable = [](const QString &text) { return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text); };
+    const auto nullable
+        = [](const QString &text) { return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text); };
     QJsonObject auth{{QStringLiteral("type"), authType}};
     if (authType == QStringLiteral("sas"))
-        auth.insert(QStringLiteral("symmetricKey"), QJsonObject{{QStringLiteral("primaryKey"), nullable(primaryKey)},
-                                                                {QStringLiteral("secondaryKey"), nullable(secondaryKey)}});
+        auth.insert(QStringLiteral("symmetricKey"),
+            QJsonObject{{QStringLiteral("primaryKey"), nullable(primaryKey)},
+                {QStringLiteral("secondaryKey"), nullable(secondaryKey)}});
     if (authType == QStringLiteral("selfSigned"))
-        auth.insert(QStringLiteral("x509Thumbprint"), QJsonObject{{QStringLiteral("primaryThumbprint"), nullable(primaryThumbprint)},
-                                                                  {QStringLiteral("secondaryThumbprint"), nullable(secondaryThumbprint)}});
-    QJsonObject json{{QStringLiteral("deviceId"), id},
-                     {QStringLiteral("status"), status},
-                     {QStringLiteral("authentication"), auth},
-                     {QStringLiteral("capabilities"), QJsonObject{{QStringLiteral("iotEdge"), iotEdge}}}};
+        auth.insert(QStringLiteral("x509Thumbprint"),
+            QJsonObject{{QStringLiteral("primaryThumbprint"), nullable(primaryThumbprint)},
+                {QStringLiteral("secondaryThumbprint"), nullable(secondaryThumbprint)}});
+    QJsonObject json{{QStringLiteral("deviceId"), id}, {QStringLiteral("status"), status},
+        {QStringLiteral("authentication"), auth},
+        {QStringLiteral("capabilities"), QJsonObject{{QStringLiteral("iotEdge"), iotEdge}}}};
     if (!statusReason.isEmpty())
         json.insert(QStringLiteral("statusReason"), statusReason);
     if (!etag.isEmpty())
@@ -188,12 +190,14 @@ HubClient::HubClient(const HubProfile &profile, const ConnectionString &serviceC
 {
     // REST goes through the hub's proxy, if it has one, as MQTT and AMQP do.
     m_rest = std::make_unique<RestClient>(
-        RestClient::Endpoint{m_profile.restBaseUrl(), QLatin1String(apiVersion), m_profile.caFile, m_profile.networkProxy()},
+        RestClient::Endpoint{
+            m_profile.restBaseUrl(), QLatin1String(apiVersion), m_profile.caFile, m_profile.networkProxy()},
         [this] { return authorization(); },
         [](int, QNetworkReply *reply, const QByteArray &body, const QString &path) {
             // The "what" of a sentence: the device id of the path, quoted.
             const QStringList parts = path.split(u'/', Qt::SkipEmptyParts);
-            const QString what = parts.size() >= 2 ? u'"' + QUrl::fromPercentEncoding(parts.at(1).toUtf8()) + u'"' : QString();
+            const QString what
+                = parts.size() >= 2 ? u'"' + QUrl::fromPercentEncoding(parts.at(1).toUtf8()) + u'"' : QString();
             return httpError(reply, body, what);
         });
 }
@@ -214,8 +218,8 @@ QString HubClient::authorization()
     // Renew well before expiry, so a request never travels with a token about to lapse.
     if (m_token.isEmpty() || m_tokenExpiry - now < std::min(300, m_tokenLifetime / 4)) {
         m_tokenExpiry = now + m_tokenLifetime;
-        const auto token = SasToken::create(m_service.hostName(), m_service.sharedAccessKey(), m_tokenExpiry,
-                                            m_service.sharedAccessKeyName());
+        const auto token = SasToken::create(
+            m_service.hostName(), m_service.sharedAccessKey(), m_tokenExpiry, m_service.sharedAccessKeyName());
         m_token = token ? token->toString() : QString();
     }
     return m_token;
@@ -238,7 +242,8 @@ QByteArray quoted(const QString &etag)
     return '"' + etag.toLatin1() + '"';
 }
 
-const auto identity = [](const QByteArray &body, QNetworkReply *) { return DeviceIdentity::fromJson(parseObject(body)); };
+const auto identity
+    = [](const QByteArray &body, QNetworkReply *) { return DeviceIdentity::fromJson(parseObject(body)); };
 const auto object = [](const QByteArray &body, QNetworkReply *) { return parseObject(body); };
 const auto nothing = [](const QByteArray &, QNetworkReply *) {};
 
@@ -248,32 +253,36 @@ QFuture<Result<DeviceIdentity>> HubClient::createDevice(const DeviceIdentity &de
 {
     QJsonObject body = device.toJson();
     body.remove(QStringLiteral("etag"));
-    return m_rest->request<DeviceIdentity>("PUT", encodedDevicePath(QStringLiteral("/devices/"), device.id), compact(body), {}, 0, identity);
+    return m_rest->request<DeviceIdentity>(
+        "PUT", encodedDevicePath(QStringLiteral("/devices/"), device.id), compact(body), {}, 0, identity);
 }
 
 QFuture<Result<DeviceIdentity>> HubClient::updateDevice(const DeviceIdentity &device, bool force)
 {
     const QByteArray ifMatch = force || device.etag.isEmpty() ? QByteArrayLiteral("\"*\"") : quoted(device.etag);
-    return m_rest->request<DeviceIdentity>("PUT", encodedDevicePath(QStringLiteral("/devices/"), device.id), compact(device.toJson()),
-                                   {{"If-Match", ifMatch}}, 0, identity);
+    return m_rest->request<DeviceIdentity>("PUT", encodedDevicePath(QStringLiteral("/devices/"), device.id),
+        compact(device.toJson()), {{"If-Match", ifMatch}}, 0, identity);
 }
 
 QFuture<Result<DeviceIdentity>> HubClient::device(const QString &id)
 {
-    return m_rest->request<DeviceIdentity>("GET", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {}, 0, identity);
+    return m_rest->request<DeviceIdentity>(
+        "GET", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {}, 0, identity);
 }
 
 QFuture<Result<void>> HubClient::deleteDevice(const QString &id, const QString &etag)
 {
-    return m_rest->request<void>("DELETE", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {{"If-Match", quoted(etag)}}, 0, nothing);
+    return m_rest->request<void>(
+        "DELETE", encodedDevicePath(QStringLiteral("/devices/"), id), {}, {{"If-Match", quoted(etag)}}, 0, nothing);
 }
 
 QFuture<Result<int>> HubClient::purgeCloudToDeviceQueue(const QString &id)
 {
-    return m_rest->request<int>("DELETE", encodedDevicePath(QStringLiteral("/devices/"), id, QStringLiteral("/commands")), {}, {}, 0,
-                        [](const QByteArray &body, QNetworkReply *) {
-                            return QJsonDocument::fromJson(body).object().value(QStringLiteral("totalMessagesPurged")).toInt();
-                        });
+    return m_rest->request<int>("DELETE",
+        encodedDevicePath(QStringLiteral("/devices/"), id, QStringLiteral("/commands")), {}, {}, 0,
+        [](const QByteArray &body, QNetworkReply *) {
+            return QJsonDocument::fromJson(body).object().value(QStringLiteral("totalMessagesPurged")).toInt();
+        });
 }
 
 QFuture<Result<QueryPage>> HubClient::query(const QString &query, int pageSize, const QString &continuation)
@@ -281,11 +290,11 @@ QFuture<Result<QueryPage>> HubClient::query(const QString &query, int pageSize, 
     QList<std::pair<QByteArray, QByteArray>> headers{{"x-ms-max-item-count", QByteArray::number(pageSize)}};
     if (!continuation.isEmpty())
         headers.append({"x-ms-continuation", continuation.toUtf8()});
-    return m_rest->request<QueryPage>("POST", QStringLiteral("/devices/query"), compact({{QStringLiteral("query"), query}}), headers, 0,
-                              [](const QByteArray &body, QNetworkReply *reply) {
-                                  return QueryPage{QJsonDocument::fromJson(body).array(),
-                                                   QString::fromUtf8(reply->rawHeader("x-ms-continuation"))};
-                              });
+    return m_rest->request<QueryPage>("POST", QStringLiteral("/devices/query"),
+        compact({{QStringLiteral("query"), query}}), headers, 0, [](const QByteArray &body, QNetworkReply *reply) {
+            return QueryPage{
+                QJsonDocument::fromJson(body).array(), QString::fromUtf8(reply->rawHeader("x-ms-continuation"))};
+        });
 }
 
 QFuture<Result<QJsonObject>> HubClient::twin(const QString &id)
@@ -293,39 +302,41 @@ QFuture<Result<QJsonObject>> HubClient::twin(const QString &id)
     return m_rest->request<QJsonObject>("GET", encodedDevicePath(QStringLiteral("/twins/"), id), {}, {}, 0, object);
 }
 
-QFuture<Result<QJsonObject>> HubClient::updateTwin(const QString &id, const QJsonObject &patch, const QString &etag, bool replace)
+QFuture<Result<QJsonObject>> HubClient::updateTwin(
+    const QString &id, const QJsonObject &patch, const QString &etag, bool replace)
 {
     QList<std::pair<QByteArray, QByteArray>> headers;
     if (!etag.isEmpty())
         headers.append({"If-Match", quoted(etag)});
-    return m_rest->request<QJsonObject>(replace ? "PUT" : "PATCH", encodedDevicePath(QStringLiteral("/twins/"), id), compact(patch), headers, 0,
-                                object);
+    return m_rest->request<QJsonObject>(replace ? "PUT" : "PATCH", encodedDevicePath(QStringLiteral("/twins/"), id),
+        compact(patch), headers, 0, object);
 }
 
-QFuture<Result<MethodResult>> HubClient::invokeMethod(const QString &id, const QString &method, const QJsonValue &payload,
-                                                      int responseTimeoutSeconds, int connectTimeoutSeconds)
+QFuture<Result<MethodResult>> HubClient::invokeMethod(const QString &id, const QString &method,
+    const QJsonValue &payload, int responseTimeoutSeconds, int connectTimeoutSeconds)
 {
-    const QJsonObject body{{QStringLiteral("methodName"), method},
-                           {QStringLiteral("payload"), payload},
-                           {QStringLiteral("responseTimeoutInSeconds"), responseTimeoutSeconds},
-                           {QStringLiteral("connectTimeoutInSeconds"), connectTimeoutSeconds}};
+    const QJsonObject body{{QStringLiteral("methodName"), method}, {QStringLiteral("payload"), payload},
+        {QStringLiteral("responseTimeoutInSeconds"), responseTimeoutSeconds},
+        {QStringLiteral("connectTimeoutInSeconds"), connectTimeoutSeconds}};
     // The hub holds the request until the device answers: wait a little longer than it does.
     const int timeoutMs = (responseTimeoutSeconds + connectTimeoutSeconds + 10) * 1000;
-    return m_rest->request<MethodResult>("POST", encodedDevicePath(QStringLiteral("/twins/"), id, QStringLiteral("/methods")), compact(body), {},
-                                 timeoutMs, [](const QByteArray &answer, QNetworkReply *) {
-                                     const QJsonObject json = parseObject(answer);
-                                     return MethodResult{json.value(QStringLiteral("status")).toInt(), json.value(QStringLiteral("payload"))};
-                                 });
+    return m_rest->request<MethodResult>("POST",
+        encodedDevicePath(QStringLiteral("/twins/"), id, QStringLiteral("/methods")), compact(body), {}, timeoutMs,
+        [](const QByteArray &answer, QNetworkReply *) {
+            const QJsonObject json = parseObject(answer);
+            return MethodResult{json.value(QStringLiteral("status")).toInt(), json.value(QStringLiteral("payload"))};
+        });
 }
 
 QFuture<Result<DeviceStatistics>> HubClient::statistics()
 {
-    return m_rest->request<DeviceStatistics>("GET", QStringLiteral("/statistics/devices"), {}, {}, 0, [](const QByteArray &body, QNetworkReply *) {
-        const QJsonObject json = parseObject(body);
-        return DeviceStatistics{json.value(QStringLiteral("totalDeviceCount")).toInteger(),
-                                json.value(QStringLiteral("enabledDeviceCount")).toInteger(),
-                                json.value(QStringLiteral("disabledDeviceCount")).toInteger()};
-    });
+    return m_rest->request<DeviceStatistics>(
+        "GET", QStringLiteral("/statistics/devices"), {}, {}, 0, [](const QByteArray &body, QNetworkReply *) {
+            const QJsonObject json = parseObject(body);
+            return DeviceStatistics{json.value(QStringLiteral("totalDeviceCount")).toInteger(),
+                json.value(QStringLiteral("enabledDeviceCount")).toInteger(),
+                json.value(QStringLiteral("disabledDeviceCount")).toInteger()};
+        });
 }
 
 } // namespace Onboarder

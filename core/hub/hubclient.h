@@ -30,7 +30,7 @@ struct DeviceIdentity
     QString status = QStringLiteral("enabled"); // enabled | disabled
     QString statusReason;
     QString authType = QStringLiteral("sas"); // sas | selfSigned | certificateAuthority | none
-    QString primaryKey;                       // sas: empty asks the hub to generate them
+    QString primaryKey; // sas: empty asks the hub to generate them
     QString secondaryKey;
     QString primaryThumbprint; // selfSigned: SHA-1 or SHA-256, hex
     QString secondaryThumbprint;
@@ -88,6 +88,10 @@ struct DeviceStatistics
 // verifies TLS against the system CAs plus the hub profile's own CA, if it has one. Every failure is
 // an Error whose code is Azure's error name (DeviceNotFound, PreconditionFailed, …) or a network
 // code, with a sentence a person understands.
+//
+// Threads: one thread, the one it was created in (its RestClient is a member, not a child: it cannot be moved),
+// where its requests run and its futures finish. The relay makes one on its own thread (RelayCredentials, a worker
+// thread under RelayThread).
 class HubClient final : public QObject
 {
     Q_OBJECT
@@ -115,11 +119,11 @@ public:
 
     QFuture<Result<QJsonObject>> twin(const QString &id);
     // PATCH (merge; null removes) or PUT (replace tags and desired); etag empty: unconditional.
-    QFuture<Result<QJsonObject>> updateTwin(const QString &id, const QJsonObject &patch, const QString &etag = {},
-                                            bool replace = false);
+    QFuture<Result<QJsonObject>> updateTwin(
+        const QString &id, const QJsonObject &patch, const QString &etag = {}, bool replace = false);
 
     QFuture<Result<MethodResult>> invokeMethod(const QString &id, const QString &method, const QJsonValue &payload,
-                                               int responseTimeoutSeconds = 30, int connectTimeoutSeconds = 0);
+        int responseTimeoutSeconds = 30, int connectTimeoutSeconds = 0);
 
     QFuture<Result<DeviceStatistics>> statistics();
 

@@ -36,10 +36,12 @@ QString HubProfile::checkProxy(const QUrl &proxy)
 {
     if (!proxy.isValid() || proxy.scheme() != QLatin1String("http") || proxy.host().isEmpty()
         || !(proxy.path().isEmpty() || proxy.path() == QLatin1String("/")) || proxy.hasQuery() || proxy.hasFragment())
-        return QCoreApplication::translate("HubProfile", "A proxy is given as http://HOST:PORT, not \"%1\".").arg(proxy.toString());
+        return QCoreApplication::translate("HubProfile", "A proxy is given as http://HOST:PORT, not \"%1\".")
+            .arg(proxy.toString());
     if (!proxy.userInfo().isEmpty())
-        return QCoreApplication::translate("HubProfile", "The proxy must not hold a user name or password: only proxies without "
-                                                         "authentication are supported, and a password has no place in settings.");
+        return QCoreApplication::translate("HubProfile",
+            "The proxy must not hold a user name or password: only proxies without "
+            "authentication are supported, and a password has no place in settings.");
     return {};
 }
 

@@ -12,16 +12,17 @@ namespace Onboarder {
 // key) lives in the keychain under secretName(); nothing here is secret.
 struct HubProfile
 {
-    QString name;       // the user's local name for it
-    QString hostName;   // e.g. contoso.azure-devices.net
+    QString name; // the user's local name for it
+    QString hostName; // e.g. contoso.azure-devices.net
     QString policyName; // e.g. iothubowner
-    int restPort = 0;   // 0: Azure's 443
-    int mqttPort = 0;   // 0: Azure's 8883
-    int amqpPort = 0;   // 0: Azure's 5671 (cloud-to-device, feedback, telemetry through the Event Hub-compatible endpoint)
-    QString caFile;     // an extra CA to trust for this hub only (the sandbox's); empty: system CAs
+    int restPort = 0; // 0: Azure's 443
+    int mqttPort = 0; // 0: Azure's 8883
+    int amqpPort
+        = 0; // 0: Azure's 5671 (cloud-to-device, feedback, telemetry through the Event Hub-compatible endpoint)
+    QString caFile; // an extra CA to trust for this hub only (the sandbox's); empty: system CAs
     // How every connection to this hub travels (REST, MQTT, AMQP), for networks that let only HTTPS out:
     bool webSockets = false; // MQTT and AMQP over WebSockets on the REST port (Azure: 443, /$iothub/websocket)
-    QUrl proxy;              // an HTTP proxy (http://HOST:PORT) tunnelled through with CONNECT; empty: none
+    QUrl proxy; // an HTTP proxy (http://HOST:PORT) tunnelled through with CONNECT; empty: none
     // The keychain also holds the hub's Event Hub-compatible connection string (eventHubSecretName()), which
     // telemetry is read with instead of following the hub's redirect.
     bool eventHub = false;

@@ -20,10 +20,10 @@ struct HubEndpoint
 {
     int restPort = 0; // 0: Azure's 443
     int mqttPort = 0; // 0: Azure's 8883
-    QString caFile;   // extra CA to trust for this hub only (the sandbox's); empty: system CAs
+    QString caFile; // extra CA to trust for this hub only (the sandbox's); empty: system CAs
     int amqpPort = 0; // 0: Azure's 5671
     bool webSockets = false; // MQTT and AMQP over WebSockets on the REST port
-    QUrl proxy{};            // http://HOST:PORT; empty: none
+    QUrl proxy{}; // http://HOST:PORT; empty: none
 };
 
 // The hubs the user has added: profiles in the settings, connection strings in the keychain.
@@ -41,9 +41,11 @@ public:
 
     // Checks everything that can be checked without the keychain: the name (rules, not taken),
     // the connection string (a hub's shared access policy, not a device's), the endpoint overrides.
-    Result<HubProfile> validate(const QString &name, const QString &connectionString, const HubEndpoint &endpoint = {}) const;
+    Result<HubProfile> validate(
+        const QString &name, const QString &connectionString, const HubEndpoint &endpoint = {}) const;
 
-    QFuture<Result<HubProfile>> add(const QString &name, const QString &connectionString, const HubEndpoint &endpoint = {});
+    QFuture<Result<HubProfile>> add(
+        const QString &name, const QString &connectionString, const HubEndpoint &endpoint = {});
     QFuture<Result<void>> remove(const QString &name);
     QFuture<Result<ConnectionString>> connectionString(const QString &name);
 

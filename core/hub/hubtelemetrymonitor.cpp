@@ -73,7 +73,8 @@ void HubTelemetryMonitor::start(const HubProfile &profile, const ConnectionStrin
         qCInfo(lcHub) << reported.message;
         Q_EMIT errorOccurred(reported);
     });
-    qCDebug(lcHub) << "reading the telemetry of" << profile.name << "at" << profile.hostName << profile.effectiveAmqpPort();
+    qCDebug(lcHub) << "reading the telemetry of" << profile.name << "at" << profile.hostName
+                   << profile.effectiveAmqpPort();
     setState(State::Connecting);
     m_reader->start(profile, service, eventHub, m_options);
 }
@@ -93,17 +94,10 @@ void HubTelemetryMonitor::stop()
 void HubTelemetryMonitor::onReaderState(EventHubReader::State state)
 {
     switch (state) {
-    case EventHubReader::State::Stopped:
-        break;
-    case EventHubReader::State::Connecting:
-        setState(State::Connecting);
-        break;
-    case EventHubReader::State::Listening:
-        setState(State::Listening);
-        break;
-    case EventHubReader::State::Failed:
-        setState(State::Failed);
-        break;
+    case EventHubReader::State::Stopped: break;
+    case EventHubReader::State::Connecting: setState(State::Connecting); break;
+    case EventHubReader::State::Listening: setState(State::Listening); break;
+    case EventHubReader::State::Failed: setState(State::Failed); break;
     }
 }
 

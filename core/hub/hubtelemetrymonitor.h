@@ -1,9 +1,9 @@
 #pragma once
 
+#include "amqp/eventhubreader.h"
 #include "common/result.h"
 #include "hub/connectionstring.h"
 #include "hub/hubprofile.h"
-#include "amqp/eventhubreader.h"
 #include "mqtt/mqttmessage.h"
 
 #include <QHash>
@@ -53,10 +53,12 @@ struct HubTelemetry
 // verification ends it (state Failed, errorOccurred()). TLS is always verified, with the hub profile's CA.
 // Tokens are made from the service connection string and never logged.
 //
-// Use it from the thread it lives on. Per-message work is a hash update; updated() comes at most every
-// updateIntervalMs with the devices that changed, so a view stays responsive at thousands of messages per
-// second. The monitor may live on a worker thread (the Relay page does that) and be used through queued
-// calls.
+// Per-message work is a hash update; updated() comes at most every updateIntervalMs with the devices that changed,
+// so a view stays responsive at thousands of messages per second.
+//
+// Threads: use it from the thread it lives on, where its reader is made (start()) and its signals are emitted. It
+// may be moved before start() or after stop() (its update timer is a child): the Relay page moves it to a worker
+// thread, calls start() and stop() through queued calls, receives its signals queued and deletes it on that thread.
 class HubTelemetryMonitor final : public QObject
 {
     Q_OBJECT

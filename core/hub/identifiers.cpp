@@ -68,7 +68,7 @@ struct CodePoints
     {
         for (qsizetype i = 0; i < points.size(); ++i) {
             if (!allowed(char32_t(points.at(i))))
-                return Offending { char32_t(points.at(i)), i + 1 };
+                return Offending{char32_t(points.at(i)), i + 1};
         }
         return std::nullopt;
     }

@@ -63,25 +63,28 @@ Error RestClient::networkError(QNetworkReply *reply, const QString &host)
 {
     switch (reply->error()) {
     case QNetworkReply::HostNotFoundError:
-        return {ErrorKind::Network, QStringLiteral("HostNotFound"), Text::tr("The host %1 is unknown (DNS).").arg(host)};
+        return {
+            ErrorKind::Network, QStringLiteral("HostNotFound"), Text::tr("The host %1 is unknown (DNS).").arg(host)};
     case QNetworkReply::ConnectionRefusedError:
-        return {ErrorKind::Network, QStringLiteral("ConnectionRefused"), Text::tr("%1 refused the connection.").arg(host)};
+        return {
+            ErrorKind::Network, QStringLiteral("ConnectionRefused"), Text::tr("%1 refused the connection.").arg(host)};
     case QNetworkReply::SslHandshakeFailedError:
         return {ErrorKind::Network, QStringLiteral("TlsFailed"),
-                Text::tr("The TLS connection to %1 failed: %2. Onboarder always verifies the hub's certificate; for a "
-                         "sandbox or private hub, add its CA to the hub profile.")
-                    .arg(host, reply->errorString())};
+            Text::tr("The TLS connection to %1 failed: %2. Onboarder always verifies the hub's certificate; for a "
+                     "sandbox or private hub, add its CA to the hub profile.")
+                .arg(host, reply->errorString())};
     case QNetworkReply::OperationCanceledError:
         return {ErrorKind::Cancelled, QStringLiteral("Cancelled"), Text::tr("Cancelled.")};
     case QNetworkReply::TimeoutError:
         return {ErrorKind::Network, QStringLiteral("Timeout"), Text::tr("%1 did not answer in time.").arg(host)};
     default:
-        return {ErrorKind::Network, QStringLiteral("NetworkError"), Text::tr("Could not reach %1: %2").arg(host, reply->errorString())};
+        return {ErrorKind::Network, QStringLiteral("NetworkError"),
+            Text::tr("Could not reach %1: %2").arg(host, reply->errorString())};
     }
 }
 
-void RestClient::send(const QByteArray &verb, const QString &path, const QByteArray &body, Headers headers, int timeoutMs,
-                      Completion completion)
+void RestClient::send(const QByteArray &verb, const QString &path, const QByteArray &body, Headers headers,
+    int timeoutMs, Completion completion)
 {
     auto call = std::make_shared<Call>();
     call->verb = verb;
@@ -121,9 +124,11 @@ void RestClient::attempt(const std::shared_ptr<Call> &call)
             // Retry-After (seconds) wins; else exponential backoff with a little jitter.
             bool ok = false;
             const int retryAfter = reply->rawHeader("Retry-After").toInt(&ok);
-            int delay = ok ? retryAfter * 1000 : std::min(m_retry.maxDelayMs, m_retry.initialDelayMs << (call->attempt - 1));
+            int delay
+                = ok ? retryAfter * 1000 : std::min(m_retry.maxDelayMs, m_retry.initialDelayMs << (call->attempt - 1));
             delay += int(QRandomGenerator::global()->bounded(std::max(1, delay / 10)));
-            qCInfo(lcHub) << "HTTP" << status << "on" << call->verb << call->path << "- retry" << call->attempt << "in" << delay << "ms";
+            qCInfo(lcHub) << "HTTP" << status << "on" << call->verb << call->path << "- retry" << call->attempt << "in"
+                          << delay << "ms";
             QTimer::singleShot(delay, this, [this, call] { attempt(call); });
             return;
         }

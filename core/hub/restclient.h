@@ -26,7 +26,10 @@ namespace Onboarder {
 // clients need them: a SAS token in Authorization from the token source, api-version on every URL, JSON bodies,
 // 429 and 503 retried (Retry-After wins, else exponential backoff with jitter), a transfer timeout, the service's
 // error answers turned into Errors by the service's own mapper. TLS is always verified: the system's CAs plus the
-// profile's own CA file, never fewer checks. Threads: the thread it lives on.
+// profile's own CA file, never fewer checks.
+//
+// Threads: one thread, the one it was created in (its QNetworkAccessManager is a member, not a child: it cannot be
+// moved), where its replies and retries are handled and its futures finish.
 class RestClient final : public QObject
 {
     Q_OBJECT
@@ -34,21 +37,22 @@ class RestClient final : public QObject
 public:
     struct Endpoint
     {
-        QUrl baseUrl{};             // https://HOST[:PORT]/
+        QUrl baseUrl{}; // https://HOST[:PORT]/
         QString apiVersion;
-        QString caFile;             // an extra CA to trust (a sandbox's); empty: system CAs only
+        QString caFile; // an extra CA to trust (a sandbox's); empty: system CAs only
         std::optional<QNetworkProxy> proxy{}; // nullopt: connect directly
     };
     struct RetryPolicy
     {
-        int maxAttempts = 4;      // first try included
+        int maxAttempts = 4; // first try included
         int initialDelayMs = 500; // doubled after each try
         int maxDelayMs = 8000;
     };
     using Headers = QList<std::pair<QByteArray, QByteArray>>;
     using TokenSource = std::function<QString()>;
     // An HTTP status of 400 or more, with the reply and its body, as an Error; path: the request's.
-    using ErrorMapper = std::function<Error(int status, QNetworkReply *reply, const QByteArray &body, const QString &path)>;
+    using ErrorMapper
+        = std::function<Error(int status, QNetworkReply *reply, const QByteArray &body, const QString &path)>;
 
     RestClient(const Endpoint &endpoint, TokenSource token, ErrorMapper errors, QObject *parent = nullptr);
     ~RestClient() override;
@@ -62,18 +66,19 @@ public:
 
     // A request whose answer, when there is one, becomes a T through parse(body, reply). timeoutMs 0: the default.
     template<typename T, typename Parse>
-    QFuture<Result<T>> request(const QByteArray &verb, const QString &path, const QByteArray &body, Headers headers, int timeoutMs,
-                               Parse parse)
+    QFuture<Result<T>> request(const QByteArray &verb, const QString &path, const QByteArray &body, Headers headers,
+        int timeoutMs, Parse parse)
     {
         auto promise = startedPromise<T>();
-        send(verb, path, body, std::move(headers), timeoutMs, [promise, parse](Result<std::pair<QByteArray, QNetworkReply *>> result) {
-            if (!result)
-                return deliver<T>(promise, std::unexpected(result.error()));
-            if constexpr (std::is_void_v<T>)
-                deliver<T>(promise, {});
-            else
-                deliver<T>(promise, parse(result->first, result->second));
-        });
+        send(verb, path, body, std::move(headers), timeoutMs,
+            [promise, parse](Result<std::pair<QByteArray, QNetworkReply *>> result) {
+                if (!result)
+                    return deliver<T>(promise, std::unexpected(result.error()));
+                if constexpr (std::is_void_v<T>)
+                    deliver<T>(promise, {});
+                else
+                    deliver<T>(promise, parse(result->first, result->second));
+            });
         return promise->future();
     }
 
@@ -85,7 +90,7 @@ private:
     using Completion = std::function<void(Result<std::pair<QByteArray, QNetworkReply *>>)>;
 
     void send(const QByteArray &verb, const QString &path, const QByteArray &body, Headers headers, int timeoutMs,
-              Completion completion);
+        Completion completion);
     void attempt(const std::shared_ptr<Call> &call);
 
     Endpoint m_endpoint;

@@ -144,8 +144,8 @@ Result<SasToken> SasToken::create(
     return token;
 }
 
-Result<SasToken> SasToken::createWithKeyText(const QString &resourceUri, const QString &key, qint64 expiry,
-                                             const QString &keyName)
+Result<SasToken> SasToken::createWithKeyText(
+    const QString &resourceUri, const QString &key, qint64 expiry, const QString &keyName)
 {
     if (resourceUri.isEmpty())
         return invalid(QStringLiteral("EmptyResource"), Text::tr("The resource URI of the token is empty."));

@@ -9,19 +9,20 @@
 namespace Onboarder {
 
 // A Shared Access Signature token:
-//   SharedAccessSignature sr=<url-encoded resource>&sig=<url-encoded base64 HMAC-SHA256>&se=<unix seconds>[&skn=<policy>]
+//   SharedAccessSignature sr=<url-encoded resource>&sig=<url-encoded base64 HMAC-SHA256>&se=<unix
+//   seconds>[&skn=<policy>]
 // The signature covers "<sr as transmitted>\n<se>" with the base64-decoded key; skn is not signed.
 class SasToken final
 {
 public:
     // Builds a token for a resource URI as a person writes it (e.g. "myhub.azure-devices.net/devices/d1").
     // The key is the base64 text of a shared access key; a key that is not strict base64 is refused.
-    static Result<SasToken> create(const QString &resourceUri, const QString &base64Key, qint64 expiry,
-                                   const QString &keyName = {});
+    static Result<SasToken> create(
+        const QString &resourceUri, const QString &base64Key, qint64 expiry, const QString &keyName = {});
 
     // The same, signed with the key's text itself as Event Hubs and Service Bus sign (the key is not decoded).
-    static Result<SasToken> createWithKeyText(const QString &resourceUri, const QString &key, qint64 expiry,
-                                              const QString &keyName = {});
+    static Result<SasToken> createWithKeyText(
+        const QString &resourceUri, const QString &key, qint64 expiry, const QString &keyName = {});
 
     // Parses a token; order of fields is free, sr/sig/se are required, only sr/sig/se/skn are allowed.
     static Result<SasToken> parse(const QString &token);
@@ -33,8 +34,8 @@ public:
     static QByteArray signature(const QByteArray &stringToSign, const QByteArray &keyBytes);
 
     QString encodedResource() const { return m_encodedResource; } // sr exactly as in the token
-    QString resource() const;                                     // sr, percent-decoded
-    QString signature() const { return m_signature; }             // sig, percent-decoded (base64)
+    QString resource() const; // sr, percent-decoded
+    QString signature() const { return m_signature; } // sig, percent-decoded (base64)
     qint64 expiry() const { return m_expiry; }
     QDateTime expiryTime() const;
     QString keyName() const { return m_keyName; }

@@ -52,10 +52,10 @@ QFuture<Result<AtResponse>> AtChannel::send(const AtCommand &command)
     }
     if (command.text.size() > m_maxCommandBytes - 1) {
         deliver<AtResponse>(pending->promise,
-                Onboarder::fail(ErrorKind::InvalidInput, QStringLiteral("CommandTooLong"),
-                     tr("The command is %1 bytes long; the modem takes at most %2. The credential is too large for it.")
-                         .arg(command.text.size())
-                         .arg(m_maxCommandBytes - 1)));
+            Onboarder::fail(ErrorKind::InvalidInput, QStringLiteral("CommandTooLong"),
+                tr("The command is %1 bytes long; the modem takes at most %2. The credential is too large for it.")
+                    .arg(command.text.size())
+                    .arg(m_maxCommandBytes - 1)));
         return future;
     }
     m_queue.push_back(std::move(pending));
@@ -76,7 +76,7 @@ void AtChannel::startNext()
     const qint64 written = m_device->write(bytes);
     if (written != bytes.size()) {
         const Error error{ErrorKind::Device, QStringLiteral("WriteFailed"),
-                          tr("Could not send to the modem: %1").arg(m_device->errorString())};
+            tr("Could not send to the modem: %1").arg(m_device->errorString())};
         fail(error);
         return;
     }
@@ -141,10 +141,10 @@ void AtChannel::onTimeout()
     const AtCommand &command = m_current->command;
     qCWarning(lcModem).noquote() << "no answer to" << loggable(command);
     const Error error{ErrorKind::Device, QStringLiteral("ModemTimeout"),
-                      tr("The modem did not answer %1 within %2 s. Is this the modem's AT port, and does its firmware "
-                         "run an AT host (such as Nordic's at_client sample)?")
-                          .arg(QString::fromLatin1(commandName(command.text)))
-                          .arg(m_timer->interval() / 1000.0, 0, 'f', 1)};
+        tr("The modem did not answer %1 within %2 s. Is this the modem's AT port, and does its firmware "
+           "run an AT host (such as Nordic's at_client sample)?")
+            .arg(QString::fromLatin1(commandName(command.text)))
+            .arg(m_timer->interval() / 1000.0, 0, 'f', 1)};
     beginDraining();
     finishCurrent(std::unexpected(error));
 }
@@ -210,11 +210,13 @@ QByteArray AtChannel::loggable(const AtCommand &command)
     const QByteArray &text = command.text;
     if (command.secret) {
         const qsizetype quote = text.indexOf('"');
-        return (quote < 0 ? text.left(16) : text.left(quote)) + "<secret, " + QByteArray::number(text.size()) + " bytes>";
+        return (quote < 0 ? text.left(16) : text.left(quote)) + "<secret, " + QByteArray::number(text.size())
+            + " bytes>";
     }
     if (text.size() <= 96)
         return redacted(QString::fromLatin1(text)).toLatin1();
-    return redacted(QString::fromLatin1(text.left(64))).toLatin1() + "… (" + QByteArray::number(text.size()) + " bytes)";
+    return redacted(QString::fromLatin1(text.left(64))).toLatin1() + "… (" + QByteArray::number(text.size())
+        + " bytes)";
 }
 
 } // namespace Onboarder

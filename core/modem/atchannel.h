@@ -22,18 +22,33 @@ struct AtCommand
 {
     AtCommand(QByteArray command)
         : text(std::move(command))
+    { }
+    AtCommand &expecting(const QByteArray &linePrefix)
     {
+        prefix = linePrefix;
+        return *this;
     }
-    AtCommand &expecting(const QByteArray &linePrefix) { prefix = linePrefix; return *this; }
-    AtCommand &answeringText() { textAnswer = true; return *this; }
-    AtCommand &timeout(int ms) { timeoutMs = ms; return *this; }
-    AtCommand &carryingSecret(bool yes = true) { secret = yes; return *this; }
+    AtCommand &answeringText()
+    {
+        textAnswer = true;
+        return *this;
+    }
+    AtCommand &timeout(int ms)
+    {
+        timeoutMs = ms;
+        return *this;
+    }
+    AtCommand &carryingSecret(bool yes = true)
+    {
+        secret = yes;
+        return *this;
+    }
 
-    QByteArray text;          // without the terminator, e.g. "AT%CMNG=1,10"
-    QByteArray prefix;        // its information lines start with this ("%CMNG:"); empty: none expected
-    bool textAnswer = false;  // unprefixed text answer (AT+CGMI, AT+CGSN, …)
-    int timeoutMs = 5000;     // from the moment it is sent, plus its time on the wire
-    bool secret = false;      // carries a private key: never logged beyond its head
+    QByteArray text; // without the terminator, e.g. "AT%CMNG=1,10"
+    QByteArray prefix; // its information lines start with this ("%CMNG:"); empty: none expected
+    bool textAnswer = false; // unprefixed text answer (AT+CGMI, AT+CGSN, …)
+    int timeoutMs = 5000; // from the moment it is sent, plus its time on the wire
+    bool secret = false; // carries a private key: never logged beyond its head
 };
 
 // The AT command channel over a serial port (or any QIODevice): one command in flight at a time, the
@@ -43,6 +58,9 @@ struct AtCommand
 // After a time-out or a cancel the modem may still answer the old command. Before the next command is
 // sent, that late answer is awaited (up to lateAnswerGraceMs) and dropped, so that it is never taken
 // for the next command's answer.
+//
+// Threads: the thread its device lives on (it reads and writes the device directly); call it from there only. Its
+// futures finish and its signals are emitted there.
 class AtChannel final : public QObject
 {
     Q_OBJECT

@@ -7,9 +7,9 @@ namespace Onboarder {
 
 // How a command's answer ended (docs/nrf91-at.md §2).
 enum class AtFinal {
-    None,     // not finished
-    Ok,       // OK
-    Error,    // ERROR: refused without a reason (error codes are off, or the command is unknown)
+    None, // not finished
+    Ok, // OK
+    Error, // ERROR: refused without a reason (error codes are off, or the command is unknown)
     CmeError, // +CME ERROR: <n> (or verbose text with AT+CMEE=2)
     CmsError, // +CMS ERROR: <n> (SMS commands only)
 };
@@ -20,7 +20,7 @@ struct AtResponse
 {
     QList<QByteArray> lines;
     AtFinal final = AtFinal::None;
-    int code = -1;        // the number of +CME/+CMS ERROR; -1 when there is none or it is not a number
+    int code = -1; // the number of +CME/+CMS ERROR; -1 when there is none or it is not a number
     QByteArray finalLine; // the final line as it came
 
     bool ok() const { return final == AtFinal::Ok; }
@@ -29,9 +29,9 @@ struct AtResponse
 // What the parser is to expect of the command in flight: which lines belong to its answer.
 struct AtExpectation
 {
-    QByteArray command;         // the command as sent (a line equal to it is an echo and dropped)
-    QByteArray prefix;          // information lines start with this ("%CMNG:"); empty: none expected
-    bool textAnswer = false;    // the answer is unprefixed text (AT+CGMI, AT+CGSN, …)
+    QByteArray command; // the command as sent (a line equal to it is an echo and dropped)
+    QByteArray prefix; // information lines start with this ("%CMNG:"); empty: none expected
+    bool textAnswer = false; // the answer is unprefixed text (AT+CGMI, AT+CGSN, …)
 };
 
 // The pure response side of an AT port, without I/O: bytes in, events out.
@@ -54,7 +54,7 @@ public:
         enum class Kind {
             Information, // a line of the answer of the command in flight
             Unsolicited, // a URC or anything else not asked for
-            Final,       // the final result of the command in flight (or a late one, when idle)
+            Final, // the final result of the command in flight (or a late one, when idle)
         };
         Kind kind = Kind::Unsolicited;
         QByteArray line;

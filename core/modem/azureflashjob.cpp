@@ -26,8 +26,8 @@ QByteArray bundledRoot(const QString &fileName)
 // Errors after which nobody knows whether the modem took the write.
 bool lineInDoubt(const Error &error)
 {
-    static const QStringList codes{QStringLiteral("PortLost"), QStringLiteral("PortClosed"), QStringLiteral("ModemTimeout"),
-                                   QStringLiteral("WriteFailed")};
+    static const QStringList codes{QStringLiteral("PortLost"), QStringLiteral("PortClosed"),
+        QStringLiteral("ModemTimeout"), QStringLiteral("WriteFailed")};
     return codes.contains(error.code);
 }
 
@@ -51,8 +51,7 @@ AzureFlashJob::AzureFlashJob(Nrf91Modem &modem, const AzureCredentialSet &set, Q
     , m_modem(modem)
     , m_store(new ModemCredentialStore(modem, this))
     , m_set(set)
-{
-}
+{ }
 
 AzureFlashJob::~AzureFlashJob()
 {
@@ -60,7 +59,8 @@ AzureFlashJob::~AzureFlashJob()
     // hangs Qt 6.4 (its destructor takes the continuation lock the running continuation holds), so
     // the promise ends a moment later, from the event loop.
     if (m_promise && QCoreApplication::instance())
-        QMetaObject::invokeMethod(QCoreApplication::instance(), [promise = std::move(m_promise)] {}, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(), [promise = std::move(m_promise)] {}, Qt::QueuedConnection);
     m_set.deviceKey.fill('\0');
     m_set.keyPassword.fill('\0');
     for (Planned &planned : m_plan) {
@@ -89,15 +89,18 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
             return std::unexpected(ok.error());
         if (*m_set.secondaryTag == m_set.tag)
             return fail(ErrorKind::InvalidInput, QStringLiteral("SameTags"),
-                        tr("The secondary security tag must differ from the primary one; leave it out to keep both root "
-                           "certificates in the primary tag."));
+                tr("The secondary security tag must differ from the primary one; leave it out to keep both root "
+                   "certificates in the primary tag."));
     }
     const auto digiCert = ModemCredentialStore::prepare(CredentialType::RootCa, digiCertGlobalRootG2());
     const auto microsoft = ModemCredentialStore::prepare(CredentialType::RootCa, microsoftRsaRootCa2017());
-    const auto digiCertRoot = digiCert ? Certificate::fromPem(*digiCert) : Result<Certificate>(std::unexpected(digiCert.error()));
-    const auto microsoftRoot = microsoft ? Certificate::fromPem(*microsoft) : Result<Certificate>(std::unexpected(microsoft.error()));
+    const auto digiCertRoot
+        = digiCert ? Certificate::fromPem(*digiCert) : Result<Certificate>(std::unexpected(digiCert.error()));
+    const auto microsoftRoot
+        = microsoft ? Certificate::fromPem(*microsoft) : Result<Certificate>(std::unexpected(microsoft.error()));
     if (!digiCertRoot || !microsoftRoot)
-        return fail(ErrorKind::Internal, QStringLiteral("RootsMissing"), tr("The root CA certificates Onboarder ships are missing."));
+        return fail(ErrorKind::Internal, QStringLiteral("RootsMissing"),
+            tr("The root CA certificates Onboarder ships are missing."));
 
     const auto cert = ModemCredentialStore::prepare(CredentialType::ClientCert, m_set.deviceCertificate);
     if (!cert)
@@ -110,27 +113,29 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
     // given for years: an expired root is refused unless asked for. Whatever ends soon is flashed, but said.
     m_warnings.clear();
     const QDateTime now = m_now.isValid() ? m_now : QDateTime::currentDateTimeUtc();
-    const auto judge = [this, &now](const Certificate &judged, const QString &label, bool root) -> std::optional<Error> {
+    const auto judge
+        = [this, &now](const Certificate &judged, const QString &label, bool root) -> std::optional<Error> {
         const QDateTime end = judged.notAfter();
         const QString date = end.toUTC().date().toString(Qt::ISODate);
         if (now > end) {
             if (root && !m_allowExpiredRoots)
                 return Error{ErrorKind::InvalidInput, QStringLiteral("RootExpired"),
-                             tr("The root CA certificate %1 expired on %2: a modem that trusts it cannot check the hub's "
-                                "certificate. Flash Azure's current roots (a newer Onboarder ships them), or allow expired "
-                                "roots to flash it anyway.")
-                                 .arg(label, date)};
+                    tr("The root CA certificate %1 expired on %2: a modem that trusts it cannot check the hub's "
+                       "certificate. Flash Azure's current roots (a newer Onboarder ships them), or allow expired "
+                       "roots to flash it anyway.")
+                        .arg(label, date)};
             m_warnings.append(tr("%1 expired on %2.").arg(label, date));
         } else if (now.secsTo(end) < qint64(expiryWarningDays) * 24 * 3600) {
-            m_warnings.append(tr("%1 expires on %2, in less than %n day(s).", nullptr, int(now.daysTo(end)) + 1).arg(label, date));
+            m_warnings.append(
+                tr("%1 expires on %2, in less than %n day(s).", nullptr, int(now.daysTo(end)) + 1).arg(label, date));
         }
         return std::nullopt;
     };
     const QString digiCertLabel = QStringLiteral("DigiCert Global Root G2");
     const QString microsoftLabel = QStringLiteral("Microsoft RSA Root Certificate Authority 2017");
     const QString certificateLabel = tr("device certificate (%1)").arg(certificate->subjectCommonName());
-    for (const auto &[judged, label, root] : {std::tuple(*digiCertRoot, digiCertLabel, true), std::tuple(*microsoftRoot, microsoftLabel, true),
-                                              std::tuple(*certificate, certificateLabel, false)}) {
+    for (const auto &[judged, label, root] : {std::tuple(*digiCertRoot, digiCertLabel, true),
+             std::tuple(*microsoftRoot, microsoftLabel, true), std::tuple(*certificate, certificateLabel, false)}) {
         if (auto refused = judge(judged, label, root))
             return std::unexpected(*refused);
     }
@@ -141,7 +146,7 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
     if (m_set.keyInModem) {
         if (!m_set.deviceKey.isEmpty() || m_set.modemKeySha256.isEmpty())
             return fail(ErrorKind::Internal, QStringLiteral("KeyInModemMisused"),
-                        tr("A key kept in the modem is known by its hash alone; no key bytes go with it."));
+                tr("A key kept in the modem is known by its hash alone; no key bytes go with it."));
     } else {
         const auto key = ModemCredentialStore::prepare(CredentialType::ClientKey, m_set.deviceKey);
         if (!key)
@@ -153,25 +158,28 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
             return std::unexpected(usable.error());
         if (!certificate->matches(*pair))
             return fail(ErrorKind::InvalidInput, QStringLiteral("KeyDoesNotMatch"),
-                        tr("The private key does not belong to the device certificate (%1).").arg(certificate->subjectCommonName()));
+                tr("The private key does not belong to the device certificate (%1).")
+                    .arg(certificate->subjectCommonName()));
         keyContent = *key;
     }
 
     const auto add = [this](quint32 tag, int type, const QString &label, const QByteArray &content, bool secret) {
-        m_plan.append({FlashSlot{tag, type, label, ModemCredentialStore::sha256Hex(content), {}, FlashSlot::State::Pending},
-                       content, secret});
+        m_plan.append(
+            {FlashSlot{tag, type, label, ModemCredentialStore::sha256Hex(content), {}, FlashSlot::State::Pending},
+                content, secret});
     };
     if (m_set.secondaryTag) {
         add(m_set.tag, CredentialType::RootCa, digiCertLabel, *digiCert, false);
         add(*m_set.secondaryTag, CredentialType::RootCa, microsoftLabel, *microsoft, false);
     } else {
-        add(m_set.tag, CredentialType::RootCa, digiCertLabel + QStringLiteral(" + ") + microsoftLabel, *digiCert + '\n' + *microsoft, false);
+        add(m_set.tag, CredentialType::RootCa, digiCertLabel + QStringLiteral(" + ") + microsoftLabel,
+            *digiCert + '\n' + *microsoft, false);
     }
     add(m_set.tag, CredentialType::ClientCert, certificateLabel, *cert, false);
     if (m_set.keyInModem) {
         m_plan.append({FlashSlot{m_set.tag, CredentialType::ClientKey, tr("device private key (kept in the modem)"),
-                                 m_set.modemKeySha256.toUpper(), {}, FlashSlot::State::Pending},
-                       {}, true, true});
+                           m_set.modemKeySha256.toUpper(), {}, FlashSlot::State::Pending},
+            {}, true, true});
     } else {
         add(m_set.tag, CredentialType::ClientKey, tr("device private key"), keyContent, true);
         keyContent.fill('\0');
@@ -251,15 +259,18 @@ void AzureFlashJob::writeNext(qsizetype index)
     }
     if (planned.inModem) {
         m_failure = Error{ErrorKind::Device, QStringLiteral("ModemKeyMissing"),
-                          tr("The modem's own private key in security tag %1 is %2; the certificate cannot be used without it. "
-                             "Provision again to have the modem make a new key.")
-                              .arg(slot.tag)
-                              .arg(slot.state == FlashSlot::State::Absent ? tr("gone") : tr("not the one the certificate was made for"))};
+            tr("The modem's own private key in security tag %1 is %2; the certificate cannot be used without it. "
+               "Provision again to have the modem make a new key.")
+                .arg(slot.tag)
+                .arg(slot.state == FlashSlot::State::Absent ? tr("gone")
+                                                            : tr("not the one the certificate was made for"))};
         return restoreMode();
     }
     step(tr("Writing %1 to security tag %2").arg(slot.label).arg(slot.tag));
     m_inFlight = index;
-    m_store->writeAndVerifyEntry(slot.tag, slot.type, planned.content, slot.type == CredentialType::ClientKey ? m_set.keyPassword : QByteArray())
+    m_store
+        ->writeAndVerifyEntry(slot.tag, slot.type, planned.content,
+            slot.type == CredentialType::ClientKey ? m_set.keyPassword : QByteArray())
         .then(this, [this, index](Result<ModemCredential> written) {
             m_inFlight = -1;
             FlashSlot &slot = m_plan[index].slot;
@@ -303,7 +314,7 @@ void AzureFlashJob::settle(const QList<ModemCredential> &now)
     for (Planned &planned : m_plan) {
         FlashSlot &slot = planned.slot;
         const auto found = std::find_if(now.cbegin(), now.cend(),
-                                        [&slot](const ModemCredential &e) { return e.tag == slot.tag && e.type == slot.type; });
+            [&slot](const ModemCredential &e) { return e.tag == slot.tag && e.type == slot.type; });
         if (found == now.cend()) {
             slot.state = FlashSlot::State::Absent;
             slot.modemSha256.clear();

@@ -27,8 +27,8 @@ struct AzureCredentialSet
     quint32 tag = 10;
     std::optional<quint32> secondaryTag;
     QByteArray deviceCertificate; // PEM
-    QByteArray deviceKey;         // PEM; a secret
-    QByteArray keyPassword;       // for an encrypted key; a secret
+    QByteArray deviceKey; // PEM; a secret
+    QByteArray keyPassword; // for an encrypted key; a secret
     // The key is in the modem already (made there by %KEYGEN, or flashed before and kept nowhere else):
     // deviceKey stays empty, and the job only checks that the modem lists modemKeySha256 for it.
     bool keyInModem = false;
@@ -39,18 +39,18 @@ struct AzureCredentialSet
 struct FlashSlot
 {
     enum class State {
-        Pending,    // not looked at yet
-        Flashed,    // holds exactly the planned bytes (SHA-256 verified)
+        Pending, // not looked at yet
+        Flashed, // holds exactly the planned bytes (SHA-256 verified)
         Unverified, // written, but the firmware lists no hashes
-        Different,  // holds something else (what was there before)
-        Absent,     // holds nothing
-        Unknown,    // the modem could not be asked (the line dropped)
+        Different, // holds something else (what was there before)
+        Absent, // holds nothing
+        Unknown, // the modem could not be asked (the line dropped)
     };
     quint32 tag = 0;
     int type = 0;
-    QString label;          // "DigiCert Global Root G2", "device certificate", …
+    QString label; // "DigiCert Global Root G2", "device certificate", …
     QString expectedSha256; // of the planned bytes
-    QString modemSha256;    // what the modem last listed; empty when absent or unknown
+    QString modemSha256; // what the modem last listed; empty when absent or unknown
     State state = State::Pending;
 
     static QString stateName(State state); // stable, for JSON: "flashed", "different", …
@@ -60,8 +60,8 @@ struct FlashReport
 {
     QList<FlashSlot> slots;
     std::optional<Error> failure; // empty: everything is on the modem and verified
-    QStringList warnings;         // certificates flashed that expire soon (or expired, when allowed); sentences
-    int previousMode = -1;        // the functional mode before (−1: never read)
+    QStringList warnings; // certificates flashed that expire soon (or expired, when allowed); sentences
+    int previousMode = -1; // the functional mode before (−1: never read)
     bool modeRestored = false;
     qint64 bytesSent = 0;
     qint64 bytesReceived = 0;

@@ -70,7 +70,7 @@ void ModemCheckReport::judge(qint64 clockToleranceSeconds)
     case SimState::Ready:
         evidence.append(ModemCheck::tr("SIM: ready (ICCID %1, IMSI %2).")
                             .arg(iccid.isEmpty() ? ModemCheck::tr("not read") : iccid,
-                                 imsi.isEmpty() ? ModemCheck::tr("not read") : imsi));
+                                imsi.isEmpty() ? ModemCheck::tr("not read") : imsi));
         break;
     case SimState::Absent:
         evidence.append(ModemCheck::tr("SIM: none found (or it does not answer)."));
@@ -86,15 +86,14 @@ void ModemCheckReport::judge(qint64 clockToleranceSeconds)
     case SimState::Off:
         evidence.append(ModemCheck::tr("SIM: not powered in functional mode %1.").arg(functionalMode));
         break;
-    case SimState::Unknown:
-        evidence.append(ModemCheck::tr("SIM: the modem did not say."));
-        break;
+    case SimState::Unknown: evidence.append(ModemCheck::tr("SIM: the modem did not say.")); break;
     }
 
     // Credentials
     if (credentials.checked) {
         QStringList missing;
-        const auto part = [this, &missing](bool present, const QString &name, const QString &sha, const QString &knownAs) {
+        const auto part = [this, &missing](
+                              bool present, const QString &name, const QString &sha, const QString &knownAs) {
             if (!present) {
                 missing.append(name);
                 return ModemCheck::tr("%1: missing").arg(name);
@@ -106,22 +105,26 @@ void ModemCheckReport::judge(qint64 clockToleranceSeconds)
             return ModemCheck::tr("%1: present, not one this computer knows (SHA-256 %2…)").arg(name, sha.left(12));
         };
         QStringList parts;
-        parts.append(part(credentials.root, ModemCheck::tr("root CA"), credentials.rootSha256, credentials.rootKnownAs));
+        parts.append(
+            part(credentials.root, ModemCheck::tr("root CA"), credentials.rootSha256, credentials.rootKnownAs));
         parts.append(part(credentials.certificate, ModemCheck::tr("client certificate"), credentials.certificateSha256,
-                          credentials.certificateKnownAs));
+            credentials.certificateKnownAs));
         parts.append(part(credentials.key, ModemCheck::tr("private key"), {}, {}));
-        evidence.append(ModemCheck::tr("Security tag %1: %2.").arg(credentials.tag).arg(parts.join(QStringLiteral("; "))));
+        evidence.append(
+            ModemCheck::tr("Security tag %1: %2.").arg(credentials.tag).arg(parts.join(QStringLiteral("; "))));
         if (!missing.isEmpty())
-            problem(Verdict::MissingCredentials, ModemCheck::tr("will not connect: security tag %1 lacks the %2")
-                                                     .arg(credentials.tag)
-                                                     .arg(QLocale().createSeparatedList(missing)));
+            problem(Verdict::MissingCredentials,
+                ModemCheck::tr("will not connect: security tag %1 lacks the %2")
+                    .arg(credentials.tag)
+                    .arg(QLocale().createSeparatedList(missing)));
     }
 
     // LTE mode
     if (systemMode) {
         evidence.append(ModemCheck::tr("System mode: %1.").arg(systemMode->describe()));
         if (!systemMode->ltem && !systemMode->nbiot)
-            problem(Verdict::NoLteMode, ModemCheck::tr("will not connect: neither LTE-M nor NB-IoT is enabled (AT%XSYSTEMMODE)"));
+            problem(Verdict::NoLteMode,
+                ModemCheck::tr("will not connect: neither LTE-M nor NB-IoT is enabled (AT%XSYSTEMMODE)"));
     }
 
     // Clock
@@ -133,11 +136,12 @@ void ModemCheckReport::judge(qint64 clockToleranceSeconds)
         else
             evidence.append(ModemCheck::tr("Clock: %1, %2 %3 this computer's.")
                                 .arg(when, signedDuration(offset),
-                                     offset < 0 ? ModemCheck::tr("behind") : ModemCheck::tr("ahead of")));
+                                    offset < 0 ? ModemCheck::tr("behind") : ModemCheck::tr("ahead of")));
         if (std::abs(offset) > clockToleranceSeconds)
-            problem(Verdict::ClockWrong, ModemCheck::tr("will not connect: the modem's clock is %1 off, so the hub's "
-                                                        "certificate looks invalid to it")
-                                             .arg(signedDuration(offset)));
+            problem(Verdict::ClockWrong,
+                ModemCheck::tr("will not connect: the modem's clock is %1 off, so the hub's "
+                               "certificate looks invalid to it")
+                    .arg(signedDuration(offset)));
     } else {
         evidence.append(ModemCheck::tr("Clock: not known to the modem yet (it takes the time from the network)."));
     }
@@ -145,9 +149,10 @@ void ModemCheckReport::judge(qint64 clockToleranceSeconds)
     // Network
     if (functionalMode != 1 && !lteSwitchedOn) {
         evidence.append(ModemCheck::tr("Network: not checked, LTE is off (functional mode %1).").arg(functionalMode));
-        problem(Verdict::LteOff, ModemCheck::tr("network not checked: LTE is off (functional mode %1); check again with "
-                                                "LTE switched on")
-                                     .arg(functionalMode));
+        problem(Verdict::LteOff,
+            ModemCheck::tr("network not checked: LTE is off (functional mode %1); check again with "
+                           "LTE switched on")
+                .arg(functionalMode));
     } else if (registration) {
         QString where;
         if (!registration->tac.isEmpty() || !registration->cellId.isEmpty())
@@ -155,24 +160,24 @@ void ModemCheckReport::judge(qint64 clockToleranceSeconds)
         const QString tech = accessTechName(registration->accessTech);
         evidence.append(ModemCheck::tr("Network: %1%2%3.")
                             .arg(registrationWords(registration->stat),
-                                 tech.isEmpty() ? QString() : ModemCheck::tr(" on %1").arg(tech), where)
-                        + (waitedForNetworkMs >= 1000 ? ModemCheck::tr(" Waited %n second(s) for the network.", nullptr,
-                                                                       int(waitedForNetworkMs / 1000))
-                                                      : QString()));
+                                tech.isEmpty() ? QString() : ModemCheck::tr(" on %1").arg(tech), where)
+            + (waitedForNetworkMs >= 1000
+                    ? ModemCheck::tr(" Waited %n second(s) for the network.", nullptr, int(waitedForNetworkMs / 1000))
+                    : QString()));
         switch (registration->stat) {
         case 1:
-        case 5:
-            break;
+        case 5: break;
         case 3:
             problem(Verdict::Denied,
-                    registration->rejectCause >= 0
-                        ? ModemCheck::tr("will not connect: the network denied registration (%1)")
-                              .arg(rejectCauseWords(registration->rejectCause))
-                        : ModemCheck::tr("will not connect: the network denied registration"));
+                registration->rejectCause >= 0
+                    ? ModemCheck::tr("will not connect: the network denied registration (%1)")
+                          .arg(rejectCauseWords(registration->rejectCause))
+                    : ModemCheck::tr("will not connect: the network denied registration"));
             break;
         case 2:
-            problem(Verdict::Searching, ModemCheck::tr("will not connect: searching for a network (no coverage here, or "
-                                                       "no operator the SIM may use in the enabled LTE modes)"));
+            problem(Verdict::Searching,
+                ModemCheck::tr("will not connect: searching for a network (no coverage here, or "
+                               "no operator the SIM may use in the enabled LTE modes)"));
             break;
         default:
             problem(Verdict::NotRegistered, ModemCheck::tr("will not connect: not registered and not searching"));
@@ -186,22 +191,24 @@ void ModemCheckReport::judge(qint64 clockToleranceSeconds)
     if (signal) {
         const SignalQuality quality = signalQuality(*signal);
         if (signal->rsrpDbm)
-            evidence.append(ModemCheck::tr("Signal: RSRP %1 dBm, RSRQ %2 dB: %3.")
-                                .arg(*signal->rsrpDbm)
-                                .arg(signal->rsrqDb ? QLocale().toString(*signal->rsrqDb, 'f', 1) : ModemCheck::tr("unknown"))
-                                .arg(signalQualityWords(quality)));
+            evidence.append(
+                ModemCheck::tr("Signal: RSRP %1 dBm, RSRQ %2 dB: %3.")
+                    .arg(*signal->rsrpDbm)
+                    .arg(signal->rsrqDb ? QLocale().toString(*signal->rsrqDb, 'f', 1) : ModemCheck::tr("unknown"))
+                    .arg(signalQualityWords(quality)));
         else
             evidence.append(ModemCheck::tr("Signal: none measured."));
         if (quality == SignalQuality::Poor && registration && registration->registered())
-            problem(Verdict::WeakSignal, ModemCheck::tr("registered but signal weak (RSRP %1 dBm): it may connect, then drop; "
-                                                        "move the antenna or the device")
-                                             .arg(*signal->rsrpDbm));
+            problem(Verdict::WeakSignal,
+                ModemCheck::tr("registered but signal weak (RSRP %1 dBm): it may connect, then drop; "
+                               "move the antenna or the device")
+                    .arg(*signal->rsrpDbm));
     }
     if (cell && cell->hasCell())
-        evidence.append(ModemCheck::tr("Cell: %1 (%2), band %3, TAC %4, cell %5.")
-                            .arg(cell->operatorName.isEmpty() ? ModemCheck::tr("operator unnamed") : cell->operatorName,
-                                 cell->plmn, cell->band >= 0 ? QString::number(cell->band) : QStringLiteral("?"), cell->tac,
-                                 cell->cellId));
+        evidence.append(
+            ModemCheck::tr("Cell: %1 (%2), band %3, TAC %4, cell %5.")
+                .arg(cell->operatorName.isEmpty() ? ModemCheck::tr("operator unnamed") : cell->operatorName, cell->plmn,
+                    cell->band >= 0 ? QString::number(cell->band) : QStringLiteral("?"), cell->tac, cell->cellId));
     for (const QString &refused : unanswered)
         evidence.append(ModemCheck::tr("Not answered: %1").arg(refused));
 
@@ -210,7 +217,8 @@ void ModemCheckReport::judge(qint64 clockToleranceSeconds)
         verdictText = found->second;
     } else {
         verdict = Verdict::Ready;
-        verdictText = registration && registration->stat == 5 ? ModemCheck::tr("ready (roaming)") : ModemCheck::tr("ready");
+        verdictText
+            = registration && registration->stat == 5 ? ModemCheck::tr("ready (roaming)") : ModemCheck::tr("ready");
     }
 }
 
@@ -222,30 +230,26 @@ QJsonObject ModemCheckReport::toJson() const
         {QStringLiteral("verdictText"), verdictText},
         {QStringLiteral("evidence"), QJsonArray::fromStringList(evidence)},
         {QStringLiteral("identity"),
-         QJsonObject{{QStringLiteral("imei"), identity.imei},
-                     {QStringLiteral("manufacturer"), identity.manufacturer},
-                     {QStringLiteral("model"), identity.model},
-                     {QStringLiteral("firmware"), identity.firmware},
-                     {QStringLiteral("modemUuid"), identity.modemUuid}}},
+            QJsonObject{{QStringLiteral("imei"), identity.imei},
+                {QStringLiteral("manufacturer"), identity.manufacturer}, {QStringLiteral("model"), identity.model},
+                {QStringLiteral("firmware"), identity.firmware}, {QStringLiteral("modemUuid"), identity.modemUuid}}},
         {QStringLiteral("functionalMode"), functionalMode},
         {QStringLiteral("lteSwitchedOn"), lteSwitchedOn},
         {QStringLiteral("sim"),
-         QJsonObject{{QStringLiteral("state"), simStateName(sim)}, {QStringLiteral("iccid"), iccid}, {QStringLiteral("imsi"), imsi}}},
+            QJsonObject{{QStringLiteral("state"), simStateName(sim)}, {QStringLiteral("iccid"), iccid},
+                {QStringLiteral("imsi"), imsi}}},
         {QStringLiteral("unanswered"), QJsonArray::fromStringList(unanswered)},
     };
     if (systemMode)
         json.insert(QStringLiteral("systemMode"),
-                    QJsonObject{{QStringLiteral("ltem"), systemMode->ltem},
-                                {QStringLiteral("nbiot"), systemMode->nbiot},
-                                {QStringLiteral("gnss"), systemMode->gnss},
-                                {QStringLiteral("preference"), systemMode->preference}});
+            QJsonObject{{QStringLiteral("ltem"), systemMode->ltem}, {QStringLiteral("nbiot"), systemMode->nbiot},
+                {QStringLiteral("gnss"), systemMode->gnss}, {QStringLiteral("preference"), systemMode->preference}});
     if (registration) {
         QJsonObject r{{QStringLiteral("status"), registrationName(registration->stat)},
-                      {QStringLiteral("stat"), registration->stat},
-                      {QStringLiteral("tac"), registration->tac},
-                      {QStringLiteral("cellId"), registration->cellId},
-                      {QStringLiteral("accessTechnology"), accessTechName(registration->accessTech)},
-                      {QStringLiteral("waitedMs"), waitedForNetworkMs}};
+            {QStringLiteral("stat"), registration->stat}, {QStringLiteral("tac"), registration->tac},
+            {QStringLiteral("cellId"), registration->cellId},
+            {QStringLiteral("accessTechnology"), accessTechName(registration->accessTech)},
+            {QStringLiteral("waitedMs"), waitedForNetworkMs}};
         if (registration->rejectCause >= 0) {
             r.insert(QStringLiteral("rejectCause"), registration->rejectCause);
             r.insert(QStringLiteral("rejectCauseText"), rejectCauseWords(registration->rejectCause));
@@ -262,9 +266,9 @@ QJsonObject ModemCheckReport::toJson() const
     }
     if (cell) {
         QJsonObject c{{QStringLiteral("operator"), cell->operatorName}, {QStringLiteral("plmn"), cell->plmn},
-                      {QStringLiteral("tac"), cell->tac}, {QStringLiteral("cellId"), cell->cellId},
-                      {QStringLiteral("band"), cell->band}, {QStringLiteral("earfcn"), cell->earfcn},
-                      {QStringLiteral("accessTechnology"), accessTechName(cell->accessTech)}};
+            {QStringLiteral("tac"), cell->tac}, {QStringLiteral("cellId"), cell->cellId},
+            {QStringLiteral("band"), cell->band}, {QStringLiteral("earfcn"), cell->earfcn},
+            {QStringLiteral("accessTechnology"), accessTechName(cell->accessTech)}};
         json.insert(QStringLiteral("cell"), c);
     }
     QJsonObject clock{{QStringLiteral("pc"), pcClock.toString(Qt::ISODate)}};
@@ -275,28 +279,27 @@ QJsonObject ModemCheckReport::toJson() const
     json.insert(QStringLiteral("clock"), clock);
     if (credentials.checked)
         json.insert(QStringLiteral("credentials"),
-                    QJsonObject{{QStringLiteral("tag"), qint64(credentials.tag)},
-                                {QStringLiteral("rootCa"), credentials.root},
-                                {QStringLiteral("rootCaSha256"), credentials.rootSha256},
-                                {QStringLiteral("rootCaKnownAs"), credentials.rootKnownAs},
-                                {QStringLiteral("clientCertificate"), credentials.certificate},
-                                {QStringLiteral("clientCertificateSha256"), credentials.certificateSha256},
-                                {QStringLiteral("clientCertificateKnownAs"), credentials.certificateKnownAs},
-                                {QStringLiteral("privateKey"), credentials.key},
-                                {QStringLiteral("privateKeySha256"), credentials.keySha256}});
+            QJsonObject{{QStringLiteral("tag"), qint64(credentials.tag)}, {QStringLiteral("rootCa"), credentials.root},
+                {QStringLiteral("rootCaSha256"), credentials.rootSha256},
+                {QStringLiteral("rootCaKnownAs"), credentials.rootKnownAs},
+                {QStringLiteral("clientCertificate"), credentials.certificate},
+                {QStringLiteral("clientCertificateSha256"), credentials.certificateSha256},
+                {QStringLiteral("clientCertificateKnownAs"), credentials.certificateKnownAs},
+                {QStringLiteral("privateKey"), credentials.key},
+                {QStringLiteral("privateKeySha256"), credentials.keySha256}});
     return json;
 }
 
 ModemCheck::ModemCheck(Nrf91Modem &modem, QObject *parent)
     : QObject(parent)
     , m_modem(&modem)
-{
-}
+{ }
 
 ModemCheck::~ModemCheck()
 {
     if (m_promise && m_running)
-        deliver<ModemCheckReport>(m_promise, fail(ErrorKind::Cancelled, QStringLiteral("Cancelled"), tr("The modem check was cancelled.")));
+        deliver<ModemCheckReport>(
+            m_promise, fail(ErrorKind::Cancelled, QStringLiteral("Cancelled"), tr("The modem check was cancelled.")));
 }
 
 QHash<QString, QString> ModemCheck::knownRootHashes()
@@ -316,7 +319,7 @@ QHash<QString, QString> ModemCheck::knownRootHashes()
         for (const auto &[other, otherContent] : prepared)
             if (other != name)
                 known.insert(ModemCredentialStore::sha256Hex(content + '\n' + otherContent),
-                             tr("%1 + %2, as Onboarder flashes them").arg(name, other));
+                    tr("%1 + %2, as Onboarder flashes them").arg(name, other));
     }
     return known;
 }
@@ -332,7 +335,7 @@ QHash<QString, QString> ModemCheck::knownCertificateHashes(const QList<Credentia
             continue;
         if (const auto content = ModemCredentialStore::prepare(CredentialType::ClientCert, file.readAll()))
             known.insert(ModemCredentialStore::sha256Hex(*content),
-                         tr("the certificate of %1 in hub %2").arg(record.deviceId, record.hub));
+                tr("the certificate of %1 in hub %2").arg(record.deviceId, record.hub));
     }
     return known;
 }
@@ -340,9 +343,11 @@ QHash<QString, QString> ModemCheck::knownCertificateHashes(const QList<Credentia
 QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &options)
 {
     if (m_running)
-        return failedFuture<ModemCheckReport>({ErrorKind::Internal, QStringLiteral("Busy"), tr("A modem check is running already.")});
+        return failedFuture<ModemCheckReport>(
+            {ErrorKind::Internal, QStringLiteral("Busy"), tr("A modem check is running already.")});
     if (!m_modem || !m_modem->isOpen())
-        return failedFuture<ModemCheckReport>({ErrorKind::Internal, QStringLiteral("ModemNotOpen"), tr("The modem's port is not open.")});
+        return failedFuture<ModemCheckReport>(
+            {ErrorKind::Internal, QStringLiteral("ModemNotOpen"), tr("The modem's port is not open.")});
     m_running = true;
     m_cancelled = false;
     m_options = options;
@@ -384,19 +389,22 @@ QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &optio
         });
     });
     step(tr("Reading the SIM"), [this] {
-        ask(AtCommand(QByteArrayLiteral("AT+CPIN?")).expecting(QByteArrayLiteral("+CPIN:")), tr("Reading the SIM's state"),
+        ask(
+            AtCommand(QByteArrayLiteral("AT+CPIN?")).expecting(QByteArrayLiteral("+CPIN:")),
+            tr("Reading the SIM's state"),
             [this](const Lines &lines) {
                 m_report.sim = parseCpin(lastWith(lines, "+CPIN:")).value_or(SimState::Unknown);
             },
             [this](const Error &error) {
                 // 27.007 §9.2: 10 SIM not inserted, 13 SIM failure, 15 SIM wrong; with the UICC off nothing answers.
                 // Flight mode 4 and power-off mode 0 power the SIM down too (44 is flight mode with the SIM on).
-                const bool lteOn = m_report.functionalMode == 1 || m_report.functionalMode == 21 || m_report.lteSwitchedOn;
+                const bool lteOn
+                    = m_report.functionalMode == 1 || m_report.functionalMode == 21 || m_report.lteSwitchedOn;
                 const bool uiccOff = !lteOn && m_report.functionalMode != 44 && m_report.functionalMode != 41;
                 if (uiccOff)
                     m_report.sim = SimState::Off;
                 else if (error.code == QStringLiteral("CmeError10") || error.code == QStringLiteral("CmeError13")
-                         || error.code == QStringLiteral("CmeError15"))
+                    || error.code == QStringLiteral("CmeError15"))
                     m_report.sim = SimState::Absent;
                 else
                     m_report.unanswered.append(error.message);
@@ -406,19 +414,21 @@ QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &optio
         if (m_report.sim != SimState::Ready)
             return next();
         ask(AtCommand(QByteArrayLiteral("AT%XICCID")).expecting(QByteArrayLiteral("%XICCID:")), tr("Reading the ICCID"),
-            [this](const Lines &lines) { m_report.iccid = parseIccid(lastWith(lines, "%XICCID:")).value_or(QString()); });
+            [this](
+                const Lines &lines) { m_report.iccid = parseIccid(lastWith(lines, "%XICCID:")).value_or(QString()); });
     });
     step(tr("Reading the SIM"), [this] {
         if (m_report.sim != SimState::Ready)
             return next();
-        ask(AtCommand(QByteArrayLiteral("AT+CIMI")).answeringText(), tr("Reading the IMSI"), [this](const Lines &lines) {
-            for (const QByteArray &line : lines) {
-                const QByteArray text = line.trimmed();
-                if (text.size() >= 6 && text.size() <= 15
-                    && std::all_of(text.cbegin(), text.cend(), [](char c) { return c >= '0' && c <= '9'; }))
-                    m_report.imsi = QString::fromLatin1(text);
-            }
-        });
+        ask(AtCommand(QByteArrayLiteral("AT+CIMI")).answeringText(), tr("Reading the IMSI"),
+            [this](const Lines &lines) {
+                for (const QByteArray &line : lines) {
+                    const QByteArray text = line.trimmed();
+                    if (text.size() >= 6 && text.size() <= 15
+                        && std::all_of(text.cbegin(), text.cend(), [](char c) { return c >= '0' && c <= '9'; }))
+                        m_report.imsi = QString::fromLatin1(text);
+                }
+            });
     });
     step(tr("Reading the LTE modes"), [this] {
         ask(AtCommand(QByteArrayLiteral("AT%XSYSTEMMODE?")).expecting(QByteArrayLiteral("%XSYSTEMMODE:")),
@@ -426,8 +436,8 @@ QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &optio
             [this](const Lines &lines) { m_report.systemMode = parseSystemMode(lastWith(lines, "%XSYSTEMMODE:")); });
     });
     step(tr("Reading the network registration"), [this] {
-        ask(AtCommand(QByteArrayLiteral("AT+CEREG?")).expecting(QByteArrayLiteral("+CEREG:")), tr("Reading the registration"),
-            [this](const Lines &lines) {
+        ask(AtCommand(QByteArrayLiteral("AT+CEREG?")).expecting(QByteArrayLiteral("+CEREG:")),
+            tr("Reading the registration"), [this](const Lines &lines) {
                 const QByteArray line = lastWith(lines, "+CEREG:");
                 m_report.registration = parseCereg(line);
                 if (m_report.registration)
@@ -439,15 +449,16 @@ QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &optio
         if (m_ceregMode == 5 || m_ceregMode < 0)
             return next();
         m_ceregChanged = true;
-        ask(AtCommand(QByteArrayLiteral("AT+CEREG=5")), tr("Asking for the registration's details"), [this](const Lines &) {
-            m_steps.emplace_front(tr("Reading the network registration"), [this] {
-                ask(AtCommand(QByteArrayLiteral("AT+CEREG?")).expecting(QByteArrayLiteral("+CEREG:")),
-                    tr("Reading the registration"), [this](const Lines &lines) {
-                        if (const auto parsed = parseCereg(lastWith(lines, "+CEREG:")))
-                            m_report.registration = parsed;
-                    });
+        ask(AtCommand(QByteArrayLiteral("AT+CEREG=5")), tr("Asking for the registration's details"),
+            [this](const Lines &) {
+                m_steps.emplace_front(tr("Reading the network registration"), [this] {
+                    ask(AtCommand(QByteArrayLiteral("AT+CEREG?")).expecting(QByteArrayLiteral("+CEREG:")),
+                        tr("Reading the registration"), [this](const Lines &lines) {
+                            if (const auto parsed = parseCereg(lastWith(lines, "+CEREG:")))
+                                m_report.registration = parsed;
+                        });
+                });
             });
-        });
     });
     step(tr("Waiting for the network"), [this] { waitForNetwork(); });
     step(tr("Reading the network registration"), [this] {
@@ -461,11 +472,14 @@ QFuture<Result<ModemCheckReport>> ModemCheck::run(const ModemCheckOptions &optio
             [this](const Lines &lines) { m_report.signal = parseCesq(lastWith(lines, "+CESQ:")); });
     });
     step(tr("Reading the cell"), [this] {
-        ask(AtCommand(QByteArrayLiteral("AT%XMONITOR")).expecting(QByteArrayLiteral("%XMONITOR:")), tr("Reading the cell"),
+        ask(AtCommand(QByteArrayLiteral("AT%XMONITOR")).expecting(QByteArrayLiteral("%XMONITOR:")),
+            tr("Reading the cell"),
             [this](const Lines &lines) { m_report.cell = parseXmonitor(lastWith(lines, "%XMONITOR:")); });
     });
     step(tr("Reading the modem's clock"), [this] {
-        ask(AtCommand(QByteArrayLiteral("AT+CCLK?")).expecting(QByteArrayLiteral("+CCLK:")), tr("Reading the modem's clock"),
+        ask(
+            AtCommand(QByteArrayLiteral("AT+CCLK?")).expecting(QByteArrayLiteral("+CCLK:")),
+            tr("Reading the modem's clock"),
             [this](const Lines &lines) {
                 m_report.pcClock = QDateTime::currentDateTimeUtc();
                 m_report.modemClock = parseCclk(lastWith(lines, "+CCLK:"));
@@ -559,7 +573,7 @@ void ModemCheck::next()
 }
 
 void ModemCheck::ask(const AtCommand &command, const QString &what, std::function<void(const Lines &)> onLines,
-                     std::function<void(const Error &)> onRefused)
+    std::function<void(const Error &)> onRefused)
 {
     if (!m_modem)
         return abort({ErrorKind::Device, QStringLiteral("ModemGone"), tr("The modem is gone.")});
@@ -597,8 +611,8 @@ void ModemCheck::waitForNetwork()
     QTimer::singleShot(m_options.pollIntervalMs, this, [this] {
         if (!m_running || m_ending || m_cancelled)
             return; // cancel() has ended the check already
-        ask(AtCommand(QByteArrayLiteral("AT+CEREG?")).expecting(QByteArrayLiteral("+CEREG:")), tr("Reading the registration"),
-            [this](const Lines &lines) {
+        ask(AtCommand(QByteArrayLiteral("AT+CEREG?")).expecting(QByteArrayLiteral("+CEREG:")),
+            tr("Reading the registration"), [this](const Lines &lines) {
                 if (const auto parsed = parseCereg(lastWith(lines, "+CEREG:")))
                     m_report.registration = parsed;
                 // Back to this step: ask() calls next(), so the wait is queued in front again.
@@ -619,7 +633,7 @@ void ModemCheck::abort(const Error &error)
         undo.append({"AT+CEREG=" + QByteArray::number(m_ceregMode), tr("Restoring the registration reports")});
     if (m_modeChanged && m_report.functionalMode >= 0)
         undo.append({"AT+CFUN=" + QByteArray::number(m_report.functionalMode),
-                     tr("Switching the modem back to functional mode %1").arg(m_report.functionalMode)});
+            tr("Switching the modem back to functional mode %1").arg(m_report.functionalMode)});
     m_ceregChanged = m_modeChanged = false;
     undoNext(undo, error);
 }
@@ -634,11 +648,11 @@ void ModemCheck::undoNext(QList<std::pair<QByteArray, QString>> undo, Error erro
     }
     const auto [command, what] = undo.takeFirst();
     whenFinished(m_modem->query(AtCommand(command).timeout(Nrf91Modem::functionalModeTimeoutMs), what), this,
-                 [this, undo, error, what](Result<QList<QByteArray>> done) mutable {
-                     if (!done)
-                         error.message += QLatin1Char(' ') + tr("%1 failed: %2").arg(what, done.error().message);
-                     undoNext(undo, error);
-                 });
+        [this, undo, error, what](Result<QList<QByteArray>> done) mutable {
+            if (!done)
+                error.message += QLatin1Char(' ') + tr("%1 failed: %2").arg(what, done.error().message);
+            undoNext(undo, error);
+        });
 }
 
 void ModemCheck::finish()

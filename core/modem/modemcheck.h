@@ -37,23 +37,23 @@ struct ModemCheckOptions
 struct ModemCheckReport
 {
     enum class Verdict {
-        Ready,             // registered, signal usable, credentials in place
+        Ready, // registered, signal usable, credentials in place
         NoSim,
-        SimLocked,         // PIN or PUK needed
-        NoLteMode,         // %XSYSTEMMODE enables neither LTE-M nor NB-IoT
+        SimLocked, // PIN or PUK needed
+        NoLteMode, // %XSYSTEMMODE enables neither LTE-M nor NB-IoT
         MissingCredentials,
         ClockWrong,
-        LteOff,            // not in functional mode 1: the network side was not checked
+        LteOff, // not in functional mode 1: the network side was not checked
         Denied,
         Searching,
         NotRegistered,
-        WeakSignal,        // registered, but the signal is poor
+        WeakSignal, // registered, but the signal is poor
     };
 
     QString port;
     ModemIdentity identity;
-    int functionalMode = -1;     // as found
-    bool lteSwitchedOn = false;  // the check switched LTE on, and back to functionalMode afterwards
+    int functionalMode = -1; // as found
+    bool lteSwitchedOn = false; // the check switched LTE on, and back to functionalMode afterwards
     ModemStatus::SimState sim = ModemStatus::SimState::Unknown;
     QString iccid;
     QString imsi;
@@ -62,7 +62,7 @@ struct ModemCheckReport
     std::optional<ModemStatus::Signal> signal;
     std::optional<ModemStatus::Cell> cell;
     std::optional<QDateTime> modemClock; // UTC
-    QDateTime pcClock;                   // UTC, when the modem's clock was read
+    QDateTime pcClock; // UTC, when the modem's clock was read
     qint64 waitedForNetworkMs = 0;
 
     struct Credentials
@@ -78,7 +78,7 @@ struct ModemCheckReport
     QStringList unanswered; // commands the modem refused, with why (older firmware lacks some)
 
     Verdict verdict = Verdict::NotRegistered;
-    QString verdictText;  // "will not connect: no SIM"
+    QString verdictText; // "will not connect: no SIM"
     QStringList evidence; // one sentence per finding, in the order of the check
 
     bool ready() const { return verdict == Verdict::Ready; }
@@ -116,7 +116,7 @@ private:
     void step(const QString &title, std::function<void()> work);
     void next();
     void ask(const AtCommand &command, const QString &what, std::function<void(const Lines &)> onLines,
-             std::function<void(const Error &)> onRefused = {});
+        std::function<void(const Error &)> onRefused = {});
     void waitForNetwork();
     void abort(const Error &error);
     void undoNext(QList<std::pair<QByteArray, QString>> undo, Error error);
@@ -131,10 +131,10 @@ private:
     QElapsedTimer m_waited;
     int m_ceregMode = -1;
     bool m_ceregChanged = false; // AT+CEREG=5 was sent: the firmware's level is set back, also on abort
-    bool m_modeChanged = false;  // AT+CFUN=1 was sent (answered or not): the mode is set back, also on abort
+    bool m_modeChanged = false; // AT+CFUN=1 was sent (answered or not): the mode is set back, also on abort
     bool m_cancelled = false;
     bool m_running = false;
-    bool m_ending = false;       // abort() is putting things back: nothing else runs
+    bool m_ending = false; // abort() is putting things back: nothing else runs
 };
 
 } // namespace Onboarder

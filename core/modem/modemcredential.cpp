@@ -8,9 +8,9 @@ namespace {
 
 const QStringList &names()
 {
-    static const QStringList list{QStringLiteral("root-ca"),      QStringLiteral("client-cert"), QStringLiteral("client-key"),
-                                  QStringLiteral("psk"),          QStringLiteral("psk-identity"), QStringLiteral("public-key"),
-                                  QStringLiteral("identity-public-key")};
+    static const QStringList list{QStringLiteral("root-ca"), QStringLiteral("client-cert"),
+        QStringLiteral("client-key"), QStringLiteral("psk"), QStringLiteral("psk-identity"),
+        QStringLiteral("public-key"), QStringLiteral("identity-public-key")};
     return list;
 }
 

@@ -25,7 +25,7 @@ std::optional<QByteArray> base64Url(const QByteArray &text)
 Error malformed(const QString &detail)
 {
     return {ErrorKind::Device, QStringLiteral("KeygenAnswerMalformed"),
-            ModemCsr::tr("The modem's answer to %KEYGEN is not a certificate signing request: %1.").arg(detail)};
+        ModemCsr::tr("The modem's answer to %KEYGEN is not a certificate signing request: %1.").arg(detail)};
 }
 
 bool isEcP256(EVP_PKEY *key)
@@ -72,13 +72,13 @@ Result<void> ModemCsr::check(const QString &expectedCommonName) const
 {
     if (!m_request.isSignatureValid())
         return fail(ErrorKind::Device, QStringLiteral("CsrSignatureInvalid"),
-                    tr("The modem's certificate signing request does not verify with its own public key; do not sign it."));
+            tr("The modem's certificate signing request does not verify with its own public key; do not sign it."));
     if (!isEcP256(m_request.publicKey()))
         return fail(ErrorKind::Device, QStringLiteral("CsrKeyUnexpected"),
-                    tr("The modem's certificate signing request is not for an EC P-256 key."));
+            tr("The modem's certificate signing request is not for an EC P-256 key."));
     if (const QString cn = subjectCommonName(); cn != expectedCommonName)
         return fail(ErrorKind::Device, QStringLiteral("CsrSubjectUnexpected"),
-                    tr("The modem's certificate signing request is for \"%1\", not for \"%2\".").arg(cn, expectedCommonName));
+            tr("The modem's certificate signing request is for \"%1\", not for \"%2\".").arg(cn, expectedCommonName));
 
     // COSE_Sign1 (tag 18) whose payload is [9, device UUID, sec_tag, SHA-256 of the CSR, nonce].
     const QCborValue sign1 = QCborValue::fromCbor(m_cose);
@@ -89,7 +89,7 @@ Result<void> ModemCsr::check(const QString &expectedCommonName) const
     const QByteArray digest = payload.toArray().at(3).toByteArray();
     if (parts.size() != 4 || digest != QCryptographicHash::hash(m_der, QCryptographicHash::Sha256))
         return fail(ErrorKind::Device, QStringLiteral("CsrDigestMismatch"),
-                    tr("The modem's signed statement (COSE) does not carry this request's SHA-256."));
+            tr("The modem's signed statement (COSE) does not carry this request's SHA-256."));
     return {};
 }
 

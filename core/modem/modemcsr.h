@@ -22,8 +22,8 @@ public:
     static Result<ModemCsr> fromKeygenAnswer(const QByteArray &answer);
 
     const CertificateRequest &request() const { return m_request; } // for a CertificateAuthority to sign
-    QByteArray der() const { return m_der; }                        // exactly as the modem sent it
-    QByteArray toPem() const { return m_request.toPem(); }          // "-----BEGIN CERTIFICATE REQUEST-----"
+    QByteArray der() const { return m_der; } // exactly as the modem sent it
+    QByteArray toPem() const { return m_request.toPem(); } // "-----BEGIN CERTIFICATE REQUEST-----"
     QByteArray cose() const { return m_cose; }
     QString subjectCommonName() const { return m_request.subjectCommonName(); }
     QByteArray publicKeyPem() const;

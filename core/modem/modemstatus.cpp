@@ -1,10 +1,10 @@
 #include "modemstatus.h"
 
 #include <QList>
-
-#include <algorithm>
 #include <QTimeZone>
 #include <QUuid>
+
+#include <algorithm>
 
 namespace Onboarder::ModemStatus {
 
@@ -86,8 +86,7 @@ class Cbor
 public:
     explicit Cbor(const QByteArray &bytes)
         : m_bytes(bytes)
-    {
-    }
+    { }
     // Major type and argument of the next item; nullopt at the end or on an argument form not used here.
     std::optional<std::pair<int, quint64>> head()
     {
@@ -405,7 +404,8 @@ std::optional<QDateTime> parseCclk(const QByteArray &line)
         if (zone.at(0) != '+' && zone.at(0) != '-')
             return std::nullopt;
         const QByteArray digits = zone.mid(1);
-        if (digits.isEmpty() || !std::all_of(digits.cbegin(), digits.cend(), [](char c) { return c >= '0' && c <= '9'; }))
+        if (digits.isEmpty()
+            || !std::all_of(digits.cbegin(), digits.cend(), [](char c) { return c >= '0' && c <= '9'; }))
             return std::nullopt;
         quarters = digits.toInt();
         if (quarters > 56)
@@ -438,8 +438,7 @@ std::optional<AttestationToken> parseAttestationToken(const QByteArray &line)
     if (dot <= 0 || dot == token.size() - 1)
         return std::nullopt;
     const auto decoded = QByteArray::fromBase64Encoding(token.left(dot),
-                                                        QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals
-                                                            | QByteArray::AbortOnBase64DecodingErrors);
+        QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals | QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded)
         return std::nullopt;
     Cbor cbor(*decoded);

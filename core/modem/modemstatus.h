@@ -42,38 +42,40 @@ std::optional<SystemMode> parseSystemMode(const QByteArray &line);
 // unsolicited form without <n>.
 struct Registration
 {
-    int stat = -1;        // 0 not searching, 1 home, 2 searching, 3 denied, 4 unknown, 5 roaming, 90 UICC failure
-    QString tac;          // 4 hex digits
-    QString cellId;       // 8 hex digits
-    int accessTech = -1;  // 7 LTE-M, 9 NB-IoT
-    int causeType = -1;   // 0: reject_cause is an EMM cause
+    int stat = -1; // 0 not searching, 1 home, 2 searching, 3 denied, 4 unknown, 5 roaming, 90 UICC failure
+    QString tac; // 4 hex digits
+    QString cellId; // 8 hex digits
+    int accessTech = -1; // 7 LTE-M, 9 NB-IoT
+    int causeType = -1; // 0: reject_cause is an EMM cause
     int rejectCause = -1;
     bool registered() const { return stat == 1 || stat == 5; }
 };
 std::optional<Registration> parseCereg(const QByteArray &line, bool hasMode = true);
-QString registrationName(int stat);    // stable: "home", "roaming", "searching", "denied", "not-searching", "unknown", "uicc-failure"
-QString registrationWords(int stat);   // translated, e.g. "searching for a network"
+QString registrationName(
+    int stat); // stable: "home", "roaming", "searching", "denied", "not-searching", "unknown", "uicc-failure"
+QString registrationWords(int stat); // translated, e.g. "searching for a network"
 QString accessTechName(int accessTech); // "LTE-M", "NB-IoT", or empty
-QString rejectCauseWords(int cause);   // 3GPP TS 24.301 annex A, translated
+QString rejectCauseWords(int cause); // 3GPP TS 24.301 annex A, translated
 
 // +CESQ: <rxlev>,<ber>,<rscp>,<ecno>,<rsrq>,<rsrp>; 255 is "unknown".
 struct Signal
 {
-    std::optional<int> rsrpDbm;    // index − 141: index 1 means −140 ≤ RSRP < −139 dBm
-    std::optional<double> rsrqDb;  // index / 2 − 20: index 1 means −19.5 ≤ RSRQ < −19 dB
+    std::optional<int> rsrpDbm; // index − 141: index 1 means −140 ≤ RSRP < −139 dBm
+    std::optional<double> rsrqDb; // index / 2 − 20: index 1 means −19.5 ≤ RSRQ < −19 dB
 };
 std::optional<Signal> parseCesq(const QByteArray &line);
 enum class SignalQuality { Unknown, Excellent, Good, Fair, Poor };
 SignalQuality signalQuality(const Signal &signal);
-QString signalQualityName(SignalQuality quality);  // stable: "excellent", …, "unknown"
+QString signalQualityName(SignalQuality quality); // stable: "excellent", …, "unknown"
 QString signalQualityWords(SignalQuality quality); // translated
 
-// %XMONITOR: <reg_status>[,<full_name>,<short_name>,<plmn>,<tac>,<AcT>,<band>,<cell_id>,<phys_cell_id>,<EARFCN>,<rsrp>,<snr>,…]
+// %XMONITOR:
+// <reg_status>[,<full_name>,<short_name>,<plmn>,<tac>,<AcT>,<band>,<cell_id>,<phys_cell_id>,<EARFCN>,<rsrp>,<snr>,…]
 struct Cell
 {
     int stat = -1;
     QString operatorName; // full name, else the short one
-    QString plmn;         // MCC and MNC, "26295"
+    QString plmn; // MCC and MNC, "26295"
     QString tac;
     int accessTech = -1;
     int band = -1;
@@ -92,7 +94,7 @@ std::optional<QDateTime> parseCclk(const QByteArray &line);
 struct AttestationToken
 {
     int messageType = -1;
-    QString deviceUuid;   // 8-4-4-4-12 lower-case hex
+    QString deviceUuid; // 8-4-4-4-12 lower-case hex
     int deviceType = -1;
     QString firmwareUuid;
     QString deviceTypeWords() const;

@@ -43,21 +43,22 @@ Result<QString> imeiOf(const QList<QByteArray> &lines)
         if (sum % 10 == 0)
             return imei;
         return fail(ErrorKind::Device, QStringLiteral("NotAnImei"),
-                    Nrf91Modem::tr("The modem's answer to AT+CGSN, %1, is not an IMEI: its check digit is wrong. Check that the port "
-                                   "is the modem's AT port and read the identity again.")
-                        .arg(imei));
+            Nrf91Modem::tr(
+                "The modem's answer to AT+CGSN, %1, is not an IMEI: its check digit is wrong. Check that the port "
+                "is the modem's AT port and read the identity again.")
+                .arg(imei));
     }
     if (lines.isEmpty())
         return fail(ErrorKind::Device, QStringLiteral("NotAnImei"),
-                    Nrf91Modem::tr("The modem answered AT+CGSN without an IMEI. Check that the port is the modem's AT port and "
-                                   "read the identity again."));
+            Nrf91Modem::tr("The modem answered AT+CGSN without an IMEI. Check that the port is the modem's AT port and "
+                           "read the identity again."));
     QStringList answer;
     for (const QByteArray &line : lines)
         answer.append(QString::fromLatin1(line).trimmed());
     return fail(ErrorKind::Device, QStringLiteral("NotAnImei"),
-                Nrf91Modem::tr("The modem's answer to AT+CGSN is not one IMEI (15 digits): \"%1\". Check that the port is the "
-                               "modem's AT port and read the identity again.")
-                    .arg(answer.join(QStringLiteral("\", \""))));
+        Nrf91Modem::tr("The modem's answer to AT+CGSN is not one IMEI (15 digits): \"%1\". Check that the port is the "
+                       "modem's AT port and read the identity again.")
+            .arg(answer.join(QStringLiteral("\", \""))));
 }
 
 // A shell's traces in what a port sent back for "AT": the Zephyr shell's prompt or its answer to an unknown
@@ -73,10 +74,10 @@ QString shellIn(const QByteArray &received)
     return {};
 }
 
-template<typename T>
-QFuture<Result<T>> notOpen()
+template<typename T> QFuture<Result<T>> notOpen()
 {
-    return readyFuture<T>(fail(ErrorKind::Internal, QStringLiteral("ModemNotOpen"), Nrf91Modem::tr("The modem's port is not open.")));
+    return readyFuture<T>(
+        fail(ErrorKind::Internal, QStringLiteral("ModemNotOpen"), Nrf91Modem::tr("The modem's port is not open.")));
 }
 
 } // namespace
@@ -96,7 +97,8 @@ Nrf91Modem::~Nrf91Modem()
     close();
 }
 
-QFuture<Result<void>> Nrf91Modem::open(const QString &path, const SerialSettings &settings, const ModemOpenOptions &options)
+QFuture<Result<void>> Nrf91Modem::open(
+    const QString &path, const SerialSettings &settings, const ModemOpenOptions &options)
 {
     close();
     if (auto opened = m_link.open(path, settings); !opened)
@@ -127,20 +129,22 @@ void Nrf91Modem::probe(const SharedPromise<void> &promise, int triesLeft, const 
                 return deliver<void>(promise, std::unexpected(answer.error()));
             if (!answer || !answer->ok()) {
                 if (const QString shell = shellIn(m_channel->recentInput()); !shell.isEmpty())
-                    return deliver<void>(promise, fail(ErrorKind::Device, QStringLiteral("NotAnAtHost"),
-                                                       tr("%1 answers, but not as an AT host: it is a command shell (\"%2\"). "
-                                                          "The firmware on the board has no AT client. Flash Nordic's AT "
-                                                          "client sample (nRF Connect SDK, samples/cellular/at_client) with the "
-                                                          "nRF Connect Programmer, or, if the firmware's shell has an \"at\" "
-                                                          "command, use that shell instead of Onboarder.")
-                                                           .arg(m_link.path(), shell)));
+                    return deliver<void>(promise,
+                        fail(ErrorKind::Device, QStringLiteral("NotAnAtHost"),
+                            tr("%1 answers, but not as an AT host: it is a command shell (\"%2\"). "
+                               "The firmware on the board has no AT client. Flash Nordic's AT "
+                               "client sample (nRF Connect SDK, samples/cellular/at_client) with the "
+                               "nRF Connect Programmer, or, if the firmware's shell has an \"at\" "
+                               "command, use that shell instead of Onboarder.")
+                                .arg(m_link.path(), shell)));
                 if (triesLeft > 1)
                     return probe(promise, triesLeft - 1, options);
-                return deliver<void>(promise, fail(ErrorKind::Device, QStringLiteral("NoAtAnswer"),
-                                             tr("No AT answer on %1: it is not the modem's AT port (a board may have several "
-                                                "ports), or the modem's firmware has no AT host (such as Nordic's at_client "
-                                                "sample).")
-                                                 .arg(m_link.path())));
+                return deliver<void>(promise,
+                    fail(ErrorKind::Device, QStringLiteral("NoAtAnswer"),
+                        tr("No AT answer on %1: it is not the modem's AT port (a board may have several "
+                           "ports), or the modem's firmware has no AT host (such as Nordic's at_client "
+                           "sample).")
+                            .arg(m_link.path())));
             }
             // Numeric error codes: without them every refusal is a bare ERROR.
             m_channel->send(AtCommand(QByteArrayLiteral("AT+CMEE=1"))).then(this, [promise](Result<AtResponse> cmee) {
@@ -170,12 +174,14 @@ void Nrf91Modem::resyncStep(const SharedPromise<void> &promise, int step)
     //    quote comes; the surplus parameters make the command one it refuses, so the partial content is not stored.
     static const QByteArray endings[] = {QByteArrayLiteral("\r\n"), QByteArrayLiteral("\",0,0,0\r\n")};
     if (!m_channel)
-        return deliver<void>(promise, fail(ErrorKind::Cancelled, QStringLiteral("Closed"), tr("The connection to the modem was closed.")));
+        return deliver<void>(promise,
+            fail(ErrorKind::Cancelled, QStringLiteral("Closed"), tr("The connection to the modem was closed.")));
     if (step >= int(std::size(endings)))
-        return deliver<void>(promise, fail(ErrorKind::Device, QStringLiteral("ModemUnresponsive"),
-                                           tr("The modem on %1 does not answer any more. Unplug it and plug it in again (or "
-                                              "press the board's reset button), then try again.")
-                                               .arg(m_link.path())));
+        return deliver<void>(promise,
+            fail(ErrorKind::Device, QStringLiteral("ModemUnresponsive"),
+                tr("The modem on %1 does not answer any more. Unplug it and plug it in again (or "
+                   "press the board's reset button), then try again.")
+                    .arg(m_link.path())));
     qCWarning(lcModem) << "resynchronising the AT host, step" << step + 1;
     m_link.port()->write(endings[step]);
     QTimer::singleShot(1000, this, [this, promise, step] {
@@ -183,13 +189,14 @@ void Nrf91Modem::resyncStep(const SharedPromise<void> &promise, int step)
             return resyncStep(promise, step);
         m_link.port()->clear(QSerialPort::Input);
         m_channel->discardInput();
-        m_channel->send(AtCommand(QByteArrayLiteral("AT")).timeout(1500)).then(this, [this, promise, step](Result<AtResponse> answer) {
-            if (answer && answer->ok())
-                return deliver<void>(promise, Result<void>());
-            if (!answer && answer.error().code != QStringLiteral("ModemTimeout"))
-                return deliver<void>(promise, std::unexpected(answer.error()));
-            resyncStep(promise, step + 1);
-        });
+        m_channel->send(AtCommand(QByteArrayLiteral("AT")).timeout(1500))
+            .then(this, [this, promise, step](Result<AtResponse> answer) {
+                if (answer && answer->ok())
+                    return deliver<void>(promise, Result<void>());
+                if (!answer && answer.error().code != QStringLiteral("ModemTimeout"))
+                    return deliver<void>(promise, std::unexpected(answer.error()));
+                resyncStep(promise, step + 1);
+            });
     });
 }
 
@@ -234,34 +241,38 @@ QFuture<Result<ModemIdentity>> Nrf91Modem::identity()
     const auto manufacturer = text("AT+CGMI");
     const auto model = text("AT+CGMM");
     const auto firmware = text("AT+CGMR");
-    auto uuid = query(AtCommand(QByteArrayLiteral("AT%XMODEMUUID")).expecting(QByteArrayLiteral("%XMODEMUUID:")), tr("Reading the modem UUID"));
-    return uuid.then(this, [imei, manufacturer, model, firmware](Result<QList<QByteArray>> uuidLines) -> Result<ModemIdentity> {
-        for (const auto &part : {imei, manufacturer, model, firmware}) {
-            if (!part.isFinished()) // cannot be: the channel finishes commands in order
-                return fail(ErrorKind::Internal, QStringLiteral("OutOfOrder"), tr("The modem's answers came out of order."));
-            if (!part.result())
-                return std::unexpected(part.result().error());
-        }
-        const Result<QString> imeiText = imeiOf(*imei.result());
-        if (!imeiText)
-            return std::unexpected(imeiText.error());
-        ModemIdentity identity;
-        identity.imei = *imeiText;
-        identity.manufacturer = lastLine(*manufacturer.result());
-        identity.model = lastLine(*model.result());
-        identity.firmware = lastLine(*firmware.result());
-        // Older firmware has no %XMODEMUUID; that is no failure.
-        if (uuidLines && !uuidLines->isEmpty())
-            identity.modemUuid = QString::fromLatin1(uuidLines->constLast().mid(12)).trimmed();
-        else if (!uuidLines && uuidLines.error().kind != ErrorKind::Device)
-            return std::unexpected(uuidLines.error());
-        return identity;
-    });
+    auto uuid = query(AtCommand(QByteArrayLiteral("AT%XMODEMUUID")).expecting(QByteArrayLiteral("%XMODEMUUID:")),
+        tr("Reading the modem UUID"));
+    return uuid.then(
+        this, [imei, manufacturer, model, firmware](Result<QList<QByteArray>> uuidLines) -> Result<ModemIdentity> {
+            for (const auto &part : {imei, manufacturer, model, firmware}) {
+                if (!part.isFinished()) // cannot be: the channel finishes commands in order
+                    return fail(ErrorKind::Internal, QStringLiteral("OutOfOrder"),
+                        tr("The modem's answers came out of order."));
+                if (!part.result())
+                    return std::unexpected(part.result().error());
+            }
+            const Result<QString> imeiText = imeiOf(*imei.result());
+            if (!imeiText)
+                return std::unexpected(imeiText.error());
+            ModemIdentity identity;
+            identity.imei = *imeiText;
+            identity.manufacturer = lastLine(*manufacturer.result());
+            identity.model = lastLine(*model.result());
+            identity.firmware = lastLine(*firmware.result());
+            // Older firmware has no %XMODEMUUID; that is no failure.
+            if (uuidLines && !uuidLines->isEmpty())
+                identity.modemUuid = QString::fromLatin1(uuidLines->constLast().mid(12)).trimmed();
+            else if (!uuidLines && uuidLines.error().kind != ErrorKind::Device)
+                return std::unexpected(uuidLines.error());
+            return identity;
+        });
 }
 
 QFuture<Result<int>> Nrf91Modem::functionalMode()
 {
-    return query(AtCommand(QByteArrayLiteral("AT+CFUN?")).expecting(QByteArrayLiteral("+CFUN:")), tr("Reading the modem's functional mode"))
+    return query(AtCommand(QByteArrayLiteral("AT+CFUN?")).expecting(QByteArrayLiteral("+CFUN:")),
+        tr("Reading the modem's functional mode"))
         .then([](Result<QList<QByteArray>> lines) -> Result<int> {
             if (!lines)
                 return std::unexpected(lines.error());
@@ -269,8 +280,8 @@ QFuture<Result<int>> Nrf91Modem::functionalMode()
             const int mode = lines->isEmpty() ? -1 : lines->constLast().mid(6).trimmed().toInt(&ok);
             if (!ok)
                 return fail(ErrorKind::Device, QStringLiteral("UnexpectedAnswer"),
-                            tr("The modem's answer to AT+CFUN? makes no sense: \"%1\".")
-                                .arg(QString::fromLatin1(lines->value(0))));
+                    tr("The modem's answer to AT+CFUN? makes no sense: \"%1\".")
+                        .arg(QString::fromLatin1(lines->value(0))));
             return mode;
         });
 }
@@ -278,7 +289,7 @@ QFuture<Result<int>> Nrf91Modem::functionalMode()
 QFuture<Result<void>> Nrf91Modem::setFunctionalMode(int mode)
 {
     return query(AtCommand("AT+CFUN=" + QByteArray::number(mode)).timeout(functionalModeTimeoutMs),
-                 tr("Switching the modem to functional mode %1").arg(mode))
+        tr("Switching the modem to functional mode %1").arg(mode))
         .then([](Result<QList<QByteArray>> lines) -> Result<void> {
             if (!lines)
                 return std::unexpected(lines.error());
@@ -290,17 +301,17 @@ QFuture<Result<int>> Nrf91Modem::enterOfflineMode()
 {
     return functionalMode()
         .then(this,
-              [this](Result<int> mode) -> QFuture<Result<int>> {
-                  if (!mode || allowsCredentialChanges(*mode))
-                      return readyFuture(mode);
-                  const int previous = *mode;
-                  qCInfo(lcModem) << "switching the modem from functional mode" << previous << "to offline mode 4";
-                  return setFunctionalMode(4).then([previous](Result<void> set) -> Result<int> {
-                      if (!set)
-                          return std::unexpected(set.error());
-                      return previous;
-                  });
-              })
+            [this](Result<int> mode) -> QFuture<Result<int>> {
+                if (!mode || allowsCredentialChanges(*mode))
+                    return readyFuture(mode);
+                const int previous = *mode;
+                qCInfo(lcModem) << "switching the modem from functional mode" << previous << "to offline mode 4";
+                return setFunctionalMode(4).then([previous](Result<void> set) -> Result<int> {
+                    if (!set)
+                        return std::unexpected(set.error());
+                    return previous;
+                });
+            })
         .unwrap();
 }
 

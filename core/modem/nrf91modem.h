@@ -16,7 +16,7 @@ struct ModemIdentity
     QString imei;
     QString manufacturer;
     QString model;
-    QString firmware;  // "mfw_nrf9160_1.3.5"
+    QString firmware; // "mfw_nrf9160_1.3.5"
     QString modemUuid; // %XMODEMUUID, the firmware build's UUID; empty where the firmware lacks it
 };
 
@@ -31,6 +31,9 @@ struct ModemOpenOptions
 // An nRF91 modem on a serial AT port: opening (with the resynchronisation nrfcredstore does: a bare line
 // end, a pause, flushing, then AT probes), numeric error reports (AT+CMEE=1), identity, and the
 // functional mode (CFUN) with the switch to offline mode that credential work needs and its restore.
+//
+// Threads: one thread, the one it was created in (its SerialLink is a member, not a child: it cannot be moved),
+// where its AtChannel is made (open()) and its signals are emitted.
 class Nrf91Modem final : public QObject
 {
     Q_OBJECT
@@ -39,7 +42,8 @@ public:
     explicit Nrf91Modem(QObject *parent = nullptr);
     ~Nrf91Modem() override;
 
-    QFuture<Result<void>> open(const QString &path, const SerialSettings &settings = {}, const ModemOpenOptions &options = {});
+    QFuture<Result<void>> open(
+        const QString &path, const SerialSettings &settings = {}, const ModemOpenOptions &options = {});
     void close();
     bool isOpen() const { return m_channel && !m_channel->isFailed(); }
     QString portPath() const { return m_link.path(); }

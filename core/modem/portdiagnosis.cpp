@@ -64,25 +64,29 @@ QList<PortDiagnosis::Holder> PortDiagnosis::holders(const QString &path)
 bool PortDiagnosis::modemManagerRuns()
 {
     const QStringList pids = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-    return std::any_of(pids.cbegin(), pids.cend(), [](const QString &pid) { return processName(pid) == QStringLiteral("ModemManager"); });
+    return std::any_of(pids.cbegin(), pids.cend(),
+        [](const QString &pid) { return processName(pid) == QStringLiteral("ModemManager"); });
 }
 
-QString PortDiagnosis::explainOpenFailure(const QString &path, QSerialPort::SerialPortError error, const QString &systemText)
+QString PortDiagnosis::explainOpenFailure(
+    const QString &path, QSerialPort::SerialPortError error, const QString &systemText)
 {
     const QByteArray native = QFile::encodeName(path);
     struct stat info = {};
     const bool exists = ::stat(native.constData(), &info) == 0;
     if (error == QSerialPort::DeviceNotFoundError || !exists)
-        return tr("There is no serial port %1. Is the modem plugged in and switched on? \"onboarder-cli modem list\" shows the "
+        return tr("There is no serial port %1. Is the modem plugged in and switched on? \"onboarder-cli modem list\" "
+                  "shows the "
                   "ports there are.")
             .arg(path);
     if (::access(native.constData(), R_OK | W_OK) != 0) {
         const QString group = groupName(info.st_gid);
         if (!inGroup(info.st_gid))
-            return tr("You may not open %1: it belongs to the group \"%2\" and you are not a member. Either install "
-                      "Onboarder's udev rule (it comes with the package as 70-onboarder-nordic.rules and gives the user at "
-                      "the desk access to Nordic boards), or join the group: sudo usermod -aG %2 $USER, then log out and in "
-                      "again.")
+            return tr(
+                "You may not open %1: it belongs to the group \"%2\" and you are not a member. Either install "
+                "Onboarder's udev rule (it comes with the package as 70-onboarder-nordic.rules and gives the user at "
+                "the desk access to Nordic boards), or join the group: sudo usermod -aG %2 $USER, then log out and in "
+                "again.")
                 .arg(path, group);
         return tr("You may not open %1 (mode %2, group \"%3\"): %4")
             .arg(path, QString::number(info.st_mode & 0777, 8), group, systemText);
@@ -99,7 +103,8 @@ QString PortDiagnosis::explainOpenFailure(const QString &path, QSerialPort::Seri
             : tr("%1 is in use by %2. Close it and try again.").arg(path, who.join(QStringLiteral(", ")));
         if (modemManagerRuns())
             sentence += u' '
-                + tr("ModemManager runs on this computer and probes new serial ports as modems; Onboarder's udev rule tells "
+                + tr("ModemManager runs on this computer and probes new serial ports as modems; Onboarder's udev rule "
+                     "tells "
                      "it to leave Nordic boards alone, or stop it while you work: sudo systemctl stop ModemManager.");
         return sentence;
     }

@@ -21,7 +21,8 @@ public:
 
     // Permission denied → the group that owns the port and how to get access (udev rule or dialout);
     // busy → which program holds it (when /proc says so) and ModemManager if it runs; not found → unplugged.
-    static QString explainOpenFailure(const QString &path, QSerialPort::SerialPortError error, const QString &systemText);
+    static QString explainOpenFailure(
+        const QString &path, QSerialPort::SerialPortError error, const QString &systemText);
 
     // Processes that have path open, as far as /proc lets this user see (other users' are hidden).
     static QList<Holder> holders(const QString &path);

@@ -15,10 +15,10 @@ namespace {
 struct KnownBoard
 {
     quint16 vendorId;
-    quint16 productId;          // 0: any
+    quint16 productId; // 0: any
     const char *serialContains; // nullptr: any
     const char *name;
-    int atIndex;                // which of the board's ports (sorted) is the nRF91's AT port
+    int atIndex; // which of the board's ports (sorted) is the nRF91's AT port
 };
 
 // docs/nrf91-at.md §7. Nordic's tools identify the J-Link kits by serial number.
@@ -143,7 +143,7 @@ QList<ModemPort> PortFinder::scan()
     const auto known = [&found](const QString &path) {
         const QString canonical = QFileInfo(path).canonicalFilePath();
         return std::any_of(found.cbegin(), found.cend(),
-                           [&canonical](const ModemPort &p) { return QFileInfo(p.path).canonicalFilePath() == canonical; });
+            [&canonical](const ModemPort &p) { return QFileInfo(p.path).canonicalFilePath() == canonical; });
     };
     for (const QString &path : extraPorts()) {
         if (!QFileInfo::exists(path) || known(path))
@@ -154,7 +154,8 @@ QList<ModemPort> PortFinder::scan()
         port.extra = true;
         found.append(port);
     }
-    std::sort(others.begin(), others.end(), [](const ModemPort &a, const ModemPort &b) { return naturalLess(a.path, b.path); });
+    std::sort(others.begin(), others.end(),
+        [](const ModemPort &a, const ModemPort &b) { return naturalLess(a.path, b.path); });
     for (const ModemPort &port : std::as_const(others)) {
         if (!known(port.path))
             found.append(port);
@@ -207,26 +208,28 @@ void PortFinder::probeNext(const std::shared_ptr<ProbeState> &state)
         QStringList paths;
         for (const ModemPort &port : std::as_const(state->ports))
             paths.append(port.path);
-        return deliver<ModemPort>(state->promise, fail(ErrorKind::Device, QStringLiteral("NoAtPort"),
-                                            tr("None of the ports %1 answered AT.").arg(paths.join(QStringLiteral(", ")))));
+        return deliver<ModemPort>(state->promise,
+            fail(ErrorKind::Device, QStringLiteral("NoAtPort"),
+                tr("None of the ports %1 answered AT.").arg(paths.join(QStringLiteral(", ")))));
     }
     const ModemPort candidate = state->ports.at(state->next++);
-    state->modem->open(candidate.path, state->settings, {100, 1, 700}).then(this, [this, state, candidate](Result<void> opened) {
-        state->modem->close();
-        if (!opened)
-            return probeNext(state);
-        ModemPort port = candidate;
-        port.role = ModemPort::Role::At;
-        port.probed = true;
-        for (ModemPort &known : m_ports) {
-            const bool sameBoard = !port.serialNumber.isEmpty() && known.serialNumber == port.serialNumber;
-            if (known.path != port.path && !sameBoard)
-                continue;
-            known.role = known.path == port.path ? ModemPort::Role::At : ModemPort::Role::Other;
-            known.probed = true;
-        }
-        deliver<ModemPort>(state->promise, Result<ModemPort>(port));
-    });
+    state->modem->open(candidate.path, state->settings, {100, 1, 700})
+        .then(this, [this, state, candidate](Result<void> opened) {
+            state->modem->close();
+            if (!opened)
+                return probeNext(state);
+            ModemPort port = candidate;
+            port.role = ModemPort::Role::At;
+            port.probed = true;
+            for (ModemPort &known : m_ports) {
+                const bool sameBoard = !port.serialNumber.isEmpty() && known.serialNumber == port.serialNumber;
+                if (known.path != port.path && !sameBoard)
+                    continue;
+                known.role = known.path == port.path ? ModemPort::Role::At : ModemPort::Role::Other;
+                known.probed = true;
+            }
+            deliver<ModemPort>(state->promise, Result<ModemPort>(port));
+        });
 }
 
 Result<ModemPort> PortFinder::choose(const QList<ModemPort> &ports)
@@ -246,14 +249,14 @@ Result<ModemPort> PortFinder::choose(const QList<ModemPort> &ports)
         return candidates.first();
     if (candidates.isEmpty())
         return fail(ErrorKind::NotFound, QStringLiteral("NoModem"),
-                    tr("No nRF91 board was found on USB. Plug it in (and switch it on), or name its port with --port; a port "
-                       "that is no USB device (the simulator's) can be listed in %1.")
-                        .arg(QLatin1String(extraPortsVariable)));
+            tr("No nRF91 board was found on USB. Plug it in (and switch it on), or name its port with --port; a port "
+               "that is no USB device (the simulator's) can be listed in %1.")
+                .arg(QLatin1String(extraPortsVariable)));
     QStringList paths;
     for (const ModemPort &port : std::as_const(candidates))
         paths.append(port.path);
     return fail(ErrorKind::InvalidInput, QStringLiteral("SeveralModems"),
-                tr("There are several modems (%1); say which with --port.").arg(paths.join(QStringLiteral(", "))));
+        tr("There are several modems (%1); say which with --port.").arg(paths.join(QStringLiteral(", "))));
 }
 
 } // namespace Onboarder

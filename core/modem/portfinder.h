@@ -16,21 +16,21 @@ namespace Onboarder {
 struct ModemPort
 {
     enum class Role {
-        At,      // the board's AT port (by the board's port layout, or proven by probing)
-        Other,   // another port of a known board (trace, board controller)
+        At, // the board's AT port (by the board's port layout, or proven by probing)
+        Other, // another port of a known board (trace, board controller)
         Unknown, // not a known nRF91 board, or an explicit path: may or may not be a modem
     };
 
-    QString path;         // /dev/ttyACM0
-    QString board;        // "nRF9160 DK", "Thingy:91", …; empty when not a known Nordic board
-    QString description;  // the USB product string
+    QString path; // /dev/ttyACM0
+    QString board; // "nRF9160 DK", "Thingy:91", …; empty when not a known Nordic board
+    QString description; // the USB product string
     QString serialNumber; // groups the ports of one board
     quint16 vendorId = 0;
     quint16 productId = 0;
-    int index = 0;        // position among its board's ports
+    int index = 0; // position among its board's ports
     Role role = Role::Unknown;
-    bool probed = false;  // role proven by an AT probe
-    bool extra = false;   // given explicitly (ONBOARDER_EXTRA_PORTS or settings), not enumerated
+    bool probed = false; // role proven by an AT probe
+    bool extra = false; // given explicitly (ONBOARDER_EXTRA_PORTS or settings), not enumerated
 
     static QString roleName(Role role); // "at", "other", "unknown"
     friend bool operator==(const ModemPort &, const ModemPort &) = default;

@@ -10,14 +10,15 @@ SerialLink::SerialLink(QObject *parent)
 {
     connect(&m_port, &QSerialPort::errorOccurred, this, [this](QSerialPort::SerialPortError error) {
         // A resource error is the port going away (USB unplugged, the pseudo-terminal closed).
-        if (m_lost || !m_port.isOpen() || (error != QSerialPort::ResourceError && error != QSerialPort::ReadError
-                                            && error != QSerialPort::WriteError))
+        if (m_lost || !m_port.isOpen()
+            || (error != QSerialPort::ResourceError && error != QSerialPort::ReadError
+                && error != QSerialPort::WriteError))
             return;
         m_lost = true;
         qCWarning(lcModem).noquote() << "serial port" << m_path << "lost:" << m_port.errorString();
         const Error lostError{ErrorKind::Device, QStringLiteral("PortLost"),
-                              tr("The connection to the modem on %1 was lost (%2). Was it unplugged or reset?")
-                                  .arg(m_path, m_port.errorString())};
+            tr("The connection to the modem on %1 was lost (%2). Was it unplugged or reset?")
+                .arg(m_path, m_port.errorString())};
         Q_EMIT lost(lostError);
         m_port.close();
     });
@@ -39,7 +40,7 @@ Result<void> SerialLink::open(const QString &path, const SerialSettings &setting
     if (!m_port.open(QIODevice::ReadWrite)) {
         const QSerialPort::SerialPortError error = m_port.error();
         return fail(ErrorKind::Device, QStringLiteral("PortUnavailable"),
-                    PortDiagnosis::explainOpenFailure(path, error, m_port.errorString()));
+            PortDiagnosis::explainOpenFailure(path, error, m_port.errorString()));
     }
     return {};
 }

@@ -17,6 +17,9 @@ struct SerialSettings
 
 // The serial port under an AtChannel: opens it 8N1 with the settings, explains why it cannot be opened,
 // and reports once when it vanishes (unplugged, the simulator ended) instead of failing silently.
+//
+// Threads: one thread, the one it was created in (its QSerialPort is a member, not a child: it cannot be moved),
+// where lost() is emitted.
 class SerialLink final : public QObject
 {
     Q_OBJECT

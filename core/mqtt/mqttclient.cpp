@@ -15,11 +15,10 @@
 #include <QTemporaryDir>
 
 #include <MQTTAsync.h>
-#include <openssl/x509.h>
-
 #include <algorithm>
 #include <limits>
 #include <mutex>
+#include <openssl/x509.h>
 #include <unordered_map>
 
 namespace Onboarder {
@@ -29,7 +28,7 @@ namespace {
 constexpr int connectTimeoutSeconds = 20;
 constexpr int disconnectTimeoutMs = 1000; // lets QoS 1 messages in flight complete
 constexpr qsizetype maxPayloadSize = 268435455; // MQTT's remaining-length limit
-constexpr qsizetype maxStringSize = 65535;      // MQTT's UTF-8 string limit
+constexpr qsizetype maxStringSize = 65535; // MQTT's UTF-8 string limit
 constexpr int maxTlsErrors = 8;
 constexpr int probeTimeoutMs = 5000;
 
@@ -54,8 +53,7 @@ public:
         m_clients.erase(id);
     }
 
-    template<typename Function>
-    void post(void *context, Function function)
+    template<typename Function> void post(void *context, Function function)
     {
         const auto id = quint64(reinterpret_cast<quintptr>(context));
         std::lock_guard lock(m_mutex);
@@ -141,7 +139,7 @@ MqttUserProperties userPropertiesOf(const MQTTProperties &properties)
         if (property.identifier != MQTTPROPERTY_CODE_USER_PROPERTY)
             continue;
         result.append({QString::fromUtf8(property.value.data.data, property.value.data.len),
-                       QString::fromUtf8(property.value.value.data, property.value.value.len)});
+            QString::fromUtf8(property.value.value.data, property.value.value.len)});
     }
     return result;
 }
@@ -254,9 +252,9 @@ Result<void> validateTopic(const QString &topic)
     if (topic.isEmpty() || topic.contains(u'+') || topic.contains(u'#') || topic.contains(QChar(0))
         || topic.toUtf8().size() > maxStringSize)
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidTopic"),
-                    MqttClient::tr("\"%1\" is not a topic one can publish to: a topic is 1 to 65535 bytes and has no "
-                                   "wildcards (+, #).")
-                        .arg(topic));
+            MqttClient::tr("\"%1\" is not a topic one can publish to: a topic is 1 to 65535 bytes and has no "
+                           "wildcards (+, #).")
+                .arg(topic));
     return {};
 }
 
@@ -273,9 +271,9 @@ Result<void> validateFilter(const QString &filter)
     }
     if (!valid)
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidTopicFilter"),
-                    MqttClient::tr("\"%1\" is not a valid topic filter: + must stand for a whole level, and # for the "
-                                   "last level only.")
-                        .arg(filter));
+            MqttClient::tr("\"%1\" is not a valid topic filter: + must stand for a whole level, and # for the "
+                           "last level only.")
+                .arg(filter));
     return {};
 }
 
@@ -283,7 +281,7 @@ Result<void> validateQos(int qos)
 {
     if (qos < 0 || qos > 1)
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidQos"),
-                    MqttClient::tr("QoS %1 is not supported; use 0 or 1.").arg(qos));
+            MqttClient::tr("QoS %1 is not supported; use 0 or 1.").arg(qos));
     return {};
 }
 
@@ -293,8 +291,8 @@ Result<void> writePrivateFile(const QString &path, const QByteArray &data)
     if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly, QFileDevice::ReadOwner | QFileDevice::WriteOwner)
         || file.write(data) != data.size() || !file.flush())
         return fail(ErrorKind::Internal, QStringLiteral("CredentialFileFailed"),
-                    MqttClient::tr("Could not write the client certificate for the MQTT connection to %1: %2.")
-                        .arg(QDir::toNativeSeparators(path), file.errorString()));
+            MqttClient::tr("Could not write the client certificate for the MQTT connection to %1: %2.")
+                .arg(QDir::toNativeSeparators(path), file.errorString()));
     return {};
 }
 
@@ -315,8 +313,8 @@ public:
     static void disconnected(void *context, MQTTProperties * /*properties*/, MQTTReasonCodes reasonCode)
     {
         const int code = reasonCode;
-        registry().post(context,
-                        [code](MqttClient *client, quint64 session) { client->onConnectionLost(session, code); });
+        registry().post(
+            context, [code](MqttClient *client, quint64 session) { client->onConnectionLost(session, code); });
     }
 
     static int messageArrived(void *context, char *topicName, int topicLength, MQTTAsync_message *message)
@@ -329,38 +327,35 @@ public:
         copy.userProperties = userPropertiesOf(message->properties);
         MQTTAsync_freeMessage(&message);
         MQTTAsync_free(topicName);
-        registry().post(context, [copy = std::move(copy)](MqttClient *client, quint64 session) {
-            client->onMessage(session, copy);
-        });
+        registry().post(context,
+            [copy = std::move(copy)](MqttClient *client, quint64 session) { client->onMessage(session, copy); });
         return 1; // taken
     }
 
     static void connectSucceeded(void *context, MQTTAsync_successData *response)
     {
         const bool sessionPresent = response && response->alt.connect.sessionPresent;
-        registry().post(context, [sessionPresent](MqttClient *client, quint64 session) {
-            client->onConnected(session, sessionPresent);
-        });
+        registry().post(context,
+            [sessionPresent](MqttClient *client, quint64 session) { client->onConnected(session, sessionPresent); });
     }
 
     static void connectSucceeded5(void *context, MQTTAsync_successData5 *response)
     {
         const bool sessionPresent = response && response->alt.connect.sessionPresent;
-        registry().post(context, [sessionPresent](MqttClient *client, quint64 session) {
-            client->onConnected(session, sessionPresent);
-        });
+        registry().post(context,
+            [sessionPresent](MqttClient *client, quint64 session) { client->onConnected(session, sessionPresent); });
     }
 
     static void connectFailed(void *context, MQTTAsync_failureData *response)
     {
-        postConnectFailure(context, response ? response->code : MQTTASYNC_FAILURE, 0,
-                           response ? response->message : nullptr);
+        postConnectFailure(
+            context, response ? response->code : MQTTASYNC_FAILURE, 0, response ? response->message : nullptr);
     }
 
     static void connectFailed5(void *context, MQTTAsync_failureData5 *response)
     {
         postConnectFailure(context, response ? response->code : MQTTASYNC_FAILURE,
-                           response ? int(response->reasonCode) : 0, response ? response->message : nullptr);
+            response ? int(response->reasonCode) : 0, response ? response->message : nullptr);
     }
 
     static void requestSucceeded(void *context, MQTTAsync_successData *response)
@@ -391,7 +386,7 @@ public:
     static void requestFailed5(void *context, MQTTAsync_failureData5 *response)
     {
         postRequestFailed(context, response ? response->token : 0, response ? response->code : MQTTASYNC_FAILURE,
-                          response ? int(response->reasonCode) : 0);
+            response ? int(response->reasonCode) : 0);
     }
 
     static void disconnectDone(void *context, MQTTAsync_successData *) { postDisconnectDone(context); }
@@ -418,9 +413,8 @@ private:
 
     static void postRequestDone(void *context, int token, int result)
     {
-        registry().post(context, [token, result](MqttClient *client, quint64 session) {
-            client->onRequestDone(session, token, result);
-        });
+        registry().post(context,
+            [token, result](MqttClient *client, quint64 session) { client->onRequestDone(session, token, result); });
     }
 
     static void postRequestFailed(void *context, int token, int code, int reasonCode)
@@ -439,7 +433,8 @@ private:
 namespace {
 
 // Response options for one request of a session: MQTT 5 and 3.1.1 take different callbacks.
-MQTTAsync_responseOptions responseOptions(quint64 session, bool mqtt5, MQTTAsync_onSuccess *success, MQTTAsync_onSuccess5 *success5)
+MQTTAsync_responseOptions responseOptions(
+    quint64 session, bool mqtt5, MQTTAsync_onSuccess *success, MQTTAsync_onSuccess5 *success5)
 {
     MQTTAsync_responseOptions options = MQTTAsync_responseOptions_initializer;
     options.context = contextFor(session);
@@ -487,14 +482,14 @@ Result<void> MqttClient::setClientCertificate(const QByteArray &certificatePem, 
         return std::unexpected(chain.error());
     if (chain->isEmpty())
         return Onboarder::fail(ErrorKind::InvalidInput, QStringLiteral("NotPemCertificate"),
-                               tr("The client certificate is not a PEM certificate."));
+            tr("The client certificate is not a PEM certificate."));
     const auto key = KeyPair::fromPem(privateKeyPem);
     if (!key)
         return std::unexpected(key.error());
     if (!chain->first().matches(*key))
         return Onboarder::fail(ErrorKind::InvalidInput, QStringLiteral("CertificateKeyMismatch"),
-                               tr("The client certificate \"%1\" does not belong to the private key given with it.")
-                                   .arg(chain->first().subjectCommonName()));
+            tr("The client certificate \"%1\" does not belong to the private key given with it.")
+                .arg(chain->first().subjectCommonName()));
     m_clientCertificatePem = certificatePem;
     m_clientKeyPem = privateKeyPem;
     return {};
@@ -543,15 +538,13 @@ void MqttClient::disconnectFromHost()
     m_backoffSeconds = 0;
     m_subscriptions.clear();
     switch (m_state) {
-    case State::Disconnected:
-        return;
+    case State::Disconnected: return;
     case State::Connecting:
         destroyHandle();
         removeCredentialFiles();
         setState(State::Disconnected);
         return;
-    case State::Connected:
-        break;
+    case State::Connected: break;
     }
     if (m_disconnecting)
         return;
@@ -584,7 +577,7 @@ void MqttClient::startAttempt()
     initializePaho();
 
     m_active = {m_hostname, effectivePort(), m_tlsEnabled, m_protocolVersion == ProtocolVersion::Mqtt5, m_cleanSession,
-                m_caFile, hasClientCertificate(), m_webSocketPath, m_httpProxy};
+        m_caFile, hasClientCertificate(), m_webSocketPath, m_httpProxy};
     m_session = registry().add(this);
     const quint64 session = m_session;
     const auto failLater = [this, session](const Error &error) {
@@ -598,23 +591,22 @@ void MqttClient::startAttempt()
     };
 
     if (m_active.hostname.isEmpty())
-        return failLater({ErrorKind::InvalidInput, QStringLiteral("MissingHostName"),
-                          tr("No MQTT broker host name is set.")});
+        return failLater(
+            {ErrorKind::InvalidInput, QStringLiteral("MissingHostName"), tr("No MQTT broker host name is set.")});
     if (m_active.clientCertificate && !m_active.tls)
         return failLater({ErrorKind::InvalidInput, QStringLiteral("ClientCertificateNeedsTls"),
-                          tr("A client certificate can only be used with TLS; turn TLS on.")});
+            tr("A client certificate can only be used with TLS; turn TLS on.")});
     if (!m_active.webSocketPath.isEmpty() && !m_active.webSocketPath.startsWith(u'/'))
         return failLater({ErrorKind::InvalidInput, QStringLiteral("InvalidWebSocketPath"),
-                          tr("The WebSocket path must start with \"/\" (IoT Hub's is %1).")
-                              .arg(QLatin1String(WebSocket::iotHubPath))});
+            tr("The WebSocket path must start with \"/\" (IoT Hub's is %1).")
+                .arg(QLatin1String(WebSocket::iotHubPath))});
     if (!m_active.httpProxy.isEmpty()
         && (m_active.httpProxy.scheme() != QStringLiteral("http") || m_active.httpProxy.host().isEmpty()))
         return failLater({ErrorKind::InvalidInput, QStringLiteral("InvalidProxy"),
-                          tr("The proxy must be given as http://host:port.")});
+            tr("The proxy must be given as http://host:port.")});
     if (m_active.tls && !m_active.caFile.isEmpty() && !QFileInfo(m_active.caFile).isReadable())
         return failLater({ErrorKind::NotFound, QStringLiteral("CaFileNotFound"),
-                          tr("The CA file %1 does not exist or cannot be read.")
-                              .arg(QDir::toNativeSeparators(m_active.caFile))});
+            tr("The CA file %1 does not exist or cannot be read.").arg(QDir::toNativeSeparators(m_active.caFile))});
 
     const bool mqtt5 = m_active.mqtt5;
     const QString host = m_active.hostname.contains(u':') ? u'[' + m_active.hostname + u']' : m_active.hostname;
@@ -631,15 +623,16 @@ void MqttClient::startAttempt()
     MQTTAsync_createOptions createOptions = MQTTAsync_createOptions_initializer;
     createOptions.MQTTVersion = mqtt5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     MQTTAsync handle = nullptr;
-    if (const int rc = MQTTAsync_createWithOptions(&handle, uri.constData(), clientId.constData(),
-                                                   MQTTCLIENT_PERSISTENCE_NONE, nullptr, &createOptions);
+    if (const int rc = MQTTAsync_createWithOptions(
+            &handle, uri.constData(), clientId.constData(), MQTTCLIENT_PERSISTENCE_NONE, nullptr, &createOptions);
         rc != MQTTASYNC_SUCCESS)
         return failLater({ErrorKind::InvalidInput, QStringLiteral("InvalidConnectionSettings"),
-                          tr("Cannot connect to %1 as \"%2\": %3.").arg(endpoint(), m_clientId, pahoText(rc))});
+            tr("Cannot connect to %1 as \"%2\": %3.").arg(endpoint(), m_clientId, pahoText(rc))});
     m_handle = handle;
 
     void *context = contextFor(session);
-    MQTTAsync_setCallbacks(handle, context, MqttClientBridge::connectionLost, MqttClientBridge::messageArrived, nullptr);
+    MQTTAsync_setCallbacks(
+        handle, context, MqttClientBridge::connectionLost, MqttClientBridge::messageArrived, nullptr);
     if (mqtt5)
         MQTTAsync_setDisconnected(handle, context, MqttClientBridge::disconnected);
 
@@ -649,7 +642,7 @@ void MqttClient::startAttempt()
     QByteArray keyFile;
     if (m_active.tls) {
         ssl.enableServerCertAuth = 1; // verify the chain …
-        ssl.verify = 1;               // … and the host name; neither can be turned off
+        ssl.verify = 1; // … and the host name; neither can be turned off
         ssl.ssl_error_cb = MqttClientBridge::tlsError;
         ssl.ssl_error_context = context;
         if (!caFile.isEmpty()) {
@@ -699,11 +692,12 @@ void MqttClient::startAttempt()
         options.httpsProxy = proxy.constData(); // wss:// and ssl://
     }
 
-    qCDebug(lcMqtt) << "connecting to" << endpoint() << "as" << m_clientId << (m_active.tls ? "with TLS" : "without TLS")
-                    << (mqtt5 ? "MQTT 5" : "MQTT 3.1.1") << (m_retrying ? "(reconnect)" : "");
+    qCDebug(lcMqtt) << "connecting to" << endpoint() << "as" << m_clientId
+                    << (m_active.tls ? "with TLS" : "without TLS") << (mqtt5 ? "MQTT 5" : "MQTT 3.1.1")
+                    << (m_retrying ? "(reconnect)" : "");
     if (const int rc = MQTTAsync_connect(handle, &options); rc != MQTTASYNC_SUCCESS)
         return failLater({ErrorKind::InvalidInput, QStringLiteral("InvalidConnectionSettings"),
-                          tr("Cannot connect to %1: %2.").arg(endpoint(), pahoText(rc))});
+            tr("Cannot connect to %1: %2.").arg(endpoint(), pahoText(rc))});
 }
 
 Result<void> MqttClient::writeCredentialFiles()
@@ -714,11 +708,12 @@ Result<void> MqttClient::writeCredentialFiles()
     auto dir = std::make_unique<QTemporaryDir>(base + QStringLiteral("/onboarder-mqtt-XXXXXX")); // mkdtemp: 0700
     if (!dir->isValid())
         return Onboarder::fail(ErrorKind::Internal, QStringLiteral("CredentialFileFailed"),
-                               tr("Could not create a private directory in %1 for the client certificate: %2.")
-                                   .arg(QDir::toNativeSeparators(base), dir->errorString()));
+            tr("Could not create a private directory in %1 for the client certificate: %2.")
+                .arg(QDir::toNativeSeparators(base), dir->errorString()));
     QFile::setPermissions(dir->path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     m_credentialDir = std::move(dir);
-    if (auto ok = writePrivateFile(m_credentialDir->filePath(QStringLiteral("client.pem")), m_clientCertificatePem); !ok)
+    if (auto ok = writePrivateFile(m_credentialDir->filePath(QStringLiteral("client.pem")), m_clientCertificatePem);
+        !ok)
         return ok;
     return writePrivateFile(m_credentialDir->filePath(QStringLiteral("client.key")), m_clientKeyPem);
 }
@@ -769,8 +764,8 @@ void MqttClient::setState(State state)
 
 void MqttClient::scheduleReconnect()
 {
-    m_backoffSeconds = m_backoffSeconds == 0 ? m_reconnectMinSeconds
-                                             : std::min(m_backoffSeconds * 2, m_reconnectMaxSeconds);
+    m_backoffSeconds
+        = m_backoffSeconds == 0 ? m_reconnectMinSeconds : std::min(m_backoffSeconds * 2, m_reconnectMaxSeconds);
     qCInfo(lcMqtt) << "reconnecting to" << endpoint() << "in" << m_backoffSeconds << "s";
     m_reconnectTimer.start(m_backoffSeconds * 1000);
     setState(State::Connecting);
@@ -825,27 +820,27 @@ void MqttClient::onConnectFailed(quint64 session, int code, int reasonCode, cons
         return;
     }
     if (m_active.tls && !m_tlsErrors.isEmpty()) {
-        const auto verification = std::find_if(m_tlsErrors.cbegin(), m_tlsErrors.cend(), [](const QString &line) {
-            return line.contains(QLatin1String("certificate verify failed"));
-        });
+        const auto verification = std::find_if(m_tlsErrors.cbegin(), m_tlsErrors.cend(),
+            [](const QString &line) { return line.contains(QLatin1String("certificate verify failed")); });
         if (verification != m_tlsErrors.cend()) {
             endAttempt({ErrorKind::Network, QStringLiteral("CertificateVerificationFailed"),
-                        tr("The certificate of the broker at %1 failed verification (%2): it is not issued by a "
-                           "trusted CA, or it has expired. Check the CA file.")
-                            .arg(endpoint(), openSslReason(*verification))},
-                       false);
+                           tr("The certificate of the broker at %1 failed verification (%2): it is not issued by a "
+                              "trusted CA, or it has expired. Check the CA file.")
+                               .arg(endpoint(), openSslReason(*verification))},
+                false);
             return;
         }
         endAttempt({ErrorKind::Network, QStringLiteral("TlsHandshakeFailed"),
-                    tr("The TLS handshake with the broker at %1 failed: %2.")
-                        .arg(endpoint(), openSslReason(m_tlsErrors.constFirst()))},
-                   false);
+                       tr("The TLS handshake with the broker at %1 failed: %2.")
+                           .arg(endpoint(), openSslReason(m_tlsErrors.constFirst()))},
+            false);
         return;
     }
     if (detail.contains(QLatin1String("timeout"))) {
-        endAttempt({ErrorKind::Network, QStringLiteral("ConnectTimeout"),
-                    tr("The broker at %1 did not answer within %2 seconds.").arg(endpoint()).arg(connectTimeoutSeconds)},
-                   true);
+        endAttempt(
+            {ErrorKind::Network, QStringLiteral("ConnectTimeout"),
+                tr("The broker at %1 did not answer within %2 seconds.").arg(endpoint()).arg(connectTimeoutSeconds)},
+            true);
         return;
     }
     if (m_active.tls) {
@@ -855,14 +850,15 @@ void MqttClient::onConnectFailed(quint64 session, int code, int reasonCode, cons
         return;
     }
     if (detail.contains(QLatin1String("completion"))) { // CONNECT sent, then the connection was closed
-        endAttempt({ErrorKind::Network, QStringLiteral("ConnectionClosed"),
-                    tr("The broker at %1 closed the connection without answering. Does it expect TLS?").arg(endpoint())},
-                   true);
+        endAttempt(
+            {ErrorKind::Network, QStringLiteral("ConnectionClosed"),
+                tr("The broker at %1 closed the connection without answering. Does it expect TLS?").arg(endpoint())},
+            true);
         return;
     }
     endAttempt({ErrorKind::Network, QStringLiteral("BrokerUnreachable"),
-                tr("The broker at %1 cannot be reached.").arg(endpoint())},
-               true);
+                   tr("The broker at %1 cannot be reached.").arg(endpoint())},
+        true);
 }
 
 void MqttClient::diagnoseTlsFailure()
@@ -887,31 +883,30 @@ void MqttClient::diagnoseTlsFailure()
         endAttempt(error, retryable);
     };
     connect(socket, &QSslSocket::sslErrors, this, [this, finish](const QList<QSslError> &errors) {
-        const bool hostName = std::any_of(errors.cbegin(), errors.cend(), [](const QSslError &error) {
-            return error.error() == QSslError::HostNameMismatch;
-        });
+        const bool hostName = std::any_of(errors.cbegin(), errors.cend(),
+            [](const QSslError &error) { return error.error() == QSslError::HostNameMismatch; });
         if (hostName) {
             finish({ErrorKind::Network, QStringLiteral("CertificateHostNameMismatch"),
-                    tr("The certificate of the broker at %1 failed verification: it is not valid for the host name "
-                       "\"%2\".")
-                        .arg(endpoint(), m_active.hostname)},
-                   false);
+                       tr("The certificate of the broker at %1 failed verification: it is not valid for the host name "
+                          "\"%2\".")
+                           .arg(endpoint(), m_active.hostname)},
+                false);
             return;
         }
         finish({ErrorKind::Network, QStringLiteral("CertificateVerificationFailed"),
-                tr("The certificate of the broker at %1 failed verification (%2).")
-                    .arg(endpoint(), errors.isEmpty() ? QString() : errors.constFirst().errorString())},
-               false);
+                   tr("The certificate of the broker at %1 failed verification (%2).")
+                       .arg(endpoint(), errors.isEmpty() ? QString() : errors.constFirst().errorString())},
+            false);
     });
     connect(socket, &QSslSocket::encrypted, this, [this, finish] {
         // The broker's certificate is fine; the broker ended the connection during or right after the handshake.
         finish({ErrorKind::Network, QStringLiteral("TlsHandshakeFailed"),
-                m_active.clientCertificate
-                    ? tr("The broker at %1 closed the TLS connection: it did not accept the client certificate.")
-                          .arg(endpoint())
-                    : tr("The broker at %1 closed the TLS connection: it may require a client certificate.")
-                          .arg(endpoint())},
-               false);
+                   m_active.clientCertificate
+                       ? tr("The broker at %1 closed the TLS connection: it did not accept the client certificate.")
+                             .arg(endpoint())
+                       : tr("The broker at %1 closed the TLS connection: it may require a client certificate.")
+                             .arg(endpoint())},
+            false);
     });
     connect(socket, &QAbstractSocket::errorOccurred, this, [this, socket, finish](QAbstractSocket::SocketError error) {
         switch (error) {
@@ -920,23 +915,24 @@ void MqttClient::diagnoseTlsFailure()
         case QAbstractSocket::NetworkError:
         case QAbstractSocket::SocketTimeoutError:
             finish({ErrorKind::Network, QStringLiteral("BrokerUnreachable"),
-                    tr("The broker at %1 cannot be reached.").arg(endpoint())},
-                   true);
+                       tr("The broker at %1 cannot be reached.").arg(endpoint())},
+                true);
             return;
         default:
-            finish({ErrorKind::Network, QStringLiteral("TlsHandshakeFailed"),
+            finish(
+                {ErrorKind::Network, QStringLiteral("TlsHandshakeFailed"),
                     tr("The TLS handshake with the broker at %1 failed: %2.").arg(endpoint(), socket->errorString())},
-                   false);
+                false);
         }
     });
     QTimer::singleShot(probeTimeoutMs, socket, [this, finish] {
         finish({ErrorKind::Network, QStringLiteral("BrokerUnreachable"),
-                tr("The broker at %1 cannot be reached.").arg(endpoint())},
-               true);
+                   tr("The broker at %1 cannot be reached.").arg(endpoint())},
+            true);
     });
     if (!m_active.httpProxy.isEmpty())
-        socket->setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, m_active.httpProxy.host(),
-                                       quint16(m_active.httpProxy.port(80))));
+        socket->setProxy(
+            QNetworkProxy(QNetworkProxy::HttpProxy, m_active.httpProxy.host(), quint16(m_active.httpProxy.port(80))));
     socket->connectToHostEncrypted(m_active.hostname, quint16(m_active.port));
 }
 
@@ -949,7 +945,7 @@ void MqttClient::onConnectionLost(quint64 session, int reasonCode)
         return;
     }
     Error error{ErrorKind::Network, QStringLiteral("ConnectionLost"),
-                tr("The connection to the broker at %1 was lost.").arg(endpoint())};
+        tr("The connection to the broker at %1 was lost.").arg(endpoint())};
     bool retryable = true;
     if (reasonCode >= MQTTREASONCODE_UNSPECIFIED_ERROR) {
         const QString why = tr("The broker at %1 closed the connection: %2 (%3).")
@@ -997,20 +993,17 @@ void MqttClient::onRequestDone(quint64 session, int pahoToken, int result)
     const Request request = *it;
     m_requests.erase(it);
     switch (request.kind) {
-    case Pending::Publish:
-        Q_EMIT messageDelivered(request.token);
-        return;
+    case Pending::Publish: Q_EMIT messageDelivered(request.token); return;
     case Pending::Subscribe:
-        if (result >= MQTTREASONCODE_UNSPECIFIED_ERROR) { // a refusal reported as success (Paho does not, for one filter)
+        if (result
+            >= MQTTREASONCODE_UNSPECIFIED_ERROR) { // a refusal reported as success (Paho does not, for one filter)
             m_requests.insert(pahoToken, request);
             onRequestFailed(session, pahoToken, result, result);
             return;
         }
         Q_EMIT subscribed(request.filter, result);
         return;
-    case Pending::Unsubscribe:
-        Q_EMIT unsubscribed(request.filter);
-        return;
+    case Pending::Unsubscribe: Q_EMIT unsubscribed(request.filter); return;
     }
 }
 
@@ -1033,12 +1026,12 @@ void MqttClient::onRequestFailed(quint64 session, int pahoToken, int code, int r
     case Pending::Publish: {
         const Error error = refusal > 0
             ? Error{isCredentialRefusal(refusal, true) ? ErrorKind::AuthRefused : ErrorKind::Conflict,
-                    QStringLiteral("PublishRefused"),
-                    tr("The broker refused message %1: %2 (%3).")
-                        .arg(request.token)
-                        .arg(reasonText(refusal, mqtt5), codeText(refusal, mqtt5))}
+                QStringLiteral("PublishRefused"),
+                tr("The broker refused message %1: %2 (%3).")
+                    .arg(request.token)
+                    .arg(reasonText(refusal, mqtt5), codeText(refusal, mqtt5))}
             : Error{ErrorKind::Network, QStringLiteral("PublishFailed"),
-                    tr("Message %1 could not be sent: %2.").arg(request.token).arg(pahoText(code))};
+                tr("Message %1 could not be sent: %2.").arg(request.token).arg(pahoText(code))};
         Q_EMIT errorOccurred(error);
         return;
     }
@@ -1046,18 +1039,18 @@ void MqttClient::onRequestFailed(quint64 session, int pahoToken, int code, int r
         m_subscriptions.remove(request.filter);
         const Error error = refusal > 0
             ? Error{ErrorKind::AuthRefused, QStringLiteral("SubscriptionRefused"),
-                    tr("The broker refused the subscription to %1: %2 (%3).")
-                        .arg(request.filter, reasonText(refusal, mqtt5), codeText(refusal, mqtt5))}
+                tr("The broker refused the subscription to %1: %2 (%3).")
+                    .arg(request.filter, reasonText(refusal, mqtt5), codeText(refusal, mqtt5))}
             : Error{ErrorKind::Network, QStringLiteral("SubscribeFailed"),
-                    tr("The subscription to %1 could not be sent: %2.").arg(request.filter, pahoText(code))};
+                tr("The subscription to %1 could not be sent: %2.").arg(request.filter, pahoText(code))};
         Q_EMIT subscriptionFailed(request.filter, error);
         Q_EMIT errorOccurred(error);
         return;
     }
     case Pending::Unsubscribe:
         Q_EMIT errorOccurred({ErrorKind::Network, QStringLiteral("UnsubscribeFailed"),
-                              tr("Unsubscribing from %1 failed: %2.")
-                                  .arg(request.filter, refusal > 0 ? reasonText(refusal, mqtt5) : pahoText(code))});
+            tr("Unsubscribing from %1 failed: %2.")
+                .arg(request.filter, refusal > 0 ? reasonText(refusal, mqtt5) : pahoText(code))});
         return;
     }
 }
@@ -1068,8 +1061,8 @@ void MqttClient::onTlsError(quint64 session, const QString &text)
         m_tlsErrors.append(text);
 }
 
-Result<int> MqttClient::publish(const QString &topic, const QByteArray &payload, int qos, bool retain,
-                                const MqttUserProperties &userProperties)
+Result<int> MqttClient::publish(
+    const QString &topic, const QByteArray &payload, int qos, bool retain, const MqttUserProperties &userProperties)
 {
     if (auto ok = validateTopic(topic); !ok)
         return std::unexpected(ok.error());
@@ -1077,14 +1070,14 @@ Result<int> MqttClient::publish(const QString &topic, const QByteArray &payload,
         return std::unexpected(ok.error());
     if (payload.size() > maxPayloadSize)
         return Onboarder::fail(ErrorKind::InvalidInput, QStringLiteral("PayloadTooLarge"),
-                               tr("The message is too large for MQTT (%1 bytes).").arg(payload.size()));
+            tr("The message is too large for MQTT (%1 bytes).").arg(payload.size()));
     if (m_state != State::Connected || m_disconnecting)
         return Onboarder::fail(ErrorKind::Conflict, QStringLiteral("NotConnected"),
-                               tr("Not connected to the broker: the message to %1 was not sent.").arg(topic));
+            tr("Not connected to the broker: the message to %1 was not sent.").arg(topic));
     const bool mqtt5 = m_active.mqtt5;
     if (!userProperties.isEmpty() && !mqtt5)
         return Onboarder::fail(ErrorKind::InvalidInput, QStringLiteral("UserPropertiesNeedMqtt5"),
-                               tr("User properties need MQTT 5; this connection uses MQTT 3.1.1."));
+            tr("User properties need MQTT 5; this connection uses MQTT 3.1.1."));
 
     const QByteArray topicUtf8 = topic.toUtf8();
     Properties properties;
@@ -1097,11 +1090,12 @@ Result<int> MqttClient::publish(const QString &topic, const QByteArray &payload,
     message.retained = retain ? 1 : 0;
     message.properties = *properties.get(); // copied by Paho; freed by `properties`
 
-    MQTTAsync_responseOptions options = responseOptions(m_session, mqtt5, MqttClientBridge::requestSucceeded, MqttClientBridge::requestSucceeded5);
+    MQTTAsync_responseOptions options
+        = responseOptions(m_session, mqtt5, MqttClientBridge::requestSucceeded, MqttClientBridge::requestSucceeded5);
     if (const int rc = MQTTAsync_sendMessage(m_handle, topicUtf8.constData(), &message, &options);
         rc != MQTTASYNC_SUCCESS)
         return Onboarder::fail(ErrorKind::Network, QStringLiteral("PublishFailed"),
-                               tr("The message to %1 could not be sent: %2.").arg(topic, pahoText(rc)));
+            tr("The message to %1 could not be sent: %2.").arg(topic, pahoText(rc)));
     m_lastToken = m_lastToken == std::numeric_limits<int>::max() ? 1 : m_lastToken + 1;
     if (qos > 0)
         m_requests.insert(options.token, {Pending::Publish, m_lastToken, {}, qos});
@@ -1116,7 +1110,7 @@ Result<void> MqttClient::subscribe(const QString &filter, int qos)
         return ok;
     if (m_state != State::Connected || m_disconnecting)
         return Onboarder::fail(ErrorKind::Conflict, QStringLiteral("NotConnected"),
-                               tr("Not connected to the broker: cannot subscribe to %1.").arg(filter));
+            tr("Not connected to the broker: cannot subscribe to %1.").arg(filter));
     if (auto sent = sendSubscribe(filter, qos); !sent)
         return sent;
     m_subscriptions.insert(filter, qos);
@@ -1126,10 +1120,11 @@ Result<void> MqttClient::subscribe(const QString &filter, int qos)
 Result<void> MqttClient::sendSubscribe(const QString &filter, int qos)
 {
     const QByteArray filterUtf8 = filter.toUtf8();
-    MQTTAsync_responseOptions options = responseOptions(m_session, m_active.mqtt5, MqttClientBridge::subscribeSucceeded, MqttClientBridge::subscribeSucceeded5);
+    MQTTAsync_responseOptions options = responseOptions(
+        m_session, m_active.mqtt5, MqttClientBridge::subscribeSucceeded, MqttClientBridge::subscribeSucceeded5);
     if (const int rc = MQTTAsync_subscribe(m_handle, filterUtf8.constData(), qos, &options); rc != MQTTASYNC_SUCCESS)
         return Onboarder::fail(ErrorKind::Network, QStringLiteral("SubscribeFailed"),
-                               tr("The subscription to %1 could not be sent: %2.").arg(filter, pahoText(rc)));
+            tr("The subscription to %1 could not be sent: %2.").arg(filter, pahoText(rc)));
     m_requests.insert(options.token, {Pending::Subscribe, 0, filter, qos});
     return {};
 }
@@ -1140,13 +1135,14 @@ Result<void> MqttClient::unsubscribe(const QString &filter)
         return ok;
     if (m_state != State::Connected || m_disconnecting)
         return Onboarder::fail(ErrorKind::Conflict, QStringLiteral("NotConnected"),
-                               tr("Not connected to the broker: cannot unsubscribe from %1.").arg(filter));
+            tr("Not connected to the broker: cannot unsubscribe from %1.").arg(filter));
     m_subscriptions.remove(filter);
     const QByteArray filterUtf8 = filter.toUtf8();
-    MQTTAsync_responseOptions options = responseOptions(m_session, m_active.mqtt5, MqttClientBridge::requestSucceeded, MqttClientBridge::requestSucceeded5);
+    MQTTAsync_responseOptions options = responseOptions(
+        m_session, m_active.mqtt5, MqttClientBridge::requestSucceeded, MqttClientBridge::requestSucceeded5);
     if (const int rc = MQTTAsync_unsubscribe(m_handle, filterUtf8.constData(), &options); rc != MQTTASYNC_SUCCESS)
         return Onboarder::fail(ErrorKind::Network, QStringLiteral("UnsubscribeFailed"),
-                               tr("Unsubscribing from %1 failed: %2.").arg(filter, pahoText(rc)));
+            tr("Unsubscribing from %1 failed: %2.").arg(filter, pahoText(rc)));
     m_requests.insert(options.token, {Pending::Unsubscribe, 0, filter, 0});
     return {};
 }

@@ -127,13 +127,13 @@ public:
 
     State state() const { return m_state; }
 
-    void connectToHost();      // does nothing when connected or connecting; while waiting to reconnect: now
+    void connectToHost(); // does nothing when connected or connecting; while waiting to reconnect: now
     void disconnectFromHost(); // also cancels a connection attempt or a scheduled reconnect
 
     // QoS 0 or 1 (IoT Hub closes the connection on QoS 2). User properties need MQTT 5.
     // Fails at once when not connected or when the topic or QoS is invalid.
     Result<int> publish(const QString &topic, const QByteArray &payload, int qos = 0, bool retain = false,
-                        const MqttUserProperties &userProperties = {});
+        const MqttUserProperties &userProperties = {});
     // The outcome follows as subscribed(), or subscriptionFailed() with errorOccurred().
     Result<void> subscribe(const QString &filter, int qos = 0);
     Result<void> unsubscribe(const QString &filter);
@@ -157,9 +157,9 @@ private:
     struct Request
     {
         Pending kind = Pending::Publish;
-        int token = 0;  // ours (publish)
+        int token = 0; // ours (publish)
         QString filter; // subscribe, unsubscribe
-        int qos = 0;    // subscribe
+        int qos = 0; // subscribe
     };
 
     // The settings the current connection (attempt) was made with: changing them applies to the next one.
@@ -221,8 +221,8 @@ private:
     Active m_active;
     State m_state = State::Disconnected;
     void *m_handle = nullptr; // MQTTAsync
-    quint64 m_session = 0;    // registry id of m_handle's callbacks; 0: none
-    bool m_retrying = false;  // the current attempt is an automatic reconnect
+    quint64 m_session = 0; // registry id of m_handle's callbacks; 0: none
+    bool m_retrying = false; // the current attempt is an automatic reconnect
     bool m_disconnecting = false;
     int m_backoffSeconds = 0;
     QTimer m_reconnectTimer;

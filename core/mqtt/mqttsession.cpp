@@ -90,7 +90,7 @@ void MqttSession::setState(State state)
 void MqttSession::reportError(const QString &code, const QString &message, ErrorKind kind)
 {
     qCWarning(lcMqtt).noquote() << message;
-    Q_EMIT errorOccurred({ kind, code, message });
+    Q_EMIT errorOccurred({kind, code, message});
 }
 
 QString MqttSession::peerName() const
@@ -288,12 +288,14 @@ bool MqttSession::takeWebSocketData(const QByteArray &data)
         const auto head = WebSocket::parseHead(m_webSocketHead);
         if (!head) {
             if (m_webSocketHead.size() > 16384)
-                refused(QStringLiteral("WebSocketRefused"), tr("%1 did not answer the WebSocket upgrade.").arg(peerName()));
+                refused(
+                    QStringLiteral("WebSocketRefused"), tr("%1 did not answer the WebSocket upgrade.").arg(peerName()));
             return false;
         }
         if (const QString why = WebSocket::checkServerHandshake(*head, m_webSocketKey); !why.isEmpty()) {
             // Refused by the server (a wrong path or port, a proxy's error page): not worth retrying soon.
-            refused(QStringLiteral("WebSocketRefused"), tr("Cannot use MQTT over WebSockets with %1: %2.").arg(peerName(), why));
+            refused(QStringLiteral("WebSocketRefused"),
+                tr("Cannot use MQTT over WebSockets with %1: %2.").arg(peerName(), why));
             return false;
         }
         framed = m_webSocketHead.mid(head->length);

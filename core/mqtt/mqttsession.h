@@ -7,9 +7,9 @@
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QHash>
-#include <QSet>
 #include <QNetworkProxy>
 #include <QObject>
+#include <QSet>
 #include <QSslCertificate>
 #include <QSslKey>
 #include <QString>
@@ -49,6 +49,10 @@ namespace Onboarder {
 //
 // Acknowledgements belong to the connection a message came on: acknowledge() of a message from an
 // earlier connection does nothing (the broker sends that message again: at-least-once).
+//
+// Threads: one thread, the one it was created in (its timers are members, not children: it cannot be moved), where
+// its sockets live and its signals are emitted; none of its methods may be called from another. The relay makes its
+// sessions on its own thread (a worker thread under RelayThread).
 class MqttSession final : public QObject
 {
     Q_OBJECT

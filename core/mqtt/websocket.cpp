@@ -27,7 +27,8 @@ QByteArray newKey()
 
 QByteArray clientHandshake(const QString &host, int port, const QByteArray &path, const QByteArray &key)
 {
-    const QByteArray authority = (host.contains(u':') ? u'[' + host + u']' : host).toUtf8() + ':' + QByteArray::number(port);
+    const QByteArray authority
+        = (host.contains(u':') ? u'[' + host + u']' : host).toUtf8() + ':' + QByteArray::number(port);
     return "GET " + path + " HTTP/1.1\r\nHost: " + authority
         + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key
         + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: " + subProtocol + "\r\n\r\n";

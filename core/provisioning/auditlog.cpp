@@ -28,8 +28,7 @@ AuditLog::AuditLog(const QString &directory, qint64 maxBytes, int keepFiles)
     : m_directory(directory)
     , m_maxBytes(maxBytes)
     , m_keepFiles(qMax(1, keepFiles))
-{
-}
+{ }
 
 QString AuditLog::defaultDirectory()
 {
@@ -55,8 +54,9 @@ QStringList AuditLog::files() const
 bool AuditLog::looksSecret(const QByteArray &text)
 {
     // PEM private keys, connection strings with a key, SAS tokens, and the registry's key fields.
-    static const QRegularExpression secret(QStringLiteral("-----BEGIN [A-Z ]*PRIVATE KEY-----|SharedAccessKey=|SharedAccessSignature "
-                                                          "sr=|[?&]sig=|\"(primaryKey|secondaryKey|password)\"\\s*:"));
+    static const QRegularExpression secret(
+        QStringLiteral("-----BEGIN [A-Z ]*PRIVATE KEY-----|SharedAccessKey=|SharedAccessSignature "
+                       "sr=|[?&]sig=|\"(primaryKey|secondaryKey|password)\"\\s*:"));
     return secret.match(QString::fromUtf8(text)).hasMatch();
 }
 
@@ -70,7 +70,7 @@ Result<void> AuditLog::rotateIfNeeded(qint64 adding)
     for (int i = m_keepFiles - 1; i >= 0; --i) {
         if (dir.exists(rotatedName(i)) && !dir.rename(rotatedName(i), rotatedName(i + 1)))
             return fail(ErrorKind::Internal, QStringLiteral("AuditLogRotateFailed"),
-                        tr("Cannot rotate the audit log in %1.").arg(m_directory));
+                tr("Cannot rotate the audit log in %1.").arg(m_directory));
     }
     return {};
 }
@@ -80,22 +80,24 @@ Result<void> AuditLog::append(const QJsonObject &record)
     QByteArray line = QJsonDocument(record).toJson(QJsonDocument::Compact);
     if (looksSecret(line))
         return fail(ErrorKind::Internal, QStringLiteral("AuditRecordHasSecret"),
-                    tr("An audit record that looks like it holds a secret was not written."));
+            tr("An audit record that looks like it holds a secret was not written."));
     line.append('\n');
     if (!QDir().mkpath(m_directory))
-        return fail(ErrorKind::Internal, QStringLiteral("AuditLogUnwritable"), tr("Cannot create the audit log folder %1.").arg(m_directory));
+        return fail(ErrorKind::Internal, QStringLiteral("AuditLogUnwritable"),
+            tr("Cannot create the audit log folder %1.").arg(m_directory));
     if (auto ok = rotateIfNeeded(line.size()); !ok)
         return ok;
     const QByteArray path = QFile::encodeName(filePath());
     const int fd = ::open(path.constData(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0)
         return fail(ErrorKind::Internal, QStringLiteral("AuditLogUnwritable"),
-                    tr("Cannot open the audit log %1: %2").arg(filePath(), QString::fromLocal8Bit(strerror(errno))));
+            tr("Cannot open the audit log %1: %2").arg(filePath(), QString::fromLocal8Bit(strerror(errno))));
     const ssize_t written = ::write(fd, line.constData(), size_t(line.size()));
     const bool synced = ::fsync(fd) == 0;
     ::close(fd);
     if (written != line.size() || !synced)
-        return fail(ErrorKind::Internal, QStringLiteral("AuditLogUnwritable"), tr("Cannot write the audit log %1.").arg(filePath()));
+        return fail(ErrorKind::Internal, QStringLiteral("AuditLogUnwritable"),
+            tr("Cannot write the audit log %1.").arg(filePath()));
     return {};
 }
 
@@ -108,7 +110,7 @@ Result<QList<QJsonObject>> AuditLog::records() const
         QFile file(path);
         if (!file.open(QIODevice::ReadOnly))
             return fail(ErrorKind::Internal, QStringLiteral("AuditLogUnreadable"),
-                        tr("Cannot read the audit log %1: %2").arg(path, file.errorString()));
+                tr("Cannot read the audit log %1: %2").arg(path, file.errorString()));
         while (!file.atEnd()) {
             const QJsonDocument line = QJsonDocument::fromJson(file.readLine());
             if (line.isObject())
@@ -120,11 +122,11 @@ Result<QList<QJsonObject>> AuditLog::records() const
 
 QStringList AuditLog::csvColumns()
 {
-    return {QStringLiteral("time"),         QStringLiteral("operator"),  QStringLiteral("station"),     QStringLiteral("port"),
-            QStringLiteral("imei"),         QStringLiteral("model"),     QStringLiteral("firmware"),    QStringLiteral("deviceId"),
-            QStringLiteral("hubHost"),      QStringLiteral("hubDevice"), QStringLiteral("auth"),        QStringLiteral("keyBirth"),
-            QStringLiteral("thumbprint"),   QStringLiteral("secTag"),    QStringLiteral("result"),      QStringLiteral("durationMs"),
-            QStringLiteral("steps"),        QStringLiteral("errorCode"), QStringLiteral("error")};
+    return {QStringLiteral("time"), QStringLiteral("operator"), QStringLiteral("station"), QStringLiteral("port"),
+        QStringLiteral("imei"), QStringLiteral("model"), QStringLiteral("firmware"), QStringLiteral("deviceId"),
+        QStringLiteral("hubHost"), QStringLiteral("hubDevice"), QStringLiteral("auth"), QStringLiteral("keyBirth"),
+        QStringLiteral("thumbprint"), QStringLiteral("secTag"), QStringLiteral("result"), QStringLiteral("durationMs"),
+        QStringLiteral("steps"), QStringLiteral("errorCode"), QStringLiteral("error")};
 }
 
 QByteArray AuditLog::toCsv(const QList<QJsonObject> &records)
@@ -140,11 +142,14 @@ QByteArray AuditLog::toCsv(const QList<QJsonObject> &records)
                 QStringList steps;
                 for (const QJsonValue &step : value.toArray())
                     steps.append(step.toObject().value(QStringLiteral("step")).toString() + u':'
-                                 + step.toObject().value(QStringLiteral("state")).toString());
+                        + step.toObject().value(QStringLiteral("state")).toString());
                 text = steps.join(QStringLiteral("; "));
             } else if (column == QStringLiteral("errorCode") || column == QStringLiteral("error")) {
                 const QJsonObject error = record.value(QStringLiteral("error")).toObject();
-                text = error.value(column == QStringLiteral("errorCode") ? QStringLiteral("code") : QStringLiteral("message")).toString();
+                text = error
+                           .value(column == QStringLiteral("errorCode") ? QStringLiteral("code")
+                                                                        : QStringLiteral("message"))
+                           .toString();
             } else if (value.isDouble()) {
                 text = QString::number(value.toInteger());
             } else {

@@ -23,8 +23,8 @@ public:
     explicit AuditLog(const QString &directory, qint64 maxBytes = 4 * 1024 * 1024, int keepFiles = 5);
 
     static QString defaultDirectory(); // <data dir>/audit
-    QString filePath() const;          // the current file
-    QStringList files() const;         // current first, then the rotated ones, newest first
+    QString filePath() const; // the current file
+    QStringList files() const; // current first, then the rotated ones, newest first
 
     Result<void> append(const QJsonObject &record);
     // Every record, oldest first (rotated files included); damaged lines are skipped.

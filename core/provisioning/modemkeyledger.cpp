@@ -25,15 +25,15 @@ QJsonArray readEntries(const QString &path)
 
 bool sameDevice(const QJsonObject &json, const QString &hub, const QString &deviceId)
 {
-    return json.value(QStringLiteral("hub")).toString() == hub && json.value(QStringLiteral("deviceId")).toString() == deviceId;
+    return json.value(QStringLiteral("hub")).toString() == hub
+        && json.value(QStringLiteral("deviceId")).toString() == deviceId;
 }
 
 } // namespace
 
 ModemKeyLedger::ModemKeyLedger(const QString &filePath)
     : m_filePath(filePath)
-{
-}
+{ }
 
 QString ModemKeyLedger::defaultPath()
 {
@@ -62,7 +62,8 @@ std::optional<ModemKeyLedger::Entry> ModemKeyLedger::find(const QString &hub, co
 Result<void> ModemKeyLedger::put(const Entry &entry)
 {
     const auto unwritable = [this](const QString &why) {
-        return fail(ErrorKind::Internal, QStringLiteral("LedgerUnwritable"), tr("Cannot write %1: %2").arg(m_filePath, why));
+        return fail(
+            ErrorKind::Internal, QStringLiteral("LedgerUnwritable"), tr("Cannot write %1: %2").arg(m_filePath, why));
     };
     if (!QDir().mkpath(QFileInfo(m_filePath).absolutePath()))
         return unwritable(tr("the folder cannot be made"));
@@ -74,16 +75,14 @@ Result<void> ModemKeyLedger::put(const Entry &entry)
         if (!sameDevice(value.toObject(), entry.hub, entry.deviceId))
             entries.append(value);
     }
-    entries.append(QJsonObject{{QStringLiteral("hub"), entry.hub},
-                               {QStringLiteral("deviceId"), entry.deviceId},
-                               {QStringLiteral("imei"), entry.imei},
-                               {QStringLiteral("secTag"), qint64(entry.secTag)},
-                               {QStringLiteral("keySha256"), entry.keySha256},
-                               {QStringLiteral("certificateSha256"), entry.certificateSha256},
-                               {QStringLiteral("recordedAt"), entry.recordedAt.toUTC().toString(Qt::ISODate)}});
+    entries.append(QJsonObject{{QStringLiteral("hub"), entry.hub}, {QStringLiteral("deviceId"), entry.deviceId},
+        {QStringLiteral("imei"), entry.imei}, {QStringLiteral("secTag"), qint64(entry.secTag)},
+        {QStringLiteral("keySha256"), entry.keySha256}, {QStringLiteral("certificateSha256"), entry.certificateSha256},
+        {QStringLiteral("recordedAt"), entry.recordedAt.toUTC().toString(Qt::ISODate)}});
     QSaveFile file(m_filePath);
     if (!file.open(QIODevice::WriteOnly)
-        || file.write(QJsonDocument(QJsonObject{{QStringLiteral("entries"), entries}}).toJson(QJsonDocument::Indented)) < 0
+        || file.write(QJsonDocument(QJsonObject{{QStringLiteral("entries"), entries}}).toJson(QJsonDocument::Indented))
+            < 0
         || !file.commit())
         return unwritable(file.errorString());
     return {};

@@ -26,7 +26,7 @@ public:
         QString deviceId;
         QString imei;
         quint32 secTag = 0;
-        QString keySha256;         // what the modem lists for (secTag, type 2)
+        QString keySha256; // what the modem lists for (secTag, type 2)
         QString certificateSha256; // the thumbprint of the certificate made for that key
         QDateTime recordedAt;
     };

@@ -1,7 +1,6 @@
 #include "provisioningjob.h"
 
 #include "common/continuation.h"
-
 #include "common/logging.h"
 #include "common/promise.h"
 #include "credentials/certificate.h"
@@ -15,8 +14,8 @@
 #include "provisioning/modemkeyledger.h"
 
 #include <QCoreApplication>
-#include <QHostInfo>
 #include <QFile>
+#include <QHostInfo>
 #include <QJsonArray>
 
 #include <pwd.h>
@@ -31,10 +30,10 @@ using Step = ProvisioningStep;
 QList<Step::Id> ProvisioningStep::all(ProvisioningProfile::Registration registration)
 {
     if (registration == ProvisioningProfile::Registration::Dps)
-        return {Id::Connect, Id::Identity, Id::DeviceId, Id::DpsLookup, Id::Credentials,
-                Id::Enroll, Id::Flash, Id::Verify, Id::TestRegistration, Id::Record};
-    return {Id::Connect, Id::Identity, Id::DeviceId, Id::HubLookup, Id::Credentials,
-            Id::Register, Id::TwinTags, Id::Flash, Id::Verify, Id::Record};
+        return {Id::Connect, Id::Identity, Id::DeviceId, Id::DpsLookup, Id::Credentials, Id::Enroll, Id::Flash,
+            Id::Verify, Id::TestRegistration, Id::Record};
+    return {Id::Connect, Id::Identity, Id::DeviceId, Id::HubLookup, Id::Credentials, Id::Register, Id::TwinTags,
+        Id::Flash, Id::Verify, Id::Record};
 }
 
 QString ProvisioningStep::idName(Id id)
@@ -126,29 +125,46 @@ QStringList ProvisioningReport::stateSummary() const
     if (throughDps()) {
         switch (enrollment) {
         case Enrollment::Unknown: lines << ProvisioningJob::tr("DPS: not asked; nothing was changed there."); break;
-        case Enrollment::Absent: lines << ProvisioningJob::tr("DPS: no enrollment \"%1\"; nothing was enrolled.").arg(id); break;
+        case Enrollment::Absent:
+            lines << ProvisioningJob::tr("DPS: no enrollment \"%1\"; nothing was enrolled.").arg(id);
+            break;
         case Enrollment::Created:
             lines << ProvisioningJob::tr("DPS: enrollment \"%1\" was made by this job and stays.").arg(id);
             break;
-        case Enrollment::Reused: lines << ProvisioningJob::tr("DPS: \"%1\" was enrolled already with these credentials.").arg(id); break;
-        case Enrollment::Updated: lines << ProvisioningJob::tr("DPS: enrollment \"%1\" now has the new certificate.").arg(id); break;
+        case Enrollment::Reused:
+            lines << ProvisioningJob::tr("DPS: \"%1\" was enrolled already with these credentials.").arg(id);
+            break;
+        case Enrollment::Updated:
+            lines << ProvisioningJob::tr("DPS: enrollment \"%1\" now has the new certificate.").arg(id);
+            break;
         case Enrollment::Conflict:
-            lines << ProvisioningJob::tr("DPS: enrollment \"%1\" exists with other credentials and was left alone.").arg(id);
+            lines << ProvisioningJob::tr("DPS: enrollment \"%1\" exists with other credentials and was left alone.")
+                         .arg(id);
             break;
         case Enrollment::Group:
-            lines << ProvisioningJob::tr("DPS: \"%1\" belongs to enrollment group \"%2\"; nothing was changed there.").arg(id, enrollmentGroup);
+            lines << ProvisioningJob::tr("DPS: \"%1\" belongs to enrollment group \"%2\"; nothing was changed there.")
+                         .arg(id, enrollmentGroup);
             break;
         }
     }
     switch (hubDevice) {
     case HubDevice::Unknown:
-        lines << (throughDps() ? ProvisioningJob::tr("Hub: DPS makes the device when it first registers; not registered from the bench.")
+        lines << (throughDps() ? ProvisioningJob::tr(
+                      "Hub: DPS makes the device when it first registers; not registered from the bench.")
                                : ProvisioningJob::tr("Hub: not asked; nothing was changed there."));
         break;
-    case HubDevice::Absent: lines << ProvisioningJob::tr("Hub: no device \"%1\"; nothing was registered.").arg(id); break;
-    case HubDevice::Created: lines << ProvisioningJob::tr("Hub: device \"%1\" was registered by this job and stays registered.").arg(id); break;
-    case HubDevice::Reused: lines << ProvisioningJob::tr("Hub: device \"%1\" was registered already with these credentials.").arg(id); break;
-    case HubDevice::Updated: lines << ProvisioningJob::tr("Hub: device \"%1\" now has the new credentials.").arg(id); break;
+    case HubDevice::Absent:
+        lines << ProvisioningJob::tr("Hub: no device \"%1\"; nothing was registered.").arg(id);
+        break;
+    case HubDevice::Created:
+        lines << ProvisioningJob::tr("Hub: device \"%1\" was registered by this job and stays registered.").arg(id);
+        break;
+    case HubDevice::Reused:
+        lines << ProvisioningJob::tr("Hub: device \"%1\" was registered already with these credentials.").arg(id);
+        break;
+    case HubDevice::Updated:
+        lines << ProvisioningJob::tr("Hub: device \"%1\" now has the new credentials.").arg(id);
+        break;
     case HubDevice::Conflict:
         lines << ProvisioningJob::tr("Hub: device \"%1\" exists with other credentials and was left alone.").arg(id);
         break;
@@ -156,14 +172,15 @@ QStringList ProvisioningReport::stateSummary() const
     if (!thumbprintSha256.isEmpty())
         lines << ProvisioningJob::tr("Credentials: certificate %1 (SHA-256 thumbprint)%2; private key %3.")
                      .arg(thumbprintSha256,
-                          credentialsReused ? ProvisioningJob::tr(", kept from an earlier run") : QString(),
-                          keyLocation == QStringLiteral("modem") ? ProvisioningJob::tr("in the modem only")
-                                                                 : ProvisioningJob::tr("in the keychain"));
+                         credentialsReused ? ProvisioningJob::tr(", kept from an earlier run") : QString(),
+                         keyLocation == QStringLiteral("modem") ? ProvisioningJob::tr("in the modem only")
+                                                                : ProvisioningJob::tr("in the keychain"));
     else
         lines << ProvisioningJob::tr("Credentials: none made.");
     if (!flash) {
-        lines << (modemKeyMade ? ProvisioningJob::tr("Modem: a new key was made in security tag %1; nothing was flashed.").arg(secTag)
-                               : ProvisioningJob::tr("Modem: nothing was written."));
+        lines << (modemKeyMade
+                ? ProvisioningJob::tr("Modem: a new key was made in security tag %1; nothing was flashed.").arg(secTag)
+                : ProvisioningJob::tr("Modem: nothing was written."));
     } else {
         for (const FlashSlot &slot : flash->slots)
             lines << ProvisioningJob::tr("Modem: tag %1 type %2 (%3): %4.")
@@ -171,7 +188,8 @@ QStringList ProvisioningReport::stateSummary() const
                          .arg(slot.type)
                          .arg(slot.label, FlashSlot::stateName(slot.state));
         if (flash->previousMode >= 0 && !flash->modeRestored)
-            lines << ProvisioningJob::tr("Modem: may still be offline (it was in functional mode %1).").arg(flash->previousMode);
+            lines << ProvisioningJob::tr("Modem: may still be offline (it was in functional mode %1).")
+                         .arg(flash->previousMode);
     }
     return lines;
 }
@@ -181,38 +199,32 @@ QJsonObject ProvisioningReport::toJson(const QString &operatorName, const QStrin
     QJsonArray stepList;
     for (const ProvisioningStep &step : steps)
         stepList.append(QJsonObject{{QStringLiteral("step"), ProvisioningStep::idName(step.id)},
-                                    {QStringLiteral("state"), ProvisioningStep::stateName(step.state)},
-                                    {QStringLiteral("detail"), step.detail},
-                                    {QStringLiteral("ms"), step.elapsedMs}});
-    QJsonObject json{{QStringLiteral("time"), (finishedAt.isValid() ? finishedAt : startedAt).toUTC().toString(Qt::ISODateWithMs)},
-                     {QStringLiteral("operator"), operatorName},
-                     {QStringLiteral("station"), station},
-                     {QStringLiteral("port"), port},
-                     {QStringLiteral("imei"), identity.imei},
-                     {QStringLiteral("model"), identity.model},
-                     {QStringLiteral("firmware"), identity.firmware},
-                     {QStringLiteral("deviceId"), deviceId},
-                     {QStringLiteral("hub"), hubName},
-                     {QStringLiteral("hubHost"), hubHost},
-                     {QStringLiteral("hubDevice"), hubDeviceName(hubDevice)},
-                     {QStringLiteral("auth"), hubAuthType},
-                     {QStringLiteral("keyBirth"), keyBirth},
-                     {QStringLiteral("keyLocation"), keyLocation},
-                     {QStringLiteral("thumbprint"), thumbprintSha256},
-                     {QStringLiteral("thumbprintSha1"), thumbprintSha1},
-                     {QStringLiteral("secTag"), qint64(secTag)},
-                     {QStringLiteral("secondarySecTag"), secondarySecTag ? QJsonValue(qint64(*secondarySecTag)) : QJsonValue()},
-                     {QStringLiteral("steps"), stepList},
-                     {QStringLiteral("result"), ok() ? QStringLiteral("passed") : cancelled() ? QStringLiteral("cancelled") : QStringLiteral("failed")},
-                     {QStringLiteral("durationMs"), startedAt.isValid() && finishedAt.isValid() ? startedAt.msecsTo(finishedAt) : 0}};
+            {QStringLiteral("state"), ProvisioningStep::stateName(step.state)}, {QStringLiteral("detail"), step.detail},
+            {QStringLiteral("ms"), step.elapsedMs}});
+    QJsonObject json{
+        {QStringLiteral("time"), (finishedAt.isValid() ? finishedAt : startedAt).toUTC().toString(Qt::ISODateWithMs)},
+        {QStringLiteral("operator"), operatorName}, {QStringLiteral("station"), station},
+        {QStringLiteral("port"), port}, {QStringLiteral("imei"), identity.imei},
+        {QStringLiteral("model"), identity.model}, {QStringLiteral("firmware"), identity.firmware},
+        {QStringLiteral("deviceId"), deviceId}, {QStringLiteral("hub"), hubName}, {QStringLiteral("hubHost"), hubHost},
+        {QStringLiteral("hubDevice"), hubDeviceName(hubDevice)}, {QStringLiteral("auth"), hubAuthType},
+        {QStringLiteral("keyBirth"), keyBirth}, {QStringLiteral("keyLocation"), keyLocation},
+        {QStringLiteral("thumbprint"), thumbprintSha256}, {QStringLiteral("thumbprintSha1"), thumbprintSha1},
+        {QStringLiteral("secTag"), qint64(secTag)},
+        {QStringLiteral("secondarySecTag"), secondarySecTag ? QJsonValue(qint64(*secondarySecTag)) : QJsonValue()},
+        {QStringLiteral("steps"), stepList},
+        {QStringLiteral("result"),
+            ok()              ? QStringLiteral("passed")
+                : cancelled() ? QStringLiteral("cancelled")
+                              : QStringLiteral("failed")},
+        {QStringLiteral("durationMs"),
+            startedAt.isValid() && finishedAt.isValid() ? startedAt.msecsTo(finishedAt) : 0}};
     if (flash) {
         QJsonArray slotList;
         for (const FlashSlot &slot : flash->slots)
-            slotList.append(QJsonObject{{QStringLiteral("tag"), qint64(slot.tag)},
-                                        {QStringLiteral("type"), slot.type},
-                                        {QStringLiteral("content"), slot.label},
-                                        {QStringLiteral("state"), FlashSlot::stateName(slot.state)},
-                                        {QStringLiteral("sha256"), slot.modemSha256}});
+            slotList.append(QJsonObject{{QStringLiteral("tag"), qint64(slot.tag)}, {QStringLiteral("type"), slot.type},
+                {QStringLiteral("content"), slot.label}, {QStringLiteral("state"), FlashSlot::stateName(slot.state)},
+                {QStringLiteral("sha256"), slot.modemSha256}});
         json.insert(QStringLiteral("modemSlots"), slotList);
     }
     json.insert(QStringLiteral("registration"), throughDps() ? QStringLiteral("dps") : QStringLiteral("hub"));
@@ -227,13 +239,15 @@ QJsonObject ProvisioningReport::toJson(const QString &operatorName, const QStrin
         json.insert(QStringLiteral("assignedHub"), assignedHub);
     }
     if (failure) {
-        json.insert(QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), failure->code}, {QStringLiteral("message"), failure->message}});
+        json.insert(QStringLiteral("error"),
+            QJsonObject{{QStringLiteral("code"), failure->code}, {QStringLiteral("message"), failure->message}});
         json.insert(QStringLiteral("state"), QJsonArray::fromStringList(stateSummary()));
     }
     if (modemCheck)
-        json.insert(QStringLiteral("modemCheck"), QJsonObject{{QStringLiteral("verdict"), ModemCheckReport::verdictName(modemCheck->verdict)},
-                                                              {QStringLiteral("verdictText"), modemCheck->verdictText},
-                                                              {QStringLiteral("evidence"), QJsonArray::fromStringList(modemCheck->evidence)}});
+        json.insert(QStringLiteral("modemCheck"),
+            QJsonObject{{QStringLiteral("verdict"), ModemCheckReport::verdictName(modemCheck->verdict)},
+                {QStringLiteral("verdictText"), modemCheck->verdictText},
+                {QStringLiteral("evidence"), QJsonArray::fromStringList(modemCheck->evidence)}});
     else if (!modemCheckError.isEmpty())
         json.insert(QStringLiteral("modemCheck"), QJsonObject{{QStringLiteral("error"), modemCheckError}});
     return json;
@@ -242,8 +256,7 @@ QJsonObject ProvisioningReport::toJson(const QString &operatorName, const QStrin
 // ─── ProvisioningJob ─────────────────────────────────────────────────────────────────────────────────
 
 ProvisioningJob::ProvisioningJob(const ProvisioningProfile &profile, const QString &portPath, HubClient &hub,
-                                 const HubProfile &hubProfile, CredentialStore &credentials, const ProvisioningOptions &options,
-                                 QObject *parent)
+    const HubProfile &hubProfile, CredentialStore &credentials, const ProvisioningOptions &options, QObject *parent)
     : QObject(parent)
     , m_profile(profile)
     , m_options(options)
@@ -282,7 +295,8 @@ ProvisioningJob::~ProvisioningJob()
     m_keyPem.fill('\0');
     // As AzureFlashJob: a QPromise must not die inside a continuation of its own future (Qt 6.4).
     if (m_promise && QCoreApplication::instance())
-        QMetaObject::invokeMethod(QCoreApplication::instance(), [promise = std::move(m_promise)] {}, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(), [promise = std::move(m_promise)] {}, Qt::QueuedConnection);
 }
 
 void ProvisioningJob::setDps(DpsClient *client, const DpsProfile &profile)
@@ -320,10 +334,12 @@ QFuture<ProvisioningReport> ProvisioningJob::start()
         failStep(valid.error());
         return future;
     }
-    if (m_profile.registration == ProvisioningProfile::Registration::Dps && (!m_dps || m_dpsProfile.name != m_profile.dps)) {
+    if (m_profile.registration == ProvisioningProfile::Registration::Dps
+        && (!m_dps || m_dpsProfile.name != m_profile.dps)) {
         begin(Step::Id::Connect);
         failStep({ErrorKind::InvalidInput, QStringLiteral("NoDps"),
-                  tr("The profile provisions through DPS \"%1\", which is not known here (onboarder-cli dps add).").arg(m_profile.dps)});
+            tr("The profile provisions through DPS \"%1\", which is not known here (onboarder-cli dps add).")
+                .arg(m_profile.dps)});
         return future;
     }
     connectModem();
@@ -466,13 +482,14 @@ Result<void> ProvisioningJob::hubMatches(const DeviceIdentity &device) const
 {
     const auto mismatch = [&](const QString &why) {
         return fail(ErrorKind::Conflict, QStringLiteral("DeviceConflict"),
-                    tr("The hub already has a device \"%1\" %2. Nothing was changed. Replace its credentials with the ones "
-                       "made here, or give this modem another device id.")
-                        .arg(device.id, why));
+            tr("The hub already has a device \"%1\" %2. Nothing was changed. Replace its credentials with the ones "
+               "made here, or give this modem another device id.")
+                .arg(device.id, why));
     };
     if (device.authType != m_report.hubAuthType)
         return mismatch(tr("with %1 authentication, not %2").arg(device.authType, m_report.hubAuthType));
-    if (m_report.hubAuthType == QStringLiteral("selfSigned") && !device.holdsThumbprint(m_report.thumbprintSha1, m_report.thumbprintSha256))
+    if (m_report.hubAuthType == QStringLiteral("selfSigned")
+        && !device.holdsThumbprint(m_report.thumbprintSha1, m_report.thumbprintSha256))
         return mismatch(tr("whose thumbprint %1 is not the certificate's kept here").arg(device.primaryThumbprint));
     return {};
 }
@@ -501,11 +518,11 @@ void ProvisioningJob::reuseOrMake(const QList<ModemCredential> &held)
     if (record) {
         const bool caSigned = record->kind == CredentialRecord::Kind::X509CaSigned;
         const bool kindFits = (m_profile.auth == ProvisioningProfile::Auth::CaSigned) == caSigned
-                              && (!caSigned || record->issuer == m_profile.caName);
+            && (!caSigned || record->issuer == m_profile.caName);
         const auto certificate = m_credentials.certificate(hub, id);
         // Through an enrollment group: the group's CA must sign it, or DPS refuses the device.
         const bool valid = certificate && certificate->checkValidity().has_value()
-                           && (m_groupCa.isNull() || certificate->isSignedBy(m_groupCa));
+            && (m_groupCa.isNull() || certificate->isSignedBy(m_groupCa));
         if (kindFits && valid) {
             if (record->keyLocation == CredentialRecord::KeyLocation::Keychain) {
                 reusable = m_profile.keyBirth == ProvisioningProfile::KeyBirth::Pc;
@@ -514,7 +531,8 @@ void ProvisioningJob::reuseOrMake(const QList<ModemCredential> &held)
                     return c.tag == m_profile.secTag && c.type == CredentialType::ClientKey;
                 });
                 reusable = entry->certificateSha256 == record->thumbprintSha256 && entry->secTag == m_profile.secTag
-                           && key != held.cend() && !key->sha256.isEmpty() && key->sha256.compare(entry->keySha256, Qt::CaseInsensitive) == 0;
+                    && key != held.cend() && !key->sha256.isEmpty()
+                    && key->sha256.compare(entry->keySha256, Qt::CaseInsensitive) == 0;
                 keyInModem = true;
                 modemKeySha = entry->keySha256;
             }
@@ -540,18 +558,18 @@ void ProvisioningJob::reuseOrMake(const QList<ModemCredential> &held)
     if (m_existing && !m_options.replaceConflicting) {
         m_report.hubDevice = ProvisioningReport::HubDevice::Conflict;
         return failStep({ErrorKind::Conflict, QStringLiteral("DeviceConflict"),
-                         tr("The hub already has a device \"%1\" (%2 authentication), but this computer holds no usable credential "
-                            "for it. Nothing was changed. Replace its credentials with new ones made here, or give this modem "
-                            "another device id.")
-                             .arg(id, m_existing->authType)});
+            tr("The hub already has a device \"%1\" (%2 authentication), but this computer holds no usable credential "
+               "for it. Nothing was changed. Replace its credentials with new ones made here, or give this modem "
+               "another device id.")
+                .arg(id, m_existing->authType)});
     }
     if (m_enrollment && !m_options.replaceConflicting) {
         m_report.enrollment = ProvisioningReport::Enrollment::Conflict;
         return failStep({ErrorKind::Conflict, QStringLiteral("EnrollmentConflict"),
-                         tr("DPS %1 already has an individual enrollment \"%2\", but this computer holds no usable credential for "
-                            "it. Nothing was changed. Replace its certificate with a new one made here, or give this modem another "
-                            "device id.")
-                             .arg(m_profile.dps, id)});
+            tr("DPS %1 already has an individual enrollment \"%2\", but this computer holds no usable credential for "
+               "it. Nothing was changed. Replace its certificate with a new one made here, or give this modem another "
+               "device id.")
+                .arg(m_profile.dps, id)});
     }
     if (m_profile.keyBirth == ProvisioningProfile::KeyBirth::Modem)
         makeInModem();
@@ -567,11 +585,12 @@ void ProvisioningJob::makeOnPc()
     options.validityDays = m_profile.validityDays;
     options.caName = m_profile.auth == ProvisioningProfile::Auth::CaSigned ? m_profile.caName : QString();
     options.replace = true; // only reached when the credential kept here (if any) cannot be used
-    m_credentials.generate(m_options.credentialHub, m_report.deviceId, options).then(this, [this](Result<CredentialRecord> made) {
-        if (!made)
-            return failStep(made.error());
-        useCertificate(*made, false, {});
-    });
+    m_credentials.generate(m_options.credentialHub, m_report.deviceId, options)
+        .then(this, [this](Result<CredentialRecord> made) {
+            if (!made)
+                return failStep(made.error());
+            useCertificate(*made, false, {});
+        });
 }
 
 void ProvisioningJob::makeInModem()
@@ -583,36 +602,36 @@ void ProvisioningJob::makeInModem()
     const QString id = m_report.deviceId;
     m_store->generateKey(m_profile.secTag, id)
         .then(this,
-              [this, hub, id](Result<ModemCsr> csr) -> QFuture<Result<CredentialRecord>> {
-                  if (!csr)
-                      return failedFuture<CredentialRecord>(csr.error());
-                  m_report.modemKeyMade = true;
-                  Q_EMIT detail(tr("Signing the modem's request with CA \"%1\"").arg(m_profile.caName));
-                  return m_credentials.signRequest(hub, id, m_profile.caName, csr->request(), m_profile.validityDays, true);
-              })
+            [this, hub, id](Result<ModemCsr> csr) -> QFuture<Result<CredentialRecord>> {
+                if (!csr)
+                    return failedFuture<CredentialRecord>(csr.error());
+                m_report.modemKeyMade = true;
+                Q_EMIT detail(tr("Signing the modem's request with CA \"%1\"").arg(m_profile.caName));
+                return m_credentials.signRequest(
+                    hub, id, m_profile.caName, csr->request(), m_profile.validityDays, true);
+            })
         .unwrap()
-        .then(this,
-              [this](Result<CredentialRecord> signedRecord) {
-                  if (!signedRecord)
-                      return failStep(signedRecord.error());
-                  // The key's hash as the modem lists it pairs it with the certificate for later runs.
-                  m_store->list(m_profile.secTag, CredentialType::ClientKey)
-                      .then(this, [this, record = *signedRecord](Result<QList<ModemCredential>> key) {
-                          if (!key)
-                              return failStep(key.error());
-                          if (key->isEmpty() || key->first().sha256.isEmpty())
-                              return failStep({ErrorKind::Device, QStringLiteral("ModemKeyUnlisted"),
-                                               tr("The modem lists no hash for the key it made in security tag %1 (firmware before "
-                                                  "1.3.2?); its key cannot be tracked.")
-                                                   .arg(m_profile.secTag)});
-                          const QString keySha = key->first().sha256;
-                          if (auto put = m_ledger->put({record.hub, record.deviceId, m_report.identity.imei, m_profile.secTag, keySha,
-                                                        record.thumbprintSha256, QDateTime::currentDateTimeUtc()});
-                              !put)
-                              return failStep(put.error());
-                          useCertificate(record, true, keySha);
-                      });
-              });
+        .then(this, [this](Result<CredentialRecord> signedRecord) {
+            if (!signedRecord)
+                return failStep(signedRecord.error());
+            // The key's hash as the modem lists it pairs it with the certificate for later runs.
+            m_store->list(m_profile.secTag, CredentialType::ClientKey)
+                .then(this, [this, record = *signedRecord](Result<QList<ModemCredential>> key) {
+                    if (!key)
+                        return failStep(key.error());
+                    if (key->isEmpty() || key->first().sha256.isEmpty())
+                        return failStep({ErrorKind::Device, QStringLiteral("ModemKeyUnlisted"),
+                            tr("The modem lists no hash for the key it made in security tag %1 (firmware before "
+                               "1.3.2?); its key cannot be tracked.")
+                                .arg(m_profile.secTag)});
+                    const QString keySha = key->first().sha256;
+                    if (auto put = m_ledger->put({record.hub, record.deviceId, m_report.identity.imei, m_profile.secTag,
+                            keySha, record.thumbprintSha256, QDateTime::currentDateTimeUtc()});
+                        !put)
+                        return failStep(put.error());
+                    useCertificate(record, true, keySha);
+                });
+        });
 }
 
 void ProvisioningJob::useCertificate(const CredentialRecord &record, bool keyInModem, const QString &modemKeySha256)
@@ -632,13 +651,14 @@ void ProvisioningJob::useCertificate(const CredentialRecord &record, bool keyInM
         done(tr("%1: certificate %2…, %3.").arg(what, record.thumbprintSha256.left(16), where));
         return m_report.throughDps() ? enroll() : registerDevice();
     }
-    m_credentials.deviceCredential(m_options.credentialHub, m_report.deviceId).then(this, [this, what, where, record](Result<DeviceCredential> credential) {
-        if (!credential)
-            return failStep(credential.error());
-        m_keyPem = credential->key.privateKeyPem();
-        done(tr("%1: certificate %2…, %3.").arg(what, record.thumbprintSha256.left(16), where));
-        m_report.throughDps() ? enroll() : registerDevice();
-    });
+    m_credentials.deviceCredential(m_options.credentialHub, m_report.deviceId)
+        .then(this, [this, what, where, record](Result<DeviceCredential> credential) {
+            if (!credential)
+                return failStep(credential.error());
+            m_keyPem = credential->key.privateKeyPem();
+            done(tr("%1: certificate %2…, %3.").arg(what, record.thumbprintSha256.left(16), where));
+            m_report.throughDps() ? enroll() : registerDevice();
+        });
 }
 
 void ProvisioningJob::registerDevice()
@@ -681,8 +701,9 @@ void ProvisioningJob::registerDevice()
         if (!created)
             return failStep(created.error());
         m_report.hubDevice = ProvisioningReport::HubDevice::Created;
-        done(m_report.hubAuthType == QStringLiteral("selfSigned") ? tr("Registered with thumbprint %1…").arg(m_report.thumbprintSha256.left(16))
-                                                                  : tr("Registered as signed by a CA."));
+        done(m_report.hubAuthType == QStringLiteral("selfSigned")
+                ? tr("Registered with thumbprint %1…").arg(m_report.thumbprintSha256.left(16))
+                : tr("Registered as signed by a CA."));
         setTwinTags();
     });
 }
@@ -754,17 +775,17 @@ void ProvisioningJob::verify()
         if (!held)
             return failStep(held.error());
         const auto sha = [&](quint32 tag, int type) {
-            const auto found = std::find_if(held->cbegin(), held->cend(),
-                                            [&](const ModemCredential &c) { return c.tag == tag && c.type == type; });
+            const auto found = std::find_if(
+                held->cbegin(), held->cend(), [&](const ModemCredential &c) { return c.tag == tag && c.type == type; });
             return found == held->cend() ? QString() : found->sha256;
         };
         for (const FlashSlot &slot : m_report.flash->slots) {
             if (sha(slot.tag, slot.type).compare(slot.expectedSha256, Qt::CaseInsensitive) != 0)
                 return failStep({ErrorKind::Device, QStringLiteral("VerifyFailed"),
-                                 tr("The modem's %1 in security tag %2 is not what was flashed (SHA-256 %3, expected %4).")
-                                     .arg(slot.label)
-                                     .arg(slot.tag)
-                                     .arg(sha(slot.tag, slot.type), slot.expectedSha256)});
+                    tr("The modem's %1 in security tag %2 is not what was flashed (SHA-256 %3, expected %4).")
+                        .arg(slot.label)
+                        .arg(slot.tag)
+                        .arg(sha(slot.tag, slot.type), slot.expectedSha256)});
         }
         if (m_report.throughDps()) {
             // DPS makes the hub device when the device registers: the test registration looks at it.
@@ -779,8 +800,8 @@ void ProvisioningJob::verify()
                 Q_EMIT detail(tr("Note: the device is %1 in the hub.").arg(device->status));
             if (auto matches = hubMatches(*device); !matches)
                 return failStep({ErrorKind::Conflict, QStringLiteral("VerifyFailed"),
-                                 tr("The hub's device \"%1\" does not take the certificate on the modem (%2).")
-                                     .arg(device->id, device->authType)});
+                    tr("The hub's device \"%1\" does not take the certificate on the modem (%2).")
+                        .arg(device->id, device->authType)});
             done(tr("%1 hashes match on the modem; the hub takes certificate %2….")
                      .arg(m_report.flash->slots.size())
                      .arg(m_report.thumbprintSha256.left(16)));
@@ -796,9 +817,10 @@ Result<void> ProvisioningJob::registrationIdValid() const
     if (DpsEnrollment::isRegistrationId(m_report.registrationId))
         return {};
     return fail(ErrorKind::InvalidInput, QStringLiteral("RegistrationIdInvalid"),
-                tr("\"%1\" cannot be a DPS registration id: DPS takes lower-case letters, digits, '-', '.', '_' and ':', at most "
-                   "128. Change the profile's device id template.")
-                    .arg(m_report.registrationId));
+        tr("\"%1\" cannot be a DPS registration id: DPS takes lower-case letters, digits, '-', '.', '_' and ':', at "
+           "most "
+           "128. Change the profile's device id template.")
+            .arg(m_report.registrationId));
 }
 
 void ProvisioningJob::lookUpEnrollment()
@@ -816,33 +838,36 @@ void ProvisioningJob::lookUpEnrollment()
         }());
         if (!caChain || caChain->isEmpty())
             return failStep({ErrorKind::NotFound, QStringLiteral("CaNotFound"),
-                             tr("The keychain holds no CA \"%1\" (onboarder-cli cred import-ca).").arg(m_profile.caName)});
+                tr("The keychain holds no CA \"%1\" (onboarder-cli cred import-ca).").arg(m_profile.caName)});
         const Certificate ca = caChain->first();
         m_dps->get(DpsClient::Kind::Group, m_profile.enrollmentGroup).then(this, [this, ca](Result<QJsonObject> group) {
             if (!group && group.error().kind == ErrorKind::NotFound)
                 return failStep({ErrorKind::NotFound, QStringLiteral("GroupNotFound"),
-                                 tr("DPS %1 has no enrollment group \"%2\". Nothing was changed. Create it with the CA \"%3\" "
-                                    "(onboarder-cli dps group create %2 --ca %3) or correct the profile.")
-                                     .arg(m_profile.dps, m_profile.enrollmentGroup, m_profile.caName)});
+                    tr("DPS %1 has no enrollment group \"%2\". Nothing was changed. Create it with the CA \"%3\" "
+                       "(onboarder-cli dps group create %2 --ca %3) or correct the profile.")
+                        .arg(m_profile.dps, m_profile.enrollmentGroup, m_profile.caName)});
             if (!group)
                 return failStep(group.error());
             const QStringList thumbprints = DpsEnrollment::sha256Thumbprints(*group);
-            if (DpsEnrollment::attestationType(*group) != QLatin1String("x509") || !DpsEnrollment::hasSigningCertificates(*group))
+            if (DpsEnrollment::attestationType(*group) != QLatin1String("x509")
+                || !DpsEnrollment::hasSigningCertificates(*group))
                 return failStep({ErrorKind::Conflict, QStringLiteral("GroupNotX509"),
-                                 tr("Enrollment group \"%1\" does not admit devices by a CA certificate (its attestation is %2). "
-                                    "Nothing was changed.")
-                                     .arg(m_profile.enrollmentGroup, DpsEnrollment::attestationType(*group))});
+                    tr("Enrollment group \"%1\" does not admit devices by a CA certificate (its attestation is %2). "
+                       "Nothing was changed.")
+                        .arg(m_profile.enrollmentGroup, DpsEnrollment::attestationType(*group))});
             if (!thumbprints.contains(ca.thumbprintSha256().toUpper()))
                 return failStep({ErrorKind::Conflict, QStringLiteral("GroupCaMismatch"),
-                                 tr("Enrollment group \"%1\" admits devices signed by the CA with SHA-256 thumbprint %2, not by "
-                                    "the profile's CA \"%3\" (%4): DPS would refuse these devices. Nothing was changed.")
-                                     .arg(m_profile.enrollmentGroup, thumbprints.value(0), m_profile.caName, ca.thumbprintSha256())});
+                    tr("Enrollment group \"%1\" admits devices signed by the CA with SHA-256 thumbprint %2, not by "
+                       "the profile's CA \"%3\" (%4): DPS would refuse these devices. Nothing was changed.")
+                        .arg(
+                            m_profile.enrollmentGroup, thumbprints.value(0), m_profile.caName, ca.thumbprintSha256())});
             if (!DpsEnrollment::isEnabled(*group))
                 return failStep({ErrorKind::Conflict, QStringLiteral("GroupDisabled"),
-                                 tr("Enrollment group \"%1\" is disabled in DPS: its devices are refused. Nothing was changed.")
-                                     .arg(m_profile.enrollmentGroup)});
+                    tr("Enrollment group \"%1\" is disabled in DPS: its devices are refused. Nothing was changed.")
+                        .arg(m_profile.enrollmentGroup)});
             m_groupCa = ca;
-            done(tr("Group \"%1\" admits devices signed by CA \"%2\".").arg(m_profile.enrollmentGroup, m_profile.caName));
+            done(tr("Group \"%1\" admits devices signed by CA \"%2\".")
+                     .arg(m_profile.enrollmentGroup, m_profile.caName));
             credentials();
         });
         return;
@@ -853,7 +878,8 @@ void ProvisioningJob::lookUpEnrollment()
         if (enrollment) {
             m_enrollment = *enrollment;
             done(tr("Enrolled already (%1, %2).")
-                     .arg(DpsEnrollment::attestationType(*enrollment), enrollment->value(QStringLiteral("provisioningStatus")).toString()));
+                     .arg(DpsEnrollment::attestationType(*enrollment),
+                         enrollment->value(QStringLiteral("provisioningStatus")).toString()));
         } else {
             m_report.enrollment = ProvisioningReport::Enrollment::Absent;
             done(tr("Not enrolled yet."));
@@ -870,14 +896,14 @@ Result<void> ProvisioningJob::enrollmentMatches() const
     const QString type = DpsEnrollment::attestationType(*m_enrollment);
     if (type != QLatin1String("x509") || DpsEnrollment::hasSigningCertificates(*m_enrollment))
         return fail(ErrorKind::Conflict, QStringLiteral("EnrollmentConflict"),
-                    tr("DPS %1 already has an enrollment \"%2\" with %3 attestation. Nothing was changed. Replace it with this "
-                       "certificate, or give this modem another device id.")
-                        .arg(m_profile.dps, m_report.registrationId, type));
+            tr("DPS %1 already has an enrollment \"%2\" with %3 attestation. Nothing was changed. Replace it with this "
+               "certificate, or give this modem another device id.")
+                .arg(m_profile.dps, m_report.registrationId, type));
     if (!DpsEnrollment::sha256Thumbprints(*m_enrollment).contains(m_report.thumbprintSha256.toUpper()))
         return fail(ErrorKind::Conflict, QStringLiteral("EnrollmentConflict"),
-                    tr("DPS %1 already has an enrollment \"%2\" with another certificate (%3). Nothing was changed. Replace it "
-                       "with this certificate, or give this modem another device id.")
-                        .arg(m_profile.dps, m_report.registrationId, DpsEnrollment::sha256Thumbprints(*m_enrollment).value(0)));
+            tr("DPS %1 already has an enrollment \"%2\" with another certificate (%3). Nothing was changed. Replace it "
+               "with this certificate, or give this modem another device id.")
+                .arg(m_profile.dps, m_report.registrationId, DpsEnrollment::sha256Thumbprints(*m_enrollment).value(0)));
     return {};
 }
 
@@ -892,16 +918,18 @@ void ProvisioningJob::enroll()
         const auto certificate = Certificate::fromPem(m_certificatePem);
         if (!certificate || !certificate->isSignedBy(m_groupCa))
             return failStep({ErrorKind::Conflict, QStringLiteral("GroupCaMismatch"),
-                             tr("The device certificate is not signed by the CA of enrollment group \"%1\".").arg(m_profile.enrollmentGroup)});
+                tr("The device certificate is not signed by the CA of enrollment group \"%1\".")
+                    .arg(m_profile.enrollmentGroup)});
         m_report.enrollment = ProvisioningReport::Enrollment::Group;
-        done(tr("A member of group \"%1\": its CA signed the certificate.").arg(m_profile.enrollmentGroup), Step::State::Skipped);
+        done(tr("A member of group \"%1\": its CA signed the certificate.").arg(m_profile.enrollmentGroup),
+            Step::State::Skipped);
         return flash();
     }
     if (m_enrollment && enrollmentMatches()) {
         m_report.enrollment = ProvisioningReport::Enrollment::Reused;
         done(DpsEnrollment::isEnabled(*m_enrollment) ? tr("Enrolled already with this certificate.")
                                                      : tr("Enrolled already with this certificate (disabled in DPS)."),
-             Step::State::Skipped);
+            Step::State::Skipped);
         return flash();
     }
     DpsEnrollment::Options options;
@@ -917,14 +945,16 @@ void ProvisioningJob::enroll()
             kept.insert(QStringLiteral("initialTwin"), options.initialTwin);
         body = kept;
     }
-    m_dps->put(DpsClient::Kind::Enrollment, m_report.registrationId, body, etag).then(this, [this](Result<QJsonObject> put) {
-        if (!put)
-            return failStep(put.error());
-        m_report.enrollment = m_enrollment ? ProvisioningReport::Enrollment::Updated : ProvisioningReport::Enrollment::Created;
-        done(m_enrollment ? tr("The enrollment now has certificate %1….").arg(m_report.thumbprintSha256.left(16))
-                          : tr("Enrolled with certificate %1….").arg(m_report.thumbprintSha256.left(16)));
-        flash();
-    });
+    m_dps->put(DpsClient::Kind::Enrollment, m_report.registrationId, body, etag)
+        .then(this, [this](Result<QJsonObject> put) {
+            if (!put)
+                return failStep(put.error());
+            m_report.enrollment
+                = m_enrollment ? ProvisioningReport::Enrollment::Updated : ProvisioningReport::Enrollment::Created;
+            done(m_enrollment ? tr("The enrollment now has certificate %1….").arg(m_report.thumbprintSha256.left(16))
+                              : tr("Enrolled with certificate %1….").arg(m_report.thumbprintSha256.left(16)));
+            flash();
+        });
 }
 
 void ProvisioningJob::testRegistration()
@@ -937,25 +967,26 @@ void ProvisioningJob::testRegistration()
         return forgetPcKeyIfAsked();
     }
     Q_EMIT detail(tr("Registering \"%1\" with DPS %2 from this computer").arg(m_report.registrationId, m_profile.dps));
-    m_credentials.deviceCredential(m_options.credentialHub, m_report.deviceId).then(this, [this](Result<DeviceCredential> credential) {
-        if (!credential)
-            return failStep(credential.error());
-        if (stopIfCancelled())
-            return;
-        DpsRegistration::Credential attestation;
-        attestation.certificatePem = credential->certificate.toPem();
-        attestation.privateKeyPem = credential->key.privateKeyPem();
-        m_registration = new DpsRegistration(this);
-        connect(m_registration, &DpsRegistration::progress, this, &ProvisioningJob::detail);
-        connect(m_registration, &DpsRegistration::finished, this, [this](const Result<DpsAssignment> &assignment) {
-            m_registration->deleteLater();
-            if (!assignment)
-                return failStep(assignment.error());
-            checkAssignedDevice(*assignment);
+    m_credentials.deviceCredential(m_options.credentialHub, m_report.deviceId)
+        .then(this, [this](Result<DeviceCredential> credential) {
+            if (!credential)
+                return failStep(credential.error());
+            if (stopIfCancelled())
+                return;
+            DpsRegistration::Credential attestation;
+            attestation.certificatePem = credential->certificate.toPem();
+            attestation.privateKeyPem = credential->key.privateKeyPem();
+            m_registration = new DpsRegistration(this);
+            connect(m_registration, &DpsRegistration::progress, this, &ProvisioningJob::detail);
+            connect(m_registration, &DpsRegistration::finished, this, [this](const Result<DpsAssignment> &assignment) {
+                m_registration->deleteLater();
+                if (!assignment)
+                    return failStep(assignment.error());
+                checkAssignedDevice(*assignment);
+            });
+            m_registration->start(m_dpsProfile, m_report.registrationId, attestation);
+            attestation.privateKeyPem.fill('\0');
         });
-        m_registration->start(m_dpsProfile, m_report.registrationId, attestation);
-        attestation.privateKeyPem.fill('\0');
-    });
 }
 
 void ProvisioningJob::checkAssignedDevice(const DpsAssignment &assignment)
@@ -963,13 +994,13 @@ void ProvisioningJob::checkAssignedDevice(const DpsAssignment &assignment)
     m_report.assignedHub = assignment.assignedHub;
     if (assignment.assignedHub.compare(m_report.hubHost, Qt::CaseInsensitive) != 0)
         return failStep({ErrorKind::Conflict, QStringLiteral("AssignedElsewhere"),
-                         tr("DPS assigned \"%1\" to hub %2, not to the profile's hub %3 (%4). The device is enrolled and flashed; "
-                            "check the enrollment's hubs in DPS, or make the profile name the hub DPS assigns to.")
-                             .arg(m_report.registrationId, assignment.assignedHub, m_profile.hub, m_report.hubHost)});
+            tr("DPS assigned \"%1\" to hub %2, not to the profile's hub %3 (%4). The device is enrolled and flashed; "
+               "check the enrollment's hubs in DPS, or make the profile name the hub DPS assigns to.")
+                .arg(m_report.registrationId, assignment.assignedHub, m_profile.hub, m_report.hubHost)});
     if (assignment.deviceId != m_report.deviceId)
         return failStep({ErrorKind::Conflict, QStringLiteral("AssignedOtherId"),
-                         tr("DPS assigned the registration \"%1\" the hub device id \"%2\", not \"%3\".")
-                             .arg(m_report.registrationId, assignment.deviceId, m_report.deviceId)});
+            tr("DPS assigned the registration \"%1\" the hub device id \"%2\", not \"%3\".")
+                .arg(m_report.registrationId, assignment.deviceId, m_report.deviceId)});
     if (!m_hub)
         return failStep({ErrorKind::Internal, QStringLiteral("HubGone"), tr("The hub connection was closed.")});
     m_hub->device(assignment.deviceId).then(this, [this, assignment](Result<DeviceIdentity> device) {
@@ -978,16 +1009,18 @@ void ProvisioningJob::checkAssignedDevice(const DpsAssignment &assignment)
         m_report.hubAuthType = device->authType;
         // A CA-authenticated device is trusted by its chain; a self-signed one must hold this certificate's thumbprint.
         const bool takes = device->authType == QLatin1String("certificateAuthority")
-                           || (device->authType == QLatin1String("selfSigned") && hubMatches(*device).has_value());
+            || (device->authType == QLatin1String("selfSigned") && hubMatches(*device).has_value());
         if (!takes)
             return failStep({ErrorKind::Conflict, QStringLiteral("VerifyFailed"),
-                             tr("DPS registered \"%1\", but the hub's device does not take the certificate on the modem (%2 "
-                                "authentication, thumbprint %3).")
-                                 .arg(device->id, device->authType, device->primaryThumbprint)});
-        m_report.hubDevice = assignment.substatus == QLatin1String("initialAssignment") ? ProvisioningReport::HubDevice::Created
-                                                                                        : ProvisioningReport::HubDevice::Reused;
+                tr("DPS registered \"%1\", but the hub's device does not take the certificate on the modem (%2 "
+                   "authentication, thumbprint %3).")
+                    .arg(device->id, device->authType, device->primaryThumbprint)});
+        m_report.hubDevice = assignment.substatus == QLatin1String("initialAssignment")
+            ? ProvisioningReport::HubDevice::Created
+            : ProvisioningReport::HubDevice::Reused;
         done(tr("Assigned to %1 as \"%2\" (%3); the hub takes certificate %4….")
-                 .arg(assignment.assignedHub, assignment.deviceId, assignment.substatus, m_report.thumbprintSha256.left(16)));
+                 .arg(assignment.assignedHub, assignment.deviceId, assignment.substatus,
+                     m_report.thumbprintSha256.left(16)));
         forgetPcKeyIfAsked();
     });
 }
@@ -1006,15 +1039,16 @@ void ProvisioningJob::forgetPcKeyIfAsked()
     if (!keySlot)
         return record();
     if (auto put = m_ledger->put({m_options.credentialHub, m_report.deviceId, m_report.identity.imei, m_profile.secTag,
-                                  keySlot->modemSha256, m_report.thumbprintSha256, QDateTime::currentDateTimeUtc()});
+            keySlot->modemSha256, m_report.thumbprintSha256, QDateTime::currentDateTimeUtc()});
         !put)
         return failStep(put.error());
-    m_credentials.moveKeyToDevice(m_options.credentialHub, m_report.deviceId).then(this, [this](Result<CredentialRecord> moved) {
-        if (!moved)
-            return failStep(moved.error());
-        m_report.keyLocation = QStringLiteral("modem");
-        record();
-    });
+    m_credentials.moveKeyToDevice(m_options.credentialHub, m_report.deviceId)
+        .then(this, [this](Result<CredentialRecord> moved) {
+            if (!moved)
+                return failStep(moved.error());
+            m_report.keyLocation = QStringLiteral("modem");
+            record();
+        });
 }
 
 void ProvisioningJob::record()
@@ -1042,7 +1076,8 @@ void ProvisioningJob::checkModem()
     if (m_report.flash)
         for (const FlashSlot &slot : m_report.flash->slots)
             if (slot.type == CredentialType::ClientCert)
-                options.knownHashes.insert(slot.expectedSha256, tr("the certificate of %1 flashed in this job").arg(m_report.deviceId));
+                options.knownHashes.insert(
+                    slot.expectedSha256, tr("the certificate of %1 flashed in this job").arg(m_report.deviceId));
     whenFinished(check->run(options), this, [this, check](Result<ModemCheckReport> checked) {
         check->deleteLater();
         if (checked)

@@ -35,8 +35,19 @@ struct CredentialRecord;
 struct ProvisioningStep
 {
     enum class Id {
-        Connect, Identity, DeviceId, HubLookup, Credentials, Register, TwinTags, Flash, Verify, Record,
-        DpsLookup, Enroll, TestRegistration, // provisioning through DPS
+        Connect,
+        Identity,
+        DeviceId,
+        HubLookup,
+        Credentials,
+        Register,
+        TwinTags,
+        Flash,
+        Verify,
+        Record,
+        DpsLookup,
+        Enroll,
+        TestRegistration, // provisioning through DPS
     };
     enum class State { Pending, Running, Done, Skipped, Failed, Cancelled };
 
@@ -47,8 +58,8 @@ struct ProvisioningStep
 
     // The steps of a job, in order: registered in the hub, or enrolled in DPS (and registered from the bench).
     static QList<Id> all(ProvisioningProfile::Registration registration = ProvisioningProfile::Registration::Hub);
-    static QString idName(Id id);          // stable, for JSON: "connect", "identity", …
-    static QString title(Id id);           // translated: "Connect to the modem", …
+    static QString idName(Id id); // stable, for JSON: "connect", "identity", …
+    static QString title(Id id); // translated: "Connect to the modem", …
     static QString stateName(State state); // stable: "pending", "running", "done", "skipped", "failed", "cancelled"
 };
 
@@ -56,23 +67,23 @@ struct ProvisioningStep
 struct ProvisioningReport
 {
     enum class HubDevice {
-        Unknown,  // not looked at (or the hub could not be asked)
-        Absent,   // no such device in the hub, and none was made
-        Created,  // registered by this job
-        Reused,   // there already, with the credentials made here
-        Updated,  // there already with other credentials, replaced on request
+        Unknown, // not looked at (or the hub could not be asked)
+        Absent, // no such device in the hub, and none was made
+        Created, // registered by this job
+        Reused, // there already, with the credentials made here
+        Updated, // there already with other credentials, replaced on request
         Conflict, // there already with other credentials, left alone
     };
 
     // Where an enrollment in DPS stands (provisioning through DPS).
     enum class Enrollment {
-        Unknown,  // not looked at
-        Absent,   // no such enrollment, and none was made
-        Created,  // enrolled by this job
-        Reused,   // enrolled already with the certificate made here
-        Updated,  // enrolled with another certificate, replaced on request
+        Unknown, // not looked at
+        Absent, // no such enrollment, and none was made
+        Created, // enrolled by this job
+        Reused, // enrolled already with the certificate made here
+        Updated, // enrolled with another certificate, replaced on request
         Conflict, // enrolled with another certificate or another attestation, left alone
-        Group,    // a member of the profile's enrollment group: its CA signs the certificate
+        Group, // a member of the profile's enrollment group: its CA signs the certificate
     };
 
     QString port;
@@ -84,8 +95,8 @@ struct ProvisioningReport
     QString hubAuthType; // selfSigned | certificateAuthority
     QString thumbprintSha1;
     QString thumbprintSha256;
-    QString keyBirth;     // pc | modem
-    QString keyLocation;  // keychain | modem (after the job)
+    QString keyBirth; // pc | modem
+    QString keyLocation; // keychain | modem (after the job)
     bool credentialsReused = false;
     bool modemKeyMade = false; // %KEYGEN ran in this job
     quint32 secTag = 0;
@@ -99,10 +110,10 @@ struct ProvisioningReport
     QString dpsName;
     QString idScope;
     QString registrationId;
-    QString enrollmentKind;  // individual | group
+    QString enrollmentKind; // individual | group
     QString enrollmentGroup; // the group's id
     Enrollment enrollment = Enrollment::Unknown;
-    QString assignedHub;     // what the test registration was assigned to
+    QString assignedHub; // what the test registration was assigned to
     QList<ProvisioningStep> steps;
     std::optional<Error> failure;
     QDateTime startedAt;
@@ -123,11 +134,11 @@ struct ProvisioningReport
 struct ProvisioningOptions
 {
     QString operatorName; // who ran it (default: the login name)
-    QString station;      // which bench (default: the host name)
-    QString usbSerial;    // {serial} in the device id template
+    QString station; // which bench (default: the host name)
+    QString usbSerial; // {serial} in the device id template
     SerialSettings serial;
     bool replaceConflicting = false; // a hub device of that id with other credentials gets the new ones
-    QString credentialHub;           // the hub profile name credentials are kept under (default: profile.hub)
+    QString credentialHub; // the hub profile name credentials are kept under (default: profile.hub)
 };
 
 // One modem, from the serial port to a registered, credentialed, verified hub device (issue #8):
@@ -144,8 +155,9 @@ class ProvisioningJob final : public QObject
     Q_OBJECT
 
 public:
-    ProvisioningJob(const ProvisioningProfile &profile, const QString &portPath, HubClient &hub, const HubProfile &hubProfile,
-                    CredentialStore &credentials, const ProvisioningOptions &options = {}, QObject *parent = nullptr);
+    ProvisioningJob(const ProvisioningProfile &profile, const QString &portPath, HubClient &hub,
+        const HubProfile &hubProfile, CredentialStore &credentials, const ProvisioningOptions &options = {},
+        QObject *parent = nullptr);
     ~ProvisioningJob() override;
 
     // Audit log and ledger: the defaults in the app data dir unless set (tests give their own).
@@ -197,7 +209,7 @@ private:
     void done(const QString &detail, ProvisioningStep::State state = ProvisioningStep::State::Done);
     void failStep(const Error &error);
     bool stopIfCancelled();
-    void finish();  // after a failure: the audit record, then deliver()
+    void finish(); // after a failure: the audit record, then deliver()
     void deliver();
     int stepIndex(ProvisioningStep::Id id) const;
     Result<void> hubMatches(const DeviceIdentity &device) const;
@@ -220,7 +232,7 @@ private:
     QPointer<DpsClient> m_dps;
     DpsProfile m_dpsProfile;
     std::optional<QJsonObject> m_enrollment; // the individual enrollment DPS holds already
-    Certificate m_groupCa;                   // the enrollment group's CA (the profile's, as the keychain has it)
+    Certificate m_groupCa; // the enrollment group's CA (the profile's, as the keychain has it)
     QPointer<DpsRegistration> m_registration;
     QByteArray m_certificatePem;
     QByteArray m_keyPem; // a secret: only while the job needs it

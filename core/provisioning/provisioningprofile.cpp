@@ -28,10 +28,10 @@ Result<std::optional<qint64>> integerKey(const QJsonObject &json, const QString 
     const double number = value.toDouble(-1.0);
     if (!value.isDouble() || number != double(qint64(number)) || number < double(min) || number > double(max))
         return std::unexpected(invalid(QStringLiteral("ProfileInvalidNumber"),
-                                       ProvisioningProfile::tr("\"%1\" in the provisioning profile must be a whole number from %2 to %3.")
-                                           .arg(key)
-                                           .arg(min)
-                                           .arg(max)));
+            ProvisioningProfile::tr("\"%1\" in the provisioning profile must be a whole number from %2 to %3.")
+                .arg(key)
+                .arg(min)
+                .arg(max)));
     return std::optional<qint64>(qint64(number));
 }
 
@@ -42,19 +42,19 @@ Result<QString> stringKey(const QJsonObject &json, const QString &key, const QSt
         return fallback;
     if (!value.isString())
         return std::unexpected(invalid(QStringLiteral("ProfileInvalidText"),
-                                       ProvisioningProfile::tr("\"%1\" in the provisioning profile must be text.").arg(key)));
+            ProvisioningProfile::tr("\"%1\" in the provisioning profile must be text.").arg(key)));
     return value.toString();
 }
 
 const QStringList &knownKeys()
 {
-    static const QStringList keys{QStringLiteral("hub"),         QStringLiteral("deviceIdTemplate"), QStringLiteral("prefix"),
-                                  QStringLiteral("auth"),        QStringLiteral("ca"),               QStringLiteral("hubAuth"),
-                                  QStringLiteral("keyBirth"),    QStringLiteral("keepKeyOnPc"),      QStringLiteral("keyType"),
-                                  QStringLiteral("validityDays"), QStringLiteral("secTag"),          QStringLiteral("secondarySecTag"),
-                                  QStringLiteral("twinTags"),    QStringLiteral("registration"),     QStringLiteral("dps"),
-                                  QStringLiteral("enrollment"),  QStringLiteral("enrollmentGroup"),  QStringLiteral("testRegistration"),
-                                  QStringLiteral("name"),        QStringLiteral("$schema")};
+    static const QStringList keys{QStringLiteral("hub"), QStringLiteral("deviceIdTemplate"), QStringLiteral("prefix"),
+        QStringLiteral("auth"), QStringLiteral("ca"), QStringLiteral("hubAuth"), QStringLiteral("keyBirth"),
+        QStringLiteral("keepKeyOnPc"), QStringLiteral("keyType"), QStringLiteral("validityDays"),
+        QStringLiteral("secTag"), QStringLiteral("secondarySecTag"), QStringLiteral("twinTags"),
+        QStringLiteral("registration"), QStringLiteral("dps"), QStringLiteral("enrollment"),
+        QStringLiteral("enrollmentGroup"), QStringLiteral("testRegistration"), QStringLiteral("name"),
+        QStringLiteral("$schema")};
     return keys;
 }
 
@@ -88,7 +88,8 @@ QString ProvisioningProfile::enrollmentName(Enrollment enrollment)
 QString ProvisioningProfile::hubAuthType() const
 {
     if (registration == Registration::Dps)
-        return QStringLiteral("selfSigned"); // what DPS makes of an X.509 attestation; the job reports what the hub holds
+        return QStringLiteral(
+            "selfSigned"); // what DPS makes of an X.509 attestation; the job reports what the hub holds
     return auth == Auth::CaSigned && hubAuth == HubAuth::CertificateAuthority ? QStringLiteral("certificateAuthority")
                                                                               : QStringLiteral("selfSigned");
 }
@@ -98,8 +99,8 @@ Result<ProvisioningProfile> ProvisioningProfile::fromJson(const QJsonObject &jso
     for (auto it = json.begin(); it != json.end(); ++it) {
         if (!knownKeys().contains(it.key()))
             return std::unexpected(invalid(QStringLiteral("ProfileUnknownKey"),
-                                           tr("The provisioning profile has an unknown key \"%1\"; known keys are %2.")
-                                               .arg(it.key(), knownKeys().mid(0, knownKeys().size() - 2).join(QStringLiteral(", ")))));
+                tr("The provisioning profile has an unknown key \"%1\"; known keys are %2.")
+                    .arg(it.key(), knownKeys().mid(0, knownKeys().size() - 2).join(QStringLiteral(", ")))));
     }
     ProvisioningProfile profile;
     auto hub = stringKey(json, QStringLiteral("hub"), {});
@@ -113,7 +114,8 @@ Result<ProvisioningProfile> ProvisioningProfile::fromJson(const QJsonObject &jso
     auto dps = stringKey(json, QStringLiteral("dps"), {});
     auto enrollment = stringKey(json, QStringLiteral("enrollment"), enrollmentName(profile.enrollment));
     auto group = stringKey(json, QStringLiteral("enrollmentGroup"), {});
-    for (const auto *text : {&hub, &idTemplate, &prefix, &auth, &ca, &keyBirth, &keyType, &registration, &dps, &enrollment, &group}) {
+    for (const auto *text :
+        {&hub, &idTemplate, &prefix, &auth, &ca, &keyBirth, &keyType, &registration, &dps, &enrollment, &group}) {
         if (!*text)
             return std::unexpected(text->error());
     }
@@ -128,36 +130,36 @@ Result<ProvisioningProfile> ProvisioningProfile::fromJson(const QJsonObject &jso
         profile.auth = Auth::CaSigned;
     else
         return std::unexpected(invalid(QStringLiteral("ProfileInvalidAuth"),
-                                       tr("\"auth\" is \"x509-self-signed\" or \"x509-ca\", not \"%1\". (Modems authenticate with "
-                                          "X.509 certificates; SAS keys cannot be flashed as credentials.)")
-                                           .arg(*auth)));
+            tr("\"auth\" is \"x509-self-signed\" or \"x509-ca\", not \"%1\". (Modems authenticate with "
+               "X.509 certificates; SAS keys cannot be flashed as credentials.)")
+                .arg(*auth)));
     if (*keyBirth == QStringLiteral("pc"))
         profile.keyBirth = KeyBirth::Pc;
     else if (*keyBirth == QStringLiteral("modem"))
         profile.keyBirth = KeyBirth::Modem;
     else
         return std::unexpected(invalid(QStringLiteral("ProfileInvalidKeyBirth"),
-                                       tr("\"keyBirth\" is \"pc\" or \"modem\", not \"%1\".").arg(*keyBirth)));
+            tr("\"keyBirth\" is \"pc\" or \"modem\", not \"%1\".").arg(*keyBirth)));
     if (*keyType != QStringLiteral("ec-p256"))
         return std::unexpected(invalid(QStringLiteral("ProfileInvalidKeyType"),
-                                       tr("\"keyType\" can only be \"ec-p256\": the nRF91 modem's TLS stack takes EC P-256 keys.")));
+            tr("\"keyType\" can only be \"ec-p256\": the nRF91 modem's TLS stack takes EC P-256 keys.")));
 
     if (*registration == QStringLiteral("hub")) {
         profile.registration = Registration::Hub;
         for (const char *key : {"dps", "enrollment", "enrollmentGroup", "testRegistration"}) {
             if (json.contains(QLatin1String(key)))
                 return std::unexpected(invalid(QStringLiteral("ProfileDpsKeyWithoutDps"),
-                                               tr("\"%1\" applies to provisioning through DPS only; add \"registration\": \"dps\" or "
-                                                  "remove it.")
-                                                   .arg(QLatin1String(key))));
+                    tr("\"%1\" applies to provisioning through DPS only; add \"registration\": \"dps\" or "
+                       "remove it.")
+                        .arg(QLatin1String(key))));
         }
     } else if (*registration == QStringLiteral("dps")) {
         profile.registration = Registration::Dps;
     } else {
         return std::unexpected(invalid(QStringLiteral("ProfileInvalidRegistration"),
-                                       tr("\"registration\" is \"hub\" (the station registers each device in the hub) or \"dps\" (it "
-                                          "enrolls each device in a Device Provisioning Service), not \"%1\".")
-                                           .arg(*registration)));
+            tr("\"registration\" is \"hub\" (the station registers each device in the hub) or \"dps\" (it "
+               "enrolls each device in a Device Provisioning Service), not \"%1\".")
+                .arg(*registration)));
     }
     profile.dps = *dps;
     profile.enrollmentGroup = *group;
@@ -167,20 +169,22 @@ Result<ProvisioningProfile> ProvisioningProfile::fromJson(const QJsonObject &jso
         profile.enrollment = Enrollment::Group;
     else
         return std::unexpected(invalid(QStringLiteral("ProfileInvalidEnrollment"),
-                                       tr("\"enrollment\" is \"individual\" (one enrollment per device, with its certificate) or "
-                                          "\"group\" (an enrollment group whose CA signs the devices' certificates), not \"%1\".")
-                                           .arg(*enrollment)));
+            tr("\"enrollment\" is \"individual\" (one enrollment per device, with its certificate) or "
+               "\"group\" (an enrollment group whose CA signs the devices' certificates), not \"%1\".")
+                .arg(*enrollment)));
     const QJsonValue test = json.value(QStringLiteral("testRegistration"));
     if (!test.isUndefined() && !test.isBool())
-        return std::unexpected(invalid(QStringLiteral("ProfileInvalidFlag"), tr("\"testRegistration\" must be true or false.")));
-    profile.testRegistration = profile.registration == Registration::Dps && test.toBool(profile.keyBirth == KeyBirth::Pc);
+        return std::unexpected(
+            invalid(QStringLiteral("ProfileInvalidFlag"), tr("\"testRegistration\" must be true or false.")));
+    profile.testRegistration
+        = profile.registration == Registration::Dps && test.toBool(profile.keyBirth == KeyBirth::Pc);
 
     const QJsonValue hubAuth = json.value(QStringLiteral("hubAuth"));
     if (profile.registration == Registration::Dps) {
         if (!hubAuth.isUndefined())
             return std::unexpected(invalid(QStringLiteral("ProfileHubAuthWithDps"),
-                                           tr("\"hubAuth\" does not apply with \"registration\": \"dps\": DPS makes the hub device "
-                                              "from the enrollment. Remove it.")));
+                tr("\"hubAuth\" does not apply with \"registration\": \"dps\": DPS makes the hub device "
+                   "from the enrollment. Remove it.")));
         profile.hubAuth = HubAuth::Thumbprint;
     } else if (hubAuth.isUndefined()) {
         profile.hubAuth = profile.auth == Auth::CaSigned ? HubAuth::CertificateAuthority : HubAuth::Thumbprint;
@@ -190,13 +194,14 @@ Result<ProvisioningProfile> ProvisioningProfile::fromJson(const QJsonObject &jso
         profile.hubAuth = HubAuth::CertificateAuthority;
     } else {
         return std::unexpected(invalid(QStringLiteral("ProfileInvalidHubAuth"),
-                                       tr("\"hubAuth\" is \"thumbprint\" (the hub knows the device by its certificate's thumbprint) or "
-                                          "\"ca\" (the hub trusts the CA that signed it).")));
+            tr("\"hubAuth\" is \"thumbprint\" (the hub knows the device by its certificate's thumbprint) or "
+               "\"ca\" (the hub trusts the CA that signed it).")));
     }
 
     const QJsonValue keep = json.value(QStringLiteral("keepKeyOnPc"));
     if (!keep.isUndefined() && !keep.isBool())
-        return std::unexpected(invalid(QStringLiteral("ProfileInvalidFlag"), tr("\"keepKeyOnPc\" must be true or false.")));
+        return std::unexpected(
+            invalid(QStringLiteral("ProfileInvalidFlag"), tr("\"keepKeyOnPc\" must be true or false.")));
     profile.keepKeyOnPc = keep.toBool(true);
 
     auto validity = integerKey(json, QStringLiteral("validityDays"), 1, 36500);
@@ -214,7 +219,7 @@ Result<ProvisioningProfile> ProvisioningProfile::fromJson(const QJsonObject &jso
     const QJsonValue tags = json.value(QStringLiteral("twinTags"));
     if (!tags.isUndefined() && !tags.isObject())
         return std::unexpected(invalid(QStringLiteral("ProfileInvalidTwinTags"),
-                                       tr("\"twinTags\" must be a JSON object, e.g. {\"site\": \"bench-1\"}.")));
+            tr("\"twinTags\" must be a JSON object, e.g. {\"site\": \"bench-1\"}.")));
     profile.twinTags = tags.toObject();
 
     if (auto ok = profile.validate(); !ok)
@@ -225,36 +230,37 @@ Result<ProvisioningProfile> ProvisioningProfile::fromJson(const QJsonObject &jso
 Result<void> ProvisioningProfile::validate() const
 {
     if (hub.isEmpty())
-        return std::unexpected(invalid(QStringLiteral("ProfileNoHub"), tr("The provisioning profile names no hub (\"hub\").")));
+        return std::unexpected(
+            invalid(QStringLiteral("ProfileNoHub"), tr("The provisioning profile names no hub (\"hub\").")));
     if (deviceIdTemplate.isEmpty())
-        return std::unexpected(invalid(QStringLiteral("ProfileNoTemplate"),
-                                       tr("The device id template is empty; e.g. \"nrf-{imei}\".")));
+        return std::unexpected(
+            invalid(QStringLiteral("ProfileNoTemplate"), tr("The device id template is empty; e.g. \"nrf-{imei}\".")));
     static const QRegularExpression placeholder(QStringLiteral("\\{([^}]*)\\}"));
-    static const QStringList known{QStringLiteral("imei"), QStringLiteral("imei6"), QStringLiteral("uuid"), QStringLiteral("serial"),
-                                   QStringLiteral("prefix")};
+    static const QStringList known{QStringLiteral("imei"), QStringLiteral("imei6"), QStringLiteral("uuid"),
+        QStringLiteral("serial"), QStringLiteral("prefix")};
     for (auto it = placeholder.globalMatch(deviceIdTemplate); it.hasNext();) {
         const QString name = it.next().captured(1);
         if (!known.contains(name))
             return std::unexpected(invalid(QStringLiteral("ProfileUnknownPlaceholder"),
-                                           tr("The device id template has an unknown placeholder {%1}; use {imei}, {imei6}, {uuid}, "
-                                              "{serial} or {prefix}.")
-                                               .arg(name)));
+                tr("The device id template has an unknown placeholder {%1}; use {imei}, {imei6}, {uuid}, "
+                   "{serial} or {prefix}.")
+                    .arg(name)));
     }
     if (deviceIdTemplate.contains(QStringLiteral("{prefix}")) && prefix.isEmpty())
         return std::unexpected(invalid(QStringLiteral("ProfileNoPrefix"),
-                                       tr("The device id template uses {prefix}, but the profile gives no \"prefix\".")));
+            tr("The device id template uses {prefix}, but the profile gives no \"prefix\".")));
     if (auth == Auth::CaSigned && caName.isEmpty())
         return std::unexpected(invalid(QStringLiteral("ProfileNoCa"),
-                                       tr("\"auth\": \"x509-ca\" needs \"ca\": the name of a CA imported into the keychain "
-                                          "(onboarder-cli cred import-ca).")));
+            tr("\"auth\": \"x509-ca\" needs \"ca\": the name of a CA imported into the keychain "
+               "(onboarder-cli cred import-ca).")));
     if (keyBirth == KeyBirth::Modem && auth != Auth::CaSigned)
         return std::unexpected(invalid(QStringLiteral("ProfileModemKeyNeedsCa"),
-                                       tr("A key born in the modem needs \"auth\": \"x509-ca\": only a CA can sign the modem's "
-                                          "certificate request (the key never leaves the modem, so nothing else can sign it).")));
+            tr("A key born in the modem needs \"auth\": \"x509-ca\": only a CA can sign the modem's "
+               "certificate request (the key never leaves the modem, so nothing else can sign it).")));
     if (auth == Auth::SelfSigned && hubAuth == HubAuth::CertificateAuthority)
         return std::unexpected(invalid(QStringLiteral("ProfileSelfSignedNeedsThumbprint"),
-                                       tr("A self-signed device is known to the hub by its thumbprint; \"hubAuth\": \"ca\" needs "
-                                          "\"auth\": \"x509-ca\".")));
+            tr("A self-signed device is known to the hub by its thumbprint; \"hubAuth\": \"ca\" needs "
+               "\"auth\": \"x509-ca\".")));
     if (auto ok = ModemCredentialStore::checkUserTag(secTag); !ok)
         return std::unexpected(ok.error());
     if (secondarySecTag) {
@@ -262,50 +268,48 @@ Result<void> ProvisioningProfile::validate() const
             return std::unexpected(ok.error());
         if (*secondarySecTag == secTag)
             return std::unexpected(invalid(QStringLiteral("ProfileSameTags"),
-                                           tr("\"secondarySecTag\" must differ from \"secTag\" (or be null to keep both roots in "
-                                              "\"secTag\").")));
+                tr("\"secondarySecTag\" must differ from \"secTag\" (or be null to keep both roots in "
+                   "\"secTag\").")));
     }
     if (validityDays < 1)
-        return std::unexpected(invalid(QStringLiteral("ProfileInvalidNumber"), tr("\"validityDays\" must be at least 1.")));
+        return std::unexpected(
+            invalid(QStringLiteral("ProfileInvalidNumber"), tr("\"validityDays\" must be at least 1.")));
     if (registration == Registration::Dps) {
         if (dps.isEmpty())
             return std::unexpected(invalid(QStringLiteral("ProfileNoDps"),
-                                           tr("Provisioning through DPS needs \"dps\": the name of a DPS added here (onboarder-cli dps "
-                                              "add).")));
+                tr("Provisioning through DPS needs \"dps\": the name of a DPS added here (onboarder-cli dps "
+                   "add).")));
         if (enrollment == Enrollment::Group) {
             if (enrollmentGroup.isEmpty())
                 return std::unexpected(invalid(QStringLiteral("ProfileNoEnrollmentGroup"),
-                                               tr("\"enrollment\": \"group\" needs \"enrollmentGroup\": the id of the enrollment group "
-                                                  "in DPS.")));
+                    tr("\"enrollment\": \"group\" needs \"enrollmentGroup\": the id of the enrollment group "
+                       "in DPS.")));
             if (auth != Auth::CaSigned)
                 return std::unexpected(invalid(QStringLiteral("ProfileGroupNeedsCa"),
-                                               tr("An enrollment group admits devices whose certificate its CA signed: it needs "
-                                                  "\"auth\": \"x509-ca\" with \"ca\" the CA the group holds.")));
+                    tr("An enrollment group admits devices whose certificate its CA signed: it needs "
+                       "\"auth\": \"x509-ca\" with \"ca\" the CA the group holds.")));
             if (!twinTags.isEmpty())
                 return std::unexpected(invalid(QStringLiteral("ProfileGroupTwinTags"),
-                                               tr("Devices of an enrollment group get the group's initial twin; set the tags there and "
-                                                  "remove \"twinTags\" from the profile.")));
+                    tr("Devices of an enrollment group get the group's initial twin; set the tags there and "
+                       "remove \"twinTags\" from the profile.")));
         }
         if (testRegistration && keyBirth == KeyBirth::Modem)
             return std::unexpected(invalid(QStringLiteral("ProfileTestRegistrationNeedsKey"),
-                                           tr("A test registration from the bench needs the device's key on this computer; a key "
-                                              "made in the modem never leaves it. Set \"testRegistration\": false (the modem "
-                                              "registers when it first connects).")));
+                tr("A test registration from the bench needs the device's key on this computer; a key "
+                   "made in the modem never leaves it. Set \"testRegistration\": false (the modem "
+                   "registers when it first connects).")));
     }
     return {};
 }
 
 QJsonObject ProvisioningProfile::toJson() const
 {
-    QJsonObject json{{QStringLiteral("hub"), hub},
-                     {QStringLiteral("deviceIdTemplate"), deviceIdTemplate},
-                     {QStringLiteral("auth"), authName(auth)},
-                     {QStringLiteral("keyBirth"), keyBirthName(keyBirth)},
-                     {QStringLiteral("keyType"), QStringLiteral("ec-p256")},
-                     {QStringLiteral("validityDays"), validityDays},
-                     {QStringLiteral("secTag"), qint64(secTag)},
-                     {QStringLiteral("secondarySecTag"), secondarySecTag ? QJsonValue(qint64(*secondarySecTag)) : QJsonValue()},
-                     {QStringLiteral("twinTags"), twinTags}};
+    QJsonObject json{{QStringLiteral("hub"), hub}, {QStringLiteral("deviceIdTemplate"), deviceIdTemplate},
+        {QStringLiteral("auth"), authName(auth)}, {QStringLiteral("keyBirth"), keyBirthName(keyBirth)},
+        {QStringLiteral("keyType"), QStringLiteral("ec-p256")}, {QStringLiteral("validityDays"), validityDays},
+        {QStringLiteral("secTag"), qint64(secTag)},
+        {QStringLiteral("secondarySecTag"), secondarySecTag ? QJsonValue(qint64(*secondarySecTag)) : QJsonValue()},
+        {QStringLiteral("twinTags"), twinTags}};
     if (!prefix.isEmpty())
         json.insert(QStringLiteral("prefix"), prefix);
     if (auth == Auth::CaSigned) {
@@ -331,26 +335,27 @@ Result<ProvisioningProfile> ProvisioningProfile::load(const QString &filePath)
     QFile file(filePath);
     if (!file.open(QIODevice::ReadOnly))
         return std::unexpected(invalid(QStringLiteral("ProfileUnreadable"),
-                                       tr("Cannot read the provisioning profile %1: %2").arg(filePath, file.errorString())));
+            tr("Cannot read the provisioning profile %1: %2").arg(filePath, file.errorString())));
     QJsonParseError error;
     const QJsonDocument document = QJsonDocument::fromJson(file.readAll(), &error);
     if (error.error != QJsonParseError::NoError)
         return std::unexpected(invalid(QStringLiteral("ProfileNotJson"),
-                                       tr("The provisioning profile %1 is not valid JSON: %2 at character %3.")
-                                           .arg(filePath, error.errorString())
-                                           .arg(error.offset)));
+            tr("The provisioning profile %1 is not valid JSON: %2 at character %3.")
+                .arg(filePath, error.errorString())
+                .arg(error.offset)));
     if (!document.isObject())
         return std::unexpected(invalid(QStringLiteral("ProfileNotJson"),
-                                       tr("The provisioning profile %1 must be one JSON object.").arg(filePath)));
+            tr("The provisioning profile %1 must be one JSON object.").arg(filePath)));
     return fromJson(document.object());
 }
 
 Result<void> ProvisioningProfile::save(const QString &filePath) const
 {
     QSaveFile file(filePath);
-    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(toJson()).toJson(QJsonDocument::Indented)) < 0 || !file.commit())
+    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(toJson()).toJson(QJsonDocument::Indented)) < 0
+        || !file.commit())
         return fail(ErrorKind::InvalidInput, QStringLiteral("ProfileUnwritable"),
-                    tr("Cannot write the provisioning profile %1: %2").arg(filePath, file.errorString()));
+            tr("Cannot write the provisioning profile %1: %2").arg(filePath, file.errorString()));
     return {};
 }
 
@@ -363,22 +368,22 @@ Result<QString> ProvisioningProfile::deviceId(const ModemIdentity &identity, con
             return {};
         if (value.isEmpty())
             return std::unexpected(invalid(QStringLiteral("DeviceIdPartMissing"),
-                                           tr("The device id template uses {%1}, but %2.").arg(name, what)));
+                tr("The device id template uses {%1}, but %2.").arg(name, what)));
         id.replace(placeholder, value);
         return {};
     };
     for (const auto &ok : {need(QStringLiteral("imei"), identity.imei, tr("the modem gave no IMEI")),
-                           need(QStringLiteral("imei6"), identity.imei.right(6), tr("the modem gave no IMEI")),
-                           need(QStringLiteral("uuid"), identity.modemUuid, tr("the modem's firmware gives no UUID")),
-                           need(QStringLiteral("serial"), usbSerial, tr("the port is no USB device with a serial number")),
-                           need(QStringLiteral("prefix"), prefix, tr("the profile gives no prefix"))}) {
+             need(QStringLiteral("imei6"), identity.imei.right(6), tr("the modem gave no IMEI")),
+             need(QStringLiteral("uuid"), identity.modemUuid, tr("the modem's firmware gives no UUID")),
+             need(QStringLiteral("serial"), usbSerial, tr("the port is no USB device with a serial number")),
+             need(QStringLiteral("prefix"), prefix, tr("the profile gives no prefix"))}) {
         if (!ok)
             return std::unexpected(ok.error());
     }
     if (auto ok = Identifiers::validateDeviceId(id); !ok)
         return std::unexpected(invalid(ok.error().code,
-                                       tr("The device id \"%1\" made from the template \"%2\" is not valid: %3")
-                                           .arg(id, deviceIdTemplate, ok.error().message)));
+            tr("The device id \"%1\" made from the template \"%2\" is not valid: %3")
+                .arg(id, deviceIdTemplate, ok.error().message)));
     return id;
 }
 

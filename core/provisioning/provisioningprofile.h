@@ -42,19 +42,19 @@ public:
     QString deviceIdTemplate = QStringLiteral("nrf-{imei}");
     QString prefix; // {prefix}
     Auth auth = Auth::SelfSigned;
-    QString caName;                          // Auth::CaSigned
-    HubAuth hubAuth = HubAuth::Thumbprint;   // Auth::SelfSigned is always Thumbprint
+    QString caName; // Auth::CaSigned
+    HubAuth hubAuth = HubAuth::Thumbprint; // Auth::SelfSigned is always Thumbprint
     KeyBirth keyBirth = KeyBirth::Pc;
     bool keepKeyOnPc = true; // KeyBirth::Pc: keep the private key in the keychain after the flash
     int validityDays = 365;
-    quint32 secTag = 10;                     // the nRF Connect SDK Azure sample's CONFIG_MQTT_HELPER_SEC_TAG
+    quint32 secTag = 10; // the nRF Connect SDK Azure sample's CONFIG_MQTT_HELPER_SEC_TAG
     std::optional<quint32> secondarySecTag = 11;
     QJsonObject twinTags;
     // Registration::Dps: the job enrolls the device (or checks that the group's CA signs its certificate) instead of
     // registering it in the hub; "hub" is then the hub DPS assigns it to, where the test registration's device is
     // checked and under whose name the credentials are kept.
     Registration registration = Registration::Hub;
-    QString dps;             // the DPS instance's local name (dps add)
+    QString dps; // the DPS instance's local name (dps add)
     Enrollment enrollment = Enrollment::Individual;
     QString enrollmentGroup; // Enrollment::Group: the group's id in DPS
     bool testRegistration = false; // Registration::Dps (default there: keyBirth pc); needs the key on this computer
@@ -75,11 +75,11 @@ public:
     // The hub authentication the device gets: "selfSigned" (thumbprint) or "certificateAuthority".
     QString hubAuthType() const;
 
-    static QString authName(Auth auth);         // "x509-self-signed", "x509-ca"
+    static QString authName(Auth auth); // "x509-self-signed", "x509-ca"
     static QString keyBirthName(KeyBirth birth); // "pc", "modem"
-    static QString hubAuthName(HubAuth auth);    // "thumbprint", "ca"
+    static QString hubAuthName(HubAuth auth); // "thumbprint", "ca"
     static QString registrationName(Registration registration); // "hub", "dps"
-    static QString enrollmentName(Enrollment enrollment);       // "individual", "group"
+    static QString enrollmentName(Enrollment enrollment); // "individual", "group"
 
     friend bool operator==(const ProvisioningProfile &, const ProvisioningProfile &) = default;
 };

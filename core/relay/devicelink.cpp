@@ -135,8 +135,8 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
         if (key.isNull())
             key = QSslKey(privateKeyPem, QSsl::Rsa, QSsl::Pem);
         if (certificate.isNull() || key.isNull()) {
-            retryLater({ ErrorKind::InvalidInput, QStringLiteral("UnreadableCredential"),
-                tr("The X.509 certificate or key kept for the device %1 cannot be read.").arg(m_deviceId) });
+            retryLater({ErrorKind::InvalidInput, QStringLiteral("UnreadableCredential"),
+                tr("The X.509 certificate or key kept for the device %1 cannot be read.").arg(m_deviceId)});
             return;
         }
         m_client->setClientCertificate(certificate, key);
@@ -202,7 +202,7 @@ Result<void> DeviceLink::send(const RelayMessage &message)
     const auto token = m_client->publish(topic, message.payload);
     if (!token)
         return std::unexpected(token.error());
-    m_inFlight.insert(*token, { message.id, message.receivedMs });
+    m_inFlight.insert(*token, {message.id, message.receivedMs});
     m_lastActivity.start();
     return {};
 }

@@ -24,6 +24,10 @@ class RelayCredentials;
 // messages in flight are acknowledged); lost connections are retried with backoff by MqttSession,
 // refusals and unknown devices here (2 s doubling to 5 min: the key may have changed, the device may be
 // created). A device's X.509 key stays in memory (never in a file).
+//
+// Threads: one thread, the one it was created in (its timers and session are members, not children: it cannot be
+// moved): the Relay's, which makes it and takes its signals directly (under RelayThread, a worker thread). Its
+// secret comes from RelayCredentials as a future, continued on this thread.
 class DeviceLink final : public QObject
 {
     Q_OBJECT

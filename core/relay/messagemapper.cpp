@@ -89,15 +89,13 @@ Result<RelayMessage> MessageMapper::map(const MqttMessage &message, qint64 recei
 
     for (const RelayConfig::Property &property : m_properties) {
         switch (property.source) {
-        case RelayConfig::Property::Source::Constant:
-            result.properties.append({ property.name, property.value });
-            break;
+        case RelayConfig::Property::Source::Constant: result.properties.append({property.name, property.value}); break;
         case RelayConfig::Property::Source::TopicCapture:
-            result.properties.append({ property.name, captures.value(property.value) });
+            result.properties.append({property.name, captures.value(property.value)});
             break;
         case RelayConfig::Property::Source::PayloadField:
             if (const auto value = field(payloadObject(), property.value))
-                result.properties.append({ property.name, *value }); // absent fields are left out
+                result.properties.append({property.name, *value}); // absent fields are left out
             break;
         }
     }

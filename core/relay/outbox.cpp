@@ -40,7 +40,7 @@ MqttUserProperties decodeProperties(const QByteArray &data)
         QString name;
         QString value;
         stream >> name >> value;
-        properties.append({ name, value });
+        properties.append({name, value});
     }
     return properties;
 }
@@ -112,7 +112,8 @@ Result<std::unique_ptr<QLockFile>> Outbox::lock(const QString &path)
     }
     if (program.isEmpty())
         program = tr("a program");
-    const QString holder = here ? tr("%1 (process %2)").arg(program).arg(pid) : tr("%1 (process %2 on %3)").arg(program).arg(pid).arg(host);
+    const QString holder = here ? tr("%1 (process %2)").arg(program).arg(pid)
+                                : tr("%1 (process %2 on %3)").arg(program).arg(pid).arg(host);
     return fail(ErrorKind::Conflict, QStringLiteral("OutboxInUse"),
         tr("The outbox %1 is in use by another relay: %2, since %3. Two relays on one outbox would send the "
            "same messages and throw each other's device sessions off the hub. Stop that relay first, or give "
@@ -138,12 +139,12 @@ Result<std::unique_ptr<Outbox>> Outbox::open(const QString &path, qint64 maxMess
             return fail(ErrorKind::InvalidInput, QStringLiteral("OutboxUnwritable"),
                 tr("Cannot open the outbox %1: %2").arg(path, db.lastError().text()));
     }
-    for (const QString &statement : { QStringLiteral("PRAGMA journal_mode=WAL"),
+    for (const QString &statement : {QStringLiteral("PRAGMA journal_mode=WAL"),
              QStringLiteral("PRAGMA synchronous=FULL"), QStringLiteral("PRAGMA busy_timeout=5000"),
              QStringLiteral(
                  "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, device TEXT NOT NULL, "
                  "received INTEGER NOT NULL, properties BLOB, payload BLOB NOT NULL)"),
-             QStringLiteral("CREATE INDEX IF NOT EXISTS messages_device ON messages (device, id)") }) {
+             QStringLiteral("CREATE INDEX IF NOT EXISTS messages_device ON messages (device, id)")}) {
         if (auto ok = outbox->exec(statement); !ok)
             return std::unexpected(ok.error());
     }

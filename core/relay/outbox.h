@@ -30,7 +30,9 @@ namespace Onboarder {
 // QLockFile: the holder's pid, program and host) and refuses, naming the holder, while another holds it;
 // a lock left by a relay that was killed is taken over (its pid no longer runs that program).
 //
-// Use from one thread (it owns a QSqlDatabase connection of its own).
+// Threads: one thread, the one that called open(), where it is also destroyed (it owns a QSqlDatabase connection
+// of its own, made there): the Relay's, a worker thread under RelayThread. open() may be called on any thread (each
+// outbox's connection has a name of its own).
 class Outbox final
 {
     Q_DECLARE_TR_FUNCTIONS(Outbox)

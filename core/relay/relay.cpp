@@ -185,7 +185,7 @@ void Relay::onMessage(const MqttMessage &message)
     stats.lastMessageMs = now;
     stats.lastPayload = message.payload.left(previewBytes);
     ++stats.in;
-    Taken taken { message, std::move(*mapped), m_nextSeq++, m_clock.elapsed() };
+    Taken taken{message, std::move(*mapped), m_nextSeq++, m_clock.elapsed()};
     qint64 &waiting = m_waiting[taken.message.deviceId];
     // Everything earlier of this device is in flight on its open session: this one may go now, before it
     // is stored (see the class comment).
@@ -234,10 +234,10 @@ void Relay::flushWrites()
         m_outboxFull = true;
         qCWarning(lcRelay) << "the outbox is full (" << m_outbox->maxMessages()
                            << "messages): new messages stay unacknowledged with the local broker";
-        Q_EMIT errorOccurred({ ErrorKind::Conflict, QStringLiteral("OutboxFull"),
+        Q_EMIT errorOccurred({ErrorKind::Conflict, QStringLiteral("OutboxFull"),
             tr("The outbox is full (%1 messages): new messages stay with the local broker until the hub "
                "takes some.")
-                .arg(m_outbox->maxMessages()) });
+                .arg(m_outbox->maxMessages())});
     }
     if (count == 0)
         return; // retried when messages leave the outbox
@@ -268,7 +268,7 @@ void Relay::flushWrites()
         const RelayMessage &message = batch.at(next++);
         if (taken.sentEarly) {
             // In flight on its session: its PUBACK removes it from the outbox; what follows it is read after it.
-            m_storedEarly.insert(taken.seq, { message.deviceId, message.id });
+            m_storedEarly.insert(taken.seq, {message.deviceId, message.id});
             qint64 &cursor = m_cursor[message.deviceId];
             cursor = std::max(cursor, message.id);
         } else {
@@ -297,8 +297,8 @@ DeviceLink &Relay::link(const QString &deviceId)
     if (it != m_links.end())
         return *it->second;
     // The relay's own "hubConnection" wins; else the hub profile's network settings.
-    const DeviceLink::Options options { m_config.tokenLifetimeSeconds, m_config.hubWebSockets || m_profile.webSockets,
-        m_config.hubProxy.isEmpty() ? m_profile.proxy : m_config.hubProxy };
+    const DeviceLink::Options options{m_config.tokenLifetimeSeconds, m_config.hubWebSockets || m_profile.webSockets,
+        m_config.hubProxy.isEmpty() ? m_profile.proxy : m_config.hubProxy};
     auto created = std::make_unique<DeviceLink>(deviceId, m_profile, options, *m_credentials);
     DeviceLink &link = *created;
     connect(&link, &DeviceLink::readyToSend, this, &Relay::pump);
@@ -451,7 +451,7 @@ void Relay::publishMetrics()
             = m_subscriptions >= m_config.topics.size() ? QStringLiteral("subscribed") : QStringLiteral("connected");
     else
         metrics.sourceState = m_source->state() == MqttSession::State::Connecting ? QStringLiteral("connecting")
-                                                                                     : QStringLiteral("disconnected");
+                                                                                  : QStringLiteral("disconnected");
     for (const QString &id : std::as_const(m_changed))
         metrics.devices.append(m_devices.value(id));
     std::sort(metrics.devices.begin(), metrics.devices.end(), [](const auto &a, const auto &b) { return a.id < b.id; });

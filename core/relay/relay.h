@@ -37,8 +37,8 @@ class SecretStore;
 // and has everything earlier of that device in flight goes to the hub at once, while it also waits for
 // the outbox (it is written only if the hub has not acknowledged it within earlyGraceMs); when the hub
 // acknowledges it first, it is acknowledged to the local broker and never written (the common case:
-// the hub's round trip is shorter than that). Every other message is stored first and sent from the outbox; it leaves the outbox
-// only after the hub's PUBACK. So a message is never acknowledged before it is safe, whatever dies when
+// the hub's round trip is shorter than that). Every other message is stored first and sent from the outbox; it leaves
+// the outbox only after the hub's PUBACK. So a message is never acknowledged before it is safe, whatever dies when
 // (relay, local broker, hub, machine): at least once, with duplicates possible after a crash or a lost
 // connection, never a loss. Acknowledgements to the local broker keep the order the messages came in
 // (MQTT asks for it). Each device's messages go out in the order they came (one session per device, a

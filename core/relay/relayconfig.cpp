@@ -134,10 +134,11 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
     const QJsonObject root = document.object();
     const QString none;
     if (auto ok = checkKeys(root,
-            { QStringLiteral("hub"), QStringLiteral("source"), QStringLiteral("deviceIdFromTopic"),
+            {QStringLiteral("hub"), QStringLiteral("source"), QStringLiteral("deviceIdFromTopic"),
                 QStringLiteral("deviceIdFromPayload"), QStringLiteral("properties"), QStringLiteral("autoRegister"),
-                QStringLiteral("deviceAuth"), QStringLiteral("autoRegisterCa"), QStringLiteral("hubConnection"), QStringLiteral("idleTimeoutSeconds"),
-                QStringLiteral("tokenLifetimeSeconds"), QStringLiteral("outbox"), QStringLiteral("metricsIntervalMs") },
+                QStringLiteral("deviceAuth"), QStringLiteral("autoRegisterCa"), QStringLiteral("hubConnection"),
+                QStringLiteral("idleTimeoutSeconds"), QStringLiteral("tokenLifetimeSeconds"), QStringLiteral("outbox"),
+                QStringLiteral("metricsIntervalMs")},
             none);
         !ok)
         return std::unexpected(ok.error());
@@ -158,15 +159,15 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
     const QJsonObject source = sourceValue.toObject();
     const QString sp = QStringLiteral("source.");
     if (auto ok = checkKeys(source,
-            { QStringLiteral("url"), QStringLiteral("username"), QStringLiteral("passwordFile"),
+            {QStringLiteral("url"), QStringLiteral("username"), QStringLiteral("passwordFile"),
                 QStringLiteral("passwordKeychain"), QStringLiteral("caFile"), QStringLiteral("clientId"),
-                QStringLiteral("topics") },
+                QStringLiteral("topics")},
             sp);
         !ok)
         return std::unexpected(ok.error());
     QString strings[6];
-    const QString stringKeys[6] = { QStringLiteral("url"), QStringLiteral("username"), QStringLiteral("passwordFile"),
-        QStringLiteral("passwordKeychain"), QStringLiteral("caFile"), QStringLiteral("clientId") };
+    const QString stringKeys[6] = {QStringLiteral("url"), QStringLiteral("username"), QStringLiteral("passwordFile"),
+        QStringLiteral("passwordKeychain"), QStringLiteral("caFile"), QStringLiteral("clientId")};
     for (int i = 0; i < 6; ++i) {
         const auto value = optionalString(source, stringKeys[i], sp);
         if (!value)
@@ -202,7 +203,7 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
         if (!topic.isString() || !validFilter(topic.toString()))
             return invalid(
                 tr("\"source.topics\" holds an invalid topic filter: %1.")
-                    .arg(QString::fromUtf8(QJsonDocument(QJsonArray { topic }).toJson(QJsonDocument::Compact))));
+                    .arg(QString::fromUtf8(QJsonDocument(QJsonArray{topic}).toJson(QJsonDocument::Compact))));
         config.topics.append(topic.toString());
     }
 
@@ -247,7 +248,7 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
         if (!it.value().isString())
             return invalid(tr("\"properties.%1\" must be a string.").arg(it.key()));
         const QString text = it.value().toString();
-        Property property { it.key(), Property::Source::Constant, text };
+        Property property{it.key(), Property::Source::Constant, text};
         if (text.startsWith(QStringLiteral("$."))) {
             property.source = Property::Source::PayloadField;
             property.value = text.mid(2);
@@ -284,12 +285,13 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
         return std::unexpected(autoRegisterCa.error());
     config.autoRegisterCa = *autoRegisterCa;
     if (!config.autoRegisterCa.isEmpty() && (!config.autoRegister || config.deviceAuth != DeviceAuth::X509))
-        return invalid(tr("\"autoRegisterCa\" names the CA that signs the certificates the relay makes for unknown devices: it "
-                          "needs \"autoRegister\": true and \"deviceAuth\": \"x509\"."));
+        return invalid(
+            tr("\"autoRegisterCa\" names the CA that signs the certificates the relay makes for unknown devices: it "
+               "needs \"autoRegister\": true and \"deviceAuth\": \"x509\"."));
 
     // hubConnection
     const auto connection = optionalSection(root, QStringLiteral("hubConnection"),
-        { QStringLiteral("webSockets"), QStringLiteral("proxy") },
+        {QStringLiteral("webSockets"), QStringLiteral("proxy")},
         QStringLiteral("{\"webSockets\": true, \"proxy\": \"http://HOST:PORT\"}"));
     if (!connection)
         return std::unexpected(connection.error());
@@ -314,7 +316,7 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
     const auto idle = optionalInteger(root, QStringLiteral("idleTimeoutSeconds"), none, 300, 1, 86400);
     const auto lifetime = optionalInteger(root, QStringLiteral("tokenLifetimeSeconds"), none, 3600, 60, 86400 * 365);
     const auto interval = optionalInteger(root, QStringLiteral("metricsIntervalMs"), none, 1000, 100, 3600000);
-    for (const auto *value : { &idle, &lifetime, &interval }) {
+    for (const auto *value : {&idle, &lifetime, &interval}) {
         if (!*value)
             return std::unexpected(value->error());
     }
@@ -323,8 +325,9 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
     config.metricsIntervalMs = int(*interval);
 
     // outbox
-    const auto outboxSection = optionalSection(root, QStringLiteral("outbox"),
-        { QStringLiteral("path"), QStringLiteral("maxMessages") }, QStringLiteral("{\"path\": FILE, \"maxMessages\": N}"));
+    const auto outboxSection
+        = optionalSection(root, QStringLiteral("outbox"), {QStringLiteral("path"), QStringLiteral("maxMessages")},
+            QStringLiteral("{\"path\": FILE, \"maxMessages\": N}"));
     if (!outboxSection)
         return std::unexpected(outboxSection.error());
     const QJsonObject &outbox = *outboxSection;

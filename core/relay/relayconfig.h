@@ -17,16 +17,16 @@ namespace Onboarder {
 //     "source": { "url": "mqtt://127.0.0.1:1883",      // or mqtts://host:8883
 //                 "username": "relay",                 // optional
 //                 "passwordFile": "/run/credentials/onboarder-relay.service/source-password",
-//                 "passwordKeychain": "local",         // or: from the keychain (onboarder-cli relay source-password local)
-//                 "caFile": "/etc/ssl/local-ca.pem",   // mqtts only, trusted in addition to the system CAs
+//                 "passwordKeychain": "local",         // or: from the keychain (onboarder-cli relay source-password
+//                 local) "caFile": "/etc/ssl/local-ca.pem",   // mqtts only, trusted in addition to the system CAs
 //                 "clientId": "onboarder-relay",       // stable: the broker keeps the session (clean session off)
 //                 "topics": ["sensors/+/telemetry"] },
 //     "deviceIdFromTopic": "sensors/{deviceId}/telemetry",   // or "deviceIdFromPayload": "meta.id"
 //     "properties": { "site": "{site}", "kind": "$.type", "source": "relay" },
 //     "autoRegister": false,                           // register a device the hub does not know on its first message
 //     "deviceAuth": "sas",                             // or "x509" (certificate and key from the keychain; with
-//     "autoRegisterCa": "NAME",                        //   autoRegister, made by the relay: self-signed, or by this CA)
-//     "hubConnection": { "webSockets": false,          // true: MQTT over WebSockets (port 443 on Azure)
+//     "autoRegisterCa": "NAME",                        //   autoRegister, made by the relay: self-signed, or by this
+//     CA) "hubConnection": { "webSockets": false,          // true: MQTT over WebSockets (port 443 on Azure)
 //                        "proxy": "http://proxy:3128" },   // optional: an HTTP proxy that tunnels (CONNECT)
 //     "idleTimeoutSeconds": 300, "tokenLifetimeSeconds": 3600,
 //     "outbox": { "path": "relay-outbox.db", "maxMessages": 1000000 },
@@ -67,7 +67,8 @@ public:
     QList<Property> properties;
     bool autoRegister = false;
     DeviceAuth deviceAuth = DeviceAuth::Sas;
-    QString autoRegisterCa; // x509 + autoRegister: the imported CA that signs the certificates the relay makes; empty: self-signed
+    QString autoRegisterCa; // x509 + autoRegister: the imported CA that signs the certificates the relay makes; empty:
+                            // self-signed
     bool hubWebSockets = false; // MQTT over WebSockets to the hub (wss://HOST:443/$iothub/websocket)
     QUrl hubProxy; // http://HOST:PORT, or empty
     int idleTimeoutSeconds = 300;

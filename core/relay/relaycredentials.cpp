@@ -27,8 +27,7 @@ namespace {
 
 // Runs work(store) in the store's thread (the keychain queue behind it belongs there, which may not be the relay's: the
 // GUI runs the relay on a worker thread); the future finishes there, for a continuation in the caller's.
-template<typename T, typename F>
-QFuture<Result<T>> onStoreThread(CredentialStore *store, F work)
+template<typename T, typename F> QFuture<Result<T>> onStoreThread(CredentialStore *store, F work)
 {
     auto promise = startedPromise<T>();
     QMetaObject::invokeMethod(store, [store, promise, work = std::move(work)]() mutable {
@@ -53,34 +52,40 @@ QFuture<Result<DeviceSecret>> RelayCredentials::secret(const QString &deviceId)
     return m_config.autoRegister ? x509Secret(deviceId) : keptSecret(deviceId, std::nullopt);
 }
 
-QFuture<Result<DeviceSecret>> RelayCredentials::keptSecret(const QString &deviceId, const std::optional<DeviceIdentity> &hubDevice)
+QFuture<Result<DeviceSecret>> RelayCredentials::keptSecret(
+    const QString &deviceId, const std::optional<DeviceIdentity> &hubDevice)
 {
     const QString hub = m_profile.name;
-    return onStoreThread<DeviceSecret>(m_store, [hub, deviceId, hubDevice](CredentialStore &store) -> QFuture<Result<DeviceSecret>> {
-        // The inventory says whether anything is kept (the keychain, when locked, cannot tell "none" from "locked").
-        if (hubDevice && !store.record(hub, deviceId))
-            return failedFuture<DeviceSecret>({ErrorKind::Conflict, QStringLiteral("DeviceWithoutCredential"),
-                RelayCredentials::tr("The hub has the device %1 (%2 authentication), but no certificate and key are kept "
-                                     "here for it: the relay cannot speak for it. Import its credential "
-                                     "(onboarder-cli cred import) or delete the device to let the relay register it anew.")
-                    .arg(deviceId, hubDevice->authType)});
-        return store.deviceCredential(hub, deviceId).then([deviceId, hubDevice](Result<DeviceCredential> credential) -> Result<DeviceSecret> {
-            if (!credential)
-                return std::unexpected(credential.error());
-            if (hubDevice) {
-                const Certificate &ours = credential->certificate;
-                const bool takes = hubDevice->authType == QStringLiteral("certificateAuthority")
-                    || (hubDevice->authType == QStringLiteral("selfSigned")
-                        && hubDevice->holdsThumbprint(ours.thumbprintSha1(), ours.thumbprintSha256()));
-                if (!takes)
-                    return fail(ErrorKind::Conflict, QStringLiteral("DeviceConflict"),
-                        RelayCredentials::tr("The hub has the device %1 with %2 authentication that does not take the "
-                                             "certificate kept here (%3…); nothing was changed.")
-                            .arg(deviceId, hubDevice->authType, ours.thumbprintSha256().left(16)));
-            }
-            return DeviceSecret { {}, credential->certificate.toPem(), credential->key.privateKeyPem() };
+    return onStoreThread<DeviceSecret>(
+        m_store, [hub, deviceId, hubDevice](CredentialStore &store) -> QFuture<Result<DeviceSecret>> {
+            // The inventory says whether anything is kept (the keychain, when locked, cannot tell "none" from
+            // "locked").
+            if (hubDevice && !store.record(hub, deviceId))
+                return failedFuture<DeviceSecret>({ErrorKind::Conflict, QStringLiteral("DeviceWithoutCredential"),
+                    RelayCredentials::tr(
+                        "The hub has the device %1 (%2 authentication), but no certificate and key are kept "
+                        "here for it: the relay cannot speak for it. Import its credential "
+                        "(onboarder-cli cred import) or delete the device to let the relay register it anew.")
+                        .arg(deviceId, hubDevice->authType)});
+            return store.deviceCredential(hub, deviceId)
+                .then([deviceId, hubDevice](Result<DeviceCredential> credential) -> Result<DeviceSecret> {
+                    if (!credential)
+                        return std::unexpected(credential.error());
+                    if (hubDevice) {
+                        const Certificate &ours = credential->certificate;
+                        const bool takes = hubDevice->authType == QStringLiteral("certificateAuthority")
+                            || (hubDevice->authType == QStringLiteral("selfSigned")
+                                && hubDevice->holdsThumbprint(ours.thumbprintSha1(), ours.thumbprintSha256()));
+                        if (!takes)
+                            return fail(ErrorKind::Conflict, QStringLiteral("DeviceConflict"),
+                                RelayCredentials::tr(
+                                    "The hub has the device %1 with %2 authentication that does not take the "
+                                    "certificate kept here (%3…); nothing was changed.")
+                                    .arg(deviceId, hubDevice->authType, ours.thumbprintSha256().left(16)));
+                    }
+                    return DeviceSecret{{}, credential->certificate.toPem(), credential->key.privateKeyPem()};
+                });
         });
-    });
 }
 
 QFuture<Result<DeviceSecret>> RelayCredentials::x509Secret(const QString &deviceId)
@@ -88,7 +93,9 @@ QFuture<Result<DeviceSecret>> RelayCredentials::x509Secret(const QString &device
     auto promise = startedPromise<DeviceSecret>();
     m_registry->device(deviceId).then(this, [this, promise, deviceId](Result<DeviceIdentity> device) {
         if (device) {
-            keptSecret(deviceId, *device).then(this, [promise](Result<DeviceSecret> secret) { deliver<DeviceSecret>(promise, std::move(secret)); });
+            keptSecret(deviceId, *device).then(this, [promise](Result<DeviceSecret> secret) {
+                deliver<DeviceSecret>(promise, std::move(secret));
+            });
             return;
         }
         if (device.error().kind != ErrorKind::NotFound) {
@@ -107,7 +114,8 @@ void RelayCredentials::registerX509(const QString &deviceId, const SharedPromise
     const QString caName = m_config.autoRegisterCa;
     onStoreThread<CredentialRecord>(m_store, [hub, deviceId, caName](CredentialStore &store) {
         const auto kept = store.record(hub, deviceId);
-        const auto wanted = caName.isEmpty() ? CredentialRecord::Kind::X509SelfSigned : CredentialRecord::Kind::X509CaSigned;
+        const auto wanted
+            = caName.isEmpty() ? CredentialRecord::Kind::X509SelfSigned : CredentialRecord::Kind::X509CaSigned;
         if (kept && kept->kind == wanted && kept->keyLocation == CredentialRecord::KeyLocation::Keychain)
             return QtFuture::makeReadyFuture(Result<CredentialRecord>(*kept));
         CredentialStore::GenerateOptions options;
@@ -140,7 +148,9 @@ void RelayCredentials::registerX509(const QString &deviceId, const SharedPromise
             }
             // Registered in between by someone else: the hub's device must take this certificate.
             const auto use = [this, promise, deviceId](const DeviceIdentity &device) {
-                keptSecret(deviceId, device).then(this, [promise](Result<DeviceSecret> secret) { deliver<DeviceSecret>(promise, std::move(secret)); });
+                keptSecret(deviceId, device).then(this, [promise](Result<DeviceSecret> secret) {
+                    deliver<DeviceSecret>(promise, std::move(secret));
+                });
             };
             if (created) {
                 use(*created);
@@ -160,7 +170,7 @@ QFuture<Result<DeviceSecret>> RelayCredentials::sasSecret(const QString &deviceI
 {
     auto promise = startedPromise<DeviceSecret>();
     if (const auto key = m_keys.constFind(deviceId); key != m_keys.cend()) {
-        deliver<DeviceSecret>(promise, DeviceSecret { *key, {}, {} });
+        deliver<DeviceSecret>(promise, DeviceSecret{*key, {}, {}});
         return promise->future();
     }
     const auto found = [this, promise, deviceId](const DeviceIdentity &device) {
@@ -173,7 +183,7 @@ QFuture<Result<DeviceSecret>> RelayCredentials::sasSecret(const QString &deviceI
             return;
         }
         m_keys.insert(deviceId, device.primaryKey);
-        deliver<DeviceSecret>(promise, DeviceSecret { device.primaryKey, {}, {} });
+        deliver<DeviceSecret>(promise, DeviceSecret{device.primaryKey, {}, {}});
     };
     m_registry->device(deviceId).then(this, [this, promise, deviceId, found](Result<DeviceIdentity> device) {
         if (device) {

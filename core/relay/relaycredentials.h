@@ -2,8 +2,8 @@
 
 #include "common/promise.h"
 #include "common/result.h"
-#include "hub/hubclient.h"
 #include "hub/connectionstring.h"
+#include "hub/hubclient.h"
 #include "hub/hubprofile.h"
 #include "relay/relayconfig.h"
 
@@ -34,6 +34,10 @@ struct DeviceSecret
 // configuration's CA), kept in the keychain and the inventory marked as made by the relay, and is
 // registered with that certificate; a later run finds and uses them again. SAS keys are cached in memory
 // until forget() (after the hub refused one). Every failure is the device's own (its link retries).
+//
+// Threads: one thread, the one it was created in (its HubClient is a member, not a child: it cannot be moved): the
+// Relay's. Calls to the CredentialStore run on the store's thread (posted there; its keychain queue belongs there),
+// so a future from secret() may finish on that thread: continue it with then(context, …).
 class RelayCredentials final : public QObject
 {
     Q_OBJECT

@@ -15,11 +15,14 @@ class CredentialStore;
 class Relay;
 
 // The relay on a thread of its own (the GUI's Relay page and `onboarder-cli relay run`), whose event loop
-// is an EpollEventDispatcher (a thousand device sessions: a pass costs what is ready): the Relay, its MQTT
-// clients, its outbox (SQLite commits) and its timers all live on the worker thread; the owner's thread
-// only posts start and stop and receives the relay's signals queued. Nothing here waits for the worker, except the destructor, which stops a
-// relay that still runs (what was taken is stored and acknowledged; the local broker keeps the rest) and
-// ends the thread. For a clean shutdown without that short wait, stop() first and wait for stopped().
+// is an EpollEventDispatcher (a thousand device sessions: a pass costs what is ready). Nothing here waits for the
+// worker, except the destructor, which stops a relay that still runs (what was taken is stored and acknowledged;
+// the local broker keeps the rest) and ends the thread. For a clean shutdown without that short wait, stop() first
+// and wait for stopped().
+//
+// Threads: use it from its owner's thread, where all its signals are emitted. The Relay, its MQTT clients, its
+// outbox (SQLite commits) and its timers all live on the worker thread; the owner's thread only posts start and
+// stop and receives the relay's signals queued.
 class RelayThread final : public QObject
 {
     Q_OBJECT

@@ -41,7 +41,7 @@ QString mosquittoUser()
 
 bool startMosquitto(QProcess &process, const QString &configFile)
 {
-    process.start(QStringLiteral("mosquitto"), { QStringLiteral("-c"), configFile });
+    process.start(QStringLiteral("mosquitto"), {QStringLiteral("-c"), configFile});
     return process.waitForStarted(5000);
 }
 

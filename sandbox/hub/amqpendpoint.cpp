@@ -8,11 +8,11 @@
 #include "registry.h"
 
 #include <QJsonArray>
-#include <QPointer>
-#include <QTimeZone>
 #include <QJsonDocument>
+#include <QPointer>
 #include <QRegularExpression>
 #include <QSslSocket>
+#include <QTimeZone>
 #include <QUrl>
 #include <QUuid>
 
@@ -127,8 +127,8 @@ struct AmqpEndpoint::Peer
     QHash<pn_link_t *, Link> links;
 };
 
-AmqpEndpoint::AmqpEndpoint(Registry &registry, EventLog &events, CloudToDevice &cloudToDevice, const QSslConfiguration &tls,
-                           const QString &hostName, const QString &eventHubName, QObject *parent)
+AmqpEndpoint::AmqpEndpoint(Registry &registry, EventLog &events, CloudToDevice &cloudToDevice,
+    const QSslConfiguration &tls, const QString &hostName, const QString &eventHubName, QObject *parent)
     : QObject(parent)
     , m_registry(registry)
     , m_events(events)
@@ -173,7 +173,7 @@ Result<quint16> AmqpEndpoint::listen(quint16 port)
 {
     if (!m_server.listen(QHostAddress::LocalHost, port))
         return fail(ErrorKind::Network, QStringLiteral("PortInUse"),
-                    QStringLiteral("Cannot listen for AMQP on 127.0.0.1:%1: %2").arg(port).arg(m_server.errorString()));
+            QStringLiteral("Cannot listen for AMQP on 127.0.0.1:%1: %2").arg(port).arg(m_server.errorString()));
     m_port = m_server.serverPort();
     return m_port;
 }
@@ -230,27 +230,19 @@ void AmqpEndpoint::handle(Peer &peer, pn_event_t *event)
         pn_connection_open(connection);
         break;
     }
-    case PN_CONNECTION_REMOTE_CLOSE:
-        pn_connection_close(pn_event_connection(event));
-        break;
+    case PN_CONNECTION_REMOTE_CLOSE: pn_connection_close(pn_event_connection(event)); break;
     case PN_SESSION_REMOTE_OPEN:
         pn_session_set_incoming_capacity(pn_event_session(event), 4 * 1024 * 1024);
         pn_session_open(pn_event_session(event));
         break;
-    case PN_SESSION_REMOTE_CLOSE:
-        pn_session_close(pn_event_session(event));
-        break;
-    case PN_LINK_REMOTE_OPEN:
-        linkOpened(peer, pn_event_link(event));
-        break;
+    case PN_SESSION_REMOTE_CLOSE: pn_session_close(pn_event_session(event)); break;
+    case PN_LINK_REMOTE_OPEN: linkOpened(peer, pn_event_link(event)); break;
     case PN_LINK_REMOTE_CLOSE:
     case PN_LINK_REMOTE_DETACH:
         linkClosed(peer, pn_event_link(event));
         pn_link_close(pn_event_link(event));
         break;
-    case PN_LINK_FINAL:
-        linkClosed(peer, pn_event_link(event));
-        break;
+    case PN_LINK_FINAL: linkClosed(peer, pn_event_link(event)); break;
     case PN_LINK_FLOW: {
         pn_link_t *link = pn_event_link(event);
         auto found = peer.links.find(link);
@@ -262,11 +254,8 @@ void AmqpEndpoint::handle(Peer &peer, pn_event_t *event)
             pumpFeedback(peer, link, *found);
         break;
     }
-    case PN_DELIVERY:
-        delivery(peer, pn_event_delivery(event));
-        break;
-    default:
-        break;
+    case PN_DELIVERY: delivery(peer, pn_event_delivery(event)); break;
+    default: break;
     }
 }
 
@@ -303,7 +292,7 @@ void AmqpEndpoint::redirect(Peer &peer, pn_link_t *link, const QString &path)
             return;
         pn_condition_t *condition = pn_link_condition(link);
         setCondition(condition, "amqp:link:redirect",
-                     QStringLiteral("The messages of this hub are read from its Event Hub-compatible endpoint."));
+            QStringLiteral("The messages of this hub are read from its Event Hub-compatible endpoint."));
         AmqpMap info;
         info.insertSymbol("hostname", m_hostName);
         info.insertSymbol("network-host", m_hostName);
@@ -320,7 +309,8 @@ void AmqpEndpoint::linkOpened(Peer &peer, pn_link_t *link)
     if (pn_link_state(link) & PN_LOCAL_ACTIVE)
         return;
     const bool weSend = pn_link_is_sender(link);
-    const QString path = pathOf(pn_terminus_get_address(weSend ? pn_link_remote_source(link) : pn_link_remote_target(link)));
+    const QString path
+        = pathOf(pn_terminus_get_address(weSend ? pn_link_remote_source(link) : pn_link_remote_target(link)));
     const QString lower = path.toLower();
     Link state;
     QString why;
@@ -335,26 +325,30 @@ void AmqpEndpoint::linkOpened(Peer &peer, pn_link_t *link)
     } else if (weSend && lower == QLatin1String("messages/servicebound/feedback")) {
         state.kind = LinkKind::Feedback;
         state.resource = resourceFor(path);
-    } else if (weSend && (lower == QLatin1String("messages/events") || lower.startsWith(QLatin1String("messages/events/")))) {
+    } else if (weSend
+        && (lower == QLatin1String("messages/events") || lower.startsWith(QLatin1String("messages/events/")))) {
         if (!authorised(peer, resourceFor(QStringLiteral("messages/events")), &why))
             return refuseLink(link, "amqp:unauthorized-access", why);
         return redirect(peer, link, path);
     } else if (weSend && lower.startsWith(m_eventHubName.toLower() + u'/')) {
-        static const QRegularExpression partitionPath(QStringLiteral(R"(^[^/]+/consumergroups/([^/]+)/partitions/([0-9]+)$)"),
-                                                      QRegularExpression::CaseInsensitiveOption);
+        static const QRegularExpression partitionPath(
+            QStringLiteral(R"(^[^/]+/consumergroups/([^/]+)/partitions/([0-9]+)$)"),
+            QRegularExpression::CaseInsensitiveOption);
         const auto match = partitionPath.match(path);
         if (!match.hasMatch())
-            return refuseLink(link, "amqp:not-found", QStringLiteral("The messaging entity '%1' could not be found.").arg(path));
+            return refuseLink(
+                link, "amqp:not-found", QStringLiteral("The messaging entity '%1' could not be found.").arg(path));
         const QString group = match.captured(1);
         const int partition = match.captured(2).toInt();
         if (!m_events.consumerGroups().contains(group, Qt::CaseInsensitive))
             return refuseLink(link, "amqp:not-found",
-                              QStringLiteral("The messaging entity '%1' could not be found (no consumer group '%2').").arg(path, group));
+                QStringLiteral("The messaging entity '%1' could not be found (no consumer group '%2').")
+                    .arg(path, group));
         if (partition < 0 || partition >= m_events.partitionCount())
             return refuseLink(link, "com.microsoft:argument-out-of-range",
-                              QStringLiteral("The specified partition is invalid for an EventHub partition sender or receiver. "
-                                             "It should be between 0 and %1.")
-                                  .arg(m_events.partitionCount() - 1));
+                QStringLiteral("The specified partition is invalid for an EventHub partition sender or receiver. "
+                               "It should be between 0 and %1.")
+                    .arg(m_events.partitionCount() - 1));
         state.kind = LinkKind::Events;
         state.partition = partition;
         state.resource = resourceFor(path);
@@ -363,12 +357,14 @@ void AmqpEndpoint::linkOpened(Peer &peer, pn_link_t *link)
         if (!selector.isEmpty()) {
             const auto parsed = EventPosition::fromSelector(selector);
             if (!parsed)
-                return refuseLink(link, "amqp:invalid-field", QStringLiteral("The selector '%1' is not understood.").arg(selector));
+                return refuseLink(
+                    link, "amqp:invalid-field", QStringLiteral("The selector '%1' is not understood.").arg(selector));
             position = *parsed;
         }
         state.next = m_events.startSequence(partition, position);
     } else {
-        return refuseLink(link, "amqp:not-found", QStringLiteral("The messaging entity '%1' could not be found.").arg(path));
+        return refuseLink(
+            link, "amqp:not-found", QStringLiteral("The messaging entity '%1' could not be found.").arg(path));
     }
 
     if (!state.resource.isEmpty() && !authorised(peer, state.resource, &why))
@@ -414,8 +410,8 @@ std::optional<AmqpEndpoint::Token> AmqpEndpoint::checkToken(const QString &text,
         return std::nullopt;
     }
     // IoT Hub's SDKs sign with the base64-decoded key, Event Hubs' with the key's text: both are accepted.
-    if (!token->verify(policy->primaryKey) && !token->verify(policy->secondaryKey) && !token->verifyWithKeyText(policy->primaryKey)
-        && !token->verifyWithKeyText(policy->secondaryKey)) {
+    if (!token->verify(policy->primaryKey) && !token->verify(policy->secondaryKey)
+        && !token->verifyWithKeyText(policy->primaryKey) && !token->verifyWithKeyText(policy->secondaryKey)) {
         *why = QStringLiteral("The token's signature does not match the keys of policy '%1'.").arg(policy->name);
         return std::nullopt;
     }
@@ -453,8 +449,8 @@ bool AmqpEndpoint::authorised(const Peer &peer, const QString &resource, QString
     return false;
 }
 
-void AmqpEndpoint::reply(Peer &peer, LinkKind kind, const AmqpMessage &request, int status, const QString &description,
-                         const QVariant &body)
+void AmqpEndpoint::reply(
+    Peer &peer, LinkKind kind, const AmqpMessage &request, int status, const QString &description, const QVariant &body)
 {
     pn_link_t *target = nullptr;
     for (auto it = peer.links.begin(); it != peer.links.end(); ++it) {
@@ -476,7 +472,9 @@ void AmqpEndpoint::reply(Peer &peer, LinkKind kind, const AmqpMessage &request, 
     response.applicationProperties.insertString(QStringLiteral("status-description"), description);
     if (status >= 300) {
         // Event Hubs clients take the condition from here; IoT Hub's only look at the status.
-        const char *condition = status == 401 ? "amqp:unauthorized-access" : status == 404 ? "amqp:not-found" : "amqp:not-allowed";
+        const char *condition = status == 401 ? "amqp:unauthorized-access"
+            : status == 404                   ? "amqp:not-found"
+                                              : "amqp:not-allowed";
         response.applicationProperties.insertString(QStringLiteral("error-condition"), QString::fromLatin1(condition));
     }
     response.body = body;
@@ -490,9 +488,11 @@ void AmqpEndpoint::putToken(Peer &peer, const AmqpMessage &request)
     const QString type = Amqp::text(request.applicationProperties.value(QStringLiteral("type")));
     const QString name = Amqp::text(request.applicationProperties.value(QStringLiteral("name")));
     if (operation != QLatin1String("put-token"))
-        return reply(peer, LinkKind::CbsReplies, request, 400, QStringLiteral("Unsupported operation '%1'.").arg(operation));
+        return reply(
+            peer, LinkKind::CbsReplies, request, 400, QStringLiteral("Unsupported operation '%1'.").arg(operation));
     if (!type.endsWith(QLatin1String(":sastoken")))
-        return reply(peer, LinkKind::CbsReplies, request, 400, QStringLiteral("Unsupported token type '%1'.").arg(type));
+        return reply(
+            peer, LinkKind::CbsReplies, request, 400, QStringLiteral("Unsupported token type '%1'.").arg(type));
     QString why;
     auto token = checkToken(Amqp::text(request.body), &why);
     if (!token)
@@ -501,7 +501,7 @@ void AmqpEndpoint::putToken(Peer &peer, const AmqpMessage &request)
     const QString audience = normalised(name);
     if (audience != token->audience && !audience.startsWith(token->audience + u'/'))
         return reply(peer, LinkKind::CbsReplies, request, 401,
-                     QStringLiteral("The token's resource '%1' does not cover '%2'.").arg(token->audience, name));
+            QStringLiteral("The token's resource '%1' does not cover '%2'.").arg(token->audience, name));
     token->audience = audience;
     // A token put again for the same audience replaces the old one (renewal).
     peer.tokens.removeIf([&audience](const Token &existing) { return existing.audience == audience; });
@@ -515,16 +515,18 @@ void AmqpEndpoint::management(Peer &peer, const AmqpMessage &request)
     const QString type = Amqp::text(request.applicationProperties.value(QStringLiteral("type")));
     const QString name = Amqp::text(request.applicationProperties.value(QStringLiteral("name")));
     if (operation != QLatin1String("READ"))
-        return reply(peer, LinkKind::ManagementReplies, request, 400, QStringLiteral("Unsupported operation '%1'.").arg(operation));
+        return reply(peer, LinkKind::ManagementReplies, request, 400,
+            QStringLiteral("Unsupported operation '%1'.").arg(operation));
     if (name.compare(m_eventHubName, Qt::CaseInsensitive) != 0)
         return reply(peer, LinkKind::ManagementReplies, request, 404,
-                     QStringLiteral("The messaging entity '%1' could not be found.").arg(name));
+            QStringLiteral("The messaging entity '%1' could not be found.").arg(name));
     // A token may come with the request (security_token) instead of through $cbs.
     QString why;
     bool allowed = authorised(peer, resourceFor(m_eventHubName + QStringLiteral("/$management")), &why);
     const QString inline_ = Amqp::text(request.applicationProperties.value(QStringLiteral("security_token")));
     if (!allowed && !inline_.isEmpty()) {
-        if (const auto token = checkToken(inline_, &why); token && token->rights.contains(QLatin1String("ServiceConnect")))
+        if (const auto token = checkToken(inline_, &why);
+            token && token->rights.contains(QLatin1String("ServiceConnect")))
             allowed = true;
     }
     if (!allowed)
@@ -547,7 +549,8 @@ void AmqpEndpoint::management(Peer &peer, const AmqpMessage &request)
         const int partition = Amqp::text(request.applicationProperties.value(QStringLiteral("partition"))).toInt(&ok);
         if (!ok || partition < 0 || partition >= m_events.partitionCount())
             return reply(peer, LinkKind::ManagementReplies, request, 400,
-                         QStringLiteral("The specified partition is invalid. It should be between 0 and %1.").arg(m_events.partitionCount() - 1));
+                QStringLiteral("The specified partition is invalid. It should be between 0 and %1.")
+                    .arg(m_events.partitionCount() - 1));
         const PartitionInfo info = m_events.info(partition);
         AmqpMap body;
         body.insertString(QStringLiteral("name"), m_eventHubName);
@@ -557,7 +560,7 @@ void AmqpEndpoint::management(Peer &peer, const AmqpMessage &request)
         body.insertString(QStringLiteral("last_enqueued_sequence_number"), qint64(info.lastSequenceNumber));
         body.insertString(QStringLiteral("last_enqueued_offset"), QString::number(info.lastOffset));
         body.insertString(QStringLiteral("last_enqueued_time_utc"),
-                          info.lastEnqueuedTime.isValid() ? info.lastEnqueuedTime : QDateTime::fromMSecsSinceEpoch(0, Qt::UTC));
+            info.lastEnqueuedTime.isValid() ? info.lastEnqueuedTime : QDateTime::fromMSecsSinceEpoch(0, Qt::UTC));
         body.insertString(QStringLiteral("is_partition_empty"), info.empty);
         return reply(peer, LinkKind::ManagementReplies, request, 200, QStringLiteral("OK"), QVariant::fromValue(body));
     }
@@ -567,12 +570,14 @@ void AmqpEndpoint::management(Peer &peer, const AmqpMessage &request)
 void AmqpEndpoint::cloudToDevice(Peer &peer, pn_delivery_t *delivery, const AmqpMessage &message)
 {
     Q_UNUSED(peer)
-    static const QRegularExpression to(QStringLiteral(R"(^/devices/([^/]+)/messages/devicebound$)"), QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression to(
+        QStringLiteral(R"(^/devices/([^/]+)/messages/devicebound$)"), QRegularExpression::CaseInsensitiveOption);
     const auto match = to.match(message.to);
     if (!match.hasMatch())
         return settle(delivery, PN_REJECTED, "amqp:invalid-field",
-                      QStringLiteral("ArgumentInvalid: the message's 'to' must be /devices/{deviceId}/messages/devicebound, not '%1'.")
-                          .arg(message.to));
+            QStringLiteral(
+                "ArgumentInvalid: the message's 'to' must be /devices/{deviceId}/messages/devicebound, not '%1'.")
+                .arg(message.to));
     C2dMessage c2d;
     c2d.deviceId = QUrl::fromPercentEncoding(match.captured(1).toUtf8());
     c2d.messageId = idText(message.messageId);
@@ -596,10 +601,10 @@ void AmqpEndpoint::cloudToDevice(Peer &peer, pn_delivery_t *delivery, const Amqp
     if (queued)
         return settle(delivery, PN_ACCEPTED);
     const QString code = queued.error().code;
-    const char *condition = code == QLatin1String("DeviceNotFound")                    ? "amqp:not-found"
-                            : code == QLatin1String("DeviceMaximumQueueDepthExceeded") ? "amqp:resource-limit-exceeded"
-                            : code == QLatin1String("MessageTooLarge")                 ? "amqp:link:message-size-exceeded"
-                                                                                       : "amqp:invalid-field";
+    const char *condition = code == QLatin1String("DeviceNotFound") ? "amqp:not-found"
+        : code == QLatin1String("DeviceMaximumQueueDepthExceeded")  ? "amqp:resource-limit-exceeded"
+        : code == QLatin1String("MessageTooLarge")                  ? "amqp:link:message-size-exceeded"
+                                                                    : "amqp:invalid-field";
     settle(delivery, PN_REJECTED, condition, code + QStringLiteral(": ") + queued.error().message);
 }
 
@@ -628,7 +633,7 @@ void AmqpEndpoint::delivery(Peer &peer, pn_delivery_t *delivery)
     if (pn_delivery_pending(delivery) > maxMessageBytes) {
         // Larger than IoT Hub takes, whole or still arriving: the link ends, the connection stays.
         setCondition(pn_link_condition(link), "amqp:link:message-size-exceeded",
-                     QStringLiteral("A message may have at most %1 bytes.").arg(maxMessageBytes));
+            QStringLiteral("A message may have at most %1 bytes.").arg(maxMessageBytes));
         pn_delivery_update(delivery, PN_REJECTED);
         pn_delivery_settle(delivery);
         peer.links.remove(link);
@@ -688,7 +693,7 @@ void AmqpEndpoint::pumpEvents(Peer &peer, pn_link_t *link, Link &state)
             AmqpMap &annotations = message.messageAnnotations;
             annotations.insertSymbol("iothub-connection-device-id", event.deviceId);
             annotations.insertSymbol("iothub-connection-auth-method",
-                                     QStringLiteral(R"({"scope":"device","type":"sas","issuer":"iothub","acceptingIpFilterRule":null})"));
+                QStringLiteral(R"({"scope":"device","type":"sas","issuer":"iothub","acceptingIpFilterRule":null})"));
             annotations.insertSymbol("iothub-enqueuedtime", event.enqueuedTime);
             annotations.insertSymbol("iothub-message-source", QStringLiteral("Telemetry"));
             annotations.insertSymbol("x-opt-sequence-number", qint64(event.sequenceNumber));

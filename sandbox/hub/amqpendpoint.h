@@ -5,12 +5,12 @@
 #include <QDateTime>
 #include <QHash>
 #include <QJsonObject>
-#include <QTimer>
 #include <QObject>
 #include <QSet>
 #include <QSslConfiguration>
 #include <QSslServer>
 #include <QStringList>
+#include <QTimer>
 
 #include <memory>
 #include <unordered_map>
@@ -49,7 +49,7 @@ class AmqpEndpoint final : public QObject
 
 public:
     AmqpEndpoint(Registry &registry, EventLog &events, CloudToDevice &cloudToDevice, const QSslConfiguration &tls,
-                 const QString &hostName, const QString &eventHubName, QObject *parent = nullptr);
+        const QString &hostName, const QString &eventHubName, QObject *parent = nullptr);
     ~AmqpEndpoint() override;
 
     Result<quint16> listen(quint16 port);
@@ -69,7 +69,15 @@ private:
         QStringList rights;
         QDateTime expiry;
     };
-    enum class LinkKind { CbsRequests, CbsReplies, ManagementRequests, ManagementReplies, CloudToDevice, Feedback, Events };
+    enum class LinkKind {
+        CbsRequests,
+        CbsReplies,
+        ManagementRequests,
+        ManagementReplies,
+        CloudToDevice,
+        Feedback,
+        Events
+    };
     struct Link
     {
         LinkKind kind;
@@ -91,7 +99,7 @@ private:
     void management(Peer &peer, const AmqpMessage &request);
     void cloudToDevice(Peer &peer, pn_delivery_t *delivery, const AmqpMessage &message);
     void reply(Peer &peer, LinkKind kind, const AmqpMessage &request, int status, const QString &description,
-               const QVariant &body = {});
+        const QVariant &body = {});
 
     std::optional<Token> checkToken(const QString &token, QString *why) const;
     bool authorised(const Peer &peer, const QString &resource, QString *why) const;

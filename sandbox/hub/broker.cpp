@@ -37,7 +37,8 @@ QString Broker::pluginPath()
     if (const QString overridden = qEnvironmentVariable("ONBOARDER_SANDBOX_PLUGIN"); !overridden.isEmpty())
         return overridden;
     const QString installed = QStringLiteral(ONBOARDER_PLUGIN_INSTALL_PATH);
-    if (QFile::exists(installed) && !QCoreApplication::applicationDirPath().startsWith(QStringLiteral(ONBOARDER_BUILD_DIR)))
+    if (QFile::exists(installed)
+        && !QCoreApplication::applicationDirPath().startsWith(QStringLiteral(ONBOARDER_BUILD_DIR)))
         return installed;
     return QStringLiteral(ONBOARDER_PLUGIN_BUILD_PATH);
 }
@@ -47,7 +48,8 @@ Result<void> Broker::start(quint16 port)
     const QDir dir(m_dataDir);
     const QString plugin = pluginPath();
     if (!QFile::exists(plugin))
-        return fail(ErrorKind::Internal, QStringLiteral("PluginMissing"), QStringLiteral("The sandbox's mosquitto plugin is missing: %1").arg(plugin));
+        return fail(ErrorKind::Internal, QStringLiteral("PluginMissing"),
+            QStringLiteral("The sandbox's mosquitto plugin is missing: %1").arg(plugin));
 
     // A secret for the sandbox's own links to the broker (the TLS front's X.509 assertions).
     const QString secretFile = dir.filePath(QStringLiteral("broker-secret"));
@@ -89,19 +91,21 @@ Result<void> Broker::start(quint16 port)
     const QString configFile = dir.filePath(QStringLiteral("mosquitto.conf"));
     QSaveFile file(configFile);
     if (!file.open(QIODevice::WriteOnly))
-        return fail(ErrorKind::Internal, QStringLiteral("DataDirNotWritable"), QStringLiteral("Cannot write %1").arg(configFile));
+        return fail(ErrorKind::Internal, QStringLiteral("DataDirNotWritable"),
+            QStringLiteral("Cannot write %1").arg(configFile));
     file.write(config.toUtf8());
     file.commit();
 
     m_stopping = false;
     if (!startMosquitto(m_process, configFile))
         return fail(ErrorKind::Internal, QStringLiteral("BrokerNotStarted"),
-                    QStringLiteral("mosquitto could not be started: %1 (is the mosquitto package installed?)").arg(m_process.errorString()));
+            QStringLiteral("mosquitto could not be started: %1 (is the mosquitto package installed?)")
+                .arg(m_process.errorString()));
     if (!waitUntilAccepting(m_process, m_port)) {
         const QString log = QString::fromLocal8Bit(m_process.readAll()).right(2000);
         stop();
         return fail(ErrorKind::Network, QStringLiteral("BrokerNotReady"),
-                    QStringLiteral("mosquitto did not accept connections on 127.0.0.1:%1: %2").arg(m_port).arg(log));
+            QStringLiteral("mosquitto did not accept connections on 127.0.0.1:%1: %2").arg(m_port).arg(log));
     }
     return {};
 }

@@ -11,6 +11,7 @@ namespace Onboarder::Sandbox {
 // project's plugin for IoT Hub's authentication, topic rules, connection state, telemetry and twin/
 // method mediation. It listens on loopback only, behind the DeviceGateway that terminates TLS
 // (mosquitto cannot ask for a client certificate without requiring one).
+// Threads: the sandbox's main thread.
 class Broker final : public QObject
 {
     Q_OBJECT

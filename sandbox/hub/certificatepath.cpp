@@ -32,12 +32,14 @@ Result<void> checkTime(const Certificate &certificate, const QString &role, cons
 Result<void> checkSigner(const Certificate &signer, const QString &role, int below, const QDateTime &now)
 {
     if (!CertificatePath::isCa(signer))
-        return refuse(QStringLiteral("the %1 \"%2\" is no CA certificate (a CA must be X.509 version 3 with basicConstraints "
-                                     "CA:TRUE; it is version %3%4).")
-                          .arg(role, nameOf(signer))
-                          .arg(X509_get_version(signer.handle()) + 1)
-                          .arg(X509_get_extension_flags(signer.handle()) & EXFLAG_BCONS ? QStringLiteral(", CA:FALSE")
-                                                                                        : QStringLiteral(", no basicConstraints")));
+        return refuse(
+            QStringLiteral("the %1 \"%2\" is no CA certificate (a CA must be X.509 version 3 with basicConstraints "
+                           "CA:TRUE; it is version %3%4).")
+                .arg(role, nameOf(signer))
+                .arg(X509_get_version(signer.handle()) + 1)
+                .arg(X509_get_extension_flags(signer.handle()) & EXFLAG_BCONS
+                        ? QStringLiteral(", CA:FALSE")
+                        : QStringLiteral(", no basicConstraints")));
     if (auto valid = checkTime(signer, role, now); !valid)
         return valid;
     const int pathLength = CertificatePath::pathLength(signer);
@@ -64,7 +66,8 @@ int CertificatePath::pathLength(const Certificate &certificate)
     return x509 ? int(X509_get_pathlen(x509)) : -1;
 }
 
-Result<void> CertificatePath::verify(const QList<Certificate> &presented, const QList<Certificate> &trusted, const QDateTime &now)
+Result<void> CertificatePath::verify(
+    const QList<Certificate> &presented, const QList<Certificate> &trusted, const QDateTime &now)
 {
     if (presented.isEmpty() || presented.first().isNull())
         return refuse(QStringLiteral("no certificate."));
@@ -85,11 +88,13 @@ Result<void> CertificatePath::verify(const QList<Certificate> &presented, const 
         if (trustedRefused)
             return std::unexpected(*trustedRefused);
         if (below + 1 >= presented.size())
-            return refuse(QStringLiteral("no trusted CA signed \"%1\", and the device presented no certificate above it.")
-                              .arg(nameOf(*current)));
+            return refuse(
+                QStringLiteral("no trusted CA signed \"%1\", and the device presented no certificate above it.")
+                    .arg(nameOf(*current)));
         const Certificate &issuer = presented.at(below + 1);
         if (!current->isSignedBy(issuer))
-            return refuse(QStringLiteral("\"%1\", presented above \"%2\", did not sign it.").arg(nameOf(issuer), nameOf(*current)));
+            return refuse(QStringLiteral("\"%1\", presented above \"%2\", did not sign it.")
+                              .arg(nameOf(issuer), nameOf(*current)));
         if (auto usable = checkSigner(issuer, QStringLiteral("intermediate certificate"), below, now); !usable)
             return usable;
         current = &issuer;

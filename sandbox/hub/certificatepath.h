@@ -21,7 +21,7 @@ public:
 
     // presented: the leaf first, then what the device sent after it, in order. A sentence on failure.
     static Result<void> verify(const QList<Certificate> &presented, const QList<Certificate> &trusted,
-                               const QDateTime &now = QDateTime::currentDateTimeUtc());
+        const QDateTime &now = QDateTime::currentDateTimeUtc());
 
     // Version 3 and basicConstraints CA:TRUE.
     static bool isCa(const Certificate &certificate);

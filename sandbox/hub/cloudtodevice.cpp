@@ -34,24 +34,26 @@ Result<void> CloudToDevice::enqueue(C2dMessage message)
     const auto device = m_registry.device(message.deviceId);
     if (!device)
         return fail(ErrorKind::NotFound, QStringLiteral("DeviceNotFound"),
-                    QStringLiteral("Device %1 is not registered in this hub.").arg(message.deviceId));
+            QStringLiteral("Device %1 is not registered in this hub.").arg(message.deviceId));
     if (message.body.size() > maxBodyBytes)
         return fail(ErrorKind::InvalidInput, QStringLiteral("MessageTooLarge"),
-                    QStringLiteral("The message is %1 bytes; a cloud-to-device message may have at most %2.")
-                        .arg(message.body.size())
-                        .arg(maxBodyBytes));
-    static const QStringList acks{QStringLiteral("none"), QStringLiteral("positive"), QStringLiteral("negative"), QStringLiteral("full")};
+            QStringLiteral("The message is %1 bytes; a cloud-to-device message may have at most %2.")
+                .arg(message.body.size())
+                .arg(maxBodyBytes));
+    static const QStringList acks{
+        QStringLiteral("none"), QStringLiteral("positive"), QStringLiteral("negative"), QStringLiteral("full")};
     if (message.ack.isEmpty())
         message.ack = QStringLiteral("none");
     if (!acks.contains(message.ack))
         return fail(ErrorKind::InvalidInput, QStringLiteral("ArgumentInvalid"),
-                    QStringLiteral("iothub-ack must be none, positive, negative or full, not '%1'.").arg(message.ack));
+            QStringLiteral("iothub-ack must be none, positive, negative or full, not '%1'.").arg(message.ack));
     auto &queue = m_queues[message.deviceId];
     if (int(queue.size()) >= maxQueueDepth)
         return fail(ErrorKind::Conflict, QStringLiteral("DeviceMaximumQueueDepthExceeded"),
-                    QStringLiteral("Device %1 already has %2 cloud-to-device messages waiting, the most a device's queue holds.")
-                        .arg(message.deviceId)
-                        .arg(maxQueueDepth));
+            QStringLiteral(
+                "Device %1 already has %2 cloud-to-device messages waiting, the most a device's queue holds.")
+                .arg(message.deviceId)
+                .arg(maxQueueDepth));
     const QDateTime now = QDateTime::currentDateTimeUtc();
     message.enqueuedTime = now;
     const QDateTime latest = now.addSecs(maxTtlSeconds);
@@ -158,11 +160,10 @@ void CloudToDevice::addFeedback(const C2dMessage &message, const QString &status
         return;
     const auto device = m_registry.device(message.deviceId);
     m_feedback.push_back({{QStringLiteral("originalMessageId"), message.messageId},
-                          {QStringLiteral("deviceGenerationId"), device ? device->generationId : QString()},
-                          {QStringLiteral("deviceId"), message.deviceId},
-                          {QStringLiteral("enqueuedTimeUtc"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
-                          {QStringLiteral("statusCode"), status},
-                          {QStringLiteral("description"), description}});
+        {QStringLiteral("deviceGenerationId"), device ? device->generationId : QString()},
+        {QStringLiteral("deviceId"), message.deviceId},
+        {QStringLiteral("enqueuedTimeUtc"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
+        {QStringLiteral("statusCode"), status}, {QStringLiteral("description"), description}});
     // IoT Hub keeps feedback for a while; the sandbox keeps the newest 10,000 records.
     while (m_feedback.size() > 10000)
         m_feedback.pop_front();

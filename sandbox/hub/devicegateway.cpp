@@ -26,7 +26,8 @@ namespace {
 class Link final : public QObject
 {
 public:
-    Link(QSslSocket *device, quint16 brokerPort, std::function<QByteArray(const QByteArray &, const QSslCertificate &)> firstPacket)
+    Link(QSslSocket *device, quint16 brokerPort,
+        std::function<QByteArray(const QByteArray &, const QSslCertificate &)> firstPacket)
         : m_device(device)
         , m_broker(new QTcpSocket(this))
         , m_firstPacket(std::move(firstPacket))
@@ -106,7 +107,7 @@ private:
         if (request.value(0) != "GET" || path != WebSocket::iotHubPath)
             status = "404 Not Found";
         else if (head->fields.value("upgrade").toLower() != "websocket" || !head->fields.contains("sec-websocket-key")
-                 || head->fields.value("sec-websocket-version") != "13" || !protocols.contains(WebSocket::subProtocol))
+            || head->fields.value("sec-websocket-version") != "13" || !protocols.contains(WebSocket::subProtocol))
             status = "400 Bad Request";
         if (!status.isEmpty()) {
             m_device->write("HTTP/1.1 " + status + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -115,8 +116,8 @@ private:
         }
         m_device->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         "Sec-WebSocket-Accept: "
-            + WebSocket::acceptKey(head->fields.value("sec-websocket-key")) + "\r\nSec-WebSocket-Protocol: "
-            + WebSocket::subProtocol + "\r\n\r\n");
+            + WebSocket::acceptKey(head->fields.value("sec-websocket-key"))
+            + "\r\nSec-WebSocket-Protocol: " + WebSocket::subProtocol + "\r\n\r\n");
         m_head.remove(0, head->length);
         m_mode = Mode::WebSocket;
         return true;
@@ -166,8 +167,8 @@ private:
 
 } // namespace
 
-DeviceGateway::DeviceGateway(Registry &registry, const QSslConfiguration &tls, const QByteArray &secret, quint16 brokerPort,
-                             QObject *parent)
+DeviceGateway::DeviceGateway(
+    Registry &registry, const QSslConfiguration &tls, const QByteArray &secret, quint16 brokerPort, QObject *parent)
     : QObject(parent)
     , m_registry(registry)
     , m_secret(secret)
@@ -185,13 +186,14 @@ Result<quint16> DeviceGateway::listen(quint16 port)
 {
     if (!m_server.listen(QHostAddress::LocalHost, port))
         return fail(ErrorKind::Network, QStringLiteral("PortInUse"),
-                    QStringLiteral("Cannot listen on 127.0.0.1:%1: %2").arg(port).arg(m_server.errorString()));
+            QStringLiteral("Cannot listen on 127.0.0.1:%1: %2").arg(port).arg(m_server.errorString()));
     return m_server.serverPort();
 }
 
 QByteArray DeviceGateway::assertion(const QByteArray &secret, const QString &deviceId)
 {
-    return "x509:" + QMessageAuthenticationCode::hash("x509:" + deviceId.toUtf8(), secret, QCryptographicHash::Sha256).toBase64();
+    return "x509:"
+        + QMessageAuthenticationCode::hash("x509:" + deviceId.toUtf8(), secret, QCryptographicHash::Sha256).toBase64();
 }
 
 QByteArray DeviceGateway::withPassword(const QByteArray &packet, const QByteArray &password, QString *clientId)
@@ -257,19 +259,21 @@ void DeviceGateway::adopt(QSslSocket *device)
     {
         // The gateway owns its links (a link deletes itself once either side closes): one still open when
         // the hub stops goes with the gateway (its first-packet check points at the gateway, too).
-        auto *link = new Link(device, m_brokerPort, [this, device](const QByteArray &connect, const QSslCertificate &certificate) -> QByteArray {
-            QString clientId;
-            if (withPassword(connect, {}, &clientId).isEmpty())
-                return {};
-            if (certificate.isNull() || !certificateAccepted(clientId, certificate, device->peerCertificateChain()))
-                return connect; // the broker decides, as for any other client
-            return withPassword(connect, assertion(m_secret, clientId), &clientId);
-        });
+        auto *link = new Link(device, m_brokerPort,
+            [this, device](const QByteArray &connect, const QSslCertificate &certificate) -> QByteArray {
+                QString clientId;
+                if (withPassword(connect, {}, &clientId).isEmpty())
+                    return {};
+                if (certificate.isNull() || !certificateAccepted(clientId, certificate, device->peerCertificateChain()))
+                    return connect; // the broker decides, as for any other client
+                return withPassword(connect, assertion(m_secret, clientId), &clientId);
+            });
         link->setParent(this);
     }
 }
 
-bool DeviceGateway::certificateAccepted(const QString &deviceId, const QSslCertificate &leaf, const QList<QSslCertificate> &chain) const
+bool DeviceGateway::certificateAccepted(
+    const QString &deviceId, const QSslCertificate &leaf, const QList<QSslCertificate> &chain) const
 {
     const auto device = m_registry.device(deviceId);
     const QDateTime now = QDateTime::currentDateTimeUtc();
@@ -284,7 +288,8 @@ bool DeviceGateway::certificateAccepted(const QString &deviceId, const QSslCerti
         }
         return false;
     }
-    if (device->authType != QStringLiteral("certificateAuthority") || leaf.subjectInfo(QSslCertificate::CommonName).value(0) != deviceId)
+    if (device->authType != QStringLiteral("certificateAuthority")
+        || leaf.subjectInfo(QSslCertificate::CommonName).value(0) != deviceId)
         return false;
     QList<Certificate> presented;
     for (const QSslCertificate &certificate : chain.isEmpty() ? QList<QSslCertificate>{leaf} : chain) {

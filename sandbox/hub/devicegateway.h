@@ -21,13 +21,14 @@ class Registry;
 // Everything else passes through unchanged to the broker, which authenticates it.
 // The same port serves MQTT over WebSockets as IoT Hub does on 443 (GET /$iothub/websocket, sub-protocol
 // "mqtt"): a connection whose first bytes are an HTTP GET is upgraded and unframed here.
+// Threads: the sandbox's main thread.
 class DeviceGateway final : public QObject
 {
     Q_OBJECT
 
 public:
     DeviceGateway(Registry &registry, const QSslConfiguration &tls, const QByteArray &secret, quint16 brokerPort,
-                  QObject *parent = nullptr);
+        QObject *parent = nullptr);
 
     Result<quint16> listen(quint16 port);
     // Serves a device connection accepted elsewhere (TLS done, nothing read yet): MQTT, or MQTT over
@@ -48,7 +49,8 @@ private:
 
     Registry &m_registry;
     QSslServer m_server;
-    bool certificateAccepted(const QString &deviceId, const QSslCertificate &leaf, const QList<QSslCertificate> &chain) const;
+    bool certificateAccepted(
+        const QString &deviceId, const QSslCertificate &leaf, const QList<QSslCertificate> &chain) const;
 
     QByteArray m_secret;
     QList<QSslCertificate> m_trustedCas;

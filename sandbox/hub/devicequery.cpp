@@ -69,8 +69,8 @@ QString shortened(const QString &text)
 bool isReservedWord(const QString &word)
 {
     static constexpr QLatin1StringView reserved[]
-        = { "SELECT"_L1, "FROM"_L1, "WHERE"_L1, "AND"_L1, "OR"_L1, "NOT"_L1, "AS"_L1, "ORDER"_L1, "BY"_L1, "ASC"_L1,
-              "DESC"_L1, "GROUP"_L1, "TOP"_L1, "JOIN"_L1, "IN"_L1, "NIN"_L1, "TRUE"_L1, "FALSE"_L1, "NULL"_L1 };
+        = {"SELECT"_L1, "FROM"_L1, "WHERE"_L1, "AND"_L1, "OR"_L1, "NOT"_L1, "AS"_L1, "ORDER"_L1, "BY"_L1, "ASC"_L1,
+            "DESC"_L1, "GROUP"_L1, "TOP"_L1, "JOIN"_L1, "IN"_L1, "NIN"_L1, "TRUE"_L1, "FALSE"_L1, "NULL"_L1};
     for (QLatin1StringView r : reserved) {
         if (word.compare(r, Qt::CaseInsensitive) == 0)
             return true;
@@ -103,15 +103,15 @@ struct IdentityColumn
 };
 
 constexpr IdentityColumn identityColumns[] = {
-    { "deviceId"_L1, "id"_L1, ValueType::Text },
-    { "status"_L1, "status"_L1, ValueType::Text },
-    { "connectionState"_L1, "connection_state"_L1, ValueType::Text },
-    { "authenticationType"_L1, "auth_type"_L1, ValueType::Text },
-    { "lastActivityTime"_L1, "last_activity"_L1, ValueType::Text },
-    { "statusUpdateTime"_L1, "status_updated"_L1, ValueType::Text },
-    { "cloudToDeviceMessageCount"_L1, "c2d_count"_L1, ValueType::Number },
-    { "etag"_L1, "etag"_L1, ValueType::Text },
-    { "version"_L1, "twin_version"_L1, ValueType::Number },
+    {"deviceId"_L1, "id"_L1, ValueType::Text},
+    {"status"_L1, "status"_L1, ValueType::Text},
+    {"connectionState"_L1, "connection_state"_L1, ValueType::Text},
+    {"authenticationType"_L1, "auth_type"_L1, ValueType::Text},
+    {"lastActivityTime"_L1, "last_activity"_L1, ValueType::Text},
+    {"statusUpdateTime"_L1, "status_updated"_L1, ValueType::Text},
+    {"cloudToDeviceMessageCount"_L1, "c2d_count"_L1, ValueType::Number},
+    {"etag"_L1, "etag"_L1, ValueType::Text},
+    {"version"_L1, "twin_version"_L1, ValueType::Number},
 };
 
 bool isPlainJsonLabel(const QString &name)
@@ -135,12 +135,12 @@ Target jsonTarget(const QString &column, const QStringList &names)
         else
             path += u".\""_s + name + u'"';
     }
-    return Target { u"json_extract(%1, '%2')"_s.arg(column, path), column, path, ValueType::Json };
+    return Target{u"json_extract(%1, '%2')"_s.arg(column, path), column, path, ValueType::Json};
 }
 
 Target objectTarget(const QString &sql)
 {
-    return Target { sql, {}, {}, ValueType::Object };
+    return Target{sql, {}, {}, ValueType::Object};
 }
 
 // Resolves a path (without "devices.") to its SQL; nullopt for an unknown property.
@@ -150,7 +150,7 @@ std::optional<Target> targetFor(const QStringList &names)
     if (names.size() == 1) {
         for (const IdentityColumn &identity : identityColumns) {
             if (first == identity.name)
-                return Target { QString(identity.column), {}, {}, identity.type };
+                return Target{QString(identity.column), {}, {}, identity.type};
         }
         if (first == u"tags")
             return objectTarget(u"tags"_s);
@@ -215,7 +215,7 @@ struct Fragment
 // An undefined comparison (values of different types): matches neither plain nor under NOT.
 Fragment undefinedFragment()
 {
-    return Fragment { u"NULL"_s, {}, Precedence::Atom };
+    return Fragment{u"NULL"_s, {}, Precedence::Atom};
 }
 
 // The SQL for the value of `target` when it holds a value of `type`, else NULL; nullopt when it
@@ -247,15 +247,15 @@ Fragment comparison(const Target &target, const QString &op, const Literal &lite
 {
     if (literal.type == LiteralType::Null) {
         if (op == u"=")
-            return Fragment { target.sql + u" IS NULL"_s, {}, Precedence::Atom };
+            return Fragment{target.sql + u" IS NULL"_s, {}, Precedence::Atom};
         if (op == u"!=")
-            return Fragment { target.sql + u" IS NOT NULL"_s, {}, Precedence::Atom };
+            return Fragment{target.sql + u" IS NOT NULL"_s, {}, Precedence::Atom};
         return undefinedFragment(); // null has no order
     }
     const std::optional<QString> value = valueOfType(target, literal.type);
     if (!value)
         return undefinedFragment();
-    return Fragment { *value + u' ' + op + u" ?"_s, { literal.value }, Precedence::Atom };
+    return Fragment{*value + u' ' + op + u" ?"_s, {literal.value}, Precedence::Atom};
 }
 
 // Exact and case-sensitive, unlike LIKE; the text is bound twice.
@@ -264,7 +264,7 @@ Fragment startsWith(const Target &target, const QString &prefix)
     const std::optional<QString> value = valueOfType(target, LiteralType::Text);
     if (!value)
         return undefinedFragment();
-    return Fragment { u"substr(%1, 1, length(?)) = ?"_s.arg(*value), { prefix, prefix }, Precedence::Atom };
+    return Fragment{u"substr(%1, 1, length(?)) = ?"_s.arg(*value), {prefix, prefix}, Precedence::Atom};
 }
 
 // A suffix longer than the value yields a shorter substring, which cannot equal it.
@@ -273,17 +273,16 @@ Fragment endsWith(const Target &target, const QString &suffix)
     const std::optional<QString> value = valueOfType(target, LiteralType::Text);
     if (!value)
         return undefinedFragment();
-    return Fragment { u"substr(%1, length(%1) - length(?) + 1) = ?"_s.arg(*value), { suffix, suffix },
-        Precedence::Atom };
+    return Fragment{u"substr(%1, length(%1) - length(?) + 1) = ?"_s.arg(*value), {suffix, suffix}, Precedence::Atom};
 }
 
 Fragment isDefined(const Target &target)
 {
     if (target.type == ValueType::Json) {
         const QString sql = u"json_type(%1, '%2') IS NOT NULL"_s.arg(target.column, target.jsonPath);
-        return Fragment { sql, {}, Precedence::Atom };
+        return Fragment{sql, {}, Precedence::Atom};
     }
-    return Fragment { target.sql + u" IS NOT NULL"_s, {}, Precedence::Atom };
+    return Fragment{target.sql + u" IS NOT NULL"_s, {}, Precedence::Atom};
 }
 
 QString wrapped(const Fragment &fragment, Precedence context)
@@ -294,8 +293,8 @@ QString wrapped(const Fragment &fragment, Precedence context)
 Fragment combined(const Fragment &left, const Fragment &right, Precedence precedence)
 {
     const QString keyword = precedence == Precedence::And ? u" AND "_s : u" OR "_s;
-    return Fragment { wrapped(left, precedence) + keyword + wrapped(right, precedence),
-        left.parameters + right.parameters, precedence };
+    return Fragment{wrapped(left, precedence) + keyword + wrapped(right, precedence),
+        left.parameters + right.parameters, precedence};
 }
 
 // ---- Parser ----
@@ -441,7 +440,7 @@ Result<void> Parser::tokenize()
             token.value = value;
         } else {
             token.kind = TokenKind::Symbol;
-            static constexpr QStringView pairs[] = { u"!=", u"<>", u"<=", u">=" };
+            static constexpr QStringView pairs[] = {u"!=", u"<>", u"<=", u">="};
             const QStringView rest = QStringView(m_text).mid(i);
             qsizetype length = QChar::isHighSurrogate(c) && QChar::isLowSurrogate(at(i + 1)) ? 2 : 1;
             for (QStringView pair : pairs) {
@@ -647,7 +646,7 @@ Result<void> Parser::parseSelectList(DeviceQuery &query)
                                          .arg(position(start), name));
             }
         }
-        query.projection.append({ path->text(), name });
+        query.projection.append({path->text(), name});
         if (!atSymbol(u","))
             return {};
         advance();
@@ -752,7 +751,7 @@ Result<Fragment> Parser::parseUnary(int depth)
         const Result<Fragment> operand = parseUnary(depth + 1);
         if (!operand)
             return operand;
-        return Fragment { u"NOT ("_s + operand->sql + u')', operand->parameters, Precedence::Atom };
+        return Fragment{u"NOT ("_s + operand->sql + u')', operand->parameters, Precedence::Atom};
     }
     if (atSymbol(u"(")) {
         advance();
@@ -814,21 +813,21 @@ Result<Operand> Parser::parseOperand(const QString &what)
     const Token &token = current();
     switch (token.kind) {
     case TokenKind::Text:
-        operand.literal = Literal { LiteralType::Text, token.value };
+        operand.literal = Literal{LiteralType::Text, token.value};
         advance();
         return operand;
     case TokenKind::Number:
-        operand.literal = Literal { LiteralType::Number, token.value };
+        operand.literal = Literal{LiteralType::Number, token.value};
         advance();
         return operand;
     case TokenKind::Word:
         if (atKeyword("TRUE"_L1) || atKeyword("FALSE"_L1)) {
-            operand.literal = Literal { LiteralType::Boolean, QVariant(qlonglong(atKeyword("TRUE"_L1) ? 1 : 0)) };
+            operand.literal = Literal{LiteralType::Boolean, QVariant(qlonglong(atKeyword("TRUE"_L1) ? 1 : 0))};
             advance();
             return operand;
         }
         if (atKeyword("NULL"_L1)) {
-            operand.literal = Literal { LiteralType::Null, {} };
+            operand.literal = Literal{LiteralType::Null, {}};
             advance();
             return operand;
         }
@@ -851,7 +850,7 @@ Result<Fragment> Parser::parseComparison()
         return std::unexpected(left.error());
 
     const Token op = current();
-    static constexpr QStringView operators[] = { u"=", u"!=", u"<>", u"<", u">", u"<=", u">=" };
+    static constexpr QStringView operators[] = {u"=", u"!=", u"<>", u"<", u">", u"<=", u">="};
     const bool isOperator
         = op.kind == TokenKind::Symbol && std::ranges::find(operators, QStringView(op.text)) != std::end(operators);
     if (!isOperator) {
@@ -860,7 +859,7 @@ Result<Fragment> Parser::parseComparison()
                                                "the sandbox hub; combine comparisons with OR instead.")
                                           .arg(position(op), op.text.toUpper()));
         }
-        static constexpr QStringView arithmetic[] = { u"+", u"-", u"*", u"/", u"%" };
+        static constexpr QStringView arithmetic[] = {u"+", u"-", u"*", u"/", u"%"};
         if (op.kind == TokenKind::Symbol
             && std::ranges::find(arithmetic, QStringView(op.text)) != std::end(arithmetic)) {
             return unsupportedFailure(Text::tr("Unsupported query at position %1: arithmetic ('%2') is not supported "

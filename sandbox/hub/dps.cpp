@@ -35,8 +35,8 @@ constexpr int internalErrorCode = 500001;
 
 const QStringList &apiVersions()
 {
-    static const QStringList versions { QStringLiteral("2018-09-01-preview"), QStringLiteral("2019-03-31"),
-        QStringLiteral("2021-06-01"), QStringLiteral("2021-10-01") };
+    static const QStringList versions{QStringLiteral("2018-09-01-preview"), QStringLiteral("2019-03-31"),
+        QStringLiteral("2021-06-01"), QStringLiteral("2021-10-01")};
     return versions;
 }
 
@@ -91,17 +91,15 @@ Result<QJsonObject> invalid(const QString &message)
 
 QJsonObject certificateInfo(const Certificate &certificate)
 {
-    return { { QStringLiteral("subjectName"), certificate.subject() },
-        { QStringLiteral("sha1Thumbprint"), certificate.thumbprintSha1() },
-        { QStringLiteral("sha256Thumbprint"), certificate.thumbprintSha256() },
-        { QStringLiteral("issuerName"), certificate.issuer() },
-        { QStringLiteral("notBeforeUtc"), certificate.notBefore().toUTC().toString(Qt::ISODate) },
-        { QStringLiteral("notAfterUtc"), certificate.notAfter().toUTC().toString(Qt::ISODate) },
-        { QStringLiteral("serialNumber"),
-            QString::fromLatin1(QSslCertificate(certificate.toDer(), QSsl::Der).serialNumber())
-                .remove(u':')
-                .toUpper() },
-        { QStringLiteral("version"), 3 } };
+    return {{QStringLiteral("subjectName"), certificate.subject()},
+        {QStringLiteral("sha1Thumbprint"), certificate.thumbprintSha1()},
+        {QStringLiteral("sha256Thumbprint"), certificate.thumbprintSha256()},
+        {QStringLiteral("issuerName"), certificate.issuer()},
+        {QStringLiteral("notBeforeUtc"), certificate.notBefore().toUTC().toString(Qt::ISODate)},
+        {QStringLiteral("notAfterUtc"), certificate.notAfter().toUTC().toString(Qt::ISODate)},
+        {QStringLiteral("serialNumber"),
+            QString::fromLatin1(QSslCertificate(certificate.toDer(), QSsl::Der).serialNumber()).remove(u':').toUpper()},
+        {QStringLiteral("version"), 3}};
 }
 
 // A certificate as a service gives it: PEM, or base64 of DER.
@@ -123,7 +121,7 @@ Result<QJsonObject> parseCertificates(const QJsonObject &x509, const QString &me
     if (!value.isObject())
         return invalid(QStringLiteral("attestation.x509.%1 is missing: it needs a primary certificate.").arg(member));
     QJsonObject out;
-    for (const QString &slot : { QStringLiteral("primary"), QStringLiteral("secondary") }) {
+    for (const QString &slot : {QStringLiteral("primary"), QStringLiteral("secondary")}) {
         const QJsonValue entry = value.toObject().value(slot);
         if (entry.isNull() || entry.isUndefined()) {
             if (slot == QStringLiteral("primary"))
@@ -142,8 +140,8 @@ Result<QJsonObject> parseCertificates(const QJsonObject &x509, const QString &me
                                "intermediate CA: X.509 version 3 with basicConstraints CA:TRUE).")
                     .arg(where));
         out.insert(slot,
-            QJsonObject { { QStringLiteral("certificate"), QString::fromLatin1(certificate->toPem()) },
-                { QStringLiteral("info"), certificateInfo(*certificate) } });
+            QJsonObject{{QStringLiteral("certificate"), QString::fromLatin1(certificate->toPem())},
+                {QStringLiteral("info"), certificateInfo(*certificate)}});
     }
     return out;
 }
@@ -173,7 +171,7 @@ QList<Certificate> storedCertificates(const QJsonObject &enrollment, const QStri
                                          .toObject()
                                          .value(member)
                                          .toObject();
-    for (const QString &slot : { QStringLiteral("primary"), QStringLiteral("secondary") }) {
+    for (const QString &slot : {QStringLiteral("primary"), QStringLiteral("secondary")}) {
         const QString pem = certificates.value(slot).toObject().value(QStringLiteral("certificate")).toString();
         if (auto certificate = Certificate::fromPem(pem.toLatin1()))
             out.append(*certificate);
@@ -219,8 +217,8 @@ Dps::Answer Dps::error(int status, int errorCode, const QString &message)
 {
     const QString trackingId = QUuid::createUuid().toString(QUuid::WithoutBraces);
     return json(status,
-        QJsonObject { { QStringLiteral("errorCode"), errorCode }, { QStringLiteral("trackingId"), trackingId },
-            { QStringLiteral("message"), message }, { QStringLiteral("timestampUtc"), nowText() } });
+        QJsonObject{{QStringLiteral("errorCode"), errorCode}, {QStringLiteral("trackingId"), trackingId},
+            {QStringLiteral("message"), message}, {QStringLiteral("timestampUtc"), nowText()}});
 }
 
 Dps::Dps(Registry &hub, const QString &hubHostName)
@@ -266,13 +264,13 @@ Result<void> Dps::open(const QString &path, const QString &dpsHost)
 
 bool Dps::save()
 {
-    const QJsonObject state { { QStringLiteral("idScope"), m_idScope },
-        { QStringLiteral("policy"),
-            QJsonObject { { QStringLiteral("name"), QLatin1String(OwnerPolicy) },
-                { QStringLiteral("primaryKey"), m_primaryKey }, { QStringLiteral("secondaryKey"), m_secondaryKey } } },
-        { QStringLiteral("etagCounter"), m_etagCounter }, { QStringLiteral("enrollments"), values(m_enrollments) },
-        { QStringLiteral("enrollmentGroups"), values(m_groups) },
-        { QStringLiteral("registrations"), values(m_registrations) } };
+    const QJsonObject state{{QStringLiteral("idScope"), m_idScope},
+        {QStringLiteral("policy"),
+            QJsonObject{{QStringLiteral("name"), QLatin1String(OwnerPolicy)},
+                {QStringLiteral("primaryKey"), m_primaryKey}, {QStringLiteral("secondaryKey"), m_secondaryKey}}},
+        {QStringLiteral("etagCounter"), m_etagCounter}, {QStringLiteral("enrollments"), values(m_enrollments)},
+        {QStringLiteral("enrollmentGroups"), values(m_groups)},
+        {QStringLiteral("registrations"), values(m_registrations)}};
     QSaveFile file(m_path);
     if (!file.open(QIODevice::WriteOnly))
         return false;
@@ -329,7 +327,7 @@ Result<QJsonObject> Dps::parseEnrollment(const QByteArray &body, const QString &
         return invalid(QStringLiteral("%1 in the body (%2) is not the one in the URL (%3).")
                            .arg(idKey, in.value(idKey).toVariant().toString(), id));
 
-    QJsonObject out { { idKey, id } };
+    QJsonObject out{{idKey, id}};
     if (!group && in.contains(QStringLiteral("deviceId")) && !in.value(QStringLiteral("deviceId")).isNull()) {
         const QString deviceId = in.value(QStringLiteral("deviceId")).toString();
         if (auto ok = Identifiers::validateDeviceId(deviceId); !ok)
@@ -344,7 +342,7 @@ Result<QJsonObject> Dps::parseEnrollment(const QByteArray &body, const QString &
             QStringLiteral("attestation is missing: an enrollment needs {\"type\": \"x509\" or \"symmetricKey\", …}."));
     const QJsonObject attestation = attestationValue.toObject();
     const QString type = attestation.value(QStringLiteral("type")).toString();
-    QJsonObject attestationOut { { QStringLiteral("type"), type } };
+    QJsonObject attestationOut{{QStringLiteral("type"), type}};
     if (type == QStringLiteral("tpm")) {
         return invalid(
             QStringLiteral("TPM attestation is not supported by the sandbox DPS; use x509 or symmetricKey."));
@@ -359,7 +357,7 @@ Result<QJsonObject> Dps::parseEnrollment(const QByteArray &body, const QString &
         if (!secondary)
             return invalid(secondary.error().message);
         attestationOut.insert(QStringLiteral("symmetricKey"),
-            QJsonObject { { QStringLiteral("primaryKey"), *primary }, { QStringLiteral("secondaryKey"), *secondary } });
+            QJsonObject{{QStringLiteral("primaryKey"), *primary}, {QStringLiteral("secondaryKey"), *secondary}});
     } else if (type == QStringLiteral("x509")) {
         const QJsonValue x509Value = attestation.value(QStringLiteral("x509"));
         if (!x509Value.isObject())
@@ -380,7 +378,7 @@ Result<QJsonObject> Dps::parseEnrollment(const QByteArray &body, const QString &
         const auto certificates = parseCertificates(x509, member, group);
         if (!certificates)
             return certificates;
-        attestationOut.insert(QStringLiteral("x509"), QJsonObject { { member, *certificates } });
+        attestationOut.insert(QStringLiteral("x509"), QJsonObject{{member, *certificates}});
     } else {
         return invalid(
             QStringLiteral("attestation.type '%1' is not one the sandbox DPS knows: use x509 or symmetricKey.")
@@ -396,15 +394,13 @@ Result<QJsonObject> Dps::parseEnrollment(const QByteArray &body, const QString &
         || status.toString().compare(QStringLiteral("disabled"), Qt::CaseInsensitive) == 0)
         out.insert(QStringLiteral("provisioningStatus"), status.toString().toLower());
     else
-        return invalid(
-            QStringLiteral("provisioningStatus must be 'enabled' or 'disabled', not %1.")
-                .arg(QString::fromUtf8(QJsonDocument(QJsonArray { status }).toJson(QJsonDocument::Compact))));
+        return invalid(QStringLiteral("provisioningStatus must be 'enabled' or 'disabled', not %1.")
+                           .arg(QString::fromUtf8(QJsonDocument(QJsonArray{status}).toJson(QJsonDocument::Compact))));
 
     const QJsonValue reprovision = in.value(QStringLiteral("reprovisionPolicy"));
     if (reprovision.isNull() || reprovision.isUndefined()) {
         out.insert(QStringLiteral("reprovisionPolicy"),
-            QJsonObject {
-                { QStringLiteral("updateHubAssignment"), true }, { QStringLiteral("migrateDeviceData"), true } });
+            QJsonObject{{QStringLiteral("updateHubAssignment"), true}, {QStringLiteral("migrateDeviceData"), true}});
     } else {
         const QJsonObject policy = reprovision.toObject();
         if (!reprovision.isObject() || !policy.value(QStringLiteral("updateHubAssignment")).isBool()
@@ -412,17 +408,15 @@ Result<QJsonObject> Dps::parseEnrollment(const QByteArray &body, const QString &
             return invalid(QStringLiteral(
                 "reprovisionPolicy needs both updateHubAssignment and migrateDeviceData, true or false."));
         out.insert(QStringLiteral("reprovisionPolicy"),
-            QJsonObject {
-                { QStringLiteral("updateHubAssignment"), policy.value(QStringLiteral("updateHubAssignment")) },
-                { QStringLiteral("migrateDeviceData"), policy.value(QStringLiteral("migrateDeviceData")) } });
+            QJsonObject{{QStringLiteral("updateHubAssignment"), policy.value(QStringLiteral("updateHubAssignment"))},
+                {QStringLiteral("migrateDeviceData"), policy.value(QStringLiteral("migrateDeviceData"))}});
     }
 
     const QJsonValue capabilities = in.value(QStringLiteral("capabilities"));
     if (!capabilities.isNull() && !capabilities.isUndefined() && !capabilities.isObject())
         return invalid(QStringLiteral("capabilities must be an object ({\"iotEdge\": false})."));
     out.insert(QStringLiteral("capabilities"),
-        QJsonObject {
-            { QStringLiteral("iotEdge"), capabilities.toObject().value(QStringLiteral("iotEdge")).toBool() } });
+        QJsonObject{{QStringLiteral("iotEdge"), capabilities.toObject().value(QStringLiteral("iotEdge")).toBool()}});
 
     const QJsonValue twin = in.value(QStringLiteral("initialTwin"));
     if (!twin.isNull() && !twin.isUndefined()) {
@@ -437,10 +431,10 @@ Result<QJsonObject> Dps::parseEnrollment(const QByteArray &body, const QString &
             || (!desired.isUndefined() && !desired.isNull() && !desired.isObject()))
             return invalid(QStringLiteral("initialTwin: tags and properties.desired must be objects."));
         out.insert(QStringLiteral("initialTwin"),
-            QJsonObject { { QStringLiteral("tags"), tags.toObject() },
-                { QStringLiteral("properties"), QJsonObject { { QStringLiteral("desired"), desired.toObject() } } } });
+            QJsonObject{{QStringLiteral("tags"), tags.toObject()},
+                {QStringLiteral("properties"), QJsonObject{{QStringLiteral("desired"), desired.toObject()}}}});
     }
-    for (const QString &key : { QStringLiteral("allocationPolicy"), QStringLiteral("optionalDeviceInformation") }) {
+    for (const QString &key : {QStringLiteral("allocationPolicy"), QStringLiteral("optionalDeviceInformation")}) {
         if (in.contains(key) && !in.value(key).isNull())
             out.insert(key, in.value(key));
     }
@@ -520,13 +514,12 @@ QJsonObject Dps::present(const QJsonObject &stored) const
     QJsonObject attestation = out.value(QStringLiteral("attestation")).toObject();
     if (attestation.contains(QStringLiteral("x509"))) {
         QJsonObject x509 = attestation.value(QStringLiteral("x509")).toObject();
-        for (const QString &member : { QStringLiteral("clientCertificates"), QStringLiteral("signingCertificates") }) {
+        for (const QString &member : {QStringLiteral("clientCertificates"), QStringLiteral("signingCertificates")}) {
             if (!x509.contains(member))
                 continue;
             QJsonObject certificates = x509.value(member).toObject();
             for (auto it = certificates.begin(); it != certificates.end(); ++it)
-                it.value()
-                    = QJsonObject { { QStringLiteral("info"), it.value().toObject().value(QStringLiteral("info")) } };
+                it.value() = QJsonObject{{QStringLiteral("info"), it.value().toObject().value(QStringLiteral("info"))}};
             x509.insert(member, certificates);
         }
         attestation.insert(QStringLiteral("x509"), x509);
@@ -597,9 +590,9 @@ static QByteArray withStoredCertificates(const QByteArray &body, const QJsonObje
     const QJsonObject storedX509
         = stored.value(QStringLiteral("attestation")).toObject().value(QStringLiteral("x509")).toObject();
     bool changed = false;
-    for (const QString &member : { QStringLiteral("clientCertificates"), QStringLiteral("signingCertificates") }) {
+    for (const QString &member : {QStringLiteral("clientCertificates"), QStringLiteral("signingCertificates")}) {
         QJsonObject certificates = x509.value(member).toObject();
-        for (const QString &slot : { QStringLiteral("primary"), QStringLiteral("secondary") }) {
+        for (const QString &slot : {QStringLiteral("primary"), QStringLiteral("secondary")}) {
             const QJsonObject entry = certificates.value(slot).toObject();
             const QJsonObject kept = storedX509.value(member).toObject().value(slot).toObject();
             if (!certificates.value(slot).isObject() || entry.contains(QStringLiteral("certificate")) || kept.isEmpty())
@@ -615,7 +608,7 @@ static QByteArray withStoredCertificates(const QByteArray &body, const QJsonObje
                     != 0)
                 continue;
             certificates.insert(
-                slot, QJsonObject { { QStringLiteral("certificate"), kept.value(QStringLiteral("certificate")) } });
+                slot, QJsonObject{{QStringLiteral("certificate"), kept.value(QStringLiteral("certificate"))}});
             changed = true;
         }
         if (!certificates.isEmpty())
@@ -653,7 +646,7 @@ Dps::Answer Dps::putEnrollment(const ServiceRequest &request, const QString &id,
     QJsonObject enrollment = *parsed;
     const QString now = nowText();
     enrollment.insert(QStringLiteral("iotHubHostName"), m_hubHostName);
-    enrollment.insert(QStringLiteral("iotHubs"), QJsonArray { m_hubHostName });
+    enrollment.insert(QStringLiteral("iotHubs"), QJsonArray{m_hubHostName});
     enrollment.insert(QStringLiteral("createdDateTimeUtc"),
         existing != collection.constEnd() ? existing->value(QStringLiteral("createdDateTimeUtc")).toString() : now);
     enrollment.insert(QStringLiteral("lastUpdatedDateTimeUtc"), now);
@@ -671,8 +664,8 @@ Dps::Answer Dps::bulk(const ServiceRequest &request)
 {
     const QJsonObject in = QJsonDocument::fromJson(request.body).object();
     const QString mode = in.value(QStringLiteral("mode")).toString();
-    static const QStringList modes { QStringLiteral("create"), QStringLiteral("update"),
-        QStringLiteral("updateIfMatchETag"), QStringLiteral("delete") };
+    static const QStringList modes{QStringLiteral("create"), QStringLiteral("update"),
+        QStringLiteral("updateIfMatchETag"), QStringLiteral("delete")};
     if (!modes.contains(mode) || !in.value(QStringLiteral("enrollments")).isArray())
         return error(400, badRequestCode,
             QStringLiteral(
@@ -700,12 +693,12 @@ Dps::Answer Dps::bulk(const ServiceRequest &request)
         else
             answer = putEnrollment(single, id, false);
         if (answer.status >= 300)
-            errors.append(QJsonObject { { QStringLiteral("registrationId"), id },
-                { QStringLiteral("errorCode"), answer.object().value(QStringLiteral("errorCode")) },
-                { QStringLiteral("errorStatus"), answer.object().value(QStringLiteral("message")) } });
+            errors.append(QJsonObject{{QStringLiteral("registrationId"), id},
+                {QStringLiteral("errorCode"), answer.object().value(QStringLiteral("errorCode"))},
+                {QStringLiteral("errorStatus"), answer.object().value(QStringLiteral("message"))}});
     }
-    return json(200,
-        QJsonObject { { QStringLiteral("isSuccessful"), errors.isEmpty() }, { QStringLiteral("errors"), errors } });
+    return json(
+        200, QJsonObject{{QStringLiteral("isSuccessful"), errors.isEmpty()}, {QStringLiteral("errors"), errors}});
 }
 
 Dps::Answer Dps::getOrDelete(
@@ -828,9 +821,9 @@ std::variant<Dps::Authenticated, Dps::Answer> Dps::authenticateDevice(
             const QString secondary = keys.value(QStringLiteral("secondaryKey")).toString();
             if (attestationType(*individual) == QStringLiteral("symmetricKey")
                 && (token->verify(primary) || token->verify(secondary)))
-                return Authenticated { QStringLiteral("individual"),
+                return Authenticated{QStringLiteral("individual"),
                     individual->value(QStringLiteral("registrationId")).toString(), QStringLiteral("sas"), primary,
-                    secondary, {} };
+                    secondary, {}};
             return refuse(QStringLiteral("the registration is not enrolled with this key."));
         }
         for (const QJsonObject &group : m_groups) {
@@ -845,9 +838,9 @@ std::variant<Dps::Authenticated, Dps::Answer> Dps::authenticateDevice(
             const QString secondary
                 = deriveDeviceKey(keys.value(QStringLiteral("secondaryKey")).toString(), registrationId);
             if (token->verify(primary) || token->verify(secondary))
-                return Authenticated { QStringLiteral("group"),
+                return Authenticated{QStringLiteral("group"),
                     group.value(QStringLiteral("enrollmentGroupId")).toString(), QStringLiteral("sas"), primary,
-                    secondary, {} };
+                    secondary, {}};
         }
         return refuse(QStringLiteral("the registration is not enrolled with this key."));
     }
@@ -869,18 +862,18 @@ std::variant<Dps::Authenticated, Dps::Answer> Dps::authenticateDevice(
         if (hasIndividual) {
             for (const Certificate &enrolled : storedCertificates(*individual, QStringLiteral("clientCertificates"))) {
                 if (enrolled.toDer() == leaf.toDer())
-                    return Authenticated { QStringLiteral("individual"),
+                    return Authenticated{QStringLiteral("individual"),
                         individual->value(QStringLiteral("registrationId")).toString(), QStringLiteral("selfSigned"),
-                        {}, {}, leaf.thumbprintSha1() };
+                        {}, {}, leaf.thumbprintSha1()};
             }
             return refuse(QStringLiteral("the registration is not enrolled with this certificate."));
         }
         for (const QJsonObject &group : m_groups) {
             if (attestationType(group) == QStringLiteral("x509")
                 && CertificatePath::verify(chain, storedCertificates(group, QStringLiteral("signingCertificates"))))
-                return Authenticated { QStringLiteral("group"),
+                return Authenticated{QStringLiteral("group"),
                     group.value(QStringLiteral("enrollmentGroupId")).toString(), QStringLiteral("selfSigned"), {}, {},
-                    leaf.thumbprintSha1() };
+                    leaf.thumbprintSha1()};
         }
         return refuse(
             QStringLiteral("the registration is not enrolled, and no enrollment group's CA signed its certificate."));
@@ -897,11 +890,11 @@ QJsonObject Dps::assign(const QString &registrationId, const Authenticated &who,
     const QString now = nowText();
     const QJsonObject previous = m_registrations.value(registrationId.toLower());
 
-    QJsonObject state { { QStringLiteral("registrationId"), registrationId },
-        { QStringLiteral("createdDateTimeUtc"), previous.value(QStringLiteral("createdDateTimeUtc")).toString(now) },
-        { QStringLiteral("lastUpdatedDateTimeUtc"), now }, { QStringLiteral("etag"), nextEtag() } };
+    QJsonObject state{{QStringLiteral("registrationId"), registrationId},
+        {QStringLiteral("createdDateTimeUtc"), previous.value(QStringLiteral("createdDateTimeUtc")).toString(now)},
+        {QStringLiteral("lastUpdatedDateTimeUtc"), now}, {QStringLiteral("etag"), nextEtag()}};
     const QJsonObject marker
-        = individual ? QJsonObject() : QJsonObject { { QStringLiteral("enrollmentGroupId"), who.enrollmentId } };
+        = individual ? QJsonObject() : QJsonObject{{QStringLiteral("enrollmentGroupId"), who.enrollmentId}};
     state.insert(
         who.hubAuthType == QStringLiteral("sas") ? QStringLiteral("symmetricKey") : QStringLiteral("x509"), marker);
     if (!individual)
@@ -921,17 +914,16 @@ QJsonObject Dps::assign(const QString &registrationId, const Authenticated &who,
     // assignment, and again when the reprovision policy says the device's data is not migrated.
     QJsonObject authentication;
     if (who.hubAuthType == QStringLiteral("sas"))
-        authentication = { { QStringLiteral("type"), QStringLiteral("sas") },
-            { QStringLiteral("symmetricKey"),
-                QJsonObject { { QStringLiteral("primaryKey"), who.primaryKey },
-                    { QStringLiteral("secondaryKey"), who.secondaryKey } } } };
+        authentication = {{QStringLiteral("type"), QStringLiteral("sas")},
+            {QStringLiteral("symmetricKey"),
+                QJsonObject{{QStringLiteral("primaryKey"), who.primaryKey},
+                    {QStringLiteral("secondaryKey"), who.secondaryKey}}}};
     else
-        authentication = { { QStringLiteral("type"), QStringLiteral("selfSigned") },
-            { QStringLiteral("x509Thumbprint"),
-                QJsonObject { { QStringLiteral("primaryThumbprint"), who.thumbprint } } } };
+        authentication = {{QStringLiteral("type"), QStringLiteral("selfSigned")},
+            {QStringLiteral("x509Thumbprint"), QJsonObject{{QStringLiteral("primaryThumbprint"), who.thumbprint}}}};
     const bool existed = m_hub.device(deviceId).has_value();
     const auto device = m_hub.putDevice(deviceId,
-        { { QStringLiteral("deviceId"), deviceId }, { QStringLiteral("authentication"), authentication } },
+        {{QStringLiteral("deviceId"), deviceId}, {QStringLiteral("authentication"), authentication}},
         existed ? QStringLiteral("*") : QString());
     const bool migrate = enrollment.value(QStringLiteral("reprovisionPolicy"))
                              .toObject()
@@ -945,13 +937,13 @@ QJsonObject Dps::assign(const QString &registrationId, const Authenticated &who,
     if (device && substatus != QStringLiteral("deviceDataMigrated")
         && (!initialTwin.isEmpty() || substatus == QStringLiteral("deviceDataReset")))
         twin = m_hub.updateTwin(deviceId,
-            { { QStringLiteral("tags"), initialTwin.value(QStringLiteral("tags")).toObject() },
-                { QStringLiteral("properties"),
-                    QJsonObject { { QStringLiteral("desired"),
+            {{QStringLiteral("tags"), initialTwin.value(QStringLiteral("tags")).toObject()},
+                {QStringLiteral("properties"),
+                    QJsonObject{{QStringLiteral("desired"),
                         initialTwin.value(QStringLiteral("properties"))
                             .toObject()
                             .value(QStringLiteral("desired"))
-                            .toObject() } } } },
+                            .toObject()}}}},
             QStringLiteral("*"), substatus == QStringLiteral("deviceDataReset"));
     if (!device || !twin) {
         state.insert(QStringLiteral("status"), QStringLiteral("failed"));
@@ -985,13 +977,13 @@ Dps::Answer Dps::registerDevice(
     if (m_operations.size() > 10000)
         m_operations.clear(); // DPS keeps operations for a while only
     m_operations.insert(operationId,
-        { registrationId.toLower(),
-            QJsonObject { { QStringLiteral("operationId"), operationId },
-                { QStringLiteral("status"), state.value(QStringLiteral("status")) },
-                { QStringLiteral("registrationState"), present(state) } } });
+        {registrationId.toLower(),
+            QJsonObject{{QStringLiteral("operationId"), operationId},
+                {QStringLiteral("status"), state.value(QStringLiteral("status"))},
+                {QStringLiteral("registrationState"), present(state)}}});
     Answer answer = json(202,
-        QJsonObject { { QStringLiteral("operationId"), operationId },
-            { QStringLiteral("status"), QStringLiteral("assigning") } });
+        QJsonObject{
+            {QStringLiteral("operationId"), operationId}, {QStringLiteral("status"), QStringLiteral("assigning")}});
     answer.headers.append(std::pair<QByteArray, QByteArray>("Retry-After", "1"));
     return answer;
 }

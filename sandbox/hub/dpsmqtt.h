@@ -14,6 +14,7 @@ class Dps;
 // requiring one (X.509 attestation); each connection is a DpsMqttSession. The same MQTT over WebSockets
 // (wss://…:443/$iothub/websocket, sub-protocol mqtt, as DPS serves it) arrives through adoptWebSocket from
 // the DPS's HTTPS port.
+// Threads: the sandbox's main thread.
 class DpsMqtt final : public QObject
 {
     Q_OBJECT

@@ -1,4 +1,5 @@
 #include "dpsmqttsession.h"
+
 #include "mqttwire.h"
 
 #include <QUrl>
@@ -201,7 +202,7 @@ QByteArray DpsMqttSession::publish(quint8 header, const QByteArray &body)
     const QByteArray name = question < 0 ? *topic : topic->left(question);
     const QUrlQuery query(QString::fromUtf8(question < 0 ? QByteArray() : topic->mid(question + 1)));
     const QString rid = query.queryItemValue(QStringLiteral("$rid"));
-    Dps::Credentials credentials { m_password, m_chainDer };
+    Dps::Credentials credentials{m_password, m_chainDer};
     Dps::Answer answer;
     if (name == "$dps/registrations/PUT/iotdps-register/" && !rid.isEmpty()) {
         answer = m_dps.registerDevice(m_idScope, m_registrationId, credentials, payload);

@@ -11,6 +11,7 @@ namespace Onboarder::Sandbox {
 // …/operations/{operationId}; SAS of the enrollment or the client certificate of the TLS handshake), as
 // Azure serves them on the service and global device endpoints. Bound to a RestFrontDoor that asks for a
 // client certificate without requiring one.
+// Threads: the sandbox's main thread.
 class DpsServer final : public QAbstractHttpServer
 {
     Q_OBJECT

@@ -91,7 +91,7 @@ Result<void> EventLog::open(const QString &path, Options options)
     m_db.setDatabaseName(path);
     if (!m_db.open())
         return fail(ErrorKind::Internal, QStringLiteral("EventLogNotOpened"),
-                    QStringLiteral("Cannot open the event log %1: %2").arg(path, m_db.lastError().text()));
+            QStringLiteral("Cannot open the event log %1: %2").arg(path, m_db.lastError().text()));
     QSqlQuery q(m_db);
     const QStringList setup{
         QStringLiteral("PRAGMA journal_mode=WAL"),
@@ -109,7 +109,7 @@ Result<void> EventLog::open(const QString &path, Options options)
     for (const QString &statement : setup) {
         if (!q.exec(statement))
             return fail(ErrorKind::Internal, QStringLiteral("EventLogNotOpened"),
-                        QStringLiteral("Cannot set up the event log %1: %2").arg(path, q.lastError().text()));
+                QStringLiteral("Cannot set up the event log %1: %2").arg(path, q.lastError().text()));
     }
     q.exec(QStringLiteral("SELECT value FROM settings WHERE name = 'partitions'"));
     if (q.next()) {
@@ -139,7 +139,8 @@ Result<void> EventLog::open(const QString &path, Options options)
             info.lastSequenceNumber = stats.value(1).toLongLong();
             info.empty = false;
             QSqlQuery last(m_db);
-            last.prepare(QStringLiteral("SELECT offset, length(body), enqueued FROM events WHERE partition = ? AND seq = ?"));
+            last.prepare(
+                QStringLiteral("SELECT offset, length(body), enqueued FROM events WHERE partition = ? AND seq = ?"));
             last.addBindValue(p);
             last.addBindValue(info.lastSequenceNumber);
             if (last.exec() && last.next()) {
@@ -160,7 +161,8 @@ Result<void> EventLog::addConsumerGroup(const QString &name)
     static const QRegularExpression valid(QStringLiteral(R"(^[A-Za-z0-9$][A-Za-z0-9._\-]{0,49}$)"));
     if (!valid.match(name).hasMatch())
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidConsumerGroup"),
-                    QStringLiteral("'%1' is not a valid consumer group name (letters, digits, '.', '_', '-'; at most 50).").arg(name));
+            QStringLiteral("'%1' is not a valid consumer group name (letters, digits, '.', '_', '-'; at most 50).")
+                .arg(name));
     if (m_consumerGroups.contains(name))
         return {};
     QSqlQuery q(m_db);
@@ -218,8 +220,9 @@ void EventLog::commit()
         return;
     m_db.transaction();
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO events (partition, seq, offset, enqueued, device, body, properties, "
-                             "message_id, correlation_id, content_type, content_encoding) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+    q.prepare(
+        QStringLiteral("INSERT OR REPLACE INTO events (partition, seq, offset, enqueued, device, body, properties, "
+                       "message_id, correlation_id, content_type, content_encoding) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
     for (const HubEvent &event : std::as_const(m_unwritten)) {
         q.addBindValue(event.partition);
         q.addBindValue(event.sequenceNumber);
@@ -242,7 +245,8 @@ void EventLog::commit()
 void EventLog::trim()
 {
     commit();
-    const qint64 oldest = QDateTime::currentDateTimeUtc().addSecs(-qint64(m_options.retainHours) * 3600).toMSecsSinceEpoch();
+    const qint64 oldest
+        = QDateTime::currentDateTimeUtc().addSecs(-qint64(m_options.retainHours) * 3600).toMSecsSinceEpoch();
     QSqlQuery q(m_db);
     for (PartitionInfo &info : m_partitions) {
         q.prepare(QStringLiteral("DELETE FROM events WHERE partition = ? AND (seq <= ? OR enqueued < ?)"));
@@ -311,21 +315,20 @@ qint64 EventLog::startSequence(int partition, const EventPosition &position) con
     const PartitionInfo current = info(partition);
     const qint64 end = current.lastSequenceNumber + 1;
     switch (position.kind) {
-    case EventPosition::Kind::Start:
-        return current.empty ? end : current.beginSequenceNumber;
-    case EventPosition::Kind::End:
-        return end;
+    case EventPosition::Kind::Start: return current.empty ? end : current.beginSequenceNumber;
+    case EventPosition::Kind::End: return end;
     case EventPosition::Kind::SequenceNumber:
-        return qBound(current.empty ? end : current.beginSequenceNumber, position.value + (position.inclusive ? 0 : 1), end);
+        return qBound(
+            current.empty ? end : current.beginSequenceNumber, position.value + (position.inclusive ? 0 : 1), end);
     case EventPosition::Kind::Offset:
     case EventPosition::Kind::EnqueuedTime: {
         const_cast<EventLog *>(this)->commit();
         QSqlQuery q(m_db);
         q.prepare(position.kind == EventPosition::Kind::Offset
-                      ? QStringLiteral("SELECT MIN(seq) FROM events WHERE partition = ? AND offset %1 ?")
-                            .arg(position.inclusive ? QStringLiteral(">=") : QStringLiteral(">"))
-                      : QStringLiteral("SELECT MIN(seq) FROM events WHERE partition = ? AND enqueued %1 ?")
-                            .arg(position.inclusive ? QStringLiteral(">=") : QStringLiteral(">")));
+                ? QStringLiteral("SELECT MIN(seq) FROM events WHERE partition = ? AND offset %1 ?")
+                      .arg(position.inclusive ? QStringLiteral(">=") : QStringLiteral(">"))
+                : QStringLiteral("SELECT MIN(seq) FROM events WHERE partition = ? AND enqueued %1 ?")
+                      .arg(position.inclusive ? QStringLiteral(">=") : QStringLiteral(">")));
         q.addBindValue(partition);
         q.addBindValue(position.value);
         if (q.exec() && q.next() && !q.value(0).isNull())

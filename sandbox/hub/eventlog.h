@@ -46,7 +46,7 @@ struct PartitionInfo
 struct EventPosition
 {
     enum class Kind { Start, End, Offset, SequenceNumber, EnqueuedTime } kind = Kind::End;
-    qint64 value = 0;       // offset, sequence number, or ms since the epoch
+    qint64 value = 0; // offset, sequence number, or ms since the epoch
     bool inclusive = false; // ">=" rather than ">"
 
     // "amqp.annotation.x-opt-offset > '-1'", "amqp.annotation.x-opt-sequence-number >= 5",

@@ -43,43 +43,64 @@ int main(int argc, char *argv[])
     installRedactingMessageHandler();
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QCoreApplication::translate(
-        "Sandbox", "A local Azure IoT Hub: the registry's HTTPS REST API and the devices' MQTT over TLS (a mosquitto "
-                   "with IoT Hub's authentication, topics, twins, direct methods and cloud-to-device messages), with "
-                   "its own CA, for tests, the demo and training."));
+    parser.setApplicationDescription(QCoreApplication::translate("Sandbox",
+        "A local Azure IoT Hub: the registry's HTTPS REST API and the devices' MQTT over TLS (a mosquitto "
+        "with IoT Hub's authentication, topics, twins, direct methods and cloud-to-device messages), with "
+        "its own CA, for tests, the demo and training."));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QString defaultData = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)
-        + QStringLiteral("/onboarder/sandbox");
+    const QString defaultData
+        = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/onboarder/sandbox");
     parser.addOptions({
-        {QStringLiteral("data"), QCoreApplication::translate("Sandbox", "Data directory (default %1).").arg(defaultData),
-         QStringLiteral("DIR"), defaultData},
-        {QStringLiteral("host-name"), QCoreApplication::translate("Sandbox", "Host name in connection strings and the server certificate."),
-         QStringLiteral("NAME"), QStringLiteral("127.0.0.1")},
-        {QStringLiteral("rest-port"), QCoreApplication::translate("Sandbox", "HTTPS port of the registry API (0: a free one)."),
-         QStringLiteral("N"), QStringLiteral("0")},
-        {QStringLiteral("mqtt-port"), QCoreApplication::translate("Sandbox", "MQTT over TLS port for devices (0: a free one)."),
-         QStringLiteral("N"), QStringLiteral("0")},
-        {QStringLiteral("amqp-port"), QCoreApplication::translate("Sandbox", "AMQPS port for services: cloud-to-device, feedback, the Event Hub-compatible endpoint (0: a free one)."),
-         QStringLiteral("N"), QStringLiteral("0")},
-        {QStringLiteral("partitions"), QCoreApplication::translate("Sandbox", "Partitions of a new Event Hub-compatible endpoint (1–32)."),
-         QStringLiteral("N"), QStringLiteral("4")},
-        {QStringLiteral("consumer-group"), QCoreApplication::translate("Sandbox", "Create this consumer group besides $Default; repeatable."),
-         QStringLiteral("NAME")},
-        {QStringLiteral("seed-devices"), QCoreApplication::translate("Sandbox", "Register N devices with SAS keys at start."),
-         QStringLiteral("N"), QStringLiteral("0")},
-        {QStringLiteral("throttle"), QCoreApplication::translate("Sandbox", "Answer 429 ThrottlingException above N requests a minute."),
-         QStringLiteral("N"), QStringLiteral("0")},
-        {QStringLiteral("trust-ca"), QCoreApplication::translate("Sandbox", "Trust this CA (PEM) for certificateAuthority devices; repeatable."),
-         QStringLiteral("FILE")},
-        {QStringLiteral("dps"), QCoreApplication::translate("Sandbox", "Also serve a Device Provisioning Service (enrollments, device registration) on its own address.")},
-        {QStringLiteral("dps-address"), QCoreApplication::translate("Sandbox", "Loopback address of the DPS (its certificate names it)."),
-         QStringLiteral("ADDR"), QStringLiteral("127.0.0.2")},
-        {QStringLiteral("dps-rest-port"), QCoreApplication::translate("Sandbox", "HTTPS port of the DPS: service API and device registration (0: a free one)."),
-         QStringLiteral("N"), QStringLiteral("0")},
-        {QStringLiteral("dps-mqtt-port"), QCoreApplication::translate("Sandbox", "MQTT over TLS port of the DPS for device registration (0: a free one)."),
-         QStringLiteral("N"), QStringLiteral("0")},
-        {QStringLiteral("ready-json"), QCoreApplication::translate("Sandbox", "Print one JSON line once ready (connection string, CA file, ports).")},
+        {QStringLiteral("data"),
+            QCoreApplication::translate("Sandbox", "Data directory (default %1).").arg(defaultData),
+            QStringLiteral("DIR"), defaultData},
+        {QStringLiteral("host-name"),
+            QCoreApplication::translate("Sandbox", "Host name in connection strings and the server certificate."),
+            QStringLiteral("NAME"), QStringLiteral("127.0.0.1")},
+        {QStringLiteral("rest-port"),
+            QCoreApplication::translate("Sandbox", "HTTPS port of the registry API (0: a free one)."),
+            QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("mqtt-port"),
+            QCoreApplication::translate("Sandbox", "MQTT over TLS port for devices (0: a free one)."),
+            QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("amqp-port"),
+            QCoreApplication::translate("Sandbox",
+                "AMQPS port for services: cloud-to-device, feedback, the Event Hub-compatible endpoint (0: a free "
+                "one)."),
+            QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("partitions"),
+            QCoreApplication::translate("Sandbox", "Partitions of a new Event Hub-compatible endpoint (1–32)."),
+            QStringLiteral("N"), QStringLiteral("4")},
+        {QStringLiteral("consumer-group"),
+            QCoreApplication::translate("Sandbox", "Create this consumer group besides $Default; repeatable."),
+            QStringLiteral("NAME")},
+        {QStringLiteral("seed-devices"),
+            QCoreApplication::translate("Sandbox", "Register N devices with SAS keys at start."), QStringLiteral("N"),
+            QStringLiteral("0")},
+        {QStringLiteral("throttle"),
+            QCoreApplication::translate("Sandbox", "Answer 429 ThrottlingException above N requests a minute."),
+            QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("trust-ca"),
+            QCoreApplication::translate("Sandbox", "Trust this CA (PEM) for certificateAuthority devices; repeatable."),
+            QStringLiteral("FILE")},
+        {QStringLiteral("dps"),
+            QCoreApplication::translate("Sandbox",
+                "Also serve a Device Provisioning Service (enrollments, device registration) on its own address.")},
+        {QStringLiteral("dps-address"),
+            QCoreApplication::translate("Sandbox", "Loopback address of the DPS (its certificate names it)."),
+            QStringLiteral("ADDR"), QStringLiteral("127.0.0.2")},
+        {QStringLiteral("dps-rest-port"),
+            QCoreApplication::translate(
+                "Sandbox", "HTTPS port of the DPS: service API and device registration (0: a free one)."),
+            QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("dps-mqtt-port"),
+            QCoreApplication::translate(
+                "Sandbox", "MQTT over TLS port of the DPS for device registration (0: a free one)."),
+            QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("ready-json"),
+            QCoreApplication::translate(
+                "Sandbox", "Print one JSON line once ready (connection string, CA file, ports).")},
     });
     parser.process(app);
 
@@ -108,7 +129,8 @@ int main(int argc, char *argv[])
     options.seedDevices = parser.value(QStringLiteral("seed-devices")).toInt(&seedOk);
     bool throttleOk = true;
     options.throttlePerMinute = parser.value(QStringLiteral("throttle")).toInt(&throttleOk);
-    if (!ok || !mqttOk || !amqpOk || !seedOk || !throttleOk || options.seedDevices < 0 || options.throttlePerMinute < 0) {
+    if (!ok || !mqttOk || !amqpOk || !seedOk || !throttleOk || options.seedDevices < 0
+        || options.throttlePerMinute < 0) {
         std::fprintf(stderr, "error: ports are 0–65535; --seed-devices and --throttle take whole numbers ≥ 0\n");
         return 1;
     }
@@ -132,21 +154,25 @@ int main(int argc, char *argv[])
         std::printf("%s\n", QJsonDocument(hub.readyInfo()).toJson(QJsonDocument::Compact).constData());
     } else {
         const QJsonObject info = hub.readyInfo();
-        std::printf("Sandbox IoT Hub ready.\n  REST API:  https://%s:%d/\n  MQTT:      mqtts://%s:%d\n  AMQP:      amqps://%s:%d\n  CA file:   %s\n  Owner connection string (keep it to yourself):\n    %s\n"
+        std::printf("Sandbox IoT Hub ready.\n  REST API:  https://%s:%d/\n  MQTT:      mqtts://%s:%d\n  AMQP:      "
+                    "amqps://%s:%d\n  CA file:   %s\n  Owner connection string (keep it to yourself):\n    %s\n"
                     "  Event Hub-compatible endpoint (telemetry for Event Hubs clients):\n    %s\n",
-                    qPrintable(info.value(QStringLiteral("hostName")).toString()), info.value(QStringLiteral("restPort")).toInt(),
-                    qPrintable(info.value(QStringLiteral("hostName")).toString()), info.value(QStringLiteral("mqttPort")).toInt(),
-                    qPrintable(info.value(QStringLiteral("hostName")).toString()), info.value(QStringLiteral("amqpPort")).toInt(),
-                    qPrintable(info.value(QStringLiteral("caFile")).toString()),
-                    qPrintable(info.value(QStringLiteral("connectionString")).toString()),
-                    qPrintable(info.value(QStringLiteral("eventHubConnectionString")).toString()));
+            qPrintable(info.value(QStringLiteral("hostName")).toString()),
+            info.value(QStringLiteral("restPort")).toInt(),
+            qPrintable(info.value(QStringLiteral("hostName")).toString()),
+            info.value(QStringLiteral("mqttPort")).toInt(),
+            qPrintable(info.value(QStringLiteral("hostName")).toString()),
+            info.value(QStringLiteral("amqpPort")).toInt(), qPrintable(info.value(QStringLiteral("caFile")).toString()),
+            qPrintable(info.value(QStringLiteral("connectionString")).toString()),
+            qPrintable(info.value(QStringLiteral("eventHubConnectionString")).toString()));
         if (const QJsonObject dps = info.value(QStringLiteral("dps")).toObject(); !dps.isEmpty())
-            std::printf("Sandbox Device Provisioning Service ready.\n  ID scope:  %s\n  HTTPS:     https://%s:%d/\n  MQTT:      mqtts://%s:%d\n"
+            std::printf("Sandbox Device Provisioning Service ready.\n  ID scope:  %s\n  HTTPS:     https://%s:%d/\n  "
+                        "MQTT:      mqtts://%s:%d\n"
                         "  Service connection string (keep it to yourself):\n    %s\n",
-                        qPrintable(dps.value(QStringLiteral("idScope")).toString()),
-                        qPrintable(dps.value(QStringLiteral("host")).toString()), dps.value(QStringLiteral("restPort")).toInt(),
-                        qPrintable(dps.value(QStringLiteral("host")).toString()), dps.value(QStringLiteral("mqttPort")).toInt(),
-                        qPrintable(dps.value(QStringLiteral("connectionString")).toString()));
+                qPrintable(dps.value(QStringLiteral("idScope")).toString()),
+                qPrintable(dps.value(QStringLiteral("host")).toString()), dps.value(QStringLiteral("restPort")).toInt(),
+                qPrintable(dps.value(QStringLiteral("host")).toString()), dps.value(QStringLiteral("mqttPort")).toInt(),
+                qPrintable(dps.value(QStringLiteral("connectionString")).toString()));
     }
     std::fflush(stdout);
     return app.exec();

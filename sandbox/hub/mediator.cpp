@@ -22,8 +22,7 @@ struct Mediator::PendingMethod
 
     explicit PendingMethod(QHttpServerResponder &&r)
         : responder(std::move(r))
-    {
-    }
+    { }
 };
 
 namespace {
@@ -55,7 +54,8 @@ Mediator::~Mediator()
 {
     // Methods still waiting end as the hub would end them.
     for (const auto &pending : std::as_const(m_methods))
-        RegistryServer::writeError(pending->responder, QStringLiteral("ServerError"), QStringLiteral("The hub is shutting down."));
+        RegistryServer::writeError(
+            pending->responder, QStringLiteral("ServerError"), QStringLiteral("The hub is shutting down."));
     m_methods.clear();
 }
 
@@ -69,8 +69,10 @@ bool Mediator::start(quint16 port, const QByteArray &secret)
     m_client->setPassword(secret);
     m_client->setAutoReconnect(true);
     bool subscribed = false;
-    const auto connection = connect(m_client.get(), &MqttClient::subscribed, this, [&subscribed] { subscribed = true; });
-    connect(m_client.get(), &MqttClient::connected, this, [this] { m_client->subscribe(QStringLiteral("$sandbox/in/#"), 0); });
+    const auto connection
+        = connect(m_client.get(), &MqttClient::subscribed, this, [&subscribed] { subscribed = true; });
+    connect(m_client.get(), &MqttClient::connected, this,
+        [this] { m_client->subscribe(QStringLiteral("$sandbox/in/#"), 0); });
     m_client->connectToHost();
     const QDeadlineTimer deadline(10000);
     while (!subscribed && !deadline.hasExpired())
@@ -81,7 +83,8 @@ bool Mediator::start(quint16 port, const QByteArray &secret)
 
 void Mediator::send(const QString &deviceId, const QString &topic, const QByteArray &payload)
 {
-    if (const auto sent = m_client->publish(QStringLiteral("$sandbox/out/") + deviceId + u'/' + topic, payload, 0); !sent)
+    if (const auto sent = m_client->publish(QStringLiteral("$sandbox/out/") + deviceId + u'/' + topic, payload, 0);
+        !sent)
         qWarning("sandbox: could not send to %s: %s", qPrintable(deviceId), qPrintable(sent.error().message));
 }
 
@@ -89,13 +92,14 @@ void Mediator::closeSessions(const QString &deviceId)
 {
     // The id goes in the payload: a device id may hold '+' or '#', which no topic may.
     if (const auto sent = m_client->publish(QStringLiteral("$sandbox/close"), deviceId.toUtf8(), 0); !sent)
-        qWarning("sandbox: could not close the sessions of %s: %s", qPrintable(deviceId), qPrintable(sent.error().message));
+        qWarning(
+            "sandbox: could not close the sessions of %s: %s", qPrintable(deviceId), qPrintable(sent.error().message));
 }
 
 void Mediator::notifyDesired(const QString &deviceId, const QJsonObject &patch, qint64 version)
 {
     send(deviceId, QStringLiteral("$iothub/twin/PATCH/properties/desired/?$version=%1").arg(version),
-         QJsonDocument(versioned(patch, version)).toJson(QJsonDocument::Compact));
+        QJsonDocument(versioned(patch, version)).toJson(QJsonDocument::Compact));
 }
 
 void Mediator::invokeMethod(const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder)
@@ -107,7 +111,7 @@ void Mediator::invokeMethod(const QString &deviceId, const QJsonObject &request,
     connect(&pending->timeout, &QTimer::timeout, this, [this, rid] {
         if (auto pending = m_methods.take(rid))
             RegistryServer::writeError(pending->responder, QStringLiteral("GatewayTimeout"),
-                                       QStringLiteral("Timed out waiting for the response from device."));
+                QStringLiteral("Timed out waiting for the response from device."));
     });
     pending->timeout.start(request.value(QStringLiteral("responseTimeoutInSeconds")).toInt(30) * 1000);
     m_methods.insert(rid, pending);
@@ -117,7 +121,9 @@ void Mediator::invokeMethod(const QString &deviceId, const QJsonObject &request,
         ? QByteArrayLiteral("null")
         : QJsonDocument(QJsonArray{payload}).toJson(QJsonDocument::Compact).mid(1).chopped(1);
     send(deviceId,
-         QStringLiteral("$iothub/methods/POST/%1/?$rid=%2").arg(request.value(QStringLiteral("methodName")).toString(), rid), body);
+        QStringLiteral("$iothub/methods/POST/%1/?$rid=%2")
+            .arg(request.value(QStringLiteral("methodName")).toString(), rid),
+        body);
 }
 
 void Mediator::onMessage(const MqttMessage &message)
@@ -143,8 +149,9 @@ void Mediator::onMessage(const MqttMessage &message)
         if (!device)
             return send(deviceId, QStringLiteral("$iothub/twin/res/404/?$rid=%1").arg(rid), {});
         const QJsonObject twin{{QStringLiteral("desired"), versioned(device->desired, device->desiredVersion)},
-                               {QStringLiteral("reported"), versioned(device->reported, device->reportedVersion)}};
-        return send(deviceId, QStringLiteral("$iothub/twin/res/200/?$rid=%1").arg(rid), QJsonDocument(twin).toJson(QJsonDocument::Compact));
+            {QStringLiteral("reported"), versioned(device->reported, device->reportedVersion)}};
+        return send(deviceId, QStringLiteral("$iothub/twin/res/200/?$rid=%1").arg(rid),
+            QJsonDocument(twin).toJson(QJsonDocument::Compact));
     }
     if (path == QStringLiteral("$iothub/twin/PATCH/properties/reported/")) {
         const QJsonDocument patch = QJsonDocument::fromJson(message.payload);
@@ -153,7 +160,8 @@ void Mediator::onMessage(const MqttMessage &message)
         const auto updated = m_registry.updateReported(deviceId, patch.object());
         if (!updated)
             return send(deviceId, QStringLiteral("$iothub/twin/res/400/?$rid=%1").arg(rid), {});
-        return send(deviceId, QStringLiteral("$iothub/twin/res/204/?$rid=%1&$version=%2").arg(rid).arg(updated->reportedVersion), {});
+        return send(deviceId,
+            QStringLiteral("$iothub/twin/res/204/?$rid=%1&$version=%2").arg(rid).arg(updated->reportedVersion), {});
     }
     if (path.startsWith(QStringLiteral("$iothub/methods/res/"))) {
         const auto pending = m_methods.value(rid);
@@ -168,9 +176,10 @@ void Mediator::onMessage(const MqttMessage &message)
             const QJsonDocument wrapped = QJsonDocument::fromJson("[" + message.payload + "]");
             payload = wrapped.isArray() ? wrapped.array().at(0) : QJsonValue(QString::fromUtf8(message.payload));
         }
-        const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("status"), ok ? status : 500},
-                                                          {QStringLiteral("payload"), payload}})
-                                    .toJson(QJsonDocument::Compact);
+        const QByteArray body = QJsonDocument(
+            QJsonObject{{QStringLiteral("status"), ok ? status : 500},
+                {QStringLiteral("payload"),
+                    payload}}).toJson(QJsonDocument::Compact);
         pending->responder.write(body, QByteArrayLiteral("application/json; charset=utf-8"));
     }
 }

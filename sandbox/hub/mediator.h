@@ -19,6 +19,7 @@ class Registry;
 // The hub side of twins and direct methods over MQTT. It holds the sandbox's own link to its broker:
 // devices' $iothub/… requests arrive as $sandbox/in/{id}/…, answers leave as $sandbox/out/{id}/… and
 // the broker's plugin delivers them to that device alone.
+// Threads: the sandbox's main thread (its MqttClient re-posts Paho's callbacks there).
 class Mediator final : public QObject
 {
     Q_OBJECT
@@ -32,7 +33,10 @@ public:
 
     void notifyDesired(const QString &deviceId, const QJsonObject &patch, qint64 version);
     // A message to one device's session, on any of its topics (cloud-to-device messages go at QoS 1).
-    void sendToDevice(const QString &deviceId, const QString &topic, const QByteArray &payload) { send(deviceId, topic, payload); }
+    void sendToDevice(const QString &deviceId, const QString &topic, const QByteArray &payload)
+    {
+        send(deviceId, topic, payload);
+    }
     // Has the broker's plugin close every session of the device (Registry::setSessionCloser).
     void closeSessions(const QString &deviceId);
 

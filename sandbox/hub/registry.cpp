@@ -17,11 +17,11 @@ namespace {
 
 const QString neverSet = QStringLiteral("0001-01-01T00:00:00");
 
-const char *deviceColumns =
-    "id, generation_id, etag, status, status_reason, status_updated, auth_type, primary_key, secondary_key, "
-    "primary_thumbprint, secondary_thumbprint, connection_state, connection_state_updated, last_activity, c2d_count, "
-    "iot_edge, twin_etag, twin_version, tags, desired, desired_version, desired_meta, reported, reported_version, "
-    "reported_meta";
+const char *deviceColumns
+    = "id, generation_id, etag, status, status_reason, status_updated, auth_type, primary_key, secondary_key, "
+      "primary_thumbprint, secondary_thumbprint, connection_state, connection_state_updated, last_activity, c2d_count, "
+      "iot_edge, twin_etag, twin_version, tags, desired, desired_version, desired_meta, reported, reported_version, "
+      "reported_meta";
 
 QString timeText(const QDateTime &time)
 {
@@ -52,7 +52,8 @@ QString randomKey()
 
 QString randomGenerationId()
 {
-    return QString::number(QRandomGenerator::global()->bounded(Q_INT64_C(100000000000000000), Q_INT64_C(999999999999999999)));
+    return QString::number(
+        QRandomGenerator::global()->bounded(Q_INT64_C(100000000000000000), Q_INT64_C(999999999999999999)));
 }
 
 Error sqlError(const QSqlError &error)
@@ -64,7 +65,8 @@ bool isThumbprint(const QString &text)
 {
     if (text.size() != 40 && text.size() != 64)
         return false;
-    return std::all_of(text.cbegin(), text.cend(), [](QChar c) { return c.isDigit() || (c.toUpper() >= u'A' && c.toUpper() <= u'F'); });
+    return std::all_of(text.cbegin(), text.cend(),
+        [](QChar c) { return c.isDigit() || (c.toUpper() >= u'A' && c.toUpper() <= u'F'); });
 }
 
 // Twin keys: no '.', '$', space or control characters; values nest at most 10 deep.
@@ -72,17 +74,19 @@ Result<void> validateTwinObject(const QJsonObject &object, int depth, bool allow
 {
     if (depth > 10)
         return fail(ErrorKind::InvalidInput, QStringLiteral("ArgumentInvalid"),
-                    QStringLiteral("Twin properties nest deeper than 10 levels."));
+            QStringLiteral("Twin properties nest deeper than 10 levels."));
     for (auto it = object.begin(); it != object.end(); ++it) {
         const QString &key = it.key();
-        const bool badKey = key.isEmpty() || key.size() > 1024
-            || std::any_of(key.cbegin(), key.cend(), [](QChar c) { return c == u'.' || c == u'$' || c == u' ' || c.category() == QChar::Other_Control; });
+        const bool badKey = key.isEmpty() || key.size() > 1024 || std::any_of(key.cbegin(), key.cend(), [](QChar c) {
+            return c == u'.' || c == u'$' || c == u' ' || c.category() == QChar::Other_Control;
+        });
         if (badKey)
             return fail(ErrorKind::InvalidInput, QStringLiteral("ArgumentInvalid"),
-                        QStringLiteral("Twin key '%1' is invalid: keys cannot contain '.', '$', spaces or control characters.").arg(key));
+                QStringLiteral("Twin key '%1' is invalid: keys cannot contain '.', '$', spaces or control characters.")
+                    .arg(key));
         if (it->isNull() && !allowNull)
             return fail(ErrorKind::InvalidInput, QStringLiteral("ArgumentInvalid"),
-                        QStringLiteral("Twin key '%1' is null; null only deletes a key in a patch.").arg(key));
+                QStringLiteral("Twin key '%1' is null; null only deletes a key in a patch.").arg(key));
         if (it->isObject()) {
             if (auto ok = validateTwinObject(it->toObject(), depth + 1, allowNull); !ok)
                 return ok;
@@ -92,8 +96,8 @@ Result<void> validateTwinObject(const QJsonObject &object, int depth, bool allow
 }
 
 // JSON merge patch (null deletes), recording $lastUpdated (and $lastUpdatedVersion) for what it touches.
-void mergePatch(QJsonObject &target, QJsonObject &metadata, const QJsonObject &patch, const QString &now, qint64 version,
-                bool withVersion)
+void mergePatch(QJsonObject &target, QJsonObject &metadata, const QJsonObject &patch, const QString &now,
+    qint64 version, bool withVersion)
 {
     for (auto it = patch.begin(); it != patch.end(); ++it) {
         if (it->isNull()) {
@@ -120,11 +124,12 @@ void mergePatch(QJsonObject &target, QJsonObject &metadata, const QJsonObject &p
     }
 }
 
-QJsonObject withMetadata(const QJsonObject &properties, QJsonObject metadata, qint64 version, bool withVersion,
-                         const QDateTime &updated)
+QJsonObject withMetadata(
+    const QJsonObject &properties, QJsonObject metadata, qint64 version, bool withVersion, const QDateTime &updated)
 {
     QJsonObject out = properties;
-    metadata.insert(QStringLiteral("$lastUpdated"), timeText(updated.isValid() ? updated : QDateTime::currentDateTimeUtc()));
+    metadata.insert(
+        QStringLiteral("$lastUpdated"), timeText(updated.isValid() ? updated : QDateTime::currentDateTimeUtc()));
     if (withVersion)
         metadata.insert(QStringLiteral("$lastUpdatedVersion"), version);
     out.insert(QStringLiteral("$metadata"), metadata);
@@ -162,7 +167,8 @@ QString Device::twinEtag() const
 
 QJsonObject Device::identityJson() const
 {
-    const auto nullable = [](const QString &text) { return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text); };
+    const auto nullable
+        = [](const QString &text) { return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text); };
     return {
         {QStringLiteral("deviceId"), id},
         {QStringLiteral("generationId"), generationId},
@@ -175,20 +181,21 @@ QJsonObject Device::identityJson() const
         {QStringLiteral("lastActivityTime"), timeText(lastActivity)},
         {QStringLiteral("cloudToDeviceMessageCount"), cloudToDeviceMessageCount},
         {QStringLiteral("authentication"),
-         QJsonObject{{QStringLiteral("symmetricKey"),
-                      QJsonObject{{QStringLiteral("primaryKey"), nullable(primaryKey)},
-                                  {QStringLiteral("secondaryKey"), nullable(secondaryKey)}}},
-                     {QStringLiteral("x509Thumbprint"),
-                      QJsonObject{{QStringLiteral("primaryThumbprint"), nullable(primaryThumbprint)},
-                                  {QStringLiteral("secondaryThumbprint"), nullable(secondaryThumbprint)}}},
-                     {QStringLiteral("type"), authType}}},
+            QJsonObject{{QStringLiteral("symmetricKey"),
+                            QJsonObject{{QStringLiteral("primaryKey"), nullable(primaryKey)},
+                                {QStringLiteral("secondaryKey"), nullable(secondaryKey)}}},
+                {QStringLiteral("x509Thumbprint"),
+                    QJsonObject{{QStringLiteral("primaryThumbprint"), nullable(primaryThumbprint)},
+                        {QStringLiteral("secondaryThumbprint"), nullable(secondaryThumbprint)}}},
+                {QStringLiteral("type"), authType}}},
         {QStringLiteral("capabilities"), QJsonObject{{QStringLiteral("iotEdge"), iotEdge}}},
     };
 }
 
 QJsonObject Device::twinJson() const
 {
-    const auto nullable = [](const QString &text) { return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text); };
+    const auto nullable
+        = [](const QString &text) { return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text); };
     QJsonObject twin{
         {QStringLiteral("deviceId"), id},
         {QStringLiteral("etag"), twinEtag()},
@@ -200,15 +207,15 @@ QJsonObject Device::twinJson() const
         {QStringLiteral("cloudToDeviceMessageCount"), cloudToDeviceMessageCount},
         {QStringLiteral("authenticationType"), authType},
         {QStringLiteral("x509Thumbprint"),
-         QJsonObject{{QStringLiteral("primaryThumbprint"), nullable(primaryThumbprint)},
-                     {QStringLiteral("secondaryThumbprint"), nullable(secondaryThumbprint)}}},
+            QJsonObject{{QStringLiteral("primaryThumbprint"), nullable(primaryThumbprint)},
+                {QStringLiteral("secondaryThumbprint"), nullable(secondaryThumbprint)}}},
         {QStringLiteral("modelId"), QString()},
         {QStringLiteral("version"), twinVersion},
         {QStringLiteral("capabilities"), QJsonObject{{QStringLiteral("iotEdge"), iotEdge}}},
         {QStringLiteral("tags"), tags},
         {QStringLiteral("properties"),
-         QJsonObject{{QStringLiteral("desired"), withMetadata(desired, desiredMetadata, desiredVersion, true, {})},
-                     {QStringLiteral("reported"), withMetadata(reported, reportedMetadata, reportedVersion, false, {})}}},
+            QJsonObject{{QStringLiteral("desired"), withMetadata(desired, desiredMetadata, desiredVersion, true, {})},
+                {QStringLiteral("reported"), withMetadata(reported, reportedMetadata, reportedVersion, false, {})}}},
     };
     if (!statusReason.isEmpty())
         twin.insert(QStringLiteral("statusReason"), statusReason);
@@ -217,8 +224,7 @@ QJsonObject Device::twinJson() const
 
 Registry::Registry()
     : m_connectionName(QStringLiteral("sandbox-registry-") + QUuid::createUuid().toString(QUuid::Id128))
-{
-}
+{ }
 
 Registry::~Registry()
 {
@@ -237,14 +243,16 @@ Result<void> Registry::open(const QString &path)
     const QStringList statements{
         QStringLiteral("PRAGMA journal_mode=WAL"),
         QStringLiteral("PRAGMA synchronous=NORMAL"),
-        QStringLiteral("CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, generation_id TEXT NOT NULL, etag TEXT NOT NULL, "
-                       "status TEXT NOT NULL, status_reason TEXT, status_updated TEXT NOT NULL, auth_type TEXT NOT NULL, "
-                       "primary_key TEXT, secondary_key TEXT, primary_thumbprint TEXT, secondary_thumbprint TEXT, "
-                       "connection_state TEXT NOT NULL, connection_state_updated TEXT NOT NULL, last_activity TEXT NOT NULL, "
-                       "c2d_count INTEGER NOT NULL, iot_edge INTEGER NOT NULL, twin_etag INTEGER NOT NULL, "
-                       "twin_version INTEGER NOT NULL, tags TEXT NOT NULL, desired TEXT NOT NULL, desired_version INTEGER NOT NULL, "
-                       "desired_meta TEXT NOT NULL, reported TEXT NOT NULL, reported_version INTEGER NOT NULL, "
-                       "reported_meta TEXT NOT NULL)"),
+        QStringLiteral(
+            "CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, generation_id TEXT NOT NULL, etag TEXT NOT NULL, "
+            "status TEXT NOT NULL, status_reason TEXT, status_updated TEXT NOT NULL, auth_type TEXT NOT NULL, "
+            "primary_key TEXT, secondary_key TEXT, primary_thumbprint TEXT, secondary_thumbprint TEXT, "
+            "connection_state TEXT NOT NULL, connection_state_updated TEXT NOT NULL, last_activity TEXT NOT NULL, "
+            "c2d_count INTEGER NOT NULL, iot_edge INTEGER NOT NULL, twin_etag INTEGER NOT NULL, "
+            "twin_version INTEGER NOT NULL, tags TEXT NOT NULL, desired TEXT NOT NULL, desired_version INTEGER NOT "
+            "NULL, "
+            "desired_meta TEXT NOT NULL, reported TEXT NOT NULL, reported_version INTEGER NOT NULL, "
+            "reported_meta TEXT NOT NULL)"),
         QStringLiteral("CREATE TABLE IF NOT EXISTS policies (name TEXT PRIMARY KEY, primary_key TEXT NOT NULL, "
                        "secondary_key TEXT NOT NULL, rights TEXT NOT NULL)"),
         // Counters the broker's plugin keeps (telemetryMessages), read by GET /statistics/service.
@@ -283,7 +291,8 @@ QList<SharedAccessPolicy> Registry::policies() const
     if (!q.exec(QStringLiteral("SELECT name, primary_key, secondary_key, rights FROM policies ORDER BY name")))
         return list;
     while (q.next())
-        list.append({q.value(0).toString(), q.value(1).toString(), q.value(2).toString(), q.value(3).toString().split(u',')});
+        list.append(
+            {q.value(0).toString(), q.value(1).toString(), q.value(2).toString(), q.value(3).toString().split(u',')});
     return list;
 }
 
@@ -351,14 +360,13 @@ Result<void> Registry::store(const Device &d, bool insert)
     q.prepare(QStringLiteral("%1 INTO devices (%2) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
                   .arg(insert ? QStringLiteral("INSERT") : QStringLiteral("REPLACE"), QLatin1String(deviceColumns)));
     for (const QVariant &value : {QVariant(d.id), QVariant(d.generationId), QVariant(d.etagCounter), QVariant(d.status),
-                                  QVariant(d.statusReason), QVariant(timeText(d.statusUpdated)), QVariant(d.authType),
-                                  QVariant(d.primaryKey), QVariant(d.secondaryKey), QVariant(d.primaryThumbprint),
-                                  QVariant(d.secondaryThumbprint), QVariant(d.connectionState),
-                                  QVariant(timeText(d.connectionStateUpdated)), QVariant(timeText(d.lastActivity)),
-                                  QVariant(d.cloudToDeviceMessageCount), QVariant(int(d.iotEdge)), QVariant(d.twinEtagCounter),
-                                  QVariant(d.twinVersion), QVariant(jsonText(d.tags)), QVariant(jsonText(d.desired)),
-                                  QVariant(d.desiredVersion), QVariant(jsonText(d.desiredMetadata)), QVariant(jsonText(d.reported)),
-                                  QVariant(d.reportedVersion), QVariant(jsonText(d.reportedMetadata))})
+             QVariant(d.statusReason), QVariant(timeText(d.statusUpdated)), QVariant(d.authType),
+             QVariant(d.primaryKey), QVariant(d.secondaryKey), QVariant(d.primaryThumbprint),
+             QVariant(d.secondaryThumbprint), QVariant(d.connectionState), QVariant(timeText(d.connectionStateUpdated)),
+             QVariant(timeText(d.lastActivity)), QVariant(d.cloudToDeviceMessageCount), QVariant(int(d.iotEdge)),
+             QVariant(d.twinEtagCounter), QVariant(d.twinVersion), QVariant(jsonText(d.tags)),
+             QVariant(jsonText(d.desired)), QVariant(d.desiredVersion), QVariant(jsonText(d.desiredMetadata)),
+             QVariant(jsonText(d.reported)), QVariant(d.reportedVersion), QVariant(jsonText(d.reportedMetadata))})
         q.addBindValue(value);
     if (!q.exec())
         return std::unexpected(sqlError(q.lastError()));
@@ -373,7 +381,8 @@ Result<void> Registry::checkEtag(const QString &ifMatch, const QString &etag) co
     if (given.isEmpty() || given == QStringLiteral("*") || given == etag)
         return {};
     return fail(ErrorKind::Conflict, QStringLiteral("PreconditionFailed"),
-                QStringLiteral("Precondition failed: the ETag given in If-Match (%1) is not the current one (%2).").arg(given, etag));
+        QStringLiteral("Precondition failed: the ETag given in If-Match (%1) is not the current one (%2).")
+            .arg(given, etag));
 }
 
 Result<Device> Registry::putDevice(const QString &id, const QJsonObject &body, const QString &ifMatch)
@@ -382,7 +391,7 @@ Result<Device> Registry::putDevice(const QString &id, const QJsonObject &body, c
         return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"), ok.error().message));
     if (body.contains(QStringLiteral("deviceId")) && body.value(QStringLiteral("deviceId")).toString() != id)
         return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"),
-                                          QStringLiteral("The deviceId in the body does not match the device id in the URL.")));
+            QStringLiteral("The deviceId in the body does not match the device id in the URL.")));
 
     auto existing = load(id);
     const bool exists = existing.has_value();
@@ -390,7 +399,7 @@ Result<Device> Registry::putDevice(const QString &id, const QJsonObject &body, c
         return existing;
     if (ifMatch.isEmpty() && exists)
         return std::unexpected(azureError(QStringLiteral("DeviceAlreadyExists"),
-                                          QStringLiteral("A device with ID '%1' is already registered.").arg(id)));
+            QStringLiteral("A device with ID '%1' is already registered.").arg(id)));
     if (!ifMatch.isEmpty() && !exists)
         return std::unexpected(azureError(QStringLiteral("DeviceNotFound"), id));
 
@@ -408,7 +417,7 @@ Result<Device> Registry::putDevice(const QString &id, const QJsonObject &body, c
     const QString status = body.value(QStringLiteral("status")).toString(QStringLiteral("enabled"));
     if (status != QStringLiteral("enabled") && status != QStringLiteral("disabled"))
         return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"),
-                                          QStringLiteral("status must be 'enabled' or 'disabled', not '%1'.").arg(status)));
+            QStringLiteral("status must be 'enabled' or 'disabled', not '%1'.").arg(status)));
     if (exists && status != d.status)
         d.statusUpdated = now;
     d.status = status;
@@ -420,8 +429,9 @@ Result<Device> Registry::putDevice(const QString &id, const QJsonObject &body, c
     const QJsonObject thumbprints = auth.value(QStringLiteral("x509Thumbprint")).toObject();
     QString type = auth.value(QStringLiteral("type")).toString();
     if (type.isEmpty()) // older API versions leave the type out
-        type = thumbprints.value(QStringLiteral("primaryThumbprint")).toString().isEmpty() ? QStringLiteral("sas")
-                                                                                         : QStringLiteral("selfSigned");
+        type = thumbprints.value(QStringLiteral("primaryThumbprint")).toString().isEmpty()
+            ? QStringLiteral("sas")
+            : QStringLiteral("selfSigned");
     d.primaryKey.clear();
     d.secondaryKey.clear();
     d.primaryThumbprint.clear();
@@ -434,21 +444,23 @@ Result<Device> Registry::putDevice(const QString &id, const QJsonObject &body, c
                 *key = randomKey();
                 continue;
             }
-            const auto decoded = QByteArray::fromBase64Encoding(key->toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+            const auto decoded
+                = QByteArray::fromBase64Encoding(key->toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
             if (!decoded || decoded.decoded.size() < 16 || decoded.decoded.size() > 64)
                 return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"),
-                                                  QStringLiteral("A symmetric key must be base64 of 16 to 64 bytes.")));
+                    QStringLiteral("A symmetric key must be base64 of 16 to 64 bytes.")));
         }
     } else if (type == QStringLiteral("selfSigned")) {
         d.primaryThumbprint = thumbprints.value(QStringLiteral("primaryThumbprint")).toString().toUpper();
         d.secondaryThumbprint = thumbprints.value(QStringLiteral("secondaryThumbprint")).toString().toUpper();
-        if (!isThumbprint(d.primaryThumbprint) || (!d.secondaryThumbprint.isEmpty() && !isThumbprint(d.secondaryThumbprint)))
+        if (!isThumbprint(d.primaryThumbprint)
+            || (!d.secondaryThumbprint.isEmpty() && !isThumbprint(d.secondaryThumbprint)))
             return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"),
-                                              QStringLiteral("A selfSigned device needs a primary thumbprint of 40 (SHA-1) or 64 "
-                                                             "(SHA-256) hex digits.")));
+                QStringLiteral("A selfSigned device needs a primary thumbprint of 40 (SHA-1) or 64 "
+                               "(SHA-256) hex digits.")));
     } else if (type != QStringLiteral("certificateAuthority") && type != QStringLiteral("none")) {
-        return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"),
-                                          QStringLiteral("Unknown authentication type '%1'.").arg(type)));
+        return std::unexpected(azureError(
+            QStringLiteral("ArgumentInvalid"), QStringLiteral("Unknown authentication type '%1'.").arg(type)));
     }
     d.authType = type;
 
@@ -498,7 +510,8 @@ Result<Device> Registry::updateTwin(const QString &id, const QJsonObject &body, 
         return std::unexpected(ok.error());
 
     const QJsonObject tags = body.value(QStringLiteral("tags")).toObject();
-    const QJsonObject desired = body.value(QStringLiteral("properties")).toObject().value(QStringLiteral("desired")).toObject();
+    const QJsonObject desired
+        = body.value(QStringLiteral("properties")).toObject().value(QStringLiteral("desired")).toObject();
     for (const QJsonObject *part : {&tags, &desired}) {
         QJsonObject plain = *part;
         plain.remove(QStringLiteral("$metadata"));
@@ -539,7 +552,8 @@ Result<Device> Registry::updateReported(const QString &id, const QJsonObject &pa
         return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"), ok.error().message));
     Device d = *existing;
     ++d.reportedVersion;
-    mergePatch(d.reported, d.reportedMetadata, patch, timeText(QDateTime::currentDateTimeUtc()), d.reportedVersion, false);
+    mergePatch(
+        d.reported, d.reportedMetadata, patch, timeText(QDateTime::currentDateTimeUtc()), d.reportedVersion, false);
     ++d.twinEtagCounter;
     d.lastActivity = QDateTime::currentDateTimeUtc();
     if (auto ok = store(d, false); !ok)
@@ -551,7 +565,8 @@ Result<void> Registry::setConnectionState(const QString &id, bool connected)
 {
     QSqlQuery q(m_db);
     const QString now = timeText(QDateTime::currentDateTimeUtc());
-    q.prepare(QStringLiteral("UPDATE devices SET connection_state = ?, connection_state_updated = ?, last_activity = ? WHERE id = ?"));
+    q.prepare(QStringLiteral(
+        "UPDATE devices SET connection_state = ?, connection_state_updated = ?, last_activity = ? WHERE id = ?"));
     q.addBindValue(connected ? QStringLiteral("Connected") : QStringLiteral("Disconnected"));
     q.addBindValue(now);
     q.addBindValue(now);
@@ -590,7 +605,8 @@ Result<QueryPage> Registry::query(const DeviceQuery &query, int pageSize, const 
     const QString where = query.whereSql.isEmpty() ? QString() : QStringLiteral("(%1)").arg(query.whereSql);
 
     if (query.kind == DeviceQuery::Kind::Count) {
-        q.prepare(QStringLiteral("SELECT COUNT(*) FROM devices") + (where.isEmpty() ? QString() : QStringLiteral(" WHERE ") + where));
+        q.prepare(QStringLiteral("SELECT COUNT(*) FROM devices")
+            + (where.isEmpty() ? QString() : QStringLiteral(" WHERE ") + where));
         for (const QVariant &value : query.parameters)
             q.addBindValue(value);
         if (!q.exec() || !q.next())
@@ -620,14 +636,15 @@ Result<QueryPage> Registry::query(const DeviceQuery &query, int pageSize, const 
                 return std::unexpected(column.error());
             columns.append(*column);
             columns.append(column->startsWith(QStringLiteral("json_extract("))
-                               ? QStringLiteral("json_type(") + column->mid(13)
-                               : QStringLiteral("NULL"));
+                    ? QStringLiteral("json_type(") + column->mid(13)
+                    : QStringLiteral("NULL"));
         }
     }
-    q.prepare(QStringLiteral("SELECT %1 FROM devices%2 ORDER BY id LIMIT %3")
-                  .arg(columns.join(QStringLiteral(", ")),
-                       conditions.isEmpty() ? QString() : QStringLiteral(" WHERE ") + conditions.join(QStringLiteral(" AND ")))
-                  .arg(pageSize + 1));
+    q.prepare(
+        QStringLiteral("SELECT %1 FROM devices%2 ORDER BY id LIMIT %3")
+            .arg(columns.join(QStringLiteral(", ")),
+                conditions.isEmpty() ? QString() : QStringLiteral(" WHERE ") + conditions.join(QStringLiteral(" AND ")))
+            .arg(pageSize + 1));
     for (const QVariant &value : query.parameters)
         q.addBindValue(value);
     if (!after.isEmpty())
@@ -654,7 +671,8 @@ Result<QueryPage> Registry::query(const DeviceQuery &query, int pageSize, const 
         for (int i = 0; i < query.projection.size(); ++i) {
             const QVariant value = q.value(1 + 2 * i);
             const QString jsonType = q.value(2 + 2 * i).toString();
-            const bool wholeColumn = !column(i).startsWith(QStringLiteral("json_extract(")) && column(i) != QStringLiteral("id");
+            const bool wholeColumn
+                = !column(i).startsWith(QStringLiteral("json_extract(")) && column(i) != QStringLiteral("id");
             QJsonValue json;
             if (jsonType == QStringLiteral("object") || jsonType == QStringLiteral("array")
                 || (wholeColumn && value.toString().startsWith(u'{'))) {
@@ -697,8 +715,9 @@ Result<int> Registry::seed(int count)
     if (!m_db.transaction())
         return std::unexpected(sqlError(m_db.lastError()));
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("INSERT OR IGNORE INTO devices (%1) VALUES (?, ?, 0, 'enabled', NULL, ?, 'sas', ?, ?, NULL, NULL, "
-                             "'Disconnected', ?, ?, 0, 0, 1, 1, '{}', '{}', 1, '{}', '{}', 1, '{}')")
+    q.prepare(QStringLiteral(
+        "INSERT OR IGNORE INTO devices (%1) VALUES (?, ?, 0, 'enabled', NULL, ?, 'sas', ?, ?, NULL, NULL, "
+        "'Disconnected', ?, ?, 0, 0, 1, 1, '{}', '{}', 1, '{}', '{}', 1, '{}')")
                   .arg(QLatin1String(deviceColumns)));
     int added = 0;
     for (int i = 1; i <= count; ++i) {

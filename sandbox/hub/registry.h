@@ -44,7 +44,7 @@ struct Device
     qint64 reportedVersion = 1;
     QJsonObject reportedMetadata;
 
-    QString etag() const;     // base64 of the decimal counter, as the hub shows it ("MA==" for 0)
+    QString etag() const; // base64 of the decimal counter, as the hub shows it ("MA==" for 0)
     QString twinEtag() const; // base64 of the 8-byte big-endian counter ("AAAAAAAAAAE=" for 1)
     QJsonObject identityJson() const;
     QJsonObject twinJson() const;
@@ -63,7 +63,7 @@ struct QueryPage
 {
     QJsonArray items;
     QString continuation; // empty: last page
-    bool raw = false;     // projection or aggregate rather than whole twins
+    bool raw = false; // projection or aggregate rather than whole twins
 };
 
 struct SharedAccessPolicy

@@ -61,8 +61,8 @@ QString trackingId()
 
 using Headers = QList<std::pair<QByteArray, QByteArray>>;
 
-void writeJson(QHttpServerResponder &responder, const QJsonValue &value, Status status = Status::Ok,
-               const Headers &extra = {})
+void writeJson(
+    QHttpServerResponder &responder, const QJsonValue &value, Status status = Status::Ok, const Headers &extra = {})
 {
     const QByteArray body = value.isArray() ? QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact)
                                             : QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact);
@@ -89,10 +89,10 @@ QJsonValue member(const QJsonObject &object, const QString &name)
     return {};
 }
 
-const QStringList knownApiVersions{QStringLiteral("2018-06-30"), QStringLiteral("2019-03-30"), QStringLiteral("2020-03-13"),
-                                   QStringLiteral("2020-05-31-preview"), QStringLiteral("2020-06-30"),
-                                   QStringLiteral("2020-09-30"), QStringLiteral("2021-04-12"), QStringLiteral("2021-06-30"),
-                                   QStringLiteral("2021-07-02"), QStringLiteral("2023-06-30"), QStringLiteral("2024-03-31")};
+const QStringList knownApiVersions{QStringLiteral("2018-06-30"), QStringLiteral("2019-03-30"),
+    QStringLiteral("2020-03-13"), QStringLiteral("2020-05-31-preview"), QStringLiteral("2020-06-30"),
+    QStringLiteral("2020-09-30"), QStringLiteral("2021-04-12"), QStringLiteral("2021-06-30"),
+    QStringLiteral("2021-07-02"), QStringLiteral("2023-06-30"), QStringLiteral("2024-03-31")};
 
 } // namespace
 
@@ -100,8 +100,7 @@ RegistryServer::RegistryServer(Registry &registry, const QString &hostName, QObj
     : QAbstractHttpServer(parent)
     , m_registry(registry)
     , m_hostName(hostName)
-{
-}
+{ }
 
 void RegistryServer::setThrottle(int requestsPerMinute)
 {
@@ -130,18 +129,19 @@ void RegistryServer::writeError(QHttpServerResponder &responder, const QString &
 {
     const AzureCode info = codeInfo(code);
     const QJsonObject body{{QStringLiteral("Message"), QStringLiteral("ErrorCode:%1;%2").arg(code, message)},
-                           {QStringLiteral("ExceptionMessage"), QString(QStringLiteral("Tracking ID:") + trackingId())}};
+        {QStringLiteral("ExceptionMessage"), QString(QStringLiteral("Tracking ID:") + trackingId())}};
     writeJson(responder, body, info.status, {{"iothub-errorcode", code.toLatin1()}});
 }
 
 void RegistryServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
 {
     QHttpServerResponder responder = makeResponder(request, socket);
-    writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("No such resource: %1").arg(request.url().path()));
+    writeError(
+        responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("No such resource: %1").arg(request.url().path()));
 }
 
-std::optional<RegistryServer::Caller> RegistryServer::authorize(const QHttpServerRequest &request,
-                                                                QHttpServerResponder &responder) const
+std::optional<RegistryServer::Caller> RegistryServer::authorize(
+    const QHttpServerRequest &request, QHttpServerResponder &responder) const
 {
     auto caller = authorizeHeader(request.value("Authorization"));
     if (auto *why = std::get_if<QString>(&caller)) {
@@ -177,22 +177,23 @@ std::variant<RegistryServer::Caller, QString> RegistryServer::authorizeHeader(co
     return Caller{policy->rights};
 }
 
-std::optional<RestFrontDoor::Refusal> RegistryServer::judgeHead(const HttpRequestFraming::Head &head, bool tooLarge) const
+std::optional<RestFrontDoor::Refusal> RegistryServer::judgeHead(
+    const HttpRequestFraming::Head &head, bool tooLarge) const
 {
     // As handleRequest will, but before the body is read: whoever may not call learns nothing more.
     const auto refusal = [](const QString &code, const QString &message) {
         const AzureCode info = codeInfo(code);
         const QJsonObject body{{QStringLiteral("Message"), QStringLiteral("ErrorCode:%1;%2").arg(code, message)},
-                               {QStringLiteral("ExceptionMessage"), QString(QStringLiteral("Tracking ID:") + trackingId())}};
+            {QStringLiteral("ExceptionMessage"), QString(QStringLiteral("Tracking ID:") + trackingId())}};
         return RestFrontDoor::Refusal{int(info.status), jsonType, QJsonDocument(body).toJson(QJsonDocument::Compact),
-                                      {{"iothub-errorcode", code.toLatin1()}}};
+            {{"iothub-errorcode", code.toLatin1()}}};
     };
     const auto caller = authorizeHeader(head.value("Authorization"));
     if (const auto *why = std::get_if<QString>(&caller))
         return refusal(QStringLiteral("IotHubUnauthorizedAccess"), QStringLiteral("Unauthorized: ") + *why);
     if (tooLarge)
         return refusal(QStringLiteral("RequestEntityTooLarge"),
-                       QStringLiteral("The request body of %1 bytes is larger than the hub takes.").arg(head.contentLength));
+            QStringLiteral("The request body of %1 bytes is larger than the hub takes.").arg(head.contentLength));
     return std::nullopt;
 }
 
@@ -213,12 +214,14 @@ bool RegistryServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
     }
     if (const int wait = throttleDelay(); wait > 0) {
         const AzureCode info = codeInfo(QStringLiteral("ThrottlingException"));
-        const QJsonObject body{{QStringLiteral("Message"),
-                                QStringLiteral("ErrorCode:ThrottlingException;The hub's throttle of %1 requests per minute was exceeded.")
-                                    .arg(m_throttlePerMinute)},
-                               {QStringLiteral("ExceptionMessage"), QString(QStringLiteral("Tracking ID:") + trackingId())}};
+        const QJsonObject body{
+            {QStringLiteral("Message"),
+                QStringLiteral(
+                    "ErrorCode:ThrottlingException;The hub's throttle of %1 requests per minute was exceeded.")
+                    .arg(m_throttlePerMinute)},
+            {QStringLiteral("ExceptionMessage"), QString(QStringLiteral("Tracking ID:") + trackingId())}};
         writeJson(responder, body, info.status,
-                  {{"iothub-errorcode", "ThrottlingException"}, {"Retry-After", QByteArray::number(wait)}});
+            {{"iothub-errorcode", "ThrottlingException"}, {"Retry-After", QByteArray::number(wait)}});
         return true;
     }
     const auto caller = authorize(request, responder);
@@ -228,8 +231,8 @@ bool RegistryServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
     return true;
 }
 
-void RegistryServer::route(const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder,
-                           const Caller &caller)
+void RegistryServer::route(
+    const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder, const Caller &caller)
 {
     using Method = QHttpServerRequest::Method;
     const Method method = request.method();
@@ -239,12 +242,13 @@ void RegistryServer::route(const QHttpServerRequest &request, const QStringList 
                 return true;
         }
         writeError(responder, QStringLiteral("IotHubUnauthorizedAccess"),
-                   QStringLiteral("Unauthorized: the policy lacks the right this call needs."));
+            QStringLiteral("Unauthorized: the policy lacks the right this call needs."));
         return false;
     };
     const QString first = path.value(0);
 
-    if (first == QStringLiteral("devices") && path.size() == 2 && path[1] == QStringLiteral("query") && method == Method::Post) {
+    if (first == QStringLiteral("devices") && path.size() == 2 && path[1] == QStringLiteral("query")
+        && method == Method::Post) {
         if (allowed({"RegistryRead"}))
             queryDevices(request, responder);
         return;
@@ -309,7 +313,8 @@ void RegistryServer::route(const QHttpServerRequest &request, const QStringList 
         }
         return;
     }
-    if (first == QStringLiteral("devices") && path.size() == 3 && path[2] == QStringLiteral("commands") && method == Method::Delete) {
+    if (first == QStringLiteral("devices") && path.size() == 3 && path[2] == QStringLiteral("commands")
+        && method == Method::Delete) {
         // Purges the device's cloud-to-device queue, as IoT Hub's purgeCommandQueue does.
         if (!allowed({"ServiceConnect"}))
             return;
@@ -317,9 +322,11 @@ void RegistryServer::route(const QHttpServerRequest &request, const QStringList 
         if (!device)
             return writeError(responder, device.error().code, device.error().message);
         const int purged = m_cloudToDevice ? m_cloudToDevice->purge(path[1]) : 0;
-        return writeJson(responder, QJsonObject{{QStringLiteral("deviceId"), path[1]}, {QStringLiteral("totalMessagesPurged"), purged}});
+        return writeJson(responder,
+            QJsonObject{{QStringLiteral("deviceId"), path[1]}, {QStringLiteral("totalMessagesPurged"), purged}});
     }
-    if (first == QStringLiteral("twins") && path.size() == 3 && path[2] == QStringLiteral("methods") && method == Method::Post) {
+    if (first == QStringLiteral("twins") && path.size() == 3 && path[2] == QStringLiteral("methods")
+        && method == Method::Post) {
         if (allowed({"ServiceConnect"}))
             invokeMethod(request, path[1], responder);
         return;
@@ -329,15 +336,18 @@ void RegistryServer::route(const QHttpServerRequest &request, const QStringList 
             return;
         const RegistryStatistics stats = m_registry.statistics();
         if (path[1] == QStringLiteral("devices"))
-            return writeJson(responder, QJsonObject{{QStringLiteral("totalDeviceCount"), stats.total},
-                                                    {QStringLiteral("enabledDeviceCount"), stats.enabled},
-                                                    {QStringLiteral("disabledDeviceCount"), stats.disabled}});
+            return writeJson(responder,
+                QJsonObject{{QStringLiteral("totalDeviceCount"), stats.total},
+                    {QStringLiteral("enabledDeviceCount"), stats.enabled},
+                    {QStringLiteral("disabledDeviceCount"), stats.disabled}});
         if (path[1] == QStringLiteral("service"))
             // connectedDeviceCount is Azure's; telemetryMessageCount is the sandbox's own addition.
-            return writeJson(responder, QJsonObject{{QStringLiteral("connectedDeviceCount"), stats.connected},
-                                                    {QStringLiteral("telemetryMessageCount"), stats.telemetryMessages}});
+            return writeJson(responder,
+                QJsonObject{{QStringLiteral("connectedDeviceCount"), stats.connected},
+                    {QStringLiteral("telemetryMessageCount"), stats.telemetryMessages}});
     }
-    writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("No such resource: %1").arg(path.join(u'/')));
+    writeError(
+        responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("No such resource: %1").arg(path.join(u'/')));
 }
 
 void RegistryServer::putDevice(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder)
@@ -346,7 +356,7 @@ void RegistryServer::putDevice(const QHttpServerRequest &request, const QString 
     const QJsonDocument body = QJsonDocument::fromJson(request.body(), &parseError);
     if (!body.isObject())
         return writeError(responder, QStringLiteral("IotHubFormatError"),
-                          QStringLiteral("The body is not a JSON object: %1").arg(parseError.errorString()));
+            QStringLiteral("The body is not a JSON object: %1").arg(parseError.errorString()));
     const auto device = m_registry.putDevice(id, body.object(), QString::fromUtf8(request.value("If-Match")));
     if (!device)
         return writeError(responder, device.error().code, device.error().message);
@@ -357,16 +367,18 @@ void RegistryServer::bulk(const QHttpServerRequest &request, QHttpServerResponde
 {
     const QJsonDocument body = QJsonDocument::fromJson(request.body());
     if (!body.isArray())
-        return writeError(responder, QStringLiteral("IotHubFormatError"), QStringLiteral("The body must be a JSON array."));
+        return writeError(
+            responder, QStringLiteral("IotHubFormatError"), QStringLiteral("The body must be a JSON array."));
     const QJsonArray items = body.array();
     if (items.size() > 100)
-        return writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("A bulk operation takes at most 100 devices."));
+        return writeError(responder, QStringLiteral("ArgumentInvalid"),
+            QStringLiteral("A bulk operation takes at most 100 devices."));
     QSet<QString> seen;
     for (const QJsonValue &item : items) {
         const QString id = member(item.toObject(), QStringLiteral("id")).toString();
         if (seen.contains(id))
             return writeError(responder, QStringLiteral("DeviceDefinedMultipleTimes"),
-                              QStringLiteral("The device '%1' appears more than once.").arg(id));
+                QStringLiteral("The device '%1' appears more than once.").arg(id));
         seen.insert(id);
     }
     QJsonArray errors;
@@ -376,9 +388,11 @@ void RegistryServer::bulk(const QHttpServerRequest &request, QHttpServerResponde
         const QString mode = member(object, QStringLiteral("importMode")).toString().toLower();
         const QString etag = member(object, QStringLiteral("eTag")).toString();
         Result<void> outcome;
-        if (mode == QStringLiteral("create") || mode == QStringLiteral("update") || mode == QStringLiteral("updateifmatchetag")) {
+        if (mode == QStringLiteral("create") || mode == QStringLiteral("update")
+            || mode == QStringLiteral("updateifmatchetag")) {
             QJsonObject identity;
-            identity.insert(QStringLiteral("status"), member(object, QStringLiteral("status")).toString(QStringLiteral("enabled")));
+            identity.insert(
+                QStringLiteral("status"), member(object, QStringLiteral("status")).toString(QStringLiteral("enabled")));
             identity.insert(QStringLiteral("authentication"), member(object, QStringLiteral("authentication")));
             const bool exists = m_registry.device(id).has_value();
             const QString ifMatch = mode == QStringLiteral("create") ? QString()
@@ -389,17 +403,16 @@ void RegistryServer::bulk(const QHttpServerRequest &request, QHttpServerResponde
         } else if (mode == QStringLiteral("delete") || mode == QStringLiteral("deleteifmatchetag")) {
             outcome = m_registry.deleteDevice(id, mode == QStringLiteral("delete") ? QString() : etag);
         } else {
-            outcome = std::unexpected(azureError(QStringLiteral("ArgumentInvalid"), QStringLiteral("Unknown importMode '%1'.").arg(mode)));
+            outcome = std::unexpected(
+                azureError(QStringLiteral("ArgumentInvalid"), QStringLiteral("Unknown importMode '%1'.").arg(mode)));
         }
         if (!outcome)
-            errors.append(QJsonObject{{QStringLiteral("deviceId"), id},
-                                      {QStringLiteral("errorCode"), outcome.error().code},
-                                      {QStringLiteral("errorStatus"), outcome.error().message},
-                                      {QStringLiteral("operation"), mode}});
+            errors.append(
+                QJsonObject{{QStringLiteral("deviceId"), id}, {QStringLiteral("errorCode"), outcome.error().code},
+                    {QStringLiteral("errorStatus"), outcome.error().message}, {QStringLiteral("operation"), mode}});
     }
-    const QJsonObject result{{QStringLiteral("isSuccessful"), errors.isEmpty()},
-                             {QStringLiteral("errors"), errors},
-                             {QStringLiteral("warnings"), QJsonArray()}};
+    const QJsonObject result{{QStringLiteral("isSuccessful"), errors.isEmpty()}, {QStringLiteral("errors"), errors},
+        {QStringLiteral("warnings"), QJsonArray()}};
     writeJson(responder, result, errors.isEmpty() ? Status::Ok : Status::BadRequest);
 }
 
@@ -426,11 +439,13 @@ void RegistryServer::queryDevices(const QHttpServerRequest &request, QHttpServer
     writeJson(responder, page->items, Status::Ok, headers);
 }
 
-void RegistryServer::updateTwin(const QHttpServerRequest &request, const QString &id, bool replace, QHttpServerResponder &responder)
+void RegistryServer::updateTwin(
+    const QHttpServerRequest &request, const QString &id, bool replace, QHttpServerResponder &responder)
 {
     const QJsonDocument body = QJsonDocument::fromJson(request.body());
     if (!body.isObject())
-        return writeError(responder, QStringLiteral("IotHubFormatError"), QStringLiteral("The body is not a JSON object."));
+        return writeError(
+            responder, QStringLiteral("IotHubFormatError"), QStringLiteral("The body is not a JSON object."));
     const auto previous = m_registry.device(id);
     const qint64 before = previous ? previous->desiredVersion : 0;
     const auto device = m_registry.updateTwin(id, body.object(), QString::fromUtf8(request.value("If-Match")), replace);
@@ -438,8 +453,9 @@ void RegistryServer::updateTwin(const QHttpServerRequest &request, const QString
         return writeError(responder, device.error().code, device.error().message);
     writeJson(responder, device->twinJson(), Status::Ok, {{"ETag", quotedEtag(device->twinEtag())}});
     if (device->desiredVersion != before) {
-        QJsonObject patch = replace ? device->desired
-                                    : body.object().value(QStringLiteral("properties")).toObject().value(QStringLiteral("desired")).toObject();
+        QJsonObject patch = replace
+            ? device->desired
+            : body.object().value(QStringLiteral("properties")).toObject().value(QStringLiteral("desired")).toObject();
         patch.remove(QStringLiteral("$metadata"));
         patch.remove(QStringLiteral("$version"));
         Q_EMIT desiredPropertiesChanged(id, patch, device->desiredVersion);
@@ -454,12 +470,13 @@ void RegistryServer::invokeMethod(const QHttpServerRequest &request, const QStri
     const int responseTimeout = body.value(QStringLiteral("responseTimeoutInSeconds")).toInt(30);
     if (responseTimeout < 5 || responseTimeout > 300)
         return writeError(responder, QStringLiteral("ArgumentInvalid"),
-                          QStringLiteral("responseTimeoutInSeconds must be between 5 and 300."));
+            QStringLiteral("responseTimeoutInSeconds must be between 5 and 300."));
     const auto device = m_registry.device(id);
     if (!device)
         return writeError(responder, device.error().code, device.error().message);
     if (!m_invokeMethod || device->connectionState != QStringLiteral("Connected"))
-        return writeError(responder, QStringLiteral("DeviceNotOnline"), QStringLiteral("Timed out waiting for device to connect."));
+        return writeError(
+            responder, QStringLiteral("DeviceNotOnline"), QStringLiteral("Timed out waiting for device to connect."));
     m_invokeMethod(id, body, std::move(responder));
 }
 

@@ -9,14 +9,15 @@
 #include <QHttpServerResponder>
 
 #include <functional>
-#include <variant>
 #include <utility>
+#include <variant>
 
 namespace Onboarder::Sandbox {
 
 // The IoT Hub service REST API of the sandbox (HTTPS): registry, twins, direct methods, statistics.
 // Every call needs api-version and a SAS token of one of the hub's shared access policies with the
 // right the call requires; errors have Azure's statuses, bodies and iothub-errorcode headers.
+// Threads: the sandbox's main thread.
 class CloudToDevice;
 
 class RegistryServer final : public QAbstractHttpServer
@@ -26,7 +27,8 @@ class RegistryServer final : public QAbstractHttpServer
 public:
     // Delivers a direct method to a connected device; answers through the responder when the device
     // replies or the timeout passes. Not set: every device is offline for methods.
-    using MethodInvoker = std::function<void(const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder)>;
+    using MethodInvoker
+        = std::function<void(const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder)>;
 
     RegistryServer(Registry &registry, const QString &hostName, QObject *parent = nullptr);
 
@@ -60,12 +62,14 @@ private:
     // Token bucket: up to N requests at once, refilled at N per minute. Returns 0 when the request may
     // pass, else the whole seconds until it would.
     int throttleDelay();
-    void route(const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder, const Caller &caller);
+    void route(const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder,
+        const Caller &caller);
 
     void putDevice(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder);
     void bulk(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void queryDevices(const QHttpServerRequest &request, QHttpServerResponder &responder);
-    void updateTwin(const QHttpServerRequest &request, const QString &id, bool replace, QHttpServerResponder &responder);
+    void updateTwin(
+        const QHttpServerRequest &request, const QString &id, bool replace, QHttpServerResponder &responder);
     void invokeMethod(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder);
 
     Registry &m_registry;

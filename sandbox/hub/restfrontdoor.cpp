@@ -107,7 +107,8 @@ void RestFrontDoor::inspect(QSslSocket *socket)
     delete socket->findChild<QTimer *>(QStringLiteral("headDeadline"), Qt::FindDirectChildrenOnly);
 
     const bool upgrade = head->method == "GET" && head->upgradeToWebSocket;
-    const bool mqtt = upgrade && head->path == "/$iothub/websocket" && head->subprotocols.contains("mqtt") && m_mqttHook;
+    const bool mqtt
+        = upgrade && head->path == "/$iothub/websocket" && head->subprotocols.contains("mqtt") && m_mqttHook;
     const bool amqp = upgrade && !mqtt && amqpPaths().contains(QString::fromLatin1(head->path));
     if (mqtt) {
         socket->setParent(nullptr);
@@ -123,7 +124,8 @@ void RestFrontDoor::inspect(QSslSocket *socket)
     }
     // The head is still unread in the socket, and readyRead is only signalled for new bytes: the new owner
     // reads it when told.
-    QMetaObject::invokeMethod(socket, [socket] { Q_EMIT socket->readyRead(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        socket, [socket] { Q_EMIT socket->readyRead(); }, Qt::QueuedConnection);
 }
 
 void RestFrontDoor::watchRequests(QSslSocket *socket)
@@ -139,9 +141,9 @@ void RestFrontDoor::watchRequests(QSslSocket *socket)
                 refusal = m_gate(head, tooLarge);
             if (!refusal && tooLarge)
                 refusal = Refusal{413, "text/plain; charset=utf-8",
-                                  QByteArrayLiteral("The request body of ") + QByteArray::number(head.contentLength)
-                                      + " bytes is larger than the " + QByteArray::number(m_bodyLimit) + " bytes this server takes.",
-                                  {}};
+                    QByteArrayLiteral("The request body of ") + QByteArray::number(head.contentLength)
+                        + " bytes is larger than the " + QByteArray::number(m_bodyLimit) + " bytes this server takes.",
+                    {}};
             if (refusal)
                 break;
         }
@@ -172,10 +174,10 @@ void RestFrontDoor::refuse(QSslSocket *socket, const Refusal &refusal)
     connect(socket, &QSslSocket::readyRead, socket, [socket] { socket->skip(socket->bytesAvailable()); });
     socket->skip(socket->bytesAvailable());
     static const QHash<int, QByteArray> reasons{{400, "Bad Request"}, {401, "Unauthorized"}, {411, "Length Required"},
-                                                {413, "Payload Too Large"}, {431, "Request Header Fields Too Large"}};
-    QByteArray response = "HTTP/1.1 " + QByteArray::number(refusal.status) + ' ' + reasons.value(refusal.status, "Refused")
-        + "\r\nContent-Type: " + refusal.contentType + "\r\nContent-Length: " + QByteArray::number(refusal.body.size())
-        + "\r\nConnection: close\r\n";
+        {413, "Payload Too Large"}, {431, "Request Header Fields Too Large"}};
+    QByteArray response = "HTTP/1.1 " + QByteArray::number(refusal.status) + ' '
+        + reasons.value(refusal.status, "Refused") + "\r\nContent-Type: " + refusal.contentType
+        + "\r\nContent-Length: " + QByteArray::number(refusal.body.size()) + "\r\nConnection: close\r\n";
     for (const auto &[name, value] : refusal.headers)
         response += name + ": " + value + "\r\n";
     response += "\r\n" + refusal.body;
@@ -187,7 +189,8 @@ void RestFrontDoor::webSocketReady()
 {
     while (QWebSocket *webSocket = m_webSockets.nextPendingConnection()) {
         if (webSocket->subprotocol() != QLatin1String(AmqpSubprotocol) || !m_amqpHook) {
-            webSocket->close(QWebSocketProtocol::CloseCodeProtocolError, QStringLiteral("Sub-protocol AMQPWSB10 required"));
+            webSocket->close(
+                QWebSocketProtocol::CloseCodeProtocolError, QStringLiteral("Sub-protocol AMQPWSB10 required"));
             webSocket->deleteLater();
             continue;
         }

@@ -1,27 +1,27 @@
 #include "sandboxhub.h"
 
-#include "credentials/certificate.h"
-#include "credentials/keypair.h"
-#include "hub/connectionstring.h"
+#include "amqp/websocketstream.h"
 #include "amqpendpoint.h"
 #include "broker.h"
 #include "certificatepath.h"
 #include "cloudtodevice.h"
-#include "eventlog.h"
-#include "telemetryingest.h"
+#include "credentials/certificate.h"
+#include "credentials/keypair.h"
 #include "devicegateway.h"
 #include "dps.h"
 #include "dpsmqtt.h"
 #include "dpsserver.h"
+#include "eventlog.h"
+#include "hub/connectionstring.h"
 #include "mediator.h"
 #include "registryserver.h"
 #include "restfrontdoor.h"
-#include "amqp/websocketstream.h"
+#include "telemetryingest.h"
 
 #include <QDir>
-#include <QJsonArray>
 #include <QFile>
 #include <QHostAddress>
+#include <QJsonArray>
 #include <QSaveFile>
 #include <QSslCertificate>
 #include <QSslConfiguration>
@@ -36,12 +36,14 @@ Result<void> writeFile(const QString &path, const QByteArray &data, bool secret)
 {
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
-        return fail(ErrorKind::Internal, QStringLiteral("DataDirNotWritable"), QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()));
+        return fail(ErrorKind::Internal, QStringLiteral("DataDirNotWritable"),
+            QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()));
     if (secret)
         file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     file.write(data);
     if (!file.commit())
-        return fail(ErrorKind::Internal, QStringLiteral("DataDirNotWritable"), QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()));
+        return fail(ErrorKind::Internal, QStringLiteral("DataDirNotWritable"),
+            QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()));
     return {};
 }
 
@@ -56,8 +58,7 @@ QByteArray readFile(const QString &path)
 SandboxHub::SandboxHub(Options options, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
-{
-}
+{ }
 
 SandboxHub::~SandboxHub()
 {
@@ -87,8 +88,8 @@ Result<void> SandboxHub::ensureCertificates()
         auto key = KeyPair::generate(KeyPair::Type::EcP256);
         if (!key)
             return std::unexpected(key.error());
-        auto ca = Certificate::selfSigned(*key, {QStringLiteral("Onboarder Sandbox CA"), {}, {}, 3650,
-                                                 Certificate::Usage::CertificateAuthority});
+        auto ca = Certificate::selfSigned(
+            *key, {QStringLiteral("Onboarder Sandbox CA"), {}, {}, 3650, Certificate::Usage::CertificateAuthority});
         if (!ca)
             return std::unexpected(ca.error());
         if (auto ok = writeFile(caKeyFile, key->privateKeyPem(), true); !ok)
@@ -114,12 +115,13 @@ Result<void> SandboxHub::ensureCertificates()
         auto ca = Certificate::fromPem(readFile(caFile));
         if (!caKey || !ca)
             return fail(ErrorKind::Internal, QStringLiteral("SandboxCaDamaged"),
-                        QStringLiteral("The sandbox CA in %1 cannot be read; delete ca.pem and ca-key.pem to make a new one.")
-                            .arg(m_options.dataDir));
+                QStringLiteral("The sandbox CA in %1 cannot be read; delete ca.pem and ca-key.pem to make a new one.")
+                    .arg(m_options.dataDir));
         auto key = KeyPair::generate(KeyPair::Type::EcP256);
         if (!key)
             return std::unexpected(key.error());
-        auto server = Certificate::issue(*ca, *caKey, *key, {m_options.hostName, dnsNames, ips, 825, Certificate::Usage::Server});
+        auto server = Certificate::issue(
+            *ca, *caKey, *key, {m_options.hostName, dnsNames, ips, 825, Certificate::Usage::Server});
         if (!server)
             return std::unexpected(server.error());
         if (auto ok = writeFile(serverKeyFile, key->privateKeyPem(), true); !ok)
@@ -133,7 +135,8 @@ Result<void> SandboxHub::ensureCertificates()
 Result<void> SandboxHub::start()
 {
     if (!QDir().mkpath(m_options.dataDir))
-        return fail(ErrorKind::Internal, QStringLiteral("DataDirNotWritable"), QStringLiteral("Cannot create %1").arg(m_options.dataDir));
+        return fail(ErrorKind::Internal, QStringLiteral("DataDirNotWritable"),
+            QStringLiteral("Cannot create %1").arg(m_options.dataDir));
     QFile::setPermissions(m_options.dataDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     if (auto ok = ensureCertificates(); !ok)
         return ok;
@@ -145,11 +148,12 @@ Result<void> SandboxHub::start()
     }
 
     const QDir dir(m_options.dataDir);
-    const QList<QSslCertificate> chain = QSslCertificate::fromPath(dir.filePath(QStringLiteral("server.pem")), QSsl::Pem);
+    const QList<QSslCertificate> chain
+        = QSslCertificate::fromPath(dir.filePath(QStringLiteral("server.pem")), QSsl::Pem);
     const QSslKey key(readFile(dir.filePath(QStringLiteral("server-key.pem"))), QSsl::Ec, QSsl::Pem);
     if (chain.isEmpty() || key.isNull())
         return fail(ErrorKind::Internal, QStringLiteral("ServerCertificateDamaged"),
-                    QStringLiteral("The sandbox's server certificate in %1 cannot be loaded.").arg(m_options.dataDir));
+            QStringLiteral("The sandbox's server certificate in %1 cannot be loaded.").arg(m_options.dataDir));
     QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
     tls.setLocalCertificateChain(chain);
     tls.setPrivateKey(key);
@@ -167,8 +171,8 @@ Result<void> SandboxHub::start()
     }
     if (m_restPort == 0)
         return fail(ErrorKind::Network, QStringLiteral("PortInUse"),
-                    QStringLiteral("Cannot listen on 127.0.0.1:%1 (in use, or a privileged port without the right to bind it).")
-                        .arg(m_options.restPort));
+            QStringLiteral("Cannot listen on 127.0.0.1:%1 (in use, or a privileged port without the right to bind it).")
+                .arg(m_options.restPort));
 
     m_broker = std::make_unique<Broker>(m_options.dataDir, m_options.hostName);
     connect(m_broker.get(), &Broker::failed, this, &SandboxHub::failed);
@@ -184,11 +188,12 @@ Result<void> SandboxHub::start()
     const QByteArray secret = readFile(dir.filePath(QStringLiteral("broker-secret"))).trimmed();
     if (!m_mediator->start(m_broker->port(), secret))
         return fail(ErrorKind::Network, QStringLiteral("MediatorNotConnected"),
-                    QStringLiteral("The sandbox could not connect to its own broker on port %1.").arg(m_broker->port()));
+            QStringLiteral("The sandbox could not connect to its own broker on port %1.").arg(m_broker->port()));
     connect(m_server.get(), &RegistryServer::desiredPropertiesChanged, m_mediator.get(), &Mediator::notifyDesired);
-    m_server->setMethodInvoker([this](const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder) {
-        m_mediator->invokeMethod(deviceId, request, std::move(responder));
-    });
+    m_server->setMethodInvoker(
+        [this](const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder) {
+            m_mediator->invokeMethod(deviceId, request, std::move(responder));
+        });
 
     // Devices connect here: TLS, client certificates asked for, then the broker.
     m_gateway = std::make_unique<DeviceGateway>(m_registry, tls, secret, m_broker->port());
@@ -196,13 +201,15 @@ Result<void> SandboxHub::start()
     for (const QString &file : m_options.trustedCaFiles) {
         const auto cas = QSslCertificate::fromPath(file, QSsl::Pem);
         if (cas.isEmpty())
-            return fail(ErrorKind::InvalidInput, QStringLiteral("CaFileNotPem"), QStringLiteral("%1 holds no PEM CA certificate.").arg(file));
+            return fail(ErrorKind::InvalidInput, QStringLiteral("CaFileNotPem"),
+                QStringLiteral("%1 holds no PEM CA certificate.").arg(file));
         for (const QSslCertificate &ca : cas) {
             const auto ours = Certificate::fromDer(ca.toDer());
             if (!ours || !CertificatePath::isCa(*ours))
                 return fail(ErrorKind::InvalidInput, QStringLiteral("NotACa"),
-                            QStringLiteral("%1: \"%2\" is no CA certificate (a CA is X.509 version 3 with basicConstraints CA:TRUE).")
-                                .arg(file, ca.subjectDisplayName()));
+                    QStringLiteral(
+                        "%1: \"%2\" is no CA certificate (a CA is X.509 version 3 with basicConstraints CA:TRUE).")
+                        .arg(file, ca.subjectDisplayName()));
         }
         trusted += cas;
     }
@@ -226,18 +233,21 @@ Result<void> SandboxHub::start()
     m_ingest = std::make_unique<TelemetryIngest>(*m_eventLog);
     if (!m_ingest->start(m_broker->port(), secret))
         return fail(ErrorKind::Network, QStringLiteral("MediatorNotConnected"),
-                    QStringLiteral("The sandbox could not read telemetry from its own broker on port %1.").arg(m_broker->port()));
+            QStringLiteral("The sandbox could not read telemetry from its own broker on port %1.")
+                .arg(m_broker->port()));
 
     // Cloud-to-device queues, delivered over MQTT through the mediator's link.
     m_cloudToDevice = std::make_unique<CloudToDevice>(m_registry);
     m_cloudToDevice->setPublisher([this](const QString &deviceId, const QString &topic, const QByteArray &payload) {
         m_mediator->sendToDevice(deviceId, topic, payload);
     });
-    connect(m_mediator.get(), &Mediator::deviceboundSubscribed, m_cloudToDevice.get(), &CloudToDevice::deviceSubscribed);
+    connect(
+        m_mediator.get(), &Mediator::deviceboundSubscribed, m_cloudToDevice.get(), &CloudToDevice::deviceSubscribed);
     connect(m_mediator.get(), &Mediator::deviceDisconnected, m_cloudToDevice.get(), &CloudToDevice::deviceGone);
     m_server->setCloudToDevice(m_cloudToDevice.get());
 
-    m_amqp = std::make_unique<AmqpEndpoint>(m_registry, *m_eventLog, *m_cloudToDevice, tls, m_options.hostName, eventHubName());
+    m_amqp = std::make_unique<AmqpEndpoint>(
+        m_registry, *m_eventLog, *m_cloudToDevice, tls, m_options.hostName, eventHubName());
     const auto amqpPort = m_amqp->listen(m_options.amqpPort);
     if (!amqpPort)
         return std::unexpected(amqpPort.error());
@@ -254,20 +264,20 @@ Result<void> SandboxHub::startDps()
     const QHostAddress address(m_options.dpsAddress);
     if (address.isNull())
         return fail(ErrorKind::InvalidInput, QStringLiteral("DpsAddressInvalid"),
-                    QStringLiteral("--dps-address takes an IP address (such as 127.0.0.2), not '%1'.").arg(m_options.dpsAddress));
+            QStringLiteral("--dps-address takes an IP address (such as 127.0.0.2), not '%1'.")
+                .arg(m_options.dpsAddress));
 
     // The DPS's own server certificate, from the sandbox CA, for its address; issued at every start (cheap).
     auto caKey = KeyPair::fromPem(readFile(dir.filePath(QStringLiteral("ca-key.pem"))));
     auto ca = Certificate::fromPem(readFile(dir.filePath(QStringLiteral("ca.pem"))));
     if (!caKey || !ca)
         return fail(ErrorKind::Internal, QStringLiteral("SandboxCaDamaged"),
-                    QStringLiteral("The sandbox CA in %1 cannot be read.").arg(m_options.dataDir));
+            QStringLiteral("The sandbox CA in %1 cannot be read.").arg(m_options.dataDir));
     auto key = KeyPair::generate(KeyPair::Type::EcP256);
     if (!key)
         return std::unexpected(key.error());
     auto certificate = Certificate::issue(*ca, *caKey, *key,
-                                          {m_options.dpsAddress, {QStringLiteral("localhost")}, {m_options.dpsAddress}, 825,
-                                           Certificate::Usage::Server});
+        {m_options.dpsAddress, {QStringLiteral("localhost")}, {m_options.dpsAddress}, 825, Certificate::Usage::Server});
     if (!certificate)
         return std::unexpected(certificate.error());
     if (auto ok = writeFile(dir.filePath(QStringLiteral("dps-key.pem")), key->privateKeyPem(), true); !ok)
@@ -287,10 +297,10 @@ Result<void> SandboxHub::startDps()
     auto *frontDoor = new RestFrontDoor(tls, m_dpsServer.get());
     if (!frontDoor->listen(address, m_options.dpsRestPort))
         return fail(ErrorKind::Network, QStringLiteral("PortInUse"),
-                    QStringLiteral("Cannot listen on %1:%2 for the DPS (in use, an address this host does not have, or a "
-                                   "privileged port without the right to bind it).")
-                        .arg(m_options.dpsAddress)
-                        .arg(m_options.dpsRestPort));
+            QStringLiteral("Cannot listen on %1:%2 for the DPS (in use, an address this host does not have, or a "
+                           "privileged port without the right to bind it).")
+                .arg(m_options.dpsAddress)
+                .arg(m_options.dpsRestPort));
     m_dpsRestPort = frontDoor->serverPort();
     m_dpsServer->bind(frontDoor);
 
@@ -313,7 +323,8 @@ QJsonObject SandboxHub::policyConnectionStrings() const
 {
     QJsonObject out;
     for (const SharedAccessPolicy &policy : m_registry.policies())
-        out.insert(policy.name, ConnectionString::service(m_options.hostName, policy.name, policy.primaryKey).toString());
+        out.insert(
+            policy.name, ConnectionString::service(m_options.hostName, policy.name, policy.primaryKey).toString());
     return out;
 }
 
@@ -337,23 +348,21 @@ QString SandboxHub::eventHubConnectionString() const
 QJsonObject SandboxHub::readyInfo() const
 {
     QJsonObject info{{QStringLiteral("connectionString"), ownerConnectionString()},
-            {QStringLiteral("amqpPort"), m_amqpPort},
-            {QStringLiteral("eventHubConnectionString"), eventHubConnectionString()},
-            {QStringLiteral("eventHubName"), eventHubName()},
-            {QStringLiteral("eventHubPartitions"), m_eventLog ? m_eventLog->partitionCount() : 0},
-            {QStringLiteral("consumerGroups"), QJsonArray::fromStringList(m_eventLog ? m_eventLog->consumerGroups() : QStringList())},
-            {QStringLiteral("policyConnectionStrings"), policyConnectionStrings()},
-            {QStringLiteral("caFile"), QDir(m_options.dataDir).filePath(QStringLiteral("ca.pem"))},
-            {QStringLiteral("restPort"), m_restPort},
-            {QStringLiteral("mqttPort"), m_mqttPort},
-            {QStringLiteral("hostName"), m_options.hostName},
-            {QStringLiteral("dataDir"), m_options.dataDir}};
+        {QStringLiteral("amqpPort"), m_amqpPort},
+        {QStringLiteral("eventHubConnectionString"), eventHubConnectionString()},
+        {QStringLiteral("eventHubName"), eventHubName()},
+        {QStringLiteral("eventHubPartitions"), m_eventLog ? m_eventLog->partitionCount() : 0},
+        {QStringLiteral("consumerGroups"),
+            QJsonArray::fromStringList(m_eventLog ? m_eventLog->consumerGroups() : QStringList())},
+        {QStringLiteral("policyConnectionStrings"), policyConnectionStrings()},
+        {QStringLiteral("caFile"), QDir(m_options.dataDir).filePath(QStringLiteral("ca.pem"))},
+        {QStringLiteral("restPort"), m_restPort}, {QStringLiteral("mqttPort"), m_mqttPort},
+        {QStringLiteral("hostName"), m_options.hostName}, {QStringLiteral("dataDir"), m_options.dataDir}};
     if (m_dps)
-        info.insert(QStringLiteral("dps"), QJsonObject{{QStringLiteral("connectionString"), m_dps->connectionString()},
-                                                       {QStringLiteral("idScope"), m_dps->idScope()},
-                                                       {QStringLiteral("host"), m_dps->host()},
-                                                       {QStringLiteral("restPort"), m_dpsRestPort},
-                                                       {QStringLiteral("mqttPort"), m_dpsMqttPort}});
+        info.insert(QStringLiteral("dps"),
+            QJsonObject{{QStringLiteral("connectionString"), m_dps->connectionString()},
+                {QStringLiteral("idScope"), m_dps->idScope()}, {QStringLiteral("host"), m_dps->host()},
+                {QStringLiteral("restPort"), m_dpsRestPort}, {QStringLiteral("mqttPort"), m_dpsMqttPort}});
     return info;
 }
 

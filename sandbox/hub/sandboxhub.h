@@ -23,6 +23,7 @@ class RegistryServer;
 class RestFrontDoor;
 
 // The local IoT Hub: owns the data dir (CA, server certificate, registry) and the service endpoints.
+// Threads: the sandbox's main thread, where it makes and runs all its endpoints.
 class SandboxHub final : public QObject
 {
     Q_OBJECT
@@ -32,11 +33,11 @@ public:
     {
         QString dataDir;
         QString hostName = QStringLiteral("127.0.0.1"); // what connection strings and certificates name
-        quint16 restPort = 0;                           // 0: any free port
+        quint16 restPort = 0; // 0: any free port
         quint16 mqttPort = 0;
         quint16 amqpPort = 0;
-        int eventHubPartitions = 4;      // of a new event log; an existing log keeps its count
-        QStringList consumerGroups;      // besides $Default, made if missing
+        int eventHubPartitions = 4; // of a new event log; an existing log keeps its count
+        QStringList consumerGroups; // besides $Default, made if missing
         int seedDevices = 0;
         int throttlePerMinute = 0;
         QStringList trustedCaFiles; // CAs for certificateAuthority devices

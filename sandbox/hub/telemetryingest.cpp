@@ -35,7 +35,8 @@ bool TelemetryIngest::start(quint16 port, const QByteArray &secret)
     m_client->setCleanSession(false);
     m_client->setAutoReconnect(true);
     bool subscribed = false;
-    const auto connection = connect(m_client.get(), &MqttClient::subscribed, this, [&subscribed] { subscribed = true; });
+    const auto connection
+        = connect(m_client.get(), &MqttClient::subscribed, this, [&subscribed] { subscribed = true; });
     connect(m_client.get(), &MqttClient::connected, this, [this] { m_client->subscribe(telemetryPrefix + u'#', 1); });
     m_client->connectToHost();
     const QDeadlineTimer deadline(10000);

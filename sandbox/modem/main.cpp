@@ -60,57 +60,77 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({
-        {QStringLiteral("state"), Text::tr("Keep the credential storage in this JSON file (default: in memory)."), QStringLiteral("FILE")},
-        {QStringLiteral("link"), Text::tr("Also make this symbolic link to the terminal (removed on exit)."), QStringLiteral("PATH")},
-        {QStringLiteral("baud"), Text::tr("Pace both directions at N baud, 10 bits a byte (0: unpaced; default 115200)."),
-         QStringLiteral("N"), QStringLiteral("115200")},
-        {QStringLiteral("urc-noise"), Text::tr("Unsolicited lines (+CEREG, %CESQ, %XSIM, …) between the lines of every answer "
-                                               "and every --urc-interval-ms.")},
-        {QStringLiteral("urc-interval-ms"), Text::tr("With --urc-noise: one unsolicited line every N ms (default 400; 0: none)."),
-         QStringLiteral("N"), QStringLiteral("400")},
-        {QStringLiteral("slow-ms"), Text::tr("Wait N ms before every answer."), QStringLiteral("N"), QStringLiteral("0")},
-        {QStringLiteral("drop-after-bytes"), Text::tr("Hang up the line (and end) once N bytes have come in."), QStringLiteral("N"),
-         QStringLiteral("0")},
-        {QStringLiteral("fail-write"), Text::tr("The K-th credential write fails with +CME ERROR: CODE (default 515; 0: a bare "
-                                                "ERROR)."),
-         QStringLiteral("K[:CODE]")},
-        {QStringLiteral("storage-bytes"), Text::tr("Credential storage size; beyond it writes fail with 515 (default 65536)."),
-         QStringLiteral("N"), QStringLiteral("65536")},
+        {QStringLiteral("state"), Text::tr("Keep the credential storage in this JSON file (default: in memory)."),
+            QStringLiteral("FILE")},
+        {QStringLiteral("link"), Text::tr("Also make this symbolic link to the terminal (removed on exit)."),
+            QStringLiteral("PATH")},
+        {QStringLiteral("baud"),
+            Text::tr("Pace both directions at N baud, 10 bits a byte (0: unpaced; default 115200)."),
+            QStringLiteral("N"), QStringLiteral("115200")},
+        {QStringLiteral("urc-noise"),
+            Text::tr("Unsolicited lines (+CEREG, %CESQ, %XSIM, …) between the lines of every answer "
+                     "and every --urc-interval-ms.")},
+        {QStringLiteral("urc-interval-ms"),
+            Text::tr("With --urc-noise: one unsolicited line every N ms (default 400; 0: none)."), QStringLiteral("N"),
+            QStringLiteral("400")},
+        {QStringLiteral("slow-ms"), Text::tr("Wait N ms before every answer."), QStringLiteral("N"),
+            QStringLiteral("0")},
+        {QStringLiteral("drop-after-bytes"), Text::tr("Hang up the line (and end) once N bytes have come in."),
+            QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("fail-write"),
+            Text::tr("The K-th credential write fails with +CME ERROR: CODE (default 515; 0: a bare "
+                     "ERROR)."),
+            QStringLiteral("K[:CODE]")},
+        {QStringLiteral("storage-bytes"),
+            Text::tr("Credential storage size; beyond it writes fail with 515 (default 65536)."), QStringLiteral("N"),
+            QStringLiteral("65536")},
         {QStringLiteral("imei"), Text::tr("The IMEI (15 digits)."), QStringLiteral("IMEI")},
         {QStringLiteral("model"), Text::tr("What AT+CGMM answers (default nRF9160-SICA)."), QStringLiteral("NAME")},
-        {QStringLiteral("firmware"), Text::tr("What AT+CGMR answers (default mfw_nrf9160_1.3.5)."), QStringLiteral("VERSION")},
-        {QStringLiteral("cfun"), Text::tr("Functional mode at start (default 1: LTE on)."), QStringLiteral("MODE"), QStringLiteral("1")},
-        {QStringLiteral("terminator"), Text::tr("Command terminator: cr (default), lf, crlf or nul."), QStringLiteral("T"),
-         QStringLiteral("cr")},
-        {QStringLiteral("max-command-bytes"), Text::tr("The AT host's command buffer (default 4096)."), QStringLiteral("N"),
-         QStringLiteral("4096")},
+        {QStringLiteral("firmware"), Text::tr("What AT+CGMR answers (default mfw_nrf9160_1.3.5)."),
+            QStringLiteral("VERSION")},
+        {QStringLiteral("cfun"), Text::tr("Functional mode at start (default 1: LTE on)."), QStringLiteral("MODE"),
+            QStringLiteral("1")},
+        {QStringLiteral("terminator"), Text::tr("Command terminator: cr (default), lf, crlf or nul."),
+            QStringLiteral("T"), QStringLiteral("cr")},
+        {QStringLiteral("max-command-bytes"), Text::tr("The AT host's command buffer (default 4096)."),
+            QStringLiteral("N"), QStringLiteral("4096")},
         {QStringLiteral("spaces"), Text::tr("List lines with spaces after the commas, as in Nordic's documentation.")},
         {QStringLiteral("blank-lines"), Text::tr("Blank lines around credential lists, as some AT host builds print.")},
         {QStringLiteral("no-sha"), Text::tr("List lines without the SHA-256 (firmware before 1.3.2).")},
-        {QStringLiteral("power-off-warning"), Text::tr("A low-voltage warning is active: writes and deletes fail with 528.")},
-        {QStringLiteral("banner-in-cgsn"), Text::tr("The AT host's start-up lines (\"Ready\") inside every AT+CGSN answer, after the "
-                                                    "IMEI, as when the board was reset meanwhile.")},
-        {QStringLiteral("sim"), Text::tr("The SIM: ready (default), none, or pin (locked by a PIN)."), QStringLiteral("STATE"),
-         QStringLiteral("ready")},
-        {QStringLiteral("network"), Text::tr("What the network does once LTE is on: home (default), roaming, searching, denied or "
-                                             "none (not searching)."),
-         QStringLiteral("STATE"), QStringLiteral("home")},
-        {QStringLiteral("reject-cause"), Text::tr("With --network denied: the EMM reject cause (default 15)."), QStringLiteral("N"),
-         QStringLiteral("15")},
-        {QStringLiteral("registration-delay-ms"), Text::tr("Search this long after LTE comes on before the network answers."),
-         QStringLiteral("N"), QStringLiteral("0")},
-        {QStringLiteral("rsrp"), Text::tr("The signal's RSRP in dBm (default -79)."), QStringLiteral("DBM"), QStringLiteral("-79")},
-        {QStringLiteral("rsrq"), Text::tr("The signal's RSRQ in dB (default -8)."), QStringLiteral("DB"), QStringLiteral("-8")},
-        {QStringLiteral("clock-offset"), Text::tr("The modem's clock runs this many seconds off the PC's (negative: behind)."),
-         QStringLiteral("SECONDS"), QStringLiteral("0")},
-        {QStringLiteral("system-mode"), Text::tr("The LTE modes enabled (%XSYSTEMMODE): any of ltem, nbiot, gnss, comma-separated, "
-                                                 "or none (default ltem,nbiot,gnss)."),
-         QStringLiteral("MODES"), QStringLiteral("ltem,nbiot,gnss")},
-        {QStringLiteral("stall-write-bytes"), Text::tr("A credential write longer than N bytes loses its tail, as through a "
-                                                       "USB bridge that overflows: no answer until the host pauses and ends "
-                                                       "the command (0: off)."),
-         QStringLiteral("N"), QStringLiteral("0")},
-        {QStringLiteral("shell"), Text::tr("Be no AT host: a Zephyr shell prompt answers every line with \"command not found\".")},
+        {QStringLiteral("power-off-warning"),
+            Text::tr("A low-voltage warning is active: writes and deletes fail with 528.")},
+        {QStringLiteral("banner-in-cgsn"),
+            Text::tr("The AT host's start-up lines (\"Ready\") inside every AT+CGSN answer, after the "
+                     "IMEI, as when the board was reset meanwhile.")},
+        {QStringLiteral("sim"), Text::tr("The SIM: ready (default), none, or pin (locked by a PIN)."),
+            QStringLiteral("STATE"), QStringLiteral("ready")},
+        {QStringLiteral("network"),
+            Text::tr("What the network does once LTE is on: home (default), roaming, searching, denied or "
+                     "none (not searching)."),
+            QStringLiteral("STATE"), QStringLiteral("home")},
+        {QStringLiteral("reject-cause"), Text::tr("With --network denied: the EMM reject cause (default 15)."),
+            QStringLiteral("N"), QStringLiteral("15")},
+        {QStringLiteral("registration-delay-ms"),
+            Text::tr("Search this long after LTE comes on before the network answers."), QStringLiteral("N"),
+            QStringLiteral("0")},
+        {QStringLiteral("rsrp"), Text::tr("The signal's RSRP in dBm (default -79)."), QStringLiteral("DBM"),
+            QStringLiteral("-79")},
+        {QStringLiteral("rsrq"), Text::tr("The signal's RSRQ in dB (default -8)."), QStringLiteral("DB"),
+            QStringLiteral("-8")},
+        {QStringLiteral("clock-offset"),
+            Text::tr("The modem's clock runs this many seconds off the PC's (negative: behind)."),
+            QStringLiteral("SECONDS"), QStringLiteral("0")},
+        {QStringLiteral("system-mode"),
+            Text::tr("The LTE modes enabled (%XSYSTEMMODE): any of ltem, nbiot, gnss, comma-separated, "
+                     "or none (default ltem,nbiot,gnss)."),
+            QStringLiteral("MODES"), QStringLiteral("ltem,nbiot,gnss")},
+        {QStringLiteral("stall-write-bytes"),
+            Text::tr("A credential write longer than N bytes loses its tail, as through a "
+                     "USB bridge that overflows: no answer until the host pauses and ends "
+                     "the command (0: off)."),
+            QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("shell"),
+            Text::tr("Be no AT host: a Zephyr shell prompt answers every line with \"command not found\".")},
         {QStringLiteral("ready-json"), Text::tr("Print one JSON line once ready: port, link, IMEI, baud, state file.")},
         {QStringLiteral("verbose"), Text::tr("Log every command and answer on standard error (keys redacted).")},
     });
@@ -185,7 +205,8 @@ int main(int argc, char *argv[])
         usageError(problem);
     if (parser.isSet(QStringLiteral("imei"))) {
         state.imei = parser.value(QStringLiteral("imei"));
-        if (state.imei.size() != 15 || !std::all_of(state.imei.cbegin(), state.imei.cend(), [](QChar c) { return c.isDigit(); }))
+        if (state.imei.size() != 15
+            || !std::all_of(state.imei.cbegin(), state.imei.cend(), [](QChar c) { return c.isDigit(); }))
             usageError(Text::tr("An IMEI has 15 digits."));
     }
     if (parser.isSet(QStringLiteral("model")))
@@ -213,11 +234,11 @@ int main(int argc, char *argv[])
             std::fprintf(stderr, "< %s", qPrintable(QString::fromLatin1(bytes)));
         terminal.write(bytes);
     });
-    QObject::connect(&modem, &ModemSimulator::problem, &app, [](const QString &message) {
-        std::fprintf(stderr, "warning: %s\n", qPrintable(message));
-    });
+    QObject::connect(&modem, &ModemSimulator::problem, &app,
+        [](const QString &message) { std::fprintf(stderr, "warning: %s\n", qPrintable(message)); });
     QObject::connect(&terminal, &PseudoTerminal::droppedLine, &app, [&terminal] {
-        std::fprintf(stderr, "onboarder-modem-sim: line dropped after %lld bytes, as asked\n", terminal.bytesReceived());
+        std::fprintf(
+            stderr, "onboarder-modem-sim: line dropped after %lld bytes, as asked\n", terminal.bytesReceived());
         QCoreApplication::quit();
     });
     QTimer noise;
@@ -237,13 +258,10 @@ int main(int argc, char *argv[])
     }
 
     if (parser.isSet(QStringLiteral("ready-json"))) {
-        const QJsonObject ready{{QStringLiteral("port"), terminal.slavePath()},
-                                {QStringLiteral("link"), link},
-                                {QStringLiteral("imei"), state.imei},
-                                {QStringLiteral("model"), state.model},
-                                {QStringLiteral("baud"), line.baud},
-                                {QStringLiteral("stateFile"), state.path()},
-                                {QStringLiteral("pid"), qint64(QCoreApplication::applicationPid())}};
+        const QJsonObject ready{{QStringLiteral("port"), terminal.slavePath()}, {QStringLiteral("link"), link},
+            {QStringLiteral("imei"), state.imei}, {QStringLiteral("model"), state.model},
+            {QStringLiteral("baud"), line.baud}, {QStringLiteral("stateFile"), state.path()},
+            {QStringLiteral("pid"), qint64(QCoreApplication::applicationPid())}};
         printReadyJson(ready);
     } else {
         std::printf("%s\n", qPrintable(terminal.slavePath()));

@@ -64,7 +64,8 @@ void ModemSimulator::receiveByte(char c)
         return shellByte(c);
     if (m_options.stallWriteBytes > 0) {
         // The bridge between USB and the modem's UART: once a long burst overflowed it, bytes are lost until the
-        // host pauses (once per command). The AT host itself knows nothing of it and goes on reading the quoted content.
+        // host pauses (once per command). The AT host itself knows nothing of it and goes on reading the quoted
+        // content.
         const bool pause = m_lastByte.isValid() && m_lastByte.elapsed() >= 1000;
         m_lastByte.start();
         if (m_dropping && !pause)
@@ -170,7 +171,8 @@ ModemSimulator::Reply ModemSimulator::run(const QByteArray &command)
         if (rest.isEmpty() || rest == "=0") {
             // As when the board was reset while it answered: the AT host's greeting follows the IMEI.
             if (m_options.bannerInCgsn)
-                return {{m_state.imei.toLatin1(), QByteArrayLiteral("The AT host sample started"), QByteArrayLiteral("Ready")}};
+                return {{m_state.imei.toLatin1(), QByteArrayLiteral("The AT host sample started"),
+                    QByteArrayLiteral("Ready")}};
             return {{m_state.imei.toLatin1()}};
         }
         if (rest == "=1")
@@ -195,9 +197,9 @@ ModemSimulator::Reply ModemSimulator::run(const QByteArray &command)
         return single("%SHORTSWVER: " + m_state.firmware.mid(4).toLatin1());
     if (name == "%HWVERSION")
         return single(QByteArrayLiteral("%HWVERSION: nRF9160 SICA B1A"));
-    if (name == "+CEREG" || name == "%XSIM" || name == "%CESQ" || name == "+CSCON" || name == "%XTEMP" || name == "+CIMI"
-        || name == "%XICCID" || name == "+CPIN" || name == "%XSYSTEMMODE" || name == "+CESQ" || name == "%XMONITOR"
-        || name == "+CCLK" || name == "%ATTESTTOKEN" || name == "%XFACTORYRESET")
+    if (name == "+CEREG" || name == "%XSIM" || name == "%CESQ" || name == "+CSCON" || name == "%XTEMP"
+        || name == "+CIMI" || name == "%XICCID" || name == "+CPIN" || name == "%XSYSTEMMODE" || name == "+CESQ"
+        || name == "%XMONITOR" || name == "+CCLK" || name == "%ATTESTTOKEN" || name == "%XFACTORYRESET")
         return network(name, rest);
     if (name == "%CMNG" || name == "%KEYGEN") {
         // Test and read forms are not supported.
@@ -227,7 +229,10 @@ ModemSimulator::Reply ModemSimulator::cfun(const QByteArray &rest)
     case 0: lteOn = gnssOn = uiccOn = false; break;
     case 1: lteOn = gnssOn = uiccOn = true; break;
     case 4: lteOn = gnssOn = uiccOn = false; break; // flight mode: the UICC off too
-    case 44: lteOn = gnssOn = false; uiccOn = true; break; // flight mode with the UICC on
+    case 44:
+        lteOn = gnssOn = false;
+        uiccOn = true;
+        break; // flight mode with the UICC on
     case 20: lteOn = false; break;
     case 21: lteOn = uiccOn = true; break;
     case 30: gnssOn = false; break;
@@ -307,18 +312,21 @@ ModemSimulator::Reply ModemSimulator::network(const QByteArray &name, const QByt
         if (!m_uicc || m_options.sim == SimulatorOptions::Sim::Absent)
             return error(10); // SIM not inserted (or not powered)
         return {{m_options.sim == SimulatorOptions::Sim::Pin ? QByteArrayLiteral("+CPIN: \"SIM PIN\"")
-                                                            : QByteArrayLiteral("+CPIN: READY")}};
+                                                             : QByteArrayLiteral("+CPIN: READY")}};
     }
     if (name == "+CIMI")
-        return !bare ? error(50) : simReady ? Reply{{QByteArrayLiteral("284011234567890")}} : Reply{{}, QByteArrayLiteral("ERROR")};
+        return !bare   ? error(50)
+            : simReady ? Reply{{QByteArrayLiteral("284011234567890")}}
+                       : Reply{{}, QByteArrayLiteral("ERROR")};
     if (name == "%XICCID")
-        return !bare ? error(50) : (m_uicc && m_options.sim != SimulatorOptions::Sim::Absent)
-                                      ? Reply{{QByteArrayLiteral("%XICCID: 8901234567012345678F")}}
-                                      : Reply{{}, QByteArrayLiteral("ERROR")};
+        return !bare ? error(50)
+            : (m_uicc && m_options.sim != SimulatorOptions::Sim::Absent)
+            ? Reply{{QByteArrayLiteral("%XICCID: 8901234567012345678F")}}
+            : Reply{{}, QByteArrayLiteral("ERROR")};
     if (name == "%XSYSTEMMODE") {
         if (read)
-            return {{"%XSYSTEMMODE: " + QByteArray::number(int(m_options.ltem)) + ',' + QByteArray::number(int(m_options.nbiot))
-                     + ',' + QByteArray::number(int(m_options.gnss)) + ",0"}};
+            return {{"%XSYSTEMMODE: " + QByteArray::number(int(m_options.ltem)) + ','
+                + QByteArray::number(int(m_options.nbiot)) + ',' + QByteArray::number(int(m_options.gnss)) + ",0"}};
         const auto params = rest.startsWith('=') ? parseParams(rest.mid(1)) : std::nullopt;
         if (!params || params->size() != 4)
             return error(50);
@@ -348,19 +356,21 @@ ModemSimulator::Reply ModemSimulator::network(const QByteArray &name, const QByt
             return {{"%XMONITOR: " + QByteArray::number(stat)}};
         const int rsrp = std::clamp(m_options.rsrpDbm + 141, 0, 97);
         return {{"%XMONITOR: " + QByteArray::number(stat)
-                 + ",\"Sandbox Mobile\",\"SbxMob\",\"00101\",\"002F\",7,20,\"0012BEEF\",123,6300," + QByteArray::number(rsrp)
-                 + ",24,\"\",\"11100000\",\"11100000\",\"00001001\""}};
+            + ",\"Sandbox Mobile\",\"SbxMob\",\"00101\",\"002F\",7,20,\"0012BEEF\",123,6300," + QByteArray::number(rsrp)
+            + ",24,\"\",\"11100000\",\"11100000\",\"00001001\""}};
     }
     if (name == "+CCLK") {
         if (read) {
-            const QDateTime now = QDateTime::currentDateTimeUtc().addSecs(m_options.clockOffsetSeconds + m_clockSetOffset);
+            const QDateTime now
+                = QDateTime::currentDateTimeUtc().addSecs(m_options.clockOffsetSeconds + m_clockSetOffset);
             return {{"+CCLK: \"" + now.toString(QStringLiteral("yy/MM/dd,HH:mm:ss")).toLatin1() + "+00\""}};
         }
         const auto params = rest.startsWith('=') ? parseParams(rest.mid(1)) : std::nullopt;
         if (!params || params->size() != 1 || !params->at(0).quoted || params->at(0).text.size() < 17)
             return error(50);
         const QByteArray text = params->at(0).text;
-        const QDateTime set = QDateTime::fromString(QString::fromLatin1(text.left(17)), QStringLiteral("yy/MM/dd,HH:mm:ss"));
+        const QDateTime set
+            = QDateTime::fromString(QString::fromLatin1(text.left(17)), QStringLiteral("yy/MM/dd,HH:mm:ss"));
         if (!set.isValid())
             return error(50);
         const QDateTime utc(set.date().addYears(100), set.time(), Qt::UTC);
@@ -370,11 +380,13 @@ ModemSimulator::Reply ModemSimulator::network(const QByteArray &name, const QByt
     if (name == "%ATTESTTOKEN") {
         if (!bare)
             return error(50);
-        // [1, device UUID, 3 (nRF9160 SICA), firmware UUID, nonce] in the self-describe tag; the COSE part is not signed here.
+        // [1, device UUID, 3 (nRF9160 SICA), firmware UUID, nonce] in the self-describe tag; the COSE part is not
+        // signed here.
         QByteArray cbor = QByteArray::fromHex("d9d9f78501");
-        const auto uuidBytes = [](const QString &uuid) { return QByteArray::fromHex(uuid.toLatin1().replace('-', "")); };
+        const auto uuidBytes
+            = [](const QString &uuid) { return QByteArray::fromHex(uuid.toLatin1().replace('-', "")); };
         cbor += '\x50' + uuidBytes(m_state.deviceUuid) + '\x03' + '\x50' + uuidBytes(m_state.modemUuid) + '\x50'
-                + QByteArray(16, '\x5a');
+            + QByteArray(16, '\x5a');
         const auto url = QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals;
         return {{"%ATTESTTOKEN: \"" + cbor.toBase64(url) + '.' + QByteArray("sandbox-unsigned").toBase64(url) + '"'}};
     }
@@ -434,7 +446,8 @@ ModemSimulator::Reply ModemSimulator::cmng(const QList<Param> &params)
         if (exists && found->second.generated)
             return error(519);
         const QByteArray &content = params.at(3).text;
-        if (m_state.storedBytes() - (exists ? found->second.content.size() : 0) + content.size() > m_options.storageBytes)
+        if (m_state.storedBytes() - (exists ? found->second.content.size() : 0) + content.size()
+            > m_options.storageBytes)
             return error(515);
         m_state.credentials[key] = {content, params.size() == 5 ? params.at(4).text : QByteArray(), false};
         persist();
@@ -478,8 +491,7 @@ ModemSimulator::Reply ModemSimulator::cmng(const QList<Param> &params)
         persist();
         return {};
     }
-    default:
-        return error(50);
+    default: return error(50);
     }
 }
 
@@ -498,7 +510,8 @@ ModemSimulator::Reply ModemSimulator::keygen(const QList<Param> &params)
             return error(50);
         content = *value;
     }
-    const QByteArray attributes = next < params.size() && params.at(next).quoted ? params.at(next++).text : QByteArray();
+    const QByteArray attributes
+        = next < params.size() && params.at(next).quoted ? params.at(next++).text : QByteArray();
     const QByteArray usage = next < params.size() && params.at(next).quoted ? params.at(next++).text : QByteArray();
     if (next != params.size())
         return error(50);
@@ -515,7 +528,8 @@ ModemSimulator::Reply ModemSimulator::keygen(const QList<Param> &params)
     if (exists && key.second == 2) // a client key is not replaced
         return error(519);
     // An endorsement key that exists already is answered for again.
-    const Result<KeyPair> pair = exists ? KeyPair::fromPem(found->second.content) : KeyPair::generate(KeyPair::Type::EcP256);
+    const Result<KeyPair> pair
+        = exists ? KeyPair::fromPem(found->second.content) : KeyPair::generate(KeyPair::Type::EcP256);
     if (!pair)
         return error(523);
     const QByteArray pem = pair->privateKeyPem();
@@ -529,7 +543,8 @@ ModemSimulator::Reply ModemSimulator::keygen(const QList<Param> &params)
     if (body.isEmpty())
         return content == 0 && !attributes.isEmpty() ? error(50) : error(523);
     const auto identity = KeyPair::fromPem(m_state.credentials[{ModemState::identityKeyTag, 2}].content);
-    const QByteArray cose = identity ? SimKeygen::coseSign1(*identity, m_state.deviceUuid, key.first, body, &problem) : QByteArray();
+    const QByteArray cose
+        = identity ? SimKeygen::coseSign1(*identity, m_state.deviceUuid, key.first, body, &problem) : QByteArray();
     if (cose.isEmpty())
         return error(523);
     m_state.credentials[key] = {pem, {}, true};

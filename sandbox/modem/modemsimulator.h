@@ -17,33 +17,33 @@ struct SimulatorOptions
 {
     enum class Terminator { Cr, Lf, CrLf, Nul };
     Terminator terminator = Terminator::Cr; // the AT host sample's default
-    int maxCommandBytes = 4096;             // CONFIG_AT_HOST_CMD_MAX_LEN: the buffer, NUL included
-    int slowMs = 0;                         // wait before every answer (the host's input is ignored meanwhile)
-    bool urcNoise = false;                  // unsolicited lines between the lines of every answer
-    bool spacesAfterCommas = false;         // "%CMNG: 42, 0, \"…\"" as in Nordic's doc examples
-    bool blankLines = false;                // blank lines around %CMNG list output (some at_client builds)
-    bool reportSha = true;                  // false: firmware before 1.3.2, list lines without the hash
-    int failWrite = 0;                      // the k-th %CMNG write (1-based) fails …
-    int failWriteCode = 515;                // … with this +CME ERROR code (≤ 0: a bare ERROR)
-    qint64 storageBytes = 64 * 1024;        // credential storage; beyond it writes answer 515
-    int initialFunctionalMode = 1;          // a device whose firmware brought LTE up
-    bool powerOffWarning = false;           // %XPOFWARN active: writes and deletes answer 528
-    bool bannerInCgsn = false;              // the AT host's start-up lines inside every AT+CGSN answer, after the IMEI
+    int maxCommandBytes = 4096; // CONFIG_AT_HOST_CMD_MAX_LEN: the buffer, NUL included
+    int slowMs = 0; // wait before every answer (the host's input is ignored meanwhile)
+    bool urcNoise = false; // unsolicited lines between the lines of every answer
+    bool spacesAfterCommas = false; // "%CMNG: 42, 0, \"…\"" as in Nordic's doc examples
+    bool blankLines = false; // blank lines around %CMNG list output (some at_client builds)
+    bool reportSha = true; // false: firmware before 1.3.2, list lines without the hash
+    int failWrite = 0; // the k-th %CMNG write (1-based) fails …
+    int failWriteCode = 515; // … with this +CME ERROR code (≤ 0: a bare ERROR)
+    qint64 storageBytes = 64 * 1024; // credential storage; beyond it writes answer 515
+    int initialFunctionalMode = 1; // a device whose firmware brought LTE up
+    bool powerOffWarning = false; // %XPOFWARN active: writes and deletes answer 528
+    bool bannerInCgsn = false; // the AT host's start-up lines inside every AT+CGSN answer, after the IMEI
 
     // The network side, for the modem check: what the SIM, the network and the radio say once LTE is on.
     enum class Sim { Ready, Absent, Pin };
     Sim sim = Sim::Ready;
     enum class Network { Home, Roaming, Searching, Denied, NotSearching };
     Network network = Network::Home;
-    int rejectCause = 15;                   // with Network::Denied: the EMM cause (15: no suitable cells in this area)
-    int registrationDelayMs = 0;            // searching this long after LTE comes on
+    int rejectCause = 15; // with Network::Denied: the EMM cause (15: no suitable cells in this area)
+    int registrationDelayMs = 0; // searching this long after LTE comes on
     int rsrpDbm = -79;
     double rsrqDb = -8.0;
-    qint64 clockOffsetSeconds = 0;          // the modem's clock against the PC's
+    qint64 clockOffsetSeconds = 0; // the modem's clock against the PC's
     bool ltem = true, nbiot = true, gnss = true; // %XSYSTEMMODE
-    bool shell = false;                     // not an AT host: a Zephyr shell answers
-    int stallWriteBytes = 0;                // a %CMNG write's bytes past this, inside quotes, are lost (a USB bridge's
-                                            // overflow) until the line has been quiet for a second
+    bool shell = false; // not an AT host: a Zephyr shell answers
+    int stallWriteBytes = 0; // a %CMNG write's bytes past this, inside quotes, are lost (a USB bridge's
+                             // overflow) until the line has been quiet for a second
 };
 
 // The protocol side of the simulated nRF9160 behind Nordic's AT host (sample "at_client"), per
@@ -108,7 +108,7 @@ private:
     bool m_wedged = false;
     bool m_busy = false;
     int m_cmee = 0;
-    int m_cfun = 1;     // what AT+CFUN? reports
+    int m_cfun = 1; // what AT+CFUN? reports
     bool m_lte = false; // activated: writes, deletes and %KEYGEN answer 518
     bool m_gnss = false;
     bool m_uicc = false;
@@ -118,7 +118,7 @@ private:
     int m_urc = 0;
     QTimer *m_slow = nullptr;
     Reply m_pending;
-    QElapsedTimer m_lteOn;     // since LTE came on
+    QElapsedTimer m_lteOn; // since LTE came on
     qint64 m_clockSetOffset = 0; // AT+CCLK= moves the clock
     QByteArray m_shellLine;
     QElapsedTimer m_lastByte; // for stallWriteBytes

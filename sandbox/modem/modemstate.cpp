@@ -62,9 +62,10 @@ bool ModemState::load(const QString &path, QString *error)
         const QJsonObject entry = value.toObject();
         const auto tag = quint32(entry.value(QStringLiteral("tag")).toInteger());
         const int type = entry.value(QStringLiteral("type")).toInt();
-        credentials[{tag, type}] = {QByteArray::fromBase64(entry.value(QStringLiteral("content")).toString().toLatin1()),
-                                    QByteArray::fromBase64(entry.value(QStringLiteral("password")).toString().toLatin1()),
-                                    entry.value(QStringLiteral("generated")).toBool()};
+        credentials[{tag, type}]
+            = {QByteArray::fromBase64(entry.value(QStringLiteral("content")).toString().toLatin1()),
+                QByteArray::fromBase64(entry.value(QStringLiteral("password")).toString().toLatin1()),
+                entry.value(QStringLiteral("generated")).toBool()};
     }
     return true;
 }
@@ -75,19 +76,17 @@ bool ModemState::save(QString *error) const
         return true;
     QJsonArray entries;
     for (const auto &[key, credential] : credentials) {
-        QJsonObject entry{{QStringLiteral("tag"), qint64(key.first)},
-                          {QStringLiteral("type"), key.second},
-                          {QStringLiteral("content"), QString::fromLatin1(credential.content.toBase64())},
-                          {QStringLiteral("sha256"), sha256Hex(credential.content)}};
+        QJsonObject entry{{QStringLiteral("tag"), qint64(key.first)}, {QStringLiteral("type"), key.second},
+            {QStringLiteral("content"), QString::fromLatin1(credential.content.toBase64())},
+            {QStringLiteral("sha256"), sha256Hex(credential.content)}};
         if (!credential.password.isEmpty())
             entry.insert(QStringLiteral("password"), QString::fromLatin1(credential.password.toBase64()));
         if (credential.generated)
             entry.insert(QStringLiteral("generated"), true);
         entries.append(entry);
     }
-    const QJsonObject json{{QStringLiteral("imei"), imei},
-                           {QStringLiteral("deviceUuid"), deviceUuid},
-                           {QStringLiteral("credentials"), entries}};
+    const QJsonObject json{{QStringLiteral("imei"), imei}, {QStringLiteral("deviceUuid"), deviceUuid},
+        {QStringLiteral("credentials"), entries}};
     // It holds the simulated modem's private keys (test keys, but keys).
     // Flashed private keys live here: never readable by others, not even for the moment before a chmod.
     if (auto written = SecureFile::replace(m_path, QJsonDocument(json).toJson()); !written) {

@@ -13,7 +13,7 @@ namespace Onboarder::Sandbox {
 struct SimCredential
 {
     QByteArray content;
-    QByteArray password;    // PKCS#8 password of an encrypted type-2 key, as written
+    QByteArray password; // PKCS#8 password of an encrypted type-2 key, as written
     bool generated = false; // a %KEYGEN key: cannot be overwritten (519) or read
 };
 
@@ -30,7 +30,7 @@ public:
     QString model = QStringLiteral("nRF9160-SICA");
     QString firmware = QStringLiteral("mfw_nrf9160_1.3.5");
     QString modemUuid = QStringLiteral("25c95751-efa4-40d4-8b4a-1dcaab81fac9"); // %XMODEMUUID: the firmware build
-    QString deviceUuid;                                                        // %KEYGEN's default CN
+    QString deviceUuid; // %KEYGEN's default CN
     std::map<Key, SimCredential> credentials;
 
     // Reads the file if it exists; a new state gets a device UUID and the modem-owned entries that real

@@ -14,6 +14,7 @@ namespace Onboarder::Sandbox {
 // serial port. Both directions are paced at the configured baud rate (10 bits a byte, as 8N1 on a
 // UART), so that a host sees the timing of a real 115200-baud line. The line can be made to drop after
 // a number of received bytes (the cable pulled mid-command).
+// Threads: the simulator's main thread.
 class PseudoTerminal final : public QObject
 {
     Q_OBJECT
@@ -21,7 +22,7 @@ class PseudoTerminal final : public QObject
 public:
     struct Options
     {
-        int baud = 115200;         // 0: as fast as the pty goes
+        int baud = 115200; // 0: as fast as the pty goes
         qint64 dropAfterBytes = 0; // > 0: hang up once this many bytes have come in
     };
 
@@ -32,21 +33,21 @@ public:
     QString slavePath() const { return m_slavePath; }
 
     void write(const QByteArray &bytes); // queued, paced
-    void hangUp();                       // closes the master side: the host's port is gone
+    void hangUp(); // closes the master side: the host's port is gone
 
     qint64 bytesReceived() const { return m_received; }
     qint64 bytesSent() const { return m_sent; }
 
 Q_SIGNALS:
     void received(const QByteArray &bytes); // paced
-    void droppedLine();                     // after Options::dropAfterBytes
+    void droppedLine(); // after Options::dropAfterBytes
 
 private:
     struct Direction
     {
         QByteArray queue;
         qint64 startNs = 0; // when the current burst started
-        qint64 moved = 0;   // bytes moved since then
+        qint64 moved = 0; // bytes moved since then
     };
 
     void onReadable();

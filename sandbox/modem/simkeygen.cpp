@@ -12,7 +12,6 @@
 #include <QUuid>
 
 #include <memory>
-
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
@@ -26,8 +25,7 @@ namespace {
 QByteArray keyUsageText(const QByteArray &bits)
 {
     static const char *const names[] = {"digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment",
-                                        "keyAgreement",     "keyCertSign",    "cRLSign",         "encipherOnly",
-                                        "decipherOnly"};
+        "keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"};
     if (bits.isEmpty()) // what a default CSR of a real modem carries
         return QByteArrayLiteral("critical,digitalSignature,nonRepudiation,keyEncipherment,keyAgreement");
     QByteArrayList usages;
@@ -50,7 +48,7 @@ QByteArray csrDer(const KeyPair &key, const QString &subject, const QByteArray &
         const QByteArray value = part.mid(equals + 1).trimmed().toUtf8();
         if (equals <= 0 || value.isEmpty()
             || !X509_NAME_add_entry_by_txt(name, field.constData(), MBSTRING_UTF8,
-                                           reinterpret_cast<const unsigned char *>(value.constData()), int(value.size()), -1, 0)) {
+                reinterpret_cast<const unsigned char *>(value.constData()), int(value.size()), -1, 0)) {
             *error = QStringLiteral("bad subject attribute \"%1\"").arg(part);
             OpenSsl::clearErrors();
             return {};
@@ -85,8 +83,8 @@ QByteArray publicKeyDer(const KeyPair &key)
     return OpenSsl::toDer<EVP_PKEY>(key.handle(), &i2d_PUBKEY);
 }
 
-QByteArray coseSign1(const KeyPair &identityKey, const QString &deviceUuid, quint32 secTag, const QByteArray &body,
-                     QString *error)
+QByteArray coseSign1(
+    const KeyPair &identityKey, const QString &deviceUuid, quint32 secTag, const QByteArray &body, QString *error)
 {
     QByteArray nonce(16, Qt::Uninitialized);
     for (char &c : nonce)
@@ -94,29 +92,32 @@ QByteArray coseSign1(const KeyPair &identityKey, const QString &deviceUuid, quin
     // sec_tags ≥ 2^31 are encoded as negative numbers, as the modem does.
     const QByteArray tag = QCborValue(qint64(qint32(secTag))).toCbor();
     const QCborArray message{9, QUuid::fromString(deviceUuid).toRfc4122(), tag,
-                             QCryptographicHash::hash(body, QCryptographicHash::Sha256), nonce};
+        QCryptographicHash::hash(body, QCryptographicHash::Sha256), nonce};
     const QByteArray payload = QCborValue(QCborKnownTags::Signature, message).toCbor();
     const QByteArray protectedHeader = QCborMap{{1, -7}}.toCborValue().toCbor(); // alg: ES256
-    const QByteArray toBeSigned = QCborArray{QStringLiteral("Signature1"), protectedHeader, QByteArray(), payload}.toCborValue().toCbor();
+    const QByteArray toBeSigned
+        = QCborArray{QStringLiteral("Signature1"), protectedHeader, QByteArray(), payload}.toCborValue().toCbor();
 
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
     size_t length = 0;
     if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, identityKey.handle()) != 1
         || EVP_DigestSign(ctx.get(), nullptr, &length, reinterpret_cast<const unsigned char *>(toBeSigned.constData()),
-                          size_t(toBeSigned.size())) != 1) {
+               size_t(toBeSigned.size()))
+            != 1) {
         *error = OpenSsl::lastError();
         return {};
     }
     QByteArray der(qsizetype(length), Qt::Uninitialized);
     if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(der.data()), &length,
-                       reinterpret_cast<const unsigned char *>(toBeSigned.constData()), size_t(toBeSigned.size()))
+            reinterpret_cast<const unsigned char *>(toBeSigned.constData()), size_t(toBeSigned.size()))
         != 1) {
         *error = OpenSsl::lastError();
         return {};
     }
     // COSE wants the raw r‖s (32 + 32 bytes), OpenSSL gives DER.
     const auto *cursor = reinterpret_cast<const unsigned char *>(der.constData());
-    std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> signature(d2i_ECDSA_SIG(nullptr, &cursor, long(length)), &ECDSA_SIG_free);
+    std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> signature(
+        d2i_ECDSA_SIG(nullptr, &cursor, long(length)), &ECDSA_SIG_free);
     if (!signature) {
         *error = OpenSsl::lastError();
         return {};

@@ -22,8 +22,8 @@ QByteArray csrDer(const KeyPair &key, const QString &subject, const QByteArray &
 QByteArray publicKeyDer(const KeyPair &key);
 
 // COSE_Sign1 (CBOR tag 18) carrying the digest of body, signed with identityKey.
-QByteArray coseSign1(const KeyPair &identityKey, const QString &deviceUuid, quint32 secTag, const QByteArray &body,
-                     QString *error);
+QByteArray coseSign1(
+    const KeyPair &identityKey, const QString &deviceUuid, quint32 secTag, const QByteArray &body, QString *error);
 
 // "<base64url body>.<base64url cose>", no padding.
 QByteArray responseToken(const QByteArray &body, const QByteArray &cose);

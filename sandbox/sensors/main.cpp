@@ -41,28 +41,28 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({
-        { QStringLiteral("start-broker"),
+        {QStringLiteral("start-broker"),
             Text::tr("Start a mosquitto of its own on a free port of 127.0.0.1 (anonymous, "
-                     "reachable from this machine only); it ends with the simulator.") },
-        { QStringLiteral("host"), Text::tr("The broker's host (default 127.0.0.1)."), QStringLiteral("HOST"),
-            QStringLiteral("127.0.0.1") },
-        { QStringLiteral("port"), Text::tr("The broker's port (plain MQTT, anonymous)."), QStringLiteral("N") },
-        { QStringLiteral("sensors"), Text::tr("How many sensors (default 4)."), QStringLiteral("N"),
-            QStringLiteral("4") },
-        { QStringLiteral("interval-ms"), Text::tr("Each sensor publishes every N ms (default 1000)."),
-            QStringLiteral("N"), QStringLiteral("1000") },
-        { QStringLiteral("prefix"), Text::tr("Sensor ids are PREFIX1, PREFIX2, … (default demo-sensor-)."),
-            QStringLiteral("PREFIX"), QStringLiteral("demo-sensor-") },
-        { QStringLiteral("topic"),
+                     "reachable from this machine only); it ends with the simulator.")},
+        {QStringLiteral("host"), Text::tr("The broker's host (default 127.0.0.1)."), QStringLiteral("HOST"),
+            QStringLiteral("127.0.0.1")},
+        {QStringLiteral("port"), Text::tr("The broker's port (plain MQTT, anonymous)."), QStringLiteral("N")},
+        {QStringLiteral("sensors"), Text::tr("How many sensors (default 4)."), QStringLiteral("N"),
+            QStringLiteral("4")},
+        {QStringLiteral("interval-ms"), Text::tr("Each sensor publishes every N ms (default 1000)."),
+            QStringLiteral("N"), QStringLiteral("1000")},
+        {QStringLiteral("prefix"), Text::tr("Sensor ids are PREFIX1, PREFIX2, … (default demo-sensor-)."),
+            QStringLiteral("PREFIX"), QStringLiteral("demo-sensor-")},
+        {QStringLiteral("topic"),
             Text::tr("The topic, {deviceId} replaced by the sensor's id (default sensors/{deviceId}/telemetry)."),
-            QStringLiteral("TOPIC"), QStringLiteral("sensors/{deviceId}/telemetry") },
-        { QStringLiteral("rounds"),
+            QStringLiteral("TOPIC"), QStringLiteral("sensors/{deviceId}/telemetry")},
+        {QStringLiteral("rounds"),
             Text::tr("End after N rounds, once the broker has acknowledged them (default 0: run until "
                      "SIGINT or SIGTERM)."),
-            QStringLiteral("N"), QStringLiteral("0") },
-        { QStringLiteral("ready-json"),
-            Text::tr("Print one JSON line once ready: host, port, topics, sensor ids, pid.") },
-        { QStringLiteral("verbose"), Text::tr("Print every reading on standard output.") },
+            QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("ready-json"),
+            Text::tr("Print one JSON line once ready: host, port, topics, sensor ids, pid.")},
+        {QStringLiteral("verbose"), Text::tr("Print every reading on standard output.")},
     });
     parser.process(app);
 
@@ -108,11 +108,11 @@ int main(int argc, char *argv[])
     QString filter = options.topic;
     filter.replace(QStringLiteral("{deviceId}"), QStringLiteral("+"));
     if (parser.isSet(QStringLiteral("ready-json"))) {
-        const QJsonObject ready { { QStringLiteral("host"), options.host }, { QStringLiteral("port"), options.port },
-            { QStringLiteral("topics"), QJsonArray { filter } }, { QStringLiteral("deviceIdFromTopic"), options.topic },
-            { QStringLiteral("sensors"), QJsonArray::fromStringList(fleet.deviceIds()) },
-            { QStringLiteral("intervalMs"), options.intervalMs },
-            { QStringLiteral("pid"), qint64(QCoreApplication::applicationPid()) } };
+        const QJsonObject ready{{QStringLiteral("host"), options.host}, {QStringLiteral("port"), options.port},
+            {QStringLiteral("topics"), QJsonArray{filter}}, {QStringLiteral("deviceIdFromTopic"), options.topic},
+            {QStringLiteral("sensors"), QJsonArray::fromStringList(fleet.deviceIds())},
+            {QStringLiteral("intervalMs"), options.intervalMs},
+            {QStringLiteral("pid"), qint64(QCoreApplication::applicationPid())}};
         printReadyJson(ready);
     } else {
         std::printf("%s\n",

@@ -32,8 +32,7 @@ using namespace Onboarder;
 
 namespace {
 
-template<typename T>
-T await(QFuture<T> future)
+template<typename T> T await(QFuture<T> future)
 {
     while (!future.isFinished())
         QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
@@ -41,8 +40,7 @@ T await(QFuture<T> future)
 }
 
 // Runs the event loop until done() holds, then paints the view once; the time includes the paint.
-template<typename Done>
-bool waitAndPaint(QTableView *view, Done done, int timeoutMs = 60000)
+template<typename Done> bool waitAndPaint(QTableView *view, Done done, int timeoutMs = 60000)
 {
     QDeadlineTimer deadline(timeoutMs);
     while (!done()) {
@@ -81,8 +79,8 @@ int main(int argc, char *argv[])
     QTemporaryDir dir;
 
     TestSupport::SandboxProcess sandbox;
-    if (const QString started = sandbox.start(dir.filePath(QStringLiteral("hub")),
-                                              {QStringLiteral("--seed-devices"), QString::number(devices)}, 300000);
+    if (const QString started = sandbox.start(
+            dir.filePath(QStringLiteral("hub")), {QStringLiteral("--seed-devices"), QString::number(devices)}, 300000);
         !started.isEmpty()) {
         std::fprintf(stderr, "error: the sandbox hub did not start: %s\n", qPrintable(started));
         return 1;
@@ -124,7 +122,8 @@ int main(int argc, char *argv[])
         window->showPage(window->devicesPage());
         QCoreApplication::processEvents(); // shown and laid out
         shows.append(timer.nsecsElapsed() / 1e6);
-        if (!waitAndPaint(window->devicesPage()->view(), [&] { return window->devicesPage()->model()->rowCount() > 0; })) {
+        if (!waitAndPaint(
+                window->devicesPage()->view(), [&] { return window->devicesPage()->model()->rowCount() > 0; })) {
             std::fprintf(stderr, "error: no first page\n");
             return 1;
         }
@@ -152,7 +151,8 @@ int main(int argc, char *argv[])
 
     // A filter, typed and applied (the page waits 300 ms after typing; Return applies at once).
     QList<double> filters;
-    const QStringList prefixes{QStringLiteral("sandbox-device-0001"), QStringLiteral("sandbox-device-00123"), QStringLiteral("sandbox-device-0019")};
+    const QStringList prefixes{QStringLiteral("sandbox-device-0001"), QStringLiteral("sandbox-device-00123"),
+        QStringLiteral("sandbox-device-0019")};
     for (const QString &prefix : prefixes) {
         timer.restart();
         page->filterEdit()->setText(prefix);
@@ -178,15 +178,16 @@ int main(int argc, char *argv[])
     const double rssAfter = rssMegabytes();
 
     std::printf("devices page benchmark (%d devices, pages of 200)\n", devices);
-    std::printf("  open page to first page painted, median: %5.1f ms, max %.1f ms   (goal < 150 ms; of which building and "
-                "showing the window %.1f ms)\n",
-                median(opens), *std::max_element(opens.cbegin(), opens.cend()), median(shows));
+    std::printf(
+        "  open page to first page painted, median: %5.1f ms, max %.1f ms   (goal < 150 ms; of which building and "
+        "showing the window %.1f ms)\n",
+        median(opens), *std::max_element(opens.cbegin(), opens.cend()), median(shows));
     std::printf("  further fetch until painted, median: %6.1f ms, max %.1f ms   (goal < 50 ms)\n", median(fetches),
-                *std::max_element(fetches.cbegin(), fetches.cend()));
+        *std::max_element(fetches.cbegin(), fetches.cend()));
     std::printf("  apply a filter until painted, median: %5.1f ms\n", median(filters));
     std::printf("  scroll to the end (%d rows):       %8.1f s\n", model->rowCount(), toTheEnd);
     std::printf("  RSS after scrolling to the end:    %8.1f MB   (goal < 120 MB; %.1f MB before the page opened)\n",
-                rssAfter, rssBefore);
+        rssAfter, rssBefore);
 
     await(hubs.remove(QStringLiteral("bench")));
     sandbox.stop();

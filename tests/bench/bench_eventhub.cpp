@@ -106,17 +106,19 @@ private Q_SLOTS:
         const qint64 messages = RelayFixture::envOr("ONBOARDER_BENCH_MESSAGES", 50000);
         const double rate = double(RelayFixture::envOr("ONBOARDER_BENCH_RATE", 2000));
         const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")),
-                                                {QStringLiteral("--seed-devices"), QString::number(deviceCount),
-                                                 QStringLiteral("--amqp-port"), QStringLiteral("0")},
-                                                60000);
+            {QStringLiteral("--seed-devices"), QString::number(deviceCount), QStringLiteral("--amqp-port"),
+                QStringLiteral("0")},
+            60000);
         QVERIFY2(started.isEmpty(), qPrintable(started));
-        std::printf("event hub benchmark: %d devices, %lld messages per run, QoS 1 from the devices\n", deviceCount, messages);
+        std::printf(
+            "event hub benchmark: %d devices, %lld messages per run, QoS 1 from the devices\n", deviceCount, messages);
 
         Devices devices(m_sandbox, deviceCount);
         QElapsedTimer clock;
         clock.start();
         const int connected = devices.connectAll(300000);
-        std::printf("%d of %d device sessions open in %.1f s\n", connected, deviceCount, double(clock.elapsed()) / 1000.0);
+        std::printf(
+            "%d of %d device sessions open in %.1f s\n", connected, deviceCount, double(clock.elapsed()) / 1000.0);
         QCOMPARE(connected, deviceCount);
 
         const auto owner = ConnectionString::parse(m_sandbox.connectionString());
@@ -125,7 +127,8 @@ private Q_SLOTS:
         QVERIFY(mqtt.connect(m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), owner->sharedAccessKey()));
         AmqpTally amqp;
         EventHubReader reader;
-        QObject::connect(&reader, &EventHubReader::eventReceived, &reader, [&amqp](const TelemetryEvent &e) { amqp.add(e); });
+        QObject::connect(
+            &reader, &EventHubReader::eventReceived, &reader, [&amqp](const TelemetryEvent &e) { amqp.add(e); });
         reader.start(profile(), *owner, {}, {});
         QVERIFY(waitFor([&] { return reader.state() == EventHubReader::State::Listening; }, 20000));
         QTest::qWait(500);
@@ -133,14 +136,15 @@ private Q_SLOTS:
         const auto report = [&](const char *what, qint64 first, qint64 count, qint64 startMs) {
             const bool mqttDone = waitFor([&] { return mqtt.distinct() >= first + count; }, 120000);
             const bool amqpDone = waitFor([&] { return amqp.seen.size() >= count; }, 120000);
-            const double mqttRate = double(count) * 1000.0 / double(std::max<qint64>(1, mqtt.lastReceivedMs() - startMs));
+            const double mqttRate
+                = double(count) * 1000.0 / double(std::max<qint64>(1, mqtt.lastReceivedMs() - startMs));
             const double amqpRate = double(count) * 1000.0 / double(std::max<qint64>(1, amqp.lastMs - startMs));
             std::printf("%-34s AMQP (Event Hub) %8.0f msg/s  p50 %6.1f ms  p99 %7.1f ms%s\n", what, amqpRate,
-                        percentile(amqp.latencies, 0.5), percentile(amqp.latencies, 0.99),
-                        amqpDone ? "" : qPrintable(QStringLiteral("  (%1 not arrived)").arg(count - amqp.seen.size())));
+                percentile(amqp.latencies, 0.5), percentile(amqp.latencies, 0.99),
+                amqpDone ? "" : qPrintable(QStringLiteral("  (%1 not arrived)").arg(count - amqp.seen.size())));
             std::printf("%-34s MQTT (private)   %8.0f msg/s  p50 %6.1f ms  p99 %7.1f ms%s\n", "", mqttRate,
-                        percentile(mqtt.latencies(), 0.5), percentile(mqtt.latencies(), 0.99),
-                        mqttDone ? "" : qPrintable(QStringLiteral("  (%1 not arrived)").arg(first + count - mqtt.distinct())));
+                percentile(mqtt.latencies(), 0.5), percentile(mqtt.latencies(), 0.99),
+                mqttDone ? "" : qPrintable(QStringLiteral("  (%1 not arrived)").arg(first + count - mqtt.distinct())));
             std::fflush(stdout);
         };
 
@@ -167,17 +171,20 @@ private Q_SLOTS:
         // Replay: everything in the log, from the oldest, to one new consumer.
         AmqpTally replay;
         EventHubReader replayer;
-        QObject::connect(&replayer, &EventHubReader::eventReceived, &replayer, [&replay](const TelemetryEvent &e) { replay.add(e); });
+        QObject::connect(&replayer, &EventHubReader::eventReceived, &replayer,
+            [&replay](const TelemetryEvent &e) { replay.add(e); });
         EventHubReader::Options options;
         options.start = EventHubReader::Start::Oldest;
         start = QDateTime::currentMSecsSinceEpoch();
         replayer.start(profile(), *owner, {}, options);
         const bool all = waitFor([&] { return replay.seen.size() >= next; }, 600000);
         // From the first message to the last: the connection and its CBS tokens are not the endpoint's rate.
-        const double replayRate = double(replay.total) * 1000.0 / double(std::max<qint64>(1, replay.lastMs - replay.firstMs));
-        std::printf("replay from the oldest, one consumer: %lld messages, %.0f msg/s (goal ≥ 10000), first after %lld ms%s\n",
-                    static_cast<long long>(replay.total), replayRate, static_cast<long long>(replay.firstMs - start),
-                    all ? "" : qPrintable(QStringLiteral("  (%1 of %2 arrived)").arg(replay.seen.size()).arg(next)));
+        const double replayRate
+            = double(replay.total) * 1000.0 / double(std::max<qint64>(1, replay.lastMs - replay.firstMs));
+        std::printf(
+            "replay from the oldest, one consumer: %lld messages, %.0f msg/s (goal ≥ 10000), first after %lld ms%s\n",
+            static_cast<long long>(replay.total), replayRate, static_cast<long long>(replay.firstMs - start),
+            all ? "" : qPrintable(QStringLiteral("  (%1 of %2 arrived)").arg(replay.seen.size()).arg(next)));
         std::fflush(stdout);
         QVERIFY(all);
     }

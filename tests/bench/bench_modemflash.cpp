@@ -30,8 +30,9 @@ int main(int argc, char *argv[])
     constexpr int runs = 5;
     QTemporaryDir dir;
     QProcess sim;
-    sim.start(QStringLiteral(ONBOARDER_MODEM_SIM), {QStringLiteral("--baud"), QString::number(baud), QStringLiteral("--ready-json"),
-                                                    QStringLiteral("--state"), dir.filePath(QStringLiteral("state.json"))});
+    sim.start(QStringLiteral(ONBOARDER_MODEM_SIM),
+        {QStringLiteral("--baud"), QString::number(baud), QStringLiteral("--ready-json"), QStringLiteral("--state"),
+            dir.filePath(QStringLiteral("state.json"))});
     if (!sim.waitForReadyRead(10000)) {
         std::fprintf(stderr, "error: the simulator did not start\n");
         return 1;
@@ -74,9 +75,11 @@ int main(int argc, char *argv[])
         wireMs.append(wire);
         ratios.append(elapsed / wire);
         std::printf("  run %d: %lld bytes sent, %lld received; elapsed %7.1f ms, wire %7.1f ms, ratio %.3f\n", run + 1,
-                    static_cast<long long>(report.bytesSent), static_cast<long long>(report.bytesReceived), elapsed, wire, elapsed / wire);
+            static_cast<long long>(report.bytesSent), static_cast<long long>(report.bytesReceived), elapsed, wire,
+            elapsed / wire);
     }
-    std::printf("  median: elapsed %.1f ms, wire %.1f ms, ratio %.3f   (goal <= 1.3)\n", median(elapsedMs), median(wireMs), median(ratios));
+    std::printf("  median: elapsed %.1f ms, wire %.1f ms, ratio %.3f   (goal <= 1.3)\n", median(elapsedMs),
+        median(wireMs), median(ratios));
     modem.close();
     sim.terminate();
     sim.waitForFinished(5000);

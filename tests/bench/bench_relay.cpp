@@ -98,8 +98,8 @@ private Q_SLOTS:
         m_env = TestSupport::cliEnvironment(m_dir.path());
         const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")));
         QVERIFY2(started.isEmpty(), qPrintable(started));
-        QCOMPARE(TestSupport::runCli(m_env, m_sandbox.hubAddArguments(QStringLiteral("bench")),
-                     m_sandbox.connectionString().toUtf8())
+        QCOMPARE(TestSupport::runCli(
+                     m_env, m_sandbox.hubAddArguments(QStringLiteral("bench")), m_sandbox.connectionString().toUtf8())
                      .exitCode,
             0);
     }
@@ -112,13 +112,13 @@ private Q_SLOTS:
 
         // The bridge: a mosquitto whose bridge connection is one device of the hub.
         QCOMPARE(TestSupport::runCli(m_env,
-                     { QStringLiteral("--hub"), QStringLiteral("bench"), QStringLiteral("device"),
-                         QStringLiteral("create"), QStringLiteral("bridge-device") })
+                     {QStringLiteral("--hub"), QStringLiteral("bench"), QStringLiteral("device"),
+                         QStringLiteral("create"), QStringLiteral("bridge-device")})
                      .exitCode,
             0);
         const auto shown = TestSupport::runCli(m_env,
-            { QStringLiteral("--hub"), QStringLiteral("bench"), QStringLiteral("--json"), QStringLiteral("device"),
-                QStringLiteral("show"), QStringLiteral("bridge-device"), QStringLiteral("--reveal") });
+            {QStringLiteral("--hub"), QStringLiteral("bench"), QStringLiteral("--json"), QStringLiteral("device"),
+                QStringLiteral("show"), QStringLiteral("bridge-device"), QStringLiteral("--reveal")});
         const QString key = shown.json()
                                 .object()
                                 .value(QStringLiteral("authentication"))
@@ -150,22 +150,21 @@ private Q_SLOTS:
         QVERIFY2(local.start(localOptions), qPrintable(local.errorString()));
         const QString config = TestSupport::writeFile(m_dir.filePath(QStringLiteral("relay.json")),
             QJsonDocument(
-                QJsonObject { { QStringLiteral("hub"), QStringLiteral("bench") },
-                    { QStringLiteral("source"),
-                        QJsonObject {
-                            { QStringLiteral("url"), QStringLiteral("mqtt://127.0.0.1:%1").arg(local.port()) },
-                            { QStringLiteral("topics"), QJsonArray { QStringLiteral("sensors/+/telemetry") } } } },
-                    { QStringLiteral("deviceIdFromTopic"), QStringLiteral("sensors/{deviceId}/telemetry") },
-                    { QStringLiteral("autoRegister"), true },
-                    { QStringLiteral("outbox"),
-                        QJsonObject { { QStringLiteral("path"), m_dir.filePath(QStringLiteral("outbox.db")) } } } })
+                QJsonObject{{QStringLiteral("hub"), QStringLiteral("bench")},
+                    {QStringLiteral("source"),
+                        QJsonObject{{QStringLiteral("url"), QStringLiteral("mqtt://127.0.0.1:%1").arg(local.port())},
+                            {QStringLiteral("topics"), QJsonArray{QStringLiteral("sensors/+/telemetry")}}}},
+                    {QStringLiteral("deviceIdFromTopic"), QStringLiteral("sensors/{deviceId}/telemetry")},
+                    {QStringLiteral("autoRegister"), true},
+                    {QStringLiteral("outbox"),
+                        QJsonObject{{QStringLiteral("path"), m_dir.filePath(QStringLiteral("outbox.db"))}}}})
                 .toJson());
         QProcess relay;
         relay.setProcessEnvironment(m_env);
         relay.setStandardOutputFile(QProcess::nullDevice());
         relay.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         relay.start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")),
-            { QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"), config });
+            {QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"), config});
         QVERIFY(relay.waitForStarted(10000));
         QTest::qWait(2000); // subscribed
 
@@ -207,8 +206,8 @@ private Q_SLOTS:
         {
             relay.setStandardOutputFile(metricsFile);
             relay.start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")),
-                { QStringLiteral("--json"), QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"),
-                    config });
+                {QStringLiteral("--json"), QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"),
+                    config});
             QVERIFY(relay.waitForStarted(10000));
             RelayFixture::Consumer consumer;
             QVERIFY(
@@ -232,7 +231,8 @@ private Q_SLOTS:
                 qint64 storedAfter = 0;
                 while (!lines.atEnd()) {
                     const QJsonObject m = QJsonDocument::fromJson(lines.readLine()).object();
-                    const QDateTime time = QDateTime::fromString(m.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs);
+                    const QDateTime time
+                        = QDateTime::fromString(m.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs);
                     if (!time.isValid() || time.toMSecsSinceEpoch() < halfStart)
                         continue;
                     if (storedBefore < 0) {
@@ -257,10 +257,7 @@ private Q_SLOTS:
             relayMax.perSecond / std::max(1.0, bridgeMax.perSecond), relayHalf.p99);
     }
 
-    void cleanupTestCase()
-    {
-        m_sandbox.stop();
-    }
+    void cleanupTestCase() { m_sandbox.stop(); }
 };
 
 QTEST_GUILESS_MAIN(bench_Relay)

@@ -79,14 +79,18 @@ int main(int argc, char *argv[])
     for (int i = 0; i < 7; ++i) {
         QElapsedTimer timer;
         timer.start();
-        await(client.query(QStringLiteral("SELECT * FROM devices WHERE status = 'enabled' AND STARTSWITH(deviceId, 'sandbox-device-05')"), 1000));
+        await(client.query(
+            QStringLiteral(
+                "SELECT * FROM devices WHERE status = 'enabled' AND STARTSWITH(deviceId, 'sandbox-device-05')"),
+            1000));
         filtered.append(timer.nsecsElapsed() / 1e6);
     }
 
     std::printf("sandbox query benchmark (%d devices)\n", devices);
     std::printf("  seed + start:                 %8.2f s\n", seedSeconds);
     std::printf("  first page of 1000, median:   %8.2f ms   (goal < 50 ms)\n", median(first));
-    std::printf("  deeper pages of 1000, median: %8.2f ms, max %.2f ms\n", median(deep), *std::max_element(deep.cbegin(), deep.cend()));
+    std::printf("  deeper pages of 1000, median: %8.2f ms, max %.2f ms\n", median(deep),
+        *std::max_element(deep.cbegin(), deep.cend()));
     std::printf("  filtered page, median:        %8.2f ms\n", median(filtered));
     return 0;
 }

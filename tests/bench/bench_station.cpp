@@ -61,22 +61,25 @@ int main(int argc, char *argv[])
     AuditLog audit(dir.filePath(QStringLiteral("audit")));
     ModemKeyLedger ledger(dir.filePath(QStringLiteral("ledger.json")));
     const QJsonObject info = hub.readyInfo();
-    const HubEndpoint endpoint{info.value(QStringLiteral("restPort")).toInt(), info.value(QStringLiteral("mqttPort")).toInt(),
-                               info.value(QStringLiteral("caFile")).toString()};
+    const HubEndpoint endpoint{info.value(QStringLiteral("restPort")).toInt(),
+        info.value(QStringLiteral("mqttPort")).toInt(), info.value(QStringLiteral("caFile")).toString()};
     if (const auto added = await(hubs.add(QStringLiteral("sandbox"), hub.ownerConnectionString(), endpoint)); !added) {
         std::fprintf(stderr, "error: %s\n", qPrintable(added.error().message));
         return 1;
     }
     const auto caKey = KeyPair::generate();
-    const auto caCert = Certificate::selfSigned(*caKey, {QStringLiteral("Bench CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
-    if (!await(credentials.importCertificateAuthority(QStringLiteral("bench"), *CertificateAuthority::fromParts(*caCert, *caKey)))) {
+    const auto caCert = Certificate::selfSigned(
+        *caKey, {QStringLiteral("Bench CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
+    if (!await(credentials.importCertificateAuthority(
+            QStringLiteral("bench"), *CertificateAuthority::fromParts(*caCert, *caKey)))) {
         std::fprintf(stderr, "error: the CA could not be imported\n");
         return 1;
     }
 
-    std::printf("station benchmark: %d simulated nRF9160 at 115200 baud provisioned in parallel through the Station page, "
-                "%d rounds per key birth\n",
-                modems, roundsPerMode);
+    std::printf(
+        "station benchmark: %d simulated nRF9160 at 115200 baud provisioned in parallel through the Station page, "
+        "%d rounds per key birth\n",
+        modems, roundsPerMode);
     int imei = 0;
     bool shot = false;
     for (const auto birth : {ProvisioningProfile::KeyBirth::Pc, ProvisioningProfile::KeyBirth::Modem}) {
@@ -85,8 +88,9 @@ int main(int argc, char *argv[])
             TestSupport::ModemSim sims[modems];
             QStringList ports;
             for (auto &sim : sims) {
-                const QString error = sim.start({QStringLiteral("--baud"), QStringLiteral("115200"), QStringLiteral("--imei"),
-                                                 TestSupport::completeImei(QStringLiteral("359000000%1").arg(++imei, 5, 10, QLatin1Char('0')))});
+                const QString error
+                    = sim.start({QStringLiteral("--baud"), QStringLiteral("115200"), QStringLiteral("--imei"),
+                        TestSupport::completeImei(QStringLiteral("359000000%1").arg(++imei, 5, 10, QLatin1Char('0')))});
                 if (!error.isEmpty()) {
                     std::fprintf(stderr, "error: %s\n", qPrintable(error));
                     return 1;
@@ -125,7 +129,8 @@ int main(int argc, char *argv[])
             perRound.append(double(clock.elapsed()));
             for (const ProvisioningReport &report : page.reports()) {
                 if (!report.ok()) {
-                    std::fprintf(stderr, "error: %s: %s\n", qPrintable(report.port), qPrintable(report.failure->message));
+                    std::fprintf(
+                        stderr, "error: %s: %s\n", qPrintable(report.port), qPrintable(report.failure->message));
                     return 1;
                 }
                 perModem.append(double(report.startedAt.msecsTo(report.finishedAt)));
@@ -136,8 +141,8 @@ int main(int argc, char *argv[])
         std::sort(perModem.begin(), perModem.end());
         std::printf("  key made %-8s per modem: median %.0f ms, max %.0f ms; per round of %d: median %.0f ms "
                     "(%.1f modems a minute)\n",
-                    birth == ProvisioningProfile::KeyBirth::Pc ? "on PC" : "in modem", median(perModem), perModem.last(), modems,
-                    median(perRound), 60000.0 * modems / median(perRound));
+            birth == ProvisioningProfile::KeyBirth::Pc ? "on PC" : "in modem", median(perModem), perModem.last(),
+            modems, median(perRound), 60000.0 * modems / median(perRound));
     }
     return 0;
 }

@@ -31,10 +31,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <vector>
-
 #include <sys/resource.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace Onboarder;
 
@@ -69,15 +68,16 @@ private Q_SLOTS:
         const qint64 seconds = RelayFixture::envOr("ONBOARDER_BENCH_SECONDS", 60);
         m_sandbox.setNiceness(19);
         const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")),
-                                                {QStringLiteral("--seed-devices"), QString::number(deviceCount),
-                                                 QStringLiteral("--amqp-port"), QStringLiteral("0")},
-                                                60000);
+            {QStringLiteral("--seed-devices"), QString::number(deviceCount), QStringLiteral("--amqp-port"),
+                QStringLiteral("0")},
+            60000);
         QVERIFY2(started.isEmpty(), qPrintable(started));
 
         Settings settings(m_dir.filePath(QStringLiteral("onboarder.conf")));
         SecretStore secrets(QStringLiteral("OnboarderBench-") + QUuid::createUuid().toString(QUuid::Id128));
         HubStore hubs(settings, secrets);
-        const HubEndpoint endpoint{m_sandbox.restPort(), m_sandbox.mqttPort(), m_sandbox.caFile(), m_sandbox.amqpPort()};
+        const HubEndpoint endpoint{
+            m_sandbox.restPort(), m_sandbox.mqttPort(), m_sandbox.caFile(), m_sandbox.amqpPort()};
         auto added = hubs.add(QStringLiteral("bench"), m_sandbox.connectionString(), endpoint);
         QTRY_VERIFY_WITH_TIMEOUT(added.isFinished(), 20000);
         QVERIFY2(added.result().has_value(), added.result() ? "" : qPrintable(added.result().error().message));
@@ -139,22 +139,27 @@ private Q_SLOTS:
             QTest::qWait(50);
         probe.stop();
         const double rssAfter = rssMegabytes();
-        std::printf("telemetry page: %lld msg/s asked for %lld s from %d devices; published %lld in %.1f s (%.0f msg/s)\n",
-                    static_cast<long long>(rate), static_cast<long long>(seconds), deviceCount, static_cast<long long>(sent.load()),
-                    double(publishMs) / 1000.0, double(sent) * 1000.0 / double(std::max<qint64>(1, publishMs)));
+        std::printf(
+            "telemetry page: %lld msg/s asked for %lld s from %d devices; published %lld in %.1f s (%.0f msg/s)\n",
+            static_cast<long long>(rate), static_cast<long long>(seconds), deviceCount,
+            static_cast<long long>(sent.load()), double(publishMs) / 1000.0,
+            double(sent) * 1000.0 / double(std::max<qint64>(1, publishMs)));
         std::sort(lateness.begin(), lateness.end());
         const auto percentile = [&](double p) {
-            return lateness.empty() ? qint64(0) : lateness.at(std::min(lateness.size() - 1, size_t(double(lateness.size()) * p)));
+            return lateness.empty() ? qint64(0)
+                                    : lateness.at(std::min(lateness.size() - 1, size_t(double(lateness.size()) * p)));
         };
         const auto over50 = std::count_if(lateness.begin(), lateness.end(), [](qint64 late) { return late >= 50; });
-        std::printf("longest GUI-thread stall: %lld ms (goal < 50 ms); p99 %lld ms, p99.9 %lld ms; %lld of %zu ticks late by 50 ms or more\n",
-                    static_cast<long long>(longestStall), static_cast<long long>(percentile(0.99)),
-                    static_cast<long long>(percentile(0.999)), static_cast<long long>(over50), lateness.size());
-        std::printf("RSS at the end: %.0f MB (goal < 200 MB); before publishing: %.0f MB (the publishers' sessions are in this process)\n",
-                    rssAfter, rssBefore);
+        std::printf("longest GUI-thread stall: %lld ms (goal < 50 ms); p99 %lld ms, p99.9 %lld ms; %lld of %zu ticks "
+                    "late by 50 ms or more\n",
+            static_cast<long long>(longestStall), static_cast<long long>(percentile(0.99)),
+            static_cast<long long>(percentile(0.999)), static_cast<long long>(over50), lateness.size());
+        std::printf("RSS at the end: %.0f MB (goal < 200 MB); before publishing: %.0f MB (the publishers' sessions are "
+                    "in this process)\n",
+            rssAfter, rssBefore);
         std::printf("messages counted by the page: %lld of %lld acknowledged by the hub (%s); the list holds %d\n",
-                    static_cast<long long>(page.received()), static_cast<long long>(sent.load()),
-                    page.received() == sent ? "equal" : "NOT equal", page.model()->rowCount());
+            static_cast<long long>(page.received()), static_cast<long long>(sent.load()),
+            page.received() == sent ? "equal" : "NOT equal", page.model()->rowCount());
         std::fflush(stdout);
         publisher->wait();
         delete publisher;

@@ -40,8 +40,8 @@ public:
             client->setClientId(id);
             client->setUsername(hub.hostName() + QStringLiteral("/") + id + QStringLiteral("/?api-version=2021-04-12"));
             // A token of the owner policy (DeviceConnect) for this device, as a provisioning service would hand out.
-            client->setPassword(SasToken::create(hub.hostName() + QStringLiteral("/devices/") + id, owner->sharedAccessKey(),
-                                                 QDateTime::currentSecsSinceEpoch() + 86400, owner->sharedAccessKeyName())
+            client->setPassword(SasToken::create(hub.hostName() + QStringLiteral("/devices/") + id,
+                owner->sharedAccessKey(), QDateTime::currentSecsSinceEpoch() + 86400, owner->sharedAccessKeyName())
                                     ->toString()
                                     .toUtf8());
             QObject::connect(client.get(), &MqttClient::messageDelivered, client.get(), [this] { --m_inFlight; });
@@ -72,10 +72,10 @@ public:
         qint64 n = first;
         while (n < first + count && !deadline.hasExpired()) {
             while (n < first + count && m_inFlight < window
-                   && (rate <= 0 || double(n - first) < rate * double(clock.elapsed()) / 1000.0)) {
+                && (rate <= 0 || double(n - first) < rate * double(clock.elapsed()) / 1000.0)) {
                 MqttClient &client = *m_clients[size_t(n % qint64(m_clients.size()))];
-                const QByteArray payload = QJsonDocument(QJsonObject{{QStringLiteral("n"), n},
-                                                                     {QStringLiteral("t"), QDateTime::currentMSecsSinceEpoch()}})
+                const QByteArray payload = QJsonDocument(
+                    QJsonObject{{QStringLiteral("n"), n}, {QStringLiteral("t"), QDateTime::currentMSecsSinceEpoch()}})
                                                .toJson(QJsonDocument::Compact);
                 const QString topic = QStringLiteral("devices/%1/messages/events/").arg(client.clientId());
                 if (!client.publish(topic, payload, 1))
@@ -94,12 +94,12 @@ private:
     int connected() const
     {
         return int(std::count_if(m_clients.begin(), m_clients.end(),
-                                 [](const auto &c) { return c->state() == MqttClient::State::Connected; }));
+            [](const auto &c) { return c->state() == MqttClient::State::Connected; }));
     }
     int connecting() const
     {
         return int(std::count_if(m_clients.begin(), m_clients.end(),
-                                 [](const auto &c) { return c->state() == MqttClient::State::Connecting; }));
+            [](const auto &c) { return c->state() == MqttClient::State::Connecting; }));
     }
 
     std::vector<std::unique_ptr<MqttClient>> m_clients;

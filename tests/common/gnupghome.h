@@ -16,11 +16,12 @@ namespace TestSupport {
 class GnupgHome final
 {
 public:
-    GnupgHome()
+    GnupgHome() { QFile::setPermissions(m_dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner); }
+    ~GnupgHome()
     {
-        QFile::setPermissions(m_dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        QProcess::execute(QStringLiteral("gpgconf"),
+            {QStringLiteral("--homedir"), path(), QStringLiteral("--kill"), QStringLiteral("all")});
     }
-    ~GnupgHome() { QProcess::execute(QStringLiteral("gpgconf"), {QStringLiteral("--homedir"), path(), QStringLiteral("--kill"), QStringLiteral("all")}); }
     GnupgHome(const GnupgHome &) = delete;
     GnupgHome &operator=(const GnupgHome &) = delete;
 
@@ -50,15 +51,15 @@ public:
         if (!process.waitForFinished(120000))
             qFatal("gpg did not finish");
         return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1, process.readAllStandardOutput(),
-                process.readAllStandardError()};
+            process.readAllStandardError()};
     }
 
     // A new key without passphrase; returns its fingerprint. usage "default" makes a signing primary key
     // with an encryption subkey; "sign" makes one that cannot encrypt.
     QString generateKey(const QString &userId, const QString &usage = QStringLiteral("default"))
     {
-        const Run made = gpg({QStringLiteral("--passphrase"), QString(), QStringLiteral("--quick-gen-key"), userId, QStringLiteral("default"), usage,
-                              QStringLiteral("never")});
+        const Run made = gpg({QStringLiteral("--passphrase"), QString(), QStringLiteral("--quick-gen-key"), userId,
+            QStringLiteral("default"), usage, QStringLiteral("never")});
         if (made.exitCode != 0)
             qFatal("gpg --quick-gen-key failed: %s", made.err.constData());
         const Run listed = gpg({QStringLiteral("--with-colons"), QStringLiteral("--list-keys"), userId});
@@ -69,19 +70,22 @@ public:
         qFatal("no fingerprint for %s", qPrintable(userId));
     }
 
-    QByteArray exportPublic(const QString &key) const { return gpg({QStringLiteral("--armor"), QStringLiteral("--export"), key}).out; }
+    QByteArray exportPublic(const QString &key) const
+    {
+        return gpg({QStringLiteral("--armor"), QStringLiteral("--export"), key}).out;
+    }
     QByteArray exportSecret(const QString &key) const
     {
-        return gpg({QStringLiteral("--armor"), QStringLiteral("--pinentry-mode"), QStringLiteral("loopback"), QStringLiteral("--passphrase"),
-                    QString(), QStringLiteral("--export-secret-keys"), key})
+        return gpg({QStringLiteral("--armor"), QStringLiteral("--pinentry-mode"), QStringLiteral("loopback"),
+                       QStringLiteral("--passphrase"), QString(), QStringLiteral("--export-secret-keys"), key})
             .out;
     }
 
     Run decrypt(const QByteArray &message) const
     {
-        return gpg({QStringLiteral("--pinentry-mode"), QStringLiteral("loopback"), QStringLiteral("--passphrase"), QString(),
-                    QStringLiteral("--decrypt")},
-                   message);
+        return gpg({QStringLiteral("--pinentry-mode"), QStringLiteral("loopback"), QStringLiteral("--passphrase"),
+                       QString(), QStringLiteral("--decrypt")},
+            message);
     }
 
 private:

@@ -78,7 +78,8 @@ private:
                 if (!rest.isEmpty())
                     upstream->write(rest);
                 upstream->write(client->readAll());
-                connect(client, &QTcpSocket::readyRead, upstream, [client, upstream] { upstream->write(client->readAll()); });
+                connect(client, &QTcpSocket::readyRead, upstream,
+                    [client, upstream] { upstream->write(client->readAll()); });
             });
             connect(upstream, &QTcpSocket::readyRead, client, [this, client, upstream] {
                 if (!m_holding)

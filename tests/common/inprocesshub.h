@@ -50,7 +50,7 @@ public:
     Onboarder::HubEndpoint endpoint() const
     {
         const Onboarder::HubProfile p = profile();
-        return { p.restPort, p.mqttPort, p.caFile, p.amqpPort };
+        return {p.restPort, p.mqttPort, p.caFile, p.amqpPort};
     }
 
 private:

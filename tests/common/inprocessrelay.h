@@ -22,10 +22,12 @@ inline Onboarder::RelayMetrics lastMetrics(Onboarder::Relay &relay)
 }
 
 // Started, and subscribed at the local broker (what is published before that goes to nobody).
-inline std::unique_ptr<Onboarder::Relay> startRelay(const Onboarder::RelayConfig &config, const Onboarder::HubProfile &profile,
-                                                    const QString &ownerConnectionString, Onboarder::CredentialStore *store = nullptr)
+inline std::unique_ptr<Onboarder::Relay> startRelay(const Onboarder::RelayConfig &config,
+    const Onboarder::HubProfile &profile, const QString &ownerConnectionString,
+    Onboarder::CredentialStore *store = nullptr)
 {
-    auto relay = std::make_unique<Onboarder::Relay>(config, profile, *Onboarder::ConnectionString::parse(ownerConnectionString), store);
+    auto relay = std::make_unique<Onboarder::Relay>(
+        config, profile, *Onboarder::ConnectionString::parse(ownerConnectionString), store);
     const auto started = relay->start({});
     if (!started)
         qFatal("%s", qPrintable(started.error().message));

@@ -14,7 +14,8 @@ namespace TestSupport {
 
 // Starts a simulator and reads the first line it prints once ready (its terminal's path, or a JSON ready line).
 // Empty when ready, else what went wrong.
-inline QString startAndReadLine(QProcess &process, const QString &program, const QStringList &arguments, QByteArray *line)
+inline QString startAndReadLine(
+    QProcess &process, const QString &program, const QStringList &arguments, QByteArray *line)
 {
     process.setProcessChannelMode(QProcess::SeparateChannels);
     process.start(program, arguments);
@@ -24,7 +25,8 @@ inline QString startAndReadLine(QProcess &process, const QString &program, const
     while (!process.canReadLine() && !deadline.hasExpired() && process.state() == QProcess::Running)
         process.waitForReadyRead(100);
     if (!process.canReadLine())
-        return QStringLiteral("%1 was not ready: %2").arg(program, QString::fromLocal8Bit(process.readAllStandardError()));
+        return QStringLiteral("%1 was not ready: %2")
+            .arg(program, QString::fromLocal8Bit(process.readAllStandardError()));
     *line = process.readLine().trimmed();
     return {};
 }
@@ -55,17 +57,19 @@ public:
     QString start(QStringList arguments = {}, const QString &stateFile = {})
     {
         stop();
-        m_stateFile = stateFile.isEmpty() ? m_dir.filePath(QStringLiteral("modem-state-%1.json").arg(++m_starts)) : stateFile;
+        m_stateFile
+            = stateFile.isEmpty() ? m_dir.filePath(QStringLiteral("modem-state-%1.json").arg(++m_starts)) : stateFile;
         if (!arguments.contains(QStringLiteral("--baud")))
             arguments << QStringLiteral("--baud") << QStringLiteral("0");
         arguments << QStringLiteral("--ready-json") << QStringLiteral("--state") << m_stateFile;
         QByteArray line;
-        if (const QString problem = startAndReadLine(m_process, buildPath(QStringLiteral("sandbox/modem/onboarder-modem-sim")),
-                                                     arguments, &line);
+        if (const QString problem = startAndReadLine(
+                m_process, buildPath(QStringLiteral("sandbox/modem/onboarder-modem-sim")), arguments, &line);
             !problem.isEmpty())
             return problem;
         m_ready = QJsonDocument::fromJson(line).object();
-        return m_ready.value(QStringLiteral("port")).toString().isEmpty() ? QStringLiteral("no port in the ready line") : QString();
+        return m_ready.value(QStringLiteral("port")).toString().isEmpty() ? QStringLiteral("no port in the ready line")
+                                                                          : QString();
     }
 
     void stop()
@@ -93,11 +97,14 @@ public:
         QMap<QString, QString> hashes;
         if (!file.open(QIODevice::ReadOnly))
             return hashes;
-        const auto entries = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("credentials")).toArray();
+        const auto entries
+            = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("credentials")).toArray();
         for (const auto &entry : entries) {
             const QJsonObject e = entry.toObject();
-            hashes.insert(QStringLiteral("%1/%2").arg(e.value(QStringLiteral("tag")).toInteger()).arg(e.value(QStringLiteral("type")).toInt()),
-                          e.value(QStringLiteral("sha256")).toString());
+            hashes.insert(QStringLiteral("%1/%2")
+                              .arg(e.value(QStringLiteral("tag")).toInteger())
+                              .arg(e.value(QStringLiteral("type")).toInt()),
+                e.value(QStringLiteral("sha256")).toString());
         }
         return hashes;
     }

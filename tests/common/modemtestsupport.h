@@ -10,14 +10,14 @@
 namespace TestSupport {
 
 // The error message of a failed result, for QVERIFY2 (which evaluates its message even on success).
-template<typename T>
-QByteArray why(const Onboarder::Result<T> &result)
+template<typename T> QByteArray why(const Onboarder::Result<T> &result)
 {
     return result ? QByteArray() : result.error().message.toUtf8();
 }
 
 // A modem object opened on port, or a test failure.
-inline std::unique_ptr<Onboarder::Nrf91Modem> openModem(const QString &port, const Onboarder::SerialSettings &settings = {})
+inline std::unique_ptr<Onboarder::Nrf91Modem> openModem(
+    const QString &port, const Onboarder::SerialSettings &settings = {})
 {
     auto modem = std::make_unique<Onboarder::Nrf91Modem>();
     const auto opened = await(modem->open(port, settings));

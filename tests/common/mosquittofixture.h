@@ -21,24 +21,23 @@
 
 #include <memory>
 #include <optional>
-#include <utility>
-#include <vector>
-
 #include <pwd.h>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 class MosquittoFixture
 {
 public:
     struct Options
     {
-        bool tls = false;                           // a TLS listener (tlsPort())
-        bool clientCertificates = false;            // a TLS listener that requires a client certificate (certPort())
+        bool tls = false; // a TLS listener (tlsPort())
+        bool clientCertificates = false; // a TLS listener that requires a client certificate (certPort())
         QStringList serverDnsNames{QStringLiteral("localhost")};
         QStringList serverIpAddresses{QStringLiteral("127.0.0.1")};
         QList<std::pair<QString, QByteArray>> users; // user name, password; anonymous clients are refused then
-        QStringList deniedSubscriptions;            // subscription patterns refused (SUBACK 0x80 / 0x87)
-        QByteArray extraConfig;                     // more global lines, e.g. "max_queued_messages 0\n"
+        QStringList deniedSubscriptions; // subscription patterns refused (SUBACK 0x80 / 0x87)
+        QByteArray extraConfig; // more global lines, e.g. "max_queued_messages 0\n"
     };
 
     struct ClientCredentials
@@ -102,8 +101,8 @@ public:
     }
 
     bool isRunning() const { return m_process && m_process->state() == QProcess::Running; }
-    int port() const { return m_port; }         // plain MQTT
-    int tlsPort() const { return m_tlsPort; }   // TLS, server certificate only
+    int port() const { return m_port; } // plain MQTT
+    int tlsPort() const { return m_tlsPort; } // TLS, server certificate only
     int certPort() const { return m_certPort; } // TLS with a required client certificate
     QString caFile() const { return m_dir.filePath(QStringLiteral("ca.pem")); }
     QString path() const { return m_dir.path(); }
@@ -177,7 +176,6 @@ public:
     }
 
 private:
-
     bool writeFile(const QString &name, const QByteArray &data, bool secret = false)
     {
         QFile file(m_dir.filePath(name));
@@ -192,20 +190,20 @@ private:
     bool writeCertificates()
     {
         auto caKey = Onboarder::KeyPair::generate();
-        auto ca = Onboarder::Certificate::selfSigned(
-            *caKey, {QStringLiteral("Onboarder Test CA"), {}, {}, 2, Onboarder::Certificate::Usage::CertificateAuthority});
+        auto ca = Onboarder::Certificate::selfSigned(*caKey,
+            {QStringLiteral("Onboarder Test CA"), {}, {}, 2, Onboarder::Certificate::Usage::CertificateAuthority});
         const auto serverKey = Onboarder::KeyPair::generate();
         if (!caKey || !ca || !serverKey)
             return failed(QStringLiteral("cannot generate the CA"));
-        const auto server = Onboarder::Certificate::issue(
-            *ca, *caKey, *serverKey,
+        const auto server = Onboarder::Certificate::issue(*ca, *caKey, *serverKey,
             {QStringLiteral("mosquitto"), m_options.serverDnsNames, m_options.serverIpAddresses, 2,
-             Onboarder::Certificate::Usage::Server});
+                Onboarder::Certificate::Usage::Server});
         if (!server)
             return failed(server.error().message);
         m_caKey.emplace(std::move(*caKey));
         m_ca = *ca;
-        return writeFile(QStringLiteral("ca.pem"), m_ca->toPem()) && writeFile(QStringLiteral("server.pem"), server->toPem())
+        return writeFile(QStringLiteral("ca.pem"), m_ca->toPem())
+            && writeFile(QStringLiteral("server.pem"), server->toPem())
             && writeFile(QStringLiteral("server.key"), serverKey->privateKeyPem(), true);
     }
 
@@ -233,14 +231,17 @@ private:
         for (const QString &pattern : m_options.deniedSubscriptions) {
             if (!acls.isEmpty())
                 acls += ',';
-            acls += R"({"acltype":"subscribePattern","topic":")" + pattern.toUtf8() + R"(","priority":0,"allow":false})";
+            acls
+                += R"({"acltype":"subscribePattern","topic":")" + pattern.toUtf8() + R"(","priority":0,"allow":false})";
         }
-        const QByteArray json =
-            R"({"defaultACLAccess":{"publishClientSend":true,"publishClientReceive":true,"subscribe":true,"unsubscribe":true},)"
-            R"("clients":[],)"
-            R"("roles":[{"rolename":"denied","acls":[)" + acls + R"(]}],)"
-            R"("groups":[{"groupname":"anonymous","roles":[{"rolename":"denied"}]}],)"
-            R"("anonymousGroup":"anonymous"})";
+        const QByteArray json
+            = R"({"defaultACLAccess":{"publishClientSend":true,"publishClientReceive":true,"subscribe":true,"unsubscribe":true},)"
+              R"("clients":[],)"
+              R"("roles":[{"rolename":"denied","acls":[)"
+            + acls
+            + R"(]}],)"
+              R"("groups":[{"groupname":"anonymous","roles":[{"rolename":"denied"}]}],)"
+              R"("anonymousGroup":"anonymous"})";
         return writeFile(QStringLiteral("dynamic-security.json"), json);
     }
 
@@ -285,7 +286,8 @@ private:
         collectLog();
         m_process = std::make_unique<QProcess>();
         m_process->setProcessChannelMode(QProcess::MergedChannels);
-        m_process->start(QStringLiteral("mosquitto"), {QStringLiteral("-c"), m_dir.filePath(QStringLiteral("mosquitto.conf"))});
+        m_process->start(
+            QStringLiteral("mosquitto"), {QStringLiteral("-c"), m_dir.filePath(QStringLiteral("mosquitto.conf"))});
         if (!m_process->waitForStarted(5000))
             return failed(QStringLiteral("mosquitto did not start: ") + m_process->errorString());
         QDeadlineTimer deadline(10000);
@@ -294,7 +296,8 @@ private:
                 continue;
             while (!accepts(port)) {
                 if (m_process->state() != QProcess::Running || deadline.hasExpired())
-                    return failed(QStringLiteral("mosquitto does not accept connections on %1:\n%2").arg(port).arg(log()));
+                    return failed(
+                        QStringLiteral("mosquitto does not accept connections on %1:\n%2").arg(port).arg(log()));
                 QThread::msleep(20);
             }
         }

@@ -17,7 +17,7 @@ namespace TestSupport {
 // Runs `openssl args…` with input on stdin; returns its exit code and its merged output. Secrets the
 // command needs go through env (e.g. "-passin env:P12PASS"), never through args.
 inline std::pair<int, QByteArray> openssl(const QStringList &args, const QByteArray &input = {},
-                                          const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment())
+    const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment())
 {
     QProcess process;
     process.setProcessEnvironment(env);

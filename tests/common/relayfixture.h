@@ -79,7 +79,7 @@ public:
                 ++m_counts[n];
                 ++m_total;
                 m_lastReceivedMs = QDateTime::currentMSecsSinceEpoch();
-                m_last = { device, message };
+                m_last = {device, message};
                 const qint64 sent = body.value(QStringLiteral("t")).toInteger(0);
                 if (sent > 0)
                     m_latencies.append(QDateTime::currentMSecsSinceEpoch() - sent);
@@ -173,10 +173,9 @@ public:
             while (m_client.state() == Onboarder::MqttClient::State::Connected && m_inFlight.size() < window
                 && (!m_resend.isEmpty() || (m_next < until && due()))) {
                 const qint64 n = m_resend.isEmpty() ? m_next++ : m_resend.takeFirst();
-                const QByteArray payload
-                    = QJsonDocument(QJsonObject { { QStringLiteral("n"), n },
-                                        { QStringLiteral("t"), QDateTime::currentMSecsSinceEpoch() } })
-                          .toJson(QJsonDocument::Compact);
+                const QByteArray payload = QJsonDocument(
+                    QJsonObject{{QStringLiteral("n"), n}, {QStringLiteral("t"), QDateTime::currentMSecsSinceEpoch()}})
+                                               .toJson(QJsonDocument::Compact);
                 const auto token
                     = m_client.publish(QStringLiteral("sensors/%1/telemetry").arg(deviceFor(n)), payload, 1);
                 if (!token) {

@@ -16,7 +16,8 @@
 namespace TestSupport {
 
 // Null when it could not be registered or did not connect; with connect false, registered only (and null).
-inline std::unique_ptr<Onboarder::MqttClient> sandboxDevice(const InProcessHub &hub, const QString &id, bool connect = true)
+inline std::unique_ptr<Onboarder::MqttClient> sandboxDevice(
+    const InProcessHub &hub, const QString &id, bool connect = true)
 {
     const Onboarder::HubProfile profile = hub.profile();
     const auto registered = hub->registry().putDevice(id, {}, {});
@@ -29,8 +30,8 @@ inline std::unique_ptr<Onboarder::MqttClient> sandboxDevice(const InProcessHub &
     client->setCaFile(profile.caFile);
     client->setClientId(id);
     client->setUsername(profile.hostName + u'/' + id + QStringLiteral("/?api-version=2021-04-12"));
-    client->setPassword(Onboarder::SasToken::create(profile.hostName + QStringLiteral("/devices/") + id, registered->primaryKey,
-                                                    QDateTime::currentSecsSinceEpoch() + 600)
+    client->setPassword(Onboarder::SasToken::create(profile.hostName + QStringLiteral("/devices/") + id,
+        registered->primaryKey, QDateTime::currentSecsSinceEpoch() + 600)
                             ->toString()
                             .toUtf8());
     if (!connects(*client))

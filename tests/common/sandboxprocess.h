@@ -6,9 +6,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QStringList>
 
 #include <unistd.h>
-#include <QStringList>
 
 namespace TestSupport {
 
@@ -29,7 +29,7 @@ public:
     {
         stop();
         m_process.start(buildPath(QStringLiteral("sandbox/hub/onboarder-sandbox")),
-            QStringList { QStringLiteral("--data"), dataDir, QStringLiteral("--ready-json") } + arguments);
+            QStringList{QStringLiteral("--data"), dataDir, QStringLiteral("--ready-json")} + arguments);
         if (!m_process.waitForStarted(10000))
             return QStringLiteral("the sandbox did not start: ") + m_process.errorString();
         const QDeadlineTimer deadline(timeoutMs);
@@ -45,8 +45,9 @@ public:
     // ports, as the tests run it; the ready line's "dps" then says where.
     static QStringList dpsArguments()
     {
-        return { QStringLiteral("--dps"), QStringLiteral("--dps-address"), QStringLiteral("127.0.0.2"),
-            QStringLiteral("--dps-rest-port"), QStringLiteral("0"), QStringLiteral("--dps-mqtt-port"), QStringLiteral("0") };
+        return {QStringLiteral("--dps"), QStringLiteral("--dps-address"), QStringLiteral("127.0.0.2"),
+            QStringLiteral("--dps-rest-port"), QStringLiteral("0"), QStringLiteral("--dps-mqtt-port"),
+            QStringLiteral("0")};
     }
 
     void stop()
@@ -63,9 +64,7 @@ public:
     // remote one, so it should not take the CPU from the app being measured.
     void setNiceness(int niceness)
     {
-        m_process.setChildProcessModifier([niceness] {
-            [[maybe_unused]] const int result = ::nice(niceness);
-        });
+        m_process.setChildProcessModifier([niceness] { [[maybe_unused]] const int result = ::nice(niceness); });
     }
 
     QJsonObject ready() const { return m_ready; }
@@ -81,9 +80,9 @@ public:
     // `onboarder-cli hub add NAME …` for this sandbox (the connection string goes on standard input).
     QStringList hubAddArguments(const QString &name) const
     {
-        return { QStringLiteral("hub"), QStringLiteral("add"), name, QStringLiteral("--ca"), caFile(),
+        return {QStringLiteral("hub"), QStringLiteral("add"), name, QStringLiteral("--ca"), caFile(),
             QStringLiteral("--rest-port"), QString::number(restPort()), QStringLiteral("--mqtt-port"),
-            QString::number(mqttPort()), QStringLiteral("--amqp-port"), QString::number(amqpPort()) };
+            QString::number(mqttPort()), QStringLiteral("--amqp-port"), QString::number(amqpPort())};
     }
 
 private:

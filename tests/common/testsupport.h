@@ -15,8 +15,7 @@
 namespace TestSupport {
 
 // Waits for a future while the event loop runs (keychain and network calls finish there).
-template<typename T>
-T await(QFuture<T> future, int timeoutMs = 20000)
+template<typename T> T await(QFuture<T> future, int timeoutMs = 20000)
 {
     QDeadlineTimer deadline(timeoutMs);
     while (!future.isFinished() && !deadline.hasExpired())
@@ -35,7 +34,7 @@ inline bool inTestSession()
 
 #define REQUIRE_TEST_SESSION()                                                                                         \
     QVERIFY2(TestSupport::inTestSession(),                                                                             \
-             "needs the real Secret Service: run through scripts/test or scripts/test-session ctest")
+        "needs the real Secret Service: run through scripts/test or scripts/test-session ctest")
 
 // A command-line tool a test runs as an independent peer (openssl, …): missing, the test fails under CI (CI=true, where
 // nothing may be skipped silently) and is skipped with the reason elsewhere.

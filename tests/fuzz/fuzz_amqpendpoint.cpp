@@ -25,6 +25,9 @@
 #include <QStringList>
 #include <QTemporaryDir>
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <proton/codec.h>
 #include <proton/connection.h>
 #include <proton/delivery.h>
@@ -32,10 +35,6 @@
 #include <proton/link.h>
 #include <proton/session.h>
 #include <proton/terminus.h>
-
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 
 using namespace Onboarder;
 using namespace Onboarder::Sandbox;
@@ -64,7 +63,13 @@ public:
             return;
         QIODevice::close();
         if (peer)
-            QMetaObject::invokeMethod(peer.data(), [target = peer] { if (target) target->close(); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                peer.data(),
+                [target = peer] {
+                    if (target)
+                        target->close();
+                },
+                Qt::QueuedConnection);
     }
 
     void feed(const QByteArray &bytes)
@@ -91,7 +96,13 @@ protected:
         if (record)
             *record += bytes;
         if (peer)
-            QMetaObject::invokeMethod(peer.data(), [target = peer, bytes] { if (target) target->feed(bytes); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                peer.data(),
+                [target = peer, bytes] {
+                    if (target)
+                        target->feed(bytes);
+                },
+                Qt::QueuedConnection);
         return size;
     }
 
@@ -109,7 +120,8 @@ void settle()
 
 [[noreturn]] void failed(const char *what, quint32 seed, qsizetype caseNumber)
 {
-    std::fprintf(stderr, "fuzz_amqpendpoint: %s (seed %u, case %lld)\n", what, seed, static_cast<long long>(caseNumber));
+    std::fprintf(
+        stderr, "fuzz_amqpendpoint: %s (seed %u, case %lld)\n", what, seed, static_cast<long long>(caseNumber));
     std::exit(1);
 }
 
@@ -133,7 +145,8 @@ struct ScriptedClient
 {
     QString serviceKey;
     QByteArray recorded;
-    int stages = 0; // bits: 1 CBS answered 200, 2 events link attached by the peer, 4 READ sent, 8 C2D sent, 16 READ answered
+    int stages
+        = 0; // bits: 1 CBS answered 200, 2 events link attached by the peer, 4 READ sent, 8 C2D sent, 16 READ answered
     bool cbsSent = false;
     bool laterLinksOpened = false;
     pn_link_t *cbsSender = nullptr;
@@ -153,20 +166,23 @@ struct ScriptedClient
                     put.messageId = QString(QStringLiteral("put-") + audience);
                     put.replyTo = QStringLiteral("cbs-replies");
                     put.applicationProperties.insertString(QStringLiteral("operation"), QStringLiteral("put-token"));
-                    put.applicationProperties.insertString(QStringLiteral("type"), QStringLiteral("servicebus.windows.net:sastoken"));
+                    put.applicationProperties.insertString(
+                        QStringLiteral("type"), QStringLiteral("servicebus.windows.net:sastoken"));
                     put.applicationProperties.insertString(QStringLiteral("name"), audience);
                     put.body = token(audience, serviceKey, QStringLiteral("service"));
                     put.bodyIsValue = true;
                     Amqp::send(link, put);
                 }
-            } else if (link == managementSender && pn_link_credit(link) > 0 && pn_link_queued(link) == 0 && !(stages & 4)) {
+            } else if (link == managementSender && pn_link_credit(link) > 0 && pn_link_queued(link) == 0
+                && !(stages & 4)) {
                 stages |= 4;
                 AmqpMessage read;
                 read.messageId = QStringLiteral("mgmt-1");
                 read.replyTo = QStringLiteral("mgmt-replies");
                 read.applicationProperties.insertString(QStringLiteral("operation"), QStringLiteral("READ"));
                 read.applicationProperties.insertString(QStringLiteral("name"), EventHub);
-                read.applicationProperties.insertString(QStringLiteral("type"), QStringLiteral("com.microsoft:partition"));
+                read.applicationProperties.insertString(
+                    QStringLiteral("type"), QStringLiteral("com.microsoft:partition"));
                 read.applicationProperties.insertString(QStringLiteral("partition"), QStringLiteral("0"));
                 read.body = QVariantList{};
                 Amqp::send(link, read);
@@ -207,8 +223,7 @@ struct ScriptedClient
             if (pn_event_link(event) == events)
                 stages |= 2;
             break;
-        default:
-            break;
+        default: break;
         }
     }
 
@@ -218,11 +233,12 @@ struct ScriptedClient
         managementSender = openLink(session, true, "mgmt-sender", QStringLiteral("$management"));
         pn_link_t *managementReceiver = openLink(session, false, "mgmt-receiver", QStringLiteral("$management"));
         pn_terminus_set_address(pn_link_target(managementReceiver), "mgmt-replies");
-        events = openLink(session, false, "events", QStringLiteral("%1/ConsumerGroups/$Default/Partitions/0").arg(EventHub));
+        events = openLink(
+            session, false, "events", QStringLiteral("%1/ConsumerGroups/$Default/Partitions/0").arg(EventHub));
         AmqpMap filter;
         filter.insertSymbol("apache.org:selector-filter:string",
-                            QVariant::fromValue(AmqpDescribed{QVariant::fromValue(AmqpSymbol{"apache.org:selector-filter:string"}),
-                                                              QStringLiteral("amqp.annotation.x-opt-offset > '-1'")}));
+            QVariant::fromValue(AmqpDescribed{QVariant::fromValue(AmqpSymbol{"apache.org:selector-filter:string"}),
+                QStringLiteral("amqp.annotation.x-opt-offset > '-1'")}));
         Amqp::write(pn_terminus_filter(pn_link_source(events)), QVariant::fromValue(filter));
         c2dSender = openLink(session, true, "c2d", QStringLiteral("/messages/devicebound"));
         pn_link_t *feedback = openLink(session, false, "feedback", QStringLiteral("/messages/servicebound/feedback"));
@@ -279,11 +295,10 @@ QByteArray mutate(const QByteArray &seed, QRandomGenerator &random)
         const qsizetype at = qsizetype(random.bounded(quint32(bytes.size())));
         switch (random.bounded(9)) {
         case 0: // size-preserving: frame sizes stay right, so the mutation reaches the frame's body
-        case 1:
-            bytes[at] = char(bytes.at(at) ^ (1 << random.bounded(8)));
-            break;
+        case 1: bytes[at] = char(bytes.at(at) ^ (1 << random.bounded(8))); break;
         case 2: {
-            static const char interesting[] = {0x00, char(0xff), 0x7f, char(0x80), 0x40, char(0xa1), char(0xb1), char(0xc0), char(0xd0), char(0xe0), char(0xf0)};
+            static const char interesting[] = {0x00, char(0xff), 0x7f, char(0x80), 0x40, char(0xa1), char(0xb1),
+                char(0xc0), char(0xd0), char(0xe0), char(0xf0)};
             bytes[at] = interesting[random.bounded(int(sizeof interesting))];
             break;
         }
@@ -295,12 +310,8 @@ QByteArray mutate(const QByteArray &seed, QRandomGenerator &random)
                     bytes[at + b] = char((v >> (24 - 8 * b)) & 0xff);
             }
             break;
-        case 4:
-            bytes.truncate(at);
-            break;
-        case 5:
-            bytes.remove(at, qsizetype(random.bounded(64)) + 1);
-            break;
+        case 4: bytes.truncate(at); break;
+        case 5: bytes.remove(at, qsizetype(random.bounded(64)) + 1); break;
         case 6: {
             QByteArray noise(qsizetype(random.bounded(32)) + 1, Qt::Uninitialized);
             for (char &c : noise)
@@ -353,11 +364,13 @@ int main(int argc, char **argv)
     const auto service = registry.policy(QStringLiteral("service"));
     if (!service)
         failed("the registry has no service policy", seed, -1);
-    AmqpEndpoint endpoint(registry, events, cloudToDevice, QSslConfiguration::defaultConfiguration(), HostName, EventHub);
+    AmqpEndpoint endpoint(
+        registry, events, cloudToDevice, QSslConfiguration::defaultConfiguration(), HostName, EventHub);
 
     const ScriptedClient reference = runScriptedClient(endpoint, service->primaryKey);
     if ((reference.stages & 19) != 19 || reference.recorded.size() < 200)
-        failed("the scripted client did not get through (CBS, events link, management): the seed stream is not real", seed, -1);
+        failed("the scripted client did not get through (CBS, events link, management): the seed stream is not real",
+            seed, -1);
     if (endpoint.peerCount() != 0)
         failed("a closed connection is still a peer", seed, -1);
 
@@ -388,6 +401,6 @@ int main(int argc, char **argv)
     if ((after.stages & 19) != 19)
         failed("after the fuzzed input, a well-behaved client is no longer served", seed, cases);
     std::printf("fuzz_amqpendpoint: %lld cases, no defect; seed stream %lld bytes\n", static_cast<long long>(cases),
-                static_cast<long long>(reference.recorded.size()));
+        static_cast<long long>(reference.recorded.size()));
     return 0;
 }

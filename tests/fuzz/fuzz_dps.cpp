@@ -110,40 +110,38 @@ int main(int argc, char *argv[])
 
     // Seeds: enrollments and groups of every kind the sandbox takes, with real certificates.
     auto key = KeyPair::generate(KeyPair::Type::EcP256);
-    auto device
-        = Certificate::selfSigned(*key, { QStringLiteral("fuzz-device"), {}, {}, 2, Certificate::Usage::Client });
+    auto device = Certificate::selfSigned(*key, {QStringLiteral("fuzz-device"), {}, {}, 2, Certificate::Usage::Client});
     auto ca = Certificate::selfSigned(
-        *key, { QStringLiteral("Fuzz CA"), {}, {}, 2, Certificate::Usage::CertificateAuthority });
+        *key, {QStringLiteral("Fuzz CA"), {}, {}, 2, Certificate::Usage::CertificateAuthority});
     if (!device || !ca)
         failed("no seed certificates", seed, 0);
-    const QByteArray devicePem
-        = QJsonDocument(QJsonObject { { QStringLiteral("c"), QString::fromLatin1(device->toPem()) } })
-              .toJson(QJsonDocument::Compact)
-              .mid(6)
-              .chopped(2);
-    const QByteArray caPem = QJsonDocument(QJsonObject { { QStringLiteral("c"), QString::fromLatin1(ca->toPem()) } })
+    const QByteArray devicePem = QJsonDocument(QJsonObject{{QStringLiteral("c"), QString::fromLatin1(device->toPem())}})
+                                     .toJson(QJsonDocument::Compact)
+                                     .mid(6)
+                                     .chopped(2);
+    const QByteArray caPem = QJsonDocument(QJsonObject{{QStringLiteral("c"), QString::fromLatin1(ca->toPem())}})
                                  .toJson(QJsonDocument::Compact)
                                  .mid(6)
                                  .chopped(2);
-    const QList<QByteArray> enrollments {
+    const QList<QByteArray> enrollments{
         R"({"registrationId":"fuzz-1","attestation":{"type":"symmetricKey"}})",
         R"({"registrationId":"fuzz-1","deviceId":"d1","attestation":{"type":"symmetricKey","symmetricKey":{"primaryKey":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","secondaryKey":null}},"provisioningStatus":"disabled","reprovisionPolicy":{"updateHubAssignment":true,"migrateDeviceData":false},"initialTwin":{"tags":{"a":1},"properties":{"desired":{"b":[1,2]}}},"capabilities":{"iotEdge":true},"allocationPolicy":"hashed"})",
         R"({"registrationId":"fuzz-1","attestation":{"type":"x509","x509":{"clientCertificates":{"primary":{"certificate":")"
             + devicePem + R"("}}}}})",
         R"({"attestation":{"type":"tpm","tpm":{"endorsementKey":"AAAA"}}})",
     };
-    const QList<QByteArray> groups {
+    const QList<QByteArray> groups{
         R"({"enrollmentGroupId":"fuzz-1","attestation":{"type":"x509","x509":{"signingCertificates":{"primary":{"certificate":")"
             + caPem + R"("},"secondary":null}}}})",
         R"({"enrollmentGroupId":"fuzz-1","attestation":{"type":"symmetricKey","symmetricKey":{}},"initialTwin":{}})",
     };
-    const QList<QByteArray> requests { R"({"registrationId":"fuzz-1"})",
-        R"({"registrationId":"fuzz-1","payload":{"a":[1,{"b":null}]}})", "", " " };
+    const QList<QByteArray> requests{
+        R"({"registrationId":"fuzz-1"})", R"({"registrationId":"fuzz-1","payload":{"a":[1,{"b":null}]}})", "", " "};
 
     // A well-behaved device: an individual symmetric-key enrollment, its MQTT conversation.
     Dps::ServiceRequest put;
     put.method = "PUT";
-    put.path = { QStringLiteral("enrollments"), QStringLiteral("fuzz-device") };
+    put.path = {QStringLiteral("enrollments"), QStringLiteral("fuzz-device")};
     put.apiVersion = QStringLiteral("2021-10-01");
     put.authorization = SasToken::create(QStringLiteral("127.0.0.2"), dps.policyKey(QLatin1String(Dps::OwnerPolicy)),
         QDateTime::currentSecsSinceEpoch() + 3600, QLatin1String(Dps::OwnerPolicy))
@@ -174,7 +172,7 @@ int main(int argc, char *argv[])
                 + R"({"registrationId":"fuzz-device"})")
         + packet(0x30, field("$dps/registrations/GET/iotdps-get-operationstatus/?$rid=2&operationId=nope") + " ")
         + packet(0xc0, {}) + packet(0xe0, {});
-    const QList<QByteArray> streams { goodStream };
+    const QList<QByteArray> streams{goodStream};
 
     QList<QByteArray> corpus = enrollments + groups + requests + streams;
     qint64 accepted = 0, refused = 0, closedSessions = 0;
@@ -212,7 +210,7 @@ int main(int argc, char *argv[])
             // Through the service API onto a stored X.509 enrollment (a body without certificates keeps the
             // stored ones): 200, 400 or 412, and what was accepted reads back.
             Dps::ServiceRequest update = put;
-            update.path = { QStringLiteral("enrollments"), QStringLiteral("fuzz-1") };
+            update.path = {QStringLiteral("enrollments"), QStringLiteral("fuzz-1")};
             update.body = mutate(enrollments.at(random.bounded(enrollments.size())), corpus, random);
             if (random.bounded(4) == 0)
                 update.ifMatch = mutate("\"1\"", corpus, random);

@@ -18,8 +18,8 @@ namespace {
 
 [[noreturn]] void failed(const char *what, quint64 seed, qint64 caseNumber)
 {
-    std::fprintf(stderr, "fuzz_httprequestframing: %s (seed %llu, case %lld)\n", what, static_cast<unsigned long long>(seed),
-                 static_cast<long long>(caseNumber));
+    std::fprintf(stderr, "fuzz_httprequestframing: %s (seed %llu, case %lld)\n", what,
+        static_cast<unsigned long long>(seed), static_cast<long long>(caseNumber));
     std::abort();
 }
 
@@ -27,8 +27,8 @@ QByteArray request(QRandomGenerator &random)
 {
     static const QList<QByteArray> methods{"GET", "PUT", "POST", "DELETE", "PATCH"};
     const QByteArray body(random.bounded(0, 300), 'b');
-    QByteArray head = methods.at(random.bounded(methods.size())) + " /devices/d-" + QByteArray::number(random.bounded(100))
-        + "?api-version=2021-04-12 HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    QByteArray head = methods.at(random.bounded(methods.size())) + " /devices/d-"
+        + QByteArray::number(random.bounded(100)) + "?api-version=2021-04-12 HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     if (random.bounded(2))
         head += "Authorization: SharedAccessSignature sr=127.0.0.1&sig=abc%3D&se=1900000000&skn=iothubowner\r\n";
     if (!body.isEmpty() || random.bounded(2))
@@ -38,9 +38,10 @@ QByteArray request(QRandomGenerator &random)
 
 QByteArray mutate(QByteArray data, QRandomGenerator &random)
 {
-    static const QList<QByteArray> pieces{"\r\n",  "\r\n\r\n", ":",           "Content-Length: ", "Content-Length: 99999999999999999999\r\n",
-                                          "Transfer-Encoding: chunked\r\n", " ", "HTTP/1.1", "\n", "Content-Length: -1\r\n",
-                                          "Content-Length: 5\r\nContent-Length: 6\r\n", QByteArray(17000, 'h')};
+    static const QList<QByteArray> pieces{"\r\n", "\r\n\r\n", ":",
+        "Content-Length: ", "Content-Length: 99999999999999999999\r\n", "Transfer-Encoding: chunked\r\n", " ",
+        "HTTP/1.1", "\n", "Content-Length: -1\r\n", "Content-Length: 5\r\nContent-Length: 6\r\n",
+        QByteArray(17000, 'h')};
     const int edits = random.bounded(1, 6);
     for (int i = 0; i < edits; ++i) {
         const qsizetype at = data.isEmpty() ? 0 : random.bounded(data.size() + 1);
@@ -88,7 +89,8 @@ int main(int argc, char *argv[])
             seed = args[i + 1].toULongLong();
     }
     QRandomGenerator random(seed);
-    std::printf("fuzz_httprequestframing: %lld cases, seed %llu\n", static_cast<long long>(cases), static_cast<unsigned long long>(seed));
+    std::printf("fuzz_httprequestframing: %lld cases, seed %llu\n", static_cast<long long>(cases),
+        static_cast<unsigned long long>(seed));
 
     qint64 heads = 0, errors = 0;
     for (qint64 n = 0; n < cases; ++n) {
@@ -120,7 +122,8 @@ int main(int argc, char *argv[])
             if (head.contentLength < 0)
                 failed("a negative Content-Length", seed, n);
             const QByteArray length = head.value("content-length");
-            if ((length.isEmpty() && head.contentLength != 0) || (!length.isEmpty() && length.toLongLong() != head.contentLength))
+            if ((length.isEmpty() && head.contentLength != 0)
+                || (!length.isEmpty() && length.toLongLong() != head.contentLength))
                 failed("a Content-Length the head does not say", seed, n);
             qsizetype size = head.method.size() + head.target.size();
             for (const auto &[name, value] : head.headers)
@@ -128,11 +131,12 @@ int main(int argc, char *argv[])
             if (size > HttpRequestFraming::headLimit)
                 failed("a head over the limit", seed, n);
         }
-        if (!mutated && (all.size() != count || whole.error() != HttpRequestFraming::Error::None || whole.bodyRemaining() != 0))
+        if (!mutated
+            && (all.size() != count || whole.error() != HttpRequestFraming::Error::None || whole.bodyRemaining() != 0))
             failed("a well-formed stream was not followed request by request", seed, n);
         heads += all.size();
     }
     std::printf("fuzz_httprequestframing: ok: %lld cases, %lld heads, %lld errors\n", static_cast<long long>(cases),
-                static_cast<long long>(heads), static_cast<long long>(errors));
+        static_cast<long long>(heads), static_cast<long long>(errors));
     return 0;
 }

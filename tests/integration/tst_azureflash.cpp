@@ -1,8 +1,8 @@
 // AzureFlashJob against the simulator through a real pty: the whole set, failures part-way, a dropped
 // line, cancel, and what the report says against what the modem really holds.
-#include "modem/azureflashjob.h"
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
+#include "modem/azureflashjob.h"
 #include "modem/modemcredential.h"
 #include "modem/modemcredentialstore.h"
 #include "modemsimfixture.h"
@@ -16,7 +16,8 @@ using TestSupport::await;
 
 namespace {
 
-AzureCredentialSet credentialSet(quint32 tag, std::optional<quint32> secondary, const TestSupport::DeviceCredentials &device)
+AzureCredentialSet credentialSet(
+    quint32 tag, std::optional<quint32> secondary, const TestSupport::DeviceCredentials &device)
 {
     AzureCredentialSet set;
     set.tag = tag;
@@ -32,7 +33,8 @@ QByteArray failureText(const FlashReport &report)
 }
 
 // Azure's roots as the operating system ships them, to check the bundled copies against another source.
-const QString microsoftRootOfTheSystem = QStringLiteral("/etc/ssl/certs/Microsoft_RSA_Root_Certificate_Authority_2017.pem");
+const QString microsoftRootOfTheSystem
+    = QStringLiteral("/etc/ssl/certs/Microsoft_RSA_Root_Certificate_Authority_2017.pem");
 
 QString sha256OfCertificateFile(const QString &path)
 {
@@ -62,18 +64,13 @@ class tst_AzureFlash : public QObject
         const auto stored = m_sim.storedHashes();
         for (const FlashSlot &slot : report.slots) {
             switch (slot.state) {
-            case FlashSlot::State::Flashed:
-                QCOMPARE(stored.value(key(slot)), slot.expectedSha256);
-                break;
-            case FlashSlot::State::Absent:
-                QVERIFY2(!stored.contains(key(slot)), qPrintable(key(slot)));
-                break;
+            case FlashSlot::State::Flashed: QCOMPARE(stored.value(key(slot)), slot.expectedSha256); break;
+            case FlashSlot::State::Absent: QVERIFY2(!stored.contains(key(slot)), qPrintable(key(slot))); break;
             case FlashSlot::State::Different:
                 QVERIFY(stored.contains(key(slot)));
                 QVERIFY(stored.value(key(slot)) != slot.expectedSha256);
                 break;
-            default:
-                break;
+            default: break;
             }
         }
     }
@@ -97,7 +94,7 @@ private Q_SLOTS:
         }
         QCOMPARE(report.slots.at(0).label, QStringLiteral("DigiCert Global Root G2"));
         QCOMPARE(report.slots.at(0).expectedSha256,
-                 ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(0, AzureFlashJob::digiCertGlobalRootG2())));
+            ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(0, AzureFlashJob::digiCertGlobalRootG2())));
         // Azure's second root since Baltimore CyberTrust Root expired, as the modem holds it.
         QCOMPARE(report.slots.at(1).label, QStringLiteral("Microsoft RSA Root Certificate Authority 2017"));
         QCOMPARE(m_sim.storedHashes().value(QStringLiteral("11/0")), sha256OfCertificateFile(microsoftRootOfTheSystem));
@@ -158,7 +155,7 @@ private Q_SLOTS:
         QVERIFY(!report.ok());
         QCOMPARE(report.failure->code, QStringLiteral("RootExpired"));
         QVERIFY2(report.failure->message.contains(QStringLiteral("DigiCert Global Root G2 expired on 2038-01-15")),
-                 failureText(report).constData());
+            failureText(report).constData());
         QCOMPARE(modem->channel()->bytesSent(), sent); // nothing was sent
         QCOMPARE(m_sim.storedHashes(), before);
 
@@ -169,11 +166,12 @@ private Q_SLOTS:
         const FlashReport forced = await(allowed.start(), 30000);
         QVERIFY2(forced.ok(), failureText(forced).constData());
         QCOMPARE(m_sim.storedHashes().value(QStringLiteral("10/0")),
-                 ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(0, AzureFlashJob::digiCertGlobalRootG2())));
+            ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(0, AzureFlashJob::digiCertGlobalRootG2())));
         QVERIFY(forced.warnings.contains(QStringLiteral("DigiCert Global Root G2 expired on 2038-01-15.")));
         // The device certificate (a year long) ended long before.
-        QVERIFY(std::any_of(forced.warnings.cbegin(), forced.warnings.cend(),
-                            [](const QString &w) { return w.startsWith(QStringLiteral("device certificate (flash-device-1) expired on")); }));
+        QVERIFY(std::any_of(forced.warnings.cbegin(), forced.warnings.cend(), [](const QString &w) {
+            return w.startsWith(QStringLiteral("device certificate (flash-device-1) expired on"));
+        }));
     }
 
     void soonExpiringCertificateWarned()
@@ -196,11 +194,13 @@ private Q_SLOTS:
         const FlashReport report = await(AzureFlashJob(*modem, set).start(), 30000);
         QVERIFY2(report.ok(), failureText(report).constData());
         QCOMPARE(report.warnings.size(), 1);
-        QVERIFY2(report.warnings.first().startsWith(QStringLiteral("device certificate (short-lived) expires on %1")
-                                                        .arg(shortLived->notAfter().toUTC().date().toString(Qt::ISODate))),
-                 qPrintable(report.warnings.first()));
+        QVERIFY2(
+            report.warnings.first().startsWith(QStringLiteral("device certificate (short-lived) expires on %1")
+                                                   .arg(shortLived->notAfter().toUTC().date().toString(Qt::ISODate))),
+            qPrintable(report.warnings.first()));
         QCOMPARE(m_sim.storedHashes().value(QStringLiteral("10/1")),
-                 ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(CredentialType::ClientCert, set.deviceCertificate)));
+            ModemCredentialStore::sha256Hex(
+                *ModemCredentialStore::prepare(CredentialType::ClientCert, set.deviceCertificate)));
 
         // Three days before the Microsoft root ends: it is warned about (DigiCert's ended long before).
         const QDateTime microsoftEnd = Certificate::fromPem(AzureFlashJob::microsoftRsaRootCa2017())->notAfter();
@@ -220,7 +220,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("code");
         QTest::addColumn<int>("failingSlot");
         // Write 1 is the old certificate the test puts there first.
-        QTest::newRow("storage full at the second root") << QStringLiteral("3:515") << QStringLiteral("StorageFull") << 1;
+        QTest::newRow("storage full at the second root")
+            << QStringLiteral("3:515") << QStringLiteral("StorageFull") << 1;
         QTest::newRow("bare ERROR at the certificate") << QStringLiteral("4:0") << QStringLiteral("ModemError") << 2;
         QTest::newRow("no access at the key") << QStringLiteral("5:514") << QStringLiteral("NotAllowed") << 3;
     }
@@ -237,7 +238,8 @@ private Q_SLOTS:
         ModemCredentialStore store(*modem);
         const auto old = TestSupport::deviceCredentials(QStringLiteral("old-device"));
         QVERIFY(await(modem->setFunctionalMode(4)));
-        QVERIFY(await(store.writeEntry(10, CredentialType::ClientCert, *ModemCredentialStore::prepare(1, old.certificatePem))));
+        QVERIFY(await(
+            store.writeEntry(10, CredentialType::ClientCert, *ModemCredentialStore::prepare(1, old.certificatePem))));
         QVERIFY(await(modem->setFunctionalMode(1)));
 
         AzureFlashJob job(*modem, credentialSet(10, 11, m_device));
@@ -311,9 +313,10 @@ private Q_SLOTS:
         AzureCredentialSet mismatched = credentialSet(10, 11, m_device);
         mismatched.deviceKey = other.keyPem;
         QCOMPARE(await(AzureFlashJob(*modem, mismatched).start()).failure->code, QStringLiteral("KeyDoesNotMatch"));
-        QCOMPARE(await(AzureFlashJob(*modem, credentialSet(10, 10, m_device)).start()).failure->code, QStringLiteral("SameTags"));
+        QCOMPARE(await(AzureFlashJob(*modem, credentialSet(10, 10, m_device)).start()).failure->code,
+            QStringLiteral("SameTags"));
         QCOMPARE(await(AzureFlashJob(*modem, credentialSet(3000000000u, 11, m_device)).start()).failure->code,
-                 QStringLiteral("ReservedTag"));
+            QStringLiteral("ReservedTag"));
         AzureCredentialSet notPem = credentialSet(10, 11, m_device);
         notPem.deviceCertificate = "hello";
         QCOMPARE(await(AzureFlashJob(*modem, notPem).start()).failure->code, QStringLiteral("NotACertificate"));

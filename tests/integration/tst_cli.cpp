@@ -27,9 +27,9 @@ QString hubString(const QString &host, const QString &key)
 QByteArray opensslHmacBase64(const QByteArray &keyBytes, const QByteArray &message)
 {
     QProcess openssl;
-    openssl.start(QStringLiteral("openssl"), {QStringLiteral("dgst"), QStringLiteral("-sha256"), QStringLiteral("-mac"),
-                                              QStringLiteral("HMAC"), QStringLiteral("-macopt"),
-                                              QStringLiteral("hexkey:") + QString::fromLatin1(keyBytes.toHex())});
+    openssl.start(QStringLiteral("openssl"),
+        {QStringLiteral("dgst"), QStringLiteral("-sha256"), QStringLiteral("-mac"), QStringLiteral("HMAC"),
+            QStringLiteral("-macopt"), QStringLiteral("hexkey:") + QString::fromLatin1(keyBytes.toHex())});
     openssl.write(message);
     openssl.closeWriteChannel();
     openssl.waitForFinished(10000);
@@ -103,9 +103,9 @@ private Q_SLOTS:
         QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("nosuch")}).exitCode, 1);
         QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add")}).exitCode, 1);
         QCOMPARE(cli({QStringLiteral("--bogus"), QStringLiteral("hub"), QStringLiteral("list")}).exitCode, 1);
-        const Run badPort = cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("x"), QStringLiteral("--rest-port"),
-                                 QStringLiteral("abc")},
-                                "HostName=a.b;SharedAccessKeyName=p;SharedAccessKey=YWJj");
+        const Run badPort = cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("x"),
+                                    QStringLiteral("--rest-port"), QStringLiteral("abc")},
+            "HostName=a.b;SharedAccessKeyName=p;SharedAccessKey=YWJj");
         QCOMPARE(badPort.exitCode, 1);
         QVERIFY(badPort.err.startsWith("error: "));
     }
@@ -115,7 +115,8 @@ private Q_SLOTS:
         const QString key = TestSupport::randomKey();
         const QString cs = hubString(QStringLiteral("contoso-test.azure-devices.net"), key);
 
-        const Run added = cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("contoso")}, cs.toUtf8() + '\n');
+        const Run added
+            = cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("contoso")}, cs.toUtf8() + '\n');
         QVERIFY2(added.exitCode == 0, added.err.constData());
         QVERIFY(added.out.contains("contoso-test.azure-devices.net"));
         QVERIFY(!added.out.contains(key.toUtf8()));
@@ -136,19 +137,28 @@ private Q_SLOTS:
         QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("use"), QStringLiteral("nosuch")}).exitCode, 3);
         QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("use"), QStringLiteral("contoso")}).exitCode, 0);
         QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("list")})
-                     .json()[QStringLiteral("hubs")].toArray().at(0)[QStringLiteral("current")].toBool(),
-                 true);
+                     .json()[QStringLiteral("hubs")]
+                     .toArray()
+                     .at(0)[QStringLiteral("current")]
+                     .toBool(),
+            true);
 
         // The key is nowhere on disk in the clear: not in settings, data, cache, nor anywhere in HOME.
         QCOMPARE(leaks(key.toUtf8()), QStringList());
 
         // The same name again: conflict.
-        const Run again = cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("contoso")}, cs.toUtf8());
+        const Run again
+            = cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("contoso")},
+                cs.toUtf8());
         QCOMPARE(again.exitCode, 4);
         QCOMPARE(again.json()[QStringLiteral("error")][QStringLiteral("code")].toString(), QStringLiteral("HubExists"));
 
         QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("remove"), QStringLiteral("contoso")}).exitCode, 0);
-        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("list")}).json()[QStringLiteral("hubs")].toArray().size(), 0);
+        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("list")})
+                     .json()[QStringLiteral("hubs")]
+                     .toArray()
+                     .size(),
+            0);
         QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("remove"), QStringLiteral("contoso")}).exitCode, 3);
     }
 
@@ -159,9 +169,10 @@ private Q_SLOTS:
         QVERIFY(secret.open(QIODevice::WriteOnly));
         secret.write(hubString(QStringLiteral("sandbox.azure-devices.net"), key).toUtf8());
         secret.close();
-        const Run added = cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("local"),
-                               QStringLiteral("--rest-port"), QStringLiteral("8443"), QStringLiteral("--mqtt-port"),
-                               QStringLiteral("18883"), QStringLiteral("--secret-file"), secret.fileName()});
+        const Run added
+            = cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("local"),
+                QStringLiteral("--rest-port"), QStringLiteral("8443"), QStringLiteral("--mqtt-port"),
+                QStringLiteral("18883"), QStringLiteral("--secret-file"), secret.fileName()});
         QVERIFY2(added.exitCode == 0, added.err.constData());
         QCOMPARE(added.json()[QStringLiteral("restPort")].toInt(), 8443);
         QCOMPARE(added.json()[QStringLiteral("mqttPort")].toInt(), 18883);
@@ -178,14 +189,17 @@ private Q_SLOTS:
         const QByteArray key = TestSupport::randomKey().toUtf8();
         QTest::newRow("device string") << QByteArray("HostName=h.azure-devices.net;DeviceId=d1;SharedAccessKey=" + key)
                                        << QStringList() << QStringLiteral("NotAHubConnectionString");
-        QTest::newRow("no host") << QByteArray("SharedAccessKeyName=iothubowner;SharedAccessKey=" + key) << QStringList()
-                                 << QStringLiteral("MissingHostName");
-        QTest::newRow("key not base64") << QByteArray("HostName=h.azure-devices.net;SharedAccessKeyName=p;SharedAccessKey=not*base64")
+        QTest::newRow("no host") << QByteArray("SharedAccessKeyName=iothubowner;SharedAccessKey=" + key)
+                                 << QStringList() << QStringLiteral("MissingHostName");
+        QTest::newRow("key not base64") << QByteArray(
+            "HostName=h.azure-devices.net;SharedAccessKeyName=p;SharedAccessKey=not*base64")
                                         << QStringList() << QStringLiteral("KeyNotBase64");
-        QTest::newRow("missing CA file")
-            << QByteArray("HostName=h.azure-devices.net;SharedAccessKeyName=p;SharedAccessKey=" + key)
-            << QStringList{QStringLiteral("--ca"), QStringLiteral("/nonexistent/ca.pem")} << QStringLiteral("CaFileUnreadable");
-        QTest::newRow("bad name") << QByteArray("HostName=h.azure-devices.net;SharedAccessKeyName=p;SharedAccessKey=" + key)
+        QTest::newRow("missing CA file") << QByteArray(
+            "HostName=h.azure-devices.net;SharedAccessKeyName=p;SharedAccessKey=" + key)
+                                         << QStringList{QStringLiteral("--ca"), QStringLiteral("/nonexistent/ca.pem")}
+                                         << QStringLiteral("CaFileUnreadable");
+        QTest::newRow("bad name") << QByteArray(
+            "HostName=h.azure-devices.net;SharedAccessKeyName=p;SharedAccessKey=" + key)
                                   << QStringList{QStringLiteral("--")} << QString();
     }
 
@@ -203,28 +217,39 @@ private Q_SLOTS:
         if (!code.isEmpty())
             QCOMPARE(run.json()[QStringLiteral("error")][QStringLiteral("code")].toString(), code);
         QCOMPARE(run.json()[QStringLiteral("error")][QStringLiteral("exitCode")].toInt(), 2);
-        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("list")}).json()[QStringLiteral("hubs")].toArray().size(), 0);
+        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("list")})
+                     .json()[QStringLiteral("hubs")]
+                     .toArray()
+                     .size(),
+            0);
     }
 
     void keychainUnavailableWritesNothing()
     {
         const QString key = TestSupport::randomKey();
         QProcessEnvironment noBus = m_env;
-        noBus.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), QStringLiteral("unix:path=/nonexistent/onboarder-no-bus"));
+        noBus.insert(
+            QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), QStringLiteral("unix:path=/nonexistent/onboarder-no-bus"));
         noBus.remove(QStringLiteral("DISPLAY"));
-        const Run run = cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("offline")},
-                            hubString(QStringLiteral("h.azure-devices.net"), key).toUtf8(), noBus);
+        const Run run
+            = cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("offline")},
+                hubString(QStringLiteral("h.azure-devices.net"), key).toUtf8(), noBus);
         QCOMPARE(run.exitCode, 8);
         QVERIFY(run.err.contains("keychain"));
         QVERIFY(!run.err.contains(key.toUtf8()));
-        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("list")}).json()[QStringLiteral("hubs")].toArray().size(), 0);
+        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("list")})
+                     .json()[QStringLiteral("hubs")]
+                     .toArray()
+                     .size(),
+            0);
         QCOMPARE(leaks(key.toUtf8()), QStringList());
     }
 
     void connParseMasksKey()
     {
         const QString key = TestSupport::randomKey();
-        const QByteArray cs = QStringLiteral("HostName=myhub.azure-devices.net;DeviceId=dev-1;SharedAccessKey=%1").arg(key).toUtf8();
+        const QByteArray cs
+            = QStringLiteral("HostName=myhub.azure-devices.net;DeviceId=dev-1;SharedAccessKey=%1").arg(key).toUtf8();
         const Run masked = cli({QStringLiteral("conn"), QStringLiteral("parse")}, cs);
         QCOMPARE(masked.exitCode, 0);
         QVERIFY(masked.out.contains("dev-1"));
@@ -237,13 +262,16 @@ private Q_SLOTS:
         QCOMPARE(json.json()[QStringLiteral("hubName")].toString(), QStringLiteral("myhub"));
         QVERIFY(json.json()[QStringLiteral("SharedAccessKey")].toString() != key);
 
-        const Run revealed = cli({QStringLiteral("--json"), QStringLiteral("conn"), QStringLiteral("parse"), QStringLiteral("--reveal")}, cs);
+        const Run revealed = cli(
+            {QStringLiteral("--json"), QStringLiteral("conn"), QStringLiteral("parse"), QStringLiteral("--reveal")},
+            cs);
         QCOMPARE(revealed.json()[QStringLiteral("SharedAccessKey")].toString(), key);
 
         const Run bad = cli({QStringLiteral("--json"), QStringLiteral("conn"), QStringLiteral("parse")},
-                            "HostName=myhub.azure-devices.net;DeviceId=d;DeviceId=e;SharedAccessKey=" + key.toUtf8());
+            "HostName=myhub.azure-devices.net;DeviceId=d;DeviceId=e;SharedAccessKey=" + key.toUtf8());
         QCOMPARE(bad.exitCode, 2);
-        QCOMPARE(bad.json()[QStringLiteral("error")][QStringLiteral("code")].toString(), QStringLiteral("DuplicateKey"));
+        QCOMPARE(
+            bad.json()[QStringLiteral("error")][QStringLiteral("code")].toString(), QStringLiteral("DuplicateKey"));
         QVERIFY(!bad.err.contains(key.toUtf8()));
         QVERIFY(!bad.out.contains(key.toUtf8()));
 
@@ -253,31 +281,33 @@ private Q_SLOTS:
     void sasTokenMatchesKnownVector()
     {
         // iothub.md 2.6, V7: a service token of the az CLI's unit tests.
-        const Run run = cli({QStringLiteral("sas"), QStringLiteral("token"), QStringLiteral("--uri"),
-                             QStringLiteral("iot-hub-for-test.azure-devices.net"), QStringLiteral("--key-name"),
-                             QStringLiteral("iothubowner"), QStringLiteral("--expiry"), QStringLiteral("1471940363")},
-                            "+XLy+MVZ+aTeOnVzN2kLeB16O+kSxmz6g3rS6fAf6rw=\n");
+        const Run run
+            = cli({QStringLiteral("sas"), QStringLiteral("token"), QStringLiteral("--uri"),
+                      QStringLiteral("iot-hub-for-test.azure-devices.net"), QStringLiteral("--key-name"),
+                      QStringLiteral("iothubowner"), QStringLiteral("--expiry"), QStringLiteral("1471940363")},
+                "+XLy+MVZ+aTeOnVzN2kLeB16O+kSxmz6g3rS6fAf6rw=\n");
         QCOMPARE(run.exitCode, 0);
         QCOMPARE(run.out.trimmed(),
-                 QByteArray("SharedAccessSignature sr=iot-hub-for-test.azure-devices.net&sig=770sPjjYxRYpNz8%2FhEN7XR5XU5KDGYGTinSP8YyeTXw%3D"
-                            "&se=1471940363&skn=iothubowner"));
+            QByteArray("SharedAccessSignature "
+                       "sr=iot-hub-for-test.azure-devices.net&sig=770sPjjYxRYpNz8%2FhEN7XR5XU5KDGYGTinSP8YyeTXw%3D"
+                       "&se=1471940363&skn=iothubowner"));
     }
 
     void sasTokenVerifiesWithOpenssl()
     {
         const QStringList resources{QStringLiteral("myhub.azure-devices.net/devices/dev-1"),
-                                    QStringLiteral("myhub.azure-devices.net"),
-                                    QStringLiteral("h.azure-devices.net/devices/a:b+c%d#e*f?g!h(i)j,k=l@m;n$o'p"),
-                                    QStringLiteral("h.azure-devices.net/devices/d/modules/m"),
-                                    QStringLiteral("0ne00111111/registrations/my reg")};
+            QStringLiteral("myhub.azure-devices.net"),
+            QStringLiteral("h.azure-devices.net/devices/a:b+c%d#e*f?g!h(i)j,k=l@m;n$o'p"),
+            QStringLiteral("h.azure-devices.net/devices/d/modules/m"),
+            QStringLiteral("0ne00111111/registrations/my reg")};
         for (int i = 0; i < 10; ++i) {
             QByteArray keyBytes(16 + QRandomGenerator::global()->bounded(49), Qt::Uninitialized);
             for (char &c : keyBytes)
                 c = char(QRandomGenerator::global()->bounded(256));
             const QString resource = resources.at(i % resources.size());
             const bool withPolicy = i % 2 == 0;
-            QStringList args{QStringLiteral("--json"), QStringLiteral("sas"), QStringLiteral("token"), QStringLiteral("--uri"),
-                             resource, QStringLiteral("--ttl"), QString::number(60 + i * 3600)};
+            QStringList args{QStringLiteral("--json"), QStringLiteral("sas"), QStringLiteral("token"),
+                QStringLiteral("--uri"), resource, QStringLiteral("--ttl"), QString::number(60 + i * 3600)};
             if (withPolicy)
                 args += {QStringLiteral("--key-name"), QStringLiteral("service")};
             const Run run = cli(args, keyBytes.toBase64());
@@ -304,23 +334,32 @@ private Q_SLOTS:
     void sasTokenUsage()
     {
         const QByteArray key = TestSupport::randomKey().toUtf8();
-        QCOMPARE(cli({QStringLiteral("sas"), QStringLiteral("token"), QStringLiteral("--ttl"), QStringLiteral("60")}, key).exitCode, 1);
-        QCOMPARE(cli({QStringLiteral("sas"), QStringLiteral("token"), QStringLiteral("--uri"), QStringLiteral("h")}, key).exitCode, 1);
+        QCOMPARE(
+            cli({QStringLiteral("sas"), QStringLiteral("token"), QStringLiteral("--ttl"), QStringLiteral("60")}, key)
+                .exitCode,
+            1);
+        QCOMPARE(
+            cli({QStringLiteral("sas"), QStringLiteral("token"), QStringLiteral("--uri"), QStringLiteral("h")}, key)
+                .exitCode,
+            1);
+        QCOMPARE(
+            cli({QStringLiteral("sas"), QStringLiteral("token"), QStringLiteral("--uri"), QStringLiteral("h"),
+                    QStringLiteral("--ttl"), QStringLiteral("60"), QStringLiteral("--expiry"), QStringLiteral("5")},
+                key)
+                .exitCode,
+            1);
         QCOMPARE(cli({QStringLiteral("sas"), QStringLiteral("token"), QStringLiteral("--uri"), QStringLiteral("h"),
-                      QStringLiteral("--ttl"), QStringLiteral("60"), QStringLiteral("--expiry"), QStringLiteral("5")},
+                         QStringLiteral("--ttl"), QStringLiteral("-5")},
                      key)
                      .exitCode,
-                 1);
-        QCOMPARE(cli({QStringLiteral("sas"), QStringLiteral("token"), QStringLiteral("--uri"), QStringLiteral("h"),
-                      QStringLiteral("--ttl"), QStringLiteral("-5")},
-                     key)
-                     .exitCode,
-                 1);
-        const Run notBase64 = cli({QStringLiteral("--json"), QStringLiteral("sas"), QStringLiteral("token"), QStringLiteral("--uri"),
-                                   QStringLiteral("h"), QStringLiteral("--ttl"), QStringLiteral("60")},
-                                  "not base64!");
+            1);
+        const Run notBase64
+            = cli({QStringLiteral("--json"), QStringLiteral("sas"), QStringLiteral("token"), QStringLiteral("--uri"),
+                      QStringLiteral("h"), QStringLiteral("--ttl"), QStringLiteral("60")},
+                "not base64!");
         QCOMPARE(notBase64.exitCode, 2);
-        QCOMPARE(notBase64.json()[QStringLiteral("error")][QStringLiteral("code")].toString(), QStringLiteral("KeyNotBase64"));
+        QCOMPARE(notBase64.json()[QStringLiteral("error")][QStringLiteral("code")].toString(),
+            QStringLiteral("KeyNotBase64"));
     }
 
     void cleanupTestCase()

@@ -4,10 +4,10 @@
 #include "mqttconnect.h"
 #include "sandboxprocess.h"
 
+#include <QDeadlineTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QDeadlineTimer>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSet>
@@ -35,8 +35,12 @@ class tst_CliDevices : public QObject
     // A device of the sandbox connected over MQTT with its own key, as a field device would be.
     std::unique_ptr<Onboarder::MqttClient> connectDevice(const QString &id)
     {
-        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), id, QStringLiteral("--reveal")});
-        const QString key = shown.json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")][QStringLiteral("primaryKey")].toString();
+        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), id,
+            QStringLiteral("--reveal")});
+        const QString key = shown
+                                .json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")]
+                                       [QStringLiteral("primaryKey")]
+                                .toString();
         auto device = std::make_unique<Onboarder::MqttClient>();
         device->setHostname(m_sandbox.hostName());
         device->setPort(m_sandbox.mqttPort());
@@ -44,15 +48,18 @@ class tst_CliDevices : public QObject
         device->setCaFile(m_sandbox.caFile());
         device->setClientId(id);
         device->setUsername(QStringLiteral("%1/%2/?api-version=2021-04-12").arg(m_sandbox.hostName(), id));
-        device->setPassword(Onboarder::SasToken::create(m_sandbox.hostName() + QStringLiteral("/devices/") + id, key,
-                                                        QDateTime::currentSecsSinceEpoch() + 600)->toString().toUtf8());
+        device->setPassword(Onboarder::SasToken::create(
+            m_sandbox.hostName() + QStringLiteral("/devices/") + id, key, QDateTime::currentSecsSinceEpoch() + 600)
+                                ->toString()
+                                .toUtf8());
         if (!TestSupport::connects(*device))
             return nullptr;
         return device;
     }
 
     // Starts onboarder-cli with args; the devices publish in turn until it ends (it ends itself at its --count).
-    QList<QJsonObject> watchWhilePublishing(const QStringList &args, const QList<Onboarder::MqttClient *> &devices, int *exitCode)
+    QList<QJsonObject> watchWhilePublishing(
+        const QStringList &args, const QList<Onboarder::MqttClient *> &devices, int *exitCode)
     {
         QProcess watch;
         watch.setProcessEnvironment(m_env);
@@ -64,7 +71,7 @@ class tst_CliDevices : public QObject
         while (watch.state() == QProcess::Running && !deadline.hasExpired()) {
             Onboarder::MqttClient *device = devices.at(sent % devices.size());
             if (!device->publish(QStringLiteral("devices/%1/messages/events/n=%2").arg(device->clientId()).arg(sent),
-                                 "{\"n\":" + QByteArray::number(sent) + '}', 1))
+                    "{\"n\":" + QByteArray::number(sent) + '}', 1))
                 break;
             ++sent;
             watch.waitForFinished(300);
@@ -90,65 +97,83 @@ private Q_SLOTS:
         m_env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
         m_env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("data")));
         m_env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
-        const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")), {QStringLiteral("--seed-devices"), QStringLiteral("3")});
+        const QString started = m_sandbox.start(
+            m_dir.filePath(QStringLiteral("hub")), {QStringLiteral("--seed-devices"), QStringLiteral("3")});
         QVERIFY2(started.isEmpty(), qPrintable(started));
         const QString port = QString::number(m_sandbox.restPort());
         const QString ca = m_sandbox.caFile();
         const QByteArray cs = m_sandbox.connectionString().toUtf8();
         QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("sb"), QStringLiteral("--ca"), ca,
-                      QStringLiteral("--rest-port"), port},
+                         QStringLiteral("--rest-port"), port},
                      cs)
                      .exitCode,
-                 0);
+            0);
         QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("use"), QStringLiteral("sb")}).exitCode, 0);
         // A hub profile with a wrong key, and one whose port nobody listens on.
         QByteArray wrong = cs;
         wrong = wrong.left(wrong.indexOf("SharedAccessKey=") + 16) + TestSupport::randomKey().toUtf8();
-        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("wrongkey"), QStringLiteral("--ca"), ca,
-                      QStringLiteral("--rest-port"), port},
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("wrongkey"), QStringLiteral("--ca"),
+                         ca, QStringLiteral("--rest-port"), port},
                      wrong)
                      .exitCode,
-                 0);
-        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("closed"), QStringLiteral("--ca"), ca,
-                      QStringLiteral("--rest-port"), QStringLiteral("1")},
+            0);
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("closed"), QStringLiteral("--ca"),
+                         ca, QStringLiteral("--rest-port"), QStringLiteral("1")},
                      cs)
                      .exitCode,
-                 0);
+            0);
     }
 
     void createShowListDelete()
     {
-        const Run created = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("cli-1")});
+        const Run created = cli(
+            {QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("cli-1")});
         QVERIFY2(created.exitCode == 0, created.err.constData());
         QCOMPARE(created.json().object().value(QStringLiteral("deviceId")).toString(), QStringLiteral("cli-1"));
         QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("cli-1")}).exitCode, 4);
         QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("has space")}).exitCode, 2);
 
         // Keys are masked unless revealed; the connection string carries the revealed key.
-        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("cli-1")});
-        const QString maskedKey = shown.json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")][QStringLiteral("primaryKey")].toString();
+        const Run shown = cli(
+            {QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("cli-1")});
+        const QString maskedKey = shown
+                                      .json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")]
+                                             [QStringLiteral("primaryKey")]
+                                      .toString();
         QCOMPARE(maskedKey, QStringLiteral("********"));
-        const Run revealed = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("cli-1"), QStringLiteral("--reveal")});
-        const QString key = revealed.json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")][QStringLiteral("primaryKey")].toString();
+        const Run revealed = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"),
+            QStringLiteral("cli-1"), QStringLiteral("--reveal")});
+        const QString key = revealed
+                                .json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")]
+                                       [QStringLiteral("primaryKey")]
+                                .toString();
         QVERIFY(QByteArray::fromBase64(key.toLatin1()).size() >= 16);
-        QVERIFY(!cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("cli-1")}).out.contains(key.toUtf8()));
-        const Run cs = cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("cli-1"), QStringLiteral("--reveal")});
-        QVERIFY2(cs.out.trimmed() == QStringLiteral("HostName=127.0.0.1;DeviceId=cli-1;SharedAccessKey=%1").arg(key).toUtf8(),
-                 "the revealed connection string is the device's (not printed here)");
+        QVERIFY(!cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("cli-1")})
+                     .out.contains(key.toUtf8()));
+        const Run cs = cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("cli-1"),
+            QStringLiteral("--reveal")});
+        QVERIFY2(cs.out.trimmed()
+                == QStringLiteral("HostName=127.0.0.1;DeviceId=cli-1;SharedAccessKey=%1").arg(key).toUtf8(),
+            "the revealed connection string is the device's (not printed here)");
 
         const Run list = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("list")});
         QCOMPARE(list.exitCode, 0);
         QCOMPARE(list.json().array().size(), 4);
-        const Run csv = cli({QStringLiteral("device"), QStringLiteral("list"), QStringLiteral("--csv"), QStringLiteral("--query"),
-                             QStringLiteral("SELECT * FROM devices WHERE deviceId = 'cli-1'")});
+        const Run csv = cli({QStringLiteral("device"), QStringLiteral("list"), QStringLiteral("--csv"),
+            QStringLiteral("--query"), QStringLiteral("SELECT * FROM devices WHERE deviceId = 'cli-1'")});
         QCOMPARE(csv.out.trimmed().split('\n').size(), 2);
         QVERIFY(csv.out.startsWith("deviceId,status,"));
-        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("list"), QStringLiteral("--top"), QStringLiteral("2")})
-                     .json().array().size(),
-                 2);
+        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("list"),
+                         QStringLiteral("--top"), QStringLiteral("2")})
+                     .json()
+                     .array()
+                     .size(),
+            2);
 
-        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("cli-1")}).exitCode, 1); // no terminal, no --yes
-        const Run deleted = cli({QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("cli-1"), QStringLiteral("--yes")});
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("cli-1")}).exitCode,
+            1); // no terminal, no --yes
+        const Run deleted = cli(
+            {QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("cli-1"), QStringLiteral("--yes")});
         QVERIFY2(deleted.exitCode == 0, deleted.err.constData());
         QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("cli-1")}).exitCode, 3);
     }
@@ -157,8 +182,8 @@ private Q_SLOTS:
     {
         // IoT Hub allows = + - @ and the comma in device ids: a spreadsheet opening the export must not run
         // any of them as a formula (the cell starts with an apostrophe) nor split one at its comma.
-        const QStringList ids{QStringLiteral("=1+2"), QStringLiteral("+1+2"), QStringLiteral("-1+2"), QStringLiteral("@SUM(1)"),
-                              QStringLiteral("=1,2")};
+        const QStringList ids{QStringLiteral("=1+2"), QStringLiteral("+1+2"), QStringLiteral("-1+2"),
+            QStringLiteral("@SUM(1)"), QStringLiteral("=1,2")};
         for (const QString &id : ids) { // after "--": "-1+2" is no option
             const Run created = cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("--"), id});
             QVERIFY2(created.exitCode == 0, created.err.constData());
@@ -168,69 +193,94 @@ private Q_SLOTS:
         const QList<QByteArray> lines = csv.out.trimmed().split('\n');
         for (const QByteArray &line : lines)
             QVERIFY2(!QByteArrayView("=+-@").contains(line.front()), line.constData());
-        for (const char *expected : {"'=1+2,enabled,", "'+1+2,enabled,", "'-1+2,enabled,", "'@SUM(1),enabled,", "\"'=1,2\",enabled,"}) {
-            QVERIFY2(std::any_of(lines.cbegin(), lines.cend(), [expected](const QByteArray &line) { return line.startsWith(expected); }),
-                     expected);
+        for (const char *expected :
+            {"'=1+2,enabled,", "'+1+2,enabled,", "'-1+2,enabled,", "'@SUM(1),enabled,", "\"'=1,2\",enabled,"}) {
+            QVERIFY2(std::any_of(lines.cbegin(), lines.cend(),
+                         [expected](const QByteArray &line) { return line.startsWith(expected); }),
+                expected);
         }
         for (const QString &id : ids)
-            QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("--yes"), QStringLiteral("--"), id}).exitCode, 0);
+            QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("delete"), QStringLiteral("--yes"),
+                             QStringLiteral("--"), id})
+                         .exitCode,
+                0);
     }
 
     void enableDisableAndTwin()
     {
-        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("disable"), QStringLiteral("sandbox-device-000001")}).exitCode, 0);
-        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), QStringLiteral("sandbox-device-000001")})
-                     .json()[QStringLiteral("status")].toString(),
-                 QStringLiteral("disabled"));
-        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("enable"), QStringLiteral("sandbox-device-000001")}).exitCode, 0);
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("disable"), QStringLiteral("sandbox-device-000001")})
+                     .exitCode,
+            0);
+        QCOMPARE(cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"),
+                         QStringLiteral("sandbox-device-000001")})
+                     .json()[QStringLiteral("status")]
+                     .toString(),
+            QStringLiteral("disabled"));
+        QCOMPARE(
+            cli({QStringLiteral("device"), QStringLiteral("enable"), QStringLiteral("sandbox-device-000001")}).exitCode,
+            0);
 
-        const Run patched = cli({QStringLiteral("--json"), QStringLiteral("twin"), QStringLiteral("patch"), QStringLiteral("sandbox-device-000002")},
-                                R"({"tags":{"site":"bench-1"},"properties":{"desired":{"interval":30}}})");
+        const Run patched = cli({QStringLiteral("--json"), QStringLiteral("twin"), QStringLiteral("patch"),
+                                    QStringLiteral("sandbox-device-000002")},
+            R"({"tags":{"site":"bench-1"},"properties":{"desired":{"interval":30}}})");
         QVERIFY2(patched.exitCode == 0, patched.err.constData());
-        const Run twin = cli({QStringLiteral("--json"), QStringLiteral("twin"), QStringLiteral("show"), QStringLiteral("sandbox-device-000002")});
+        const Run twin = cli({QStringLiteral("--json"), QStringLiteral("twin"), QStringLiteral("show"),
+            QStringLiteral("sandbox-device-000002")});
         QCOMPARE(twin.json()[QStringLiteral("tags")][QStringLiteral("site")].toString(), QStringLiteral("bench-1"));
-        QCOMPARE(twin.json()[QStringLiteral("properties")][QStringLiteral("desired")][QStringLiteral("interval")].toInt(), 30);
+        QCOMPARE(
+            twin.json()[QStringLiteral("properties")][QStringLiteral("desired")][QStringLiteral("interval")].toInt(),
+            30);
         // A stale ETag is a conflict; broken JSON is invalid input.
-        QCOMPARE(cli({QStringLiteral("twin"), QStringLiteral("patch"), QStringLiteral("sandbox-device-000002"), QStringLiteral("--etag"),
-                      QStringLiteral("AAAAAAAAAAE=")},
+        QCOMPARE(cli({QStringLiteral("twin"), QStringLiteral("patch"), QStringLiteral("sandbox-device-000002"),
+                         QStringLiteral("--etag"), QStringLiteral("AAAAAAAAAAE=")},
                      R"({"tags":{"site":"x"}})")
                      .exitCode,
-                 4);
-        QCOMPARE(cli({QStringLiteral("twin"), QStringLiteral("patch"), QStringLiteral("sandbox-device-000002")}, "{not json").exitCode, 2);
+            4);
+        QCOMPARE(
+            cli({QStringLiteral("twin"), QStringLiteral("patch"), QStringLiteral("sandbox-device-000002")}, "{not json")
+                .exitCode,
+            2);
     }
 
     void selfSignedFromCertificate()
     {
         const QString key = m_dir.filePath(QStringLiteral("dev.key"));
         const QString cert = m_dir.filePath(QStringLiteral("dev.pem"));
-        QCOMPARE(QProcess::execute(QStringLiteral("openssl"),
-                                   {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
-                                    QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256"), QStringLiteral("-nodes"),
-                                    QStringLiteral("-keyout"), key, QStringLiteral("-out"), cert, QStringLiteral("-subj"),
-                                    QStringLiteral("/CN=x509-1"), QStringLiteral("-days"), QStringLiteral("2")}),
-                 0);
+        QCOMPARE(
+            QProcess::execute(QStringLiteral("openssl"),
+                {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
+                    QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256"), QStringLiteral("-nodes"),
+                    QStringLiteral("-keyout"), key, QStringLiteral("-out"), cert, QStringLiteral("-subj"),
+                    QStringLiteral("/CN=x509-1"), QStringLiteral("-days"), QStringLiteral("2")}),
+            0);
         QProcess fingerprint;
-        fingerprint.start(QStringLiteral("openssl"), {QStringLiteral("x509"), QStringLiteral("-in"), cert, QStringLiteral("-noout"),
-                                                       QStringLiteral("-fingerprint"), QStringLiteral("-sha1")});
+        fingerprint.start(QStringLiteral("openssl"),
+            {QStringLiteral("x509"), QStringLiteral("-in"), cert, QStringLiteral("-noout"),
+                QStringLiteral("-fingerprint"), QStringLiteral("-sha1")});
         fingerprint.waitForFinished();
         const QString expected = QString::fromLatin1(fingerprint.readAll().trimmed()).section(u'=', 1).remove(u':');
-        const Run created = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("x509-1"),
-                                 QStringLiteral("--auth"), QStringLiteral("x509-self-signed"), QStringLiteral("--cert"), cert});
+        const Run created = cli(
+            {QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("x509-1"),
+                QStringLiteral("--auth"), QStringLiteral("x509-self-signed"), QStringLiteral("--cert"), cert});
         QVERIFY2(created.exitCode == 0, created.err.constData());
-        QCOMPARE(created.json()[QStringLiteral("authentication")][QStringLiteral("x509Thumbprint")][QStringLiteral("primaryThumbprint")].toString(),
-                 expected);
-        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("x509-1")}).out.trimmed(),
-                 QByteArray("HostName=127.0.0.1;DeviceId=x509-1;x509=true"));
-        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("x509-2"), QStringLiteral("--auth"),
-                      QStringLiteral("x509-self-signed")})
+        QCOMPARE(created
+                     .json()[QStringLiteral("authentication")][QStringLiteral("x509Thumbprint")]
+                            [QStringLiteral("primaryThumbprint")]
+                     .toString(),
+            expected);
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("x509-1")})
+                     .out.trimmed(),
+            QByteArray("HostName=127.0.0.1;DeviceId=x509-1;x509=true"));
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("x509-2"),
+                         QStringLiteral("--auth"), QStringLiteral("x509-self-signed")})
                      .exitCode,
-                 2);
+            2);
     }
 
     void checkAnswersTheSupportQuestions()
     {
-        const Run check = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("check"), QStringLiteral("sandbox-device-000003"),
-                               QStringLiteral("--ping")});
+        const Run check = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("check"),
+            QStringLiteral("sandbox-device-000003"), QStringLiteral("--ping")});
         QCOMPARE(check.exitCode, 0);
         QHash<QString, QString> verdicts;
         for (const QJsonValue &item : check.json().array())
@@ -249,17 +299,23 @@ private Q_SLOTS:
     void telemetryShowsWhatTheHubReceives()
     {
         // A support call: "what is it sending now?" The hub's view of the device's messages, as they arrive.
-        QCOMPARE(cli(m_sandbox.hubAddArguments(QStringLiteral("sbmqtt")), m_sandbox.connectionString().toUtf8()).exitCode, 0);
+        QCOMPARE(
+            cli(m_sandbox.hubAddArguments(QStringLiteral("sbmqtt")), m_sandbox.connectionString().toUtf8()).exitCode,
+            0);
         const QString id = QStringLiteral("sandbox-device-000002");
-        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), id, QStringLiteral("--reveal")});
-        const QString key = shown.json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")][QStringLiteral("primaryKey")].toString();
+        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("show"), id,
+            QStringLiteral("--reveal")});
+        const QString key = shown
+                                .json()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")]
+                                       [QStringLiteral("primaryKey")]
+                                .toString();
 
         QProcess watch;
         watch.setProcessEnvironment(m_env);
         watch.start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")),
-                    {QStringLiteral("--hub"), QStringLiteral("sbmqtt"), QStringLiteral("--json"), QStringLiteral("device"),
-                     QStringLiteral("telemetry"), id, QStringLiteral("--count"), QStringLiteral("2"), QStringLiteral("--seconds"),
-                     QStringLiteral("60")});
+            {QStringLiteral("--hub"), QStringLiteral("sbmqtt"), QStringLiteral("--json"), QStringLiteral("device"),
+                QStringLiteral("telemetry"), id, QStringLiteral("--count"), QStringLiteral("2"),
+                QStringLiteral("--seconds"), QStringLiteral("60")});
         QVERIFY(watch.waitForStarted(10000));
 
         Onboarder::MqttClient device;
@@ -269,15 +325,19 @@ private Q_SLOTS:
         device.setCaFile(m_sandbox.caFile());
         device.setClientId(id);
         device.setUsername(QStringLiteral("%1/%2/?api-version=2021-04-12").arg(m_sandbox.hostName(), id));
-        device.setPassword(Onboarder::SasToken::create(m_sandbox.hostName() + QStringLiteral("/devices/") + id, key,
-                                                       QDateTime::currentSecsSinceEpoch() + 600)->toString().toUtf8());
+        device.setPassword(Onboarder::SasToken::create(
+            m_sandbox.hostName() + QStringLiteral("/devices/") + id, key, QDateTime::currentSecsSinceEpoch() + 600)
+                               ->toString()
+                               .toUtf8());
         QVERIFY(TestSupport::connects(device));
         // The watch subscribes after it starts: publish until it has seen two (it ends itself at --count 2).
         int sent = 0;
         QDeadlineTimer deadline(30000);
         while (watch.state() == QProcess::Running && !deadline.hasExpired()) {
-            QVERIFY(device.publish(QStringLiteral("devices/%1/messages/events/site=bench-%2").arg(id).arg(sent),
-                                   "{\"temperature\":" + QByteArray::number(20 + sent) + '}', 1).has_value());
+            QVERIFY(device
+                        .publish(QStringLiteral("devices/%1/messages/events/site=bench-%2").arg(id).arg(sent),
+                            "{\"temperature\":" + QByteArray::number(20 + sent) + '}', 1)
+                        .has_value());
             ++sent;
             watch.waitForFinished(300);
         }
@@ -288,10 +348,17 @@ private Q_SLOTS:
         for (const QByteArray &line : lines) {
             const QJsonObject message = QJsonDocument::fromJson(line).object();
             QCOMPARE(message.value(QStringLiteral("deviceId")).toString(), id);
-            QVERIFY2(message.value(QStringLiteral("payload")).toString().startsWith(QStringLiteral("{\"temperature\":")), line.constData());
-            QVERIFY2(message.value(QStringLiteral("properties")).toObject().value(QStringLiteral("site")).toString().startsWith(QStringLiteral("bench-")),
-                     line.constData());
-            QVERIFY(QDateTime::fromString(message.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs).isValid());
+            QVERIFY2(
+                message.value(QStringLiteral("payload")).toString().startsWith(QStringLiteral("{\"temperature\":")),
+                line.constData());
+            QVERIFY2(message.value(QStringLiteral("properties"))
+                         .toObject()
+                         .value(QStringLiteral("site"))
+                         .toString()
+                         .startsWith(QStringLiteral("bench-")),
+                line.constData());
+            QVERIFY(
+                QDateTime::fromString(message.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs).isValid());
             // Read from the hub's Event Hub-compatible endpoint (AMQP): the hub's own marks come along.
             const QJsonObject system = message.value(QStringLiteral("systemProperties")).toObject();
             QCOMPARE(system.value(QStringLiteral("iothub-connection-device-id")).toString(), id);
@@ -304,20 +371,24 @@ private Q_SLOTS:
                      "HostName=contoso.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey="
                          + TestSupport::randomKey().toUtf8())
                      .exitCode,
-                 0);
-        const Run azure = cli({QStringLiteral("--hub"), QStringLiteral("azure"), QStringLiteral("device"), QStringLiteral("telemetry"), id});
+            0);
+        const Run azure = cli({QStringLiteral("--hub"), QStringLiteral("azure"), QStringLiteral("device"),
+            QStringLiteral("telemetry"), id});
         QCOMPARE(azure.exitCode, 6);
         QVERIFY2(azure.err.contains("contoso.azure-devices.net:5671"), azure.err.constData());
 
         // The wrong key: refused (5), and the key is not repeated.
         const QString wrong = TestSupport::randomKey();
-        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("sbwrong"), QStringLiteral("--ca"), m_sandbox.caFile(),
-                      QStringLiteral("--rest-port"), QString::number(m_sandbox.restPort()), QStringLiteral("--amqp-port"),
-                      QString::number(m_sandbox.amqpPort())},
-                     QStringLiteral("HostName=%1;SharedAccessKeyName=iothubowner;SharedAccessKey=%2").arg(m_sandbox.hostName(), wrong).toUtf8())
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("sbwrong"), QStringLiteral("--ca"),
+                         m_sandbox.caFile(), QStringLiteral("--rest-port"), QString::number(m_sandbox.restPort()),
+                         QStringLiteral("--amqp-port"), QString::number(m_sandbox.amqpPort())},
+                     QStringLiteral("HostName=%1;SharedAccessKeyName=iothubowner;SharedAccessKey=%2")
+                         .arg(m_sandbox.hostName(), wrong)
+                         .toUtf8())
                      .exitCode,
-                 0);
-        const Run refused = cli({QStringLiteral("--hub"), QStringLiteral("sbwrong"), QStringLiteral("device"), QStringLiteral("telemetry"), id});
+            0);
+        const Run refused = cli({QStringLiteral("--hub"), QStringLiteral("sbwrong"), QStringLiteral("device"),
+            QStringLiteral("telemetry"), id});
         QVERIFY2(refused.exitCode == 5, refused.err.constData());
         QVERIFY2(refused.err.contains("refused"), refused.err.constData());
         QVERIFY(!refused.err.contains(wrong.toUtf8()));
@@ -327,12 +398,14 @@ private Q_SLOTS:
     {
         // A hub whose Event Hub-compatible connection string the user pasted (Azure portal: Built-in endpoints):
         // telemetry is read there, for all devices of the hub or one.
-        QCOMPARE(cli(m_sandbox.hubAddArguments(QStringLiteral("sbeh")), m_sandbox.connectionString().toUtf8()).exitCode, 0);
+        QCOMPARE(
+            cli(m_sandbox.hubAddArguments(QStringLiteral("sbeh")), m_sandbox.connectionString().toUtf8()).exitCode, 0);
         const QString eventHub = m_sandbox.ready().value(QStringLiteral("eventHubConnectionString")).toString();
         QVERIFY(eventHub.startsWith(QStringLiteral("Endpoint=sb://")));
 
         // The hub's own connection string given by mistake: recognised and explained, nothing kept.
-        const Run mistaken = cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh")}, m_sandbox.connectionString().toUtf8());
+        const Run mistaken = cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh")},
+            m_sandbox.connectionString().toUtf8());
         QCOMPARE(mistaken.exitCode, 2);
         QVERIFY2(mistaken.err.contains("IoT Hub connection string"), mistaken.err.constData());
         QVERIFY(!mistaken.err.contains(m_sandbox.connectionString().toUtf8()));
@@ -340,8 +413,11 @@ private Q_SLOTS:
         // A kept string with a wrong key: the hub's own key is right, so a refusal proves the kept one is used.
         const QString wrongKey = TestSupport::randomKey();
         QString wrong = eventHub;
-        wrong.replace(QRegularExpression(QStringLiteral("SharedAccessKey=[^;]+")), QStringLiteral("SharedAccessKey=") + wrongKey);
-        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh")}, wrong.toUtf8()).exitCode, 0);
+        wrong.replace(
+            QRegularExpression(QStringLiteral("SharedAccessKey=[^;]+")), QStringLiteral("SharedAccessKey=") + wrongKey);
+        QCOMPARE(
+            cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh")}, wrong.toUtf8()).exitCode,
+            0);
         const Run listed = cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("list")});
         bool kept = false;
         for (const QJsonValue &hub : listed.json()[QStringLiteral("hubs")].toArray()) {
@@ -350,50 +426,63 @@ private Q_SLOTS:
         }
         QVERIFY(kept);
         QVERIFY(!listed.out.contains(wrongKey.toUtf8()));
-        const Run refused = cli({QStringLiteral("--hub"), QStringLiteral("sbeh"), QStringLiteral("hub"), QStringLiteral("telemetry"),
-                                 QStringLiteral("--seconds"), QStringLiteral("30")});
+        const Run refused = cli({QStringLiteral("--hub"), QStringLiteral("sbeh"), QStringLiteral("hub"),
+            QStringLiteral("telemetry"), QStringLiteral("--seconds"), QStringLiteral("30")});
         QVERIFY2(refused.exitCode == 5, refused.err.constData());
         QVERIFY2(refused.err.contains("refused the key"), refused.err.constData());
         QVERIFY(!refused.err.contains(wrongKey.toUtf8()));
 
         // The right one: every device's messages, each with its device id.
-        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh")}, eventHub.toUtf8()).exitCode, 0);
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh")}, eventHub.toUtf8())
+                     .exitCode,
+            0);
         const auto first = connectDevice(QStringLiteral("sandbox-device-000001"));
         const auto second = connectDevice(QStringLiteral("sandbox-device-000002"));
         QVERIFY(first && second);
         int exitCode = -1;
-        QList<QJsonObject> lines = watchWhilePublishing({QStringLiteral("--hub"), QStringLiteral("sbeh"), QStringLiteral("--json"), QStringLiteral("hub"),
-                                                         QStringLiteral("telemetry"), QStringLiteral("--count"), QStringLiteral("4"),
-                                                         QStringLiteral("--seconds"), QStringLiteral("60")},
-                                                        {first.get(), second.get()}, &exitCode);
+        QList<QJsonObject> lines
+            = watchWhilePublishing({QStringLiteral("--hub"), QStringLiteral("sbeh"), QStringLiteral("--json"),
+                                       QStringLiteral("hub"), QStringLiteral("telemetry"), QStringLiteral("--count"),
+                                       QStringLiteral("4"), QStringLiteral("--seconds"), QStringLiteral("60")},
+                {first.get(), second.get()}, &exitCode);
         QCOMPARE(exitCode, 0);
         QCOMPARE(lines.size(), 4);
         QSet<QString> devices;
         for (const QJsonObject &line : lines) {
             devices.insert(line.value(QStringLiteral("deviceId")).toString());
-            QCOMPARE(line.value(QStringLiteral("systemProperties")).toObject().value(QStringLiteral("iothub-connection-device-id")).toString(),
-                     line.value(QStringLiteral("deviceId")).toString());
+            QCOMPARE(line.value(QStringLiteral("systemProperties"))
+                         .toObject()
+                         .value(QStringLiteral("iothub-connection-device-id"))
+                         .toString(),
+                line.value(QStringLiteral("deviceId")).toString());
             QVERIFY(line.value(QStringLiteral("properties")).toObject().contains(QStringLiteral("n")));
         }
-        QCOMPARE(devices, (QSet<QString>{QStringLiteral("sandbox-device-000001"), QStringLiteral("sandbox-device-000002")}));
+        QCOMPARE(
+            devices, (QSet<QString>{QStringLiteral("sandbox-device-000001"), QStringLiteral("sandbox-device-000002")}));
 
         // --device: one device's only, though both publish.
-        lines = watchWhilePublishing({QStringLiteral("--hub"), QStringLiteral("sbeh"), QStringLiteral("--json"), QStringLiteral("hub"),
-                                      QStringLiteral("telemetry"), QStringLiteral("--device"), QStringLiteral("sandbox-device-000002"),
-                                      QStringLiteral("--count"), QStringLiteral("2"), QStringLiteral("--seconds"), QStringLiteral("60")},
-                                     {first.get(), second.get()}, &exitCode);
+        lines = watchWhilePublishing(
+            {QStringLiteral("--hub"), QStringLiteral("sbeh"), QStringLiteral("--json"), QStringLiteral("hub"),
+                QStringLiteral("telemetry"), QStringLiteral("--device"), QStringLiteral("sandbox-device-000002"),
+                QStringLiteral("--count"), QStringLiteral("2"), QStringLiteral("--seconds"), QStringLiteral("60")},
+            {first.get(), second.get()}, &exitCode);
         QCOMPARE(exitCode, 0);
         QCOMPARE(lines.size(), 2);
         for (const QJsonObject &line : lines)
             QCOMPARE(line.value(QStringLiteral("deviceId")).toString(), QStringLiteral("sandbox-device-000002"));
 
         // Forgotten with --clear (a wrong one kept first): telemetry follows the hub's redirect again.
-        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh")}, wrong.toUtf8()).exitCode, 0);
-        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh"), QStringLiteral("--clear")}).exitCode, 0);
-        lines = watchWhilePublishing({QStringLiteral("--hub"), QStringLiteral("sbeh"), QStringLiteral("--json"), QStringLiteral("hub"),
-                                      QStringLiteral("telemetry"), QStringLiteral("--count"), QStringLiteral("1"), QStringLiteral("--seconds"),
-                                      QStringLiteral("60")},
-                                     {first.get()}, &exitCode);
+        QCOMPARE(
+            cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh")}, wrong.toUtf8()).exitCode,
+            0);
+        QCOMPARE(
+            cli({QStringLiteral("hub"), QStringLiteral("event-hub"), QStringLiteral("sbeh"), QStringLiteral("--clear")})
+                .exitCode,
+            0);
+        lines = watchWhilePublishing({QStringLiteral("--hub"), QStringLiteral("sbeh"), QStringLiteral("--json"),
+                                         QStringLiteral("hub"), QStringLiteral("telemetry"), QStringLiteral("--count"),
+                                         QStringLiteral("1"), QStringLiteral("--seconds"), QStringLiteral("60")},
+            {first.get()}, &exitCode);
         QCOMPARE(exitCode, 0);
         QCOMPARE(lines.size(), 1);
         first->disconnectFromHost();
@@ -402,20 +491,28 @@ private Q_SLOTS:
 
     void exitCodesForAuthNetworkAndDevice()
     {
-        QCOMPARE(cli({QStringLiteral("--hub"), QStringLiteral("wrongkey"), QStringLiteral("device"), QStringLiteral("show"),
-                      QStringLiteral("sandbox-device-000001")})
+        QCOMPARE(cli({QStringLiteral("--hub"), QStringLiteral("wrongkey"), QStringLiteral("device"),
+                         QStringLiteral("show"), QStringLiteral("sandbox-device-000001")})
                      .exitCode,
-                 5);
-        QCOMPARE(cli({QStringLiteral("--hub"), QStringLiteral("closed"), QStringLiteral("device"), QStringLiteral("list")}).exitCode, 6);
-        QCOMPARE(cli({QStringLiteral("--hub"), QStringLiteral("nosuch"), QStringLiteral("device"), QStringLiteral("list")}).exitCode, 3);
-        const Run offline = cli({QStringLiteral("--json"), QStringLiteral("method"), QStringLiteral("invoke"), QStringLiteral("sandbox-device-000003"),
-                                 QStringLiteral("ping"), QStringLiteral("--timeout"), QStringLiteral("5")});
+            5);
+        QCOMPARE(
+            cli({QStringLiteral("--hub"), QStringLiteral("closed"), QStringLiteral("device"), QStringLiteral("list")})
+                .exitCode,
+            6);
+        QCOMPARE(
+            cli({QStringLiteral("--hub"), QStringLiteral("nosuch"), QStringLiteral("device"), QStringLiteral("list")})
+                .exitCode,
+            3);
+        const Run offline = cli({QStringLiteral("--json"), QStringLiteral("method"), QStringLiteral("invoke"),
+            QStringLiteral("sandbox-device-000003"), QStringLiteral("ping"), QStringLiteral("--timeout"),
+            QStringLiteral("5")});
         QCOMPARE(offline.exitCode, 6);
-        QCOMPARE(offline.json()[QStringLiteral("error")][QStringLiteral("code")].toString(), QStringLiteral("DeviceNotOnline"));
-        QCOMPARE(cli({QStringLiteral("method"), QStringLiteral("invoke"), QStringLiteral("x"), QStringLiteral("m"), QStringLiteral("--payload"),
-                      QStringLiteral("{bad")})
+        QCOMPARE(offline.json()[QStringLiteral("error")][QStringLiteral("code")].toString(),
+            QStringLiteral("DeviceNotOnline"));
+        QCOMPARE(cli({QStringLiteral("method"), QStringLiteral("invoke"), QStringLiteral("x"), QStringLiteral("m"),
+                         QStringLiteral("--payload"), QStringLiteral("{bad")})
                      .exitCode,
-                 2);
+            2);
     }
 
     void cleanupTestCase()

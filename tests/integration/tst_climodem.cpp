@@ -1,7 +1,7 @@
 // onboarder-cli modem … against the simulator: every verb, its output and its exit code.
+#include "clirunner.h"
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
-#include "clirunner.h"
 #include "modem/modemcredentialstore.h"
 #include "modemsimfixture.h"
 #include "modemtestsupport.h"
@@ -57,11 +57,13 @@ private Q_SLOTS:
         QVERIFY2(human.out.contains(m_sim.port().toUtf8()), human.out.constData());
         QVERIFY(!human.out.contains("/nonexistent/port"));
 
-        const Run probed = cli({QStringLiteral("--json"), QStringLiteral("modem"), QStringLiteral("list"), QStringLiteral("--probe")}, {}, {extra});
+        const Run probed = cli(
+            {QStringLiteral("--json"), QStringLiteral("modem"), QStringLiteral("list"), QStringLiteral("--probe")}, {},
+            {extra});
         QCOMPARE(probed.exitCode, 0);
         const QJsonArray ports = probed.json().array();
         const auto sim = std::find_if(ports.cbegin(), ports.cend(),
-                                      [this](const QJsonValue &p) { return p[QStringLiteral("path")].toString() == m_sim.port(); });
+            [this](const QJsonValue &p) { return p[QStringLiteral("path")].toString() == m_sim.port(); });
         QVERIFY(sim != ports.cend());
         QCOMPARE((*sim)[QStringLiteral("extra")].toBool(), true);
         QCOMPARE((*sim)[QStringLiteral("role")].toString(), QStringLiteral("at"));
@@ -79,11 +81,13 @@ private Q_SLOTS:
         QVERIFY2(human.exitCode == 0, human.err.constData());
         QVERIFY(human.out.contains("352656100367872"));
         QVERIFY(human.out.contains("1 (normal: LTE on)"));
-        const Run json = cli(QStringList{QStringLiteral("--json"), QStringLiteral("modem"), QStringLiteral("info")} + port());
+        const Run json
+            = cli(QStringList{QStringLiteral("--json"), QStringLiteral("modem"), QStringLiteral("info")} + port());
         QCOMPARE(json.json()[QStringLiteral("model")].toString(), QStringLiteral("nRF9160-SICA"));
         QCOMPARE(json.json()[QStringLiteral("functionalMode")].toInt(), 1);
 
-        const Run missing = cli({QStringLiteral("modem"), QStringLiteral("info"), QStringLiteral("--port"), QStringLiteral("/dev/no-such-modem")});
+        const Run missing = cli({QStringLiteral("modem"), QStringLiteral("info"), QStringLiteral("--port"),
+            QStringLiteral("/dev/no-such-modem")});
         QCOMPARE(missing.exitCode, 7);
         QVERIFY(missing.err.contains("There is no serial port /dev/no-such-modem"));
     }
@@ -91,46 +95,67 @@ private Q_SLOTS:
     void credsWriteListDelete()
     {
         const QStringList write{QStringLiteral("modem"), QStringLiteral("creds"), QStringLiteral("write")};
-        const Run written = cli(write + port() + QStringList{QStringLiteral("--tag"), QStringLiteral("42"), QStringLiteral("--type"), QStringLiteral("client-cert"), m_cert});
+        const Run written = cli(write + port()
+            + QStringList{QStringLiteral("--tag"), QStringLiteral("42"), QStringLiteral("--type"),
+                QStringLiteral("client-cert"), m_cert});
         QVERIFY2(written.exitCode == 0, written.err.constData());
         QVERIFY(written.out.contains("verified"));
         // The key from standard input, as a number type.
         const Run key = cli(QStringList{QStringLiteral("--json")} + write + port()
-                                + QStringList{QStringLiteral("--tag"), QStringLiteral("42"), QStringLiteral("--type"), QStringLiteral("2"), QStringLiteral("-")},
-                            m_keyPem);
+                + QStringList{QStringLiteral("--tag"), QStringLiteral("42"), QStringLiteral("--type"),
+                    QStringLiteral("2"), QStringLiteral("-")},
+            m_keyPem);
         QVERIFY2(key.exitCode == 0, key.err.constData());
         QCOMPARE(key.json()[QStringLiteral("typeName")].toString(), QStringLiteral("client-key"));
         QCOMPARE(key.json()[QStringLiteral("verified")].toBool(), true);
 
-        const Run listed = cli(QStringList{QStringLiteral("--json"), QStringLiteral("modem"), QStringLiteral("creds"), QStringLiteral("list")} + port()
-                               + QStringList{QStringLiteral("--tag"), QStringLiteral("42")});
+        const Run listed = cli(QStringList{QStringLiteral("--json"), QStringLiteral("modem"), QStringLiteral("creds"),
+                                   QStringLiteral("list")}
+            + port() + QStringList{QStringLiteral("--tag"), QStringLiteral("42")});
         QCOMPARE(listed.exitCode, 0);
         QCOMPARE(listed.json().array().size(), 2);
-        QCOMPARE(listed.json().array().at(1)[QStringLiteral("sha256")].toString(), key.json()[QStringLiteral("sha256")].toString());
-        const Run all = cli(QStringList{QStringLiteral("--json"), QStringLiteral("modem"), QStringLiteral("creds"), QStringLiteral("list")} + port()
-                            + QStringList{QStringLiteral("--all")});
+        QCOMPARE(listed.json().array().at(1)[QStringLiteral("sha256")].toString(),
+            key.json()[QStringLiteral("sha256")].toString());
+        const Run all = cli(QStringList{QStringLiteral("--json"), QStringLiteral("modem"), QStringLiteral("creds"),
+                                QStringLiteral("list")}
+            + port() + QStringList{QStringLiteral("--all")});
         QVERIFY(all.json().array().size() > 2); // the modem's own tags too
 
         const QStringList remove{QStringLiteral("modem"), QStringLiteral("creds"), QStringLiteral("delete")};
-        const QStringList keyArgs{QStringLiteral("--tag"), QStringLiteral("42"), QStringLiteral("--type"), QStringLiteral("client-key")};
+        const QStringList keyArgs{
+            QStringLiteral("--tag"), QStringLiteral("42"), QStringLiteral("--type"), QStringLiteral("client-key")};
         QCOMPARE(cli(remove + port() + keyArgs).exitCode, 0);
         const Run absent = cli(remove + port() + keyArgs);
         QCOMPARE(absent.exitCode, 3);
         QVERIFY(absent.err.contains("nothing is stored there"));
 
         // Usage and input errors never reach the modem.
-        QCOMPARE(cli(remove + port() + QStringList{QStringLiteral("--tag"), QStringLiteral("4294967292"), QStringLiteral("--type"), QStringLiteral("0")}).exitCode, 2);
+        QCOMPARE(cli(remove + port()
+                     + QStringList{QStringLiteral("--tag"), QStringLiteral("4294967292"), QStringLiteral("--type"),
+                         QStringLiteral("0")})
+                     .exitCode,
+            2);
         QCOMPARE(cli(remove + port() + QStringList{QStringLiteral("--tag"), QStringLiteral("1")}).exitCode, 1);
-        QCOMPARE(cli(write + port() + QStringList{QStringLiteral("--tag"), QStringLiteral("1"), QStringLiteral("--type"), QStringLiteral("bogus"), m_cert}).exitCode, 1);
-        QCOMPARE(cli(write + port() + QStringList{QStringLiteral("--tag"), QStringLiteral("1"), QStringLiteral("--type"), QStringLiteral("root-ca"), m_key}).exitCode, 2);
+        QCOMPARE(cli(write + port()
+                     + QStringList{QStringLiteral("--tag"), QStringLiteral("1"), QStringLiteral("--type"),
+                         QStringLiteral("bogus"), m_cert})
+                     .exitCode,
+            1);
+        QCOMPARE(cli(write + port()
+                     + QStringList{QStringLiteral("--tag"), QStringLiteral("1"), QStringLiteral("--type"),
+                         QStringLiteral("root-ca"), m_key})
+                     .exitCode,
+            2);
         QCOMPARE(cli({QStringLiteral("modem"), QStringLiteral("creds"), QStringLiteral("rename")}).exitCode, 1);
     }
 
     void flashAzure()
     {
-        const QStringList flash = QStringList{QStringLiteral("--json"), QStringLiteral("modem"), QStringLiteral("flash-azure")} + port()
-            + QStringList{QStringLiteral("--device"), QStringLiteral("cli-device-1"), QStringLiteral("--tag"), QStringLiteral("10"),
-                          QStringLiteral("--secondary-tag"), QStringLiteral("11"), QStringLiteral("--cert"), m_cert, QStringLiteral("--key"), m_key};
+        const QStringList flash
+            = QStringList{QStringLiteral("--json"), QStringLiteral("modem"), QStringLiteral("flash-azure")} + port()
+            + QStringList{QStringLiteral("--device"), QStringLiteral("cli-device-1"), QStringLiteral("--tag"),
+                QStringLiteral("10"), QStringLiteral("--secondary-tag"), QStringLiteral("11"), QStringLiteral("--cert"),
+                m_cert, QStringLiteral("--key"), m_key};
         const Run run = cli(flash, {}, {QStringLiteral("QT_LOGGING_RULES=onboarder.modem*.debug=true")});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         const QJsonObject report = run.json().object();
@@ -140,7 +165,8 @@ private Q_SLOTS:
         QCOMPARE(slots.size(), 4);
         for (const QJsonValue &slot : slots)
             QCOMPARE(slot[QStringLiteral("state")].toString(), QStringLiteral("flashed"));
-        QCOMPARE(m_sim.storedHashes().value(QStringLiteral("10/2")), slots.at(3)[QStringLiteral("expectedSha256")].toString());
+        QCOMPARE(m_sim.storedHashes().value(QStringLiteral("10/2")),
+            slots.at(3)[QStringLiteral("expectedSha256")].toString());
         // The private key reaches the modem, but neither the output nor the debug log.
         const QByteArray keyBody = m_keyPem.split('\n').value(1);
         QVERIFY(keyBody.size() > 20);
@@ -162,28 +188,29 @@ private Q_SLOTS:
         const QByteArray hub = "HostName=field.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey="
             + TestSupport::randomKey().toUtf8();
         QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("field")}, hub).exitCode, 0);
-        const Run made = cli({QStringLiteral("--hub"), QStringLiteral("field"), QStringLiteral("cred"), QStringLiteral("generate"),
-                              QStringLiteral("nrf-kept-1")});
+        const Run made = cli({QStringLiteral("--hub"), QStringLiteral("field"), QStringLiteral("cred"),
+            QStringLiteral("generate"), QStringLiteral("nrf-kept-1")});
         QVERIFY2(made.exitCode == 0, made.err.constData());
-        const QStringList flash = QStringList{QStringLiteral("--json"), QStringLiteral("--hub"), QStringLiteral("field"),
-                                              QStringLiteral("modem"), QStringLiteral("flash-azure")}
+        const QStringList flash = QStringList{QStringLiteral("--json"), QStringLiteral("--hub"),
+                                      QStringLiteral("field"), QStringLiteral("modem"), QStringLiteral("flash-azure")}
             + port() + QStringList{QStringLiteral("--tag"), QStringLiteral("20"), QStringLiteral("--device")};
         const Run run = cli(flash + QStringList{QStringLiteral("nrf-kept-1")});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QCOMPARE(run.json().object()[QStringLiteral("ok")].toBool(), true);
-        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("--hub"), QStringLiteral("field"), QStringLiteral("cred"),
-                               QStringLiteral("show"), QStringLiteral("nrf-kept-1")});
-        const QByteArray kept = shown.json().object()[QStringLiteral("certificate")][QStringLiteral("pem")].toString().toLatin1();
+        const Run shown = cli({QStringLiteral("--json"), QStringLiteral("--hub"), QStringLiteral("field"),
+            QStringLiteral("cred"), QStringLiteral("show"), QStringLiteral("nrf-kept-1")});
+        const QByteArray kept
+            = shown.json().object()[QStringLiteral("certificate")][QStringLiteral("pem")].toString().toLatin1();
         QVERIFY(kept.startsWith("-----BEGIN CERTIFICATE-----"));
         QCOMPARE(m_sim.storedHashes().value(QStringLiteral("20/1")),
-                 Onboarder::ModemCredentialStore::sha256Hex(*Onboarder::ModemCredentialStore::prepare(1, kept)));
+            Onboarder::ModemCredentialStore::sha256Hex(*Onboarder::ModemCredentialStore::prepare(1, kept)));
         QVERIFY(m_sim.storedHashes().contains(QStringLiteral("20/2")));
         // A device with nothing kept here: not found, and the modem untouched.
         const Run nobody = cli(flash + QStringList{QStringLiteral("nrf-nobody")});
         QCOMPARE(nobody.exitCode, 3);
         QVERIFY(!nobody.err.isEmpty() || !nobody.out.isEmpty());
-        cli({QStringLiteral("--hub"), QStringLiteral("field"), QStringLiteral("cred"), QStringLiteral("delete"), QStringLiteral("nrf-kept-1"),
-             QStringLiteral("--yes")});
+        cli({QStringLiteral("--hub"), QStringLiteral("field"), QStringLiteral("cred"), QStringLiteral("delete"),
+            QStringLiteral("nrf-kept-1"), QStringLiteral("--yes")});
         cli({QStringLiteral("hub"), QStringLiteral("remove"), QStringLiteral("field")});
     }
 
@@ -191,9 +218,10 @@ private Q_SLOTS:
     {
         TestSupport::ModemSim failing;
         QVERIFY(failing.start({QStringLiteral("--fail-write"), QStringLiteral("3:515")}).isEmpty());
-        const Run run = cli({QStringLiteral("--json"), QStringLiteral("modem"), QStringLiteral("flash-azure"), QStringLiteral("--port"), failing.port(),
-                             QStringLiteral("--device"), QStringLiteral("cli-device-1"), QStringLiteral("--tag"), QStringLiteral("10"),
-                             QStringLiteral("--secondary-tag"), QStringLiteral("11"), QStringLiteral("--cert"), m_cert, QStringLiteral("--key"), m_key});
+        const Run run = cli({QStringLiteral("--json"), QStringLiteral("modem"), QStringLiteral("flash-azure"),
+            QStringLiteral("--port"), failing.port(), QStringLiteral("--device"), QStringLiteral("cli-device-1"),
+            QStringLiteral("--tag"), QStringLiteral("10"), QStringLiteral("--secondary-tag"), QStringLiteral("11"),
+            QStringLiteral("--cert"), m_cert, QStringLiteral("--key"), m_key});
         QCOMPARE(run.exitCode, 7);
         const QJsonObject report = run.json().object(); // one JSON document, with the error in it
         QCOMPARE(report[QStringLiteral("ok")].toBool(), false);
@@ -203,12 +231,16 @@ private Q_SLOTS:
         QStringList states;
         for (const QJsonValue &slot : slots)
             states.append(slot[QStringLiteral("state")].toString());
-        QCOMPARE(states, (QStringList{QStringLiteral("flashed"), QStringLiteral("flashed"), QStringLiteral("absent"), QStringLiteral("absent")}));
-        QVERIFY(run.err.contains("error: Writing the client certificate in security tag 10 failed: the modem's credential storage is full"));
+        QCOMPARE(states,
+            (QStringList{QStringLiteral("flashed"), QStringLiteral("flashed"), QStringLiteral("absent"),
+                QStringLiteral("absent")}));
+        QVERIFY(run.err.contains(
+            "error: Writing the client certificate in security tag 10 failed: the modem's credential storage is full"));
 
-        const Run human = cli({QStringLiteral("modem"), QStringLiteral("flash-azure"), QStringLiteral("--port"), failing.port(),
-                               QStringLiteral("--device"), QStringLiteral("cli-device-1"), QStringLiteral("--tag"), QStringLiteral("10"),
-                               QStringLiteral("--secondary-tag"), QStringLiteral("11"), QStringLiteral("--cert"), m_cert, QStringLiteral("--key"), m_key});
+        const Run human = cli({QStringLiteral("modem"), QStringLiteral("flash-azure"), QStringLiteral("--port"),
+            failing.port(), QStringLiteral("--device"), QStringLiteral("cli-device-1"), QStringLiteral("--tag"),
+            QStringLiteral("10"), QStringLiteral("--secondary-tag"), QStringLiteral("11"), QStringLiteral("--cert"),
+            m_cert, QStringLiteral("--key"), m_key});
         QCOMPARE(human.exitCode, 0); // the simulator fails only its third write; the roots are there already
         QVERIFY(human.err.contains("[3/7] DigiCert Global Root G2 is in security tag 10 already"));
     }
@@ -217,8 +249,8 @@ private Q_SLOTS:
     {
         const QString out = m_dir.filePath(QStringLiteral("request.pem"));
         const Run run = cli(QStringList{QStringLiteral("modem"), QStringLiteral("keygen")} + port()
-                            + QStringList{QStringLiteral("--tag"), QStringLiteral("30"), QStringLiteral("--device"), QStringLiteral("cli-device-2"),
-                                          QStringLiteral("--out"), out});
+            + QStringList{QStringLiteral("--tag"), QStringLiteral("30"), QStringLiteral("--device"),
+                QStringLiteral("cli-device-2"), QStringLiteral("--out"), out});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QFile file(out);
         QVERIFY(file.open(QIODevice::ReadOnly));
@@ -226,14 +258,17 @@ private Q_SLOTS:
         QVERIFY(pem.startsWith("-----BEGIN CERTIFICATE REQUEST-----"));
         // openssl agrees: the signature verifies and the subject is the device.
         QProcess openssl;
-        openssl.start(QStringLiteral("openssl"), {QStringLiteral("req"), QStringLiteral("-in"), out, QStringLiteral("-noout"), QStringLiteral("-verify"),
-                                                  QStringLiteral("-subject")});
+        openssl.start(QStringLiteral("openssl"),
+            {QStringLiteral("req"), QStringLiteral("-in"), out, QStringLiteral("-noout"), QStringLiteral("-verify"),
+                QStringLiteral("-subject")});
         QVERIFY(openssl.waitForFinished(10000));
         const QByteArray said = openssl.readAllStandardOutput() + openssl.readAllStandardError();
-        QVERIFY2(openssl.exitCode() == 0 && said.contains("CN = cli-device-2") && said.contains("verify OK"), said.constData());
+        QVERIFY2(openssl.exitCode() == 0 && said.contains("CN = cli-device-2") && said.contains("verify OK"),
+            said.constData());
         // A second key in the same tag is refused by the modem.
         const Run again = cli(QStringList{QStringLiteral("modem"), QStringLiteral("keygen")} + port()
-                              + QStringList{QStringLiteral("--tag"), QStringLiteral("30"), QStringLiteral("--device"), QStringLiteral("x")});
+            + QStringList{
+                QStringLiteral("--tag"), QStringLiteral("30"), QStringLiteral("--device"), QStringLiteral("x")});
         QCOMPARE(again.exitCode, 7);
     }
 };

@@ -53,15 +53,15 @@ private Q_SLOTS:
         REQUIRE_TEST_SESSION();
         m_env = TestSupport::cliEnvironment(m_dir.path());
         m_sandbox.start(TestSupport::buildPath(QStringLiteral("sandbox/hub/onboarder-sandbox")),
-                        {QStringLiteral("--data"), m_dir.filePath(QStringLiteral("hub")), QStringLiteral("--ready-json")});
+            {QStringLiteral("--data"), m_dir.filePath(QStringLiteral("hub")), QStringLiteral("--ready-json")});
         QVERIFY(m_sandbox.waitForReadyRead(20000));
         const QJsonObject ready = QJsonDocument::fromJson(m_sandbox.readLine()).object();
         QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("sb"), QStringLiteral("--ca"),
-                      ready.value(QStringLiteral("caFile")).toString(), QStringLiteral("--rest-port"),
-                      QString::number(ready.value(QStringLiteral("restPort")).toInt())},
+                         ready.value(QStringLiteral("caFile")).toString(), QStringLiteral("--rest-port"),
+                         QString::number(ready.value(QStringLiteral("restPort")).toInt())},
                      ready.value(QStringLiteral("connectionString")).toString().toUtf8())
                      .exitCode,
-                 0);
+            0);
         QCOMPARE(m_sims[0].start({QStringLiteral("--imei"), QStringLiteral("356000000000018")}), QString());
         QCOMPARE(m_sims[1].start({QStringLiteral("--imei"), QStringLiteral("356000000000026")}), QString());
         m_env.insert(QStringLiteral("ONBOARDER_EXTRA_PORTS"), m_sims[0].port() + u':' + m_sims[1].port());
@@ -76,10 +76,10 @@ private Q_SLOTS:
     void provisionAllWithJsonLines()
     {
         const QString profile = writeProfile(QStringLiteral("profile.json"),
-                                             "{\"hub\": \"sb\", \"deviceIdTemplate\": \"cli-{imei6}\", \"auth\": \"x509-self-signed\", "
-                                             "\"keyBirth\": \"pc\", \"secTag\": 10, \"secondarySecTag\": 11, \"twinTags\": {\"site\": \"bench-2\"}}");
-        const Run run = cli({QStringLiteral("--json"), QStringLiteral("provision"), QStringLiteral("--profile"), profile, QStringLiteral("--all"),
-                             QStringLiteral("--operator"), QStringLiteral("ci")});
+            "{\"hub\": \"sb\", \"deviceIdTemplate\": \"cli-{imei6}\", \"auth\": \"x509-self-signed\", "
+            "\"keyBirth\": \"pc\", \"secTag\": 10, \"secondarySecTag\": 11, \"twinTags\": {\"site\": \"bench-2\"}}");
+        const Run run = cli({QStringLiteral("--json"), QStringLiteral("provision"), QStringLiteral("--profile"),
+            profile, QStringLiteral("--all"), QStringLiteral("--operator"), QStringLiteral("ci")});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         const auto events = lines(run.out);
         QStringList devices;
@@ -92,8 +92,8 @@ private Q_SLOTS:
                 QCOMPARE(event.value(QStringLiteral("hubDevice")).toString(), QStringLiteral("created"));
                 devices.append(event.value(QStringLiteral("deviceId")).toString());
                 // The hub knows the certificate the CLI reports, and the modem holds it.
-                const Run show = cli({QStringLiteral("--hub"), QStringLiteral("sb"), QStringLiteral("--json"), QStringLiteral("device"),
-                                      QStringLiteral("show"), devices.last()});
+                const Run show = cli({QStringLiteral("--hub"), QStringLiteral("sb"), QStringLiteral("--json"),
+                    QStringLiteral("device"), QStringLiteral("show"), devices.last()});
                 QCOMPARE(show.exitCode, 0);
                 QVERIFY(show.out.toUpper().contains(event.value(QStringLiteral("thumbprint")).toString().toUtf8()));
             }
@@ -105,7 +105,8 @@ private Q_SLOTS:
             QCOMPARE(sim.storedHashes().value(QStringLiteral("10/1")).size(), 64);
 
         // Once more: found, not made again.
-        const Run again = cli({QStringLiteral("provision"), QStringLiteral("--profile"), profile, QStringLiteral("--port"), m_sims[0].port()});
+        const Run again = cli({QStringLiteral("provision"), QStringLiteral("--profile"), profile,
+            QStringLiteral("--port"), m_sims[0].port()});
         QVERIFY2(again.exitCode == 0, again.err.constData());
         QVERIFY(again.out.contains("reused"));
         QVERIFY(again.out.contains("passed"));
@@ -114,12 +115,15 @@ private Q_SLOTS:
     void profileErrorsAreExplained()
     {
         const QString profile = writeProfile(QStringLiteral("bad.json"), "{\"hub\": \"sb\", \"keyBirth\": \"modem\"}");
-        const Run run = cli({QStringLiteral("provision"), QStringLiteral("--profile"), profile, QStringLiteral("--all")});
+        const Run run
+            = cli({QStringLiteral("provision"), QStringLiteral("--profile"), profile, QStringLiteral("--all")});
         QCOMPARE(run.exitCode, 2);
         QVERIFY2(run.err.contains("x509-ca"), run.err.constData());
         QCOMPARE(cli({QStringLiteral("provision"), QStringLiteral("--profile"), profile}).exitCode, 1);
         const QString otherHub = writeProfile(QStringLiteral("other.json"), "{\"hub\": \"nowhere\"}");
-        QCOMPARE(cli({QStringLiteral("provision"), QStringLiteral("check"), QStringLiteral("--profile"), otherHub}).exitCode, 3);
+        QCOMPARE(
+            cli({QStringLiteral("provision"), QStringLiteral("check"), QStringLiteral("--profile"), otherHub}).exitCode,
+            3);
     }
 
     void auditAsCsvWithoutSecrets()

@@ -31,15 +31,19 @@ public:
     {
         m_thread.start();
         m_context.moveToThread(&m_thread);
-        QMetaObject::invokeMethod(&m_context, [this] {
-            m_proxy = new TestSupport::HttpConnectProxy;
-            m_proxy->mapHost(HubName, QStringLiteral("127.0.0.1"));
-            m_listening = m_proxy->listen();
-        }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            &m_context,
+            [this] {
+                m_proxy = new TestSupport::HttpConnectProxy;
+                m_proxy->mapHost(HubName, QStringLiteral("127.0.0.1"));
+                m_listening = m_proxy->listen();
+            },
+            Qt::BlockingQueuedConnection);
     }
     ~ProxyThread()
     {
-        QMetaObject::invokeMethod(&m_context, [this] { delete m_proxy; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            &m_context, [this] { delete m_proxy; }, Qt::BlockingQueuedConnection);
         m_thread.quit();
         m_thread.wait();
     }
@@ -48,7 +52,8 @@ public:
     QStringList targets()
     {
         QStringList copy;
-        QMetaObject::invokeMethod(&m_context, [this, &copy] { copy = m_proxy->targets(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            &m_context, [this, &copy] { copy = m_proxy->targets(); }, Qt::BlockingQueuedConnection);
         return copy;
     }
 
@@ -81,8 +86,8 @@ class tst_CliProxy : public QObject
     // behind the proxy).
     void startMosquitto(QProcess &process, const QString &tool, const QString &id, const QStringList &more)
     {
-        const TestSupport::MosquittoDevice as{QStringLiteral("127.0.0.1"), m_sandbox.mqttPort(), m_sandbox.caFile(), HubName, id,
-                                              TestSupport::revealedDeviceKey(m_env, id), m_dir.path()};
+        const TestSupport::MosquittoDevice as{QStringLiteral("127.0.0.1"), m_sandbox.mqttPort(), m_sandbox.caFile(),
+            HubName, id, TestSupport::revealedDeviceKey(m_env, id), m_dir.path()};
         QString error;
         QVERIFY2(TestSupport::startMosquittoDevice(process, tool, as, more, &error), qPrintable(error));
     }
@@ -102,30 +107,38 @@ private Q_SLOTS:
         REQUIRE_TEST_SESSION();
         for (const char *tool : {"mosquitto_sub", "mosquitto_pub"}) {
             if (QStandardPaths::findExecutable(QString::fromLatin1(tool)).isEmpty())
-                QFAIL(qPrintable(QStringLiteral("%1 is missing (Debian package mosquitto-clients; scripts/setup installs it)").arg(QLatin1String(tool))));
+                QFAIL(qPrintable(
+                    QStringLiteral("%1 is missing (Debian package mosquitto-clients; scripts/setup installs it)")
+                        .arg(QLatin1String(tool))));
         }
         m_env = QProcessEnvironment::systemEnvironment();
         m_env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
         m_env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("data")));
         m_env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
         const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")),
-                                                {QStringLiteral("--host-name"), HubName, QStringLiteral("--seed-devices"), QStringLiteral("2")});
+            {QStringLiteral("--host-name"), HubName, QStringLiteral("--seed-devices"), QStringLiteral("2")});
         QVERIFY2(started.isEmpty(), qPrintable(started));
         m_proxy = std::make_unique<ProxyThread>();
         QVERIFY(m_proxy->listening());
 
         // Without the proxy the hub cannot even be found: the name resolves nowhere but at the proxy.
-        QCOMPARE(cli(m_sandbox.hubAddArguments(QStringLiteral("direct")), m_sandbox.connectionString().toUtf8()).exitCode, 0);
-        const Run direct = cli({QStringLiteral("--hub"), QStringLiteral("direct"), QStringLiteral("device"), QStringLiteral("list")});
+        QCOMPARE(
+            cli(m_sandbox.hubAddArguments(QStringLiteral("direct")), m_sandbox.connectionString().toUtf8()).exitCode,
+            0);
+        const Run direct = cli(
+            {QStringLiteral("--hub"), QStringLiteral("direct"), QStringLiteral("device"), QStringLiteral("list")});
         QCOMPARE(direct.exitCode, 6);
 
-        QCOMPARE(cli(m_sandbox.hubAddArguments(QStringLiteral("proxied")) + QStringList{QStringLiteral("--websockets"), QStringLiteral("--proxy"), m_proxy->url().toString()},
-                     m_sandbox.connectionString().toUtf8())
-                     .exitCode,
-                 0);
+        QCOMPARE(
+            cli(m_sandbox.hubAddArguments(QStringLiteral("proxied"))
+                    + QStringList{QStringLiteral("--websockets"), QStringLiteral("--proxy"), m_proxy->url().toString()},
+                m_sandbox.connectionString().toUtf8())
+                .exitCode,
+            0);
         QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("use"), QStringLiteral("proxied")}).exitCode, 0);
         const Run listed = cli({QStringLiteral("--json"), QStringLiteral("hub"), QStringLiteral("list")});
-        QVERIFY2(listed.out.contains("\"webSockets\":true") || listed.out.contains("\"webSockets\": true"), listed.out.constData());
+        QVERIFY2(listed.out.contains("\"webSockets\":true") || listed.out.contains("\"webSockets\": true"),
+            listed.out.constData());
     }
 
     void restAndCloudToDeviceGoThroughTheProxy()
@@ -133,11 +146,12 @@ private Q_SLOTS:
         const QString id = QStringLiteral("sandbox-device-000001");
         QProcess device;
         startMosquitto(device, QStringLiteral("mosquitto_sub"), id,
-                       {QStringLiteral("-t"), QStringLiteral("devices/%1/messages/devicebound/#").arg(id), QStringLiteral("-v")});
+            {QStringLiteral("-t"), QStringLiteral("devices/%1/messages/devicebound/#").arg(id), QStringLiteral("-v")});
         QTest::qWait(1000);
-        const Run sent = cli({QStringLiteral("--json"), QStringLiteral("c2d"), QStringLiteral("send"), id, QStringLiteral("--ack"),
-                              QStringLiteral("positive"), QStringLiteral("--message-id"), QStringLiteral("via-proxy")},
-                             "through the proxy");
+        const Run sent
+            = cli({QStringLiteral("--json"), QStringLiteral("c2d"), QStringLiteral("send"), id, QStringLiteral("--ack"),
+                      QStringLiteral("positive"), QStringLiteral("--message-id"), QStringLiteral("via-proxy")},
+                "through the proxy");
         QVERIFY2(sent.exitCode == 0, sent.err.constData());
         QDeadlineTimer deadline(10000);
         QByteArray output;
@@ -149,9 +163,11 @@ private Q_SLOTS:
         device.waitForFinished(3000);
         QVERIFY2(output.trimmed().endsWith(" through the proxy"), output.constData());
 
-        const Run feedback = cli({QStringLiteral("--json"), QStringLiteral("c2d"), QStringLiteral("feedback"), QStringLiteral("--message-id"),
-                                  QStringLiteral("via-proxy"), QStringLiteral("--wait"), QStringLiteral("20")});
-        QVERIFY2(feedback.exitCode == 0 && feedback.out.contains("\"Success\""), QByteArray(feedback.out + feedback.err).constData());
+        const Run feedback = cli({QStringLiteral("--json"), QStringLiteral("c2d"), QStringLiteral("feedback"),
+            QStringLiteral("--message-id"), QStringLiteral("via-proxy"), QStringLiteral("--wait"),
+            QStringLiteral("20")});
+        QVERIFY2(feedback.exitCode == 0 && feedback.out.contains("\"Success\""),
+            QByteArray(feedback.out + feedback.err).constData());
         verifyTunnels(3); // REST (device list), AMQP for send and for feedback
     }
 
@@ -161,8 +177,8 @@ private Q_SLOTS:
         QProcess reader;
         reader.setProcessEnvironment(m_env);
         reader.start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")),
-                     {QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("telemetry"), id, QStringLiteral("--count"),
-                      QStringLiteral("3"), QStringLiteral("--seconds"), QStringLiteral("60")});
+            {QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("telemetry"), id,
+                QStringLiteral("--count"), QStringLiteral("3"), QStringLiteral("--seconds"), QStringLiteral("60")});
         QVERIFY(reader.waitForStarted(5000));
         const qsizetype before = m_proxy->targets().size();
         QDeadlineTimer listening(20000);
@@ -172,8 +188,8 @@ private Q_SLOTS:
         for (int i = 0; i < 3; ++i) {
             QProcess publish;
             startMosquitto(publish, QStringLiteral("mosquitto_pub"), id,
-                           {QStringLiteral("-t"), QStringLiteral("devices/%1/messages/events/colour=red").arg(id), QStringLiteral("-m"),
-                            QStringLiteral("{\"n\":%1}").arg(i)});
+                {QStringLiteral("-t"), QStringLiteral("devices/%1/messages/events/colour=red").arg(id),
+                    QStringLiteral("-m"), QStringLiteral("{\"n\":%1}").arg(i)});
             QVERIFY(publish.waitForFinished(10000));
             QCOMPARE(publish.exitCode(), 0);
         }
@@ -185,27 +201,35 @@ private Q_SLOTS:
         for (int i = 0; i < 3; ++i) {
             const QJsonObject event = QJsonDocument::fromJson(lines.at(i)).object();
             QCOMPARE(event.value(QStringLiteral("payload")).toString(), QStringLiteral("{\"n\":%1}").arg(i));
-            QCOMPARE(event.value(QStringLiteral("properties")).toObject().value(QStringLiteral("colour")).toString(), QStringLiteral("red"));
-            QCOMPARE(event.value(QStringLiteral("systemProperties")).toObject().value(QStringLiteral("iothub-connection-device-id")).toString(), id);
+            QCOMPARE(event.value(QStringLiteral("properties")).toObject().value(QStringLiteral("colour")).toString(),
+                QStringLiteral("red"));
+            QCOMPARE(event.value(QStringLiteral("systemProperties"))
+                         .toObject()
+                         .value(QStringLiteral("iothub-connection-device-id"))
+                         .toString(),
+                id);
         }
         verifyTunnels(before + 1);
     }
 
     void aProxyThatIsDownIsNamed()
     {
-        QCOMPARE(cli(m_sandbox.hubAddArguments(QStringLiteral("down")) + QStringList{QStringLiteral("--websockets"), QStringLiteral("--proxy"), QStringLiteral("http://127.0.0.1:1")},
+        QCOMPARE(cli(m_sandbox.hubAddArguments(QStringLiteral("down"))
+                         + QStringList{QStringLiteral("--websockets"), QStringLiteral("--proxy"),
+                             QStringLiteral("http://127.0.0.1:1")},
                      m_sandbox.connectionString().toUtf8())
                      .exitCode,
-                 0);
-        const Run sent = cli({QStringLiteral("--hub"), QStringLiteral("down"), QStringLiteral("c2d"), QStringLiteral("send"),
-                              QStringLiteral("sandbox-device-000001")},
-                             "x");
+            0);
+        const Run sent = cli({QStringLiteral("--hub"), QStringLiteral("down"), QStringLiteral("c2d"),
+                                 QStringLiteral("send"), QStringLiteral("sandbox-device-000001")},
+            "x");
         QCOMPARE(sent.exitCode, 6);
         QVERIFY2(sent.err.contains(HubName.toUtf8()) && sent.err.contains("127.0.0.1:1"), sent.err.constData());
-        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("bad"), QStringLiteral("--proxy"), QStringLiteral("socks5://x:1")},
+        QCOMPARE(cli({QStringLiteral("hub"), QStringLiteral("add"), QStringLiteral("bad"), QStringLiteral("--proxy"),
+                         QStringLiteral("socks5://x:1")},
                      m_sandbox.connectionString().toUtf8())
                      .exitCode,
-                 2);
+            2);
     }
 };
 

@@ -36,7 +36,8 @@ class tst_CoreDumps : public QObject
             }
             if (::geteuid() == 0) {
                 const uid_t nobody = 65534;
-                if (::setgroups(0, nullptr) != 0 || ::setresgid(nobody, nobody, nobody) != 0 || ::setresuid(nobody, nobody, nobody) != 0)
+                if (::setgroups(0, nullptr) != 0 || ::setresgid(nobody, nobody, nobody) != 0
+                    || ::setresuid(nobody, nobody, nobody) != 0)
                     ::_exit(120);
             }
         });
@@ -80,7 +81,8 @@ class tst_CoreDumps : public QObject
     {
         rlimit own = {};
         QVERIFY(::getrlimit(RLIMIT_CORE, &own) == 0);
-        QVERIFY2(own.rlim_max != 0, "the hard limit of core files is 0 here: the test cannot tell whether the program sets it");
+        QVERIFY2(own.rlim_max != 0,
+            "the hard limit of core files is 0 here: the test cannot tell whether the program sets it");
         QVERIFY2(QFile::exists(program), qPrintable(program));
 
         QProcess process;
@@ -99,7 +101,9 @@ class tst_CoreDumps : public QObject
         const uid_t procOwner = owner(QStringLiteral("/proc/%1/status").arg(pid));
         process.kill();
         process.waitForFinished(5000);
-        QVERIFY2(running, qPrintable(QStringLiteral("%1 ended early: %2").arg(program, QString::fromLocal8Bit(process.readAllStandardError()))));
+        QVERIFY2(running,
+            qPrintable(QStringLiteral("%1 ended early: %2")
+                           .arg(program, QString::fromLocal8Bit(process.readAllStandardError()))));
         QCOMPARE(limits, QByteArray("0 0"));
         QVERIFY2(uid != 0 && uid != uid_t(-1), "the program ran as root: its /proc entries tell nothing");
         QCOMPARE(procOwner, uid_t(0)); // not dumpable
@@ -109,7 +113,8 @@ private Q_SLOTS:
     void cliAndRelay()
     {
         // "conn parse" waits for the connection string on standard input, which stays open.
-        checkProcess(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")), {QStringLiteral("conn"), QStringLiteral("parse")});
+        checkProcess(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")),
+            {QStringLiteral("conn"), QStringLiteral("parse")});
     }
 
     void desktopApp()

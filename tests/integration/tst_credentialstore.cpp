@@ -15,7 +15,6 @@
 #include <QUuid>
 
 #include <csignal>
-
 #include <sys/resource.h>
 
 using namespace Onboarder;
@@ -65,7 +64,8 @@ private Q_SLOTS:
     void initTestCase()
     {
         REQUIRE_TEST_SESSION();
-        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
+        m_secrets = std::make_unique<SecretStore>(
+            QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
         m_store = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));
     }
 
@@ -78,7 +78,8 @@ private Q_SLOTS:
         QCOMPARE(made->kind, CredentialRecord::Kind::X509SelfSigned);
         QCOMPARE(made->keyType, QStringLiteral("EC P-256"));
         QCOMPARE(made->keychainEntry, QStringLiteral("hub/hub-a/device/dev-1/private-key"));
-        QCOMPARE(made->certificateFile, m_dir.filePath(QStringLiteral("data/credentials/hubs/hub-a/devices/dev-1/certificate.pem")));
+        QCOMPARE(made->certificateFile,
+            m_dir.filePath(QStringLiteral("data/credentials/hubs/hub-a/devices/dev-1/certificate.pem")));
         QVERIFY(qAbs(made->createdAt.secsTo(QDateTime::currentDateTimeUtc())) < 60);
 
         // The key is in the keychain and belongs to the certificate in the file.
@@ -94,18 +95,21 @@ private Q_SLOTS:
         // The inventory on disk says the same.
         QFile inventory(m_dir.filePath(QStringLiteral("data/credentials/inventory.json")));
         QVERIFY(inventory.open(QIODevice::ReadOnly));
-        const QJsonArray records = QJsonDocument::fromJson(inventory.readAll())[QStringLiteral("credentials")].toArray();
+        const QJsonArray records
+            = QJsonDocument::fromJson(inventory.readAll())[QStringLiteral("credentials")].toArray();
         QCOMPARE(records.size(), 1);
         QCOMPARE(records.at(0)[QStringLiteral("thumbprintSha256")].toString(), made->thumbprintSha256);
         QCOMPARE(records.at(0)[QStringLiteral("keychainEntry")].toString(), made->keychainEntry);
 
         // No second credential without asking; with replace, a new key replaces the old one.
-        QCOMPARE(await(m_store->generate(QStringLiteral("hub-a"), QStringLiteral("dev-1"), {})).error().code, QStringLiteral("CredentialExists"));
+        QCOMPARE(await(m_store->generate(QStringLiteral("hub-a"), QStringLiteral("dev-1"), {})).error().code,
+            QStringLiteral("CredentialExists"));
         CredentialStore::GenerateOptions options;
         options.keyType = KeyPair::Type::Rsa3072;
         options.validityDays = 10;
         options.replace = true;
-        const auto replaced = await(m_store->generate(QStringLiteral("hub-a"), QStringLiteral("dev-1"), options), 60000);
+        const auto replaced
+            = await(m_store->generate(QStringLiteral("hub-a"), QStringLiteral("dev-1"), options), 60000);
         QVERIFY(replaced.has_value());
         QCOMPARE(replaced->keyType, QStringLiteral("RSA 3072"));
         QVERIFY(replaced->thumbprintSha1 != made->thumbprintSha1);
@@ -117,22 +121,27 @@ private Q_SLOTS:
         QVERIFY(both.has_value());
         QCOMPARE(both->certificate.thumbprintSha1(), replaced->thumbprintSha1);
 
-        QCOMPARE(await(m_store->generate(QStringLiteral("hub a"), QStringLiteral("x"), {})).error().code, QStringLiteral("InvalidHubProfileName"));
-        QCOMPARE(await(m_store->generate(QStringLiteral("hub-a"), QStringLiteral("bad/id"), {})).error().kind, ErrorKind::InvalidInput);
+        QCOMPARE(await(m_store->generate(QStringLiteral("hub a"), QStringLiteral("x"), {})).error().code,
+            QStringLiteral("InvalidHubProfileName"));
+        QCOMPARE(await(m_store->generate(QStringLiteral("hub-a"), QStringLiteral("bad/id"), {})).error().kind,
+            ErrorKind::InvalidInput);
     }
 
     void caSignedCertificatesVerifyWithOpenssl()
     {
         const auto caKey = KeyPair::generate();
-        const auto caCert = Certificate::selfSigned(*caKey, {QStringLiteral("Bench CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
+        const auto caCert = Certificate::selfSigned(
+            *caKey, {QStringLiteral("Bench CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
         const auto ca = CertificateAuthority::fromParts(*caCert, *caKey);
         QVERIFY(ca.has_value());
         const auto imported = await(m_store->importCertificateAuthority(QStringLiteral("bench"), *ca));
         QVERIFY2(imported.has_value(), imported ? "" : qPrintable(imported.error().message));
         QCOMPARE(imported->keychainEntry, QStringLiteral("ca/bench/private-key"));
         QCOMPARE(KeyPair::fromPem(secret(imported->keychainEntry))->publicKeyPem(), caKey->publicKeyPem());
-        QCOMPARE(await(m_store->importCertificateAuthority(QStringLiteral("bench"), *ca)).error().code, QStringLiteral("CaExists"));
-        QCOMPARE(await(m_store->importCertificateAuthority(QStringLiteral("../x"), *ca)).error().code, QStringLiteral("InvalidCaName"));
+        QCOMPARE(await(m_store->importCertificateAuthority(QStringLiteral("bench"), *ca)).error().code,
+            QStringLiteral("CaExists"));
+        QCOMPARE(await(m_store->importCertificateAuthority(QStringLiteral("../x"), *ca)).error().code,
+            QStringLiteral("InvalidCaName"));
 
         const auto loaded = await(m_store->certificateAuthority(QStringLiteral("bench")));
         QVERIFY(loaded.has_value());
@@ -146,42 +155,56 @@ private Q_SLOTS:
         QCOMPARE(made->issuer, QStringLiteral("bench"));
         QVERIFY(made->certificateFile.endsWith(QStringLiteral("/devices/fleet%3A7/certificate.pem")));
 
-        const auto [code, text] = TestSupport::openssl({QStringLiteral("verify"), QStringLiteral("-CAfile"), imported->certificateFile,
-                                                        QStringLiteral("-purpose"), QStringLiteral("sslclient"), made->certificateFile});
+        const auto [code, text] = TestSupport::openssl({QStringLiteral("verify"), QStringLiteral("-CAfile"),
+            imported->certificateFile, QStringLiteral("-purpose"), QStringLiteral("sslclient"), made->certificateFile});
         QVERIFY2(code == 0, text.constData());
         // The same check fails for the self-signed credential: the verification can fail.
-        const auto [selfCode, selfText] = TestSupport::openssl({QStringLiteral("verify"), QStringLiteral("-CAfile"), imported->certificateFile,
-                                                                m_store->record(QStringLiteral("hub-a"), QStringLiteral("dev-1"))->certificateFile});
+        const auto [selfCode, selfText]
+            = TestSupport::openssl({QStringLiteral("verify"), QStringLiteral("-CAfile"), imported->certificateFile,
+                m_store->record(QStringLiteral("hub-a"), QStringLiteral("dev-1"))->certificateFile});
         QVERIFY2(selfCode != 0, selfText.constData());
 
-        QCOMPARE(await(m_store->generate(QStringLiteral("hub-a"), QStringLiteral("other"), {KeyPair::Type::EcP256, 30, QStringLiteral("nosuch"), false, {}}))
-                     .error().code,
-                 QStringLiteral("CaNotFound"));
+        QCOMPARE(await(m_store->generate(QStringLiteral("hub-a"), QStringLiteral("other"),
+                           {KeyPair::Type::EcP256, 30, QStringLiteral("nosuch"), false, {}}))
+                     .error()
+                     .code,
+            QStringLiteral("CaNotFound"));
     }
 
     void modemBornKeysStayOnTheDevice()
     {
         const auto deviceKey = KeyPair::generate(); // stands in for the modem's %KEYGEN
         const auto csr = CertificateRequest::create(*deviceKey, QStringLiteral("nrf-1"));
-        const auto signedByCa = await(m_store->signRequest(QStringLiteral("hub-a"), QStringLiteral("nrf-1"), QStringLiteral("bench"), *csr, 30));
+        const auto signedByCa = await(
+            m_store->signRequest(QStringLiteral("hub-a"), QStringLiteral("nrf-1"), QStringLiteral("bench"), *csr, 30));
         QVERIFY2(signedByCa.has_value(), signedByCa ? "" : qPrintable(signedByCa.error().message));
         QCOMPARE(signedByCa->keyLocation, CredentialRecord::KeyLocation::Device);
         QVERIFY(signedByCa->keychainEntry.isEmpty());
         QVERIFY(m_store->certificate(QStringLiteral("hub-a"), QStringLiteral("nrf-1"))->matches(*deviceKey));
-        QCOMPARE(await(m_store->deviceCredential(QStringLiteral("hub-a"), QStringLiteral("nrf-1"))).error().code, QStringLiteral("KeyOnDevice"));
-        QCOMPARE(await(m_store->signRequest(QStringLiteral("hub-a"), QStringLiteral("nrf-2"), QStringLiteral("bench"), *csr, 30)).error().code,
-                 QStringLiteral("RequestNameMismatch"));
+        QCOMPARE(await(m_store->deviceCredential(QStringLiteral("hub-a"), QStringLiteral("nrf-1"))).error().code,
+            QStringLiteral("KeyOnDevice"));
+        QCOMPARE(await(m_store->signRequest(
+                           QStringLiteral("hub-a"), QStringLiteral("nrf-2"), QStringLiteral("bench"), *csr, 30))
+                     .error()
+                     .code,
+            QStringLiteral("RequestNameMismatch"));
     }
 
     void symmetricKeysInKeychain()
     {
         const QString primary = TestSupport::randomKey();
         const QString secondary = TestSupport::randomKey();
-        QVERIFY(await(m_store->saveSymmetricKeys(QStringLiteral("hub-a"), QStringLiteral("sas-1"), primary, secondary)).has_value());
+        QVERIFY(await(m_store->saveSymmetricKeys(QStringLiteral("hub-a"), QStringLiteral("sas-1"), primary, secondary))
+                    .has_value());
         QCOMPARE(secret(QStringLiteral("hub/hub-a/device/sas-1/symmetric-key/primary")), primary.toLatin1());
-        QCOMPARE(*await(m_store->symmetricKey(QStringLiteral("hub-a"), QStringLiteral("sas-1"), CredentialStore::KeySlot::Secondary)), secondary);
-        QCOMPARE(await(m_store->saveSymmetricKeys(QStringLiteral("hub-a"), QStringLiteral("sas-1"), QStringLiteral("short"), secondary)).error().code,
-                 QStringLiteral("InvalidSymmetricKey"));
+        QCOMPARE(*await(m_store->symmetricKey(
+                     QStringLiteral("hub-a"), QStringLiteral("sas-1"), CredentialStore::KeySlot::Secondary)),
+            secondary);
+        QCOMPARE(await(m_store->saveSymmetricKeys(
+                           QStringLiteral("hub-a"), QStringLiteral("sas-1"), QStringLiteral("short"), secondary))
+                     .error()
+                     .code,
+            QStringLiteral("InvalidSymmetricKey"));
     }
 
     void removeForgetsKeyFileAndRecord()
@@ -191,7 +214,8 @@ private Q_SLOTS:
         QVERIFY(await(m_store->remove(QStringLiteral("hub-a"), QStringLiteral("dev-1"))).has_value());
         QCOMPARE(await(m_secrets->load(record->keychainEntry)).error().code, QStringLiteral("SecretNotFound"));
         QVERIFY(!QFile::exists(record->certificateFile));
-        QCOMPARE(m_store->record(QStringLiteral("hub-a"), QStringLiteral("dev-1")).error().code, QStringLiteral("CredentialNotFound"));
+        QCOMPARE(m_store->record(QStringLiteral("hub-a"), QStringLiteral("dev-1")).error().code,
+            QStringLiteral("CredentialNotFound"));
     }
 
     void aFailedWriteLeavesNoKeyBehind()
@@ -203,8 +227,11 @@ private Q_SLOTS:
         CredentialStore store(*m_secrets, broken.path());
         const auto made = await(store.generate(QStringLiteral("hub-b"), QStringLiteral("lost-1"), {}));
         QCOMPARE(made.error().code, QStringLiteral("CertificateUnwritable"));
-        QCOMPARE(await(m_secrets->load(CredentialStore::privateKeyEntry(QStringLiteral("hub-b"), QStringLiteral("lost-1")))).error().code,
-                 QStringLiteral("SecretNotFound"));
+        QCOMPARE(
+            await(m_secrets->load(CredentialStore::privateKeyEntry(QStringLiteral("hub-b"), QStringLiteral("lost-1"))))
+                .error()
+                .code,
+            QStringLiteral("SecretNotFound"));
         QVERIFY(store.records()->isEmpty());
     }
 
@@ -261,7 +288,9 @@ private Q_SLOTS:
         QCOMPARE(CredentialStore::fileNameFor(QStringLiteral("x%2Fy")), QStringLiteral("x%252Fy"));
         const auto made = await(m_store->generate(QStringLiteral("hub-a"), QStringLiteral(".."), {}));
         QVERIFY(made.has_value());
-        QVERIFY(QFileInfo(made->certificateFile).canonicalFilePath().startsWith(QDir(m_store->rootDir()).canonicalPath() + u'/'));
+        QVERIFY(QFileInfo(made->certificateFile)
+                    .canonicalFilePath()
+                    .startsWith(QDir(m_store->rootDir()).canonicalPath() + u'/'));
     }
 
     void noPrivateKeyInAnyFile()

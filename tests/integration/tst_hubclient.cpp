@@ -115,7 +115,9 @@ private Q_SLOTS:
         QString continuation;
         int pages = 0;
         do {
-            const auto page = await(client.query(QStringLiteral("SELECT * FROM devices WHERE STARTSWITH(deviceId, 'sandbox-device-')"), 8, continuation));
+            const auto page = await(
+                client.query(QStringLiteral("SELECT * FROM devices WHERE STARTSWITH(deviceId, 'sandbox-device-')"), 8,
+                    continuation));
             QVERIFY(page.has_value());
             for (const QJsonValue &twin : page->items)
                 ids.append(twin[QStringLiteral("deviceId")].toString());
@@ -141,10 +143,13 @@ private Q_SLOTS:
         const auto twin = await(client.twin(id));
         QVERIFY(twin.has_value());
         const QString etag = twin->value(QStringLiteral("etag")).toString();
-        const auto patched = await(client.updateTwin(id, QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("site"), QStringLiteral("bench-2")}}}}, etag));
+        const auto patched = await(client.updateTwin(id,
+            QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("site"), QStringLiteral("bench-2")}}}},
+            etag));
         QVERIFY(patched.has_value());
         QCOMPARE(patched->value(QStringLiteral("tags"))[QStringLiteral("site")].toString(), QStringLiteral("bench-2"));
-        const auto conflict = await(client.updateTwin(id, QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("site"), QStringLiteral("x")}}}}, etag));
+        const auto conflict = await(client.updateTwin(id,
+            QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("site"), QStringLiteral("x")}}}}, etag));
         QCOMPARE(conflict.error().code, QStringLiteral("PreconditionFailed"));
 
         const auto method = await(client.invokeMethod(id, QStringLiteral("ping"), QJsonObject{}, 5));
@@ -167,7 +172,8 @@ private Q_SLOTS:
 
     void wrongKeyIsAuthRefused()
     {
-        const ConnectionString wrong = ConnectionString::service(m_owner.hostName(), m_owner.sharedAccessKeyName(), TestSupport::randomKey());
+        const ConnectionString wrong
+            = ConnectionString::service(m_owner.hostName(), m_owner.sharedAccessKeyName(), TestSupport::randomKey());
         HubClient client(m_profile, wrong);
         const auto result = await(client.device(QStringLiteral("sandbox-device-000001")));
         QCOMPARE(result.error().kind, ErrorKind::AuthRefused);

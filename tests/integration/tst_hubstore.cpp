@@ -36,8 +36,10 @@ private Q_SLOTS:
 
     void init()
     {
-        m_settings = std::make_unique<Settings>(m_dir.filePath(QUuid::createUuid().toString(QUuid::Id128) + QStringLiteral(".conf")));
-        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
+        m_settings = std::make_unique<Settings>(
+            m_dir.filePath(QUuid::createUuid().toString(QUuid::Id128) + QStringLiteral(".conf")));
+        m_secrets = std::make_unique<SecretStore>(
+            QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
         m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
     }
 
@@ -45,7 +47,8 @@ private Q_SLOTS:
     {
         const QString key = TestSupport::randomKey();
         QSignalSpy changed(m_hubs.get(), &HubStore::hubsChanged);
-        const auto added = await(m_hubs->add(QStringLiteral("prod"), serviceString(QStringLiteral("contoso.azure-devices.net"), key)));
+        const auto added = await(
+            m_hubs->add(QStringLiteral("prod"), serviceString(QStringLiteral("contoso.azure-devices.net"), key)));
         QVERIFY2(added.has_value(), qPrintable(added ? QString() : added.error().message));
         QCOMPARE(changed.count(), 1);
         QCOMPARE(added->hostName, QStringLiteral("contoso.azure-devices.net"));
@@ -77,10 +80,11 @@ private Q_SLOTS:
         QTest::addColumn<QString>("connectionString");
         QTest::addColumn<QString>("code");
         const QString key = TestSupport::randomKey();
-        QTest::newRow("device string") << QStringLiteral("a")
-                                       << QStringLiteral("HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=%1").arg(key)
+        QTest::newRow("device string") << QStringLiteral(
+            "a") << QStringLiteral("HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=%1").arg(key)
                                        << QStringLiteral("NotAHubConnectionString");
-        QTest::newRow("no host") << QStringLiteral("a") << QStringLiteral("SharedAccessKeyName=p;SharedAccessKey=%1").arg(key)
+        QTest::newRow("no host") << QStringLiteral("a")
+                                 << QStringLiteral("SharedAccessKeyName=p;SharedAccessKey=%1").arg(key)
                                  << QStringLiteral("MissingHostName");
         QTest::newRow("empty") << QStringLiteral("a") << QString() << QStringLiteral("Empty");
     }
@@ -112,13 +116,16 @@ private Q_SLOTS:
 
     void twoAddsOfTheSameNameAtOnce()
     {
-        const auto first = m_hubs->add(QStringLiteral("twin"), serviceString(QStringLiteral("a.azure-devices.net"), TestSupport::randomKey()));
-        const auto second = m_hubs->add(QStringLiteral("twin"), serviceString(QStringLiteral("b.azure-devices.net"), TestSupport::randomKey()));
+        const auto first = m_hubs->add(
+            QStringLiteral("twin"), serviceString(QStringLiteral("a.azure-devices.net"), TestSupport::randomKey()));
+        const auto second = m_hubs->add(
+            QStringLiteral("twin"), serviceString(QStringLiteral("b.azure-devices.net"), TestSupport::randomKey()));
         QVERIFY(await(first).has_value());
         const auto secondResult = await(second);
         QVERIFY(!secondResult.has_value());
         QCOMPARE(secondResult.error().code, QStringLiteral("HubExists"));
-        QCOMPARE(await(m_hubs->connectionString(QStringLiteral("twin")))->hostName(), QStringLiteral("a.azure-devices.net"));
+        QCOMPARE(
+            await(m_hubs->connectionString(QStringLiteral("twin")))->hostName(), QStringLiteral("a.azure-devices.net"));
     }
 
     void endpointOverrides()
@@ -130,7 +137,7 @@ private Q_SLOTS:
         QCOMPARE(m_hubs->find(QStringLiteral("sandbox"))->effectiveRestPort(), 8443);
         QCOMPARE(m_hubs->find(QStringLiteral("sandbox"))->effectiveMqttPort(), 18883);
         QCOMPARE(m_hubs->find(QStringLiteral("sandbox"))->restBaseUrl().toString(),
-                 QStringLiteral("https://sandbox.azure-devices.net:8443/"));
+            QStringLiteral("https://sandbox.azure-devices.net:8443/"));
 
         endpoint.caFile = m_dir.filePath(QStringLiteral("missing.pem"));
         const auto badCa = m_hubs->validate(QStringLiteral("other"), cs, endpoint);
@@ -166,7 +173,8 @@ private Q_SLOTS:
     void removeWithSecretAlreadyGone()
     {
         // Someone deleted the keychain entry by hand: removing the hub still works.
-        const auto added = await(m_hubs->add(QStringLiteral("orphan"), serviceString(QStringLiteral("a.azure-devices.net"), TestSupport::randomKey())));
+        const auto added = await(m_hubs->add(
+            QStringLiteral("orphan"), serviceString(QStringLiteral("a.azure-devices.net"), TestSupport::randomKey())));
         QVERIFY(await(m_secrets->remove(added->secretName())).has_value());
         const auto cs = await(m_hubs->connectionString(QStringLiteral("orphan")));
         QCOMPARE(cs.error().code, QStringLiteral("HubSecretMissing"));

@@ -39,15 +39,18 @@ class tst_KeyringSession : public QObject
     QByteArray m_password;
     TestSupport::SandboxProcess m_sandbox;
 
-    static QString wrapper() { return TestSupport::sourcePath(QStringLiteral("packaging/systemd/onboarder-keyring-session")); }
+    static QString wrapper()
+    {
+        return TestSupport::sourcePath(QStringLiteral("packaging/systemd/onboarder-keyring-session"));
+    }
     static QString cliPath() { return TestSupport::buildPath(QStringLiteral("app/onboarder-cli")); }
 
     // The service user's environment: its own HOME (keyring and hub profiles below it), no session bus.
     QProcessEnvironment environment(bool withCredentials = true) const
     {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        for (const char *name : { "DBUS_SESSION_BUS_ADDRESS", "GNOME_KEYRING_CONTROL", "SSH_AUTH_SOCK", "XDG_CONFIG_HOME",
-                 "XDG_DATA_HOME", "XDG_CACHE_HOME", "CREDENTIALS_DIRECTORY" })
+        for (const char *name : {"DBUS_SESSION_BUS_ADDRESS", "GNOME_KEYRING_CONTROL", "SSH_AUTH_SOCK",
+                 "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "CREDENTIALS_DIRECTORY"})
             env.remove(QString::fromLatin1(name));
         env.insert(QStringLiteral("HOME"), m_home);
         env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
@@ -76,17 +79,17 @@ class tst_KeyringSession : public QObject
         process.setProcessEnvironment(env);
         startInOwnGroup(process, args);
         if (!process.waitForStarted(10000))
-            return { -1, {}, process.errorString().toUtf8() };
+            return {-1, {}, process.errorString().toUtf8()};
         const auto leftovers = qScopeGuard([pid = process.processId()] { killGroup(pid); });
         process.write(input);
         process.closeWriteChannel();
         if (!process.waitForFinished(120000)) {
             process.kill();
             process.waitForFinished();
-            return { -2, process.readAllStandardOutput(), "did not finish within 120 s" };
+            return {-2, process.readAllStandardOutput(), "did not finish within 120 s"};
         }
-        return { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -3,
-            process.readAllStandardOutput(), process.readAllStandardError() };
+        return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -3, process.readAllStandardOutput(),
+            process.readAllStandardError()};
     }
 
     QString keyringFile() const { return m_home + QStringLiteral("/.local/share/keyrings/login.keyring"); }
@@ -114,8 +117,8 @@ private Q_SLOTS:
         m_password = TestSupport::randomKey().toLatin1();
         TestSupport::writeFile(m_credentials + QStringLiteral("/keyring-password"), m_password + '\n');
         QFile::setPermissions(m_credentials + QStringLiteral("/keyring-password"), QFileDevice::ReadOwner);
-        const QString started
-            = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")), { QStringLiteral("--seed-devices"), QStringLiteral("2") });
+        const QString started = m_sandbox.start(
+            m_dir.filePath(QStringLiteral("hub")), {QStringLiteral("--seed-devices"), QStringLiteral("2")});
         QVERIFY2(started.isEmpty(), qPrintable(started));
     }
 
@@ -127,8 +130,8 @@ private Q_SLOTS:
 
         // Session 1, as the service gets it: the password from $CREDENTIALS_DIRECTORY/keyring-password; the
         // connection string on standard input goes through to the command.
-        const Run added = run(environment(), QStringList { cliPath() } + m_sandbox.hubAddArguments(QStringLiteral("gw")),
-            connectionString);
+        const Run added = run(
+            environment(), QStringList{cliPath()} + m_sandbox.hubAddArguments(QStringLiteral("gw")), connectionString);
         QVERIFY2(added.exitCode == 0, added.err.constData());
         QVERIFY(QFileInfo::exists(keyringFile()));
 
@@ -144,21 +147,23 @@ private Q_SLOTS:
         QVERIFY(!added.out.contains(key) && !added.err.contains(key));
 
         // Session 2, separate (a new bus and daemon): the secret is there and the hub answers with it.
-        const QStringList list { cliPath(), QStringLiteral("--json"), QStringLiteral("--hub"), QStringLiteral("gw"),
-            QStringLiteral("device"), QStringLiteral("list") };
+        const QStringList list{cliPath(), QStringLiteral("--json"), QStringLiteral("--hub"), QStringLiteral("gw"),
+            QStringLiteral("device"), QStringLiteral("list")};
         const Run listed = run(environment(), list);
         QVERIFY2(listed.exitCode == 0, listed.err.constData());
         QCOMPARE(deviceIds(listed.out).size(), 2);
 
         // Session 3: the password from the first line of standard input (how an administrator runs it with
         // sudo); nothing else on the command line.
-        const Run fromStdin = run(environment(false), QStringList { QStringLiteral("--password-stdin") } + list, m_password + '\n');
+        const Run fromStdin
+            = run(environment(false), QStringList{QStringLiteral("--password-stdin")} + list, m_password + '\n');
         QVERIFY2(fromStdin.exitCode == 0, fromStdin.err.constData());
         QCOMPARE(deviceIds(fromStdin.out).size(), 2);
 
         // --password-file, and the rest of standard input after the password's line reaches the command.
         const Run fromFile = run(environment(false),
-            { QStringLiteral("--password-file"), m_credentials + QStringLiteral("/keyring-password"), QStringLiteral("cat") },
+            {QStringLiteral("--password-file"), m_credentials + QStringLiteral("/keyring-password"),
+                QStringLiteral("cat")},
             "line for the command\n");
         QVERIFY2(fromFile.exitCode == 0, fromFile.err.constData());
         QCOMPARE(fromFile.out, QByteArray("line for the command\n"));
@@ -181,10 +186,11 @@ private Q_SLOTS:
             QFile f(keyringFile());
             return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
         }();
-        const QString wrong = TestSupport::writeFile(m_dir.filePath(QStringLiteral("wrong-password")), "not-the-password\n");
+        const QString wrong
+            = TestSupport::writeFile(m_dir.filePath(QStringLiteral("wrong-password")), "not-the-password\n");
         const Run failed = run(environment(false),
-            { QStringLiteral("--password-file"), wrong, QStringLiteral("sh"), QStringLiteral("-c"),
-                QStringLiteral("echo the command ran") });
+            {QStringLiteral("--password-file"), wrong, QStringLiteral("sh"), QStringLiteral("-c"),
+                QStringLiteral("echo the command ran")});
         QCOMPARE(failed.exitCode, 77);
         QVERIFY2(failed.err.contains("does not unlock the keyring"), failed.err.constData());
         QVERIFY(!failed.out.contains("the command ran"));
@@ -195,14 +201,14 @@ private Q_SLOTS:
 
     void missingPasswordFailsClearly()
     {
-        const Run none = run(environment(false), { QStringLiteral("true") });
+        const Run none = run(environment(false), {QStringLiteral("true")});
         QCOMPARE(none.exitCode, 66);
         QVERIFY2(none.err.contains("no password"), none.err.constData());
         const Run missing = run(environment(false),
-            { QStringLiteral("--password-file"), m_dir.filePath(QStringLiteral("nonexistent")), QStringLiteral("true") });
+            {QStringLiteral("--password-file"), m_dir.filePath(QStringLiteral("nonexistent")), QStringLiteral("true")});
         QCOMPARE(missing.exitCode, 66);
         QVERIFY2(missing.err.contains("does not exist"), missing.err.constData());
-        const Run empty = run(environment(false), { QStringLiteral("--password-stdin"), QStringLiteral("true") });
+        const Run empty = run(environment(false), {QStringLiteral("--password-stdin"), QStringLiteral("true")});
         QCOMPARE(empty.exitCode, 66);
         const Run noCommand = run(environment(), {});
         QCOMPARE(noCommand.exitCode, 64);
@@ -213,11 +219,11 @@ private Q_SLOTS:
         // A PATH with the bus's tools but without gnome-keyring-daemon.
         const QString bin = m_dir.filePath(QStringLiteral("bin-without-keyring"));
         QVERIFY(QDir().mkpath(bin));
-        for (const QString &tool : { QStringLiteral("dbus-daemon"), QStringLiteral("dbus-send") })
+        for (const QString &tool : {QStringLiteral("dbus-daemon"), QStringLiteral("dbus-send")})
             QVERIFY(QFile::link(QStandardPaths::findExecutable(tool), bin + u'/' + tool));
         QProcessEnvironment env = environment();
         env.insert(QStringLiteral("PATH"), bin);
-        const Run failed = run(env, { QStringLiteral("/bin/true") });
+        const Run failed = run(env, {QStringLiteral("/bin/true")});
         QCOMPARE(failed.exitCode, 69);
         QVERIFY2(failed.err.contains("gnome-keyring-daemon is missing"), failed.err.constData());
     }
@@ -229,8 +235,8 @@ private Q_SLOTS:
         QProcess process;
         process.setProcessEnvironment(environment());
         startInOwnGroup(process,
-            { QStringLiteral("sh"), QStringLiteral("-c"),
-                QStringLiteral("trap 'echo stopping; exit 42' TERM; echo ready; while :; do sleep 0.1; done") });
+            {QStringLiteral("sh"), QStringLiteral("-c"),
+                QStringLiteral("trap 'echo stopping; exit 42' TERM; echo ready; while :; do sleep 0.1; done")});
         QVERIFY(process.waitForStarted(10000));
         const auto leftovers = qScopeGuard([pid = process.processId()] { killGroup(pid); });
         QTRY_VERIFY_WITH_TIMEOUT(process.canReadLine() || process.state() != QProcess::Running, 30000);
@@ -242,10 +248,7 @@ private Q_SLOTS:
         QVERIFY(process.readAllStandardOutput().contains("stopping"));
     }
 
-    void cleanupTestCase()
-    {
-        m_sandbox.stop();
-    }
+    void cleanupTestCase() { m_sandbox.stop(); }
 };
 
 QTEST_GUILESS_MAIN(tst_KeyringSession)

@@ -7,9 +7,9 @@
 #include "modemtestsupport.h"
 
 #include <QElapsedTimer>
-#include <QProcess>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QSignalSpy>
 
 using namespace Onboarder;
@@ -75,7 +75,8 @@ private Q_SLOTS:
     {
         // A reset while the modem answers AT+CGSN: the AT host's start-up lines ("Ready") come after the IMEI,
         // bare text like it (docs/nrf91-at.md §1).
-        auto modem = startAndOpen({QStringLiteral("--imei"), QStringLiteral("352656100367872"), QStringLiteral("--banner-in-cgsn")});
+        auto modem = startAndOpen(
+            {QStringLiteral("--imei"), QStringLiteral("352656100367872"), QStringLiteral("--banner-in-cgsn")});
         QVERIFY(modem);
         const auto identity = await(modem->identity());
         QVERIFY2(identity, TestSupport::why(identity).constData());
@@ -87,11 +88,12 @@ private Q_SLOTS:
     {
         // The simulator answers AT+CGSN with what its state file says, unchecked.
         QTemporaryDir dir;
-        for (const QString &answer : {QStringLiteral("35265610036787"), QStringLiteral("3526561003678720"), QStringLiteral("35265610036787X"),
-                                      QStringLiteral("352656100367873"), // 15 digits, the wrong check digit
-                                      QStringLiteral("Ready")}) {
+        for (const QString &answer :
+            {QStringLiteral("35265610036787"), QStringLiteral("3526561003678720"), QStringLiteral("35265610036787X"),
+                QStringLiteral("352656100367873"), // 15 digits, the wrong check digit
+                QStringLiteral("Ready")}) {
             const QString state = TestSupport::writeFile(dir.filePath(QStringLiteral("state.json")),
-                                                         QJsonDocument(QJsonObject{{QStringLiteral("imei"), answer}}).toJson());
+                QJsonDocument(QJsonObject{{QStringLiteral("imei"), answer}}).toJson());
             const QString problem = m_sim.start({}, state);
             QVERIFY2(problem.isEmpty(), qPrintable(problem));
             auto modem = TestSupport::openModem(m_sim.port());
@@ -120,7 +122,8 @@ private Q_SLOTS:
         const auto written = await(store.write(42, CredentialType::RootCa, root));
         QVERIFY2(written, TestSupport::why(written).constData());
         QCOMPARE(written->sha256, sha256sum(root));
-        QVERIFY(await(store.write(42, CredentialType::ClientCert, *ModemCredentialStore::prepare(1, device.certificatePem))));
+        QVERIFY(await(
+            store.write(42, CredentialType::ClientCert, *ModemCredentialStore::prepare(1, device.certificatePem))));
         QVERIFY(await(store.write(42, CredentialType::ClientKey, *ModemCredentialStore::prepare(2, device.keyPem))));
         QVERIFY(await(store.write(7, CredentialType::PskIdentity, QByteArrayLiteral("my-identity"))));
         // The writes left the modem in the mode it was in.
@@ -142,7 +145,8 @@ private Q_SLOTS:
         QCOMPARE(await(store.verify(43, 0, root))->outcome, Verification::Outcome::Absent);
 
         QCOMPARE(await(store.read(42, CredentialType::RootCa)).value_or(QByteArray()), root);
-        QCOMPARE(await(store.read(7, CredentialType::PskIdentity)).value_or(QByteArray()), QByteArrayLiteral("my-identity"));
+        QCOMPARE(
+            await(store.read(7, CredentialType::PskIdentity)).value_or(QByteArray()), QByteArrayLiteral("my-identity"));
         const auto key = await(store.read(42, CredentialType::ClientKey));
         QVERIFY(!key);
         QCOMPARE(key.error().code, QStringLiteral("NotReadable"));
@@ -153,7 +157,8 @@ private Q_SLOTS:
         QVERIFY(!again);
         QCOMPARE(again.error().kind, ErrorKind::NotFound);
         QCOMPARE(again.error().code, QStringLiteral("CredentialNotFound"));
-        QVERIFY2(again.error().message.contains(QStringLiteral("nothing is stored there")), TestSupport::why(again).constData());
+        QVERIFY2(again.error().message.contains(QStringLiteral("nothing is stored there")),
+            TestSupport::why(again).constData());
         QCOMPARE(await(modem->functionalMode()).value_or(-1), 1);
     }
 
@@ -168,13 +173,23 @@ private Q_SLOTS:
         const auto verbatim = int(ModemCredentialStore::ContentForm::Verbatim);
         const auto normalized = int(ModemCredentialStore::ContentForm::Normalized);
         // The test vectors of docs/nrf91-at.md §4.4.
-        QTest::newRow("LF, trailing LF") << lf << verbatim << QStringLiteral("2C43952EE9E000FF2ACC4E2ED0897C0A72AD5FA72C3D934E81741CBD54F05BD1");
-        QTest::newRow("LF, stripped") << lf.chopped(1) << verbatim << QStringLiteral("AD6FB002E6B34C0559FA8F93A3794FF12C4E3F119BD77290C52525123FB9EA74");
-        QTest::newRow("CRLF, trailing CRLF") << crlf << verbatim << QStringLiteral("56AE01E6773BDAEC4BFB216D4005ADB06E4F680BD8BFB8BE4C683CE921681897");
-        QTest::newRow("CRLF, no trailing CRLF") << crlf.chopped(2) << verbatim << QStringLiteral("A86D8BF8D75130765A6453960E0E4E5158E0F3E43F86699EFE36190C463A25CF");
+        QTest::newRow("LF, trailing LF") << lf << verbatim
+                                         << QStringLiteral(
+                                                "2C43952EE9E000FF2ACC4E2ED0897C0A72AD5FA72C3D934E81741CBD54F05BD1");
+        QTest::newRow("LF, stripped") << lf.chopped(
+            1) << verbatim << QStringLiteral("AD6FB002E6B34C0559FA8F93A3794FF12C4E3F119BD77290C52525123FB9EA74");
+        QTest::newRow("CRLF, trailing CRLF")
+            << crlf << verbatim << QStringLiteral("56AE01E6773BDAEC4BFB216D4005ADB06E4F680BD8BFB8BE4C683CE921681897");
+        QTest::newRow("CRLF, no trailing CRLF") << crlf.chopped(
+            2) << verbatim << QStringLiteral("A86D8BF8D75130765A6453960E0E4E5158E0F3E43F86699EFE36190C463A25CF");
         // Normalized: whatever the file's line ends, what nrfcredstore would send.
-        QTest::newRow("CRLF normalized") << crlf << normalized << QStringLiteral("AD6FB002E6B34C0559FA8F93A3794FF12C4E3F119BD77290C52525123FB9EA74");
-        QTest::newRow("LF normalized") << lf + "\n\n" << normalized << QStringLiteral("AD6FB002E6B34C0559FA8F93A3794FF12C4E3F119BD77290C52525123FB9EA74");
+        QTest::newRow("CRLF normalized") << crlf << normalized
+                                         << QStringLiteral(
+                                                "AD6FB002E6B34C0559FA8F93A3794FF12C4E3F119BD77290C52525123FB9EA74");
+        QTest::newRow("LF normalized") << lf + "\n\n"
+                                       << normalized
+                                       << QStringLiteral(
+                                              "AD6FB002E6B34C0559FA8F93A3794FF12C4E3F119BD77290C52525123FB9EA74");
     }
 
     void quotingEdgeCases()
@@ -187,7 +202,8 @@ private Q_SLOTS:
         auto modem = TestSupport::openModem(m_sim.port());
         QVERIFY(modem);
         ModemCredentialStore store(*modem);
-        const auto content = ModemCredentialStore::prepare(CredentialType::RootCa, text, ModemCredentialStore::ContentForm(form));
+        const auto content
+            = ModemCredentialStore::prepare(CredentialType::RootCa, text, ModemCredentialStore::ContentForm(form));
         QVERIFY(content);
         QCOMPARE(ModemCredentialStore::sha256Hex(*content), sha);
         const auto written = await(store.write(100, CredentialType::RootCa, *content));
@@ -205,7 +221,8 @@ private Q_SLOTS:
         // A certificate just under the AT host's 4096-byte command buffer goes through whole.
         QByteArray fits;
         for (int names = 40; names < 200; names += 2) {
-            const QByteArray pem = *ModemCredentialStore::prepare(1, TestSupport::deviceCredentials(QStringLiteral("big"), names).certificatePem);
+            const QByteArray pem = *ModemCredentialStore::prepare(
+                1, TestSupport::deviceCredentials(QStringLiteral("big"), names).certificatePem);
             if (pem.size() + 32 > 4095)
                 break;
             fits = pem;
@@ -216,7 +233,8 @@ private Q_SLOTS:
         QCOMPARE(written->sha256, sha256sum(fits));
 
         // One that does not fit is refused before a byte is sent (it would wedge the AT host).
-        const QByteArray tooBig = *ModemCredentialStore::prepare(1, TestSupport::deviceCredentials(QStringLiteral("big"), 160).certificatePem);
+        const QByteArray tooBig = *ModemCredentialStore::prepare(
+            1, TestSupport::deviceCredentials(QStringLiteral("big"), 160).certificatePem);
         QVERIFY(tooBig.size() > 4096);
         const qint64 sent = modem->channel()->bytesSent();
         const auto refused = await(store.writeEntry(200, CredentialType::ClientCert, tooBig));
@@ -234,16 +252,22 @@ private Q_SLOTS:
         const qint64 sent = modem->channel()->bytesSent();
         const auto reserved = await(store.remove(4294967292u, 0));
         QCOMPARE(reserved.error().code, QStringLiteral("ReservedTag"));
-        QCOMPARE(await(store.write(2147483648u, 0, QByteArrayLiteral("x"))).error().code, QStringLiteral("ReservedTag"));
-        QCOMPARE(await(store.generateKey(2147483648u, QStringLiteral("x"))).error().code, QStringLiteral("ReservedTag"));
-        QCOMPARE(await(store.writeEntry(5, 4, QByteArrayLiteral("has \" quote"))).error().code, QStringLiteral("InvalidCredential"));
+        QCOMPARE(
+            await(store.write(2147483648u, 0, QByteArrayLiteral("x"))).error().code, QStringLiteral("ReservedTag"));
+        QCOMPARE(
+            await(store.generateKey(2147483648u, QStringLiteral("x"))).error().code, QStringLiteral("ReservedTag"));
+        QCOMPARE(await(store.writeEntry(5, 4, QByteArrayLiteral("has \" quote"))).error().code,
+            QStringLiteral("InvalidCredential"));
         QCOMPARE(await(store.read(5, CredentialType::Psk)).error().code, QStringLiteral("NotReadable"));
         QCOMPARE(modem->channel()->bytesSent(), sent);
 
-        QCOMPARE(ModemCredentialStore::prepare(0, QByteArrayLiteral("not a certificate")).error().code, QStringLiteral("NotACertificate"));
+        QCOMPARE(ModemCredentialStore::prepare(0, QByteArrayLiteral("not a certificate")).error().code,
+            QStringLiteral("NotACertificate"));
         QCOMPARE(ModemCredentialStore::prepare(3, QByteArrayLiteral("abc")).error().code, QStringLiteral("PskNotHex"));
-        QCOMPARE(ModemCredentialStore::prepare(2, TestSupport::deviceCredentials(QStringLiteral("d")).certificatePem).error().code,
-                 QStringLiteral("NotAKey"));
+        QCOMPARE(ModemCredentialStore::prepare(2, TestSupport::deviceCredentials(QStringLiteral("d")).certificatePem)
+                     .error()
+                     .code,
+            QStringLiteral("NotAKey"));
     }
 
     void modemErrorsBecomeSentences()
@@ -284,8 +308,8 @@ private Q_SLOTS:
 
     void unsolicitedLinesBetweenAnswerLines()
     {
-        auto modem = startAndOpen({QStringLiteral("--urc-noise"), QStringLiteral("--urc-interval-ms"), QStringLiteral("20"),
-                                   QStringLiteral("--spaces"), QStringLiteral("--blank-lines")});
+        auto modem = startAndOpen({QStringLiteral("--urc-noise"), QStringLiteral("--urc-interval-ms"),
+            QStringLiteral("20"), QStringLiteral("--spaces"), QStringLiteral("--blank-lines")});
         QVERIFY(modem);
         QSignalSpy urcs(modem.get(), &Nrf91Modem::unsolicited);
         ModemCredentialStore store(*modem);
@@ -372,15 +396,16 @@ private Q_SLOTS:
         // A tampered request does not verify.
         QByteArray der = csr->der();
         der[der.size() - 40] = char(der.at(der.size() - 40) ^ 0x01);
-        const QByteArray token = "\"" + der.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals) + '.'
-            + csr->cose().toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals) + '"';
+        const QByteArray token = "\"" + der.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)
+            + '.' + csr->cose().toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals) + '"';
         const auto tampered = ModemCsr::fromKeygenAnswer(token);
         QVERIFY(!tampered || !tampered->check(QStringLiteral("nrf-352656100367872")));
 
         const auto listed = await(store.list(16842753u));
         QCOMPARE(listed->size(), 1);
         QCOMPARE(listed->first().type, int(CredentialType::ClientKey));
-        QCOMPARE(await(store.generateKey(16842753u, QStringLiteral("x"))).error().code, QStringLiteral("AlreadyExists"));
+        QCOMPARE(
+            await(store.generateKey(16842753u, QStringLiteral("x"))).error().code, QStringLiteral("AlreadyExists"));
         QCOMPARE(await(modem->functionalMode()).value_or(-1), 1);
     }
 };

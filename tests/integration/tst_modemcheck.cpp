@@ -31,8 +31,9 @@ public:
     {
         stop();
         QByteArray line;
-        const QString problem = TestSupport::startAndReadLine(
-            m_process, "python3", QStringList{TestSupport::sourcePath("tests/modemref/nrf91_refsim.py"), "--imei", "352656100367872"} + arguments,
+        const QString problem = TestSupport::startAndReadLine(m_process, "python3",
+            QStringList{TestSupport::sourcePath("tests/modemref/nrf91_refsim.py"), "--imei", "352656100367872"}
+                + arguments,
             &line);
         m_port = QString::fromLocal8Bit(line);
         return problem;
@@ -94,39 +95,45 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<QStringList>("checkArguments");
         QTest::addColumn<QString>("verdict");
-        QTest::addColumn<QString>("field");    // a JSON path the case pins, "a/b"
+        QTest::addColumn<QString>("field"); // a JSON path the case pins, "a/b"
         QTest::addColumn<QVariant>("expected"); // its value
 
         const QStringList none;
         const auto row = [](const char *name) -> QTestData & { return QTest::newRow(name); };
         // The project's simulator.
-        row("own: ready") << "own" << none << none << "ready" << "registration/status" << QVariant(QStringLiteral("home"));
-        row("own: no SIM") << "own" << QStringList{"--sim", "none"} << none << "no-sim" << "sim/state" << QVariant(QStringLiteral("absent"));
-        row("own: PIN") << "own" << QStringList{"--sim", "pin"} << none << "sim-locked" << "sim/state" << QVariant(QStringLiteral("pin"));
+        row("own: ready") << "own" << none << none << "ready"
+                          << "registration/status" << QVariant(QStringLiteral("home"));
+        row("own: no SIM") << "own" << QStringList{"--sim", "none"} << none << "no-sim"
+                           << "sim/state" << QVariant(QStringLiteral("absent"));
+        row("own: PIN") << "own" << QStringList{"--sim", "pin"} << none << "sim-locked"
+                        << "sim/state" << QVariant(QStringLiteral("pin"));
         const QStringList shortWait{"--wait", "2"};
-        row("own: searching") << "own" << QStringList{"--network", "searching"} << shortWait << "searching" << "registration/status"
-                              << QVariant(QStringLiteral("searching"));
+        row("own: searching") << "own" << QStringList{"--network", "searching"} << shortWait << "searching"
+                              << "registration/status" << QVariant(QStringLiteral("searching"));
         row("own: denied") << "own" << QStringList{"--network", "denied", "--reject-cause", "7"} << none << "denied"
                            << "registration/rejectCause" << QVariant(7);
-        row("own: roaming") << "own" << QStringList{"--network", "roaming"} << none << "ready" << "registration/status"
-                            << QVariant(QStringLiteral("roaming"));
-        row("own: weak signal") << "own" << QStringList{"--rsrp", "-118"} << none << "weak-signal" << "signal/rsrpDbm" << QVariant(-118);
+        row("own: roaming") << "own" << QStringList{"--network", "roaming"} << none << "ready"
+                            << "registration/status" << QVariant(QStringLiteral("roaming"));
+        row("own: weak signal") << "own" << QStringList{"--rsrp", "-118"} << none << "weak-signal"
+                                << "signal/rsrpDbm" << QVariant(-118);
         row("own: clock a year behind") << "own" << QStringList{"--clock-offset", "-31536000"} << none << "clock-wrong"
                                         << "clock/offsetSeconds" << QVariant(-31536000);
-        row("own: no LTE mode") << "own" << QStringList{"--system-mode", "gnss"} << none << "no-lte-mode" << "systemMode/ltem"
-                                << QVariant(false);
-        row("own: LTE off") << "own" << QStringList{"--cfun", "4"} << none << "lte-off" << "functionalMode" << QVariant(4);
+        row("own: no LTE mode") << "own" << QStringList{"--system-mode", "gnss"} << none << "no-lte-mode"
+                                << "systemMode/ltem" << QVariant(false);
+        row("own: LTE off") << "own" << QStringList{"--cfun", "4"} << none << "lte-off"
+                            << "functionalMode" << QVariant(4);
         row("own: LTE on for the check") << "own" << QStringList{"--cfun", "4", "--registration-delay-ms", "1500"}
-                                         << QStringList{"--lte-on", "--wait", "20"} << "ready" << "lteSwitchedOn" << QVariant(true);
+                                         << QStringList{"--lte-on", "--wait", "20"} << "ready"
+                                         << "lteSwitchedOn" << QVariant(true);
         row("own: credentials missing") << "own" << none << QStringList{"--tag", "10"} << "missing-credentials"
                                         << "credentials/rootCa" << QVariant(false);
         // The reference simulator, written from Nordic's AT reference without the project's code.
-        row("reference: ready") << "reference" << QStringList{"--scenario", "registered"} << none << "ready" << "cell/plmn"
-                                << QVariant(QStringLiteral("00101"));
-        row("reference: no SIM") << "reference" << QStringList{"--scenario", "no-sim"} << none << "no-sim" << "sim/state"
-                                 << QVariant(QStringLiteral("absent"));
-        row("reference: PIN") << "reference" << QStringList{"--scenario", "pin"} << none << "sim-locked" << "sim/state"
-                              << QVariant(QStringLiteral("pin"));
+        row("reference: ready") << "reference" << QStringList{"--scenario", "registered"} << none << "ready"
+                                << "cell/plmn" << QVariant(QStringLiteral("00101"));
+        row("reference: no SIM") << "reference" << QStringList{"--scenario", "no-sim"} << none << "no-sim"
+                                 << "sim/state" << QVariant(QStringLiteral("absent"));
+        row("reference: PIN") << "reference" << QStringList{"--scenario", "pin"} << none << "sim-locked"
+                              << "sim/state" << QVariant(QStringLiteral("pin"));
         row("reference: searching") << "reference" << QStringList{"--scenario", "searching"} << shortWait << "searching"
                                     << "registration/status" << QVariant(QStringLiteral("searching"));
         row("reference: denied") << "reference" << QStringList{"--scenario", "denied"} << none << "denied"
@@ -137,11 +144,11 @@ private Q_SLOTS:
                                       << "signal/quality" << QVariant(QStringLiteral("poor"));
         row("reference: clock off") << "reference" << QStringList{"--scenario", "clock-off"} << none << "clock-wrong"
                                     << "registration/status" << QVariant(QStringLiteral("home"));
-        row("reference: flight mode") << "reference" << QStringList{"--scenario", "flight"} << none << "lte-off" << "sim/state"
-                                      << QVariant(QStringLiteral("off"));
-        row("reference: LTE on for the check") << "reference" << QStringList{"--scenario", "flight"}
-                                               << QStringList{"--lte-on", "--wait", "20"} << "ready" << "sim/state"
-                                               << QVariant(QStringLiteral("ready"));
+        row("reference: flight mode") << "reference" << QStringList{"--scenario", "flight"} << none << "lte-off"
+                                      << "sim/state" << QVariant(QStringLiteral("off"));
+        row("reference: LTE on for the check")
+            << "reference" << QStringList{"--scenario", "flight"} << QStringList{"--lte-on", "--wait", "20"} << "ready"
+            << "sim/state" << QVariant(QStringLiteral("ready"));
     }
 
     void verdicts()
@@ -156,7 +163,8 @@ private Q_SLOTS:
         QString port;
         const QString problem = startSimulator(simulator, arguments, &port);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
-        const Run run = cli(QStringList{"--json", "modem", "check", "--port", port, "--no-flow-control"} + checkArguments);
+        const Run run
+            = cli(QStringList{"--json", "modem", "check", "--port", port, "--no-flow-control"} + checkArguments);
         const QJsonObject report = json(run);
         QVERIFY2(!report.isEmpty(), run.err.constData());
         QCOMPARE(report.value("verdict").toString(), verdict);
@@ -232,10 +240,10 @@ private Q_SLOTS:
         QCOMPARE(confirmed.exitCode, 0);
         QVERIFY(cli(QStringList{"modem", "at"} + port + QStringList{"AT+CFUN?"}).out.contains("+CFUN: 4"));
 
-        const Run secret = cli(QStringList{"--json", "modem", "at"} + port + QStringList{"AT%CMNG=0,10,2,\"-----BEGIN PRIVATE KEY-----\""});
+        const Run secret = cli(QStringList{"--json", "modem", "at"} + port
+            + QStringList{"AT%CMNG=0,10,2,\"-----BEGIN PRIVATE KEY-----\""});
         QCOMPARE(secret.exitCode, 2);
-        QCOMPARE(json(secret).value("error").toObject().value("code").toString(),
-                 QStringLiteral("SecretInCommand"));
+        QCOMPARE(json(secret).value("error").toObject().value("code").toString(), QStringLiteral("SecretInCommand"));
         QVERIFY(m_sim.storedHashes().value(QStringLiteral("10/2")).isEmpty());
 
         const Run bad = cli(QStringList{"modem", "at"} + port + QStringList{"AT+NOSUCH"});
@@ -247,9 +255,8 @@ private Q_SLOTS:
     {
         for (const QString &simulator : {QStringLiteral("own"), QStringLiteral("reference")}) {
             QString port;
-            const QString problem = startSimulator(simulator, simulator == QStringLiteral("own") ? QStringList{}
-                                                                                             : QStringList{"--scenario", "registered"},
-                                                   &port);
+            const QString problem = startSimulator(simulator,
+                simulator == QStringLiteral("own") ? QStringList{} : QStringList{"--scenario", "registered"}, &port);
             QVERIFY2(problem.isEmpty(), qPrintable(problem));
             const Run run = cli({"--json", "modem", "attest", "--port", port, "--no-flow-control"});
             QCOMPARE(run.exitCode, 0);
@@ -260,9 +267,10 @@ private Q_SLOTS:
             QCOMPARE(token.value("deviceUuid").toString().size(), 36);
             QCOMPARE(token.value("firmwareUuid").toString().size(), 36);
             if (simulator == QStringLiteral("own"))
-                QCOMPARE(token.value("firmwareUuid").toString(), m_sim.ready().value("modemUuid").toString().isEmpty()
-                                                                     ? QStringLiteral("25c95751-efa4-40d4-8b4a-1dcaab81fac9")
-                                                                     : m_sim.ready().value("modemUuid").toString());
+                QCOMPARE(token.value("firmwareUuid").toString(),
+                    m_sim.ready().value("modemUuid").toString().isEmpty()
+                        ? QStringLiteral("25c95751-efa4-40d4-8b4a-1dcaab81fac9")
+                        : m_sim.ready().value("modemUuid").toString());
         }
     }
 
@@ -276,8 +284,8 @@ private Q_SLOTS:
         QString port;
         const QString problem = startSimulator("reference", {"--scenario", "registered"}, &port);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
-        const Run flashed = cli({"--json", "modem", "flash-azure", "--port", port, "--no-flow-control", "--device", "ref-device-1",
-                                 "--tag", "10", "--secondary-tag", "11", "--cert", cert, "--key", key});
+        const Run flashed = cli({"--json", "modem", "flash-azure", "--port", port, "--no-flow-control", "--device",
+            "ref-device-1", "--tag", "10", "--secondary-tag", "11", "--cert", cert, "--key", key});
         QVERIFY2(flashed.exitCode == 0, flashed.err.constData());
         const QJsonObject report = json(flashed);
         QCOMPARE(report.value("ok").toBool(), true);
@@ -290,8 +298,9 @@ private Q_SLOTS:
         QCOMPARE(check.value("verdict").toString(), QStringLiteral("ready"));
         const QJsonObject credentials = check.value("credentials").toObject();
         QVERIFY(credentials.value("rootCa").toBool() && credentials.value("clientCertificate").toBool()
-                && credentials.value("privateKey").toBool());
-        QVERIFY2(credentials.value("rootCaKnownAs").toString().contains("DigiCert Global Root G2"), checked.out.constData());
+            && credentials.value("privateKey").toBool());
+        QVERIFY2(
+            credentials.value("rootCaKnownAs").toString().contains("DigiCert Global Root G2"), checked.out.constData());
     }
 
     // A credential write whose tail is lost on the way (a USB bridge overflowing on a long chain) gets no answer:
@@ -301,7 +310,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("simulator");
         QTest::addColumn<QStringList>("arguments");
         QTest::newRow("own") << "own" << QStringList{"--stall-write-bytes", "600"};
-        QTest::newRow("reference") << "reference" << QStringList{"--scenario", "registered", "--stall-write-bytes", "600"};
+        QTest::newRow("reference") << "reference"
+                                   << QStringList{"--scenario", "registered", "--stall-write-bytes", "600"};
     }
 
     void stalledWrite()
@@ -314,8 +324,8 @@ private Q_SLOTS:
         QString port;
         const QString problem = startSimulator(simulator, arguments, &port);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
-        const Run flashed = cli({"--json", "modem", "flash-azure", "--port", port, "--no-flow-control", "--device", "stall-device-1",
-                                 "--tag", "10", "--secondary-tag", "11", "--cert", cert, "--key", key});
+        const Run flashed = cli({"--json", "modem", "flash-azure", "--port", port, "--no-flow-control", "--device",
+            "stall-device-1", "--tag", "10", "--secondary-tag", "11", "--cert", cert, "--key", key});
         QCOMPARE(flashed.exitCode, 7);
         const QJsonObject error = json(flashed).value("error").toObject();
         QCOMPARE(error.value("code").toString(), QStringLiteral("WriteStalled"));
@@ -326,7 +336,8 @@ private Q_SLOTS:
         const Run after = cli({"modem", "at", "--port", port, "--no-flow-control", "AT+CGMR"});
         QCOMPARE(after.exitCode, 0);
         QVERIFY(after.out.startsWith("mfw_nrf91"));
-        const Run listed = cli({"--json", "modem", "creds", "list", "--port", port, "--no-flow-control", "--tag", "10"});
+        const Run listed
+            = cli({"--json", "modem", "creds", "list", "--port", port, "--no-flow-control", "--tag", "10"});
         QCOMPARE(listed.exitCode, 0);
         QVERIFY2(!listed.out.contains("\"type\":0") && !listed.out.contains("\"type\": 0"), listed.out.constData());
     }
@@ -339,9 +350,10 @@ private Q_SLOTS:
         const QString identity = m_dir.filePath("identity.txt");
         TestSupport::writeFile(identity, "device-1");
         const QString root = TestSupport::sourcePath("resources/certs/digicert-global-root-g2.pem");
-        for (const auto &[tag, type, file] : {std::tuple{"20", "root-ca", root}, std::tuple{"20", "psk-identity", identity},
-                                              std::tuple{"21", "psk-identity", identity}}) {
-            const Run written = cli(QStringList{"modem", "creds", "write"} + port + QStringList{"--tag", tag, "--type", type, file});
+        for (const auto &[tag, type, file] : {std::tuple{"20", "root-ca", root},
+                 std::tuple{"20", "psk-identity", identity}, std::tuple{"21", "psk-identity", identity}}) {
+            const Run written
+                = cli(QStringList{"modem", "creds", "write"} + port + QStringList{"--tag", tag, "--type", type, file});
             QVERIFY2(written.exitCode == 0, written.err.constData());
         }
         QCOMPARE(m_sim.storedHashes().keys().filter(QRegularExpression("^2[01]/")).size(), 3);
@@ -350,12 +362,15 @@ private Q_SLOTS:
         QCOMPARE(unconfirmed.exitCode, 1);
         QCOMPARE(m_sim.storedHashes().keys().filter(QRegularExpression("^20/")).size(), 2);
 
-        const Run deleted = cli(QStringList{"--json", "modem", "creds", "delete", "--all", "--tag", "20", "--yes"} + port);
+        const Run deleted
+            = cli(QStringList{"--json", "modem", "creds", "delete", "--all", "--tag", "20", "--yes"} + port);
         QVERIFY2(deleted.exitCode == 0, deleted.err.constData());
         QCOMPARE(json(deleted).value("deleted").toArray().size(), 2);
         QVERIFY(m_sim.storedHashes().keys().filter(QRegularExpression("^20/")).isEmpty());
         QVERIFY(m_sim.storedHashes().contains("21/4"));
-        QCOMPARE(cli(QStringList{"modem", "creds", "delete", "--all", "--tag", "20", "--type", "0", "--yes"} + port).exitCode, 1);
+        QCOMPARE(cli(QStringList{"modem", "creds", "delete", "--all", "--tag", "20", "--type", "0", "--yes"} + port)
+                     .exitCode,
+            1);
     }
 
     void cleanupTestCase()

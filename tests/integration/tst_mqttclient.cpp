@@ -1,8 +1,7 @@
 // MqttClient against a real mosquitto: round trips, MQTT 5 user properties, refusals, TLS, client
 // certificates, broker crash and reconnect, threads, destruction.
-#include "mqtt/mqttclient.h"
-
 #include "mosquittofixture.h"
+#include "mqtt/mqttclient.h"
 #include "testsupport.h"
 
 #include <QElapsedTimer>
@@ -60,11 +59,14 @@ struct Probe
     {
         MqttClient *c = client.get();
         const auto on = [this, c](auto signal, auto slot) {
-            QObject::connect(c, signal, c, [this, slot](auto... args) {
-                if (QThread::currentThread() != owner)
-                    ++offThread;
-                slot(args...);
-            }, Qt::DirectConnection);
+            QObject::connect(
+                c, signal, c,
+                [this, slot](auto... args) {
+                    if (QThread::currentThread() != owner)
+                        ++offThread;
+                    slot(args...);
+                },
+                Qt::DirectConnection);
         };
         on(&MqttClient::stateChanged, [this](MqttClient::State state) { states.append(state); });
         on(&MqttClient::connected, [this] { ++connectedCount; });
@@ -73,8 +75,9 @@ struct Probe
         on(&MqttClient::messageReceived, [this](const MqttMessage &message) { messages.append(message); });
         on(&MqttClient::messageDelivered, [this](int token) { delivered.append(token); });
         on(&MqttClient::subscribed, [this](const QString &filter, int qos) { subscribed.append({filter, qos}); });
-        on(&MqttClient::subscriptionFailed,
-           [this](const QString &filter, const Error &error) { subscriptionFailures.append({filter, error}); });
+        on(&MqttClient::subscriptionFailed, [this](const QString &filter, const Error &error) {
+            subscriptionFailures.append({filter, error});
+        });
         on(&MqttClient::unsubscribed, [this](const QString &filter) { unsubscribed.append(filter); });
     }
 
@@ -113,13 +116,16 @@ struct Probe
         return client->subscribe(filter, qos).has_value() && waitUntil([&] { return subscribed.size() > before; });
     }
 
-    QString lastError() const { return errors.isEmpty() ? QString() : errors.last().code + u' ' + errors.last().message; }
+    QString lastError() const
+    {
+        return errors.isEmpty() ? QString() : errors.last().code + u' ' + errors.last().message;
+    }
 };
 
 bool waitAllSettled(std::initializer_list<Probe *> probes, int timeoutMs = 6000)
 {
-    return waitUntil([&] { return std::all_of(probes.begin(), probes.end(), [](Probe *p) { return p->settled(); }); },
-                     timeoutMs);
+    return waitUntil(
+        [&] { return std::all_of(probes.begin(), probes.end(), [](Probe *p) { return p->settled(); }); }, timeoutMs);
 }
 
 int clientNumber = 0;
@@ -237,7 +243,7 @@ private Q_SLOTS:
 
         // Settings changed while connected apply to the next connection only.
         const auto other = version == MqttClient::ProtocolVersion::Mqtt5 ? MqttClient::ProtocolVersion::Mqtt311
-                                                                          : MqttClient::ProtocolVersion::Mqtt5;
+                                                                         : MqttClient::ProtocolVersion::Mqtt5;
         (*publisher)->setProtocolVersion(other);
         (*publisher)->setHostname(QStringLiteral("elsewhere.invalid"));
 
@@ -279,13 +285,14 @@ private Q_SLOTS:
         client->start(QStringLiteral("127.0.0.1"), broker.port(), v5);
         old->start(QStringLiteral("127.0.0.1"), broker.port(), MqttClient::ProtocolVersion::Mqtt311);
         QVERIFY(waitAllSettled({client.get(), old.get()}));
-        QVERIFY2(client->connectedCount == 1 && old->connectedCount == 1, qPrintable(client->lastError() + old->lastError()));
+        QVERIFY2(client->connectedCount == 1 && old->connectedCount == 1,
+            qPrintable(client->lastError() + old->lastError()));
         QVERIFY(client->subscribeAndWait(QStringLiteral("props/+"), 1));
 
-        const MqttUserProperties properties{{QStringLiteral("iothub-creation-time-utc"), QStringLiteral("2024-05-01T10:00:00Z")},
-                                            {QStringLiteral("dup"), QStringLiteral("first")},
-                                            {QStringLiteral("dup"), QStringLiteral("second")},
-                                            {QStringLiteral("ünïcødé"), QString()}};
+        const MqttUserProperties properties{
+            {QStringLiteral("iothub-creation-time-utc"), QStringLiteral("2024-05-01T10:00:00Z")},
+            {QStringLiteral("dup"), QStringLiteral("first")}, {QStringLiteral("dup"), QStringLiteral("second")},
+            {QStringLiteral("ünïcødé"), QString()}};
         const auto token = (*client)->publish(QStringLiteral("props/a"), "{}", 1, false, properties);
         QVERIFY(token.has_value());
         QVERIFY(waitUntil([&] { return !client->messages.isEmpty() && client->delivered.contains(*token); }));
@@ -351,7 +358,7 @@ private Q_SLOTS:
 
         for (const QString &line : std::as_const(capturedLog)) {
             QVERIFY2(!line.contains(QString::fromLatin1(password)) && !line.contains(QString::fromLatin1(wrong)),
-                     qPrintable(line));
+                qPrintable(line));
         }
         QVERIFY(!error.message.contains(QString::fromLatin1(wrong)));
         QCOMPARE(refused->offThread + accepted->offThread + anonymous->offThread, 0);
@@ -417,12 +424,14 @@ private Q_SLOTS:
         auto client = probe();
         (*client)->setTlsEnabled(true);
         (*client)->setCaFile(broker.caFile());
-        QVERIFY(!client->connectTo(QStringLiteral("127.0.0.1"), broker.tlsPort(), MqttClient::ProtocolVersion::Mqtt311));
+        QVERIFY(
+            !client->connectTo(QStringLiteral("127.0.0.1"), broker.tlsPort(), MqttClient::ProtocolVersion::Mqtt311));
         QCOMPARE(client->connectedCount, 0);
         QCOMPARE(client->errors.constFirst().kind, ErrorKind::Network);
         QCOMPARE(client->errors.constFirst().code, QStringLiteral("CertificateHostNameMismatch"));
-        QVERIFY2(client->errors.constFirst().message.contains(QStringLiteral("not valid for the host name \"127.0.0.1\"")),
-                 qPrintable(client->lastError()));
+        QVERIFY2(
+            client->errors.constFirst().message.contains(QStringLiteral("not valid for the host name \"127.0.0.1\"")),
+            qPrintable(client->lastError()));
         QCOMPARE(client->offThread, 0);
     }
 
@@ -447,10 +456,12 @@ private Q_SLOTS:
         });
 
         auto client = probe();
-        QCOMPARE((*client)->setClientCertificate(credentials.certificatePem, broker.issueClientCertificate(QStringLiteral("x")).privateKeyPem)
+        QCOMPARE((*client)
+                     ->setClientCertificate(
+                         credentials.certificatePem, broker.issueClientCertificate(QStringLiteral("x")).privateKeyPem)
                      .error()
                      .code,
-                 QStringLiteral("CertificateKeyMismatch"));
+            QStringLiteral("CertificateKeyMismatch"));
         QVERIFY((*client)->setClientCertificate(credentials.certificatePem, credentials.privateKeyPem).has_value());
         (*client)->setTlsEnabled(true);
         (*client)->setCaFile(broker.caFile());
@@ -490,7 +501,7 @@ private Q_SLOTS:
         QCOMPARE(without->connectedCount, 0);
         QCOMPARE(without->errors.constFirst().kind, ErrorKind::Network);
         QVERIFY2(without->errors.constFirst().message.contains(QStringLiteral("client certificate")),
-                 qPrintable(without->lastError()));
+            qPrintable(without->lastError()));
         QCOMPARE(refused->connectedCount, 0);
         QCOMPARE(refused->errors.constFirst().code, QStringLiteral("CertificateVerificationFailed"));
         QVERIFY(QDir(runtime.path()).isEmpty());
@@ -638,12 +649,22 @@ private Q_SLOTS:
             threads.append(QThread::currentThread());
             seen.append(what);
         };
-        connect(client, &MqttClient::connected, client, [&] { record(QStringLiteral("connected")); }, Qt::DirectConnection);
-        connect(client, &MqttClient::subscribed, client, [&] { record(QStringLiteral("subscribed")); }, Qt::DirectConnection);
-        connect(client, &MqttClient::messageReceived, client, [&] { record(QStringLiteral("message")); }, Qt::DirectConnection);
-        connect(client, &MqttClient::messageDelivered, client, [&] { record(QStringLiteral("delivered")); }, Qt::DirectConnection);
-        connect(client, &MqttClient::disconnected, client, [&] { record(QStringLiteral("disconnected")); }, Qt::DirectConnection);
-        connect(client, &MqttClient::errorOccurred, client, [&] { record(QStringLiteral("error")); }, Qt::DirectConnection);
+        connect(
+            client, &MqttClient::connected, client, [&] { record(QStringLiteral("connected")); }, Qt::DirectConnection);
+        connect(
+            client, &MqttClient::subscribed, client, [&] { record(QStringLiteral("subscribed")); },
+            Qt::DirectConnection);
+        connect(
+            client, &MqttClient::messageReceived, client, [&] { record(QStringLiteral("message")); },
+            Qt::DirectConnection);
+        connect(
+            client, &MqttClient::messageDelivered, client, [&] { record(QStringLiteral("delivered")); },
+            Qt::DirectConnection);
+        connect(
+            client, &MqttClient::disconnected, client, [&] { record(QStringLiteral("disconnected")); },
+            Qt::DirectConnection);
+        connect(
+            client, &MqttClient::errorOccurred, client, [&] { record(QStringLiteral("error")); }, Qt::DirectConnection);
 
         const auto inWorker = [&](const std::function<void()> &function) {
             QMetaObject::invokeMethod(client, function, Qt::BlockingQueuedConnection);

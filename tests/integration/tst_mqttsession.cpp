@@ -27,7 +27,7 @@ class tst_MqttSession : public QObject
         s->setPort(m_broker.port());
         s->setClientId(QStringLiteral("manual-ack"));
         s->setCleanSession(false);
-        s->setSubscriptions({ QStringLiteral("t/#") });
+        s->setSubscriptions({QStringLiteral("t/#")});
         return s;
     }
 
@@ -127,7 +127,7 @@ private Q_SLOTS:
             s->setClientId(QStringLiteral("tls"));
             s->setTlsEnabled(true);
             s->setCaFile(caFile);
-            s->setSubscriptions({ QStringLiteral("t/#") });
+            s->setSubscriptions({QStringLiteral("t/#")});
             return s;
         };
         auto trusted = attempt(secure.caFile());
@@ -216,7 +216,7 @@ private Q_SLOTS:
     {
         MosquittoFixture locked;
         MosquittoFixture::Options options;
-        options.users = { { QStringLiteral("relay"), "right" } };
+        options.users = {{QStringLiteral("relay"), "right"}};
         QVERIFY2(locked.start(options), qPrintable(locked.errorString()));
         MqttSession s;
         s.setHostname(QStringLiteral("127.0.0.1"));

@@ -8,10 +8,9 @@
 #include <QTest>
 
 #include <atomic>
-#include <thread>
-
 #include <poll.h>
 #include <sys/inotify.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace Onboarder;
@@ -25,7 +24,8 @@ class tst_OpenPgpEncryptor : public QObject
     QTemporaryDir m_dir;
     QString m_aliceFingerprint;
     QString m_bobFingerprint;
-    const QByteArray m_secret = "HostName=contoso.azure-devices.net;DeviceId=microshare-1;SharedAccessKey=" + TestSupport::randomKey().toLatin1();
+    const QByteArray m_secret = "HostName=contoso.azure-devices.net;DeviceId=microshare-1;SharedAccessKey="
+        + TestSupport::randomKey().toLatin1();
 
 private Q_SLOTS:
     void initTestCase()
@@ -37,7 +37,8 @@ private Q_SLOTS:
 
     void keyringRecipientByEmailDecryptsToExactlyThePlaintext()
     {
-        const auto encrypted = OpenPgpEncryptor(m_alice.path()).encrypt(m_secret, QStringLiteral("alice@example.invalid"));
+        const auto encrypted
+            = OpenPgpEncryptor(m_alice.path()).encrypt(m_secret, QStringLiteral("alice@example.invalid"));
         QVERIFY2(encrypted.has_value(), encrypted ? "" : qPrintable(encrypted.error().message));
         QVERIFY(encrypted->armored.startsWith("-----BEGIN PGP MESSAGE-----"));
         QVERIFY(!encrypted->armored.contains(m_secret));
@@ -54,7 +55,8 @@ private Q_SLOTS:
     {
         // An empty keyring of our own, and Bob's key as a file he sent.
         TestSupport::GnupgHome empty;
-        const QString file = TestSupport::writeFile(m_dir.filePath(QStringLiteral("bob.asc")), m_bob.exportPublic(m_bobFingerprint));
+        const QString file
+            = TestSupport::writeFile(m_dir.filePath(QStringLiteral("bob.asc")), m_bob.exportPublic(m_bobFingerprint));
         const auto encrypted = OpenPgpEncryptor(empty.path()).encrypt(m_secret, file);
         QVERIFY2(encrypted.has_value(), encrypted ? "" : qPrintable(encrypted.error().message));
         QCOMPARE(encrypted->fingerprint, m_bobFingerprint);
@@ -65,10 +67,15 @@ private Q_SLOTS:
         QVERIFY(!empty.gpg({QStringLiteral("--list-keys")}).out.contains("bob@example.invalid"));
 
         // A secret key file and a file without a key are refused.
-        const QString secretFile = TestSupport::writeFile(m_dir.filePath(QStringLiteral("secret.asc")), m_bob.exportSecret(m_bobFingerprint));
-        QCOMPARE(OpenPgpEncryptor(empty.path()).encrypt(m_secret, secretFile).error().code, QStringLiteral("RecipientFileInvalid"));
-        QCOMPARE(OpenPgpEncryptor(empty.path()).encrypt(m_secret, TestSupport::sourcePath(QStringLiteral("README.md"))).error().code,
-                 QStringLiteral("RecipientFileInvalid"));
+        const QString secretFile = TestSupport::writeFile(
+            m_dir.filePath(QStringLiteral("secret.asc")), m_bob.exportSecret(m_bobFingerprint));
+        QCOMPARE(OpenPgpEncryptor(empty.path()).encrypt(m_secret, secretFile).error().code,
+            QStringLiteral("RecipientFileInvalid"));
+        QCOMPARE(OpenPgpEncryptor(empty.path())
+                     .encrypt(m_secret, TestSupport::sourcePath(QStringLiteral("README.md")))
+                     .error()
+                     .code,
+            QStringLiteral("RecipientFileInvalid"));
     }
 
     void aKeyFileIsReadOnce()
@@ -76,8 +83,10 @@ private Q_SLOTS:
         // What is encrypted to is the key that was checked, even when the file is replaced once it has been
         // read (here by a thread that watches it and puts Alice's key in its place).
         TestSupport::GnupgHome empty;
-        const QString file = TestSupport::writeFile(m_dir.filePath(QStringLiteral("recipient.asc")), m_bob.exportPublic(m_bobFingerprint));
-        const QString other = TestSupport::writeFile(m_dir.filePath(QStringLiteral("other.asc")), m_alice.exportPublic(m_aliceFingerprint));
+        const QString file = TestSupport::writeFile(
+            m_dir.filePath(QStringLiteral("recipient.asc")), m_bob.exportPublic(m_bobFingerprint));
+        const QString other = TestSupport::writeFile(
+            m_dir.filePath(QStringLiteral("other.asc")), m_alice.exportPublic(m_aliceFingerprint));
         const int watch = ::inotify_init1(IN_CLOEXEC);
         QVERIFY(watch >= 0);
         QVERIFY(::inotify_add_watch(watch, QFile::encodeName(file).constData(), IN_CLOSE_NOWRITE) >= 0);
@@ -115,13 +124,16 @@ private Q_SLOTS:
     void recipientErrors()
     {
         const OpenPgpEncryptor encryptor(m_alice.path());
-        QCOMPARE(encryptor.encrypt(m_secret, QStringLiteral("nobody@example.invalid")).error().code, QStringLiteral("RecipientNotFound"));
-        QCOMPARE(encryptor.encrypt(m_secret, QStringLiteral("example.invalid")).error().code, QStringLiteral("RecipientAmbiguous"));
+        QCOMPARE(encryptor.encrypt(m_secret, QStringLiteral("nobody@example.invalid")).error().code,
+            QStringLiteral("RecipientNotFound"));
+        QCOMPARE(encryptor.encrypt(m_secret, QStringLiteral("example.invalid")).error().code,
+            QStringLiteral("RecipientAmbiguous"));
         QCOMPARE(encryptor.encrypt(m_secret, QString()).error().code, QStringLiteral("RecipientNotFound"));
 
         // A key that can only sign.
         TestSupport::GnupgHome home;
-        const QString signer = home.generateKey(QStringLiteral("Signer <signer@example.invalid>"), QStringLiteral("sign"));
+        const QString signer
+            = home.generateKey(QStringLiteral("Signer <signer@example.invalid>"), QStringLiteral("sign"));
         const auto refused = OpenPgpEncryptor(home.path()).encrypt(m_secret, signer);
         QCOMPARE(refused.error().code, QStringLiteral("RecipientUnusable"));
     }

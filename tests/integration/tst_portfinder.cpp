@@ -22,11 +22,13 @@ private Q_SLOTS:
         QSignalSpy changed(&finder, &PortFinder::portsChanged);
         finder.startWatching(50);
         const auto ports = finder.ports();
-        const auto sim = std::find_if(ports.cbegin(), ports.cend(), [this](const ModemPort &p) { return p.path == m_sim.port(); });
+        const auto sim
+            = std::find_if(ports.cbegin(), ports.cend(), [this](const ModemPort &p) { return p.path == m_sim.port(); });
         QVERIFY(sim != ports.cend());
         QVERIFY(sim->extra);
         QCOMPARE(sim->role, ModemPort::Role::Unknown);
-        QVERIFY(std::none_of(ports.cbegin(), ports.cend(), [](const ModemPort &p) { return p.path == QStringLiteral("/nonexistent/one"); }));
+        QVERIFY(std::none_of(ports.cbegin(), ports.cend(),
+            [](const ModemPort &p) { return p.path == QStringLiteral("/nonexistent/one"); }));
         QCOMPARE(PortFinder::choose(ports).value_or(ModemPort{}).path, m_sim.port());
 
         // Proven by probing: the AT port.
@@ -40,7 +42,8 @@ private Q_SLOTS:
         m_sim.stop();
         QTRY_VERIFY(changed.size() > before);
         const auto after = finder.ports();
-        QVERIFY(std::none_of(after.cbegin(), after.cend(), [this](const ModemPort &p) { return p.path == m_sim.port(); }));
+        QVERIFY(
+            std::none_of(after.cbegin(), after.cend(), [this](const ModemPort &p) { return p.path == m_sim.port(); }));
         QCOMPARE(PortFinder::choose(after).error().code, QStringLiteral("NoModem"));
         qunsetenv(PortFinder::extraPortsVariable);
     }
@@ -68,12 +71,15 @@ private Q_SLOTS:
         const auto holders = PortDiagnosis::holders(m_sim.port());
         QCOMPARE(holders.first().name, QStringLiteral("sleep"));
         QCOMPARE(holders.first().pid, holder.processId());
-        const QString busy = PortDiagnosis::explainOpenFailure(m_sim.port(), QSerialPort::PermissionError, QStringLiteral("busy"));
-        QVERIFY2(busy.contains(QStringLiteral("in use by sleep (process %1)").arg(holder.processId())), qPrintable(busy));
+        const QString busy
+            = PortDiagnosis::explainOpenFailure(m_sim.port(), QSerialPort::PermissionError, QStringLiteral("busy"));
+        QVERIFY2(
+            busy.contains(QStringLiteral("in use by sleep (process %1)").arg(holder.processId())), qPrintable(busy));
         holder.kill();
         holder.waitForFinished();
 
-        const QString missing = PortDiagnosis::explainOpenFailure(QStringLiteral("/dev/ttyACM99"), QSerialPort::DeviceNotFoundError, {});
+        const QString missing
+            = PortDiagnosis::explainOpenFailure(QStringLiteral("/dev/ttyACM99"), QSerialPort::DeviceNotFoundError, {});
         QVERIFY(missing.contains(QStringLiteral("There is no serial port /dev/ttyACM99")));
     }
 };

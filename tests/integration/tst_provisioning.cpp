@@ -6,13 +6,13 @@
 #include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
 #include "hub/hubclient.h"
+#include "inprocesshub.h"
 #include "modem/modemcredential.h"
 #include "modem/modemcredentialstore.h"
 #include "modemsimfixture.h"
 #include "provisioning/auditlog.h"
 #include "provisioning/modemkeyledger.h"
 #include "provisioning/provisioningjob.h"
-#include "inprocesshub.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
@@ -23,9 +23,9 @@
 #include <QUuid>
 
 using namespace Onboarder;
+using Onboarder::Sandbox::SandboxHub;
 using TestSupport::await;
 using TestSupport::ModemSim;
-using Onboarder::Sandbox::SandboxHub;
 
 class tst_Provisioning : public QObject
 {
@@ -42,7 +42,8 @@ class tst_Provisioning : public QObject
     QList<QByteArray> m_privateKeys; // every device key the tests saw, to look for in the audit log
     int m_jobs = 0;
 
-    ProvisioningProfile profile(ProvisioningProfile::KeyBirth birth, ProvisioningProfile::Auth auth, bool keepKey = true) const
+    ProvisioningProfile profile(
+        ProvisioningProfile::KeyBirth birth, ProvisioningProfile::Auth auth, bool keepKey = true) const
     {
         ProvisioningProfile p;
         p.hub = QStringLiteral("sandbox");
@@ -78,11 +79,15 @@ class tst_Provisioning : public QObject
 
     static QString explain(const ProvisioningReport &r)
     {
-        return r.failure ? r.failure->code + QStringLiteral(": ") + r.failure->message + QStringLiteral(" | ") + r.stateSummary().join(u' ')
+        return r.failure ? r.failure->code + QStringLiteral(": ") + r.failure->message + QStringLiteral(" | ")
+                + r.stateSummary().join(u' ')
                          : QString();
     }
 
-    QString imei(int n) const { return TestSupport::completeImei(QStringLiteral("357000000000%1").arg(n, 2, 10, QLatin1Char('0'))); }
+    QString imei(int n) const
+    {
+        return TestSupport::completeImei(QStringLiteral("357000000000%1").arg(n, 2, 10, QLatin1Char('0')));
+    }
 
     // What the acceptance asks: the hub knows the device by the thumbprint of the certificate on its modem.
     void checkDevice(const ModemSim &sim, const QString &deviceId, const ProvisioningProfile &p)
@@ -100,12 +105,15 @@ class tst_Provisioning : public QObject
         QCOMPARE(stored.value(QStringLiteral("10/1")), ModemCredentialStore::sha256Hex(*prepared));
         QVERIFY(!stored.value(QStringLiteral("10/2")).isEmpty());
         QCOMPARE(stored.value(QStringLiteral("10/0")),
-                 ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(CredentialType::RootCa, AzureFlashJob::digiCertGlobalRootG2())));
+            ModemCredentialStore::sha256Hex(
+                *ModemCredentialStore::prepare(CredentialType::RootCa, AzureFlashJob::digiCertGlobalRootG2())));
         QCOMPARE(stored.value(QStringLiteral("11/0")),
-                 ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(CredentialType::RootCa, AzureFlashJob::microsoftRsaRootCa2017())));
+            ModemCredentialStore::sha256Hex(
+                *ModemCredentialStore::prepare(CredentialType::RootCa, AzureFlashJob::microsoftRsaRootCa2017())));
         const auto twin = await(m_client->twin(deviceId));
         QVERIFY(twin.has_value());
-        QCOMPARE(twin->value(QStringLiteral("tags")).toObject().value(QStringLiteral("site")).toString(), QStringLiteral("bench-1"));
+        QCOMPARE(twin->value(QStringLiteral("tags")).toObject().value(QStringLiteral("site")).toString(),
+            QStringLiteral("bench-1"));
         const auto record = m_credentials->record(QStringLiteral("sandbox"), deviceId);
         QVERIFY(record.has_value());
         if (p.auth == ProvisioningProfile::Auth::CaSigned) {
@@ -120,7 +128,7 @@ class tst_Provisioning : public QObject
             QVERIFY(cert->matches(*KeyPair::fromPem(*key)));
             // The modem holds exactly the key kept here.
             QCOMPARE(stored.value(QStringLiteral("10/2")),
-                     ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(CredentialType::ClientKey, *key)));
+                ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(CredentialType::ClientKey, *key)));
             m_privateKeys.append(*key);
         } else {
             QCOMPARE(record->keyLocation, CredentialRecord::KeyLocation::Device);
@@ -134,7 +142,8 @@ class tst_Provisioning : public QObject
 
     qint64 devicesNamed(const QString &deviceId)
     {
-        const auto page = await(m_client->query(QStringLiteral("SELECT * FROM devices WHERE deviceId = '%1'").arg(deviceId)));
+        const auto page
+            = await(m_client->query(QStringLiteral("SELECT * FROM devices WHERE deviceId = '%1'").arg(deviceId)));
         return page ? page->items.size() : -1;
     }
 
@@ -146,13 +155,16 @@ private Q_SLOTS:
         QVERIFY2(started.isEmpty(), qPrintable(started));
         m_hubProfile = m_hub.profile();
         m_client = std::make_unique<HubClient>(m_hubProfile, *ConnectionString::parse(m_hub->ownerConnectionString()));
-        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
+        m_secrets = std::make_unique<SecretStore>(
+            QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
         m_credentials = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));
         m_audit = std::make_unique<AuditLog>(m_dir.filePath(QStringLiteral("audit")));
-        m_ledger = std::make_unique<ModemKeyLedger>(m_dir.filePath(QStringLiteral("data/provisioning/modem-keys.json")));
+        m_ledger
+            = std::make_unique<ModemKeyLedger>(m_dir.filePath(QStringLiteral("data/provisioning/modem-keys.json")));
 
         const auto caKey = KeyPair::generate();
-        const auto caCert = Certificate::selfSigned(*caKey, {QStringLiteral("Bench CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
+        const auto caCert = Certificate::selfSigned(
+            *caKey, {QStringLiteral("Bench CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
         const auto ca = CertificateAuthority::fromParts(*caCert, *caKey);
         QVERIFY(ca.has_value());
         QVERIFY(await(m_credentials->importCertificateAuthority(QStringLiteral("bench"), *ca)).has_value());
@@ -162,13 +174,18 @@ private Q_SLOTS:
     {
         auto p = profile(ProvisioningProfile::KeyBirth::Modem, ProvisioningProfile::Auth::SelfSigned);
         QCOMPARE(p.validate().error().code, QStringLiteral("ProfileModemKeyNeedsCa"));
-        QCOMPARE(ProvisioningProfile::fromJson(QJsonObject{{QStringLiteral("hub"), QStringLiteral("x")}, {QStringLiteral("secTag"), 2147483648.0}})
+        QCOMPARE(ProvisioningProfile::fromJson(QJsonObject{{QStringLiteral("hub"), QStringLiteral("x")},
+                                                   {QStringLiteral("secTag"), 2147483648.0}})
                      .error()
                      .code,
-                 QStringLiteral("ProfileInvalidNumber"));
-        QCOMPARE(ProvisioningProfile::fromJson(QJsonObject{{QStringLiteral("hub"), QStringLiteral("x")}, {QStringLiteral("sectag"), 10}}).error().code,
-                 QStringLiteral("ProfileUnknownKey"));
-        const auto round = ProvisioningProfile::fromJson(profile(ProvisioningProfile::KeyBirth::Modem, ProvisioningProfile::Auth::CaSigned).toJson());
+            QStringLiteral("ProfileInvalidNumber"));
+        QCOMPARE(ProvisioningProfile::fromJson(
+                     QJsonObject{{QStringLiteral("hub"), QStringLiteral("x")}, {QStringLiteral("sectag"), 10}})
+                     .error()
+                     .code,
+            QStringLiteral("ProfileUnknownKey"));
+        const auto round = ProvisioningProfile::fromJson(
+            profile(ProvisioningProfile::KeyBirth::Modem, ProvisioningProfile::Auth::CaSigned).toJson());
         QVERIFY(round.has_value());
         QCOMPARE(*round, profile(ProvisioningProfile::KeyBirth::Modem, ProvisioningProfile::Auth::CaSigned));
         ModemIdentity identity;
@@ -206,7 +223,7 @@ private Q_SLOTS:
             QCOMPARE(report.modemKeyMade, i == 1);
             for (const ProvisioningStep &step : report.steps)
                 QVERIFY2(step.state == ProvisioningStep::State::Done || step.state == ProvisioningStep::State::Skipped,
-                         qPrintable(ProvisioningStep::idName(step.id)));
+                    qPrintable(ProvisioningStep::idName(step.id)));
             checkDevice(sims[i], report.deviceId, profiles[i]);
             if (QTest::currentTestFailed())
                 return;
@@ -215,7 +232,8 @@ private Q_SLOTS:
 
         // Again on the same modems: everything is found, nothing is made twice.
         for (int i = 0; i < 2; ++i) {
-            const auto before = m_credentials->certificate(QStringLiteral("sandbox"), QStringLiteral("nrf-") + imei(i + 1));
+            const auto before
+                = m_credentials->certificate(QStringLiteral("sandbox"), QStringLiteral("nrf-") + imei(i + 1));
             const ProvisioningReport again = run(job(profiles[i], sims[i].port()));
             QVERIFY2(again.ok(), qPrintable(explain(again)));
             QCOMPARE(again.hubDevice, ProvisioningReport::HubDevice::Reused);
@@ -231,13 +249,15 @@ private Q_SLOTS:
     {
         ModemSim sim;
         // The modem hangs up after 2500 bytes: well into the flash (the roots alone are about 2.6 kB).
-        QCOMPARE(sim.start({QStringLiteral("--imei"), imei(10), QStringLiteral("--drop-after-bytes"), QStringLiteral("2500")}), QString());
+        QCOMPARE(sim.start({QStringLiteral("--imei"), imei(10), QStringLiteral("--drop-after-bytes"),
+                     QStringLiteral("2500")}),
+            QString());
         const auto p = profile(ProvisioningProfile::KeyBirth::Modem, ProvisioningProfile::Auth::CaSigned);
         const ProvisioningReport failed = run(job(p, sim.port()));
         QVERIFY(!failed.ok());
         QVERIFY(!failed.cancelled());
         const auto flashStep = std::find_if(failed.steps.cbegin(), failed.steps.cend(),
-                                            [](const ProvisioningStep &s) { return s.id == ProvisioningStep::Id::Flash; });
+            [](const ProvisioningStep &s) { return s.id == ProvisioningStep::Id::Flash; });
         QCOMPARE(flashStep->state, ProvisioningStep::State::Failed);
         QCOMPARE(failed.hubDevice, ProvisioningReport::HubDevice::Created);
         QVERIFY(failed.flash.has_value());
@@ -277,7 +297,8 @@ private Q_SLOTS:
         QCOMPARE(stopped.failure->kind, ErrorKind::Conflict);
         QCOMPARE(stopped.hubDevice, ProvisioningReport::HubDevice::Conflict);
         for (const QString &slot : sim.storedHashes().keys()) // nothing written to the modem's user tags
-            QVERIFY2(!slot.startsWith(QStringLiteral("10/")) && !slot.startsWith(QStringLiteral("11/")), qPrintable(slot));
+            QVERIFY2(
+                !slot.startsWith(QStringLiteral("10/")) && !slot.startsWith(QStringLiteral("11/")), qPrintable(slot));
         QCOMPARE(await(m_client->device(other.id))->authType, QStringLiteral("sas"));
         QVERIFY(!m_credentials->record(QStringLiteral("sandbox"), other.id).has_value());
 
@@ -290,8 +311,10 @@ private Q_SLOTS:
     void cancelDuringFlashReportsState()
     {
         ModemSim sim;
-        QCOMPARE(sim.start({QStringLiteral("--imei"), imei(30), QStringLiteral("--slow-ms"), QStringLiteral("150")}), QString());
-        ProvisioningJob *j = job(profile(ProvisioningProfile::KeyBirth::Pc, ProvisioningProfile::Auth::SelfSigned), sim.port());
+        QCOMPARE(sim.start({QStringLiteral("--imei"), imei(30), QStringLiteral("--slow-ms"), QStringLiteral("150")}),
+            QString());
+        ProvisioningJob *j
+            = job(profile(ProvisioningProfile::KeyBirth::Pc, ProvisioningProfile::Auth::SelfSigned), sim.port());
         connect(j, &ProvisioningJob::stepChanged, j, [j](int, const ProvisioningStep &step) {
             if (step.id == ProvisioningStep::Id::Flash && step.state == ProvisioningStep::State::Running)
                 j->cancel();
@@ -301,7 +324,8 @@ private Q_SLOTS:
         QCOMPARE(report.hubDevice, ProvisioningReport::HubDevice::Created);
         QVERIFY(report.flash.has_value());
         QVERIFY(report.flash->modeRestored);
-        QCOMPARE(report.steps.at(int(ProvisioningStep::all().indexOf(ProvisioningStep::Id::Flash))).state, ProvisioningStep::State::Cancelled);
+        QCOMPARE(report.steps.at(int(ProvisioningStep::all().indexOf(ProvisioningStep::Id::Flash))).state,
+            ProvisioningStep::State::Cancelled);
         QCOMPARE(report.steps.last().state, ProvisioningStep::State::Pending);
     }
 
@@ -331,7 +355,8 @@ private Q_SLOTS:
         }
         int passed = 0;
         for (const QJsonObject &record : *records) {
-            for (const char *key : {"time", "operator", "station", "imei", "model", "firmware", "deviceId", "hubHost", "secTag", "steps", "result"})
+            for (const char *key : {"time", "operator", "station", "imei", "model", "firmware", "deviceId", "hubHost",
+                     "secTag", "steps", "result"})
                 QVERIFY2(record.contains(QLatin1String(key)), key);
             QCOMPARE(record.value(QStringLiteral("operator")).toString(), QStringLiteral("tester"));
             if (record.value(QStringLiteral("result")).toString() == QStringLiteral("passed")) {

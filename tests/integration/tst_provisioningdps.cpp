@@ -41,7 +41,8 @@ class tst_ProvisioningDps : public QObject
     std::unique_ptr<AuditLog> m_audit;
     std::unique_ptr<ModemKeyLedger> m_ledger;
 
-    ProvisioningProfile profile(ProvisioningProfile::Enrollment enrollment = ProvisioningProfile::Enrollment::Individual) const
+    ProvisioningProfile profile(
+        ProvisioningProfile::Enrollment enrollment = ProvisioningProfile::Enrollment::Individual) const
     {
         ProvisioningProfile p;
         p.hub = QStringLiteral("sandbox");
@@ -77,15 +78,20 @@ class tst_ProvisioningDps : public QObject
 
     static QString explain(const ProvisioningReport &r)
     {
-        return r.failure ? r.failure->code + QStringLiteral(": ") + r.failure->message + QStringLiteral(" | ") + r.stateSummary().join(u' ')
+        return r.failure ? r.failure->code + QStringLiteral(": ") + r.failure->message + QStringLiteral(" | ")
+                + r.stateSummary().join(u' ')
                          : QString();
     }
 
-    static QString imei(int n) { return TestSupport::completeImei(QStringLiteral("358000000000%1").arg(n, 2, 10, QLatin1Char('0'))); }
+    static QString imei(int n)
+    {
+        return TestSupport::completeImei(QStringLiteral("358000000000%1").arg(n, 2, 10, QLatin1Char('0')));
+    }
 
     static const ProvisioningStep &step(const ProvisioningReport &report, ProvisioningStep::Id id)
     {
-        return *std::find_if(report.steps.cbegin(), report.steps.cend(), [id](const ProvisioningStep &s) { return s.id == id; });
+        return *std::find_if(
+            report.steps.cbegin(), report.steps.cend(), [id](const ProvisioningStep &s) { return s.id == id; });
     }
 
     // The hub knows the device by the certificate on its modem, and DPS enrolled that certificate (individual).
@@ -98,15 +104,17 @@ class tst_ProvisioningDps : public QObject
         const auto device = await(m_hub->device(deviceId));
         QVERIFY2(device.has_value(), qPrintable(deviceId));
         QCOMPARE(device->authType, QStringLiteral("selfSigned"));
-        QVERIFY2(QStringList({cert->thumbprintSha1(), cert->thumbprintSha256()}).contains(device->primaryThumbprint.toUpper()),
-                 qPrintable(device->primaryThumbprint));
+        QVERIFY2(QStringList({cert->thumbprintSha1(), cert->thumbprintSha256()})
+                     .contains(device->primaryThumbprint.toUpper()),
+            qPrintable(device->primaryThumbprint));
         if (!individual)
             return;
         const auto enrollment = await(m_dps->get(DpsClient::Kind::Enrollment, deviceId));
         QVERIFY(enrollment.has_value());
         QCOMPARE(DpsEnrollment::sha256Thumbprints(*enrollment), QStringList{cert->thumbprintSha256()});
         const auto twin = await(m_hub->twin(deviceId));
-        QCOMPARE(twin->value(QStringLiteral("tags")).toObject().value(QStringLiteral("site")).toString(), QStringLiteral("bench-2"));
+        QCOMPARE(twin->value(QStringLiteral("tags")).toObject().value(QStringLiteral("site")).toString(),
+            QStringLiteral("bench-2"));
     }
 
     int enrollments()
@@ -118,7 +126,8 @@ class tst_ProvisioningDps : public QObject
     Result<void> importCa(const QString &name, const QString &commonName)
     {
         const auto key = KeyPair::generate();
-        const auto cert = Certificate::selfSigned(*key, {commonName, {}, {}, 30, Certificate::Usage::CertificateAuthority});
+        const auto cert
+            = Certificate::selfSigned(*key, {commonName, {}, {}, 30, Certificate::Usage::CertificateAuthority});
         const auto ca = CertificateAuthority::fromParts(*cert, *key);
         if (!ca)
             return std::unexpected(ca.error());
@@ -141,8 +150,8 @@ private Q_SLOTS:
     void initTestCase()
     {
         REQUIRE_TEST_SESSION();
-        const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")),
-                                                TestSupport::SandboxProcess::dpsArguments());
+        const QString started
+            = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")), TestSupport::SandboxProcess::dpsArguments());
         QVERIFY2(started.isEmpty(), qPrintable(started));
         const auto owner = ConnectionString::parse(m_sandbox.connectionString());
         QVERIFY(owner.has_value());
@@ -167,10 +176,12 @@ private Q_SLOTS:
         m_dpsProfile.caFile = m_sandbox.caFile();
         m_dps = std::make_unique<DpsClient>(m_dpsProfile, *service);
 
-        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
+        m_secrets = std::make_unique<SecretStore>(
+            QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
         m_credentials = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));
         m_audit = std::make_unique<AuditLog>(m_dir.filePath(QStringLiteral("audit")));
-        m_ledger = std::make_unique<ModemKeyLedger>(m_dir.filePath(QStringLiteral("data/provisioning/modem-keys.json")));
+        m_ledger
+            = std::make_unique<ModemKeyLedger>(m_dir.filePath(QStringLiteral("data/provisioning/modem-keys.json")));
         QVERIFY(importCa(QStringLiteral("bench"), QStringLiteral("Bench CA")).has_value());
         QVERIFY(importCa(QStringLiteral("other"), QStringLiteral("Other CA")).has_value());
     }
@@ -188,8 +199,8 @@ private Q_SLOTS:
             const auto parsed = ProvisioningProfile::fromJson(json);
             return parsed ? QString() : parsed.error().code;
         };
-        const QJsonObject base{{QStringLiteral("hub"), QStringLiteral("x")}, {QStringLiteral("registration"), QStringLiteral("dps")},
-                               {QStringLiteral("dps"), QStringLiteral("d")}};
+        const QJsonObject base{{QStringLiteral("hub"), QStringLiteral("x")},
+            {QStringLiteral("registration"), QStringLiteral("dps")}, {QStringLiteral("dps"), QStringLiteral("d")}};
         QCOMPARE(code(base), QString());
         // testRegistration defaults on with a key made here, off with a key made in the modem.
         QVERIFY(ProvisioningProfile::fromJson(base)->testRegistration);
@@ -202,11 +213,13 @@ private Q_SLOTS:
         QCOMPARE(code(modemKey), QStringLiteral("ProfileTestRegistrationNeedsKey"));
 
         QCOMPARE(code({{QStringLiteral("hub"), QStringLiteral("x")}, {QStringLiteral("dps"), QStringLiteral("d")}}),
-                 QStringLiteral("ProfileDpsKeyWithoutDps"));
-        QCOMPARE(code({{QStringLiteral("hub"), QStringLiteral("x")}, {QStringLiteral("registration"), QStringLiteral("dps")}}),
-                 QStringLiteral("ProfileNoDps"));
-        QCOMPARE(code({{QStringLiteral("hub"), QStringLiteral("x")}, {QStringLiteral("registration"), QStringLiteral("cloud")}}),
-                 QStringLiteral("ProfileInvalidRegistration"));
+            QStringLiteral("ProfileDpsKeyWithoutDps"));
+        QCOMPARE(code({{QStringLiteral("hub"), QStringLiteral("x")},
+                     {QStringLiteral("registration"), QStringLiteral("dps")}}),
+            QStringLiteral("ProfileNoDps"));
+        QCOMPARE(code({{QStringLiteral("hub"), QStringLiteral("x")},
+                     {QStringLiteral("registration"), QStringLiteral("cloud")}}),
+            QStringLiteral("ProfileInvalidRegistration"));
         QJsonObject hubAuth = base;
         hubAuth.insert(QStringLiteral("hubAuth"), QStringLiteral("thumbprint"));
         QCOMPARE(code(hubAuth), QStringLiteral("ProfileHubAuthWithDps"));
@@ -249,7 +262,8 @@ private Q_SLOTS:
 
         // Again: the enrollment, the credential and the hub device are found; nothing is made twice.
         for (int i = 0; i < 2; ++i) {
-            const auto cert = m_credentials->certificate(QStringLiteral("sandbox"), QStringLiteral("nrf-") + imei(i + 1));
+            const auto cert
+                = m_credentials->certificate(QStringLiteral("sandbox"), QStringLiteral("nrf-") + imei(i + 1));
             const ProvisioningReport again = run(profiles[i], sims[i].port());
             QVERIFY2(again.ok(), qPrintable(explain(again)));
             QCOMPARE(again.enrollment, ProvisioningReport::Enrollment::Reused);
@@ -266,13 +280,15 @@ private Q_SLOTS:
         auto enrollment = await(m_dps->get(DpsClient::Kind::Enrollment, id));
         QVERIFY(enrollment.has_value());
         enrollment->insert(QStringLiteral("provisioningStatus"), QStringLiteral("disabled"));
-        QVERIFY(await(m_dps->put(DpsClient::Kind::Enrollment, id, *enrollment, enrollment->value(QStringLiteral("etag")).toString())).has_value());
+        QVERIFY(await(m_dps->put(DpsClient::Kind::Enrollment, id, *enrollment,
+                          enrollment->value(QStringLiteral("etag")).toString()))
+                    .has_value());
         const ProvisioningReport disabled = run(profiles[0], sims[0].port());
         QVERIFY(!disabled.ok());
         QCOMPARE(step(disabled, ProvisioningStep::Id::TestRegistration).state, ProvisioningStep::State::Failed);
         QVERIFY2(disabled.failure->message.contains(QStringLiteral("disabled")), qPrintable(disabled.failure->message));
         QVERIFY2(step(disabled, ProvisioningStep::Id::Enroll).detail.contains(QStringLiteral("disabled")),
-                 qPrintable(step(disabled, ProvisioningStep::Id::Enroll).detail));
+            qPrintable(step(disabled, ProvisioningStep::Id::Enroll).detail));
     }
 
     void groupMemberAndAGroupOfAnotherCa()
@@ -280,7 +296,7 @@ private Q_SLOTS:
         const auto ca = await(m_credentials->certificateAuthority(QStringLiteral("bench")));
         QVERIFY(ca.has_value());
         QVERIFY(await(m_dps->put(DpsClient::Kind::Group, QStringLiteral("fleet"),
-                                 DpsEnrollment::groupX509(QStringLiteral("fleet"), ca->certificate().toPem())))
+                          DpsEnrollment::groupX509(QStringLiteral("fleet"), ca->certificate().toPem())))
                     .has_value());
         ModemSim sim;
         QCOMPARE(sim.start({QStringLiteral("--imei"), imei(40)}), QString());
@@ -318,7 +334,8 @@ private Q_SLOTS:
         const auto key = KeyPair::generate();
         const auto stranger = Certificate::selfSigned(*key, {id, {}, {}, 30, Certificate::Usage::Client});
         QVERIFY(stranger.has_value());
-        QVERIFY(await(m_dps->put(DpsClient::Kind::Enrollment, id, DpsEnrollment::individualX509(id, stranger->toPem()))).has_value());
+        QVERIFY(await(m_dps->put(DpsClient::Kind::Enrollment, id, DpsEnrollment::individualX509(id, stranger->toPem())))
+                    .has_value());
 
         const ProvisioningReport stopped = run(profile(), sim.port());
         QCOMPARE(stopped.failure->code, QStringLiteral("EnrollmentConflict"));
@@ -326,8 +343,9 @@ private Q_SLOTS:
         QVERIFY(!m_credentials->record(QStringLiteral("sandbox"), id).has_value());
         QVERIFY(userTagsEmpty(sim));
         QCOMPARE(DpsEnrollment::sha256Thumbprints(*await(m_dps->get(DpsClient::Kind::Enrollment, id))),
-                 QStringList{stranger->thumbprintSha256()});
-        QVERIFY2(stopped.stateSummary().join(u' ').contains(QStringLiteral("left alone")), qPrintable(stopped.stateSummary().join(u' ')));
+            QStringList{stranger->thumbprintSha256()});
+        QVERIFY2(stopped.stateSummary().join(u' ').contains(QStringLiteral("left alone")),
+            qPrintable(stopped.stateSummary().join(u' ')));
 
         const ProvisioningReport replaced = run(profile(), sim.port(), true);
         QVERIFY2(replaced.ok(), qPrintable(explain(replaced)));
@@ -343,7 +361,8 @@ private Q_SLOTS:
         for (const QJsonObject &record : *records) {
             QCOMPARE(record.value(QStringLiteral("registration")).toString(), QStringLiteral("dps"));
             QCOMPARE(record.value(QStringLiteral("idScope")).toString(), m_dpsProfile.idScope);
-            QCOMPARE(record.value(QStringLiteral("registrationId")).toString(), record.value(QStringLiteral("deviceId")).toString());
+            QCOMPARE(record.value(QStringLiteral("registrationId")).toString(),
+                record.value(QStringLiteral("deviceId")).toString());
             QVERIFY(QStringList({QStringLiteral("individual"), QStringLiteral("group")})
                         .contains(record.value(QStringLiteral("enrollmentKind")).toString()));
             if (record.value(QStringLiteral("result")).toString() == QStringLiteral("passed")) {

@@ -4,13 +4,13 @@
 // outbox limit holds messages back at the broker; stop() leaves nothing behind.
 #include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
-#include "hub/connectionstring.h"
 #include "httpconnectproxy.h"
+#include "hub/connectionstring.h"
+#include "inprocesshub.h"
+#include "inprocessrelay.h"
 #include "mosquittofixture.h"
 #include "relay/relay.h"
-#include "inprocessrelay.h"
 #include "relayfixture.h"
-#include "inprocesshub.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
@@ -52,9 +52,6 @@ class tst_Relay : public QObject
             qFatal("%s", qPrintable(parsed.error().message));
         return *parsed;
     }
-
-
-
 
     std::unique_ptr<Relay> relay(const RelayConfig &c, CredentialStore *store = nullptr)
     {
@@ -131,14 +128,15 @@ private Q_SLOTS:
         QVERIFY(m_hub->registry().putDevice(QStringLiteral("tunnelled-1"), {}, {}).has_value());
         TestSupport::HttpConnectProxy proxy;
         QVERIFY(proxy.listen());
-        auto r = relay(config(", \"hubConnection\": {\"webSockets\": true, \"proxy\": \"" + proxy.url().toEncoded() + "\"}"));
+        auto r = relay(
+            config(", \"hubConnection\": {\"webSockets\": true, \"proxy\": \"" + proxy.url().toEncoded() + "\"}"));
         RelayFixture::Publisher publisher(m_broker.port(), 2, QStringLiteral("tunnelled-"));
         QVERIFY(publisher.connect());
         const qint64 before = m_consumer.total();
         QVERIFY(publisher.publishUntil(20, 20000));
         QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 20, 20000);
         const QString hub = QStringLiteral("%1:%2").arg(m_profile.hostName).arg(m_profile.mqttPort);
-        QCOMPARE(proxy.targets(), (QStringList { hub, hub })); // one tunnel a device
+        QCOMPARE(proxy.targets(), (QStringList{hub, hub})); // one tunnel a device
         TestSupport::stopRelay(*r);
     }
 
@@ -215,10 +213,10 @@ private Q_SLOTS:
         const QString device = QStringLiteral("x509-sensor-0");
         const auto made = TestSupport::await(store.generate(m_profile.name, device, {}));
         QVERIFY2(made.has_value(), made ? "" : qPrintable(made.error().message));
-        QJsonObject thumbprint { { QStringLiteral("primaryThumbprint"), made->thumbprintSha256 } };
-        const QJsonObject body { { QStringLiteral("authentication"),
-            QJsonObject { { QStringLiteral("type"), QStringLiteral("selfSigned") },
-                { QStringLiteral("x509Thumbprint"), thumbprint } } } };
+        QJsonObject thumbprint{{QStringLiteral("primaryThumbprint"), made->thumbprintSha256}};
+        const QJsonObject body{{QStringLiteral("authentication"),
+            QJsonObject{{QStringLiteral("type"), QStringLiteral("selfSigned")},
+                {QStringLiteral("x509Thumbprint"), thumbprint}}}};
         QVERIFY(m_hub->registry().putDevice(device, body, {}).has_value());
 
         auto r = relay(config(J(", 'deviceAuth': 'x509'")), &store);

@@ -25,8 +25,8 @@
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
-#include <QTimer>
 #include <QTest>
+#include <QTimer>
 
 #include <csignal>
 #include <sys/types.h>
@@ -105,8 +105,8 @@ class tst_RelayChaos : public QObject
             }
         });
         m_relay->start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")),
-            { QStringLiteral("--json"), QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"),
-                m_config });
+            {QStringLiteral("--json"), QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"),
+                m_config});
         QVERIFY(m_relay->waitForStarted(10000));
     }
 
@@ -169,18 +169,17 @@ private Q_SLOTS:
 
         m_config = TestSupport::writeFile(m_dir.filePath(QStringLiteral("relay.json")),
             QJsonDocument(
-                QJsonObject { { QStringLiteral("hub"), QStringLiteral("chaos") },
-                    { QStringLiteral("source"),
-                        QJsonObject {
-                            { QStringLiteral("url"), QStringLiteral("mqtt://127.0.0.1:%1").arg(m_broker.port()) },
-                            { QStringLiteral("clientId"), QStringLiteral("chaos-relay") },
-                            { QStringLiteral("topics"), QJsonArray { QStringLiteral("sensors/+/telemetry") } } } },
-                    { QStringLiteral("deviceIdFromTopic"), QStringLiteral("sensors/{deviceId}/telemetry") },
-                    { QStringLiteral("autoRegister"), true }, { QStringLiteral("metricsIntervalMs"), 250 },
-                    { QStringLiteral("outbox"),
-                        QJsonObject { { QStringLiteral("path"), m_dir.filePath(QStringLiteral("outbox.db")) } } } })
+                QJsonObject{{QStringLiteral("hub"), QStringLiteral("chaos")},
+                    {QStringLiteral("source"),
+                        QJsonObject{{QStringLiteral("url"), QStringLiteral("mqtt://127.0.0.1:%1").arg(m_broker.port())},
+                            {QStringLiteral("clientId"), QStringLiteral("chaos-relay")},
+                            {QStringLiteral("topics"), QJsonArray{QStringLiteral("sensors/+/telemetry")}}}},
+                    {QStringLiteral("deviceIdFromTopic"), QStringLiteral("sensors/{deviceId}/telemetry")},
+                    {QStringLiteral("autoRegister"), true}, {QStringLiteral("metricsIntervalMs"), 250},
+                    {QStringLiteral("outbox"),
+                        QJsonObject{{QStringLiteral("path"), m_dir.filePath(QStringLiteral("outbox.db"))}}}})
                 .toJson());
-        QCOMPARE(cli({ QStringLiteral("relay"), QStringLiteral("check"), QStringLiteral("--config"), m_config }), 0);
+        QCOMPARE(cli({QStringLiteral("relay"), QStringLiteral("check"), QStringLiteral("--config"), m_config}), 0);
     }
 
     // relay check names the key; the local broker's password from the keychain (relay source-password),
@@ -191,37 +190,36 @@ private Q_SLOTS:
             QByteArray(R"({"hub": "chaos", "source": {"url": "mqtt:\/\/127.0.0.1", "topics": ["a"]},)"
                        R"( "deviceIdFromTopic": "{deviceId}", "outbox": {"maxMessages": 0}})"));
         const auto refused = TestSupport::runCli(
-            m_env, { QStringLiteral("relay"), QStringLiteral("check"), QStringLiteral("--config"), bad });
+            m_env, {QStringLiteral("relay"), QStringLiteral("check"), QStringLiteral("--config"), bad});
         QCOMPARE(refused.exitCode, 2);
         QVERIFY2(refused.err.contains("\"outbox.maxMessages\""), refused.err.constData());
 
         MosquittoFixture locked;
         MosquittoFixture::Options options;
         const QByteArray password = "pw-" + TestSupport::randomKey().toLatin1().left(12);
-        options.users = { { QStringLiteral("relay"), password } };
+        options.users = {{QStringLiteral("relay"), password}};
         QVERIFY2(locked.start(options), qPrintable(locked.errorString()));
         const auto stored = TestSupport::runCli(
-            m_env, { QStringLiteral("relay"), QStringLiteral("source-password"), QStringLiteral("local") }, password);
+            m_env, {QStringLiteral("relay"), QStringLiteral("source-password"), QStringLiteral("local")}, password);
         QCOMPARE(stored.exitCode, 0);
         const QString config = TestSupport::writeFile(m_dir.filePath(QStringLiteral("locked.json")),
             QJsonDocument(
-                QJsonObject { { QStringLiteral("hub"), QStringLiteral("chaos") },
-                    { QStringLiteral("source"),
-                        QJsonObject {
-                            { QStringLiteral("url"), QStringLiteral("mqtt://127.0.0.1:%1").arg(locked.port()) },
-                            { QStringLiteral("username"), QStringLiteral("relay") },
-                            { QStringLiteral("passwordKeychain"), QStringLiteral("local") },
-                            { QStringLiteral("topics"), QJsonArray { QStringLiteral("sensors/+/telemetry") } } } },
-                    { QStringLiteral("deviceIdFromTopic"), QStringLiteral("sensors/{deviceId}/telemetry") },
-                    { QStringLiteral("metricsIntervalMs"), 250 },
-                    { QStringLiteral("outbox"),
-                        QJsonObject { { QStringLiteral("path"), m_dir.filePath(QStringLiteral("locked.db")) } } } })
+                QJsonObject{{QStringLiteral("hub"), QStringLiteral("chaos")},
+                    {QStringLiteral("source"),
+                        QJsonObject{{QStringLiteral("url"), QStringLiteral("mqtt://127.0.0.1:%1").arg(locked.port())},
+                            {QStringLiteral("username"), QStringLiteral("relay")},
+                            {QStringLiteral("passwordKeychain"), QStringLiteral("local")},
+                            {QStringLiteral("topics"), QJsonArray{QStringLiteral("sensors/+/telemetry")}}}},
+                    {QStringLiteral("deviceIdFromTopic"), QStringLiteral("sensors/{deviceId}/telemetry")},
+                    {QStringLiteral("metricsIntervalMs"), 250},
+                    {QStringLiteral("outbox"),
+                        QJsonObject{{QStringLiteral("path"), m_dir.filePath(QStringLiteral("locked.db"))}}}})
                 .toJson());
         QProcess relay;
         relay.setProcessEnvironment(m_env);
         relay.start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")),
-            { QStringLiteral("--json"), QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"),
-                config });
+            {QStringLiteral("--json"), QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"),
+                config});
         QVERIFY(relay.waitForStarted(10000));
         QByteArray out;
         QDeadlineTimer deadline(15000);
@@ -246,11 +244,11 @@ private Q_SLOTS:
         QVERIFY(relaySubscribed(20000));
         const qint64 firstPid = m_relay->processId();
         const auto second = TestSupport::runCli(
-            m_env, { QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"), m_config });
+            m_env, {QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"), m_config});
         QCOMPARE(second.exitCode, 4); // conflict
-        const QByteArray holder = "is in use by another relay: onboarder-cli (process " + QByteArray::number(firstPid) + "), since ";
-        QVERIFY2(second.err.contains(holder),
-            second.err.constData());
+        const QByteArray holder
+            = "is in use by another relay: onboarder-cli (process " + QByteArray::number(firstPid) + "), since ";
+        QVERIFY2(second.err.contains(holder), second.err.constData());
         QVERIFY2(second.err.contains(m_dir.filePath(QStringLiteral("outbox.db")).toUtf8()), second.err.constData());
         QCOMPARE(m_relay->state(), QProcess::Running); // the first one runs on, undisturbed
 
@@ -292,13 +290,14 @@ private Q_SLOTS:
         const int killAfterMs = 20 + int(rng.bounded(400));
         const qint64 freezeAt = total * (55 + rng.bounded(30)) / 100;
         const int drainKillAfterMs = int(rng.bounded(150));
-        qInfo("seed %u: %lld messages; relay killed %d ms into a burst to %lld; hub frozen at %lld; relay killed %d ms into "
+        qInfo("seed %u: %lld messages; relay killed %d ms into a burst to %lld; hub frozen at %lld; relay killed %d ms "
+              "into "
               "the outbox's drain",
-              seed, total, killAfterMs, firstBurst, freezeAt, drainKillAfterMs);
+            seed, total, killAfterMs, firstBurst, freezeAt, drainKillAfterMs);
         const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey();
         RelayFixture::Consumer consumer;
         QVERIFY(consumer.connect(m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), ownerKey,
-                                 QStringLiteral("chaos-consumer-%1").arg(seed)));
+            QStringLiteral("chaos-consumer-%1").arg(seed)));
         RelayFixture::Publisher publisher(m_broker.port(), devices, QStringLiteral("chaos%1-").arg(seed % 100000));
         QVERIFY(publisher.connect());
         QElapsedTimer clock;
@@ -401,7 +400,8 @@ private Q_SLOTS:
         }
         QStringList devicesShown;
         for (auto it = byDevice.cbegin(); it != byDevice.cend(); ++it)
-            devicesShown.append(QStringLiteral("%1: %2 (messages %3…%4)").arg(it.key()).arg(it->count).arg(it->first).arg(it->last));
+            devicesShown.append(
+                QStringLiteral("%1: %2 (messages %3…%4)").arg(it.key()).arg(it->count).arg(it->first).arg(it->last));
         if (!byDevice.isEmpty())
             qInfo("duplicates by device: %s", qPrintable(devicesShown.join(QStringLiteral(", "))));
         QStringList lost;

@@ -9,9 +9,9 @@
 #include "credentials/secretstore.h"
 #include "hub/connectionstring.h"
 #include "inprocesshub.h"
+#include "inprocessrelay.h"
 #include "mosquittofixture.h"
 #include "relay/relay.h"
-#include "inprocessrelay.h"
 #include "relayfixture.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
@@ -70,8 +70,8 @@ QString callError(const QDBusMessage &reply)
 // Locks the session's login keyring, as the screen lock or `secret-tool lock` does.
 QString lockKeyring()
 {
-    QDBusMessage call = QDBusMessage::createMethodCall(secretsService, secretsPath, QStringLiteral("org.freedesktop.Secret.Service"),
-                                                       QStringLiteral("Lock"));
+    QDBusMessage call = QDBusMessage::createMethodCall(
+        secretsService, secretsPath, QStringLiteral("org.freedesktop.Secret.Service"), QStringLiteral("Lock"));
     call << QVariant::fromValue(QList<QDBusObjectPath>{loginCollection});
     return callError(QDBusConnection::sessionBus().call(call));
 }
@@ -83,17 +83,18 @@ QString unlockKeyring()
     QFile file(qEnvironmentVariable("XDG_RUNTIME_DIR") + QStringLiteral("/onboarder-test-keyring-password"));
     if (!file.open(QIODevice::ReadOnly))
         return QStringLiteral("the test session's keyring password is not readable: ") + file.errorString();
-    QDBusMessage open = QDBusMessage::createMethodCall(secretsService, secretsPath, QStringLiteral("org.freedesktop.Secret.Service"),
-                                                       QStringLiteral("OpenSession"));
+    QDBusMessage open = QDBusMessage::createMethodCall(
+        secretsService, secretsPath, QStringLiteral("org.freedesktop.Secret.Service"), QStringLiteral("OpenSession"));
     open << QStringLiteral("plain") << QVariant::fromValue(QDBusVariant(QString()));
     const QDBusMessage opened = QDBusConnection::sessionBus().call(open);
     if (const QString error = callError(opened); !error.isEmpty())
         return error;
     const auto session = opened.arguments().value(1).value<QDBusObjectPath>();
     QDBusMessage unlock = QDBusMessage::createMethodCall(secretsService, secretsPath,
-                                                         QStringLiteral("org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface"),
-                                                         QStringLiteral("UnlockWithMasterPassword"));
-    unlock << QVariant::fromValue(loginCollection) << QVariant::fromValue(SecretValue{session, {}, file.readAll(), QStringLiteral("text/plain")});
+        QStringLiteral("org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface"),
+        QStringLiteral("UnlockWithMasterPassword"));
+    unlock << QVariant::fromValue(loginCollection)
+           << QVariant::fromValue(SecretValue{session, {}, file.readAll(), QStringLiteral("text/plain")});
     return callError(QDBusConnection::sessionBus().call(unlock));
 }
 
@@ -123,19 +124,17 @@ class tst_RelayX509 : public QObject
     RelayConfig config(const QByteArray &extra)
     {
         const QByteArray run = QByteArray::number(++m_run);
-        const QByteArray json = J("{'hub': 'sandbox', 'source': {'url': 'mqtt://127.0.0.1:") + QByteArray::number(m_broker.port())
-            + J("', 'clientId': 'relay-x509-") + run
+        const QByteArray json = J("{'hub': 'sandbox', 'source': {'url': 'mqtt://127.0.0.1:")
+            + QByteArray::number(m_broker.port()) + J("', 'clientId': 'relay-x509-") + run
             + J("', 'topics': ['sensors/+/telemetry']}, 'deviceIdFromTopic': 'sensors/{deviceId}/telemetry', "
-                "'autoRegister': true, 'deviceAuth': 'x509', 'metricsIntervalMs': 200, 'outbox': {'path': 'outbox-x509-") + run + J(".db'}")
-            + extra + "}";
+                "'autoRegister': true, 'deviceAuth': 'x509', 'metricsIntervalMs': 200, 'outbox': {'path': "
+                "'outbox-x509-")
+            + run + J(".db'}") + extra + "}";
         auto parsed = RelayConfig::parse(json, m_dir.path());
         if (!parsed)
             qFatal("%s", qPrintable(parsed.error().message));
         return *parsed;
     }
-
-
-
 
     QList<CredentialRecord> relayRecords() const
     {
@@ -160,7 +159,8 @@ private Q_SLOTS:
         qDBusRegisterMetaType<SecretValue>();
         // The CA is uploaded to the hub (the sandbox trusts it from the start), as one would in the portal.
         const auto key = KeyPair::generate();
-        const auto certificate = Certificate::selfSigned(*key, {QStringLiteral("Relay CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
+        const auto certificate = Certificate::selfSigned(
+            *key, {QStringLiteral("Relay CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
         QVERIFY(certificate.has_value());
         m_ca = *CertificateAuthority::fromParts(*certificate, *key);
         const QString caFile = m_dir.filePath(QStringLiteral("relay-ca.pem"));
@@ -172,8 +172,9 @@ private Q_SLOTS:
         m_profile = m_hub.profile();
         QVERIFY2(m_broker.start({}), qPrintable(m_broker.errorString()));
         QVERIFY(m_consumer.connect(m_profile.hostName, m_profile.mqttPort, m_profile.caFile,
-                                   m_hub->registry().policy(QStringLiteral("iothubowner"))->primaryKey));
-        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
+            m_hub->registry().policy(QStringLiteral("iothubowner"))->primaryKey));
+        m_secrets = std::make_unique<SecretStore>(
+            QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
         m_store = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));
     }
 
@@ -228,8 +229,10 @@ private Q_SLOTS:
             // An independent check: OpenSSL verifies the certificate the relay made against the CA.
             REQUIRE_TOOL("openssl");
             QProcess openssl;
-            openssl.start(QStringLiteral("openssl"), {QStringLiteral("verify"), QStringLiteral("-CAfile"), m_store->caCertificatePath(QStringLiteral("relay-ca")),
-                                                      m_store->certificatePath(m_profile.name, id)});
+            openssl.start(QStringLiteral("openssl"),
+                {QStringLiteral("verify"), QStringLiteral("-CAfile"),
+                    m_store->caCertificatePath(QStringLiteral("relay-ca")),
+                    m_store->certificatePath(m_profile.name, id)});
             QVERIFY(openssl.waitForFinished(10000));
             QVERIFY2(openssl.exitCode() == 0, openssl.readAllStandardError().constData());
             QVERIFY(openssl.readAllStandardOutput().trimmed().endsWith(": OK"));

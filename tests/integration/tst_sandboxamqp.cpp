@@ -69,7 +69,8 @@ class tst_SandboxAmqp : public QObject
     QString ownerToken(const QString &resource) const
     {
         const auto owner = ConnectionString::parse(m_hub->ownerConnectionString());
-        return SasToken::create(resource, owner->sharedAccessKey(), QDateTime::currentSecsSinceEpoch() + 600, owner->sharedAccessKeyName())
+        return SasToken::create(
+            resource, owner->sharedAccessKey(), QDateTime::currentSecsSinceEpoch() + 600, owner->sharedAccessKeyName())
             ->toString();
     }
 
@@ -99,8 +100,7 @@ private Q_SLOTS:
         pn_connection_open(driver.connection);
         QByteArray hello;
         for (;;) {
-            while (pn_connection_driver_next_event(&driver)) {
-            }
+            while (pn_connection_driver_next_event(&driver)) { }
             const pn_bytes_t out = pn_connection_driver_write_buffer(&driver);
             if (out.size == 0)
                 break;
@@ -144,9 +144,9 @@ private Q_SLOTS:
                 frame[1] = char(size >> 16);
                 frame[2] = char(size >> 8);
                 frame[3] = char(size);
-                frame[4] = 2;  // doff: a header of 8 bytes
-                frame[5] = 0;  // AMQP frame
-                frame[8] = 0;  // a described type follows (most often: a wrong one)
+                frame[4] = 2; // doff: a header of 8 bytes
+                frame[5] = 0; // AMQP frame
+                frame[8] = 0; // a described type follows (most often: a wrong one)
                 bytes += frame;
             }
             exchange(bytes, 200); // a frame cut short leaves the connection waiting for the rest: fine
@@ -203,7 +203,8 @@ private Q_SLOTS:
         QCOMPARE(linkClosed.at(0).at(1).toString(), QStringLiteral("amqp:not-found"));
 
         bool put = false;
-        client.putToken(m_profile.hostName, ownerToken(m_profile.hostName), [&put](Result<void> result) { put = result.has_value(); });
+        client.putToken(m_profile.hostName, ownerToken(m_profile.hostName),
+            [&put](Result<void> result) { put = result.has_value(); });
         QTRY_VERIFY_WITH_TIMEOUT(put, 10000);
         pn_link_t *sender = client.openSender(QStringLiteral("/messages/devicebound"));
         QSignalSpy credit(&client, &AmqpClient::creditAvailable);

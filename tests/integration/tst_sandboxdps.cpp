@@ -136,9 +136,8 @@ class tst_SandboxDps : public QObject
 
     static QByteArray symmetricEnrollment(const QString &id)
     {
-        return json({ { QStringLiteral("registrationId"), id },
-            { QStringLiteral("attestation"),
-                QJsonObject { { QStringLiteral("type"), QStringLiteral("symmetricKey") } } } });
+        return json({{QStringLiteral("registrationId"), id},
+            {QStringLiteral("attestation"), QJsonObject{{QStringLiteral("type"), QStringLiteral("symmetricKey")}}}});
     }
 
     // DPS's error body: exactly errorCode, trackingId, message, timestampUtc.
@@ -147,8 +146,8 @@ class tst_SandboxDps : public QObject
         QCOMPARE(response.status, status);
         const QJsonObject body = response.object();
         QCOMPARE(body.keys(),
-            (QStringList { QStringLiteral("errorCode"), QStringLiteral("message"), QStringLiteral("timestampUtc"),
-                QStringLiteral("trackingId") }));
+            (QStringList{QStringLiteral("errorCode"), QStringLiteral("message"), QStringLiteral("timestampUtc"),
+                QStringLiteral("trackingId")}));
         QCOMPARE(body.value(QStringLiteral("errorCode")).toInt(), errorCode);
         QVERIFY(!body.value(QStringLiteral("trackingId")).toString().isEmpty());
         QVERIFY(
@@ -205,7 +204,7 @@ private Q_SLOTS:
         QJsonObject changed = created.object();
         changed.insert(QStringLiteral("provisioningStatus"), QStringLiteral("disabled"));
         const Response updated = call("PUT", QStringLiteral("/enrollments/etag-1"), json(changed),
-            QStringLiteral("owner"), { { "If-Match", '"' + etag.toLatin1() + '"' } });
+            QStringLiteral("owner"), {{"If-Match", '"' + etag.toLatin1() + '"'}});
         QCOMPARE(updated.status, 200);
         QCOMPARE(updated.object().value(QStringLiteral("provisioningStatus")).toString(), QStringLiteral("disabled"));
         QVERIFY(updated.object().value(QStringLiteral("etag")).toString() != etag);
@@ -217,19 +216,19 @@ private Q_SLOTS:
             "the keys were kept");
 
         const Response stale = call("PUT", QStringLiteral("/enrollments/etag-1"), json(changed),
-            QStringLiteral("owner"), { { "If-Match", etag.toLatin1() } });
+            QStringLiteral("owner"), {{"If-Match", etag.toLatin1()}});
         verifyError(stale, 412, 412002);
         QVERIFY2(stale.message().contains(etag), qPrintable(stale.message()));
         verifyError(call("PUT", QStringLiteral("/enrollments/etag-missing"),
                         symmetricEnrollment(QStringLiteral("etag-missing")), QStringLiteral("owner"),
-                        { { "If-Match", "\"whatever\"" } }),
+                        {{"If-Match", "\"whatever\""}}),
             412, 412002);
         verifyError(call("DELETE", QStringLiteral("/enrollments/etag-1"), {}, QStringLiteral("owner"),
-                        { { "If-Match", etag.toLatin1() } }),
+                        {{"If-Match", etag.toLatin1()}}),
             412, 412002);
         QCOMPARE(call("GET", QStringLiteral("/enrollments/etag-1")).status, 200);
         QCOMPARE(call("DELETE", QStringLiteral("/enrollments/etag-1"), {}, QStringLiteral("owner"),
-                     { { "If-Match", updated.object().value(QStringLiteral("etag")).toString().toLatin1() } })
+                     {{"If-Match", updated.object().value(QStringLiteral("etag")).toString().toLatin1()}})
                      .status,
             204);
         verifyError(call("GET", QStringLiteral("/enrollments/etag-1")), 404, 404201);
@@ -243,9 +242,9 @@ private Q_SLOTS:
             const QString id = QStringLiteral("page-%1").arg(i);
             ids.append(id);
             QCOMPARE(call("PUT", QStringLiteral("/enrollmentGroups/") + id,
-                         json({ { QStringLiteral("enrollmentGroupId"), id },
-                             { QStringLiteral("attestation"),
-                                 QJsonObject { { QStringLiteral("type"), QStringLiteral("symmetricKey") } } } }))
+                         json({{QStringLiteral("enrollmentGroupId"), id},
+                             {QStringLiteral("attestation"),
+                                 QJsonObject{{QStringLiteral("type"), QStringLiteral("symmetricKey")}}}}))
                          .status,
                 200);
         }
@@ -253,9 +252,9 @@ private Q_SLOTS:
         QByteArray continuation;
         QList<int> sizes;
         for (int guard = 0; guard < 10; ++guard) {
-            QList<std::pair<QByteArray, QByteArray>> headers { { "x-ms-max-item-count", "2" } };
+            QList<std::pair<QByteArray, QByteArray>> headers{{"x-ms-max-item-count", "2"}};
             if (!continuation.isEmpty())
-                headers.append({ "x-ms-continuation", continuation });
+                headers.append({"x-ms-continuation", continuation});
             const Response page = call("POST", QStringLiteral("/enrollmentGroups/query"), R"({"query":"*"})",
                 QStringLiteral("owner"), headers);
             QCOMPARE(page.status, 200);
@@ -267,14 +266,14 @@ private Q_SLOTS:
             if (continuation.isEmpty())
                 break;
         }
-        QCOMPARE(sizes, (QList<int> { 2, 2, 1 }));
+        QCOMPARE(sizes, (QList<int>{2, 2, 1}));
         QCOMPARE(seen, ids);
 
         verifyError(call("POST", QStringLiteral("/enrollmentGroups/query"), R"({"query":"*"})", QStringLiteral("owner"),
-                        { { "x-ms-continuation", "garbage!" } }),
+                        {{"x-ms-continuation", "garbage!"}}),
             400, 400004);
         verifyError(call("POST", QStringLiteral("/enrollmentGroups/query"), R"({"query":"*"})", QStringLiteral("owner"),
-                        { { "x-ms-max-item-count", "0" } }),
+                        {{"x-ms-max-item-count", "0"}}),
             400, 400004);
         const Response other = call(
             "POST", QStringLiteral("/enrollmentGroups/query"), R"({"query":"SELECT * FROM enrollments WHERE x = 1"})");
@@ -356,20 +355,19 @@ private Q_SLOTS:
     void aGroupsSigningCertificateIsACa()
     {
         auto key = KeyPair::generate(KeyPair::Type::EcP256);
-        auto leaf
-            = Certificate::selfSigned(*key, { QStringLiteral("not-a-ca"), {}, {}, 2, Certificate::Usage::Client });
+        auto leaf = Certificate::selfSigned(*key, {QStringLiteral("not-a-ca"), {}, {}, 2, Certificate::Usage::Client});
         QVERIFY(leaf.has_value());
         // A version 1 self-signed certificate has no basicConstraints: no CA either (OpenSSL's X509_check_ca
         // would take it for one).
         const Certificate version1 = TestSupport::version1SelfSigned(*key, "old-style-ca");
-        for (const Certificate &signing : { *leaf, version1 }) {
-            const QJsonObject body { { QStringLiteral("attestation"),
-                QJsonObject { { QStringLiteral("type"), QStringLiteral("x509") },
-                    { QStringLiteral("x509"),
-                        QJsonObject { { QStringLiteral("signingCertificates"),
-                            QJsonObject { { QStringLiteral("primary"),
-                                QJsonObject {
-                                    { QStringLiteral("certificate"), QString::fromLatin1(signing.toPem()) } } } } } } } } } };
+        for (const Certificate &signing : {*leaf, version1}) {
+            const QJsonObject body{{QStringLiteral("attestation"),
+                QJsonObject{{QStringLiteral("type"), QStringLiteral("x509")},
+                    {QStringLiteral("x509"),
+                        QJsonObject{{QStringLiteral("signingCertificates"),
+                            QJsonObject{{QStringLiteral("primary"),
+                                QJsonObject{
+                                    {QStringLiteral("certificate"), QString::fromLatin1(signing.toPem())}}}}}}}}}};
             const Response response = call("PUT", QStringLiteral("/enrollmentGroups/leaf-group"), json(body));
             verifyError(response, 400, 400004);
             QVERIFY2(
@@ -420,11 +418,11 @@ private Q_SLOTS:
         const QString scope = m_ready.value(QStringLiteral("idScope")).toString();
         const QString groupId = QStringLiteral("https-group");
         const Response group = call("PUT", QStringLiteral("/enrollmentGroups/") + groupId,
-            json({ { QStringLiteral("attestation"),
-                       QJsonObject { { QStringLiteral("type"), QStringLiteral("symmetricKey") } } },
-                { QStringLiteral("initialTwin"),
-                    QJsonObject { { QStringLiteral("tags"),
-                        QJsonObject { { QStringLiteral("fleet"), QStringLiteral("A") } } } } } }));
+            json(
+                {{QStringLiteral("attestation"), QJsonObject{{QStringLiteral("type"), QStringLiteral("symmetricKey")}}},
+                    {QStringLiteral("initialTwin"),
+                        QJsonObject{
+                            {QStringLiteral("tags"), QJsonObject{{QStringLiteral("fleet"), QStringLiteral("A")}}}}}}));
         QCOMPARE(group.status, 200);
         const QString groupKey = group.object()
                                      .value(QStringLiteral("attestation"))
@@ -440,20 +438,19 @@ private Q_SLOTS:
 
         // Refused first: a token signed with the group key itself (not the derived one), and one for another id.
         Response refused = call("PUT", QStringLiteral("/%1/registrations/%2/register").arg(scope, registrationId),
-            json({ { QStringLiteral("registrationId"), registrationId } }),
+            json({{QStringLiteral("registrationId"), registrationId}}),
             token(resource, QStringLiteral("registration"), groupKey), {}, QStringLiteral("2019-03-31"));
         verifyError(refused, 401, 401002);
         refused = call("PUT", QStringLiteral("/%1/registrations/other/register").arg(scope),
-            json({ { QStringLiteral("registrationId"), QStringLiteral("other") } }), deviceToken, {},
+            json({{QStringLiteral("registrationId"), QStringLiteral("other")}}), deviceToken, {},
             QStringLiteral("2019-03-31"));
         verifyError(refused, 401, 401002);
         QVERIFY2(refused.message().contains(resource), qPrintable(refused.message()));
         QVERIFY(!m_hub->registry().device(registrationId).has_value());
 
-        const Response accepted
-            = call("PUT", QStringLiteral("/%1/registrations/%2/register").arg(scope, registrationId),
-                json({ { QStringLiteral("registrationId"), registrationId } }), deviceToken, {},
-                QStringLiteral("2019-03-31"));
+        const Response accepted = call("PUT",
+            QStringLiteral("/%1/registrations/%2/register").arg(scope, registrationId),
+            json({{QStringLiteral("registrationId"), registrationId}}), deviceToken, {}, QStringLiteral("2019-03-31"));
         QCOMPARE(accepted.status, 202);
         QCOMPARE(accepted.headers.value("retry-after"), QByteArray("1"));
         QCOMPARE(accepted.object().value(QStringLiteral("status")).toString(), QStringLiteral("assigning"));
@@ -481,8 +478,7 @@ private Q_SLOTS:
 
         // Registering again: the same device, its data migrated (the default reprovision policy).
         const Response again = call("PUT", QStringLiteral("/%1/registrations/%2/register").arg(scope, registrationId),
-            json({ { QStringLiteral("registrationId"), registrationId } }), deviceToken, {},
-            QStringLiteral("2019-03-31"));
+            json({{QStringLiteral("registrationId"), registrationId}}), deviceToken, {}, QStringLiteral("2019-03-31"));
         QCOMPARE(again.status, 202);
         const Response second = call("GET",
             QStringLiteral("/%1/registrations/%2/operations/%3")
@@ -509,7 +505,7 @@ private Q_SLOTS:
         QCOMPARE(
             call("POST", QStringLiteral("/registrations/another-group/query"), R"({"query":"*"})").array().size(), 0);
         verifyError(call("DELETE", QStringLiteral("/registrations/") + registrationId, {}, QStringLiteral("owner"),
-                        { { "If-Match", "\"old\"" } }),
+                        {{"If-Match", "\"old\""}}),
             412, 412002);
         QCOMPARE(call("DELETE", QStringLiteral("/registrations/") + registrationId).status, 204);
         verifyError(call("GET", QStringLiteral("/registrations/") + registrationId), 404, 404201);

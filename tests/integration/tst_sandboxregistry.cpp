@@ -6,6 +6,7 @@
 #include "sandboxhub.h"
 #include "testsupport.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -16,7 +17,6 @@
 #include <QSslCertificate>
 #include <QSslConfiguration>
 #include <QSslSocket>
-#include <QDir>
 #include <QTemporaryDir>
 
 #include <csignal>
@@ -62,18 +62,21 @@ class tst_SandboxRegistry : public QObject
         m_ownerKey = m_hub->registry().policy(QStringLiteral("iothubowner"))->primaryKey;
     }
 
-    QString token(const QString &policy, const QString &key, qint64 ttl = 600, const QString &resource = QStringLiteral("127.0.0.1"))
+    QString token(const QString &policy, const QString &key, qint64 ttl = 600,
+        const QString &resource = QStringLiteral("127.0.0.1"))
     {
         return SasToken::create(resource, key, QDateTime::currentSecsSinceEpoch() + ttl, policy)->toString();
     }
 
     QString ownerToken() { return token(QStringLiteral("iothubowner"), m_ownerKey); }
 
-    Response call(const QByteArray &method, const QString &path, const QJsonDocument &body = {}, const QString &auth = QStringLiteral("owner"),
-                  const QList<std::pair<QByteArray, QByteArray>> &headers = {}, const QString &apiVersion = QStringLiteral("2021-04-12"))
+    Response call(const QByteArray &method, const QString &path, const QJsonDocument &body = {},
+        const QString &auth = QStringLiteral("owner"), const QList<std::pair<QByteArray, QByteArray>> &headers = {},
+        const QString &apiVersion = QStringLiteral("2021-04-12"))
     {
         // The path as the test wrote it, escapes included (a raw space gets escaped).
-        QUrl url = QUrl::fromEncoded(QStringLiteral("https://127.0.0.1:%1%2").arg(m_port).arg(path).toUtf8(), QUrl::TolerantMode);
+        QUrl url = QUrl::fromEncoded(
+            QStringLiteral("https://127.0.0.1:%1%2").arg(m_port).arg(path).toUtf8(), QUrl::TolerantMode);
         if (!apiVersion.isEmpty())
             url.setQuery(QStringLiteral("api-version=") + apiVersion);
         QNetworkRequest request(url);
@@ -85,7 +88,8 @@ class tst_SandboxRegistry : public QObject
             request.setRawHeader("Authorization", (auth == QStringLiteral("owner") ? ownerToken() : auth).toUtf8());
         for (const auto &[name, value] : headers)
             request.setRawHeader(name, value);
-        QNetworkReply *reply = m_network.sendCustomRequest(request, method, body.isNull() ? QByteArray() : body.toJson(QJsonDocument::Compact));
+        QNetworkReply *reply = m_network.sendCustomRequest(
+            request, method, body.isNull() ? QByteArray() : body.toJson(QJsonDocument::Compact));
         QDeadlineTimer deadline(15000);
         while (!reply->isFinished() && !deadline.hasExpired())
             QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
@@ -106,12 +110,13 @@ class tst_SandboxRegistry : public QObject
         QCOMPARE(response.errorCode(), code);
         const QJsonObject body = response.object();
         QCOMPARE(body.keys(), (QStringList{QStringLiteral("ExceptionMessage"), QStringLiteral("Message")}));
-        QVERIFY2(body.value(QStringLiteral("Message")).toString().startsWith(QStringLiteral("ErrorCode:") + code + u';'),
-                 qPrintable(body.value(QStringLiteral("Message")).toString()));
+        QVERIFY2(
+            body.value(QStringLiteral("Message")).toString().startsWith(QStringLiteral("ErrorCode:") + code + u';'),
+            qPrintable(body.value(QStringLiteral("Message")).toString()));
         static const QRegularExpression tracking(
             QStringLiteral("^Tracking ID:[0-9a-f]{32}-G:0-TimeStamp:\\d\\d/\\d\\d/\\d{4} \\d\\d:\\d\\d:\\d\\d$"));
         QVERIFY2(tracking.match(body.value(QStringLiteral("ExceptionMessage")).toString()).hasMatch(),
-                 qPrintable(body.value(QStringLiteral("ExceptionMessage")).toString()));
+            qPrintable(body.value(QStringLiteral("ExceptionMessage")).toString()));
     }
 
     // Writes requests on one TLS connection, each once the one before was answered (or the server closed); what
@@ -124,7 +129,8 @@ class tst_SandboxRegistry : public QObject
         socket.setSslConfiguration(tls);
         socket.connectToHostEncrypted(QStringLiteral("127.0.0.1"), quint16(m_port));
         // The hub runs in this thread: wait with its events going, never with a blocking socket call.
-        if (!QTest::qWaitFor([&] { return socket.isEncrypted() || socket.state() == QAbstractSocket::UnconnectedState; }, 10000)
+        if (!QTest::qWaitFor(
+                [&] { return socket.isEncrypted() || socket.state() == QAbstractSocket::UnconnectedState; }, 10000)
             || !socket.isEncrypted())
             return "no TLS: " + socket.errorString().toUtf8();
         QByteArray received;
@@ -142,12 +148,13 @@ class tst_SandboxRegistry : public QObject
         return received;
     }
 
-    QByteArray rawRequest(const QByteArray &method, const QByteArray &path, const QByteArray &auth, qint64 contentLength,
-                          const QByteArray &bodyStart = {})
+    QByteArray rawRequest(const QByteArray &method, const QByteArray &path, const QByteArray &auth,
+        qint64 contentLength, const QByteArray &bodyStart = {})
     {
         return method + ' ' + path + "?api-version=2021-04-12 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             + (auth.isEmpty() ? QByteArray() : "Authorization: " + auth + "\r\n")
-            + "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(contentLength) + "\r\n\r\n" + bodyStart;
+            + "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(contentLength) + "\r\n\r\n"
+            + bodyStart;
     }
 
 private Q_SLOTS:
@@ -160,9 +167,10 @@ private Q_SLOTS:
     void apiVersionIsRequired()
     {
         verifyErrorBody(call("GET", QStringLiteral("/devices/x"), {}, QStringLiteral("owner"), {}, QString()), 400,
-                        QStringLiteral("InvalidProtocolVersion"));
-        verifyErrorBody(call("GET", QStringLiteral("/devices/x"), {}, QStringLiteral("owner"), {}, QStringLiteral("1999-01-01")), 400,
-                        QStringLiteral("InvalidProtocolVersion"));
+            QStringLiteral("InvalidProtocolVersion"));
+        verifyErrorBody(
+            call("GET", QStringLiteral("/devices/x"), {}, QStringLiteral("owner"), {}, QStringLiteral("1999-01-01")),
+            400, QStringLiteral("InvalidProtocolVersion"));
     }
 
     void refusesBadCredentials()
@@ -172,24 +180,28 @@ private Q_SLOTS:
         const auto deviceKey = m_hub->registry().policy(QStringLiteral("device"))->primaryKey;
         const QStringList refused{
             QString(), // no header at all
-            QStringLiteral("Bearer abc"),
-            token(QStringLiteral("iothubowner"), other),                                             // wrong key
-            token(QStringLiteral("iothubowner"), m_ownerKey, -600),                                  // expired beyond the skew
-            token(QStringLiteral("nosuchpolicy"), m_ownerKey),                                       // unknown policy
-            token(QStringLiteral("iothubowner"), m_ownerKey, 600, QStringLiteral("other.azure-devices.net")), // another hub
-            token(QStringLiteral("device"), deviceKey),                                              // DeviceConnect only
+            QStringLiteral("Bearer abc"), token(QStringLiteral("iothubowner"), other), // wrong key
+            token(QStringLiteral("iothubowner"), m_ownerKey, -600), // expired beyond the skew
+            token(QStringLiteral("nosuchpolicy"), m_ownerKey), // unknown policy
+            token(QStringLiteral("iothubowner"), m_ownerKey, 600,
+                QStringLiteral("other.azure-devices.net")), // another hub
+            token(QStringLiteral("device"), deviceKey), // DeviceConnect only
         };
         for (const QString &auth : refused) {
-            const Response response = call("GET", QStringLiteral("/devices/x"), {}, auth.isEmpty() ? QStringLiteral("") : auth);
+            const Response response
+                = call("GET", QStringLiteral("/devices/x"), {}, auth.isEmpty() ? QStringLiteral("") : auth);
             verifyErrorBody(response, 401, QStringLiteral("IotHubUnauthorizedAccess"));
         }
         // registryRead may read but not write.
         const QString reader = token(QStringLiteral("registryRead"), readKey);
         QCOMPARE(call("GET", QStringLiteral("/statistics/devices"), {}, reader).status, 200);
         verifyErrorBody(call("PUT", QStringLiteral("/devices/r1"), QJsonDocument(QJsonObject{}), reader), 401,
-                        QStringLiteral("IotHubUnauthorizedAccess"));
+            QStringLiteral("IotHubUnauthorizedAccess"));
         // Within the five minutes of clock skew a just-expired token still works.
-        QCOMPARE(call("GET", QStringLiteral("/statistics/devices"), {}, token(QStringLiteral("iothubowner"), m_ownerKey, -60)).status, 200);
+        QCOMPARE(call("GET", QStringLiteral("/statistics/devices"), {},
+                     token(QStringLiteral("iothubowner"), m_ownerKey, -60))
+                     .status,
+            200);
     }
 
     // A body is judged by its head before it is read: who may not call gets 401 whatever the size, a body
@@ -201,9 +213,11 @@ private Q_SLOTS:
         const QByteArray tooLarge = exchange({rawRequest("PUT", "/devices/big-1", owner, 100'000'000, start)});
         QVERIFY2(tooLarge.startsWith("HTTP/1.1 413 "), tooLarge.left(300).constData());
         QVERIFY2(tooLarge.contains("iothub-errorcode: RequestEntityTooLarge"), tooLarge.constData());
-        QVERIFY2(tooLarge.contains("ErrorCode:RequestEntityTooLarge;The request body of 100000000 bytes"), tooLarge.constData());
+        QVERIFY2(tooLarge.contains("ErrorCode:RequestEntityTooLarge;The request body of 100000000 bytes"),
+            tooLarge.constData());
 
-        const QByteArray stranger = exchange({rawRequest("PUT", "/devices/big-1", "SharedAccessSignature sr=x&sig=y&se=1", 100'000'000, start)});
+        const QByteArray stranger = exchange(
+            {rawRequest("PUT", "/devices/big-1", "SharedAccessSignature sr=x&sig=y&se=1", 100'000'000, start)});
         QVERIFY2(stranger.startsWith("HTTP/1.1 401 "), stranger.left(300).constData());
         QVERIFY2(stranger.contains("iothub-errorcode: IotHubUnauthorizedAccess"), stranger.constData());
         const QByteArray anonymous = exchange({rawRequest("PUT", "/devices/big-1", {}, 5'000'000, start)});
@@ -212,73 +226,88 @@ private Q_SLOTS:
         // Keep-alive: a good request, then a too large one on the same connection.
         const QByteArray body = R"({"deviceId":"small-1"})";
         const QByteArray second = exchange({rawRequest("PUT", "/devices/small-1", owner, body.size(), body),
-                                            rawRequest("PUT", "/devices/big-2", owner, 2'000'000, start)});
+            rawRequest("PUT", "/devices/big-2", owner, 2'000'000, start)});
         QVERIFY2(second.startsWith("HTTP/1.1 200 "), second.left(300).constData());
         QVERIFY2(second.contains("HTTP/1.1 413 "), second.constData());
         QVERIFY(m_hub->registry().device(QStringLiteral("small-1")).has_value());
         QVERIFY(!m_hub->registry().device(QStringLiteral("big-2")).has_value());
 
         // A body of unknown length is refused; one just below the limit goes through.
-        const QByteArray chunked = exchange({"PUT /devices/c?api-version=2021-04-12 HTTP/1.1\r\nHost: x\r\nAuthorization: " + owner
-                                             + "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"});
+        const QByteArray chunked
+            = exchange({"PUT /devices/c?api-version=2021-04-12 HTTP/1.1\r\nHost: x\r\nAuthorization: " + owner
+                + "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"});
         QVERIFY2(chunked.startsWith("HTTP/1.1 411 "), chunked.left(300).constData());
         QJsonObject large{{QStringLiteral("deviceId"), QStringLiteral("large-1")},
-                          {QStringLiteral("padding"), QString(RestFrontDoor::defaultBodyLimit - 100, u'x')}};
+            {QStringLiteral("padding"), QString(RestFrontDoor::defaultBodyLimit - 100, u'x')}};
         const Response near = call("PUT", QStringLiteral("/devices/large-1"), QJsonDocument(large));
         QVERIFY(near.status != 0 && near.status != 413); // judged by the registry, whatever it thinks of the padding
     }
 
     void deviceLifecycleWithEtags()
     {
-        const Response created = call("PUT", QStringLiteral("/devices/life-1"), QJsonDocument(QJsonObject{{QStringLiteral("deviceId"), QStringLiteral("life-1")}}));
+        const Response created = call("PUT", QStringLiteral("/devices/life-1"),
+            QJsonDocument(QJsonObject{{QStringLiteral("deviceId"), QStringLiteral("life-1")}}));
         QCOMPARE(created.status, 200);
         const QString etag = created.object().value(QStringLiteral("etag")).toString();
         QCOMPARE(etag, QStringLiteral("MA=="));
         QCOMPARE(created.headers.value("etag"), QByteArray("\"MA==\""));
-        QCOMPARE(created.object().value(QStringLiteral("connectionStateUpdatedTime")).toString(), QStringLiteral("0001-01-01T00:00:00"));
+        QCOMPARE(created.object().value(QStringLiteral("connectionStateUpdatedTime")).toString(),
+            QStringLiteral("0001-01-01T00:00:00"));
 
-        verifyErrorBody(call("PUT", QStringLiteral("/devices/life-1"), QJsonDocument(QJsonObject{})), 409, QStringLiteral("DeviceAlreadyExists"));
-        verifyErrorBody(call("PUT", QStringLiteral("/devices/life-1"), QJsonDocument(QJsonObject{{QStringLiteral("status"), QStringLiteral("disabled")}}),
-                             QStringLiteral("owner"), {{"If-Match", "\"bm9wZQ==\""}}),
-                        412, QStringLiteral("PreconditionFailed"));
+        verifyErrorBody(call("PUT", QStringLiteral("/devices/life-1"), QJsonDocument(QJsonObject{})), 409,
+            QStringLiteral("DeviceAlreadyExists"));
+        verifyErrorBody(call("PUT", QStringLiteral("/devices/life-1"),
+                            QJsonDocument(QJsonObject{{QStringLiteral("status"), QStringLiteral("disabled")}}),
+                            QStringLiteral("owner"), {{"If-Match", "\"bm9wZQ==\""}}),
+            412, QStringLiteral("PreconditionFailed"));
         // Unquoted If-Match (the C service client's style) is accepted too.
         const Response updated = call("PUT", QStringLiteral("/devices/life-1"),
-                                      QJsonDocument(QJsonObject{{QStringLiteral("status"), QStringLiteral("disabled")}}), QStringLiteral("owner"),
-                                      {{"If-Match", etag.toLatin1()}});
+            QJsonDocument(QJsonObject{{QStringLiteral("status"), QStringLiteral("disabled")}}), QStringLiteral("owner"),
+            {{"If-Match", etag.toLatin1()}});
         QCOMPARE(updated.status, 200);
         QCOMPARE(updated.object().value(QStringLiteral("status")).toString(), QStringLiteral("disabled"));
         QCOMPARE(updated.object().value(QStringLiteral("etag")).toString(), QStringLiteral("MQ=="));
 
-        verifyErrorBody(call("PUT", QStringLiteral("/devices/ghost"), QJsonDocument(QJsonObject{}), QStringLiteral("owner"), {{"If-Match", "*"}}),
-                        404, QStringLiteral("DeviceNotFound"));
-        verifyErrorBody(call("DELETE", QStringLiteral("/devices/life-1"), {}, QStringLiteral("owner"), {{"If-Match", "\"MA==\""}}), 412,
-                        QStringLiteral("PreconditionFailed"));
-        QCOMPARE(call("DELETE", QStringLiteral("/devices/life-1"), {}, QStringLiteral("owner"), {{"If-Match", "\"*\""}}).status, 204);
+        verifyErrorBody(call("PUT", QStringLiteral("/devices/ghost"), QJsonDocument(QJsonObject{}),
+                            QStringLiteral("owner"), {{"If-Match", "*"}}),
+            404, QStringLiteral("DeviceNotFound"));
+        verifyErrorBody(
+            call("DELETE", QStringLiteral("/devices/life-1"), {}, QStringLiteral("owner"), {{"If-Match", "\"MA==\""}}),
+            412, QStringLiteral("PreconditionFailed"));
+        QCOMPARE(call("DELETE", QStringLiteral("/devices/life-1"), {}, QStringLiteral("owner"), {{"If-Match", "\"*\""}})
+                     .status,
+            204);
         verifyErrorBody(call("GET", QStringLiteral("/devices/life-1")), 404, QStringLiteral("DeviceNotFound"));
-        verifyErrorBody(call("DELETE", QStringLiteral("/devices/life-1"), {}, QStringLiteral("owner"), {{"If-Match", "*"}}), 404,
-                        QStringLiteral("DeviceNotFound"));
+        verifyErrorBody(
+            call("DELETE", QStringLiteral("/devices/life-1"), {}, QStringLiteral("owner"), {{"If-Match", "*"}}), 404,
+            QStringLiteral("DeviceNotFound"));
     }
 
     void invalidInputIsArgumentInvalid()
     {
         // A device id with a space, percent-encoded in the path.
-        verifyErrorBody(call("PUT", QStringLiteral("/devices/has space"), QJsonDocument(QJsonObject{})), 400, QStringLiteral("ArgumentInvalid"));
+        verifyErrorBody(call("PUT", QStringLiteral("/devices/has space"), QJsonDocument(QJsonObject{})), 400,
+            QStringLiteral("ArgumentInvalid"));
         verifyErrorBody(call("PUT", QStringLiteral("/devices/k1"),
-                             QJsonDocument(QJsonObject{{QStringLiteral("authentication"),
-                                                        QJsonObject{{QStringLiteral("type"), QStringLiteral("sas")},
-                                                                    {QStringLiteral("symmetricKey"), QJsonObject{{QStringLiteral("primaryKey"), QStringLiteral("short")}}}}}})),
-                        400, QStringLiteral("ArgumentInvalid"));
+                            QJsonDocument(QJsonObject{{QStringLiteral("authentication"),
+                                QJsonObject{{QStringLiteral("type"), QStringLiteral("sas")},
+                                    {QStringLiteral("symmetricKey"),
+                                        QJsonObject{{QStringLiteral("primaryKey"), QStringLiteral("short")}}}}}})),
+            400, QStringLiteral("ArgumentInvalid"));
         verifyErrorBody(call("PUT", QStringLiteral("/devices/x1"),
-                             QJsonDocument(QJsonObject{{QStringLiteral("authentication"),
-                                                        QJsonObject{{QStringLiteral("type"), QStringLiteral("selfSigned")},
-                                                                    {QStringLiteral("x509Thumbprint"), QJsonObject{{QStringLiteral("primaryThumbprint"), QStringLiteral("XYZ")}}}}}})),
-                        400, QStringLiteral("ArgumentInvalid"));
-        verifyErrorBody(call("POST", QStringLiteral("/devices/query"), QJsonDocument(QJsonObject{{QStringLiteral("query"), QStringLiteral("SELECT FROM")}})),
-                        400, QStringLiteral("ArgumentInvalid"));
+                            QJsonDocument(QJsonObject{{QStringLiteral("authentication"),
+                                QJsonObject{{QStringLiteral("type"), QStringLiteral("selfSigned")},
+                                    {QStringLiteral("x509Thumbprint"),
+                                        QJsonObject{{QStringLiteral("primaryThumbprint"), QStringLiteral("XYZ")}}}}}})),
+            400, QStringLiteral("ArgumentInvalid"));
+        verifyErrorBody(call("POST", QStringLiteral("/devices/query"),
+                            QJsonDocument(QJsonObject{{QStringLiteral("query"), QStringLiteral("SELECT FROM")}})),
+            400, QStringLiteral("ArgumentInvalid"));
         // An id with characters URLs must escape survives the round trip.
         const QString special = QStringLiteral("a:b+c%d#e");
-        const Response created = call("PUT", QStringLiteral("/devices/") + QString::fromLatin1(QUrl::toPercentEncoding(special)),
-                                      QJsonDocument(QJsonObject{}));
+        const Response created
+            = call("PUT", QStringLiteral("/devices/") + QString::fromLatin1(QUrl::toPercentEncoding(special)),
+                QJsonDocument(QJsonObject{}));
         QCOMPARE(created.object().value(QStringLiteral("deviceId")).toString(), special);
     }
 
@@ -288,37 +317,50 @@ private Q_SLOTS:
         const Response twin = call("GET", QStringLiteral("/twins/twin-1"));
         QCOMPARE(twin.status, 200);
         QCOMPARE(twin.object().value(QStringLiteral("etag")).toString(), QStringLiteral("AAAAAAAAAAE="));
-        const QJsonObject patch{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("site"), QStringLiteral("bench-1")}}},
-                                {QStringLiteral("properties"),
-                                 QJsonObject{{QStringLiteral("desired"), QJsonObject{{QStringLiteral("interval"), 30},
-                                                                                     {QStringLiteral("nested"), QJsonObject{{QStringLiteral("a"), 1}}}}}}}};
+        const QJsonObject patch{
+            {QStringLiteral("tags"), QJsonObject{{QStringLiteral("site"), QStringLiteral("bench-1")}}},
+            {QStringLiteral("properties"),
+                QJsonObject{{QStringLiteral("desired"),
+                    QJsonObject{{QStringLiteral("interval"), 30},
+                        {QStringLiteral("nested"), QJsonObject{{QStringLiteral("a"), 1}}}}}}}};
         const Response patched = call("PATCH", QStringLiteral("/twins/twin-1"), QJsonDocument(patch));
         QCOMPARE(patched.status, 200);
-        const QJsonObject desired = patched.object()[QStringLiteral("properties")][QStringLiteral("desired")].toObject();
+        const QJsonObject desired
+            = patched.object()[QStringLiteral("properties")][QStringLiteral("desired")].toObject();
         QCOMPARE(desired.value(QStringLiteral("interval")).toInt(), 30);
         QCOMPARE(desired.value(QStringLiteral("$version")).toInt(), 2);
-        QCOMPARE(desired[QStringLiteral("$metadata")][QStringLiteral("interval")][QStringLiteral("$lastUpdatedVersion")].toInt(), 2);
+        QCOMPARE(desired[QStringLiteral("$metadata")][QStringLiteral("interval")][QStringLiteral("$lastUpdatedVersion")]
+                     .toInt(),
+            2);
         QVERIFY(!desired[QStringLiteral("$metadata")][QStringLiteral("$lastUpdated")].toString().isEmpty());
 
         // null removes a key; a stale ETag is refused.
-        const QJsonObject removal{{QStringLiteral("properties"), QJsonObject{{QStringLiteral("desired"), QJsonObject{{QStringLiteral("nested"), QJsonValue::Null}}}}}};
+        const QJsonObject removal{{QStringLiteral("properties"),
+            QJsonObject{{QStringLiteral("desired"), QJsonObject{{QStringLiteral("nested"), QJsonValue::Null}}}}}};
         const Response removed = call("PATCH", QStringLiteral("/twins/twin-1"), QJsonDocument(removal));
-        QVERIFY(!removed.object()[QStringLiteral("properties")][QStringLiteral("desired")].toObject().contains(QStringLiteral("nested")));
-        verifyErrorBody(call("PATCH", QStringLiteral("/twins/twin-1"), QJsonDocument(removal), QStringLiteral("owner"), {{"If-Match", "\"AAAAAAAAAAE=\""}}),
-                        412, QStringLiteral("PreconditionFailed"));
-        verifyErrorBody(call("PATCH", QStringLiteral("/twins/twin-1"),
-                             QJsonDocument(QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("bad.key"), 1}}}})),
-                        400, QStringLiteral("ArgumentInvalid"));
+        QVERIFY(!removed.object()[QStringLiteral("properties")][QStringLiteral("desired")].toObject().contains(
+            QStringLiteral("nested")));
+        verifyErrorBody(call("PATCH", QStringLiteral("/twins/twin-1"), QJsonDocument(removal), QStringLiteral("owner"),
+                            {{"If-Match", "\"AAAAAAAAAAE=\""}}),
+            412, QStringLiteral("PreconditionFailed"));
+        verifyErrorBody(
+            call("PATCH", QStringLiteral("/twins/twin-1"),
+                QJsonDocument(QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("bad.key"), 1}}}})),
+            400, QStringLiteral("ArgumentInvalid"));
 
-        const QJsonObject method{{QStringLiteral("methodName"), QStringLiteral("ping")}, {QStringLiteral("responseTimeoutInSeconds"), 5}};
-        verifyErrorBody(call("POST", QStringLiteral("/twins/twin-1/methods"), QJsonDocument(method)), 404, QStringLiteral("DeviceNotOnline"));
-        verifyErrorBody(call("POST", QStringLiteral("/twins/nobody/methods"), QJsonDocument(method)), 404, QStringLiteral("DeviceNotFound"));
+        const QJsonObject method{
+            {QStringLiteral("methodName"), QStringLiteral("ping")}, {QStringLiteral("responseTimeoutInSeconds"), 5}};
+        verifyErrorBody(call("POST", QStringLiteral("/twins/twin-1/methods"), QJsonDocument(method)), 404,
+            QStringLiteral("DeviceNotOnline"));
+        verifyErrorBody(call("POST", QStringLiteral("/twins/nobody/methods"), QJsonDocument(method)), 404,
+            QStringLiteral("DeviceNotFound"));
     }
 
     void queryPagesThroughContinuation()
     {
         for (int i = 0; i < 25; ++i)
-            call("PUT", QStringLiteral("/devices/page-%1").arg(i, 2, 10, QLatin1Char('0')), QJsonDocument(QJsonObject{}));
+            call("PUT", QStringLiteral("/devices/page-%1").arg(i, 2, 10, QLatin1Char('0')),
+                QJsonDocument(QJsonObject{}));
         QStringList seen;
         QByteArray continuation;
         int pages = 0;
@@ -327,8 +369,9 @@ private Q_SLOTS:
             if (!continuation.isEmpty())
                 headers.append({"x-ms-continuation", continuation});
             const Response page = call("POST", QStringLiteral("/devices/query"),
-                                       QJsonDocument(QJsonObject{{QStringLiteral("query"), QStringLiteral("SELECT * FROM devices WHERE STARTSWITH(deviceId, 'page-')")}}),
-                                       QStringLiteral("owner"), headers);
+                QJsonDocument(QJsonObject{{QStringLiteral("query"),
+                    QStringLiteral("SELECT * FROM devices WHERE STARTSWITH(deviceId, 'page-')")}}),
+                QStringLiteral("owner"), headers);
             QCOMPARE(page.status, 200);
             QCOMPARE(page.headers.value("x-ms-item-type"), QByteArray("Twin"));
             for (const QJsonValue &twin : page.body.array())
@@ -342,7 +385,8 @@ private Q_SLOTS:
         QCOMPARE(seen.last(), QStringLiteral("page-24"));
 
         const Response count = call("POST", QStringLiteral("/devices/query"),
-                                    QJsonDocument(QJsonObject{{QStringLiteral("query"), QStringLiteral("SELECT COUNT() AS n FROM devices WHERE STARTSWITH(deviceId, 'page-')")}}));
+            QJsonDocument(QJsonObject{{QStringLiteral("query"),
+                QStringLiteral("SELECT COUNT() AS n FROM devices WHERE STARTSWITH(deviceId, 'page-')")}}));
         QCOMPARE(count.headers.value("x-ms-item-type"), QByteArray("Raw"));
         QCOMPARE(count.body.array().at(0)[QStringLiteral("n")].toInt(), 25);
     }
@@ -350,16 +394,20 @@ private Q_SLOTS:
     void keepsDevicesAndTwinsAcrossRestart()
     {
         call("PUT", QStringLiteral("/devices/kept"), QJsonDocument(QJsonObject{}));
-        call("PATCH", QStringLiteral("/twins/kept"), QJsonDocument(QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("batch"), 7}}}}));
+        call("PATCH", QStringLiteral("/twins/kept"),
+            QJsonDocument(QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("batch"), 7}}}}));
         const Response before = call("GET", QStringLiteral("/twins/kept"));
-        const QString ca = QString::fromLatin1(QSslCertificate::fromPath(m_dir.filePath(QStringLiteral("hub/ca.pem"))).first().digest().toHex());
+        const QString ca = QString::fromLatin1(
+            QSslCertificate::fromPath(m_dir.filePath(QStringLiteral("hub/ca.pem"))).first().digest().toHex());
         startHub();
         const Response after = call("GET", QStringLiteral("/twins/kept"));
         QCOMPARE(after.status, 200);
         QCOMPARE(after.object().value(QStringLiteral("tags")), before.object().value(QStringLiteral("tags")));
         QCOMPARE(after.object().value(QStringLiteral("etag")), before.object().value(QStringLiteral("etag")));
         // The CA (which clients trust) is kept too.
-        QCOMPARE(QString::fromLatin1(QSslCertificate::fromPath(m_dir.filePath(QStringLiteral("hub/ca.pem"))).first().digest().toHex()), ca);
+        QCOMPARE(QString::fromLatin1(
+                     QSslCertificate::fromPath(m_dir.filePath(QStringLiteral("hub/ca.pem"))).first().digest().toHex()),
+            ca);
     }
 
     void throttlesAboveTheLimit()
@@ -381,7 +429,7 @@ private Q_SLOTS:
         const QString data = m_dir.filePath(QStringLiteral("killed"));
         QProcess sandbox;
         sandbox.start(TestSupport::buildPath(QStringLiteral("sandbox/hub/onboarder-sandbox")),
-                      {QStringLiteral("--data"), data, QStringLiteral("--ready-json")});
+            {QStringLiteral("--data"), data, QStringLiteral("--ready-json")});
         QVERIFY(sandbox.waitForReadyRead(20000));
         const auto brokerPids = [&data] {
             QList<qint64> pids;
@@ -403,14 +451,17 @@ private Q_SLOTS:
     {
         QProcess sandbox;
         sandbox.start(TestSupport::buildPath(QStringLiteral("sandbox/hub/onboarder-sandbox")),
-                      {QStringLiteral("--data"), m_dir.filePath(QStringLiteral("exe")), QStringLiteral("--ready-json")});
+            {QStringLiteral("--data"), m_dir.filePath(QStringLiteral("exe")), QStringLiteral("--ready-json")});
         QVERIFY(sandbox.waitForReadyRead(20000));
         const QJsonObject ready = QJsonDocument::fromJson(sandbox.readLine()).object();
         QVERIFY(ready.value(QStringLiteral("restPort")).toInt() > 0);
-        QVERIFY(ready.value(QStringLiteral("connectionString")).toString().startsWith(QStringLiteral("HostName=127.0.0.1;SharedAccessKeyName=iothubowner;")));
+        QVERIFY(ready.value(QStringLiteral("connectionString"))
+                    .toString()
+                    .startsWith(QStringLiteral("HostName=127.0.0.1;SharedAccessKeyName=iothubowner;")));
         QVERIFY(QFile::exists(ready.value(QStringLiteral("caFile")).toString()));
-        QCOMPARE(QFileInfo(m_dir.filePath(QStringLiteral("exe/ca-key.pem"))).permissions() & (QFileDevice::ReadOther | QFileDevice::ReadGroup),
-                 QFileDevice::Permissions());
+        QCOMPARE(QFileInfo(m_dir.filePath(QStringLiteral("exe/ca-key.pem"))).permissions()
+                & (QFileDevice::ReadOther | QFileDevice::ReadGroup),
+            QFileDevice::Permissions());
         ::kill(pid_t(sandbox.processId()), SIGTERM);
         QVERIFY(sandbox.waitForFinished(10000));
         QCOMPARE(sandbox.exitStatus(), QProcess::NormalExit);

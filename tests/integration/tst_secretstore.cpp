@@ -20,16 +20,13 @@ private:
     {
         QProcess tool;
         tool.start(QStringLiteral("secret-tool"),
-                   {QStringLiteral("lookup"), QStringLiteral("server"), service, QStringLiteral("user"), name});
+            {QStringLiteral("lookup"), QStringLiteral("server"), service, QStringLiteral("user"), name});
         tool.waitForFinished(10000);
         return tool.readAllStandardOutput();
     }
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        REQUIRE_TEST_SESSION();
-    }
+    void initTestCase() { REQUIRE_TEST_SESSION(); }
 
     void init()
     {

@@ -25,11 +25,11 @@ private Q_SLOTS:
     void helpAndVersion()
     {
         QProcess process;
-        process.start(program(), { QStringLiteral("--version") });
+        process.start(program(), {QStringLiteral("--version")});
         QVERIFY(process.waitForFinished(10000));
         QCOMPARE(process.exitCode(), 0);
         QVERIFY(process.readAllStandardOutput().startsWith("onboarder-sensor-sim "));
-        process.start(program(), { QStringLiteral("--help") });
+        process.start(program(), {QStringLiteral("--help")});
         QVERIFY(process.waitForFinished(10000));
         QCOMPARE(process.exitCode(), 0);
         const QByteArray help = process.readAllStandardOutput();
@@ -48,9 +48,9 @@ private Q_SLOTS:
         QProcess sim;
         sim.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         sim.start(program(),
-            { QStringLiteral("--start-broker"), QStringLiteral("--sensors"), QStringLiteral("2"),
+            {QStringLiteral("--start-broker"), QStringLiteral("--sensors"), QStringLiteral("2"),
                 QStringLiteral("--interval-ms"), QStringLiteral("10"), QStringLiteral("--rounds"), QStringLiteral("3"),
-                QStringLiteral("--prefix"), QStringLiteral("r-sensor-"), QStringLiteral("--verbose") });
+                QStringLiteral("--prefix"), QStringLiteral("r-sensor-"), QStringLiteral("--verbose")});
         QVERIFY(sim.waitForFinished(20000));
         QCOMPARE(sim.exitStatus(), QProcess::NormalExit);
         QCOMPARE(sim.exitCode(), 0);
@@ -70,9 +70,9 @@ private Q_SLOTS:
         QProcess sim;
         sim.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         sim.start(program(),
-            { QStringLiteral("--start-broker"), QStringLiteral("--sensors"), QStringLiteral("3"),
+            {QStringLiteral("--start-broker"), QStringLiteral("--sensors"), QStringLiteral("3"),
                 QStringLiteral("--interval-ms"), QStringLiteral("100"), QStringLiteral("--prefix"),
-                QStringLiteral("t-sensor-"), QStringLiteral("--ready-json") });
+                QStringLiteral("t-sensor-"), QStringLiteral("--ready-json")});
         QVERIFY(sim.waitForStarted(10000));
         QDeadlineTimer deadline(15000);
         while (!sim.canReadLine() && !deadline.hasExpired() && sim.state() == QProcess::Running)

@@ -52,7 +52,8 @@ constexpr int waitMs = 20000;
 QString statusCode(DeviceMessagesTab *tab, int row = 0)
 {
     QTreeWidgetItem *item = tab->sentList()->topLevelItem(row);
-    return item ? item->data(DeviceMessagesTab::SentStatusColumn, DeviceMessagesTab::StatusCodeRole).toString() : QString();
+    return item ? item->data(DeviceMessagesTab::SentStatusColumn, DeviceMessagesTab::StatusCodeRole).toString()
+                : QString();
 }
 
 } // namespace
@@ -97,9 +98,11 @@ private Q_SLOTS:
         const QString started = m_hub.start(m_dir.filePath(QStringLiteral("hub")));
         QVERIFY2(started.isEmpty(), qPrintable(started));
         m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("onboarder.conf")));
-        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
+        m_secrets = std::make_unique<SecretStore>(
+            QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
         m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
-        const auto added = await(m_hubs->add(QStringLiteral("sandbox"), m_hub->ownerConnectionString(), m_hub.endpoint()));
+        const auto added
+            = await(m_hubs->add(QStringLiteral("sandbox"), m_hub->ownerConnectionString(), m_hub.endpoint()));
         QVERIFY2(added.has_value(), added ? "" : qPrintable(added.error().message));
         m_settings->setCurrentHub(QStringLiteral("sandbox"));
         m_session = std::make_unique<HubSession>(*m_hubs, *m_settings);
@@ -122,19 +125,20 @@ private Q_SLOTS:
         QTRY_VERIFY2_WITH_TIMEOUT(tab->isListening(), qPrintable(tab->summary()->text()), waitMs);
         // Beside it, the device's connection state.
         QTRY_VERIFY2_WITH_TIMEOUT(tab->connectionState()->text().startsWith(QStringLiteral("Connected")),
-                                  qPrintable(tab->connectionState()->text()), waitMs);
+            qPrintable(tab->connectionState()->text()), waitMs);
 
         QVERIFY(publishAndWait(*other, QStringLiteral("devices/tab-other/messages/events/"), "{\"not\": \"shown\"}"));
         for (int i = 0; i < 3; ++i)
             QVERIFY(publishAndWait(*sensor, QStringLiteral("devices/tab-sensor/messages/events/site=b1&n=%1").arg(i),
-                            QStringLiteral("{\"temperature\": %1, \"unit\": \"C\"}").arg(20 + i).toUtf8()));
+                QStringLiteral("{\"temperature\": %1, \"unit\": \"C\"}").arg(20 + i).toUtf8()));
         TelemetryModel *model = tab->list()->model();
         QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 3, waitMs);
         QTRY_VERIFY(tab->summary()->text().contains(QStringLiteral("3 message(s) received")));
         QCOMPARE(tab->received(), qint64(3)); // only this device's
         for (int row = 0; row < 3; ++row)
             QCOMPARE(model->event(row).deviceId, QStringLiteral("tab-sensor"));
-        QCOMPARE(model->data(model->index(2, TelemetryModel::PayloadColumn)).toString(), QStringLiteral("{\"temperature\":22,\"unit\":\"C\"}"));
+        QCOMPARE(model->data(model->index(2, TelemetryModel::PayloadColumn)).toString(),
+            QStringLiteral("{\"temperature\":22,\"unit\":\"C\"}"));
         QVERIFY(tab->list()->view()->isColumnHidden(TelemetryModel::DeviceColumn)); // one device: no column for it
 
         // The side pane: the payload pretty-printed, the device's properties and the hub's.
@@ -194,7 +198,8 @@ private Q_SLOTS:
         QVERIFY(!tab->problem()->isVisible());
         tab->addProperty(QStringLiteral("iothub-priority"), QStringLiteral("high"));
         QVERIFY(tab->problem()->isVisible());
-        QVERIFY2(tab->problem()->text().contains(QStringLiteral("keeps for itself")), qPrintable(tab->problem()->text()));
+        QVERIFY2(
+            tab->problem()->text().contains(QStringLiteral("keeps for itself")), qPrintable(tab->problem()->text()));
         QVERIFY(!tab->sendButton()->isEnabled());
         tab->propertyTable()->item(0, 0)->setText(QStringLiteral("priority"));
         QVERIFY(!tab->problem()->isVisible());
@@ -242,7 +247,8 @@ private Q_SLOTS:
             tab->sendButton()->click();
             QTRY_COMPARE_WITH_TIMEOUT(statusCode(tab), QStringLiteral("Sent"), waitMs);
         }
-        QTRY_VERIFY2_WITH_TIMEOUT(tab->queueDepth()->text().contains(QStringLiteral("2 message(s)")), qPrintable(tab->queueDepth()->text()), waitMs);
+        QTRY_VERIFY2_WITH_TIMEOUT(tab->queueDepth()->text().contains(QStringLiteral("2 message(s)")),
+            qPrintable(tab->queueDepth()->text()), waitMs);
         QCOMPARE(queueDepth(id), 2);
         saveScreenshot(page.get(), QStringLiteral("device-messages-queue"));
 
@@ -255,7 +261,8 @@ private Q_SLOTS:
         // Confirmed: the queue is empty, and the tab says so.
         answerNextMessageBox(QMessageBox::Yes);
         tab->purgeButton()->click();
-        QTRY_VERIFY2_WITH_TIMEOUT(tab->queueDepth()->text().contains(QStringLiteral("0 message(s)")), qPrintable(tab->queueDepth()->text()), waitMs);
+        QTRY_VERIFY2_WITH_TIMEOUT(tab->queueDepth()->text().contains(QStringLiteral("0 message(s)")),
+            qPrintable(tab->queueDepth()->text()), waitMs);
         QCOMPARE(queueDepth(id), 0);
         QVERIFY2(tab->status()->text().contains(QStringLiteral("2 message(s)")), qPrintable(tab->status()->text()));
     }

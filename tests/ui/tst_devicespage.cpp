@@ -15,10 +15,10 @@
 #include "hub/hubsession.h"
 #include "hub/hubstore.h"
 #include "hub/sastoken.h"
+#include "inprocesshub.h"
 #include "mainwindow.h"
 #include "mqtt/mqttclient.h"
 #include "mqtt/mqttmessage.h"
-#include "inprocesshub.h"
 #include "sandboxhub.h"
 #include "secureclipboard.h"
 #include "testsupport.h"
@@ -94,7 +94,8 @@ private Q_SLOTS:
         QVERIFY2(started.isEmpty(), qPrintable(started));
 
         m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("onboarder.conf")));
-        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
+        m_secrets = std::make_unique<SecretStore>(
+            QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
         m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
         const HubEndpoint endpoint = m_hub.endpoint();
         const auto added = await(m_hubs->add(QStringLiteral("sandbox"), m_hub->ownerConnectionString(), endpoint));
@@ -176,20 +177,24 @@ private Q_SLOTS:
 
         // A condition is used as the WHERE clause; a broken one is explained next to the box.
         page->filterEdit()->setText(QStringLiteral("deviceId = 'sandbox-device-000007'"));
-        QTRY_COMPARE_WITH_TIMEOUT(idsInView(page->view()), QStringList{QStringLiteral("sandbox-device-000007")}, waitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            idsInView(page->view()), QStringList{QStringLiteral("sandbox-device-000007")}, waitMs);
         page->filterEdit()->setText(QStringLiteral("deviceId = 'unclosed"));
         QTRY_VERIFY_WITH_TIMEOUT(page->queryError()->isVisible(), waitMs);
-        QVERIFY2(page->queryError()->text().contains(QStringLiteral("not closed")), qPrintable(page->queryError()->text()));
+        QVERIFY2(
+            page->queryError()->text().contains(QStringLiteral("not closed")), qPrintable(page->queryError()->text()));
 
         // The status choice narrows the same query.
         QVERIFY(await(direct().updateDevice([&] {
-                    DeviceIdentity d = *await(direct().device(QStringLiteral("sandbox-device-000201")));
-                    d.status = QStringLiteral("disabled");
-                    return d;
-                }())).has_value());
+            DeviceIdentity d = *await(direct().device(QStringLiteral("sandbox-device-000201")));
+            d.status = QStringLiteral("disabled");
+            return d;
+        }()))
+                    .has_value());
         page->filterEdit()->setText(QStringLiteral("sandbox-device-0002"));
         page->statusFilter()->setCurrentIndex(page->statusFilter()->findData(int(DeviceListQuery::Status::Disabled)));
-        QTRY_COMPARE_WITH_TIMEOUT(idsInView(page->view()), QStringList{QStringLiteral("sandbox-device-000201")}, waitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            idsInView(page->view()), QStringList{QStringLiteral("sandbox-device-000201")}, waitMs);
         QVERIFY(!page->queryError()->isVisible());
     }
 
@@ -221,7 +226,8 @@ private Q_SLOTS:
 
         // The thumbprint of a certificate file, in Azure's format.
         const KeyPair key = *KeyPair::generate();
-        const Certificate cert = *Certificate::selfSigned(key, {QStringLiteral("dialog-x509"), {}, {}, 30, Certificate::Usage::Client});
+        const Certificate cert
+            = *Certificate::selfSigned(key, {QStringLiteral("dialog-x509"), {}, {}, 30, Certificate::Usage::Client});
         QFile file(m_dir.filePath(QStringLiteral("dialog-x509.pem")));
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(cert.toPem());
@@ -248,7 +254,8 @@ private Q_SLOTS:
         again.setDraft(draft);
         again.accept();
         QTRY_VERIFY_WITH_TIMEOUT(!again.fieldError(DeviceDraft::Field::Id).isEmpty(), waitMs);
-        QVERIFY2(again.fieldError(DeviceDraft::Field::Id).contains(QStringLiteral("exists")), qPrintable(again.fieldError(DeviceDraft::Field::Id)));
+        QVERIFY2(again.fieldError(DeviceDraft::Field::Id).contains(QStringLiteral("exists")),
+            qPrintable(again.fieldError(DeviceDraft::Field::Id)));
         QCOMPARE(again.result(), int(QDialog::Rejected)); // still open
 
         // A key and certificate made now: kept here, and the device registered with its thumbprint.
@@ -273,8 +280,9 @@ private Q_SLOTS:
         refused.accept();
         QTRY_VERIFY_WITH_TIMEOUT(!refused.fieldError(DeviceDraft::Field::Id).isEmpty(), waitMs);
         QVERIFY2(refused.fieldError(DeviceDraft::Field::Id).contains(QStringLiteral("removed again")),
-                 qPrintable(refused.fieldError(DeviceDraft::Field::Id)));
-        QCOMPARE(m_credentials->record(QStringLiteral("sandbox"), QStringLiteral("dialog-x509")).error().kind, ErrorKind::NotFound);
+            qPrintable(refused.fieldError(DeviceDraft::Field::Id)));
+        QCOMPARE(m_credentials->record(QStringLiteral("sandbox"), QStringLiteral("dialog-x509")).error().kind,
+            ErrorKind::NotFound);
     }
 
     void createFindEditInvokeDisableDelete()
@@ -313,28 +321,37 @@ private Q_SLOTS:
         page->openDevice(id);
         QTRY_VERIFY_WITH_TIMEOUT(!device->twin().isEmpty(), waitMs);
         device->tabs()->setCurrentIndex(2);
-        device->twinEditor()->setPlainText(QStringLiteral("{\"tags\": {\"site\": \"bench-1\"}, \"desired\": {\"interval\": 30"));
+        device->twinEditor()->setPlainText(
+            QStringLiteral("{\"tags\": {\"site\": \"bench-1\"}, \"desired\": {\"interval\": 30"));
         QVERIFY(device->twinError()->isVisible()); // not closed: not JSON
         QVERIFY(!device->applyTwinButton()->isEnabled());
-        device->twinEditor()->setPlainText(QStringLiteral("{\"tags\": {\"site\": \"bench-1\"}, \"desired\": {\"interval\": 30}}"));
+        device->twinEditor()->setPlainText(
+            QStringLiteral("{\"tags\": {\"site\": \"bench-1\"}, \"desired\": {\"interval\": 30}}"));
         QVERIFY(!device->twinError()->isVisible());
         QVERIFY(device->applyTwinButton()->isEnabled());
         device->applyTwinButton()->click();
-        QTRY_COMPARE_WITH_TIMEOUT(device->twin().value(QStringLiteral("tags"))[QStringLiteral("site")].toString(), QStringLiteral("bench-1"), waitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(device->twin().value(QStringLiteral("tags"))[QStringLiteral("site")].toString(),
+            QStringLiteral("bench-1"), waitMs);
         const auto twin = await(direct().twin(id));
-        QCOMPARE((*twin)[QStringLiteral("properties")][QStringLiteral("desired")][QStringLiteral("interval")].toInt(), 30);
+        QCOMPARE(
+            (*twin)[QStringLiteral("properties")][QStringLiteral("desired")][QStringLiteral("interval")].toInt(), 30);
         saveScreenshot(&window, QStringLiteral("device-twin"));
 
         // Someone else changes the twin: saving is refused and reloading is offered.
-        QVERIFY(await(direct().updateTwin(id, QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("owner"), QStringLiteral("ops")}}}})).has_value());
+        QVERIFY(await(
+            direct().updateTwin(id,
+                QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("owner"), QStringLiteral("ops")}}}}))
+                    .has_value());
         device->twinEditor()->setPlainText(QStringLiteral("{\"tags\": {\"site\": \"bench-2\"}, \"desired\": {}}"));
         QString conflict;
         answerNextMessageBox(QMessageBox::Reset, &conflict);
         device->applyTwinButton()->click();
         QTRY_VERIFY_WITH_TIMEOUT(!conflict.isEmpty(), waitMs);
         QVERIFY(conflict.contains(QStringLiteral("changed by someone else")));
-        QTRY_COMPARE_WITH_TIMEOUT(device->twin().value(QStringLiteral("tags"))[QStringLiteral("owner")].toString(), QStringLiteral("ops"), waitMs);
-        QCOMPARE(device->twin().value(QStringLiteral("tags"))[QStringLiteral("site")].toString(), QStringLiteral("bench-1"));
+        QTRY_COMPARE_WITH_TIMEOUT(device->twin().value(QStringLiteral("tags"))[QStringLiteral("owner")].toString(),
+            QStringLiteral("ops"), waitMs);
+        QCOMPARE(
+            device->twin().value(QStringLiteral("tags"))[QStringLiteral("site")].toString(), QStringLiteral("bench-1"));
 
         // Invoke a direct method on the device, connected through the project's MQTT client.
         const QJsonObject info = m_hub->readyInfo();
@@ -346,7 +363,9 @@ private Q_SLOTS:
         mqtt.setClientId(id);
         mqtt.setUsername(QStringLiteral("127.0.0.1/%1/?api-version=2021-04-12").arg(id));
         mqtt.setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/") + id, device->device().primaryKey,
-                                          QDateTime::currentSecsSinceEpoch() + 600)->toString().toUtf8());
+            QDateTime::currentSecsSinceEpoch() + 600)
+                             ->toString()
+                             .toUtf8());
         QSignalSpy connected(&mqtt, &MqttClient::connected);
         mqtt.connectToHost();
         QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, 15000);
@@ -366,7 +385,11 @@ private Q_SLOTS:
         device->invokeButton()->click();
         QTRY_VERIFY_WITH_TIMEOUT(device->methodStatus()->text().contains(QStringLiteral("status 201")), 15000);
         QCOMPARE(QJsonDocument::fromJson(received).object().value(QStringLiteral("delay")).toInt(), 5);
-        QCOMPARE(QJsonDocument::fromJson(device->methodResponse()->toPlainText().toUtf8()).object().value(QStringLiteral("rebooting")).toBool(), true);
+        QCOMPARE(QJsonDocument::fromJson(device->methodResponse()->toPlainText().toUtf8())
+                     .object()
+                     .value(QStringLiteral("rebooting"))
+                     .toBool(),
+            true);
         saveScreenshot(&window, QStringLiteral("device-method"));
 
         // The support check sees it connected, and pinged.
@@ -389,7 +412,8 @@ private Q_SLOTS:
 
         // Connection strings: masked until revealed; copied through the clipboard that clears itself.
         device->tabs()->setCurrentIndex(5);
-        const QString expected = ConnectionString::deviceWithKey(QStringLiteral("127.0.0.1"), id, device->device().primaryKey).toString();
+        const QString expected
+            = ConnectionString::deviceWithKey(QStringLiteral("127.0.0.1"), id, device->device().primaryKey).toString();
         QCOMPARE(device->connectionStringField(false)->text(), expected);
         QCOMPARE(device->connectionStringField(false)->echoMode(), QLineEdit::Password);
         QVERIFY(device->connectionStringField(true)->text().contains(device->device().secondaryKey));
@@ -414,7 +438,8 @@ private Q_SLOTS:
         page->disableSelected();
         QTRY_VERIFY_WITH_TIMEOUT(page->runningBatch() == nullptr, waitMs);
         QCOMPARE(deviceStatus(id), QStringLiteral("disabled"));
-        QTRY_COMPARE_WITH_TIMEOUT(page->model()->index(0, DeviceListModel::StatusColumn).data().toString(), QStringLiteral("Disabled"), waitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(page->model()->index(0, DeviceListModel::StatusColumn).data().toString(),
+            QStringLiteral("Disabled"), waitMs);
         QTRY_COMPARE_WITH_TIMEOUT(page->selectedDeviceIds(), QStringList{id}, waitMs);
 
         // Delete, answering No first: nothing happens.
@@ -452,7 +477,8 @@ private Q_SLOTS:
         QVERIFY2(batch.summary().contains(QStringLiteral("left unchanged")), qPrintable(batch.summary()));
 
         // Failures are reported per device; the others go through.
-        DeviceBatch deleting(*m_session->client(), DeviceBatch::Operation::Delete, {QStringLiteral("no-such-device"), ids.last()});
+        DeviceBatch deleting(
+            *m_session->client(), DeviceBatch::Operation::Delete, {QStringLiteral("no-such-device"), ids.last()});
         QSignalSpy deleted(&deleting, &DeviceBatch::finished);
         deleting.start();
         QTRY_COMPARE_WITH_TIMEOUT(deleted.count(), 1, waitMs);

@@ -1,20 +1,20 @@
 // The Provisioning page against the sandbox's Device Provisioning Service (a sandbox process): the DPS added here
 // is listed, its enrollments shown, a test registration of the selected one registers it as the device would and
 // says where it was assigned, a disabled one says why it cannot, and deleting asks first.
+#include "adddpsdialog.h"
+#include "certificateauthoritiesview.h"
 #include "common/settings.h"
+#include "credentials/certificateauthority.h"
 #include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
 #include "dps/dpsclient.h"
-#include "dps/dpsstore.h"
-#include "adddpsdialog.h"
-#include "certificateauthoritiesview.h"
-#include "credentials/certificateauthority.h"
 #include "dps/dpsenrollment.h"
-#include "newenrollmentdialog.h"
+#include "dps/dpsstore.h"
 #include "dpspage.h"
 #include "hub/hubsession.h"
 #include "hub/hubstore.h"
 #include "mainwindow.h"
+#include "newenrollmentdialog.h"
 #include "sandboxprocess.h"
 #include "testsupport.h"
 #include "uitestsupport.h"
@@ -22,7 +22,6 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QDialogButtonBox>
-#include <QTimer>
 #include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
@@ -30,6 +29,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QUuid>
 
 using namespace Onboarder;
@@ -57,8 +57,8 @@ private Q_SLOTS:
     void initTestCase()
     {
         REQUIRE_TEST_SESSION();
-        const QString started = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")),
-                                                TestSupport::SandboxProcess::dpsArguments());
+        const QString started
+            = m_sandbox.start(m_dir.filePath(QStringLiteral("hub")), TestSupport::SandboxProcess::dpsArguments());
         QVERIFY2(started.isEmpty(), qPrintable(started));
     }
 
@@ -80,8 +80,9 @@ private Q_SLOTS:
         // A DPS added (as the command line does): the page lists it and reads its enrollments.
         const QJsonObject dps = m_sandbox.ready().value(QStringLiteral("dps")).toObject();
         DpsStore store(settings, secrets);
-        DpsEndpoint endpoint{dps.value(QStringLiteral("idScope")).toString(), dps.value(QStringLiteral("restPort")).toInt(),
-                             dps.value(QStringLiteral("mqttPort")).toInt(), dps.value(QStringLiteral("host")).toString(), m_sandbox.caFile()};
+        DpsEndpoint endpoint{dps.value(QStringLiteral("idScope")).toString(),
+            dps.value(QStringLiteral("restPort")).toInt(), dps.value(QStringLiteral("mqttPort")).toInt(),
+            dps.value(QStringLiteral("host")).toString(), m_sandbox.caFile()};
         // Added through the page's dialog: the hub's connection string pasted by mistake is explained first.
         bool explained = false;
         QTimer::singleShot(0, this, [&] {
@@ -107,14 +108,21 @@ private Q_SLOTS:
         QVERIFY(added);
         QCOMPARE(added->address, endpoint.address);
         DpsClient client(*added, *await(store.connectionString(QStringLiteral("sandbox-dps"))));
-        const QJsonObject symmetric{{QStringLiteral("type"), QStringLiteral("symmetricKey")}, {QStringLiteral("symmetricKey"), QJsonObject{}}};
+        const QJsonObject symmetric{
+            {QStringLiteral("type"), QStringLiteral("symmetricKey")}, {QStringLiteral("symmetricKey"), QJsonObject{}}};
         QVERIFY(await(client.put(DpsClient::Kind::Enrollment, QStringLiteral("meter-1"),
-                                 {{QStringLiteral("registrationId"), QStringLiteral("meter-1")}, {QStringLiteral("attestation"), symmetric}})).has_value());
+                          {{QStringLiteral("registrationId"), QStringLiteral("meter-1")},
+                              {QStringLiteral("attestation"), symmetric}}))
+                    .has_value());
         QVERIFY(await(client.put(DpsClient::Kind::Enrollment, QStringLiteral("meter-2"),
-                                 {{QStringLiteral("registrationId"), QStringLiteral("meter-2")}, {QStringLiteral("attestation"), symmetric},
-                                  {QStringLiteral("provisioningStatus"), QStringLiteral("disabled")}})).has_value());
+                          {{QStringLiteral("registrationId"), QStringLiteral("meter-2")},
+                              {QStringLiteral("attestation"), symmetric},
+                              {QStringLiteral("provisioningStatus"), QStringLiteral("disabled")}}))
+                    .has_value());
         // The page follows the store of the window; a DPS added elsewhere shows after a reload.
-        QVERIFY(await(window.findChild<DpsStore *>()->add(QStringLiteral("sandbox-dps-2"), dps.value(QStringLiteral("connectionString")).toString(), endpoint)).has_value());
+        QVERIFY(await(window.findChild<DpsStore *>()->add(QStringLiteral("sandbox-dps-2"),
+                          dps.value(QStringLiteral("connectionString")).toString(), endpoint))
+                    .has_value());
         page->instances()->setCurrentIndex(page->instances()->findText(QStringLiteral("sandbox-dps")));
         QTRY_COMPARE_WITH_TIMEOUT(page->enrollments()->rowCount(), 2, 20000);
         QTRY_VERIFY(page->status()->text().contains(QStringLiteral("Enrollments: 2.")));
@@ -127,7 +135,9 @@ private Q_SLOTS:
         page->testButton()->click();
         QTRY_VERIFY_WITH_TIMEOUT(page->status()->text().contains(QStringLiteral("assigned to hub")), 30000);
         QVERIFY(page->status()->text().contains(m_sandbox.hostName()));
-        QTRY_COMPARE_WITH_TIMEOUT(page->enrollments()->item(rowOf(page->enrollments(), QStringLiteral("meter-1")), 3)->text(), m_sandbox.hostName(), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            page->enrollments()->item(rowOf(page->enrollments(), QStringLiteral("meter-1")), 3)->text(),
+            m_sandbox.hostName(), 20000);
         saveScreenshot(&window, QStringLiteral("dps-page"));
 
         // The disabled one: DPS's reason.
@@ -144,7 +154,8 @@ private Q_SLOTS:
         answerNextMessageBox(QMessageBox::Yes);
         page->deleteSelectedEnrollment();
         QTRY_COMPARE_WITH_TIMEOUT(page->enrollments()->rowCount(), 1, 20000);
-        QCOMPARE(await(client.get(DpsClient::Kind::Enrollment, QStringLiteral("meter-2"))).error().kind, ErrorKind::NotFound);
+        QCOMPARE(await(client.get(DpsClient::Kind::Enrollment, QStringLiteral("meter-2"))).error().kind,
+            ErrorKind::NotFound);
         await(store.remove(QStringLiteral("sandbox-dps")));
         await(window.findChild<DpsStore *>()->remove(QStringLiteral("sandbox-dps-2")));
     }
@@ -159,8 +170,10 @@ private Q_SLOTS:
         // What the technician holds: a device certificate and an imported CA.
         QVERIFY(await(credentials.generate(QStringLiteral("lab"), QStringLiteral("tracker-1"), {})).has_value());
         const auto caKey = KeyPair::generate();
-        const auto caCert = Certificate::selfSigned(*caKey, {QStringLiteral("Bench CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
-        QVERIFY(await(credentials.importCertificateAuthority(QStringLiteral("bench"), *CertificateAuthority::fromParts(*caCert, *caKey)))
+        const auto caCert = Certificate::selfSigned(
+            *caKey, {QStringLiteral("Bench CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
+        QVERIFY(await(credentials.importCertificateAuthority(
+                          QStringLiteral("bench"), *CertificateAuthority::fromParts(*caCert, *caKey)))
                     .has_value());
         MainWindow window(settings, hubs, session, credentials, secrets);
         window.resize(1100, 620);
@@ -168,10 +181,12 @@ private Q_SLOTS:
         DpsPage *page = window.dpsPage();
         window.showPage(page);
         const QJsonObject dps = m_sandbox.ready().value(QStringLiteral("dps")).toObject();
-        const DpsEndpoint endpoint{dps.value(QStringLiteral("idScope")).toString(), dps.value(QStringLiteral("restPort")).toInt(),
-                                   dps.value(QStringLiteral("mqttPort")).toInt(), dps.value(QStringLiteral("host")).toString(), m_sandbox.caFile()};
+        const DpsEndpoint endpoint{dps.value(QStringLiteral("idScope")).toString(),
+            dps.value(QStringLiteral("restPort")).toInt(), dps.value(QStringLiteral("mqttPort")).toInt(),
+            dps.value(QStringLiteral("host")).toString(), m_sandbox.caFile()};
         DpsStore *store = window.findChild<DpsStore *>();
-        const auto added = await(store->add(QStringLiteral("lab-dps"), dps.value(QStringLiteral("connectionString")).toString(), endpoint));
+        const auto added = await(
+            store->add(QStringLiteral("lab-dps"), dps.value(QStringLiteral("connectionString")).toString(), endpoint));
         QVERIFY(added.has_value());
         QTRY_VERIFY_WITH_TIMEOUT(page->newEnrollmentButton()->isEnabled(), 20000);
         DpsClient client(*added, *await(store->connectionString(QStringLiteral("lab-dps"))));
@@ -198,9 +213,15 @@ private Q_SLOTS:
         const auto enrollment = await(client.get(DpsClient::Kind::Enrollment, QStringLiteral("tracker-1")));
         QVERIFY(enrollment.has_value());
         QCOMPARE(DpsEnrollment::sha256Thumbprints(*enrollment),
-                 QStringList{credentials.certificate(QStringLiteral("lab"), QStringLiteral("tracker-1"))->thumbprintSha256()});
-        QCOMPARE(enrollment->value(QStringLiteral("initialTwin")).toObject().value(QStringLiteral("tags")).toObject().value(QStringLiteral("site")).toString(),
-                 QStringLiteral("lab"));
+            QStringList{
+                credentials.certificate(QStringLiteral("lab"), QStringLiteral("tracker-1"))->thumbprintSha256()});
+        QCOMPARE(enrollment->value(QStringLiteral("initialTwin"))
+                     .toObject()
+                     .value(QStringLiteral("tags"))
+                     .toObject()
+                     .value(QStringLiteral("site"))
+                     .toString(),
+            QStringLiteral("lab"));
 
         // Its test registration uses the certificate and key kept here.
         page->enrollments()->selectRow(rowOf(page->enrollments(), QStringLiteral("tracker-1")));
@@ -209,7 +230,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(page->status()->text().contains(QStringLiteral("tracker-1 registered")), 30000);
         QVERIFY(page->status()->text().contains(m_sandbox.hostName()));
 
-        // The CA's verification certificate: a bad code is explained and writes nothing; a good one is signed by the CA.
+        // The CA's verification certificate: a bad code is explained and writes nothing; a good one is signed by the
+        // CA.
         page->tabs()->setCurrentIndex(2);
         CertificateAuthoritiesView *cas = page->certificateAuthorities();
         QCOMPARE(cas->names(), QStringList{QStringLiteral("bench")});
@@ -254,7 +276,9 @@ private Q_SLOTS:
         });
         page->newGroupButton()->click();
         QTRY_VERIFY_WITH_TIMEOUT(page->status()->text().contains(QStringLiteral("already")), 20000);
-        QCOMPARE(DpsEnrollment::attestationType(*await(client.get(DpsClient::Kind::Group, QStringLiteral("fleet-gui")))), QStringLiteral("x509"));
+        QCOMPARE(
+            DpsEnrollment::attestationType(*await(client.get(DpsClient::Kind::Group, QStringLiteral("fleet-gui")))),
+            QStringLiteral("x509"));
         await(store->remove(QStringLiteral("lab-dps")));
     }
 };

@@ -22,7 +22,8 @@ using namespace Onboarder;
 
 namespace {
 
-const QByteArray secret = "HostName=h.azure-devices.net;DeviceId=dev-1;SharedAccessKey=c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ==";
+const QByteArray secret
+    = "HostName=h.azure-devices.net;DeviceId=dev-1;SharedAccessKey=c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ==";
 
 void waitUntilDone(ExportDialog &dialog)
 {
@@ -72,13 +73,18 @@ private Q_SLOTS:
         waitUntilDone(dialog);
         QVERIFY2(!dialog.outcomeIsError(), qPrintable(dialog.outcome()));
         QVERIFY(dialog.outcome().contains(fingerprint));
-        QCOMPARE(QFile::permissions(path), QFile::ReadOwner | QFile::WriteOwner | QFile::ReadUser | QFile::WriteUser); // 0600
+        QCOMPARE(QFile::permissions(path),
+            QFile::ReadOwner | QFile::WriteOwner | QFile::ReadUser | QFile::WriteUser); // 0600
         const auto decrypted = gnupg.gpg({QStringLiteral("--decrypt"), path});
         QCOMPARE(decrypted.exitCode, 0);
         QVERIFY(decrypted.out == secret);
 
         // The same file again: refused before gpg runs; the first file is untouched.
-        const QByteArray before = [&] { QFile f(path); f.open(QIODevice::ReadOnly); return f.readAll(); }();
+        const QByteArray before = [&] {
+            QFile f(path);
+            f.open(QIODevice::ReadOnly);
+            return f.readAll();
+        }();
         dialog.exportButton()->click();
         waitUntilDone(dialog);
         QVERIFY(dialog.outcomeIsError());
@@ -109,7 +115,8 @@ private Q_SLOTS:
         QVERIFY(dialog.exportButton()->isEnabled());
         dialog.exportButton()->click();
         QVERIFY2(!dialog.outcomeIsError(), qPrintable(dialog.outcome()));
-        QCOMPARE(QFile::permissions(path), QFile::ReadOwner | QFile::WriteOwner | QFile::ReadUser | QFile::WriteUser); // 0600
+        QCOMPARE(QFile::permissions(path),
+            QFile::ReadOwner | QFile::WriteOwner | QFile::ReadUser | QFile::WriteUser); // 0600
         QFile file(path);
         QVERIFY(file.open(QIODevice::ReadOnly));
         QVERIFY(file.readAll() == secret);
@@ -148,7 +155,8 @@ private Q_SLOTS:
     void pkcs12OfACertificateAndKey()
     {
         const KeyPair key = *KeyPair::generate();
-        DeviceCredential credential{*Certificate::selfSigned(key, {QStringLiteral("dev-p12"), {}, {}, 30, Certificate::Usage::Client}), key};
+        DeviceCredential credential{
+            *Certificate::selfSigned(key, {QStringLiteral("dev-p12"), {}, {}, 30, Certificate::Usage::Client}), key};
         ExportDialog dialog(QStringLiteral("a certificate and key"), credential, *m_settings);
         QCOMPARE(dialog.method(), ExportDialog::Method::OpenPgp); // the clipboard is not offered for a key
         dialog.setMethod(ExportDialog::Method::Clipboard);
@@ -168,9 +176,10 @@ private Q_SLOTS:
         QVERIFY2(!dialog.outcomeIsError(), qPrintable(dialog.outcome()));
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("P12PASS"), QStringLiteral("correct horse"));
-        const auto [code, out] = TestSupport::openssl({QStringLiteral("pkcs12"), QStringLiteral("-in"), path, QStringLiteral("-passin"),
-                                                       QStringLiteral("env:P12PASS"), QStringLiteral("-nokeys")},
-                                                      {}, env);
+        const auto [code, out]
+            = TestSupport::openssl({QStringLiteral("pkcs12"), QStringLiteral("-in"), path, QStringLiteral("-passin"),
+                                       QStringLiteral("env:P12PASS"), QStringLiteral("-nokeys")},
+                {}, env);
         QCOMPARE(code, 0);
         QVERIFY(out.contains("subject=CN = dev-p12"));
     }

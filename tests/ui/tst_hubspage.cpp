@@ -1,9 +1,9 @@
 // The Hubs page and the Add Hub dialog, driven through their widgets (offscreen), with the real keychain.
 #include "addhubdialog.h"
-#include "eventhubdialog.h"
 #include "common/settings.h"
 #include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
+#include "eventhubdialog.h"
 #include "hub/hubsession.h"
 #include "hub/hubstore.h"
 #include "hublistmodel.h"
@@ -33,7 +33,8 @@ namespace {
 
 QString hubString(const QString &host)
 {
-    return QStringLiteral("HostName=%1;SharedAccessKeyName=iothubowner;SharedAccessKey=%2").arg(host, TestSupport::randomKey());
+    return QStringLiteral("HostName=%1;SharedAccessKeyName=iothubowner;SharedAccessKey=%2")
+        .arg(host, TestSupport::randomKey());
 }
 
 } // namespace
@@ -48,15 +49,14 @@ class tst_HubsPage : public QObject
     std::unique_ptr<HubStore> m_hubs;
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        REQUIRE_TEST_SESSION();
-    }
+    void initTestCase() { REQUIRE_TEST_SESSION(); }
 
     void init()
     {
-        m_settings = std::make_unique<Settings>(m_dir.filePath(QUuid::createUuid().toString(QUuid::Id128) + QStringLiteral(".conf")));
-        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
+        m_settings = std::make_unique<Settings>(
+            m_dir.filePath(QUuid::createUuid().toString(QUuid::Id128) + QStringLiteral(".conf")));
+        m_secrets = std::make_unique<SecretStore>(
+            QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
         m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
     }
 
@@ -72,10 +72,13 @@ private Q_SLOTS:
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(model.rowCount(), 0);
         QVERIFY(await(m_hubs->add(QStringLiteral("b"), hubString(QStringLiteral("b.azure-devices.net")))).has_value());
-        QVERIFY(await(m_hubs->add(QStringLiteral("a"), hubString(QStringLiteral("a.azure-devices.net")), {8443, 8883, {}})).has_value());
+        QVERIFY(
+            await(m_hubs->add(QStringLiteral("a"), hubString(QStringLiteral("a.azure-devices.net")), {8443, 8883, {}}))
+                .has_value());
         QCOMPARE(model.rowCount(), 2);
         QCOMPARE(model.index(1, HubListModel::HostColumn).data().toString(), QStringLiteral("a.azure-devices.net"));
-        QCOMPARE(model.index(1, HubListModel::EndpointColumn).data().toString(), QStringLiteral("REST 8443 · MQTT 8883"));
+        QCOMPARE(
+            model.index(1, HubListModel::EndpointColumn).data().toString(), QStringLiteral("REST 8443 · MQTT 8883"));
         QCOMPARE(model.index(0, HubListModel::EndpointColumn).data().toString(), QStringLiteral("Azure"));
         m_settings->setCurrentHub(QStringLiteral("a"));
         QVERIFY(model.index(1, 0).data(Qt::FontRole).value<QFont>().bold());
@@ -96,11 +99,13 @@ private Q_SLOTS:
         QVERIFY(dialog.nameError().isEmpty());
 
         dialog.setConnectionString(QStringLiteral("SharedAccessKeyName=iothubowner;SharedAccessKey=YWJj"));
-        QVERIFY2(dialog.connectionStringError().contains(QStringLiteral("HostName")), qPrintable(dialog.connectionStringError()));
+        QVERIFY2(dialog.connectionStringError().contains(QStringLiteral("HostName")),
+            qPrintable(dialog.connectionStringError()));
         QVERIFY(!dialog.canAdd());
 
         dialog.setConnectionString(QStringLiteral("HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=YWJj"));
-        QVERIFY2(dialog.connectionStringError().contains(QStringLiteral("device")), qPrintable(dialog.connectionStringError()));
+        QVERIFY2(dialog.connectionStringError().contains(QStringLiteral("device")),
+            qPrintable(dialog.connectionStringError()));
         QVERIFY(!dialog.canAdd());
         dialog.show();
         QTest::qWait(20);
@@ -121,7 +126,8 @@ private Q_SLOTS:
         QVERIFY(dialog.findChildren<QLabel *>().count() > 0);
         bool named = false;
         for (const QLabel *label : dialog.findChildren<QLabel *>())
-            named = named || (label->isVisibleTo(&dialog) && label->text().contains(QStringLiteral("http://HOST:PORT")));
+            named
+                = named || (label->isVisibleTo(&dialog) && label->text().contains(QStringLiteral("http://HOST:PORT")));
         QVERIFY(named);
         dialog.setNetwork(true, QStringLiteral("http://user:secret@proxy.example:3128"));
         QVERIFY(!dialog.canAdd());
@@ -132,11 +138,13 @@ private Q_SLOTS:
 
     void eventHubConnectionStringIsKeptBesideTheHubs()
     {
-        QVERIFY(await(m_hubs->add(QStringLiteral("contoso"), hubString(QStringLiteral("contoso.azure-devices.net")))).has_value());
+        QVERIFY(await(m_hubs->add(QStringLiteral("contoso"), hubString(QStringLiteral("contoso.azure-devices.net"))))
+                    .has_value());
         const QString key = TestSupport::randomKey();
-        const QString eventHub = QStringLiteral("Endpoint=sb://ihsuprodxyz.servicebus.windows.net/;SharedAccessKeyName=service;"
-                                                "SharedAccessKey=%1;EntityPath=contoso-events")
-                                     .arg(key);
+        const QString eventHub
+            = QStringLiteral("Endpoint=sb://ihsuprodxyz.servicebus.windows.net/;SharedAccessKeyName=service;"
+                             "SharedAccessKey=%1;EntityPath=contoso-events")
+                  .arg(key);
         {
             EventHubDialog dialog(*m_hubs, QStringLiteral("contoso"));
             dialog.show();
@@ -151,7 +159,8 @@ private Q_SLOTS:
             QVERIFY(!dialog.canSave());
             bool explained = false;
             for (const QLabel *label : dialog.findChildren<QLabel *>())
-                explained = explained || (label->isVisible() && label->text().contains(QStringLiteral("IoT Hub connection string")));
+                explained = explained
+                    || (label->isVisible() && label->text().contains(QStringLiteral("IoT Hub connection string")));
             QVERIFY(explained);
             QTest::qWait(50); // the dialog grows to show the error once its layout has run
             saveScreenshot(&dialog, QStringLiteral("event-hub-error"));
@@ -162,8 +171,10 @@ private Q_SLOTS:
             QTRY_COMPARE(dialog.result(), int(QDialog::Accepted));
         }
         QVERIFY(m_hubs->find(QStringLiteral("contoso"))->eventHub);
-        QVERIFY2(*await(m_hubs->eventHubConnectionString(QStringLiteral("contoso"))) == eventHub, "the kept string is the one pasted"); // not printed
-        QCOMPARE(await(m_hubs->connectionString(QStringLiteral("contoso")))->hostName(), QStringLiteral("contoso.azure-devices.net")); // untouched
+        QVERIFY2(*await(m_hubs->eventHubConnectionString(QStringLiteral("contoso"))) == eventHub,
+            "the kept string is the one pasted"); // not printed
+        QCOMPARE(await(m_hubs->connectionString(QStringLiteral("contoso")))->hostName(),
+            QStringLiteral("contoso.azure-devices.net")); // untouched
 
         {
             // Kept: the dialog offers to forget it; the keychain entry goes.
@@ -208,7 +219,8 @@ private Q_SLOTS:
             QVERIFY(dialog);
             dialog->setName(QStringLiteral("contoso"));
             dialog->setConnectionString(
-                QStringLiteral("HostName=contoso.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=%1").arg(key));
+                QStringLiteral("HostName=contoso.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=%1")
+                    .arg(key));
             QVERIFY(dialog->canAdd());
             dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
         });
@@ -218,12 +230,14 @@ private Q_SLOTS:
         QCOMPARE(stack->currentWidget(), page->view());
         QCOMPARE(page->view()->model()->rowCount(), 1);
         QCOMPARE(page->view()->model()->index(0, HubListModel::HostColumn).data().toString(),
-                 QStringLiteral("contoso.azure-devices.net"));
+            QStringLiteral("contoso.azure-devices.net"));
         QCOMPARE(m_settings->currentHub(), QStringLiteral("contoso")); // the first hub becomes current
         QCOMPARE(window.windowTitle(), QStringLiteral("contoso — Onboarder"));
         QCOMPARE(await(m_hubs->connectionString(QStringLiteral("contoso")))->sharedAccessKey(), key);
 
-        QVERIFY(await(m_hubs->add(QStringLiteral("sandbox"), hubString(QStringLiteral("sandbox.azure-devices.net")), {8443, 18883, {}})).has_value());
+        QVERIFY(await(m_hubs->add(QStringLiteral("sandbox"), hubString(QStringLiteral("sandbox.azure-devices.net")),
+                          {8443, 18883, {}}))
+                    .has_value());
         page->view()->selectRow(0);
         QTest::qWait(50);
         saveScreenshot(&window, QStringLiteral("hubs-page"));

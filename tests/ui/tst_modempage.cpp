@@ -1,6 +1,7 @@
 // The Modem page, driven through its widgets (offscreen) against the modem simulator on a real
 // pseudo-terminal: the port found, identity read, a credential written from a file and deleted, and a
 // device's Azure credentials (made and kept by the CredentialStore, key in the real keychain) flashed.
+#include "atterminalview.h"
 #include "common/settings.h"
 #include "credentials/certificate.h"
 #include "credentials/credentialstore.h"
@@ -10,7 +11,6 @@
 #include "hub/hubstore.h"
 #include "modem/modemcredentialstore.h"
 #include "modem/portfinder.h"
-#include "atterminalview.h"
 #include "modemcheckview.h"
 #include "modempage.h"
 #include "modemsimfixture.h"
@@ -18,15 +18,15 @@
 #include "uitestsupport.h"
 
 #include <QApplication>
-#include <QComboBox>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
-#include <QTabWidget>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -42,7 +42,8 @@ namespace {
 int rowOf(QTableWidget *table, quint32 tag, int type)
 {
     for (int row = 0; row < table->rowCount(); ++row)
-        if (table->item(row, 0)->data(Qt::UserRole).value<quint32>() == tag && table->item(row, 1)->data(Qt::UserRole).toInt() == type)
+        if (table->item(row, 0)->data(Qt::UserRole).value<quint32>() == tag
+            && table->item(row, 1)->data(Qt::UserRole).toInt() == type)
             return row;
     return -1;
 }
@@ -68,10 +69,12 @@ private Q_SLOTS:
         QCOMPARE(m_sim.start(), QString());
         qputenv(PortFinder::extraPortsVariable, m_sim.port().toLocal8Bit());
         m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("onboarder.conf")));
-        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
+        m_secrets = std::make_unique<SecretStore>(
+            QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
         m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
         // Flashing needs no hub on the network: a hub profile to file the device's credential under.
-        const QString hub = QStringLiteral("HostName=field.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=")
+        const QString hub
+            = QStringLiteral("HostName=field.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=")
             + TestSupport::randomKey();
         QVERIFY(await(m_hubs->add(QStringLiteral("field"), hub)).has_value());
         m_settings->setCurrentHub(QStringLiteral("field"));
@@ -93,11 +96,12 @@ private Q_SLOTS:
         page.connectToPort(m_sim.port());
         QTRY_VERIFY_WITH_TIMEOUT(page.isConnected() && !page.isBusy(), 15000);
         QVERIFY2(page.identityLabel()->text().contains(m_sim.ready().value(QStringLiteral("imei")).toString()),
-                 qPrintable(page.identityLabel()->text()));
+            qPrintable(page.identityLabel()->text()));
 
         // A root CA from a file into tag 42, listed with the modem's SHA-256 of it.
         const KeyPair caKey = *KeyPair::generate();
-        const Certificate ca = *Certificate::selfSigned(caKey, {QStringLiteral("Test Root"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
+        const Certificate ca = *Certificate::selfSigned(
+            caKey, {QStringLiteral("Test Root"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
         QFile pem(m_dir.filePath(QStringLiteral("root.pem")));
         QVERIFY(pem.open(QIODevice::WriteOnly));
         pem.write(ca.toPem());
@@ -106,7 +110,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(rowOf(page.credentialTable(), 42, 0) >= 0 && !page.isBusy(), 15000);
         const int row = rowOf(page.credentialTable(), 42, 0);
         QCOMPARE(page.credentialTable()->item(row, 2)->text(),
-                 ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(0, ca.toPem())));
+            ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(0, ca.toPem())));
         QCOMPARE(m_sim.storedHashes().value(QStringLiteral("42/0")), page.credentialTable()->item(row, 2)->text());
 
         // A broken file: said, nothing sent.
@@ -127,7 +131,8 @@ private Q_SLOTS:
         QVERIFY(!m_sim.storedHashes().contains(QStringLiteral("42/0")));
 
         // A device's Azure credentials, made here, flashed into tags 10 and 11.
-        const auto made = await(m_credentials->generate(QStringLiteral("field"), QStringLiteral("nrf-352656100000077"), {}));
+        const auto made
+            = await(m_credentials->generate(QStringLiteral("field"), QStringLiteral("nrf-352656100000077"), {}));
         QVERIFY(made.has_value());
         QTRY_VERIFY(page.flashDevice()->findData(QStringLiteral("nrf-352656100000077")) >= 0);
         page.flashDevice()->setCurrentIndex(page.flashDevice()->findData(QStringLiteral("nrf-352656100000077")));
@@ -137,12 +142,14 @@ private Q_SLOTS:
         answerNextMessageBox(QMessageBox::Yes);
         page.flashButton()->click();
         QTRY_VERIFY_WITH_TIMEOUT(page.lastFlash().has_value() && !page.isBusy(), 30000);
-        QVERIFY2(page.lastFlash()->ok(), qPrintable(page.lastFlash()->failure ? page.lastFlash()->failure->message : QString()));
+        QVERIFY2(page.lastFlash()->ok(),
+            qPrintable(page.lastFlash()->failure ? page.lastFlash()->failure->message : QString()));
         const auto stored = m_sim.storedHashes();
         for (const char *slot : {"10/0", "10/1", "10/2", "11/0"})
             QVERIFY2(stored.contains(QString::fromLatin1(slot)), slot);
-        QCOMPARE(stored.value(QStringLiteral("10/1")), ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(
-                                                            1, m_credentials->certificate(QStringLiteral("field"), QStringLiteral("nrf-352656100000077"))->toPem())));
+        QCOMPARE(stored.value(QStringLiteral("10/1")),
+            ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(1,
+                m_credentials->certificate(QStringLiteral("field"), QStringLiteral("nrf-352656100000077"))->toPem())));
         QTRY_VERIFY(rowOf(page.credentialTable(), 10, 2) >= 0);
         const QString dir = qEnvironmentVariable("ONBOARDER_SCREENSHOT_DIR");
         if (!dir.isEmpty())
@@ -159,9 +166,9 @@ private Q_SLOTS:
     void checksAndTalksToTheModem()
     {
         TestSupport::ModemSim sim;
-        QCOMPARE(sim.start({QStringLiteral("--cfun"), QStringLiteral("4"), QStringLiteral("--registration-delay-ms"), QStringLiteral("1500"),
-                            QStringLiteral("--rsrp"), QStringLiteral("-97")}),
-                 QString());
+        QCOMPARE(sim.start({QStringLiteral("--cfun"), QStringLiteral("4"), QStringLiteral("--registration-delay-ms"),
+                     QStringLiteral("1500"), QStringLiteral("--rsrp"), QStringLiteral("-97")}),
+            QString());
         ModemPage page(*m_session, *m_credentials);
         page.resize(1000, 640);
         page.show();
@@ -184,7 +191,8 @@ private Q_SLOTS:
         QTest::mouseClick(check->checkButton(), Qt::LeftButton);
         QTRY_VERIFY(check->cancelButton()->isVisible());
         QTRY_VERIFY_WITH_TIMEOUT(!check->isRunning(), 30000);
-        QCOMPARE(check->lastReport()->verdict, ModemCheckReport::Verdict::MissingCredentials); // nothing flashed in tag 10
+        QCOMPARE(
+            check->lastReport()->verdict, ModemCheckReport::Verdict::MissingCredentials); // nothing flashed in tag 10
         QVERIFY(check->lastReport()->lteSwitchedOn);
         QCOMPARE(check->lastReport()->registration->stat, 1);
         QCOMPARE(check->evidenceList()->count(), check->lastReport()->evidence.size());
@@ -193,8 +201,9 @@ private Q_SLOTS:
 
         // Cancelled while it waits for the network: the modem goes back to flight mode all the same.
         sim.stop();
-        QCOMPARE(sim.start({QStringLiteral("--cfun"), QStringLiteral("4"), QStringLiteral("--network"), QStringLiteral("searching")}),
-                 QString());
+        QCOMPARE(sim.start({QStringLiteral("--cfun"), QStringLiteral("4"), QStringLiteral("--network"),
+                     QStringLiteral("searching")}),
+            QString());
         page.disconnectModem();
         page.connectToPort(sim.port());
         QTRY_VERIFY_WITH_TIMEOUT(page.isConnected() && !page.isBusy(), 15000);
@@ -234,7 +243,8 @@ private Q_SLOTS:
         QVERIFY(!terminal->history().join(u'\n').contains(QStringLiteral("00112233")));
         QVERIFY(terminal->transcript().contains(QStringLiteral("Not sent")));
         QVERIFY(sim.storedHashes().value(QStringLiteral("77/3")).isEmpty());
-        QCOMPARE(terminal->history(), (QStringList{QStringLiteral("AT+CFUN?"), QStringLiteral("AT+CEREG?"), QStringLiteral("AT+CFUN=1")}));
+        QCOMPARE(terminal->history(),
+            (QStringList{QStringLiteral("AT+CFUN?"), QStringLiteral("AT+CEREG?"), QStringLiteral("AT+CFUN=1")}));
         QTest::keyClick(terminal->input(), Qt::Key_Up);
         QCOMPARE(terminal->input()->text(), QStringLiteral("AT+CFUN=1"));
         QTest::keyClick(terminal->input(), Qt::Key_Up);

@@ -11,6 +11,7 @@
 #include "hub/hubsession.h"
 #include "hub/hubstore.h"
 #include "hub/hubtelemetrymonitor.h"
+#include "inprocesshub.h"
 #include "mainwindow.h"
 #include "mosquittofixture.h"
 #include "mqtt/mqttclient.h"
@@ -18,7 +19,6 @@
 #include "relaycharts.h"
 #include "relayfixture.h"
 #include "relaypage.h"
-#include "inprocesshub.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
@@ -66,7 +66,8 @@ private Q_SLOTS:
         brokerOptions.extraConfig = "max_queued_messages 0\n";
         QVERIFY2(m_broker.start(brokerOptions), qPrintable(m_broker.errorString()));
         m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("onboarder.conf")));
-        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
+        m_secrets = std::make_unique<SecretStore>(
+            QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
         m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
         m_credentials = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));
         const HubEndpoint endpoint = m_hub.endpoint();
@@ -80,9 +81,10 @@ private Q_SLOTS:
         if (!file.open(QIODevice::WriteOnly))
             return {};
         // (No raw string literal here: moc of Qt 6.4 mis-reads a multi-line one.)
-        file.write(QStringLiteral("{\"hub\": \"sandbox\", \"source\": {\"url\": \"mqtt://127.0.0.1:%1\", \"clientId\": \"%2\", "
-                                  "\"topics\": [\"sensors/+/telemetry\"]},\n \"deviceIdFromTopic\": \"sensors/{deviceId}/telemetry\", "
-                                  "\"autoRegister\": true, \"metricsIntervalMs\": 200,\n \"outbox\": {\"path\": \"%2-outbox.db\"}}\n")
+        file.write(QStringLiteral(
+            "{\"hub\": \"sandbox\", \"source\": {\"url\": \"mqtt://127.0.0.1:%1\", \"clientId\": \"%2\", "
+            "\"topics\": [\"sensors/+/telemetry\"]},\n \"deviceIdFromTopic\": \"sensors/{deviceId}/telemetry\", "
+            "\"autoRegister\": true, \"metricsIntervalMs\": 200,\n \"outbox\": {\"path\": \"%2-outbox.db\"}}\n")
                        .arg(m_broker.port())
                        .arg(name)
                        .toUtf8());
@@ -91,7 +93,9 @@ private Q_SLOTS:
 
     static bool publish(MqttClient &sensor, const QString &id, int value)
     {
-        return sensor.publish(QStringLiteral("sensors/%1/telemetry").arg(id), QStringLiteral("{\"t\": %1}").arg(value).toUtf8(), 1)
+        return sensor
+            .publish(
+                QStringLiteral("sensors/%1/telemetry").arg(id), QStringLiteral("{\"t\": %1}").arg(value).toUtf8(), 1)
             .has_value();
     }
 
@@ -108,7 +112,8 @@ private Q_SLOTS:
 
         // A broken configuration is explained, and does not start.
         const QString good = page.configEditor()->toPlainText();
-        page.configEditor()->setPlainText(QString(good).replace(QStringLiteral("\"sandbox\""), QStringLiteral("\"elsewhere\"")));
+        page.configEditor()->setPlainText(
+            QString(good).replace(QStringLiteral("\"sandbox\""), QStringLiteral("\"elsewhere\"")));
         QVERIFY(!page.validate());
         QVERIFY(page.configError()->text().contains(QStringLiteral("elsewhere")));
         page.configEditor()->setPlainText(good);
@@ -149,18 +154,22 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, 20000);
         for (int i = 0; i < 10; ++i) {
             for (const char *id : {"s1", "s2"})
-                QVERIFY(sensor.publish(QStringLiteral("sensors/%1/telemetry").arg(QLatin1StringView(id)),
-                                       QStringLiteral("{\"t\": %1}").arg(20 + i).toUtf8(), 1)
+                QVERIFY(sensor
+                            .publish(QStringLiteral("sensors/%1/telemetry").arg(QLatin1StringView(id)),
+                                QStringLiteral("{\"t\": %1}").arg(20 + i).toUtf8(), 1)
                             .has_value());
         }
         QTRY_COMPARE_WITH_TIMEOUT(page.lastMetrics().outTotal, qint64(20), 30000);
         QTRY_COMPARE_WITH_TIMEOUT(page.deviceTable()->rowCount(), 2, 20000);
         for (int row = 0; row < 2; ++row) {
-            QTRY_COMPARE_WITH_TIMEOUT(page.deviceTable()->item(row, RelayPage::OutColumn)->data(Qt::DisplayRole).toLongLong(), qint64(10), 20000);
+            QTRY_COMPARE_WITH_TIMEOUT(
+                page.deviceTable()->item(row, RelayPage::OutColumn)->data(Qt::DisplayRole).toLongLong(), qint64(10),
+                20000);
             QCOMPARE(page.deviceTable()->item(row, RelayPage::PayloadColumn)->text(), QStringLiteral("{\"t\": 29}"));
             // What the hub received, per device: all of it, once delivered.
-            QTRY_COMPARE_WITH_TIMEOUT(page.deviceTable()->item(row, RelayPage::HubCountColumn)->data(Qt::DisplayRole).toLongLong(),
-                                      qint64(10), 20000);
+            QTRY_COMPARE_WITH_TIMEOUT(
+                page.deviceTable()->item(row, RelayPage::HubCountColumn)->data(Qt::DisplayRole).toLongLong(),
+                qint64(10), 20000);
             QVERIFY(!page.deviceTable()->item(row, RelayPage::HubLastColumn)->text().isEmpty());
         }
         QTRY_COMPARE_WITH_TIMEOUT(page.hubTotal(), qint64(20), 10000);
@@ -181,15 +190,19 @@ private Q_SLOTS:
         for (int i = 0; i < 5; ++i)
             QVERIFY(publish(sensor, QStringLiteral("s1"), 40 + i));
         QTRY_COMPARE_WITH_TIMEOUT(page.lastMetrics().outTotal, qint64(25), 30000);
-        QTRY_COMPARE_WITH_TIMEOUT(table->item(1, RelayPage::OutColumn)->data(Qt::DisplayRole).toLongLong(), qint64(15), 20000);
-        QTRY_COMPARE_WITH_TIMEOUT(table->item(1, RelayPage::HubCountColumn)->data(Qt::DisplayRole).toLongLong(), qint64(15), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            table->item(1, RelayPage::OutColumn)->data(Qt::DisplayRole).toLongLong(), qint64(15), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            table->item(1, RelayPage::HubCountColumn)->data(Qt::DisplayRole).toLongLong(), qint64(15), 20000);
         QCOMPARE(table->rowCount(), 2);
         QCOMPARE(table->item(1, 0)->text(), QStringLiteral("s1"));
         QCOMPARE(table->item(1, RelayPage::PayloadColumn)->text(), QStringLiteral("{\"t\": 44}"));
         QCOMPARE(table->item(0, RelayPage::OutColumn)->data(Qt::DisplayRole).toLongLong(), qint64(10));
         QCOMPARE(table->item(0, RelayPage::HubCountColumn)->data(Qt::DisplayRole).toLongLong(), qint64(10));
         QTRY_COMPARE_WITH_TIMEOUT(page.hubSummary()->text(), QStringLiteral("25 sent · 25 received by the hub"), 10000);
-        QVERIFY(table->item(1, RelayPage::PayloadColumn)->toolTip().contains(QStringLiteral("Received by the hub: {\"t\": 44}")));
+        QVERIFY(table->item(1, RelayPage::PayloadColumn)
+                    ->toolTip()
+                    .contains(QStringLiteral("Received by the hub: {\"t\": 44}")));
 
         // The selected device's last message, sent and as the hub received it, with the hub's properties.
         QVERIFY(page.sentDetails()->toPlainText().isEmpty());
@@ -241,9 +254,8 @@ private Q_SLOTS:
         qint64 longestStallMs = 0;
         QTimer ticker;
         ticker.setInterval(10);
-        connect(&ticker, &QTimer::timeout, this, [&] {
-            longestStallMs = std::max(longestStallMs, sinceTick.restart());
-        });
+        connect(
+            &ticker, &QTimer::timeout, this, [&] { longestStallMs = std::max(longestStallMs, sinceTick.restart()); });
         ticker.start();
 
         RelayFixture::Publisher publisher(m_broker.port(), devices, QStringLiteral("burst-"));
@@ -270,12 +282,13 @@ private Q_SLOTS:
         qint64 atHub = 0;
         for (int row = 0; row < table->rowCount(); ++row) {
             QCOMPARE(table->item(row, RelayPage::HubCountColumn)->data(Qt::DisplayRole).toLongLong(),
-                     table->item(row, RelayPage::OutColumn)->data(Qt::DisplayRole).toLongLong());
+                table->item(row, RelayPage::OutColumn)->data(Qt::DisplayRole).toLongLong());
             atHub += table->item(row, RelayPage::HubCountColumn)->data(Qt::DisplayRole).toLongLong();
         }
         QCOMPARE(atHub, count);
         const QString both = QLocale().toString(count);
-        QTRY_COMPARE_WITH_TIMEOUT(page.hubSummary()->text(), QStringLiteral("%1 sent · %1 received by the hub").arg(both), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            page.hubSummary()->text(), QStringLiteral("%1 sent · %1 received by the hub").arg(both), 10000);
         page.stop();
         QTRY_VERIFY_WITH_TIMEOUT(!page.isRunning(), 20000);
     }
@@ -299,8 +312,8 @@ private Q_SLOTS:
         QVERIFY2(page.configError()->text().isEmpty(), qPrintable(page.configError()->text()));
         page.startButton()->click();
         // (The relay itself may fail to start there: the note stays either way.)
-        QTRY_VERIFY2_WITH_TIMEOUT(page.hubSummary()->text().contains(QStringLiteral(":5671")),
-                                  qPrintable(page.hubSummary()->text()), 20000);
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            page.hubSummary()->text().contains(QStringLiteral(":5671")), qPrintable(page.hubSummary()->text()), 20000);
         QVERIFY(page.hubSummary()->text().contains(QStringLiteral("Reading what hub azure receives")));
         QVERIFY(!page.deviceTable()->isColumnHidden(RelayPage::HubCountColumn));
         page.stop();

@@ -15,7 +15,8 @@ class tst_SecureClipboard : public QObject
 {
     Q_OBJECT
 
-    const QString m_secret = QStringLiteral("HostName=contoso.azure-devices.net;DeviceId=clip-1;SharedAccessKey=") + TestSupport::randomKey();
+    const QString m_secret = QStringLiteral("HostName=contoso.azure-devices.net;DeviceId=clip-1;SharedAccessKey=")
+        + TestSupport::randomKey();
 
     static QString peer() { return TestSupport::buildPath(QStringLiteral("tests/ui/clipboardpeer")); }
 
@@ -38,7 +39,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY2(QGuiApplication::platformName() == QStringLiteral("xcb"),
-                 "run under Xvfb with QT_QPA_PLATFORM=xcb (ctest does: xvfb-run -a)");
+            "run under Xvfb with QT_QPA_PLATFORM=xcb (ctest does: xvfb-run -a)");
     }
 
     void copiesWithTheHintAndClearsAfterTheTimeout()
@@ -52,10 +53,12 @@ private Q_SLOTS:
 
         // Another client sees the secret and the password-manager hint.
         const QByteArray seen = seenByAnotherClient();
-        QVERIFY2(seen.contains("\nx-kde-passwordManagerHint\n") || seen.startsWith("x-kde-passwordManagerHint\n"), seen.constData());
+        QVERIFY2(seen.contains("\nx-kde-passwordManagerHint\n") || seen.startsWith("x-kde-passwordManagerHint\n"),
+            seen.constData());
         const QByteArray secretLine = "text:" + m_secret.toUtf8();
         QVERIFY(seen.contains(secretLine));
-        QCOMPARE(QGuiApplication::clipboard()->mimeData()->data(SecureClipboard::passwordManagerHintFormat()), QByteArray("secret"));
+        QCOMPARE(QGuiApplication::clipboard()->mimeData()->data(SecureClipboard::passwordManagerHintFormat()),
+            QByteArray("secret"));
 
         // Still there one second in; gone after the timeout.
         QTest::qWait(1000);

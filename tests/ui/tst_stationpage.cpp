@@ -9,10 +9,10 @@
 #include "dps/dpsstore.h"
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
+#include "inprocesshub.h"
 #include "modemsimfixture.h"
 #include "provisioning/auditlog.h"
 #include "provisioning/modemkeyledger.h"
-#include "inprocesshub.h"
 #include "sandboxhub.h"
 #include "sandboxprocess.h"
 #include "stationcard.h"
@@ -51,7 +51,8 @@ private Q_SLOTS:
         const QString started = m_hub.start(m_dir.filePath(QStringLiteral("hub")));
         QVERIFY2(started.isEmpty(), qPrintable(started));
         m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("onboarder.conf")));
-        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
+        m_secrets = std::make_unique<SecretStore>(
+            QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
         m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
         m_credentials = std::make_unique<CredentialStore>(*m_secrets, m_dir.filePath(QStringLiteral("data")));
         m_audit = std::make_unique<AuditLog>(m_dir.filePath(QStringLiteral("audit")));
@@ -65,8 +66,9 @@ private Q_SLOTS:
         ModemSim sims[4];
         QCOMPARE(sims[0].start({QStringLiteral("--imei"), QStringLiteral("358000000000016")}), QString());
         // The second one will be provisioned all the same, but its card says it will hardly stay connected.
-        QCOMPARE(sims[1].start({QStringLiteral("--imei"), QStringLiteral("358000000000024"), QStringLiteral("--rsrp"), QStringLiteral("-119")}),
-                 QString());
+        QCOMPARE(sims[1].start({QStringLiteral("--imei"), QStringLiteral("358000000000024"), QStringLiteral("--rsrp"),
+                     QStringLiteral("-119")}),
+            QString());
 
         DpsStore dpsInstances(*m_settings, *m_secrets);
         StationPage page(*m_hubs, dpsInstances, *m_credentials);
@@ -107,17 +109,22 @@ private Q_SLOTS:
             // After the job, the modem check's verdict: will it reach the hub once installed?
             QVERIFY(card->checkLabel()->isVisible());
             const bool weak = card->port() == sims[1].port();
-            QCOMPARE(card->checkLabel()->property("verdict").toString(), weak ? QStringLiteral("weak-signal") : QStringLiteral("ready"));
-            QVERIFY2(card->checkLabel()->text().contains(weak ? QStringLiteral("signal weak") : QStringLiteral("ready")),
-                     qPrintable(card->checkLabel()->text()));
-            QVERIFY(card->checkLabel()->toolTip().contains(QStringLiteral("Security tag 10: root CA: DigiCert Global Root G2")));
+            QCOMPARE(card->checkLabel()->property("verdict").toString(),
+                weak ? QStringLiteral("weak-signal") : QStringLiteral("ready"));
+            QVERIFY2(
+                card->checkLabel()->text().contains(weak ? QStringLiteral("signal weak") : QStringLiteral("ready")),
+                qPrintable(card->checkLabel()->text()));
+            QVERIFY(card->checkLabel()->toolTip().contains(
+                QStringLiteral("Security tag 10: root CA: DigiCert Global Root G2")));
         }
         TestSupport::saveScreenshot(&page, QStringLiteral("station-check"));
-        HubClient client(*m_hubs->find(QStringLiteral("sandbox")), *ConnectionString::parse(m_hub->ownerConnectionString()));
+        HubClient client(
+            *m_hubs->find(QStringLiteral("sandbox")), *ConnectionString::parse(m_hub->ownerConnectionString()));
         for (const char *id : {"station-358000000000016", "station-358000000000024"}) {
             const auto device = await(client.device(QLatin1String(id)));
             QVERIFY2(device.has_value(), id);
-            QCOMPARE(device->primaryThumbprint, m_credentials->certificate(QStringLiteral("sandbox"), QLatin1String(id))->thumbprintSha256());
+            QCOMPARE(device->primaryThumbprint,
+                m_credentials->certificate(QStringLiteral("sandbox"), QLatin1String(id))->thumbprintSha256());
         }
 
         // Plugged in while "start when plugged in" is on: it runs by itself.
@@ -159,21 +166,22 @@ private Q_SLOTS:
 
     void provisionsThroughDps()
     {
-        // The sandbox as its own process, with its DPS: a profile that enrolls each modem and registers it from the bench.
+        // The sandbox as its own process, with its DPS: a profile that enrolls each modem and registers it from the
+        // bench.
         TestSupport::SandboxProcess sandbox;
-        const QString started = sandbox.start(m_dir.filePath(QStringLiteral("dps-hub")),
-                                              TestSupport::SandboxProcess::dpsArguments());
+        const QString started
+            = sandbox.start(m_dir.filePath(QStringLiteral("dps-hub")), TestSupport::SandboxProcess::dpsArguments());
         QVERIFY2(started.isEmpty(), qPrintable(started));
         QVERIFY(await(m_hubs->add(QStringLiteral("dpshub"), sandbox.connectionString(),
-                                  HubEndpoint{sandbox.restPort(), sandbox.mqttPort(), sandbox.caFile()}))
+                          HubEndpoint{sandbox.restPort(), sandbox.mqttPort(), sandbox.caFile()}))
                     .has_value());
         const QJsonObject dps = sandbox.ready().value(QStringLiteral("dps")).toObject();
         DpsStore dpsInstances(*m_settings, *m_secrets);
-        const auto added = await(dpsInstances.add(QStringLiteral("sbdps"), dps.value(QStringLiteral("connectionString")).toString(),
-                                                  DpsEndpoint{dps.value(QStringLiteral("idScope")).toString(),
-                                                              dps.value(QStringLiteral("restPort")).toInt(),
-                                                              dps.value(QStringLiteral("mqttPort")).toInt(),
-                                                              dps.value(QStringLiteral("host")).toString(), sandbox.caFile()}));
+        const auto added
+            = await(dpsInstances.add(QStringLiteral("sbdps"), dps.value(QStringLiteral("connectionString")).toString(),
+                DpsEndpoint{dps.value(QStringLiteral("idScope")).toString(),
+                    dps.value(QStringLiteral("restPort")).toInt(), dps.value(QStringLiteral("mqttPort")).toInt(),
+                    dps.value(QStringLiteral("host")).toString(), sandbox.caFile()}));
         QVERIFY(added.has_value());
 
         ModemSim sims[2];
@@ -211,8 +219,10 @@ private Q_SLOTS:
         for (const char *id : {"dps-358100000000014", "dps-358100000000022"}) {
             const auto certificate = m_credentials->certificate(QStringLiteral("dpshub"), QLatin1String(id));
             QVERIFY2(certificate.has_value(), id);
-            QVERIFY2(page.card(id[17] == '1' ? sims[0].port() : sims[1].port())->summaryText().contains(QStringLiteral("enrolled in DPS sbdps")),
-                     id);
+            QVERIFY2(page.card(id[17] == '1' ? sims[0].port() : sims[1].port())
+                         ->summaryText()
+                         .contains(QStringLiteral("enrolled in DPS sbdps")),
+                id);
             const auto enrollment = await(client.get(DpsClient::Kind::Enrollment, QLatin1String(id)));
             QVERIFY2(enrollment.has_value(), id);
             QCOMPARE(DpsEnrollment::sha256Thumbprints(*enrollment), QStringList{certificate->thumbprintSha256()});

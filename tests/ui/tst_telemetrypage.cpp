@@ -48,9 +48,11 @@ private Q_SLOTS:
         const QString started = m_hub.start(m_dir.filePath(QStringLiteral("hub")));
         QVERIFY2(started.isEmpty(), qPrintable(started));
         m_settings = std::make_unique<Settings>(m_dir.filePath(QStringLiteral("onboarder.conf")));
-        m_secrets = std::make_unique<SecretStore>(QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
+        m_secrets = std::make_unique<SecretStore>(
+            QStringLiteral("OnboarderTest-") + QUuid::createUuid().toString(QUuid::Id128));
         m_hubs = std::make_unique<HubStore>(*m_settings, *m_secrets);
-        QVERIFY(await(m_hubs->add(QStringLiteral("sandbox"), m_hub->ownerConnectionString(), m_hub.endpoint())).has_value());
+        QVERIFY(await(m_hubs->add(QStringLiteral("sandbox"), m_hub->ownerConnectionString(), m_hub.endpoint()))
+                    .has_value());
         m_settings->setCurrentHub(QStringLiteral("sandbox"));
     }
 
@@ -71,13 +73,14 @@ private Q_SLOTS:
         QVERIFY(publishAndWait(*other, QStringLiteral("devices/other-sensor/messages/events/"), "not shown"));
         for (int i = 0; i < 3; ++i)
             QVERIFY(publishAndWait(*sensor, QStringLiteral("devices/page-sensor/messages/events/site=b1&n=%1").arg(i),
-                            QStringLiteral("{\"temperature\": %1, \"unit\": \"C\"}").arg(20 + i).toUtf8()));
+                QStringLiteral("{\"temperature\": %1, \"unit\": \"C\"}").arg(20 + i).toUtf8()));
         QTRY_COMPARE_WITH_TIMEOUT(page.model()->rowCount(), 3, 20000);
         QCOMPARE(page.received(), qint64(3)); // only the chosen device
         QTRY_VERIFY(page.summary()->text().contains(QStringLiteral("3 message(s) received")));
-        QCOMPARE(page.model()->data(page.model()->index(0, TelemetryModel::DeviceColumn)).toString(), QStringLiteral("page-sensor"));
+        QCOMPARE(page.model()->data(page.model()->index(0, TelemetryModel::DeviceColumn)).toString(),
+            QStringLiteral("page-sensor"));
         QCOMPARE(page.model()->data(page.model()->index(2, TelemetryModel::PayloadColumn)).toString(),
-                 QStringLiteral("{\"temperature\":22,\"unit\":\"C\"}"));
+            QStringLiteral("{\"temperature\":22,\"unit\":\"C\"}"));
 
         // The side pane: the payload pretty-printed, the sender's properties and the hub's.
         page.view()->selectRow(2);
@@ -104,7 +107,8 @@ private Q_SLOTS:
         QCOMPARE(lines.size(), 3);
         const QJsonObject first = QJsonDocument::fromJson(lines.at(0)).object();
         QCOMPARE(first.value(QStringLiteral("deviceId")).toString(), QStringLiteral("page-sensor"));
-        QCOMPARE(first.value(QStringLiteral("properties")).toObject().value(QStringLiteral("site")).toString(), QStringLiteral("b1"));
+        QCOMPARE(first.value(QStringLiteral("properties")).toObject().value(QStringLiteral("site")).toString(),
+            QStringLiteral("b1"));
 
         page.startButton()->click(); // stop
         QTRY_VERIFY(!page.isListening());

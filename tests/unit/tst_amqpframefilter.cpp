@@ -51,7 +51,8 @@ QByteArray filtered(const QByteArray &stream, int maxChunk, qint64 *dropped = nu
     return filter.output();
 }
 
-constexpr quint8 begin = 0x11, attach = 0x12, flow = 0x13, transfer = 0x14, disposition = 0x15, detach = 0x16, end = 0x17;
+constexpr quint8 begin = 0x11, attach = 0x12, flow = 0x13, transfer = 0x14, disposition = 0x15, detach = 0x16,
+                 end = 0x17;
 
 } // namespace
 
@@ -91,10 +92,10 @@ private Q_SLOTS:
         keep(frame(5, detach));
         keep(frame(5, end));
         stream += frame(5, disposition); // late: rhea settles after ending the session
-        stream += longFrame(5, flow);     // late, ulong descriptor
+        stream += longFrame(5, flow); // late, ulong descriptor
         keep(heartbeat);
         keep(frame(3, disposition)); // another channel: untouched
-        keep(longFrame(5, begin));   // the channel is begun again: its frames pass once more
+        keep(longFrame(5, begin)); // the channel is begun again: its frames pass once more
         keep(frame(5, disposition));
         keep(frame(0, begin));
         keep(frame(0, end));
@@ -120,10 +121,7 @@ private Q_SLOTS:
         QCOMPARE(filter.output(), bytes + two);
     }
 
-    void everythingElsePassesUnchanged_data()
-    {
-        lateFramesOnAnEndedChannelAreDropped_data();
-    }
+    void everythingElsePassesUnchanged_data() { lateFramesOnAnEndedChannelAreDropped_data(); }
 
     void everythingElsePassesUnchanged()
     {
@@ -133,7 +131,8 @@ private Q_SLOTS:
         QByteArray stream("AMQP\x00\x01\x00\x00", 8);
         for (int i = 0; i < 3000; ++i) {
             const quint8 code = quint8(0x10 + random.bounded(7)); // open … detach, never end
-            stream += frame(quint16(random.bounded(4)), code, QByteArray(int(random.bounded(60)), char(random.bounded(256))));
+            stream += frame(
+                quint16(random.bounded(4)), code, QByteArray(int(random.bounded(60)), char(random.bounded(256))));
         }
         QCOMPARE(filtered(stream, maxChunk), stream);
     }

@@ -50,28 +50,39 @@ private Q_SLOTS:
         QTest::newRow("error") << QByteArray("ERROR\r\n") << 2 << QStringLiteral("F:ERROR");
         QTest::newRow("list") << QByteArray("%CMNG: 1,0,\"AB\"\r\n%CMNG: 2,1,\"CD\"\r\nOK\r\n") << 0
                               << QStringLiteral("I:%CMNG: 1,0,\"AB\"|I:%CMNG: 2,1,\"CD\"|F:OK");
-        QTest::newRow("blank lines skipped") << QByteArray("\r\n\r\n%CMNG: 1,0\r\n\r\nOK\r\n") << 0 << QStringLiteral("I:%CMNG: 1,0|F:OK");
+        QTest::newRow("blank lines skipped")
+            << QByteArray("\r\n\r\n%CMNG: 1,0\r\n\r\nOK\r\n") << 0 << QStringLiteral("I:%CMNG: 1,0|F:OK");
         QTest::newRow("LF only") << QByteArray("%CMNG: 1,0\nOK\n") << 0 << QStringLiteral("I:%CMNG: 1,0|F:OK");
         QTest::newRow("CR only") << QByteArray("%CMNG: 1,0\rOK\r") << 0 << QStringLiteral("I:%CMNG: 1,0|F:OK");
-        QTest::newRow("urc between lines") << QByteArray("%CMNG: 1,0\r\n+CEREG: 1,\"002F\",\"0012BEEF\",7\r\n%CESQ: 62,3,12,1\r\n%CMNG: 2,0\r\nOK\r\n")
-                                           << 0 << QStringLiteral("I:%CMNG: 1,0|U:+CEREG: 1,\"002F\",\"0012BEEF\",7|U:%CESQ: 62,3,12,1|I:%CMNG: 2,0|F:OK");
+        QTest::newRow("urc between lines")
+            << QByteArray("%CMNG: 1,0\r\n+CEREG: 1,\"002F\",\"0012BEEF\",7\r\n%CESQ: 62,3,12,1\r\n%CMNG: 2,0\r\nOK\r\n")
+            << 0
+            << QStringLiteral("I:%CMNG: 1,0|U:+CEREG: 1,\"002F\",\"0012BEEF\",7|U:%CESQ: 62,3,12,1|I:%CMNG: 2,0|F:OK");
         QTest::newRow("text answer with urcs") << QByteArray("%XSIM: 1\r\nnRF9160-SICA\r\n+CSCON: 0\r\nOK\r\n") << 1
                                                << QStringLiteral("U:%XSIM: 1|I:nRF9160-SICA|U:+CSCON: 0|F:OK");
         QTest::newRow("banner is unsolicited") << QByteArray("Ready\r\nOK\r\n") << 2 << QStringLiteral("U:Ready|F:OK");
         // A reset while a text answer comes: the AT host's start-up lines are no part of it, although
         // they are bare text too.
         QTest::newRow("banner inside a text answer")
-            << QByteArray("352656100367872\r\n*** Booting nRF Connect SDK v2.6.1 ***\r\nThe AT host sample started\r\nReady\r\nOK\r\n") << 1
-            << QStringLiteral("I:352656100367872|U:*** Booting nRF Connect SDK v2.6.1 ***|U:The AT host sample started|U:Ready|F:OK");
-        QTest::newRow("echo dropped") << QByteArray("AT%CMNG=1\r\n%CMNG: 3,0\r\nOK\r\n") << 0 << QStringLiteral("I:%CMNG: 3,0|F:OK");
+            << QByteArray("352656100367872\r\n*** Booting nRF Connect SDK v2.6.1 ***\r\nThe AT host sample "
+                          "started\r\nReady\r\nOK\r\n")
+            << 1
+            << QStringLiteral("I:352656100367872|U:*** Booting nRF Connect SDK v2.6.1 ***|U:The AT host sample "
+                              "started|U:Ready|F:OK");
+        QTest::newRow("echo dropped") << QByteArray("AT%CMNG=1\r\n%CMNG: 3,0\r\nOK\r\n") << 0
+                                      << QStringLiteral("I:%CMNG: 3,0|F:OK");
         QTest::newRow("OK is a whole line") << QByteArray("%CMNG: 1,0,\"OK\"\r\nOKAY\r\n OK\r\nOK\r\n") << 0
                                             << QStringLiteral("I:%CMNG: 1,0,\"OK\"|U:OKAY|U: OK|F:OK");
         // A physical line that is a final result ends even a quoted value: the quote was noise (PEM
         // lines are base64 and never "OK"); losing the final would hang the command.
         QTest::newRow("a final line inside quotes wins")
-            << QByteArray("%CMNG: 1,0,\"AB\",\"-----BEGIN CERTIFICATE-----\r\nMIIB\nOK\r\n-----END CERTIFICATE-----\"\r\nOK\r\n") << 0
-            << QStringLiteral("I:%CMNG: 1,0,\"AB\",\"-----BEGIN CERTIFICATE-----\r\nMIIB|F:OK|U:-----END CERTIFICATE-----\"|F:OK");
-        QTest::newRow("lines after the final belong to nobody") << QByteArray("OK\r\n%CMNG: 1,0\r\n") << 0 << QStringLiteral("F:OK|U:%CMNG: 1,0");
+            << QByteArray("%CMNG: 1,0,\"AB\",\"-----BEGIN CERTIFICATE-----\r\nMIIB\nOK\r\n-----END "
+                          "CERTIFICATE-----\"\r\nOK\r\n")
+            << 0
+            << QStringLiteral(
+                   "I:%CMNG: 1,0,\"AB\",\"-----BEGIN CERTIFICATE-----\r\nMIIB|F:OK|U:-----END CERTIFICATE-----\"|F:OK");
+        QTest::newRow("lines after the final belong to nobody")
+            << QByteArray("OK\r\n%CMNG: 1,0\r\n") << 0 << QStringLiteral("F:OK|U:%CMNG: 1,0");
         QTest::newRow("unbalanced quote in a urc") << QByteArray("+CEREG: 1,\"002F\r\n%CMNG: 1,0\r\nOK\r\n") << 0
                                                    << QStringLiteral("U:+CEREG: 1,\"002F\r\n%CMNG: 1,0|F:OK");
     }
@@ -88,7 +99,9 @@ private Q_SLOTS:
 
     void quotedPemKeepsItsLineBreaks()
     {
-        const QByteArray pem = "-----BEGIN CERTIFICATE-----\r\nMIIDQTCCAimgAwIBAgITBmyfz5m/jAo54vB4ikPmljZbyjANBgkqhkiG9w0BAQsF\r\n-----END CERTIFICATE-----\r\n";
+        const QByteArray pem = "-----BEGIN "
+                               "CERTIFICATE-----\r\nMIIDQTCCAimgAwIBAgITBmyfz5m/"
+                               "jAo54vB4ikPmljZbyjANBgkqhkiG9w0BAQsF\r\n-----END CERTIFICATE-----\r\n";
         const auto events = parse("%CMNG: 42,0,\"" + shaPlaceholder() + "\",\"" + pem + "\"\r\nOK\r\n", cmng);
         QCOMPARE(events.size(), 2);
         QCOMPARE(events.at(0).kind, Kind::Information);

@@ -1,6 +1,6 @@
 // KeyPair and Certificate, checked against the openssl command (an independent implementation).
-#include "credentials/certificate.h"
 #include "certificatefixtures.h"
+#include "credentials/certificate.h"
 #include "credentials/keypair.h"
 #include "opensslcli.h"
 
@@ -46,7 +46,8 @@ private Q_SLOTS:
         QCOMPARE(key->type(), type);
         const QByteArray pem = key->privateKeyPem();
         QVERIFY(pem.startsWith("-----BEGIN PRIVATE KEY-----"));
-        const auto [code, text] = openssl({QStringLiteral("pkey"), QStringLiteral("-noout"), QStringLiteral("-text")}, pem);
+        const auto [code, text]
+            = openssl({QStringLiteral("pkey"), QStringLiteral("-noout"), QStringLiteral("-text")}, pem);
         QCOMPARE(code, 0);
         QVERIFY2(text.contains(opensslName), text.left(200).constData());
 
@@ -64,10 +65,12 @@ private Q_SLOTS:
     void keysOfOtherToolsAndAlgorithms()
     {
         // A P-384 and an Ed25519 key made by openssl: read, named, refused for the modem.
-        for (const auto &[args, name] : {std::pair{QStringList{QStringLiteral("-algorithm"), QStringLiteral("EC"), QStringLiteral("-pkeyopt"),
-                                                               QStringLiteral("ec_paramgen_curve:P-384")},
-                                                   QStringLiteral("EC P-384")},
-                                         std::pair{QStringList{QStringLiteral("-algorithm"), QStringLiteral("ED25519")}, QStringLiteral("ED25519")}}) {
+        for (const auto &[args, name] :
+            {std::pair{QStringList{QStringLiteral("-algorithm"), QStringLiteral("EC"), QStringLiteral("-pkeyopt"),
+                           QStringLiteral("ec_paramgen_curve:P-384")},
+                 QStringLiteral("EC P-384")},
+                std::pair{
+                    QStringList{QStringLiteral("-algorithm"), QStringLiteral("ED25519")}, QStringLiteral("ED25519")}}) {
             const auto [code, pem] = openssl(QStringList{QStringLiteral("genpkey")} + args);
             QCOMPARE(code, 0);
             const auto key = KeyPair::fromPem(pem);
@@ -85,9 +88,10 @@ private Q_SLOTS:
         // Plain PKCS#8 DER, traditional EC DER, encrypted PKCS#8 DER — all from openssl.
         const auto derFrom = [&](const QStringList &args, const QString &name, const QProcessEnvironment &env) {
             const QString out = m_dir.filePath(name);
-            const auto [code, text] = openssl(args + QStringList{QStringLiteral("-in"), pemFile, QStringLiteral("-outform"), QStringLiteral("DER"),
-                                                                 QStringLiteral("-out"), out},
-                                              {}, env);
+            const auto [code, text] = openssl(args
+                    + QStringList{QStringLiteral("-in"), pemFile, QStringLiteral("-outform"), QStringLiteral("DER"),
+                        QStringLiteral("-out"), out},
+                {}, env);
             if (code != 0)
                 qFatal("openssl failed: %s", text.constData());
             QFile file(out);
@@ -95,13 +99,16 @@ private Q_SLOTS:
             return file.readAll();
         };
         const auto system = QProcessEnvironment::systemEnvironment();
-        const QByteArray pkcs8 = derFrom({QStringLiteral("pkcs8"), QStringLiteral("-topk8"), QStringLiteral("-nocrypt")}, QStringLiteral("k1.der"), system);
+        const QByteArray pkcs8
+            = derFrom({QStringLiteral("pkcs8"), QStringLiteral("-topk8"), QStringLiteral("-nocrypt")},
+                QStringLiteral("k1.der"), system);
         const QByteArray traditional = derFrom({QStringLiteral("ec")}, QStringLiteral("k2.der"), system);
         QProcessEnvironment env = system;
         env.insert(QStringLiteral("KEYPASS"), QStringLiteral("der-s3cret"));
-        const QByteArray encrypted = derFrom({QStringLiteral("pkcs8"), QStringLiteral("-topk8"), QStringLiteral("-v2"), QStringLiteral("aes-256-cbc"),
-                                              QStringLiteral("-passout"), QStringLiteral("env:KEYPASS")},
-                                             QStringLiteral("k3.der"), env);
+        const QByteArray encrypted
+            = derFrom({QStringLiteral("pkcs8"), QStringLiteral("-topk8"), QStringLiteral("-v2"),
+                          QStringLiteral("aes-256-cbc"), QStringLiteral("-passout"), QStringLiteral("env:KEYPASS")},
+                QStringLiteral("k3.der"), env);
         for (const QByteArray &der : {pkcs8, traditional}) {
             const auto read = KeyPair::fromData(der);
             QVERIFY2(read.has_value(), read ? "" : qPrintable(read.error().message));
@@ -116,7 +123,8 @@ private Q_SLOTS:
     void validityIsCheckedWithDates()
     {
         const auto key = KeyPair::generate();
-        const auto cert = Certificate::selfSigned(*key, {QStringLiteral("dated"), {}, {}, 30, Certificate::Usage::Client});
+        const auto cert
+            = Certificate::selfSigned(*key, {QStringLiteral("dated"), {}, {}, 30, Certificate::Usage::Client});
         QVERIFY(cert->checkValidity().has_value());
         QVERIFY(cert->checkUsableWith(*key).has_value());
         const Certificate expired = TestSupport::redated(*cert, *key, -10 * 86400, -86400);
@@ -131,7 +139,8 @@ private Q_SLOTS:
     void selfSignedDeviceCertificate()
     {
         const auto key = KeyPair::generate();
-        const auto cert = Certificate::selfSigned(*key, {QStringLiteral("nrf-352656100000001"), {}, {}, 30, Certificate::Usage::Client});
+        const auto cert = Certificate::selfSigned(
+            *key, {QStringLiteral("nrf-352656100000001"), {}, {}, 30, Certificate::Usage::Client});
         QVERIFY(cert.has_value());
         QCOMPARE(cert->subjectCommonName(), QStringLiteral("nrf-352656100000001"));
         QVERIFY(cert->isSelfIssued());
@@ -142,9 +151,9 @@ private Q_SLOTS:
         // Thumbprints as openssl computes them (upper-case hex without colons).
         const QString file = writeTemp(m_dir, QStringLiteral("device.pem"), cert->toPem());
         for (const auto &[digest, ours] : {std::pair{QStringLiteral("-sha1"), cert->thumbprintSha1()},
-                                           std::pair{QStringLiteral("-sha256"), cert->thumbprintSha256()}}) {
-            const auto [code, text] = openssl({QStringLiteral("x509"), QStringLiteral("-in"), file, QStringLiteral("-noout"),
-                                               QStringLiteral("-fingerprint"), digest});
+                 std::pair{QStringLiteral("-sha256"), cert->thumbprintSha256()}}) {
+            const auto [code, text] = openssl({QStringLiteral("x509"), QStringLiteral("-in"), file,
+                QStringLiteral("-noout"), QStringLiteral("-fingerprint"), digest});
             QCOMPARE(code, 0);
             const QString theirs = QString::fromLatin1(text.trimmed()).section(u'=', 1).remove(u':');
             QCOMPARE(ours, theirs);
@@ -156,14 +165,15 @@ private Q_SLOTS:
     void caIssuesServerCertificateThatOpensslVerifies()
     {
         const auto caKey = KeyPair::generate();
-        const auto ca = Certificate::selfSigned(*caKey, {QStringLiteral("Test CA"), {}, {}, 365, Certificate::Usage::CertificateAuthority});
+        const auto ca = Certificate::selfSigned(
+            *caKey, {QStringLiteral("Test CA"), {}, {}, 365, Certificate::Usage::CertificateAuthority});
         QVERIFY(ca.has_value());
         QVERIFY(ca->isCertificateAuthority());
 
         const auto serverKey = KeyPair::generate();
         const auto server = Certificate::issue(*ca, *caKey, *serverKey,
-                                               {QStringLiteral("localhost"), {QStringLiteral("localhost")},
-                                                {QStringLiteral("127.0.0.1"), QStringLiteral("::1")}, 30, Certificate::Usage::Server});
+            {QStringLiteral("localhost"), {QStringLiteral("localhost")},
+                {QStringLiteral("127.0.0.1"), QStringLiteral("::1")}, 30, Certificate::Usage::Server});
         QVERIFY(server.has_value());
         QCOMPARE(server->issuerCommonName(), QStringLiteral("Test CA"));
         QVERIFY(server->isSignedBy(*ca));
@@ -173,21 +183,25 @@ private Q_SLOTS:
 
         const QString caFile = writeTemp(m_dir, QStringLiteral("ca.pem"), ca->toPem());
         const QString serverFile = writeTemp(m_dir, QStringLiteral("server.pem"), server->toPem());
-        const auto [code, text] = openssl({QStringLiteral("verify"), QStringLiteral("-CAfile"), caFile, QStringLiteral("-purpose"),
-                                           QStringLiteral("sslserver"), QStringLiteral("-verify_ip"), QStringLiteral("127.0.0.1"), serverFile});
+        const auto [code, text]
+            = openssl({QStringLiteral("verify"), QStringLiteral("-CAfile"), caFile, QStringLiteral("-purpose"),
+                QStringLiteral("sslserver"), QStringLiteral("-verify_ip"), QStringLiteral("127.0.0.1"), serverFile});
         QVERIFY2(code == 0, text.constData());
 
         // A certificate that is not a CA cannot sign.
-        const auto refused = Certificate::issue(*server, *serverKey, *serverKey, {QStringLiteral("x"), {}, {}, 1, Certificate::Usage::Client});
+        const auto refused = Certificate::issue(
+            *server, *serverKey, *serverKey, {QStringLiteral("x"), {}, {}, 1, Certificate::Usage::Client});
         QCOMPARE(refused.error().code, QStringLiteral("IssuerNotCa"));
-        const auto wrongKey = Certificate::issue(*ca, *serverKey, *serverKey, {QStringLiteral("x"), {}, {}, 1, Certificate::Usage::Client});
+        const auto wrongKey = Certificate::issue(
+            *ca, *serverKey, *serverKey, {QStringLiteral("x"), {}, {}, 1, Certificate::Usage::Client});
         QCOMPARE(wrongKey.error().code, QStringLiteral("IssuerKeyMismatch"));
     }
 
     void pemRoundTripAndErrors()
     {
         const auto key = KeyPair::generate();
-        const auto cert = Certificate::selfSigned(*key, {QStringLiteral("round"), {}, {}, 1, Certificate::Usage::Client});
+        const auto cert
+            = Certificate::selfSigned(*key, {QStringLiteral("round"), {}, {}, 1, Certificate::Usage::Client});
         const auto again = Certificate::fromPem(cert->toPem());
         QVERIFY(again.has_value());
         QCOMPARE(*again, *cert);
@@ -202,13 +216,14 @@ private Q_SLOTS:
         broken[41] = '!';
         QCOMPARE(Certificate::fromPem(broken).error().code, QStringLiteral("BrokenPemCertificate"));
         QCOMPARE(Certificate::selfSigned(*key, {QString(), {}, {}, 1, Certificate::Usage::Client}).error().code,
-                 QStringLiteral("InvalidCommonName"));
+            QStringLiteral("InvalidCommonName"));
 
         QCOMPARE(KeyPair::fromPem("nothing").error().code, QStringLiteral("KeyNotPem"));
         // An encrypted key needs its password, and the right one.
-        const auto [code, encrypted] = openssl({QStringLiteral("pkcs8"), QStringLiteral("-topk8"), QStringLiteral("-v2"),
-                                                QStringLiteral("aes-256-cbc"), QStringLiteral("-passout"), QStringLiteral("pass:s3cret")},
-                                               key->privateKeyPem());
+        const auto [code, encrypted]
+            = openssl({QStringLiteral("pkcs8"), QStringLiteral("-topk8"), QStringLiteral("-v2"),
+                          QStringLiteral("aes-256-cbc"), QStringLiteral("-passout"), QStringLiteral("pass:s3cret")},
+                key->privateKeyPem());
         QCOMPARE(code, 0);
         QVERIFY(encrypted.contains("ENCRYPTED PRIVATE KEY"));
         QCOMPARE(KeyPair::fromPem(encrypted).error().code, QStringLiteral("KeyEncrypted"));

@@ -25,13 +25,16 @@ private Q_SLOTS:
         QCOMPARE(csr->subjectCommonName(), QStringLiteral("nrf-352656100000002"));
         QVERIFY(csr->toPem().startsWith("-----BEGIN CERTIFICATE REQUEST-----"));
 
-        const auto [code, text] = openssl({QStringLiteral("req"), QStringLiteral("-verify"), QStringLiteral("-noout"), QStringLiteral("-subject")},
-                                          csr->toPem());
+        const auto [code, text] = openssl(
+            {QStringLiteral("req"), QStringLiteral("-verify"), QStringLiteral("-noout"), QStringLiteral("-subject")},
+            csr->toPem());
         QVERIFY2(code == 0, text.constData());
-        QVERIFY2(text.contains("verify OK") || text.contains("Certificate request self-signature verify OK"), text.constData());
+        QVERIFY2(text.contains("verify OK") || text.contains("Certificate request self-signature verify OK"),
+            text.constData());
         QVERIFY2(text.contains("CN = nrf-352656100000002"), text.constData());
         // The public key in it is the key's.
-        const auto [pkCode, publicKey] = openssl({QStringLiteral("req"), QStringLiteral("-noout"), QStringLiteral("-pubkey")}, csr->toPem());
+        const auto [pkCode, publicKey]
+            = openssl({QStringLiteral("req"), QStringLiteral("-noout"), QStringLiteral("-pubkey")}, csr->toPem());
         QCOMPARE(pkCode, 0);
         QCOMPARE(publicKey, key->publicKeyPem());
 
@@ -42,9 +45,10 @@ private Q_SLOTS:
     void opensslRequestsAreRead()
     {
         const QString keyFile = m_dir.filePath(QStringLiteral("modem.key"));
-        const auto [code, pem] = openssl({QStringLiteral("req"), QStringLiteral("-new"), QStringLiteral("-newkey"), QStringLiteral("ec"),
-                                          QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256"), QStringLiteral("-nodes"),
-                                          QStringLiteral("-keyout"), keyFile, QStringLiteral("-subj"), QStringLiteral("/CN=modem-born")});
+        const auto [code, pem]
+            = openssl({QStringLiteral("req"), QStringLiteral("-new"), QStringLiteral("-newkey"), QStringLiteral("ec"),
+                QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256"), QStringLiteral("-nodes"),
+                QStringLiteral("-keyout"), keyFile, QStringLiteral("-subj"), QStringLiteral("/CN=modem-born")});
         QCOMPARE(code, 0);
         const QByteArray csrPem = pem.mid(pem.indexOf("-----BEGIN CERTIFICATE REQUEST-----"));
         const auto csr = CertificateRequest::fromData(csrPem);

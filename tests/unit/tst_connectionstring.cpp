@@ -200,9 +200,9 @@ private Q_SLOTS:
 
     void orderDoesNotMatter()
     {
-        QStringList parts { QStringLiteral("HostName=contoso.azure-devices.net"), QStringLiteral("DeviceId=dev-1"),
+        QStringList parts{QStringLiteral("HostName=contoso.azure-devices.net"), QStringLiteral("DeviceId=dev-1"),
             QStringLiteral("ModuleId=mod-1"), QStringLiteral("SharedAccessKey=") + m_key,
-            QStringLiteral("GatewayHostName=edge.example") };
+            QStringLiteral("GatewayHostName=edge.example")};
         std::sort(parts.begin(), parts.end());
         const auto first = ConnectionString::parse(parts.join(u';'));
         QVERIFY(first);
@@ -483,7 +483,7 @@ private Q_SLOTS:
         QVERIFY2(
             !message.contains(QRegularExpression(QStringLiteral("%[0-9]"))), qPrintable(message)); // every %n filled in
         // The key and the token's signature never show.
-        for (const QString &key : { m_key, m_key16, m_key48 }) {
+        for (const QString &key : {m_key, m_key16, m_key48}) {
             QVERIFY2(!message.contains(key), qPrintable(message));
             QVERIFY2(!message.contains(key.left(key.indexOf(u'='))), qPrintable(message));
         }
@@ -493,7 +493,7 @@ private Q_SLOTS:
     // Problems with the key itself, whatever they are, never echo the key.
     void keyNeverInMessages()
     {
-        const QStringList patterns {
+        const QStringList patterns{
             QStringLiteral("HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=%1*"),
             QStringLiteral("HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=%1="),
             QStringLiteral("HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey= %1"),
@@ -521,7 +521,7 @@ private Q_SLOTS:
             QStringLiteral(
                 "HostName=h.azure-devices.net;DeviceId=d;SharedAccessSignature=SharedAccessSignature sr=h&%1&se=1"),
         };
-        for (const QString &key : { m_key, m_key16, m_key48 }) {
+        for (const QString &key : {m_key, m_key16, m_key48}) {
             for (const QString &pattern : patterns) {
                 const QString text = pattern.arg(key);
                 const auto cs = ConnectionString::parse(text);

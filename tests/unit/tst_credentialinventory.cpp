@@ -13,7 +13,8 @@ class tst_CredentialInventory : public QObject
 
     QTemporaryDir m_dir;
 
-    static CredentialRecord record(const QString &hub, const QString &id, CredentialRecord::Kind kind, const QString &thumbprint)
+    static CredentialRecord record(
+        const QString &hub, const QString &id, CredentialRecord::Kind kind, const QString &thumbprint)
     {
         CredentialRecord r;
         r.hub = hub;
@@ -36,11 +37,15 @@ private Q_SLOTS:
         QVERIFY(inventory.load().has_value()); // no file yet: empty
         QVERIFY(inventory.records().isEmpty());
 
-        const auto self = record(QStringLiteral("h"), QStringLiteral("d1"), CredentialRecord::Kind::X509SelfSigned, QStringLiteral("AA"));
+        const auto self = record(
+            QStringLiteral("h"), QStringLiteral("d1"), CredentialRecord::Kind::X509SelfSigned, QStringLiteral("AA"));
         QVERIFY(inventory.put(self).has_value());
-        QVERIFY(inventory.put(record(QStringLiteral("h"), QStringLiteral("d1"), CredentialRecord::Kind::SymmetricKey, {})).has_value());
+        QVERIFY(
+            inventory.put(record(QStringLiteral("h"), QStringLiteral("d1"), CredentialRecord::Kind::SymmetricKey, {}))
+                .has_value());
         // A CA-signed credential takes the self-signed one's place: one X.509 credential per device.
-        const auto caSigned = record(QStringLiteral("h"), QStringLiteral("d1"), CredentialRecord::Kind::X509CaSigned, QStringLiteral("BB"));
+        const auto caSigned = record(
+            QStringLiteral("h"), QStringLiteral("d1"), CredentialRecord::Kind::X509CaSigned, QStringLiteral("BB"));
         QVERIFY(inventory.put(caSigned).has_value());
 
         CredentialInventory reread(path);
@@ -62,8 +67,11 @@ private Q_SLOTS:
         CredentialInventory inventory(path);
         QCOMPARE(inventory.load().error().code, QStringLiteral("InventoryUnreadable"));
         // And nothing is written over it.
-        QCOMPARE(inventory.put(record(QStringLiteral("h"), QStringLiteral("d"), CredentialRecord::Kind::X509SelfSigned, {})).error().code,
-                 QStringLiteral("InventoryUnreadable"));
+        QCOMPARE(
+            inventory.put(record(QStringLiteral("h"), QStringLiteral("d"), CredentialRecord::Kind::X509SelfSigned, {}))
+                .error()
+                .code,
+            QStringLiteral("InventoryUnreadable"));
     }
 };
 

@@ -25,20 +25,28 @@ private Q_SLOTS:
         QTest::addColumn<int>("status");
         QTest::addColumn<QString>("select");
         QTest::addColumn<QString>("count");
-        QTest::newRow("everything") << QString() << int(DeviceListQuery::Status::Any) << QStringLiteral("SELECT * FROM devices")
+        QTest::newRow("everything") << QString() << int(DeviceListQuery::Status::Any)
+                                    << QStringLiteral("SELECT * FROM devices")
                                     << QStringLiteral("SELECT COUNT() AS numberOfDevices FROM devices");
-        QTest::newRow("prefix") << QStringLiteral(" sensor-0 ") << int(DeviceListQuery::Status::Any)
-                                << QStringLiteral("SELECT * FROM devices WHERE STARTSWITH(deviceId, 'sensor-0')")
-                                << QStringLiteral("SELECT COUNT() AS numberOfDevices FROM devices WHERE STARTSWITH(deviceId, 'sensor-0')");
-        QTest::newRow("quote in id") << QStringLiteral("it's") << int(DeviceListQuery::Status::Disabled)
-                                     << QStringLiteral("SELECT * FROM devices WHERE STARTSWITH(deviceId, 'it''s') AND status = 'disabled'")
-                                     << QStringLiteral("SELECT COUNT() AS numberOfDevices FROM devices WHERE STARTSWITH(deviceId, 'it''s') AND status = 'disabled'");
-        QTest::newRow("condition") << QStringLiteral("tags.site = 'b1' OR tags.site = 'b2'") << int(DeviceListQuery::Status::Connected)
-                                   << QStringLiteral("SELECT * FROM devices WHERE (tags.site = 'b1' OR tags.site = 'b2') AND connectionState = 'Connected'")
-                                   << QStringLiteral("SELECT COUNT() AS numberOfDevices FROM devices WHERE (tags.site = 'b1' OR tags.site = 'b2') AND connectionState = 'Connected'");
-        QTest::newRow("function") << QStringLiteral("is_defined(tags.site)") << int(DeviceListQuery::Status::Any)
-                                  << QStringLiteral("SELECT * FROM devices WHERE (is_defined(tags.site))")
-                                  << QStringLiteral("SELECT COUNT() AS numberOfDevices FROM devices WHERE (is_defined(tags.site))");
+        QTest::newRow("prefix")
+            << QStringLiteral(" sensor-0 ") << int(DeviceListQuery::Status::Any)
+            << QStringLiteral("SELECT * FROM devices WHERE STARTSWITH(deviceId, 'sensor-0')")
+            << QStringLiteral("SELECT COUNT() AS numberOfDevices FROM devices WHERE STARTSWITH(deviceId, 'sensor-0')");
+        QTest::newRow("quote in id")
+            << QStringLiteral("it's") << int(DeviceListQuery::Status::Disabled)
+            << QStringLiteral("SELECT * FROM devices WHERE STARTSWITH(deviceId, 'it''s') AND status = 'disabled'")
+            << QStringLiteral("SELECT COUNT() AS numberOfDevices FROM devices WHERE STARTSWITH(deviceId, 'it''s') AND "
+                              "status = 'disabled'");
+        QTest::newRow("condition") << QStringLiteral("tags.site = 'b1' OR tags.site = 'b2'")
+                                   << int(DeviceListQuery::Status::Connected)
+                                   << QStringLiteral("SELECT * FROM devices WHERE (tags.site = 'b1' OR tags.site = "
+                                                     "'b2') AND connectionState = 'Connected'")
+                                   << QStringLiteral("SELECT COUNT() AS numberOfDevices FROM devices WHERE (tags.site "
+                                                     "= 'b1' OR tags.site = 'b2') AND connectionState = 'Connected'");
+        QTest::newRow("function")
+            << QStringLiteral("is_defined(tags.site)") << int(DeviceListQuery::Status::Any)
+            << QStringLiteral("SELECT * FROM devices WHERE (is_defined(tags.site))")
+            << QStringLiteral("SELECT COUNT() AS numberOfDevices FROM devices WHERE (is_defined(tags.site))");
     }
 
     void filterText()
@@ -57,8 +65,8 @@ private Q_SLOTS:
 
     void wholeQueryIsUsedAsItIs()
     {
-        const DeviceListQuery query = DeviceListQuery::fromFilter(QStringLiteral("select deviceId from devices"),
-                                                                  DeviceListQuery::Status::Enabled);
+        const DeviceListQuery query = DeviceListQuery::fromFilter(
+            QStringLiteral("select deviceId from devices"), DeviceListQuery::Status::Enabled);
         QCOMPARE(query.select, QStringLiteral("select deviceId from devices"));
         QVERIFY(query.count.isEmpty());
         QVERIFY(query.userQuery);

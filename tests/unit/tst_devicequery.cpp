@@ -63,31 +63,31 @@ struct Device
 const QList<Device> &devices()
 {
     static const QList<Device> all = {
-        { u"dev_1"_s, u"enabled"_s, u"Connected"_s, u"sas"_s, u"2024-05-01T10:00:00Z"_s, 0, 3,
+        {u"dev_1"_s, u"enabled"_s, u"Connected"_s, u"sas"_s, u"2024-05-01T10:00:00Z"_s, 0, 3,
             u"{\"site\":\"bench-1\",\"floor\":1,\"loc\":{\"building\":\"B1\",\"room\":\"101\"}}"_s,
-            u"{\"interval\":10,\"on\":true}"_s, u"{\"temp\":21.5,\"on\":true,\"fw\":\"1.2.0\"}"_s },
-        { u"dev-2"_s, u"enabled"_s, u"Disconnected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 2, 1,
-            u"{\"site\":\"bench-2\",\"floor\":2}"_s, u"{}"_s, u"{\"temp\":19,\"on\":false,\"fw\":\"1.3.0\"}"_s },
-        { u"devX"_s, u"disabled"_s, u"Disconnected"_s, u"selfSigned"_s, u"2023-12-31T23:59:59Z"_s, 0, 5,
-            u"{\"site\":\"Bench-1\"}"_s, u"{\"interval\":\"10\"}"_s, u"{\"temp\":\"25\"}"_s },
-        { u"DEV_4"_s, u"enabled"_s, u"Connected"_s, u"certificateAuthority"_s, u"2024-06-01T00:00:00Z"_s, 1, 2,
-            u"{\"site\":\"bench-1\",\"loc\":{\"building\":\"B2\"}}"_s, u"{}"_s, u"{\"temp\":30,\"on\":1}"_s },
-        { u"a'b"_s, u"enabled"_s, u"Connected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 0, 1, u"{}"_s, u"{}"_s,
-            u"{\"temp\":20}"_s },
-        { u"x%y"_s, u"disabled"_s, u"Disconnected"_s, u"none"_s, u"2024-01-01T00:00:00Z"_s, 7, 1,
-            u"{\"site\":\"lab\"}"_s, u"{}"_s, u"{\"temp\":-5}"_s },
-        { u"dev%"_s, u"enabled"_s, u"Disconnected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 0, 1,
-            u"{\"note\":\"x'y\",\"site\":null}"_s, u"{}"_s, u"{\"on\":\"true\"}"_s },
-        { u"x_y"_s, u"enabled"_s, u"Disconnected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 0, 4,
-            u"{\"site\":\"bench-1x\",\"a-b\":\"dash\"}"_s, u"{}"_s, u"{\"temp\":100}"_s },
-        { u"d1"_s, u"disabled"_s, u"Connected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 0, 1,
-            u"{\"loc\":{\"building\":\"B1\"}}"_s, u"{}"_s, u"{}"_s },
-        { u"xAy"_s, u"enabled"_s, u"Connected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 3, 1,
-            u"{\"site\":\"lab\",\"floor\":\"2\"}"_s, u"{}"_s, u"{\"temp\":20.5,\"fw\":\"2.0\"}"_s },
-        { u"dev1"_s, u"enabled"_s, u"Disconnected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 0, 1,
-            u"{\"site\":\"bench-1\"}"_s, u"{}"_s, u"{\"temp\":21}"_s },
-        { u"zeta"_s, u"enabled"_s, u"Connected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 0, 2,
-            u"{\"site\":\"Zürich-1\"}"_s, u"{}"_s, u"{\"fw\":\"1.2.0-beta\"}"_s },
+            u"{\"interval\":10,\"on\":true}"_s, u"{\"temp\":21.5,\"on\":true,\"fw\":\"1.2.0\"}"_s},
+        {u"dev-2"_s, u"enabled"_s, u"Disconnected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 2, 1,
+            u"{\"site\":\"bench-2\",\"floor\":2}"_s, u"{}"_s, u"{\"temp\":19,\"on\":false,\"fw\":\"1.3.0\"}"_s},
+        {u"devX"_s, u"disabled"_s, u"Disconnected"_s, u"selfSigned"_s, u"2023-12-31T23:59:59Z"_s, 0, 5,
+            u"{\"site\":\"Bench-1\"}"_s, u"{\"interval\":\"10\"}"_s, u"{\"temp\":\"25\"}"_s},
+        {u"DEV_4"_s, u"enabled"_s, u"Connected"_s, u"certificateAuthority"_s, u"2024-06-01T00:00:00Z"_s, 1, 2,
+            u"{\"site\":\"bench-1\",\"loc\":{\"building\":\"B2\"}}"_s, u"{}"_s, u"{\"temp\":30,\"on\":1}"_s},
+        {u"a'b"_s, u"enabled"_s, u"Connected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 0, 1, u"{}"_s, u"{}"_s,
+            u"{\"temp\":20}"_s},
+        {u"x%y"_s, u"disabled"_s, u"Disconnected"_s, u"none"_s, u"2024-01-01T00:00:00Z"_s, 7, 1,
+            u"{\"site\":\"lab\"}"_s, u"{}"_s, u"{\"temp\":-5}"_s},
+        {u"dev%"_s, u"enabled"_s, u"Disconnected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 0, 1,
+            u"{\"note\":\"x'y\",\"site\":null}"_s, u"{}"_s, u"{\"on\":\"true\"}"_s},
+        {u"x_y"_s, u"enabled"_s, u"Disconnected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 0, 4,
+            u"{\"site\":\"bench-1x\",\"a-b\":\"dash\"}"_s, u"{}"_s, u"{\"temp\":100}"_s},
+        {u"d1"_s, u"disabled"_s, u"Connected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 0, 1,
+            u"{\"loc\":{\"building\":\"B1\"}}"_s, u"{}"_s, u"{}"_s},
+        {u"xAy"_s, u"enabled"_s, u"Connected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 3, 1,
+            u"{\"site\":\"lab\",\"floor\":\"2\"}"_s, u"{}"_s, u"{\"temp\":20.5,\"fw\":\"2.0\"}"_s},
+        {u"dev1"_s, u"enabled"_s, u"Disconnected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 0, 1,
+            u"{\"site\":\"bench-1\"}"_s, u"{}"_s, u"{\"temp\":21}"_s},
+        {u"zeta"_s, u"enabled"_s, u"Connected"_s, u"sas"_s, u"2024-01-01T00:00:00Z"_s, 0, 2,
+            u"{\"site\":\"Zürich-1\"}"_s, u"{}"_s, u"{\"fw\":\"1.2.0-beta\"}"_s},
     };
     return all;
 }
@@ -144,8 +144,8 @@ private Q_SLOTS:
         QSqlQuery insert(db);
         QVERIFY(insert.prepare(u"INSERT INTO devices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s));
         for (const Device &d : devices()) {
-            const QVariantList values = { d.id, d.status, d.connectionState, d.authType, d.lastActivity,
-                u"2024-01-01T00:00:00Z"_s, d.c2dCount, u"AAAAAAAAAAE="_s, d.version, d.tags, d.desired, d.reported };
+            const QVariantList values = {d.id, d.status, d.connectionState, d.authType, d.lastActivity,
+                u"2024-01-01T00:00:00Z"_s, d.c2dCount, u"AAAAAAAAAAE="_s, d.version, d.tags, d.desired, d.reported};
             for (const QVariant &value : values)
                 insert.addBindValue(value);
             QVERIFY2(insert.exec(), qPrintable(insert.lastError().text()));
@@ -167,69 +167,68 @@ private Q_SLOTS:
 
         QTest::newRow("no WHERE") << u"SELECT * FROM devices"_s << QString() << QVariantList();
         QTest::newRow("deviceId") << u"SELECT * FROM devices WHERE deviceId = 'dev1'"_s << u"id = ?"_s
-                                  << QVariantList { u"dev1"_s };
-        QTest::newRow("devices. prefix, double quotes") << u"SELECT * FROM devices WHERE devices.deviceId = \"dev1\""_s
-                                                        << u"id = ?"_s << QVariantList { u"dev1"_s };
+                                  << QVariantList{u"dev1"_s};
+        QTest::newRow("devices. prefix, double quotes")
+            << u"SELECT * FROM devices WHERE devices.deviceId = \"dev1\""_s << u"id = ?"_s << QVariantList{u"dev1"_s};
         QTest::newRow("keywords in any case, <>")
             << u"select * from DEVICES where status = 'enabled' and connectionState <> 'Connected'"_s
-            << u"status = ? AND connection_state != ?"_s << QVariantList { u"enabled"_s, u"Connected"_s };
+            << u"status = ? AND connection_state != ?"_s << QVariantList{u"enabled"_s, u"Connected"_s};
         QTest::newRow("AND binds tighter than OR")
             << u"SELECT * FROM devices WHERE status = 'enabled' OR authenticationType = 'sas' AND version > 2"_s
             << u"status = ? OR auth_type = ? AND twin_version > ?"_s
-            << QVariantList { u"enabled"_s, u"sas"_s, qlonglong(2) };
+            << QVariantList{u"enabled"_s, u"sas"_s, qlonglong(2)};
         QTest::newRow("parentheses kept where needed")
             << u"SELECT * FROM devices WHERE (status = 'enabled' OR status = 'disabled') AND version >= 2"_s
             << u"(status = ? OR status = ?) AND twin_version >= ?"_s
-            << QVariantList { u"enabled"_s, u"disabled"_s, qlonglong(2) };
-        QTest::newRow("redundant parentheses") << u"SELECT * FROM devices WHERE ((status = 'enabled'))"_s
-                                               << u"status = ?"_s << QVariantList { u"enabled"_s };
+            << QVariantList{u"enabled"_s, u"disabled"_s, qlonglong(2)};
+        QTest::newRow("redundant parentheses")
+            << u"SELECT * FROM devices WHERE ((status = 'enabled'))"_s << u"status = ?"_s << QVariantList{u"enabled"_s};
         QTest::newRow("NOT")
             << u"SELECT * FROM devices WHERE NOT status = 'enabled' AND NOT (version < 1 OR version > 5)"_s
             << u"NOT (status = ?) AND NOT (twin_version < ? OR twin_version > ?)"_s
-            << QVariantList { u"enabled"_s, qlonglong(1), qlonglong(5) };
+            << QVariantList{u"enabled"_s, qlonglong(1), qlonglong(5)};
         QTest::newRow("tag text, spelled out")
             << u"SELECT * FROM devices WHERE tags.site = 'bench-1'"_s
             << u"CASE WHEN json_type(tags, '$.site') = 'text' THEN json_extract(tags, '$.site') END = ?"_s
-            << QVariantList { u"bench-1"_s };
+            << QVariantList{u"bench-1"_s};
         QTest::newRow("nested tag") << u"SELECT * FROM devices WHERE tags.loc.building != 'B1'"_s
-                                    << textValue(u"tags"_s, u"$.loc.building"_s) + u" != ?"_s
-                                    << QVariantList { u"B1"_s };
+                                    << textValue(u"tags"_s, u"$.loc.building"_s) + u" != ?"_s << QVariantList{u"B1"_s};
         QTest::newRow("quoted JSON labels")
             << u"SELECT * FROM devices WHERE tags.a-b = 'x' AND properties.desired.$meta = 1"_s
             << textValue(u"tags"_s, u"$.\"a-b\""_s) + u" = ? AND "_s + numberValue(u"desired"_s, u"$.\"$meta\""_s)
                 + u" = ?"_s
-            << QVariantList { u"x"_s, qlonglong(1) };
+            << QVariantList{u"x"_s, qlonglong(1)};
         QTest::newRow("reported number") << u"SELECT * FROM devices WHERE properties.reported.temp > 20"_s
-                                         << temp + u" > ?"_s << QVariantList { qlonglong(20) };
+                                         << temp + u" > ?"_s << QVariantList{qlonglong(20)};
         QTest::newRow("real and negative numbers")
             << u"SELECT * FROM devices WHERE properties.reported.temp >= -2.5 AND properties.reported.temp < 1e3"_s
-            << temp + u" >= ? AND "_s + temp + u" < ?"_s << QVariantList { -2.5, 1000.0 };
+            << temp + u" >= ? AND "_s + temp + u" < ?"_s << QVariantList{-2.5, 1000.0};
         QTest::newRow("booleans")
             << u"SELECT * FROM devices WHERE properties.desired.on = true OR properties.desired.on = FALSE"_s
             << booleanValue(u"desired"_s, u"$.on"_s) + u" = ? OR "_s + booleanValue(u"desired"_s, u"$.on"_s) + u" = ?"_s
-            << QVariantList { qlonglong(1), qlonglong(0) };
+            << QVariantList{qlonglong(1), qlonglong(0)};
         QTest::newRow("null")
             << u"SELECT * FROM devices WHERE tags.site = null AND properties.reported.fw != NULL AND etag <> null"_s
             << u"json_extract(tags, '$.site') IS NULL AND json_extract(reported, '$.fw') IS NOT NULL AND etag IS NOT NULL"_s
             << QVariantList();
         QTest::newRow("value on the left")
             << u"SELECT * FROM devices WHERE 20 < properties.reported.temp AND 'enabled' = status"_s
-            << temp + u" > ? AND status = ?"_s << QVariantList { qlonglong(20), u"enabled"_s };
+            << temp + u" > ? AND status = ?"_s << QVariantList{qlonglong(20), u"enabled"_s};
         QTest::newRow("STARTSWITH") << u"SELECT * FROM devices WHERE STARTSWITH(devices.deviceId, 'dev')"_s
-                                    << u"substr(id, 1, length(?)) = ?"_s << QVariantList { u"dev"_s, u"dev"_s };
+                                    << u"substr(id, 1, length(?)) = ?"_s << QVariantList{u"dev"_s, u"dev"_s};
         QTest::newRow("ENDSWITH on a tag")
             << u"SELECT * FROM devices WHERE endswith(tags.site, '-1')"_s
-            << u"substr(%1, length(%1) - length(?) + 1) = ?"_s.arg(tagSite) << QVariantList { u"-1"_s, u"-1"_s };
+            << u"substr(%1, length(%1) - length(?) + 1) = ?"_s.arg(tagSite) << QVariantList{u"-1"_s, u"-1"_s};
         QTest::newRow("IS_DEFINED")
             << u"SELECT * FROM devices WHERE IS_DEFINED(tags.loc) AND is_defined(lastActivityTime)"_s
             << u"json_type(tags, '$.loc') IS NOT NULL AND last_activity IS NOT NULL"_s << QVariantList();
         QTest::newRow("doubled single quote is data") << u"SELECT * FROM devices WHERE deviceId = 'x'' OR 1=1 --'"_s
-                                                      << u"id = ?"_s << QVariantList { u"x' OR 1=1 --"_s };
+                                                      << u"id = ?"_s << QVariantList{u"x' OR 1=1 --"_s};
         QTest::newRow("empty text") << u"SELECT * FROM devices WHERE deviceId = ''"_s << u"id = ?"_s
-                                    << QVariantList { u""_s };
+                                    << QVariantList{u""_s};
         QTest::newRow("doubled double quote")
             << u"SELECT * FROM devices WHERE tags.note = \"say \"\"hi\"\"\""_s
-            << textValue(u"tags"_s, u"$.note"_s) + u" = ?"_s << QVariantList { u"say \"hi\""_s };
+            << textValue(u"tags"_s, u"$.note"_s) + u" = ?"_s << QVariantList{u"say \"hi\""_s};
         QTest::newRow("type mismatch is undefined")
             << u"SELECT * FROM devices WHERE deviceId = 5 OR version = 'x' OR status = true"_s
             << u"NULL OR NULL OR NULL"_s << QVariantList();
@@ -241,11 +240,11 @@ private Q_SLOTS:
             << u"SELECT * FROM devices WHERE cloudToDeviceMessageCount >= 1 AND lastActivityTime > '2024-01-01' AND "
                "statusUpdateTime < '2025' AND authenticationType = 'sas'"_s
             << u"c2d_count >= ? AND last_activity > ? AND status_updated < ? AND auth_type = ?"_s
-            << QVariantList { qlonglong(1), u"2024-01-01"_s, u"2025"_s, u"sas"_s };
+            << QVariantList{qlonglong(1), u"2024-01-01"_s, u"2025"_s, u"sas"_s};
         QTest::newRow("integer beyond 64 bits") << u"SELECT * FROM devices WHERE version = 99999999999999999999"_s
-                                                << u"twin_version = ?"_s << QVariantList { 1e20 };
+                                                << u"twin_version = ?"_s << QVariantList{1e20};
         QTest::newRow("white space") << u"  SELECT\t*\nFROM devices\nWHERE version=1  "_s << u"twin_version = ?"_s
-                                     << QVariantList { qlonglong(1) };
+                                     << QVariantList{qlonglong(1)};
     }
 
     void translatesConditions()
@@ -271,8 +270,8 @@ private Q_SLOTS:
         QVERIFY(plain);
         QVERIFY(!plain->orderByDeviceId);
 
-        for (const QString &text : { u"SELECT * FROM devices ORDER BY deviceId"_s,
-                 u"SELECT * FROM devices WHERE version > 1 order by devices.deviceId asc"_s }) {
+        for (const QString &text : {u"SELECT * FROM devices ORDER BY deviceId"_s,
+                 u"SELECT * FROM devices WHERE version > 1 order by devices.deviceId asc"_s}) {
             const Result<DeviceQuery> ordered = DeviceQuery::parse(text);
             QVERIFY2(ordered, qPrintable(text));
             QVERIFY(ordered->orderByDeviceId);
@@ -286,11 +285,11 @@ private Q_SLOTS:
         QCOMPARE(projected->kind, DeviceQuery::Kind::Select);
         QVERIFY(!projected->selectAll);
         const QList<std::pair<QString, QString>> expected = {
-            { u"deviceId"_s, u"DeviceId"_s },
-            { u"status"_s, u"status"_s },
-            { u"tags.site"_s, u"site"_s },
-            { u"properties.reported"_s, u"reported"_s },
-            { u"tags.loc.building"_s, u"building"_s },
+            {u"deviceId"_s, u"DeviceId"_s},
+            {u"status"_s, u"status"_s},
+            {u"tags.site"_s, u"site"_s},
+            {u"properties.reported"_s, u"reported"_s},
+            {u"tags.loc.building"_s, u"building"_s},
         };
         QCOMPARE(projected->projection, expected);
         QCOMPARE(projected->whereSql, u"status = ?"_s);
@@ -462,76 +461,70 @@ private Q_SLOTS:
 
         QTest::newRow("everything") << QString() << allIds();
         QTest::newRow("status") << u"status = 'enabled'"_s
-                                << QStringList { u"dev_1"_s, u"dev-2"_s, u"DEV_4"_s, u"a'b"_s, u"dev%"_s, u"x_y"_s,
-                                       u"xAy"_s, u"dev1"_s, u"zeta"_s };
+                                << QStringList{u"dev_1"_s, u"dev-2"_s, u"DEV_4"_s, u"a'b"_s, u"dev%"_s, u"x_y"_s,
+                                       u"xAy"_s, u"dev1"_s, u"zeta"_s};
         QTest::newRow("AND before OR")
             << u"status = 'enabled' AND connectionState = 'Connected' OR authenticationType = 'none'"_s
-            << QStringList { u"dev_1"_s, u"DEV_4"_s, u"a'b"_s, u"xAy"_s, u"zeta"_s, u"x%y"_s };
+            << QStringList{u"dev_1"_s, u"DEV_4"_s, u"a'b"_s, u"xAy"_s, u"zeta"_s, u"x%y"_s};
         QTest::newRow("parentheses")
             << u"status = 'enabled' AND (connectionState = 'Connected' OR authenticationType = 'none')"_s
-            << QStringList { u"dev_1"_s, u"DEV_4"_s, u"a'b"_s, u"xAy"_s, u"zeta"_s };
+            << QStringList{u"dev_1"_s, u"DEV_4"_s, u"a'b"_s, u"xAy"_s, u"zeta"_s};
         QTest::newRow("OR then AND") << u"status = 'enabled' OR status = 'disabled' AND deviceId = 'd1'"_s
-                                     << QStringList { u"dev_1"_s, u"dev-2"_s, u"DEV_4"_s, u"a'b"_s, u"dev%"_s, u"x_y"_s,
-                                            u"xAy"_s, u"dev1"_s, u"zeta"_s, u"d1"_s };
+                                     << QStringList{u"dev_1"_s, u"dev-2"_s, u"DEV_4"_s, u"a'b"_s, u"dev%"_s, u"x_y"_s,
+                                            u"xAy"_s, u"dev1"_s, u"zeta"_s, u"d1"_s};
         QTest::newRow("grouped OR then AND")
-            << u"(status = 'enabled' OR status = 'disabled') AND deviceId = 'd1'"_s << QStringList { u"d1"_s };
-        QTest::newRow("NOT") << u"NOT (status = 'enabled')"_s << QStringList { u"devX"_s, u"x%y"_s, u"d1"_s };
+            << u"(status = 'enabled' OR status = 'disabled') AND deviceId = 'd1'"_s << QStringList{u"d1"_s};
+        QTest::newRow("NOT") << u"NOT (status = 'enabled')"_s << QStringList{u"devX"_s, u"x%y"_s, u"d1"_s};
         QTest::newRow("NOT binds tighter than AND") << u"version = 1 AND NOT connectionState = 'Connected'"_s
-                                                    << QStringList { u"dev-2"_s, u"x%y"_s, u"dev%"_s, u"dev1"_s };
+                                                    << QStringList{u"dev-2"_s, u"x%y"_s, u"dev%"_s, u"dev1"_s};
         QTest::newRow("STARTSWITH is case-sensitive")
-            << u"STARTSWITH(deviceId, 'dev')"_s
-            << QStringList { u"dev_1"_s, u"dev-2"_s, u"devX"_s, u"dev%"_s, u"dev1"_s };
-        QTest::newRow("STARTSWITH _ is no wildcard") << u"STARTSWITH(deviceId, 'x_')"_s << QStringList { u"x_y"_s };
-        QTest::newRow("STARTSWITH % is no wildcard") << u"STARTSWITH(deviceId, 'dev%')"_s << QStringList { u"dev%"_s };
+            << u"STARTSWITH(deviceId, 'dev')"_s << QStringList{u"dev_1"_s, u"dev-2"_s, u"devX"_s, u"dev%"_s, u"dev1"_s};
+        QTest::newRow("STARTSWITH _ is no wildcard") << u"STARTSWITH(deviceId, 'x_')"_s << QStringList{u"x_y"_s};
+        QTest::newRow("STARTSWITH % is no wildcard") << u"STARTSWITH(deviceId, 'dev%')"_s << QStringList{u"dev%"_s};
         QTest::newRow("STARTSWITH empty") << u"STARTSWITH(deviceId, '')"_s << allIds();
-        QTest::newRow("STARTSWITH non-ASCII") << u"STARTSWITH(tags.site, 'Zü')"_s << QStringList { u"zeta"_s };
+        QTest::newRow("STARTSWITH non-ASCII") << u"STARTSWITH(tags.site, 'Zü')"_s << QStringList{u"zeta"_s};
         QTest::newRow("STARTSWITH tag") << u"STARTSWITH(tags.site, 'bench')"_s
-                                        << QStringList { u"dev_1"_s, u"dev-2"_s, u"DEV_4"_s, u"x_y"_s, u"dev1"_s };
-        QTest::newRow("ENDSWITH") << u"ENDSWITH(deviceId, 'y')"_s << QStringList { u"x%y"_s, u"x_y"_s, u"xAy"_s };
+                                        << QStringList{u"dev_1"_s, u"dev-2"_s, u"DEV_4"_s, u"x_y"_s, u"dev1"_s};
+        QTest::newRow("ENDSWITH") << u"ENDSWITH(deviceId, 'y')"_s << QStringList{u"x%y"_s, u"x_y"_s, u"xAy"_s};
         QTest::newRow("ENDSWITH longer than the id") << u"ENDSWITH(deviceId, 'adev1')"_s << QStringList();
         QTest::newRow("ENDSWITH empty") << u"ENDSWITH(deviceId, '')"_s << allIds();
         QTest::newRow("ENDSWITH reported")
-            << u"ENDSWITH(properties.reported.fw, '.0')"_s << QStringList { u"dev_1"_s, u"dev-2"_s, u"xAy"_s };
+            << u"ENDSWITH(properties.reported.fw, '.0')"_s << QStringList{u"dev_1"_s, u"dev-2"_s, u"xAy"_s};
         QTest::newRow("tag text is exact")
-            << u"tags.site = 'bench-1'"_s << QStringList { u"dev_1"_s, u"DEV_4"_s, u"dev1"_s };
+            << u"tags.site = 'bench-1'"_s << QStringList{u"dev_1"_s, u"DEV_4"_s, u"dev1"_s};
         QTest::newRow("number ignores text '25'")
-            << u"properties.reported.temp > 20"_s
-            << QStringList { u"dev_1"_s, u"DEV_4"_s, u"x_y"_s, u"xAy"_s, u"dev1"_s };
-        QTest::newRow("value on the left") << u"20 < properties.reported.temp"_s
-                                           << QStringList { u"dev_1"_s, u"DEV_4"_s, u"x_y"_s, u"xAy"_s, u"dev1"_s };
+            << u"properties.reported.temp > 20"_s << QStringList{u"dev_1"_s, u"DEV_4"_s, u"x_y"_s, u"xAy"_s, u"dev1"_s};
+        QTest::newRow("value on the left")
+            << u"20 < properties.reported.temp"_s << QStringList{u"dev_1"_s, u"DEV_4"_s, u"x_y"_s, u"xAy"_s, u"dev1"_s};
         QTest::newRow("range") << u"properties.reported.temp >= 20 AND properties.reported.temp < 22"_s
-                               << QStringList { u"dev_1"_s, u"a'b"_s, u"xAy"_s, u"dev1"_s };
-        QTest::newRow("negative") << u"properties.reported.temp = -5"_s << QStringList { u"x%y"_s };
-        QTest::newRow("exponent") << u"properties.reported.temp < 5e-1"_s << QStringList { u"x%y"_s };
-        QTest::newRow("true is not 1 nor 'true'") << u"properties.reported.on = true"_s << QStringList { u"dev_1"_s };
-        QTest::newRow("!= true only among booleans")
-            << u"properties.reported.on != true"_s << QStringList { u"dev-2"_s };
+                               << QStringList{u"dev_1"_s, u"a'b"_s, u"xAy"_s, u"dev1"_s};
+        QTest::newRow("negative") << u"properties.reported.temp = -5"_s << QStringList{u"x%y"_s};
+        QTest::newRow("exponent") << u"properties.reported.temp < 5e-1"_s << QStringList{u"x%y"_s};
+        QTest::newRow("true is not 1 nor 'true'") << u"properties.reported.on = true"_s << QStringList{u"dev_1"_s};
+        QTest::newRow("!= true only among booleans") << u"properties.reported.on != true"_s << QStringList{u"dev-2"_s};
         QTest::newRow("NOT of undefined stays undefined")
-            << u"NOT (properties.reported.on = true)"_s << QStringList { u"dev-2"_s };
-        QTest::newRow("number is not text") << u"tags.floor = 2"_s << QStringList { u"dev-2"_s };
-        QTest::newRow("text is not number") << u"tags.floor = '2'"_s << QStringList { u"xAy"_s };
-        QTest::newRow("desired number") << u"properties.desired.interval = 10"_s << QStringList { u"dev_1"_s };
-        QTest::newRow("= null: missing or null")
-            << u"tags.site = null"_s << QStringList { u"a'b"_s, u"dev%"_s, u"d1"_s };
+            << u"NOT (properties.reported.on = true)"_s << QStringList{u"dev-2"_s};
+        QTest::newRow("number is not text") << u"tags.floor = 2"_s << QStringList{u"dev-2"_s};
+        QTest::newRow("text is not number") << u"tags.floor = '2'"_s << QStringList{u"xAy"_s};
+        QTest::newRow("desired number") << u"properties.desired.interval = 10"_s << QStringList{u"dev_1"_s};
+        QTest::newRow("= null: missing or null") << u"tags.site = null"_s << QStringList{u"a'b"_s, u"dev%"_s, u"d1"_s};
         QTest::newRow("!= null") << u"tags.site != null"_s
-                                 << QStringList { u"dev_1"_s, u"dev-2"_s, u"devX"_s, u"DEV_4"_s, u"x%y"_s, u"x_y"_s,
-                                        u"xAy"_s, u"dev1"_s, u"zeta"_s };
+                                 << QStringList{u"dev_1"_s, u"dev-2"_s, u"devX"_s, u"DEV_4"_s, u"x%y"_s, u"x_y"_s,
+                                        u"xAy"_s, u"dev1"_s, u"zeta"_s};
         QTest::newRow("!= text skips missing")
             << u"tags.site != 'bench-1'"_s
-            << QStringList { u"dev-2"_s, u"devX"_s, u"x%y"_s, u"x_y"_s, u"xAy"_s, u"zeta"_s };
-        QTest::newRow("nested tag") << u"tags.loc.building = 'B1'"_s << QStringList { u"dev_1"_s, u"d1"_s };
-        QTest::newRow("IS_DEFINED object")
-            << u"IS_DEFINED(tags.loc)"_s << QStringList { u"dev_1"_s, u"DEV_4"_s, u"d1"_s };
+            << QStringList{u"dev-2"_s, u"devX"_s, u"x%y"_s, u"x_y"_s, u"xAy"_s, u"zeta"_s};
+        QTest::newRow("nested tag") << u"tags.loc.building = 'B1'"_s << QStringList{u"dev_1"_s, u"d1"_s};
+        QTest::newRow("IS_DEFINED object") << u"IS_DEFINED(tags.loc)"_s << QStringList{u"dev_1"_s, u"DEV_4"_s, u"d1"_s};
         QTest::newRow("IS_DEFINED counts null") << u"IS_DEFINED(tags.site)"_s
-                                                << QStringList { u"dev_1"_s, u"dev-2"_s, u"devX"_s, u"DEV_4"_s,
-                                                       u"x%y"_s, u"dev%"_s, u"x_y"_s, u"xAy"_s, u"dev1"_s, u"zeta"_s };
-        QTest::newRow("id with a quote") << u"deviceId = 'a''b'"_s << QStringList { u"a'b"_s };
-        QTest::newRow("text with a quote") << u"tags.note = \"x'y\""_s << QStringList { u"dev%"_s };
-        QTest::newRow("dashed tag") << u"tags.a-b = 'dash'"_s << QStringList { u"x_y"_s };
+                                                << QStringList{u"dev_1"_s, u"dev-2"_s, u"devX"_s, u"DEV_4"_s, u"x%y"_s,
+                                                       u"dev%"_s, u"x_y"_s, u"xAy"_s, u"dev1"_s, u"zeta"_s};
+        QTest::newRow("id with a quote") << u"deviceId = 'a''b'"_s << QStringList{u"a'b"_s};
+        QTest::newRow("text with a quote") << u"tags.note = \"x'y\""_s << QStringList{u"dev%"_s};
+        QTest::newRow("dashed tag") << u"tags.a-b = 'dash'"_s << QStringList{u"x_y"_s};
         QTest::newRow("identity number") << u"cloudToDeviceMessageCount > 1"_s
-                                         << QStringList { u"dev-2"_s, u"x%y"_s, u"xAy"_s };
-        QTest::newRow("time as text") << u"lastActivityTime >= '2024-05-01'"_s
-                                      << QStringList { u"dev_1"_s, u"DEV_4"_s };
+                                         << QStringList{u"dev-2"_s, u"x%y"_s, u"xAy"_s};
+        QTest::newRow("time as text") << u"lastActivityTime >= '2024-05-01'"_s << QStringList{u"dev_1"_s, u"DEV_4"_s};
         QTest::newRow("id compared with a number") << u"deviceId = 5 OR NOT (deviceId = 5)"_s << QStringList();
         QTest::newRow("empty text is a value") << u"NOT (deviceId = '')"_s << allIds();
         QTest::newRow("injection attempt") << u"deviceId = 'x'' OR 1=1 --'"_s << QStringList();
@@ -557,7 +550,7 @@ private Q_SLOTS:
             = DeviceQuery::parse(u"SELECT * FROM devices WHERE deviceId = 'x'' OR 1=1 --'"_s);
         QVERIFY(parsed);
         QVERIFY(!parsed->whereSql.contains(u"1=1"_s));
-        QCOMPARE(parsed->parameters, QVariantList { u"x' OR 1=1 --"_s });
+        QCOMPARE(parsed->parameters, QVariantList{u"x' OR 1=1 --"_s});
         const std::expected<QStringList, QString> ids = matchingIds(*parsed);
         QVERIFY2(ids, qPrintable(ids ? QString() : ids.error()));
         QVERIFY(ids->isEmpty());

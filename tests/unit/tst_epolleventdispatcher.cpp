@@ -19,7 +19,6 @@
 
 #include <atomic>
 #include <memory>
-
 #include <unistd.h>
 
 using namespace Onboarder;
@@ -59,7 +58,7 @@ void tst_EpollEventDispatcher::timersFireInDeadlineOrder()
     QTimer::singleShot(20, this, [&] { fired << QStringLiteral("20"); });
     QTimer::singleShot(40, this, [&] { fired << QStringLiteral("40"); });
     QTRY_COMPARE(fired.size(), 3);
-    QCOMPARE(fired, (QStringList { QStringLiteral("20"), QStringLiteral("40"), QStringLiteral("60") }));
+    QCOMPARE(fired, (QStringList{QStringLiteral("20"), QStringLiteral("40"), QStringLiteral("60")}));
     QVERIFY2(lateMs >= 60, qPrintable(QString::number(lateMs))); // never early
 }
 
@@ -214,7 +213,7 @@ void tst_EpollEventDispatcher::workerThreadIsWokenByPostedEvents()
     QObject onWorker;
     onWorker.moveToThread(&thread);
     QSemaphore ran;
-    std::atomic<bool> onEpoll { false };
+    std::atomic<bool> onEpoll{false};
     for (int i = 0; i < 1000; ++i) {
         // The worker sleeps in epoll_wait with nothing registered: only the posted event's wake-up ends it.
         QMetaObject::invokeMethod(&onWorker, [&ran, &onEpoll] {

@@ -9,12 +9,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <mutex>
-#include <string>
-
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <mutex>
 #include <stdio.h>
+#include <string>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,8 +44,7 @@ void noteAppeared(int dirFd, const char *path)
         appeared.append({QFile::decodeName(path), mode_t(info.st_mode & 07777)});
 }
 
-template<typename Function>
-Function next(const char *name)
+template<typename Function> Function next(const char *name)
 {
     return reinterpret_cast<Function>(::dlsym(RTLD_NEXT, name));
 }
@@ -89,7 +87,8 @@ extern "C" int renameat(int oldDirFd, const char *oldPath, int newDirFd, const c
     return result;
 }
 
-extern "C" int renameat2(int oldDirFd, const char *oldPath, int newDirFd, const char *newPath, unsigned int flags) __THROW
+extern "C" int renameat2(
+    int oldDirFd, const char *oldPath, int newDirFd, const char *newPath, unsigned int flags) __THROW
 {
     static const auto real = next<int (*)(int, const char *, int, const char *, unsigned int)>("renameat2");
     const int result = real(oldDirFd, oldPath, newDirFd, newPath, flags);
@@ -113,7 +112,8 @@ class tst_ModemSimulator : public QObject
             QString error;
             state.load({}, &error);
             modem = std::make_unique<ModemSimulator>(state, options);
-            QObject::connect(modem.get(), &ModemSimulator::transmit, modem.get(), [this](const QByteArray &b) { out += b; });
+            QObject::connect(
+                modem.get(), &ModemSimulator::transmit, modem.get(), [this](const QByteArray &b) { out += b; });
         }
         QByteArray send(const QByteArray &bytes)
         {
@@ -130,9 +130,9 @@ private Q_SLOTS:
         QCOMPARE(sim.send("AT\r"), QByteArray("OK\r\n"));
         QCOMPARE(sim.send("\nAT+CGMI\r"), QByteArray("Nordic Semiconductor ASA\r\nOK\r\n")); // the LF of a CR LF host
         QCOMPARE(sim.send("AT+CGMX\bI\r"), QByteArray("Nordic Semiconductor ASA\r\nOK\r\n")); // backspace
-        QCOMPARE(sim.send("AT+CGMMM\x7f\r"), QByteArray("nRF9160-SICA\r\nOK\r\n"));          // delete
-        QCOMPARE(sim.send("   \r"), QByteArray());                                          // white space only: dropped
-        QCOMPARE(sim.send("at+cgmr\r"), QByteArray("mfw_nrf9160_1.3.5\r\nOK\r\n"));         // case
+        QCOMPARE(sim.send("AT+CGMMM\x7f\r"), QByteArray("nRF9160-SICA\r\nOK\r\n")); // delete
+        QCOMPARE(sim.send("   \r"), QByteArray()); // white space only: dropped
+        QCOMPARE(sim.send("at+cgmr\r"), QByteArray("mfw_nrf9160_1.3.5\r\nOK\r\n")); // case
         QCOMPARE(sim.send("AT+NOPE\r"), QByteArray("ERROR\r\n"));
     }
 
@@ -194,7 +194,7 @@ private Q_SLOTS:
         const QByteArray sha = ModemState::sha256Hex("line 1\r\nline 2\n").toLatin1();
         QCOMPARE(sim.send("AT%CMNG=1,42\r"), "%CMNG: 42,0,\"" + sha + "\"\r\nOK\r\n");
         QCOMPARE(sim.send("AT%CMNG=2,42,0\r"), "%CMNG: 42,0,\"" + sha + "\",\"line 1\r\nline 2\n\"\r\nOK\r\n");
-        QCOMPARE(sim.send("AT%CMNG=1,43\r"), QByteArray("OK\r\n"));               // nothing: a bare OK
+        QCOMPARE(sim.send("AT%CMNG=1,43\r"), QByteArray("OK\r\n")); // nothing: a bare OK
         QCOMPARE(sim.send("AT%CMNG=0,42,2,\"key\"\r"), QByteArray("OK\r\n"));
         QCOMPARE(sim.send("AT%CMNG=2,42,2\r"), QByteArray("+CME ERROR: 514\r\n")); // keys are not readable
         QCOMPARE(sim.send("AT%CMNG=2,42,1\r"), QByteArray("+CME ERROR: 513\r\n"));
@@ -265,9 +265,11 @@ private Q_SLOTS:
         ModemState state;
         QString error;
         const bool made = state.load(path, &error); // a new state is saved at once
-        state.credentials[{42, 2}] = {QByteArrayLiteral("-----BEGIN PRIVATE KEY-----\nnot a real key\n-----END PRIVATE KEY-----"), {}, false};
+        state.credentials[{42, 2}]
+            = {QByteArrayLiteral("-----BEGIN PRIVATE KEY-----\nnot a real key\n-----END PRIVATE KEY-----"), {}, false};
         const bool saved = state.save(&error);
-        QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther);
+        QFile::setPermissions(
+            path, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther);
         const bool savedAgain = state.save(&error);
         ::umask(previousUmask);
         QList<Appeared> seen;
@@ -279,7 +281,9 @@ private Q_SLOTS:
         QVERIFY2(made && saved && savedAgain, qPrintable(error));
         QVERIFY(seen.size() >= 3); // the three saves were seen
         for (const Appeared &name : std::as_const(seen))
-            QVERIFY2(name.mode == 0600, qPrintable(QStringLiteral("%1 appeared with mode %2").arg(name.path).arg(name.mode, 4, 8, QChar(u'0'))));
+            QVERIFY2(name.mode == 0600,
+                qPrintable(
+                    QStringLiteral("%1 appeared with mode %2").arg(name.path).arg(name.mode, 4, 8, QChar(u'0'))));
         struct stat info = {};
         QCOMPARE(::stat(QFile::encodeName(path).constData(), &info), 0);
         QCOMPARE(info.st_mode & 07777, mode_t(0600));

@@ -16,8 +16,8 @@ class tst_ModemStatus : public QObject
     static ModemCheckReport readyReport()
     {
         ModemCheckReport r;
-        r.identity = {QStringLiteral("352656100367872"), QStringLiteral("Nordic Semiconductor ASA"), QStringLiteral("nRF9160-SICA"),
-                      QStringLiteral("mfw_nrf9160_1.3.5"), {}};
+        r.identity = {QStringLiteral("352656100367872"), QStringLiteral("Nordic Semiconductor ASA"),
+            QStringLiteral("nRF9160-SICA"), QStringLiteral("mfw_nrf9160_1.3.5"), {}};
         r.functionalMode = 1;
         r.sim = SimState::Ready;
         r.systemMode = SystemMode{true, true, false, 0};
@@ -84,9 +84,9 @@ private Q_SLOTS:
         QCOMPARE(*s->rsrpDbm, -79);
         QCOMPARE(*s->rsrqDb, -8.0);
         QCOMPARE(signalQuality(*s), SignalQuality::Excellent);
-        QCOMPARE(signalQuality(*parseCesq("+CESQ: 99,99,255,255,10,45")), SignalQuality::Good);  // −96 dBm
-        QCOMPARE(signalQuality(*parseCesq("+CESQ: 99,99,255,255,10,33")), SignalQuality::Fair);  // −108 dBm
-        QCOMPARE(signalQuality(*parseCesq("+CESQ: 99,99,255,255,3,23")), SignalQuality::Poor);   // −118 dBm
+        QCOMPARE(signalQuality(*parseCesq("+CESQ: 99,99,255,255,10,45")), SignalQuality::Good); // −96 dBm
+        QCOMPARE(signalQuality(*parseCesq("+CESQ: 99,99,255,255,10,33")), SignalQuality::Fair); // −108 dBm
+        QCOMPARE(signalQuality(*parseCesq("+CESQ: 99,99,255,255,3,23")), SignalQuality::Poor); // −118 dBm
         const auto none = parseCesq("+CESQ: 99,99,255,255,255,255");
         QVERIFY(none && !none->rsrpDbm && !none->rsrqDb);
         QCOMPARE(signalQuality(*none), SignalQuality::Unknown);
@@ -97,8 +97,9 @@ private Q_SLOTS:
     void cell()
     {
         // The example of Nordic's %XMONITOR documentation.
-        const auto c = parseXmonitor("%XMONITOR: 1,\"EDAV\",\"EDAV\",\"26295\",\"00B7\",7,4,\"00011B07\",7,2300,63,39,\"\",\"11100000\","
-                                     "\"11100000\",\"00001001\"");
+        const auto c = parseXmonitor(
+            "%XMONITOR: 1,\"EDAV\",\"EDAV\",\"26295\",\"00B7\",7,4,\"00011B07\",7,2300,63,39,\"\",\"11100000\","
+            "\"11100000\",\"00001001\"");
         QVERIFY(c);
         QCOMPARE(c->stat, 1);
         QCOMPARE(c->operatorName, QStringLiteral("EDAV"));
@@ -120,7 +121,8 @@ private Q_SLOTS:
         QVERIFY(t);
         QCOMPARE(*t, QDateTime(QDate(2018, 12, 6), QTime(20, 10), Qt::UTC));
         QCOMPARE(*parseCclk("+CCLK: \"26/01/31,23:30:00-04\""), QDateTime(QDate(2026, 2, 1), QTime(0, 30), Qt::UTC));
-        QCOMPARE(*parseCclk("+CCLK: \"26/12/06,17:00:00\""), QDateTime(QDate(2026, 12, 6), QTime(17, 0), Qt::UTC)); // no zone: UTC
+        QCOMPARE(*parseCclk("+CCLK: \"26/12/06,17:00:00\""),
+            QDateTime(QDate(2026, 12, 6), QTime(17, 0), Qt::UTC)); // no zone: UTC
         QVERIFY(!parseCclk("+CCLK: \"18/12/06,22:10:00+-5\""));
         QVERIFY(!parseCclk("+CCLK: \"18/13/06,22:10:00+08\""));
         QVERIFY(!parseCclk("+CCLK: 18/12/06,22:10:00+08"));
@@ -130,7 +132,8 @@ private Q_SLOTS:
     {
         // A token published with Nordic's examples: [1, device UUID, 3 (nRF9160 SICA), firmware UUID, nonce].
         const auto token = parseAttestationToken(
-            "%ATTESTTOKEN: \"2dn3hQFQUFZBTjQyRAqARAIf47w9GANQ9uO9e33zS4i0OqepdmoErVDTluTkTuSk5wSathm9GYCY.0oRDoQEmoQ\"");
+            "%ATTESTTOKEN: "
+            "\"2dn3hQFQUFZBTjQyRAqARAIf47w9GANQ9uO9e33zS4i0OqepdmoErVDTluTkTuSk5wSathm9GYCY.0oRDoQEmoQ\"");
         QVERIFY(token);
         QCOMPARE(token->messageType, 1);
         QCOMPARE(token->deviceUuid, QStringLiteral("5056414e-3432-440a-8044-021fe3bc3d18"));

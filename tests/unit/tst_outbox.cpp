@@ -38,47 +38,47 @@ private Q_SLOTS:
     {
         auto outbox = Outbox::open(m_dir.filePath(QStringLiteral("order.db")), 100);
         QVERIFY2(outbox.has_value(), outbox ? "" : qPrintable(outbox.error().message));
-        QList<RelayMessage> batch { message(QStringLiteral("a"), "a1"), message(QStringLiteral("b"), "b1"),
-            message(QStringLiteral("a"), "a2") };
-        batch[0].properties = { { QStringLiteral("k"), QStringLiteral("v") } };
+        QList<RelayMessage> batch{
+            message(QStringLiteral("a"), "a1"), message(QStringLiteral("b"), "b1"), message(QStringLiteral("a"), "a2")};
+        batch[0].properties = {{QStringLiteral("k"), QStringLiteral("v")}};
         QVERIFY((*outbox)->append(batch).has_value());
         QVERIFY(batch[0].id > 0 && batch[1].id > batch[0].id && batch[2].id > batch[1].id);
-        QList<RelayMessage> more { message(QStringLiteral("a"), "a3") };
+        QList<RelayMessage> more{message(QStringLiteral("a"), "a3")};
         QVERIFY((*outbox)->append(more).has_value());
         QCOMPARE((*outbox)->depth(), 4);
 
         const auto a = (*outbox)->peek(QStringLiteral("a"), 0, 10);
         QVERIFY(a.has_value());
-        QCOMPARE(payloads(*a), (QByteArrayList { "a1", "a2", "a3" }));
+        QCOMPARE(payloads(*a), (QByteArrayList{"a1", "a2", "a3"}));
         QCOMPARE(a->first().properties, batch[0].properties);
         QCOMPARE(a->first().receivedMs, 1000);
         // After an id, with a limit: the drain's cursor.
-        QCOMPARE(payloads(*(*outbox)->peek(QStringLiteral("a"), a->first().id, 1)), (QByteArrayList { "a2" }));
-        QCOMPARE(payloads(*(*outbox)->peek(QStringLiteral("b"), 0, 10)), (QByteArrayList { "b1" }));
+        QCOMPARE(payloads(*(*outbox)->peek(QStringLiteral("a"), a->first().id, 1)), (QByteArrayList{"a2"}));
+        QCOMPARE(payloads(*(*outbox)->peek(QStringLiteral("b"), 0, 10)), (QByteArrayList{"b1"}));
 
-        QVERIFY((*outbox)->remove({ a->at(0).id, a->at(1).id }).has_value());
+        QVERIFY((*outbox)->remove({a->at(0).id, a->at(1).id}).has_value());
         QCOMPARE((*outbox)->depth(), 2);
-        QCOMPARE(payloads(*(*outbox)->peek(QStringLiteral("a"), 0, 10)), (QByteArrayList { "a3" }));
+        QCOMPARE(payloads(*(*outbox)->peek(QStringLiteral("a"), 0, 10)), (QByteArrayList{"a3"}));
         const auto devices = *(*outbox)->devices();
-        QCOMPARE(devices, (QHash<QString, qint64> { { QStringLiteral("a"), 1 }, { QStringLiteral("b"), 1 } }));
+        QCOMPARE(devices, (QHash<QString, qint64>{{QStringLiteral("a"), 1}, {QStringLiteral("b"), 1}}));
     }
 
     void refusesWhatDoesNotFit()
     {
         auto outbox = Outbox::open(m_dir.filePath(QStringLiteral("limit.db")), 3);
         QVERIFY(outbox.has_value());
-        QList<RelayMessage> two { message(QStringLiteral("d"), "1"), message(QStringLiteral("d"), "2") };
+        QList<RelayMessage> two{message(QStringLiteral("d"), "1"), message(QStringLiteral("d"), "2")};
         QVERIFY((*outbox)->append(two).has_value());
-        QList<RelayMessage> another2 { message(QStringLiteral("d"), "3"), message(QStringLiteral("d"), "4") };
+        QList<RelayMessage> another2{message(QStringLiteral("d"), "3"), message(QStringLiteral("d"), "4")};
         const auto refused = (*outbox)->append(another2);
         QVERIFY(!refused.has_value());
         QCOMPARE(refused.error().code, QStringLiteral("OutboxFull"));
         QCOMPARE(another2[0].id, 0); // nothing of the batch stored
         QCOMPARE((*outbox)->depth(), 2);
-        QList<RelayMessage> one { message(QStringLiteral("d"), "3") };
+        QList<RelayMessage> one{message(QStringLiteral("d"), "3")};
         QVERIFY((*outbox)->append(one).has_value());
         QVERIFY((*outbox)->isFull());
-        QVERIFY((*outbox)->remove({ two[0].id }).has_value());
+        QVERIFY((*outbox)->remove({two[0].id}).has_value());
         QVERIFY(!(*outbox)->isFull());
     }
 
@@ -93,7 +93,8 @@ private Q_SLOTS:
         QVERIFY(!second.has_value());
         QCOMPARE(second.error().code, QStringLiteral("OutboxInUse"));
         QCOMPARE(second.error().kind, ErrorKind::Conflict);
-        QVERIFY2(second.error().message.contains(QStringLiteral("(process %1), since ").arg(QCoreApplication::applicationPid())),
+        QVERIFY2(second.error().message.contains(
+                     QStringLiteral("(process %1), since ").arg(QCoreApplication::applicationPid())),
             qPrintable(second.error().message));
         first->reset();
         QVERIFY(Outbox::open(path, 100).has_value());
@@ -110,7 +111,7 @@ private Q_SLOTS:
             for (int i = 0; i < 50; ++i)
                 batch.append(message(QStringLiteral("dev"), QByteArray::number(i)));
             QVERIFY((*outbox)->append(batch).has_value());
-            QVERIFY((*outbox)->remove({ batch[0].id }).has_value());
+            QVERIFY((*outbox)->remove({batch[0].id}).has_value());
             lastId = batch.last().id;
         }
         auto outbox = Outbox::open(path, 1000);
@@ -121,7 +122,7 @@ private Q_SLOTS:
         QCOMPARE(all->first().payload, QByteArray("1"));
         QCOMPARE(all->last().id, lastId);
         // Ids keep growing after a reopen (AUTOINCREMENT), so order holds across restarts.
-        QList<RelayMessage> next { message(QStringLiteral("dev"), "new") };
+        QList<RelayMessage> next{message(QStringLiteral("dev"), "new")};
         QVERIFY((*outbox)->append(next).has_value());
         QVERIFY(next[0].id > lastId);
     }

@@ -19,9 +19,11 @@ private Q_SLOTS:
     void opensslOpensWhatWeWrite()
     {
         const auto key = KeyPair::generate();
-        const auto cert = Certificate::selfSigned(*key, {QStringLiteral("p12-device"), {}, {}, 30, Certificate::Usage::Client});
+        const auto cert
+            = Certificate::selfSigned(*key, {QStringLiteral("p12-device"), {}, {}, 30, Certificate::Usage::Client});
         const auto caKey = KeyPair::generate();
-        const auto ca = Certificate::selfSigned(*caKey, {QStringLiteral("p12 CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
+        const auto ca = Certificate::selfSigned(
+            *caKey, {QStringLiteral("p12 CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
         const QByteArray password = "correct horse battery";
         const auto p12 = Pkcs12::create(*cert, *key, password, QStringLiteral("p12-device"), {*ca});
         QVERIFY2(p12.has_value(), p12 ? "" : qPrintable(p12.error().message));
@@ -29,9 +31,10 @@ private Q_SLOTS:
 
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("P12PASS"), QString::fromUtf8(password));
-        const auto [infoCode, info] = openssl({QStringLiteral("pkcs12"), QStringLiteral("-in"), file, QStringLiteral("-info"), QStringLiteral("-noout"),
-                                               QStringLiteral("-passin"), QStringLiteral("env:P12PASS")},
-                                              {}, env);
+        const auto [infoCode, info]
+            = openssl({QStringLiteral("pkcs12"), QStringLiteral("-in"), file, QStringLiteral("-info"),
+                          QStringLiteral("-noout"), QStringLiteral("-passin"), QStringLiteral("env:P12PASS")},
+                {}, env);
         QVERIFY2(infoCode == 0, info.constData());
         QVERIFY2(info.contains("MAC: sha256"), info.constData());
         QVERIFY2(info.contains("PBES2, PBKDF2, AES-256-CBC"), info.constData());
@@ -39,22 +42,25 @@ private Q_SLOTS:
         QVERIFY2(!info.contains("RC2") && !info.contains("3DES"), info.constData());
 
         // The key and the certificate come out as they went in.
-        const auto [keyCode, keyOut] = openssl({QStringLiteral("pkcs12"), QStringLiteral("-in"), file, QStringLiteral("-nocerts"), QStringLiteral("-nodes"),
-                                                QStringLiteral("-passin"), QStringLiteral("env:P12PASS")},
-                                               {}, env);
+        const auto [keyCode, keyOut]
+            = openssl({QStringLiteral("pkcs12"), QStringLiteral("-in"), file, QStringLiteral("-nocerts"),
+                          QStringLiteral("-nodes"), QStringLiteral("-passin"), QStringLiteral("env:P12PASS")},
+                {}, env);
         QCOMPARE(keyCode, 0);
         QCOMPARE(KeyPair::fromPem(keyOut.mid(keyOut.indexOf("-----BEGIN")))->publicKeyPem(), key->publicKeyPem());
-        const auto [certCode, certOut] = openssl({QStringLiteral("pkcs12"), QStringLiteral("-in"), file, QStringLiteral("-clcerts"), QStringLiteral("-nokeys"),
-                                                  QStringLiteral("-passin"), QStringLiteral("env:P12PASS")},
-                                                 {}, env);
+        const auto [certCode, certOut]
+            = openssl({QStringLiteral("pkcs12"), QStringLiteral("-in"), file, QStringLiteral("-clcerts"),
+                          QStringLiteral("-nokeys"), QStringLiteral("-passin"), QStringLiteral("env:P12PASS")},
+                {}, env);
         QCOMPARE(certCode, 0);
         QCOMPARE(Certificate::fromPem(certOut)->thumbprintSha256(), cert->thumbprintSha256());
 
         // A wrong password does not open it.
         env.insert(QStringLiteral("P12PASS"), QStringLiteral("wrong password"));
-        const auto [wrongCode, wrongText] = openssl({QStringLiteral("pkcs12"), QStringLiteral("-in"), file, QStringLiteral("-noout"),
-                                                     QStringLiteral("-passin"), QStringLiteral("env:P12PASS")},
-                                                    {}, env);
+        const auto [wrongCode, wrongText]
+            = openssl({QStringLiteral("pkcs12"), QStringLiteral("-in"), file, QStringLiteral("-noout"),
+                          QStringLiteral("-passin"), QStringLiteral("env:P12PASS")},
+                {}, env);
         QVERIFY2(wrongCode != 0, wrongText.constData());
 
         // And we read it back, chain included.
@@ -70,10 +76,11 @@ private Q_SLOTS:
     void refusesWeakOrMismatched()
     {
         const auto key = KeyPair::generate();
-        const auto cert = Certificate::selfSigned(*key, {QStringLiteral("p12-x"), {}, {}, 30, Certificate::Usage::Client});
+        const auto cert
+            = Certificate::selfSigned(*key, {QStringLiteral("p12-x"), {}, {}, 30, Certificate::Usage::Client});
         QCOMPARE(Pkcs12::create(*cert, *key, "short", QString()).error().code, QStringLiteral("PasswordTooShort"));
         QCOMPARE(Pkcs12::create(*cert, *KeyPair::generate(), "long enough password", QString()).error().code,
-                 QStringLiteral("KeyCertificateMismatch"));
+            QStringLiteral("KeyCertificateMismatch"));
     }
 };
 

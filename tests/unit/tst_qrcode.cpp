@@ -43,7 +43,9 @@ private Q_SLOTS:
         QCOMPARE(qr->size(), 17 + 4 * qr->version());
 
         QProcess zbar;
-        zbar.start(QStringLiteral("zbarimg"), {QStringLiteral("--raw"), QStringLiteral("-q"), QStringLiteral("-Sbinary"), png(*qr, QStringLiteral("cs.png"))});
+        zbar.start(QStringLiteral("zbarimg"),
+            {QStringLiteral("--raw"), QStringLiteral("-q"), QStringLiteral("-Sbinary"),
+                png(*qr, QStringLiteral("cs.png"))});
         QVERIFY2(zbar.waitForFinished(30000), "zbarimg (Debian zbar-tools, installed by scripts/setup) did not run");
         QVERIFY2(zbar.exitCode() == 0, zbar.readAllStandardError().constData());
         QByteArray decoded = zbar.readAllStandardOutput();
@@ -63,7 +65,7 @@ private Q_SLOTS:
         const QStringList lines = qr->toText().split(u'\n', Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), (21 + 2 * QrCode::quietZone + 1) / 2);
         QCOMPARE(lines.first().size(), 21 + 2 * QrCode::quietZone);
-        QVERIFY(qr->isDark(0, 0));   // finder pattern corner
+        QVERIFY(qr->isDark(0, 0)); // finder pattern corner
         QVERIFY(!qr->isDark(-1, 0)); // quiet zone
         QCOMPARE(QrCode::encode({}).error().code, QStringLiteral("QrEmpty"));
         QCOMPARE(QrCode::encode(QByteArray(8000, 'a')).error().code, QStringLiteral("QrTooLong"));

@@ -76,7 +76,7 @@ private Q_SLOTS:
         QCOMPARE(config->sourcePasswordFile, QStringLiteral("/etc/secret/pw"));
         QCOMPARE(config->sourceCaFile, QStringLiteral("/ca.pem"));
         QCOMPARE(config->sourceClientId, QStringLiteral("gw-1"));
-        QCOMPARE(config->topics, (QStringList { QStringLiteral("a/#"), QStringLiteral("b/+/c") }));
+        QCOMPARE(config->topics, (QStringList{QStringLiteral("a/#"), QStringLiteral("b/+/c")}));
         QCOMPARE(config->deviceIdFromPayload, QStringLiteral("meta.id"));
         QVERIFY(config->deviceIdFromTopic.isEmpty());
         QCOMPARE(config->properties.size(), 2);
@@ -154,15 +154,16 @@ private Q_SLOTS:
             J("{'hub': 'h', 'source': {'url': 'mqtt://x', 'passwordFile': 'a', 'passwordKeychain': 'b',"
               "            'topics': ['a']}, 'deviceIdFromTopic': '{deviceId}'}"))
                                        << QStringLiteral("exclude");
-        QTest::newRow("hubConnection type") << minimal(J(", 'hubConnection': true")) << QStringLiteral("\"hubConnection\"");
+        QTest::newRow("hubConnection type")
+            << minimal(J(", 'hubConnection': true")) << QStringLiteral("\"hubConnection\"");
         QTest::newRow("webSockets type") << minimal(J(", 'hubConnection': {'webSockets': 'yes'}"))
                                          << QStringLiteral("\"hubConnection.webSockets\"");
         QTest::newRow("proxy scheme") << minimal(J(", 'hubConnection': {'proxy': 'socks5://p:1080'}"))
                                       << QStringLiteral("http://HOST:PORT");
         QTest::newRow("proxy password") << minimal(J(", 'hubConnection': {'proxy': 'http://u:p@proxy:3128'}"))
                                         << QStringLiteral("no sign-in");
-        QTest::newRow("hubConnection key") << minimal(J(", 'hubConnection': {'port': 443}"))
-                                           << QStringLiteral("\"hubConnection.port\"");
+        QTest::newRow("hubConnection key")
+            << minimal(J(", 'hubConnection': {'port': 443}")) << QStringLiteral("\"hubConnection.port\"");
         QTest::newRow("ca without tls") << QByteArray(
             J("{'hub': 'h', 'source': {'url': 'mqtt://x', 'caFile': 'a', 'topics': ['a']},"
               "            'deviceIdFromTopic': '{deviceId}'}"))
@@ -195,9 +196,9 @@ private Q_SLOTS:
         QCOMPARE(mapped->deviceId, QStringLiteral("s-1"));
         QCOMPARE(mapped->receivedMs, 42);
         QCOMPARE(mapped->properties,
-            (MqttUserProperties { { QStringLiteral("kind"), QStringLiteral("temp") },
-                { QStringLiteral("relay"), QStringLiteral("yes") },
-                { QStringLiteral("site"), QStringLiteral("berlin") } })); // by name
+            (MqttUserProperties{{QStringLiteral("kind"), QStringLiteral("temp")},
+                {QStringLiteral("relay"), QStringLiteral("yes")},
+                {QStringLiteral("site"), QStringLiteral("berlin")}})); // by name
         // Not the pattern's shape, a literal level that differs, an id the hub refuses.
         QCOMPARE(
             mapper.map(message(QStringLiteral("site/berlin/s-1"), "{}"), 0).error().code, QStringLiteral("Unroutable"));

@@ -18,10 +18,12 @@ private Q_SLOTS:
         QTest::addColumn<QString>("commonName");
         QTest::addColumn<QString>("sha256");
         QTest::addColumn<QDateTime>("expires");
-        QTest::newRow("digicert") << QStringLiteral("digicert-global-root-g2.pem") << QStringLiteral("DigiCert Global Root G2")
+        QTest::newRow("digicert") << QStringLiteral("digicert-global-root-g2.pem")
+                                  << QStringLiteral("DigiCert Global Root G2")
                                   << QStringLiteral("CB3CCBB76031E5E0138F8DD39A23F9DE47FFC35E43C1144CEA27D46A5AB1CB5F")
                                   << QDateTime(QDate(2038, 1, 15), QTime(12, 0), Qt::UTC);
-        QTest::newRow("baltimore") << QStringLiteral("baltimore-cybertrust-root.pem") << QStringLiteral("Baltimore CyberTrust Root")
+        QTest::newRow("baltimore") << QStringLiteral("baltimore-cybertrust-root.pem")
+                                   << QStringLiteral("Baltimore CyberTrust Root")
                                    << QStringLiteral("16AF57A9F676B0AB126095AA5EBADEF22AB31119D644AC95CD4B93DBF3F26AEB")
                                    << QDateTime(QDate(2025, 5, 12), QTime(23, 59), Qt::UTC);
         QTest::newRow("microsoft") << QStringLiteral("microsoft-rsa-root-ca-2017.pem")
@@ -61,7 +63,8 @@ private Q_SLOTS:
         const auto bundle = Certificate::listFromPem(RootCertificates::bundlePem());
         QVERIFY(bundle.has_value());
         QCOMPARE(bundle->size(), 3);
-        QCOMPARE(RootCertificates::find(QStringLiteral("nope.pem")).error().code, QStringLiteral("RootCertificateUnknown"));
+        QCOMPARE(
+            RootCertificates::find(QStringLiteral("nope.pem")).error().code, QStringLiteral("RootCertificateUnknown"));
     }
 };
 

@@ -56,20 +56,20 @@ OpensslResult opensslHmac(const QByteArray &keyBytes, const QByteArray &message)
 {
     QProcess openssl;
     openssl.start(QStringLiteral("openssl"),
-        { QStringLiteral("dgst"), QStringLiteral("-sha256"), QStringLiteral("-mac"), QStringLiteral("HMAC"),
-            QStringLiteral("-macopt"), QStringLiteral("hexkey:") + QString::fromLatin1(keyBytes.toHex()) });
+        {QStringLiteral("dgst"), QStringLiteral("-sha256"), QStringLiteral("-mac"), QStringLiteral("HMAC"),
+            QStringLiteral("-macopt"), QStringLiteral("hexkey:") + QString::fromLatin1(keyBytes.toHex())});
     if (!openssl.waitForStarted(10000))
-        return { false, {}, QStringLiteral("openssl did not start") };
+        return {false, {}, QStringLiteral("openssl did not start")};
     openssl.write(message);
     openssl.closeWriteChannel();
     if (!openssl.waitForFinished(10000) || openssl.exitCode() != 0)
-        return { false, {}, QString::fromLocal8Bit(openssl.readAllStandardError()) };
+        return {false, {}, QString::fromLocal8Bit(openssl.readAllStandardError())};
     // "HMAC-SHA2-256(stdin)= <hex>"; the wording differs between versions, the hex is the last word.
     const QByteArray line = openssl.readAllStandardOutput().trimmed();
     const QByteArray hex = line.mid(line.lastIndexOf(' ') + 1);
     if (hex.size() != 64)
-        return { false, {}, QStringLiteral("unexpected openssl output: ") + QString::fromLatin1(line) };
-    return { true, QByteArray::fromHex(hex).toBase64(), {} };
+        return {false, {}, QStringLiteral("unexpected openssl output: ") + QString::fromLatin1(line)};
+    return {true, QByteArray::fromHex(hex).toBase64(), {}};
 }
 
 QString randomResource(QRandomGenerator &random)
@@ -466,9 +466,9 @@ private Q_SLOTS:
                                              << QStringLiteral("InvalidEncoding") << QStringLiteral("\"sr\"");
         QTest::newRow("non-hex escape in sig") << token(QStringLiteral("sr=h&sig=") + sig + QStringLiteral("%zz&se=1"))
                                                << QStringLiteral("InvalidEncoding") << QStringLiteral("\"sig\"");
-        const QStringList badExpiries { QStringLiteral("abc"), QStringLiteral("-1"), QStringLiteral("+5"),
+        const QStringList badExpiries{QStringLiteral("abc"), QStringLiteral("-1"), QStringLiteral("+5"),
             QStringLiteral("1.5"), QStringLiteral("1e9"), QStringLiteral("0x10"), QStringLiteral("0123"),
-            QStringLiteral("9999999999999999999"), QStringLiteral("\uff11\uff12") };
+            QStringLiteral("9999999999999999999"), QStringLiteral("\uff11\uff12")};
         for (const QString &se : badExpiries) {
             QTest::addRow("se=%s", qPrintable(se))
                 << token(QStringLiteral("sr=h&sig=") + sig + QStringLiteral("&se=") + se)

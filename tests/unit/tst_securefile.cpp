@@ -55,8 +55,10 @@ private Q_SLOTS:
         QCOMPARE(SecureFile::writeNew(link, "secret").error().code, QStringLiteral("FileExists"));
         QVERIFY(!QFile::exists(target));
 
-        QCOMPARE(SecureFile::writeNew(m_dir.filePath(QStringLiteral("no/such/dir/x")), "x").error().code, QStringLiteral("FileUnwritable"));
-        QCOMPARE(SecureFile::checkNew(m_dir.filePath(QStringLiteral("no/such/dir/x"))).error().code, QStringLiteral("FileUnwritable"));
+        QCOMPARE(SecureFile::writeNew(m_dir.filePath(QStringLiteral("no/such/dir/x")), "x").error().code,
+            QStringLiteral("FileUnwritable"));
+        QCOMPARE(SecureFile::checkNew(m_dir.filePath(QStringLiteral("no/such/dir/x"))).error().code,
+            QStringLiteral("FileUnwritable"));
         QVERIFY(SecureFile::checkNew(m_dir.filePath(QStringLiteral("fresh.txt"))).has_value());
     }
 };

@@ -22,7 +22,7 @@ private Q_SLOTS:
         settings.setClipboardClearSeconds(30);
         settings.sync();
         QVERIFY(!QFile::exists(path) || !QFile(path).open(QIODevice::ReadOnly) || QFile(path).size() == 0
-                || !QSettings(path, QSettings::IniFormat).contains(QStringLiteral("security/clipboardClearSeconds")));
+            || !QSettings(path, QSettings::IniFormat).contains(QStringLiteral("security/clipboardClearSeconds")));
     }
 
     void changedSignalOnlyOnChange()

@@ -86,13 +86,15 @@ QStringList placeholders(const QString &text)
 // A mnemonic is "&" before a letter; "&&" is a literal ampersand.
 bool hasMnemonic(const QString &text)
 {
-    static const QRegularExpression mnemonic(QStringLiteral("(?<!&)&\\w"), QRegularExpression::UseUnicodePropertiesOption);
+    static const QRegularExpression mnemonic(
+        QStringLiteral("(?<!&)&\\w"), QRegularExpression::UseUnicodePropertiesOption);
     return mnemonic.match(text).hasMatch();
 }
 
 QString tsPath(const QString &language)
 {
-    return QDir(qEnvironmentVariable("ONBOARDER_SOURCE_DIR")).filePath(QStringLiteral("translations/onboarder_%1.ts").arg(language));
+    return QDir(qEnvironmentVariable("ONBOARDER_SOURCE_DIR"))
+        .filePath(QStringLiteral("translations/onboarder_%1.ts").arg(language));
 }
 
 QString where(const Message &m)
@@ -107,7 +109,10 @@ class tst_Translations : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase() { QVERIFY2(!qEnvironmentVariableIsEmpty("ONBOARDER_SOURCE_DIR"), "ONBOARDER_SOURCE_DIR is not set"); }
+    void initTestCase()
+    {
+        QVERIFY2(!qEnvironmentVariableIsEmpty("ONBOARDER_SOURCE_DIR"), "ONBOARDER_SOURCE_DIR is not set");
+    }
 
     void complete_data()
     {
@@ -151,11 +156,12 @@ private Q_SLOTS:
         }
         for (const QString &problem : std::as_const(problems))
             qWarning().noquote() << problem;
-        QVERIFY2(problems.isEmpty(), qPrintable(QStringLiteral("%1 problem(s) in translations/onboarder_%2.ts, listed above: "
-                                                               "translate them (e.g. in Qt Linguist), then run "
-                                                               "scripts/update-translations")
-                                                    .arg(problems.size())
-                                                    .arg(language)));
+        QVERIFY2(problems.isEmpty(),
+            qPrintable(QStringLiteral("%1 problem(s) in translations/onboarder_%2.ts, listed above: "
+                                      "translate them (e.g. in Qt Linguist), then run "
+                                      "scripts/update-translations")
+                           .arg(problems.size())
+                           .arg(language)));
     }
 
     void compiledCatalogueMatches_data() { complete_data(); }
@@ -165,8 +171,9 @@ private Q_SLOTS:
         QFETCH(QString, language);
         // The same lookup as the executables' main(): by locale, from the resources.
         QTranslator translator;
-        QVERIFY2(translator.load(QLocale(language), QStringLiteral("onboarder"), QStringLiteral("_"), QStringLiteral(":/i18n")),
-                 "the compiled catalogue is not in the resources");
+        QVERIFY2(translator.load(
+                     QLocale(language), QStringLiteral("onboarder"), QStringLiteral("_"), QStringLiteral(":/i18n")),
+            "the compiled catalogue is not in the resources");
 
         QString error;
         const QList<Message> messages = readTs(tsPath(language), &error);
@@ -179,14 +186,15 @@ private Q_SLOTS:
             const QByteArray source = m.source.toUtf8();
             const QByteArray comment = m.comment.toUtf8();
             const QString compiled = translator.translate(context.constData(), source.constData(),
-                                                          comment.isEmpty() ? nullptr : comment.constData(), m.numerus ? 1 : -1);
+                comment.isEmpty() ? nullptr : comment.constData(), m.numerus ? 1 : -1);
             if (compiled != m.translations.first())
                 stale.append(where(m));
         }
         for (const QString &entry : std::as_const(stale))
             qWarning().noquote() << "compiled differently:" << entry;
-        QVERIFY2(stale.isEmpty(), qPrintable(QStringLiteral("%1 entries of the compiled catalogue differ from the .ts: rebuild")
-                                                 .arg(stale.size())));
+        QVERIFY2(stale.isEmpty(),
+            qPrintable(
+                QStringLiteral("%1 entries of the compiled catalogue differ from the .ts: rebuild").arg(stale.size())));
     }
 };
 

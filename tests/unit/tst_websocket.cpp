@@ -38,8 +38,9 @@ private Q_SLOTS:
 
     void serverHandshakeOfTheRfcExample()
     {
-        const QByteArray answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n";
+        const QByteArray answer
+            = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n";
         const auto head = WS::parseHead(answer + "\x82");
         QVERIFY(head.has_value());
         QCOMPARE(head->length, answer.size());
@@ -47,12 +48,15 @@ private Q_SLOTS:
         QVERIFY(!WS::checkServerHandshake(*head, WS::newKey()).isEmpty()); // another key's accept value
         const auto refused = WS::parseHead("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
         QVERIFY(!WS::checkServerHandshake(*refused, "dGhlIHNhbXBsZSBub25jZQ==").isEmpty());
-        QVERIFY(!WS::parseHead("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n").has_value()); // not complete yet
+        QVERIFY(!WS::parseHead("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n")
+                     .has_value()); // not complete yet
         // The client's request carries what §4.1 requires.
-        const QByteArray request = WS::clientHandshake(QStringLiteral("server.example.com"), 443, "/chat", "dGhlIHNhbXBsZSBub25jZQ==");
+        const QByteArray request
+            = WS::clientHandshake(QStringLiteral("server.example.com"), 443, "/chat", "dGhlIHNhbXBsZSBub25jZQ==");
         QVERIFY(request.startsWith("GET /chat HTTP/1.1\r\n"));
-        for (const char *field : {"Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-                                  "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: mqtt"})
+        for (const char *field : {"Upgrade: websocket", "Connection: Upgrade",
+                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
+                 "Sec-WebSocket-Protocol: mqtt"})
             QVERIFY2(request.contains(field), field);
         QVERIFY(request.endsWith("\r\n\r\n"));
     }
@@ -62,16 +66,19 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("wire");
         QTest::addColumn<int>("opcode");
         QTest::addColumn<QByteArray>("payload");
-        QTest::newRow("unmasked text") << bytes({0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f}) << int(WS::Text) << QByteArray("Hello");
-        QTest::newRow("masked text") << bytes({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}) << int(WS::Text)
-                                     << QByteArray("Hello");
-        QTest::newRow("unmasked ping") << bytes({0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f}) << int(WS::Ping) << QByteArray("Hello");
-        QTest::newRow("masked pong") << bytes({0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}) << int(WS::Pong)
-                                     << QByteArray("Hello");
+        QTest::newRow("unmasked text") << bytes({0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f}) << int(WS::Text)
+                                       << QByteArray("Hello");
+        QTest::newRow("masked text") << bytes({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58})
+                                     << int(WS::Text) << QByteArray("Hello");
+        QTest::newRow("unmasked ping") << bytes({0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f}) << int(WS::Ping)
+                                       << QByteArray("Hello");
+        QTest::newRow("masked pong") << bytes({0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58})
+                                     << int(WS::Pong) << QByteArray("Hello");
         const QByteArray k256(256, 'x');
         QTest::newRow("256 bytes, 16-bit length") << bytes({0x82, 0x7E, 0x01, 0x00}) + k256 << int(WS::Binary) << k256;
         const QByteArray k64(65536, 'y');
-        QTest::newRow("64 KiB, 64-bit length") << bytes({0x82, 0x7F, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00}) + k64 << int(WS::Binary) << k64;
+        QTest::newRow("64 KiB, 64-bit length")
+            << bytes({0x82, 0x7F, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00}) + k64 << int(WS::Binary) << k64;
     }
 
     void framingExamplesOfSection57()
@@ -135,7 +142,8 @@ private Q_SLOTS:
 
     void closeFramesCarryTheirStatusCode()
     {
-        // §5.5.1: a close body starts with a 2-byte status code (§7.4.1: 1000 normal, 1002 protocol error), then a reason.
+        // §5.5.1: a close body starts with a 2-byte status code (§7.4.1: 1000 normal, 1002 protocol error), then a
+        // reason.
         const QByteArray body = bytes({0x03, 0xE8}) + "bye";
         const QByteArray wire = WS::frame(WS::Close, body, false);
         QCOMPARE(wire, bytes({0x88, 0x05, 0x03, 0xE8}) + "bye");

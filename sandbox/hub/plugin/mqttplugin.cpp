@@ -15,23 +15,21 @@
 // Options (plugin_opt_…): registry (SQLite file of the sandbox), host_name, secret_file.
 // Written without Qt on purpose: it runs inside mosquitto's process.
 
-#include <mosquitto.h>
-#include <mosquitto_broker.h>
-#include <mosquitto_plugin.h>
-#include <mqtt_protocol.h>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <ctime>
 #include <fstream>
 #include <memory>
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <mqtt_protocol.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <optional>
+#include <sqlite3.h>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -58,8 +56,8 @@ struct Plugin
     // touch the new one's record, or the new connection's publishes would be denied while being acknowledged.
     std::unordered_map<const struct mosquitto *, ClientInfo> clients;
     std::unordered_map<std::string, int> deviceConnections; // live authenticated connections per device id
-    std::unordered_map<std::string, time_t> lastTouched;   // last_activity writes, at most one a second
-    long long telemetryCount = 0;                           // device-to-cloud messages since the broker started
+    std::unordered_map<std::string, time_t> lastTouched; // last_activity writes, at most one a second
+    long long telemetryCount = 0; // device-to-cloud messages since the broker started
     long long telemetryFlushed = -1;
     time_t telemetryFlushedAt = 0;
     time_t expiryCheckedAt = 0;
@@ -88,7 +86,8 @@ std::string percentDecode(const std::string &text)
     std::string out;
     out.reserve(text.size());
     for (size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size() && std::isxdigit((unsigned char)text[i + 1]) && std::isxdigit((unsigned char)text[i + 2])) {
+        if (text[i] == '%' && i + 2 < text.size() && std::isxdigit((unsigned char)text[i + 1])
+            && std::isxdigit((unsigned char)text[i + 2])) {
             out.push_back(char(std::stoi(text.substr(i + 1, 2), nullptr, 16)));
             i += 2;
         } else {
@@ -103,7 +102,8 @@ std::optional<std::string> base64Decode(const std::string &text)
     if (text.empty() || text.size() % 4 != 0)
         return std::nullopt;
     std::string out(text.size() / 4 * 3, '\0');
-    const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char *>(out.data()), reinterpret_cast<const unsigned char *>(text.data()), int(text.size()));
+    const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char *>(out.data()),
+        reinterpret_cast<const unsigned char *>(text.data()), int(text.size()));
     if (length < 0)
         return std::nullopt;
     size_t padding = 0;
@@ -125,7 +125,8 @@ std::string hmacBase64(const std::string &key, const std::string &message)
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char *>(message.data()), message.size(), digest, &length);
+    HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char *>(message.data()),
+        message.size(), digest, &length);
     return base64Encode(digest, length);
 }
 
@@ -137,7 +138,7 @@ bool equalConstantTime(const std::string &a, const std::string &b)
 struct SasToken
 {
     std::string encodedResource; // as transmitted
-    std::string signature;       // decoded
+    std::string signature; // decoded
     long long expiry = 0;
     std::string keyName;
 };
@@ -220,12 +221,15 @@ std::optional<Policy> loadPolicy(const std::string &name)
 {
     sqlite3_stmt *stmt = nullptr;
     std::optional<Policy> policy;
-    if (sqlite3_prepare_v2(plugin->db, "SELECT primary_key, secondary_key, rights FROM policies WHERE name = ?", -1, &stmt, nullptr) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            plugin->db, "SELECT primary_key, secondary_key, rights FROM policies WHERE name = ?", -1, &stmt, nullptr)
+        != SQLITE_OK)
         return policy;
     sqlite3_bind_text(stmt, 1, name.c_str(), -1, SQLITE_TRANSIENT);
     if (sqlite3_step(stmt) == SQLITE_ROW) {
         Policy p;
-        p.keys = {reinterpret_cast<const char *>(sqlite3_column_text(stmt, 0)), reinterpret_cast<const char *>(sqlite3_column_text(stmt, 1))};
+        p.keys = {reinterpret_cast<const char *>(sqlite3_column_text(stmt, 0)),
+            reinterpret_cast<const char *>(sqlite3_column_text(stmt, 1))};
         p.rights = reinterpret_cast<const char *>(sqlite3_column_text(stmt, 2));
         policy = p;
     }
@@ -244,7 +248,9 @@ std::optional<DeviceRow> loadDevice(const std::string &id)
 {
     sqlite3_stmt *stmt = nullptr;
     std::optional<DeviceRow> device;
-    if (sqlite3_prepare_v2(plugin->db, "SELECT status, auth_type, primary_key, secondary_key FROM devices WHERE id = ?", -1, &stmt, nullptr) != SQLITE_OK)
+    if (sqlite3_prepare_v2(plugin->db, "SELECT status, auth_type, primary_key, secondary_key FROM devices WHERE id = ?",
+            -1, &stmt, nullptr)
+        != SQLITE_OK)
         return device;
     sqlite3_bind_text(stmt, 1, id.c_str(), -1, SQLITE_TRANSIENT);
     if (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -268,8 +274,8 @@ std::string isoNow()
     tm utc{};
     gmtime_r(&now.tv_sec, &utc);
     char text[96];
-    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                  utc.tm_hour, utc.tm_min, utc.tm_sec, now.tv_nsec / 1000000);
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", utc.tm_year + 1900, utc.tm_mon + 1,
+        utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, now.tv_nsec / 1000000);
     return text;
 }
 
@@ -281,7 +287,8 @@ void execute(const char *sql, const std::vector<std::string> &values)
     for (size_t i = 0; i < values.size(); ++i)
         sqlite3_bind_text(stmt, int(i + 1), values[i].c_str(), -1, SQLITE_TRANSIENT);
     if (sqlite3_step(stmt) != SQLITE_DONE)
-        mosquitto_log_printf(MOSQ_LOG_WARNING, "onboarder-sandbox: registry update failed: %s", sqlite3_errmsg(plugin->db));
+        mosquitto_log_printf(
+            MOSQ_LOG_WARNING, "onboarder-sandbox: registry update failed: %s", sqlite3_errmsg(plugin->db));
     sqlite3_finalize(stmt);
 }
 
@@ -289,7 +296,7 @@ void setConnectionState(const std::string &deviceId, bool connected)
 {
     const std::string now = isoNow();
     execute("UPDATE devices SET connection_state = ?, connection_state_updated = ?, last_activity = ? WHERE id = ?",
-            {connected ? "Connected" : "Disconnected", now, now, deviceId});
+        {connected ? "Connected" : "Disconnected", now, now, deviceId});
 }
 
 void touch(const std::string &deviceId)
@@ -386,7 +393,8 @@ int onBasicAuth(int, void *eventData, void *)
     if (!authenticated)
         return refuse("bad credentials");
     const long long expiry = startsWith(password, "x509:") ? 0 : token->expiry;
-    const auto [record, added] = plugin->clients.insert_or_assign(event->client, ClientInfo{Role::Device, deviceId, expiry});
+    const auto [record, added]
+        = plugin->clients.insert_or_assign(event->client, ClientInfo{Role::Device, deviceId, expiry});
     (void)record;
     if (added)
         ++plugin->deviceConnections[deviceId];
@@ -412,7 +420,8 @@ void closeSession(const std::string &deviceId, const char *why)
 {
     if (plugin->deviceConnections.find(deviceId) == plugin->deviceConnections.end())
         return;
-    mosquitto_log_printf(MOSQ_LOG_NOTICE, "onboarder-sandbox: closing the session of device '%s': %s", deviceId.c_str(), why);
+    mosquitto_log_printf(
+        MOSQ_LOG_NOTICE, "onboarder-sandbox: closing the session of device '%s': %s", deviceId.c_str(), why);
     mosquitto_kick_client_by_clientid(deviceId.c_str(), false);
 }
 
@@ -431,29 +440,29 @@ int onAclCheck(int, void *eventData, void *)
     const ClientInfo &info = found->second;
     const std::string topic = event->topic ? event->topic : "";
     switch (info.role) {
-    case Role::Internal:
-        return MOSQ_ERR_SUCCESS;
+    case Role::Internal: return MOSQ_ERR_SUCCESS;
     case Role::Consumer:
-        if ((event->access == MOSQ_ACL_SUBSCRIBE || event->access == MOSQ_ACL_READ || event->access == MOSQ_ACL_UNSUBSCRIBE)
+        if ((event->access == MOSQ_ACL_SUBSCRIBE || event->access == MOSQ_ACL_READ
+                || event->access == MOSQ_ACL_UNSUBSCRIBE)
             && matchesPrefix(topic, "$sandbox/telemetry/"))
             return MOSQ_ERR_SUCCESS;
         return MOSQ_ERR_ACL_DENIED;
-    case Role::Device:
-        break;
+    case Role::Device: break;
     }
     const std::string own = "devices/" + info.deviceId + "/";
     switch (event->access) {
     case MOSQ_ACL_WRITE:
         if (matchesPrefix(topic, own + "messages/events/") || matchesPrefix(topic, "$iothub/twin/GET/")
-            || matchesPrefix(topic, "$iothub/twin/PATCH/properties/reported/") || matchesPrefix(topic, "$iothub/methods/res/"))
+            || matchesPrefix(topic, "$iothub/twin/PATCH/properties/reported/")
+            || matchesPrefix(topic, "$iothub/methods/res/"))
             return MOSQ_ERR_SUCCESS;
         break;
     case MOSQ_ACL_SUBSCRIBE:
     case MOSQ_ACL_UNSUBSCRIBE:
         if (topic == own + "messages/devicebound/#" && event->access == MOSQ_ACL_SUBSCRIBE)
             notifySandbox(info.deviceId, "devicebound"); // its cloud-to-device queue may flow now
-        if (topic == own + "messages/devicebound/#" || topic == "$iothub/twin/res/#" || topic == "$iothub/twin/PATCH/properties/desired/#"
-            || topic == "$iothub/methods/POST/#")
+        if (topic == own + "messages/devicebound/#" || topic == "$iothub/twin/res/#"
+            || topic == "$iothub/twin/PATCH/properties/desired/#" || topic == "$iothub/methods/POST/#")
             return MOSQ_ERR_SUCCESS;
         break;
     case MOSQ_ACL_READ:
@@ -461,7 +470,8 @@ int onAclCheck(int, void *eventData, void *)
             return MOSQ_ERR_SUCCESS;
         break;
     }
-    mosquitto_log_printf(MOSQ_LOG_NOTICE, "onboarder-sandbox: device '%s' may not use topic '%s'", info.deviceId.c_str(), topic.c_str());
+    mosquitto_log_printf(
+        MOSQ_LOG_NOTICE, "onboarder-sandbox: device '%s' may not use topic '%s'", info.deviceId.c_str(), topic.c_str());
     return MOSQ_ERR_ACL_DENIED;
 }
 
@@ -471,7 +481,8 @@ void flushTelemetryCount()
         return;
     plugin->telemetryFlushed = plugin->telemetryCount;
     plugin->telemetryFlushedAt = std::time(nullptr);
-    execute("INSERT OR REPLACE INTO statistics (name, value) VALUES ('telemetryMessages', ?)", {std::to_string(plugin->telemetryCount)});
+    execute("INSERT OR REPLACE INTO statistics (name, value) VALUES ('telemetryMessages', ?)",
+        {std::to_string(plugin->telemetryCount)});
 }
 
 // Replaces an incoming message's topic (the broker frees the old one).
@@ -496,7 +507,7 @@ int onMessage(int, void *eventData, void *)
         const std::string topic = event->topic ? event->topic : "";
         if (topic == "$sandbox/close") {
             closeSession(std::string(static_cast<const char *>(event->payload), size_t(event->payloadlen)),
-                         "deleted, disabled or given new credentials");
+                "deleted, disabled or given new credentials");
             return retopic(event, "$sandbox/void");
         }
         // $sandbox/out/{deviceId}/{topic}: the sandbox answers one device; deliver to that client only.
@@ -510,7 +521,8 @@ int onMessage(int, void *eventData, void *)
         const std::string deviceTopic = topic.substr(slash + 1);
         // Cloud-to-device messages go at QoS 1, as IoT Hub sends them; twin and method traffic at QoS 0.
         const int qos = startsWith(deviceTopic, "devices/") ? 1 : 0;
-        mosquitto_broker_publish_copy(target.c_str(), deviceTopic.c_str(), int(event->payloadlen), event->payload, qos, false, nullptr);
+        mosquitto_broker_publish_copy(
+            target.c_str(), deviceTopic.c_str(), int(event->payloadlen), event->payload, qos, false, nullptr);
         return retopic(event, "$sandbox/void"); // nobody listens there: the original goes nowhere
     }
     if (found->second.role != Role::Device)
@@ -542,9 +554,12 @@ int onMessage(int, void *eventData, void *)
         }
         start = end + 1;
     }
-    mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, "iothub-connection-device-id", deviceId.c_str());
-    mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, "iothub-enqueuedtime", isoNow().c_str());
-    mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, "iothub-message-source", "Telemetry");
+    mosquitto_property_add_string_pair(
+        &event->properties, MQTT_PROP_USER_PROPERTY, "iothub-connection-device-id", deviceId.c_str());
+    mosquitto_property_add_string_pair(
+        &event->properties, MQTT_PROP_USER_PROPERTY, "iothub-enqueuedtime", isoNow().c_str());
+    mosquitto_property_add_string_pair(
+        &event->properties, MQTT_PROP_USER_PROPERTY, "iothub-message-source", "Telemetry");
     if (event->retain) {
         mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, "mqtt-retain", "true");
         event->retain = false; // the hub does not store messages
@@ -625,7 +640,8 @@ ONBOARDER_EXPORT int mosquitto_plugin_version(int count, const int *versions)
     return -1;
 }
 
-ONBOARDER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, struct mosquitto_opt *options, int count)
+ONBOARDER_EXPORT int mosquitto_plugin_init(
+    mosquitto_plugin_id_t *identifier, void **userdata, struct mosquitto_opt *options, int count)
 {
     auto state = std::make_unique<Plugin>();
     state->id = identifier;
@@ -633,7 +649,8 @@ ONBOARDER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, vo
     const std::string registry = option(options, count, "registry");
     const std::string secretFile = option(options, count, "secret_file");
     if (state->hostName.empty() || registry.empty()) {
-        mosquitto_log_printf(MOSQ_LOG_ERR, "onboarder-sandbox: plugin_opt_host_name and plugin_opt_registry are required");
+        mosquitto_log_printf(
+            MOSQ_LOG_ERR, "onboarder-sandbox: plugin_opt_host_name and plugin_opt_registry are required");
         return MOSQ_ERR_INVAL;
     }
     if (!secretFile.empty()) {
