@@ -66,6 +66,34 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
         this);
     intro->setWordWrap(true);
 
+    setUpEndpointGroup();
+    setUpNetworkGroup();
+    QFormLayout *form = createHubForm();
+
+    m_progress->setRange(0, 0);
+    m_progress->setTextVisible(false);
+    m_progress->hide();
+
+    m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Add"));
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(intro);
+    layout->addSpacing(6);
+    layout->addLayout(form);
+    layout->addWidget(m_advanced);
+    layout->addWidget(m_network);
+    layout->addWidget(m_failure);
+    layout->addWidget(m_progress);
+    layout->addStretch(1);
+    layout->addWidget(m_buttons);
+
+    connectFields();
+    revalidate();
+}
+
+// The name and the connection string, each with its message right below it.
+QFormLayout *AddHubDialog::createHubForm()
+{
     m_name->setPlaceholderText(tr("e.g. production"));
     m_name->setAccessibleName(tr("Hub name"));
 
@@ -90,6 +118,30 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     m_summary->setTextFormat(Qt::PlainText);
     m_summary->setForegroundRole(QPalette::PlaceholderText);
 
+    // Each field with its message right below it; hidden messages take no room.
+    auto *nameColumn = new QVBoxLayout;
+    nameColumn->setSpacing(2);
+    nameColumn->addWidget(m_name);
+    nameColumn->addWidget(m_nameError);
+    auto *csColumn = new QVBoxLayout;
+    csColumn->setSpacing(2);
+    csColumn->addLayout(csRow);
+    csColumn->addWidget(m_connectionStringError);
+    csColumn->addWidget(m_summary);
+    auto *nameLabel = new QLabel(tr("&Name:"), this);
+    nameLabel->setBuddy(m_name);
+    auto *csLabel = new QLabel(tr("&Connection string:"), this);
+    csLabel->setBuddy(m_connectionString);
+
+    auto *form = new QFormLayout;
+    form->addRow(nameLabel, nameColumn);
+    form->addRow(csLabel, csColumn);
+    return form;
+}
+
+// The custom endpoint (sandbox or gateway): ports and a CA of its own.
+void AddHubDialog::setUpEndpointGroup()
+{
     m_restPort->setRange(0, 65535);
     m_restPort->setSpecialValueText(tr("443 (Azure)"));
     m_mqttPort->setRange(0, 65535);
@@ -116,7 +168,11 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     advancedForm->addRow(caLabel, caColumn);
     m_advanced->setCheckable(true);
     m_advanced->setChecked(false);
+    connect(browse, &QToolButton::clicked, this, &AddHubDialog::browseCaFile);
+}
 
+void AddHubDialog::setUpNetworkGroup()
+{
     m_webSockets->setToolTip(
         tr("For networks that let only HTTPS out: every connection to this hub then uses port 443 (the "
            "REST port of a custom endpoint)."));
@@ -132,43 +188,10 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     auto *networkForm = new QFormLayout(m_network);
     networkForm->addRow(m_webSockets);
     networkForm->addRow(proxyLabel, proxyColumn);
+}
 
-    // Each field with its message right below it; hidden messages take no room.
-    auto *nameColumn = new QVBoxLayout;
-    nameColumn->setSpacing(2);
-    nameColumn->addWidget(m_name);
-    nameColumn->addWidget(m_nameError);
-    auto *csColumn = new QVBoxLayout;
-    csColumn->setSpacing(2);
-    csColumn->addLayout(csRow);
-    csColumn->addWidget(m_connectionStringError);
-    csColumn->addWidget(m_summary);
-    auto *nameLabel = new QLabel(tr("&Name:"), this);
-    nameLabel->setBuddy(m_name);
-    auto *csLabel = new QLabel(tr("&Connection string:"), this);
-    csLabel->setBuddy(m_connectionString);
-
-    auto *form = new QFormLayout;
-    form->addRow(nameLabel, nameColumn);
-    form->addRow(csLabel, csColumn);
-
-    m_progress->setRange(0, 0);
-    m_progress->setTextVisible(false);
-    m_progress->hide();
-
-    m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Add"));
-
-    auto *layout = new QVBoxLayout(this);
-    layout->addWidget(intro);
-    layout->addSpacing(6);
-    layout->addLayout(form);
-    layout->addWidget(m_advanced);
-    layout->addWidget(m_network);
-    layout->addWidget(m_failure);
-    layout->addWidget(m_progress);
-    layout->addStretch(1);
-    layout->addWidget(m_buttons);
-
+void AddHubDialog::connectFields()
+{
     connect(m_name, &QLineEdit::textChanged, this, &AddHubDialog::revalidate);
     connect(m_connectionString, &QLineEdit::textChanged, this, &AddHubDialog::revalidate);
     connect(m_restPort, &QSpinBox::valueChanged, this, &AddHubDialog::revalidate);
@@ -183,11 +206,8 @@ AddHubDialog::AddHubDialog(HubStore &hubs, QWidget *parent)
     });
     connect(m_paste, &QToolButton::clicked, this,
         [this] { m_connectionString->setText(QApplication::clipboard()->text().trimmed()); });
-    connect(browse, &QToolButton::clicked, this, &AddHubDialog::browseCaFile);
     connect(m_buttons, &QDialogButtonBox::accepted, this, &AddHubDialog::accept);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &AddHubDialog::reject);
-
-    revalidate();
 }
 
 void AddHubDialog::setName(const QString &name)

@@ -8,6 +8,7 @@
 class QCheckBox;
 class QDialogButtonBox;
 class QGroupBox;
+class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -43,6 +44,12 @@ public Q_SLOTS:
     void accept() override;
 
 private:
+    // The constructor's parts, in the order it calls them.
+    void setUpEndpointGroup();
+    void setUpNetworkGroup();
+    QFormLayout *createHubForm();
+    void connectFields();
+
     void revalidate();
     HubEndpoint endpoint() const;
     void setBusy(bool busy);

@@ -61,6 +61,26 @@ DevicesPage::DevicesPage(HubSession &session, CredentialStore &credentials, Sett
            "finds devices among any number."),
         this);
 
+    setUpListPane();
+    QWidget *messagePane = createMessagePane();
+    m_stack->insertWidget(ListIndex, m_listPane);
+    m_stack->insertWidget(MessageIndex, messagePane);
+    m_stack->insertWidget(DeviceIndex, m_devicePage);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(header);
+    layout->addWidget(m_stack, 1);
+
+    connectSignals();
+
+    m_model->setQuery(DeviceListQuery::fromFilter({}));
+    m_model->setClient(m_session.client());
+    updateSession();
+}
+
+// The list: filter row, actions, the table of devices and the footer that counts them.
+void DevicesPage::setUpListPane()
+{
     m_filter->setPlaceholderText(tr("Filter: the start of a device ID, or a condition such as tags.site = 'bench-1'"));
     m_filter->setClearButtonEnabled(true);
     m_filter->setAccessibleName(tr("Filter"));
@@ -123,7 +143,11 @@ DevicesPage::DevicesPage(HubSession &session, CredentialStore &credentials, Sett
     listLayout->addLayout(actions);
     listLayout->addWidget(m_view, 1);
     listLayout->addWidget(m_footer);
+}
 
+// Shown instead of the list when there is no hub or it cannot be reached: the reason and Try Again.
+QWidget *DevicesPage::createMessagePane()
+{
     auto *messagePane = new QWidget(this);
     m_message->setWordWrap(true);
     m_message->setAlignment(Qt::AlignCenter);
@@ -138,14 +162,11 @@ DevicesPage::DevicesPage(HubSession &session, CredentialStore &credentials, Sett
     messageLayout->addLayout(retryRow);
     messageLayout->addStretch(2);
 
-    m_stack->insertWidget(ListIndex, m_listPane);
-    m_stack->insertWidget(MessageIndex, messagePane);
-    m_stack->insertWidget(DeviceIndex, m_devicePage);
+    return messagePane;
+}
 
-    auto *layout = new QVBoxLayout(this);
-    layout->addWidget(header);
-    layout->addWidget(m_stack, 1);
-
+void DevicesPage::connectSignals()
+{
     connect(m_filter, &QLineEdit::textChanged, m_filterDelay, qOverload<>(&QTimer::start));
     connect(m_filter, &QLineEdit::returnPressed, this, &DevicesPage::applyFilter);
     connect(m_filterDelay, &QTimer::timeout, this, &DevicesPage::applyFilter);
@@ -171,10 +192,6 @@ DevicesPage::DevicesPage(HubSession &session, CredentialStore &credentials, Sett
     connect(m_devicePage, &DevicePage::backRequested, this, &DevicesPage::showList);
     connect(m_devicePage, &DevicePage::deviceChanged, this, &DevicesPage::refresh);
     connect(m_devicePage, &DevicePage::statusMessage, this, &DevicesPage::statusMessage);
-
-    m_model->setQuery(DeviceListQuery::fromFilter({}));
-    m_model->setClient(m_session.client());
-    updateSession();
 }
 
 void DevicesPage::updateSession()

@@ -55,6 +55,11 @@ Q_SIGNALS:
     void statusMessage(const QString &message);
 
 private:
+    // The constructor's parts, in the order it calls them.
+    void setUpListPane();
+    QWidget *createMessagePane();
+    void connectSignals();
+
     void updateSession();
     void updateState();
     void updateFooter();

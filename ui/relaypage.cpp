@@ -98,6 +98,34 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
         tr("Forwards what local sensors publish to a local MQTT broker to the hub, each sensor "
            "as its own device, without losing a message when the network or a broker fails."),
         this);
+    QHBoxLayout *pathRow = createPathRow();
+    QWidget *detailsPane = createDetailsPane();
+    QWidget *tablePane = createTablePane();
+    QWidget *configPane = createConfigPane();
+    auto *splitter = new QSplitter(Qt::Vertical, this);
+    splitter->addWidget(configPane);
+    splitter->addWidget(tablePane);
+    splitter->addWidget(detailsPane);
+    splitter->setStretchFactor(0, 1);
+    splitter->setStretchFactor(1, 3);
+    splitter->setStretchFactor(2, 1);
+    splitter->setSizes({90, 260, 110}); // scaled to the space there is: most of it for the table
+    m_detailsPane->hide(); // until a device is selected: the table gets the room
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(header);
+    layout->addLayout(pathRow);
+    layout->addWidget(splitter, 1);
+    layout->addWidget(m_charts);
+    layout->addWidget(m_summary);
+
+    connectMonitor();
+    connectRelay();
+    updateState();
+}
+
+QHBoxLayout *RelayPage::createPathRow()
+{
     m_path->setPlaceholderText(tr("relay configuration (JSON)"));
     m_path->setAccessibleName(tr("Configuration file"));
     auto *browse = new QToolButton(this);
@@ -111,6 +139,28 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     pathRow->addWidget(m_start);
     pathRow->addWidget(m_stop);
 
+    connect(browse, &QToolButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Relay Configuration"), {}, tr("JSON files (*.json);;All files (*)"));
+        if (!path.isEmpty())
+            setConfigPath(path);
+    });
+    connect(m_path, &QLineEdit::editingFinished, this, &RelayPage::load);
+    connect(m_save, &QPushButton::clicked, this, &RelayPage::save);
+    connect(m_start, &QPushButton::clicked, this, &RelayPage::start);
+    connect(m_stop, &QPushButton::clicked, this, &RelayPage::stop);
+    connect(m_editor, &QPlainTextEdit::textChanged, this, [this] {
+        if (!m_configError->text().isEmpty())
+            validate();
+        updateState();
+    });
+
+    return pathRow;
+}
+
+// The configuration editor (with its error line) and the summary line under the charts.
+QWidget *RelayPage::createConfigPane()
+{
     m_editor->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_editor->setLineWrapMode(QPlainTextEdit::NoWrap);
     m_editor->setAccessibleName(tr("Relay configuration"));
@@ -120,6 +170,17 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     m_summary->setTextFormat(Qt::PlainText);
     m_summary->setWordWrap(true);
 
+    auto *configPane = new QWidget(this);
+    auto *configLayout = new QVBoxLayout(configPane);
+    configLayout->setContentsMargins(0, 0, 0, 0);
+    configLayout->addWidget(m_editor, 1);
+    configLayout->addWidget(m_configError);
+    return configPane;
+}
+
+// One row per relayed device, with what the hub received under it.
+QWidget *RelayPage::createTablePane()
+{
     m_table->setColumnCount(ColumnCount);
     m_table->setHorizontalHeaderLabels({tr("Device"), tr("State"), tr("Last Message"), tr("In"), tr("Out"),
         tr("Waiting"), tr("At Hub"), tr("Last at Hub"), tr("Last Payload")});
@@ -153,6 +214,19 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
         fit(column, 56);
     m_table->setAccessibleName(tr("Relayed devices"));
 
+    auto *tablePane = new QWidget(this);
+    auto *tableLayout = new QVBoxLayout(tablePane);
+    tableLayout->setContentsMargins(0, 0, 0, 0);
+    tableLayout->addWidget(m_table, 1);
+    tableLayout->addWidget(m_hubSummary);
+
+    connect(m_table, &QTableWidget::itemSelectionChanged, this, &RelayPage::showDetails);
+
+    return tablePane;
+}
+
+QWidget *RelayPage::createDetailsPane()
+{
     // The selected device: its last message as the relay took it, and as the hub received it.
     const QFont fixed = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     for (QPlainTextEdit *details : {m_sentDetails, m_hubDetails}) {
@@ -173,7 +247,7 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
         bold.setBold(true);
         title->setFont(bold);
     }
-    auto *detailsPane = m_detailsPane;
+    QWidget *detailsPane = m_detailsPane;
     auto *detailsLayout = new QGridLayout(detailsPane);
     detailsLayout->setContentsMargins(0, 0, 0, 0);
     detailsLayout->addWidget(sentTitle, 0, 0);
@@ -187,52 +261,11 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
     m_hubSummary->setAccessibleName(tr("Received by the hub"));
     m_hubSummary->setToolTip(tr("The relay counts what the hub acknowledged once per metrics interval; the hub's "
                                 "side is counted as it arrives, so it may be ahead by what was in flight."));
-    auto *tablePane = new QWidget(this);
-    auto *tableLayout = new QVBoxLayout(tablePane);
-    tableLayout->setContentsMargins(0, 0, 0, 0);
-    tableLayout->addWidget(m_table, 1);
-    tableLayout->addWidget(m_hubSummary);
+    return detailsPane;
+}
 
-    auto *configPane = new QWidget(this);
-    auto *configLayout = new QVBoxLayout(configPane);
-    configLayout->setContentsMargins(0, 0, 0, 0);
-    configLayout->addWidget(m_editor, 1);
-    configLayout->addWidget(m_configError);
-    auto *splitter = new QSplitter(Qt::Vertical, this);
-    splitter->addWidget(configPane);
-    splitter->addWidget(tablePane);
-    splitter->addWidget(detailsPane);
-    splitter->setStretchFactor(0, 1);
-    splitter->setStretchFactor(1, 3);
-    splitter->setStretchFactor(2, 1);
-    splitter->setSizes({90, 260, 110}); // scaled to the space there is: most of it for the table
-    m_detailsPane->hide(); // until a device is selected: the table gets the room
-
-    auto *layout = new QVBoxLayout(this);
-    layout->addWidget(header);
-    layout->addLayout(pathRow);
-    layout->addWidget(splitter, 1);
-    layout->addWidget(m_charts);
-    layout->addWidget(m_summary);
-
-    connect(browse, &QToolButton::clicked, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(
-            this, tr("Relay Configuration"), {}, tr("JSON files (*.json);;All files (*)"));
-        if (!path.isEmpty())
-            setConfigPath(path);
-    });
-    connect(m_path, &QLineEdit::editingFinished, this, &RelayPage::load);
-    connect(m_save, &QPushButton::clicked, this, &RelayPage::save);
-    connect(m_start, &QPushButton::clicked, this, &RelayPage::start);
-    connect(m_stop, &QPushButton::clicked, this, &RelayPage::stop);
-    connect(m_editor, &QPlainTextEdit::textChanged, this, [this] {
-        if (!m_configError->text().isEmpty())
-            validate();
-        updateState();
-    });
-
-    connect(m_table, &QTableWidget::itemSelectionChanged, this, &RelayPage::showDetails);
-
+void RelayPage::connectMonitor()
+{
     // The monitor lives on its own thread: a burst of telemetry costs the GUI thread nothing but the
     // coalesced updates. Its signals arrive here queued.
     m_monitorThread.setObjectName(QStringLiteral("hub-monitor"));
@@ -244,7 +277,10 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
         showHubSummary();
         showDetails();
     });
+}
 
+void RelayPage::connectRelay()
+{
     connect(m_relay, &RelayThread::metricsUpdated, this, &RelayPage::showMetrics);
     connect(m_relay, &RelayThread::errorOccurred, this, [this](const Error &error) {
         m_summary->setText(error.message);
@@ -266,7 +302,6 @@ RelayPage::RelayPage(HubStore &hubs, SecretStore &secrets, CredentialStore &cred
         updateState();
         Q_EMIT relayStopped();
     });
-    updateState();
 }
 
 // The RelayThread (a child) stops a relay that still runs: what was taken is stored and acknowledged, the

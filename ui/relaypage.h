@@ -7,6 +7,7 @@
 #include <QThread>
 #include <QWidget>
 
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
@@ -80,6 +81,16 @@ Q_SIGNALS:
     void relayStopped();
 
 private:
+    // The constructor's parts, in the order it calls them (widgets are made in that order, which is the
+    // focus order): the path row and its buttons, the selected device's details, the device table, the
+    // configuration editor; then the monitor's and the relay's signals.
+    QHBoxLayout *createPathRow();
+    QWidget *createDetailsPane();
+    QWidget *createTablePane();
+    QWidget *createConfigPane();
+    void connectMonitor();
+    void connectRelay();
+
     void load();
     void showMetrics(const RelayMetrics &metrics);
     void showHubTelemetry(const HubTelemetry &update);
