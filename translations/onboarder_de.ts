@@ -2483,6 +2483,62 @@ Globale Optionen:
 Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 5 Authentifizierung abgelehnt, 6 Netzwerk, 7 Gerät, 8 Schlüsselbund nicht verfügbar, 10 intern, 130 abgebrochen.
 </translation>
     </message>
+    <message>
+        <source>Lists the messages the relay set aside because the hub can never take them (larger than 256 KB, or without a valid device id), with the reason. --export writes them, payloads included, to a new file (JSON Lines, owner-only); --purge deletes them.</source>
+        <translation>Listet die Nachrichten, die das Relay zurückgestellt hat, weil der Hub sie nie annehmen kann (größer als 256 KB oder ohne gültige Geräte-ID), mit dem Grund. --export schreibt sie samt Nutzdaten in eine neue Datei (JSON Lines, nur für den Eigentümer lesbar); --purge löscht sie.</translation>
+    </message>
+    <message>
+        <source>Write them to FILE, which must not exist.</source>
+        <translation>Sie in DATEI schreiben, die noch nicht existieren darf.</translation>
+    </message>
+    <message>
+        <source>Delete them (after --export, when both are given).</source>
+        <translation>Sie löschen (nach --export, wenn beides angegeben ist).</translation>
+    </message>
+    <message>
+        <source>Confirm --purge.</source>
+        <translation>--purge bestätigen.</translation>
+    </message>
+    <message>
+        <source>Delete the %1 dead letters of %2 for good?</source>
+        <translation>Die %1 unzustellbaren Nachrichten von %2 endgültig löschen?</translation>
+    </message>
+    <message>
+        <source>the dead letters</source>
+        <translation>die unzustellbaren Nachrichten</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>(keine)</translation>
+    </message>
+    <message>
+        <source>No dead letters in %1.</source>
+        <translation>Keine unzustellbaren Nachrichten in %1.</translation>
+    </message>
+    <message>
+        <source>RECEIVED</source>
+        <translation>EMPFANGEN</translation>
+    </message>
+    <message>
+        <source>BYTES</source>
+        <translation>BYTES</translation>
+    </message>
+    <message>
+        <source>REASON</source>
+        <translation>GRUND</translation>
+    </message>
+    <message>
+        <source>Wrote %1 dead letters to %2.</source>
+        <translation>%1 unzustellbare Nachrichten nach %2 geschrieben.</translation>
+    </message>
+    <message>
+        <source>Deleted %1 dead letters.</source>
+        <translation>%1 unzustellbare Nachrichten gelöscht.</translation>
+    </message>
+    <message>
+        <source>Messages set aside that the hub can never take; --export, --purge.</source>
+        <translation>Zurückgestellte Nachrichten, die der Hub nie annehmen kann; --export, --purge.</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
@@ -2841,6 +2897,10 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>A message on %1 names the device &quot;%2&quot;: %3</source>
         <translation>Eine Nachricht auf %1 nennt das Gerät „%2“: %3</translation>
+    </message>
+    <message>
+        <source>A message on %1 names the device &quot;%2&quot;: IoT Hub accepts &quot;+&quot; and &quot;#&quot; in a device ID, but a device cannot send with one over MQTT, where they are topic wildcards.</source>
+        <translation>Eine Nachricht auf %1 nennt das Gerät „%2“: IoT Hub akzeptiert „+“ und „#“ in einer Geräte-ID, aber ein Gerät kann damit nicht über MQTT senden, wo sie Platzhalter in Topics sind.</translation>
     </message>
 </context>
 <context>
@@ -7824,6 +7884,10 @@ Was diese Tags jetzt enthalten, wird ersetzt. Das Modem geht währenddessen offl
         <source>the local broker %1:%2</source>
         <translation>dem lokalen Broker %1:%2</translation>
     </message>
+    <message>
+        <source>A message of %1 bytes for %2 is larger than the %3 bytes IoT Hub takes in one message.</source>
+        <translation>Eine Nachricht von %1 Bytes für %2 ist größer als die %3 Bytes, die IoT Hub in einer Nachricht annimmt.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::RelayCharts</name>
@@ -8010,10 +8074,6 @@ Was diese Tags jetzt enthalten, wird ersetzt. Das Modem geht währenddessen offl
         <translation> · der Postausgang ist voll: %1 Nachrichten bleiben beim Broker, bis der Hub welche abnimmt</translation>
     </message>
     <message>
-        <source> · %1 without a device id were dropped</source>
-        <translation> · %1 ohne Geräte-ID wurden verworfen</translation>
-    </message>
-    <message>
         <source>At Hub</source>
         <translation>Am Hub</translation>
     </message>
@@ -8118,6 +8178,10 @@ Vom Hub empfangen: %2</translation>
     <message>
         <source>disconnected</source>
         <translation>getrennt</translation>
+    </message>
+    <message>
+        <source> · %1 set aside that the hub can never take (onboarder-cli relay dead-letters)</source>
+        <translation> · %1 zurückgestellt, die der Hub nie annehmen kann (onboarder-cli relay dead-letters)</translation>
     </message>
 </context>
 <context>
@@ -8868,6 +8932,10 @@ Modem: %6 Einträge mit Anmeldedaten in Tag %7 verifiziert</translation>
     <message>
         <source>The outbox %1 is in use by another relay: %2, since %3. Two relays on one outbox would send the same messages and throw each other&apos;s device sessions off the hub. Stop that relay first, or give this configuration another outbox path.</source>
         <translation>Der Postausgang %1 wird von einem anderen Relay benutzt: %2, seit %3. Zwei Relays an einem Postausgang würden dieselben Nachrichten senden und sich gegenseitig die Gerätesitzungen am Hub trennen. Beenden Sie zuerst dieses Relay, oder geben Sie dieser Konfiguration einen anderen Postausgangspfad.</translation>
+    </message>
+    <message>
+        <source>There is no outbox at %1: the relay has not run with this configuration yet.</source>
+        <translation>Unter %1 gibt es keinen Postausgang: Das Relay lief mit dieser Konfiguration noch nicht.</translation>
     </message>
 </context>
 <context>

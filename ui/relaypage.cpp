@@ -601,8 +601,9 @@ void RelayPage::showMetrics(const RelayMetrics &metrics)
     if (metrics.outboxFull)
         summary += tr(" · the outbox is full: %1 messages are held at the broker until the hub takes some")
                        .arg(metrics.held);
-    if (metrics.unroutable > 0)
-        summary += tr(" · %1 without a device id were dropped").arg(metrics.unroutable);
+    if (metrics.deadLetters > 0)
+        summary += tr(" · %1 set aside that the hub can never take (onboarder-cli relay dead-letters)")
+                       .arg(metrics.deadLetters);
     m_summary->setText(summary);
 }
 

@@ -5,11 +5,15 @@
 #include "common/stopsignals.h"
 #include "credentials/credentialstore.h"
 #include "credentials/secretstore.h"
+#include "credentials/securefile.h"
 #include "hub/hubstore.h"
+#include "relay/outbox.h"
 #include "relay/relay.h"
 #include "relay/relayconfig.h"
 #include "relay/relaythread.h"
 
+#include <QDateTime>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPromise>
@@ -181,6 +185,97 @@ QFuture<int> sourcePassword(Context &ctx, const QStringList &args)
     });
 }
 
+QJsonObject deadLetterJson(const DeadLetter &letter)
+{
+    return {{QStringLiteral("id"), letter.id}, {QStringLiteral("deviceId"), letter.deviceId},
+        {QStringLiteral("topic"), letter.topic},
+        {QStringLiteral("received"),
+            QDateTime::fromMSecsSinceEpoch(letter.receivedMs, Qt::UTC).toString(Qt::ISODateWithMs)},
+        {QStringLiteral("bytes"), letter.payload.size()}, {QStringLiteral("reasonCode"), letter.reasonCode},
+        {QStringLiteral("reason"), letter.reason}};
+}
+
+// relay dead-letters --config FILE [--export FILE] [--purge --yes]: the messages the relay set aside because the
+// hub can never take them. Works while the relay runs (it reads the outbox without the relay's lock).
+QFuture<int> deadLetters(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Lists the messages the relay set aside because the hub can never take them (larger "
+                             "than 256 KB, or without a valid device id), with the reason. --export writes them, "
+                             "payloads included, to a new file (JSON Lines, owner-only); --purge deletes them."));
+    p.addOption({QStringLiteral("config"), CliText::tr("The relay configuration (JSON)."), CliText::tr("FILE")});
+    p.addOption(
+        {QStringLiteral("export"), CliText::tr("Write them to FILE, which must not exist."), CliText::tr("FILE")});
+    p.addOption({QStringLiteral("purge"), CliText::tr("Delete them (after --export, when both are given).")});
+    p.addOption({QStringLiteral("yes"), CliText::tr("Confirm --purge.")});
+    if (auto done = p.parse(ctx.out, args, 0, 0))
+        return finished(*done);
+    if (!p.isSet(QStringLiteral("config")))
+        return finished(ctx.out.usage(CliText::tr("--config FILE is required.")));
+    const auto config = RelayConfig::load(p.value(QStringLiteral("config")));
+    if (!config)
+        return finished(ctx.out.error(config.error()));
+    auto outbox = Outbox::inspect(config->outboxPath);
+    if (!outbox)
+        return finished(ctx.out.error(outbox.error()));
+    const auto letters = (*outbox)->deadLetters();
+    if (!letters)
+        return finished(ctx.out.error(letters.error()));
+
+    const QString exportPath = p.value(QStringLiteral("export"));
+    if (!exportPath.isEmpty()) {
+        QByteArray lines;
+        for (const DeadLetter &letter : *letters) {
+            QJsonObject json = deadLetterJson(letter);
+            json.insert(QStringLiteral("payloadBase64"), QString::fromLatin1(letter.payload.toBase64()));
+            lines += QJsonDocument(json).toJson(QJsonDocument::Compact) + '\n';
+        }
+        if (const auto written = SecureFile::writeNew(exportPath, lines); !written)
+            return finished(ctx.out.error(written.error()));
+    }
+    qint64 purged = 0;
+    if (p.isSet(QStringLiteral("purge"))) {
+        if (auto stop = confirmDeletion(ctx.out, p.isSet(QStringLiteral("yes")),
+                CliText::tr("Delete the %1 dead letters of %2 for good?").arg(letters->size()).arg(config->outboxPath),
+                CliText::tr("the dead letters")))
+            return finished(*stop);
+        const auto done = (*outbox)->purgeDeadLetters();
+        if (!done)
+            return finished(ctx.out.error(done.error()));
+        purged = *done;
+    }
+
+    if (ctx.out.json()) {
+        QJsonArray array;
+        for (const DeadLetter &letter : *letters)
+            array.append(deadLetterJson(letter));
+        QJsonObject document{{QStringLiteral("outbox"), config->outboxPath}, {QStringLiteral("deadLetters"), array}};
+        if (!exportPath.isEmpty())
+            document.insert(QStringLiteral("exported"), exportPath);
+        if (p.isSet(QStringLiteral("purge")))
+            document.insert(QStringLiteral("purged"), purged);
+        ctx.out.document(document);
+        return finished(ExitOk);
+    }
+    QList<QStringList> rows;
+    for (const DeadLetter &letter : *letters) {
+        rows.append(
+            {QString::number(letter.id), QDateTime::fromMSecsSinceEpoch(letter.receivedMs).toString(Qt::ISODate),
+                letter.deviceId.isEmpty() ? CliText::tr("(none)") : letter.deviceId,
+                QString::number(letter.payload.size()), letter.reason});
+    }
+    if (rows.isEmpty())
+        ctx.out.text(CliText::tr("No dead letters in %1.").arg(config->outboxPath));
+    else
+        ctx.out.text(formatTable({CliText::tr("ID"), CliText::tr("RECEIVED"), CliText::tr("DEVICE"),
+                                     CliText::tr("BYTES"), CliText::tr("REASON")},
+            rows));
+    if (!exportPath.isEmpty())
+        ctx.out.text(CliText::tr("Wrote %1 dead letters to %2.").arg(letters->size()).arg(exportPath));
+    if (p.isSet(QStringLiteral("purge")))
+        ctx.out.text(CliText::tr("Deleted %1 dead letters.").arg(purged));
+    return finished(ExitOk);
+}
+
 } // namespace
 
 QList<Noun> relayNouns()
@@ -190,7 +285,9 @@ QList<Noun> relayNouns()
         {{QStringLiteral("run"), CliText::tr("Run the relay (headless gateway); --config FILE."), run},
             {QStringLiteral("check"), CliText::tr("Check a relay configuration; --config FILE."), check},
             {QStringLiteral("source-password"), CliText::tr("Keep the local broker's password in the keychain."),
-                sourcePassword}}}};
+                sourcePassword},
+            {QStringLiteral("dead-letters"),
+                CliText::tr("Messages set aside that the hub can never take; --export, --purge."), deadLetters}}}};
 }
 
 } // namespace Onboarder::Cli

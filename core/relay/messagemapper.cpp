@@ -86,6 +86,11 @@ Result<RelayMessage> MessageMapper::map(const MqttMessage &message, qint64 recei
     if (const auto valid = Identifiers::validateDeviceId(result.deviceId); !valid)
         return unroutable(tr("A message on %1 names the device \"%2\": %3")
                               .arg(message.topic, result.deviceId, valid.error().message));
+    // Valid for IoT Hub, but a device sends on devices/{id}/messages/events/, where they are wildcards.
+    if (result.deviceId.contains(u'+') || result.deviceId.contains(u'#'))
+        return unroutable(tr("A message on %1 names the device \"%2\": IoT Hub accepts \"+\" and \"#\" in a device "
+                             "ID, but a device cannot send with one over MQTT, where they are topic wildcards.")
+                              .arg(message.topic, result.deviceId));
 
     for (const RelayConfig::Property &property : m_properties) {
         switch (property.source) {

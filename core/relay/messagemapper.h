@@ -19,7 +19,7 @@ public:
     explicit MessageMapper(const RelayConfig &config);
 
     // Unroutable (kind InvalidInput) when the topic does not fit the pattern, the payload has no such
-    // field, or the id is not a valid IoT Hub device id.
+    // field, the id is not a valid IoT Hub device id, or it holds "+" or "#" (MQTT topic wildcards).
     Result<RelayMessage> map(const MqttMessage &message, qint64 receivedMs) const;
 
 private:

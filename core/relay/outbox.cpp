@@ -20,6 +20,10 @@ namespace {
 
 QAtomicInteger<quint64> connectionCounter;
 
+const char deadLettersTable[] = "CREATE TABLE IF NOT EXISTS dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                                "device TEXT NOT NULL, topic TEXT NOT NULL, received INTEGER NOT NULL, "
+                                "payload BLOB NOT NULL, reason_code TEXT NOT NULL, reason TEXT NOT NULL)";
+
 QByteArray encodeProperties(const MqttUserProperties &properties)
 {
     QByteArray data;
@@ -144,7 +148,8 @@ Result<std::unique_ptr<Outbox>> Outbox::open(const QString &path, qint64 maxMess
              QStringLiteral(
                  "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, device TEXT NOT NULL, "
                  "received INTEGER NOT NULL, properties BLOB, payload BLOB NOT NULL)"),
-             QStringLiteral("CREATE INDEX IF NOT EXISTS messages_device ON messages (device, id)")}) {
+             QStringLiteral("CREATE INDEX IF NOT EXISTS messages_device ON messages (device, id)"),
+             QString::fromLatin1(deadLettersTable)}) {
         if (auto ok = outbox->exec(statement); !ok)
             return std::unexpected(ok.error());
     }
@@ -264,6 +269,79 @@ Result<QHash<QString, qint64>> Outbox::devices() const
     while (query.next())
         devices.insert(query.value(0).toString(), query.value(1).toLongLong());
     return devices;
+}
+
+Result<std::unique_ptr<Outbox>> Outbox::inspect(const QString &path)
+{
+    if (!QFileInfo(path).isFile())
+        return fail(ErrorKind::NotFound, QStringLiteral("OutboxNotFound"),
+            tr("There is no outbox at %1: the relay has not run with this configuration yet.").arg(path));
+    const QString connection = QStringLiteral("onboarder-outbox-%1").arg(++connectionCounter);
+    std::unique_ptr<Outbox> outbox(new Outbox(connection, path, 0));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+        db.setDatabaseName(path);
+        if (!db.open())
+            return fail(ErrorKind::InvalidInput, QStringLiteral("OutboxUnreadable"),
+                tr("Cannot open the outbox %1: %2").arg(path, db.lastError().text()));
+    }
+    for (const QString &statement :
+        {QStringLiteral("PRAGMA busy_timeout=5000"), QString::fromLatin1(deadLettersTable)}) {
+        if (auto ok = outbox->exec(statement); !ok)
+            return std::unexpected(ok.error());
+    }
+    return outbox;
+}
+
+Result<void> Outbox::deadLetter(DeadLetter &letter)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    if (auto ok = exec(QStringLiteral("PRAGMA synchronous=FULL")); !ok)
+        return ok;
+    QSqlQuery insert(db);
+    insert.prepare(QStringLiteral("INSERT INTO dead_letters (device, topic, received, payload, reason_code, reason) "
+                                  "VALUES (?, ?, ?, ?, ?, ?)"));
+    insert.bindValue(0, letter.deviceId.isNull() ? QStringLiteral("") : letter.deviceId);
+    insert.bindValue(1, letter.topic.isNull() ? QStringLiteral("") : letter.topic);
+    insert.bindValue(2, letter.receivedMs);
+    insert.bindValue(3, letter.payload.isNull() ? QByteArray("") : letter.payload);
+    insert.bindValue(4, letter.reasonCode);
+    insert.bindValue(5, letter.reason);
+    if (!insert.exec())
+        return sqlError(QStringLiteral("set aside a message"), insert.lastError().text());
+    letter.id = insert.lastInsertId().toLongLong();
+    return {};
+}
+
+Result<QList<DeadLetter>> Outbox::deadLetters() const
+{
+    QSqlQuery query(QSqlDatabase::database(m_connection, false));
+    if (!query.exec(QStringLiteral(
+            "SELECT id, device, topic, received, payload, reason_code, reason FROM dead_letters ORDER BY id")))
+        return sqlError(QStringLiteral("list the dead letters"), query.lastError().text());
+    QList<DeadLetter> letters;
+    while (query.next()) {
+        letters.append({query.value(0).toLongLong(), query.value(1).toString(), query.value(2).toString(),
+            query.value(4).toByteArray(), query.value(3).toLongLong(), query.value(5).toString(),
+            query.value(6).toString()});
+    }
+    return letters;
+}
+
+Result<qint64> Outbox::deadLetterCount() const
+{
+    QSqlQuery query(QSqlDatabase::database(m_connection, false));
+    if (!query.exec(QStringLiteral("SELECT COUNT(*) FROM dead_letters")) || !query.next())
+        return sqlError(QStringLiteral("count the dead letters"), query.lastError().text());
+    return query.value(0).toLongLong();
+}
+
+Result<qint64> Outbox::purgeDeadLetters()
+{
+    QSqlQuery query(QSqlDatabase::database(m_connection, false));
+    if (!query.exec(QStringLiteral("DELETE FROM dead_letters")))
+        return sqlError(QStringLiteral("purge the dead letters"), query.lastError().text());
+    return query.numRowsAffected();
 }
 
 } // namespace Onboarder

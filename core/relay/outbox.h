@@ -53,6 +53,17 @@ public:
     // The devices that have messages waiting, with how many each.
     Result<QHash<QString, qint64>> devices() const;
 
+    // Dead letters (messages the hub can never take): stored durably, like append(); listed oldest first;
+    // purged all at once (how many went).
+    Result<void> deadLetter(DeadLetter &letter);
+    Result<QList<DeadLetter>> deadLetters() const;
+    Result<qint64> deadLetterCount() const;
+    Result<qint64> purgeDeadLetters();
+
+    // Opens an existing outbox to read its dead letters or purge them, without the relay's lock: a relay may be
+    // running on it (SQLite serialises the two). NotFound when there is no outbox at path.
+    static Result<std::unique_ptr<Outbox>> inspect(const QString &path);
+
     qint64 depth() const { return m_depth; }
     qint64 maxMessages() const { return m_maxMessages; }
     bool isFull() const { return m_depth >= m_maxMessages; }

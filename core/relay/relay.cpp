@@ -117,6 +117,8 @@ Result<void> Relay::start(const QByteArray &sourcePassword)
     if (!waiting)
         return std::unexpected(waiting.error());
     m_waiting = *waiting;
+    if (const auto letters = m_outbox->deadLetterCount())
+        m_deadLetters = *letters;
 
     m_source = std::make_unique<MqttSession>();
     m_source->setHostname(m_config.sourceUrl.host());
@@ -177,8 +179,16 @@ void Relay::onMessage(const MqttMessage &message)
     auto mapped = m_mapper.map(message, now);
     if (!mapped) {
         ++m_unroutable;
-        qCWarning(lcRelay).noquote() << mapped.error().message << "- dropped";
-        m_source->acknowledge(message);
+        setAside(message, {}, now, mapped.error());
+        return;
+    }
+    if (const qsizetype size = mapped->hubSize(); size > maxHubMessageBytes) {
+        setAside(message, mapped->deviceId, now,
+            Error{ErrorKind::InvalidInput, QStringLiteral("TooLarge"),
+                tr("A message of %1 bytes for %2 is larger than the %3 bytes IoT Hub takes in one message.")
+                    .arg(size)
+                    .arg(mapped->deviceId)
+                    .arg(maxHubMessageBytes)});
         return;
     }
     RelayMetrics::Device &stats = deviceStats(mapped->deviceId);
@@ -201,6 +211,22 @@ void Relay::onMessage(const MqttMessage &message)
         flushWrites();
     else if (!m_writeTimer.isActive() && !m_retryTimer.isActive())
         m_writeTimer.start(writeBatchMs);
+}
+
+// A message the hub can never take goes to the outbox's dead letters, durably, and only then is acknowledged to
+// the local broker; its device's later messages go on. Should the outbox fail, it is not acknowledged: the
+// broker keeps it (held) and the error is reported.
+void Relay::setAside(const MqttMessage &message, const QString &deviceId, qint64 receivedMs, const Error &why)
+{
+    DeadLetter letter{0, deviceId, message.topic, message.payload, receivedMs, why.code, why.message};
+    if (const auto stored = m_outbox->deadLetter(letter); !stored) {
+        Q_EMIT errorOccurred(stored.error());
+        return;
+    }
+    ++m_deadLettered;
+    ++m_deadLetters;
+    qCWarning(lcRelay).noquote() << why.message << "- set aside as dead letter" << letter.id;
+    m_source->acknowledge(message);
 }
 
 void Relay::flushWrites()
@@ -414,6 +440,9 @@ void Relay::housekeeping()
             ++it;
         }
     }
+    // `relay dead-letters --purge` may have emptied the table meanwhile.
+    if (const auto letters = m_outbox ? m_outbox->deadLetterCount() : Result<qint64>(0))
+        m_deadLetters = *letters;
 }
 
 RelayMetrics Relay::metrics() const
@@ -433,6 +462,8 @@ void Relay::publishMetrics()
     metrics.inTotal = m_in;
     metrics.outTotal = m_out;
     metrics.unroutable = m_unroutable;
+    metrics.deadLettered = m_deadLettered;
+    metrics.deadLetters = m_deadLetters;
     metrics.retainedSkipped = m_retainedSkipped;
     std::sort(m_latencies.begin(), m_latencies.end());
     metrics.latencyP50Ms = percentile(m_latencies, 0.50);

@@ -47,7 +47,9 @@ class SecretStore;
 //
 // The outbox limit: when it is full, messages are held unacknowledged (the broker stops sending after
 // its in-flight limit and keeps the rest) until the hub takes some; metrics say "outboxFull" and "held".
-// Messages without a device id are acknowledged and dropped, counted ("unroutable") and logged.
+// Dead letters: a message the hub can never take (no valid device id, or larger than IoT Hub's 256 KB) is not
+// sent, where it would stop its device's queue; it is stored in the outbox's dead-letter table with the reason,
+// then acknowledged, counted ("deadLettered") and logged without its payload. `relay dead-letters` shows them.
 //
 // Threads: one thread, the one it was created in (its timers, clients and outbox are members, not
 // children: it cannot be moved). The GUI and the CLI create it on a worker thread with an epoll event loop
@@ -100,6 +102,7 @@ private:
     };
 
     void onMessage(const MqttMessage &message);
+    void setAside(const MqttMessage &message, const QString &deviceId, qint64 receivedMs, const Error &why);
     void flushWrites();
     void acknowledgeDeliveredHead();
     void pump(const QString &deviceId);
@@ -145,6 +148,8 @@ private:
     qint64 m_stored = 0;
     qint64 m_out = 0;
     qint64 m_unroutable = 0;
+    qint64 m_deadLettered = 0;
+    qint64 m_deadLetters = 0; // in the table: counted at start and in housekeeping, plus those set aside
     qint64 m_retainedSkipped = 0;
     qint64 m_lastIn = 0;
     qint64 m_lastOut = 0;

@@ -23,6 +23,7 @@ QJsonObject RelayMetrics::toJson() const
     return {{QStringLiteral("time"), QDateTime::fromMSecsSinceEpoch(timeMs, Qt::UTC).toString(Qt::ISODateWithMs)},
         {QStringLiteral("inPerSecond"), rounded(inPerSecond)}, {QStringLiteral("outPerSecond"), rounded(outPerSecond)},
         {QStringLiteral("in"), inTotal}, {QStringLiteral("out"), outTotal}, {QStringLiteral("unroutable"), unroutable},
+        {QStringLiteral("deadLettered"), deadLettered}, {QStringLiteral("deadLetters"), deadLetters},
         {QStringLiteral("retainedSkipped"), retainedSkipped}, {QStringLiteral("latencyP50Ms"), rounded(latencyP50Ms)},
         {QStringLiteral("latencyP99Ms"), rounded(latencyP99Ms)}, {QStringLiteral("stored"), storedTotal},
         {QStringLiteral("outboxDepth"), outboxDepth}, {QStringLiteral("outboxLimit"), outboxLimit},

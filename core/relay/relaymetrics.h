@@ -28,7 +28,9 @@ struct RelayMetrics
     double outPerSecond = 0; // acknowledged by the hub
     qint64 inTotal = 0;
     qint64 outTotal = 0;
-    qint64 unroutable = 0; // acknowledged and dropped: no device id (each is logged)
+    qint64 unroutable = 0; // no valid device id: set aside as dead letters (counted in deadLettered too)
+    qint64 deadLettered = 0; // set aside since the relay started: too large for the hub, or unroutable
+    qint64 deadLetters = 0; // in the outbox's dead-letter table now (`relay dead-letters` lists and purges them)
     qint64 retainedSkipped = 0; // a broker's retained copy, sent again on subscribe: not new telemetry
     double latencyP50Ms = 0; // local broker → hub PUBACK, over the interval
     double latencyP99Ms = 0;

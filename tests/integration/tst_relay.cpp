@@ -14,6 +14,11 @@
 #include "sandboxhub.h"
 #include "testsupport.h"
 
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -39,7 +44,17 @@ class tst_Relay : public QObject
     RelayFixture::Consumer m_consumer;
     int m_run = 0;
 
-    RelayConfig config(const QByteArray &extra = {})
+    RelayConfig config(const QByteArray &extra = {}) { return parsed(configJson(extra)); }
+
+    RelayConfig parsed(const QByteArray &json)
+    {
+        auto parsed = RelayConfig::parse(json, m_dir.path());
+        if (!parsed)
+            qFatal("%s", qPrintable(parsed.error().message));
+        return *parsed;
+    }
+
+    QByteArray configJson(const QByteArray &extra = {})
     {
         const QByteArray run = QByteArray::number(++m_run);
         const QByteArray json = J("{'hub': 'sandbox', 'source': {'url': 'mqtt://127.0.0.1:")
@@ -47,10 +62,7 @@ class tst_Relay : public QObject
             + J("', 'topics': ['sensors/+/telemetry']}, 'deviceIdFromTopic': 'sensors/{deviceId}/telemetry', "
                 "'metricsIntervalMs': 200, 'outbox': {'path': 'outbox-")
             + run + J(".db'}") + extra + "}";
-        auto parsed = RelayConfig::parse(json, m_dir.path());
-        if (!parsed)
-            qFatal("%s", qPrintable(parsed.error().message));
-        return *parsed;
+        return json;
     }
 
     std::unique_ptr<Relay> relay(const RelayConfig &c, CredentialStore *store = nullptr)
@@ -291,6 +303,72 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(m_consumer.total(), before + 15, 20000);
         QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*again).outboxDepth, 0, 5000);
         TestSupport::stopRelay(*again);
+    }
+
+    void poisonMessagesAreSetAsideAndTheDeviceGoesOn()
+    {
+        // A message larger than IoT Hub takes (the hub closes the connection of a device that sends one) and one
+        // that names no valid device: both set aside as dead letters with their reasons, and the device's next
+        // message reaches the hub. Before dead letters, the large one was sent again and again at the head of its
+        // device's queue, and nothing after it ever left.
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("poison-0"), {}, {}).has_value());
+        const QByteArray json = configJson();
+        const QString configFile = TestSupport::writeFile(m_dir.filePath(QStringLiteral("poison.json")), json);
+        const RelayConfig c = parsed(json);
+        auto r = relay(c);
+        MqttClient publisher;
+        publisher.setHostname(QStringLiteral("127.0.0.1"));
+        publisher.setPort(m_broker.port());
+        publisher.setClientId(QStringLiteral("relay-test-poison"));
+        QVERIFY(RelayFixture::connectAndWait(publisher));
+        const auto publish = [&](const QString &device, qint64 n, qsizetype padding) {
+            const QByteArray payload
+                = QJsonDocument(QJsonObject{{QStringLiteral("n"), n}, {QStringLiteral("pad"), QString(padding, u'x')}})
+                      .toJson(QJsonDocument::Compact);
+            QSignalSpy delivered(&publisher, &MqttClient::messageDelivered);
+            return publisher.publish(QStringLiteral("sensors/%1/telemetry").arg(device), payload, 1).has_value()
+                && delivered.wait(10000);
+        };
+        QVERIFY(publish(QStringLiteral("poison-0"), 9001, 10));
+        QVERIFY(publish(QStringLiteral("poison-0"), 9002, 300 * 1024));
+        QVERIFY(publish(QStringLiteral("not a device id"), 9003, 10));
+        QVERIFY(publish(QStringLiteral("poison-0"), 9004, 10));
+        QTRY_VERIFY_WITH_TIMEOUT(m_consumer.has(9001) && m_consumer.has(9004), 20000);
+        QVERIFY(!m_consumer.has(9002));
+        QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*r).deadLettered, 2, 5000);
+        const RelayMetrics m = r->metrics();
+        QCOMPARE(m.deadLetters, 2);
+        QCOMPARE(m.toJson().value(QStringLiteral("deadLettered")).toInteger(), 2);
+
+        // The CLI lists them while the relay runs, exports them with their payloads, then purges them.
+        const QString exported = m_dir.filePath(QStringLiteral("dead-letters.jsonl"));
+        QProcess cli;
+        cli.start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")),
+            {QStringLiteral("--json"), QStringLiteral("relay"), QStringLiteral("dead-letters"),
+                QStringLiteral("--config"), configFile, QStringLiteral("--export"), exported, QStringLiteral("--purge"),
+                QStringLiteral("--yes")});
+        QVERIFY(cli.waitForFinished(30000));
+        QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
+        const QJsonArray listed = QJsonDocument::fromJson(cli.readAllStandardOutput())
+                                      .object()
+                                      .value(QStringLiteral("deadLetters"))
+                                      .toArray();
+        QCOMPARE(listed.size(), 2);
+        QCOMPARE(listed.at(0)[QStringLiteral("reasonCode")].toString(), QStringLiteral("TooLarge"));
+        QCOMPARE(listed.at(0)[QStringLiteral("deviceId")].toString(), QStringLiteral("poison-0"));
+        QVERIFY(listed.at(0)[QStringLiteral("bytes")].toInteger() > 300 * 1024);
+        QCOMPARE(listed.at(1)[QStringLiteral("reasonCode")].toString(), QStringLiteral("Unroutable"));
+        QCOMPARE(listed.at(1)[QStringLiteral("topic")].toString(), QStringLiteral("sensors/not a device id/telemetry"));
+        QFile file(exported);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther), QFileDevice::Permissions());
+        const QList<QByteArray> lines = file.readAll().trimmed().split('\n');
+        QCOMPARE(lines.size(), 2);
+        const QByteArray payload = QByteArray::fromBase64(
+            QJsonDocument::fromJson(lines.at(0)).object().value(QStringLiteral("payloadBase64")).toString().toLatin1());
+        QCOMPARE(QJsonDocument::fromJson(payload).object().value(QStringLiteral("n")).toInteger(), 9002);
+        QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*r).deadLetters, 0, 5000); // the purge is seen
+        TestSupport::stopRelay(*r);
     }
 
     void cleanupTestCase() { m_hub.stop(); }

@@ -127,6 +127,37 @@ private Q_SLOTS:
         QVERIFY(next[0].id > lastId);
     }
 
+    void keepsDeadLettersApartAndLetsThemBeInspected()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("dead.db"));
+        QCOMPARE(Outbox::inspect(path).error().code, QStringLiteral("OutboxNotFound"));
+        auto outbox = Outbox::open(path, 10);
+        QVERIFY(outbox.has_value());
+        DeadLetter big{0, QStringLiteral("d1"), QStringLiteral("sensors/d1/telemetry"), QByteArray(300000, 'x'), 1000,
+            QStringLiteral("TooLarge"), QStringLiteral("too large")};
+        DeadLetter none{0, {}, QStringLiteral("sensors/+bad/telemetry"), QByteArray(), 2000,
+            QStringLiteral("Unroutable"), QStringLiteral("no device")};
+        QVERIFY((*outbox)->deadLetter(big).has_value());
+        QVERIFY((*outbox)->deadLetter(none).has_value());
+        QVERIFY(big.id > 0 && none.id > big.id);
+        QCOMPARE((*outbox)->depth(), 0); // not messages to send
+        QCOMPARE(*(*outbox)->deadLetterCount(), 2);
+
+        // Read by another opener while the relay's handle holds the lock.
+        QVERIFY(!Outbox::open(path, 10).has_value());
+        auto inspector = Outbox::inspect(path);
+        QVERIFY2(inspector.has_value(), inspector ? "" : qPrintable(inspector.error().message));
+        const auto letters = (*inspector)->deadLetters();
+        QVERIFY(letters.has_value());
+        QCOMPARE(letters->size(), 2);
+        QCOMPARE(letters->at(0).payload.size(), 300000);
+        QCOMPARE(letters->at(0).reasonCode, QStringLiteral("TooLarge"));
+        QCOMPARE(letters->at(1).deviceId, QString());
+        QCOMPARE(letters->at(1).receivedMs, 2000);
+        QCOMPARE(*(*inspector)->purgeDeadLetters(), 2);
+        QCOMPARE(*(*outbox)->deadLetterCount(), 0);
+    }
+
     void reportsAnUnusablePath()
     {
         const auto outbox = Outbox::open(QStringLiteral("/proc/no/such/outbox.db"), 10);

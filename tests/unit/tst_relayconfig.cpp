@@ -221,6 +221,14 @@ private Q_SLOTS:
             QStringLiteral("p-7"));
         QVERIFY(!mapper.map(message(QStringLiteral("any"), J("{'id': 'p-7'}")), 0).has_value());
         QVERIFY(!mapper.map(message(QStringLiteral("any"), "not json"), 0).has_value());
+        // IoT Hub takes "+" and "#" in a device id, but they cannot stand in the device's MQTT topic.
+        for (const char *id : {"a+b", "a#"}) {
+            const auto refused
+                = mapper.map(message(QStringLiteral("any"), "{\"meta\": {\"id\": \"" + QByteArray(id) + "\"}}"), 0);
+            QVERIFY(!refused.has_value());
+            QCOMPARE(refused.error().code, QStringLiteral("Unroutable"));
+            QVERIFY2(refused.error().message.contains(QStringLiteral("MQTT")), qPrintable(refused.error().message));
+        }
     }
 };
 
