@@ -2757,6 +2757,17 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     </message>
 </context>
 <context>
+    <name>DeviceTwin</name>
+    <message>
+        <source>Only &quot;tags&quot; and &quot;desired&quot; can be changed here, not &quot;%1&quot;.</source>
+        <translation>Hier lassen sich nur „tags“ und „desired“ ändern, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; must be a JSON object.</source>
+        <translation>„%1“ muss ein JSON-Objekt sein.</translation>
+    </message>
+</context>
+<context>
     <name>EventHubReader</name>
     <message>
         <source>This is not an Event Hub-compatible connection string: %1</source>
@@ -4733,14 +4744,6 @@ Send %2?</source>
     <message>
         <source>X.509 signed by a CA</source>
         <translation>X.509 von einer CA signiert</translation>
-    </message>
-    <message>
-        <source>Only &quot;tags&quot; and &quot;desired&quot; can be changed here, not &quot;%1&quot;.</source>
-        <translation>Hier lassen sich nur „tags“ und „desired“ ändern, nicht „%1“.</translation>
-    </message>
-    <message>
-        <source>&quot;%1&quot; must be a JSON object.</source>
-        <translation>„%1“ muss ein JSON-Objekt sein.</translation>
     </message>
     <message>
         <source>Saved the twin of &quot;%1&quot;.</source>

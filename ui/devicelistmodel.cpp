@@ -105,10 +105,10 @@ void DeviceListModel::countDevices(quint64 generation)
 {
     if (m_query.count.isEmpty() || !m_client)
         return;
-    whenFinished(m_client->query(m_query.count, 1), this, [this, generation](Result<QueryPage> page) {
-        if (generation != m_generation || !page || page->items.isEmpty())
+    whenFinished(m_client->countDevices(m_query.count), this, [this, generation](Result<qint64> count) {
+        if (generation != m_generation || !count)
             return; // the count is a nicety; the list itself reports failures
-        m_total = page->items.first().toObject().value(QStringLiteral("numberOfDevices")).toInteger(-1);
+        m_total = *count;
         Q_EMIT totalCountChanged(m_total);
     });
 }

@@ -46,14 +46,6 @@ QString prettyJson(const QJsonValue &value)
     return text.mid(1, text.size() - 2);
 }
 
-// Desired properties as a person edits them: without the hub's bookkeeping ($metadata, $version).
-QJsonObject withoutBookkeeping(QJsonObject object)
-{
-    object.remove(QStringLiteral("$metadata"));
-    object.remove(QStringLiteral("$version"));
-    return object;
-}
-
 QPlainTextEdit *jsonEditor(QWidget *parent, bool readOnly)
 {
     auto *edit = new QPlainTextEdit(parent);
@@ -545,7 +537,7 @@ void DevicePage::reload()
     FieldError::show(m_failure, {});
     reloadDevice(true);
     setLoading(true);
-    client->twin(m_id).then(this, [this, generation](Result<QJsonObject> twin) {
+    client->twin(m_id).then(this, [this, generation](Result<DeviceTwin> twin) {
         setLoading(false);
         if (generation != m_generation)
             return;
@@ -628,20 +620,16 @@ void DevicePage::showDevice()
 
 void DevicePage::showTwin()
 {
-    if (m_twin.isEmpty()) {
+    if (m_twin.isNull()) {
         m_twinView->clear();
         m_twinEdit->clear();
         m_twinEdit->setEnabled(false);
         m_applyTwin->setEnabled(false);
         return;
     }
-    m_twinView->setPlainText(prettyJson(m_twin));
-    const QJsonObject editable{{QStringLiteral("tags"), m_twin.value(QStringLiteral("tags")).toObject()},
-        {QStringLiteral("desired"),
-            withoutBookkeeping(
-                m_twin.value(QStringLiteral("properties")).toObject().value(QStringLiteral("desired")).toObject())}};
+    m_twinView->setPlainText(prettyJson(m_twin.document));
     m_twinEdit->setEnabled(true);
-    m_twinEdit->setPlainText(prettyJson(editable));
+    m_twinEdit->setPlainText(prettyJson(m_twin.editable()));
     checkTwinSyntax();
 }
 
@@ -650,33 +638,27 @@ void DevicePage::checkTwinSyntax()
     const auto edited = parseJson(m_twinEdit->toPlainText(), true);
     QString problem = edited ? QString() : edited.error().message;
     if (edited) {
-        const QJsonObject object = edited->toObject();
-        for (auto it = object.begin(); it != object.end() && problem.isEmpty(); ++it) {
-            if (it.key() != QStringLiteral("tags") && it.key() != QStringLiteral("desired"))
-                problem = tr("Only \"tags\" and \"desired\" can be changed here, not \"%1\".").arg(it.key());
-            else if (!it.value().isObject())
-                problem = tr("\"%1\" must be a JSON object.").arg(it.key());
-        }
+        if (const auto change = DeviceTwin::parseEditable(edited->toObject()); !change)
+            problem = change.error().message;
     }
     FieldError::show(m_twinError, problem);
-    m_applyTwin->setEnabled(problem.isEmpty() && !m_twin.isEmpty());
+    m_applyTwin->setEnabled(problem.isEmpty() && !m_twin.isNull());
 }
 
 void DevicePage::applyTwin()
 {
     HubClient *client = m_session.client();
     const auto edited = parseJson(m_twinEdit->toPlainText(), true);
-    if (!client || !edited || m_twin.isEmpty())
+    if (!client || !edited || m_twin.isNull())
         return;
-    const QJsonObject object = edited->toObject();
-    const QJsonObject replacement{{QStringLiteral("tags"), object.value(QStringLiteral("tags")).toObject()},
-        {QStringLiteral("properties"),
-            QJsonObject{{QStringLiteral("desired"), object.value(QStringLiteral("desired")).toObject()}}}};
-    const QString etag = m_twin.value(QStringLiteral("etag")).toString();
+    const auto change = DeviceTwin::parseEditable(edited->toObject());
+    if (!change)
+        return;
+    const QString etag = m_twin.etag;
     const quint64 generation = m_generation;
     m_applyTwin->setEnabled(false);
     setLoading(true);
-    client->updateTwin(m_id, replacement, etag, true).then(this, [this, generation](Result<QJsonObject> updated) {
+    client->updateTwin(m_id, change->toJson(), etag, true).then(this, [this, generation](Result<DeviceTwin> updated) {
         setLoading(false);
         if (generation != m_generation)
             return;

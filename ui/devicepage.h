@@ -63,7 +63,7 @@ public:
 public Q_SLOTS:
     void exportConnectionString(bool secondary);
     void exportCertificate();
-    QJsonObject twin() const { return m_twin; }
+    DeviceTwin twin() const { return m_twin; }
     bool isLoading() const { return m_loading > 0; }
 
 public Q_SLOTS:
@@ -98,7 +98,7 @@ private:
     Settings &m_settings;
     QString m_id;
     DeviceIdentity m_device;
-    QJsonObject m_twin;
+    DeviceTwin m_twin;
     int m_loading = 0;
     quint64 m_generation = 0; // answers about a device no longer shown are dropped
 

@@ -56,13 +56,11 @@ void setRow(QTableWidget *table, const QStringList &cells)
 
 QString attestation(const QJsonObject &enrollment)
 {
-    const QString type
-        = enrollment.value(QStringLiteral("attestation")).toObject().value(QStringLiteral("type")).toString();
-    if (type == QLatin1String("x509"))
+    if (DpsEnrollment::isX509(enrollment))
         return DpsPage::tr("X.509 certificate");
-    if (type == QLatin1String("symmetricKey"))
+    if (DpsEnrollment::isSymmetricKey(enrollment))
         return DpsPage::tr("Symmetric key");
-    return type;
+    return DpsEnrollment::attestationType(enrollment);
 }
 
 } // namespace
@@ -416,13 +414,9 @@ void DpsPage::testSelectedEnrollment()
                     credential.symmetricKey.fill(u'\0');
                     credential.privateKeyPem.fill('\0');
                 };
-                const QJsonObject attestationJson = enrollment->value(QStringLiteral("attestation")).toObject();
-                if (attestationJson.value(QStringLiteral("type")).toString() == QLatin1String("symmetricKey")) {
+                if (DpsEnrollment::isSymmetricKey(*enrollment)) {
                     DpsRegistration::Credential credential;
-                    credential.symmetricKey = attestationJson.value(QStringLiteral("symmetricKey"))
-                                                  .toObject()
-                                                  .value(QStringLiteral("primaryKey"))
-                                                  .toString();
+                    credential.symmetricKey = DpsEnrollment::primarySymmetricKey(*enrollment);
                     return registerWith(credential);
                 }
                 // X.509: the certificate kept here for that id, with its key from the keychain.

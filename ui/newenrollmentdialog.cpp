@@ -3,6 +3,7 @@
 #include "credentials/credentialstore.h"
 #include "dps/dpsenrollment.h"
 #include "fielderror.h"
+#include "hub/devicetwin.h"
 #include "twintags.h"
 
 #include <QCheckBox>
@@ -140,7 +141,7 @@ Result<QJsonObject> NewEnrollmentDialog::body() const
     DpsEnrollment::Options options;
     options.enabled = m_enabled->isChecked();
     if (!tags.isEmpty())
-        options.initialTwin = QJsonObject{{QStringLiteral("tags"), tags}};
+        options.initialTwin = DeviceTwin::Change::tagsOnly(tags).toJson();
     const bool x509 = m_attestation->currentData().toInt() == int(Attestation::X509);
     if (!x509)
         return group ? DpsEnrollment::groupSymmetricKey(id, options)

@@ -390,23 +390,7 @@ QString TelemetryView::exportTo(const QString &path) const
     if (!file.open(QIODevice::WriteOnly))
         return tr("Cannot write %1: %2").arg(path, file.errorString());
     for (int row = 0; row < m_model->rowCount(); ++row) {
-        const TelemetryEvent &event = m_model->event(row);
-        QJsonObject properties;
-        for (const auto &[name, value] : event.properties)
-            properties.insert(name, value);
-        QJsonObject system;
-        for (const auto &[name, value] : event.systemProperties)
-            system.insert(name, value);
-        QJsonObject line{{QStringLiteral("deviceId"), event.deviceId},
-            {QStringLiteral("enqueuedTime"), event.enqueuedTime.toUTC().toString(Qt::ISODateWithMs)},
-            {QStringLiteral("partition"), event.partition}, {QStringLiteral("sequenceNumber"), event.sequenceNumber},
-            {QStringLiteral("properties"), properties}, {QStringLiteral("systemProperties"), system}};
-        const QString text = QString::fromUtf8(event.body);
-        if (text.toUtf8() == event.body)
-            line.insert(QStringLiteral("payload"), text);
-        else
-            line.insert(QStringLiteral("payloadBase64"), QString::fromLatin1(event.body.toBase64()));
-        file.write(QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n');
+        file.write(QJsonDocument(m_model->event(row).toJson()).toJson(QJsonDocument::Compact) + '\n');
     }
     if (!file.commit())
         return tr("Cannot write %1: %2").arg(path, file.errorString());

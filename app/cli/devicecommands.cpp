@@ -405,11 +405,11 @@ QFuture<int> twinShow(Context &ctx, const QStringList &args)
         return finished(*done);
     const QString id = p.positional().at(0);
     return withHub(ctx, [&ctx, id](HubClient &client, const HubProfile &) {
-        return client.twin(id).then(&client, [&ctx](Result<QJsonObject> twin) {
+        return client.twin(id).then(&client, [&ctx](Result<DeviceTwin> twin) {
             if (!twin)
                 return ctx.out.error(twin.error());
-            ctx.out.document(*twin);
-            ctx.out.text(QString::fromUtf8(QJsonDocument(*twin).toJson(QJsonDocument::Indented)).trimmed());
+            ctx.out.document(twin->document);
+            ctx.out.text(QString::fromUtf8(QJsonDocument(twin->document).toJson(QJsonDocument::Indented)).trimmed());
             return int(ExitOk);
         });
     });
@@ -441,12 +441,11 @@ QFuture<int> twinPatch(Context &ctx, const QStringList &args)
     const QString id = p.positional().at(0);
     const QString etag = p.value(QStringLiteral("etag"));
     return withHub(ctx, [&ctx, id, etag, patch = patch.object()](HubClient &client, const HubProfile &) {
-        return client.updateTwin(id, patch, etag).then(&client, [&ctx](Result<QJsonObject> twin) {
+        return client.updateTwin(id, patch, etag).then(&client, [&ctx](Result<DeviceTwin> twin) {
             if (!twin)
                 return ctx.out.error(twin.error());
-            ctx.out.document(*twin);
-            ctx.out.text(
-                CliText::tr("Twin updated; its ETag is now %1.").arg(twin->value(QStringLiteral("etag")).toString()));
+            ctx.out.document(twin->document);
+            ctx.out.text(CliText::tr("Twin updated; its ETag is now %1.").arg(twin->etag));
             return int(ExitOk);
         });
     });

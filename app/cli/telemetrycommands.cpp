@@ -76,29 +76,12 @@ std::optional<WatchOptions> watchOptions(Context &ctx, VerbParser &p, int *exitC
 void printEvent(Context &ctx, const TelemetryEvent &event, bool withDevice)
 {
     const QString time = event.enqueuedTime.toUTC().toString(Qt::ISODateWithMs);
-    QJsonObject properties;
     QStringList bag;
-    for (const auto &[name, value] : event.properties) {
-        properties.insert(name, value);
+    for (const auto &[name, value] : event.properties)
         bag.append(name + u'=' + value);
-    }
-    QJsonObject system;
-    for (const auto &[name, value] : event.systemProperties)
-        system.insert(name, value);
     const QString text = QString::fromUtf8(event.body);
     const bool utf8 = text.toUtf8() == event.body;
-    QJsonObject line{{QStringLiteral("deviceId"), event.deviceId}, {QStringLiteral("time"), time},
-        {QStringLiteral("partition"), event.partition}, {QStringLiteral("sequenceNumber"), event.sequenceNumber},
-        {QStringLiteral("properties"), properties}, {QStringLiteral("systemProperties"), system}};
-    if (!event.contentType.isEmpty())
-        line.insert(QStringLiteral("contentType"), event.contentType);
-    if (!event.messageId.isEmpty())
-        line.insert(QStringLiteral("messageId"), event.messageId);
-    if (utf8)
-        line.insert(QStringLiteral("payload"), text);
-    else
-        line.insert(QStringLiteral("payloadBase64"), QString::fromLatin1(event.body.toBase64()));
-    ctx.out.line(line);
+    ctx.out.line(event.toJson());
     const QString payload = utf8 ? text : QStringLiteral("base64:") + QString::fromLatin1(event.body.toBase64());
     if (withDevice)
         ctx.out.text(QStringLiteral("%1  %2  %3  %4").arg(time, event.deviceId, bag.join(u'&'), payload));

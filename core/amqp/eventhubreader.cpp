@@ -16,6 +16,30 @@
 
 namespace Onboarder {
 
+QJsonObject TelemetryEvent::toJson() const
+{
+    QJsonObject application;
+    for (const auto &[name, value] : properties)
+        application.insert(name, value);
+    QJsonObject system;
+    for (const auto &[name, value] : systemProperties)
+        system.insert(name, value);
+    QJsonObject line{{QStringLiteral("deviceId"), deviceId},
+        {QStringLiteral("time"), enqueuedTime.toUTC().toString(Qt::ISODateWithMs)},
+        {QStringLiteral("partition"), partition}, {QStringLiteral("sequenceNumber"), sequenceNumber},
+        {QStringLiteral("properties"), application}, {QStringLiteral("systemProperties"), system}};
+    if (!contentType.isEmpty())
+        line.insert(QStringLiteral("contentType"), contentType);
+    if (!messageId.isEmpty())
+        line.insert(QStringLiteral("messageId"), messageId);
+    const QString text = QString::fromUtf8(body);
+    if (text.toUtf8() == body)
+        line.insert(QStringLiteral("payload"), text);
+    else
+        line.insert(QStringLiteral("payloadBase64"), QString::fromLatin1(body.toBase64()));
+    return line;
+}
+
 namespace {
 
 constexpr qint64 tokenLifetimeSeconds = 3600;

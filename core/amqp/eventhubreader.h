@@ -6,6 +6,7 @@
 
 #include <QDateTime>
 #include <QHash>
+#include <QJsonObject>
 #include <QList>
 #include <QMetaType>
 #include <QObject>
@@ -36,6 +37,11 @@ struct TelemetryEvent
     QString correlationId;
     QList<std::pair<QString, QString>> properties; // the sender's application properties
     QList<std::pair<QString, QString>> systemProperties; // the hub's annotations (iothub-…, x-opt-…), as text
+
+    // One line of `device telemetry --json` and of the Telemetry page's export: deviceId, time, partition,
+    // sequenceNumber, properties, systemProperties, contentType and messageId when set, and the body as payload
+    // (UTF-8 text) or payloadBase64.
+    QJsonObject toJson() const;
 };
 
 // Where an Event Hub-compatible endpoint is: from a pasted connection string

@@ -72,6 +72,26 @@ QString attestationType(const QJsonObject &item)
     return item.value(QStringLiteral("attestation")).toObject().value(QStringLiteral("type")).toString();
 }
 
+bool isSymmetricKey(const QJsonObject &item)
+{
+    return attestationType(item) == QLatin1String("symmetricKey");
+}
+
+bool isX509(const QJsonObject &item)
+{
+    return attestationType(item) == QLatin1String("x509");
+}
+
+QString primarySymmetricKey(const QJsonObject &item)
+{
+    return item.value(QStringLiteral("attestation"))
+        .toObject()
+        .value(QStringLiteral("symmetricKey"))
+        .toObject()
+        .value(QStringLiteral("primaryKey"))
+        .toString();
+}
+
 bool hasSigningCertificates(const QJsonObject &item)
 {
     return x509(item).contains(QStringLiteral("signingCertificates"));

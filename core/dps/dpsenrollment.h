@@ -31,6 +31,10 @@ QJsonObject groupSymmetricKey(const QString &groupId, const Options &options = {
 
 // "x509", "symmetricKey", "tpm" (what the enrollment's attestation is).
 QString attestationType(const QJsonObject &item);
+bool isSymmetricKey(const QJsonObject &item);
+bool isX509(const QJsonObject &item);
+// The primary key DPS made for a symmetric-key enrollment (empty for others, and for a list DPS sent without keys).
+QString primarySymmetricKey(const QJsonObject &item);
 // True for an X.509 enrollment group (signing certificates), false for an individual one (client certificates).
 bool hasSigningCertificates(const QJsonObject &item);
 // The SHA-256 thumbprints (upper-case hex) of the certificates an X.509 attestation holds, primary first, as DPS

@@ -102,21 +102,14 @@ QFuture<Result<QList<DeviceCheckItem>>> checkDevice(
             device->lastActivity.isValid() ? Text::tr("Last activity %1.").arg(ago(device->lastActivity, options.now))
                                            : Text::tr("No activity ever: it has never connected."));
 
-        client.twin(deviceId).then(&client, [&client, state, deviceId, options, connected](Result<QJsonObject> twin) {
+        client.twin(deviceId).then(&client, [&client, state, deviceId, options, connected](Result<DeviceTwin> twin) {
             if (!twin) {
                 state->add(QStringLiteral("reported"), Verdict::Warning,
                     Text::tr("The twin could not be read: %1").arg(twin.error().message));
             } else {
-                const QJsonObject reported
-                    = twin->value(QStringLiteral("properties")).toObject().value(QStringLiteral("reported")).toObject();
-                const QDateTime updated = QDateTime::fromString(reported.value(QStringLiteral("$metadata"))
-                                                                    .toObject()
-                                                                    .value(QStringLiteral("$lastUpdated"))
-                                                                    .toString(),
-                    Qt::ISODateWithMs);
-                const bool any = reported.value(QStringLiteral("$version")).toInt() > 1;
+                const bool any = twin->reportedVersion > 1;
                 state->add(QStringLiteral("reported"), any ? Verdict::Good : Verdict::Warning,
-                    any ? Text::tr("Reported properties last updated %1.").arg(ago(updated, options.now))
+                    any ? Text::tr("Reported properties last updated %1.").arg(ago(twin->reportedUpdated, options.now))
                         : Text::tr("The device has never reported properties."));
             }
             if (!options.ping) {

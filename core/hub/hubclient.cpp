@@ -244,7 +244,8 @@ QByteArray quoted(const QString &etag)
 
 const auto identity
     = [](const QByteArray &body, QNetworkReply *) { return DeviceIdentity::fromJson(parseObject(body)); };
-const auto object = [](const QByteArray &body, QNetworkReply *) { return parseObject(body); };
+const auto twinDocument
+    = [](const QByteArray &body, QNetworkReply *) { return DeviceTwin::fromJson(parseObject(body)); };
 const auto nothing = [](const QByteArray &, QNetworkReply *) {};
 
 } // namespace
@@ -297,19 +298,31 @@ QFuture<Result<QueryPage>> HubClient::query(const QString &query, int pageSize, 
         });
 }
 
-QFuture<Result<QJsonObject>> HubClient::twin(const QString &id)
+QFuture<Result<qint64>> HubClient::countDevices(const QString &countQuery)
 {
-    return m_rest->request<QJsonObject>("GET", encodedDevicePath(QStringLiteral("/twins/"), id), {}, {}, 0, object);
+    return query(countQuery, 1).then([](Result<QueryPage> page) -> Result<qint64> {
+        if (!page)
+            return std::unexpected(page.error());
+        if (page->items.isEmpty())
+            return 0;
+        return page->items.first().toObject().value(QStringLiteral("numberOfDevices")).toInteger(-1);
+    });
 }
 
-QFuture<Result<QJsonObject>> HubClient::updateTwin(
+QFuture<Result<DeviceTwin>> HubClient::twin(const QString &id)
+{
+    return m_rest->request<DeviceTwin>(
+        "GET", encodedDevicePath(QStringLiteral("/twins/"), id), {}, {}, 0, twinDocument);
+}
+
+QFuture<Result<DeviceTwin>> HubClient::updateTwin(
     const QString &id, const QJsonObject &patch, const QString &etag, bool replace)
 {
     QList<std::pair<QByteArray, QByteArray>> headers;
     if (!etag.isEmpty())
         headers.append({"If-Match", quoted(etag)});
-    return m_rest->request<QJsonObject>(replace ? "PUT" : "PATCH", encodedDevicePath(QStringLiteral("/twins/"), id),
-        compact(patch), headers, 0, object);
+    return m_rest->request<DeviceTwin>(replace ? "PUT" : "PATCH", encodedDevicePath(QStringLiteral("/twins/"), id),
+        compact(patch), headers, 0, twinDocument);
 }
 
 QFuture<Result<MethodResult>> HubClient::invokeMethod(const QString &id, const QString &method,

@@ -2,6 +2,7 @@
 
 #include "common/result.h"
 #include "hub/connectionstring.h"
+#include "hub/devicetwin.h"
 #include "hub/hubprofile.h"
 #include "hub/restclient.h"
 
@@ -116,10 +117,13 @@ public:
     QFuture<Result<int>> purgeCloudToDeviceQueue(const QString &id);
 
     QFuture<Result<QueryPage>> query(const QString &query, int pageSize = 100, const QString &continuation = {});
+    // The number a count query gives (DeviceListQuery::count: SELECT COUNT() AS numberOfDevices …).
+    QFuture<Result<qint64>> countDevices(const QString &countQuery);
 
-    QFuture<Result<QJsonObject>> twin(const QString &id);
-    // PATCH (merge; null removes) or PUT (replace tags and desired); etag empty: unconditional.
-    QFuture<Result<QJsonObject>> updateTwin(
+    QFuture<Result<DeviceTwin>> twin(const QString &id);
+    // PATCH (merge; null removes) or PUT (replace tags and desired); etag empty: unconditional. The body is
+    // DeviceTwin::Change::toJson(), or a patch in the hub's shape as a user gave it.
+    QFuture<Result<DeviceTwin>> updateTwin(
         const QString &id, const QJsonObject &patch, const QString &etag = {}, bool replace = false);
 
     QFuture<Result<MethodResult>> invokeMethod(const QString &id, const QString &method, const QJsonValue &payload,

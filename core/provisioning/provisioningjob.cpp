@@ -717,8 +717,8 @@ void ProvisioningJob::setTwinTags()
         done(tr("The profile sets none."), Step::State::Skipped);
         return flash();
     }
-    m_hub->updateTwin(m_report.deviceId, QJsonObject{{QStringLiteral("tags"), m_profile.twinTags}})
-        .then(this, [this](Result<QJsonObject> twin) {
+    m_hub->updateTwin(m_report.deviceId, DeviceTwin::Change::tagsOnly(m_profile.twinTags).toJson())
+        .then(this, [this](Result<DeviceTwin> twin) {
             if (!twin)
                 return failStep(twin.error());
             done(m_profile.twinTags.keys().join(QStringLiteral(", ")));

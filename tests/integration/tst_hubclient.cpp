@@ -142,12 +142,16 @@ private Q_SLOTS:
         const QString id = QStringLiteral("sandbox-device-000001");
         const auto twin = await(client.twin(id));
         QVERIFY(twin.has_value());
-        const QString etag = twin->value(QStringLiteral("etag")).toString();
+        const QString etag = twin->etag;
+        QVERIFY(!etag.isEmpty());
+        QCOMPARE(twin->deviceId, id);
+        QVERIFY(!twin->desired.contains(QStringLiteral("$metadata")));
+        QVERIFY(!twin->reported.contains(QStringLiteral("$version")));
         const auto patched = await(client.updateTwin(id,
             QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("site"), QStringLiteral("bench-2")}}}},
             etag));
         QVERIFY(patched.has_value());
-        QCOMPARE(patched->value(QStringLiteral("tags"))[QStringLiteral("site")].toString(), QStringLiteral("bench-2"));
+        QCOMPARE(patched->tags[QStringLiteral("site")].toString(), QStringLiteral("bench-2"));
         const auto conflict = await(client.updateTwin(id,
             QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("site"), QStringLiteral("x")}}}}, etag));
         QCOMPARE(conflict.error().code, QStringLiteral("PreconditionFailed"));

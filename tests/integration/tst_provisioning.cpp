@@ -112,8 +112,7 @@ class tst_Provisioning : public QObject
                 *ModemCredentialStore::prepare(CredentialType::RootCa, AzureFlashJob::microsoftRsaRootCa2017())));
         const auto twin = await(m_client->twin(deviceId));
         QVERIFY(twin.has_value());
-        QCOMPARE(twin->value(QStringLiteral("tags")).toObject().value(QStringLiteral("site")).toString(),
-            QStringLiteral("bench-1"));
+        QCOMPARE(twin->tags.value(QStringLiteral("site")).toString(), QStringLiteral("bench-1"));
         const auto record = m_credentials->record(QStringLiteral("sandbox"), deviceId);
         QVERIFY(record.has_value());
         if (p.auth == ProvisioningProfile::Auth::CaSigned) {

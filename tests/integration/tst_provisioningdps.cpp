@@ -113,8 +113,7 @@ class tst_ProvisioningDps : public QObject
         QVERIFY(enrollment.has_value());
         QCOMPARE(DpsEnrollment::sha256Thumbprints(*enrollment), QStringList{cert->thumbprintSha256()});
         const auto twin = await(m_hub->twin(deviceId));
-        QCOMPARE(twin->value(QStringLiteral("tags")).toObject().value(QStringLiteral("site")).toString(),
-            QStringLiteral("bench-2"));
+        QCOMPARE(twin->tags.value(QStringLiteral("site")).toString(), QStringLiteral("bench-2"));
     }
 
     int enrollments()

@@ -310,7 +310,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(device->isVisible(), waitMs);
         QCOMPARE(device->deviceId(), id);
         QTRY_COMPARE_WITH_TIMEOUT(device->device().id, id, waitMs);
-        QTRY_VERIFY_WITH_TIMEOUT(!device->twin().isEmpty(), waitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(!device->twin().isNull(), waitMs);
 
         // Find it by filter.
         device->backRequested();
@@ -319,7 +319,7 @@ private Q_SLOTS:
 
         // Edit its twin: tags and desired properties.
         page->openDevice(id);
-        QTRY_VERIFY_WITH_TIMEOUT(!device->twin().isEmpty(), waitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(!device->twin().isNull(), waitMs);
         device->tabs()->setCurrentIndex(2);
         device->twinEditor()->setPlainText(
             QStringLiteral("{\"tags\": {\"site\": \"bench-1\"}, \"desired\": {\"interval\": 30"));
@@ -330,11 +330,10 @@ private Q_SLOTS:
         QVERIFY(!device->twinError()->isVisible());
         QVERIFY(device->applyTwinButton()->isEnabled());
         device->applyTwinButton()->click();
-        QTRY_COMPARE_WITH_TIMEOUT(device->twin().value(QStringLiteral("tags"))[QStringLiteral("site")].toString(),
-            QStringLiteral("bench-1"), waitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            device->twin().tags[QStringLiteral("site")].toString(), QStringLiteral("bench-1"), waitMs);
         const auto twin = await(direct().twin(id));
-        QCOMPARE(
-            (*twin)[QStringLiteral("properties")][QStringLiteral("desired")][QStringLiteral("interval")].toInt(), 30);
+        QCOMPARE(twin->desired[QStringLiteral("interval")].toInt(), 30);
         saveScreenshot(&window, QStringLiteral("device-twin"));
 
         // Someone else changes the twin: saving is refused and reloading is offered.
@@ -348,10 +347,9 @@ private Q_SLOTS:
         device->applyTwinButton()->click();
         QTRY_VERIFY_WITH_TIMEOUT(!conflict.isEmpty(), waitMs);
         QVERIFY(conflict.contains(QStringLiteral("changed by someone else")));
-        QTRY_COMPARE_WITH_TIMEOUT(device->twin().value(QStringLiteral("tags"))[QStringLiteral("owner")].toString(),
-            QStringLiteral("ops"), waitMs);
-        QCOMPARE(
-            device->twin().value(QStringLiteral("tags"))[QStringLiteral("site")].toString(), QStringLiteral("bench-1"));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            device->twin().tags[QStringLiteral("owner")].toString(), QStringLiteral("ops"), waitMs);
+        QCOMPARE(device->twin().tags[QStringLiteral("site")].toString(), QStringLiteral("bench-1"));
 
         // Invoke a direct method on the device, connected through the project's MQTT client.
         const QJsonObject info = m_hub->readyInfo();
