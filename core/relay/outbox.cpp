@@ -125,6 +125,26 @@ Result<std::unique_ptr<QLockFile>> Outbox::lock(const QString &path)
             .arg(path, holder, QLocale().toString(since, QLocale::ShortFormat)));
 }
 
+Result<std::unique_ptr<Outbox>> Outbox::connect(const QString &path, qint64 maxMessages,
+    std::unique_ptr<QLockFile> lock, const QString &unopenable, const QStringList &statements)
+{
+    const QString connection = QStringLiteral("onboarder-outbox-%1").arg(++connectionCounter);
+    std::unique_ptr<Outbox> outbox(new Outbox(connection, path, maxMessages));
+    outbox->m_lock = std::move(lock);
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+        db.setDatabaseName(path);
+        if (!db.open())
+            return fail(ErrorKind::InvalidInput, unopenable,
+                tr("Cannot open the outbox %1: %2").arg(path, db.lastError().text()));
+    }
+    for (const QString &statement : statements) {
+        if (auto ok = outbox->exec(statement); !ok)
+            return std::unexpected(ok.error());
+    }
+    return outbox;
+}
+
 Result<std::unique_ptr<Outbox>> Outbox::open(const QString &path, qint64 maxMessages)
 {
     if (!QDir().mkpath(QFileInfo(path).absolutePath()))
@@ -133,30 +153,20 @@ Result<std::unique_ptr<Outbox>> Outbox::open(const QString &path, qint64 maxMess
     auto lock = Outbox::lock(path);
     if (!lock)
         return std::unexpected(lock.error());
-    const QString connection = QStringLiteral("onboarder-outbox-%1").arg(++connectionCounter);
-    std::unique_ptr<Outbox> outbox(new Outbox(connection, path, maxMessages));
-    outbox->m_lock = std::move(*lock);
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
-        db.setDatabaseName(path);
-        if (!db.open())
-            return fail(ErrorKind::InvalidInput, QStringLiteral("OutboxUnwritable"),
-                tr("Cannot open the outbox %1: %2").arg(path, db.lastError().text()));
-    }
-    for (const QString &statement : {QStringLiteral("PRAGMA journal_mode=WAL"),
-             QStringLiteral("PRAGMA synchronous=FULL"), QStringLiteral("PRAGMA busy_timeout=5000"),
-             QStringLiteral(
-                 "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, device TEXT NOT NULL, "
-                 "received INTEGER NOT NULL, properties BLOB, payload BLOB NOT NULL)"),
-             QStringLiteral("CREATE INDEX IF NOT EXISTS messages_device ON messages (device, id)"),
-             QString::fromLatin1(deadLettersTable)}) {
-        if (auto ok = outbox->exec(statement); !ok)
-            return std::unexpected(ok.error());
-    }
-    QSqlQuery count(QSqlDatabase::database(connection, false));
+    auto outbox = connect(path, maxMessages, std::move(*lock), QStringLiteral("OutboxUnwritable"),
+        {QStringLiteral("PRAGMA journal_mode=WAL"), QStringLiteral("PRAGMA synchronous=FULL"),
+            QStringLiteral("PRAGMA busy_timeout=5000"),
+            QStringLiteral(
+                "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, device TEXT NOT NULL, "
+                "received INTEGER NOT NULL, properties BLOB, payload BLOB NOT NULL)"),
+            QStringLiteral("CREATE INDEX IF NOT EXISTS messages_device ON messages (device, id)"),
+            QString::fromLatin1(deadLettersTable)});
+    if (!outbox)
+        return outbox;
+    QSqlQuery count(QSqlDatabase::database((*outbox)->m_connection, false));
     if (!count.exec(QStringLiteral("SELECT COUNT(*) FROM messages")) || !count.next())
-        return outbox->sqlError(QStringLiteral("count"), count.lastError().text());
-    outbox->m_depth = count.value(0).toLongLong();
+        return (*outbox)->sqlError(QStringLiteral("count"), count.lastError().text());
+    (*outbox)->m_depth = count.value(0).toLongLong();
     return outbox;
 }
 
@@ -276,21 +286,8 @@ Result<std::unique_ptr<Outbox>> Outbox::inspect(const QString &path)
     if (!QFileInfo(path).isFile())
         return fail(ErrorKind::NotFound, QStringLiteral("OutboxNotFound"),
             tr("There is no outbox at %1: the relay has not run with this configuration yet.").arg(path));
-    const QString connection = QStringLiteral("onboarder-outbox-%1").arg(++connectionCounter);
-    std::unique_ptr<Outbox> outbox(new Outbox(connection, path, 0));
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
-        db.setDatabaseName(path);
-        if (!db.open())
-            return fail(ErrorKind::InvalidInput, QStringLiteral("OutboxUnreadable"),
-                tr("Cannot open the outbox %1: %2").arg(path, db.lastError().text()));
-    }
-    for (const QString &statement :
-        {QStringLiteral("PRAGMA busy_timeout=5000"), QString::fromLatin1(deadLettersTable)}) {
-        if (auto ok = outbox->exec(statement); !ok)
-            return std::unexpected(ok.error());
-    }
-    return outbox;
+    return connect(path, 0, nullptr, QStringLiteral("OutboxUnreadable"),
+        {QStringLiteral("PRAGMA busy_timeout=5000"), QString::fromLatin1(deadLettersTable)});
 }
 
 Result<void> Outbox::deadLetter(DeadLetter &letter)

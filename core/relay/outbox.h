@@ -7,6 +7,7 @@
 #include <QHash>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <memory>
 
@@ -72,6 +73,10 @@ public:
 private:
     Outbox(QString connection, QString path, qint64 maxMessages);
     static Result<std::unique_ptr<QLockFile>> lock(const QString &path);
+    // An outbox on a connection of its own to path, holding lock (none when it only inspects), after statements ran;
+    // unopenable: the error code when SQLite cannot open the file.
+    static Result<std::unique_ptr<Outbox>> connect(const QString &path, qint64 maxMessages,
+        std::unique_ptr<QLockFile> lock, const QString &unopenable, const QStringList &statements);
     Result<void> exec(const QString &statement) const;
     std::unexpected<Error> sqlError(const QString &what, const QString &detail) const;
 
