@@ -7284,6 +7284,10 @@ Was diese Tags jetzt enthalten, wird ersetzt. Das Modem geht währenddessen offl
         <source>Malformed WebSocket frame from %1.</source>
         <translation>Fehlerhafter WebSocket-Frame von %1.</translation>
     </message>
+    <message>
+        <source>%1 sent a malformed packet (type %2).</source>
+        <translation>%1 hat ein fehlerhaftes Paket gesendet (Typ %2).</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::NewEnrollmentDialog</name>

@@ -91,6 +91,8 @@ QByteArray AmqpMessage::encode() const
 
 std::optional<AmqpMessage> AmqpMessage::decode(const char *bytes, size_t size)
 {
+    if (!bytes || size == 0) // a transfer with no payload: Proton asserts (and aborts the process) on it
+        return std::nullopt;
     auto message = newMessage();
     pn_message_t *m = message.get();
     if (pn_message_decode(m, bytes, size) != 0)

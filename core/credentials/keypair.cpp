@@ -5,6 +5,7 @@
 #include <QCoreApplication>
 #include <QHash>
 
+#include <cstring>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -16,6 +17,17 @@ class Text
 {
     Q_DECLARE_TR_FUNCTIONS(KeyPair)
 };
+
+// The passphrase callback of every key read here: the password given, or a refusal. OpenSSL's default callback
+// (used when none is passed) would ask on the controlling terminal, from whatever thread reads the key.
+int givenPassword(char *buffer, int size, int, void *password)
+{
+    const auto *given = static_cast<const QByteArray *>(password);
+    if (!given || given->isEmpty() || given->size() > size)
+        return -1;
+    std::memcpy(buffer, given->constData(), size_t(given->size()));
+    return int(given->size());
+}
 } // namespace
 
 KeyPair::KeyPair() = default;
@@ -49,9 +61,7 @@ Result<KeyPair> KeyPair::fromPem(const QByteArray &pem, const QByteArray &passwo
     if (encrypted && password.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("KeyEncrypted"),
             Text::tr("The private key is encrypted; give its password."));
-    QByteArray pass = password;
-    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, pass.isEmpty() ? nullptr : pass.data());
-    pass.fill('\0');
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio.get(), nullptr, givenPassword, const_cast<QByteArray *>(&password));
     if (!key) {
         if (encrypted)
             return fail(ErrorKind::InvalidInput, QStringLiteral("KeyWrongPassword"),
@@ -79,9 +89,7 @@ Result<KeyPair> KeyPair::fromDer(const QByteArray &der, const QByteArray &passwo
     EVP_PKEY *key = nullptr;
     if (encrypted) {
         OpenSsl::Bio bio = OpenSsl::memoryBio(der);
-        QByteArray pass = password;
-        key = d2i_PKCS8PrivateKey_bio(bio.get(), nullptr, nullptr, pass.data());
-        pass.fill('\0');
+        key = d2i_PKCS8PrivateKey_bio(bio.get(), nullptr, givenPassword, const_cast<QByteArray *>(&password));
         if (!key)
             return fail(ErrorKind::InvalidInput, QStringLiteral("KeyWrongPassword"),
                 Text::tr("The private key could not be decrypted: the password is wrong."));

@@ -1,6 +1,7 @@
 #include "mqtt/mqttsession.h"
 
 #include "common/logging.h"
+#include "mqtt/mqttpacket.h"
 #include "mqtt/websocket.h"
 
 #include <QFile>
@@ -13,44 +14,6 @@ namespace Onboarder {
 namespace {
 
 constexpr int maxBackoffSeconds = 30;
-constexpr qsizetype maxPacketSize = 268435455;
-
-enum PacketType : quint8 {
-    Connect = 1,
-    Connack = 2,
-    Publish = 3,
-    Puback = 4,
-    Subscribe = 8,
-    Suback = 9,
-    Pingreq = 12,
-    Pingresp = 13,
-    Disconnect = 14,
-};
-
-void appendString(QByteArray &out, const QByteArray &text)
-{
-    out.append(char(text.size() >> 8)).append(char(text.size() & 0xff)).append(text);
-}
-
-QByteArray packet(quint8 header, const QByteArray &body)
-{
-    QByteArray out;
-    out.append(char(header));
-    qsizetype length = body.size();
-    do {
-        quint8 byte = length % 128;
-        length /= 128;
-        if (length > 0)
-            byte |= 0x80;
-        out.append(char(byte));
-    } while (length > 0);
-    return out + body;
-}
-
-quint16 readUint16(const QByteArray &data, qsizetype at)
-{
-    return quint16((quint8(data.at(at)) << 8) | quint8(data.at(at + 1)));
-}
 
 } // namespace
 
@@ -67,7 +30,7 @@ MqttSession::MqttSession(QObject *parent)
             m_socket->abort();
             return;
         }
-        send(packet(Pingreq << 4, {}));
+        send(MqttPacket::encode(MqttPacket::Pingreq << 4, {}));
     });
 }
 
@@ -120,7 +83,7 @@ void MqttSession::disconnectFromHost()
     m_pingTimer.stop();
     if (m_socket) {
         if (m_state == State::Connected) {
-            send(packet(Disconnect << 4, {}));
+            send(MqttPacket::encode(MqttPacket::Disconnect << 4, {}));
             m_socket->flush();
         }
         m_socket->disconnect(this);
@@ -206,23 +169,8 @@ void MqttSession::onSocketConnected()
 
 void MqttSession::sendConnect()
 {
-    QByteArray body;
-    appendString(body, "MQTT");
-    body.append(char(4)); // 3.1.1
-    quint8 flags = m_cleanSession ? 0x02 : 0x00;
-    if (!m_username.isEmpty())
-        flags |= 0x80;
-    if (!m_password.isEmpty())
-        flags |= 0x40;
-    body.append(char(flags));
-    body.append(char(m_keepAlive >> 8)).append(char(m_keepAlive & 0xff));
-    appendString(body, m_clientId.toUtf8());
-    if (!m_username.isEmpty())
-        appendString(body, m_username.toUtf8());
-    if (!m_password.isEmpty())
-        appendString(body, m_password);
     m_lastReceived.start();
-    send(packet(Connect << 4, body));
+    send(MqttPacket::connect({m_clientId, m_username, m_password, m_cleanSession, m_keepAlive}));
 }
 
 void MqttSession::onSocketGone()
@@ -331,34 +279,14 @@ void MqttSession::onReadyRead()
         m_buffer += data;
     else if (!takeWebSocketData(data))
         return;
-    while (m_socket && m_buffer.size() >= 2) {
-        qsizetype length = 0;
-        int multiplier = 1;
-        qsizetype at = 1;
-        bool complete = false;
-        for (; at < m_buffer.size() && at <= 4; ++at) {
-            const quint8 byte = quint8(m_buffer.at(at));
-            length += (byte & 0x7f) * multiplier;
-            multiplier *= 128;
-            if (!(byte & 0x80)) {
-                complete = true;
-                ++at;
-                break;
-            }
-        }
-        if (!complete) {
-            if (m_buffer.size() > 5) {
+    while (m_socket) {
+        MqttPacket::Frame frame;
+        const MqttPacket::Framing framing = MqttPacket::take(m_buffer, &frame);
+        if (framing == MqttPacket::Framing::Incomplete)
+            return;
+        if (framing == MqttPacket::Framing::Malformed || !handlePacket(frame)) {
+            if (framing == MqttPacket::Framing::Malformed)
                 reportError(QStringLiteral("ProtocolError"), tr("Malformed packet from %1.").arg(peerName()));
-                m_socket->abort();
-            }
-            return;
-        }
-        if (length > maxPacketSize || m_buffer.size() < at + length)
-            return;
-        const quint8 header = quint8(m_buffer.at(0));
-        const QByteArray body = m_buffer.mid(at, length);
-        m_buffer.remove(0, at + length);
-        if (!handlePacket(header, body)) {
             if (m_socket)
                 m_socket->abort();
             return;
@@ -366,15 +294,15 @@ void MqttSession::onReadyRead()
     }
 }
 
-bool MqttSession::handlePacket(quint8 header, const QByteArray &body)
+bool MqttSession::handlePacket(const MqttPacket::Frame &frame)
 {
-    switch (header >> 4) {
-    case Connack: {
-        if (body.size() < 2)
-            return false;
-        const bool sessionPresent = quint8(body.at(0)) & 0x01;
-        const int code = quint8(body.at(1));
-        if (code != 0) {
+    switch (frame.type()) {
+    case MqttPacket::Connack: {
+        const auto connack = MqttPacket::readConnack(frame.body);
+        if (!connack)
+            return malformed(frame);
+        if (connack->returnCode != 0) {
+            const int code = connack->returnCode;
             const QString why = code == 4 || code == 5 ? tr("bad user name or password, or not authorised")
                                                        : tr("refused with code %1").arg(code);
             refused(QStringLiteral("ConnectionRefused"), tr("%1 refused the connection: %2.").arg(peerName(), why),
@@ -386,21 +314,18 @@ bool MqttSession::handlePacket(quint8 header, const QByteArray &body)
         m_pingTimer.start(std::max(1, m_keepAlive / 2) * 1000);
         for (const QString &filter : std::as_const(m_filters)) {
             const quint16 id = nextPacketId();
-            QByteArray subscribe;
-            subscribe.append(char(id >> 8)).append(char(id & 0xff));
-            appendString(subscribe, filter.toUtf8());
-            subscribe.append(char(1));
             m_pendingSubscriptions.insert(id, filter);
-            send(packet((Subscribe << 4) | 0x02, subscribe));
+            send(MqttPacket::subscribe(id, filter, 1));
         }
-        Q_EMIT connected(sessionPresent);
+        Q_EMIT connected(connack->sessionPresent);
         return true;
     }
-    case Suback: {
-        if (body.size() < 3)
-            return false;
-        const QString filter = m_pendingSubscriptions.take(readUint16(body, 0));
-        const int granted = quint8(body.at(2));
+    case MqttPacket::Suback: {
+        const auto suback = MqttPacket::readSuback(frame.body);
+        if (!suback)
+            return malformed(frame);
+        const QString filter = m_pendingSubscriptions.take(suback->packetId);
+        const int granted = suback->grantedQos.constFirst();
         if (granted == 0x80)
             reportError(QStringLiteral("SubscriptionRefused"),
                 tr("%1 refused the subscription %2.").arg(peerName(), filter), ErrorKind::AuthRefused);
@@ -408,49 +333,42 @@ bool MqttSession::handlePacket(quint8 header, const QByteArray &body)
             Q_EMIT subscribed(filter, granted);
         return true;
     }
-    case Publish: {
-        const int qos = (header >> 1) & 0x03;
-        if (body.size() < 2)
-            return false;
-        const quint16 topicLength = readUint16(body, 0);
-        qsizetype at = 2 + topicLength;
-        if (body.size() < at + (qos > 0 ? 2 : 0))
-            return false;
-        MqttMessage message;
-        message.topic = QString::fromUtf8(body.mid(2, topicLength));
-        message.qos = qos;
-        message.retain = header & 0x01;
-        message.duplicate = header & 0x08;
-        message.connection = m_connection;
-        if (qos > 0) {
-            message.packetId = readUint16(body, at);
-            at += 2;
-        }
-        message.payload = body.mid(at);
-        if (qos == 2) {
+    case MqttPacket::Publish: {
+        auto message = MqttPacket::readPublish(frame.header, frame.body);
+        if (!message)
+            return malformed(frame);
+        if (message->qos == 2) {
             reportError(QStringLiteral("ProtocolError"),
                 tr("%1 sent a QoS 2 message to a QoS 1 subscription.").arg(peerName()));
             return false;
         }
-        if (qos == 1)
-            m_unacknowledged.insert(quint16(message.packetId));
-        Q_EMIT messageReceived(message);
+        message->connection = m_connection;
+        if (message->qos == 1)
+            m_unacknowledged.insert(quint16(message->packetId));
+        Q_EMIT messageReceived(*message);
         return true;
     }
-    case Pingresp: return true;
-    case Puback: {
-        if (body.size() < 2)
-            return false;
-        const quint16 id = readUint16(body, 0);
-        if (m_publishes.remove(id))
-            Q_EMIT published(id);
+    case MqttPacket::Pingresp: return true;
+    case MqttPacket::Puback: {
+        const auto id = MqttPacket::readPacketId(frame.body);
+        if (!id)
+            return malformed(frame);
+        if (m_publishes.remove(*id))
+            Q_EMIT published(*id);
         return true;
     }
     default:
         reportError(QStringLiteral("ProtocolError"),
-            tr("%1 sent an unexpected packet (type %2).").arg(peerName()).arg(header >> 4));
+            tr("%1 sent an unexpected packet (type %2).").arg(peerName()).arg(frame.type()));
         return false;
     }
+}
+
+bool MqttSession::malformed(const MqttPacket::Frame &frame)
+{
+    reportError(
+        QStringLiteral("ProtocolError"), tr("%1 sent a malformed packet (type %2).").arg(peerName()).arg(frame.type()));
+    return false;
 }
 
 bool MqttSession::acknowledge(const MqttMessage &message)
@@ -458,9 +376,7 @@ bool MqttSession::acknowledge(const MqttMessage &message)
     if (message.qos != 1 || message.connection != m_connection || m_state != State::Connected
         || !m_unacknowledged.remove(quint16(message.packetId)))
         return false;
-    QByteArray body;
-    body.append(char(message.packetId >> 8)).append(char(message.packetId & 0xff));
-    send(packet(Puback << 4, body));
+    send(MqttPacket::acknowledgement(MqttPacket::Puback, quint16(message.packetId)));
     return true;
 }
 
@@ -490,17 +406,12 @@ Result<quint16> MqttSession::publish(const QString &topic, const QByteArray &pay
     if (m_publishes.size() >= 65535)
         return fail(ErrorKind::Conflict, QStringLiteral("TooManyInFlight"),
             tr("Too many messages to %1 wait for an acknowledgement.").arg(peerName()));
-    if (payload.size() + topicUtf8.size() + 4 > maxPacketSize)
+    if (payload.size() + topicUtf8.size() + 4 > MqttPacket::maxRemainingLength)
         return fail(ErrorKind::InvalidInput, QStringLiteral("PayloadTooLarge"),
             tr("The message is too large for MQTT (%1 bytes).").arg(payload.size()));
     const quint16 id = nextPacketId();
-    QByteArray body;
-    body.reserve(topicUtf8.size() + payload.size() + 4);
-    appendString(body, topicUtf8);
-    body.append(char(id >> 8)).append(char(id & 0xff));
-    body.append(payload);
     m_publishes.insert(id);
-    send(packet((Publish << 4) | 0x02, body));
+    send(MqttPacket::publish(topic, payload, 1, id));
     return id;
 }
 

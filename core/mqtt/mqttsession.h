@@ -2,6 +2,7 @@
 
 #include "common/result.h"
 #include "mqtt/mqttmessage.h"
+#include "mqtt/mqttpacket.h"
 #include "mqtt/websocket.h"
 
 #include <QByteArray>
@@ -123,7 +124,8 @@ private:
     void setState(State state);
     void send(const QByteArray &packet);
     quint16 nextPacketId();
-    bool handlePacket(quint8 header, const QByteArray &body);
+    bool handlePacket(const MqttPacket::Frame &frame); // false: close the connection
+    bool malformed(const MqttPacket::Frame &frame);
     void reportError(const QString &code, const QString &message, ErrorKind kind = ErrorKind::Network);
     QString peerName() const;
 

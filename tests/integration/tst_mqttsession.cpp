@@ -10,6 +10,8 @@
 
 #include <QSet>
 #include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 
 using namespace Onboarder;
@@ -231,6 +233,43 @@ private Q_SLOTS:
         QCOMPARE(e.kind, ErrorKind::AuthRefused);
         QVERIFY(!e.message.contains(QStringLiteral("wrong")));
         s.disconnectFromHost();
+    }
+
+    // A broker that answers CONNECT with bytes that are no MQTT packet: the session says so and drops the
+    // connection, instead of waiting for more bytes that can never make a packet. Found by fuzz_mqttpacket: a
+    // fixed header whose four length bytes all ask for a fifth was taken for an unfinished one.
+    void malformedPacketsFromTheBrokerEndTheConnection_data()
+    {
+        QTest::addColumn<QByteArray>("answer");
+        QTest::newRow("five length bytes") << QByteArray::fromHex("2080808080");
+        QTest::newRow("CONNACK of three bytes") << QByteArray::fromHex("2003000000");
+        // After a CONNACK (20020000): a PUBLISH to "a/#"; a PUBLISH of QoS 3 to "a/b".
+        QTest::newRow("wildcard in a topic") << QByteArray::fromHex("2002000030050003612f23");
+        QTest::newRow("QoS 3") << QByteArray::fromHex("2002000036070003612f620001");
+    }
+
+    void malformedPacketsFromTheBrokerEndTheConnection()
+    {
+        QFETCH(QByteArray, answer);
+        QTcpServer broker;
+        QVERIFY(broker.listen(QHostAddress::LocalHost));
+        connect(&broker, &QTcpServer::newConnection, this, [&broker, answer] {
+            QTcpSocket *client = broker.nextPendingConnection();
+            connect(client, &QTcpSocket::readyRead, client, [client, answer] {
+                client->readAll(); // CONNECT
+                client->write(answer);
+            });
+        });
+        MqttSession session;
+        session.setHostname(QStringLiteral("127.0.0.1"));
+        session.setPort(broker.serverPort());
+        session.setClientId(QStringLiteral("malformed"));
+        QSignalSpy errors(&session, &MqttSession::errorOccurred);
+        session.connectToHost();
+        QVERIFY(errors.wait(5000));
+        QCOMPARE(errors.first().first().value<Error>().code, QStringLiteral("ProtocolError"));
+        QVERIFY(session.state() != MqttSession::State::Connected);
+        session.disconnectFromHost();
     }
 };
 
