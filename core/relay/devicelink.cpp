@@ -18,7 +18,6 @@ namespace {
 
 constexpr int maxBackoffSeconds = 300;
 constexpr int webSocketPort = 443;
-constexpr int keepAliveSeconds = 120; // IoT Hub allows up to 1,177 s; each idle session pings half as often
 
 QString propertyBag(const MqttUserProperties &properties)
 {
@@ -116,7 +115,7 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
     m_client->setClientId(m_deviceId);
     m_client->setUsername(QStringLiteral("%1/%2/?api-version=2021-04-12").arg(m_profile.hostName, m_deviceId));
     m_client->setCleanSession(true);
-    m_client->setKeepAlive(keepAliveSeconds);
+    m_client->setKeepAlive(m_options.keepAliveSeconds);
     m_client->setPeerName(tr("the hub %1 (as device %2)").arg(m_profile.hostName, m_deviceId));
     m_sasKey = sasKey;
     if (!sasKey.isEmpty()) {

@@ -44,6 +44,7 @@ public:
         int tokenLifetimeSeconds = 3600;
         bool webSockets = false; // wss://HOST:443/$iothub/websocket (the profile's MQTT port when it has one)
         QUrl proxy; // http://HOST:PORT, or empty
+        int keepAliveSeconds = 120; // IoT Hub allows up to 1,177 s; an idle session pings half as often
     };
 
     DeviceLink(const QString &deviceId, const HubProfile &profile, const Options &options,

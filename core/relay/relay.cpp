@@ -324,7 +324,7 @@ DeviceLink &Relay::link(const QString &deviceId)
         return *it->second;
     // The relay's own "hubConnection" wins; else the hub profile's network settings.
     const DeviceLink::Options options{m_config.tokenLifetimeSeconds, m_config.hubWebSockets || m_profile.webSockets,
-        m_config.hubProxy.isEmpty() ? m_profile.proxy : m_config.hubProxy};
+        m_config.hubProxy.isEmpty() ? m_profile.proxy : m_config.hubProxy, m_config.hubKeepAliveSeconds};
     auto created = std::make_unique<DeviceLink>(deviceId, m_profile, options, *m_credentials);
     DeviceLink &link = *created;
     connect(&link, &DeviceLink::readyToSend, this, &Relay::pump);

@@ -291,8 +291,8 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
 
     // hubConnection
     const auto connection = optionalSection(root, QStringLiteral("hubConnection"),
-        {QStringLiteral("webSockets"), QStringLiteral("proxy")},
-        QStringLiteral("{\"webSockets\": true, \"proxy\": \"http://HOST:PORT\"}"));
+        {QStringLiteral("webSockets"), QStringLiteral("proxy"), QStringLiteral("keepAliveSeconds")},
+        QStringLiteral("{\"webSockets\": true, \"proxy\": \"http://HOST:PORT\", \"keepAliveSeconds\": 120}"));
     if (!connection)
         return std::unexpected(connection.error());
     const QString cp = QStringLiteral("hubConnection.");
@@ -300,6 +300,11 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
     if (!webSockets)
         return std::unexpected(webSockets.error());
     config.hubWebSockets = *webSockets;
+    // IoT Hub allows at most 1,177 seconds; shorter than a cellular network's NAT timeout keeps a quiet session open.
+    const auto keepAlive = optionalInteger(*connection, QStringLiteral("keepAliveSeconds"), cp, 120, 5, 1177);
+    if (!keepAlive)
+        return std::unexpected(keepAlive.error());
+    config.hubKeepAliveSeconds = int(*keepAlive);
     const auto proxy = optionalString(*connection, QStringLiteral("proxy"), cp);
     if (!proxy)
         return std::unexpected(proxy.error());

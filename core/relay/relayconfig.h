@@ -27,7 +27,8 @@ namespace Onboarder {
 //     "deviceAuth": "sas",                             // or "x509" (certificate and key from the keychain; with
 //     "autoRegisterCa": "NAME",                        //   autoRegister, made by the relay: self-signed, or by this
 //     CA) "hubConnection": { "webSockets": false,          // true: MQTT over WebSockets (port 443 on Azure)
-//                        "proxy": "http://proxy:3128" },   // optional: an HTTP proxy that tunnels (CONNECT)
+//                        "proxy": "http://proxy:3128",     // optional: an HTTP proxy that tunnels (CONNECT)
+//                        "keepAliveSeconds": 120 },        // MQTT keep-alive of each device session (5–1177)
 //     "idleTimeoutSeconds": 300, "tokenLifetimeSeconds": 3600,
 //     "outbox": { "path": "relay-outbox.db", "maxMessages": 1000000 },
 //     "metricsIntervalMs": 1000 }
@@ -71,6 +72,7 @@ public:
                             // self-signed
     bool hubWebSockets = false; // MQTT over WebSockets to the hub (wss://HOST:443/$iothub/websocket)
     QUrl hubProxy; // http://HOST:PORT, or empty
+    int hubKeepAliveSeconds = 120; // MQTT keep-alive of each device session to the hub
     int idleTimeoutSeconds = 300;
     int tokenLifetimeSeconds = 3600;
     QString outboxPath; // absolute

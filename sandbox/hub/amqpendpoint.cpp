@@ -6,6 +6,7 @@
 #include "eventlog.h"
 #include "hub/sastoken.h"
 #include "registry.h"
+#include "tlsserver.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -141,6 +142,7 @@ AmqpEndpoint::AmqpEndpoint(Registry &registry, EventLog &events, CloudToDevice &
     m_server.setSslConfiguration(configuration);
     m_server.setHandshakeTimeout(10000);
     connect(&m_server, &QSslServer::pendingConnectionAvailable, this, &AmqpEndpoint::accept);
+    keepAccepting(m_server);
     connect(&m_events, &EventLog::appended, this, [this] {
         if (m_pumpScheduled)
             return;

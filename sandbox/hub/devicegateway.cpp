@@ -5,6 +5,7 @@
 #include "mqtt/websocket.h"
 #include "mqttwire.h"
 #include "registry.h"
+#include "tlsserver.h"
 
 #include <QDateTime>
 #include <QMessageAuthenticationCode>
@@ -180,6 +181,7 @@ DeviceGateway::DeviceGateway(
     configuration.setPeerVerifyMode(QSslSocket::QueryPeer);
     m_server.setSslConfiguration(configuration);
     connect(&m_server, &QSslServer::pendingConnectionAvailable, this, &DeviceGateway::accept);
+    keepAccepting(m_server);
 }
 
 Result<quint16> DeviceGateway::listen(quint16 port)

@@ -2,6 +2,7 @@
 
 #include "dpsmqttsession.h"
 #include "mqtt/websocket.h"
+#include "tlsserver.h"
 
 #include <QHostAddress>
 #include <QSslCertificate>
@@ -21,6 +22,7 @@ DpsMqtt::DpsMqtt(Dps &dps, const QSslConfiguration &tls, QObject *parent)
     configuration.setPeerVerifyMode(QSslSocket::QueryPeer);
     m_server.setSslConfiguration(configuration);
     QObject::connect(&m_server, &QSslServer::pendingConnectionAvailable, this, &DpsMqtt::accept);
+    keepAccepting(m_server);
 }
 
 Result<quint16> DpsMqtt::listen(const QHostAddress &address, quint16 port)

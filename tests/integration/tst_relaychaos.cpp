@@ -7,6 +7,8 @@
 // Each run draws its kill and freeze points from a seed it prints; three seeds a run (ONBOARDER_CHAOS_SEEDS="a,b,c"
 // repeats given ones). ONBOARDER_CHAOS_MESSAGES (default 4000 a seed), ONBOARDER_CHAOS_DEVICES (20),
 // ONBOARDER_CHAOS_HUB_PAUSE_S (4 here; scripts/relay-chaos runs 100000 messages with 60 s).
+// deliveredAfterALongHubOutage keeps the hub away for longer than the keep-alive and the SAS tokens (its own variables;
+// scripts/soak).
 //
 // The local broker runs without persistence, like most gateways' mosquitto: what it has queued dies
 // with it. So the test kills it only once the relay has taken everything published so far (no message
@@ -84,7 +86,7 @@ class tst_RelayChaos : public QObject
         return run.exitCode;
     }
 
-    void startRelay()
+    void startRelay(const QString &config = {})
     {
         m_relay = std::make_unique<QProcess>();
         m_relay->setProcessEnvironment(m_env);
@@ -106,7 +108,7 @@ class tst_RelayChaos : public QObject
         });
         m_relay->start(TestSupport::buildPath(QStringLiteral("app/onboarder-cli")),
             {QStringLiteral("--json"), QStringLiteral("relay"), QStringLiteral("run"), QStringLiteral("--config"),
-                m_config});
+                config.isEmpty() ? m_config : config});
         QVERIFY(m_relay->waitForStarted(10000));
     }
 
@@ -416,6 +418,221 @@ private Q_SLOTS:
         QCOMPARE(m_relay->exitStatus(), QProcess::NormalExit);
         QCOMPARE(m_relay->exitCode(), 0);
         phase("relay stopped");
+    }
+
+    // A long hub outage: the hub stops answering (its processes stopped) for longer than the sessions' keep-alive
+    // and than the devices' SAS tokens live, while messages keep coming; then it answers again. Every message
+    // arrives. At this size (100 devices, tokens of 60 s, a keep-alive of 10 s, 75 s without the hub) it fits a
+    // test run; ONBOARDER_OUTAGE_DEVICES, ONBOARDER_OUTAGE_MESSAGES and ONBOARDER_OUTAGE_S scale it (scripts/soak:
+    // 1,000 devices, 10 minutes).
+    void deliveredAfterALongHubOutage()
+    {
+        const int devices = int(RelayFixture::envOr("ONBOARDER_OUTAGE_DEVICES", 100));
+        const qint64 total = RelayFixture::envOr("ONBOARDER_OUTAGE_MESSAGES", 3000);
+        const int outageMs = int(RelayFixture::envOr("ONBOARDER_OUTAGE_S", 75)) * 1000;
+        const int tokenLifetime = 60; // the shortest the relay takes; renewed after 48 s
+        const int keepAlive = 10; // a silent hub is noticed after 15 s
+        QVERIFY(outageMs > tokenLifetime * 1000 && outageMs > keepAlive * 1500);
+        const QString config = TestSupport::writeFile(m_dir.filePath(QStringLiteral("outage.json")),
+            QJsonDocument(
+                QJsonObject{{QStringLiteral("hub"), QStringLiteral("chaos")},
+                    {QStringLiteral("source"),
+                        QJsonObject{{QStringLiteral("url"), QStringLiteral("mqtt://127.0.0.1:%1").arg(m_broker.port())},
+                            {QStringLiteral("clientId"), QStringLiteral("outage-relay")},
+                            {QStringLiteral("topics"), QJsonArray{QStringLiteral("sensors/+/telemetry")}}}},
+                    {QStringLiteral("deviceIdFromTopic"), QStringLiteral("sensors/{deviceId}/telemetry")},
+                    {QStringLiteral("autoRegister"), true}, {QStringLiteral("metricsIntervalMs"), 250},
+                    {QStringLiteral("tokenLifetimeSeconds"), tokenLifetime},
+                    {QStringLiteral("hubConnection"), QJsonObject{{QStringLiteral("keepAliveSeconds"), keepAlive}}},
+                    {QStringLiteral("outbox"),
+                        QJsonObject{{QStringLiteral("path"), m_dir.filePath(QStringLiteral("outage.db"))}}}})
+                .toJson());
+        const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey();
+        RelayFixture::Consumer consumer;
+        QVERIFY(consumer.connect(m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), ownerKey,
+            QStringLiteral("outage-consumer")));
+        RelayFixture::Publisher publisher(m_broker.port(), devices, QStringLiteral("outage-"));
+        QVERIFY(publisher.connect());
+        QElapsedTimer clock;
+        clock.start();
+        const auto phase = [&clock](const char *what) { qInfo("%6.1f s  %s", double(clock.elapsed()) / 1000.0, what); };
+
+        m_metrics = {};
+        startRelay(config);
+        QVERIFY(relaySubscribed(20000));
+        // Every device has a session with a token before the hub goes away.
+        QVERIFY(publisher.publishUntil(total / 3, 120000));
+        QTRY_VERIFY_WITH_TIMEOUT(consumer.distinct() >= total / 3, 120000);
+        phase("stop the hub");
+        freezeHub(SIGSTOP);
+        QElapsedTimer stopped;
+        stopped.start();
+        QVERIFY(publisher.publishUntil(2 * total / 3, outageMs + 60000, 200, double(total) / 3 / (outageMs / 2000.0)));
+        qint64 waiting = 0;
+        while (stopped.elapsed() < outageMs) {
+            QTest::qWait(100);
+            waiting = std::max(waiting, m_metrics.value(QStringLiteral("outboxDepth")).toInteger());
+        }
+        phase("continue the hub");
+        freezeHub(SIGCONT);
+        qInfo("outbox depth while the hub was away: %lld", waiting);
+        QVERIFY2(waiting > 0, "nothing waited in the outbox: the outage tested nothing");
+        QElapsedTimer back;
+        back.start();
+        QVERIFY(publisher.publishUntil(total, 120000));
+        QDeadlineTimer deadline(240000);
+        while (consumer.distinct() < total && !deadline.hasExpired())
+            QTest::qWait(100);
+        const QList<qint64> missing = consumer.missing(total);
+        qInfo(
+            "%d devices, %d s without the hub: published %lld, received %lld (%lld distinct), lost %lld, all in %.1f s "
+            "after it came back",
+            devices, outageMs / 1000, total, consumer.total(), consumer.distinct(), qint64(missing.size()),
+            double(back.elapsed()) / 1000.0);
+        QStringList lost;
+        for (qsizetype i = 0; i < missing.size() && i < 50; ++i)
+            lost.append(QString::number(missing.at(i)));
+        QVERIFY2(missing.isEmpty(), qPrintable(QStringLiteral("lost: ") + lost.join(u' ')));
+        QTRY_COMPARE_WITH_TIMEOUT(m_metrics.value(QStringLiteral("outboxDepth")).toInteger(), 0, 20000);
+        m_relay->terminate();
+        QVERIFY(m_relay->waitForFinished(15000));
+        QCOMPARE(m_relay->exitCode(), 0);
+        m_relay->disconnect(this);
+        m_metrics = {};
+        phase("relay stopped");
+    }
+
+    // The soak, run by scripts/soak and skipped in a test run: many devices and messages while the relay is killed -9
+    // every few minutes, the local broker twice (once the relay has taken what it had), and the hub is away for
+    // minutes. Prints what was published, delivered, lost (must be none) and duplicated, the deepest the outbox
+    // got, and the relay's resident memory over each of its lives (each start's, each end's, and the largest growth
+    // within one life). ONBOARDER_SOAK_DEVICES (1000), _MESSAGES (1000000), _RELAY_KILL_S (120), _HUB_OUTAGE_S (300).
+    void soak()
+    {
+        if (qEnvironmentVariableIsEmpty("ONBOARDER_SOAK"))
+            QSKIP("the soak is run by scripts/soak");
+        const int devices = int(RelayFixture::envOr("ONBOARDER_SOAK_DEVICES", 1000));
+        const qint64 total = RelayFixture::envOr("ONBOARDER_SOAK_MESSAGES", 1000000);
+        const int killEveryMs = int(RelayFixture::envOr("ONBOARDER_SOAK_RELAY_KILL_S", 120)) * 1000;
+        const int outageMs = int(RelayFixture::envOr("ONBOARDER_SOAK_HUB_OUTAGE_S", 300)) * 1000;
+        const int timeoutMs = 6 * 3600 * 1000;
+        const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey();
+        RelayFixture::Consumer consumer;
+        QVERIFY(consumer.connect(
+            m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), ownerKey, QStringLiteral("soak-consumer")));
+        RelayFixture::Publisher publisher(m_broker.port(), devices, QStringLiteral("soak-"));
+        QVERIFY(publisher.connect());
+        QElapsedTimer clock;
+        clock.start();
+        const auto phase = [&clock](const QString &what) {
+            qInfo("%7.1f s  %s", double(clock.elapsed()) / 1000.0, qPrintable(what));
+        };
+        qInfo("soak: %d devices, %lld messages, the relay killed every %d s, the hub away for %d s", devices, total,
+            killEveryMs / 1000, outageMs / 1000);
+
+        // Each life of the relay: its resident memory 10 s after it started, and when it ended.
+        struct Life
+        {
+            qint64 startKb = 0;
+            qint64 endKb = 0;
+        };
+        QList<Life> lives;
+        QElapsedTimer lifeClock;
+        const auto rssKb = [this]() -> qint64 {
+            QFile status(QStringLiteral("/proc/%1/status").arg(m_relay->processId()));
+            if (!status.open(QIODevice::ReadOnly))
+                return 0;
+            for (const QByteArray &line : status.readAll().split('\n'))
+                if (line.startsWith("VmRSS:"))
+                    return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+            return 0;
+        };
+        qint64 peakOutbox = 0;
+        QTimer sampler;
+        connect(&sampler, &QTimer::timeout, this, [&] {
+            peakOutbox = std::max(peakOutbox, m_metrics.value(QStringLiteral("outboxDepth")).toInteger());
+            if (!m_relay || m_relay->state() != QProcess::Running || lives.isEmpty())
+                return;
+            const qint64 kb = rssKb();
+            if (kb > 0 && lifeClock.elapsed() >= 10000 && lives.last().startKb == 0)
+                lives.last().startKb = kb;
+            if (kb > 0)
+                lives.last().endKb = kb;
+        });
+        sampler.start(1000);
+        const auto start = [&] {
+            lives.append(Life{});
+            lifeClock.start();
+            startRelay();
+        };
+        int relayKills = 0;
+        QTimer killer;
+        connect(&killer, &QTimer::timeout, this, [&] {
+            phase(QStringLiteral("kill -9 the relay (%1)").arg(++relayKills));
+            killRelay();
+            start();
+        });
+
+        start();
+        QVERIFY(relaySubscribed(60000));
+        killer.start(killEveryMs);
+        const auto brokerKill = [&](int which) {
+            killer.stop();
+            QVERIFY2(relayQuiet(1000, 600000), "the relay kept receiving");
+            phase(QStringLiteral("kill -9 the local broker (%1)").arg(which));
+            m_broker.kill();
+            QTest::qWait(500);
+            QVERIFY(m_broker.restart());
+            m_metrics = {};
+            QVERIFY(relaySubscribed(60000));
+            killer.start(killEveryMs);
+        };
+        QVERIFY(publisher.publishUntil(total / 4, timeoutMs));
+        brokerKill(1);
+        QVERIFY(publisher.publishUntil(total * 45 / 100, timeoutMs));
+        phase(QStringLiteral("stop the hub"));
+        freezeHub(SIGSTOP);
+        QElapsedTimer away;
+        away.start();
+        QVERIFY(publisher.publishUntil(
+            total * 65 / 100, outageMs + 600000, 200, double(total) / 5 / (double(outageMs) / 1000.0)));
+        while (away.elapsed() < outageMs)
+            QTest::qWait(100);
+        phase(QStringLiteral("continue the hub"));
+        freezeHub(SIGCONT);
+        QVERIFY(publisher.publishUntil(total * 3 / 4, timeoutMs));
+        brokerKill(2);
+        QVERIFY(publisher.publishUntil(total, timeoutMs));
+        phase(QStringLiteral("all published"));
+        QDeadlineTimer deadline(timeoutMs);
+        while (consumer.distinct() < total && !deadline.hasExpired())
+            QTest::qWait(200);
+        killer.stop();
+        phase(QStringLiteral("all delivered"));
+        QTest::qWait(2000); // the last samples
+        sampler.stop();
+
+        const QList<qint64> missing = consumer.missing(total);
+        qint64 firstStart = 0, largestEnd = 0, largestGrowth = 0;
+        for (const Life &life : std::as_const(lives)) {
+            if (life.startKb == 0)
+                continue;
+            firstStart = firstStart ? firstStart : life.startKb;
+            largestEnd = std::max(largestEnd, life.endKb);
+            largestGrowth = std::max(largestGrowth, life.endKb - life.startKb);
+        }
+        qInfo("SOAK published %lld, delivered %lld distinct (%lld received), lost %lld, duplicated %lld", total,
+            consumer.distinct(), consumer.total(), qint64(missing.size()), qint64(consumer.duplicates().size()));
+        qInfo("SOAK relay killed %d times, broker twice, hub away %d s; peak outbox depth %lld", relayKills,
+            outageMs / 1000, peakOutbox);
+        qInfo("SOAK relay RSS: first life %lld KiB at start; largest at a life's end %lld KiB; largest growth within "
+              "one life %lld KiB (%lld lives)",
+            firstStart, largestEnd, largestGrowth, qint64(lives.size()));
+        QVERIFY2(missing.isEmpty(), "messages were lost");
+        m_relay->terminate();
+        QVERIFY(m_relay->waitForFinished(30000));
+        m_relay->disconnect(this);
+        m_metrics = {};
     }
 
     void cleanupTestCase()

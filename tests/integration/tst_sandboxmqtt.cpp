@@ -17,6 +17,7 @@
 
 #include <QNetworkProxy>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 
 using namespace Onboarder;
@@ -102,6 +103,32 @@ private Q_SLOTS:
         QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
         m_port = m_hub->readyInfo().value(QStringLiteral("mqttPort")).toInt();
         m_caFile = m_hub->readyInfo().value(QStringLiteral("caFile")).toString();
+    }
+
+    // Clients that connect and give up before their TLS handshake is done (a relay's sessions after a hub outage,
+    // more of them than QSslServer keeps pending) must not leave the device port dead: a device connects after them.
+    void thePortOutlivesAbandonedHandshakes()
+    {
+        std::vector<std::unique_ptr<QTcpSocket>> abandoned;
+        for (int i = 0; i < 40; ++i) {
+            abandoned.push_back(std::make_unique<QTcpSocket>());
+            abandoned.back()->connectToHost(QHostAddress::LocalHost, quint16(m_port));
+        }
+        for (const auto &socket : abandoned)
+            QVERIFY(socket->waitForConnected(5000));
+        QTest::qWait(300); // the server takes them into their handshakes
+        abandoned.clear(); // and they go away
+        QTest::qWait(300);
+
+        const auto device = m_hub->registry().putDevice(QStringLiteral("after-abandoned"), {}, {});
+        QVERIFY(device.has_value());
+        auto sender = client(
+            QStringLiteral("after-abandoned"), QStringLiteral("127.0.0.1/after-abandoned/?api-version=2021-04-12"));
+        sender->setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/after-abandoned"), device->primaryKey,
+            QDateTime::currentSecsSinceEpoch() + 600)
+                                ->toString()
+                                .toUtf8());
+        QVERIFY(TestSupport::connects(*sender));
     }
 
     void telemetryReachesTheConsumerAndIsCounted()

@@ -51,6 +51,7 @@ private Q_SLOTS:
         QCOMPARE(config->outboxPath, QStringLiteral("/etc/onboarder/relay-outbox.db"));
         QCOMPARE(config->outboxMaxMessages, 1000000);
         QCOMPARE(config->idleTimeoutSeconds, 300);
+        QCOMPARE(config->hubKeepAliveSeconds, 120);
         QVERIFY(!config->hasSourcePassword());
     }
 
@@ -64,7 +65,8 @@ private Q_SLOTS:
               "            'autoRegister': true, 'deviceAuth': 'x509', 'autoRegisterCa': 'bench',"
               "            'idleTimeoutSeconds': 5, 'tokenLifetimeSeconds': 600,"
               "            'outbox': {'path': '/var/lib/r.db', 'maxMessages': 10}, 'metricsIntervalMs': 250,"
-              "            'hubConnection': {'webSockets': true, 'proxy': 'http://proxy.corp:3128'}}"),
+              "            'hubConnection': {'webSockets': true, 'proxy': 'http://proxy.corp:3128', "
+              "'keepAliveSeconds': 25}}"),
             QStringLiteral("/etc"));
         QVERIFY2(config.has_value(), config ? "" : qPrintable(config.error().message));
         // Every key given is read, none falls back to its default.
@@ -97,6 +99,7 @@ private Q_SLOTS:
         QCOMPARE(config->metricsIntervalMs, 250);
         QVERIFY(config->hubWebSockets);
         QCOMPARE(config->hubProxy, QUrl(QStringLiteral("http://proxy.corp:3128")));
+        QCOMPARE(config->hubKeepAliveSeconds, 25);
     }
 
     void errorsNameTheKey_data()
@@ -162,6 +165,8 @@ private Q_SLOTS:
                                       << QStringLiteral("http://HOST:PORT");
         QTest::newRow("proxy password") << minimal(J(", 'hubConnection': {'proxy': 'http://u:p@proxy:3128'}"))
                                         << QStringLiteral("no sign-in");
+        QTest::newRow("keep-alive above IoT Hub's limit") << minimal(J(", 'hubConnection': {'keepAliveSeconds': 1178}"))
+                                                          << QStringLiteral("\"hubConnection.keepAliveSeconds\"");
         QTest::newRow("hubConnection key")
             << minimal(J(", 'hubConnection': {'port': 443}")) << QStringLiteral("\"hubConnection.port\"");
         QTest::newRow("ca without tls") << QByteArray(
