@@ -10,6 +10,8 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 
+#include <cmath>
+
 namespace Onboarder {
 
 namespace {
@@ -26,7 +28,8 @@ Result<std::optional<qint64>> integerKey(const QJsonObject &json, const QString 
     if (value.isUndefined() || value.isNull())
         return std::optional<qint64>();
     const double number = value.toDouble(-1.0);
-    if (!value.isDouble() || number != double(qint64(number)) || number < double(min) || number > double(max))
+    // In range before the whole-number check: converting a double beyond qint64 is undefined (fuzz_configjson).
+    if (!value.isDouble() || !(number >= double(min) && number <= double(max)) || number != std::floor(number))
         return std::unexpected(invalid(QStringLiteral("ProfileInvalidNumber"),
             ProvisioningProfile::tr("\"%1\" in the provisioning profile must be a whole number from %2 to %3.")
                 .arg(key)

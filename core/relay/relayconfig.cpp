@@ -9,6 +9,8 @@
 #include <QRegularExpression>
 #include <QSet>
 
+#include <cmath>
+
 namespace Onboarder {
 
 namespace {
@@ -50,7 +52,8 @@ Result<qint64> optionalInteger(
     if (value.isUndefined())
         return fallback;
     const double number = value.toDouble(-1.0);
-    if (!value.isDouble() || number != double(qint64(number)) || number < double(min) || number > double(max))
+    // In range before the whole-number check: converting a double beyond qint64 is undefined (fuzz_configjson).
+    if (!value.isDouble() || !(number >= double(min) && number <= double(max)) || number != std::floor(number))
         return invalid(
             RelayConfig::tr("\"%1%2\" must be a whole number from %3 to %4.").arg(prefix, key).arg(min).arg(max));
     return qint64(number);
