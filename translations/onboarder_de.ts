@@ -71,12 +71,12 @@
         <translation>Das Prüfprotokoll %1 kann nicht geöffnet werden: %2</translation>
     </message>
     <message>
-        <source>Cannot write the audit log %1.</source>
-        <translation>Das Prüfprotokoll %1 kann nicht geschrieben werden.</translation>
-    </message>
-    <message>
         <source>Cannot read the audit log %1: %2</source>
         <translation>Das Prüfprotokoll %1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>Cannot write the audit log %1: %2</source>
+        <translation>Das Prüfprotokoll %1 kann nicht geschrieben werden: %2</translation>
     </message>
 </context>
 <context>
@@ -8943,6 +8943,14 @@ Modem: %6 Einträge mit Anmeldedaten in Tag %7 verifiziert</translation>
     <message>
         <source>There is no outbox at %1: the relay has not run with this configuration yet.</source>
         <translation>Unter %1 gibt es keinen Postausgang: Das Relay lief mit dieser Konfiguration noch nicht.</translation>
+    </message>
+    <message>
+        <source>The disk of the outbox %1 is full: new messages stay with the local broker until there is room again.</source>
+        <translation>Der Datenträger des Postausgangs %1 ist voll: Neue Nachrichten bleiben beim lokalen Broker, bis wieder Platz ist.</translation>
+    </message>
+    <message>
+        <source>The outbox %1 cannot be written (%2): new messages stay with the local broker until it can.</source>
+        <translation>In den Postausgang %1 kann nicht geschrieben werden (%2): Neue Nachrichten bleiben beim lokalen Broker, bis es wieder geht.</translation>
     </message>
 </context>
 <context>

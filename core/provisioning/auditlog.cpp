@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QRegularExpression>
 
+#include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -92,12 +93,19 @@ Result<void> AuditLog::append(const QJsonObject &record)
     if (fd < 0)
         return fail(ErrorKind::Internal, QStringLiteral("AuditLogUnwritable"),
             tr("Cannot open the audit log %1: %2").arg(filePath(), QString::fromLocal8Bit(strerror(errno))));
+    // A record is a whole line or nothing: a write that fell short (a disk that filled in the middle of it) is cut
+    // off again, or the next record would be glued to half of this one.
+    const off_t before = ::lseek(fd, 0, SEEK_END);
     const ssize_t written = ::write(fd, line.constData(), size_t(line.size()));
-    const bool synced = ::fsync(fd) == 0;
+    int error = written < 0 ? errno : written < line.size() ? ENOSPC : 0; // short: no room for the rest
+    if (error == 0 && ::fsync(fd) != 0)
+        error = errno;
+    if (error != 0 && before >= 0)
+        (void)::ftruncate(fd, before);
     ::close(fd);
-    if (written != line.size() || !synced)
+    if (error != 0)
         return fail(ErrorKind::Internal, QStringLiteral("AuditLogUnwritable"),
-            tr("Cannot write the audit log %1.").arg(filePath()));
+            tr("Cannot write the audit log %1: %2").arg(filePath(), QString::fromLocal8Bit(strerror(error))));
     return {};
 }
 

@@ -77,6 +77,26 @@ std::unexpected<Error> Outbox::sqlError(const QString &what, const QString &deta
         tr("The outbox %1 failed to %2: %3").arg(m_path, what, detail));
 }
 
+std::unexpected<Error> Outbox::storeError(const QSqlError &error) const
+{
+    qCWarning(lcRelay) << "outbox" << m_path << "store" << error.text();
+    constexpr int sqliteFull = 13, sqliteIoError = 10;
+    // The primary code of an extended one; a failed COMMIT comes without a code (Qt's SQLite driver), only SQLite's
+    // text for it.
+    const int code = error.nativeErrorCode().toInt() & 0xff;
+    const QString text = error.databaseText();
+    if (code == sqliteFull || text.contains(QLatin1StringView("database or disk is full")))
+        return fail(ErrorKind::Internal, QStringLiteral("OutboxDiskFull"),
+            tr("The disk of the outbox %1 is full: new messages stay with the local broker until there is room "
+               "again.")
+                .arg(m_path));
+    if (code == sqliteIoError || text.contains(QLatin1StringView("disk I/O error")))
+        return fail(ErrorKind::Internal, QStringLiteral("OutboxIoError"),
+            tr("The outbox %1 cannot be written (%2): new messages stay with the local broker until it can.")
+                .arg(m_path, error.databaseText()));
+    return sqlError(QStringLiteral("store"), error.text());
+}
+
 Result<void> Outbox::exec(const QString &statement) const
 {
     QSqlQuery query(QSqlDatabase::database(m_connection, false));
@@ -195,16 +215,16 @@ Result<void> Outbox::append(QList<RelayMessage> &messages)
         insert.bindValue(2, message.properties.isEmpty() ? QByteArray() : encodeProperties(message.properties));
         insert.bindValue(3, message.payload.isNull() ? QByteArray("") : message.payload);
         if (!insert.exec()) {
-            const QString detail = insert.lastError().text();
+            const QSqlError error = insert.lastError();
             db.rollback();
-            return sqlError(QStringLiteral("store"), detail);
+            return storeError(error);
         }
         ids.append(insert.lastInsertId().toLongLong());
     }
     if (!db.commit()) {
-        const QString detail = db.lastError().text();
+        const QSqlError error = db.lastError();
         db.rollback();
-        return sqlError(QStringLiteral("commit"), detail);
+        return storeError(error);
     }
     for (qsizetype i = 0; i < messages.size(); ++i)
         messages[i].id = ids.at(i);

@@ -13,6 +13,8 @@
 
 class QLockFile;
 
+class QSqlError;
+
 namespace Onboarder {
 
 // The relay's store-and-forward queue: an SQLite database in WAL mode; append() commits with
@@ -79,6 +81,7 @@ private:
         std::unique_ptr<QLockFile> lock, const QString &unopenable, const QStringList &statements);
     Result<void> exec(const QString &statement) const;
     std::unexpected<Error> sqlError(const QString &what, const QString &detail) const;
+    std::unexpected<Error> storeError(const QSqlError &error) const; // a message not stored: why, in words
 
     QString m_connection;
     QString m_path;

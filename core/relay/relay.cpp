@@ -232,6 +232,10 @@ void Relay::setAside(const MqttMessage &message, const QString &deviceId, qint64
 void Relay::flushWrites()
 {
     m_writeTimer.stop();
+    if (m_taken.isEmpty() && !m_outboxError.isEmpty()) {
+        qCInfo(lcRelay) << "nothing is held for the outbox any more; it failed with:" << m_outboxError;
+        m_outboxError.clear(); // what it could not store reached the hub meanwhile
+    }
     if (m_taken.isEmpty() || !m_outbox)
         return;
     // The longest head of m_taken whose messages not yet delivered fit in the outbox, up to the first one
@@ -275,12 +279,21 @@ void Relay::flushWrites()
     }
     if (!batch.isEmpty()) {
         if (const auto stored = m_outbox->append(batch); !stored) {
-            Q_EMIT errorOccurred(stored.error());
+            // Said once; the messages stay unacknowledged with the local broker, which sends no more than its
+            // in-flight limit, and the write is tried again every second.
+            if (m_outboxError.isEmpty())
+                Q_EMIT errorOccurred(stored.error());
+            m_outboxError = stored.error().message;
             m_writeTimer.stop();
             m_retryTimer.start(1000);
             return;
         }
         m_stored += batch.size();
+    }
+    // Stored, or nothing needed storing any more (the hub took it meanwhile): nothing is held for the outbox's sake.
+    if (!m_outboxError.isEmpty()) {
+        qCInfo(lcRelay) << "the outbox stores again after:" << m_outboxError;
+        m_outboxError.clear();
     }
     if (!full)
         m_outboxFull = false;
@@ -473,7 +486,8 @@ void Relay::publishMetrics()
     metrics.outboxDepth = m_outbox ? m_outbox->depth() : 0;
     metrics.outboxLimit = m_config.outboxMaxMessages;
     metrics.outboxFull = m_outboxFull;
-    metrics.held = m_outboxFull ? m_taken.size() : 0;
+    metrics.held = m_outboxFull || !m_outboxError.isEmpty() ? m_taken.size() : 0;
+    metrics.outboxError = m_outboxError;
     metrics.sessions = int(m_links.size());
     if (!m_source)
         metrics.sourceState = QStringLiteral("disconnected");

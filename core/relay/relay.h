@@ -141,6 +141,7 @@ private:
     bool m_running = false;
     bool m_stopping = false;
     bool m_outboxFull = false;
+    QString m_outboxError; // the outbox failed to store (a full disk, an I/O error): retried every second
     qsizetype m_subscriptions = 0; // granted on the current connection to the local broker
 
     // Metrics

@@ -28,6 +28,7 @@ QJsonObject RelayMetrics::toJson() const
         {QStringLiteral("latencyP99Ms"), rounded(latencyP99Ms)}, {QStringLiteral("stored"), storedTotal},
         {QStringLiteral("outboxDepth"), outboxDepth}, {QStringLiteral("outboxLimit"), outboxLimit},
         {QStringLiteral("outboxFull"), outboxFull}, {QStringLiteral("held"), held},
+        {QStringLiteral("outboxError"), outboxError.isEmpty() ? QJsonValue() : QJsonValue(outboxError)},
         {QStringLiteral("sessions"), sessions}, {QStringLiteral("source"), sourceState},
         {QStringLiteral("devices"), deviceArray}};
 }

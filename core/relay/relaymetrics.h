@@ -39,6 +39,7 @@ struct RelayMetrics
     qint64 outboxLimit = 0;
     bool outboxFull = false;
     qint64 held = 0; // taken from the broker but not acknowledged: the outbox is full (or failing)
+    QString outboxError; // why the outbox cannot store now (a full disk, an I/O error); empty while it can
     int sessions = 0; // hub sessions open or opening
     QString sourceState; // connected | connecting | disconnected
     QList<Device> devices; // the devices that changed during the interval

@@ -1,7 +1,10 @@
 // CredentialInventory: records survive the JSON file, slots replace, a damaged file is an error.
 #include "credentials/credentialinventory.h"
+#include "fulldiskchild.h"
 #include "testsupport.h"
 
+#include <QDir>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -72,6 +75,46 @@ private Q_SLOTS:
                 .error()
                 .code,
             QStringLiteral("InventoryUnreadable"));
+    }
+
+    // Runs only as the child of aFullDiskChangesNothing, on the full disk.
+    void putInChild()
+    {
+        if (TestSupport::fullDiskDir().isEmpty())
+            QSKIP("the child of aFullDiskChangesNothing");
+        CredentialInventory inventory(TestSupport::fullDiskDir() + QStringLiteral("/inventory.json"));
+        const auto put = inventory.put(
+            record(QStringLiteral("h"), QStringLiteral("d2"), CredentialRecord::Kind::X509SelfSigned, {}));
+        QVERIFY(!put);
+        qInfo("on a full disk: %s", qPrintable(put.error().message));
+        QVERIFY(!put.error().message.isEmpty());
+    }
+
+    // A record that cannot be saved (a full disk) leaves the inventory as it was, and is saved once there is room.
+    void aFullDiskChangesNothing()
+    {
+        const QString dir = m_dir.filePath(QStringLiteral("full"));
+        const QString path = dir + QStringLiteral("/inventory.json");
+        CredentialInventory inventory(path);
+        QVERIFY(
+            inventory.put(record(QStringLiteral("h"), QStringLiteral("d1"), CredentialRecord::Kind::SymmetricKey, {})));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray before = file.readAll();
+        file.close();
+
+        const QString full = TestSupport::writeFile(m_dir.filePath(QStringLiteral("disk-is-full")), "0");
+        QCOMPARE(TestSupport::runOnFullDisk(QStringLiteral("putInChild"), dir, full), 0);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.readAll(), before);
+        file.close();
+        QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden), QStringList{QStringLiteral("inventory.json")});
+
+        QVERIFY(QFile::remove(full)); // room again
+        QVERIFY(inventory.put(
+            record(QStringLiteral("h"), QStringLiteral("d2"), CredentialRecord::Kind::X509SelfSigned, {})));
+        QVERIFY(inventory.load());
+        QCOMPARE(inventory.records().size(), 2);
     }
 };
 
