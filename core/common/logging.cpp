@@ -28,10 +28,12 @@ struct Rule
     QString replacement;
 };
 
+// Never destroyed: Qt logs while static objects are being destroyed at exit (a plugin unloaded, "ssl unloaded
+// library"), and a message redacted with destroyed rules went out as it came.
 const std::vector<Rule> &rules()
 {
     using RE = QRegularExpression;
-    static const std::vector<Rule> list{
+    static const auto *list = new std::vector<Rule>{
         // PEM private keys of every flavour (PKCS#8, traditional RSA/EC, encrypted), complete or cut off.
         {RE(QStringLiteral("-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"),
              RE::DotMatchesEverythingOption),
@@ -45,7 +47,7 @@ const std::vector<Rule> &rules()
         {RE(QStringLiteral("(\"(?:primaryKey|secondaryKey|key)\"\\s*:\\s*\")[^\"]*(\")"), RE::CaseInsensitiveOption),
             QStringLiteral("\\1") + mask + QStringLiteral("\\2")},
     };
-    return list;
+    return *list;
 }
 
 } // namespace
