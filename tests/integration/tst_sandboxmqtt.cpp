@@ -12,6 +12,7 @@
 #include "mqtt/mqttsession.h"
 #include "mqtt/websocket.h"
 #include "mqttconnect.h"
+#include "sandboxdevice.h"
 #include "sandboxhub.h"
 #include "testsupport.h"
 
@@ -56,11 +57,13 @@ class tst_SandboxMqtt : public QObject
     }
 
     // The service side's view of a device's telemetry (the owner policy, MQTT 5); null when it cannot subscribe.
-    std::unique_ptr<MqttClient> subscribedConsumer(const QString &deviceId)
+    // cleanSession false: a session the broker keeps while the consumer is away.
+    std::unique_ptr<MqttClient> subscribedConsumer(const QString &deviceId, bool cleanSession = true)
     {
         const auto owner = m_hub->registry().policy(QStringLiteral("iothubowner"));
         auto consumer = client(QStringLiteral("consumer-") + deviceId, QStringLiteral("127.0.0.1/$sandbox/consumer"));
         consumer->setProtocolVersion(MqttClient::ProtocolVersion::Mqtt5);
+        consumer->setCleanSession(cleanSession);
         consumer->setPassword(SasToken::create(QStringLiteral("127.0.0.1"), owner->primaryKey,
             QDateTime::currentSecsSinceEpoch() + 600, QStringLiteral("iothubowner"))
                                   ->toString()
@@ -157,6 +160,37 @@ private Q_SLOTS:
             sawProperty |= name == QStringLiteral("n") && value == QStringLiteral("2");
         QVERIFY(sawProperty);
         QTRY_COMPARE_WITH_TIMEOUT(m_hub->registry().statistics().telemetryMessages, before + 3, 5000);
+    }
+
+    // A telemetry consumer with a kept session gets what its devices sent while it was away, as an Event Hub keeps
+    // telemetry for its readers. (The broker asks the plugin whether the away session may have each message; the
+    // plugin said no, having forgotten the consumer when it disconnected.)
+    void aConsumerAwayGetsWhatArrivedMeanwhile()
+    {
+        const auto device = m_hub->registry().putDevice(QStringLiteral("while-away"), {}, {});
+        QVERIFY(device.has_value());
+        auto consumer = subscribedConsumer(QStringLiteral("while-away"), false);
+        QVERIFY(consumer);
+        QSignalSpy gone(consumer.get(), &MqttClient::disconnected);
+        consumer->disconnectFromHost();
+        QVERIFY(gone.wait(5000));
+
+        auto sender
+            = client(QStringLiteral("while-away"), QStringLiteral("127.0.0.1/while-away/?api-version=2021-04-12"));
+        sender->setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/while-away"), device->primaryKey,
+            QDateTime::currentSecsSinceEpoch() + 600)
+                                ->toString()
+                                .toUtf8());
+        QVERIFY(TestSupport::connects(*sender));
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(TestSupport::publishAndWait(
+                *sender, QStringLiteral("devices/while-away/messages/events/"), QByteArray::number(i)));
+
+        QSignalSpy received(consumer.get(), &MqttClient::messageReceived);
+        QVERIFY(TestSupport::connects(*consumer));
+        QTRY_COMPARE_WITH_TIMEOUT(received.count(), 3, 10000);
+        for (int i = 0; i < 3; ++i)
+            QCOMPARE(received.at(i).at(0).value<MqttMessage>().payload, QByteArray::number(i));
     }
 
     void webSocketsDirectAndThroughAProxy()

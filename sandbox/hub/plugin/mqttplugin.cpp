@@ -33,6 +33,7 @@
 #include <sqlite3.h>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -59,6 +60,7 @@ struct Plugin
     // touch the new one's record, or the new connection's publishes would be denied while being acknowledged.
     std::unordered_map<const struct mosquitto *, ClientInfo> clients;
     std::unordered_map<std::string, int> deviceConnections; // live authenticated connections per device id
+    std::unordered_set<std::string> consumerSessions; // client ids that authenticated as telemetry consumers
     std::unordered_map<std::string, time_t> lastTouched; // last_activity writes, at most one a second
     long long telemetryCount = 0; // device-to-cloud messages since the broker started
     long long telemetryFlushed = -1;
@@ -211,6 +213,8 @@ int onBasicAuth(int, void *eventData, void *)
         if (!resourceIs(*token, "") || !tokenValid(*token, policy->keys))
             return refuse("invalid or expired consumer token");
         plugin->clients[event->client] = {Role::Consumer, {}};
+        if (const char *id = mosquitto_client_id(event->client))
+            plugin->consumerSessions.insert(id);
         return MOSQ_ERR_SUCCESS;
     }
 
@@ -248,6 +252,7 @@ int onBasicAuth(int, void *eventData, void *)
     const long long expiry = startsWith(password, "x509:") ? 0 : token->expiry;
     const auto [record, added]
         = plugin->clients.insert_or_assign(event->client, ClientInfo{Role::Device, deviceId, expiry});
+    plugin->consumerSessions.erase(deviceId); // its client id is the device's now, not a consumer's
     (void)record;
     if (added)
         ++plugin->deviceConnections[deviceId];
@@ -288,10 +293,17 @@ int onAclCheck(int, void *eventData, void *)
 {
     auto *event = static_cast<mosquitto_evt_acl_check *>(eventData);
     const auto found = authenticatedClient(event->client);
-    if (found == plugin->clients.end())
-        return MOSQ_ERR_ACL_DENIED;
-    const ClientInfo &info = found->second;
     const std::string topic = event->topic ? event->topic : "";
+    if (found == plugin->clients.end()) {
+        // A session kept while its client is away (clean session off) is asked too, when a message is queued for
+        // it: a telemetry consumer's session keeps what arrives meanwhile, as an Event Hub keeps it for its readers.
+        const char *id = mosquitto_client_id(event->client);
+        if (event->access == MOSQ_ACL_READ && id && plugin->consumerSessions.count(id)
+            && matchesPrefix(topic, "$sandbox/telemetry/"))
+            return MOSQ_ERR_SUCCESS;
+        return MOSQ_ERR_ACL_DENIED;
+    }
+    const ClientInfo &info = found->second;
     switch (info.role) {
     case Role::Internal: return MOSQ_ERR_SUCCESS;
     case Role::Consumer:
