@@ -138,6 +138,17 @@ class tst_RelayChaos : public QObject
         QVERIFY(m_relay->waitForStarted(10000));
     }
 
+    // SIGTERM: a clean stop within timeoutMs, exit code 0; forgets its records.
+    bool stopRelay(int timeoutMs = 15000)
+    {
+        m_relay->terminate();
+        const bool clean = m_relay->waitForFinished(timeoutMs) && m_relay->exitStatus() == QProcess::NormalExit
+            && m_relay->exitCode() == 0;
+        m_relay->disconnect(this);
+        m_metrics = {};
+        return clean;
+    }
+
     void killRelay()
     {
         m_relay->kill(); // SIGKILL
@@ -274,11 +285,7 @@ private Q_SLOTS:
         m_metrics = {}; // the new relay's own records, not the killed one's
         startRelay();
         QVERIFY(relaySubscribed(20000));
-        m_relay->terminate();
-        QVERIFY(m_relay->waitForFinished(15000));
-        QCOMPARE(m_relay->exitCode(), 0);
-        m_relay->disconnect(this);
-        m_metrics = {};
+        QVERIFY2(stopRelay(), "the relay did not stop cleanly on SIGTERM");
     }
 
     void noMessageIsLost_data()
@@ -429,10 +436,7 @@ private Q_SLOTS:
 
         // SIGTERM: a clean stop, nothing left in the outbox.
         QTRY_COMPARE_WITH_TIMEOUT(m_metrics.value(QStringLiteral("outboxDepth")).toInteger(), 0, 10000);
-        m_relay->terminate();
-        QVERIFY(m_relay->waitForFinished(15000));
-        QCOMPARE(m_relay->exitStatus(), QProcess::NormalExit);
-        QCOMPARE(m_relay->exitCode(), 0);
+        QVERIFY2(stopRelay(), "the relay did not stop cleanly on SIGTERM");
         phase("relay stopped");
     }
 
@@ -500,11 +504,7 @@ private Q_SLOTS:
             lost.append(QString::number(missing.at(i)));
         QVERIFY2(missing.isEmpty(), qPrintable(QStringLiteral("lost: ") + lost.join(u' ')));
         QTRY_COMPARE_WITH_TIMEOUT(m_metrics.value(QStringLiteral("outboxDepth")).toInteger(), 0, 20000);
-        m_relay->terminate();
-        QVERIFY(m_relay->waitForFinished(15000));
-        QCOMPARE(m_relay->exitCode(), 0);
-        m_relay->disconnect(this);
-        m_metrics = {};
+        QVERIFY2(stopRelay(), "the relay did not stop cleanly on SIGTERM");
         phase("relay stopped");
     }
 
@@ -567,11 +567,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(m_metrics.value(QStringLiteral("outboxDepth")).toInteger(), 0, 20000);
         // Nothing held any more: the error is over (at the next write attempt, within a second).
         QTRY_VERIFY_WITH_TIMEOUT(m_metrics.value(QStringLiteral("outboxError")).isNull(), 10000);
-        m_relay->terminate();
-        QVERIFY(m_relay->waitForFinished(15000));
-        QCOMPARE(m_relay->exitCode(), 0);
-        m_relay->disconnect(this);
-        m_metrics = {};
+        QVERIFY2(stopRelay(), "the relay did not stop cleanly on SIGTERM");
     }
 
     // The soak, run by scripts/soak and skipped in a test run: many devices and messages while the relay is killed -9
@@ -730,10 +726,7 @@ private Q_SLOTS:
         for (qsizetype i = 0; i < missing.size() && i < 20; ++i)
             lost.append(QStringLiteral("%1 (%2)").arg(missing.at(i)).arg(publisher.deviceFor(missing.at(i))));
         QVERIFY2(missing.isEmpty(), qPrintable(QStringLiteral("lost: ") + lost.join(QStringLiteral(", "))));
-        m_relay->terminate();
-        QVERIFY(m_relay->waitForFinished(30000));
-        m_relay->disconnect(this);
-        m_metrics = {};
+        QVERIFY2(stopRelay(30000), "the relay did not stop cleanly on SIGTERM");
     }
 
     void cleanupTestCase()

@@ -87,6 +87,24 @@ size_t room(size_t count)
     return fits;
 }
 
+using OpenFunction = int (*)(const char *, int, ...);
+
+int openOrRefuse(OpenFunction real, const char *path, int flags, va_list arguments)
+{
+    const mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? mode_t(va_arg(arguments, int)) : 0;
+    struct stat info;
+    if ((flags & O_CREAT) && switchedOn() && underDirectory(path) && ::stat(path, &info) != 0)
+        return refuse();
+    return real(path, flags, mode);
+}
+
+// Shrinking a file frees space; only growing it needs room.
+bool grows(int fd, off64_t length)
+{
+    struct stat info;
+    return ::fstat(fd, &info) == 0 && length > info.st_size;
+}
+
 } // namespace
 
 extern "C" {
@@ -145,18 +163,13 @@ int fdatasync(int fd)
 int ftruncate(int fd, off_t length)
 {
     static const auto real = next<int (*)(int, off_t)>("ftruncate");
-    // Shrinking frees space; only growing needs it.
-    struct stat info;
-    const bool grows = ::fstat(fd, &info) == 0 && length > info.st_size;
-    return grows && full(fd) ? refuse() : real(fd, length);
+    return grows(fd, length) && full(fd) ? refuse() : real(fd, length);
 }
 
 int ftruncate64(int fd, off64_t length)
 {
     static const auto real = next<int (*)(int, off64_t)>("ftruncate64");
-    struct stat info;
-    const bool grows = ::fstat(fd, &info) == 0 && length > info.st_size;
-    return grows && full(fd) ? refuse() : real(fd, length);
+    return grows(fd, length) && full(fd) ? refuse() : real(fd, length);
 }
 
 int fallocate(int fd, int mode, off_t offset, off_t length)
@@ -171,37 +184,26 @@ int posix_fallocate(int fd, off_t offset, off_t length)
     return full(fd) ? ENOSPC : real(fd, offset, length);
 }
 
-// A new file needs a directory entry, and a full disk may have no room for it.
+// A new file needs a directory entry, and a full disk may have no room for it. (The mode is read only when the
+// flags say there is one, as open(2) does.)
 int open(const char *path, int flags, ...)
 {
-    static const auto real = next<int (*)(const char *, int, ...)>("open");
-    mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list arguments;
-        va_start(arguments, flags);
-        mode = mode_t(va_arg(arguments, int));
-        va_end(arguments);
-    }
-    struct stat info;
-    if ((flags & O_CREAT) && switchedOn() && underDirectory(path) && ::stat(path, &info) != 0)
-        return refuse();
-    return real(path, flags, mode);
+    static const auto real = next<OpenFunction>("open");
+    va_list arguments;
+    va_start(arguments, flags);
+    const int fd = openOrRefuse(real, path, flags, arguments);
+    va_end(arguments);
+    return fd;
 }
 
 int open64(const char *path, int flags, ...)
 {
-    static const auto real = next<int (*)(const char *, int, ...)>("open64");
-    mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list arguments;
-        va_start(arguments, flags);
-        mode = mode_t(va_arg(arguments, int));
-        va_end(arguments);
-    }
-    struct stat info;
-    if ((flags & O_CREAT) && switchedOn() && underDirectory(path) && ::stat(path, &info) != 0)
-        return refuse();
-    return real(path, flags, mode);
+    static const auto real = next<OpenFunction>("open64");
+    va_list arguments;
+    va_start(arguments, flags);
+    const int fd = openOrRefuse(real, path, flags, arguments);
+    va_end(arguments);
+    return fd;
 }
 
 } // extern "C"
