@@ -79,22 +79,24 @@ std::unexpected<Error> Outbox::sqlError(const QString &what, const QString &deta
 
 std::unexpected<Error> Outbox::storeError(const QSqlError &error) const
 {
-    qCWarning(lcRelay) << "outbox" << m_path << "store" << error.text();
     constexpr int sqliteFull = 13, sqliteIoError = 10;
     // The primary code of an extended one; a failed COMMIT comes without a code (Qt's SQLite driver), only SQLite's
     // text for it.
     const int code = error.nativeErrorCode().toInt() & 0xff;
     const QString text = error.databaseText();
-    if (code == sqliteFull || text.contains(QLatin1StringView("database or disk is full")))
+    const bool full = code == sqliteFull || text.contains(QLatin1StringView("database or disk is full"));
+    const bool ioError = code == sqliteIoError || text.contains(QLatin1StringView("disk I/O error"));
+    if (!full && !ioError)
+        return sqlError(QStringLiteral("store"), error.text()); // which logs it
+    qCWarning(lcRelay) << "outbox" << m_path << "store" << error.text();
+    if (full)
         return fail(ErrorKind::Internal, QStringLiteral("OutboxDiskFull"),
             tr("The disk of the outbox %1 is full: new messages stay with the local broker until there is room "
                "again.")
                 .arg(m_path));
-    if (code == sqliteIoError || text.contains(QLatin1StringView("disk I/O error")))
-        return fail(ErrorKind::Internal, QStringLiteral("OutboxIoError"),
-            tr("The outbox %1 cannot be written (%2): new messages stay with the local broker until it can.")
-                .arg(m_path, error.databaseText()));
-    return sqlError(QStringLiteral("store"), error.text());
+    return fail(ErrorKind::Internal, QStringLiteral("OutboxIoError"),
+        tr("The outbox %1 cannot be written (%2): new messages stay with the local broker until it can.")
+            .arg(m_path, text));
 }
 
 Result<void> Outbox::exec(const QString &statement) const
