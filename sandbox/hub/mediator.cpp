@@ -71,9 +71,8 @@ bool Mediator::start(quint16 port, const QByteArray &secret)
     bool subscribed = false;
     const auto connection
         = connect(m_client.get(), &MqttClient::subscribed, this, [&subscribed] { subscribed = true; });
-    connect(m_client.get(), &MqttClient::connected, this,
-        [this] { m_client->subscribe(QStringLiteral("$sandbox/in/#"), 0); });
     m_client->connectToHost();
+    (void)m_client->subscribe(QStringLiteral("$sandbox/in/#"), 0); // sent on every connection
     const QDeadlineTimer deadline(10000);
     while (!subscribed && !deadline.hasExpired())
         QCoreApplication::processEvents(QEventLoop::AllEvents, 50);

@@ -74,7 +74,7 @@ class tst_CliDevices : public QObject
                     "{\"n\":" + QByteArray::number(sent) + '}', 1))
                 break;
             ++sent;
-            watch.waitForFinished(300);
+            QTest::qWait(300); // the event loop runs: the device's socket sends what was published
         }
         if (watch.state() == QProcess::Running) {
             watch.kill();
@@ -339,7 +339,7 @@ private Q_SLOTS:
                             "{\"temperature\":" + QByteArray::number(20 + sent) + '}', 1)
                         .has_value());
             ++sent;
-            watch.waitForFinished(300);
+            QTest::qWait(300); // the event loop runs: the device's socket sends what was published
         }
         QCOMPARE(watch.exitStatus(), QProcess::NormalExit);
         QCOMPARE(watch.exitCode(), 0);
