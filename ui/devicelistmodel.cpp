@@ -8,14 +8,9 @@
 #include <QLocale>
 #include <QPalette>
 
+#include <memory>
+
 namespace Onboarder {
-
-namespace {
-
-// A refresh asks for at most this many rows a request.
-constexpr int largestPage = 1000;
-
-} // namespace
 
 DeviceListModel::DeviceListModel(QObject *parent)
     : QAbstractTableModel(parent)
@@ -41,9 +36,8 @@ void DeviceListModel::restart()
     beginResetModel();
     m_rows.clear();
     m_rows.squeeze();
-    m_refreshRows.clear();
     m_rowOfId.clear();
-    m_continuation.clear();
+    m_pager = {};
     m_started = false;
     endResetModel();
     setLoading(false);
@@ -54,7 +48,8 @@ void DeviceListModel::restart()
     if (!m_client || m_query.select.isEmpty())
         return;
     m_started = true;
-    requestPage({}, m_pageSize, m_generation); // counts the devices once the first page is here
+    m_pager = QueryPager(m_client, m_query.select);
+    requestPage(m_pageSize, m_generation); // counts the devices once the first page is here
 }
 
 void DeviceListModel::refresh()
@@ -66,39 +61,34 @@ void DeviceListModel::refresh()
         return;
     }
     const quint64 generation = ++m_generation; // answers of pages in flight are dropped
-    m_refreshRows.clear();
+    // So the reading goes on where the rows on screen end, whatever a page in flight would have moved it to.
+    m_pager = m_pager.detached();
     const int wanted = qMax(int(m_rows.size()), m_pageSize);
     setLoading(true);
-    whenFinished(m_client->query(m_query.select, qMin(wanted, largestPage)), this,
-        [this, generation, wanted](Result<QueryPage> page) { refreshPage(page, generation, wanted); });
+    // As many rows as are loaded now, again from the first; those on screen stay until all are here.
+    QueryPager reading(m_client, m_query.select);
+    auto rows = std::make_shared<QList<DeviceSummary>>();
+    whenFinished(reading.collect(wanted,
+                     [rows](const QJsonArray &twins) {
+                         for (const QJsonValue &twin : twins)
+                             rows->append(DeviceSummary::fromTwin(twin.toObject()));
+                     }),
+        this, [this, generation, reading, rows](const Result<QueryPage> &read) {
+            if (generation != m_generation)
+                return;
+            setLoading(false);
+            if (!read) {
+                Q_EMIT queryFailed(read.error());
+                return;
+            }
+            beginResetModel();
+            m_rows = std::move(*rows);
+            m_rowOfId.clear();
+            m_pager = reading;
+            endResetModel();
+            Q_EMIT refreshed();
+        });
     countDevices(generation);
-}
-
-void DeviceListModel::refreshPage(const Result<QueryPage> &page, quint64 generation, int wanted)
-{
-    if (generation != m_generation)
-        return;
-    if (!page) {
-        setLoading(false);
-        m_refreshRows.clear();
-        Q_EMIT queryFailed(page.error());
-        return;
-    }
-    for (const QJsonValue &twin : page->items)
-        m_refreshRows.append(DeviceSummary::fromTwin(twin.toObject()));
-    if (!page->continuation.isEmpty() && m_refreshRows.size() < wanted && m_client) {
-        const int rest = qMin(wanted - int(m_refreshRows.size()), largestPage);
-        whenFinished(m_client->query(m_query.select, rest, page->continuation), this,
-            [this, generation, wanted](Result<QueryPage> next) { refreshPage(next, generation, wanted); });
-        return;
-    }
-    beginResetModel();
-    m_rows = std::exchange(m_refreshRows, {});
-    m_rowOfId.clear();
-    m_continuation = page->continuation;
-    endResetModel();
-    setLoading(false);
-    Q_EMIT refreshed();
 }
 
 void DeviceListModel::countDevices(quint64 generation)
@@ -113,45 +103,43 @@ void DeviceListModel::countDevices(quint64 generation)
     });
 }
 
-void DeviceListModel::requestPage(const QString &continuation, int pageSize, quint64 generation)
+void DeviceListModel::requestPage(int pageSize, quint64 generation)
 {
     setLoading(true);
-    whenFinished(
-        m_client->query(m_query.select, pageSize, continuation), this, [this, generation](Result<QueryPage> page) {
-            if (generation != m_generation)
-                return;
-            setLoading(false);
-            if (!page) {
-                Q_EMIT queryFailed(page.error());
-                return;
-            }
-            // The count is asked for after the first page, not beside it: the page is what the user waits for.
-            if (m_rows.isEmpty() && m_total < 0)
-                countDevices(generation);
-            m_continuation = page->continuation;
-            if (page->items.isEmpty())
-                return;
-            const int first = int(m_rows.size());
-            beginInsertRows({}, first, first + int(page->items.size()) - 1);
-            m_rows.reserve(first + page->items.size());
-            for (const QJsonValue &twin : page->items)
-                m_rows.append(DeviceSummary::fromTwin(twin.toObject()));
-            if (!m_rowOfId.isEmpty())
-                for (int row = first; row < m_rows.size(); ++row)
-                    m_rowOfId.insert(m_rows.at(row).id, row);
-            endInsertRows();
-        });
+    whenFinished(m_pager.next(pageSize), this, [this, generation](Result<QueryPage> page) {
+        if (generation != m_generation)
+            return;
+        setLoading(false);
+        if (!page) {
+            Q_EMIT queryFailed(page.error());
+            return;
+        }
+        // The count is asked for after the first page, not beside it: the page is what the user waits for.
+        if (m_rows.isEmpty() && m_total < 0)
+            countDevices(generation);
+        if (page->items.isEmpty())
+            return;
+        const int first = int(m_rows.size());
+        beginInsertRows({}, first, first + int(page->items.size()) - 1);
+        m_rows.reserve(first + page->items.size());
+        for (const QJsonValue &twin : page->items)
+            m_rows.append(DeviceSummary::fromTwin(twin.toObject()));
+        if (!m_rowOfId.isEmpty())
+            for (int row = first; row < m_rows.size(); ++row)
+                m_rowOfId.insert(m_rows.at(row).id, row);
+        endInsertRows();
+    });
 }
 
 bool DeviceListModel::canFetchMore(const QModelIndex &parent) const
 {
-    return !parent.isValid() && m_client && !m_loading && m_started && !m_continuation.isEmpty();
+    return !parent.isValid() && m_client && !m_loading && m_started && !m_pager.continuation().isEmpty();
 }
 
 void DeviceListModel::fetchMore(const QModelIndex &parent)
 {
     if (canFetchMore(parent))
-        requestPage(m_continuation, m_pageSize, m_generation);
+        requestPage(m_pageSize, m_generation);
 }
 
 void DeviceListModel::setLoading(bool loading)

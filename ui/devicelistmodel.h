@@ -3,6 +3,7 @@
 #include "common/result.h"
 #include "hub/devicelistquery.h"
 #include "hub/hubclient.h"
+#include "hub/querypager.h"
 
 #include <QAbstractTableModel>
 #include <QHash>
@@ -50,7 +51,7 @@ public:
     void fetchMore(const QModelIndex &parent = {}) override;
 
     bool isLoading() const { return m_loading; }
-    bool hasMore() const { return !m_continuation.isEmpty(); }
+    bool hasMore() const { return !m_pager.continuation().isEmpty(); }
     qint64 totalCount() const { return m_total; } // -1: not known (yet)
     int rowOf(const QString &deviceId) const; // -1: not loaded
     const DeviceSummary &deviceAt(int row) const { return m_rows.at(row); }
@@ -64,16 +65,14 @@ Q_SIGNALS:
 private:
     void restart();
     void setLoading(bool loading);
-    void requestPage(const QString &continuation, int pageSize, quint64 generation);
-    void refreshPage(const Result<QueryPage> &page, quint64 generation, int wanted);
+    void requestPage(int pageSize, quint64 generation);
     void countDevices(quint64 generation);
 
     QPointer<HubClient> m_client;
     DeviceListQuery m_query;
     QList<DeviceSummary> m_rows;
-    QList<DeviceSummary> m_refreshRows; // being loaded by refresh()
     mutable QHash<QString, int> m_rowOfId; // built on first rowOf() after a change
-    QString m_continuation;
+    QueryPager m_pager; // where the rows loaded so far end
     bool m_started = false; // the first page was asked for
     bool m_loading = false;
     int m_pageSize = 200;

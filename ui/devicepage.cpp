@@ -735,12 +735,19 @@ void DevicePage::runCheck()
             new QTreeWidgetItem(m_checkResults, {tr("Check"), items.error().message});
             return;
         }
-        const QHash<QString, QString> questions{{QStringLiteral("registered"), tr("Registered?")},
-            {QStringLiteral("enabled"), tr("Enabled?")}, {QStringLiteral("connected"), tr("Connected?")},
-            {QStringLiteral("lastActivity"), tr("Last activity?")}, {QStringLiteral("reported"), tr("Last reported?")},
-            {QStringLiteral("ping"), tr("Answers a ping?")}};
+        const auto question = [](DeviceCheckItem::Question asked) {
+            switch (asked) {
+            case DeviceCheckItem::Question::Registered: return tr("Registered?");
+            case DeviceCheckItem::Question::Enabled: return tr("Enabled?");
+            case DeviceCheckItem::Question::Connected: return tr("Connected?");
+            case DeviceCheckItem::Question::LastActivity: return tr("Last activity?");
+            case DeviceCheckItem::Question::Reported: return tr("Last reported?");
+            case DeviceCheckItem::Question::Ping: return tr("Answers a ping?");
+            }
+            return QString();
+        };
         for (const DeviceCheckItem &item : *items) {
-            auto *row = new QTreeWidgetItem(m_checkResults, {questions.value(item.key, item.key), item.sentence});
+            auto *row = new QTreeWidgetItem(m_checkResults, {question(item.question), item.sentence});
             QStyle::StandardPixmap icon = QStyle::SP_DialogApplyButton;
             switch (item.verdict) {
             case DeviceCheckItem::Verdict::Good: icon = QStyle::SP_DialogApplyButton; break;

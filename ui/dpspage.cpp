@@ -250,12 +250,9 @@ void DpsPage::refreshShowing(const QString &note)
                 for (const QJsonValue &value : page->items) {
                     const QJsonObject enrollment = value.toObject();
                     setRow(m_table,
-                        {enrollment.value(QStringLiteral("registrationId")).toString(), attestation(enrollment),
+                        {DpsEnrollment::registrationId(enrollment), attestation(enrollment),
                             DpsEnrollment::isEnabled(enrollment) ? tr("Enabled") : tr("Disabled"),
-                            enrollment.value(QStringLiteral("registrationState"))
-                                .toObject()
-                                .value(QStringLiteral("assignedHub"))
-                                .toString()});
+                            DpsEnrollment::assignedHub(enrollment)});
                 }
                 const QString count = page->continuation.isEmpty()
                     ? tr("Enrollments: %1.").arg(page->items.size())
@@ -287,8 +284,7 @@ void DpsPage::fillGroups(const QJsonArray &items)
         if (DpsEnrollment::hasSigningCertificates(group))
             how = tr("X.509 CA %1…").arg(DpsEnrollment::sha256Thumbprints(group).value(0).left(16));
         setRow(m_groups,
-            {group.value(QStringLiteral("enrollmentGroupId")).toString(), how,
-                DpsEnrollment::isEnabled(group) ? tr("Enabled") : tr("Disabled")});
+            {DpsEnrollment::groupId(group), how, DpsEnrollment::isEnabled(group) ? tr("Enabled") : tr("Disabled")});
     }
 }
 

@@ -510,11 +510,7 @@ void ModemPage::flashAzure()
                 fail(tr("The modem was disconnected."));
                 return;
             }
-            AzureCredentialSet set;
-            set.tag = tag;
-            set.secondaryTag = secondary;
-            set.deviceCertificate = credential->certificate.toPem();
-            set.deviceKey = credential->key.privateKeyPem();
+            AzureCredentialSet set = AzureCredentialSet::forDevice(tag, secondary, *credential);
             m_job = new AzureFlashJob(*m_modem, set, this);
             set.deviceKey.fill('\0');
             const auto planned = m_job->plan();

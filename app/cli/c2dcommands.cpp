@@ -176,11 +176,7 @@ QFuture<int> feedback(Context &ctx, const QStringList &args)
                     if (watch->ending)
                         return;
                     const QString time = record.enqueuedTime.toUTC().toString(Qt::ISODateWithMs);
-                    ctx.out.line(QJsonObject{{QStringLiteral("originalMessageId"), record.originalMessageId},
-                        {QStringLiteral("deviceId"), record.deviceId},
-                        {QStringLiteral("statusCode"), record.statusCode},
-                        {QStringLiteral("description"), record.description},
-                        {QStringLiteral("enqueuedTimeUtc"), time}});
+                    ctx.out.line(record.toJson());
                     ctx.out.text(QStringLiteral("%1  %2  %3  %4")
                                      .arg(time, record.deviceId, record.originalMessageId, record.statusCode));
                     if ((count > 0 && ++watch->received >= count)
@@ -228,8 +224,7 @@ QFuture<int> purge(Context &ctx, const QStringList &args)
         return client->purgeCloudToDeviceQueue(id).then([&ctx, client, id](Result<int> purged) {
             if (!purged)
                 return ctx.out.error(purged.error());
-            ctx.out.line(
-                QJsonObject{{QStringLiteral("deviceId"), id}, {QStringLiteral("totalMessagesPurged"), *purged}});
+            ctx.out.line(CloudToDevicePurge{id, *purged}.toJson());
             ctx.out.text(CliText::tr("%n message(s) for %1 purged.", nullptr, *purged).arg(id));
             return int(ExitOk);
         });

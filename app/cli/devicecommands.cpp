@@ -11,12 +11,12 @@
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
 #include "hub/identifiers.h"
+#include "hub/querypager.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QPromise>
 #include <QTimer>
 
 #include <utility>
@@ -41,24 +41,6 @@ QString timeText(const QDateTime &time)
     return time.isValid() ? time.toLocalTime().toString(Qt::ISODate) : CliText::tr("never");
 }
 
-QJsonObject identityJson(const DeviceIdentity &d, bool reveal)
-{
-    QJsonObject json = d.toJson();
-    json.insert(QStringLiteral("generationId"), d.generationId);
-    json.insert(QStringLiteral("etag"), d.etag);
-    json.insert(QStringLiteral("connectionState"), d.connectionState);
-    json.insert(QStringLiteral("lastActivityTime"),
-        d.lastActivity.isValid() ? d.lastActivity.toString(Qt::ISODateWithMs) : QString());
-    json.insert(QStringLiteral("cloudToDeviceMessageCount"), d.cloudToDeviceMessageCount);
-    if (!reveal && d.authType == QStringLiteral("sas")) {
-        QJsonObject auth = json.value(QStringLiteral("authentication")).toObject();
-        auth.insert(QStringLiteral("symmetricKey"),
-            QJsonObject{{QStringLiteral("primaryKey"), masked}, {QStringLiteral("secondaryKey"), masked}});
-        json.insert(QStringLiteral("authentication"), auth);
-    }
-    return json;
-}
-
 QFuture<int> list(Context &ctx, const QStringList &args)
 {
     VerbParser p(CliText::tr("Lists devices of the hub, page by page, as the hub's query returns them."));
@@ -78,62 +60,34 @@ QFuture<int> list(Context &ctx, const QStringList &args)
     const bool csv = p.isSet(QStringLiteral("csv"));
 
     return withHub(ctx, [&ctx, query, top = int(*top), csv](HubClient &client, const HubProfile &) {
-        struct State
-        {
-            QJsonArray twins;
-            QPromise<int> done;
-        };
-        auto state = std::make_shared<State>();
-        state->done.start();
-        auto next = std::make_shared<std::function<void(const QString &)>>();
-        *next = [&ctx, &client, query, top, csv, state, next](const QString &continuation) {
-            client.query(query, std::min(1000, top - int(state->twins.size())), continuation)
-                .then(&client, [&ctx, top, csv, state, next](Result<QueryPage> page) {
-                    if (!page) {
-                        state->done.addResult(ctx.out.error(page.error()));
-                        state->done.finish();
-                        *next = nullptr; // breaks the cycle
-                        return;
-                    }
-                    for (const QJsonValue &twin : page->items)
-                        state->twins.append(twin);
-                    if (!page->continuation.isEmpty() && state->twins.size() < top)
-                        return (*next)(page->continuation);
-                    // Done: print.
-                    QList<QStringList> rows;
-                    for (const QJsonValue &twin : state->twins) {
-                        const QString last = twin[QStringLiteral("lastActivityTime")].toString();
-                        rows.append(
-                            {twin[QStringLiteral("deviceId")].toString(), twin[QStringLiteral("status")].toString(),
-                                twin[QStringLiteral("connectionState")].toString(),
-                                last.startsWith(QStringLiteral("0001")) ? CliText::tr("never") : last,
-                                twin[QStringLiteral("authenticationType")].toString(),
-                                QString::number(twin[QStringLiteral("cloudToDeviceMessageCount")].toInt())});
-                    }
-                    const QStringList header{CliText::tr("DEVICE"), CliText::tr("STATUS"), CliText::tr("CONNECTION"),
-                        CliText::tr("LAST ACTIVITY"), CliText::tr("AUTH"), CliText::tr("C2D QUEUED")};
-                    if (ctx.out.json()) {
-                        ctx.out.document(state->twins);
-                    } else if (csv) {
-                        QStringList lines{QStringLiteral("deviceId,status,connectionState,lastActivityTime,"
-                                                         "authenticationType,cloudToDeviceMessageCount")};
-                        for (const QStringList &row : rows) {
-                            QStringList fields;
-                            for (const QString &field : row)
-                                fields.append(Csv::field(field)); // formulas defused (CSV injection)
-                            lines.append(fields.join(u','));
-                        }
-                        ctx.out.text(lines.join(u'\n'));
-                    } else {
-                        ctx.out.text(formatTable(header, rows));
-                    }
-                    state->done.addResult(int(ExitOk));
-                    state->done.finish();
-                    *next = nullptr;
-                });
-        };
-        (*next)(QString());
-        return state->done.future();
+        return QueryPager(&client, query).collect(top).then(&client, [&ctx, csv](Result<QueryPage> twins) {
+            if (!twins)
+                return ctx.out.error(twins.error());
+            QList<QStringList> rows;
+            for (const QJsonValue &twin : std::as_const(twins->items)) {
+                const DeviceQueryRow row = DeviceQueryRow::fromTwin(twin.toObject());
+                rows.append({row.deviceId, row.status, row.connectionState,
+                    row.neverActive() ? CliText::tr("never") : row.lastActivityTime, row.authenticationType,
+                    QString::number(row.cloudToDeviceMessageCount)});
+            }
+            const QStringList header{CliText::tr("DEVICE"), CliText::tr("STATUS"), CliText::tr("CONNECTION"),
+                CliText::tr("LAST ACTIVITY"), CliText::tr("AUTH"), CliText::tr("C2D QUEUED")};
+            if (ctx.out.json()) {
+                ctx.out.document(twins->items);
+            } else if (csv) {
+                QStringList lines{DeviceQueryRow::fieldNames().join(u',')};
+                for (const QStringList &row : rows) {
+                    QStringList fields;
+                    for (const QString &field : row)
+                        fields.append(Csv::field(field)); // formulas defused (CSV injection)
+                    lines.append(fields.join(u','));
+                }
+                ctx.out.text(lines.join(u'\n'));
+            } else {
+                ctx.out.text(formatTable(header, rows));
+            }
+            return int(ExitOk);
+        });
     });
 }
 
@@ -202,7 +156,7 @@ QFuture<int> create(Context &ctx, const QStringList &args)
                 return ctx.out.error(created.error());
             ctx.out.text(
                 CliText::tr("Registered device \"%1\" (%2, %3).").arg(created->id, created->authType, created->status));
-            ctx.out.document(identityJson(*created, false));
+            ctx.out.document(created->toRecordJson(false));
             return int(ExitOk);
         });
     });
@@ -222,7 +176,7 @@ QFuture<int> show(Context &ctx, const QStringList &args)
         return client.device(id).then(&client, [&ctx, reveal](Result<DeviceIdentity> d) {
             if (!d)
                 return ctx.out.error(d.error());
-            ctx.out.document(identityJson(*d, reveal));
+            ctx.out.document(d->toRecordJson(reveal));
             QList<QStringList> rows{{CliText::tr("Device"), d->id},
                 {CliText::tr("Status"),
                     d->status + (d->statusReason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(d->statusReason))},
@@ -290,7 +244,7 @@ QFuture<int> setStatus(Context &ctx, const QStringList &args, const QString &sta
                 if (!updated)
                     return ctx.out.error(updated.error());
                 ctx.out.text(CliText::tr("Device \"%1\" is %2.").arg(updated->id, updated->status));
-                ctx.out.document(identityJson(*updated, false));
+                ctx.out.document(updated->toRecordJson(false));
                 return int(ExitOk);
             });
     });
@@ -421,8 +375,8 @@ QFuture<int> twinPatch(Context &ctx, const QStringList &args)
         "Patches a device's twin with the JSON read from standard input, e.g. "
         "{\"tags\":{\"site\":\"bench-1\"},\"properties\":{\"desired\":{\"interval\":30}}}; null removes a key."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
-    p.addOption(
-        {QStringLiteral("etag"), CliText::tr("Apply only if the twin still has this ETag."), CliText::tr("ETAG")});
+    const QString etagOption = QStringLiteral("etag"); // hub-json: allow etag (the option --etag, docs/cli.md)
+    p.addOption({etagOption, CliText::tr("Apply only if the twin still has this ETag."), CliText::tr("ETAG")});
     p.addOption({QStringLiteral("input"), CliText::tr("Read the JSON from FILE."), CliText::tr("FILE")});
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
@@ -439,7 +393,7 @@ QFuture<int> twinPatch(Context &ctx, const QStringList &args)
                       .arg(parseError.offset)
                 : CliText::tr("The patch must be a JSON object.")}));
     const QString id = p.positional().at(0);
-    const QString etag = p.value(QStringLiteral("etag"));
+    const QString etag = p.value(etagOption);
     return withHub(ctx, [&ctx, id, etag, patch = patch.object()](HubClient &client, const HubProfile &) {
         return client.updateTwin(id, patch, etag).then(&client, [&ctx](Result<DeviceTwin> twin) {
             if (!twin)
@@ -480,9 +434,7 @@ QFuture<int> methodInvoke(Context &ctx, const QStringList &args)
             return client.invokeMethod(id, name, payload, timeout).then(&client, [&ctx](Result<MethodResult> answer) {
                 if (!answer)
                     return ctx.out.error(answer.error());
-                const QJsonObject json{
-                    {QStringLiteral("status"), answer->status}, {QStringLiteral("payload"), answer->payload}};
-                ctx.out.document(json);
+                ctx.out.document(answer->toJson());
                 ctx.out.text(CliText::tr("status %1").arg(answer->status));
                 ctx.out.text(
                     QString::fromUtf8(QJsonDocument(QJsonArray{answer->payload}).toJson(QJsonDocument::Compact))

@@ -62,42 +62,18 @@ QJsonObject toJson(const DpsProfile &dps)
 }
 
 // An enrollment or group as DPS gave it, its symmetric keys masked unless reveal.
-QJsonObject shown(QJsonObject item, bool reveal)
+QJsonObject shown(const QJsonObject &item, bool reveal)
 {
-    if (reveal)
-        return item;
-    QJsonObject attestation = item.value(QStringLiteral("attestation")).toObject();
-    QJsonObject keys = attestation.value(QStringLiteral("symmetricKey")).toObject();
-    if (!keys.isEmpty()) {
-        for (const QString &name : {QStringLiteral("primaryKey"), QStringLiteral("secondaryKey")}) {
-            if (keys.contains(name))
-                keys.insert(name, masked);
-        }
-        attestation.insert(QStringLiteral("symmetricKey"), keys);
-        item.insert(QStringLiteral("attestation"), attestation);
-    }
-    return item;
+    return reveal ? item : DpsEnrollment::masked(item);
 }
 
 QString attestationText(const QJsonObject &item)
 {
-    const QJsonObject attestation = item.value(QStringLiteral("attestation")).toObject();
-    const QString type = attestation.value(QStringLiteral("type")).toString();
-    if (type == QLatin1String("x509")) {
-        const QJsonObject x509 = attestation.value(QStringLiteral("x509")).toObject();
-        const bool signing = x509.contains(QStringLiteral("signingCertificates"));
-        const QJsonObject info
-            = x509.value(signing ? QStringLiteral("signingCertificates") : QStringLiteral("clientCertificates"))
-                  .toObject()
-                  .value(QStringLiteral("primary"))
-                  .toObject()
-                  .value(QStringLiteral("info"))
-                  .toObject();
-        return CliText::tr("X.509 %1").arg(info.value(QStringLiteral("sha1Thumbprint")).toString());
-    }
-    if (type == QLatin1String("symmetricKey"))
+    if (DpsEnrollment::isX509(item))
+        return CliText::tr("X.509 %1").arg(DpsEnrollment::primarySha1Thumbprint(item));
+    if (DpsEnrollment::isSymmetricKey(item))
         return CliText::tr("symmetric key");
-    return type;
+    return DpsEnrollment::attestationType(item);
 }
 
 Result<QJsonObject> readInitialTwin(const QString &path)
@@ -112,13 +88,7 @@ Result<QJsonObject> readInitialTwin(const QString &path)
     if (!document.isObject())
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidInitialTwin"),
             CliText::tr("The initial twin in %1 is not a JSON object: %2").arg(path, error.errorString()));
-    QJsonObject twin = document.object();
-    // Accepted as DPS takes it ({"tags":…,"properties":{"desired":…}}) or as a twin is often written ({"desired":…}).
-    if (twin.contains(QStringLiteral("desired")) && !twin.contains(QStringLiteral("properties"))) {
-        twin.insert(QStringLiteral("properties"),
-            QJsonObject{{QStringLiteral("desired"), twin.take(QStringLiteral("desired"))}});
-    }
-    return twin;
+    return DpsEnrollment::initialTwinFrom(document.object());
 }
 
 // The certificate kept here for a device id (any hub's credential of that id; the current hub's first).
@@ -280,15 +250,10 @@ QFuture<int> listItems(Context &ctx, Kind kind, bool reveal)
                     QList<QStringList> rows;
                     for (const QJsonValue &value : std::as_const(state->all)) {
                         const QJsonObject item = value.toObject();
-                        const QString id = item.value(kind == Kind::Group ? QStringLiteral("enrollmentGroupId")
-                                                                          : QStringLiteral("registrationId"))
-                                               .toString();
-                        rows.append(
-                            {id, attestationText(item), item.value(QStringLiteral("provisioningStatus")).toString(),
-                                item.value(QStringLiteral("registrationState"))
-                                    .toObject()
-                                    .value(QStringLiteral("assignedHub"))
-                                    .toString()});
+                        const QString id
+                            = kind == Kind::Group ? DpsEnrollment::groupId(item) : DpsEnrollment::registrationId(item);
+                        rows.append({id, attestationText(item), DpsEnrollment::provisioningStatus(item),
+                            DpsEnrollment::assignedHub(item)});
                     }
                     ctx.out.document(QJsonObject{
                         {kind == Kind::Group ? QStringLiteral("groups") : QStringLiteral("enrollments"), state->all}});
@@ -429,7 +394,7 @@ QFuture<int> enrollment(Context &ctx, const QStringList &args)
             CliText::tr("--auth takes x509 or symmetric-key, not \"%1\" (TPM is not supported).").arg(auth)));
     }
     if (p.isSet(QStringLiteral("device-id")))
-        body.insert(QStringLiteral("deviceId"), p.value(QStringLiteral("device-id")));
+        body = DpsEnrollment::withDeviceId(body, p.value(QStringLiteral("device-id")));
     return createItem(ctx, Kind::Enrollment, id, body);
 }
 
@@ -475,12 +440,7 @@ QFuture<int> group(Context &ctx, const QStringList &args)
             return client.get(Kind::Group, name).then([&ctx, name, registrationId, reveal](Result<QJsonObject> group) {
                 if (!group)
                     return ctx.out.error(group.error());
-                const QString groupKey = group->value(QStringLiteral("attestation"))
-                                             .toObject()
-                                             .value(QStringLiteral("symmetricKey"))
-                                             .toObject()
-                                             .value(QStringLiteral("primaryKey"))
-                                             .toString();
+                const QString groupKey = DpsEnrollment::primarySymmetricKey(*group);
                 if (groupKey.isEmpty())
                     return ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("NotASymmetricKeyGroup"),
                         CliText::tr("The enrollment group \"%1\" is not a symmetric-key group: its devices have no "
@@ -489,9 +449,7 @@ QFuture<int> group(Context &ctx, const QStringList &args)
                 const auto key = DpsRegistration::deriveDeviceKey(groupKey, registrationId);
                 if (!key)
                     return ctx.out.error(key.error());
-                ctx.out.document(
-                    QJsonObject{{QStringLiteral("group"), name}, {QStringLiteral("registrationId"), registrationId},
-                        {QStringLiteral("deviceKey"), reveal ? *key : masked}});
+                ctx.out.document(DpsEnrollment::deviceKeyJson(name, registrationId, reveal ? *key : masked));
                 ctx.out.text(reveal ? *key : CliText::tr("%1 (masked; --reveal prints it)").arg(masked));
                 return int(ExitOk);
             });
@@ -569,14 +527,10 @@ QFuture<int> registerDevice(Context &ctx, const QStringList &args)
                 .then([&ctx, id, groupName, profile, timeout](Result<QJsonObject> item) -> QFuture<int> {
                     if (!item)
                         return finished(ctx.out.error(item.error()));
-                    const QJsonObject attestation = item->value(QStringLiteral("attestation")).toObject();
                     auto credential = std::make_shared<DpsRegistration::Credential>();
                     QFuture<Result<void>> ready = readyFuture<void>({});
-                    if (attestation.value(QStringLiteral("type")).toString() == QLatin1String("symmetricKey")) {
-                        const QString key = attestation.value(QStringLiteral("symmetricKey"))
-                                                .toObject()
-                                                .value(QStringLiteral("primaryKey"))
-                                                .toString();
+                    if (DpsEnrollment::isSymmetricKey(*item)) {
+                        const QString key = DpsEnrollment::primarySymmetricKey(*item);
                         if (groupName.isEmpty()) {
                             credential->symmetricKey = key;
                         } else {
@@ -618,11 +572,7 @@ QFuture<int> registerDevice(Context &ctx, const QStringList &args)
                                     if (!result) {
                                         code = ctx.out.error(result.error());
                                     } else {
-                                        ctx.out.document(QJsonObject{{QStringLiteral("registrationId"), id},
-                                            {QStringLiteral("status"), result->status},
-                                            {QStringLiteral("substatus"), result->substatus},
-                                            {QStringLiteral("assignedHub"), result->assignedHub},
-                                            {QStringLiteral("deviceId"), result->deviceId}});
+                                        ctx.out.document(result->toJson(id));
                                         ctx.out.text(
                                             CliText::tr("Registered %1: assigned to hub %2 as device %3 (%4).")
                                                 .arg(id, result->assignedHub, result->deviceId, result->substatus));

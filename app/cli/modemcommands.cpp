@@ -606,14 +606,13 @@ QFuture<int> flashAzure(Context &ctx, const QStringList &args)
         return finished(ctx.out.usage(CliText::tr("flash-azure needs --device and --tag.")));
     const bool allowExpiredRoots = p.isSet(QStringLiteral("allow-expired-roots"));
     int exitCode = ExitOk;
-    AzureCredentialSet set;
     const auto tag = tagOption(ctx, p, QStringLiteral("tag"), &exitCode);
     if (!tag)
         return finished(exitCode);
-    set.tag = *tag;
+    std::optional<quint32> secondaryTag;
     if (p.isSet(QStringLiteral("secondary-tag"))) {
-        set.secondaryTag = tagOption(ctx, p, QStringLiteral("secondary-tag"), &exitCode);
-        if (!set.secondaryTag)
+        secondaryTag = tagOption(ctx, p, QStringLiteral("secondary-tag"), &exitCode);
+        if (!secondaryTag)
             return finished(exitCode);
     }
     if (!p.isSet(QStringLiteral("cert")) && !p.isSet(QStringLiteral("key"))) {
@@ -629,11 +628,11 @@ QFuture<int> flashAzure(Context &ctx, const QStringList &args)
         const bool force = p.isSet(QStringLiteral("force"));
         return ctx.credentials.deviceCredential(ctx.hub, p.value(QStringLiteral("device")))
             .then(QCoreApplication::instance(),
-                [&ctx, set, force, allowExpiredRoots, choice = *choice](Result<DeviceCredential> credential) mutable {
+                [&ctx, tag = *tag, secondaryTag, force, allowExpiredRoots, choice = *choice](
+                    Result<DeviceCredential> credential) {
                     if (!credential)
                         return finished(ctx.out.error(credential.error()));
-                    set.deviceCertificate = credential->certificate.toPem();
-                    set.deviceKey = credential->key.privateKeyPem();
+                    const AzureCredentialSet set = AzureCredentialSet::forDevice(tag, secondaryTag, *credential);
                     return withModem(ctx, choice, flashBody(ctx, set, force, allowExpiredRoots));
                 })
             .unwrap();
@@ -643,14 +642,15 @@ QFuture<int> flashAzure(Context &ctx, const QStringList &args)
         return finished(credentials.error().code == QStringLiteral("NoDeviceCredentials")
                 ? ctx.out.usage(credentials.error().message)
                 : ctx.out.error(credentials.error()));
-    set.deviceCertificate = credentials->first;
-    set.deviceKey = credentials->second;
+    QByteArray keyPassword;
     if (p.isSet(QStringLiteral("key-password-file"))) {
         auto secret = readSecret(CliText::tr("Key password"), p.value(QStringLiteral("key-password-file")));
         if (!secret)
             return finished(ctx.out.error(secret.error()));
-        set.keyPassword = *secret;
+        keyPassword = *secret;
     }
+    const AzureCredentialSet set
+        = AzureCredentialSet::forDevice(*tag, secondaryTag, credentials->first, credentials->second, keyPassword);
     const bool force = p.isSet(QStringLiteral("force"));
     return run(ctx, p, flashBody(ctx, set, force, allowExpiredRoots));
 }

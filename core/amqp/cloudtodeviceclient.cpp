@@ -85,6 +85,13 @@ Result<void> C2dMessageDraft::validate() const
     return {};
 }
 
+QJsonObject C2dFeedback::toJson() const
+{
+    return {{QStringLiteral("originalMessageId"), originalMessageId}, {QStringLiteral("deviceId"), deviceId},
+        {QStringLiteral("statusCode"), statusCode}, {QStringLiteral("description"), description},
+        {QStringLiteral("enqueuedTimeUtc"), enqueuedTime.toUTC().toString(Qt::ISODateWithMs)}};
+}
+
 CloudToDeviceClient::CloudToDeviceClient(QObject *parent)
     : QObject(parent)
 {

@@ -7,6 +7,7 @@
 #include <QDateTime>
 #include <QFuture>
 #include <QHash>
+#include <QJsonObject>
 #include <QList>
 #include <QMetaType>
 #include <QObject>
@@ -48,6 +49,10 @@ struct C2dFeedback
     QString statusCode; // Success, Expired, DeliveryCountExceeded, Rejected, Purged
     QString description;
     QDateTime enqueuedTime;
+
+    // The record in the hub's words (originalMessageId, deviceId, statusCode, description, enqueuedTimeUtc), as
+    // onboarder-cli c2d feedback prints it.
+    QJsonObject toJson() const;
 };
 
 // Cloud-to-device messages and their feedback over the hub's AMQP service endpoint (5671): claims-based security

@@ -22,9 +22,12 @@ template<typename T> SharedPromise<T> startedPromise()
     return promise;
 }
 
-// Gives the promise its one result and finishes it.
+// Gives the promise its one result and finishes it; a promise that has its result already keeps it (a second
+// finish would run its continuations again).
 template<typename T> void deliver(const SharedPromise<T> &promise, Result<T> result)
 {
+    if (promise->future().isFinished())
+        return;
     promise->addResult(std::move(result));
     promise->finish();
 }

@@ -67,6 +67,20 @@ QJsonObject groupSymmetricKey(const QString &groupId, const Options &options)
     return body;
 }
 
+QJsonObject withDeviceId(QJsonObject body, const QString &deviceId)
+{
+    body.insert(QStringLiteral("deviceId"), deviceId);
+    return body;
+}
+
+QJsonObject initialTwinFrom(QJsonObject twin)
+{
+    if (twin.contains(QStringLiteral("desired")) && !twin.contains(QStringLiteral("properties")))
+        twin.insert(QStringLiteral("properties"),
+            QJsonObject{{QStringLiteral("desired"), twin.take(QStringLiteral("desired"))}});
+    return twin;
+}
+
 QString attestationType(const QJsonObject &item)
 {
     return item.value(QStringLiteral("attestation")).toObject().value(QStringLiteral("type")).toString();
@@ -134,6 +148,62 @@ bool isEnabled(const QJsonObject &item)
 {
     return item.value(QStringLiteral("provisioningStatus")).toString(QStringLiteral("enabled"))
         == QLatin1String("enabled");
+}
+
+QString registrationId(const QJsonObject &item)
+{
+    return item.value(QStringLiteral("registrationId")).toString();
+}
+
+QString groupId(const QJsonObject &item)
+{
+    return item.value(QStringLiteral("enrollmentGroupId")).toString();
+}
+
+QString provisioningStatus(const QJsonObject &item)
+{
+    return item.value(QStringLiteral("provisioningStatus")).toString();
+}
+
+QString assignedHub(const QJsonObject &item)
+{
+    return item.value(QStringLiteral("registrationState")).toObject().value(QStringLiteral("assignedHub")).toString();
+}
+
+QString primarySha1Thumbprint(const QJsonObject &item)
+{
+    return x509(item)
+        .value(
+            hasSigningCertificates(item) ? QStringLiteral("signingCertificates") : QStringLiteral("clientCertificates"))
+        .toObject()
+        .value(QStringLiteral("primary"))
+        .toObject()
+        .value(QStringLiteral("info"))
+        .toObject()
+        .value(QStringLiteral("sha1Thumbprint"))
+        .toString();
+}
+
+QJsonObject masked(QJsonObject item)
+{
+    QJsonObject attestation = item.value(QStringLiteral("attestation")).toObject();
+    QJsonObject keys = attestation.value(QStringLiteral("symmetricKey")).toObject();
+    if (keys.isEmpty())
+        return item;
+    const QString mask = QStringLiteral("********");
+    for (const QString &name : {QStringLiteral("primaryKey"), QStringLiteral("secondaryKey")}) {
+        if (keys.contains(name))
+            keys.insert(name, mask);
+    }
+    attestation.insert(QStringLiteral("symmetricKey"), keys);
+    item.insert(QStringLiteral("attestation"), attestation);
+    return item;
+}
+
+QJsonObject deviceKeyJson(const QString &group, const QString &registration, const QString &deviceKey)
+{
+    return {{QStringLiteral("group"), group}, {QStringLiteral("registrationId"), registration},
+        {QStringLiteral("deviceKey"), deviceKey}};
 }
 
 } // namespace Onboarder::DpsEnrollment

@@ -17,6 +17,13 @@ constexpr int defaultRetryAfterSeconds = 2;
 
 } // namespace
 
+QJsonObject DpsAssignment::toJson(const QString &registrationId) const
+{
+    return {{QStringLiteral("registrationId"), registrationId}, {QStringLiteral("status"), status},
+        {QStringLiteral("substatus"), substatus}, {QStringLiteral("assignedHub"), assignedHub},
+        {QStringLiteral("deviceId"), deviceId}};
+}
+
 DpsRegistration::DpsRegistration(QObject *parent)
     : QObject(parent)
 {

@@ -22,6 +22,9 @@ struct DpsAssignment
     QString deviceId;
     QJsonObject registrationState; // as DPS gave it
 
+    // {"registrationId", "status", "substatus", "assignedHub", "deviceId"}, as onboarder-cli dps register prints it.
+    QJsonObject toJson(const QString &registrationId) const;
+
     friend bool operator==(const DpsAssignment &, const DpsAssignment &) = default;
 };
 

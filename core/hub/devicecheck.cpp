@@ -18,6 +18,7 @@ class Text
 };
 
 using Verdict = DeviceCheckItem::Verdict;
+using Question = DeviceCheckItem::Question;
 
 struct State
 {
@@ -25,7 +26,10 @@ struct State
     QList<DeviceCheckItem> items;
     QElapsedTimer pingTimer;
 
-    void add(const QString &key, Verdict verdict, const QString &sentence) { items.append({key, verdict, sentence}); }
+    void add(Question question, Verdict verdict, const QString &sentence)
+    {
+        items.append({DeviceCheckItem::keyName(question), verdict, sentence, question});
+    }
     void finish()
     {
         promise.addResult(items);
@@ -42,6 +46,19 @@ QString DeviceCheckItem::verdictName(Verdict verdict)
     case Verdict::Warning: return QStringLiteral("warning");
     case Verdict::Problem: return QStringLiteral("problem");
     case Verdict::Skipped: return QStringLiteral("skipped");
+    }
+    return {};
+}
+
+QString DeviceCheckItem::keyName(Question question)
+{
+    switch (question) {
+    case Question::Registered: return QStringLiteral("registered");
+    case Question::Enabled: return QStringLiteral("enabled");
+    case Question::Connected: return QStringLiteral("connected");
+    case Question::LastActivity: return QStringLiteral("lastActivity");
+    case Question::Reported: return QStringLiteral("reported");
+    case Question::Ping: return QStringLiteral("ping");
     }
     return {};
 }
@@ -80,60 +97,60 @@ QFuture<Result<QList<DeviceCheckItem>>> checkDevice(
                 state->promise.finish();
                 return;
             }
-            state->add(QStringLiteral("registered"), Verdict::Problem,
+            state->add(Question::Registered, Verdict::Problem,
                 Text::tr("Not registered: the hub has no device \"%1\".").arg(deviceId));
             return state->finish();
         }
-        state->add(QStringLiteral("registered"), Verdict::Good,
-            Text::tr("Registered (%1 authentication).").arg(device->authType));
+        state->add(
+            Question::Registered, Verdict::Good, Text::tr("Registered (%1 authentication).").arg(device->authType));
         const bool enabled = device->status == QStringLiteral("enabled");
-        state->add(QStringLiteral("enabled"), enabled ? Verdict::Good : Verdict::Problem,
+        state->add(Question::Enabled, enabled ? Verdict::Good : Verdict::Problem,
             enabled ? Text::tr("Enabled.")
                     : Text::tr("Disabled: the hub refuses its connections%1.")
                           .arg(device->statusReason.isEmpty() ? QString()
                                                               : QStringLiteral(" (%1)").arg(device->statusReason)));
         const bool connected = device->connectionState == QStringLiteral("Connected");
-        state->add(QStringLiteral("connected"), connected ? Verdict::Good : Verdict::Warning,
+        state->add(Question::Connected, connected ? Verdict::Good : Verdict::Warning,
             connected ? Text::tr("Connected since %1.").arg(ago(device->connectionStateUpdated, options.now))
                 : device->connectionStateUpdated.isValid()
                 ? Text::tr("Not connected since %1.").arg(ago(device->connectionStateUpdated, options.now))
                 : Text::tr("Not connected, and never has been."));
-        state->add(QStringLiteral("lastActivity"), device->lastActivity.isValid() ? Verdict::Good : Verdict::Warning,
+        state->add(Question::LastActivity, device->lastActivity.isValid() ? Verdict::Good : Verdict::Warning,
             device->lastActivity.isValid() ? Text::tr("Last activity %1.").arg(ago(device->lastActivity, options.now))
                                            : Text::tr("No activity ever: it has never connected."));
 
         client.twin(deviceId).then(&client, [&client, state, deviceId, options, connected](Result<DeviceTwin> twin) {
             if (!twin) {
-                state->add(QStringLiteral("reported"), Verdict::Warning,
+                state->add(Question::Reported, Verdict::Warning,
                     Text::tr("The twin could not be read: %1").arg(twin.error().message));
             } else {
                 const bool any = twin->reportedVersion > 1;
-                state->add(QStringLiteral("reported"), any ? Verdict::Good : Verdict::Warning,
+                state->add(Question::Reported, any ? Verdict::Good : Verdict::Warning,
                     any ? Text::tr("Reported properties last updated %1.").arg(ago(twin->reportedUpdated, options.now))
                         : Text::tr("The device has never reported properties."));
             }
             if (!options.ping) {
-                state->add(QStringLiteral("ping"), Verdict::Skipped, Text::tr("Not asked to answer a ping."));
+                state->add(Question::Ping, Verdict::Skipped, Text::tr("Not asked to answer a ping."));
                 return state->finish();
             }
             if (!connected) {
-                state->add(QStringLiteral("ping"), Verdict::Skipped, Text::tr("Not pinged: it is not connected."));
+                state->add(Question::Ping, Verdict::Skipped, Text::tr("Not pinged: it is not connected."));
                 return state->finish();
             }
             state->pingTimer.start();
             client.invokeMethod(deviceId, QStringLiteral("ping"), QJsonValue(), options.pingTimeoutSeconds)
                 .then(&client, [state, options](Result<MethodResult> answer) {
                     if (answer)
-                        state->add(QStringLiteral("ping"),
+                        state->add(Question::Ping,
                             answer->status >= 200 && answer->status < 300 ? Verdict::Good : Verdict::Warning,
                             Text::tr("Answered the ping with status %1 in %2 ms.")
                                 .arg(answer->status)
                                 .arg(state->pingTimer.elapsed()));
                     else if (answer.error().code == QStringLiteral("GatewayTimeout"))
-                        state->add(QStringLiteral("ping"), Verdict::Problem,
+                        state->add(Question::Ping, Verdict::Problem,
                             Text::tr("Did not answer the ping within %1 seconds.").arg(options.pingTimeoutSeconds));
                     else
-                        state->add(QStringLiteral("ping"), Verdict::Problem,
+                        state->add(Question::Ping, Verdict::Problem,
                             Text::tr("The ping failed: %1").arg(answer.error().message));
                     state->finish();
                 });

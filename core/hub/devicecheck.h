@@ -16,12 +16,15 @@ class HubClient;
 struct DeviceCheckItem
 {
     enum class Verdict { Good, Warning, Problem, Skipped };
+    enum class Question { Registered, Enabled, Connected, LastActivity, Reported, Ping };
 
-    QString key; // registered | enabled | connected | lastActivity | reported | ping
+    QString key; // registered | enabled | connected | lastActivity | reported | ping: keyName(question)
     Verdict verdict = Verdict::Good;
     QString sentence;
+    Question question = Question::Registered;
 
     static QString verdictName(Verdict verdict); // good | warning | problem | skipped
+    static QString keyName(Question question); // stable, for JSON
 };
 
 struct DeviceCheckOptions

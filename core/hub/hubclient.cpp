@@ -183,6 +183,59 @@ QJsonObject DeviceIdentity::toJson() const
     return json;
 }
 
+QJsonObject DeviceIdentity::toRecordJson(bool revealKeys) const
+{
+    QJsonObject json = toJson();
+    json.insert(QStringLiteral("generationId"), generationId);
+    json.insert(QStringLiteral("etag"), etag);
+    json.insert(QStringLiteral("connectionState"), connectionState);
+    json.insert(QStringLiteral("lastActivityTime"),
+        lastActivity.isValid() ? lastActivity.toString(Qt::ISODateWithMs) : QString());
+    json.insert(QStringLiteral("cloudToDeviceMessageCount"), cloudToDeviceMessageCount);
+    if (!revealKeys && authType == QStringLiteral("sas")) {
+        const QString masked = QStringLiteral("********");
+        QJsonObject auth = json.value(QStringLiteral("authentication")).toObject();
+        auth.insert(QStringLiteral("symmetricKey"),
+            QJsonObject{{QStringLiteral("primaryKey"), masked}, {QStringLiteral("secondaryKey"), masked}});
+        json.insert(QStringLiteral("authentication"), auth);
+    }
+    return json;
+}
+
+DeviceQueryRow DeviceQueryRow::fromTwin(const QJsonObject &twin)
+{
+    DeviceQueryRow row;
+    row.deviceId = twin.value(QStringLiteral("deviceId")).toString();
+    row.status = twin.value(QStringLiteral("status")).toString();
+    row.connectionState = twin.value(QStringLiteral("connectionState")).toString();
+    row.lastActivityTime = twin.value(QStringLiteral("lastActivityTime")).toString();
+    row.authenticationType = twin.value(QStringLiteral("authenticationType")).toString();
+    row.cloudToDeviceMessageCount = twin.value(QStringLiteral("cloudToDeviceMessageCount")).toInt();
+    return row;
+}
+
+bool DeviceQueryRow::neverActive() const
+{
+    return lastActivityTime.startsWith(QStringLiteral("0001"));
+}
+
+QStringList DeviceQueryRow::fieldNames()
+{
+    return {QStringLiteral("deviceId"), QStringLiteral("status"), QStringLiteral("connectionState"),
+        QStringLiteral("lastActivityTime"), QStringLiteral("authenticationType"),
+        QStringLiteral("cloudToDeviceMessageCount")};
+}
+
+QJsonObject MethodResult::toJson() const
+{
+    return {{QStringLiteral("status"), status}, {QStringLiteral("payload"), payload}};
+}
+
+QJsonObject CloudToDevicePurge::toJson() const
+{
+    return {{QStringLiteral("deviceId"), deviceId}, {QStringLiteral("totalMessagesPurged"), totalMessagesPurged}};
+}
+
 HubClient::HubClient(const HubProfile &profile, const ConnectionString &serviceConnection, QObject *parent)
     : QObject(parent)
     , m_profile(profile)

@@ -12,6 +12,7 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QSslConfiguration>
+#include <QStringList>
 
 #include <functional>
 #include <memory>
@@ -44,6 +45,10 @@ struct DeviceIdentity
 
     static DeviceIdentity fromJson(const QJsonObject &json);
     QJsonObject toJson() const; // the writable fields, for PUT
+    // Everything that was read, in the registry's shape: the writable fields and generationId, etag, connectionState,
+    // lastActivityTime (empty: never), cloudToDeviceMessageCount; a SAS device's keys masked unless revealKeys. What
+    // onboarder-cli prints for a device (docs/cli.md).
+    QJsonObject toRecordJson(bool revealKeys) const;
 
     // selfSigned: whether a certificate of these thumbprints (hex, either case) is registered as primary or secondary.
     bool holdsThumbprint(const QString &sha1, const QString &sha256) const;
@@ -64,6 +69,24 @@ struct DeviceSummary
     static DeviceSummary fromTwin(const QJsonObject &twin);
 };
 
+// One row of a device list as text, in the hub's own words ("enabled", "Connected", the time as the hub wrote it),
+// from a twin of a query's answer: for a table or CSV (onboarder-cli device list). A field the query did not select
+// is empty.
+struct DeviceQueryRow
+{
+    QString deviceId;
+    QString status;
+    QString connectionState;
+    QString lastActivityTime; // as the hub wrote it
+    QString authenticationType;
+    int cloudToDeviceMessageCount = 0;
+
+    static DeviceQueryRow fromTwin(const QJsonObject &twin);
+    bool neverActive() const; // lastActivityTime is the hub's "never" (0001-01-01…)
+    // The hub's names of the fields above, in that order: a CSV header.
+    static QStringList fieldNames();
+};
+
 struct QueryPage
 {
     QJsonArray items;
@@ -74,6 +97,17 @@ struct MethodResult
 {
     int status = 0; // chosen by the device
     QJsonValue payload;
+
+    QJsonObject toJson() const; // {"status", "payload"}, as the hub answers
+};
+
+// What purging a device's cloud-to-device queue did, in the hub's words (onboarder-cli c2d purge prints it).
+struct CloudToDevicePurge
+{
+    QString deviceId;
+    int totalMessagesPurged = 0;
+
+    QJsonObject toJson() const;
 };
 
 struct DeviceStatistics

@@ -115,33 +115,38 @@ void RestClient::attempt(const std::shared_ptr<Call> &call)
 
     QNetworkReply *reply = m_network->sendCustomRequest(request, call->verb, call->body);
     reply->setParent(m_network.get());
-    connect(reply, &QNetworkReply::finished, this, [this, call, reply] {
-        reply->deleteLater();
-        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        const QByteArray body = reply->readAll();
-        const bool retryable = status == 429 || status == 503;
-        if (retryable && call->attempt < m_retry.maxAttempts) {
-            // Retry-After (seconds) wins; else exponential backoff with a little jitter.
-            bool ok = false;
-            const int retryAfter = reply->rawHeader("Retry-After").toInt(&ok);
-            int delay
-                = ok ? retryAfter * 1000 : std::min(m_retry.maxDelayMs, m_retry.initialDelayMs << (call->attempt - 1));
-            delay += int(QRandomGenerator::global()->bounded(std::max(1, delay / 10)));
-            qCInfo(lcHub) << "HTTP" << status << "on" << call->verb << call->path << "- retry" << call->attempt << "in"
-                          << delay << "ms";
-            QTimer::singleShot(delay, this, [this, call] { attempt(call); });
-            return;
-        }
-        if (status == 0 || (reply->error() != QNetworkReply::NoError && status < 400)) {
-            call->completion(std::unexpected(networkError(reply, m_endpoint.baseUrl.host())));
-            return;
-        }
-        if (status >= 400) {
-            call->completion(std::unexpected(m_errors(status, reply, body, call->path)));
-            return;
-        }
-        call->completion(std::pair{body, reply});
-    });
+    // Once: an aborted reply (cancelAll()) can say finished() twice in Qt 6.4, and a second answer would finish the
+    // promise again and run its continuations a second time.
+    connect(
+        reply, &QNetworkReply::finished, this,
+        [this, call, reply] {
+            reply->deleteLater();
+            const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            const QByteArray body = reply->readAll();
+            const bool retryable = status == 429 || status == 503;
+            if (retryable && call->attempt < m_retry.maxAttempts) {
+                // Retry-After (seconds) wins; else exponential backoff with a little jitter.
+                bool ok = false;
+                const int retryAfter = reply->rawHeader("Retry-After").toInt(&ok);
+                int delay = ok ? retryAfter * 1000
+                               : std::min(m_retry.maxDelayMs, m_retry.initialDelayMs << (call->attempt - 1));
+                delay += int(QRandomGenerator::global()->bounded(std::max(1, delay / 10)));
+                qCInfo(lcHub) << "HTTP" << status << "on" << call->verb << call->path << "- retry" << call->attempt
+                              << "in" << delay << "ms";
+                QTimer::singleShot(delay, this, [this, call] { attempt(call); });
+                return;
+            }
+            if (status == 0 || (reply->error() != QNetworkReply::NoError && status < 400)) {
+                call->completion(std::unexpected(networkError(reply, m_endpoint.baseUrl.host())));
+                return;
+            }
+            if (status >= 400) {
+                call->completion(std::unexpected(m_errors(status, reply, body, call->path)));
+                return;
+            }
+            call->completion(std::pair{body, reply});
+        },
+        Qt::SingleShotConnection);
 }
 
 } // namespace Onboarder

@@ -2,6 +2,7 @@
 
 #include "common/logging.h"
 #include "credentials/certificate.h"
+#include "credentials/devicecredential.h"
 #include "credentials/keypair.h"
 #include "credentials/rootcertificates.h"
 #include "modem/modemcredential.h"
@@ -12,6 +13,7 @@
 #include <QPromise>
 
 #include <tuple>
+#include <utility>
 
 namespace Onboarder {
 
@@ -32,6 +34,36 @@ bool lineInDoubt(const Error &error)
 }
 
 } // namespace
+
+AzureCredentialSet AzureCredentialSet::forDevice(
+    quint32 tag, std::optional<quint32> secondaryTag, const DeviceCredential &credential)
+{
+    return forDevice(tag, secondaryTag, credential.certificate.toPem(), credential.key.privateKeyPem());
+}
+
+AzureCredentialSet AzureCredentialSet::forDevice(quint32 tag, std::optional<quint32> secondaryTag,
+    QByteArray certificatePem, QByteArray keyPem, QByteArray keyPassword)
+{
+    AzureCredentialSet set;
+    set.tag = tag;
+    set.secondaryTag = secondaryTag;
+    set.deviceCertificate = std::move(certificatePem);
+    set.deviceKey = std::move(keyPem);
+    set.keyPassword = std::move(keyPassword);
+    return set;
+}
+
+AzureCredentialSet AzureCredentialSet::forKeyInModem(
+    quint32 tag, std::optional<quint32> secondaryTag, QByteArray certificatePem, const QString &modemKeySha256)
+{
+    AzureCredentialSet set;
+    set.tag = tag;
+    set.secondaryTag = secondaryTag;
+    set.deviceCertificate = std::move(certificatePem);
+    set.keyInModem = true;
+    set.modemKeySha256 = modemKeySha256;
+    return set;
+}
 
 QString FlashSlot::stateName(State state)
 {

@@ -12,6 +12,7 @@
 
 namespace Onboarder {
 
+struct DeviceCredential;
 class ModemCredentialStore;
 struct ModemCredential;
 class Nrf91Modem;
@@ -33,6 +34,20 @@ struct AzureCredentialSet
     // deviceKey stays empty, and the job only checks that the modem lists modemKeySha256 for it.
     bool keyInModem = false;
     QString modemKeySha256;
+
+    // The one place a set for a device is put together (the Modem page, onboarder-cli modem flash-azure, the
+    // provisioning station): the tags the firmware reads (secondaryTag empty: both roots in tag) and the device's
+    // certificate with its private key, as read from the keychain (CredentialStore::deviceCredential) ...
+    static AzureCredentialSet forDevice(
+        quint32 tag, std::optional<quint32> secondaryTag, const DeviceCredential &credential);
+    // ... or as PEM (files given on the command line, an encrypted key with its password; a key made for the
+    // station) ...
+    static AzureCredentialSet forDevice(quint32 tag, std::optional<quint32> secondaryTag, QByteArray certificatePem,
+        QByteArray keyPem, QByteArray keyPassword = {});
+    // ... or with the key in the modem already: only the certificate is written, and the modem must list the key
+    // as modemKeySha256.
+    static AzureCredentialSet forKeyInModem(
+        quint32 tag, std::optional<quint32> secondaryTag, QByteArray certificatePem, const QString &modemKeySha256);
 };
 
 // One (tag, type) the job writes, and what the modem holds there as far as the job knows.

@@ -731,13 +731,10 @@ void ProvisioningJob::flash()
     if (stopIfCancelled())
         return;
     begin(Step::Id::Flash);
-    AzureCredentialSet set;
-    set.tag = m_profile.secTag;
-    set.secondaryTag = m_profile.secondarySecTag;
-    set.deviceCertificate = m_certificatePem;
-    set.keyInModem = m_keyInModem;
-    set.modemKeySha256 = m_modemKeySha256;
-    set.deviceKey = m_keyPem;
+    AzureCredentialSet set = m_keyInModem
+        ? AzureCredentialSet::forKeyInModem(
+            m_profile.secTag, m_profile.secondarySecTag, m_certificatePem, m_modemKeySha256)
+        : AzureCredentialSet::forDevice(m_profile.secTag, m_profile.secondarySecTag, m_certificatePem, m_keyPem);
     m_keyPem.fill('\0');
     m_keyPem.clear();
     m_flashJob = new AzureFlashJob(*m_modem, set, this);

@@ -1,6 +1,7 @@
 // AzureFlashJob against the simulator through a real pty: the whole set, failures part-way, a dropped
 // line, cancel, and what the report says against what the modem really holds.
 #include "credentials/certificate.h"
+#include "credentials/devicecredential.h"
 #include "credentials/keypair.h"
 #include "modem/azureflashjob.h"
 #include "modem/modemcredential.h"
@@ -19,12 +20,7 @@ namespace {
 AzureCredentialSet credentialSet(
     quint32 tag, std::optional<quint32> secondary, const TestSupport::DeviceCredentials &device)
 {
-    AzureCredentialSet set;
-    set.tag = tag;
-    set.secondaryTag = secondary;
-    set.deviceCertificate = device.certificatePem;
-    set.deviceKey = device.keyPem;
-    return set;
+    return AzureCredentialSet::forDevice(tag, secondary, device.certificatePem, device.keyPem);
 }
 
 QByteArray failureText(const FlashReport &report)
@@ -301,6 +297,46 @@ private Q_SLOTS:
         QVERIFY(report.modeRestored);
         compareWithModem(report);
         QCOMPARE(await(modem->functionalMode()).value_or(-1), 1);
+    }
+
+    // The sets the Modem page, modem flash-azure and the provisioning station flash: from a credential as the
+    // keychain gives it, and with the key the modem made itself.
+    void setsForADevice()
+    {
+        QVERIFY(m_sim.start().isEmpty());
+        auto modem = TestSupport::openModem(m_sim.port());
+        QVERIFY(modem);
+        const auto kept = DeviceCredential::read(m_device.certificatePem, m_device.keyPem, {});
+        QVERIFY(kept);
+        const AzureCredentialSet set = AzureCredentialSet::forDevice(12, 13, *kept);
+        QCOMPARE(set.tag, 12u);
+        QCOMPARE(set.secondaryTag, std::optional<quint32>(13));
+        QCOMPARE(set.deviceCertificate, kept->certificate.toPem());
+        QCOMPARE(set.deviceKey, kept->key.privateKeyPem());
+        QVERIFY(set.keyPassword.isEmpty());
+        QVERIFY(!set.keyInModem);
+        const FlashReport report = await(AzureFlashJob(*modem, set).start(), 30000);
+        QVERIFY2(report.ok(), failureText(report).constData());
+        QCOMPARE(report.slots.size(), 4);
+        compareWithModem(report);
+        const QString keySha256 = m_sim.storedHashes().value(QStringLiteral("12/2"));
+        QVERIFY(!keySha256.isEmpty());
+
+        // The key is in the modem: none of it goes with the set, and the modem must hold that very key.
+        const AzureCredentialSet inModem
+            = AzureCredentialSet::forKeyInModem(12, 13, m_device.certificatePem, keySha256);
+        QVERIFY(inModem.keyInModem);
+        QVERIFY(inModem.deviceKey.isEmpty());
+        QCOMPARE(inModem.modemKeySha256, keySha256);
+        const FlashReport again = await(AzureFlashJob(*modem, inModem).start(), 30000);
+        QVERIFY2(again.ok(), failureText(again).constData());
+        QCOMPARE(again.slots.last().state, FlashSlot::State::Flashed);
+        const FlashReport other = await(
+            AzureFlashJob(*modem, AzureCredentialSet::forKeyInModem(12, 13, m_device.certificatePem, QString(64, u'0')))
+                .start(),
+            30000);
+        QVERIFY(!other.ok());
+        QCOMPARE(other.failure->code, QStringLiteral("ModemKeyMissing"));
     }
 
     void refusedBeforeTouchingTheModem()
