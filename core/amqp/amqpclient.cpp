@@ -101,10 +101,10 @@ AmqpClient::Endpoint AmqpClient::forHub(
     return endpoint;
 }
 
-void AmqpClient::open(const Endpoint &endpoint)
+void AmqpClient::open(Endpoint endpoint)
 {
     close();
-    m_endpoint = endpoint;
+    m_endpoint = std::move(endpoint);
     m_closing = false;
     m_tlsError.clear();
     QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
@@ -192,8 +192,7 @@ void AmqpClient::startAmqp(QIODevice *device)
 {
     m_connection = new AmqpConnection(AmqpConnection::Role::Client, device, this);
     m_connection->setClientSasl(m_endpoint.plainUser, m_endpoint.plainPassword);
-    m_endpoint.plainPassword.fill('\0');
-    m_endpoint.plainPassword.clear();
+    m_endpoint.plainPassword.clear(); // Proton has its own copy now
     m_connection->setClientIdentity(m_endpoint.host, QStringLiteral("onboarder-") + newId());
     m_connection->setHandler([this](pn_event_t *event) { handle(event); });
     connect(m_connection, &AmqpConnection::finished, this, [this](const QString &error) {

@@ -254,11 +254,11 @@ void EventHubReader::connectToHub()
     AmqpClient::Endpoint endpoint = AmqpClient::forHub(
         m_hub, m_hub.hostName, quint16(m_hub.effectiveAmqpPort()), AmqpClient::iotHubWebSocketPath);
     endpoint.plainUser = m_service.sharedAccessKeyName() + QStringLiteral("@sas.root.") + m_service.hubName();
-    endpoint.plainPassword = token->toString().toUtf8();
+    endpoint.plainPassword = SecretBytes::fromString(token->toString());
     connect(m_client.get(), &AmqpClient::opened, this, [this] {
         m_client->openReceiver(QStringLiteral("amqps://%1/messages/events/$management").arg(m_hub.hostName));
     });
-    m_client->open(endpoint);
+    m_client->open(std::move(endpoint));
 }
 
 void EventHubReader::connectToEventHub()

@@ -115,7 +115,7 @@ OpenPgpEncryptor::OpenPgpEncryptor(const QString &gnupgHome)
 { }
 
 Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(
-    const QByteArray &plaintext, const QString &recipient) const
+    QByteArrayView plaintext, const QString &recipient) const
 {
     static std::once_flag initialised;
     std::call_once(initialised, [] { gpgme_check_version(nullptr); });
@@ -246,10 +246,11 @@ Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(
 }
 
 QFuture<Result<OpenPgpEncryptor::Encrypted>> OpenPgpEncryptor::encryptInBackground(
-    const QByteArray &plaintext, const QString &recipient) const
+    SecretBytes plaintext, const QString &recipient) const
 {
-    return runInBackground(
-        [encryptor = *this, plaintext, recipient] { return encryptor.encrypt(plaintext, recipient); });
+    return runInBackground([encryptor = *this, plaintext = std::move(plaintext), recipient] {
+        return encryptor.encrypt(plaintext.view(), recipient);
+    });
 }
 
 } // namespace Onboarder
