@@ -6,7 +6,6 @@
 
 #include <QDateTime>
 #include <QJsonDocument>
-#include <QMessageAuthenticationCode>
 #include <QUrlQuery>
 
 namespace Onboarder {
@@ -39,15 +38,16 @@ DpsRegistration::DpsRegistration(QObject *parent)
 
 DpsRegistration::~DpsRegistration() = default;
 
-Result<QString> DpsRegistration::deriveDeviceKey(const QString &groupKey, const QString &registrationId)
+Result<SecretBytes> DpsRegistration::deriveDeviceKey(const QString &groupKey, const QString &registrationId)
 {
-    const auto decoded = QByteArray::fromBase64Encoding(groupKey.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
-    if (!decoded || decoded.decoded.isEmpty())
+    // Decoded in place in the Latin-1 copy of the key, which is wiped with the decoded bytes.
+    auto decoded = QByteArray::fromBase64Encoding(groupKey.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+    const bool ok = bool(decoded);
+    const SecretBytes keyBytes = SecretBytes::fromQByteArray(std::move(decoded.decoded));
+    if (!ok || keyBytes.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidGroupKey"),
             tr("The enrollment group's key is not base64."));
-    return QString::fromLatin1(
-        QMessageAuthenticationCode::hash(registrationId.toUtf8(), decoded.decoded, QCryptographicHash::Sha256)
-            .toBase64());
+    return SecretBytes::fromQByteArray(SasToken::hmacSha256Base64(registrationId.toUtf8(), keyBytes.view()));
 }
 
 void DpsRegistration::start(const DpsProfile &dps, const QString &registrationId, const Credential &credential)
@@ -69,7 +69,9 @@ void DpsRegistration::start(const DpsProfile &dps, const QString &registrationId
     m_client->setUsername(QStringLiteral("%1/registrations/%2/api-version=%3")
                               .arg(dps.idScope, registrationId, QLatin1String(apiVersion)));
     if (!credential.certificatePem.isEmpty()) {
-        if (auto set = m_client->setClientCertificate(credential.certificatePem, credential.privateKeyPem); !set)
+        // MqttClient takes a QByteArray (and writes the key to its private file for Paho).
+        if (auto set = m_client->setClientCertificate(credential.certificatePem, credential.privateKeyPem.exposeForWire());
+            !set)
             return finish(std::unexpected(set.error()));
     } else {
         const auto token = SasToken::create(dps.idScope + QStringLiteral("/registrations/") + registrationId,

@@ -292,7 +292,6 @@ ProvisioningJob::ProvisioningJob(const ProvisioningProfile &profile, const QStri
 
 ProvisioningJob::~ProvisioningJob()
 {
-    m_keyPem.fill('\0');
     // As AzureFlashJob: a QPromise must not die inside a continuation of its own future (Qt 6.4).
     if (m_promise && QCoreApplication::instance())
         QMetaObject::invokeMethod(
@@ -737,11 +736,8 @@ void ProvisioningJob::flash()
     set.deviceCertificate = m_certificatePem;
     set.keyInModem = m_keyInModem;
     set.modemKeySha256 = m_modemKeySha256;
-    set.deviceKey = m_keyPem;
-    m_keyPem.fill('\0');
-    m_keyPem.clear();
-    m_flashJob = new AzureFlashJob(*m_modem, set, this);
-    set.deviceKey.fill('\0');
+    set.deviceKey = std::move(m_keyPem); // m_keyPem is left empty
+    m_flashJob = new AzureFlashJob(*m_modem, std::move(set), this);
     connect(m_flashJob, &AzureFlashJob::progress, this, [this](int step, int steps, const QString &text) {
         Q_EMIT detail(tr("%1 (%2/%3)").arg(text).arg(step).arg(steps));
     });
@@ -984,8 +980,7 @@ void ProvisioningJob::testRegistration()
                     return failStep(assignment.error());
                 checkAssignedDevice(*assignment);
             });
-            m_registration->start(m_dpsProfile, m_report.registrationId, attestation);
-            attestation.privateKeyPem.fill('\0');
+            m_registration->start(m_dpsProfile, m_report.registrationId, attestation); // the key is wiped as it goes
         });
 }
 
@@ -1098,7 +1093,6 @@ void ProvisioningJob::finish()
 
 void ProvisioningJob::deliver()
 {
-    m_keyPem.fill('\0');
     m_keyPem.clear();
     m_modem->close();
     m_promise->addResult(m_report);

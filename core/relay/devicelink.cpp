@@ -89,7 +89,8 @@ void DeviceLink::retryLater(const Error &error)
     m_backoffSeconds = std::min(maxBackoffSeconds, m_backoffSeconds * 2);
 }
 
-void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificatePem, const QByteArray &privateKeyPem)
+void DeviceLink::connectWith(
+    const SecretBytes &sasKey, const QByteArray &certificatePem, const SecretBytes &privateKeyPem)
 {
     if (m_client) {
         // Possibly inside one of its signals (a renewal after the last acknowledgement): deleted later.
@@ -117,7 +118,6 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
     m_client->setCleanSession(true);
     m_client->setKeepAlive(m_options.keepAliveSeconds);
     m_client->setPeerName(tr("the hub %1 (as device %2)").arg(m_profile.hostName, m_deviceId));
-    m_sasKey = sasKey;
     if (!sasKey.isEmpty()) {
         const auto token = SasToken::create(m_profile.hostName + QStringLiteral("/devices/") + m_deviceId, sasKey,
             QDateTime::currentSecsSinceEpoch() + m_options.tokenLifetimeSeconds);
@@ -130,9 +130,10 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
         m_renewTimer.start(std::chrono::milliseconds(qint64(m_options.tokenLifetimeSeconds) * 800));
     } else {
         const QSslCertificate certificate(certificatePem, QSsl::Pem);
-        QSslKey key(privateKeyPem, QSsl::Ec, QSsl::Pem);
+        // QSslKey reads a QByteArray only: a copy made for it and dropped at once.
+        QSslKey key(privateKeyPem.exposeForWire(), QSsl::Ec, QSsl::Pem);
         if (key.isNull())
-            key = QSslKey(privateKeyPem, QSsl::Rsa, QSsl::Pem);
+            key = QSslKey(privateKeyPem.exposeForWire(), QSsl::Rsa, QSsl::Pem);
         if (certificate.isNull() || key.isNull()) {
             retryLater({ErrorKind::InvalidInput, QStringLiteral("UnreadableCredential"),
                 tr("The X.509 certificate or key kept for the device %1 cannot be read.").arg(m_deviceId)});
