@@ -37,7 +37,7 @@ QFuture<int> parse(Context &ctx, const QStringList &args)
     const auto secret = readSecret(CliText::tr("Connection string"), p.value(QStringLiteral("secret-file")));
     if (!secret)
         return finished(ctx.out.error(secret.error()));
-    const auto cs = ConnectionString::parse(QString::fromUtf8(*secret));
+    const auto cs = ConnectionString::parse(secret->exposeAsString()); // the parser reads text
     if (!cs)
         return finished(ctx.out.error(cs.error()));
 
@@ -112,7 +112,7 @@ QFuture<int> token(Context &ctx, const QStringList &args)
     const auto key = readSecret(CliText::tr("Shared access key"), p.value(QStringLiteral("secret-file")));
     if (!key)
         return finished(ctx.out.error(key.error()));
-    const auto sas = SasToken::create(uri, QString::fromUtf8(*key), expiry, p.value(QStringLiteral("key-name")));
+    const auto sas = SasToken::create(uri, *key, expiry, p.value(QStringLiteral("key-name")));
     if (!sas)
         return finished(ctx.out.error(sas.error()));
 
