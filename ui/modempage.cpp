@@ -515,8 +515,7 @@ void ModemPage::flashAzure()
             set.secondaryTag = secondary;
             set.deviceCertificate = credential->certificate.toPem();
             set.deviceKey = credential->key.privateKeyPem();
-            m_job = new AzureFlashJob(*m_modem, set, this);
-            set.deviceKey.fill('\0');
+            m_job = new AzureFlashJob(*m_modem, std::move(set), this);
             const auto planned = m_job->plan();
             if (!planned) {
                 m_job->deleteLater();
