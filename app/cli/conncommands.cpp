@@ -52,7 +52,7 @@ QFuture<int> parse(Context &ctx, const QStringList &args)
     addIf(QStringLiteral("ModuleId"), cs->moduleId());
     addIf(QStringLiteral("SharedAccessKeyName"), cs->sharedAccessKeyName());
     if (!cs->sharedAccessKey().isEmpty())
-        fields.append({QStringLiteral("SharedAccessKey"), reveal ? cs->sharedAccessKey() : masked});
+        fields.append({QStringLiteral("SharedAccessKey"), reveal ? cs->sharedAccessKey().exposeAsString() : masked});
     if (!cs->sharedAccessSignature().isEmpty())
         fields.append({QStringLiteral("SharedAccessSignature"),
             reveal ? cs->sharedAccessSignature() : redacted(cs->sharedAccessSignature())});

@@ -175,13 +175,14 @@ QFuture<int> sourcePassword(Context &ctx, const QStringList &args)
     auto secret = readSecret(CliText::tr("Local broker password"), p.value(QStringLiteral("secret-file")));
     if (!secret)
         return finished(ctx.out.error(secret.error()));
-    return ctx.secrets.save(Relay::sourcePasswordEntry(name), std::move(*secret)).then([&ctx, name](Result<void> saved) {
-        if (!saved)
-            return ctx.out.error(saved.error());
-        ctx.out.text(CliText::tr("The local broker's password \"%1\" is in the system keychain.").arg(name));
-        ctx.out.document(QJsonObject{{QStringLiteral("passwordKeychain"), name}});
-        return int(ExitOk);
-    });
+    return ctx.secrets.save(Relay::sourcePasswordEntry(name), std::move(*secret))
+        .then([&ctx, name](Result<void> saved) {
+            if (!saved)
+                return ctx.out.error(saved.error());
+            ctx.out.text(CliText::tr("The local broker's password \"%1\" is in the system keychain.").arg(name));
+            ctx.out.document(QJsonObject{{QStringLiteral("passwordKeychain"), name}});
+            return int(ExitOk);
+        });
 }
 
 QJsonObject deadLetterJson(const DeadLetter &letter)

@@ -410,7 +410,7 @@ void EventHubReader::onLinkClosed(
         m_endpoint.port = quint16(port > 0 ? port : 5671);
         m_endpoint.entity = match.captured(1);
         m_endpoint.keyName = m_service.sharedAccessKeyName();
-        m_endpoint.key = m_service.sharedAccessKey();
+        m_endpoint.key = m_service.sharedAccessKey().exposeAsString(); // EventHubEndpoint keeps text
         qCDebug(lcHub) << "hub" << m_hub.name << "redirects its telemetry to" << m_endpoint.host << m_endpoint.port
                        << m_endpoint.entity;
         m_client->disconnect(this);

@@ -15,7 +15,7 @@ namespace Onboarder {
 
 // A secret (a private key's PEM, a SAS key, a password, a token) in a buffer of its own.
 //
-// Why not a QByteArray: a QByteArray is implicitly shared, so fill('\0') on one copy detaches and wipes a fresh copy
+// Why not a QByteArray: a QByteArray is implicitly shared, so filling one copy with zeros detaches and wipes a new copy
 // while the secret stays in the buffer the other copies share. A SecretBytes owns its buffer alone: it cannot be
 // copied (copy() makes a second, independent one when a caller truly needs two), and its bytes are overwritten with
 // OPENSSL_cleanse before the buffer is freed: on destruction, on clear(), when it is assigned another value and when

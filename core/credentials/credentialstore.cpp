@@ -481,8 +481,7 @@ QFuture<Result<void>> CredentialStore::saveSymmetricKeys(
         });
 }
 
-QFuture<Result<SecretBytes>> CredentialStore::symmetricKey(
-    const QString &hub, const QString &deviceId, KeySlot slot)
+QFuture<Result<SecretBytes>> CredentialStore::symmetricKey(const QString &hub, const QString &deviceId, KeySlot slot)
 {
     if (auto ok = validateDevice(hub, deviceId); !ok)
         return failedFuture<SecretBytes>(ok.error());

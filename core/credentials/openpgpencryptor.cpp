@@ -114,8 +114,7 @@ OpenPgpEncryptor::OpenPgpEncryptor(const QString &gnupgHome)
     : m_gnupgHome(gnupgHome)
 { }
 
-Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(
-    QByteArrayView plaintext, const QString &recipient) const
+Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(QByteArrayView plaintext, const QString &recipient) const
 {
     static std::once_flag initialised;
     std::call_once(initialised, [] { gpgme_check_version(nullptr); });

@@ -69,8 +69,8 @@ Result<QByteArray> Pkcs12::create(const Certificate &certificate, const KeyPair 
     std::unique_ptr<PKCS12, Pkcs12Free> p12(
         PKCS12_create_ex(pass.data(), name.isEmpty() ? nullptr : name.constData(), key.handle(), certificate.handle(),
             extra.get(), NID_aes_256_cbc, NID_aes_256_cbc, pbkdf2Iterations, -1, 0, nullptr, nullptr));
-    const bool ok = p12
-        && PKCS12_set_mac(p12.get(), pass.data(), int(pass.size()), nullptr, 0, macIterations, EVP_sha256()) == 1;
+    const bool ok
+        = p12 && PKCS12_set_mac(p12.get(), pass.data(), int(pass.size()), nullptr, 0, macIterations, EVP_sha256()) == 1;
     if (!ok)
         return fail(ErrorKind::Internal, QStringLiteral("Pkcs12BuildFailed"),
             Text::tr("Could not build the PKCS#12 file: %1").arg(OpenSsl::lastError()));

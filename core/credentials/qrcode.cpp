@@ -28,7 +28,7 @@ QRecLevel toLevel(QrCode::ErrorCorrection level)
 
 } // namespace
 
-Result<QrCode> QrCode::encode(QByteArrayView data, ErrorCorrection level)
+Result<QrCode> QrCode::encode(const QByteArray &data, ErrorCorrection level)
 {
     if (data.isEmpty())
         return fail(

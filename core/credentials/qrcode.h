@@ -4,7 +4,6 @@
 
 #include <QBitArray>
 #include <QByteArray>
-#include <QByteArrayView>
 #include <QString>
 
 namespace Onboarder {
@@ -17,7 +16,7 @@ class QrCode final
 public:
     enum class ErrorCorrection { Low, Medium, Quartile, High };
 
-    static Result<QrCode> encode(QByteArrayView data, ErrorCorrection level = ErrorCorrection::Medium);
+    static Result<QrCode> encode(const QByteArray &data, ErrorCorrection level = ErrorCorrection::Medium);
 
     int size() const { return m_size; } // modules per side, without the quiet zone
     int version() const { return m_version; } // 1–40

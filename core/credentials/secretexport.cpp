@@ -23,16 +23,16 @@ QFuture<Result<OpenPgpEncryptor::Encrypted>> SecretExport::toOpenPgpFile(
 {
     if (auto ok = SecureFile::checkNew(path); !ok)
         return QtFuture::makeReadyFuture(Result<OpenPgpEncryptor::Encrypted>(std::unexpected(ok.error())));
-    return runInBackground([secret = std::move(secret), recipient, path,
-                               gnupgHome]() -> Result<OpenPgpEncryptor::Encrypted> {
-        auto encrypted = OpenPgpEncryptor(gnupgHome).encrypt(secret.view(), recipient);
-        if (!encrypted)
+    return runInBackground(
+        [secret = std::move(secret), recipient, path, gnupgHome]() -> Result<OpenPgpEncryptor::Encrypted> {
+            auto encrypted = OpenPgpEncryptor(gnupgHome).encrypt(secret.view(), recipient);
+            if (!encrypted)
+                return encrypted;
+            if (auto written = SecureFile::writeNew(path, encrypted->armored); !written)
+                return std::unexpected(written.error());
+            qCInfo(lcCredentials) << "OpenPGP export to" << encrypted->fingerprint << "written to" << path;
             return encrypted;
-        if (auto written = SecureFile::writeNew(path, encrypted->armored); !written)
-            return std::unexpected(written.error());
-        qCInfo(lcCredentials) << "OpenPGP export to" << encrypted->fingerprint << "written to" << path;
-        return encrypted;
-    });
+        });
 }
 
 QFuture<Result<void>> SecretExport::toPkcs12File(
@@ -41,8 +41,8 @@ QFuture<Result<void>> SecretExport::toPkcs12File(
     if (auto ok = SecureFile::checkNew(path); !ok)
         return QtFuture::makeReadyFuture(Result<void>(ok));
     return runInBackground([credential, password = std::move(password), path, chain]() mutable -> Result<void> {
-        const auto p12 = Pkcs12::create(credential.certificate, credential.key, password.view(),
-            credential.certificate.subjectCommonName(), chain);
+        const auto p12 = Pkcs12::create(
+            credential.certificate, credential.key, password.view(), credential.certificate.subjectCommonName(), chain);
         password.clear();
         if (!p12)
             return std::unexpected(p12.error());
@@ -52,7 +52,8 @@ QFuture<Result<void>> SecretExport::toPkcs12File(
 
 Result<QrCode> SecretExport::toQrCode(const SecretBytes &secret)
 {
-    return QrCode::encode(secret.view());
+    // Encoded in place: fromRawData copies nothing, and libqrencode reads it during the call only.
+    return QrCode::encode(QByteArray::fromRawData(secret.data(), secret.size()));
 }
 
 Result<void> SecretExport::toPlaintextFile(const SecretBytes &secret, const QString &path, bool userConfirmedPlaintext)

@@ -70,7 +70,8 @@ void DpsRegistration::start(const DpsProfile &dps, const QString &registrationId
                               .arg(dps.idScope, registrationId, QLatin1String(apiVersion)));
     if (!credential.certificatePem.isEmpty()) {
         // MqttClient takes a QByteArray (and writes the key to its private file for Paho).
-        if (auto set = m_client->setClientCertificate(credential.certificatePem, credential.privateKeyPem.exposeForWire());
+        if (auto set
+            = m_client->setClientCertificate(credential.certificatePem, credential.privateKeyPem.exposeForWire());
             !set)
             return finish(std::unexpected(set.error()));
     } else {

@@ -37,8 +37,7 @@ std::optional<SecretBytes> decodeStrictBase64(QByteArrayView text)
     if (!ok || key.isEmpty())
         return std::nullopt;
     // Canonical: encoding the bytes again gives the very text (fromRawData: no copy of the key).
-    const SecretBytes again
-        = SecretBytes::fromQByteArray(QByteArray::fromRawData(key.data(), key.size()).toBase64());
+    const SecretBytes again = SecretBytes::fromQByteArray(QByteArray::fromRawData(key.data(), key.size()).toBase64());
     if (again.view() != text)
         return std::nullopt;
     return key;

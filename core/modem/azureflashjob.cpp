@@ -177,9 +177,12 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
                            m_set.modemKeySha256.toUpper(), {}, FlashSlot::State::Pending},
             {}, true, true});
     } else {
-        m_plan.append({FlashSlot{m_set.tag, CredentialType::ClientKey, tr("device private key"),
-                           ModemCredentialStore::sha256Hex(keyContent.view()), {}, FlashSlot::State::Pending},
-            {}, true, false, std::make_shared<const SecretBytes>(std::move(keyContent))});
+        // Hashed in place (fromRawData copies nothing), then kept in the plan as a SecretBytes.
+        m_plan.append(
+            {FlashSlot{m_set.tag, CredentialType::ClientKey, tr("device private key"),
+                 ModemCredentialStore::sha256Hex(QByteArray::fromRawData(keyContent.data(), keyContent.size())), {},
+                 FlashSlot::State::Pending},
+                {}, true, false, std::make_shared<const SecretBytes>(std::move(keyContent))});
     }
 
     QList<FlashSlot> slots;

@@ -40,7 +40,7 @@ ModemCredentialStore::ModemCredentialStore(Nrf91Modem &modem, QObject *parent)
 
 ModemCredentialStore::~ModemCredentialStore() = default;
 
-QString ModemCredentialStore::sha256Hex(QByteArrayView content)
+QString ModemCredentialStore::sha256Hex(const QByteArray &content)
 {
     return QString::fromLatin1(QCryptographicHash::hash(content, QCryptographicHash::Sha256).toHex().toUpper());
 }

@@ -68,7 +68,7 @@ public:
     // The bytes to write for a file's text, checked for the type: certificates must be PEM certificates,
     // keys PEM keys, a PSK hex; no double quote or NUL (the AT syntax has no escape for them).
     static Result<QByteArray> prepare(int type, const QByteArray &text, ContentForm form = ContentForm::Normalized);
-    static QString sha256Hex(QByteArrayView content); // upper-case, as the modem lists it
+    static QString sha256Hex(const QByteArray &content); // upper-case, as the modem lists it
     static Result<void> checkUserTag(qint64 tag);
 
     static constexpr int writeTimeoutMs = 10000;

@@ -51,8 +51,7 @@ void RelayThread::start(const RelayConfig &config, const HubProfile &profile, co
             m_thread.setEventDispatcher(dispatcher.release());
         m_thread.start();
     }
-    QMetaObject::invokeMethod(
-        m_anchor,
+    QMetaObject::invokeMethod(m_anchor,
         [this, anchor = m_anchor, config, profile, service, store, password = std::move(sourcePassword)]() mutable {
             auto *relay = new Relay(config, profile, service, store, anchor);
             // Queued to the owner's thread (this object lives there).
