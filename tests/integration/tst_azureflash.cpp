@@ -23,7 +23,7 @@ AzureCredentialSet credentialSet(
     set.tag = tag;
     set.secondaryTag = secondary;
     set.deviceCertificate = device.certificatePem;
-    set.deviceKey = device.keyPem;
+    set.deviceKey = SecretBytes::fromView(device.keyPem);
     return set;
 }
 
@@ -191,7 +191,7 @@ private Q_SLOTS:
         set.secondaryTag = 11;
         set.deviceCertificate = shortLived->toPem();
         set.deviceKey = key->privateKeyPem();
-        const FlashReport report = await(AzureFlashJob(*modem, set).start(), 30000);
+        const FlashReport report = await(AzureFlashJob(*modem, std::move(set)).start(), 30000);
         QVERIFY2(report.ok(), failureText(report).constData());
         QCOMPARE(report.warnings.size(), 1);
         QVERIFY2(
@@ -311,15 +311,17 @@ private Q_SLOTS:
         const qint64 sent = modem->channel()->bytesSent();
         const auto other = TestSupport::deviceCredentials(QStringLiteral("other"));
         AzureCredentialSet mismatched = credentialSet(10, 11, m_device);
-        mismatched.deviceKey = other.keyPem;
-        QCOMPARE(await(AzureFlashJob(*modem, mismatched).start()).failure->code, QStringLiteral("KeyDoesNotMatch"));
+        mismatched.deviceKey = SecretBytes::fromView(other.keyPem);
+        QCOMPARE(await(AzureFlashJob(*modem, std::move(mismatched)).start()).failure->code,
+            QStringLiteral("KeyDoesNotMatch"));
         QCOMPARE(await(AzureFlashJob(*modem, credentialSet(10, 10, m_device)).start()).failure->code,
             QStringLiteral("SameTags"));
         QCOMPARE(await(AzureFlashJob(*modem, credentialSet(3000000000u, 11, m_device)).start()).failure->code,
             QStringLiteral("ReservedTag"));
         AzureCredentialSet notPem = credentialSet(10, 11, m_device);
         notPem.deviceCertificate = "hello";
-        QCOMPARE(await(AzureFlashJob(*modem, notPem).start()).failure->code, QStringLiteral("NotACertificate"));
+        QCOMPARE(
+            await(AzureFlashJob(*modem, std::move(notPem)).start()).failure->code, QStringLiteral("NotACertificate"));
         QCOMPARE(modem->channel()->bytesSent(), sent);
     }
 };

@@ -158,14 +158,14 @@ private Q_SLOTS:
 
         const auto contents = Pkcs12::parse(readAll(p12), m_p12Password);
         QVERIFY(contents.has_value());
-        QVERIFY2(
-            deviceConnects(QStringLiteral("x509-dev"), contents->certificate.toPem(), contents->key.privateKeyPem()),
+        QVERIFY2(deviceConnects(QStringLiteral("x509-dev"), contents->certificate.toPem(),
+                     contents->key.privateKeyPem().exposeForWire()),
             "the sandbox refused the registered self-signed certificate");
         // The same device with another self-signed certificate (same CN, other thumbprint) is refused.
         const auto otherKey = KeyPair::generate();
         const auto other
             = Certificate::selfSigned(*otherKey, {QStringLiteral("x509-dev"), {}, {}, 2, Certificate::Usage::Client});
-        QVERIFY(!deviceConnects(QStringLiteral("x509-dev"), other->toPem(), otherKey->privateKeyPem()));
+        QVERIFY(!deviceConnects(QStringLiteral("x509-dev"), other->toPem(), otherKey->privateKeyPem().exposeForWire()));
     }
 
     void caSignedCertificatesPassOpensslVerify()

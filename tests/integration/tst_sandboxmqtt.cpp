@@ -276,7 +276,7 @@ private Q_SLOTS:
         // Signed by the trusted CA, CN = device id: accepted.
         auto [good, goodKey] = deviceCertificate(QStringLiteral("fleet-1"), m_ca, m_caKey);
         auto accepted = client(QStringLiteral("fleet-1"), username);
-        QVERIFY(accepted->setClientCertificate(good.toPem(), goodKey.privateKeyPem()).has_value());
+        QVERIFY(accepted->setClientCertificate(good.toPem(), goodKey.privateKeyPem().exposeForWire()).has_value());
         QVERIFY(TestSupport::connects(*accepted));
         QCOMPARE(m_hub->registry().device(QStringLiteral("fleet-1"))->connectionState, QStringLiteral("Connected"));
         accepted->disconnectFromHost();
@@ -284,7 +284,8 @@ private Q_SLOTS:
         // Right CA, wrong CN: refused.
         auto [misnamed, misnamedKey] = deviceCertificate(QStringLiteral("fleet-2"), m_ca, m_caKey);
         auto wrongName = client(QStringLiteral("fleet-1"), username);
-        QVERIFY(wrongName->setClientCertificate(misnamed.toPem(), misnamedKey.privateKeyPem()).has_value());
+        QVERIFY(
+            wrongName->setClientCertificate(misnamed.toPem(), misnamedKey.privateKeyPem().exposeForWire()).has_value());
         QVERIFY(!TestSupport::connects(*wrongName));
 
         // Signed by a CA the hub does not trust: refused.
@@ -293,7 +294,8 @@ private Q_SLOTS:
             otherKey, {QStringLiteral("Other CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority});
         auto [foreign, foreignKey] = deviceCertificate(QStringLiteral("fleet-1"), other, otherKey);
         auto stranger = client(QStringLiteral("fleet-1"), username);
-        QVERIFY(stranger->setClientCertificate(foreign.toPem(), foreignKey.privateKeyPem()).has_value());
+        QVERIFY(
+            stranger->setClientCertificate(foreign.toPem(), foreignKey.privateKeyPem().exposeForWire()).has_value());
         QVERIFY(!TestSupport::connects(*stranger));
     }
 
@@ -313,7 +315,7 @@ private Q_SLOTS:
             for (const Certificate &certificate : chain)
                 pem += certificate.toPem();
             auto device = client(QStringLiteral("fleet-3"), username);
-            if (!device->setClientCertificate(pem, key.privateKeyPem()))
+            if (!device->setClientCertificate(pem, key.privateKeyPem().exposeForWire()))
                 return false;
             const bool connected = TestSupport::connects(*device);
             device->disconnectFromHost();
