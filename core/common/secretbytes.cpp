@@ -101,12 +101,12 @@ SecretBytes SecretBytes::copy() const
 
 QByteArray SecretBytes::exposeForWire() const
 {
-    return QByteArray(data(), m_size);
+    return m_size > 0 ? QByteArray(data(), m_size) : QByteArray(); // empty: null, as a QByteArray() was
 }
 
 QString SecretBytes::exposeAsString() const
 {
-    return QString::fromUtf8(data(), m_size);
+    return m_size > 0 ? QString::fromUtf8(data(), m_size) : QString();
 }
 
 bool operator==(const SecretBytes &a, const SecretBytes &b) noexcept
