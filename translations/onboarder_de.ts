@@ -7058,10 +7058,6 @@ Was diese Tags jetzt enthalten, wird ersetzt. Das Modem geht währenddessen offl
         <translation>MQTT-Return-Code %1</translation>
     </message>
     <message>
-        <source>The broker at %1 refused the connection: %2 (%3).</source>
-        <translation>Der Broker unter %1 hat die Verbindung abgelehnt: %2 (%3).</translation>
-    </message>
-    <message>
         <source>&quot;%1&quot; is not a topic one can publish to: a topic is 1 to 65535 bytes and has no wildcards (+, #).</source>
         <translation>„%1“ ist kein Topic, an das veröffentlicht werden kann: Ein Topic ist 1 bis 65535 Bytes lang und enthält keine Platzhalter (+, #).</translation>
     </message>
@@ -7072,10 +7068,6 @@ Was diese Tags jetzt enthalten, wird ersetzt. Das Modem geht währenddessen offl
     <message>
         <source>QoS %1 is not supported; use 0 or 1.</source>
         <translation>QoS %1 wird nicht unterstützt; verwenden Sie 0 oder 1.</translation>
-    </message>
-    <message>
-        <source>Could not write the client certificate for the MQTT connection to %1: %2.</source>
-        <translation>Das Client-Zertifikat für die MQTT-Verbindung zu %1 konnte nicht geschrieben werden: %2.</translation>
     </message>
     <message>
         <source>The client certificate is not a PEM certificate.</source>
@@ -7098,104 +7090,12 @@ Was diese Tags jetzt enthalten, wird ersetzt. Das Modem geht währenddessen offl
         <translation>Die CA-Datei %1 existiert nicht oder ist nicht lesbar.</translation>
     </message>
     <message>
-        <source>Cannot connect to %1 as &quot;%2&quot;: %3.</source>
-        <translation>Verbindung zu %1 als „%2“ nicht möglich: %3.</translation>
-    </message>
-    <message>
-        <source>Cannot connect to %1: %2.</source>
-        <translation>Verbindung zu %1 nicht möglich: %2.</translation>
-    </message>
-    <message>
-        <source>Could not create a private directory in %1 for the client certificate: %2.</source>
-        <translation>In %1 konnte kein privates Verzeichnis für das Client-Zertifikat angelegt werden: %2.</translation>
-    </message>
-    <message>
-        <source>The certificate of the broker at %1 failed verification (%2): it is not issued by a trusted CA, or it has expired. Check the CA file.</source>
-        <translation>Das Zertifikat des Brokers unter %1 hat die Prüfung nicht bestanden (%2): Es ist nicht von einer vertrauenswürdigen CA ausgestellt oder abgelaufen. Prüfen Sie die CA-Datei.</translation>
-    </message>
-    <message>
-        <source>The TLS handshake with the broker at %1 failed: %2.</source>
-        <translation>Der TLS-Handshake mit dem Broker unter %1 ist fehlgeschlagen: %2.</translation>
-    </message>
-    <message>
-        <source>The broker at %1 did not answer within %2 seconds.</source>
-        <translation>Der Broker unter %1 hat nicht innerhalb von %2 Sekunden geantwortet.</translation>
-    </message>
-    <message>
-        <source>The broker at %1 cannot be reached.</source>
-        <translation>Der Broker unter %1 ist nicht erreichbar.</translation>
-    </message>
-    <message>
-        <source>The connection to the broker at %1 was lost.</source>
-        <translation>Die Verbindung zum Broker unter %1 ist abgebrochen.</translation>
-    </message>
-    <message>
-        <source>The broker at %1 closed the connection: %2 (%3).</source>
-        <translation>Der Broker unter %1 hat die Verbindung geschlossen: %2 (%3).</translation>
-    </message>
-    <message>
-        <source>The broker refused message %1: %2 (%3).</source>
-        <translation>Der Broker hat die Nachricht %1 abgelehnt: %2 (%3).</translation>
-    </message>
-    <message>
-        <source>Message %1 could not be sent: %2.</source>
-        <translation>Die Nachricht %1 konnte nicht gesendet werden: %2.</translation>
-    </message>
-    <message>
-        <source>The broker refused the subscription to %1: %2 (%3).</source>
-        <translation>Der Broker hat das Abonnement von %1 abgelehnt: %2 (%3).</translation>
-    </message>
-    <message>
-        <source>The subscription to %1 could not be sent: %2.</source>
-        <translation>Das Abonnement von %1 konnte nicht gesendet werden: %2.</translation>
-    </message>
-    <message>
-        <source>Unsubscribing from %1 failed: %2.</source>
-        <translation>Das Abbestellen von %1 ist fehlgeschlagen: %2.</translation>
-    </message>
-    <message>
         <source>User properties need MQTT 5; this connection uses MQTT 3.1.1.</source>
         <translation>Benutzereigenschaften (User Properties) erfordern MQTT 5; diese Verbindung verwendet MQTT 3.1.1.</translation>
     </message>
     <message>
         <source>The message is too large for MQTT (%1 bytes).</source>
         <translation>Die Nachricht ist zu groß für MQTT (%1 Bytes).</translation>
-    </message>
-    <message>
-        <source>Not connected to the broker: the message to %1 was not sent.</source>
-        <translation>Nicht mit dem Broker verbunden: Die Nachricht an %1 wurde nicht gesendet.</translation>
-    </message>
-    <message>
-        <source>The message to %1 could not be sent: %2.</source>
-        <translation>Die Nachricht an %1 konnte nicht gesendet werden: %2.</translation>
-    </message>
-    <message>
-        <source>Not connected to the broker: cannot subscribe to %1.</source>
-        <translation>Nicht mit dem Broker verbunden: %1 kann nicht abonniert werden.</translation>
-    </message>
-    <message>
-        <source>Not connected to the broker: cannot unsubscribe from %1.</source>
-        <translation>Nicht mit dem Broker verbunden: %1 kann nicht abbestellt werden.</translation>
-    </message>
-    <message>
-        <source>The broker at %1 closed the connection without answering. Does it expect TLS?</source>
-        <translation>Der Broker unter %1 hat die Verbindung ohne Antwort geschlossen. Erwartet er TLS?</translation>
-    </message>
-    <message>
-        <source>The certificate of the broker at %1 failed verification: it is not valid for the host name &quot;%2&quot;.</source>
-        <translation>Das Zertifikat des Brokers unter %1 hat die Prüfung nicht bestanden: Es gilt nicht für den Hostnamen „%2“.</translation>
-    </message>
-    <message>
-        <source>The certificate of the broker at %1 failed verification (%2).</source>
-        <translation>Das Zertifikat des Brokers unter %1 hat die Prüfung nicht bestanden (%2).</translation>
-    </message>
-    <message>
-        <source>The broker at %1 closed the TLS connection: it did not accept the client certificate.</source>
-        <translation>Der Broker unter %1 hat die TLS-Verbindung geschlossen: Er hat das Client-Zertifikat nicht akzeptiert.</translation>
-    </message>
-    <message>
-        <source>The broker at %1 closed the TLS connection: it may require a client certificate.</source>
-        <translation>Der Broker unter %1 hat die TLS-Verbindung geschlossen: Möglicherweise verlangt er ein Client-Zertifikat.</translation>
     </message>
     <message>
         <source>The WebSocket path must start with &quot;/&quot; (IoT Hub&apos;s is %1).</source>
@@ -7205,88 +7105,217 @@ Was diese Tags jetzt enthalten, wird ersetzt. Das Modem geht währenddessen offl
         <source>The proxy must be given as http://host:port.</source>
         <translation>Der Proxy muss als http://host:port angegeben werden.</translation>
     </message>
-</context>
-<context>
-    <name>Onboarder::MqttSession</name>
     <message>
-        <source>No answer from %1 any more.</source>
-        <translation>Keine Antwort mehr von %1.</translation>
+        <source>malformed packet</source>
+        <translation>fehlerhaftes Paket</translation>
+    </message>
+    <message>
+        <source>implementation specific error</source>
+        <translation>implementierungsspezifischer Fehler</translation>
+    </message>
+    <message>
+        <source>receive maximum exceeded</source>
+        <translation>Empfangsmaximum überschritten</translation>
+    </message>
+    <message>
+        <source>payload format not valid</source>
+        <translation>Nutzdatenformat ungültig</translation>
+    </message>
+    <message>
+        <source>retain not supported</source>
+        <translation>Retain nicht unterstützt</translation>
+    </message>
+    <message>
+        <source>use another server</source>
+        <translation>anderen Server verwenden</translation>
+    </message>
+    <message>
+        <source>server moved</source>
+        <translation>Server umgezogen</translation>
+    </message>
+    <message>
+        <source>shared subscriptions not supported</source>
+        <translation>geteilte Abonnements nicht unterstützt</translation>
+    </message>
+    <message>
+        <source>maximum connect time</source>
+        <translation>maximale Verbindungsdauer erreicht</translation>
+    </message>
+    <message>
+        <source>subscription identifiers not supported</source>
+        <translation>Abonnement-IDs nicht unterstützt</translation>
+    </message>
+    <message>
+        <source>wildcard subscriptions not supported</source>
+        <translation>Abonnements mit Platzhaltern nicht unterstützt</translation>
+    </message>
+    <message>
+        <source>No answer from %1 within %2 seconds.</source>
+        <translation>Keine Antwort von %1 innerhalb von %2 Sekunden.</translation>
+    </message>
+    <message>
+        <source>The client certificate &quot;%1&quot; or its key cannot be used for TLS.</source>
+        <translation>Das Client-Zertifikat „%1“ oder sein Schlüssel kann nicht für TLS verwendet werden.</translation>
+    </message>
+    <message>
+        <source>the broker at %1:%2</source>
+        <translation>der Broker unter %1:%2</translation>
     </message>
     <message>
         <source>The CA file %1 holds no PEM certificate.</source>
         <translation>Die CA-Datei %1 enthält kein PEM-Zertifikat.</translation>
     </message>
     <message>
-        <source>The certificate of %1 was refused: %2</source>
-        <translation>Das Zertifikat von %1 wurde abgelehnt: %2</translation>
+        <source>Lost the connection to %1: %2.</source>
+        <translation>Die Verbindung zu %1 ist abgebrochen: %2.</translation>
     </message>
     <message>
-        <source>Lost the connection to %1: %2</source>
-        <translation>Die Verbindung zu %1 ist abgebrochen: %2</translation>
+        <source>The certificate of %1 failed verification: it is not valid for the host name &quot;%2&quot;.</source>
+        <translation>Das Zertifikat von %1 hat die Prüfung nicht bestanden: Es gilt nicht für den Hostnamen „%2“.</translation>
     </message>
     <message>
-        <source>Cannot connect to %1: %2</source>
-        <translation>Keine Verbindung zu %1 möglich: %2</translation>
+        <source>The certificate of %1 failed verification (%2): it is not issued by a trusted CA, or it has expired. Check the CA file.</source>
+        <translation>Das Zertifikat von %1 hat die Prüfung nicht bestanden (%2): Es stammt nicht von einer vertrauenswürdigen CA oder ist abgelaufen. Prüfen Sie die CA-Datei.</translation>
     </message>
     <message>
-        <source>Malformed packet from %1.</source>
-        <translation>Fehlerhaftes Paket von %1.</translation>
+        <source>The proxy %1 did not connect to %2: %3.</source>
+        <translation>Der Proxy %1 hat keine Verbindung zu %2 hergestellt: %3.</translation>
     </message>
     <message>
-        <source>bad user name or password, or not authorised</source>
-        <translation>falscher Benutzername oder falsches Passwort, oder nicht berechtigt</translation>
+        <source>The TLS handshake with %1 failed: %2. Did it accept the client certificate?</source>
+        <translation>Der TLS-Handshake mit %1 ist fehlgeschlagen: %2. Hat er das Client-Zertifikat akzeptiert?</translation>
     </message>
     <message>
-        <source>refused with code %1</source>
-        <translation>abgelehnt mit Code %1</translation>
+        <source>The TLS handshake with %1 failed: %2. It may require a client certificate.</source>
+        <translation>Der TLS-Handshake mit %1 ist fehlgeschlagen: %2. Möglicherweise verlangt er ein Client-Zertifikat.</translation>
     </message>
     <message>
-        <source>%1 refused the connection: %2.</source>
-        <translation>Verbindung abgelehnt von %1: %2.</translation>
+        <source>Cannot reach %1: %2.</source>
+        <translation>%1 ist nicht erreichbar: %2.</translation>
     </message>
     <message>
-        <source>%1 refused the subscription %2.</source>
-        <translation>Abonnement %2 abgelehnt von %1.</translation>
+        <source>%1 closed the TLS connection: it did not accept the client certificate.</source>
+        <translation>%1 hat die TLS-Verbindung geschlossen: Das Client-Zertifikat wurde nicht akzeptiert.</translation>
     </message>
     <message>
-        <source>%1 sent a QoS 2 message to a QoS 1 subscription.</source>
-        <translation>Nachricht mit QoS 2 auf ein Abonnement mit QoS 1 von %1.</translation>
+        <source>%1 closed the TLS connection: it may require a client certificate.</source>
+        <translation>%1 hat die TLS-Verbindung geschlossen: Möglicherweise wird ein Client-Zertifikat verlangt.</translation>
     </message>
     <message>
-        <source>%1 sent an unexpected packet (type %2).</source>
-        <translation>Unerwartetes Paket (Typ %2) von %1.</translation>
+        <source>%1 closed the connection without answering. Does it expect TLS?</source>
+        <translation>%1 hat die Verbindung ohne Antwort geschlossen. Wird TLS erwartet?</translation>
     </message>
     <message>
-        <source>Not connected to %1: the message to %2 was not sent.</source>
-        <translation>Nicht mit %1 verbunden: Die Nachricht an %2 wurde nicht gesendet.</translation>
-    </message>
-    <message>
-        <source>&quot;%1&quot; is not a topic a message can be published to.</source>
-        <translation>„%1“ ist kein Topic, an das eine Nachricht gesendet werden kann.</translation>
-    </message>
-    <message>
-        <source>Too many messages to %1 wait for an acknowledgement.</source>
-        <translation>Zu viele Nachrichten an %1 warten auf eine Bestätigung.</translation>
-    </message>
-    <message>
-        <source>The message is too large for MQTT (%1 bytes).</source>
-        <translation>Die Nachricht ist zu groß für MQTT (%1 Bytes).</translation>
-    </message>
-    <message>
-        <source>%1 did not answer the WebSocket upgrade.</source>
-        <translation>%1 hat auf den WebSocket-Upgrade nicht geantwortet.</translation>
+        <source>No WebSocket upgrade from %1.</source>
+        <translation>Kein WebSocket-Upgrade von %1.</translation>
     </message>
     <message>
         <source>Cannot use MQTT over WebSockets with %1: %2.</source>
         <translation>MQTT über WebSockets ist mit %1 nicht möglich: %2.</translation>
     </message>
     <message>
-        <source>Malformed WebSocket frame from %1.</source>
-        <translation>Fehlerhafter WebSocket-Frame von %1.</translation>
+        <source>%1 closed the WebSocket.</source>
+        <translation>%1 hat den WebSocket geschlossen.</translation>
     </message>
     <message>
-        <source>%1 sent a malformed packet (type %2).</source>
-        <translation>%1 hat ein fehlerhaftes Paket gesendet (Typ %2).</translation>
+        <source>a malformed WebSocket frame</source>
+        <translation>ein fehlerhafter WebSocket-Frame</translation>
+    </message>
+    <message>
+        <source>a packet of a malformed length</source>
+        <translation>ein Paket mit fehlerhafter Länge</translation>
+    </message>
+    <message>
+        <source>%1 broke the MQTT protocol (%2); the connection was closed.</source>
+        <translation>%1 hat das MQTT-Protokoll verletzt (%2); die Verbindung wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>packet type %1 before CONNACK</source>
+        <translation>Pakettyp %1 vor CONNACK</translation>
+    </message>
+    <message>
+        <source>a malformed DISCONNECT</source>
+        <translation>ein fehlerhaftes DISCONNECT</translation>
+    </message>
+    <message>
+        <source>%1 closed the connection: %2 (%3).</source>
+        <translation>%1 hat die Verbindung geschlossen: %2 (%3).</translation>
+    </message>
+    <message>
+        <source>unexpected packet type %1</source>
+        <translation>unerwarteter Pakettyp %1</translation>
+    </message>
+    <message>
+        <source>a second CONNACK</source>
+        <translation>ein zweites CONNACK</translation>
+    </message>
+    <message>
+        <source>a malformed CONNACK</source>
+        <translation>ein fehlerhaftes CONNACK</translation>
+    </message>
+    <message>
+        <source>%1 refused the connection: %2 (%3).</source>
+        <translation>%1 hat die Verbindung abgelehnt: %2 (%3).</translation>
+    </message>
+    <message>
+        <source>a malformed PUBLISH</source>
+        <translation>ein fehlerhaftes PUBLISH</translation>
+    </message>
+    <message>
+        <source>a QoS 2 message, which no subscription asked for</source>
+        <translation>eine QoS-2-Nachricht, die kein Abonnement verlangt hat</translation>
+    </message>
+    <message>
+        <source>a malformed PUBACK</source>
+        <translation>ein fehlerhaftes PUBACK</translation>
+    </message>
+    <message>
+        <source>%1 refused message %2: %3 (%4).</source>
+        <translation>%1 hat Nachricht %2 abgelehnt: %3 (%4).</translation>
+    </message>
+    <message>
+        <source>a malformed UNSUBACK</source>
+        <translation>ein fehlerhaftes UNSUBACK</translation>
+    </message>
+    <message>
+        <source>a malformed SUBACK</source>
+        <translation>ein fehlerhaftes SUBACK</translation>
+    </message>
+    <message>
+        <source>an acknowledgement of another kind than the request %1</source>
+        <translation>eine Bestätigung anderer Art als die Anfrage %1</translation>
+    </message>
+    <message>
+        <source>Unsubscribing from %1 failed: %2 (%3).</source>
+        <translation>Das Abbestellen von %1 ist fehlgeschlagen: %2 (%3).</translation>
+    </message>
+    <message>
+        <source>%1 refused the subscription to %2: %3 (%4).</source>
+        <translation>%1 hat das Abonnement von %2 abgelehnt: %3 (%4).</translation>
+    </message>
+    <message>
+        <source>No answer from %1 for %2 seconds: the connection is taken as lost.</source>
+        <translation>Seit %2 Sekunden keine Antwort von %1: Die Verbindung gilt als verloren.</translation>
+    </message>
+    <message>
+        <source>Not connected to %1: the message to %2 was not sent.</source>
+        <translation>Nicht mit %1 verbunden: Die Nachricht an %2 wurde nicht gesendet.</translation>
+    </message>
+    <message>
+        <source>Too many messages to %1 wait for an acknowledgement.</source>
+        <translation>Zu viele Nachrichten an %1 warten auf eine Bestätigung.</translation>
+    </message>
+    <message>
+        <source>The message to %1 is %2 bytes as a packet; %3 takes at most %4.</source>
+        <translation>Die Nachricht an %1 ist als Paket %2 Bytes groß; %3 nimmt höchstens %4 an.</translation>
+    </message>
+    <message>
+        <source>Not connected to %1: cannot subscribe to %2.</source>
+        <translation>Nicht mit %1 verbunden: %2 kann nicht abonniert werden.</translation>
+    </message>
+    <message>
+        <source>Not connected to %1: cannot unsubscribe from %2.</source>
+        <translation>Nicht mit %1 verbunden: %2 kann nicht abbestellt werden.</translation>
     </message>
 </context>
 <context>

@@ -70,16 +70,14 @@ void DpsRegistration::start(const DpsProfile &dps, const QString &registrationId
                               .arg(dps.idScope, registrationId, QLatin1String(apiVersion)));
     if (!credential.certificatePem.isEmpty()) {
         // MqttClient takes a QByteArray (and writes the key to its private file for Paho).
-        if (auto set
-            = m_client->setClientCertificate(credential.certificatePem, credential.privateKeyPem.exposeForWire());
-            !set)
+        if (auto set = m_client->setClientCertificate(credential.certificatePem, credential.privateKeyPem); !set)
             return finish(std::unexpected(set.error()));
     } else {
         const auto token = SasToken::create(dps.idScope + QStringLiteral("/registrations/") + registrationId,
             credential.symmetricKey, QDateTime::currentSecsSinceEpoch() + 3600, QStringLiteral("registration"));
         if (!token)
             return finish(std::unexpected(token.error()));
-        m_client->setPassword(token->toString().toUtf8());
+        m_client->setPassword(SecretBytes::fromString(token->toString()));
     }
     connect(m_client.get(), &MqttClient::connected, this, [this] {
         Q_EMIT progress(tr("Connected to %1; asking to register %2…").arg(m_dps.deviceEndpoint(), m_registrationId));

@@ -1,54 +1,66 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 #include "mqtt/mqttmessage.h"
+#include "mqtt/mqttpacket.h"
+#include "mqtt/websocket.h"
 
 #include <QByteArray>
+#include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
-#include <QPointer>
+#include <QSet>
+#include <QSslCertificate>
+#include <QSslKey>
 #include <QString>
 #include <QTimer>
 #include <QUrl>
 
-#include <memory>
+#include <algorithm>
 
-class QSslSocket;
-class QTemporaryDir;
+class QSslError;
+class QTcpSocket;
 
 namespace Onboarder {
 
-// One MQTT connection, Qt style, over the Paho MQTT C asynchronous library (MQTTAsync). The API follows
-// QMqttClient closely so that Qt MQTT could replace Paho later.
+// The project's one MQTT client: MQTT 3.1.1, and MQTT 5 where the project needs it (user properties, reason
+// codes), on Qt's sockets in the owner thread's event loop; there is no thread of its own and no library under
+// it. The wire format is MqttPacket's. It serves the relay (the local broker and one session per device), the
+// DPS registration, the sandbox's mediator and telemetry ingest, and the sensor simulator. The API follows
+// QMqttClient.
 //
-// Threads: use the object from the thread it lives in (its owner thread) only. Paho calls back on its own
-// threads; every callback copies its data and re-posts it to the owner thread, so every signal is emitted
-// there and no object state is touched from a Paho thread. Callbacks that arrive after the object is gone
-// are dropped (they find the connection no longer registered).
+// Threads: one thread, the one it lives in (its owner thread), where its sockets live and every signal is emitted;
+// none of its methods may be called from another. It may be moved to another thread before connectToHost().
 //
-// Connecting: the settings (host, port, credentials, TLS, …) are read by connectToHost(); changing them
-// while connected takes effect on the next connection. connectToHost() returns at once; the outcome is
-// connected(), or the state going back to Disconnected and errorOccurred(). errorOccurred() always comes
-// last, once the state is final (a slot may call connectToHost() again); a lost connection gives
-// stateChanged(), disconnected(), errorOccurred() in that order.
+// Connecting: the settings (host, port, credentials, TLS, …) are read by connectToHost(); changing them while
+// connected takes effect on the next connection. connectToHost() returns at once; the outcome is connected(), or
+// the state going back to Disconnected (or to Connecting when a reconnect is scheduled) and errorOccurred().
+// errorOccurred() always comes last, once the state is final (a slot may call connectToHost() or
+// disconnectFromHost() on it); a lost connection gives stateChanged(), disconnected(), errorOccurred() in that
+// order.
 //
-// TLS: the server certificate and its host name are always verified; there is no way to turn that off.
-// The CA file, when set, is trusted in addition to the system's CAs. Paho reports a host name mismatch, a
-// refused TCP connection and a broker that drops the handshake alike; then a QSslSocket connection (same
-// CAs, same verification) finds out which it was before errorOccurred() tells. Paho (OpenSSL) reads a client
-// certificate and private key from files only, so while a connection is being established they are
-// written to a private directory (0700; files 0600; under $XDG_RUNTIME_DIR when set, else the temp
-// directory) and removed (the key overwritten first) as soon as the connection attempt has completed.
+// Transport: TCP, or TLS (QSslSocket), optionally as MQTT over WebSockets (sub-protocol "mqtt") and through an
+// HTTP proxy (CONNECT; TLS and the check of the broker's name stay end to end). TLS always verifies the broker's
+// certificate and host name; there is no way to turn that off. The CA file, when set, is trusted in addition to
+// the system's CAs. A client certificate and its key are held in memory only: nothing is written to a file.
 //
-// Reconnect (off by default): after a connection is lost, the client reconnects after minimum seconds,
-// doubling the wait up to the maximum while attempts fail for network reasons; a refusal (credentials,
-// certificate) ends the attempts with errorOccurred(). While waiting the state is Connecting. After a
-// reconnect the subscriptions are sent again unless the broker kept the session. The first connection is
-// never retried: the caller decides what to do with its error.
+// Reconnect (off by default): when on, a failed attempt (also the first) or a lost connection is tried again after
+// the shortest interval, doubling up to the longest while attempts fail for network reasons; a refusal by the
+// broker (credentials, not authorised) is tried again at the longest interval, unless the owner calls
+// disconnectFromHost() on its errorOccurred(). While waiting the state is Connecting. The subscriptions are sent
+// again on every connection. When off, a failure ends in Disconnected.
 //
-// Publishing: publish() returns a token; messageDelivered(token) follows when the broker acknowledged a
-// QoS 1 message (PUBACK). QoS 0 messages are not acknowledged. Messages not delivered when the connection
-// ends (disconnected()) are abandoned: resend them after the reconnect if needed.
+// Publishing: publish() returns a token; messageDelivered(token) follows when the broker acknowledged a QoS 1
+// message (PUBACK). QoS 0 messages are not acknowledged. Messages not acknowledged when the connection ends
+// (disconnected()) are abandoned: the owner sends them again on the next connection if it needs to.
+//
+// Receiving: QoS 1 messages are acknowledged (PUBACK) once messageReceived() has returned, or, with manual
+// acknowledgement, only when the owner calls acknowledge(): the relay acknowledges a message to its local broker
+// only after it is stored, so a crash in between cannot lose it (the broker sends it again, marked DUP).
+// Acknowledgements belong to the connection a message came on: acknowledge() of a message of an earlier
+// connection does nothing (the broker sends that message again: at-least-once). Flow control of received
+// messages is the broker's (its in-flight limit).
 //
 // Secrets: the password and private key are never logged nor put in an error message.
 class MqttClient final : public QObject
@@ -75,13 +87,13 @@ public:
     Q_ENUM(State)
 
     enum class ProtocolVersion {
-        Mqtt311 = 4, // what IoT Hub speaks
-        Mqtt5 = 5,
+        Mqtt311 = MqttPacket::level311, // what IoT Hub speaks
+        Mqtt5 = MqttPacket::level5,
     };
     Q_ENUM(ProtocolVersion)
 
     explicit MqttClient(QObject *parent = nullptr);
-    ~MqttClient() override; // closes the connection (DISCONNECT); returns at once; emits nothing
+    ~MqttClient() override; // says goodbye (DISCONNECT) when connected; returns at once; emits nothing
 
     QString hostname() const { return m_hostname; }
     void setHostname(const QString &hostname) { m_hostname = hostname; }
@@ -92,15 +104,15 @@ public:
     QString username() const { return m_username; }
     void setUsername(const QString &username) { m_username = username; }
     // A secret (e.g. an IoT Hub SAS token): there is deliberately no getter. Empty: no password.
-    void setPassword(const QByteArray &password) { m_password = password; }
+    void setPassword(SecretBytes password) { m_password = std::move(password); }
     bool hasPassword() const { return !m_password.isEmpty(); }
     ProtocolVersion protocolVersion() const { return m_protocolVersion; }
     void setProtocolVersion(ProtocolVersion version) { m_protocolVersion = version; }
     // 3.1.1: Clean Session. 5: Clean Start, and when false a session that never expires (3.1.1 semantics).
     bool cleanSession() const { return m_cleanSession; }
     void setCleanSession(bool clean) { m_cleanSession = clean; }
-    int keepAlive() const { return m_keepAlive; } // seconds
-    void setKeepAlive(int seconds) { m_keepAlive = seconds; }
+    int keepAlive() const { return m_keepAlive; } // seconds, 1–65535; a broker's (MQTT 5) overrides it
+    void setKeepAlive(int seconds) { m_keepAlive = std::clamp(seconds, 1, 65535); }
 
     bool isTlsEnabled() const { return m_tlsEnabled; }
     void setTlsEnabled(bool enabled) { m_tlsEnabled = enabled; }
@@ -108,16 +120,19 @@ public:
     void setCaFile(const QString &path) { m_caFile = path; }
     // The client certificate (PEM, optionally followed by its chain) and its unencrypted private key (PEM).
     // Checked here: both must parse and the certificate must be the key's. Empty arguments clear them.
-    Result<void> setClientCertificate(const QByteArray &certificatePem, const QByteArray &privateKeyPem);
-    bool hasClientCertificate() const { return !m_clientCertificatePem.isEmpty(); }
+    Result<void> setClientCertificate(const QByteArray &certificatePem, const SecretBytes &privateKeyPem);
+    bool hasClientCertificate() const { return !m_certificate.isNull(); }
 
     // MQTT over WebSockets on this path (IoT Hub: WebSocket::iotHubPath, port 443); empty: plain MQTT.
     QString webSocketPath() const { return m_webSocketPath; }
     void setWebSocketPath(const QString &path) { m_webSocketPath = path; }
     // An HTTP proxy (http://host:port) that the connection is tunnelled through with CONNECT; TLS and the
-    // checks of the broker's certificate and name stay end to end. Empty: none.
+    // checks of the broker's certificate and name stay end to end. Empty: none (not even the application's).
     QUrl httpProxy() const { return m_httpProxy; }
     void setHttpProxy(const QUrl &proxy) { m_httpProxy = proxy; }
+    // How error messages name the other side ("the local broker 127.0.0.1:1883"); default "the broker at
+    // host:port".
+    void setPeerName(const QString &name) { m_peerName = name; }
 
     bool autoReconnect() const { return m_autoReconnect; }
     void setAutoReconnect(bool enabled) { m_autoReconnect = enabled; }
@@ -125,22 +140,33 @@ public:
     int reconnectMaxSeconds() const { return m_reconnectMaxSeconds; }
     void setReconnectInterval(int minSeconds, int maxSeconds); // clamped to 1 ≤ min ≤ max
 
+    // Off (the default): a QoS 1 message is acknowledged when messageReceived() returns. On: by acknowledge().
+    void setManualAcknowledgement(bool manual) { m_manualAcknowledgement = manual; }
+
     State state() const { return m_state; }
+    int unacknowledged() const { return int(m_unacknowledged.size()); } // QoS 1 messages given out, not acked
+    int publishesInFlight() const { return int(m_publishes.size()); } // QoS 1 publishes awaiting PUBACK
 
     void connectToHost(); // does nothing when connected or connecting; while waiting to reconnect: now
     void disconnectFromHost(); // also cancels a connection attempt or a scheduled reconnect
 
     // QoS 0 or 1 (IoT Hub closes the connection on QoS 2). User properties need MQTT 5.
-    // Fails at once when not connected or when the topic or QoS is invalid.
+    // Fails at once when not connected, when the topic or QoS is invalid, or when the packet is larger than the
+    // broker takes (MQTT 5 tells its limit).
     Result<int> publish(const QString &topic, const QByteArray &payload, int qos = 0, bool retain = false,
         const MqttUserProperties &userProperties = {});
-    // The outcome follows as subscribed(), or subscriptionFailed() with errorOccurred().
+    // Remembered and sent on this and every later connection; fails at once when disconnected (and not waiting
+    // to reconnect) or when the filter or QoS is invalid. The outcome follows as subscribed(), or
+    // subscriptionFailed() with errorOccurred().
     Result<void> subscribe(const QString &filter, int qos = 0);
     Result<void> unsubscribe(const QString &filter);
+    // PUBACK for a QoS 1 message of the current connection (manual acknowledgement); false when the message came
+    // on an earlier connection (the broker will send it again) or was acknowledged already.
+    bool acknowledge(const MqttMessage &message);
 
 Q_SIGNALS:
     void stateChanged(Onboarder::MqttClient::State state);
-    void connected();
+    void connected(bool sessionPresent);
     void disconnected(); // a connection that was established has ended (by either side)
     void messageReceived(const Onboarder::MqttMessage &message);
     void messageDelivered(int token); // PUBACK for a QoS 1 publish
@@ -151,59 +177,56 @@ Q_SIGNALS:
     void errorOccurred(const Onboarder::Error &error);
 
 private:
-    friend class MqttClientBridge; // the Paho callbacks (mqttclient.cpp)
-
-    enum class Pending { Publish, Subscribe, Unsubscribe };
-    struct Request
-    {
-        Pending kind = Pending::Publish;
-        int token = 0; // ours (publish)
-        QString filter; // subscribe, unsubscribe
-        int qos = 0; // subscribe
-    };
-
     // The settings the current connection (attempt) was made with: changing them applies to the next one.
     struct Active
     {
         QString hostname;
         int port = 0;
         bool tls = false;
-        bool mqtt5 = false;
-        bool cleanSession = true;
-        QString caFile;
-        bool clientCertificate = false;
+        int level = MqttPacket::level311;
         QString webSocketPath;
         QUrl httpProxy;
     };
+    struct Pending
+    {
+        enum Kind { Subscribe, Unsubscribe } kind = Subscribe;
+        QString filter;
+    };
+    enum class Framing { Raw, Upgrading, Framed };
 
+    bool mqtt5() const { return m_active.level >= MqttPacket::level5; }
     int effectivePort() const;
-    QString endpoint() const; // host:port of the current connection, for messages
+    QString peerName() const;
     void startAttempt();
-    Result<void> writeCredentialFiles();
-    void removeCredentialFiles();
-    void destroyHandle();
+    void onSocketConnected();
+    void sendConnect();
+    void onSslErrors(const QList<QSslError> &errors);
+    void onSocketError();
+    void onReadyRead();
+    bool takeWebSocketData(const QByteArray &data); // false: nothing (more) to read now
+    bool handlePacket(const MqttPacket::Frame &frame); // false: the connection was closed
+    bool onConnack(const MqttPacket::Frame &frame);
+    bool onPublish(const MqttPacket::Frame &frame);
+    bool onPuback(const MqttPacket::Frame &frame);
+    bool onSuback(const MqttPacket::Frame &frame, bool unsubscribe);
+    bool protocolError(const QString &what);
+    void onPingTimer();
+    // Ends the socket and the connection: retryable failures are tried again when reconnecting is on, refusals at
+    // the longest interval; then error (if any) is reported, last.
+    void endConnection(const Error &error, bool retryable, bool refusal = false);
+    void closeSocket();
     void setState(State state);
-    void scheduleReconnect();
-    void endAttempt(const Error &error, bool retryable);
-    void diagnoseTlsFailure();
+    void scheduleReconnect(int seconds);
+    void send(const QByteArray &packet);
+    quint16 nextPacketId();
     Result<void> sendSubscribe(const QString &filter, int qos);
-
-    // Called on the owner thread, re-posted from Paho's threads; `session` tells stale callbacks apart.
-    void onConnected(quint64 session, bool sessionPresent);
-    void onConnectFailed(quint64 session, int code, int reasonCode, const QString &detail);
-    void onConnectionLost(quint64 session, int reasonCode);
-    void onDisconnectDone(quint64 session);
-    void onMessage(quint64 session, const MqttMessage &message);
-    void onRequestDone(quint64 session, int pahoToken, int result);
-    void onRequestFailed(quint64 session, int pahoToken, int code, int reasonCode);
-    void onTlsError(quint64 session, const QString &text);
 
     // Settings
     QString m_hostname;
     int m_port = 0;
     QString m_clientId;
     QString m_username;
-    QByteArray m_password;
+    SecretBytes m_password;
     ProtocolVersion m_protocolVersion = ProtocolVersion::Mqtt311;
     bool m_cleanSession = true;
     int m_keepAlive = 60;
@@ -211,27 +234,41 @@ private:
     QString m_caFile;
     QString m_webSocketPath;
     QUrl m_httpProxy;
-    QByteArray m_clientCertificatePem;
-    QByteArray m_clientKeyPem;
+    QString m_peerName;
+    QSslCertificate m_certificate;
+    QList<QSslCertificate> m_chain; // intermediates sent after the certificate
+    QSslKey m_key;
     bool m_autoReconnect = false;
     int m_reconnectMinSeconds = 1;
-    int m_reconnectMaxSeconds = 60;
+    int m_reconnectMaxSeconds = 30;
+    bool m_manualAcknowledgement = false;
 
     // Connection
     Active m_active;
     State m_state = State::Disconnected;
-    void *m_handle = nullptr; // MQTTAsync
-    quint64 m_session = 0; // registry id of m_handle's callbacks; 0: none
-    bool m_retrying = false; // the current attempt is an automatic reconnect
-    bool m_disconnecting = false;
-    int m_backoffSeconds = 0;
-    QTimer m_reconnectTimer;
-    std::unique_ptr<QTemporaryDir> m_credentialDir;
-    QStringList m_tlsErrors; // OpenSSL's reasons for the current attempt
-    QPointer<QSslSocket> m_probe; // finds out why a TLS connection failed when Paho cannot tell
-    QHash<int, Request> m_requests; // by Paho token
-    QHash<QString, int> m_subscriptions; // filter → requested QoS, restored after a reconnect
+    QTcpSocket *m_socket = nullptr;
+    bool m_handshakeDone = false; // TCP (and TLS) up; CONNECT sent or WebSocket upgrade asked for
+    QList<QSslError> m_sslErrors; // why the broker's certificate was refused, for the error
+    QByteArray m_buffer;
+    Framing m_framing = Framing::Raw;
+    QByteArray m_webSocketKey;
+    QByteArray m_webSocketHead;
+    WebSocket::Decoder m_webSocketDecoder;
+    quint64 m_connection = 0; // generation; acknowledgements of older ones are dropped
+    bool m_wanted = false; // connectToHost() called and not disconnectFromHost(), reconnecting on
+    int m_backoffSeconds = 1;
+    quint32 m_maximumPacketSize = 0; // the broker's (MQTT 5); 0: the protocol's
+    quint16 m_lastPacketId = 0;
     int m_lastToken = 0;
+    QHash<quint16, Pending> m_pendingRequests; // SUBSCRIBE / UNSUBSCRIBE by packet id
+    QHash<QString, int> m_subscriptions; // filter → QoS, sent on every connection
+    QSet<quint16> m_unacknowledged; // packet ids of QoS 1 messages given out
+    QHash<quint16, int> m_publishes; // packet id → token of our QoS 1 publishes awaiting PUBACK
+    QTimer m_reconnectTimer;
+    QTimer m_pingTimer;
+    QTimer m_connectTimer;
+    QElapsedTimer m_lastReceived;
+    int m_effectiveKeepAlive = 60;
 };
 
 } // namespace Onboarder

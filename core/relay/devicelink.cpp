@@ -2,14 +2,11 @@
 
 #include "common/logging.h"
 #include "hub/sastoken.h"
-#include "mqtt/mqttsession.h"
+#include "mqtt/mqttclient.h"
 #include "mqtt/websocket.h"
 #include "relay/relaycredentials.h"
 
 #include <QDateTime>
-#include <QNetworkProxy>
-#include <QSslCertificate>
-#include <QSslKey>
 #include <QUrl>
 
 namespace Onboarder {
@@ -99,18 +96,18 @@ void DeviceLink::connectWith(
         m_client.release()->deleteLater();
     }
     m_renewing = false; // a session with a fresh token (or a certificate) from here
-    m_client = std::make_unique<MqttSession>();
+    m_client = std::make_unique<MqttClient>();
+    m_client->setAutoReconnect(true);
+    m_client->setReconnectInterval(1, 30);
     m_client->setHostname(m_profile.hostName);
     if (m_options.webSockets) {
         // IoT Hub serves MQTT over WebSockets on 443; a hub with a port of its own (the sandbox) on that port.
         m_client->setPort(m_profile.mqttPort > 0 ? m_profile.mqttPort : webSocketPort);
-        m_client->setWebSocketPath(WebSocket::iotHubPath);
+        m_client->setWebSocketPath(QString::fromLatin1(WebSocket::iotHubPath));
     } else {
         m_client->setPort(m_profile.effectiveMqttPort());
     }
-    if (!m_options.proxy.isEmpty())
-        m_client->setProxy(
-            QNetworkProxy(QNetworkProxy::HttpProxy, m_options.proxy.host(), quint16(m_options.proxy.port(80))));
+    m_client->setHttpProxy(m_options.proxy);
     m_client->setTlsEnabled(true);
     m_client->setCaFile(m_profile.caFile);
     m_client->setClientId(m_deviceId);
@@ -125,29 +122,23 @@ void DeviceLink::connectWith(
             retryLater(token.error());
             return;
         }
-        m_client->setPassword(token->toString().toUtf8());
+        m_client->setPassword(SecretBytes::fromString(token->toString()));
         // Renewed at 80 % of its life; the hub would close the session when it expires.
         m_renewTimer.start(std::chrono::milliseconds(qint64(m_options.tokenLifetimeSeconds) * 800));
     } else {
-        const QSslCertificate certificate(certificatePem, QSsl::Pem);
-        // QSslKey reads a QByteArray only: a copy made for it and dropped at once.
-        QSslKey key(privateKeyPem.exposeForWire(), QSsl::Ec, QSsl::Pem);
-        if (key.isNull())
-            key = QSslKey(privateKeyPem.exposeForWire(), QSsl::Rsa, QSsl::Pem);
-        if (certificate.isNull() || key.isNull()) {
+        if (!m_client->setClientCertificate(certificatePem, privateKeyPem)) {
             retryLater({ErrorKind::InvalidInput, QStringLiteral("UnreadableCredential"),
                 tr("The X.509 certificate or key kept for the device %1 cannot be read.").arg(m_deviceId)});
             return;
         }
-        m_client->setClientCertificate(certificate, key);
     }
-    connect(m_client.get(), &MqttSession::connected, this, [this] {
+    connect(m_client.get(), &MqttClient::connected, this, [this] {
         m_backoffSeconds = 2;
         m_lastError.clear();
         setState(State::Connected);
         Q_EMIT readyToSend(m_deviceId);
     });
-    connect(m_client.get(), &MqttSession::disconnected, this, [this] {
+    connect(m_client.get(), &MqttClient::disconnected, this, [this] {
         const bool hadInFlight = !m_inFlight.isEmpty();
         m_inFlight.clear();
         if (m_state == State::Connected)
@@ -159,8 +150,8 @@ void DeviceLink::connectWith(
         if (m_renewing)
             renew();
     });
-    connect(m_client.get(), &MqttSession::published, this, [this](quint16 packetId) {
-        const auto it = m_inFlight.constFind(packetId);
+    connect(m_client.get(), &MqttClient::messageDelivered, this, [this](int token) {
+        const auto it = m_inFlight.constFind(token);
         if (it == m_inFlight.cend())
             return;
         const auto [id, received] = *it;
@@ -172,10 +163,10 @@ void DeviceLink::connectWith(
         else if (canSend())
             Q_EMIT readyToSend(m_deviceId);
     });
-    connect(m_client.get(), &MqttSession::errorOccurred, this, [this](const Error &error) {
+    connect(m_client.get(), &MqttClient::errorOccurred, this, [this](const Error &error) {
         m_lastError = error.message;
         if (error.kind != ErrorKind::AuthRefused)
-            return; // MqttSession reconnects by itself
+            return; // MqttClient reconnects by itself
         // Refused: the key may have been regenerated, or the device disabled or deleted: ask again.
         m_client->disconnectFromHost();
         m_credentials.forget(m_deviceId);
@@ -199,7 +190,7 @@ Result<void> DeviceLink::send(const RelayMessage &message)
             tr("The device %1 is not connected to the hub.").arg(m_deviceId));
     const QString topic
         = QStringLiteral("devices/%1/messages/events/%2").arg(m_deviceId, propertyBag(message.properties));
-    const auto token = m_client->publish(topic, message.payload);
+    const auto token = m_client->publish(topic, message.payload, 1);
     if (!token)
         return std::unexpected(token.error());
     m_inFlight.insert(*token, {message.id, message.receivedMs});

@@ -15,14 +15,14 @@
 
 namespace Onboarder {
 
-class MqttSession;
+class MqttClient;
 class RelayCredentials;
 
 // One device's session with the hub (MQTT 3.1.1 over TLS as that device): credentials from
 // RelayCredentials, QoS 1 publishes to devices/{id}/messages/events/{properties}, a window of messages
-// in flight, on an MqttSession (a socket of its own on the relay's event loop; a thousand of them cost
+// in flight, on an MqttClient (a socket of its own on the relay's event loop; a thousand of them cost
 // what their traffic costs). The SAS token is renewed before it expires (the session is reopened once the
-// messages in flight are acknowledged); lost connections are retried with backoff by MqttSession,
+// messages in flight are acknowledged); lost connections are retried with backoff by MqttClient,
 // refusals and unknown devices here (2 s doubling to 5 min: the key may have changed, the device may be
 // created). A device's X.509 key stays in memory (never in a file).
 //
@@ -80,10 +80,10 @@ private:
     HubProfile m_profile;
     Options m_options;
     RelayCredentials &m_credentials;
-    std::unique_ptr<MqttSession> m_client;
+    std::unique_ptr<MqttClient> m_client;
     State m_state = State::Resolving;
     QString m_lastError;
-    QHash<quint16, std::pair<qint64, qint64>> m_inFlight; // packet id → message id, received
+    QHash<int, std::pair<qint64, qint64>> m_inFlight; // publish token → message id, received
     QTimer m_retryTimer;
     QTimer m_renewTimer;
     int m_backoffSeconds = 2;

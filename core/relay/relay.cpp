@@ -3,7 +3,7 @@
 #include "common/logging.h"
 #include "common/promise.h"
 #include "credentials/secretstore.h"
-#include "mqtt/mqttsession.h"
+#include "mqtt/mqttclient.h"
 #include "relay/devicelink.h"
 #include "relay/outbox.h"
 #include "relay/relaycredentials.h"
@@ -120,24 +120,25 @@ Result<void> Relay::start(const SecretBytes &sourcePassword)
     if (const auto letters = m_outbox->deadLetterCount())
         m_deadLetters = *letters;
 
-    m_source = std::make_unique<MqttSession>();
+    m_source = std::make_unique<MqttClient>();
     m_source->setHostname(m_config.sourceUrl.host());
     m_source->setPort(m_config.sourcePort());
     m_source->setTlsEnabled(m_config.sourceUsesTls());
     m_source->setCaFile(m_config.sourceCaFile);
     m_source->setClientId(m_config.sourceClientId);
     m_source->setUsername(m_config.sourceUsername);
-    m_source->setPassword(sourcePassword.exposeForWire()); // MqttSession takes a QByteArray
+    m_source->setPassword(sourcePassword.copy());
     m_source->setCleanSession(false);
-    m_source->setSubscriptions(m_config.topics);
+    m_source->setManualAcknowledgement(true);
+    m_source->setAutoReconnect(true);
     m_source->setPeerName(tr("the local broker %1:%2").arg(m_config.sourceUrl.host()).arg(m_config.sourcePort()));
-    connect(m_source.get(), &MqttSession::messageReceived, this, &Relay::onMessage);
-    connect(m_source.get(), &MqttSession::errorOccurred, this, &Relay::errorOccurred);
-    connect(m_source.get(), &MqttSession::connected, this, [this](bool sessionPresent) {
+    connect(m_source.get(), &MqttClient::messageReceived, this, &Relay::onMessage);
+    connect(m_source.get(), &MqttClient::errorOccurred, this, &Relay::errorOccurred);
+    connect(m_source.get(), &MqttClient::connected, this, [this](bool sessionPresent) {
         qCInfo(lcRelay) << "connected to the local broker; session present:" << sessionPresent;
         m_subscriptions = 0;
     });
-    connect(m_source.get(), &MqttSession::subscribed, this, [this] { ++m_subscriptions; });
+    connect(m_source.get(), &MqttClient::subscribed, this, [this] { ++m_subscriptions; });
 
     m_running = true;
     m_stopping = false;
@@ -152,6 +153,9 @@ Result<void> Relay::start(const SecretBytes &sourcePassword)
         pump(it.key());
     }
     m_source->connectToHost();
+    for (const QString &topic : std::as_const(m_config.topics)) // sent on every connection
+        if (auto subscribed = m_source->subscribe(topic, 1); !subscribed)
+            qCWarning(lcRelay).noquote() << subscribed.error().message;
     return {};
 }
 
@@ -491,12 +495,12 @@ void Relay::publishMetrics()
     metrics.sessions = int(m_links.size());
     if (!m_source)
         metrics.sourceState = QStringLiteral("disconnected");
-    else if (m_source->state() == MqttSession::State::Connected)
+    else if (m_source->state() == MqttClient::State::Connected)
         metrics.sourceState
             = m_subscriptions >= m_config.topics.size() ? QStringLiteral("subscribed") : QStringLiteral("connected");
     else
-        metrics.sourceState = m_source->state() == MqttSession::State::Connecting ? QStringLiteral("connecting")
-                                                                                  : QStringLiteral("disconnected");
+        metrics.sourceState = m_source->state() == MqttClient::State::Connecting ? QStringLiteral("connecting")
+                                                                                 : QStringLiteral("disconnected");
     for (const QString &id : std::as_const(m_changed))
         metrics.devices.append(m_devices.value(id));
     std::sort(metrics.devices.begin(), metrics.devices.end(), [](const auto &a, const auto &b) { return a.id < b.id; });

@@ -24,7 +24,7 @@ namespace Onboarder {
 
 class CredentialStore;
 class DeviceLink;
-class MqttSession;
+class MqttClient;
 class Outbox;
 class RelayCredentials;
 class SecretStore;
@@ -120,7 +120,7 @@ private:
     HubProfile m_profile;
     MessageMapper m_mapper;
     std::unique_ptr<RelayCredentials> m_credentials;
-    std::unique_ptr<MqttSession> m_source;
+    std::unique_ptr<MqttClient> m_source;
     std::unique_ptr<Outbox> m_outbox;
     std::map<QString, std::unique_ptr<DeviceLink>> m_links;
 

@@ -66,14 +66,13 @@ bool Mediator::start(quint16 port, const QByteArray &secret)
     // Not a valid device id (devices cannot use '/'), so no device can take over this link.
     m_client->setClientId(QStringLiteral("$sandbox/mediator"));
     m_client->setUsername(QStringLiteral("$sandbox/internal"));
-    m_client->setPassword(secret);
+    m_client->setPassword(SecretBytes::fromView(secret));
     m_client->setAutoReconnect(true);
     bool subscribed = false;
     const auto connection
         = connect(m_client.get(), &MqttClient::subscribed, this, [&subscribed] { subscribed = true; });
-    connect(m_client.get(), &MqttClient::connected, this,
-        [this] { m_client->subscribe(QStringLiteral("$sandbox/in/#"), 0); });
     m_client->connectToHost();
+    (void)m_client->subscribe(QStringLiteral("$sandbox/in/#"), 0); // sent on every connection
     const QDeadlineTimer deadline(10000);
     while (!subscribed && !deadline.hasExpired())
         QCoreApplication::processEvents(QEventLoop::AllEvents, 50);

@@ -19,7 +19,7 @@ class Registry;
 // The hub side of twins and direct methods over MQTT. It holds the sandbox's own link to its broker:
 // devices' $iothub/… requests arrive as $sandbox/in/{id}/…, answers leave as $sandbox/out/{id}/… and
 // the broker's plugin delivers them to that device alone.
-// Threads: the sandbox's main thread (its MqttClient re-posts Paho's callbacks there).
+// Threads: the sandbox's main thread (where its MqttClient's socket lives).
 class Mediator final : public QObject
 {
     Q_OBJECT

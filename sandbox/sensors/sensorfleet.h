@@ -15,7 +15,7 @@ namespace Onboarder::Sandbox {
 // soil (moisture, temperature); every reading also has "n" (the sensor's sequence number), "t" (ms since
 // the epoch) and "battery". Values drift slowly, as real ones do. While the broker is away, readings are
 // skipped (counted), not queued: a sensor's reading is of its moment.
-// Threads: the simulator's main thread (its MqttClient re-posts Paho's callbacks there).
+// Threads: the simulator's main thread (where its MqttClient's socket lives).
 class SensorFleet final : public QObject
 {
     Q_OBJECT

@@ -19,6 +19,7 @@
 #include <QTemporaryDir>
 #include <QThread>
 
+#include <csignal>
 #include <memory>
 #include <optional>
 #include <pwd.h>
@@ -98,6 +99,13 @@ public:
             m_process->waitForFinished(5000);
         }
         collectLog();
+    }
+
+    // SIGSTOP / SIGCONT: a broker that keeps its connections open and answers nothing (a hung host).
+    void freeze(bool frozen)
+    {
+        if (m_process && m_process->state() == QProcess::Running)
+            ::kill(pid_t(m_process->processId()), frozen ? SIGSTOP : SIGCONT);
     }
 
     bool isRunning() const { return m_process && m_process->state() == QProcess::Running; }

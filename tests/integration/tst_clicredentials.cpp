@@ -53,7 +53,7 @@ class tst_CliCredentials : public QObject
         client.setCaFile(m_ready.value(QStringLiteral("caFile")).toString());
         client.setClientId(id);
         client.setUsername(QStringLiteral("127.0.0.1/%1/?api-version=2021-04-12").arg(id));
-        if (!client.setClientCertificate(certPem, keyPem))
+        if (!client.setClientCertificate(certPem, Onboarder::SecretBytes::fromView(keyPem)))
             qFatal("client certificate refused by MqttClient");
         return TestSupport::connects(client);
     }

@@ -36,7 +36,7 @@ class tst_HubTelemetryMonitor : public QObject
 
     std::unique_ptr<MqttClient> device(const QString &id) { return TestSupport::sandboxDevice(m_hub, id); }
 
-    // QoS 1, at most 10 in flight (Paho refuses more at once).
+    // QoS 1, at most 10 in flight.
     static bool publishAll(
         MqttClient &client, const QString &topic, int count, const std::function<QByteArray(int)> &payload)
     {

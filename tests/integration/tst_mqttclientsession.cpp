@@ -1,11 +1,11 @@
-// MqttSession against a real mosquitto: a QoS 1 message is acknowledged only when the owner says so;
+// MqttClient's sessions against a real mosquitto: with manual acknowledgement a QoS 1 message is acknowledged only
+// when the owner says so;
 // one that was not is sent again (DUP) on the next connection of the same session, also after the
 // client vanished without a word; the subscription is restored after the broker was killed. Its QoS 1
 // publishes are reported once the broker acknowledged them, and what is not acknowledged when the
 // connection ends is reported as not delivered.
 #include "mosquittofixture.h"
 #include "mqtt/mqttclient.h"
-#include "mqtt/mqttsession.h"
 #include "relayfixture.h"
 
 #include <QSet>
@@ -16,21 +16,29 @@
 
 using namespace Onboarder;
 
-class tst_MqttSession : public QObject
+class tst_MqttClientSession : public QObject
 {
     Q_OBJECT
 
     MosquittoFixture m_broker;
 
-    std::unique_ptr<MqttSession> subscriber()
+    std::unique_ptr<MqttClient> subscriber()
     {
-        auto s = std::make_unique<MqttSession>();
+        auto s = std::make_unique<MqttClient>();
         s->setHostname(QStringLiteral("127.0.0.1"));
         s->setPort(m_broker.port());
         s->setClientId(QStringLiteral("manual-ack"));
         s->setCleanSession(false);
-        s->setSubscriptions({QStringLiteral("t/#")});
+        s->setManualAcknowledgement(true);
+        s->setAutoReconnect(true);
         return s;
+    }
+
+    // Connects and subscribes to t/# (QoS 1), which is sent again on every connection.
+    static void start(MqttClient &s)
+    {
+        s.connectToHost();
+        QVERIFY(s.subscribe(QStringLiteral("t/#"), 1).has_value());
     }
 
     bool publish(const QByteArray &payload)
@@ -57,9 +65,9 @@ private Q_SLOTS:
     {
         {
             auto first = subscriber();
-            QSignalSpy subscribed(first.get(), &MqttSession::subscribed);
-            QSignalSpy received(first.get(), &MqttSession::messageReceived);
-            first->connectToHost();
+            QSignalSpy subscribed(first.get(), &MqttClient::subscribed);
+            QSignalSpy received(first.get(), &MqttClient::messageReceived);
+            start(*first);
             QVERIFY(subscribed.wait(5000));
             QVERIFY(publish("one"));
             QTRY_COMPARE(received.count(), 1);
@@ -71,8 +79,8 @@ private Q_SLOTS:
         } // gone without PUBACK (the socket is aborted: like a crash)
 
         auto second = subscriber();
-        QSignalSpy received(second.get(), &MqttSession::messageReceived);
-        QSignalSpy connected(second.get(), &MqttSession::connected);
+        QSignalSpy received(second.get(), &MqttClient::messageReceived);
+        QSignalSpy connected(second.get(), &MqttClient::connected);
         second->connectToHost();
         QVERIFY(connected.wait(5000));
         QVERIFY(connected.at(0).at(0).toBool()); // session present
@@ -86,9 +94,9 @@ private Q_SLOTS:
         second->disconnectFromHost();
 
         auto third = subscriber();
-        QSignalSpy nothing(third.get(), &MqttSession::messageReceived);
-        QSignalSpy subscribed(third.get(), &MqttSession::subscribed);
-        third->connectToHost();
+        QSignalSpy nothing(third.get(), &MqttClient::messageReceived);
+        QSignalSpy subscribed(third.get(), &MqttClient::subscribed);
+        start(*third);
         QVERIFY(subscribed.wait(5000));
         QTest::qWait(300);
         QCOMPARE(nothing.count(), 0);
@@ -98,9 +106,9 @@ private Q_SLOTS:
     void acknowledgementsOfAnEarlierConnectionAreDropped()
     {
         auto s = subscriber();
-        QSignalSpy received(s.get(), &MqttSession::messageReceived);
-        QSignalSpy subscribed(s.get(), &MqttSession::subscribed);
-        s->connectToHost();
+        QSignalSpy received(s.get(), &MqttClient::messageReceived);
+        QSignalSpy subscribed(s.get(), &MqttClient::subscribed);
+        start(*s);
         QVERIFY(subscribed.wait(5000));
         QVERIFY(publish("two"));
         QTRY_COMPARE(received.count(), 1);
@@ -123,28 +131,27 @@ private Q_SLOTS:
         options.tls = true;
         QVERIFY2(secure.start(options), qPrintable(secure.errorString()));
         const auto attempt = [&](const QString &caFile) {
-            auto s = std::make_unique<MqttSession>();
+            auto s = std::make_unique<MqttClient>();
             s->setHostname(QStringLiteral("localhost"));
             s->setPort(secure.tlsPort());
             s->setClientId(QStringLiteral("tls"));
             s->setTlsEnabled(true);
             s->setCaFile(caFile);
-            s->setSubscriptions({QStringLiteral("t/#")});
             return s;
         };
         auto trusted = attempt(secure.caFile());
-        QSignalSpy subscribed(trusted.get(), &MqttSession::subscribed);
-        trusted->connectToHost();
+        QSignalSpy subscribed(trusted.get(), &MqttClient::subscribed);
+        start(*trusted);
         QVERIFY(subscribed.wait(10000));
         trusted->disconnectFromHost();
 
         // A CA that did not sign the broker's certificate: refused, and said why.
         auto stranger = attempt(secure.writeOtherCaFile());
-        QSignalSpy error(stranger.get(), &MqttSession::errorOccurred);
-        stranger->connectToHost();
+        QSignalSpy error(stranger.get(), &MqttClient::errorOccurred);
+        start(*stranger);
         QVERIFY(error.wait(10000));
-        QCOMPARE(error.at(0).at(0).value<Error>().code, QStringLiteral("TlsError"));
-        QVERIFY(stranger->state() != MqttSession::State::Connected);
+        QCOMPARE(error.at(0).at(0).value<Error>().code, QStringLiteral("CertificateVerificationFailed"));
+        QVERIFY(stranger->state() != MqttClient::State::Connected);
         stranger->disconnectFromHost();
     }
 
@@ -160,33 +167,33 @@ private Q_SLOTS:
         QVERIFY(readerSubscribed.wait(5000));
         QSignalSpy arrived(&reader, &MqttClient::messageReceived);
 
-        MqttSession s;
+        MqttClient s;
         s.setHostname(QStringLiteral("127.0.0.1"));
         s.setPort(m_broker.port());
         s.setClientId(QStringLiteral("publisher-session"));
         s.setCleanSession(true);
         // Not connected: refused with a reason, nothing sent.
-        const auto early = s.publish(QStringLiteral("p/early"), "x");
+        const auto early = s.publish(QStringLiteral("p/early"), "x", 1);
         QVERIFY(!early.has_value());
         QCOMPARE(early.error().code, QStringLiteral("NotConnected"));
-        QSignalSpy connected(&s, &MqttSession::connected);
+        QSignalSpy connected(&s, &MqttClient::connected);
         s.connectToHost();
         QVERIFY(connected.wait(5000));
-        QCOMPARE(s.publish(QStringLiteral("p/+"), "x").error().code, QStringLiteral("InvalidTopic"));
+        QCOMPARE(s.publish(QStringLiteral("p/+"), "x", 1).error().code, QStringLiteral("InvalidTopic"));
 
-        QSignalSpy published(&s, &MqttSession::published);
-        QSet<quint16> ids;
+        QSignalSpy published(&s, &MqttClient::messageDelivered);
+        QSet<int> ids;
         for (int i = 0; i < 300; ++i) {
-            const auto id = s.publish(QStringLiteral("p/%1").arg(i % 3), QByteArray::number(i));
+            const auto id = s.publish(QStringLiteral("p/%1").arg(i % 3), QByteArray::number(i), 1);
             QVERIFY(id.has_value());
             QVERIFY(*id != 0);
             ids.insert(*id);
         }
         QCOMPARE(ids.size(), 300); // distinct while in flight
         QTRY_COMPARE_WITH_TIMEOUT(published.count(), 300, 10000);
-        QSet<quint16> acknowledged;
+        QSet<int> acknowledged;
         for (const auto &args : std::as_const(published))
-            acknowledged.insert(args.at(0).value<quint16>());
+            acknowledged.insert(args.at(0).toInt());
         QCOMPARE(acknowledged, ids);
         QCOMPARE(s.publishesInFlight(), 0);
         QTRY_COMPARE_WITH_TIMEOUT(arrived.count(), 300, 10000);
@@ -197,17 +204,17 @@ private Q_SLOTS:
         // The broker goes away with publishes in flight: disconnected(), and they are no longer counted.
         MosquittoFixture shortLived;
         QVERIFY2(shortLived.start(), qPrintable(shortLived.errorString()));
-        MqttSession t;
+        MqttClient t;
         t.setHostname(QStringLiteral("127.0.0.1"));
         t.setPort(shortLived.port());
         t.setClientId(QStringLiteral("interrupted"));
-        QSignalSpy up(&t, &MqttSession::connected);
+        QSignalSpy up(&t, &MqttClient::connected);
         t.connectToHost();
         QVERIFY(up.wait(5000));
-        QSignalSpy down(&t, &MqttSession::disconnected);
+        QSignalSpy down(&t, &MqttClient::disconnected);
         shortLived.kill();
-        for (int i = 0; i < 50 && t.state() == MqttSession::State::Connected; ++i)
-            (void)t.publish(QStringLiteral("p/lost"), "x");
+        for (int i = 0; i < 50 && t.state() == MqttClient::State::Connected; ++i)
+            (void)t.publish(QStringLiteral("p/lost"), "x", 1);
         QVERIFY(down.wait(5000));
         QCOMPARE(t.publishesInFlight(), 0);
         t.disconnectFromHost();
@@ -220,13 +227,13 @@ private Q_SLOTS:
         MosquittoFixture::Options options;
         options.users = {{QStringLiteral("relay"), "right"}};
         QVERIFY2(locked.start(options), qPrintable(locked.errorString()));
-        MqttSession s;
+        MqttClient s;
         s.setHostname(QStringLiteral("127.0.0.1"));
         s.setPort(locked.port());
         s.setClientId(QStringLiteral("x"));
         s.setUsername(QStringLiteral("relay"));
-        s.setPassword("wrong");
-        QSignalSpy error(&s, &MqttSession::errorOccurred);
+        s.setPassword(Onboarder::SecretBytes::fromView("wrong"));
+        QSignalSpy error(&s, &MqttClient::errorOccurred);
         s.connectToHost();
         QVERIFY(error.wait(5000));
         const auto e = error.at(0).at(0).value<Error>();
@@ -260,18 +267,18 @@ private Q_SLOTS:
                 client->write(answer);
             });
         });
-        MqttSession session;
+        MqttClient session;
         session.setHostname(QStringLiteral("127.0.0.1"));
         session.setPort(broker.serverPort());
         session.setClientId(QStringLiteral("malformed"));
-        QSignalSpy errors(&session, &MqttSession::errorOccurred);
+        QSignalSpy errors(&session, &MqttClient::errorOccurred);
         session.connectToHost();
         QVERIFY(errors.wait(5000));
         QCOMPARE(errors.first().first().value<Error>().code, QStringLiteral("ProtocolError"));
-        QVERIFY(session.state() != MqttSession::State::Connected);
+        QVERIFY(session.state() != MqttClient::State::Connected);
         session.disconnectFromHost();
     }
 };
 
-QTEST_GUILESS_MAIN(tst_MqttSession)
-#include "tst_mqttsession.moc"
+QTEST_GUILESS_MAIN(tst_MqttClientSession)
+#include "tst_mqttclientsession.moc"
