@@ -471,12 +471,12 @@ void DevicePage::showCertificate()
 
 void DevicePage::exportConnectionString(bool secondary)
 {
-    const QString text = connectionString(secondary);
+    QString text = connectionString(secondary);
     if (text.isEmpty())
         return;
     const QString what = secondary ? tr("the secondary connection string of \"%1\"").arg(m_id)
                                    : tr("the primary connection string of \"%1\"").arg(m_id);
-    ExportDialog dialog(what, text.toUtf8(), m_settings, this);
+    ExportDialog dialog(what, SecretBytes::fromString(std::move(text)), m_settings, this);
     dialog.exec();
 }
 

@@ -406,14 +406,12 @@ void DpsPage::testSelectedEnrollment()
                             refreshShowing(done);
                         });
                     setBusy(tr("Registering %1…").arg(id));
-                    m_registration->start(profile, id, credential);
-                    credential.symmetricKey.fill(u'\0');
-                    credential.privateKeyPem.fill('\0');
+                    m_registration->start(profile, id, credential); // its keys are wiped as it goes
                 };
                 if (DpsEnrollment::isSymmetricKey(*enrollment)) {
                     DpsRegistration::Credential credential;
-                    credential.symmetricKey = DpsEnrollment::primarySymmetricKey(*enrollment);
-                    return registerWith(credential);
+                    credential.symmetricKey = SecretBytes::fromString(DpsEnrollment::primarySymmetricKey(*enrollment));
+                    return registerWith(std::move(credential));
                 }
                 // X.509: the certificate kept here for that id, with its key from the keychain.
                 const auto records = m_credentials.records();
@@ -443,7 +441,7 @@ void DpsPage::testSelectedEnrollment()
                         DpsRegistration::Credential credential;
                         credential.certificatePem = kept->certificate.toPem();
                         credential.privateKeyPem = kept->key.privateKeyPem();
-                        registerWith(credential);
+                        registerWith(std::move(credential));
                     });
             });
     });

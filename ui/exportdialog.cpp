@@ -56,11 +56,11 @@ QImage qrImage(const QrCode &code, int moduleSize)
 
 } // namespace
 
-ExportDialog::ExportDialog(const QString &what, const QByteArray &secret, Settings &settings, QWidget *parent)
+ExportDialog::ExportDialog(const QString &what, SecretBytes secret, Settings &settings, QWidget *parent)
     : QDialog(parent)
     , m_settings(settings)
     , m_what(what)
-    , m_secret(secret)
+    , m_secret(std::move(secret))
 {
     build(false);
 }
@@ -74,10 +74,7 @@ ExportDialog::ExportDialog(const QString &what, const DeviceCredential &credenti
     build(true);
 }
 
-ExportDialog::~ExportDialog()
-{
-    m_secret.fill('\0');
-}
+ExportDialog::~ExportDialog() = default; // m_secret wipes itself
 
 void ExportDialog::build(bool hasCredential)
 {
@@ -326,9 +323,9 @@ void ExportDialog::browseRecipient()
         m_recipient->setText(path);
 }
 
-QByteArray ExportDialog::secretBytes() const
+SecretBytes ExportDialog::secretBytes() const
 {
-    return m_credential ? SecretExport::credentialPem(*m_credential) : m_secret;
+    return m_credential ? SecretExport::credentialPem(*m_credential) : m_secret.copy();
 }
 
 void ExportDialog::showQrCode()
@@ -363,7 +360,7 @@ void ExportDialog::runExport()
     switch (method()) {
     case Method::Clipboard:
         m_clipboard->setClearAfterSeconds(m_settings.clipboardClearSeconds());
-        m_clipboard->copySecret(QString::fromUtf8(secretBytes()));
+        m_clipboard->copySecret(secretBytes().exposeAsString()); // the clipboard takes text
         finish(true,
             tr("Copied. The clipboard is cleared in %1 seconds if it still holds it.")
                 .arg(m_clipboard->clearAfterSeconds()));
@@ -398,7 +395,8 @@ void ExportDialog::runExport()
             });
         return;
     }
-    SecretExport::toPkcs12File(*m_credential, m_password->text().toUtf8(), path)
+    // The field's own text is Qt's; the password goes on in a SecretBytes.
+    SecretExport::toPkcs12File(*m_credential, SecretBytes::fromString(m_password->text()), path)
         .then(this, [this, path](Result<void> written) {
             finish(written.has_value(),
                 written ? tr("Wrote %1. Send the password another way than the file.").arg(path)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/secretbytes.h"
 #include "credentials/devicecredential.h"
 
 #include <QDialog>
@@ -35,7 +36,7 @@ public:
     Q_ENUM(Method)
 
     // A text secret, e.g. a device's primary connection string; what: "the primary connection string of dev-1".
-    ExportDialog(const QString &what, const QByteArray &secret, Settings &settings, QWidget *parent = nullptr);
+    ExportDialog(const QString &what, SecretBytes secret, Settings &settings, QWidget *parent = nullptr);
     // A device's certificate and private key.
     ExportDialog(
         const QString &what, const DeviceCredential &credential, Settings &settings, QWidget *parent = nullptr);
@@ -68,11 +69,11 @@ private:
     void showQrCode();
     void finish(bool ok, const QString &message);
     QString problem() const; // why Export is disabled now; empty: it is not
-    QByteArray secretBytes() const;
+    SecretBytes secretBytes() const; // a copy of the secret, or the credential's PEM
 
     Settings &m_settings;
     QString m_what;
-    QByteArray m_secret;
+    SecretBytes m_secret;
     std::optional<DeviceCredential> m_credential;
     QString m_gnupgHome;
     bool m_busy = false;

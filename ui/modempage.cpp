@@ -510,9 +510,7 @@ void ModemPage::flashAzure()
                 fail(tr("The modem was disconnected."));
                 return;
             }
-            AzureCredentialSet set = AzureCredentialSet::forDevice(tag, secondary, *credential);
-            m_job = new AzureFlashJob(*m_modem, set, this);
-            set.deviceKey.fill('\0');
+            m_job = new AzureFlashJob(*m_modem, AzureCredentialSet::forDevice(tag, secondary, *credential), this);
             const auto planned = m_job->plan();
             if (!planned) {
                 m_job->deleteLater();

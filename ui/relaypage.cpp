@@ -405,7 +405,7 @@ void RelayPage::start()
             return;
         }
         Relay::sourcePassword(config, m_secrets)
-            .then(this, [this, config, profile, service = *service](Result<QByteArray> password) {
+            .then(this, [this, config, profile, service = *service](Result<SecretBytes> password) {
                 if (!password) {
                     fail(password.error().message);
                     return;
@@ -415,9 +415,9 @@ void RelayPage::start()
                 m_sent.clear();
                 m_charts->clear();
                 m_last = {};
-                m_relay->start(config, profile, service, &m_credentials, *password); // started() or startFailed()
+                // started() or startFailed(); the password goes to the relay's thread and is wiped there.
+                m_relay->start(config, profile, service, &m_credentials, std::move(*password));
                 startMonitor(profile, service);
-                password->fill('\0');
             });
     });
 }

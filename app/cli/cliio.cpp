@@ -97,7 +97,7 @@ Result<QByteArray> readInput(const QString &path)
     return file.readAll();
 }
 
-Result<QByteArray> readSecret(const QString &prompt, const QString &path)
+Result<SecretBytes> readSecret(const QString &prompt, const QString &path)
 {
     if (path.isEmpty() && ::isatty(STDIN_FILENO)) {
         writeTo(stderr, prompt.toUtf8() + ": ");
@@ -109,18 +109,19 @@ Result<QByteArray> readSecret(const QString &prompt, const QString &path)
             ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent);
         }
         QByteArray line;
+        line.reserve(4096); // a typed line fits: no reallocation leaves a copy behind
         for (int c = std::getchar(); c != EOF && c != '\n'; c = std::getchar())
             line.append(char(c));
         if (haveTerminal)
             ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
         writeTo(stderr, "\n");
-        return chomp(line);
+        return SecretBytes::fromQByteArray(chomp(std::move(line)));
     }
     auto data = readInput(path);
     if (!data)
-        return data;
-    const QByteArray secret = chomp(*data);
-    data->fill('\0');
+        return std::unexpected(data.error());
+    // chomp() shortens the same buffer, which fromQByteArray() wipes whole.
+    SecretBytes secret = SecretBytes::fromQByteArray(chomp(std::move(*data)));
     if (secret.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("EmptySecret"),
             CliText::tr("%1 is empty: give it on standard input or with --secret-file.").arg(prompt));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 
 #include <QCoreApplication>
 #include <QJsonValue>
@@ -58,8 +59,8 @@ private:
 
 // Reads a secret from a file (when path is not empty) or standard input. From a terminal it prompts
 // on stderr with echo off and reads one line; otherwise it reads everything. Trailing line ends are
-// dropped. The secret never passes through argv.
-Result<QByteArray> readSecret(const QString &prompt, const QString &path);
+// dropped. The secret never passes through argv; what was read is wiped once it is in the SecretBytes.
+Result<SecretBytes> readSecret(const QString &prompt, const QString &path);
 
 // Reads a whole non-secret document (JSON etc.) from a file or standard input.
 Result<QByteArray> readInput(const QString &path);

@@ -37,7 +37,7 @@ QFuture<int> parse(Context &ctx, const QStringList &args)
     const auto secret = readSecret(CliText::tr("Connection string"), p.value(QStringLiteral("secret-file")));
     if (!secret)
         return finished(ctx.out.error(secret.error()));
-    const auto cs = ConnectionString::parse(QString::fromUtf8(*secret));
+    const auto cs = ConnectionString::parse(secret->exposeAsString()); // the parser reads text
     if (!cs)
         return finished(ctx.out.error(cs.error()));
 
@@ -52,7 +52,7 @@ QFuture<int> parse(Context &ctx, const QStringList &args)
     addIf(QStringLiteral("ModuleId"), cs->moduleId());
     addIf(QStringLiteral("SharedAccessKeyName"), cs->sharedAccessKeyName());
     if (!cs->sharedAccessKey().isEmpty())
-        fields.append({QStringLiteral("SharedAccessKey"), reveal ? cs->sharedAccessKey() : masked});
+        fields.append({QStringLiteral("SharedAccessKey"), reveal ? cs->sharedAccessKey().exposeAsString() : masked});
     if (!cs->sharedAccessSignature().isEmpty())
         fields.append({QStringLiteral("SharedAccessSignature"),
             reveal ? cs->sharedAccessSignature() : redacted(cs->sharedAccessSignature())});
@@ -112,7 +112,7 @@ QFuture<int> token(Context &ctx, const QStringList &args)
     const auto key = readSecret(CliText::tr("Shared access key"), p.value(QStringLiteral("secret-file")));
     if (!key)
         return finished(ctx.out.error(key.error()));
-    const auto sas = SasToken::create(uri, QString::fromUtf8(*key), expiry, p.value(QStringLiteral("key-name")));
+    const auto sas = SasToken::create(uri, *key, expiry, p.value(QStringLiteral("key-name")));
     if (!sas)
         return finished(ctx.out.error(sas.error()));
 

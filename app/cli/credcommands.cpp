@@ -132,35 +132,29 @@ QFuture<int> reportStored(
 // to be encrypted, again with its password from passwordFile or standard input.
 template<typename T>
 Result<T> withKeyPassword(
-    const QString &prompt, const QString &passwordFile, const std::function<Result<T>(const QByteArray &)> &read)
+    const QString &prompt, const QString &passwordFile, const std::function<Result<T>(QByteArrayView)> &read)
 {
     auto result = read({});
     if (result || result.error().code != QStringLiteral("KeyEncrypted"))
         return result;
-    auto password = readSecret(prompt, passwordFile);
+    const auto password = readSecret(prompt, passwordFile);
     if (!password)
         return std::unexpected(password.error());
-    result = read(*password);
-    password->fill('\0');
-    return result;
+    return read(password->view());
 }
 
 // A new password for an export: from --password-file or standard input; typed twice on a terminal.
-Result<QByteArray> newPassword(const QString &prompt, const QString &path)
+Result<SecretBytes> newPassword(const QString &prompt, const QString &path)
 {
     auto password = readSecret(prompt, path);
     if (!password || !path.isEmpty() || !::isatty(STDIN_FILENO))
         return password;
-    auto again = readSecret(CliText::tr("%1 (again)").arg(prompt), QString());
+    const auto again = readSecret(CliText::tr("%1 (again)").arg(prompt), QString());
     if (!again)
-        return again;
-    const bool same = *again == *password;
-    again->fill('\0');
-    if (!same) {
-        password->fill('\0');
+        return std::unexpected(again.error());
+    if (*again != *password)
         return fail(ErrorKind::InvalidInput, QStringLiteral("PasswordsDiffer"),
             CliText::tr("The two passwords differ; nothing was exported."));
-    }
     return password;
 }
 
@@ -272,25 +266,21 @@ QFuture<int> exportCredential(Context &ctx, const QStringList &args)
         return finished(ctx.out.error(target.error()));
     const QString id = target->deviceId;
 
-    QByteArray password;
+    SecretBytes password;
     if (pkcs12) {
         auto read = newPassword(CliText::tr("PKCS#12 password"), p.value(QStringLiteral("password-file")));
         if (!read)
             return finished(ctx.out.error(read.error()));
-        password = *read;
-        read->fill('\0');
+        password = std::move(*read);
     }
     const QString recipient = p.value(QStringLiteral("gpg"));
     return ctx.credentials.deviceCredential(target->hub, id)
-        .then([&ctx, id, out, recipient, pkcs12, password](
+        .then([&ctx, id, out, recipient, pkcs12, password = std::move(password)](
                   Result<DeviceCredential> credential) mutable -> QFuture<int> {
-            if (!credential) {
-                password.fill('\0');
+            if (!credential)
                 return finished(ctx.out.error(credential.error()));
-            }
             if (pkcs12) {
-                auto written = SecretExport::toPkcs12File(*credential, password, out);
-                password.fill('\0');
+                auto written = SecretExport::toPkcs12File(*credential, std::move(password), out);
                 return written.then([&ctx, id, out](Result<void> done) {
                     if (!done)
                         return ctx.out.error(done.error());
@@ -301,9 +291,7 @@ QFuture<int> exportCredential(Context &ctx, const QStringList &args)
                     return int(ExitOk);
                 });
             }
-            QByteArray pem = SecretExport::credentialPem(*credential);
-            auto written = SecretExport::toOpenPgpFile(pem, recipient, out);
-            pem.fill('\0');
+            auto written = SecretExport::toOpenPgpFile(SecretExport::credentialPem(*credential), recipient, out);
             return written.then([&ctx, id, out](Result<OpenPgpEncryptor::Encrypted> done) {
                 return reportOpenPgpFile(ctx.out, CliText::tr("the certificate and key"), id, out, done);
             });
@@ -390,25 +378,24 @@ QFuture<int> importCa(Context &ctx, const QStringList &args)
         const auto data = readInput(p.value(QStringLiteral("pkcs12")));
         if (!data)
             return finished(ctx.out.error(data.error()));
-        auto password = readSecret(CliText::tr("PKCS#12 password"), passwordFile);
+        const auto password = readSecret(CliText::tr("PKCS#12 password"), passwordFile);
         if (!password)
             return finished(ctx.out.error(password.error()));
-        ca = CertificateAuthority::fromPkcs12(*data, *password);
-        password->fill('\0');
+        ca = CertificateAuthority::fromPkcs12(*data, password->view());
     } else {
         if (!p.isSet(QStringLiteral("cert")) || !p.isSet(QStringLiteral("key")))
             return finished(ctx.out.usage(CliText::tr("Give both --cert FILE and --key FILE.")));
         const auto cert = readInput(p.value(QStringLiteral("cert")));
         if (!cert)
             return finished(ctx.out.error(cert.error()));
-        auto key = readInput(p.value(QStringLiteral("key")));
-        if (!key)
-            return finished(ctx.out.error(key.error()));
+        auto read = readInput(p.value(QStringLiteral("key")));
+        if (!read)
+            return finished(ctx.out.error(read.error()));
+        const SecretBytes key = SecretBytes::fromQByteArray(std::move(*read));
         ca = withKeyPassword<CertificateAuthority>(
-            CliText::tr("Password of the CA key"), passwordFile, [&](const QByteArray &password) {
-                return CertificateAuthority::fromCertificateAndKey(*cert, *key, password);
+            CliText::tr("Password of the CA key"), passwordFile, [&](QByteArrayView password) {
+                return CertificateAuthority::fromCertificateAndKey(*cert, key.view(), password);
             });
-        key->fill('\0');
     }
     if (!ca)
         return finished(ctx.out.error(ca.error()));
@@ -445,15 +432,15 @@ QFuture<int> importDevice(Context &ctx, const QStringList &args)
     const auto cert = readInput(p.value(QStringLiteral("cert")));
     if (!cert)
         return finished(ctx.out.error(cert.error()));
-    auto key = readInput(p.value(QStringLiteral("key")));
-    if (!key)
-        return finished(ctx.out.error(key.error()));
+    auto read = readInput(p.value(QStringLiteral("key")));
+    if (!read)
+        return finished(ctx.out.error(read.error()));
+    const SecretBytes key = SecretBytes::fromQByteArray(std::move(*read));
     const auto target
         = p.isSet(QStringLiteral("modem")) ? DeviceCredential::Target::Nrf9160 : DeviceCredential::Target::AnyDevice;
     const auto credential = withKeyPassword<DeviceCredential>(CliText::tr("Password of the device key"),
         p.value(QStringLiteral("password-file")),
-        [&](const QByteArray &password) { return DeviceCredential::import(*cert, *key, password, target); });
-    key->fill('\0');
+        [&](QByteArrayView password) { return DeviceCredential::import(*cert, key.view(), password, target); });
     if (!credential)
         return finished(ctx.out.error(credential.error()));
     const QString id = p.positional().at(0);

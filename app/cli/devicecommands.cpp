@@ -307,7 +307,8 @@ QFuture<int> connectionString(Context &ctx, const QStringList &args)
                                     .arg(d->id)}));
                         const QString deviceId = d->id;
                         if (unencrypted) {
-                            if (auto written = SecretExport::toPlaintextFile(cs.toString().toUtf8(), out, true);
+                            if (auto written
+                                = SecretExport::toPlaintextFile(SecretBytes::fromString(cs.toString()), out, true);
                                 !written)
                                 return finished(ctx.out.error(written.error()));
                             ctx.out.text(CliText::tr(
@@ -320,7 +321,7 @@ QFuture<int> connectionString(Context &ctx, const QStringList &args)
                             return finished(ExitOk);
                         }
                         if (!out.isEmpty()) {
-                            return SecretExport::toOpenPgpFile(cs.toString().toUtf8(), recipient, out)
+                            return SecretExport::toOpenPgpFile(SecretBytes::fromString(cs.toString()), recipient, out)
                                 .then([&ctx, deviceId, out](Result<OpenPgpEncryptor::Encrypted> done) {
                                     return reportOpenPgpFile(
                                         ctx.out, CliText::tr("the connection string"), deviceId, out, done);
@@ -331,7 +332,7 @@ QFuture<int> connectionString(Context &ctx, const QStringList &args)
                         QJsonObject json{
                             {QStringLiteral("deviceId"), deviceId}, {QStringLiteral("connectionString"), text}};
                         if (qr) {
-                            const auto code = SecretExport::toQrCode(text.toUtf8());
+                            const auto code = SecretExport::toQrCode(SecretBytes::fromString(QString(text)));
                             if (!code)
                                 return finished(ctx.out.error(code.error()));
                             ctx.out.text(code->toText());

@@ -151,7 +151,8 @@ QFuture<int> add(Context &ctx, const QStringList &args)
     const auto secret = readSecret(CliText::tr("DPS connection string"), p.value(QStringLiteral("secret-file")));
     if (!secret)
         return finished(ctx.out.error(secret.error()));
-    return ctx.dpsInstances.add(p.positional().at(0), QString::fromUtf8(*secret), endpoint)
+    // DpsStore::add() checks the text before the keychain gets it.
+    return ctx.dpsInstances.add(p.positional().at(0), secret->exposeAsString(), endpoint)
         .then([&ctx](Result<DpsProfile> added) {
             if (!added)
                 return ctx.out.error(added.error());
@@ -449,8 +450,11 @@ QFuture<int> group(Context &ctx, const QStringList &args)
                 const auto key = DpsRegistration::deriveDeviceKey(groupKey, registrationId);
                 if (!key)
                     return ctx.out.error(key.error());
-                ctx.out.document(DpsEnrollment::deviceKeyJson(name, registrationId, reveal ? *key : masked));
-                ctx.out.text(reveal ? *key : CliText::tr("%1 (masked; --reveal prints it)").arg(masked));
+                // Printed only when asked for with --reveal.
+                ctx.out.document(
+                    DpsEnrollment::deviceKeyJson(name, registrationId, reveal ? key->exposeAsString() : masked));
+                ctx.out.text(
+                    reveal ? key->exposeAsString() : CliText::tr("%1 (masked; --reveal prints it)").arg(masked));
                 return int(ExitOk);
             });
         });
@@ -532,12 +536,12 @@ QFuture<int> registerDevice(Context &ctx, const QStringList &args)
                     if (DpsEnrollment::isSymmetricKey(*item)) {
                         const QString key = DpsEnrollment::primarySymmetricKey(*item);
                         if (groupName.isEmpty()) {
-                            credential->symmetricKey = key;
+                            credential->symmetricKey = SecretBytes::fromString(QString(key));
                         } else {
-                            const auto derived = DpsRegistration::deriveDeviceKey(key, id);
+                            auto derived = DpsRegistration::deriveDeviceKey(key, id);
                             if (!derived)
                                 return finished(ctx.out.error(derived.error()));
-                            credential->symmetricKey = *derived;
+                            credential->symmetricKey = std::move(*derived);
                         }
                     } else {
                         QString hub;
@@ -582,8 +586,8 @@ QFuture<int> registerDevice(Context &ctx, const QStringList &args)
                                     registration->deleteLater();
                                 });
                             registration->start(profile, id, *credential);
-                            credential->privateKeyPem.fill('\0');
-                            credential->symmetricKey.fill(u'\0');
+                            credential->privateKeyPem.clear();
+                            credential->symmetricKey.clear();
                             return done->future();
                         })
                         .unwrap();

@@ -101,7 +101,8 @@ QFuture<int> add(Context &ctx, const QStringList &args)
     if (!secret)
         return finished(ctx.out.error(secret.error()));
 
-    return ctx.hubs.add(name, QString::fromUtf8(*secret), endpoint).then([&ctx](Result<HubProfile> added) {
+    // HubStore::add() checks the text before the keychain gets it.
+    return ctx.hubs.add(name, secret->exposeAsString(), endpoint).then([&ctx](Result<HubProfile> added) {
         if (!added)
             return ctx.out.error(added.error());
         ctx.out.text(CliText::tr("Added hub \"%1\" (%2, policy %3). Its key is in the system keychain.")

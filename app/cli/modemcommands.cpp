@@ -304,24 +304,26 @@ QFuture<int> credsWrite(Context &ctx, const QStringList &args)
     auto text = readInput(p.positional().at(0));
     if (!text)
         return finished(ctx.out.error(text.error()));
+    // The file may hold a private key: kept in a SecretBytes (the read buffer wiped), exposed to prepare() only.
+    const SecretBytes file = SecretBytes::fromQByteArray(std::move(*text));
     const auto form = p.isSet(QStringLiteral("verbatim")) ? ModemCredentialStore::ContentForm::Verbatim
                                                           : ModemCredentialStore::ContentForm::Normalized;
-    auto content = ModemCredentialStore::prepare(type, *text, form);
-    text->fill('\0');
-    if (!content)
-        return finished(ctx.out.error(content.error()));
-    QByteArray password;
+    auto prepared = ModemCredentialStore::prepare(type, file.exposeForWire(), form);
+    if (!prepared)
+        return finished(ctx.out.error(prepared.error()));
+    // Shared (not copied) by the copies of the body that std::function makes; wiped when the last goes.
+    const auto content = std::make_shared<const SecretBytes>(SecretBytes::fromQByteArray(std::move(*prepared)));
+    auto password = std::make_shared<const SecretBytes>();
     if (p.isSet(QStringLiteral("password-file"))) {
         auto secret = readSecret(CliText::tr("Key password"), p.value(QStringLiteral("password-file")));
         if (!secret)
             return finished(ctx.out.error(secret.error()));
-        password = *secret;
+        password = std::make_shared<const SecretBytes>(std::move(*secret));
     }
-    return run(ctx, p, [&ctx, tag, type, content = *content, password](Nrf91Modem &modem) mutable {
+    return run(ctx, p, [&ctx, tag, type, content, password](Nrf91Modem &modem) {
         auto store = std::make_shared<ModemCredentialStore>(modem);
-        auto written = store->write(tag, type, content, password);
-        content.fill('\0');
-        password.fill('\0');
+        // The AT channel takes QByteArrays: the content and password are exposed for this write only.
+        auto written = store->write(tag, type, content->exposeForWire(), password->exposeForWire());
         return written.then(&modem, [&ctx, store](Result<ModemCredential> entry) {
             if (!entry)
                 return ctx.out.error(entry.error());
@@ -469,7 +471,7 @@ QFuture<int> creds(Context &ctx, const QStringList &args)
 // Where flash-azure takes the device's certificate and key from. Today: files given with --cert and --key
 // (the key may come on standard input with --key -). The credentials store (issue #6) adds the keychain:
 // the device's certificate and key by device ID; it plugs in here, used when --cert/--key are left out.
-Result<std::pair<QByteArray, QByteArray>> deviceCertificateAndKey(const VerbParser &p, const QString &deviceId)
+Result<std::pair<QByteArray, SecretBytes>> deviceCertificateAndKey(const VerbParser &p, const QString &deviceId)
 {
     if (!p.isSet(QStringLiteral("cert")) || !p.isSet(QStringLiteral("key")))
         return fail(ErrorKind::InvalidInput, QStringLiteral("NoDeviceCredentials"),
@@ -492,7 +494,7 @@ Result<std::pair<QByteArray, QByteArray>> deviceCertificateAndKey(const VerbPars
     auto key = readInput(p.value(QStringLiteral("key")));
     if (!key)
         return std::unexpected(key.error());
-    return std::pair(cert, *key);
+    return std::pair(cert, SecretBytes::fromQByteArray(std::move(*key)));
 }
 
 QJsonObject reportJson(const FlashReport &report)
@@ -531,11 +533,13 @@ QString stateText(FlashSlot::State state)
 
 // Flashing, once the modem is open: progress on stderr, the report as a table or JSON.
 std::function<QFuture<int>(Nrf91Modem &)> flashBody(
-    Context &ctx, const AzureCredentialSet &set, bool force, bool allowExpiredRoots)
+    Context &ctx, AzureCredentialSet set, bool force, bool allowExpiredRoots)
 {
-    return [&ctx, set, force, allowExpiredRoots](Nrf91Modem &modem) {
+    // Held, not copied, by the copies of the body that std::function makes; the body runs once and takes it.
+    auto held = std::make_shared<AzureCredentialSet>(std::move(set));
+    return [&ctx, held, force, allowExpiredRoots](Nrf91Modem &modem) {
         // The job lives as long as the modem (a child of it), not in its own future's continuation.
-        auto *job = new AzureFlashJob(modem, set, &modem);
+        auto *job = new AzureFlashJob(modem, std::move(*held), &modem);
         job->setForce(force);
         job->setAllowExpiredRoots(allowExpiredRoots);
         if (!ctx.out.json()) {
@@ -632,27 +636,27 @@ QFuture<int> flashAzure(Context &ctx, const QStringList &args)
                     Result<DeviceCredential> credential) {
                     if (!credential)
                         return finished(ctx.out.error(credential.error()));
-                    const AzureCredentialSet set = AzureCredentialSet::forDevice(tag, secondaryTag, *credential);
-                    return withModem(ctx, choice, flashBody(ctx, set, force, allowExpiredRoots));
+                    AzureCredentialSet set = AzureCredentialSet::forDevice(tag, secondaryTag, *credential);
+                    return withModem(ctx, choice, flashBody(ctx, std::move(set), force, allowExpiredRoots));
                 })
             .unwrap();
     }
-    const auto credentials = deviceCertificateAndKey(p, p.value(QStringLiteral("device")));
+    auto credentials = deviceCertificateAndKey(p, p.value(QStringLiteral("device")));
     if (!credentials)
         return finished(credentials.error().code == QStringLiteral("NoDeviceCredentials")
                 ? ctx.out.usage(credentials.error().message)
                 : ctx.out.error(credentials.error()));
-    QByteArray keyPassword;
+    SecretBytes keyPassword;
     if (p.isSet(QStringLiteral("key-password-file"))) {
         auto secret = readSecret(CliText::tr("Key password"), p.value(QStringLiteral("key-password-file")));
         if (!secret)
             return finished(ctx.out.error(secret.error()));
-        keyPassword = *secret;
+        keyPassword = std::move(*secret);
     }
-    const AzureCredentialSet set
-        = AzureCredentialSet::forDevice(*tag, secondaryTag, credentials->first, credentials->second, keyPassword);
+    AzureCredentialSet set = AzureCredentialSet::forDevice(
+        *tag, secondaryTag, credentials->first, std::move(credentials->second), std::move(keyPassword));
     const bool force = p.isSet(QStringLiteral("force"));
-    return run(ctx, p, flashBody(ctx, set, force, allowExpiredRoots));
+    return run(ctx, p, flashBody(ctx, std::move(set), force, allowExpiredRoots));
 }
 
 QFuture<int> keygen(Context &ctx, const QStringList &args)

@@ -89,12 +89,12 @@ QFuture<int> run(Context &ctx, const QStringList &args)
         return finished(*done);
     const HubProfile profile = *ctx.hubs.find(config->hub);
 
-    auto password = std::make_shared<QByteArray>();
+    auto password = std::make_shared<SecretBytes>();
     return Relay::sourcePassword(*config, ctx.secrets)
-        .then([&ctx, config, password](Result<QByteArray> loaded) -> QFuture<Result<ConnectionString>> {
+        .then([&ctx, config, password](Result<SecretBytes> loaded) -> QFuture<Result<ConnectionString>> {
             if (!loaded)
                 return QtFuture::makeReadyFuture<Result<ConnectionString>>(std::unexpected(loaded.error()));
-            *password = *loaded;
+            *password = std::move(*loaded);
             return ctx.hubs.connectionString(config->hub);
         })
         .unwrap()
@@ -154,8 +154,7 @@ QFuture<int> run(Context &ctx, const QStringList &args)
                 state->stopRequested = true; // while starting: once it has started
                 state->relay->stop();
             });
-            relay->start(*config, profile, *service, state->credentials.get(), *password);
-            password->fill('\0');
+            relay->start(*config, profile, *service, state->credentials.get(), std::move(*password));
             return state->done.future();
         })
         .unwrap();
@@ -173,16 +172,17 @@ QFuture<int> sourcePassword(Context &ctx, const QStringList &args)
     const QString name = p.positional().at(0);
     if (name.isEmpty() || name.contains(u'/'))
         return finished(ctx.out.usage(CliText::tr("NAME must not be empty nor hold '/'.")));
-    const auto secret = readSecret(CliText::tr("Local broker password"), p.value(QStringLiteral("secret-file")));
+    auto secret = readSecret(CliText::tr("Local broker password"), p.value(QStringLiteral("secret-file")));
     if (!secret)
         return finished(ctx.out.error(secret.error()));
-    return ctx.secrets.save(Relay::sourcePasswordEntry(name), *secret).then([&ctx, name](Result<void> saved) {
-        if (!saved)
-            return ctx.out.error(saved.error());
-        ctx.out.text(CliText::tr("The local broker's password \"%1\" is in the system keychain.").arg(name));
-        ctx.out.document(QJsonObject{{QStringLiteral("passwordKeychain"), name}});
-        return int(ExitOk);
-    });
+    return ctx.secrets.save(Relay::sourcePasswordEntry(name), std::move(*secret))
+        .then([&ctx, name](Result<void> saved) {
+            if (!saved)
+                return ctx.out.error(saved.error());
+            ctx.out.text(CliText::tr("The local broker's password \"%1\" is in the system keychain.").arg(name));
+            ctx.out.document(QJsonObject{{QStringLiteral("passwordKeychain"), name}});
+            return int(ExitOk);
+        });
 }
 
 QJsonObject deadLetterJson(const DeadLetter &letter)

@@ -246,7 +246,7 @@ QFuture<int> hubEventHub(Context &ctx, const QStringList &args)
             = readSecret(CliText::tr("Event Hub-compatible connection string"), p.value(QStringLiteral("secret-file")));
         if (!secret)
             return finished(ctx.out.error(secret.error()));
-        text = QString::fromUtf8(*secret).trimmed();
+        text = secret->exposeAsString().trimmed(); // HubStore::setEventHub() checks the text
         if (text.isEmpty())
             return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("NoConnectionString"),
                 CliText::tr("No connection string was given. To forget the one kept, use --clear.")}));

@@ -101,16 +101,16 @@ AmqpClient::Endpoint AmqpClient::forHub(
     return endpoint;
 }
 
-void AmqpClient::open(const Endpoint &endpoint)
+void AmqpClient::open(Endpoint endpoint)
 {
     close();
-    m_endpoint = endpoint;
+    m_endpoint = std::move(endpoint); // endpoint is empty from here: read m_endpoint
     m_closing = false;
     m_tlsError.clear();
     QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
     configuration.setPeerVerifyMode(QSslSocket::VerifyPeer);
-    if (!endpoint.caFile.isEmpty()) {
-        const QList<QSslCertificate> extra = QSslCertificate::fromPath(endpoint.caFile, QSsl::Pem);
+    if (!m_endpoint.caFile.isEmpty()) {
+        const QList<QSslCertificate> extra = QSslCertificate::fromPath(m_endpoint.caFile, QSsl::Pem);
         if (extra.isEmpty()) {
             QMetaObject::invokeMethod(
                 this,
@@ -124,20 +124,20 @@ void AmqpClient::open(const Endpoint &endpoint)
         configuration.setCaCertificates(configuration.caCertificates() + extra);
     }
     m_timeout.start();
-    if (!endpoint.webSocketPath.isEmpty()) {
+    if (!m_endpoint.webSocketPath.isEmpty()) {
         openWebSocket(configuration);
         return;
     }
     auto *socket = new QSslSocket(this);
     socket->setSslConfiguration(configuration);
-    socket->setProxy(endpoint.proxy ? *endpoint.proxy : QNetworkProxy(QNetworkProxy::NoProxy));
+    socket->setProxy(m_endpoint.proxy ? *m_endpoint.proxy : QNetworkProxy(QNetworkProxy::NoProxy));
     connect(socket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) { noteTlsErrors(errors); });
     connect(socket, &QAbstractSocket::errorOccurred, this, [this, socket] { transportFailed(socket->errorString()); });
     connect(socket, &QSslSocket::encrypted, this, [this, socket] {
         socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         startAmqp(socket);
     });
-    socket->connectToHostEncrypted(endpoint.host, endpoint.port);
+    socket->connectToHostEncrypted(m_endpoint.host, m_endpoint.port);
 }
 
 void AmqpClient::openWebSocket(const QSslConfiguration &configuration)
@@ -192,8 +192,7 @@ void AmqpClient::startAmqp(QIODevice *device)
 {
     m_connection = new AmqpConnection(AmqpConnection::Role::Client, device, this);
     m_connection->setClientSasl(m_endpoint.plainUser, m_endpoint.plainPassword);
-    m_endpoint.plainPassword.fill('\0');
-    m_endpoint.plainPassword.clear();
+    m_endpoint.plainPassword.clear(); // Proton has its own copy now
     m_connection->setClientIdentity(m_endpoint.host, QStringLiteral("onboarder-") + newId());
     m_connection->setHandler([this](pn_event_t *event) { handle(event); });
     connect(m_connection, &AmqpConnection::finished, this, [this](const QString &error) {

@@ -2,6 +2,7 @@
 
 #include "amqp/amqpmessage.h"
 #include "common/result.h"
+#include "common/secretbytes.h"
 #include "hub/hubprofile.h"
 
 #include <QHash>
@@ -45,7 +46,7 @@ public:
         quint16 port = 5671;
         QString caFile; // extra CA to trust (the sandbox's); empty: the system's
         QString plainUser; // SASL PLAIN user; empty: ANONYMOUS
-        QByteArray plainPassword;
+        SecretBytes plainPassword; // a SAS token; handed to Proton and cleared when the connection starts
         std::optional<QNetworkProxy> proxy; // an HTTP proxy tunnelled through with CONNECT
         // AMQP over WebSockets (sub-protocol AMQPWSB10) at wss://host:port/PATH when set: IoT Hub's
         // "/$iothub/websocket", Event Hubs' "/$servicebus/websocket" (Azure: port 443).
@@ -64,7 +65,7 @@ public:
     explicit AmqpClient(QObject *parent = nullptr);
     ~AmqpClient() override;
 
-    void open(const Endpoint &endpoint);
+    void open(Endpoint endpoint); // taken: it holds the password
     void close();
     bool isOpen() const { return m_open; }
     QString peerName() const;

@@ -83,15 +83,15 @@ struct AmqpSaslServer
             accepted = true;
             user = QStringLiteral("anonymous");
         } else if (connection && std::strcmp(mechanism, "PLAIN") == 0 && connection->m_plainCheck && received) {
-            // PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd
-            const QByteArray response(received->start, qsizetype(received->size));
+            // PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd. Read in place in Proton's frame; only the password
+            // is copied, into a SecretBytes.
+            const QByteArrayView response(received->start, qsizetype(received->size));
             const qsizetype first = response.indexOf('\0');
             const qsizetype second = first < 0 ? -1 : response.indexOf('\0', first + 1);
             if (second > first) {
-                user = QString::fromUtf8(response.mid(first + 1, second - first - 1));
-                QByteArray password = response.mid(second + 1);
+                user = QString::fromUtf8(response.sliced(first + 1, second - first - 1));
+                const SecretBytes password = SecretBytes::fromView(response.sliced(second + 1));
                 accepted = connection->m_plainCheck(user, password);
-                password.fill('\0');
             }
         }
         if (accepted) {
@@ -173,7 +173,7 @@ void AmqpConnection::setServerSasl(bool allowAnonymous, PlainCheck plainCheck)
     pnx_sasl_set_implementation(m_driver.transport, &AmqpSaslServer::implementation, this);
 }
 
-void AmqpConnection::setClientSasl(const QString &user, const QByteArray &password)
+void AmqpConnection::setClientSasl(const QString &user, const SecretBytes &password)
 {
     pn_sasl_t *sasl = pn_sasl(m_driver.transport);
     pn_sasl_set_allow_insecure_mechs(sasl, true); // TLS is below Proton, where it cannot see it
@@ -183,9 +183,8 @@ void AmqpConnection::setClientSasl(const QString &user, const QByteArray &passwo
     }
     pn_sasl_allowed_mechs(sasl, "PLAIN");
     pn_connection_set_user(m_driver.connection, user.toUtf8().constData());
-    QByteArray copy = password + '\0';
-    pn_connection_set_password(m_driver.connection, copy.constData()); // Proton wipes its copy when done
-    copy.fill('\0');
+    // data() ends with a '\0'. Proton copies it and wipes its copy when done.
+    pn_connection_set_password(m_driver.connection, password.data());
 }
 
 void AmqpConnection::setClientIdentity(const QString &virtualHost, const QString &containerId)

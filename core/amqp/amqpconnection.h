@@ -1,6 +1,7 @@
 #pragma once
 
 #include "amqp/amqpframefilter.h"
+#include "common/secretbytes.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -33,7 +34,7 @@ class AmqpConnection final : public QObject
 public:
     enum class Role { Client, Server };
     using Handler = std::function<void(pn_event_t *event)>;
-    using PlainCheck = std::function<bool(const QString &user, const QByteArray &password)>;
+    using PlainCheck = std::function<bool(const QString &user, const SecretBytes &password)>;
 
     // Takes the device (reparented to this). It must already be open (and, for TLS, encrypted).
     AmqpConnection(Role role, QIODevice *device, QObject *parent = nullptr);
@@ -50,7 +51,7 @@ public:
     void setServerSasl(bool allowAnonymous, PlainCheck plainCheck);
     // Client side, before start(): PLAIN with these credentials, or ANONYMOUS when the user is empty. The
     // password is copied into Proton, which keeps it only until the SASL exchange is over.
-    void setClientSasl(const QString &user, const QByteArray &password);
+    void setClientSasl(const QString &user, const SecretBytes &password);
     // Client side: the open frame's hostname and container id.
     void setClientIdentity(const QString &virtualHost, const QString &containerId);
 

@@ -254,11 +254,11 @@ void EventHubReader::connectToHub()
     AmqpClient::Endpoint endpoint = AmqpClient::forHub(
         m_hub, m_hub.hostName, quint16(m_hub.effectiveAmqpPort()), AmqpClient::iotHubWebSocketPath);
     endpoint.plainUser = m_service.sharedAccessKeyName() + QStringLiteral("@sas.root.") + m_service.hubName();
-    endpoint.plainPassword = token->toString().toUtf8();
+    endpoint.plainPassword = SecretBytes::fromString(token->toString());
     connect(m_client.get(), &AmqpClient::opened, this, [this] {
         m_client->openReceiver(QStringLiteral("amqps://%1/messages/events/$management").arg(m_hub.hostName));
     });
-    m_client->open(endpoint);
+    m_client->open(std::move(endpoint));
 }
 
 void EventHubReader::connectToEventHub()
@@ -410,7 +410,7 @@ void EventHubReader::onLinkClosed(
         m_endpoint.port = quint16(port > 0 ? port : 5671);
         m_endpoint.entity = match.captured(1);
         m_endpoint.keyName = m_service.sharedAccessKeyName();
-        m_endpoint.key = m_service.sharedAccessKey();
+        m_endpoint.key = m_service.sharedAccessKey().exposeAsString(); // EventHubEndpoint keeps text
         qCDebug(lcHub) << "hub" << m_hub.name << "redirects its telemetry to" << m_endpoint.host << m_endpoint.port
                        << m_endpoint.entity;
         m_client->disconnect(this);

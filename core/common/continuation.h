@@ -18,7 +18,7 @@ namespace Onboarder {
 // child of context, carries the result: destroying context destroys it, which detaches it from the future
 // under the future's own lock, and its signal is delivered in context's thread only.
 // Call from context's thread; a future that is finished already has f called at once, as then() does.
-// A future finished without a result (cancelled) does not call f.
+// A future finished without a result (cancelled) does not call f. A move-only result is moved to f.
 template<typename T, typename F> void whenFinished(const QFuture<T> &future, QObject *context, F &&f)
 {
     Q_ASSERT(context && context->thread() == QThread::currentThread());
@@ -26,9 +26,13 @@ template<typename T, typename F> void whenFinished(const QFuture<T> &future, QOb
         if constexpr (std::is_void_v<T>) {
             if (!done.isCanceled())
                 g();
-        } else {
+        } else if constexpr (std::is_copy_constructible_v<T>) {
             if (done.resultCount() > 0)
                 g(done.result());
+        } else {
+            // A move-only result (a SecretBytes inside) is taken: f is its one consumer.
+            if (done.resultCount() > 0)
+                g(QFuture<T>(done).takeResult());
         }
     };
     if (future.isFinished()) {

@@ -21,7 +21,7 @@ class Text
 CertificateAuthority::CertificateAuthority() = default;
 
 Result<CertificateAuthority> CertificateAuthority::fromCertificateAndKey(
-    const QByteArray &certificate, const QByteArray &key, const QByteArray &keyPassword)
+    const QByteArray &certificate, QByteArrayView key, QByteArrayView keyPassword)
 {
     auto parts = DeviceCredential::read(certificate, key, keyPassword);
     if (!parts)
@@ -29,7 +29,7 @@ Result<CertificateAuthority> CertificateAuthority::fromCertificateAndKey(
     return fromParts(parts->certificate, std::move(parts->key));
 }
 
-Result<CertificateAuthority> CertificateAuthority::fromPkcs12(const QByteArray &pkcs12, const QByteArray &password)
+Result<CertificateAuthority> CertificateAuthority::fromPkcs12(const QByteArray &pkcs12, QByteArrayView password)
 {
     auto contents = Pkcs12::parse(pkcs12, password);
     if (!contents)

@@ -21,8 +21,8 @@ public:
 
     // Certificate and key each PEM or DER; an encrypted key needs keyPassword.
     static Result<CertificateAuthority> fromCertificateAndKey(
-        const QByteArray &certificate, const QByteArray &key, const QByteArray &keyPassword = {});
-    static Result<CertificateAuthority> fromPkcs12(const QByteArray &pkcs12, const QByteArray &password);
+        const QByteArray &certificate, QByteArrayView key, QByteArrayView keyPassword = {});
+    static Result<CertificateAuthority> fromPkcs12(const QByteArray &pkcs12, QByteArrayView password);
     // Checks and wraps what was read elsewhere (the keychain).
     static Result<CertificateAuthority> fromParts(Certificate certificate, KeyPair key, QList<Certificate> chain = {});
 

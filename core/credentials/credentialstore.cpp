@@ -46,14 +46,22 @@ Result<void> writeFile(const QString &path, const QByteArray &data)
     return {};
 }
 
-// A private key as the keychain gave it (PKCS#8 PEM); the PEM copy is wiped.
-Result<KeyPair> keyFromSecret(Result<QByteArray> pem)
+// A private key as the keychain gave it (PKCS#8 PEM); the PEM goes (wiped) with pem.
+Result<KeyPair> keyFromSecret(Result<SecretBytes> pem)
 {
     if (!pem)
         return std::unexpected(pem.error());
-    auto key = KeyPair::fromPem(*pem);
-    pem->fill('\0');
-    return key;
+    return KeyPair::fromPem(pem->view());
+}
+
+// Whether a symmetric key is base64 of at least 16 bytes. The decoded bytes are wiped (decoded in place in the
+// exposed copy, which goes with them).
+bool isSymmetricKey(const SecretBytes &key)
+{
+    auto decoded = QByteArray::fromBase64Encoding(key.exposeForWire(), QByteArray::AbortOnBase64DecodingErrors);
+    const bool ok = decoded && decoded.decoded.size() >= 16;
+    SecretBytes::fromQByteArray(std::move(decoded.decoded)).clear();
+    return ok;
 }
 
 // The certificate file of a record; what says whose it is, for the error.
@@ -236,10 +244,7 @@ QFuture<Result<CredentialRecord>> CredentialStore::persist(
     }
     slot.record.keyLocation = CredentialRecord::KeyLocation::Keychain;
     slot.record.keyType = key.algorithmName();
-    QByteArray pem = key.privateKeyPem();
-    auto saved = m_secrets.save(slot.record.keychainEntry, pem);
-    pem.fill('\0');
-    return saved
+    return m_secrets.save(slot.record.keychainEntry, key.privateKeyPem())
         .then(this,
             [this, slot, certificate](Result<void> stored) -> QFuture<Result<CredentialRecord>> {
                 if (!stored)
@@ -432,7 +437,7 @@ QFuture<Result<CertificateAuthority>> CredentialStore::certificateAuthority(cons
             chain = *list;
     }
     return m_secrets.load(found->keychainEntry)
-        .then(this, [certificate = *certificate, chain](Result<QByteArray> pem) -> Result<CertificateAuthority> {
+        .then(this, [certificate = *certificate, chain](Result<SecretBytes> pem) -> Result<CertificateAuthority> {
             const auto key = keyFromSecret(std::move(pem));
             if (!key)
                 return std::unexpected(key.error());
@@ -441,13 +446,12 @@ QFuture<Result<CertificateAuthority>> CredentialStore::certificateAuthority(cons
 }
 
 QFuture<Result<void>> CredentialStore::saveSymmetricKeys(
-    const QString &hub, const QString &deviceId, const QString &primaryKey, const QString &secondaryKey)
+    const QString &hub, const QString &deviceId, SecretBytes primaryKey, SecretBytes secondaryKey)
 {
     if (auto ok = validateDevice(hub, deviceId); !ok)
         return failedFuture<void>(ok.error());
-    for (const QString &key : {primaryKey, secondaryKey}) {
-        const auto decoded = QByteArray::fromBase64Encoding(key.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
-        if (!decoded || decoded.decoded.size() < 16)
+    for (const SecretBytes *key : {&primaryKey, &secondaryKey}) {
+        if (!isSymmetricKey(*key))
             return failedFuture<void>({ErrorKind::InvalidInput, QStringLiteral("InvalidSymmetricKey"),
                 tr("A device's symmetric key is base64 of at least 16 bytes; this one is not.")});
     }
@@ -458,12 +462,12 @@ QFuture<Result<void>> CredentialStore::saveSymmetricKeys(
     record.keychainEntry = symmetricKeyEntry(hub, deviceId, KeySlot::Primary);
     record.createdAt = QDateTime::currentDateTimeUtc();
     const QString secondaryEntry = symmetricKeyEntry(hub, deviceId, KeySlot::Secondary);
-    return m_secrets.save(record.keychainEntry, primaryKey.toLatin1())
+    return m_secrets.save(record.keychainEntry, std::move(primaryKey))
         .then(this,
-            [this, secondaryEntry, secondaryKey](Result<void> saved) {
+            [this, secondaryEntry, secondaryKey = std::move(secondaryKey)](Result<void> saved) mutable {
                 if (!saved)
                     return readyFuture(saved);
-                return m_secrets.save(secondaryEntry, secondaryKey.toLatin1());
+                return m_secrets.save(secondaryEntry, std::move(secondaryKey));
             })
         .unwrap()
         .then(this, [this, record](Result<void> saved) -> Result<void> {
@@ -477,16 +481,11 @@ QFuture<Result<void>> CredentialStore::saveSymmetricKeys(
         });
 }
 
-QFuture<Result<QString>> CredentialStore::symmetricKey(const QString &hub, const QString &deviceId, KeySlot slot)
+QFuture<Result<SecretBytes>> CredentialStore::symmetricKey(const QString &hub, const QString &deviceId, KeySlot slot)
 {
     if (auto ok = validateDevice(hub, deviceId); !ok)
-        return failedFuture<QString>(ok.error());
-    return m_secrets.load(symmetricKeyEntry(hub, deviceId, slot))
-        .then(this, [](Result<QByteArray> key) -> Result<QString> {
-            if (!key)
-                return std::unexpected(key.error());
-            return QString::fromLatin1(*key);
-        });
+        return failedFuture<SecretBytes>(ok.error());
+    return m_secrets.load(symmetricKeyEntry(hub, deviceId, slot));
 }
 
 QFuture<Result<DeviceCredential>> CredentialStore::deviceCredential(const QString &hub, const QString &deviceId)
@@ -503,7 +502,7 @@ QFuture<Result<DeviceCredential>> CredentialStore::deviceCredential(const QStrin
     if (!cert)
         return failedFuture<DeviceCredential>(cert.error());
     return m_secrets.load(found->keychainEntry)
-        .then(this, [certificate = *cert](Result<QByteArray> pem) -> Result<DeviceCredential> {
+        .then(this, [certificate = *cert](Result<SecretBytes> pem) -> Result<DeviceCredential> {
             const auto key = keyFromSecret(std::move(pem));
             if (!key)
                 return std::unexpected(key.error());

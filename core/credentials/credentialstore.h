@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 #include "credentials/certificateauthority.h"
 #include "credentials/credentialinventory.h"
 #include "credentials/devicecredential.h"
@@ -82,9 +83,10 @@ public:
         const QString &name, const CertificateAuthority &ca, bool replace = false);
     QFuture<Result<CertificateAuthority>> certificateAuthority(const QString &name);
 
+    // The keys as the hub gives them (base64 text).
     QFuture<Result<void>> saveSymmetricKeys(
-        const QString &hub, const QString &deviceId, const QString &primaryKey, const QString &secondaryKey);
-    QFuture<Result<QString>> symmetricKey(const QString &hub, const QString &deviceId, KeySlot slot);
+        const QString &hub, const QString &deviceId, SecretBytes primaryKey, SecretBytes secondaryKey);
+    QFuture<Result<SecretBytes>> symmetricKey(const QString &hub, const QString &deviceId, KeySlot slot);
 
     // What the inventory knows (re-read from disk on every call).
     Result<QList<CredentialRecord>> records() const;

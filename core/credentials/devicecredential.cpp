@@ -3,7 +3,7 @@
 namespace Onboarder {
 
 Result<DeviceCredential> DeviceCredential::read(
-    const QByteArray &certificate, const QByteArray &key, const QByteArray &keyPassword)
+    const QByteArray &certificate, QByteArrayView key, QByteArrayView keyPassword)
 {
     auto cert = Certificate::fromData(certificate);
     if (!cert)
@@ -15,7 +15,7 @@ Result<DeviceCredential> DeviceCredential::read(
 }
 
 Result<DeviceCredential> DeviceCredential::import(
-    const QByteArray &certificate, const QByteArray &key, const QByteArray &keyPassword, Target target)
+    const QByteArray &certificate, QByteArrayView key, QByteArrayView keyPassword, Target target)
 {
     auto credential = read(certificate, key, keyPassword);
     if (!credential)

@@ -19,15 +19,15 @@ struct DeviceCredential
     KeyPair key;
 
     // Certificate and key, each PEM or DER; an encrypted key needs its password. Parsing only.
-    static Result<DeviceCredential> read(
-        const QByteArray &certificate, const QByteArray &key, const QByteArray &keyPassword);
+    // The key and its password are read in place (a SecretBytes gives its view()).
+    static Result<DeviceCredential> read(const QByteArray &certificate, QByteArrayView key, QByteArrayView keyPassword);
 
     // Reads a certificate and a key someone made elsewhere (each PEM or DER; an encrypted key needs its
     // password) and checks, each with its own error code: the key belongs to the certificate
     // (KeyCertificateMismatch), the certificate is valid now (CertificateNotYetValid, CertificateExpired),
     // the modem can use the key (UnsupportedKeyAlgorithm).
     static Result<DeviceCredential> import(
-        const QByteArray &certificate, const QByteArray &key, const QByteArray &keyPassword, Target target);
+        const QByteArray &certificate, QByteArrayView key, QByteArrayView keyPassword, Target target);
 };
 
 } // namespace Onboarder

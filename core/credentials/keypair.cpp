@@ -22,10 +22,10 @@ class Text
 // (used when none is passed) would ask on the controlling terminal, from whatever thread reads the key.
 int givenPassword(char *buffer, int size, int, void *password)
 {
-    const auto *given = static_cast<const QByteArray *>(password);
+    const auto *given = static_cast<const QByteArrayView *>(password);
     if (!given || given->isEmpty() || given->size() > size)
         return -1;
-    std::memcpy(buffer, given->constData(), size_t(given->size()));
+    std::memcpy(buffer, given->data(), size_t(given->size()));
     return int(given->size());
 }
 } // namespace
@@ -53,7 +53,7 @@ Result<KeyPair> KeyPair::generate(Type type)
     return KeyPair(key);
 }
 
-Result<KeyPair> KeyPair::fromPem(const QByteArray &pem, const QByteArray &password)
+Result<KeyPair> KeyPair::fromPem(QByteArrayView pem, QByteArrayView password)
 {
     OpenSsl::clearErrors();
     OpenSsl::Bio bio = OpenSsl::memoryBio(pem);
@@ -61,7 +61,7 @@ Result<KeyPair> KeyPair::fromPem(const QByteArray &pem, const QByteArray &passwo
     if (encrypted && password.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("KeyEncrypted"),
             Text::tr("The private key is encrypted; give its password."));
-    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio.get(), nullptr, givenPassword, const_cast<QByteArray *>(&password));
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio.get(), nullptr, givenPassword, &password);
     if (!key) {
         if (encrypted)
             return fail(ErrorKind::InvalidInput, QStringLiteral("KeyWrongPassword"),
@@ -72,7 +72,7 @@ Result<KeyPair> KeyPair::fromPem(const QByteArray &pem, const QByteArray &passwo
     return KeyPair(key);
 }
 
-Result<KeyPair> KeyPair::fromDer(const QByteArray &der, const QByteArray &password)
+Result<KeyPair> KeyPair::fromDer(QByteArrayView der, QByteArrayView password)
 {
     OpenSsl::clearErrors();
     const auto *data = reinterpret_cast<const unsigned char *>(der.constData());
@@ -89,7 +89,7 @@ Result<KeyPair> KeyPair::fromDer(const QByteArray &der, const QByteArray &passwo
     EVP_PKEY *key = nullptr;
     if (encrypted) {
         OpenSsl::Bio bio = OpenSsl::memoryBio(der);
-        key = d2i_PKCS8PrivateKey_bio(bio.get(), nullptr, givenPassword, const_cast<QByteArray *>(&password));
+        key = d2i_PKCS8PrivateKey_bio(bio.get(), nullptr, givenPassword, &password);
         if (!key)
             return fail(ErrorKind::InvalidInput, QStringLiteral("KeyWrongPassword"),
                 Text::tr("The private key could not be decrypted: the password is wrong."));
@@ -103,7 +103,7 @@ Result<KeyPair> KeyPair::fromDer(const QByteArray &der, const QByteArray &passwo
     return KeyPair(key);
 }
 
-Result<KeyPair> KeyPair::fromData(const QByteArray &data, const QByteArray &password)
+Result<KeyPair> KeyPair::fromData(QByteArrayView data, QByteArrayView password)
 {
     return data.contains("-----BEGIN") ? fromPem(data, password) : fromDer(data, password);
 }
@@ -172,14 +172,17 @@ Result<void> KeyPair::checkModemCompatible() const
         Text::tr("The nRF9160 modem supports EC P-256 keys only; this is a %1 key.").arg(algorithmName()));
 }
 
-QByteArray KeyPair::privateKeyPem() const
+SecretBytes KeyPair::privateKeyPem() const
 {
     if (!m_key)
         return {};
     OpenSsl::Bio bio(BIO_new(BIO_s_mem()));
     if (!PEM_write_bio_PrivateKey(bio.get(), m_key.get(), nullptr, nullptr, 0, nullptr, nullptr))
         return {};
-    return OpenSsl::readAll(bio.get());
+    // Copied straight from the BIO's buffer, which OpenSSL clears when it frees it (BUF_MEM_free).
+    char *data = nullptr;
+    const long size = BIO_get_mem_data(bio.get(), &data);
+    return size > 0 ? SecretBytes::fromView(QByteArrayView(data, qsizetype(size))) : SecretBytes();
 }
 
 QByteArray KeyPair::publicKeyPem() const

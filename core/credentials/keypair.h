@@ -1,8 +1,10 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 
 #include <QByteArray>
+#include <QByteArrayView>
 
 #include <memory>
 
@@ -26,12 +28,13 @@ public:
     KeyPair();
 
     static Result<KeyPair> generate(Type type = Type::EcP256);
-    // A PEM private key (PKCS#8 or traditional); an encrypted one needs its password.
-    static Result<KeyPair> fromPem(const QByteArray &pem, const QByteArray &password = {});
+    // A PEM private key (PKCS#8 or traditional); an encrypted one needs its password. Both are read in place (a
+    // SecretBytes gives its view()), never copied.
+    static Result<KeyPair> fromPem(QByteArrayView pem, QByteArrayView password = {});
     // A DER private key (PKCS#8, plain or encrypted, or traditional RSA/EC).
-    static Result<KeyPair> fromDer(const QByteArray &der, const QByteArray &password = {});
+    static Result<KeyPair> fromDer(QByteArrayView der, QByteArrayView password = {});
     // PEM when the data has a "-----BEGIN" line, DER otherwise.
-    static Result<KeyPair> fromData(const QByteArray &data, const QByteArray &password = {});
+    static Result<KeyPair> fromData(QByteArrayView data, QByteArrayView password = {});
 
     bool isNull() const { return !m_key; }
     Type type() const;
@@ -42,7 +45,7 @@ public:
     // The nRF9160 modem stores and uses EC P-256 keys only; anything else is UnsupportedKeyAlgorithm.
     Result<void> checkModemCompatible() const;
 
-    QByteArray privateKeyPem() const; // PKCS#8, unencrypted: keychain or device only
+    SecretBytes privateKeyPem() const; // PKCS#8, unencrypted: keychain or device only
     QByteArray publicKeyPem() const;
 
     EVP_PKEY *handle() const { return m_key.get(); }

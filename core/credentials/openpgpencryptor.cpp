@@ -114,8 +114,7 @@ OpenPgpEncryptor::OpenPgpEncryptor(const QString &gnupgHome)
     : m_gnupgHome(gnupgHome)
 { }
 
-Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(
-    const QByteArray &plaintext, const QString &recipient) const
+Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(QByteArrayView plaintext, const QString &recipient) const
 {
     static std::once_flag initialised;
     std::call_once(initialised, [] { gpgme_check_version(nullptr); });
@@ -246,10 +245,11 @@ Result<OpenPgpEncryptor::Encrypted> OpenPgpEncryptor::encrypt(
 }
 
 QFuture<Result<OpenPgpEncryptor::Encrypted>> OpenPgpEncryptor::encryptInBackground(
-    const QByteArray &plaintext, const QString &recipient) const
+    SecretBytes plaintext, const QString &recipient) const
 {
-    return runInBackground(
-        [encryptor = *this, plaintext, recipient] { return encryptor.encrypt(plaintext, recipient); });
+    return runInBackground([encryptor = *this, plaintext = std::move(plaintext), recipient] {
+        return encryptor.encrypt(plaintext.view(), recipient);
+    });
 }
 
 } // namespace Onboarder

@@ -1,8 +1,10 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QFuture>
 #include <QString>
 
@@ -39,8 +41,9 @@ public:
     explicit OpenPgpEncryptor(const QString &gnupgHome = {});
 
     // Blocks while gpg runs: call it off the GUI thread, or use encryptInBackground().
-    Result<Encrypted> encrypt(const QByteArray &plaintext, const QString &recipient) const;
-    QFuture<Result<Encrypted>> encryptInBackground(const QByteArray &plaintext, const QString &recipient) const;
+    // The plaintext is read in place (a SecretBytes gives its view()).
+    Result<Encrypted> encrypt(QByteArrayView plaintext, const QString &recipient) const;
+    QFuture<Result<Encrypted>> encryptInBackground(SecretBytes plaintext, const QString &recipient) const;
 
 private:
     QString m_gnupgHome;

@@ -53,9 +53,9 @@ QString nameText(const X509_NAME *name)
     return QString::fromUtf8(readAll(bio.get()));
 }
 
-Bio memoryBio(const QByteArray &data)
+Bio memoryBio(QByteArrayView data)
 {
-    return Bio(BIO_new_mem_buf(data.constData(), int(data.size())));
+    return Bio(BIO_new_mem_buf(data.isNull() ? "" : data.data(), int(data.size()))); // OpenSSL refuses a null buffer
 }
 
 } // namespace Onboarder::OpenSsl

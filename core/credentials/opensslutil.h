@@ -3,6 +3,7 @@
 // Small helpers shared by the OpenSSL-backed classes of core/credentials. Internal to core.
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QString>
 
 #include <memory>
@@ -53,6 +54,6 @@ template<typename T> QByteArray toPem(const T *object, int (*write)(BIO *, const
 }
 
 // A memory BIO over bytes that outlive it.
-Bio memoryBio(const QByteArray &data);
+Bio memoryBio(QByteArrayView data);
 
 } // namespace Onboarder::OpenSsl

@@ -1,9 +1,9 @@
 #include "pkcs12.h"
 
+#include "common/secretbytes.h"
 #include "opensslutil.h"
 
 #include <QCoreApplication>
-#include <QScopeGuard>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -43,7 +43,7 @@ std::unexpected<Error> legacyAlgorithm()
 
 } // namespace
 
-Result<QByteArray> Pkcs12::create(const Certificate &certificate, const KeyPair &key, const QByteArray &password,
+Result<QByteArray> Pkcs12::create(const Certificate &certificate, const KeyPair &key, QByteArrayView password,
     const QString &friendlyName, const QList<Certificate> &chain)
 {
     if (password.size() < minimumPasswordLength)
@@ -63,22 +63,21 @@ Result<QByteArray> Pkcs12::create(const Certificate &certificate, const KeyPair 
                 Text::tr("Could not build the PKCS#12 file: %1").arg(OpenSsl::lastError()));
         sk_X509_push(extra.get(), cert.handle());
     }
-    QByteArray pass = password;
+    const SecretBytes pass = SecretBytes::fromView(password); // '\0'-terminated, as OpenSSL wants it
     const QByteArray name = friendlyName.toUtf8();
     // No MAC here (-1); it is added below with SHA-256, which PKCS12_create would not choose by itself.
     std::unique_ptr<PKCS12, Pkcs12Free> p12(
         PKCS12_create_ex(pass.data(), name.isEmpty() ? nullptr : name.constData(), key.handle(), certificate.handle(),
             extra.get(), NID_aes_256_cbc, NID_aes_256_cbc, pbkdf2Iterations, -1, 0, nullptr, nullptr));
-    const bool ok = p12
-        && PKCS12_set_mac(p12.get(), pass.constData(), int(pass.size()), nullptr, 0, macIterations, EVP_sha256()) == 1;
-    pass.fill('\0');
+    const bool ok
+        = p12 && PKCS12_set_mac(p12.get(), pass.data(), int(pass.size()), nullptr, 0, macIterations, EVP_sha256()) == 1;
     if (!ok)
         return fail(ErrorKind::Internal, QStringLiteral("Pkcs12BuildFailed"),
             Text::tr("Could not build the PKCS#12 file: %1").arg(OpenSsl::lastError()));
     return OpenSsl::toDer(p12.get(), &i2d_PKCS12);
 }
 
-Result<Pkcs12::Contents> Pkcs12::parse(const QByteArray &data, const QByteArray &password)
+Result<Pkcs12::Contents> Pkcs12::parse(const QByteArray &data, QByteArrayView password)
 {
     OpenSsl::clearErrors();
     const auto *in = reinterpret_cast<const unsigned char *>(data.constData());
@@ -86,9 +85,8 @@ Result<Pkcs12::Contents> Pkcs12::parse(const QByteArray &data, const QByteArray 
     if (!p12)
         return fail(ErrorKind::InvalidInput, QStringLiteral("NotPkcs12"),
             Text::tr("This is not a PKCS#12 (.p12/.pfx) file: %1").arg(OpenSsl::lastError()));
-    QByteArray pass = password;
-    const auto wipe = qScopeGuard([&pass] { pass.fill('\0'); });
-    if (PKCS12_mac_present(p12.get()) && PKCS12_verify_mac(p12.get(), pass.constData(), int(pass.size())) != 1) {
+    const SecretBytes pass = SecretBytes::fromView(password); // '\0'-terminated, as OpenSSL wants it
+    if (PKCS12_mac_present(p12.get()) && PKCS12_verify_mac(p12.get(), pass.data(), int(pass.size())) != 1) {
         const unsigned long code = ERR_peek_last_error();
         OpenSsl::clearErrors();
         if (isUnsupportedAlgorithm(code))
@@ -99,7 +97,7 @@ Result<Pkcs12::Contents> Pkcs12::parse(const QByteArray &data, const QByteArray 
     EVP_PKEY *key = nullptr;
     X509 *cert = nullptr;
     STACK_OF(X509) *rest = nullptr;
-    if (PKCS12_parse(p12.get(), pass.constData(), &key, &cert, &rest) != 1) {
+    if (PKCS12_parse(p12.get(), pass.data(), &key, &cert, &rest) != 1) {
         const unsigned long code = ERR_peek_last_error();
         const QString detail = OpenSsl::lastError();
         if (isUnsupportedAlgorithm(code) || detail.contains(QStringLiteral("unsupported")))

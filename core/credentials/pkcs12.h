@@ -5,6 +5,7 @@
 #include "credentials/keypair.h"
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QList>
 
 namespace Onboarder {
@@ -26,11 +27,12 @@ public:
     static constexpr int pbkdf2Iterations = 200000;
     static constexpr int macIterations = 2048;
 
-    static Result<QByteArray> create(const Certificate &certificate, const KeyPair &key, const QByteArray &password,
+    // The password is read in place (a SecretBytes gives its view()); OpenSSL gets a wiped copy of it.
+    static Result<QByteArray> create(const Certificate &certificate, const KeyPair &key, QByteArrayView password,
         const QString &friendlyName, const QList<Certificate> &chain = {});
     // Errors: NotPkcs12, Pkcs12WrongPassword, Pkcs12LegacyAlgorithm (RC2/3DES files of old tools), Pkcs12NoKey,
     // Pkcs12NoCertificate.
-    static Result<Contents> parse(const QByteArray &data, const QByteArray &password);
+    static Result<Contents> parse(const QByteArray &data, QByteArrayView password);
 };
 
 } // namespace Onboarder

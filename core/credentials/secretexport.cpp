@@ -19,55 +19,61 @@ class Text
 } // namespace
 
 QFuture<Result<OpenPgpEncryptor::Encrypted>> SecretExport::toOpenPgpFile(
-    const QByteArray &secret, const QString &recipient, const QString &path, const QString &gnupgHome)
+    SecretBytes secret, const QString &recipient, const QString &path, const QString &gnupgHome)
 {
     if (auto ok = SecureFile::checkNew(path); !ok)
         return QtFuture::makeReadyFuture(Result<OpenPgpEncryptor::Encrypted>(std::unexpected(ok.error())));
-    return runInBackground([secret, recipient, path, gnupgHome]() -> Result<OpenPgpEncryptor::Encrypted> {
-        auto encrypted = OpenPgpEncryptor(gnupgHome).encrypt(secret, recipient);
-        if (!encrypted)
+    return runInBackground(
+        [secret = std::move(secret), recipient, path, gnupgHome]() -> Result<OpenPgpEncryptor::Encrypted> {
+            auto encrypted = OpenPgpEncryptor(gnupgHome).encrypt(secret.view(), recipient);
+            if (!encrypted)
+                return encrypted;
+            if (auto written = SecureFile::writeNew(path, encrypted->armored); !written)
+                return std::unexpected(written.error());
+            qCInfo(lcCredentials) << "OpenPGP export to" << encrypted->fingerprint << "written to" << path;
             return encrypted;
-        if (auto written = SecureFile::writeNew(path, encrypted->armored); !written)
-            return std::unexpected(written.error());
-        qCInfo(lcCredentials) << "OpenPGP export to" << encrypted->fingerprint << "written to" << path;
-        return encrypted;
-    });
+        });
 }
 
-QFuture<Result<void>> SecretExport::toPkcs12File(const DeviceCredential &credential, const QByteArray &password,
-    const QString &path, const QList<Certificate> &chain)
+QFuture<Result<void>> SecretExport::toPkcs12File(
+    const DeviceCredential &credential, SecretBytes password, const QString &path, const QList<Certificate> &chain)
 {
     if (auto ok = SecureFile::checkNew(path); !ok)
         return QtFuture::makeReadyFuture(Result<void>(ok));
-    return runInBackground([credential, password = QByteArray(password), path, chain]() mutable -> Result<void> {
+    return runInBackground([credential, password = std::move(password), path, chain]() mutable -> Result<void> {
         const auto p12 = Pkcs12::create(
-            credential.certificate, credential.key, password, credential.certificate.subjectCommonName(), chain);
-        password.fill('\0');
+            credential.certificate, credential.key, password.view(), credential.certificate.subjectCommonName(), chain);
+        password.clear();
         if (!p12)
             return std::unexpected(p12.error());
         return SecureFile::writeNew(path, *p12);
     });
 }
 
-Result<QrCode> SecretExport::toQrCode(const QByteArray &secret)
+Result<QrCode> SecretExport::toQrCode(const SecretBytes &secret)
 {
-    return QrCode::encode(secret);
+    // Encoded in place: fromRawData copies nothing, and libqrencode reads it during the call only.
+    return QrCode::encode(QByteArray::fromRawData(secret.data(), secret.size()));
 }
 
-Result<void> SecretExport::toPlaintextFile(const QByteArray &secret, const QString &path, bool userConfirmedPlaintext)
+Result<void> SecretExport::toPlaintextFile(const SecretBytes &secret, const QString &path, bool userConfirmedPlaintext)
 {
     if (!userConfirmedPlaintext)
         return fail(ErrorKind::InvalidInput, QStringLiteral("PlaintextNotConfirmed"),
             Text::tr("Writing a secret unencrypted needs the user's explicit confirmation; nothing was written."));
-    if (auto ok = SecureFile::writeNew(path, secret); !ok)
+    if (auto ok = SecureFile::writeNew(path, secret.view()); !ok)
         return ok;
     qCWarning(lcCredentials) << "a secret was written unencrypted to" << path << "at the user's request";
     return {};
 }
 
-QByteArray SecretExport::credentialPem(const DeviceCredential &credential)
+SecretBytes SecretExport::credentialPem(const DeviceCredential &credential)
 {
-    return credential.certificate.toPem() + credential.key.privateKeyPem();
+    const SecretBytes key = credential.key.privateKeyPem();
+    QByteArray pem = credential.certificate.toPem();
+    pem.reserve(pem.size() + key.size()); // one buffer: no copy of the key is left behind by a reallocation
+    pem.append(key.view());
+    return SecretBytes::fromQByteArray(std::move(pem));
 }
 
 } // namespace Onboarder

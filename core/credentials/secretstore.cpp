@@ -62,15 +62,18 @@ QString SecretStore::indexEntryName()
     return QStringLiteral("onboarder.index");
 }
 
-QFuture<Result<void>> SecretStore::save(const QString &name, const QByteArray &secret)
+QFuture<Result<void>> SecretStore::save(const QString &name, SecretBytes secret)
 {
     auto promise = startedPromise<void>();
     if (auto ok = validName(name); !ok) {
         deliver(promise, ok);
         return promise->future();
     }
-    enqueue([this, promise, name, secret](Done done) {
-        writeEntry(name, secret, [this, promise, name, done](Result<void> written) {
+    // Held (not copied) by the queued task, which std::function needs copyable; wiped when the task goes.
+    auto held = std::make_shared<const SecretBytes>(std::move(secret));
+    enqueue([this, promise, name, held](Done done) {
+        // QtKeychain takes a QByteArray only.
+        writeEntry(name, held->exposeForWire(), [this, promise, name, done](Result<void> written) {
             if (!written) {
                 deliver(promise, written);
                 return done();
@@ -96,15 +99,15 @@ QFuture<Result<void>> SecretStore::save(const QString &name, const QByteArray &s
     return promise->future();
 }
 
-QFuture<Result<QByteArray>> SecretStore::load(const QString &name)
+QFuture<Result<SecretBytes>> SecretStore::load(const QString &name)
 {
-    auto promise = startedPromise<QByteArray>();
+    auto promise = startedPromise<SecretBytes>();
     if (auto ok = validName(name); !ok) {
-        deliver<QByteArray>(promise, std::unexpected(ok.error()));
+        deliver<SecretBytes>(promise, std::unexpected(ok.error()));
         return promise->future();
     }
     enqueue([this, promise, name](Done done) {
-        readEntry(name, [promise, done](Result<QByteArray> data) {
+        readEntry(name, [promise, done](Result<SecretBytes> data) {
             deliver(promise, std::move(data));
             done();
         });
@@ -121,7 +124,7 @@ QFuture<Result<void>> SecretStore::remove(const QString &name)
     }
     enqueue([this, promise, name](Done done) {
         // The Secret Service reports success when deleting an entry that does not exist, so look first.
-        readEntry(name, [this, promise, name, done](Result<QByteArray> existing) {
+        readEntry(name, [this, promise, name, done](Result<SecretBytes> existing) {
             if (!existing && existing.error().kind != ErrorKind::NotFound) {
                 deliver<void>(promise, std::unexpected(existing.error()));
                 return done();
@@ -136,7 +139,7 @@ QFuture<Result<void>> SecretStore::remove(const QString &name)
             };
             if (!existing)
                 return forget(std::unexpected(existing.error()));
-            existing->fill('\0');
+            existing->clear(); // only its existence mattered
             deleteEntry(name, [promise, forget, done](Result<void> deleted) {
                 if (!deleted) {
                     deliver(promise, deleted);
@@ -180,7 +183,7 @@ void SecretStore::runNext()
     task([this] { QMetaObject::invokeMethod(this, &SecretStore::runNext, Qt::QueuedConnection); });
 }
 
-void SecretStore::readEntry(const QString &name, std::function<void(Result<QByteArray>)> callback)
+void SecretStore::readEntry(const QString &name, std::function<void(Result<SecretBytes>)> callback)
 {
     auto *job = new QKeychain::ReadPasswordJob(m_service, this);
     job->setAutoDelete(true);
@@ -194,7 +197,8 @@ void SecretStore::readEntry(const QString &name, std::function<void(Result<QByte
             callback(std::unexpected(keychainError(read->error(), read->errorString(), name)));
             return;
         }
-        callback(read->binaryData());
+        // binaryData() shares the job's array, which the job frees unwiped when it is deleted (QtKeychain's).
+        callback(SecretBytes::fromQByteArray(read->binaryData()));
     });
     job->start();
 }
@@ -235,14 +239,15 @@ void SecretStore::deleteEntry(const QString &name, std::function<void(Result<voi
 
 void SecretStore::readIndex(std::function<void(Result<QStringList>)> callback)
 {
-    readEntry(indexEntryName(), [callback = std::move(callback)](Result<QByteArray> data) {
+    readEntry(indexEntryName(), [callback = std::move(callback)](Result<SecretBytes> data) {
         if (!data) {
             if (data.error().kind == ErrorKind::NotFound)
                 return callback(QStringList()); // nothing stored yet
             return callback(std::unexpected(data.error()));
         }
         QStringList names;
-        const QJsonArray array = QJsonDocument::fromJson(*data).array();
+        // The index holds entry names, not secrets.
+        const QJsonArray array = QJsonDocument::fromJson(data->exposeForWire()).array();
         for (const QJsonValue &value : array)
             names.append(value.toString());
         names.removeAll(QString());

@@ -42,7 +42,7 @@ Result<void> SecureFile::checkNew(const QString &path)
 namespace {
 
 // All of data to fd (mode 0600 made sure of first), synced and closed; false with errno set on a failure.
-bool writeOwnerOnly(int fd, const QByteArray &data)
+bool writeOwnerOnly(int fd, QByteArrayView data)
 {
     // The umask can only take permissions away; make sure of 0600 all the same before any byte is written.
     bool ok = ::fchmod(fd, S_IRUSR | S_IWUSR) == 0;
@@ -78,7 +78,7 @@ Result<void> SecureFile::replace(const QString &path, const QByteArray &data)
         Text::tr("Cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(error))));
 }
 
-Result<void> SecureFile::writeNew(const QString &path, const QByteArray &data)
+Result<void> SecureFile::writeNew(const QString &path, QByteArrayView data)
 {
     const QByteArray name = QFile::encodeName(path);
     const int fd = ::open(name.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR);

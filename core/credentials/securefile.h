@@ -3,6 +3,7 @@
 #include "common/result.h"
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QString>
 
 namespace Onboarder {
@@ -15,7 +16,7 @@ class SecureFile final
 {
 public:
     // FileExists (Conflict) when the path exists; FileUnwritable otherwise.
-    static Result<void> writeNew(const QString &path, const QByteArray &data);
+    static Result<void> writeNew(const QString &path, QByteArrayView data);
     // The same checks before any work is done (writeNew still refuses a file that appears meanwhile).
     static Result<void> checkNew(const QString &path);
     // Replaces path (or creates it) with data, atomically: written to a new owner-only file beside it (mode 0600 from

@@ -6,7 +6,6 @@
 
 #include <QDateTime>
 #include <QJsonDocument>
-#include <QMessageAuthenticationCode>
 #include <QUrlQuery>
 
 namespace Onboarder {
@@ -46,15 +45,16 @@ DpsRegistration::DpsRegistration(QObject *parent)
 
 DpsRegistration::~DpsRegistration() = default;
 
-Result<QString> DpsRegistration::deriveDeviceKey(const QString &groupKey, const QString &registrationId)
+Result<SecretBytes> DpsRegistration::deriveDeviceKey(const QString &groupKey, const QString &registrationId)
 {
-    const auto decoded = QByteArray::fromBase64Encoding(groupKey.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
-    if (!decoded || decoded.decoded.isEmpty())
+    // Decoded in place in the Latin-1 copy of the key, which is wiped with the decoded bytes.
+    auto decoded = QByteArray::fromBase64Encoding(groupKey.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+    const bool ok = bool(decoded);
+    const SecretBytes keyBytes = SecretBytes::fromQByteArray(std::move(decoded.decoded));
+    if (!ok || keyBytes.isEmpty())
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidGroupKey"),
             tr("The enrollment group's key is not base64."));
-    return QString::fromLatin1(
-        QMessageAuthenticationCode::hash(registrationId.toUtf8(), decoded.decoded, QCryptographicHash::Sha256)
-            .toBase64());
+    return SecretBytes::fromQByteArray(SasToken::hmacSha256Base64(registrationId.toUtf8(), keyBytes.view()));
 }
 
 void DpsRegistration::start(const DpsProfile &dps, const QString &registrationId, const Credential &credential)
@@ -83,7 +83,7 @@ void DpsRegistration::start(const DpsProfile &dps, const QString &registrationId
             credential.symmetricKey, QDateTime::currentSecsSinceEpoch() + 3600, QStringLiteral("registration"));
         if (!token)
             return finish(std::unexpected(token.error()));
-        m_client->setPassword(token->toString().toUtf8());
+        m_client->setPassword(SecretBytes::fromString(token->toString()));
     }
     connect(m_client.get(), &MqttClient::connected, this, [this] {
         Q_EMIT progress(tr("Connected to %1; asking to register %2…").arg(m_dps.deviceEndpoint(), m_registrationId));

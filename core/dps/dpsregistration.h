@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 #include "dps/dpsprofile.h"
 
 #include <QJsonObject>
@@ -38,11 +39,12 @@ class DpsRegistration final : public QObject
     Q_OBJECT
 
 public:
+    // Move-only: the keys are SecretBytes.
     struct Credential
     {
         QByteArray certificatePem; // X.509: the device certificate (and its chain), and its private key
-        QByteArray privateKeyPem;
-        QString symmetricKey; // symmetric key: the device's key (base64)
+        SecretBytes privateKeyPem;
+        SecretBytes symmetricKey; // symmetric key: the device's key (base64 text)
     };
 
     explicit DpsRegistration(QObject *parent = nullptr);
@@ -54,7 +56,7 @@ public:
     void cancel(); // finished() with Cancelled
 
     // An enrollment group's device key: base64(HMAC-SHA256(base64decode(groupKey), registrationId)).
-    static Result<QString> deriveDeviceKey(const QString &groupKey, const QString &registrationId);
+    static Result<SecretBytes> deriveDeviceKey(const QString &groupKey, const QString &registrationId);
 
     static constexpr const char *apiVersion = "2019-03-31";
 

@@ -132,9 +132,9 @@ QFuture<Result<DpsProfile>> DpsStore::add(
     const auto profile = validate(name, connectionString, endpoint);
     if (!profile)
         return readyFuture(profile);
-    const QByteArray secret = ConnectionString::parse(connectionString)->toString().toUtf8();
+    SecretBytes secret = SecretBytes::fromString(ConnectionString::parse(connectionString)->toString());
     m_pending.insert(name);
-    return m_secrets.save(profile->secretName(), secret)
+    return m_secrets.save(profile->secretName(), std::move(secret))
         .then(this,
             [this, profile = *profile](Result<void> saved) -> QFuture<Result<DpsProfile>> {
                 m_pending.remove(profile.name);
@@ -189,7 +189,7 @@ QFuture<Result<ConnectionString>> DpsStore::connectionString(const QString &name
         return readyFuture<ConnectionString>(fail(ErrorKind::NotFound, QStringLiteral("DpsNotFound"),
             DpsStore::tr("There is no DPS named \"%1\".").arg(name)));
     return m_secrets.load(profile->secretName())
-        .then(this, [name](Result<QByteArray> secret) -> Result<ConnectionString> {
+        .then(this, [name](Result<SecretBytes> secret) -> Result<ConnectionString> {
             if (!secret) {
                 if (secret.error().kind == ErrorKind::NotFound)
                     return fail(ErrorKind::NotFound, QStringLiteral("DpsSecretMissing"),
@@ -198,7 +198,7 @@ QFuture<Result<ConnectionString>> DpsStore::connectionString(const QString &name
                             .arg(name));
                 return std::unexpected(secret.error());
             }
-            return ConnectionString::parse(QString::fromUtf8(*secret));
+            return ConnectionString::parse(secret->exposeAsString()); // the parser reads text
         });
 }
 

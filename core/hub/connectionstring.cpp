@@ -348,7 +348,7 @@ Result<ConnectionString> ConnectionString::parse(const QString &text)
     cs.m_deviceId = value(DeviceId);
     cs.m_moduleId = value(ModuleId);
     cs.m_sharedAccessKeyName = value(SharedAccessKeyName);
-    cs.m_sharedAccessKey = value(SharedAccessKey);
+    cs.m_sharedAccessKey = SecretBytes::fromString(value(SharedAccessKey));
     cs.m_sharedAccessSignature = value(SharedAccessSignature);
     cs.m_gatewayHostName = value(GatewayHostName);
     return cs;
@@ -361,7 +361,7 @@ ConnectionString ConnectionString::service(const QString &hostName, const QStrin
     cs.m_credential = Credential::SharedAccessKey;
     cs.m_hostName = hostName;
     cs.m_sharedAccessKeyName = policyName;
-    cs.m_sharedAccessKey = key;
+    cs.m_sharedAccessKey = SecretBytes::fromString(QString(key));
     return cs;
 }
 
@@ -372,7 +372,7 @@ ConnectionString ConnectionString::deviceWithKey(const QString &hostName, const 
     cs.m_credential = Credential::SharedAccessKey;
     cs.m_hostName = hostName;
     cs.m_deviceId = deviceId;
-    cs.m_sharedAccessKey = key;
+    cs.m_sharedAccessKey = SecretBytes::fromString(QString(key));
     return cs;
 }
 
@@ -384,6 +384,25 @@ ConnectionString ConnectionString::deviceWithX509(const QString &hostName, const
     cs.m_hostName = hostName;
     cs.m_deviceId = deviceId;
     return cs;
+}
+
+ConnectionString::ConnectionString(const ConnectionString &other)
+    : m_kind(other.m_kind)
+    , m_credential(other.m_credential)
+    , m_hostName(other.m_hostName)
+    , m_deviceId(other.m_deviceId)
+    , m_moduleId(other.m_moduleId)
+    , m_sharedAccessKeyName(other.m_sharedAccessKeyName)
+    , m_sharedAccessKey(other.m_sharedAccessKey.copy())
+    , m_sharedAccessSignature(other.m_sharedAccessSignature)
+    , m_gatewayHostName(other.m_gatewayHostName)
+{ }
+
+ConnectionString &ConnectionString::operator=(const ConnectionString &other)
+{
+    if (this != &other)
+        *this = ConnectionString(other);
+    return *this;
 }
 
 QString ConnectionString::hubName() const
@@ -405,7 +424,7 @@ QString ConnectionString::build(bool masked) const
     add(DeviceId, m_deviceId);
     add(ModuleId, m_moduleId);
     add(SharedAccessKeyName, m_sharedAccessKeyName);
-    add(SharedAccessKey, masked && !m_sharedAccessKey.isEmpty() ? mask() : m_sharedAccessKey);
+    add(SharedAccessKey, masked && !m_sharedAccessKey.isEmpty() ? mask() : m_sharedAccessKey.exposeAsString());
     add(SharedAccessSignature,
         masked && !m_sharedAccessSignature.isEmpty() ? maskedToken(m_sharedAccessSignature) : m_sharedAccessSignature);
     if (m_credential == Credential::X509)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 
 #include <QString>
 
@@ -10,6 +11,8 @@ namespace Onboarder {
 // segment (so base64 padding survives), keys matched exactly (case-sensitive), order free.
 // parse() is strict: duplicate, unknown or empty keys, a key that is not base64, or a mix of
 // credentials are each rejected with their own code and sentence.
+// The shared access key is kept in a SecretBytes: a copy of a ConnectionString holds a copy of the key of its own,
+// and each is wiped when it goes. toString() gives the whole text, key included, for the keychain and exports only.
 class ConnectionString final
 {
 public:
@@ -28,6 +31,13 @@ public:
     static ConnectionString deviceWithKey(const QString &hostName, const QString &deviceId, const QString &key);
     static ConnectionString deviceWithX509(const QString &hostName, const QString &deviceId);
 
+    ConnectionString() = default;
+    ConnectionString(const ConnectionString &other);
+    ConnectionString &operator=(const ConnectionString &other);
+    ConnectionString(ConnectionString &&) noexcept = default;
+    ConnectionString &operator=(ConnectionString &&) noexcept = default;
+    ~ConnectionString() = default;
+
     Kind kind() const { return m_kind; }
     Credential credential() const { return m_credential; }
 
@@ -36,7 +46,7 @@ public:
     QString deviceId() const { return m_deviceId; }
     QString moduleId() const { return m_moduleId; }
     QString sharedAccessKeyName() const { return m_sharedAccessKeyName; }
-    QString sharedAccessKey() const { return m_sharedAccessKey; }
+    const SecretBytes &sharedAccessKey() const { return m_sharedAccessKey; } // base64 text
     QString sharedAccessSignature() const { return m_sharedAccessSignature; }
     QString gatewayHostName() const { return m_gatewayHostName; }
     bool isX509() const { return m_credential == Credential::X509; }
@@ -60,7 +70,7 @@ private:
     QString m_deviceId;
     QString m_moduleId;
     QString m_sharedAccessKeyName;
-    QString m_sharedAccessKey;
+    SecretBytes m_sharedAccessKey;
     QString m_sharedAccessSignature;
     QString m_gatewayHostName;
 };

@@ -119,9 +119,9 @@ QFuture<Result<HubProfile>> HubStore::add(
         return readyFuture(profile);
 
     // Store the canonical form: the same text the user gave, minus anything parse() normalised.
-    const QByteArray secret = ConnectionString::parse(connectionString)->toString().toUtf8();
+    SecretBytes secret = SecretBytes::fromString(ConnectionString::parse(connectionString)->toString());
     m_pending.insert(name);
-    return m_secrets.save(profile->secretName(), secret)
+    return m_secrets.save(profile->secretName(), std::move(secret))
         .then(this,
             [this, profile = *profile](Result<void> saved) -> QFuture<Result<HubProfile>> {
                 m_pending.remove(profile.name);
@@ -191,7 +191,7 @@ QFuture<Result<ConnectionString>> HubStore::connectionString(const QString &name
             HubStore::tr("There is no hub named \"%1\".").arg(name)));
 
     return m_secrets.load(profile->secretName())
-        .then(this, [name](Result<QByteArray> secret) -> Result<ConnectionString> {
+        .then(this, [name](Result<SecretBytes> secret) -> Result<ConnectionString> {
             if (!secret) {
                 if (secret.error().kind == ErrorKind::NotFound)
                     return fail(ErrorKind::NotFound, QStringLiteral("HubSecretMissing"),
@@ -200,7 +200,7 @@ QFuture<Result<ConnectionString>> HubStore::connectionString(const QString &name
                             .arg(name));
                 return std::unexpected(secret.error());
             }
-            return ConnectionString::parse(QString::fromUtf8(*secret));
+            return ConnectionString::parse(secret->exposeAsString()); // the parser reads text
         });
 }
 
@@ -237,7 +237,7 @@ QFuture<Result<void>> HubStore::setEventHub(const QString &name, const QString &
     }
     if (const auto endpoint = EventHubEndpoint::parse(text); !endpoint)
         return readyFuture<void>(std::unexpected(endpoint.error()));
-    return m_secrets.save(profile->eventHubSecretName(), text.toUtf8())
+    return m_secrets.save(profile->eventHubSecretName(), SecretBytes::fromString(QString(text)))
         .then(this, [this, name](Result<void> saved) -> Result<void> {
             if (!saved)
                 return saved;
@@ -255,7 +255,7 @@ QFuture<Result<QString>> HubStore::eventHubConnectionString(const QString &name)
     if (!profile->eventHub)
         return readyFuture<QString>(QString());
     return m_secrets.load(profile->eventHubSecretName())
-        .then(this, [name](Result<QByteArray> secret) -> Result<QString> {
+        .then(this, [name](Result<SecretBytes> secret) -> Result<QString> {
             if (!secret) {
                 if (secret.error().kind == ErrorKind::NotFound)
                     return fail(ErrorKind::NotFound, QStringLiteral("EventHubSecretMissing"),
@@ -265,7 +265,8 @@ QFuture<Result<QString>> HubStore::eventHubConnectionString(const QString &name)
                             .arg(name));
                 return std::unexpected(secret.error());
             }
-            return QString::fromUtf8(*secret);
+            // As text for EventHubEndpoint::parse() and the telemetry readers, which take it as a QString.
+            return secret->exposeAsString();
         });
 }
 

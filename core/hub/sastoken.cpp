@@ -1,9 +1,10 @@
 #include "sastoken.h"
 
 #include <QCoreApplication>
-#include <QMessageAuthenticationCode>
 
 #include <algorithm>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <optional>
 
 namespace Onboarder {
@@ -24,29 +25,27 @@ std::unexpected<Error> invalid(const QString &code, const QString &message)
 }
 
 // The key bytes of a shared access key given as canonical base64 (padding present, no stray bits,
-// nothing but the base64 alphabet); nullopt for anything else, including an empty key.
-std::optional<QByteArray> decodeStrictBase64(QByteArrayView text)
+// nothing but the base64 alphabet); nullopt for anything else, including an empty key. (Text that is not ASCII
+// fails the decoding.) Decoded in place in a copy of the text, which is wiped with the bytes.
+std::optional<SecretBytes> decodeStrictBase64(QByteArrayView text)
 {
     if (text.isEmpty())
         return std::nullopt;
     auto decoded = QByteArray::fromBase64Encoding(text.toByteArray(), QByteArray::AbortOnBase64DecodingErrors);
-    if (!decoded || decoded.decoded.isEmpty() || decoded.decoded.toBase64() != text)
+    const bool ok = bool(decoded);
+    SecretBytes key = SecretBytes::fromQByteArray(std::move(decoded.decoded));
+    if (!ok || key.isEmpty())
         return std::nullopt;
-    return std::move(decoded.decoded);
+    // Canonical: encoding the bytes again gives the very text (fromRawData: no copy of the key).
+    const SecretBytes again = SecretBytes::fromQByteArray(QByteArray::fromRawData(key.data(), key.size()).toBase64());
+    if (again.view() != text)
+        return std::nullopt;
+    return key;
 }
 
-std::optional<QByteArray> decodeStrictBase64(const QString &text)
+QByteArray hmacBase64(QByteArrayView message, QByteArrayView keyBytes)
 {
-    for (const QChar c : text) {
-        if (c.unicode() > 0x7f)
-            return std::nullopt;
-    }
-    return decodeStrictBase64(QByteArrayView(text.toLatin1()));
-}
-
-QByteArray hmacBase64(const QByteArray &message, const QByteArray &keyBytes)
-{
-    return QMessageAuthenticationCode::hash(message, keyBytes, QCryptographicHash::Sha256).toBase64();
+    return SasToken::hmacSha256Base64(message, keyBytes);
 }
 
 QByteArray stringToSign(const QString &encodedResource, qint64 expiry)
@@ -121,15 +120,39 @@ bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
 
 } // namespace
 
+QByteArray SasToken::hmacSha256Base64(QByteArrayView message, QByteArrayView keyBytes)
+{
+    // OpenSSL reads the key in place (QMessageAuthenticationCode would keep copies of it that nobody wipes).
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    const auto *data = reinterpret_cast<const unsigned char *>(message.isNull() ? "" : message.data());
+    if (!HMAC(EVP_sha256(), keyBytes.isNull() ? "" : keyBytes.data(), int(keyBytes.size()), data,
+            size_t(message.size()), digest, &length))
+        return {};
+    return QByteArray(reinterpret_cast<const char *>(digest), qsizetype(length)).toBase64();
+}
+
 Result<SasToken> SasToken::create(
     const QString &resourceUri, const QString &base64Key, qint64 expiry, const QString &keyName)
+{
+    return create(resourceUri, SecretBytes::fromString(QString(base64Key)), expiry, keyName);
+}
+
+Result<SasToken> SasToken::createWithKeyText(
+    const QString &resourceUri, const QString &key, qint64 expiry, const QString &keyName)
+{
+    return createWithKeyText(resourceUri, SecretBytes::fromString(QString(key)), expiry, keyName);
+}
+
+Result<SasToken> SasToken::create(
+    const QString &resourceUri, const SecretBytes &base64Key, qint64 expiry, const QString &keyName)
 {
     if (resourceUri.isEmpty())
         return invalid(QStringLiteral("EmptyResource"), Text::tr("The resource URI of the token is empty."));
     if (expiry < 0)
         return invalid(QStringLiteral("InvalidExpiry"),
             Text::tr("The expiry of the token must be seconds since 1970, not a negative number."));
-    auto key = decodeStrictBase64(base64Key);
+    const auto key = decodeStrictBase64(base64Key.view());
     if (!key)
         return invalid(QStringLiteral("KeyNotBase64"),
             Text::tr("The shared access key is not valid base64. A key is base64 text such as the Azure "
@@ -139,13 +162,12 @@ Result<SasToken> SasToken::create(
     token.m_encodedResource = encodeResource(resourceUri);
     token.m_expiry = expiry;
     token.m_keyName = keyName;
-    token.m_signature = QString::fromLatin1(hmacBase64(stringToSign(token.m_encodedResource, expiry), *key));
-    key->fill('\0');
+    token.m_signature = QString::fromLatin1(hmacBase64(stringToSign(token.m_encodedResource, expiry), key->view()));
     return token;
 }
 
 Result<SasToken> SasToken::createWithKeyText(
-    const QString &resourceUri, const QString &key, qint64 expiry, const QString &keyName)
+    const QString &resourceUri, const SecretBytes &key, qint64 expiry, const QString &keyName)
 {
     if (resourceUri.isEmpty())
         return invalid(QStringLiteral("EmptyResource"), Text::tr("The resource URI of the token is empty."));
@@ -156,9 +178,7 @@ Result<SasToken> SasToken::createWithKeyText(
     token.m_encodedResource = encodeResource(resourceUri);
     token.m_expiry = expiry;
     token.m_keyName = keyName;
-    QByteArray bytes = key.toUtf8();
-    token.m_signature = QString::fromLatin1(hmacBase64(stringToSign(token.m_encodedResource, expiry), bytes));
-    bytes.fill('\0');
+    token.m_signature = QString::fromLatin1(hmacBase64(stringToSign(token.m_encodedResource, expiry), key.view()));
     return token;
 }
 
@@ -251,12 +271,10 @@ QString SasToken::encodeResource(const QString &resourceUri)
 
 QByteArray SasToken::signature(const QByteArray &stringToSign, const QByteArray &keyBytes)
 {
-    auto key = decodeStrictBase64(QByteArrayView(keyBytes));
+    const auto key = decodeStrictBase64(QByteArrayView(keyBytes));
     if (!key)
         return {};
-    const QByteArray result = hmacBase64(stringToSign, *key);
-    key->fill('\0');
-    return result;
+    return hmacBase64(stringToSign, key->view());
 }
 
 QString SasToken::resource() const
@@ -276,19 +294,17 @@ bool SasToken::isExpired(const QDateTime &now, int skewSeconds) const
 
 bool SasToken::verify(const QString &base64Key) const
 {
-    auto key = decodeStrictBase64(base64Key);
+    const auto key = decodeStrictBase64(SecretBytes::fromString(QString(base64Key)).view());
     if (!key)
         return false;
-    const QByteArray expected = hmacBase64(stringToSign(m_encodedResource, m_expiry), *key);
-    key->fill('\0');
+    const QByteArray expected = hmacBase64(stringToSign(m_encodedResource, m_expiry), key->view());
     return constantTimeEquals(expected, m_signature.toUtf8());
 }
 
 bool SasToken::verifyWithKeyText(const QString &key) const
 {
-    QByteArray bytes = key.toUtf8();
-    const QByteArray expected = hmacBase64(stringToSign(m_encodedResource, m_expiry), bytes);
-    bytes.fill('\0');
+    const SecretBytes bytes = SecretBytes::fromString(QString(key));
+    const QByteArray expected = hmacBase64(stringToSign(m_encodedResource, m_expiry), bytes.view());
     return constantTimeEquals(expected, m_signature.toUtf8());
 }
 

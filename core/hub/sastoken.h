@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 
 #include <QByteArray>
 #include <QDateTime>
@@ -17,10 +18,15 @@ class SasToken final
 public:
     // Builds a token for a resource URI as a person writes it (e.g. "myhub.azure-devices.net/devices/d1").
     // The key is the base64 text of a shared access key; a key that is not strict base64 is refused.
+    // The key's bytes are decoded into a SecretBytes and wiped after signing.
+    static Result<SasToken> create(
+        const QString &resourceUri, const SecretBytes &base64Key, qint64 expiry, const QString &keyName = {});
     static Result<SasToken> create(
         const QString &resourceUri, const QString &base64Key, qint64 expiry, const QString &keyName = {});
 
     // The same, signed with the key's text itself as Event Hubs and Service Bus sign (the key is not decoded).
+    static Result<SasToken> createWithKeyText(
+        const QString &resourceUri, const SecretBytes &key, qint64 expiry, const QString &keyName = {});
     static Result<SasToken> createWithKeyText(
         const QString &resourceUri, const QString &key, qint64 expiry, const QString &keyName = {});
 
@@ -32,6 +38,9 @@ public:
 
     // base64(HMAC-SHA256(base64decode(key), stringToSign)); an empty result means the key is not base64.
     static QByteArray signature(const QByteArray &stringToSign, const QByteArray &keyBytes);
+    // base64(HMAC-SHA256(keyBytes, message)), with the key read in place (OpenSSL; nothing keeps a copy of it). Also
+    // a DPS group's device key.
+    static QByteArray hmacSha256Base64(QByteArrayView message, QByteArrayView keyBytes);
 
     QString encodedResource() const { return m_encodedResource; } // sr exactly as in the token
     QString resource() const; // sr, percent-decoded

@@ -42,7 +42,7 @@ AzureCredentialSet AzureCredentialSet::forDevice(
 }
 
 AzureCredentialSet AzureCredentialSet::forDevice(quint32 tag, std::optional<quint32> secondaryTag,
-    QByteArray certificatePem, QByteArray keyPem, QByteArray keyPassword)
+    QByteArray certificatePem, SecretBytes keyPem, SecretBytes keyPassword)
 {
     AzureCredentialSet set;
     set.tag = tag;
@@ -78,11 +78,11 @@ QString FlashSlot::stateName(State state)
     return {};
 }
 
-AzureFlashJob::AzureFlashJob(Nrf91Modem &modem, const AzureCredentialSet &set, QObject *parent)
+AzureFlashJob::AzureFlashJob(Nrf91Modem &modem, AzureCredentialSet set, QObject *parent)
     : QObject(parent)
     , m_modem(modem)
     , m_store(new ModemCredentialStore(modem, this))
-    , m_set(set)
+    , m_set(std::move(set))
 { }
 
 AzureFlashJob::~AzureFlashJob()
@@ -93,12 +93,7 @@ AzureFlashJob::~AzureFlashJob()
     if (m_promise && QCoreApplication::instance())
         QMetaObject::invokeMethod(
             QCoreApplication::instance(), [promise = std::move(m_promise)] {}, Qt::QueuedConnection);
-    m_set.deviceKey.fill('\0');
-    m_set.keyPassword.fill('\0');
-    for (Planned &planned : m_plan) {
-        if (planned.secret)
-            planned.content.fill('\0');
-    }
+    // The key and its password (SecretBytes in m_set and m_plan) are wiped as they go.
 }
 
 QByteArray AzureFlashJob::digiCertGlobalRootG2()
@@ -174,16 +169,18 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
     for (const QString &warning : std::as_const(m_warnings))
         qCWarning(lcModem).noquote() << warning;
 
-    QByteArray keyContent;
+    SecretBytes keyContent;
     if (m_set.keyInModem) {
         if (!m_set.deviceKey.isEmpty() || m_set.modemKeySha256.isEmpty())
             return fail(ErrorKind::Internal, QStringLiteral("KeyInModemMisused"),
                 tr("A key kept in the modem is known by its hash alone; no key bytes go with it."));
     } else {
-        const auto key = ModemCredentialStore::prepare(CredentialType::ClientKey, m_set.deviceKey);
+        // prepare() reads and gives a QByteArray; what it gives is taken into a SecretBytes at once.
+        auto key = ModemCredentialStore::prepare(CredentialType::ClientKey, m_set.deviceKey.exposeForWire());
         if (!key)
             return std::unexpected(key.error());
-        const auto pair = KeyPair::fromPem(*key, m_set.keyPassword);
+        keyContent = SecretBytes::fromQByteArray(std::move(*key));
+        const auto pair = KeyPair::fromPem(keyContent.view(), m_set.keyPassword.view());
         if (!pair)
             return std::unexpected(pair.error());
         if (auto usable = pair->checkModemCompatible(); !usable)
@@ -192,7 +189,6 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
             return fail(ErrorKind::InvalidInput, QStringLiteral("KeyDoesNotMatch"),
                 tr("The private key does not belong to the device certificate (%1).")
                     .arg(certificate->subjectCommonName()));
-        keyContent = *key;
     }
 
     const auto add = [this](quint32 tag, int type, const QString &label, const QByteArray &content, bool secret) {
@@ -213,8 +209,12 @@ Result<QList<FlashSlot>> AzureFlashJob::plan()
                            m_set.modemKeySha256.toUpper(), {}, FlashSlot::State::Pending},
             {}, true, true});
     } else {
-        add(m_set.tag, CredentialType::ClientKey, tr("device private key"), keyContent, true);
-        keyContent.fill('\0');
+        // Hashed in place (fromRawData copies nothing), then kept in the plan as a SecretBytes.
+        m_plan.append(
+            {FlashSlot{m_set.tag, CredentialType::ClientKey, tr("device private key"),
+                 ModemCredentialStore::sha256Hex(QByteArray::fromRawData(keyContent.data(), keyContent.size())), {},
+                 FlashSlot::State::Pending},
+                {}, true, false, std::make_shared<const SecretBytes>(std::move(keyContent))});
     }
 
     QList<FlashSlot> slots;
@@ -300,9 +300,10 @@ void AzureFlashJob::writeNext(qsizetype index)
     }
     step(tr("Writing %1 to security tag %2").arg(slot.label).arg(slot.tag));
     m_inFlight = index;
+    // The AT channel takes QByteArrays: the key and its password are exposed for this write only.
     m_store
-        ->writeAndVerifyEntry(slot.tag, slot.type, planned.content,
-            slot.type == CredentialType::ClientKey ? m_set.keyPassword : QByteArray())
+        ->writeAndVerifyEntry(slot.tag, slot.type, planned.key ? planned.key->exposeForWire() : planned.content,
+            slot.type == CredentialType::ClientKey ? m_set.keyPassword.exposeForWire() : QByteArray())
         .then(this, [this, index](Result<ModemCredential> written) {
             m_inFlight = -1;
             FlashSlot &slot = m_plan[index].slot;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 
 #include <QByteArray>
 #include <QDateTime>
@@ -8,6 +9,7 @@
 #include <QObject>
 #include <QStringList>
 
+#include <memory>
 #include <optional>
 
 namespace Onboarder {
@@ -28,8 +30,8 @@ struct AzureCredentialSet
     quint32 tag = 10;
     std::optional<quint32> secondaryTag;
     QByteArray deviceCertificate; // PEM
-    QByteArray deviceKey; // PEM; a secret
-    QByteArray keyPassword; // for an encrypted key; a secret
+    SecretBytes deviceKey; // PEM
+    SecretBytes keyPassword; // for an encrypted key
     // The key is in the modem already (made there by %KEYGEN, or flashed before and kept nowhere else):
     // deviceKey stays empty, and the job only checks that the modem lists modemKeySha256 for it.
     bool keyInModem = false;
@@ -43,7 +45,7 @@ struct AzureCredentialSet
     // ... or as PEM (files given on the command line, an encrypted key with its password; a key made for the
     // station) ...
     static AzureCredentialSet forDevice(quint32 tag, std::optional<quint32> secondaryTag, QByteArray certificatePem,
-        QByteArray keyPem, QByteArray keyPassword = {});
+        SecretBytes keyPem, SecretBytes keyPassword = {});
     // ... or with the key in the modem already: only the certificate is written, and the modem must list the key
     // as modemKeySha256.
     static AzureCredentialSet forKeyInModem(
@@ -94,7 +96,8 @@ class AzureFlashJob final : public QObject
     Q_OBJECT
 
 public:
-    AzureFlashJob(Nrf91Modem &modem, const AzureCredentialSet &set, QObject *parent = nullptr);
+    // Takes the set (move-only: its key is a SecretBytes).
+    AzureFlashJob(Nrf91Modem &modem, AzureCredentialSet set, QObject *parent = nullptr);
     ~AzureFlashJob() override;
 
     // Checks the set (PEM, tags) and builds the plan; nothing is sent.
@@ -122,9 +125,11 @@ private:
     struct Planned
     {
         FlashSlot slot;
-        QByteArray content;
+        QByteArray content; // a certificate
         bool secret = false;
         bool inModem = false; // never written: must be there already
+        // The private key (secret slots): one buffer that copies of the plan share, wiped when the last goes.
+        std::shared_ptr<const SecretBytes> key = {};
     };
 
     void readBefore();

@@ -181,7 +181,7 @@ MqttClient::~MqttClient()
     m_socket->abort();
 }
 
-Result<void> MqttClient::setClientCertificate(const QByteArray &certificatePem, const QByteArray &privateKeyPem)
+Result<void> MqttClient::setClientCertificate(const QByteArray &certificatePem, const SecretBytes &privateKeyPem)
 {
     if (certificatePem.isEmpty() && privateKeyPem.isEmpty()) {
         m_certificate.clear();
@@ -195,7 +195,7 @@ Result<void> MqttClient::setClientCertificate(const QByteArray &certificatePem, 
     if (chain->isEmpty())
         return Onboarder::fail(ErrorKind::InvalidInput, QStringLiteral("NotPemCertificate"),
             tr("The client certificate is not a PEM certificate."));
-    const auto key = KeyPair::fromPem(privateKeyPem);
+    const auto key = KeyPair::fromPem(privateKeyPem.view());
     if (!key)
         return std::unexpected(key.error());
     if (!chain->first().matches(*key))
@@ -204,9 +204,10 @@ Result<void> MqttClient::setClientCertificate(const QByteArray &certificatePem, 
                 .arg(chain->first().subjectCommonName()));
     QList<QSslCertificate> certificates = QSslCertificate::fromData(certificatePem, QSsl::Pem);
     const bool rsa = key->type() == KeyPair::Type::Rsa2048 || key->type() == KeyPair::Type::Rsa3072;
-    QSslKey sslKey(privateKeyPem, rsa ? QSsl::Rsa : QSsl::Ec, QSsl::Pem);
+    // QSslKey reads a QByteArray only: a copy made for it and dropped at once.
+    QSslKey sslKey(privateKeyPem.exposeForWire(), rsa ? QSsl::Rsa : QSsl::Ec, QSsl::Pem);
     if (sslKey.isNull())
-        sslKey = QSslKey(privateKeyPem, rsa ? QSsl::Ec : QSsl::Rsa, QSsl::Pem);
+        sslKey = QSslKey(privateKeyPem.exposeForWire(), rsa ? QSsl::Ec : QSsl::Rsa, QSsl::Pem);
     if (certificates.isEmpty() || sslKey.isNull())
         return Onboarder::fail(ErrorKind::InvalidInput, QStringLiteral("UnsupportedClientKey"),
             tr("The client certificate \"%1\" or its key cannot be used for TLS.")
@@ -401,7 +402,8 @@ void MqttClient::onSocketConnected()
 void MqttClient::sendConnect()
 {
     m_lastReceived.start();
-    send(MqttPacket::connect({m_clientId, m_username, m_password, m_cleanSession, m_keepAlive, int(m_active.level)}));
+    send(MqttPacket::connect(
+        {m_clientId, m_username, m_password.view(), m_cleanSession, m_keepAlive, int(m_active.level)}));
 }
 
 void MqttClient::onSslErrors(const QList<QSslError> &errors)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 #include "mqtt/mqttmessage.h"
 #include "mqtt/mqttpacket.h"
 #include "mqtt/websocket.h"
@@ -103,7 +104,7 @@ public:
     QString username() const { return m_username; }
     void setUsername(const QString &username) { m_username = username; }
     // A secret (e.g. an IoT Hub SAS token): there is deliberately no getter. Empty: no password.
-    void setPassword(const QByteArray &password) { m_password = password; }
+    void setPassword(SecretBytes password) { m_password = std::move(password); }
     bool hasPassword() const { return !m_password.isEmpty(); }
     ProtocolVersion protocolVersion() const { return m_protocolVersion; }
     void setProtocolVersion(ProtocolVersion version) { m_protocolVersion = version; }
@@ -119,7 +120,7 @@ public:
     void setCaFile(const QString &path) { m_caFile = path; }
     // The client certificate (PEM, optionally followed by its chain) and its unencrypted private key (PEM).
     // Checked here: both must parse and the certificate must be the key's. Empty arguments clear them.
-    Result<void> setClientCertificate(const QByteArray &certificatePem, const QByteArray &privateKeyPem);
+    Result<void> setClientCertificate(const QByteArray &certificatePem, const SecretBytes &privateKeyPem);
     bool hasClientCertificate() const { return !m_certificate.isNull(); }
 
     // MQTT over WebSockets on this path (IoT Hub: WebSocket::iotHubPath, port 443); empty: plain MQTT.
@@ -225,7 +226,7 @@ private:
     int m_port = 0;
     QString m_clientId;
     QString m_username;
-    QByteArray m_password;
+    SecretBytes m_password;
     ProtocolVersion m_protocolVersion = ProtocolVersion::Mqtt311;
     bool m_cleanSession = true;
     int m_keepAlive = 60;

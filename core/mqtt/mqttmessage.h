@@ -20,7 +20,7 @@ struct MqttMessage
     int qos = 0;
     bool retain = false;
     MqttUserProperties userProperties; // MQTT 5 only; empty with 3.1.1
-    // MqttSession only: what acknowledge() needs (the packet id, the connection it came on), and
+    // What MqttClient::acknowledge() needs (the packet id, the connection it came on), and
     // whether the broker marked it as sent before (DUP).
     int packetId = 0;
     quint64 connection = 0;

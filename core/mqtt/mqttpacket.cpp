@@ -201,7 +201,7 @@ QByteArray encode(quint8 header, const QByteArray &body)
     return out + body;
 }
 
-void appendField(QByteArray &out, const QByteArray &bytes)
+void appendField(QByteArray &out, QByteArrayView bytes)
 {
     appendUint16(out, quint16(bytes.size()));
     out.append(bytes);

@@ -54,7 +54,7 @@ Framing take(QByteArray &buffer, Frame *frame);
 // A packet: the header byte, the remaining length, the body.
 QByteArray encode(quint8 header, const QByteArray &body);
 // A UTF-8 string or binary field: two bytes of length (big-endian), then the bytes.
-void appendField(QByteArray &out, const QByteArray &bytes);
+void appendField(QByteArray &out, QByteArrayView bytes);
 // A variable-length integer (§1.5.5 of 5.0, the remaining length's encoding), at most maxRemainingLength.
 void appendVariableInteger(QByteArray &out, quint32 value);
 
@@ -62,7 +62,7 @@ struct ConnectOptions
 {
     QString clientId;
     QString username; // empty: none
-    QByteArray password; // empty: none
+    QByteArrayView password; // empty: none; a secret, read in place
     bool cleanSession = true; // 5: Clean Start; when false the session never expires (3.1.1's meaning)
     int keepAliveSeconds = 60;
     int level = level311;

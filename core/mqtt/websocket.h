@@ -11,7 +11,7 @@ namespace Onboarder::WebSocket {
 
 // The part of RFC 6455 that MQTT over WebSockets needs (IoT Hub: wss://{host}:443/$iothub/websocket,
 // sub-protocol "mqtt"): the HTTP/1.1 upgrade, binary frames carrying the MQTT byte stream (a packet may
-// span frames), ping/pong and close. MqttSession speaks the client side; the sandbox hub's device port
+// span frames), ping/pong and close. MqttClient speaks the client side; the sandbox hub's device port
 // the server side.
 
 inline constexpr char iotHubPath[] = "/$iothub/websocket";

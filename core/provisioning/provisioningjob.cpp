@@ -292,7 +292,6 @@ ProvisioningJob::ProvisioningJob(const ProvisioningProfile &profile, const QStri
 
 ProvisioningJob::~ProvisioningJob()
 {
-    m_keyPem.fill('\0');
     // As AzureFlashJob: a QPromise must not die inside a continuation of its own future (Qt 6.4).
     if (m_promise && QCoreApplication::instance())
         QMetaObject::invokeMethod(
@@ -731,14 +730,13 @@ void ProvisioningJob::flash()
     if (stopIfCancelled())
         return;
     begin(Step::Id::Flash);
-    AzureCredentialSet set = m_keyInModem
-        ? AzureCredentialSet::forKeyInModem(
-            m_profile.secTag, m_profile.secondarySecTag, m_certificatePem, m_modemKeySha256)
-        : AzureCredentialSet::forDevice(m_profile.secTag, m_profile.secondarySecTag, m_certificatePem, m_keyPem);
-    m_keyPem.fill('\0');
+    // The key moves into the set (m_keyPem is left empty) and on into the flash job.
+    AzureCredentialSet set = m_keyInModem ? AzureCredentialSet::forKeyInModem(
+                                 m_profile.secTag, m_profile.secondarySecTag, m_certificatePem, m_modemKeySha256)
+                                          : AzureCredentialSet::forDevice(m_profile.secTag, m_profile.secondarySecTag,
+                                              m_certificatePem, std::move(m_keyPem));
     m_keyPem.clear();
-    m_flashJob = new AzureFlashJob(*m_modem, set, this);
-    set.deviceKey.fill('\0');
+    m_flashJob = new AzureFlashJob(*m_modem, std::move(set), this);
     connect(m_flashJob, &AzureFlashJob::progress, this, [this](int step, int steps, const QString &text) {
         Q_EMIT detail(tr("%1 (%2/%3)").arg(text).arg(step).arg(steps));
     });
@@ -981,8 +979,7 @@ void ProvisioningJob::testRegistration()
                     return failStep(assignment.error());
                 checkAssignedDevice(*assignment);
             });
-            m_registration->start(m_dpsProfile, m_report.registrationId, attestation);
-            attestation.privateKeyPem.fill('\0');
+            m_registration->start(m_dpsProfile, m_report.registrationId, attestation); // the key is wiped as it goes
         });
 }
 
@@ -1095,7 +1092,6 @@ void ProvisioningJob::finish()
 
 void ProvisioningJob::deliver()
 {
-    m_keyPem.fill('\0');
     m_keyPem.clear();
     m_modem->close();
     m_promise->addResult(m_report);

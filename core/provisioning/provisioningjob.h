@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 #include "credentials/certificate.h"
 #include "dps/dpsprofile.h"
 #include "hub/hubclient.h"
@@ -235,7 +236,7 @@ private:
     Certificate m_groupCa; // the enrollment group's CA (the profile's, as the keychain has it)
     QPointer<DpsRegistration> m_registration;
     QByteArray m_certificatePem;
-    QByteArray m_keyPem; // a secret: only while the job needs it
+    SecretBytes m_keyPem; // only while the job needs it
     bool m_keyInModem = false;
     QString m_modemKeySha256;
     int m_current = -1;

@@ -86,7 +86,8 @@ void DeviceLink::retryLater(const Error &error)
     m_backoffSeconds = std::min(maxBackoffSeconds, m_backoffSeconds * 2);
 }
 
-void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificatePem, const QByteArray &privateKeyPem)
+void DeviceLink::connectWith(
+    const SecretBytes &sasKey, const QByteArray &certificatePem, const SecretBytes &privateKeyPem)
 {
     if (m_client) {
         // Possibly inside one of its signals (a renewal after the last acknowledgement): deleted later.
@@ -114,7 +115,6 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
     m_client->setCleanSession(true);
     m_client->setKeepAlive(m_options.keepAliveSeconds);
     m_client->setPeerName(tr("the hub %1 (as device %2)").arg(m_profile.hostName, m_deviceId));
-    m_sasKey = sasKey;
     if (!sasKey.isEmpty()) {
         const auto token = SasToken::create(m_profile.hostName + QStringLiteral("/devices/") + m_deviceId, sasKey,
             QDateTime::currentSecsSinceEpoch() + m_options.tokenLifetimeSeconds);
@@ -122,7 +122,7 @@ void DeviceLink::connectWith(const QString &sasKey, const QByteArray &certificat
             retryLater(token.error());
             return;
         }
-        m_client->setPassword(token->toString().toUtf8());
+        m_client->setPassword(SecretBytes::fromString(token->toString()));
         // Renewed at 80 % of its life; the hub would close the session when it expires.
         m_renewTimer.start(std::chrono::milliseconds(qint64(m_options.tokenLifetimeSeconds) * 800));
     } else {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 #include "hub/hubprofile.h"
 #include "relay/relaymessage.h"
 
@@ -71,7 +72,7 @@ Q_SIGNALS:
 private:
     void setState(State state);
     void resolve();
-    void connectWith(const QString &sasKey, const QByteArray &certificatePem, const QByteArray &privateKeyPem);
+    void connectWith(const SecretBytes &sasKey, const QByteArray &certificatePem, const SecretBytes &privateKeyPem);
     void retryLater(const Error &error);
     void renew();
 
@@ -82,7 +83,6 @@ private:
     std::unique_ptr<MqttClient> m_client;
     State m_state = State::Resolving;
     QString m_lastError;
-    QString m_sasKey;
     QHash<int, std::pair<qint64, qint64>> m_inFlight; // publish token → message id, received
     QTimer m_retryTimer;
     QTimer m_renewTimer;

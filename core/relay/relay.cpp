@@ -74,18 +74,18 @@ Relay::~Relay()
     m_links.clear();
 }
 
-QFuture<Result<QByteArray>> Relay::sourcePassword(const RelayConfig &config, SecretStore &secrets)
+QFuture<Result<SecretBytes>> Relay::sourcePassword(const RelayConfig &config, SecretStore &secrets)
 {
     if (!config.sourcePasswordKeychain.isEmpty())
         return secrets.load(sourcePasswordEntry(config.sourcePasswordKeychain));
-    auto promise = startedPromise<QByteArray>();
+    auto promise = startedPromise<SecretBytes>();
     if (config.sourcePasswordFile.isEmpty()) {
-        deliver<QByteArray>(promise, QByteArray());
+        deliver<SecretBytes>(promise, SecretBytes());
         return promise->future();
     }
     QFile file(config.sourcePasswordFile);
     if (!file.open(QIODevice::ReadOnly)) {
-        deliver<QByteArray>(promise,
+        deliver<SecretBytes>(promise,
             fail(ErrorKind::NotFound, QStringLiteral("PasswordFileUnreadable"),
                 tr("Cannot read the local broker's password file %1: %2.")
                     .arg(config.sourcePasswordFile, file.errorString())));
@@ -96,7 +96,7 @@ QFuture<Result<QByteArray>> Relay::sourcePassword(const RelayConfig &config, Sec
     QByteArray password = file.readAll();
     while (password.endsWith('\n') || password.endsWith('\r'))
         password.chop(1);
-    deliver<QByteArray>(promise, password);
+    deliver<SecretBytes>(promise, SecretBytes::fromQByteArray(std::move(password)));
     return promise->future();
 }
 
@@ -105,7 +105,7 @@ QString Relay::sourcePasswordEntry(const QString &name)
     return QStringLiteral("relay/source/") + name;
 }
 
-Result<void> Relay::start(const QByteArray &sourcePassword)
+Result<void> Relay::start(const SecretBytes &sourcePassword)
 {
     if (m_running)
         return {};
@@ -127,7 +127,7 @@ Result<void> Relay::start(const QByteArray &sourcePassword)
     m_source->setCaFile(m_config.sourceCaFile);
     m_source->setClientId(m_config.sourceClientId);
     m_source->setUsername(m_config.sourceUsername);
-    m_source->setPassword(sourcePassword);
+    m_source->setPassword(sourcePassword.copy());
     m_source->setCleanSession(false);
     m_source->setManualAcknowledgement(true);
     m_source->setAutoReconnect(true);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 #include "hub/connectionstring.h"
 #include "hub/hubprofile.h"
 #include "mqtt/mqttmessage.h"
@@ -65,13 +66,13 @@ public:
 
     // The local broker's password from "source.passwordFile" or "source.passwordKeychain" (empty: none).
     // A password file that others may read is used, with a warning in the log.
-    static QFuture<Result<QByteArray>> sourcePassword(const RelayConfig &config, SecretStore &secrets);
+    static QFuture<Result<SecretBytes>> sourcePassword(const RelayConfig &config, SecretStore &secrets);
     // The keychain entry of "source.passwordKeychain": NAME is kept under relay/source/NAME, so that a
     // configuration can never make the relay send another secret (a hub's key) to a local broker.
     static QString sourcePasswordEntry(const QString &name);
 
     // Opens the outbox, starts sending what it holds, connects to the local broker.
-    Result<void> start(const QByteArray &sourcePassword);
+    Result<void> start(const SecretBytes &sourcePassword);
     // Stores and acknowledges what was taken, disconnects from the local broker (it keeps the session),
     // waits up to drainMs for the hub's acknowledgements of what is in flight, closes everything; then
     // stopped().

@@ -20,7 +20,7 @@ RelayCredentials::~RelayCredentials() = default;
 
 void RelayCredentials::forget(const QString &deviceId)
 {
-    m_keys.remove(deviceId);
+    m_keys.erase(deviceId);
 }
 
 namespace {
@@ -169,8 +169,8 @@ void RelayCredentials::registerX509(const QString &deviceId, const SharedPromise
 QFuture<Result<DeviceSecret>> RelayCredentials::sasSecret(const QString &deviceId)
 {
     auto promise = startedPromise<DeviceSecret>();
-    if (const auto key = m_keys.constFind(deviceId); key != m_keys.cend()) {
-        deliver<DeviceSecret>(promise, DeviceSecret{*key, {}, {}});
+    if (const auto key = m_keys.find(deviceId); key != m_keys.end()) {
+        deliver<DeviceSecret>(promise, DeviceSecret{key->second.copy(), {}, {}});
         return promise->future();
     }
     const auto found = [this, promise, deviceId](const DeviceIdentity &device) {
@@ -182,8 +182,9 @@ QFuture<Result<DeviceSecret>> RelayCredentials::sasSecret(const QString &deviceI
                         .arg(deviceId)));
             return;
         }
-        m_keys.insert(deviceId, device.primaryKey);
-        deliver<DeviceSecret>(promise, DeviceSecret{device.primaryKey, {}, {}});
+        SecretBytes key = SecretBytes::fromString(QString(device.primaryKey));
+        deliver<DeviceSecret>(promise, DeviceSecret{key.copy(), {}, {}});
+        m_keys.insert_or_assign(deviceId, std::move(key));
     };
     m_registry->device(deviceId).then(this, [this, promise, deviceId, found](Result<DeviceIdentity> device) {
         if (device) {

@@ -2,6 +2,7 @@
 
 #include "common/promise.h"
 #include "common/result.h"
+#include "common/secretbytes.h"
 #include "hub/connectionstring.h"
 #include "hub/hubclient.h"
 #include "hub/hubprofile.h"
@@ -11,6 +12,7 @@
 #include <QHash>
 #include <QObject>
 
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -19,12 +21,12 @@ namespace Onboarder {
 class CredentialStore;
 class HubClient;
 
-// What a device needs to open its hub session.
+// What a device needs to open its hub session (move-only: its keys are SecretBytes).
 struct DeviceSecret
 {
-    QString sasKey; // base64 (SAS devices)
+    SecretBytes sasKey; // base64 text (SAS devices)
     QByteArray certificatePem; // X.509 devices
-    QByteArray privateKeyPem;
+    SecretBytes privateKeyPem;
 };
 
 // Finds the hub credentials of the devices the relay speaks for: SAS keys from the registry (with the
@@ -65,7 +67,7 @@ private:
     HubProfile m_profile;
     std::unique_ptr<HubClient> m_registry;
     CredentialStore *m_store = nullptr;
-    QHash<QString, QString> m_keys;
+    std::map<QString, SecretBytes> m_keys; // SAS keys by device id
 };
 
 } // namespace Onboarder

@@ -36,7 +36,7 @@ RelayThread::~RelayThread()
 }
 
 void RelayThread::start(const RelayConfig &config, const HubProfile &profile, const ConnectionString &service,
-    CredentialStore *store, const QByteArray &sourcePassword)
+    CredentialStore *store, SecretBytes sourcePassword)
 {
     if (m_state != State::Stopped)
         return;
@@ -51,8 +51,8 @@ void RelayThread::start(const RelayConfig &config, const HubProfile &profile, co
             m_thread.setEventDispatcher(dispatcher.release());
         m_thread.start();
     }
-    QMetaObject::invokeMethod(
-        m_anchor, [this, anchor = m_anchor, config, profile, service, store, password = sourcePassword]() mutable {
+    QMetaObject::invokeMethod(m_anchor,
+        [this, anchor = m_anchor, config, profile, service, store, password = std::move(sourcePassword)]() mutable {
             auto *relay = new Relay(config, profile, service, store, anchor);
             // Queued to the owner's thread (this object lives there).
             connect(relay, &Relay::metricsUpdated, this, &RelayThread::metricsUpdated);
@@ -66,7 +66,7 @@ void RelayThread::start(const RelayConfig &config, const HubProfile &profile, co
                 Q_EMIT stopped();
             });
             const Result<void> outcome = relay->start(password);
-            password.fill('\0');
+            password.clear();
             if (!outcome) {
                 delete relay;
                 QMetaObject::invokeMethod(this, [this, error = outcome.error()] {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secretbytes.h"
 #include "hub/connectionstring.h"
 #include "hub/hubprofile.h"
 #include "relay/relayconfig.h"
@@ -37,8 +38,9 @@ public:
     // Creates the relay on the worker thread and starts it: started() or startFailed(). The credential
     // store (X.509 devices) stays on its own thread; the relay posts its requests there. Ignored unless
     // stopped.
+    // The source broker's password is taken to the worker thread and wiped there once the relay has it.
     void start(const RelayConfig &config, const HubProfile &profile, const ConnectionString &service,
-        CredentialStore *store, const QByteArray &sourcePassword);
+        CredentialStore *store, SecretBytes sourcePassword);
     // Relay::stop(drainMs) on the worker thread, then stopped().
     void stop(int drainMs = 5000);
 

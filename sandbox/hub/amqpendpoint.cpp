@@ -193,14 +193,14 @@ void AmqpEndpoint::adopt(QIODevice *stream)
     peer->connection = connection;
     Peer *raw = peer.get();
     m_peers.emplace(connection, std::move(peer));
-    connection->setServerSasl(true, [this, raw](const QString &user, const QByteArray &password) {
+    connection->setServerSasl(true, [this, raw](const QString &user, const SecretBytes &password) {
         // IoT Hub's PLAIN: "{policy}@sas.root.{hub}" with a SAS token of that policy as the password.
         QString why;
         const QString policy = user.section(u'@', 0, 0);
-        auto token = checkToken(QString::fromUtf8(password), &why);
+        auto token = checkToken(password.exposeAsString(), &why);
         if (!token || !token->rights.contains(QLatin1String("ServiceConnect")))
             return false;
-        const auto named = SasToken::parse(QString::fromUtf8(password));
+        const auto named = SasToken::parse(password.exposeAsString());
         if (!named || (!named->keyName().isEmpty() && named->keyName() != policy))
             return false;
         raw->tokens.append(*token);

@@ -66,7 +66,7 @@ bool Mediator::start(quint16 port, const QByteArray &secret)
     // Not a valid device id (devices cannot use '/'), so no device can take over this link.
     m_client->setClientId(QStringLiteral("$sandbox/mediator"));
     m_client->setUsername(QStringLiteral("$sandbox/internal"));
-    m_client->setPassword(secret);
+    m_client->setPassword(SecretBytes::fromView(secret));
     m_client->setAutoReconnect(true);
     bool subscribed = false;
     const auto connection

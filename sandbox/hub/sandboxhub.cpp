@@ -92,7 +92,7 @@ Result<void> SandboxHub::ensureCertificates()
             *key, {QStringLiteral("Onboarder Sandbox CA"), {}, {}, 3650, Certificate::Usage::CertificateAuthority});
         if (!ca)
             return std::unexpected(ca.error());
-        if (auto ok = writeFile(caKeyFile, key->privateKeyPem(), true); !ok)
+        if (auto ok = writeFile(caKeyFile, key->privateKeyPem().exposeForWire(), true); !ok)
             return ok;
         if (auto ok = writeFile(caFile, ca->toPem(), false); !ok)
             return ok;
@@ -124,7 +124,7 @@ Result<void> SandboxHub::ensureCertificates()
             *ca, *caKey, *key, {m_options.hostName, dnsNames, ips, 825, Certificate::Usage::Server});
         if (!server)
             return std::unexpected(server.error());
-        if (auto ok = writeFile(serverKeyFile, key->privateKeyPem(), true); !ok)
+        if (auto ok = writeFile(serverKeyFile, key->privateKeyPem().exposeForWire(), true); !ok)
             return ok;
         if (auto ok = writeFile(serverFile, server->toPem() + ca->toPem(), false); !ok)
             return ok;
@@ -280,13 +280,14 @@ Result<void> SandboxHub::startDps()
         {m_options.dpsAddress, {QStringLiteral("localhost")}, {m_options.dpsAddress}, 825, Certificate::Usage::Server});
     if (!certificate)
         return std::unexpected(certificate.error());
-    if (auto ok = writeFile(dir.filePath(QStringLiteral("dps-key.pem")), key->privateKeyPem(), true); !ok)
+    if (auto ok = writeFile(dir.filePath(QStringLiteral("dps-key.pem")), key->privateKeyPem().exposeForWire(), true);
+        !ok)
         return ok;
     if (auto ok = writeFile(dir.filePath(QStringLiteral("dps.pem")), certificate->toPem() + ca->toPem(), false); !ok)
         return ok;
     QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
     tls.setLocalCertificateChain(QSslCertificate::fromData(certificate->toPem() + ca->toPem(), QSsl::Pem));
-    tls.setPrivateKey(QSslKey(key->privateKeyPem(), QSsl::Ec, QSsl::Pem));
+    tls.setPrivateKey(QSslKey(key->privateKeyPem().exposeForWire(), QSsl::Ec, QSsl::Pem));
     // Devices may attest with a client certificate on either port: asked for, not required, judged by enrollments.
     tls.setPeerVerifyMode(QSslSocket::QueryPeer);
 

@@ -31,7 +31,7 @@ bool TelemetryIngest::start(quint16 port, const QByteArray &secret)
     // Not a valid device id (devices cannot use '/'), so no device can take over this link.
     m_client->setClientId(QStringLiteral("$sandbox/eventlog"));
     m_client->setUsername(QStringLiteral("$sandbox/internal"));
-    m_client->setPassword(secret);
+    m_client->setPassword(SecretBytes::fromView(secret));
     m_client->setCleanSession(false);
     m_client->setAutoReconnect(true);
     bool subscribed = false;

@@ -532,7 +532,7 @@ ModemSimulator::Reply ModemSimulator::keygen(const QList<Param> &params)
         = exists ? KeyPair::fromPem(found->second.content) : KeyPair::generate(KeyPair::Type::EcP256);
     if (!pair)
         return error(523);
-    const QByteArray pem = pair->privateKeyPem();
+    const QByteArray pem = pair->privateKeyPem().exposeForWire();
     if (!exists && m_state.storedBytes() + pem.size() > m_options.storageBytes)
         return error(515);
 

@@ -31,7 +31,7 @@ void ModemState::addModemOwnedEntries()
     credentials[{4294967292u, 0}] = {QByteArrayLiteral("modem-owned nordic identity root"), {}, true};
     // The device identity key signs the COSE part of %KEYGEN answers.
     if (auto key = KeyPair::generate(KeyPair::Type::EcP256))
-        credentials[{identityKeyTag, 2}] = {key->privateKeyPem(), {}, true};
+        credentials[{identityKeyTag, 2}] = {key->privateKeyPem().exposeForWire(), {}, true};
     credentials[{2147483648u, 0}] = {QByteArrayLiteral("modem-owned decrypt-tag root"), {}, true};
 }
 

@@ -124,7 +124,8 @@ private Q_SLOTS:
         const auto owner = ConnectionString::parse(m_sandbox.connectionString());
         QVERIFY(owner.has_value());
         RelayFixture::Consumer mqtt;
-        QVERIFY(mqtt.connect(m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), owner->sharedAccessKey()));
+        QVERIFY(mqtt.connect(
+            m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), owner->sharedAccessKey().exposeAsString()));
         AmqpTally amqp;
         EventHubReader reader;
         QObject::connect(

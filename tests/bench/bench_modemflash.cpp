@@ -50,16 +50,20 @@ int main(int argc, char *argv[])
     Certificate::Request request;
     request.commonName = QStringLiteral("bench-device");
     const auto cert = Certificate::selfSigned(*key, request);
-    AzureCredentialSet set;
-    set.tag = 10;
-    set.secondaryTag = 11;
-    set.deviceCertificate = cert->toPem();
-    set.deviceKey = key->privateKeyPem();
+    // A set of its own for every run (a job takes its set).
+    const auto makeSet = [&] {
+        AzureCredentialSet set;
+        set.tag = 10;
+        set.secondaryTag = 11;
+        set.deviceCertificate = cert->toPem();
+        set.deviceKey = key->privateKeyPem();
+        return set;
+    };
 
     QList<double> elapsedMs, wireMs, ratios;
     std::printf("modem flash benchmark: the Azure set into the simulator at %d baud (%d runs)\n", baud, runs);
     for (int run = 0; run < runs; ++run) {
-        AzureFlashJob job(modem, set);
+        AzureFlashJob job(modem, makeSet());
         job.setForce(true); // write everything every time
         QElapsedTimer clock;
         clock.start();

@@ -90,7 +90,10 @@ class bench_Relay : public QObject
     QString hubHost() const { return m_sandbox.hostName(); }
     int hubPort() const { return m_sandbox.mqttPort(); }
     QString hubCa() const { return m_sandbox.caFile(); }
-    QString ownerKey() const { return ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey(); }
+    QString ownerKey() const
+    {
+        return ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey().exposeAsString();
+    }
 
 private Q_SLOTS:
     void initTestCase()

@@ -40,10 +40,11 @@ public:
             client->setClientId(id);
             client->setUsername(hub.hostName() + QStringLiteral("/") + id + QStringLiteral("/?api-version=2021-04-12"));
             // A token of the owner policy (DeviceConnect) for this device, as a provisioning service would hand out.
-            client->setPassword(SasToken::create(hub.hostName() + QStringLiteral("/devices/") + id,
-                owner->sharedAccessKey(), QDateTime::currentSecsSinceEpoch() + 86400, owner->sharedAccessKeyName())
-                                    ->toString()
-                                    .toUtf8());
+            client->setPassword(Onboarder::SecretBytes::fromQByteArray(
+                SasToken::create(hub.hostName() + QStringLiteral("/devices/") + id, owner->sharedAccessKey(),
+                    QDateTime::currentSecsSinceEpoch() + 86400, owner->sharedAccessKeyName())
+                    ->toString()
+                    .toUtf8()));
             QObject::connect(client.get(), &MqttClient::messageDelivered, client.get(), [this] { --m_inFlight; });
             m_clients.push_back(std::move(client));
         }

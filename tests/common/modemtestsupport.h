@@ -41,7 +41,7 @@ inline DeviceCredentials deviceCredentials(const QString &id, int extraNames = 0
     for (int i = 0; i < extraNames; ++i)
         request.dnsNames.append(QStringLiteral("name-%1.devices.example.invalid").arg(i));
     auto cert = Onboarder::Certificate::selfSigned(*key, request);
-    return {cert->toPem(), key->privateKeyPem()};
+    return {cert->toPem(), key->privateKeyPem().exposeForWire()};
 }
 
 inline QByteArray amazonRootCa1()

@@ -129,7 +129,7 @@ public:
         const auto key = Onboarder::KeyPair::generate();
         const auto certificate = Onboarder::Certificate::issue(
             *m_ca, *m_caKey, *key, {commonName, {}, {}, 1, Onboarder::Certificate::Usage::Client});
-        return {certificate->toPem(), key->privateKeyPem()};
+        return {certificate->toPem(), key->privateKeyPem().exposeForWire()};
     }
 
     // A CA of its own that did not sign anything of this broker's: for "wrong CA" tests.
@@ -212,7 +212,7 @@ private:
         m_ca = *ca;
         return writeFile(QStringLiteral("ca.pem"), m_ca->toPem())
             && writeFile(QStringLiteral("server.pem"), server->toPem())
-            && writeFile(QStringLiteral("server.key"), serverKey->privateKeyPem(), true);
+            && writeFile(QStringLiteral("server.key"), serverKey->privateKeyPem().exposeForWire(), true);
     }
 
     bool writePasswords()

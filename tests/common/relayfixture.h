@@ -67,10 +67,10 @@ public:
         m_client->setReconnectInterval(1, 2);
         m_client->setProtocolVersion(Onboarder::MqttClient::ProtocolVersion::Mqtt5);
         m_client->setUsername(hostName + QStringLiteral("/$sandbox/consumer"));
-        m_client->setPassword(Onboarder::SasToken::create(
+        m_client->setPassword(Onboarder::SecretBytes::fromQByteArray(Onboarder::SasToken::create(
             hostName, ownerKey, QDateTime::currentSecsSinceEpoch() + 86400, QStringLiteral("iothubowner"))
-                                  ->toString()
-                                  .toUtf8());
+                                                                         ->toString()
+                                                                         .toUtf8()));
         QObject::connect(m_client.get(), &Onboarder::MqttClient::messageReceived, m_client.get(),
             [this](const Onboarder::MqttMessage &message) {
                 const QString device = message.topic.section(u'/', 2, 2);

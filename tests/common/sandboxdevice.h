@@ -30,10 +30,11 @@ inline std::unique_ptr<Onboarder::MqttClient> sandboxDevice(
     client->setCaFile(profile.caFile);
     client->setClientId(id);
     client->setUsername(profile.hostName + u'/' + id + QStringLiteral("/?api-version=2021-04-12"));
-    client->setPassword(Onboarder::SasToken::create(profile.hostName + QStringLiteral("/devices/") + id,
-        registered->primaryKey, QDateTime::currentSecsSinceEpoch() + 600)
-                            ->toString()
-                            .toUtf8());
+    client->setPassword(Onboarder::SecretBytes::fromQByteArray(
+        Onboarder::SasToken::create(profile.hostName + QStringLiteral("/devices/") + id, registered->primaryKey,
+            QDateTime::currentSecsSinceEpoch() + 600)
+            ->toString()
+            .toUtf8()));
     if (!connects(*client))
         return {};
     return client;

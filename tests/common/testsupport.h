@@ -12,6 +12,8 @@
 #include <QString>
 #include <QTest>
 
+#include <type_traits>
+
 namespace TestSupport {
 
 // Waits for a future while the event loop runs (keychain and network calls finish there).
@@ -22,7 +24,10 @@ template<typename T> T await(QFuture<T> future, int timeoutMs = 20000)
         QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
     if (!future.isFinished())
         qFatal("future did not finish within %d ms", timeoutMs);
-    return future.result();
+    if constexpr (std::is_copy_constructible_v<T>)
+        return future.result();
+    else
+        return future.takeResult(); // a move-only result (SecretBytes)
 }
 
 // True inside scripts/test-session (private D-Bus with an unlocked gnome-keyring). Tests that need the

@@ -20,7 +20,7 @@ namespace {
 AzureCredentialSet credentialSet(
     quint32 tag, std::optional<quint32> secondary, const TestSupport::DeviceCredentials &device)
 {
-    return AzureCredentialSet::forDevice(tag, secondary, device.certificatePem, device.keyPem);
+    return AzureCredentialSet::forDevice(tag, secondary, device.certificatePem, SecretBytes::fromView(device.keyPem));
 }
 
 QByteArray failureText(const FlashReport &report)
@@ -187,7 +187,8 @@ private Q_SLOTS:
         set.secondaryTag = 11;
         set.deviceCertificate = shortLived->toPem();
         set.deviceKey = key->privateKeyPem();
-        const FlashReport report = await(AzureFlashJob(*modem, set).start(), 30000);
+        const QByteArray certificatePem = set.deviceCertificate; // set moves into the job
+        const FlashReport report = await(AzureFlashJob(*modem, std::move(set)).start(), 30000);
         QVERIFY2(report.ok(), failureText(report).constData());
         QCOMPARE(report.warnings.size(), 1);
         QVERIFY2(
@@ -196,7 +197,7 @@ private Q_SLOTS:
             qPrintable(report.warnings.first()));
         QCOMPARE(m_sim.storedHashes().value(QStringLiteral("10/1")),
             ModemCredentialStore::sha256Hex(
-                *ModemCredentialStore::prepare(CredentialType::ClientCert, set.deviceCertificate)));
+                *ModemCredentialStore::prepare(CredentialType::ClientCert, certificatePem)));
 
         // Three days before the Microsoft root ends: it is warned about (DigiCert's ended long before).
         const QDateTime microsoftEnd = Certificate::fromPem(AzureFlashJob::microsoftRsaRootCa2017())->notAfter();
@@ -308,14 +309,14 @@ private Q_SLOTS:
         QVERIFY(modem);
         const auto kept = DeviceCredential::read(m_device.certificatePem, m_device.keyPem, {});
         QVERIFY(kept);
-        const AzureCredentialSet set = AzureCredentialSet::forDevice(12, 13, *kept);
+        AzureCredentialSet set = AzureCredentialSet::forDevice(12, 13, *kept);
         QCOMPARE(set.tag, 12u);
         QCOMPARE(set.secondaryTag, std::optional<quint32>(13));
         QCOMPARE(set.deviceCertificate, kept->certificate.toPem());
         QCOMPARE(set.deviceKey, kept->key.privateKeyPem());
         QVERIFY(set.keyPassword.isEmpty());
         QVERIFY(!set.keyInModem);
-        const FlashReport report = await(AzureFlashJob(*modem, set).start(), 30000);
+        const FlashReport report = await(AzureFlashJob(*modem, std::move(set)).start(), 30000);
         QVERIFY2(report.ok(), failureText(report).constData());
         QCOMPARE(report.slots.size(), 4);
         compareWithModem(report);
@@ -323,12 +324,11 @@ private Q_SLOTS:
         QVERIFY(!keySha256.isEmpty());
 
         // The key is in the modem: none of it goes with the set, and the modem must hold that very key.
-        const AzureCredentialSet inModem
-            = AzureCredentialSet::forKeyInModem(12, 13, m_device.certificatePem, keySha256);
+        AzureCredentialSet inModem = AzureCredentialSet::forKeyInModem(12, 13, m_device.certificatePem, keySha256);
         QVERIFY(inModem.keyInModem);
         QVERIFY(inModem.deviceKey.isEmpty());
         QCOMPARE(inModem.modemKeySha256, keySha256);
-        const FlashReport again = await(AzureFlashJob(*modem, inModem).start(), 30000);
+        const FlashReport again = await(AzureFlashJob(*modem, std::move(inModem)).start(), 30000);
         QVERIFY2(again.ok(), failureText(again).constData());
         QCOMPARE(again.slots.last().state, FlashSlot::State::Flashed);
         const FlashReport other = await(
@@ -347,15 +347,17 @@ private Q_SLOTS:
         const qint64 sent = modem->channel()->bytesSent();
         const auto other = TestSupport::deviceCredentials(QStringLiteral("other"));
         AzureCredentialSet mismatched = credentialSet(10, 11, m_device);
-        mismatched.deviceKey = other.keyPem;
-        QCOMPARE(await(AzureFlashJob(*modem, mismatched).start()).failure->code, QStringLiteral("KeyDoesNotMatch"));
+        mismatched.deviceKey = SecretBytes::fromView(other.keyPem);
+        QCOMPARE(await(AzureFlashJob(*modem, std::move(mismatched)).start()).failure->code,
+            QStringLiteral("KeyDoesNotMatch"));
         QCOMPARE(await(AzureFlashJob(*modem, credentialSet(10, 10, m_device)).start()).failure->code,
             QStringLiteral("SameTags"));
         QCOMPARE(await(AzureFlashJob(*modem, credentialSet(3000000000u, 11, m_device)).start()).failure->code,
             QStringLiteral("ReservedTag"));
         AzureCredentialSet notPem = credentialSet(10, 11, m_device);
         notPem.deviceCertificate = "hello";
-        QCOMPARE(await(AzureFlashJob(*modem, notPem).start()).failure->code, QStringLiteral("NotACertificate"));
+        QCOMPARE(
+            await(AzureFlashJob(*modem, std::move(notPem)).start()).failure->code, QStringLiteral("NotACertificate"));
         QCOMPARE(modem->channel()->bytesSent(), sent);
     }
 };

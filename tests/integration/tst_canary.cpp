@@ -265,11 +265,11 @@ class tst_Canary : public QObject
         const auto other = KeyPair::generate(key->type() == KeyPair::Type::Other ? KeyPair::Type::EcP256 : key->type());
         if (!other)
             return false;
-        const QByteArray otherDer = QByteArray::fromBase64(pemBody(other->privateKeyPem()));
+        const QByteArray otherDer = QByteArray::fromBase64(pemBody(other->privateKeyPem().exposeForWire()));
         const QByteArray publicDer = QByteArray::fromBase64(pemBody(key->publicKeyPem()));
         const QList<QByteArray> sharedText{
             otherDer.toBase64(), publicDer.toBase64(), publicDer.mid(1).toBase64(), publicDer.mid(2).toBase64()};
-        QList<QByteArray> forms{key->privateKeyPem()};
+        QList<QByteArray> forms{key->privateKeyPem().exposeForWire()};
         if (pemBody(pem) != pemBody(forms.first()))
             forms.append(pem);
         int pemSlices = 0;
@@ -400,7 +400,7 @@ private Q_SLOTS:
         QVERIFY2(started.isEmpty(), qPrintable(started));
         const auto owner = Onboarder::ConnectionString::parse(m_sandbox.connectionString());
         QVERIFY(owner.has_value());
-        m_ownerKey = owner->sharedAccessKey();
+        m_ownerKey = owner->sharedAccessKey().exposeAsString();
         QVERIFY2(addKeyNeedles(QStringLiteral("hub owner policy key"), m_ownerKey), "the owner key is no base64 key");
         Onboarder::HubProfile profile;
         profile.name = m_hubName;
@@ -463,8 +463,8 @@ private Q_SLOTS:
         const auto pem
             = TestSupport::await(keychain.load(Onboarder::CredentialStore::privateKeyEntry(m_hubName, m_x509Device)));
         QVERIFY2(pem.has_value(), pem ? "" : qPrintable(pem.error().message));
-        QVERIFY2(pem->contains("PRIVATE KEY"), "the keychain entry holds no PEM private key");
-        m_x509KeyPem = *pem;
+        QVERIFY2(pem->view().contains("PRIVATE KEY"), "the keychain entry holds no PEM private key");
+        m_x509KeyPem = pem->exposeForWire();
         QVERIFY2(addPrivateKeyNeedles(QStringLiteral("X.509 private key of ") + m_x509Device, m_x509KeyPem),
             "too few slices of the private key are its own");
     }

@@ -53,7 +53,7 @@ class tst_CliCredentials : public QObject
         client.setCaFile(m_ready.value(QStringLiteral("caFile")).toString());
         client.setClientId(id);
         client.setUsername(QStringLiteral("127.0.0.1/%1/?api-version=2021-04-12").arg(id));
-        if (!client.setClientCertificate(certPem, keyPem))
+        if (!client.setClientCertificate(certPem, Onboarder::SecretBytes::fromView(keyPem)))
             qFatal("client certificate refused by MqttClient");
         return TestSupport::connects(client);
     }
@@ -158,14 +158,14 @@ private Q_SLOTS:
 
         const auto contents = Pkcs12::parse(readAll(p12), m_p12Password);
         QVERIFY(contents.has_value());
-        QVERIFY2(
-            deviceConnects(QStringLiteral("x509-dev"), contents->certificate.toPem(), contents->key.privateKeyPem()),
+        QVERIFY2(deviceConnects(QStringLiteral("x509-dev"), contents->certificate.toPem(),
+                     contents->key.privateKeyPem().exposeForWire()),
             "the sandbox refused the registered self-signed certificate");
         // The same device with another self-signed certificate (same CN, other thumbprint) is refused.
         const auto otherKey = KeyPair::generate();
         const auto other
             = Certificate::selfSigned(*otherKey, {QStringLiteral("x509-dev"), {}, {}, 2, Certificate::Usage::Client});
-        QVERIFY(!deviceConnects(QStringLiteral("x509-dev"), other->toPem(), otherKey->privateKeyPem()));
+        QVERIFY(!deviceConnects(QStringLiteral("x509-dev"), other->toPem(), otherKey->privateKeyPem().exposeForWire()));
     }
 
     void caSignedCertificatesPassOpensslVerify()

@@ -48,10 +48,10 @@ class tst_CliDevices : public QObject
         device->setCaFile(m_sandbox.caFile());
         device->setClientId(id);
         device->setUsername(QStringLiteral("%1/%2/?api-version=2021-04-12").arg(m_sandbox.hostName(), id));
-        device->setPassword(Onboarder::SasToken::create(
+        device->setPassword(Onboarder::SecretBytes::fromQByteArray(Onboarder::SasToken::create(
             m_sandbox.hostName() + QStringLiteral("/devices/") + id, key, QDateTime::currentSecsSinceEpoch() + 600)
-                                ->toString()
-                                .toUtf8());
+                                                                       ->toString()
+                                                                       .toUtf8()));
         if (!TestSupport::connects(*device))
             return nullptr;
         return device;
@@ -325,10 +325,10 @@ private Q_SLOTS:
         device.setCaFile(m_sandbox.caFile());
         device.setClientId(id);
         device.setUsername(QStringLiteral("%1/%2/?api-version=2021-04-12").arg(m_sandbox.hostName(), id));
-        device.setPassword(Onboarder::SasToken::create(
+        device.setPassword(Onboarder::SecretBytes::fromQByteArray(Onboarder::SasToken::create(
             m_sandbox.hostName() + QStringLiteral("/devices/") + id, key, QDateTime::currentSecsSinceEpoch() + 600)
-                               ->toString()
-                               .toUtf8());
+                                                                      ->toString()
+                                                                      .toUtf8()));
         QVERIFY(TestSupport::connects(device));
         // The watch subscribes after it starts: publish until it has seen two (it ends itself at --count 2).
         int sent = 0;

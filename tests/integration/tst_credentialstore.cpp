@@ -58,7 +58,11 @@ class tst_CredentialStore : public QObject
     std::unique_ptr<SecretStore> m_secrets;
     std::unique_ptr<CredentialStore> m_store;
 
-    QByteArray secret(const QString &entry) { return await(m_secrets->load(entry)).value_or(QByteArray()); }
+    QByteArray secret(const QString &entry)
+    {
+        const auto loaded = await(m_secrets->load(entry));
+        return loaded ? loaded->exposeForWire() : QByteArray();
+    }
 
 private Q_SLOTS:
     void initTestCase()
@@ -194,14 +198,16 @@ private Q_SLOTS:
     {
         const QString primary = TestSupport::randomKey();
         const QString secondary = TestSupport::randomKey();
-        QVERIFY(await(m_store->saveSymmetricKeys(QStringLiteral("hub-a"), QStringLiteral("sas-1"), primary, secondary))
+        QVERIFY(await(m_store->saveSymmetricKeys(QStringLiteral("hub-a"), QStringLiteral("sas-1"),
+                          SecretBytes::fromString(QString(primary)), SecretBytes::fromString(QString(secondary))))
                     .has_value());
         QCOMPARE(secret(QStringLiteral("hub/hub-a/device/sas-1/symmetric-key/primary")), primary.toLatin1());
-        QCOMPARE(*await(m_store->symmetricKey(
-                     QStringLiteral("hub-a"), QStringLiteral("sas-1"), CredentialStore::KeySlot::Secondary)),
+        QCOMPARE(await(m_store->symmetricKey(
+                           QStringLiteral("hub-a"), QStringLiteral("sas-1"), CredentialStore::KeySlot::Secondary))
+                     ->exposeAsString(),
             secondary);
-        QCOMPARE(await(m_store->saveSymmetricKeys(
-                           QStringLiteral("hub-a"), QStringLiteral("sas-1"), QStringLiteral("short"), secondary))
+        QCOMPARE(await(m_store->saveSymmetricKeys(QStringLiteral("hub-a"), QStringLiteral("sas-1"),
+                           SecretBytes::fromView("short"), SecretBytes::fromString(QString(secondary))))
                      .error()
                      .code,
             QStringLiteral("InvalidSymmetricKey"));
@@ -270,11 +276,10 @@ private Q_SLOTS:
         const QString device = QStringLiteral("move-2");
         const auto made = await(m_store->generate(hub, device, {}));
         QVERIFY2(made.has_value(), made ? "" : qPrintable(made.error().message));
-        QByteArray key = secret(made->keychainEntry);
+        SecretBytes key = SecretBytes::fromQByteArray(secret(made->keychainEntry));
         QVERIFY(await(m_store->moveKeyToDevice(hub, device)).has_value());
         // As if its removal had failed after the inventory was written (the keychain locked meanwhile).
-        QVERIFY(await(m_secrets->save(made->keychainEntry, key)).has_value());
-        key.fill('\0');
+        QVERIFY(await(m_secrets->save(made->keychainEntry, std::move(key))).has_value());
         const auto again = await(m_store->moveKeyToDevice(hub, device));
         QVERIFY2(again.has_value(), again ? "" : qPrintable(again.error().message));
         QCOMPARE(again->keyLocation, CredentialRecord::KeyLocation::Device);

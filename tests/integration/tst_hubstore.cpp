@@ -60,7 +60,7 @@ private Q_SLOTS:
         // The key is in the keychain under the profile's entry name ...
         const auto stored = await(m_secrets->load(added->secretName()));
         QVERIFY(stored.has_value());
-        QVERIFY(stored->contains(key.toUtf8()));
+        QVERIFY(stored->view().contains(key.toUtf8()));
         // ... and not in the settings file.
         m_settings->sync();
         QFile file(m_settings->filePath());
@@ -71,7 +71,7 @@ private Q_SLOTS:
 
         const auto cs = await(m_hubs->connectionString(QStringLiteral("prod")));
         QVERIFY(cs.has_value());
-        QCOMPARE(cs->sharedAccessKey(), key);
+        QCOMPARE(cs->sharedAccessKey().exposeAsString(), key);
     }
 
     void invalidInputWritesNothing_data()

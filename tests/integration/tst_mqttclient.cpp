@@ -314,10 +314,10 @@ private Q_SLOTS:
 
         auto refused = probe(version);
         (*refused)->setUsername(QStringLiteral("device-1"));
-        (*refused)->setPassword(wrong);
+        (*refused)->setPassword(Onboarder::SecretBytes::fromView(wrong));
         auto accepted = probe(version);
         (*accepted)->setUsername(QStringLiteral("device-1"));
-        (*accepted)->setPassword(password);
+        (*accepted)->setPassword(Onboarder::SecretBytes::fromView(password));
         auto anonymous = probe(version);
         for (Probe *p : {refused.get(), accepted.get(), anonymous.get()})
             p->start(QStringLiteral("127.0.0.1"), broker.port(), version);
@@ -447,12 +447,14 @@ private Q_SLOTS:
 
         auto client = probe();
         QCOMPARE((*client)
-                     ->setClientCertificate(
-                         credentials.certificatePem, broker.issueClientCertificate(QStringLiteral("x")).privateKeyPem)
+                     ->setClientCertificate(credentials.certificatePem,
+                         SecretBytes::fromView(broker.issueClientCertificate(QStringLiteral("x")).privateKeyPem))
                      .error()
                      .code,
             QStringLiteral("CertificateKeyMismatch"));
-        QVERIFY((*client)->setClientCertificate(credentials.certificatePem, credentials.privateKeyPem).has_value());
+        QVERIFY((*client)
+                    ->setClientCertificate(credentials.certificatePem, SecretBytes::fromView(credentials.privateKeyPem))
+                    .has_value());
         (*client)->setTlsEnabled(true);
         (*client)->setCaFile(broker.caFile());
         (*client)->setHostname(QStringLiteral("localhost"));
@@ -471,7 +473,9 @@ private Q_SLOTS:
         (*without)->setTlsEnabled(true);
         (*without)->setCaFile(broker.caFile());
         auto refused = probe();
-        QVERIFY((*refused)->setClientCertificate(credentials.certificatePem, credentials.privateKeyPem).has_value());
+        QVERIFY((*refused)
+                    ->setClientCertificate(credentials.certificatePem, SecretBytes::fromView(credentials.privateKeyPem))
+                    .has_value());
         (*refused)->setTlsEnabled(true);
         (*refused)->setCaFile(broker.writeOtherCaFile());
         without->start(QStringLiteral("localhost"), broker.certPort(), MqttClient::ProtocolVersion::Mqtt311);
@@ -803,7 +807,8 @@ private Q_SLOTS:
         QCOMPARE((*client)->publish(QStringLiteral("a"), "x", 2).error().code, QStringLiteral("InvalidQos"));
         QCOMPARE((*client)->subscribe(QStringLiteral("a/#/b")).error().code, QStringLiteral("InvalidTopicFilter"));
         QCOMPARE((*client)->subscribe(QStringLiteral("a/b+")).error().code, QStringLiteral("InvalidTopicFilter"));
-        QCOMPARE((*client)->setClientCertificate("nope", "nope").error().kind, ErrorKind::InvalidInput);
+        QCOMPARE((*client)->setClientCertificate("nope", SecretBytes::fromView("nope")).error().kind,
+            ErrorKind::InvalidInput);
 
         // Settings errors come as errorOccurred, never from inside connectToHost().
         (*client)->connectToHost();

@@ -232,7 +232,7 @@ private Q_SLOTS:
         s.setPort(locked.port());
         s.setClientId(QStringLiteral("x"));
         s.setUsername(QStringLiteral("relay"));
-        s.setPassword("wrong");
+        s.setPassword(Onboarder::SecretBytes::fromView("wrong"));
         QSignalSpy error(&s, &MqttClient::errorOccurred);
         s.connectToHost();
         QVERIFY(error.wait(5000));

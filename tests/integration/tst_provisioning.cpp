@@ -124,11 +124,12 @@ class tst_Provisioning : public QObject
         if (p.keyBirth == ProvisioningProfile::KeyBirth::Pc && p.keepKeyOnPc) {
             QCOMPARE(record->keyLocation, CredentialRecord::KeyLocation::Keychain);
             QVERIFY(key.has_value());
-            QVERIFY(cert->matches(*KeyPair::fromPem(*key)));
+            QVERIFY(cert->matches(*KeyPair::fromPem(key->view())));
             // The modem holds exactly the key kept here.
             QCOMPARE(stored.value(QStringLiteral("10/2")),
-                ModemCredentialStore::sha256Hex(*ModemCredentialStore::prepare(CredentialType::ClientKey, *key)));
-            m_privateKeys.append(*key);
+                ModemCredentialStore::sha256Hex(
+                    *ModemCredentialStore::prepare(CredentialType::ClientKey, key->exposeForWire())));
+            m_privateKeys.append(key->exposeForWire());
         } else {
             QCOMPARE(record->keyLocation, CredentialRecord::KeyLocation::Device);
             QVERIFY2(!key.has_value(), "the key must be on the modem only");
@@ -343,7 +344,7 @@ private Q_SLOTS:
         QVERIFY(!raw.contains("SharedAccessKey"));
         QVERIFY(!raw.contains("sig="));
         const auto owner = ConnectionString::parse(m_hub->ownerConnectionString());
-        QVERIFY(!raw.contains(owner->sharedAccessKey().toUtf8()));
+        QVERIFY(!raw.contains(owner->sharedAccessKey().exposeForWire()));
         QVERIFY(!m_privateKeys.isEmpty());
         for (const QByteArray &key : std::as_const(m_privateKeys)) {
             // Any line of the key's base64 body.

@@ -319,7 +319,7 @@ private Q_SLOTS:
               "into "
               "the outbox's drain",
             seed, total, killAfterMs, firstBurst, freezeAt, drainKillAfterMs);
-        const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey();
+        const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey().exposeAsString();
         RelayFixture::Consumer consumer;
         QVERIFY(consumer.connect(m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), ownerKey,
             QStringLiteral("chaos-consumer-%1").arg(seed)));
@@ -457,7 +457,7 @@ private Q_SLOTS:
             m_dir.filePath(QStringLiteral("outage.db")),
             {{QStringLiteral("tokenLifetimeSeconds"), tokenLifetime},
                 {QStringLiteral("hubConnection"), QJsonObject{{QStringLiteral("keepAliveSeconds"), keepAlive}}}});
-        const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey();
+        const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey().exposeAsString();
         RelayFixture::Consumer consumer;
         QVERIFY(consumer.connect(m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), ownerKey,
             QStringLiteral("outage-consumer")));
@@ -530,7 +530,7 @@ private Q_SLOTS:
         env.insert(QStringLiteral("ASAN_OPTIONS"),
             env.value(QStringLiteral("ASAN_OPTIONS")) + QStringLiteral(":verify_asan_link_order=0"));
 
-        const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey();
+        const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey().exposeAsString();
         RelayFixture::Consumer consumer;
         QVERIFY(consumer.connect(m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), ownerKey,
             QStringLiteral("full-disk-consumer")));
@@ -584,7 +584,7 @@ private Q_SLOTS:
         const int killEveryMs = int(RelayFixture::envOr("ONBOARDER_SOAK_RELAY_KILL_S", 120)) * 1000;
         const int outageMs = int(RelayFixture::envOr("ONBOARDER_SOAK_HUB_OUTAGE_S", 300)) * 1000;
         const int timeoutMs = 6 * 3600 * 1000;
-        const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey();
+        const auto ownerKey = ConnectionString::parse(m_sandbox.connectionString())->sharedAccessKey().exposeAsString();
         RelayFixture::Consumer consumer;
         QVERIFY(consumer.connect(
             m_sandbox.hostName(), m_sandbox.mqttPort(), m_sandbox.caFile(), ownerKey, QStringLiteral("soak-consumer")));

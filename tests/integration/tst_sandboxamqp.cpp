@@ -62,7 +62,7 @@ class tst_SandboxAmqp : public QObject
         endpoint.host = m_profile.hostName;
         endpoint.port = quint16(m_profile.amqpPort);
         endpoint.caFile = m_profile.caFile;
-        client.open(endpoint);
+        client.open(std::move(endpoint));
         QVERIFY(opened.wait(10000));
     }
 
@@ -177,8 +177,8 @@ private Q_SLOTS:
         endpoint.port = quint16(m_profile.amqpPort);
         endpoint.caFile = m_profile.caFile;
         endpoint.plainUser = QStringLiteral("iothubowner@sas.root.sandbox");
-        endpoint.plainPassword = "SharedAccessSignature sr=x&sig=bm90IGl0&se=1&skn=iothubowner";
-        client.open(endpoint);
+        endpoint.plainPassword = SecretBytes::fromView("SharedAccessSignature sr=x&sig=bm90IGl0&se=1&skn=iothubowner");
+        client.open(std::move(endpoint));
         QVERIFY(closed.wait(10000));
         const Error error = closed.at(0).at(0).value<Error>();
         QCOMPARE(error.kind, ErrorKind::AuthRefused);
@@ -194,7 +194,7 @@ private Q_SLOTS:
         endpoint.host = m_profile.hostName;
         endpoint.port = quint16(m_profile.amqpPort);
         endpoint.caFile = m_profile.caFile;
-        client.open(endpoint);
+        client.open(std::move(endpoint));
         QVERIFY(opened.wait(10000));
 
         pn_link_t *nowhere = client.openReceiver(QStringLiteral("no/such/node"));

@@ -63,10 +63,10 @@ class tst_SandboxMqtt : public QObject
         auto consumer = client(QStringLiteral("consumer-") + deviceId, QStringLiteral("127.0.0.1/$sandbox/consumer"));
         consumer->setProtocolVersion(MqttClient::ProtocolVersion::Mqtt5);
         consumer->setCleanSession(cleanSession);
-        consumer->setPassword(SasToken::create(QStringLiteral("127.0.0.1"), owner->primaryKey,
-            QDateTime::currentSecsSinceEpoch() + 600, QStringLiteral("iothubowner"))
-                                  ->toString()
-                                  .toUtf8());
+        consumer->setPassword(Onboarder::SecretBytes::fromQByteArray(SasToken::create(QStringLiteral("127.0.0.1"),
+            owner->primaryKey, QDateTime::currentSecsSinceEpoch() + 600, QStringLiteral("iothubowner"))
+                                                                         ->toString()
+                                                                         .toUtf8()));
         if (!TestSupport::connects(*consumer))
             return {};
         QSignalSpy subscribed(consumer.get(), &MqttClient::subscribed);
@@ -126,10 +126,11 @@ private Q_SLOTS:
         QVERIFY(device.has_value());
         auto sender = client(
             QStringLiteral("after-abandoned"), QStringLiteral("127.0.0.1/after-abandoned/?api-version=2021-04-12"));
-        sender->setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/after-abandoned"), device->primaryKey,
-            QDateTime::currentSecsSinceEpoch() + 600)
-                                ->toString()
-                                .toUtf8());
+        sender->setPassword(
+            Onboarder::SecretBytes::fromQByteArray(SasToken::create(QStringLiteral("127.0.0.1/devices/after-abandoned"),
+                device->primaryKey, QDateTime::currentSecsSinceEpoch() + 600)
+                                                       ->toString()
+                                                       .toUtf8()));
         QVERIFY(TestSupport::connects(*sender));
     }
 
@@ -142,10 +143,10 @@ private Q_SLOTS:
         QSignalSpy received(consumer.get(), &MqttClient::messageReceived);
 
         auto sender = client(QStringLiteral("mqtt-sas"), QStringLiteral("127.0.0.1/mqtt-sas/?api-version=2021-04-12"));
-        sender->setPassword(SasToken::create(
+        sender->setPassword(Onboarder::SecretBytes::fromQByteArray(SasToken::create(
             QStringLiteral("127.0.0.1/devices/mqtt-sas"), device->primaryKey, QDateTime::currentSecsSinceEpoch() + 600)
-                                ->toString()
-                                .toUtf8());
+                                                                       ->toString()
+                                                                       .toUtf8()));
         QVERIFY(TestSupport::connects(*sender));
         const qint64 before = m_hub->registry().statistics().telemetryMessages;
         for (int i = 0; i < 3; ++i)
@@ -176,10 +177,11 @@ private Q_SLOTS:
 
         auto sender
             = client(QStringLiteral("while-away"), QStringLiteral("127.0.0.1/while-away/?api-version=2021-04-12"));
-        sender->setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/while-away"), device->primaryKey,
-            QDateTime::currentSecsSinceEpoch() + 600)
-                                ->toString()
-                                .toUtf8());
+        sender->setPassword(
+            Onboarder::SecretBytes::fromQByteArray(SasToken::create(QStringLiteral("127.0.0.1/devices/while-away"),
+                device->primaryKey, QDateTime::currentSecsSinceEpoch() + 600)
+                                                       ->toString()
+                                                       .toUtf8()));
         QVERIFY(TestSupport::connects(*sender));
         for (int i = 0; i < 3; ++i)
             QVERIFY(TestSupport::publishAndWait(
@@ -216,7 +218,7 @@ private Q_SLOTS:
             MqttClient session;
             setUpWebSocketSession(session, id, QString::fromLatin1(WebSocket::iotHubPath));
             session.setUsername(username);
-            session.setPassword(password);
+            session.setPassword(Onboarder::SecretBytes::fromView(password));
             session.setCleanSession(true);
             if (viaProxy)
                 session.setHttpProxy(proxy.url());
@@ -362,10 +364,10 @@ private Q_SLOTS:
         const auto device = m_hub->registry().putDevice(QStringLiteral("pingable"), {}, {});
         QVERIFY(device.has_value());
         auto online = client(QStringLiteral("pingable"), QStringLiteral("127.0.0.1/pingable/?api-version=2021-04-12"));
-        online->setPassword(SasToken::create(
+        online->setPassword(Onboarder::SecretBytes::fromQByteArray(SasToken::create(
             QStringLiteral("127.0.0.1/devices/pingable"), device->primaryKey, QDateTime::currentSecsSinceEpoch() + 600)
-                                ->toString()
-                                .toUtf8());
+                                                                       ->toString()
+                                                                       .toUtf8()));
         QVERIFY(TestSupport::connects(*online));
         QSignalSpy subscribed(online.get(), &MqttClient::subscribed);
         QVERIFY(online->subscribe(QStringLiteral("$iothub/methods/POST/#"), 0).has_value());
@@ -430,8 +432,8 @@ private Q_SLOTS:
 
         const auto connected = [&](const QString &key, qint64 expiry) {
             auto c = client(id, QStringLiteral("127.0.0.1/%1/?api-version=2021-04-12").arg(id));
-            c->setPassword(
-                SasToken::create(QStringLiteral("127.0.0.1/devices/") + id, key, expiry)->toString().toUtf8());
+            c->setPassword(Onboarder::SecretBytes::fromQByteArray(
+                SasToken::create(QStringLiteral("127.0.0.1/devices/") + id, key, expiry)->toString().toUtf8()));
             return TestSupport::connects(*c) ? std::move(c) : std::unique_ptr<MqttClient>();
         };
         const auto closedWithin = [](MqttClient &c, int ms) {

@@ -33,8 +33,9 @@ private Q_SLOTS:
         TestSupport::GnupgHome recipient;
         const QString fingerprint = recipient.generateKey(QStringLiteral("Support <support@example.invalid>"));
         const QString path = m_dir.filePath(QStringLiteral("cs.asc"));
-        const auto exported
-            = await(SecretExport::toOpenPgpFile(m_connectionString, fingerprint, path, recipient.path()), 60000);
+        const auto exported = await(
+            SecretExport::toOpenPgpFile(SecretBytes::fromView(m_connectionString), fingerprint, path, recipient.path()),
+            60000);
         QVERIFY2(exported.has_value(), exported ? "" : qPrintable(exported.error().message));
         QVERIFY(ownerOnly(path));
         QFile file(path);
@@ -47,12 +48,14 @@ private Q_SLOTS:
         QCOMPARE(decrypted.out, m_connectionString);
 
         // Never over an existing file; an unknown recipient writes nothing.
-        QCOMPARE(
-            await(SecretExport::toOpenPgpFile(m_connectionString, fingerprint, path, recipient.path())).error().code,
+        QCOMPARE(await(SecretExport::toOpenPgpFile(
+                           SecretBytes::fromView(m_connectionString), fingerprint, path, recipient.path()))
+                     .error()
+                     .code,
             QStringLiteral("FileExists"));
         const QString other = m_dir.filePath(QStringLiteral("other.asc"));
-        QCOMPARE(await(SecretExport::toOpenPgpFile(
-                           m_connectionString, QStringLiteral("nobody@example.invalid"), other, recipient.path()))
+        QCOMPARE(await(SecretExport::toOpenPgpFile(SecretBytes::fromView(m_connectionString),
+                           QStringLiteral("nobody@example.invalid"), other, recipient.path()))
                      .error()
                      .code,
             QStringLiteral("RecipientNotFound"));
@@ -66,7 +69,7 @@ private Q_SLOTS:
             = Certificate::selfSigned(*key, {QStringLiteral("export-1"), {}, {}, 30, Certificate::Usage::Client});
         const QString path = m_dir.filePath(QStringLiteral("export-1.p12"));
         const QByteArray password = "export password 1";
-        const auto written = await(SecretExport::toPkcs12File({*cert, *key}, password, path));
+        const auto written = await(SecretExport::toPkcs12File({*cert, *key}, SecretBytes::fromView(password), path));
         QVERIFY2(written.has_value(), written ? "" : qPrintable(written.error().message));
         QVERIFY(ownerOnly(path));
 
@@ -81,7 +84,8 @@ private Q_SLOTS:
         QCOMPARE(
             KeyPair::fromPem(out.mid(out.indexOf("-----BEGIN PRIVATE KEY-----")))->publicKeyPem(), key->publicKeyPem());
 
-        QCOMPARE(await(SecretExport::toPkcs12File({*cert, *key}, "short", m_dir.filePath(QStringLiteral("weak.p12"))))
+        QCOMPARE(await(SecretExport::toPkcs12File(
+                           {*cert, *key}, SecretBytes::fromView("short"), m_dir.filePath(QStringLiteral("weak.p12"))))
                      .error()
                      .code,
             QStringLiteral("PasswordTooShort"));
@@ -91,17 +95,20 @@ private Q_SLOTS:
     void plaintextOnlyWhenConfirmed()
     {
         const QString path = m_dir.filePath(QStringLiteral("plain.txt"));
-        QCOMPARE(SecretExport::toPlaintextFile(m_connectionString, path, false).error().code,
+        QCOMPARE(SecretExport::toPlaintextFile(SecretBytes::fromView(m_connectionString), path, false).error().code,
             QStringLiteral("PlaintextNotConfirmed"));
         QVERIFY(!QFile::exists(path));
-        QVERIFY(SecretExport::toPlaintextFile(m_connectionString, path, true).has_value());
+        QVERIFY(SecretExport::toPlaintextFile(SecretBytes::fromView(m_connectionString), path, true).has_value());
         QVERIFY(ownerOnly(path));
         QFile file(path);
         QVERIFY(file.open(QIODevice::ReadOnly));
         QCOMPARE(file.readAll(), m_connectionString);
     }
 
-    void qrCodeOfTheSecret() { QVERIFY(SecretExport::toQrCode(m_connectionString)->size() > 21); }
+    void qrCodeOfTheSecret()
+    {
+        QVERIFY(SecretExport::toQrCode(SecretBytes::fromView(m_connectionString))->size() > 21);
+    }
 };
 
 QTEST_GUILESS_MAIN(tst_SecretExport)

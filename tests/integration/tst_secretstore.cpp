@@ -38,10 +38,11 @@ private Q_SLOTS:
     {
         SecretStore store(m_service);
         const QByteArray secret = "HostName=h.azure-devices.net;SharedAccessKeyName=p;SharedAccessKey=abc=";
-        QVERIFY(await(store.save(QStringLiteral("hub/a/connection-string"), secret)).has_value());
+        QVERIFY(
+            await(store.save(QStringLiteral("hub/a/connection-string"), SecretBytes::fromView(secret))).has_value());
         const auto loaded = await(store.load(QStringLiteral("hub/a/connection-string")));
         QVERIFY2(loaded.has_value(), qPrintable(loaded ? QString() : loaded.error().message));
-        QCOMPARE(*loaded, secret);
+        QCOMPARE(loaded->exposeForWire(), secret);
         // The entry is in the Secret Service itself, filed under our service name.
         QVERIFY(!secretToolLookup(m_service, QStringLiteral("hub/a/connection-string")).isEmpty());
     }
@@ -52,16 +53,16 @@ private Q_SLOTS:
         QByteArray bytes;
         for (int i = 0; i < 256; ++i)
             bytes.append(char(i));
-        QVERIFY(await(store.save(QStringLiteral("key/binary"), bytes)).has_value());
-        QCOMPARE(*await(store.load(QStringLiteral("key/binary"))), bytes);
+        QVERIFY(await(store.save(QStringLiteral("key/binary"), SecretBytes::fromView(bytes))).has_value());
+        QCOMPARE(await(store.load(QStringLiteral("key/binary")))->exposeForWire(), bytes);
     }
 
     void overwriteReplaces()
     {
         SecretStore store(m_service);
-        QVERIFY(await(store.save(QStringLiteral("x"), "one")).has_value());
-        QVERIFY(await(store.save(QStringLiteral("x"), "two")).has_value());
-        QCOMPARE(*await(store.load(QStringLiteral("x"))), QByteArray("two"));
+        QVERIFY(await(store.save(QStringLiteral("x"), SecretBytes::fromView("one"))).has_value());
+        QVERIFY(await(store.save(QStringLiteral("x"), SecretBytes::fromView("two"))).has_value());
+        QCOMPARE(await(store.load(QStringLiteral("x")))->exposeForWire(), QByteArray("two"));
         QCOMPARE(*await(store.list()), QStringList{QStringLiteral("x")});
     }
 
@@ -70,22 +71,22 @@ private Q_SLOTS:
         SecretStore store(m_service);
         QCOMPARE(*await(store.list()), QStringList());
         // Fired without waiting: the store runs them in order.
-        store.save(QStringLiteral("b"), "2");
-        store.save(QStringLiteral("a"), "1");
-        store.save(QStringLiteral("c"), "3");
+        store.save(QStringLiteral("b"), SecretBytes::fromView("2"));
+        store.save(QStringLiteral("a"), SecretBytes::fromView("1"));
+        store.save(QStringLiteral("c"), SecretBytes::fromView("3"));
         const auto removed = store.remove(QStringLiteral("b"));
         const auto listed = await(store.list());
         QVERIFY(await(removed).has_value());
         QCOMPARE(*listed, (QStringList{QStringLiteral("a"), QStringLiteral("c")}));
         QVERIFY(secretToolLookup(m_service, QStringLiteral("b")).isEmpty());
-        QCOMPARE(*await(store.load(QStringLiteral("c"))), QByteArray("3"));
+        QCOMPARE(await(store.load(QStringLiteral("c")))->exposeForWire(), QByteArray("3"));
     }
 
     void listIsSharedBetweenInstances()
     {
         {
             SecretStore writer(m_service);
-            QVERIFY(await(writer.save(QStringLiteral("kept"), "v")).has_value());
+            QVERIFY(await(writer.save(QStringLiteral("kept"), SecretBytes::fromView("v"))).has_value());
         }
         SecretStore reader(m_service);
         QCOMPARE(*await(reader.list()), QStringList{QStringLiteral("kept")});
@@ -107,8 +108,8 @@ private Q_SLOTS:
     void reservedNamesAreRefused()
     {
         SecretStore store(m_service);
-        QVERIFY(!await(store.save(QString(), "v")).has_value());
-        QVERIFY(!await(store.save(SecretStore::indexEntryName(), "v")).has_value());
+        QVERIFY(!await(store.save(QString(), SecretBytes::fromView("v"))).has_value());
+        QVERIFY(!await(store.save(SecretStore::indexEntryName(), SecretBytes::fromView("v"))).has_value());
         QCOMPARE(*await(store.list()), QStringList());
     }
 

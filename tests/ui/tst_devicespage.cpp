@@ -360,10 +360,11 @@ private Q_SLOTS:
         mqtt.setCaFile(info.value(QStringLiteral("caFile")).toString());
         mqtt.setClientId(id);
         mqtt.setUsername(QStringLiteral("127.0.0.1/%1/?api-version=2021-04-12").arg(id));
-        mqtt.setPassword(SasToken::create(QStringLiteral("127.0.0.1/devices/") + id, device->device().primaryKey,
-            QDateTime::currentSecsSinceEpoch() + 600)
-                             ->toString()
-                             .toUtf8());
+        mqtt.setPassword(
+            Onboarder::SecretBytes::fromQByteArray(SasToken::create(QStringLiteral("127.0.0.1/devices/") + id,
+                device->device().primaryKey, QDateTime::currentSecsSinceEpoch() + 600)
+                                                       ->toString()
+                                                       .toUtf8()));
         QSignalSpy connected(&mqtt, &MqttClient::connected);
         mqtt.connectToHost();
         QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, 15000);

@@ -48,7 +48,7 @@ private Q_SLOTS:
 
     void clipboardClearsItself()
     {
-        ExportDialog dialog(QStringLiteral("a connection string"), secret, *m_settings);
+        ExportDialog dialog(QStringLiteral("a connection string"), SecretBytes::fromView(secret), *m_settings);
         QCOMPARE(dialog.method(), ExportDialog::Method::Clipboard);
         QSignalSpy cleared(dialog.clipboard(), &SecureClipboard::cleared);
         dialog.exportButton()->click();
@@ -61,7 +61,7 @@ private Q_SLOTS:
     {
         TestSupport::GnupgHome gnupg;
         const QString fingerprint = gnupg.generateKey(QStringLiteral("Alice <alice@example.org>"));
-        ExportDialog dialog(QStringLiteral("a connection string"), secret, *m_settings);
+        ExportDialog dialog(QStringLiteral("a connection string"), SecretBytes::fromView(secret), *m_settings);
         dialog.setGnupgHome(gnupg.path());
         dialog.setMethod(ExportDialog::Method::OpenPgp);
         QVERIFY(!dialog.exportButton()->isEnabled()); // no recipient, no file yet
@@ -104,7 +104,7 @@ private Q_SLOTS:
 
     void plaintextNeedsTheTick()
     {
-        ExportDialog dialog(QStringLiteral("a connection string"), secret, *m_settings);
+        ExportDialog dialog(QStringLiteral("a connection string"), SecretBytes::fromView(secret), *m_settings);
         dialog.setMethod(ExportDialog::Method::Plaintext);
         const QString path = m_dir.filePath(QStringLiteral("plain.txt"));
         dialog.setOutputPath(path);
@@ -124,7 +124,7 @@ private Q_SLOTS:
 
     void qrCodeOnlyAfterTheWarning()
     {
-        ExportDialog dialog(QStringLiteral("a connection string"), secret, *m_settings);
+        ExportDialog dialog(QStringLiteral("a connection string"), SecretBytes::fromView(secret), *m_settings);
         dialog.show();
         dialog.setMethod(ExportDialog::Method::QrCode);
         QVERIFY(!dialog.isQrCodeShown());

@@ -44,7 +44,7 @@ private Q_SLOTS:
         const auto key = KeyPair::generate(type);
         QVERIFY(key.has_value());
         QCOMPARE(key->type(), type);
-        const QByteArray pem = key->privateKeyPem();
+        const QByteArray pem = key->privateKeyPem().exposeForWire();
         QVERIFY(pem.startsWith("-----BEGIN PRIVATE KEY-----"));
         const auto [code, text]
             = openssl({QStringLiteral("pkey"), QStringLiteral("-noout"), QStringLiteral("-text")}, pem);
@@ -84,7 +84,8 @@ private Q_SLOTS:
     void derKeys()
     {
         const auto key = KeyPair::generate();
-        const QString pemFile = writeTemp(m_dir, QStringLiteral("der-source.pem"), key->privateKeyPem());
+        const QString pemFile
+            = writeTemp(m_dir, QStringLiteral("der-source.pem"), key->privateKeyPem().exposeForWire());
         // Plain PKCS#8 DER, traditional EC DER, encrypted PKCS#8 DER — all from openssl.
         const auto derFrom = [&](const QStringList &args, const QString &name, const QProcessEnvironment &env) {
             const QString out = m_dir.filePath(name);
@@ -223,7 +224,7 @@ private Q_SLOTS:
         const auto [code, encrypted]
             = openssl({QStringLiteral("pkcs8"), QStringLiteral("-topk8"), QStringLiteral("-v2"),
                           QStringLiteral("aes-256-cbc"), QStringLiteral("-passout"), QStringLiteral("pass:s3cret")},
-                key->privateKeyPem());
+                key->privateKeyPem().exposeForWire());
         QCOMPARE(code, 0);
         QVERIFY(encrypted.contains("ENCRYPTED PRIVATE KEY"));
         QCOMPARE(KeyPair::fromPem(encrypted).error().code, QStringLiteral("KeyEncrypted"));

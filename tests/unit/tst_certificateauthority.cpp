@@ -94,7 +94,7 @@ private Q_SLOTS:
         const auto impostor = CertificateAuthority::fromParts(
             *Certificate::selfSigned(
                 *otherKey, {QStringLiteral("Example Fleet CA"), {}, {}, 30, Certificate::Usage::CertificateAuthority}),
-            std::move(*KeyPair::fromPem(otherKey->privateKeyPem())));
+            std::move(*KeyPair::fromPem(otherKey->privateKeyPem().view())));
         QVERIFY(impostor.has_value());
         const auto [refusedCode, refusedText] = verify(*impostor->sign(*ours, 10));
         QVERIFY2(refusedCode != 0, refusedText.constData());
@@ -158,9 +158,9 @@ private Q_SLOTS:
         const auto key = KeyPair::generate();
         const auto device
             = Certificate::selfSigned(*key, {QStringLiteral("not-a-ca"), {}, {}, 30, Certificate::Usage::Client});
-        QCOMPARE(CertificateAuthority::fromCertificateAndKey(device->toPem(), key->privateKeyPem()).error().code,
+        QCOMPARE(CertificateAuthority::fromCertificateAndKey(device->toPem(), key->privateKeyPem().view()).error().code,
             QStringLiteral("NotCaCertificate"));
-        QCOMPARE(CertificateAuthority::fromCertificateAndKey(m_caPem, key->privateKeyPem()).error().code,
+        QCOMPARE(CertificateAuthority::fromCertificateAndKey(m_caPem, key->privateKeyPem().view()).error().code,
             QStringLiteral("KeyCertificateMismatch"));
         const auto caKey = KeyPair::fromPem(m_caKeyPem);
         const Certificate expired = TestSupport::redated(*Certificate::fromPem(m_caPem), *caKey, -30 * 86400, -86400);
