@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 namespace Onboarder {
 
@@ -266,14 +267,12 @@ void MqttClient::disconnectFromHost()
     m_connectTimer.stop();
     const bool wasConnected = m_state == State::Connected;
     if (m_socket) {
-        QTcpSocket *socket = m_socket;
-        m_socket = nullptr;
-        socket->disconnect(this);
+        m_socket->disconnect(this);
         if (wasConnected) {
-            const QByteArray goodbye = MqttPacket::encode(MqttPacket::Disconnect << 4, {});
-            socket->write(m_framing == Framing::Framed ? WebSocket::frame(WebSocket::Binary, goodbye, true) : goodbye);
-            socket->flush();
+            send(MqttPacket::encode(MqttPacket::Disconnect << 4, {}));
+            m_socket->flush();
         }
+        QTcpSocket *socket = std::exchange(m_socket, nullptr);
         // Closed once what is written has gone out; gone with this object at the latest.
         connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
         socket->disconnectFromHost();
@@ -282,12 +281,17 @@ void MqttClient::disconnectFromHost()
         else
             QTimer::singleShot(5000, socket, &QObject::deleteLater);
     }
-    m_unacknowledged.clear();
-    m_publishes.clear();
-    m_pendingRequests.clear();
+    forgetExchanges();
     setState(State::Disconnected);
     if (wasConnected)
         Q_EMIT disconnected();
+}
+
+void MqttClient::forgetExchanges()
+{
+    m_unacknowledged.clear();
+    m_publishes.clear();
+    m_pendingRequests.clear();
 }
 
 void MqttClient::closeSocket()
@@ -309,9 +313,7 @@ void MqttClient::startAttempt()
     m_framing = m_active.webSocketPath.isEmpty() ? Framing::Raw : Framing::Upgrading;
     m_webSocketHead.clear();
     m_webSocketDecoder = {};
-    m_unacknowledged.clear();
-    m_publishes.clear();
-    m_pendingRequests.clear();
+    forgetExchanges();
     m_sslErrors.clear();
     m_handshakeDone = false;
     m_maximumPacketSize = 0;
@@ -497,9 +499,7 @@ void MqttClient::endConnection(const Error &error, bool retryable, bool refusal)
     closeSocket();
     m_pingTimer.stop();
     m_connectTimer.stop();
-    m_unacknowledged.clear();
-    m_publishes.clear();
-    m_pendingRequests.clear();
+    forgetExchanges();
     if (m_wanted && m_autoReconnect && (retryable || refusal)) {
         const int wait = retryable ? (wasConnected ? m_reconnectMinSeconds : m_backoffSeconds) : m_reconnectMaxSeconds;
         m_backoffSeconds = std::min(m_reconnectMaxSeconds, std::max(m_reconnectMinSeconds, wait) * 2);
@@ -667,7 +667,7 @@ bool MqttClient::onConnack(const MqttPacket::Frame &frame)
     m_effectiveKeepAlive = keepAlive;
     setState(State::Connected);
     for (auto it = m_subscriptions.cbegin(); it != m_subscriptions.cend(); ++it)
-        (void)sendSubscribe(it.key(), it.value());
+        sendSubscribe(it.key(), it.value());
     const quint64 connection = m_connection;
     Q_EMIT connected(connack->sessionPresent);
     return m_socket && connection == m_connection;
@@ -825,16 +825,15 @@ Result<void> MqttClient::subscribe(const QString &filter, int qos)
             tr("Not connected to %1: cannot subscribe to %2.").arg(peerName(), filter));
     m_subscriptions.insert(filter, qos);
     if (m_state == State::Connected)
-        return sendSubscribe(filter, qos);
-    return {}; // sent once connected
+        sendSubscribe(filter, qos);
+    return {}; // else sent once connected
 }
 
-Result<void> MqttClient::sendSubscribe(const QString &filter, int qos)
+void MqttClient::sendSubscribe(const QString &filter, int qos)
 {
     const quint16 id = nextPacketId();
     m_pendingRequests.insert(id, {Pending::Subscribe, filter});
     send(MqttPacket::subscribe(id, filter, qos, m_active.level));
-    return {};
 }
 
 Result<void> MqttClient::unsubscribe(const QString &filter)

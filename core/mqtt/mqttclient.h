@@ -219,7 +219,8 @@ private:
     void scheduleReconnect(int seconds);
     void send(const QByteArray &packet);
     quint16 nextPacketId();
-    Result<void> sendSubscribe(const QString &filter, int qos);
+    void sendSubscribe(const QString &filter, int qos);
+    void forgetExchanges(); // subscriptions, publishes and received messages awaiting an acknowledgement
 
     // Settings
     QString m_hostname;

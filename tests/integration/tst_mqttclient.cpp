@@ -135,6 +135,14 @@ bool waitAllSettled(std::initializer_list<Probe *> probes, int timeoutMs = 6000)
         [&] { return std::all_of(probes.begin(), probes.end(), [](Probe *p) { return p->settled(); }); }, timeoutMs);
 }
 
+// The rows of a test that runs with MQTT 3.1.1 and with MQTT 5.
+void bothVersions()
+{
+    QTest::addColumn<MqttClient::ProtocolVersion>("version");
+    QTest::newRow("3.1.1") << MqttClient::ProtocolVersion::Mqtt311;
+    QTest::newRow("5") << MqttClient::ProtocolVersion::Mqtt5;
+}
+
 int clientNumber = 0;
 
 std::unique_ptr<Probe> makeProbe(MqttClient::ProtocolVersion version = MqttClient::ProtocolVersion::Mqtt311)
@@ -174,12 +182,7 @@ private Q_SLOTS:
         previousHandler = qInstallMessageHandler(captureMessage);
     }
 
-    void roundTripQos0AndQos1_data()
-    {
-        QTest::addColumn<MqttClient::ProtocolVersion>("version");
-        QTest::newRow("3.1.1") << MqttClient::ProtocolVersion::Mqtt311;
-        QTest::newRow("5") << MqttClient::ProtocolVersion::Mqtt5;
-    }
+    void roundTripQos0AndQos1_data() { bothVersions(); }
 
     void roundTripQos0AndQos1()
     {
@@ -549,12 +552,7 @@ private Q_SLOTS:
         QCOMPARE(resilient->offThread + fragile->offThread, 0);
     }
 
-    void subscriptionRefused_data()
-    {
-        QTest::addColumn<MqttClient::ProtocolVersion>("version");
-        QTest::newRow("3.1.1") << MqttClient::ProtocolVersion::Mqtt311;
-        QTest::newRow("5") << MqttClient::ProtocolVersion::Mqtt5;
-    }
+    void subscriptionRefused_data() { bothVersions(); }
 
     void subscriptionRefused()
     {
@@ -598,12 +596,7 @@ private Q_SLOTS:
         }
     }
 
-    void sessionResumes_data()
-    {
-        QTest::addColumn<MqttClient::ProtocolVersion>("version");
-        QTest::newRow("3.1.1") << MqttClient::ProtocolVersion::Mqtt311;
-        QTest::newRow("5") << MqttClient::ProtocolVersion::Mqtt5;
-    }
+    void sessionResumes_data() { bothVersions(); }
 
     void sessionResumes()
     {
@@ -669,12 +662,7 @@ private Q_SLOTS:
         QCOMPARE((*client)->state(), MqttClient::State::Disconnected);
     }
 
-    void oversizePackets_data()
-    {
-        QTest::addColumn<MqttClient::ProtocolVersion>("version");
-        QTest::newRow("3.1.1") << MqttClient::ProtocolVersion::Mqtt311;
-        QTest::newRow("5") << MqttClient::ProtocolVersion::Mqtt5;
-    }
+    void oversizePackets_data() { bothVersions(); }
 
     void oversizePackets()
     {
@@ -710,12 +698,7 @@ private Q_SLOTS:
         QCOMPARE(client->messages.size(), 1);
     }
 
-    void brokerEndsATakenOverSession_data()
-    {
-        QTest::addColumn<MqttClient::ProtocolVersion>("version");
-        QTest::newRow("3.1.1") << MqttClient::ProtocolVersion::Mqtt311;
-        QTest::newRow("5") << MqttClient::ProtocolVersion::Mqtt5;
-    }
+    void brokerEndsATakenOverSession_data() { bothVersions(); }
 
     void brokerEndsATakenOverSession()
     {
