@@ -7924,6 +7924,14 @@ Was diese Tags jetzt enthalten, wird ersetzt. Das Modem geht währenddessen offl
         <source>A message of %1 bytes for %2 is larger than the %3 bytes IoT Hub takes in one message.</source>
         <translation>Eine Nachricht von %1 Bytes für %2 ist größer als die %3 Bytes, die IoT Hub in einer Nachricht annimmt.</translation>
     </message>
+    <message>
+        <source>The hub closes the session of %1 whenever it sends a message (%2 in a row); its messages stay in the outbox.</source>
+        <translation>Der Hub schließt die Sitzung von %1 bei jeder Nachricht, die es sendet (%2 in Folge); seine Nachrichten bleiben im Postausgang.</translation>
+    </message>
+    <message>
+        <source>The hub closed the session of %1 each of the %2 times this message was sent, and took the next one.</source>
+        <translation>Der Hub hat die Sitzung von %1 bei jedem der %2 Sendeversuche dieser Nachricht geschlossen und die nächste angenommen.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::RelayCharts</name>
@@ -8980,6 +8988,10 @@ Modem: %6 Einträge mit Anmeldedaten in Tag %7 verifiziert</translation>
     <message>
         <source>The outbox %1 cannot be written (%2): new messages stay with the local broker until it can.</source>
         <translation>In den Postausgang %1 kann nicht geschrieben werden (%2): Neue Nachrichten bleiben beim lokalen Broker, bis es wieder geht.</translation>
+    </message>
+    <message>
+        <source>The outbox holds no message %1 to set aside.</source>
+        <translation>Der Postausgang enthält keine Nachricht %1, die zurückgestellt werden könnte.</translation>
     </message>
 </context>
 <context>

@@ -9,24 +9,14 @@
 #include <QDateTime>
 #include <QUrl>
 
+#include <algorithm>
+
 namespace Onboarder {
 
 namespace {
 
 constexpr int maxBackoffSeconds = 300;
 constexpr int webSocketPort = 443;
-
-QString propertyBag(const MqttUserProperties &properties)
-{
-    QString bag;
-    for (const auto &[name, value] : properties) {
-        if (!bag.isEmpty())
-            bag += u'&';
-        bag += QString::fromLatin1(QUrl::toPercentEncoding(name)) + u'='
-            + QString::fromLatin1(QUrl::toPercentEncoding(value));
-    }
-    return bag;
-}
 
 } // namespace
 
@@ -39,6 +29,7 @@ DeviceLink::DeviceLink(const QString &deviceId, const HubProfile &profile, const
     , m_credentials(credentials)
 {
     m_lastActivity.start();
+    m_clock.start();
     m_retryTimer.setSingleShot(true);
     connect(&m_retryTimer, &QTimer::timeout, this, &DeviceLink::resolve);
     m_renewTimer.setSingleShot(true);
@@ -133,18 +124,32 @@ void DeviceLink::connectWith(
         }
     }
     connect(m_client.get(), &MqttClient::connected, this, [this] {
-        m_backoffSeconds = 2;
+        if (!m_probing)
+            m_backoffSeconds = 2; // a hub that refuses the device's messages keeps it backing off (holdOff())
         m_lastError.clear();
         setState(State::Connected);
         Q_EMIT readyToSend(m_deviceId);
     });
     connect(m_client.get(), &MqttClient::disconnected, this, [this] {
         const bool hadInFlight = !m_inFlight.isEmpty();
+        Interruption interruption;
+        if (hadInFlight) {
+            // The hub refuses a message by closing the connection (MQTT 3.1.1 has no negative acknowledgement):
+            // a close that came soon after the oldest message in flight was sent, on a session that was up and did
+            // not merely go quiet, may be a refusal.
+            const auto oldest = std::min_element(m_inFlight.cbegin(), m_inFlight.cend(),
+                [](const InFlight &a, const InFlight &b) { return a.messageId < b.messageId; });
+            interruption.oldestMessageId = oldest->messageId;
+            interruption.inFlight = int(m_inFlight.size());
+            interruption.closedWhileSending = m_state == State::Connected && m_lastDropCode != u"KeepAliveTimeout"
+                && m_clock.elapsed() - oldest->sentMs <= refusalWindowMs;
+        }
         m_inFlight.clear();
+        m_lastDropCode.clear();
         if (m_state == State::Connected)
             setState(State::Connecting);
         if (hadInFlight)
-            Q_EMIT interrupted(m_deviceId);
+            Q_EMIT interrupted(m_deviceId, interruption);
         // A renewal that waited for acknowledgements which the drop took away: renew now, with a new session,
         // instead of reconnecting with the old token and sending nothing until it expires.
         if (m_renewing)
@@ -154,7 +159,8 @@ void DeviceLink::connectWith(
         const auto it = m_inFlight.constFind(token);
         if (it == m_inFlight.cend())
             return;
-        const auto [id, received] = *it;
+        const qint64 id = it->messageId;
+        const qint64 received = it->receivedMs;
         m_inFlight.erase(it);
         m_lastActivity.start();
         Q_EMIT delivered(m_deviceId, id, received);
@@ -165,6 +171,7 @@ void DeviceLink::connectWith(
     });
     connect(m_client.get(), &MqttClient::errorOccurred, this, [this](const Error &error) {
         m_lastError = error.message;
+        m_lastDropCode = error.code;
         if (error.kind != ErrorKind::AuthRefused)
             return; // MqttClient reconnects by itself
         // Refused: the key may have been regenerated, or the device disabled or deleted: ask again.
@@ -188,14 +195,33 @@ Result<void> DeviceLink::send(const RelayMessage &message)
     if (!canSend() || !m_client)
         return fail(ErrorKind::Network, QStringLiteral("NotConnected"),
             tr("The device %1 is not connected to the hub.").arg(m_deviceId));
-    const QString topic
-        = QStringLiteral("devices/%1/messages/events/%2").arg(m_deviceId, propertyBag(message.properties));
-    const auto token = m_client->publish(topic, message.payload, 1);
+    const auto token = m_client->publish(message.hubTopic(), message.payload, 1);
     if (!token)
         return std::unexpected(token.error());
-    m_inFlight.insert(*token, {message.id, message.receivedMs});
+    m_inFlight.insert(*token, {message.id, message.receivedMs, m_clock.elapsed()});
     m_lastActivity.start();
     return {};
+}
+
+void DeviceLink::setProbing(bool probing)
+{
+    if (m_probing == probing)
+        return;
+    m_probing = probing;
+    if (!probing && canSend())
+        Q_EMIT readyToSend(m_deviceId);
+}
+
+void DeviceLink::holdOff(const Error &why)
+{
+    m_renewTimer.stop();
+    m_inFlight.clear();
+    if (m_client) {
+        m_client->disconnect(this);
+        m_client->disconnectFromHost();
+        m_client.release()->deleteLater(); // possibly inside one of its signals
+    }
+    retryLater(why);
 }
 
 void DeviceLink::close()

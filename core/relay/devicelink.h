@@ -38,6 +38,18 @@ public:
     Q_ENUM(State)
 
     static constexpr int window = 64; // QoS 1 messages in flight per device
+    // A connection the hub closes within this time of sending a message may be the hub refusing that message.
+    static constexpr qint64 refusalWindowMs = 10000;
+
+    // Messages in flight that a lost connection took away (they are sent again).
+    struct Interruption
+    {
+        qint64 oldestMessageId = 0; // the first of them the relay gave send()
+        int inFlight = 0;
+        // The hub closed a session that was up, soon after the oldest was sent (not a keep-alive that ran out): what
+        // IoT Hub does with a message it refuses, and also what a hub that goes away looks like.
+        bool closedWhileSending = false;
+    };
 
     // How a session reaches the hub.
     struct Options
@@ -56,17 +68,26 @@ public:
     State state() const { return m_state; }
     QString lastError() const { return m_lastError; }
     int inFlight() const { return int(m_inFlight.size()); }
-    bool canSend() const { return m_state == State::Connected && !m_renewing && m_inFlight.size() < window; }
+    bool canSend() const
+    {
+        return m_state == State::Connected && !m_renewing && m_inFlight.size() < (m_probing ? 1 : window);
+    }
+    // One message in flight at a time (the relay is finding out whether the hub refuses one of them), or the window.
+    void setProbing(bool probing);
+    bool isProbing() const { return m_probing; }
     qint64 idleMs() const { return m_lastActivity.elapsed(); }
 
     void start();
     Result<void> send(const RelayMessage &message);
     void close(); // DISCONNECT; messages in flight are forgotten (they stay in the outbox)
+    // Closes the session and waits (backoff, as after a refusal) before connecting again; why is the link's lastError.
+    void holdOff(const Error &why);
 
 Q_SIGNALS:
     void delivered(const QString &deviceId, qint64 messageId, qint64 receivedMs);
     void readyToSend(const QString &deviceId); // connected, or room in the window again
-    void interrupted(const QString &deviceId); // the messages in flight were not acknowledged
+    // The messages in flight were not acknowledged.
+    void interrupted(const QString &deviceId, const Onboarder::DeviceLink::Interruption &interruption);
     void stateChanged(const QString &deviceId, Onboarder::DeviceLink::State state);
 
 private:
@@ -83,12 +104,21 @@ private:
     std::unique_ptr<MqttClient> m_client;
     State m_state = State::Resolving;
     QString m_lastError;
-    QHash<int, std::pair<qint64, qint64>> m_inFlight; // publish token → message id, received
+    struct InFlight
+    {
+        qint64 messageId = 0;
+        qint64 receivedMs = 0;
+        qint64 sentMs = 0; // m_clock
+    };
+    QHash<int, InFlight> m_inFlight; // by publish token
     QTimer m_retryTimer;
     QTimer m_renewTimer;
     int m_backoffSeconds = 2;
     bool m_renewing = false;
+    bool m_probing = false;
+    QString m_lastDropCode; // the error that came with the last lost connection
     QElapsedTimer m_lastActivity;
+    QElapsedTimer m_clock;
 };
 
 } // namespace Onboarder

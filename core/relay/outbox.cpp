@@ -332,6 +332,62 @@ Result<void> Outbox::deadLetter(DeadLetter &letter)
     return {};
 }
 
+Result<DeadLetter> Outbox::setAsideStored(qint64 id, const QString &reasonCode, const QString &reason)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    if (auto ok = exec(QStringLiteral("PRAGMA synchronous=FULL")); !ok)
+        return std::unexpected(ok.error());
+    if (!db.transaction())
+        return sqlError(QStringLiteral("begin"), db.lastError().text());
+    const auto failed = [&](const QString &what, const QSqlQuery &query) {
+        const QString detail = query.lastError().text();
+        db.rollback();
+        return sqlError(what, detail);
+    };
+    QSqlQuery read(db);
+    read.prepare(QStringLiteral("SELECT device, received, properties, payload FROM messages WHERE id = ?"));
+    read.bindValue(0, id);
+    if (!read.exec())
+        return failed(QStringLiteral("read"), read);
+    if (!read.next()) {
+        db.rollback();
+        return fail(ErrorKind::NotFound, QStringLiteral("NoSuchMessage"),
+            tr("The outbox holds no message %1 to set aside.").arg(id));
+    }
+    RelayMessage message;
+    message.deviceId = read.value(0).toString();
+    message.receivedMs = read.value(1).toLongLong();
+    if (const QByteArray properties = read.value(2).toByteArray(); !properties.isEmpty())
+        message.properties = decodeProperties(properties);
+    message.payload = read.value(3).toByteArray();
+    read.finish();
+    DeadLetter letter{0, message.deviceId, message.hubTopic(), message.payload, message.receivedMs, reasonCode, reason};
+    QSqlQuery insert(db);
+    insert.prepare(QStringLiteral("INSERT INTO dead_letters (device, topic, received, payload, reason_code, reason) "
+                                  "VALUES (?, ?, ?, ?, ?, ?)"));
+    insert.bindValue(0, letter.deviceId);
+    insert.bindValue(1, letter.topic);
+    insert.bindValue(2, letter.receivedMs);
+    insert.bindValue(3, letter.payload.isNull() ? QByteArray("") : letter.payload);
+    insert.bindValue(4, letter.reasonCode);
+    insert.bindValue(5, letter.reason);
+    if (!insert.exec())
+        return failed(QStringLiteral("set aside a message"), insert);
+    letter.id = insert.lastInsertId().toLongLong();
+    QSqlQuery remove(db);
+    remove.prepare(QStringLiteral("DELETE FROM messages WHERE id = ?"));
+    remove.bindValue(0, id);
+    if (!remove.exec())
+        return failed(QStringLiteral("remove"), remove);
+    if (!db.commit()) {
+        const QString detail = db.lastError().text();
+        db.rollback();
+        return sqlError(QStringLiteral("commit"), detail);
+    }
+    m_depth = std::max<qint64>(0, m_depth - 1);
+    return letter;
+}
+
 Result<QList<DeadLetter>> Outbox::deadLetters() const
 {
     QSqlQuery query(QSqlDatabase::database(m_connection, false));

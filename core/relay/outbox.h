@@ -59,6 +59,9 @@ public:
     // Dead letters (messages the hub can never take): stored durably, like append(); listed oldest first;
     // purged all at once (how many went).
     Result<void> deadLetter(DeadLetter &letter);
+    // Moves a stored message to the dead letters (one durable transaction), with the hub topic it went on as its
+    // topic. NotFound when no message has that id.
+    Result<DeadLetter> setAsideStored(qint64 id, const QString &reasonCode, const QString &reason);
     Result<QList<DeadLetter>> deadLetters() const;
     Result<qint64> deadLetterCount() const;
     Result<qint64> purgeDeadLetters();

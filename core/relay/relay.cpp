@@ -22,6 +22,7 @@ constexpr int writeBatchSize = 500; // … or at this many messages
 constexpr int removeBatchMs = 20;
 constexpr qint64 earlyGraceMs = 25; // a message sent early is stored when the hub takes longer than this
 constexpr int previewBytes = 64;
+constexpr int refusalStrikes = 3; // closes in a row, the message alone in flight, before it counts as refused
 
 QString stateName(DeviceLink::State state)
 {
@@ -203,8 +204,8 @@ void Relay::onMessage(const MqttMessage &message)
     qint64 &waiting = m_waiting[taken.message.deviceId];
     // Everything earlier of this device is in flight on its open session: this one may go now, before it
     // is stored (see the class comment).
-    if (const auto found = m_links.find(taken.message.deviceId);
-        found != m_links.end() && waiting <= found->second->inFlight() && found->second->canSend()) {
+    if (const auto found = m_links.find(taken.message.deviceId); found != m_links.end()
+        && waiting <= found->second->inFlight() && found->second->canSend() && !found->second->isProbing()) {
         RelayMessage early = taken.message;
         early.id = -taken.seq;
         taken.sentEarly = found->second->send(early).has_value();
@@ -405,6 +406,7 @@ void Relay::onDelivered(const QString &deviceId, qint64 messageId, qint64 receiv
     RelayMetrics::Device &stats = deviceStats(deviceId);
     ++stats.out;
     stats.waiting = waiting;
+    endProbe(deviceId, messageId);
     if (m_removals.size() >= writeBatchSize)
         flushRemovals();
     else if (!m_removeTimer.isActive())
@@ -412,7 +414,7 @@ void Relay::onDelivered(const QString &deviceId, qint64 messageId, qint64 receiv
     pump(deviceId);
 }
 
-void Relay::onInterrupted(const QString &deviceId)
+void Relay::onInterrupted(const QString &deviceId, const DeviceLink::Interruption &interruption)
 {
     // What was in flight is sent again, in order, from the outbox once the session is back; what was sent
     // early and is not stored yet is stored and sent from there.
@@ -424,6 +426,80 @@ void Relay::onInterrupted(const QString &deviceId)
     }
     for (auto it = m_storedEarly.begin(); it != m_storedEarly.end();)
         it = it->deviceId == deviceId ? m_storedEarly.erase(it) : std::next(it);
+
+    // Did the hub refuse a message? (See the class comment.)
+    const auto found = m_links.find(deviceId);
+    if (found == m_links.end())
+        return;
+    DeviceLink &l = *found->second;
+    auto probe = m_probes.find(deviceId);
+    if (interruption.closedWhileSending) {
+        if (probe == m_probes.end()) {
+            qCInfo(lcRelay).noquote() << "the hub closed the session of" << deviceId << "with" << interruption.inFlight
+                                      << "messages in flight: sending them one at a time";
+            probe = m_probes.insert(deviceId, {});
+            l.setProbing(true);
+        } else if (interruption.inFlight == 1 && interruption.oldestMessageId > 0) {
+            if (probe->heldAside != 0) {
+                // The message after the held one is refused too: the hub refuses the device, not one message.
+                const Error why{ErrorKind::Network, QStringLiteral("RefusedByHub"),
+                    tr("The hub closes the session of %1 whenever it sends a message (%2 in a row); its messages stay "
+                       "in the outbox.")
+                        .arg(deviceId)
+                        .arg(refusalStrikes + 1)};
+                qCWarning(lcRelay).noquote() << why.message;
+                *probe = {};
+                l.holdOff(why);
+            } else {
+                if (probe->suspect == interruption.oldestMessageId) {
+                    ++probe->strikes;
+                } else {
+                    probe->suspect = interruption.oldestMessageId;
+                    probe->strikes = 1;
+                }
+                if (probe->strikes >= refusalStrikes) {
+                    probe->heldAside = probe->suspect;
+                    qCWarning(lcRelay).noquote() << "the hub closed the session of" << deviceId << probe->strikes
+                                                 << "times in a row with its message" << probe->suspect
+                                                 << "alone in flight: trying the next message before setting it aside";
+                }
+            }
+        }
+    }
+    if (probe != m_probes.end() && probe->heldAside != 0)
+        m_cursor[deviceId] = probe->heldAside; // sent from the next one on
+}
+
+// The hub took a message of a device whose messages go one at a time: a message held aside before it is one the hub
+// refuses (a dead letter now), and the device goes on at full speed.
+void Relay::endProbe(const QString &deviceId, qint64 deliveredId)
+{
+    const auto probe = m_probes.find(deviceId);
+    if (probe == m_probes.end())
+        return;
+    const qint64 heldAside = probe->heldAside;
+    const int strikes = probe->strikes;
+    m_probes.erase(probe);
+    if (heldAside != 0 && heldAside != deliveredId) {
+        const auto letter = m_outbox->setAsideStored(heldAside, QStringLiteral("RefusedByHub"),
+            tr("The hub closed the session of %1 each of the %2 times this message was sent, and took the next one.")
+                .arg(deviceId)
+                .arg(strikes));
+        if (!letter) {
+            // Kept in the outbox and sent again; the error is said.
+            Q_EMIT errorOccurred(letter.error());
+        } else {
+            ++m_deadLettered;
+            ++m_deadLetters;
+            qint64 &waiting = m_waiting[deviceId];
+            waiting = std::max<qint64>(0, waiting - 1);
+            deviceStats(deviceId).waiting = waiting;
+            qCWarning(lcRelay).noquote() << letter->reason << "- set aside as dead letter" << letter->id;
+        }
+        m_cursor[deviceId] = std::max(m_cursor.value(deviceId), heldAside);
+    }
+    if (const auto found = m_links.find(deviceId); found != m_links.end())
+        found->second->setProbing(false);
 }
 
 void Relay::flushRemovals()
@@ -451,6 +527,7 @@ void Relay::housekeeping()
             l.close();
             deviceStats(it->first).state = QStringLiteral("idle");
             m_cursor.remove(it->first);
+            m_probes.remove(it->first);
             it->second.release()->deleteLater();
             it = m_links.erase(it);
         } else {
@@ -528,6 +605,7 @@ void Relay::finishStop()
     for (auto &[id, link] : m_links)
         link->close();
     m_links.clear();
+    m_probes.clear();
     m_storedEarly.clear();
     m_housekeeping.stop();
     m_metricsTimer.stop();

@@ -5,6 +5,7 @@
 #include "hub/connectionstring.h"
 #include "hub/hubprofile.h"
 #include "mqtt/mqttmessage.h"
+#include "relay/devicelink.h"
 #include "relay/messagemapper.h"
 #include "relay/relayconfig.h"
 #include "relay/relaymessage.h"
@@ -23,7 +24,6 @@
 namespace Onboarder {
 
 class CredentialStore;
-class DeviceLink;
 class MqttClient;
 class Outbox;
 class RelayCredentials;
@@ -51,6 +51,13 @@ class SecretStore;
 // Dead letters: a message the hub can never take (no valid device id, or larger than IoT Hub's 256 KB) is not
 // sent, where it would stop its device's queue; it is stored in the outbox's dead-letter table with the reason,
 // then acknowledged, counted ("deadLettered") and logged without its payload. `relay dead-letters` shows them.
+// A message the hub refuses after it was sent: IoT Hub refuses by closing the connection, which looks like a hub
+// that went away. After such a close the device's messages go one at a time; a message that closes the connection
+// refusalStrikes times in a row, each time on a session that had come back, is held aside while the device's next
+// message goes: when the hub takes that one, the refused one becomes a dead letter (RefusedByHub) and the device
+// goes on at full speed. When the hub closes on the next one too, it refuses the device, not a message: nothing is
+// set aside, the device's session waits and backs off (its lastError says why), and its messages stay in the
+// outbox.
 //
 // Threads: one thread, the one it was created in (its timers, clients and outbox are members, not
 // children: it cannot be moved). The GUI and the CLI create it on a worker thread with an epoll event loop
@@ -108,7 +115,8 @@ private:
     void acknowledgeDeliveredHead();
     void pump(const QString &deviceId);
     void onDelivered(const QString &deviceId, qint64 messageId, qint64 receivedMs);
-    void onInterrupted(const QString &deviceId);
+    void onInterrupted(const QString &deviceId, const DeviceLink::Interruption &interruption);
+    void endProbe(const QString &deviceId, qint64 deliveredId);
     void flushRemovals();
     void housekeeping();
     void publishMetrics();
@@ -130,6 +138,14 @@ private:
     QHash<qint64, StoredEarly> m_storedEarly; // seq of a message sent early and stored while in flight
     QHash<QString, qint64> m_waiting; // per device: messages taken and not yet delivered (outbox or m_taken)
     QHash<QString, qint64> m_cursor; // per device: the last outbox id sent in this session
+    // A device whose session the hub closed with messages in flight: is one of them refused (see the class comment)?
+    struct Probe
+    {
+        qint64 suspect = 0; // the message in flight at the last closes
+        int strikes = 0; // closes in a row with the suspect alone in flight
+        qint64 heldAside = 0; // struck out: skipped while the next message shows whether the hub takes the device's
+    };
+    QHash<QString, Probe> m_probes;
     QList<qint64> m_removals; // delivered, to be removed from the outbox
     QTimer m_writeTimer;
     QTimer m_removeTimer;

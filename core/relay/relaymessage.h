@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QString>
+#include <QUrl>
 
 namespace Onboarder {
 
@@ -17,6 +18,19 @@ struct RelayMessage
     qint64 receivedMs = 0; // when the relay took it from the local broker (ms since the epoch, UTC)
 
     friend bool operator==(const RelayMessage &, const RelayMessage &) = default;
+
+    // The hub topic it goes on: devices/{id}/messages/events/{property bag}, names and values percent-encoded.
+    QString hubTopic() const
+    {
+        QString bag;
+        for (const auto &[name, value] : properties) {
+            if (!bag.isEmpty())
+                bag += u'&';
+            bag += QString::fromLatin1(QUrl::toPercentEncoding(name)) + u'='
+                + QString::fromLatin1(QUrl::toPercentEncoding(value));
+        }
+        return QStringLiteral("devices/%1/messages/events/%2").arg(deviceId, bag);
+    }
 
     // What IoT Hub counts against its limit for a device-to-cloud message: the body and the application
     // properties (names and values).
@@ -39,10 +53,10 @@ struct DeadLetter
 {
     qint64 id = 0; // given by the outbox
     QString deviceId; // empty when the message names none
-    QString topic; // on the local broker
+    QString topic; // on the local broker; for a message the hub refused after it was sent, the hub topic it went on
     QByteArray payload;
     qint64 receivedMs = 0;
-    QString reasonCode; // TooLarge | Unroutable
+    QString reasonCode; // TooLarge | Unroutable | RefusedByHub
     QString reason; // a sentence
 };
 

@@ -9,12 +9,15 @@
 #include <QRandomGenerator>
 #include <QSaveFile>
 
+#include <algorithm>
+
 namespace Onboarder::Sandbox {
 
-Broker::Broker(const QString &dataDir, const QString &hostName, QObject *parent)
+Broker::Broker(const QString &dataDir, const QString &hostName, int maxMessageBytes, QObject *parent)
     : QObject(parent)
     , m_dataDir(dataDir)
     , m_hostName(hostName)
+    , m_maxMessageBytes(maxMessageBytes)
 {
     // mosquitto ends with the sandbox even when the sandbox cannot stop it (killed, crashed, a test
     // that aborted): the kernel sends it SIGTERM when its parent dies.
@@ -71,7 +74,7 @@ Result<void> Broker::start(quint16 port)
                                           "persistence false\n"
                                           "log_dest stderr\n"
                                           "log_type error\nlog_type warning\nlog_type notice\n"
-                                          "max_packet_size 270000\n"
+                                          "max_packet_size %8\n"
                                           // A consumer ($sandbox/telemetry/#) is the hub's Event Hubs endpoint,
                                           // which keeps messages: none dropped for a slow one (mosquitto's
                                           // default queue of 1000 per client dropped a relay's bursts).
@@ -84,10 +87,13 @@ Result<void> Broker::start(quint16 port)
                                           "plugin %3\n"
                                           "plugin_opt_registry %4\n"
                                           "plugin_opt_host_name %5\n"
-                                          "plugin_opt_secret_file %6\n")
+                                          "plugin_opt_secret_file %6\n"
+                                          "plugin_opt_max_message_bytes %7\n")
                                .arg(mosquittoUser())
                                .arg(m_port)
-                               .arg(plugin, dir.filePath(QStringLiteral("registry.db")), m_hostName, secretFile);
+                               .arg(plugin, dir.filePath(QStringLiteral("registry.db")), m_hostName, secretFile)
+                               .arg(m_maxMessageBytes)
+                               .arg(std::max(270000, m_maxMessageBytes + 8192));
     const QString configFile = dir.filePath(QStringLiteral("mosquitto.conf"));
     QSaveFile file(configFile);
     if (!file.open(QIODevice::WriteOnly))

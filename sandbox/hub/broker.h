@@ -17,7 +17,7 @@ class Broker final : public QObject
     Q_OBJECT
 
 public:
-    Broker(const QString &dataDir, const QString &hostName, QObject *parent = nullptr);
+    Broker(const QString &dataDir, const QString &hostName, int maxMessageBytes, QObject *parent = nullptr);
     ~Broker() override;
 
     Result<void> start(quint16 port = 0); // loopback, plain; 0: a free port
@@ -32,6 +32,7 @@ Q_SIGNALS:
 private:
     QString m_dataDir;
     QString m_hostName;
+    int m_maxMessageBytes = 0;
     quint16 m_port = 0;
     QProcess m_process;
     bool m_stopping = false;

@@ -81,6 +81,11 @@ int main(int argc, char *argv[])
         {QStringLiteral("throttle"),
             QCoreApplication::translate("Sandbox", "Answer 429 ThrottlingException above N requests a minute."),
             QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("max-message-bytes"),
+            QCoreApplication::translate("Sandbox",
+                "Close a device's connection when it sends a message larger than N bytes, as IoT Hub does above "
+                "256 KB."),
+            QStringLiteral("N"), QStringLiteral("262144")},
         {QStringLiteral("trust-ca"),
             QCoreApplication::translate("Sandbox", "Trust this CA (PEM) for certificateAuthority devices; repeatable."),
             QStringLiteral("FILE")},
@@ -129,9 +134,13 @@ int main(int argc, char *argv[])
     options.seedDevices = parser.value(QStringLiteral("seed-devices")).toInt(&seedOk);
     bool throttleOk = true;
     options.throttlePerMinute = parser.value(QStringLiteral("throttle")).toInt(&throttleOk);
-    if (!ok || !mqttOk || !amqpOk || !seedOk || !throttleOk || options.seedDevices < 0
-        || options.throttlePerMinute < 0) {
-        std::fprintf(stderr, "error: ports are 0–65535; --seed-devices and --throttle take whole numbers ≥ 0\n");
+    bool sizeOk = true;
+    options.maxMessageBytes = parser.value(QStringLiteral("max-message-bytes")).toInt(&sizeOk);
+    if (!ok || !mqttOk || !amqpOk || !seedOk || !throttleOk || !sizeOk || options.seedDevices < 0
+        || options.throttlePerMinute < 0 || options.maxMessageBytes < 1) {
+        std::fprintf(stderr,
+            "error: ports are 0–65535; --seed-devices and --throttle take whole numbers ≥ 0, --max-message-bytes ≥ "
+            "1\n");
         return 1;
     }
     if (!partitionsOk) {

@@ -174,7 +174,7 @@ Result<void> SandboxHub::start()
             QStringLiteral("Cannot listen on 127.0.0.1:%1 (in use, or a privileged port without the right to bind it).")
                 .arg(m_options.restPort));
 
-    m_broker = std::make_unique<Broker>(m_options.dataDir, m_options.hostName);
+    m_broker = std::make_unique<Broker>(m_options.dataDir, m_options.hostName, m_options.maxMessageBytes);
     connect(m_broker.get(), &Broker::failed, this, &SandboxHub::failed);
     if (auto ok = m_broker->start(); !ok)
         return ok;

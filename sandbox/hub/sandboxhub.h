@@ -40,6 +40,9 @@ public:
         QStringList consumerGroups; // besides $Default, made if missing
         int seedDevices = 0;
         int throttlePerMinute = 0;
+        // A device message larger than this (payload and property bag) closes the device's connection, as IoT Hub
+        // closes it for a message above its 256 KB.
+        int maxMessageBytes = 256 * 1024;
         QStringList trustedCaFiles; // CAs for certificateAuthority devices
         // The Device Provisioning Service (--dps): its own address (so that its 443 and 8883 do not clash
         // with the hub's), REST (service and device HTTPS) and MQTT ports; 0: any free port.

@@ -17,13 +17,15 @@ class InProcessHub final
 {
 public:
     // Empty when the hub runs, else why it does not. trustedCaFiles: CAs (PEM files) that certificateAuthority devices
-    // may chain to, as if uploaded and verified in the hub.
-    QString start(const QString &dataDir, int seedDevices = 0, const QStringList &trustedCaFiles = {})
+    // may chain to, as if uploaded and verified in the hub. maxMessageBytes: the largest device message it takes.
+    QString start(const QString &dataDir, int seedDevices = 0, const QStringList &trustedCaFiles = {},
+        int maxMessageBytes = 256 * 1024)
     {
         Onboarder::Sandbox::SandboxHub::Options options;
         options.dataDir = dataDir;
         options.seedDevices = seedDevices;
         options.trustedCaFiles = trustedCaFiles;
+        options.maxMessageBytes = maxMessageBytes;
         m_hub = std::make_unique<Onboarder::Sandbox::SandboxHub>(options);
         const auto started = m_hub->start();
         return started ? QString() : started.error().message;

@@ -9,6 +9,7 @@
 #include "inprocesshub.h"
 #include "inprocessrelay.h"
 #include "mosquittofixture.h"
+#include "relay/outbox.h"
 #include "relay/relay.h"
 #include "relayfixture.h"
 #include "sandboxhub.h"
@@ -24,6 +25,8 @@
 #include <QTest>
 #include <QUuid>
 
+#include <functional>
+
 using namespace Onboarder;
 using namespace Onboarder::Sandbox;
 
@@ -36,6 +39,8 @@ inline QByteArray J(const char *text)
 class tst_Relay : public QObject
 {
     Q_OBJECT
+
+    static constexpr int hubMessageLimit = 128 * 1024;
 
     QTemporaryDir m_dir;
     TestSupport::InProcessHub m_hub;
@@ -70,10 +75,31 @@ class tst_Relay : public QObject
         return TestSupport::startRelay(c, m_profile, m_hub->ownerConnectionString(), store);
     }
 
+    // Connects publisher to the local broker as clientId; the function publishes {"n": n, "pad": "xx…"} (padding
+    // bytes of it) for a device at QoS 1 and says whether the broker took it. Null when it cannot connect.
+    std::function<bool(const QString &, qint64, qsizetype)> publisherFor(MqttClient &publisher, const QString &clientId)
+    {
+        publisher.setHostname(QStringLiteral("127.0.0.1"));
+        publisher.setPort(m_broker.port());
+        publisher.setClientId(clientId);
+        if (!RelayFixture::connectAndWait(publisher))
+            return [](const QString &, qint64, qsizetype) { return false; };
+        return [&publisher](const QString &device, qint64 n, qsizetype padding) {
+            const QByteArray payload
+                = QJsonDocument(QJsonObject{{QStringLiteral("n"), n}, {QStringLiteral("pad"), QString(padding, u'x')}})
+                      .toJson(QJsonDocument::Compact);
+            QSignalSpy delivered(&publisher, &MqttClient::messageDelivered);
+            return publisher.publish(QStringLiteral("sensors/%1/telemetry").arg(device), payload, 1).has_value()
+                && delivered.wait(10000);
+        };
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
-        const QString started = m_hub.start(m_dir.filePath(QStringLiteral("hub")));
+        // A hub that takes smaller messages than IoT Hub's 256 KB, which the relay checks for: what it refuses, it
+        // refuses after the relay sent it, as IoT Hub refuses what the relay cannot check (by closing the connection).
+        const QString started = m_hub.start(m_dir.filePath(QStringLiteral("hub")), 0, {}, hubMessageLimit);
         QVERIFY2(started.isEmpty(), qPrintable(started));
         m_profile = m_hub.profile();
         MosquittoFixture::Options brokerOptions;
@@ -317,18 +343,7 @@ private Q_SLOTS:
         const RelayConfig c = parsed(json);
         auto r = relay(c);
         MqttClient publisher;
-        publisher.setHostname(QStringLiteral("127.0.0.1"));
-        publisher.setPort(m_broker.port());
-        publisher.setClientId(QStringLiteral("relay-test-poison"));
-        QVERIFY(RelayFixture::connectAndWait(publisher));
-        const auto publish = [&](const QString &device, qint64 n, qsizetype padding) {
-            const QByteArray payload
-                = QJsonDocument(QJsonObject{{QStringLiteral("n"), n}, {QStringLiteral("pad"), QString(padding, u'x')}})
-                      .toJson(QJsonDocument::Compact);
-            QSignalSpy delivered(&publisher, &MqttClient::messageDelivered);
-            return publisher.publish(QStringLiteral("sensors/%1/telemetry").arg(device), payload, 1).has_value()
-                && delivered.wait(10000);
-        };
+        const auto publish = publisherFor(publisher, QStringLiteral("relay-test-poison"));
         QVERIFY(publish(QStringLiteral("poison-0"), 9001, 10));
         QVERIFY(publish(QStringLiteral("poison-0"), 9002, 300 * 1024));
         QVERIFY(publish(QStringLiteral("not a device id"), 9003, 10));
@@ -368,6 +383,64 @@ private Q_SLOTS:
             QJsonDocument::fromJson(lines.at(0)).object().value(QStringLiteral("payloadBase64")).toString().toLatin1());
         QCOMPARE(QJsonDocument::fromJson(payload).object().value(QStringLiteral("n")).toInteger(), 9002);
         QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*r).deadLetters, 0, 5000); // the purge is seen
+        TestSupport::stopRelay(*r);
+    }
+
+    void aMessageTheHubRefusesAfterSendingIsSetAside()
+    {
+        // The hub refuses a message only once it has it, by closing the device's connection (no negative
+        // acknowledgement in MQTT 3.1.1). Before, the relay sent it again after every reconnect, at the head of its
+        // device's queue, for ever: the device's later messages never left. Now, after three closes with it alone in
+        // flight and the hub taking the device's next message, it is a dead letter and the device goes on.
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("refused-0"), {}, {}).has_value());
+        const RelayConfig c = config();
+        auto r = relay(c);
+        MqttClient publisher;
+        const auto publish = publisherFor(publisher, QStringLiteral("relay-test-refused"));
+        QVERIFY(publish(QStringLiteral("refused-0"), 9101, 10));
+        QTRY_VERIFY_WITH_TIMEOUT(m_consumer.has(9101), 20000);
+        QVERIFY(publish(QStringLiteral("refused-0"), 9102, hubMessageLimit + 1024)); // under the relay's 256 KB
+        QVERIFY(publish(QStringLiteral("refused-0"), 9103, 10));
+        QVERIFY(publish(QStringLiteral("refused-0"), 9104, 10));
+        QTRY_VERIFY_WITH_TIMEOUT(m_consumer.has(9103) && m_consumer.has(9104), 60000);
+        QVERIFY(!m_consumer.has(9102));
+        QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*r).deadLettered, 1, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(TestSupport::lastMetrics(*r).outboxDepth, 0, 5000);
+        TestSupport::stopRelay(*r);
+
+        const auto inspected = Outbox::inspect(c.outboxPath);
+        QVERIFY2(inspected.has_value(), inspected ? "" : qPrintable(inspected.error().message));
+        const auto letters = (*inspected)->deadLetters();
+        QVERIFY(letters.has_value());
+        QCOMPARE(letters->size(), 1);
+        QCOMPARE(letters->at(0).reasonCode, QStringLiteral("RefusedByHub"));
+        QCOMPARE(letters->at(0).deviceId, QStringLiteral("refused-0"));
+        QCOMPARE(letters->at(0).topic, QStringLiteral("devices/refused-0/messages/events/"));
+        QCOMPARE(QJsonDocument::fromJson(letters->at(0).payload).object().value(QStringLiteral("n")).toInteger(), 9102);
+    }
+
+    void aHubThatRefusesEveryMessageSetsNothingAside()
+    {
+        // When the hub closes the connection on the next message too, it refuses the device (a quota, a hub that
+        // closes every session), not one message: nothing becomes a dead letter, the messages stay in the outbox and
+        // the device's session backs off, saying why.
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("refused-1"), {}, {}).has_value());
+        auto r = relay(config());
+        QString lastError;
+        connect(r.get(), &Relay::metricsUpdated, this, [&lastError](const RelayMetrics &metrics) {
+            for (const RelayMetrics::Device &device : metrics.devices)
+                if (device.id == u"refused-1")
+                    lastError = device.lastError;
+        });
+        MqttClient publisher;
+        const auto publish = publisherFor(publisher, QStringLiteral("relay-test-refused-all"));
+        QVERIFY(publish(QStringLiteral("refused-1"), 9201, hubMessageLimit + 1024));
+        QVERIFY(publish(QStringLiteral("refused-1"), 9202, hubMessageLimit + 2048));
+        QTRY_VERIFY_WITH_TIMEOUT(lastError.contains(QStringLiteral("whenever it sends a message")), 60000);
+        const RelayMetrics m = r->metrics();
+        QCOMPARE(m.deadLettered, 0);
+        QCOMPARE(m.outboxDepth, 2);
+        QVERIFY(!m_consumer.has(9201) && !m_consumer.has(9202));
         TestSupport::stopRelay(*r);
     }
 

@@ -493,6 +493,56 @@ private Q_SLOTS:
         QVERIFY2(QDateTime::currentMSecsSinceEpoch() >= ends - 1000, "closed before the token expired");
     }
 
+    // IoT Hub refuses a device's publish by closing its connection, never by acknowledging it: a message to another
+    // device's topic, and one larger than 256 KB with its properties. Before, mosquitto acknowledged the first (a
+    // denial looks like success to an MQTT 3.1.1 client) and delivered the second.
+    void refusedPublishesCloseTheConnection()
+    {
+        const auto device = m_hub->registry().putDevice(QStringLiteral("refusing-0"), {}, {});
+        QVERIFY(device.has_value());
+        QVERIFY(m_hub->registry().putDevice(QStringLiteral("refusing-1"), {}, {}).has_value());
+        auto consumer = subscribedConsumer(QStringLiteral("refusing-0"));
+        QVERIFY(consumer);
+        QSignalSpy received(consumer.get(), &MqttClient::messageReceived);
+        const auto connected = [&] {
+            auto c
+                = client(QStringLiteral("refusing-0"), QStringLiteral("127.0.0.1/refusing-0/?api-version=2021-04-12"));
+            c->setPassword(
+                Onboarder::SecretBytes::fromQByteArray(SasToken::create(QStringLiteral("127.0.0.1/devices/refusing-0"),
+                    device->primaryKey, QDateTime::currentSecsSinceEpoch() + 600)
+                                                           ->toString()
+                                                           .toUtf8()));
+            return TestSupport::connects(*c) ? std::move(c) : std::unique_ptr<MqttClient>();
+        };
+        const auto refused = [](MqttClient &c, const QString &topic, const QByteArray &payload) {
+            QSignalSpy delivered(&c, &MqttClient::messageDelivered);
+            QSignalSpy gone(&c, &MqttClient::disconnected);
+            if (!c.publish(topic, payload, 1))
+                return false;
+            return gone.wait(5000) && delivered.isEmpty();
+        };
+
+        auto sender = connected();
+        QVERIFY(sender);
+        QVERIFY(refused(*sender, QStringLiteral("devices/refusing-1/messages/events/"), "not mine"));
+
+        sender = connected();
+        QVERIFY(sender);
+        const QByteArray large(256 * 1024 + 1, 'x'); // over the limit by one byte, with an empty property bag
+        QVERIFY(refused(*sender, QStringLiteral("devices/refusing-0/messages/events/"), large));
+
+        // At the limit, with its property bag, it is taken.
+        sender = connected();
+        QVERIFY(sender);
+        QSignalSpy delivered(sender.get(), &MqttClient::messageDelivered);
+        const QByteArray bag = "a=b";
+        QVERIFY(sender->publish(QStringLiteral("devices/refusing-0/messages/events/") + QString::fromLatin1(bag),
+            QByteArray(256 * 1024 - bag.size(), 'y'), 1));
+        QVERIFY(delivered.wait(5000));
+        QTRY_COMPARE_WITH_TIMEOUT(received.size(), 1, 5000);
+        QCOMPARE(received.at(0).at(0).value<MqttMessage>().payload.size(), 256 * 1024 - bag.size());
+    }
+
     void cleanupTestCase() { m_hub.reset(); }
 };
 

@@ -3,7 +3,8 @@
 //     username/client id rules of IoT Hub; the telemetry consumer by a service policy's token; the
 //     sandbox's own link by a shared secret; disabled or unknown devices are refused
 //   - authorisation: each device may use only its own IoT Hub topics (a device touching another
-//     device's topic is refused)
+//     device's topic is refused); a device that publishes where it may not, or a message larger than the hub
+//     takes, loses its connection, as with IoT Hub (no acknowledgement: MQTT 3.1.1 has no way to say "refused")
 //   - sessions closed as IoT Hub closes them: when the device's SAS token expires (its se=, with the
 //     clock skew allowed at connect), and when the sandbox says the device was deleted, disabled or given
 //     new credentials ($sandbox/close from its own link, the device id as payload)
@@ -12,13 +13,15 @@
 //     with the property bag and the hub's system properties as MQTT 5 user properties
 //   - twin and method mediation: a device's $iothub/… publishes go to the sandbox as
 //     $sandbox/in/{id}/$iothub/…; the sandbox's $sandbox/out/{id}/{topic} reach only that device
-// Options (plugin_opt_…): registry (SQLite file of the sandbox), host_name, secret_file.
+// Options (plugin_opt_…): registry (SQLite file of the sandbox), host_name, secret_file, max_message_bytes (of a
+// device message, payload and property bag; IoT Hub's 256 KB when not given).
 // Written without Qt on purpose: it runs inside mosquitto's process.
 
 #include "pluginauth.h"
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -55,6 +58,7 @@ struct Plugin
     sqlite3 *db = nullptr;
     std::string hostName;
     std::string secret;
+    long long maxMessageBytes = 256 * 1024;
     // By connection (mosquitto's context), once authenticated: never by client id. When a device connects again
     // before its old connection is gone (a takeover, a resumed session), the old connection's disconnect must not
     // touch the new one's record, or the new connection's publishes would be denied while being acknowledged.
@@ -317,11 +321,26 @@ int onAclCheck(int, void *eventData, void *)
     const std::string own = "devices/" + info.deviceId + "/";
     switch (event->access) {
     case MOSQ_ACL_WRITE:
-        if (matchesPrefix(topic, own + "messages/events/") || matchesPrefix(topic, "$iothub/twin/GET/")
-            || matchesPrefix(topic, "$iothub/twin/PATCH/properties/reported/")
+        if (matchesPrefix(topic, own + "messages/events/")) {
+            // IoT Hub counts the properties in; the bag is a fair measure of them.
+            const long long size = (long long)event->payloadlen + (long long)(topic.size() - (own.size() + 16));
+            if (size <= plugin->maxMessageBytes)
+                return MOSQ_ERR_SUCCESS;
+            mosquitto_log_printf(MOSQ_LOG_NOTICE,
+                "onboarder-sandbox: closing the connection of device '%s': a message of %lld bytes, above the %lld "
+                "the hub takes",
+                info.deviceId.c_str(), size, plugin->maxMessageBytes);
+            return MOSQ_ERR_PAYLOAD_SIZE; // not MOSQ_ERR_ACL_DENIED: the broker closes the connection, unacknowledged
+        }
+        if (matchesPrefix(topic, "$iothub/twin/GET/") || matchesPrefix(topic, "$iothub/twin/PATCH/properties/reported/")
             || matchesPrefix(topic, "$iothub/methods/res/"))
             return MOSQ_ERR_SUCCESS;
-        break;
+        // As IoT Hub: a publish to a topic the device may not use ends its connection (a denial would be acknowledged
+        // to an MQTT 3.1.1 client as if the message had been taken).
+        mosquitto_log_printf(MOSQ_LOG_NOTICE,
+            "onboarder-sandbox: closing the connection of device '%s': it may not publish to '%s'",
+            info.deviceId.c_str(), topic.c_str());
+        return MOSQ_ERR_AUTH;
     case MOSQ_ACL_SUBSCRIBE:
     case MOSQ_ACL_UNSUBSCRIBE:
         if (topic == own + "messages/devicebound/#" && event->access == MOSQ_ACL_SUBSCRIBE)
@@ -513,6 +532,8 @@ ONBOARDER_EXPORT int mosquitto_plugin_init(
     state->hostName = option(options, count, "host_name");
     const std::string registry = option(options, count, "registry");
     const std::string secretFile = option(options, count, "secret_file");
+    if (const std::string limit = option(options, count, "max_message_bytes"); !limit.empty())
+        state->maxMessageBytes = std::atoll(limit.c_str());
     if (state->hostName.empty() || registry.empty()) {
         mosquitto_log_printf(
             MOSQ_LOG_ERR, "onboarder-sandbox: plugin_opt_host_name and plugin_opt_registry are required");
