@@ -219,11 +219,13 @@ void HubsPage::editSelectedHubsEventHub()
     const QString name = selectedHub();
     if (name.isEmpty())
         return;
-    const bool kept = m_hubs.find(name) && m_hubs.find(name)->eventHub;
+    const auto before = m_hubs.find(name);
+    const bool kept = before && before->eventHub;
     EventHubDialog dialog(m_hubs, name, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    const bool keptNow = m_hubs.find(name) && m_hubs.find(name)->eventHub;
+    const auto after = m_hubs.find(name);
+    const bool keptNow = after && after->eventHub;
     if (keptNow)
         Q_EMIT statusMessage(
             tr("Hub \"%1\": telemetry is read with its Event Hub-compatible connection string, which is in the "

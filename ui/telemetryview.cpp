@@ -360,7 +360,7 @@ void TelemetryView::showDetails()
         m_details->clear();
         return;
     }
-    const TelemetryEvent &event = m_model->event(current.row());
+    const TelemetryEvent &event = m_model->eventAt(current.row());
     QStringList lines;
     lines << tr("Device: %1").arg(event.deviceId)
           << tr("Enqueued: %1").arg(event.enqueuedTime.toUTC().toString(Qt::ISODateWithMs))
@@ -390,7 +390,7 @@ QString TelemetryView::exportTo(const QString &path) const
     if (!file.open(QIODevice::WriteOnly))
         return tr("Cannot write %1: %2").arg(path, file.errorString());
     for (int row = 0; row < m_model->rowCount(); ++row) {
-        file.write(QJsonDocument(m_model->event(row).toJson()).toJson(QJsonDocument::Compact) + '\n');
+        file.write(QJsonDocument(m_model->eventAt(row).toJson()).toJson(QJsonDocument::Compact) + '\n');
     }
     if (!file.commit())
         return tr("Cannot write %1: %2").arg(path, file.errorString());

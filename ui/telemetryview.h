@@ -33,7 +33,7 @@ public:
 
     void append(const QList<TelemetryEvent> &events);
     void clear();
-    const TelemetryEvent &event(int row) const { return m_events.at(size_t(row)); }
+    const TelemetryEvent &eventAt(int row) const { return m_events.at(size_t(row)); }
     int capacity() const { return m_capacity; }
 
     // The body as a person reads it: pretty JSON, UTF-8 text, else hex.

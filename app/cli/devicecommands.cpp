@@ -28,7 +28,7 @@ namespace {
 const QString masked = QStringLiteral("********");
 
 // Runs body with a HubClient for the chosen hub. The client lives until body's future has finished.
-QFuture<int> withHub(Context &ctx, std::function<QFuture<int>(HubClient &, const HubProfile &)> body)
+QFuture<int> withHub(Context &ctx, const std::function<QFuture<int>(HubClient &, const HubProfile &)> &body)
 {
     return withService(ctx, [body](const HubProfile &profile, const ConnectionString &service) {
         auto client = std::make_shared<HubClient>(profile, service);
@@ -64,7 +64,7 @@ QFuture<int> list(Context &ctx, const QStringList &args)
             if (!twins)
                 return ctx.out.error(twins.error());
             QList<QStringList> rows;
-            for (const QJsonValue &twin : std::as_const(twins->items)) {
+            for (const auto &twin : std::as_const(twins->items)) {
                 const DeviceQueryRow row = DeviceQueryRow::fromTwin(twin.toObject());
                 rows.append({row.deviceId, row.status, row.connectionState,
                     row.neverActive() ? CliText::tr("never") : row.lastActivityTime, row.authenticationType,

@@ -75,8 +75,12 @@ int finishRun(Context &ctx, const std::shared_ptr<Run> &run)
     QList<QStringList> rows;
     const bool dps = run->dps != nullptr;
     for (const ProvisioningReport &report : std::as_const(run->reports)) {
-        if (!report.ok() && code == ExitOk)
-            code = report.cancelled() ? int(ExitCancelled) : exitCodeFor(report.failure->kind);
+        if (!report.ok() && code == ExitOk) {
+            if (!report.failure)
+                code = ExitInternal; // not finished, and no failure said why
+            else
+                code = report.cancelled() ? int(ExitCancelled) : exitCodeFor(report.failure->kind);
+        }
         QStringList row{report.port, report.identity.imei, report.deviceId};
         if (dps)
             row.append(ProvisioningReport::enrollmentName(report.enrollment));
@@ -90,7 +94,7 @@ int finishRun(Context &ctx, const std::shared_ptr<Run> &run)
         header << CliText::tr("HUB") << CliText::tr("RESULT");
         ctx.out.text(formatTable(header, rows));
         for (const ProvisioningReport &report : std::as_const(run->reports)) {
-            if (report.ok())
+            if (!report.failure)
                 continue;
             std::fprintf(stderr, "error: [%s] %s\n", qPrintable(report.port), qPrintable(report.failure->message));
             for (const QString &line : report.stateSummary())

@@ -302,7 +302,7 @@ void AmqpClient::request(const QString &address, AmqpMessage message, std::funct
     message.messageId = id; // a string: the peers match the answer's correlation-id by value and type
     message.replyTo = target.replyTo;
     message.to = address;
-    m_pending.insert(id, std::move(done));
+    m_pending.emplace(id, std::move(done));
     m_deadlines.insert(id, QDateTime::currentMSecsSinceEpoch() + requestTimeoutMs);
     target.waiting.append(std::move(message));
     flushNode(target);

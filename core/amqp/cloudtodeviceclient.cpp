@@ -32,6 +32,7 @@ template<typename T> QFuture<T> finished(T value)
 }
 
 // By value: a continuation run by finish() may drop the last other owner (the client itself).
+// NOLINTNEXTLINE(performance-unnecessary-value-param): the copy is what keeps it alive
 template<typename T> void resolve(std::shared_ptr<QPromise<T>> promise, T value)
 {
     if (!promise || promise->future().isFinished())
@@ -177,7 +178,7 @@ QFuture<Result<void>> CloudToDeviceClient::open(const HubProfile &hub, const Con
         if (pn_link_credit(link) < feedbackCredit / 2)
             pn_link_flow(link, feedbackCredit - pn_link_credit(link));
         const QJsonArray records = QJsonDocument::fromJson(message.bodyBytes()).array();
-        for (const QJsonValue &value : records) {
+        for (const auto &value : records) {
             const QJsonObject record = value.toObject();
             C2dFeedback feedback;
             feedback.originalMessageId = record.value(QStringLiteral("originalMessageId")).toString();
@@ -258,7 +259,7 @@ void CloudToDeviceClient::flush()
             = pn_delivery(m_sender, pn_dtag(reinterpret_cast<const char *>(&current), sizeof current));
         pn_link_send(m_sender, pending.encoded.constData(), size_t(pending.encoded.size()));
         pn_link_advance(m_sender);
-        m_inFlight.insert(delivery, std::move(pending));
+        m_inFlight.emplace(delivery, std::move(pending));
     }
     m_client->schedule();
 }
@@ -269,7 +270,7 @@ void CloudToDeviceClient::onDeliveryUpdated(
     const auto found = m_inFlight.find(delivery);
     if (found == m_inFlight.end())
         return;
-    const Pending pending = *found;
+    const Pending pending = std::move(*found);
     m_inFlight.erase(found);
     if (outcome == PN_ACCEPTED)
         return resolve<Result<QString>>(pending.promise, pending.messageId);

@@ -74,9 +74,10 @@ public:
             [promise, parse](Result<std::pair<QByteArray, QNetworkReply *>> result) {
                 if (!result)
                     return deliver<T>(promise, std::unexpected(result.error()));
-                if constexpr (std::is_void_v<T>)
+                if constexpr (std::is_void_v<T>) {
+                    (void)parse; // a body to ignore
                     deliver<T>(promise, {});
-                else
+                } else
                     deliver<T>(promise, parse(result->first, result->second));
             });
         return promise->future();

@@ -42,7 +42,7 @@ QString ModemKeyLedger::defaultPath()
 
 std::optional<ModemKeyLedger::Entry> ModemKeyLedger::find(const QString &hub, const QString &deviceId) const
 {
-    for (const QJsonValue &value : readEntries(m_filePath)) {
+    for (const auto &value : readEntries(m_filePath)) {
         const QJsonObject json = value.toObject();
         if (!sameDevice(json, hub, deviceId))
             continue;
@@ -71,7 +71,7 @@ Result<void> ModemKeyLedger::put(const Entry &entry)
     if (!lock.tryLock(5000))
         return unwritable(tr("another program holds its lock"));
     QJsonArray entries;
-    for (const QJsonValue &value : readEntries(m_filePath)) {
+    for (const auto &value : readEntries(m_filePath)) {
         if (!sameDevice(value.toObject(), entry.hub, entry.deviceId))
             entries.append(value);
     }

@@ -215,6 +215,7 @@ void DeviceLink::setProbing(bool probing)
 void DeviceLink::holdOff(const Error &why)
 {
     m_renewTimer.stop();
+    m_renewing = false; // the next session has a fresh token anyway
     m_inFlight.clear();
     if (m_client) {
         m_client->disconnect(this);

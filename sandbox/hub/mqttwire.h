@@ -44,7 +44,7 @@ inline std::optional<QByteArray> readField(const QByteArray &data, qsizetype &po
     const int length = (quint8(data.at(pos)) << 8) | quint8(data.at(pos + 1));
     if (pos + 2 + length > data.size())
         return std::nullopt;
-    const QByteArray field = data.mid(pos + 2, length);
+    QByteArray field = data.mid(pos + 2, length);
     pos += 2 + length;
     return field;
 }

@@ -58,7 +58,7 @@ bool ModemState::load(const QString &path, QString *error)
     deviceUuid = json.value(QStringLiteral("deviceUuid")).toString(QUuid::createUuid().toString(QUuid::WithoutBraces));
     credentials.clear();
     const QJsonArray entries = json.value(QStringLiteral("credentials")).toArray();
-    for (const QJsonValue &value : entries) {
+    for (const auto &value : entries) {
         const QJsonObject entry = value.toObject();
         const auto tag = quint32(entry.value(QStringLiteral("tag")).toInteger());
         const int type = entry.value(QStringLiteral("type")).toInt();

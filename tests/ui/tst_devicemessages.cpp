@@ -136,7 +136,7 @@ private Q_SLOTS:
         QTRY_VERIFY(tab->summary()->text().contains(QStringLiteral("3 message(s) received")));
         QCOMPARE(tab->received(), qint64(3)); // only this device's
         for (int row = 0; row < 3; ++row)
-            QCOMPARE(model->event(row).deviceId, QStringLiteral("tab-sensor"));
+            QCOMPARE(model->eventAt(row).deviceId, QStringLiteral("tab-sensor"));
         QCOMPARE(model->data(model->index(2, TelemetryModel::PayloadColumn)).toString(),
             QStringLiteral("{\"temperature\":22,\"unit\":\"C\"}"));
         QVERIFY(tab->list()->view()->isColumnHidden(TelemetryModel::DeviceColumn)); // one device: no column for it
@@ -166,7 +166,7 @@ private Q_SLOTS:
         QCOMPARE(model->rowCount(), 0);
         QVERIFY(publishAndWait(*sensor, QStringLiteral("devices/tab-sensor/messages/events/"), "again"));
         QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, waitMs);
-        QCOMPARE(model->event(0).body, QByteArray("again"));
+        QCOMPARE(model->eventAt(0).body, QByteArray("again"));
         // The page hidden (back to the list, another page): reading stops.
         page->hide();
         QVERIFY(!tab->isReading());

@@ -227,7 +227,7 @@ int onBasicAuth(int, void *eventData, void *)
         return refuse("the username is not {host}/{deviceId}/?api-version=…");
     if (parts.size() > 2)
         return refuse("modules are not supported by the sandbox");
-    const std::string deviceId = parts[1];
+    const std::string &deviceId = parts[1];
     if (clientId != deviceId)
         return refuse("the client id must be the device id");
     const auto device = loadDevice(deviceId);
@@ -353,6 +353,7 @@ int onAclCheck(int, void *eventData, void *)
         if (matchesPrefix(topic, own + "messages/devicebound/") || matchesPrefix(topic, "$iothub/"))
             return MOSQ_ERR_SUCCESS;
         break;
+    default: break;
     }
     mosquitto_log_printf(
         MOSQ_LOG_NOTICE, "onboarder-sandbox: device '%s' may not use topic '%s'", info.deviceId.c_str(), topic.c_str());
