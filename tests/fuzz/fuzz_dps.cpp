@@ -23,7 +23,6 @@
 #include "registry.h"
 
 #include <QCoreApplication>
-#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
@@ -45,6 +44,7 @@ namespace {
 constexpr auto idScope = "0ne0000F022";
 constexpr auto deviceKey = "ZnV6ei1kZXZpY2UtcHJpbWFyeS1rZXktMzItYnl0ZXM=";
 constexpr auto deviceSecondaryKey = "ZnV6ei1kZXZpY2Utc2Vjb25kYXJ5LWtleS0zMi1ieXQ=";
+constexpr qint64 tokenExpiry = 4102444800; // 2100-01-01: the tokens outlive any fuzzing run
 
 [[noreturn]] void harnessFailed(const char *what)
 {
@@ -116,11 +116,10 @@ struct Harness
 
         put.method = "PUT";
         put.apiVersion = QStringLiteral("2021-10-01");
-        put.authorization
-            = SasToken::create(QStringLiteral("127.0.0.2"), dps->policyKey(QLatin1String(Dps::OwnerPolicy)),
-                QDateTime::currentSecsSinceEpoch() + 24 * 3600, QLatin1String(Dps::OwnerPolicy))
-                  ->toString()
-                  .toUtf8();
+        put.authorization = SasToken::create(QStringLiteral("127.0.0.2"),
+            dps->policyKey(QLatin1String(Dps::OwnerPolicy)), tokenExpiry, QLatin1String(Dps::OwnerPolicy))
+                                ->toString()
+                                .toUtf8();
         Dps::ServiceRequest device = put;
         device.path = {QStringLiteral("enrollments"), QStringLiteral("fuzz-device")};
         device.body = QByteArray(R"({"attestation":{"type":"symmetricKey","symmetricKey":{"primaryKey":")") + deviceKey
@@ -146,10 +145,10 @@ struct Harness
             harnessFailed("cannot read the DPS state");
         state = saved.readAll();
 
-        const QString sas = SasToken::create(
-            QString::fromLatin1(idScope) + QStringLiteral("/registrations/fuzz-device"), QString::fromLatin1(deviceKey),
-            QDateTime::currentSecsSinceEpoch() + 24 * 3600, QStringLiteral("registration"))
-                                ->toString();
+        const QString sas
+            = SasToken::create(QString::fromLatin1(idScope) + QStringLiteral("/registrations/fuzz-device"),
+                QString::fromLatin1(deviceKey), tokenExpiry, QStringLiteral("registration"))
+                  ->toString();
         const QByteArray user = QByteArray(idScope) + "/registrations/fuzz-device/api-version=2019-03-31";
         goodStream = packet(0x10,
                          field("MQTT") + char(4) + char(0xc2) + char(0) + char(60) + field("fuzz-device") + field(user)
