@@ -49,27 +49,6 @@ function(onboarder_add_fuzz_short_run name)
     add_dependencies(check ${name})
 endfunction()
 
-# onboarder_add_fuzz_target(NAME SOURCES <files…> ARGS <args…> [SANITIZER_ARGS <args…>]
-#                           [LIBRARIES <libs…>] [TIMEOUT s])
-# A fuzz harness (tests/fuzz): a standalone driver that grows random and mutated input from a seed
-# corpus it holds, feeds it to a parser and checks its promises (no libFuzzer: the suites build with
-# GCC). Registered as the ctest NAME_short (labels unit and fuzz), run with ARGS; in a build under the
-# sanitizers (the asan preset: -fsanitize= in CMAKE_CXX_FLAGS) with SANITIZER_ARGS when given, a longer
-# run, since that is the suite where a memory error or undefined behaviour shows.
-function(onboarder_add_fuzz_target name)
-    cmake_parse_arguments(arg "" "TIMEOUT" "SOURCES;LIBRARIES;ARGS;SANITIZER_ARGS" ${ARGN})
-    if(NOT arg_SOURCES)
-        message(FATAL_ERROR "onboarder_add_fuzz_target(${name}): SOURCES is required")
-    endif()
-    add_executable(${name} ${arg_SOURCES})
-    target_link_libraries(${name} PRIVATE onboarder_compile_policy ${arg_LIBRARIES})
-    set(run_args ${arg_ARGS})
-    if(CMAKE_CXX_FLAGS MATCHES "-fsanitize=" AND arg_SANITIZER_ARGS)
-        set(run_args ${arg_SANITIZER_ARGS})
-    endif()
-    onboarder_add_fuzz_short_run(${name} TIMEOUT "${arg_TIMEOUT}" COMMAND ${run_args})
-endfunction()
-
 # onboarder_add_libfuzzer_target(NAME SOURCES <files…> RUNS n [SANITIZER_RUNS n] [LIBRARIES <libs…>]
 #                                [MAX_LEN bytes] [TIMEOUT s])
 # A coverage-guided fuzz target: SOURCES define LLVMFuzzerTestOneInput (and the checks of the parser's promises).

@@ -8318,6 +8318,21 @@ Vom Hub empfangen: %2</translation>
     </message>
 </context>
 <context>
+    <name>Onboarder::Settings</name>
+    <message>
+        <source>the file is read-only</source>
+        <translation>die Datei ist schreibgeschützt</translation>
+    </message>
+    <message>
+        <source>The settings file %1 cannot be written. The change was not saved.</source>
+        <translation>Die Einstellungsdatei %1 kann nicht geschrieben werden. Die Änderung wurde nicht gespeichert.</translation>
+    </message>
+    <message>
+        <source>The settings file %1 cannot be written: %2. The change was not saved.</source>
+        <translation>Die Einstellungsdatei %1 kann nicht geschrieben werden: %2. Die Änderung wurde nicht gespeichert.</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::StationCard</name>
     <message>
         <source>Cancel</source>

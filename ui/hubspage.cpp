@@ -241,7 +241,10 @@ void HubsPage::makeSelectedHubCurrent()
     const QString name = selectedHub();
     if (name.isEmpty())
         return;
-    m_settings.setCurrentHub(name);
+    if (auto saved = m_settings.setCurrentHub(name); !saved) {
+        Q_EMIT statusMessage(saved.error().message);
+        return;
+    }
     Q_EMIT statusMessage(tr("\"%1\" is now the current hub.").arg(name));
 }
 

@@ -218,7 +218,8 @@ QFuture<int> use(Context &ctx, const QStringList &args)
     if (!ctx.dpsInstances.find(name))
         return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("DpsNotFound"),
             CliText::tr("There is no DPS named \"%1\".").arg(name)}));
-    ctx.settings.setCurrentDps(name);
+    if (auto saved = ctx.settings.setCurrentDps(name); !saved)
+        return finished(ctx.out.error(saved.error()));
     ctx.out.text(CliText::tr("\"%1\" is now the current DPS.").arg(name));
     return finished(ExitOk);
 }

@@ -167,7 +167,8 @@ QFuture<int> use(Context &ctx, const QStringList &args)
     if (!ctx.hubs.find(name))
         return finished(ctx.out.error(Error{ErrorKind::NotFound, QStringLiteral("HubNotFound"),
             CliText::tr("There is no hub named \"%1\".").arg(name)}));
-    ctx.settings.setCurrentHub(name);
+    if (auto saved = ctx.settings.setCurrentHub(name); !saved)
+        return finished(ctx.out.error(saved.error()));
     ctx.out.text(CliText::tr("\"%1\" is now the current hub.").arg(name));
     ctx.out.document(QJsonObject{{QStringLiteral("current"), name}});
     return finished(ExitOk);

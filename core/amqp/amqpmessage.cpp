@@ -97,6 +97,12 @@ std::optional<AmqpMessage> AmqpMessage::decode(const char *bytes, size_t size)
     pn_message_t *m = message.get();
     if (pn_message_decode(m, bytes, size) != 0)
         return std::nullopt;
+    // Not what the peer sent (an application-properties map would lose an entry on every trip): refused alike.
+    for (pn_data_t *part : {pn_message_id(m), pn_message_correlation_id(m), pn_message_annotations(m),
+             pn_message_properties(m), pn_message_body(m)}) {
+        if (!Amqp::decodedAsSent(part))
+            return std::nullopt;
+    }
     AmqpMessage out;
     out.messageId = Amqp::read(pn_message_id(m));
     out.correlationId = Amqp::read(pn_message_correlation_id(m));

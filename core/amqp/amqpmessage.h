@@ -37,7 +37,8 @@ struct AmqpMessage
     QVariant body;
     bool bodyIsValue = false;
 
-    // Encodes for the wire; decodes what a peer sent (nullopt: not a message Proton can decode).
+    // Encodes for the wire; decodes what a peer sent (nullopt: not a message Proton can decode, or one whose
+    // identifiers, annotations, application properties or body Proton decodes wrongly: see Amqp::decodedAsSent).
     QByteArray encode() const;
     static std::optional<AmqpMessage> decode(const char *bytes, size_t size);
     static std::optional<AmqpMessage> decode(const QByteArray &bytes)

@@ -217,6 +217,38 @@ void write(pn_data_t *data, const QVariant &value)
     pn_data_rewind(data);
 }
 
+namespace {
+
+// The value at the data's current position and everything in it (see decodedAsSent).
+bool valueAsSent(pn_data_t *data)
+{
+    const bool described = pn_data_is_described(data);
+    const pn_type_t type = pn_data_type(data);
+    if (!described && type != PN_LIST && type != PN_MAP && type != PN_ARRAY)
+        return true;
+    bool asSent = true;
+    int children = 0;
+    pn_data_enter(data);
+    while (asSent && pn_data_next(data)) {
+        ++children;
+        asSent = !(described && children == 2 && pn_data_is_described(data)) && valueAsSent(data);
+    }
+    pn_data_exit(data);
+    return asSent && (!described || children == 2);
+}
+
+} // namespace
+
+bool decodedAsSent(pn_data_t *data)
+{
+    pn_data_rewind(data);
+    bool asSent = true;
+    while (asSent && pn_data_next(data))
+        asSent = valueAsSent(data);
+    pn_data_rewind(data);
+    return asSent;
+}
+
 } // namespace Amqp
 
 } // namespace Onboarder

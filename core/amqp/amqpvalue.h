@@ -26,7 +26,7 @@ struct AmqpSymbol
 struct AmqpDescribed
 {
     QVariant descriptor; // an AmqpSymbol or a quint64 code
-    QVariant value;
+    QVariant value; // not an AmqpDescribed itself: Proton decodes that wrongly (Amqp::decodedAsSent)
 };
 
 // A map whose keys keep their AMQP type (annotations and filters use symbol keys, application properties
@@ -58,6 +58,11 @@ QVariant get(pn_data_t *data);
 QVariant read(pn_data_t *data);
 // Replaces the content of a pn_data_t with one value (an invalid QVariant leaves it empty).
 void write(pn_data_t *data, const QVariant &value);
+// Whether what Proton decoded into a pn_data_t is what was sent. Proton 0.37 decodes a described value whose value
+// is itself described (valid AMQP: a descriptor, then a described value) into a wrong tree: what follows it in its
+// list or map moves into it or into the container, so that map keys become values and entries are lost. False for
+// such a tree, and for a described value that is not exactly a descriptor and a value.
+bool decodedAsSent(pn_data_t *data);
 
 // The text of a string or symbol value, else an empty string.
 QString text(const QVariant &value);

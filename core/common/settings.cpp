@@ -4,6 +4,9 @@
 #include "dps/dpsprofile.h"
 #include "hub/hubprofile.h"
 
+#include <QFileInfo>
+#include <QTemporaryFile>
+
 namespace Onboarder {
 
 namespace Key {
@@ -20,6 +23,27 @@ namespace Default {
 constexpr int clipboardClearSeconds = 30;
 }
 
+namespace {
+
+// Why the settings file cannot be written, in the system's words where it has them ("No space left on device",
+// "Permission denied"): QSettings only says that it could not. Found by writing a file of the same size beside it
+// (removed again); empty when that works.
+QString whyUnwritable(const QString &filePath)
+{
+    const QFileInfo file(filePath);
+    if (file.exists() && !file.isWritable())
+        return Settings::tr("the file is read-only");
+    QTemporaryFile probe(file.absoluteFilePath() + QStringLiteral(".XXXXXX"));
+    if (!probe.open())
+        return probe.errorString();
+    const QByteArray filler(qMax<qint64>(file.size(), 1), '\n');
+    if (probe.write(filler) != filler.size() || !probe.flush())
+        return probe.errorString();
+    return {};
+}
+
+} // namespace
+
 Settings::Settings(QObject *parent)
     : Settings(AppInfo::configDir() + QStringLiteral("/onboarder.conf"), parent)
 { }
@@ -30,6 +54,42 @@ Settings::Settings(const QString &filePath, QObject *parent)
 { }
 
 Settings::~Settings() = default;
+
+QHash<QString, QVariant> Settings::startChange()
+{
+    // A QSettings reports the first error it ever met, whatever came after: a change starts on one that has met none.
+    // (The new one on the same file also writes what an earlier failure left pending: what the file held then.)
+    if (m_settings->status() != QSettings::NoError) {
+        const QString path = filePath();
+        m_settings.reset(); // first: the new one then reads what this one leaves
+        m_settings = std::make_unique<QSettings>(path, QSettings::IniFormat);
+    }
+    QHash<QString, QVariant> values;
+    for (const QString &key : m_settings->allKeys())
+        values.insert(key, m_settings->value(key));
+    return values;
+}
+
+Result<void> Settings::save(const QHash<QString, QVariant> &before, const QString &key)
+{
+    m_settings->sync();
+    // Written unless access failed (a FormatError is about reading a damaged file: QSettings writes it anew. It also
+    // hides a later AccessError, which QSettings does not report after a first error).
+    if (m_settings->status() != QSettings::AccessError) {
+        Q_EMIT changed(key);
+        return {};
+    }
+    // Not written: back to what the file holds, so that nothing unsaved is read back as if it were saved (QSettings
+    // keeps the change pending, and would write it with the next change of anything).
+    m_settings->clear();
+    for (auto it = before.constBegin(); it != before.constEnd(); ++it)
+        m_settings->setValue(it.key(), it.value());
+    const QString path = filePath();
+    const QString why = whyUnwritable(path);
+    return fail(ErrorKind::Internal, QStringLiteral("SettingsNotWritable"),
+        why.isEmpty() ? tr("The settings file %1 cannot be written. The change was not saved.").arg(path)
+                      : tr("The settings file %1 cannot be written: %2. The change was not saved.").arg(path, why));
+}
 
 QString Settings::filePath() const
 {
@@ -60,8 +120,9 @@ QList<HubProfile> Settings::hubs() const
     return list;
 }
 
-bool Settings::setHubs(const QList<HubProfile> &hubs)
+Result<void> Settings::setHubs(const QList<HubProfile> &hubs)
 {
+    const auto before = startChange();
     m_settings->remove(Key::hubs + QStringLiteral("/size"));
     m_settings->beginWriteArray(Key::hubs, int(hubs.size()));
     for (int i = 0; i < hubs.size(); ++i) {
@@ -95,11 +156,7 @@ bool Settings::setHubs(const QList<HubProfile> &hubs)
     for (int i = int(hubs.size()) + 1;
          m_settings->contains(Key::hubs + u'/' + QString::number(i) + QStringLiteral("/name")); ++i)
         m_settings->remove(Key::hubs + u'/' + QString::number(i));
-    m_settings->sync();
-    if (m_settings->status() != QSettings::NoError)
-        return false;
-    Q_EMIT changed(Key::hubs);
-    return true;
+    return save(before, Key::hubs);
 }
 
 QList<DpsProfile> Settings::dpsInstances() const
@@ -124,8 +181,9 @@ QList<DpsProfile> Settings::dpsInstances() const
     return list;
 }
 
-bool Settings::setDpsInstances(const QList<DpsProfile> &instances)
+Result<void> Settings::setDpsInstances(const QList<DpsProfile> &instances)
 {
+    const auto before = startChange();
     m_settings->remove(Key::dps + QStringLiteral("/size"));
     m_settings->beginWriteArray(Key::dps, int(instances.size()));
     for (int i = 0; i < instances.size(); ++i) {
@@ -149,11 +207,7 @@ bool Settings::setDpsInstances(const QList<DpsProfile> &instances)
     for (int i = int(instances.size()) + 1;
          m_settings->contains(Key::dps + u'/' + QString::number(i) + QStringLiteral("/name")); ++i)
         m_settings->remove(Key::dps + u'/' + QString::number(i));
-    m_settings->sync();
-    if (m_settings->status() != QSettings::NoError)
-        return false;
-    Q_EMIT changed(Key::dps);
-    return true;
+    return save(before, Key::dps);
 }
 
 QString Settings::currentDps() const
@@ -161,9 +215,9 @@ QString Settings::currentDps() const
     return m_settings->value(Key::currentDps).toString();
 }
 
-void Settings::setCurrentDps(const QString &name)
+Result<void> Settings::setCurrentDps(const QString &name)
 {
-    setValue(Key::currentDps, name, QString());
+    return setValue(Key::currentDps, name, QString());
 }
 
 QString Settings::currentHub() const
@@ -171,9 +225,9 @@ QString Settings::currentHub() const
     return m_settings->value(Key::currentHub).toString();
 }
 
-void Settings::setCurrentHub(const QString &name)
+Result<void> Settings::setCurrentHub(const QString &name)
 {
-    setValue(Key::currentHub, name, QString());
+    return setValue(Key::currentHub, name, QString());
 }
 
 QByteArray Settings::mainWindowGeometry() const
@@ -181,9 +235,9 @@ QByteArray Settings::mainWindowGeometry() const
     return m_settings->value(Key::mainWindowGeometry).toByteArray();
 }
 
-void Settings::setMainWindowGeometry(const QByteArray &geometry)
+Result<void> Settings::setMainWindowGeometry(const QByteArray &geometry)
 {
-    setValue(Key::mainWindowGeometry, geometry, QByteArray());
+    return setValue(Key::mainWindowGeometry, geometry, QByteArray());
 }
 
 int Settings::clipboardClearSeconds() const
@@ -191,9 +245,9 @@ int Settings::clipboardClearSeconds() const
     return m_settings->value(Key::clipboardClearSeconds, Default::clipboardClearSeconds).toInt();
 }
 
-void Settings::setClipboardClearSeconds(int seconds)
+Result<void> Settings::setClipboardClearSeconds(int seconds)
 {
-    setValue(Key::clipboardClearSeconds, seconds, Default::clipboardClearSeconds);
+    return setValue(Key::clipboardClearSeconds, seconds, Default::clipboardClearSeconds);
 }
 
 QString Settings::language() const
@@ -201,9 +255,9 @@ QString Settings::language() const
     return m_settings->value(Key::language).toString();
 }
 
-void Settings::setLanguage(const QString &language)
+Result<void> Settings::setLanguage(const QString &language)
 {
-    setValue(Key::language, language, QString());
+    return setValue(Key::language, language, QString());
 }
 
 void Settings::sync()
@@ -211,16 +265,16 @@ void Settings::sync()
     m_settings->sync();
 }
 
-void Settings::setValue(const QString &key, const QVariant &value, const QVariant &defaultValue)
+Result<void> Settings::setValue(const QString &key, const QVariant &value, const QVariant &defaultValue)
 {
     if (m_settings->value(key, defaultValue) == value)
-        return;
+        return {};
+    const auto before = startChange();
     if (value == defaultValue)
         m_settings->remove(key);
     else
         m_settings->setValue(key, value);
-    m_settings->sync();
-    Q_EMIT changed(key);
+    return save(before, key);
 }
 
 } // namespace Onboarder

@@ -1,5 +1,8 @@
 #pragma once
 
+#include "common/result.h"
+
+#include <QHash>
 #include <QObject>
 #include <QSettings>
 
@@ -12,6 +15,10 @@ struct HubProfile;
 
 // The one typed front to persistent settings. Keys and defaults live here only; defaults are not
 // written to disk; secrets are never stored here (only keychain entry names).
+//
+// Every change is written to the file at once. A change that cannot be written (a full disk, no permission) returns
+// the error (SettingsNotWritable), leaves the settings as the file holds them (nothing is read back that was not
+// saved) and emits no changed(); made again once the file can be written, it is saved.
 class Settings final : public QObject
 {
     Q_OBJECT
@@ -26,25 +33,25 @@ public:
     QString filePath() const;
 
     QList<HubProfile> hubs() const;
-    bool setHubs(const QList<HubProfile> &hubs); // false when the file could not be written
+    Result<void> setHubs(const QList<HubProfile> &hubs);
 
     QString currentHub() const;
-    void setCurrentHub(const QString &name);
+    Result<void> setCurrentHub(const QString &name);
 
     QList<DpsProfile> dpsInstances() const;
-    bool setDpsInstances(const QList<DpsProfile> &instances); // false when the file could not be written
+    Result<void> setDpsInstances(const QList<DpsProfile> &instances);
 
     QString currentDps() const;
-    void setCurrentDps(const QString &name);
+    Result<void> setCurrentDps(const QString &name);
 
     QByteArray mainWindowGeometry() const;
-    void setMainWindowGeometry(const QByteArray &geometry);
+    Result<void> setMainWindowGeometry(const QByteArray &geometry);
 
     int clipboardClearSeconds() const; // default 30
-    void setClipboardClearSeconds(int seconds);
+    Result<void> setClipboardClearSeconds(int seconds);
 
     QString language() const; // empty: follow the system locale
-    void setLanguage(const QString &language);
+    Result<void> setLanguage(const QString &language);
 
     void sync();
 
@@ -52,7 +59,12 @@ Q_SIGNALS:
     void changed(const QString &key);
 
 private:
-    void setValue(const QString &key, const QVariant &value, const QVariant &defaultValue);
+    Result<void> setValue(const QString &key, const QVariant &value, const QVariant &defaultValue);
+    // Before a change: the settings, key by key, as the file holds them.
+    QHash<QString, QVariant> startChange();
+    // Writes the change made since startChange() returned `before`, and emits changed(key); when it cannot be
+    // written, puts `before` back and says why.
+    Result<void> save(const QHash<QString, QVariant> &before, const QString &key);
 
     std::unique_ptr<QSettings> m_settings;
 };

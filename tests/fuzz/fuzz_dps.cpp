@@ -1,66 +1,55 @@
-// Feeds the sandbox DPS's parsers of untrusted bytes with mutated copies of real inputs and checks that nothing
-// crashes and that they keep their promises:
-//   - Dps::parseEnrollment (service PUT bodies of enrollments and groups): what it accepts is normalised, and
-//     normalising its own output again changes nothing (keys, certificates, defaults stay as they were);
-//   - Dps::parseRegistrationRequest (a device's registration body): accepted means at most a payload;
-//   - DpsMqttSession (a device's MQTT bytes, fed whole and in random chunks): a closed session answers
-//     nothing more, and a well-behaved device is still registered afterwards.
-// Usage: fuzz_dps [--cases N] [--seed S]
+// The sandbox DPS's parsers of untrusted bytes (sandbox/hub/dps.h, dpsmqttsession.h). The first input byte chooses
+// what the rest is, and how it is given:
+//   0, 1  an enrollment's or an enrollment group's body as a service PUTs it: Dps::parseEnrollment. What it refuses
+//         says why; what it accepts is normalised (an attestation of type x509 or symmetricKey, a provisioningStatus
+//         of enabled or disabled), and normalising its own output again changes nothing (keys, certificates, defaults
+//         stay as they were);
+//   2     a device's registration body: Dps::parseRegistrationRequest. What it accepts is at most a payload;
+//   3     a PUT through the service API onto a stored X.509 enrollment (a body without certificates keeps the stored
+//         ones; when the byte's value / 5 is odd, the first line is the request's If-Match): answered 200, 400 or
+//         412, an error body exactly when it is no 200, and what was accepted reads back as answered;
+//   4     a device's MQTT bytes to a DpsMqttSession, in pieces of 1 + (the byte's value / 5) bytes: a closed session
+//         answers nothing more.
+// After 3 and 4, a well-behaved device is still served: connected, subscribed and registered (202 with retry-after),
+// and in the hub. Each of those inputs starts from the same DPS state (fixed ID scope and keys, so that the seed
+// corpus's MQTT streams sign in; the enrollments fuzz-device, symmetric key, and fuzz-1, X.509) and an empty hub.
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
+#include "devicequery.h"
 #include "dps.h"
 #include "dpsmqttsession.h"
+#include "fuzzcheck.h"
 #include "hub/sastoken.h"
 #include "registry.h"
 
 #include <QCoreApplication>
-#include <QDateTime>
+#include <QDir>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QRandomGenerator>
 #include <QTemporaryDir>
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 using namespace Onboarder;
 using namespace Onboarder::Sandbox;
 
 namespace {
 
-[[noreturn]] void failed(const char *what, quint64 seed, qint64 caseNumber)
-{
-    std::fprintf(stderr, "fuzz_dps: %s (seed %llu, case %lld)\n", what, static_cast<unsigned long long>(seed),
-        static_cast<long long>(caseNumber));
-    std::abort();
-}
+// What the seed corpus's streams were made with (the same in the corpus's fuzz-device stream).
+constexpr auto idScope = "0ne0000F022";
+constexpr auto deviceKey = "ZnV6ei1kZXZpY2UtcHJpbWFyeS1rZXktMzItYnl0ZXM=";
+constexpr auto deviceSecondaryKey = "ZnV6ei1kZXZpY2Utc2Vjb25kYXJ5LWtleS0zMi1ieXQ=";
+constexpr qint64 tokenExpiry = 4102444800; // 2100-01-01: the tokens outlive any fuzzing run
 
-QByteArray mutate(QByteArray data, const QList<QByteArray> &corpus, QRandomGenerator &random)
+[[noreturn]] void harnessFailed(const char *what)
 {
-    const int edits = random.bounded(1, 8);
-    for (int i = 0; i < edits; ++i) {
-        const qsizetype at = data.isEmpty() ? 0 : random.bounded(data.size() + 1);
-        switch (random.bounded(8)) {
-        case 0: data.insert(at, char(random.bounded(256))); break;
-        case 1:
-            if (at < data.size())
-                data.remove(at, random.bounded(1, 20));
-            break;
-        case 2:
-            if (at < data.size())
-                data[at] = char(random.bounded(256));
-            break;
-        case 3: data.insert(at, corpus.at(random.bounded(corpus.size())).left(random.bounded(1, 200))); break;
-        case 4: data.insert(at, random.bounded(2) ? QByteArray("null") : QByteArray("{\"type\":\"x509\"}")); break;
-        case 5: data.insert(at, random.bounded(2) ? QByteArray("\"") : QByteArray("}")); break;
-        case 6: data.truncate(at); break;
-        case 7:
-            if (at < data.size())
-                data[at] = char(quint8(data.at(at)) ^ (1 << random.bounded(8)));
-            break;
-        }
-    }
-    return data;
+    std::fprintf(stderr, "fuzz_dps: %s\n", what);
+    std::abort();
 }
 
 QByteArray field(const QByteArray &bytes)
@@ -82,174 +71,214 @@ QByteArray packet(quint8 header, const QByteArray &body)
     return char(header) + length + body;
 }
 
+// A JSON string's inside: the PEM with its line ends escaped.
+QByteArray jsonText(const QByteArray &text)
+{
+    return QJsonDocument(QJsonObject{{QStringLiteral("c"), QString::fromLatin1(text)}})
+        .toJson(QJsonDocument::Compact)
+        .mid(6)
+        .chopped(2);
+}
+
+// A DPS and its hub in a temporary folder (in memory where /dev/shm is there: the DPS writes its state on every
+// change), put back to the same state before each input that changes it.
+struct Harness
+{
+    QTemporaryDir dir{QDir(QStringLiteral("/dev/shm")).exists()
+            ? QStringLiteral("/dev/shm/fuzz_dps-XXXXXX")
+            : QDir::tempPath() + QStringLiteral("/fuzz_dps-XXXXXX")};
+    Registry registry;
+    std::optional<Dps> dps;
+    QByteArray state; // dps.json as every input starts from it
+    Dps::ServiceRequest put; // an authorised PUT of the enrollment fuzz-1
+    QByteArray goodStream; // the well-behaved device: CONNECT, SUBSCRIBE, register, ask for an unknown operation
+
+    QString statePath() const { return dir.filePath(QStringLiteral("dps.json")); }
+
+    void openDps()
+    {
+        dps.emplace(registry, QStringLiteral("127.0.0.1"));
+        if (!dps->open(statePath(), QStringLiteral("127.0.0.2")))
+            harnessFailed("cannot open the DPS state");
+    }
+
+    Harness()
+    {
+        if (!dir.isValid() || !registry.open(dir.filePath(QStringLiteral("registry.db"))))
+            harnessFailed("no registry");
+        QFile file(statePath());
+        if (!file.open(QIODevice::WriteOnly)
+            || !file.write(QByteArray(R"({"idScope":")") + idScope
+                + R"(","policy":{"name":"provisioningserviceowner","primaryKey":"b3duZXItcHJpbWFyeS1rZXktb2YtdGhlLWZ1enotZHBzLQ==","secondaryKey":"b3duZXItc2Vjb25kYXJ5LWtleS1vZi10aGUtZnV6ei1kcHM="}})"))
+            harnessFailed("cannot write the DPS state");
+        file.close();
+        openDps();
+
+        put.method = "PUT";
+        put.apiVersion = QStringLiteral("2021-10-01");
+        put.authorization = SasToken::create(QStringLiteral("127.0.0.2"),
+            dps->policyKey(QLatin1String(Dps::OwnerPolicy)), tokenExpiry, QLatin1String(Dps::OwnerPolicy))
+                                ->toString()
+                                .toUtf8();
+        Dps::ServiceRequest device = put;
+        device.path = {QStringLiteral("enrollments"), QStringLiteral("fuzz-device")};
+        device.body = QByteArray(R"({"attestation":{"type":"symmetricKey","symmetricKey":{"primaryKey":")") + deviceKey
+            + R"(","secondaryKey":")" + deviceSecondaryKey + R"("}}})";
+        if (dps->service(device).status != 200)
+            harnessFailed("the enrollment fuzz-device was refused");
+        const auto key = KeyPair::generate(KeyPair::Type::EcP256);
+        if (!key)
+            harnessFailed("no key for the enrollment fuzz-1");
+        const auto certificate
+            = Certificate::selfSigned(*key, {QStringLiteral("fuzz-1"), {}, {}, 2, Certificate::Usage::Client});
+        if (!certificate)
+            harnessFailed("no certificate for the enrollment fuzz-1");
+        put.path = {QStringLiteral("enrollments"), QStringLiteral("fuzz-1")};
+        Dps::ServiceRequest x509 = put;
+        x509.body
+            = R"({"registrationId":"fuzz-1","attestation":{"type":"x509","x509":{"clientCertificates":{"primary":{"certificate":")"
+            + jsonText(certificate->toPem()) + R"("}}}}})";
+        if (dps->service(x509).status != 200)
+            harnessFailed("the enrollment fuzz-1 was refused");
+        QFile saved(statePath());
+        if (!saved.open(QIODevice::ReadOnly))
+            harnessFailed("cannot read the DPS state");
+        state = saved.readAll();
+
+        const QString sas
+            = SasToken::create(QString::fromLatin1(idScope) + QStringLiteral("/registrations/fuzz-device"),
+                QString::fromLatin1(deviceKey), tokenExpiry, QStringLiteral("registration"))
+                  ->toString();
+        const QByteArray user = QByteArray(idScope) + "/registrations/fuzz-device/api-version=2019-03-31";
+        goodStream = packet(0x10,
+                         field("MQTT") + char(4) + char(0xc2) + char(0) + char(60) + field("fuzz-device") + field(user)
+                             + field(sas.toUtf8()))
+            + packet(0x82, QByteArray::fromHex("0001") + field("$dps/registrations/res/#") + char(1))
+            + packet(0x32,
+                field("$dps/registrations/PUT/iotdps-register/?$rid=1") + QByteArray::fromHex("0002")
+                    + R"({"registrationId":"fuzz-device"})")
+            + packet(0x30, field("$dps/registrations/GET/iotdps-get-operationstatus/?$rid=2&operationId=nope") + " ")
+            + packet(0xc0, {}) + packet(0xe0, {});
+    }
+
+    // The DPS state the input starts from, and a hub without devices (a registration creates one).
+    void reset()
+    {
+        if (registry.statistics().total > 0) {
+            static const auto all = DeviceQuery::parse(QStringLiteral("SELECT * FROM devices"));
+            const auto page = registry.query(*all, 1000, {});
+            if (!page)
+                harnessFailed("cannot list the hub's devices");
+            for (const QJsonValue &twin : page->items)
+                (void)registry.deleteDevice(
+                    twin.toObject().value(QStringLiteral("deviceId")).toString(), QStringLiteral("*"));
+        }
+        QFile file(statePath());
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(state) != state.size())
+            harnessFailed("cannot write the DPS state");
+        file.close();
+        openDps();
+    }
+
+    void checkStillServed()
+    {
+        DpsMqttSession session(*dps, {});
+        const QByteArray out = session.feed(goodStream);
+        FUZZ_CHECK(out.startsWith(QByteArray::fromHex("20020000")));
+        FUZZ_CHECK(out.contains("$dps/registrations/res/202/?$rid=1&retry-after=1"));
+        FUZZ_CHECK(out.contains("$dps/registrations/res/404/?$rid=2"));
+        FUZZ_CHECK(out.contains(QByteArray::fromHex("d000")));
+        FUZZ_CHECK(registry.device(QStringLiteral("fuzz-device")).has_value());
+    }
+};
+
+Harness *harness = nullptr;
+
+void enrollment(const QByteArray &body, bool group)
+{
+    const auto parsed = Dps::parseEnrollment(body, QStringLiteral("fuzz-1"), group);
+    if (!parsed) {
+        FUZZ_CHECK(!parsed.error().message.isEmpty());
+        return;
+    }
+    const QString type
+        = parsed->value(QStringLiteral("attestation")).toObject().value(QStringLiteral("type")).toString();
+    const QString status = parsed->value(QStringLiteral("provisioningStatus")).toString();
+    FUZZ_CHECK(type == QStringLiteral("x509") || type == QStringLiteral("symmetricKey"));
+    FUZZ_CHECK(status == QStringLiteral("enabled") || status == QStringLiteral("disabled"));
+    const auto again
+        = Dps::parseEnrollment(QJsonDocument(*parsed).toJson(QJsonDocument::Compact), QStringLiteral("fuzz-1"), group);
+    FUZZ_CHECK(again.has_value());
+    FUZZ_CHECK(*again == *parsed);
+}
+
+void registrationRequest(const QByteArray &body)
+{
+    const auto parsed = Dps::parseRegistrationRequest(body, QStringLiteral("fuzz-1"));
+    if (parsed && !parsed->isEmpty())
+        FUZZ_CHECK(parsed->size() == 1 && parsed->contains(QStringLiteral("payload")));
+}
+
+void servicePut(const QByteArray &bytes, bool withIfMatch)
+{
+    Dps::ServiceRequest update = harness->put;
+    update.body = bytes;
+    if (withIfMatch) {
+        const qsizetype end = bytes.indexOf('\n');
+        update.ifMatch = end < 0 ? bytes : bytes.left(end);
+        update.body = end < 0 ? QByteArray() : bytes.mid(end + 1);
+    }
+    const Dps::Answer answer = harness->dps->service(update);
+    FUZZ_CHECK(answer.status == 200 || answer.status == 400 || answer.status == 412);
+    FUZZ_CHECK(answer.object().value(QStringLiteral("errorCode")).isUndefined() == (answer.status == 200));
+    if (answer.status == 200) {
+        Dps::ServiceRequest get = harness->put;
+        get.method = "GET";
+        get.body.clear();
+        FUZZ_CHECK(harness->dps->service(get).body == answer.body);
+    }
+}
+
+void mqttSession(const QByteArray &stream, qsizetype pieceSize)
+{
+    DpsMqttSession session(*harness->dps, {});
+    for (qsizetype at = 0; at < stream.size(); at += pieceSize) {
+        const bool wasClosed = session.closed();
+        const QByteArray out = session.feed(stream.mid(at, pieceSize));
+        FUZZ_CHECK(!wasClosed || out.isEmpty());
+    }
+}
+
 } // namespace
 
-int main(int argc, char *argv[])
+extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    QCoreApplication app(argc, argv);
-    qint64 cases = 2000;
-    quint64 seed = QRandomGenerator::system()->generate64();
-    const QStringList args = app.arguments();
-    for (qsizetype i = 1; i + 1 < args.size(); i += 2) {
-        if (args[i] == QStringLiteral("--cases"))
-            cases = args[i + 1].toLongLong();
-        else if (args[i] == QStringLiteral("--seed"))
-            seed = args[i + 1].toULongLong();
+    static QCoreApplication *application = new QCoreApplication(*argc, *argv); // Qt SQL loads its driver through it
+    Q_UNUSED(application)
+    static Harness made;
+    harness = &made;
+    return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    const int what = data[0] % 5;
+    const int how = data[0] / 5;
+    const QByteArray bytes(reinterpret_cast<const char *>(data) + 1, qsizetype(size - 1));
+    switch (what) {
+    case 0:
+    case 1: enrollment(bytes, what == 1); break;
+    case 2: registrationRequest(bytes); break;
+    default:
+        harness->reset();
+        if (what == 3)
+            servicePut(bytes, how % 2 == 1);
+        else
+            mqttSession(bytes, 1 + how);
+        harness->checkStillServed();
+        break;
     }
-    QRandomGenerator random(seed);
-    std::printf(
-        "fuzz_dps: %lld cases, seed %llu\n", static_cast<long long>(cases), static_cast<unsigned long long>(seed));
-
-    QTemporaryDir dir;
-    Registry registry;
-    if (!dir.isValid() || !registry.open(dir.filePath(QStringLiteral("registry.db"))))
-        failed("no registry", seed, 0);
-    Dps dps(registry, QStringLiteral("127.0.0.1"));
-    if (!dps.open(dir.filePath(QStringLiteral("dps.json")), QStringLiteral("127.0.0.2")))
-        failed("no DPS state", seed, 0);
-
-    // Seeds: enrollments and groups of every kind the sandbox takes, with real certificates.
-    auto key = KeyPair::generate(KeyPair::Type::EcP256);
-    auto device = Certificate::selfSigned(*key, {QStringLiteral("fuzz-device"), {}, {}, 2, Certificate::Usage::Client});
-    auto ca = Certificate::selfSigned(
-        *key, {QStringLiteral("Fuzz CA"), {}, {}, 2, Certificate::Usage::CertificateAuthority});
-    if (!device || !ca)
-        failed("no seed certificates", seed, 0);
-    const QByteArray devicePem = QJsonDocument(QJsonObject{{QStringLiteral("c"), QString::fromLatin1(device->toPem())}})
-                                     .toJson(QJsonDocument::Compact)
-                                     .mid(6)
-                                     .chopped(2);
-    const QByteArray caPem = QJsonDocument(QJsonObject{{QStringLiteral("c"), QString::fromLatin1(ca->toPem())}})
-                                 .toJson(QJsonDocument::Compact)
-                                 .mid(6)
-                                 .chopped(2);
-    const QList<QByteArray> enrollments{
-        R"({"registrationId":"fuzz-1","attestation":{"type":"symmetricKey"}})",
-        R"({"registrationId":"fuzz-1","deviceId":"d1","attestation":{"type":"symmetricKey","symmetricKey":{"primaryKey":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","secondaryKey":null}},"provisioningStatus":"disabled","reprovisionPolicy":{"updateHubAssignment":true,"migrateDeviceData":false},"initialTwin":{"tags":{"a":1},"properties":{"desired":{"b":[1,2]}}},"capabilities":{"iotEdge":true},"allocationPolicy":"hashed"})",
-        R"({"registrationId":"fuzz-1","attestation":{"type":"x509","x509":{"clientCertificates":{"primary":{"certificate":")"
-            + devicePem + R"("}}}}})",
-        R"({"attestation":{"type":"tpm","tpm":{"endorsementKey":"AAAA"}}})",
-    };
-    const QList<QByteArray> groups{
-        R"({"enrollmentGroupId":"fuzz-1","attestation":{"type":"x509","x509":{"signingCertificates":{"primary":{"certificate":")"
-            + caPem + R"("},"secondary":null}}}})",
-        R"({"enrollmentGroupId":"fuzz-1","attestation":{"type":"symmetricKey","symmetricKey":{}},"initialTwin":{}})",
-    };
-    const QList<QByteArray> requests{
-        R"({"registrationId":"fuzz-1"})", R"({"registrationId":"fuzz-1","payload":{"a":[1,{"b":null}]}})", "", " "};
-
-    // A well-behaved device: an individual symmetric-key enrollment, its MQTT conversation.
-    Dps::ServiceRequest put;
-    put.method = "PUT";
-    put.path = {QStringLiteral("enrollments"), QStringLiteral("fuzz-device")};
-    put.apiVersion = QStringLiteral("2021-10-01");
-    put.authorization = SasToken::create(QStringLiteral("127.0.0.2"), dps.policyKey(QLatin1String(Dps::OwnerPolicy)),
-        QDateTime::currentSecsSinceEpoch() + 3600, QLatin1String(Dps::OwnerPolicy))
-                            ->toString()
-                            .toUtf8();
-    put.body = R"({"attestation":{"type":"symmetricKey"}})";
-    const Dps::Answer enrolled = dps.service(put);
-    if (enrolled.status != 200)
-        failed("the seed enrollment was refused", seed, 0);
-    const QString deviceKey = enrolled.object()
-                                  .value(QStringLiteral("attestation"))
-                                  .toObject()
-                                  .value(QStringLiteral("symmetricKey"))
-                                  .toObject()
-                                  .value(QStringLiteral("primaryKey"))
-                                  .toString();
-    const QString sas = SasToken::create(dps.idScope() + QStringLiteral("/registrations/fuzz-device"), deviceKey,
-        QDateTime::currentSecsSinceEpoch() + 3600, QStringLiteral("registration"))
-                            ->toString();
-    const QByteArray user
-        = (dps.idScope() + QStringLiteral("/registrations/fuzz-device/api-version=2019-03-31")).toUtf8();
-    const QByteArray goodStream = packet(0x10,
-                                      field("MQTT") + char(4) + char(0xc2) + char(0) + char(60) + field("fuzz-device")
-                                          + field(user) + field(sas.toUtf8()))
-        + packet(0x82, QByteArray::fromHex("0001") + field("$dps/registrations/res/#") + char(1))
-        + packet(0x32,
-            field("$dps/registrations/PUT/iotdps-register/?$rid=1") + QByteArray::fromHex("0002")
-                + R"({"registrationId":"fuzz-device"})")
-        + packet(0x30, field("$dps/registrations/GET/iotdps-get-operationstatus/?$rid=2&operationId=nope") + " ")
-        + packet(0xc0, {}) + packet(0xe0, {});
-    const QList<QByteArray> streams{goodStream};
-
-    QList<QByteArray> corpus = enrollments + groups + requests + streams;
-    qint64 accepted = 0, refused = 0, closedSessions = 0;
-    for (qint64 n = 1; n <= cases; ++n) {
-        const int what = random.bounded(5);
-        if (what <= 1) {
-            const bool group = what == 1;
-            const QByteArray seedBody
-                = group ? groups.at(random.bounded(groups.size())) : enrollments.at(random.bounded(enrollments.size()));
-            const QByteArray body = random.bounded(5) == 0 ? seedBody : mutate(seedBody, corpus, random);
-            const auto parsed = Dps::parseEnrollment(body, QStringLiteral("fuzz-1"), group);
-            if (!parsed) {
-                ++refused;
-                if (parsed.error().message.isEmpty())
-                    failed("a refusal without a message", seed, n);
-                continue;
-            }
-            ++accepted;
-            const QString type
-                = parsed->value(QStringLiteral("attestation")).toObject().value(QStringLiteral("type")).toString();
-            const QString status = parsed->value(QStringLiteral("provisioningStatus")).toString();
-            if ((type != QStringLiteral("x509") && type != QStringLiteral("symmetricKey"))
-                || (status != QStringLiteral("enabled") && status != QStringLiteral("disabled")))
-                failed("an accepted enrollment with an unknown type or status", seed, n);
-            const auto again = Dps::parseEnrollment(
-                QJsonDocument(*parsed).toJson(QJsonDocument::Compact), QStringLiteral("fuzz-1"), group);
-            if (!again || *again != *parsed)
-                failed("normalising an accepted enrollment again changed it", seed, n);
-        } else if (what == 2) {
-            const QByteArray body = mutate(requests.at(random.bounded(requests.size())), corpus, random);
-            const auto parsed = Dps::parseRegistrationRequest(body, QStringLiteral("fuzz-1"));
-            if (parsed && !parsed->isEmpty() && (parsed->size() != 1 || !parsed->contains(QStringLiteral("payload"))))
-                failed("an accepted registration request with more than a payload", seed, n);
-        } else if (what == 3) {
-            // Through the service API onto a stored X.509 enrollment (a body without certificates keeps the
-            // stored ones): 200, 400 or 412, and what was accepted reads back.
-            Dps::ServiceRequest update = put;
-            update.path = {QStringLiteral("enrollments"), QStringLiteral("fuzz-1")};
-            update.body = mutate(enrollments.at(random.bounded(enrollments.size())), corpus, random);
-            if (random.bounded(4) == 0)
-                update.ifMatch = mutate("\"1\"", corpus, random);
-            const Dps::Answer answer = dps.service(update);
-            if (answer.status != 200 && answer.status != 400 && answer.status != 412)
-                failed("a PUT answered neither 200, 400 nor 412", seed, n);
-            if (answer.object().value(QStringLiteral("errorCode")).isUndefined() == (answer.status != 200))
-                failed("an answer whose body does not match its status", seed, n);
-            Dps::ServiceRequest get = put;
-            get.method = "GET";
-            get.path = update.path;
-            get.body.clear();
-            if (answer.status == 200 && dps.service(get).body != answer.body)
-                failed("an accepted enrollment does not read back as answered", seed, n);
-        } else {
-            const QByteArray stream = mutate(goodStream, corpus, random);
-            DpsMqttSession session(dps, {});
-            for (qsizetype at = 0; at < stream.size();) {
-                const qsizetype chunk = random.bounded(1, 64);
-                const bool wasClosed = session.closed();
-                const QByteArray out = session.feed(stream.mid(at, chunk));
-                if (wasClosed && !out.isEmpty())
-                    failed("a closed session answered", seed, n);
-                at += chunk;
-            }
-            closedSessions += session.closed();
-        }
-    }
-
-    // Still serving: the well-behaved device is connected, subscribed, and registered (202 with retry-after).
-    DpsMqttSession session(dps, {});
-    const QByteArray out = session.feed(goodStream);
-    if (!out.startsWith(QByteArray::fromHex("20020000"))
-        || !out.contains("$dps/registrations/res/202/?$rid=1&retry-after=1")
-        || !out.contains("$dps/registrations/res/404/?$rid=2") || !out.contains(QByteArray::fromHex("d000")))
-        failed("the well-behaved device was not served after fuzzing", seed, cases);
-    if (!registry.device(QStringLiteral("fuzz-device")))
-        failed("the well-behaved device is not in the hub", seed, cases);
-    std::printf("fuzz_dps: ok (%lld enrollments accepted, %lld refused, %lld MQTT sessions ended by the DPS)\n",
-        static_cast<long long>(accepted), static_cast<long long>(refused), static_cast<long long>(closedSessions));
     return 0;
 }

@@ -1,68 +1,23 @@
-// Feeds the sandbox's HTTP request framing (HttpRequestFraming: what its REST ports judge each request by
-// before the body is read) with mutated copies of real request streams and checks that nothing crashes and
-// that it keeps its promises: fed whole or in random chunks it finds the same heads and the same error;
-// nothing after an error; no head over the limit; a Content-Length is what a head says and never negative;
-// and an unmutated stream of well-formed requests is found request by request.
-// Usage: fuzz_httprequestframing [--cases N] [--seed S]
+// The sandbox's HTTP request framing (sandbox/hub/httprequestframing.h: what its REST ports judge each request by
+// before the body is read), fed a client's byte stream: the first input byte chooses the size of the pieces the rest
+// comes in. The input also describes a stream of one to five well-formed requests, as the service SDKs send them
+// (wellFormed(): its bytes choose methods, devices, headers and body sizes). Promises: nothing crashes; fed whole or
+// in pieces the framing finds the same heads and the same error; after an error it finds nothing more, not even in
+// well-formed requests; no head is over the limit; a head's Content-Length is what the head says, and never
+// negative; a stream of well-formed requests is found request by request, without error and with no body left over.
+#include "fuzzcheck.h"
 #include "httprequestframing.h"
 
-#include <QCoreApplication>
-#include <QRandomGenerator>
-
-#include <cstdio>
-#include <cstdlib>
+#include <cstddef>
+#include <cstdint>
 
 using namespace Onboarder::Sandbox;
 
 namespace {
 
-[[noreturn]] void failed(const char *what, quint64 seed, qint64 caseNumber)
-{
-    std::fprintf(stderr, "fuzz_httprequestframing: %s (seed %llu, case %lld)\n", what,
-        static_cast<unsigned long long>(seed), static_cast<long long>(caseNumber));
-    std::abort();
-}
+using Head = HttpRequestFraming::Head;
 
-QByteArray request(QRandomGenerator &random)
-{
-    static const QList<QByteArray> methods{"GET", "PUT", "POST", "DELETE", "PATCH"};
-    const QByteArray body(random.bounded(0, 300), 'b');
-    QByteArray head = methods.at(random.bounded(methods.size())) + " /devices/d-"
-        + QByteArray::number(random.bounded(100)) + "?api-version=2021-04-12 HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-    if (random.bounded(2))
-        head += "Authorization: SharedAccessSignature sr=127.0.0.1&sig=abc%3D&se=1900000000&skn=iothubowner\r\n";
-    if (!body.isEmpty() || random.bounded(2))
-        head += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
-    return head + "\r\n" + body;
-}
-
-QByteArray mutate(QByteArray data, QRandomGenerator &random)
-{
-    static const QList<QByteArray> pieces{"\r\n", "\r\n\r\n", ":",
-        "Content-Length: ", "Content-Length: 99999999999999999999\r\n", "Transfer-Encoding: chunked\r\n", " ",
-        "HTTP/1.1", "\n", "Content-Length: -1\r\n", "Content-Length: 5\r\nContent-Length: 6\r\n",
-        QByteArray(17000, 'h')};
-    const int edits = random.bounded(1, 6);
-    for (int i = 0; i < edits; ++i) {
-        const qsizetype at = data.isEmpty() ? 0 : random.bounded(data.size() + 1);
-        switch (random.bounded(5)) {
-        case 0: data.insert(at, char(random.bounded(256))); break;
-        case 1:
-            if (at < data.size())
-                data.remove(at, random.bounded(1, 20));
-            break;
-        case 2: data.insert(at, pieces.at(random.bounded(pieces.size()))); break;
-        case 3:
-            if (at < data.size())
-                data[at] = char(random.bounded(256));
-            break;
-        case 4: data.truncate(at); break;
-        }
-    }
-    return data;
-}
-
-bool sameHeads(const QList<HttpRequestFraming::Head> &a, const QList<HttpRequestFraming::Head> &b)
+bool sameHeads(const QList<Head> &a, const QList<Head> &b)
 {
     if (a.size() != b.size())
         return false;
@@ -74,69 +29,72 @@ bool sameHeads(const QList<HttpRequestFraming::Head> &a, const QList<HttpRequest
     return true;
 }
 
+// One to five requests a REST client sends, each chosen by four bytes of the recipe (method, device, headers, body
+// size), taken round the recipe when it is short.
+QByteArray wellFormed(const QByteArray &recipe, qsizetype *count)
+{
+    static const QList<QByteArray> methods{"GET", "PUT", "POST", "DELETE", "PATCH"};
+    const auto byte
+        = [&recipe](qsizetype i) { return recipe.isEmpty() ? 0 : int(quint8(recipe.at(i % recipe.size()))); };
+    *count = 1 + byte(0) % 5;
+    QByteArray stream;
+    for (qsizetype i = 0; i < *count; ++i) {
+        const int flags = byte(4 * i + 3);
+        const QByteArray body((flags & 4) ? byte(4 * i + 4) + (flags >> 3) : 0, 'b');
+        stream += methods.at(byte(4 * i + 1) % methods.size()) + " /devices/d-"
+            + QByteArray::number(byte(4 * i + 2) % 100) + "?api-version=2021-04-12 HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+        if (flags & 1)
+            stream += "Authorization: SharedAccessSignature sr=127.0.0.1&sig=abc%3D&se=1900000000&skn=iothubowner\r\n";
+        if (!body.isEmpty() || (flags & 2))
+            stream += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+        stream += "\r\n" + body;
+    }
+    return stream;
+}
+
+// The promises that hold for any stream; `whole` is left as the stream fed at once has left it.
+QList<Head> check(const QByteArray &stream, qsizetype pieceSize, HttpRequestFraming &whole)
+{
+    const QList<Head> heads = whole.feed(stream);
+    HttpRequestFraming pieces;
+    QList<Head> pieceHeads;
+    for (qsizetype at = 0; at < stream.size(); at += pieceSize)
+        pieceHeads += pieces.feed(stream.mid(at, pieceSize));
+    FUZZ_CHECK(sameHeads(heads, pieceHeads));
+    FUZZ_CHECK(whole.error() == pieces.error());
+    for (const Head &head : heads) {
+        FUZZ_CHECK(head.contentLength >= 0);
+        const QByteArray length = head.value("content-length");
+        FUZZ_CHECK(!length.isEmpty() || head.contentLength == 0);
+        FUZZ_CHECK(length.isEmpty() || length.toLongLong() == head.contentLength);
+        qsizetype size = head.method.size() + head.target.size();
+        for (const auto &[name, value] : head.headers)
+            size += name.size() + value.size();
+        FUZZ_CHECK(size <= HttpRequestFraming::headLimit);
+    }
+    return heads;
+}
+
 } // namespace
 
-int main(int argc, char *argv[])
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    QCoreApplication app(argc, argv);
-    qint64 cases = 100000;
-    quint64 seed = QRandomGenerator::system()->generate64();
-    const QStringList args = app.arguments();
-    for (qsizetype i = 1; i + 1 < args.size(); i += 2) {
-        if (args[i] == QStringLiteral("--cases"))
-            cases = args[i + 1].toLongLong();
-        else if (args[i] == QStringLiteral("--seed"))
-            seed = args[i + 1].toULongLong();
-    }
-    QRandomGenerator random(seed);
-    std::printf("fuzz_httprequestframing: %lld cases, seed %llu\n", static_cast<long long>(cases),
-        static_cast<unsigned long long>(seed));
+    if (size == 0)
+        return 0;
+    const qsizetype pieceSize = 1 + data[0] % 80;
+    const QByteArray stream(reinterpret_cast<const char *>(data) + 1, qsizetype(size - 1));
+    qsizetype count = 0;
+    const QByteArray requests = wellFormed(stream, &count);
 
-    qint64 heads = 0, errors = 0;
-    for (qint64 n = 0; n < cases; ++n) {
-        const int count = random.bounded(1, 6);
-        QByteArray stream;
-        for (int i = 0; i < count; ++i)
-            stream += request(random);
-        const bool mutated = random.bounded(4) != 0;
-        if (mutated)
-            stream = mutate(stream, random);
+    HttpRequestFraming framing;
+    (void)check(stream, pieceSize, framing);
+    if (framing.error() != HttpRequestFraming::Error::None)
+        FUZZ_CHECK(framing.feed(requests).isEmpty());
 
-        HttpRequestFraming whole;
-        const QList<HttpRequestFraming::Head> all = whole.feed(stream);
-        HttpRequestFraming chunked;
-        QList<HttpRequestFraming::Head> pieces;
-        for (qsizetype at = 0; at < stream.size();) {
-            const qsizetype size = random.bounded(1, 80);
-            pieces += chunked.feed(stream.mid(at, size));
-            at += size;
-        }
-        if (!sameHeads(all, pieces) || whole.error() != chunked.error())
-            failed("chunking changed the heads", seed, n);
-        if (whole.error() != HttpRequestFraming::Error::None) {
-            ++errors;
-            if (!whole.feed(request(random)).isEmpty())
-                failed("a head after an error", seed, n);
-        }
-        for (const HttpRequestFraming::Head &head : all) {
-            if (head.contentLength < 0)
-                failed("a negative Content-Length", seed, n);
-            const QByteArray length = head.value("content-length");
-            if ((length.isEmpty() && head.contentLength != 0)
-                || (!length.isEmpty() && length.toLongLong() != head.contentLength))
-                failed("a Content-Length the head does not say", seed, n);
-            qsizetype size = head.method.size() + head.target.size();
-            for (const auto &[name, value] : head.headers)
-                size += name.size() + value.size();
-            if (size > HttpRequestFraming::headLimit)
-                failed("a head over the limit", seed, n);
-        }
-        if (!mutated
-            && (all.size() != count || whole.error() != HttpRequestFraming::Error::None || whole.bodyRemaining() != 0))
-            failed("a well-formed stream was not followed request by request", seed, n);
-        heads += all.size();
-    }
-    std::printf("fuzz_httprequestframing: ok: %lld cases, %lld heads, %lld errors\n", static_cast<long long>(cases),
-        static_cast<long long>(heads), static_cast<long long>(errors));
+    HttpRequestFraming wellFormedFraming;
+    const QList<Head> heads = check(requests, pieceSize, wellFormedFraming);
+    FUZZ_CHECK(heads.size() == count);
+    FUZZ_CHECK(wellFormedFraming.error() == HttpRequestFraming::Error::None);
+    FUZZ_CHECK(wellFormedFraming.bodyRemaining() == 0);
     return 0;
 }
