@@ -70,7 +70,7 @@ void DeviceListModel::refresh()
     auto rows = std::make_shared<QList<DeviceSummary>>();
     whenFinished(reading.collect(wanted,
                      [rows](const QJsonArray &twins) {
-                         for (const QJsonValue &twin : twins)
+                         for (const auto &twin : twins)
                              rows->append(DeviceSummary::fromTwin(twin.toObject()));
                      }),
         this, [this, generation, reading, rows](const Result<QueryPage> &read) {
@@ -122,7 +122,7 @@ void DeviceListModel::requestPage(int pageSize, quint64 generation)
         const int first = int(m_rows.size());
         beginInsertRows({}, first, first + int(page->items.size()) - 1);
         m_rows.reserve(first + page->items.size());
-        for (const QJsonValue &twin : page->items)
+        for (const auto &twin : page->items)
             m_rows.append(DeviceSummary::fromTwin(twin.toObject()));
         if (!m_rowOfId.isEmpty())
             for (int row = first; row < m_rows.size(); ++row)

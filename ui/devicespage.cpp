@@ -369,7 +369,7 @@ void DevicesPage::runBatch(DeviceBatch::Operation operation)
     progress->setAutoClose(false);
     progress->setAutoReset(false);
     progress->setAttribute(Qt::WA_DeleteOnClose);
-    connect(m_batch, &DeviceBatch::progress, progress, [progress, this](int done, int total) {
+    connect(m_batch, &DeviceBatch::progress, progress, [progress](int done, int total) {
         progress->setValue(done);
         progress->setLabelText(tr("%1 of %2 devices…").arg(done).arg(total));
     });

@@ -204,7 +204,7 @@ QString DpsPage::selectedId() const
     return rows.isEmpty() ? QString() : table->item(rows.first().row(), IdColumn)->text();
 }
 
-void DpsPage::withClient(std::function<void(DpsClient &)> body)
+void DpsPage::withClient(const std::function<void(DpsClient &)> &body)
 {
     const auto profile = m_store.find(m_instances->currentText());
     if (!profile)
@@ -247,7 +247,7 @@ void DpsPage::refreshShowing(const QString &note)
                     m_status->setText(page.error().message);
                     return;
                 }
-                for (const QJsonValue &value : page->items) {
+                for (const auto &value : page->items) {
                     const QJsonObject enrollment = value.toObject();
                     setRow(m_table,
                         {DpsEnrollment::registrationId(enrollment), attestation(enrollment),
@@ -278,7 +278,7 @@ void DpsPage::refreshShowing(const QString &note)
 
 void DpsPage::fillGroups(const QJsonArray &items)
 {
-    for (const QJsonValue &value : items) {
+    for (const auto &value : items) {
         const QJsonObject group = value.toObject();
         QString how = attestation(group);
         if (DpsEnrollment::hasSigningCertificates(group))
@@ -387,7 +387,7 @@ void DpsPage::testSelectedEnrollment()
                     m_status->setText(enrollment.error().message);
                     return;
                 }
-                const auto registerWith = [this, id, profile](DpsRegistration::Credential credential) {
+                const auto registerWith = [this, id, profile](const DpsRegistration::Credential &credential) {
                     m_registration = new DpsRegistration(this);
                     connect(m_registration, &DpsRegistration::progress, this,
                         [this](const QString &text) { setBusy(text); });

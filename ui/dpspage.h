@@ -64,7 +64,7 @@ private:
     QString selectedId() const; // of the current tab's table
     void create(int kind, const QString &id, const QJsonObject &body);
     void fillGroups(const QJsonArray &items);
-    void withClient(std::function<void(DpsClient &)> body);
+    void withClient(const std::function<void(DpsClient &)> &body);
 
     DpsStore &m_store;
     CredentialStore &m_credentials;

@@ -185,10 +185,12 @@ void HubsPage::addHub()
     if (dialog.exec() != QDialog::Accepted)
         return;
     const HubProfile added = dialog.addedHub();
-    if (m_settings.currentHub().isEmpty())
-        m_settings.setCurrentHub(added.name);
     selectHub(added.name);
     Q_EMIT statusMessage(tr("Added hub \"%1\"; its key is in the system keychain.").arg(added.name));
+    if (m_settings.currentHub().isEmpty()) {
+        if (auto made = m_settings.setCurrentHub(added.name); !made)
+            Q_EMIT statusMessage(made.error().message); // added all the same, not current
+    }
 }
 
 void HubsPage::removeSelectedHub()

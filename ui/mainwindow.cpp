@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "common/appinfo.h"
+#include "common/logging.h"
 #include "common/settings.h"
 #include "devicespage.h"
 #include "dps/dpsstore.h"
@@ -132,7 +133,8 @@ void MainWindow::showAbout()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    m_settings.setMainWindowGeometry(saveGeometry());
+    if (auto saved = m_settings.setMainWindowGeometry(saveGeometry()); !saved)
+        qCWarning(lcUi).noquote() << saved.error().message; // closing all the same
     // A running relay first stops in order (what is in flight to the hub gets its acknowledgement, a few
     // seconds at most); the window closes once it has.
     if (m_relayPage->isRunning()) {

@@ -536,8 +536,8 @@ void StationPage::finished(const QString &port, const ProvisioningReport &report
     }
     updateProfileState();
     updateTally();
-    Q_EMIT statusMessage(report.ok() ? tr("%1: %2 provisioned.").arg(port, report.deviceId)
-                                     : tr("%1: %2").arg(port, report.failure->message));
+    Q_EMIT statusMessage(report.failure ? tr("%1: %2").arg(port, report.failure->message)
+                                        : tr("%1: %2 provisioned.").arg(port, report.deviceId));
     Q_EMIT jobFinished(report);
 }
 

@@ -108,7 +108,7 @@ QString TelemetryModel::bodyText(const TelemetryEvent &event, bool pretty)
     const QJsonDocument json = QJsonDocument::fromJson(event.body);
     if (!json.isNull())
         return QString::fromUtf8(json.toJson(pretty ? QJsonDocument::Indented : QJsonDocument::Compact)).trimmed();
-    const QString text = QString::fromUtf8(event.body);
+    QString text = QString::fromUtf8(event.body);
     if (text.toUtf8() == event.body)
         return text;
     return QStringLiteral("0x") + QString::fromLatin1(event.body.toHex(pretty ? ' ' : '\0'));
@@ -226,7 +226,7 @@ void TelemetryFeed::start(const HubProfile &hub, const EventHubReader::Options &
                                     feed->onBatch(events, total);
                             });
                         },
-                        [feed, generation](EventHubReader::State state, QString error) {
+                        [feed, generation](EventHubReader::State state, const QString &error) {
                             QMetaObject::invokeMethod(feed, [feed, generation, state, error] {
                                 if (feed && generation == feed->m_generation)
                                     feed->onState(state, error);

@@ -62,7 +62,8 @@ std::optional<qint64> VerbParser::intValue(
 }
 
 // Runs body with the chosen hub (--hub, else the current one) and its service connection string.
-QFuture<int> withService(Context &ctx, std::function<QFuture<int>(const HubProfile &, const ConnectionString &)> body)
+QFuture<int> withService(
+    Context &ctx, const std::function<QFuture<int>(const HubProfile &, const ConnectionString &)> &body)
 {
     if (ctx.hub.isEmpty())
         return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("NoHubChosen"),

@@ -94,6 +94,7 @@ private:
 QFuture<int> finished(int exitCode);
 
 // Runs body with the chosen hub (--hub, else the current one) and its service connection string.
-QFuture<int> withService(Context &ctx, std::function<QFuture<int>(const HubProfile &, const ConnectionString &)> body);
+QFuture<int> withService(
+    Context &ctx, const std::function<QFuture<int>(const HubProfile &, const ConnectionString &)> &body);
 
 } // namespace Onboarder::Cli

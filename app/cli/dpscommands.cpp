@@ -29,7 +29,7 @@ using Kind = DpsClient::Kind;
 
 // Runs body with a DpsClient for the chosen DPS (--dps, else the current one). The client lives until body's
 // future has finished.
-QFuture<int> withDps(Context &ctx, std::function<QFuture<int>(DpsClient &, const DpsProfile &)> body)
+QFuture<int> withDps(Context &ctx, const std::function<QFuture<int>(DpsClient &, const DpsProfile &)> &body)
 {
     if (ctx.dps.isEmpty())
         return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("NoDpsChosen"),
@@ -156,8 +156,10 @@ QFuture<int> add(Context &ctx, const QStringList &args)
         .then([&ctx](Result<DpsProfile> added) {
             if (!added)
                 return ctx.out.error(added.error());
-            if (ctx.settings.currentDps().isEmpty())
-                ctx.settings.setCurrentDps(added->name);
+            if (ctx.settings.currentDps().isEmpty()) {
+                if (auto made = ctx.settings.setCurrentDps(added->name); !made)
+                    std::fprintf(stderr, "warning: %s\n", qPrintable(made.error().message)); // added all the same
+            }
             ctx.out.text(
                 CliText::tr("Added DPS \"%1\" (%2, policy %3, ID scope %4). Its key is in the system keychain.")
                     .arg(added->name, added->hostName, added->policyName, added->idScope));
@@ -245,12 +247,12 @@ QFuture<int> listItems(Context &ctx, Kind kind, bool reveal)
                         *next = nullptr;
                         return;
                     }
-                    for (const QJsonValue &item : page->items)
+                    for (const auto &item : page->items)
                         state->all.append(shown(item.toObject(), reveal));
                     if (!page->continuation.isEmpty())
                         return (*next)(page->continuation);
                     QList<QStringList> rows;
-                    for (const QJsonValue &value : std::as_const(state->all)) {
+                    for (const auto &value : std::as_const(state->all)) {
                         const QJsonObject item = value.toObject();
                         const QString id
                             = kind == Kind::Group ? DpsEnrollment::groupId(item) : DpsEnrollment::registrationId(item);

@@ -173,6 +173,7 @@ void AmqpConnection::setServerSasl(bool allowAnonymous, PlainCheck plainCheck)
     pnx_sasl_set_implementation(m_driver.transport, &AmqpSaslServer::implementation, this);
 }
 
+// NOLINTNEXTLINE(readability-make-member-function-const): it changes the Proton connection it owns
 void AmqpConnection::setClientSasl(const QString &user, const SecretBytes &password)
 {
     pn_sasl_t *sasl = pn_sasl(m_driver.transport);
@@ -187,6 +188,7 @@ void AmqpConnection::setClientSasl(const QString &user, const SecretBytes &passw
     pn_connection_set_password(m_driver.connection, password.data());
 }
 
+// NOLINTNEXTLINE(readability-make-member-function-const): it changes the Proton connection it owns
 void AmqpConnection::setClientIdentity(const QString &virtualHost, const QString &containerId)
 {
     pn_connection_set_hostname(m_driver.connection, virtualHost.toUtf8().constData());

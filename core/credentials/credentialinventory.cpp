@@ -130,7 +130,7 @@ Result<void> CredentialInventory::load()
     if (doc.object().value(QStringLiteral("version")).toInt() > formatVersion)
         return fail(ErrorKind::Internal, QStringLiteral("InventoryTooNew"),
             Text::tr("The credential inventory %1 was written by a newer Onboarder.").arg(m_filePath));
-    for (const QJsonValue &value : doc.object().value(QStringLiteral("credentials")).toArray()) {
+    for (const auto &value : doc.object().value(QStringLiteral("credentials")).toArray()) {
         if (auto record = CredentialRecord::fromJson(value.toObject()))
             m_records.append(*record);
     }

@@ -248,7 +248,7 @@ void SecretStore::readIndex(std::function<void(Result<QStringList>)> callback)
         QStringList names;
         // The index holds entry names, not secrets.
         const QJsonArray array = QJsonDocument::fromJson(data->exposeForWire()).array();
-        for (const QJsonValue &value : array)
+        for (const auto &value : array)
             names.append(value.toString());
         names.removeAll(QString());
         callback(names);

@@ -50,7 +50,7 @@ void readOn(const std::shared_ptr<Collection> &collection)
         if (collection->each) {
             collection->each(page->items);
         } else {
-            for (const QJsonValue &item : std::as_const(page->items))
+            for (const auto &item : std::as_const(page->items))
                 collection->items.append(item);
         }
         if (!page->continuation.isEmpty() && collection->count < collection->limit)

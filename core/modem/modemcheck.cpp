@@ -198,7 +198,7 @@ void ModemCheckReport::judge(qint64 clockToleranceSeconds)
                     .arg(signalQualityWords(quality)));
         else
             evidence.append(ModemCheck::tr("Signal: none measured."));
-        if (quality == SignalQuality::Poor && registration && registration->registered())
+        if (quality == SignalQuality::Poor && registration && registration->registered() && signal->rsrpDbm)
             problem(Verdict::WeakSignal,
                 ModemCheck::tr("registered but signal weak (RSRP %1 dBm): it may connect, then drop; "
                                "move the antenna or the device")
@@ -577,21 +577,22 @@ void ModemCheck::ask(const AtCommand &command, const QString &what, std::functio
 {
     if (!m_modem)
         return abort({ErrorKind::Device, QStringLiteral("ModemGone"), tr("The modem is gone.")});
-    whenFinished(m_modem->query(command, what), this, [this, onLines, onRefused](Result<Lines> lines) {
-        if (!lines) {
-            // A refusal is an answer: older firmware lacks some commands. Silence or a lost port ends the check.
-            const Error &error = lines.error();
-            if (error.kind != ErrorKind::Device || error.code == QStringLiteral("ModemTimeout"))
-                return abort(error);
-            if (onRefused)
-                onRefused(error);
-            else
-                m_report.unanswered.append(error.message);
-            return next();
-        }
-        onLines(*lines);
-        next();
-    });
+    whenFinished(m_modem->query(command, what), this,
+        [this, onLines = std::move(onLines), onRefused = std::move(onRefused)](Result<Lines> lines) {
+            if (!lines) {
+                // A refusal is an answer: older firmware lacks some commands. Silence or a lost port ends the check.
+                const Error &error = lines.error();
+                if (error.kind != ErrorKind::Device || error.code == QStringLiteral("ModemTimeout"))
+                    return abort(error);
+                if (onRefused)
+                    onRefused(error);
+                else
+                    m_report.unanswered.append(error.message);
+                return next();
+            }
+            onLines(*lines);
+            next();
+        });
 }
 
 void ModemCheck::waitForNetwork()

@@ -109,7 +109,7 @@ public:
     {
         if (size > quint64(m_bytes.size() - m_pos))
             return std::nullopt;
-        const QByteArray out = m_bytes.mid(m_pos, qsizetype(size));
+        QByteArray out = m_bytes.mid(m_pos, qsizetype(size));
         m_pos += qsizetype(size);
         return out;
     }

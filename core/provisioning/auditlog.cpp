@@ -148,7 +148,7 @@ QByteArray AuditLog::toCsv(const QList<QJsonObject> &records)
             QString text;
             if (column == QStringLiteral("steps")) {
                 QStringList steps;
-                for (const QJsonValue &step : value.toArray())
+                for (const auto &step : value.toArray())
                     steps.append(step.toObject().value(QStringLiteral("step")).toString() + u':'
                         + step.toObject().value(QStringLiteral("state")).toString());
                 text = steps.join(QStringLiteral("; "));

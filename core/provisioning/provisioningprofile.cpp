@@ -216,8 +216,12 @@ Result<ProvisioningProfile> ProvisioningProfile::fromJson(const QJsonObject &jso
     }
     profile.validityDays = int(validity->value_or(profile.validityDays));
     profile.secTag = quint32(secTag->value_or(profile.secTag));
-    if (json.contains(QStringLiteral("secondarySecTag")))
-        profile.secondarySecTag = *secondary ? std::optional(quint32(**secondary)) : std::nullopt;
+    if (json.contains(QStringLiteral("secondarySecTag"))) {
+        if (const auto &value = *secondary; value) // null: one security tag for both roots
+            profile.secondarySecTag = quint32(*value);
+        else
+            profile.secondarySecTag = std::nullopt;
+    }
 
     const QJsonValue tags = json.value(QStringLiteral("twinTags"));
     if (!tags.isUndefined() && !tags.isObject())

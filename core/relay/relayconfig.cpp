@@ -202,7 +202,7 @@ Result<RelayConfig> RelayConfig::parse(const QByteArray &json, const QString &ba
     if (!topics.isArray() || topics.toArray().isEmpty())
         return invalid(
             tr("\"source.topics\" must be a non-empty array of topic filters, e.g. [\"sensors/+/telemetry\"]."));
-    for (const QJsonValue &topic : topics.toArray()) {
+    for (const auto &topic : topics.toArray()) {
         if (!topic.isString() || !validFilter(topic.toString()))
             return invalid(
                 tr("\"source.topics\" holds an invalid topic filter: %1.")

@@ -39,7 +39,7 @@ QString Broker::pluginPath()
 {
     if (const QString overridden = qEnvironmentVariable("ONBOARDER_SANDBOX_PLUGIN"); !overridden.isEmpty())
         return overridden;
-    const QString installed = QStringLiteral(ONBOARDER_PLUGIN_INSTALL_PATH);
+    QString installed = QStringLiteral(ONBOARDER_PLUGIN_INSTALL_PATH);
     if (QFile::exists(installed)
         && !QCoreApplication::applicationDirPath().startsWith(QStringLiteral(ONBOARDER_BUILD_DIR)))
         return installed;

@@ -253,7 +253,7 @@ Result<void> Dps::open(const QString &path, const QString &dpsHost)
             QStringLiteral("%1 is damaged (no ID scope or policy keys); delete it to start the DPS afresh.").arg(path));
     m_etagCounter = state.value(QStringLiteral("etagCounter")).toInteger();
     const auto load = [&state](const QString &name, const QString &idKey, QHash<QString, QJsonObject> &into) {
-        for (const QJsonValue &value : state.value(name).toArray())
+        for (const auto &value : state.value(name).toArray())
             into.insert(value.toObject().value(idKey).toString().toLower(), value.toObject());
     };
     load(QStringLiteral("enrollments"), QStringLiteral("registrationId"), m_enrollments);
@@ -675,7 +675,7 @@ Dps::Answer Dps::bulk(const ServiceRequest &request)
     if (enrollments.size() > 10000)
         return error(400, badRequestCode, QStringLiteral("A bulk operation takes at most 10,000 enrollments."));
     QJsonArray errors;
-    for (const QJsonValue &value : enrollments) {
+    for (const auto &value : enrollments) {
         const QJsonObject enrollment = value.toObject();
         const QString id = enrollment.value(QStringLiteral("registrationId")).toString();
         ServiceRequest single;

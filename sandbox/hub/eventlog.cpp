@@ -27,7 +27,7 @@ QByteArray propertiesJson(const QList<std::pair<QString, QString>> &properties)
 QList<std::pair<QString, QString>> propertiesFromJson(const QByteArray &json)
 {
     QList<std::pair<QString, QString>> out;
-    for (const QJsonValue &pair : QJsonDocument::fromJson(json).array())
+    for (const auto &pair : QJsonDocument::fromJson(json).array())
         out.append({pair.toArray().at(0).toString(), pair.toArray().at(1).toString()});
     return out;
 }

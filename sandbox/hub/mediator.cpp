@@ -72,9 +72,10 @@ bool Mediator::start(quint16 port, const QByteArray &secret)
     const auto connection
         = connect(m_client.get(), &MqttClient::subscribed, this, [&subscribed] { subscribed = true; });
     m_client->connectToHost();
-    (void)m_client->subscribe(QStringLiteral("$sandbox/in/#"), 0); // sent on every connection
+    // Sent on every connection; refused at once only for an invalid filter or QoS, which this is not.
+    const bool valid = m_client->subscribe(QStringLiteral("$sandbox/in/#"), 0).has_value();
     const QDeadlineTimer deadline(10000);
-    while (!subscribed && !deadline.hasExpired())
+    while (valid && !subscribed && !deadline.hasExpired())
         QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
     disconnect(connection);
     return subscribed;

@@ -289,7 +289,7 @@ void RegistryServer::route(
             const auto page = m_registry.query(*all, top > 0 ? top : 1000, QString());
             QJsonArray identities;
             if (page) {
-                for (const QJsonValue &twin : page->items) {
+                for (const auto &twin : page->items) {
                     if (auto device = m_registry.device(twin[QStringLiteral("deviceId")].toString()))
                         identities.append(device->identityJson());
                 }
@@ -374,7 +374,7 @@ void RegistryServer::bulk(const QHttpServerRequest &request, QHttpServerResponde
         return writeError(responder, QStringLiteral("ArgumentInvalid"),
             QStringLiteral("A bulk operation takes at most 100 devices."));
     QSet<QString> seen;
-    for (const QJsonValue &item : items) {
+    for (const auto &item : items) {
         const QString id = member(item.toObject(), QStringLiteral("id")).toString();
         if (seen.contains(id))
             return writeError(responder, QStringLiteral("DeviceDefinedMultipleTimes"),
@@ -382,7 +382,7 @@ void RegistryServer::bulk(const QHttpServerRequest &request, QHttpServerResponde
         seen.insert(id);
     }
     QJsonArray errors;
-    for (const QJsonValue &item : items) {
+    for (const auto &item : items) {
         const QJsonObject object = item.toObject();
         const QString id = member(object, QStringLiteral("id")).toString();
         const QString mode = member(object, QStringLiteral("importMode")).toString().toLower();
