@@ -8434,6 +8434,10 @@ Modem: %6 Einträge mit Anmeldedaten in Tag %7 verifiziert</translation>
         <source>Modem check: %1</source>
         <translation>Modemprüfung: %1</translation>
     </message>
+    <message>
+        <source>The job ended without a result.</source>
+        <translation>Der Auftrag endete ohne Ergebnis.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::StationPage</name>

@@ -323,7 +323,7 @@ void CreateDeviceDialog::registerDevice(const DeviceIdentity &device, bool madeC
             QDialog::accept();
             return;
         }
-        const Error error = created.error();
+        const Error &error = created.error();
         const bool aboutId = error.kind == ErrorKind::Conflict || error.code == QStringLiteral("ArgumentInvalid");
         if (!madeCredential) {
             setBusy(false);

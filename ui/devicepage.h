@@ -102,52 +102,52 @@ private:
     int m_loading = 0;
     quint64 m_generation = 0; // answers about a device no longer shown are dropped
 
-    QLabel *m_title;
-    QLabel *m_failure;
-    QTabWidget *m_tabs;
+    QLabel *m_title = nullptr;
+    QLabel *m_failure = nullptr;
+    QTabWidget *m_tabs = nullptr;
     // Overview
-    QLabel *m_status;
-    QLabel *m_connection;
-    QLabel *m_lastActivity;
-    QLabel *m_auth;
-    QLabel *m_queued;
-    QLabel *m_etag;
-    QPushButton *m_toggleEnabled;
-    QPushButton *m_check;
-    QCheckBox *m_ping;
-    QTreeWidget *m_checkResults;
+    QLabel *m_status = nullptr;
+    QLabel *m_connection = nullptr;
+    QLabel *m_lastActivity = nullptr;
+    QLabel *m_auth = nullptr;
+    QLabel *m_queued = nullptr;
+    QLabel *m_etag = nullptr;
+    QPushButton *m_toggleEnabled = nullptr;
+    QPushButton *m_check = nullptr;
+    QCheckBox *m_ping = nullptr;
+    QTreeWidget *m_checkResults = nullptr;
     // Twin
-    QPlainTextEdit *m_twinView;
-    QPlainTextEdit *m_twinEdit;
-    QLabel *m_twinError;
-    QPushButton *m_applyTwin;
-    QPushButton *m_revertTwin;
+    QPlainTextEdit *m_twinView = nullptr;
+    QPlainTextEdit *m_twinEdit = nullptr;
+    QLabel *m_twinError = nullptr;
+    QPushButton *m_applyTwin = nullptr;
+    QPushButton *m_revertTwin = nullptr;
     // Direct method
-    QLineEdit *m_methodName;
-    QPlainTextEdit *m_methodPayload;
-    QLabel *m_payloadError;
-    QSpinBox *m_responseTimeout;
-    QSpinBox *m_connectTimeout;
-    QPushButton *m_invoke;
-    QPushButton *m_stopWaiting;
-    QLabel *m_methodStatus;
-    QPlainTextEdit *m_methodResponse;
+    QLineEdit *m_methodName = nullptr;
+    QPlainTextEdit *m_methodPayload = nullptr;
+    QLabel *m_payloadError = nullptr;
+    QSpinBox *m_responseTimeout = nullptr;
+    QSpinBox *m_connectTimeout = nullptr;
+    QPushButton *m_invoke = nullptr;
+    QPushButton *m_stopWaiting = nullptr;
+    QLabel *m_methodStatus = nullptr;
+    QPlainTextEdit *m_methodResponse = nullptr;
     quint64 m_methodCall = 0; // the call whose answer is awaited; 0: none
     // Connection strings
-    QLineEdit *m_primaryString;
-    QLineEdit *m_secondaryString;
-    QPushButton *m_reveal;
-    QPushButton *m_copyPrimary;
-    QPushButton *m_copySecondary;
-    QPushButton *m_exportPrimary;
-    QPushButton *m_exportSecondary;
-    QLabel *m_clipboardNote;
-    QLabel *m_certificate;
-    QPushButton *m_exportCertificate;
-    SecureClipboard *m_clipboard;
+    QLineEdit *m_primaryString = nullptr;
+    QLineEdit *m_secondaryString = nullptr;
+    QPushButton *m_reveal = nullptr;
+    QPushButton *m_copyPrimary = nullptr;
+    QPushButton *m_copySecondary = nullptr;
+    QPushButton *m_exportPrimary = nullptr;
+    QPushButton *m_exportSecondary = nullptr;
+    QLabel *m_clipboardNote = nullptr;
+    QLabel *m_certificate = nullptr;
+    QPushButton *m_exportCertificate = nullptr;
+    SecureClipboard *m_clipboard = nullptr;
     // Telemetry, messages to the device
-    DeviceTelemetryTab *m_telemetryTab;
-    DeviceMessagesTab *m_messagesTab;
+    DeviceTelemetryTab *m_telemetryTab = nullptr;
+    DeviceMessagesTab *m_messagesTab = nullptr;
     quint64 m_deviceRequest = 0; // the newest request for the identity alone
 };
 

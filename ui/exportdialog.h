@@ -79,23 +79,23 @@ private:
     bool m_busy = false;
     bool m_failed = false;
 
-    QButtonGroup *m_methods;
-    QStackedWidget *m_pages;
-    QLineEdit *m_recipient;
-    QLineEdit *m_output;
-    QWidget *m_outputRow;
-    QLineEdit *m_password;
-    QLineEdit *m_repeat;
-    QCheckBox *m_confirmPlaintext;
-    QLabel *m_qrWarning;
-    QPushButton *m_showQr;
-    QLabel *m_qrImage;
-    QLabel *m_problem;
-    QLabel *m_outcome;
-    QProgressBar *m_progress;
-    QPushButton *m_export;
-    QDialogButtonBox *m_buttons;
-    SecureClipboard *m_clipboard;
+    QButtonGroup *m_methods = nullptr;
+    QStackedWidget *m_pages = nullptr;
+    QLineEdit *m_recipient = nullptr;
+    QLineEdit *m_output = nullptr;
+    QWidget *m_outputRow = nullptr;
+    QLineEdit *m_password = nullptr;
+    QLineEdit *m_repeat = nullptr;
+    QCheckBox *m_confirmPlaintext = nullptr;
+    QLabel *m_qrWarning = nullptr;
+    QPushButton *m_showQr = nullptr;
+    QLabel *m_qrImage = nullptr;
+    QLabel *m_problem = nullptr;
+    QLabel *m_outcome = nullptr;
+    QProgressBar *m_progress = nullptr;
+    QPushButton *m_export = nullptr;
+    QDialogButtonBox *m_buttons = nullptr;
+    SecureClipboard *m_clipboard = nullptr;
 };
 
 } // namespace Onboarder

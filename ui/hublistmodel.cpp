@@ -51,6 +51,7 @@ QVariant HubListModel::data(const QModelIndex &index, int role) const
             return hub.caFile.isEmpty()
                 ? tr("REST %1 · MQTT %2").arg(hub.effectiveRestPort()).arg(hub.effectiveMqttPort())
                 : tr("REST %1 · MQTT %2 · own CA").arg(hub.effectiveRestPort()).arg(hub.effectiveMqttPort());
+        default: break;
         }
         break;
     case NameRole: return hub.name;
@@ -71,6 +72,7 @@ QVariant HubListModel::data(const QModelIndex &index, int role) const
             return bold;
         }
         break;
+    default: break;
     }
     return {};
 }
@@ -84,8 +86,8 @@ QVariant HubListModel::headerData(int section, Qt::Orientation orientation, int 
     case HostColumn: return tr("Host");
     case PolicyColumn: return tr("Access policy");
     case EndpointColumn: return tr("Endpoint");
+    default: return {};
     }
-    return {};
 }
 
 int HubListModel::rowOf(const QString &name) const

@@ -332,7 +332,7 @@ void ModemPage::connectToPort(const QString &path)
                 fail(identity.error().message);
                 return;
             }
-            const ModemIdentity id = *identity;
+            const ModemIdentity &id = *identity;
             modem->functionalMode().then(this, [this, modem, id, path](Result<int> mode) {
                 if (modem != m_modem.get())
                     return;

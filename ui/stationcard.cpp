@@ -186,10 +186,12 @@ void StationCard::setResult(const ProvisioningReport &report)
     m_step->setText(failedStep != report.steps.cend()
             ? tr("Stopped at: %1").arg(ProvisioningStep::title(failedStep->id))
             : QString());
-    m_summary->setText(report.failure->message + QStringLiteral("\n\n") + report.stateSummary().join(u'\n'));
-    m_replace->setVisible(report.failure->code == QStringLiteral("DeviceConflict")
-        || report.failure->code == QStringLiteral("EnrollmentConflict"));
-    m_replace->setToolTip(report.failure->code == QStringLiteral("EnrollmentConflict")
+    const Error failure = report.failure.value_or(
+        Error{ErrorKind::Internal, QStringLiteral("Unfinished"), tr("The job ended without a result.")});
+    m_summary->setText(failure.message + QStringLiteral("\n\n") + report.stateSummary().join(u'\n'));
+    m_replace->setVisible(
+        failure.code == QStringLiteral("DeviceConflict") || failure.code == QStringLiteral("EnrollmentConflict"));
+    m_replace->setToolTip(failure.code == QStringLiteral("EnrollmentConflict")
             ? tr("DPS has an enrollment of this id with another certificate: give it the one made here.")
             : tr("The hub has a device of this id with other credentials: give it the ones made here."));
 }

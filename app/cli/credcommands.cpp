@@ -32,7 +32,7 @@ void addHubOption(VerbParser &p)
 // this computer knows, so that a typo does not file keys under a name nobody uses.
 Result<QString> chosenHub(const Context &ctx, const VerbParser &p)
 {
-    const QString hub = p.isSet(hubOption) ? p.value(hubOption) : ctx.hub;
+    QString hub = p.isSet(hubOption) ? p.value(hubOption) : ctx.hub;
     if (hub.isEmpty())
         return fail(ErrorKind::NotFound, QStringLiteral("NoHubChosen"),
             CliText::tr("No hub chosen: give --hub NAME, or make one current with onboarder-cli hub use NAME."));

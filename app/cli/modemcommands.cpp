@@ -59,7 +59,7 @@ std::optional<PortChoice> portChoice(const Context &ctx, const VerbParser &p, in
 }
 
 // Runs body with the modem opened on the chosen port; the modem lives until body's future has finished.
-QFuture<int> withModem(Context &ctx, const PortChoice &choice, std::function<QFuture<int>(Nrf91Modem &)> body)
+QFuture<int> withModem(Context &ctx, const PortChoice &choice, const std::function<QFuture<int>(Nrf91Modem &)> &body)
 {
     auto modem = std::make_shared<Nrf91Modem>();
     return modem->open(choice.path, choice.settings)
@@ -73,7 +73,7 @@ QFuture<int> withModem(Context &ctx, const PortChoice &choice, std::function<QFu
 }
 
 // Runs body with the modem open on the port the (parsed) options choose.
-template<typename Body> QFuture<int> run(Context &ctx, const VerbParser &p, Body body)
+template<typename Body> QFuture<int> run(Context &ctx, const VerbParser &p, const Body &body)
 {
     int exitCode = ExitOk;
     const auto choice = portChoice(ctx, p, &exitCode);
@@ -250,12 +250,16 @@ QFuture<int> credsList(Context &ctx, const QStringList &args)
     int exitCode = ExitOk;
     std::optional<quint32> tag;
     std::optional<int> type;
-    if (p.isSet(QStringLiteral("tag")) && !(tag = tagOption(ctx, p, QStringLiteral("tag"), &exitCode)))
-        return finished(exitCode);
+    if (p.isSet(QStringLiteral("tag"))) {
+        tag = tagOption(ctx, p, QStringLiteral("tag"), &exitCode);
+        if (!tag)
+            return finished(exitCode);
+    }
     if (p.isSet(QStringLiteral("type"))) {
         if (!tag)
             return finished(ctx.out.usage(CliText::tr("--type needs --tag: the modem lists types per tag.")));
-        if (!(type = typeOption(ctx, p, &exitCode)))
+        type = typeOption(ctx, p, &exitCode);
+        if (!type)
             return finished(exitCode);
     }
     const bool all = p.isSet(QStringLiteral("all"));
@@ -366,7 +370,8 @@ QFuture<int> deleteAll(Context &ctx, Nrf91Modem &modem, quint32 tag)
                     QJsonObject{{QStringLiteral("tag"), qint64(tag)}, {QStringLiteral("deleted"), *deleted}});
                 ctx.out.text(CliText::tr("Deleted %n credential(s) in security tag %1.", nullptr, int(deleted->size()))
                                  .arg(tag));
-                const auto finish = end; // this lambda is gone once next is cleared
+                const auto finish = end; // NOLINT(performance-unnecessary-copy-initialization): this lambda, and
+                                         // so end, is gone once next is cleared
                 *next = nullptr;
                 return finish(int(ExitOk));
             }
@@ -725,10 +730,9 @@ QFuture<int> check(Context &ctx, const QStringList &args)
     int exitCode = ExitOk;
     ModemCheckOptions options;
     if (p.isSet(QStringLiteral("tag"))) {
-        const auto tag = tagOption(ctx, p, QStringLiteral("tag"), &exitCode);
-        if (!tag)
+        options.secTag = tagOption(ctx, p, QStringLiteral("tag"), &exitCode);
+        if (!options.secTag)
             return finished(exitCode);
-        options.secTag = *tag;
     }
     const auto wait = p.intValue(ctx.out, QStringLiteral("wait"), 0, 3600, &exitCode);
     if (!wait)

@@ -71,7 +71,7 @@ QFuture<Result<void>> SecretStore::save(const QString &name, SecretBytes secret)
     }
     // Held (not copied) by the queued task, which std::function needs copyable; wiped when the task goes.
     auto held = std::make_shared<const SecretBytes>(std::move(secret));
-    enqueue([this, promise, name, held](Done done) {
+    enqueue([this, promise, name, held](const Done &done) {
         // QtKeychain takes a QByteArray only.
         writeEntry(name, held->exposeForWire(), [this, promise, name, done](Result<void> written) {
             if (!written) {
@@ -106,7 +106,7 @@ QFuture<Result<SecretBytes>> SecretStore::load(const QString &name)
         deliver<SecretBytes>(promise, std::unexpected(ok.error()));
         return promise->future();
     }
-    enqueue([this, promise, name](Done done) {
+    enqueue([this, promise, name](const Done &done) {
         readEntry(name, [promise, done](Result<SecretBytes> data) {
             deliver(promise, std::move(data));
             done();
@@ -122,7 +122,7 @@ QFuture<Result<void>> SecretStore::remove(const QString &name)
         deliver(promise, ok);
         return promise->future();
     }
-    enqueue([this, promise, name](Done done) {
+    enqueue([this, promise, name](const Done &done) {
         // The Secret Service reports success when deleting an entry that does not exist, so look first.
         readEntry(name, [this, promise, name, done](Result<SecretBytes> existing) {
             if (!existing && existing.error().kind != ErrorKind::NotFound) {
@@ -155,7 +155,7 @@ QFuture<Result<void>> SecretStore::remove(const QString &name)
 QFuture<Result<QStringList>> SecretStore::list()
 {
     auto promise = startedPromise<QStringList>();
-    enqueue([this, promise](Done done) {
+    enqueue([this, promise](const Done &done) {
         readIndex([promise, done](Result<QStringList> index) {
             deliver(promise, std::move(index));
             done();
@@ -166,7 +166,7 @@ QFuture<Result<QStringList>> SecretStore::list()
 
 void SecretStore::enqueue(Task task)
 {
-    m_queue.enqueue(std::move(task));
+    m_queue.append(std::move(task)); // enqueue() would copy it
     if (!m_busy)
         runNext();
 }

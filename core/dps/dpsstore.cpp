@@ -175,8 +175,10 @@ QFuture<Result<void>> DpsStore::remove(const QString &name)
                     "The DPS's key was removed from the keychain, but the settings file %1 could not be written, "
                     "so the DPS is still listed.")
                     .arg(m_settings.filePath()));
-        if (m_settings.currentDps() == name)
-            m_settings.setCurrentDps(QString());
+        if (m_settings.currentDps() == name) {
+            if (auto cleared = m_settings.setCurrentDps(QString()); !cleared)
+                qCWarning(lcApp).noquote() << cleared.error().message; // removed all the same
+        }
         Q_EMIT instancesChanged();
         return {};
     });

@@ -176,8 +176,10 @@ QFuture<Result<void>> HubStore::remove(const QString &name)
                     HubStore::tr("The hub's key was removed from the keychain, but the settings file %1 could not be "
                                  "written, so the hub is still listed.")
                         .arg(m_settings.filePath()));
-            if (m_settings.currentHub() == name)
-                m_settings.setCurrentHub(QString());
+            if (m_settings.currentHub() == name) {
+                if (auto cleared = m_settings.setCurrentHub(QString()); !cleared)
+                    qCWarning(lcHub).noquote() << cleared.error().message; // removed all the same
+            }
             Q_EMIT hubsChanged();
             return {};
         });

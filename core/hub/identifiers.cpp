@@ -79,7 +79,7 @@ struct CodePoints
 // `"é" (U+00E9)` for a visible character, `U+000A` for white space and anything else that would not show.
 QString describe(char32_t c)
 {
-    const QString code = QStringLiteral("U+") + QString::number(uint(c), 16).toUpper().rightJustified(4, u'0');
+    QString code = QStringLiteral("U+") + QString::number(uint(c), 16).toUpper().rightJustified(4, u'0');
     if (!QChar::isSpace(c) && QChar::isPrint(c))
         return u'"' + QString::fromUcs4(&c, 1) + QStringLiteral("\" (") + code + u')';
     return code;

@@ -105,7 +105,7 @@ QFuture<Result<QueryPage>> QueryPager::next(int pageSize)
         });
 }
 
-QFuture<Result<QueryPage>> QueryPager::collect(int limit, std::function<void(const QJsonArray &)> each)
+QFuture<Result<QueryPage>> QueryPager::collect(int limit, std::function<void(const QJsonArray &)> each) const
 {
     auto collection = std::make_shared<Collection>();
     collection->pager = *this;

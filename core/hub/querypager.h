@@ -35,7 +35,7 @@ public:
     // more than largestPage items, nor for more than are still wanted. The answer has every page's items in order and
     // the continuation after the last page (empty: the query is read to its end). With each, every page's items go to
     // each as the page comes instead, and the answer's items stay empty: for rows much smaller than the twins.
-    QFuture<Result<QueryPage>> collect(int limit, std::function<void(const QJsonArray &)> each = {});
+    QFuture<Result<QueryPage>> collect(int limit, std::function<void(const QJsonArray &)> each = {}) const;
 
     QString query() const;
     // Where the next page starts; empty before the first page has come, and once the last one has (atEnd).

@@ -130,10 +130,9 @@ void AtResponseParser::completeLine(QList<Event> &events, QByteArray line)
         event.kind = Event::Kind::Unsolicited;
     } else if (line == m_expectation.command) {
         return; // echo
-    } else if (!m_expectation.prefix.isEmpty() && line.startsWith(m_expectation.prefix)) {
-        event.kind = Event::Kind::Information;
-    } else if (m_expectation.textAnswer && !looksPrefixed(line) && !looksLikeBanner(line)) {
-        event.kind = Event::Kind::Information;
+    } else if ((!m_expectation.prefix.isEmpty() && line.startsWith(m_expectation.prefix))
+        || (m_expectation.textAnswer && !looksPrefixed(line) && !looksLikeBanner(line))) {
+        event.kind = Event::Kind::Information; // the answer's prefix, or an unprefixed answer (not a banner)
     } else {
         event.kind = Event::Kind::Unsolicited;
     }

@@ -286,7 +286,7 @@ QFuture<Result<ModemCredential>> ModemCredentialStore::writeAndVerifyEntry(
         .unwrap();
 }
 
-template<typename T> QFuture<Result<T>> ModemCredentialStore::offline(std::function<QFuture<Result<T>>()> work)
+template<typename T> QFuture<Result<T>> ModemCredentialStore::offline(const std::function<QFuture<Result<T>>()> &work)
 {
     return m_modem.enterOfflineMode()
         .then(this,

@@ -75,7 +75,7 @@ public:
     static constexpr int keygenTimeoutMs = 30000;
 
 private:
-    template<typename T> QFuture<Result<T>> offline(std::function<QFuture<Result<T>>()> work);
+    template<typename T> QFuture<Result<T>> offline(const std::function<QFuture<Result<T>>()> &work);
     static QString where(quint32 tag, int type);
 
     Nrf91Modem &m_modem;

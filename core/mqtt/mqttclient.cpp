@@ -726,7 +726,7 @@ bool MqttClient::onSuback(const MqttPacket::Frame &frame, bool unsubscribe)
     const auto it = m_pendingRequests.find(ack->packetId);
     if (it == m_pendingRequests.end())
         return true;
-    const Pending request = it.value();
+    const Pending request = std::move(it.value());
     m_pendingRequests.erase(it);
     if ((request.kind == Pending::Unsubscribe) != unsubscribe)
         return protocolError(tr("an acknowledgement of another kind than the request %1").arg(ack->packetId));

@@ -1025,6 +1025,8 @@ void ProvisioningJob::forgetPcKeyIfAsked()
         return record();
     // The key is on the modem and verified there; the profile wants it nowhere else. The ledger pairs the
     // modem's key with the certificate first, so that a later run can use it again.
+    if (!m_report.flash)
+        return record(); // nothing was flashed: no key on the modem to pair
     const FlashSlot *keySlot = nullptr;
     for (const FlashSlot &slot : m_report.flash->slots) {
         if (slot.type == CredentialType::ClientKey)

@@ -314,10 +314,14 @@ Result<std::unique_ptr<Outbox>> Outbox::inspect(const QString &path)
 
 Result<void> Outbox::deadLetter(DeadLetter &letter)
 {
-    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
     if (auto ok = exec(QStringLiteral("PRAGMA synchronous=FULL")); !ok)
         return ok;
-    QSqlQuery insert(db);
+    return insertDeadLetter(letter);
+}
+
+Result<void> Outbox::insertDeadLetter(DeadLetter &letter) const
+{
+    QSqlQuery insert(QSqlDatabase::database(m_connection, false));
     insert.prepare(QStringLiteral("INSERT INTO dead_letters (device, topic, received, payload, reason_code, reason) "
                                   "VALUES (?, ?, ?, ?, ?, ?)"));
     insert.bindValue(0, letter.deviceId.isNull() ? QStringLiteral("") : letter.deviceId);
@@ -362,18 +366,10 @@ Result<DeadLetter> Outbox::setAsideStored(qint64 id, const QString &reasonCode, 
     message.payload = read.value(3).toByteArray();
     read.finish();
     DeadLetter letter{0, message.deviceId, message.hubTopic(), message.payload, message.receivedMs, reasonCode, reason};
-    QSqlQuery insert(db);
-    insert.prepare(QStringLiteral("INSERT INTO dead_letters (device, topic, received, payload, reason_code, reason) "
-                                  "VALUES (?, ?, ?, ?, ?, ?)"));
-    insert.bindValue(0, letter.deviceId);
-    insert.bindValue(1, letter.topic);
-    insert.bindValue(2, letter.receivedMs);
-    insert.bindValue(3, letter.payload.isNull() ? QByteArray("") : letter.payload);
-    insert.bindValue(4, letter.reasonCode);
-    insert.bindValue(5, letter.reason);
-    if (!insert.exec())
-        return failed(QStringLiteral("set aside a message"), insert);
-    letter.id = insert.lastInsertId().toLongLong();
+    if (auto inserted = insertDeadLetter(letter); !inserted) {
+        db.rollback();
+        return std::unexpected(inserted.error());
+    }
     QSqlQuery remove(db);
     remove.prepare(QStringLiteral("DELETE FROM messages WHERE id = ?"));
     remove.bindValue(0, id);

@@ -83,6 +83,7 @@ private:
     static Result<std::unique_ptr<Outbox>> connect(const QString &path, qint64 maxMessages,
         std::unique_ptr<QLockFile> lock, const QString &unopenable, const QStringList &statements);
     Result<void> exec(const QString &statement) const;
+    Result<void> insertDeadLetter(DeadLetter &letter) const; // in whatever transaction is open; sets its id
     std::unexpected<Error> sqlError(const QString &what, const QString &detail) const;
     std::unexpected<Error> storeError(const QSqlError &error) const; // a message not stored: why, in words
 

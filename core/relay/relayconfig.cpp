@@ -74,7 +74,7 @@ Result<QJsonObject> optionalSection(
     const QJsonValue value = root.value(key);
     if (!value.isUndefined() && !value.isObject())
         return invalid(RelayConfig::tr("\"%1\" must be an object: %2.").arg(key, shape));
-    const QJsonObject section = value.toObject();
+    QJsonObject section = value.toObject();
     if (auto ok = checkKeys(section, allowed, key + u'.'); !ok)
         return std::unexpected(ok.error());
     return section;

@@ -382,7 +382,7 @@ void AmqpEndpoint::linkOpened(Peer &peer, pn_link_t *link)
     if (pn_link_is_receiver(link))
         pn_link_flow(link, receiverCredit);
     const LinkKind kind = state.kind;
-    peer.links.insert(link, std::move(state));
+    peer.links.emplace(link, std::move(state));
     if (kind == LinkKind::Events)
         pumpEvents(peer, link, peer.links[link]);
     else if (kind == LinkKind::Feedback)

@@ -80,7 +80,7 @@ private:
     };
     struct Link
     {
-        LinkKind kind;
+        LinkKind kind = LinkKind::ManagementReplies;
         QString resource; // what the link's token must cover (normalised)
         int partition = -1;
         qint64 next = 0; // Events: the next sequence number to send

@@ -99,7 +99,7 @@ struct IdentityColumn
 {
     QLatin1StringView name;
     QLatin1StringView column;
-    ValueType type;
+    ValueType type = ValueType::Text;
 };
 
 constexpr IdentityColumn identityColumns[] = {
@@ -897,6 +897,7 @@ Result<Fragment> Parser::parseComparison()
             sqlOperator = u"<="_s;
     }
     const Operand &property = mirrored ? *right : *left;
+    // NOLINTNEXTLINE(bugprone-unchecked-optional-access): one side is a literal (checked above)
     const Literal &literal = mirrored ? *left->literal : *right->literal;
     const Result<Target> target = resolveCondition(property.path);
     if (!target)

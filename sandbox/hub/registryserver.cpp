@@ -254,7 +254,7 @@ void RegistryServer::route(
         return;
     }
     if (first == QStringLiteral("devices") && path.size() == 2) {
-        const QString id = path[1];
+        const QString &id = path[1];
         if (method == Method::Put) {
             if (allowed({"RegistryWrite"}))
                 putDevice(request, id, responder);
@@ -299,7 +299,7 @@ void RegistryServer::route(
         return;
     }
     if (first == QStringLiteral("twins") && path.size() == 2) {
-        const QString id = path[1];
+        const QString &id = path[1];
         if (method == Method::Get) {
             if (!allowed({"RegistryRead", "ServiceConnect"}))
                 return;

@@ -19,8 +19,8 @@ const char *kindName(int kind)
     case Air: return "air";
     case Power: return "power";
     case Soil: return "soil";
+    default: return "climate";
     }
-    return "climate";
 }
 
 double rounded(double value, int decimals)
@@ -61,6 +61,7 @@ SensorFleet::SensorFleet(const Options &options, QObject *parent)
             sensor.b = 2.0;
             break;
         case Soil:
+        default:
             sensor.a = 35.0;
             sensor.b = 14.0;
             break;
@@ -124,6 +125,7 @@ QByteArray SensorFleet::reading(int index, qint64 nowMs)
         add("current", std::max(0.0, s.b), 2);
         break;
     case Soil:
+    default:
         s.a = drift(s.a, 32.0, 6.0, s.phase, 0.5);
         s.b = drift(s.b, 14.0, 3.0, s.phase + 1.5, 0.1);
         add("moisture", s.a, 1);
