@@ -411,7 +411,7 @@ void DpsPage::testSelectedEnrollment()
                 if (DpsEnrollment::isSymmetricKey(*enrollment)) {
                     DpsRegistration::Credential credential;
                     credential.symmetricKey = SecretBytes::fromString(DpsEnrollment::primarySymmetricKey(*enrollment));
-                    return registerWith(std::move(credential));
+                    return registerWith(credential);
                 }
                 // X.509: the certificate kept here for that id, with its key from the keychain.
                 const auto records = m_credentials.records();
@@ -441,7 +441,7 @@ void DpsPage::testSelectedEnrollment()
                         DpsRegistration::Credential credential;
                         credential.certificatePem = kept->certificate.toPem();
                         credential.privateKeyPem = kept->key.privateKeyPem();
-                        registerWith(std::move(credential));
+                        registerWith(credential);
                     });
             });
     });

@@ -395,10 +395,10 @@ void RelayPage::start()
         return;
     const QString base = m_path->text().isEmpty() ? QString() : QFileInfo(m_path->text()).absolutePath();
     const RelayConfig config = *RelayConfig::parse(m_editor->toPlainText().toUtf8(), base);
-    const auto found = m_hubs.find(config.hub);
+    auto found = m_hubs.find(config.hub);
     if (!found)
         return; // validate() said so
-    const HubProfile profile = *found;
+    const HubProfile profile = std::move(*found);
     m_starting = true;
     m_summary->setText(tr("Starting: reading the hub's key and the broker's password from the keychain…"));
     updateState();

@@ -87,11 +87,11 @@ QFuture<int> run(Context &ctx, const QStringList &args)
                         "output (JSON Lines with --json). SIGTERM or SIGINT stop it cleanly."),
             *config))
         return finished(*done);
-    const auto found = ctx.hubs.find(config->hub);
+    auto found = ctx.hubs.find(config->hub);
     if (!found) // checked with the configuration
         return finished(ctx.out.error({ErrorKind::NotFound, QStringLiteral("HubNotFound"),
             CliText::tr("There is no hub named \"%1\".").arg(config->hub)}));
-    const HubProfile profile = *found;
+    const HubProfile profile = std::move(*found);
 
     auto password = std::make_shared<SecretBytes>();
     return Relay::sourcePassword(*config, ctx.secrets)

@@ -126,7 +126,7 @@ void AtResponseParser::completeLine(QList<Event> &events, QByteArray line)
     if (event.final != AtFinal::None) {
         event.kind = Event::Kind::Final;
         expectNothing(); // what follows belongs to no command until the next one is sent
-    } else if (!m_expecting) {
+    } else if (!m_expecting) { // NOLINT(bugprone-branch-clone): before the echo test, which only an answer may be
         event.kind = Event::Kind::Unsolicited;
     } else if (line == m_expectation.command) {
         return; // echo
