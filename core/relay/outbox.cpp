@@ -49,6 +49,21 @@ MqttUserProperties decodeProperties(const QByteArray &data)
     return properties;
 }
 
+// The columns of a stored message, in the order messageFromRow reads them.
+constexpr char MessageColumns[] = "id, device, received, properties, payload";
+
+RelayMessage messageFromRow(const QSqlQuery &row)
+{
+    RelayMessage message;
+    message.id = row.value(0).toLongLong();
+    message.deviceId = row.value(1).toString();
+    message.receivedMs = row.value(2).toLongLong();
+    if (const QByteArray properties = row.value(3).toByteArray(); !properties.isEmpty())
+        message.properties = decodeProperties(properties);
+    message.payload = row.value(4).toByteArray();
+    return message;
+}
+
 } // namespace
 
 Outbox::Outbox(QString connection, QString path, qint64 maxMessages)
@@ -238,25 +253,16 @@ Result<QList<RelayMessage>> Outbox::peek(const QString &deviceId, qint64 afterId
 {
     QSqlQuery query(QSqlDatabase::database(m_connection, false));
     query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT id, received, properties, payload FROM messages WHERE device = ? AND id > ? "
-                                 "ORDER BY id LIMIT ?"));
+    query.prepare(QStringLiteral("SELECT ") + QLatin1String(MessageColumns)
+        + QStringLiteral(" FROM messages WHERE device = ? AND id > ? ORDER BY id LIMIT ?"));
     query.bindValue(0, deviceId);
     query.bindValue(1, afterId);
     query.bindValue(2, limit);
     if (!query.exec())
         return sqlError(QStringLiteral("read"), query.lastError().text());
     QList<RelayMessage> messages;
-    while (query.next()) {
-        RelayMessage message;
-        message.id = query.value(0).toLongLong();
-        message.deviceId = deviceId;
-        message.receivedMs = query.value(1).toLongLong();
-        const QByteArray properties = query.value(2).toByteArray();
-        if (!properties.isEmpty())
-            message.properties = decodeProperties(properties);
-        message.payload = query.value(3).toByteArray();
-        messages.append(message);
-    }
+    while (query.next())
+        messages.append(messageFromRow(query));
     return messages;
 }
 
@@ -349,7 +355,8 @@ Result<DeadLetter> Outbox::setAsideStored(qint64 id, const QString &reasonCode, 
         return sqlError(what, detail);
     };
     QSqlQuery read(db);
-    read.prepare(QStringLiteral("SELECT device, received, properties, payload FROM messages WHERE id = ?"));
+    read.prepare(
+        QStringLiteral("SELECT ") + QLatin1String(MessageColumns) + QStringLiteral(" FROM messages WHERE id = ?"));
     read.bindValue(0, id);
     if (!read.exec())
         return failed(QStringLiteral("read"), read);
@@ -358,12 +365,7 @@ Result<DeadLetter> Outbox::setAsideStored(qint64 id, const QString &reasonCode, 
         return fail(ErrorKind::NotFound, QStringLiteral("NoSuchMessage"),
             tr("The outbox holds no message %1 to set aside.").arg(id));
     }
-    RelayMessage message;
-    message.deviceId = read.value(0).toString();
-    message.receivedMs = read.value(1).toLongLong();
-    if (const QByteArray properties = read.value(2).toByteArray(); !properties.isEmpty())
-        message.properties = decodeProperties(properties);
-    message.payload = read.value(3).toByteArray();
+    const RelayMessage message = messageFromRow(read);
     read.finish();
     DeadLetter letter{0, message.deviceId, message.hubTopic(), message.payload, message.receivedMs, reasonCode, reason};
     if (auto inserted = insertDeadLetter(letter); !inserted) {
