@@ -57,6 +57,8 @@ bool AmqpFrameFilter::classify()
     if (have < 8)
         return false;
     if (m_pending.startsWith("AMQP")) { // a protocol header (AMQP, SASL or TLS), 8 bytes
+        if (bytes[4] == 0)
+            m_amqpLayer = true;
         m_output.append(m_pending.left(8));
         m_pending.remove(0, 8);
         return true;
@@ -65,7 +67,7 @@ bool AmqpFrameFilter::classify()
     const int dataOffset = bytes[4] * 4;
     const int type = bytes[5];
     const quint16 channel = qFromBigEndian<quint16>(bytes + 6);
-    bool drop = false;
+    bool drop = m_amqpLayer && type != frameTypeAmqp && frameSize >= 8; // a SASL frame in the AMQP layer
     const qsizetype at = dataOffset;
     // Only an AMQP frame with room for a descriptor, whose descriptor lies within the first 32 bytes, is looked
     // into; anything else passes whole (Proton judges it).

@@ -10,9 +10,14 @@ namespace Onboarder {
 // Between a peer's bytes and Proton, on the serving side: drops the frames a peer sends on a channel after it ended
 // that channel's session, until it begins one there again. The official Azure SDKs (rhea) sometimes settle
 // deliveries (a disposition) after they sent the session's end; Proton then closes the whole connection with
-// "no such channel", while Azure ignores such a frame. Everything else passes unchanged and in order: protocol
-// headers ("AMQP" + 4 bytes), SASL frames, empty (heartbeat) frames, and frames that cannot be classified (Proton
-// judges those). The bytes are the peer's, untrusted: sizes are checked, never trusted for allocation.
+// "no such channel", while Azure ignores such a frame.
+// It also drops a frame that is not an AMQP frame (a SASL frame, type 1) once the AMQP layer has begun (its protocol
+// header has passed): Proton 0.37 hands such a frame to its SASL code all the same, and each sasl-init there keeps a
+// copy of the mechanism it names without freeing the one before, so a peer repeating it grows the server's memory
+// without bound (found by fuzz_amqpendpoint).
+// Everything else passes unchanged and in order: protocol headers ("AMQP" + 4 bytes), SASL frames during the SASL
+// layer, empty (heartbeat) frames, and frames that cannot be classified (Proton judges those). The bytes are the
+// peer's, untrusted: sizes are checked, never trusted for allocation.
 class AmqpFrameFilter final
 {
 public:
@@ -27,6 +32,7 @@ private:
     QByteArray m_pending; // bytes not classified yet (the start of a header or frame)
     QByteArray m_output;
     QSet<quint16> m_ended; // channels whose session the peer ended
+    bool m_amqpLayer = false; // the AMQP protocol header (protocol id 0) has passed
     quint64 m_passing = 0; // bytes of the current frame still to pass through
     quint64 m_skipping = 0; // bytes of the current frame still to drop
     qint64 m_dropped = 0;
