@@ -3,6 +3,7 @@
 'use strict';
 
 const test = require('node:test');
+const { closeTracker } = require('./closing');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { Registry, Client: ServiceClient, AmqpWs } = require('azure-iothub');
@@ -27,14 +28,7 @@ async function newDevice(prefix) {
 const deviceClient = ({ deviceId, key }) =>
   Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${key}`, Mqtt);
 
-// Every client a test opens is closed when it ends, passed or failed, so node can exit.
-const opened = [];
-const track = (closable) => { opened.push(closable); return closable; };
-test.afterEach(async () => {
-  for (const c of opened.splice(0).reverse()) {
-    try { await c.close(); } catch { /* already closed */ }
-  }
-});
+const track = closeTracker(test); // closed when the test ends
 
 // Resolves with the next message the device receives (completing it, as a device application does).
 function nextMessage(client) {
@@ -82,7 +76,7 @@ test('a C2D message with properties and ack full reaches the device and yields a
   assert.equal(record.statusCode, 'Success');
   assert.equal(record.deviceId, device.deviceId);
   assert.equal(batch.contentType, 'application/vnd.microsoft.iothub.feedback.json');
-  await registry.delete(device.deviceId);
+  track.deleteDeviceAtEnd(registry, device.deviceId);
 });
 
 test('a message to an offline device waits and is delivered when it connects', { timeout: 60000 }, async () => {
@@ -100,7 +94,7 @@ test('a message to an offline device waits and is delivered when it connects', {
   assert.deepEqual(JSON.parse(got.getData().toString()), { command: 'reboot' });
   assert.equal(got.messageId, message.messageId);
   assert.equal((await registry.get(device.deviceId)).responseBody.cloudToDeviceMessageCount, 0);
-  await registry.delete(device.deviceId);
+  track.deleteDeviceAtEnd(registry, device.deviceId);
 });
 
 test('a message that expires before the device connects yields an Expired record', { timeout: 60000 }, async () => {
@@ -117,7 +111,7 @@ test('a message that expires before the device connects yields an Expired record
   const { record } = await waitingFeedback;
   assert.equal(record.statusCode, 'Expired');
   assert.equal(record.deviceId, device.deviceId);
-  await registry.delete(device.deviceId);
+  track.deleteDeviceAtEnd(registry, device.deviceId);
 });
 
 test('the 51st queued message is refused as IoT Hub refuses it', { timeout: 60000 }, async () => {
@@ -127,7 +121,7 @@ test('the 51st queued message is refused as IoT Hub refuses it', { timeout: 6000
   for (let i = 0; i < 50; ++i) await service.send(device.deviceId, new ServiceMessage(`m${i}`));
   await assert.rejects(service.send(device.deviceId, new ServiceMessage('one too many')),
     (err) => err.name === 'DeviceMaximumQueueDepthExceededError');
-  await registry.delete(device.deviceId);
+  track.deleteDeviceAtEnd(registry, device.deviceId);
 });
 
 test('a message to a device that does not exist is refused with DeviceNotFoundError', { timeout: 60000 }, async () => {
@@ -161,7 +155,7 @@ test('wrong key, expired token, token for another hub and a policy without Servi
   const service = track(ServiceClient.fromConnectionString(ready.policyConnectionStrings.device));
   await service.open();
   await assert.rejects(service.send(device.deviceId, new ServiceMessage('x')), (err) => err.name === 'UnauthorizedError');
-  await registry.delete(device.deviceId);
+  track.deleteDeviceAtEnd(registry, device.deviceId);
 });
 
 // --- Event Hub-compatible endpoint ---
@@ -224,7 +218,7 @@ test('EventHubConsumerClient reads every message of SDK devices from every parti
       assert.equal(typeof e.sequenceNumber, 'number');
     }
   }
-  for (const device of devices) await registry.delete(device.deviceId);
+  for (const device of devices) track.deleteDeviceAtEnd(registry, device.deviceId);
 });
 
 test('starting from an enqueued time skips older messages; two consumer groups each get every message', { timeout: 90000 }, async () => {
@@ -247,7 +241,7 @@ test('starting from an enqueued time skips older messages; two consumer groups e
     const all = ofDevice(await readEvents(group, earliestEventPosition, (events) => ofDevice(events).length >= 5));
     assert.deepEqual(all.map((e) => e.properties.tag), [before, before, after, after, after], `consumer group ${group}`);
   }
-  await registry.delete(device.deviceId);
+  track.deleteDeviceAtEnd(registry, device.deviceId);
 });
 
 test('an unknown consumer group is refused as not found', { timeout: 60000 }, async () => {
@@ -279,7 +273,7 @@ test('over WebSockets on 443 (AmqpWs): a C2D message reaches the device and its 
   assert.equal(got.properties.getValue('path'), 'wss');
   const { record } = await waitingFeedback;
   assert.equal(record.statusCode, 'Success');
-  await registry.delete(device.deviceId);
+  track.deleteDeviceAtEnd(registry, device.deviceId);
 });
 
 test('over WebSockets on 443: EventHubConsumerClient reads the Event Hub-compatible endpoint', { timeout: 90000 }, async () => {
@@ -295,5 +289,5 @@ test('over WebSockets on 443: EventHubConsumerClient reads the Event Hub-compati
   assert.equal(events.error, undefined);
   assert.deepEqual(events.map((e) => e.body.n), [0, 1, 2]);
   assert.equal(events[0].systemProperties['iothub-connection-device-id'], device.deviceId);
-  await registry.delete(device.deviceId);
+  track.deleteDeviceAtEnd(registry, device.deviceId);
 });

@@ -3,6 +3,7 @@
 'use strict';
 
 const test = require('node:test');
+const { closeTracker } = require('./closing');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const mqtt = require('mqtt');
@@ -46,14 +47,7 @@ const refusedByTheHub = (err) => {
   return true;
 };
 
-// Every connection a test opens is closed when it ends, passed or failed, so node can exit.
-const opened = [];
-const track = (closable) => { opened.push(closable); return closable; };
-test.afterEach(async () => {
-  for (const c of opened.splice(0)) {
-    try { if (typeof c.end === 'function') c.end(true); else await c.close(); } catch { /* already closed */ }
-  }
-});
+const track = closeTracker(test); // closed when the test ends
 
 test('a SAS device sends telemetry; the consumer receives body and properties', { timeout: 30000 }, async () => {
   const { deviceId, key } = await newDevice('sdk-telemetry');
@@ -91,7 +85,7 @@ test('a SAS device sends telemetry; the consumer receives body and properties', 
     if (state !== 'Disconnected') await new Promise((resolve) => setTimeout(resolve, 100));
   }
   assert.equal(state, 'Disconnected');
-  await registry.delete(deviceId);
+  track.deleteDeviceAtEnd(registry, deviceId);
 });
 
 test('MQTT over WebSockets on 443 (MqttWs): telemetry reaches the consumer and a twin round-trips', { timeout: 30000 }, async () => {
@@ -117,7 +111,7 @@ test('MQTT over WebSockets on 443 (MqttWs): telemetry reaches the consumer and a
   const serviceTwin = (await registry.getTwin(deviceId)).responseBody;
   assert.equal(serviceTwin.properties.reported.via, 'mqttws');
   await client.close();
-  await registry.delete(deviceId);
+  track.deleteDeviceAtEnd(registry, deviceId);
 });
 
 test('a wrong key is refused', { timeout: 30000 }, async () => {
@@ -125,7 +119,7 @@ test('a wrong key is refused', { timeout: 30000 }, async () => {
   const wrong = Buffer.alloc(32, 9).toString('base64');
   const client = Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${wrong}`, Mqtt);
   await assert.rejects(client.open(), refusedByTheHub);
-  await registry.delete(deviceId);
+  track.deleteDeviceAtEnd(registry, deviceId);
 });
 
 test('a disabled device is refused', { timeout: 30000 }, async () => {
@@ -135,7 +129,7 @@ test('a disabled device is refused', { timeout: 30000 }, async () => {
   await registry.update(identity);
   const client = Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${key}`, Mqtt);
   await assert.rejects(client.open(), refusedByTheHub);
-  await registry.delete(deviceId);
+  track.deleteDeviceAtEnd(registry, deviceId);
 });
 
 test("device A cannot read device B's messages nor publish as B", { timeout: 30000 }, async () => {
@@ -165,8 +159,8 @@ test("device A cannot read device B's messages nor publish as B", { timeout: 300
   assert.equal(leaked, false);
   raw.end(true);
   service.end(true);
-  await registry.delete(a.deviceId);
-  await registry.delete(b.deviceId);
+  track.deleteDeviceAtEnd(registry, a.deviceId);
+  track.deleteDeviceAtEnd(registry, b.deviceId);
 });
 
 test('reported properties written by the device are read back through the service twin', { timeout: 30000 }, async () => {
@@ -181,7 +175,7 @@ test('reported properties written by the device are read back through the servic
   assert.equal(service.properties.reported.battery.level, 87);
   assert.equal(service.properties.reported.$version, 2);
   await client.close();
-  await registry.delete(deviceId);
+  track.deleteDeviceAtEnd(registry, deviceId);
 });
 
 test('desired properties set by the service reach the device', { timeout: 30000 }, async () => {
@@ -202,7 +196,7 @@ test('desired properties set by the service reach the device', { timeout: 30000 
   assert.ok(got.interval >= 30);
   assert.ok(got.$version >= 2);
   await client.close();
-  await registry.delete(deviceId);
+  track.deleteDeviceAtEnd(registry, deviceId);
 });
 
 test('a direct method is delivered to the device and its answer returned', { timeout: 30000 }, async () => {
@@ -231,7 +225,7 @@ test('a direct method is delivered to the device and its answer returned', { tim
   await assert.rejects(service.invokeDeviceMethod(deviceId, { methodName: 'nobody', payload: null, responseTimeoutInSeconds: 5 }),
     (err) => err.response && err.response.statusCode === 504);
   await client.close();
-  await registry.delete(deviceId);
+  track.deleteDeviceAtEnd(registry, deviceId);
 });
 
 test('an X.509 self-signed device connects with its certificate; another certificate is refused', { timeout: 30000 }, async () => {
@@ -270,7 +264,7 @@ test('an X.509 self-signed device connects with its certificate; another certifi
   const impostor = track(Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};x509=true`, Mqtt));
   impostor.setOptions({ cert: stranger.cert, key: stranger.key });
   await assert.rejects(impostor.open(), refusedByTheHub);
-  await registry.delete(deviceId);
+  track.deleteDeviceAtEnd(registry, deviceId);
 });
 
 // The consumer's copy of every message of a device, counted by the "n" property.
@@ -321,7 +315,7 @@ test('a device killed without DISCONNECT, then the same id from another client a
   await sendNumbered(client, 1, 50);
   assert.ok(await waitFor(() => seen.size === 51, 20000), `the consumer saw ${seen.size} of 51 messages`);
   await client.close();
-  await registry.delete(deviceId);
+  track.deleteDeviceAtEnd(registry, deviceId);
 });
 
 test('a live takeover: the new connection sends, every message arrives', { timeout: 60000 }, async () => {
@@ -342,5 +336,5 @@ test('a live takeover: the new connection sends, every message arrives', { timeo
   assert.ok(await waitFor(() => seen.size === 60, 20000), `the consumer saw ${seen.size} of 60 messages`);
   assert.equal((await registry.get(deviceId)).responseBody.connectionState, 'Connected');
   await second.close();
-  await registry.delete(deviceId);
+  track.deleteDeviceAtEnd(registry, deviceId);
 });

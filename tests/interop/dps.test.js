@@ -6,6 +6,7 @@
 'use strict';
 
 const test = require('node:test');
+const { closeTracker } = require('./closing');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -65,14 +66,7 @@ const sha1 = (pem) => new crypto.X509Certificate(pem).fingerprint.replace(/:/g, 
 const deriveKey = (groupKey, registrationId) =>
   crypto.createHmac('sha256', Buffer.from(groupKey, 'base64')).update(registrationId, 'utf8').digest('base64');
 
-// Every connection a test opens is closed when it ends, passed or failed, so node can exit.
-const opened = [];
-const track = (closable) => { opened.push(closable); return closable; };
-test.afterEach(async () => {
-  for (const c of opened.splice(0)) {
-    try { if (typeof c.end === 'function') c.end(true); else await c.close(); } catch { /* already closed */ }
-  }
-});
+const track = closeTracker(test); // closed when the test ends
 
 const once = (emitter, event) => new Promise((resolve, reject) => {
   emitter.once(event, (...args) => resolve(args));
