@@ -1065,10 +1065,6 @@ Aktionen:
         <translation>Die mitgelieferten Azure-Stamm-CAs auflisten.</translation>
     </message>
     <message>
-        <source>Prints a device&apos;s connection string, its key masked unless --reveal. To hand it to someone, write it OpenPGP-encrypted to them (--gpg RECIPIENT --out FILE); --qr --reveal shows it as a QR code; --out FILE --unencrypted writes it as plain text (a new file only you can read).</source>
-        <translation>Gibt die Verbindungszeichenfolge eines Geräts aus, den Schlüssel maskiert, außer mit --reveal. Um sie jemandem zu übergeben, schreiben Sie sie OpenPGP-verschlüsselt für diese Person (--gpg EMPFÄNGER --out DATEI); --qr --reveal zeigt sie als QR-Code; --out DATEI --unencrypted schreibt sie als Klartext (in eine neue Datei, die nur Sie lesen können).</translation>
-    </message>
-    <message>
         <source>Write to FILE (new, readable by you only), with --gpg or --unencrypted.</source>
         <translation>In DATEI schreiben (neu, nur für Sie lesbar), mit --gpg oder --unencrypted.</translation>
     </message>
@@ -1091,10 +1087,6 @@ Aktionen:
     <message>
         <source>A QR code shows the key to anyone who sees it: ask for it with --qr --reveal.</source>
         <translation>Ein QR-Code zeigt den Schlüssel jedem, der ihn sieht: Fordern Sie ihn mit --qr --reveal an.</translation>
-    </message>
-    <message>
-        <source>Wrote the connection string of &quot;%1&quot; UNENCRYPTED to %2 (mode 0600). Delete it once it has been handed over.</source>
-        <translation>Verbindungszeichenfolge von „%1“ UNVERSCHLÜSSELT in %2 geschrieben (Modus 0600). Löschen Sie die Datei, sobald sie übergeben wurde.</translation>
     </message>
     <message>
         <source>the connection string</source>
@@ -2538,6 +2530,30 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>Messages set aside that the hub can never take; --export, --purge.</source>
         <translation>Zurückgestellte Nachrichten, die der Hub nie annehmen kann; --export, --purge.</translation>
+    </message>
+    <message>
+        <source>Prints a device&apos;s connection string, its key masked unless --reveal. To hand it to someone, write it OpenPGP-encrypted to them (--gpg RECIPIENT --out FILE); --qr --reveal shows it as a QR code; --out FILE --unencrypted writes it as plain text (a new file only you can read). With --expires it carries a token that stops working after that long instead of the key: the safer hand-over.</source>
+        <translation>Gibt die Verbindungszeichenfolge eines Geräts aus, den Schlüssel maskiert, außer mit --reveal. Zur Weitergabe an jemanden verschlüsselt mit OpenPGP für diese Person schreiben (--gpg EMPFÄNGER --out DATEI); --qr --reveal zeigt sie als QR-Code; --out DATEI --unencrypted schreibt sie als Klartext (eine neue Datei, die nur Sie lesen können). Mit --expires enthält sie statt des Schlüssels ein Token, das nach dieser Zeit nicht mehr gilt: die sicherere Weitergabe.</translation>
+    </message>
+    <message>
+        <source>A connection string without the key, with a SAS token valid for DURATION (e.g. 30m, 12h, 7d; at most 365d), signed with the device&apos;s key.</source>
+        <translation>Eine Verbindungszeichenfolge ohne Schlüssel, mit einem SAS-Token, das DAUER lang gilt (z. B. 30m, 12h, 7d; höchstens 365d), signiert mit dem Schlüssel des Geräts.</translation>
+    </message>
+    <message>
+        <source>DURATION</source>
+        <translation>DAUER</translation>
+    </message>
+    <message>
+        <source>The device &quot;%1&quot; authenticates with an X.509 certificate: there is no key to sign an expiring token with, and its connection string holds no secret.</source>
+        <translation>Das Gerät „%1“ meldet sich mit einem X.509-Zertifikat an: Es gibt keinen Schlüssel, mit dem ein ablaufendes Token signiert werden könnte, und seine Verbindungszeichenfolge enthält kein Geheimnis.</translation>
+    </message>
+    <message>
+        <source>the connection string valid until %1</source>
+        <translation>die Verbindungszeichenfolge, gültig bis %1</translation>
+    </message>
+    <message>
+        <source>Wrote %1 of &quot;%2&quot; UNENCRYPTED to %3 (mode 0600). Delete it once it has been handed over.</source>
+        <translation>%1 von „%2“ UNVERSCHLÜSSELT nach %3 geschrieben (Modus 0600). Löschen Sie die Datei, sobald sie übergeben ist.</translation>
     </message>
 </context>
 <context>
@@ -5496,6 +5512,33 @@ Ihre Geräte können sich dann nicht mehr registrieren. Bereits einem Hub zugewi
     <message>
         <source>The keychain has no connection string for DPS &quot;%1&quot;. Remove it and add it again.</source>
         <translation>Der Schlüsselbund enthält keine Verbindungszeichenfolge für den DPS „%1“. Entfernen Sie den DPS und fügen Sie ihn erneut hinzu.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::Duration</name>
+    <message>
+        <source>&quot;%1&quot; is not a length of time: give a whole number with s, m, h or d, e.g. 90m, 12h, 7d or 1d12h.</source>
+        <translation>„%1“ ist keine Zeitdauer: Geben Sie eine ganze Zahl mit s, m, h oder d an, z. B. 90m, 12h, 7d oder 1d12h.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is longer than the %2 allowed.</source>
+        <translation>„%1“ ist länger als die erlaubten %2.</translation>
+    </message>
+    <message>
+        <source>%1 d</source>
+        <translation>%1 T</translation>
+    </message>
+    <message>
+        <source>%1 h</source>
+        <translation>%1 Std.</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1 Min.</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
     </message>
 </context>
 <context>

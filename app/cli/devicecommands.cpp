@@ -1,6 +1,7 @@
 // onboarder-cli device … · twin … · method invoke — the registry through HubClient.
 #include "command.h"
 #include "common/csv.h"
+#include "common/duration.h"
 #include "common/logging.h"
 #include "credentials/certificate.h"
 #include "credentials/credentialstore.h"
@@ -24,6 +25,9 @@
 namespace Onboarder::Cli {
 
 namespace {
+
+// The longest an expiring hand-over (device connection-string --expires) may last.
+constexpr qint64 MaxHandOverSeconds = 365LL * 24 * 3600;
 
 const QString masked = QStringLiteral("********");
 
@@ -255,9 +259,14 @@ QFuture<int> connectionString(Context &ctx, const QStringList &args)
     VerbParser p(
         CliText::tr("Prints a device's connection string, its key masked unless --reveal. To hand it to someone, write "
                     "it OpenPGP-encrypted to them (--gpg RECIPIENT --out FILE); --qr --reveal shows it as a QR code; "
-                    "--out FILE --unencrypted writes it as plain text (a new file only you can read)."));
+                    "--out FILE --unencrypted writes it as plain text (a new file only you can read). With --expires "
+                    "it carries a token that stops working after that long instead of the key: the safer hand-over."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
     p.addOption({QStringLiteral("secondary"), CliText::tr("With the secondary key.")});
+    p.addOption({QStringLiteral("expires"),
+        CliText::tr("A connection string without the key, with a SAS token valid for DURATION (e.g. 30m, 12h, 7d; at "
+                    "most 365d), signed with the device's key."),
+        CliText::tr("DURATION")});
     p.addOption({QStringLiteral("reveal"), CliText::tr("Print the key itself (mind who sees your terminal).")});
     p.addOption(gpgRecipientOption());
     p.addOption({QStringLiteral("out"),
@@ -275,6 +284,13 @@ QFuture<int> connectionString(Context &ctx, const QStringList &args)
     const QString out = p.value(QStringLiteral("out"));
     const bool unencrypted = p.isSet(QStringLiteral("unencrypted"));
     const bool qr = p.isSet(QStringLiteral("qr"));
+    qint64 validFor = 0; // seconds; 0: the key itself
+    if (p.isSet(QStringLiteral("expires"))) {
+        const auto parsed = Duration::parseSeconds(p.value(QStringLiteral("expires")), MaxHandOverSeconds);
+        if (!parsed)
+            return finished(ctx.out.usage(parsed.error().message));
+        validFor = *parsed;
+    }
     if (p.isSet(QStringLiteral("gpg")) == out.isEmpty() && !unencrypted)
         return finished(ctx.out.usage(CliText::tr("--gpg RECIPIENT and --out FILE go together.")));
     if (unencrypted && (out.isEmpty() || p.isSet(QStringLiteral("gpg"))))
@@ -286,16 +302,33 @@ QFuture<int> connectionString(Context &ctx, const QStringList &args)
         if (auto ok = SecureFile::checkNew(out); !ok)
             return finished(ctx.out.error(ok.error()));
     }
-    return withHub(
-        ctx, [&ctx, id, secondary, reveal, recipient, out, unencrypted, qr](HubClient &client, const HubProfile &hub) {
+    return withHub(ctx,
+        [&ctx, id, secondary, validFor, reveal, recipient, out, unencrypted, qr](
+            HubClient &client, const HubProfile &hub) {
             return client.device(id)
                 .then(&client,
-                    [&ctx, secondary, reveal, recipient, out, unencrypted, qr, host = hub.hostName](
+                    [&ctx, secondary, validFor, reveal, recipient, out, unencrypted, qr, host = hub.hostName](
                         Result<DeviceIdentity> d) -> QFuture<int> {
                         if (!d)
                             return finished(ctx.out.error(d.error()));
                         ConnectionString cs;
-                        if (d->authType == QStringLiteral("sas"))
+                        QJsonObject expiring; // expiresAt, for --expires
+                        if (validFor > 0 && d->authType != QStringLiteral("sas"))
+                            return finished(ctx.out.error({ErrorKind::Conflict, QStringLiteral("NoKeyToSignWith"),
+                                CliText::tr("The device \"%1\" authenticates with an X.509 certificate: there is no "
+                                            "key to sign an expiring token with, and its connection string holds no "
+                                            "secret.")
+                                    .arg(d->id)}));
+                        if (validFor > 0) {
+                            const qint64 expiry = QDateTime::currentSecsSinceEpoch() + validFor;
+                            auto made = ConnectionString::deviceWithExpiringToken(host, d->id,
+                                SecretBytes::fromString(QString(secondary ? d->secondaryKey : d->primaryKey)), expiry);
+                            if (!made)
+                                return finished(ctx.out.error(made.error()));
+                            cs = std::move(*made);
+                            expiring.insert(QStringLiteral("expiresAt"),
+                                QDateTime::fromSecsSinceEpoch(expiry, Qt::UTC).toString(Qt::ISODate));
+                        } else if (d->authType == QStringLiteral("sas"))
                             cs = ConnectionString::deviceWithKey(
                                 host, d->id, secondary ? d->secondaryKey : d->primaryKey);
                         else if (d->authType == QStringLiteral("selfSigned")
@@ -306,31 +339,36 @@ QFuture<int> connectionString(Context &ctx, const QStringList &args)
                                 CliText::tr("The device \"%1\" has no authentication, so it has no connection string.")
                                     .arg(d->id)}));
                         const QString deviceId = d->id;
+                        const QString what = expiring.isEmpty()
+                            ? CliText::tr("the connection string")
+                            : CliText::tr("the connection string valid until %1")
+                                  .arg(expiring.value(QStringLiteral("expiresAt")).toString());
                         if (unencrypted) {
                             if (auto written
                                 = SecretExport::toPlaintextFile(SecretBytes::fromString(cs.toString()), out, true);
                                 !written)
                                 return finished(ctx.out.error(written.error()));
-                            ctx.out.text(CliText::tr(
-                                "Wrote the connection string of \"%1\" UNENCRYPTED to %2 (mode 0600). Delete it once "
-                                "it has been handed over.")
-                                             .arg(deviceId, out));
-                            ctx.out.document(
-                                QJsonObject{{QStringLiteral("deviceId"), deviceId}, {QStringLiteral("file"), out},
-                                    {QStringLiteral("format"), QStringLiteral("plaintext")}});
+                            ctx.out.text(CliText::tr("Wrote %1 of \"%2\" UNENCRYPTED to %3 (mode 0600). Delete it "
+                                                     "once it has been handed over.")
+                                             .arg(what, deviceId, out));
+                            QJsonObject json = expiring;
+                            json.insert(QStringLiteral("deviceId"), deviceId);
+                            json.insert(QStringLiteral("file"), out);
+                            json.insert(QStringLiteral("format"), QStringLiteral("plaintext"));
+                            ctx.out.document(json);
                             return finished(ExitOk);
                         }
                         if (!out.isEmpty()) {
                             return SecretExport::toOpenPgpFile(SecretBytes::fromString(cs.toString()), recipient, out)
-                                .then([&ctx, deviceId, out](Result<OpenPgpEncryptor::Encrypted> done) {
-                                    return reportOpenPgpFile(
-                                        ctx.out, CliText::tr("the connection string"), deviceId, out, done);
+                                .then([&ctx, deviceId, out, what](Result<OpenPgpEncryptor::Encrypted> done) {
+                                    return reportOpenPgpFile(ctx.out, what, deviceId, out, done);
                                 });
                         }
                         const QString text = reveal ? cs.toString() : cs.toMaskedString();
                         ctx.out.text(text);
-                        QJsonObject json{
-                            {QStringLiteral("deviceId"), deviceId}, {QStringLiteral("connectionString"), text}};
+                        QJsonObject json = expiring;
+                        json.insert(QStringLiteral("deviceId"), deviceId);
+                        json.insert(QStringLiteral("connectionString"), text);
                         if (qr) {
                             const auto code = SecretExport::toQrCode(SecretBytes::fromString(QString(text)));
                             if (!code)

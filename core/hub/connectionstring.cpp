@@ -386,6 +386,22 @@ ConnectionString ConnectionString::deviceWithX509(const QString &hostName, const
     return cs;
 }
 
+Result<ConnectionString> ConnectionString::deviceWithExpiringToken(
+    const QString &hostName, const QString &deviceId, const SecretBytes &key, qint64 expiry)
+{
+    // The resource is the device, as a device SDK signs its own tokens: {host}/devices/{id}, no policy name.
+    const auto token = SasToken::create(hostName + QStringLiteral("/devices/") + deviceId, key, expiry);
+    if (!token)
+        return std::unexpected(token.error());
+    ConnectionString cs;
+    cs.m_kind = Kind::Device;
+    cs.m_credential = Credential::SharedAccessSignature;
+    cs.m_hostName = hostName;
+    cs.m_deviceId = deviceId;
+    cs.m_sharedAccessSignature = token->toString();
+    return cs;
+}
+
 ConnectionString::ConnectionString(const ConnectionString &other)
     : m_kind(other.m_kind)
     , m_credential(other.m_credential)

@@ -30,6 +30,10 @@ public:
     static ConnectionString service(const QString &hostName, const QString &policyName, const QString &key);
     static ConnectionString deviceWithKey(const QString &hostName, const QString &deviceId, const QString &key);
     static ConnectionString deviceWithX509(const QString &hostName, const QString &deviceId);
+    // A hand-over that stops working at expiry (seconds since 1970): a device-scoped SAS token signed with the
+    // device's key, and no key. Fails only for a key that is not base64.
+    static Result<ConnectionString> deviceWithExpiringToken(
+        const QString &hostName, const QString &deviceId, const SecretBytes &key, qint64 expiry);
 
     ConnectionString() = default;
     ConnectionString(const ConnectionString &other);

@@ -13,11 +13,13 @@
 
 namespace Onboarder::Sandbox {
 
-Broker::Broker(const QString &dataDir, const QString &hostName, int maxMessageBytes, QObject *parent)
+Broker::Broker(
+    const QString &dataDir, const QString &hostName, int maxMessageBytes, int clockSkewSeconds, QObject *parent)
     : QObject(parent)
     , m_dataDir(dataDir)
     , m_hostName(hostName)
     , m_maxMessageBytes(maxMessageBytes)
+    , m_clockSkewSeconds(clockSkewSeconds)
 {
     // mosquitto ends with the sandbox even when the sandbox cannot stop it (killed, crashed, a test
     // that aborted): the kernel sends it SIGTERM when its parent dies.
@@ -88,12 +90,14 @@ Result<void> Broker::start(quint16 port)
                                           "plugin_opt_registry %4\n"
                                           "plugin_opt_host_name %5\n"
                                           "plugin_opt_secret_file %6\n"
-                                          "plugin_opt_max_message_bytes %7\n")
+                                          "plugin_opt_max_message_bytes %7\n"
+                                          "plugin_opt_clock_skew_seconds %9\n")
                                .arg(mosquittoUser())
                                .arg(m_port)
                                .arg(plugin, dir.filePath(QStringLiteral("registry.db")), m_hostName, secretFile)
                                .arg(m_maxMessageBytes)
-                               .arg(std::max(270000, m_maxMessageBytes + 8192));
+                               .arg(std::max(270000, m_maxMessageBytes + 8192))
+                               .arg(m_clockSkewSeconds);
     const QString configFile = dir.filePath(QStringLiteral("mosquitto.conf"));
     QSaveFile file(configFile);
     if (!file.open(QIODevice::WriteOnly))

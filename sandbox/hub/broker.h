@@ -17,7 +17,9 @@ class Broker final : public QObject
     Q_OBJECT
 
 public:
-    Broker(const QString &dataDir, const QString &hostName, int maxMessageBytes, QObject *parent = nullptr);
+    // clockSkewSeconds: how long past its expiry a device's SAS token still opens a connection (IoT Hub: 300).
+    Broker(const QString &dataDir, const QString &hostName, int maxMessageBytes, int clockSkewSeconds,
+        QObject *parent = nullptr);
     ~Broker() override;
 
     Result<void> start(quint16 port = 0); // loopback, plain; 0: a free port
@@ -33,6 +35,7 @@ private:
     QString m_dataDir;
     QString m_hostName;
     int m_maxMessageBytes = 0;
+    int m_clockSkewSeconds = 300;
     quint16 m_port = 0;
     QProcess m_process;
     bool m_stopping = false;

@@ -86,6 +86,11 @@ int main(int argc, char *argv[])
                 "Close a device's connection when it sends a message larger than N bytes, as IoT Hub does above "
                 "256 KB."),
             QStringLiteral("N"), QStringLiteral("262144")},
+        {QStringLiteral("clock-skew"),
+            QCoreApplication::translate("Sandbox",
+                "Take a device's SAS token up to N seconds past its expiry, as IoT Hub does for 300 (tests shorten "
+                "it)."),
+            QStringLiteral("N"), QStringLiteral("300")},
         {QStringLiteral("trust-ca"),
             QCoreApplication::translate("Sandbox", "Trust this CA (PEM) for certificateAuthority devices; repeatable."),
             QStringLiteral("FILE")},
@@ -136,11 +141,13 @@ int main(int argc, char *argv[])
     options.throttlePerMinute = parser.value(QStringLiteral("throttle")).toInt(&throttleOk);
     bool sizeOk = true;
     options.maxMessageBytes = parser.value(QStringLiteral("max-message-bytes")).toInt(&sizeOk);
-    if (!ok || !mqttOk || !amqpOk || !seedOk || !throttleOk || !sizeOk || options.seedDevices < 0
-        || options.throttlePerMinute < 0 || options.maxMessageBytes < 1) {
+    bool skewOk = true;
+    options.clockSkewSeconds = parser.value(QStringLiteral("clock-skew")).toInt(&skewOk);
+    if (!ok || !mqttOk || !amqpOk || !seedOk || !throttleOk || !sizeOk || !skewOk || options.seedDevices < 0
+        || options.throttlePerMinute < 0 || options.maxMessageBytes < 1 || options.clockSkewSeconds < 0) {
         std::fprintf(stderr,
-            "error: ports are 0–65535; --seed-devices and --throttle take whole numbers ≥ 0, --max-message-bytes ≥ "
-            "1\n");
+            "error: ports are 0–65535; --seed-devices, --throttle and --clock-skew take whole numbers ≥ 0, "
+            "--max-message-bytes ≥ 1\n");
         return 1;
     }
     if (!partitionsOk) {

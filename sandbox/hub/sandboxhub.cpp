@@ -174,7 +174,8 @@ Result<void> SandboxHub::start()
             QStringLiteral("Cannot listen on 127.0.0.1:%1 (in use, or a privileged port without the right to bind it).")
                 .arg(m_options.restPort));
 
-    m_broker = std::make_unique<Broker>(m_options.dataDir, m_options.hostName, m_options.maxMessageBytes);
+    m_broker = std::make_unique<Broker>(
+        m_options.dataDir, m_options.hostName, m_options.maxMessageBytes, m_options.clockSkewSeconds);
     connect(m_broker.get(), &Broker::failed, this, &SandboxHub::failed);
     if (auto ok = m_broker->start(); !ok)
         return ok;

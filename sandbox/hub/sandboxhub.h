@@ -43,6 +43,9 @@ public:
         // A device message larger than this (payload and property bag) closes the device's connection, as IoT Hub
         // closes it for a message above its 256 KB.
         int maxMessageBytes = 256 * 1024;
+        // How long past its expiry a device's SAS token still opens an MQTT connection, and keeps one open (IoT
+        // Hub: five minutes). Tests of expiring credentials shorten it.
+        int clockSkewSeconds = 300;
         QStringList trustedCaFiles; // CAs for certificateAuthority devices
         // The Device Provisioning Service (--dps): its own address (so that its 443 and 8883 do not clash
         // with the hub's), REST (service and device HTTPS) and MQTT ports; 0: any free port.

@@ -1,5 +1,6 @@
 // onboarder-cli device/twin/method commands against a real sandbox hub process, with the real keychain.
 #include "clirunner.h"
+#include "hub/connectionstring.h"
 #include "hub/sastoken.h"
 #include "mqttconnect.h"
 #include "sandboxprocess.h"
@@ -155,6 +156,32 @@ private Q_SLOTS:
         QVERIFY2(cs.out.trimmed()
                 == QStringLiteral("HostName=127.0.0.1;DeviceId=cli-1;SharedAccessKey=%1").arg(key).toUtf8(),
             "the revealed connection string is the device's (not printed here)");
+        // The expiring hand-over: a token of the device's, valid that long, masked unless --reveal; never the key.
+        const Run expiring = cli({QStringLiteral("--json"), QStringLiteral("device"),
+            QStringLiteral("connection-string"), QStringLiteral("cli-1"), QStringLiteral("--expires"),
+            QStringLiteral("2h"), QStringLiteral("--reveal")});
+        QVERIFY2(expiring.exitCode == 0, expiring.err.constData());
+        const QString handOver = expiring.json()[QStringLiteral("connectionString")].toString();
+        QVERIFY(handOver.startsWith(
+            QStringLiteral("HostName=127.0.0.1;DeviceId=cli-1;SharedAccessSignature=SharedAccessSignature sr=")));
+        QVERIFY(!handOver.contains(QStringLiteral("SharedAccessKey")) && !handOver.contains(key));
+        const qint64 validFor = QDateTime::currentDateTimeUtc().secsTo(
+            QDateTime::fromString(expiring.json()[QStringLiteral("expiresAt")].toString(), Qt::ISODate));
+        QVERIFY2(validFor > 7100 && validFor <= 7200, qPrintable(QString::number(validFor)));
+        const auto token
+            = Onboarder::SasToken::parse(Onboarder::ConnectionString::parse(handOver)->sharedAccessSignature());
+        QVERIFY(token && token->verify(key) && token->resource() == QStringLiteral("127.0.0.1/devices/cli-1"));
+        const Run maskedHandOver = cli({QStringLiteral("device"), QStringLiteral("connection-string"),
+            QStringLiteral("cli-1"), QStringLiteral("--expires"), QStringLiteral("2h")});
+        QVERIFY(maskedHandOver.exitCode == 0 && !maskedHandOver.out.contains(token->signature().toUtf8()));
+        const Run notADuration = cli({QStringLiteral("device"), QStringLiteral("connection-string"),
+            QStringLiteral("cli-1"), QStringLiteral("--expires"), QStringLiteral("tomorrow")});
+        QCOMPARE(notADuration.exitCode, 1);
+        QVERIFY(notADuration.err.contains("\"tomorrow\" is not a length of time"));
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("cli-1"),
+                         QStringLiteral("--expires"), QStringLiteral("366d")})
+                     .exitCode,
+            1);
 
         const Run list = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("list")});
         QCOMPARE(list.exitCode, 0);
@@ -271,6 +298,9 @@ private Q_SLOTS:
         QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("x509-1")})
                      .out.trimmed(),
             QByteArray("HostName=127.0.0.1;DeviceId=x509-1;x509=true"));
+        const Run noKey = cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("x509-1"),
+            QStringLiteral("--expires"), QStringLiteral("1d")});
+        QVERIFY(noKey.exitCode != 0 && noKey.err.contains("there is no key to sign an expiring token with"));
         QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("x509-2"),
                          QStringLiteral("--auth"), QStringLiteral("x509-self-signed")})
                      .exitCode,

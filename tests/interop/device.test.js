@@ -6,6 +6,8 @@ const test = require('node:test');
 const { closeTracker } = require('./closing');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const mqtt = require('mqtt');
 const { Registry } = require('azure-iothub');
 const { Client, Message } = require('azure-iot-device');
@@ -337,4 +339,40 @@ test('a live takeover: the new connection sends, every message arrives', { timeo
   assert.equal((await registry.get(deviceId)).responseBody.connectionState, 'Connected');
   await second.close();
   track.deleteDeviceAtEnd(registry, deviceId);
+});
+
+// Onboarder's hand-over that stops working: `device connection-string --expires` gives a connection string with a
+// device SAS token and no key. The device SDK connects with it before it expires and is refused after (this sandbox
+// takes a token one second past its expiry, --clock-skew 1, where IoT Hub takes it five minutes). The CLI runs in a
+// private keychain session of its own (scripts/test-session) inside this network namespace.
+test('onboarder-cli: an expiring connection string holds no key, connects before it expires and is refused after', { timeout: 60000 }, async () => {
+  const cli = process.env.ONBOARDER_CLI;
+  assert.ok(cli && fs.existsSync(cli), 'ONBOARDER_CLI names the onboarder-cli binary');
+  const { deviceId } = await newDevice('sdk-expiring');
+  track.deleteDeviceAtEnd(registry, deviceId);
+  const script = [
+    'set -eu',
+    'printf \'%s\' "$HUB_CS" | "$CLI" hub add sb --ca "$CA" >&2',
+    `"$CLI" --json --hub sb device connection-string ${deviceId} --expires 8s --reveal`,
+  ].join('\n');
+  const env = { ...process.env, CLI: cli, HUB_CS: ready.connectionString, CA: ready.caFile };
+  delete env.ONBOARDER_TEST_SESSION;
+  const output = execFileSync(path.join(__dirname, '..', '..', 'scripts', 'test-session'), ['bash', '-c', script],
+    { env, encoding: 'utf8', timeout: 30000 });
+  const handOver = JSON.parse(output);
+  assert.equal(handOver.deviceId, deviceId);
+  assert.doesNotMatch(handOver.connectionString, /SharedAccessKey=/);
+  assert.match(handOver.connectionString, new RegExp(`^HostName=${hubHost};DeviceId=${deviceId};SharedAccessSignature=SharedAccessSignature sr=`));
+  const expiresAt = Date.parse(handOver.expiresAt);
+  assert.ok(expiresAt > Date.now(), `expiresAt ${handOver.expiresAt} lies ahead`);
+
+  const before = track(Client.fromConnectionString(handOver.connectionString, Mqtt));
+  await before.open();
+  await before.sendEvent(new Message('handed over'));
+  await before.close();
+
+  // Past the expiry and the second the sandbox allows (whole seconds: se is in seconds).
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt + 2500 - Date.now())));
+  const after = track(Client.fromConnectionString(handOver.connectionString, Mqtt));
+  await assert.rejects(after.open(), refusedByTheHub);
 });

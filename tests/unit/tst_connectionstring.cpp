@@ -7,6 +7,7 @@
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QTest>
+#include <QUrl>
 
 #include <algorithm>
 
@@ -285,6 +286,40 @@ private Q_SLOTS:
         QVERIFY(x509.isX509());
         QCOMPARE(x509.toString(), QStringLiteral("HostName=contoso.azure-devices.net;DeviceId=dev-1;x509=true"));
         QCOMPARE(*ConnectionString::parse(x509.toString()), x509);
+    }
+
+    void anExpiringHandOverCarriesATokenAndNoKey()
+    {
+        const qint64 expiry = QDateTime::currentSecsSinceEpoch() + 3600;
+        const auto handOver = ConnectionString::deviceWithExpiringToken(
+            host, QStringLiteral("dev-1:a+b"), SecretBytes::fromString(QString(m_key)), expiry);
+        QVERIFY(handOver);
+        QCOMPARE(handOver->kind(), ConnectionString::Kind::Device);
+        QCOMPARE(handOver->credential(), ConnectionString::Credential::SharedAccessSignature);
+        const QString text = handOver->toString();
+        QVERIFY2(!text.contains(QStringLiteral("SharedAccessKey")), qPrintable(text));
+        QVERIFY(!text.contains(m_key));
+        QVERIFY(text.startsWith(QStringLiteral(
+            "HostName=contoso.azure-devices.net;DeviceId=dev-1:a+b;SharedAccessSignature=SharedAccessSignature sr=")));
+        // The token is the device's own, as a device SDK signs it: the device's resource, no policy, that expiry,
+        // signed with the device's key.
+        const auto token = SasToken::parse(handOver->sharedAccessSignature());
+        QVERIFY(token);
+        QCOMPARE(token->resource(), QStringLiteral("contoso.azure-devices.net/devices/dev-1:a+b"));
+        QVERIFY(token->keyName().isEmpty());
+        QCOMPARE(token->expiry(), expiry);
+        QVERIFY(token->verify(m_key));
+        QVERIFY(!token->verify(TestSupport::randomKey()));
+        // What it parses back to is the same, and the masked form hides the signature.
+        const auto parsed = ConnectionString::parse(text);
+        QVERIFY2(parsed, parsed ? "" : qPrintable(parsed.error().message));
+        QCOMPARE(*parsed, *handOver);
+        QVERIFY(!handOver->toMaskedString().contains(QString::fromLatin1(QUrl::toPercentEncoding(token->signature()))));
+        QVERIFY(!handOver->toMaskedString().contains(token->signature()));
+
+        const auto notBase64 = ConnectionString::deviceWithExpiringToken(
+            host, QStringLiteral("d"), SecretBytes::fromString(QStringLiteral("not base64!")), expiry);
+        QVERIFY(!notBase64);
     }
 
     void hubName_data()

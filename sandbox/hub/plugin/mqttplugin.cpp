@@ -14,7 +14,8 @@
 //   - twin and method mediation: a device's $iothub/… publishes go to the sandbox as
 //     $sandbox/in/{id}/$iothub/…; the sandbox's $sandbox/out/{id}/{topic} reach only that device
 // Options (plugin_opt_…): registry (SQLite file of the sandbox), host_name, secret_file, max_message_bytes (of a
-// device message, payload and property bag; IoT Hub's 256 KB when not given).
+// device message, payload and property bag; IoT Hub's 256 KB when not given), clock_skew_seconds (how long past its
+// expiry a SAS token is still taken; IoT Hub's 300 when not given).
 // Written without Qt on purpose: it runs inside mosquitto's process.
 
 #include "pluginauth.h"
@@ -59,6 +60,7 @@ struct Plugin
     std::string hostName;
     std::string secret;
     long long maxMessageBytes = 256 * 1024;
+    long clockSkewSeconds = defaultClockSkewSeconds; // how long past its expiry a token still serves
     // By connection (mosquitto's context), once authenticated: never by client id. When a device connects again
     // before its old connection is gone (a takeover, a resumed session), the old connection's disconnect must not
     // touch the new one's record, or the new connection's publishes would be denied while being acknowledged.
@@ -214,7 +216,7 @@ int onBasicAuth(int, void *eventData, void *)
         const auto policy = loadPolicy(token->keyName);
         if (!policy || policy->rights.find("ServiceConnect") == std::string::npos)
             return refuse("the consumer's policy lacks ServiceConnect");
-        if (!resourceIs(*token, "") || !tokenValid(*token, policy->keys))
+        if (!resourceIs(*token, "") || !tokenValid(*token, policy->keys, plugin->clockSkewSeconds))
             return refuse("invalid or expired consumer token");
         plugin->clients[event->client] = {Role::Consumer, {}};
         if (const char *id = mosquitto_client_id(event->client))
@@ -243,12 +245,13 @@ int onBasicAuth(int, void *eventData, void *)
     } else if (token) {
         const std::string path = "/devices/" + deviceId;
         if (token->keyName.empty()) {
-            authenticated = device->authType == "sas" && resourceIs(*token, path) && tokenValid(*token, device->keys);
+            authenticated = device->authType == "sas" && resourceIs(*token, path)
+                && tokenValid(*token, device->keys, plugin->clockSkewSeconds);
         } else {
             const auto policy = loadPolicy(token->keyName);
             authenticated = policy && policy->rights.find("DeviceConnect") != std::string::npos
                 && (resourceIs(*token, path) || resourceIs(*token, "/devices") || resourceIs(*token, ""))
-                && tokenValid(*token, policy->keys);
+                && tokenValid(*token, policy->keys, plugin->clockSkewSeconds);
         }
     }
     if (!authenticated)
@@ -471,7 +474,8 @@ int onTick(int, void *, void *)
         // A device with two connections is being taken over: the old one goes anyway, and a kick by client
         // id would hit the new one.
         const auto connections = plugin->deviceConnections.find(info.deviceId);
-        if (info.role == Role::Device && info.tokenExpiry != 0 && info.tokenExpiry + clockSkewSeconds < (long long)now
+        if (info.role == Role::Device && info.tokenExpiry != 0
+            && info.tokenExpiry + plugin->clockSkewSeconds < (long long)now
             && connections != plugin->deviceConnections.end() && connections->second == 1)
             expired.push_back(info.deviceId);
     }
@@ -535,6 +539,8 @@ ONBOARDER_EXPORT int mosquitto_plugin_init(
     const std::string secretFile = option(options, count, "secret_file");
     if (const std::string limit = option(options, count, "max_message_bytes"); !limit.empty())
         state->maxMessageBytes = std::atoll(limit.c_str());
+    if (const std::string skew = option(options, count, "clock_skew_seconds"); !skew.empty())
+        state->clockSkewSeconds = std::atol(skew.c_str());
     if (state->hostName.empty() || registry.empty()) {
         mosquitto_log_printf(
             MOSQ_LOG_ERR, "onboarder-sandbox: plugin_opt_host_name and plugin_opt_registry are required");
