@@ -5805,6 +5805,46 @@ Ihre Geräte können sich dann nicht mehr registrieren. Bereits einem Hub zugewi
         <source>Wrote %1. Send the password another way than the file.</source>
         <translation>%1 geschrieben. Senden Sie das Passwort auf einem anderen Weg als die Datei.</translation>
     </message>
+    <message>
+        <source>Valid for</source>
+        <translation>Gültig für</translation>
+    </message>
+    <message>
+        <source>1 hour</source>
+        <translation>1 Stunde</translation>
+    </message>
+    <message>
+        <source>1 day</source>
+        <translation>1 Tag</translation>
+    </message>
+    <message>
+        <source>7 days</source>
+        <translation>7 Tage</translation>
+    </message>
+    <message>
+        <source>30 days</source>
+        <translation>30 Tage</translation>
+    </message>
+    <message>
+        <source>No expiry (contains the key)</source>
+        <translation>Ohne Ablauf (enthält den Schlüssel)</translation>
+    </message>
+    <message>
+        <source>Valid for:</source>
+        <translation>Gültig für:</translation>
+    </message>
+    <message>
+        <source>Without the key: a token of the device that stops working %1 after the export. Whoever gets it cannot make another.</source>
+        <translation>Ohne den Schlüssel: ein Token des Geräts, das %1 nach dem Export nicht mehr gilt. Wer es erhält, kann kein weiteres erstellen.</translation>
+    </message>
+    <message>
+        <source>With the device&apos;s key: it works until the key is regenerated. Prefer an expiry when handing it to someone.</source>
+        <translation>Mit dem Schlüssel des Geräts: Sie gilt, bis der Schlüssel neu erzeugt wird. Geben Sie sie besser mit Ablauf weiter.</translation>
+    </message>
+    <message>
+        <source> It stops working at %1.</source>
+        <translation> Sie gilt nur bis %1.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::HubListModel</name>

@@ -477,6 +477,19 @@ void DevicePage::exportConnectionString(bool secondary)
     const QString what = secondary ? tr("the secondary connection string of \"%1\"").arg(m_id)
                                    : tr("the primary connection string of \"%1\"").arg(m_id);
     ExportDialog dialog(what, SecretBytes::fromString(std::move(text)), m_settings, this);
+    if (m_device.authType == QStringLiteral("sas")) {
+        // A key's connection string is handed over as one that expires (a device SAS token, no key) unless the user
+        // chooses otherwise.
+        dialog.offerExpiry([host = m_session.profile().hostName, id = m_device.id,
+                               key = QString(secondary ? m_device.secondaryKey : m_device.primaryKey)](
+                               qint64 seconds) -> Result<SecretBytes> {
+            auto made = ConnectionString::deviceWithExpiringToken(
+                host, id, SecretBytes::fromString(QString(key)), QDateTime::currentSecsSinceEpoch() + seconds);
+            if (!made)
+                return std::unexpected(made.error());
+            return SecretBytes::fromString(made->toString());
+        });
+    }
     dialog.exec();
 }
 

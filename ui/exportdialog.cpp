@@ -9,6 +9,8 @@
 
 #include <QButtonGroup>
 #include <QCheckBox>
+#include <QComboBox>
+#include <QDateTime>
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFileDialog>
@@ -18,6 +20,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPainter>
 #include <QPixmap>
 #include <QProgressBar>
@@ -101,6 +104,23 @@ void ExportDialog::build(bool hasCredential)
     m_clipboard = new SecureClipboard(QGuiApplication::clipboard(), this);
 
     auto *intro = wrapped(tr("Export %1. Choose how it leaves this computer:").arg(m_what), this);
+
+    // How long it stays valid: shown once a caller offers an expiring form (offerExpiry).
+    m_validityRow = new QWidget(this);
+    m_validity = new QComboBox(this);
+    m_validity->setAccessibleName(tr("Valid for"));
+    m_validity->addItem(tr("1 hour"), qint64(3600));
+    m_validity->addItem(tr("1 day"), qint64(86400));
+    m_validity->addItem(tr("7 days"), qint64(7 * 86400));
+    m_validity->addItem(tr("30 days"), qint64(30 * 86400));
+    m_validity->addItem(tr("No expiry (contains the key)"), qint64(0));
+    m_validity->setCurrentIndex(1);
+    m_validityNote = wrapped({}, this);
+    auto *validityLayout = new QFormLayout(m_validityRow);
+    validityLayout->setContentsMargins(0, 0, 0, 0);
+    validityLayout->addRow(tr("Valid for:"), m_validity);
+    validityLayout->addRow(m_validityNote);
+    m_validityRow->hide();
 
     const QList<std::pair<Method, QString>> methods{
         {Method::Clipboard, tr("Clipboard, cleared after %1 seconds").arg(m_settings.clipboardClearSeconds())},
@@ -196,6 +216,7 @@ void ExportDialog::build(bool hasCredential)
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(intro);
+    layout->addWidget(m_validityRow);
     layout->addLayout(methodColumn);
     layout->addSpacing(6);
     layout->addWidget(m_pages);
@@ -209,6 +230,12 @@ void ExportDialog::build(bool hasCredential)
     for (QLineEdit *edit : {m_recipient, m_output, m_password, m_repeat})
         connect(edit, &QLineEdit::textChanged, this, &ExportDialog::updateState);
     connect(m_confirmPlaintext, &QCheckBox::toggled, this, &ExportDialog::updateState);
+    connect(m_validity, &QComboBox::currentIndexChanged, this, [this] {
+        m_qrImage->clear(); // a code shown was made for the validity chosen before
+        m_qrImage->hide();
+        m_outcome->clear();
+        updateState();
+    });
     connect(browseKey, &QToolButton::clicked, this, &ExportDialog::browseRecipient);
     connect(browseOut, &QToolButton::clicked, this, &ExportDialog::browseOutput);
     connect(m_showQr, &QPushButton::clicked, this, &ExportDialog::showQrCode);
@@ -217,6 +244,24 @@ void ExportDialog::build(bool hasCredential)
     connect(m_clipboard, &SecureClipboard::cleared, this, [this] { finish(true, tr("The clipboard was cleared.")); });
 
     setMethod(hasCredential ? Method::OpenPgp : Method::Clipboard);
+}
+
+void ExportDialog::offerExpiry(ValidityMaker make)
+{
+    m_makeForValidity = std::move(make);
+    m_validityRow->setVisible(bool(m_makeForValidity));
+    updateState();
+}
+
+void ExportDialog::setValiditySeconds(qint64 seconds)
+{
+    if (const int index = m_validity->findData(seconds); index >= 0)
+        m_validity->setCurrentIndex(index);
+}
+
+qint64 ExportDialog::validitySeconds() const
+{
+    return m_makeForValidity ? m_validity->currentData().toLongLong() : 0;
 }
 
 void ExportDialog::setMethod(Method method)
@@ -301,6 +346,13 @@ void ExportDialog::updateState()
     const bool touched = !m_recipient->text().isEmpty() || !m_output->text().isEmpty() || !m_password->text().isEmpty();
     FieldError::show(m_problem, touched ? why : QString());
     m_export->setEnabled(why.isEmpty() && !m_busy);
+    if (m_makeForValidity)
+        m_validityNote->setText(validitySeconds() > 0
+                ? tr("Without the key: a token of the device that stops working %1 after the export. Whoever gets "
+                     "it cannot make another.")
+                      .arg(m_validity->currentText())
+                : tr("With the device's key: it works until the key is regenerated. Prefer an expiry when handing "
+                     "it to someone."));
 }
 
 void ExportDialog::browseOutput()
@@ -323,21 +375,40 @@ void ExportDialog::browseRecipient()
         m_recipient->setText(path);
 }
 
-SecretBytes ExportDialog::secretBytes() const
+Result<SecretBytes> ExportDialog::secretBytes()
 {
-    return m_credential ? SecretExport::credentialPem(*m_credential) : m_secret.copy();
+    m_expiresAt = {};
+    if (m_credential)
+        return SecretExport::credentialPem(*m_credential);
+    const qint64 seconds = validitySeconds();
+    if (seconds <= 0)
+        return m_secret.copy();
+    m_expiresAt = QDateTime::currentDateTimeUtc().addSecs(seconds);
+    return m_makeForValidity(seconds);
+}
+
+QString ExportDialog::expiryNote() const
+{
+    return m_expiresAt.isValid()
+        ? tr(" It stops working at %1.").arg(QLocale().toString(m_expiresAt.toLocalTime(), QLocale::ShortFormat))
+        : QString();
 }
 
 void ExportDialog::showQrCode()
 {
-    const Result<QrCode> code = SecretExport::toQrCode(secretBytes());
+    Result<SecretBytes> secret = secretBytes();
+    if (!secret) {
+        finish(false, secret.error().message);
+        return;
+    }
+    const Result<QrCode> code = SecretExport::toQrCode(*secret);
     if (!code) {
         finish(false, code.error().message);
         return;
     }
     m_qrImage->setPixmap(QPixmap::fromImage(qrImage(*code, 5)));
     m_qrImage->show();
-    m_outcome->clear();
+    m_outcome->setText(expiryNote().trimmed());
 }
 
 void ExportDialog::finish(bool ok, const QString &message)
@@ -357,20 +428,29 @@ void ExportDialog::runExport()
     if (m_busy || !problem().isEmpty())
         return;
     const QString path = m_output->text().trimmed();
+    if (method() == Method::QrCode) {
+        showQrCode();
+        return;
+    }
+    Result<SecretBytes> secret = secretBytes();
+    if (!secret) {
+        finish(false, secret.error().message);
+        return;
+    }
     switch (method()) {
     case Method::Clipboard:
         m_clipboard->setClearAfterSeconds(m_settings.clipboardClearSeconds());
-        m_clipboard->copySecret(secretBytes().exposeAsString()); // the clipboard takes text
+        m_clipboard->copySecret(secret->exposeAsString()); // the clipboard takes text
         finish(true,
             tr("Copied. The clipboard is cleared in %1 seconds if it still holds it.")
-                .arg(m_clipboard->clearAfterSeconds()));
+                    .arg(m_clipboard->clearAfterSeconds())
+                + expiryNote());
         return;
-    case Method::QrCode: showQrCode(); return;
+    case Method::QrCode: return;
     case Method::Plaintext: {
-        const Result<void> written
-            = SecretExport::toPlaintextFile(secretBytes(), path, m_confirmPlaintext->isChecked());
+        const Result<void> written = SecretExport::toPlaintextFile(*secret, path, m_confirmPlaintext->isChecked());
         finish(written.has_value(),
-            written ? tr("Wrote %1 (readable by you only). Delete it once it has been used.").arg(path)
+            written ? tr("Wrote %1 (readable by you only). Delete it once it has been used.").arg(path) + expiryNote()
                     : written.error().message);
         return;
     }
@@ -386,11 +466,12 @@ void ExportDialog::runExport()
     m_progress->show();
     updateState();
     if (method() == Method::OpenPgp) {
-        SecretExport::toOpenPgpFile(secretBytes(), m_recipient->text().trimmed(), path, m_gnupgHome)
-            .then(this, [this, path](Result<OpenPgpEncryptor::Encrypted> encrypted) {
+        SecretExport::toOpenPgpFile(std::move(*secret), m_recipient->text().trimmed(), path, m_gnupgHome)
+            .then(this, [this, path, note = expiryNote()](Result<OpenPgpEncryptor::Encrypted> encrypted) {
                 finish(encrypted.has_value(),
                     encrypted
                         ? tr("Wrote %1, encrypted to %2 (%3).").arg(path, encrypted->userId, encrypted->fingerprint)
+                            + note
                         : encrypted.error().message);
             });
         return;

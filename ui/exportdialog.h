@@ -1,15 +1,18 @@
 #pragma once
 
+#include "common/result.h"
 #include "common/secretbytes.h"
 #include "credentials/devicecredential.h"
 
 #include <QDialog>
 #include <QImage>
 
+#include <functional>
 #include <optional>
 
 class QButtonGroup;
 class QCheckBox;
+class QComboBox;
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
@@ -42,7 +45,16 @@ public:
         const QString &what, const DeviceCredential &credential, Settings &settings, QWidget *parent = nullptr);
     ~ExportDialog() override;
 
+    // Makes what is exported for a validity: seconds > 0, a text that stops working that long after it is made (a
+    // connection string with a SAS token instead of the key); 0, the secret itself. Offered, the dialog lets the user
+    // choose how long the export stays valid, one day unless they choose otherwise: the safer hand-over is the
+    // default, on every path out (clipboard, OpenPGP, QR code, plaintext file).
+    using ValidityMaker = std::function<Result<SecretBytes>(qint64 seconds)>;
+    void offerExpiry(ValidityMaker make);
+
     // For tests and callers that hold the values.
+    void setValiditySeconds(qint64 seconds); // one of the offered ones; 0: no expiry
+    qint64 validitySeconds() const; // 0 without an expiry (or none offered)
     void setMethod(Method method);
     Method method() const;
     void setRecipient(const QString &recipient);
@@ -69,17 +81,25 @@ private:
     void showQrCode();
     void finish(bool ok, const QString &message);
     QString problem() const; // why Export is disabled now; empty: it is not
-    SecretBytes secretBytes() const; // a copy of the secret, or the credential's PEM
+    // What leaves: a copy of the secret, the credential's PEM, or what the validity maker makes for the chosen
+    // validity (its expiry then in m_expiresAt).
+    Result<SecretBytes> secretBytes();
+    QString expiryNote() const; // " It stops working at …" after an expiring export; empty otherwise
 
     Settings &m_settings;
     QString m_what;
     SecretBytes m_secret;
     std::optional<DeviceCredential> m_credential;
+    ValidityMaker m_makeForValidity;
+    QDateTime m_expiresAt; // of the last expiring export
     QString m_gnupgHome;
     bool m_busy = false;
     bool m_failed = false;
 
     QButtonGroup *m_methods = nullptr;
+    QWidget *m_validityRow = nullptr;
+    QComboBox *m_validity = nullptr;
+    QLabel *m_validityNote = nullptr;
     QStackedWidget *m_pages = nullptr;
     QLineEdit *m_recipient = nullptr;
     QLineEdit *m_output = nullptr;

@@ -7,12 +7,15 @@
 #include "credentials/qrcode.h"
 #include "exportdialog.h"
 #include "gnupghome.h"
+#include "hub/connectionstring.h"
+#include "hub/sastoken.h"
 #include "opensslcli.h"
 #include "secureclipboard.h"
 #include "testsupport.h"
 
 #include <QApplication>
 #include <QClipboard>
+#include <QDateTime>
 #include <QFile>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -55,6 +58,54 @@ private Q_SLOTS:
         QVERIFY(QGuiApplication::clipboard()->text().toUtf8() == secret); // not QCOMPARE: no key in the log
         QTRY_COMPARE_WITH_TIMEOUT(cleared.count(), 1, 3000);
         QVERIFY(QGuiApplication::clipboard()->text().isEmpty());
+    }
+
+    void aKeysConnectionStringLeavesAsOneThatExpires()
+    {
+        // As the device page offers it for a SAS device: the validity maker signs a device token with the key.
+        const QString key = QStringLiteral("c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ==");
+        ExportDialog dialog(QStringLiteral("a connection string"), SecretBytes::fromView(secret), *m_settings);
+        QList<qint64> asked;
+        dialog.offerExpiry([&asked, key](qint64 seconds) -> Result<SecretBytes> {
+            asked.append(seconds);
+            auto made = ConnectionString::deviceWithExpiringToken(QStringLiteral("h.azure-devices.net"),
+                QStringLiteral("dev-1"), SecretBytes::fromString(QString(key)),
+                QDateTime::currentSecsSinceEpoch() + seconds);
+            if (!made)
+                return std::unexpected(made.error());
+            return SecretBytes::fromString(made->toString());
+        });
+        dialog.show();
+        QCOMPARE(dialog.validitySeconds(), 86400); // a day unless the user chooses otherwise
+        const QString dir = qEnvironmentVariable("ONBOARDER_SCREENSHOT_DIR");
+        if (!dir.isEmpty())
+            dialog.grab().save(dir + QStringLiteral("/export-expiring.png"));
+
+        // The clipboard gets a connection string with the device's token, valid a day, and not the key.
+        dialog.exportButton()->click();
+        QCOMPARE(asked, QList<qint64>{86400});
+        const QString copied = QGuiApplication::clipboard()->text();
+        QVERIFY(!copied.contains(QStringLiteral("SharedAccessKey")) && !copied.contains(key));
+        const auto parsed = ConnectionString::parse(copied);
+        QVERIFY(parsed && parsed->credential() == ConnectionString::Credential::SharedAccessSignature);
+        const auto token = SasToken::parse(parsed->sharedAccessSignature());
+        QVERIFY(token && token->verify(key));
+        QVERIFY(qAbs(token->expiry() - (QDateTime::currentSecsSinceEpoch() + 86400)) <= 5);
+        QVERIFY2(dialog.outcome().contains(QStringLiteral("It stops working at")), qPrintable(dialog.outcome()));
+
+        // So does the QR code, for the validity chosen there; "No expiry" hands over the key itself.
+        dialog.setValiditySeconds(3600);
+        dialog.setMethod(ExportDialog::Method::QrCode);
+        dialog.runExport();
+        QVERIFY(dialog.isQrCodeShown());
+        QCOMPARE(asked.last(), 3600);
+        dialog.setValiditySeconds(0);
+        QVERIFY(!dialog.isQrCodeShown()); // the code shown was for the other validity
+        dialog.setMethod(ExportDialog::Method::Clipboard);
+        dialog.exportButton()->click();
+        QCOMPARE(asked.size(), 2);
+        QVERIFY(QGuiApplication::clipboard()->text().toUtf8() == secret); // not QCOMPARE: no key in the log
+        QVERIFY(!dialog.outcome().contains(QStringLiteral("It stops working at")));
     }
 
     void openPgpFileOpensWithGpg()
