@@ -2555,6 +2555,66 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
         <source>Wrote %1 of &quot;%2&quot; UNENCRYPTED to %3 (mode 0600). Delete it once it has been handed over.</source>
         <translation>%1 von „%2“ UNVERSCHLÜSSELT nach %3 geschrieben (Modus 0600). Löschen Sie die Datei, sobald sie übergeben ist.</translation>
     </message>
+    <message>
+        <source>Changes a SAS device&apos;s keys: regenerate --primary or --secondary (a new random key, as when one leaked), or swap them. Says first what it breaks and whether the device is connected, and asks unless --yes. The new keys are masked unless --reveal.</source>
+        <translation>Ändert die Schlüssel eines SAS-Geräts: regenerate --primary oder --secondary (ein neuer Zufallsschlüssel, etwa wenn einer bekannt wurde) oder swap (tauschen). Sagt zuerst, was dadurch nicht mehr funktioniert und ob das Gerät verbunden ist, und fragt nach, außer mit --yes. Die neuen Schlüssel sind maskiert, außer mit --reveal.</translation>
+    </message>
+    <message>
+        <source>regenerate or swap.</source>
+        <translation>regenerate oder swap.</translation>
+    </message>
+    <message>
+        <source>regenerate: the primary key.</source>
+        <translation>regenerate: der primäre Schlüssel.</translation>
+    </message>
+    <message>
+        <source>regenerate: the secondary key.</source>
+        <translation>regenerate: der sekundäre Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Print the new keys themselves.</source>
+        <translation>Die neuen Schlüssel selbst ausgeben.</translation>
+    </message>
+    <message>
+        <source>regenerate takes one of --primary and --secondary.</source>
+        <translation>regenerate braucht genau eines von --primary und --secondary.</translation>
+    </message>
+    <message>
+        <source>swap changes both keys: it takes no --primary or --secondary.</source>
+        <translation>swap ändert beide Schlüssel: Es nimmt weder --primary noch --secondary.</translation>
+    </message>
+    <message>
+        <source>Unknown action &quot;%1&quot;: device keys regenerate|swap ID.</source>
+        <translation>Unbekannte Aktion „%1“: device keys regenerate|swap ID.</translation>
+    </message>
+    <message>
+        <source>Change the keys on hub &quot;%1&quot;?</source>
+        <translation>Die Schlüssel auf dem Hub „%1“ ändern?</translation>
+    </message>
+    <message>
+        <source>Changing keys needs --yes when there is no terminal to ask on. %1</source>
+        <translation>Ohne Terminal für die Rückfrage braucht das Ändern von Schlüsseln --yes. %1</translation>
+    </message>
+    <message>
+        <source>The keys were not changed.</source>
+        <translation>Die Schlüssel wurden nicht geändert.</translation>
+    </message>
+    <message>
+        <source>Swapped the keys of &quot;%1&quot;.</source>
+        <translation>Die Schlüssel von „%1“ wurden getauscht.</translation>
+    </message>
+    <message>
+        <source>Regenerated the primary key of &quot;%1&quot;.</source>
+        <translation>Der primäre Schlüssel von „%1“ wurde neu erzeugt.</translation>
+    </message>
+    <message>
+        <source>Regenerated the secondary key of &quot;%1&quot;.</source>
+        <translation>Der sekundäre Schlüssel von „%1“ wurde neu erzeugt.</translation>
+    </message>
+    <message>
+        <source>Regenerate or swap a SAS device&apos;s keys.</source>
+        <translation>Die Schlüssel eines SAS-Geräts neu erzeugen oder tauschen.</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
@@ -6147,6 +6207,33 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     <message>
         <source>The host name has an empty part: it must not start or end with a dot, nor contain two dots in a row.</source>
         <translation>Der Hostname hat einen leeren Teil: kein Punkt am Anfang oder Ende, keine zwei Punkte hintereinander.</translation>
+    </message>
+</context>
+<context>
+    <name>Onboarder::KeyRotation</name>
+    <message>
+        <source>The device &quot;%1&quot; authenticates with %2, not with SAS keys: it has no keys to change.</source>
+        <translation>Das Gerät „%1“ meldet sich mit %2 an, nicht mit SAS-Schlüsseln: Es hat keine Schlüssel, die sich ändern ließen.</translation>
+    </message>
+    <message>
+        <source>A new primary key for &quot;%1&quot;: whatever uses the old primary key (the device, its connection strings, tokens signed with it) stops working.</source>
+        <translation>Ein neuer primärer Schlüssel für „%1“: Alles, was den alten primären Schlüssel verwendet (das Gerät, seine Verbindungszeichenfolgen, damit signierte Token), funktioniert nicht mehr.</translation>
+    </message>
+    <message>
+        <source>A new secondary key for &quot;%1&quot;: whatever uses the old secondary key stops working.</source>
+        <translation>Ein neuer sekundärer Schlüssel für „%1“: Alles, was den alten sekundären Schlüssel verwendet, funktioniert nicht mehr.</translation>
+    </message>
+    <message>
+        <source>The primary and secondary keys of &quot;%1&quot; change places: whatever names a key as primary or secondary now gets the other one.</source>
+        <translation>Der primäre und der sekundäre Schlüssel von „%1“ tauschen die Plätze: Wer einen Schlüssel als primär oder sekundär anfordert, erhält nun den anderen.</translation>
+    </message>
+    <message>
+        <source>The device is connected now: the hub closes its connection, and it must reconnect with a key that still holds.</source>
+        <translation>Das Gerät ist gerade verbunden: Der Hub schließt seine Verbindung, und es muss sich mit einem noch gültigen Schlüssel neu verbinden.</translation>
+    </message>
+    <message>
+        <source>The device is not connected now.</source>
+        <translation>Das Gerät ist gerade nicht verbunden.</translation>
     </message>
 </context>
 <context>

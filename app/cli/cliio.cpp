@@ -130,14 +130,22 @@ Result<SecretBytes> readSecret(const QString &prompt, const QString &path)
 
 std::optional<int> confirmDeletion(const Output &out, bool yes, const QString &question, const QString &what)
 {
+    return confirmChange(out, yes, question,
+        CliText::tr("Deleting %1 needs --yes when there is no terminal to ask on.").arg(what),
+        CliText::tr("Nothing was deleted."));
+}
+
+std::optional<int> confirmChange(
+    const Output &out, bool yes, const QString &question, const QString &noTerminal, const QString &unchanged)
+{
     if (yes)
         return std::nullopt;
     if (!::isatty(STDIN_FILENO))
-        return out.usage(CliText::tr("Deleting %1 needs --yes when there is no terminal to ask on.").arg(what));
+        return out.usage(noTerminal);
     writeTo(stderr, question.toUtf8() + " [y/N] ");
     char answer[8] = {};
     if (!std::fgets(answer, sizeof answer, stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-        return out.error({ErrorKind::Cancelled, QStringLiteral("Cancelled"), CliText::tr("Nothing was deleted.")});
+        return out.error({ErrorKind::Cancelled, QStringLiteral("Cancelled"), unchanged});
     return std::nullopt;
 }
 

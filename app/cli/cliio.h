@@ -68,6 +68,9 @@ Result<QByteArray> readInput(const QString &path);
 // Before a deletion: nothing when --yes was given or the user answered yes on the terminal; else the exit
 // code (usage when there is no terminal to ask on and no --yes, cancelled when the answer was no).
 std::optional<int> confirmDeletion(const Output &out, bool yes, const QString &question, const QString &what);
+// The same before another change that cannot be undone: noTerminal says what needs --yes, unchanged what stayed.
+std::optional<int> confirmChange(
+    const Output &out, bool yes, const QString &question, const QString &noTerminal, const QString &unchanged);
 
 // A table for human output: columns padded to their widest cell.
 QString formatTable(const QStringList &header, const QList<QStringList> &rows);

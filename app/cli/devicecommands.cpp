@@ -12,6 +12,7 @@
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
 #include "hub/identifiers.h"
+#include "hub/keyrotation.h"
 #include "hub/querypager.h"
 
 #include <QFile>
@@ -20,6 +21,8 @@
 #include <QJsonObject>
 #include <QTimer>
 
+#include <memory>
+#include <optional>
 #include <utility>
 
 namespace Onboarder::Cli {
@@ -249,6 +252,80 @@ QFuture<int> setStatus(Context &ctx, const QStringList &args, const QString &sta
                     return ctx.out.error(updated.error());
                 ctx.out.text(CliText::tr("Device \"%1\" is %2.").arg(updated->id, updated->status));
                 ctx.out.document(updated->toRecordJson(false));
+                return int(ExitOk);
+            });
+    });
+}
+
+QFuture<int> keys(Context &ctx, const QStringList &args)
+{
+    VerbParser p(CliText::tr("Changes a SAS device's keys: regenerate --primary or --secondary (a new random key, as "
+                             "when one leaked), or swap them. Says first what it breaks and whether the device is "
+                             "connected, and asks unless --yes. The new keys are masked unless --reveal."));
+    p.addPositional(QStringLiteral("ACTION"), CliText::tr("regenerate or swap."));
+    p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption({QStringLiteral("primary"), CliText::tr("regenerate: the primary key.")});
+    p.addOption({QStringLiteral("secondary"), CliText::tr("regenerate: the secondary key.")});
+    p.addOption({QStringLiteral("yes"), CliText::tr("Do not ask.")});
+    p.addOption({QStringLiteral("reveal"), CliText::tr("Print the new keys themselves.")});
+    if (auto done = p.parse(ctx.out, args, 2, 2))
+        return finished(*done);
+    const QString action = p.positional().at(0);
+    const QString id = p.positional().at(1);
+    const bool primary = p.isSet(QStringLiteral("primary"));
+    const bool secondary = p.isSet(QStringLiteral("secondary"));
+    KeyRotation::Change change = KeyRotation::Change::Swap;
+    if (action == QStringLiteral("regenerate")) {
+        if (primary == secondary)
+            return finished(ctx.out.usage(CliText::tr("regenerate takes one of --primary and --secondary.")));
+        change = primary ? KeyRotation::Change::RegeneratePrimary : KeyRotation::Change::RegenerateSecondary;
+    } else if (action == QStringLiteral("swap")) {
+        if (primary || secondary)
+            return finished(
+                ctx.out.usage(CliText::tr("swap changes both keys: it takes no --primary or --secondary.")));
+    } else {
+        return finished(
+            ctx.out.usage(CliText::tr("Unknown action \"%1\": device keys regenerate|swap ID.").arg(action)));
+    }
+    const bool yes = p.isSet(QStringLiteral("yes"));
+    const bool reveal = p.isSet(QStringLiteral("reveal"));
+    return withHub(ctx, [&ctx, id, change, yes, reveal](HubClient &client, const HubProfile &hub) {
+        auto declined = std::make_shared<std::optional<int>>(); // the exit code when the user said no
+        return client.device(id)
+            .then(&client,
+                [&ctx, &client, change, yes, declined, hubName = hub.name](
+                    Result<DeviceIdentity> read) -> QFuture<Result<DeviceIdentity>> {
+                    if (!read)
+                        return QtFuture::makeReadyFuture(read);
+                    auto changed = KeyRotation::apply(*read, change);
+                    if (!changed)
+                        return QtFuture::makeReadyFuture(changed);
+                    // Asked after reading, so that the question can say whether the device is connected.
+                    const QString consequence = KeyRotation::consequence(*read, change);
+                    if (const auto refused = confirmChange(ctx.out, yes,
+                            consequence + u' ' + CliText::tr("Change the keys on hub \"%1\"?").arg(hubName),
+                            CliText::tr("Changing keys needs --yes when there is no terminal to ask on. %1")
+                                .arg(consequence),
+                            CliText::tr("The keys were not changed."))) {
+                        *declined = refused; // said already
+                        return QtFuture::makeReadyFuture(
+                            Result<DeviceIdentity>(fail(ErrorKind::Cancelled, QStringLiteral("Cancelled"), QString())));
+                    }
+                    return client.updateDevice(*changed); // under the ETag read: a change in between is refused
+                })
+            .unwrap()
+            .then(&client, [&ctx, change, reveal, declined](Result<DeviceIdentity> updated) {
+                if (declined->has_value())
+                    return **declined;
+                if (!updated)
+                    return ctx.out.error(updated.error());
+                const QString done = change == KeyRotation::Change::Swap
+                    ? CliText::tr("Swapped the keys of \"%1\".").arg(updated->id)
+                    : change == KeyRotation::Change::RegeneratePrimary
+                    ? CliText::tr("Regenerated the primary key of \"%1\".").arg(updated->id)
+                    : CliText::tr("Regenerated the secondary key of \"%1\".").arg(updated->id);
+                ctx.out.text(done);
+                ctx.out.document(updated->toRecordJson(reveal));
                 return int(ExitOk);
             });
     });
@@ -535,6 +612,7 @@ QList<Noun> deviceNouns()
                 {QStringLiteral("create"), CliText::tr("Register a device."), create},
                 {QStringLiteral("show"), CliText::tr("Show a device's identity."), show},
                 {QStringLiteral("delete"), CliText::tr("Delete a device."), remove},
+                {QStringLiteral("keys"), CliText::tr("Regenerate or swap a SAS device's keys."), keys},
                 {QStringLiteral("enable"), CliText::tr("Enable a device."),
                     [](Context &ctx, const QStringList &args) {
                         return setStatus(ctx, args, QStringLiteral("enabled"));

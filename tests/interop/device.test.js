@@ -341,24 +341,73 @@ test('a live takeover: the new connection sends, every message arrives', { timeo
   track.deleteDeviceAtEnd(registry, deviceId);
 });
 
-// Onboarder's hand-over that stops working: `device connection-string --expires` gives a connection string with a
-// device SAS token and no key. The device SDK connects with it before it expires and is refused after (this sandbox
-// takes a token one second past its expiry, --clock-skew 1, where IoT Hub takes it five minutes). The CLI runs in a
-// private keychain session of its own (scripts/test-session) inside this network namespace.
-test('onboarder-cli: an expiring connection string holds no key, connects before it expires and is refused after', { timeout: 60000 }, async () => {
+// Runs onboarder-cli with this hub added as "sb", in a private keychain session of its own (scripts/test-session)
+// inside this network namespace; each line of commands is a shell command where "$CLI" is the CLI. Returns stdout.
+function onboarderCli(commands) {
   const cli = process.env.ONBOARDER_CLI;
   assert.ok(cli && fs.existsSync(cli), 'ONBOARDER_CLI names the onboarder-cli binary');
-  const { deviceId } = await newDevice('sdk-expiring');
-  track.deleteDeviceAtEnd(registry, deviceId);
-  const script = [
-    'set -eu',
-    'printf \'%s\' "$HUB_CS" | "$CLI" hub add sb --ca "$CA" >&2',
-    `"$CLI" --json --hub sb device connection-string ${deviceId} --expires 8s --reveal`,
-  ].join('\n');
+  const script = ['set -eu', 'printf \'%s\' "$HUB_CS" | "$CLI" hub add sb --ca "$CA" >&2', ...commands].join('\n');
   const env = { ...process.env, CLI: cli, HUB_CS: ready.connectionString, CA: ready.caFile };
   delete env.ONBOARDER_TEST_SESSION;
-  const output = execFileSync(path.join(__dirname, '..', '..', 'scripts', 'test-session'), ['bash', '-c', script],
+  return execFileSync(path.join(__dirname, '..', '..', 'scripts', 'test-session'), ['bash', '-c', script],
     { env, encoding: 'utf8', timeout: 30000 });
+}
+
+async function waitUntil(condition, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    assert.ok(Date.now() < deadline, `not within ${timeoutMs} ms: ${condition}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const deviceString = (deviceId, key) => `HostName=${hubHost};DeviceId=${deviceId};SharedAccessKey=${key}`;
+
+// Onboarder's key rotation: `device keys regenerate|swap` (a new random key, written back under the ETag). A device
+// with the old key is refused, with the new key or the untouched one accepted; without --yes and a terminal nothing
+// changes.
+test('onboarder-cli: a regenerated key replaces the old one, which the hub then refuses; swap exchanges them', { timeout: 60000 }, async () => {
+  const { deviceId, key: oldPrimary } = await newDevice('sdk-rotate');
+  track.deleteDeviceAtEnd(registry, deviceId);
+  const secondary = (await registry.get(deviceId)).responseBody.authentication.symmetricKey.secondaryKey;
+  // Connected with the old key while the keys change (plain MQTT, which does not reconnect when the hub closes it).
+  const token = SharedAccessSignature.create(`${hubHost}/devices/${deviceId}`, null, oldPrimary, Math.floor(Date.now() / 1000) + 600).toString();
+  const connected = track(mqtt.connect(`mqtts://${hubHost}:8883`, {
+    protocolVersion: 4, clientId: deviceId, username: `${hubHost}/${deviceId}/?api-version=2021-04-12`, password: token, ca, reconnectPeriod: 0,
+  }));
+  await once(connected, 'connect');
+  await waitUntil(async () => (await registry.get(deviceId)).responseBody.connectionState === 'Connected');
+
+  const output = onboarderCli([
+    `"$CLI" --hub sb device keys regenerate ${deviceId} --primary </dev/null 2>&1 && exit 9 || echo "exit=$?"`,
+    `"$CLI" --json --hub sb device keys regenerate ${deviceId} --primary --yes --reveal`,
+  ]);
+  assert.match(output, /needs --yes when there is no terminal to ask on\. .*The device is connected now/);
+  assert.match(output, /exit=1/);
+  const regenerated = JSON.parse(output.slice(output.indexOf('{')));
+  const newPrimary = regenerated.authentication.symmetricKey.primaryKey;
+  assert.notEqual(newPrimary, oldPrimary);
+  assert.equal(Buffer.from(newPrimary, 'base64').length, 32);
+  assert.equal(regenerated.authentication.symmetricKey.secondaryKey, secondary);
+  assert.equal((await registry.get(deviceId)).responseBody.authentication.symmetricKey.primaryKey, newPrimary);
+  await waitUntil(() => !connected.connected); // the hub closed the connection made with the old key
+
+  await assert.rejects(track(Client.fromConnectionString(deviceString(deviceId, oldPrimary), Mqtt)).open(), refusedByTheHub);
+  await track(Client.fromConnectionString(deviceString(deviceId, newPrimary), Mqtt)).open();
+  await track(Client.fromConnectionString(deviceString(deviceId, secondary), Mqtt)).open();
+
+  const swapped = JSON.parse(onboarderCli([`"$CLI" --json --hub sb device keys swap ${deviceId} --yes --reveal`]));
+  assert.equal(swapped.authentication.symmetricKey.primaryKey, secondary);
+  assert.equal(swapped.authentication.symmetricKey.secondaryKey, newPrimary);
+});
+
+// Onboarder's hand-over that stops working: `device connection-string --expires` gives a connection string with a
+// device SAS token and no key. The device SDK connects with it before it expires and is refused after (this sandbox
+// takes a token one second past its expiry, --clock-skew 1, where IoT Hub takes it five minutes).
+test('onboarder-cli: an expiring connection string holds no key, connects before it expires and is refused after', { timeout: 60000 }, async () => {
+  const { deviceId } = await newDevice('sdk-expiring');
+  track.deleteDeviceAtEnd(registry, deviceId);
+  const output = onboarderCli([`"$CLI" --json --hub sb device connection-string ${deviceId} --expires 8s --reveal`]);
   const handOver = JSON.parse(output);
   assert.equal(handOver.deviceId, deviceId);
   assert.doesNotMatch(handOver.connectionString, /SharedAccessKey=/);
