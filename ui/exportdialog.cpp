@@ -408,7 +408,7 @@ void ExportDialog::showQrCode()
     }
     m_qrImage->setPixmap(QPixmap::fromImage(qrImage(*code, 5)));
     m_qrImage->show();
-    m_outcome->setText(expiryNote().trimmed());
+    finish(true, expiryNote().trimmed());
 }
 
 void ExportDialog::finish(bool ok, const QString &message)

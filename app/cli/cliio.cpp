@@ -67,7 +67,11 @@ void Output::line(const QJsonObject &object) const
 
 int Output::error(const Error &error) const
 {
-    const int code = exitCodeFor(error.kind);
+    return report(error, exitCodeFor(error.kind));
+}
+
+int Output::report(const Error &error, int code) const
+{
     if (m_json) {
         const QJsonObject object{{QStringLiteral("error"),
             QJsonObject{{QStringLiteral("code"), error.code}, {QStringLiteral("exitCode"), code},
@@ -80,8 +84,7 @@ int Output::error(const Error &error) const
 
 int Output::usage(const QString &message) const
 {
-    error(Error{ErrorKind::InvalidInput, QStringLiteral("Usage"), message});
-    return ExitUsage;
+    return report(Error{ErrorKind::InvalidInput, QStringLiteral("Usage"), message}, ExitUsage);
 }
 
 Result<QByteArray> readInput(const QString &path)

@@ -51,9 +51,11 @@ public:
     // Reports an error on stderr ("error: <message>", or the JSON error object with --json) and
     // returns the exit code that goes with it.
     int error(const Error &error) const;
-    int usage(const QString &message) const; // exit code 1
+    int usage(const QString &message) const; // exit code 1 (also in the JSON error object)
 
 private:
+    int report(const Error &error, int code) const;
+
     bool m_json = false;
 };
 

@@ -573,14 +573,18 @@ QCommandLineOption gpgRecipientOption()
 }
 
 int reportOpenPgpFile(const Output &out, const QString &what, const QString &deviceId, const QString &file,
-    const Result<OpenPgpEncryptor::Encrypted> &encrypted)
+    const Result<OpenPgpEncryptor::Encrypted> &encrypted, const QJsonObject &more)
 {
     if (!encrypted)
         return out.error(encrypted.error());
     out.text(CliText::tr("Wrote %1 of \"%2\" to %3, encrypted to %4 (%5).")
                  .arg(what, deviceId, file, encrypted->userId, encrypted->fingerprint));
-    out.document(QJsonObject{{QStringLiteral("deviceId"), deviceId}, {QStringLiteral("file"), file},
-        {QStringLiteral("format"), QStringLiteral("openpgp")}, {QStringLiteral("recipient"), encrypted->fingerprint}});
+    QJsonObject json = more;
+    json.insert(QStringLiteral("deviceId"), deviceId);
+    json.insert(QStringLiteral("file"), file);
+    json.insert(QStringLiteral("format"), QStringLiteral("openpgp"));
+    json.insert(QStringLiteral("recipient"), encrypted->fingerprint);
+    out.document(json);
     return ExitOk;
 }
 

@@ -169,6 +169,28 @@ QFuture<int> create(Context &ctx, const QStringList &args)
     });
 }
 
+// A device as `device show` prints it: the registry's record with --json, else a table; keys masked unless reveal.
+void printDevice(const Output &out, const DeviceIdentity &d, bool reveal)
+{
+    out.document(d.toRecordJson(reveal));
+    QList<QStringList> rows{{CliText::tr("Device"), d.id},
+        {CliText::tr("Status"),
+            d.status + (d.statusReason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(d.statusReason))},
+        {CliText::tr("Connection"), d.connectionState}, {CliText::tr("Last activity"), timeText(d.lastActivity)},
+        {CliText::tr("Authentication"), d.authType},
+        {CliText::tr("Queued C2D messages"), QString::number(d.cloudToDeviceMessageCount)},
+        {CliText::tr("ETag"), d.etag}};
+    if (d.authType == QStringLiteral("sas")) {
+        rows.append({CliText::tr("Primary key"), reveal ? d.primaryKey : masked});
+        rows.append({CliText::tr("Secondary key"), reveal ? d.secondaryKey : masked});
+    } else if (!d.primaryThumbprint.isEmpty()) {
+        rows.append({CliText::tr("Primary thumbprint"), d.primaryThumbprint});
+        if (!d.secondaryThumbprint.isEmpty())
+            rows.append({CliText::tr("Secondary thumbprint"), d.secondaryThumbprint});
+    }
+    out.text(formatTable({CliText::tr("FIELD"), CliText::tr("VALUE")}, rows));
+}
+
 QFuture<int> show(Context &ctx, const QStringList &args)
 {
     VerbParser p(
@@ -183,23 +205,7 @@ QFuture<int> show(Context &ctx, const QStringList &args)
         return client.device(id).then(&client, [&ctx, reveal](Result<DeviceIdentity> d) {
             if (!d)
                 return ctx.out.error(d.error());
-            ctx.out.document(d->toRecordJson(reveal));
-            QList<QStringList> rows{{CliText::tr("Device"), d->id},
-                {CliText::tr("Status"),
-                    d->status + (d->statusReason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(d->statusReason))},
-                {CliText::tr("Connection"), d->connectionState},
-                {CliText::tr("Last activity"), timeText(d->lastActivity)}, {CliText::tr("Authentication"), d->authType},
-                {CliText::tr("Queued C2D messages"), QString::number(d->cloudToDeviceMessageCount)},
-                {CliText::tr("ETag"), d->etag}};
-            if (d->authType == QStringLiteral("sas")) {
-                rows.append({CliText::tr("Primary key"), reveal ? d->primaryKey : masked});
-                rows.append({CliText::tr("Secondary key"), reveal ? d->secondaryKey : masked});
-            } else if (!d->primaryThumbprint.isEmpty()) {
-                rows.append({CliText::tr("Primary thumbprint"), d->primaryThumbprint});
-                if (!d->secondaryThumbprint.isEmpty())
-                    rows.append({CliText::tr("Secondary thumbprint"), d->secondaryThumbprint});
-            }
-            ctx.out.text(formatTable({CliText::tr("FIELD"), CliText::tr("VALUE")}, rows));
+            printDevice(ctx.out, *d, reveal);
             return int(ExitOk);
         });
     });
@@ -325,7 +331,7 @@ QFuture<int> keys(Context &ctx, const QStringList &args)
                     ? CliText::tr("Regenerated the primary key of \"%1\".").arg(updated->id)
                     : CliText::tr("Regenerated the secondary key of \"%1\".").arg(updated->id);
                 ctx.out.text(done);
-                ctx.out.document(updated->toRecordJson(reveal));
+                printDevice(ctx.out, *updated, reveal);
                 return int(ExitOk);
             });
     });
@@ -390,13 +396,15 @@ QFuture<int> connectionString(Context &ctx, const QStringList &args)
                             return finished(ctx.out.error(d.error()));
                         ConnectionString cs;
                         QJsonObject expiring; // expiresAt, for --expires
-                        if (validFor > 0 && d->authType != QStringLiteral("sas"))
+                        if (validFor > 0
+                            && (d->authType == QStringLiteral("selfSigned")
+                                || d->authType == QStringLiteral("certificateAuthority")))
                             return finished(ctx.out.error({ErrorKind::Conflict, QStringLiteral("NoKeyToSignWith"),
                                 CliText::tr("The device \"%1\" authenticates with an X.509 certificate: there is no "
                                             "key to sign an expiring token with, and its connection string holds no "
                                             "secret.")
                                     .arg(d->id)}));
-                        if (validFor > 0) {
+                        if (validFor > 0 && d->authType == QStringLiteral("sas")) {
                             const qint64 expiry = QDateTime::currentSecsSinceEpoch() + validFor;
                             auto made = ConnectionString::deviceWithExpiringToken(host, d->id,
                                 SecretBytes::fromString(QString(secondary ? d->secondaryKey : d->primaryKey)), expiry);
@@ -437,8 +445,8 @@ QFuture<int> connectionString(Context &ctx, const QStringList &args)
                         }
                         if (!out.isEmpty()) {
                             return SecretExport::toOpenPgpFile(SecretBytes::fromString(cs.toString()), recipient, out)
-                                .then([&ctx, deviceId, out, what](Result<OpenPgpEncryptor::Encrypted> done) {
-                                    return reportOpenPgpFile(ctx.out, what, deviceId, out, done);
+                                .then([&ctx, deviceId, out, what, expiring](Result<OpenPgpEncryptor::Encrypted> done) {
+                                    return reportOpenPgpFile(ctx.out, what, deviceId, out, done, expiring);
                                 });
                         }
                         const QString text = reveal ? cs.toString() : cs.toMaskedString();

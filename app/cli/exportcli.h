@@ -7,13 +7,15 @@
 #include "credentials/openpgpencryptor.h"
 
 #include <QCommandLineOption>
+#include <QJsonObject>
 
 namespace Onboarder::Cli {
 
 QCommandLineOption gpgRecipientOption();
 
-// "Wrote <what> of "<id>" to <file>, encrypted to <user id> (<fingerprint>)." and its JSON; the exit code.
+// "Wrote <what> of "<id>" to <file>, encrypted to <user id> (<fingerprint>)." and its JSON (with the fields of more,
+// e.g. expiresAt); the exit code.
 int reportOpenPgpFile(const Output &out, const QString &what, const QString &deviceId, const QString &file,
-    const Result<OpenPgpEncryptor::Encrypted> &encrypted);
+    const Result<OpenPgpEncryptor::Encrypted> &encrypted, const QJsonObject &more = {});
 
 } // namespace Onboarder::Cli

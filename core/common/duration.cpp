@@ -29,6 +29,8 @@ qint64 unitSeconds(QChar unit)
 
 Result<qint64> parseSeconds(const QString &text, qint64 maxSeconds)
 {
+    Q_ASSERT(maxSeconds > 0 && maxSeconds <= MaxSeconds);
+    maxSeconds = std::clamp<qint64>(maxSeconds, 1, MaxSeconds);
     const auto invalid = [&text] {
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidDuration"),
             Text::tr("\"%1\" is not a length of time: give a whole number with s, m, h or d, e.g. 90m, 12h, 7d or "

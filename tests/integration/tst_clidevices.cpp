@@ -173,15 +173,44 @@ private Q_SLOTS:
         QVERIFY(token && token->verify(key) && token->resource() == QStringLiteral("127.0.0.1/devices/cli-1"));
         const Run maskedHandOver = cli({QStringLiteral("device"), QStringLiteral("connection-string"),
             QStringLiteral("cli-1"), QStringLiteral("--expires"), QStringLiteral("2h")});
-        QVERIFY(maskedHandOver.exitCode == 0 && !maskedHandOver.out.contains(token->signature().toUtf8()));
-        const Run notADuration = cli({QStringLiteral("device"), QStringLiteral("connection-string"),
-            QStringLiteral("cli-1"), QStringLiteral("--expires"), QStringLiteral("tomorrow")});
+        QCOMPARE(maskedHandOver.exitCode, 0);
+        // The token's signature is the mask (the rest of the token stays readable: whom it is for, until when).
+        static const QRegularExpression sig(QStringLiteral("[?&\\s]sig=([^&\\s]*)"));
+        const auto maskedSig = sig.match(QString::fromUtf8(maskedHandOver.out));
+        QVERIFY2(maskedSig.hasMatch(), maskedHandOver.out.constData());
+        QCOMPARE(maskedSig.captured(1), QStringLiteral("********"));
+        QVERIFY(maskedHandOver.out.contains("&se=") && maskedHandOver.out.contains("sr=127.0.0.1%2Fdevices%2Fcli-1"));
+        const Run notADuration
+            = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("connection-string"),
+                QStringLiteral("cli-1"), QStringLiteral("--expires"), QStringLiteral("tomorrow")});
         QCOMPARE(notADuration.exitCode, 1);
         QVERIFY(notADuration.err.contains("\"tomorrow\" is not a length of time"));
+        QCOMPARE(notADuration.json()[QStringLiteral("error")][QStringLiteral("exitCode")].toInt(), 1); // as it exits
         QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("cli-1"),
                          QStringLiteral("--expires"), QStringLiteral("366d")})
                      .exitCode,
             1);
+
+        // Key rotation, in human mode: the device as `device show` prints it, the new key masked unless --reveal.
+        const Run rotated = cli(
+            {QStringLiteral("device"), QStringLiteral("keys"), QStringLiteral("regenerate"), QStringLiteral("cli-1"),
+                QStringLiteral("--secondary"), QStringLiteral("--yes"), QStringLiteral("--reveal")});
+        QVERIFY2(rotated.exitCode == 0, rotated.err.constData());
+        QVERIFY(rotated.out.contains("Regenerated the secondary key of \"cli-1\"."));
+        QVERIFY(rotated.out.contains(key.toUtf8())); // the primary, untouched
+        QVERIFY(rotated.out.contains("Secondary key"));
+        const Run maskedRotation = cli({QStringLiteral("device"), QStringLiteral("keys"), QStringLiteral("swap"),
+            QStringLiteral("cli-1"), QStringLiteral("--yes")});
+        QVERIFY2(maskedRotation.exitCode == 0, maskedRotation.err.constData());
+        QVERIFY(maskedRotation.out.contains("Swapped the keys of \"cli-1\".")
+            && !maskedRotation.out.contains(key.toUtf8()));
+        for (const QStringList &wrong : {QStringList{QStringLiteral("regenerate"), QStringLiteral("cli-1")},
+                 QStringList{QStringLiteral("swap"), QStringLiteral("cli-1"), QStringLiteral("--primary")},
+                 QStringList{QStringLiteral("rotate"), QStringLiteral("cli-1")}})
+            QCOMPARE(cli(QStringList{QStringLiteral("device"), QStringLiteral("keys")} + wrong
+                         + QStringList{QStringLiteral("--yes")})
+                         .exitCode,
+                1);
 
         const Run list = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("list")});
         QCOMPARE(list.exitCode, 0);
@@ -301,6 +330,11 @@ private Q_SLOTS:
         const Run noKey = cli({QStringLiteral("device"), QStringLiteral("connection-string"), QStringLiteral("x509-1"),
             QStringLiteral("--expires"), QStringLiteral("1d")});
         QVERIFY(noKey.exitCode != 0 && noKey.err.contains("there is no key to sign an expiring token with"));
+        const Run noKeys = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("keys"),
+            QStringLiteral("swap"), QStringLiteral("x509-1"), QStringLiteral("--yes")});
+        QCOMPARE(noKeys.exitCode, 4);
+        QCOMPARE(
+            noKeys.json()[QStringLiteral("error")][QStringLiteral("code")].toString(), QStringLiteral("NotSasDevice"));
         QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("create"), QStringLiteral("x509-2"),
                          QStringLiteral("--auth"), QStringLiteral("x509-self-signed")})
                      .exitCode,

@@ -34,8 +34,11 @@ function closeTracker(test) {
     for (const closable of opened.splice(0).reverse()) {
       if (await closeWithin(closable, closeTimeoutMs) === 'late') stuck.push(describe(closable));
     }
-    for (const { registry, deviceId } of devices.splice(0)) await registry.delete(deviceId);
-    if (stuck.length > 0) throw new Error(`did not close within ${closeTimeoutMs / 1000} s: ${stuck.join(', ')}`);
+    const problems = stuck.length > 0 ? [`did not close within ${closeTimeoutMs / 1000} s: ${stuck.join(', ')}`] : [];
+    for (const { registry, deviceId } of devices.splice(0)) {
+      try { await registry.delete(deviceId); } catch (err) { problems.push(`could not delete ${deviceId}: ${err.message}`); }
+    }
+    if (problems.length > 0) throw new Error(problems.join('; '));
   });
   return track;
 }
