@@ -5007,6 +5007,54 @@ Hier erstellt am %7</translation>
         <source>Cloud-to-device messages: send, see their feedback, purge the queue</source>
         <translation>Cloud-zu-Gerät-Nachrichten: senden, ihr Feedback sehen, die Warteschlange leeren</translation>
     </message>
+    <message>
+        <source>New Primary Key…</source>
+        <translation>Neuer primärer Schlüssel…</translation>
+    </message>
+    <message>
+        <source>New Secondary Key…</source>
+        <translation>Neuer sekundärer Schlüssel…</translation>
+    </message>
+    <message>
+        <source>Swap Keys…</source>
+        <translation>Schlüssel tauschen…</translation>
+    </message>
+    <message>
+        <source>Swap Keys</source>
+        <translation>Schlüssel tauschen</translation>
+    </message>
+    <message>
+        <source>New Key</source>
+        <translation>Neuer Schlüssel</translation>
+    </message>
+    <message>
+        <source>Swap the keys of &quot;%1&quot;?</source>
+        <translation>Die Schlüssel von „%1“ tauschen?</translation>
+    </message>
+    <message>
+        <source>Change the key of &quot;%1&quot;?</source>
+        <translation>Den Schlüssel von „%1“ ändern?</translation>
+    </message>
+    <message>
+        <source>Swap</source>
+        <translation>Tauschen</translation>
+    </message>
+    <message>
+        <source>Make New Key</source>
+        <translation>Neuen Schlüssel erzeugen</translation>
+    </message>
+    <message>
+        <source>Swapped the keys of &quot;%1&quot;.</source>
+        <translation>Die Schlüssel von „%1“ wurden getauscht.</translation>
+    </message>
+    <message>
+        <source>Made a new primary key for &quot;%1&quot;.</source>
+        <translation>Neuer primärer Schlüssel für „%1“ erzeugt.</translation>
+    </message>
+    <message>
+        <source>Made a new secondary key for &quot;%1&quot;.</source>
+        <translation>Neuer sekundärer Schlüssel für „%1“ erzeugt.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::DeviceTelemetryTab</name>

@@ -374,6 +374,17 @@ QWidget *DevicePage::createConnectionTab()
     auto *revealRow = new QHBoxLayout;
     revealRow->addWidget(m_reveal);
     revealRow->addStretch(1);
+    // A SAS device's keys: a new one when one leaked, or the two swapped (each after a confirmation).
+    const QList<std::pair<KeyRotation::Change, QString>> keyChanges{
+        {KeyRotation::Change::RegeneratePrimary, tr("New Primary Key…")},
+        {KeyRotation::Change::RegenerateSecondary, tr("New Secondary Key…")},
+        {KeyRotation::Change::Swap, tr("Swap Keys…")}};
+    for (const auto &[change, label] : keyChanges) {
+        auto *button = new QPushButton(label, tab);
+        revealRow->addWidget(button);
+        connect(button, &QPushButton::clicked, this, [this, change] { changeKeys(change); });
+        m_keyButtons.insert(int(change), button);
+    }
 
     auto *layout = new QVBoxLayout(tab);
     layout->addWidget(intro);
@@ -441,6 +452,10 @@ void DevicePage::showConnectionStrings()
     m_copySecondary->setEnabled(!secondary.isEmpty());
     m_exportPrimary->setEnabled(!primary.isEmpty());
     m_exportSecondary->setEnabled(!secondary.isEmpty());
+    for (QPushButton *button : std::as_const(m_keyButtons)) {
+        button->setVisible(m_device.authType == QStringLiteral("sas"));
+        button->setEnabled(!m_device.id.isEmpty() && m_session.client());
+    }
     m_secondaryString->setPlaceholderText(m_device.authType == QStringLiteral("sas") || m_device.id.isEmpty()
             ? QString()
             : tr("An X.509 device has one connection string; the certificate is its secret."));
@@ -491,6 +506,52 @@ void DevicePage::exportConnectionString(bool secondary)
         });
     }
     dialog.exec();
+}
+
+void DevicePage::changeKeys(KeyRotation::Change change)
+{
+    HubClient *client = m_session.client();
+    if (!client || m_device.id.isEmpty())
+        return;
+    auto changed = KeyRotation::apply(m_device, change); // the identity as last read, its ETag with it
+    if (!changed) {
+        showFailure(changed.error());
+        return;
+    }
+    const QString title = change == KeyRotation::Change::Swap ? tr("Swap Keys") : tr("New Key");
+    QMessageBox confirm(QMessageBox::Warning, title, KeyRotation::consequence(m_device, change),
+        QMessageBox::Yes | QMessageBox::Cancel, this);
+    confirm.setInformativeText(change == KeyRotation::Change::Swap ? tr("Swap the keys of \"%1\"?").arg(m_id)
+                                                                   : tr("Change the key of \"%1\"?").arg(m_id));
+    confirm.setDefaultButton(QMessageBox::Cancel);
+    confirm.button(QMessageBox::Yes)->setText(change == KeyRotation::Change::Swap ? tr("Swap") : tr("Make New Key"));
+    if (confirm.exec() != QMessageBox::Yes)
+        return;
+    for (QPushButton *button : std::as_const(m_keyButtons))
+        button->setEnabled(false);
+    setLoading(true);
+    const quint64 generation = m_generation;
+    QPointer<DevicePage> self(this);
+    // Written back under the ETag read: a change made elsewhere in between is refused, not overwritten.
+    client->updateDevice(*changed).then(client, [this, self, generation, change](Result<DeviceIdentity> updated) {
+        if (!self)
+            return;
+        setLoading(false);
+        if (generation != m_generation)
+            return;
+        if (!updated) {
+            showFailure(updated.error());
+            reloadDevice(false);
+            return;
+        }
+        m_device = *updated;
+        showDevice();
+        Q_EMIT statusMessage(change == KeyRotation::Change::Swap ? tr("Swapped the keys of \"%1\".").arg(m_id)
+                : change == KeyRotation::Change::RegeneratePrimary
+                ? tr("Made a new primary key for \"%1\".").arg(m_id)
+                : tr("Made a new secondary key for \"%1\".").arg(m_id));
+        Q_EMIT deviceChanged(m_id);
+    });
 }
 
 void DevicePage::exportCertificate()

@@ -1,7 +1,9 @@
 #pragma once
 
 #include "hub/hubclient.h"
+#include "hub/keyrotation.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QWidget>
 
@@ -60,7 +62,11 @@ public:
     DeviceTelemetryTab *telemetryTab() const { return m_telemetryTab; }
     DeviceMessagesTab *messagesTab() const { return m_messagesTab; }
 
+    QPushButton *keyButton(KeyRotation::Change change) const { return m_keyButtons.value(int(change)); }
+
 public Q_SLOTS:
+    // Regenerates or swaps a SAS device's keys after a confirmation that says what it breaks.
+    void changeKeys(KeyRotation::Change change);
     void exportConnectionString(bool secondary);
     void exportCertificate();
     DeviceTwin twin() const { return m_twin; }
@@ -140,6 +146,7 @@ private:
     QPushButton *m_copyPrimary = nullptr;
     QPushButton *m_copySecondary = nullptr;
     QPushButton *m_exportPrimary = nullptr;
+    QHash<int, QPushButton *> m_keyButtons; // by KeyRotation::Change
     QPushButton *m_exportSecondary = nullptr;
     QLabel *m_clipboardNote = nullptr;
     QLabel *m_certificate = nullptr;

@@ -452,6 +452,55 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(page->model()->rowCount(), 0, waitMs);
     }
 
+    void keysChangeOnlyAfterAConfirmation()
+    {
+        DeviceIdentity draft;
+        draft.id = QStringLiteral("ui-keys-") + QUuid::createUuid().toString(QUuid::Id128).left(8);
+        const auto created = await(direct().createDevice(draft));
+        QVERIFY(created);
+        MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials, *m_secrets);
+        window.resize(1100, 700);
+        window.show();
+        window.showPage(window.devicesPage());
+        DevicesPage *page = window.devicesPage();
+        page->openDevice(draft.id);
+        DevicePage *device = page->devicePage();
+        QTRY_COMPARE_WITH_TIMEOUT(device->device().id, draft.id, waitMs);
+        device->tabs()->setCurrentIndex(device->tabs()->count() - 1); // the connection strings
+        QPushButton *newPrimary = device->keyButton(KeyRotation::Change::RegeneratePrimary);
+        QTRY_VERIFY_WITH_TIMEOUT(newPrimary->isVisible() && newPrimary->isEnabled(), waitMs);
+
+        // Cancelled: nothing changes. The question says what breaks and whether the device is connected.
+        QString question;
+        answerNextMessageBox(QMessageBox::Cancel, &question);
+        newPrimary->click();
+        QVERIFY2(
+            question.contains(QStringLiteral("old primary key")) && question.contains(QStringLiteral("not connected")),
+            qPrintable(question));
+        QCOMPARE(await(direct().device(draft.id))->primaryKey, created->primaryKey);
+
+        // Confirmed: a new primary key, the secondary as it was; what the page shows is what the hub holds.
+        QTimer::singleShot(0, [] {
+            for (QWidget *widget : QApplication::topLevelWidgets())
+                if (auto *box = qobject_cast<QMessageBox *>(widget); box && box->isVisible())
+                    saveScreenshot(box, QStringLiteral("key-rotation-confirmation"));
+        });
+        answerNextMessageBox(QMessageBox::Yes);
+        newPrimary->click();
+        QTRY_VERIFY_WITH_TIMEOUT(device->device().primaryKey != created->primaryKey, waitMs);
+        const auto after = await(direct().device(draft.id));
+        QCOMPARE(after->primaryKey, device->device().primaryKey);
+        QCOMPARE(after->secondaryKey, created->secondaryKey);
+        QVERIFY(device->connectionStringField(false)->text().contains(after->primaryKey));
+
+        answerNextMessageBox(QMessageBox::Yes);
+        device->keyButton(KeyRotation::Change::Swap)->click();
+        QTRY_COMPARE_WITH_TIMEOUT(device->device().primaryKey, created->secondaryKey, waitMs);
+        QCOMPARE(await(direct().device(draft.id))->secondaryKey, after->primaryKey);
+        saveScreenshot(&window, QStringLiteral("device-keys"));
+        QVERIFY(await(direct().deleteDevice(draft.id)).has_value());
+    }
+
     void batchCancelLeavesTheRestUntouched()
     {
         QStringList ids;
