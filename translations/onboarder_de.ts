@@ -2556,14 +2556,6 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
         <translation>%1 von „%2“ UNVERSCHLÜSSELT nach %3 geschrieben (Modus 0600). Löschen Sie die Datei, sobald sie übergeben ist.</translation>
     </message>
     <message>
-        <source>Changes a SAS device&apos;s keys: regenerate --primary or --secondary (a new random key, as when one leaked), or swap them. Says first what it breaks and whether the device is connected, and asks unless --yes. The new keys are masked unless --reveal.</source>
-        <translation>Ändert die Schlüssel eines SAS-Geräts: regenerate --primary oder --secondary (ein neuer Zufallsschlüssel, etwa wenn einer bekannt wurde) oder swap (tauschen). Sagt zuerst, was dadurch nicht mehr funktioniert und ob das Gerät verbunden ist, und fragt nach, außer mit --yes. Die neuen Schlüssel sind maskiert, außer mit --reveal.</translation>
-    </message>
-    <message>
-        <source>regenerate or swap.</source>
-        <translation>regenerate oder swap.</translation>
-    </message>
-    <message>
         <source>regenerate: the primary key.</source>
         <translation>regenerate: der primäre Schlüssel.</translation>
     </message>
@@ -2582,10 +2574,6 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>swap changes both keys: it takes no --primary or --secondary.</source>
         <translation>swap ändert beide Schlüssel: Es nimmt weder --primary noch --secondary.</translation>
-    </message>
-    <message>
-        <source>Unknown action &quot;%1&quot;: device keys regenerate|swap ID.</source>
-        <translation>Unbekannte Aktion „%1“: device keys regenerate|swap ID.</translation>
     </message>
     <message>
         <source>Change the keys on hub &quot;%1&quot;?</source>
@@ -2612,8 +2600,40 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
         <translation>Der sekundäre Schlüssel von „%1“ wurde neu erzeugt.</translation>
     </message>
     <message>
-        <source>Regenerate or swap a SAS device&apos;s keys.</source>
-        <translation>Die Schlüssel eines SAS-Geräts neu erzeugen oder tauschen.</translation>
+        <source>Changes a device&apos;s credentials: a SAS device&apos;s keys with regenerate --primary or --secondary (a new random key, as when one leaked) or swap; a self-signed X.509 device&apos;s thumbprints with thumbprint (its new certificate becomes the primary, the old one stays secondary). Says first what it breaks and whether the device is connected, and asks unless --yes. New keys are masked unless --reveal.</source>
+        <translation>Ändert die Anmeldedaten eines Geräts: die Schlüssel eines SAS-Geräts mit regenerate --primary oder --secondary (ein neuer Zufallsschlüssel, etwa wenn einer bekannt wurde) oder swap; die Fingerabdrücke eines selbstsignierten X.509-Geräts mit thumbprint (sein neues Zertifikat wird primär, das alte bleibt sekundär). Sagt zuerst, was dadurch nicht mehr funktioniert und ob das Gerät verbunden ist, und fragt nach, außer mit --yes. Neue Schlüssel sind maskiert, außer mit --reveal.</translation>
+    </message>
+    <message>
+        <source>regenerate, swap or thumbprint.</source>
+        <translation>regenerate, swap oder thumbprint.</translation>
+    </message>
+    <message>
+        <source>thumbprint: the device&apos;s new certificate (PEM).</source>
+        <translation>thumbprint: das neue Zertifikat des Geräts (PEM).</translation>
+    </message>
+    <message>
+        <source>thumbprint: the new certificate&apos;s SHA-1 or SHA-256 thumbprint. Without --cert and --thumbprint, the certificate made here with cred generate (--replace) is used.</source>
+        <translation>thumbprint: der SHA-1- oder SHA-256-Fingerabdruck des neuen Zertifikats. Ohne --cert und --thumbprint wird das hier mit cred generate (--replace) erstellte Zertifikat verwendet.</translation>
+    </message>
+    <message>
+        <source>--cert and --thumbprint go with the thumbprint action.</source>
+        <translation>--cert und --thumbprint gehören zur Aktion thumbprint.</translation>
+    </message>
+    <message>
+        <source>thumbprint always registers the new certificate as primary: no --primary or --secondary.</source>
+        <translation>thumbprint registriert das neue Zertifikat immer als primär: kein --primary oder --secondary.</translation>
+    </message>
+    <message>
+        <source>Unknown action &quot;%1&quot;: device keys regenerate|swap|thumbprint ID.</source>
+        <translation>Unbekannte Aktion „%1“: device keys regenerate|swap|thumbprint ID.</translation>
+    </message>
+    <message>
+        <source>Registered the certificate %1 as the primary of &quot;%2&quot;; the one before stays secondary.</source>
+        <translation>Das Zertifikat %1 ist nun das primäre von „%2“; das bisherige bleibt sekundär.</translation>
+    </message>
+    <message>
+        <source>Regenerate or swap a SAS device&apos;s keys; register an X.509 device&apos;s new certificate.</source>
+        <translation>Die Schlüssel eines SAS-Geräts neu erzeugen oder tauschen; das neue Zertifikat eines X.509-Geräts registrieren.</translation>
     </message>
 </context>
 <context>
@@ -6276,12 +6296,28 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
         <translation>Der primäre und der sekundäre Schlüssel von „%1“ tauschen die Plätze: Wer einen Schlüssel als primär oder sekundär anfordert, erhält nun den anderen.</translation>
     </message>
     <message>
-        <source>The device is connected now: the hub closes its connection, and it must reconnect with a key that still holds.</source>
-        <translation>Das Gerät ist gerade verbunden: Der Hub schließt seine Verbindung, und es muss sich mit einem noch gültigen Schlüssel neu verbinden.</translation>
-    </message>
-    <message>
         <source>The device is not connected now.</source>
         <translation>Das Gerät ist gerade nicht verbunden.</translation>
+    </message>
+    <message>
+        <source>The device is connected now: the hub closes its connection, and it must reconnect with a credential that still holds.</source>
+        <translation>Das Gerät ist gerade verbunden: Der Hub schließt seine Verbindung, und es muss sich mit noch gültigen Anmeldedaten neu verbinden.</translation>
+    </message>
+    <message>
+        <source>The device &quot;%1&quot; authenticates with %2: only a self-signed X.509 device is registered by its certificate&apos;s thumbprint.</source>
+        <translation>Das Gerät „%1“ meldet sich mit %2 an: Nur ein selbstsigniertes X.509-Gerät ist über den Fingerabdruck seines Zertifikats registriert.</translation>
+    </message>
+    <message>
+        <source>%1 is already the primary thumbprint of &quot;%2&quot;.</source>
+        <translation>%1 ist bereits der primäre Fingerabdruck von „%2“.</translation>
+    </message>
+    <message>
+        <source>The certificate %1 becomes the primary of &quot;%2&quot;; the primary so far (%3) stays as secondary, so the device is taken with either until the next replacement.</source>
+        <translation>Das Zertifikat %1 wird das primäre von „%2“; das bisherige primäre (%3) bleibt sekundär, sodass das Gerät bis zum nächsten Wechsel mit beiden angenommen wird.</translation>
+    </message>
+    <message>
+        <source>The secondary so far (%1) is no longer accepted.</source>
+        <translation>Das bisherige sekundäre (%1) wird nicht mehr angenommen.</translation>
     </message>
 </context>
 <context>

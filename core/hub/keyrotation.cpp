@@ -32,6 +32,46 @@ Result<DeviceIdentity> apply(const DeviceIdentity &device, Change change)
     return changed;
 }
 
+namespace {
+
+QString connectionSentence(const DeviceIdentity &device)
+{
+    return device.connectionState == QStringLiteral("Connected")
+        ? Text::tr("The device is connected now: the hub closes its connection, and it must reconnect with a "
+                   "credential that still holds.")
+        : Text::tr("The device is not connected now.");
+}
+
+} // namespace
+
+Result<DeviceIdentity> replaceThumbprint(const DeviceIdentity &device, const QString &thumbprint)
+{
+    if (device.authType != QStringLiteral("selfSigned"))
+        return fail(ErrorKind::Conflict, QStringLiteral("NotSelfSignedDevice"),
+            Text::tr("The device \"%1\" authenticates with %2: only a self-signed X.509 device is registered by its "
+                     "certificate's thumbprint.")
+                .arg(device.id, device.authType));
+    const QString upper = thumbprint.toUpper();
+    if (upper == device.primaryThumbprint.toUpper())
+        return fail(ErrorKind::Conflict, QStringLiteral("ThumbprintUnchanged"),
+            Text::tr("%1 is already the primary thumbprint of \"%2\".").arg(upper, device.id));
+    DeviceIdentity changed = device;
+    changed.secondaryThumbprint = device.primaryThumbprint;
+    changed.primaryThumbprint = upper;
+    return changed;
+}
+
+QString thumbprintConsequence(const DeviceIdentity &device, const QString &thumbprint)
+{
+    QString text = Text::tr("The certificate %1 becomes the primary of \"%2\"; the primary so far (%3) stays as "
+                            "secondary, so the device is taken with either until the next replacement.")
+                       .arg(thumbprint.toUpper(), device.id, device.primaryThumbprint);
+    if (!device.secondaryThumbprint.isEmpty()
+        && device.secondaryThumbprint.compare(thumbprint, Qt::CaseInsensitive) != 0)
+        text += u' ' + Text::tr("The secondary so far (%1) is no longer accepted.").arg(device.secondaryThumbprint);
+    return text + u' ' + connectionSentence(device);
+}
+
 QString consequence(const DeviceIdentity &device, Change change)
 {
     QString text;
@@ -51,13 +91,7 @@ QString consequence(const DeviceIdentity &device, Change change)
                    .arg(device.id);
         break;
     }
-    if (device.connectionState == QStringLiteral("Connected"))
-        text += u' '
-            + Text::tr("The device is connected now: the hub closes its connection, and it must reconnect with a key "
-                       "that still holds.");
-    else
-        text += u' ' + Text::tr("The device is not connected now.");
-    return text;
+    return text + u' ' + connectionSentence(device);
 }
 
 } // namespace Onboarder::KeyRotation

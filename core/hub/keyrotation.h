@@ -20,4 +20,11 @@ Result<DeviceIdentity> apply(const DeviceIdentity &device, Change change);
 // connected now (the hub then closes its connection, and it must reconnect with a key that still holds).
 QString consequence(const DeviceIdentity &device, Change change);
 
+// A self-signed X.509 device's new certificate (after cred generate --replace, or one made elsewhere): its thumbprint
+// becomes the primary, and the primary so far moves to secondary, so that the device is taken with either certificate
+// until it has the new one and the next replacement drops the old. Fails for a device that is not selfSigned
+// (NotSelfSignedDevice) and for a thumbprint already registered as primary (ThumbprintUnchanged).
+Result<DeviceIdentity> replaceThumbprint(const DeviceIdentity &device, const QString &thumbprint);
+QString thumbprintConsequence(const DeviceIdentity &device, const QString &thumbprint);
+
 } // namespace Onboarder::KeyRotation

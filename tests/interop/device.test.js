@@ -429,3 +429,57 @@ test('onboarder-cli: an expiring connection string holds no key, connects before
   const after = track(Client.fromConnectionString(handOver.connectionString, Mqtt));
   await assert.rejects(after.open(), refusedByTheHub);
 });
+
+// Onboarder's certificate rollover for a self-signed X.509 device: `device keys thumbprint --cert NEW` registers the
+// new certificate as primary and keeps the old one as secondary, so the device is taken with either; the next
+// rollover drops the oldest. Checked with azure-iot-device presenting each certificate.
+test('onboarder-cli: an X.509 device\'s new certificate becomes primary, the old one stays secondary until the next', { timeout: 60000 }, async () => {
+  const os = require('node:os');
+  const crypto = require('node:crypto');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x509-rollover-'));
+  const deviceId = unique('sdk-rollover');
+  const makeCert = (name) => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+      '-subj', `/CN=${deviceId}`, '-keyout', path.join(dir, `${name}.key`), '-out', path.join(dir, `${name}.pem`)], { stdio: 'ignore' });
+    const cert = fs.readFileSync(path.join(dir, `${name}.pem`), 'utf8');
+    return { file: path.join(dir, `${name}.pem`), cert, key: fs.readFileSync(path.join(dir, `${name}.key`), 'utf8'),
+      thumbprint: new crypto.X509Certificate(cert).fingerprint.replace(/:/g, '') };
+  };
+  try {
+    const [first, second, third] = [makeCert('first'), makeCert('second'), makeCert('third')];
+    await registry.create({ deviceId, authentication: { x509Thumbprint: { primaryThumbprint: first.thumbprint } } });
+    track.deleteDeviceAtEnd(registry, deviceId);
+    const connects = async (credential) => {
+      const client = track(Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};x509=true`, Mqtt));
+      client.setOptions({ cert: credential.cert, key: credential.key });
+      await client.open();
+      await client.close();
+    };
+    const refused = async (credential) => {
+      const client = track(Client.fromConnectionString(`HostName=${hubHost};DeviceId=${deviceId};x509=true`, Mqtt));
+      client.setOptions({ cert: credential.cert, key: credential.key });
+      await assert.rejects(client.open(), refusedByTheHub);
+    };
+    await refused(second);
+
+    const output = onboarderCli([
+      `"$CLI" --json --hub sb device keys thumbprint ${deviceId} --cert "${second.file}" --yes`,
+      `"$CLI" --hub sb device keys thumbprint ${deviceId} --cert "${second.file}" --yes 2>&1 && exit 9 || echo "exit=$?"`,
+    ]);
+    const rolled = JSON.parse(output.slice(0, output.indexOf('\n}') + 2));
+    assert.deepEqual(rolled.authentication.x509Thumbprint, { primaryThumbprint: second.thumbprint, secondaryThumbprint: first.thumbprint });
+    assert.match(output, /is already the primary thumbprint/);
+    assert.match(output, /exit=4/);
+    await connects(second);
+    await connects(first);
+
+    onboarderCli([`"$CLI" --hub sb device keys thumbprint ${deviceId} --cert "${third.file}" --yes >/dev/null`]);
+    const thumbprints = (await registry.get(deviceId)).responseBody.authentication.x509Thumbprint;
+    assert.deepEqual(thumbprints, { primaryThumbprint: third.thumbprint, secondaryThumbprint: second.thumbprint });
+    await connects(third);
+    await connects(second);
+    await refused(first);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -65,6 +65,33 @@ private Q_SLOTS:
         QCOMPARE(refused.error().kind, ErrorKind::Conflict);
     }
 
+    void aNewCertificateBecomesPrimaryAndTheOldOneSecondary()
+    {
+        DeviceIdentity device = sasDevice();
+        device.authType = QStringLiteral("selfSigned");
+        device.primaryKey.clear();
+        device.secondaryKey.clear();
+        device.primaryThumbprint = QStringLiteral("1111111111111111111111111111111111111111");
+        device.secondaryThumbprint = QStringLiteral("2222222222222222222222222222222222222222");
+        const QString next = QStringLiteral("abcdefabcdefabcdefabcdefabcdefabcdefabcd");
+        const auto rolled = KeyRotation::replaceThumbprint(device, next);
+        QVERIFY(rolled);
+        QCOMPARE(rolled->primaryThumbprint, next.toUpper());
+        QCOMPARE(rolled->secondaryThumbprint, device.primaryThumbprint); // the old one still taken
+        QCOMPARE(rolled->etag, device.etag);
+        const QString said = KeyRotation::thumbprintConsequence(device, next);
+        QVERIFY(said.contains(next.toUpper()) && said.contains(device.primaryThumbprint));
+        QVERIFY2(said.contains(QStringLiteral("(2222222222222222222222222222222222222222) is no longer accepted")),
+            qPrintable(said));
+
+        const auto same = KeyRotation::replaceThumbprint(device, device.primaryThumbprint.toLower());
+        QVERIFY(!same);
+        QCOMPARE(same.error().code, QStringLiteral("ThumbprintUnchanged"));
+        const auto sas = KeyRotation::replaceThumbprint(sasDevice(), next);
+        QVERIFY(!sas);
+        QCOMPARE(sas.error().code, QStringLiteral("NotSelfSignedDevice"));
+    }
+
     void theWarningSaysWhatBreaksAndWhetherTheDeviceIsConnected()
     {
         DeviceIdentity device = sasDevice();
