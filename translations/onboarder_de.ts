@@ -5075,6 +5075,42 @@ Hier erstellt am %7</translation>
         <source>Made a new secondary key for &quot;%1&quot;.</source>
         <translation>Neuer sekundärer Schlüssel für „%1“ erzeugt.</translation>
     </message>
+    <message>
+        <source>New Certificate…</source>
+        <translation>Neues Zertifikat…</translation>
+    </message>
+    <message>
+        <source>Register the device&apos;s new certificate; the one it has now stays valid as secondary until the next change</source>
+        <translation>Das neue Zertifikat des Geräts registrieren; das jetzige bleibt bis zum nächsten Wechsel als sekundäres gültig</translation>
+    </message>
+    <message>
+        <source>The Device&apos;s New Certificate</source>
+        <translation>Das neue Zertifikat des Geräts</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer);;All files (*)</source>
+        <translation>Zertifikate (*.pem *.crt *.cer);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>New Certificate</source>
+        <translation>Neues Zertifikat</translation>
+    </message>
+    <message>
+        <source>Register the new certificate of &quot;%1&quot;?</source>
+        <translation>Das neue Zertifikat von „%1“ registrieren?</translation>
+    </message>
+    <message>
+        <source>Register</source>
+        <translation>Registrieren</translation>
+    </message>
+    <message>
+        <source>Registered the new certificate of &quot;%1&quot;; the one before stays valid as secondary.</source>
+        <translation>Das neue Zertifikat von „%1“ ist registriert; das bisherige bleibt als sekundäres gültig.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::DeviceTelemetryTab</name>

@@ -1,6 +1,7 @@
 #include "devicepage.h"
 
 #include "common/settings.h"
+#include "credentials/certificate.h"
 #include "credentials/credentialstore.h"
 #include "devicemessagestab.h"
 #include "devicetelemetrytab.h"
@@ -12,6 +13,9 @@
 #include "secureclipboard.h"
 
 #include <QCheckBox>
+#include <QDir>
+#include <QFile>
+#include <QFileDialog>
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QGuiApplication>
@@ -363,9 +367,19 @@ QWidget *DevicePage::createConnectionTab()
     m_certificate->setTextFormat(Qt::PlainText);
     m_certificate->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_exportCertificate = new QPushButton(tr("Export Certificate and Key…"), tab);
+    m_newCertificate = new QPushButton(tr("New Certificate…"), tab);
+    m_newCertificate->setToolTip(tr("Register the device's new certificate; the one it has now stays valid as "
+                                    "secondary until the next change"));
     auto *certificateRow = new QHBoxLayout;
     certificateRow->addWidget(m_exportCertificate);
+    certificateRow->addWidget(m_newCertificate);
     certificateRow->addStretch(1);
+    connect(m_newCertificate, &QPushButton::clicked, this, [this] {
+        const QString file = QFileDialog::getOpenFileName(this, tr("The Device's New Certificate"), QDir::homePath(),
+            tr("Certificates (*.pem *.crt *.cer);;All files (*)"));
+        if (!file.isEmpty())
+            registerCertificate(file);
+    });
     connect(m_exportCertificate, &QPushButton::clicked, this, &DevicePage::exportCertificate);
     connect(&m_credentials, &CredentialStore::credentialsChanged, this, &DevicePage::showCertificate);
     auto *form = new QFormLayout;
@@ -456,6 +470,8 @@ void DevicePage::showConnectionStrings()
         button->setVisible(m_device.authType == QStringLiteral("sas"));
         button->setEnabled(!m_device.id.isEmpty() && m_session.client());
     }
+    m_newCertificate->setVisible(m_device.authType == QStringLiteral("selfSigned"));
+    m_newCertificate->setEnabled(!m_device.id.isEmpty() && m_session.client());
     m_secondaryString->setPlaceholderText(m_device.authType == QStringLiteral("sas") || m_device.id.isEmpty()
             ? QString()
             : tr("An X.509 device has one connection string; the certificate is its secret."));
@@ -527,13 +543,57 @@ void DevicePage::changeKeys(KeyRotation::Change change)
     confirm.button(QMessageBox::Yes)->setText(change == KeyRotation::Change::Swap ? tr("Swap") : tr("Make New Key"));
     if (confirm.exec() != QMessageBox::Yes)
         return;
+    writeCredentials(*changed,
+        change == KeyRotation::Change::Swap                    ? tr("Swapped the keys of \"%1\".").arg(m_id)
+            : change == KeyRotation::Change::RegeneratePrimary ? tr("Made a new primary key for \"%1\".").arg(m_id)
+                                                               : tr("Made a new secondary key for \"%1\".").arg(m_id));
+}
+
+void DevicePage::registerCertificate(const QString &pemFile)
+{
+    if (!m_session.client() || m_device.id.isEmpty())
+        return;
+    QFile file(pemFile);
+    if (!file.open(QIODevice::ReadOnly)) {
+        showFailure({ErrorKind::InvalidInput, QStringLiteral("CertificateUnreadable"),
+            tr("Cannot read %1: %2").arg(pemFile, file.errorString())});
+        return;
+    }
+    const auto certificate = Certificate::fromPem(file.readAll());
+    if (!certificate) {
+        showFailure(certificate.error());
+        return;
+    }
+    const QString thumbprint = certificate->thumbprintSha1();
+    auto changed = KeyRotation::replaceThumbprint(m_device, thumbprint);
+    if (!changed) {
+        showFailure(changed.error());
+        return;
+    }
+    QMessageBox confirm(QMessageBox::Warning, tr("New Certificate"),
+        KeyRotation::thumbprintConsequence(m_device, thumbprint), QMessageBox::Yes | QMessageBox::Cancel, this);
+    confirm.setInformativeText(tr("Register the new certificate of \"%1\"?").arg(m_id));
+    confirm.setDefaultButton(QMessageBox::Cancel);
+    confirm.button(QMessageBox::Yes)->setText(tr("Register"));
+    if (confirm.exec() != QMessageBox::Yes)
+        return;
+    writeCredentials(
+        *changed, tr("Registered the new certificate of \"%1\"; the one before stays valid as secondary.").arg(m_id));
+}
+
+void DevicePage::writeCredentials(const DeviceIdentity &changed, const QString &done)
+{
+    HubClient *client = m_session.client();
+    if (!client)
+        return;
     for (QPushButton *button : std::as_const(m_keyButtons))
         button->setEnabled(false);
+    m_newCertificate->setEnabled(false);
     setLoading(true);
     const quint64 generation = m_generation;
     QPointer<DevicePage> self(this);
     // Written back under the ETag read: a change made elsewhere in between is refused, not overwritten.
-    client->updateDevice(*changed).then(client, [this, self, generation, change](Result<DeviceIdentity> updated) {
+    client->updateDevice(changed).then(client, [this, self, generation, done](Result<DeviceIdentity> updated) {
         if (!self)
             return;
         setLoading(false);
@@ -546,10 +606,7 @@ void DevicePage::changeKeys(KeyRotation::Change change)
         }
         m_device = *updated;
         showDevice();
-        Q_EMIT statusMessage(change == KeyRotation::Change::Swap ? tr("Swapped the keys of \"%1\".").arg(m_id)
-                : change == KeyRotation::Change::RegeneratePrimary
-                ? tr("Made a new primary key for \"%1\".").arg(m_id)
-                : tr("Made a new secondary key for \"%1\".").arg(m_id));
+        Q_EMIT statusMessage(done);
         Q_EMIT deviceChanged(m_id);
     });
 }

@@ -63,10 +63,14 @@ public:
     DeviceMessagesTab *messagesTab() const { return m_messagesTab; }
 
     QPushButton *keyButton(KeyRotation::Change change) const { return m_keyButtons.value(int(change)); }
+    QPushButton *newCertificateButton() const { return m_newCertificate; }
 
 public Q_SLOTS:
     // Regenerates or swaps a SAS device's keys after a confirmation that says what it breaks.
     void changeKeys(KeyRotation::Change change);
+    // A self-signed X.509 device's new certificate (PEM file): registered as primary, the old one kept as secondary,
+    // after a confirmation. The button asks for the file.
+    void registerCertificate(const QString &pemFile);
     void exportConnectionString(bool secondary);
     void exportCertificate();
     DeviceTwin twin() const { return m_twin; }
@@ -97,6 +101,8 @@ private:
     void showTwin();
     void checkTwinSyntax();
     void setLoading(bool loading);
+    // Writes a changed identity back under the ETag it was read with; says done in the status bar.
+    void writeCredentials(const DeviceIdentity &changed, const QString &done);
     void showFailure(const Error &error);
 
     HubSession &m_session;
@@ -147,6 +153,7 @@ private:
     QPushButton *m_copySecondary = nullptr;
     QPushButton *m_exportPrimary = nullptr;
     QHash<int, QPushButton *> m_keyButtons; // by KeyRotation::Change
+    QPushButton *m_newCertificate = nullptr;
     QPushButton *m_exportSecondary = nullptr;
     QLabel *m_clipboardNote = nullptr;
     QLabel *m_certificate = nullptr;

@@ -34,6 +34,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -498,6 +499,58 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(device->device().primaryKey, created->secondaryKey, waitMs);
         QCOMPARE(await(direct().device(draft.id))->secondaryKey, after->primaryKey);
         saveScreenshot(&window, QStringLiteral("device-keys"));
+        QVERIFY(await(direct().deleteDevice(draft.id)).has_value());
+    }
+
+    void aNewCertificateAfterAConfirmation()
+    {
+        QTemporaryDir dir;
+        const auto makeCertificate = [&dir](const QString &name) {
+            const QString pem = dir.filePath(name + QStringLiteral(".pem"));
+            const int made = QProcess::execute(QStringLiteral("openssl"),
+                {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
+                    QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256"), QStringLiteral("-nodes"),
+                    QStringLiteral("-keyout"), dir.filePath(name + QStringLiteral(".key")), QStringLiteral("-out"), pem,
+                    QStringLiteral("-subj"), QStringLiteral("/CN=ui-x509"), QStringLiteral("-days"),
+                    QStringLiteral("2")});
+            QFile file(pem);
+            file.open(QIODevice::ReadOnly);
+            const auto certificate = Certificate::fromPem(file.readAll());
+            return made == 0 && certificate ? std::pair{pem, certificate->thumbprintSha1()}
+                                            : std::pair{QString(), QString()};
+        };
+        const auto [oldPem, oldThumbprint] = makeCertificate(QStringLiteral("old"));
+        const auto [newPem, newThumbprint] = makeCertificate(QStringLiteral("new"));
+        QVERIFY(!oldThumbprint.isEmpty() && !newThumbprint.isEmpty());
+        DeviceIdentity draft;
+        draft.id = QStringLiteral("ui-x509-") + QUuid::createUuid().toString(QUuid::Id128).left(8);
+        draft.authType = QStringLiteral("selfSigned");
+        draft.primaryThumbprint = oldThumbprint;
+        QVERIFY(await(direct().createDevice(draft)));
+
+        MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials, *m_secrets);
+        window.show();
+        window.showPage(window.devicesPage());
+        DevicesPage *page = window.devicesPage();
+        page->openDevice(draft.id);
+        DevicePage *device = page->devicePage();
+        QTRY_COMPARE_WITH_TIMEOUT(device->device().id, draft.id, waitMs);
+        device->tabs()->setCurrentIndex(device->tabs()->count() - 1);
+        QTRY_VERIFY_WITH_TIMEOUT(device->newCertificateButton()->isVisible(), waitMs);
+        QVERIFY(!device->keyButton(KeyRotation::Change::Swap)->isVisible()); // no keys to change
+
+        QString question;
+        answerNextMessageBox(QMessageBox::Cancel, &question);
+        device->registerCertificate(newPem);
+        QVERIFY2(question.contains(newThumbprint) && question.contains(oldThumbprint), qPrintable(question));
+        QCOMPARE(await(direct().device(draft.id))->primaryThumbprint, oldThumbprint);
+
+        answerNextMessageBox(QMessageBox::Yes);
+        device->registerCertificate(newPem);
+        QTRY_COMPARE_WITH_TIMEOUT(device->device().primaryThumbprint, newThumbprint, waitMs);
+        const auto after = await(direct().device(draft.id));
+        QCOMPARE(after->primaryThumbprint, newThumbprint);
+        QCOMPARE(after->secondaryThumbprint, oldThumbprint); // still taken until the next change
         QVERIFY(await(direct().deleteDevice(draft.id)).has_value());
     }
 
