@@ -244,6 +244,11 @@ void AmqpConnection::readFromDevice()
                 if (read <= 0)
                     return;
                 m_filter.feed(chunk, size_t(read));
+                if (!m_filter.violation().isEmpty() && !m_violationClosed) {
+                    // What came before it still reaches Proton (below); then the connection ends, saying why.
+                    m_violationClosed = true;
+                    closeWithError("amqp:decode-error", m_filter.violation());
+                }
                 continue;
             }
             const pn_rwbytes_t buffer = pn_connection_driver_read_buffer(&m_driver);

@@ -98,6 +98,7 @@ private:
     PlainCheck m_plainCheck;
     QString m_authenticatedUser;
     AmqpFrameFilter m_filter; // the serving side's input (see AmqpFrameFilter)
+    bool m_violationClosed = false; // the filter refused the peer's input and the connection is closing
 };
 
 } // namespace Onboarder

@@ -37,6 +37,35 @@ QByteArray longFrame(quint16 channel, quint64 code)
     return out + performative;
 }
 
+// The fields of attach (name, handle), detach (handle) and transfer (handle, delivery-id, tag, format, settled, more)
+// as a list8, after which body may follow (a transfer's payload). deliveryId < 0: null.
+QByteArray list8(const QByteArray &fields, int count)
+{
+    return QByteArray(1, char(0xc0)) + char(fields.size() + 1) + char(count) + fields;
+}
+QByteArray uintField(quint32 value)
+{
+    QByteArray out(1, char(0x70));
+    out.resize(5);
+    qToBigEndian<quint32>(value, out.data() + 1);
+    return out;
+}
+QByteArray attachFields(quint32 handle)
+{
+    return list8(QByteArray("\xa1\x04link", 6) + uintField(handle), 2);
+}
+QByteArray detachFields(quint32 handle)
+{
+    return list8(uintField(handle), 1);
+}
+QByteArray transferFields(quint32 handle, qint64 deliveryId, bool more)
+{
+    return list8(uintField(handle) + (deliveryId < 0 ? QByteArray(1, char(0x40)) : uintField(quint32(deliveryId)))
+            + QByteArray("\xa0\x01t", 3) + QByteArray(1, char(0x43)) + QByteArray(1, char(0x42))
+            + QByteArray(1, char(more ? 0x41 : 0x42)),
+        6);
+}
+
 QByteArray filtered(const QByteArray &stream, int maxChunk, qint64 *dropped = nullptr)
 {
     AmqpFrameFilter filter;
@@ -86,10 +115,10 @@ private Q_SLOTS:
         keep(amqpHeader);
         keep(frame(0, 0x10)); // open
         keep(frame(5, begin));
-        keep(frame(5, attach));
-        keep(frame(5, transfer, QByteArrayLiteral("\x45") + big));
+        keep(frame(5, attach, attachFields(0)));
+        keep(frame(5, transfer, transferFields(0, 0, false) + big));
         keep(frame(3, begin));
-        keep(frame(5, detach));
+        keep(frame(5, detach, detachFields(0)));
         keep(frame(5, end));
         stream += frame(5, disposition); // late: rhea settles after ending the session
         stream += longFrame(5, flow); // late, ulong descriptor
@@ -130,6 +159,49 @@ private Q_SLOTS:
         QCOMPARE(dropped, 4);
     }
 
+    void aFirstTransferWithoutADeliveryIdEndsTheInput_data() { lateFramesOnAnEndedChannelAreDropped_data(); }
+
+    void aFirstTransferWithoutADeliveryIdEndsTheInput()
+    {
+        // Proton 0.37 asserts (and the process ends) on the first transfer of a delivery without a delivery-id, or
+        // with one that is not a uint (fuzz_amqpendpoint found it). Continuations may leave it out; a link attached
+        // again starts afresh.
+        QFETCH(int, maxChunk);
+        const QByteArray head = QByteArray("AMQP\x00\x01\x00\x00", 8) + frame(0, 0x10) + frame(1, begin)
+            + frame(1, attach, attachFields(7));
+        const QByteArray valid = head + frame(1, transfer, transferFields(7, 0, true) + "part one")
+            + frame(1, transfer, transferFields(7, -1, true) + "two") // a continuation: no id needed
+            + frame(1, transfer, transferFields(7, -1, false) + "three")
+            + frame(1, transfer, transferFields(7, 1, false)) + frame(1, transfer, transferFields(7, 2, true))
+            + frame(1, detach, detachFields(7)) + frame(1, attach, attachFields(7));
+        AmqpFrameFilter filter;
+        filter.feed(valid.constData(), size_t(valid.size()));
+        QVERIFY2(filter.violation().isEmpty(), qPrintable(filter.violation()));
+        QCOMPARE(filtered(valid, maxChunk), valid);
+
+        const QByteArray tail = frame(1, end) + frame(0, 0x18);
+        QByteArray wrongType = transferFields(7, 0, false);
+        wrongType[8] = char(0x41); // the delivery-id a boolean, as in the input the fuzzer found (after 3 + 5 bytes)
+        for (const QByteArray &refused : {frame(1, transfer, transferFields(7, -1, false)), // after a re-attach
+                 frame(1, transfer, wrongType)}) {
+            AmqpFrameFilter broken;
+            const QByteArray stream = valid + refused + tail;
+            for (qsizetype at = 0; at < stream.size(); at += maxChunk)
+                broken.feed(stream.constData() + at, size_t(std::min<qsizetype>(maxChunk, stream.size() - at)));
+            QVERIFY(!broken.violation().isEmpty());
+            QCOMPARE(broken.output(), valid); // nothing from the refused frame on
+        }
+        // A performative whose fields are no list, or run past the frame, is refused too.
+        AmqpFrameFilter noList;
+        const QByteArray notAList = head + frame(1, transfer, QByteArrayLiteral("\x41"));
+        noList.feed(notAList.constData(), size_t(notAList.size()));
+        QVERIFY(!noList.violation().isEmpty());
+        AmqpFrameFilter pastTheEnd;
+        const QByteArray overlong = head + frame(1, transfer, QByteArray("\xc0\xff\x06", 3) + uintField(7));
+        pastTheEnd.feed(overlong.constData(), size_t(overlong.size()));
+        QVERIFY(!pastTheEnd.violation().isEmpty());
+    }
+
     void shortFramesAtTheEndOfAReadAreDecidedAtOnce()
     {
         // A header and a frame shorter than what the filter gathers to decide, in one read: both go on now (a peer
@@ -151,10 +223,16 @@ private Q_SLOTS:
         QFETCH(int, maxChunk);
         QRandomGenerator random(42);
         QByteArray stream("AMQP\x00\x01\x00\x00", 8);
+        quint32 deliveryId = 0;
         for (int i = 0; i < 3000; ++i) {
             const quint8 code = quint8(0x10 + random.bounded(7)); // open … detach, never end
-            stream += frame(
-                quint16(random.bounded(4)), code, QByteArray(int(random.bounded(60)), char(random.bounded(256))));
+            const quint16 channel = quint16(random.bounded(4));
+            const QByteArray body(int(random.bounded(60)), char(random.bounded(256)));
+            // The link performatives with the fields they must have; the others with any bytes.
+            stream += code == attach ? frame(channel, code, attachFields(random.bounded(3)))
+                : code == detach     ? frame(channel, code, detachFields(random.bounded(3)))
+                : code == transfer ? frame(channel, code, transferFields(random.bounded(3), deliveryId++, false) + body)
+                                   : frame(channel, code, body);
         }
         QCOMPARE(filtered(stream, maxChunk), stream);
     }
