@@ -609,14 +609,6 @@ Aktionen:
         <translation>Den Schlüssel selbst ausgeben (achten Sie darauf, wer Ihr Terminal sieht).</translation>
     </message>
     <message>
-        <source>The device &quot;%1&quot; has no authentication, so it has no connection string.</source>
-        <translation>Das Gerät „%1“ hat keine Authentifizierung und daher keine Verbindungszeichenfolge.</translation>
-    </message>
-    <message>
-        <source>Prints a device&apos;s twin as JSON (tags, desired and reported properties).</source>
-        <translation>Gibt den Zwilling eines Geräts als JSON aus (Tags, gewünschte und gemeldete Eigenschaften).</translation>
-    </message>
-    <message>
         <source>Patches a device&apos;s twin with the JSON read from standard input, e.g. {&quot;tags&quot;:{&quot;site&quot;:&quot;bench-1&quot;},&quot;properties&quot;:{&quot;desired&quot;:{&quot;interval&quot;:30}}}; null removes a key.</source>
         <translation>Ändert den Zwilling eines Geräts mit dem JSON von der Standardeingabe, z. B. {&quot;tags&quot;:{&quot;site&quot;:&quot;bench-1&quot;},&quot;properties&quot;:{&quot;desired&quot;:{&quot;interval&quot;:30}}}; null entfernt einen Schlüssel.</translation>
     </message>
@@ -643,10 +635,6 @@ Aktionen:
     <message>
         <source>Twin updated; its ETag is now %1.</source>
         <translation>Zwilling aktualisiert; sein ETag ist jetzt %1.</translation>
-    </message>
-    <message>
-        <source>Invokes a direct method on a connected device and prints its status and payload.</source>
-        <translation>Ruft eine direkte Methode auf einem verbundenen Gerät auf und gibt ihren Status und ihre Nutzdaten aus.</translation>
     </message>
     <message>
         <source>The method&apos;s name.</source>
@@ -2536,16 +2524,8 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
         <translation>Gibt die Verbindungszeichenfolge eines Geräts aus, den Schlüssel maskiert, außer mit --reveal. Zur Weitergabe an jemanden verschlüsselt mit OpenPGP für diese Person schreiben (--gpg EMPFÄNGER --out DATEI); --qr --reveal zeigt sie als QR-Code; --out DATEI --unencrypted schreibt sie als Klartext (eine neue Datei, die nur Sie lesen können). Mit --expires enthält sie statt des Schlüssels ein Token, das nach dieser Zeit nicht mehr gilt: die sicherere Weitergabe.</translation>
     </message>
     <message>
-        <source>A connection string without the key, with a SAS token valid for DURATION (e.g. 30m, 12h, 7d; at most 365d), signed with the device&apos;s key.</source>
-        <translation>Eine Verbindungszeichenfolge ohne Schlüssel, mit einem SAS-Token, das DAUER lang gilt (z. B. 30m, 12h, 7d; höchstens 365d), signiert mit dem Schlüssel des Geräts.</translation>
-    </message>
-    <message>
         <source>DURATION</source>
         <translation>DAUER</translation>
-    </message>
-    <message>
-        <source>The device &quot;%1&quot; authenticates with an X.509 certificate: there is no key to sign an expiring token with, and its connection string holds no secret.</source>
-        <translation>Das Gerät „%1“ meldet sich mit einem X.509-Zertifikat an: Es gibt keinen Schlüssel, mit dem ein ablaufendes Token signiert werden könnte, und seine Verbindungszeichenfolge enthält kein Geheimnis.</translation>
     </message>
     <message>
         <source>the connection string valid until %1</source>
@@ -2634,6 +2614,138 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>Regenerate or swap a SAS device&apos;s keys; register an X.509 device&apos;s new certificate.</source>
         <translation>Die Schlüssel eines SAS-Geräts neu erzeugen oder tauschen; das neue Zertifikat eines X.509-Geräts registrieren.</translation>
+    </message>
+    <message>
+        <source>The device&apos;s module MODULE instead of the device itself.</source>
+        <translation>Das Modul MODUL des Geräts statt des Geräts selbst.</translation>
+    </message>
+    <message>
+        <source>MODULE</source>
+        <translation>MODUL</translation>
+    </message>
+    <message>
+        <source>Prints a device&apos;s (or its module&apos;s) twin as JSON (tags, desired and reported properties).</source>
+        <translation>Gibt den Twin eines Geräts (oder seines Moduls) als JSON aus (Tags, gewünschte und gemeldete Eigenschaften).</translation>
+    </message>
+    <message>
+        <source>Invokes a direct method on a connected device (or its module) and prints its status and payload.</source>
+        <translation>Ruft eine direkte Methode auf einem verbundenen Gerät (oder seinem Modul) auf und gibt Status und Nutzlast aus.</translation>
+    </message>
+    <message>
+        <source>The device &quot;%1&quot;</source>
+        <translation>Das Gerät „%1“</translation>
+    </message>
+    <message>
+        <source>The module &quot;%1&quot; of device &quot;%2&quot;</source>
+        <translation>Das Modul „%1“ des Geräts „%2“</translation>
+    </message>
+    <message>
+        <source>%1 authenticates with an X.509 certificate: there is no key to sign an expiring token with, and its connection string holds no secret.</source>
+        <translation>%1 authentifiziert sich mit einem X.509-Zertifikat: Es gibt keinen Schlüssel, mit dem sich ein ablaufendes Token signieren ließe, und seine Verbindungszeichenfolge enthält kein Geheimnis.</translation>
+    </message>
+    <message>
+        <source>%1 has no authentication, so it has no connection string.</source>
+        <translation>%1 hat keine Authentifizierung und daher keine Verbindungszeichenfolge.</translation>
+    </message>
+    <message>
+        <source>A connection string without the key, with a SAS token valid for DURATION (e.g. 30m, 12h, 7d; at most 365d), signed with the key.</source>
+        <translation>Eine Verbindungszeichenfolge ohne den Schlüssel, mit einem SAS-Token, das DAUER lang gültig ist (z. B. 30m, 12h, 7d; höchstens 365d), signiert mit dem Schlüssel.</translation>
+    </message>
+    <message>
+        <source>the connection string of module &quot;%1&quot;</source>
+        <translation>die Verbindungszeichenfolge des Moduls „%1“</translation>
+    </message>
+    <message>
+        <source>the connection string of module &quot;%1&quot; valid until %2</source>
+        <translation>die bis %2 gültige Verbindungszeichenfolge des Moduls „%1“</translation>
+    </message>
+    <message>
+        <source>The module id.</source>
+        <translation>Die Modul-ID.</translation>
+    </message>
+    <message>
+        <source>Module</source>
+        <translation>Modul</translation>
+    </message>
+    <message>
+        <source>Managed by</source>
+        <translation>Verwaltet von</translation>
+    </message>
+    <message>
+        <source>nobody</source>
+        <translation>niemandem</translation>
+    </message>
+    <message>
+        <source>Lists a device&apos;s modules: their connection state, last activity and authentication.</source>
+        <translation>Listet die Module eines Geräts auf: Verbindungsstatus, letzte Aktivität und Authentifizierung.</translation>
+    </message>
+    <message>
+        <source>MANAGED BY</source>
+        <translation>VERWALTET VON</translation>
+    </message>
+    <message>
+        <source>Adds a module identity to a device. Its SAS keys are generated by the hub; a self-signed X.509 module needs its certificate&apos;s thumbprint (--thumbprint).</source>
+        <translation>Fügt einem Gerät eine Modulidentität hinzu. Seine SAS-Schlüssel erzeugt der Hub; ein selbstsigniertes X.509-Modul braucht den Fingerabdruck seines Zertifikats (--thumbprint).</translation>
+    </message>
+    <message>
+        <source>Authenticate with a self-signed X.509 certificate of this SHA-1 or SHA-256 thumbprint.</source>
+        <translation>Mit einem selbstsignierten X.509-Zertifikat dieses SHA-1- oder SHA-256-Fingerabdrucks authentifizieren.</translation>
+    </message>
+    <message>
+        <source>--thumbprint takes 40 (SHA-1) or 64 (SHA-256) hex digits.</source>
+        <translation>--thumbprint erwartet 40 (SHA-1) oder 64 (SHA-256) Hexziffern.</translation>
+    </message>
+    <message>
+        <source>Added module &quot;%1&quot; to device &quot;%2&quot; (%3).</source>
+        <translation>Modul „%1“ zum Gerät „%2“ hinzugefügt (%3).</translation>
+    </message>
+    <message>
+        <source>Shows a module&apos;s identity: connection, last activity, authentication (keys masked).</source>
+        <translation>Zeigt die Identität eines Moduls: Verbindung, letzte Aktivität, Authentifizierung (Schlüssel maskiert).</translation>
+    </message>
+    <message>
+        <source>Deletes a module identity from a device, with its keys and twin. Asks first unless --yes.</source>
+        <translation>Löscht eine Modulidentität eines Geräts mit ihren Schlüsseln und ihrem Twin. Fragt vorher, außer mit --yes.</translation>
+    </message>
+    <message>
+        <source>Delete module &quot;%1&quot; of device &quot;%2&quot; from hub &quot;%3&quot;?</source>
+        <translation>Modul „%1“ des Geräts „%2“ aus dem Hub „%3“ löschen?</translation>
+    </message>
+    <message>
+        <source>module &quot;%1&quot; of device &quot;%2&quot;</source>
+        <translation>Modul „%1“ des Geräts „%2“</translation>
+    </message>
+    <message>
+        <source>Deleted module &quot;%1&quot; of device &quot;%2&quot;.</source>
+        <translation>Modul „%1“ des Geräts „%2“ gelöscht.</translation>
+    </message>
+    <message>
+        <source>Prints a module&apos;s connection string, its key masked unless --reveal; hands it over as device connection-string does (--gpg, --qr, --expires, --unencrypted).</source>
+        <translation>Gibt die Verbindungszeichenfolge eines Moduls aus, den Schlüssel maskiert außer mit --reveal; übergibt sie wie device connection-string (--gpg, --qr, --expires, --unencrypted).</translation>
+    </message>
+    <message>
+        <source>A device&apos;s modules (their twins and methods: twin and method with --module).</source>
+        <translation>Die Module eines Geräts (ihre Twins und Methoden: twin und method mit --module).</translation>
+    </message>
+    <message>
+        <source>List a device&apos;s modules.</source>
+        <translation>Die Module eines Geräts auflisten.</translation>
+    </message>
+    <message>
+        <source>Add a module to a device.</source>
+        <translation>Einem Gerät ein Modul hinzufügen.</translation>
+    </message>
+    <message>
+        <source>Show a module&apos;s identity.</source>
+        <translation>Die Identität eines Moduls zeigen.</translation>
+    </message>
+    <message>
+        <source>Delete a module.</source>
+        <translation>Ein Modul löschen.</translation>
+    </message>
+    <message>
+        <source>Print a module&apos;s connection string.</source>
+        <translation>Die Verbindungszeichenfolge eines Moduls ausgeben.</translation>
     </message>
 </context>
 <context>
@@ -2947,6 +3059,22 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>Could not reach %1: %2</source>
         <translation>%1 ist nicht erreichbar: %2</translation>
+    </message>
+    <message>
+        <source>The module %1 of device %2 is not connected, so it cannot answer.</source>
+        <translation>Das Modul %1 des Geräts %2 ist nicht verbunden und kann daher nicht antworten.</translation>
+    </message>
+    <message>
+        <source>The device %1 has no module %2.</source>
+        <translation>Das Gerät %1 hat kein Modul %2.</translation>
+    </message>
+    <message>
+        <source>The device %1 has a module %2 already.</source>
+        <translation>Das Gerät %1 hat bereits ein Modul %2.</translation>
+    </message>
+    <message>
+        <source>The module %1 of device %2 did not answer in time.</source>
+        <translation>Das Modul %1 des Geräts %2 hat nicht rechtzeitig geantwortet.</translation>
     </message>
 </context>
 <context>
@@ -4612,6 +4740,145 @@ Send %2?</source>
     </message>
 </context>
 <context>
+    <name>Onboarder::DeviceModulesTab</name>
+    <message>
+        <source>never</source>
+        <translation>nie</translation>
+    </message>
+    <message>
+        <source>Add Module</source>
+        <translation>Modul hinzufügen</translation>
+    </message>
+    <message>
+        <source>Delete Module…</source>
+        <translation>Modul löschen…</translation>
+    </message>
+    <message>
+        <source>Hand Over Connection String…</source>
+        <translation>Verbindungszeichenfolge übergeben…</translation>
+    </message>
+    <message>
+        <source>Reload</source>
+        <translation>Neu laden</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Module</source>
+        <translation>Modul</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>Verbindung</translation>
+    </message>
+    <message>
+        <source>Last Activity</source>
+        <translation>Letzte Aktivität</translation>
+    </message>
+    <message>
+        <source>Authentication</source>
+        <translation>Authentifizierung</translation>
+    </message>
+    <message>
+        <source>Managed By</source>
+        <translation>Verwaltet von</translation>
+    </message>
+    <message>
+        <source>New module id, e.g. sensor-reader</source>
+        <translation>Neue Modul-ID, z. B. sensor-reader</translation>
+    </message>
+    <message>
+        <source>Adds a module identity with keys made by the hub</source>
+        <translation>Fügt eine Modulidentität mit vom Hub erzeugten Schlüsseln hinzu</translation>
+    </message>
+    <message>
+        <source>Deletes the selected module with its keys and twin</source>
+        <translation>Löscht das gewählte Modul mit seinen Schlüsseln und seinem Twin</translation>
+    </message>
+    <message>
+        <source>Hands the selected module&apos;s connection string over: expiring, to the clipboard, OpenPGP or a QR code</source>
+        <translation>Übergibt die Verbindungszeichenfolge des gewählten Moduls: ablaufend, über die Zwischenablage, OpenPGP oder einen QR-Code</translation>
+    </message>
+    <message>
+        <source>Stop waiting for the hub. A change it already made stays made.</source>
+        <translation>Nicht mehr auf den Hub warten. Eine Änderung, die er schon vorgenommen hat, bleibt bestehen.</translation>
+    </message>
+    <message>
+        <source>Select a module to see its twin.</source>
+        <translation>Wählen Sie ein Modul, um seinen Twin zu sehen.</translation>
+    </message>
+    <message>
+        <source>Module twin</source>
+        <translation>Modul-Twin</translation>
+    </message>
+    <message>
+        <source>A module has credentials and a twin of its own; it connects as {device}/{module}, only while its device is enabled.</source>
+        <translation>Ein Modul hat eigene Anmeldedaten und einen eigenen Twin; es verbindet sich als {Gerät}/{Modul}, nur solange sein Gerät aktiviert ist.</translation>
+    </message>
+    <message>
+        <source>Stopped waiting for the hub.</source>
+        <translation>Warten auf den Hub beendet.</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>Verbunden</translation>
+    </message>
+    <message>
+        <source>Disconnected</source>
+        <translation>Getrennt</translation>
+    </message>
+    <message>
+        <source>Shared access key</source>
+        <translation>Zugriffsschlüssel</translation>
+    </message>
+    <message>
+        <source>X.509 self-signed</source>
+        <translation>X.509 selbstsigniert</translation>
+    </message>
+    <message>
+        <source>X.509 CA-signed</source>
+        <translation>X.509 von einer CA signiert</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>Keine</translation>
+    </message>
+    <message>
+        <source>This device has no modules.</source>
+        <translation>Dieses Gerät hat keine Module.</translation>
+    </message>
+    <message>
+        <source>Added module &quot;%1&quot; to &quot;%2&quot;.</source>
+        <translation>Modul „%1“ zu „%2“ hinzugefügt.</translation>
+    </message>
+    <message>
+        <source>Delete Module</source>
+        <translation>Modul löschen</translation>
+    </message>
+    <message>
+        <source>Delete module &quot;%1&quot; of &quot;%2&quot;? Its keys and twin go with it; a program that connects as this module is refused from then on.</source>
+        <translation>Modul „%1“ von „%2“ löschen? Seine Schlüssel und sein Twin werden mitgelöscht; ein Programm, das sich als dieses Modul verbindet, wird danach abgewiesen.</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Löschen</translation>
+    </message>
+    <message>
+        <source>Deleted module &quot;%1&quot; of &quot;%2&quot;.</source>
+        <translation>Modul „%1“ von „%2“ gelöscht.</translation>
+    </message>
+    <message>
+        <source>Module &quot;%1&quot; authenticates with a certificate: its connection string holds no secret to hand over.</source>
+        <translation>Modul „%1“ authentifiziert sich mit einem Zertifikat: Seine Verbindungszeichenfolge enthält kein Geheimnis, das zu übergeben wäre.</translation>
+    </message>
+    <message>
+        <source>the connection string of module &quot;%1&quot; of &quot;%2&quot;</source>
+        <translation>die Verbindungszeichenfolge des Moduls „%1“ von „%2“</translation>
+    </message>
+</context>
+<context>
     <name>Onboarder::DevicePage</name>
     <message>
         <source>Not valid JSON at line %1, column %2: %3.</source>
@@ -5110,6 +5377,14 @@ Hier erstellt am %7</translation>
     <message>
         <source>Registered the new certificate of &quot;%1&quot;; the one before stays valid as secondary.</source>
         <translation>Das neue Zertifikat von „%1“ ist registriert; das bisherige bleibt als sekundäres gültig.</translation>
+    </message>
+    <message>
+        <source>Modules</source>
+        <translation>Module</translation>
+    </message>
+    <message>
+        <source>The device&apos;s module identities, their twins and keys</source>
+        <translation>Die Modulidentitäten des Geräts, ihre Twins und Schlüssel</translation>
     </message>
 </context>
 <context>

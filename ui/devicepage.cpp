@@ -4,6 +4,7 @@
 #include "credentials/certificate.h"
 #include "credentials/credentialstore.h"
 #include "devicemessagestab.h"
+#include "devicemodulestab.h"
 #include "devicetelemetrytab.h"
 #include "exportdialog.h"
 #include "fielderror.h"
@@ -104,6 +105,7 @@ DevicePage::DevicePage(HubSession &session, CredentialStore &credentials, Settin
     , m_tabs(new QTabWidget(this))
     , m_telemetryTab(new DeviceTelemetryTab(session, this))
     , m_messagesTab(new DeviceMessagesTab(session, this))
+    , m_modulesTab(new DeviceModulesTab(session, settings, this))
 {
     auto *back = new QPushButton(style()->standardIcon(QStyle::SP_ArrowBack), tr("All Devices"), this);
     back->setShortcut(QKeySequence::Back);
@@ -125,10 +127,12 @@ DevicePage::DevicePage(HubSession &session, CredentialStore &credentials, Settin
     m_tabs->addTab(createTwinTab(), tr("Twin"));
     m_tabs->addTab(createMethodTab(), tr("Direct Method"));
     m_tabs->addTab(m_messagesTab, tr("Messages to Device"));
+    m_tabs->addTab(m_modulesTab, tr("Modules"));
     m_tabs->addTab(createConnectionTab(), tr("Credentials"));
     m_tabs->setTabToolTip(m_tabs->indexOf(m_telemetryTab), tr("What the device sends, live, while this tab is shown"));
     m_tabs->setTabToolTip(
         m_tabs->indexOf(m_messagesTab), tr("Cloud-to-device messages: send, see their feedback, purge the queue"));
+    m_tabs->setTabToolTip(m_tabs->indexOf(m_modulesTab), tr("The device's module identities, their twins and keys"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -141,6 +145,7 @@ DevicePage::DevicePage(HubSession &session, CredentialStore &credentials, Settin
     connect(m_telemetryTab, &DeviceTelemetryTab::refreshRequested, this, [this] { reloadDevice(false); });
     connect(m_messagesTab, &DeviceMessagesTab::refreshRequested, this, [this] { reloadDevice(false); });
     connect(m_messagesTab, &DeviceMessagesTab::statusMessage, this, &DevicePage::statusMessage);
+    connect(m_modulesTab, &DeviceModulesTab::statusMessage, this, &DevicePage::statusMessage);
     connect(&m_session, &HubSession::clientChanged, this, [this] {
         if (!m_id.isEmpty())
             Q_EMIT backRequested(); // the device belonged to another hub
@@ -643,6 +648,7 @@ void DevicePage::open(const QString &deviceId)
     m_tabs->setCurrentIndex(0);
     m_telemetryTab->setDeviceId(deviceId);
     m_messagesTab->setDeviceId(deviceId);
+    m_modulesTab->setDeviceId(deviceId);
     showDevice();
     showTwin();
     reload();

@@ -21,6 +21,7 @@ namespace Onboarder {
 
 class CredentialStore;
 class DeviceMessagesTab;
+class DeviceModulesTab;
 class DeviceTelemetryTab;
 class HubSession;
 class SecureClipboard;
@@ -28,7 +29,7 @@ class Settings;
 
 // One device of the current hub: its identity and connection, the support check, its live telemetry, its twin
 // (tags and desired properties editable, guarded by the twin's ETag), direct methods, cloud-to-device messages,
-// and its connection strings.
+// its modules, and its connection strings.
 class DevicePage final : public QWidget
 {
     Q_OBJECT
@@ -61,6 +62,7 @@ public:
     QPushButton *exportCertificateButton() const { return m_exportCertificate; }
     DeviceTelemetryTab *telemetryTab() const { return m_telemetryTab; }
     DeviceMessagesTab *messagesTab() const { return m_messagesTab; }
+    DeviceModulesTab *modulesTab() const { return m_modulesTab; }
 
     QPushButton *keyButton(KeyRotation::Change change) const { return m_keyButtons.value(int(change)); }
     QPushButton *newCertificateButton() const { return m_newCertificate; }
@@ -162,6 +164,7 @@ private:
     // Telemetry, messages to the device
     DeviceTelemetryTab *m_telemetryTab = nullptr;
     DeviceMessagesTab *m_messagesTab = nullptr;
+    DeviceModulesTab *m_modulesTab = nullptr;
     quint64 m_deviceRequest = 0; // the newest request for the identity alone
 };
 

@@ -1,11 +1,13 @@
 #include "command.h"
 
+#include "hub/hubclient.h"
 #include "hub/hubstore.h"
 
 #include <QCoreApplication>
 #include <QFuture>
 
 #include <cstdio>
+#include <memory>
 
 namespace Onboarder::Cli {
 
@@ -80,6 +82,20 @@ QFuture<int> withService(
             return body(profile, *service);
         })
         .unwrap();
+}
+
+QFuture<int> withHub(Context &ctx, const std::function<QFuture<int>(HubClient &, const HubProfile &)> &body)
+{
+    return withService(ctx, [body](const HubProfile &profile, const ConnectionString &service) {
+        auto client = std::make_shared<HubClient>(profile, service);
+        return body(*client, profile).then([client](int code) { return code; });
+    });
+}
+
+QCommandLineOption moduleOption()
+{
+    return {QStringLiteral("module"), CliText::tr("The device's module MODULE instead of the device itself."),
+        CliText::tr("MODULE")};
 }
 
 QFuture<int> finished(int exitCode)

@@ -12,6 +12,7 @@
 namespace Onboarder {
 class ConnectionString;
 class CredentialStore;
+class HubClient;
 struct HubProfile;
 class DpsStore;
 class HubStore;
@@ -60,6 +61,7 @@ QList<Noun> relayNouns(); // relay
 QList<Noun> provisionNouns(); // provision (a default verb: provision --profile …)
 QList<Noun> c2dNouns(); // c2d
 QList<Noun> dpsNouns(); // dps
+QList<Noun> moduleNouns(); // module
 
 // Verbs of telemetrycommands.cpp, listed under the device and hub nouns.
 QFuture<int> deviceTelemetry(Context &ctx, const QStringList &args);
@@ -93,8 +95,13 @@ private:
 
 QFuture<int> finished(int exitCode);
 
+// --module MODULE: a verb about a device's twin or methods applies to that module of the device instead.
+QCommandLineOption moduleOption();
+
 // Runs body with the chosen hub (--hub, else the current one) and its service connection string.
 QFuture<int> withService(
     Context &ctx, const std::function<QFuture<int>(const HubProfile &, const ConnectionString &)> &body);
+// Runs body with a HubClient for the chosen hub. The client lives until body's future has finished.
+QFuture<int> withHub(Context &ctx, const std::function<QFuture<int>(HubClient &, const HubProfile &)> &body);
 
 } // namespace Onboarder::Cli

@@ -8,6 +8,7 @@
 #include "credentials/secretexport.h"
 #include "credentials/securefile.h"
 #include "exportcli.h"
+#include "handover.h"
 #include "hub/devicecheck.h"
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
@@ -29,19 +30,7 @@ namespace Onboarder::Cli {
 
 namespace {
 
-// The longest an expiring hand-over (device connection-string --expires) may last.
-constexpr qint64 MaxHandOverSeconds = 365LL * 24 * 3600;
-
 const QString masked = QStringLiteral("********");
-
-// Runs body with a HubClient for the chosen hub. The client lives until body's future has finished.
-QFuture<int> withHub(Context &ctx, const std::function<QFuture<int>(HubClient &, const HubProfile &)> &body)
-{
-    return withService(ctx, [body](const HubProfile &profile, const ConnectionString &service) {
-        auto client = std::make_shared<HubClient>(profile, service);
-        return body(*client, profile).then([client](int code) { return code; });
-    });
-}
 
 QString timeText(const QDateTime &time)
 {
@@ -379,131 +368,22 @@ QFuture<int> connectionString(Context &ctx, const QStringList &args)
                     "--out FILE --unencrypted writes it as plain text (a new file only you can read). With --expires "
                     "it carries a token that stops working after that long instead of the key: the safer hand-over."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
-    p.addOption({QStringLiteral("secondary"), CliText::tr("With the secondary key.")});
-    p.addOption({QStringLiteral("expires"),
-        CliText::tr("A connection string without the key, with a SAS token valid for DURATION (e.g. 30m, 12h, 7d; at "
-                    "most 365d), signed with the device's key."),
-        CliText::tr("DURATION")});
-    p.addOption({QStringLiteral("reveal"), CliText::tr("Print the key itself (mind who sees your terminal).")});
-    p.addOption(gpgRecipientOption());
-    p.addOption({QStringLiteral("out"),
-        CliText::tr("Write to FILE (new, readable by you only), with --gpg or --unencrypted."), CliText::tr("FILE")});
-    p.addOption({QStringLiteral("unencrypted"),
-        CliText::tr("With --out: write the connection string as plain text. Prefer --gpg.")});
-    p.addOption({QStringLiteral("qr"),
-        CliText::tr("Print a QR code of the connection string (needs --reveal: anyone who sees it has the key).")});
+    addHandOverOptions(p);
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
+    const auto options = handOverOptions(ctx.out, p);
+    if (const int *exitCode = std::get_if<int>(&options))
+        return finished(*exitCode);
     const QString id = p.positional().at(0);
-    const bool secondary = p.isSet(QStringLiteral("secondary"));
-    const bool reveal = p.isSet(QStringLiteral("reveal"));
-    const QString recipient = p.value(QStringLiteral("gpg"));
-    const QString out = p.value(QStringLiteral("out"));
-    const bool unencrypted = p.isSet(QStringLiteral("unencrypted"));
-    const bool qr = p.isSet(QStringLiteral("qr"));
-    qint64 validFor = 0; // seconds; 0: the key itself
-    if (p.isSet(QStringLiteral("expires"))) {
-        const auto parsed = Duration::parseSeconds(p.value(QStringLiteral("expires")), MaxHandOverSeconds);
-        if (!parsed)
-            return finished(ctx.out.usage(parsed.error().message));
-        validFor = *parsed;
-    }
-    if (p.isSet(QStringLiteral("gpg")) == out.isEmpty() && !unencrypted)
-        return finished(ctx.out.usage(CliText::tr("--gpg RECIPIENT and --out FILE go together.")));
-    if (unencrypted && (out.isEmpty() || p.isSet(QStringLiteral("gpg"))))
-        return finished(ctx.out.usage(CliText::tr("--unencrypted goes with --out FILE and without --gpg.")));
-    if (qr && !reveal)
-        return finished(ctx.out.usage(
-            CliText::tr("A QR code shows the key to anyone who sees it: ask for it with --qr --reveal.")));
-    if (!out.isEmpty()) {
-        if (auto ok = SecureFile::checkNew(out); !ok)
-            return finished(ctx.out.error(ok.error()));
-    }
-    return withHub(ctx,
-        [&ctx, id, secondary, validFor, reveal, recipient, out, unencrypted, qr](
-            HubClient &client, const HubProfile &hub) {
+    return withHub(
+        ctx, [&ctx, id, options = std::get<HandOverOptions>(options)](HubClient &client, const HubProfile &hub) {
             return client.device(id)
                 .then(&client,
-                    [&ctx, secondary, validFor, reveal, recipient, out, unencrypted, qr, host = hub.hostName](
-                        Result<DeviceIdentity> d) -> QFuture<int> {
+                    [&ctx, options, host = hub.hostName](Result<DeviceIdentity> d) -> QFuture<int> {
                         if (!d)
                             return finished(ctx.out.error(d.error()));
-                        ConnectionString cs;
-                        QJsonObject expiring; // expiresAt, for --expires
-                        if (validFor > 0
-                            && (d->authType == QStringLiteral("selfSigned")
-                                || d->authType == QStringLiteral("certificateAuthority")))
-                            return finished(ctx.out.error({ErrorKind::Conflict, QStringLiteral("NoKeyToSignWith"),
-                                CliText::tr("The device \"%1\" authenticates with an X.509 certificate: there is no "
-                                            "key to sign an expiring token with, and its connection string holds no "
-                                            "secret.")
-                                    .arg(d->id)}));
-                        if (validFor > 0 && d->authType == QStringLiteral("sas")) {
-                            const qint64 expiry = QDateTime::currentSecsSinceEpoch() + validFor;
-                            auto made = ConnectionString::deviceWithExpiringToken(host, d->id,
-                                SecretBytes::fromString(QString(secondary ? d->secondaryKey : d->primaryKey)), expiry);
-                            if (!made)
-                                return finished(ctx.out.error(made.error()));
-                            cs = std::move(*made);
-                            expiring.insert(QStringLiteral("expiresAt"),
-                                QDateTime::fromSecsSinceEpoch(expiry, Qt::UTC).toString(Qt::ISODate));
-                        } else if (d->authType == QStringLiteral("sas"))
-                            cs = ConnectionString::deviceWithKey(
-                                host, d->id, secondary ? d->secondaryKey : d->primaryKey);
-                        else if (d->authType == QStringLiteral("selfSigned")
-                            || d->authType == QStringLiteral("certificateAuthority"))
-                            cs = ConnectionString::deviceWithX509(host, d->id);
-                        else
-                            return finished(ctx.out.error({ErrorKind::Conflict, QStringLiteral("NoCredential"),
-                                CliText::tr("The device \"%1\" has no authentication, so it has no connection string.")
-                                    .arg(d->id)}));
-                        const QString deviceId = d->id;
-                        const QString what = expiring.isEmpty()
-                            ? CliText::tr("the connection string")
-                            : CliText::tr("the connection string valid until %1")
-                                  .arg(expiring.value(QStringLiteral("expiresAt")).toString());
-                        if (unencrypted) {
-                            if (auto written
-                                = SecretExport::toPlaintextFile(SecretBytes::fromString(cs.toString()), out, true);
-                                !written)
-                                return finished(ctx.out.error(written.error()));
-                            ctx.out.text(CliText::tr("Wrote %1 of \"%2\" UNENCRYPTED to %3 (mode 0600). Delete it "
-                                                     "once it has been handed over.")
-                                             .arg(what, deviceId, out));
-                            QJsonObject json = expiring;
-                            json.insert(QStringLiteral("deviceId"), deviceId);
-                            json.insert(QStringLiteral("file"), out);
-                            json.insert(QStringLiteral("format"), QStringLiteral("plaintext"));
-                            ctx.out.document(json);
-                            return finished(ExitOk);
-                        }
-                        if (!out.isEmpty()) {
-                            return SecretExport::toOpenPgpFile(SecretBytes::fromString(cs.toString()), recipient, out)
-                                .then([&ctx, deviceId, out, what, expiring](Result<OpenPgpEncryptor::Encrypted> done) {
-                                    return reportOpenPgpFile(ctx.out, what, deviceId, out, done, expiring);
-                                });
-                        }
-                        const QString text = reveal ? cs.toString() : cs.toMaskedString();
-                        ctx.out.text(text);
-                        QJsonObject json = expiring;
-                        json.insert(QStringLiteral("deviceId"), deviceId);
-                        json.insert(QStringLiteral("connectionString"), text);
-                        if (qr) {
-                            const auto code = SecretExport::toQrCode(SecretBytes::fromString(QString(text)));
-                            if (!code)
-                                return finished(ctx.out.error(code.error()));
-                            ctx.out.text(code->toText());
-                            QJsonArray rows;
-                            for (int y = 0; y < code->size(); ++y) {
-                                QString row;
-                                for (int x = 0; x < code->size(); ++x)
-                                    row += code->isDark(x, y) ? u'1' : u'0';
-                                rows.append(row);
-                            }
-                            json.insert(QStringLiteral("qr"), rows);
-                        }
-                        ctx.out.document(json);
-                        return finished(ExitOk);
+                        return handOver(ctx.out, options,
+                            HandOverIdentity{d->id, QString(), d->authType, d->primaryKey, d->secondaryKey}, host);
                     })
                 .unwrap();
         });
@@ -511,13 +391,16 @@ QFuture<int> connectionString(Context &ctx, const QStringList &args)
 
 QFuture<int> twinShow(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Prints a device's twin as JSON (tags, desired and reported properties)."));
+    VerbParser p(CliText::tr("Prints a device's (or its module's) twin as JSON (tags, desired and reported "
+                             "properties)."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption(moduleOption());
     if (auto done = p.parse(ctx.out, args, 1, 1))
         return finished(*done);
     const QString id = p.positional().at(0);
-    return withHub(ctx, [&ctx, id](HubClient &client, const HubProfile &) {
-        return client.twin(id).then(&client, [&ctx](Result<DeviceTwin> twin) {
+    const QString module = p.value(QStringLiteral("module"));
+    return withHub(ctx, [&ctx, id, module](HubClient &client, const HubProfile &) {
+        return client.moduleTwin(id, module).then(&client, [&ctx](Result<DeviceTwin> twin) {
             if (!twin)
                 return ctx.out.error(twin.error());
             ctx.out.document(twin->document);
@@ -533,6 +416,7 @@ QFuture<int> twinPatch(Context &ctx, const QStringList &args)
         "Patches a device's twin with the JSON read from standard input, e.g. "
         "{\"tags\":{\"site\":\"bench-1\"},\"properties\":{\"desired\":{\"interval\":30}}}; null removes a key."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
+    p.addOption(moduleOption());
     const QString etagOption = QStringLiteral("etag"); // hub-json: allow etag (the option --etag, docs/cli.md)
     p.addOption({etagOption, CliText::tr("Apply only if the twin still has this ETag."), CliText::tr("ETAG")});
     p.addOption({QStringLiteral("input"), CliText::tr("Read the JSON from FILE."), CliText::tr("FILE")});
@@ -552,8 +436,9 @@ QFuture<int> twinPatch(Context &ctx, const QStringList &args)
                 : CliText::tr("The patch must be a JSON object.")}));
     const QString id = p.positional().at(0);
     const QString etag = p.value(etagOption);
-    return withHub(ctx, [&ctx, id, etag, patch = patch.object()](HubClient &client, const HubProfile &) {
-        return client.updateTwin(id, patch, etag).then(&client, [&ctx](Result<DeviceTwin> twin) {
+    const QString module = p.value(QStringLiteral("module"));
+    return withHub(ctx, [&ctx, id, module, etag, patch = patch.object()](HubClient &client, const HubProfile &) {
+        return client.updateModuleTwin(id, module, patch, etag).then(&client, [&ctx](Result<DeviceTwin> twin) {
             if (!twin)
                 return ctx.out.error(twin.error());
             ctx.out.document(twin->document);
@@ -565,9 +450,11 @@ QFuture<int> twinPatch(Context &ctx, const QStringList &args)
 
 QFuture<int> methodInvoke(Context &ctx, const QStringList &args)
 {
-    VerbParser p(CliText::tr("Invokes a direct method on a connected device and prints its status and payload."));
+    VerbParser p(CliText::tr(
+        "Invokes a direct method on a connected device (or its module) and prints its status and payload."));
     p.addPositional(QStringLiteral("ID"), CliText::tr("The device id."));
     p.addPositional(QStringLiteral("NAME"), CliText::tr("The method's name."));
+    p.addOption(moduleOption());
     p.addOption({QStringLiteral("payload"), CliText::tr("JSON payload (default null)."), CliText::tr("JSON"),
         QStringLiteral("null")});
     p.addOption({QStringLiteral("timeout"), CliText::tr("Seconds to wait for the device's answer (5–300, default 30)."),
@@ -586,20 +473,22 @@ QFuture<int> methodInvoke(Context &ctx, const QStringList &args)
             CliText::tr("--payload is not valid JSON: %1.").arg(parseError.errorString())}));
     const QString id = p.positional().at(0);
     const QString name = p.positional().at(1);
+    const QString module = p.value(QStringLiteral("module"));
     return withHub(ctx,
-        [&ctx, id, name, payload = wrapped.array().at(0), timeout = int(*timeout)](
+        [&ctx, id, module, name, payload = wrapped.array().at(0), timeout = int(*timeout)](
             HubClient &client, const HubProfile &) {
-            return client.invokeMethod(id, name, payload, timeout).then(&client, [&ctx](Result<MethodResult> answer) {
-                if (!answer)
-                    return ctx.out.error(answer.error());
-                ctx.out.document(answer->toJson());
-                ctx.out.text(CliText::tr("status %1").arg(answer->status));
-                ctx.out.text(
-                    QString::fromUtf8(QJsonDocument(QJsonArray{answer->payload}).toJson(QJsonDocument::Compact))
-                        .mid(1)
-                        .chopped(1));
-                return int(ExitOk);
-            });
+            return client.invokeModuleMethod(id, module, name, payload, timeout)
+                .then(&client, [&ctx](Result<MethodResult> answer) {
+                    if (!answer)
+                        return ctx.out.error(answer.error());
+                    ctx.out.document(answer->toJson());
+                    ctx.out.text(CliText::tr("status %1").arg(answer->status));
+                    ctx.out.text(
+                        QString::fromUtf8(QJsonDocument(QJsonArray{answer->payload}).toJson(QJsonDocument::Compact))
+                            .mid(1)
+                            .chopped(1));
+                    return int(ExitOk);
+                });
         });
 }
 

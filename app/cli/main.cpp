@@ -84,7 +84,7 @@ int main(int argc, char *argv[])
         QCoreApplication::installTranslator(&qtTranslator);
 
     const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + credNouns() + modemNouns() + relayNouns()
-        + provisionNouns() + c2dNouns() + dpsNouns();
+        + provisionNouns() + c2dNouns() + dpsNouns() + moduleNouns();
 
     // Global options stand before the noun.
     QStringList args = app.arguments();

@@ -386,18 +386,31 @@ ConnectionString ConnectionString::deviceWithX509(const QString &hostName, const
     return cs;
 }
 
-Result<ConnectionString> ConnectionString::deviceWithExpiringToken(
-    const QString &hostName, const QString &deviceId, const SecretBytes &key, qint64 expiry)
+ConnectionString ConnectionString::forModule(const QString &moduleId) const
 {
-    // The resource is the device, as a device SDK signs its own tokens: {host}/devices/{id}, no policy name.
-    const auto token = SasToken::create(hostName + QStringLiteral("/devices/") + deviceId, key, expiry);
+    ConnectionString cs = *this;
+    cs.m_kind = Kind::Module;
+    cs.m_moduleId = moduleId;
+    return cs;
+}
+
+Result<ConnectionString> ConnectionString::deviceWithExpiringToken(
+    const QString &hostName, const QString &deviceId, const SecretBytes &key, qint64 expiry, const QString &moduleId)
+{
+    // The resource is the device (or module), as a device SDK signs its own tokens: {host}/devices/{id}
+    // [/modules/{moduleId}], no policy name.
+    QString resource = hostName + QStringLiteral("/devices/") + deviceId;
+    if (!moduleId.isEmpty())
+        resource += QStringLiteral("/modules/") + moduleId;
+    const auto token = SasToken::create(resource, key, expiry);
     if (!token)
         return std::unexpected(token.error());
     ConnectionString cs;
-    cs.m_kind = Kind::Device;
+    cs.m_kind = moduleId.isEmpty() ? Kind::Device : Kind::Module;
     cs.m_credential = Credential::SharedAccessSignature;
     cs.m_hostName = hostName;
     cs.m_deviceId = deviceId;
+    cs.m_moduleId = moduleId;
     cs.m_sharedAccessSignature = token->toString();
     return cs;
 }

@@ -31,9 +31,10 @@ public:
     static ConnectionString deviceWithKey(const QString &hostName, const QString &deviceId, const QString &key);
     static ConnectionString deviceWithX509(const QString &hostName, const QString &deviceId);
     // A hand-over that stops working at expiry (seconds since 1970): a device-scoped SAS token signed with the
-    // device's key, and no key. Fails only for a key that is not base64.
-    static Result<ConnectionString> deviceWithExpiringToken(
-        const QString &hostName, const QString &deviceId, const SecretBytes &key, qint64 expiry);
+    // device's key, and no key; with a module id, the module's, signed with the module's key. Fails only for a key
+    // that is not base64.
+    static Result<ConnectionString> deviceWithExpiringToken(const QString &hostName, const QString &deviceId,
+        const SecretBytes &key, qint64 expiry, const QString &moduleId = {});
 
     ConnectionString() = default;
     ConnectionString(const ConnectionString &other);
@@ -41,6 +42,10 @@ public:
     ConnectionString(ConnectionString &&) noexcept = default;
     ConnectionString &operator=(ConnectionString &&) noexcept = default;
     ~ConnectionString() = default;
+
+    // The same credential for the device's module moduleId (a key or x509=true; a token is signed for one resource,
+    // so a device's does not serve its module: use deviceWithExpiringToken with the module id).
+    ConnectionString forModule(const QString &moduleId) const;
 
     Kind kind() const { return m_kind; }
     Credential credential() const { return m_credential; }

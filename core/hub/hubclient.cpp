@@ -2,6 +2,7 @@
 
 #include "common/logging.h"
 #include "common/promise.h"
+#include "hub/identityauth.h"
 #include "hub/sastoken.h"
 
 #include <QCoreApplication>
@@ -18,12 +19,7 @@ class Text
     Q_DECLARE_TR_FUNCTIONS(HubClient)
 };
 
-QDateTime parseTime(const QString &text)
-{
-    if (text.isEmpty() || text.startsWith(QStringLiteral("0001-01-01")))
-        return {};
-    return QDateTime::fromString(text, Qt::ISODateWithMs);
-}
+using IdentityAuth::parseTime;
 
 // Azure's error name from a response: the iothub-errorcode header, else the body's
 // "ErrorCode:<Name>;…" (legacy) or the nested JSON {"errorCode":404103,…} (newer).
@@ -49,7 +45,8 @@ QString azureErrorName(QNetworkReply *reply, const QByteArray &body, QString *de
     return name;
 }
 
-Error httpError(QNetworkReply *reply, const QByteArray &body, const QString &what)
+// what: the device of the request's path, quoted; module: its module, quoted, or empty.
+Error httpError(QNetworkReply *reply, const QByteArray &body, const QString &what, const QString &module)
 {
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     QString detail;
@@ -70,13 +67,19 @@ Error httpError(QNetworkReply *reply, const QByteArray &body, const QString &wha
         break;
     case 404:
         kind = name == QStringLiteral("DeviceNotOnline") ? ErrorKind::Network : ErrorKind::NotFound;
-        sentence = name == QStringLiteral("DeviceNotOnline")
-            ? Text::tr("The device %1 is not connected, so it cannot answer.").arg(what)
-            : Text::tr("The hub has no device %1.").arg(what);
+        if (name == QStringLiteral("DeviceNotOnline"))
+            sentence = module.isEmpty()
+                ? Text::tr("The device %1 is not connected, so it cannot answer.").arg(what)
+                : Text::tr("The module %1 of device %2 is not connected, so it cannot answer.").arg(module, what);
+        else if (name == QStringLiteral("ModuleNotFound"))
+            sentence = Text::tr("The device %1 has no module %2.").arg(what, module);
+        else
+            sentence = Text::tr("The hub has no device %1.").arg(what);
         break;
     case 409:
         kind = ErrorKind::Conflict;
-        sentence = Text::tr("The device %1 exists already.").arg(what);
+        sentence = module.isEmpty() ? Text::tr("The device %1 exists already.").arg(what)
+                                    : Text::tr("The device %1 has a module %2 already.").arg(what, module);
         break;
     case 412:
         kind = ErrorKind::Conflict;
@@ -88,7 +91,8 @@ Error httpError(QNetworkReply *reply, const QByteArray &body, const QString &wha
         break;
     case 504:
         kind = ErrorKind::Network;
-        sentence = Text::tr("The device %1 did not answer in time.").arg(what);
+        sentence = module.isEmpty() ? Text::tr("The device %1 did not answer in time.").arg(what)
+                                    : Text::tr("The module %1 of device %2 did not answer in time.").arg(module, what);
         break;
     default:
         kind = status >= 500 ? ErrorKind::Network : ErrorKind::Internal;
@@ -131,14 +135,7 @@ DeviceIdentity DeviceIdentity::fromJson(const QJsonObject &json)
     d.statusUpdated = parseTime(json.value(QStringLiteral("statusUpdatedTime")).toString());
     d.lastActivity = parseTime(json.value(QStringLiteral("lastActivityTime")).toString());
     d.cloudToDeviceMessageCount = json.value(QStringLiteral("cloudToDeviceMessageCount")).toInt();
-    const QJsonObject auth = json.value(QStringLiteral("authentication")).toObject();
-    d.authType = auth.value(QStringLiteral("type")).toString(QStringLiteral("sas"));
-    const QJsonObject keys = auth.value(QStringLiteral("symmetricKey")).toObject();
-    d.primaryKey = keys.value(QStringLiteral("primaryKey")).toString();
-    d.secondaryKey = keys.value(QStringLiteral("secondaryKey")).toString();
-    const QJsonObject thumbprints = auth.value(QStringLiteral("x509Thumbprint")).toObject();
-    d.primaryThumbprint = thumbprints.value(QStringLiteral("primaryThumbprint")).toString();
-    d.secondaryThumbprint = thumbprints.value(QStringLiteral("secondaryThumbprint")).toString();
+    IdentityAuth::read(json, d);
     d.iotEdge = json.value(QStringLiteral("capabilities")).toObject().value(QStringLiteral("iotEdge")).toBool();
     return d;
 }
@@ -162,19 +159,8 @@ DeviceSummary DeviceSummary::fromTwin(const QJsonObject &twin)
 
 QJsonObject DeviceIdentity::toJson() const
 {
-    const auto nullable
-        = [](const QString &text) { return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text); };
-    QJsonObject auth{{QStringLiteral("type"), authType}};
-    if (authType == QStringLiteral("sas"))
-        auth.insert(QStringLiteral("symmetricKey"),
-            QJsonObject{{QStringLiteral("primaryKey"), nullable(primaryKey)},
-                {QStringLiteral("secondaryKey"), nullable(secondaryKey)}});
-    if (authType == QStringLiteral("selfSigned"))
-        auth.insert(QStringLiteral("x509Thumbprint"),
-            QJsonObject{{QStringLiteral("primaryThumbprint"), nullable(primaryThumbprint)},
-                {QStringLiteral("secondaryThumbprint"), nullable(secondaryThumbprint)}});
     QJsonObject json{{QStringLiteral("deviceId"), id}, {QStringLiteral("status"), status},
-        {QStringLiteral("authentication"), auth},
+        {QStringLiteral("authentication"), IdentityAuth::write(*this)},
         {QStringLiteral("capabilities"), QJsonObject{{QStringLiteral("iotEdge"), iotEdge}}}};
     if (!statusReason.isEmpty())
         json.insert(QStringLiteral("statusReason"), statusReason);
@@ -192,13 +178,7 @@ QJsonObject DeviceIdentity::toRecordJson(bool revealKeys) const
     json.insert(QStringLiteral("lastActivityTime"),
         lastActivity.isValid() ? lastActivity.toString(Qt::ISODateWithMs) : QString());
     json.insert(QStringLiteral("cloudToDeviceMessageCount"), cloudToDeviceMessageCount);
-    if (!revealKeys && authType == QStringLiteral("sas")) {
-        const QString masked = QStringLiteral("********");
-        QJsonObject auth = json.value(QStringLiteral("authentication")).toObject();
-        auth.insert(QStringLiteral("symmetricKey"),
-            QJsonObject{{QStringLiteral("primaryKey"), masked}, {QStringLiteral("secondaryKey"), masked}});
-        json.insert(QStringLiteral("authentication"), auth);
-    }
+    IdentityAuth::maskKeys(json, authType, revealKeys);
     return json;
 }
 
@@ -247,11 +227,15 @@ HubClient::HubClient(const HubProfile &profile, const ConnectionString &serviceC
             m_profile.restBaseUrl(), QLatin1String(apiVersion), m_profile.caFile, m_profile.networkProxy()},
         [this] { return authorization(); },
         [](int, QNetworkReply *reply, const QByteArray &body, const QString &path) {
-            // The "what" of a sentence: the device id of the path, quoted.
-            const QStringList parts = path.split(u'/', Qt::SkipEmptyParts);
-            const QString what
-                = parts.size() >= 2 ? u'"' + QUrl::fromPercentEncoding(parts.at(1).toUtf8()) + u'"' : QString();
-            return httpError(reply, body, what);
+            // The "what" of a sentence: the device id of the path, quoted, and its module's
+            // (/devices|twins/{id}/modules/{moduleId}…).
+            const QStringList parts = path.section(u'?', 0, 0).split(u'/', Qt::SkipEmptyParts);
+            const auto quotedPart = [&parts](int index) {
+                return parts.size() > index ? u'"' + QUrl::fromPercentEncoding(parts.at(index).toUtf8()) + u'"'
+                                            : QString();
+            };
+            const bool module = parts.size() >= 4 && parts.at(2) == QLatin1String("modules");
+            return httpError(reply, body, quotedPart(1), module ? quotedPart(3) : QString());
         });
 }
 
@@ -297,6 +281,8 @@ QByteArray quoted(const QString &etag)
 
 const auto identity
     = [](const QByteArray &body, QNetworkReply *) { return DeviceIdentity::fromJson(parseObject(body)); };
+const auto moduleIdentity
+    = [](const QByteArray &body, QNetworkReply *) { return ModuleIdentity::fromJson(parseObject(body)); };
 const auto twinDocument
     = [](const QByteArray &body, QNetworkReply *) { return DeviceTwin::fromJson(parseObject(body)); };
 const auto nothing = [](const QByteArray &, QNetworkReply *) {};
@@ -339,6 +325,50 @@ QFuture<Result<int>> HubClient::purgeCloudToDeviceQueue(const QString &id)
         });
 }
 
+QString HubClient::modulePath(const QString &deviceId, const QString &moduleId) const
+{
+    return encodedDevicePath(QStringLiteral("/devices/"), deviceId,
+        QStringLiteral("/modules/") + QString::fromLatin1(QUrl::toPercentEncoding(moduleId)));
+}
+
+QFuture<Result<ModuleIdentity>> HubClient::createModule(const ModuleIdentity &module)
+{
+    QJsonObject body = module.toJson();
+    body.remove(QStringLiteral("etag"));
+    return m_rest->request<ModuleIdentity>(
+        "PUT", modulePath(module.deviceId, module.moduleId), compact(body), {}, 0, moduleIdentity);
+}
+
+QFuture<Result<ModuleIdentity>> HubClient::updateModule(const ModuleIdentity &module, bool force)
+{
+    const QByteArray ifMatch = force || module.etag.isEmpty() ? QByteArrayLiteral("\"*\"") : quoted(module.etag);
+    return m_rest->request<ModuleIdentity>("PUT", modulePath(module.deviceId, module.moduleId),
+        compact(module.toJson()), {{"If-Match", ifMatch}}, 0, moduleIdentity);
+}
+
+QFuture<Result<ModuleIdentity>> HubClient::module(const QString &deviceId, const QString &moduleId)
+{
+    return m_rest->request<ModuleIdentity>("GET", modulePath(deviceId, moduleId), {}, {}, 0, moduleIdentity);
+}
+
+QFuture<Result<QList<ModuleIdentity>>> HubClient::modules(const QString &deviceId)
+{
+    return m_rest->request<QList<ModuleIdentity>>("GET",
+        encodedDevicePath(QStringLiteral("/devices/"), deviceId, QStringLiteral("/modules")), {}, {}, 0,
+        [](const QByteArray &body, QNetworkReply *) {
+            QList<ModuleIdentity> list;
+            for (const auto &item : QJsonDocument::fromJson(body).array())
+                list.append(ModuleIdentity::fromJson(item.toObject()));
+            return list;
+        });
+}
+
+QFuture<Result<void>> HubClient::deleteModule(const QString &deviceId, const QString &moduleId, const QString &etag)
+{
+    return m_rest->request<void>(
+        "DELETE", modulePath(deviceId, moduleId), {}, {{"If-Match", quoted(etag)}}, 0, nothing);
+}
+
 QFuture<Result<QueryPage>> HubClient::query(const QString &query, int pageSize, const QString &continuation)
 {
     QList<std::pair<QByteArray, QByteArray>> headers{{"x-ms-max-item-count", QByteArray::number(pageSize)}};
@@ -362,33 +392,56 @@ QFuture<Result<qint64>> HubClient::countDevices(const QString &countQuery)
     });
 }
 
+QString HubClient::twinPath(const QString &id, const QString &moduleId, const QString &suffix) const
+{
+    if (moduleId.isEmpty())
+        return encodedDevicePath(QStringLiteral("/twins/"), id, suffix);
+    return encodedDevicePath(QStringLiteral("/twins/"), id,
+        QStringLiteral("/modules/") + QString::fromLatin1(QUrl::toPercentEncoding(moduleId)) + suffix);
+}
+
 QFuture<Result<DeviceTwin>> HubClient::twin(const QString &id)
 {
-    return m_rest->request<DeviceTwin>(
-        "GET", encodedDevicePath(QStringLiteral("/twins/"), id), {}, {}, 0, twinDocument);
+    return moduleTwin(id, {});
+}
+
+QFuture<Result<DeviceTwin>> HubClient::moduleTwin(const QString &id, const QString &moduleId)
+{
+    return m_rest->request<DeviceTwin>("GET", twinPath(id, moduleId), {}, {}, 0, twinDocument);
 }
 
 QFuture<Result<DeviceTwin>> HubClient::updateTwin(
     const QString &id, const QJsonObject &patch, const QString &etag, bool replace)
 {
+    return updateModuleTwin(id, {}, patch, etag, replace);
+}
+
+QFuture<Result<DeviceTwin>> HubClient::updateModuleTwin(
+    const QString &id, const QString &moduleId, const QJsonObject &patch, const QString &etag, bool replace)
+{
     QList<std::pair<QByteArray, QByteArray>> headers;
     if (!etag.isEmpty())
         headers.append({"If-Match", quoted(etag)});
-    return m_rest->request<DeviceTwin>(replace ? "PUT" : "PATCH", encodedDevicePath(QStringLiteral("/twins/"), id),
-        compact(patch), headers, 0, twinDocument);
+    return m_rest->request<DeviceTwin>(
+        replace ? "PUT" : "PATCH", twinPath(id, moduleId), compact(patch), headers, 0, twinDocument);
 }
 
 QFuture<Result<MethodResult>> HubClient::invokeMethod(const QString &id, const QString &method,
     const QJsonValue &payload, int responseTimeoutSeconds, int connectTimeoutSeconds)
+{
+    return invokeModuleMethod(id, {}, method, payload, responseTimeoutSeconds, connectTimeoutSeconds);
+}
+
+QFuture<Result<MethodResult>> HubClient::invokeModuleMethod(const QString &id, const QString &moduleId,
+    const QString &method, const QJsonValue &payload, int responseTimeoutSeconds, int connectTimeoutSeconds)
 {
     const QJsonObject body{{QStringLiteral("methodName"), method}, {QStringLiteral("payload"), payload},
         {QStringLiteral("responseTimeoutInSeconds"), responseTimeoutSeconds},
         {QStringLiteral("connectTimeoutInSeconds"), connectTimeoutSeconds}};
     // The hub holds the request until the device answers: wait a little longer than it does.
     const int timeoutMs = (responseTimeoutSeconds + connectTimeoutSeconds + 10) * 1000;
-    return m_rest->request<MethodResult>("POST",
-        encodedDevicePath(QStringLiteral("/twins/"), id, QStringLiteral("/methods")), compact(body), {}, timeoutMs,
-        [](const QByteArray &answer, QNetworkReply *) {
+    return m_rest->request<MethodResult>("POST", twinPath(id, moduleId, QStringLiteral("/methods")), compact(body), {},
+        timeoutMs, [](const QByteArray &answer, QNetworkReply *) {
             const QJsonObject json = parseObject(answer);
             return MethodResult{json.value(QStringLiteral("status")).toInt(), json.value(QStringLiteral("payload"))};
         });

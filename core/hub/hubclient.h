@@ -4,6 +4,7 @@
 #include "hub/connectionstring.h"
 #include "hub/devicetwin.h"
 #include "hub/hubprofile.h"
+#include "hub/moduleidentity.h"
 #include "hub/restclient.h"
 
 #include <QDateTime>
@@ -150,6 +151,15 @@ public:
     // Drops every cloud-to-device message waiting for the device (DELETE /devices/{id}/commands): how many.
     QFuture<Result<int>> purgeCloudToDeviceQueue(const QString &id);
 
+    // A device's modules (/devices/{id}/modules/{moduleId}): as the device calls above, with a module's errors
+    // (ModuleNotFound, ModuleAlreadyExistsOnDevice). Deleting a device deletes its modules.
+    QFuture<Result<ModuleIdentity>> createModule(const ModuleIdentity &module);
+    QFuture<Result<ModuleIdentity>> updateModule(const ModuleIdentity &module, bool force = false);
+    QFuture<Result<ModuleIdentity>> module(const QString &deviceId, const QString &moduleId);
+    QFuture<Result<QList<ModuleIdentity>>> modules(const QString &deviceId);
+    QFuture<Result<void>> deleteModule(
+        const QString &deviceId, const QString &moduleId, const QString &etag = QStringLiteral("*"));
+
     QFuture<Result<QueryPage>> query(const QString &query, int pageSize = 100, const QString &continuation = {});
     // The number a count query gives (DeviceListQuery::count: SELECT COUNT() AS numberOfDevices …).
     QFuture<Result<qint64>> countDevices(const QString &countQuery);
@@ -163,6 +173,13 @@ public:
     QFuture<Result<MethodResult>> invokeMethod(const QString &id, const QString &method, const QJsonValue &payload,
         int responseTimeoutSeconds = 30, int connectTimeoutSeconds = 0);
 
+    // A module's twin and direct methods, as the device's above.
+    QFuture<Result<DeviceTwin>> moduleTwin(const QString &id, const QString &moduleId);
+    QFuture<Result<DeviceTwin>> updateModuleTwin(const QString &id, const QString &moduleId, const QJsonObject &patch,
+        const QString &etag = {}, bool replace = false);
+    QFuture<Result<MethodResult>> invokeModuleMethod(const QString &id, const QString &moduleId, const QString &method,
+        const QJsonValue &payload, int responseTimeoutSeconds = 30, int connectTimeoutSeconds = 0);
+
     QFuture<Result<DeviceStatistics>> statistics();
 
     // Aborts every request in flight; their futures end with ErrorKind::Cancelled.
@@ -173,6 +190,9 @@ public:
 private:
     QString authorization();
     QString encodedDevicePath(const QString &prefix, const QString &id, const QString &suffix = {}) const;
+    QString modulePath(const QString &deviceId, const QString &moduleId) const;
+    // /twins/{id}[/modules/{moduleId}]{suffix}
+    QString twinPath(const QString &id, const QString &moduleId, const QString &suffix = {}) const;
 
     HubProfile m_profile;
     ConnectionString m_service;

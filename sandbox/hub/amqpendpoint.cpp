@@ -694,6 +694,8 @@ void AmqpEndpoint::pumpEvents(Peer &peer, pn_link_t *link, Link &state)
                 message.applicationProperties.insertString(name, value);
             AmqpMap &annotations = message.messageAnnotations;
             annotations.insertSymbol("iothub-connection-device-id", event.deviceId);
+            if (!event.moduleId.isEmpty())
+                annotations.insertSymbol("iothub-connection-module-id", event.moduleId);
             annotations.insertSymbol("iothub-connection-auth-method",
                 QStringLiteral(R"({"scope":"device","type":"sas","issuer":"iothub","acceptingIpFilterRule":null})"));
             annotations.insertSymbol("iothub-enqueuedtime", event.enqueuedTime);

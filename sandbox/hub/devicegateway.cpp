@@ -277,7 +277,7 @@ void DeviceGateway::adopt(QSslSocket *device)
 bool DeviceGateway::certificateAccepted(
     const QString &deviceId, const QSslCertificate &leaf, const QList<QSslCertificate> &chain) const
 {
-    const auto device = m_registry.device(deviceId);
+    const auto device = m_registry.identity(deviceId); // a module's client id is its key, {deviceId}/{moduleId}
     const QDateTime now = QDateTime::currentDateTimeUtc();
     if (!device || leaf.effectiveDate() > now || leaf.expiryDate() < now)
         return false;

@@ -99,7 +99,7 @@ Result<void> EventLog::open(const QString &path, Options options)
         QStringLiteral("CREATE TABLE IF NOT EXISTS events (partition INTEGER NOT NULL, seq INTEGER NOT NULL, "
                        "offset INTEGER NOT NULL, enqueued INTEGER NOT NULL, device TEXT NOT NULL, body BLOB, "
                        "properties TEXT, message_id TEXT, correlation_id TEXT, content_type TEXT, "
-                       "content_encoding TEXT, PRIMARY KEY (partition, seq))"),
+                       "content_encoding TEXT, module TEXT, PRIMARY KEY (partition, seq))"),
         QStringLiteral("CREATE INDEX IF NOT EXISTS events_time ON events (partition, enqueued)"),
         QStringLiteral("CREATE TABLE IF NOT EXISTS consumer_groups (name TEXT PRIMARY KEY)"),
         QStringLiteral("INSERT OR IGNORE INTO consumer_groups (name) VALUES ('$Default')"),
@@ -108,6 +108,12 @@ Result<void> EventLog::open(const QString &path, Options options)
     };
     for (const QString &statement : setup) {
         if (!q.exec(statement))
+            return fail(ErrorKind::Internal, QStringLiteral("EventLogNotOpened"),
+                QStringLiteral("Cannot set up the event log %1: %2").arg(path, q.lastError().text()));
+    }
+    // A log written before modules sent telemetry has no module column yet.
+    if (!q.exec(QStringLiteral("SELECT module FROM events LIMIT 0"))) {
+        if (!q.exec(QStringLiteral("ALTER TABLE events ADD COLUMN module TEXT")))
             return fail(ErrorKind::Internal, QStringLiteral("EventLogNotOpened"),
                 QStringLiteral("Cannot set up the event log %1: %2").arg(path, q.lastError().text()));
     }
@@ -222,7 +228,8 @@ void EventLog::commit()
     QSqlQuery q(m_db);
     q.prepare(
         QStringLiteral("INSERT OR REPLACE INTO events (partition, seq, offset, enqueued, device, body, properties, "
-                       "message_id, correlation_id, content_type, content_encoding) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+                       "message_id, correlation_id, content_type, content_encoding, module) "
+                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
     for (const HubEvent &event : std::as_const(m_unwritten)) {
         q.addBindValue(event.partition);
         q.addBindValue(event.sequenceNumber);
@@ -235,6 +242,7 @@ void EventLog::commit()
         q.addBindValue(event.correlationId);
         q.addBindValue(event.contentType);
         q.addBindValue(event.contentEncoding);
+        q.addBindValue(event.moduleId);
         if (!q.exec())
             qWarning("sandbox: event log write failed: %s", qPrintable(q.lastError().text()));
     }
@@ -285,7 +293,7 @@ QList<HubEvent> EventLog::read(int partition, qint64 fromSequenceNumber, int max
     const_cast<EventLog *>(this)->commit();
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("SELECT seq, offset, enqueued, device, body, properties, message_id, correlation_id, "
-                             "content_type, content_encoding FROM events WHERE partition = ? AND seq >= ? "
+                             "content_type, content_encoding, module FROM events WHERE partition = ? AND seq >= ? "
                              "ORDER BY seq LIMIT ?"));
     q.addBindValue(partition);
     q.addBindValue(fromSequenceNumber);
@@ -305,6 +313,7 @@ QList<HubEvent> EventLog::read(int partition, qint64 fromSequenceNumber, int max
         event.correlationId = q.value(7).toString();
         event.contentType = q.value(8).toString();
         event.contentEncoding = q.value(9).toString();
+        event.moduleId = q.value(10).toString();
         out.append(event);
     }
     return out;

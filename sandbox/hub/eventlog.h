@@ -24,6 +24,7 @@ struct HubEvent
     qint64 offset = 0; // bytes before this event in its partition, as Event Hubs counts offsets
     QDateTime enqueuedTime;
     QString deviceId;
+    QString moduleId; // empty: the device itself sent it
     QByteArray body;
     QList<std::pair<QString, QString>> applicationProperties;
     QString messageId;

@@ -34,6 +34,14 @@ std::pair<QString, QUrlQuery> split(const QString &topic)
     return {question < 0 ? topic : topic.left(question), QUrlQuery(question < 0 ? QString() : topic.mid(question + 1))};
 }
 
+// How a device or module (Device::key()) is named in the topics between the sandbox and its broker's plugin:
+// {deviceId} or {deviceId}/modules/{moduleId}.
+QString topicPath(const QString &key)
+{
+    const qsizetype slash = key.indexOf(u'/');
+    return slash < 0 ? key : key.left(slash) + QStringLiteral("/modules/") + key.mid(slash + 1);
+}
+
 QJsonObject versioned(QJsonObject properties, qint64 version)
 {
     properties.insert(QStringLiteral("$version"), version);
@@ -83,7 +91,8 @@ bool Mediator::start(quint16 port, const QByteArray &secret)
 
 void Mediator::send(const QString &deviceId, const QString &topic, const QByteArray &payload)
 {
-    if (const auto sent = m_client->publish(QStringLiteral("$sandbox/out/") + deviceId + u'/' + topic, payload, 0);
+    if (const auto sent
+        = m_client->publish(QStringLiteral("$sandbox/out/") + topicPath(deviceId) + u'/' + topic, payload, 0);
         !sent)
         qWarning("sandbox: could not send to %s: %s", qPrintable(deviceId), qPrintable(sent.error().message));
 }
@@ -128,15 +137,22 @@ void Mediator::invokeMethod(const QString &deviceId, const QJsonObject &request,
 
 void Mediator::onMessage(const MqttMessage &message)
 {
-    // $sandbox/in/{deviceId}/$iothub/…
+    // $sandbox/in/{deviceId}[/modules/{moduleId}]/$iothub/…
     const QString prefix = QStringLiteral("$sandbox/in/");
     const QString topic = message.topic;
     if (!topic.startsWith(prefix))
         return;
-    const qsizetype slash = topic.indexOf(u'/', prefix.size());
+    qsizetype slash = topic.indexOf(u'/', prefix.size());
     if (slash < 0)
         return;
-    const QString deviceId = topic.mid(prefix.size(), slash - prefix.size());
+    QString deviceId = topic.mid(prefix.size(), slash - prefix.size()); // a module's key: {deviceId}/{moduleId}
+    if (QStringView(topic).mid(slash + 1).startsWith(u"modules/")) {
+        const qsizetype moduleStart = slash + 9;
+        slash = topic.indexOf(u'/', moduleStart);
+        if (slash < 0)
+            return;
+        deviceId += u'/' + topic.mid(moduleStart, slash - moduleStart);
+    }
     const auto [path, query] = split(topic.mid(slash + 1));
     const QString rid = query.queryItemValue(QStringLiteral("$rid"));
 
@@ -145,7 +161,7 @@ void Mediator::onMessage(const MqttMessage &message)
     if (path == QLatin1String("$sandbox/disconnected"))
         return Q_EMIT deviceDisconnected(deviceId);
     if (path == QStringLiteral("$iothub/twin/GET/")) {
-        const auto device = m_registry.device(deviceId);
+        const auto device = m_registry.identity(deviceId);
         if (!device)
             return send(deviceId, QStringLiteral("$iothub/twin/res/404/?$rid=%1").arg(rid), {});
         const QJsonObject twin{{QStringLiteral("desired"), versioned(device->desired, device->desiredVersion)},

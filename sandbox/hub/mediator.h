@@ -18,7 +18,8 @@ class Registry;
 
 // The hub side of twins and direct methods over MQTT. It holds the sandbox's own link to its broker:
 // devices' $iothub/… requests arrive as $sandbox/in/{id}/…, answers leave as $sandbox/out/{id}/… and
-// the broker's plugin delivers them to that device alone.
+// the broker's plugin delivers them to that device alone; a module's id there is {deviceId}/modules/{moduleId}.
+// A deviceId below is Device::key(): a device's id, or a module's {deviceId}/{moduleId}.
 // Threads: the sandbox's main thread (where its MqttClient's socket lives).
 class Mediator final : public QObject
 {

@@ -22,6 +22,13 @@ const char *deviceColumns
       "primary_thumbprint, secondary_thumbprint, connection_state, connection_state_updated, last_activity, c2d_count, "
       "iot_edge, twin_etag, twin_version, tags, desired, desired_version, desired_meta, reported, reported_version, "
       "reported_meta";
+// A module's row: the device's columns (its id is the module's key, {deviceId}/{moduleId}), then these.
+const char *moduleColumns = "device_id, module_id, managed_by";
+
+bool isModuleKey(const QString &key)
+{
+    return key.contains(u'/');
+}
 
 QString timeText(const QDateTime &time)
 {
@@ -144,6 +151,8 @@ Error azureError(const QString &code, const QString &message)
     static const QHash<QString, ErrorKind> kinds{
         {QStringLiteral("DeviceNotFound"), ErrorKind::NotFound},
         {QStringLiteral("DeviceAlreadyExists"), ErrorKind::Conflict},
+        {QStringLiteral("ModuleNotFound"), ErrorKind::NotFound},
+        {QStringLiteral("ModuleAlreadyExistsOnDevice"), ErrorKind::Conflict},
         {QStringLiteral("PreconditionFailed"), ErrorKind::Conflict},
         {QStringLiteral("ArgumentInvalid"), ErrorKind::InvalidInput},
         {QStringLiteral("IotHubUnauthorizedAccess"), ErrorKind::AuthRefused},
@@ -169,7 +178,7 @@ QJsonObject Device::identityJson() const
 {
     const auto nullable
         = [](const QString &text) { return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text); };
-    return {
+    QJsonObject json{
         {QStringLiteral("deviceId"), id},
         {QStringLiteral("generationId"), generationId},
         {QStringLiteral("etag"), etag()},
@@ -190,6 +199,13 @@ QJsonObject Device::identityJson() const
                 {QStringLiteral("type"), authType}}},
         {QStringLiteral("capabilities"), QJsonObject{{QStringLiteral("iotEdge"), iotEdge}}},
     };
+    if (isModule()) { // a module has no status or capabilities of its own
+        for (const char *name : {"status", "statusReason", "statusUpdatedTime", "capabilities"})
+            json.remove(QLatin1String(name));
+        json.insert(QStringLiteral("moduleId"), moduleId);
+        json.insert(QStringLiteral("managedBy"), nullable(managedBy));
+    }
+    return json;
 }
 
 QJsonObject Device::twinJson() const
@@ -219,6 +235,10 @@ QJsonObject Device::twinJson() const
     };
     if (!statusReason.isEmpty())
         twin.insert(QStringLiteral("statusReason"), statusReason);
+    if (isModule()) {
+        twin.insert(QStringLiteral("moduleId"), moduleId);
+        twin.remove(QStringLiteral("capabilities"));
+    }
     return twin;
 }
 
@@ -240,19 +260,23 @@ Result<void> Registry::open(const QString &path)
     if (!m_db.open())
         return std::unexpected(sqlError(m_db.lastError()));
     QSqlQuery q(m_db);
+    const QLatin1String identityTable(
+        "id TEXT PRIMARY KEY, generation_id TEXT NOT NULL, etag TEXT NOT NULL, status TEXT NOT NULL, status_reason "
+        "TEXT, status_updated TEXT NOT NULL, auth_type TEXT NOT NULL, primary_key TEXT, secondary_key TEXT, "
+        "primary_thumbprint TEXT, secondary_thumbprint TEXT, connection_state TEXT NOT NULL, connection_state_updated "
+        "TEXT NOT NULL, last_activity TEXT NOT NULL, c2d_count INTEGER NOT NULL, iot_edge INTEGER NOT NULL, twin_etag "
+        "INTEGER NOT NULL, twin_version INTEGER NOT NULL, tags TEXT NOT NULL, desired TEXT NOT NULL, desired_version "
+        "INTEGER NOT NULL, desired_meta TEXT NOT NULL, reported TEXT NOT NULL, reported_version INTEGER NOT NULL, "
+        "reported_meta TEXT NOT NULL");
     const QStringList statements{
         QStringLiteral("PRAGMA journal_mode=WAL"),
         QStringLiteral("PRAGMA synchronous=NORMAL"),
-        QStringLiteral(
-            "CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, generation_id TEXT NOT NULL, etag TEXT NOT NULL, "
-            "status TEXT NOT NULL, status_reason TEXT, status_updated TEXT NOT NULL, auth_type TEXT NOT NULL, "
-            "primary_key TEXT, secondary_key TEXT, primary_thumbprint TEXT, secondary_thumbprint TEXT, "
-            "connection_state TEXT NOT NULL, connection_state_updated TEXT NOT NULL, last_activity TEXT NOT NULL, "
-            "c2d_count INTEGER NOT NULL, iot_edge INTEGER NOT NULL, twin_etag INTEGER NOT NULL, "
-            "twin_version INTEGER NOT NULL, tags TEXT NOT NULL, desired TEXT NOT NULL, desired_version INTEGER NOT "
-            "NULL, "
-            "desired_meta TEXT NOT NULL, reported TEXT NOT NULL, reported_version INTEGER NOT NULL, "
-            "reported_meta TEXT NOT NULL)"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS devices (%1)").arg(identityTable),
+        // Modules: the same columns (id is {deviceId}/{moduleId}), and whose they are.
+        QStringLiteral("CREATE TABLE IF NOT EXISTS modules (%1, device_id TEXT NOT NULL, module_id TEXT NOT NULL, "
+                       "managed_by TEXT)")
+            .arg(identityTable),
+        QStringLiteral("CREATE INDEX IF NOT EXISTS modules_by_device ON modules (device_id)"),
         QStringLiteral("CREATE TABLE IF NOT EXISTS policies (name TEXT PRIMARY KEY, primary_key TEXT NOT NULL, "
                        "secondary_key TEXT NOT NULL, rights TEXT NOT NULL)"),
         // Counters the broker's plugin keeps (telemetryMessages), read by GET /statistics/service.
@@ -342,25 +366,45 @@ Device deviceFromRow(const QSqlQuery &q, int first)
 
 } // namespace
 
-Result<Device> Registry::load(const QString &id) const
+Result<Device> Registry::load(const QString &key) const
 {
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("SELECT %1 FROM devices WHERE id = ?").arg(QLatin1String(deviceColumns)));
-    q.addBindValue(id);
+    const bool isModule = isModuleKey(key);
+    q.prepare(isModule ? QStringLiteral("SELECT %1, %2 FROM modules WHERE id = ?")
+                             .arg(QLatin1String(deviceColumns), QLatin1String(moduleColumns))
+                       : QStringLiteral("SELECT %1 FROM devices WHERE id = ?").arg(QLatin1String(deviceColumns)));
+    q.addBindValue(key);
     if (!q.exec())
         return std::unexpected(sqlError(q.lastError()));
-    if (!q.next())
-        return std::unexpected(azureError(QStringLiteral("DeviceNotFound"), id));
-    return deviceFromRow(q, 0);
+    if (!q.next()) {
+        if (!isModule)
+            return std::unexpected(azureError(QStringLiteral("DeviceNotFound"), key));
+        return std::unexpected(azureError(QStringLiteral("ModuleNotFound"),
+            QStringLiteral("The module '%1' does not exist on device '%2'.")
+                .arg(key.section(u'/', 1), key.section(u'/', 0, 0))));
+    }
+    Device d = deviceFromRow(q, 0);
+    if (isModule) {
+        const int first = int(QString::fromLatin1(deviceColumns).count(u',')) + 1;
+        d.id = q.value(first).toString();
+        d.moduleId = q.value(first + 1).toString();
+        d.managedBy = q.value(first + 2).toString();
+    }
+    return d;
 }
 
 Result<void> Registry::store(const Device &d, bool insert)
 {
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("%1 INTO devices (%2) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-                  .arg(insert ? QStringLiteral("INSERT") : QStringLiteral("REPLACE"), QLatin1String(deviceColumns)));
-    for (const QVariant &value : {QVariant(d.id), QVariant(d.generationId), QVariant(d.etagCounter), QVariant(d.status),
-             QVariant(d.statusReason), QVariant(timeText(d.statusUpdated)), QVariant(d.authType),
+    const QString columns = d.isModule()
+        ? QStringLiteral("%1, %2").arg(QLatin1String(deviceColumns), QLatin1String(moduleColumns))
+        : QLatin1String(deviceColumns);
+    QStringList marks(int(columns.count(u',')) + 1, QStringLiteral("?"));
+    q.prepare(QStringLiteral("%1 INTO %2 (%3) VALUES (%4)")
+                  .arg(insert ? QStringLiteral("INSERT") : QStringLiteral("REPLACE"),
+                      d.isModule() ? QStringLiteral("modules") : QStringLiteral("devices"), columns, marks.join(u',')));
+    for (const QVariant &value : {QVariant(d.key()), QVariant(d.generationId), QVariant(d.etagCounter),
+             QVariant(d.status), QVariant(d.statusReason), QVariant(timeText(d.statusUpdated)), QVariant(d.authType),
              QVariant(d.primaryKey), QVariant(d.secondaryKey), QVariant(d.primaryThumbprint),
              QVariant(d.secondaryThumbprint), QVariant(d.connectionState), QVariant(timeText(d.connectionStateUpdated)),
              QVariant(timeText(d.lastActivity)), QVariant(d.cloudToDeviceMessageCount), QVariant(int(d.iotEdge)),
@@ -368,6 +412,11 @@ Result<void> Registry::store(const Device &d, bool insert)
              QVariant(jsonText(d.desired)), QVariant(d.desiredVersion), QVariant(jsonText(d.desiredMetadata)),
              QVariant(jsonText(d.reported)), QVariant(d.reportedVersion), QVariant(jsonText(d.reportedMetadata))})
         q.addBindValue(value);
+    if (d.isModule()) {
+        q.addBindValue(d.id);
+        q.addBindValue(d.moduleId);
+        q.addBindValue(d.managedBy);
+    }
     if (!q.exec())
         return std::unexpected(sqlError(q.lastError()));
     return {};
@@ -389,19 +438,44 @@ Result<Device> Registry::putDevice(const QString &id, const QJsonObject &body, c
 {
     if (auto ok = Identifiers::validateDeviceId(id); !ok)
         return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"), ok.error().message));
+    return put(id, QString(), body, ifMatch);
+}
+
+Result<Device> Registry::putModule(
+    const QString &deviceId, const QString &moduleId, const QJsonObject &body, const QString &ifMatch)
+{
+    if (auto ok = Identifiers::validateModuleId(moduleId); !ok)
+        return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"), ok.error().message));
+    if (auto parent = device(deviceId); !parent)
+        return std::unexpected(parent.error());
+    if (body.contains(QStringLiteral("moduleId")) && body.value(QStringLiteral("moduleId")).toString() != moduleId)
+        return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"),
+            QStringLiteral("The moduleId in the body does not match the module id in the URL.")));
+    return put(deviceId, moduleId, body, ifMatch);
+}
+
+Result<Device> Registry::put(
+    const QString &id, const QString &moduleId, const QJsonObject &body, const QString &ifMatch)
+{
     if (body.contains(QStringLiteral("deviceId")) && body.value(QStringLiteral("deviceId")).toString() != id)
         return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"),
             QStringLiteral("The deviceId in the body does not match the device id in the URL.")));
 
-    auto existing = load(id);
+    const bool isModule = !moduleId.isEmpty();
+    const QString key = isModule ? id + u'/' + moduleId : id;
+    auto existing = load(key);
     const bool exists = existing.has_value();
-    if (!exists && existing.error().code != QStringLiteral("DeviceNotFound"))
+    const QString notFound = isModule ? QStringLiteral("ModuleNotFound") : QStringLiteral("DeviceNotFound");
+    if (!exists && existing.error().code != notFound)
         return existing;
     if (ifMatch.isEmpty() && exists)
-        return std::unexpected(azureError(QStringLiteral("DeviceAlreadyExists"),
-            QStringLiteral("A device with ID '%1' is already registered.").arg(id)));
+        return std::unexpected(isModule
+                ? azureError(QStringLiteral("ModuleAlreadyExistsOnDevice"),
+                    QStringLiteral("A module with ID '%1' already exists on device '%2'.").arg(moduleId, id))
+                : azureError(QStringLiteral("DeviceAlreadyExists"),
+                    QStringLiteral("A device with ID '%1' is already registered.").arg(id)));
     if (!ifMatch.isEmpty() && !exists)
-        return std::unexpected(azureError(QStringLiteral("DeviceNotFound"), id));
+        return existing;
 
     Device d = exists ? *existing : Device();
     const QDateTime now = QDateTime::currentDateTimeUtc();
@@ -411,18 +485,23 @@ Result<Device> Registry::putDevice(const QString &id, const QJsonObject &body, c
         ++d.etagCounter;
     } else {
         d.id = id;
+        d.moduleId = moduleId;
         d.generationId = randomGenerationId();
     }
 
-    const QString status = body.value(QStringLiteral("status")).toString(QStringLiteral("enabled"));
-    if (status != QStringLiteral("enabled") && status != QStringLiteral("disabled"))
-        return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"),
-            QStringLiteral("status must be 'enabled' or 'disabled', not '%1'.").arg(status)));
-    if (exists && status != d.status)
-        d.statusUpdated = now;
-    d.status = status;
-    d.statusReason = body.value(QStringLiteral("statusReason")).toString();
-    d.iotEdge = body.value(QStringLiteral("capabilities")).toObject().value(QStringLiteral("iotEdge")).toBool();
+    if (isModule) {
+        d.managedBy = body.value(QStringLiteral("managedBy")).toString();
+    } else {
+        const QString status = body.value(QStringLiteral("status")).toString(QStringLiteral("enabled"));
+        if (status != QStringLiteral("enabled") && status != QStringLiteral("disabled"))
+            return std::unexpected(azureError(QStringLiteral("ArgumentInvalid"),
+                QStringLiteral("status must be 'enabled' or 'disabled', not '%1'.").arg(status)));
+        if (exists && status != d.status)
+            d.statusUpdated = now;
+        d.status = status;
+        d.statusReason = body.value(QStringLiteral("statusReason")).toString();
+        d.iotEdge = body.value(QStringLiteral("capabilities")).toObject().value(QStringLiteral("iotEdge")).toBool();
+    }
 
     const QJsonObject auth = body.value(QStringLiteral("authentication")).toObject();
     const QJsonObject symmetric = auth.value(QStringLiteral("symmetricKey")).toObject();
@@ -472,31 +551,102 @@ Result<Device> Registry::putDevice(const QString &id, const QJsonObject &body, c
         const bool newCredentials = before.authType != d.authType || before.primaryKey != d.primaryKey
             || before.secondaryKey != d.secondaryKey || before.primaryThumbprint != d.primaryThumbprint
             || before.secondaryThumbprint != d.secondaryThumbprint;
-        if (disabled || newCredentials)
-            m_closeSessions(id);
+        if (disabled || newCredentials) {
+            m_closeSessions(key);
+            if (disabled) { // its modules connect only while the device is enabled
+                for (const Device &module : modules(id).value_or(QList<Device>()))
+                    m_closeSessions(module.key());
+            }
+        }
     }
     return d;
 }
 
 Result<Device> Registry::device(const QString &id) const
 {
+    if (isModuleKey(id)) // no device id holds '/'
+        return std::unexpected(azureError(QStringLiteral("DeviceNotFound"), id));
     return load(id);
+}
+
+Result<Device> Registry::module(const QString &deviceId, const QString &moduleId) const
+{
+    if (isModuleKey(deviceId) || isModuleKey(moduleId) || moduleId.isEmpty())
+        return std::unexpected(azureError(QStringLiteral("ModuleNotFound"), deviceId + u'/' + moduleId));
+    return load(deviceId + u'/' + moduleId);
+}
+
+Result<Device> Registry::identity(const QString &key) const
+{
+    return load(key);
+}
+
+Result<QList<Device>> Registry::modules(const QString &deviceId) const
+{
+    if (auto parent = device(deviceId); !parent)
+        return std::unexpected(parent.error());
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT %1, %2 FROM modules WHERE device_id = ? ORDER BY module_id")
+                  .arg(QLatin1String(deviceColumns), QLatin1String(moduleColumns)));
+    q.addBindValue(deviceId);
+    if (!q.exec())
+        return std::unexpected(sqlError(q.lastError()));
+    QList<Device> list;
+    const int first = int(QString::fromLatin1(deviceColumns).count(u',')) + 1;
+    while (q.next()) {
+        Device d = deviceFromRow(q, 0);
+        d.id = q.value(first).toString();
+        d.moduleId = q.value(first + 1).toString();
+        d.managedBy = q.value(first + 2).toString();
+        list.append(d);
+    }
+    return list;
 }
 
 Result<void> Registry::deleteDevice(const QString &id, const QString &ifMatch)
 {
-    auto existing = load(id);
+    auto existing = device(id);
+    if (!existing)
+        return std::unexpected(existing.error());
+    if (auto ok = checkEtag(ifMatch, existing->etag()); !ok)
+        return ok;
+    const QList<Device> gone = modules(id).value_or(QList<Device>());
+    if (!m_db.transaction())
+        return std::unexpected(sqlError(m_db.lastError()));
+    QSqlQuery q(m_db);
+    for (const char *statement : {"DELETE FROM modules WHERE device_id = ?", "DELETE FROM devices WHERE id = ?"}) {
+        q.prepare(QLatin1String(statement));
+        q.addBindValue(id);
+        if (!q.exec()) {
+            const QSqlError error = q.lastError();
+            m_db.rollback();
+            return std::unexpected(sqlError(error));
+        }
+    }
+    if (!m_db.commit())
+        return std::unexpected(sqlError(m_db.lastError()));
+    if (m_closeSessions) {
+        m_closeSessions(id);
+        for (const Device &module : gone)
+            m_closeSessions(module.key());
+    }
+    return {};
+}
+
+Result<void> Registry::deleteModule(const QString &deviceId, const QString &moduleId, const QString &ifMatch)
+{
+    auto existing = module(deviceId, moduleId);
     if (!existing)
         return std::unexpected(existing.error());
     if (auto ok = checkEtag(ifMatch, existing->etag()); !ok)
         return ok;
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("DELETE FROM devices WHERE id = ?"));
-    q.addBindValue(id);
+    q.prepare(QStringLiteral("DELETE FROM modules WHERE id = ?"));
+    q.addBindValue(existing->key());
     if (!q.exec())
         return std::unexpected(sqlError(q.lastError()));
     if (m_closeSessions)
-        m_closeSessions(id);
+        m_closeSessions(existing->key());
     return {};
 }
 

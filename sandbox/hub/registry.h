@@ -14,10 +14,13 @@ namespace Onboarder::Sandbox {
 
 struct DeviceQuery;
 
-// One device: its identity and its twin, as the registry keeps them.
+// One device or module: its identity and its twin, as the registry keeps them. A module is a device's: id is the
+// device's, moduleId its own.
 struct Device
 {
     QString id;
+    QString moduleId; // empty: a device
+    QString managedBy; // a module's (IoT Edge writes it); empty otherwise
     QString generationId;
     qint64 etagCounter = 0;
     QString status = QStringLiteral("enabled");
@@ -44,6 +47,10 @@ struct Device
     qint64 reportedVersion = 1;
     QJsonObject reportedMetadata;
 
+    bool isModule() const { return !moduleId.isEmpty(); }
+    // How the sandbox names the identity among its sessions: the device id, or {deviceId}/{moduleId} (neither id
+    // may hold '/'), which is also the MQTT client id IoT Hub asks of it.
+    QString key() const { return isModule() ? id + u'/' + moduleId : id; }
     QString etag() const; // base64 of the decimal counter, as the hub shows it ("MA==" for 0)
     QString twinEtag() const; // base64 of the 8-byte big-endian counter ("AAAAAAAAAAE=" for 1)
     QJsonObject identityJson() const;
@@ -93,8 +100,21 @@ public:
     // PUT /devices/{id}: create when ifMatch is empty, else replace the writable fields.
     Result<Device> putDevice(const QString &id, const QJsonObject &body, const QString &ifMatch);
     Result<Device> device(const QString &id) const;
+    // Deletes the device and its modules.
     Result<void> deleteDevice(const QString &id, const QString &ifMatch);
 
+    // PUT /devices/{id}/modules/{moduleId}: create when ifMatch is empty, else replace the writable fields
+    // (authentication, managedBy). The device must exist.
+    Result<Device> putModule(
+        const QString &deviceId, const QString &moduleId, const QJsonObject &body, const QString &ifMatch);
+    Result<Device> module(const QString &deviceId, const QString &moduleId) const;
+    Result<QList<Device>> modules(const QString &deviceId) const; // by module id
+    Result<void> deleteModule(const QString &deviceId, const QString &moduleId, const QString &ifMatch);
+
+    // A device or a module by its key (Device::key()).
+    Result<Device> identity(const QString &key) const;
+
+    // Of a device or a module, by its key.
     Result<Device> updateTwin(const QString &id, const QJsonObject &body, const QString &ifMatch, bool replace);
     Result<Device> updateReported(const QString &id, const QJsonObject &patch);
     Result<void> setConnectionState(const QString &id, bool connected);
@@ -112,7 +132,9 @@ public:
     void setSessionCloser(std::function<void(const QString &deviceId)> closer) { m_closeSessions = std::move(closer); }
 
 private:
-    Result<Device> load(const QString &id) const;
+    Result<Device> load(const QString &key) const;
+    Result<Device> put(
+        const QString &deviceId, const QString &moduleId, const QJsonObject &body, const QString &ifMatch);
     Result<void> store(const Device &device, bool insert);
     Result<void> checkEtag(const QString &ifMatch, const QString &etag) const;
 

@@ -39,8 +39,10 @@ AzureCode codeInfo(const QString &code)
         {QStringLiteral("BulkRegistryOperationFailure"), {Status::BadRequest, 400013}},
         {QStringLiteral("IotHubUnauthorizedAccess"), {Status::Unauthorized, 401002}},
         {QStringLiteral("DeviceNotFound"), {Status::NotFound, 404001}},
+        {QStringLiteral("ModuleNotFound"), {Status::NotFound, 404010}},
         {QStringLiteral("DeviceNotOnline"), {Status::NotFound, 404103}},
         {QStringLiteral("DeviceAlreadyExists"), {Status::Conflict, 409001}},
+        {QStringLiteral("ModuleAlreadyExistsOnDevice"), {Status::Conflict, 409301}},
         {QStringLiteral("PreconditionFailed"), {Status::PreconditionFailed, 412001}},
         {QStringLiteral("MessageTooLarge"), {Status::PayloadTooLarge, 413001}},
         {QStringLiteral("RequestEntityTooLarge"), {Status::PayloadTooLarge, 413002}},
@@ -246,6 +248,13 @@ void RegistryServer::route(
         return false;
     };
     const QString first = path.value(0);
+    // No device or module id holds '/' (one percent-encoded into a segment names nothing): the sandbox keys a
+    // module by {deviceId}/{moduleId}.
+    for (qsizetype i = 1; i < path.size(); ++i) {
+        if (path[i].contains(u'/'))
+            return writeError(responder, i >= 3 ? QStringLiteral("ModuleNotFound") : QStringLiteral("DeviceNotFound"),
+                QStringLiteral("No device or module id contains '/': %1").arg(path[i]));
+    }
 
     if (first == QStringLiteral("devices") && path.size() == 2 && path[1] == QStringLiteral("query")
         && method == Method::Post) {
@@ -298,12 +307,17 @@ void RegistryServer::route(
         }
         return;
     }
-    if (first == QStringLiteral("twins") && path.size() == 2) {
-        const QString &id = path[1];
+    if (first == QStringLiteral("devices") && path.size() >= 3 && path[2] == QStringLiteral("modules")) {
+        routeModule(request, path, responder, allowed);
+        return;
+    }
+    const bool moduleTwin = path.size() >= 4 && path[2] == QStringLiteral("modules");
+    if (first == QStringLiteral("twins") && (path.size() == 2 || (moduleTwin && path.size() == 4))) {
+        const QString id = moduleTwin ? path[1] + u'/' + path[3] : path[1];
         if (method == Method::Get) {
             if (!allowed({"RegistryRead", "ServiceConnect"}))
                 return;
-            const auto device = m_registry.device(id);
+            const auto device = m_registry.identity(id);
             if (!device)
                 return writeError(responder, device.error().code, device.error().message);
             writeJson(responder, device->twinJson(), Status::Ok, {{"ETag", quotedEtag(device->twinEtag())}});
@@ -325,10 +339,11 @@ void RegistryServer::route(
         return writeJson(responder,
             QJsonObject{{QStringLiteral("deviceId"), path[1]}, {QStringLiteral("totalMessagesPurged"), purged}});
     }
-    if (first == QStringLiteral("twins") && path.size() == 3 && path[2] == QStringLiteral("methods")
-        && method == Method::Post) {
+    if (first == QStringLiteral("twins") && method == Method::Post
+        && ((path.size() == 3 && path[2] == QStringLiteral("methods"))
+            || (moduleTwin && path.size() == 5 && path[4] == QStringLiteral("methods")))) {
         if (allowed({"ServiceConnect"}))
-            invokeMethod(request, path[1], responder);
+            invokeMethod(request, moduleTwin ? path[1] + u'/' + path[3] : path[1], responder);
         return;
     }
     if (first == QStringLiteral("statistics") && path.size() == 2 && method == Method::Get) {
@@ -348,6 +363,60 @@ void RegistryServer::route(
     }
     writeError(
         responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("No such resource: %1").arg(path.join(u'/')));
+}
+
+void RegistryServer::routeModule(const QHttpServerRequest &request, const QStringList &path,
+    QHttpServerResponder &responder, const std::function<bool(std::initializer_list<const char *>)> &allowed)
+{
+    using Method = QHttpServerRequest::Method;
+    const Method method = request.method();
+    const QString &deviceId = path[1];
+    if (path.size() == 3 && method == Method::Get) { // the device's modules
+        if (!allowed({"RegistryRead"}))
+            return;
+        const auto modules = m_registry.modules(deviceId);
+        if (!modules)
+            return writeError(responder, modules.error().code, modules.error().message);
+        QJsonArray list;
+        for (const Device &module : *modules)
+            list.append(module.identityJson());
+        return writeJson(responder, list);
+    }
+    if (path.size() != 4)
+        return writeError(
+            responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("No such resource: %1").arg(path.join(u'/')));
+    const QString &moduleId = path[3];
+    const QString ifMatch = QString::fromUtf8(request.value("If-Match"));
+    if (method == Method::Put) {
+        if (!allowed({"RegistryWrite"}))
+            return;
+        QJsonParseError parseError;
+        const QJsonDocument body = QJsonDocument::fromJson(request.body(), &parseError);
+        if (!body.isObject())
+            return writeError(responder, QStringLiteral("IotHubFormatError"),
+                QStringLiteral("The body is not a JSON object: %1").arg(parseError.errorString()));
+        const auto module = m_registry.putModule(deviceId, moduleId, body.object(), ifMatch);
+        if (!module)
+            return writeError(responder, module.error().code, module.error().message);
+        return writeJson(responder, module->identityJson(), Status::Ok, {{"ETag", quotedEtag(module->etag())}});
+    }
+    if (method == Method::Get) {
+        if (!allowed({"RegistryRead"}))
+            return;
+        const auto module = m_registry.module(deviceId, moduleId);
+        if (!module)
+            return writeError(responder, module.error().code, module.error().message);
+        return writeJson(responder, module->identityJson(), Status::Ok, {{"ETag", quotedEtag(module->etag())}});
+    }
+    if (method == Method::Delete) {
+        if (!allowed({"RegistryWrite"}))
+            return;
+        const auto deleted = m_registry.deleteModule(deviceId, moduleId, ifMatch);
+        if (!deleted)
+            return writeError(responder, deleted.error().code, deleted.error().message);
+        return responder.write(Status::NoContent);
+    }
+    writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("Method not allowed on a module."));
 }
 
 void RegistryServer::putDevice(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder)
@@ -446,7 +515,7 @@ void RegistryServer::updateTwin(
     if (!body.isObject())
         return writeError(
             responder, QStringLiteral("IotHubFormatError"), QStringLiteral("The body is not a JSON object."));
-    const auto previous = m_registry.device(id);
+    const auto previous = m_registry.identity(id);
     const qint64 before = previous ? previous->desiredVersion : 0;
     const auto device = m_registry.updateTwin(id, body.object(), QString::fromUtf8(request.value("If-Match")), replace);
     if (!device)
@@ -471,7 +540,7 @@ void RegistryServer::invokeMethod(const QHttpServerRequest &request, const QStri
     if (responseTimeout < 5 || responseTimeout > 300)
         return writeError(responder, QStringLiteral("ArgumentInvalid"),
             QStringLiteral("responseTimeoutInSeconds must be between 5 and 300."));
-    const auto device = m_registry.device(id);
+    const auto device = m_registry.identity(id);
     if (!device)
         return writeError(responder, device.error().code, device.error().message);
     if (!m_invokeMethod || device->connectionState != QStringLiteral("Connected"))

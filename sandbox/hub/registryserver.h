@@ -9,6 +9,7 @@
 #include <QHttpServerResponder>
 
 #include <functional>
+#include <initializer_list>
 #include <utility>
 #include <variant>
 
@@ -25,8 +26,8 @@ class RegistryServer final : public QAbstractHttpServer
     Q_OBJECT
 
 public:
-    // Delivers a direct method to a connected device; answers through the responder when the device
-    // replies or the timeout passes. Not set: every device is offline for methods.
+    // Delivers a direct method to a connected device or module (deviceId: Device::key()); answers through the responder
+    // when the device replies or the timeout passes. Not set: every device is offline for methods.
     using MethodInvoker
         = std::function<void(const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder)>;
 
@@ -44,6 +45,7 @@ public:
     std::optional<RestFrontDoor::Refusal> judgeHead(const HttpRequestFraming::Head &head, bool tooLarge) const;
 
 Q_SIGNALS:
+    // deviceId: Device::key(), a device's id or a module's {deviceId}/{moduleId}.
     void desiredPropertiesChanged(const QString &deviceId, const QJsonObject &patch, qint64 version);
 
 protected:
@@ -65,6 +67,9 @@ private:
     void route(const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder,
         const Caller &caller);
 
+    // /devices/{id}/modules[/{moduleId}]: list, PUT, GET, DELETE.
+    void routeModule(const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder,
+        const std::function<bool(std::initializer_list<const char *>)> &allowed);
     void putDevice(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder);
     void bulk(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void queryDevices(const QHttpServerRequest &request, QHttpServerResponder &responder);

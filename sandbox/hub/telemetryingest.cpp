@@ -65,6 +65,8 @@ void TelemetryIngest::onMessage(const MqttMessage &message)
             event.contentType = value;
         else if (name == QLatin1String("$.ce"))
             event.contentEncoding = value;
+        else if (name == QLatin1String("iothub-connection-module-id"))
+            event.moduleId = value;
         else if (!name.startsWith(QLatin1String("$.")) && !name.startsWith(QLatin1String("iothub-")))
             event.applicationProperties.append({name, value});
     }

@@ -162,6 +162,84 @@ private Q_SLOTS:
         QVERIFY(method.error().message.contains(QStringLiteral("not connected")));
     }
 
+    void modulesLifecycleTwinsAndErrors()
+    {
+        HubClient client(m_profile, m_owner);
+        DeviceIdentity device;
+        device.id = QStringLiteral("hc-modules");
+        QVERIFY(await(client.createDevice(device)));
+        ModuleIdentity module;
+        module.deviceId = device.id;
+        module.moduleId = QStringLiteral("reader");
+        module.managedBy = QStringLiteral("bench");
+        const auto created = await(client.createModule(module));
+        QVERIFY2(created.has_value(), created ? "" : qPrintable(created.error().message));
+        QCOMPARE(created->deviceId, device.id);
+        QCOMPARE(created->moduleId, module.moduleId);
+        QCOMPARE(created->managedBy, QStringLiteral("bench"));
+        QCOMPARE(created->authType, QStringLiteral("sas"));
+        QVERIFY(!created->primaryKey.isEmpty() && created->primaryKey != created->secondaryKey); // made by the hub
+        QCOMPARE(created->connectionState, QStringLiteral("Disconnected"));
+
+        const auto again = await(client.createModule(module));
+        QCOMPARE(again.error().kind, ErrorKind::Conflict);
+        QCOMPARE(again.error().code, QStringLiteral("ModuleAlreadyExistsOnDevice"));
+        QCOMPARE(again.error().message, QStringLiteral("The device \"hc-modules\" has a module \"reader\" already."));
+        ModuleIdentity orphan = module;
+        orphan.deviceId = QStringLiteral("hc-nobody");
+        QCOMPARE(await(client.createModule(orphan)).error().code, QStringLiteral("DeviceNotFound"));
+        const auto missing = await(client.module(device.id, QStringLiteral("writer")));
+        QCOMPARE(missing.error().kind, ErrorKind::NotFound);
+        QCOMPARE(missing.error().code, QStringLiteral("ModuleNotFound"));
+        QCOMPARE(missing.error().message, QStringLiteral("The device \"hc-modules\" has no module \"writer\"."));
+
+        // An update under a stale ETag is refused; with the current one it applies.
+        ModuleIdentity rekeyed = *created;
+        rekeyed.primaryKey = QString::fromLatin1(QByteArray(32, 'k').toBase64());
+        const auto updated = await(client.updateModule(rekeyed));
+        QVERIFY(updated);
+        QCOMPARE(updated->primaryKey, rekeyed.primaryKey);
+        QCOMPARE(await(client.updateModule(rekeyed)).error().code, QStringLiteral("PreconditionFailed"));
+
+        ModuleIdentity writer = module;
+        writer.moduleId = QStringLiteral("writer");
+        QVERIFY(await(client.createModule(writer)));
+        const auto listed = await(client.modules(device.id));
+        QVERIFY(listed);
+        QCOMPARE(listed->size(), 2);
+        QCOMPARE(listed->at(0).moduleId, QStringLiteral("reader"));
+        QCOMPARE(listed->at(1).moduleId, QStringLiteral("writer"));
+
+        // The module's twin is its own.
+        const auto twin = await(client.moduleTwin(device.id, module.moduleId));
+        QVERIFY(twin);
+        const auto patched = await(client.updateModuleTwin(device.id, module.moduleId,
+            QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("role"), QStringLiteral("reads")}}}},
+            twin->etag));
+        QVERIFY(patched);
+        QCOMPARE(patched->document.value(QStringLiteral("moduleId")).toString(), module.moduleId);
+        QCOMPARE(patched->tags.value(QStringLiteral("role")).toString(), QStringLiteral("reads"));
+        QCOMPARE(await(client.updateModuleTwin(device.id, module.moduleId, QJsonObject{}, twin->etag)).error().code,
+            QStringLiteral("PreconditionFailed"));
+        QVERIFY(await(client.twin(device.id))->tags.isEmpty());
+
+        // A method on a module that is not connected: said of the module.
+        const auto offline
+            = await(client.invokeModuleMethod(device.id, module.moduleId, QStringLiteral("ping"), QJsonValue(), 5));
+        QCOMPARE(offline.error().code, QStringLiteral("DeviceNotOnline"));
+        QCOMPARE(offline.error().message,
+            QStringLiteral("The module \"reader\" of device \"hc-modules\" is not connected, so it cannot answer."));
+
+        QVERIFY(await(client.deleteModule(device.id, writer.moduleId)));
+        QCOMPARE(await(client.modules(device.id))->size(), 1);
+        // Deleting the device deletes its modules.
+        QVERIFY(await(client.deleteDevice(device.id)));
+        QVERIFY(await(client.createDevice(device)));
+        QCOMPARE(await(client.modules(device.id))->size(), 0);
+        QCOMPARE(await(client.module(device.id, module.moduleId)).error().code, QStringLiteral("ModuleNotFound"));
+        QVERIFY(await(client.deleteDevice(device.id)));
+    }
+
     void tlsIsVerified()
     {
         // Without the sandbox's CA the hub's certificate cannot be trusted, and nothing overrides that.

@@ -8,8 +8,10 @@
 #include "credentials/keypair.h"
 #include "credentials/secretstore.h"
 #include "devicelistmodel.h"
+#include "devicemodulestab.h"
 #include "devicepage.h"
 #include "devicespage.h"
+#include "exportdialog.h"
 #include "hub/devicebatch.h"
 #include "hub/hubclient.h"
 #include "hub/hubsession.h"
@@ -80,6 +82,17 @@ class tst_DevicesPage : public QObject
     std::unique_ptr<HubClient> m_direct; // checks what the page did, behind its back
 
     HubClient &direct() { return *m_direct; }
+
+    // The device page of id in window, once it shows the device; null when it does not within the wait.
+    DevicePage *openDevicePage(MainWindow &window, const QString &id)
+    {
+        window.resize(1100, 700);
+        window.show();
+        window.showPage(window.devicesPage());
+        window.devicesPage()->openDevice(id);
+        DevicePage *device = window.devicesPage()->devicePage();
+        return QTest::qWaitFor([&] { return device->device().id == id; }, waitMs) ? device : nullptr;
+    }
 
     QString deviceStatus(const QString &id)
     {
@@ -460,13 +473,8 @@ private Q_SLOTS:
         const auto created = await(direct().createDevice(draft));
         QVERIFY(created);
         MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials, *m_secrets);
-        window.resize(1100, 700);
-        window.show();
-        window.showPage(window.devicesPage());
-        DevicesPage *page = window.devicesPage();
-        page->openDevice(draft.id);
-        DevicePage *device = page->devicePage();
-        QTRY_COMPARE_WITH_TIMEOUT(device->device().id, draft.id, waitMs);
+        DevicePage *device = openDevicePage(window, draft.id);
+        QVERIFY(device);
         device->tabs()->setCurrentIndex(device->tabs()->count() - 1); // the connection strings
         QPushButton *newPrimary = device->keyButton(KeyRotation::Change::RegeneratePrimary);
         QTRY_VERIFY_WITH_TIMEOUT(newPrimary->isVisible() && newPrimary->isEnabled(), waitMs);
@@ -529,12 +537,8 @@ private Q_SLOTS:
         QVERIFY(await(direct().createDevice(draft)));
 
         MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials, *m_secrets);
-        window.show();
-        window.showPage(window.devicesPage());
-        DevicesPage *page = window.devicesPage();
-        page->openDevice(draft.id);
-        DevicePage *device = page->devicePage();
-        QTRY_COMPARE_WITH_TIMEOUT(device->device().id, draft.id, waitMs);
+        DevicePage *device = openDevicePage(window, draft.id);
+        QVERIFY(device);
         device->tabs()->setCurrentIndex(device->tabs()->count() - 1);
         QTRY_VERIFY_WITH_TIMEOUT(device->newCertificateButton()->isVisible(), waitMs);
         QVERIFY(!device->keyButton(KeyRotation::Change::Swap)->isVisible()); // no keys to change
@@ -551,6 +555,91 @@ private Q_SLOTS:
         const auto after = await(direct().device(draft.id));
         QCOMPARE(after->primaryThumbprint, newThumbprint);
         QCOMPARE(after->secondaryThumbprint, oldThumbprint); // still taken until the next change
+        QVERIFY(await(direct().deleteDevice(draft.id)).has_value());
+    }
+
+    void modulesTabAddsShowsAndDeletesModules()
+    {
+        DeviceIdentity draft;
+        draft.id = QStringLiteral("ui-modules-") + QUuid::createUuid().toString(QUuid::Id128).left(8);
+        QVERIFY(await(direct().createDevice(draft)));
+        ModuleIdentity reader;
+        reader.deviceId = draft.id;
+        reader.moduleId = QStringLiteral("reader");
+        QVERIFY(await(direct().createModule(reader)));
+        QVERIFY(await(direct().updateModuleTwin(draft.id, reader.moduleId,
+            QJsonObject{{QStringLiteral("tags"), QJsonObject{{QStringLiteral("role"), QStringLiteral("reads")}}}})));
+
+        MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials, *m_secrets);
+        DevicePage *device = openDevicePage(window, draft.id);
+        QVERIFY(device);
+        DeviceModulesTab *tab = device->modulesTab();
+        QVERIFY(tab->modules().isEmpty()); // read when the tab is first shown, not before
+        device->tabs()->setCurrentWidget(tab);
+        QTRY_COMPARE_WITH_TIMEOUT(tab->modules().size(), 1, waitMs);
+        QCOMPARE(tab->moduleList()->topLevelItem(0)->text(DeviceModulesTab::IdColumn), QStringLiteral("reader"));
+        QCOMPARE(tab->moduleList()->topLevelItem(0)->text(DeviceModulesTab::ConnectionColumn),
+            QStringLiteral("Disconnected"));
+        QVERIFY(!tab->deleteButton()->isEnabled()); // nothing selected
+
+        // An id the hub would refuse is refused here, and nothing is sent.
+        tab->newModuleEdit()->setText(QStringLiteral("no/slash"));
+        tab->addButton()->click();
+        QVERIFY2(tab->problem()->isVisible() && tab->problem()->text().contains(QStringLiteral("module ID contains")),
+            qPrintable(tab->problem()->text()));
+        QVERIFY(!tab->isBusy());
+
+        // A new module: made by the hub with keys of its own, then selected, its twin shown.
+        tab->newModuleEdit()->setText(QStringLiteral("writer"));
+        tab->addButton()->click();
+        QTRY_COMPARE_WITH_TIMEOUT(tab->modules().size(), 2, waitMs);
+        QVERIFY(!tab->problem()->isVisible());
+        QVERIFY(tab->newModuleEdit()->text().isEmpty());
+        const auto writer = await(direct().module(draft.id, QStringLiteral("writer")));
+        QVERIFY2(writer, writer ? "" : qPrintable(writer.error().message));
+        QVERIFY(!writer->primaryKey.isEmpty() && writer->primaryKey != await(direct().device(draft.id))->primaryKey);
+        QCOMPARE(tab->selectedModule(), QStringLiteral("writer"));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            tab->twinView()->toPlainText().contains(QStringLiteral("\"moduleId\": \"writer\"")), waitMs);
+
+        // The other module's twin, with what the hub holds for it.
+        tab->moduleList()->setCurrentItem(tab->moduleList()->topLevelItem(0));
+        QCOMPARE(tab->selectedModule(), QStringLiteral("reader"));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            tab->twinView()->toPlainText().contains(QStringLiteral("\"role\": \"reads\"")), waitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(!tab->isBusy(), waitMs);
+        saveScreenshot(&window, QStringLiteral("device-modules"));
+
+        // A module that exists: the hub's refusal, in words.
+        tab->newModuleEdit()->setText(QStringLiteral("reader"));
+        tab->addButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(tab->problem()->isVisible(), waitMs);
+        QVERIFY2(tab->problem()->text().contains(QStringLiteral("has a module \"reader\" already")),
+            qPrintable(tab->problem()->text()));
+        tab->newModuleEdit()->clear();
+
+        // The hand-over of its connection string expires unless the user chooses otherwise.
+        qint64 validity = -1;
+        QTimer::singleShot(0, [&validity] {
+            if (auto *dialog = qobject_cast<ExportDialog *>(QApplication::activeModalWidget())) {
+                validity = dialog->validitySeconds();
+                dialog->reject();
+            }
+        });
+        tab->handOverButton()->click();
+        QCOMPARE(validity, qint64(24 * 3600));
+
+        // Deleted only after a confirmation that names it.
+        QString question;
+        answerNextMessageBox(QMessageBox::Cancel, &question);
+        tab->deleteButton()->click();
+        QVERIFY2(question.contains(QStringLiteral("\"reader\"")), qPrintable(question));
+        QVERIFY(await(direct().module(draft.id, QStringLiteral("reader"))));
+        answerNextMessageBox(QMessageBox::Yes);
+        tab->deleteButton()->click();
+        QTRY_COMPARE_WITH_TIMEOUT(tab->modules().size(), 1, waitMs);
+        QCOMPARE(
+            await(direct().module(draft.id, QStringLiteral("reader"))).error().code, QStringLiteral("ModuleNotFound"));
         QVERIFY(await(direct().deleteDevice(draft.id)).has_value());
     }
 

@@ -322,6 +322,37 @@ private Q_SLOTS:
         QVERIFY(!notBase64);
     }
 
+    void aModulesConnectionStrings()
+    {
+        // A module's key, or its certificate: the device's string with the module's id.
+        const ConnectionString keyed
+            = ConnectionString::deviceWithKey(host, QStringLiteral("gw-1"), m_key).forModule(QStringLiteral("reader"));
+        QCOMPARE(keyed.kind(), ConnectionString::Kind::Module);
+        QCOMPARE(keyed.toString(),
+            QStringLiteral("HostName=contoso.azure-devices.net;DeviceId=gw-1;ModuleId=reader;SharedAccessKey=")
+                + m_key);
+        QCOMPARE(*ConnectionString::parse(keyed.toString()), keyed);
+        const ConnectionString x509
+            = ConnectionString::deviceWithX509(host, QStringLiteral("gw-1")).forModule(QStringLiteral("reader"));
+        QCOMPARE(x509.toString(),
+            QStringLiteral("HostName=contoso.azure-devices.net;DeviceId=gw-1;ModuleId=reader;x509=true"));
+        QCOMPARE(*ConnectionString::parse(x509.toString()), x509);
+
+        // An expiring hand-over of a module: a token for the module's resource, signed with the module's key.
+        const qint64 expiry = QDateTime::currentSecsSinceEpoch() + 600;
+        const auto handOver = ConnectionString::deviceWithExpiringToken(
+            host, QStringLiteral("gw-1"), SecretBytes::fromString(QString(m_key)), expiry, QStringLiteral("reader"));
+        QVERIFY(handOver);
+        QCOMPARE(handOver->kind(), ConnectionString::Kind::Module);
+        QCOMPARE(handOver->moduleId(), QStringLiteral("reader"));
+        QVERIFY(!handOver->toString().contains(m_key));
+        const auto token = SasToken::parse(handOver->sharedAccessSignature());
+        QVERIFY(token);
+        QCOMPARE(token->resource(), QStringLiteral("contoso.azure-devices.net/devices/gw-1/modules/reader"));
+        QVERIFY(token->verify(m_key));
+        QCOMPARE(*ConnectionString::parse(handOver->toString()), *handOver);
+    }
+
     void hubName_data()
     {
         QTest::addColumn<QString>("hostName");

@@ -100,6 +100,38 @@ private Q_SLOTS:
         QVERIFY(!x509.toRecordJson(false).contains(QStringLiteral("statusReason")));
     }
 
+    void moduleRecordReadsBackAndMasksKeys()
+    {
+        ModuleIdentity m;
+        m.deviceId = QStringLiteral("gw-1");
+        m.moduleId = QStringLiteral("reader");
+        m.managedBy = QStringLiteral("IotEdge");
+        m.generationId = QStringLiteral("638000000000000000");
+        m.etag = QStringLiteral("MQ==");
+        m.primaryKey = QString::fromLatin1(QByteArray(32, 'p').toBase64());
+        m.secondaryKey = QString::fromLatin1(QByteArray(32, 's').toBase64());
+        m.connectionState = QStringLiteral("Connected");
+        m.lastActivity = QDateTime(QDate(2026, 3, 4), QTime(5, 6, 7, 890), Qt::UTC);
+        const ModuleIdentity back = ModuleIdentity::fromJson(m.toRecordJson(true));
+        QCOMPARE(back.deviceId, m.deviceId);
+        QCOMPARE(back.moduleId, m.moduleId);
+        QCOMPARE(back.managedBy, m.managedBy);
+        QCOMPARE(back.generationId, m.generationId);
+        QCOMPARE(back.etag, m.etag);
+        QCOMPARE(back.primaryKey, m.primaryKey);
+        QCOMPARE(back.secondaryKey, m.secondaryKey);
+        QCOMPARE(back.connectionState, m.connectionState);
+        QCOMPARE(back.lastActivity, m.lastActivity);
+        // What is written for PUT: the writable fields only, no status (a module has none).
+        const QJsonObject put = m.toJson();
+        QVERIFY(!put.contains(QStringLiteral("status")) && !put.contains(QStringLiteral("connectionState")));
+        QCOMPARE(put.value(QStringLiteral("moduleId")).toString(), m.moduleId);
+        // Masked unless asked.
+        const QString masked = QString::fromUtf8(QJsonDocument(m.toRecordJson(false)).toJson());
+        QVERIFY(!masked.contains(m.primaryKey) && !masked.contains(m.secondaryKey));
+        QCOMPARE(ModuleIdentity::fromJson(m.toRecordJson(false)).primaryKey, QStringLiteral("********"));
+    }
+
     void queryRowsAndTheirCsvHeader()
     {
         // The CSV header of onboarder-cli device list (docs/cli.md; tst_clidevices reads it).

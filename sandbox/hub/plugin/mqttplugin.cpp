@@ -1,18 +1,21 @@
 // The sandbox hub's mosquitto plugin: IoT Hub's device endpoint rules on a real mosquitto.
-//   - authentication: devices by SAS token (device key, or a policy with DeviceConnect) with the
-//     username/client id rules of IoT Hub; the telemetry consumer by a service policy's token; the
+//   - authentication: devices and modules by SAS token (their key, or a policy with DeviceConnect) with the
+//     username/client id rules of IoT Hub (a module: {host}/{deviceId}/{moduleId}/…, client id {deviceId}/{moduleId},
+//     connecting only while its device is enabled); the telemetry consumer by a service policy's token; the
 //     sandbox's own link by a shared secret; disabled or unknown devices are refused
-//   - authorisation: each device may use only its own IoT Hub topics (a device touching another
+//   - authorisation: each device or module may use only its own IoT Hub topics (a device touching another
 //     device's topic is refused); a device that publishes where it may not, or a message larger than the hub
 //     takes, loses its connection, as with IoT Hub (no acknowledgement: MQTT 3.1.1 has no way to say "refused")
 //   - sessions closed as IoT Hub closes them: when the device's SAS token expires (its se=, with the
 //     clock skew allowed at connect), and when the sandbox says the device was deleted, disabled or given
 //     new credentials ($sandbox/close from its own link, the device id as payload)
 //   - connection state and last activity written to the registry
-//   - telemetry out: devices/{id}/messages/events/{bag} is re-published as $sandbox/telemetry/{id}
-//     with the property bag and the hub's system properties as MQTT 5 user properties
+//   - telemetry out: devices/{id}[/modules/{moduleId}]/messages/events/{bag} is re-published as
+//     $sandbox/telemetry/{id} with the property bag and the hub's system properties (a module's id in
+//     iothub-connection-module-id) as MQTT 5 user properties
 //   - twin and method mediation: a device's $iothub/… publishes go to the sandbox as
-//     $sandbox/in/{id}/$iothub/…; the sandbox's $sandbox/out/{id}/{topic} reach only that device
+//     $sandbox/in/{id}/$iothub/…; the sandbox's $sandbox/out/{id}/{topic} reach only that device (for a module,
+//     {id} is {deviceId}/modules/{moduleId})
 // Options (plugin_opt_…): registry (SQLite file of the sandbox), host_name, secret_file, max_message_bytes (of a
 // device message, payload and property bag; IoT Hub's 256 KB when not given), clock_skew_seconds (how long past its
 // expiry a SAS token is still taken; IoT Hub's 300 when not given).
@@ -49,9 +52,30 @@ enum class Role { Device, Consumer, Internal };
 struct ClientInfo
 {
     Role role = Role::Device;
-    std::string deviceId;
+    std::string deviceId; // a module's key: {deviceId}/{moduleId}, which is also its client id
     long long tokenExpiry = 0; // the SAS token's se=; 0: no token (X.509)
 };
+
+bool isModuleKey(const std::string &key)
+{
+    return key.find('/') != std::string::npos;
+}
+
+// The identity's own topics start with this: devices/{deviceId}/ or devices/{deviceId}/modules/{moduleId}/.
+std::string ownTopics(const std::string &key)
+{
+    const size_t slash = key.find('/');
+    if (slash == std::string::npos)
+        return "devices/" + key + "/";
+    return "devices/" + key.substr(0, slash) + "/modules/" + key.substr(slash + 1) + "/";
+}
+
+// How the identity is named between the plugin and the sandbox: {deviceId} or {deviceId}/modules/{moduleId}.
+std::string sandboxPath(const std::string &key)
+{
+    const size_t slash = key.find('/');
+    return slash == std::string::npos ? key : key.substr(0, slash) + "/modules/" + key.substr(slash + 1);
+}
 
 struct Plugin
 {
@@ -125,11 +149,14 @@ struct DeviceRow
     std::vector<std::string> keys;
 };
 
+// A device by its id, or a module by its key ({deviceId}/{moduleId}).
 std::optional<DeviceRow> loadDevice(const std::string &id)
 {
     sqlite3_stmt *stmt = nullptr;
     std::optional<DeviceRow> device;
-    if (sqlite3_prepare_v2(plugin->db, "SELECT status, auth_type, primary_key, secondary_key FROM devices WHERE id = ?",
+    if (sqlite3_prepare_v2(plugin->db,
+            isModuleKey(id) ? "SELECT status, auth_type, primary_key, secondary_key FROM modules WHERE id = ?"
+                            : "SELECT status, auth_type, primary_key, secondary_key FROM devices WHERE id = ?",
             -1, &stmt, nullptr)
         != SQLITE_OK)
         return device;
@@ -176,7 +203,9 @@ void execute(const char *sql, const std::vector<std::string> &values)
 void setConnectionState(const std::string &deviceId, bool connected)
 {
     const std::string now = isoNow();
-    execute("UPDATE devices SET connection_state = ?, connection_state_updated = ?, last_activity = ? WHERE id = ?",
+    execute(isModuleKey(deviceId)
+            ? "UPDATE modules SET connection_state = ?, connection_state_updated = ?, last_activity = ? WHERE id = ?"
+            : "UPDATE devices SET connection_state = ?, connection_state_updated = ?, last_activity = ? WHERE id = ?",
         {connected ? "Connected" : "Disconnected", now, now, deviceId});
 }
 
@@ -187,7 +216,9 @@ void touch(const std::string &deviceId)
     if (last == now)
         return;
     last = now;
-    execute("UPDATE devices SET last_activity = ? WHERE id = ?", {isoNow(), deviceId});
+    execute(isModuleKey(deviceId) ? "UPDATE modules SET last_activity = ? WHERE id = ?"
+                                  : "UPDATE devices SET last_activity = ? WHERE id = ?",
+        {isoNow(), deviceId});
 }
 
 int onBasicAuth(int, void *eventData, void *)
@@ -225,25 +256,28 @@ int onBasicAuth(int, void *eventData, void *)
     }
 
     const std::vector<std::string> parts = usernamePath(username);
-    if (parts.size() < 2 || lower(parts[0]) != lower(plugin->hostName))
-        return refuse("the username is not {host}/{deviceId}/?api-version=…");
-    if (parts.size() > 2)
-        return refuse("modules are not supported by the sandbox");
-    const std::string &deviceId = parts[1];
+    if (parts.size() < 2 || parts.size() > 3 || lower(parts[0]) != lower(plugin->hostName))
+        return refuse("the username is not {host}/{deviceId}[/{moduleId}]/?api-version=…");
+    // A module's key, {deviceId}/{moduleId}, is its client id and its name in the registry's modules.
+    const bool isModule = parts.size() == 3;
+    const std::string deviceId = isModule ? parts[1] + "/" + parts[2] : parts[1];
     if (clientId != deviceId)
-        return refuse("the client id must be the device id");
-    const auto device = loadDevice(deviceId);
-    if (!device)
+        return refuse(isModule ? "the client id must be {deviceId}/{moduleId}" : "the client id must be the device id");
+    const auto parent = loadDevice(parts[1]);
+    if (!parent)
         return refuse("no such device");
-    if (device->status != "enabled")
+    if (parent->status != "enabled")
         return refuse("the device is disabled");
+    const auto device = isModule ? loadDevice(deviceId) : parent;
+    if (!device)
+        return refuse("no such module");
 
     bool authenticated = false;
     if (startsWith(password, "x509:")) {
         // Asserted by the sandbox's TLS front after it checked the client certificate.
         authenticated = equalConstantTime(password.substr(5), hmacBase64(plugin->secret, "x509:" + deviceId));
     } else if (token) {
-        const std::string path = "/devices/" + deviceId;
+        const std::string path = "/" + ownTopics(deviceId).substr(0, ownTopics(deviceId).size() - 1);
         if (token->keyName.empty()) {
             authenticated = device->authType == "sas" && resourceIs(*token, path)
                 && tokenValid(*token, device->keys, plugin->clockSkewSeconds);
@@ -276,7 +310,7 @@ bool matchesPrefix(const std::string &topic, const std::string &prefix)
 // take cloud-to-device messages. Sent to the sandbox's client alone.
 void notifySandbox(const std::string &deviceId, const char *what)
 {
-    const std::string topic = "$sandbox/in/" + deviceId + "/$sandbox/" + what;
+    const std::string topic = "$sandbox/in/" + sandboxPath(deviceId) + "/$sandbox/" + what;
     mosquitto_broker_publish_copy(mediatorClient, topic.c_str(), 0, nullptr, 0, false, nullptr);
 }
 
@@ -321,7 +355,8 @@ int onAclCheck(int, void *eventData, void *)
         return MOSQ_ERR_ACL_DENIED;
     case Role::Device: break;
     }
-    const std::string own = "devices/" + info.deviceId + "/";
+    const std::string own = ownTopics(info.deviceId);
+    const bool isModule = isModuleKey(info.deviceId);
     switch (event->access) {
     case MOSQ_ACL_WRITE:
         if (matchesPrefix(topic, own + "messages/events/")) {
@@ -346,14 +381,16 @@ int onAclCheck(int, void *eventData, void *)
         return MOSQ_ERR_AUTH;
     case MOSQ_ACL_SUBSCRIBE:
     case MOSQ_ACL_UNSUBSCRIBE:
-        if (topic == own + "messages/devicebound/#" && event->access == MOSQ_ACL_SUBSCRIBE)
+        // A module has no cloud-to-device queue; its inputs (messages routed to it on IoT Edge) are its own.
+        if (!isModule && topic == own + "messages/devicebound/#" && event->access == MOSQ_ACL_SUBSCRIBE)
             notifySandbox(info.deviceId, "devicebound"); // its cloud-to-device queue may flow now
-        if (topic == own + "messages/devicebound/#" || topic == "$iothub/twin/res/#"
+        if (topic == own + (isModule ? "inputs/#" : "messages/devicebound/#") || topic == "$iothub/twin/res/#"
             || topic == "$iothub/twin/PATCH/properties/desired/#" || topic == "$iothub/methods/POST/#")
             return MOSQ_ERR_SUCCESS;
         break;
     case MOSQ_ACL_READ:
-        if (matchesPrefix(topic, own + "messages/devicebound/") || matchesPrefix(topic, "$iothub/"))
+        if (matchesPrefix(topic, own + (isModule ? "inputs/" : "messages/devicebound/"))
+            || matchesPrefix(topic, "$iothub/"))
             return MOSQ_ERR_SUCCESS;
         break;
     default: break;
@@ -405,8 +442,15 @@ int onMessage(int, void *eventData, void *)
         const size_t slash = topic.find('/', prefix.size());
         if (slash == std::string::npos)
             return retopic(event, "$sandbox/void");
-        const std::string target = topic.substr(prefix.size(), slash - prefix.size());
-        const std::string deviceTopic = topic.substr(slash + 1);
+        std::string target = topic.substr(prefix.size(), slash - prefix.size());
+        std::string deviceTopic = topic.substr(slash + 1);
+        if (startsWith(deviceTopic, "modules/")) { // $sandbox/out/{deviceId}/modules/{moduleId}/{topic}
+            const size_t end = deviceTopic.find('/', 8);
+            if (end == std::string::npos)
+                return retopic(event, "$sandbox/void");
+            target += "/" + deviceTopic.substr(8, end - 8); // the module's client id
+            deviceTopic = deviceTopic.substr(end + 1);
+        }
         // Cloud-to-device messages go at QoS 1, as IoT Hub sends them; twin and method traffic at QoS 0.
         const int qos = startsWith(deviceTopic, "devices/") ? 1 : 0;
         mosquitto_broker_publish_copy(
@@ -421,8 +465,8 @@ int onMessage(int, void *eventData, void *)
     const std::string topic = event->topic ? event->topic : "";
     // Twin requests and method answers go to the sandbox, marked with who sent them.
     if (startsWith(topic, "$iothub/"))
-        return retopic(event, "$sandbox/in/" + deviceId + "/" + topic);
-    const std::string events = "devices/" + deviceId + "/messages/events/";
+        return retopic(event, "$sandbox/in/" + sandboxPath(deviceId) + "/" + topic);
+    const std::string events = ownTopics(deviceId) + "messages/events/";
     if (!startsWith(topic, events))
         return MOSQ_ERR_SUCCESS;
 
@@ -442,8 +486,12 @@ int onMessage(int, void *eventData, void *)
         }
         start = end + 1;
     }
-    mosquitto_property_add_string_pair(
-        &event->properties, MQTT_PROP_USER_PROPERTY, "iothub-connection-device-id", deviceId.c_str());
+    const size_t moduleSlash = deviceId.find('/');
+    mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, "iothub-connection-device-id",
+        deviceId.substr(0, moduleSlash).c_str());
+    if (moduleSlash != std::string::npos)
+        mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, "iothub-connection-module-id",
+            deviceId.substr(moduleSlash + 1).c_str());
     mosquitto_property_add_string_pair(
         &event->properties, MQTT_PROP_USER_PROPERTY, "iothub-enqueuedtime", isoNow().c_str());
     mosquitto_property_add_string_pair(
@@ -456,7 +504,7 @@ int onMessage(int, void *eventData, void *)
     ++plugin->telemetryCount;
     if (std::time(nullptr) != plugin->telemetryFlushedAt)
         flushTelemetryCount();
-    return retopic(event, "$sandbox/telemetry/" + deviceId);
+    return retopic(event, "$sandbox/telemetry/" + deviceId.substr(0, moduleSlash));
 }
 
 // The broker's periodic tick: counts of a burst's last messages reach the registry without waiting
