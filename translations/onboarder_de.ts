@@ -2747,6 +2747,54 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
         <source>Print a module&apos;s connection string.</source>
         <translation>Die Verbindungszeichenfolge eines Moduls ausgeben.</translation>
     </message>
+    <message>
+        <source>Register the devices of a CSV or JSON Lines file, 100 a request; resumable.</source>
+        <translation>Die Geräte einer CSV- oder JSON-Lines-Datei registrieren, 100 je Anfrage; fortsetzbar.</translation>
+    </message>
+    <message>
+        <source>Registers the devices of a CSV or JSON Lines file in the hub, 100 a request, with progress on standard error. CSV: a header, then one device a row; columns id (required), auth (sas, x509-self-signed, x509-ca), status (enabled, disabled), thumbprint (x509-self-signed), tags (a JSON object). JSON Lines: one object a line with the same names. SAS keys are made by the hub. A device that exists already is left as it is, so running the same import again after a failure or Ctrl+C finishes it and duplicates nothing. Rows that are not imported are written with their reasons to the report (a new CSV file).</source>
+        <translation>Registriert die Geräte einer CSV- oder JSON-Lines-Datei im Hub, 100 je Anfrage, mit Fortschritt auf der Standardfehlerausgabe. CSV: eine Kopfzeile, dann ein Gerät je Zeile; Spalten id (erforderlich), auth (sas, x509-self-signed, x509-ca), status (enabled, disabled), thumbprint (x509-self-signed), tags (ein JSON-Objekt). JSON Lines: ein Objekt je Zeile mit denselben Namen. SAS-Schlüssel erzeugt der Hub. Ein bereits vorhandenes Gerät bleibt, wie es ist; derselbe Import nach einem Fehler oder Strg+C erneut ausgeführt, schließt ihn daher ab und legt nichts doppelt an. Nicht importierte Zeilen werden mit ihren Gründen in den Bericht geschrieben (eine neue CSV-Datei).</translation>
+    </message>
+    <message>
+        <source>The devices: .csv, or .jsonl / .ndjson.</source>
+        <translation>Die Geräte: .csv oder .jsonl / .ndjson.</translation>
+    </message>
+    <message>
+        <source>Write the rows that were not imported, and why, to FILE (default: FILE.report.csv, replaced).</source>
+        <translation>Die nicht importierten Zeilen und ihre Gründe in DATEI schreiben (Standard: DATEI.report.csv, wird ersetzt).</translation>
+    </message>
+    <message>
+        <source>csv or jsonl (default: from the file&apos;s name or content).</source>
+        <translation>csv oder jsonl (Standard: aus Name oder Inhalt der Datei).</translation>
+    </message>
+    <message>
+        <source>FORMAT</source>
+        <translation>FORMAT</translation>
+    </message>
+    <message>
+        <source>--format is csv or jsonl, not &quot;%1&quot;.</source>
+        <translation>--format ist csv oder jsonl, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>%1 of %2 sent</source>
+        <translation>%1 von %2 gesendet</translation>
+    </message>
+    <message>
+        <source>Created %1 devices, %2 existed already, %3 not imported (%4), in %5 s.</source>
+        <translation>%1 Geräte angelegt, %2 waren schon vorhanden, %3 nicht importiert (%4), in %5 s.</translation>
+    </message>
+    <message>
+        <source>reasons in %1</source>
+        <translation>Gründe in %1</translation>
+    </message>
+    <message>
+        <source>the report %1 could not be written</source>
+        <translation>der Bericht %1 konnte nicht geschrieben werden</translation>
+    </message>
+    <message>
+        <source>Stopped after %1 of %2 rows: %3 Run the same import again to finish it.</source>
+        <translation>Nach %1 von %2 Zeilen angehalten: %3 Führen Sie denselben Import erneut aus, um ihn abzuschließen.</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
@@ -2824,6 +2872,33 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>type %1</source>
         <translation>Typ %1</translation>
+    </message>
+</context>
+<context>
+    <name>Csv</name>
+    <message>
+        <source>Line %1 is not valid CSV: %2</source>
+        <translation>Zeile %1 ist kein gültiges CSV: %2</translation>
+    </message>
+    <message>
+        <source>The file is not UTF-8 text.</source>
+        <translation>Die Datei ist kein UTF-8-Text.</translation>
+    </message>
+    <message>
+        <source>more than %1 records</source>
+        <translation>mehr als %1 Datensätze</translation>
+    </message>
+    <message>
+        <source>text after a closing quote</source>
+        <translation>Text nach einem schließenden Anführungszeichen</translation>
+    </message>
+    <message>
+        <source>a quote inside a field that does not start with one</source>
+        <translation>ein Anführungszeichen in einem Feld, das nicht mit einem beginnt</translation>
+    </message>
+    <message>
+        <source>a quoted field is never closed</source>
+        <translation>ein Feld in Anführungszeichen wird nie geschlossen</translation>
     </message>
 </context>
 <context>
@@ -2962,6 +3037,77 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>Cannot read %1: %2.</source>
         <translation>%1 ist nicht lesbar: %2.</translation>
+    </message>
+</context>
+<context>
+    <name>DeviceImport</name>
+    <message>
+        <source>Line %1 (%2): %3</source>
+        <translation>Zeile %1 (%2): %3</translation>
+    </message>
+    <message>
+        <source>the id must be text.</source>
+        <translation>die ID muss Text sein.</translation>
+    </message>
+    <message>
+        <source>auth is sas, x509-self-signed or x509-ca, not &quot;%1&quot;.</source>
+        <translation>auth ist sas, x509-self-signed oder x509-ca, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>status is enabled or disabled, not &quot;%1&quot;.</source>
+        <translation>status ist enabled oder disabled, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>an x509-self-signed device needs a thumbprint of 40 (SHA-1) or 64 (SHA-256) hex digits.</source>
+        <translation>ein x509-self-signed-Gerät braucht einen Fingerabdruck aus 40 (SHA-1) oder 64 (SHA-256) Hexziffern.</translation>
+    </message>
+    <message>
+        <source>only an x509-self-signed device has a thumbprint.</source>
+        <translation>nur ein x509-self-signed-Gerät hat einen Fingerabdruck.</translation>
+    </message>
+    <message>
+        <source>tags must be a JSON object, e.g. {&quot;site&quot;:&quot;north&quot;}.</source>
+        <translation>tags muss ein JSON-Objekt sein, z. B. {&quot;site&quot;:&quot;north&quot;}.</translation>
+    </message>
+    <message>
+        <source>Line %1 (%2): the device appears on line %3 already.</source>
+        <translation>Zeile %1 (%2): das Gerät steht schon in Zeile %3.</translation>
+    </message>
+    <message>
+        <source>The file holds no devices.</source>
+        <translation>Die Datei enthält keine Geräte.</translation>
+    </message>
+    <message>
+        <source>The header names a column &quot;%1&quot;; the columns are %2.</source>
+        <translation>Die Kopfzeile nennt eine Spalte „%1“; die Spalten sind %2.</translation>
+    </message>
+    <message>
+        <source>The header has no id column: the first line names the columns, e.g. id,auth,status,tags.</source>
+        <translation>Die Kopfzeile hat keine Spalte id: Die erste Zeile nennt die Spalten, z. B. id,auth,status,tags.</translation>
+    </message>
+    <message>
+        <source>Line %1: %2 fields where the header names %3.</source>
+        <translation>Zeile %1: %2 Felder, wo die Kopfzeile %3 nennt.</translation>
+    </message>
+    <message>
+        <source>The file holds more than %1 devices.</source>
+        <translation>Die Datei enthält mehr als %1 Geräte.</translation>
+    </message>
+    <message>
+        <source>Line %1 is not a JSON object: %2.</source>
+        <translation>Zeile %1 ist kein JSON-Objekt: %2.</translation>
+    </message>
+    <message>
+        <source>another JSON value</source>
+        <translation>ein anderer JSON-Wert</translation>
+    </message>
+    <message>
+        <source>Line %1: unknown field &quot;%2&quot;; the fields are %3.</source>
+        <translation>Zeile %1: unbekanntes Feld „%2“; die Felder sind %3.</translation>
+    </message>
+    <message>
+        <source>Line %1 (%2): the hub refused it: %3</source>
+        <translation>Zeile %1 (%2): der Hub hat es abgelehnt: %3</translation>
     </message>
 </context>
 <context>

@@ -67,6 +67,8 @@ QList<Noun> moduleNouns(); // module
 QFuture<int> deviceTelemetry(Context &ctx, const QStringList &args);
 QFuture<int> hubTelemetry(Context &ctx, const QStringList &args);
 QFuture<int> hubEventHub(Context &ctx, const QStringList &args);
+// Verbs of importcommands.cpp, listed under the device noun.
+QFuture<int> deviceImport(Context &ctx, const QStringList &args);
 
 // A verb's own option parser with --help. parse() returns an exit code when the command is
 // finished already (help printed, or a usage error reported), nothing when it should run.

@@ -234,6 +234,13 @@ HubClient::HubClient(const HubProfile &profile, const ConnectionString &serviceC
                 return parts.size() > index ? u'"' + QUrl::fromPercentEncoding(parts.at(index).toUtf8()) + u'"'
                                             : QString();
             };
+            // A bulk request's refusal of some of its devices (400 with the hub's BulkRegistryOperationResult): the
+            // refused devices travel to createDevices() in the message, which turns them into BulkFailures.
+            if (const QJsonObject result = QJsonDocument::fromJson(body).object();
+                result.contains(QLatin1String("isSuccessful")) && result.contains(QLatin1String("errors")))
+                return Error{ErrorKind::InvalidInput, QStringLiteral("BulkRegistryOperationFailure"),
+                    QString::fromUtf8(
+                        QJsonDocument(result.value(QLatin1String("errors")).toArray()).toJson(QJsonDocument::Compact))};
             const bool module = parts.size() >= 4 && parts.at(2) == QLatin1String("modules");
             return httpError(reply, body, quotedPart(1), module ? quotedPart(3) : QString());
         });
@@ -367,6 +374,31 @@ QFuture<Result<void>> HubClient::deleteModule(const QString &deviceId, const QSt
 {
     return m_rest->request<void>(
         "DELETE", modulePath(deviceId, moduleId), {}, {{"If-Match", quoted(etag)}}, 0, nothing);
+}
+
+QFuture<Result<QList<BulkFailure>>> HubClient::createDevices(const QJsonArray &devices)
+{
+    const auto failures = [](const QJsonArray &errors) {
+        QList<BulkFailure> list;
+        for (const auto &item : errors) {
+            const QJsonObject error = item.toObject();
+            list.append(
+                {error.value(QLatin1String("deviceId")).toString(), error.value(QLatin1String("errorCode")).toString(),
+                    error.value(QLatin1String("errorStatus")).toString()});
+        }
+        return list;
+    };
+    return m_rest
+        ->request<QList<BulkFailure>>("POST", QStringLiteral("/devices"),
+            QJsonDocument(devices).toJson(QJsonDocument::Compact), {}, 0,
+            [failures](const QByteArray &body, QNetworkReply *) {
+                return failures(QJsonDocument::fromJson(body).object().value(QLatin1String("errors")).toArray());
+            })
+        .then([failures](Result<QList<BulkFailure>> result) -> Result<QList<BulkFailure>> {
+            if (!result && result.error().code == QLatin1String("BulkRegistryOperationFailure"))
+                return failures(QJsonDocument::fromJson(result.error().message.toUtf8()).array());
+            return result;
+        });
 }
 
 QFuture<Result<QueryPage>> HubClient::query(const QString &query, int pageSize, const QString &continuation)

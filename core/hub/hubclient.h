@@ -111,6 +111,14 @@ struct CloudToDevicePurge
     QJsonObject toJson() const;
 };
 
+// One device a bulk registry request could not create or change, in the hub's words.
+struct BulkFailure
+{
+    QString deviceId;
+    QString code; // DeviceAlreadyExists, ArgumentInvalid, …
+    QString message;
+};
+
 struct DeviceStatistics
 {
     qint64 total = 0;
@@ -159,6 +167,10 @@ public:
     QFuture<Result<QList<ModuleIdentity>>> modules(const QString &deviceId);
     QFuture<Result<void>> deleteModule(
         const QString &deviceId, const QString &moduleId, const QString &etag = QStringLiteral("*"));
+
+    // Registers up to 100 devices in one request (POST /devices, importMode "create"; each item a device as
+    // DeviceImport makes it): the devices the hub refused, each with its reason, or a failure of the whole request.
+    QFuture<Result<QList<BulkFailure>>> createDevices(const QJsonArray &devices);
 
     QFuture<Result<QueryPage>> query(const QString &query, int pageSize = 100, const QString &continuation = {});
     // The number a count query gives (DeviceListQuery::count: SELECT COUNT() AS numberOfDevices …).

@@ -469,6 +469,12 @@ void RegistryServer::bulk(const QHttpServerRequest &request, QHttpServerResponde
                                                                      : etag;
             const auto put = m_registry.putDevice(id, identity, ifMatch);
             outcome = put ? Result<void>() : std::unexpected(put.error());
+            // The twin's tags come with the identity, as IoT Hub's import takes them.
+            if (const QJsonObject tags = member(object, QStringLiteral("tags")).toObject(); put && !tags.isEmpty()) {
+                const auto tagged
+                    = m_registry.updateTwin(id, QJsonObject{{QStringLiteral("tags"), tags}}, QString(), false);
+                outcome = tagged ? Result<void>() : std::unexpected(tagged.error());
+            }
         } else if (mode == QStringLiteral("delete") || mode == QStringLiteral("deleteifmatchetag")) {
             outcome = m_registry.deleteDevice(id, mode == QStringLiteral("delete") ? QString() : etag);
         } else {
