@@ -2795,6 +2795,50 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
         <source>Stopped after %1 of %2 rows: %3 Run the same import again to finish it.</source>
         <translation>Nach %1 von %2 Zeilen angehalten: %3 Führen Sie denselben Import erneut aus, um ihn abzuschließen.</translation>
     </message>
+    <message>
+        <source>--module needs a module id.</source>
+        <translation>--module braucht eine Modul-ID.</translation>
+    </message>
+    <message>
+        <source>Write the hub&apos;s devices to a CSV or JSON Lines file; keys only with --with-keys --gpg.</source>
+        <translation>Die Geräte des Hubs in eine CSV- oder JSON-Lines-Datei schreiben; Schlüssel nur mit --with-keys --gpg.</translation>
+    </message>
+    <message>
+        <source>Writes the hub&apos;s devices to a new CSV or JSON Lines file that device import takes back: id, auth, status, thumbprint, tags. Keys only with --with-keys, and then only OpenPGP-encrypted to --gpg RECIPIENT.</source>
+        <translation>Schreibt die Geräte des Hubs in eine neue CSV- oder JSON-Lines-Datei, die device import zurücknimmt: id, auth, status, thumbprint, tags. Schlüssel nur mit --with-keys, und dann nur OpenPGP-verschlüsselt für --gpg EMPFÄNGER.</translation>
+    </message>
+    <message>
+        <source>A new file: .csv, or .jsonl / .ndjson.</source>
+        <translation>Eine neue Datei: .csv oder .jsonl / .ndjson.</translation>
+    </message>
+    <message>
+        <source>csv or jsonl (default: from the file&apos;s name; csv).</source>
+        <translation>csv oder jsonl (Standard: aus dem Dateinamen; csv).</translation>
+    </message>
+    <message>
+        <source>Only the devices of this IoT Hub query (default: SELECT * FROM devices).</source>
+        <translation>Nur die Geräte dieser IoT-Hub-Abfrage (Standard: SELECT * FROM devices).</translation>
+    </message>
+    <message>
+        <source>Also each SAS device&apos;s keys (needs --gpg).</source>
+        <translation>Auch die Schlüssel jedes SAS-Geräts (braucht --gpg).</translation>
+    </message>
+    <message>
+        <source>Keys leave this computer only encrypted: give --gpg RECIPIENT with --with-keys.</source>
+        <translation>Schlüssel verlassen diesen Computer nur verschlüsselt: Geben Sie mit --with-keys auch --gpg EMPFÄNGER an.</translation>
+    </message>
+    <message>
+        <source>%1 devices with their keys</source>
+        <translation>%1 Geräte mit ihren Schlüsseln</translation>
+    </message>
+    <message>
+        <source>%1 devices</source>
+        <translation>%1 Geräte</translation>
+    </message>
+    <message>
+        <source>Wrote %1 devices to %2.</source>
+        <translation>%1 Geräte nach %2 geschrieben.</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
@@ -3108,6 +3152,22 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>Line %1 (%2): the hub refused it: %3</source>
         <translation>Zeile %1 (%2): der Hub hat es abgelehnt: %3</translation>
+    </message>
+    <message>
+        <source>%1 must be text.</source>
+        <translation>%1 muss Text sein.</translation>
+    </message>
+    <message>
+        <source>only a sas device has keys.</source>
+        <translation>nur ein SAS-Gerät hat Schlüssel.</translation>
+    </message>
+    <message>
+        <source>primaryKey and secondaryKey go together, each base64 of 16 to 64 bytes.</source>
+        <translation>primaryKey und secondaryKey gehören zusammen, jeweils Base64 von 16 bis 64 Bytes.</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s client went away.</source>
+        <translation>Der Client des Hubs ist weggefallen.</translation>
     </message>
 </context>
 <context>

@@ -2,6 +2,7 @@
 
 #include "hub/hubclient.h"
 #include "hub/hubstore.h"
+#include "hub/identifiers.h"
 
 #include <QCoreApplication>
 #include <QFuture>
@@ -96,6 +97,18 @@ QCommandLineOption moduleOption()
 {
     return {QStringLiteral("module"), CliText::tr("The device's module MODULE instead of the device itself."),
         CliText::tr("MODULE")};
+}
+
+std::optional<int> checkModuleOption(const Output &out, const VerbParser &p)
+{
+    if (!p.isSet(QStringLiteral("module")))
+        return std::nullopt;
+    const QString module = p.value(QStringLiteral("module"));
+    if (module.isEmpty())
+        return out.usage(CliText::tr("--module needs a module id."));
+    if (auto ok = Identifiers::validateModuleId(module); !ok)
+        return out.error(ok.error());
+    return std::nullopt;
 }
 
 QFuture<int> finished(int exitCode)

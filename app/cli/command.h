@@ -69,6 +69,7 @@ QFuture<int> hubTelemetry(Context &ctx, const QStringList &args);
 QFuture<int> hubEventHub(Context &ctx, const QStringList &args);
 // Verbs of importcommands.cpp, listed under the device noun.
 QFuture<int> deviceImport(Context &ctx, const QStringList &args);
+QFuture<int> deviceExport(Context &ctx, const QStringList &args);
 
 // A verb's own option parser with --help. parse() returns an exit code when the command is
 // finished already (help printed, or a usage error reported), nothing when it should run.
@@ -99,6 +100,8 @@ QFuture<int> finished(int exitCode);
 
 // --module MODULE: a verb about a device's twin or methods applies to that module of the device instead.
 QCommandLineOption moduleOption();
+// The exit code of a usage or input error when --module was given empty or with an invalid module id.
+std::optional<int> checkModuleOption(const Output &out, const VerbParser &p);
 
 // Runs body with the chosen hub (--hub, else the current one) and its service connection string.
 QFuture<int> withService(

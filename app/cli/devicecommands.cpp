@@ -399,6 +399,8 @@ QFuture<int> twinShow(Context &ctx, const QStringList &args)
         return finished(*done);
     const QString id = p.positional().at(0);
     const QString module = p.value(QStringLiteral("module"));
+    if (const auto refused = checkModuleOption(ctx.out, p))
+        return finished(*refused);
     return withHub(ctx, [&ctx, id, module](HubClient &client, const HubProfile &) {
         return client.moduleTwin(id, module).then(&client, [&ctx](Result<DeviceTwin> twin) {
             if (!twin)
@@ -437,6 +439,8 @@ QFuture<int> twinPatch(Context &ctx, const QStringList &args)
     const QString id = p.positional().at(0);
     const QString etag = p.value(etagOption);
     const QString module = p.value(QStringLiteral("module"));
+    if (const auto refused = checkModuleOption(ctx.out, p))
+        return finished(*refused);
     return withHub(ctx, [&ctx, id, module, etag, patch = patch.object()](HubClient &client, const HubProfile &) {
         return client.updateModuleTwin(id, module, patch, etag).then(&client, [&ctx](Result<DeviceTwin> twin) {
             if (!twin)
@@ -474,6 +478,8 @@ QFuture<int> methodInvoke(Context &ctx, const QStringList &args)
     const QString id = p.positional().at(0);
     const QString name = p.positional().at(1);
     const QString module = p.value(QStringLiteral("module"));
+    if (const auto refused = checkModuleOption(ctx.out, p))
+        return finished(*refused);
     return withHub(ctx,
         [&ctx, id, module, name, payload = wrapped.array().at(0), timeout = int(*timeout)](
             HubClient &client, const HubProfile &) {
@@ -561,6 +567,10 @@ QList<Noun> deviceNouns()
                 {QStringLiteral("import"),
                     CliText::tr("Register the devices of a CSV or JSON Lines file, 100 a request; resumable."),
                     deviceImport},
+                {QStringLiteral("export"),
+                    CliText::tr(
+                        "Write the hub's devices to a CSV or JSON Lines file; keys only with --with-keys --gpg."),
+                    deviceExport},
                 {QStringLiteral("telemetry"), CliText::tr("Print what the hub receives from a device, as it arrives."),
                     deviceTelemetry},
             }},

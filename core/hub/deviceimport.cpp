@@ -19,9 +19,30 @@ class Text
 };
 
 const QStringList knownColumns{QStringLiteral("id"), QStringLiteral("auth"), QStringLiteral("status"),
-    QStringLiteral("thumbprint"), QStringLiteral("tags")};
+    QStringLiteral("thumbprint"), QStringLiteral("tags"), QStringLiteral("primaryKey"), QStringLiteral("secondaryKey")};
+
+QString authName(const QString &authType)
+{
+    return authType == QLatin1String("selfSigned")          ? QStringLiteral("x509-self-signed")
+        : authType == QLatin1String("certificateAuthority") ? QStringLiteral("x509-ca")
+                                                            : QStringLiteral("sas");
+}
+
+bool isKey(const QString &text)
+{
+    const auto decoded = QByteArray::fromBase64Encoding(text.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+    return decoded && decoded.decoded.size() >= 16 && decoded.decoded.size() <= 64;
+}
 
 // A row from its named values; a problem when a value is not what the column takes.
+// A CSV field as it was before Csv::field() defused it for a spreadsheet: without the apostrophe it put before a
+// leading = + - @ tab or carriage return (an id exported by device list --csv imports as itself).
+QString undefused(const QString &text)
+{
+    return text.size() >= 2 && text.front() == u'\'' && QStringView(u"=+-@\t\r").contains(text.at(1)) ? text.mid(1)
+                                                                                                      : text;
+}
+
 Result<ImportRow> rowFrom(int line, const QHash<QString, QJsonValue> &values)
 {
     const auto refuse = [line, &values](const QString &code, const QString &message) {
@@ -30,6 +51,12 @@ Result<ImportRow> rowFrom(int line, const QHash<QString, QJsonValue> &values)
     };
     ImportRow row;
     row.line = line;
+    for (const QString &name : {QStringLiteral("auth"), QStringLiteral("status"), QStringLiteral("thumbprint"),
+             QStringLiteral("primaryKey"), QStringLiteral("secondaryKey")}) {
+        const QJsonValue value = values.value(name);
+        if (!value.isUndefined() && !value.isNull() && !value.isString())
+            return refuse(QStringLiteral("InvalidField"), Text::tr("%1 must be text.").arg(name));
+    }
     const QJsonValue id = values.value(QStringLiteral("id"));
     if (!id.isString())
         return refuse(QStringLiteral("InvalidDeviceId"), Text::tr("the id must be text."));
@@ -65,6 +92,16 @@ Result<ImportRow> rowFrom(int line, const QHash<QString, QJsonValue> &values)
         return refuse(
             QStringLiteral("InvalidThumbprint"), Text::tr("only an x509-self-signed device has a thumbprint."));
 
+    row.primaryKey = values.value(QStringLiteral("primaryKey")).toString().trimmed();
+    row.secondaryKey = values.value(QStringLiteral("secondaryKey")).toString().trimmed();
+    if (!row.primaryKey.isEmpty() || !row.secondaryKey.isEmpty()) {
+        if (row.authType != QLatin1String("sas"))
+            return refuse(QStringLiteral("InvalidKey"), Text::tr("only a sas device has keys."));
+        if (!isKey(row.primaryKey) || !isKey(row.secondaryKey))
+            return refuse(QStringLiteral("InvalidKey"),
+                Text::tr("primaryKey and secondaryKey go together, each base64 of 16 to 64 bytes."));
+    }
+
     const QJsonValue tags = values.value(QStringLiteral("tags"));
     if (tags.isObject()) {
         row.tags = tags.toObject();
@@ -91,6 +128,9 @@ ImportProblem problemOf(int line, const QString &id, const Error &error)
 QJsonObject ImportRow::toBulkJson() const
 {
     QJsonObject auth{{QStringLiteral("type"), authType}};
+    if (!primaryKey.isEmpty())
+        auth.insert(QStringLiteral("symmetricKey"),
+            QJsonObject{{QStringLiteral("primaryKey"), primaryKey}, {QStringLiteral("secondaryKey"), secondaryKey}});
     if (authType == QLatin1String("selfSigned"))
         auth.insert(QStringLiteral("x509Thumbprint"),
             QJsonObject{{QStringLiteral("primaryThumbprint"), thumbprint},
@@ -102,7 +142,60 @@ QJsonObject ImportRow::toBulkJson() const
     return json;
 }
 
+ImportRow ImportRow::fromTwin(const QJsonObject &twin)
+{
+    ImportRow row;
+    row.id = twin.value(QStringLiteral("deviceId")).toString();
+    row.status = twin.value(QStringLiteral("status")).toString(QStringLiteral("enabled"));
+    row.authType = twin.value(QStringLiteral("authenticationType")).toString(QStringLiteral("sas"));
+    if (row.authType == QLatin1String("selfSigned"))
+        row.thumbprint = twin.value(QStringLiteral("x509Thumbprint"))
+                             .toObject()
+                             .value(QStringLiteral("primaryThumbprint"))
+                             .toString();
+    row.tags = twin.value(QStringLiteral("tags")).toObject();
+    return row;
+}
+
 namespace DeviceImport {
+
+QByteArray write(const QList<ImportRow> &rows, Format format, bool withKeys)
+{
+    QByteArray out;
+    if (format == Format::JsonLines) {
+        for (const ImportRow &row : rows) {
+            QJsonObject json{{QStringLiteral("id"), row.id}, {QStringLiteral("auth"), authName(row.authType)},
+                {QStringLiteral("status"), row.status}};
+            if (!row.thumbprint.isEmpty())
+                json.insert(QStringLiteral("thumbprint"), row.thumbprint);
+            if (!row.tags.isEmpty())
+                json.insert(QStringLiteral("tags"), row.tags);
+            if (withKeys && !row.primaryKey.isEmpty()) {
+                json.insert(QStringLiteral("primaryKey"), row.primaryKey);
+                json.insert(QStringLiteral("secondaryKey"), row.secondaryKey);
+            }
+            out += QJsonDocument(json).toJson(QJsonDocument::Compact) + '\n';
+        }
+        return out;
+    }
+    // Fields as written, quoted where they must be: an id may start with '+' or '=', and field()'s apostrophe
+    // against spreadsheet formulas would change it.
+    const auto quoted = [](const QString &text) -> QString {
+        if (!text.contains(u',') && !text.contains(u'"') && !text.contains(u'\n') && !text.contains(u'\r'))
+            return text;
+        return u'"' + QString(text).replace(QStringLiteral("\""), QStringLiteral("\"\"")) + u'"';
+    };
+    out = withKeys ? "id,auth,status,thumbprint,tags,primaryKey,secondaryKey\n" : "id,auth,status,thumbprint,tags\n";
+    for (const ImportRow &row : rows) {
+        QStringList fields{quoted(row.id), authName(row.authType), row.status, row.thumbprint,
+            row.tags.isEmpty() ? QString()
+                               : quoted(QString::fromUtf8(QJsonDocument(row.tags).toJson(QJsonDocument::Compact)))};
+        if (withKeys)
+            fields << row.primaryKey << row.secondaryKey;
+        out += fields.join(u',').toUtf8() + '\n';
+    }
+    return out;
+}
 
 Format formatFor(const QString &path, QByteArrayView content)
 {
@@ -141,9 +234,16 @@ Result<ImportFile> read(QByteArrayView content, Format format, int maxRows)
         if (records->isEmpty())
             return fail(ErrorKind::InvalidInput, QStringLiteral("EmptyImport"), Text::tr("The file holds no devices."));
         QStringList header;
-        for (const QString &name : records->first().fields)
-            header.append(name.trimmed().toLower() == QLatin1String("deviceid") ? QStringLiteral("id")
-                                                                                : name.trimmed().toLower());
+        for (const QString &name : records->first().fields) { // names in any case, as a spreadsheet may write them
+            QString column = name.trimmed();
+            if (column.compare(QLatin1String("deviceId"), Qt::CaseInsensitive) == 0)
+                column = QStringLiteral("id");
+            for (const QString &known : knownColumns) {
+                if (column.compare(known, Qt::CaseInsensitive) == 0)
+                    column = known;
+            }
+            header.append(column);
+        }
         for (const QString &name : std::as_const(header)) {
             if (!knownColumns.contains(name))
                 return fail(ErrorKind::InvalidInput, QStringLiteral("UnknownColumn"),
@@ -153,6 +253,8 @@ Result<ImportFile> read(QByteArrayView content, Format format, int maxRows)
         if (!header.contains(QLatin1String("id")))
             return fail(ErrorKind::InvalidInput, QStringLiteral("NoIdColumn"),
                 Text::tr("The header has no id column: the first line names the columns, e.g. id,auth,status,tags."));
+        if (records->size() == 1)
+            return fail(ErrorKind::InvalidInput, QStringLiteral("EmptyImport"), Text::tr("The file holds no devices."));
         for (qsizetype r = 1; r < records->size(); ++r) {
             const Csv::Record &record = records->at(r);
             QHash<QString, QJsonValue> values;
@@ -166,7 +268,7 @@ Result<ImportFile> read(QByteArrayView content, Format format, int maxRows)
                 continue;
             }
             for (qsizetype c = 0; c < header.size(); ++c)
-                values.insert(header.at(c), record.fields.at(c));
+                values.insert(header.at(c), undefused(record.fields.at(c)));
             add(record.line, values);
         }
         return file;
@@ -250,6 +352,8 @@ void DeviceImporter::cancel()
 
 void DeviceImporter::sendNext()
 {
+    if (!m_client && !m_failure && m_next < m_rows.size())
+        m_failure = Error{ErrorKind::Cancelled, QStringLiteral("Cancelled"), Text::tr("The hub's client went away.")};
     if (m_cancelled || m_failure || m_next >= m_rows.size() || !m_client) {
         m_running = false;
         Q_EMIT finished();
@@ -269,21 +373,17 @@ void DeviceImporter::sendNext()
             sendNext();
             return;
         }
-        int refused = 0;
         for (const BulkFailure &failure : std::as_const(*answer)) {
             if (failure.code == QLatin1String("DeviceAlreadyExists")) {
                 ++m_existing;
                 continue;
             }
-            ++refused;
             m_problems.append({lines.value(failure.deviceId), failure.deviceId, failure.code,
                 Text::tr("Line %1 (%2): the hub refused it: %3")
                     .arg(lines.value(failure.deviceId))
                     .arg(failure.deviceId, failure.message)});
         }
-        m_created += count - refused - int(std::count_if(answer->cbegin(), answer->cend(), [](const BulkFailure &f) {
-            return f.code == QLatin1String("DeviceAlreadyExists");
-        }));
+        m_created += count - int(answer->size()); // the rest were refused or existed already
         m_next += count;
         Q_EMIT progress(m_next, int(m_rows.size()));
         sendNext();

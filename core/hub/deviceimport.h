@@ -19,6 +19,11 @@ struct ImportRow
     QString status = QStringLiteral("enabled"); // enabled | disabled
     QString thumbprint; // selfSigned: SHA-1 or SHA-256, hex
     QJsonObject tags;
+    QString primaryKey; // sas: empty lets the hub make them (device export --with-keys writes them)
+    QString secondaryKey;
+
+    // A row of what the hub holds: the twin of a SELECT * query (no keys; those are the identity's).
+    static ImportRow fromTwin(const QJsonObject &twin);
 
     // The device as the bulk registry API takes it (importMode "create"; SAS keys made by the hub).
     QJsonObject toBulkJson() const;
@@ -43,7 +48,8 @@ struct ImportFile
 // Reads the files `device import` takes, CSV or JSON Lines, one device a row:
 //   - CSV: a header naming the columns, then one row a device. Columns: id (required), auth (sas, x509-self-signed,
 //     x509-ca; default sas), status (enabled, disabled; default enabled), thumbprint (for x509-self-signed), tags (a
-//     JSON object). An unknown column refuses the whole file.
+//     JSON object), primaryKey and secondaryKey (base64, for sas; both or neither). An unknown column refuses the
+//     whole file.
 //   - JSON Lines: one JSON object a line with the same names ("tags" an object).
 // A bad row (an invalid id, an unknown auth, a missing thumbprint, tags that are not an object, an id that appears
 // twice) becomes a problem with its line and reason; the others are imported.
@@ -57,6 +63,8 @@ Format formatFor(const QString &path, QByteArrayView content);
 Result<ImportFile> read(QByteArrayView content, Format format, int maxRows = 1000000);
 // The report of what was not imported: CSV with the columns line, deviceId, code, message.
 QByteArray reportCsv(const QList<ImportProblem> &problems);
+// Rows as an import file that read() takes back (device export): the key columns only when withKeys.
+QByteArray write(const QList<ImportRow> &rows, Format format, bool withKeys);
 
 } // namespace DeviceImport
 

@@ -697,7 +697,11 @@ void AmqpEndpoint::pumpEvents(Peer &peer, pn_link_t *link, Link &state)
             if (!event.moduleId.isEmpty())
                 annotations.insertSymbol("iothub-connection-module-id", event.moduleId);
             annotations.insertSymbol("iothub-connection-auth-method",
-                QStringLiteral(R"({"scope":"device","type":"sas","issuer":"iothub","acceptingIpFilterRule":null})"));
+                event.moduleId.isEmpty()
+                    ? QStringLiteral(
+                        R"({"scope":"device","type":"sas","issuer":"iothub","acceptingIpFilterRule":null})")
+                    : QStringLiteral(
+                        R"({"scope":"module","type":"sas","issuer":"iothub","acceptingIpFilterRule":null})"));
             annotations.insertSymbol("iothub-enqueuedtime", event.enqueuedTime);
             annotations.insertSymbol("iothub-message-source", QStringLiteral("Telemetry"));
             annotations.insertSymbol("x-opt-sequence-number", qint64(event.sequenceNumber));

@@ -117,6 +117,7 @@ public:
     // Of a device or a module, by its key.
     Result<Device> updateTwin(const QString &id, const QJsonObject &body, const QString &ifMatch, bool replace);
     Result<Device> updateReported(const QString &id, const QJsonObject &patch);
+    // Of a device (a module's connection state and activity are the broker plugin's to write).
     Result<void> setConnectionState(const QString &id, bool connected);
     Result<void> touch(const QString &id); // lastActivityTime = now
     Result<void> setCloudToDeviceCount(const QString &id, int count); // messages waiting in its C2D queue

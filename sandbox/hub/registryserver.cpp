@@ -473,7 +473,15 @@ void RegistryServer::bulk(const QHttpServerRequest &request, QHttpServerResponde
             if (const QJsonObject tags = member(object, QStringLiteral("tags")).toObject(); put && !tags.isEmpty()) {
                 const auto tagged
                     = m_registry.updateTwin(id, QJsonObject{{QStringLiteral("tags"), tags}}, QString(), false);
-                outcome = tagged ? Result<void>() : std::unexpected(tagged.error());
+                if (!tagged) { // not half imported: the device goes again, and the row fails with the tags' reason
+                    Error error = tagged.error();
+                    if (mode == QStringLiteral("create") && !exists) {
+                        if (const auto removed = m_registry.deleteDevice(id, QString()); !removed)
+                            error.message += QStringLiteral(" The device was created without its tags: %1")
+                                                 .arg(removed.error().message);
+                    }
+                    outcome = std::unexpected(error);
+                }
             }
         } else if (mode == QStringLiteral("delete") || mode == QStringLiteral("deleteifmatchetag")) {
             outcome = m_registry.deleteDevice(id, mode == QStringLiteral("delete") ? QString() : etag);

@@ -648,6 +648,30 @@ private Q_SLOTS:
         lines = reportedLines();
         lines.sort();
         QCOMPARE(lines, expected);
+        // Exported as an import file, and imported back: every device exists, nothing is refused. No keys without
+        // --with-keys, and those only encrypted.
+        const QString exported = m_dir.filePath(QStringLiteral("north.jsonl"));
+        const Run exportRun = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("export"),
+            exported, QStringLiteral("--query"), QStringLiteral("SELECT * FROM devices WHERE tags.site = 'north'")});
+        QCOMPARE(exportRun.exitCode, 0);
+        QCOMPARE(exportRun.json()[QStringLiteral("devices")].toInt(), 3327);
+        QFile exportedFile(exported);
+        QVERIFY(exportedFile.open(QIODevice::ReadOnly));
+        const QByteArray exportedText = exportedFile.readAll();
+        QVERIFY(!exportedText.contains("Key"));
+        QVERIFY(exportedText.contains("{\"auth\":\"sas\",\"id\":\"imp-000003\",\"status\":\"disabled\",\"tags\":{"
+                                      "\"row\":3,\"site\":\"north\"}}"));
+        const Run back = cli({QStringLiteral("--json"), QStringLiteral("device"), QStringLiteral("import"), exported});
+        QCOMPARE(back.exitCode, 0);
+        QCOMPARE(back.json()[QStringLiteral("existing")].toInt(), 3327);
+        QCOMPARE(back.json()[QStringLiteral("created")].toInt(), 0);
+        const Run noGpg = cli({QStringLiteral("device"), QStringLiteral("export"),
+            m_dir.filePath(QStringLiteral("keys.csv")), QStringLiteral("--with-keys")});
+        QCOMPARE(noGpg.exitCode, 1);
+        QVERIFY(noGpg.err.contains("only encrypted"));
+        QVERIFY(!QFile::exists(m_dir.filePath(QStringLiteral("keys.csv"))));
+        // An existing file is not overwritten.
+        QCOMPARE(cli({QStringLiteral("device"), QStringLiteral("export"), exported}).exitCode, 4);
     }
 
     void exitCodesForAuthNetworkAndDevice()

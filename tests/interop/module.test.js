@@ -172,12 +172,17 @@ test('ModuleClient over MQTT: twin, desired patch, direct method and telemetry a
   await assert.rejects(service.invokeDeviceMethod(deviceId, { methodName: 'whoami', payload: null, responseTimeoutInSeconds: 5 }),
     (err) => statusOf(err) === 404);
 
-  // Telemetry from the module: the hub marks the device and the module.
-  await client.sendEvent(new Message('from the module'));
+  // Telemetry from the module: the hub marks the device and the module; a sender's own iothub-… property (here one
+  // that claims another module) is not taken.
+  const message = new Message('from the module');
+  message.properties.add('iothub-connection-module-id', 'someone-else');
+  message.properties.add('kind', 'reading');
+  await client.sendEvent(message);
   await waitUntil(() => received.length > 0);
   assert.equal(received[0].payload, 'from the module');
   assert.equal(received[0].properties['iothub-connection-device-id'], deviceId);
   assert.equal(received[0].properties['iothub-connection-module-id'], moduleId);
+  assert.equal(received[0].properties.kind, 'reading');
   await client.close();
 });
 
@@ -194,7 +199,8 @@ test('a module is refused with a wrong key, with the device\'s key, as another c
     protocolVersion: 4, clientId: deviceId, username: `${hubHost}/${deviceId}/${moduleId}/?api-version=2021-04-12`,
     password: token, ca, reconnectPeriod: 0,
   }));
-  await new Promise((resolve) => impostor.once('error', resolve));
+  await assert.rejects(new Promise((resolve, reject) => { impostor.once('connect', resolve); impostor.once('error', reject); }),
+    (err) => { assert.match(err.message, /Connection refused: (Not authorized|Bad username or password)/); return true; });
 
   // A module connected with MQTT may not publish on its device's topics: the hub closes the connection.
   const module = track(mqtt.connect(`mqtts://${hubHost}:8883`, {

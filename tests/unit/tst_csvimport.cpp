@@ -87,6 +87,75 @@ private Q_SLOTS:
             QStringLiteral("InvalidCsv"));
     }
 
+    void edgesOfTheRows()
+    {
+        // device list --csv defuses an id that starts like a formula; it imports as itself.
+        const auto defused = DeviceImport::read("id\n'-dev\n'x\n", DeviceImport::Format::Csv);
+        QVERIFY(defused);
+        QCOMPARE(defused->rows.at(0).id, QStringLiteral("-dev"));
+        QCOMPARE(defused->rows.at(1).id, QStringLiteral("'x"));
+        // JSON values of the wrong type are refused, not taken for their defaults.
+        const auto typed = DeviceImport::read(
+            "{\"id\":\"a\",\"status\":false}\n{\"id\":\"b\",\"auth\":1}\n", DeviceImport::Format::JsonLines);
+        QVERIFY(typed);
+        QVERIFY(typed->rows.isEmpty());
+        QCOMPARE(typed->problems.size(), 2);
+        QCOMPARE(typed->problems.at(0).code, QStringLiteral("InvalidField"));
+        // A header alone holds no devices.
+        QCOMPARE(
+            DeviceImport::read("id,auth\n", DeviceImport::Format::Csv).error().code, QStringLiteral("EmptyImport"));
+        // Keys: both or neither, base64, only for sas.
+        const QString key = QString::fromLatin1(QByteArray(32, 'k').toBase64());
+        const auto keys
+            = DeviceImport::read(QStringLiteral("id,primaryKey,secondaryKey\na,%1,%1\nb,%1,\n").arg(key).toUtf8(),
+                DeviceImport::Format::Csv);
+        QVERIFY(keys);
+        QCOMPARE(keys->rows.size(), 1);
+        QCOMPARE(keys->rows.at(0)
+                     .toBulkJson()[QStringLiteral("authentication")][QStringLiteral("symmetricKey")]
+                                  [QStringLiteral("primaryKey")]
+                     .toString(),
+            key);
+        QCOMPARE(keys->problems.at(0).code, QStringLiteral("InvalidKey"));
+    }
+
+    void whatIsWrittenReadsBack_data()
+    {
+        QTest::addColumn<int>("format");
+        QTest::addColumn<bool>("withKeys");
+        QTest::newRow("csv") << int(DeviceImport::Format::Csv) << false;
+        QTest::newRow("csv with keys") << int(DeviceImport::Format::Csv) << true;
+        QTest::newRow("jsonl") << int(DeviceImport::Format::JsonLines) << false;
+        QTest::newRow("jsonl with keys") << int(DeviceImport::Format::JsonLines) << true;
+    }
+
+    void whatIsWrittenReadsBack()
+    {
+        QFETCH(int, format);
+        QFETCH(bool, withKeys);
+        ImportRow sas;
+        sas.id = QStringLiteral("=odd,id");
+        sas.status = QStringLiteral("disabled");
+        sas.tags = QJsonObject{{QStringLiteral("site"), QStringLiteral("a, \"b\"")}};
+        sas.primaryKey = QString::fromLatin1(QByteArray(32, 'p').toBase64());
+        sas.secondaryKey = QString::fromLatin1(QByteArray(32, 's').toBase64());
+        ImportRow x509;
+        x509.id = QStringLiteral("nrf-1");
+        x509.authType = QStringLiteral("selfSigned");
+        x509.thumbprint = QString(40, u'A');
+        const QByteArray text = DeviceImport::write({sas, x509}, DeviceImport::Format(format), withKeys);
+        QCOMPARE(text.contains(sas.primaryKey.toLatin1()), withKeys);
+        const auto back = DeviceImport::read(text, DeviceImport::Format(format));
+        QVERIFY2(back && back->problems.isEmpty(), back ? "" : qPrintable(back.error().message));
+        QCOMPARE(back->rows.size(), 2);
+        QCOMPARE(back->rows.at(0).id, sas.id);
+        QCOMPARE(back->rows.at(0).status, sas.status);
+        QCOMPARE(back->rows.at(0).tags, sas.tags);
+        QCOMPARE(back->rows.at(0).primaryKey, withKeys ? sas.primaryKey : QString());
+        QCOMPARE(back->rows.at(1).authType, x509.authType);
+        QCOMPARE(back->rows.at(1).thumbprint, x509.thumbprint);
+    }
+
     void theReportIsCsvThatDefusesFormulas()
     {
         const QByteArray report = DeviceImport::reportCsv({{4, QStringLiteral("=cmd"),

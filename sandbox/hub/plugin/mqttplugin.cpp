@@ -61,20 +61,17 @@ bool isModuleKey(const std::string &key)
     return key.find('/') != std::string::npos;
 }
 
-// The identity's own topics start with this: devices/{deviceId}/ or devices/{deviceId}/modules/{moduleId}/.
-std::string ownTopics(const std::string &key)
-{
-    const size_t slash = key.find('/');
-    if (slash == std::string::npos)
-        return "devices/" + key + "/";
-    return "devices/" + key.substr(0, slash) + "/modules/" + key.substr(slash + 1) + "/";
-}
-
 // How the identity is named between the plugin and the sandbox: {deviceId} or {deviceId}/modules/{moduleId}.
 std::string sandboxPath(const std::string &key)
 {
     const size_t slash = key.find('/');
     return slash == std::string::npos ? key : key.substr(0, slash) + "/modules/" + key.substr(slash + 1);
+}
+
+// The identity's own topics start with this: devices/{deviceId}/ or devices/{deviceId}/modules/{moduleId}/.
+std::string ownTopics(const std::string &key)
+{
+    return "devices/" + sandboxPath(key) + "/";
 }
 
 struct Plugin
@@ -482,7 +479,10 @@ int onMessage(int, void *eventData, void *)
             const size_t eq = pair.find('=');
             const std::string key = percentDecode(pair.substr(0, eq));
             const std::string value = eq == std::string::npos ? std::string() : percentDecode(pair.substr(eq + 1));
-            mosquitto_property_add_string_pair(&event->properties, MQTT_PROP_USER_PROPERTY, key.c_str(), value.c_str());
+            // iothub-… names are the hub's own marks (which device, which module): a sender cannot set them.
+            if (!startsWith(lower(key), "iothub-"))
+                mosquitto_property_add_string_pair(
+                    &event->properties, MQTT_PROP_USER_PROPERTY, key.c_str(), value.c_str());
         }
         start = end + 1;
     }
