@@ -5790,6 +5790,46 @@ Ihre Identitäten, Schlüssel und Twins sind endgültig weg; die Geräte können
         <source>%1 of %2 devices…</source>
         <translation>%1 von %2 Geräten…</translation>
     </message>
+    <message>
+        <source>Import…</source>
+        <translation>Importieren…</translation>
+    </message>
+    <message>
+        <source>Import Devices</source>
+        <translation>Geräte importieren</translation>
+    </message>
+    <message>
+        <source>Device lists (*.csv *.jsonl *.ndjson);;All files (*)</source>
+        <translation>Gerätelisten (*.csv *.jsonl *.ndjson);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>Registering the devices of %1…</source>
+        <translation>Die Geräte aus %1 werden registriert…</translation>
+    </message>
+    <message>
+        <source>%1 of %2 devices sent…</source>
+        <translation>%1 von %2 Geräten gesendet…</translation>
+    </message>
+    <message>
+        <source>Created %1 devices; %2 existed already; %3 not imported.</source>
+        <translation>%1 Geräte angelegt; %2 waren schon vorhanden; %3 nicht importiert.</translation>
+    </message>
+    <message>
+        <source>Their reasons are in %1.</source>
+        <translation>Die Gründe stehen in %1.</translation>
+    </message>
+    <message>
+        <source>The report %1 could not be written.</source>
+        <translation>Der Bericht %1 konnte nicht geschrieben werden.</translation>
+    </message>
+    <message>
+        <source>Stopped after %1 of %2 rows%3; import the same file again to finish.</source>
+        <translation>Nach %1 von %2 Zeilen angehalten%3; importieren Sie dieselbe Datei erneut, um abzuschließen.</translation>
+    </message>
 </context>
 <context>
     <name>Onboarder::DpsClient</name>

@@ -9,6 +9,9 @@
 #include "pageheader.h"
 
 #include <QComboBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -48,6 +51,7 @@ DevicesPage::DevicesPage(HubSession &session, CredentialStore &credentials, Sett
     , m_queryError(FieldError::create(this))
     , m_view(new QTableView(this))
     , m_create(new QPushButton(tr("New Device…"), this))
+    , m_importButton(new QPushButton(tr("Import…"), this))
     , m_refresh(new QPushButton(tr("Refresh"), this))
     , m_enable(new QPushButton(tr("Enable"), this))
     , m_disable(new QPushButton(tr("Disable"), this))
@@ -105,6 +109,7 @@ void DevicesPage::setUpListPane()
 
     auto *actions = new QHBoxLayout;
     actions->addWidget(m_create);
+    actions->addWidget(m_importButton);
     actions->addStretch(1);
     actions->addWidget(m_enable);
     actions->addWidget(m_disable);
@@ -173,6 +178,12 @@ void DevicesPage::connectSignals()
     connect(m_status, &QComboBox::currentIndexChanged, this, &DevicesPage::applyFilter);
     connect(m_refresh, &QPushButton::clicked, this, &DevicesPage::refresh);
     connect(m_create, &QPushButton::clicked, this, &DevicesPage::createDevice);
+    connect(m_importButton, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Import Devices"), QString(), tr("Device lists (*.csv *.jsonl *.ndjson);;All files (*)"));
+        if (!path.isEmpty())
+            importFile(path);
+    });
     connect(m_enable, &QPushButton::clicked, this, &DevicesPage::enableSelected);
     connect(m_disable, &QPushButton::clicked, this, &DevicesPage::disableSelected);
     connect(m_delete, &QPushButton::clicked, this, &DevicesPage::deleteSelected);
@@ -247,8 +258,9 @@ void DevicesPage::updateState()
 {
     const bool ready = m_session.state() == HubSession::State::Ready;
     const bool selected = !m_view->selectionModel()->selectedRows().isEmpty();
-    const bool busy = m_batch != nullptr;
+    const bool busy = m_batch != nullptr || m_import != nullptr;
     m_create->setEnabled(ready && !busy);
+    m_importButton->setEnabled(ready && !busy);
     m_refresh->setEnabled(ready);
     m_enable->setEnabled(ready && selected && !busy);
     m_disable->setEnabled(ready && selected && !busy);
@@ -389,6 +401,86 @@ void DevicesPage::batchFinished()
         QMessageBox::warning(this, tr("Devices"), summary);
     Q_EMIT statusMessage(summary.section(u'\n', 0, 0));
     m_keepSelection = batch->operation() == DeviceBatch::Operation::Delete ? QStringList() : batch->done();
+    m_model->refresh();
+    updateState();
+}
+
+void DevicesPage::importFile(const QString &path)
+{
+    HubClient *client = m_session.client();
+    if (!client || m_batch || m_import)
+        return;
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        QMessageBox::warning(this, tr("Import Devices"), tr("Cannot read %1: %2").arg(path, file.errorString()));
+        return;
+    }
+    const QByteArray content = file.readAll();
+    const auto read = DeviceImport::read(content, DeviceImport::formatFor(path, content));
+    if (!read) {
+        QMessageBox::warning(this, tr("Import Devices"), read.error().message);
+        return;
+    }
+    m_importPath = path;
+    m_importRefused = read->problems;
+    m_importSummary.clear();
+    m_import = new DeviceImporter(*client, read->rows, this);
+    const QString title = tr("Import Devices");
+    auto *progress = new QProgressDialog(tr("Registering the devices of %1…").arg(QFileInfo(path).fileName()),
+        tr("Cancel"), 0, int(read->rows.size()), this);
+    progress->setWindowTitle(title);
+    progress->setWindowModality(Qt::WindowModal);
+    progress->setMinimumDuration(300);
+    progress->setAutoClose(false);
+    progress->setAutoReset(false);
+    progress->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_import, &DeviceImporter::progress, progress, [progress](int done, int total) {
+        progress->setValue(done);
+        progress->setLabelText(tr("%1 of %2 devices sent…").arg(done).arg(total));
+    });
+    // Cancel lets the batch in flight finish; the same import run again picks up where it stopped.
+    connect(progress, &QProgressDialog::canceled, m_import, &DeviceImporter::cancel);
+    connect(m_import, &DeviceImporter::finished, progress, &QWidget::close);
+    connect(m_import, &DeviceImporter::finished, this, &DevicesPage::importFinished);
+    updateState();
+    m_import->start();
+}
+
+void DevicesPage::importFinished()
+{
+    DeviceImporter *import = std::exchange(m_import, nullptr);
+    import->deleteLater();
+    const QList<ImportProblem> problems = m_importRefused + import->problems();
+    const QString report = m_importPath + QStringLiteral(".report.csv");
+    QString summary = tr("Created %1 devices; %2 existed already; %3 not imported.")
+                          .arg(import->created())
+                          .arg(import->existing())
+                          .arg(problems.size());
+    if (!problems.isEmpty()) {
+        QFile out(report);
+        const bool written = out.open(QIODevice::WriteOnly | QIODevice::Truncate)
+            && out.write(DeviceImport::reportCsv(problems)) >= 0 && out.flush();
+        summary += u' '
+            + (written ? tr("Their reasons are in %1.").arg(report)
+                       : tr("The report %1 could not be written.").arg(report));
+    }
+    const std::optional<Error> failure = import->failure();
+    if (import->wasCancelled() || failure)
+        summary += u' '
+            + tr("Stopped after %1 of %2 rows%3; import the same file again to finish.")
+                  .arg(import->processed())
+                  .arg(import->total())
+                  .arg(failure ? QStringLiteral(": ") + failure->message : QString());
+    m_importSummary = summary;
+    if (!problems.isEmpty() || failure) {
+        QMessageBox box(QMessageBox::Warning, tr("Import Devices"), summary, QMessageBox::Ok, this);
+        QStringList first;
+        for (const ImportProblem &problem : problems.mid(0, 20))
+            first.append(problem.message);
+        box.setDetailedText(first.join(u'\n'));
+        box.exec();
+    }
+    Q_EMIT statusMessage(summary);
     m_model->refresh();
     updateState();
 }

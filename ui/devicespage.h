@@ -1,6 +1,7 @@
 #pragma once
 
 #include "hub/devicebatch.h"
+#include "hub/deviceimport.h"
 
 #include <QWidget>
 
@@ -40,6 +41,8 @@ public:
     QStringList selectedDeviceIds() const;
     void selectDevices(const QStringList &ids);
     DeviceBatch *runningBatch() const { return m_batch; }
+    DeviceImporter *runningImport() const { return m_import; }
+    QString lastImportSummary() const { return m_importSummary; }
 
 public Q_SLOTS:
     void createDevice();
@@ -50,6 +53,9 @@ public Q_SLOTS:
     void enableSelected() { runBatch(DeviceBatch::Operation::Enable); }
     void disableSelected() { runBatch(DeviceBatch::Operation::Disable); }
     void deleteSelected() { runBatch(DeviceBatch::Operation::Delete); }
+    // Registers the devices of a CSV or JSON Lines file (as onboarder-cli device import does), 100 a request, with
+    // progress and cancel; what was not imported goes with its reasons to FILE.report.csv. The button asks for it.
+    void importFile(const QString &path);
 
 Q_SIGNALS:
     void statusMessage(const QString &message);
@@ -65,6 +71,7 @@ private:
     void updateFooter();
     void runBatch(DeviceBatch::Operation operation);
     void batchFinished();
+    void importFinished();
 
     HubSession &m_session;
     CredentialStore &m_credentials;
@@ -80,6 +87,7 @@ private:
     QLabel *m_queryError;
     QTableView *m_view;
     QPushButton *m_create;
+    QPushButton *m_importButton;
     QPushButton *m_refresh;
     QPushButton *m_enable;
     QPushButton *m_disable;
@@ -88,6 +96,10 @@ private:
     QTimer *m_filterDelay;
     DevicePage *m_devicePage;
     DeviceBatch *m_batch = nullptr;
+    DeviceImporter *m_import = nullptr;
+    QString m_importPath;
+    QList<ImportProblem> m_importRefused; // rows of the file refused before anything was sent
+    QString m_importSummary;
     QStringList m_keepSelection; // ids to select again after a refresh
 };
 

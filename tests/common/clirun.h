@@ -41,7 +41,10 @@ inline CliRun runCli(const QProcessEnvironment &env, const QStringList &args, co
     process.closeWriteChannel();
     if (!process.waitForFinished(120000))
         qFatal("onboarder-cli did not finish");
-    return {process.exitCode(), process.readAllStandardOutput(), process.readAllStandardError()};
+    QByteArray err = process.readAllStandardError();
+    if (process.exitStatus() == QProcess::CrashExit) // said, so that a failing test shows it crashed and how
+        err += "\n[onboarder-cli " + args.join(u' ').toUtf8() + " crashed: " + process.errorString().toUtf8() + "]\n";
+    return {process.exitCode(), process.readAllStandardOutput(), err};
 }
 
 } // namespace TestSupport

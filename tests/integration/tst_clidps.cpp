@@ -125,7 +125,8 @@ private Q_SLOTS:
         QCOMPARE(cli({QStringLiteral("cred"), QStringLiteral("generate"), QStringLiteral("x509-1")}).exitCode, 0);
         const Run x509 = cli(
             {QStringLiteral("dps"), QStringLiteral("enrollment"), QStringLiteral("create"), QStringLiteral("x509-1")});
-        QVERIFY2(x509.exitCode == 0, x509.err.constData());
+        QVERIFY2(x509.exitCode == 0,
+            QByteArray("exit " + QByteArray::number(x509.exitCode) + ": " + x509.err + x509.out).constData());
         const Run registeredX509 = cli(
             {QStringLiteral("--json"), QStringLiteral("dps"), QStringLiteral("register"), QStringLiteral("x509-1")});
         QVERIFY2(registeredX509.exitCode == 0, registeredX509.err.constData());

@@ -37,6 +37,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProcess>
+#include <QProgressDialog>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -641,6 +642,64 @@ private Q_SLOTS:
         QCOMPARE(
             await(direct().module(draft.id, QStringLiteral("reader"))).error().code, QStringLiteral("ModuleNotFound"));
         QVERIFY(await(direct().deleteDevice(draft.id)).has_value());
+    }
+
+    void importShowsProgressAndReportsWhatItRefused()
+    {
+        // 3,000 rows, three of them bad: the good ones registered 100 a request, the bad ones named in the report.
+        QTemporaryDir dir;
+        QByteArray csv = "id,status,tags\n";
+        for (int i = 1; i <= 2997; ++i) {
+            csv += "ui-imp-" + QByteArray::number(i).rightJustified(5, '0') + (i % 2 ? ",enabled," : ",disabled,")
+                + "\"{\"\"batch\"\":\"\"ui\"\"}\"\n";
+            if (i == 1000)
+                csv += "ui imp bad,enabled,\nui-imp-badstatus,paused,\nui-imp-00001,enabled,\n";
+        }
+        const QString path = dir.filePath(QStringLiteral("devices.csv"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly) && file.write(csv) == csv.size());
+        file.close();
+
+        MainWindow window(*m_settings, *m_hubs, *m_session, *m_credentials, *m_secrets);
+        window.resize(1100, 700);
+        window.show();
+        window.showPage(window.devicesPage());
+        DevicesPage *page = window.devicesPage();
+        QString warning;
+        answerNextMessageBox(QMessageBox::Ok, &warning);
+        page->importFile(path);
+        QVERIFY(page->runningImport());
+        bool pictured = false;
+        connect(page->runningImport(), &DeviceImporter::progress, this, [&window, &pictured](int done) {
+            auto *progress = window.findChild<QProgressDialog *>();
+            if (!pictured && done >= 1000 && progress && progress->isVisible()) {
+                saveScreenshot(progress, QStringLiteral("device-import-progress"));
+                saveScreenshot(&window, QStringLiteral("device-import-page")); // its buttons held while it runs
+                pictured = true;
+            }
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(!page->runningImport(), 60000);
+        QVERIFY2(page->lastImportSummary().startsWith(
+                     QStringLiteral("Created 2997 devices; 0 existed already; 3 not imported.")),
+            qPrintable(page->lastImportSummary()));
+        QTRY_VERIFY_WITH_TIMEOUT(!warning.isEmpty(), waitMs); // said, not only in the status bar
+        QFile report(path + QStringLiteral(".report.csv"));
+        QVERIFY(report.open(QIODevice::ReadOnly));
+        const QByteArray reasons = report.readAll();
+        QCOMPARE(reasons.count('\n'), 4); // the header and the three
+        QVERIFY(reasons.contains("status is enabled or disabled") && reasons.contains("appears on line 2"));
+        const auto twin = await(direct().twin(QStringLiteral("ui-imp-02997")));
+        QVERIFY(twin);
+        QCOMPARE(twin->tags.value(QStringLiteral("batch")).toString(), QStringLiteral("ui"));
+
+        // Again: nothing is created twice.
+        answerNextMessageBox(QMessageBox::Ok);
+        page->importFile(path);
+        QTRY_VERIFY_WITH_TIMEOUT(!page->runningImport(), 60000);
+        QVERIFY2(page->lastImportSummary().startsWith(
+                     QStringLiteral("Created 0 devices; 2997 existed already; 3 not imported.")),
+            qPrintable(page->lastImportSummary()));
+        Q_UNUSED(pictured); // the picture needs the dialog shown: a slow machine shows it, a fast one may not
     }
 
     void batchCancelLeavesTheRestUntouched()
