@@ -17,12 +17,8 @@ namespace Onboarder::Sandbox {
 struct Mediator::PendingMethod
 {
     QString deviceId;
-    QHttpServerResponder responder;
+    std::function<void(Result<QJsonObject>)> done;
     QTimer timeout;
-
-    explicit PendingMethod(QHttpServerResponder &&r)
-        : responder(std::move(r))
-    { }
 };
 
 namespace {
@@ -61,10 +57,10 @@ Mediator::Mediator(Registry &registry, QObject *parent)
 Mediator::~Mediator()
 {
     // Methods still waiting end as the hub would end them.
-    for (const auto &pending : std::as_const(m_methods))
-        RegistryServer::writeError(
-            pending->responder, QStringLiteral("ServerError"), QStringLiteral("The hub is shutting down."));
-    m_methods.clear();
+    const auto pending = std::exchange(m_methods, {});
+    for (const auto &method : pending)
+        method->done(
+            std::unexpected(azureError(QStringLiteral("ServerError"), QStringLiteral("The hub is shutting down."))));
 }
 
 bool Mediator::start(quint16 port, const QByteArray &secret)
@@ -113,14 +109,27 @@ void Mediator::notifyDesired(const QString &deviceId, const QJsonObject &patch, 
 
 void Mediator::invokeMethod(const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder)
 {
+    auto shared = std::make_shared<QHttpServerResponder>(std::move(responder));
+    callMethod(deviceId, request, [shared](Result<QJsonObject> answer) {
+        if (!answer)
+            return RegistryServer::writeError(*shared, answer.error().code, answer.error().message);
+        shared->write(QJsonDocument(*answer).toJson(QJsonDocument::Compact),
+            QByteArrayLiteral("application/json; charset=utf-8"));
+    });
+}
+
+void Mediator::callMethod(
+    const QString &deviceId, const QJsonObject &request, std::function<void(Result<QJsonObject>)> done)
+{
     const QString rid = QString::number(m_nextRid++, 16);
-    auto pending = std::make_shared<PendingMethod>(std::move(responder));
+    auto pending = std::make_shared<PendingMethod>();
     pending->deviceId = deviceId;
+    pending->done = std::move(done);
     pending->timeout.setSingleShot(true);
     connect(&pending->timeout, &QTimer::timeout, this, [this, rid] {
         if (auto pending = m_methods.take(rid))
-            RegistryServer::writeError(pending->responder, QStringLiteral("GatewayTimeout"),
-                QStringLiteral("Timed out waiting for the response from device."));
+            pending->done(std::unexpected(azureError(
+                QStringLiteral("GatewayTimeout"), QStringLiteral("Timed out waiting for the response from device."))));
     });
     pending->timeout.start(request.value(QStringLiteral("responseTimeoutInSeconds")).toInt(30) * 1000);
     m_methods.insert(rid, pending);
@@ -192,11 +201,7 @@ void Mediator::onMessage(const MqttMessage &message)
             const QJsonDocument wrapped = QJsonDocument::fromJson("[" + message.payload + "]");
             payload = wrapped.isArray() ? wrapped.array().at(0) : QJsonValue(QString::fromUtf8(message.payload));
         }
-        const QByteArray body = QJsonDocument(
-            QJsonObject{{QStringLiteral("status"), ok ? status : 500},
-                {QStringLiteral("payload"),
-                    payload}}).toJson(QJsonDocument::Compact);
-        pending->responder.write(body, QByteArrayLiteral("application/json; charset=utf-8"));
+        pending->done(QJsonObject{{QStringLiteral("status"), ok ? status : 500}, {QStringLiteral("payload"), payload}});
     }
 }
 

@@ -1,10 +1,13 @@
 #pragma once
 
+#include "common/result.h"
+
 #include <QHash>
 #include <QHttpServerResponder>
 #include <QJsonObject>
 #include <QObject>
 
+#include <functional>
 #include <memory>
 
 namespace Onboarder {
@@ -47,6 +50,10 @@ Q_SIGNALS:
     void deviceDisconnected(const QString &deviceId);
 
 public:
+    // Calls a direct method on a connected device or module; done gets {"status", "payload"} as the device answered,
+    // or the hub's error (GatewayTimeout when it did not answer within responseTimeoutInSeconds).
+    void callMethod(const QString &deviceId, const QJsonObject &request, std::function<void(Result<QJsonObject>)> done);
+    // The same for POST /twins/{id}/methods: answers through the responder.
     void invokeMethod(const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder);
 
 private:

@@ -157,8 +157,19 @@ Error azureError(const QString &code, const QString &message)
         {QStringLiteral("ArgumentInvalid"), ErrorKind::InvalidInput},
         {QStringLiteral("IotHubUnauthorizedAccess"), ErrorKind::AuthRefused},
         {QStringLiteral("DeviceNotOnline"), ErrorKind::Network},
+        {QStringLiteral("JobNotFound"), ErrorKind::NotFound},
+        {QStringLiteral("JobAlreadyExists"), ErrorKind::Conflict},
     };
     return Error{kinds.value(code, ErrorKind::Internal), code, message};
+}
+
+QJsonValue jsonMember(const QJsonObject &object, const QString &name)
+{
+    for (auto it = object.begin(); it != object.end(); ++it) {
+        if (it.key().compare(name, Qt::CaseInsensitive) == 0)
+            return *it;
+    }
+    return QJsonValue(QJsonValue::Undefined);
 }
 
 QString Device::etag() const

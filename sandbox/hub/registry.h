@@ -146,4 +146,8 @@ private:
 
 Error azureError(const QString &code, const QString &message);
 
+// A member of a request's JSON object by name, matched case-insensitively as the hub does (SDKs differ in casing);
+// undefined when absent.
+QJsonValue jsonMember(const QJsonObject &object, const QString &name);
+
 } // namespace Onboarder::Sandbox

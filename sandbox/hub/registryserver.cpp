@@ -3,11 +3,13 @@
 #include "cloudtodevice.h"
 #include "devicequery.h"
 #include "hub/sastoken.h"
+#include "jobrunner.h"
 
 #include <QHttpServerRequest>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
+#include <QRegularExpression>
 #include <QTcpSocket>
 #include <QUrl>
 #include <QUrlQuery>
@@ -39,9 +41,11 @@ AzureCode codeInfo(const QString &code)
         {QStringLiteral("BulkRegistryOperationFailure"), {Status::BadRequest, 400013}},
         {QStringLiteral("IotHubUnauthorizedAccess"), {Status::Unauthorized, 401002}},
         {QStringLiteral("DeviceNotFound"), {Status::NotFound, 404001}},
+        {QStringLiteral("JobNotFound"), {Status::NotFound, 404002}},
         {QStringLiteral("ModuleNotFound"), {Status::NotFound, 404010}},
         {QStringLiteral("DeviceNotOnline"), {Status::NotFound, 404103}},
         {QStringLiteral("DeviceAlreadyExists"), {Status::Conflict, 409001}},
+        {QStringLiteral("JobAlreadyExists"), {Status::Conflict, 409007}},
         {QStringLiteral("ModuleAlreadyExistsOnDevice"), {Status::Conflict, 409301}},
         {QStringLiteral("PreconditionFailed"), {Status::PreconditionFailed, 412001}},
         {QStringLiteral("MessageTooLarge"), {Status::PayloadTooLarge, 413001}},
@@ -82,14 +86,7 @@ QByteArray quotedEtag(const QString &etag)
 }
 
 // JSON member names and enum values are matched case-insensitively by the hub (SDKs differ in casing).
-QJsonValue member(const QJsonObject &object, const QString &name)
-{
-    for (auto it = object.begin(); it != object.end(); ++it) {
-        if (it.key().compare(name, Qt::CaseInsensitive) == 0)
-            return *it;
-    }
-    return {};
-}
+const auto member = jsonMember;
 
 const QStringList knownApiVersions{QStringLiteral("2018-06-30"), QStringLiteral("2019-03-30"),
     QStringLiteral("2020-03-13"), QStringLiteral("2020-05-31-preview"), QStringLiteral("2020-06-30"),
@@ -346,6 +343,10 @@ void RegistryServer::route(
             invokeMethod(request, moduleTwin ? path[1] + u'/' + path[3] : path[1], responder);
         return;
     }
+    if (first == QStringLiteral("jobs") && path.value(1) == QStringLiteral("v2") && m_jobs) {
+        routeJob(request, path, responder, allowed);
+        return;
+    }
     if (first == QStringLiteral("statistics") && path.size() == 2 && method == Method::Get) {
         if (!allowed({"RegistryRead", "ServiceConnect"}))
             return;
@@ -417,6 +418,109 @@ void RegistryServer::routeModule(const QHttpServerRequest &request, const QStrin
         return responder.write(Status::NoContent);
     }
     writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("Method not allowed on a module."));
+}
+
+namespace {
+
+// The offset a continuation token of the job lists holds (the sandbox's own: base64 of the decimal offset).
+qsizetype offsetOf(const QByteArray &continuation)
+{
+    return continuation.isEmpty() ? 0 : std::max(0LL, QByteArray::fromBase64(continuation).toLongLong());
+}
+
+// A page of a list whose pages the caller asks for with x-ms-max-item-count and x-ms-continuation.
+void writePage(QHttpServerResponder &responder, const QHttpServerRequest &request, const QJsonArray &all,
+    const QByteArray &itemType)
+{
+    bool ok = false;
+    int pageSize = request.value("x-ms-max-item-count").toInt(&ok);
+    if (!ok || pageSize <= 0)
+        pageSize = 100;
+    pageSize = std::min(pageSize, 1000);
+    const qsizetype offset = offsetOf(request.value("x-ms-continuation"));
+    QJsonArray page;
+    for (qsizetype i = offset; i < all.size() && page.size() < pageSize; ++i)
+        page.append(all.at(i));
+    Headers headers{{"x-ms-item-type", itemType}};
+    if (offset + page.size() < all.size())
+        headers.append(
+            std::pair(QByteArrayLiteral("x-ms-continuation"), QByteArray::number(offset + page.size()).toBase64()));
+    writeJson(responder, page, Status::Ok, headers);
+}
+
+} // namespace
+
+void RegistryServer::routeJob(const QHttpServerRequest &request, const QStringList &path,
+    QHttpServerResponder &responder, const std::function<bool(std::initializer_list<const char *>)> &allowed)
+{
+    using Method = QHttpServerRequest::Method;
+    const Method method = request.method();
+    if (path.size() == 3 && path[2] == QStringLiteral("query") && method == Method::Get) {
+        if (!allowed({"RegistryRead"}))
+            return;
+        const QUrlQuery query = request.query();
+        QJsonArray all;
+        for (const QJsonObject &job : m_jobs->jobs(
+                 query.queryItemValue(QStringLiteral("jobType")), query.queryItemValue(QStringLiteral("jobStatus"))))
+            all.append(job);
+        return writePage(responder, request, all, "JobResponse");
+    }
+    if (path.size() == 3 && method == Method::Put) {
+        const QJsonDocument body = QJsonDocument::fromJson(request.body());
+        if (!body.isObject())
+            return writeError(
+                responder, QStringLiteral("IotHubFormatError"), QStringLiteral("The body is not a JSON object."));
+        // A twin update writes the registry; a direct method connects to devices.
+        const bool twinJob = member(body.object(), QStringLiteral("type"))
+                                 .toString()
+                                 .compare(QStringLiteral("scheduleUpdateTwin"), Qt::CaseInsensitive)
+            == 0;
+        if (!(twinJob ? allowed({"RegistryWrite"}) : allowed({"ServiceConnect"})))
+            return;
+        const auto job = m_jobs->schedule(path[2], body.object());
+        if (!job)
+            return writeError(responder, job.error().code, job.error().message);
+        return writeJson(responder, *job);
+    }
+    if (path.size() == 3 && method == Method::Get) {
+        if (!allowed({"RegistryRead"}))
+            return;
+        const auto job = m_jobs->job(path[2]);
+        if (!job)
+            return writeError(responder, job.error().code, job.error().message);
+        return writeJson(responder, *job);
+    }
+    if (path.size() == 4 && path[3] == QStringLiteral("cancel") && method == Method::Post) {
+        if (!allowed({"RegistryWrite", "ServiceConnect"}))
+            return;
+        const auto job = m_jobs->cancel(path[2]);
+        if (!job)
+            return writeError(responder, job.error().code, job.error().message);
+        return writeJson(responder, *job);
+    }
+    writeError(
+        responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("No such resource: %1").arg(path.join(u'/')));
+}
+
+bool RegistryServer::queryDeviceJobs(
+    const QString &text, const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    // The one form of a devices.jobs query the sandbox answers: every record, or one job's.
+    static const QRegularExpression form(
+        QStringLiteral(
+            R"(^\s*SELECT\s+\*\s+FROM\s+devices\.jobs(?:\s+WHERE\s+devices\.jobs\.jobId\s*=\s*'([^']*)')?\s*$)"),
+        QRegularExpression::CaseInsensitiveOption);
+    if (!text.contains(QStringLiteral("devices.jobs"), Qt::CaseInsensitive))
+        return false;
+    const QRegularExpressionMatch match = form.match(text);
+    if (!match.hasMatch()) {
+        writeError(responder, QStringLiteral("ArgumentInvalid"),
+            QStringLiteral("The sandbox answers devices.jobs queries of one form only: SELECT * FROM devices.jobs "
+                           "[WHERE devices.jobs.jobId = '…']."));
+        return true;
+    }
+    writePage(responder, request, m_jobs ? m_jobs->deviceJobs(match.captured(1)) : QJsonArray(), "DeviceJob");
+    return true;
 }
 
 void RegistryServer::putDevice(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder)
@@ -505,6 +609,8 @@ void RegistryServer::queryDevices(const QHttpServerRequest &request, QHttpServer
     const QString text = body.value(QStringLiteral("query")).toString();
     if (text.isEmpty())
         return writeError(responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("The body needs a \"query\"."));
+    if (queryDeviceJobs(text, request, responder))
+        return;
     const auto query = DeviceQuery::parse(text);
     if (!query)
         return writeError(responder, QStringLiteral("ArgumentInvalid"), query.error().message);

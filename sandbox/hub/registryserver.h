@@ -20,6 +20,7 @@ namespace Onboarder::Sandbox {
 // right the call requires; errors have Azure's statuses, bodies and iothub-errorcode headers.
 // Threads: the sandbox's main thread.
 class CloudToDevice;
+class JobRunner;
 
 class RegistryServer final : public QAbstractHttpServer
 {
@@ -36,6 +37,7 @@ public:
     void setThrottle(int requestsPerMinute); // 0: none
     void setMethodInvoker(MethodInvoker invoker) { m_invokeMethod = std::move(invoker); }
     void setCloudToDevice(CloudToDevice *queues) { m_cloudToDevice = queues; } // for DELETE /devices/{id}/commands
+    void setJobRunner(JobRunner *jobs) { m_jobs = jobs; } // for /jobs/v2/…; not set: no jobs
 
     // Writes an Azure-style error response (legacy "ErrorCode:<Name>;<text>" body plus iothub-errorcode).
     static void writeError(QHttpServerResponder &responder, const QString &code, const QString &message);
@@ -70,6 +72,11 @@ private:
     // /devices/{id}/modules[/{moduleId}]: list, PUT, GET, DELETE.
     void routeModule(const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder,
         const std::function<bool(std::initializer_list<const char *>)> &allowed);
+    // /jobs/v2/{id}[/cancel] and /jobs/v2/query.
+    void routeJob(const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder,
+        const std::function<bool(std::initializer_list<const char *>)> &allowed);
+    // SELECT * FROM devices.jobs [WHERE devices.jobs.jobId = '…']: true when the query is one (and was answered).
+    bool queryDeviceJobs(const QString &text, const QHttpServerRequest &request, QHttpServerResponder &responder);
     void putDevice(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder);
     void bulk(const QHttpServerRequest &request, QHttpServerResponder &responder);
     void queryDevices(const QHttpServerRequest &request, QHttpServerResponder &responder);
@@ -85,6 +92,7 @@ private:
     qint64 m_throttleLastMs = 0;
     MethodInvoker m_invokeMethod;
     CloudToDevice *m_cloudToDevice = nullptr;
+    JobRunner *m_jobs = nullptr;
 };
 
 } // namespace Onboarder::Sandbox

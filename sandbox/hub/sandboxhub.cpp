@@ -13,6 +13,7 @@
 #include "dpsserver.h"
 #include "eventlog.h"
 #include "hub/connectionstring.h"
+#include "jobrunner.h"
 #include "mediator.h"
 #include "registryserver.h"
 #include "restfrontdoor.h"
@@ -70,6 +71,9 @@ SandboxHub::~SandboxHub()
     m_gateway.reset();
     m_ingest.reset();
     m_registry.setSessionCloser({});
+    if (m_server)
+        m_server->setJobRunner(nullptr);
+    m_jobs.reset();
     m_mediator.reset();
     m_broker.reset();
     m_server.reset();
@@ -195,6 +199,14 @@ Result<void> SandboxHub::start()
         [this](const QString &deviceId, const QJsonObject &request, QHttpServerResponder &&responder) {
             m_mediator->invokeMethod(deviceId, request, std::move(responder));
         });
+    // Jobs: twin updates and direct methods on many devices, through the same mediator.
+    m_jobs = std::make_unique<JobRunner>(m_registry);
+    m_jobs->setMethodCall(
+        [this](const QString &deviceId, const QJsonObject &request, std::function<void(Result<QJsonObject>)> done) {
+            m_mediator->callMethod(deviceId, request, std::move(done));
+        });
+    connect(m_jobs.get(), &JobRunner::desiredPropertiesChanged, m_mediator.get(), &Mediator::notifyDesired);
+    m_server->setJobRunner(m_jobs.get());
 
     // Devices connect here: TLS, client certificates asked for, then the broker.
     m_gateway = std::make_unique<DeviceGateway>(m_registry, tls, secret, m_broker->port());

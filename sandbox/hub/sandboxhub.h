@@ -17,6 +17,7 @@ class Dps;
 class DpsMqtt;
 class DpsServer;
 class EventLog;
+class JobRunner;
 class TelemetryIngest;
 class Mediator;
 class RegistryServer;
@@ -87,6 +88,7 @@ private:
     RestFrontDoor *m_frontDoor = nullptr; // owned by m_server
     std::unique_ptr<Broker> m_broker;
     std::unique_ptr<Mediator> m_mediator;
+    std::unique_ptr<JobRunner> m_jobs;
     std::unique_ptr<DeviceGateway> m_gateway;
     std::unique_ptr<EventLog> m_eventLog;
     std::unique_ptr<TelemetryIngest> m_ingest;
