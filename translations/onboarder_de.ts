@@ -2839,6 +2839,302 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
         <source>Wrote %1 devices to %2.</source>
         <translation>%1 Geräte nach %2 geschrieben.</translation>
     </message>
+    <message>
+        <source>Lists the hub&apos;s configurations (automatic device management) with how many devices each targets and has been applied to.</source>
+        <translation>Listet die Konfigurationen des Hubs (automatische Geräteverwaltung) mit der Zahl der Geräte, auf die jede zielt und auf die sie angewendet wurde.</translation>
+    </message>
+    <message>
+        <source>At most N configurations (1–100, default 100).</source>
+        <translation>Höchstens N Konfigurationen (1–100, Standard 100).</translation>
+    </message>
+    <message>
+        <source>CONFIGURATION</source>
+        <translation>KONFIGURATION</translation>
+    </message>
+    <message>
+        <source>PRIORITY</source>
+        <translation>PRIORITÄT</translation>
+    </message>
+    <message>
+        <source>TARGETED</source>
+        <translation>ZIELGERÄTE</translation>
+    </message>
+    <message>
+        <source>APPLIED</source>
+        <translation>ANGEWENDET</translation>
+    </message>
+    <message>
+        <source>TARGET CONDITION</source>
+        <translation>ZIELBEDINGUNG</translation>
+    </message>
+    <message>
+        <source>Shows a configuration: its target condition, priority, labels, what it sets, and its metrics as the hub counts them now.</source>
+        <translation>Zeigt eine Konfiguration: ihre Zielbedingung, Priorität, Labels, was sie setzt, und ihre Metriken, wie der Hub sie jetzt zählt.</translation>
+    </message>
+    <message>
+        <source>The configuration&apos;s id.</source>
+        <translation>Die ID der Konfiguration.</translation>
+    </message>
+    <message>
+        <source>Configuration</source>
+        <translation>Konfiguration</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>Priorität</translation>
+    </message>
+    <message>
+        <source>Target condition</source>
+        <translation>Zielbedingung</translation>
+    </message>
+    <message>
+        <source>Labels</source>
+        <translation>Labels</translation>
+    </message>
+    <message>
+        <source>Sets</source>
+        <translation>Setzt</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>Erstellt</translation>
+    </message>
+    <message>
+        <source>Updated</source>
+        <translation>Geändert</translation>
+    </message>
+    <message>
+        <source>system</source>
+        <translation>System</translation>
+    </message>
+    <message>
+        <source>METRIC</source>
+        <translation>METRIK</translation>
+    </message>
+    <message>
+        <source>DEVICES</source>
+        <translation>GERÄTE</translation>
+    </message>
+    <message>
+        <source>QUERY</source>
+        <translation>ABFRAGE</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s configurations (automatic device management) and their metrics.</source>
+        <translation>Die Konfigurationen des Hubs (automatische Geräteverwaltung) und ihre Metriken.</translation>
+    </message>
+    <message>
+        <source>List the configurations.</source>
+        <translation>Konfigurationen auflisten.</translation>
+    </message>
+    <message>
+        <source>Show a configuration and its metrics.</source>
+        <translation>Eine Konfiguration und ihre Metriken zeigen.</translation>
+    </message>
+    <message>
+        <source>job %1: %2, %3 of %4 devices done, %5 failed</source>
+        <translation>Job %1: %2, %3 von %4 Geräten fertig, %5 fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Job</source>
+        <translation>Job</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>Typ</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>Geräte</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>Start</translation>
+    </message>
+    <message>
+        <source>End</source>
+        <translation>Ende</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>Fortschritt</translation>
+    </message>
+    <message>
+        <source>%1 devices: %2 succeeded, %3 failed, %4 running, %5 pending</source>
+        <translation>%1 Geräte: %2 erfolgreich, %3 fehlgeschlagen, %4 laufen, %5 ausstehend</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>Methode</translation>
+    </message>
+    <message>
+        <source>Failure</source>
+        <translation>Fehler</translation>
+    </message>
+    <message>
+        <source>%1 of %2 devices failed; job show %3 --devices says why.</source>
+        <translation>%1 von %2 Geräten sind fehlgeschlagen; job show %3 --devices sagt, warum.</translation>
+    </message>
+    <message>
+        <source>The job %1 was cancelled before it finished.</source>
+        <translation>Der Job %1 wurde abgebrochen, bevor er fertig war.</translation>
+    </message>
+    <message>
+        <source>The job %1 failed: %2</source>
+        <translation>Der Job %1 ist fehlgeschlagen: %2</translation>
+    </message>
+    <message>
+        <source>Schedules a job on the devices a query condition selects: a twin update (--twin JSON, tags and desired properties merged into each twin) or a direct method (--method NAME). With --wait it follows the job until it ends, with progress on standard error; Ctrl+C stops the waiting, not the job (job cancel does).</source>
+        <translation>Plant einen Job auf den Geräten, die eine Abfragebedingung auswählt: eine Twin-Aktualisierung (--twin JSON, Tags und gewünschte Eigenschaften werden in jeden Twin gemischt) oder eine direkte Methode (--method NAME). Mit --wait verfolgt es den Job bis zu seinem Ende, mit Fortschritt auf der Standardfehlerausgabe; Strg+C beendet das Warten, nicht den Job (das tut job cancel).</translation>
+    </message>
+    <message>
+        <source>The new job&apos;s id.</source>
+        <translation>Die ID des neuen Jobs.</translation>
+    </message>
+    <message>
+        <source>The devices: a condition on their twins, e.g. &quot;tags.site = &apos;bench-1&apos;&quot; or &quot;deviceId IN [&apos;a&apos;, &apos;b&apos;]&quot;.</source>
+        <translation>Die Geräte: eine Bedingung auf ihren Twins, z. B. &quot;tags.site = &apos;bench-1&apos;&quot; oder &quot;deviceId IN [&apos;a&apos;, &apos;b&apos;]&quot;.</translation>
+    </message>
+    <message>
+        <source>CONDITION</source>
+        <translation>BEDINGUNG</translation>
+    </message>
+    <message>
+        <source>Update each twin with this patch, e.g. {&quot;tags&quot;:{&quot;fw&quot;:&quot;2.1&quot;},&quot;properties&quot;:{&quot;desired&quot;:{&quot;interval&quot;:30}}}.</source>
+        <translation>Jeden Twin mit diesem Patch aktualisieren, z. B. {&quot;tags&quot;:{&quot;fw&quot;:&quot;2.1&quot;},&quot;properties&quot;:{&quot;desired&quot;:{&quot;interval&quot;:30}}}.</translation>
+    </message>
+    <message>
+        <source>Invoke this direct method on each device.</source>
+        <translation>Diese direkte Methode auf jedem Gerät aufrufen.</translation>
+    </message>
+    <message>
+        <source>The method&apos;s JSON payload (default null).</source>
+        <translation>Die JSON-Nutzlast der Methode (Standard null).</translation>
+    </message>
+    <message>
+        <source>Seconds each device has to answer the method (5–300, default 30).</source>
+        <translation>Sekunden, die jedes Gerät für die Antwort hat (5–300, Standard 30).</translation>
+    </message>
+    <message>
+        <source>Seconds the hub waits for a device that is not connected (0–300, default 0).</source>
+        <translation>Sekunden, die der Hub auf ein nicht verbundenes Gerät wartet (0–300, Standard 0).</translation>
+    </message>
+    <message>
+        <source>When the job starts: an ISO 8601 time such as 2026-12-24T06:00:00Z (default: now).</source>
+        <translation>Wann der Job beginnt: eine ISO-8601-Zeit wie 2026-12-24T06:00:00Z (Standard: jetzt).</translation>
+    </message>
+    <message>
+        <source>Seconds the job may run before the hub stops it (1–172800, default 3600).</source>
+        <translation>Sekunden, die der Job laufen darf, bevor der Hub ihn beendet (1–172800, Standard 3600).</translation>
+    </message>
+    <message>
+        <source>Follow the job until it ends.</source>
+        <translation>Den Job bis zu seinem Ende verfolgen.</translation>
+    </message>
+    <message>
+        <source>--query CONDITION says which devices the job is for.</source>
+        <translation>--query BEDINGUNG sagt, für welche Geräte der Job ist.</translation>
+    </message>
+    <message>
+        <source>Give either --twin JSON or --method NAME.</source>
+        <translation>Entweder --twin JSON oder --method NAME angeben.</translation>
+    </message>
+    <message>
+        <source>--start takes an ISO 8601 time such as 2026-12-24T06:00:00Z.</source>
+        <translation>--start nimmt eine ISO-8601-Zeit wie 2026-12-24T06:00:00Z.</translation>
+    </message>
+    <message>
+        <source>--twin is not valid JSON: %1 at character %2.</source>
+        <translation>--twin ist kein gültiges JSON: %1 bei Zeichen %2.</translation>
+    </message>
+    <message>
+        <source>--twin must be a JSON object.</source>
+        <translation>--twin muss ein JSON-Objekt sein.</translation>
+    </message>
+    <message>
+        <source>Scheduled job %1 (%2); job show %1 follows it.</source>
+        <translation>Job %1 geplant (%2); job show %1 verfolgt ihn.</translation>
+    </message>
+    <message>
+        <source>Scheduled job %1; following it (Ctrl+C stops the waiting, not the job).</source>
+        <translation>Job %1 geplant; er wird verfolgt (Strg+C beendet das Warten, nicht den Job).</translation>
+    </message>
+    <message>
+        <source>answered %1: %2</source>
+        <translation>antwortete %1: %2</translation>
+    </message>
+    <message>
+        <source>Shows a job: its status and how many of its devices succeeded, failed, run or wait; with --devices, what it did on each device.</source>
+        <translation>Zeigt einen Job: seinen Status und wie viele seiner Geräte erfolgreich waren, fehlschlugen, laufen oder warten; mit --devices, was er auf jedem Gerät tat.</translation>
+    </message>
+    <message>
+        <source>The job&apos;s id.</source>
+        <translation>Die ID des Jobs.</translation>
+    </message>
+    <message>
+        <source>List each device with its status and result.</source>
+        <translation>Jedes Gerät mit seinem Status und Ergebnis auflisten.</translation>
+    </message>
+    <message>
+        <source>Lists the hub&apos;s jobs, newest first.</source>
+        <translation>Listet die Jobs des Hubs, die neuesten zuerst.</translation>
+    </message>
+    <message>
+        <source>Only jobs of this type (scheduleUpdateTwin, scheduleDeviceMethod).</source>
+        <translation>Nur Jobs dieses Typs (scheduleUpdateTwin, scheduleDeviceMethod).</translation>
+    </message>
+    <message>
+        <source>Only jobs in this status (queued, scheduled, running, completed, failed, cancelled).</source>
+        <translation>Nur Jobs in diesem Status (queued, scheduled, running, completed, failed, cancelled).</translation>
+    </message>
+    <message>
+        <source>%1/%2</source>
+        <translation>%1/%2</translation>
+    </message>
+    <message>
+        <source>JOB</source>
+        <translation>JOB</translation>
+    </message>
+    <message>
+        <source>CREATED</source>
+        <translation>ERSTELLT</translation>
+    </message>
+    <message>
+        <source>DONE</source>
+        <translation>FERTIG</translation>
+    </message>
+    <message>
+        <source>Cancels a job that has not ended: the devices it has not reached yet are left alone.</source>
+        <translation>Bricht einen Job ab, der noch nicht beendet ist: die Geräte, die er noch nicht erreicht hat, bleiben unverändert.</translation>
+    </message>
+    <message>
+        <source>Cancelled job %1: %2 of %3 devices were done.</source>
+        <translation>Job %1 abgebrochen: %2 von %3 Geräten waren fertig.</translation>
+    </message>
+    <message>
+        <source>The job %1 had ended already (%2).</source>
+        <translation>Der Job %1 war schon beendet (%2).</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s jobs: a twin update or a direct method on many devices at once.</source>
+        <translation>Die Jobs des Hubs: eine Twin-Aktualisierung oder eine direkte Methode auf vielen Geräten zugleich.</translation>
+    </message>
+    <message>
+        <source>Schedule a twin update or a direct method.</source>
+        <translation>Eine Twin-Aktualisierung oder eine direkte Methode planen.</translation>
+    </message>
+    <message>
+        <source>Show a job and, with --devices, each device&apos;s result.</source>
+        <translation>Einen Job zeigen und, mit --devices, das Ergebnis jedes Geräts.</translation>
+    </message>
+    <message>
+        <source>List the hub&apos;s jobs.</source>
+        <translation>Die Jobs des Hubs auflisten.</translation>
+    </message>
+    <message>
+        <source>Cancel a job.</source>
+        <translation>Einen Job abbrechen.</translation>
+    </message>
 </context>
 <context>
     <name>CredentialInventory</name>
@@ -3281,6 +3577,18 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>The module %1 of device %2 did not answer in time.</source>
         <translation>Das Modul %1 des Geräts %2 hat nicht rechtzeitig geantwortet.</translation>
+    </message>
+    <message>
+        <source>The hub has no job %1.</source>
+        <translation>Der Hub hat keinen Job %1.</translation>
+    </message>
+    <message>
+        <source>The hub has no configuration %1.</source>
+        <translation>Der Hub hat keine Konfiguration %1.</translation>
+    </message>
+    <message>
+        <source>The hub has a job %1 already; choose another id.</source>
+        <translation>Der Hub hat schon einen Job %1; wählen Sie eine andere ID.</translation>
     </message>
 </context>
 <context>
@@ -6832,6 +7140,18 @@ Seine Verbindungszeichenfolge wird aus dem Schlüsselbund gelöscht. Der Hub und
     <message>
         <source>The host name has an empty part: it must not start or end with a dot, nor contain two dots in a row.</source>
         <translation>Der Hostname hat einen leeren Teil: kein Punkt am Anfang oder Ende, keine zwei Punkte hintereinander.</translation>
+    </message>
+    <message>
+        <source>The job ID is empty.</source>
+        <translation>Die Job-ID ist leer.</translation>
+    </message>
+    <message>
+        <source>The job ID is %1 characters long; at most %2 are allowed.</source>
+        <translation>Die Job-ID ist %1 Zeichen lang; höchstens %2 sind erlaubt.</translation>
+    </message>
+    <message>
+        <source>The job ID contains %1 at position %2. Only ASCII letters, digits and - : . + % _ # * ? ! ( ) , = @ ; $ are allowed.</source>
+        <translation>Die Job-ID enthält %1 an Position %2. Nur ASCII-Buchstaben, Ziffern und - : . + % _ # * ? ! ( ) , = @ ; $ sind erlaubt.</translation>
     </message>
 </context>
 <context>

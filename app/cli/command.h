@@ -62,6 +62,8 @@ QList<Noun> provisionNouns(); // provision (a default verb: provision --profile 
 QList<Noun> c2dNouns(); // c2d
 QList<Noun> dpsNouns(); // dps
 QList<Noun> moduleNouns(); // module
+QList<Noun> jobNouns(); // job
+QList<Noun> configurationNouns(); // configuration
 
 // Verbs of telemetrycommands.cpp, listed under the device and hub nouns.
 QFuture<int> deviceTelemetry(Context &ctx, const QStringList &args);

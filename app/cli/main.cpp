@@ -84,7 +84,7 @@ int main(int argc, char *argv[])
         QCoreApplication::installTranslator(&qtTranslator);
 
     const QList<Noun> nouns = hubNouns() + connNouns() + deviceNouns() + credNouns() + modemNouns() + relayNouns()
-        + provisionNouns() + c2dNouns() + dpsNouns() + moduleNouns();
+        + provisionNouns() + c2dNouns() + dpsNouns() + moduleNouns() + jobNouns() + configurationNouns();
 
     // Global options stand before the noun.
     QStringList args = app.arguments();

@@ -9,6 +9,9 @@
 #include <QJsonDocument>
 #include <QNetworkReply>
 #include <QUrl>
+#include <QUrlQuery>
+
+#include <algorithm>
 
 namespace Onboarder {
 
@@ -53,6 +56,12 @@ Error httpError(QNetworkReply *reply, const QByteArray &body, const QString &wha
     QString name = azureErrorName(reply, body, &detail);
     ErrorKind kind = ErrorKind::Internal;
     QString sentence;
+    if (name == QLatin1String("JobNotFound"))
+        return Error{ErrorKind::NotFound, name, Text::tr("The hub has no job %1.").arg(what)};
+    if (name == QLatin1String("ConfigurationNotFound"))
+        return Error{ErrorKind::NotFound, name, Text::tr("The hub has no configuration %1.").arg(what)};
+    if (name == QLatin1String("JobAlreadyExists"))
+        return Error{ErrorKind::Conflict, name, Text::tr("The hub has a job %1 already; choose another id.").arg(what)};
     switch (status) {
     case 400:
         kind = ErrorKind::InvalidInput;
@@ -241,6 +250,8 @@ HubClient::HubClient(const HubProfile &profile, const ConnectionString &serviceC
                 return Error{ErrorKind::InvalidInput, QStringLiteral("BulkRegistryOperationFailure"),
                     QString::fromUtf8(
                         QJsonDocument(result.value(QLatin1String("errors")).toArray()).toJson(QJsonDocument::Compact))};
+            if (parts.value(0) == QLatin1String("jobs")) // /jobs/v2/{id}…
+                return httpError(reply, body, quotedPart(2), QString());
             const bool module = parts.size() >= 4 && parts.at(2) == QLatin1String("modules");
             return httpError(reply, body, quotedPart(1), module ? quotedPart(3) : QString());
         });
@@ -477,6 +488,74 @@ QFuture<Result<MethodResult>> HubClient::invokeModuleMethod(const QString &id, c
             const QJsonObject json = parseObject(answer);
             return MethodResult{json.value(QStringLiteral("status")).toInt(), json.value(QStringLiteral("payload"))};
         });
+}
+
+namespace {
+
+const auto hubJob = [](const QByteArray &body, QNetworkReply *) { return HubJob::fromJson(parseObject(body)); };
+
+QString jobPath(const QString &id, const QString &suffix = {})
+{
+    return QStringLiteral("/jobs/v2/") + QString::fromLatin1(QUrl::toPercentEncoding(id)) + suffix;
+}
+
+} // namespace
+
+QFuture<Result<HubJob>> HubClient::scheduleJob(const QJsonObject &request)
+{
+    const QString id = request.value(QStringLiteral("jobId")).toString();
+    return m_rest->request<HubJob>("PUT", jobPath(id), compact(request), {}, 0, hubJob);
+}
+
+QFuture<Result<HubJob>> HubClient::job(const QString &id)
+{
+    return m_rest->request<HubJob>("GET", jobPath(id), {}, {}, 0, hubJob);
+}
+
+QFuture<Result<HubJob>> HubClient::cancelJob(const QString &id)
+{
+    return m_rest->request<HubJob>("POST", jobPath(id, QStringLiteral("/cancel")), {}, {}, 0, hubJob);
+}
+
+QFuture<Result<HubJobPage>> HubClient::jobs(
+    const QString &type, const QString &status, int pageSize, const QString &continuation)
+{
+    QUrlQuery filter;
+    if (!type.isEmpty())
+        filter.addQueryItem(QStringLiteral("jobType"), type);
+    if (!status.isEmpty())
+        filter.addQueryItem(QStringLiteral("jobStatus"), status);
+    QList<std::pair<QByteArray, QByteArray>> headers{{"x-ms-max-item-count", QByteArray::number(pageSize)}};
+    if (!continuation.isEmpty())
+        headers.append({"x-ms-continuation", continuation.toUtf8()});
+    const QString query = filter.isEmpty() ? QString() : u'?' + filter.toString(QUrl::FullyEncoded);
+    return m_rest->request<HubJobPage>("GET", QStringLiteral("/jobs/v2/query") + query, {}, headers, 0,
+        [](const QByteArray &body, QNetworkReply *reply) {
+            HubJobPage page;
+            for (const QJsonValue &job : QJsonDocument::fromJson(body).array())
+                page.jobs.append(HubJob::fromJson(job.toObject()));
+            page.continuation = QString::fromUtf8(reply->rawHeader("x-ms-continuation"));
+            return page;
+        });
+}
+
+QFuture<Result<QList<HubConfiguration>>> HubClient::configurations(int top)
+{
+    return m_rest->request<QList<HubConfiguration>>("GET",
+        QStringLiteral("/configurations?top=%1").arg(std::clamp(top, 1, 100)), {}, {}, 0,
+        [](const QByteArray &body, QNetworkReply *) {
+            QList<HubConfiguration> list;
+            for (const QJsonValue &configuration : QJsonDocument::fromJson(body).array())
+                list.append(HubConfiguration::fromJson(configuration.toObject()));
+            return list;
+        });
+}
+
+QFuture<Result<HubConfiguration>> HubClient::configuration(const QString &id)
+{
+    return m_rest->request<HubConfiguration>("GET",
+        QStringLiteral("/configurations/") + QString::fromLatin1(QUrl::toPercentEncoding(id)), {}, {}, 0,
+        [](const QByteArray &body, QNetworkReply *) { return HubConfiguration::fromJson(parseObject(body)); });
 }
 
 QFuture<Result<DeviceStatistics>> HubClient::statistics()

@@ -3,6 +3,8 @@
 #include "common/result.h"
 #include "hub/connectionstring.h"
 #include "hub/devicetwin.h"
+#include "hub/hubconfiguration.h"
+#include "hub/hubjob.h"
 #include "hub/hubprofile.h"
 #include "hub/moduleidentity.h"
 #include "hub/restclient.h"
@@ -193,6 +195,20 @@ public:
         const QJsonValue &payload, int responseTimeoutSeconds = 30, int connectTimeoutSeconds = 0);
 
     QFuture<Result<DeviceStatistics>> statistics();
+
+    // Jobs (/jobs/v2): schedule one (a request HubJob::twinUpdateRequest or directMethodRequest made; JobAlreadyExists
+    // when its id is taken), read or cancel one (JobNotFound), list them newest first, filtered by type and status
+    // (empty: any). A job's device records are a device query: query(HubJob::deviceRecordsQuery(id)).
+    QFuture<Result<HubJob>> scheduleJob(const QJsonObject &request);
+    QFuture<Result<HubJob>> job(const QString &id);
+    QFuture<Result<HubJob>> cancelJob(const QString &id);
+    QFuture<Result<HubJobPage>> jobs(
+        const QString &type = {}, const QString &status = {}, int pageSize = 100, const QString &continuation = {});
+
+    // Configurations (automatic device management): at most top of them (1–100), or one (ConfigurationNotFound),
+    // with the hub's current metrics.
+    QFuture<Result<QList<HubConfiguration>>> configurations(int top = 100);
+    QFuture<Result<HubConfiguration>> configuration(const QString &id);
 
     // Aborts every request in flight; their futures end with ErrorKind::Cancelled.
     void cancelAll();

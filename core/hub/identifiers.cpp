@@ -92,40 +92,55 @@ QString number(qsizetype n)
 
 } // namespace
 
-Result<void> validateDeviceId(const QString &id)
+namespace {
+
+// The sentences of one kind of id: empty, too long (%1 its length, %2 the limit), a character not allowed (%1 which,
+// %2 where).
+struct IdSentences
 {
-    const QString code = QStringLiteral("InvalidDeviceId");
+    QString empty;
+    QString tooLong;
+    QString badCharacter;
+};
+
+Result<void> validateId(const QString &id, const QString &code, bool (*allowed)(char32_t), const IdSentences &say)
+{
     const CodePoints points(id);
     if (points.length() == 0)
-        return fail(ErrorKind::InvalidInput, code, Text::tr("The device ID is empty."));
+        return fail(ErrorKind::InvalidInput, code, say.empty);
     if (points.length() > maxIdLength)
-        return fail(ErrorKind::InvalidInput, code,
-            Text::tr("The device ID is %1 characters long; at most %2 are allowed.")
-                .arg(number(points.length()), number(maxIdLength)));
-    if (const auto bad = points.firstNotMatching(isIdCharacter))
-        return fail(ErrorKind::InvalidInput, code,
-            Text::tr("The device ID contains %1 at position %2. Only ASCII letters, digits and "
-                     "- : . + % _ # * ? ! ( ) , = @ ; $ ' are allowed.")
-                .arg(describe(bad->character), number(bad->position)));
+        return fail(ErrorKind::InvalidInput, code, say.tooLong.arg(number(points.length()), number(maxIdLength)));
+    if (const auto bad = points.firstNotMatching(allowed))
+        return fail(
+            ErrorKind::InvalidInput, code, say.badCharacter.arg(describe(bad->character), number(bad->position)));
     return {};
+}
+
+} // namespace
+
+Result<void> validateDeviceId(const QString &id)
+{
+    return validateId(id, QStringLiteral("InvalidDeviceId"), isIdCharacter,
+        {Text::tr("The device ID is empty."), Text::tr("The device ID is %1 characters long; at most %2 are allowed."),
+            Text::tr("The device ID contains %1 at position %2. Only ASCII letters, digits and "
+                     "- : . + % _ # * ? ! ( ) , = @ ; $ ' are allowed.")});
 }
 
 Result<void> validateModuleId(const QString &id)
 {
-    const QString code = QStringLiteral("InvalidModuleId");
-    const CodePoints points(id);
-    if (points.length() == 0)
-        return fail(ErrorKind::InvalidInput, code, Text::tr("The module ID is empty."));
-    if (points.length() > maxIdLength)
-        return fail(ErrorKind::InvalidInput, code,
-            Text::tr("The module ID is %1 characters long; at most %2 are allowed.")
-                .arg(number(points.length()), number(maxIdLength)));
-    if (const auto bad = points.firstNotMatching(isIdCharacter))
-        return fail(ErrorKind::InvalidInput, code,
+    return validateId(id, QStringLiteral("InvalidModuleId"), isIdCharacter,
+        {Text::tr("The module ID is empty."), Text::tr("The module ID is %1 characters long; at most %2 are allowed."),
             Text::tr("The module ID contains %1 at position %2. Only ASCII letters, digits and "
-                     "- : . + % _ # * ? ! ( ) , = @ ; $ ' are allowed.")
-                .arg(describe(bad->character), number(bad->position)));
-    return {};
+                     "- : . + % _ # * ? ! ( ) , = @ ; $ ' are allowed.")});
+}
+
+Result<void> validateJobId(const QString &id)
+{
+    // A job id goes into a device query between apostrophes: it may not hold one.
+    return validateId(id, QStringLiteral("InvalidJobId"), [](char32_t c) { return c != U'\'' && isIdCharacter(c); },
+        {Text::tr("The job ID is empty."), Text::tr("The job ID is %1 characters long; at most %2 are allowed."),
+            Text::tr("The job ID contains %1 at position %2. Only ASCII letters, digits and "
+                     "- : . + % _ # * ? ! ( ) , = @ ; $ are allowed.")});
 }
 
 Result<void> validatePolicyName(const QString &name)

@@ -9,6 +9,8 @@ namespace Onboarder::Identifiers {
 // Device and module ids: 1–128 characters, ASCII letters, digits and - : . + % _ # * ? ! ( ) , = @ ; $ '
 Result<void> validateDeviceId(const QString &id);
 Result<void> validateModuleId(const QString &id);
+// Job ids: as device ids, without the apostrophe.
+Result<void> validateJobId(const QString &id);
 
 // Shared access policy names: letters, digits, _ - @ . ; at most 256 characters.
 Result<void> validatePolicyName(const QString &name);

@@ -100,7 +100,11 @@ void RestClient::attempt(const std::shared_ptr<Call> &call)
 {
     ++call->attempt;
     QUrl url = QUrl::fromEncoded(m_endpoint.baseUrl.toEncoded(QUrl::RemovePath) + call->path.toUtf8());
-    url.setQuery(QStringLiteral("api-version=") + m_endpoint.apiVersion);
+    // A path may carry a query of its own (already encoded); api-version goes first.
+    const QString ownQuery = url.query(QUrl::FullyEncoded);
+    url.setQuery(
+        QStringLiteral("api-version=") + m_endpoint.apiVersion + (ownQuery.isEmpty() ? QString() : u'&' + ownQuery),
+        QUrl::StrictMode);
     QNetworkRequest request(url);
     request.setSslConfiguration(m_tls);
     request.setTransferTimeout(call->timeoutMs);

@@ -159,6 +159,8 @@ Error azureError(const QString &code, const QString &message)
         {QStringLiteral("DeviceNotOnline"), ErrorKind::Network},
         {QStringLiteral("JobNotFound"), ErrorKind::NotFound},
         {QStringLiteral("JobAlreadyExists"), ErrorKind::Conflict},
+        {QStringLiteral("ConfigurationNotFound"), ErrorKind::NotFound},
+        {QStringLiteral("ConfigurationAlreadyExists"), ErrorKind::Conflict},
     };
     return Error{kinds.value(code, ErrorKind::Internal), code, message};
 }

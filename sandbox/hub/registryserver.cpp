@@ -1,6 +1,7 @@
 #include "registryserver.h"
 
 #include "cloudtodevice.h"
+#include "configurations.h"
 #include "devicequery.h"
 #include "hub/sastoken.h"
 #include "jobrunner.h"
@@ -42,6 +43,9 @@ AzureCode codeInfo(const QString &code)
         {QStringLiteral("IotHubUnauthorizedAccess"), {Status::Unauthorized, 401002}},
         {QStringLiteral("DeviceNotFound"), {Status::NotFound, 404001}},
         {QStringLiteral("JobNotFound"), {Status::NotFound, 404002}},
+        // The sandbox's names for these two; IoT Hub's numbers for them are not published.
+        {QStringLiteral("ConfigurationNotFound"), {Status::NotFound, 404000}},
+        {QStringLiteral("ConfigurationAlreadyExists"), {Status::Conflict, 409000}},
         {QStringLiteral("ModuleNotFound"), {Status::NotFound, 404010}},
         {QStringLiteral("DeviceNotOnline"), {Status::NotFound, 404103}},
         {QStringLiteral("DeviceAlreadyExists"), {Status::Conflict, 409001}},
@@ -347,6 +351,10 @@ void RegistryServer::route(
         routeJob(request, path, responder, allowed);
         return;
     }
+    if (first == QStringLiteral("configurations") && path.size() <= 2 && m_configurations) {
+        routeConfiguration(request, path, responder, allowed);
+        return;
+    }
     if (first == QStringLiteral("statistics") && path.size() == 2 && method == Method::Get) {
         if (!allowed({"RegistryRead", "ServiceConnect"}))
             return;
@@ -497,6 +505,55 @@ void RegistryServer::routeJob(const QHttpServerRequest &request, const QStringLi
         if (!job)
             return writeError(responder, job.error().code, job.error().message);
         return writeJson(responder, *job);
+    }
+    writeError(
+        responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("No such resource: %1").arg(path.join(u'/')));
+}
+
+void RegistryServer::routeConfiguration(const QHttpServerRequest &request, const QStringList &path,
+    QHttpServerResponder &responder, const std::function<bool(std::initializer_list<const char *>)> &allowed)
+{
+    using Method = QHttpServerRequest::Method;
+    const Method method = request.method();
+    const QString ifMatch = QString::fromUtf8(request.value("If-Match"));
+    if (path.size() == 1 && method == Method::Get) {
+        if (!allowed({"RegistryRead"}))
+            return;
+        const int top = request.query().queryItemValue(QStringLiteral("top")).toInt();
+        QJsonArray list;
+        for (const QJsonObject &configuration : m_configurations->list(top > 0 ? std::min(top, 100) : 20))
+            list.append(configuration);
+        return writeJson(responder, list);
+    }
+    if (path.size() == 2 && method == Method::Put) {
+        if (!allowed({"RegistryWrite"}))
+            return;
+        const QJsonDocument body = QJsonDocument::fromJson(request.body());
+        if (!body.isObject())
+            return writeError(
+                responder, QStringLiteral("IotHubFormatError"), QStringLiteral("The body is not a JSON object."));
+        const auto configuration = m_configurations->put(path[1], body.object(), ifMatch);
+        if (!configuration)
+            return writeError(responder, configuration.error().code, configuration.error().message);
+        return writeJson(responder, *configuration, Status::Ok,
+            {{"ETag", quotedEtag(configuration->value(QStringLiteral("etag")).toString())}});
+    }
+    if (path.size() == 2 && method == Method::Get) {
+        if (!allowed({"RegistryRead"}))
+            return;
+        const auto configuration = m_configurations->get(path[1]);
+        if (!configuration)
+            return writeError(responder, configuration.error().code, configuration.error().message);
+        return writeJson(responder, *configuration, Status::Ok,
+            {{"ETag", quotedEtag(configuration->value(QStringLiteral("etag")).toString())}});
+    }
+    if (path.size() == 2 && method == Method::Delete) {
+        if (!allowed({"RegistryWrite"}))
+            return;
+        const auto removed = m_configurations->remove(path[1], ifMatch);
+        if (!removed)
+            return writeError(responder, removed.error().code, removed.error().message);
+        return responder.write(Status::NoContent);
     }
     writeError(
         responder, QStringLiteral("ArgumentInvalid"), QStringLiteral("No such resource: %1").arg(path.join(u'/')));

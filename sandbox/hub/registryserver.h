@@ -20,6 +20,7 @@ namespace Onboarder::Sandbox {
 // right the call requires; errors have Azure's statuses, bodies and iothub-errorcode headers.
 // Threads: the sandbox's main thread.
 class CloudToDevice;
+class Configurations;
 class JobRunner;
 
 class RegistryServer final : public QAbstractHttpServer
@@ -38,6 +39,7 @@ public:
     void setMethodInvoker(MethodInvoker invoker) { m_invokeMethod = std::move(invoker); }
     void setCloudToDevice(CloudToDevice *queues) { m_cloudToDevice = queues; } // for DELETE /devices/{id}/commands
     void setJobRunner(JobRunner *jobs) { m_jobs = jobs; } // for /jobs/v2/…; not set: no jobs
+    void setConfigurations(Configurations *store) { m_configurations = store; } // /configurations…; not set: none
 
     // Writes an Azure-style error response (legacy "ErrorCode:<Name>;<text>" body plus iothub-errorcode).
     static void writeError(QHttpServerResponder &responder, const QString &code, const QString &message);
@@ -75,6 +77,9 @@ private:
     // /jobs/v2/{id}[/cancel] and /jobs/v2/query.
     void routeJob(const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder,
         const std::function<bool(std::initializer_list<const char *>)> &allowed);
+    // /configurations[/{id}].
+    void routeConfiguration(const QHttpServerRequest &request, const QStringList &path, QHttpServerResponder &responder,
+        const std::function<bool(std::initializer_list<const char *>)> &allowed);
     // SELECT * FROM devices.jobs [WHERE devices.jobs.jobId = '…']: true when the query is one (and was answered).
     bool queryDeviceJobs(const QString &text, const QHttpServerRequest &request, QHttpServerResponder &responder);
     void putDevice(const QHttpServerRequest &request, const QString &id, QHttpServerResponder &responder);
@@ -93,6 +98,7 @@ private:
     MethodInvoker m_invokeMethod;
     CloudToDevice *m_cloudToDevice = nullptr;
     JobRunner *m_jobs = nullptr;
+    Configurations *m_configurations = nullptr;
 };
 
 } // namespace Onboarder::Sandbox

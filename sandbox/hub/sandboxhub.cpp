@@ -5,6 +5,7 @@
 #include "broker.h"
 #include "certificatepath.h"
 #include "cloudtodevice.h"
+#include "configurations.h"
 #include "credentials/certificate.h"
 #include "credentials/keypair.h"
 #include "devicegateway.h"
@@ -73,7 +74,10 @@ SandboxHub::~SandboxHub()
     m_registry.setSessionCloser({});
     if (m_server)
         m_server->setJobRunner(nullptr);
+    if (m_server)
+        m_server->setConfigurations(nullptr);
     m_jobs.reset();
+    m_configurations.reset();
     m_mediator.reset();
     m_broker.reset();
     m_server.reset();
@@ -207,6 +211,10 @@ Result<void> SandboxHub::start()
         });
     connect(m_jobs.get(), &JobRunner::desiredPropertiesChanged, m_mediator.get(), &Mediator::notifyDesired);
     m_server->setJobRunner(m_jobs.get());
+    m_configurations = std::make_unique<Configurations>(m_registry);
+    connect(
+        m_configurations.get(), &Configurations::desiredPropertiesChanged, m_mediator.get(), &Mediator::notifyDesired);
+    m_server->setConfigurations(m_configurations.get());
 
     // Devices connect here: TLS, client certificates asked for, then the broker.
     m_gateway = std::make_unique<DeviceGateway>(m_registry, tls, secret, m_broker->port());

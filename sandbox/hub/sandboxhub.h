@@ -12,6 +12,7 @@ namespace Onboarder::Sandbox {
 class AmqpEndpoint;
 class Broker;
 class CloudToDevice;
+class Configurations;
 class DeviceGateway;
 class Dps;
 class DpsMqtt;
@@ -89,6 +90,7 @@ private:
     std::unique_ptr<Broker> m_broker;
     std::unique_ptr<Mediator> m_mediator;
     std::unique_ptr<JobRunner> m_jobs;
+    std::unique_ptr<Configurations> m_configurations;
     std::unique_ptr<DeviceGateway> m_gateway;
     std::unique_ptr<EventLog> m_eventLog;
     std::unique_ptr<TelemetryIngest> m_ingest;

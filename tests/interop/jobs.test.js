@@ -1,7 +1,8 @@
-// Jobs: azure-iothub's JobClient (unchanged) schedules twin updates and direct methods on the devices a query
-// condition selects; the sandbox runs them on devices that azure-iot-device (unchanged) connects over MQTT; the
-// job's statistics and each device's record (SELECT * FROM devices.jobs) say what happened. onboarder-cli's job
-// verbs do the same through Onboarder's own client.
+// Jobs and configurations: azure-iothub's JobClient (unchanged) schedules twin updates and direct methods on the
+// devices a query condition selects; the sandbox runs them on devices that azure-iot-device (unchanged) connects over
+// MQTT; the job's statistics and each device's record (SELECT * FROM devices.jobs) say what happened. Registry's
+// configuration calls (unchanged) write configurations whose metrics the sandbox counts. onboarder-cli's job and
+// configuration verbs do the same through Onboarder's own client.
 'use strict';
 
 const test = require('node:test');
@@ -197,4 +198,119 @@ test('a job scheduled for later can be cancelled; jobs are listed by type and st
   while (query.hasMoreResults) listed.push(...(await query.next(query.continuationToken)).result);
   assert.ok(listed.some((job) => job.jobId === jobId), 'the cancelled job is listed');
   assert.ok(listed.every((job) => job.type === 'scheduleUpdateTwin' && job.status === 'cancelled'));
+});
+
+test('onboarder-cli job create --wait follows a direct method job; job show --devices, list and cancel', { timeout: 90000 }, async () => {
+  const batch = unique('cli-batch');
+  const [online, offline] = await taggedDevices('cli-job-method', 2, batch);
+  const client = await connected(online);
+  client.onDeviceMethod('blink', (request, response) => {
+    response.send(202, { blinked: request.payload.times }, () => {});
+  });
+  await answering(online.deviceId, 'blink');
+
+  const jobId = unique('cli-method-job');
+  const created = await onboarderCli([
+    `"$CLI" --hub sb job create ${jobId} --query "tags.batch = '${batch}'" --method blink --payload '{"times":3}' --timeout 10 --wait`,
+  ]);
+  assert.match(created.stderr, new RegExp(`job ${jobId}: completed, 2 of 2 devices done, 1 failed`));
+  assert.match(created.stdout, /Status\s+completed/);
+  assert.match(created.stdout, /1 of 2 devices failed; job show .* --devices says why\./);
+
+  const shown = JSON.parse((await onboarderCli([`"$CLI" --json --hub sb job show ${jobId} --devices`])).stdout);
+  assert.equal(shown.job.jobId, jobId);
+  assert.equal(shown.job.deviceJobStatistics.succeededCount, 1);
+  const byDevice = Object.fromEntries(shown.devices.map((r) => [r.deviceId, r]));
+  assert.deepEqual(byDevice[online.deviceId].outcome.deviceMethodResponse, { status: 202, payload: { blinked: 3 } });
+  assert.equal(byDevice[offline.deviceId].error.code, 'DeviceNotOnline');
+  const table = (await onboarderCli([`"$CLI" --hub sb job show ${jobId} --devices`])).stdout;
+  assert.match(table, new RegExp(`${online.deviceId}\\s+completed\\s+answered 202: \\{"blinked":3\\}`));
+  assert.match(table, new RegExp(`${offline.deviceId}\\s+failed\\s+DeviceNotOnline: `));
+
+  // A twin update scheduled for tomorrow, listed, then cancelled before it touched a twin.
+  const laterId = unique('cli-later-job');
+  const tomorrow = new Date(Date.now() + 86400 * 1000).toISOString();
+  const later = JSON.parse((await onboarderCli([
+    `"$CLI" --json --hub sb job create ${laterId} --query "tags.batch = '${batch}'" --twin '{"tags":{"ring":"beta"}}' --start ${tomorrow}`,
+  ])).stdout);
+  assert.equal(later.status, 'scheduled');
+  const listed = JSON.parse((await onboarderCli([`"$CLI" --json --hub sb job list --status scheduled`])).stdout);
+  assert.ok(listed.some((job) => job.jobId === laterId));
+  assert.ok(listed.every((job) => job.status === 'scheduled'));
+  const cancelled = await onboarderCli([`"$CLI" --hub sb job cancel ${laterId}`]);
+  assert.match(cancelled.stdout, new RegExp(`Cancelled job ${laterId}: 0 of 0 devices were done\\.`));
+  assert.equal((await jobs.getJob(laterId)).jobStatus.status, 'cancelled');
+  assert.equal((await registry.getTwin(online.deviceId)).responseBody.tags.ring, undefined);
+
+  // Refusals, each with its exit code: an unknown job (3), a taken id (4), a condition the hub cannot read (2).
+  const exitOf = (command) => onboarderCli([`set +e; ${command} 2>&1; echo "exit=$?"`]).then((r) => r.stdout);
+  assert.match(await exitOf(`"$CLI" --hub sb job show ${unique('nothing')}`), /error: The hub has no job "nothing-[^"]+"\.\nexit=3/);
+  assert.match(await exitOf(`"$CLI" --hub sb job create ${laterId} --query "tags.x = 1" --method m`),
+    new RegExp(`error: The hub has a job "${laterId}" already; choose another id\\.\\nexit=4`));
+  assert.match(await exitOf(`"$CLI" --hub sb job create ${unique('bad')} --query "tags.x = = 1" --method m`), /exit=2$/m);
+  assert.match(await exitOf(`"$CLI" --hub sb job create it\\'s --query "tags.x = 1" --method m`), /The job ID contains .* position 3.*\nexit=2/);
+});
+
+test('Registry configurations: add, get with metrics, list, update, remove; onboarder-cli configuration list and show', { timeout: 60000 }, async () => {
+  const batch = unique('config-batch');
+  const [first, second] = await taggedDevices('sdk-config', 2, batch);
+  const client = await connected(first);
+  const twin = await client.getTwin();
+  await new Promise((resolve, reject) => twin.properties.reported.update({ telemetry: { interval: 60 } },
+    (err) => (err ? reject(err) : resolve())));
+
+  const id = unique('telemetry-config').toLowerCase();
+  const added = (await registry.addConfiguration({
+    id,
+    labels: { ring: 'pilot' },
+    content: { deviceContent: { 'properties.desired.telemetry': { interval: 60 } } },
+    targetCondition: `tags.batch = '${batch}'`,
+    priority: 10,
+    metrics: { queries: { reporting: 'SELECT deviceId FROM devices WHERE properties.reported.telemetry.interval = 60' } },
+  })).responseBody;
+  assert.equal(added.id, id);
+  assert.equal(added.schemaVersion, '1.0');
+  assert.ok(added.etag);
+  await assert.rejects(registry.addConfiguration({ id, targetCondition: 'tags.x = 1' }), (err) => statusOf(err) === 409);
+
+  let got = (await registry.getConfiguration(id)).responseBody;
+  assert.deepEqual(got.systemMetrics.results, { targetedCount: 2, appliedCount: 2 });
+  assert.equal(got.metrics.results.reporting, 1);
+  for (const { deviceId } of [first, second])
+    assert.deepEqual((await registry.getTwin(deviceId)).responseBody.properties.desired.telemetry, { interval: 60 });
+
+  // A configuration of higher priority on one of the devices takes it over.
+  const over = unique('override-config').toLowerCase();
+  await registry.addConfiguration({ id: over, targetCondition: `deviceId = '${second.deviceId}'`, priority: 20,
+    content: { deviceContent: { 'properties.desired.telemetry': { interval: 5 } } } });
+  got = (await registry.getConfiguration(id)).responseBody;
+  assert.deepEqual(got.systemMetrics.results, { targetedCount: 2, appliedCount: 1 });
+  assert.deepEqual((await registry.getTwin(second.deviceId)).responseBody.properties.desired.telemetry, { interval: 5 });
+  const all = (await registry.getConfigurations()).responseBody;
+  assert.ok(all.some((c) => c.id === id) && all.some((c) => c.id === over));
+
+  const cliList = await onboarderCli([`"$CLI" --hub sb configuration list`]);
+  assert.match(cliList.stdout, new RegExp(`${id}\\s+10\\s+2\\s+1\\s+tags.batch = '${batch}'`));
+  const cliShow = await onboarderCli([`"$CLI" --hub sb configuration show ${id}`]);
+  assert.match(cliShow.stdout, /Labels\s+ring=pilot/);
+  assert.match(cliShow.stdout, /Sets\s+properties.desired.telemetry/);
+  assert.match(cliShow.stdout, /appliedCount\s+1\s+system/);
+  assert.match(cliShow.stdout, /reporting\s+1\s+SELECT deviceId FROM devices WHERE properties.reported.telemetry.interval = 60/);
+  const shownJson = JSON.parse((await onboarderCli([`"$CLI" --json --hub sb configuration show ${id}`])).stdout);
+  assert.equal(shownJson.metrics.results.reporting, 1);
+
+  // Updates need the ETag (or force); a stale one is refused.
+  got.priority = 30;
+  const updated = (await registry.updateConfiguration(got)).responseBody;
+  assert.equal(updated.priority, 30);
+  assert.notEqual(updated.etag, got.etag);
+  await assert.rejects(registry.updateConfiguration(got), (err) => statusOf(err) === 412);
+  assert.deepEqual((await registry.getConfiguration(id)).responseBody.systemMetrics.results, { targetedCount: 2, appliedCount: 2 });
+
+  await registry.removeConfiguration(over);
+  await registry.removeConfiguration(id);
+  await assert.rejects(registry.getConfiguration(id), (err) => statusOf(err) === 404);
+  const exitOf = (command) => onboarderCli([`set +e; ${command} 2>&1; echo "exit=$?"`]).then((r) => r.stdout);
+  assert.match(await exitOf(`"$CLI" --hub sb configuration show ${id}`),
+    new RegExp(`error: The hub has no configuration "${id}"\\.\\nexit=3`));
 });
