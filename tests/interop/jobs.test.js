@@ -314,3 +314,29 @@ test('Registry configurations: add, get with metrics, list, update, remove; onbo
   assert.match(await exitOf(`"$CLI" --hub sb configuration show ${id}`),
     new RegExp(`error: The hub has no configuration "${id}"\\.\\nexit=3`));
 });
+
+test('a job past its maxExecutionTimeInSeconds fails with the devices it did not finish; --connect-timeout waits for an offline device', { timeout: 60000 }, async () => {
+  const batch = unique('slow-batch');
+  const [silent] = await taggedDevices('sdk-job-slow', 1, batch);
+  await connected(silent); // connected, but nothing answers the method "hang"
+  const jobId = unique('slow-job');
+  await jobs.scheduleDeviceMethod(jobId, `tags.batch = '${batch}'`, { methodName: 'hang', responseTimeoutInSeconds: 60 },
+    new Date(), 2);
+  const job = await finished(jobId);
+  assert.equal(job.status, 'failed');
+  assert.match(job.failureReason, /maxExecutionTimeInSeconds \(2\)/);
+  assert.equal(job.deviceJobStatistics.failedCount, 1);
+  const [record] = await deviceJobRecords(jobId);
+  assert.equal(record.status, 'failed');
+  assert.equal(record.error.code, 'JobTimedOut');
+
+  // The hub waits --connect-timeout seconds for a device that is not connected before it gives up on it.
+  const offlineBatch = unique('offline-batch');
+  await taggedDevices('cli-job-offline', 1, offlineBatch);
+  const began = Date.now();
+  const waited = await onboarderCli([
+    `"$CLI" --hub sb job create ${unique('patient-job')} --query "tags.batch = '${offlineBatch}'" --method wake --connect-timeout 3 --wait`,
+  ]);
+  assert.ok(Date.now() - began >= 3000, `gave up after ${Date.now() - began} ms`);
+  assert.match(waited.stderr, /completed, 1 of 1 devices done, 1 failed/);
+});
