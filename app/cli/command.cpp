@@ -6,7 +6,10 @@
 
 #include <QCoreApplication>
 #include <QFuture>
+#include <QJsonArray>
+#include <QJsonDocument>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -109,6 +112,45 @@ std::optional<int> checkModuleOption(const Output &out, const VerbParser &p)
     if (auto ok = Identifiers::validateModuleId(module); !ok)
         return out.error(ok.error());
     return std::nullopt;
+}
+
+namespace {
+
+Error invalidJson(const QString &what, const QJsonParseError &parseError)
+{
+    return {ErrorKind::InvalidInput, QStringLiteral("InvalidJson"),
+        CliText::tr("%1 is not valid JSON: %2 at character %3.")
+            .arg(what, parseError.errorString())
+            .arg(parseError.offset)};
+}
+
+} // namespace
+
+Result<QJsonObject> jsonObjectFrom(const QByteArray &text, const QString &what)
+{
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(text, &parseError);
+    if (parseError.error != QJsonParseError::NoError)
+        return std::unexpected(invalidJson(what, parseError));
+    if (!document.isObject())
+        return fail(
+            ErrorKind::InvalidInput, QStringLiteral("InvalidJson"), CliText::tr("%1 must be a JSON object.").arg(what));
+    return document.object();
+}
+
+Result<QJsonValue> jsonValueFrom(const QByteArray &text, const QString &what)
+{
+    // A document holds an object or an array: a value alone is read as the one element of an array.
+    QJsonParseError parseError;
+    const QJsonDocument wrapped = QJsonDocument::fromJson('[' + text + ']', &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        parseError.offset = std::max(0, parseError.offset - 1); // of the text as given, without the '['
+        return std::unexpected(invalidJson(what, parseError));
+    }
+    if (wrapped.array().size() != 1)
+        return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidJson"),
+            CliText::tr("%1 must be one JSON value.").arg(what));
+    return wrapped.array().at(0);
 }
 
 QFuture<int> finished(int exitCode)

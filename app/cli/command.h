@@ -4,6 +4,8 @@
 
 #include <QCommandLineParser>
 #include <QFuture>
+#include <QJsonObject>
+#include <QJsonValue>
 #include <QStringList>
 
 #include <functional>
@@ -104,6 +106,11 @@ QFuture<int> finished(int exitCode);
 QCommandLineOption moduleOption();
 // The exit code of a usage or input error when --module was given empty or with an invalid module id.
 std::optional<int> checkModuleOption(const Output &out, const VerbParser &p);
+
+// JSON a user gave (an option's value, a file): an object, or any value. what names it in the error ("--twin",
+// "The patch"): "<what> is not valid JSON: <why> at character <n>." or "<what> must be a JSON object." (InvalidJson).
+Result<QJsonObject> jsonObjectFrom(const QByteArray &text, const QString &what);
+Result<QJsonValue> jsonValueFrom(const QByteArray &text, const QString &what);
 
 // Runs body with the chosen hub (--hub, else the current one) and its service connection string.
 QFuture<int> withService(

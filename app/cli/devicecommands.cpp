@@ -427,21 +427,15 @@ QFuture<int> twinPatch(Context &ctx, const QStringList &args)
     const auto input = readInput(p.value(QStringLiteral("input")));
     if (!input)
         return finished(ctx.out.error(input.error()));
-    QJsonParseError parseError;
-    const QJsonDocument patch = QJsonDocument::fromJson(*input, &parseError);
-    if (!patch.isObject())
-        return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidJson"),
-            parseError.error != QJsonParseError::NoError
-                ? CliText::tr("The patch is not valid JSON: %1 at character %2.")
-                      .arg(parseError.errorString())
-                      .arg(parseError.offset)
-                : CliText::tr("The patch must be a JSON object.")}));
+    const auto patch = jsonObjectFrom(*input, CliText::tr("The patch"));
+    if (!patch)
+        return finished(ctx.out.error(patch.error()));
     const QString id = p.positional().at(0);
     const QString etag = p.value(etagOption);
     const QString module = p.value(QStringLiteral("module"));
     if (const auto refused = checkModuleOption(ctx.out, p))
         return finished(*refused);
-    return withHub(ctx, [&ctx, id, module, etag, patch = patch.object()](HubClient &client, const HubProfile &) {
+    return withHub(ctx, [&ctx, id, module, etag, patch = *patch](HubClient &client, const HubProfile &) {
         return client.updateModuleTwin(id, module, patch, etag).then(&client, [&ctx](Result<DeviceTwin> twin) {
             if (!twin)
                 return ctx.out.error(twin.error());
@@ -469,20 +463,16 @@ QFuture<int> methodInvoke(Context &ctx, const QStringList &args)
     const auto timeout = p.intValue(ctx.out, QStringLiteral("timeout"), 5, 300, &exitCode);
     if (!timeout)
         return finished(exitCode);
-    QJsonParseError parseError;
-    const QJsonDocument wrapped
-        = QJsonDocument::fromJson("[" + p.value(QStringLiteral("payload")).toUtf8() + "]", &parseError);
-    if (parseError.error != QJsonParseError::NoError)
-        return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidJson"),
-            CliText::tr("--payload is not valid JSON: %1.").arg(parseError.errorString())}));
+    const auto payload = jsonValueFrom(p.value(QStringLiteral("payload")).toUtf8(), QStringLiteral("--payload"));
+    if (!payload)
+        return finished(ctx.out.error(payload.error()));
     const QString id = p.positional().at(0);
     const QString name = p.positional().at(1);
     const QString module = p.value(QStringLiteral("module"));
     if (const auto refused = checkModuleOption(ctx.out, p))
         return finished(*refused);
     return withHub(ctx,
-        [&ctx, id, module, name, payload = wrapped.array().at(0), timeout = int(*timeout)](
-            HubClient &client, const HubProfile &) {
+        [&ctx, id, module, name, payload = *payload, timeout = int(*timeout)](HubClient &client, const HubProfile &) {
             return client.invokeModuleMethod(id, module, name, payload, timeout)
                 .then(&client, [&ctx](Result<MethodResult> answer) {
                     if (!answer)

@@ -164,25 +164,16 @@ QFuture<int> create(Context &ctx, const QStringList &args)
     }
     QJsonObject request;
     if (twin) {
-        QJsonParseError parseError;
-        const QJsonDocument patch = QJsonDocument::fromJson(p.value(QStringLiteral("twin")).toUtf8(), &parseError);
-        if (!patch.isObject())
-            return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidJson"),
-                parseError.error != QJsonParseError::NoError
-                    ? CliText::tr("--twin is not valid JSON: %1 at character %2.")
-                          .arg(parseError.errorString())
-                          .arg(parseError.offset)
-                    : CliText::tr("--twin must be a JSON object.")}));
-        request = HubJob::twinUpdateRequest(id, condition, patch.object(), start, int(*maxTime));
+        const auto patch = jsonObjectFrom(p.value(QStringLiteral("twin")).toUtf8(), QStringLiteral("--twin"));
+        if (!patch)
+            return finished(ctx.out.error(patch.error()));
+        request = HubJob::twinUpdateRequest(id, condition, *patch, start, int(*maxTime));
     } else {
-        QJsonParseError parseError;
-        const QJsonDocument wrapped
-            = QJsonDocument::fromJson("[" + p.value(QStringLiteral("payload")).toUtf8() + "]", &parseError);
-        if (parseError.error != QJsonParseError::NoError)
-            return finished(ctx.out.error({ErrorKind::InvalidInput, QStringLiteral("InvalidJson"),
-                CliText::tr("--payload is not valid JSON: %1.").arg(parseError.errorString())}));
-        request = HubJob::directMethodRequest(id, condition, p.value(QStringLiteral("method")), wrapped.array().at(0),
-            int(*timeout), int(*connectTimeout), start, int(*maxTime));
+        const auto payload = jsonValueFrom(p.value(QStringLiteral("payload")).toUtf8(), QStringLiteral("--payload"));
+        if (!payload)
+            return finished(ctx.out.error(payload.error()));
+        request = HubJob::directMethodRequest(id, condition, p.value(QStringLiteral("method")), *payload, int(*timeout),
+            int(*connectTimeout), start, int(*maxTime));
     }
     const bool wait = p.isSet(QStringLiteral("wait"));
     return withHub(ctx, [&ctx, request, wait](HubClient &client, const HubProfile &) {

@@ -84,6 +84,14 @@ void writeJson(
     responder.writeBody(body);
 }
 
+// The page size a list or query request asks for (x-ms-max-item-count): 100 by default, at most 1000.
+int pageSizeOf(const QHttpServerRequest &request)
+{
+    bool ok = false;
+    const int asked = request.value("x-ms-max-item-count").toInt(&ok);
+    return ok && asked > 0 ? std::min(asked, 1000) : 100;
+}
+
 QByteArray quotedEtag(const QString &etag)
 {
     return '"' + etag.toLatin1() + '"';
@@ -440,11 +448,7 @@ qsizetype offsetOf(const QByteArray &continuation)
 void writePage(QHttpServerResponder &responder, const QHttpServerRequest &request, const QJsonArray &all,
     const QByteArray &itemType)
 {
-    bool ok = false;
-    int pageSize = request.value("x-ms-max-item-count").toInt(&ok);
-    if (!ok || pageSize <= 0)
-        pageSize = 100;
-    pageSize = std::min(pageSize, 1000);
+    const int pageSize = pageSizeOf(request);
     const qsizetype offset = offsetOf(request.value("x-ms-continuation"));
     QJsonArray page;
     for (qsizetype i = offset; i < all.size() && page.size() < pageSize; ++i)
@@ -671,12 +675,8 @@ void RegistryServer::queryDevices(const QHttpServerRequest &request, QHttpServer
     const auto query = DeviceQuery::parse(text);
     if (!query)
         return writeError(responder, QStringLiteral("ArgumentInvalid"), query.error().message);
-    bool ok = false;
-    int pageSize = request.value("x-ms-max-item-count").toInt(&ok);
-    if (!ok || pageSize <= 0)
-        pageSize = 100;
-    pageSize = std::min(pageSize, 1000);
-    const auto page = m_registry.query(*query, pageSize, QString::fromUtf8(request.value("x-ms-continuation")));
+    const auto page
+        = m_registry.query(*query, pageSizeOf(request), QString::fromUtf8(request.value("x-ms-continuation")));
     if (!page)
         return writeError(responder, page.error().code, page.error().message);
     Headers headers{{"x-ms-item-type", page->raw ? "Raw" : "Twin"}};

@@ -4,6 +4,7 @@
 
 const test = require('node:test');
 const { closeTracker } = require('./closing');
+const { onboarderCliFor } = require('./onboarder-cli');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -341,17 +342,7 @@ test('a live takeover: the new connection sends, every message arrives', { timeo
   track.deleteDeviceAtEnd(registry, deviceId);
 });
 
-// Runs onboarder-cli with this hub added as "sb", in a private keychain session of its own (scripts/test-session)
-// inside this network namespace; each line of commands is a shell command where "$CLI" is the CLI. Returns stdout.
-function onboarderCli(commands) {
-  const cli = process.env.ONBOARDER_CLI;
-  assert.ok(cli && fs.existsSync(cli), 'ONBOARDER_CLI names the onboarder-cli binary');
-  const script = ['set -eu', 'printf \'%s\' "$HUB_CS" | "$CLI" hub add sb --ca "$CA" >&2', ...commands].join('\n');
-  const env = { ...process.env, CLI: cli, HUB_CS: ready.connectionString, CA: ready.caFile };
-  delete env.ONBOARDER_TEST_SESSION;
-  return execFileSync(path.join(__dirname, '..', '..', 'scripts', 'test-session'), ['bash', '-c', script],
-    { env, encoding: 'utf8', timeout: 30000 });
-}
+const onboarderCli = async (commands) => (await onboarderCliFor(ready, 30000)(commands)).stdout;
 
 async function waitUntil(condition, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs;
@@ -378,7 +369,7 @@ test('onboarder-cli: a regenerated key replaces the old one, which the hub then 
   await once(connected, 'connect');
   await waitUntil(async () => (await registry.get(deviceId)).responseBody.connectionState === 'Connected');
 
-  const output = onboarderCli([
+  const output = await onboarderCli([
     `"$CLI" --hub sb device keys regenerate ${deviceId} --primary </dev/null 2>&1 && exit 9 || echo "exit=$?"`,
     `"$CLI" --json --hub sb device keys regenerate ${deviceId} --primary --yes --reveal`,
   ]);
@@ -399,7 +390,7 @@ test('onboarder-cli: a regenerated key replaces the old one, which the hub then 
     await client.close();
   }
 
-  const swapped = JSON.parse(onboarderCli([`"$CLI" --json --hub sb device keys swap ${deviceId} --yes --reveal`]));
+  const swapped = JSON.parse(await onboarderCli([`"$CLI" --json --hub sb device keys swap ${deviceId} --yes --reveal`]));
   assert.equal(swapped.authentication.symmetricKey.primaryKey, secondary);
   assert.equal(swapped.authentication.symmetricKey.secondaryKey, newPrimary);
 });
@@ -410,7 +401,7 @@ test('onboarder-cli: a regenerated key replaces the old one, which the hub then 
 test('onboarder-cli: an expiring connection string holds no key, connects before it expires and is refused after', { timeout: 60000 }, async () => {
   const { deviceId } = await newDevice('sdk-expiring');
   track.deleteDeviceAtEnd(registry, deviceId);
-  const output = onboarderCli([`"$CLI" --json --hub sb device connection-string ${deviceId} --expires 15s --reveal`]);
+  const output = await onboarderCli([`"$CLI" --json --hub sb device connection-string ${deviceId} --expires 15s --reveal`]);
   const handOver = JSON.parse(output);
   assert.equal(handOver.deviceId, deviceId);
   assert.doesNotMatch(handOver.connectionString, /SharedAccessKey=/);
@@ -462,7 +453,7 @@ test('onboarder-cli: an X.509 device\'s new certificate becomes primary, the old
     };
     await refused(second);
 
-    const output = onboarderCli([
+    const output = await onboarderCli([
       `"$CLI" --json --hub sb device keys thumbprint ${deviceId} --cert "${second.file}" --yes`,
       `"$CLI" --hub sb device keys thumbprint ${deviceId} --cert "${second.file}" --yes 2>&1 && exit 9 || echo "exit=$?"`,
     ]);
@@ -473,7 +464,7 @@ test('onboarder-cli: an X.509 device\'s new certificate becomes primary, the old
     await connects(second);
     await connects(first);
 
-    onboarderCli([`"$CLI" --hub sb device keys thumbprint ${deviceId} --cert "${third.file}" --yes >/dev/null`]);
+    await onboarderCli([`"$CLI" --hub sb device keys thumbprint ${deviceId} --cert "${third.file}" --yes >/dev/null`]);
     const thumbprints = (await registry.get(deviceId)).responseBody.authentication.x509Thumbprint;
     assert.deepEqual(thumbprints, { primaryThumbprint: third.thumbprint, secondaryThumbprint: second.thumbprint });
     await connects(third);

@@ -7,11 +7,9 @@
 
 const test = require('node:test');
 const { closeTracker } = require('./closing');
+const { onboarderCliFor } = require('./onboarder-cli');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const path = require('node:path');
-const { execFile } = require('node:child_process');
-const { promisify } = require('node:util');
 const { Registry, JobClient, Client: ServiceClient } = require('azure-iothub');
 const { Client } = require('azure-iot-device');
 const { Mqtt } = require('azure-iot-device-mqtt');
@@ -80,17 +78,7 @@ async function deviceJobRecords(jobId) {
   return records;
 }
 
-// Asynchronous: the devices this process runs must go on answering while onboarder-cli works.
-async function onboarderCli(commands) {
-  const cli = process.env.ONBOARDER_CLI;
-  assert.ok(cli && fs.existsSync(cli), 'ONBOARDER_CLI names the onboarder-cli binary');
-  const script = ['set -eu', 'printf \'%s\' "$HUB_CS" | "$CLI" hub add sb --ca "$CA" >&2', ...commands].join('\n');
-  const env = { ...process.env, CLI: cli, HUB_CS: ready.connectionString, CA: ready.caFile };
-  delete env.ONBOARDER_TEST_SESSION;
-  const { stdout, stderr } = await promisify(execFile)(path.join(__dirname, '..', '..', 'scripts', 'test-session'),
-    ['bash', '-c', script], { env, encoding: 'utf8', timeout: 60000 });
-  return { stdout, stderr };
-}
+const onboarderCli = onboarderCliFor(ready);
 
 test('JobClient.scheduleTwinUpdate changes the twins of the devices the condition selects', { timeout: 60000 }, async () => {
   const batch = unique('twin-batch');

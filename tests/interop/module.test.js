@@ -5,11 +5,9 @@
 
 const test = require('node:test');
 const { closeTracker } = require('./closing');
+const { onboarderCliFor } = require('./onboarder-cli');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const path = require('node:path');
-const { execFile } = require('node:child_process');
-const { promisify } = require('node:util');
 const mqtt = require('mqtt');
 const { Registry, Client: ServiceClient } = require('azure-iothub');
 const { ModuleClient, Message } = require('azure-iot-device');
@@ -53,17 +51,8 @@ async function deviceWithModule(prefix) {
   return { deviceId, moduleId, key: created.authentication.symmetricKey.primaryKey };
 }
 
-// Asynchronous: the module this process runs must go on answering while onboarder-cli calls it.
-async function onboarderCli(commands) {
-  const cli = process.env.ONBOARDER_CLI;
-  assert.ok(cli && fs.existsSync(cli), 'ONBOARDER_CLI names the onboarder-cli binary');
-  const script = ['set -eu', 'printf \'%s\' "$HUB_CS" | "$CLI" hub add sb --ca "$CA" >&2', ...commands].join('\n');
-  const env = { ...process.env, CLI: cli, HUB_CS: ready.connectionString, CA: ready.caFile };
-  delete env.ONBOARDER_TEST_SESSION;
-  const { stdout } = await promisify(execFile)(path.join(__dirname, '..', '..', 'scripts', 'test-session'),
-    ['bash', '-c', script], { env, encoding: 'utf8', timeout: 30000 });
-  return stdout;
-}
+// Gives stdout; asynchronous, so that the module this process runs goes on answering while onboarder-cli calls it.
+const onboarderCli = async (commands) => (await onboarderCliFor(ready, 30000)(commands)).stdout;
 
 test('Registry: addModule, getModule, getModulesOnDevice, updateModule, removeModule', async () => {
   const deviceId = unique('sdk-modules');
