@@ -625,14 +625,6 @@ Aktionen:
         <translation>Das JSON aus DATEI lesen.</translation>
     </message>
     <message>
-        <source>The patch is not valid JSON: %1 at character %2.</source>
-        <translation>Die Änderung ist kein gültiges JSON: %1 bei Zeichen %2.</translation>
-    </message>
-    <message>
-        <source>The patch must be a JSON object.</source>
-        <translation>Die Änderung muss ein JSON-Objekt sein.</translation>
-    </message>
-    <message>
         <source>Twin updated; its ETag is now %1.</source>
         <translation>Zwilling aktualisiert; sein ETag ist jetzt %1.</translation>
     </message>
@@ -655,10 +647,6 @@ Aktionen:
     <message>
         <source>S</source>
         <translation>S</translation>
-    </message>
-    <message>
-        <source>--payload is not valid JSON: %1.</source>
-        <translation>--payload ist kein gültiges JSON: %1.</translation>
     </message>
     <message>
         <source>status %1</source>
@@ -3044,14 +3032,6 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
         <translation>--start nimmt eine ISO-8601-Zeit wie 2026-12-24T06:00:00Z.</translation>
     </message>
     <message>
-        <source>--twin is not valid JSON: %1 at character %2.</source>
-        <translation>--twin ist kein gültiges JSON: %1 bei Zeichen %2.</translation>
-    </message>
-    <message>
-        <source>--twin must be a JSON object.</source>
-        <translation>--twin muss ein JSON-Objekt sein.</translation>
-    </message>
-    <message>
         <source>Scheduled job %1 (%2); job show %1 follows it.</source>
         <translation>Job %1 geplant (%2); job show %1 verfolgt ihn.</translation>
     </message>
@@ -3134,6 +3114,30 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>Cancel a job.</source>
         <translation>Einen Job abbrechen.</translation>
+    </message>
+    <message>
+        <source>%1 is not valid JSON: %2 at character %3.</source>
+        <translation>%1 ist kein gültiges JSON: %2 bei Zeichen %3.</translation>
+    </message>
+    <message>
+        <source>%1 must be a JSON object.</source>
+        <translation>%1 muss ein JSON-Objekt sein.</translation>
+    </message>
+    <message>
+        <source>%1 must be one JSON value.</source>
+        <translation>%1 muss genau ein JSON-Wert sein.</translation>
+    </message>
+    <message>
+        <source>The patch</source>
+        <translation>Der Patch</translation>
+    </message>
+    <message>
+        <source>%1 Trying again.</source>
+        <translation>%1 Neuer Versuch.</translation>
+    </message>
+    <message>
+        <source>The hub has more jobs than these %1, the newest.</source>
+        <translation>Der Hub hat mehr Jobs als diese %1 neuesten.</translation>
     </message>
 </context>
 <context>
@@ -3589,6 +3593,10 @@ Exit-Codes: 0 ok, 1 Aufruf, 2 ungültige Eingabe, 3 nicht gefunden, 4 Konflikt, 
     <message>
         <source>The hub has a job %1 already; choose another id.</source>
         <translation>Der Hub hat schon einen Job %1; wählen Sie eine andere ID.</translation>
+    </message>
+    <message>
+        <source>The hub has a configuration %1 already.</source>
+        <translation>Der Hub hat schon eine Konfiguration %1.</translation>
     </message>
 </context>
 <context>

@@ -8,9 +8,6 @@ namespace Onboarder::Cli {
 
 namespace {
 
-const QString targeted = QStringLiteral("targetedCount");
-const QString applied = QStringLiteral("appliedCount");
-
 QString timeText(const QDateTime &time)
 {
     return time.isValid() ? time.toLocalTime().toString(Qt::ISODate) : QStringLiteral("-");
@@ -36,8 +33,8 @@ QFuture<int> list(Context &ctx, const QStringList &args)
             QList<QStringList> rows;
             for (const HubConfiguration &c : *configurations) {
                 json.append(c.document);
-                rows.append({c.id, QString::number(c.priority), QString::number(c.systemCount(targeted)),
-                    QString::number(c.systemCount(applied)), c.targetCondition});
+                rows.append({c.id, QString::number(c.priority), QString::number(c.targetedCount()),
+                    QString::number(c.appliedCount()), c.targetCondition});
             }
             ctx.out.document(json);
             ctx.out.text(formatTable({CliText::tr("CONFIGURATION"), CliText::tr("PRIORITY"), CliText::tr("TARGETED"),

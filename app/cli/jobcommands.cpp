@@ -6,7 +6,6 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QPointer>
 #include <QPromise>
 #include <QTimer>
 
@@ -78,30 +77,46 @@ int endOf(const Output &out, const HubJob &job)
             .arg(job.id, job.failureReason.isEmpty() ? job.status : job.failureReason)});
 }
 
-// Reads the job until it ends, a line of progress on standard error whenever it moved; then prints it.
-void follow(Context &ctx, HubClient &client, const QString &id, const std::shared_ptr<QPromise<int>> &promise,
-    const QString &lastLine)
+// Where following a job stands: the last line of progress written, the failed reads in a row.
+struct Following
 {
-    client.job(id).then(
-        &client, [&ctx, client = QPointer<HubClient>(&client), id, promise, lastLine](Result<HubJob> job) {
-            if (!job) {
+    QString lastLine;
+    int failures = 0;
+};
+
+constexpr int readsToFail = 3; // a failure of the network this many times in a row ends the waiting
+
+// Reads the job until it ends, a line of progress on standard error whenever it moved; then prints it. A read that
+// fails on the network is tried again; the job goes on in the hub meanwhile.
+void follow(
+    Context &ctx, HubClient &client, const QString &id, const std::shared_ptr<QPromise<int>> &promise, Following state)
+{
+    client.job(id).then(&client, [&ctx, &client, id, promise, state](Result<HubJob> job) mutable {
+        if (!job) {
+            if (job.error().kind != ErrorKind::Network || ++state.failures >= readsToFail) {
                 promise->addResult(ctx.out.error(job.error()));
                 return promise->finish();
             }
+            if (!ctx.out.json())
+                std::fprintf(stderr, "%s\n", qPrintable(CliText::tr("%1 Trying again.").arg(job.error().message)));
+        } else {
+            state.failures = 0;
             const QString line = progressText(*job);
-            if (line != lastLine && !ctx.out.json())
+            if (line != state.lastLine && !ctx.out.json())
                 std::fprintf(stderr, "%s\n", qPrintable(line));
-            if (job->finished() || !client) {
-                ctx.out.document(job->document);
+            state.lastLine = line;
+            if (job->finished()) {
+                // With --json, one document: the job when it completed, else the error alone.
+                if (job->status == QLatin1String("completed"))
+                    ctx.out.document(job->document);
                 printJob(ctx.out, *job);
                 promise->addResult(endOf(ctx.out, *job));
                 return promise->finish();
             }
-            QTimer::singleShot(pollMs, client, [&ctx, client, id, promise, line] {
-                if (client)
-                    follow(ctx, *client, id, promise, line);
-            });
-        });
+        }
+        QTimer::singleShot(
+            pollMs, &client, [&ctx, &client, id, promise, state] { follow(ctx, client, id, promise, state); });
+    });
 }
 
 QFuture<int> create(Context &ctx, const QStringList &args)
@@ -195,7 +210,7 @@ QFuture<int> create(Context &ctx, const QStringList &args)
                                            .arg(job->id)));
                     auto promise = std::make_shared<QPromise<int>>();
                     promise->start();
-                    follow(ctx, client, job->id, promise, QString());
+                    follow(ctx, client, job->id, promise, Following{});
                     return promise->future();
                 })
             .unwrap();
@@ -211,7 +226,7 @@ QFuture<Result<QList<DeviceJobRecord>>> deviceRecords(HubClient &client, const Q
             if (!page)
                 return std::unexpected(page.error());
             QList<DeviceJobRecord> records;
-            for (const QJsonValue &row : page->items)
+            for (const auto &row : page->items)
                 records.append(DeviceJobRecord::fromJson(row.toObject()));
             return records;
         });
@@ -298,6 +313,9 @@ QFuture<int> list(Context &ctx, const QStringList &args)
                     CliText::tr("%1/%2").arg(job.statistics.done()).arg(job.statistics.deviceCount)});
             }
             ctx.out.document(json);
+            if (!page->continuation.isEmpty() && !ctx.out.json())
+                std::fprintf(stderr, "%s\n",
+                    qPrintable(CliText::tr("The hub has more jobs than these %1, the newest.").arg(page->jobs.size())));
             ctx.out.text(formatTable({CliText::tr("JOB"), CliText::tr("TYPE"), CliText::tr("STATUS"),
                                          CliText::tr("CREATED"), CliText::tr("DONE")},
                 rows));

@@ -151,6 +151,9 @@ int main(int argc, char *argv[])
     QFuture<int> result = verb->run(context, args);
     if (result.isFinished())
         return result.result();
-    result.then(&app, [](int code) { QCoreApplication::exit(code); });
+    // A verb whose work was dropped unfinished (its promise destroyed) must not leave the CLI waiting for ever.
+    result.then(&app, [](int code) { QCoreApplication::exit(code); }).onCanceled(&app, [] {
+        QCoreApplication::exit(ExitInternal);
+    });
     return app.exec();
 }

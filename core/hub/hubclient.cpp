@@ -40,8 +40,9 @@ QString azureErrorName(QNetworkReply *reply, const QByteArray &body, QString *de
         *detail = nested.value(QStringLiteral("message")).toString();
         if (name.isEmpty()) {
             static const QHash<int, QString> numbers{{404001, QStringLiteral("DeviceNotFound")},
-                {404103, QStringLiteral("DeviceNotOnline")}, {504101, QStringLiteral("GatewayTimeout")},
-                {409001, QStringLiteral("DeviceAlreadyExists")}, {412001, QStringLiteral("PreconditionFailed")}};
+                {404002, QStringLiteral("JobNotFound")}, {404103, QStringLiteral("DeviceNotOnline")},
+                {504101, QStringLiteral("GatewayTimeout")}, {409001, QStringLiteral("DeviceAlreadyExists")},
+                {412001, QStringLiteral("PreconditionFailed")}};
             name = numbers.value(nested.value(QStringLiteral("errorCode")).toInt());
         }
     }
@@ -56,12 +57,6 @@ Error httpError(QNetworkReply *reply, const QByteArray &body, const QString &wha
     QString name = azureErrorName(reply, body, &detail);
     ErrorKind kind = ErrorKind::Internal;
     QString sentence;
-    if (name == QLatin1String("JobNotFound"))
-        return Error{ErrorKind::NotFound, name, Text::tr("The hub has no job %1.").arg(what)};
-    if (name == QLatin1String("ConfigurationNotFound"))
-        return Error{ErrorKind::NotFound, name, Text::tr("The hub has no configuration %1.").arg(what)};
-    if (name == QLatin1String("JobAlreadyExists"))
-        return Error{ErrorKind::Conflict, name, Text::tr("The hub has a job %1 already; choose another id.").arg(what)};
     switch (status) {
     case 400:
         kind = ErrorKind::InvalidInput;
@@ -111,6 +106,21 @@ Error httpError(QNetworkReply *reply, const QByteArray &body, const QString &wha
     if (name.isEmpty())
         name = QStringLiteral("Http%1").arg(status);
     return Error{kind, name, sentence};
+}
+
+// A job's or a configuration's error (what: its id, quoted): their own sentences for what is missing or taken, the
+// common ones otherwise.
+Error jobOrConfigurationError(QNetworkReply *reply, const QByteArray &body, const QString &what, bool job)
+{
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    Error error = httpError(reply, body, what, QString());
+    if (status == 404)
+        error.message = job ? Text::tr("The hub has no job %1.").arg(what)
+                            : Text::tr("The hub has no configuration %1.").arg(what);
+    else if (status == 409)
+        error.message = job ? Text::tr("The hub has a job %1 already; choose another id.").arg(what)
+                            : Text::tr("The hub has a configuration %1 already.").arg(what);
+    return error;
 }
 
 QJsonObject parseObject(const QByteArray &body)
@@ -251,7 +261,9 @@ HubClient::HubClient(const HubProfile &profile, const ConnectionString &serviceC
                     QString::fromUtf8(
                         QJsonDocument(result.value(QLatin1String("errors")).toArray()).toJson(QJsonDocument::Compact))};
             if (parts.value(0) == QLatin1String("jobs")) // /jobs/v2/{id}…
-                return httpError(reply, body, quotedPart(2), QString());
+                return jobOrConfigurationError(reply, body, quotedPart(2), true);
+            if (parts.value(0) == QLatin1String("configurations"))
+                return jobOrConfigurationError(reply, body, quotedPart(1), false);
             const bool module = parts.size() >= 4 && parts.at(2) == QLatin1String("modules");
             return httpError(reply, body, quotedPart(1), module ? quotedPart(3) : QString());
         });
@@ -532,7 +544,8 @@ QFuture<Result<HubJobPage>> HubClient::jobs(
     return m_rest->request<HubJobPage>("GET", QStringLiteral("/jobs/v2/query") + query, {}, headers, 0,
         [](const QByteArray &body, QNetworkReply *reply) {
             HubJobPage page;
-            for (const QJsonValue &job : QJsonDocument::fromJson(body).array())
+            const QJsonArray jobs = QJsonDocument::fromJson(body).array();
+            for (const auto &job : jobs)
                 page.jobs.append(HubJob::fromJson(job.toObject()));
             page.continuation = QString::fromUtf8(reply->rawHeader("x-ms-continuation"));
             return page;
@@ -545,7 +558,8 @@ QFuture<Result<QList<HubConfiguration>>> HubClient::configurations(int top)
         QStringLiteral("/configurations?top=%1").arg(std::clamp(top, 1, 100)), {}, {}, 0,
         [](const QByteArray &body, QNetworkReply *) {
             QList<HubConfiguration> list;
-            for (const QJsonValue &configuration : QJsonDocument::fromJson(body).array())
+            const QJsonArray configurations = QJsonDocument::fromJson(body).array();
+            for (const auto &configuration : configurations)
                 list.append(HubConfiguration::fromJson(configuration.toObject()));
             return list;
         });

@@ -43,13 +43,27 @@ HubConfiguration HubConfiguration::fromJson(const QJsonObject &json)
     return c;
 }
 
-qint64 HubConfiguration::systemCount(const QString &name) const
+namespace {
+
+qint64 countOf(const QList<HubConfiguration::Metric> &metrics, QLatin1String name)
 {
-    for (const Metric &metric : systemMetrics) {
+    for (const HubConfiguration::Metric &metric : metrics) {
         if (metric.name == name)
             return metric.count;
     }
     return 0;
+}
+
+} // namespace
+
+qint64 HubConfiguration::targetedCount() const
+{
+    return countOf(systemMetrics, QLatin1String("targetedCount"));
+}
+
+qint64 HubConfiguration::appliedCount() const
+{
+    return countOf(systemMetrics, QLatin1String("appliedCount"));
 }
 
 } // namespace Onboarder

@@ -4,6 +4,7 @@
 #include <QJsonObject>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <utility>
 
@@ -28,13 +29,15 @@ struct HubConfiguration
     QDateTime created;
     QDateTime updated;
     QList<std::pair<QString, QString>> labels; // by name
-    QList<Metric> systemMetrics; // targetedCount, appliedCount, …
+    QList<Metric> systemMetrics; // the hub's: targeted and applied devices, …
     QList<Metric> metrics; // the configuration's own
     QStringList contentNames; // what it sets: "properties.desired.x" of deviceContent, the modules of modulesContent
     QJsonObject document; // as the hub answered: what onboarder-cli prints with --json
 
     static HubConfiguration fromJson(const QJsonObject &json);
-    qint64 systemCount(const QString &name) const; // 0 when the hub gave none
+    // The hub's counts of the devices it targets and it has been applied to (0 when the hub gave none).
+    qint64 targetedCount() const;
+    qint64 appliedCount() const;
 };
 
 } // namespace Onboarder

@@ -48,7 +48,7 @@ Result<QJsonArray> allRows(const Registry &registry, const QString &text)
         const auto page = registry.query(*query, 1000, continuation);
         if (!page)
             return std::unexpected(page.error());
-        for (const QJsonValue &row : page->items)
+        for (const auto &row : page->items)
             rows.append(row);
         continuation = page->continuation;
     } while (!continuation.isEmpty());
@@ -125,10 +125,11 @@ Result<QJsonObject> Configurations::put(const QString &id, const QJsonObject &bo
     entry.body.insert(QStringLiteral("id"), id);
     if (!entry.body.contains(QLatin1String("schemaVersion")))
         entry.body.insert(QStringLiteral("schemaVersion"), QStringLiteral("1.0"));
+    entry.deviceContent = !deviceContent.isEmpty();
     entry.updated = QDateTime::currentDateTimeUtc();
+    entry.etag = ++m_lastEtag;
     if (existing != m_entries.end()) {
         entry.created = existing->second.created;
-        entry.etag = existing->second.etag + 1;
         existing->second = entry;
     } else {
         entry.created = entry.updated;
@@ -180,7 +181,7 @@ Result<QStringList> Configurations::devicesOf(const QString &condition) const
     if (!rows)
         return std::unexpected(rows.error());
     QStringList ids;
-    for (const QJsonValue &row : *rows)
+    for (const auto &row : *rows)
         ids.append(row.toObject().value(QStringLiteral("deviceId")).toString());
     return ids;
 }
@@ -192,13 +193,16 @@ Result<QStringList> Configurations::appliedDevices(const QString &id) const
     auto targeted = devicesOf(self->second.targetCondition);
     if (!targeted)
         return targeted;
-    // A device takes the configuration of highest priority that targets it; of equal priorities, the newest.
+    // A device takes the configuration of highest priority that targets it; of equal priorities, the newest (the later
+    // in creation order). Configurations of device content and of module content do not compete.
     QSet<QString> taken;
-    for (const auto &[other, entry] : m_entries) {
-        if (other == id)
+    const qsizetype position = self - m_entries.cbegin();
+    for (qsizetype i = 0; i < m_entries.size(); ++i) {
+        const Entry &entry = m_entries.at(i).second;
+        if (i == position || entry.deviceContent != self->second.deviceContent)
             continue;
-        const bool wins = entry.priority > self->second.priority
-            || (entry.priority == self->second.priority && entry.created > self->second.created);
+        const bool wins
+            = entry.priority > self->second.priority || (entry.priority == self->second.priority && i > position);
         if (!wins)
             continue;
         const auto theirs = devicesOf(entry.targetCondition);

@@ -13,7 +13,8 @@ class Registry;
 
 // IoT Hub's configurations (automatic device management) as the sandbox keeps them: PUT, GET, DELETE
 // /configurations/{id} and GET /configurations. A configuration targets the devices its targetCondition selects;
-// on each device the one of highest priority (then the newest) applies, and its deviceContent
+// on each device the one of highest priority (then the newest) of those that set device twins applies, and its
+// deviceContent
 // ("properties.desired.<name>": value) is merged into the device's desired properties when the configuration is
 // written. Its metrics are counted when it is read: systemMetrics targetedCount and appliedCount, and each of its
 // own metrics queries' rows.
@@ -48,6 +49,7 @@ private:
         QDateTime created;
         QDateTime updated;
         qint64 etag = 1;
+        bool deviceContent = false; // it sets device twins (else modules'): the two kinds do not compete
     };
 
     Result<QStringList> devicesOf(const QString &condition) const; // ids of the devices a condition selects
@@ -57,6 +59,7 @@ private:
 
     Registry &m_registry;
     QList<std::pair<QString, Entry>> m_entries; // in creation order
+    qint64 m_lastEtag = 0; // of every configuration written, so that an ETag never comes back
 };
 
 } // namespace Onboarder::Sandbox

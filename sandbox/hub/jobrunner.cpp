@@ -7,6 +7,7 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <limits>
 
 namespace Onboarder::Sandbox {
 
@@ -175,7 +176,8 @@ Result<QJsonObject> JobRunner::schedule(const QString &id, const QJsonObject &re
         if (const auto job = m_jobs.value(id))
             end(*job, QStringLiteral("failed"),
                 QStringLiteral("The job ran longer than its maxExecutionTimeInSeconds (%1).")
-                    .arg(job->maxExecutionSeconds));
+                    .arg(job->maxExecutionSeconds),
+                QStringLiteral("JobTimedOut"));
     });
     m_jobs.insert(id, job);
     m_order.append(id);
@@ -214,11 +216,11 @@ QList<QJsonObject> JobRunner::jobs(const QString &type, const QString &status) c
     return list;
 }
 
-QJsonArray JobRunner::deviceJobs(const QString &jobId) const
+QJsonArray JobRunner::deviceJobs(const std::optional<QString> &jobId) const
 {
     QJsonArray records;
     for (const QString &id : m_order) {
-        if (!jobId.isEmpty() && id != jobId)
+        if (jobId && id != *jobId)
             continue;
         const auto job = m_jobs.value(id);
         for (const Job::DeviceRun &run : std::as_const(job->devices)) {
@@ -248,6 +250,11 @@ void JobRunner::start(const QString &id)
     const auto job = m_jobs.value(id);
     if (!job || isFinal(job->status))
         return;
+    // A start further ahead than a timer reaches (about 24 days) is waited for in steps.
+    if (const qint64 wait = QDateTime::currentDateTimeUtc().msecsTo(job->startTime); wait > 0) {
+        job->startTimer.start(int(std::min<qint64>(wait, std::numeric_limits<int>::max())));
+        return;
+    }
     // The devices are those the condition selects now, in device id order.
     const auto query = DeviceQuery::parse(QStringLiteral("SELECT deviceId FROM devices WHERE ") + job->queryCondition);
     QString continuation;
@@ -256,8 +263,9 @@ void JobRunner::start(const QString &id)
             = query ? m_registry.query(*query, 1000, continuation) : Result<QueryPage>(std::unexpected(query.error()));
         if (!page)
             return end(*job, QStringLiteral("failed"),
-                QStringLiteral("The devices of the job could not be found: %1").arg(page.error().message));
-        for (const QJsonValue &row : page->items)
+                QStringLiteral("The devices of the job could not be found: %1").arg(page.error().message),
+                page.error().code);
+        for (const auto &row : page->items)
             job->devices.append(Job::DeviceRun{row.toObject().value(QStringLiteral("deviceId")).toString()});
         continuation = page->continuation;
     } while (!continuation.isEmpty());
@@ -374,7 +382,7 @@ void JobRunner::endIfDone(Job &job)
         end(job, QStringLiteral("completed"));
 }
 
-void JobRunner::end(Job &job, const QString &status, const QString &failureReason)
+void JobRunner::end(Job &job, const QString &status, const QString &failureReason, const QString &errorCode)
 {
     job.startTimer.stop();
     job.deadline.stop();
@@ -386,8 +394,7 @@ void JobRunner::end(Job &job, const QString &status, const QString &failureReaso
             run.status = QStringLiteral("cancelled");
         } else {
             run.status = QStringLiteral("failed");
-            run.error = {{QStringLiteral("code"), QStringLiteral("JobTimedOut")},
-                {QStringLiteral("description"), failureReason}};
+            run.error = {{QStringLiteral("code"), errorCode}, {QStringLiteral("description"), failureReason}};
         }
         run.ended = now;
     }

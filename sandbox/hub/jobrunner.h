@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace Onboarder::Sandbox {
 
@@ -51,8 +52,8 @@ public:
     Result<QJsonObject> cancel(const QString &id);
     // GET /jobs/v2/query: newest first, filtered by type and status when given (empty: any).
     QList<QJsonObject> jobs(const QString &type, const QString &status) const;
-    // Device job records, of one job or (jobId empty) of every job, by job then device.
-    QJsonArray deviceJobs(const QString &jobId) const;
+    // Device job records, of one job or (nullopt) of every job, by job then device.
+    QJsonArray deviceJobs(const std::optional<QString> &jobId) const;
 
 Q_SIGNALS:
     // A job changed a device's desired properties (as RegistryServer's signal of the same name).
@@ -67,7 +68,8 @@ private:
     void runMethod(const QString &jobId, int index);
     void finishDevice(Job &job, int index, const QString &status, const QJsonObject &outcome, const QJsonObject &error);
     void endIfDone(Job &job);
-    void end(Job &job, const QString &status, const QString &failureReason = {});
+    // Ends a job; the devices it did not finish are cancelled (status cancelled) or fail with errorCode.
+    void end(Job &job, const QString &status, const QString &failureReason = {}, const QString &errorCode = {});
     QJsonObject toJson(const Job &job) const;
 
     Registry &m_registry;

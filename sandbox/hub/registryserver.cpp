@@ -468,7 +468,7 @@ void RegistryServer::routeJob(const QHttpServerRequest &request, const QStringLi
     using Method = QHttpServerRequest::Method;
     const Method method = request.method();
     if (path.size() == 3 && path[2] == QStringLiteral("query") && method == Method::Get) {
-        if (!allowed({"RegistryRead"}))
+        if (!allowed({"RegistryRead", "ServiceConnect"}))
             return;
         const QUrlQuery query = request.query();
         QJsonArray all;
@@ -482,12 +482,12 @@ void RegistryServer::routeJob(const QHttpServerRequest &request, const QStringLi
         if (!body.isObject())
             return writeError(
                 responder, QStringLiteral("IotHubFormatError"), QStringLiteral("The body is not a JSON object."));
-        // A twin update writes the registry; a direct method connects to devices.
+        // A twin update writes twins (as PATCH /twins does); a direct method connects to devices.
         const bool twinJob = member(body.object(), QStringLiteral("type"))
                                  .toString()
                                  .compare(QStringLiteral("scheduleUpdateTwin"), Qt::CaseInsensitive)
             == 0;
-        if (!(twinJob ? allowed({"RegistryWrite"}) : allowed({"ServiceConnect"})))
+        if (!(twinJob ? allowed({"ServiceConnect", "RegistryWrite"}) : allowed({"ServiceConnect"})))
             return;
         const auto job = m_jobs->schedule(path[2], body.object());
         if (!job)
@@ -495,7 +495,7 @@ void RegistryServer::routeJob(const QHttpServerRequest &request, const QStringLi
         return writeJson(responder, *job);
     }
     if (path.size() == 3 && method == Method::Get) {
-        if (!allowed({"RegistryRead"}))
+        if (!allowed({"RegistryRead", "ServiceConnect"}))
             return;
         const auto job = m_jobs->job(path[2]);
         if (!job)
@@ -567,11 +567,13 @@ bool RegistryServer::queryDeviceJobs(
     const QString &text, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     // The one form of a devices.jobs query the sandbox answers: every record, or one job's.
+    static const QRegularExpression from(
+        QStringLiteral(R"(^\s*SELECT\s+[^']*?\sFROM\s+devices\.jobs\b)"), QRegularExpression::CaseInsensitiveOption);
     static const QRegularExpression form(
         QStringLiteral(
             R"(^\s*SELECT\s+\*\s+FROM\s+devices\.jobs(?:\s+WHERE\s+devices\.jobs\.jobId\s*=\s*'([^']*)')?\s*$)"),
         QRegularExpression::CaseInsensitiveOption);
-    if (!text.contains(QStringLiteral("devices.jobs"), Qt::CaseInsensitive))
+    if (!from.match(text).hasMatch())
         return false;
     const QRegularExpressionMatch match = form.match(text);
     if (!match.hasMatch()) {
@@ -580,7 +582,9 @@ bool RegistryServer::queryDeviceJobs(
                            "[WHERE devices.jobs.jobId = '…']."));
         return true;
     }
-    writePage(responder, request, m_jobs ? m_jobs->deviceJobs(match.captured(1)) : QJsonArray(), "DeviceJob");
+    const std::optional<QString> jobId
+        = match.capturedStart(1) >= 0 ? std::optional<QString>(match.captured(1)) : std::nullopt;
+    writePage(responder, request, m_jobs ? m_jobs->deviceJobs(jobId) : QJsonArray(), "DeviceJob");
     return true;
 }
 

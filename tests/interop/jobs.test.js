@@ -317,14 +317,24 @@ test('a job past its maxExecutionTimeInSeconds fails with the devices it did not
   const [record] = await deviceJobRecords(jobId);
   assert.equal(record.status, 'failed');
   assert.equal(record.error.code, 'JobTimedOut');
+  // onboarder-cli --json --wait on such a job: one JSON document on stdout, the error, and exit 4.
+  const failedRun = await onboarderCli([`set +e; "$CLI" --json --hub sb job create ${unique('short-job')} `
+    + `--query "tags.batch = '${batch}'" --method hang --timeout 60 --max-time 1 --wait; echo "exit=$?" >&2`]);
+  const failure = JSON.parse(failedRun.stdout);
+  assert.equal(failure.error.code, 'JobFailed');
+  assert.match(failure.error.message, /maxExecutionTimeInSeconds \(1\)/);
+  assert.match(failedRun.stderr, /exit=4/);
 
   // The hub waits --connect-timeout seconds for a device that is not connected before it gives up on it.
   const offlineBatch = unique('offline-batch');
   await taggedDevices('cli-job-offline', 1, offlineBatch);
-  const began = Date.now();
+  const patientId = unique('patient-job');
   const waited = await onboarderCli([
-    `"$CLI" --hub sb job create ${unique('patient-job')} --query "tags.batch = '${offlineBatch}'" --method wake --connect-timeout 3 --wait`,
+    `"$CLI" --hub sb job create ${patientId} --query "tags.batch = '${offlineBatch}'" --method wake --connect-timeout 3 --wait`,
   ]);
-  assert.ok(Date.now() - began >= 3000, `gave up after ${Date.now() - began} ms`);
+  const [late] = (await deviceJobRecords(patientId));
+  assert.equal(late.error.code, 'DeviceNotOnline');
+  const waitedMs = new Date(late.endTimeUtc) - new Date(late.startTimeUtc);
+  assert.ok(waitedMs >= 3000, `the hub gave up on the device after ${waitedMs} ms`);
   assert.match(waited.stderr, /completed, 1 of 1 devices done, 1 failed/);
 });

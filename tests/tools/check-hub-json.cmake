@@ -1,7 +1,7 @@
 # cmake -P tests/tools/check-hub-json.cmake — fails, naming file and line, when a source under ui/ or app/ holds an
 # IoT Hub or DPS JSON field name in quotes. The front ends never read or write the services' JSON: core does
 # (DeviceIdentity, DeviceTwin, DeviceSummary and DeviceQueryRow, QueryPager, DeviceStatistics, MethodResult,
-# CloudToDevicePurge, C2dFeedback, DpsEnrollment, DpsAssignment, HubJob, DeviceJobRecord), so a change of the wire is one change in core.
+# CloudToDevicePurge, C2dFeedback, DpsEnrollment, DpsAssignment, HubJob, DeviceJobRecord, HubConfiguration), so a change of the wire is one change in core.
 #
 # Forbidden are the names that belong to the services' JSON alone. Generic words the CLI's own output uses as well
 # ("deviceId", "status", "type", "payload", …) are not, but where the CLI prints a hub or DPS record, a core
@@ -32,7 +32,10 @@ set(fields
     iotHubs iotHubHostName reprovisionPolicy createdDateTimeUtc lastUpdatedDateTimeUtc operationId
     # jobs and their device records
     jobId jobType queryCondition updateTwin cloudToDeviceMethod maxExecutionTimeInSeconds deviceJobStatistics
-    succeededCount failedCount runningCount pendingCount failureReason deviceMethodResponse startTimeUtc endTimeUtc)
+    succeededCount failedCount runningCount pendingCount failureReason deviceMethodResponse startTimeUtc endTimeUtc
+    # configurations
+    targetCondition targetedCount appliedCount systemMetrics deviceContent modulesContent moduleContent schemaVersion
+    createdTimeUtc lastUpdatedTimeUtc)
 
 set(alternatives "")
 foreach(field IN LISTS fields)
