@@ -152,6 +152,11 @@ std::optional<int> confirmChange(
     return std::nullopt;
 }
 
+QString localTimeText(const QDateTime &time, const QString &unset)
+{
+    return time.isValid() ? time.toLocalTime().toString(Qt::ISODate) : unset;
+}
+
 QString formatTable(const QStringList &header, const QList<QStringList> &rows)
 {
     QList<qsizetype> widths;

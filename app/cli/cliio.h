@@ -4,6 +4,7 @@
 #include "common/secretbytes.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QJsonValue>
 #include <QString>
 
@@ -73,6 +74,9 @@ std::optional<int> confirmDeletion(const Output &out, bool yes, const QString &q
 // The same before another change that cannot be undone: noTerminal says what needs --yes, unchanged what stayed.
 std::optional<int> confirmChange(
     const Output &out, bool yes, const QString &question, const QString &noTerminal, const QString &unchanged);
+
+// A time for a table: local, ISO 8601; unset when the time is invalid (never, not yet).
+QString localTimeText(const QDateTime &time, const QString &unset);
 
 // A table for human output: columns padded to their widest cell.
 QString formatTable(const QStringList &header, const QList<QStringList> &rows);

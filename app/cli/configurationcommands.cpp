@@ -10,7 +10,7 @@ namespace {
 
 QString timeText(const QDateTime &time)
 {
-    return time.isValid() ? time.toLocalTime().toString(Qt::ISODate) : QStringLiteral("-");
+    return localTimeText(time, QStringLiteral("-"));
 }
 
 QFuture<int> list(Context &ctx, const QStringList &args)

@@ -34,7 +34,7 @@ const QString masked = QStringLiteral("********");
 
 QString timeText(const QDateTime &time)
 {
-    return time.isValid() ? time.toLocalTime().toString(Qt::ISODate) : CliText::tr("never");
+    return localTimeText(time, CliText::tr("never"));
 }
 
 QFuture<int> list(Context &ctx, const QStringList &args)
@@ -107,9 +107,7 @@ Result<QString> chosenThumbprint(const Context &ctx, const VerbParser &p, const 
                made && made->kind == CredentialRecord::Kind::X509SelfSigned) {
         thumbprint = made->thumbprintSha1; // made here with cred generate
     }
-    const bool hex = std::all_of(
-        thumbprint.cbegin(), thumbprint.cend(), [](QChar c) { return c.isDigit() || (c >= u'A' && c <= u'F'); });
-    if ((thumbprint.size() != 40 && thumbprint.size() != 64) || !hex)
+    if (!Identifiers::isThumbprint(thumbprint))
         return fail(ErrorKind::InvalidInput, QStringLiteral("InvalidThumbprint"),
             CliText::tr("A self-signed device needs --cert FILE, --thumbprint with 40 (SHA-1) or 64 (SHA-256) hex "
                         "digits, or a certificate made first with: cred generate %1")

@@ -20,7 +20,7 @@ constexpr int pollMs = 1000;
 
 QString timeText(const QDateTime &time)
 {
-    return time.isValid() ? time.toLocalTime().toString(Qt::ISODate) : QStringLiteral("-");
+    return localTimeText(time, QStringLiteral("-"));
 }
 
 QString progressText(const HubJob &job)

@@ -16,7 +16,7 @@ const QString masked = QStringLiteral("********");
 
 QString timeText(const QDateTime &time)
 {
-    return time.isValid() ? time.toLocalTime().toString(Qt::ISODate) : CliText::tr("never");
+    return localTimeText(time, CliText::tr("never"));
 }
 
 // The device and module ids of a verb's first two positional arguments, checked; or the exit code of the error.
@@ -98,9 +98,7 @@ QFuture<int> create(Context &ctx, const QStringList &args)
     std::tie(module.deviceId, module.moduleId) = std::get<std::pair<QString, QString>>(ids);
     if (p.isSet(QStringLiteral("thumbprint"))) {
         const QString thumbprint = p.value(QStringLiteral("thumbprint")).toUpper();
-        const bool hex = std::all_of(
-            thumbprint.cbegin(), thumbprint.cend(), [](QChar c) { return c.isDigit() || (c >= u'A' && c <= u'F'); });
-        if ((thumbprint.size() != 40 && thumbprint.size() != 64) || !hex)
+        if (!Identifiers::isThumbprint(thumbprint))
             return finished(ctx.out.usage(CliText::tr("--thumbprint takes 40 (SHA-1) or 64 (SHA-256) hex digits.")));
         module.authType = QStringLiteral("selfSigned");
         module.primaryThumbprint = thumbprint;

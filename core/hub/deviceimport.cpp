@@ -82,10 +82,7 @@ Result<ImportRow> rowFrom(int line, const QHash<QString, QJsonValue> &values)
     row.status = status.isEmpty() ? QStringLiteral("enabled") : status;
 
     row.thumbprint = values.value(QStringLiteral("thumbprint")).toString().trimmed().toUpper();
-    const bool hex = std::all_of(row.thumbprint.cbegin(), row.thumbprint.cend(),
-        [](QChar c) { return c.isDigit() || (c >= u'A' && c <= u'F'); });
-    if (row.authType == QLatin1String("selfSigned")
-        && ((row.thumbprint.size() != 40 && row.thumbprint.size() != 64) || !hex))
+    if (row.authType == QLatin1String("selfSigned") && !Identifiers::isThumbprint(row.thumbprint))
         return refuse(QStringLiteral("InvalidThumbprint"),
             Text::tr("an x509-self-signed device needs a thumbprint of 40 (SHA-1) or 64 (SHA-256) hex digits."));
     if (row.authType != QLatin1String("selfSigned") && !row.thumbprint.isEmpty())

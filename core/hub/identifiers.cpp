@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QList>
 
+#include <algorithm>
 #include <optional>
 
 namespace Onboarder::Identifiers {
@@ -141,6 +142,13 @@ Result<void> validateJobId(const QString &id)
         {Text::tr("The job ID is empty."), Text::tr("The job ID is %1 characters long; at most %2 are allowed."),
             Text::tr("The job ID contains %1 at position %2. Only ASCII letters, digits and "
                      "- : . + % _ # * ? ! ( ) , = @ ; $ are allowed.")});
+}
+
+bool isThumbprint(const QString &thumbprint)
+{
+    return (thumbprint.size() == 40 || thumbprint.size() == 64)
+        && std::all_of(thumbprint.cbegin(), thumbprint.cend(),
+            [](QChar c) { return c.isDigit() || (c.toUpper() >= u'A' && c.toUpper() <= u'F'); });
 }
 
 Result<void> validatePolicyName(const QString &name)

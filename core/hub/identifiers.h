@@ -12,6 +12,9 @@ Result<void> validateModuleId(const QString &id);
 // Job ids: as device ids, without the apostrophe.
 Result<void> validateJobId(const QString &id);
 
+// An X.509 thumbprint as the registry takes one: 40 (SHA-1) or 64 (SHA-256) hex digits, either case.
+bool isThumbprint(const QString &thumbprint);
+
 // Shared access policy names: letters, digits, _ - @ . ; at most 256 characters.
 Result<void> validatePolicyName(const QString &name);
 
